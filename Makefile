@@ -1,0 +1,152 @@
+# dbrepl — build, test, install.
+#
+#   make            build every program of cmd/ into bin/
+#   make check      deps, build, unit + integration tests, then all again
+#                   under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       the whole pipeline on embedded defaults (DEMO_SECONDS=60)
+#   make bench      benchmarks against the peer tools (not part of check)
+#   make fuzz       libFuzzer on both record decoders (FUZZ_SECONDS each)
+#   make install    PREFIX=/usr/local
+#   make deps       apt-get the Debian packages below that are missing
+#
+# Layout: cmd/NAME.c is one program (bin/NAME) linked with lib/*.c;
+# tests/peers/NAME/*.c is one test peer (bin/peers/NAME); tests/unit/test_*.c
+# are cmocka tests; tests/integration/*.sh are run by tests/run-integration.sh.
+
+PREFIX   ?= /usr/local
+VERSION  := 0.1.0
+CC       ?= cc
+BUILD    ?= build
+BINDIR   ?= bin
+SAN      ?=
+
+OPT      ?= -O2 -g
+CFLAGS   := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+            -Wno-missing-field-initializers -Ilib \
+            -DDBREPL_VERSION='"$(VERSION)"' \
+            $(shell pkg-config --cflags libpq rdkafka msgpack jansson 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs libpq rdkafka msgpack jansson 2>/dev/null) \
+            -lsybdb -lpthread -lm
+ifneq ($(SAN),)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+DEB_PACKAGES := build-essential pkg-config postgresql-15 postgresql-15-wal2json \
+                libpq-dev librdkafka-dev kcat freetds-dev freetds-bin \
+                libmsgpack-dev libcmocka-dev libjansson-dev clang \
+                libclang-rt-14-dev groff graphviz python3-yaml time procps \
+                iproute2 jq
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+LIB_A    := $(BUILD)/libdbrepl.a
+CMD_SRC  := $(wildcard cmd/*.c)
+PROGS    := $(CMD_SRC:cmd/%.c=$(BINDIR)/%)
+PEER_DIRS:= $(patsubst %/,%,$(dir $(wildcard tests/peers/*/main.c)))
+PEERS    := $(PEER_DIRS:tests/peers/%=$(BINDIR)/peers/%)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MAN1     := $(wildcard man/*.1)
+MAN5     := $(wildcard man/*.5)
+MAN7     := $(wildcard man/*.7)
+
+.PHONY: all peers units check check-plain check-san unit integration demo bench \
+        fuzz install deps clean
+.DELETE_ON_ERROR:
+
+all: $(PROGS) peers
+
+peers: $(PEERS)
+
+units: $(UNITS)
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/%: cmd/%.c $(LIB_A) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+# A peer is every .c of its directory; it may use lib/ too.
+.SECONDEXPANSION:
+$(BINDIR)/peers/%: $$(wildcard tests/peers/%/*.c) $$(wildcard tests/peers/%/*.h) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/peers/$* $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIB_A) $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lcmocka
+
+# ---- tests -----------------------------------------------------------------
+
+unit: units
+	tests/run-unit.sh $(UNITS)
+
+integration: all
+	BIN=$(abspath $(BINDIR)) tests/run-integration.sh
+
+check-plain:
+	$(MAKE) all units
+	tests/run-unit.sh $(UNITS)
+	BIN=$(abspath $(BINDIR)) tests/run-integration.sh
+
+check-san:
+	$(MAKE) SAN=1 BUILD=build/san BINDIR=build/san/bin OPT="-O1 -g" all units
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:$(ASAN_OPTIONS) \
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  sh -c 'tests/run-unit.sh $(patsubst $(BUILD)/%,build/san/%,$(UNITS)) && \
+	         BIN=$(abspath build/san/bin) DBREPL_SANITIZED=1 tests/run-integration.sh'
+
+check: deps
+	$(MAKE) check-plain
+	$(MAKE) check-san
+
+demo: deps all
+	examples/demo.sh
+
+bench: deps all
+	tests/bench/run.sh
+
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@mkdir -p $(BUILD)/fuzz
+	for f in tests/fuzz/fuzz_*.c; do \
+	  n=$$(basename $$f .c); \
+	  clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags msgpack jansson) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
+	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    $(BUILD)/fuzz/$$n.corpus tests/fuzz/corpus || exit 1; \
+	done
+
+# ---- install ---------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(PREFIX)/share/man/man7/)
+
+# Installs only what is missing; as root directly, otherwise through sudo.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+clean:
+	rm -rf $(BUILD) $(BINDIR)

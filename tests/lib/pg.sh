@@ -1,0 +1,109 @@
+# tests/lib/pg.sh — a throw-away PostgreSQL 15 cluster for one test.
+#
+# Source it, then call pg_start. It initdb's a cluster in a temporary
+# directory with wal_level=logical on a free loopback port (as user postgres
+# when the tests run as root, since initdb refuses root), exports PGHOST,
+# PGPORT, PGUSER, PGDATABASE and PGCONN, and stops and removes everything on
+# exit. Other helpers register their own cleanup with on_exit "command".
+
+PG_BINDIR=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)}
+: "${BIN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin}"
+export BIN
+
+_on_exit_cmds=()
+on_exit() { _on_exit_cmds+=("$1"); }
+_run_on_exit() {
+	local i rc=$?
+	for ((i = ${#_on_exit_cmds[@]} - 1; i >= 0; i--)); do
+		eval "${_on_exit_cmds[$i]}" >/dev/null 2>&1 || true
+	done
+	return $rc
+}
+trap _run_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A work directory for the test, removed on exit.
+TEST_TMP=$(mktemp -d /tmp/dbrepl-test.XXXXXX)
+chmod 755 "$TEST_TMP"
+on_exit "rm -rf '$TEST_TMP'"
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# Runs a command as the cluster owner.
+as_pg_owner() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*" >&2; }
+
+# pg_start [extra postgresql.conf lines...]
+pg_start() {
+	local dir="$TEST_TMP/pg"
+	mkdir -p "$dir"
+	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
+	PGPORT=$(free_port)
+	as_pg_owner "$PG_BINDIR/initdb" -D "$dir/data" -U postgres -A trust \
+		--no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; fail "initdb"; }
+	{
+		echo "listen_addresses = '127.0.0.1'"
+		echo "port = $PGPORT"
+		echo "unix_socket_directories = '$dir'"
+		echo "wal_level = logical"
+		echo "max_replication_slots = 20"
+		echo "max_wal_senders = 20"
+		echo "max_connections = 100"
+		echo "fsync = off"
+		echo "full_page_writes = off"
+		echo "shared_buffers = 128MB"
+		echo "wal_sender_timeout = 60s"
+		echo "log_min_messages = warning"
+		local l
+		for l in "$@"; do echo "$l"; done
+	} | as_pg_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+	as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+		{ cat "$dir/server.log" >&2; fail "pg_ctl start"; }
+	on_exit "as_pg_owner '$PG_BINDIR/pg_ctl' -D '$dir/data' -m immediate -w stop"
+	PG_DATA="$dir/data"
+	PG_LOG="$dir/server.log"
+	export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
+	export PGCONN="host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"
+	export PG_DATA PG_LOG
+}
+
+pg_restart() {
+	as_pg_owner "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -m fast -w -t 60 restart >/dev/null
+}
+pg_stop_server() {
+	as_pg_owner "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null
+}
+pg_start_server() {
+	as_pg_owner "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
+}
+
+# psql quietly, stopping at the first error: q "SQL" [dbname]
+q() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -d "${2:-$PGDATABASE}" -c "$1"
+}
+
+# Source the other peers' helpers when they exist.
+_dbrepl_lib=$(dirname "${BASH_SOURCE[0]}")
+[ -f "$_dbrepl_lib/kafka.sh" ] && . "$_dbrepl_lib/kafka.sh"
+[ -f "$_dbrepl_lib/tds.sh" ] && . "$_dbrepl_lib/tds.sh"
+true
