@@ -1,0 +1,71 @@
+# tests/lib/compare.sh — compares tables of two PostgreSQL databases value for
+# value: the source, and the database behind the TDS test server (the SQL
+# Server stand-in). Each side is read with COPY in the source's column order,
+# sorted by every column, and the two texts are compared by md5; on a mismatch
+# the differing lines are shown.
+
+# table_digest CONNINFO SCHEMA.TABLE "col1, col2, ..." -> prints "rows md5"
+table_digest() {
+	local conn=$1 tbl=$2 cols=$3 f
+	f=$(mktemp)
+	if ! psql -X -q -At -v ON_ERROR_STOP=1 -d "$conn" \
+		-c "\\copy (SELECT $cols FROM $tbl ORDER BY $cols) TO STDOUT" >"$f" 2>/dev/null; then
+		rm -f "$f"
+		echo "missing -"
+		return 1
+	fi
+	echo "$(wc -l <"$f") $(md5sum <"$f" | cut -d' ' -f1)"
+	rm -f "$f"
+}
+
+# source_columns CONNINFO SCHEMA TABLE -> quoted column list in attnum order
+source_columns() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "
+		SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+		FROM pg_attribute
+		WHERE attrelid = (quote_ident('$2') || '.' || quote_ident('$3'))::regclass
+		  AND attnum > 0 AND NOT attisdropped"
+}
+
+# compare_table SRC DST SCHEMA TABLE -> 0 when equal; prints "schema.table src_rows dst_rows ok|DIFF"
+compare_table() {
+	local src=$1 dst=$2 s=$3 t=$4 cols a b
+	cols=$(source_columns "$src" "$s" "$t")
+	local tbl="$(printf '%s.%s' "\"$s\"" "\"$t\"")"
+	a=$(table_digest "$src" "$tbl" "$cols")
+	b=$(table_digest "$dst" "$tbl" "$cols")
+	local an=${a%% *} bn=${b%% *}
+	if [ "${a#* }" = "${b#* }" ]; then
+		printf '%-45s %9s %9s  ok\n' "$s.$t" "$an" "$bn"
+		return 0
+	fi
+	printf '%-45s %9s %9s  DIFF\n' "$s.$t" "$an" "$bn"
+	return 1
+}
+
+# show_table_diff SRC DST SCHEMA TABLE: the first differing rows, for failures.
+show_table_diff() {
+	local src=$1 dst=$2 s=$3 t=$4 cols
+	cols=$(source_columns "$src" "$s" "$t")
+	local tbl="\"$s\".\"$t\""
+	diff <(psql -X -q -At -d "$src" -c "\\copy (SELECT $cols FROM $tbl ORDER BY $cols) TO STDOUT") \
+		<(psql -X -q -At -d "$dst" -c "\\copy (SELECT $cols FROM $tbl ORDER BY $cols) TO STDOUT" 2>&1) |
+		head -n 20
+}
+
+# user_tables CONNINFO [schema-regex] -> "schema table" lines
+user_tables() {
+	psql -X -q -At -F' ' -v ON_ERROR_STOP=1 -d "$1" -c "
+		SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r','p') AND n.nspname !~ '^(pg_|information_schema$|dbo$)'
+		  AND n.nspname ~ '${2:-.}' ORDER BY 1, 2"
+}
+
+# compare_all SRC DST [schema-regex] -> 0 when every table matches
+compare_all() {
+	local rc=0 s t
+	while read -r s t; do
+		compare_table "$1" "$2" "$s" "$t" || rc=1
+	done < <(user_tables "$1" "${3:-.}")
+	return $rc
+}
