@@ -28,7 +28,7 @@ typedef enum pgvalue_norm {
 /* By the base type's OID (after resolving domains). */
 pgvalue_norm pgvalue_norm_for_type(uint32_t base_type_oid);
 
-/* Normalises in[0..len). *res/*reslen point either at in itself or at out's
+/* Normalises in[0..len). *res and *reslen point either at in itself or at out's
  * data (out is reset first). 0, or -1 when the text is not what the type
  * prints (the caller reports it). */
 int pgvalue_normalize(pgvalue_norm n, const char *in, size_t len, buf *out,

@@ -1,0 +1,950 @@
+/* kpub — publishes change records to Kafka: one topic per table (a template),
+ * the row's key as message key so every change of a row lands in one
+ * partition in order, the record's own bytes as value.
+ *
+ * Acks: a record is durable once the broker acknowledged it (acks=all,
+ * idempotent producer). Delivery reports arrive out of input order, so per
+ * input stream kpub keeps the records in flight in input order and acks the
+ * newest offset of the contiguous delivered prefix. A record that failed is
+ * never acked, nor is anything after it: kpub stops, and the upstream stage
+ * sends it again. */
+#include "ack.h"
+#include "kafka_topic.h"
+#include "kconf.h"
+#include "log.h"
+#include "pos.h"
+#include "record.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- options ---- */
+
+static struct {
+	const char *topic_tmpl;
+	const char *prefix;
+	const char *ack_path;
+	bool create_topics;
+	int partitions;
+	int replication;
+	bool tombstones;
+	int progress; /* -1: default (stderr is a tty) */
+	int flush_timeout_ms;
+} opt = {
+	.topic_tmpl = KAFKA_TOPIC_DEFAULT_TEMPLATE,
+	.partitions = 6,
+	.replication = -1,
+	.progress = -1,
+	.flush_timeout_ms = 30000,
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal = 1;
+}
+
+/* ---- in-flight records per input stream ----
+ *
+ * A ring of the stream's records in input order, from the oldest not yet
+ * acked (seq base) to the newest (seq next - 1). Each entry counts the
+ * messages still awaiting a delivery report (1, or 2 with a tombstone); -1
+ * marks a record that failed and blocks the prefix for good. The ring grows
+ * only to the number of messages librdkafka holds, which
+ * queue.buffering.max.messages bounds. */
+
+typedef struct inflight {
+	pos_offset off;
+	int pending;
+} inflight;
+
+typedef struct stream_track {
+	char name[POS_STREAM_MAX + 1];
+	inflight *ring;
+	size_t cap; /* a power of two */
+	uint64_t base, next;
+	pos_offset acked;
+	bool have_acked, dirty;
+} stream_track;
+
+#define MAX_STREAMS 4096
+#define SEQ_BITS 48
+#define SEQ_MASK (((uint64_t)1 << SEQ_BITS) - 1)
+#define OPAQUE_UNTRACKED ((uint64_t)0xffff << SEQ_BITS)
+
+static stream_track **streams;
+static size_t nstreams;
+static size_t last_stream; /* index of the stream of the previous record */
+
+static struct {
+	uint64_t read, produced, delivered, acked_records, queue_full;
+} stats;
+
+/* The first delivery failure decides the exit code. */
+static rd_kafka_resp_err_t first_err;
+static char first_err_text[512];
+static bool shutting_down; /* purged messages are expected then */
+
+static stream_track *stream_get(const char *name, size_t *idx)
+{
+	if (last_stream < nstreams && strcmp(streams[last_stream]->name, name) == 0) {
+		*idx = last_stream;
+		return streams[last_stream];
+	}
+	for (size_t i = 0; i < nstreams; i++)
+		if (strcmp(streams[i]->name, name) == 0) {
+			*idx = last_stream = i;
+			return streams[i];
+		}
+	if (nstreams == MAX_STREAMS)
+		return NULL;
+	stream_track **ns = realloc(streams, (nstreams + 1) * sizeof *ns);
+	if (!ns)
+		return NULL;
+	streams = ns;
+	stream_track *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	snprintf(s->name, sizeof s->name, "%s", name);
+	s->cap = 1024;
+	s->ring = malloc(s->cap * sizeof *s->ring);
+	if (!s->ring) {
+		free(s);
+		return NULL;
+	}
+	streams[nstreams] = s;
+	*idx = last_stream = nstreams++;
+	return s;
+}
+
+static inflight *stream_entry(stream_track *s, uint64_t seq)
+{
+	return &s->ring[seq & (s->cap - 1)];
+}
+
+/* Appends a record; returns its seq, or UINT64_MAX when out of memory. */
+static uint64_t stream_push(stream_track *s, pos_offset off, int pending)
+{
+	if (s->next - s->base == s->cap) {
+		size_t ncap = s->cap * 2;
+		inflight *nr = malloc(ncap * sizeof *nr);
+		if (!nr)
+			return UINT64_MAX;
+		for (uint64_t q = s->base; q < s->next; q++)
+			nr[q & (ncap - 1)] = *stream_entry(s, q);
+		free(s->ring);
+		s->ring = nr;
+		s->cap = ncap;
+	}
+	uint64_t seq = s->next++;
+	inflight *e = stream_entry(s, seq);
+	e->off = off;
+	e->pending = pending;
+	return seq;
+}
+
+/* Moves the acked position over the delivered prefix. */
+static void stream_advance(stream_track *s)
+{
+	while (s->base < s->next) {
+		inflight *e = stream_entry(s, s->base);
+		if (e->pending != 0)
+			break;
+		s->acked = e->off;
+		s->have_acked = s->dirty = true;
+		s->base++;
+		stats.acked_records++;
+	}
+}
+
+static void send_acks(ack_writer *aw)
+{
+	if (!aw)
+		return;
+	for (size_t i = 0; i < nstreams; i++) {
+		stream_track *s = streams[i];
+		if (!s->dirty)
+			continue;
+		s->dirty = false;
+		/* -1 only means no reader yet; the writer keeps the newest. */
+		(void)ack_writer_send(aw, s->name, s->acked);
+	}
+}
+
+static void streams_free(void)
+{
+	for (size_t i = 0; i < nstreams; i++) {
+		free(streams[i]->ring);
+		free(streams[i]);
+	}
+	free(streams);
+	streams = NULL;
+	nstreams = 0;
+}
+
+/* ---- errors ---- */
+
+/* Whether sending again later could succeed: the broker or network was
+ * unavailable for a while, as opposed to a message or configuration the
+ * cluster refuses. */
+static bool err_retriable(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+	case RD_KAFKA_RESP_ERR__TRANSPORT:
+	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+	case RD_KAFKA_RESP_ERR__RESOLVE:
+	case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+	case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+	case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+	case RD_KAFKA_RESP_ERR__WAIT_COORD:
+	case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+	case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+	case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+	case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+	case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+	case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+	case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
+	case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+	case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void set_failure(rd_kafka_resp_err_t err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_failure(rd_kafka_resp_err_t err, const char *fmt, ...)
+{
+	if (first_err)
+		return;
+	first_err = err;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(first_err_text, sizeof first_err_text, fmt, ap);
+	va_end(ap);
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *ctx)
+{
+	(void)rk;
+	(void)ctx;
+	uint64_t op = (uint64_t)(uintptr_t)m->_private;
+	stream_track *s = NULL;
+	inflight *e = NULL;
+	if (op != OPAQUE_UNTRACKED) {
+		size_t idx = (size_t)(op >> SEQ_BITS);
+		uint64_t seq = op & SEQ_MASK;
+		s = streams[idx];
+		/* The ring holds full seqs; recover the high bits from base. */
+		seq |= s->base & ~SEQ_MASK;
+		if (seq < s->base)
+			seq += (uint64_t)1 << SEQ_BITS;
+		e = stream_entry(s, seq);
+	}
+	if (m->err) {
+		if (e)
+			e->pending = -1;
+		bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+			      m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+		if (!(shutting_down && purged))
+			set_failure(m->err, "delivery to %s [%" PRId32 "] failed (%s)",
+				    rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
+		return;
+	}
+	stats.delivered++;
+	if (e && e->pending > 0 && --e->pending == 0)
+		stream_advance(s);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *ctx)
+{
+	(void)ctx;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char buf[512];
+		rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, buf, sizeof buf);
+		set_failure(ferr ? ferr : RD_KAFKA_RESP_ERR__FATAL, "fatal producer error (%s)", buf);
+		return;
+	}
+	/* Everything else is transient: librdkafka retries until
+	 * message.timeout.ms, whose expiry the delivery report tells. */
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		log_info("all brokers are down, retrying (%s)", reason);
+	else
+		log_debug("kafka: %s (%s)", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 2 || log_verbosity >= 2)
+		log_error("librdkafka %s: %s", fac, buf);
+}
+
+/* ---- topics ----
+ *
+ * Two maps: topic name -> handle (so each topic is created and opened
+ * once), and table (db, schema, table) -> handle, so that a record costs one
+ * hash lookup and no template expansion. Both grow with the number of
+ * tables, which the source schema bounds. */
+
+typedef struct map_slot {
+	char *key; /* NUL-terminated name, or db\0schema\0table */
+	size_t klen;
+	rd_kafka_topic_t *rkt;
+} map_slot;
+
+typedef struct map {
+	map_slot *slots;
+	size_t cap, n;
+} map;
+
+static map topic_map, table_map;
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static map_slot *map_find(map *m, const char *key, size_t klen)
+{
+	for (size_t i = hash_bytes(key, klen) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (!m->slots[i].key || (m->slots[i].klen == klen && memcmp(m->slots[i].key, key, klen) == 0))
+			return &m->slots[i];
+}
+
+/* Makes room for one more entry; 0 or -1. */
+static int map_reserve(map *m)
+{
+	if ((m->n + 1) * 2 <= m->cap)
+		return 0;
+	map old = *m;
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->slots = calloc(m->cap, sizeof *m->slots);
+	if (!m->slots) {
+		*m = old;
+		return -1;
+	}
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slots[i].key)
+			*map_find(m, old.slots[i].key, old.slots[i].klen) = old.slots[i];
+	free(old.slots);
+	return 0;
+}
+
+/* Adds key (copied); the slot must come from map_find and be empty. */
+static int map_put(map *m, map_slot *slot, const char *key, size_t klen, rd_kafka_topic_t *rkt)
+{
+	slot->key = malloc(klen + 1);
+	if (!slot->key)
+		return -1;
+	memcpy(slot->key, key, klen);
+	slot->key[klen] = '\0';
+	slot->klen = klen;
+	slot->rkt = rkt;
+	m->n++;
+	return 0;
+}
+
+static void map_free(map *m, bool destroy_topics)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key) {
+			if (destroy_topics)
+				rd_kafka_topic_destroy(m->slots[i].rkt);
+			free(m->slots[i].key);
+		}
+	free(m->slots);
+	memset(m, 0, sizeof *m);
+}
+
+/* Creates the topic through the Admin API; an existing topic is fine. */
+static int create_topic(rd_kafka_t *rk, const char *name)
+{
+	char errstr[512];
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(name, opt.partitions, opt.replication,
+							errstr, sizeof errstr);
+	if (!nt) {
+		set_failure(RD_KAFKA_RESP_ERR__INVALID_ARG, "cannot create topic %s (%s)", name, errstr);
+		return -1;
+	}
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_operation_timeout(ao, 30000, errstr, sizeof errstr);
+	rd_kafka_AdminOptions_set_request_timeout(ao, 30000, errstr, sizeof errstr);
+	rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+	rd_kafka_event_t *ev = NULL;
+	/* The main queue must keep being served: delivery reports meanwhile. */
+	for (int waited = 0; !ev && waited < 35000; waited += 100) {
+		ev = rd_kafka_queue_poll(q, 100);
+		rd_kafka_poll(rk, 0);
+	}
+	int rc = 0;
+	if (!ev) {
+		set_failure(RD_KAFKA_RESP_ERR__TIMED_OUT, "cannot create topic %s (timed out)", name);
+		rc = -1;
+	} else if (rd_kafka_event_error(ev)) {
+		set_failure(rd_kafka_event_error(ev), "cannot create topic %s (%s)", name,
+			    rd_kafka_event_error_string(ev));
+		rc = -1;
+	} else {
+		size_t n;
+		const rd_kafka_topic_result_t **res =
+			rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+		for (size_t i = 0; i < n; i++) {
+			rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
+			if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+				log_debug("topic %s exists", name);
+			} else if (err) {
+				const char *es = rd_kafka_topic_result_error_string(res[i]);
+				set_failure(err, "cannot create topic %s (%s)", name,
+					    es ? es : rd_kafka_err2str(err));
+				rc = -1;
+			} else {
+				log_debug("created topic %s (%d partitions)", name, opt.partitions);
+			}
+		}
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_AdminOptions_destroy(ao);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_NewTopic_destroy(nt);
+	return rc;
+}
+
+/* The topic handle for the record's table; NULL after set_failure or with
+ * *bad set when the record yields no legal topic name. */
+static rd_kafka_topic_t *topic_for(rd_kafka_t *rk, const record *r, bool *bad)
+{
+	*bad = false;
+	char tkey[3 * (RECORD_NAME_MAX + 1)];
+	size_t dl = strlen(r->db), sl = strlen(r->schema), tl = strlen(r->table);
+	if (dl > RECORD_NAME_MAX || sl > RECORD_NAME_MAX || tl > RECORD_NAME_MAX) {
+		*bad = true;
+		return NULL;
+	}
+	memcpy(tkey, r->db, dl + 1);
+	memcpy(tkey + dl + 1, r->schema, sl + 1);
+	memcpy(tkey + dl + sl + 2, r->table, tl);
+	size_t tklen = dl + sl + 2 + tl;
+	if (map_reserve(&table_map) < 0 || map_reserve(&topic_map) < 0) {
+		set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+		return NULL;
+	}
+	map_slot *ts = map_find(&table_map, tkey, tklen);
+	if (ts->key)
+		return ts->rkt;
+
+	char name[KAFKA_TOPIC_MAX + 1];
+	int nlen = kafka_topic_expand(opt.topic_tmpl, opt.prefix, r->db, r->schema, r->table, name,
+				      sizeof name);
+	if (nlen < 0) {
+		*bad = true;
+		return NULL;
+	}
+	map_slot *t = map_find(&topic_map, name, (size_t)nlen);
+	if (!t->key) {
+		if (opt.create_topics && create_topic(rk, name) < 0)
+			return NULL;
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, name, NULL);
+		if (!rkt) {
+			set_failure(rd_kafka_last_error(), "cannot use topic %s (%s)", name,
+				    rd_kafka_err2str(rd_kafka_last_error()));
+			return NULL;
+		}
+		if (map_put(&topic_map, t, name, (size_t)nlen, rkt) < 0) {
+			rd_kafka_topic_destroy(rkt);
+			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+			return NULL;
+		}
+	}
+	if (map_put(&table_map, ts, tkey, tklen, t->rkt) < 0) {
+		set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+		return NULL;
+	}
+	log_debug("publishing %s.%s.%s to topic %s", r->db, r->schema, r->table, name);
+	return t->rkt;
+}
+
+static void topics_free(void)
+{
+	map_free(&table_map, false);
+	map_free(&topic_map, true);
+}
+
+/* ---- producing ---- */
+
+/* Produces one message, waiting while the local queue is full. 0, 1 when a
+ * signal interrupted the wait, -1 after set_failure. */
+static int produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const void *key, size_t klen,
+		   const void *val, size_t vlen, rd_kafka_headers_t *hdrs, uint64_t opaque)
+{
+	for (;;) {
+		rd_kafka_resp_err_t err;
+		if (hdrs)
+			err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+						RD_KAFKA_V_HEADERS(hdrs),
+						RD_KAFKA_V_OPAQUE((void *)(uintptr_t)opaque), RD_KAFKA_V_END);
+		else
+			err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+						RD_KAFKA_V_OPAQUE((void *)(uintptr_t)opaque), RD_KAFKA_V_END);
+		if (!err) {
+			stats.produced++;
+			return 0;
+		}
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			set_failure(err, "cannot produce to %s (%s)", rd_kafka_topic_name(rkt),
+				    rd_kafka_err2str(err));
+			return -1;
+		}
+		/* Full: wait for deliveries to make room, never drop. */
+		stats.queue_full++;
+		rd_kafka_poll(rk, 50);
+		if (got_signal || first_err) {
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			return 1;
+		}
+	}
+}
+
+/* ---- main ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kpub -b BROKERS [options] < records\n"
+		"Publishes change records (NDJSON or msgpack, auto-detected) to Kafka,\n"
+		"one topic per table, the row's key as message key.\n"
+		"\n"
+		"  -b, --brokers LIST         bootstrap servers (bootstrap.servers)\n"
+		"  -t, --topic TEMPLATE       topic name, with {prefix} {db} {schema} {table}\n"
+		"                             (default " KAFKA_TOPIC_DEFAULT_TEMPLATE ")\n"
+		"      --prefix P             value of {prefix} (default: the record's db)\n"
+		"  -X, --property KEY=VALUE   librdkafka property (repeatable)\n"
+		"  -F, --config-file FILE     librdkafka properties, KEY=VALUE lines\n"
+		"      --create-topics        create each topic on first use (Admin API)\n"
+		"      --partitions N         partitions of created topics (default 6)\n"
+		"      --replication-factor N replicas of created topics (default: broker's)\n"
+		"      --tombstones           after a delete, a null-value message, same key\n"
+		"      --ack FIFO             write acks of delivered records to FIFO\n"
+		"      --flush-timeout SEC    how long to wait for deliveries at exit (30)\n"
+		"      --progress, --no-progress  throughput on stderr (default: if a tty)\n"
+		"  -v, --verbose              more diagnostics (repeatable)\n"
+		"  -q, --quiet                errors only\n"
+		"  -h, --help                 this help\n"
+		"  -V, --version              print the version\n");
+}
+
+static int parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void print_progress(int64_t start, bool final)
+{
+	double secs = (double)(now_ms() - start) / 1000.0;
+	fprintf(stderr, "%s: %s%" PRIu64 " records read, %" PRIu64 " messages delivered, %" PRIu64
+			" records acked, %.0f records/s\n",
+		progname, final ? "done: " : "", stats.read, stats.delivered, stats.acked_records,
+		secs > 0 ? (double)stats.read / secs : 0.0);
+}
+
+/* Properties kpub sets before -X/-F, so that both can override them. */
+static const char *const defaults[][2] = {
+	{"enable.idempotence", "true"},
+	{"acks", "all"},
+	{"compression.type", "lz4"},
+	{"linger.ms", "5"},
+	/* Java's partitioner: the same key lands where Java producers put it. */
+	{"partitioner", "murmur2_random"},
+	/* librdkafka's default queue may hold 1 GiB; 16 MiB keeps the
+	 * memory flat and is plenty to keep the brokers busy. */
+	{"queue.buffering.max.kbytes", "16384"},
+	{"queue.buffering.max.messages", "100000"},
+	{"client.id", "dbrepl-kpub"},
+};
+
+int main(int argc, char **argv)
+{
+	enum {
+		OPT_PREFIX = 256,
+		OPT_CREATE,
+		OPT_PARTITIONS,
+		OPT_RF,
+		OPT_TOMBSTONES,
+		OPT_ACK,
+		OPT_FLUSH_TIMEOUT,
+		OPT_PROGRESS,
+		OPT_NO_PROGRESS,
+	};
+	static const struct option longopts[] = {
+		{"brokers", required_argument, NULL, 'b'},
+		{"topic", required_argument, NULL, 't'},
+		{"property", required_argument, NULL, 'X'},
+		{"config-file", required_argument, NULL, 'F'},
+		{"prefix", required_argument, NULL, OPT_PREFIX},
+		{"create-topics", no_argument, NULL, OPT_CREATE},
+		{"partitions", required_argument, NULL, OPT_PARTITIONS},
+		{"replication-factor", required_argument, NULL, OPT_RF},
+		{"tombstones", no_argument, NULL, OPT_TOMBSTONES},
+		{"ack", required_argument, NULL, OPT_ACK},
+		{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+		{"progress", no_argument, NULL, OPT_PROGRESS},
+		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	log_init(argv[0]);
+
+	char err[1024];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+		if (kconf_set(conf, defaults[i][0], defaults[i][1], err, sizeof err) < 0)
+			die(EX_SOFTWARE, "cannot set default %s (%s)", defaults[i][0], err);
+
+	int c;
+	long v;
+	while ((c = getopt_long(argc, argv, "b:t:X:F:vqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (kconf_set(conf, "bootstrap.servers", optarg, err, sizeof err) < 0)
+				goto config_error;
+			break;
+		case 't':
+			opt.topic_tmpl = optarg;
+			break;
+		case 'X':
+			if (kconf_set_kv(conf, optarg, err, sizeof err) < 0)
+				goto config_error;
+			break;
+		case 'F':
+			if (kconf_load_file(conf, optarg, err, sizeof err) < 0)
+				goto config_error;
+			break;
+		case OPT_PREFIX:
+			opt.prefix = optarg;
+			break;
+		case OPT_CREATE:
+			opt.create_topics = true;
+			break;
+		case OPT_PARTITIONS:
+			if (parse_int(optarg, 1, 100000, &v) < 0) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "bad --partitions (%s)", optarg);
+			}
+			opt.partitions = (int)v;
+			break;
+		case OPT_RF:
+			if (parse_int(optarg, -1, 1000, &v) < 0 || v == 0) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "bad --replication-factor (%s)", optarg);
+			}
+			opt.replication = (int)v;
+			break;
+		case OPT_TOMBSTONES:
+			opt.tombstones = true;
+			break;
+		case OPT_ACK:
+			opt.ack_path = optarg;
+			break;
+		case OPT_FLUSH_TIMEOUT:
+			if (parse_int(optarg, 0, 86400, &v) < 0) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "bad --flush-timeout (%s)", optarg);
+			}
+			opt.flush_timeout_ms = (int)v * 1000;
+			break;
+		case OPT_PROGRESS:
+			opt.progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			opt.progress = 0;
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'q':
+			log_verbosity = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			rd_kafka_conf_destroy(conf);
+			return 0;
+		case 'V':
+			print_version();
+			rd_kafka_conf_destroy(conf);
+			return 0;
+		default:
+			usage(stderr);
+			rd_kafka_conf_destroy(conf);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "unexpected argument (%s)", argv[optind]);
+	}
+	if (kafka_topic_template_check(opt.topic_tmpl, err, sizeof err) < 0) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "%s", err);
+	}
+	if (opt.prefix) {
+		for (const char *p = opt.prefix; *p; p++)
+			if (!kafka_topic_char_ok((unsigned char)*p)) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "--prefix may hold only A-Z a-z 0-9 . _ - (%s)", opt.prefix);
+			}
+	}
+	char bs[8];
+	size_t bslen = sizeof bs;
+	if (rd_kafka_conf_get(conf, "bootstrap.servers", bs, &bslen) != RD_KAFKA_CONF_OK || bslen <= 1) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "no brokers: give -b BROKERS (or -X bootstrap.servers=...)");
+	}
+	if (opt.progress < 0)
+		opt.progress = log_progress_default();
+
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+
+	ack_writer *aw = NULL;
+	if (opt.ack_path && !(aw = ack_writer_open(opt.ack_path))) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_CANTCREAT, "cannot open ack FIFO (%s: %s)", opt.ack_path, strerror(errno));
+	}
+
+	char rkerr[512];
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rkerr, sizeof rkerr);
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		ack_writer_close(aw);
+		die(EX_CONFIG, "cannot create producer (%s)", rkerr);
+	}
+
+	/* Delivery reports wake the main loop through this pipe while it
+	 * waits for input. */
+	int evpipe[2];
+	if (pipe2(evpipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		die(EX_OSERR, "pipe: %s", strerror(errno));
+	rd_kafka_queue_t *mainq = rd_kafka_queue_get_main(rk);
+	rd_kafka_queue_io_event_enable(mainq, evpipe[1], "1", 1);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: waits must end */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	record_reader *rd = record_reader_new(STDIN_FILENO);
+	if (!rd)
+		die(EX_OSERR, "out of memory");
+	record r;
+	record_init(&r);
+	buf key;
+	buf_init(&key, 0);
+	char lsn[32];
+	int exit_code = 0;
+	bool eof = false;
+	int64_t start = now_ms(), last_progress = start;
+	unsigned since_poll = 0;
+
+	while (!got_signal && !first_err) {
+		int ready = record_reader_wait(rd, 0);
+		if (ready <= 0) {
+			/* Idle: serve delivery reports and acks until input comes. */
+			rd_kafka_poll(rk, 0);
+			send_acks(aw);
+			struct pollfd pfd[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+						{.fd = evpipe[0], .events = POLLIN}};
+			if (poll(pfd, 2, 1000) > 0 && (pfd[1].revents & POLLIN)) {
+				char drain[64];
+				while (read(evpipe[0], drain, sizeof drain) > 0)
+					;
+			}
+			rd_kafka_poll(rk, 0);
+			send_acks(aw);
+			if (aw)
+				ack_writer_flush(aw, 0);
+			if (opt.progress && now_ms() - last_progress >= 1000) {
+				last_progress = now_ms();
+				print_progress(start, false);
+			}
+			continue;
+		}
+		record_clear(&r);
+		int rc = record_reader_next(rd, &r, err, sizeof err);
+		if (rc == 0) {
+			eof = true;
+			break;
+		}
+		if (rc == -1) {
+			log_error("bad input (%s)", err);
+			exit_code = EX_DATAERR;
+			break;
+		}
+		if (rc == -2) {
+			if (errno == EINTR && got_signal)
+				break;
+			log_error("cannot read input (%s)", strerror(errno));
+			exit_code = EX_IOERR;
+			break;
+		}
+		stats.read++;
+
+		bool bad;
+		rd_kafka_topic_t *rkt = topic_for(rk, &r, &bad);
+		if (!rkt) {
+			if (bad) {
+				log_error("bad input (record %" PRIu64 ": no legal topic name from "
+					  "template \"%s\" for %s.%s.%s)",
+					  record_reader_count(rd), opt.topic_tmpl, r.db, r.schema, r.table);
+				exit_code = EX_DATAERR;
+			}
+			break;
+		}
+		buf_reset(&key);
+		if (record_encode_key(&r, record_reader_format(rd), &key) < 0) {
+			log_error("bad input (record %" PRIu64 ": cannot encode its key)",
+				  record_reader_count(rd));
+			exit_code = EX_DATAERR;
+			break;
+		}
+		const void *val;
+		size_t vlen;
+		record_reader_raw(rd, &val, &vlen);
+
+		bool tomb = opt.tombstones && r.op == RECORD_OP_DELETE;
+		uint64_t opaque = OPAQUE_UNTRACKED;
+		stream_track *s = NULL;
+		uint64_t seq = 0;
+		if (r.stream[0]) {
+			size_t idx;
+			s = stream_get(r.stream, &idx);
+			if (!s || (seq = stream_push(s, r.offset, tomb ? 2 : 1)) == UINT64_MAX) {
+				set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+				break;
+			}
+			opaque = ((uint64_t)idx << SEQ_BITS) | (seq & SEQ_MASK);
+		}
+
+		rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
+		char opstr[2] = {r.op, '\0'};
+		rd_kafka_header_add(hdrs, "op", 2, opstr, 1);
+		pos_lsn_format(r.lsn, lsn, sizeof lsn);
+		rd_kafka_header_add(hdrs, "lsn", 3, lsn, -1);
+		int prc = produce(rk, rkt, key.data, key.len, val, vlen, hdrs, opaque);
+		if (prc == 0 && tomb)
+			prc = produce(rk, rkt, key.data, key.len, NULL, 0, NULL, opaque);
+		if (prc != 0) {
+			/* Not (fully) handed to librdkafka: this record and
+			 * everything after it stay unacked. */
+			if (s)
+				stream_entry(s, seq)->pending = -1;
+			break;
+		}
+
+		if (++since_poll >= 256) {
+			since_poll = 0;
+			rd_kafka_poll(rk, 0);
+			send_acks(aw);
+			if (opt.progress && now_ms() - last_progress >= 1000) {
+				last_progress = now_ms();
+				print_progress(start, false);
+			}
+		}
+	}
+
+	/* Drain: wait for what was handed to librdkafka, then ack it. */
+	int64_t deadline = now_ms() + opt.flush_timeout_ms;
+	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline) {
+		rd_kafka_poll(rk, 100);
+		send_acks(aw);
+	}
+	int left = rd_kafka_outq_len(rk);
+	shutting_down = true;
+	if (left > 0) {
+		rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(rk, 0);
+	}
+	send_acks(aw);
+	if (aw)
+		ack_writer_flush(aw, 2000);
+
+	if (first_err) {
+		log_error("%s", first_err_text);
+		if (!exit_code)
+			exit_code = err_retriable(first_err) ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	} else if (left > 0) {
+		log_error("%d messages not delivered within --flush-timeout; their records are not acked",
+			  left);
+		if (!exit_code && !got_signal)
+			exit_code = EX_TEMPFAIL;
+	}
+	if (opt.progress || log_verbosity >= 2)
+		print_progress(start, true);
+	if (!eof && !exit_code && got_signal)
+		log_debug("stopped by signal");
+	log_debug("waited %" PRIu64 " times for room in the local queue", stats.queue_full);
+
+	record_free(&r);
+	buf_free(&key);
+	record_reader_free(rd);
+	topics_free();
+	rd_kafka_queue_destroy(mainq);
+	rd_kafka_destroy(rk);
+	close(evpipe[0]);
+	close(evpipe[1]);
+	streams_free();
+	ack_writer_close(aw);
+	return exit_code;
+
+config_error:
+	rd_kafka_conf_destroy(conf);
+	die(EX_CONFIG, "bad Kafka configuration (%s)", err);
+}

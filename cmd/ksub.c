@@ -1,0 +1,912 @@
+/* ksub — consumes Kafka topics as a consumer group and writes the change
+ * records it finds there on stdout, each with its pos replaced by its Kafka
+ * position: stream "kafka/TOPIC/PARTITION", offset = the Kafka offset.
+ *
+ * Offsets are committed by ksub itself, never automatically: with --ack
+ * only what came back acked on the FIFO (asynchronously about once a
+ * second, synchronously before partitions are revoked and at exit);
+ * without --ack whatever has been written to stdout and flushed.
+ * A message that is not a record stops ksub (exit 65) before anything
+ * after it is written or committed, unless --skip-invalid sends it to a
+ * file; tombstones (null values) are skipped. Skipped messages are
+ * committed together with the records before them (ksub_offsets.h). */
+#include "ack.h"
+#include "buf.h"
+#include "kconf.h"
+#include "ksub_offsets.h"
+#include "ksub_splice.h"
+#include "log.h"
+#include "pos.h"
+#include "record.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Output is written in chunks of about this size, and whenever librdkafka
+ * has nothing more queued, so a trickle of changes is not held back. */
+#define OUT_CHUNK (256 * 1024)
+#define COMMIT_INTERVAL_MS 1000
+#define SERVICE_INTERVAL_MS 20
+#define PROGRESS_INTERVAL_MS 2000
+
+/* ---- options ---- */
+
+static struct {
+	const char *group;
+	const char *offset_reset; /* NULL: the default, or what -X set */
+	bool exit_eof;
+	uint64_t count;           /* 0: no limit */
+	record_format format;
+	const char *ack_path;
+	int ack_wait_ms;
+	const char *skip_path;
+	int progress;             /* -1: default (stderr is a tty) */
+	char **topics;
+	int ntopics;
+} opt = {
+	.format = RECORD_FORMAT_JSON,
+	.ack_wait_ms = 10000,
+	.progress = -1,
+};
+
+/* ---- state ---- */
+
+static volatile sig_atomic_t got_signal;
+static rd_kafka_t *rk;
+static ksub_parts parts;
+static ack_reader *acks;
+static FILE *skipf;
+static buf out;
+static record rec;
+static bool stopping;     /* stop consuming: end reached, -c, signal, error */
+static int exit_code = EX_OK;
+static bool out_failed;   /* stdout is gone; nothing more can be written */
+static bool assigned_once; /* a rebalance has assigned partitions at least once */
+static int64_t empty_since_ms = -1;
+
+static struct {
+	uint64_t records, tombstones, invalid, bytes;
+	uint64_t last_records;
+	int64_t last_ms;
+} stats;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal++;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void stop_with(int code)
+{
+	stopping = true;
+	if (exit_code == EX_OK)
+		exit_code = code;
+}
+
+/* ---- output ---- */
+
+static bool out_nonblock; /* stdout is a pipe we made non-blocking */
+
+static void commit(bool sync, const rd_kafka_topic_partition_list_t *only);
+static void read_acks(void);
+
+/* Waits until stdout can take more. A slow next stage must not stop
+ * ksub from reading its acks and committing them, so those go on here. */
+static void wait_out(void)
+{
+	static int64_t last_commit;
+	struct pollfd pfd[2] = {{.fd = STDOUT_FILENO, .events = POLLOUT}, {.fd = -1, .events = POLLIN}};
+	if (acks)
+		pfd[1].fd = ack_reader_fd(acks);
+	if (poll(pfd, 2, 100) > 0 && pfd[1].revents)
+		read_acks();
+	int64_t now = now_ms();
+	if (now - last_commit >= COMMIT_INTERVAL_MS) {
+		commit(false, NULL);
+		last_commit = now;
+	}
+}
+
+/* Writes everything buffered; then (without --ack) what was consumed may be
+ * committed. 0, or -1 when stdout is gone. */
+static int flush_out(void)
+{
+	if (out_failed)
+		return -1;
+	size_t off = 0;
+	int64_t signalled_at = -1;
+	while (off < out.len) {
+		ssize_t n = write(STDOUT_FILENO, out.data + off, out.len - off);
+		if (n >= 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			/* After a signal the next stage gets a while to take the
+			 * rest; what it never takes is not committed. */
+			if (got_signal && signalled_at < 0)
+				signalled_at = now_ms();
+			if (signalled_at >= 0 && now_ms() - signalled_at > opt.ack_wait_ms) {
+				log_error("the next stage does not read stdout; giving up on %zu bytes", out.len - off);
+				out_failed = true;
+				return -1;
+			}
+			wait_out();
+			continue;
+		}
+		if (errno == EPIPE)
+			log_error("stdout closed by the next stage; stopping (unacked records will be delivered again)");
+		else
+			log_error("write failed (stdout: %s)", strerror(errno));
+		out_failed = true;
+		stop_with(errno == EPIPE ? EX_TEMPFAIL : EX_IOERR);
+		return -1;
+	}
+	stats.bytes += out.len;
+	buf_reset(&out);
+	ksub_parts_flushed(&parts);
+	return 0;
+}
+
+/* Closes stdout so the next stage sees end of input (and can finish and
+ * ack its last batch) while ksub waits for the acks. */
+static void close_out(void)
+{
+	if (out_nonblock)
+		fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	} else {
+		close(STDOUT_FILENO);
+	}
+}
+
+/* ---- commits ---- */
+
+static void commit_result(rd_kafka_t *k, rd_kafka_resp_err_t err,
+			  rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	(void)k;
+	(void)opaque;
+	if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+		return;
+	for (int i = 0; offsets && i < offsets->cnt; i++) {
+		rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+		rd_kafka_resp_err_t e = tp->err ? tp->err : err;
+		if (!e) {
+			log_debug("committed %s [%" PRId32 "] offset %" PRId64, tp->topic, tp->partition, tp->offset);
+			continue;
+		}
+		log_error("commit failed (topic %s partition %" PRId32 " offset %" PRId64 ": %s); "
+			  "it is tried again, and what it covers is delivered again if ksub stops first",
+			  tp->topic, tp->partition, tp->offset, rd_kafka_err2str(e));
+		ksub_part *p = ksub_parts_get(&parts, tp->topic, tp->partition);
+		if (p && p->committed == tp->offset)
+			p->committed = -1;
+	}
+	if (err && (!offsets || offsets->cnt == 0))
+		log_error("commit failed (%s)", rd_kafka_err2str(err));
+}
+
+static bool in_list(const rd_kafka_topic_partition_list_t *l, const ksub_part *p)
+{
+	if (!l)
+		return true;
+	for (int i = 0; i < l->cnt; i++)
+		if (l->elems[i].partition == p->partition && strcmp(l->elems[i].topic, p->topic) == 0)
+			return true;
+	return false;
+}
+
+/* Commits what is due, of the partitions in only (NULL: all assigned). */
+static void commit(bool sync, const rd_kafka_topic_partition_list_t *only)
+{
+	rd_kafka_topic_partition_list_t *l = NULL;
+	for (size_t i = 0; i < parts.n; i++) {
+		ksub_part *p = parts.all[i];
+		if (!ksub_part_commit_due(p) || !in_list(only, p))
+			continue;
+		if (!l)
+			l = rd_kafka_topic_partition_list_new(8);
+		rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->want;
+		p->committed = p->want;
+	}
+	if (!l)
+		return;
+	if (sync) {
+		/* a temporary queue: the result callback runs before this returns */
+		rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, l, NULL, commit_result, NULL);
+		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			log_debug("synchronous commit: %s", rd_kafka_err2str(err));
+	} else {
+		rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 1);
+		if (err)
+			commit_result(rk, err, l, NULL);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ---- acks ---- */
+
+static void on_ack(void *ctx, const char *stream, pos_offset off)
+{
+	(void)ctx;
+	ksub_part *p = ksub_parts_find_stream(&parts, stream);
+	if (!p || !p->assigned || off.lsn || off.minor != 0 || off.major > INT64_MAX) {
+		log_debug("ignoring ack for %s (not a partition assigned here)", stream);
+		return;
+	}
+	ksub_part_acked(p, (int64_t)off.major);
+}
+
+static void read_acks(void)
+{
+	if (acks && ack_reader_poll(acks, on_ack, NULL) < 0)
+		log_error("reading acks failed (%s: %s)", opt.ack_path, strerror(errno));
+}
+
+/* ---- rebalances ---- */
+
+static void rebalance(rd_kafka_t *k, rd_kafka_resp_err_t err,
+		      rd_kafka_topic_partition_list_t *pl, void *opaque)
+{
+	(void)opaque;
+	bool coop = strcmp(rd_kafka_rebalance_protocol(k), "COOPERATIVE") == 0;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		for (int i = 0; i < pl->cnt; i++) {
+			ksub_part *p = ksub_parts_get(&parts, pl->elems[i].topic, pl->elems[i].partition);
+			if (!p) {
+				log_error("out of memory (partition table)");
+				stop_with(EX_SOFTWARE);
+				continue;
+			}
+			ksub_part_assign(p);
+			log_debug("assigned %s", p->stream);
+		}
+		assigned_once = true;
+		if (coop)
+			error = rd_kafka_incremental_assign(k, pl);
+		else
+			aerr = rd_kafka_assign(k, pl);
+	} else {
+		if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+			log_error("rebalance failed (%s)", rd_kafka_err2str(err));
+		/* Commit what is safe before another member takes these over:
+		 * flushed output (without acks), or every ack there is so far. */
+		flush_out();
+		read_acks();
+		if (!rd_kafka_assignment_lost(k))
+			commit(true, pl);
+		for (int i = 0; i < pl->cnt; i++) {
+			ksub_part *p = ksub_parts_get(&parts, pl->elems[i].topic, pl->elems[i].partition);
+			if (p) {
+				ksub_part_revoke(p);
+				log_debug("revoked %s", p->stream);
+			}
+		}
+		if (coop)
+			error = rd_kafka_incremental_unassign(k, pl);
+		else
+			aerr = rd_kafka_assign(k, NULL);
+	}
+	if (error) {
+		log_error("assignment failed (%s)", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else if (aerr) {
+		log_error("assignment failed (%s)", rd_kafka_err2str(aerr));
+	}
+}
+
+/* ---- messages ---- */
+
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			k = 1, cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2, cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3, cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (n - i <= k)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+static void put_json_string(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* "name":"text" when the bytes are UTF-8, else "name_hex":"…". */
+static void put_bytes_member(FILE *f, const char *name, const void *data, size_t n)
+{
+	if (!data) {
+		fprintf(f, ",\"%s\":null", name);
+	} else if (utf8_valid(data, n)) {
+		fprintf(f, ",\"%s\":", name);
+		put_json_string(f, data, n);
+	} else {
+		fprintf(f, ",\"%s_hex\":\"", name);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%02x", ((const unsigned char *)data)[i]);
+		fputc('"', f);
+	}
+}
+
+/* One line of JSON per message that is not a record. */
+static int write_skipped(const rd_kafka_message_t *m, const char *topic, const char *why)
+{
+	fputs("{\"topic\":", skipf);
+	put_json_string(skipf, topic, strlen(topic));
+	fprintf(skipf, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"error\":", m->partition, m->offset);
+	put_json_string(skipf, why, strlen(why));
+	put_bytes_member(skipf, "key", m->key, m->key_len);
+	put_bytes_member(skipf, "value", m->payload, m->len);
+	fputs("}\n", skipf);
+	/* It is committed as consumed later on, so it must be in the file. */
+	if (fflush(skipf) != 0 || ferror(skipf)) {
+		log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static bool looks_like_json(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '{')
+			return true;
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	}
+	return false;
+}
+
+/* Appends the record of message m, with its Kafka position, to out. */
+static int emit_record(const rd_kafka_message_t *m, ksub_part *p)
+{
+	if (opt.format == RECORD_FORMAT_JSON && looks_like_json(m->payload, m->len)) {
+		char pj[POS_STREAM_MAX + 64];
+		int n = snprintf(pj, sizeof pj, "{\"stream\":\"%s\",\"offset\":\"%" PRId64 "\"}", p->stream, m->offset);
+		if (n > 0 && (size_t)n < sizeof pj && !strpbrk(p->stream, "\"\\") &&
+		    ksub_splice_pos(m->payload, m->len, pj, (size_t)n, &out) == 0)
+			return 0;
+	}
+	snprintf(rec.stream, sizeof rec.stream, "%s", p->stream);
+	rec.offset = (pos_offset){.major = (uint64_t)m->offset, .minor = 0, .lsn = false};
+	return record_encode(&rec, opt.format, &out);
+}
+
+static void handle_error(const rd_kafka_message_t *m)
+{
+	const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		ksub_part *p = topic ? ksub_parts_get(&parts, topic, m->partition) : NULL;
+		if (p && p->assigned) {
+			p->eof = true;
+			log_debug("end of %s at offset %" PRId64, p->stream, m->offset);
+		}
+		return;
+	}
+	if (topic)
+		log_error("consume failed (topic %s partition %" PRId32 ": %s)", topic, m->partition,
+			  rd_kafka_message_errstr(m));
+	else
+		log_error("consume failed (%s)", rd_kafka_message_errstr(m));
+	if (opt.exit_eof && (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+			     m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+			     m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED))
+		stop_with(EX_UNAVAILABLE);
+}
+
+static void handle_message(const rd_kafka_message_t *m)
+{
+	if (m->err) {
+		handle_error(m);
+		return;
+	}
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	ksub_part *p = ksub_parts_get(&parts, topic, m->partition);
+	if (!p) {
+		log_error("out of memory (partition table)");
+		stop_with(EX_SOFTWARE);
+		return;
+	}
+	if (!p->assigned)
+		return; /* from before a revoke: the new owner delivers it */
+	if (!m->payload) {
+		stats.tombstones++;
+		ksub_part_skipped(&parts, p, m->offset);
+		return;
+	}
+	char err[512];
+	const char *why = NULL;
+	if (record_decode(&rec, m->payload, m->len, err, sizeof err) < 0) {
+		why = err;
+	} else if (emit_record(m, p) < 0) {
+		snprintf(err, sizeof err, "cannot encode the record (%s)", strerror(errno));
+		why = err;
+	}
+	if (why) {
+		if (skipf) {
+			if (write_skipped(m, topic, why) < 0) {
+				stop_with(EX_IOERR);
+				return;
+			}
+			stats.invalid++;
+			ksub_part_skipped(&parts, p, m->offset);
+			return;
+		}
+		log_error("message is not a change record (topic %s partition %" PRId32 " offset %" PRId64 ": %s)",
+			  topic, m->partition, m->offset, why);
+		stop_with(EX_DATAERR);
+		return;
+	}
+	ksub_part_written(&parts, p, m->offset);
+	stats.records++;
+	if (opt.count && stats.records >= opt.count)
+		stopping = true;
+}
+
+/* ---- the end of the input (-e) ---- */
+
+static bool at_end(int64_t now)
+{
+	if (!assigned_once)
+		return false;
+	size_t n = 0;
+	bool all_eof = true;
+	for (size_t i = 0; i < parts.n; i++) {
+		const ksub_part *p = parts.all[i];
+		if (!p->assigned)
+			continue;
+		n++;
+		if (!p->eof)
+			all_eof = false;
+	}
+	if (n > 0) {
+		empty_since_ms = -1;
+		return all_eof;
+	}
+	/* Nothing assigned (more members than partitions, or no topic
+	 * matched): give the group a moment to settle before calling it done. */
+	if (empty_since_ms < 0)
+		empty_since_ms = now;
+	return now - empty_since_ms >= 2000;
+}
+
+/* ---- progress ---- */
+
+static void progress(int64_t now, bool final)
+{
+	if (!opt.progress)
+		return;
+	if (!final && now - stats.last_ms < PROGRESS_INTERVAL_MS)
+		return;
+	double secs = (double)(now - stats.last_ms) / 1000.0;
+	size_t nassigned = 0;
+	int64_t lag = 0;
+	for (size_t i = 0; i < parts.n; i++) {
+		ksub_part *p = parts.all[i];
+		if (!p->assigned)
+			continue;
+		nassigned++;
+		int64_t lo, hi;
+		if (p->next >= 0 &&
+		    rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    hi > p->next)
+			lag += hi - p->next;
+	}
+	log_info("%" PRIu64 " records (%.0f/s), %" PRIu64 " tombstones, %" PRIu64 " invalid skipped, "
+		 "%zu partitions assigned, lag %" PRId64,
+		 stats.records, secs > 0 ? (double)(stats.records - stats.last_records) / secs : 0.0,
+		 stats.tombstones, stats.invalid, nassigned, lag);
+	stats.last_ms = now;
+	stats.last_records = stats.records;
+}
+
+/* ---- setup ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ksub -b BROKERS -G GROUP [options] TOPIC|^REGEX...\n"
+		"Consumes Kafka topics as a consumer group and writes change records on stdout.\n"
+		"\n"
+		"  -b, --brokers LIST       bootstrap servers (host:port,...)\n"
+		"  -G, --group GROUP        consumer group id\n"
+		"  -o, --offset WHERE       where to start when the group has no committed\n"
+		"                           offset: beginning (default), end, stored\n"
+		"  -e, --exit               exit once every assigned partition is at its end\n"
+		"  -c, --count N            exit after writing N records\n"
+		"  -X, --property KEY=VAL   librdkafka property (repeatable)\n"
+		"  -F, --config FILE        librdkafka properties, one KEY=VAL a line\n"
+		"      --format FMT         output: json (default) or msgpack\n"
+		"      --ack FIFO           commit only what the next stage acks on FIFO\n"
+		"      --ack-wait SEC       at exit, wait up to SEC for acks (default 10)\n"
+		"      --skip-invalid FILE  write messages that are not records to FILE\n"
+		"                           and go on (default: exit 65)\n"
+		"      --progress           progress on stderr (default when a tty)\n"
+		"      --no-progress        no progress\n"
+		"  -v, --verbose            more diagnostics;  -q, --quiet  fewer\n"
+		"  -h, --help               this help;  -V, --version  the version\n");
+}
+
+static void kafka_log(const rd_kafka_t *k, int level, const char *fac, const char *buf)
+{
+	(void)k;
+	if (level <= 4 || log_verbosity >= 2)
+		log_error("kafka: %s: %s", fac, buf);
+}
+
+static void kafka_error(rd_kafka_t *k, int err, const char *reason, void *opaque)
+{
+	(void)opaque;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char why[512];
+		rd_kafka_fatal_error(k, why, sizeof why);
+		log_error("kafka: fatal error (%s)", why);
+		stop_with(EX_UNAVAILABLE);
+		return;
+	}
+	/* transient: librdkafka reconnects by itself */
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || log_verbosity >= 2)
+		log_error("kafka: %s (%s)", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
+}
+
+static void conf_or_die(rd_kafka_conf_t *conf, const char *key, const char *val)
+{
+	char err[512];
+	if (kconf_set(conf, key, val, err, sizeof err) < 0)
+		die(EX_CONFIG, "bad configuration (%s=%s: %s)", key, val, err);
+}
+
+static bool conf_isset(rd_kafka_conf_t *conf, const char *key)
+{
+	char v[512];
+	size_t n = sizeof v;
+	return rd_kafka_conf_get(conf, key, v, &n) == RD_KAFKA_CONF_OK && n > 1;
+}
+
+/* Pauses fetching so that nothing more arrives while ksub winds down. */
+static void pause_all(void)
+{
+	rd_kafka_topic_partition_list_t *l = NULL;
+	if (rd_kafka_assignment(rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l) {
+		if (l->cnt)
+			rd_kafka_pause_partitions(rk, l);
+		rd_kafka_topic_partition_list_destroy(l);
+	}
+}
+
+static bool all_acked(void)
+{
+	for (size_t i = 0; i < parts.n; i++)
+		if (parts.all[i]->assigned && !ksub_part_all_acked(parts.all[i]))
+			return false;
+	return true;
+}
+
+/* The orderly end: flush, let the next stage finish, collect its acks,
+ * commit, leave the group. */
+static void finish(void)
+{
+	pause_all();
+	if (!out_failed)
+		flush_out();
+	fflush(stdout);
+	close_out();
+	if (acks) {
+		int signals = got_signal;
+		int64_t start = now_ms(), last_commit = start;
+		/* with stdout gone no more acks come: read what is there */
+		int wait_ms = out_failed ? 200 : opt.ack_wait_ms;
+		for (;;) {
+			read_acks();
+			if (all_acked() || got_signal > signals + (signals ? 0 : 1))
+				break;
+			int64_t now = now_ms();
+			if (now - start >= wait_ms) {
+				log_info("stopped waiting for acks after %d ms; unacked records will be delivered again", wait_ms);
+				break;
+			}
+			if (now - last_commit >= COMMIT_INTERVAL_MS) {
+				commit(false, NULL);
+				last_commit = now;
+			}
+			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 20);
+			if (m)
+				rd_kafka_message_destroy(m); /* not consumed: delivered again */
+		}
+	}
+	commit(true, NULL);
+	progress(now_ms(), true);
+	/* revokes the assignment (the rebalance callback commits once more,
+	 * finding nothing due) and leaves the group */
+	rd_kafka_consumer_close(rk);
+}
+
+int main(int argc, char **argv)
+{
+	log_init(argv[0]);
+	char err[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	/* Memory stays flat: librdkafka's prefetch queue and fetch sizes are
+	 * bounded well below its defaults (64 MiB queue, 50 MiB fetches). */
+	conf_or_die(conf, "queued.max.messages.kbytes", "16384");
+	conf_or_die(conf, "fetch.max.bytes", "4194304");
+	conf_or_die(conf, "auto.offset.reset", "earliest");
+	/* A member killed without leaving holds its partitions this long;
+	 * a supervisor restarting ksub should not wait Kafka's 45 s. */
+	conf_or_die(conf, "session.timeout.ms", "10000");
+
+	enum { O_FORMAT = 256, O_ACK, O_ACK_WAIT, O_SKIP, O_PROGRESS, O_NO_PROGRESS };
+	static const struct option longopts[] = {
+		{"brokers", required_argument, NULL, 'b'},
+		{"group", required_argument, NULL, 'G'},
+		{"offset", required_argument, NULL, 'o'},
+		{"exit", no_argument, NULL, 'e'},
+		{"count", required_argument, NULL, 'c'},
+		{"property", required_argument, NULL, 'X'},
+		{"config", required_argument, NULL, 'F'},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"ack", required_argument, NULL, O_ACK},
+		{"ack-wait", required_argument, NULL, O_ACK_WAIT},
+		{"skip-invalid", required_argument, NULL, O_SKIP},
+		{"progress", no_argument, NULL, O_PROGRESS},
+		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "b:G:o:ec:X:F:vqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (kconf_set(conf, "bootstrap.servers", optarg, err, sizeof err) < 0)
+				die(EX_CONFIG, "bad -b (%s)", err);
+			break;
+		case 'G':
+			opt.group = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "beginning") == 0 || strcmp(optarg, "stored") == 0)
+				opt.offset_reset = "earliest";
+			else if (strcmp(optarg, "end") == 0)
+				opt.offset_reset = "latest";
+			else
+				die(EX_USAGE, "bad -o (\"%s\": want beginning, end or stored)", optarg);
+			break;
+		case 'e':
+			opt.exit_eof = true;
+			break;
+		case 'c':
+			errno = 0;
+			opt.count = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || opt.count == 0)
+				die(EX_USAGE, "bad -c (\"%s\": want a positive number)", optarg);
+			break;
+		case 'X':
+			if (kconf_set_kv(conf, optarg, err, sizeof err) < 0)
+				die(EX_CONFIG, "bad -X (%s)", err);
+			break;
+		case 'F':
+			if (kconf_load_file(conf, optarg, err, sizeof err) < 0)
+				die(EX_CONFIG, "bad -F (%s)", err);
+			break;
+		case O_FORMAT:
+			if (record_format_parse(optarg, &opt.format) < 0)
+				die(EX_USAGE, "bad --format (\"%s\": want json or msgpack)", optarg);
+			break;
+		case O_ACK:
+			opt.ack_path = optarg;
+			break;
+		case O_ACK_WAIT: {
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 || v > 86400)
+				die(EX_USAGE, "bad --ack-wait (\"%s\": want seconds)", optarg);
+			opt.ack_wait_ms = (int)v * 1000;
+			break;
+		}
+		case O_SKIP:
+			opt.skip_path = optarg;
+			break;
+		case O_PROGRESS:
+			opt.progress = 1;
+			break;
+		case O_NO_PROGRESS:
+			opt.progress = 0;
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'q':
+			log_verbosity = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			rd_kafka_conf_destroy(conf);
+			return EX_OK;
+		case 'V':
+			print_version();
+			rd_kafka_conf_destroy(conf);
+			return EX_OK;
+		default:
+			usage(stderr);
+			rd_kafka_conf_destroy(conf);
+			return EX_USAGE;
+		}
+	}
+	opt.topics = argv + optind;
+	opt.ntopics = argc - optind;
+	if (opt.ntopics == 0) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "no topic given (usage: ksub -b BROKERS -G GROUP TOPIC|^REGEX...)");
+	}
+	if (opt.group)
+		conf_or_die(conf, "group.id", opt.group);
+	else if (!conf_isset(conf, "group.id")) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "no consumer group given (-G GROUP)");
+	}
+	if (!conf_isset(conf, "bootstrap.servers") && !conf_isset(conf, "metadata.broker.list")) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "no brokers given (-b BROKERS)");
+	}
+	if (opt.offset_reset)
+		conf_or_die(conf, "auto.offset.reset", opt.offset_reset);
+	/* ksub decides what is committed, and when */
+	conf_or_die(conf, "enable.auto.commit", "false");
+	conf_or_die(conf, "enable.auto.offset.store", "false");
+	conf_or_die(conf, "enable.partition.eof", "true");
+	if (opt.progress < 0)
+		opt.progress = log_progress_default();
+
+	rd_kafka_conf_set_log_cb(conf, kafka_log);
+	rd_kafka_conf_set_error_cb(conf, kafka_error);
+	rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+	rd_kafka_conf_set_offset_commit_cb(conf, commit_result);
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (opt.ack_path && !(acks = ack_reader_open(opt.ack_path))) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_CONFIG, "cannot open the ack FIFO (%s: %s)", opt.ack_path, strerror(errno));
+	}
+	if (opt.skip_path && !(skipf = fopen(opt.skip_path, "a"))) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_CANTCREAT, "cannot open (%s: %s)", opt.skip_path, strerror(errno));
+	}
+
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+	if (!rk)
+		die(EX_CONFIG, "cannot create the Kafka consumer (%s)", err); /* conf is freed */
+	rd_kafka_poll_set_consumer(rk);
+
+	rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(opt.ntopics);
+	for (int i = 0; i < opt.ntopics; i++)
+		rd_kafka_topic_partition_list_add(subs, opt.topics[i], RD_KAFKA_PARTITION_UA);
+	rd_kafka_resp_err_t serr = rd_kafka_subscribe(rk, subs);
+	rd_kafka_topic_partition_list_destroy(subs);
+	if (serr) {
+		rd_kafka_destroy(rk);
+		die(EX_USAGE, "cannot subscribe (%s)", rd_kafka_err2str(serr));
+	}
+
+	/* Only a pipe of our own is made non-blocking: a terminal or file
+	 * may be shared with the shell. */
+	struct stat st;
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		int fl = fcntl(STDOUT_FILENO, F_GETFL);
+		out_nonblock = fl >= 0 && fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK) == 0;
+	}
+	ksub_parts_init(&parts, acks != NULL);
+	buf_init(&out, 0);
+	record_init(&rec);
+	int64_t now = now_ms(), last_service = now, last_commit = now;
+	stats.last_ms = now;
+
+	while (!stopping && !got_signal) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, out.len ? 0 : 100);
+		if (m) {
+			handle_message(m);
+			rd_kafka_message_destroy(m);
+			if (out.len >= OUT_CHUNK)
+				flush_out();
+		} else if (out.len) {
+			/* nothing more queued: do not hold records back */
+			flush_out();
+		}
+		now = now_ms();
+		if (m && now - last_service < SERVICE_INTERVAL_MS)
+			continue;
+		last_service = now;
+		read_acks();
+		if (now - last_commit >= COMMIT_INTERVAL_MS) {
+			commit(false, NULL);
+			last_commit = now;
+		}
+		if (opt.exit_eof && !m && out.len == 0 && at_end(now))
+			stopping = true;
+		progress(now, false);
+	}
+	if (got_signal)
+		log_info("signal received: finishing");
+
+	finish();
+	rd_kafka_destroy(rk);
+	ack_reader_close(acks);
+	if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {
+		log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));
+		exit_code = EX_IOERR;
+	}
+	record_free(&rec);
+	buf_free(&out);
+	ksub_parts_free(&parts);
+	return exit_code;
+}

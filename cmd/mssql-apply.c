@@ -1,0 +1,343 @@
+/* mssql-apply — applies change records from stdin to Microsoft SQL Server
+ * with FreeTDS db-lib (TDS 7.4), in batched transactions, exactly once.
+ *
+ * This file holds the options, the read loop (a batch closes after
+ * --batch-rows records, --batch-ms after its first record, a memory bound,
+ * end of input or a signal) and the acks; lib/mssql_apply.c does the work. */
+#include "ack.h"
+#include "log.h"
+#include "mssql_apply.h"
+#include "mssql_conn.h"
+#include "pos.h"
+#include "record.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SCHEMA_MAPS 64
+/* A batch also closes when its net change holds this much. */
+#define BATCH_MAX_BYTES ((size_t)24 << 20)
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [OPTION]... -S SERVER -U USER -D DATABASE < RECORDS\n"
+		"       %s --print-sql [OPTION]... < RECORDS\n"
+		"Applies change records (NDJSON or msgpack) to Microsoft SQL Server in batched,\n"
+		"exactly-once transactions.\n"
+		"\n"
+		"Connection (password from MSSQL_PASSWORD or --password-file, never an option):\n"
+		"  -S, --server=HOST[:PORT]   server, or a server name of freetds.conf\n"
+		"  -U, --user=USER            login name\n"
+		"  -D, --database=DB          database\n"
+		"      --password-file=FILE   read the password from the first line of FILE\n"
+		"      --encrypt              require TLS (FreeTDS encryption = require)\n"
+		"      --login-timeout=S      seconds to wait for a login (default 15)\n"
+		"      --query-timeout=S      seconds to wait for a batch (default 0 = none)\n"
+		"\n"
+		"Target:\n"
+		"      --schema-map=SRC=DST   write source schema SRC to DST (repeatable)\n"
+		"      --create-tables        create missing schemas and tables (type map in the man page)\n"
+		"      --evolve               add columns that appear later (ALTER TABLE ADD ... NULL)\n"
+		"\n"
+		"Batches:\n"
+		"      --batch-rows=N         records per transaction at most (default 10000)\n"
+		"      --batch-ms=MS          commit at most MS after a batch's first record (default 200)\n"
+		"      --retries=N            reconnect-and-retry attempts per batch (default 10)\n"
+		"      --dead-letter=FILE     append records the server refuses to FILE and go on\n"
+		"      --ack=FIFO             after each commit write \"STREAM OFFSET\" lines to FIFO\n"
+		"\n"
+		"Output:\n"
+		"      --print-sql            write the T-SQL to stdout instead of connecting\n"
+		"      --progress             progress on stderr every second (default: if a tty)\n"
+		"      --no-progress          no progress lines\n"
+		"      --stats                totals on stderr at exit\n"
+		"  -v, --verbose              more messages (twice: every T-SQL batch)\n"
+		"  -q, --quiet                errors only\n"
+		"  -h, --help                 this help\n"
+		"  -V, --version              print the version\n",
+		progname, progname);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long parse_num(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		log_error("invalid %s: %s (want %ld..%ld)", what, s, min, max);
+		exit(EX_USAGE);
+	}
+	return v;
+}
+
+static char *read_password_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		die(EX_CONFIG, "cannot open the password file (%s): %s", path, strerror(errno));
+	char line[1024];
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	char *p = strdup(line);
+	memset(line, 0, sizeof line);
+	if (!p)
+		die(EX_OSERR, "out of memory");
+	return p;
+}
+
+static void on_commit(void *ctx, const char *stream, pos_offset off)
+{
+	ack_writer *w = ctx;
+	if (w)
+		ack_writer_send(w, stream, off);
+}
+
+static void print_progress(mssql_apply *a, int64_t start_ms, const char *when)
+{
+	const mssql_apply_stats *st = mssql_apply_get_stats(a);
+	double secs = (double)(mono_ms() - start_ms) / 1000.0;
+	fprintf(stderr,
+		"%s: %s%" PRIu64 " records (%" PRIu64 " skipped, %" PRIu64 " dead-lettered), %" PRIu64
+		" batches, %.0f records/s, %" PRIu64 " round trips last batch (%" PRIu64 " tables), %" PRIu64
+		" retries, latency p50 %.0f ms p99 %.0f ms max %.0f ms\n",
+		progname, when, st->records, st->skipped, st->dead_lettered, st->batches,
+		secs > 0 ? (double)st->records / secs : 0.0, st->round_trips_last_batch, st->tables_last_batch,
+		st->retries, mssql_apply_latency_ms(a, 50), mssql_apply_latency_ms(a, 99),
+		mssql_apply_latency_ms(a, 100));
+}
+
+int main(int argc, char **argv)
+{
+	log_init(argv[0]);
+	mssql_apply_opts o = {0};
+	const char *map_src[MAX_SCHEMA_MAPS], *map_dst[MAX_SCHEMA_MAPS];
+	char *password = NULL;
+	const char *ack_path = NULL;
+	long batch_rows = 10000, batch_ms = 200;
+	int progress = -1;
+	bool stats = false, print_sql = false;
+	o.retries = 10;
+	o.login.appname = "mssql-apply";
+
+	enum {
+		O_PASSWORD_FILE = 256, O_ENCRYPT, O_LOGIN_TIMEOUT, O_QUERY_TIMEOUT, O_SCHEMA_MAP, O_CREATE,
+		O_EVOLVE, O_BATCH_ROWS, O_BATCH_MS, O_RETRIES, O_DEAD_LETTER, O_ACK, O_PRINT_SQL,
+		O_PROGRESS, O_NO_PROGRESS, O_STATS,
+	};
+	static const struct option longopts[] = {
+		{"server", required_argument, NULL, 'S'},
+		{"user", required_argument, NULL, 'U'},
+		{"database", required_argument, NULL, 'D'},
+		{"password-file", required_argument, NULL, O_PASSWORD_FILE},
+		{"encrypt", no_argument, NULL, O_ENCRYPT},
+		{"login-timeout", required_argument, NULL, O_LOGIN_TIMEOUT},
+		{"query-timeout", required_argument, NULL, O_QUERY_TIMEOUT},
+		{"schema-map", required_argument, NULL, O_SCHEMA_MAP},
+		{"create-tables", no_argument, NULL, O_CREATE},
+		{"evolve", no_argument, NULL, O_EVOLVE},
+		{"batch-rows", required_argument, NULL, O_BATCH_ROWS},
+		{"batch-ms", required_argument, NULL, O_BATCH_MS},
+		{"retries", required_argument, NULL, O_RETRIES},
+		{"dead-letter", required_argument, NULL, O_DEAD_LETTER},
+		{"ack", required_argument, NULL, O_ACK},
+		{"print-sql", no_argument, NULL, O_PRINT_SQL},
+		{"progress", no_argument, NULL, O_PROGRESS},
+		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		{"stats", no_argument, NULL, O_STATS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "S:U:D:vqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S': o.login.server = optarg; break;
+		case 'U': o.login.user = optarg; break;
+		case 'D': o.login.database = optarg; break;
+		case O_PASSWORD_FILE:
+			free(password);
+			password = read_password_file(optarg);
+			break;
+		case O_ENCRYPT: o.login.encrypt = true; break;
+		case O_LOGIN_TIMEOUT:
+			o.login.login_timeout_s = (int)parse_num(optarg, "--login-timeout", 1, 3600);
+			break;
+		case O_QUERY_TIMEOUT:
+			o.login.query_timeout_s = (int)parse_num(optarg, "--query-timeout", 0, 86400);
+			break;
+		case O_SCHEMA_MAP: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || !eq[1]) {
+				log_error("--schema-map wants SRC=DST, got \"%s\"", optarg);
+				return EX_USAGE;
+			}
+			if (o.nmaps == MAX_SCHEMA_MAPS) {
+				log_error("too many --schema-map options (at most %d)", MAX_SCHEMA_MAPS);
+				return EX_USAGE;
+			}
+			*eq = '\0';
+			map_src[o.nmaps] = optarg;
+			map_dst[o.nmaps] = eq + 1;
+			o.nmaps++;
+			break;
+		}
+		case O_CREATE: o.create_tables = true; break;
+		case O_EVOLVE: o.evolve = true; break;
+		case O_BATCH_ROWS: batch_rows = parse_num(optarg, "--batch-rows", 1, 1000000); break;
+		case O_BATCH_MS: batch_ms = parse_num(optarg, "--batch-ms", 0, 3600000); break;
+		case O_RETRIES: o.retries = (int)parse_num(optarg, "--retries", 0, 1000000); break;
+		case O_DEAD_LETTER: o.dead_letter = optarg; break;
+		case O_ACK: ack_path = optarg; break;
+		case O_PRINT_SQL: print_sql = true; break;
+		case O_PROGRESS: progress = 1; break;
+		case O_NO_PROGRESS: progress = 0; break;
+		case O_STATS: stats = true; break;
+		case 'v': log_verbosity++; break;
+		case 'q': log_verbosity = 0; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': print_version(); return 0;
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\" (records come on stdin)", argv[optind]);
+		return EX_USAGE;
+	}
+	if (!print_sql && !o.login.server) {
+		log_error("no server: give -S HOST[:PORT] (or --print-sql)");
+		return EX_USAGE;
+	}
+	if (progress < 0)
+		progress = log_progress_default();
+	o.map_src = map_src;
+	o.map_dst = map_dst;
+	if (!password) {
+		const char *env = getenv("MSSQL_PASSWORD");
+		if (env && !(password = strdup(env)))
+			die(EX_OSERR, "out of memory");
+	}
+	o.login.password = password;
+	if (print_sql)
+		o.print = stdout;
+
+	ack_writer *acks = NULL;
+	if (ack_path && !(acks = ack_writer_open(ack_path)))
+		die(EX_CANTCREAT, "cannot open the ack FIFO (%s): %s", ack_path, strerror(errno));
+	o.on_commit = on_commit;
+	o.ctx = acks;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: waits must end */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!print_sql && mssql_global_init() < 0)
+		die(EX_SOFTWARE, "cannot initialise db-lib");
+	mssql_apply *a = mssql_apply_new(&o);
+	record_reader *rd = record_reader_new(STDIN_FILENO);
+	if (!a || !rd)
+		die(EX_OSERR, "out of memory");
+	int code = mssql_apply_open(a);
+
+	record r;
+	record_init(&r);
+	char err[512];
+	int64_t start = mono_ms(), deadline = 0, last_progress = start;
+	while (code == 0 && !got_signal) {
+		int64_t now = mono_ms();
+		if (progress && now - last_progress >= 1000) {
+			print_progress(a, start, "");
+			last_progress = now;
+		}
+		bool pending = mssql_apply_batch_records(a) > 0;
+		if (pending && now >= deadline) {
+			code = mssql_apply_flush(a);
+			continue;
+		}
+		int wait = pending ? (int)(deadline - now) : 1000;
+		if (wait > 1000)
+			wait = 1000;
+		if (record_reader_wait(rd, wait) == 0)
+			continue;
+		int rc = record_reader_next(rd, &r, err, sizeof err);
+		if (rc == 0)
+			break;
+		if (rc == -2) {
+			if (errno == EINTR)
+				continue;
+			log_error("cannot read stdin: %s", strerror(errno));
+			code = EX_IOERR;
+			break;
+		}
+		if (rc < 0) {
+			/* What came before the bad record is good: apply it first. */
+			int fc = mssql_apply_flush(a);
+			log_error("bad input (stdin %s)", err);
+			code = fc ? fc : EX_DATAERR;
+			break;
+		}
+		if (!pending)
+			deadline = mono_ms() + batch_ms;
+		code = mssql_apply_add(a, &r);
+		record_clear(&r);
+		if (code == 0 && (mssql_apply_batch_records(a) >= (size_t)batch_rows ||
+				  mssql_apply_batch_bytes(a) >= BATCH_MAX_BYTES))
+			code = mssql_apply_flush(a);
+	}
+	/* End of input or a signal: commit what is pending, ack, leave. */
+	if (code == 0)
+		code = mssql_apply_flush(a);
+	if (acks)
+		ack_writer_flush(acks, 1000);
+	if (print_sql && fflush(stdout) != 0 && code == 0) {
+		log_error("cannot write stdout: %s", strerror(errno));
+		code = EX_IOERR;
+	}
+	if (progress || stats)
+		print_progress(a, start, "done: ");
+	record_free(&r);
+	record_reader_free(rd);
+	mssql_apply_free(a);
+	if (acks)
+		ack_writer_close(acks);
+	if (!print_sql)
+		mssql_global_exit();
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	return code;
+}

@@ -1,0 +1,1090 @@
+/* pgcdc-read — stream a PostgreSQL logical replication slot (pgoutput) as
+ * change records on standard output.
+ *
+ * One replication connection streams the slot; an ordinary connection looks
+ * up type names and primary keys (cached). Each change is written as soon as
+ * it is decoded, so memory stays flat whatever the size of a transaction.
+ * The position confirmed to the server (the slot's confirmed_flush_lsn) is:
+ *   with --ack:    the end LSN of the newest transaction all of whose
+ *                  records downstream acknowledged;
+ *   without --ack: the end LSN of the newest transaction written and flushed
+ *                  to standard output;
+ * and, when nothing is outstanding, the server's WAL end from its keepalive,
+ * so that an idle slot does not hold WAL back. */
+#include "ack.h"
+#include "log.h"
+#include "pgoutput.h"
+#include "pgtypes.h"
+#include "pgvalue.h"
+#include "pos.h"
+#include "record.h"
+#include "replconn.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#define APPNAME "pgcdc-read"
+/* Transactions written but not acked; past this, the newest entries merge
+ * (confirming a little later, never too early). */
+#define TXQ_MAX 65536
+#define BACKOFF_MAX_S 30
+/* How long a clean exit with --ack waits for the last acks. */
+#define FINAL_ACK_WAIT_MS 5000
+/* New progress is confirmed at most this often besides the status interval. */
+#define FEEDBACK_MIN_MS 200
+
+/* ---- options ---- */
+
+static struct {
+	const char *conninfo;
+	const char *slot;
+	const char *publications;
+	bool create_slot, if_not_exists, drop_slot;
+	const char *create_publication;
+	uint64_t startpos, endpos;
+	int status_interval; /* seconds, 0 = only when asked */
+	record_format format;
+	const char *ack_path;
+	bool progress;
+} opt = {.status_interval = 10, .format = RECORD_FORMAT_JSON};
+
+/* ---- state ---- */
+
+typedef struct relinfo {
+	uint32_t oid;
+	pgo_relation *rel;
+	const pgtype_info **types; /* rel->natts */
+	uint16_t *keys;
+	size_t nkeys;
+} relinfo;
+
+typedef struct txn_entry {
+	uint64_t commit_lsn, end_lsn, nrecords;
+} txn_entry;
+
+static struct {
+	PGconn *repl, *cat;
+	pgtypes *types;
+	pgo_decoder *dec;
+	record_writer *out;
+	ack_reader *acks;
+	char db[RECORD_NAME_MAX + 1];
+	char stream[POS_STREAM_MAX + 1];
+
+	/* relation cache: open addressing on the OID */
+	relinfo **rels;
+	size_t nrels, relcap;
+
+	record rec;
+	buf scratch;
+
+	/* the transaction being decoded */
+	bool in_txn;
+	uint64_t txn_commit_lsn;
+	uint32_t txn_xid;
+	int64_t txn_commit_us;
+	uint64_t txn_seq;
+
+	/* feedback */
+	uint64_t confirmed;     /* what we report to the server */
+	uint64_t sent;          /* what we last reported */
+	int64_t sent_ms;
+	uint64_t committed_end; /* end LSN of the newest transaction written */
+	uint64_t idle_lsn;      /* keepalive WAL end seen outside a transaction */
+	bool have_ack;
+	pos_offset last_ack;
+	txn_entry *txq; /* ring */
+	size_t txq_head, txq_len, txq_cap;
+
+	/* statistics */
+	uint64_t nrecords, ntxns;
+	struct timespec started;
+} st;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* ---- helpers ---- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void lsn_str(uint64_t lsn, char *buf, size_t len)
+{
+	pos_lsn_format(lsn, buf, len);
+}
+
+/* The stream name must be printable ASCII without spaces: other bytes of
+ * database and slot names are written as %XX. */
+static void build_stream_name(void)
+{
+	char *o = st.stream;
+	char *end = st.stream + sizeof st.stream - 1;
+	const char *parts[3] = {"pg/", st.db, opt.slot};
+	for (int k = 0; k < 3; k++) {
+		for (const unsigned char *p = (const unsigned char *)parts[k]; *p && o < end - 3; p++) {
+			if (k > 0 && (*p <= ' ' || *p > '~' || *p == '%' || *p == '/'))
+				o += sprintf(o, "%%%02X", *p);
+			else
+				*o++ = (char)*p;
+		}
+		if (k == 1 && o < end)
+			*o++ = '/';
+	}
+	*o = '\0';
+}
+
+static void set_confirmed(uint64_t lsn)
+{
+	if (lsn > st.confirmed)
+		st.confirmed = lsn;
+}
+
+/* ---- the queue of transactions awaiting acks ---- */
+
+static txn_entry *txq_at(size_t i)
+{
+	return &st.txq[(st.txq_head + i) % st.txq_cap];
+}
+
+static bool txq_done(const txn_entry *e)
+{
+	if (e->nrecords == 0)
+		return true;
+	if (!st.have_ack)
+		return false;
+	pos_offset need = {.major = e->commit_lsn, .minor = e->nrecords, .lsn = true};
+	return pos_offset_cmp(st.last_ack, need) >= 0;
+}
+
+/* Pops every transaction completely acked; when nothing is left and no
+ * transaction is being decoded, the server's idle WAL end is safe too. */
+static void txq_settle(void)
+{
+	while (st.txq_len && txq_done(txq_at(0))) {
+		set_confirmed(txq_at(0)->end_lsn);
+		st.txq_head = (st.txq_head + 1) % st.txq_cap;
+		st.txq_len--;
+	}
+	if (st.txq_len == 0 && !st.in_txn)
+		set_confirmed(st.idle_lsn);
+}
+
+static void txq_push(uint64_t commit_lsn, uint64_t end_lsn, uint64_t nrecords)
+{
+	/* After a reconnect the server resends what was not confirmed; it may
+	 * still be queued from the first time. */
+	if (st.txq_len && txq_at(st.txq_len - 1)->commit_lsn >= commit_lsn)
+		return;
+	if (end_lsn <= st.confirmed)
+		return;
+	if (st.txq_len == st.txq_cap && st.txq_cap < TXQ_MAX) {
+		size_t cap = st.txq_cap ? st.txq_cap * 2 : 256;
+		txn_entry *q = malloc(cap * sizeof *q);
+		if (!q)
+			die(EX_OSERR, "out of memory (ack queue)");
+		for (size_t i = 0; i < st.txq_len; i++)
+			q[i] = *txq_at(i);
+		free(st.txq);
+		st.txq = q;
+		st.txq_cap = cap;
+		st.txq_head = 0;
+	}
+	txn_entry e = {commit_lsn, end_lsn, nrecords};
+	if (st.txq_len == st.txq_cap) {
+		/* Full: the newest entry now stands for both transactions. Its
+		 * completion needs the later ack, which covers the earlier one. */
+		*txq_at(st.txq_len - 1) = e;
+	} else {
+		*txq_at(st.txq_len) = e;
+		st.txq_len++;
+	}
+	txq_settle();
+}
+
+static void on_ack(void *ctx, const char *stream, pos_offset off)
+{
+	(void)ctx;
+	if (strcmp(stream, st.stream) != 0)
+		return;
+	if (!st.have_ack || pos_offset_cmp(off, st.last_ack) > 0) {
+		st.last_ack = off;
+		st.have_ack = true;
+	}
+}
+
+static void read_acks(void)
+{
+	if (!st.acks)
+		return;
+	if (ack_reader_poll(st.acks, on_ack, NULL) < 0)
+		log_error("reading acks failed (%s: %s)", opt.ack_path, strerror(errno));
+	txq_settle();
+}
+
+/* ---- output ---- */
+
+static void writer_failed(void)
+{
+	int e = errno;
+	if (e == EPIPE)
+		log_error("standard output closed (downstream went away); unacknowledged changes were not confirmed");
+	else
+		log_error("writing standard output failed (%s)", strerror(e));
+	/* What was confirmed is safe; tell the server so, then leave. */
+	if (st.repl && PQstatus(st.repl) == CONNECTION_OK)
+		replconn_send_status(st.repl, st.confirmed, false);
+	exit(EX_TEMPFAIL);
+}
+
+static void flush_output(void)
+{
+	if (!st.out)
+		return;
+	if (record_writer_buffered(st.out) && record_writer_flush(st.out) < 0)
+		writer_failed();
+	if (!st.acks) {
+		/* Without acks, written and flushed counts as done. */
+		set_confirmed(st.committed_end);
+		if (!st.in_txn)
+			set_confirmed(st.idle_lsn);
+	}
+}
+
+/* ---- relation cache ---- */
+
+static void relinfo_free(relinfo *ri)
+{
+	if (!ri)
+		return;
+	pgo_relation_free(ri->rel);
+	free(ri->types);
+	free(ri->keys);
+	free(ri);
+}
+
+static relinfo *rel_find(uint32_t oid)
+{
+	if (!st.relcap)
+		return NULL;
+	size_t mask = st.relcap - 1;
+	for (size_t i = (oid * 2654435761u) & mask;; i = (i + 1) & mask) {
+		if (!st.rels[i])
+			return NULL;
+		if (st.rels[i]->oid == oid)
+			return st.rels[i];
+	}
+}
+
+static void rel_put(relinfo *ri)
+{
+	if ((st.nrels + 1) * 2 > st.relcap) {
+		size_t cap = st.relcap ? st.relcap * 2 : 64;
+		relinfo **n = calloc(cap, sizeof *n);
+		if (!n)
+			die(EX_OSERR, "out of memory (relation cache)");
+		relinfo **old = st.rels;
+		size_t oldcap = st.relcap;
+		st.rels = n;
+		st.relcap = cap;
+		st.nrels = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				rel_put(old[i]);
+		free(old);
+	}
+	size_t mask = st.relcap - 1;
+	for (size_t i = (ri->oid * 2654435761u) & mask;; i = (i + 1) & mask) {
+		if (!st.rels[i]) {
+			st.rels[i] = ri;
+			st.nrels++;
+			return;
+		}
+		if (st.rels[i]->oid == ri->oid) {
+			relinfo_free(st.rels[i]);
+			st.rels[i] = ri;
+			return;
+		}
+	}
+}
+
+static void rel_clear(void)
+{
+	for (size_t i = 0; i < st.relcap; i++)
+		relinfo_free(st.rels[i]);
+	free(st.rels);
+	st.rels = NULL;
+	st.relcap = st.nrels = 0;
+}
+
+/* Catalog failures: a lost connection is worth a reconnect, anything else
+ * is fatal. Returns -1 for the caller to propagate as "reconnect". */
+static int catalog_failed(const char *err)
+{
+	if (PQstatus(st.cat) != CONNECTION_OK) {
+		log_error("catalog connection lost (%s)", err);
+		return -1;
+	}
+	die(EX_SOFTWARE, "catalog lookup failed (%s)", err);
+}
+
+static int on_relation(const pgo_relation *r)
+{
+	char err[512];
+	relinfo *ri = calloc(1, sizeof *ri);
+	if (!ri || !(ri->rel = pgo_relation_copy(r)) ||
+	    !(ri->types = calloc(r->natts ? r->natts : 1, sizeof *ri->types)) ||
+	    !(ri->keys = calloc(r->natts ? r->natts : 1, sizeof *ri->keys)))
+		die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
+	ri->oid = r->oid;
+	for (uint16_t i = 0; i < r->natts; i++) {
+		ri->types[i] = pgtypes_lookup(st.types, r->cols[i].type_oid, r->cols[i].typmod, err, sizeof err);
+		if (!ri->types[i]) {
+			relinfo_free(ri);
+			return catalog_failed(err);
+		}
+		if (r->cols[i].flags & PGO_COLUMN_KEY)
+			ri->keys[ri->nkeys++] = i;
+	}
+	if (r->replident == PGO_REPLIDENT_FULL) {
+		/* Every column is "key" then; a primary key says more. */
+		char names[RECORD_MAX_COLUMNS * 64];
+		int n = pgtypes_primary_key(st.types, r->oid, names, sizeof names, err, sizeof err);
+		if (n < 0) {
+			relinfo_free(ri);
+			return catalog_failed(err);
+		}
+		if (n > 0) {
+			size_t nk = 0;
+			const char *s = names;
+			for (int k = 0; k < n; k++, s += strlen(s) + 1)
+				for (uint16_t i = 0; i < r->natts; i++)
+					if (strcmp(ri->rel->cols[i].name, s) == 0)
+						ri->keys[nk++] = i;
+			/* A key column outside a column list leaves the flags as they are. */
+			if (nk == (size_t)n)
+				ri->nkeys = nk;
+		}
+	}
+	rel_put(ri);
+	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",
+		  r->nspname, r->relname, r->oid, (unsigned)r->natts, ri->nkeys, r->replident);
+	return 0;
+}
+
+/* ---- records ---- */
+
+static void start_record(relinfo *ri, char op, bool before, bool after)
+{
+	record *rec = &st.rec;
+	record_clear(rec);
+	rec->version = RECORD_FORMAT_VERSION;
+	rec->op = op;
+	if (record_set_table(rec, st.db, ri->rel->nspname, ri->rel->relname) < 0 ||
+	    record_set_shape(rec, ri->rel->natts, before, after) < 0)
+		die(EX_OSERR, "out of memory (record)");
+	for (uint16_t i = 0; i < ri->rel->natts; i++)
+		if (record_set_column(rec, i, ri->rel->cols[i].name, ri->types[i]->name) < 0)
+			die(EX_OSERR, "out of memory (record)");
+	if (record_set_keys(rec, ri->keys, ri->nkeys) < 0)
+		die(EX_OSERR, "out of memory (record)");
+	st.txn_seq++;
+	rec->lsn = st.txn_commit_lsn;
+	rec->xid = st.txn_xid;
+	rec->commit_us = st.txn_commit_us;
+	rec->seq = st.txn_seq;
+	memcpy(rec->stream, st.stream, sizeof rec->stream);
+	rec->offset.major = st.txn_commit_lsn;
+	rec->offset.minor = st.txn_seq;
+	rec->offset.lsn = true;
+}
+
+static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_value *v)
+{
+	record *rec = &st.rec;
+	int rc = 0;
+	switch (v->kind) {
+	case PGO_VALUE_NULL:
+		rc = record_set_value(rec, img, i, VALUE_NULL, NULL, 0);
+		break;
+	case PGO_VALUE_UNCHANGED:
+		rc = record_set_value(rec, img, i, VALUE_UNCHANGED, NULL, 0);
+		break;
+	case PGO_VALUE_TEXT: {
+		const char *res;
+		size_t reslen;
+		if (pgvalue_normalize(ri->types[i]->norm, v->data, v->len, &st.scratch, &res, &reslen) < 0)
+			die(EX_DATAERR, "unexpected value for column %s of %s.%s (type %s): %.*s",
+			    ri->rel->cols[i].name, ri->rel->nspname, ri->rel->relname, ri->types[i]->name,
+			    (int)(v->len > 80 ? 80 : v->len), v->data);
+		rc = record_set_value(rec, img, i, VALUE_TEXT, res, reslen);
+		break;
+	}
+	default:
+		die(EX_DATAERR, "binary value for column %s of %s.%s (not requested)", ri->rel->cols[i].name,
+		    ri->rel->nspname, ri->rel->relname);
+	}
+	if (rc < 0)
+		die(EX_OSERR, "out of memory (value of %s.%s.%s)", ri->rel->nspname, ri->rel->relname,
+		    ri->rel->cols[i].name);
+}
+
+static void put_record(void)
+{
+	if (record_writer_put(st.out, &st.rec) < 0)
+		writer_failed();
+	st.nrecords++;
+}
+
+static relinfo *change_relation(uint32_t relid, const pgo_tuple *t1, const pgo_tuple *t2)
+{
+	relinfo *ri = rel_find(relid);
+	if (!ri)
+		die(EX_DATAERR, "change for relation OID %" PRIu32 " before its Relation message", relid);
+	if ((t1 && t1->natts != ri->rel->natts) || (t2 && t2->natts != ri->rel->natts))
+		die(EX_DATAERR, "change for %s.%s has %u columns, its Relation message %u", ri->rel->nspname,
+		    ri->rel->relname, (unsigned)(t1 && t1->natts != ri->rel->natts ? t1->natts : t2->natts),
+		    (unsigned)ri->rel->natts);
+	if (!st.in_txn)
+		die(EX_DATAERR, "change outside a transaction");
+	return ri;
+}
+
+/* The before image: the whole old row ('O'), or the key columns of the old
+ * key ('K') or, when the key did not change and no old tuple came, of the
+ * new row. */
+static void put_before(relinfo *ri, char old_kind, const pgo_tuple *old, const pgo_tuple *nw)
+{
+	record *rec = &st.rec;
+	if (old_kind == 'O') {
+		for (uint16_t i = 0; i < ri->rel->natts; i++)
+			put_value(ri, rec->before, i, &old->values[i]);
+		return;
+	}
+	const pgo_tuple *src = old_kind == 'K' ? old : nw;
+	for (size_t k = 0; k < ri->nkeys; k++) {
+		uint16_t i = ri->keys[k];
+		put_value(ri, rec->before, i, &src->values[i]);
+	}
+}
+
+static void on_change(const pgo_msg *m)
+{
+	const pgo_tuple *old = m->u.change.old_kind ? &m->u.change.old_tuple : NULL;
+	const pgo_tuple *nw = m->u.change.has_new ? &m->u.change.new_tuple : NULL;
+	relinfo *ri = change_relation(m->u.change.relid, old, nw);
+	switch (m->type) {
+	case PGO_INSERT:
+		start_record(ri, RECORD_OP_INSERT, false, true);
+		break;
+	case PGO_UPDATE:
+		start_record(ri, RECORD_OP_UPDATE, old || ri->nkeys > 0, true);
+		if (old || ri->nkeys > 0)
+			put_before(ri, m->u.change.old_kind, old, nw);
+		break;
+	default:
+		start_record(ri, RECORD_OP_DELETE, true, false);
+		put_before(ri, m->u.change.old_kind, old, NULL);
+		break;
+	}
+	if (nw)
+		for (uint16_t i = 0; i < ri->rel->natts; i++)
+			put_value(ri, st.rec.after, i, &nw->values[i]);
+	put_record();
+}
+
+static void on_truncate(const pgo_msg *m)
+{
+	if (!st.in_txn)
+		die(EX_DATAERR, "truncate outside a transaction");
+	for (uint32_t k = 0; k < m->u.truncate.nrelids; k++) {
+		relinfo *ri = rel_find(m->u.truncate.relids[k]);
+		if (!ri)
+			die(EX_DATAERR, "truncate of relation OID %" PRIu32 " before its Relation message",
+			    m->u.truncate.relids[k]);
+		start_record(ri, RECORD_OP_TRUNCATE, false, false);
+		put_record();
+	}
+}
+
+/* ---- feedback and progress ---- */
+
+static int send_feedback(bool reply)
+{
+	char l[32];
+	lsn_str(st.confirmed, l, sizeof l);
+	log_debug("confirming %s", l);
+	st.sent = st.confirmed;
+	st.sent_ms = mono_ms();
+	if (replconn_send_status(st.repl, st.confirmed, reply) < 0) {
+		char e[512];
+		log_error("sending feedback failed (%s)", replconn_error(st.repl, e, sizeof e));
+		return -1;
+	}
+	return 0;
+}
+
+static void print_progress(bool final)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - st.started.tv_sec) + (double)(now.tv_nsec - st.started.tv_nsec) / 1e9;
+	char l[32];
+	lsn_str(st.confirmed, l, sizeof l);
+	fprintf(stderr, "%s: %s%" PRIu64 " records, %" PRIu64 " transactions, %.0f records/s, confirmed %s%s",
+		progname, final ? "" : "\r", st.nrecords, st.ntxns, secs > 0 ? (double)st.nrecords / secs : 0.0, l,
+		final ? "\n" : "   ");
+}
+
+/* ---- streaming ---- */
+
+enum { STREAM_STOP = 0, STREAM_LOST = -1 };
+
+/* Handles one pgoutput message. Returns 1 to go on, STREAM_STOP when endpos
+ * is reached, STREAM_LOST for a reconnect. */
+static int on_message(const char *data, size_t len)
+{
+	pgo_msg m;
+	char err[256];
+	if (pgo_decode(st.dec, data, len, &m, err, sizeof err) < 0)
+		die(EX_DATAERR, "bad pgoutput message (%s)", err);
+	switch (m.type) {
+	case PGO_BEGIN:
+		if (opt.endpos && m.u.begin.final_lsn > opt.endpos)
+			return STREAM_STOP;
+		st.in_txn = true;
+		st.txn_commit_lsn = m.u.begin.final_lsn;
+		st.txn_xid = m.u.begin.xid;
+		st.txn_commit_us = m.u.begin.commit_ts + PGO_EPOCH_OFFSET_US;
+		st.txn_seq = 0;
+		break;
+	case PGO_COMMIT:
+		if (!st.in_txn)
+			die(EX_DATAERR, "commit outside a transaction");
+		st.in_txn = false;
+		st.ntxns++;
+		st.committed_end = m.u.commit.end_lsn;
+		if (st.acks)
+			txq_push(m.u.commit.commit_lsn, m.u.commit.end_lsn, st.txn_seq);
+		if (opt.endpos && m.u.commit.end_lsn >= opt.endpos)
+			return STREAM_STOP;
+		break;
+	case PGO_RELATION:
+		if (on_relation(&m.u.relation) < 0)
+			return STREAM_LOST;
+		break;
+	case PGO_INSERT:
+	case PGO_UPDATE:
+	case PGO_DELETE:
+		on_change(&m);
+		break;
+	case PGO_TRUNCATE:
+		on_truncate(&m);
+		break;
+	default: /* Type (we look types up ourselves), Origin, Message */
+		break;
+	}
+	return 1;
+}
+
+static int copy_ended(void)
+{
+	PGresult *res = PQgetResult(st.repl);
+	char e[512];
+	const char *ss = replconn_sqlstate(res);
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+		snprintf(e, sizeof e, "%s", PQresultErrorMessage(res));
+		e[strcspn(e, "\n")] = '\0';
+		/* Class 42 (undefined object: publication or slot dropped) does
+		 * not go away by reconnecting. */
+		if (strncmp(ss, "42", 2) == 0)
+			die(EX_CONFIG, "replication stopped (%s)", e);
+		log_error("replication stopped (%s)", e);
+	} else {
+		log_error("server ended replication (%s)", replconn_error(st.repl, e, sizeof e));
+	}
+	PQclear(res);
+	return STREAM_LOST;
+}
+
+/* Streams until endpos, a signal (both STREAM_STOP) or a lost connection. */
+static int stream(void)
+{
+	int64_t now = mono_ms();
+	int64_t next_status = opt.status_interval ? now + opt.status_interval * 1000 : INT64_MAX;
+	int64_t next_progress = now + 1000;
+	unsigned since_acks = 0;
+	for (;;) {
+		if (stop_signal)
+			return STREAM_STOP;
+		now = mono_ms();
+		if (st.acks && ++since_acks >= 4096) {
+			since_acks = 0;
+			read_acks();
+		}
+		if (now >= next_status) {
+			read_acks();
+			if (send_feedback(false) < 0)
+				return STREAM_LOST;
+			next_status = now + opt.status_interval * 1000;
+		} else if (st.confirmed != st.sent && now - st.sent_ms >= FEEDBACK_MIN_MS) {
+			/* Confirm progress soon: a crash then resends little. */
+			if (send_feedback(false) < 0)
+				return STREAM_LOST;
+		}
+		if (opt.progress && now >= next_progress) {
+			print_progress(false);
+			next_progress = now + 1000;
+		}
+
+		char *copybuf = NULL;
+		int r = PQgetCopyData(st.repl, &copybuf, 1);
+		if (r == 0) {
+			/* Nothing more for now: a good moment to flush and settle. */
+			flush_output();
+			read_acks();
+			struct pollfd p[2] = {{.fd = PQsocket(st.repl), .events = POLLIN}};
+			int np = 1;
+			if (st.acks) {
+				p[1].fd = ack_reader_fd(st.acks);
+				p[1].events = POLLIN;
+				np = 2;
+			}
+			int64_t wait = next_status - now;
+			if (opt.progress && next_progress - now < wait)
+				wait = next_progress - now;
+			if (wait < 0)
+				wait = 0;
+			if (wait > 1000)
+				wait = 1000;
+			if (st.confirmed != st.sent && wait > FEEDBACK_MIN_MS)
+				wait = FEEDBACK_MIN_MS;
+			if (poll(p, (nfds_t)np, (int)wait) < 0 && errno != EINTR)
+				die(EX_OSERR, "poll failed (%s)", strerror(errno));
+			if (np == 2 && (p[1].revents & POLLIN))
+				read_acks();
+			if (PQconsumeInput(st.repl) == 0) {
+				char e[512];
+				log_error("connection lost (%s)", replconn_error(st.repl, e, sizeof e));
+				return STREAM_LOST;
+			}
+			continue;
+		}
+		if (r == -1)
+			return copy_ended();
+		if (r < -1) {
+			char e[512];
+			log_error("reading replication data failed (%s)", replconn_error(st.repl, e, sizeof e));
+			return STREAM_LOST;
+		}
+
+		repl_msg rm;
+		if (replconn_parse(copybuf, (size_t)r, &rm) < 0)
+			die(EX_DATAERR, "unexpected replication message (type 0x%02x, %d bytes)",
+			    (unsigned char)copybuf[0], r);
+		int rc = 1;
+		if (rm.kind == 'k') {
+			if (!st.in_txn)
+				st.idle_lsn = rm.wal_end > st.idle_lsn ? rm.wal_end : st.idle_lsn;
+			if (opt.endpos && !st.in_txn && rm.wal_end >= opt.endpos)
+				rc = STREAM_STOP;
+			if (rm.reply_requested) {
+				flush_output();
+				read_acks();
+				if (send_feedback(false) < 0)
+					rc = STREAM_LOST;
+			}
+		} else {
+			rc = on_message(rm.data, rm.len);
+		}
+		PQfreemem(copybuf);
+		if (rc <= 0)
+			return rc;
+	}
+}
+
+/* ---- connections ---- */
+
+static void disconnect(void)
+{
+	if (st.repl)
+		PQfinish(st.repl);
+	if (st.cat)
+		PQfinish(st.cat);
+	st.repl = st.cat = NULL;
+}
+
+/* Connects both connections. 0, or the exit code that fits the failure. */
+static int connect_all(char *err, size_t errlen)
+{
+	disconnect();
+	st.repl = replconn_connect(opt.conninfo, true, APPNAME);
+	if (PQstatus(st.repl) != CONNECTION_OK) {
+		replconn_error(st.repl, err, errlen);
+		return EX_UNAVAILABLE;
+	}
+	st.cat = replconn_connect(opt.conninfo, false, APPNAME);
+	if (PQstatus(st.cat) != CONNECTION_OK) {
+		replconn_error(st.cat, err, errlen);
+		return EX_UNAVAILABLE;
+	}
+	pgtypes_set_conn(st.types, st.cat);
+	return 0;
+}
+
+static int start_streaming(char *err, size_t errlen)
+{
+	char ss[6] = "";
+	/* The slot remembers what we confirmed; ours may be newer if the last
+	 * feedback was lost. */
+	uint64_t from = st.confirmed > opt.startpos ? st.confirmed : opt.startpos;
+	if (replconn_start(st.repl, opt.slot, opt.publications, from, err, errlen, ss) < 0)
+		return strncmp(ss, "42", 2) == 0 ? EX_CONFIG : EX_UNAVAILABLE;
+	char l[32];
+	lsn_str(from, l, sizeof l);
+	log_debug("streaming slot %s from %s", opt.slot, l);
+	return 0;
+}
+
+static void create_publication(void)
+{
+	char err[1024], ss[6];
+	char *pub = PQescapeIdentifier(st.cat, opt.publications, strlen(opt.publications));
+	buf sql;
+	buf_init(&sql, 0);
+	buf_printf(&sql, "CREATE PUBLICATION %s FOR ", pub);
+	PQfreemem(pub);
+	if (strcmp(opt.create_publication, "all") == 0) {
+		buf_puts(&sql, "ALL TABLES");
+	} else {
+		buf_puts(&sql, "TABLE ");
+		/* Each name is "table" or "schema.table"; quote every part. */
+		char *list = strdup(opt.create_publication);
+		char *save = NULL;
+		int n = 0;
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			char *dot = strchr(t, '.');
+			if (n++)
+				buf_puts(&sql, ", ");
+			if (dot) {
+				char *s = PQescapeIdentifier(st.cat, t, (size_t)(dot - t));
+				buf_printf(&sql, "%s.", s);
+				PQfreemem(s);
+				t = dot + 1;
+			}
+			char *s = PQescapeIdentifier(st.cat, t, strlen(t));
+			buf_puts(&sql, s);
+			PQfreemem(s);
+		}
+		free(list);
+		if (n == 0)
+			die(EX_USAGE, "--create-publication: no table named");
+	}
+	buf_terminate(&sql);
+	if (replconn_command(st.cat, sql.data, err, sizeof err, ss) < 0) {
+		if (!(opt.if_not_exists && strcmp(ss, "42710") == 0))
+			die(strncmp(ss, "42", 2) == 0 ? EX_CONFIG : EX_UNAVAILABLE,
+			    "creating publication %s failed (%s)", opt.publications, err);
+	} else {
+		log_info("created publication %s", opt.publications);
+	}
+	buf_free(&sql);
+}
+
+static void create_slot(void)
+{
+	char cmd[256], err[1024], ss[6];
+	snprintf(cmd, sizeof cmd, "CREATE_REPLICATION_SLOT \"%s\" LOGICAL pgoutput NOEXPORT_SNAPSHOT", opt.slot);
+	if (replconn_command(st.repl, cmd, err, sizeof err, ss) < 0) {
+		if (!(opt.if_not_exists && strcmp(ss, "42710") == 0))
+			die(strncmp(ss, "42", 2) == 0 || strncmp(ss, "55", 2) == 0 ? EX_CONFIG : EX_UNAVAILABLE,
+			    "creating slot %s failed (%s)", opt.slot, err);
+	} else {
+		log_info("created slot %s", opt.slot);
+	}
+}
+
+static void drop_slot(void)
+{
+	char cmd[256], err[1024], ss[6];
+	snprintf(cmd, sizeof cmd, "DROP_REPLICATION_SLOT \"%s\"", opt.slot);
+	if (replconn_command(st.repl, cmd, err, sizeof err, ss) < 0)
+		die(strncmp(ss, "42", 2) == 0 || strncmp(ss, "55", 2) == 0 ? EX_CONFIG : EX_UNAVAILABLE,
+		    "dropping slot %s failed (%s)", opt.slot, err);
+	log_info("dropped slot %s", opt.slot);
+}
+
+static void lookup_database(void)
+{
+	PGresult *res = PQexec(st.cat, "SELECT pg_catalog.current_database()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		char e[512];
+		die(EX_UNAVAILABLE, "querying the current database failed (%s)", replconn_error(st.cat, e, sizeof e));
+	}
+	snprintf(st.db, sizeof st.db, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
+/* Sleeps up to ms, waking early on a signal. */
+static void nap(int64_t ms)
+{
+	int64_t end = mono_ms() + ms;
+	while (!stop_signal) {
+		int64_t left = end - mono_ms();
+		if (left <= 0)
+			break;
+		poll(NULL, 0, (int)(left > 200 ? 200 : left));
+	}
+}
+
+/* A clean exit: everything written flushed, the last acks read, the final
+ * position confirmed. */
+static void finish(void)
+{
+	flush_output();
+	if (st.acks) {
+		read_acks();
+		if (st.txq_len) {
+			/* Downstream acks what it has made durable once its input
+			 * ends: close our end and give it a moment. */
+			record_writer_free(st.out);
+			st.out = NULL;
+			close(STDOUT_FILENO);
+			log_debug("waiting for acks of %zu transactions", st.txq_len);
+			int64_t end = mono_ms() + FINAL_ACK_WAIT_MS;
+			while (st.txq_len && mono_ms() < end) {
+				struct pollfd p = {.fd = ack_reader_fd(st.acks), .events = POLLIN};
+				poll(&p, 1, 100);
+				read_acks();
+			}
+		}
+	}
+	if (st.repl && PQstatus(st.repl) == CONNECTION_OK) {
+		send_feedback(false);
+		PQputCopyEnd(st.repl, NULL);
+		PQflush(st.repl);
+	}
+	char l[32];
+	lsn_str(st.confirmed, l, sizeof l);
+	log_debug("exiting; confirmed %s", l);
+	if (opt.progress)
+		print_progress(true);
+}
+
+/* ---- main ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s -d CONNINFO -S SLOT -P PUBLICATION[,...] [OPTION]...\n"
+		"Stream a PostgreSQL logical replication slot (pgoutput) as change records.\n"
+		"\n"
+		"  -d, --dbname=CONNINFO      database to connect to (libpq conninfo or name)\n"
+		"  -S, --slot=SLOT            replication slot\n"
+		"  -P, --publication=LIST     publications to stream (comma-separated)\n"
+		"      --create-slot          create the slot first (then stream)\n"
+		"      --if-not-exists        with --create-slot/--create-publication: existing is fine\n"
+		"      --drop-slot            drop the slot and exit\n"
+		"      --create-publication=all|TABLE[,...]\n"
+		"                             create publication -P for all tables or these\n"
+		"  -I, --startpos=LSN         start at LSN (default: where the slot stands)\n"
+		"  -E, --endpos=LSN           exit 0 once every transaction up to LSN is written\n"
+		"  -s, --status-interval=SECS feedback to the server every SECS (default 10)\n"
+		"      --format=json|msgpack  output encoding (default json)\n"
+		"      --ack=FIFO             confirm only what downstream acks on FIFO\n"
+		"      --progress             progress on stderr (default when stderr is a tty)\n"
+		"      --no-progress          no progress\n"
+		"  -v, --verbose              more messages (repeat for more)\n"
+		"      --help                 this help\n"
+		"      --version              version\n",
+		progname);
+}
+
+int main(int argc, char **argv)
+{
+	log_init(argv[0]);
+	opt.progress = log_progress_default();
+	enum { O_CREATE_SLOT = 256, O_IF_NOT_EXISTS, O_DROP_SLOT, O_CREATE_PUB, O_FORMAT, O_ACK, O_PROGRESS,
+	       O_NO_PROGRESS, O_HELP, O_VERSION };
+	static const struct option longopts[] = {
+		{"dbname", required_argument, NULL, 'd'},
+		{"slot", required_argument, NULL, 'S'},
+		{"publication", required_argument, NULL, 'P'},
+		{"create-slot", no_argument, NULL, O_CREATE_SLOT},
+		{"if-not-exists", no_argument, NULL, O_IF_NOT_EXISTS},
+		{"drop-slot", no_argument, NULL, O_DROP_SLOT},
+		{"create-publication", required_argument, NULL, O_CREATE_PUB},
+		{"startpos", required_argument, NULL, 'I'},
+		{"endpos", required_argument, NULL, 'E'},
+		{"status-interval", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"ack", required_argument, NULL, O_ACK},
+		{"progress", no_argument, NULL, O_PROGRESS},
+		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, O_HELP},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "d:S:P:I:E:s:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.conninfo = optarg; break;
+		case 'S': opt.slot = optarg; break;
+		case 'P': opt.publications = optarg; break;
+		case O_CREATE_SLOT: opt.create_slot = true; break;
+		case O_IF_NOT_EXISTS: opt.if_not_exists = true; break;
+		case O_DROP_SLOT: opt.drop_slot = true; break;
+		case O_CREATE_PUB: opt.create_publication = optarg; break;
+		case 'I':
+			if (pos_lsn_parse(optarg, &opt.startpos) < 0)
+				die(EX_USAGE, "invalid --startpos (%s): want an LSN like 16/B374D848", optarg);
+			break;
+		case 'E':
+			if (pos_lsn_parse(optarg, &opt.endpos) < 0)
+				die(EX_USAGE, "invalid --endpos (%s): want an LSN like 16/B374D848", optarg);
+			break;
+		case 's': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 0 || v > 86400)
+				die(EX_USAGE, "invalid --status-interval (%s): want seconds, 0..86400", optarg);
+			opt.status_interval = (int)v;
+			break;
+		}
+		case O_FORMAT:
+			if (record_format_parse(optarg, &opt.format) < 0)
+				die(EX_USAGE, "invalid --format (%s): want json or msgpack", optarg);
+			break;
+		case O_ACK: opt.ack_path = optarg; break;
+		case O_PROGRESS: opt.progress = true; break;
+		case O_NO_PROGRESS: opt.progress = false; break;
+		case 'v': log_verbosity++; break;
+		case O_HELP: usage(stdout); return 0;
+		case O_VERSION: print_version(); return 0;
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc)
+		die(EX_USAGE, "unexpected argument (%s); try --help", argv[optind]);
+	if (!opt.slot)
+		die(EX_USAGE, "no slot (-S SLOT); try --help");
+	if (!replconn_slot_name_valid(opt.slot))
+		die(EX_USAGE, "invalid slot name (%s): want lower-case letters, digits and _", opt.slot);
+	if (!opt.drop_slot && (!opt.publications || !opt.publications[0]))
+		die(EX_USAGE, "no publication (-P PUBLICATION); try --help");
+	if (opt.create_publication && strchr(opt.publications, ','))
+		die(EX_USAGE, "--create-publication creates one publication; -P names several (%s)", opt.publications);
+	if (opt.drop_slot && (opt.create_slot || opt.create_publication))
+		die(EX_USAGE, "--drop-slot cannot be combined with --create-slot or --create-publication");
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	st.types = pgtypes_new(NULL);
+	st.dec = pgo_decoder_new();
+	if (!st.types || !st.dec)
+		die(EX_OSERR, "out of memory");
+	record_init(&st.rec);
+	buf_init(&st.scratch, 0);
+	clock_gettime(CLOCK_MONOTONIC, &st.started);
+
+	char err[1024];
+	int rc = connect_all(err, sizeof err);
+	if (rc)
+		die(rc, "connecting to the server failed (%s)", err);
+	if (opt.drop_slot) {
+		drop_slot();
+		disconnect();
+		pgtypes_free(st.types);
+		pgo_decoder_free(st.dec);
+		record_free(&st.rec);
+		buf_free(&st.scratch);
+		return 0;
+	}
+	lookup_database();
+	build_stream_name();
+	if (opt.create_publication)
+		create_publication();
+	if (opt.create_slot)
+		create_slot();
+
+	if (opt.ack_path) {
+		st.acks = ack_reader_open(opt.ack_path);
+		if (!st.acks)
+			die(EX_CONFIG, "opening the ack FIFO failed (%s: %s)", opt.ack_path, strerror(errno));
+	}
+	st.out = record_writer_new(STDOUT_FILENO, opt.format);
+	if (!st.out)
+		die(EX_OSERR, "out of memory (output buffer)");
+
+	rc = start_streaming(err, sizeof err);
+	if (rc)
+		die(rc, "starting replication from slot %s failed (%s)", opt.slot, err);
+
+	int backoff = 1;
+	for (;;) {
+		if (stream() == STREAM_STOP)
+			break;
+		/* Lost: forget the transaction in flight (it will come again,
+		 * whole, with the same positions) and reconnect. */
+		flush_output();
+		st.in_txn = false;
+		st.txn_seq = 0;
+		rel_clear();
+		for (;;) {
+			log_error("reconnecting in %d s", backoff);
+			nap((int64_t)backoff * 1000);
+			if (stop_signal)
+				break;
+			backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
+			if (connect_all(err, sizeof err) == 0) {
+				rc = start_streaming(err, sizeof err);
+				if (rc == 0)
+					break;
+				if (rc == EX_CONFIG)
+					die(rc, "restarting replication from slot %s failed (%s)", opt.slot, err);
+			}
+			log_error("reconnecting failed (%s)", err);
+		}
+		if (stop_signal)
+			break;
+		log_info("reconnected");
+		backoff = 1;
+	}
+
+	finish();
+	disconnect();
+	if (st.out)
+		record_writer_free(st.out);
+	ack_reader_close(st.acks);
+	rel_clear();
+	free(st.txq);
+	pgtypes_free(st.types);
+	pgo_decoder_free(st.dec);
+	record_free(&st.rec);
+	buf_free(&st.scratch);
+	return 0;
+}

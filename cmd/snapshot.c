@@ -1,0 +1,1242 @@
+/* snapshot — copies PostgreSQL tables as change records of op 'r', all in
+ * one consistent snapshot, through COPY.
+ *
+ * The leader connection opens a REPEATABLE READ transaction and exports its
+ * snapshot (or, with --slot --create-slot, imports the one a new logical
+ * slot exported, so that streaming that slot resumes exactly where the copy
+ * ends). Every worker connection imports the same snapshot. Workers are
+ * driven from one thread: each runs one COPY (SELECT …) TO STDOUT at a time
+ * in libpq's asynchronous mode and the main loop polls their sockets, so the
+ * records leave on stdout as one stream, one whole record at a time, and the
+ * ordinal of each record (its offset) grows along stdout. A large table is
+ * split into ranges of pages (ctid TID range scans) so that several workers
+ * can copy it at once. Rows are streamed: memory does not grow with a table.
+ */
+#include "buf.h"
+#include "copytext.h"
+#include "log.h"
+#include "pgvalue.h"
+#include "pos.h"
+#include "record.h"
+#include "replconn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_JOBS 64
+/* Without --split-pages, a table is never cut into ranges smaller than
+ * this many pages (8 MiB of 8 kB pages): below it a range costs more in
+ * query start-up than it gains in parallelism. */
+#define SPLIT_MIN_PAGES 1024
+
+/* ---- options ---- */
+
+typedef struct name_arg {
+	char *schema; /* NULL: resolved through search_path */
+	char *name;
+} name_arg;
+
+static struct {
+	const char *conninfo;
+	name_arg *tables;
+	size_t ntables;
+	char **schemas;
+	size_t nschemas;
+	const char *publication;
+	const char *where;
+	record_format format;
+	bool progress;
+	int jobs;
+	const char *slot;
+	bool create_slot;
+	const char *lsn_file;
+	int64_t split_pages; /* 0: automatic */
+} opt = {.jobs = 1};
+
+/* ---- the tables and the work ---- */
+
+typedef struct table {
+	uint32_t oid;
+	char relkind;
+	char *schema, *name;
+	char *from;   /* "ONLY "schema"."name"" or without ONLY */
+	char *select; /* the quoted column list */
+	char *filter; /* the publication's row filter, or NULL */
+	char *attnames; /* the publication's column list (array text), or NULL */
+	size_t ncols;
+	record_column *cols;
+	pgvalue_norm *norm;
+	size_t nkeys;
+	uint16_t *keys;
+	int64_t pages;
+	int units_left;
+	uint64_t rows;
+	struct timespec started;
+	bool begun;
+} table;
+
+typedef struct unit {
+	table *t;
+	int64_t from_page, to_page; /* -1: open; both -1: the whole table */
+} unit;
+
+enum wstate { W_IDLE, W_STARTING, W_COPYING };
+
+typedef struct worker {
+	PGconn *conn;
+	enum wstate state;
+	unit *u;
+	record rec;
+	record_value *vals;
+	copytext_field *fields;
+	buf *nbufs; /* one normalisation buffer per column */
+	size_t cap;
+} worker;
+
+static table *tables;
+static size_t ntables;
+static unit *units;
+static size_t nunits, next_unit;
+static worker workers[MAX_JOBS];
+static int nworkers;
+
+static PGconn *repl;  /* the replication connection that holds the slot's snapshot */
+static bool slot_created;
+static record_writer *writer;
+static uint64_t nrecords;
+static char dbname[RECORD_NAME_MAX];
+static char stream[POS_STREAM_MAX + 1];
+static uint64_t snap_lsn;
+static int64_t snap_us;
+static int server_version;
+static volatile sig_atomic_t stop_signal;
+static struct timespec t_start;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [OPTION]... (-t TABLE... | -n SCHEMA... | -P PUBLICATION)\n"
+		"Copy PostgreSQL tables as change records (op \"r\") in one consistent snapshot.\n"
+		"\n"
+		"  -d, --dbname=CONNINFO     libpq connection string or database name\n"
+		"  -t, --table=[SCHEMA.]TABLE  a table to copy (repeatable; SQL identifier rules)\n"
+		"  -n, --schema=SCHEMA       every ordinary table of a schema (repeatable)\n"
+		"  -P, --publication=NAME    the tables of a publication (with its column lists\n"
+		"                            and row filters)\n"
+		"      --where=SQL           copy only rows matching SQL, for every table\n"
+		"  -f, --format=FORMAT       json (default) or msgpack\n"
+		"  -j, --jobs=N              copy with N connections at once (default 1)\n"
+		"      --split-pages=N       cut tables larger than N pages into ranges of N\n"
+		"                            pages when -j > 1 (default: automatic)\n"
+		"  -S, --slot=NAME           with --create-slot: create logical slot NAME\n"
+		"                            (pgoutput) and copy in the snapshot it exports\n"
+		"      --create-slot         create the slot named by --slot\n"
+		"      --lsn-file=FILE       write the snapshot's LSN to FILE when done\n"
+		"      --progress            progress and throughput on stderr\n"
+		"      --no-progress         no progress, even on a terminal\n"
+		"  -v, --verbose             more messages (repeatable)\n"
+		"  -h, --help                this help\n"
+		"  -V, --version             the version\n"
+		"\n"
+		"Exit status: 0 done; 64 usage; 65 bad --where or data; 66 a table, schema\n"
+		"or publication not found; 69 PostgreSQL unavailable; 70 internal error;\n"
+		"75 interrupted or output closed (partial output); 77 permission denied;\n"
+		"78 server configuration.\n",
+		progname);
+}
+
+/* ---- failure: the slot we created is useless without its complete copy ---- */
+
+static void drop_created_slot(void)
+{
+	if (!slot_created || !repl)
+		return;
+	slot_created = false;
+	/* The next command on this connection ends the exported snapshot,
+	 * which no longer matters. */
+	char *id = PQescapeIdentifier(repl, opt.slot, strlen(opt.slot));
+	char sql[256];
+	snprintf(sql, sizeof sql, "DROP_REPLICATION_SLOT %s", id ? id : opt.slot);
+	PQfreemem(id);
+	PGresult *res = PQexec(repl, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_error("cannot drop replication slot %s (%s)", opt.slot,
+			  PQerrorMessage(repl));
+	else
+		log_error("dropped replication slot %s, created by this run", opt.slot);
+	PQclear(res);
+}
+
+static void close_all(void)
+{
+	for (int i = 0; i < nworkers; i++) {
+		worker *w = &workers[i];
+		if (w->conn)
+			PQfinish(w->conn);
+		w->conn = NULL;
+		free(w->vals);
+		free(w->fields);
+		for (size_t c = 0; c < w->cap; c++)
+			buf_free(&w->nbufs[c]);
+		free(w->nbufs);
+		w->vals = NULL;
+		w->fields = NULL;
+		w->nbufs = NULL;
+		w->cap = 0;
+	}
+	nworkers = 0;
+	if (repl)
+		PQfinish(repl);
+	repl = NULL;
+	if (writer)
+		record_writer_free(writer);
+	writer = NULL;
+	for (size_t i = 0; i < ntables; i++) {
+		table *t = &tables[i];
+		free(t->schema);
+		free(t->name);
+		free(t->from);
+		free(t->select);
+		free(t->filter);
+		free(t->attnames);
+		for (size_t c = 0; c < t->ncols; c++) {
+			free((char *)t->cols[c].name);
+			free((char *)t->cols[c].type);
+		}
+		free(t->cols);
+		free(t->norm);
+		free(t->keys);
+	}
+	free(tables);
+	tables = NULL;
+	ntables = 0;
+	free(units);
+	units = NULL;
+	for (size_t i = 0; i < opt.ntables; i++) {
+		free(opt.tables[i].schema);
+		free(opt.tables[i].name);
+	}
+	free(opt.tables);
+	opt.tables = NULL;
+	opt.ntables = 0;
+	for (size_t i = 0; i < opt.nschemas; i++)
+		free(opt.schemas[i]);
+	free(opt.schemas);
+	opt.schemas = NULL;
+	opt.nschemas = 0;
+}
+
+/* Flushes the whole records written so far, drops a slot this run created,
+ * and exits. */
+static _Noreturn void fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static _Noreturn void fail(int code, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	/* libpq messages end in a newline; one line per message on stderr. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = *(p + 1) ? ' ' : '\0';
+	log_error("%s", msg);
+	if (writer)
+		record_writer_flush(writer);
+	/* Close the workers first so that the snapshot is no longer used. */
+	for (int i = 0; i < nworkers; i++) {
+		if (workers[i].conn)
+			PQfinish(workers[i].conn);
+		workers[i].conn = NULL;
+	}
+	drop_created_slot();
+	close_all();
+	exit(code);
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static double elapsed(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* ---- options ---- */
+
+/* Parses one SQL identifier at *s (quoted with "" doubling, or unquoted and
+ * folded to lower case as PostgreSQL does). Returns a malloc'd name, or NULL. */
+static char *parse_ident(const char **s)
+{
+	const char *p = *s;
+	char *out = malloc(strlen(p) + 1);
+	size_t n = 0;
+	if (!out)
+		return NULL;
+	if (*p == '"') {
+		p++;
+		for (;;) {
+			if (*p == '\0')
+				goto bad;
+			if (*p == '"') {
+				if (p[1] != '"')
+					break;
+				p++;
+			}
+			out[n++] = *p++;
+		}
+		p++;
+	} else {
+		while (*p && *p != '.') {
+			char c = *p++;
+			if (c == '"' || c == ' ')
+				goto bad;
+			out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		}
+	}
+	if (n == 0 || n >= 64)
+		goto bad;
+	out[n] = '\0';
+	*s = p;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static void add_table_arg(const char *arg)
+{
+	const char *p = arg;
+	char *a = parse_ident(&p);
+	char *b = NULL;
+	if (a && *p == '.') {
+		p++;
+		b = parse_ident(&p);
+		if (!b) {
+			free(a);
+			a = NULL;
+		}
+	}
+	if (!a || *p != '\0') {
+		free(a);
+		free(b);
+		fail(EX_USAGE, "bad table name (%s): want TABLE or SCHEMA.TABLE, quoted as in SQL", arg);
+	}
+	name_arg *n = realloc(opt.tables, (opt.ntables + 1) * sizeof *n);
+	if (!n)
+		fail(EX_OSERR, "out of memory");
+	opt.tables = n;
+	opt.tables[opt.ntables].schema = b ? a : NULL;
+	opt.tables[opt.ntables].name = b ? b : a;
+	opt.ntables++;
+}
+
+static void add_schema_arg(const char *arg)
+{
+	const char *p = arg;
+	char *a = parse_ident(&p);
+	if (!a || *p != '\0') {
+		free(a);
+		fail(EX_USAGE, "bad schema name (%s)", arg);
+	}
+	char **n = realloc(opt.schemas, (opt.nschemas + 1) * sizeof *n);
+	if (!n)
+		fail(EX_OSERR, "out of memory");
+	opt.schemas = n;
+	opt.schemas[opt.nschemas++] = a;
+}
+
+static void parse_options(int argc, char **argv)
+{
+	enum { OPT_WHERE = 256, OPT_CREATE_SLOT, OPT_LSN_FILE, OPT_PROGRESS, OPT_NO_PROGRESS,
+	       OPT_SPLIT_PAGES };
+	static const struct option longopts[] = {
+		{"dbname", required_argument, NULL, 'd'},
+		{"table", required_argument, NULL, 't'},
+		{"schema", required_argument, NULL, 'n'},
+		{"publication", required_argument, NULL, 'P'},
+		{"where", required_argument, NULL, OPT_WHERE},
+		{"format", required_argument, NULL, 'f'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"split-pages", required_argument, NULL, OPT_SPLIT_PAGES},
+		{"slot", required_argument, NULL, 'S'},
+		{"create-slot", no_argument, NULL, OPT_CREATE_SLOT},
+		{"lsn-file", required_argument, NULL, OPT_LSN_FILE},
+		{"progress", no_argument, NULL, OPT_PROGRESS},
+		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int progress = -1;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "d:t:n:P:f:j:S:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.conninfo = optarg; break;
+		case 't': add_table_arg(optarg); break;
+		case 'n': add_schema_arg(optarg); break;
+		case 'P':
+			if (opt.publication)
+				fail(EX_USAGE, "only one --publication");
+			opt.publication = optarg;
+			break;
+		case OPT_WHERE:
+			if (opt.where)
+				fail(EX_USAGE, "only one --where (it applies to every table)");
+			opt.where = optarg;
+			break;
+		case 'f':
+			if (record_format_parse(optarg, &opt.format) != 0)
+				fail(EX_USAGE, "bad --format (%s): json or msgpack", optarg);
+			break;
+		case 'j': {
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > MAX_JOBS)
+				fail(EX_USAGE, "bad --jobs (%s): 1 to %d", optarg, MAX_JOBS);
+			opt.jobs = (int)v;
+			break;
+		}
+		case OPT_SPLIT_PAGES: {
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || *end || v < 1)
+				fail(EX_USAGE, "bad --split-pages (%s): a number of pages", optarg);
+			opt.split_pages = v;
+			break;
+		}
+		case 'S': opt.slot = optarg; break;
+		case OPT_CREATE_SLOT: opt.create_slot = true; break;
+		case OPT_LSN_FILE: opt.lsn_file = optarg; break;
+		case OPT_PROGRESS: progress = 1; break;
+		case OPT_NO_PROGRESS: progress = 0; break;
+		case 'v': log_verbosity++; break;
+		case 'h': usage(stdout); close_all(); exit(0);
+		case 'V': print_version(); close_all(); exit(0);
+		default:
+			fail(EX_USAGE, "bad usage (see %s --help)", progname);
+		}
+	}
+	if (optind < argc)
+		fail(EX_USAGE, "unexpected argument (%s)", argv[optind]);
+	if (!opt.ntables && !opt.nschemas && !opt.publication)
+		fail(EX_USAGE, "nothing to copy: give -t TABLE, -n SCHEMA or -P PUBLICATION");
+	if (opt.create_slot && !opt.slot)
+		fail(EX_USAGE, "--create-slot needs --slot NAME");
+	if (opt.slot && !opt.create_slot)
+		fail(EX_USAGE,
+		     "--slot %s without --create-slot: an existing slot cannot export a snapshot, "
+		     "so there is no consistent point to copy at; create a new slot with "
+		     "--slot NAME --create-slot, or copy without --slot",
+		     opt.slot);
+	if (opt.slot && !replconn_slot_name_valid(opt.slot))
+		fail(EX_USAGE, "bad slot name (%s): lower case letters, digits and _, at most 63",
+		     opt.slot);
+	opt.progress = progress < 0 ? log_progress_default() : progress == 1;
+}
+
+/* ---- connections ---- */
+
+static PGconn *connect_pg(bool replication)
+{
+	PGconn *conn = replconn_connect(opt.conninfo, replication, "snapshot");
+	if (!conn)
+		fail(EX_OSERR, "out of memory");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", PQerrorMessage(conn));
+		PQfinish(conn);
+		fail(EX_UNAVAILABLE, "cannot connect to PostgreSQL (%s)", msg);
+	}
+	return conn;
+}
+
+/* Runs a statement that must succeed; params may be NULL. */
+static PGresult *exec_ok(PGconn *conn, const char *what, const char *sql, int nparams,
+			 const char *const *params)
+{
+	log_debug("%s: %s", what, sql);
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	int code = PQstatus(conn) != CONNECTION_OK ? EX_UNAVAILABLE
+		 : state && !strcmp(state, "42501") ? EX_NOPERM
+		 : EX_SOFTWARE;
+	char msg[1024];
+	snprintf(msg, sizeof msg, "%s", PQerrorMessage(conn));
+	PQclear(res);
+	fail(code, "%s failed (%s)", what, msg);
+}
+
+static void exec_cmd(PGconn *conn, const char *what, const char *sql)
+{
+	PQclear(exec_ok(conn, what, sql, 0, NULL));
+}
+
+/* BEGIN and SET TRANSACTION SNAPSHOT, as every worker does. */
+static void import_snapshot(PGconn *conn, const char *snapshot_name)
+{
+	exec_cmd(conn, "begin", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	char *lit = PQescapeLiteral(conn, snapshot_name, strlen(snapshot_name));
+	if (!lit)
+		fail(EX_OSERR, "out of memory");
+	char sql[256];
+	snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT %s", lit);
+	PQfreemem(lit);
+	exec_cmd(conn, "import of the snapshot", sql);
+}
+
+static void create_slot(char *snapshot_name, size_t len)
+{
+	repl = connect_pg(true);
+	char sql[256];
+	/* The name was validated: [a-z0-9_] needs no quoting. */
+	snprintf(sql, sizeof sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput EXPORT_SNAPSHOT", opt.slot);
+	log_debug("slot: %s", sql);
+	PGresult *res = PQexec(repl, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", PQerrorMessage(repl));
+		PQclear(res);
+		int code = EX_UNAVAILABLE;
+		if (state && !strcmp(state, "42710"))
+			code = EX_USAGE; /* the slot exists */
+		else if (state && (!strcmp(state, "55000") || !strcmp(state, "53400") ||
+				   !strcmp(state, "42501")))
+			code = EX_CONFIG; /* wal_level, max_replication_slots, privileges */
+		fail(code, "cannot create replication slot %s (%s)", opt.slot, msg);
+	}
+	slot_created = true;
+	if (PQntuples(res) != 1 || PQnfields(res) < 3 ||
+	    pos_lsn_parse(PQgetvalue(res, 0, 1), &snap_lsn) != 0) {
+		PQclear(res);
+		fail(EX_PROTOCOL, "unexpected answer to CREATE_REPLICATION_SLOT");
+	}
+	snprintf(snapshot_name, len, "%s", PQgetvalue(res, 0, 2));
+	PQclear(res);
+}
+
+/* ---- catalog ---- */
+
+static table *add_table(uint32_t oid, const char *schema, const char *name, char relkind,
+			const char *attnames, const char *filter)
+{
+	for (size_t i = 0; i < ntables; i++)
+		if (tables[i].oid == oid)
+			return &tables[i];
+	table *n = realloc(tables, (ntables + 1) * sizeof *n);
+	if (!n)
+		fail(EX_OSERR, "out of memory");
+	tables = n;
+	table *t = &tables[ntables++];
+	memset(t, 0, sizeof *t);
+	t->oid = oid;
+	t->relkind = relkind;
+	t->schema = strdup(schema);
+	t->name = strdup(name);
+	t->attnames = attnames ? strdup(attnames) : NULL;
+	t->filter = filter ? strdup(filter) : NULL;
+	if (!t->schema || !t->name || (attnames && !t->attnames) || (filter && !t->filter))
+		fail(EX_OSERR, "out of memory");
+	return t;
+}
+
+static void resolve_tables(PGconn *conn)
+{
+	static const char by_name[] =
+		"SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_class c "
+		"JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE c.oid = to_regclass(CASE WHEN $1::text IS NULL THEN '' ELSE quote_ident($1::text) || '.' END "
+		"|| quote_ident($2::text))";
+	for (size_t i = 0; i < opt.ntables; i++) {
+		const char *p[2] = {opt.tables[i].schema, opt.tables[i].name};
+		PGresult *res = exec_ok(conn, "table lookup", by_name, 2, p);
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			fail(EX_NOINPUT, "table not found (%s%s%s)", p[0] ? p[0] : "", p[0] ? "." : "", p[1]);
+		}
+		char kind = PQgetvalue(res, 0, 3)[0];
+		if (!strchr("rpvmf", kind)) {
+			PQclear(res);
+			fail(EX_USAGE, "not a table (%s%s%s)", p[0] ? p[0] : "", p[0] ? "." : "", p[1]);
+		}
+		add_table((uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10), PQgetvalue(res, 0, 1),
+			  PQgetvalue(res, 0, 2), kind, NULL, NULL);
+		PQclear(res);
+	}
+
+	/* Ordinary tables only: partitions are ordinary tables and are copied
+	 * one by one, as pgoutput publishes them by default. */
+	static const char by_schema[] =
+		"SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_class c "
+		"JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY c.relname";
+	for (size_t i = 0; i < opt.nschemas; i++) {
+		const char *p[1] = {opt.schemas[i]};
+		PGresult *res = exec_ok(conn, "schema lookup",
+					"SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, p);
+		int found = PQntuples(res);
+		PQclear(res);
+		if (!found)
+			fail(EX_NOINPUT, "schema not found (%s)", p[0]);
+		res = exec_ok(conn, "schema tables", by_schema, 1, p);
+		if (PQntuples(res) == 0)
+			log_error("warning: schema %s has no tables", p[0]);
+		for (int r = 0; r < PQntuples(res); r++)
+			add_table((uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10), PQgetvalue(res, r, 1),
+				  PQgetvalue(res, r, 2), PQgetvalue(res, r, 3)[0], NULL, NULL);
+		PQclear(res);
+	}
+
+	if (opt.publication) {
+		const char *p[1] = {opt.publication};
+		PGresult *res = exec_ok(conn, "publication lookup",
+					"SELECT 1 FROM pg_publication WHERE pubname = $1", 1, p);
+		int found = PQntuples(res);
+		PQclear(res);
+		if (!found)
+			fail(EX_NOINPUT, "publication not found (%s)", p[0]);
+		/* PostgreSQL 15 publications may publish some columns and rows only;
+		 * copy exactly what the slot will stream. */
+		const char *sql = server_version >= 150000
+			? "SELECT c.oid, n.nspname, c.relname, c.relkind, pt.attnames::text, pt.rowfilter "
+			  "FROM pg_publication_tables pt JOIN pg_namespace n ON n.nspname = pt.schemaname "
+			  "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+			  "WHERE pt.pubname = $1 ORDER BY 2, 3"
+			: "SELECT c.oid, n.nspname, c.relname, c.relkind, NULL, NULL "
+			  "FROM pg_publication_tables pt JOIN pg_namespace n ON n.nspname = pt.schemaname "
+			  "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+			  "WHERE pt.pubname = $1 ORDER BY 2, 3";
+		res = exec_ok(conn, "publication tables", sql, 1, p);
+		if (PQntuples(res) == 0)
+			log_error("warning: publication %s has no tables", p[0]);
+		for (int r = 0; r < PQntuples(res); r++)
+			add_table((uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10), PQgetvalue(res, r, 1),
+				  PQgetvalue(res, r, 2), PQgetvalue(res, r, 3)[0],
+				  PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4),
+				  PQgetisnull(res, r, 5) ? NULL : PQgetvalue(res, r, 5));
+		PQclear(res);
+	}
+}
+
+static char *quote_ident(PGconn *conn, const char *s)
+{
+	char *q = PQescapeIdentifier(conn, s, strlen(s));
+	if (!q)
+		fail(EX_OSERR, "cannot quote identifier (%s)", s);
+	char *r = strdup(q);
+	PQfreemem(q);
+	if (!r)
+		fail(EX_OSERR, "out of memory");
+	return r;
+}
+
+/* Columns (attnum order, dropped and generated ones skipped: pgoutput does
+ * not publish generated columns), their types as format_type prints them,
+ * the base type of each (domains resolved) for normalisation, the key, and
+ * the size in pages. */
+static void describe_table(PGconn *conn, table *t)
+{
+	static const char cols_sql[] =
+		"WITH RECURSIVE base(attnum, typ) AS ("
+		"  SELECT a.attnum, a.atttypid FROM pg_attribute a"
+		"  WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped"
+		"  UNION ALL"
+		"  SELECT b.attnum, ty.typbasetype FROM base b JOIN pg_type ty ON ty.oid = b.typ"
+		"  WHERE ty.typtype = 'd')"
+		"SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),"
+		"  (SELECT b.typ FROM base b JOIN pg_type ty ON ty.oid = b.typ"
+		"   WHERE b.attnum = a.attnum AND ty.typtype <> 'd')::int8 "
+		"FROM pg_attribute a "
+		"WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+		"  AND ($2::name[] IS NULL OR a.attname = ANY ($2::name[])) "
+		"ORDER BY a.attnum";
+	/* The primary key, else the replica identity index. */
+	static const char key_sql[] =
+		"SELECT k.attnum FROM (SELECT indkey FROM pg_index WHERE indrelid = $1::oid"
+		"  AND (indisprimary OR indisreplident) ORDER BY indisprimary DESC LIMIT 1) i,"
+		"  unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ORDER BY k.ord";
+	static const char pages_sql[] =
+		"SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_relation_size(relid)), 0)"
+		"  FROM pg_partition_tree(c.oid)) ELSE pg_relation_size(c.oid) END"
+		"  / current_setting('block_size')::int8 FROM pg_class c WHERE c.oid = $1::oid";
+	char oid[16];
+	snprintf(oid, sizeof oid, "%u", t->oid);
+	const char *p[2] = {oid, t->attnames};
+
+	PGresult *res = exec_ok(conn, "column lookup", cols_sql, 2, p);
+	int n = PQntuples(res);
+	if (n > RECORD_MAX_COLUMNS) {
+		PQclear(res);
+		fail(EX_DATAERR, "too many columns (%s.%s)", t->schema, t->name);
+	}
+	int16_t *attnums = calloc((size_t)n + 1, sizeof *attnums);
+	t->cols = calloc((size_t)n + 1, sizeof *t->cols);
+	t->norm = calloc((size_t)n + 1, sizeof *t->norm);
+	if (!attnums || !t->cols || !t->norm)
+		fail(EX_OSERR, "out of memory");
+	buf sel;
+	buf_init(&sel, 0);
+	for (int i = 0; i < n; i++) {
+		attnums[i] = (int16_t)atoi(PQgetvalue(res, i, 0));
+		t->cols[i].name = strdup(PQgetvalue(res, i, 1));
+		t->cols[i].type = strdup(PQgetvalue(res, i, 2));
+		if (!t->cols[i].name || !t->cols[i].type)
+			fail(EX_OSERR, "out of memory");
+		t->ncols++;
+		t->norm[i] = pgvalue_norm_for_type((uint32_t)strtoul(PQgetvalue(res, i, 3), NULL, 10));
+		char *q = quote_ident(conn, t->cols[i].name);
+		if ((i && buf_puts(&sel, ", ")) || buf_puts(&sel, q))
+			fail(EX_OSERR, "out of memory");
+		free(q);
+	}
+	PQclear(res);
+	if (buf_terminate(&sel))
+		fail(EX_OSERR, "out of memory");
+	t->select = strdup(sel.data ? sel.data : "");
+	buf_free(&sel);
+
+	res = exec_ok(conn, "key lookup", key_sql, 1, p);
+	int nk = PQntuples(res);
+	t->keys = calloc((size_t)nk + 1, sizeof *t->keys);
+	if (!t->keys || !t->select)
+		fail(EX_OSERR, "out of memory");
+	for (int k = 0; k < nk; k++) {
+		int16_t a = (int16_t)atoi(PQgetvalue(res, k, 0));
+		int found = -1;
+		for (int i = 0; i < n; i++)
+			if (attnums[i] == a)
+				found = i;
+		if (found < 0) {
+			/* A key column that is not copied (a publication column list
+			 * without it): a partial key would merge wrong rows. */
+			log_error("warning: key of %s.%s is not among the copied columns; records carry no key",
+				  t->schema, t->name);
+			t->nkeys = 0;
+			break;
+		}
+		t->keys[t->nkeys++] = (uint16_t)found;
+	}
+	PQclear(res);
+	free(attnums);
+
+	res = exec_ok(conn, "size lookup", pages_sql, 1, p);
+	t->pages = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+
+	char *qs = quote_ident(conn, t->schema), *qn = quote_ident(conn, t->name);
+	size_t len = strlen(qs) + strlen(qn) + 8;
+	t->from = malloc(len);
+	if (!t->from)
+		fail(EX_OSERR, "out of memory");
+	/* ONLY: a parent in table inheritance would otherwise repeat its
+	 * children's rows, which are copied as tables of their own. */
+	snprintf(t->from, len, "%s%s.%s", t->relkind == 'r' ? "ONLY " : "", qs, qn);
+	free(qs);
+	free(qn);
+}
+
+/* ---- planning ---- */
+
+static int cmp_units(const void *a, const void *b)
+{
+	const unit *x = a, *y = b;
+	int64_t px = x->to_page >= 0 ? x->to_page - x->from_page
+		   : x->t->pages - (x->from_page > 0 ? x->from_page : 0);
+	int64_t py = y->to_page >= 0 ? y->to_page - y->from_page
+		   : y->t->pages - (y->from_page > 0 ? y->from_page : 0);
+	if (px != py)
+		return px > py ? -1 : 1;
+	return x < y ? -1 : (x > y);
+}
+
+static void plan_units(void)
+{
+	int64_t total = 0;
+	for (size_t i = 0; i < ntables; i++)
+		total += ntables ? tables[i].pages : 0;
+	/* TID range scans (PostgreSQL 14) make a range cost what it holds. */
+	bool can_split = opt.jobs > 1 && server_version >= 140000;
+	int64_t chunk = opt.split_pages;
+	if (!chunk) {
+		chunk = (total + opt.jobs * 2 - 1) / (opt.jobs * 2);
+		if (chunk < SPLIT_MIN_PAGES)
+			chunk = SPLIT_MIN_PAGES;
+	}
+	size_t cap = 0;
+	for (size_t i = 0; i < ntables; i++) {
+		table *t = &tables[i];
+		int64_t parts = 1;
+		if (can_split && t->relkind == 'r' && t->pages > chunk)
+			parts = (t->pages + chunk - 1) / chunk;
+		if (nunits + (size_t)parts > cap) {
+			cap = (nunits + (size_t)parts) * 2;
+			unit *n = realloc(units, cap * sizeof *n);
+			if (!n)
+				fail(EX_OSERR, "out of memory");
+			units = n;
+		}
+		for (int64_t k = 0; k < parts; k++) {
+			unit *u = &units[nunits++];
+			u->t = t;
+			if (parts == 1) {
+				u->from_page = u->to_page = -1;
+			} else {
+				u->from_page = k == 0 ? -1 : k * chunk;
+				/* The last range is open: pages the table gained since
+				 * its size was read hold nothing this snapshot sees,
+				 * but an open end costs nothing and is surely right. */
+				u->to_page = k == parts - 1 ? -1 : (k + 1) * chunk;
+			}
+		}
+		t->units_left = (int)parts;
+	}
+	/* Largest first, so that no worker is left with a big table at the end. */
+	if (opt.jobs > 1 && nunits > 1)
+		qsort(units, nunits, sizeof *units, cmp_units);
+	if (log_verbosity >= 2)
+		for (size_t i = 0; i < nunits; i++)
+			log_debug("unit %zu: %s.%s pages %" PRId64 "..%" PRId64, i, units[i].t->schema,
+				  units[i].t->name, units[i].from_page, units[i].to_page);
+}
+
+/* ---- copying ---- */
+
+static void progress_line(bool force)
+{
+	static struct timespec last;
+	static uint64_t last_rows;
+	if (!opt.progress)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double dt = (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9;
+	if (!force && dt < 1.0)
+		return;
+	if (last.tv_sec == 0)
+		dt = elapsed(&t_start);
+	size_t done = 0;
+	for (size_t i = 0; i < ntables; i++)
+		done += tables[i].units_left == 0;
+	fprintf(stderr, "%s: %" PRIu64 " rows, %.0f rows/s, %zu/%zu tables done\n", progname, nrecords,
+		dt > 0 ? (double)(nrecords - last_rows) / dt : 0.0, done, ntables);
+	last = now;
+	last_rows = nrecords;
+}
+
+static void worker_prepare(worker *w, table *t)
+{
+	size_t need = t->ncols ? t->ncols : 1;
+	if (need > w->cap) {
+		record_value *v = realloc(w->vals, need * sizeof *v);
+		if (v)
+			w->vals = v;
+		copytext_field *f = realloc(w->fields, need * sizeof *f);
+		if (f)
+			w->fields = f;
+		buf *b = realloc(w->nbufs, need * sizeof *b);
+		if (b)
+			w->nbufs = b;
+		if (!v || !f || !b)
+			fail(EX_OSERR, "out of memory");
+		for (size_t c = w->cap; c < need; c++)
+			buf_init(&w->nbufs[c], 0);
+		w->cap = need;
+	}
+	/* The record points at the table's names and at the row's own bytes:
+	 * nothing is copied per row. */
+	record *r = &w->rec;
+	memset(r, 0, sizeof *r);
+	r->version = RECORD_FORMAT_VERSION;
+	r->op = RECORD_OP_READ;
+	r->db = dbname;
+	r->schema = t->schema;
+	r->table = t->name;
+	r->ncols = t->ncols;
+	r->cols = t->cols;
+	r->nkeys = t->nkeys;
+	r->keys = t->keys;
+	r->has_after = true;
+	r->after = w->vals;
+	r->lsn = snap_lsn;
+	r->xid = 0;
+	r->commit_us = snap_us;
+	memcpy(r->stream, stream, sizeof r->stream);
+	r->offset.lsn = opt.slot != NULL;
+}
+
+static void start_unit(worker *w, unit *u)
+{
+	table *t = u->t;
+	worker_prepare(w, t);
+	buf q;
+	buf_init(&q, 0);
+	int rc = buf_printf(&q, "COPY (SELECT %s FROM %s", t->select, t->from);
+	const char *sep = " WHERE ";
+	if (opt.where) {
+		rc |= buf_printf(&q, "%s(%s)", sep, opt.where);
+		sep = " AND ";
+	}
+	if (t->filter) {
+		rc |= buf_printf(&q, "%s(%s)", sep, t->filter);
+		sep = " AND ";
+	}
+	if (u->from_page >= 0) {
+		rc |= buf_printf(&q, "%sctid >= '(%" PRId64 ",0)'::tid", sep, u->from_page);
+		sep = " AND ";
+	}
+	if (u->to_page >= 0)
+		rc |= buf_printf(&q, "%sctid < '(%" PRId64 ",0)'::tid", sep, u->to_page);
+	rc |= buf_puts(&q, ") TO STDOUT");
+	rc |= buf_terminate(&q);
+	if (rc)
+		fail(EX_OSERR, "out of memory");
+	log_debug("copy: %s", q.data);
+	/* The extended protocol takes one statement only: a --where cannot
+	 * smuggle in a second one (and the transaction is read-only anyway). */
+	if (!PQsendQueryParams(w->conn, q.data, 0, NULL, NULL, NULL, NULL, 0)) {
+		buf_free(&q);
+		fail(EX_UNAVAILABLE, "cannot send COPY for %s.%s (%s)", t->schema, t->name,
+		     PQerrorMessage(w->conn));
+	}
+	buf_free(&q);
+	w->u = u;
+	w->state = W_STARTING;
+	if (!t->begun) {
+		t->begun = true;
+		clock_gettime(CLOCK_MONOTONIC, &t->started);
+	}
+}
+
+static _Noreturn void copy_failed(worker *w, PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char msg[1024];
+	snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(w->conn));
+	/* Class 42 (syntax, undefined column…) and 22 (data exception) come
+	 * from what the user wrote: --where, or a publication's row filter. */
+	int code = EX_UNAVAILABLE;
+	if (state && !strcmp(state, "42501"))
+		code = EX_NOPERM;
+	else if (state && (!strncmp(state, "42", 2) || !strncmp(state, "22", 2)))
+		code = EX_DATAERR;
+	else if (state && !strncmp(state, "40", 2))
+		code = EX_TEMPFAIL;
+	PQclear(res);
+	fail(code, "cannot copy %s.%s (%s)", w->u->t->schema, w->u->t->name, msg);
+}
+
+static void put_row(worker *w, char *row, int len)
+{
+	table *t = w->u->t;
+	record *r = &w->rec;
+	if (t->ncols == 0) {
+		if (len > 1 || (len == 1 && row[0] != '\n'))
+			fail(EX_PROTOCOL, "COPY row of %s.%s has fields, the table has no columns", t->schema,
+			     t->name);
+	} else {
+		int nf = copytext_split(row, (size_t)len, w->fields, t->ncols);
+		if (nf != (int)t->ncols)
+			fail(EX_PROTOCOL, "COPY row of %s.%s has %s fields than its %zu columns", t->schema,
+			     t->name, nf < 0 ? "more or bad" : "fewer", t->ncols);
+		for (size_t i = 0; i < t->ncols; i++) {
+			copytext_field *f = &w->fields[i];
+			record_value *v = &w->vals[i];
+			if (f->null) {
+				v->kind = VALUE_NULL;
+				v->data = NULL;
+				v->len = 0;
+				continue;
+			}
+			v->kind = VALUE_TEXT;
+			if (t->norm[i] == PGVALUE_AS_IS) {
+				v->data = f->data;
+				v->len = f->len;
+				continue;
+			}
+			const char *res;
+			size_t reslen;
+			if (pgvalue_normalize(t->norm[i], f->data, f->len, &w->nbufs[i], &res, &reslen) != 0 ||
+			    (res != f->data && buf_terminate(&w->nbufs[i]) != 0))
+				fail(EX_DATAERR, "value of %s.%s.%s not understood (%.*s)", t->schema, t->name,
+				     t->cols[i].name, (int)(f->len > 80 ? 80 : f->len), f->data);
+			if (res != f->data)
+				res = w->nbufs[i].data;
+			v->data = res;
+			v->len = reslen;
+		}
+	}
+	/* Ordinals follow stdout: this is the one place records are written. */
+	nrecords++;
+	r->seq = nrecords;
+	if (opt.slot) {
+		r->offset.major = snap_lsn - 1;
+		r->offset.minor = nrecords;
+	} else {
+		r->offset.major = nrecords;
+		r->offset.minor = 0;
+	}
+	if (record_writer_put(writer, r) != 0) {
+		int e = errno;
+		nrecords--;
+		fail(EX_TEMPFAIL, "cannot write records (%s); the snapshot is partial", strerror(e));
+	}
+	t->rows++;
+}
+
+static void unit_done(worker *w)
+{
+	table *t = w->u->t;
+	w->u = NULL;
+	w->state = W_IDLE;
+	if (--t->units_left == 0 && opt.progress)
+		fprintf(stderr, "%s: %s.%s done: %" PRIu64 " rows in %.1f s\n", progname, t->schema, t->name,
+			t->rows, elapsed(&t->started));
+}
+
+/* Reads what a worker's socket has and turns every whole row into a record. */
+static void service(worker *w)
+{
+	if (!PQconsumeInput(w->conn))
+		fail(EX_UNAVAILABLE, "connection lost while copying %s.%s (%s)", w->u->t->schema,
+		     w->u->t->name, PQerrorMessage(w->conn));
+	while (w->state == W_STARTING && !PQisBusy(w->conn)) {
+		PGresult *res = PQgetResult(w->conn);
+		if (!res)
+			fail(EX_PROTOCOL, "COPY of %s.%s returned nothing", w->u->t->schema, w->u->t->name);
+		if (PQresultStatus(res) != PGRES_COPY_OUT)
+			copy_failed(w, res);
+		PQclear(res);
+		w->state = W_COPYING;
+	}
+	while (w->state == W_COPYING) {
+		char *row = NULL;
+		int n = PQgetCopyData(w->conn, &row, 1);
+		if (n > 0) {
+			put_row(w, row, n);
+			PQfreemem(row);
+			continue;
+		}
+		if (n == 0)
+			return;
+		if (n == -2)
+			fail(EX_UNAVAILABLE, "COPY of %s.%s failed (%s)", w->u->t->schema, w->u->t->name,
+			     PQerrorMessage(w->conn));
+		/* The COPY ended: its status follows (on this socket, at once). */
+		PGresult *res = PQgetResult(w->conn);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			copy_failed(w, res);
+		PQclear(res);
+		while ((res = PQgetResult(w->conn)))
+			PQclear(res);
+		unit_done(w);
+	}
+}
+
+static void run(void)
+{
+	struct pollfd fds[MAX_JOBS];
+	int idx[MAX_JOBS];
+	for (;;) {
+		if (stop_signal)
+			return;
+		int busy = 0;
+		for (int i = 0; i < nworkers; i++) {
+			worker *w = &workers[i];
+			if (w->state == W_IDLE && next_unit < nunits)
+				start_unit(w, &units[next_unit++]);
+			if (w->state != W_IDLE) {
+				fds[busy].fd = PQsocket(w->conn);
+				fds[busy].events = POLLIN;
+				fds[busy].revents = 0;
+				idx[busy++] = i;
+			}
+		}
+		if (busy == 0)
+			return;
+		int rc = poll(fds, (nfds_t)busy, 1000);
+		if (rc < 0 && errno != EINTR)
+			fail(EX_OSERR, "poll failed (%s)", strerror(errno));
+		for (int k = 0; rc > 0 && k < busy; k++)
+			if (fds[k].revents)
+				service(&workers[idx[k]]);
+		progress_line(false);
+	}
+}
+
+/* ---- the snapshot ---- */
+
+static void begin_snapshot(void)
+{
+	char snapshot_name[128] = "";
+	if (opt.create_slot)
+		create_slot(snapshot_name, sizeof snapshot_name);
+
+	PGconn *leader = connect_pg(false);
+	workers[0].conn = leader;
+	nworkers = 1;
+	if (opt.create_slot) {
+		import_snapshot(leader, snapshot_name);
+	} else {
+		exec_cmd(leader, "begin", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	}
+	/* The first statement takes the transaction's snapshot; now() is its
+	 * start. On a standby the WAL position is the replayed one. */
+	const char *sql = opt.create_slot
+		? "SELECT current_database(), (extract(epoch FROM now()) * 1000000)::int8, "
+		  "NULL, current_setting('server_version_num')::int"
+		: "SELECT current_database(), (extract(epoch FROM now()) * 1000000)::int8, "
+		  "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+		  "ELSE pg_current_wal_lsn() END::text, current_setting('server_version_num')::int, "
+		  "pg_export_snapshot()";
+	PGresult *res = exec_ok(leader, "snapshot", sql, 0, NULL);
+	snprintf(dbname, sizeof dbname, "%s", PQgetvalue(res, 0, 0));
+	snap_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	server_version = atoi(PQgetvalue(res, 0, 3));
+	if (!opt.create_slot) {
+		if (pos_lsn_parse(PQgetvalue(res, 0, 2), &snap_lsn) != 0) {
+			PQclear(res);
+			fail(EX_PROTOCOL, "unexpected WAL position from the server");
+		}
+		snprintf(snapshot_name, sizeof snapshot_name, "%s", PQgetvalue(res, 0, 4));
+	}
+	PQclear(res);
+
+	if (opt.slot) {
+		snprintf(stream, sizeof stream, "pg/%s/%s", dbname, opt.slot);
+	} else {
+		time_t secs = (time_t)(snap_us / 1000000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		char when[32];
+		strftime(when, sizeof when, "%Y%m%dT%H%M%S", &tm);
+		snprintf(stream, sizeof stream, "snap/%s/%s.%06dZ", dbname, when, (int)(snap_us % 1000000));
+	}
+	if (!pos_stream_valid(stream))
+		fail(EX_CONFIG, "database name %s cannot be part of a stream name (printable ASCII without spaces)",
+		     dbname);
+	char lsn[32];
+	pos_lsn_format(snap_lsn, lsn, sizeof lsn);
+	if (opt.slot)
+		log_info("slot %s created; consistent point %s: streaming from it continues this copy",
+			 opt.slot, lsn);
+	else
+		log_debug("snapshot %s at LSN %s, stream %s", snapshot_name, lsn, stream);
+
+	resolve_tables(leader);
+	for (size_t i = 0; i < ntables; i++) {
+		table *t = &tables[i];
+		describe_table(leader, t);
+		/* As pg_dump does: a table dropped or altered while we copy it
+		 * would fail the copy or change its columns under us. */
+		if (t->relkind != 'v') {
+			size_t n = strlen(t->from) + 48;
+			char *lock = malloc(n);
+			if (!lock)
+				fail(EX_OSERR, "out of memory");
+			snprintf(lock, n, "LOCK TABLE %s IN ACCESS SHARE MODE", t->from);
+			PGresult *res = exec_ok(leader, "lock", lock, 0, NULL);
+			PQclear(res);
+			free(lock);
+		}
+	}
+	plan_units();
+
+	int want = opt.jobs < (int)nunits ? opt.jobs : (int)nunits;
+	for (int i = 1; i < want; i++) {
+		workers[i].conn = connect_pg(false);
+		nworkers = i + 1;
+		import_snapshot(workers[i].conn, snapshot_name);
+	}
+}
+
+static void write_lsn_file(void)
+{
+	char lsn[32];
+	pos_lsn_format(snap_lsn, lsn, sizeof lsn);
+	size_t n = strlen(opt.lsn_file) + 8;
+	char *tmp = malloc(n);
+	if (!tmp)
+		fail(EX_OSERR, "out of memory");
+	snprintf(tmp, n, "%s.tmp", opt.lsn_file);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", lsn) < 0 || fclose(f) != 0 || rename(tmp, opt.lsn_file) != 0) {
+		int e = errno;
+		free(tmp);
+		fail(EX_CANTCREAT, "cannot write %s (%s)", opt.lsn_file, strerror(e));
+	}
+	free(tmp);
+}
+
+int main(int argc, char **argv)
+{
+	log_init(argv[0]);
+	parse_options(argc, argv);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A reader that goes away is an error of write(), not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+
+	writer = record_writer_new(STDOUT_FILENO, opt.format);
+	if (!writer)
+		fail(EX_OSERR, "out of memory");
+	begin_snapshot();
+	run();
+
+	if (record_writer_flush(writer) != 0)
+		fail(EX_TEMPFAIL, "cannot write records (%s); the snapshot is partial", strerror(errno));
+	if (stop_signal) {
+		size_t left = 0;
+		for (size_t i = 0; i < ntables; i++)
+			left += tables[i].units_left > 0;
+		fail(EX_TEMPFAIL,
+		     "interrupted by signal %d: the snapshot is partial (%" PRIu64
+		     " whole records written, %zu of %zu tables incomplete)",
+		     (int)stop_signal, nrecords, left, ntables);
+	}
+	if (opt.progress) {
+		double secs = elapsed(&t_start);
+		fprintf(stderr, "%s: done: %" PRIu64 " rows of %zu tables in %.1f s (%.0f rows/s)\n", progname,
+			nrecords, ntables, secs, secs > 0 ? (double)nrecords / secs : 0.0);
+	}
+	/* Closing the workers before the slot's connection: the exported
+	 * snapshot must outlive every transaction that imported it. */
+	for (int i = 0; i < nworkers; i++) {
+		PQfinish(workers[i].conn);
+		workers[i].conn = NULL;
+	}
+	if (opt.lsn_file)
+		write_lsn_file();
+	slot_created = false; /* complete: the slot is the user's now */
+	close_all();
+	return 0;
+}

@@ -1,0 +1,1069 @@
+/* mssql_apply.c — see mssql_apply.h. */
+#include "mssql_apply.h"
+
+#include "log.h"
+#include "mssql_batch.h"
+#include "tsql.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Latency histogram: 1 ms buckets up to 10 s, then 100 ms up to ~15 min. */
+#define LAT_FINE 10000
+#define LAT_BUCKETS (LAT_FINE + 9000)
+
+typedef struct stream_state {
+	char *name;
+	pos_offset ckpt; /* committed (checkpoint table, or our own commits) */
+	bool has_ckpt;
+	pos_offset batch_max; /* highest offset taken into the current batch */
+	bool in_batch;
+} stream_state;
+
+/* How an attempt to apply a batch ended. */
+enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_SERVER, AT_BADVALUE, AT_FATAL };
+
+struct mssql_apply {
+	mssql_apply_opts o;
+	mssql_conn *conn;
+	bool prepared; /* --print-sql: session and checkpoint printed */
+	mssql_tables ts;
+	stream_state *streams;
+	size_t nstreams, capstreams;
+
+	uint64_t nrec; /* records in the current batch, skipped ones included */
+	int64_t *lat;  /* their commit times */
+	size_t nlat, caplat;
+	uint64_t hist[LAT_BUCKETS];
+
+	buf sql;
+	buf *scratch;
+	tsql_cell *cells;
+	mssql_bcp_val *bvals;
+	size_t ncellcap;
+	mssql_table **order;
+	size_t ordercap;
+
+	mssql_error last; /* of the failed step */
+	mssql_table *bad_t; /* AT_BADVALUE / located record */
+	size_t bad_i;
+	char bad_msg[512];
+	int fatal; /* AT_FATAL's exit code */
+
+	uint64_t rt_closed; /* round trips of connections closed since */
+	uint64_t rt_print;
+	mssql_apply_stats st;
+};
+
+/* ---- small helpers ---- */
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static uint64_t round_trips(const mssql_apply *a)
+{
+	if (a->o.print)
+		return a->rt_print;
+	return a->rt_closed + (a->conn ? mssql_round_trips(a->conn) : 0);
+}
+
+static void disconnect(mssql_apply *a)
+{
+	if (!a->conn)
+		return;
+	a->rt_closed += mssql_round_trips(a->conn);
+	mssql_close(a->conn);
+	a->conn = NULL;
+	/* #temp tables die with the session. */
+	for (size_t i = 0; i < a->ts.n; i++) {
+		a->ts.t[i]->staging_ready = false;
+		a->ts.t[i]->staging_shape_old = false;
+		a->ts.t[i]->staging_dirty = false;
+	}
+}
+
+static stream_state *stream_get(mssql_apply *a, const char *name)
+{
+	for (size_t i = 0; i < a->nstreams; i++)
+		if (!strcmp(a->streams[i].name, name))
+			return &a->streams[i];
+	if (a->nstreams == a->capstreams) {
+		size_t cap = a->capstreams ? a->capstreams * 2 : 8;
+		stream_state *p = realloc(a->streams, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		a->streams = p;
+		a->capstreams = cap;
+	}
+	stream_state *s = &a->streams[a->nstreams];
+	memset(s, 0, sizeof *s);
+	if (!(s->name = strdup(name)))
+		return NULL;
+	a->nstreams++;
+	return s;
+}
+
+static const char *map_schema(const mssql_apply *a, const char *schema)
+{
+	for (size_t i = 0; i < a->o.nmaps; i++)
+		if (!strcmp(a->o.map_src[i], schema))
+			return a->o.map_dst[i];
+	return schema;
+}
+
+static int ensure_cells(mssql_apply *a, size_t ncols)
+{
+	size_t need = 2 * ncols + 2;
+	if (need <= a->ncellcap)
+		return 0;
+	buf *s = realloc(a->scratch, need * sizeof *s);
+	if (!s)
+		return -1;
+	for (size_t i = a->ncellcap; i < need; i++)
+		buf_init(&s[i], 0);
+	a->scratch = s;
+	tsql_cell *c = realloc(a->cells, need * sizeof *c);
+	if (!c)
+		return -1;
+	a->cells = c;
+	mssql_bcp_val *v = realloc(a->bvals, need * sizeof *v);
+	if (!v)
+		return -1;
+	a->bvals = v;
+	a->ncellcap = need;
+	return 0;
+}
+
+/* ---- running T-SQL (or printing it) ---- */
+
+static int run(mssql_apply *a, const char *sql, mssql_row_cb cb, void *ctx)
+{
+	if (a->o.print) {
+		fputs(sql, a->o.print);
+		fputs("\nGO\n", a->o.print);
+		a->rt_print++;
+		return 0;
+	}
+	log_debug("T-SQL: %.2000s", sql);
+	if (mssql_exec(a->conn, sql, cb, ctx) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		if (mssql_dead(a->conn))
+			a->last.dead = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* The result of a failed step: what to do next. The connection is closed
+ * on every failure: some errors (compile errors among them) leave a
+ * transaction open even with XACT_ABORT ON, and a fresh session is the
+ * simple way to be sure none is. */
+static int failed(mssql_apply *a)
+{
+	disconnect(a);
+	if (a->last.dead || a->last.timeout || tsql_error_is_transient(a->last.number))
+		return AT_TRANSIENT;
+	if (a->last.number == 4712)
+		return AT_TRUNCATE;
+	return AT_SERVER;
+}
+
+static int sql_reset(mssql_apply *a)
+{
+	buf_reset(&a->sql);
+	return 0;
+}
+
+static int sql_done(mssql_apply *a)
+{
+	if (buf_terminate(&a->sql) < 0) {
+		log_error("T-SQL batch too large");
+		a->fatal = EX_SOFTWARE;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- session and checkpoint ---- */
+
+struct rows {
+	size_t n;
+	char **v; /* first column of each row */
+	size_t cap;
+};
+
+static int collect_first(void *ctx, int ncols, char **vals)
+{
+	struct rows *r = ctx;
+	if (ncols < 1)
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		char **p = realloc(r->v, cap * sizeof *p);
+		if (!p)
+			return 1;
+		r->v = p;
+		r->cap = cap;
+	}
+	r->v[r->n] = strdup(vals[0] ? vals[0] : "");
+	if (r->v[r->n])
+		r->n++;
+	return 0;
+}
+
+static void rows_free(struct rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i]);
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+static int load_ckpt_row(void *ctx, int ncols, char **vals)
+{
+	mssql_apply *a = ctx;
+	pos_offset o;
+	if (ncols < 2 || !vals[0] || !vals[1] || pos_offset_parse(vals[1], &o) < 0) {
+		log_error("ignoring a malformed checkpoint row (stream %s)", ncols > 0 && vals[0] ? vals[0] : "?");
+		return 0;
+	}
+	stream_state *s = stream_get(a, vals[0]);
+	if (!s)
+		return 1;
+	if (!s->has_ckpt || pos_offset_cmp(o, s->ckpt) > 0)
+		s->ckpt = o;
+	s->has_ckpt = true;
+	return 0;
+}
+
+/* Connects (or, printing, prints the session prologue once), sets the
+ * session options and reads the checkpoint. */
+static int prepare(mssql_apply *a)
+{
+	if (a->o.print) {
+		if (a->prepared)
+			return AT_OK;
+		a->prepared = true;
+	} else {
+		if (a->conn)
+			return AT_OK;
+		mssql_error e;
+		a->conn = mssql_connect(&a->o.login, &e);
+		if (!a->conn) {
+			a->last = e;
+			/* 18456 login failed, 4060 cannot open database: no point retrying */
+			if (e.number == 18456 || e.number == 4060 || e.number == 18452) {
+				log_error("cannot log in to %s: %s", a->o.login.server, e.msg);
+				a->fatal = EX_UNAVAILABLE;
+				return AT_FATAL;
+			}
+			a->last.dead = true;
+			return AT_TRANSIENT;
+		}
+	}
+	struct rows rows = {0};
+	sql_reset(a);
+	tsql_session_options(&a->sql);
+	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+		return a->fatal ? AT_FATAL : failed(a);
+	sql_reset(a);
+	tsql_catalog_columns(&a->sql, "dbo", "dbrepl_checkpoint");
+	if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0)
+		return a->fatal ? AT_FATAL : failed(a);
+	size_t have = rows.n;
+	rows_free(&rows);
+	if (have == 0) {
+		sql_reset(a);
+		tsql_checkpoint_create(&a->sql);
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+			return a->fatal ? AT_FATAL : failed(a);
+	}
+	sql_reset(a);
+	tsql_checkpoint_select(&a->sql);
+	if (sql_done(a) < 0 || run(a, a->sql.data, load_ckpt_row, a) < 0)
+		return a->fatal ? AT_FATAL : failed(a);
+	return AT_OK;
+}
+
+/* ---- target tables ---- */
+
+static bool has_col(const mssql_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ntcols; i++)
+		if (!strcasecmp(t->tcols[i], name))
+			return true;
+	return false;
+}
+
+static int add_tcol(mssql_table *t, const char *name)
+{
+	char **p = realloc(t->tcols, (t->ntcols + 1) * sizeof *p);
+	if (!p)
+		return -1;
+	t->tcols = p;
+	if (!(t->tcols[t->ntcols] = strdup(name)))
+		return -1;
+	t->ntcols++;
+	return 0;
+}
+
+/* Reads the target's columns; creates the table (--create-tables) or adds
+ * new columns (--evolve) as needed. */
+static int ensure_table(mssql_apply *a, mssql_table *t)
+{
+	if (!t->exists) {
+		struct rows rows = {0};
+		sql_reset(a);
+		tsql_catalog_columns(&a->sql, t->schema, t->table);
+		if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
+			rows_free(&rows);
+			return a->fatal ? AT_FATAL : failed(a);
+		}
+		for (size_t i = 0; i < rows.n; i++)
+			if (add_tcol(t, rows.v[i]) < 0) {
+				rows_free(&rows);
+				a->fatal = EX_OSERR;
+				return AT_FATAL;
+			}
+		rows_free(&rows);
+		if (t->ntcols == 0 && t->ncols == 0) {
+			/* A truncate of a table we never saw columns of, and that
+			 * the target does not have: nothing to empty. */
+			t->truncate = false;
+			return AT_OK;
+		}
+		if (t->ntcols == 0 && a->o.create_tables) {
+			if (strcmp(t->schema, "dbo") != 0) {
+				sql_reset(a);
+				tsql_catalog_schema(&a->sql, t->schema);
+				if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
+					rows_free(&rows);
+					return a->fatal ? AT_FATAL : failed(a);
+				}
+				size_t have = rows.n;
+				rows_free(&rows);
+				if (!have) {
+					sql_reset(a);
+					tsql_create_schema(&a->sql, t->schema);
+					if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+						return a->fatal ? AT_FATAL : failed(a);
+				}
+			}
+			sql_reset(a);
+			tsql_create_table(&a->sql, &t->view);
+			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+				return a->fatal ? AT_FATAL : failed(a);
+			for (size_t i = 0; i < t->ncols; i++)
+				if (add_tcol(t, t->names[i]) < 0) {
+					a->fatal = EX_OSERR;
+					return AT_FATAL;
+				}
+		} else if (t->ntcols == 0 && a->o.print) {
+			/* Printing: assume the table is there as the records say. */
+			for (size_t i = 0; i < t->ncols; i++)
+				if (add_tcol(t, t->names[i]) < 0) {
+					a->fatal = EX_OSERR;
+					return AT_FATAL;
+				}
+		} else if (t->ntcols == 0) {
+			log_error("table [%s].[%s] does not exist on the target (use --create-tables)", t->schema,
+				  t->table);
+			a->fatal = EX_DATAERR;
+			return AT_FATAL;
+		}
+		t->exists = true;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (has_col(t, t->names[i]))
+			continue;
+		if (!a->o.evolve) {
+			log_error("column %s of [%s].[%s] does not exist on the target (use --evolve)", t->names[i],
+				  t->schema, t->table);
+			a->fatal = EX_DATAERR;
+			return AT_FATAL;
+		}
+		sql_reset(a);
+		tsql_alter_add(&a->sql, &t->view, i);
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+			return a->fatal ? AT_FATAL : failed(a);
+		if (add_tcol(t, t->names[i]) < 0) {
+			a->fatal = EX_OSERR;
+			return AT_FATAL;
+		}
+	}
+	return AT_OK;
+}
+
+static int ensure_staging(mssql_apply *a, mssql_table *t)
+{
+	sql_reset(a);
+	if (!t->staging_ready) {
+		if (t->staging_shape_old) {
+			tsql_staging_drop(&a->sql, &t->view);
+			buf_putc(&a->sql, '\n');
+		}
+		tsql_staging_create(&a->sql, &t->view);
+	} else if (t->staging_dirty) {
+		tsql_staging_truncate(&a->sql, &t->view);
+	} else
+		return AT_OK;
+	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+		return a->fatal ? AT_FATAL : failed(a);
+	t->staging_ready = true;
+	t->staging_shape_old = false;
+	t->staging_dirty = false;
+	return AT_OK;
+}
+
+/* Bulk-copies changes [lo, hi) of t into its staging table. */
+static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
+{
+	const tsql_table *v = &t->view;
+	size_t nst = tsql_staging_ncols(v);
+	char why[400];
+	if (ensure_cells(a, t->ncols) < 0) {
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	if (a->o.print) {
+		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
+			t->staging, hi - lo);
+	} else if (mssql_bcp_begin(a->conn, t->staging, nst) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		return failed(a);
+	}
+	t->staging_dirty = true;
+	for (size_t i = lo; i < hi; i++) {
+		const mssql_change *c = t->ch[i];
+		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
+			a->bad_t = t;
+			a->bad_i = i;
+			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
+			if (!a->o.print)
+				mssql_bcp_end(a->conn);
+			return AT_BADVALUE;
+		}
+		if (a->o.print) {
+			sql_reset(a);
+			tsql_staged_insert(&a->sql, v, (int64_t)c->seq, c->op, a->cells);
+			if (sql_done(a) < 0)
+				return AT_FATAL;
+			fputs(a->sql.data, a->o.print);
+			fputc('\n', a->o.print);
+			continue;
+		}
+		mssql_bcp_val *b = a->bvals;
+		memset(b, 0, nst * sizeof *b);
+		b[0].is_int = true;
+		b[0].i = (int64_t)c->seq;
+		b[1].data = &c->op;
+		b[1].len = 1;
+		for (size_t j = 0; j < t->ncols; j++) {
+			size_t col = tsql_staging_col(v, j) - 1;
+			b[col].null = a->cells[j].null;
+			b[col].data = a->cells[j].data;
+			b[col].len = a->cells[j].len;
+			size_t fcol = tsql_staging_flag_col(v, j);
+			if (fcol) {
+				b[fcol - 1].is_int = true;
+				b[fcol - 1].null = a->cells[j].flag == 0;
+				b[fcol - 1].i = a->cells[j].flag;
+			}
+		}
+		if (mssql_bcp_row(a->conn, b) < 0) {
+			a->last = *mssql_last_error(a->conn);
+			return failed(a);
+		}
+	}
+	if (a->o.print) {
+		fputs("GO\n", a->o.print);
+		a->rt_print += 3;
+		return AT_OK;
+	}
+	if (mssql_bcp_end(a->conn) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		return failed(a);
+	}
+	return AT_OK;
+}
+
+/* Appends the statements applying t's staged changes [lo, hi). */
+static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool use_insert)
+{
+	size_t ups = 0, dels = 0;
+	for (size_t i = lo; i < hi; i++) {
+		if (t->ch[i]->op == 'd')
+			dels++;
+		else
+			ups++;
+	}
+	if (t->truncate) {
+		tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
+		buf_putc(&a->sql, '\n');
+	}
+	if (ups) {
+		if (use_insert)
+			tsql_insert_select(&a->sql, &t->view);
+		else
+			tsql_merge(&a->sql, &t->view);
+		buf_putc(&a->sql, '\n');
+	}
+	if (dels) {
+		tsql_delete(&a->sql, &t->view);
+		buf_putc(&a->sql, '\n');
+	}
+}
+
+struct empties {
+	bool *empty;
+	size_t n, i;
+};
+
+static int collect_empty(void *ctx, int ncols, char **vals)
+{
+	struct empties *e = ctx;
+	if (ncols >= 1 && e->i < e->n)
+		e->empty[e->i++] = vals[0] && vals[0][0] == '0';
+	return 0;
+}
+
+/* One attempt at the whole batch. */
+static int attempt(mssql_apply *a)
+{
+	int rc = prepare(a);
+	if (rc != AT_OK)
+		return rc;
+	if (a->ts.n > a->ordercap) {
+		mssql_table **p = realloc(a->order, a->ts.n * sizeof *p);
+		if (!p) {
+			a->fatal = EX_OSERR;
+			return AT_FATAL;
+		}
+		a->order = p;
+		a->ordercap = a->ts.n;
+	}
+	size_t nt = mssql_tables_batch(&a->ts, a->order);
+	for (size_t k = 0; k < nt; k++)
+		if ((rc = ensure_table(a, a->order[k])) != AT_OK)
+			return rc;
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		if (t->n == 0)
+			continue;
+		if ((rc = ensure_staging(a, t)) != AT_OK || (rc = load(a, t, 0, t->n)) != AT_OK)
+			return rc;
+	}
+
+	/* A snapshot into an empty table is a plain INSERT … WITH (TABLOCK). */
+	bool empty[nt ? nt : 1];
+	size_t ncand = 0;
+	bool began = false;
+	sql_reset(a);
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		size_t u, d, r;
+		mssql_table_counts(t, &u, &d, &r);
+		t->use_insert = false;
+		if (t->n && r == t->n) {
+			if (t->truncate)
+				t->use_insert = true;
+			else {
+				if (!began)
+					tsql_begin(&a->sql);
+				began = true;
+				buf_putc(&a->sql, '\n');
+				tsql_emptiness(&a->sql, &t->view);
+				ncand++;
+			}
+		}
+	}
+	if (ncand) {
+		struct empties e = {empty, ncand, 0};
+		for (size_t i = 0; i < ncand; i++)
+			empty[i] = true; /* printing assumes empty targets */
+		if (sql_done(a) < 0 || run(a, a->sql.data, collect_empty, &e) < 0)
+			return a->fatal ? AT_FATAL : failed(a);
+		size_t i = 0;
+		for (size_t k = 0; k < nt; k++) {
+			mssql_table *t = a->order[k];
+			size_t u, d, r;
+			mssql_table_counts(t, &u, &d, &r);
+			if (t->n && r == t->n && !t->truncate)
+				t->use_insert = empty[i++];
+		}
+	}
+
+	sql_reset(a);
+	if (!began) {
+		tsql_begin(&a->sql);
+		buf_putc(&a->sql, '\n');
+	}
+	for (size_t k = 0; k < nt; k++)
+		apply_sql(a, a->order[k], 0, a->order[k]->n, a->order[k]->use_insert);
+	for (size_t i = 0; i < a->nstreams; i++) {
+		stream_state *s = &a->streams[i];
+		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0))
+			continue;
+		char off[POS_OFFSET_TEXT_MAX];
+		pos_offset_format(s->batch_max, off, sizeof off);
+		tsql_checkpoint_merge(&a->sql, s->name, off);
+		buf_putc(&a->sql, '\n');
+	}
+	tsql_commit(&a->sql);
+	for (size_t k = 0; k < nt; k++) {
+		if (a->order[k]->n == 0)
+			continue;
+		buf_putc(&a->sql, '\n');
+		tsql_staging_truncate(&a->sql, &a->order[k]->view);
+	}
+	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+		return a->fatal ? AT_FATAL : failed(a);
+	for (size_t k = 0; k < nt; k++)
+		a->order[k]->staging_dirty = false;
+	a->st.tables_last_batch = nt;
+	return AT_OK;
+}
+
+/* Applies t's changes [lo, hi) alone in a transaction that is rolled back:
+ * 0 when the server takes them, 1 when it refuses (a->last), -1 when the
+ * trial itself failed (connection). */
+static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
+{
+	int rc = prepare(a);
+	if (rc == AT_OK)
+		rc = ensure_staging(a, t);
+	if (rc == AT_OK)
+		rc = load(a, t, lo, hi);
+	if (rc == AT_SERVER)
+		return 1;
+	if (rc != AT_OK)
+		return -1;
+	sql_reset(a);
+	tsql_begin(&a->sql);
+	buf_putc(&a->sql, '\n');
+	bool trunc = t->truncate;
+	if (lo > 0)
+		t->truncate = false; /* the truncate goes with the first half only */
+	apply_sql(a, t, lo, hi, t->use_insert);
+	t->truncate = trunc;
+	tsql_rollback(&a->sql);
+	buf_putc(&a->sql, '\n');
+	tsql_staging_truncate(&a->sql, &t->view);
+	if (sql_done(a) < 0)
+		return -1;
+	if (run(a, a->sql.data, NULL, NULL) < 0) {
+		rc = failed(a);
+		return rc == AT_SERVER ? 1 : -1;
+	}
+	t->staging_dirty = false;
+	return 0;
+}
+
+/* After AT_SERVER: finds the table and, for a data error, the record the
+ * server refuses. 1 with a->bad_t/bad_i set; 0 when only the table (or
+ * nothing) could be named. */
+static int locate(mssql_apply *a, mssql_error *first)
+{
+	size_t nt = mssql_tables_batch(&a->ts, a->order);
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		if (t->n == 0)
+			continue;
+		int rc = trial(a, t, 0, t->n);
+		if (rc < 0)
+			return 0;
+		if (rc == 0)
+			continue;
+		*first = a->last;
+		a->bad_t = t;
+		a->bad_i = SIZE_MAX;
+		if (!tsql_error_is_data(a->last.number))
+			return 0;
+		size_t lo = 0, hi = t->n;
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+			rc = trial(a, t, lo, mid);
+			if (rc < 0)
+				return 0;
+			if (rc == 1)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		a->bad_i = lo;
+		return 1;
+	}
+	return 0;
+}
+
+static void report_bad(mssql_apply *a, const char *why)
+{
+	mssql_table *t = a->bad_t;
+	const mssql_change *c = t->ch[a->bad_i];
+	char key[300], off[POS_OFFSET_TEXT_MAX];
+	mssql_change_key_text(t, c, key, sizeof key);
+	pos_offset_format(c->offset, off, sizeof off);
+	log_error("record refused (stream %s, offset %s, table [%s].[%s], key %s): %s", c->stream ? c->stream : "?",
+		  off, t->schema, t->table, key, why);
+}
+
+static int dead_letter(mssql_apply *a)
+{
+	mssql_table *t = a->bad_t;
+	record r;
+	buf out;
+	record_init(&r);
+	buf_init(&out, 0);
+	int fd = -1, rc = -1;
+	if (mssql_change_record(t, t->ch[a->bad_i], &r) < 0 || record_encode(&r, RECORD_FORMAT_JSON, &out) < 0)
+		goto done;
+	fd = open(a->o.dead_letter, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto done;
+	if (write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) < 0)
+		goto done;
+	rc = 0;
+done:
+	if (rc < 0)
+		log_error("cannot write the dead-letter file (%s): %s", a->o.dead_letter, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	buf_free(&out);
+	record_free(&r);
+	if (rc == 0) {
+		mssql_table_remove(t, a->bad_i);
+		a->st.dead_lettered++;
+	}
+	return rc;
+}
+
+static void batch_range(const mssql_apply *a, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < a->nstreams && n + 1 < len; i++) {
+		if (!a->streams[i].in_batch)
+			continue;
+		char off[POS_OFFSET_TEXT_MAX];
+		pos_offset_format(a->streams[i].batch_max, off, sizeof off);
+		int w = snprintf(out + n, len - n, "%sstream %s up to offset %s", n ? ", " : "", a->streams[i].name,
+				 off);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+static void lat_add(mssql_apply *a, int64_t us)
+{
+	if (us < 0)
+		us = 0;
+	int64_t ms = us / 1000;
+	size_t b = ms < LAT_FINE ? (size_t)ms : LAT_FINE + (size_t)((ms - LAT_FINE) / 100);
+	if (b >= LAT_BUCKETS)
+		b = LAT_BUCKETS - 1;
+	a->hist[b]++;
+	a->st.lat_n++;
+	if (us > a->st.lat_max_us)
+		a->st.lat_max_us = us;
+}
+
+static void committed(mssql_apply *a, uint64_t rt0)
+{
+	int64_t now = now_us();
+	for (size_t i = 0; i < a->nlat; i++)
+		lat_add(a, now - a->lat[i]);
+	a->nlat = 0;
+	for (size_t i = 0; i < a->nstreams; i++) {
+		stream_state *s = &a->streams[i];
+		if (!s->in_batch)
+			continue;
+		if (!s->has_ckpt || pos_offset_cmp(s->batch_max, s->ckpt) > 0)
+			s->ckpt = s->batch_max;
+		s->has_ckpt = true;
+		s->in_batch = false;
+		if (a->o.on_commit)
+			a->o.on_commit(a->o.ctx, s->name, s->ckpt);
+	}
+	for (size_t i = 0; i < a->ts.n; i++)
+		a->st.changes += a->ts.t[i]->n;
+	mssql_tables_clear_batch(&a->ts);
+	a->st.batches++;
+	a->st.round_trips = round_trips(a);
+	a->st.round_trips_last_batch = a->st.round_trips - rt0;
+	a->nrec = 0;
+}
+
+/* True when the checkpoint shows this batch committed already (the commit
+ * went through but its answer was lost). */
+static bool batch_already_committed(const mssql_apply *a)
+{
+	bool any = false;
+	for (size_t i = 0; i < a->nstreams; i++) {
+		const stream_state *s = &a->streams[i];
+		if (!s->in_batch)
+			continue;
+		any = true;
+		if (!s->has_ckpt || pos_offset_cmp(s->ckpt, s->batch_max) < 0)
+			return false;
+	}
+	return any;
+}
+
+int mssql_apply_flush(mssql_apply *a)
+{
+	if (a->nrec == 0)
+		return 0;
+	uint64_t rt0 = round_trips(a);
+	int failures = 0;
+	bool reconnected = false;
+	for (;;) {
+		if (a->ts.touched == 0 && !reconnected) {
+			/* Only skipped records: nothing to write, but acks to send. */
+			bool need = false;
+			for (size_t i = 0; i < a->nstreams; i++)
+				if (a->streams[i].in_batch && a->streams[i].has_ckpt &&
+				    pos_offset_cmp(a->streams[i].batch_max, a->streams[i].ckpt) > 0)
+					need = true;
+			if (!need) {
+				committed(a, rt0);
+				return 0;
+			}
+		}
+		if (reconnected && !a->o.print) {
+			int rc = prepare(a);
+			if (rc == AT_FATAL)
+				return a->fatal;
+			if (rc == AT_OK && batch_already_committed(a)) {
+				log_info("batch had committed before the connection was lost; not applying it again");
+				committed(a, rt0);
+				return 0;
+			}
+		}
+		int rc = attempt(a);
+		if (rc == AT_OK) {
+			committed(a, rt0);
+			return 0;
+		}
+		switch (rc) {
+		case AT_FATAL:
+			return a->fatal ? a->fatal : EX_SOFTWARE;
+		case AT_TRANSIENT:
+			failures++;
+			a->st.retries++;
+			if (failures > a->o.retries) {
+				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
+				return a->last.dead && !a->conn && a->st.batches == 0 ? EX_UNAVAILABLE : EX_TEMPFAIL;
+			}
+			{
+				long ms = 100L << (failures < 6 ? failures : 6);
+				if (ms > 5000)
+					ms = 5000;
+				log_info("retrying the batch in %ld ms after: %s%s%d %s", ms,
+					 a->last.dead ? "lost connection; " : "", a->last.number ? "" : "", a->last.number,
+					 a->last.msg);
+				sleep_ms(ms);
+			}
+			reconnected = true;
+			continue;
+		case AT_TRUNCATE:
+			/* A foreign key references a truncated table: DELETE instead. */
+			for (size_t i = 0; i < a->ts.n; i++)
+				if (a->ts.t[i]->truncate)
+					a->ts.t[i]->truncate_as_delete = true;
+			log_info("TRUNCATE TABLE refused (4712); emptying with DELETE instead");
+			reconnected = true;
+			continue;
+		case AT_BADVALUE:
+			report_bad(a, a->bad_msg);
+			break;
+		case AT_SERVER: {
+			mssql_error first = a->last;
+			char why[1200];
+			if (!locate(a, &first)) {
+				char range[600];
+				batch_range(a, range, sizeof range);
+				if (a->bad_t)
+					log_error("table [%s].[%s] refused the batch (%s): %d %s", a->bad_t->schema,
+						  a->bad_t->table, range, first.number, first.msg);
+				else
+					log_error("the batch was refused (%s): %d %s", range, first.number, first.msg);
+				return EX_DATAERR;
+			}
+			snprintf(why, sizeof why, "%d %s", first.number, first.msg);
+			report_bad(a, why);
+			break;
+		}
+		}
+		/* A refused record: dead-letter it and go on, or stop. */
+		if (!a->o.dead_letter || dead_letter(a) < 0)
+			return EX_DATAERR;
+		disconnect(a);
+		reconnected = false;
+		a->bad_t = NULL;
+	}
+}
+
+/* ---- records in ---- */
+
+int mssql_apply_add(mssql_apply *a, const record *r)
+{
+	stream_state *s = stream_get(a, r->stream);
+	if (!s) {
+		log_error("out of memory");
+		return EX_OSERR;
+	}
+	a->st.records++;
+	if ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
+	    (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)) {
+		a->st.skipped++;
+		return 0;
+	}
+	const char *dst = map_schema(a, r->schema);
+	mssql_table *t = mssql_tables_get(&a->ts, r->db, r->schema, r->table, dst);
+	if (!t) {
+		log_error("out of memory");
+		return EX_OSERR;
+	}
+	if (r->ncols && (t->ncols == 0 || mssql_table_shape_differs(t, r))) {
+		if (t->n || t->truncate) {
+			int rc = mssql_apply_flush(a);
+			if (rc)
+				return rc;
+			s = stream_get(a, r->stream);
+		}
+		if (mssql_table_set_shape(t, r) < 0) {
+			log_error("out of memory");
+			return EX_OSERR;
+		}
+	}
+	char err[300];
+	int rc = mssql_table_add(&a->ts, t, r, ++a->nrec, s->name, err, sizeof err);
+	if (rc == -2) {
+		log_error("out of memory");
+		return EX_OSERR;
+	}
+	if (rc < 0) {
+		char off[POS_OFFSET_TEXT_MAX];
+		pos_offset_format(r->offset, off, sizeof off);
+		log_error("unusable record (stream %s, offset %s, table %s.%s): %s", r->stream, off, r->schema,
+			  r->table, err);
+		return EX_DATAERR;
+	}
+	s->batch_max = r->offset;
+	s->in_batch = true;
+	if (a->nlat == a->caplat) {
+		size_t cap = a->caplat ? a->caplat * 2 : 1024;
+		int64_t *p = realloc(a->lat, cap * sizeof *p);
+		if (!p) {
+			log_error("out of memory");
+			return EX_OSERR;
+		}
+		a->lat = p;
+		a->caplat = cap;
+	}
+	a->lat[a->nlat++] = r->commit_us;
+	return 0;
+}
+
+size_t mssql_apply_batch_records(const mssql_apply *a)
+{
+	return a->nrec;
+}
+
+size_t mssql_apply_batch_bytes(const mssql_apply *a)
+{
+	return a->ts.bytes;
+}
+
+/* ---- lifetime ---- */
+
+mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
+{
+	mssql_apply *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->o = *o;
+	mssql_tables_init(&a->ts);
+	buf_init(&a->sql, 0);
+	return a;
+}
+
+void mssql_apply_free(mssql_apply *a)
+{
+	if (!a)
+		return;
+	disconnect(a);
+	mssql_tables_free(&a->ts);
+	for (size_t i = 0; i < a->nstreams; i++)
+		free(a->streams[i].name);
+	free(a->streams);
+	for (size_t i = 0; i < a->ncellcap; i++)
+		buf_free(&a->scratch[i]);
+	free(a->scratch);
+	free(a->cells);
+	free(a->bvals);
+	free(a->order);
+	free(a->lat);
+	buf_free(&a->sql);
+	free(a);
+}
+
+int mssql_apply_open(mssql_apply *a)
+{
+	for (int failures = 0;; failures++) {
+		int rc = prepare(a);
+		if (rc == AT_OK)
+			return 0;
+		if (rc == AT_FATAL)
+			return a->fatal;
+		if (rc != AT_TRANSIENT || failures >= a->o.retries) {
+			log_error("cannot connect to %s: %s%s%d %s", a->o.login.server ? a->o.login.server : "?",
+				  a->last.msg, a->last.number ? " (" : "", a->last.number, a->last.number ? ")" : "");
+			return rc == AT_TRANSIENT ? EX_UNAVAILABLE : EX_DATAERR;
+		}
+		long ms = 100L << (failures < 6 ? failures : 6);
+		log_info("cannot connect (%s); retrying in %ld ms", a->last.msg, ms);
+		sleep_ms(ms);
+	}
+}
+
+const mssql_apply_stats *mssql_apply_get_stats(const mssql_apply *a)
+{
+	return &a->st;
+}
+
+double mssql_apply_latency_ms(const mssql_apply *a, double pct)
+{
+	if (a->st.lat_n == 0)
+		return 0;
+	if (pct >= 100)
+		return (double)a->st.lat_max_us / 1000.0;
+	uint64_t want = (uint64_t)((double)a->st.lat_n * pct / 100.0);
+	if (want >= a->st.lat_n)
+		want = a->st.lat_n - 1;
+	uint64_t seen = 0;
+	for (size_t b = 0; b < LAT_BUCKETS; b++) {
+		seen += a->hist[b];
+		if (seen > want)
+			return b < LAT_FINE ? (double)b : (double)(LAT_FINE + (b - LAT_FINE) * 100);
+	}
+	return (double)a->st.lat_max_us / 1000.0;
+}

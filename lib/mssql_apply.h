@@ -1,0 +1,66 @@
+/* mssql_apply.h — applies change records to SQL Server in batched
+ * transactions, exactly once: the engine behind mssql-apply(1).
+ *
+ * A batch is the net change per table (mssql_batch.h), bulk-copied into a
+ * #temp staging table per table and applied set-based (MERGE, DELETE,
+ * INSERT … SELECT for a snapshot into an empty table, TRUNCATE) in one
+ * transaction that also advances [dbo].[dbrepl_checkpoint] for every stream
+ * of the batch. Records at or below a stream's checkpoint are skipped, so a
+ * replay changes nothing. Deadlocks, lost connections and timeouts reconnect
+ * and retry the whole batch (re-reading the checkpoint first); a record the
+ * server refuses is found by replaying the failed table's rows in halves
+ * inside transactions that are rolled back, then named (exit 65) or written
+ * to the dead-letter file. With print set, the T-SQL is written there
+ * instead (bcp loads as INSERT statements), assuming empty targets and no
+ * checkpoint. */
+#ifndef DBREPL_MSSQL_APPLY_H
+#define DBREPL_MSSQL_APPLY_H
+
+#include "mssql_conn.h"
+#include "pos.h"
+#include "record.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef void (*mssql_commit_cb)(void *ctx, const char *stream, pos_offset off);
+
+typedef struct mssql_apply_opts {
+	mssql_login login;
+	FILE *print; /* --print-sql: T-SQL goes here, no connection */
+	bool create_tables, evolve;
+	size_t nmaps;
+	const char *const *map_src, *const *map_dst; /* --schema-map */
+	const char *dead_letter;                     /* file, or NULL */
+	int retries;                                 /* transient failures in a row; then exit 75 */
+	mssql_commit_cb on_commit;                   /* per stream of a committed batch */
+	void *ctx;
+} mssql_apply_opts;
+
+typedef struct mssql_apply_stats {
+	uint64_t records, skipped, batches, changes, dead_lettered, retries;
+	uint64_t round_trips, round_trips_last_batch, tables_last_batch;
+	uint64_t lat_n;
+	int64_t lat_max_us;
+} mssql_apply_stats;
+
+typedef struct mssql_apply mssql_apply;
+
+mssql_apply *mssql_apply_new(const mssql_apply_opts *o);
+void mssql_apply_free(mssql_apply *a);
+/* Connects (with retries) and loads the checkpoint. 0 or a sysexits code. */
+int mssql_apply_open(mssql_apply *a);
+/* Adds a record to the current batch (flushing first when a table's
+ * columns changed). 0 or a sysexits code (the message is printed). */
+int mssql_apply_add(mssql_apply *a, const record *r);
+size_t mssql_apply_batch_records(const mssql_apply *a);
+size_t mssql_apply_batch_bytes(const mssql_apply *a);
+/* Applies and commits the current batch. 0 or a sysexits code. */
+int mssql_apply_flush(mssql_apply *a);
+
+const mssql_apply_stats *mssql_apply_get_stats(const mssql_apply *a);
+/* Commit-to-apply latency percentile (0..100) in milliseconds. */
+double mssql_apply_latency_ms(const mssql_apply *a, double pct);
+
+#endif

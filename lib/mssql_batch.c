@@ -1,0 +1,538 @@
+/* mssql_batch.c — see mssql_batch.h. */
+#include "mssql_batch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mssql_tables_init(mssql_tables *ts)
+{
+	memset(ts, 0, sizeof *ts);
+	ts->next_staging = 1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void change_free(mssql_change *c)
+{
+	if (!c)
+		return;
+	free(c->key);
+	free(c);
+}
+
+static void table_clear(mssql_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		change_free(t->ch[i]);
+	t->n = 0;
+	t->truncate = false;
+	t->order = 0;
+	if (t->slots)
+		memset(t->slots, 0xff, t->nslots * sizeof *t->slots);
+}
+
+static void table_free(mssql_table *t)
+{
+	table_clear(t);
+	free(t->ch);
+	free(t->slots);
+	free(t->src_db);
+	free(t->src_schema);
+	free(t->src_table);
+	free(t->schema);
+	free(t->table);
+	free_strv(t->names, t->ncols);
+	free_strv(t->pgtypes, t->ncols);
+	free_strv(t->tcols, t->ntcols);
+	free(t->types);
+	free(t->keys);
+	free(t);
+}
+
+void mssql_tables_free(mssql_tables *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		table_free(ts->t[i]);
+	free(ts->t);
+	memset(ts, 0, sizeof *ts);
+}
+
+mssql_table *mssql_tables_get(mssql_tables *ts, const char *db, const char *schema,
+			      const char *table, const char *dst_schema)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (!strcmp(ts->t[i]->src_schema, schema) && !strcmp(ts->t[i]->src_table, table))
+			return ts->t[i];
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? ts->cap * 2 : 16;
+		mssql_table **p = realloc(ts->t, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		ts->t = p;
+		ts->cap = cap;
+	}
+	mssql_table *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->src_db = strdup(db ? db : "");
+	t->src_schema = strdup(schema);
+	t->src_table = strdup(table);
+	t->schema = strdup(dst_schema);
+	t->table = strdup(table);
+	if (!t->src_db || !t->src_schema || !t->src_table || !t->schema || !t->table) {
+		table_free(t);
+		return NULL;
+	}
+	snprintf(t->staging, sizeof t->staging, "#dbrepl_s%zu", ts->next_staging++);
+	t->view.schema = t->schema;
+	t->view.table = t->table;
+	t->view.staging = t->staging;
+	ts->t[ts->n++] = t;
+	return t;
+}
+
+static int by_order(const void *a, const void *b)
+{
+	const mssql_table *x = *(mssql_table *const *)a, *y = *(mssql_table *const *)b;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+size_t mssql_tables_batch(const mssql_tables *ts, mssql_table **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->t[i]->order)
+			out[n++] = ts->t[i];
+	qsort(out, n, sizeof *out, by_order);
+	return n;
+}
+
+void mssql_tables_clear_batch(mssql_tables *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		table_clear(ts->t[i]);
+	ts->bytes = 0;
+	ts->touched = 0;
+}
+
+bool mssql_table_shape_differs(const mssql_table *t, const record *r)
+{
+	if (r->ncols != t->ncols || r->nkeys != t->nkeys)
+		return true;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (strcmp(r->cols[i].name, t->names[i]) || strcmp(r->cols[i].type, t->pgtypes[i]))
+			return true;
+	for (size_t k = 0; k < r->nkeys; k++)
+		if (r->keys[k] != t->keys[k])
+			return true;
+	return false;
+}
+
+int mssql_table_set_shape(mssql_table *t, const record *r)
+{
+	char **names = calloc(r->ncols + 1, sizeof *names);
+	char **pgtypes = calloc(r->ncols + 1, sizeof *pgtypes);
+	tsql_type *types = calloc(r->ncols + 1, sizeof *types);
+	uint16_t *keys = calloc(r->nkeys + 1, sizeof *keys);
+	if (!names || !pgtypes || !types || !keys)
+		goto fail;
+	for (size_t i = 0; i < r->ncols; i++) {
+		names[i] = strdup(r->cols[i].name);
+		pgtypes[i] = strdup(r->cols[i].type);
+		if (!names[i] || !pgtypes[i])
+			goto fail;
+		tsql_map_type(pgtypes[i], &types[i]);
+	}
+	for (size_t k = 0; k < r->nkeys; k++) {
+		keys[k] = r->keys[k];
+		/* A key column must be comparable and indexable: an
+		 * nvarchar(max) key cannot be a SQL Server primary key. */
+		if (!strcmp(types[keys[k]].name, "nvarchar(max)"))
+			snprintf(types[keys[k]].name, sizeof types[keys[k]].name, "nvarchar(450)");
+		else if (!strcmp(types[keys[k]].name, "varbinary(max)"))
+			snprintf(types[keys[k]].name, sizeof types[keys[k]].name, "varbinary(900)");
+	}
+	free_strv(t->names, t->ncols);
+	free_strv(t->pgtypes, t->ncols);
+	free(t->types);
+	free(t->keys);
+	t->names = names;
+	t->pgtypes = pgtypes;
+	t->types = types;
+	t->keys = keys;
+	t->ncols = r->ncols;
+	t->nkeys = r->nkeys;
+	t->view.ncols = t->ncols;
+	t->view.names = (const char *const *)t->names;
+	t->view.types = t->types;
+	t->view.nkeys = t->nkeys;
+	t->view.keys = t->keys;
+	if (t->staging_ready)
+		t->staging_shape_old = true;
+	t->staging_ready = false;
+	return 0;
+fail:
+	free_strv(names, r->ncols);
+	free_strv(pgtypes, r->ncols);
+	free(types);
+	free(keys);
+	return -1;
+}
+
+/* The key values of an image, length-prefixed, for the hash. */
+static int encode_key(const mssql_table *t, const record_value *img, buf *out)
+{
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const record_value *v = &img[t->keys[k]];
+		if (v->kind != VALUE_TEXT && v->kind != VALUE_NULL)
+			return -1;
+		uint64_t n = v->kind == VALUE_TEXT ? v->len : UINT64_MAX;
+		if (buf_append(out, &n, sizeof n) < 0)
+			return -2;
+		if (v->kind == VALUE_TEXT && buf_append(out, v->data, v->len) < 0)
+			return -2;
+	}
+	return 0;
+}
+
+static uint64_t hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static int rehash(mssql_table *t, size_t nslots)
+{
+	int32_t *s = malloc(nslots * sizeof *s);
+	if (!s)
+		return -1;
+	memset(s, 0xff, nslots * sizeof *s);
+	for (size_t i = 0; i < t->n; i++) {
+		size_t j = hash(t->ch[i]->key, t->ch[i]->keylen) & (nslots - 1);
+		while (s[j] >= 0)
+			j = (j + 1) & (nslots - 1);
+		s[j] = (int32_t)i;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = nslots;
+	return 0;
+}
+
+/* The slot of key, holding its change index or -1. */
+static size_t lookup(const mssql_table *t, const char *key, size_t keylen)
+{
+	size_t j = hash(key, keylen) & (t->nslots - 1);
+	while (t->slots[j] >= 0) {
+		const mssql_change *c = t->ch[t->slots[j]];
+		if (c->keylen == keylen && memcmp(c->key, key, keylen) == 0)
+			break;
+		j = (j + 1) & (t->nslots - 1);
+	}
+	return j;
+}
+
+/* A change holding img's values; UNCHANGED slots take old's values when
+ * old has them. NULL on ENOMEM. */
+static mssql_change *change_new(const record *r, const record_value *img, const mssql_change *old)
+{
+	size_t n = r->ncols, bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		const record_value *v = &img[i];
+		if (v->kind == VALUE_UNCHANGED && old && !old->use_before &&
+		    old->vals[i].kind != VALUE_UNCHANGED)
+			v = &old->vals[i];
+		if (v->kind == VALUE_TEXT)
+			bytes += v->len + 1;
+	}
+	mssql_change *c = calloc(1, sizeof *c + n * sizeof(record_value) + bytes);
+	if (!c)
+		return NULL;
+	c->vals = (record_value *)(c + 1);
+	char *p = (char *)(c->vals + n);
+	for (size_t i = 0; i < n; i++) {
+		const record_value *v = &img[i];
+		if (v->kind == VALUE_UNCHANGED && old && !old->use_before &&
+		    old->vals[i].kind != VALUE_UNCHANGED)
+			v = &old->vals[i];
+		c->vals[i].kind = v->kind;
+		if (v->kind == VALUE_TEXT) {
+			memcpy(p, v->data, v->len);
+			p[v->len] = '\0';
+			c->vals[i].data = p;
+			c->vals[i].len = v->len;
+			p += v->len + 1;
+		}
+	}
+	return c;
+}
+
+static size_t change_bytes(const mssql_change *c, size_t ncols)
+{
+	size_t n = sizeof *c + ncols * sizeof(record_value) + c->keylen + 64;
+	for (size_t i = 0; i < ncols; i++)
+		if (c->vals[i].kind == VALUE_TEXT)
+			n += c->vals[i].len + 1;
+	return n;
+}
+
+/* Puts one change (op on the key of image before/after of r) into the batch. */
+static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool use_before,
+	       uint64_t seq, const char *stream, char *err, size_t errlen)
+{
+	const record_value *img = use_before ? r->before : r->after;
+	buf key;
+	buf_init(&key, 0);
+	int rc = encode_key(t, img, &key);
+	if (rc < 0) {
+		buf_free(&key);
+		if (rc == -2)
+			return -2;
+		snprintf(err, errlen, "key column missing from the %s image", use_before ? "before" : "after");
+		return -1;
+	}
+	if (t->nslots < 2 * (t->n + 1) && rehash(t, t->nslots ? t->nslots * 2 : 64) < 0) {
+		buf_free(&key);
+		return -2;
+	}
+	size_t slot = lookup(t, key.data ? key.data : "", key.len);
+	mssql_change *old = t->slots[slot] >= 0 ? t->ch[t->slots[slot]] : NULL;
+
+	/* An update's unchanged TOAST columns take the earlier image of the
+	 * same key in this batch: the target does not have it yet. */
+	mssql_change *c = change_new(r, img, op != 'd' && old && old->op != 'd' ? old : NULL);
+	if (!c) {
+		buf_free(&key);
+		return -2;
+	}
+	c->op = op;
+	c->src_op = r->op;
+	c->use_before = use_before;
+	c->seq = seq;
+	c->stream = stream;
+	c->offset = r->offset;
+	c->key = key.data;
+	c->keylen = key.len;
+	if (!c->key && !(c->key = malloc(1))) {
+		free(c);
+		return -2;
+	}
+	ts->bytes += change_bytes(c, r->ncols);
+	if (old) {
+		size_t idx = (size_t)t->slots[slot];
+		change_free(old);
+		t->ch[idx] = c;
+		return 0;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		mssql_change **p = realloc(t->ch, cap * sizeof *p);
+		if (!p) {
+			change_free(c);
+			return -2;
+		}
+		t->ch = p;
+		t->cap = cap;
+	}
+	t->slots[slot] = (int32_t)t->n;
+	t->ch[t->n++] = c;
+	return 0;
+}
+
+static void touch(mssql_tables *ts, mssql_table *t)
+{
+	if (!t->order)
+		t->order = ++ts->touched;
+}
+
+static bool same_key(const mssql_table *t, const record *r)
+{
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const record_value *a = &r->before[t->keys[k]], *b = &r->after[t->keys[k]];
+		if (a->kind == VALUE_ABSENT || a->kind == VALUE_UNCHANGED)
+			return true; /* no old key given: it did not change */
+		if (a->kind != b->kind || a->len != b->len ||
+		    (a->kind == VALUE_TEXT && memcmp(a->data, b->data, a->len) != 0))
+			return false;
+	}
+	return true;
+}
+
+int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t seq,
+		    const char *stream, char *err, size_t errlen)
+{
+	if (r->op == RECORD_OP_TRUNCATE) {
+		table_clear(t);
+		t->truncate = true;
+		touch(ts, t);
+		return 0;
+	}
+	if (t->nkeys == 0) {
+		snprintf(err, errlen, "table has no key columns (give it a primary key or REPLICA IDENTITY)");
+		return -1;
+	}
+	int rc;
+	switch (r->op) {
+	case RECORD_OP_READ:
+	case RECORD_OP_INSERT:
+		if (!r->has_after) {
+			snprintf(err, errlen, "record has no after image");
+			return -1;
+		}
+		rc = put(ts, t, r, r->op, false, seq, stream, err, errlen);
+		break;
+	case RECORD_OP_UPDATE:
+		if (!r->has_after) {
+			snprintf(err, errlen, "update has no after image");
+			return -1;
+		}
+		if (r->has_before && !same_key(t, r)) {
+			rc = put(ts, t, r, 'd', true, seq, stream, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
+		rc = put(ts, t, r, 'u', false, seq, stream, err, errlen);
+		break;
+	case RECORD_OP_DELETE:
+		if (!r->has_before) {
+			snprintf(err, errlen, "delete has no before image");
+			return -1;
+		}
+		rc = put(ts, t, r, 'd', true, seq, stream, err, errlen);
+		break;
+	default:
+		snprintf(err, errlen, "unknown op '%c'", r->op);
+		return -1;
+	}
+	if (rc == 0)
+		touch(ts, t);
+	return rc;
+}
+
+void mssql_table_remove(mssql_table *t, size_t i)
+{
+	change_free(t->ch[i]);
+	memmove(&t->ch[i], &t->ch[i + 1], (t->n - i - 1) * sizeof *t->ch);
+	t->n--;
+	rehash(t, t->nslots ? t->nslots : 64);
+}
+
+void mssql_table_counts(const mssql_table *t, size_t *upserts, size_t *deletes, size_t *reads)
+{
+	size_t u = 0, d = 0, r = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->ch[i]->op == 'd')
+			d++;
+		else
+			u++;
+		if (t->ch[i]->op == 'r')
+			r++;
+	}
+	*upserts = u;
+	*deletes = d;
+	*reads = r;
+}
+
+int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *cells, buf *scratch,
+		       char *err, size_t errlen)
+{
+	const record_value *img = c->vals;
+	for (size_t i = 0; i < t->ncols; i++) {
+		tsql_cell *cell = &cells[i];
+		const record_value *v = &img[i];
+		memset(cell, 0, sizeof *cell);
+		cell->null = true;
+		if (c->use_before && !tsql_is_key(&t->view, i))
+			continue; /* a delete stages only its key */
+		switch (v->kind) {
+		case VALUE_ABSENT:
+		case VALUE_NULL:
+			break;
+		case VALUE_UNCHANGED:
+			if (!t->types[i].flagged) {
+				snprintf(err, errlen, "column %s: unchanged TOAST value of type %s", t->names[i],
+					 t->pgtypes[i]);
+				return -1;
+			}
+			cell->flag = TSQL_FLAG_UNCHANGED;
+			break;
+		case VALUE_TEXT: {
+			char why[160];
+			if (tsql_stage_value(&t->types[i], v->data, v->len, &scratch[i], &cell->data,
+					     &cell->len, why, sizeof why) < 0) {
+				snprintf(err, errlen, "column %s: %s", t->names[i], why);
+				return -1;
+			}
+			cell->null = false;
+			if (cell->len == 0) {
+				if (!t->types[i].flagged) {
+					snprintf(err, errlen, "column %s: empty value for type %s", t->names[i],
+						 t->pgtypes[i]);
+					return -1;
+				}
+				cell->flag = TSQL_FLAG_EMPTY;
+				cell->null = true;
+			}
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+void mssql_change_key_text(const mssql_table *t, const mssql_change *c, char *out, size_t len)
+{
+	const record_value *img = c->vals;
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t k = 0; k < t->nkeys && n + 1 < len; k++) {
+		const record_value *v = &img[t->keys[k]];
+		int w;
+		if (v->kind == VALUE_TEXT)
+			w = snprintf(out + n, len - n, "%s%s='%.*s'", k ? ", " : "", t->names[t->keys[k]],
+				     (int)(v->len > 100 ? 100 : v->len), v->data);
+		else
+			w = snprintf(out + n, len - n, "%s%s=NULL", k ? ", " : "", t->names[t->keys[k]]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	if (n >= len && len > 4)
+		memcpy(out + len - 4, "...", 4);
+}
+
+int mssql_change_record(const mssql_table *t, const mssql_change *c, record *out)
+{
+	record_clear(out);
+	char op = c->src_op == RECORD_OP_UPDATE && c->use_before ? RECORD_OP_DELETE : c->src_op;
+	out->version = RECORD_FORMAT_VERSION;
+	out->op = op;
+	if (record_set_table(out, t->src_db[0] ? t->src_db : "unknown", t->src_schema, t->src_table) < 0 ||
+	    record_set_shape(out, t->ncols, c->use_before, !c->use_before) < 0)
+		return -1;
+	for (size_t i = 0; i < t->ncols; i++)
+		if (record_set_column(out, i, t->names[i], t->pgtypes[i]) < 0)
+			return -1;
+	if (record_set_keys(out, t->keys, t->nkeys) < 0)
+		return -1;
+	record_value *img = c->use_before ? out->before : out->after;
+	for (size_t i = 0; i < t->ncols; i++)
+		if (record_set_value(out, img, i, c->vals[i].kind, c->vals[i].data, c->vals[i].len) < 0)
+			return -1;
+	snprintf(out->stream, sizeof out->stream, "%s", c->stream ? c->stream : "");
+	out->offset = c->offset;
+	return 0;
+}

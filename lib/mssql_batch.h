@@ -1,0 +1,112 @@
+/* mssql_batch.h — the target tables mssql-apply writes and the net change
+ * of the current batch per table.
+ *
+ * Within a batch each key keeps only its last image, in source order: an
+ * update after an insert stays an upsert (its unchanged-TOAST columns take
+ * the earlier image's values, which the target does not have yet), a delete
+ * after an insert is a delete, an update that changes the key is a delete
+ * of the old key plus an upsert of the new one, and a truncate drops every
+ * earlier change of its table. Memory is bounded by the batch: the caller
+ * closes a batch after --batch-rows records or mssql_batch_bytes() bytes. */
+#ifndef DBREPL_MSSQL_BATCH_H
+#define DBREPL_MSSQL_BATCH_H
+
+#include "record.h"
+#include "tsql.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One key's net change. Its values are one allocation (not a record copy:
+ * a record's arena takes 64 KiB at least). */
+typedef struct mssql_change {
+	char op;            /* 'r', 'c', 'u' (upserts) or 'd' */
+	char src_op;        /* the op of the record it came from */
+	bool use_before;    /* a delete: vals is the before image (key columns) */
+	uint64_t seq;       /* source order within the batch, from 1 */
+	const char *stream; /* of the last record for this key (caller's storage) */
+	pos_offset offset;
+	char *key;          /* encoded key values, for the hash */
+	size_t keylen;
+	record_value *vals; /* ncols slots, data in the same allocation */
+} mssql_change;
+
+typedef struct mssql_table {
+	char *src_db, *src_schema, *src_table; /* as the records name it */
+	char *schema, *table;         /* target */
+	char staging[32];             /* "#dbrepl_sN" */
+
+	/* Shape, from the latest record that carried columns. */
+	size_t ncols;
+	char **names, **pgtypes;
+	tsql_type *types;
+	size_t nkeys;
+	uint16_t *keys;
+	tsql_table view; /* the shape as tsql.h wants it */
+
+	/* What is known of the target (kept across batches and reconnects). */
+	bool exists;         /* catalog read and the table exists */
+	size_t ntcols;       /* its columns, from the catalog */
+	char **tcols;
+	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
+	bool use_insert; /* this batch: snapshot rows into an empty table */
+	/* Per connection: the staging table exists with the current shape. */
+	bool staging_ready, staging_shape_old, staging_dirty;
+
+	/* The current batch. */
+	bool truncate;
+	size_t order;  /* first appearance in the batch (apply order) */
+	size_t n, cap; /* changes */
+	mssql_change **ch;
+	int32_t *slots; /* open-addressing hash of ch by key */
+	size_t nslots;
+} mssql_table;
+
+typedef struct mssql_tables {
+	size_t n, cap;
+	mssql_table **t;
+	size_t next_staging;
+	size_t bytes;   /* of the records held by the current batch */
+	size_t touched; /* tables with changes or a truncate in the batch */
+} mssql_tables;
+
+void mssql_tables_init(mssql_tables *ts);
+void mssql_tables_free(mssql_tables *ts);
+/* Finds or adds the table of a record; dst_schema is the mapped schema. */
+mssql_table *mssql_tables_get(mssql_tables *ts, const char *db, const char *schema,
+			      const char *table, const char *dst_schema);
+/* Tables touched by the current batch, in order of first appearance;
+ * returns how many were written to out (at most ts->n). */
+size_t mssql_tables_batch(const mssql_tables *ts, mssql_table **out);
+/* Drops every pending change of every table. */
+void mssql_tables_clear_batch(mssql_tables *ts);
+
+/* True when r's columns (names and types, in order) differ from t's shape. */
+bool mssql_table_shape_differs(const mssql_table *t, const record *r);
+/* Takes r's columns and key as t's shape; the staging table must be made
+ * again. Only between batches for t (t->n == 0). 0 or -1 (ENOMEM). */
+int mssql_table_set_shape(mssql_table *t, const record *r);
+
+/* Adds one record (op r/c/u/d/t) to the batch. 0; -1 with err when the
+ * record is unusable (no key, a delete without before image …); -2 ENOMEM. */
+int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t seq,
+		    const char *stream, char *err, size_t errlen);
+/* Removes one change (a record the target refused, with --dead-letter). */
+void mssql_table_remove(mssql_table *t, size_t i);
+
+/* Counts of the current batch's changes by op. */
+void mssql_table_counts(const mssql_table *t, size_t *upserts, size_t *deletes, size_t *reads);
+
+/* The staged cells of a change (t->ncols of them), converted for the target
+ * (tsql_stage_value); scratch holds t->ncols buffers. 0, or -1 with err. */
+int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *cells, buf *scratch,
+		       char *err, size_t errlen);
+
+/* Rebuilds a record from a change (for --dead-letter). 0 or -1. */
+int mssql_change_record(const mssql_table *t, const mssql_change *c, record *out);
+
+/* "k=1, name='x'": the key of a change, for messages. */
+void mssql_change_key_text(const mssql_table *t, const mssql_change *c, char *out, size_t len);
+
+#endif

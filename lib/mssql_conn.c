@@ -1,0 +1,403 @@
+/* mssql_conn.c — see mssql_conn.h. */
+#include "mssql_conn.h"
+
+#include <sybfront.h>
+#include <sybdb.h>
+
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mssql_conn {
+	DBPROCESS *dbproc;
+	mssql_error err;
+	uint64_t round_trips;
+	size_t bcp_ncols;
+	bool bcp_started; /* the first row went: "insert bulk" was sent */
+	buf utf16;        /* one row's text values, converted */
+	size_t *offs;
+};
+
+/* FreeTDS 1.3's db-lib bcp sends bound SYBCHAR bytes to an nvarchar column
+ * as they are, without converting them to UCS-2 (seen on the wire with
+ * TDSDUMP). So the text is converted here, UTF-8 to UTF-16LE, and bound as
+ * bytes. -1 on invalid UTF-8. */
+static int utf8_to_utf16le(buf *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	if (buf_reserve(out, 2 * n) < 0)
+		return -1;
+	while (p < end) {
+		uint32_t cp;
+		size_t k;
+		if (p[0] < 0x80) {
+			cp = p[0];
+			k = 1;
+		} else if ((p[0] & 0xe0) == 0xc0) {
+			cp = p[0] & 0x1f;
+			k = 2;
+		} else if ((p[0] & 0xf0) == 0xe0) {
+			cp = p[0] & 0x0f;
+			k = 3;
+		} else if ((p[0] & 0xf8) == 0xf0) {
+			cp = p[0] & 0x07;
+			k = 4;
+		} else
+			return -1;
+		if ((size_t)(end - p) < k)
+			return -1;
+		for (size_t i = 1; i < k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return -1;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return -1;
+		p += k;
+		unsigned char u[4];
+		size_t m;
+		if (cp >= 0x10000) {
+			uint32_t v = cp - 0x10000, hi = 0xd800 + (v >> 10), lo = 0xdc00 + (v & 0x3ff);
+			u[0] = hi & 0xff, u[1] = hi >> 8, u[2] = lo & 0xff, u[3] = lo >> 8;
+			m = 4;
+		} else {
+			u[0] = cp & 0xff, u[1] = cp >> 8;
+			m = 2;
+		}
+		if (buf_append(out, u, m) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* db-lib reports login failures before a DBPROCESS exists. */
+static mssql_error login_err;
+
+static mssql_error *err_slot(DBPROCESS *dbproc)
+{
+	mssql_conn *c = dbproc ? (mssql_conn *)dbgetuserdata(dbproc) : NULL;
+	return c ? &c->err : &login_err;
+}
+
+static int on_err(DBPROCESS *dbproc, int severity, int dberr, int oserr, char *dberrstr, char *oserrstr)
+{
+	mssql_error *e = err_slot(dbproc);
+	switch (dberr) {
+	case SYBEREAD: case SYBEWRIT: case SYBESEOF: case SYBECONN: case SYBESOCK:
+	case SYBEFCON: case SYBEDDNE: case SYBECLOS:
+		e->dead = true;
+		break;
+	case SYBETIME:
+		e->timeout = true;
+		e->dead = true;
+		break;
+	case SYBESMSG: /* "check messages from the server": the message handler has it */
+		return INT_CANCEL;
+	default:
+		break;
+	}
+	if (dbproc && DBDEAD(dbproc))
+		e->dead = true;
+	if (e->number == 0) {
+		e->number = dberr;
+		e->severity = severity;
+		snprintf(e->msg, sizeof e->msg, "%s%s%s", dberrstr ? dberrstr : "db-lib error",
+			 oserr && oserrstr ? ": " : "", oserr && oserrstr ? oserrstr : "");
+	}
+	return INT_CANCEL;
+}
+
+static int on_msg(DBPROCESS *dbproc, DBINT msgno, int msgstate, int severity, char *msgtext, char *srvname,
+		  char *proc, int line)
+{
+	(void)msgstate, (void)srvname, (void)proc, (void)line;
+	if (severity <= 10)
+		return 0; /* informational: changed database context, language … */
+	mssql_error *e = err_slot(dbproc);
+	/* The first error is the cause; XACT_ABORT's follow-ups are not. */
+	if (e->number == 0 || e->number >= 20000) {
+		e->number = (int)msgno;
+		e->severity = severity;
+		snprintf(e->msg, sizeof e->msg, "%s", msgtext ? msgtext : "");
+		size_t n = strlen(e->msg);
+		while (n && (e->msg[n - 1] == '\n' || e->msg[n - 1] == '\r'))
+			e->msg[--n] = '\0';
+	}
+	return 0;
+}
+
+int mssql_global_init(void)
+{
+	if (dbinit() == FAIL)
+		return -1;
+	dberrhandle(on_err);
+	dbmsghandle(on_msg);
+	return 0;
+}
+
+void mssql_global_exit(void)
+{
+	dbexit();
+}
+
+mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
+{
+	memset(&login_err, 0, sizeof login_err);
+	memset(err, 0, sizeof *err);
+	LOGINREC *login = dblogin();
+	if (!login) {
+		snprintf(err->msg, sizeof err->msg, "dblogin: out of memory");
+		return NULL;
+	}
+	if (l->user)
+		DBSETLUSER(login, l->user);
+	if (l->password)
+		DBSETLPWD(login, l->password);
+	DBSETLAPP(login, l->appname ? l->appname : "dbrepl");
+	if (l->database)
+		DBSETLDBNAME(login, l->database);
+	DBSETLCHARSET(login, "UTF-8");
+	DBSETLVERSION(login, DBVERSION_74);
+	BCP_SETL(login, TRUE);
+	if (l->encrypt)
+		DBSETLENCRYPT(login, TRUE);
+	dbsetlogintime(l->login_timeout_s > 0 ? l->login_timeout_s : 15);
+	dbsettime(l->query_timeout_s > 0 ? l->query_timeout_s : 0);
+
+	DBPROCESS *dbproc = dbopen(login, l->server);
+	dbloginfree(login);
+	if (!dbproc) {
+		*err = login_err;
+		if (!err->msg[0])
+			snprintf(err->msg, sizeof err->msg, "cannot connect");
+		err->dead = true;
+		return NULL;
+	}
+	mssql_conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		dbclose(dbproc);
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return NULL;
+	}
+	c->dbproc = dbproc;
+	buf_init(&c->utf16, 0);
+	dbsetuserdata(dbproc, (BYTE *)c);
+	c->round_trips = 1;
+	return c;
+}
+
+void mssql_close(mssql_conn *c)
+{
+	if (!c)
+		return;
+	if (c->dbproc) {
+		dbsetuserdata(c->dbproc, NULL);
+		dbclose(c->dbproc);
+	}
+	buf_free(&c->utf16);
+	free(c->offs);
+	free(c);
+}
+
+static bool is_char_type(int t)
+{
+	return t == SYBCHAR || t == SYBVARCHAR || t == SYBTEXT || t == SYBNVARCHAR ||
+	       t == SYBNTEXT;
+}
+
+/* Reads every result set; rows go to cb. */
+static int drain(mssql_conn *c, mssql_row_cb cb, void *ctx)
+{
+	RETCODE rc;
+	int failed = 0;
+	char **vals = NULL;
+	int nvals = 0;
+	while ((rc = dbresults(c->dbproc)) != NO_MORE_RESULTS) {
+		if (rc == FAIL) {
+			failed = 1;
+			if (DBDEAD(c->dbproc)) {
+				c->err.dead = true;
+				break;
+			}
+			continue;
+		}
+		int ncols = dbnumcols(c->dbproc);
+		if (ncols > nvals) {
+			char **p = realloc(vals, (size_t)ncols * sizeof *p);
+			if (!p) {
+				dbcancel(c->dbproc);
+				free(vals);
+				return -1;
+			}
+			vals = p;
+			nvals = ncols;
+		}
+		STATUS st;
+		while ((st = dbnextrow(c->dbproc)) != NO_MORE_ROWS) {
+			if (st == FAIL) {
+				failed = 1;
+				break;
+			}
+			if (!cb)
+				continue;
+			for (int i = 0; i < ncols; i++) {
+				BYTE *d = dbdata(c->dbproc, i + 1);
+				DBINT len = dbdatlen(c->dbproc, i + 1);
+				int t = dbcoltype(c->dbproc, i + 1);
+				if (!d && len == 0) {
+					vals[i] = NULL;
+					continue;
+				}
+				if (is_char_type(t)) {
+					vals[i] = malloc((size_t)len + 1);
+					if (vals[i]) {
+						memcpy(vals[i], d, (size_t)len);
+						vals[i][len] = '\0';
+					}
+				} else {
+					char tmp[64];
+					DBINT n = dbconvert(c->dbproc, t, d, len, SYBCHAR, (BYTE *)tmp, sizeof tmp - 1);
+					if (n < 0)
+						n = 0;
+					tmp[n] = '\0';
+					vals[i] = strdup(tmp);
+				}
+			}
+			int stop = cb(ctx, ncols, vals);
+			for (int i = 0; i < ncols; i++)
+				free(vals[i]);
+			if (stop) {
+				dbcancel(c->dbproc);
+				free(vals);
+				return failed ? -1 : 0;
+			}
+		}
+	}
+	free(vals);
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return failed || c->err.number || c->err.dead ? -1 : 0;
+}
+
+int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx)
+{
+	memset(&c->err, 0, sizeof c->err);
+	c->round_trips++;
+	if (dbcmd(c->dbproc, sql) == FAIL) {
+		if (!c->err.number)
+			snprintf(c->err.msg, sizeof c->err.msg, "dbcmd failed");
+		return -1;
+	}
+	if (dbsqlexec(c->dbproc) == FAIL) {
+		if (!DBDEAD(c->dbproc))
+			dbcancel(c->dbproc);
+		else
+			c->err.dead = true;
+		if (!c->err.number && !c->err.msg[0])
+			snprintf(c->err.msg, sizeof c->err.msg, "dbsqlexec failed");
+		return -1;
+	}
+	return drain(c, cb, ctx);
+}
+
+int mssql_bcp_begin(mssql_conn *c, const char *table, size_t ncols)
+{
+	memset(&c->err, 0, sizeof c->err);
+	c->round_trips++;
+	c->bcp_ncols = ncols;
+	c->bcp_started = false;
+	free(c->offs);
+	if (!(c->offs = calloc(ncols + 1, sizeof *c->offs))) {
+		snprintf(c->err.msg, sizeof c->err.msg, "out of memory");
+		return -1;
+	}
+	if (bcp_init(c->dbproc, table, NULL, NULL, DB_IN) == FAIL)
+		goto fail;
+	for (size_t i = 0; i < ncols; i++) {
+		/* Rebound per row with bcp_colptr/bcp_collen. */
+		if (bcp_bind(c->dbproc, (BYTE *)"", 0, 0, NULL, 0, SYBCHAR, (int)i + 1) == FAIL)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (!c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "bcp_init(%s) failed", table);
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return -1;
+}
+
+int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals)
+{
+	buf_reset(&c->utf16);
+	for (size_t i = 0; i < c->bcp_ncols; i++) {
+		const mssql_bcp_val *v = &vals[i];
+		c->offs[i] = c->utf16.len;
+		if (!v->is_int && !v->null && utf8_to_utf16le(&c->utf16, v->data, v->len) < 0) {
+			snprintf(c->err.msg, sizeof c->err.msg, "invalid UTF-8 in a value of column %zu", i + 1);
+			c->err.number = -1;
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < c->bcp_ncols; i++) {
+		const mssql_bcp_val *v = &vals[i];
+		int col = (int)i + 1;
+		RETCODE rc;
+		if (v->is_int && !v->null) {
+			rc = bcp_bind(c->dbproc, (BYTE *)&v->i, 0, -1, NULL, 0, SYBINT8, col);
+		} else if (v->null) {
+			rc = bcp_bind(c->dbproc, (BYTE *)"", 0, 0, NULL, 0, SYBCHAR, col);
+		} else {
+			size_t n = (i + 1 < c->bcp_ncols ? c->offs[i + 1] : c->utf16.len) - c->offs[i];
+			rc = bcp_bind(c->dbproc, (BYTE *)c->utf16.data + c->offs[i], 0, (DBINT)n, NULL, 0, SYBCHAR,
+				      col);
+		}
+		if (rc == FAIL)
+			goto fail;
+	}
+	if (!c->bcp_started) {
+		c->bcp_started = true;
+		c->round_trips++; /* "insert bulk" */
+	}
+	if (bcp_sendrow(c->dbproc) == FAIL)
+		goto fail;
+	return 0;
+fail:
+	if (!c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "bcp_sendrow failed");
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return -1;
+}
+
+long mssql_bcp_end(mssql_conn *c)
+{
+	c->round_trips++;
+	DBINT n = bcp_done(c->dbproc);
+	if (n < 0) {
+		if (!c->err.msg[0])
+			snprintf(c->err.msg, sizeof c->err.msg, "bcp_done failed");
+		if (DBDEAD(c->dbproc))
+			c->err.dead = true;
+		return -1;
+	}
+	return (long)n;
+}
+
+const mssql_error *mssql_last_error(const mssql_conn *c)
+{
+	return &c->err;
+}
+
+bool mssql_dead(const mssql_conn *c)
+{
+	return c->err.dead || DBDEAD(c->dbproc);
+}
+
+uint64_t mssql_round_trips(const mssql_conn *c)
+{
+	return c->round_trips;
+}

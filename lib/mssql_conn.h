@@ -1,0 +1,66 @@
+/* mssql_conn.h — one connection to SQL Server through FreeTDS db-lib
+ * (TDS 7.4): login, running a T-SQL batch and reading its rows, bulk copy
+ * into a table (bcp), and the last error in a form the caller can act on.
+ * Counts round trips (every batch sent and answered, every bcp step). */
+#ifndef DBREPL_MSSQL_CONN_H
+#define DBREPL_MSSQL_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mssql_login {
+	const char *server;   /* "host", "host:port" or a freetds.conf name */
+	const char *user;
+	const char *password; /* NULL: freetds.conf's */
+	const char *database;
+	const char *appname;
+	bool encrypt;         /* require TLS */
+	int login_timeout_s;
+	int query_timeout_s;  /* 0: none */
+} mssql_login;
+
+typedef struct mssql_error {
+	int number;   /* SQL Server message number, or db-lib's (20000+) */
+	int severity;
+	bool dead;    /* the connection is gone */
+	bool timeout;
+	char msg[1024];
+} mssql_error;
+
+typedef struct mssql_conn mssql_conn;
+
+/* Once per process (dbinit and the handlers). */
+int mssql_global_init(void);
+void mssql_global_exit(void);
+
+/* NULL on failure, with the reason in *err. */
+mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err);
+void mssql_close(mssql_conn *c);
+
+/* Runs one batch; for each row of each result set calls cb (when not NULL)
+ * with the row's values as text (NULL for SQL NULL). Returns 0, or -1 with
+ * the first error in mssql_last_error(). */
+typedef int (*mssql_row_cb)(void *ctx, int ncols, char **vals);
+int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx);
+
+/* Bulk copy into table (e.g. "#dbrepl_s1") with ncols columns. Each row
+ * gives every column as text (NULL = SQL NULL; the text must not be
+ * empty: db-lib sends a 0 length as NULL) or as an integer. */
+typedef struct mssql_bcp_val {
+	bool null;
+	bool is_int; /* bigint/tinyint column: use i */
+	int64_t i;
+	const char *data;
+	size_t len;
+} mssql_bcp_val;
+int mssql_bcp_begin(mssql_conn *c, const char *table, size_t ncols);
+int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals);
+/* Returns the number of rows copied, or -1. */
+long mssql_bcp_end(mssql_conn *c);
+
+const mssql_error *mssql_last_error(const mssql_conn *c);
+bool mssql_dead(const mssql_conn *c);
+uint64_t mssql_round_trips(const mssql_conn *c);
+
+#endif

@@ -1,0 +1,143 @@
+/* pgtypes.c — see pgtypes.h. */
+#include "pgtypes.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Entries are allocated one by one so that pointers handed out stay valid
+ * while the index array grows. Columns of distinct types are few, so a
+ * linear scan is enough: it runs per Relation message, not per row. */
+struct pgtypes {
+	PGconn *conn;
+	pgtype_info **ent;
+	size_t n, cap;
+};
+
+static const char TYPE_SQL[] =
+	"WITH RECURSIVE b(oid, typtype, typbasetype, depth) AS ("
+	" SELECT oid, typtype, typbasetype, 0 FROM pg_catalog.pg_type WHERE oid = $1::oid"
+	" UNION ALL"
+	" SELECT t.oid, t.typtype, t.typbasetype, b.depth + 1"
+	" FROM pg_catalog.pg_type t JOIN b ON t.oid = b.typbasetype"
+	" WHERE b.typtype = 'd' AND b.depth < 100)"
+	" SELECT pg_catalog.format_type($1::oid, $2::int4),"
+	" (SELECT oid FROM b ORDER BY depth DESC LIMIT 1)";
+
+static const char PKEY_SQL[] =
+	"SELECT a.attname FROM pg_catalog.pg_index i"
+	" JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+	" WHERE i.indrelid = $1::oid AND i.indisprimary"
+	" ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)";
+
+pgtypes *pgtypes_new(PGconn *conn)
+{
+	pgtypes *t = calloc(1, sizeof *t);
+	if (t)
+		t->conn = conn;
+	return t;
+}
+
+void pgtypes_set_conn(pgtypes *t, PGconn *conn)
+{
+	t->conn = conn;
+}
+
+void pgtypes_free(pgtypes *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->ent[i]->name);
+		free(t->ent[i]);
+	}
+	free(t->ent);
+	free(t);
+}
+
+static void set_err(char *err, size_t errlen, const char *what, PGconn *conn)
+{
+	const char *m = conn ? PQerrorMessage(conn) : "no connection";
+	size_t n = strlen(m);
+	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+		n--;
+	snprintf(err, errlen, "%s: %.*s", what, (int)n, m);
+}
+
+const pgtype_info *pgtypes_lookup(pgtypes *t, uint32_t oid, int32_t typmod, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ent[i]->oid == oid && t->ent[i]->typmod == typmod)
+			return t->ent[i];
+
+	char a[16], b[16];
+	snprintf(a, sizeof a, "%" PRIu32, oid);
+	snprintf(b, sizeof b, "%" PRId32, typmod);
+	const char *params[2] = {a, b};
+	PGresult *res = PQexecParams(t->conn, TYPE_SQL, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		set_err(err, errlen, "looking up a column type", t->conn);
+		PQclear(res);
+		return NULL;
+	}
+	if (PQgetisnull(res, 0, 1)) {
+		snprintf(err, errlen, "type OID %" PRIu32 " does not exist", oid);
+		PQclear(res);
+		return NULL;
+	}
+	pgtype_info *e = calloc(1, sizeof *e);
+	if (e)
+		e->name = strdup(PQgetvalue(res, 0, 0));
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		pgtype_info **ne = realloc(t->ent, cap * sizeof *ne);
+		if (ne) {
+			t->ent = ne;
+			t->cap = cap;
+		}
+	}
+	if (!e || !e->name || t->n == t->cap) {
+		if (e)
+			free(e->name);
+		free(e);
+		PQclear(res);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->oid = oid;
+	e->typmod = typmod;
+	e->base_oid = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	e->norm = pgvalue_norm_for_type(e->base_oid);
+	PQclear(res);
+	t->ent[t->n++] = e;
+	return e;
+}
+
+int pgtypes_primary_key(pgtypes *t, uint32_t relid, char *names, size_t size, char *err, size_t errlen)
+{
+	char a[16];
+	snprintf(a, sizeof a, "%" PRIu32, relid);
+	const char *params[1] = {a};
+	PGresult *res = PQexecParams(t->conn, PKEY_SQL, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_err(err, errlen, "looking up a primary key", t->conn);
+		PQclear(res);
+		return -1;
+	}
+	int n = PQntuples(res);
+	size_t off = 0;
+	for (int i = 0; i < n; i++) {
+		const char *s = PQgetvalue(res, i, 0);
+		size_t l = strlen(s) + 1;
+		if (off + l > size) {
+			snprintf(err, errlen, "primary key of table OID %" PRIu32 " too long", relid);
+			PQclear(res);
+			return -1;
+		}
+		memcpy(names + off, s, l);
+		off += l;
+	}
+	PQclear(res);
+	return n;
+}

@@ -1,0 +1,40 @@
+/* pgtypes.h — catalog facts a producer needs about the columns it decodes,
+ * looked up on an ordinary libpq connection and cached for the life of the
+ * process: for a (type OID, typmod) the name format_type() prints, the base
+ * type after resolving domains and the pgvalue normalisation that follows
+ * from it; and the primary key of a table (for REPLICA IDENTITY FULL).
+ * Type OIDs never change meaning, so the cache is never invalidated. */
+#ifndef DBREPL_PGTYPES_H
+#define DBREPL_PGTYPES_H
+
+#include "pgvalue.h"
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pgtype_info {
+	uint32_t oid;
+	int32_t typmod;
+	char *name;        /* format_type(oid, typmod) */
+	uint32_t base_oid; /* oid itself unless a domain */
+	pgvalue_norm norm;
+} pgtype_info;
+
+typedef struct pgtypes pgtypes;
+
+/* conn is borrowed; it may be replaced after a reconnect with pgtypes_set_conn. */
+pgtypes *pgtypes_new(PGconn *conn);
+void pgtypes_set_conn(pgtypes *t, PGconn *conn);
+void pgtypes_free(pgtypes *t);
+
+/* The cached entry, looked up on first use. NULL with a message in err when
+ * the query fails (the connection may be gone: the caller checks PQstatus). */
+const pgtype_info *pgtypes_lookup(pgtypes *t, uint32_t oid, int32_t typmod, char *err, size_t errlen);
+
+/* Names of the primary key columns of table relid, in key order, written as
+ * consecutive NUL-terminated strings into names (at most size bytes).
+ * Returns the number of columns (0: no primary key), or -1 with err set. */
+int pgtypes_primary_key(pgtypes *t, uint32_t relid, char *names, size_t size, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,691 @@
+/* record.c — the change record in memory: lifetime and its arena, the
+ * builders producers use, deep copy, column lookup, the timestamp and
+ * type-class helpers the codecs share. The encodings live in
+ * record_json.c and record_msgpack.c, the stream reader/writer in
+ * record_io.c. */
+#include "record_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The arena is a list of chunks; allocation bumps a pointer. Clearing a
+ * record rewinds every chunk and frees those beyond ARENA_KEEP bytes, so a
+ * program that once saw a huge record does not keep its memory forever. */
+#define ARENA_CHUNK ((size_t)64 << 10)
+#define ARENA_KEEP ((size_t)1 << 20)
+
+struct chunk {
+	struct chunk *next;
+	size_t cap, used;
+	/* data follows, 8-aligned */
+};
+
+struct record_arena {
+	struct chunk *head, *cur;
+};
+
+static char *chunk_data(struct chunk *c)
+{
+	return (char *)(c + 1);
+}
+
+void *record_alloc(record *r, size_t n, size_t align)
+{
+	record_arena *a = r->arena;
+	if (!a) {
+		a = calloc(1, sizeof *a);
+		if (!a)
+			return NULL;
+		r->arena = a;
+	}
+	for (;;) {
+		struct chunk *c = a->cur;
+		if (c) {
+			size_t off = (c->used + align - 1) & ~(align - 1);
+			if (off <= c->cap && n <= c->cap - off) {
+				c->used = off + n;
+				return chunk_data(c) + off;
+			}
+			if (c->next) {
+				a->cur = c->next;
+				continue;
+			}
+		}
+		if (n > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		size_t cap = n + 8 > ARENA_CHUNK ? n + 8 : ARENA_CHUNK;
+		struct chunk *nc = malloc(sizeof *nc + cap);
+		if (!nc)
+			return NULL;
+		nc->next = NULL;
+		nc->cap = cap;
+		nc->used = 0;
+		if (c)
+			c->next = nc;
+		else
+			a->head = nc;
+		a->cur = nc;
+	}
+}
+
+static void arena_reset(record_arena *a)
+{
+	if (!a)
+		return;
+	size_t kept = 0;
+	struct chunk **pp = &a->head;
+	while (*pp) {
+		struct chunk *c = *pp;
+		if (kept + c->cap > ARENA_KEEP) {
+			*pp = c->next;
+			free(c);
+			continue;
+		}
+		kept += c->cap;
+		c->used = 0;
+		pp = &c->next;
+	}
+	a->cur = a->head;
+}
+
+static void arena_free(record_arena *a)
+{
+	if (!a)
+		return;
+	struct chunk *c = a->head;
+	while (c) {
+		struct chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+	free(a);
+}
+
+int record_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* ---- lifetime ---- */
+
+static void record_reset_fields(record *r)
+{
+	record_arena *a = r->arena;
+	memset(r, 0, offsetof(record, stream));
+	r->version = RECORD_FORMAT_VERSION;
+	r->stream[0] = '\0';
+	memset(&r->offset, 0, sizeof r->offset);
+	r->arena = a;
+}
+
+void record_init(record *r)
+{
+	r->arena = NULL;
+	record_reset_fields(r);
+}
+
+void record_clear(record *r)
+{
+	arena_reset(r->arena);
+	record_reset_fields(r);
+}
+
+void record_free(record *r)
+{
+	arena_free(r->arena);
+	r->arena = NULL;
+	record_reset_fields(r);
+}
+
+/* ---- building ---- */
+
+char *record_strdup(record *r, const char *s, size_t n)
+{
+	if (n == SIZE_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	char *p = record_alloc(r, n + 1, 1);
+	if (!p)
+		return NULL;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int record_set_table(record *r, const char *db, const char *schema, const char *table)
+{
+	const char *d = record_strdup(r, db, strlen(db));
+	const char *s = record_strdup(r, schema, strlen(schema));
+	const char *t = record_strdup(r, table, strlen(table));
+	if (!d || !s || !t)
+		return -1;
+	r->db = d;
+	r->schema = s;
+	r->table = t;
+	return 0;
+}
+
+int record_set_shape(record *r, size_t ncols, bool before, bool after)
+{
+	if (ncols > RECORD_MAX_COLUMNS) {
+		errno = EINVAL;
+		return -1;
+	}
+	record_column *cols = NULL;
+	record_value *b = NULL, *a = NULL;
+	if (ncols) {
+		cols = record_alloc(r, ncols * sizeof *cols, 8);
+		if (!cols)
+			return -1;
+		memset(cols, 0, ncols * sizeof *cols);
+	}
+	if (before && ncols) {
+		b = record_alloc(r, ncols * sizeof *b, 8);
+		if (!b)
+			return -1;
+		memset(b, 0, ncols * sizeof *b);
+	}
+	if (after && ncols) {
+		a = record_alloc(r, ncols * sizeof *a, 8);
+		if (!a)
+			return -1;
+		memset(a, 0, ncols * sizeof *a);
+	}
+	r->ncols = ncols;
+	r->cols = cols;
+	r->has_before = before;
+	r->has_after = after;
+	r->before = b;
+	r->after = a;
+	r->nkeys = 0;
+	r->keys = NULL;
+	return 0;
+}
+
+int record_set_column(record *r, size_t i, const char *name, const char *type)
+{
+	if (i >= r->ncols) {
+		errno = EINVAL;
+		return -1;
+	}
+	const char *n = record_strdup(r, name, strlen(name));
+	const char *t = record_strdup(r, type, strlen(type));
+	if (!n || !t)
+		return -1;
+	r->cols[i].name = n;
+	r->cols[i].type = t;
+	return 0;
+}
+
+int record_set_keys(record *r, const uint16_t *keys, size_t nkeys)
+{
+	if (nkeys > r->ncols) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		if (keys[i] >= r->ncols) {
+			errno = EINVAL;
+			return -1;
+		}
+	uint16_t *k = NULL;
+	if (nkeys) {
+		k = record_alloc(r, nkeys * sizeof *k, 8);
+		if (!k)
+			return -1;
+		memcpy(k, keys, nkeys * sizeof *k);
+	}
+	r->keys = k;
+	r->nkeys = nkeys;
+	return 0;
+}
+
+int record_set_value(record *r, record_value *img, size_t i, value_kind kind,
+		     const char *data, size_t len)
+{
+	if (!img || i >= r->ncols) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (kind != VALUE_TEXT) {
+		img[i].kind = kind;
+		img[i].data = NULL;
+		img[i].len = 0;
+		return 0;
+	}
+	const char *p = record_strdup(r, data, len);
+	if (!p)
+		return -1;
+	img[i].kind = VALUE_TEXT;
+	img[i].data = p;
+	img[i].len = len;
+	return 0;
+}
+
+static const char *dup_or_null(record *dst, const char *s, bool *fail)
+{
+	if (!s)
+		return NULL;
+	const char *p = record_strdup(dst, s, strlen(s));
+	if (!p)
+		*fail = true;
+	return p;
+}
+
+static int copy_image(record *dst, record_value *img, const record_value *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (record_set_value(dst, img, i, src[i].kind, src[i].data, src[i].len) < 0)
+			return -1;
+	return 0;
+}
+
+int record_copy(record *dst, const record *src)
+{
+	record_clear(dst);
+	bool fail = false;
+	dst->version = src->version;
+	dst->op = src->op;
+	dst->db = dup_or_null(dst, src->db, &fail);
+	dst->schema = dup_or_null(dst, src->schema, &fail);
+	dst->table = dup_or_null(dst, src->table, &fail);
+	if (fail)
+		return -1;
+	if (record_set_shape(dst, src->ncols, src->has_before, src->has_after) < 0)
+		return -1;
+	for (size_t i = 0; i < src->ncols; i++) {
+		dst->cols[i].name = dup_or_null(dst, src->cols[i].name, &fail);
+		dst->cols[i].type = dup_or_null(dst, src->cols[i].type, &fail);
+	}
+	if (fail)
+		return -1;
+	if (record_set_keys(dst, src->keys, src->nkeys) < 0)
+		return -1;
+	if (src->has_before && src->before && copy_image(dst, dst->before, src->before, src->ncols) < 0)
+		return -1;
+	if (src->has_after && src->after && copy_image(dst, dst->after, src->after, src->ncols) < 0)
+		return -1;
+	dst->lsn = src->lsn;
+	dst->xid = src->xid;
+	dst->commit_us = src->commit_us;
+	dst->seq = src->seq;
+	memcpy(dst->stream, src->stream, sizeof dst->stream);
+	dst->offset = src->offset;
+	return 0;
+}
+
+int record_decode(record *r, const void *data, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	if (i < len && p[i] == '{')
+		return record_decode_json(r, data, len, err, errlen);
+	if (len && ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+		return record_decode_msgpack(r, data, len, err, errlen);
+	record_clear(r);
+	if (i == len)
+		return record_errf(err, errlen, "empty record");
+	return record_errf(err, errlen, "neither a JSON object nor a msgpack map (first byte 0x%02x)", p[i]);
+}
+
+int record_column_index(const record *r, const char *name)
+{
+	for (size_t i = 0; i < r->ncols; i++)
+		if (r->cols[i].name && strcmp(r->cols[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- column map for the decoders ---- */
+
+static size_t name_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* Small tables are searched in order; the hash pays from a few dozen columns. */
+#define COLMAP_LINEAR 16
+
+int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen)
+{
+	m->slots = NULL;
+	m->mask = 0;
+	m->hint = 0;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (!r->cols[i].name || !r->cols[i].name[0])
+			return record_errf(err, errlen, "column %zu has an empty name", i + 1);
+	if (r->ncols <= COLMAP_LINEAR) {
+		for (size_t i = 0; i < r->ncols; i++)
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(r->cols[i].name, r->cols[j].name) == 0)
+					return record_errf(err, errlen, "column \"%s\" appears twice in cols",
+							   r->cols[i].name);
+		return 0;
+	}
+	size_t size = 64;
+	while (size < r->ncols * 2)
+		size *= 2;
+	m->slots = record_alloc(r, size * sizeof *m->slots, 8);
+	if (!m->slots)
+		return record_errf(err, errlen, "out of memory");
+	memset(m->slots, 0, size * sizeof *m->slots);
+	m->mask = size - 1;
+	for (size_t i = 0; i < r->ncols; i++) {
+		const char *name = r->cols[i].name;
+		size_t len = strlen(name);
+		size_t h = name_hash(name, len) & m->mask;
+		while (m->slots[h]) {
+			if (strcmp(r->cols[m->slots[h] - 1].name, name) == 0)
+				return record_errf(err, errlen, "column \"%s\" appears twice in cols", name);
+			h = (h + 1) & m->mask;
+		}
+		m->slots[h] = (uint16_t)(i + 1);
+	}
+	return 0;
+}
+
+static bool name_eq(const char *colname, const char *name, size_t len)
+{
+	return strncmp(colname, name, len) == 0 && colname[len] == '\0';
+}
+
+int record_colmap_find(const record *r, record_colmap *m, const char *name, size_t len)
+{
+	if (m->hint < r->ncols && name_eq(r->cols[m->hint].name, name, len))
+		return (int)m->hint++;
+	if (!m->slots) {
+		for (size_t i = 0; i < r->ncols; i++)
+			if (name_eq(r->cols[i].name, name, len)) {
+				m->hint = i + 1;
+				return (int)i;
+			}
+		return -1;
+	}
+	size_t h = name_hash(name, len) & m->mask;
+	while (m->slots[h]) {
+		size_t i = m->slots[h] - 1u;
+		if (name_eq(r->cols[i].name, name, len)) {
+			m->hint = i + 1;
+			return (int)i;
+		}
+		h = (h + 1) & m->mask;
+	}
+	return -1;
+}
+
+/* ---- checks shared by the decoders ---- */
+
+const char *record_op_name(char op)
+{
+	switch (op) {
+	case RECORD_OP_READ: return "r";
+	case RECORD_OP_INSERT: return "c";
+	case RECORD_OP_UPDATE: return "u";
+	case RECORD_OP_DELETE: return "d";
+	case RECORD_OP_TRUNCATE: return "t";
+	}
+	return NULL;
+}
+
+int record_check_decoded(const record *r, char *err, size_t errlen)
+{
+	switch (r->op) {
+	case RECORD_OP_READ:
+	case RECORD_OP_INSERT:
+		if (!r->has_after || r->has_before)
+			return record_errf(err, errlen, "op \"%c\" needs \"after\" and no \"before\"", r->op);
+		break;
+	case RECORD_OP_UPDATE:
+		if (!r->has_after)
+			return record_errf(err, errlen, "op \"u\" needs \"after\"");
+		break;
+	case RECORD_OP_DELETE:
+		if (!r->has_before || r->has_after)
+			return record_errf(err, errlen, "op \"d\" needs \"before\" and no \"after\"");
+		break;
+	case RECORD_OP_TRUNCATE:
+		if (r->has_before || r->has_after)
+			return record_errf(err, errlen, "op \"t\" has no \"before\" or \"after\"");
+		break;
+	default:
+		return record_errf(err, errlen, "missing \"op\"");
+	}
+	if (r->has_before)
+		for (size_t i = 0; i < r->ncols; i++)
+			if (r->before[i].kind == VALUE_UNCHANGED)
+				return record_errf(err, errlen, "\"before\" cannot hold unchanged columns");
+	return 0;
+}
+
+/* ---- value texts ---- */
+
+size_t utf8_valid_prefix(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t need;
+		uint32_t cp;
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (n - i <= need)
+			return i;
+		for (size_t k = 1; k <= need; k++) {
+			unsigned char d = s[i + k];
+			if ((d & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (d & 0x3f);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return i;
+		i += need + 1;
+	}
+	return n;
+}
+
+bool record_int_text_valid(const char *s, size_t n, int64_t *v)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (n && s[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == n || (s[i] == '0' && n - i > 1))
+		return false;
+	uint64_t acc = 0;
+	uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (acc > (lim - d) / 10)
+			return false;
+		acc = acc * 10 + d;
+	}
+	if (v)
+		*v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+	return true;
+}
+
+int record_hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool record_bytea_text_valid(const char *s, size_t n)
+{
+	if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n & 1))
+		return false;
+	for (size_t i = 2; i < n; i++)
+		if (record_hex_val((unsigned char)s[i]) < 0)
+			return false;
+	return true;
+}
+
+/* ---- helpers ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back
+ * (Howard Hinnant's civil-date algorithms). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void record_ts_format(int64_t us, char *out, size_t len)
+{
+	int64_t days = us / 86400000000LL;
+	int64_t rem = us % 86400000000LL;
+	if (rem < 0) {
+		rem += 86400000000LL;
+		days--;
+	}
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	int64_t secs = rem / 1000000;
+	snprintf(out, len, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), (int)(rem % 1000000));
+}
+
+static bool digits(const char *s, int n, int *v)
+{
+	int acc = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		acc = acc * 10 + (s[i] - '0');
+	}
+	*v = acc;
+	return true;
+}
+
+int record_ts_parse(const char *s, int64_t *us)
+{
+	int y, mo, d, h, mi, sec;
+	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+		return -1;
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo == 2 && d == 29 && !leap)
+		return -1;
+	const char *p = s + 19;
+	int frac = 0, nfrac = 0;
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (++nfrac > 6)
+				return -1;
+			frac = frac * 10 + (*p++ - '0');
+		}
+		if (nfrac == 0)
+			return -1;
+		for (int i = nfrac; i < 6; i++)
+			frac *= 10;
+	}
+	if (p[0] != 'Z' || p[1] != '\0')
+		return -1;
+	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	*us = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000LL) + frac;
+	return 0;
+}
+
+value_class record_type_class(const char *type)
+{
+	if (!type)
+		return VALUE_CLASS_STRING;
+	switch (type[0]) {
+	case 'b':
+		if (strcmp(type, "bigint") == 0)
+			return VALUE_CLASS_INTEGER;
+		if (strcmp(type, "boolean") == 0)
+			return VALUE_CLASS_BOOLEAN;
+		if (strcmp(type, "bytea") == 0)
+			return VALUE_CLASS_BYTEA;
+		break;
+	case 'i':
+		if (strcmp(type, "integer") == 0)
+			return VALUE_CLASS_INTEGER;
+		break;
+	case 's':
+		if (strcmp(type, "smallint") == 0)
+			return VALUE_CLASS_INTEGER;
+		break;
+	}
+	return VALUE_CLASS_STRING;
+}
+
+int record_format_parse(const char *s, record_format *f)
+{
+	if (strcmp(s, "json") == 0) {
+		*f = RECORD_FORMAT_JSON;
+		return 0;
+	}
+	if (strcmp(s, "msgpack") == 0) {
+		*f = RECORD_FORMAT_MSGPACK;
+		return 0;
+	}
+	return -1;
+}

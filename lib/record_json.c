@@ -1,0 +1,1148 @@
+/* record_json.c — the NDJSON encoding of a record (man/pgcdc-record.5):
+ * a hand-written encoder that appends straight into a buf, and a
+ * hand-written validating decoder (strict JSON, UTF-8 checked, duplicate
+ * keys refused) that builds the record in its arena without an
+ * intermediate tree, because kpub decodes every record it publishes. */
+#include "record_priv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- encoding ---- */
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Appends s as a JSON string. Fails with EINVAL on invalid UTF-8 so a
+ * producer never emits a line its consumers refuse. */
+static int put_str(buf *out, const char *s, size_t n)
+{
+	if (buf_reserve(out, n + 2) < 0)
+		return -1;
+	out->data[out->len++] = '"';
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			/* a run of non-ASCII bytes ends on a character boundary */
+			size_t j = i;
+			while (j < n && p[j] >= 0x80)
+				j++;
+			if (utf8_valid_prefix(p + i, j - i) != j - i) {
+				errno = EINVAL;
+				return -1;
+			}
+			i = j;
+			continue;
+		}
+		if (buf_append(out, p + run, i - run) < 0 || buf_reserve(out, 6 + (n - i) + 1) < 0)
+			return -1;
+		char *o = out->data + out->len;
+		o[0] = '\\';
+		if (c == '"' || c == '\\') {
+			o[1] = (char)c;
+			out->len += 2;
+		} else {
+			o[1] = 'u';
+			o[2] = '0';
+			o[3] = '0';
+			o[4] = hexdig[c >> 4];
+			o[5] = hexdig[c & 15];
+			out->len += 6;
+		}
+		i++;
+		run = i;
+	}
+	if (buf_append(out, p + run, n - run) < 0 || buf_putc(out, '"') < 0)
+		return -1;
+	return 0;
+}
+
+static int put_cstr(buf *out, const char *s)
+{
+	if (!s) {
+		errno = EINVAL;
+		return -1;
+	}
+	return put_str(out, s, strlen(s));
+}
+
+static int put_lit(buf *out, const char *s)
+{
+	return buf_append(out, s, strlen(s));
+}
+
+/* One value by its column's class. */
+static int put_value(buf *out, const record_value *v, value_class cls)
+{
+	if (v->kind == VALUE_NULL)
+		return put_lit(out, "null");
+	if (v->kind != VALUE_TEXT || !v->data) {
+		errno = EINVAL;
+		return -1;
+	}
+	switch (cls) {
+	case VALUE_CLASS_INTEGER:
+		if (!record_int_text_valid(v->data, v->len, NULL)) {
+			errno = EINVAL;
+			return -1;
+		}
+		return buf_append(out, v->data, v->len);
+	case VALUE_CLASS_BOOLEAN:
+		if (v->len == 1 && v->data[0] == 't')
+			return put_lit(out, "true");
+		if (v->len == 1 && v->data[0] == 'f')
+			return put_lit(out, "false");
+		errno = EINVAL;
+		return -1;
+	case VALUE_CLASS_BYTEA:
+		if (!record_bytea_text_valid(v->data, v->len)) {
+			errno = EINVAL;
+			return -1;
+		}
+		/* hex digits never need escaping, except the leading backslash */
+		if (buf_reserve(out, v->len + 3) < 0)
+			return -1;
+		memcpy(out->data + out->len, "\"\\\\", 3);
+		memcpy(out->data + out->len + 3, v->data + 1, v->len - 1);
+		out->len += v->len + 2;
+		return buf_putc(out, '"');
+	default:
+		return put_str(out, v->data, v->len);
+	}
+}
+
+static bool name_ok(const char *s)
+{
+	return s && s[0] && strlen(s) <= RECORD_NAME_MAX;
+}
+
+/* An image: the columns whose slot is set (UNCHANGED ones go to "unchanged"). */
+static int put_image(buf *out, const record *r, const record_value *img)
+{
+	if (buf_putc(out, '{') < 0)
+		return -1;
+	bool first = true;
+	for (size_t i = 0; i < r->ncols; i++) {
+		if (img[i].kind == VALUE_ABSENT || img[i].kind == VALUE_UNCHANGED)
+			continue;
+		if (!first && buf_putc(out, ',') < 0)
+			return -1;
+		first = false;
+		if (put_cstr(out, r->cols[i].name) < 0 || buf_putc(out, ':') < 0 ||
+		    put_value(out, &img[i], record_type_class(r->cols[i].type)) < 0)
+			return -1;
+	}
+	return buf_putc(out, '}');
+}
+
+int record_check_encodable(const record *r)
+{
+	if (!record_op_name(r->op) || !r->db || !r->schema || !r->table ||
+	    r->ncols > RECORD_MAX_COLUMNS || (r->ncols && !r->cols) || (r->nkeys && !r->keys) ||
+	    (r->has_before && r->ncols && !r->before) || (r->has_after && r->ncols && !r->after))
+		goto bad;
+	if (!name_ok(r->db) || !name_ok(r->schema) || !name_ok(r->table))
+		goto bad;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (!name_ok(r->cols[i].name) || !name_ok(r->cols[i].type))
+			goto bad;
+	for (size_t i = 0; i < r->nkeys; i++)
+		if (r->keys[i] >= r->ncols)
+			goto bad;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+static int encode_json(const record *r, buf *out)
+{
+	char tmp[64];
+	if (record_check_encodable(r) < 0)
+		return -1;
+	if (buf_printf(out, "{\"v\":%d,\"op\":\"%c\",\"db\":", r->version, r->op) < 0 ||
+	    put_cstr(out, r->db) < 0 || put_lit(out, ",\"schema\":") < 0 ||
+	    put_cstr(out, r->schema) < 0 || put_lit(out, ",\"table\":") < 0 ||
+	    put_cstr(out, r->table) < 0 || put_lit(out, ",\"cols\":[") < 0)
+		return -1;
+	for (size_t i = 0; i < r->ncols; i++) {
+		if ((i && buf_putc(out, ',') < 0) || put_lit(out, "{\"name\":") < 0 ||
+		    put_cstr(out, r->cols[i].name) < 0 || put_lit(out, ",\"type\":") < 0 ||
+		    put_cstr(out, r->cols[i].type) < 0 || buf_putc(out, '}') < 0)
+			return -1;
+	}
+	if (put_lit(out, "],\"key\":[") < 0)
+		return -1;
+	for (size_t i = 0; i < r->nkeys; i++)
+		if ((i && buf_putc(out, ',') < 0) || put_cstr(out, r->cols[r->keys[i]].name) < 0)
+			return -1;
+	if (buf_putc(out, ']') < 0)
+		return -1;
+	if (r->has_before && (put_lit(out, ",\"before\":") < 0 || put_image(out, r, r->before) < 0))
+		return -1;
+	if (r->has_after) {
+		if (put_lit(out, ",\"after\":") < 0 || put_image(out, r, r->after) < 0)
+			return -1;
+		bool any = false;
+		for (size_t i = 0; i < r->ncols; i++) {
+			if (r->after[i].kind != VALUE_UNCHANGED)
+				continue;
+			if (put_lit(out, any ? "," : ",\"unchanged\":[") < 0 ||
+			    put_cstr(out, r->cols[i].name) < 0)
+				return -1;
+			any = true;
+		}
+		if (any && buf_putc(out, ']') < 0)
+			return -1;
+	}
+	pos_lsn_format(r->lsn, tmp, sizeof tmp);
+	if (buf_printf(out, ",\"src\":{\"lsn\":\"%s\",\"xid\":%" PRIu32 ",\"ts\":\"", tmp, r->xid) < 0)
+		return -1;
+	record_ts_format(r->commit_us, tmp, sizeof tmp);
+	if (buf_printf(out, "%s\",\"seq\":%" PRIu64 "},\"pos\":{\"stream\":", tmp, r->seq) < 0 ||
+	    put_cstr(out, r->stream) < 0)
+		return -1;
+	pos_offset_format(r->offset, tmp, sizeof tmp);
+	return buf_printf(out, ",\"offset\":\"%s\"}}\n", tmp);
+}
+
+
+int record_encode(const record *r, record_format f, buf *out)
+{
+	size_t start = out->len;
+	int rc = f == RECORD_FORMAT_MSGPACK ? record_encode_msgpack_impl(r, out) : encode_json(r, out);
+	if (rc == 0 && out->len - start > RECORD_MAX_BYTES) {
+		errno = EMSGSIZE;
+		rc = -1;
+	}
+	if (rc < 0) {
+		int e = errno;
+		out->len = start;
+		errno = e ? e : ENOMEM;
+	}
+	return rc;
+}
+
+/* The slot a key column takes its value from. */
+const record_value *record_key_value(const record *r, size_t col)
+{
+	static const record_value null_value = {VALUE_NULL, NULL, 0};
+	if (r->op != RECORD_OP_DELETE && r->has_after && r->after &&
+	    (r->after[col].kind == VALUE_TEXT || r->after[col].kind == VALUE_NULL))
+		return &r->after[col];
+	if (r->has_before && r->before &&
+	    (r->before[col].kind == VALUE_TEXT || r->before[col].kind == VALUE_NULL))
+		return &r->before[col];
+	if (r->has_after && r->after &&
+	    (r->after[col].kind == VALUE_TEXT || r->after[col].kind == VALUE_NULL))
+		return &r->after[col];
+	return &null_value;
+}
+
+static int encode_key_json(const record *r, buf *out)
+{
+	if (record_check_encodable(r) < 0 || buf_putc(out, '{') < 0)
+		return -1;
+	for (size_t i = 0; i < r->nkeys; i++) {
+		size_t c = r->keys[i];
+		if ((i && buf_putc(out, ',') < 0) || put_cstr(out, r->cols[c].name) < 0 ||
+		    buf_putc(out, ':') < 0 ||
+		    put_value(out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
+			return -1;
+	}
+	return buf_putc(out, '}');
+}
+
+int record_encode_key(const record *r, record_format f, buf *out)
+{
+	size_t start = out->len;
+	int rc = f == RECORD_FORMAT_MSGPACK ? record_encode_key_msgpack_impl(r, out)
+					    : encode_key_json(r, out);
+	if (rc < 0) {
+		int e = errno;
+		out->len = start;
+		errno = e ? e : ENOMEM;
+	}
+	return rc;
+}
+
+/* ---- decoding ---- */
+
+#define JSON_MAX_DEPTH 32
+
+typedef struct jp {
+	const char *p, *end, *start;
+	record *r;
+	record_colmap map;
+	bool have_cols;
+	char *err;
+	size_t errlen;
+} jp;
+
+static int jerr(jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int jerr(jp *j, const char *fmt, ...)
+{
+	if (j->err && j->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(j->err, j->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static void ws(jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int eof_err(jp *j)
+{
+	return jerr(j, "unexpected end of input (truncated record)");
+}
+
+static const char *tokname(char c)
+{
+	switch (c) {
+	case '"': return "a string";
+	case '{': return "an object";
+	case '[': return "an array";
+	case 't':
+	case 'f': return "a boolean";
+	case 'n': return "null";
+	default: return (c == '-' || (c >= '0' && c <= '9')) ? "a number" : "an invalid token";
+	}
+}
+
+static int expect(jp *j, char c)
+{
+	ws(j);
+	if (j->p >= j->end)
+		return eof_err(j);
+	if (*j->p != c)
+		return jerr(j, "expected '%c' at byte %zu", c, (size_t)(j->p - j->start) + 1);
+	j->p++;
+	return 0;
+}
+
+/* Next token's first byte after whitespace, or -1 at the end. */
+static int peek(jp *j)
+{
+	ws(j);
+	return j->p < j->end ? (unsigned char)*j->p : -1;
+}
+
+static int parse_hex4(const char *p, uint32_t *v)
+{
+	uint32_t acc = 0;
+	for (int i = 0; i < 4; i++) {
+		int d = record_hex_val((unsigned char)p[i]);
+		if (d < 0)
+			return -1;
+		acc = acc * 16 + (uint32_t)d;
+	}
+	*v = acc;
+	return 0;
+}
+
+/* Parses a string at j->p (the opening quote). Without dst it only scans;
+ * with dst (room for the raw length + 1) it writes the unescaped UTF-8.
+ * *rawlen is the raw length between the quotes; *simple tells whether the
+ * bytes need no unescaping/validation (plain ASCII without escapes). */
+static int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
+{
+	const char *p = j->p + 1, *e = j->end;
+	bool plain = true;
+	while (p < e) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			plain = false;
+			p += 2;
+			continue;
+		}
+		if (c < 0x20)
+			return jerr(j, "control character in string at byte %zu",
+				    (size_t)(p - j->start) + 1);
+		if (c >= 0x80)
+			plain = false;
+		p++;
+	}
+	if (p >= e)
+		return eof_err(j);
+	*raw = j->p + 1;
+	*rawlen = (size_t)(p - (j->p + 1));
+	*simple = plain;
+	j->p = p + 1;
+	return 0;
+}
+
+/* Unescapes raw[0..n) into dst (room for n + 1); returns the length or -1. */
+static int unescape(jp *j, const char *raw, size_t n, char *dst, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)raw, *e = p + n;
+	char *o = dst;
+	while (p < e) {
+		unsigned char c = *p;
+		if (c == '\\') {
+			if (e - p < 2)
+				return jerr(j, "bad escape in string");
+			char x = (char)p[1];
+			p += 2;
+			switch (x) {
+			case '"': *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '/': *o++ = '/'; break;
+			case 'b': *o++ = '\b'; break;
+			case 'f': *o++ = '\f'; break;
+			case 'n': *o++ = '\n'; break;
+			case 'r': *o++ = '\r'; break;
+			case 't': *o++ = '\t'; break;
+			case 'u': {
+				uint32_t cp, lo;
+				if (e - p < 4 || parse_hex4((const char *)p, &cp) < 0)
+					return jerr(j, "bad \\u escape in string");
+				p += 4;
+				if (cp >= 0xdc00 && cp <= 0xdfff)
+					return jerr(j, "lone surrogate \\u%04X in string", (unsigned)cp);
+				if (cp >= 0xd800 && cp <= 0xdbff) {
+					if (e - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+					    parse_hex4((const char *)p + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+						return jerr(j, "lone surrogate \\u%04X in string", (unsigned)cp);
+					p += 6;
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				}
+				if (cp == 0)
+					return jerr(j, "string contains U+0000");
+				if (cp < 0x80) {
+					*o++ = (char)cp;
+				} else if (cp < 0x800) {
+					*o++ = (char)(0xc0 | (cp >> 6));
+					*o++ = (char)(0x80 | (cp & 0x3f));
+				} else if (cp < 0x10000) {
+					*o++ = (char)(0xe0 | (cp >> 12));
+					*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+					*o++ = (char)(0x80 | (cp & 0x3f));
+				} else {
+					*o++ = (char)(0xf0 | (cp >> 18));
+					*o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+					*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+					*o++ = (char)(0x80 | (cp & 0x3f));
+				}
+				break;
+			}
+			default:
+				return jerr(j, "bad escape \\%c in string", x >= 0x20 && x < 0x7f ? x : '?');
+			}
+			continue;
+		}
+		if (c < 0x80) {
+			*o++ = (char)c;
+			p++;
+			continue;
+		}
+		/* a run of non-ASCII bytes: validate then copy */
+		const unsigned char *q = p;
+		while (q < e && *q >= 0x80)
+			q++;
+		if (utf8_valid_prefix(p, (size_t)(q - p)) != (size_t)(q - p))
+			return jerr(j, "invalid UTF-8 in string");
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		p = q;
+	}
+	*o = '\0';
+	*outlen = (size_t)(o - dst);
+	return 0;
+}
+
+/* A string into the record's arena. maxlen 0 = no limit beyond the record's. */
+static int get_string(jp *j, const char **out, size_t *outlen, size_t maxlen, const char *what)
+{
+	if (peek(j) != '"')
+		return j->p >= j->end ? eof_err(j)
+				      : jerr(j, "%s: expected a string, got %s", what, tokname(*j->p));
+	const char *raw;
+	size_t n;
+	bool simple;
+	if (scan_string(j, &raw, &n, &simple) < 0)
+		return -1;
+	if (maxlen && n > maxlen * 6)
+		return jerr(j, "%s longer than %zu bytes", what, maxlen);
+	char *dst = record_alloc(j->r, n + 1, 1);
+	if (!dst)
+		return jerr(j, "out of memory");
+	size_t len = n;
+	if (simple) {
+		memcpy(dst, raw, n);
+		dst[n] = '\0';
+	} else if (unescape(j, raw, n, dst, &len) < 0) {
+		return -1;
+	}
+	if (maxlen && len > maxlen)
+		return jerr(j, "%s longer than %zu bytes", what, maxlen);
+	*out = dst;
+	if (outlen)
+		*outlen = len;
+	return 0;
+}
+
+/* An object key or short string into a caller's buffer (cap > RECORD_NAME_MAX). */
+static int get_short(jp *j, char *dst, size_t cap, size_t *outlen, const char *what)
+{
+	if (peek(j) != '"')
+		return j->p >= j->end ? eof_err(j)
+				      : jerr(j, "%s: expected a string, got %s", what, tokname(*j->p));
+	const char *raw;
+	size_t n;
+	bool simple;
+	if (scan_string(j, &raw, &n, &simple) < 0)
+		return -1;
+	if (n >= cap * 6)
+		return jerr(j, "%s longer than %zu bytes", what, cap - 1);
+	size_t len = n;
+	if (simple) {
+		if (n >= cap)
+			return jerr(j, "%s longer than %zu bytes", what, cap - 1);
+		memcpy(dst, raw, n);
+		dst[n] = '\0';
+	} else {
+		char tmp[6 * (POS_STREAM_MAX + 1) + 1];
+		if (n >= sizeof tmp)
+			return jerr(j, "%s longer than %zu bytes", what, cap - 1);
+		if (unescape(j, raw, n, tmp, &len) < 0)
+			return -1;
+		if (len >= cap)
+			return jerr(j, "%s longer than %zu bytes", what, cap - 1);
+		memcpy(dst, tmp, len + 1);
+	}
+	*outlen = len;
+	return 0;
+}
+
+/* Scans a JSON number; *isint when it has no fraction or exponent. */
+static int scan_number(jp *j, const char **s, size_t *n, bool *isint)
+{
+	const char *p = j->p, *e = j->end;
+	*s = p;
+	*isint = true;
+	if (p < e && *p == '-')
+		p++;
+	if (p >= e)
+		return eof_err(j);
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		return jerr(j, "invalid number at byte %zu", (size_t)(p - j->start) + 1);
+	}
+	if (p < e && *p == '.') {
+		*isint = false;
+		p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return jerr(j, "invalid number at byte %zu", (size_t)(p - j->start) + 1);
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		*isint = false;
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return jerr(j, "invalid number at byte %zu", (size_t)(p - j->start) + 1);
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	*n = (size_t)(p - *s);
+	j->p = p;
+	return 0;
+}
+
+static int literal(jp *j, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return (size_t)(j->end - j->p) < n && memcmp(j->p, word, (size_t)(j->end - j->p)) == 0
+			       ? eof_err(j)
+			       : jerr(j, "invalid token at byte %zu", (size_t)(j->p - j->start) + 1);
+	j->p += n;
+	return 0;
+}
+
+static int skip_value(jp *j, int depth)
+{
+	if (depth > JSON_MAX_DEPTH)
+		return jerr(j, "nesting deeper than %d levels", JSON_MAX_DEPTH);
+	int c = peek(j);
+	const char *s;
+	size_t n;
+	bool b;
+	switch (c) {
+	case -1:
+		return eof_err(j);
+	case '"':
+		if (scan_string(j, &s, &n, &b) < 0)
+			return -1;
+		if (!b) {
+			/* validate escapes and UTF-8 even of ignored strings */
+			char *tmp = malloc(n + 1);
+			if (!tmp)
+				return jerr(j, "out of memory");
+			int rc = unescape(j, s, n, tmp, &n);
+			free(tmp);
+			return rc;
+		}
+		return 0;
+	case '{':
+	case '[': {
+		char close = c == '{' ? '}' : ']';
+		j->p++;
+		if (peek(j) == close) {
+			j->p++;
+			return 0;
+		}
+		for (;;) {
+			if (c == '{') {
+				if (peek(j) != '"')
+					return j->p >= j->end ? eof_err(j) : jerr(j, "expected an object key at byte %zu", (size_t)(j->p - j->start) + 1);
+				if (skip_value(j, depth + 1) < 0 || expect(j, ':') < 0)
+					return -1;
+			}
+			if (skip_value(j, depth + 1) < 0)
+				return -1;
+			int d = peek(j);
+			if (d == ',') {
+				j->p++;
+				continue;
+			}
+			if (d == close) {
+				j->p++;
+				return 0;
+			}
+			return d < 0 ? eof_err(j) : jerr(j, "expected ',' or '%c' at byte %zu", close, (size_t)(j->p - j->start) + 1);
+		}
+	}
+	case 't':
+		return literal(j, "true");
+	case 'f':
+		return literal(j, "false");
+	case 'n':
+		return literal(j, "null");
+	default:
+		return scan_number(j, &s, &n, &b);
+	}
+}
+
+/* Iterates the members of an object: call with *first = true; returns 1
+ * with the key in key[], 0 at the closing brace, -1 on error. */
+static int next_member(jp *j, bool *first, char *key, size_t cap, size_t *keylen, const char *what)
+{
+	int c = peek(j);
+	if (*first) {
+		if (c != '{')
+			return c < 0 ? eof_err(j) : jerr(j, "\"%s\" is not an object (got %s)", what, tokname((char)c));
+		j->p++;
+		*first = false;
+		c = peek(j);
+		if (c == '}') {
+			j->p++;
+			return 0;
+		}
+	} else {
+		if (c == '}') {
+			j->p++;
+			return 0;
+		}
+		if (c != ',')
+			return c < 0 ? eof_err(j) : jerr(j, "in \"%s\": expected ',' or '}' at byte %zu", what, (size_t)(j->p - j->start) + 1);
+		j->p++;
+	}
+	if (get_short(j, key, cap, keylen, "key") < 0 || expect(j, ':') < 0)
+		return -1;
+	return 1;
+}
+
+/* Same for arrays: 1 before each element, 0 at the closing bracket. */
+static int next_element(jp *j, bool *first, const char *what)
+{
+	int c = peek(j);
+	if (*first) {
+		if (c != '[')
+			return c < 0 ? eof_err(j) : jerr(j, "\"%s\" is not an array (got %s)", what, tokname((char)c));
+		j->p++;
+		*first = false;
+		if (peek(j) == ']') {
+			j->p++;
+			return 0;
+		}
+		return 1;
+	}
+	if (c == ']') {
+		j->p++;
+		return 0;
+	}
+	if (c != ',')
+		return c < 0 ? eof_err(j) : jerr(j, "in \"%s\": expected ',' or ']' at byte %zu", what, (size_t)(j->p - j->start) + 1);
+	j->p++;
+	return 1;
+}
+
+static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
+{
+	int c = peek(j);
+	if (c < 0)
+		return eof_err(j);
+	if (c != '-' && (c < '0' || c > '9'))
+		return jerr(j, "\"%s\": expected a number, got %s", what, tokname((char)c));
+	const char *s;
+	size_t n;
+	bool isint;
+	if (scan_number(j, &s, &n, &isint) < 0)
+		return -1;
+	uint64_t acc = 0;
+	if (!isint || s[0] == '-')
+		return jerr(j, "\"%s\": expected an unsigned integer", what);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (acc > (UINT64_MAX - d) / 10)
+			return jerr(j, "\"%s\": number out of range", what);
+		acc = acc * 10 + d;
+	}
+	if (acc > max)
+		return jerr(j, "\"%s\": number out of range", what);
+	*v = acc;
+	return 0;
+}
+
+static int get_value(jp *j, size_t col, record_value *slot, const char *img)
+{
+	const record_column *cd = &j->r->cols[col];
+	value_class cls = record_type_class(cd->type);
+	int c = peek(j);
+	if (c < 0)
+		return eof_err(j);
+	if (c == 'n') {
+		if (literal(j, "null") < 0)
+			return -1;
+		slot->kind = VALUE_NULL;
+		slot->data = NULL;
+		slot->len = 0;
+		return 0;
+	}
+	switch (cls) {
+	case VALUE_CLASS_INTEGER: {
+		if (c != '-' && (c < '0' || c > '9'))
+			return jerr(j, "%s: column \"%s\" (%s): expected an integer, got %s", img,
+				    cd->name, cd->type, tokname((char)c));
+		const char *s;
+		size_t n;
+		bool isint;
+		if (scan_number(j, &s, &n, &isint) < 0)
+			return -1;
+		if (!isint || !record_int_text_valid(s, n, NULL))
+			return jerr(j, "%s: column \"%s\" (%s): %.*s is not a 64-bit integer", img,
+				    cd->name, cd->type, (int)(n > 40 ? 40 : n), s);
+		const char *d = record_strdup(j->r, s, n);
+		if (!d)
+			return jerr(j, "out of memory");
+		slot->kind = VALUE_TEXT;
+		slot->data = d;
+		slot->len = n;
+		return 0;
+	}
+	case VALUE_CLASS_BOOLEAN:
+		if (c == 't' || c == 'f') {
+			if (literal(j, c == 't' ? "true" : "false") < 0)
+				return -1;
+			slot->kind = VALUE_TEXT;
+			slot->data = c == 't' ? "t" : "f";
+			slot->len = 1;
+			return 0;
+		}
+		return jerr(j, "%s: column \"%s\" (%s): expected true or false, got %s", img,
+			    cd->name, cd->type, tokname((char)c));
+	default:
+		if (c != '"')
+			return jerr(j, "%s: column \"%s\" (%s): expected a string, got %s", img,
+				    cd->name, cd->type, tokname((char)c));
+		if (get_string(j, &slot->data, &slot->len, 0, "value") < 0)
+			return -1;
+		if (cls == VALUE_CLASS_BYTEA && !record_bytea_text_valid(slot->data, slot->len))
+			return jerr(j, "%s: column \"%s\" (bytea): expected \"\\\\x\" and hex digits", img,
+				    cd->name);
+		slot->kind = VALUE_TEXT;
+		return 0;
+	}
+}
+
+static int get_image(jp *j, record_value *img, const char *what)
+{
+	bool first = true;
+	char key[RECORD_NAME_MAX + 1];
+	size_t klen;
+	int rc;
+	j->map.hint = 0;
+	while ((rc = next_member(j, &first, key, sizeof key, &klen, what)) > 0) {
+		int col = record_colmap_find(j->r, &j->map, key, klen);
+		if (col < 0)
+			return jerr(j, "\"%s\" names column \"%s\" that is not in \"cols\"", what, key);
+		if (img[col].kind != VALUE_ABSENT)
+			return jerr(j, "\"%s\" names column \"%s\" twice", what, key);
+		if (get_value(j, (size_t)col, &img[col], what) < 0)
+			return -1;
+	}
+	return rc;
+}
+
+static int get_name_list(jp *j, const char *what, bool unchanged)
+{
+	bool first = true;
+	char name[RECORD_NAME_MAX + 1];
+	size_t len;
+	int rc;
+	size_t n = 0;
+	uint16_t *keys = NULL;
+	if (!unchanged && j->r->ncols) {
+		keys = record_alloc(j->r, j->r->ncols * sizeof *keys, 8);
+		if (!keys)
+			return jerr(j, "out of memory");
+	}
+	j->map.hint = 0;
+	while ((rc = next_element(j, &first, what)) > 0) {
+		if (get_short(j, name, sizeof name, &len, what) < 0)
+			return -1;
+		int col = record_colmap_find(j->r, &j->map, name, len);
+		if (col < 0)
+			return jerr(j, "\"%s\" names column \"%s\" that is not in \"cols\"", what, name);
+		if (unchanged) {
+			if (!j->r->has_after)
+				return jerr(j, "\"unchanged\" without \"after\"");
+			if (j->r->after[col].kind != VALUE_ABSENT)
+				return jerr(j, "column \"%s\" is both in \"after\" and in \"unchanged\"", name);
+			j->r->after[col].kind = VALUE_UNCHANGED;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (keys[i] == col)
+				return jerr(j, "\"key\" names column \"%s\" twice", name);
+		keys[n++] = (uint16_t)col;
+	}
+	if (rc < 0)
+		return -1;
+	if (!unchanged) {
+		j->r->keys = keys;
+		j->r->nkeys = n;
+	}
+	return 0;
+}
+
+static int get_cols(jp *j)
+{
+	/* Two passes: count, then fill, so cols is one array of the right size. */
+	const char *save = j->p;
+	bool first = true;
+	size_t n = 0;
+	int rc;
+	while ((rc = next_element(j, &first, "cols")) > 0) {
+		if (++n > RECORD_MAX_COLUMNS)
+			return jerr(j, "more than %d columns", RECORD_MAX_COLUMNS);
+		if (skip_value(j, 1) < 0)
+			return -1;
+	}
+	if (rc < 0)
+		return -1;
+	j->p = save;
+	if (record_set_shape(j->r, n, false, false) < 0)
+		return jerr(j, "out of memory");
+	first = true;
+	for (size_t i = 0; i < n; i++) {
+		next_element(j, &first, "cols");
+		bool mfirst = true;
+		char key[RECORD_NAME_MAX + 1];
+		size_t klen;
+		record_column *cd = &j->r->cols[i];
+		while ((rc = next_member(j, &mfirst, key, sizeof key, &klen, "cols")) > 0) {
+			if (strcmp(key, "name") == 0 && !cd->name) {
+				if (get_string(j, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
+					return -1;
+			} else if (strcmp(key, "type") == 0 && !cd->type) {
+				if (get_string(j, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
+					return -1;
+			} else if (strcmp(key, "name") == 0 || strcmp(key, "type") == 0) {
+				return jerr(j, "column %zu: duplicate \"%s\"", i + 1, key);
+			} else if (skip_value(j, 2) < 0) {
+				return -1;
+			}
+		}
+		if (rc < 0)
+			return -1;
+		if (!cd->name || !cd->type)
+			return jerr(j, "column %zu: missing \"%s\"", i + 1, cd->name ? "type" : "name");
+		if (!cd->type[0])
+			return jerr(j, "column \"%s\": empty type", cd->name);
+	}
+	next_element(j, &first, "cols"); /* the closing bracket */
+	if (record_colmap_build(j->r, &j->map, j->err, j->errlen) < 0)
+		return -1;
+	j->have_cols = true;
+	return 0;
+}
+
+static int get_src(jp *j)
+{
+	bool first = true, lsn = false, xid = false, ts = false, seq = false;
+	char key[RECORD_NAME_MAX + 1];
+	size_t klen;
+	int rc;
+	while ((rc = next_member(j, &first, key, sizeof key, &klen, "src")) > 0) {
+		uint64_t v;
+		char text[64];
+		size_t tlen;
+		if (strcmp(key, "lsn") == 0 && !lsn) {
+			if (get_short(j, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
+				return -1;
+			if (pos_lsn_parse(text, &j->r->lsn) < 0)
+				return jerr(j, "\"src.lsn\": \"%s\" is not an LSN", text);
+			lsn = true;
+		} else if (strcmp(key, "xid") == 0 && !xid) {
+			if (get_uint(j, &v, UINT32_MAX, "src.xid") < 0)
+				return -1;
+			j->r->xid = (uint32_t)v;
+			xid = true;
+		} else if (strcmp(key, "ts") == 0 && !ts) {
+			if (get_short(j, text, sizeof text, &tlen, "\"src.ts\"") < 0)
+				return -1;
+			if (record_ts_parse(text, &j->r->commit_us) < 0)
+				return jerr(j, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
+			ts = true;
+		} else if (strcmp(key, "seq") == 0 && !seq) {
+			if (get_uint(j, &v, UINT64_MAX, "src.seq") < 0)
+				return -1;
+			j->r->seq = v;
+			seq = true;
+		} else if (strcmp(key, "lsn") == 0 || strcmp(key, "xid") == 0 ||
+			   strcmp(key, "ts") == 0 || strcmp(key, "seq") == 0) {
+			return jerr(j, "duplicate key \"src.%s\"", key);
+		} else if (skip_value(j, 2) < 0) {
+			return -1;
+		}
+	}
+	if (rc < 0)
+		return -1;
+	if (!lsn || !xid || !ts || !seq)
+		return jerr(j, "\"src\" lacks \"%s\"", !lsn ? "lsn" : !xid ? "xid" : !ts ? "ts" : "seq");
+	return 0;
+}
+
+static int get_pos(jp *j)
+{
+	bool first = true, stream = false, offset = false;
+	char key[RECORD_NAME_MAX + 1];
+	size_t klen;
+	int rc;
+	while ((rc = next_member(j, &first, key, sizeof key, &klen, "pos")) > 0) {
+		char text[POS_STREAM_MAX + 1];
+		size_t tlen;
+		if (strcmp(key, "stream") == 0 && !stream) {
+			if (get_short(j, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
+				return -1;
+			if (!pos_stream_valid(text))
+				return jerr(j, "\"pos.stream\": \"%s\" is not a stream name", text);
+			memcpy(j->r->stream, text, tlen + 1);
+			stream = true;
+		} else if (strcmp(key, "offset") == 0 && !offset) {
+			if (get_short(j, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
+				return -1;
+			if (pos_offset_parse(text, &j->r->offset) < 0)
+				return jerr(j, "\"pos.offset\": \"%s\" is not an offset", text);
+			offset = true;
+		} else if (strcmp(key, "stream") == 0 || strcmp(key, "offset") == 0) {
+			return jerr(j, "duplicate key \"pos.%s\"", key);
+		} else if (skip_value(j, 2) < 0) {
+			return -1;
+		}
+	}
+	if (rc < 0)
+		return -1;
+	if (!stream || !offset)
+		return jerr(j, "\"pos\" lacks \"%s\"", !stream ? "stream" : "offset");
+	return 0;
+}
+
+enum {
+	F_V = 1 << 0, F_OP = 1 << 1, F_DB = 1 << 2, F_SCHEMA = 1 << 3, F_TABLE = 1 << 4,
+	F_COLS = 1 << 5, F_KEY = 1 << 6, F_BEFORE = 1 << 7, F_AFTER = 1 << 8,
+	F_UNCHANGED = 1 << 9, F_SRC = 1 << 10, F_POS = 1 << 11,
+};
+
+static const struct {
+	const char *name;
+	size_t len;
+	unsigned flag;
+} fields[] = {
+	{"v", 1, F_V}, {"op", 2, F_OP}, {"db", 2, F_DB}, {"schema", 6, F_SCHEMA},
+	{"table", 5, F_TABLE}, {"cols", 4, F_COLS}, {"key", 3, F_KEY}, {"before", 6, F_BEFORE},
+	{"after", 5, F_AFTER}, {"unchanged", 9, F_UNCHANGED}, {"src", 3, F_SRC}, {"pos", 3, F_POS},
+};
+
+/* Parses a field whose meaning needs "cols" (key, images, unchanged). */
+static int get_deferred(jp *j, unsigned flag)
+{
+	record *r = j->r;
+	if (flag == F_KEY)
+		return get_name_list(j, "key", false);
+	if (flag == F_UNCHANGED)
+		return get_name_list(j, "unchanged", true);
+	size_t n = r->ncols ? r->ncols : 1;
+	record_value *img = record_alloc(r, n * sizeof *img, 8);
+	if (!img)
+		return jerr(j, "out of memory");
+	memset(img, 0, n * sizeof *img);
+	if (flag == F_BEFORE) {
+		r->before = img;
+		r->has_before = true;
+		return get_image(j, img, "before");
+	}
+	r->after = img;
+	r->has_after = true;
+	return get_image(j, img, "after");
+}
+
+int record_decode_json(record *r, const void *data, size_t len, char *err, size_t errlen)
+{
+	record_clear(r);
+	if (err && errlen)
+		err[0] = '\0';
+	if (len > RECORD_MAX_BYTES)
+		return record_errf(err, errlen, "record longer than %zu bytes", RECORD_MAX_BYTES);
+	jp j = {.p = data, .end = (const char *)data + len, .start = data, .r = r,
+		.err = err, .errlen = errlen};
+	/* Fields that need "cols" and come before it are parsed once it is known. */
+	const char *later[4];
+	unsigned later_flag[4];
+	size_t nlater = 0;
+	unsigned seen = 0;
+	bool first = true;
+	char key[RECORD_NAME_MAX + 1];
+	size_t klen;
+	int rc;
+	if (peek(&j) != '{')
+		return j.p >= j.end ? jerr(&j, "empty record") : jerr(&j, "not a JSON object");
+	while ((rc = next_member(&j, &first, key, sizeof key, &klen, "record")) > 0) {
+		unsigned flag = 0;
+		for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+			if (fields[i].len == klen && memcmp(key, fields[i].name, klen) == 0) {
+				flag = fields[i].flag;
+				break;
+			}
+		if (!flag) {
+			/* unknown fields are ignored: later versions may add some */
+			if (skip_value(&j, 1) < 0)
+				return -1;
+			continue;
+		}
+		if (seen & flag)
+			return jerr(&j, "duplicate key \"%s\"", key);
+		seen |= flag;
+		uint64_t v;
+		switch (flag) {
+		case F_V:
+			if (get_uint(&j, &v, 1000000, "v") < 0)
+				return -1;
+			if (v != RECORD_FORMAT_VERSION)
+				return jerr(&j, "unsupported format version %" PRIu64 " (this program reads %d)", v,
+					    RECORD_FORMAT_VERSION);
+			r->version = (int)v;
+			break;
+		case F_OP: {
+			char op[8];
+			size_t oplen;
+			int c = peek(&j);
+			if (c != '"')
+				return c < 0 ? eof_err(&j)
+					     : jerr(&j, "\"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got %s",
+						    tokname((char)c));
+			if (get_short(&j, op, sizeof op, &oplen, "\"op\"") < 0)
+				return -1;
+			if (oplen != 1 || !record_op_name(op[0]))
+				return jerr(&j, "\"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got \"%s\"", op);
+			r->op = op[0];
+			break;
+		}
+		case F_DB:
+			if (get_string(&j, &r->db, NULL, RECORD_NAME_MAX, "\"db\"") < 0)
+				return -1;
+			break;
+		case F_SCHEMA:
+			if (get_string(&j, &r->schema, NULL, RECORD_NAME_MAX, "\"schema\"") < 0)
+				return -1;
+			break;
+		case F_TABLE:
+			if (get_string(&j, &r->table, NULL, RECORD_NAME_MAX, "\"table\"") < 0)
+				return -1;
+			break;
+		case F_COLS:
+			if (get_cols(&j) < 0)
+				return -1;
+			break;
+		case F_SRC:
+			if (get_src(&j) < 0)
+				return -1;
+			break;
+		case F_POS:
+			if (get_pos(&j) < 0)
+				return -1;
+			break;
+		default:
+			if (j.have_cols && !(flag == F_UNCHANGED && !(seen & F_AFTER))) {
+				if (get_deferred(&j, flag) < 0)
+					return -1;
+			} else {
+				later[nlater] = j.p;
+				later_flag[nlater++] = flag;
+				if (skip_value(&j, 1) < 0)
+					return -1;
+			}
+		}
+	}
+	if (rc < 0)
+		return -1;
+	ws(&j);
+	if (j.p != j.end)
+		return jerr(&j, "trailing data after the record at byte %zu", (size_t)(j.p - j.start) + 1);
+	static const unsigned required[] = {F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_SRC, F_POS};
+	for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+		if (!(seen & required[i]))
+			for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
+				if (fields[k].flag == required[i])
+					return jerr(&j, "missing \"%s\"", fields[k].name);
+	/* deferred fields, "unchanged" last since it marks slots of "after" */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nlater; i++) {
+			if ((later_flag[i] == F_UNCHANGED) != (pass == 1))
+				continue;
+			j.p = later[i];
+			if (get_deferred(&j, later_flag[i]) < 0)
+				return -1;
+		}
+	if (!r->db[0] || !r->schema[0] || !r->table[0])
+		return jerr(&j, "empty \"%s\"", !r->db[0] ? "db" : !r->schema[0] ? "schema" : "table");
+	if (!r->has_before)
+		r->before = NULL;
+	if (!r->has_after)
+		r->after = NULL;
+	return record_check_decoded(r, err, errlen);
+}

@@ -1,0 +1,865 @@
+/* record_msgpack.c — the msgpack encoding of a record: the same map as the
+ * JSON form (man/pgcdc-record.5) with bytea values as bin. Encoding goes
+ * through msgpack-c's packer into a buf. Decoding is a bounds-checked
+ * cursor over the bytes rather than msgpack_unpack: the unpacker allocates
+ * what a header claims (an array header of 2^32 elements costs 64 GiB before
+ * the first element is checked), which input from a pipe must not be able
+ * to do. The same cursor measures records for the stream reader. */
+#include "record_priv.h"
+
+#include <msgpack.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- encoding ---- */
+
+static int mp_write(void *data, const char *p, size_t n)
+{
+	return buf_append(data, p, n);
+}
+
+static int pk_str(msgpack_packer *pk, const char *s)
+{
+	if (!s) {
+		errno = EINVAL;
+		return -1;
+	}
+	return msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static int pk_value(msgpack_packer *pk, buf *out, const record_value *v, value_class cls)
+{
+	if (v->kind == VALUE_NULL)
+		return msgpack_pack_nil(pk);
+	if (v->kind != VALUE_TEXT || !v->data) {
+		errno = EINVAL;
+		return -1;
+	}
+	switch (cls) {
+	case VALUE_CLASS_INTEGER: {
+		int64_t n;
+		if (!record_int_text_valid(v->data, v->len, &n)) {
+			errno = EINVAL;
+			return -1;
+		}
+		return msgpack_pack_int64(pk, n);
+	}
+	case VALUE_CLASS_BOOLEAN:
+		if (v->len == 1 && v->data[0] == 't')
+			return msgpack_pack_true(pk);
+		if (v->len == 1 && v->data[0] == 'f')
+			return msgpack_pack_false(pk);
+		errno = EINVAL;
+		return -1;
+	case VALUE_CLASS_BYTEA: {
+		if (!record_bytea_text_valid(v->data, v->len)) {
+			errno = EINVAL;
+			return -1;
+		}
+		size_t n = (v->len - 2) / 2;
+		if (msgpack_pack_bin(pk, n) < 0 || buf_reserve(out, n) < 0)
+			return -1;
+		unsigned char *o = (unsigned char *)out->data + out->len;
+		const unsigned char *h = (const unsigned char *)v->data + 2;
+		for (size_t i = 0; i < n; i++)
+			o[i] = (unsigned char)(record_hex_val(h[2 * i]) << 4 | record_hex_val(h[2 * i + 1]));
+		out->len += n;
+		return 0;
+	}
+	default:
+		if (utf8_valid_prefix((const unsigned char *)v->data, v->len) != v->len) {
+			errno = EINVAL;
+			return -1;
+		}
+		return msgpack_pack_str_with_body(pk, v->data, v->len);
+	}
+}
+
+static int pk_image(msgpack_packer *pk, buf *out, const record *r, const record_value *img)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (img[i].kind == VALUE_NULL || img[i].kind == VALUE_TEXT)
+			n++;
+	if (msgpack_pack_map(pk, n) < 0)
+		return -1;
+	for (size_t i = 0; i < r->ncols; i++) {
+		if (img[i].kind != VALUE_NULL && img[i].kind != VALUE_TEXT)
+			continue;
+		if (pk_str(pk, r->cols[i].name) < 0 ||
+		    pk_value(pk, out, &img[i], record_type_class(r->cols[i].type)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int record_encode_msgpack_impl(const record *r, buf *out)
+{
+	char tmp[64];
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, mp_write);
+	if (record_check_encodable(r) < 0)
+		return -1;
+	size_t nunchanged = 0;
+	for (size_t i = 0; r->has_after && i < r->ncols; i++)
+		if (r->after[i].kind == VALUE_UNCHANGED)
+			nunchanged++;
+	size_t nfields = 9 + (r->has_before ? 1 : 0) + (r->has_after ? 1 : 0) + (nunchanged ? 1 : 0);
+	char op[2] = {r->op, '\0'};
+	if (msgpack_pack_map(&pk, nfields) < 0 || pk_str(&pk, "v") < 0 ||
+	    msgpack_pack_int(&pk, r->version) < 0 || pk_str(&pk, "op") < 0 || pk_str(&pk, op) < 0 ||
+	    pk_str(&pk, "db") < 0 || pk_str(&pk, r->db) < 0 || pk_str(&pk, "schema") < 0 ||
+	    pk_str(&pk, r->schema) < 0 || pk_str(&pk, "table") < 0 || pk_str(&pk, r->table) < 0 ||
+	    pk_str(&pk, "cols") < 0 || msgpack_pack_array(&pk, r->ncols) < 0)
+		return -1;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (msgpack_pack_map(&pk, 2) < 0 || pk_str(&pk, "name") < 0 ||
+		    pk_str(&pk, r->cols[i].name) < 0 || pk_str(&pk, "type") < 0 ||
+		    pk_str(&pk, r->cols[i].type) < 0)
+			return -1;
+	if (pk_str(&pk, "key") < 0 || msgpack_pack_array(&pk, r->nkeys) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nkeys; i++)
+		if (pk_str(&pk, r->cols[r->keys[i]].name) < 0)
+			return -1;
+	if (r->has_before && (pk_str(&pk, "before") < 0 || pk_image(&pk, out, r, r->before) < 0))
+		return -1;
+	if (r->has_after && (pk_str(&pk, "after") < 0 || pk_image(&pk, out, r, r->after) < 0))
+		return -1;
+	if (nunchanged) {
+		if (pk_str(&pk, "unchanged") < 0 || msgpack_pack_array(&pk, nunchanged) < 0)
+			return -1;
+		for (size_t i = 0; i < r->ncols; i++)
+			if (r->after[i].kind == VALUE_UNCHANGED && pk_str(&pk, r->cols[i].name) < 0)
+				return -1;
+	}
+	if (pk_str(&pk, "src") < 0 || msgpack_pack_map(&pk, 4) < 0 || pk_str(&pk, "lsn") < 0)
+		return -1;
+	pos_lsn_format(r->lsn, tmp, sizeof tmp);
+	if (pk_str(&pk, tmp) < 0 || pk_str(&pk, "xid") < 0 || msgpack_pack_uint32(&pk, r->xid) < 0 ||
+	    pk_str(&pk, "ts") < 0)
+		return -1;
+	record_ts_format(r->commit_us, tmp, sizeof tmp);
+	if (pk_str(&pk, tmp) < 0 || pk_str(&pk, "seq") < 0 || msgpack_pack_uint64(&pk, r->seq) < 0 ||
+	    pk_str(&pk, "pos") < 0 || msgpack_pack_map(&pk, 2) < 0 || pk_str(&pk, "stream") < 0 ||
+	    pk_str(&pk, r->stream) < 0 || pk_str(&pk, "offset") < 0)
+		return -1;
+	pos_offset_format(r->offset, tmp, sizeof tmp);
+	return pk_str(&pk, tmp);
+}
+
+int record_encode_key_msgpack_impl(const record *r, buf *out)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, mp_write);
+	if (record_check_encodable(r) < 0 || msgpack_pack_map(&pk, r->nkeys) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nkeys; i++) {
+		size_t c = r->keys[i];
+		if (pk_str(&pk, r->cols[c].name) < 0 ||
+		    pk_value(&pk, out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the cursor ---- */
+
+int mp_head(const unsigned char *p, size_t avail, mp_item *it)
+{
+	if (avail < 1)
+		return 0;
+	unsigned char c = p[0];
+	size_t need = 1; /* header bytes */
+	it->u = 0;
+	it->i = 0;
+	it->len = 0;
+	if (c <= 0x7f) {
+		it->type = MP_UINT;
+		it->u = c;
+	} else if (c >= 0xe0) {
+		it->type = MP_INT;
+		it->i = (int8_t)c;
+	} else if (c <= 0x8f) {
+		it->type = MP_MAP;
+		it->len = c & 0x0f;
+	} else if (c <= 0x9f) {
+		it->type = MP_ARRAY;
+		it->len = c & 0x0f;
+	} else if (c <= 0xbf) {
+		it->type = MP_STR;
+		it->len = c & 0x1f;
+	} else {
+		/* length bytes after the type byte; what follows them is payload
+		 * (for ext types the payload includes the ext type byte) */
+		static const unsigned char extra[32] = {
+			/* c0 */ 0, 0, 0, 0, 1, 2, 4, 1, 2, 4, 0, 0, 1, 2, 4, 8,
+			/* d0 */ 1, 2, 4, 8, 0, 0, 0, 0, 0, 1, 2, 4, 2, 4, 2, 4,
+		};
+		if (c == 0xc1)
+			return -1;
+		need = 1 + (size_t)extra[c - 0xc0];
+		if (avail < need)
+			return 0;
+		const unsigned char *q = p + 1;
+		uint64_t be = 0;
+		size_t nb = 0;
+		switch (c) {
+		case 0xc0: it->type = MP_NIL; break;
+		case 0xc2: it->type = MP_BOOL; it->u = 0; break;
+		case 0xc3: it->type = MP_BOOL; it->u = 1; break;
+		case 0xc4: case 0xc5: case 0xc6:
+			it->type = MP_BIN; nb = (size_t)1 << (c - 0xc4); break;
+		case 0xc7: case 0xc8: case 0xc9:
+			it->type = MP_EXT; nb = (size_t)1 << (c - 0xc7); break;
+		case 0xca: case 0xcb:
+			it->type = MP_FLOAT; break;
+		case 0xcc: case 0xcd: case 0xce: case 0xcf:
+			it->type = MP_UINT; nb = (size_t)1 << (c - 0xcc); break;
+		case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+			it->type = MP_INT; nb = (size_t)1 << (c - 0xd0); break;
+		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+			it->type = MP_EXT; it->len = ((uint64_t)1 << (c - 0xd4)) + 1; break;
+		case 0xd9: case 0xda: case 0xdb:
+			it->type = MP_STR; nb = (size_t)1 << (c - 0xd9); break;
+		case 0xdc: case 0xdd:
+			it->type = MP_ARRAY; nb = (size_t)2 << (c - 0xdc); break;
+		case 0xde: case 0xdf:
+			it->type = MP_MAP; nb = (size_t)2 << (c - 0xde); break;
+		}
+		for (size_t k = 0; k < nb; k++)
+			be = be << 8 | q[k];
+		switch (it->type) {
+		case MP_UINT:
+			it->u = be;
+			break;
+		case MP_INT:
+			/* sign-extend from nb bytes */
+			it->i = nb == 8 ? (int64_t)be : (int64_t)(be << (64 - 8 * nb)) >> (64 - 8 * nb);
+			if (it->i >= 0) {
+				it->type = MP_UINT;
+				it->u = (uint64_t)it->i;
+			}
+			break;
+		case MP_BIN:
+		case MP_STR:
+		case MP_ARRAY:
+		case MP_MAP:
+			it->len = be;
+			break;
+		case MP_EXT:
+			if (nb) /* ext 8/16/32: length then a type byte */
+				it->len = be + 1;
+			break;
+		case MP_FLOAT:
+			it->len = c == 0xca ? 4 : 8;
+			break;
+		default:
+			break;
+		}
+	}
+	it->hlen = need;
+	it->data = p + need;
+	return 1;
+}
+
+/* Bytes of payload that follow the header (containers: 0). */
+static uint64_t payload(const mp_item *it)
+{
+	switch (it->type) {
+	case MP_STR:
+	case MP_BIN:
+	case MP_EXT:
+	case MP_FLOAT:
+		return it->len;
+	default:
+		return 0;
+	}
+}
+
+void mp_scan_init(mp_scan *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+int mp_scan_step(mp_scan *s, const unsigned char *p, size_t len, size_t max)
+{
+	for (;;) {
+		mp_item it;
+		int rc = mp_head(p + s->pos, len - s->pos, &it);
+		if (rc < 0)
+			return MP_SCAN_BAD;
+		if (rc == 0)
+			return s->pos >= max ? MP_SCAN_TOO_BIG : MP_SCAN_MORE;
+		uint64_t end = (uint64_t)s->pos + it.hlen + payload(&it);
+		if (end > max)
+			return MP_SCAN_TOO_BIG;
+		if (end > len)
+			return MP_SCAN_MORE;
+		s->pos = (size_t)end;
+		uint64_t n = it.type == MP_MAP ? 2 * (uint64_t)it.len : it.type == MP_ARRAY ? it.len : 0;
+		if (n) {
+			if (s->depth >= MP_MAX_DEPTH)
+				return MP_SCAN_DEEP;
+			s->remain[s->depth++] = n;
+			continue;
+		}
+		while (s->depth > 0 && --s->remain[s->depth - 1] == 0)
+			s->depth--;
+		if (s->depth == 0)
+			return MP_SCAN_DONE;
+	}
+}
+
+/* ---- decoding ---- */
+
+typedef struct mpd {
+	const unsigned char *p, *end, *start;
+	record *r;
+	record_colmap map;
+	bool have_cols;
+	char *err;
+	size_t errlen;
+} mpd;
+
+static int merr(mpd *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int merr(mpd *m, const char *fmt, ...)
+{
+	if (m->err && m->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(m->err, m->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static const char *mp_type_name(mp_type t)
+{
+	static const char *names[] = {"nil", "boolean", "unsigned integer", "integer", "float",
+				      "str", "bin", "array", "map", "ext"};
+	return names[t];
+}
+
+/* Reads one item header and checks its payload is inside the record. */
+static int next(mpd *m, mp_item *it)
+{
+	int rc = mp_head(m->p, (size_t)(m->end - m->p), it);
+	if (rc < 0)
+		return merr(m, "invalid msgpack byte 0xc1 at byte %zu", (size_t)(m->p - m->start));
+	if (rc == 0 || payload(it) > (uint64_t)(m->end - m->p) - it->hlen)
+		return merr(m, "truncated record");
+	m->p += it->hlen + payload(it);
+	return 0;
+}
+
+static int skip(mpd *m)
+{
+	mp_scan s;
+	mp_scan_init(&s);
+	size_t avail = (size_t)(m->end - m->p);
+	switch (mp_scan_step(&s, m->p, avail, avail)) {
+	case MP_SCAN_DONE:
+		m->p += s.pos;
+		return 0;
+	case MP_SCAN_DEEP:
+		return merr(m, "nesting deeper than %d levels", MP_MAX_DEPTH);
+	case MP_SCAN_BAD:
+		return merr(m, "invalid msgpack byte 0xc1");
+	default:
+		return merr(m, "truncated record");
+	}
+}
+
+static int want(mpd *m, mp_item *it, mp_type t, const char *what)
+{
+	if (next(m, it) < 0)
+		return -1;
+	if (it->type != t)
+		return merr(m, "%s: expected %s, got %s", what, mp_type_name(t), mp_type_name(it->type));
+	return 0;
+}
+
+/* A str into the arena, UTF-8 checked; maxlen 0 = no limit. */
+static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, const char *what)
+{
+	mp_item it;
+	if (want(m, &it, MP_STR, what) < 0)
+		return -1;
+	if (maxlen && it.len > maxlen)
+		return merr(m, "%s longer than %zu bytes", what, maxlen);
+	if (utf8_valid_prefix(it.data, it.len) != it.len)
+		return merr(m, "%s: invalid UTF-8", what);
+	if (memchr(it.data, '\0', it.len))
+		return merr(m, "%s contains U+0000", what);
+	const char *s = record_strdup(m->r, (const char *)it.data, it.len);
+	if (!s)
+		return merr(m, "out of memory");
+	*out = s;
+	if (outlen)
+		*outlen = it.len;
+	return 0;
+}
+
+/* A short str into a caller's buffer (cap bytes with the NUL). */
+static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *what)
+{
+	mp_item it;
+	if (want(m, &it, MP_STR, what) < 0)
+		return -1;
+	if (it.len >= cap)
+		return merr(m, "%s longer than %zu bytes", what, cap - 1);
+	if (utf8_valid_prefix(it.data, it.len) != it.len)
+		return merr(m, "%s: invalid UTF-8", what);
+	if (memchr(it.data, '\0', it.len))
+		return merr(m, "%s contains U+0000", what);
+	memcpy(dst, it.data, it.len);
+	dst[it.len] = '\0';
+	*outlen = it.len;
+	return 0;
+}
+
+static int get_uint(mpd *m, uint64_t *v, uint64_t max, const char *what)
+{
+	mp_item it;
+	if (next(m, &it) < 0)
+		return -1;
+	if (it.type != MP_UINT)
+		return merr(m, "\"%s\": expected an unsigned integer, got %s", what, mp_type_name(it.type));
+	if (it.u > max)
+		return merr(m, "\"%s\": number out of range", what);
+	*v = it.u;
+	return 0;
+}
+
+static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
+{
+	const record_column *cd = &m->r->cols[col];
+	value_class cls = record_type_class(cd->type);
+	mp_item it;
+	const unsigned char *at = m->p;
+	if (next(m, &it) < 0)
+		return -1;
+	if (it.type == MP_NIL) {
+		slot->kind = VALUE_NULL;
+		slot->data = NULL;
+		slot->len = 0;
+		return 0;
+	}
+	switch (cls) {
+	case VALUE_CLASS_INTEGER: {
+		char text[24];
+		if (it.type == MP_UINT && it.u <= INT64_MAX)
+			snprintf(text, sizeof text, "%" PRIu64, it.u);
+		else if (it.type == MP_INT)
+			snprintf(text, sizeof text, "%" PRId64, it.i);
+		else if (it.type == MP_UINT)
+			return merr(m, "%s: column \"%s\" (%s): %" PRIu64 " is not a 64-bit integer", img,
+				    cd->name, cd->type, it.u);
+		else
+			return merr(m, "%s: column \"%s\" (%s): expected an integer, got %s", img,
+				    cd->name, cd->type, mp_type_name(it.type));
+		size_t n = strlen(text);
+		const char *d = record_strdup(m->r, text, n);
+		if (!d)
+			return merr(m, "out of memory");
+		slot->kind = VALUE_TEXT;
+		slot->data = d;
+		slot->len = n;
+		return 0;
+	}
+	case VALUE_CLASS_BOOLEAN:
+		if (it.type != MP_BOOL)
+			return merr(m, "%s: column \"%s\" (%s): expected a boolean, got %s", img, cd->name,
+				    cd->type, mp_type_name(it.type));
+		slot->kind = VALUE_TEXT;
+		slot->data = it.u ? "t" : "f";
+		slot->len = 1;
+		return 0;
+	case VALUE_CLASS_BYTEA: {
+		if (it.type != MP_BIN)
+			return merr(m, "%s: column \"%s\" (bytea): expected bin, got %s", img, cd->name,
+				    mp_type_name(it.type));
+		size_t n = 2 + 2 * (size_t)it.len;
+		char *d = record_alloc(m->r, n + 1, 1);
+		if (!d)
+			return merr(m, "out of memory");
+		static const char hex[] = "0123456789abcdef";
+		d[0] = '\\';
+		d[1] = 'x';
+		for (size_t i = 0; i < it.len; i++) {
+			d[2 + 2 * i] = hex[it.data[i] >> 4];
+			d[3 + 2 * i] = hex[it.data[i] & 15];
+		}
+		d[n] = '\0';
+		slot->kind = VALUE_TEXT;
+		slot->data = d;
+		slot->len = n;
+		return 0;
+	}
+	default:
+		if (it.type != MP_STR)
+			return merr(m, "%s: column \"%s\" (%s): expected str, got %s", img, cd->name,
+				    cd->type, mp_type_name(it.type));
+		m->p = at;
+		if (get_str(m, &slot->data, &slot->len, 0, "value") < 0)
+			return -1;
+		slot->kind = VALUE_TEXT;
+		return 0;
+	}
+}
+
+static int get_image(mpd *m, record_value *img, const char *what)
+{
+	mp_item it;
+	if (want(m, &it, MP_MAP, what) < 0)
+		return -1;
+	m->map.hint = 0;
+	for (uint32_t k = 0; k < it.len; k++) {
+		char name[RECORD_NAME_MAX + 1];
+		size_t len;
+		if (get_short(m, name, sizeof name, &len, "column name") < 0)
+			return -1;
+		int col = record_colmap_find(m->r, &m->map, name, len);
+		if (col < 0)
+			return merr(m, "\"%s\" names column \"%s\" that is not in \"cols\"", what, name);
+		if (img[col].kind != VALUE_ABSENT)
+			return merr(m, "\"%s\" names column \"%s\" twice", what, name);
+		if (get_value(m, (size_t)col, &img[col], what) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int get_name_list(mpd *m, const char *what, bool unchanged)
+{
+	mp_item it;
+	if (want(m, &it, MP_ARRAY, what) < 0)
+		return -1;
+	record *r = m->r;
+	if (it.len > r->ncols)
+		return merr(m, "\"%s\" names more columns than \"cols\" has", what);
+	uint16_t *keys = NULL;
+	if (!unchanged && it.len) {
+		keys = record_alloc(r, it.len * sizeof *keys, 8);
+		if (!keys)
+			return merr(m, "out of memory");
+	}
+	m->map.hint = 0;
+	for (uint32_t k = 0; k < it.len; k++) {
+		char name[RECORD_NAME_MAX + 1];
+		size_t len;
+		if (get_short(m, name, sizeof name, &len, what) < 0)
+			return -1;
+		int col = record_colmap_find(r, &m->map, name, len);
+		if (col < 0)
+			return merr(m, "\"%s\" names column \"%s\" that is not in \"cols\"", what, name);
+		if (unchanged) {
+			if (!r->has_after)
+				return merr(m, "\"unchanged\" without \"after\"");
+			if (r->after[col].kind != VALUE_ABSENT)
+				return merr(m, "column \"%s\" is both in \"after\" and in \"unchanged\"", name);
+			r->after[col].kind = VALUE_UNCHANGED;
+			continue;
+		}
+		for (uint32_t i = 0; i < k; i++)
+			if (keys[i] == col)
+				return merr(m, "\"key\" names column \"%s\" twice", name);
+		keys[k] = (uint16_t)col;
+	}
+	if (!unchanged) {
+		r->keys = keys;
+		r->nkeys = it.len;
+	}
+	return 0;
+}
+
+static int get_cols(mpd *m)
+{
+	mp_item it;
+	if (want(m, &it, MP_ARRAY, "\"cols\"") < 0)
+		return -1;
+	if (it.len > RECORD_MAX_COLUMNS)
+		return merr(m, "more than %d columns", RECORD_MAX_COLUMNS);
+	/* each column takes at least 3 bytes: refuse a count the bytes cannot hold */
+	if ((uint64_t)it.len * 3 > (uint64_t)(m->end - m->p))
+		return merr(m, "truncated record");
+	if (record_set_shape(m->r, it.len, false, false) < 0)
+		return merr(m, "out of memory");
+	for (size_t i = 0; i < it.len; i++) {
+		mp_item cm;
+		if (want(m, &cm, MP_MAP, "column") < 0)
+			return -1;
+		record_column *cd = &m->r->cols[i];
+		for (uint32_t k = 0; k < cm.len; k++) {
+			char key[RECORD_NAME_MAX + 1];
+			size_t klen;
+			if (get_short(m, key, sizeof key, &klen, "key") < 0)
+				return -1;
+			if (strcmp(key, "name") == 0 && !cd->name) {
+				if (get_str(m, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
+					return -1;
+			} else if (strcmp(key, "type") == 0 && !cd->type) {
+				if (get_str(m, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
+					return -1;
+			} else if (strcmp(key, "name") == 0 || strcmp(key, "type") == 0) {
+				return merr(m, "column %zu: duplicate \"%s\"", i + 1, key);
+			} else if (skip(m) < 0) {
+				return -1;
+			}
+		}
+		if (!cd->name || !cd->type)
+			return merr(m, "column %zu: missing \"%s\"", i + 1, cd->name ? "type" : "name");
+		if (!cd->type[0])
+			return merr(m, "column \"%s\": empty type", cd->name);
+	}
+	if (record_colmap_build(m->r, &m->map, m->err, m->errlen) < 0)
+		return -1;
+	m->have_cols = true;
+	return 0;
+}
+
+static int get_src(mpd *m)
+{
+	mp_item it;
+	if (want(m, &it, MP_MAP, "\"src\"") < 0)
+		return -1;
+	bool lsn = false, xid = false, ts = false, seq = false;
+	for (uint32_t k = 0; k < it.len; k++) {
+		char key[RECORD_NAME_MAX + 1], text[64];
+		size_t klen, tlen;
+		uint64_t v;
+		if (get_short(m, key, sizeof key, &klen, "key") < 0)
+			return -1;
+		if (strcmp(key, "lsn") == 0 && !lsn) {
+			if (get_short(m, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
+				return -1;
+			if (pos_lsn_parse(text, &m->r->lsn) < 0)
+				return merr(m, "\"src.lsn\": \"%s\" is not an LSN", text);
+			lsn = true;
+		} else if (strcmp(key, "xid") == 0 && !xid) {
+			if (get_uint(m, &v, UINT32_MAX, "src.xid") < 0)
+				return -1;
+			m->r->xid = (uint32_t)v;
+			xid = true;
+		} else if (strcmp(key, "ts") == 0 && !ts) {
+			if (get_short(m, text, sizeof text, &tlen, "\"src.ts\"") < 0)
+				return -1;
+			if (record_ts_parse(text, &m->r->commit_us) < 0)
+				return merr(m, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
+			ts = true;
+		} else if (strcmp(key, "seq") == 0 && !seq) {
+			if (get_uint(m, &v, UINT64_MAX, "src.seq") < 0)
+				return -1;
+			m->r->seq = v;
+			seq = true;
+		} else if (strcmp(key, "lsn") == 0 || strcmp(key, "xid") == 0 ||
+			   strcmp(key, "ts") == 0 || strcmp(key, "seq") == 0) {
+			return merr(m, "duplicate key \"src.%s\"", key);
+		} else if (skip(m) < 0) {
+			return -1;
+		}
+	}
+	if (!lsn || !xid || !ts || !seq)
+		return merr(m, "\"src\" lacks \"%s\"", !lsn ? "lsn" : !xid ? "xid" : !ts ? "ts" : "seq");
+	return 0;
+}
+
+static int get_pos(mpd *m)
+{
+	mp_item it;
+	if (want(m, &it, MP_MAP, "\"pos\"") < 0)
+		return -1;
+	bool stream = false, offset = false;
+	for (uint32_t k = 0; k < it.len; k++) {
+		char key[RECORD_NAME_MAX + 1], text[POS_STREAM_MAX + 1];
+		size_t klen, tlen;
+		if (get_short(m, key, sizeof key, &klen, "key") < 0)
+			return -1;
+		if (strcmp(key, "stream") == 0 && !stream) {
+			if (get_short(m, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
+				return -1;
+			if (!pos_stream_valid(text))
+				return merr(m, "\"pos.stream\": \"%s\" is not a stream name", text);
+			memcpy(m->r->stream, text, tlen + 1);
+			stream = true;
+		} else if (strcmp(key, "offset") == 0 && !offset) {
+			if (get_short(m, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
+				return -1;
+			if (pos_offset_parse(text, &m->r->offset) < 0)
+				return merr(m, "\"pos.offset\": \"%s\" is not an offset", text);
+			offset = true;
+		} else if (strcmp(key, "stream") == 0 || strcmp(key, "offset") == 0) {
+			return merr(m, "duplicate key \"pos.%s\"", key);
+		} else if (skip(m) < 0) {
+			return -1;
+		}
+	}
+	if (!stream || !offset)
+		return merr(m, "\"pos\" lacks \"%s\"", !stream ? "stream" : "offset");
+	return 0;
+}
+
+enum {
+	F_V = 1 << 0, F_OP = 1 << 1, F_DB = 1 << 2, F_SCHEMA = 1 << 3, F_TABLE = 1 << 4,
+	F_COLS = 1 << 5, F_KEY = 1 << 6, F_BEFORE = 1 << 7, F_AFTER = 1 << 8,
+	F_UNCHANGED = 1 << 9, F_SRC = 1 << 10, F_POS = 1 << 11,
+};
+
+static const struct {
+	const char *name;
+	size_t len;
+	unsigned flag;
+} fields[] = {
+	{"v", 1, F_V}, {"op", 2, F_OP}, {"db", 2, F_DB}, {"schema", 6, F_SCHEMA},
+	{"table", 5, F_TABLE}, {"cols", 4, F_COLS}, {"key", 3, F_KEY}, {"before", 6, F_BEFORE},
+	{"after", 5, F_AFTER}, {"unchanged", 9, F_UNCHANGED}, {"src", 3, F_SRC}, {"pos", 3, F_POS},
+};
+
+static int get_deferred(mpd *m, unsigned flag)
+{
+	record *r = m->r;
+	if (flag == F_KEY)
+		return get_name_list(m, "key", false);
+	if (flag == F_UNCHANGED)
+		return get_name_list(m, "unchanged", true);
+	size_t n = r->ncols ? r->ncols : 1;
+	record_value *img = record_alloc(r, n * sizeof *img, 8);
+	if (!img)
+		return merr(m, "out of memory");
+	memset(img, 0, n * sizeof *img);
+	if (flag == F_BEFORE) {
+		r->before = img;
+		r->has_before = true;
+		return get_image(m, img, "before");
+	}
+	r->after = img;
+	r->has_after = true;
+	return get_image(m, img, "after");
+}
+
+int record_decode_msgpack(record *r, const void *data, size_t len, char *err, size_t errlen)
+{
+	record_clear(r);
+	if (err && errlen)
+		err[0] = '\0';
+	mpd m = {.p = data, .end = (const unsigned char *)data + len, .start = data, .r = r,
+		 .err = err, .errlen = errlen};
+	if (len > RECORD_MAX_BYTES)
+		return merr(&m, "record longer than %zu bytes", RECORD_MAX_BYTES);
+	mp_item top;
+	if (len == 0)
+		return merr(&m, "empty record");
+	if (want(&m, &top, MP_MAP, "record") < 0)
+		return -1;
+	const unsigned char *later[4];
+	unsigned later_flag[4];
+	size_t nlater = 0;
+	unsigned seen = 0;
+	for (uint32_t k = 0; k < top.len; k++) {
+		char key[RECORD_NAME_MAX + 1];
+		size_t klen;
+		if (get_short(&m, key, sizeof key, &klen, "key") < 0)
+			return -1;
+		unsigned flag = 0;
+		for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+			if (fields[i].len == klen && memcmp(key, fields[i].name, klen) == 0) {
+				flag = fields[i].flag;
+				break;
+			}
+		if (!flag) {
+			if (skip(&m) < 0)
+				return -1;
+			continue;
+		}
+		if (seen & flag)
+			return merr(&m, "duplicate key \"%s\"", key);
+		seen |= flag;
+		uint64_t v;
+		switch (flag) {
+		case F_V:
+			if (get_uint(&m, &v, 1000000, "v") < 0)
+				return -1;
+			if (v != RECORD_FORMAT_VERSION)
+				return merr(&m, "unsupported format version %" PRIu64 " (this program reads %d)", v,
+					    RECORD_FORMAT_VERSION);
+			r->version = (int)v;
+			break;
+		case F_OP: {
+			char op[8];
+			size_t oplen;
+			mp_item it;
+			if (mp_head(m.p, (size_t)(m.end - m.p), &it) == 1 && it.type != MP_STR)
+				return merr(&m, "\"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got %s",
+					    mp_type_name(it.type));
+			if (get_short(&m, op, sizeof op, &oplen, "\"op\"") < 0)
+				return -1;
+			if (oplen != 1 || !record_op_name(op[0]))
+				return merr(&m, "\"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got \"%s\"", op);
+			r->op = op[0];
+			break;
+		}
+		case F_DB:
+			if (get_str(&m, &r->db, NULL, RECORD_NAME_MAX, "\"db\"") < 0)
+				return -1;
+			break;
+		case F_SCHEMA:
+			if (get_str(&m, &r->schema, NULL, RECORD_NAME_MAX, "\"schema\"") < 0)
+				return -1;
+			break;
+		case F_TABLE:
+			if (get_str(&m, &r->table, NULL, RECORD_NAME_MAX, "\"table\"") < 0)
+				return -1;
+			break;
+		case F_COLS:
+			if (get_cols(&m) < 0)
+				return -1;
+			break;
+		case F_SRC:
+			if (get_src(&m) < 0)
+				return -1;
+			break;
+		case F_POS:
+			if (get_pos(&m) < 0)
+				return -1;
+			break;
+		default:
+			if (m.have_cols && !(flag == F_UNCHANGED && !(seen & F_AFTER))) {
+				if (get_deferred(&m, flag) < 0)
+					return -1;
+			} else {
+				later[nlater] = m.p;
+				later_flag[nlater++] = flag;
+				if (skip(&m) < 0)
+					return -1;
+			}
+		}
+	}
+	if (m.p != m.end)
+		return merr(&m, "trailing data after the record at byte %zu", (size_t)(m.p - m.start));
+	static const unsigned required[] = {F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_SRC, F_POS};
+	for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+		if (!(seen & required[i]))
+			for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
+				if (fields[k].flag == required[i])
+					return merr(&m, "missing \"%s\"", fields[k].name);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nlater; i++) {
+			if ((later_flag[i] == F_UNCHANGED) != (pass == 1))
+				continue;
+			m.p = later[i];
+			if (get_deferred(&m, later_flag[i]) < 0)
+				return -1;
+		}
+	if (!r->db[0] || !r->schema[0] || !r->table[0])
+		return merr(&m, "empty \"%s\"", !r->db[0] ? "db" : !r->schema[0] ? "schema" : "table");
+	if (!r->has_before)
+		r->before = NULL;
+	if (!r->has_after)
+		r->after = NULL;
+	return record_check_decoded(r, err, errlen);
+}

@@ -1,0 +1,83 @@
+/* record_priv.h — what the record modules (record.c, record_json.c,
+ * record_msgpack.c, record_io.c) share and programs do not use: the arena
+ * allocator, validation of names and value texts, and the column lookup the
+ * decoders use for before/after keys. */
+#ifndef DBREPL_RECORD_PRIV_H
+#define DBREPL_RECORD_PRIV_H
+
+#include "record.h"
+
+#include <stdarg.h>
+
+/* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8. */
+void *record_alloc(record *r, size_t n, size_t align);
+
+/* Writes a message into err (when errlen > 0); returns -1. */
+int record_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid). */
+size_t utf8_valid_prefix(const unsigned char *s, size_t n);
+
+/* Integer text as JSON prints it ("-?(0|[1-9][0-9]*)") that fits int64. */
+bool record_int_text_valid(const char *s, size_t n, int64_t *v);
+/* bytea text "\x" + hex digits (even count). */
+bool record_bytea_text_valid(const char *s, size_t n);
+int record_hex_val(unsigned char c);
+
+/* Column lookup by name for the decoders: a hash over the record's
+ * columns, kept in the arena; built once per record after "cols". */
+typedef struct record_colmap {
+	uint16_t *slots; /* index+1, 0 = empty */
+	size_t mask;
+	size_t hint; /* the next column in order: most images list columns in cols order */
+} record_colmap;
+/* Fails (-1, err) on duplicate or empty column names. */
+int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen);
+int record_colmap_find(const record *r, record_colmap *m, const char *name, size_t len);
+
+/* Checks what every decoded record must satisfy (op vs images, keys);
+ * -1 with err. */
+int record_check_decoded(const record *r, char *err, size_t errlen);
+
+/* Producers' records are checked before encoding (names set and within
+ * limits, keys in range); -1 with errno EINVAL. */
+int record_check_encodable(const record *r);
+/* The slot a key column's value comes from (after, or before for 'd'). */
+const record_value *record_key_value(const record *r, size_t col);
+/* The msgpack encoders (record_msgpack.c); record_encode() dispatches. */
+int record_encode_msgpack_impl(const record *r, buf *out);
+int record_encode_key_msgpack_impl(const record *r, buf *out);
+
+/* The msgpack cursor (record_msgpack.c), shared with the stream reader,
+ * which must find where one record ends before decoding it. */
+typedef enum mp_type {
+	MP_NIL, MP_BOOL, MP_UINT, MP_INT, MP_FLOAT, MP_STR, MP_BIN, MP_ARRAY, MP_MAP, MP_EXT,
+} mp_type;
+typedef struct mp_item {
+	mp_type type;
+	uint64_t u;   /* MP_UINT, MP_BOOL (0/1) */
+	int64_t i;    /* MP_INT (always negative) */
+	uint64_t len; /* STR/BIN/EXT/FLOAT: payload bytes; ARRAY/MAP: elements/pairs */
+	size_t hlen;  /* header bytes */
+	const unsigned char *data; /* payload */
+} mp_item;
+/* 1 with *it filled, 0 when avail is too short for the header, -1 on 0xc1. */
+int mp_head(const unsigned char *p, size_t avail, mp_item *it);
+
+#define MP_MAX_DEPTH 32
+/* Measures one msgpack object, resumably: call again with more bytes. */
+typedef struct mp_scan {
+	size_t pos;
+	int depth;
+	uint64_t remain[MP_MAX_DEPTH];
+} mp_scan;
+enum { MP_SCAN_DONE = 1, MP_SCAN_MORE = 0, MP_SCAN_BAD = -1, MP_SCAN_DEEP = -2, MP_SCAN_TOO_BIG = -3 };
+void mp_scan_init(mp_scan *s);
+/* p[0..len) holds the object's bytes so far; max bounds its size. On DONE
+ * s->pos is its length. */
+int mp_scan_step(mp_scan *s, const unsigned char *p, size_t len, size_t max);
+
+/* The text of a record_op, or NULL when op is not one. */
+const char *record_op_name(char op);
+
+#endif

@@ -1,0 +1,659 @@
+/* tsql.c — see tsql.h. */
+#include "tsql.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- type map ---- */
+
+static bool starts(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* Parses "(a)" or "(a,b)" right after a type's base name. Returns the
+ * number of integers read (0 when there is no parenthesis). */
+static int typmod(const char *s, long *a, long *b)
+{
+	if (*s != '(')
+		return 0;
+	char *end;
+	*a = strtol(s + 1, &end, 10);
+	if (*end == ')')
+		return 1;
+	if (*end != ',')
+		return 0;
+	*b = strtol(end + 1, &end, 10);
+	return *end == ')' ? 2 : 0;
+}
+
+static void set(tsql_type *o, const char *name, tsql_kind k, bool flagged)
+{
+	snprintf(o->name, sizeof o->name, "%s", name);
+	o->kind = k;
+	o->flagged = flagged;
+	o->prec = 0;
+}
+
+void tsql_map_type(const char *pg, tsql_type *o)
+{
+	long a = 0, b = 0;
+	int n;
+	size_t len = strlen(pg);
+
+	/* Arrays and everything not listed travel as their text output. */
+	if (len >= 2 && strcmp(pg + len - 2, "[]") == 0) {
+		set(o, "nvarchar(max)", TSQL_STRING, true);
+		return;
+	}
+	if (!strcmp(pg, "smallint"))
+		set(o, "smallint", TSQL_INT, false);
+	else if (!strcmp(pg, "integer"))
+		set(o, "int", TSQL_INT, false);
+	else if (!strcmp(pg, "bigint"))
+		set(o, "bigint", TSQL_INT, false);
+	else if (!strcmp(pg, "boolean"))
+		set(o, "bit", TSQL_BIT, false);
+	else if (!strcmp(pg, "real"))
+		set(o, "real", TSQL_FLOAT, false);
+	else if (!strcmp(pg, "double precision"))
+		set(o, "float", TSQL_FLOAT, false);
+	else if (!strcmp(pg, "money"))
+		set(o, "money", TSQL_MONEY, false);
+	else if (!strcmp(pg, "date"))
+		set(o, "date", TSQL_DATE, false);
+	else if (!strcmp(pg, "uuid"))
+		set(o, "uniqueidentifier", TSQL_UUID, false);
+	else if (!strcmp(pg, "bytea"))
+		set(o, "varbinary(max)", TSQL_BINARY, true);
+	else if (starts(pg, "numeric")) {
+		n = typmod(pg + 7, &a, &b);
+		if (n == 0 && pg[7] == '\0')
+			/* Unconstrained numeric: SQL Server has no such type;
+			 * decimal(38,10) keeps 28 integer digits and rounds
+			 * beyond 10 decimals (documented). */
+			set(o, "decimal(38,10)", TSQL_DECIMAL, true);
+		else if (n >= 1 && a >= 1 && a <= 38 && b >= 0 && b <= a) {
+			snprintf(o->name, sizeof o->name, "decimal(%ld,%ld)", a, b);
+			o->kind = TSQL_DECIMAL;
+			o->flagged = true;
+		} else /* precision beyond 38, or negative scale: exact as text */
+			set(o, "nvarchar(max)", TSQL_STRING, true);
+	} else if (starts(pg, "character varying")) {
+		n = typmod(pg + 17, &a, &b);
+		if (n == 1 && a >= 1 && a <= 4000)
+			snprintf(o->name, sizeof o->name, "nvarchar(%ld)", a);
+		else
+			snprintf(o->name, sizeof o->name, "nvarchar(max)");
+		o->kind = TSQL_STRING;
+		o->flagged = true;
+	} else if (starts(pg, "character") || !strcmp(pg, "bpchar")) {
+		n = typmod(pg + 9, &a, &b);
+		if (!strcmp(pg, "bpchar"))
+			n = 0;
+		if (n == 1 && a >= 1 && a <= 4000)
+			snprintf(o->name, sizeof o->name, "nchar(%ld)", a);
+		else if (n == 0 && !strcmp(pg, "character"))
+			snprintf(o->name, sizeof o->name, "nchar(1)");
+		else
+			snprintf(o->name, sizeof o->name, "nvarchar(max)");
+		o->kind = TSQL_STRING;
+		o->flagged = true;
+	} else if (starts(pg, "timestamp")) {
+		n = typmod(pg + 9, &a, &b);
+		long p = (n == 1 && a >= 0 && a <= 6) ? a : 6;
+		bool tz = strstr(pg, "with time zone") && !strstr(pg, "without");
+		snprintf(o->name, sizeof o->name, "%s(%ld)", tz ? "datetimeoffset" : "datetime2", p);
+		o->kind = tz ? TSQL_DTO : TSQL_DATETIME2;
+		o->flagged = false;
+		o->prec = (int)p;
+	} else if (starts(pg, "time") && !strstr(pg, "with time zone")) {
+		n = typmod(pg + 4, &a, &b);
+		long p = (n == 1 && a >= 0 && a <= 6) ? a : 6;
+		snprintf(o->name, sizeof o->name, "time(%ld)", p);
+		o->kind = TSQL_TIME;
+		o->flagged = false;
+		o->prec = (int)p;
+	} else /* text, json, jsonb, interval, inet, timetz, enums, … */
+		set(o, "nvarchar(max)", TSQL_STRING, true);
+}
+
+/* ---- quoting ---- */
+
+int tsql_ident(buf *b, const char *name)
+{
+	if (buf_putc(b, '[') < 0)
+		return -1;
+	for (const char *p = name; *p; p++) {
+		if (*p == ']' && buf_putc(b, ']') < 0)
+			return -1;
+		if (buf_putc(b, *p) < 0)
+			return -1;
+	}
+	return buf_putc(b, ']');
+}
+
+int tsql_qname(buf *b, const char *schema, const char *table)
+{
+	if (tsql_ident(b, schema) < 0 || buf_putc(b, '.') < 0)
+		return -1;
+	return tsql_ident(b, table);
+}
+
+int tsql_nstr(buf *b, const char *s, size_t len)
+{
+	if (buf_reserve(b, len + 4) < 0 || buf_puts(b, "N'") < 0)
+		return -1;
+	const char *end = s + len, *p = s;
+	while (p < end) {
+		const char *q = memchr(p, '\'', (size_t)(end - p));
+		if (!q)
+			return buf_append(b, p, (size_t)(end - p)) < 0 ? -1 : buf_putc(b, '\'');
+		if (buf_append(b, p, (size_t)(q - p + 1)) < 0 || buf_putc(b, '\'') < 0)
+			return -1;
+		p = q + 1;
+	}
+	return buf_putc(b, '\'');
+}
+
+/* ---- values ---- */
+
+static bool eq(const char *in, size_t len, const char *lit)
+{
+	return len == strlen(lit) && memcmp(in, lit, len) == 0;
+}
+
+static bool has_bc(const char *in, size_t len)
+{
+	return len >= 3 && memcmp(in + len - 3, " BC", 3) == 0;
+}
+
+int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scratch,
+		     const char **out, size_t *outlen, char *err, size_t errlen)
+{
+	tsql_kind kind = type->kind;
+	*out = in;
+	*outlen = len;
+	buf_reset(scratch);
+	switch (kind) {
+	case TSQL_BIT:
+		if (eq(in, len, "t") || eq(in, len, "true"))
+			*out = "1";
+		else if (eq(in, len, "f") || eq(in, len, "false"))
+			*out = "0";
+		else {
+			snprintf(err, errlen, "not a boolean: \"%.*s\"", (int)(len > 40 ? 40 : len), in);
+			return -1;
+		}
+		*outlen = 1;
+		return 0;
+	case TSQL_DECIMAL:
+	case TSQL_FLOAT:
+		if (eq(in, len, "NaN") || eq(in, len, "Infinity") || eq(in, len, "-Infinity")) {
+			snprintf(err, errlen, "%.*s has no SQL Server equivalent", (int)len, in);
+			return -1;
+		}
+		return 0;
+	case TSQL_MONEY:
+		/* lc_monetary C prints "$1,234.56" / "-$1,234.56". */
+		for (size_t i = 0; i < len; i++)
+			if (in[i] != '$' && in[i] != ',' && buf_putc(scratch, in[i]) < 0)
+				return -1;
+		*out = scratch->data ? scratch->data : "";
+		*outlen = scratch->len;
+		return 0;
+	case TSQL_DATE:
+	case TSQL_DATETIME2:
+	case TSQL_DTO: {
+		bool tz = kind == TSQL_DTO;
+		if (eq(in, len, "infinity") || eq(in, len, "-infinity")) {
+			/* Clamped to the type's range; the largest value keeps only
+			 * the type's fractional digits, or rounding would overflow. */
+			bool hi = in[0] == 'i';
+			int p = type->prec;
+			if (kind == TSQL_DATE)
+				buf_puts(scratch, hi ? "9999-12-31" : "0001-01-01");
+			else {
+				buf_puts(scratch, hi ? "9999-12-31T23:59:59" : "0001-01-01T00:00:00");
+				if (p > 0)
+					buf_putc(scratch, '.');
+				for (int i = 0; i < p; i++)
+					buf_putc(scratch, hi ? '9' : '0');
+				if (tz)
+					buf_putc(scratch, 'Z');
+			}
+			if (buf_terminate(scratch) < 0)
+				return -1;
+			*out = scratch->data;
+			*outlen = scratch->len;
+		} else if (has_bc(in, len)) {
+			snprintf(err, errlen, "date before year 1 (%.*s) has no SQL Server equivalent",
+				 (int)(len > 40 ? 40 : len), in);
+			return -1;
+		} else if (len < 10 || (len > 10 && in[10] != 'T') || !isdigit((unsigned char)in[0]) ||
+			   in[4] != '-') {
+			/* Years beyond 9999 also land here. */
+			snprintf(err, errlen, "date out of SQL Server's range: \"%.*s\"",
+				 (int)(len > 40 ? 40 : len), in);
+			return -1;
+		}
+		return 0;
+	}
+	case TSQL_TIME:
+		if (len >= 2 && in[0] == '2' && in[1] == '4') {
+			snprintf(err, errlen, "time 24:00:00 has no SQL Server equivalent");
+			return -1;
+		}
+		return 0;
+	case TSQL_BINARY:
+		if (len < 2 || in[0] != '\\' || in[1] != 'x') {
+			snprintf(err, errlen, "bytea value is not \\x hex");
+			return -1;
+		}
+		if (buf_reserve(scratch, len) < 0 || buf_puts(scratch, "0x") < 0 ||
+		    buf_append(scratch, in + 2, len - 2) < 0)
+			return -1;
+		*out = scratch->data;
+		*outlen = scratch->len;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- tables ---- */
+
+bool tsql_is_key(const tsql_table *t, size_t col)
+{
+	for (size_t i = 0; i < t->nkeys; i++)
+		if (t->keys[i] == col)
+			return true;
+	return false;
+}
+
+size_t tsql_staging_ncols(const tsql_table *t)
+{
+	size_t n = 2;
+	for (size_t i = 0; i < t->ncols; i++)
+		n += t->types[i].flagged ? 2 : 1;
+	return n;
+}
+
+size_t tsql_staging_col(const tsql_table *t, size_t col)
+{
+	size_t n = 2;
+	for (size_t i = 0; i < col; i++)
+		n += t->types[i].flagged ? 2 : 1;
+	return n + 1;
+}
+
+size_t tsql_staging_flag_col(const tsql_table *t, size_t col)
+{
+	return t->types[col].flagged ? tsql_staging_col(t, col) + 1 : 0;
+}
+
+/* [__u_name] */
+static int flag_ident(buf *b, const char *name)
+{
+	size_t n = strlen(name);
+	char *s = malloc(n + 5);
+	if (!s)
+		return -1;
+	memcpy(s, "__u_", 4);
+	memcpy(s + 4, name, n + 1);
+	int rc = tsql_ident(b, s);
+	free(s);
+	return rc;
+}
+
+/* "s.[c]" or "t.[c]" */
+static int ref(buf *b, const char *alias, const char *name)
+{
+	if (buf_puts(b, alias) < 0 || buf_putc(b, '.') < 0)
+		return -1;
+	return tsql_ident(b, name);
+}
+
+static int flag_ref(buf *b, const char *alias, const char *name)
+{
+	if (buf_puts(b, alias) < 0 || buf_putc(b, '.') < 0)
+		return -1;
+	return flag_ident(b, name);
+}
+
+/* The staged text of column i as a value of its target type. */
+static int source_expr(buf *b, const tsql_table *t, size_t i)
+{
+	const tsql_type *ty = &t->types[i];
+	const char *c = t->names[i];
+	int rc = 0;
+	switch (ty->kind) {
+	case TSQL_STRING:
+		if (!ty->flagged)
+			return ref(b, "s", c);
+		rc |= buf_puts(b, "CASE WHEN ");
+		rc |= flag_ref(b, "s", c);
+		rc |= buf_puts(b, " = 2 THEN N'' ELSE ");
+		rc |= ref(b, "s", c);
+		rc |= buf_puts(b, " END");
+		return rc ? -1 : 0;
+	case TSQL_BINARY:
+		rc |= buf_puts(b, "CONVERT(varbinary(max), ");
+		rc |= ref(b, "s", c);
+		rc |= buf_puts(b, ", 1)");
+		return rc ? -1 : 0;
+	default:
+		rc |= buf_puts(b, "CAST(");
+		rc |= ref(b, "s", c);
+		rc |= buf_printf(b, " AS %s)", ty->name);
+		return rc ? -1 : 0;
+	}
+}
+
+int tsql_session_options(buf *b)
+{
+	return buf_puts(b, "SET XACT_ABORT ON; SET NOCOUNT ON; SET ANSI_NULLS ON; "
+			   "SET QUOTED_IDENTIFIER ON; SET ANSI_WARNINGS ON; SET ARITHABORT ON; "
+			   "SET CONCAT_NULL_YIELDS_NULL ON; SET ANSI_PADDING ON; "
+			   "SET TEXTSIZE 2147483647;");
+}
+
+int tsql_catalog_schema(buf *b, const char *schema)
+{
+	int rc = buf_puts(b, "SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = ");
+	rc |= tsql_nstr(b, schema, strlen(schema));
+	rc |= buf_putc(b, ';');
+	return rc ? -1 : 0;
+}
+
+int tsql_catalog_columns(buf *b, const char *schema, const char *table)
+{
+	int rc = buf_puts(b, "SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS "
+			     "WHERE [TABLE_SCHEMA] = ");
+	rc |= tsql_nstr(b, schema, strlen(schema));
+	rc |= buf_puts(b, " AND [TABLE_NAME] = ");
+	rc |= tsql_nstr(b, table, strlen(table));
+	rc |= buf_puts(b, " ORDER BY [ORDINAL_POSITION];");
+	return rc ? -1 : 0;
+}
+
+int tsql_create_schema(buf *b, const char *schema)
+{
+	int rc = buf_puts(b, "CREATE SCHEMA ");
+	rc |= tsql_ident(b, schema);
+	rc |= buf_putc(b, ';');
+	return rc ? -1 : 0;
+}
+
+int tsql_create_table(buf *b, const tsql_table *t)
+{
+	int rc = buf_puts(b, "CREATE TABLE ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " (");
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (i)
+			rc |= buf_puts(b, ", ");
+		rc |= tsql_ident(b, t->names[i]);
+		rc |= buf_printf(b, " %s %s", t->types[i].name, tsql_is_key(t, i) ? "NOT NULL" : "NULL");
+	}
+	if (t->nkeys) {
+		size_t n = strlen(t->table);
+		char *pk = malloc(n + 4);
+		if (!pk)
+			return -1;
+		memcpy(pk, "PK_", 3);
+		memcpy(pk + 3, t->table, n + 1);
+		rc |= buf_puts(b, ", CONSTRAINT ");
+		rc |= tsql_ident(b, pk);
+		free(pk);
+		rc |= buf_puts(b, " PRIMARY KEY (");
+		for (size_t k = 0; k < t->nkeys; k++) {
+			if (k)
+				rc |= buf_puts(b, ", ");
+			rc |= tsql_ident(b, t->names[t->keys[k]]);
+		}
+		rc |= buf_putc(b, ')');
+	}
+	rc |= buf_puts(b, ");");
+	return rc ? -1 : 0;
+}
+
+int tsql_alter_add(buf *b, const tsql_table *t, size_t col)
+{
+	int rc = buf_puts(b, "ALTER TABLE ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " ADD ");
+	rc |= tsql_ident(b, t->names[col]);
+	rc |= buf_printf(b, " %s NULL;", t->types[col].name);
+	return rc ? -1 : 0;
+}
+
+int tsql_staging_create(buf *b, const tsql_table *t)
+{
+	int rc = buf_printf(b, "CREATE TABLE %s ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL", t->staging);
+	for (size_t i = 0; i < t->ncols; i++) {
+		rc |= buf_puts(b, ", ");
+		rc |= tsql_ident(b, t->names[i]);
+		rc |= buf_puts(b, " nvarchar(max) NULL");
+		if (t->types[i].flagged) {
+			rc |= buf_puts(b, ", ");
+			rc |= flag_ident(b, t->names[i]);
+			rc |= buf_puts(b, " tinyint NULL");
+		}
+	}
+	rc |= buf_puts(b, ");");
+	return rc ? -1 : 0;
+}
+
+int tsql_staging_truncate(buf *b, const tsql_table *t)
+{
+	return buf_printf(b, "TRUNCATE TABLE %s;", t->staging);
+}
+
+int tsql_staging_drop(buf *b, const tsql_table *t)
+{
+	return buf_printf(b, "DROP TABLE %s;", t->staging);
+}
+
+int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const tsql_cell *cells)
+{
+	int rc = buf_printf(b, "INSERT INTO %s ([__seq], [__op]", t->staging);
+	for (size_t i = 0; i < t->ncols; i++) {
+		rc |= buf_puts(b, ", ");
+		rc |= tsql_ident(b, t->names[i]);
+		if (t->types[i].flagged) {
+			rc |= buf_puts(b, ", ");
+			rc |= flag_ident(b, t->names[i]);
+		}
+	}
+	rc |= buf_printf(b, ") VALUES (%lld, N'%c'", (long long)seq, op);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const tsql_cell *c = &cells[i];
+		rc |= buf_puts(b, ", ");
+		if (c->null)
+			rc |= buf_puts(b, "NULL");
+		else
+			rc |= tsql_nstr(b, c->data, c->len);
+		if (t->types[i].flagged) {
+			if (c->flag)
+				rc |= buf_printf(b, ", %d", c->flag);
+			else
+				rc |= buf_puts(b, ", NULL");
+		}
+	}
+	rc |= buf_puts(b, ");");
+	return rc ? -1 : 0;
+}
+
+int tsql_merge(buf *b, const tsql_table *t)
+{
+	int rc = buf_puts(b, "MERGE INTO ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " WITH (HOLDLOCK) AS t\nUSING (SELECT ");
+	bool first = true;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!first)
+			rc |= buf_puts(b, ", ");
+		first = false;
+		rc |= source_expr(b, t, i);
+		rc |= buf_puts(b, " AS ");
+		rc |= tsql_ident(b, t->names[i]);
+		if (t->types[i].flagged && !tsql_is_key(t, i)) {
+			rc |= buf_puts(b, ", ");
+			rc |= flag_ref(b, "s", t->names[i]);
+			rc |= buf_puts(b, " AS ");
+			rc |= flag_ident(b, t->names[i]);
+		}
+	}
+	rc |= buf_printf(b, " FROM %s AS s WHERE s.[__op] <> N'd') AS s\nON ", t->staging);
+	for (size_t k = 0; k < t->nkeys; k++) {
+		if (k)
+			rc |= buf_puts(b, " AND ");
+		rc |= ref(b, "t", t->names[t->keys[k]]);
+		rc |= buf_puts(b, " = ");
+		rc |= ref(b, "s", t->names[t->keys[k]]);
+	}
+	if (t->ncols > t->nkeys) {
+		rc |= buf_puts(b, "\nWHEN MATCHED THEN UPDATE SET ");
+		first = true;
+		for (size_t i = 0; i < t->ncols; i++) {
+			if (tsql_is_key(t, i))
+				continue;
+			if (!first)
+				rc |= buf_puts(b, ", ");
+			first = false;
+			rc |= tsql_ident(b, t->names[i]);
+			rc |= buf_puts(b, " = ");
+			if (t->types[i].flagged) {
+				rc |= buf_puts(b, "CASE WHEN ");
+				rc |= flag_ref(b, "s", t->names[i]);
+				rc |= buf_puts(b, " = 1 THEN ");
+				rc |= ref(b, "t", t->names[i]);
+				rc |= buf_puts(b, " ELSE ");
+				rc |= ref(b, "s", t->names[i]);
+				rc |= buf_puts(b, " END");
+			} else
+				rc |= ref(b, "s", t->names[i]);
+		}
+	}
+	rc |= buf_puts(b, "\nWHEN NOT MATCHED THEN INSERT (");
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (i)
+			rc |= buf_puts(b, ", ");
+		rc |= tsql_ident(b, t->names[i]);
+	}
+	rc |= buf_puts(b, ") VALUES (");
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (i)
+			rc |= buf_puts(b, ", ");
+		rc |= ref(b, "s", t->names[i]);
+	}
+	rc |= buf_puts(b, ");");
+	return rc ? -1 : 0;
+}
+
+int tsql_delete(buf *b, const tsql_table *t)
+{
+	int rc = buf_puts(b, "DELETE FROM ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_printf(b, " WHERE EXISTS (SELECT 1 FROM %s AS s WHERE s.[__op] = N'd'", t->staging);
+	for (size_t k = 0; k < t->nkeys; k++) {
+		rc |= buf_puts(b, " AND ");
+		rc |= tsql_qname(b, t->schema, t->table);
+		rc |= buf_putc(b, '.');
+		rc |= tsql_ident(b, t->names[t->keys[k]]);
+		rc |= buf_puts(b, " = ");
+		rc |= source_expr(b, t, t->keys[k]);
+	}
+	rc |= buf_puts(b, ");");
+	return rc ? -1 : 0;
+}
+
+int tsql_insert_select(buf *b, const tsql_table *t)
+{
+	int rc = buf_puts(b, "INSERT INTO ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " WITH (TABLOCK) (");
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (i)
+			rc |= buf_puts(b, ", ");
+		rc |= tsql_ident(b, t->names[i]);
+	}
+	rc |= buf_puts(b, ")\nSELECT ");
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (i)
+			rc |= buf_puts(b, ", ");
+		rc |= source_expr(b, t, i);
+	}
+	rc |= buf_printf(b, " FROM %s AS s;", t->staging);
+	return rc ? -1 : 0;
+}
+
+int tsql_emptiness(buf *b, const tsql_table *t)
+{
+	int rc = buf_puts(b, "SELECT CASE WHEN EXISTS (SELECT 1 FROM ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, ") THEN 1 ELSE 0 END;");
+	return rc ? -1 : 0;
+}
+
+int tsql_truncate(buf *b, const tsql_table *t, bool as_delete)
+{
+	int rc = buf_puts(b, as_delete ? "DELETE FROM " : "TRUNCATE TABLE ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_putc(b, ';');
+	return rc ? -1 : 0;
+}
+
+int tsql_begin(buf *b) { return buf_puts(b, "BEGIN TRANSACTION;"); }
+int tsql_commit(buf *b) { return buf_puts(b, "COMMIT TRANSACTION;"); }
+int tsql_rollback(buf *b) { return buf_puts(b, "ROLLBACK TRANSACTION;"); }
+
+int tsql_checkpoint_create(buf *b)
+{
+	return buf_puts(b, "CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, "
+			   "[offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, "
+			   "CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));");
+}
+
+int tsql_checkpoint_select(buf *b)
+{
+	return buf_puts(b, "SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];");
+}
+
+int tsql_checkpoint_merge(buf *b, const char *stream, const char *offset)
+{
+	int rc = buf_puts(b, "MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT ");
+	rc |= tsql_nstr(b, stream, strlen(stream));
+	rc |= buf_puts(b, " AS [stream], ");
+	rc |= tsql_nstr(b, offset, strlen(offset));
+	rc |= buf_puts(b, " AS [offset]) AS s ON t.[stream] = s.[stream] "
+			  "WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() "
+			  "WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) "
+			  "VALUES (s.[stream], s.[offset], SYSUTCDATETIME());");
+	return rc ? -1 : 0;
+}
+
+bool tsql_error_is_transient(int n)
+{
+	/* deadlock victim; lock request timeout; snapshot update conflict;
+	 * "could not proceed: out of resources / server busy" */
+	return n == 1205 || n == 1222 || n == 3960 || n == 8645 || n == 40501 || n == 40613;
+}
+
+bool tsql_error_is_data(int n)
+{
+	switch (n) {
+	case 2628: case 8152:            /* truncation */
+	case 245: case 8114: case 241:   /* conversion */
+	case 8115: case 220: case 232:   /* arithmetic overflow */
+	case 547: case 2627: case 2601:  /* constraints */
+	case 515:                        /* NULL into NOT NULL */
+	case 9455: case 13609:           /* bad XML / JSON */
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# mssql-apply through the TDS peer against psql writing the same rows
+# straight into the PostgreSQL database behind the peer (the ceiling: the
+# peer runs everything on that database in the end).
+#   1. snapshot: 1,000,000 rows (op r) of a 7-column table into an empty
+#      table; psql: \copy of the same rows.
+#   2. stream: 1,000,000 mixed records (40% inserts, 40% updates, 20%
+#      deletes, keys reused); psql: the same changes as INSERT … ON CONFLICT
+#      DO UPDATE / DELETE statements, in transactions of 10,000.
+# Prints seconds, rows/s, the ratio (goal >= 0.7), round trips of the last
+# batch (they grow with tables, not rows), client CPU seconds per million
+# rows and peak RSS (goal <= 64 MiB).
+#   BENCH_ROWS=N to change the counts.
+set -u
+. "$(dirname "$0")/../lib/pg.sh"
+N=${BENCH_ROWS:-1000000}
+for p in snapshot mssql-apply peers/tds-server; do
+	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
+done
+[ -x /usr/bin/time ] || { echo "skip: /usr/bin/time missing (make deps)"; exit 77; }
+
+pg_start "shared_buffers = 512MB" "synchronous_commit = off"
+tds_start
+export MSSQL_PASSWORD=unused
+cd "$TEST_TMP"
+
+q "CREATE TABLE bench (id bigint PRIMARY KEY, a integer, n numeric(18,2), t text,
+     ts timestamptz, ok boolean, v varchar(40));
+   INSERT INTO bench SELECT g, g % 100000, g * 1.25, 'name ' || md5(g::text),
+     '2026-01-01'::timestamptz + g * interval '1.5 s', g % 3 = 0, 'v' || g
+   FROM generate_series(1, $N) g;"
+"$BIN/snapshot" -d "$PGCONN" -t bench --no-progress >snap.json || { echo "snapshot failed"; exit 1; }
+psql -X -q -c "\\copy bench TO 'snap.copy'"
+tq "CREATE TABLE public.ceiling (id bigint PRIMARY KEY, a integer, n numeric(18,2), t text,
+     ts timestamptz, ok boolean, v varchar(40))"
+
+# run NAME CMD... : prints "seconds cpu-seconds peak-kib"; stdin from $IN
+run() {
+	local name=$1
+	shift
+	/usr/bin/time -f '%e %U %S %M' -o "time.$name" "$@" <"$IN" >/dev/null 2>"err.$name" ||
+		{ echo "$name failed:"; tail -n 5 "err.$name"; exit 1; }
+	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "time.$name"
+}
+rt() { sed -n 's/.* \([0-9]*\) round trips last batch (\([0-9]*\) tables).*/\1 round trips, \2 table(s)/p' "err.$1" | tail -n 1; }
+report() { # label n seconds cpu rss ceiling-seconds
+	awk -v l="$1" -v n="$2" -v s="$3" -v c="$4" -v m="$5" -v cs="$6" 'BEGIN {
+		printf "%-22s %7.2f s %9.0f rows/s  ratio %.2f (goal >= 0.7)  CPU %.2f s/M rows  peak RSS %.1f MiB (%s 64)\n",
+			l, s, n / s, cs / s, c * 1000000 / n, m / 1024, m <= 65536 ? "<=" : "> OVER"
+	}'
+}
+
+# 1. snapshot into an empty table
+IN=/dev/null
+read -r cs _ _ < <(run ceil1 psql -X -q -d "$TDS_PGCONN" -c "\\copy public.ceiling FROM 'snap.copy'")
+IN=snap.json
+read -r s c m < <(run snap "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats)
+got=$(tq "SELECT count(*) FROM public.bench")
+[ "$got" = "$N" ] || { echo "target holds $got rows, want $N"; exit 1; }
+printf 'psql \\copy (ceiling)   %7.2f s %9.0f rows/s\n' "$cs" "$(awk -v n="$N" -v s="$cs" 'BEGIN{print n/s}')"
+report "mssql-apply snapshot" "$N" "$s" "$c" "$m" "$cs"
+echo "  $(rt snap)"
+
+# 2. a mixed stream on a table of its own, and the same as SQL for psql
+awk -v n="$N" 'BEGIN {
+	srand(42); next_id = 1
+	for (i = 1; i <= n; i++) {
+		r = rand()
+		if (r < 0.4 || next_id < 100) { op = "c"; id = next_id++ }
+		else { op = (r < 0.8) ? "u" : "d"; id = 1 + int(rand() * (next_id - 1)) }
+		off = sprintf("%d", i)
+		if (op == "d") {
+			printf "{\"v\":1,\"op\":\"d\",\"db\":\"b\",\"schema\":\"public\",\"table\":\"mix\",\"cols\":[{\"name\":\"id\",\"type\":\"bigint\"},{\"name\":\"v\",\"type\":\"text\"},{\"name\":\"n\",\"type\":\"integer\"}],\"key\":[\"id\"],\"before\":{\"id\":%d},\"src\":{\"lsn\":\"0/%X\",\"xid\":1,\"ts\":\"2026-11-25T10:00:00.000000Z\",\"seq\":1},\"pos\":{\"stream\":\"kafka/mix/0\",\"offset\":\"%s\"}}\n", id, i, off > "mix.json"
+			printf "DELETE FROM mix_ceiling WHERE id = %d;\n", id > "mix.sql.body"
+		} else {
+			printf "{\"v\":1,\"op\":\"%s\",\"db\":\"b\",\"schema\":\"public\",\"table\":\"mix\",\"cols\":[{\"name\":\"id\",\"type\":\"bigint\"},{\"name\":\"v\",\"type\":\"text\"},{\"name\":\"n\",\"type\":\"integer\"}],\"key\":[\"id\"],\"after\":{\"id\":%d,\"v\":\"value %d/%d\",\"n\":%d},\"src\":{\"lsn\":\"0/%X\",\"xid\":1,\"ts\":\"2026-11-25T10:00:00.000000Z\",\"seq\":1},\"pos\":{\"stream\":\"kafka/mix/0\",\"offset\":\"%s\"}}\n", op, id, id, i, i % 1000, i, off > "mix.json"
+			printf "INSERT INTO mix_ceiling VALUES (%d, %s, %d) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v, n = EXCLUDED.n;\n", id, "'"'"'value " id "/" i "'"'"'", i % 1000 > "mix.sql.body"
+		}
+	}
+}'
+awk 'NR % 10000 == 1 { print "BEGIN;" } { print } NR % 10000 == 0 { print "COMMIT;" } END { if (NR % 10000) print "COMMIT;" }' \
+	mix.sql.body >mix.sql
+tq "CREATE TABLE public.mix_ceiling (id bigint PRIMARY KEY, v text, n integer)"
+IN=/dev/null
+read -r cs _ _ < <(run ceil2 psql -X -q -v ON_ERROR_STOP=1 -d "$TDS_PGCONN" -f mix.sql)
+IN=mix.json
+read -r s c m < <(run mix "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats)
+diff <(tq "SELECT id, v, n FROM public.mix ORDER BY id") <(tq "SELECT id, v, n FROM public.mix_ceiling ORDER BY id") >/dev/null ||
+	{ echo "mix: target differs from the psql-applied table"; exit 1; }
+printf 'psql statements        %7.2f s %9.0f rows/s\n' "$cs" "$(awk -v n="$N" -v s="$cs" 'BEGIN{print n/s}')"
+report "mssql-apply stream" "$N" "$s" "$c" "$m" "$cs"
+echo "  $(rt mix)"

@@ -1,0 +1,22 @@
+SET XACT_ABORT ON; SET NOCOUNT ON; SET ANSI_NULLS ON; SET QUOTED_IDENTIFIER ON; SET ANSI_WARNINGS ON; SET ARITHABORT ON; SET CONCAT_NULL_YIELDS_NULL ON; SET ANSI_PADDING ON; SET TEXTSIZE 2147483647;
+GO
+SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'dbrepl_checkpoint' ORDER BY [ORDINAL_POSITION];
+GO
+CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));
+GO
+SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
+GO
+SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'customer' ORDER BY [ORDINAL_POSITION];
+GO
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [id] nvarchar(max) NULL, [name] nvarchar(max) NULL, [__u_name] tinyint NULL, [note] nvarchar(max) NULL, [__u_note] tinyint NULL, [balance] nvarchar(max) NULL, [__u_balance] tinyint NULL, [active] nvarchar(max) NULL, [since] nvarchar(max) NULL);
+GO
+-- bcp_init(#dbrepl_s1, DB_IN) + 2 x bcp_sendrow + bcp_done, shown as INSERT:
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (2, N'd', N'4', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (3, N'd', N'5', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+GO
+BEGIN TRANSACTION;
+DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [dbo].[customer].[id] = CAST(s.[id] AS int));
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'pg/shop/dbrepl' AS [stream], N'0/16B37A0:1' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+COMMIT TRANSACTION;
+TRUNCATE TABLE #dbrepl_s1;
+GO

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# kpub's acks: the ack FIFO receives, per stream, the newest offset of the
+# contiguous prefix the brokers acknowledged; everything at or below an ack
+# is in Kafka. A permanent delivery error stops kpub with exit 69 and nothing
+# past the failed record is acked. After kill -9 an upstream that replays
+# from the last ack loses nothing, and duplicates only come after that ack.
+set -u
+. "$(dirname "$0")/../lib/pg.sh"
+[ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
+command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
+
+kafka_start -n 3 d.s.t0:3:3 d.s.t1:3:3 e.s.t0:3:3 k.s.t0:3:3 k.s.t1:3:3
+cd "$TEST_TMP"
+mkfifo ack
+cat <>ack >>acks.log &
+catpid=$!
+on_exit "kill $catpid"
+TOPICS1="d.s.t0 d.s.t1"
+
+offset_of() { sed -n "$1p" "$2" | jq -r .pos.offset; }
+# Line number of the record with offset $1 in file $2.
+line_of() { grep -n -F "\"offset\":\"$1\"}" "$2" | cut -d: -f1; }
+wait_ack() { # wait_ack STREAM OFFSET
+	local i
+	for i in $(seq 1 200); do
+		[ "$(tail -n 1 acks.log)" = "$1 $2" ] && return 0
+		sleep 0.05
+	done
+	fail "no ack '$1 $2' (last: $(tail -n 1 acks.log))"
+}
+
+# --- 1. acks of a complete run, two streams interleaved
+kafka_gen_records 4000 2 40 pg/d/a >a.ndjson
+kafka_gen_records 4000 2 40 pg/d/b >b.ndjson
+paste -d'\n' a.ndjson b.ndjson >in1.ndjson
+"$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack <in1.ndjson || fail "kpub exited $?"
+sleep 0.2
+for s in a b; do
+	last=$(offset_of 4000 $s.ndjson)
+	grep -q "^pg/d/$s $last\$" acks.log || fail "no final ack for pg/d/$s ($last)"
+	# Acks of a stream only grow, and name offsets of its records.
+	grep "^pg/d/$s " acks.log | cut -d' ' -f2 >acked.$s
+	while read -r o; do line_of "$o" $s.ndjson; done <acked.$s >lines.$s
+	[ "$(wc -l <lines.$s)" = "$(wc -l <acked.$s)" ] || fail "ack of an unknown offset on pg/d/$s"
+	sort -n -c lines.$s || fail "acks of pg/d/$s go backwards"
+done
+[ "$(kafka_dump $TOPICS1 | wc -l)" = 8000 ] || fail "run 1: not 8000 messages"
+
+# --- 2. a permanent error: exit 69, no ack past the failed record
+kafka_gen_records 400 1 40 pg/e/s e >e.ndjson
+mkfifo in2
+exec {w}<>in2
+"$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack -X message.timeout.ms=10000 <in2 2>err2.txt &
+kp=$!
+head -n 200 e.ndjson >&$w
+wait_ack pg/e/s "$(offset_of 200 e.ndjson)"
+# Produce (ApiKey 0) now fails with TOPIC_AUTHORIZATION_FAILED (29).
+kafka_cmd "error 0 29 100000" >/dev/null || fail "kafka_cmd error"
+tail -n +201 e.ndjson >&$w
+wait $kp
+rc=$?
+exec {w}>&-
+kafka_cmd "clear 0" >/dev/null
+[ $rc = 69 ] || { cat err2.txt; fail "permanent error: exit $rc, want 69"; }
+grep -qi '^kpub: .*authorization failed' err2.txt || { cat err2.txt; fail "no error message"; }
+[ "$(grep '^pg/e/s ' acks.log | tail -n 1)" = "pg/e/s $(offset_of 200 e.ndjson)" ] ||
+	fail "acked past the failure: $(grep '^pg/e/s ' acks.log | tail -n 1)"
+
+# --- 3. kill -9 mid-stream; the upstream replays after the last ack
+kafka_gen_records 30000 2 500 pg/k/s k >k.ndjson
+: >acks.log
+( for i in $(seq 0 59); do sed -n "$((i * 500 + 1)),$((i * 500 + 500))p" k.ndjson; sleep 0.05; done ) |
+	"$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack &
+kp=$!
+sleep 1.2
+kill -9 $kp
+wait $kp 2>/dev/null
+sleep 0.3
+A=$(grep '^pg/k/s ' acks.log | tail -n 1 | cut -d' ' -f2)
+[ -n "$A" ] || fail "no ack before the kill"
+n=$(line_of "$A" k.ndjson)
+[ "$n" -lt 30000 ] || fail "kpub finished before the kill; make the input slower"
+note "killed after ack $A (record $n of 30000)"
+# Everything at or below the ack is in Kafka already.
+kafka_dump k.s.t0 k.s.t1 | cut -f6 | sort -u >got1
+head -n "$n" k.ndjson | sort -u | comm -23 - got1 >missing1
+[ ! -s missing1 ] || fail "$(wc -l <missing1) acked records are not in Kafka"
+# Restart from after the ack.
+tail -n +"$((n + 1))" k.ndjson | "$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack || fail "restart: exit $?"
+kafka_dump k.s.t0 k.s.t1 | cut -f6 >got2
+sort -u got2 | comm -3 - <(sort -u k.ndjson) >diff2
+[ ! -s diff2 ] || fail "after restart, Kafka and input differ in $(wc -l <diff2) records"
+# Duplicates are only records after the last ack.
+sort got2 | uniq -d >dups
+early=$(jq -r .pos.offset dups | awk -v n="$n" 'NR == FNR { line[$0] = FNR; next }
+	{ if (line[$0] <= n) print }' <(jq -r .pos.offset k.ndjson) -)
+[ -z "$early" ] || fail "records at or before the ack were published twice: $(head -n 3 <<<"$early")"
+note "$(wc -l <dups) duplicates, all after the last ack"
+echo "kpub-acks: ok"

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# mssql-apply and a record the target refuses: a value too long for its
+# nvarchar(n), or a date that does not convert. mssql-apply must exit 65
+# naming stream, offset, table and key with the server's message, and the
+# target must hold nothing of that batch (earlier batches stay committed).
+# With --dead-letter the refused record goes to the file, the rest of its
+# batch is applied, and mssql-apply goes on (exit 0).
+set -u
+source "$(dirname "$0")/../lib/pg.sh"
+[ -x "$BIN/peers/tds-server" ] || { echo "skip: tds-server peer not built"; exit 77; }
+pg_start
+tds_start
+export MSSQL_PASSWORD=unused
+
+rec() { # id name born offset
+	printf '{"v":1,"op":"c","db":"src","schema":"public","table":"people","cols":[{"name":"id","type":"integer"},{"name":"name","type":"character varying(5)"},{"name":"born","type":"date"}],"key":["id"],"after":{"id":%s,"name":"%s","born":"%s"},"src":{"lsn":"0/%X","xid":9,"ts":"2026-11-25T10:00:00.000000Z","seq":1},"pos":{"stream":"pg/src/bad","offset":"0/%X:1"}}\n' \
+		"$1" "$2" "$3" "$4" "$4"
+}
+{
+	rec 1 ann 2001-01-01 100
+	rec 2 bob 2002-02-02 101
+	rec 3 cy 2003-03-03 102
+	rec 4 dee 2004-04-04 103
+	rec 5 eve 2005-05-05 104
+	rec 6 toolongname 2006-06-06 105
+	rec 7 gus 2007-07-07 106
+} >"$TEST_TMP/long.json"
+apply() { "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress "$@"; }
+
+# batch 1 = records 1-3, batch 2 = 4-6: record 6 is too long
+apply --batch-rows 3 <"$TEST_TMP/long.json" 2>"$TEST_TMP/err1"
+rc=$?
+cat "$TEST_TMP/err1" >&2
+[ $rc = 65 ] || fail "too-long value: exit $rc, want 65"
+for w in "pg/src/bad" "offset 0/69:1" "[public].[people]" "id='6'" "2628"; do
+	grep -qF -- "$w" "$TEST_TMP/err1" || fail "message lacks '$w'"
+done
+got=$(tq "SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM public.people")
+[ "$got" = "1:ann,2:bob,3:cy" ] || fail "target holds '$got', want the first batch only"
+got=$(tq "SELECT \"offset\" FROM dbo.dbrepl_checkpoint WHERE stream = 'pg/src/bad'")
+[ "$got" = "0/66:1" ] || fail "checkpoint is '$got', want 0/66:1 (end of batch 1)"
+
+# A date that does not convert, in a batch of its own with a good record.
+{
+	rec 8 hal 2008-08-08 107
+	rec 9 ida 2009-02-30 108
+} >"$TEST_TMP/date.json"
+apply --batch-rows 100 <"$TEST_TMP/date.json" 2>"$TEST_TMP/err2"
+rc=$?
+cat "$TEST_TMP/err2" >&2
+[ $rc = 65 ] || fail "bad date: exit $rc, want 65"
+for w in "offset 0/6C:1" "id='9'" "2009-02-30"; do
+	grep -qF -- "$w" "$TEST_TMP/err2" || fail "bad-date message lacks '$w'"
+done
+[ "$(tq "SELECT count(*) FROM public.people WHERE id >= 8")" = 0 ] || fail "bad-date batch partly applied"
+
+# --dead-letter: the refused records go to the file, everything else is applied.
+cat "$TEST_TMP/long.json" "$TEST_TMP/date.json" >"$TEST_TMP/all.json"
+apply --batch-rows 100 --dead-letter "$TEST_TMP/dead.json" <"$TEST_TMP/all.json" 2>"$TEST_TMP/err3"
+rc=$?
+cat "$TEST_TMP/err3" >&2
+[ $rc = 0 ] || fail "--dead-letter: exit $rc, want 0"
+got=$(tq "SELECT string_agg(id::text, ',' ORDER BY id) FROM public.people")
+[ "$got" = "1,2,3,4,5,7,8" ] || fail "with --dead-letter target holds ids '$got'"
+[ "$(wc -l <"$TEST_TMP/dead.json")" = 2 ] || fail "dead-letter file has $(wc -l <"$TEST_TMP/dead.json") lines, want 2"
+grep -q '"toolongname"' "$TEST_TMP/dead.json" || fail "dead-letter file lacks record 6"
+grep -q '"2009-02-30"' "$TEST_TMP/dead.json" || fail "dead-letter file lacks record 9"
+got=$(tq "SELECT \"offset\" FROM dbo.dbrepl_checkpoint WHERE stream = 'pg/src/bad'")
+[ "$got" = "0/6C:1" ] || fail "checkpoint is '$got' after --dead-letter, want 0/6C:1"
+echo "mssql-apply-bad: refused records named, batches atomic, dead-letter works"

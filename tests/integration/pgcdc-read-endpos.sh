@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# pgcdc-read: -E/--endpos stops after exactly the transactions committed up
+# to it and confirms them (a second run reads only what follows); SIGTERM
+# exits 0 after a final feedback that confirms what downstream acked and
+# nothing it did not; a reader that goes away means exit 75; slot
+# management and the exit codes of wrong input.
+set -eu
+source "$(dirname "$0")/../lib/pg.sh"
+pg_start
+R="$BIN/pgcdc-read"
+slot_lsn() { q "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"; }
+wait_inactive() {
+	for _ in $(seq 1 100); do
+		[ "$(q "SELECT active FROM pg_replication_slots WHERE slot_name = '$1'")" = f ] && return
+		sleep 0.1
+	done
+	fail "slot $1 stays active"
+}
+expect_rc() { # expect_rc WANT what command...
+	local want=$1 what=$2 rc=0
+	shift 2
+	"$@" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" = "$want" ] || fail "$what: exit $rc, want $want ($(cat "$TEST_TMP/err"))"
+	[ "$want" = 0 ] || [ -s "$TEST_TMP/err" ] || fail "$what: no message"
+}
+
+q "CREATE TABLE e (id integer PRIMARY KEY, v text)"
+q "CREATE PUBLICATION epub FOR TABLE e"
+
+# ---- usage and configuration errors ----
+expect_rc 64 "no slot" "$R" -d "$PGCONN" -P epub
+expect_rc 64 "bad slot name" "$R" -d "$PGCONN" -S 'Bad"Slot' -P epub
+expect_rc 64 "bad endpos" "$R" -d "$PGCONN" -S s -P epub -E nonsense
+expect_rc 69 "server unreachable" "$R" -d "host=127.0.0.1 port=$(free_port) user=postgres connect_timeout=5" -S s -P epub
+expect_rc 78 "slot does not exist" "$R" -d "$PGCONN" -S nosuchslot -P epub
+
+# ---- slot creation ----
+expect_rc 0 "--create-slot" "$R" -d "$PGCONN" -S eslot -P epub --create-slot -E 0/1
+expect_rc 78 "--create-slot of an existing slot" "$R" -d "$PGCONN" -S eslot -P epub --create-slot -E 0/1
+expect_rc 0 "--create-slot --if-not-exists" "$R" -d "$PGCONN" -S eslot -P epub --create-slot --if-not-exists -E 0/1
+q "SELECT 1 FROM pg_create_logical_replication_slot('spare', 'pgoutput')" >/dev/null
+
+# ---- endpos ----
+q "INSERT INTO e VALUES (1, 'a'), (2, 'b'), (3, 'c')"
+l1=$(q "SELECT pg_current_wal_lsn()")
+q "INSERT INTO e VALUES (4, 'd'), (5, 'e')"
+l2=$(q "SELECT pg_current_wal_lsn()")
+q "INSERT INTO e VALUES (6, 'f')"
+timeout 30 "$R" -d "$PGCONN" -S eslot -P epub -E "$l1" --no-progress >"$TEST_TMP/e1" || fail "-E $l1 exited $?"
+ids() { grep -o '"after":{"id":[0-9]*' "$1" | grep -o '[0-9]*$' | tr '\n' ' '; }
+[ "$(ids "$TEST_TMP/e1")" = "1 2 3 " ] || fail "-E $l1 gave ids '$(ids "$TEST_TMP/e1")', want 1 2 3"
+wait_inactive eslot
+timeout 30 "$R" -d "$PGCONN" -S eslot -P epub -E "$l2" --no-progress >"$TEST_TMP/e2" || fail "-E $l2 exited $?"
+[ "$(ids "$TEST_TMP/e2")" = "4 5 " ] || fail "second -E $l2 gave ids '$(ids "$TEST_TMP/e2")', want 4 5"
+wait_inactive eslot
+
+# ---- SIGTERM with acks: what was acked is confirmed, nothing more ----
+mkfifo "$TEST_TMP/ack"
+"$R" -d "$PGCONN" -S eslot -P epub --ack "$TEST_TMP/ack" -s 3600 --no-progress >"$TEST_TMP/e3" &
+pid=$!
+on_exit "kill -9 $pid"
+for _ in $(seq 1 100); do grep -q '"id":6' "$TEST_TMP/e3" 2>/dev/null && break; sleep 0.1; done
+grep -q '"id":6' "$TEST_TMP/e3" || fail "record 6 not streamed"
+off6=$(grep -o '"offset":"[^"]*"' "$TEST_TMP/e3" | tail -1 | cut -d'"' -f4)
+before=$(slot_lsn eslot)
+q "INSERT INTO e VALUES (7, 'g')"
+for _ in $(seq 1 100); do grep -q '"id":7' "$TEST_TMP/e3" && break; sleep 0.1; done
+grep -q '"id":7' "$TEST_TMP/e3" || fail "record 7 not streamed"
+off7=$(grep -o '"offset":"[^"]*"' "$TEST_TMP/e3" | tail -1 | cut -d'"' -f4)
+# Ack 6 (its whole transaction) and not 7; acks of another stream change nothing.
+printf 'pg/postgres/otherslot %s\npg/postgres/eslot %s\n' "$off7" "$off6" >"$TEST_TMP/ack"
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+[ $rc = 0 ] || fail "SIGTERM: exit $rc, want 0"
+wait_inactive eslot
+after=$(slot_lsn eslot)
+lsn6=${off6%:*} lsn7=${off7%:*}
+note "slot at $before, acked $off6, not $off7; confirmed $after"
+[ "$(q "SELECT '$after'::pg_lsn > '$lsn6' AND '$after'::pg_lsn <= '$lsn7'")" = t ] ||
+	fail "after SIGTERM the slot is at $after: want past $lsn6 (acked) and not past $lsn7 (unacked)"
+# The unacked transaction comes again, with the same position.
+timeout 30 "$R" -d "$PGCONN" -S eslot -P epub -E "$(q "SELECT pg_current_wal_lsn()")" --no-progress >"$TEST_TMP/e4" ||
+	fail "rereading exited $?"
+[ "$(ids "$TEST_TMP/e4")" = "7 " ] || fail "after restart got ids '$(ids "$TEST_TMP/e4")', want 7"
+grep -q "\"offset\":\"$off7\"" "$TEST_TMP/e4" || fail "the resent record has another position"
+
+# ---- SIGTERM without acks: what was written is confirmed ----
+"$R" -d "$PGCONN" -S spare -P epub -s 3600 --no-progress >"$TEST_TMP/e5" &
+pid=$!
+on_exit "kill -9 $pid"
+q "INSERT INTO e VALUES (8, 'h')"
+for _ in $(seq 1 100); do grep -q '"id":8' "$TEST_TMP/e5" && break; sleep 0.1; done
+grep -q '"id":8' "$TEST_TMP/e5" || fail "record 8 not streamed"
+lsn8=$(grep -o '"offset":"[^"]*"' "$TEST_TMP/e5" | tail -1 | cut -d'"' -f4)
+lsn8=${lsn8%:*}
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+[ $rc = 0 ] || fail "SIGTERM without --ack: exit $rc, want 0"
+wait_inactive spare
+[ "$(q "SELECT '$(slot_lsn spare)'::pg_lsn > '$lsn8'")" = t ] || fail "written transaction not confirmed on SIGTERM"
+
+# ---- the reader goes away: exit 75, nothing unacked confirmed ----
+q "INSERT INTO e SELECT g, repeat('x', 100) FROM generate_series(100, 20099) g"
+mkfifo "$TEST_TMP/ack2"
+at=$(slot_lsn eslot)
+set +e
+timeout 30 "$R" -d "$PGCONN" -S eslot -P epub --ack "$TEST_TMP/ack2" --no-progress 2>"$TEST_TMP/err" | head -n 1 >/dev/null
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 75 ] || fail "reader gone: exit $rc, want 75 ($(cat "$TEST_TMP/err"))"
+grep -q "downstream" "$TEST_TMP/err" || fail "reader gone: message '$(cat "$TEST_TMP/err")'"
+wait_inactive eslot
+[ "$(slot_lsn eslot)" = "$at" ] || fail "reader gone: slot moved from $at to $(slot_lsn eslot) without acks"
+
+# ---- --drop-slot ----
+expect_rc 0 "--drop-slot" "$R" -d "$PGCONN" -S spare --drop-slot
+[ "$(q "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'spare'")" = 0 ] || fail "slot not dropped"
+expect_rc 78 "--drop-slot of a missing slot" "$R" -d "$PGCONN" -S spare --drop-slot
+echo "pgcdc-read-endpos: endpos, SIGTERM, EPIPE, slot management and exit codes behave"

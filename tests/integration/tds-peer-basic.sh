@@ -1,0 +1,140 @@
+#!/bin/bash
+# tds-peer-basic.sh — the TDS test peer speaks TDS 7.4 to FreeTDS's own
+# clients (tsql, bsqldb, db-lib bcp) and runs the T-SQL subset on the
+# PostgreSQL database behind it: DDL with mapped types, a transaction with
+# MERGE/DELETE from a #temp staging table, rows with NULLs and non-ASCII
+# text, SQL Server error numbers, XACT_ABORT rollback, bcp with PLP values,
+# the commit-batch faults, delay and ATTENTION. Every value is compared with what psql reads.
+set -u
+. "$(dirname "$0")/../lib/pg.sh"
+
+command -v tsql >/dev/null || { echo "skip: FreeTDS tsql not installed"; exit 77; }
+[ -x "$BIN/peers/tds-server" ] || fail "$BIN/peers/tds-server not built"
+[ -x "$BIN/peers/bcp-probe" ] || fail "$BIN/peers/bcp-probe not built"
+
+pg_start
+tds_start
+
+# expect_error NUMBER "T-SQL": the batch fails with SQL Server's error NUMBER
+expect_error() {
+	local err
+	if err=$(tds_sql "$2" 2>&1 >/dev/null); then
+		fail "no error $1 from: $2"
+	fi
+	grep -q "^Msg $1 " <<<"$err" || fail "want Msg $1 from: $2; got: $err"
+}
+
+# --- DDL with SQL Server types, mapped ---
+tds_sql "CREATE SCHEMA [app]" >/dev/null || fail "CREATE SCHEMA"
+tds_sql "CREATE TABLE [app].[item] ([id] int NOT NULL, [name] nvarchar(50) NULL,
+  [price] decimal(18,2) NULL, [active] bit NULL, [note] nvarchar(max) NULL,
+  [at] datetime2(6) NULL, [data] varbinary(max) NULL, [code] nchar(3) NULL,
+  [qty] bigint NULL, CONSTRAINT [PK_item] PRIMARY KEY ([id]))" >/dev/null || fail "CREATE TABLE"
+got=$(tq "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+          FROM pg_attribute WHERE attrelid = 'app.item'::regclass AND attnum > 0")
+want="id integer, name character varying(50), price numeric(18,2), active boolean, note text, at timestamp(6) without time zone, data bytea, code character(3), qty bigint"
+[ "$got" = "$want" ] || fail "column types: $got"
+got=$(tds_sql "SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'app' AND [TABLE_NAME] = N'item' ORDER BY [ORDINAL_POSITION]" | tr '\t\n' ':,')
+[ "$got" = "id:int,name:nvarchar,price:decimal,active:bit,note:nvarchar,at:datetime2,data:varbinary,code:nchar,qty:bigint," ] ||
+	fail "INFORMATION_SCHEMA.COLUMNS: $got"
+
+# --- staging, MERGE, DELETE in one transaction (what mssql-apply sends) ---
+tds_sql "SET XACT_ABORT ON; SET NOCOUNT ON; SET ANSI_NULLS ON; SET QUOTED_IDENTIFIER ON; SET ANSI_WARNINGS ON; SET ARITHABORT ON; SET CONCAT_NULL_YIELDS_NULL ON; SET ANSI_PADDING ON; SET TEXTSIZE 2147483647
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [id] nvarchar(max) NULL, [name] nvarchar(max) NULL, [__u_name] bit NULL, [price] nvarchar(max) NULL, [active] nvarchar(max) NULL, [note] nvarchar(max) NULL, [at] nvarchar(max) NULL, [data] nvarchar(max) NULL)
+INSERT INTO #dbrepl_s1 VALUES
+ (1, N'i', N'1', N'Grüße, 日本語 😀', 0, N'12.50', N'1', N'multi
+line	tab ''quoted'' \\back', N'2024-02-29T23:59:59.123456', N'0x00FF10'),
+ (2, N'i', N'2', NULL, 0, NULL, N'0', NULL, NULL, NULL),
+ (3, N'i', N'3', N'three', 0, N'-0.01', NULL, N'', N'0001-01-01T00:00:00', N'0x'),
+ (4, N'd', N'3', NULL, 0, NULL, NULL, NULL, NULL, NULL)
+BEGIN TRANSACTION
+MERGE INTO [app].[item] WITH (HOLDLOCK) AS t USING (SELECT CAST(s.[id] AS int) AS [id], s.[name] AS [name], s.[__u_name] AS [__u_name], CAST(s.[price] AS decimal(18,2)) AS [price], CAST(s.[active] AS bit) AS [active], s.[note] AS [note], CAST(s.[at] AS datetime2(6)) AS [at], CONVERT(varbinary(max), s.[data], 1) AS [data] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s ON t.[id] = s.[id] WHEN MATCHED THEN UPDATE SET [name] = CASE WHEN s.[__u_name] = 1 THEN t.[name] ELSE s.[name] END, [price] = s.[price] WHEN NOT MATCHED THEN INSERT ([id], [name], [price], [active], [note], [at], [data]) VALUES (s.[id], s.[name], s.[price], s.[active], s.[note], s.[at], s.[data]);
+DELETE FROM [app].[item] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [app].[item].[id] = CAST(s.[id] AS int))
+COMMIT TRANSACTION" >/dev/null || fail "MERGE batch"
+got=$(tq "COPY (SELECT id, name, price, active, note, at, data FROM app.item ORDER BY id) TO STDOUT")
+want=$(printf '%s\n' \
+	'1	Grüße, 日本語 😀	12.50	t	multi\nline\ttab '"'quoted'"' \\back	2024-02-29 23:59:59.123456	\\x00ff10' \
+	'2	\N	\N	f	\N	\N	\N')
+[ "$got" = "$want" ] || fail "after MERGE/DELETE, PostgreSQL has:
+$got
+want:
+$want"
+
+# --- rows back through tsql: NULLs and non-ASCII, as psql reads them ---
+got=$(tds_sql "SELECT [id], [name], [price], [active], [qty], [at] FROM [app].[item] ORDER BY [id]")
+want=$(psql -X -q -At -F $'\t' -P null=NULL -d "$TDS_DB" -c \
+	"SELECT id, name, price, CASE WHEN active THEN 1 ELSE 0 END, qty, at FROM app.item ORDER BY id")
+[ "$got" = "$want" ] || fail "tsql rows:
+$got
+psql rows:
+$want"
+got=$(tds_sql "SELECT CASE WHEN EXISTS (SELECT 1 FROM [app].[item]) THEN 1 ELSE 0 END")
+[ "$got" = 1 ] || fail "emptiness check: $got"
+
+# bsqldb (db-lib) too, on fixed-size columns
+got=$(printf 'SELECT [id], [name] FROM [app].[item] WHERE [id] = 1\n' |
+	LC_ALL=C.UTF-8 TDSVER=7.4 bsqldb -S "$TDS_HOST:$TDS_PORT" -U sa -P unused -D "$TDS_DB" -q -t '|' 2>&1 | sed 's/ *$//')
+[ "$got" = "1|Grüße, 日本語 😀" ] || fail "bsqldb: $got"
+
+# --- SQL Server's error numbers ---
+expect_error 2627 "INSERT INTO [app].[item] ([id]) VALUES (1)"
+expect_error 208 "SELECT * FROM [app].[missing]"
+expect_error 102 "UPDATE [app].[item] SET [name] = N'x'"
+expect_error 2812 "EXEC sp_who"
+expect_error 3902 "COMMIT TRANSACTION"
+tds_sql "CREATE TABLE [app].[u] ([k] int NOT NULL, [v] nvarchar(5) NULL)" >/dev/null || fail "CREATE TABLE u"
+tq "CREATE UNIQUE INDEX u_v ON app.u (v)"
+tds_sql "INSERT INTO [app].[u] ([k], [v]) VALUES (1, N'a')" >/dev/null || fail "insert u"
+expect_error 2601 "INSERT INTO [app].[u] ([k], [v]) VALUES (2, N'a')"
+expect_error 2628 "INSERT INTO [app].[u] ([k], [v]) VALUES (3, N'toolong')"
+expect_error 515 "INSERT INTO [app].[u] ([v]) VALUES (N'b')"
+
+# XACT_ABORT: an error inside the transaction rolls all of it back
+expect_error 2627 "SET XACT_ABORT ON
+BEGIN TRANSACTION
+INSERT INTO [app].[item] ([id], [name]) VALUES (50, N'fifty')
+INSERT INTO [app].[item] ([id]) VALUES (1)
+COMMIT TRANSACTION"
+[ "$(tq "SELECT count(*) FROM app.item WHERE id = 50")" = 0 ] || fail "row 50 survived the rollback"
+
+# --- bcp through db-lib into a #temp table, then moved for comparison ---
+tds_sql "CREATE TABLE [dbo].[bcp_dest] ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [txt] nvarchar(max) NULL, [__u_txt] bit NULL, [n] int NULL, [code] nvarchar(20) NULL)" >/dev/null ||
+	fail "CREATE TABLE bcp_dest"
+out=$("$BIN/peers/bcp-probe" --server "$TDS_HOST:$TDS_PORT" --database "$TDS_DB" --rows 3000 \
+	--expect "$TEST_TMP/bcp.expect" --then "INSERT INTO [dbo].[bcp_dest] SELECT * FROM #dbrepl_s1") ||
+	fail "bcp-probe: $out"
+[ "$out" = "copied 3000" ] || fail "bcp-probe: $out"
+tq "COPY (SELECT * FROM dbo.bcp_dest ORDER BY 1) TO STDOUT" >"$TEST_TMP/bcp.got"
+cmp -s "$TEST_TMP/bcp.got" "$TEST_TMP/bcp.expect" || fail "bcp rows differ from what was sent"
+
+# --- faults: counted over commit batches of all connections, once each ---
+tds_stop
+tds_start --fault deadlock-at=2 --fault drop-after=3
+commit_row() {
+	tds_sql "SET XACT_ABORT ON
+BEGIN TRANSACTION
+INSERT INTO [app].[item] ([id], [name]) VALUES ($1, N'r$1')
+COMMIT TRANSACTION"
+}
+commit_row 100 >/dev/null 2>&1 || fail "commit batch 1 failed"
+err=$(commit_row 101 2>&1 >/dev/null) && fail "commit batch 2: no deadlock"
+grep -q '^Msg 1205 ' <<<"$err" || fail "commit batch 2: want 1205, got: $err"
+commit_row 102 >/dev/null 2>&1 && fail "commit batch 3: the connection was not dropped"
+commit_row 103 >/dev/null 2>&1 || fail "commit batch 4 failed"
+got=$(tq "SELECT string_agg(id::text, ',' ORDER BY id) FROM app.item WHERE id >= 100")
+[ "$got" = "100,102,103" ] || fail "after faults PostgreSQL has rows $got, want 100,102,103"
+
+tds_stop
+tds_start --fault delay-ms=400
+start=$(date +%s%N)
+[ "$(tds_sql "SELECT 7")" = 7 ] || fail "SELECT with delay"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -ge 400 ] || fail "delay-ms=400 answered in ${ms} ms"
+# ATTENTION: db-lib's dbcancel() during the delay is acknowledged at once
+out=$("$BIN/peers/bcp-probe" --server "$TDS_HOST:$TDS_PORT" --database "$TDS_DB" --cancel) ||
+	fail "cancel: $out"
+[[ "$out" =~ ^cancelled\ in\ ([0-9]+)\ ms,\ then\ 42$ ]] || fail "cancel: $out"
+[ "${BASH_REMATCH[1]}" -lt 400 ] || fail "ATTENTION acknowledged only after ${BASH_REMATCH[1]} ms"
+
+tds_stop
+echo "ok"

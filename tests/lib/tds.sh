@@ -1,0 +1,78 @@
+# tests/lib/tds.sh — the TDS test peer (bin/peers/tds-server) for one test.
+#
+# Sourced by tests/lib/pg.sh when present. After pg_start:
+#   tds_start [--fault SPEC]...   creates database "target" (once), starts the
+#                                 peer on a free port against it, waits for
+#                                 "ready", exports TDS_HOST TDS_PORT TDS_PGCONN
+#                                 TDS_PID TDS_LOG; stopped on exit
+#   tds_stop                      stops the running peer (and fails on a
+#                                 sanitizer report in its log)
+#   tds_sql "T-SQL"               runs a batch through FreeTDS tsql; prints
+#                                 the rows tab-separated, one per line;
+#                                 non-zero exit and the message on stderr
+#                                 when SQL Server would report an error or
+#                                 the connection is lost
+#   tq "SQL"                      psql on the database behind the peer
+
+TDS_DB=${TDS_DB:-target}
+
+tds_start() {
+	if [ -z "${TDS_PGCONN:-}" ]; then
+		psql -X -q -d "$PGDATABASE" -c "CREATE DATABASE $TDS_DB" >/dev/null ||
+			fail "createdb $TDS_DB"
+		export TDS_PGCONN="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$TDS_DB"
+	fi
+	TDS_LOG="$TEST_TMP/tds-server.$$.$RANDOM.log"
+	local out="$TEST_TMP/tds-server.$$.$RANDOM.out"
+	"$BIN/peers/tds-server" --listen 127.0.0.1:0 --pg "$TDS_PGCONN" --log "$TDS_LOG" "$@" \
+		>"$out" 2>>"$TDS_LOG" &
+	TDS_PID=$!
+	on_exit "kill $TDS_PID; wait $TDS_PID"
+	local i
+	for ((i = 0; i < 300; i++)); do
+		if grep -q '^ready ' "$out" 2>/dev/null; then
+			TDS_PORT=$(awk '/^ready /{print $2; exit}' "$out")
+			export TDS_HOST=127.0.0.1 TDS_PORT TDS_PID TDS_LOG
+			return 0
+		fi
+		kill -0 "$TDS_PID" 2>/dev/null || { cat "$TDS_LOG" >&2; fail "tds-server exited"; }
+		sleep 0.1
+	done
+	fail "tds-server not ready"
+}
+
+# tds_stop: stops the peer; fails the test if a sanitizer complained in
+# any of its processes (their stderr goes to $TDS_LOG).
+tds_stop() {
+	[ -n "${TDS_PID:-}" ] || return 0
+	kill "$TDS_PID" 2>/dev/null
+	wait "$TDS_PID" 2>/dev/null
+	TDS_PID=
+	if grep -q -E 'Sanitizer|runtime error:' "$TDS_LOG" 2>/dev/null; then
+		grep -A30 -E 'Sanitizer|runtime error:' "$TDS_LOG" | head -60 >&2
+		fail "tds-server: sanitizer report in $TDS_LOG"
+	fi
+}
+
+# tds_sql "T-SQL": tsql reads the batch from stdin; "go" sends it.
+tds_sql() {
+	local out err rc
+	out=$(mktemp "$TEST_TMP/tsql.XXXXXX")
+	err=$(mktemp "$TEST_TMP/tsql.XXXXXX")
+	printf '%s\ngo\n' "$1" | LC_ALL=C.UTF-8 TDSVER=7.4 tsql -H "$TDS_HOST" -p "$TDS_PORT" -U sa -P unused \
+		-D "$TDS_DB" -o fhq -t '	' >"$out" 2>"$err"
+	rc=$?
+	# tsql exits 0 even after a server error; the message tells.
+	if [ $rc -ne 0 ] || grep -q -E '^(Msg|Error) [0-9]' "$err"; then
+		cat "$err" >&2
+		cat "$out"
+		rm -f "$out" "$err"
+		return 1
+	fi
+	cat "$out"
+	rm -f "$out" "$err"
+}
+
+tq() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -d "$TDS_DB" -c "$1"
+}

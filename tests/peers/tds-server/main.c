@@ -1,0 +1,313 @@
+/* tds-server — a TDS 7.4 server for the tests, in place of SQL Server.
+ *
+ * Listens on a loopback port, forks one process per TDS connection, and runs
+ * the T-SQL subset of SUBSET.md on a PostgreSQL database (one PostgreSQL
+ * connection per TDS connection). Prints "ready PORT" once listening; runs
+ * until SIGTERM. Faults for reliability tests: drop-after=N, deadlock-at=N
+ * (the Nth batch holding COMMIT TRANSACTION, counted across all
+ * connections of this process), delay-ms=N.
+ */
+#include "peer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CHILDREN 1024
+
+static volatile sig_atomic_t stop;
+static pid_t children[MAX_CHILDREN];
+
+static void on_term(int sig) { (void)sig; stop = 1; }
+static void on_chld(int sig) { (void)sig; }
+
+void peer_log(const struct peer_opts *o, const char *fmt, ...)
+{
+	if (!o->log)
+		return;
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(o->log, "%ld.%03ld [%d] %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000000, (int)getpid(), line);
+	fflush(o->log);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tds-server --listen HOST:PORT --pg CONNINFO [options]\n"
+		"A TDS 7.4 test server that runs a T-SQL subset on PostgreSQL.\n\n"
+		"  -l, --listen HOST:PORT   address to listen on (PORT 0 picks a free one)\n"
+		"  -p, --pg CONNINFO        libpq conninfo of the database behind it\n"
+		"  -f, --fault SPEC         drop-after=N | deadlock-at=N | delay-ms=N (repeatable)\n"
+		"      --log FILE           log batches, translations and errors to FILE\n"
+		"  -h, --help               this help\n"
+		"  -V, --version            print the version\n\n"
+		"Prints \"ready PORT\" on stdout once listening; runs until SIGTERM.\n");
+}
+
+static int parse_fault(struct peer_opts *o, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq)
+		return -1;
+	char *end;
+	long v = strtol(eq + 1, &end, 10);
+	if (*end || v < 0 || v > 1000000000)
+		return -1;
+	size_t k = (size_t)(eq - spec);
+	if (k == 10 && !strncmp(spec, "drop-after", k))
+		o->drop_after = (int)v;
+	else if (k == 11 && !strncmp(spec, "deadlock-at", k))
+		o->deadlock_at = (int)v;
+	else if (k == 8 && !strncmp(spec, "delay-ms", k))
+		o->delay_ms = (int)v;
+	else
+		return -1;
+	return 0;
+}
+
+/* Objects the translation relies on: schema dbo, bit = int comparisons, and
+ * INFORMATION_SCHEMA.COLUMNS reporting SQL Server type names. */
+static const char setup_sql[] =
+	"SET client_min_messages TO warning;"
+	"CREATE SCHEMA IF NOT EXISTS dbo;"
+	"CREATE SCHEMA IF NOT EXISTS tds_catalog;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.bool_eq_int(boolean, integer) RETURNS boolean "
+	"  LANGUAGE sql IMMUTABLE AS 'SELECT $1 = ($2 <> 0)';"
+	"CREATE OR REPLACE FUNCTION tds_catalog.bool_ne_int(boolean, integer) RETURNS boolean "
+	"  LANGUAGE sql IMMUTABLE AS 'SELECT $1 <> ($2 <> 0)';"
+	"DO $$ BEGIN "
+	"  IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '=' "
+	"      AND oprleft = 'boolean'::regtype AND oprright = 'integer'::regtype) THEN "
+	"    CREATE OPERATOR public.= (LEFTARG = boolean, RIGHTARG = integer, "
+	"      FUNCTION = tds_catalog.bool_eq_int, NEGATOR = OPERATOR(public.<>));"
+	"  END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '<>' "
+	"      AND oprleft = 'boolean'::regtype AND oprright = 'integer'::regtype) THEN "
+	"    CREATE OPERATOR public.<> (LEFTARG = boolean, RIGHTARG = integer, "
+	"      FUNCTION = tds_catalog.bool_ne_int, NEGATOR = OPERATOR(public.=));"
+	"  END IF;"
+	"END $$;"
+	/* SQL Server converts int to bit implicitly: INSERT ... VALUES (1) */
+	"DO $$ BEGIN "
+	"  UPDATE pg_cast SET castcontext = 'a' WHERE castsource = 'integer'::regtype "
+	"    AND casttarget = 'boolean'::regtype AND castcontext = 'e';"
+	"EXCEPTION WHEN insufficient_privilege THEN NULL;"
+	"END $$;"
+	"CREATE OR REPLACE VIEW tds_catalog.columns AS "
+	"SELECT current_database()::text AS table_catalog, n.nspname::text AS table_schema, "
+	"  c.relname::text AS table_name, a.attname::text AS column_name, "
+	"  a.attnum::int AS ordinal_position, "
+	"  CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable, "
+	"  COALESCE(split_part(d.description, '(', 1), CASE t.typname "
+	"    WHEN 'int2' THEN 'smallint' WHEN 'int4' THEN 'int' WHEN 'int8' THEN 'bigint' "
+	"    WHEN 'bool' THEN 'bit' WHEN 'float4' THEN 'real' WHEN 'float8' THEN 'float' "
+	"    WHEN 'numeric' THEN 'decimal' WHEN 'text' THEN 'nvarchar' WHEN 'varchar' THEN 'nvarchar' "
+	"    WHEN 'bpchar' THEN 'nchar' WHEN 'timestamp' THEN 'datetime2' "
+	"    WHEN 'timestamptz' THEN 'datetimeoffset' WHEN 'bytea' THEN 'varbinary' "
+	"    WHEN 'uuid' THEN 'uniqueidentifier' ELSE t.typname::text END) AS data_type, "
+	"  CASE WHEN d.description LIKE '%(max)' OR t.typname = 'text' THEN -1 "
+	"    WHEN t.typname IN ('varchar', 'bpchar') THEN a.atttypmod - 4 END AS character_maximum_length, "
+	"  CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END "
+	"    AS numeric_precision, "
+	"  CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 END "
+	"    AS numeric_scale "
+	"FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+	"JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
+	"LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass "
+	"  AND d.objsubid = a.attnum "
+	"WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v') "
+	"  AND (n.nspname NOT LIKE 'pg_temp%' OR n.oid = pg_my_temp_schema());";
+
+static int setup_pg(const char *conninfo)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "tds-server: cannot connect to PostgreSQL (%s)\n", PQerrorMessage(pg));
+		PQfinish(pg);
+		return -1;
+	}
+	PGresult *r = PQexec(pg, setup_sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "tds-server: setting up the database failed (%s)\n", PQerrorMessage(pg));
+	PQclear(r);
+	PQfinish(pg);
+	return ok ? 0 : -1;
+}
+
+/* A PostgreSQL connection made before the next TDS client arrives, so the
+ * login answer does not wait for a backend to start. The child that gets it
+ * owns it; the parent drops its copy without a Terminate message. */
+static PGconn *make_spare(const char *conninfo)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		PQfinish(pg);
+		return NULL;
+	}
+	PQclear(PQexec(pg, PEER_SESSION_SETUP));
+	return pg;
+}
+
+static void reap(void)
+{
+	pid_t p;
+	while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (int i = 0; i < MAX_CHILDREN; i++)
+			if (children[i] == p)
+				children[i] = 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"pg", required_argument, NULL, 'p'},
+		{"fault", required_argument, NULL, 'f'},
+		{"log", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct peer_opts o = {0};
+	const char *listen_at = NULL, *logfile = NULL;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "l:p:f:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': listen_at = optarg; break;
+		case 'p': o.pg = optarg; break;
+		case 'f':
+			if (parse_fault(&o, optarg)) {
+				fprintf(stderr, "tds-server: bad --fault (%s)\n", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'L': logfile = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("tds-server %s\n", DBREPL_VERSION); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (!listen_at || !o.pg || optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	char host[256];
+	const char *colon = strrchr(listen_at, ':');
+	if (!colon || (size_t)(colon - listen_at) >= sizeof host) {
+		fprintf(stderr, "tds-server: bad --listen, want HOST:PORT (%s)\n", listen_at);
+		return EX_USAGE;
+	}
+	snprintf(host, sizeof host, "%.*s", (int)(colon - listen_at), listen_at);
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (*end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		fprintf(stderr, "tds-server: bad --listen, want IPv4:PORT (%s)\n", listen_at);
+		return EX_USAGE;
+	}
+	if (logfile) {
+		o.log = fopen(logfile, "a");
+		if (!o.log) {
+			fprintf(stderr, "tds-server: cannot open log (%s)\n", logfile);
+			return EX_CANTCREAT;
+		}
+	}
+	o.commit_batches = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (o.commit_batches == MAP_FAILED) {
+		fprintf(stderr, "tds-server: mmap failed\n");
+		return EX_OSERR;
+	}
+	*o.commit_batches = 0;
+	if (setup_pg(o.pg))
+		return EX_UNAVAILABLE;
+
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 64)) {
+		fprintf(stderr, "tds-server: cannot listen (%s: %s)\n", listen_at, strerror(errno));
+		return EX_UNAVAILABLE;
+	}
+	socklen_t sl = sizeof sa;
+	getsockname(ls, (struct sockaddr *)&sa, &sl);
+
+	struct sigaction act = {0};
+	act.sa_handler = on_term;
+	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, NULL);
+	act.sa_handler = on_chld;
+	sigaction(SIGCHLD, &act, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	printf("ready %d\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	peer_log(&o, "listening on %s:%d", host, ntohs(sa.sin_port));
+
+	PGconn *spare = NULL;
+	while (!stop) {
+		if (!spare)
+			spare = make_spare(o.pg);
+		int fd = accept(ls, NULL, NULL);
+		reap();
+		if (fd < 0)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(ls);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			signal(SIGCHLD, SIG_DFL);
+			session_run(fd, &o, spare);
+			if (o.log)
+				fclose(o.log);
+			exit(0);
+		}
+		close(fd);
+		if (spare && pid >= 0) {
+			/* the child has it now: close our copy of the socket first, so
+			 * PQfinish cannot tell the server to end the session */
+			close(PQsocket(spare));
+			PQfinish(spare);
+			spare = NULL;
+		}
+		if (pid > 0) {
+			for (int i = 0; i < MAX_CHILDREN; i++)
+				if (children[i] == 0) {
+					children[i] = pid;
+					break;
+				}
+		}
+	}
+	close(ls);
+	if (spare)
+		PQfinish(spare);
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] > 0)
+			kill(children[i], SIGTERM);
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] > 0)
+			waitpid(children[i], NULL, 0);
+	if (o.log)
+		fclose(o.log);
+	munmap(o.commit_batches, sizeof(long));
+	return 0;
+}

@@ -1,0 +1,200 @@
+/* peer.h — shared declarations of the TDS 7.4 test peer (tds-server).
+ *
+ * The peer speaks enough MS-TDS for FreeTDS (tsql, bsqldb, db-lib incl. bcp)
+ * and runs a documented T-SQL subset (SUBSET.md) on a PostgreSQL database.
+ * Modules: tds_wire.c (packets, tokens, UTF-16), tsql_translate.c (tokenizer
+ * and translation), pgexec.c (batches, results, errors, faults), bulk.c
+ * (BULK_LOAD → COPY), session.c (prelogin, login, message loop), main.c.
+ */
+#ifndef TDS_PEER_H
+#define TDS_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <libpq-fe.h>
+
+/* ---- growable string ---- */
+typedef struct {
+	char *p;
+	size_t n, cap;
+} sbuf;
+
+void sb_init(sbuf *b);
+void sb_free(sbuf *b);
+void sb_reset(sbuf *b);
+void sb_grow(sbuf *b, size_t extra);
+void sb_putn(sbuf *b, const char *s, size_t n);
+void sb_puts(sbuf *b, const char *s);
+void sb_putc(sbuf *b, char c);
+void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *sb_take(sbuf *b); /* returns the NUL-terminated string, resets b */
+
+/* ---- wire (tds_wire.c) ---- */
+enum {
+	PKT_SQL = 1, PKT_RPC = 3, PKT_REPLY = 4, PKT_ATTN = 6, PKT_BULK = 7,
+	PKT_TM = 14, PKT_LOGIN7 = 16, PKT_PRELOGIN = 18
+};
+
+enum {
+	TOK_COLMETA = 0x81, TOK_ERROR = 0xAA, TOK_INFO = 0xAB, TOK_LOGINACK = 0xAD,
+	TOK_ROW = 0xD1, TOK_NBCROW = 0xD2, TOK_ENVCHANGE = 0xE3, TOK_DONE = 0xFD,
+	TOK_DONEPROC = 0xFE, TOK_DONEINPROC = 0xFF
+};
+
+enum {
+	DONE_FINAL = 0, DONE_MORE = 0x1, DONE_ERROR = 0x2, DONE_INXACT = 0x4,
+	DONE_COUNT = 0x10, DONE_ATTN = 0x20
+};
+
+/* TDS data types the peer reads or writes */
+enum {
+	TT_INT1 = 0x30, TT_BIT = 0x32, TT_INT2 = 0x34, TT_INT4 = 0x38,
+	TT_FLT4 = 0x3B, TT_FLT8 = 0x3E, TT_INT8 = 0x7F,
+	TT_GUID = 0x24, TT_INTN = 0x26, TT_DATE = 0x28, TT_TIME = 0x29,
+	TT_DATETIME2 = 0x2A, TT_DTOFFSET = 0x2B, TT_BITN = 0x68,
+	TT_DECIMALN = 0x6A, TT_NUMERICN = 0x6C, TT_FLTN = 0x6D,
+	TT_BIGVARBIN = 0xA5, TT_BIGVARCHR = 0xA7, TT_BIGBINARY = 0xAD,
+	TT_BIGCHAR = 0xAF, TT_NVARCHAR = 0xE7, TT_NCHAR = 0xEF,
+	TT_TEXT = 0x23, TT_IMAGE = 0x22, TT_NTEXT = 0x63
+};
+
+typedef struct tds_conn {
+	int fd;
+	/* input: buffered socket, then packets of one message */
+	uint8_t rbuf[65536];
+	size_t rpos, rlen;
+	size_t pkt_left;    /* payload bytes left in the current packet */
+	int pkt_last;       /* current packet is the last of its message */
+	int msg_type;
+	int dead;           /* peer closed or I/O failed */
+	/* output */
+	uint8_t *obuf;
+	size_t opos, pktsize;
+	uint8_t pkt_id;
+	int discard;        /* fault drop-after: execute but answer nothing */
+} tds_conn;
+
+void tds_conn_init(tds_conn *c, int fd);
+void tds_conn_free(tds_conn *c);
+void tds_set_packet_size(tds_conn *c, size_t n);
+int tds_next_message(tds_conn *c);            /* type, or -1 on EOF */
+int tds_read(tds_conn *c, void *dst, size_t n); /* 0, or -1 at message end / EOF */
+int tds_msg_end(tds_conn *c);
+void tds_skip_message(tds_conn *c);
+uint8_t *tds_read_message(tds_conn *c, size_t *len, size_t limit);
+int tds_input_pending(tds_conn *c, int timeout_ms);
+
+void tds_put(tds_conn *c, const void *p, size_t n);
+void tds_put_u8(tds_conn *c, uint8_t v);
+void tds_put_u16(tds_conn *c, uint16_t v);
+void tds_put_u32(tds_conn *c, uint32_t v);
+void tds_put_u64(tds_conn *c, uint64_t v);
+void tds_put_bvarchar(tds_conn *c, const char *utf8);
+void tds_put_usvarchar(tds_conn *c, const char *utf8);
+void tds_reply_end(tds_conn *c);
+
+void tds_put_done(tds_conn *c, uint8_t token, uint16_t status, uint16_t cmd, uint64_t rows);
+void tds_put_msg(tds_conn *c, uint8_t token, int32_t number, uint8_t state, uint8_t cls,
+		 const char *msg, int line);
+void tds_put_envchange_str(tds_conn *c, uint8_t type, const char *newv, const char *oldv);
+
+extern const uint8_t tds_collation[5];
+
+/* UTF-8 <-> UTF-16LE; out sizes: 2*n, and n*3/2+4 */
+size_t utf8_to_utf16le(const char *s, size_t n, uint8_t *out);
+size_t utf16le_to_utf8(const uint8_t *in, size_t nbytes, char *out);
+
+/* ---- options shared by every session (main.c) ---- */
+struct peer_opts {
+	const char *pg;
+	int drop_after, deadlock_at, delay_ms;
+	FILE *log;
+	long *commit_batches; /* shared between forked children */
+};
+
+void peer_log(const struct peer_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- translation (tsql_translate.c) ---- */
+enum stmt_kind {
+	ST_SET, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SQL, ST_SELECT, ST_USE, ST_BULK
+};
+
+enum set_opt { SO_OTHER, SO_NOCOUNT, SO_FMTONLY, SO_XACT_ABORT };
+
+struct stmt {
+	enum stmt_kind kind;
+	char *sql;   /* PostgreSQL text (ST_SQL, ST_SELECT) */
+	char *name;  /* ST_USE database; ST_BULK table; ST_SELECT table of "SELECT * FROM t" */
+	int set_opt, set_on;
+	uint16_t cmd; /* TDS curcmd for DONE */
+};
+
+struct batch {
+	struct stmt *v;
+	size_t n, cap;
+	int has_commit;
+};
+
+struct xlate_ctx {
+	int trancount;
+	long long rowcount;
+	int spid;
+};
+
+struct xlate_err {
+	int number;
+	char msg[512];
+};
+
+int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b,
+		   struct xlate_err *e);
+void batch_free(struct batch *b);
+/* Maps a SQL Server type name (and its arguments) to PostgreSQL; for tests. */
+int tsql_map_type(const char *mstype, sbuf *pg);
+
+/* ---- column descriptions (pgexec.c) ---- */
+struct tcol {
+	uint8_t type;
+	uint32_t maxlen; /* type-info length; 0xFFFF for PLP nvarchar/varbinary */
+	uint8_t prec, scale;
+	int plp;
+	int nullable;
+	char *name;
+};
+
+int mstype_to_tcol(const char *mstype, struct tcol *tc);
+void tds_put_colmeta(tds_conn *c, const struct tcol *cols, int n);
+
+/* ---- session (session.c, pgexec.c, bulk.c) ---- */
+typedef struct session {
+	tds_conn *c;
+	PGconn *pg;
+	const struct peer_opts *o;
+	int nocount, fmtonly, xact_abort;
+	int trancount;
+	long long rowcount;
+	char dbname[512];
+	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
+	/* DONE of the previous statement, sent once we know whether more follows */
+	int done_pending;
+	uint16_t done_status, done_cmd;
+	uint64_t done_rows;
+} session;
+
+/* Settings of every PostgreSQL session behind a TDS connection. */
+#define PEER_SESSION_SETUP \
+	"SET client_encoding TO 'UTF8'; SET DateStyle TO 'ISO, YMD'; " \
+	"SET TimeZone TO 'UTC'; SET client_min_messages TO 'error'"
+
+void session_run(int fd, const struct peer_opts *o, PGconn *pg);
+void handle_batch(session *s);
+void handle_bulk(session *s);
+int reply_delay(session *s);
+void send_pg_error(session *s, const PGresult *r, const char *fallback);
+void sess_error(session *s, int number, int cls, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void queue_done(session *s, uint16_t status, uint16_t cmd, uint64_t rows);
+void flush_done(session *s, int more);
+int pg_rollback_if_needed(session *s);
+
+#endif

@@ -1,0 +1,791 @@
+/* pgexec.c — runs a translated batch on PostgreSQL and answers in TDS.
+ *
+ * Owns the statement loop of a SQL batch (transactions with XACT_ABORT
+ * semantics, SET options, FMTONLY), result sets (streamed row by row in
+ * libpq's single-row mode), the SQLSTATE → SQL Server error mapping of
+ * SUBSET.md, and the commit-batch faults (deadlock-at, drop-after).
+ */
+#include "peer.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+	OID_BOOL = 16, OID_BYTEA = 17, OID_CHAR = 18, OID_NAME = 19, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
+	OID_OID = 26, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_BPCHAR = 1042, OID_VARCHAR = 1043,
+	OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
+	OID_INTERVAL = 1186, OID_TIMETZ = 1266, OID_NUMERIC = 1700, OID_UUID = 2950
+};
+
+/* ---- DONE bookkeeping: every DONE but the last carries DONE_MORE ---- */
+void flush_done(session *s, int more)
+{
+	if (!s->done_pending)
+		return;
+	tds_put_done(s->c, TOK_DONE, (uint16_t)(s->done_status | (more ? DONE_MORE : 0)), s->done_cmd,
+		     s->done_rows);
+	s->done_pending = 0;
+}
+
+void queue_done(session *s, uint16_t status, uint16_t cmd, uint64_t rows)
+{
+	flush_done(s, 1);
+	if (s->trancount > 0)
+		status |= DONE_INXACT;
+	s->done_pending = 1;
+	s->done_status = status;
+	s->done_cmd = cmd;
+	s->done_rows = rows;
+}
+
+void sess_error(session *s, int number, int cls, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	peer_log(s->o, "error %d: %s", number, msg);
+	flush_done(s, 1);
+	tds_put_msg(s->c, TOK_ERROR, number, 1, (uint8_t)cls, msg, 1);
+	queue_done(s, DONE_ERROR, 0, 0);
+}
+
+/* delay-ms: waits before answering. Returns 1 when the client sent
+ * something meanwhile (an ATTENTION: it gave up waiting). */
+int reply_delay(session *s)
+{
+	if (s->o->delay_ms <= 0)
+		return 0;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long spent = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (spent >= s->o->delay_ms)
+			return 0;
+		if (tds_input_pending(s->c, (int)(s->o->delay_ms - spent)))
+			return 1;
+	}
+}
+
+/* XACT_ABORT ON: an error inside a transaction rolls all of it back. */
+int pg_rollback_if_needed(session *s)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(s->pg);
+	if (s->trancount > 0 || ts == PQTRANS_INERROR || ts == PQTRANS_INTRANS) {
+		PQclear(PQexec(s->pg, "ROLLBACK"));
+		s->trancount = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- errors ---- */
+static const char *field(const PGresult *r, int code)
+{
+	const char *v = r ? PQresultErrorField(r, code) : NULL;
+	return v ? v : "";
+}
+
+/* The text between the first pair of double quotes of a PostgreSQL message. */
+static void quoted_name(const char *msg, char *out, size_t cap)
+{
+	const char *a = strchr(msg, '"'), *b = a ? strchr(a + 1, '"') : NULL;
+	if (a && b)
+		snprintf(out, cap, "%.*s", (int)(b - a - 1), a + 1);
+	else
+		snprintf(out, cap, "%s", msg);
+}
+
+static void key_value(const char *detail, char *out, size_t cap)
+{
+	const char *a = strstr(detail, ")=("), *b = strstr(detail, ") already exists");
+	if (a && b && b > a + 3)
+		snprintf(out, cap, "%.*s", (int)(b - a - 3), a + 3);
+	else
+		snprintf(out, cap, "?");
+}
+
+void send_pg_error(session *s, const PGresult *r, const char *fallback)
+{
+	char state[6], msg[700], detail[400], cons[200], schema[200], table[200], column[200];
+	snprintf(state, sizeof state, "%s", field(r, PG_DIAG_SQLSTATE));
+	snprintf(msg, sizeof msg, "%s", r ? field(r, PG_DIAG_MESSAGE_PRIMARY) : "");
+	if (!msg[0])
+		snprintf(msg, sizeof msg, "%s", fallback ? fallback : PQerrorMessage(s->pg));
+	size_t ml = strlen(msg);
+	while (ml && (msg[ml - 1] == '\n' || msg[ml - 1] == ' '))
+		msg[--ml] = 0;
+	snprintf(detail, sizeof detail, "%s", field(r, PG_DIAG_MESSAGE_DETAIL));
+	snprintf(cons, sizeof cons, "%s", field(r, PG_DIAG_CONSTRAINT_NAME));
+	snprintf(schema, sizeof schema, "%s", field(r, PG_DIAG_SCHEMA_NAME));
+	snprintf(table, sizeof table, "%s", field(r, PG_DIAG_TABLE_NAME));
+	snprintf(column, sizeof column, "%s", field(r, PG_DIAG_COLUMN_NAME));
+	pg_rollback_if_needed(s);
+	peer_log(s->o, "postgres error %s: %s", state, msg);
+
+	char name[256], key[256];
+	if (!strcmp(state, "23505")) {
+		const char *params[1] = {cons};
+		PGresult *q = PQexecParams(s->pg, "SELECT contype FROM pg_constraint WHERE conname = $1 LIMIT 1",
+					   1, NULL, params, NULL, NULL, 0);
+		char ct = (PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1) ? PQgetvalue(q, 0, 0)[0] : 0;
+		PQclear(q);
+		key_value(detail, key, sizeof key);
+		if (ct == 'p' || ct == 'u')
+			sess_error(s, 2627, 14,
+				   "Violation of %s constraint '%s'. Cannot insert duplicate key in object '%s.%s'. "
+				   "The duplicate key value is (%s).",
+				   ct == 'p' ? "PRIMARY KEY" : "UNIQUE KEY", cons, schema, table, key);
+		else
+			sess_error(s, 2601, 14,
+				   "Cannot insert duplicate key row in object '%s.%s' with unique index '%s'. "
+				   "The duplicate key value is (%s).",
+				   schema, table, cons, key);
+	} else if (!strcmp(state, "42P01")) {
+		quoted_name(msg, name, sizeof name);
+		sess_error(s, 208, 16, "Invalid object name '%s'.", name);
+	} else if (!strcmp(state, "40P01")) {
+		sess_error(s, 1205, 13,
+			   "Transaction (Process ID %d) was deadlocked on lock resources with another process "
+			   "and has been chosen as the deadlock victim. Rerun the transaction.",
+			   (int)(getpid() & 0x7fff));
+	} else if (!strcmp(state, "22001")) {
+		sess_error(s, 2628, 16, "String or binary data would be truncated (%s).", msg);
+	} else if (!strcmp(state, "23503") || !strcmp(state, "23514")) {
+		sess_error(s, 547, 16, "The statement conflicted with the %s constraint \"%s\". The conflict "
+			   "occurred in table \"%s.%s\".",
+			   state[4] == '3' ? "FOREIGN KEY" : "CHECK", cons, schema, table);
+	} else if (!strcmp(state, "23502")) {
+		sess_error(s, 515, 16, "Cannot insert the value NULL into column '%s', table '%s.%s'; column "
+			   "does not allow nulls. INSERT fails.",
+			   column, schema, table);
+	} else if (!strcmp(state, "22P02")) {
+		sess_error(s, 245, 16, "Conversion failed (%s).", msg);
+	} else if (!strcmp(state, "22007")) {
+		sess_error(s, 8114, 16, "Error converting data type (%s).", msg);
+	} else if (!strcmp(state, "22008")) {
+		sess_error(s, 241, 16, "Conversion failed when converting date and/or time from character "
+			   "string (%s).", msg);
+	} else if (!strcmp(state, "22003")) {
+		sess_error(s, 8115, 16, "Arithmetic overflow error converting expression to data type (%s).", msg);
+	} else if (!strcmp(state, "42P07") || !strcmp(state, "42P06")) {
+		quoted_name(msg, name, sizeof name);
+		sess_error(s, 2714, 16, "There is already an object named '%s' in the database.", name);
+	} else if (!strcmp(state, "42703")) {
+		quoted_name(msg, name, sizeof name);
+		sess_error(s, 207, 16, "Invalid column name '%s'.", name);
+	} else if (!strcmp(state, "3F000")) {
+		quoted_name(msg, name, sizeof name);
+		sess_error(s, 2760, 16, "The specified schema name \"%s\" either does not exist or you do not "
+			   "have permission to use it.", name);
+	} else {
+		sess_error(s, 50000, 16, "%s", msg);
+	}
+}
+
+/* ---- column descriptions ---- */
+static void tcol_set(struct tcol *tc, uint8_t type, uint32_t maxlen)
+{
+	tc->type = type;
+	tc->maxlen = maxlen;
+	tc->plp = 0;
+}
+
+/* A SQL Server type as the peer recorded it ("nvarchar(max)", "decimal(18,2)")
+ * → the TDS type FreeTDS will see in COLMETADATA (and bcp will send). */
+int mstype_to_tcol(const char *mstype, struct tcol *tc)
+{
+	char name[64];
+	size_t k = 0;
+	while (mstype[k] && mstype[k] != '(' && k < sizeof name - 1) {
+		name[k] = (char)(mstype[k] >= 'A' && mstype[k] <= 'Z' ? mstype[k] + 32 : mstype[k]);
+		k++;
+	}
+	name[k] = 0;
+	long a1 = -1, a2 = -1;
+	int max = 0;
+	if (mstype[k] == '(') {
+		if (!strncasecmp(mstype + k + 1, "max", 3))
+			max = 1;
+		else
+			sscanf(mstype + k + 1, "%ld,%ld", &a1, &a2);
+	}
+	const char *n = name;
+	tc->prec = tc->scale = 0;
+	if (!strcmp(n, "bit"))
+		tcol_set(tc, TT_BITN, 1);
+	else if (!strcmp(n, "tinyint"))
+		tcol_set(tc, TT_INTN, 1);
+	else if (!strcmp(n, "smallint"))
+		tcol_set(tc, TT_INTN, 2);
+	else if (!strcmp(n, "int") || !strcmp(n, "integer"))
+		tcol_set(tc, TT_INTN, 4);
+	else if (!strcmp(n, "bigint"))
+		tcol_set(tc, TT_INTN, 8);
+	else if (!strcmp(n, "real"))
+		tcol_set(tc, TT_FLTN, 4);
+	else if (!strcmp(n, "float"))
+		tcol_set(tc, TT_FLTN, a1 > 0 && a1 <= 24 ? 4 : 8);
+	else if (!strcmp(n, "decimal") || !strcmp(n, "numeric") || !strcmp(n, "dec") ||
+		 !strcmp(n, "money") || !strcmp(n, "smallmoney")) {
+		long p = a1 > 0 ? a1 : 18, sc = a2 >= 0 ? a2 : 0;
+		if (!strcmp(n, "money"))
+			p = 19, sc = 4;
+		if (!strcmp(n, "smallmoney"))
+			p = 10, sc = 4;
+		tcol_set(tc, TT_NUMERICN, p <= 9 ? 5 : p <= 19 ? 9 : p <= 28 ? 13 : 17);
+		tc->prec = (uint8_t)p;
+		tc->scale = (uint8_t)sc;
+	} else if ((!strcmp(n, "char") || !strcmp(n, "nchar")) && !max && a1 <= 4000)
+		tcol_set(tc, TT_NCHAR, (uint32_t)(a1 > 0 ? 2 * a1 : 2));
+	else if ((!strcmp(n, "varchar") || !strcmp(n, "nvarchar")) && !max && a1 <= 4000)
+		tcol_set(tc, TT_NVARCHAR, (uint32_t)(a1 > 0 ? 2 * a1 : 2));
+	else if (!strcmp(n, "sysname"))
+		tcol_set(tc, TT_NVARCHAR, 256);
+	else if ((!strcmp(n, "binary") || !strcmp(n, "varbinary")) && !max && a1 > 0 && a1 <= 8000)
+		tcol_set(tc, TT_BIGVARBIN, (uint32_t)a1);
+	else if (!strcmp(n, "binary") || !strcmp(n, "varbinary") || !strcmp(n, "image")) {
+		tcol_set(tc, TT_BIGVARBIN, 0xFFFF);
+		tc->plp = 1;
+	} else if (!strcmp(n, "uniqueidentifier"))
+		tcol_set(tc, TT_GUID, 16);
+	else if (!strcmp(n, "date"))
+		tcol_set(tc, TT_DATE, 3);
+	else if (!strcmp(n, "time") || !strcmp(n, "datetime2") || !strcmp(n, "datetimeoffset")) {
+		tcol_set(tc, n[0] == 't' ? TT_TIME : !strcmp(n, "datetime2") ? TT_DATETIME2 : TT_DTOFFSET, 0);
+		tc->scale = (uint8_t)(a1 >= 0 && a1 <= 7 ? a1 : 7);
+	} else if (!strcmp(n, "datetime") || !strcmp(n, "smalldatetime")) {
+		tcol_set(tc, TT_DATETIME2, 0);
+		tc->scale = n[0] == 'd' ? 3 : 0;
+	} else {
+		/* nvarchar(max), ntext, xml and anything unknown */
+		tcol_set(tc, TT_NVARCHAR, 0xFFFF);
+		tc->plp = 1;
+	}
+	return 0;
+}
+
+/* A PostgreSQL column without a recorded SQL Server type. */
+static void pg_to_mstype(const char *typname, int typmod, char *out, size_t cap)
+{
+	int m = typmod - 4;
+	const char *t = typname;
+	if (!strcmp(t, "int2"))
+		snprintf(out, cap, "smallint");
+	else if (!strcmp(t, "int4"))
+		snprintf(out, cap, "int");
+	else if (!strcmp(t, "int8"))
+		snprintf(out, cap, "bigint");
+	else if (!strcmp(t, "bool"))
+		snprintf(out, cap, "bit");
+	else if (!strcmp(t, "float4"))
+		snprintf(out, cap, "real");
+	else if (!strcmp(t, "float8"))
+		snprintf(out, cap, "float");
+	else if (!strcmp(t, "numeric"))
+		snprintf(out, cap, typmod >= 4 ? "decimal(%d,%d)" : "decimal(38,10)", (m >> 16) & 0xffff, m & 0xffff);
+	else if (!strcmp(t, "varchar") && typmod >= 4 && m <= 4000)
+		snprintf(out, cap, "nvarchar(%d)", m);
+	else if (!strcmp(t, "bpchar") && typmod >= 4 && m <= 4000)
+		snprintf(out, cap, "nchar(%d)", m);
+	else if (!strcmp(t, "date"))
+		snprintf(out, cap, "date");
+	else if (!strcmp(t, "time"))
+		snprintf(out, cap, "time(%d)", typmod >= 0 ? typmod : 6);
+	else if (!strcmp(t, "timestamp"))
+		snprintf(out, cap, "datetime2(%d)", typmod >= 0 ? typmod : 6);
+	else if (!strcmp(t, "timestamptz"))
+		snprintf(out, cap, "datetimeoffset(%d)", typmod >= 0 ? typmod : 6);
+	else if (!strcmp(t, "bytea"))
+		snprintf(out, cap, "varbinary(max)");
+	else if (!strcmp(t, "uuid"))
+		snprintf(out, cap, "uniqueidentifier");
+	else
+		snprintf(out, cap, "nvarchar(max)");
+}
+
+/* Result columns of a query: INT/BIT/FLOAT where natural, NVARCHAR else. */
+static void col_from_pg(const PGresult *r, int f, struct tcol *tc)
+{
+	Oid oid = PQftype(r, f);
+	int mod = PQfmod(r, f);
+	tc->nullable = 1;
+	tc->prec = tc->scale = 0;
+	tc->name = PQfname(r, f);
+	switch (oid) {
+	case OID_BOOL: tcol_set(tc, TT_BITN, 1); break;
+	case OID_INT2: tcol_set(tc, TT_INTN, 2); break;
+	case OID_INT4: tcol_set(tc, TT_INTN, 4); break;
+	case OID_INT8: tcol_set(tc, TT_INTN, 8); break;
+	case OID_FLOAT4: tcol_set(tc, TT_FLTN, 4); break;
+	case OID_FLOAT8: tcol_set(tc, TT_FLTN, 8); break;
+	case OID_BYTEA:
+		tcol_set(tc, TT_BIGVARBIN, 0xFFFF);
+		tc->plp = 1;
+		break;
+	case OID_CHAR: case OID_NAME: case OID_OID: case OID_DATE: case OID_TIME:
+	case OID_TIMESTAMP: case OID_TIMESTAMPTZ: case OID_TIMETZ: case OID_UUID:
+		tcol_set(tc, TT_NVARCHAR, 2 * 64);
+		break;
+	case OID_INTERVAL:
+		tcol_set(tc, TT_NVARCHAR, 2 * 128);
+		break;
+	case OID_VARCHAR:
+	case OID_BPCHAR:
+		if (mod >= 5 && mod - 4 <= 4000) {
+			tcol_set(tc, TT_NVARCHAR, (uint32_t)(2 * (mod - 4)));
+			break;
+		}
+		/* fall through */
+	default:
+		tcol_set(tc, TT_NVARCHAR, 0xFFFF);
+		tc->plp = 1;
+	}
+}
+
+void tds_put_colmeta(tds_conn *c, const struct tcol *cols, int n)
+{
+	tds_put_u8(c, TOK_COLMETA);
+	tds_put_u16(c, (uint16_t)n);
+	for (int i = 0; i < n; i++) {
+		const struct tcol *tc = &cols[i];
+		tds_put_u32(c, 0);
+		tds_put_u16(c, (uint16_t)((tc->nullable ? 1 : 0) | 0x8));
+		tds_put_u8(c, tc->type);
+		switch (tc->type) {
+		case TT_INTN: case TT_BITN: case TT_FLTN: case TT_GUID:
+			tds_put_u8(c, (uint8_t)tc->maxlen);
+			break;
+		case TT_NUMERICN: case TT_DECIMALN:
+			tds_put_u8(c, (uint8_t)tc->maxlen);
+			tds_put_u8(c, tc->prec);
+			tds_put_u8(c, tc->scale);
+			break;
+		case TT_NVARCHAR: case TT_NCHAR:
+			tds_put_u16(c, (uint16_t)tc->maxlen);
+			tds_put(c, tds_collation, 5);
+			break;
+		case TT_BIGVARBIN:
+			tds_put_u16(c, (uint16_t)tc->maxlen);
+			break;
+		case TT_TIME: case TT_DATETIME2: case TT_DTOFFSET:
+			tds_put_u8(c, tc->scale);
+			break;
+		default: /* TT_DATE */
+			break;
+		}
+		tds_put_bvarchar(c, tc->name ? tc->name : "");
+	}
+}
+
+/* ---- rows ---- */
+static uint8_t *scratch;
+static size_t scratch_cap;
+
+static uint8_t *scratch_get(size_t n)
+{
+	if (n > scratch_cap) {
+		free(scratch);
+		scratch_cap = n < 4096 ? 4096 : n;
+		scratch = malloc(scratch_cap);
+		if (!scratch)
+			_exit(70);
+	}
+	return scratch;
+}
+
+static void put_row(tds_conn *c, const PGresult *r, int row, const struct tcol *cols, int n)
+{
+	tds_put_u8(c, TOK_ROW);
+	for (int f = 0; f < n; f++) {
+		const struct tcol *tc = &cols[f];
+		int null = PQgetisnull(r, row, f);
+		const char *v = PQgetvalue(r, row, f);
+		switch (tc->type) {
+		case TT_BITN:
+			if (null) {
+				tds_put_u8(c, 0);
+			} else {
+				tds_put_u8(c, 1);
+				tds_put_u8(c, v[0] == 't' ? 1 : 0);
+			}
+			break;
+		case TT_INTN:
+			if (null) {
+				tds_put_u8(c, 0);
+			} else {
+				long long x = strtoll(v, NULL, 10);
+				tds_put_u8(c, (uint8_t)tc->maxlen);
+				if (tc->maxlen == 2)
+					tds_put_u16(c, (uint16_t)x);
+				else if (tc->maxlen == 4)
+					tds_put_u32(c, (uint32_t)x);
+				else
+					tds_put_u64(c, (uint64_t)x);
+			}
+			break;
+		case TT_FLTN:
+			if (null) {
+				tds_put_u8(c, 0);
+			} else if (tc->maxlen == 4) {
+				float fl = strtof(v, NULL);
+				tds_put_u8(c, 4);
+				tds_put(c, &fl, 4);
+			} else {
+				double d = strtod(v, NULL);
+				tds_put_u8(c, 8);
+				tds_put(c, &d, 8);
+			}
+			break;
+		case TT_BIGVARBIN: {
+			if (null) {
+				tds_put_u64(c, ~(uint64_t)0);
+				break;
+			}
+			size_t bl = 0;
+			unsigned char *bin = PQunescapeBytea((const unsigned char *)v, &bl);
+			tds_put_u64(c, bl);
+			if (bl) {
+				tds_put_u32(c, (uint32_t)bl);
+				tds_put(c, bin, bl);
+			}
+			tds_put_u32(c, 0);
+			PQfreemem(bin);
+			break;
+		}
+		default: { /* NVARCHAR */
+			if (null) {
+				if (tc->plp)
+					tds_put_u64(c, ~(uint64_t)0);
+				else
+					tds_put_u16(c, 0xFFFF);
+				break;
+			}
+			size_t len = (size_t)PQgetlength(r, row, f);
+			uint8_t *u = scratch_get(2 * len + 2);
+			size_t ub = utf8_to_utf16le(v, len, u);
+			if (tc->plp) {
+				tds_put_u64(c, ub);
+				if (ub) {
+					tds_put_u32(c, (uint32_t)ub);
+					tds_put(c, u, ub);
+				}
+				tds_put_u32(c, 0);
+			} else {
+				if (ub > tc->maxlen)
+					ub = tc->maxlen;
+				tds_put_u16(c, (uint16_t)ub);
+				tds_put(c, u, ub);
+			}
+		}
+		}
+	}
+}
+
+/* Runs one statement and streams what it returns. 0, or -1 after an error
+ * was answered (the batch stops there). */
+static int exec_stream(session *s, const struct stmt *st)
+{
+	if (!PQsendQuery(s->pg, st->sql)) {
+		send_pg_error(s, NULL, PQerrorMessage(s->pg));
+		return -1;
+	}
+	PQsetSingleRowMode(s->pg);
+	PGresult *r, *err = NULL;
+	struct tcol *cols = NULL;
+	int ncols = 0, inset = 0, any = 0;
+	uint64_t rows = 0, cmdrows = 0;
+	int counted = 0;
+	while ((r = PQgetResult(s->pg)) != NULL) {
+		ExecStatusType es = PQresultStatus(r);
+		if (err) {
+			PQclear(r);
+			continue;
+		}
+		if (es == PGRES_SINGLE_TUPLE || es == PGRES_TUPLES_OK) {
+			if (!inset) {
+				free(cols);
+				ncols = PQnfields(r);
+				cols = calloc((size_t)(ncols ? ncols : 1), sizeof *cols);
+				for (int f = 0; f < ncols; f++)
+					col_from_pg(r, f, &cols[f]);
+				flush_done(s, 1);
+				tds_put_colmeta(s->c, cols, ncols);
+				inset = 1;
+				rows = 0;
+			}
+			for (int k = 0; k < PQntuples(r); k++) {
+				put_row(s->c, r, k, cols, ncols);
+				rows++;
+			}
+			if (es == PGRES_TUPLES_OK) {
+				queue_done(s, s->nocount ? 0 : DONE_COUNT, st->cmd, rows);
+				s->rowcount = (long long)rows;
+				inset = 0;
+				any = 1;
+			}
+		} else if (es == PGRES_COMMAND_OK) {
+			const char *ct = PQcmdTuples(r);
+			if (ct[0]) {
+				cmdrows = strtoull(ct, NULL, 10);
+				counted = 1;
+			}
+		} else if (es != PGRES_EMPTY_QUERY) {
+			err = r;
+			continue;
+		}
+		PQclear(r);
+	}
+	free(cols);
+	if (err) {
+		send_pg_error(s, err, NULL);
+		PQclear(err);
+		return -1;
+	}
+	if (!any) {
+		queue_done(s, (!s->nocount && counted) ? DONE_COUNT : 0, st->cmd, cmdrows);
+		s->rowcount = counted ? (long long)cmdrows : 0;
+	}
+	return 0;
+}
+
+static int fmtonly_select(session *s, const struct stmt *st)
+{
+	PGresult *r;
+	struct tcol *cols;
+	int n;
+	if (st->name) {
+		const char *params[1] = {st->name};
+		r = PQexecParams(s->pg,
+				 "SELECT a.attname, t.typname, a.atttypmod, a.attnotnull, d.description "
+				 "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+				 "LEFT JOIN pg_description d ON d.objoid = a.attrelid "
+				 "AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum "
+				 "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+				 "ORDER BY a.attnum",
+				 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			send_pg_error(s, r, NULL);
+			PQclear(r);
+			return -1;
+		}
+		n = PQntuples(r);
+		cols = calloc((size_t)(n ? n : 1), sizeof *cols);
+		for (int i = 0; i < n; i++) {
+			char ms[128];
+			if (!PQgetisnull(r, i, 4))
+				snprintf(ms, sizeof ms, "%s", PQgetvalue(r, i, 4));
+			else
+				pg_to_mstype(PQgetvalue(r, i, 1), atoi(PQgetvalue(r, i, 2)), ms, sizeof ms);
+			mstype_to_tcol(ms, &cols[i]);
+			cols[i].nullable = PQgetvalue(r, i, 3)[0] != 't';
+			cols[i].name = PQgetvalue(r, i, 0);
+		}
+	} else {
+		sbuf q;
+		sb_init(&q);
+		sb_printf(&q, "SELECT * FROM (%s) AS fmtonly LIMIT 0", st->sql);
+		r = PQexec(s->pg, q.p);
+		sb_free(&q);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			send_pg_error(s, r, NULL);
+			PQclear(r);
+			return -1;
+		}
+		n = PQnfields(r);
+		cols = calloc((size_t)(n ? n : 1), sizeof *cols);
+		for (int i = 0; i < n; i++)
+			col_from_pg(r, i, &cols[i]);
+	}
+	flush_done(s, 1);
+	tds_put_colmeta(s->c, cols, n);
+	queue_done(s, s->nocount ? 0 : DONE_COUNT, st->cmd, 0);
+	free(cols);
+	PQclear(r);
+	return 0;
+}
+
+static int pg_cmd(session *s, const char *sql)
+{
+	PGresult *r = PQexec(s->pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		send_pg_error(s, r, NULL);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int run_stmt(session *s, const struct stmt *st)
+{
+	switch (st->kind) {
+	case ST_SET:
+		if (st->set_opt == SO_NOCOUNT)
+			s->nocount = st->set_on;
+		else if (st->set_opt == SO_FMTONLY)
+			s->fmtonly = st->set_on;
+		else if (st->set_opt == SO_XACT_ABORT)
+			s->xact_abort = st->set_on;
+		queue_done(s, 0, 0, 0);
+		return 0;
+	case ST_USE: {
+		char old[512];
+		snprintf(old, sizeof old, "%s", s->dbname);
+		snprintf(s->dbname, sizeof s->dbname, "%s", st->name);
+		flush_done(s, 1);
+		tds_put_envchange_str(s->c, 1, s->dbname, old);
+		queue_done(s, 0, 0, 0);
+		return 0;
+	}
+	case ST_BEGIN:
+		if (s->trancount == 0 && pg_cmd(s, "BEGIN"))
+			return -1;
+		s->trancount++;
+		queue_done(s, 0, 0, 0);
+		return 0;
+	case ST_COMMIT:
+		if (s->trancount == 0) {
+			sess_error(s, 3902, 16, "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.");
+			return -1;
+		}
+		if (s->trancount == 1) {
+			if (PQtransactionStatus(s->pg) == PQTRANS_INERROR) {
+				pg_rollback_if_needed(s);
+				sess_error(s, 3930, 16, "The current transaction cannot be committed.");
+				return -1;
+			}
+			if (pg_cmd(s, "COMMIT"))
+				return -1;
+		}
+		s->trancount--;
+		queue_done(s, 0, 0, 0);
+		return 0;
+	case ST_ROLLBACK:
+		if (s->trancount == 0) {
+			sess_error(s, 3903, 16, "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.");
+			return -1;
+		}
+		pg_rollback_if_needed(s);
+		queue_done(s, 0, 0, 0);
+		return 0;
+	case ST_BULK:
+		free(s->bulk_target);
+		s->bulk_target = strdup(st->name);
+		queue_done(s, 0, 0, 0);
+		return 0;
+	case ST_SELECT:
+		if (s->fmtonly)
+			return fmtonly_select(s, st);
+		return exec_stream(s, st);
+	case ST_SQL:
+		if (s->fmtonly) {
+			queue_done(s, 0, st->cmd, 0);
+			return 0;
+		}
+		return exec_stream(s, st);
+	}
+	return 0;
+}
+
+static void log_batch(session *s, const char *sql, const struct batch *b)
+{
+	if (!s->o->log)
+		return;
+	peer_log(s->o, "batch: %s", sql);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].sql)
+			peer_log(s->o, "  pg: %s", b->v[i].sql);
+}
+
+void handle_batch(session *s)
+{
+	tds_conn *c = s->c;
+	size_t len;
+	uint8_t *m = tds_read_message(c, &len, (size_t)256 << 20);
+	if (!m) {
+		if (c->dead)
+			return;
+		reply_delay(s);
+		sess_error(s, 50000, 16, "SQL batch too large for the TDS test peer.");
+		flush_done(s, 0);
+		tds_reply_end(c);
+		return;
+	}
+	size_t off = 0;
+	if (len >= 4) {
+		uint32_t hl = m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+		if (hl >= 4 && hl <= len)
+			off = hl;
+	}
+	char *sql = malloc((len - off) * 3 / 2 + 8);
+	if (!sql)
+		_exit(70);
+	sql[utf16le_to_utf8(m + off, len - off, sql)] = 0;
+	free(m);
+
+	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff)};
+	struct batch b;
+	struct xlate_err e;
+	int rc = tsql_translate(sql, &ctx, &b, &e);
+	log_batch(s, sql, &b);
+
+	int deadlock = 0, drop = 0;
+	if (rc == 0 && b.has_commit) {
+		long k = __atomic_add_fetch(s->o->commit_batches, 1, __ATOMIC_SEQ_CST);
+		deadlock = s->o->deadlock_at > 0 && k == s->o->deadlock_at;
+		drop = s->o->drop_after > 0 && k == s->o->drop_after;
+		if (deadlock || drop)
+			peer_log(s->o, "fault: %s at commit batch %ld", deadlock ? "deadlock" : "drop", k);
+	}
+	if (reply_delay(s)) {
+		/* cancelled while "running": SQL Server stops the batch and
+		 * answers the ATTENTION with DONE_ATTN */
+		if (tds_next_message(c) == PKT_ATTN) {
+			tds_skip_message(c);
+			peer_log(s->o, "attention: batch cancelled before it ran");
+			tds_put_done(c, TOK_DONE, DONE_ATTN, 0, 0);
+			tds_reply_end(c);
+		} else {
+			c->dead = 1;
+		}
+		batch_free(&b);
+		free(sql);
+		return;
+	}
+	if (rc) {
+		sess_error(s, e.number, 15, "%s", e.msg);
+	} else if (deadlock) {
+		pg_rollback_if_needed(s);
+		sess_error(s, 1205, 13,
+			   "Transaction (Process ID %d) was deadlocked on lock resources with another process "
+			   "and has been chosen as the deadlock victim. Rerun the transaction.",
+			   ctx.spid);
+	} else {
+		if (drop)
+			c->discard = 1;
+		for (size_t i = 0; i < b.n; i++)
+			if (run_stmt(s, &b.v[i]))
+				break;
+	}
+	if (!s->done_pending)
+		queue_done(s, 0, 0, 0);
+	flush_done(s, 0);
+	tds_reply_end(c);
+	batch_free(&b);
+	free(sql);
+	if (drop) {
+		/* the commit happened; the client never hears of it */
+		PQfinish(s->pg);
+		s->pg = NULL;
+		shutdown(c->fd, SHUT_RDWR);
+		c->dead = 1;
+	}
+}

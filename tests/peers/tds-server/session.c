@@ -1,0 +1,182 @@
+/* session.c — one TDS connection: PRELOGIN, LOGIN7, then the message loop.
+ *
+ * Each connection runs in its own forked process with its own PostgreSQL
+ * connection, so a session's transaction and temp tables are PostgreSQL's.
+ */
+#include "peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void prelogin_reply(tds_conn *c)
+{
+	static const uint8_t p[] = {
+		0x00, 0x00, 21, 0x00, 6,    /* VERSION */
+		0x01, 0x00, 27, 0x00, 1,    /* ENCRYPTION */
+		0x02, 0x00, 28, 0x00, 1,    /* INSTOPT */
+		0x04, 0x00, 29, 0x00, 1,    /* MARS */
+		0xFF,
+		15, 0, 0x07, 0xD0, 0, 0,    /* 15.0.2000 */
+		0x02,                       /* ENCRYPT_NOT_SUP */
+		0x00,
+		0x00,
+	};
+	tds_put(c, p, sizeof p);
+	tds_reply_end(c);
+}
+
+static uint16_t u16at(const uint8_t *m, size_t off) { return (uint16_t)(m[off] | m[off + 1] << 8); }
+
+/* A UCS-2 field of LOGIN7 given by its (offset, length in characters) pair. */
+static void login_field(const uint8_t *m, size_t len, size_t at, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (at + 4 > len)
+		return;
+	size_t off = u16at(m, at), n = (size_t)u16at(m, at + 2) * 2;
+	if (off + n > len || n * 3 / 2 + 4 > cap)
+		return;
+	out[utf16le_to_utf8(m + off, n, out)] = 0;
+}
+
+static int login(session *s)
+{
+	tds_conn *c = s->c;
+	size_t len;
+	uint8_t *m = tds_read_message(c, &len, 65536);
+	if (!m || len < 94) {
+		free(m);
+		return -1;
+	}
+	uint32_t pktsize = m[8] | (uint32_t)m[9] << 8 | (uint32_t)m[10] << 16 | (uint32_t)m[11] << 24;
+	char user[512], app[512], db[512];
+	login_field(m, len, 40, user, sizeof user);
+	login_field(m, len, 48, app, sizeof app);
+	login_field(m, len, 68, db, sizeof db);
+	free(m);
+	/* the password (offset 44) is never decoded */
+	if (!db[0])
+		snprintf(db, sizeof db, "master");
+	snprintf(s->dbname, sizeof s->dbname, "%s", db);
+	peer_log(s->o, "login user=%s app=%s database=%s packet=%u", user, app, db, pktsize);
+	if (pktsize < 512 || pktsize > 32767)
+		pktsize = 4096;
+
+	if (s->pg) {
+		/* a spare made before the client came: check it still lives */
+		PGresult *r = PQexec(s->pg, "SELECT 1");
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			PQfinish(s->pg);
+			s->pg = NULL;
+		}
+		PQclear(r);
+	}
+	if (!s->pg) {
+		s->pg = PQconnectdb(s->o->pg);
+		if (PQstatus(s->pg) == CONNECTION_OK)
+			PQclear(PQexec(s->pg, PEER_SESSION_SETUP));
+	}
+	if (PQstatus(s->pg) != CONNECTION_OK) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "Cannot open database \"%s\" requested by the login (PostgreSQL: %s)", db,
+			 PQerrorMessage(s->pg));
+		tds_put_msg(c, TOK_ERROR, 4060, 1, 11, msg, 1);
+		tds_put_done(c, TOK_DONE, DONE_ERROR, 0, 0);
+		tds_reply_end(c);
+		return -1;
+	}
+
+	char ps[16];
+	snprintf(ps, sizeof ps, "%u", pktsize);
+	tds_put_envchange_str(c, 1, db, "master");
+	/* SQL collation */
+	tds_put_u8(c, TOK_ENVCHANGE);
+	tds_put_u16(c, 1 + 1 + 5 + 1);
+	tds_put_u8(c, 7);
+	tds_put_u8(c, 5);
+	tds_put(c, tds_collation, 5);
+	tds_put_u8(c, 0);
+	tds_put_envchange_str(c, 2, "us_english", "");
+	/* LOGINACK: TDS 7.4 */
+	static const char prog[] = "Microsoft SQL Server";
+	tds_put_u8(c, TOK_LOGINACK);
+	tds_put_u16(c, (uint16_t)(1 + 4 + 1 + 2 * (sizeof prog - 1) + 4));
+	tds_put_u8(c, 1);
+	static const uint8_t ver[4] = {0x74, 0x00, 0x00, 0x04};
+	tds_put(c, ver, 4);
+	tds_put_bvarchar(c, prog);
+	static const uint8_t pv[4] = {15, 0, 0x07, 0xD0};
+	tds_put(c, pv, 4);
+	tds_put_envchange_str(c, 4, ps, ps);
+	tds_put_done(c, TOK_DONE, DONE_FINAL, 0, 0);
+	tds_reply_end(c);
+	tds_set_packet_size(c, pktsize);
+	return 0;
+}
+
+static void unsupported(session *s, const char *what)
+{
+	tds_skip_message(s->c);
+	reply_delay(s);
+	sess_error(s, 50000, 16, "%s is outside the subset of the TDS test peer.", what);
+	flush_done(s, 0);
+	tds_reply_end(s->c);
+}
+
+void session_run(int fd, const struct peer_opts *o, PGconn *pg)
+{
+	tds_conn c;
+	tds_conn_init(&c, fd);
+	session s;
+	memset(&s, 0, sizeof s);
+	s.c = &c;
+	s.o = o;
+	s.pg = pg;
+
+	int logged_in = 0;
+	while (!c.dead) {
+		int t = tds_next_message(&c);
+		if (t < 0)
+			break;
+		if (!logged_in) {
+			if (t == PKT_PRELOGIN) {
+				tds_skip_message(&c);
+				prelogin_reply(&c);
+				continue;
+			}
+			if (t == PKT_LOGIN7 && login(&s) == 0) {
+				logged_in = 1;
+				continue;
+			}
+			break;
+		}
+		switch (t) {
+		case PKT_SQL:
+			handle_batch(&s);
+			break;
+		case PKT_BULK:
+			handle_bulk(&s);
+			break;
+		case PKT_ATTN:
+			tds_skip_message(&c);
+			peer_log(o, "attention");
+			tds_put_done(&c, TOK_DONE, DONE_ATTN, 0, 0);
+			tds_reply_end(&c);
+			break;
+		case PKT_RPC:
+			unsupported(&s, "RPC");
+			break;
+		case PKT_TM:
+			unsupported(&s, "A transaction manager request");
+			break;
+		default:
+			c.dead = 1;
+		}
+	}
+	if (s.pg)
+		PQfinish(s.pg);
+	free(s.bulk_target);
+	tds_conn_free(&c);
+	close(fd);
+}

@@ -1,0 +1,469 @@
+/* Unit tests for lib/record_io.c: the stream reader (auto-detection, line
+ * and record numbers in messages, nothing returned after bad input, the
+ * size ceiling without buffering the whole input, big records) and the
+ * buffered writer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "record.h"
+
+static void make_rec(record *r, int i, const char *text)
+{
+	record_clear(r);
+	r->op = 'c';
+	assert_int_equal(record_set_table(r, "wwi", "sales", "orders"), 0);
+	assert_int_equal(record_set_shape(r, 3, false, true), 0);
+	assert_int_equal(record_set_column(r, 0, "id", "integer"), 0);
+	assert_int_equal(record_set_column(r, 1, "note", "text"), 0);
+	assert_int_equal(record_set_column(r, 2, "data", "bytea"), 0);
+	uint16_t k = 0;
+	assert_int_equal(record_set_keys(r, &k, 1), 0);
+	char n[32];
+	snprintf(n, sizeof n, "%d", i);
+	assert_int_equal(record_set_value(r, r->after, 0, VALUE_TEXT, n, strlen(n)), 0);
+	assert_int_equal(record_set_value(r, r->after, 1, VALUE_TEXT, text, strlen(text)), 0);
+	assert_int_equal(record_set_value(r, r->after, 2, VALUE_TEXT, "\\x00ff", 6), 0);
+	r->lsn = 0x1000 + (uint64_t)i;
+	r->xid = 9;
+	r->seq = (uint64_t)i + 1;
+	strcpy(r->stream, "pg/wwi/slot");
+	r->offset.lsn = true;
+	r->offset.major = r->lsn;
+	r->offset.minor = r->seq;
+}
+
+/* A temporary file holding data, positioned at its start. */
+static int file_with(const void *data, size_t len)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+static void write_read(record_format fmt)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	record_writer *w = record_writer_new(fd, fmt);
+	assert_non_null(w);
+	record r, in;
+	record_init(&r);
+	record_init(&in);
+	buf enc;
+	buf_init(&enc, 0);
+	const int n = 5000;
+	for (int i = 0; i < n; i++) {
+		make_rec(&r, i, i % 7 ? "short" : "a somewhat longer note, with \"quotes\" and \xc3\xa9");
+		assert_int_equal(record_writer_put(w, &r), 0);
+		assert_true(record_writer_buffered(w) < (64u << 10) + 1024);
+	}
+	assert_int_equal(record_writer_flush(w), 0);
+	assert_int_equal(record_writer_buffered(w), 0);
+	record_writer_free(w);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+
+	record_reader *rd = record_reader_new(fd);
+	assert_non_null(rd);
+	char err[512];
+	for (int i = 0; i < n; i++) {
+		int rc = record_reader_next(rd, &in, err, sizeof err);
+		if (rc != 1)
+			fail_msg("record %d: rc %d %s", i, rc, err);
+		assert_int_equal(record_reader_format(rd), fmt);
+		assert_int_equal(record_reader_count(rd), (uint64_t)i + 1);
+		make_rec(&r, i, i % 7 ? "short" : "a somewhat longer note, with \"quotes\" and \xc3\xa9");
+		assert_string_equal(in.after[0].data, r.after[0].data);
+		assert_string_equal(in.after[1].data, r.after[1].data);
+		assert_string_equal(in.after[2].data, "\\x00ff");
+		assert_int_equal(in.seq, r.seq);
+		/* raw is the record exactly as encoded (JSON: without '\n') */
+		const void *raw;
+		size_t rawlen;
+		record_reader_raw(rd, &raw, &rawlen);
+		buf_reset(&enc);
+		assert_int_equal(record_encode(&r, fmt, &enc), 0);
+		if (fmt == RECORD_FORMAT_JSON)
+			enc.len--;
+		assert_int_equal(rawlen, enc.len);
+		assert_memory_equal(raw, enc.data, rawlen);
+	}
+	assert_int_equal(record_reader_next(rd, &in, err, sizeof err), 0);
+	assert_int_equal(record_reader_next(rd, &in, err, sizeof err), 0);
+	record_reader_free(rd);
+	close(fd);
+	buf_free(&enc);
+	record_free(&r);
+	record_free(&in);
+}
+
+static void test_write_read_json(void **state)
+{
+	(void)state;
+	write_read(RECORD_FORMAT_JSON);
+}
+
+static void test_write_read_msgpack(void **state)
+{
+	(void)state;
+	write_read(RECORD_FORMAT_MSGPACK);
+}
+
+static void encode_to(buf *b, int i, record_format fmt)
+{
+	record r;
+	record_init(&r);
+	make_rec(&r, i, "x");
+	assert_int_equal(record_encode(&r, fmt, b), 0);
+	record_free(&r);
+}
+
+static void test_json_line_numbers(void **state)
+{
+	(void)state;
+	buf b;
+	buf_init(&b, 0);
+	encode_to(&b, 1, RECORD_FORMAT_JSON);
+	assert_int_equal(buf_puts(&b, "\n  \r\n"), 0); /* blank lines count but are skipped */
+	encode_to(&b, 2, RECORD_FORMAT_JSON);
+	assert_int_equal(buf_puts(&b, "{\"v\":1,\"op\":5}\n"), 0);
+	encode_to(&b, 3, RECORD_FORMAT_JSON);
+	int fd = file_with(b.data, b.len);
+	record_reader *rd = record_reader_new(fd);
+	record r;
+	record_init(&r);
+	char err[512];
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_string_equal(r.after[0].data, "1");
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_string_equal(r.after[0].data, "2");
+	assert_int_equal(record_reader_count(rd), 4);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	assert_string_equal(err, "line 5: \"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got a number");
+	/* nothing after the bad record */
+	err[0] = '\0';
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	assert_string_equal(err, "line 5: \"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got a number");
+	assert_int_equal(record_reader_wait(rd, 0), 1);
+	record_reader_free(rd);
+	close(fd);
+
+	/* a truncated last line; a complete last line without '\n' is fine */
+	buf_reset(&b);
+	encode_to(&b, 1, RECORD_FORMAT_JSON);
+	encode_to(&b, 2, RECORD_FORMAT_JSON);
+	b.len--; /* drop the '\n' */
+	size_t full = b.len;
+	for (int trunc = 0; trunc < 2; trunc++) {
+		fd = file_with(b.data, trunc ? full - 10 : full);
+		rd = record_reader_new(fd);
+		assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+		if (trunc) {
+			assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+			assert_non_null(strstr(err, "line 2: unexpected end of input (truncated record)"));
+		} else {
+			assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+			assert_string_equal(r.after[0].data, "2");
+			assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 0);
+		}
+		record_reader_free(rd);
+		close(fd);
+	}
+
+	/* invalid UTF-8 on line 3 */
+	buf_reset(&b);
+	encode_to(&b, 1, RECORD_FORMAT_JSON);
+	encode_to(&b, 2, RECORD_FORMAT_JSON);
+	encode_to(&b, 3, RECORD_FORMAT_JSON);
+	char *x = memmem(b.data + b.len / 2, b.len / 2, "\"note\":\"x\"", 10);
+	x = memmem(x + 1, b.len - (size_t)(x + 1 - b.data), "\"note\":\"x\"", 10);
+	assert_non_null(x);
+	x[8] = (char)0xfe;
+	fd = file_with(b.data, b.len);
+	rd = record_reader_new(fd);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	assert_string_equal(err, "line 3: invalid UTF-8 in string");
+	record_reader_free(rd);
+	close(fd);
+
+	/* empty input */
+	fd = file_with("", 0);
+	rd = record_reader_new(fd);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 0);
+	record_reader_free(rd);
+	close(fd);
+
+	buf_free(&b);
+	record_free(&r);
+}
+
+static void test_msgpack_offsets(void **state)
+{
+	(void)state;
+	buf b;
+	buf_init(&b, 0);
+	encode_to(&b, 1, RECORD_FORMAT_MSGPACK);
+	size_t first = b.len;
+	encode_to(&b, 2, RECORD_FORMAT_MSGPACK);
+	size_t second = b.len;
+	/* record 3 says its op is 5 */
+	record r;
+	record_init(&r);
+	char err[512];
+	static const unsigned char bad[] = {0x82, 0xa1, 'v', 0x01, 0xa2, 'o', 'p', 0x05};
+	assert_int_equal(buf_append(&b, bad, sizeof bad), 0);
+	encode_to(&b, 4, RECORD_FORMAT_MSGPACK);
+	int fd = file_with(b.data, b.len);
+	record_reader *rd = record_reader_new(fd);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_format(rd), RECORD_FORMAT_MSGPACK);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	char want[128];
+	snprintf(want, sizeof want, "record 3 at byte offset %zu: \"op\": expected one of", second);
+	assert_non_null(strstr(err, want));
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	record_reader_free(rd);
+	close(fd);
+
+	/* garbage between records; a truncated last record */
+	b.len = first;
+	assert_int_equal(buf_append(&b, "\x01\x02", 2), 0);
+	fd = file_with(b.data, b.len);
+	rd = record_reader_new(fd);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	snprintf(want, sizeof want, "record 2 at byte offset %zu: not a msgpack map (byte 0x01)", first);
+	assert_string_equal(err, want);
+	record_reader_free(rd);
+	close(fd);
+
+	b.len = first;
+	encode_to(&b, 2, RECORD_FORMAT_MSGPACK);
+	fd = file_with(b.data, b.len - 3);
+	rd = record_reader_new(fd);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	snprintf(want, sizeof want, "record 2 at byte offset %zu: truncated record at end of input", first);
+	assert_string_equal(err, want);
+	record_reader_free(rd);
+	close(fd);
+
+	buf_free(&b);
+	record_free(&r);
+}
+
+/* Writes a prefix, then an endless line, until the reader goes away. */
+struct flood {
+	int fd;
+	const char *prefix;
+	size_t prefixlen;
+	size_t written;
+};
+
+static void *flood_main(void *arg)
+{
+	struct flood *f = arg;
+	if (write(f->fd, f->prefix, f->prefixlen) != (ssize_t)f->prefixlen)
+		return NULL;
+	static char chunk[1 << 16];
+	memset(chunk, 'x', sizeof chunk);
+	for (;;) {
+		ssize_t n = write(f->fd, chunk, sizeof chunk);
+		if (n <= 0)
+			break;
+		f->written += (size_t)n;
+	}
+	close(f->fd);
+	return NULL;
+}
+
+static void test_record_too_long(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	buf b;
+	buf_init(&b, 0);
+	encode_to(&b, 1, RECORD_FORMAT_JSON);
+	encode_to(&b, 2, RECORD_FORMAT_JSON);
+	assert_int_equal(buf_puts(&b, "{\"v\":1,\"note\":\""), 0);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct flood f = {p[1], b.data, b.len, 0};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, flood_main, &f), 0);
+	record_reader *rd = record_reader_new(p[0]);
+	record r;
+	record_init(&r);
+	char err[512];
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	/* the endless third line fails without the input ending */
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	assert_string_equal(err, "line 3: record longer than 268435456 bytes");
+	record_reader_free(rd);
+	close(p[0]);
+	pthread_join(t, NULL);
+	assert_true(f.written < RECORD_MAX_BYTES + (2u << 20));
+	record_free(&r);
+	buf_free(&b);
+}
+
+struct feeder {
+	int fd;
+	const char *data;
+	size_t len;
+};
+
+static void *feeder_main(void *arg)
+{
+	struct feeder *f = arg;
+	size_t done = 0;
+	while (done < f->len) {
+		ssize_t n = write(f->fd, f->data + done, f->len - done > 65536 ? 65536 : f->len - done);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(f->fd);
+	return NULL;
+}
+
+static void big_then_small(record_format fmt)
+{
+	size_t n = 6u << 20;
+	char *big = malloc(n + 1);
+	assert_non_null(big);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)('a' + i % 26);
+	big[n] = '\0';
+	record r, in;
+	record_init(&r);
+	record_init(&in);
+	buf b;
+	buf_init(&b, 0);
+	make_rec(&r, 1, big);
+	assert_int_equal(record_encode(&r, fmt, &b), 0);
+	for (int i = 2; i < 100; i++)
+		encode_to(&b, i, fmt);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct feeder f = {p[1], b.data, b.len};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, feeder_main, &f), 0);
+	record_reader *rd = record_reader_new(p[0]);
+	char err[512];
+	int rc = record_reader_next(rd, &in, err, sizeof err);
+	if (rc != 1)
+		fail_msg("%s", err);
+	assert_int_equal(in.after[1].len, n);
+	assert_memory_equal(in.after[1].data, big, n);
+	for (int i = 2; i < 100; i++) {
+		assert_int_equal(record_reader_next(rd, &in, err, sizeof err), 1);
+		assert_string_equal(in.after[1].data, "x");
+	}
+	assert_int_equal(record_reader_next(rd, &in, err, sizeof err), 0);
+	pthread_join(t, NULL);
+	record_reader_free(rd);
+	close(p[0]);
+	free(big);
+	buf_free(&b);
+	record_free(&r);
+	record_free(&in);
+}
+
+static void test_big_record(void **state)
+{
+	(void)state;
+	big_then_small(RECORD_FORMAT_JSON);
+	big_then_small(RECORD_FORMAT_MSGPACK);
+}
+
+static void test_wait_and_errors(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	record_reader *rd = record_reader_new(p[0]);
+	assert_int_equal(record_reader_wait(rd, 0), 0);
+	assert_int_equal(record_reader_wait(rd, 20), 0);
+	buf b;
+	buf_init(&b, 0);
+	encode_to(&b, 1, RECORD_FORMAT_JSON);
+	encode_to(&b, 2, RECORD_FORMAT_JSON);
+	assert_int_equal(write(p[1], b.data, b.len), (ssize_t)b.len);
+	assert_int_equal(record_reader_wait(rd, 1000), 1);
+	record r;
+	record_init(&r);
+	char err[256];
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	/* the second record is buffered already */
+	assert_int_equal(record_reader_wait(rd, 0), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_wait(rd, 0), 0);
+	close(p[1]);
+	assert_int_equal(record_reader_wait(rd, 1000), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 0);
+	record_reader_free(rd);
+	close(p[0]);
+
+	/* a read error */
+	rd = record_reader_new(-1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -2);
+	assert_int_equal(errno, EBADF);
+	record_reader_free(rd);
+
+	/* the writer reports EPIPE when the reader has gone */
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	record_writer *w = record_writer_new(p[1], RECORD_FORMAT_JSON);
+	make_rec(&r, 1, "x");
+	assert_int_equal(record_writer_put(w, &r), 0);
+	assert_true(record_writer_buffered(w) > 0);
+	assert_int_equal(record_writer_flush(w), -1);
+	assert_int_equal(errno, EPIPE);
+	/* a record the encoder refuses */
+	assert_int_equal(record_set_value(&r, r.after, 0, VALUE_TEXT, "abc", 3), 0);
+	size_t before = record_writer_buffered(w);
+	assert_int_equal(record_writer_put(w, &r), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(record_writer_buffered(w), before);
+	record_writer_free(w);
+	close(p[1]);
+	buf_free(&b);
+	record_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_read_json),
+		cmocka_unit_test(test_write_read_msgpack),
+		cmocka_unit_test(test_json_line_numbers),
+		cmocka_unit_test(test_msgpack_offsets),
+		cmocka_unit_test(test_record_too_long),
+		cmocka_unit_test(test_big_record),
+		cmocka_unit_test(test_wait_and_errors),
+	};
+	return cmocka_run_group_tests_name("record_io", tests, NULL, NULL);
+}

@@ -1,0 +1,396 @@
+/* Unit tests for lib/tsql (quoting, literals, type map, value staging,
+ * statements) and lib/mssql_batch (the net change of a batch). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "mssql_batch.h"
+#include "record.h"
+#include "tsql.h"
+
+static char *text(buf *b)
+{
+	buf_terminate(b);
+	return b->data;
+}
+
+static void test_ident(void **state)
+{
+	(void)state;
+	buf b;
+	buf_init(&b, 0);
+	tsql_ident(&b, "a]b");
+	assert_string_equal(text(&b), "[a]]b]");
+	buf_reset(&b);
+	tsql_ident(&b, "]]");
+	assert_string_equal(text(&b), "[]]]]]");
+	buf_reset(&b);
+	tsql_qname(&b, "my schema", "t[1]");
+	assert_string_equal(text(&b), "[my schema].[t[1]]]");
+	buf_reset(&b);
+	tsql_ident(&b, "naïve \"x\"");
+	assert_string_equal(text(&b), "[naïve \"x\"]");
+	buf_free(&b);
+}
+
+static void test_nstr(void **state)
+{
+	(void)state;
+	buf b;
+	buf_init(&b, 0);
+	tsql_nstr(&b, "it's", 4);
+	assert_string_equal(text(&b), "N'it''s'");
+	buf_reset(&b);
+	tsql_nstr(&b, "''", 2);
+	assert_string_equal(text(&b), "N''''''");
+	buf_reset(&b);
+	tsql_nstr(&b, "", 0);
+	assert_string_equal(text(&b), "N''");
+	buf_reset(&b);
+	tsql_nstr(&b, "a'b'c ✓", strlen("a'b'c ✓"));
+	assert_string_equal(text(&b), "N'a''b''c ✓'");
+	buf_reset(&b);
+	/* Only the given length is quoted. */
+	tsql_nstr(&b, "x'yz", 2);
+	assert_string_equal(text(&b), "N'x'''");
+	buf_free(&b);
+}
+
+static void expect_type(const char *pg, const char *ms, tsql_kind kind, bool flagged)
+{
+	tsql_type t;
+	tsql_map_type(pg, &t);
+	if (strcmp(t.name, ms) != 0)
+		fail_msg("%s mapped to %s, want %s", pg, t.name, ms);
+	assert_int_equal(t.kind, kind);
+	assert_int_equal(t.flagged, flagged);
+}
+
+static void test_type_map(void **state)
+{
+	(void)state;
+	expect_type("smallint", "smallint", TSQL_INT, false);
+	expect_type("integer", "int", TSQL_INT, false);
+	expect_type("bigint", "bigint", TSQL_INT, false);
+	expect_type("numeric(18,2)", "decimal(18,2)", TSQL_DECIMAL, true);
+	expect_type("numeric(5)", "decimal(5,0)", TSQL_DECIMAL, true);
+	expect_type("numeric", "decimal(38,10)", TSQL_DECIMAL, true);
+	expect_type("numeric(60,2)", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("boolean", "bit", TSQL_BIT, false);
+	expect_type("text", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("character varying(20)", "nvarchar(20)", TSQL_STRING, true);
+	expect_type("character varying", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("character varying(5000)", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("character(3)", "nchar(3)", TSQL_STRING, true);
+	expect_type("bytea", "varbinary(max)", TSQL_BINARY, true);
+	expect_type("date", "date", TSQL_DATE, false);
+	expect_type("time without time zone", "time(6)", TSQL_TIME, false);
+	expect_type("time(3) without time zone", "time(3)", TSQL_TIME, false);
+	expect_type("time with time zone", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("timestamp without time zone", "datetime2(6)", TSQL_DATETIME2, false);
+	expect_type("timestamp(0) without time zone", "datetime2(0)", TSQL_DATETIME2, false);
+	expect_type("timestamp with time zone", "datetimeoffset(6)", TSQL_DTO, false);
+	expect_type("timestamp(3) with time zone", "datetimeoffset(3)", TSQL_DTO, false);
+	expect_type("uuid", "uniqueidentifier", TSQL_UUID, false);
+	expect_type("json", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("jsonb", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("real", "real", TSQL_FLOAT, false);
+	expect_type("double precision", "float", TSQL_FLOAT, false);
+	expect_type("money", "money", TSQL_MONEY, false);
+	expect_type("interval", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("inet", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("integer[]", "nvarchar(max)", TSQL_STRING, true);
+	expect_type("mood", "nvarchar(max)", TSQL_STRING, true);
+}
+
+static void expect_stage_p(tsql_kind k, int prec, const char *in, const char *want)
+{
+	tsql_type ty = {"", k, false, prec};
+	buf s;
+	buf_init(&s, 0);
+	const char *out;
+	size_t len;
+	char err[200];
+	int rc = tsql_stage_value(&ty, in, strlen(in), &s, &out, &len, err, sizeof err);
+	if (!want) {
+		if (rc == 0)
+			fail_msg("%s staged as %.*s, want an error", in, (int)len, out);
+	} else {
+		if (rc != 0)
+			fail_msg("%s: %s", in, err);
+		if (len != strlen(want) || memcmp(out, want, len) != 0)
+			fail_msg("%s staged as %.*s, want %s", in, (int)len, out, want);
+	}
+	buf_free(&s);
+}
+
+static void expect_stage(tsql_kind k, const char *in, const char *want)
+{
+	expect_stage_p(k, 6, in, want);
+}
+
+static void test_stage_values(void **state)
+{
+	(void)state;
+	expect_stage(TSQL_BIT, "t", "1");
+	expect_stage(TSQL_BIT, "f", "0");
+	expect_stage(TSQL_BIT, "x", NULL);
+	expect_stage(TSQL_BINARY, "\\x0a0bff", "0x0a0bff");
+	expect_stage(TSQL_BINARY, "\\x", "0x");
+	expect_stage(TSQL_MONEY, "-$1,234.56", "-1234.56");
+	expect_stage(TSQL_DECIMAL, "NaN", NULL);
+	expect_stage(TSQL_DECIMAL, "-12.500", "-12.500");
+	expect_stage(TSQL_FLOAT, "Infinity", NULL);
+	expect_stage(TSQL_FLOAT, "1.5e+30", "1.5e+30");
+	expect_stage(TSQL_DATE, "infinity", "9999-12-31");
+	expect_stage(TSQL_DATE, "-infinity", "0001-01-01");
+	expect_stage(TSQL_DATE, "0044-03-15 BC", NULL);
+	expect_stage(TSQL_DATE, "10000-01-01", NULL);
+	expect_stage(TSQL_DATETIME2, "infinity", "9999-12-31T23:59:59.999999");
+	expect_stage(TSQL_DATETIME2, "2026-11-25T13:58:45.123456", "2026-11-25T13:58:45.123456");
+	expect_stage(TSQL_DTO, "-infinity", "0001-01-01T00:00:00.000000Z");
+	expect_stage_p(TSQL_DATETIME2, 3, "infinity", "9999-12-31T23:59:59.999");
+	expect_stage_p(TSQL_DTO, 0, "infinity", "9999-12-31T23:59:59Z");
+	expect_stage(TSQL_DTO, "2026-11-25T13:58:45.123456Z", "2026-11-25T13:58:45.123456Z");
+	expect_stage(TSQL_TIME, "24:00:00.000000", NULL);
+	expect_stage(TSQL_TIME, "23:59:59.999999", "23:59:59.999999");
+	expect_stage(TSQL_STRING, "any ' text", "any ' text");
+}
+
+/* A two-column table: id integer key, v text. */
+static const char *names[] = {"id", "v"};
+static tsql_type types[2];
+static const uint16_t keys[] = {0};
+
+static tsql_table table(void)
+{
+	tsql_map_type("integer", &types[0]);
+	tsql_map_type("text", &types[1]);
+	tsql_table t = {"dbo", "t]x", "#dbrepl_s1", 2, names, types, 1, keys};
+	return t;
+}
+
+static void test_statements(void **state)
+{
+	(void)state;
+	tsql_table t = table();
+	buf b;
+	buf_init(&b, 0);
+	tsql_create_table(&b, &t);
+	assert_string_equal(text(&b), "CREATE TABLE [dbo].[t]]x] ([id] int NOT NULL, [v] nvarchar(max) NULL, "
+				      "CONSTRAINT [PK_t]]x] PRIMARY KEY ([id]));");
+	buf_reset(&b);
+	tsql_staging_create(&b, &t);
+	assert_string_equal(text(&b), "CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, "
+				      "[id] nvarchar(max) NULL, [v] nvarchar(max) NULL, [__u_v] tinyint NULL);");
+	assert_int_equal(tsql_staging_ncols(&t), 5);
+	assert_int_equal(tsql_staging_col(&t, 0), 3);
+	assert_int_equal(tsql_staging_flag_col(&t, 0), 0);
+	assert_int_equal(tsql_staging_col(&t, 1), 4);
+	assert_int_equal(tsql_staging_flag_col(&t, 1), 5);
+	buf_reset(&b);
+	tsql_merge(&b, &t);
+	assert_string_equal(text(&b),
+			    "MERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n"
+			    "USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_v] = 2 THEN N'' ELSE s.[v] END "
+			    "AS [v], s.[__u_v] AS [__u_v] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s\n"
+			    "ON t.[id] = s.[id]\n"
+			    "WHEN MATCHED THEN UPDATE SET [v] = CASE WHEN s.[__u_v] = 1 THEN t.[v] ELSE s.[v] END\n"
+			    "WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[id], s.[v]);");
+	buf_reset(&b);
+	tsql_delete(&b, &t);
+	assert_string_equal(text(&b), "DELETE FROM [dbo].[t]]x] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE "
+				      "s.[__op] = N'd' AND [dbo].[t]]x].[id] = CAST(s.[id] AS int));");
+	buf_reset(&b);
+	tsql_cell cells[2] = {{false, "7", 1, 0}, {true, NULL, 0, TSQL_FLAG_EMPTY}};
+	tsql_staged_insert(&b, &t, 3, 'u', cells);
+	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [v], [__u_v]) "
+				      "VALUES (3, N'u', N'7', NULL, 2);");
+	buf_reset(&b);
+	tsql_checkpoint_merge(&b, "pg/d/s'x", "0/1:2");
+	assert_non_null(strstr(text(&b), "SELECT N'pg/d/s''x' AS [stream], N'0/1:2' AS [offset]"));
+	buf_reset(&b);
+	tsql_truncate(&b, &t, true);
+	assert_string_equal(text(&b), "DELETE FROM [dbo].[t]]x];");
+	buf_free(&b);
+	assert_true(tsql_error_is_transient(1205));
+	assert_false(tsql_error_is_transient(2627));
+	assert_true(tsql_error_is_data(2628));
+	assert_true(tsql_error_is_data(547));
+	assert_false(tsql_error_is_data(1205));
+}
+
+/* ---- net change ---- */
+
+static uint64_t next_off = 1;
+
+static void mk(record *r, char op, const char *id, const char *v, bool v_unchanged, const char *old_id)
+{
+	record_clear(r);
+	r->version = 1;
+	r->op = op;
+	record_set_table(r, "db", "public", "t");
+	bool before = op == 'd' || old_id;
+	bool after = op != 'd' && op != 't';
+	record_set_shape(r, 2, before, after);
+	record_set_column(r, 0, "id", "integer");
+	record_set_column(r, 1, "v", "text");
+	uint16_t k = 0;
+	record_set_keys(r, &k, 1);
+	if (before)
+		record_set_value(r, r->before, 0, VALUE_TEXT, old_id ? old_id : id, strlen(old_id ? old_id : id));
+	if (after) {
+		record_set_value(r, r->after, 0, VALUE_TEXT, id, strlen(id));
+		if (v_unchanged)
+			record_set_value(r, r->after, 1, VALUE_UNCHANGED, NULL, 0);
+		else if (v)
+			record_set_value(r, r->after, 1, VALUE_TEXT, v, strlen(v));
+		else
+			record_set_value(r, r->after, 1, VALUE_NULL, NULL, 0);
+	}
+	snprintf(r->stream, sizeof r->stream, "pg/db/s");
+	r->offset.major = next_off++;
+}
+
+static const mssql_change *find(const mssql_table *t, const char *id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ch[i]->vals[0].kind == VALUE_TEXT && !strcmp(t->ch[i]->vals[0].data, id))
+			return t->ch[i];
+	return NULL;
+}
+
+static void add(mssql_tables *ts, mssql_table *t, record *r, uint64_t *seq)
+{
+	char err[200];
+	if (t->ncols == 0 || mssql_table_shape_differs(t, r))
+		assert_int_equal(mssql_table_set_shape(t, r), 0);
+	int rc = mssql_table_add(ts, t, r, ++*seq, "pg/db/s", err, sizeof err);
+	if (rc)
+		fail_msg("add: %s", err);
+}
+
+static void test_net_change(void **state)
+{
+	(void)state;
+	mssql_tables ts;
+	mssql_tables_init(&ts);
+	mssql_table *t = mssql_tables_get(&ts, "db", "public", "t", "dbo");
+	assert_non_null(t);
+	record r;
+	record_init(&r);
+	uint64_t seq = 0;
+
+	/* insert then update with unchanged TOAST: one upsert with the insert's value */
+	mk(&r, 'c', "1", "big", false, NULL);
+	add(&ts, t, &r, &seq);
+	mk(&r, 'u', "1", NULL, true, NULL);
+	add(&ts, t, &r, &seq);
+	/* insert then delete: a delete */
+	mk(&r, 'c', "2", "x", false, NULL);
+	add(&ts, t, &r, &seq);
+	mk(&r, 'd', "2", NULL, false, NULL);
+	add(&ts, t, &r, &seq);
+	/* update alone with unchanged: flag stays */
+	mk(&r, 'u', "3", NULL, true, NULL);
+	add(&ts, t, &r, &seq);
+	/* key change 4 -> 5: delete 4, upsert 5 */
+	mk(&r, 'u', "5", "moved", false, "4");
+	add(&ts, t, &r, &seq);
+	/* delete then insert: upsert */
+	mk(&r, 'd', "6", NULL, false, NULL);
+	add(&ts, t, &r, &seq);
+	mk(&r, 'c', "6", "", false, NULL);
+	add(&ts, t, &r, &seq);
+
+	assert_int_equal(t->n, 6);
+	const mssql_change *c = find(t, "1");
+	assert_non_null(c);
+	assert_int_equal(c->op, 'u');
+	assert_int_equal(c->vals[1].kind, VALUE_TEXT);
+	assert_string_equal(c->vals[1].data, "big");
+	assert_int_equal(c->seq, 2);
+	c = find(t, "2");
+	assert_int_equal(c->op, 'd');
+	assert_true(c->use_before);
+	c = find(t, "3");
+	assert_int_equal(c->vals[1].kind, VALUE_UNCHANGED);
+	c = find(t, "4");
+	assert_int_equal(c->op, 'd');
+	c = find(t, "5");
+	assert_int_equal(c->op, 'u');
+	c = find(t, "6");
+	assert_int_equal(c->op, 'c');
+
+	/* staged cells: unchanged -> flag 1, empty string -> flag 2 */
+	tsql_cell cells[2];
+	buf scratch[2];
+	buf_init(&scratch[0], 0);
+	buf_init(&scratch[1], 0);
+	char err[200];
+	assert_int_equal(mssql_change_cells(t, find(t, "3"), cells, scratch, err, sizeof err), 0);
+	assert_int_equal(cells[1].flag, TSQL_FLAG_UNCHANGED);
+	assert_int_equal(mssql_change_cells(t, find(t, "6"), cells, scratch, err, sizeof err), 0);
+	assert_int_equal(cells[1].flag, TSQL_FLAG_EMPTY);
+	assert_true(cells[1].null);
+	buf_free(&scratch[0]);
+	buf_free(&scratch[1]);
+
+	size_t u, d, rd;
+	mssql_table_counts(t, &u, &d, &rd);
+	assert_int_equal(u, 4);
+	assert_int_equal(d, 2);
+
+	/* truncate drops what came before it in the batch */
+	mk(&r, 't', "0", NULL, false, NULL);
+	record_clear(&r);
+	r.op = 't';
+	record_set_table(&r, "db", "public", "t");
+	char e2[100];
+	assert_int_equal(mssql_table_add(&ts, t, &r, ++seq, "pg/db/s", e2, sizeof e2), 0);
+	assert_int_equal(t->n, 0);
+	assert_true(t->truncate);
+	mk(&r, 'r', "9", "after", false, NULL);
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->n, 1);
+
+	/* dead-letter reconstruction */
+	record out;
+	record_init(&out);
+	assert_int_equal(mssql_change_record(t, t->ch[0], &out), 0);
+	assert_int_equal(out.op, 'r');
+	assert_string_equal(out.after[1].data, "after");
+	record_free(&out);
+
+	mssql_tables_clear_batch(&ts);
+	assert_int_equal(t->n, 0);
+	assert_false(t->truncate);
+
+	/* many keys: the hash grows and keeps one change per key */
+	for (int i = 0; i < 5000; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "%d", i % 1000);
+		mk(&r, 'c', id, "x", false, NULL);
+		add(&ts, t, &r, &seq);
+	}
+	assert_int_equal(t->n, 1000);
+	record_free(&r);
+	mssql_tables_free(&ts);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ident),        cmocka_unit_test(test_nstr),
+		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
+		cmocka_unit_test(test_statements),   cmocka_unit_test(test_net_change),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
