@@ -120,7 +120,7 @@ fuzz: deps
 	for f in tests/fuzz/fuzz_*.c; do \
 	  n=$$(basename $$f .c); \
 	  clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
-	    $(shell pkg-config --cflags msgpack jansson) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	    $(shell pkg-config --cflags libpq rdkafka msgpack jansson) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    $(BUILD)/fuzz/$$n.corpus tests/fuzz/corpus || exit 1; \

@@ -152,10 +152,10 @@ static void usage(FILE *f)
 		"  -h, --help                this help\n"
 		"  -V, --version             the version\n"
 		"\n"
-		"Exit status: 0 done; 64 usage; 65 bad --where or data; 66 a table, schema\n"
-		"or publication not found; 69 PostgreSQL unavailable; 70 internal error;\n"
-		"75 interrupted or output closed (partial output); 77 permission denied;\n"
-		"78 server configuration.\n",
+		"Exit status: 0 done; 64 usage; 65 bad --where or data; 66 table, schema or\n"
+		"publication not found; 69 PostgreSQL unavailable; 70 internal error;\n"
+		"73 --lsn-file not written; 75 interrupted or output closed (the output is\n"
+		"partial); 77 permission denied; 78 server configuration.\n",
 		progname);
 }
 
@@ -518,15 +518,15 @@ static void create_slot(char *snapshot_name, size_t len)
 	PGresult *res = PQexec(repl, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		char msg[1024];
-		snprintf(msg, sizeof msg, "%s", PQerrorMessage(repl));
-		PQclear(res);
 		int code = EX_UNAVAILABLE;
 		if (state && !strcmp(state, "42710"))
 			code = EX_USAGE; /* the slot exists */
 		else if (state && (!strcmp(state, "55000") || !strcmp(state, "53400") ||
 				   !strcmp(state, "42501")))
 			code = EX_CONFIG; /* wal_level, max_replication_slots, privileges */
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", PQerrorMessage(repl));
+		PQclear(res);
 		fail(code, "cannot create replication slot %s (%s)", opt.slot, msg);
 	}
 	slot_created = true;
@@ -831,13 +831,13 @@ static void progress_line(bool force)
 	static uint64_t last_rows;
 	if (!opt.progress)
 		return;
+	if (last.tv_sec == 0 && last.tv_nsec == 0)
+		last = t_start;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double dt = (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9;
 	if (!force && dt < 1.0)
 		return;
-	if (last.tv_sec == 0)
-		dt = elapsed(&t_start);
 	size_t done = 0;
 	for (size_t i = 0; i < ntables; i++)
 		done += tables[i].units_left == 0;
@@ -1214,10 +1214,11 @@ int main(int argc, char **argv)
 
 	if (record_writer_flush(writer) != 0)
 		fail(EX_TEMPFAIL, "cannot write records (%s); the snapshot is partial", strerror(errno));
-	if (stop_signal) {
-		size_t left = 0;
-		for (size_t i = 0; i < ntables; i++)
-			left += tables[i].units_left > 0;
+	size_t left = 0;
+	for (size_t i = 0; i < ntables; i++)
+		left += tables[i].units_left > 0;
+	/* A signal after the last row changes nothing: the copy is whole. */
+	if (left) {
 		fail(EX_TEMPFAIL,
 		     "interrupted by signal %d: the snapshot is partial (%" PRIu64
 		     " whole records written, %zu of %zu tables incomplete)",
@@ -1234,9 +1235,9 @@ int main(int argc, char **argv)
 		PQfinish(workers[i].conn);
 		workers[i].conn = NULL;
 	}
+	slot_created = false; /* complete: the slot is the user's now */
 	if (opt.lsn_file)
 		write_lsn_file();
-	slot_created = false; /* complete: the slot is the user's now */
 	close_all();
 	return 0;
 }

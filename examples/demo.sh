@@ -40,7 +40,9 @@ kafka_start -n 3
 tds_start
 DST=$TDS_PGCONN
 
-LOGS=$TEST_TMP/logs
+# Logs outlive the demo, for a look afterwards.
+LOGS=${DEMO_LOGS:-$top/build/demo-logs}
+rm -rf "$LOGS"
 mkdir -p "$LOGS"
 say "· starting the pipeline (logs in $LOGS) …"
 PGCONN="$SRC" KAFKA_BROKERS="$KAFKA_BROKERS" MSSQL_SERVER="$TDS_HOST:$TDS_PORT" \
@@ -57,14 +59,15 @@ gen_pid=$!
 on_exit "kill -TERM $gen_pid"
 
 last_line() { [ -f "$1" ] && tr '\r' '\n' <"$1" | grep -v '^$' | tail -n 1 | cut -c1-110; }
-counts() { # conninfo -> "schema.table count" lines for the busiest tables
-	psql -X -At -F' ' -d "$1" -c "
-	SELECT 'sales.orders', count(*) FROM sales.orders UNION ALL
-	SELECT 'sales.order_lines', count(*) FROM sales.order_lines UNION ALL
-	SELECT 'sales.invoices', count(*) FROM sales.invoices UNION ALL
-	SELECT 'sales.customer_transactions', count(*) FROM sales.customer_transactions UNION ALL
-	SELECT 'warehouse.stock_item_transactions', count(*) FROM warehouse.stock_item_transactions UNION ALL
-	SELECT 'warehouse.cold_room_temperatures', count(*) FROM warehouse.cold_room_temperatures" 2>/dev/null
+counts() { # conninfo -> "schema.table count" lines for the busiest tables ("-" if missing)
+	local t sql=""
+	for t in sales.orders sales.order_lines sales.invoices sales.customer_transactions \
+		warehouse.stock_item_transactions warehouse.cold_room_temperatures; do
+		# query_to_xml runs the count only when the table exists yet.
+		sql+="${sql:+ UNION ALL }SELECT '$t', CASE WHEN to_regclass('$t') IS NULL THEN '-' ELSE
+			(xpath('/row/c/text()', query_to_xml('SELECT count(*) AS c FROM $t', false, true, '')))[1]::text END"
+	done
+	psql -X -At -F' ' -d "$1" -c "$sql" 2>/dev/null
 }
 view() {
 	local phase=$1 held

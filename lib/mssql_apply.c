@@ -24,6 +24,7 @@ typedef struct stream_state {
 	bool has_ckpt;
 	pos_offset batch_max; /* highest offset taken into the current batch */
 	bool in_batch;
+	bool acked; /* an ack went upstream in this run */
 } stream_state;
 
 /* How an attempt to apply a batch ended. */
@@ -345,8 +346,10 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		rows_free(&rows);
 		if (t->ntcols == 0 && t->ncols == 0) {
 			/* A truncate of a table we never saw columns of, and that
-			 * the target does not have: nothing to empty. */
-			t->truncate = false;
+			 * the target does not have: nothing to empty (printing:
+			 * assume it is there). */
+			if (!a->o.print)
+				t->truncate = false;
 			return AT_OK;
 		}
 		if (t->ntcols == 0 && a->o.create_tables) {
@@ -707,6 +710,10 @@ static int locate(mssql_apply *a, mssql_error *first)
 			else
 				lo = mid;
 		}
+		/* The halves assume one record is to blame; a conflict between
+		 * two rows of the batch (a unique index) fails only together. */
+		if (t->n > 1 && trial(a, t, lo, lo + 1) != 1)
+			return 0;
 		a->bad_i = lo;
 		return 1;
 	}
@@ -799,6 +806,7 @@ static void committed(mssql_apply *a, uint64_t rt0)
 			s->ckpt = s->batch_max;
 		s->has_ckpt = true;
 		s->in_batch = false;
+		s->acked = true;
 		if (a->o.on_commit)
 			a->o.on_commit(a->o.ctx, s->name, s->ckpt);
 	}
@@ -934,6 +942,12 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	if ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
 	    (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)) {
 		a->st.skipped++;
+		/* A replay after a restart: what the target holds is durable,
+		 * so upstream may hear of it now rather than at the next commit. */
+		if (!s->acked && s->has_ckpt && !s->in_batch && a->o.on_commit) {
+			s->acked = true;
+			a->o.on_commit(a->o.ctx, s->name, s->ckpt);
+		}
 		return 0;
 	}
 	const char *dst = map_schema(a, r->schema);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct mssql_conn {
 	DBPROCESS *dbproc;
@@ -143,6 +144,57 @@ void mssql_global_exit(void)
 	dbexit();
 }
 
+/* db-lib has no working switch for TLS (dbsetlbool(DBSETENCRYPT) is
+ * unimplemented in FreeTDS 1.3), but freetds.conf's "encryption = require"
+ * works. So for --encrypt the server "host[:port]" becomes a section of a
+ * private freetds.conf, read through FREETDSCONF for this one login. */
+static DBPROCESS *open_encrypted(LOGINREC *login, const char *server, mssql_error *err)
+{
+	char host[256], path[] = "/tmp/dbrepl-freetds.XXXXXX";
+	const char *colon = strrchr(server, ':');
+	long port = 1433;
+	size_t hl = colon ? (size_t)(colon - server) : strlen(server);
+	if (hl == 0 || hl >= sizeof host || strpbrk(server, "\n[]")) {
+		snprintf(err->msg, sizeof err->msg, "--encrypt needs -S host[:port]");
+		return NULL;
+	}
+	memcpy(host, server, hl);
+	host[hl] = '\0';
+	if (colon) {
+		char *end;
+		port = strtol(colon + 1, &end, 10);
+		if (*end || port <= 0 || port > 65535) {
+			snprintf(err->msg, sizeof err->msg, "bad port in -S %s", server);
+			return NULL;
+		}
+	}
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		snprintf(err->msg, sizeof err->msg, "cannot create a freetds.conf for --encrypt");
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	fprintf(f, "[dbrepl-encrypted]\n\thost = %s\n\tport = %ld\n\ttds version = 7.4\n"
+		   "\tencryption = require\n", host, port);
+	fclose(f);
+	const char *old = getenv("FREETDSCONF");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("FREETDSCONF", path, 1);
+	DBPROCESS *dbproc = dbopen(login, "dbrepl-encrypted");
+	if (saved)
+		setenv("FREETDSCONF", saved, 1);
+	else
+		unsetenv("FREETDSCONF");
+	free(saved);
+	unlink(path);
+	return dbproc;
+}
+
 mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 {
 	memset(&login_err, 0, sizeof login_err);
@@ -162,12 +214,14 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 	DBSETLCHARSET(login, "UTF-8");
 	DBSETLVERSION(login, DBVERSION_74);
 	BCP_SETL(login, TRUE);
-	if (l->encrypt)
-		DBSETLENCRYPT(login, TRUE);
 	dbsetlogintime(l->login_timeout_s > 0 ? l->login_timeout_s : 15);
 	dbsettime(l->query_timeout_s > 0 ? l->query_timeout_s : 0);
 
-	DBPROCESS *dbproc = dbopen(login, l->server);
+	DBPROCESS *dbproc;
+	if (l->encrypt)
+		dbproc = open_encrypted(login, l->server, err);
+	else
+		dbproc = dbopen(login, l->server);
 	dbloginfree(login);
 	if (!dbproc) {
 		*err = login_err;

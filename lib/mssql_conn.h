@@ -45,8 +45,9 @@ typedef int (*mssql_row_cb)(void *ctx, int ncols, char **vals);
 int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx);
 
 /* Bulk copy into table (e.g. "#dbrepl_s1") with ncols columns. Each row
- * gives every column as text (NULL = SQL NULL; the text must not be
- * empty: db-lib sends a 0 length as NULL) or as an integer. */
+ * gives every column as UTF-8 text for an nvarchar/nchar column (sent as
+ * UTF-16LE; NULL = SQL NULL; the text must not be empty: db-lib sends a 0
+ * length as NULL) or as an integer. */
 typedef struct mssql_bcp_val {
 	bool null;
 	bool is_int; /* bigint/tinyint column: use i */

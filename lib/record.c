@@ -473,6 +473,10 @@ int record_check_decoded(const record *r, char *err, size_t errlen)
 		for (size_t i = 0; i < r->ncols; i++)
 			if (r->before[i].kind == VALUE_UNCHANGED)
 				return record_errf(err, errlen, "\"before\" cannot hold unchanged columns");
+	if (r->has_after && r->op != RECORD_OP_UPDATE)
+		for (size_t i = 0; i < r->ncols; i++)
+			if (r->after[i].kind == VALUE_UNCHANGED)
+				return record_errf(err, errlen, "\"unchanged\" is only for op \"u\"");
 	return 0;
 }
 

@@ -31,11 +31,13 @@ pause; pipeline_kill9 mssql-apply
 wait $gen || fail "wwi-gen failed: $(tail -n 3 "$TEST_TMP/gen.log")"
 end_lsn=$(psql -X -At -d "$SRC" -c "SELECT pg_current_wal_lsn()")
 
+note "load done at $end_lsn; waiting for catch-up"
 if ! pipeline_catch_up 120; then
 	compare_all "$SRC" "$TDS_PGCONN" | grep DIFF
 	pipeline_logs
 	fail "the target does not match the source after the chaos"
 fi
+note "caught up"
 compare_all "$SRC" "$TDS_PGCONN" | tail -n 3
 # The slot's confirmed position moved past the end of the load.
 for i in $(seq 1 30); do

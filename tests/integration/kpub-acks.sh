@@ -96,4 +96,32 @@ early=$(jq -r .pos.offset dups | awk -v n="$n" 'NR == FNR { line[$0] = FNR; next
 	{ if (line[$0] <= n) print }' <(jq -r .pos.offset k.ndjson) -)
 [ -z "$early" ] || fail "records at or before the ack were published twice: $(head -n 3 <<<"$early")"
 note "$(wc -l <dups) duplicates, all after the last ack"
+
+# --- 4. SIGTERM: what was read is flushed and acked, exit 0, promptly
+kafka_gen_records 2000 1 100 pg/t/s k >t.ndjson
+exec {w}<>in2
+"$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack <in2 2>err4.txt &
+kp=$!
+cat t.ndjson >&$w
+sleep 1
+kill -TERM $kp
+t0=$(date +%s)
+wait $kp
+rc=$?
+exec {w}>&-
+[ $rc = 0 ] || { cat err4.txt; fail "SIGTERM: exit $rc, want 0"; }
+[ $(($(date +%s) - t0)) -le 5 ] || fail "SIGTERM: took more than 5 s"
+sleep 0.2
+[ "$(grep '^pg/t/s ' acks.log | tail -n 1)" = "pg/t/s $(offset_of 2000 t.ndjson)" ] ||
+	fail "SIGTERM: last ack $(grep '^pg/t/s ' acks.log | tail -n 1), want record 2000"
+
+# --- 5. every broker down at end of input: the flush timeout ends kpub with
+# exit 75 (try again later) and nothing unacknowledged is acked
+kafka_gen_records 100 1 100 pg/u/s k >u.ndjson
+kafka_cmd "down -1" >/dev/null || fail "down -1"
+"$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack --flush-timeout 2 <u.ndjson 2>err5.txt
+rc=$?
+kafka_cmd "up -1" >/dev/null || fail "up -1"
+[ $rc = 75 ] || { cat err5.txt; fail "flush timeout: exit $rc, want 75"; }
+grep -q '^pg/u/s ' acks.log && fail "acked records no broker acknowledged"
 echo "kpub-acks: ok"

@@ -15,9 +15,10 @@ command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
 T=ks.basic
 kafka_start -n 3 $T:6:3
 cd "$TEST_TMP"
-# The mock keeps a group "rebalancing" for session.timeout.ms after its last
-# member left; short sessions keep the reruns of one group quick.
-KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=2000 -X heartbeat.interval.ms=300 --no-progress)
+# The mock keeps a group "rebalancing" for session.timeout.ms - 1 s after its
+# last member left, so a short session keeps reruns of one group quick; it
+# must stay above the mock's 3 s initial rebalance delay.
+KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 --no-progress)
 
 kafka_gen_records 2000 3 60 >in.ndjson
 # key "table.id": all changes of a row go to one partition

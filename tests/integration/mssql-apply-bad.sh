@@ -4,7 +4,8 @@
 # naming stream, offset, table and key with the server's message, and the
 # target must hold nothing of that batch (earlier batches stay committed).
 # With --dead-letter the refused record goes to the file, the rest of its
-# batch is applied, and mssql-apply goes on (exit 0).
+# batch is applied, and mssql-apply goes on (exit 0). A table missing on the
+# target (no --create-tables) is exit 65 too, naming the table.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 [ -x "$BIN/peers/tds-server" ] || { echo "skip: tds-server peer not built"; exit 77; }
@@ -67,4 +68,11 @@ grep -q '"toolongname"' "$TEST_TMP/dead.json" || fail "dead-letter file lacks re
 grep -q '"2009-02-30"' "$TEST_TMP/dead.json" || fail "dead-letter file lacks record 9"
 got=$(tq "SELECT \"offset\" FROM dbo.dbrepl_checkpoint WHERE stream = 'pg/src/bad'")
 [ "$got" = "0/6C:1" ] || fail "checkpoint is '$got' after --dead-letter, want 0/6C:1"
+# A table missing on the target without --create-tables: exit 65 naming it.
+sed 's/"table":"people"/"table":"nobody"/; s#pg/src/bad#pg/src/other#' "$TEST_TMP/date.json" >"$TEST_TMP/missing.json"
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress <"$TEST_TMP/missing.json" 2>"$TEST_TMP/err4"
+rc=$?
+cat "$TEST_TMP/err4" >&2
+[ $rc = 65 ] || fail "missing table: exit $rc, want 65"
+grep -qF "[public].[nobody]" "$TEST_TMP/err4" || fail "missing-table message does not name it"
 echo "mssql-apply-bad: refused records named, batches atomic, dead-letter works"

@@ -3,9 +3,10 @@
 # stream of updates, deletes and inserts goes through mssql-apply into the
 # TDS peer: the target must equal the source value for value. Applying the
 # same input again must change nothing (no row rewritten: every row keeps its
-# xmin). Then, from an empty target, mssql-apply is killed with SIGKILL in the
-# middle of the run and started again: the target must equal the source, and
-# the rows committed before the kill must not have been written again.
+# xmin) and must ack what the checkpoint holds. Then, from an empty target,
+# mssql-apply is killed with SIGKILL in the middle of the run and started
+# again: the target must equal the source, and the rows committed before the
+# kill must not have been written again.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
@@ -43,7 +44,16 @@ xmins() { tq "SELECT id, xmin FROM src.items ORDER BY id"; }
 apply || fail "first run exited $?"
 compare_table "$PGCONN" "$TDS_PGCONN" src items || fail "target differs from source after the first run"
 xmins >"$TEST_TMP/xmin1"
-apply || fail "second run exited $?"
+mkfifo "$TEST_TMP/ack"
+cat "$TEST_TMP/ack" >"$TEST_TMP/acks" &
+catpid=$!
+on_exit "kill $catpid"
+apply --ack "$TEST_TMP/ack" || fail "second run exited $?"
+# Nothing new was applied, but upstream hears where the target stands.
+sleep 0.2
+tq "SELECT stream || ' ' || \"offset\" FROM dbo.dbrepl_checkpoint ORDER BY 1" >"$TEST_TMP/ckpt"
+sort "$TEST_TMP/acks" | cmp -s - "$TEST_TMP/ckpt" ||
+	fail "replay acked '$(tr '\n' ' ' <"$TEST_TMP/acks")', checkpoint is '$(tr '\n' ' ' <"$TEST_TMP/ckpt")'"
 compare_table "$PGCONN" "$TDS_PGCONN" src items || fail "target differs after the replay"
 xmins >"$TEST_TMP/xmin2"
 cmp -s "$TEST_TMP/xmin1" "$TEST_TMP/xmin2" || fail "the replay rewrote rows ($(diff "$TEST_TMP/xmin1" "$TEST_TMP/xmin2" | grep -c '^>') changed)"

@@ -2,7 +2,7 @@
 # mssql-apply, value for value: a table with every type of record.h's list
 # that SQL Server can hold (integers, numeric with and without typmod, real,
 # double, boolean, text, varchar(n), char(n), bytea, date, time, timestamp,
-# timestamp(3), timestamptz, interval, uuid, json, jsonb, arrays, an enum, a
+# timestamp(3), timestamptz, timetz, interval, uuid, json, jsonb, arrays, an enum, a
 # domain, money, inet, a TOASTed text; ±infinity timestamps, Unicode, bytea
 # with NUL bytes, empty strings) goes through insert, update with and without
 # an unchanged TOASTed value, a key change, delete and truncate in a real
@@ -25,7 +25,7 @@ q "CREATE TABLE tor (
 	id integer PRIMARY KEY,
 	c_small smallint, c_int integer, c_big bigint, c_num numeric, c_num2 numeric(12,3),
 	c_real real, c_dbl double precision, c_bool boolean, c_text text, c_vc varchar(20),
-	c_ch char(5), c_bytea bytea, c_date date, c_time time, c_ts timestamp, c_ts3 timestamp(3),
+	c_ch char(5), c_bytea bytea, c_date date, c_time time, c_timetz timetz, c_ts timestamp, c_ts3 timestamp(3),
 	c_tstz timestamptz, c_iv interval, c_uuid uuid, c_json json, c_jsonb jsonb, c_arr integer[],
 	c_tarr text[], c_mood mood, c_dom posint, c_money money, c_inet inet, c_big_text text)"
 q "ALTER TABLE tor ALTER COLUMN c_big_text SET STORAGE EXTERNAL"
@@ -37,7 +37,7 @@ psql -X -q -v ON_ERROR_STOP=1 <<SQL || fail "source changes"
 INSERT INTO tor (id, c_text) VALUES (100, 'gone with the truncate');
 TRUNCATE tor;
 INSERT INTO tor VALUES (1, 1, 2, 3, 4.5, 6.789, 1.5, 2.25, true, 'plain', 'vc', 'ab',
-	'\x0001ff', '2026-11-25', '13:58:45.123456', '2026-11-25 13:58:45.123456',
+	'\x0001ff', '2026-11-25', '13:58:45.123456', '13:58:45.5+02', '2026-11-25 13:58:45.123456',
 	'2026-01-02 03:04:05.678', '2026-11-25 13:58:45.123456+05:30', '1 year 2 mons 3 days 04:05:06.5',
 	'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": [1, 2.50, "x"]}', '{"b": {"c": null}}',
 	'{1,2,NULL,4}', '{"with space","q\"uote",NULL}', 'happy ☺', 7, '1234.56', '192.168.0.1/24',
@@ -46,7 +46,7 @@ INSERT INTO tor (id) VALUES (2);
 INSERT INTO tor VALUES (3, -32768, -2147483648, 9223372036854775807, '-123456789.0123456789',
 	-123456789.123, '-3.4e38', '1e-300', false,
 	E'Unicode 日本語 ☺ \U0001F600, quote '' " backslash \\\\ newline\n tab\t end', 'ünïcödé', 'x',
-	'\x00', '0001-01-01', '00:00:00', '-infinity', 'infinity', '9999-12-31 23:59:59.999999+00',
+	'\x00', '0001-01-01', '00:00:00', '23:59:59.999999-14:59', '-infinity', 'infinity', '9999-12-31 23:59:59.999999+00',
 	'-1 years -2 mons +3 days -04:05:06.000001', '00000000-0000-0000-0000-000000000000', '[]', '"s"',
 	'{}', '{}', 'sad', 2147483647, '-92233720368547.58', '::1', 'short');
 INSERT INTO tor (id, c_num, c_text, c_vc, c_bytea, c_tstz, c_date, c_big_text)
@@ -79,11 +79,11 @@ clamp() {
 # type (the type map makes nvarchar(max) of json, interval, arrays …; money
 # becomes decimal with 4 places; unconstrained numeric decimal(38,10)).
 cols="id, c_small, c_int, c_big, round(c_num, 10) AS c_num, c_num2, c_real, c_dbl, c_bool, c_text,
-	c_vc, c_ch, c_bytea, c_date, c_time, $(clamp c_ts 999999), $(clamp c_ts3 999), c_tstz, c_iv::text,
+	c_vc, c_ch, c_bytea, c_date, c_time, c_timetz, $(clamp c_ts 999999), $(clamp c_ts3 999), c_tstz, c_iv::text,
 	c_uuid, c_json::text, c_jsonb::text, c_arr::text, c_tarr::text, c_mood::text, c_dom,
 	round(c_money::numeric, 4), c_inet, md5(c_big_text)"
 tcols="id, c_small, c_int, c_big, c_num, c_num2, c_real, c_dbl, c_bool, c_text,
-	c_vc, c_ch, c_bytea, c_date, c_time, c_ts::text, c_ts3::text, c_tstz, c_iv, c_uuid, c_json,
+	c_vc, c_ch, c_bytea, c_date, c_time, c_timetz::timetz, c_ts::text, c_ts3::text, c_tstz, c_iv, c_uuid, c_json,
 	c_jsonb, c_arr, c_tarr, c_mood, c_dom, c_money, c_inet, md5(c_big_text)"
 src=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGCONN" -c "COPY (SELECT $cols FROM tor ORDER BY id) TO STDOUT") ||
 	fail "reading the source"

@@ -18,12 +18,15 @@ q "CREATE TABLE h (id int PRIMARY KEY, v text, n bigint, ts timestamptz);
    INSERT INTO h SELECT g, 'v' || g, g, now() FROM generate_series(1, 20000) g;
    CREATE PUBLICATION pub FOR TABLE h;"
 
-# The writer: small transactions for about 6 seconds.
+# The writer: small transactions until told to stop, so that it overlaps the
+# whole snapshot however slow the machine is.
+q "CREATE TABLE ctl (stop boolean); INSERT INTO ctl VALUES (false)"
 psql -X -q -v ON_ERROR_STOP=1 >"$T/writer.log" 2>&1 <<'SQL' &
 DO $$
 DECLARE k int := 20000;
 BEGIN
-  FOR i IN 1..600 LOOP
+  FOR i IN 1..100000 LOOP
+    EXIT WHEN (SELECT stop FROM ctl);
     INSERT INTO h SELECT k + g, 'new' || (k + g), i, clock_timestamp() FROM generate_series(1, 5) g;
     k := k + 5;
     UPDATE h SET v = v || '+', n = n + 1, ts = clock_timestamp() WHERE id % 600 = i % 600;
@@ -39,7 +42,9 @@ sleep 1
 
 "$BIN/snapshot" -d "$PGCONN" -t h --slot s --create-slot --lsn-file "$T/lsn" -j 2 --split-pages 20 \
 	>"$T/snap.ndjson" 2>"$T/snap.err" || { cat "$T/snap.err"; fail "snapshot exited $?"; }
-kill -0 $writer 2>/dev/null || fail "the writer stopped before the snapshot ended; the test proves nothing"
+kill -0 $writer 2>/dev/null || { cat "$T/writer.log"; fail "the writer stopped before the snapshot ended"; }
+sleep 1
+q "UPDATE ctl SET stop = true"
 wait $writer || { cat "$T/writer.log"; fail "the writer failed"; }
 end=$(q "SELECT pg_current_wal_lsn()")
 

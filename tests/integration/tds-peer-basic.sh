@@ -1,16 +1,16 @@
 #!/bin/bash
 # tds-peer-basic.sh — the TDS test peer speaks TDS 7.4 to FreeTDS's own
-# clients (tsql, bsqldb, db-lib bcp) and runs the T-SQL subset on the
+# clients (tsql, bsqldb) and runs the T-SQL subset on the
 # PostgreSQL database behind it: DDL with mapped types, a transaction with
 # MERGE/DELETE from a #temp staging table, rows with NULLs and non-ASCII
-# text, SQL Server error numbers, XACT_ABORT rollback, bcp with PLP values,
-# the commit-batch faults, delay and ATTENTION. Every value is compared with what psql reads.
+# text, SQL Server error numbers, XACT_ABORT rollback. Every value is
+# compared with what psql reads. (bcp: tds-peer-bulk.sh; faults:
+# tds-peer-faults.sh)
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 
 command -v tsql >/dev/null || { echo "skip: FreeTDS tsql not installed"; exit 77; }
 [ -x "$BIN/peers/tds-server" ] || fail "$BIN/peers/tds-server not built"
-[ -x "$BIN/peers/bcp-probe" ] || fail "$BIN/peers/bcp-probe not built"
 
 pg_start
 tds_start
@@ -96,45 +96,6 @@ INSERT INTO [app].[item] ([id], [name]) VALUES (50, N'fifty')
 INSERT INTO [app].[item] ([id]) VALUES (1)
 COMMIT TRANSACTION"
 [ "$(tq "SELECT count(*) FROM app.item WHERE id = 50")" = 0 ] || fail "row 50 survived the rollback"
-
-# --- bcp through db-lib into a #temp table, then moved for comparison ---
-tds_sql "CREATE TABLE [dbo].[bcp_dest] ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [txt] nvarchar(max) NULL, [__u_txt] bit NULL, [n] int NULL, [code] nvarchar(20) NULL)" >/dev/null ||
-	fail "CREATE TABLE bcp_dest"
-out=$("$BIN/peers/bcp-probe" --server "$TDS_HOST:$TDS_PORT" --database "$TDS_DB" --rows 3000 \
-	--expect "$TEST_TMP/bcp.expect" --then "INSERT INTO [dbo].[bcp_dest] SELECT * FROM #dbrepl_s1") ||
-	fail "bcp-probe: $out"
-[ "$out" = "copied 3000" ] || fail "bcp-probe: $out"
-tq "COPY (SELECT * FROM dbo.bcp_dest ORDER BY 1) TO STDOUT" >"$TEST_TMP/bcp.got"
-cmp -s "$TEST_TMP/bcp.got" "$TEST_TMP/bcp.expect" || fail "bcp rows differ from what was sent"
-
-# --- faults: counted over commit batches of all connections, once each ---
-tds_stop
-tds_start --fault deadlock-at=2 --fault drop-after=3
-commit_row() {
-	tds_sql "SET XACT_ABORT ON
-BEGIN TRANSACTION
-INSERT INTO [app].[item] ([id], [name]) VALUES ($1, N'r$1')
-COMMIT TRANSACTION"
-}
-commit_row 100 >/dev/null 2>&1 || fail "commit batch 1 failed"
-err=$(commit_row 101 2>&1 >/dev/null) && fail "commit batch 2: no deadlock"
-grep -q '^Msg 1205 ' <<<"$err" || fail "commit batch 2: want 1205, got: $err"
-commit_row 102 >/dev/null 2>&1 && fail "commit batch 3: the connection was not dropped"
-commit_row 103 >/dev/null 2>&1 || fail "commit batch 4 failed"
-got=$(tq "SELECT string_agg(id::text, ',' ORDER BY id) FROM app.item WHERE id >= 100")
-[ "$got" = "100,102,103" ] || fail "after faults PostgreSQL has rows $got, want 100,102,103"
-
-tds_stop
-tds_start --fault delay-ms=400
-start=$(date +%s%N)
-[ "$(tds_sql "SELECT 7")" = 7 ] || fail "SELECT with delay"
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-[ "$ms" -ge 400 ] || fail "delay-ms=400 answered in ${ms} ms"
-# ATTENTION: db-lib's dbcancel() during the delay is acknowledged at once
-out=$("$BIN/peers/bcp-probe" --server "$TDS_HOST:$TDS_PORT" --database "$TDS_DB" --cancel) ||
-	fail "cancel: $out"
-[[ "$out" =~ ^cancelled\ in\ ([0-9]+)\ ms,\ then\ 42$ ]] || fail "cancel: $out"
-[ "${BASH_REMATCH[1]}" -lt 400 ] || fail "ATTENTION acknowledged only after ${BASH_REMATCH[1]} ms"
 
 tds_stop
 echo "ok"

@@ -21,9 +21,9 @@ if ! declare -F on_exit >/dev/null; then
 	return 0 2>/dev/null || true
 fi
 
-KAFKA_PID=
-KAFKA_DIR=
-KAFKA_FD=
+: "${KAFKA_PID:=}"
+: "${KAFKA_DIR:=}"
+: "${KAFKA_FD:=}"
 
 kafka_start() {
 	local n=3 a

@@ -50,7 +50,8 @@ as_pg_owner() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-note() { echo "# $*" >&2; }
+_test_t0=$(date +%s)
+note() { echo "# [$(($(date +%s) - _test_t0))s] $*" >&2; }
 
 # pg_start [extra postgresql.conf lines...]
 pg_start() {

@@ -592,6 +592,8 @@ static void test_bad_json(void **state)
 	bad_json("unknown unchanged column", "{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",",
 		 good_cols, "\"after\":{\"k\":1},\"unchanged\":[\"w\"],", good_tail,
 		 "\"unchanged\" names column \"w\"");
+	bad_json("unchanged in insert", good_head, good_cols, "\"after\":{\"k\":1},\"unchanged\":[\"x\"],",
+		 good_tail, "\"unchanged\" is only for op \"u\"");
 	bad_json("after and unchanged", "{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",",
 		 good_cols, "\"after\":{\"k\":1,\"x\":\"a\"},\"unchanged\":[\"x\"],", good_tail,
 		 "both in \"after\" and in \"unchanged\"");
@@ -743,7 +745,7 @@ static void test_msgpack_unknown_fields(void **state)
 	assert_int_equal((unsigned char)b.data[0], 0x8c); /* twelve fields */
 	b.data[0] = (char)0x8d;
 	static const unsigned char extra[] = {
-		0xa2, 'z', 'z', 0xdc, 0x00, 27,
+		0xa2, 'z', 'z', 0xdc, 0x00, 30,
 		0xca, 0x3f, 0x80, 0x00, 0x00,                         /* float32 1.0 */
 		0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0,                   /* float64 1.0 */
 		0xd4, 0x01, 0xaa,                                     /* fixext 1 */

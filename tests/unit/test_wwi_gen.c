@@ -571,6 +571,11 @@ static void run_transactions(struct state *st, wwi_world *w, int64_t n, int64_t 
 		assert_true(tx.nstmts > 0);
 		for (int i = 0; i < tx.nstmts; i++)
 			check_stmt(st, &tx, i);
+		/* The estimate --change-rate paces by. */
+		int64_t rows = wwi_tx_rows(w, &tx);
+		assert_true(rows >= tx.nstmts);
+		if (!strcmp(tx.label, "stocktake"))
+			assert_true(rows >= WWI_BULK_READINGS + w->max_id[WWI_STOCK_ITEM_HOLDINGS]);
 		/* The world's idea of the keys matches what the statements made. */
 		for (int t = 0; t < WWI_NTABLES; t++)
 			if (t != WWI_STOCK_ITEM_HOLDINGS)

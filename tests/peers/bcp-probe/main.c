@@ -6,6 +6,9 @@
  *   bcp-probe --server HOST:PORT --database DB --rows N --expect FILE
  *             [--then "T-SQL"]
  *   bcp-probe --server HOST:PORT --cancel    (against a peer with delay-ms)
+ *   bcp-probe --server HOST:PORT --typed --then "T-SQL"   (three rows, many types)
+ *   --utf8 binds nchar/nvarchar values as UTF-8, which FreeTDS 1.3 sends
+ *   unconverted: SQL Server (and the peer) must refuse or garble them.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -84,6 +87,45 @@ static int cancel_probe(DBPROCESS *db)
 	return 0;
 }
 
+/* --typed: one bcp of three fixed rows into #typed, every column bound as
+ * text (db-lib converts to the server's types) except varbinary (bytes). */
+static const char *const typed_rows[3][10] = {
+	{"1", "0", "0.0001", "0.1", "2024-02-29 13:14:15.123456", "2024-02-29",
+	 "6F9619FF-8B86-D011-B42D-00C04FC964FF", "23:59:59.999", "2024-01-01 12:00:00.123",
+	 "-9223372036854775808"},
+	{"2", "255", "-12345678901234.5678", "-2.5", "1900-01-01 00:00:00.000001", "2000-02-29",
+	 "00000000-0000-0000-0000-000000000001", "00:00:00.000", "9999-12-31 23:59:59.999",
+	 "9223372036854775807"},
+	{"3", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static int typed_probe(DBPROCESS *db)
+{
+	if (run(db, "CREATE TABLE #typed ([k] int NOT NULL, [t8] tinyint NULL, [d] decimal(18,4) NULL, "
+		    "[f] float NULL, [dt] datetime2(6) NULL, [dd] date NULL, [g] uniqueidentifier NULL, "
+		    "[tm] time(3) NULL, [dto] datetimeoffset(3) NULL, [big] bigint NULL, [vb] varbinary(max) NULL)"))
+		return -1;
+	if (bcp_init(db, "#typed", NULL, NULL, DB_IN) == FAIL)
+		return -1;
+	static BYTE bytes[256];
+	for (int i = 0; i < 256; i++)
+		bytes[i] = (BYTE)i;
+	for (int r = 0; r < 3; r++) {
+		for (int c = 0; c < 10; c++) {
+			const char *v = typed_rows[r][c];
+			if (bcp_bind(db, (BYTE *)(v ? v : ""), 0, v ? (DBINT)strlen(v) : 0, NULL, 0, SYBCHAR, c + 1) == FAIL)
+				return -1;
+		}
+		if (bcp_bind(db, bytes, 0, r == 2 ? 0 : (r == 0 ? 256 : 1), NULL, 0, SYBBINARY, 11) == FAIL)
+			return -1;
+		if (bcp_sendrow(db) == FAIL)
+			return -1;
+	}
+	DBINT n = bcp_done(db);
+	printf("copied %ld\n", (long)n);
+	return n == 3 ? 0 : -1;
+}
+
 /* FreeTDS 1.3's bcp sends the bytes bound to an nchar/nvarchar column as
  * they are, without converting them to UCS-2: the client binds UTF-16LE. */
 static size_t to_utf16le(const char *s, unsigned char *out)
@@ -155,13 +197,15 @@ int main(int argc, char **argv)
 		{"expect", required_argument, NULL, 'e'},
 		{"then", required_argument, NULL, 't'},
 		{"cancel", no_argument, NULL, 'c'},
+		{"utf8", no_argument, NULL, 'u'},
+		{"typed", no_argument, NULL, 'y'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *database = "target", *expect = NULL, *then = NULL;
 	long rows = 10;
-	int ch, cancel = 0;
+	int ch, cancel = 0, utf8 = 0, typed = 0;
 	while ((ch = getopt_long(argc, argv, "s:d:n:e:t:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': server = optarg; break;
@@ -170,9 +214,11 @@ int main(int argc, char **argv)
 		case 'e': expect = optarg; break;
 		case 't': then = optarg; break;
 		case 'c': cancel = 1; break;
+		case 'u': utf8 = 1; break;
+		case 'y': typed = 1; break;
 		case 'h':
 			printf("Usage: bcp-probe --server HOST:PORT [--database DB] [--rows N] [--expect FILE] "
-			       "[--then T-SQL] [--cancel]\n");
+			       "[--then T-SQL] [--cancel] [--utf8] [--typed]\n");
 			return 0;
 		case 'V': printf("bcp-probe %s\n", DBREPL_VERSION); return 0;
 		default: return EX_USAGE;
@@ -199,6 +245,17 @@ int main(int argc, char **argv)
 	}
 	if (cancel) {
 		int rc = cancel_probe(db);
+		dbclose(db);
+		dbloginfree(login);
+		dbexit();
+		return rc ? EX_SOFTWARE : 0;
+	}
+	if (typed) {
+		int rc = typed_probe(db);
+		if (rc == 0 && then && run(db, then))
+			rc = -1;
+		if (rc)
+			fprintf(stderr, "bcp-probe: --typed failed\n");
 		dbclose(db);
 		dbloginfree(login);
 		dbexit();
@@ -239,8 +296,17 @@ int main(int argc, char **argv)
 		n = (DBINT)(i * 7 - 1000);
 		snprintf(code, sizeof code, "C%ld", i % 97);
 		int txt_null = i % 7 == 3, n_null = i % 11 == 5, u_null = i % 13 == 4;
-		size_t op_len = to_utf16le(op, op16), txt_len = to_utf16le(txt, txt16),
-		       code_len = to_utf16le(code, code16);
+		size_t op_len, txt_len, code_len;
+		if (utf8) {
+			/* as UTF-8, which FreeTDS passes on unconverted: wrong */
+			op_len = strlen(op), txt_len = strlen(txt), code_len = strlen(code);
+			memcpy(op16, op, op_len);
+			memcpy(txt16, txt, txt_len);
+			memcpy(code16, code, code_len);
+		} else {
+			op_len = to_utf16le(op, op16), txt_len = to_utf16le(txt, txt16);
+			code_len = to_utf16le(code, code16);
+		}
 		if (bcp_bind(db, op16, 0, (DBINT)op_len, NULL, 0, SYBCHAR, 2) == FAIL ||
 		    bcp_bind(db, txt16, 0, txt_null ? 0 : (DBINT)txt_len, NULL, 0, SYBCHAR, 3) == FAIL ||
 		    bcp_bind(db, code16, 0, (DBINT)code_len, NULL, 0, SYBCHAR, 6) == FAIL) {

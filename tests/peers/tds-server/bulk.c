@@ -303,7 +303,9 @@ static int read_value(tds_conn *c, const struct bcol *bc, sbuf *o)
 			sb_puts(o, "\\N");
 			return 0;
 		}
-		size_t have = 0, cap = total != ~(uint64_t)1 && total < ((uint64_t)1 << 31) ? (size_t)total : 65536;
+		/* the announced length sizes the buffer, up to 1 MiB; it grows with
+		 * the chunks that really come */
+		size_t have = 0, cap = total != ~(uint64_t)1 && total < ((uint64_t)1 << 20) ? (size_t)total : 65536;
 		uint8_t *buf = malloc(cap ? cap : 1);
 		for (;;) {
 			uint32_t cl;

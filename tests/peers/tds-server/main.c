@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -265,8 +266,13 @@ int main(int argc, char **argv)
 	while (!stop) {
 		if (!spare)
 			spare = make_spare(o.pg);
-		int fd = accept(ls, NULL, NULL);
+		/* poll, so a SIGTERM that lands outside accept() is seen soon */
+		struct pollfd pfd = {.fd = ls, .events = POLLIN};
+		int ready = poll(&pfd, 1, 500);
 		reap();
+		if (ready <= 0 || stop)
+			continue;
+		int fd = accept(ls, NULL, NULL);
 		if (fd < 0)
 			continue;
 		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);

@@ -150,8 +150,6 @@ struct xlate_err {
 int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b,
 		   struct xlate_err *e);
 void batch_free(struct batch *b);
-/* Maps a SQL Server type name (and its arguments) to PostgreSQL; for tests. */
-int tsql_map_type(const char *mstype, sbuf *pg);
 
 /* ---- column descriptions (pgexec.c) ---- */
 struct tcol {

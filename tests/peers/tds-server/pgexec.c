@@ -181,6 +181,14 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 	} else if (!strcmp(state, "42703")) {
 		quoted_name(msg, name, sizeof name);
 		sess_error(s, 207, 16, "Invalid column name '%s'.", name);
+	} else if (!strcmp(state, "0A000") && strstr(msg, "truncate")) {
+		/* the detail says: Table "child" references "parent". */
+		const char *end = strrchr(detail, '"'), *beg = end;
+		while (beg && beg > detail && beg[-1] != '"')
+			beg--;
+		snprintf(name, sizeof name, "%.*s", beg && end > beg ? (int)(end - beg) : 1, beg && end > beg ? beg : "?");
+		sess_error(s, 4712, 16, "Cannot truncate table '%s' because it is being referenced by a "
+			   "FOREIGN KEY constraint.", name);
 	} else if (!strcmp(state, "3F000")) {
 		quoted_name(msg, name, sizeof name);
 		sess_error(s, 2760, 16, "The specified schema name \"%s\" either does not exist or you do not "

@@ -49,7 +49,11 @@ static int login(session *s)
 		free(m);
 		return -1;
 	}
+	uint32_t tdsver = m[4] | (uint32_t)m[5] << 8 | (uint32_t)m[6] << 16 | (uint32_t)m[7] << 24;
 	uint32_t pktsize = m[8] | (uint32_t)m[9] << 8 | (uint32_t)m[10] << 16 | (uint32_t)m[11] << 24;
+	/* 7.2 and 7.3 look the same for what the peer sends; older ones get 7.4 */
+	if (tdsver != 0x72090002 && tdsver != 0x730A0003 && tdsver != 0x730B0003)
+		tdsver = 0x74000004;
 	char user[512], app[512], db[512];
 	login_field(m, len, 40, user, sizeof user);
 	login_field(m, len, 48, app, sizeof app);
@@ -98,12 +102,12 @@ static int login(session *s)
 	tds_put(c, tds_collation, 5);
 	tds_put_u8(c, 0);
 	tds_put_envchange_str(c, 2, "us_english", "");
-	/* LOGINACK: TDS 7.4 */
+	/* LOGINACK: the client's TDS version if 7.2-7.4 */
 	static const char prog[] = "Microsoft SQL Server";
 	tds_put_u8(c, TOK_LOGINACK);
 	tds_put_u16(c, (uint16_t)(1 + 4 + 1 + 2 * (sizeof prog - 1) + 4));
 	tds_put_u8(c, 1);
-	static const uint8_t ver[4] = {0x74, 0x00, 0x00, 0x04};
+	uint8_t ver[4] = {(uint8_t)(tdsver >> 24), (uint8_t)(tdsver >> 16), (uint8_t)(tdsver >> 8), (uint8_t)tdsver};
 	tds_put(c, ver, 4);
 	tds_put_bvarchar(c, prog);
 	static const uint8_t pv[4] = {15, 0, 0x07, 0xD0};

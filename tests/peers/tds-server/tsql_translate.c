@@ -408,22 +408,6 @@ static int map_type(struct xl *x, size_t *pi, size_t end, sbuf *pg, sbuf *ms)
 	return 0;
 }
 
-int tsql_map_type(const char *mstype, sbuf *pg)
-{
-	struct xlate_err e;
-	struct xl x = {.e = &e};
-	int rc = tokenize(&x, mstype);
-	size_t i = 0;
-	if (rc == 0)
-		rc = map_type(&x, &i, x.n, pg, NULL);
-	if (rc == 0 && i != x.n)
-		rc = -1;
-	for (size_t k = 0; k < x.n; k++)
-		free(x.t[k].v);
-	free(x.t);
-	return rc;
-}
-
 /* ---- expressions ---- */
 static const char *const hints[] = {
 	"HOLDLOCK", "TABLOCK", "TABLOCKX", "ROWLOCK", "UPDLOCK", "NOLOCK", "PAGLOCK",

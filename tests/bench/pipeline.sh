@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# pipeline.sh — end-to-end latency and sustained throughput of the whole
+# pipeline, every service on this machine:
+#
+#   wwi-gen → PostgreSQL → pgcdc-read → kpub → Kafka mock cluster (3 brokers)
+#           → ksub → mssql-apply → TDS test peer → PostgreSQL ("target")
+#
+# 1. latency: wwi-gen paced at BENCH_LAT_RATE changed rows/s (default 1000)
+#    for BENCH_SECONDS (default 60); mssql-apply measures, for every record,
+#    source commit time → target commit; p50/p99/max of that phase.
+#    Goals: p50 < 100 ms, p99 < 500 ms.
+# 2. ramp: the same at each rate of BENCH_RATES (default "2000 4000 6000
+#    8000"); a rate is sustained when the generator reaches it (>= 95%) and
+#    the backlog (rows committed at the source and not yet applied at the
+#    target) does not grow over the second half of the phase (slope below 2%
+#    of the rate). Goal: sustained >= 5000 changes/s.
+#
+# Each phase starts a fresh sink half (ksub | mssql-apply, same consumer
+# group), so its latency figures cover that phase only; it ends when the
+# target has applied every row the generator committed (or BENCH_DRAIN
+# seconds passed), then prints per-process CPU (percent of one core) taken
+# from /proc, and the WAL the slot held and the ksub lag at their highest.
+#
+# Settings (environment):
+#   BENCH_SECONDS=60  BENCH_LAT_RATE=1000  BENCH_RATES="2000 4000 6000 8000"
+#   BENCH_DRAIN=60    BENCH_FORMAT=json|msgpack (pgcdc-read and ksub output)
+#   BENCH_BATCH_MS=50 BENCH_BATCH_ROWS=10000 (mssql-apply --batch-ms/-rows)
+#   BENCH_KPUB_OPTS="-X linger.ms=5"  BENCH_KSUB_OPTS="-X fetch.wait.max.ms=10"
+#   BENCH_APPLY_OPTS= (more mssql-apply options)  BENCH_PG_OPTS= (more
+#   postgresql.conf lines, ';'-separated)  BENCH_LOGS=DIR (keep the logs)
+#   BENCH_PERF=STAGE (perf record -g that stage during the last ramp phase;
+#   report in BENCH_LOGS or the work directory)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/pg.sh"
+. "$here/../lib/compare.sh"
+
+SECS=${BENCH_SECONDS:-60}
+LAT_RATE=${BENCH_LAT_RATE:-1000}
+RATES=${BENCH_RATES:-"2000 4000 6000 8000"}
+DRAIN=${BENCH_DRAIN:-60}
+FORMAT=${BENCH_FORMAT:-json}
+BATCH_MS=${BENCH_BATCH_MS:-50}
+BATCH_ROWS=${BENCH_BATCH_ROWS:-10000}
+KPUB_OPTS=${BENCH_KPUB_OPTS:-}
+KSUB_OPTS=${BENCH_KSUB_OPTS:--X fetch.wait.max.ms=10}
+APPLY_OPTS=${BENCH_APPLY_OPTS:-}
+PERF_STAGE=${BENCH_PERF:-}
+
+for p in wwi-gen snapshot pgcdc-read kpub ksub mssql-apply peers/kafka-cluster peers/tds-server; do
+	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
+done
+
+pgopts=()
+IFS=';' read -r -a pgopts <<<"${BENCH_PG_OPTS:-}"
+pg_start "${pgopts[@]}"
+LOGS=${BENCH_LOGS:-$TEST_TMP/logs}
+mkdir -p "$LOGS"
+RUN=$TEST_TMP/run
+mkdir -p "$RUN"
+
+# The example database, its publication, and the initial copy in Kafka.
+q "CREATE DATABASE wwi"
+SRC="$PGCONN dbname=wwi"
+psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" -f "$here/../../examples/wwi/schema.sql" >/dev/null || fail "schema"
+"$BIN/wwi-gen" -d "$SRC" --seed 1 --scale "${WWI_SCALE:-1}" --no-live 2>"$LOGS/wwi-load.log" ||
+	{ tail "$LOGS/wwi-load.log" >&2; fail "wwi-gen load"; }
+psql -X -q -d "$SRC" -c "CREATE PUBLICATION dbrepl FOR ALL TABLES" || fail "publication"
+kafka_start -n 3
+tds_start
+export MSSQL_PASSWORD=unused
+# shellcheck disable=SC2206
+kx=(-b "$KAFKA_BROKERS" -X topic.metadata.refresh.interval.ms=500)
+# shellcheck disable=SC2086
+"$BIN/snapshot" -d "$SRC" -P dbrepl --slot dbrepl --create-slot --no-progress 2>"$LOGS/snapshot.log" |
+	"$BIN/kpub" "${kx[@]}" $KPUB_OPTS 2>"$LOGS/kpub-snapshot.log" ||
+	{ tail "$LOGS"/*.log >&2; fail "initial snapshot"; }
+
+# Stages talk through FIFOs rather than shell pipes, so that each one's pid
+# is known (for /proc CPU figures, perf, and a clean stop of one half).
+mkfifo "$RUN/src.pipe" "$RUN/sink.pipe"
+# shellcheck disable=SC2086
+start_source() {
+	"$BIN/pgcdc-read" -d "$SRC" -S dbrepl -P dbrepl -s 1 --format "$FORMAT" --ack "$RUN/pg.ack" --progress \
+		>"$RUN/src.pipe" 2>>"$LOGS/pgcdc-read.log" &
+	PID_READ=$!
+	"$BIN/kpub" "${kx[@]}" $KPUB_OPTS --ack "$RUN/pg.ack" --progress <"$RUN/src.pipe" 2>>"$LOGS/kpub.log" &
+	PID_KPUB=$!
+	on_exit "kill -TERM $PID_READ $PID_KPUB; sleep 1; kill -KILL $PID_READ $PID_KPUB"
+}
+# shellcheck disable=SC2086
+start_sink() { # log suffix
+	"$BIN/ksub" "${kx[@]}" $KSUB_OPTS -G dbrepl-bench -o beginning --format "$FORMAT" --ack "$RUN/kafka.ack" \
+		--progress '^wwi\.' >"$RUN/sink.pipe" 2>"$LOGS/ksub.$1.log" &
+	PID_KSUB=$!
+	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables --evolve \
+		--batch-ms "$BATCH_MS" --batch-rows "$BATCH_ROWS" $APPLY_OPTS --ack "$RUN/kafka.ack" --progress \
+		<"$RUN/sink.pipe" 2>"$LOGS/mssql-apply.$1.log" &
+	PID_APPLY=$!
+	on_exit "kill -TERM $PID_KSUB $PID_APPLY; sleep 1; kill -KILL $PID_KSUB $PID_APPLY"
+}
+# stop_sink: ksub drains, mssql-apply commits and acks, both exit.
+stop_sink() {
+	kill -TERM "$PID_KSUB" 2>/dev/null
+	local i
+	for i in $(seq 1 150); do
+		kill -0 "$PID_KSUB" 2>/dev/null || kill -0 "$PID_APPLY" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$PID_KSUB" "$PID_APPLY" 2>/dev/null
+	wait "$PID_KSUB" "$PID_APPLY" 2>/dev/null
+}
+
+last() { tail -n 1 "$1" 2>/dev/null; }
+applied() { sed -n 's/^mssql-apply: \(done: \)\{0,1\}\([0-9]*\) records .*/\2/p' "$1" | tail -n 1; }
+latency() { sed -n 's/.*latency p50 \([0-9]*\) ms p99 \([0-9]*\) ms max \([0-9]*\) ms.*/\1 \2 \3/p' "$1" | tail -n 1; }
+genrows() { sed -n 's/.*(\([0-9]*\) tx, \([0-9]*\) rows).*/\2/p' "$1" | tail -n 1; }
+ksublag() { sed -n 's/.*partitions assigned, lag \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
+assigned() { sed -n 's/.* \([0-9]*\) partitions assigned.*/\1/p' "$1" | tail -n 1; }
+walheld() {
+	psql -X -At -d "$SRC" -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)
+		FROM pg_replication_slots WHERE slot_name = 'dbrepl'" 2>/dev/null
+}
+
+# cpu_ticks: "name ticks" for every process of the bench, postgres backends
+# named by what they serve (walsender, the wwi-gen session, the TDS peer's
+# sessions on database target, the rest).
+cpu_ticks() {
+	local d comm cmd
+	for d in /proc/[0-9]*; do
+		{ read -r comm <"$d/comm"; } 2>/dev/null || continue
+		case $comm in
+		postgres)
+			cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
+			case $cmd in
+			*"$PG_DATA"*) continue ;; # postmaster: only forks
+			*walsender*) comm=pg:walsender ;;
+			*" target "*) comm=pg:target ;;
+			*" wwi "*) comm=pg:wwi ;;
+			*) comm=pg:other ;;
+			esac
+			# only this bench's cluster: its children
+			[ "$( { awk '{print $4}' "$d/stat"; } 2>/dev/null)" = "$PG_MAIN" ] || continue
+			;;
+		pgcdc-read | kpub | ksub | mssql-apply | wwi-gen | kafka-cluster | tds-server) ;;
+		*) continue ;;
+		esac
+		# utime + stime: fields 14 and 15 (comm has no spaces here)
+		{ awk -v n="$comm" '{print n, $14 + $15}' "$d/stat"; } 2>/dev/null
+	done | awk '{t[$1] += $2} END {for (n in t) print n, t[n]}' | sort
+}
+PG_MAIN=$(head -n 1 "$PG_DATA/postmaster.pid")
+HZ=$(getconf CLK_TCK)
+
+start_source
+
+SUMMARY=$TEST_TMP/summary
+: >"$SUMMARY"
+# phase NAME RATE: one measured phase; appends a line to $SUMMARY.
+phase() {
+	local name=$1 rate=$2
+	start_sink "$name"
+	# Wait for the group to take its partitions and for what is left in
+	# Kafka (the snapshot, or the backlog of a phase that did not drain) to
+	# be applied: ksub sees no lag and mssql-apply's count stands still.
+	local i a prev=-1 same=0
+	for i in $(seq 1 $((DRAIN * 2))); do
+		sleep 0.5
+		a=$(assigned "$LOGS/ksub.$name.log")
+		[ "${a:-0}" -gt 0 ] && [ "$(ksublag "$LOGS/ksub.$name.log")" = 0 ] || { same=0; continue; }
+		a=$(applied "$LOGS/mssql-apply.$name.log")
+		if [ "${a:-0}" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+		prev=${a:-0}
+		[ "$name" = warmup ] && [ "$prev" = 0 ] && continue
+		[ $i -ge 6 ] && [ $same -ge 4 ] && break
+	done
+	local base_applied=${prev#-}
+	[ "$name" = warmup ] && { stop_sink; note "warmup: $base_applied records of the initial copy applied"; return; }
+	[ "$base_applied" = 0 ] || note "$name: $base_applied records left over from before (counted out)"
+
+	local cpu0 t0 t_end
+	cpu0=$(cpu_ticks)
+	t0=$(date +%s.%N)
+	"$BIN/wwi-gen" -d "$SRC" --seed "$RANDOM" --change-rate "$rate" --duration "$SECS" --progress \
+		2>"$LOGS/wwi-gen.$name.log" &
+	local gen=$!
+	if [ -n "$PERF_STAGE" ] && [ "$name" = "$PERF_PHASE" ]; then
+		local ppid
+		case $PERF_STAGE in
+		pgcdc-read) ppid=$PID_READ ;; kpub) ppid=$PID_KPUB ;; ksub) ppid=$PID_KSUB ;;
+		mssql-apply) ppid=$PID_APPLY ;; kafka-cluster) ppid=$KAFKA_PID ;;
+		*) ppid=$(pgrep -n -x "$PERF_STAGE") ;;
+		esac
+		(sleep 5 && perf record -g -o "$LOGS/perf.$PERF_STAGE.data" -p "$ppid" -- sleep $((SECS / 2))) \
+			>"$LOGS/perf.log" 2>&1 &
+	fi
+	# One sample a second: seconds, generated rows, applied rows, WAL held, ksub lag.
+	local samples=$LOGS/samples.$name
+	: >"$samples"
+	local cpu_gen=
+	while kill -0 "$gen" 2>/dev/null; do
+		sleep 1
+		# wwi-gen and its session are gone once it exits: their CPU now.
+		if [ -z "$cpu_gen" ] && [ "$(echo "$(date +%s.%N) - $t0 > $SECS - 3" | bc)" = 1 ]; then
+			cpu_gen=$(cpu_ticks | grep -E '^(wwi-gen|pg:wwi) ')
+		fi
+		echo "$(date +%s.%N) $(genrows "$LOGS/wwi-gen.$name.log") $(applied "$LOGS/mssql-apply.$name.log")" \
+			"$(walheld) $(ksublag "$LOGS/ksub.$name.log")" >>"$samples"
+	done
+	wait "$gen" || note "$name: wwi-gen exited $?"
+	t_end=$(date +%s.%N)
+	local total drain_start drained=no
+	total=$(genrows "$LOGS/wwi-gen.$name.log")
+	drain_start=$(date +%s.%N)
+	for i in $(seq 1 $((DRAIN * 4))); do
+		a=$(applied "$LOGS/mssql-apply.$name.log")
+		if [ "$((${a:-0} - base_applied))" -ge "${total:-0}" ]; then drained=yes; break; fi
+		sleep 0.25
+	done
+	local drain_s cpu1
+	drain_s=$(echo "$(date +%s.%N) - $drain_start" | bc)
+	cpu1=$(cpu_ticks)
+	stop_sink
+	local lat
+	lat=$(latency "$LOGS/mssql-apply.$name.log")
+	a=$(applied "$LOGS/mssql-apply.$name.log")
+	# backlog slope over the second half (least squares), rows/s
+	local fit
+	fit=$(awk -v t0="$t0" -v b="$base_applied" -v secs="$SECS" '
+		NF >= 3 && $2 != "" { t = $1 - t0; if (t < secs / 2 || t > secs) next
+			y = $2 - ($3 - b); n++; sx += t; sy += y; sxx += t * t; sxy += t * y; last = y }
+		NF >= 4 && $4 > wal { wal = $4 }
+		NF >= 5 && $5 > lag { lag = $5 }
+		END { s = n > 2 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0
+			printf "%.0f %d %d %d\n", s, last, wal, lag }' "$samples")
+	local gen_s=$(echo "$t_end - $t0" | bc)
+	local cpu
+	# CPU of each process over the phase: percent of one core, and ms per
+	# 1000 changes (the figure that does not depend on what else runs here).
+	cpu1=$( (echo "$cpu1" | grep -v -E '^(wwi-gen|pg:wwi) '; echo "$cpu_gen") | sort)
+	cpu=$(join -a 2 <(echo "$cpu0") <(echo "$cpu1") | awk -v hz="$HZ" -v s="$gen_s" -v d="$drain_s" -v n="${total:-1}" '
+		NF >= 2 { before = NF == 3 ? $2 : 0; now = NF == 3 ? $3 : $2; c = (now - before) / hz
+		  sum += c; printf "%s=%.0f%%/%.0fms ", $1, c / (s + d) * 100, c * 1e6 / n }
+		END { printf "total=%.0fms", sum * 1e6 / n }')
+	echo "$name $rate $SECS ${total:-0} $gen_s $((${a:-0} - base_applied)) $fit $drain_s $drained ${lat:-- - -}" \
+		"$(cut -d' ' -f1 /proc/loadavg) $cpu" >>"$SUMMARY"
+	note "$(tail -n 1 "$SUMMARY")"
+}
+
+PERF_PHASE=
+set -- $RATES
+[ $# -gt 0 ] && eval "PERF_PHASE=ramp-\${$#}"
+phase warmup 0
+phase latency "$LAT_RATE"
+for r in $RATES; do
+	phase "ramp-$r" "$r"
+done
+
+# The target must hold what the source holds, or the figures mean nothing.
+if compare_all "$SRC" "$TDS_PGCONN" >"$LOGS/compare.txt" 2>&1; then same=yes; else same=NO; fi
+
+echo
+echo "dbrepl pipeline bench: $(nproc) CPUs, every service on this machine; format $FORMAT, mssql-apply" \
+	"--batch-ms $BATCH_MS --batch-rows $BATCH_ROWS, kpub [$KPUB_OPTS] ksub [$KSUB_OPTS]; ${SECS}s phases"
+printf '%-11s %6s %8s %8s %8s %7s %9s %9s %7s %7s %7s %6s %6s  %s\n' \
+	phase target gen/s apply/s backlog slope/s wal-held ksub-lag drain-s p50-ms p99-ms max-ms load verdict
+best=0
+while read -r name rate secs total gen_s appl slope last wal lag drain_s drained p50 p99 max load cpu; do
+	genr=$(echo "$total / $gen_s" | bc)
+	applr=$(echo "$appl / ($gen_s + $drain_s)" | bc)
+	verdict=ok
+	if [ "$drained" != yes ]; then verdict="not drained"
+	elif [ "$genr" -lt $((rate * 95 / 100)) ]; then verdict="generator short"
+	elif [ "$slope" -gt $((rate / 50)) ]; then verdict="lag grows"
+	fi
+	[ "$name" != latency ] && [ "$verdict" = ok ] && [ "$rate" -gt "$best" ] && best=$rate
+	printf '%-11s %6s %8s %8s %8s %7s %9s %9s %7.1f %7s %7s %6s %6s  %s\n' "$name" "$rate" "$genr" "$applr" \
+		"$last" "$slope" "$wal" "$lag" "$drain_s" "$p50" "$p99" "$max" "$load" "$verdict"
+	echo "            cpu, % of one core / ms per 1000 changes: $cpu"
+done <"$SUMMARY"
+lat=$(awk '$1 == "latency" { print $13, $14, $15 }' "$SUMMARY")
+set -- $lat
+echo
+echo "latency at $LAT_RATE changes/s: p50 ${1:-?} ms (goal < 100), p99 ${2:-?} ms (goal < 500), max ${3:-?} ms"
+echo "highest sustained rate of the ramp: $best changes/s (goal >= 5000)"
+echo "target equals source after the run: $same"
+[ -n "${BENCH_LOGS:-}" ] && echo "logs in $LOGS"
+exit 0

@@ -1,0 +1,47 @@
+#!/bin/bash
+# tds-peer-bulk.sh — the TDS test peer takes db-lib's bcp exactly as
+# FreeTDS 1.3 sends it (FMTONLY metadata query, insert bulk, BULK_LOAD with
+# PLP values) into a #temp table; rows moved to a real table compare value
+# for value with what the client sent. Also bigint/tinyint/decimal/float/
+# date/time/datetime2/datetimeoffset/uniqueidentifier/varbinary, and the
+# refusal of nvarchar data that is not UTF-16LE.
+set -u
+. "$(dirname "$0")/../lib/pg.sh"
+
+command -v tsql >/dev/null || { echo "skip: FreeTDS tsql not installed"; exit 77; }
+[ -x "$BIN/peers/tds-server" ] || fail "$BIN/peers/tds-server not built"
+[ -x "$BIN/peers/bcp-probe" ] || fail "$BIN/peers/bcp-probe not built"
+
+pg_start
+tds_start
+# --- bcp through db-lib into a #temp table, then moved for comparison ---
+tds_sql "CREATE TABLE [dbo].[bcp_dest] ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [txt] nvarchar(max) NULL, [__u_txt] bit NULL, [n] int NULL, [code] nvarchar(20) NULL)" >/dev/null ||
+	fail "CREATE TABLE bcp_dest"
+out=$("$BIN/peers/bcp-probe" --server "$TDS_HOST:$TDS_PORT" --database "$TDS_DB" --rows 3000 \
+	--expect "$TEST_TMP/bcp.expect" --then "INSERT INTO [dbo].[bcp_dest] SELECT * FROM #dbrepl_s1") ||
+	fail "bcp-probe: $out"
+[ "$out" = "copied 3000" ] || fail "bcp-probe: $out"
+tq "COPY (SELECT * FROM dbo.bcp_dest ORDER BY 1) TO STDOUT" >"$TEST_TMP/bcp.got"
+cmp -s "$TEST_TMP/bcp.got" "$TEST_TMP/bcp.expect" || fail "bcp rows differ from what was sent"
+# bcp of other types (db-lib converts text to the server's types)
+tds_sql "CREATE TABLE [dbo].[typed] ([k] int NOT NULL, [t8] tinyint NULL, [d] decimal(18,4) NULL, [f] float NULL, [dt] datetime2(6) NULL, [dd] date NULL, [g] uniqueidentifier NULL, [tm] time(3) NULL, [dto] datetimeoffset(3) NULL, [big] bigint NULL, [vb] varbinary(max) NULL)" >/dev/null ||
+	fail "CREATE TABLE typed"
+out=$("$BIN/peers/bcp-probe" --server "$TDS_HOST:$TDS_PORT" --database "$TDS_DB" --typed \
+	--then "INSERT INTO [dbo].[typed] SELECT * FROM #typed") || fail "bcp-probe --typed: $out"
+got=$(PGTZ=UTC tq "COPY (SELECT k, t8, d, f, dt, dd, g, tm, dto, big, length(vb), md5(vb) FROM dbo.typed ORDER BY k) TO STDOUT")
+want=$(printf '%s\n' \
+	'1	0	0.0001	0.1	2024-02-29 13:14:15.123456	2024-02-29	6f9619ff-8b86-d011-b42d-00c04fc964ff	23:59:59.999	2024-01-01 12:00:00.123+00	-9223372036854775808	256	e2c865db4162bed963bfaa9ef6ac18f0' \
+	'2	255	-12345678901234.5678	-2.5	1900-01-01 00:00:00.000001	2000-02-29	00000000-0000-0000-0000-000000000001	00:00:00	9999-12-31 23:59:59.999+00	9223372036854775807	1	93b885adfe0da089cdf634904fd59f71' \
+	'3	\N	\N	\N	\N	\N	\N	\N	\N	\N	\N	\N')
+[ "$got" = "$want" ] || fail "bcp --typed, PostgreSQL has:
+$got
+want:
+$want"
+# nvarchar bulk data is UTF-16LE, as SQL Server reads it: FreeTDS passes
+# UTF-8 bound with SYBCHAR through unconverted, and an odd length is refused
+err=$("$BIN/peers/bcp-probe" --server "$TDS_HOST:$TDS_PORT" --database "$TDS_DB" --rows 5 --utf8 2>&1) &&
+	fail "bcp of raw UTF-8 into nchar/nvarchar accepted: $err"
+grep -q "Msg 4815 " <<<"$err" || fail "bcp of raw UTF-8: want Msg 4815, got: $err"
+
+tds_stop
+echo "ok"
