@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -654,13 +655,12 @@ static void finish(void)
 	fflush(stdout);
 	close_out();
 	if (acks) {
-		int signals = got_signal;
 		int64_t start = now_ms(), last_commit = start;
 		/* with stdout gone no more acks come: read what is there */
 		int wait_ms = out_failed ? 200 : opt.ack_wait_ms;
 		for (;;) {
 			read_acks();
-			if (all_acked() || got_signal > signals + (signals ? 0 : 1))
+			if (all_acked() || got_signal >= 2) /* a second signal: stop waiting */
 				break;
 			int64_t now = now_ms();
 			if (now - start >= wait_ms) {
@@ -686,6 +686,10 @@ static void finish(void)
 int main(int argc, char **argv)
 {
 	log_init(argv[0]);
+	/* librdkafka's broker threads decompress fetched batches; with an
+	 * arena per thread glibc keeps each one's freed buffers, which costs
+	 * more memory than the prefetch queue itself. */
+	mallopt(M_ARENA_MAX, 1);
 	char err[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	/* Memory stays flat: librdkafka's prefetch queue and fetch sizes are
@@ -840,7 +844,7 @@ int main(int argc, char **argv)
 	}
 	if (opt.skip_path && !(skipf = fopen(opt.skip_path, "a"))) {
 		rd_kafka_conf_destroy(conf);
-		die(EX_CANTCREAT, "cannot open (%s: %s)", opt.skip_path, strerror(errno));
+		die(EX_IOERR, "cannot open (%s: %s)", opt.skip_path, strerror(errno));
 	}
 
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);

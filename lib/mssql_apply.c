@@ -547,6 +547,17 @@ static int collect_empty(void *ctx, int ncols, char **vals)
 	return 0;
 }
 
+/* The stream all of t's changes in the batch came from, or NULL. Stream
+ * names are interned (stream_state), so pointers compare. */
+static const char *one_stream(const mssql_table *t)
+{
+	const char *s = t->n ? t->ch[0]->stream : NULL;
+	for (size_t i = 1; i < t->n; i++)
+		if (t->ch[i]->stream != s)
+			return NULL;
+	return s;
+}
+
 /* One attempt at the whole batch. */
 static int attempt(mssql_apply *a)
 {
@@ -585,7 +596,8 @@ static int attempt(mssql_apply *a)
 		mssql_table_counts(t, &u, &d, &r);
 		t->use_insert = false;
 		if (t->n && r == t->n) {
-			if (t->truncate)
+			const char *stream = one_stream(t);
+			if (t->truncate || (stream && t->snap_stream == stream))
 				t->use_insert = true;
 			else {
 				if (!began)
@@ -608,7 +620,7 @@ static int attempt(mssql_apply *a)
 			mssql_table *t = a->order[k];
 			size_t u, d, r;
 			mssql_table_counts(t, &u, &d, &r);
-			if (t->n && r == t->n && !t->truncate)
+			if (t->n && r == t->n && !t->truncate && !(t->snap_stream && t->snap_stream == one_stream(t)))
 				t->use_insert = empty[i++];
 		}
 	}
@@ -810,8 +822,15 @@ static void committed(mssql_apply *a, uint64_t rt0)
 		if (a->o.on_commit)
 			a->o.on_commit(a->o.ctx, s->name, s->ckpt);
 	}
-	for (size_t i = 0; i < a->ts.n; i++)
-		a->st.changes += a->ts.t[i]->n;
+	for (size_t i = 0; i < a->ts.n; i++) {
+		mssql_table *t = a->ts.t[i];
+		a->st.changes += t->n;
+		/* A snapshot keeps INSERTing into the table it found empty, as
+		 * long as nothing else has been written to it; its rows have
+		 * distinct keys. */
+		if (t->order)
+			t->snap_stream = t->use_insert ? one_stream(t) : NULL;
+	}
 	mssql_tables_clear_batch(&a->ts);
 	a->st.batches++;
 	a->st.round_trips = round_trips(a);
@@ -923,6 +942,7 @@ int mssql_apply_flush(mssql_apply *a)
 		/* A refused record: dead-letter it and go on, or stop. */
 		if (!a->o.dead_letter || dead_letter(a) < 0)
 			return EX_DATAERR;
+		log_info("record written to %s; applying the rest of the batch", a->o.dead_letter);
 		disconnect(a);
 		reconnected = false;
 		a->bad_t = NULL;

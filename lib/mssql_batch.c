@@ -324,6 +324,10 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	c->seq = seq;
 	c->stream = stream;
 	c->offset = r->offset;
+	c->lsn = r->lsn;
+	c->xid = r->xid;
+	c->commit_us = r->commit_us;
+	c->src_seq = r->seq;
 	c->key = key.data;
 	c->keylen = key.len;
 	if (!c->key && !(c->key = malloc(1))) {
@@ -534,5 +538,9 @@ int mssql_change_record(const mssql_table *t, const mssql_change *c, record *out
 			return -1;
 	snprintf(out->stream, sizeof out->stream, "%s", c->stream ? c->stream : "");
 	out->offset = c->offset;
+	out->lsn = c->lsn;
+	out->xid = c->xid;
+	out->commit_us = c->commit_us;
+	out->seq = c->src_seq;
 	return 0;
 }

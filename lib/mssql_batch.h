@@ -27,6 +27,9 @@ typedef struct mssql_change {
 	uint64_t seq;       /* source order within the batch, from 1 */
 	const char *stream; /* of the last record for this key (caller's storage) */
 	pos_offset offset;
+	uint64_t lsn, src_seq; /* its source position, for --dead-letter */
+	uint32_t xid;
+	int64_t commit_us;
 	char *key;          /* encoded key values, for the hash */
 	size_t keylen;
 	record_value *vals; /* ncols slots, data in the same allocation */
@@ -51,6 +54,9 @@ typedef struct mssql_table {
 	char **tcols;
 	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
 	bool use_insert; /* this batch: snapshot rows into an empty table */
+	/* Committed so far in this run: only snapshot rows of this stream,
+	 * into a table that was empty (so its next batch may INSERT too). */
+	const char *snap_stream;
 	/* Per connection: the staging table exists with the current shape. */
 	bool staging_ready, staging_shape_old, staging_dirty;
 

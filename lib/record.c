@@ -488,7 +488,15 @@ size_t utf8_valid_prefix(const unsigned char *s, size_t n)
 	while (i < n) {
 		unsigned char c = s[i];
 		if (c < 0x80) {
+			/* most text is ASCII: eight bytes at a time */
 			i++;
+			while (n - i >= 8) {
+				uint64_t w;
+				memcpy(&w, s + i, 8);
+				if (w & 0x8080808080808080ull)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		size_t need;
@@ -546,25 +554,27 @@ bool record_int_text_valid(const char *s, size_t n, int64_t *v)
 	return true;
 }
 
+/* Hex digit values + 1 (0: not a hex digit), so bytea of megabytes is
+ * checked and converted without a branch per byte. */
+static const unsigned char hexval1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 int record_hex_val(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int)hexval1[c] - 1;
 }
 
 bool record_bytea_text_valid(const char *s, size_t n)
 {
 	if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n & 1))
 		return false;
+	unsigned char ok = 1;
 	for (size_t i = 2; i < n; i++)
-		if (record_hex_val((unsigned char)s[i]) < 0)
-			return false;
-	return true;
+		ok &= hexval1[(unsigned char)s[i]] != 0;
+	return ok;
 }
 
 /* ---- helpers ---- */
@@ -594,7 +604,14 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-void record_ts_format(int64_t us, char *out, size_t len)
+/* Two digits of v (0..99). */
+static void two(char *o, unsigned v)
+{
+	o[0] = (char)('0' + v / 10);
+	o[1] = (char)('0' + v % 10);
+}
+
+size_t record_fmt_ts(char *o, int64_t us)
 {
 	int64_t days = us / 86400000000LL;
 	int64_t rem = us % 86400000000LL;
@@ -605,9 +622,86 @@ void record_ts_format(int64_t us, char *out, size_t len)
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
-	int64_t secs = rem / 1000000;
-	snprintf(out, len, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
-		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), (int)(rem % 1000000));
+	unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
+	if (y < 0 || y > 9999) {
+		/* years printf pads differently: rare enough for snprintf */
+		int n = snprintf(o, 64, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ", (long long)y, m, d,
+				 secs / 3600, secs / 60 % 60, secs % 60, frac);
+		return n < 0 ? 0 : (size_t)n;
+	}
+	unsigned yy = (unsigned)y;
+	two(o, yy / 100);
+	two(o + 2, yy % 100);
+	o[4] = '-';
+	two(o + 5, m);
+	o[7] = '-';
+	two(o + 8, d);
+	o[10] = 'T';
+	two(o + 11, secs / 3600);
+	o[13] = ':';
+	two(o + 14, secs / 60 % 60);
+	o[16] = ':';
+	two(o + 17, secs % 60);
+	o[19] = '.';
+	two(o + 20, frac / 10000);
+	two(o + 22, frac / 100 % 100);
+	two(o + 24, frac % 100);
+	o[26] = 'Z';
+	return 27;
+}
+
+void record_ts_format(int64_t us, char *out, size_t len)
+{
+	char tmp[64];
+	size_t n = record_fmt_ts(tmp, us);
+	if (!len)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, tmp, n);
+	out[n] = '\0';
+}
+
+size_t record_fmt_u64(char *o, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+	do {
+		tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(o, tmp + sizeof tmp - n, n);
+	return n;
+}
+
+/* Uppercase hex without leading zeros, as %X. */
+static size_t fmt_hex32(char *o, uint32_t v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char tmp[8];
+	size_t n = 0;
+	do {
+		tmp[sizeof tmp - ++n] = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	memcpy(o, tmp + sizeof tmp - n, n);
+	return n;
+}
+
+size_t record_fmt_lsn(char *o, uint64_t lsn)
+{
+	size_t n = fmt_hex32(o, (uint32_t)(lsn >> 32));
+	o[n++] = '/';
+	return n + fmt_hex32(o + n, (uint32_t)lsn);
+}
+
+size_t record_fmt_offset(char *o, pos_offset off)
+{
+	if (!off.lsn)
+		return record_fmt_u64(o, off.major);
+	size_t n = record_fmt_lsn(o, off.major);
+	o[n++] = ':';
+	return n + record_fmt_u64(o + n, off.minor);
 }
 
 static bool digits(const char *s, int n, int *v)
@@ -692,4 +786,99 @@ int record_format_parse(const char *s, record_format *f)
 		return 0;
 	}
 	return -1;
+}
+
+/* ---- the encoder's shape cache ---- */
+
+record_encoder *record_encoder_new(void)
+{
+	record_encoder *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	buf_init(&e->src, 0);
+	buf_init(&e->head, 0);
+	buf_init(&e->names, 0);
+	return e;
+}
+
+void record_encoder_free(record_encoder *e)
+{
+	if (!e)
+		return;
+	free(e->lens);
+	free(e->name_off);
+	free(e->cls);
+	buf_free(&e->src);
+	buf_free(&e->head);
+	buf_free(&e->names);
+	free(e);
+}
+
+static bool same_str(const char **c, const size_t **len, const char *s)
+{
+	if (!s || strcmp(s, *c) != 0)
+		return false;
+	*c += **len + 1;
+	(*len)++;
+	return true;
+}
+
+bool record_encoder_match(const record_encoder *e, const record *r, record_format f)
+{
+	if (!e || !e->valid || e->fmt != f || e->ncols != r->ncols || e->nkeys != r->nkeys)
+		return false;
+	const char *c = e->src.data;
+	const size_t *len = e->lens;
+	if (!same_str(&c, &len, r->db) || !same_str(&c, &len, r->schema) ||
+	    !same_str(&c, &len, r->table))
+		return false;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (!same_str(&c, &len, r->cols[i].name) || !same_str(&c, &len, r->cols[i].type))
+			return false;
+	return r->nkeys == 0 || memcmp(c, r->keys, r->nkeys * sizeof *r->keys) == 0;
+}
+
+static int load_str(record_encoder *e, size_t k, const char *s)
+{
+	size_t n = strlen(s);
+	e->lens[k] = n;
+	return buf_append(&e->src, s, n + 1);
+}
+
+int record_encoder_load(record_encoder *e, const record *r, record_format f)
+{
+	e->valid = false;
+	buf_reset(&e->src);
+	buf_reset(&e->head);
+	buf_reset(&e->names);
+	if (r->ncols + 1 > e->cap) {
+		size_t cap = r->ncols + 1;
+		size_t *lens = realloc(e->lens, (3 + 2 * cap) * sizeof *lens);
+		if (lens)
+			e->lens = lens;
+		uint32_t *off = realloc(e->name_off, cap * sizeof *off);
+		if (off)
+			e->name_off = off;
+		unsigned char *cls = realloc(e->cls, cap);
+		if (cls)
+			e->cls = cls;
+		if (!lens || !off || !cls)
+			return -1;
+		e->cap = cap;
+	}
+	if (load_str(e, 0, r->db) < 0 || load_str(e, 1, r->schema) < 0 ||
+	    load_str(e, 2, r->table) < 0)
+		return -1;
+	for (size_t i = 0; i < r->ncols; i++) {
+		if (load_str(e, 3 + 2 * i, r->cols[i].name) < 0 ||
+		    load_str(e, 4 + 2 * i, r->cols[i].type) < 0)
+			return -1;
+		e->cls[i] = (unsigned char)record_type_class(r->cols[i].type);
+	}
+	if (buf_append(&e->src, r->keys, r->nkeys * sizeof *r->keys) < 0)
+		return -1;
+	e->fmt = f;
+	e->ncols = r->ncols;
+	e->nkeys = r->nkeys;
+	return 0;
 }

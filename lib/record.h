@@ -132,6 +132,14 @@ int record_column_index(const record *r, const char *name);
 /* ---- encoding ---- */
 /* Appends one encoded record (JSON: one line with its '\n'). 0 or -1. */
 int record_encode(const record *r, record_format f, buf *out);
+/* An encoder that remembers the encoded column list of the last table it
+ * saw, so a run of records of one table does not encode the same names
+ * and types again; the output is exactly record_encode's. record_writer
+ * uses one. */
+typedef struct record_encoder record_encoder;
+record_encoder *record_encoder_new(void);
+int record_encoder_encode(record_encoder *e, const record *r, record_format f, buf *out);
+void record_encoder_free(record_encoder *e);
 /* The Kafka message key: the key columns' values (after image, or before
  * for a delete), as a JSON object / msgpack map in key order. */
 int record_encode_key(const record *r, record_format f, buf *out);

@@ -316,6 +316,7 @@ struct record_writer {
 	int fd;
 	record_format fmt;
 	buf b;
+	record_encoder *enc; /* a run of one table's records reuses its encoded columns */
 };
 
 record_writer *record_writer_new(int fd, record_format f)
@@ -326,7 +327,10 @@ record_writer *record_writer_new(int fd, record_format f)
 	w->fd = fd;
 	w->fmt = f;
 	buf_init(&w->b, 0);
-	if (buf_reserve(&w->b, WRITE_CHUNK + 4096) < 0) {
+	w->enc = record_encoder_new();
+	if (!w->enc || buf_reserve(&w->b, WRITE_CHUNK + 4096) < 0) {
+		record_encoder_free(w->enc);
+		buf_free(&w->b);
 		free(w);
 		errno = ENOMEM;
 		return NULL;
@@ -336,7 +340,7 @@ record_writer *record_writer_new(int fd, record_format f)
 
 int record_writer_put(record_writer *w, const record *r)
 {
-	if (record_encode(r, w->fmt, &w->b) < 0)
+	if (record_encoder_encode(w->enc, r, w->fmt, &w->b) < 0)
 		return -1;
 	if (w->b.len >= WRITE_CHUNK)
 		return record_writer_flush(w);
@@ -389,5 +393,6 @@ void record_writer_free(record_writer *w)
 	if (!w)
 		return;
 	buf_free(&w->b);
+	record_encoder_free(w->enc);
 	free(w);
 }

@@ -15,21 +15,50 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* Appends s as a JSON string. Fails with EINVAL on invalid UTF-8 so a
- * producer never emits a line its consumers refuse. */
-static int put_str(buf *out, const char *s, size_t n)
+/* Length of the prefix of s[0..n) that goes into a JSON string as it is:
+ * ASCII from 0x20, except '"' and '\\'. Eight bytes at a time: the
+ * has-zero-byte/has-less-than tricks are exact about whether any byte of
+ * the word matches (only which one is blurred), and then the bytes of that
+ * word are looked at one by one. */
+static const unsigned char plain_byte[256] = {
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+	R16(0), R16(0),                                 /* 0x00-0x1f: control */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: '"' */
+	R16(1),                                         /* 0x30-0x3f */
+	R16(1),                                         /* 0x40-0x4f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5f: '\\' */
+	R16(1), R16(1),                                 /* 0x60-0x7f */
+	R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), /* non-ASCII */
+#undef R16
+};
+
+static size_t plain_prefix(const unsigned char *s, size_t n)
 {
-	if (buf_reserve(out, n + 2) < 0)
-		return -1;
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	size_t i = 0;
+	while (n - i >= 8) {
+		uint64_t x, q, b;
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high)
+			break;
+		i += 8;
+	}
+	while (i < n && plain_byte[s[i]])
+		i++;
+	return i;
+}
+
+/* The rest of a string from s[i], a byte that needs a look: escapes and
+ * non-ASCII runs (validated: a producer never emits a line its consumers
+ * refuse). The caller reserved n + 2 bytes and wrote nothing yet. */
+static int put_str_slow(buf *out, const unsigned char *p, size_t n, size_t i)
+{
 	out->data[out->len++] = '"';
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
+	size_t run = 0;
 	while (i < n) {
 		unsigned char c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			i++;
-			continue;
-		}
 		if (c >= 0x80) {
 			/* a run of non-ASCII bytes ends on a character boundary */
 			size_t j = i;
@@ -40,28 +69,51 @@ static int put_str(buf *out, const char *s, size_t n)
 				return -1;
 			}
 			i = j;
-			continue;
-		}
-		if (buf_append(out, p + run, i - run) < 0 || buf_reserve(out, 6 + (n - i) + 1) < 0)
-			return -1;
-		char *o = out->data + out->len;
-		o[0] = '\\';
-		if (c == '"' || c == '\\') {
-			o[1] = (char)c;
-			out->len += 2;
 		} else {
-			o[1] = 'u';
-			o[2] = '0';
-			o[3] = '0';
-			o[4] = hexdig[c >> 4];
-			o[5] = hexdig[c & 15];
-			out->len += 6;
+			if (rec_room(out, (i - run) + 6 + (n - i) + 1) < 0)
+				return -1;
+			char *o = out->data + out->len;
+			memcpy(o, p + run, i - run);
+			o += i - run;
+			o[0] = '\\';
+			if (c == '"' || c == '\\') {
+				o[1] = (char)c;
+				out->len += (i - run) + 2;
+			} else {
+				o[1] = 'u';
+				o[2] = '0';
+				o[3] = '0';
+				o[4] = hexdig[c >> 4];
+				o[5] = hexdig[c & 15];
+				out->len += (i - run) + 6;
+			}
+			i++;
+			run = i;
 		}
-		i++;
-		run = i;
+		i += plain_prefix(p + i, n - i);
 	}
-	if (buf_append(out, p + run, n - run) < 0 || buf_putc(out, '"') < 0)
+	if (rec_room(out, (n - run) + 1) < 0)
 		return -1;
+	memcpy(out->data + out->len, p + run, n - run);
+	out->len += n - run;
+	out->data[out->len++] = '"';
+	return 0;
+}
+
+/* Appends s as a JSON string; EINVAL on invalid UTF-8. */
+static int put_str(buf *out, const char *s, size_t n)
+{
+	if (rec_room(out, n + 2) < 0)
+		return -1;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = plain_prefix(p, n);
+	if (i < n)
+		return put_str_slow(out, p, n, i);
+	char *o = out->data + out->len;
+	o[0] = '"';
+	memcpy(o + 1, s, n);
+	o[n + 1] = '"';
+	out->len += n + 2;
 	return 0;
 }
 
@@ -74,16 +126,33 @@ static int put_cstr(buf *out, const char *s)
 	return put_str(out, s, strlen(s));
 }
 
+static int put_mem(buf *out, const void *s, size_t n)
+{
+	if (rec_room(out, n) < 0)
+		return -1;
+	memcpy(out->data + out->len, s, n);
+	out->len += n;
+	return 0;
+}
+
 static int put_lit(buf *out, const char *s)
 {
-	return buf_append(out, s, strlen(s));
+	return put_mem(out, s, strlen(s));
+}
+
+static int put_ch(buf *out, char c)
+{
+	if (rec_room(out, 1) < 0)
+		return -1;
+	out->data[out->len++] = c;
+	return 0;
 }
 
 /* One value by its column's class. */
 static int put_value(buf *out, const record_value *v, value_class cls)
 {
 	if (v->kind == VALUE_NULL)
-		return put_lit(out, "null");
+		return put_mem(out, "null", 4);
 	if (v->kind != VALUE_TEXT || !v->data) {
 		errno = EINVAL;
 		return -1;
@@ -94,12 +163,12 @@ static int put_value(buf *out, const record_value *v, value_class cls)
 			errno = EINVAL;
 			return -1;
 		}
-		return buf_append(out, v->data, v->len);
+		return put_mem(out, v->data, v->len);
 	case VALUE_CLASS_BOOLEAN:
 		if (v->len == 1 && v->data[0] == 't')
-			return put_lit(out, "true");
+			return put_mem(out, "true", 4);
 		if (v->len == 1 && v->data[0] == 'f')
-			return put_lit(out, "false");
+			return put_mem(out, "false", 5);
 		errno = EINVAL;
 		return -1;
 	case VALUE_CLASS_BYTEA:
@@ -108,15 +177,48 @@ static int put_value(buf *out, const record_value *v, value_class cls)
 			return -1;
 		}
 		/* hex digits never need escaping, except the leading backslash */
-		if (buf_reserve(out, v->len + 3) < 0)
+		if (rec_room(out, v->len + 3) < 0)
 			return -1;
 		memcpy(out->data + out->len, "\"\\\\", 3);
 		memcpy(out->data + out->len + 3, v->data + 1, v->len - 1);
 		out->len += v->len + 2;
-		return buf_putc(out, '"');
+		out->data[out->len++] = '"';
+		return 0;
 	default:
 		return put_str(out, v->data, v->len);
 	}
+}
+
+/* A column's name as an object key ("name":), from the encoder's cache
+ * when it holds this shape. */
+static int put_name_key(buf *out, const record *r, const record_encoder *e, size_t i)
+{
+	if (e) {
+		uint32_t a = e->name_off[i];
+		return put_mem(out, e->names.data + a, e->name_off[i + 1] - a);
+	}
+	if (put_cstr(out, r->cols[i].name) < 0)
+		return -1;
+	return put_ch(out, ':');
+}
+
+/* An image: the columns whose slot is set (UNCHANGED ones go to "unchanged"). */
+static int put_image(buf *out, const record *r, const record_encoder *e, const record_value *img)
+{
+	if (put_ch(out, '{') < 0)
+		return -1;
+	bool first = true;
+	for (size_t i = 0; i < r->ncols; i++) {
+		if (img[i].kind == VALUE_ABSENT || img[i].kind == VALUE_UNCHANGED)
+			continue;
+		if (!first && put_ch(out, ',') < 0)
+			return -1;
+		first = false;
+		value_class cls = e ? (value_class)e->cls[i] : record_type_class(r->cols[i].type);
+		if (put_name_key(out, r, e, i) < 0 || put_value(out, &img[i], cls) < 0)
+			return -1;
+	}
+	return put_ch(out, '}');
 }
 
 static bool name_ok(const char *s)
@@ -124,31 +226,19 @@ static bool name_ok(const char *s)
 	return s && s[0] && strlen(s) <= RECORD_NAME_MAX;
 }
 
-/* An image: the columns whose slot is set (UNCHANGED ones go to "unchanged"). */
-static int put_image(buf *out, const record *r, const record_value *img)
-{
-	if (buf_putc(out, '{') < 0)
-		return -1;
-	bool first = true;
-	for (size_t i = 0; i < r->ncols; i++) {
-		if (img[i].kind == VALUE_ABSENT || img[i].kind == VALUE_UNCHANGED)
-			continue;
-		if (!first && buf_putc(out, ',') < 0)
-			return -1;
-		first = false;
-		if (put_cstr(out, r->cols[i].name) < 0 || buf_putc(out, ':') < 0 ||
-		    put_value(out, &img[i], record_type_class(r->cols[i].type)) < 0)
-			return -1;
-	}
-	return buf_putc(out, '}');
-}
-
-int record_check_encodable(const record *r)
+int record_check_basic(const record *r)
 {
 	if (!record_op_name(r->op) || !r->db || !r->schema || !r->table ||
 	    r->ncols > RECORD_MAX_COLUMNS || (r->ncols && !r->cols) || (r->nkeys && !r->keys) ||
-	    (r->has_before && r->ncols && !r->before) || (r->has_after && r->ncols && !r->after))
-		goto bad;
+	    (r->has_before && r->ncols && !r->before) || (r->has_after && r->ncols && !r->after)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int record_check_shape(const record *r)
+{
 	if (!name_ok(r->db) || !name_ok(r->schema) || !name_ok(r->table))
 		goto bad;
 	for (size_t i = 0; i < r->ncols; i++)
@@ -163,33 +253,105 @@ bad:
 	return -1;
 }
 
-static int encode_json(const record *r, buf *out)
+int record_check_encodable(const record *r)
 {
-	char tmp[64];
-	if (record_check_encodable(r) < 0)
-		return -1;
-	if (buf_printf(out, "{\"v\":%d,\"op\":\"%c\",\"db\":", r->version, r->op) < 0 ||
-	    put_cstr(out, r->db) < 0 || put_lit(out, ",\"schema\":") < 0 ||
-	    put_cstr(out, r->schema) < 0 || put_lit(out, ",\"table\":") < 0 ||
-	    put_cstr(out, r->table) < 0 || put_lit(out, ",\"cols\":[") < 0)
+	return record_check_basic(r) < 0 ? -1 : record_check_shape(r);
+}
+
+/* From "db" to the end of "key": what only the table's shape decides. */
+static int put_head(buf *out, const record *r)
+{
+	if (put_lit(out, ",\"db\":") < 0 || put_cstr(out, r->db) < 0 ||
+	    put_lit(out, ",\"schema\":") < 0 || put_cstr(out, r->schema) < 0 ||
+	    put_lit(out, ",\"table\":") < 0 || put_cstr(out, r->table) < 0 ||
+	    put_lit(out, ",\"cols\":[") < 0)
 		return -1;
 	for (size_t i = 0; i < r->ncols; i++) {
-		if ((i && buf_putc(out, ',') < 0) || put_lit(out, "{\"name\":") < 0 ||
+		if ((i && put_ch(out, ',') < 0) || put_lit(out, "{\"name\":") < 0 ||
 		    put_cstr(out, r->cols[i].name) < 0 || put_lit(out, ",\"type\":") < 0 ||
-		    put_cstr(out, r->cols[i].type) < 0 || buf_putc(out, '}') < 0)
+		    put_cstr(out, r->cols[i].type) < 0 || put_ch(out, '}') < 0)
 			return -1;
 	}
 	if (put_lit(out, "],\"key\":[") < 0)
 		return -1;
 	for (size_t i = 0; i < r->nkeys; i++)
-		if ((i && buf_putc(out, ',') < 0) || put_cstr(out, r->cols[r->keys[i]].name) < 0)
+		if ((i && put_ch(out, ',') < 0) || put_cstr(out, r->cols[r->keys[i]].name) < 0)
 			return -1;
-	if (buf_putc(out, ']') < 0)
+	return put_ch(out, ']');
+}
+
+/* Fills e's JSON fragments for r (record_encoder_load done). */
+static int load_json(record_encoder *e, const record *r)
+{
+	if (put_head(&e->head, r) < 0)
 		return -1;
-	if (r->has_before && (put_lit(out, ",\"before\":") < 0 || put_image(out, r, r->before) < 0))
+	for (size_t i = 0; i < r->ncols; i++) {
+		e->name_off[i] = (uint32_t)e->names.len;
+		if (put_cstr(&e->names, r->cols[i].name) < 0 || put_ch(&e->names, ':') < 0)
+			return -1;
+	}
+	e->name_off[r->ncols] = (uint32_t)e->names.len;
+	e->valid = true;
+	return 0;
+}
+
+/* The encoder e when it holds (or now holds) r's shape in format f; NULL
+ * when there is none, or when r's shape is bad (errno EINVAL, -1 in *rc). */
+static record_encoder *shape_for(record_encoder *e, const record *r, record_format f, int *rc)
+{
+	*rc = 0;
+	if (record_check_basic(r) < 0) {
+		*rc = -1;
+		return NULL;
+	}
+	if (record_encoder_match(e, r, f))
+		return e;
+	if (record_check_shape(r) < 0) {
+		*rc = -1;
+		return NULL;
+	}
+	if (!e)
+		return NULL;
+	int lr = record_encoder_load(e, r, f);
+	if (lr == 0)
+		lr = f == RECORD_FORMAT_MSGPACK ? record_encoder_load_msgpack(e, r) : load_json(e, r);
+	if (lr < 0) {
+		/* a name that does not encode fails the record below, as without a cache */
+		e->valid = false;
+		return NULL;
+	}
+	return e;
+}
+
+static int encode_json(record_encoder *e, const record *r, buf *out)
+{
+	int rc;
+	e = shape_for(e, r, RECORD_FORMAT_JSON, &rc);
+	if (rc < 0)
+		return -1;
+	/* {"v":N,"op":"X" */
+	if (rec_room(out, 40) < 0)
+		return -1;
+	char *o = out->data + out->len;
+	memcpy(o, "{\"v\":", 5);
+	size_t n = 5;
+	if (r->version < 0) {
+		o[n++] = '-';
+		n += record_fmt_u64(o + n, 0 - (uint64_t)(int64_t)r->version);
+	} else {
+		n += record_fmt_u64(o + n, (uint64_t)r->version);
+	}
+	memcpy(o + n, ",\"op\":\"", 7);
+	n += 7;
+	o[n++] = r->op;
+	o[n++] = '"';
+	out->len += n;
+	if (e ? put_mem(out, e->head.data, e->head.len) < 0 : put_head(out, r) < 0)
+		return -1;
+	if (r->has_before && (put_lit(out, ",\"before\":") < 0 || put_image(out, r, e, r->before) < 0))
 		return -1;
 	if (r->has_after) {
-		if (put_lit(out, ",\"after\":") < 0 || put_image(out, r, r->after) < 0)
+		if (put_lit(out, ",\"after\":") < 0 || put_image(out, r, e, r->after) < 0)
 			return -1;
 		bool any = false;
 		for (size_t i = 0; i < r->ncols; i++) {
@@ -200,35 +362,63 @@ static int encode_json(const record *r, buf *out)
 				return -1;
 			any = true;
 		}
-		if (any && buf_putc(out, ']') < 0)
+		if (any && put_ch(out, ']') < 0)
 			return -1;
 	}
-	pos_lsn_format(r->lsn, tmp, sizeof tmp);
-	if (buf_printf(out, ",\"src\":{\"lsn\":\"%s\",\"xid\":%" PRIu32 ",\"ts\":\"", tmp, r->xid) < 0)
+	/* ,"src":{"lsn":"X/Y","xid":N,"ts":"…","seq":N},"pos":{"stream": */
+	if (rec_room(out, 200) < 0)
 		return -1;
-	record_ts_format(r->commit_us, tmp, sizeof tmp);
-	if (buf_printf(out, "%s\",\"seq\":%" PRIu64 "},\"pos\":{\"stream\":", tmp, r->seq) < 0 ||
-	    put_cstr(out, r->stream) < 0)
+	o = out->data + out->len;
+	n = 0;
+	memcpy(o, ",\"src\":{\"lsn\":\"", 15);
+	n = 15;
+	n += record_fmt_lsn(o + n, r->lsn);
+	memcpy(o + n, "\",\"xid\":", 8);
+	n += 8;
+	n += record_fmt_u64(o + n, r->xid);
+	memcpy(o + n, ",\"ts\":\"", 7);
+	n += 7;
+	n += record_fmt_ts(o + n, r->commit_us);
+	memcpy(o + n, "\",\"seq\":", 8);
+	n += 8;
+	n += record_fmt_u64(o + n, r->seq);
+	memcpy(o + n, "},\"pos\":{\"stream\":", 18);
+	n += 18;
+	out->len += n;
+	if (put_cstr(out, r->stream) < 0)
 		return -1;
-	pos_offset_format(r->offset, tmp, sizeof tmp);
-	return buf_printf(out, ",\"offset\":\"%s\"}}\n", tmp);
+	/* ,"offset":"…"}}\n */
+	if (rec_room(out, 64) < 0)
+		return -1;
+	o = out->data + out->len;
+	memcpy(o, ",\"offset\":\"", 11);
+	n = 11;
+	n += record_fmt_offset(o + n, r->offset);
+	memcpy(o + n, "\"}}\n", 4);
+	out->len += n + 4;
+	return 0;
 }
 
-
-int record_encode(const record *r, record_format f, buf *out)
+int record_encoder_encode(record_encoder *e, const record *r, record_format f, buf *out)
 {
 	size_t start = out->len;
-	int rc = f == RECORD_FORMAT_MSGPACK ? record_encode_msgpack_impl(r, out) : encode_json(r, out);
+	int rc = f == RECORD_FORMAT_MSGPACK ? record_encode_msgpack_impl(e, r, out)
+					    : encode_json(e, r, out);
 	if (rc == 0 && out->len - start > RECORD_MAX_BYTES) {
 		errno = EMSGSIZE;
 		rc = -1;
 	}
 	if (rc < 0) {
-		int e = errno;
+		int err = errno;
 		out->len = start;
-		errno = e ? e : ENOMEM;
+		errno = err ? err : ENOMEM;
 	}
 	return rc;
+}
+
+int record_encode(const record *r, record_format f, buf *out)
+{
+	return record_encoder_encode(NULL, r, f, out);
 }
 
 /* The slot a key column takes its value from. */
@@ -249,16 +439,15 @@ const record_value *record_key_value(const record *r, size_t col)
 
 static int encode_key_json(const record *r, buf *out)
 {
-	if (record_check_encodable(r) < 0 || buf_putc(out, '{') < 0)
+	if (record_check_encodable(r) < 0 || put_ch(out, '{') < 0)
 		return -1;
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
-		if ((i && buf_putc(out, ',') < 0) || put_cstr(out, r->cols[c].name) < 0 ||
-		    buf_putc(out, ':') < 0 ||
+		if ((i && put_ch(out, ',') < 0) || put_name_key(out, r, NULL, c) < 0 ||
 		    put_value(out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
 			return -1;
 	}
-	return buf_putc(out, '}');
+	return put_ch(out, '}');
 }
 
 int record_encode_key(const record *r, record_format f, buf *out)
@@ -364,6 +553,10 @@ static int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
 	bool plain = true;
 	while (p < e) {
 		unsigned char c = (unsigned char)*p;
+		if (plain_byte[c]) {
+			p++;
+			continue;
+		}
 		if (c == '"')
 			break;
 		if (c == '\\') {
@@ -851,29 +1044,34 @@ static int get_name_list(jp *j, const char *what, bool unchanged)
 
 static int get_cols(jp *j)
 {
-	/* Two passes: count, then fill, so cols is one array of the right size. */
-	const char *save = j->p;
+	/* One pass: the array grows in the arena (doubling; what it leaves
+	 * behind is at most as much again, freed with the record). */
+	record *r = j->r;
 	bool first = true;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
+	record_column *cols = NULL;
 	int rc;
 	while ((rc = next_element(j, &first, "cols")) > 0) {
-		if (++n > RECORD_MAX_COLUMNS)
+		if (n == RECORD_MAX_COLUMNS)
 			return jerr(j, "more than %d columns", RECORD_MAX_COLUMNS);
-		if (skip_value(j, 1) < 0)
-			return -1;
-	}
-	if (rc < 0)
-		return -1;
-	j->p = save;
-	if (record_set_shape(j->r, n, false, false) < 0)
-		return jerr(j, "out of memory");
-	first = true;
-	for (size_t i = 0; i < n; i++) {
-		next_element(j, &first, "cols");
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			if (ncap > RECORD_MAX_COLUMNS)
+				ncap = RECORD_MAX_COLUMNS;
+			record_column *nc = record_alloc(r, ncap * sizeof *nc, 8);
+			if (!nc)
+				return jerr(j, "out of memory");
+			if (n)
+				memcpy(nc, cols, n * sizeof *nc);
+			cols = nc;
+			cap = ncap;
+		}
+		size_t i = n++;
+		cols[i].name = cols[i].type = NULL;
 		bool mfirst = true;
 		char key[RECORD_NAME_MAX + 1];
 		size_t klen;
-		record_column *cd = &j->r->cols[i];
+		record_column *cd = &cols[i];
 		while ((rc = next_member(j, &mfirst, key, sizeof key, &klen, "cols")) > 0) {
 			if (strcmp(key, "name") == 0 && !cd->name) {
 				if (get_string(j, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
@@ -894,7 +1092,14 @@ static int get_cols(jp *j)
 		if (!cd->type[0])
 			return jerr(j, "column \"%s\": empty type", cd->name);
 	}
-	next_element(j, &first, "cols"); /* the closing bracket */
+	if (rc < 0)
+		return -1;
+	r->ncols = n;
+	r->cols = cols;
+	r->before = r->after = NULL;
+	r->has_before = r->has_after = false;
+	r->keys = NULL;
+	r->nkeys = 0;
 	if (record_colmap_build(j->r, &j->map, j->err, j->errlen) < 0)
 		return -1;
 	j->have_cols = true;

@@ -1,13 +1,12 @@
 /* record_msgpack.c — the msgpack encoding of a record: the same map as the
- * JSON form (man/pgcdc-record.5) with bytea values as bin. Encoding goes
- * through msgpack-c's packer into a buf. Decoding is a bounds-checked
+ * JSON form (man/pgcdc-record.5) with bytea values as bin. Encoding is a
+ * hand-written packer into a buf (the same bytes msgpack-c's packer
+ * writes, without a callback per item). Decoding is a bounds-checked
  * cursor over the bytes rather than msgpack_unpack: the unpacker allocates
  * what a header claims (an array header of 2^32 elements costs 64 GiB before
  * the first element is checked), which input from a pipe must not be able
  * to do. The same cursor measures records for the stream reader. */
 #include "record_priv.h"
-
-#include <msgpack.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,24 +16,174 @@
 
 /* ---- encoding ---- */
 
-static int mp_write(void *data, const char *p, size_t n)
+/* A hand-written packer straight into the buf, choosing the same (smallest)
+ * encodings msgpack-c's packer does, so the bytes are the same. */
+
+static void be16(unsigned char *o, uint16_t v)
 {
-	return buf_append(data, p, n);
+	o[0] = (unsigned char)(v >> 8);
+	o[1] = (unsigned char)v;
 }
 
-static int pk_str(msgpack_packer *pk, const char *s)
+static void be32(unsigned char *o, uint32_t v)
+{
+	for (int k = 3; k >= 0; k--, v >>= 8)
+		o[k] = (unsigned char)v;
+}
+
+static void be64(unsigned char *o, uint64_t v)
+{
+	for (int k = 7; k >= 0; k--, v >>= 8)
+		o[k] = (unsigned char)v;
+}
+
+/* A header whose length field is n: fix (n below fixmax, in the low bits
+ * of fixbase), else the 8- (when t8 is not 0), 16- or 32-bit form. 5 bytes
+ * at most. */
+static size_t hdr(unsigned char *o, size_t n, unsigned fixbase, size_t fixmax, unsigned t8,
+		  unsigned t16, unsigned t32)
+{
+	if (n < fixmax) {
+		o[0] = (unsigned char)(fixbase | n);
+		return 1;
+	}
+	if (t8 && n < 256) {
+		o[0] = (unsigned char)t8;
+		o[1] = (unsigned char)n;
+		return 2;
+	}
+	if (n < 65536) {
+		o[0] = (unsigned char)t16;
+		be16(o + 1, (uint16_t)n);
+		return 3;
+	}
+	o[0] = (unsigned char)t32;
+	be32(o + 1, (uint32_t)n);
+	return 5;
+}
+
+static int pk_hdr(buf *out, size_t n, unsigned fixbase, size_t fixmax, unsigned t8,
+		  unsigned t16, unsigned t32)
+{
+	if (n > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (rec_room(out, 5) < 0)
+		return -1;
+	out->len += hdr((unsigned char *)out->data + out->len, n, fixbase, fixmax, t8, t16, t32);
+	return 0;
+}
+
+static int pk_map(buf *out, size_t n)
+{
+	return pk_hdr(out, n, 0x80, 16, 0, 0xde, 0xdf);
+}
+
+static int pk_array(buf *out, size_t n)
+{
+	return pk_hdr(out, n, 0x90, 16, 0, 0xdc, 0xdd);
+}
+
+static int pk_strn(buf *out, const char *s, size_t n)
+{
+	if (n > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (rec_room(out, n + 5) < 0)
+		return -1;
+	unsigned char *o = (unsigned char *)out->data + out->len;
+	size_t h = hdr(o, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+	memcpy(o + h, s, n);
+	out->len += h + n;
+	return 0;
+}
+
+static int pk_str(buf *out, const char *s)
 {
 	if (!s) {
 		errno = EINVAL;
 		return -1;
 	}
-	return msgpack_pack_str_with_body(pk, s, strlen(s));
+	return pk_strn(out, s, strlen(s));
 }
 
-static int pk_value(msgpack_packer *pk, buf *out, const record_value *v, value_class cls)
+/* Unsigned integers, and the 9 bytes they may take. */
+static size_t uint_bytes(unsigned char *o, uint64_t v)
+{
+	if (v < 128) {
+		o[0] = (unsigned char)v;
+		return 1;
+	}
+	if (v < 256) {
+		o[0] = 0xcc;
+		o[1] = (unsigned char)v;
+		return 2;
+	}
+	if (v < 65536) {
+		o[0] = 0xcd;
+		be16(o + 1, (uint16_t)v);
+		return 3;
+	}
+	if (v <= UINT32_MAX) {
+		o[0] = 0xce;
+		be32(o + 1, (uint32_t)v);
+		return 5;
+	}
+	o[0] = 0xcf;
+	be64(o + 1, v);
+	return 9;
+}
+
+static size_t int_bytes(unsigned char *o, int64_t v)
+{
+	if (v >= 0)
+		return uint_bytes(o, (uint64_t)v);
+	if (v >= -32) {
+		o[0] = (unsigned char)(int8_t)v;
+		return 1;
+	}
+	if (v >= INT8_MIN) {
+		o[0] = 0xd0;
+		o[1] = (unsigned char)(int8_t)v;
+		return 2;
+	}
+	if (v >= INT16_MIN) {
+		o[0] = 0xd1;
+		be16(o + 1, (uint16_t)(int16_t)v);
+		return 3;
+	}
+	if (v >= INT32_MIN) {
+		o[0] = 0xd2;
+		be32(o + 1, (uint32_t)(int32_t)v);
+		return 5;
+	}
+	o[0] = 0xd3;
+	be64(o + 1, (uint64_t)v);
+	return 9;
+}
+
+static int pk_int(buf *out, int64_t v)
+{
+	if (rec_room(out, 9) < 0)
+		return -1;
+	out->len += int_bytes((unsigned char *)out->data + out->len, v);
+	return 0;
+}
+
+static int pk_byte(buf *out, unsigned char c)
+{
+	if (rec_room(out, 1) < 0)
+		return -1;
+	out->data[out->len++] = (char)c;
+	return 0;
+}
+
+static int pk_value(buf *out, const record_value *v, value_class cls)
 {
 	if (v->kind == VALUE_NULL)
-		return msgpack_pack_nil(pk);
+		return pk_byte(out, 0xc0);
 	if (v->kind != VALUE_TEXT || !v->data) {
 		errno = EINVAL;
 		return -1;
@@ -46,13 +195,13 @@ static int pk_value(msgpack_packer *pk, buf *out, const record_value *v, value_c
 			errno = EINVAL;
 			return -1;
 		}
-		return msgpack_pack_int64(pk, n);
+		return pk_int(out, n);
 	}
 	case VALUE_CLASS_BOOLEAN:
 		if (v->len == 1 && v->data[0] == 't')
-			return msgpack_pack_true(pk);
+			return pk_byte(out, 0xc3);
 		if (v->len == 1 && v->data[0] == 'f')
-			return msgpack_pack_false(pk);
+			return pk_byte(out, 0xc2);
 		errno = EINVAL;
 		return -1;
 	case VALUE_CLASS_BYTEA: {
@@ -61,7 +210,7 @@ static int pk_value(msgpack_packer *pk, buf *out, const record_value *v, value_c
 			return -1;
 		}
 		size_t n = (v->len - 2) / 2;
-		if (msgpack_pack_bin(pk, n) < 0 || buf_reserve(out, n) < 0)
+		if (pk_hdr(out, n, 0, 0, 0xc4, 0xc5, 0xc6) < 0 || rec_room(out, n) < 0)
 			return -1;
 		unsigned char *o = (unsigned char *)out->data + out->len;
 		const unsigned char *h = (const unsigned char *)v->data + 2;
@@ -75,93 +224,171 @@ static int pk_value(msgpack_packer *pk, buf *out, const record_value *v, value_c
 			errno = EINVAL;
 			return -1;
 		}
-		return msgpack_pack_str_with_body(pk, v->data, v->len);
+		return pk_strn(out, v->data, v->len);
 	}
 }
 
-static int pk_image(msgpack_packer *pk, buf *out, const record *r, const record_value *img)
+static int pk_name(buf *out, const record *r, const record_encoder *e, size_t i)
+{
+	if (e) {
+		uint32_t a = e->name_off[i], n = e->name_off[i + 1] - a;
+		if (rec_room(out, n) < 0)
+			return -1;
+		memcpy(out->data + out->len, e->names.data + a, n);
+		out->len += n;
+		return 0;
+	}
+	return pk_str(out, r->cols[i].name);
+}
+
+static int pk_image(buf *out, const record *r, const record_encoder *e, const record_value *img)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->ncols; i++)
 		if (img[i].kind == VALUE_NULL || img[i].kind == VALUE_TEXT)
 			n++;
-	if (msgpack_pack_map(pk, n) < 0)
+	if (pk_map(out, n) < 0)
 		return -1;
 	for (size_t i = 0; i < r->ncols; i++) {
 		if (img[i].kind != VALUE_NULL && img[i].kind != VALUE_TEXT)
 			continue;
-		if (pk_str(pk, r->cols[i].name) < 0 ||
-		    pk_value(pk, out, &img[i], record_type_class(r->cols[i].type)) < 0)
+		value_class cls = e ? (value_class)e->cls[i] : record_type_class(r->cols[i].type);
+		if (pk_name(out, r, e, i) < 0 || pk_value(out, &img[i], cls) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int record_encode_msgpack_impl(const record *r, buf *out)
+/* From "db" to the end of the key array. */
+static int pk_head(buf *out, const record *r)
 {
-	char tmp[64];
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, mp_write);
-	if (record_check_encodable(r) < 0)
+	if (pk_str(out, "db") < 0 || pk_str(out, r->db) < 0 || pk_str(out, "schema") < 0 ||
+	    pk_str(out, r->schema) < 0 || pk_str(out, "table") < 0 || pk_str(out, r->table) < 0 ||
+	    pk_str(out, "cols") < 0 || pk_array(out, r->ncols) < 0)
 		return -1;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (pk_map(out, 2) < 0 || pk_str(out, "name") < 0 || pk_str(out, r->cols[i].name) < 0 ||
+		    pk_str(out, "type") < 0 || pk_str(out, r->cols[i].type) < 0)
+			return -1;
+	if (pk_str(out, "key") < 0 || pk_array(out, r->nkeys) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nkeys; i++)
+		if (pk_str(out, r->cols[r->keys[i]].name) < 0)
+			return -1;
+	return 0;
+}
+
+int record_encoder_load_msgpack(record_encoder *e, const record *r)
+{
+	if (pk_head(&e->head, r) < 0)
+		return -1;
+	for (size_t i = 0; i < r->ncols; i++) {
+		e->name_off[i] = (uint32_t)e->names.len;
+		if (pk_str(&e->names, r->cols[i].name) < 0)
+			return -1;
+	}
+	e->name_off[r->ncols] = (uint32_t)e->names.len;
+	e->valid = true;
+	return 0;
+}
+
+/* A short str (o has room for it and its header). */
+static size_t short_str(unsigned char *o, const char *s, size_t n)
+{
+	size_t h = hdr(o, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+	memcpy(o + h, s, n);
+	return h + n;
+}
+
+int record_encode_msgpack_impl(record_encoder *e, const record *r, buf *out)
+{
+	if (record_check_basic(r) < 0)
+		return -1;
+	if (!record_encoder_match(e, r, RECORD_FORMAT_MSGPACK)) {
+		if (record_check_shape(r) < 0)
+			return -1;
+		if (e && (record_encoder_load(e, r, RECORD_FORMAT_MSGPACK) < 0 ||
+			  record_encoder_load_msgpack(e, r) < 0)) {
+			e->valid = false;
+			e = NULL;
+		}
+	}
 	size_t nunchanged = 0;
 	for (size_t i = 0; r->has_after && i < r->ncols; i++)
 		if (r->after[i].kind == VALUE_UNCHANGED)
 			nunchanged++;
 	size_t nfields = 9 + (r->has_before ? 1 : 0) + (r->has_after ? 1 : 0) + (nunchanged ? 1 : 0);
-	char op[2] = {r->op, '\0'};
-	if (msgpack_pack_map(&pk, nfields) < 0 || pk_str(&pk, "v") < 0 ||
-	    msgpack_pack_int(&pk, r->version) < 0 || pk_str(&pk, "op") < 0 || pk_str(&pk, op) < 0 ||
-	    pk_str(&pk, "db") < 0 || pk_str(&pk, r->db) < 0 || pk_str(&pk, "schema") < 0 ||
-	    pk_str(&pk, r->schema) < 0 || pk_str(&pk, "table") < 0 || pk_str(&pk, r->table) < 0 ||
-	    pk_str(&pk, "cols") < 0 || msgpack_pack_array(&pk, r->ncols) < 0)
+	/* map, "v", version, "op", op */
+	if (rec_room(out, 24) < 0)
 		return -1;
-	for (size_t i = 0; i < r->ncols; i++)
-		if (msgpack_pack_map(&pk, 2) < 0 || pk_str(&pk, "name") < 0 ||
-		    pk_str(&pk, r->cols[i].name) < 0 || pk_str(&pk, "type") < 0 ||
-		    pk_str(&pk, r->cols[i].type) < 0)
+	unsigned char *o = (unsigned char *)out->data + out->len;
+	size_t n = hdr(o, nfields, 0x80, 16, 0, 0xde, 0xdf);
+	memcpy(o + n, "\xa1v", 2);
+	n += 2;
+	n += int_bytes(o + n, r->version);
+	memcpy(o + n, "\xa2op\xa1", 4);
+	n += 4;
+	o[n++] = (unsigned char)r->op;
+	out->len += n;
+	if (e) {
+		if (rec_room(out, e->head.len) < 0)
 			return -1;
-	if (pk_str(&pk, "key") < 0 || msgpack_pack_array(&pk, r->nkeys) < 0)
+		memcpy(out->data + out->len, e->head.data, e->head.len);
+		out->len += e->head.len;
+	} else if (pk_head(out, r) < 0) {
 		return -1;
-	for (size_t i = 0; i < r->nkeys; i++)
-		if (pk_str(&pk, r->cols[r->keys[i]].name) < 0)
-			return -1;
-	if (r->has_before && (pk_str(&pk, "before") < 0 || pk_image(&pk, out, r, r->before) < 0))
+	}
+	if (r->has_before && (pk_str(out, "before") < 0 || pk_image(out, r, e, r->before) < 0))
 		return -1;
-	if (r->has_after && (pk_str(&pk, "after") < 0 || pk_image(&pk, out, r, r->after) < 0))
+	if (r->has_after && (pk_str(out, "after") < 0 || pk_image(out, r, e, r->after) < 0))
 		return -1;
 	if (nunchanged) {
-		if (pk_str(&pk, "unchanged") < 0 || msgpack_pack_array(&pk, nunchanged) < 0)
+		if (pk_str(out, "unchanged") < 0 || pk_array(out, nunchanged) < 0)
 			return -1;
 		for (size_t i = 0; i < r->ncols; i++)
-			if (r->after[i].kind == VALUE_UNCHANGED && pk_str(&pk, r->cols[i].name) < 0)
+			if (r->after[i].kind == VALUE_UNCHANGED && pk_str(out, r->cols[i].name) < 0)
 				return -1;
 	}
-	if (pk_str(&pk, "src") < 0 || msgpack_pack_map(&pk, 4) < 0 || pk_str(&pk, "lsn") < 0)
+	/* "src" {lsn, xid, ts, seq} "pos" {"stream" */
+	char tmp[64];
+	if (rec_room(out, 220) < 0)
 		return -1;
-	pos_lsn_format(r->lsn, tmp, sizeof tmp);
-	if (pk_str(&pk, tmp) < 0 || pk_str(&pk, "xid") < 0 || msgpack_pack_uint32(&pk, r->xid) < 0 ||
-	    pk_str(&pk, "ts") < 0)
+	o = (unsigned char *)out->data + out->len;
+	memcpy(o, "\xa3src\x84\xa3lsn", 9);
+	n = 9;
+	n += short_str(o + n, tmp, record_fmt_lsn(tmp, r->lsn));
+	memcpy(o + n, "\xa3xid", 4);
+	n += 4;
+	n += uint_bytes(o + n, r->xid);
+	memcpy(o + n, "\xa2ts", 3);
+	n += 3;
+	n += short_str(o + n, tmp, record_fmt_ts(tmp, r->commit_us));
+	memcpy(o + n, "\xa3seq", 4);
+	n += 4;
+	n += uint_bytes(o + n, r->seq);
+	memcpy(o + n, "\xa3pos\x82\xa6stream", 12);
+	n += 12;
+	out->len += n;
+	if (pk_str(out, r->stream) < 0)
 		return -1;
-	record_ts_format(r->commit_us, tmp, sizeof tmp);
-	if (pk_str(&pk, tmp) < 0 || pk_str(&pk, "seq") < 0 || msgpack_pack_uint64(&pk, r->seq) < 0 ||
-	    pk_str(&pk, "pos") < 0 || msgpack_pack_map(&pk, 2) < 0 || pk_str(&pk, "stream") < 0 ||
-	    pk_str(&pk, r->stream) < 0 || pk_str(&pk, "offset") < 0)
+	if (rec_room(out, 64) < 0)
 		return -1;
-	pos_offset_format(r->offset, tmp, sizeof tmp);
-	return pk_str(&pk, tmp);
+	o = (unsigned char *)out->data + out->len;
+	memcpy(o, "\xa6offset", 7);
+	n = 7;
+	n += short_str(o + n, tmp, record_fmt_offset(tmp, r->offset));
+	out->len += n;
+	return 0;
 }
 
 int record_encode_key_msgpack_impl(const record *r, buf *out)
 {
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, mp_write);
-	if (record_check_encodable(r) < 0 || msgpack_pack_map(&pk, r->nkeys) < 0)
+	if (record_check_encodable(r) < 0 || pk_map(out, r->nkeys) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
-		if (pk_str(&pk, r->cols[c].name) < 0 ||
-		    pk_value(&pk, out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
+		if (pk_name(out, r, NULL, c) < 0 ||
+		    pk_value(out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
 			return -1;
 	}
 	return 0;
@@ -384,6 +611,30 @@ static int want(mpd *m, mp_item *it, mp_type t, const char *what)
 	return 0;
 }
 
+/* A str's bytes must be UTF-8 without NUL. Mostly they are ASCII, which
+ * one pass eight bytes at a time settles. */
+static int check_text(mpd *m, const unsigned char *p, uint64_t n, const char *what)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t i = 0;
+	while (n - i >= 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if ((x | ((x - ones) & ~x)) & high)
+			break;
+		i += 8;
+	}
+	while (i < n && p[i] - 1u < 0x7fu)
+		i++;
+	if (i == n)
+		return 0;
+	if (utf8_valid_prefix(p, n) != n)
+		return merr(m, "%s: invalid UTF-8", what);
+	if (memchr(p, '\0', n))
+		return merr(m, "%s contains U+0000", what);
+	return 0;
+}
+
 /* A str into the arena, UTF-8 checked; maxlen 0 = no limit. */
 static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, const char *what)
 {
@@ -392,10 +643,8 @@ static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, cons
 		return -1;
 	if (maxlen && it.len > maxlen)
 		return merr(m, "%s longer than %zu bytes", what, maxlen);
-	if (utf8_valid_prefix(it.data, it.len) != it.len)
-		return merr(m, "%s: invalid UTF-8", what);
-	if (memchr(it.data, '\0', it.len))
-		return merr(m, "%s contains U+0000", what);
+	if (check_text(m, it.data, it.len, what) < 0)
+		return -1;
 	const char *s = record_strdup(m->r, (const char *)it.data, it.len);
 	if (!s)
 		return merr(m, "out of memory");
@@ -413,10 +662,8 @@ static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *
 		return -1;
 	if (it.len >= cap)
 		return merr(m, "%s longer than %zu bytes", what, cap - 1);
-	if (utf8_valid_prefix(it.data, it.len) != it.len)
-		return merr(m, "%s: invalid UTF-8", what);
-	if (memchr(it.data, '\0', it.len))
-		return merr(m, "%s contains U+0000", what);
+	if (check_text(m, it.data, it.len, what) < 0)
+		return -1;
 	memcpy(dst, it.data, it.len);
 	dst[it.len] = '\0';
 	*outlen = it.len;

@@ -45,7 +45,7 @@ int record_check_encodable(const record *r);
 /* The slot a key column's value comes from (after, or before for 'd'). */
 const record_value *record_key_value(const record *r, size_t col);
 /* The msgpack encoders (record_msgpack.c); record_encode() dispatches. */
-int record_encode_msgpack_impl(const record *r, buf *out);
+int record_encode_msgpack_impl(record_encoder *e, const record *r, buf *out);
 int record_encode_key_msgpack_impl(const record *r, buf *out);
 
 /* The msgpack cursor (record_msgpack.c), shared with the stream reader,
@@ -79,5 +79,53 @@ int mp_scan_step(mp_scan *s, const unsigned char *p, size_t len, size_t max);
 
 /* The text of a record_op, or NULL when op is not one. */
 const char *record_op_name(char op);
+
+/* ---- the encoders' fast paths ---- */
+
+/* buf_reserve without the call when there is room already: the encoders
+ * ask for a few bytes dozens of times per record. */
+static inline int rec_room(buf *b, size_t n)
+{
+	if (n < b->cap - b->len && n <= b->max - b->len)
+		return 0;
+	return buf_reserve(b, n);
+}
+
+/* Text forms written into o without printf; each returns the length.
+ * Room needed: u64 20, LSN 17, offset 38, timestamp 64. The timestamp is
+ * record_ts_format's text. */
+size_t record_fmt_u64(char *o, uint64_t v);
+size_t record_fmt_lsn(char *o, uint64_t lsn);
+size_t record_fmt_offset(char *o, pos_offset off);
+size_t record_fmt_ts(char *o, int64_t us);
+
+/* What record_encoder (record.h) remembers: the last table shape it
+ * encoded, as the producer's strings, and its encoded fragments. A record
+ * uses the fragments only when its db, schema, table, every column name
+ * and type, and its keys compare equal to the copy (strcmp, not pointers:
+ * producers reuse storage for other tables). */
+struct record_encoder {
+	bool valid;
+	record_format fmt;
+	size_t ncols, nkeys;
+	size_t cap;          /* columns the arrays below hold */
+	size_t *lens;        /* 3 + 2 * ncols: lengths of the strings in src */
+	uint32_t *name_off;  /* ncols + 1: column i's image key is names[off[i]..off[i+1]) */
+	unsigned char *cls;  /* ncols: value_class of each column */
+	buf src;             /* db, schema, table, name0, type0, …, NUL-separated; then keys */
+	buf head;            /* JSON: ,"db":…,"key":[…]  msgpack: "db" … the key array */
+	buf names;           /* JSON: "name":  msgpack: the name as str */
+};
+
+/* The checks of record_check_encodable in two halves: what every record
+ * needs, and its shape (names, types, keys), which a cache hit skips. */
+int record_check_basic(const record *r);
+int record_check_shape(const record *r);
+/* True when e holds the fragments of r's shape in format f. */
+bool record_encoder_match(const record_encoder *e, const record *r, record_format f);
+/* Copies r's shape into e (cls filled, fragments emptied). 0 or -1. */
+int record_encoder_load(record_encoder *e, const record *r, record_format f);
+/* Fills the msgpack fragments after record_encoder_load (record_msgpack.c). */
+int record_encoder_load_msgpack(record_encoder *e, const record *r);
 
 #endif

@@ -17,22 +17,24 @@ cd "$TEST_TMP"
 kafka_gen_records "$N" 10 100000 >in.ndjson
 echo "input: $N records, $(($(stat -c %s in.ndjson) / 1048576)) MiB, $P partitions, 3 brokers"
 
-# run NAME CMD... : prints "seconds peak-kib" of the command.
+# run NAME CMD... : prints "seconds peak-kib cpu-seconds" of the command.
 run() {
 	local name=$1
 	shift
-	/usr/bin/time -f '%e %M' -o "time.$name" "$@" <in.ndjson >/dev/null 2>"err.$name" ||
+	/usr/bin/time -f '%e %M %U %S' -o "time.$name" "$@" <in.ndjson >/dev/null 2>"err.$name" ||
 		{ echo "$name failed:"; tail -n 5 "err.$name"; exit 1; }
-	cat "time.$name"
+	awk '{ print $1, $2, $3 + $4 }' "time.$name"
 }
 # Warm-up so that both start with connections and metadata paths hot.
 head -n 1000 in.ndjson | kcat -b "$KAFKA_BROKERS" -P -t bench.warm 2>/dev/null
 
-read -r ks km < <(run kpub "$BIN/kpub" -b "$KAFKA_BROKERS" -t bench.kpub --no-progress)
-read -r cs cm < <(run kcat kcat -b "$KAFKA_BROKERS" -P -t bench.kcat)
-awk -v n="$N" -v ks="$ks" -v cs="$cs" -v km="$km" -v cm="$cm" 'BEGIN {
+read -r ks km kc < <(run kpub "$BIN/kpub" -b "$KAFKA_BROKERS" -t bench.kpub --no-progress)
+read -r cs cm cc < <(run kcat kcat -b "$KAFKA_BROKERS" -P -t bench.kcat)
+[ -n "$ks" ] && [ -n "$cs" ] || exit 1
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (the mock cluster shares them)"
+awk -v n="$N" -v ks="$ks" -v cs="$cs" -v km="$km" -v cm="$cm" -v kc="$kc" -v cc="$cc" 'BEGIN {
 	kr = n / ks; cr = n / cs
-	printf "kpub:    %6.2f s  %9.0f records/s  peak RSS %6.1f MiB\n", ks, kr, km / 1024
-	printf "kcat -P: %6.2f s  %9.0f records/s  peak RSS %6.1f MiB\n", cs, cr, cm / 1024
+	printf "kpub:    %6.2f s  %9.0f records/s  cpu %5.2f s  peak RSS %6.1f MiB\n", ks, kr, kc, km / 1024
+	printf "kcat -P: %6.2f s  %9.0f records/s  cpu %5.2f s  peak RSS %6.1f MiB\n", cs, cr, cc, cm / 1024
 	printf "ratio kpub/kcat: %.2f (goal >= 0.8)   kpub RSS %s 64 MiB\n", kr / cr, km <= 65536 ? "<=" : "> (OVER)"
 }'

@@ -22,14 +22,15 @@
 # from /proc, and the WAL the slot held and the ksub lag at their highest.
 #
 # Settings (environment):
-#   BENCH_SECONDS=60  BENCH_LAT_RATE=1000  BENCH_RATES="2000 4000 6000 8000"
+#   BENCH_SECONDS=60  BENCH_LAT_RATE=1000  BENCH_RATES="2000 4000 6000 8000" ("" = none)
 #   BENCH_DRAIN=60    BENCH_FORMAT=json|msgpack (pgcdc-read and ksub output)
 #   BENCH_BATCH_MS=50 BENCH_BATCH_ROWS=10000 (mssql-apply --batch-ms/-rows)
 #   BENCH_KPUB_OPTS="-X linger.ms=5"  BENCH_KSUB_OPTS="-X fetch.wait.max.ms=10"
 #   BENCH_APPLY_OPTS= (more mssql-apply options)  BENCH_PG_OPTS= (more
 #   postgresql.conf lines, ';'-separated)  BENCH_LOGS=DIR (keep the logs)
-#   BENCH_PERF=STAGE (perf record -g that stage during the last ramp phase;
-#   report in BENCH_LOGS or the work directory)
+#   BENCH_PERF=1 (perf record -a -g for a while in the latency phase, into
+#   BENCH_LOGS/perf.latency.data)  BENCH_PGSS=1 (pg_stat_statements: the
+#   statements of the target database by time, per phase, in BENCH_LOGS)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/pg.sh"
@@ -37,7 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 SECS=${BENCH_SECONDS:-60}
 LAT_RATE=${BENCH_LAT_RATE:-1000}
-RATES=${BENCH_RATES:-"2000 4000 6000 8000"}
+RATES=${BENCH_RATES-"2000 4000 6000 8000"}
 DRAIN=${BENCH_DRAIN:-60}
 FORMAT=${BENCH_FORMAT:-json}
 BATCH_MS=${BENCH_BATCH_MS:-50}
@@ -45,7 +46,8 @@ BATCH_ROWS=${BENCH_BATCH_ROWS:-10000}
 KPUB_OPTS=${BENCH_KPUB_OPTS:-}
 KSUB_OPTS=${BENCH_KSUB_OPTS:--X fetch.wait.max.ms=10}
 APPLY_OPTS=${BENCH_APPLY_OPTS:-}
-PERF_STAGE=${BENCH_PERF:-}
+PERF=${BENCH_PERF:-}
+PGSS=${BENCH_PGSS:-}
 
 for p in wwi-gen snapshot pgcdc-read kpub ksub mssql-apply peers/kafka-cluster peers/tds-server; do
 	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
@@ -53,7 +55,9 @@ done
 
 pgopts=()
 IFS=';' read -r -a pgopts <<<"${BENCH_PG_OPTS:-}"
+[ -n "$PGSS" ] && pgopts+=("shared_preload_libraries = 'pg_stat_statements'" "pg_stat_statements.track = all")
 pg_start "${pgopts[@]}"
+[ -n "$PGSS" ] && { q "CREATE EXTENSION pg_stat_statements" || fail "pg_stat_statements"; }
 LOGS=${BENCH_LOGS:-$TEST_TMP/logs}
 mkdir -p "$LOGS"
 RUN=$TEST_TMP/run
@@ -126,28 +130,25 @@ walheld() {
 # named by what they serve (walsender, the wwi-gen session, the TDS peer's
 # sessions on database target, the rest).
 cpu_ticks() {
-	local d comm cmd
-	for d in /proc/[0-9]*; do
-		{ read -r comm <"$d/comm"; } 2>/dev/null || continue
-		case $comm in
-		postgres)
-			cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
-			case $cmd in
-			*"$PG_DATA"*) continue ;; # postmaster: only forks
-			*walsender*) comm=pg:walsender ;;
-			*" target "*) comm=pg:target ;;
-			*" wwi "*) comm=pg:wwi ;;
-			*) comm=pg:other ;;
-			esac
-			# only this bench's cluster: its children
-			[ "$( { awk '{print $4}' "$d/stat"; } 2>/dev/null)" = "$PG_MAIN" ] || continue
-			;;
-		pgcdc-read | kpub | ksub | mssql-apply | wwi-gen | kafka-cluster | tds-server) ;;
-		*) continue ;;
-		esac
-		# utime + stime: fields 14 and 15 (comm has no spaces here)
-		{ awk -v n="$comm" '{print n, $14 + $15}' "$d/stat"; } 2>/dev/null
-	done | awk '{t[$1] += $2} END {for (n in t) print n, t[n]}' | sort
+	# /proc/PID/stat: "pid (comm) state ppid ..." utime and stime are the
+	# 12th and 13th fields after the comm; they include every thread.
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$PG_MAIN" '
+		{ c = $0; sub(/^[^(]*\(/, "", c); comm = c; sub(/\) .*$/, "", comm); sub(/^.*\) /, "", c)
+		  split(c, f, " ")
+		  if (comm == "postgres") { if (f[2] == pm) print "pg", $1, f[12] + f[13] }
+		  else if (comm ~ /^(pgcdc-read|kpub|ksub|mssql-apply|wwi-gen|kafka-cluster|tds-server)$/)
+			print comm, $1, f[12] + f[13] }' |
+		while read -r n pid t; do
+			if [ "$n" = pg ]; then
+				case $({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) in
+				*walsender*) n=pg:walsender ;;
+				*" target "*) n=pg:target ;;
+				*" wwi "*) n=pg:wwi ;;
+				*) n=pg:other ;;
+				esac
+			fi
+			echo "$n $t"
+		done | awk '{ t[$1] += $2 } END { for (n in t) print n, t[n] }' | sort
 }
 PG_MAIN=$(head -n 1 "$PG_DATA/postmaster.pid")
 HZ=$(getconf CLK_TCK)
@@ -160,6 +161,16 @@ SUMMARY=$TEST_TMP/summary
 phase() {
 	local name=$1 rate=$2
 	start_sink "$name"
+	# In the latency phase an independent consumer (kcat) notes when kpub
+	# produced each message (its CreateTime): commit → produce is the source
+	# half's share of the latency.
+	local probe=
+	if [ "$name" = latency ] && [ "$FORMAT" = json ] && command -v kcat >/dev/null; then
+		kcat -b "$KAFKA_BROKERS" -G dbrepl-probe -X auto.offset.reset=latest -q -f '%T %s\n' '^wwi\.' \
+			>"$LOGS/probe.$name" 2>/dev/null &
+		probe=$!
+		on_exit "kill $probe"
+	fi
 	# Wait for the group to take its partitions and for what is left in
 	# Kafka (the snapshot, or the backlog of a phase that did not drain) to
 	# be applied: ksub sees no lag and mssql-apply's count stands still.
@@ -178,21 +189,23 @@ phase() {
 	[ "$name" = warmup ] && { stop_sink; note "warmup: $base_applied records of the initial copy applied"; return; }
 	[ "$base_applied" = 0 ] || note "$name: $base_applied records left over from before (counted out)"
 
+	[ -n "$PGSS" ] && q "SELECT pg_stat_statements_reset()" >/dev/null
 	local cpu0 t0 t_end
 	cpu0=$(cpu_ticks)
 	t0=$(date +%s.%N)
+	local t_cpu1
 	"$BIN/wwi-gen" -d "$SRC" --seed "$RANDOM" --change-rate "$rate" --duration "$SECS" --progress \
 		2>"$LOGS/wwi-gen.$name.log" &
 	local gen=$!
-	if [ -n "$PERF_STAGE" ] && [ "$name" = "$PERF_PHASE" ]; then
-		local ppid
-		case $PERF_STAGE in
-		pgcdc-read) ppid=$PID_READ ;; kpub) ppid=$PID_KPUB ;; ksub) ppid=$PID_KSUB ;;
-		mssql-apply) ppid=$PID_APPLY ;; kafka-cluster) ppid=$KAFKA_PID ;;
-		*) ppid=$(pgrep -n -x "$PERF_STAGE") ;;
-		esac
-		(sleep 5 && perf record -g -o "$LOGS/perf.$PERF_STAGE.data" -p "$ppid" -- sleep $((SECS / 2))) \
+	# BENCH_PERF=1: the whole machine, call graphs, for the middle of the
+	# latency phase (perf report --comm/--pid picks the stage; pids.latency
+	# names the PostgreSQL sessions).
+	if [ -n "$PERF" ] && [ "$name" = latency ] && command -v perf >/dev/null; then
+		(sleep $((SECS / 4)) &&
+			ps -eo pid,comm,args >"$LOGS/pids.$name" &&
+			perf record -a -g -o "$LOGS/perf.$name.data" -- sleep $((SECS / 2 < 20 ? SECS / 2 : 20))) \
 			>"$LOGS/perf.log" 2>&1 &
+		on_exit "pkill -INT -P $!"
 	fi
 	# One sample a second: seconds, generated rows, applied rows, WAL held, ksub lag.
 	local samples=$LOGS/samples.$name
@@ -201,9 +214,8 @@ phase() {
 	while kill -0 "$gen" 2>/dev/null; do
 		sleep 1
 		# wwi-gen and its session are gone once it exits: their CPU now.
-		if [ -z "$cpu_gen" ] && [ "$(echo "$(date +%s.%N) - $t0 > $SECS - 3" | bc)" = 1 ]; then
-			cpu_gen=$(cpu_ticks | grep -E '^(wwi-gen|pg:wwi) ')
-		fi
+		a=$(cpu_ticks | grep -E '^(wwi-gen|pg:wwi) ')
+		[ "$(echo "$a" | wc -l)" = 2 ] && cpu_gen=$a
 		echo "$(date +%s.%N) $(genrows "$LOGS/wwi-gen.$name.log") $(applied "$LOGS/mssql-apply.$name.log")" \
 			"$(walheld) $(ksublag "$LOGS/ksub.$name.log")" >>"$samples"
 	done
@@ -220,7 +232,34 @@ phase() {
 	local drain_s cpu1
 	drain_s=$(echo "$(date +%s.%N) - $drain_start" | bc)
 	cpu1=$(cpu_ticks)
+	t_cpu1=$(date +%s.%N)
 	stop_sink
+	# per kind of statement: what the target (and the source) spend, per batch
+	local nb
+	nb=$(sed -n 's/.* \([0-9]*\) batches,.*/\1/p' "$LOGS/mssql-apply.$name.log" | tail -n 1)
+	[ -n "$PGSS" ] && psql -X -q -d "$PGDATABASE" -c "SELECT d.datname AS db,
+		CASE WHEN d.datname <> 'target' THEN 'source: ' || split_part(ltrim(query), ' ', 1)
+		     WHEN query LIKE 'TRUNCATE%' THEN 'TRUNCATE staging'
+		     WHEN query LIKE 'COPY%' THEN 'COPY into staging (bcp rows)'
+		     WHEN query LIKE 'SELECT a.attname%' THEN 'bcp column metadata (FMTONLY)'
+		     WHEN query LIKE '%dbrepl_checkpoint%' THEN 'checkpoint MERGE'
+		     WHEN query LIKE 'MERGE%' THEN 'data MERGE'
+		     WHEN query LIKE 'DELETE%' THEN 'data DELETE'
+		     ELSE left(regexp_replace(query, '\s+', ' ', 'g'), 30) END AS kind,
+		sum(calls) AS calls, round(sum(total_exec_time)::numeric) AS ms,
+		round((sum(total_exec_time) / nullif(${nb:-0}, 0))::numeric, 2) AS ms_per_batch,
+		round((sum(total_exec_time) / sum(calls))::numeric, 3) AS ms_per_call
+		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		GROUP BY 1, 2 ORDER BY 1 DESC, 4 DESC LIMIT 30" >"$LOGS/pgss.$name.txt" 2>&1
+	local src_lat="- - -"
+	if [ -n "$probe" ]; then
+		kill "$probe" 2>/dev/null
+		wait "$probe" 2>/dev/null
+		src_lat=$(jq -R -r 'capture("^(?<t>[0-9]+) (?<j>.*)$") | (.j | fromjson | .src.ts) as $ts |
+			(.t | tonumber) - (($ts[0:19] + "Z" | fromdate) * 1000 + ($ts[20:26] | tonumber) / 1000)' \
+			"$LOGS/probe.$name" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
+				if (NR) printf "%.0f %.0f %.0f", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1], v[NR]; else print "- - -" }')
+	fi
 	local lat
 	lat=$(latency "$LOGS/mssql-apply.$name.log")
 	a=$(applied "$LOGS/mssql-apply.$name.log")
@@ -233,23 +272,23 @@ phase() {
 		NF >= 5 && $5 > lag { lag = $5 }
 		END { s = n > 2 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0
 			printf "%.0f %d %d %d\n", s, last, wal, lag }' "$samples")
-	local gen_s=$(echo "$t_end - $t0" | bc)
+	# what the generator reached, by its own clock
+	local gen_s
+	gen_s=$(sed -n 's/.* rows changed in \([0-9.]*\) s.*/\1/p' "$LOGS/wwi-gen.$name.log")
+	[ -n "$gen_s" ] || gen_s=$(echo "$t_end - $t0" | bc)
 	local cpu
 	# CPU of each process over the phase: percent of one core, and ms per
 	# 1000 changes (the figure that does not depend on what else runs here).
 	cpu1=$( (echo "$cpu1" | grep -v -E '^(wwi-gen|pg:wwi) '; echo "$cpu_gen") | sort)
-	cpu=$(join -a 2 <(echo "$cpu0") <(echo "$cpu1") | awk -v hz="$HZ" -v s="$gen_s" -v d="$drain_s" -v n="${total:-1}" '
+	cpu=$(join -a 2 <(echo "$cpu0") <(echo "$cpu1") | awk -v hz="$HZ" -v w="$(echo "$t_cpu1 - $t0" | bc)" -v n="${total:-1}" '
 		NF >= 2 { before = NF == 3 ? $2 : 0; now = NF == 3 ? $3 : $2; c = (now - before) / hz
-		  sum += c; printf "%s=%.0f%%/%.0fms ", $1, c / (s + d) * 100, c * 1e6 / n }
+		  sum += c; printf "%s=%.0f%%/%.0fms ", $1, c / w * 100, c * 1e6 / n }
 		END { printf "total=%.0fms", sum * 1e6 / n }')
 	echo "$name $rate $SECS ${total:-0} $gen_s $((${a:-0} - base_applied)) $fit $drain_s $drained ${lat:-- - -}" \
-		"$(cut -d' ' -f1 /proc/loadavg) $cpu" >>"$SUMMARY"
+		"$(cut -d' ' -f1 /proc/loadavg) $src_lat $cpu" >>"$SUMMARY"
 	note "$(tail -n 1 "$SUMMARY")"
 }
 
-PERF_PHASE=
-set -- $RATES
-[ $# -gt 0 ] && eval "PERF_PHASE=ramp-\${$#}"
 phase warmup 0
 phase latency "$LAT_RATE"
 for r in $RATES; do
@@ -265,7 +304,7 @@ echo "dbrepl pipeline bench: $(nproc) CPUs, every service on this machine; forma
 printf '%-11s %6s %8s %8s %8s %7s %9s %9s %7s %7s %7s %6s %6s  %s\n' \
 	phase target gen/s apply/s backlog slope/s wal-held ksub-lag drain-s p50-ms p99-ms max-ms load verdict
 best=0
-while read -r name rate secs total gen_s appl slope last wal lag drain_s drained p50 p99 max load cpu; do
+while read -r name rate secs total gen_s appl slope last wal lag drain_s drained p50 p99 max load s50 s99 smax cpu; do
 	genr=$(echo "$total / $gen_s" | bc)
 	applr=$(echo "$appl / ($gen_s + $drain_s)" | bc)
 	verdict=ok
@@ -276,6 +315,7 @@ while read -r name rate secs total gen_s appl slope last wal lag drain_s drained
 	[ "$name" != latency ] && [ "$verdict" = ok ] && [ "$rate" -gt "$best" ] && best=$rate
 	printf '%-11s %6s %8s %8s %8s %7s %9s %9s %7.1f %7s %7s %6s %6s  %s\n' "$name" "$rate" "$genr" "$applr" \
 		"$last" "$slope" "$wal" "$lag" "$drain_s" "$p50" "$p99" "$max" "$load" "$verdict"
+	[ "$s50" != - ] && echo "            commit -> kpub produce (kcat CreateTime): p50 $s50 ms, p99 $s99 ms, max $smax ms"
 	echo "            cpu, % of one core / ms per 1000 changes: $cpu"
 done <"$SUMMARY"
 lat=$(awk '$1 == "latency" { print $13, $14, $15 }' "$SUMMARY")
@@ -285,4 +325,6 @@ echo "latency at $LAT_RATE changes/s: p50 ${1:-?} ms (goal < 100), p99 ${2:-?} m
 echo "highest sustained rate of the ramp: $best changes/s (goal >= 5000)"
 echo "target equals source after the run: $same"
 [ -n "${BENCH_LOGS:-}" ] && echo "logs in $LOGS"
+# figures of a pipeline that loses or changes rows mean nothing
+[ "$same" = yes ] || { cat "$LOGS/compare.txt"; exit 1; }
 exit 0

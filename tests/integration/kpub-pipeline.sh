@@ -43,8 +43,8 @@ mkfifo ack
 "$BIN/pgcdc-read" -d "$PGCONN" -S s1 -P pub -E "$end" --format msgpack --ack ack --no-progress -s 1 |
 	"$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack || fail "pgcdc-read | kpub failed"
 
-KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=2000 -X heartbeat.interval.ms=300 --no-progress)
-"$BIN/ksub" "${KX[@]}" -G g1 -e postgres.public.items postgres.app.notes >out.ndjson 2>ksub.err ||
+KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 --no-progress)
+"$BIN/ksub" "${KX[@]}" -G g1 -e '^postgres\.' >out.ndjson 2>ksub.err ||
 	{ cat ksub.err; fail "ksub exited $?"; }
 [ "$(wc -l <out.ndjson)" = "$n" ] || fail "ksub wrote $(wc -l <out.ndjson) records, pgcdc-read $n"
 

@@ -36,12 +36,15 @@ while IFS= read -r line; do
 		echo "$s $o" >&3
 		echo "$s $o" >>acked.txt
 	fi
-	[ $n = 900 ] && exec sleep 600
+	[ $n = 900 ] && { echo $$ >stage.pid; exec sleep 600; }
 done
 SH
 : >acked.txt
-"$BIN/ksub" "${KX[@]}" -G gk --ack ack.fifo $T 2>ksub1.err | bash stage.sh &
+sh -c 'echo $$ >ksub.pid; exec "$@"' sh "$BIN/ksub" "${KX[@]}" -G gk --ack ack.fifo $T 2>ksub1.err |
+	bash stage.sh &
 pipe_pid=$!
+# pid files exist only while their process may still run
+on_exit "cd '$TEST_TMP' && kill -9 \$(cat ksub.pid stage.pid ksub3.pid 2>/dev/null)"
 # wait for the stage to stop reading; then some seconds for ksub to commit
 for i in $(seq 1 300); do
 	[ "$(wc -l <acked.txt)" -ge $((900 / 7)) ] && break
@@ -49,12 +52,10 @@ for i in $(seq 1 300); do
 done
 [ "$(wc -l <acked.txt)" = $((900 / 7)) ] || fail "the stage acked $(wc -l <acked.txt) records, want $((900 / 7))"
 sleep 3
-kpid=$(pgrep -f -- "-G gk --ack ack.fifo" | head -n 1)
-[ -n "$kpid" ] || { cat ksub1.err; fail "ksub not running before the kill"; }
-kill -9 "$kpid"
-pkill -f "exec sleep 600" 2>/dev/null
-pkill -P "$pipe_pid" 2>/dev/null
-wait 2>/dev/null
+kill -0 "$(cat ksub.pid)" || { cat ksub1.err; fail "ksub not running before the kill"; }
+kill -9 "$(cat ksub.pid)" "$(cat stage.pid)"
+wait "$pipe_pid" 2>/dev/null
+rm -f ksub.pid stage.pid # gone: their numbers may be reused
 
 # Restart: every record after the last ack of its partition, and no other.
 "$BIN/ksub" "${KX[@]}" -G gk -e $T >rest.ndjson 2>ksub2.err || { cat ksub2.err; fail "restarted ksub exited $?"; }
@@ -70,4 +71,36 @@ if ! cmp -s want.txt got.txt; then
 	comm -13 want.txt got.txt | head -n 3 | sed 's/^/acked but delivered again: /'
 	fail "restart after kill -9 does not resume at the acked offsets"
 fi
+# SIGTERM: ksub drains, waits for the acks of what it wrote, commits them,
+# leaves the group and exits 0; the next run finds nothing left.
+kafka_gen_records 300 3 200 | jq -r -c '"\(.table).\(.after.id // .before.id):" + tojson' >more.kv
+kcat -P -b "$KAFKA_BROKERS" -t $T -K: -l more.kv || fail "kcat -P (more)"
+mkfifo ack2.fifo
+cat >acker.sh <<'SH'
+exec 3<>ack2.fifo
+while IFS= read -r line; do
+	s=${line##*\"pos\":\{\"stream\":\"}; s=${s%%\"*}
+	o=${line##*\"offset\":\"}; o=${o%%\"*}
+	echo "$line" >>term.ndjson
+	echo "$s $o" >&3
+done
+SH
+: >term.ndjson
+{
+	sh -c 'echo $$ >ksub3.pid; exec "$@"' sh "$BIN/ksub" "${KX[@]}" -G gk --ack ack2.fifo $T 2>ksub3.err
+	echo $? >ksub3.rc
+} | bash acker.sh &
+term_pid=$!
+for i in $(seq 1 300); do
+	[ "$(wc -l <term.ndjson)" -ge 300 ] && break
+	sleep 0.1
+done
+[ "$(wc -l <term.ndjson)" = 300 ] || { cat ksub3.err; fail "third run read $(wc -l <term.ndjson) of the 300 new records"; }
+kill -TERM "$(cat ksub3.pid)"
+wait "$term_pid"
+rm -f ksub3.pid
+[ "$(cat ksub3.rc)" = 0 ] || { cat ksub3.err; fail "ksub exited $(cat ksub3.rc) on SIGTERM, want 0"; }
+"$BIN/ksub" "${KX[@]}" -G gk -e $T >after-term.ndjson 2>ksub4.err || { cat ksub4.err; fail "run after SIGTERM exited $?"; }
+[ -s after-term.ndjson ] && fail "after SIGTERM, $(wc -l <after-term.ndjson) acked records were delivered again"
+
 echo "ksub-kill: ok ($(wc -l <got.txt) of 4000 delivered again after the kill)"

@@ -38,6 +38,7 @@ q "CREATE UNIQUE INDEX idx_t_code ON idx_t (code)"
 q "ALTER TABLE idx_t REPLICA IDENTITY USING INDEX idx_t_code"
 q "CREATE TABLE trunc_t (id integer PRIMARY KEY, v text)"
 q "CREATE PUBLICATION pub FOR TABLE tor, fullpk, fullnopk, idx_t, trunc_t"
+q "CREATE PUBLICATION pubsimple FOR TABLE fullpk, fullnopk, idx_t, trunc_t"
 q "SELECT 1 FROM pg_create_logical_replication_slot('torture', 'pgoutput')" >/dev/null
 q "SELECT 1 FROM pg_create_logical_replication_slot('torturemp', 'pgoutput')" >/dev/null
 
@@ -289,13 +290,16 @@ for t in tor fullpk fullnopk idx_t trunc_t; do
 done
 
 # msgpack says the same: mssql-apply (when built) reads either encoding and
-# must turn both streams into the same T-SQL, stream name aside.
-timeout 60 "$BIN/pgcdc-read" -d "$PGCONN" -S torturemp -P pub -E "$end" --no-progress --format msgpack \
+# must turn both into the same T-SQL, stream name aside. (Only the tables
+# whose values SQL Server can hold: not tor, with its NaN and infinities.)
+timeout 60 "$BIN/pgcdc-read" -d "$PGCONN" -S torturemp -P pubsimple -E "$end" --no-progress --format msgpack \
 	>"$TEST_TMP/out.mp" || fail "pgcdc-read --format msgpack exited $?"
 [ -s "$TEST_TMP/out.mp" ] && [ "$(head -c 1 "$TEST_TMP/out.mp" | od -An -tx1 | tr -d ' ')" != 7b ] ||
 	fail "--format msgpack wrote no msgpack"
-if [ -x "$BIN/mssql-apply" ] && "$BIN/mssql-apply" --print-sql <"$out" >"$TEST_TMP/json.sql" 2>"$TEST_TMP/apply.err"; then
-	"$BIN/mssql-apply" --print-sql <"$TEST_TMP/out.mp" 2>&1 | sed 's|pg/postgres/torturemp|pg/postgres/torture|g' \
+grep -v '"table":"tor"' "$out" >"$TEST_TMP/simple.json"
+if [ -x "$BIN/mssql-apply" ] &&
+	"$BIN/mssql-apply" --print-sql <"$TEST_TMP/simple.json" >"$TEST_TMP/json.sql" 2>"$TEST_TMP/apply.err"; then
+	"$BIN/mssql-apply" --print-sql <"$TEST_TMP/out.mp" 2>/dev/null | sed 's|pg/postgres/torturemp|pg/postgres/torture|g' \
 		>"$TEST_TMP/mp.sql" || fail "mssql-apply refused the msgpack stream"
 	diff "$TEST_TMP/json.sql" "$TEST_TMP/mp.sql" >&2 || fail "the msgpack stream means something else than the JSON one"
 	note "msgpack and JSON streams give the same T-SQL ($(wc -l <"$TEST_TMP/json.sql") lines)"

@@ -61,11 +61,39 @@ user_tables() {
 		  AND n.nspname ~ '${2:-.}' ORDER BY 1, 2"
 }
 
-# compare_all SRC DST [schema-regex] -> 0 when every table matches
+# table_digests CONNINFO < "schema table cols" lines -> "schema.table rows md5"
+# lines, all tables in one psql session; a table that cannot be read is left out.
+table_digests() {
+	local s t cols
+	while read -r s t cols; do
+		printf "SELECT '%s.%s', count(*), md5(coalesce(string_agg(x, E'\\\\n' ORDER BY x), '')) FROM (SELECT ROW(%s)::text AS x FROM \"%s\".\"%s\") r;\n" \
+			"$s" "$t" "$cols" "$s" "$t"
+	done | psql -X -q -At -F' ' -v ON_ERROR_STOP=0 -d "$1" 2>/dev/null
+}
+
+# compare_all SRC DST [schema-regex] -> 0 when every table matches; prints a
+# line per table: "schema.table source_rows target_rows ok|DIFF"
 compare_all() {
-	local rc=0 s t
-	while read -r s t; do
-		compare_table "$1" "$2" "$s" "$t" || rc=1
-	done < <(user_tables "$1" "${3:-.}")
+	local spec a b rc=0 name an ad bn bd
+	spec=$(psql -X -q -At -F' ' -v ON_ERROR_STOP=1 -d "$1" -c "
+		SELECT n.nspname, c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE c.relkind IN ('r','p') AND n.nspname !~ '^(pg_|information_schema$|dbo$)'
+		  AND n.nspname ~ '${3:-.}'
+		GROUP BY 1, 2 ORDER BY 1, 2") || return 1
+	a=$(table_digests "$1" <<<"$spec")
+	b=$(table_digests "$2" <<<"$spec")
+	while read -r name an ad; do
+		read -r bn bd < <(awk -v n="$name" '$1 == n { print $2, $3 }' <<<"$b")
+		if [ -n "${bd:-}" ] && [ "$ad" = "$bd" ]; then
+			printf '%-45s %9s %9s  ok\n' "$name" "$an" "$bn"
+		else
+			printf '%-45s %9s %9s  DIFF\n' "$name" "$an" "${bn:-missing}"
+			rc=1
+		fi
+		bn= bd=
+	done <<<"$a"
+	[ -n "$a" ] || rc=1
 	return $rc
 }

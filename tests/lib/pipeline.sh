@@ -27,17 +27,17 @@ pipeline_start() {
 		{ tail "$PIPE_RUN/logs/"*.log >&2; fail "initial snapshot"; }
 	cat >"$PIPE_RUN/source.sh" <<SH
 while [ ! -e "$PIPE_RUN/stop" ]; do
-	"$BIN/pgcdc-read" -d "$SRC" -S dbrepl -P dbrepl -s 1 --ack "$PIPE_RUN/pg.ack" 2>>"$PIPE_RUN/logs/pgcdc-read.log" |
-		"$BIN/kpub" ${kx[*]} --ack "$PIPE_RUN/pg.ack" 2>>"$PIPE_RUN/logs/kpub.log"
+	"$BIN/pgcdc-read" -d "$SRC" -S dbrepl -P dbrepl -s 1 --progress --ack "$PIPE_RUN/pg.ack" 2>>"$PIPE_RUN/logs/pgcdc-read.log" |
+		"$BIN/kpub" ${kx[*]} --ack "$PIPE_RUN/pg.ack" --progress 2>>"$PIPE_RUN/logs/kpub.log"
 	echo "source half exited: \${PIPESTATUS[*]}" >>"$PIPE_RUN/logs/supervisor.log"
 	[ -e "$PIPE_RUN/stop" ] || sleep 1
 done
 SH
 	cat >"$PIPE_RUN/sink.sh" <<SH
 while [ ! -e "$PIPE_RUN/stop" ]; do
-	"$BIN/ksub" ${kx[*]} -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -G dbrepl-mssql -o beginning --ack "$PIPE_RUN/kafka.ack" '^wwi\\.' 2>>"$PIPE_RUN/logs/ksub.log" |
+	"$BIN/ksub" ${kx[*]} -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -G dbrepl-mssql -o beginning --progress --ack "$PIPE_RUN/kafka.ack" '^wwi\\.' 2>>"$PIPE_RUN/logs/ksub.log" |
 		MSSQL_PASSWORD=test "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables --evolve \\
-			--batch-ms 100 --ack "$PIPE_RUN/kafka.ack" 2>>"$PIPE_RUN/logs/mssql-apply.log"
+			--batch-ms 100 --progress --ack "$PIPE_RUN/kafka.ack" 2>>"$PIPE_RUN/logs/mssql-apply.log"
 	echo "sink half exited: \${PIPESTATUS[*]}" >>"$PIPE_RUN/logs/supervisor.log"
 	[ -e "$PIPE_RUN/stop" ] || sleep 1
 done
@@ -55,11 +55,20 @@ pipeline_stop() {
 	kill -TERM -- "-$PIPE_SOURCE_PID" "-$PIPE_SINK_PID" 2>/dev/null
 	local i
 	for i in $(seq 1 50); do
-		kill -0 "$PIPE_SOURCE_PID" 2>/dev/null || kill -0 "$PIPE_SINK_PID" 2>/dev/null || return 0
+		kill -0 "$PIPE_SOURCE_PID" 2>/dev/null || kill -0 "$PIPE_SINK_PID" 2>/dev/null || break
 		sleep 0.2
 	done
 	kill -KILL -- "-$PIPE_SOURCE_PID" "-$PIPE_SINK_PID" 2>/dev/null
+	pipeline_keep_logs
 	return 0
+}
+
+# The stages' logs outlive the test, for a look after a failure.
+pipeline_keep_logs() {
+	local top keep
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	keep=${TEST_LOGS:-$top/build/test-logs}/$(basename "$0" .sh).pipeline
+	rm -rf "$keep" && mkdir -p "$keep" && cp "$PIPE_RUN"/logs/*.log "$keep/" 2>/dev/null
 }
 
 # pipeline_kill9 STAGE: kill -9 the running instance of one stage.

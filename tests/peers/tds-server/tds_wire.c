@@ -66,8 +66,10 @@ void sb_printf(sbuf *b, const char *fmt, ...)
 
 char *sb_take(sbuf *b)
 {
-	if (!b->p)
-		sb_grow(b, 0), b->p[0] = 0;
+	if (!b->p) {
+		sb_grow(b, 0);
+		b->p[0] = 0;
+	}
 	char *p = b->p;
 	sb_init(b);
 	return p;

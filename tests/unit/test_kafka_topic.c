@@ -1,0 +1,66 @@
+/* Unit tests for lib/kafka_topic (topic names from a template). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "kafka_topic.h"
+
+static void test_expand(void **state)
+{
+	(void)state;
+	char out[KAFKA_TOPIC_MAX + 1];
+	assert_int_equal(kafka_topic_expand(KAFKA_TOPIC_DEFAULT_TEMPLATE, NULL, "wwi", "sales", "orders",
+					    out, sizeof out), 16);
+	assert_string_equal(out, "wwi.sales.orders");
+	assert_true(kafka_topic_expand("{prefix}-{db}_{table}", "cdc", "d", "s", "t", out, sizeof out) > 0);
+	assert_string_equal(out, "cdc-d_t");
+	assert_true(kafka_topic_expand("fixed", NULL, "d", "s", "t", out, sizeof out) > 0);
+	assert_string_equal(out, "fixed");
+	/* Bytes Kafka refuses become '_', UTF-8 included. */
+	assert_true(kafka_topic_expand("{db}.{schema}.{table}", NULL, "my db", "s\"x", "tä/b", out, sizeof out) > 0);
+	assert_string_equal(out, "my_db.s_x.t___b"); /* two bytes of ä, and / */
+}
+
+static void test_expand_limits(void **state)
+{
+	(void)state;
+	char out[KAFKA_TOPIC_MAX + 1], big[300];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(kafka_topic_expand("{table}", NULL, "d", "s", big, out, sizeof out), -1);
+	big[KAFKA_TOPIC_MAX] = '\0';
+	assert_int_equal(kafka_topic_expand("{table}", NULL, "d", "s", big, out, sizeof out), KAFKA_TOPIC_MAX);
+	assert_int_equal(kafka_topic_expand("{table}", NULL, "d", "s", "", out, sizeof out), -1);
+	assert_int_equal(kafka_topic_expand("{table}", NULL, "d", "s", ".", out, sizeof out), -1);
+	assert_int_equal(kafka_topic_expand("{table}.", NULL, "d", "s", ".", out, sizeof out), -1);
+	char small[5];
+	assert_int_equal(kafka_topic_expand("{table}", NULL, "d", "s", "abcdef", small, sizeof small), -1);
+}
+
+static void test_template_check(void **state)
+{
+	(void)state;
+	char err[200];
+	assert_int_equal(kafka_topic_template_check(KAFKA_TOPIC_DEFAULT_TEMPLATE, err, sizeof err), 0);
+	assert_int_equal(kafka_topic_template_check("x-{db}_{schema}.{table}", err, sizeof err), 0);
+	assert_int_equal(kafka_topic_template_check("", err, sizeof err), -1);
+	assert_int_equal(kafka_topic_template_check("{nope}", err, sizeof err), -1);
+	assert_non_null(strstr(err, "placeholder"));
+	assert_int_equal(kafka_topic_template_check("{table", err, sizeof err), -1);
+	assert_int_equal(kafka_topic_template_check("a b", err, sizeof err), -1);
+	assert_int_equal(kafka_topic_template_check("a/{table}", err, sizeof err), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_expand_limits),
+		cmocka_unit_test(test_template_check),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
