@@ -53,10 +53,12 @@ static struct {
 
 static volatile sig_atomic_t got_signal;
 
+/* The first signal stops reading; a second one also ends the flush wait. */
 static void on_signal(int sig)
 {
 	(void)sig;
-	got_signal = 1;
+	if (got_signal < 2)
+		got_signal = got_signal + 1;
 }
 
 /* ---- in-flight records per input stream ----
@@ -621,7 +623,7 @@ static const char *const defaults[][2] = {
 	/* librdkafka's default queue may hold 1 GiB; 16 MiB keeps the
 	 * memory flat and is plenty to keep the brokers busy. */
 	{"queue.buffering.max.kbytes", "16384"},
-	{"queue.buffering.max.messages", "100000"},
+	{"queue.buffering.max.messages", "50000"},
 	{"client.id", "dbrepl-kpub"},
 };
 
@@ -927,15 +929,16 @@ int main(int argc, char **argv)
 
 	/* Drain: wait for what was handed to librdkafka, then ack it. */
 	int64_t deadline = now_ms() + opt.flush_timeout_ms;
-	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline) {
+	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
 		rd_kafka_poll(rk, 100);
 		send_acks(aw);
 	}
 	int left = rd_kafka_outq_len(rk);
 	shutting_down = true;
 	if (left > 0) {
+		/* Their delivery reports (errors) keep them unacked. */
 		rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_poll(rk, 0);
+		rd_kafka_flush(rk, 1000);
 	}
 	send_acks(aw);
 	if (aw)

@@ -291,7 +291,7 @@ static size_t change_bytes(const mssql_change *c, size_t ncols)
 
 /* Puts one change (op on the key of image before/after of r) into the batch. */
 static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool use_before,
-	       uint64_t seq, const char *stream, char *err, size_t errlen)
+	       const mssql_change *toast_src, uint64_t seq, const char *stream, char *err, size_t errlen)
 {
 	const record_value *img = use_before ? r->before : r->after;
 	buf key;
@@ -312,8 +312,11 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	mssql_change *old = t->slots[slot] >= 0 ? t->ch[t->slots[slot]] : NULL;
 
 	/* An update's unchanged TOAST columns take the earlier image of the
-	 * same key in this batch: the target does not have it yet. */
-	mssql_change *c = change_new(r, img, op != 'd' && old && old->op != 'd' ? old : NULL);
+	 * same key in this batch (or, when the key changed, of the old key):
+	 * the target does not have it yet. */
+	if (!toast_src)
+		toast_src = old;
+	mssql_change *c = change_new(r, img, op != 'd' && toast_src && toast_src->op != 'd' ? toast_src : NULL);
 	if (!c) {
 		buf_free(&key);
 		return -2;
@@ -356,6 +359,23 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	return 0;
 }
 
+/* The change of this batch for the key of img, or NULL. */
+static const mssql_change *find(const mssql_table *t, const record_value *img)
+{
+	if (!t->nslots)
+		return NULL;
+	buf key;
+	buf_init(&key, 0);
+	const mssql_change *c = NULL;
+	if (encode_key(t, img, &key) == 0) {
+		size_t slot = lookup(t, key.data ? key.data : "", key.len);
+		if (t->slots[slot] >= 0)
+			c = t->ch[t->slots[slot]];
+	}
+	buf_free(&key);
+	return c;
+}
+
 static void touch(mssql_tables *ts, mssql_table *t)
 {
 	if (!t->order)
@@ -396,7 +416,7 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 			snprintf(err, errlen, "record has no after image");
 			return -1;
 		}
-		rc = put(ts, t, r, r->op, false, seq, stream, err, errlen);
+		rc = put(ts, t, r, r->op, false, NULL, seq, stream, err, errlen);
 		break;
 	case RECORD_OP_UPDATE:
 		if (!r->has_after) {
@@ -404,18 +424,29 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 			return -1;
 		}
 		if (r->has_before && !same_key(t, r)) {
-			rc = put(ts, t, r, 'd', true, seq, stream, err, errlen);
-			if (rc < 0)
-				return rc;
+			/* The new key's unchanged TOAST values come from the old
+			 * key's earlier image, which the delete replaces: keep a
+			 * copy of it. */
+			const mssql_change *old = find(t, r->before);
+			mssql_change *src = old && old->op != 'd' ? change_new(r, old->vals, NULL) : NULL;
+			if (old && old->op != 'd' && !src)
+				return -2;
+			if (src)
+				src->op = old->op;
+			rc = put(ts, t, r, 'd', true, NULL, seq, stream, err, errlen);
+			if (rc == 0)
+				rc = put(ts, t, r, 'u', false, src, seq, stream, err, errlen);
+			change_free(src);
+			break;
 		}
-		rc = put(ts, t, r, 'u', false, seq, stream, err, errlen);
+		rc = put(ts, t, r, 'u', false, NULL, seq, stream, err, errlen);
 		break;
 	case RECORD_OP_DELETE:
 		if (!r->has_before) {
 			snprintf(err, errlen, "delete has no before image");
 			return -1;
 		}
-		rc = put(ts, t, r, 'd', true, seq, stream, err, errlen);
+		rc = put(ts, t, r, 'd', true, NULL, seq, stream, err, errlen);
 		break;
 	default:
 		snprintf(err, errlen, "unknown op '%c'", r->op);

@@ -140,11 +140,55 @@ static void civil_from_days(long long z, long long *y, long long *m, long long *
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* v (0..99) as two digits. */
+static void two(char *o, long long v)
+{
+	o[0] = (char)('0' + v / 10);
+	o[1] = (char)('0' + v % 10);
+}
+
+/* "HH:MM:SS.ffffff": 15 bytes. Fields are in range (parse_time checked). */
+static void put_time(char *o, long long h, long long mi, long long s, long long us)
+{
+	two(o, h);
+	o[2] = ':';
+	two(o + 3, mi);
+	o[5] = ':';
+	two(o + 6, s);
+	o[8] = '.';
+	two(o + 9, us / 10000);
+	two(o + 11, us / 100 % 100);
+	two(o + 13, us % 100);
+}
+
+/* Snapshots normalise a timestamp in most rows: written by hand rather
+ * than through printf. */
 static int emit_datetime(buf *out, long long y, long long mo, long long d, long long h,
 			 long long mi, long long s, long long us, const char *zone, bool bc)
 {
-	return buf_printf(out, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lld%s%s", y, mo, d, h, mi,
-			  s, us, zone, bc ? " BC" : "");
+	if (y < 0 || y > 9999)
+		return buf_printf(out, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lld%s%s", y, mo, d, h,
+				  mi, s, us, zone, bc ? " BC" : "");
+	size_t zl = strlen(zone);
+	if (buf_reserve(out, 26 + zl + 3) < 0)
+		return -1;
+	char *o = out->data + out->len;
+	two(o, y / 100);
+	two(o + 2, y % 100);
+	o[4] = '-';
+	two(o + 5, mo);
+	o[7] = '-';
+	two(o + 8, d);
+	o[10] = 'T';
+	put_time(o + 11, h, mi, s, us);
+	memcpy(o + 26, zone, zl);
+	size_t n = 26 + zl;
+	if (bc) {
+		memcpy(o + n, " BC", 3);
+		n += 3;
+	}
+	out->len += n;
+	return 0;
 }
 
 static int norm_timestamp(cur *c, buf *out, bool tz)
@@ -185,8 +229,10 @@ static int norm_time(cur *c, buf *out, bool tz)
 		return -1;
 	if (c->p != c->e)
 		return -1;
-	if (buf_printf(out, "%02lld:%02lld:%02lld.%06lld", h, mi, s, us) < 0)
+	if (buf_reserve(out, 15) < 0)
 		return -1;
+	put_time(out->data + out->len, h, mi, s, us);
+	out->len += 15;
 	if (!tz)
 		return 0;
 	long long a = off < 0 ? -off : off;

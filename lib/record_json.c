@@ -15,23 +15,16 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* Length of the prefix of s[0..n) that goes into a JSON string as it is:
- * ASCII from 0x20, except '"' and '\\'. Eight bytes at a time: the
- * has-zero-byte/has-less-than tricks are exact about whether any byte of
- * the word matches (only which one is blurred), and then the bytes of that
- * word are looked at one by one. */
+/* The bytes a JSON string holds as they are: ASCII from 0x20 except '"'
+ * (0x22) and '\\' (0x5c). */
 static const unsigned char plain_byte[256] = {
-#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
-	R16(0), R16(0),                                 /* 0x00-0x1f: control */
-	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: '"' */
-	R16(1),                                         /* 0x30-0x3f */
-	R16(1),                                         /* 0x40-0x4f */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5f: '\\' */
-	R16(1), R16(1),                                 /* 0x60-0x7f */
-	R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), /* non-ASCII */
-#undef R16
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
 };
 
+/* Length of the prefix of s[0..n) made of plain bytes. Eight bytes at a
+ * time: the has-zero-byte/has-less-than tricks are exact about whether any
+ * byte of the word matches (only which one is blurred), and then the bytes
+ * of that word are looked at one by one. */
 static size_t plain_prefix(const unsigned char *s, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;

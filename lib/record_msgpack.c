@@ -100,13 +100,20 @@ static int pk_strn(buf *out, const char *s, size_t n)
 	return 0;
 }
 
+/* Names and the stream: refused when not UTF-8, as the JSON encoder does,
+ * so that a producer never writes what its consumers refuse. */
 static int pk_str(buf *out, const char *s)
 {
 	if (!s) {
 		errno = EINVAL;
 		return -1;
 	}
-	return pk_strn(out, s, strlen(s));
+	size_t n = strlen(s);
+	if (utf8_valid_prefix((const unsigned char *)s, n) != n) {
+		errno = EINVAL;
+		return -1;
+	}
+	return pk_strn(out, s, n);
 }
 
 /* Unsigned integers, and the 9 bytes they may take. */

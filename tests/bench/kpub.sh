@@ -13,7 +13,7 @@ P=6
 command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 
 kafka_start -n 3 bench.kpub:$P:3 bench.kcat:$P:3
-cd "$TEST_TMP"
+cd "$TEST_TMP" || exit 1
 kafka_gen_records "$N" 10 100000 >in.ndjson
 echo "input: $N records, $(($(stat -c %s in.ndjson) / 1048576)) MiB, $P partitions, 3 brokers"
 

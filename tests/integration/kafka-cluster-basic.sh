@@ -8,7 +8,7 @@ set -u
 command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 
 kafka_start -n 3 c.one:5:3 c.two:2:1
-cd "$TEST_TMP"
+cd "$TEST_TMP" || exit 1
 [ "$(tr ',' '\n' <<<"$KAFKA_BROKERS" | grep -c '^127\.0\.0\.1:[0-9][0-9]*$')" = 3 ] ||
 	fail "bootstrap servers '$KAFKA_BROKERS' are not 3 loopback addresses"
 meta=$(kcat -b "$KAFKA_BROKERS" -L)

@@ -10,7 +10,7 @@ set -u
 command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 
 kafka_start -n 3 d.s.t0:3:3 d.s.t1:3:3 e.s.t0:3:3 k.s.t0:3:3 k.s.t1:3:3
-cd "$TEST_TMP"
+cd "$TEST_TMP" || exit 1
 mkfifo ack
 cat <>ack >>acks.log &
 catpid=$!

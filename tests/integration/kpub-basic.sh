@@ -8,7 +8,7 @@ set -u
 command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 
 kafka_start -n 3 d.s.t0:4:3 d.s.t1:4:3 d.s.t2:4:3
-cd "$TEST_TMP"
+cd "$TEST_TMP" || exit 1
 
 kafka_gen_records 3000 3 60 >in.ndjson
 "$BIN/kpub" -b "$KAFKA_BROKERS" <in.ndjson || fail "kpub exited $?"

@@ -8,7 +8,7 @@ set -u
 command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 
 kafka_start -n 3 d.s.t0:6:3 d.s.t1:6:3
-cd "$TEST_TMP"
+cd "$TEST_TMP" || exit 1
 kafka_gen_records 24000 2 400 >in.ndjson
 mkfifo ack
 cat <>ack >>acks.log &

@@ -14,7 +14,7 @@ command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
 pg_start
 T=postgres.public.k
 kafka_start -n 3 $T:4:3
-cd "$TEST_TMP"
+cd "$TEST_TMP" || exit 1
 
 q "CREATE TABLE k (id integer PRIMARY KEY, v text)"
 q "CREATE PUBLICATION pk FOR TABLE k"

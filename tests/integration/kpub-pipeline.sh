@@ -13,7 +13,7 @@ command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
 pg_start
 kafka_start -n 3 postgres.public.items:4:3 postgres.app.notes:3:3
-cd "$TEST_TMP"
+cd "$TEST_TMP" || exit 1
 
 q "CREATE SCHEMA app"
 q "CREATE TABLE items (id integer PRIMARY KEY, name text, price numeric(12,2), at timestamptz,

@@ -85,6 +85,13 @@ if [ -x "$BIN/kpub" ]; then
 	jq -c -S 'del(.pos)' rt.ndjson | sort >b.txt
 	cmp -s a.txt b.txt || fail "kpub -> ksub round trip differs"
 	jq -r '.pos.stream' rt.ndjson | grep -qv '^kafka/rt\.records/[0-9]*$' && fail "round trip: bad pos.stream"
+	# msgpack both ways: ksub's msgpack output, published by kpub as it
+	# came, read back by ksub (decoding msgpack, writing JSON).
+	"$BIN/kpub" -b "$KAFKA_BROKERS" -t rt.msgpack <mp.bin 2>err.txt || { cat err.txt; fail "kpub (msgpack) exited $?"; }
+	"$BIN/ksub" "${KX[@]}" -G rtmp -e rt.msgpack >rtmp.ndjson 2>err.txt || { cat err.txt; fail "ksub (msgpack in) exited $?"; }
+	jq -c -S 'del(.pos)' out.ndjson new.ndjson | sort >a.txt
+	jq -c -S 'del(.pos)' rtmp.ndjson | sort >b.txt
+	cmp -s a.txt b.txt || fail "ksub --format msgpack -> kpub -> ksub differs"
 else
 	note "kpub not built: round trip skipped"
 fi

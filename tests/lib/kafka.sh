@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/kafka.sh — a mock Kafka cluster for one test (bin/peers/kafka-cluster).
 #
 # Sourced by tests/lib/pg.sh (which defines on_exit, TEST_TMP, fail); a test
@@ -26,7 +27,7 @@ fi
 : "${KAFKA_FD:=}"
 
 kafka_start() {
-	local n=3 a
+	local n=3
 	local specs=()
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -45,7 +46,7 @@ kafka_start() {
 	"$exe" -n "$n" "${specs[@]}" <"$KAFKA_DIR/in" >"$KAFKA_DIR/out" 2>"$KAFKA_DIR/err" &
 	KAFKA_PID=$!
 	on_exit "kafka_stop"
-	for a in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		if [ -s "$KAFKA_DIR/out" ] && [ "$(wc -l <"$KAFKA_DIR/out")" -ge 1 ]; then
 			break
 		fi
@@ -59,10 +60,10 @@ kafka_start() {
 
 kafka_cmd() {
 	[ -n "$KAFKA_PID" ] || fail "kafka_cmd: no cluster started"
-	local before after i
+	local before after
 	before=$(wc -l <"$KAFKA_DIR/out")
 	printf '%s\n' "$*" >&"$KAFKA_FD"
-	for i in $(seq 1 400); do
+	for _ in $(seq 1 400); do
 		after=$(wc -l <"$KAFKA_DIR/out")
 		if [ "$after" -gt "$before" ]; then
 			local ans

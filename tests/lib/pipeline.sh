@@ -35,7 +35,7 @@ done
 SH
 	cat >"$PIPE_RUN/sink.sh" <<SH
 while [ ! -e "$PIPE_RUN/stop" ]; do
-	"$BIN/ksub" ${kx[*]} -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -G dbrepl-mssql -o beginning --progress --ack "$PIPE_RUN/kafka.ack" '^wwi\\.' 2>>"$PIPE_RUN/logs/ksub.log" |
+	"$BIN/ksub" ${kx[*]} -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 -G dbrepl-mssql -o beginning --progress --ack "$PIPE_RUN/kafka.ack" '^wwi\\.' 2>>"$PIPE_RUN/logs/ksub.log" |
 		MSSQL_PASSWORD=test "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables --evolve \\
 			--batch-ms 100 --progress --ack "$PIPE_RUN/kafka.ack" 2>>"$PIPE_RUN/logs/mssql-apply.log"
 	echo "sink half exited: \${PIPESTATUS[*]}" >>"$PIPE_RUN/logs/supervisor.log"

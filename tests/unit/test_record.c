@@ -826,6 +826,161 @@ static void test_helpers(void **state)
 	assert_int_equal(record_format_parse("xml", &f), -1);
 }
 
+/* Every text form the encoders now write by hand, at its edges. */
+static void test_text_forms(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t us;
+		const char *text;
+	} ts[] = {
+		{0, "1970-01-01T00:00:00.000000Z"},
+		{-1, "1969-12-31T23:59:59.999999Z"},
+		{86399999999LL, "1970-01-01T23:59:59.999999Z"},
+		{-62135596800000000LL, "0001-01-01T00:00:00.000000Z"},
+		{-62135596800000001LL, "0000-12-31T23:59:59.999999Z"},
+		{253402300799999999LL, "9999-12-31T23:59:59.999999Z"},
+		{253402300800000000LL, "10000-01-01T00:00:00.000000Z"},
+		{-62198755200000000LL, "-001-01-01T00:00:00.000000Z"},
+	};
+	for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
+		char out[64];
+		record_ts_format(ts[i].us, out, sizeof out);
+		assert_string_equal(out, ts[i].text);
+	}
+	char small[8];
+	record_ts_format(0, small, sizeof small); /* truncates as snprintf does */
+	assert_string_equal(small, "1970-01");
+
+	/* LSN, xid, seq, offsets at their extremes: the encoded src/pos */
+	record r;
+	record_init(&r);
+	r.op = RECORD_OP_TRUNCATE;
+	assert_int_equal(record_set_table(&r, "d", "s", "t"), 0);
+	strcpy(r.stream, "kafka/t/0");
+	static const struct {
+		uint64_t lsn;
+		uint32_t xid;
+		uint64_t seq;
+		pos_offset off;
+		const char *tail;
+	} src[] = {
+		{0, 0, 0, {0, 0, false},
+		 "\"src\":{\"lsn\":\"0/0\",\"xid\":0,\"ts\":\"1970-01-01T00:00:00.000000Z\",\"seq\":0},"
+		 "\"pos\":{\"stream\":\"kafka/t/0\",\"offset\":\"0\"}}\n"},
+		{UINT64_MAX, UINT32_MAX, UINT64_MAX, {UINT64_MAX, UINT64_MAX, true},
+		 "\"src\":{\"lsn\":\"FFFFFFFF/FFFFFFFF\",\"xid\":4294967295,\"ts\":\"1970-01-01T00:00:00.000000Z\","
+		 "\"seq\":18446744073709551615},\"pos\":{\"stream\":\"kafka/t/0\","
+		 "\"offset\":\"FFFFFFFF/FFFFFFFF:18446744073709551615\"}}\n"},
+		{0xA00000000ull, 10, 100, {0x10000000Full, 7, true},
+		 "\"src\":{\"lsn\":\"A/0\",\"xid\":10,\"ts\":\"1970-01-01T00:00:00.000000Z\",\"seq\":100},"
+		 "\"pos\":{\"stream\":\"kafka/t/0\",\"offset\":\"1/F:7\"}}\n"},
+	};
+	for (size_t i = 0; i < sizeof src / sizeof *src; i++) {
+		r.lsn = src[i].lsn;
+		r.xid = src[i].xid;
+		r.seq = src[i].seq;
+		r.offset = src[i].off;
+		buf b;
+		buf_init(&b, 0);
+		assert_int_equal(record_encode(&r, RECORD_FORMAT_JSON, &b), 0);
+		assert_int_equal(buf_terminate(&b), 0);
+		const char *at = strstr(b.data, "\"src\"");
+		assert_non_null(at);
+		assert_string_equal(at, src[i].tail);
+		/* and both encodings read back to the same numbers */
+		for (int f = 0; f < 2; f++) {
+			record d;
+			record_init(&d);
+			char err[256];
+			buf_reset(&b);
+			assert_int_equal(record_encode(&r, (record_format)f, &b), 0);
+			assert_int_equal(record_decode(&d, b.data, b.len, err, sizeof err), 0);
+			assert_records_equal(&r, &d);
+			record_free(&d);
+		}
+		buf_free(&b);
+	}
+	record_free(&r);
+}
+
+/* record_encoder remembers a table's encoded columns: whatever changes
+ * between records (in place, at the same addresses, as producers reuse
+ * storage) must show in its output, which is always record_encode's. */
+static void test_encoder_cache(void **state)
+{
+	(void)state;
+	char names[4][32] = {"id", "name", "payload", "ok"};
+	char types[4][32] = {"integer", "text", "bytea", "boolean"};
+	char table[32] = "t1";
+	record_column cols[4];
+	uint16_t keys[2] = {0, 1};
+	record_value after[4] = {
+		{VALUE_TEXT, "7", 1}, {VALUE_TEXT, "x\"y", 3}, {VALUE_TEXT, "\\x00ff", 6}, {VALUE_TEXT, "t", 1},
+	};
+	record r;
+	memset(&r, 0, sizeof r);
+	r.version = RECORD_FORMAT_VERSION;
+	r.op = RECORD_OP_INSERT;
+	r.db = "db";
+	r.schema = "public";
+	r.table = table;
+	r.ncols = 4;
+	r.cols = cols;
+	r.keys = keys;
+	r.nkeys = 1;
+	r.has_after = true;
+	r.after = after;
+	strcpy(r.stream, "pg/db/s");
+	record_encoder *e = record_encoder_new();
+	assert_non_null(e);
+	buf want, got;
+	buf_init(&want, 0);
+	buf_init(&got, 0);
+	for (int step = 0; step < 14; step++) {
+		switch (step) {
+		case 2: strcpy(names[1], "label"); break;       /* a name, same pointer */
+		case 3: strcpy(types[3], "text"); break;        /* a type: class changes */
+		case 4: strcpy(types[0], "bigint"); break;      /* same class, other text */
+		case 5: keys[0] = 1; break;                     /* key columns */
+		case 6: r.nkeys = 2; break;
+		case 7: strcpy(table, "t2"); break;
+		case 8: r.ncols = 3; break;                     /* fewer columns */
+		case 9: r.schema = "other"; break;
+		case 10: strcpy(names[0], "\xc3\xa9\"\n"); break; /* needs escaping */
+		case 11: strcpy(names[2], "\xff"); break;        /* invalid UTF-8: refused */
+		case 12: strcpy(names[2], "p"); r.ncols = 4; break;
+		case 13: r.op = RECORD_OP_READ; r.version = 1; break;
+		}
+		for (size_t i = 0; i < 4; i++) {
+			cols[i].name = names[i];
+			cols[i].type = types[i];
+		}
+		for (int f = 0; f < 2; f++) {
+			buf_reset(&want);
+			buf_reset(&got);
+			r.seq = (uint64_t)step;
+			int rw = record_encode(&r, (record_format)f, &want);
+			int rg = record_encoder_encode(e, &r, (record_format)f, &got);
+			assert_int_equal(rg, rw);
+			assert_int_equal(got.len, want.len);
+			if (want.len)
+				assert_memory_equal(got.data, want.data, want.len);
+			assert_int_equal(rw, step == 11 ? -1 : 0);
+			/* twice in a row: the second is a cache hit */
+			buf_reset(&got);
+			assert_int_equal(record_encoder_encode(e, &r, (record_format)f, &got), rw);
+			assert_int_equal(got.len, want.len);
+			if (want.len)
+				assert_memory_equal(got.data, want.data, want.len);
+		}
+	}
+	buf_free(&want);
+	buf_free(&got);
+	record_encoder_free(e);
+	record_encoder_free(NULL);
+}
+
 static void test_clear_reuses_storage(void **state)
 {
 	(void)state;
@@ -870,6 +1025,8 @@ int main(void)
 		cmocka_unit_test(test_msgpack_unknown_fields),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_clear_reuses_storage),
+		cmocka_unit_test(test_text_forms),
+		cmocka_unit_test(test_encoder_cache),
 	};
 	return cmocka_run_group_tests_name("record", tests, setup, NULL);
 }
