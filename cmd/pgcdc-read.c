@@ -210,8 +210,13 @@ static void txq_push(uint64_t commit_lsn, uint64_t end_lsn, uint64_t nrecords)
 	txn_entry e = {commit_lsn, end_lsn, nrecords};
 	if (st.txq_len == st.txq_cap) {
 		/* Full: the newest entry now stands for both transactions. Its
-		 * completion needs the later ack, which covers the earlier one. */
-		*txq_at(st.txq_len - 1) = e;
+		 * completion needs the later ack, which covers the earlier one;
+		 * a transaction without records brings no ack, so it waits for
+		 * the earlier one's. */
+		if (e.nrecords == 0)
+			txq_at(st.txq_len - 1)->end_lsn = end_lsn;
+		else
+			*txq_at(st.txq_len - 1) = e;
 	} else {
 		*txq_at(st.txq_len) = e;
 		st.txq_len++;

@@ -1089,6 +1089,21 @@ static void run(void)
 
 /* ---- the snapshot ---- */
 
+/* A database name as part of a stream name, written as pgcdc-read writes it
+ * (so that both name the same stream): bytes that are not printable ASCII,
+ * spaces, % and / become %XX. */
+static void stream_part(char *out, size_t len, const char *name)
+{
+	char *o = out, *end = out + len - 1;
+	for (const unsigned char *p = (const unsigned char *)name; *p && o < end - 3; p++) {
+		if (*p <= ' ' || *p > '~' || *p == '%' || *p == '/')
+			o += sprintf(o, "%%%02X", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+}
+
 static void begin_snapshot(void)
 {
 	char snapshot_name[128] = "";
@@ -1126,14 +1141,18 @@ static void begin_snapshot(void)
 	PQclear(res);
 
 	if (opt.slot) {
-		snprintf(stream, sizeof stream, "pg/%s/%s", dbname, opt.slot);
+		char db[3 * 64 + 1]; /* a name of 63 bytes, each as %XX */
+		stream_part(db, sizeof db, dbname);
+		snprintf(stream, sizeof stream, "pg/%s/%s", db, opt.slot);
 	} else {
 		time_t secs = (time_t)(snap_us / 1000000);
 		struct tm tm;
 		gmtime_r(&secs, &tm);
 		char when[32];
 		strftime(when, sizeof when, "%Y%m%dT%H%M%S", &tm);
-		snprintf(stream, sizeof stream, "snap/%s/%s.%06dZ", dbname, when, (int)(snap_us % 1000000));
+		char db[3 * 64 + 1]; /* a name of 63 bytes, each as %XX */
+		stream_part(db, sizeof db, dbname);
+		snprintf(stream, sizeof stream, "snap/%s/%s.%06dZ", db, when, (int)(snap_us % 1000000));
 	}
 	if (!pos_stream_valid(stream))
 		fail(EX_CONFIG, "database name %s cannot be part of a stream name (printable ASCII without spaces)",

@@ -140,6 +140,8 @@ void ksub_part_assign(ksub_part *p)
 	p->assigned = true;
 	p->eof = false;
 	p->next = p->written = p->acked = p->want = p->committed = -1;
+	p->run_first = p->nruns = 0;
+	p->skipping = false;
 }
 
 void ksub_part_revoke(ksub_part *p)
@@ -156,7 +158,15 @@ static void raise_want(ksub_part *p, int64_t want)
 
 void ksub_part_written(ksub_parts *t, ksub_part *p, int64_t off)
 {
-	(void)t;
+	/* A record after skipped messages ends a run of them. When the queue
+	 * is full the run is forgotten: it is committed later, with the first
+	 * ack beyond it, never too early. */
+	if (t->ack_mode && p->skipping && p->written >= 0 && p->nruns < KSUB_SKIP_RUNS) {
+		unsigned i = (p->run_first + p->nruns++) % KSUB_SKIP_RUNS;
+		p->runs[i].before = p->written;
+		p->runs[i].resume = off;
+	}
+	p->skipping = false;
 	p->next = off + 1;
 	p->written = off;
 	p->eof = false;
@@ -166,6 +176,7 @@ void ksub_part_skipped(ksub_parts *t, ksub_part *p, int64_t off)
 {
 	p->next = off + 1;
 	p->eof = false;
+	p->skipping = true;
 	/* Nobody downstream acks a skipped message; once everything written
 	 * before it is acked it can be committed. Without acks it waits for
 	 * the flush of what was written before it. */
@@ -181,7 +192,14 @@ void ksub_part_acked(ksub_part *p, int64_t off)
 		p->acked = off;
 	/* An ack beyond what this assignment consumed (from a run before a
 	 * restart, say) is believed only up to what was consumed. */
-	raise_want(p, off + 1 < p->next ? off + 1 : p->next);
+	raise_want(p, off < p->next - 1 ? off + 1 : p->next);
+	/* skipped messages right after acked records */
+	while (p->nruns && p->runs[p->run_first].before <= p->acked) {
+		int64_t resume = p->runs[p->run_first].resume;
+		raise_want(p, resume < p->next ? resume : p->next);
+		p->run_first = (p->run_first + 1) % KSUB_SKIP_RUNS;
+		p->nruns--;
+	}
 	if (ksub_part_all_acked(p))
 		raise_want(p, p->next);
 }

@@ -7,9 +7,11 @@
  * tombstone, or an invalid message sent to --skip-invalid). Kafka commits
  * one offset per partition, so a skipped message can be committed only
  * together with everything before it:
- *   - with acks: the commit offset is the acked offset + 1; once every
- *     record written is acked, skipped messages after the last of them are
- *     committed too (nobody downstream will ever ack them);
+ *   - with acks: the commit offset is the acked offset + 1, and past the
+ *     skipped messages that follow the acked record (nobody downstream will
+ *     ever ack them) up to the next record written; up to KSUB_SKIP_RUNS
+ *     such runs awaiting acks are remembered, any further one is committed
+ *     with the first ack beyond it;
  *   - without acks: the commit offset is the consumed offset at the last
  *     time stdout was flushed (ksub_parts_flushed).
  * The commit offset never goes beyond what was consumed since the
@@ -23,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define KSUB_SKIP_RUNS 16
+
 typedef struct ksub_part {
 	char *topic;
 	int32_t partition;
@@ -34,6 +38,13 @@ typedef struct ksub_part {
 	int64_t acked;     /* highest offset acked; -1 none yet */
 	int64_t want;      /* offset to commit; -1 nothing */
 	int64_t committed; /* offset last committed (or being committed); -1 none */
+	/* Runs of skipped messages between two written records, oldest
+	 * first: once `before` is acked, the commit may go to `resume`. */
+	struct {
+		int64_t before, resume;
+	} runs[KSUB_SKIP_RUNS];
+	unsigned run_first, nruns;
+	bool skipping; /* the last message consumed was skipped */
 } ksub_part;
 
 typedef struct ksub_parts {

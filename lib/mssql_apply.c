@@ -51,6 +51,9 @@ struct mssql_apply {
 	mssql_table **order;
 	size_t ordercap;
 
+	/* This batch MERGEs even snapshot rows into an empty-looking table:
+	 * their INSERT met a key another writer put there meanwhile. */
+	bool no_insert;
 	mssql_error last; /* of the failed step */
 	mssql_table *bad_t; /* AT_BADVALUE / located record */
 	size_t bad_i;
@@ -595,7 +598,7 @@ static int attempt(mssql_apply *a)
 		size_t u, d, r;
 		mssql_table_counts(t, &u, &d, &r);
 		t->use_insert = false;
-		if (t->n && r == t->n) {
+		if (t->n && r == t->n && !a->no_insert) {
 			const char *stream = one_stream(t);
 			if (t->truncate || (stream && t->snap_stream == stream))
 				t->use_insert = true;
@@ -832,6 +835,7 @@ static void committed(mssql_apply *a, uint64_t rt0)
 			t->snap_stream = t->use_insert ? one_stream(t) : NULL;
 	}
 	mssql_tables_clear_batch(&a->ts);
+	a->no_insert = false;
 	a->st.batches++;
 	a->st.round_trips = round_trips(a);
 	a->st.round_trips_last_batch = a->st.round_trips - rt0;
@@ -852,6 +856,15 @@ static bool batch_already_committed(const mssql_apply *a)
 			return false;
 	}
 	return any;
+}
+
+/* True when a table of the batch was to be written with a plain INSERT. */
+static bool any_insert(const mssql_apply *a)
+{
+	for (size_t i = 0; i < a->ts.n; i++)
+		if (a->ts.t[i]->order && a->ts.t[i]->use_insert)
+			return true;
+	return false;
 }
 
 int mssql_apply_flush(mssql_apply *a)
@@ -922,6 +935,14 @@ int mssql_apply_flush(mssql_apply *a)
 			report_bad(a, a->bad_msg);
 			break;
 		case AT_SERVER: {
+			if (!a->no_insert && (a->last.number == 2627 || a->last.number == 2601) && any_insert(a)) {
+				/* Someone else writes the table too (streaming during a
+				 * re-snapshot, say): merge by key instead. */
+				log_info("INSERT into a table taken as empty met an existing key; merging instead");
+				a->no_insert = true;
+				reconnected = true;
+				continue;
+			}
 			mssql_error first = a->last;
 			char why[1200];
 			if (!locate(a, &first)) {

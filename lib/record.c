@@ -814,6 +814,19 @@ void record_encoder_free(record_encoder *e)
 	free(e);
 }
 
+size_t record_encoder_ts(record_encoder *e, char *o, int64_t us)
+{
+	if (!e)
+		return record_fmt_ts(o, us);
+	if (!e->ts_valid || e->ts_us != us) {
+		e->ts_len = record_fmt_ts(e->ts_text, us);
+		e->ts_us = us;
+		e->ts_valid = true;
+	}
+	memcpy(o, e->ts_text, e->ts_len);
+	return e->ts_len;
+}
+
 static bool same_str(const char **c, const size_t **len, const char *s)
 {
 	if (!s || strcmp(s, *c) != 0)

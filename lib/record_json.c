@@ -371,7 +371,7 @@ static int encode_json(record_encoder *e, const record *r, buf *out)
 	n += record_fmt_u64(o + n, r->xid);
 	memcpy(o + n, ",\"ts\":\"", 7);
 	n += 7;
-	n += record_fmt_ts(o + n, r->commit_us);
+	n += record_encoder_ts(e, o + n, r->commit_us);
 	memcpy(o + n, "\",\"seq\":", 8);
 	n += 8;
 	n += record_fmt_u64(o + n, r->seq);

@@ -369,7 +369,7 @@ int record_encode_msgpack_impl(record_encoder *e, const record *r, buf *out)
 	n += uint_bytes(o + n, r->xid);
 	memcpy(o + n, "\xa2ts", 3);
 	n += 3;
-	n += short_str(o + n, tmp, record_fmt_ts(tmp, r->commit_us));
+	n += short_str(o + n, tmp, record_encoder_ts(e, tmp, r->commit_us));
 	memcpy(o + n, "\xa3seq", 4);
 	n += 4;
 	n += uint_bytes(o + n, r->seq);

@@ -115,7 +115,15 @@ struct record_encoder {
 	buf src;             /* db, schema, table, name0, type0, …, NUL-separated; then keys */
 	buf head;            /* JSON: ,"db":…,"key":[…]  msgpack: "db" … the key array */
 	buf names;           /* JSON: "name":  msgpack: the name as str */
+	/* the last commit time and its text: every record of a transaction,
+	 * and all of a snapshot, carry the same one */
+	bool ts_valid;
+	int64_t ts_us;
+	size_t ts_len;
+	char ts_text[64];
 };
+/* record_fmt_ts through e's one-entry cache (e may be NULL). */
+size_t record_encoder_ts(record_encoder *e, char *o, int64_t us);
 
 /* The checks of record_check_encodable in two halves: what every record
  * needs, and its shape (names, types, keys), which a cache hit skips. */

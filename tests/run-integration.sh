@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs tests/integration/*.sh (or the ones named) one after another, each with
-# a time limit, and prints "integration: N passed, N failed, N skipped".
+# Runs tests/integration/*.sh (or the ones named), TEST_JOBS at a time
+# (default 2: most tests spend their time waiting on servers), each with a
+# time limit, and prints "integration: N passed, N failed, N skipped".
 # A test exits 0 to pass, 77 to skip, anything else to fail. Its output goes
 # to build/test-logs/NAME.log and is shown when it fails.
 set -u
@@ -9,24 +10,60 @@ top=$(dirname "$here")
 : "${BIN:=$top/bin}"
 export BIN
 limit=${TEST_TIMEOUT:-300}
+jobs=${TEST_JOBS:-2}
 logs=${TEST_LOGS:-$top/build/test-logs}
+export TEST_LOGS=$logs
 mkdir -p "$logs"
 if [ $# -gt 0 ]; then tests=("$@"); else tests=("$here"/integration/*.sh); fi
-pass=0 failn=0 skip=0 failed=()
-for t in "${tests[@]}"; do
-	[ -f "$t" ] || continue
+
+# The longest tests first, so the two lanes end together.
+ordered=()
+for t in "${tests[@]}"; do case $(basename "$t") in e2e-*|zz-*) ordered+=("$t") ;; esac; done
+for t in "${tests[@]}"; do case $(basename "$t") in e2e-*|zz-*) ;; *) ordered+=("$t") ;; esac; done
+
+run_one() { # test -> writes NAME.rc and NAME.secs
+	local t=$1 name start rc
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
-	timeout -k 10 "$limit" bash "$t" >"$logs/$name.log" 2>&1
+	timeout -k 10 "$limit" bash "$t" >"$logs/$name.log" 2>&1 </dev/null
 	rc=$?
-	secs=$(($(date +%s) - start))
+	echo $(($(date +%s) - start)) >"$logs/$name.secs"
+	echo $rc >"$logs/$name.rc"
+}
+
+report() { # name -> prints the result line, counts it
+	local name=$1 rc secs
+	rc=$(cat "$logs/$name.rc")
+	secs=$(cat "$logs/$name.secs")
 	case $rc in
 	0) pass=$((pass + 1)); echo "ok   $name (${secs}s)" ;;
 	77) skip=$((skip + 1)); echo "skip $name: $(grep -m1 -i 'skip' "$logs/$name.log" || true)" ;;
-	*) failn=$((failn + 1)); failed+=("$name")
+	*) failn=$((failn + 1))
 	   echo "FAIL $name (exit $rc, ${secs}s) — last lines of $logs/$name.log:"
 	   tail -n 40 "$logs/$name.log" | sed 's/^/    /' ;;
 	esac
+}
+
+pass=0 failn=0 skip=0
+declare -A running=()
+for t in "${ordered[@]}"; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	rm -f "$logs/$name.rc"
+	while [ ${#running[@]} -ge "$jobs" ]; do
+		sleep 0.5
+		for n in "${!running[@]}"; do
+			if [ -f "$logs/$n.rc" ]; then report "$n"; unset "running[$n]"; fi
+		done
+	done
+	run_one "$t" &
+	running[$name]=$!
+done
+while [ ${#running[@]} -gt 0 ]; do
+	sleep 0.5
+	for n in "${!running[@]}"; do
+		if [ -f "$logs/$n.rc" ]; then report "$n"; unset "running[$n]"; fi
+	done
 done
 echo "integration: $pass passed, $failn failed, $skip skipped"
 [ "$failn" = 0 ]

@@ -73,7 +73,7 @@ pipeline_keep_logs() {
 
 # pipeline_kill9 STAGE: kill -9 the running instance of one stage.
 pipeline_kill9() {
-	pkill -KILL -f "^$BIN/$1 " && note "killed -9 $1" || note "$1 was not running"
+	pkill -KILL -s "$PIPE_SOURCE_PID,$PIPE_SINK_PID" -f "^$BIN/$1 " && note "killed -9 $1" || note "$1 was not running"
 }
 
 # pipeline_catch_up SECONDS: waits until every table matches; 0 when it did.
