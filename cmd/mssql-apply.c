@@ -283,13 +283,19 @@ int main(int argc, char **argv)
 			last_progress = now;
 		}
 		bool pending = mssql_apply_batch_records(a) > 0;
-		if (pending && now >= deadline) {
+		/* Past the deadline with input already waiting means a backlog:
+		 * keep reading up to --batch-rows, so the fixed cost of a batch
+		 * (round trips, checkpoint) is spread over more rows and the
+		 * sink catches up; with nothing waiting, apply now. */
+		if (pending && now >= deadline && record_reader_wait(rd, 0) != 1) {
 			code = mssql_apply_flush(a);
 			continue;
 		}
 		int wait = pending ? (int)(deadline - now) : 1000;
 		if (wait > 1000)
 			wait = 1000;
+		if (wait < 0)
+			wait = 0;
 		if (record_reader_wait(rd, wait) == 0)
 			continue;
 		int rc = record_reader_next(rd, &r, err, sizeof err);

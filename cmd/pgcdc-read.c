@@ -553,9 +553,11 @@ static void print_progress(bool final)
 	double secs = (double)(now.tv_sec - st.started.tv_sec) + (double)(now.tv_nsec - st.started.tv_nsec) / 1e9;
 	char l[32];
 	lsn_str(st.confirmed, l, sizeof l);
-	fprintf(stderr, "%s: %s%" PRIu64 " records, %" PRIu64 " transactions, %.0f records/s, confirmed %s%s",
-		progname, final ? "" : "\r", st.nrecords, st.ntxns, secs > 0 ? (double)st.nrecords / secs : 0.0, l,
-		final ? "\n" : "   ");
+	/* On a terminal the line is redrawn in place; in a log file each is a line. */
+	bool redraw = !final && isatty(STDERR_FILENO);
+	fprintf(stderr, "%s%s: %" PRIu64 " records, %" PRIu64 " transactions, %.0f records/s, confirmed %s%s",
+		redraw ? "\r" : "", progname, st.nrecords, st.ntxns, secs > 0 ? (double)st.nrecords / secs : 0.0, l,
+		redraw ? "   " : "\n");
 }
 
 /* ---- streaming ---- */

@@ -16,6 +16,11 @@
 
 /* Latency histogram: 1 ms buckets up to 10 s, then 100 ms up to ~15 min. */
 #define LAT_FINE 10000
+/* A table with fewer staged rows than this in a batch is staged by
+ * INSERT … VALUES in the batch that MERGEs it, not by bcp: bcp costs three
+ * round trips per table (metadata query, insert bulk, rows), which dwarf a
+ * few hundred rows; above it, bcp's compact rows win. */
+#define STAGE_INLINE_ROWS 500
 #define LAT_BUCKETS (LAT_FINE + 9000)
 
 typedef struct stream_state {
@@ -44,6 +49,7 @@ struct mssql_apply {
 	uint64_t hist[LAT_BUCKETS];
 
 	buf sql;
+	buf stage; /* this batch's INSERT … VALUES into staging tables */
 	buf *scratch;
 	tsql_cell *cells;
 	mssql_bcp_val *bvals;
@@ -510,6 +516,41 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	return AT_OK;
 }
 
+/* Appends to a->stage INSERTs staging t's changes [lo, hi), at most
+ * TSQL_INSERT_MAX_ROWS rows each; sent in the batch that MERGEs them. */
+static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
+{
+	char why[400];
+	if (ensure_cells(a, t->ncols) < 0) {
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	t->staging_dirty = true;
+	int rc = 0;
+	for (size_t i = lo; i < hi; i++) {
+		const mssql_change *c = t->ch[i];
+		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
+			a->bad_t = t;
+			a->bad_i = i;
+			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
+			return AT_BADVALUE;
+		}
+		bool first = (i - lo) % TSQL_INSERT_MAX_ROWS == 0;
+		if (first && i > lo)
+			rc |= buf_puts(&a->stage, ";\n");
+		if (first)
+			rc |= tsql_staged_insert_head(&a->stage, &t->view);
+		rc |= tsql_staged_insert_row(&a->stage, &t->view, first, (int64_t)c->seq, c->op, a->cells);
+	}
+	rc |= buf_puts(&a->stage, ";\n");
+	if (rc) {
+		log_error("T-SQL batch too large");
+		a->fatal = EX_SOFTWARE;
+		return AT_FATAL;
+	}
+	return AT_OK;
+}
+
 /* Appends the statements applying t's staged changes [lo, hi). */
 static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool use_insert)
 {
@@ -580,11 +621,18 @@ static int attempt(mssql_apply *a)
 	for (size_t k = 0; k < nt; k++)
 		if ((rc = ensure_table(a, a->order[k])) != AT_OK)
 			return rc;
+	buf_reset(&a->stage);
 	for (size_t k = 0; k < nt; k++) {
 		mssql_table *t = a->order[k];
 		if (t->n == 0)
 			continue;
-		if ((rc = ensure_staging(a, t)) != AT_OK || (rc = load(a, t, 0, t->n)) != AT_OK)
+		if ((rc = ensure_staging(a, t)) != AT_OK)
+			return rc;
+		if (t->n < STAGE_INLINE_ROWS)
+			rc = stage_inline(a, t, 0, t->n);
+		else
+			rc = load(a, t, 0, t->n);
+		if (rc != AT_OK)
 			return rc;
 	}
 
@@ -633,15 +681,27 @@ static int attempt(mssql_apply *a)
 		tsql_begin(&a->sql);
 		buf_putc(&a->sql, '\n');
 	}
+	if (buf_append(&a->sql, a->stage.data, a->stage.len) < 0) {
+		log_error("T-SQL batch too large");
+		a->fatal = EX_SOFTWARE;
+		return AT_FATAL;
+	}
 	for (size_t k = 0; k < nt; k++)
 		apply_sql(a, a->order[k], 0, a->order[k]->n, a->order[k]->use_insert);
+	bool first = true;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
 		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0))
 			continue;
 		char off[POS_OFFSET_TEXT_MAX];
 		pos_offset_format(s->batch_max, off, sizeof off);
-		tsql_checkpoint_merge(&a->sql, s->name, off);
+		if (first)
+			tsql_checkpoint_merge_begin(&a->sql);
+		tsql_checkpoint_merge_row(&a->sql, first, s->name, off);
+		first = false;
+	}
+	if (!first) {
+		tsql_checkpoint_merge_end(&a->sql);
 		buf_putc(&a->sql, '\n');
 	}
 	tsql_commit(&a->sql);
@@ -1058,6 +1118,7 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
 	a->o = *o;
 	mssql_tables_init(&a->ts);
 	buf_init(&a->sql, 0);
+	buf_init(&a->stage, 0);
 	return a;
 }
 
@@ -1078,6 +1139,7 @@ void mssql_apply_free(mssql_apply *a)
 	free(a->order);
 	free(a->lat);
 	buf_free(&a->sql);
+	buf_free(&a->stage);
 	free(a);
 }
 

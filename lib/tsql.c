@@ -457,7 +457,7 @@ int tsql_staging_drop(buf *b, const tsql_table *t)
 	return buf_printf(b, "DROP TABLE %s;", t->staging);
 }
 
-int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const tsql_cell *cells)
+int tsql_staged_insert_head(buf *b, const tsql_table *t)
 {
 	int rc = buf_printf(b, "INSERT INTO %s ([__seq], [__op]", t->staging);
 	for (size_t i = 0; i < t->ncols; i++) {
@@ -468,7 +468,13 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 			rc |= flag_ident(b, t->names[i]);
 		}
 	}
-	rc |= buf_printf(b, ") VALUES (%lld, N'%c'", (long long)seq, op);
+	rc |= buf_puts(b, ") VALUES ");
+	return rc ? -1 : 0;
+}
+
+int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq, char op, const tsql_cell *cells)
+{
+	int rc = buf_printf(b, "%s(%lld, N'%c'", first ? "" : ", ", (long long)seq, op);
 	for (size_t i = 0; i < t->ncols; i++) {
 		const tsql_cell *c = &cells[i];
 		rc |= buf_puts(b, ", ");
@@ -483,7 +489,15 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 				rc |= buf_puts(b, ", NULL");
 		}
 	}
-	rc |= buf_puts(b, ");");
+	rc |= buf_putc(b, ')');
+	return rc ? -1 : 0;
+}
+
+int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const tsql_cell *cells)
+{
+	int rc = tsql_staged_insert_head(b, t);
+	rc |= tsql_staged_insert_row(b, t, true, seq, op, cells);
+	rc |= buf_putc(b, ';');
 	return rc ? -1 : 0;
 }
 
@@ -623,16 +637,38 @@ int tsql_checkpoint_select(buf *b)
 	return buf_puts(b, "SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];");
 }
 
+/* One MERGE for every stream of the batch: the source is a table value
+ * constructor, so the statement count does not grow with the number of
+ * partitions a batch touches. Call begin, then row for each stream (first
+ * true for the first), then end. */
+int tsql_checkpoint_merge_begin(buf *b)
+{
+	return buf_puts(b, "MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES ");
+}
+
+int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, const char *offset)
+{
+	int rc = buf_puts(b, first ? "(" : ", (");
+	rc |= tsql_nstr(b, stream, strlen(stream));
+	rc |= buf_puts(b, ", ");
+	rc |= tsql_nstr(b, offset, strlen(offset));
+	rc |= buf_putc(b, ')');
+	return rc ? -1 : 0;
+}
+
+int tsql_checkpoint_merge_end(buf *b)
+{
+	return buf_puts(b, ") AS s ([stream], [offset]) ON t.[stream] = s.[stream] "
+			   "WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() "
+			   "WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) "
+			   "VALUES (s.[stream], s.[offset], SYSUTCDATETIME());") ? -1 : 0;
+}
+
 int tsql_checkpoint_merge(buf *b, const char *stream, const char *offset)
 {
-	int rc = buf_puts(b, "MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT ");
-	rc |= tsql_nstr(b, stream, strlen(stream));
-	rc |= buf_puts(b, " AS [stream], ");
-	rc |= tsql_nstr(b, offset, strlen(offset));
-	rc |= buf_puts(b, " AS [offset]) AS s ON t.[stream] = s.[stream] "
-			  "WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() "
-			  "WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) "
-			  "VALUES (s.[stream], s.[offset], SYSUTCDATETIME());");
+	int rc = tsql_checkpoint_merge_begin(b);
+	rc |= tsql_checkpoint_merge_row(b, true, stream, offset);
+	rc |= tsql_checkpoint_merge_end(b);
 	return rc ? -1 : 0;
 }
 

@@ -108,6 +108,11 @@ typedef struct tsql_cell {
 } tsql_cell;
 /* The INSERT … VALUES equivalent of one bcp row (for --print-sql). */
 int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const tsql_cell *cells);
+/* Several rows in one INSERT: head, then row per row (first = true once),
+ * then ';'. SQL Server takes at most TSQL_INSERT_MAX_ROWS rows a VALUES. */
+#define TSQL_INSERT_MAX_ROWS 1000
+int tsql_staged_insert_head(buf *b, const tsql_table *t);
+int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq, char op, const tsql_cell *cells);
 
 int tsql_merge(buf *b, const tsql_table *t);
 int tsql_delete(buf *b, const tsql_table *t);
@@ -122,7 +127,11 @@ int tsql_rollback(buf *b);
 
 int tsql_checkpoint_create(buf *b);
 int tsql_checkpoint_select(buf *b);
-int tsql_checkpoint_merge(buf *b, const char *stream, const char *offset);
+/* One MERGE for all streams: begin, row per stream (first = true once), end. */
+int tsql_checkpoint_merge_begin(buf *b);
+int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, const char *offset);
+int tsql_checkpoint_merge_end(buf *b);
+int tsql_checkpoint_merge(buf *b, const char *stream, const char *offset); /* one stream */
 
 /* SQL Server error numbers, by what mssql-apply does about them. */
 bool tsql_error_is_transient(int number); /* retry the batch after reconnecting */

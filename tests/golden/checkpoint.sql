@@ -21,8 +21,7 @@ USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_name] = 2 THEN N'' E
 ON t.[id] = s.[id]
 WHEN MATCHED THEN UPDATE SET [name] = CASE WHEN s.[__u_name] = 1 THEN t.[name] ELSE s.[name] END, [note] = CASE WHEN s.[__u_note] = 1 THEN t.[note] ELSE s.[note] END, [balance] = CASE WHEN s.[__u_balance] = 1 THEN t.[balance] ELSE s.[balance] END, [active] = s.[active], [since] = s.[since]
 WHEN NOT MATCHED THEN INSERT ([id], [name], [note], [balance], [active], [since]) VALUES (s.[id], s.[name], s.[note], s.[balance], s.[active], s.[since]);
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'kafka/shop.public.customer/0' AS [stream], N'42' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'kafka/shop.public.customer/1' AS [stream], N'7' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'kafka/shop.public.customer/0', N'42'), (N'kafka/shop.public.customer/1', N'7')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

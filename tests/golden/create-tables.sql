@@ -24,7 +24,7 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM [sales].[all]]types]) THEN 1 ELSE 0 END;
 GO
 INSERT INTO [sales].[all]]types] WITH (TABLOCK) ([id], [s], [n], [f4], [f8], [d], [t], [ts], [tstz], [j], [iv], [arr], [c], [tag], [ip])
 SELECT CAST(s.[id] AS bigint), CAST(s.[s] AS smallint), CAST(s.[n] AS decimal(38,10)), CAST(s.[f4] AS real), CAST(s.[f8] AS float), CAST(s.[d] AS date), CAST(s.[t] AS time(6)), CAST(s.[ts] AS datetime2(6)), CAST(s.[tstz] AS datetimeoffset(3)), CASE WHEN s.[__u_j] = 2 THEN N'' ELSE s.[j] END, CASE WHEN s.[__u_iv] = 2 THEN N'' ELSE s.[iv] END, CASE WHEN s.[__u_arr] = 2 THEN N'' ELSE s.[arr] END, CASE WHEN s.[__u_c] = 2 THEN N'' ELSE s.[c] END, CASE WHEN s.[__u_tag] = 2 THEN N'' ELSE s.[tag] END, CASE WHEN s.[__u_ip] = 2 THEN N'' ELSE s.[ip] END FROM #dbrepl_s1 AS s;
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'snap/shop/2' AS [stream], N'1' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'snap/shop/2', N'1')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

@@ -16,7 +16,7 @@ INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_
 GO
 BEGIN TRANSACTION;
 DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [dbo].[customer].[id] = CAST(s.[id] AS int));
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'pg/shop/dbrepl' AS [stream], N'0/16B37A0:1' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'pg/shop/dbrepl', N'0/16B37A0:1')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

@@ -25,7 +25,7 @@ USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_a] = 2 THEN N'' ELSE
 ON t.[id] = s.[id]
 WHEN MATCHED THEN UPDATE SET [a] = CASE WHEN s.[__u_a] = 1 THEN t.[a] ELSE s.[a] END
 WHEN NOT MATCHED THEN INSERT ([id], [a]) VALUES (s.[id], s.[a]);
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'pg/shop/dbrepl' AS [stream], N'0/16B3800:1' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'pg/shop/dbrepl', N'0/16B3800:1')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO
@@ -43,7 +43,7 @@ USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_a] = 2 THEN N'' ELSE
 ON t.[id] = s.[id]
 WHEN MATCHED THEN UPDATE SET [a] = CASE WHEN s.[__u_a] = 1 THEN t.[a] ELSE s.[a] END, [b] = CASE WHEN s.[__u_b] = 1 THEN t.[b] ELSE s.[b] END
 WHEN NOT MATCHED THEN INSERT ([id], [a], [b]) VALUES (s.[id], s.[a], s.[b]);
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'pg/shop/dbrepl' AS [stream], N'0/16B3810:1' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'pg/shop/dbrepl', N'0/16B3810:1')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

@@ -19,7 +19,7 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product]) THEN 1 ELSE 0 END;
 GO
 INSERT INTO [dbo].[product] WITH (TABLOCK) ([sku], [qty], [price], [photo], [added], [uid])
 SELECT CASE WHEN s.[__u_sku] = 2 THEN N'' ELSE s.[sku] END, CAST(s.[qty] AS int), CAST(s.[price] AS money), CONVERT(varbinary(max), s.[photo], 1), CAST(s.[added] AS date), CAST(s.[uid] AS uniqueidentifier) FROM #dbrepl_s1 AS s;
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'snap/shop/1' AS [stream], N'2' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'snap/shop/1', N'2')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

@@ -20,7 +20,7 @@ USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_name] = 2 THEN N'' E
 ON t.[id] = s.[id]
 WHEN MATCHED THEN UPDATE SET [name] = CASE WHEN s.[__u_name] = 1 THEN t.[name] ELSE s.[name] END, [note] = CASE WHEN s.[__u_note] = 1 THEN t.[note] ELSE s.[note] END, [balance] = CASE WHEN s.[__u_balance] = 1 THEN t.[balance] ELSE s.[balance] END, [active] = s.[active], [since] = s.[since]
 WHEN NOT MATCHED THEN INSERT ([id], [name], [note], [balance], [active], [since]) VALUES (s.[id], s.[name], s.[note], s.[balance], s.[active], s.[since]);
-MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (SELECT N'pg/shop/dbrepl' AS [stream], N'0/16B37C0:1' AS [offset]) AS s ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'pg/shop/dbrepl', N'0/16B37C0:1')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

@@ -97,5 +97,23 @@ INSERT INTO [app].[item] ([id]) VALUES (1)
 COMMIT TRANSACTION"
 [ "$(tq "SELECT count(*) FROM app.item WHERE id = 50")" = 0 ] || fail "row 50 survived the rollback"
 
+# TRUNCATE TABLE of a #temp (run as DELETE by the peer) empties it
+got=$(tds_sql "CREATE TABLE #dbrepl_s9 ([__seq] bigint NOT NULL, [v] nvarchar(max) NULL)
+INSERT INTO #dbrepl_s9 ([__seq], [v]) VALUES (1, N'a'), (2, N'b')
+TRUNCATE TABLE #dbrepl_s9
+INSERT INTO #dbrepl_s9 ([__seq], [v]) VALUES (3, N'c');
+SELECT [__seq], [v] FROM #dbrepl_s9") || fail "TRUNCATE TABLE #temp"
+[ "$got" = "3	c" ] || fail "after TRUNCATE TABLE #temp and one insert, the temp table has: $got"
+
+# checkpoint MERGE of several streams, a table value constructor as source
+tds_sql "CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]))
+INSERT INTO [dbo].[dbrepl_checkpoint] ([stream], [offset], [updated_at]) VALUES (N'k/t/0', N'1', SYSUTCDATETIME())" >/dev/null ||
+	fail "checkpoint table"
+tds_sql "BEGIN TRANSACTION
+MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'k/t/0', N'42'), (N'k/t/1', N'7'), (N'it''s', N'0/16B3720:1')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+COMMIT TRANSACTION" >/dev/null || fail "checkpoint MERGE with VALUES"
+got=$(tq "SELECT string_agg(stream || '=' || \"offset\", ',' ORDER BY stream) FROM dbo.dbrepl_checkpoint")
+[ "$got" = "it's=0/16B3720:1,k/t/0=42,k/t/1=7" ] || fail "checkpoint after MERGE: $got"
+
 tds_stop
 echo "ok"

@@ -32,7 +32,9 @@ on_exit "rm -rf '$TEST_TMP'"
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		# Below the kernel's ephemeral range (32768-60999 by default), so an
+		# outgoing connection's local port cannot take it meanwhile.
+		p=$((10000 + RANDOM % 22000))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"
 			return
@@ -78,8 +80,17 @@ pg_start() {
 		local l
 		for l in "$@"; do echo "$l"; done
 	} | as_pg_owner tee -a "$dir/data/postgresql.conf" >/dev/null
-	as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
-		{ cat "$dir/server.log" >&2; fail "pg_ctl start"; }
+	# Another process may take the port between free_port and the bind: retry.
+	local try
+	for try in 1 2 3 4 5; do
+		as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null && break
+		if [ $try = 5 ] || ! grep -q "could not create any TCP/IP sockets" "$dir/server.log"; then
+			cat "$dir/server.log" >&2
+			fail "pg_ctl start"
+		fi
+		PGPORT=$(free_port)
+		echo "port = $PGPORT" | as_pg_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+	done
 	on_exit "as_pg_owner '$PG_BINDIR/pg_ctl' -D '$dir/data' -m immediate -w stop"
 	PG_DATA="$dir/data"
 	PG_LOG="$dir/server.log"

@@ -215,7 +215,13 @@ static void test_statements(void **state)
 				      "VALUES (3, N'u', N'7', NULL, 2);");
 	buf_reset(&b);
 	tsql_checkpoint_merge(&b, "pg/d/s'x", "0/1:2");
-	assert_non_null(strstr(text(&b), "SELECT N'pg/d/s''x' AS [stream], N'0/1:2' AS [offset]"));
+	assert_non_null(strstr(text(&b), "USING (VALUES (N'pg/d/s''x', N'0/1:2')) AS s ([stream], [offset]) ON"));
+	buf_reset(&b);
+	tsql_checkpoint_merge_begin(&b);
+	tsql_checkpoint_merge_row(&b, true, "k/t/0", "42");
+	tsql_checkpoint_merge_row(&b, false, "k/t/1", "7");
+	tsql_checkpoint_merge_end(&b);
+	assert_non_null(strstr(text(&b), "USING (VALUES (N'k/t/0', N'42'), (N'k/t/1', N'7')) AS s ([stream], [offset]) ON"));
 	buf_reset(&b);
 	tsql_truncate(&b, &t, true);
 	assert_string_equal(text(&b), "DELETE FROM [dbo].[t]]x];");

@@ -1097,6 +1097,23 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 			rc = generic(&x, &i, b, ST_SQL, 0xC4);
 		} else if (is_kw(&x, i, "MERGE")) {
 			rc = generic(&x, &i, b, ST_SQL, 0x117);
+		} else if (is_kw(&x, i, "TRUNCATE") && is_kw(&x, i + 1, "TABLE") && i + 2 < x.n &&
+			   ((x.t[i + 2].k == TK_WORD && x.t[i + 2].s[0] == '#') ||
+			    (x.t[i + 2].k == TK_QID && x.t[i + 2].v[0] == '#'))) {
+			/* A #temp: PostgreSQL's TRUNCATE swaps the table's files (a
+			 * few ms), SQL Server's is cheap; DELETE costs what it should. */
+			size_t end = stmt_end(&x, i);
+			sbuf o;
+			sb_init(&o);
+			sb_puts(&o, "DELETE FROM ");
+			if (xl_range(&x, i + 2, end, &o)) {
+				sb_free(&o);
+				rc = -1;
+			} else {
+				struct stmt *s = add_stmt(b, ST_SQL);
+				s->sql = sb_take(&o);
+				i = end;
+			}
 		} else if ((is_kw(&x, i, "TRUNCATE") || is_kw(&x, i, "DROP")) && is_kw(&x, i + 1, "TABLE")) {
 			rc = generic(&x, &i, b, ST_SQL, 0);
 		} else if (is_kw(&x, i, "EXEC") || is_kw(&x, i, "EXECUTE") ||
