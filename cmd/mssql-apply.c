@@ -58,7 +58,7 @@ static void usage(FILE *f)
 		"\n"
 		"Batches:\n"
 		"      --batch-rows=N         records per transaction at most (default 10000)\n"
-		"      --batch-ms=MS          commit at most MS after a batch's first record (default 200)\n"
+		"      --batch-ms=MS          commit at most MS after a batch's first record (default 50)\n"
 		"      --retries=N            reconnect-and-retry attempts per batch (default 10)\n"
 		"      --dead-letter=FILE     append records the server refuses to FILE and go on\n"
 		"      --ack=FIFO             after each commit write \"STREAM OFFSET\" lines to FIFO\n"
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	const char *map_src[MAX_SCHEMA_MAPS], *map_dst[MAX_SCHEMA_MAPS];
 	char *password = NULL;
 	const char *ack_path = NULL;
-	long batch_rows = 10000, batch_ms = 200;
+	long batch_rows = 10000, batch_ms = 50;
 	int progress = -1;
 	bool stats = false, print_sql = false;
 	o.retries = 10;

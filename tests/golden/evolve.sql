@@ -16,10 +16,8 @@ CREATE TABLE [ops].[orders] ([id] int NOT NULL, [a] nvarchar(max) NULL, CONSTRAI
 GO
 CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [id] nvarchar(max) NULL, [a] nvarchar(max) NULL, [__u_a] tinyint NULL);
 GO
--- bcp_init(#dbrepl_s1, DB_IN) + 1 x bcp_sendrow + bcp_done, shown as INSERT:
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [a], [__u_a]) VALUES (1, N'c', N'1', N'x', NULL);
-GO
 BEGIN TRANSACTION;
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [a], [__u_a]) VALUES (1, N'c', N'1', N'x', NULL);
 MERGE INTO [ops].[orders] WITH (HOLDLOCK) AS t
 USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_a] = 2 THEN N'' ELSE s.[a] END AS [a], s.[__u_a] AS [__u_a] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s
 ON t.[id] = s.[id]
@@ -34,10 +32,8 @@ GO
 DROP TABLE #dbrepl_s1;
 CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [id] nvarchar(max) NULL, [a] nvarchar(max) NULL, [__u_a] tinyint NULL, [b] nvarchar(max) NULL, [__u_b] tinyint NULL);
 GO
--- bcp_init(#dbrepl_s1, DB_IN) + 1 x bcp_sendrow + bcp_done, shown as INSERT:
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [a], [__u_a], [b], [__u_b]) VALUES (1, N'c', N'2', N'y', NULL, N'1.5', NULL);
-GO
 BEGIN TRANSACTION;
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [a], [__u_a], [b], [__u_b]) VALUES (1, N'c', N'2', N'y', NULL, N'1.5', NULL);
 MERGE INTO [ops].[orders] WITH (HOLDLOCK) AS t
 USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_a] = 2 THEN N'' ELSE s.[a] END AS [a], s.[__u_a] AS [__u_a], CAST(s.[b] AS decimal(5,1)) AS [b], s.[__u_b] AS [__u_b] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s
 ON t.[id] = s.[id]

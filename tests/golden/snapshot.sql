@@ -10,13 +10,10 @@ SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_S
 GO
 CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [sku] nvarchar(max) NULL, [__u_sku] tinyint NULL, [qty] nvarchar(max) NULL, [price] nvarchar(max) NULL, [photo] nvarchar(max) NULL, [__u_photo] tinyint NULL, [added] nvarchar(max) NULL, [uid] nvarchar(max) NULL);
 GO
--- bcp_init(#dbrepl_s1, DB_IN) + 2 x bcp_sendrow + bcp_done, shown as INSERT:
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [sku], [__u_sku], [qty], [price], [photo], [__u_photo], [added], [uid]) VALUES (1, N'r', N'A-1', NULL, N'5', N'1234.50', N'0x89504e47', NULL, N'2026-11-01', N'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [sku], [__u_sku], [qty], [price], [photo], [__u_photo], [added], [uid]) VALUES (2, N'r', N'B-2', NULL, N'0', N'-0.50', N'0x', NULL, N'0001-01-01', N'00000000-0000-0000-0000-000000000000');
-GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product]) THEN 1 ELSE 0 END;
 GO
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [sku], [__u_sku], [qty], [price], [photo], [__u_photo], [added], [uid]) VALUES (1, N'r', N'A-1', NULL, N'5', N'1234.50', N'0x89504e47', NULL, N'2026-11-01', N'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), (2, N'r', N'B-2', NULL, N'0', N'-0.50', N'0x', NULL, N'0001-01-01', N'00000000-0000-0000-0000-000000000000');
 INSERT INTO [dbo].[product] WITH (TABLOCK) ([sku], [qty], [price], [photo], [added], [uid])
 SELECT CASE WHEN s.[__u_sku] = 2 THEN N'' ELSE s.[sku] END, CAST(s.[qty] AS int), CAST(s.[price] AS money), CONVERT(varbinary(max), s.[photo], 1), CAST(s.[added] AS date), CAST(s.[uid] AS uniqueidentifier) FROM #dbrepl_s1 AS s;
 MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'snap/shop/1', N'2')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());

@@ -10,12 +10,8 @@ SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_S
 GO
 CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [id] nvarchar(max) NULL, [name] nvarchar(max) NULL, [__u_name] tinyint NULL, [note] nvarchar(max) NULL, [__u_note] tinyint NULL, [balance] nvarchar(max) NULL, [__u_balance] tinyint NULL, [active] nvarchar(max) NULL, [since] nvarchar(max) NULL);
 GO
--- bcp_init(#dbrepl_s1, DB_IN) + 3 x bcp_sendrow + bcp_done, shown as INSERT:
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (1, N'u', N'1', N'O''Brien', NULL, N'changed', NULL, N'11.00', NULL, N'1', N'2026-11-25T09:59:00.123456Z');
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (2, N'd', N'2', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (2, N'u', N'3', N'renumbered', NULL, N'x', NULL, N'0.00', NULL, N'1', N'2026-01-01T00:00:00.000000Z');
-GO
 BEGIN TRANSACTION;
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (1, N'u', N'1', N'O''Brien', NULL, N'changed', NULL, N'11.00', NULL, N'1', N'2026-11-25T09:59:00.123456Z'), (2, N'd', N'2', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (2, N'u', N'3', N'renumbered', NULL, N'x', NULL, N'0.00', NULL, N'1', N'2026-01-01T00:00:00.000000Z');
 MERGE INTO [dbo].[customer] WITH (HOLDLOCK) AS t
 USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_name] = 2 THEN N'' ELSE s.[name] END AS [name], s.[__u_name] AS [__u_name], CASE WHEN s.[__u_note] = 2 THEN N'' ELSE s.[note] END AS [note], s.[__u_note] AS [__u_note], CAST(s.[balance] AS decimal(12,2)) AS [balance], s.[__u_balance] AS [__u_balance], CAST(s.[active] AS bit) AS [active], CAST(s.[since] AS datetimeoffset(6)) AS [since] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s
 ON t.[id] = s.[id]

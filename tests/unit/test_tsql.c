@@ -214,6 +214,12 @@ static void test_statements(void **state)
 	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [v], [__u_v]) "
 				      "VALUES (3, N'u', N'7', NULL, 2);");
 	buf_reset(&b);
+	tsql_staged_insert_head(&b, &t);
+	tsql_staged_insert_row(&b, &t, true, 3, 'u', cells);
+	tsql_staged_insert_row(&b, &t, false, 4, 'd', cells);
+	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [v], [__u_v]) "
+				      "VALUES (3, N'u', N'7', NULL, 2), (4, N'd', N'7', NULL, 2)");
+	buf_reset(&b);
 	tsql_checkpoint_merge(&b, "pg/d/s'x", "0/1:2");
 	assert_non_null(strstr(text(&b), "USING (VALUES (N'pg/d/s''x', N'0/1:2')) AS s ([stream], [offset]) ON"));
 	buf_reset(&b);
