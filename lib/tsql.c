@@ -294,18 +294,13 @@ size_t tsql_staging_flag_col(const tsql_table *t, size_t col)
 	return t->types[col].flagged ? tsql_staging_col(t, col) + 1 : 0;
 }
 
-/* [__u_name] */
-static int flag_ident(buf *b, const char *name)
+/* Staging columns are named by position — [c1] holds column 0's value,
+ * [u1] its flag — never after the source column: a source column named
+ * __seq or __op, or a pair like x and __u_x, would otherwise give the
+ * #temp table (or the MERGE source) two columns of one name (error 2705). */
+static int stage_ident(buf *b, char kind, size_t i)
 {
-	size_t n = strlen(name);
-	char *s = malloc(n + 5);
-	if (!s)
-		return -1;
-	memcpy(s, "__u_", 4);
-	memcpy(s + 4, name, n + 1);
-	int rc = tsql_ident(b, s);
-	free(s);
-	return rc;
+	return buf_printf(b, "[%c%zu]", kind, i + 1);
 }
 
 /* "s.[c]" or "t.[c]" */
@@ -316,37 +311,35 @@ static int ref(buf *b, const char *alias, const char *name)
 	return tsql_ident(b, name);
 }
 
-static int flag_ref(buf *b, const char *alias, const char *name)
+/* "s.[c1]" (kind 'c', the value) or "s.[u1]" (kind 'u', the flag) */
+static int sref(buf *b, char kind, size_t i)
 {
-	if (buf_puts(b, alias) < 0 || buf_putc(b, '.') < 0)
-		return -1;
-	return flag_ident(b, name);
+	return buf_printf(b, "s.[%c%zu]", kind, i + 1);
 }
 
 /* The staged text of column i as a value of its target type. */
 static int source_expr(buf *b, const tsql_table *t, size_t i)
 {
 	const tsql_type *ty = &t->types[i];
-	const char *c = t->names[i];
 	int rc = 0;
 	switch (ty->kind) {
 	case TSQL_STRING:
 		if (!ty->flagged)
-			return ref(b, "s", c);
+			return sref(b, 'c', i);
 		rc |= buf_puts(b, "CASE WHEN ");
-		rc |= flag_ref(b, "s", c);
+		rc |= sref(b, 'u', i);
 		rc |= buf_puts(b, " = 2 THEN N'' ELSE ");
-		rc |= ref(b, "s", c);
+		rc |= sref(b, 'c', i);
 		rc |= buf_puts(b, " END");
 		return rc ? -1 : 0;
 	case TSQL_BINARY:
 		rc |= buf_puts(b, "CONVERT(varbinary(max), ");
-		rc |= ref(b, "s", c);
+		rc |= sref(b, 'c', i);
 		rc |= buf_puts(b, ", 1)");
 		return rc ? -1 : 0;
 	default:
 		rc |= buf_puts(b, "CAST(");
-		rc |= ref(b, "s", c);
+		rc |= sref(b, 'c', i);
 		rc |= buf_printf(b, " AS %s)", ty->name);
 		return rc ? -1 : 0;
 	}
@@ -435,11 +428,11 @@ int tsql_staging_create(buf *b, const tsql_table *t)
 	int rc = buf_printf(b, "CREATE TABLE %s ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL", t->staging);
 	for (size_t i = 0; i < t->ncols; i++) {
 		rc |= buf_puts(b, ", ");
-		rc |= tsql_ident(b, t->names[i]);
+		rc |= stage_ident(b, 'c', i);
 		rc |= buf_puts(b, " nvarchar(max) NULL");
 		if (t->types[i].flagged) {
 			rc |= buf_puts(b, ", ");
-			rc |= flag_ident(b, t->names[i]);
+			rc |= stage_ident(b, 'u', i);
 			rc |= buf_puts(b, " tinyint NULL");
 		}
 	}
@@ -462,10 +455,10 @@ int tsql_staged_insert_head(buf *b, const tsql_table *t)
 	int rc = buf_printf(b, "INSERT INTO %s ([__seq], [__op]", t->staging);
 	for (size_t i = 0; i < t->ncols; i++) {
 		rc |= buf_puts(b, ", ");
-		rc |= tsql_ident(b, t->names[i]);
+		rc |= stage_ident(b, 'c', i);
 		if (t->types[i].flagged) {
 			rc |= buf_puts(b, ", ");
-			rc |= flag_ident(b, t->names[i]);
+			rc |= stage_ident(b, 'u', i);
 		}
 	}
 	rc |= buf_puts(b, ") VALUES ");
@@ -513,12 +506,12 @@ int tsql_merge(buf *b, const tsql_table *t)
 		first = false;
 		rc |= source_expr(b, t, i);
 		rc |= buf_puts(b, " AS ");
-		rc |= tsql_ident(b, t->names[i]);
+		rc |= stage_ident(b, 'c', i);
 		if (t->types[i].flagged && !tsql_is_key(t, i)) {
 			rc |= buf_puts(b, ", ");
-			rc |= flag_ref(b, "s", t->names[i]);
+			rc |= sref(b, 'u', i);
 			rc |= buf_puts(b, " AS ");
-			rc |= flag_ident(b, t->names[i]);
+			rc |= stage_ident(b, 'u', i);
 		}
 	}
 	rc |= buf_printf(b, " FROM %s AS s WHERE s.[__op] <> N'd') AS s\nON ", t->staging);
@@ -527,7 +520,7 @@ int tsql_merge(buf *b, const tsql_table *t)
 			rc |= buf_puts(b, " AND ");
 		rc |= ref(b, "t", t->names[t->keys[k]]);
 		rc |= buf_puts(b, " = ");
-		rc |= ref(b, "s", t->names[t->keys[k]]);
+		rc |= sref(b, 'c', t->keys[k]);
 	}
 	if (t->ncols > t->nkeys) {
 		rc |= buf_puts(b, "\nWHEN MATCHED THEN UPDATE SET ");
@@ -542,14 +535,14 @@ int tsql_merge(buf *b, const tsql_table *t)
 			rc |= buf_puts(b, " = ");
 			if (t->types[i].flagged) {
 				rc |= buf_puts(b, "CASE WHEN ");
-				rc |= flag_ref(b, "s", t->names[i]);
+				rc |= sref(b, 'u', i);
 				rc |= buf_puts(b, " = 1 THEN ");
 				rc |= ref(b, "t", t->names[i]);
 				rc |= buf_puts(b, " ELSE ");
-				rc |= ref(b, "s", t->names[i]);
+				rc |= sref(b, 'c', i);
 				rc |= buf_puts(b, " END");
 			} else
-				rc |= ref(b, "s", t->names[i]);
+				rc |= sref(b, 'c', i);
 		}
 	}
 	rc |= buf_puts(b, "\nWHEN NOT MATCHED THEN INSERT (");
@@ -562,7 +555,7 @@ int tsql_merge(buf *b, const tsql_table *t)
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (i)
 			rc |= buf_puts(b, ", ");
-		rc |= ref(b, "s", t->names[i]);
+		rc |= sref(b, 'c', i);
 	}
 	rc |= buf_puts(b, ");");
 	return rc ? -1 : 0;
@@ -627,7 +620,7 @@ int tsql_rollback(buf *b) { return buf_puts(b, "ROLLBACK TRANSACTION;"); }
 
 int tsql_checkpoint_create(buf *b)
 {
-	return buf_puts(b, "CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, "
+	return buf_puts(b, "CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_General_BIN2 NOT NULL, "
 			   "[offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, "
 			   "CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));");
 }

@@ -5,10 +5,11 @@
  * connection, so the unit and golden tests cover all of it.
  *
  * Staging: a change of table T is staged as one row of a #temp table whose
- * columns are [__seq] bigint, [__op] nchar(1), then per column C of T: [C]
- * nvarchar(max) and, when C's type is variable-length in PostgreSQL (so it
- * may be TOASTed or empty), a flag [__u_C] tinyint: NULL = take [C],
- * 1 = unchanged TOAST (keep the target's value), 2 = empty string.
+ * columns are [__seq] bigint, [__op] nchar(1), then per column C of T (the
+ * n-th, from 1): [cn] nvarchar(max) and, when C's type is variable-length in
+ * PostgreSQL (so it may be TOASTed or empty), a flag [un] tinyint: NULL =
+ * take [cn], 1 = unchanged TOAST (keep the target's value), 2 = empty string.
+ * Named by position, not after C, so no source name can collide.
  * The flag for '' exists because db-lib's bcp cannot send an empty string
  * distinct from NULL (a bound length of 0 means NULL). */
 #ifndef DBREPL_TSQL_H
@@ -43,7 +44,7 @@ typedef enum tsql_kind {
 typedef struct tsql_type {
 	char name[48]; /* SQL Server type, e.g. "decimal(18,2)", "nvarchar(max)" */
 	tsql_kind kind;
-	bool flagged; /* variable-length in PostgreSQL: has an [__u_C] flag column */
+	bool flagged; /* variable-length in PostgreSQL: has an [un] flag column */
 	int prec;     /* fractional-second digits of time/datetime2/datetimeoffset */
 } tsql_type;
 

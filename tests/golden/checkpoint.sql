@@ -2,21 +2,21 @@ SET XACT_ABORT ON; SET NOCOUNT ON; SET ANSI_NULLS ON; SET QUOTED_IDENTIFIER ON; 
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'dbrepl_checkpoint' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));
+CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_General_BIN2 NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'customer' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [id] nvarchar(max) NULL, [name] nvarchar(max) NULL, [__u_name] tinyint NULL, [note] nvarchar(max) NULL, [__u_note] tinyint NULL, [balance] nvarchar(max) NULL, [__u_balance] tinyint NULL, [active] nvarchar(max) NULL, [since] nvarchar(max) NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
 GO
 BEGIN TRANSACTION;
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (1, N'c', N'20', N's1', NULL, NULL, NULL, N'1', NULL, N'1', NULL), (2, N'c', N'21', N's1', NULL, NULL, NULL, N'1', NULL, N'1', NULL), (3, N'c', N'22', N's2', NULL, NULL, NULL, N'1', NULL, N'1', NULL);
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [u3], [c4], [u4], [c5], [c6]) VALUES (1, N'c', N'20', N's1', NULL, NULL, NULL, N'1', NULL, N'1', NULL), (2, N'c', N'21', N's1', NULL, NULL, NULL, N'1', NULL, N'1', NULL), (3, N'c', N'22', N's2', NULL, NULL, NULL, N'1', NULL, N'1', NULL);
 MERGE INTO [dbo].[customer] WITH (HOLDLOCK) AS t
-USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_name] = 2 THEN N'' ELSE s.[name] END AS [name], s.[__u_name] AS [__u_name], CASE WHEN s.[__u_note] = 2 THEN N'' ELSE s.[note] END AS [note], s.[__u_note] AS [__u_note], CAST(s.[balance] AS decimal(12,2)) AS [balance], s.[__u_balance] AS [__u_balance], CAST(s.[active] AS bit) AS [active], CAST(s.[since] AS datetimeoffset(6)) AS [since] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s
-ON t.[id] = s.[id]
-WHEN MATCHED THEN UPDATE SET [name] = CASE WHEN s.[__u_name] = 1 THEN t.[name] ELSE s.[name] END, [note] = CASE WHEN s.[__u_note] = 1 THEN t.[note] ELSE s.[note] END, [balance] = CASE WHEN s.[__u_balance] = 1 THEN t.[balance] ELSE s.[balance] END, [active] = s.[active], [since] = s.[since]
-WHEN NOT MATCHED THEN INSERT ([id], [name], [note], [balance], [active], [since]) VALUES (s.[id], s.[name], s.[note], s.[balance], s.[active], s.[since]);
+USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END AS [c2], s.[u2] AS [u2], CASE WHEN s.[u3] = 2 THEN N'' ELSE s.[c3] END AS [c3], s.[u3] AS [u3], CAST(s.[c4] AS decimal(12,2)) AS [c4], s.[u4] AS [u4], CAST(s.[c5] AS bit) AS [c5], CAST(s.[c6] AS datetimeoffset(6)) AS [c6] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s
+ON t.[id] = s.[c1]
+WHEN MATCHED THEN UPDATE SET [name] = CASE WHEN s.[u2] = 1 THEN t.[name] ELSE s.[c2] END, [note] = CASE WHEN s.[u3] = 1 THEN t.[note] ELSE s.[c3] END, [balance] = CASE WHEN s.[u4] = 1 THEN t.[balance] ELSE s.[c4] END, [active] = s.[c5], [since] = s.[c6]
+WHEN NOT MATCHED THEN INSERT ([id], [name], [note], [balance], [active], [since]) VALUES (s.[c1], s.[c2], s.[c3], s.[c4], s.[c5], s.[c6]);
 MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'kafka/shop.public.customer/0', N'42'), (N'kafka/shop.public.customer/1', N'7')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;

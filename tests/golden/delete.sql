@@ -2,17 +2,17 @@ SET XACT_ABORT ON; SET NOCOUNT ON; SET ANSI_NULLS ON; SET QUOTED_IDENTIFIER ON; 
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'dbrepl_checkpoint' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));
+CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_General_BIN2 NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'customer' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [id] nvarchar(max) NULL, [name] nvarchar(max) NULL, [__u_name] tinyint NULL, [note] nvarchar(max) NULL, [__u_note] tinyint NULL, [balance] nvarchar(max) NULL, [__u_balance] tinyint NULL, [active] nvarchar(max) NULL, [since] nvarchar(max) NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
 GO
 BEGIN TRANSACTION;
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [name], [__u_name], [note], [__u_note], [balance], [__u_balance], [active], [since]) VALUES (2, N'd', N'4', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (3, N'd', N'5', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [dbo].[customer].[id] = CAST(s.[id] AS int));
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [u3], [c4], [u4], [c5], [c6]) VALUES (2, N'd', N'4', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (3, N'd', N'5', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [dbo].[customer].[id] = CAST(s.[c1] AS int));
 MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'pg/shop/dbrepl', N'0/16B37A0:1')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;

@@ -2,20 +2,20 @@ SET XACT_ABORT ON; SET NOCOUNT ON; SET ANSI_NULLS ON; SET QUOTED_IDENTIFIER ON; 
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'dbrepl_checkpoint' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));
+CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_General_BIN2 NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]));
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'product' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [sku] nvarchar(max) NULL, [__u_sku] tinyint NULL, [qty] nvarchar(max) NULL, [price] nvarchar(max) NULL, [photo] nvarchar(max) NULL, [__u_photo] tinyint NULL, [added] nvarchar(max) NULL, [uid] nvarchar(max) NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
 GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product]) THEN 1 ELSE 0 END;
 GO
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [sku], [__u_sku], [qty], [price], [photo], [__u_photo], [added], [uid]) VALUES (1, N'r', N'A-1', NULL, N'5', N'1234.50', N'0x89504e47', NULL, N'2026-11-01', N'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), (2, N'r', N'B-2', NULL, N'0', N'-0.50', N'0x', NULL, N'0001-01-01', N'00000000-0000-0000-0000-000000000000');
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [u1], [c2], [c3], [c4], [u4], [c5], [c6]) VALUES (1, N'r', N'A-1', NULL, N'5', N'1234.50', N'0x89504e47', NULL, N'2026-11-01', N'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), (2, N'r', N'B-2', NULL, N'0', N'-0.50', N'0x', NULL, N'0001-01-01', N'00000000-0000-0000-0000-000000000000');
 INSERT INTO [dbo].[product] WITH (TABLOCK) ([sku], [qty], [price], [photo], [added], [uid])
-SELECT CASE WHEN s.[__u_sku] = 2 THEN N'' ELSE s.[sku] END, CAST(s.[qty] AS int), CAST(s.[price] AS money), CONVERT(varbinary(max), s.[photo], 1), CAST(s.[added] AS date), CAST(s.[uid] AS uniqueidentifier) FROM #dbrepl_s1 AS s;
+SELECT CASE WHEN s.[u1] = 2 THEN N'' ELSE s.[c1] END, CAST(s.[c2] AS int), CAST(s.[c3] AS money), CONVERT(varbinary(max), s.[c4], 1), CAST(s.[c5] AS date), CAST(s.[c6] AS uniqueidentifier) FROM #dbrepl_s1 AS s;
 MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES (N'snap/shop/1', N'2')) AS s ([stream], [offset]) ON t.[stream] = s.[stream] WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;

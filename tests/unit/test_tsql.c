@@ -189,7 +189,7 @@ static void test_statements(void **state)
 	buf_reset(&b);
 	tsql_staging_create(&b, &t);
 	assert_string_equal(text(&b), "CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, "
-				      "[id] nvarchar(max) NULL, [v] nvarchar(max) NULL, [__u_v] tinyint NULL);");
+				      "[c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL);");
 	assert_int_equal(tsql_staging_ncols(&t), 5);
 	assert_int_equal(tsql_staging_col(&t, 0), 3);
 	assert_int_equal(tsql_staging_flag_col(&t, 0), 0);
@@ -199,25 +199,25 @@ static void test_statements(void **state)
 	tsql_merge(&b, &t);
 	assert_string_equal(text(&b),
 			    "MERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n"
-			    "USING (SELECT CAST(s.[id] AS int) AS [id], CASE WHEN s.[__u_v] = 2 THEN N'' ELSE s.[v] END "
-			    "AS [v], s.[__u_v] AS [__u_v] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s\n"
-			    "ON t.[id] = s.[id]\n"
-			    "WHEN MATCHED THEN UPDATE SET [v] = CASE WHEN s.[__u_v] = 1 THEN t.[v] ELSE s.[v] END\n"
-			    "WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[id], s.[v]);");
+			    "USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
+			    "AS [c2], s.[u2] AS [u2] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s\n"
+			    "ON t.[id] = s.[c1]\n"
+			    "WHEN MATCHED THEN UPDATE SET [v] = CASE WHEN s.[u2] = 1 THEN t.[v] ELSE s.[c2] END\n"
+			    "WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[c1], s.[c2]);");
 	buf_reset(&b);
 	tsql_delete(&b, &t);
 	assert_string_equal(text(&b), "DELETE FROM [dbo].[t]]x] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE "
-				      "s.[__op] = N'd' AND [dbo].[t]]x].[id] = CAST(s.[id] AS int));");
+				      "s.[__op] = N'd' AND [dbo].[t]]x].[id] = CAST(s.[c1] AS int));");
 	buf_reset(&b);
 	tsql_cell cells[2] = {{false, "7", 1, 0}, {true, NULL, 0, TSQL_FLAG_EMPTY}};
 	tsql_staged_insert(&b, &t, 3, 'u', cells);
-	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [v], [__u_v]) "
+	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) "
 				      "VALUES (3, N'u', N'7', NULL, 2);");
 	buf_reset(&b);
 	tsql_staged_insert_head(&b, &t);
 	tsql_staged_insert_row(&b, &t, true, 3, 'u', cells);
 	tsql_staged_insert_row(&b, &t, false, 4, 'd', cells);
-	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [id], [v], [__u_v]) "
+	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) "
 				      "VALUES (3, N'u', N'7', NULL, 2), (4, N'd', N'7', NULL, 2)");
 	buf_reset(&b);
 	tsql_checkpoint_merge(&b, "pg/d/s'x", "0/1:2");

@@ -804,6 +804,10 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 		} else if (is_kw(x, i, "NOT") && is_kw(x, i + 1, "NULL")) {
 			emit(o, "NOT NULL");
 			i += 2;
+		} else if (is_kw(x, i, "COLLATE") && is_kw(x, i + 1, "Latin1_General_BIN2")) {
+			/* The one collation mssql-apply names: binary, so case-sensitive. */
+			emit(o, "COLLATE \"C\"");
+			i += 2;
 		} else if (is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) {
 			emit(o, "PRIMARY KEY");
 			i += 2;
