@@ -895,3 +895,34 @@ int record_encoder_load(record_encoder *e, const record *r, record_format f)
 	e->nkeys = r->nkeys;
 	return 0;
 }
+
+/* ---- the decoders' field table ---- */
+
+static const struct {
+	const char *name;
+	size_t len;
+	unsigned flag;
+} record_fields[] = {
+	{"v", 1, F_V}, {"op", 2, F_OP}, {"db", 2, F_DB}, {"schema", 6, F_SCHEMA},
+	{"table", 5, F_TABLE}, {"cols", 4, F_COLS}, {"key", 3, F_KEY}, {"before", 6, F_BEFORE},
+	{"after", 5, F_AFTER}, {"unchanged", 9, F_UNCHANGED}, {"src", 3, F_SRC}, {"pos", 3, F_POS},
+};
+
+unsigned record_field_flag(const char *key, size_t klen)
+{
+	for (size_t i = 0; i < sizeof record_fields / sizeof *record_fields; i++)
+		if (record_fields[i].len == klen && memcmp(key, record_fields[i].name, klen) == 0)
+			return record_fields[i].flag;
+	return 0;
+}
+
+const char *record_field_missing(unsigned seen)
+{
+	static const unsigned required[] = {F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_SRC, F_POS};
+	for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+		if (!(seen & required[i]))
+			for (size_t k = 0; k < sizeof record_fields / sizeof *record_fields; k++)
+				if (record_fields[k].flag == required[i])
+					return record_fields[k].name;
+	return NULL;
+}

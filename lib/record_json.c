@@ -1180,22 +1180,6 @@ static int get_pos(jp *j)
 	return 0;
 }
 
-enum {
-	F_V = 1 << 0, F_OP = 1 << 1, F_DB = 1 << 2, F_SCHEMA = 1 << 3, F_TABLE = 1 << 4,
-	F_COLS = 1 << 5, F_KEY = 1 << 6, F_BEFORE = 1 << 7, F_AFTER = 1 << 8,
-	F_UNCHANGED = 1 << 9, F_SRC = 1 << 10, F_POS = 1 << 11,
-};
-
-static const struct {
-	const char *name;
-	size_t len;
-	unsigned flag;
-} fields[] = {
-	{"v", 1, F_V}, {"op", 2, F_OP}, {"db", 2, F_DB}, {"schema", 6, F_SCHEMA},
-	{"table", 5, F_TABLE}, {"cols", 4, F_COLS}, {"key", 3, F_KEY}, {"before", 6, F_BEFORE},
-	{"after", 5, F_AFTER}, {"unchanged", 9, F_UNCHANGED}, {"src", 3, F_SRC}, {"pos", 3, F_POS},
-};
-
 /* Parses a field whose meaning needs "cols" (key, images, unchanged). */
 static int get_deferred(jp *j, unsigned flag)
 {
@@ -1240,12 +1224,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	if (peek(&j) != '{')
 		return j.p >= j.end ? jerr(&j, "empty record") : jerr(&j, "not a JSON object");
 	while ((rc = next_member(&j, &first, key, sizeof key, &klen, "record")) > 0) {
-		unsigned flag = 0;
-		for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-			if (fields[i].len == klen && memcmp(key, fields[i].name, klen) == 0) {
-				flag = fields[i].flag;
-				break;
-			}
+		unsigned flag = record_field_flag(key, klen);
 		if (!flag) {
 			/* unknown fields are ignored: later versions may add some */
 			if (skip_value(&j, 1) < 0)
@@ -1321,12 +1300,9 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	ws(&j);
 	if (j.p != j.end)
 		return jerr(&j, "trailing data after the record at byte %zu", (size_t)(j.p - j.start) + 1);
-	static const unsigned required[] = {F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_SRC, F_POS};
-	for (size_t i = 0; i < sizeof required / sizeof *required; i++)
-		if (!(seen & required[i]))
-			for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
-				if (fields[k].flag == required[i])
-					return jerr(&j, "missing \"%s\"", fields[k].name);
+	const char *missing = record_field_missing(seen);
+	if (missing)
+		return jerr(&j, "missing \"%s\"", missing);
 	/* deferred fields, "unchanged" last since it marks slots of "after" */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < nlater; i++) {

@@ -35,6 +35,18 @@ typedef struct record_colmap {
 int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen);
 int record_colmap_find(const record *r, record_colmap *m, const char *name, size_t len);
 
+/* The top-level fields of a record, as the decoders track them: one bit
+ * each, so a decoder can tell duplicates and missing fields apart. */
+enum {
+	F_V = 1 << 0, F_OP = 1 << 1, F_DB = 1 << 2, F_SCHEMA = 1 << 3, F_TABLE = 1 << 4,
+	F_COLS = 1 << 5, F_KEY = 1 << 6, F_BEFORE = 1 << 7, F_AFTER = 1 << 8,
+	F_UNCHANGED = 1 << 9, F_SRC = 1 << 10, F_POS = 1 << 11,
+};
+/* The bit of a field name, or 0 for a field this version does not know. */
+unsigned record_field_flag(const char *key, size_t klen);
+/* The first required field missing from seen, or NULL when none is. */
+const char *record_field_missing(unsigned seen);
+
 /* Checks what every decoded record must satisfy (op vs images, keys);
  * -1 with err. */
 int record_check_decoded(const record *r, char *err, size_t errlen);
