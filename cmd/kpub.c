@@ -857,8 +857,11 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (rc == -2) {
-			if (errno == EINTR && got_signal)
-				break;
+			if (errno == EINTR) {
+				if (got_signal)
+					break;
+				continue;
+			}
 			log_error("cannot read input (%s)", strerror(errno));
 			exit_code = EX_IOERR;
 			break;

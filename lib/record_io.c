@@ -113,11 +113,14 @@ static int fill(record_reader *rd)
 			rd->eof = true;
 			return 0;
 		}
+		/* A signal ends the read: the caller decides whether to stop
+		 * (SIGTERM) or read on; the reader's state is kept either way. */
 		if (errno == EINTR)
-			continue;
+			return -1;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			struct pollfd pfd = {.fd = rd->fd, .events = POLLIN};
-			poll(&pfd, 1, -1);
+			if (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+				return -1;
 			continue;
 		}
 		return -1;

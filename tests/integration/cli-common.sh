@@ -27,6 +27,29 @@ for p in "${progs[@]}"; do
 	[ -f "$top/man/$p.1" ] || bad "$p has no man page man/$p.1"
 done
 
+# SIGTERM while a record is half read must end the program at once (a
+# signal ends the wait for the rest of the line), not when more input comes.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+half='{"op":"c","schema":"s","table":"t","pos":{"stream":"x","offset":"1"},"cols":[{"name":"a"'
+for p in "mssql-apply --print-sql" "kpub -b 127.0.0.1:1 -t t"; do
+	mkfifo "$tmp/in"
+	$BIN/$p <"$tmp/in" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	exec 9>"$tmp/in"
+	printf '%s' "$half" >&9
+	sleep 0.3
+	kill -TERM $pid
+	for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $pid 2>/dev/null; then
+		bad "${p%% *}: still running 5 s after SIGTERM with a half-read record"
+		kill -9 $pid
+	fi
+	wait $pid; rc=$?
+	[ $rc = 0 ] || bad "${p%% *}: exit $rc after SIGTERM, want 0: $(cat "$tmp/err")"
+	exec 9>&-
+	rm -f "$tmp/in"
+done
+
 for m in "$top"/man/*.[157]; do
 	[ -f "$m" ] || continue
 	w=$(groff -man -ww -z -Tutf8 "$m" 2>&1)
