@@ -65,6 +65,7 @@ static struct {
 	bool create_slot;
 	const char *lsn_file;
 	int64_t split_pages; /* 0: automatic */
+	bool truncate;
 } opt = {.jobs = 1};
 
 /* ---- the tables and the work ---- */
@@ -138,6 +139,8 @@ static void usage(FILE *f)
 		"  -P, --publication=NAME    the tables of a publication (with its column lists\n"
 		"                            and row filters)\n"
 		"      --where=SQL           copy only rows matching SQL, for every table\n"
+		"      --truncate            first a truncate record (op \"t\") for every table,\n"
+		"                            so that the target ends up equal to the copy\n"
 		"  -f, --format=FORMAT       json (default) or msgpack\n"
 		"  -j, --jobs=N              copy with N connections at once (default 1)\n"
 		"      --split-pages=N       cut tables larger than N pages into ranges of N\n"
@@ -367,13 +370,14 @@ static void add_schema_arg(const char *arg)
 static void parse_options(int argc, char **argv)
 {
 	enum { OPT_WHERE = 256, OPT_CREATE_SLOT, OPT_LSN_FILE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	       OPT_SPLIT_PAGES };
+	       OPT_SPLIT_PAGES, OPT_TRUNCATE };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"table", required_argument, NULL, 't'},
 		{"schema", required_argument, NULL, 'n'},
 		{"publication", required_argument, NULL, 'P'},
 		{"where", required_argument, NULL, OPT_WHERE},
+		{"truncate", no_argument, NULL, OPT_TRUNCATE},
 		{"format", required_argument, NULL, 'f'},
 		{"jobs", required_argument, NULL, 'j'},
 		{"split-pages", required_argument, NULL, OPT_SPLIT_PAGES},
@@ -426,6 +430,7 @@ static void parse_options(int argc, char **argv)
 			break;
 		}
 		case 'S': opt.slot = optarg; break;
+		case OPT_TRUNCATE: opt.truncate = true; break;
 		case OPT_CREATE_SLOT: opt.create_slot = true; break;
 		case OPT_LSN_FILE: opt.lsn_file = optarg; break;
 		case OPT_PROGRESS: progress = 1; break;
@@ -441,6 +446,9 @@ static void parse_options(int argc, char **argv)
 		fail(EX_USAGE, "unexpected argument (%s)", argv[optind]);
 	if (!opt.ntables && !opt.nschemas && !opt.publication)
 		fail(EX_USAGE, "nothing to copy: give -t TABLE, -n SCHEMA or -P PUBLICATION");
+	if (opt.truncate && opt.where)
+		fail(EX_USAGE, "--truncate empties whole tables and --where copies part of them: "
+			       "use one or the other");
 	if (opt.create_slot && !opt.slot)
 		fail(EX_USAGE, "--create-slot needs --slot NAME");
 	if (opt.slot && !opt.create_slot)
@@ -949,6 +957,25 @@ static _Noreturn void copy_failed(worker *w, PGresult *res)
 	fail(code, "cannot copy %s.%s (%s)", w->u->t->schema, w->u->t->name, msg);
 }
 
+/* Ordinals follow stdout: this is the one place records are written. */
+static void put_record(record *r)
+{
+	nrecords++;
+	r->seq = nrecords;
+	if (opt.slot) {
+		r->offset.major = snap_lsn - 1;
+		r->offset.minor = nrecords;
+	} else {
+		r->offset.major = nrecords;
+		r->offset.minor = 0;
+	}
+	if (record_writer_put(writer, r) != 0) {
+		int e = errno;
+		nrecords--;
+		fail(EX_TEMPFAIL, "cannot write records (%s); the snapshot is partial", strerror(e));
+	}
+}
+
 static void put_row(worker *w, char *row, int len)
 {
 	table *t = w->u->t;
@@ -989,22 +1016,33 @@ static void put_row(worker *w, char *row, int len)
 			v->len = reslen;
 		}
 	}
-	/* Ordinals follow stdout: this is the one place records are written. */
-	nrecords++;
-	r->seq = nrecords;
-	if (opt.slot) {
-		r->offset.major = snap_lsn - 1;
-		r->offset.minor = nrecords;
-	} else {
-		r->offset.major = nrecords;
-		r->offset.minor = 0;
-	}
-	if (record_writer_put(writer, r) != 0) {
-		int e = errno;
-		nrecords--;
-		fail(EX_TEMPFAIL, "cannot write records (%s); the snapshot is partial", strerror(e));
-	}
+	put_record(r);
 	t->rows++;
+}
+
+/* --truncate: one op "t" per table, all before the first row, so that a
+ * sink empties every table (children and parents alike) before loading. */
+static void put_truncates(void)
+{
+	for (size_t i = 0; i < ntables; i++) {
+		table *t = &tables[i];
+		record r;
+		memset(&r, 0, sizeof r);
+		r.version = RECORD_FORMAT_VERSION;
+		r.op = RECORD_OP_TRUNCATE;
+		r.db = dbname;
+		r.schema = t->schema;
+		r.table = t->name;
+		r.ncols = t->ncols;
+		r.cols = t->cols;
+		r.nkeys = t->nkeys;
+		r.keys = t->keys;
+		r.lsn = snap_lsn;
+		r.commit_us = snap_us;
+		memcpy(r.stream, stream, sizeof r.stream);
+		r.offset.lsn = opt.slot != NULL;
+		put_record(&r);
+	}
 }
 
 static void unit_done(worker *w)
@@ -1229,6 +1267,8 @@ int main(int argc, char **argv)
 	if (!writer)
 		fail(EX_OSERR, "out of memory");
 	begin_snapshot();
+	if (opt.truncate)
+		put_truncates();
 	run();
 
 	if (record_writer_flush(writer) != 0)
