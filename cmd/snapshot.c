@@ -663,22 +663,23 @@ static char *quote_ident(PGconn *conn, const char *s)
 }
 
 /* Columns (attnum order, dropped and generated ones skipped: pgoutput does
- * not publish generated columns), their types as format_type prints them,
- * the base type of each (domains resolved) for normalisation, the key, and
- * the size in pages. */
+ * not publish generated columns), the base type of each (domains resolved,
+ * as pgcdc-read names them) as format_type prints it and its OID for
+ * normalisation, the key, and the size in pages. */
 static void describe_table(PGconn *conn, table *t)
 {
 	static const char cols_sql[] =
-		"WITH RECURSIVE base(attnum, typ) AS ("
-		"  SELECT a.attnum, a.atttypid FROM pg_attribute a"
+		"WITH RECURSIVE base(attnum, typ, mod) AS ("
+		"  SELECT a.attnum, a.atttypid, a.atttypmod FROM pg_attribute a"
 		"  WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped"
 		"  UNION ALL"
-		"  SELECT b.attnum, ty.typbasetype FROM base b JOIN pg_type ty ON ty.oid = b.typ"
+		"  SELECT b.attnum, ty.typbasetype,"
+		"    CASE WHEN ty.typtypmod <> -1 THEN ty.typtypmod ELSE b.mod END"
+		"  FROM base b JOIN pg_type ty ON ty.oid = b.typ"
 		"  WHERE ty.typtype = 'd')"
-		"SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),"
-		"  (SELECT b.typ FROM base b JOIN pg_type ty ON ty.oid = b.typ"
-		"   WHERE b.attnum = a.attnum AND ty.typtype <> 'd')::int8 "
-		"FROM pg_attribute a "
+		"SELECT a.attnum, a.attname, format_type(b.typ, b.mod), b.typ::int8 "
+		"FROM pg_attribute a JOIN base b ON b.attnum = a.attnum"
+		"  JOIN pg_type ty ON ty.oid = b.typ AND ty.typtype <> 'd' "
 		"WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
 		"  AND ($2::name[] IS NULL OR a.attname = ANY ($2::name[])) "
 		"ORDER BY a.attnum";

@@ -15,14 +15,19 @@ struct pgtypes {
 	size_t n, cap;
 };
 
+/* A domain is described by its base type (as Debezium does): a sink knows
+ * what "numeric(10,2)" is, not what the source's "price" is. The typmod of
+ * the base comes from the domain (CREATE DOMAIN price AS numeric(10,2)). */
 static const char TYPE_SQL[] =
-	"WITH RECURSIVE b(oid, typtype, typbasetype, depth) AS ("
-	" SELECT oid, typtype, typbasetype, 0 FROM pg_catalog.pg_type WHERE oid = $1::oid"
+	"WITH RECURSIVE b(oid, typtype, typbasetype, typtypmod, mod, depth) AS ("
+	" SELECT oid, typtype, typbasetype, typtypmod, $2::int4, 0"
+	" FROM pg_catalog.pg_type WHERE oid = $1::oid"
 	" UNION ALL"
-	" SELECT t.oid, t.typtype, t.typbasetype, b.depth + 1"
+	" SELECT t.oid, t.typtype, t.typbasetype, t.typtypmod,"
+	"  CASE WHEN b.typtypmod <> -1 THEN b.typtypmod ELSE b.mod END, b.depth + 1"
 	" FROM pg_catalog.pg_type t JOIN b ON t.oid = b.typbasetype"
 	" WHERE b.typtype = 'd' AND b.depth < 100)"
-	" SELECT pg_catalog.format_type($1::oid, $2::int4),"
+	" SELECT (SELECT pg_catalog.format_type(oid, mod) FROM b ORDER BY depth DESC LIMIT 1),"
 	" (SELECT oid FROM b ORDER BY depth DESC LIMIT 1)";
 
 static const char PKEY_SQL[] =

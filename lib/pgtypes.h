@@ -1,8 +1,8 @@
 /* pgtypes.h — catalog facts a producer needs about the columns it decodes,
  * looked up on an ordinary libpq connection and cached for the life of the
- * process: for a (type OID, typmod) the name format_type() prints, the base
- * type after resolving domains and the pgvalue normalisation that follows
- * from it; and the primary key of a table (for REPLICA IDENTITY FULL).
+ * process: for a (type OID, typmod) the base type after resolving domains,
+ * the name format_type() prints for it and the pgvalue normalisation that
+ * follows from it; and the primary key of a table (for REPLICA IDENTITY FULL).
  * Type OIDs never change meaning, so the cache is never invalidated. */
 #ifndef DBREPL_PGTYPES_H
 #define DBREPL_PGTYPES_H
@@ -16,7 +16,7 @@
 typedef struct pgtype_info {
 	uint32_t oid;
 	int32_t typmod;
-	char *name;        /* format_type(oid, typmod) */
+	char *name;        /* format_type of the base type (domains resolved) */
 	uint32_t base_oid; /* oid itself unless a domain */
 	pgvalue_norm norm;
 } pgtype_info;

@@ -94,6 +94,9 @@ if [ "$src" != "$dst" ]; then
 	fail "target differs from source"
 fi
 [ "$(echo "$src" | wc -l)" = 4 ] || fail "expected 4 rows, source has $(echo "$src" | wc -l)"
+# A domain over integer arrives as its base type: an int column, not text.
+[ "$(tq "SELECT data_type FROM information_schema.columns WHERE table_name = 'tor' AND column_name = 'c_dom'")" = integer ] ||
+	fail "the domain column c_dom is not an integer column at the target"
 # '' stayed '' (not NULL), NULL stayed NULL
 [ "$(tq "SELECT count(*) FROM public.tor WHERE c_text = '' AND c_vc = '' AND c_json IS NULL")" = 1 ] ||
 	fail "empty strings or NULLs not kept"

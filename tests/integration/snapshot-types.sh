@@ -102,7 +102,8 @@ same_rows "$SRC" copy1
 first=$(head -n1 "$T/types.ndjson")
 jq -e '.op == "r" and .db == "postgres" and .schema == "Odd Schema" and .table == "Types"
        and .key == ["id"] and (.cols | length) == 32 and .cols[0] == {"name":"id","type":"integer"}
-       and .cols[5] == {"name":"n2","type":"numeric(18,2)"} and .cols[23].type == "stamp2"
+       and .cols[5] == {"name":"n2","type":"numeric(18,2)"} and .cols[23].type == "timestamp with time zone"
+       and ([.cols[] | select(.name == "pr") | .type] == ["numeric(10,2)"])
        and .cols[28] == {"name":"Mixed Case","type":"character varying(20)"}
        and ([.cols[].name] | index("gen")) == null and ([.cols[].name] | index("gone")) == null
        and .src.xid == 0 and .src.seq == 1' <<<"$first" >/dev/null || fail "record shape: $first"
