@@ -12,6 +12,7 @@
  * and, when nothing is outstanding, the server's WAL end from its keepalive,
  * so that an idle slot does not hold WAL back. */
 #include "ack.h"
+#include "cli.h"
 #include "log.h"
 #include "pgoutput.h"
 #include "pgtypes.h"
@@ -969,9 +970,8 @@ int main(int argc, char **argv)
 				die(EX_USAGE, "invalid --endpos (%s): want an LSN like 16/B374D848", optarg);
 			break;
 		case 's': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 0 || v > 86400)
+			long long v;
+			if (cli_parse_int(optarg, 0, 86400, &v) < 0)
 				die(EX_USAGE, "invalid --status-interval (%s): want seconds, 0..86400", optarg);
 			opt.status_interval = (int)v;
 			break;

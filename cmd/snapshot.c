@@ -13,6 +13,7 @@
  * can copy it at once. Rows are streamed: memory does not grow with a table.
  */
 #include "buf.h"
+#include "cli.h"
 #include "copytext.h"
 #include "log.h"
 #include "pgvalue.h"
@@ -393,7 +394,6 @@ static void parse_options(int argc, char **argv)
 	};
 	int progress = -1;
 	int c;
-	char *end;
 	while ((c = getopt_long(argc, argv, "d:t:n:P:f:j:S:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.conninfo = optarg; break;
@@ -414,17 +414,15 @@ static void parse_options(int argc, char **argv)
 				fail(EX_USAGE, "bad --format (%s): json or msgpack", optarg);
 			break;
 		case 'j': {
-			errno = 0;
-			long v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || v > MAX_JOBS)
+			long long v;
+			if (cli_parse_int(optarg, 1, MAX_JOBS, &v) < 0)
 				fail(EX_USAGE, "bad --jobs (%s): 1 to %d", optarg, MAX_JOBS);
 			opt.jobs = (int)v;
 			break;
 		}
 		case OPT_SPLIT_PAGES: {
-			errno = 0;
-			long long v = strtoll(optarg, &end, 10);
-			if (errno || *end || v < 1)
+			long long v;
+			if (cli_parse_int(optarg, 1, INT64_MAX, &v) < 0)
 				fail(EX_USAGE, "bad --split-pages (%s): a number of pages", optarg);
 			opt.split_pages = v;
 			break;

@@ -1,4 +1,4 @@
-/* Unit tests for lib/pos (offsets) and lib/ack (the ack FIFO). */
+/* Unit tests for lib/pos (offsets), lib/ack (the ack FIFO), lib/buf and lib/cli. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 
 #include "ack.h"
 #include "buf.h"
+#include "cli.h"
 #include "pos.h"
 
 static void test_offset_round_trip(void **state)
@@ -181,13 +182,33 @@ static void test_buf_ceiling(void **state)
 	buf_free(&b);
 }
 
+static void test_cli_parse_int(void **state)
+{
+	(void)state;
+	long long v = 99;
+	assert_int_equal(cli_parse_int("0", 0, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(cli_parse_int("-1", -1, 10, &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(cli_parse_int("10", 0, 10, &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(cli_parse_int("9223372036854775807", 0, 9223372036854775807LL, &v), 0);
+	assert_true(v == 9223372036854775807LL);
+	v = 42;
+	const char *bad[] = {"", "11", "-2", "1x", " 1", "0x10", "1.5", "9223372036854775808", "abc"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(cli_parse_int(bad[i], -1, 10, &v), -1);
+	assert_int_equal(cli_parse_int(NULL, 0, 10, &v), -1);
+	assert_int_equal(v, 42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offset_round_trip), cmocka_unit_test(test_offset_rejects),
 		cmocka_unit_test(test_offset_order),      cmocka_unit_test(test_lsn),
 		cmocka_unit_test(test_stream_names),      cmocka_unit_test(test_ack_fifo),
-		cmocka_unit_test(test_buf_ceiling),
+		cmocka_unit_test(test_buf_ceiling),       cmocka_unit_test(test_cli_parse_int),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
