@@ -1118,7 +1118,8 @@ int mssql_apply_flush(mssql_apply *a)
 			if (rc == AT_OK)
 				drop_applied(a);
 			if (rc == AT_OK && batch_already_committed(a)) {
-				log_info("batch had committed before the connection was lost; not applying it again");
+				log_info("the checkpoint holds the whole batch already (it committed before the "
+					 "connection was lost, or another mssql-apply applied it); not applying it again");
 				committed(a, rt0);
 				return 0;
 			}

@@ -521,7 +521,7 @@ static void test_drop_applied(void **state)
 	r.offset.major = next_off++; /* 2 */
 	assert_int_equal(mssql_table_add(&ts, t, &r, ++seq, "pg/db/s", e2, sizeof e2), 0);
 	for (int i = 1; i <= 6; i++) { /* offsets 3..8 */
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof id, "%d", i);
 		mk(&r, 'c', id, "v", false, NULL);
 		add(&ts, t, &r, &seq);
