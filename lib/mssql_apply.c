@@ -33,7 +33,7 @@ typedef struct stream_state {
 } stream_state;
 
 /* How an attempt to apply a batch ended. */
-enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_SERVER, AT_BADVALUE, AT_FATAL };
+enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_STALE, AT_SERVER, AT_BADVALUE, AT_FATAL };
 
 struct mssql_apply {
 	mssql_apply_opts o;
@@ -192,6 +192,8 @@ static int failed(mssql_apply *a)
 		return AT_TRANSIENT;
 	if (a->last.number == 4712)
 		return AT_TRUNCATE;
+	if (a->last.number == TSQL_ERR_CHECKPOINT_AHEAD)
+		return AT_STALE;
 	return AT_SERVER;
 }
 
@@ -551,17 +553,63 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	return AT_OK;
 }
 
-/* Appends the statements applying t's staged changes [lo, hi). */
-static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool use_insert)
+/* Appends to out INSERTs staging, as rows of op 'k', the old keys of t's
+ * changes [lo, hi) that have one (mssql_change.from). Few rows (key
+ * changes with unchanged TOAST values), so always by INSERT … VALUES, in
+ * the batch that MERGEs them. */
+static int stage_old_keys(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, buf *out)
 {
-	size_t ups = 0, dels = 0;
+	char why[400];
+	size_t n = 0;
+	int rc = 0;
+	if (ensure_cells(a, t->ncols) < 0) {
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	for (size_t i = lo; i < hi; i++) {
+		const mssql_change *c = t->ch[i];
+		if (!c->from)
+			continue;
+		if (mssql_change_from_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
+			a->bad_t = t;
+			a->bad_i = i;
+			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
+			return AT_BADVALUE;
+		}
+		bool first = n % TSQL_INSERT_MAX_ROWS == 0;
+		if (first && n)
+			rc |= buf_puts(out, ";\n");
+		if (first)
+			rc |= tsql_staged_insert_head(out, &t->view);
+		rc |= tsql_staged_insert_row(out, &t->view, first, (int64_t)c->seq, 'k', a->cells);
+		n++;
+	}
+	if (n) {
+		rc |= buf_puts(out, ";\n");
+		t->staging_dirty = true;
+	}
+	if (rc) {
+		log_error("T-SQL batch too large");
+		a->fatal = EX_SOFTWARE;
+		return AT_FATAL;
+	}
+	return AT_OK;
+}
+
+/* Appends the statements applying t's staged changes [lo, hi), after its
+ * truncate when with_truncate. */
+static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool use_insert, bool with_truncate)
+{
+	size_t ups = 0, dels = 0, old_keys = 0;
 	for (size_t i = lo; i < hi; i++) {
 		if (t->ch[i]->op == 'd')
 			dels++;
 		else
 			ups++;
+		if (t->ch[i]->from)
+			old_keys++;
 	}
-	if (t->truncate) {
+	if (with_truncate) {
 		tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
 		buf_putc(&a->sql, '\n');
 	}
@@ -569,7 +617,7 @@ static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool
 		if (use_insert)
 			tsql_insert_select(&a->sql, &t->view);
 		else
-			tsql_merge(&a->sql, &t->view);
+			tsql_merge(&a->sql, &t->view, old_keys > 0);
 		buf_putc(&a->sql, '\n');
 	}
 	if (dels) {
@@ -602,6 +650,83 @@ static const char *one_stream(const mssql_table *t)
 	return s;
 }
 
+struct fk_edges {
+	size_t (*e)[2]; /* (referenced, referencing) */
+	size_t n, cap;
+};
+
+static int collect_edge(void *ctx, int ncols, char **vals)
+{
+	struct fk_edges *f = ctx;
+	if (ncols < 2 || !vals[0] || !vals[1])
+		return 0;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		size_t(*p)[2] = realloc(f->e, cap * sizeof *p);
+		if (!p)
+			return 1;
+		f->e = p;
+		f->cap = cap;
+	}
+	f->e[f->n][0] = strtoul(vals[0], NULL, 10);
+	f->e[f->n][1] = strtoul(vals[1], NULL, 10);
+	f->n++;
+	return 0;
+}
+
+/* The batch's truncated tables (of order[0..nt)) into out, in the order to
+ * empty them: SQL Server has no TRUNCATE … CASCADE, and once a table is
+ * emptied by DELETE (4712), every table referencing it must be emptied
+ * first. The foreign keys among them come from the catalog; without any,
+ * or in a cycle, the batch's order stays. */
+static int truncate_order(mssql_apply *a, mssql_table **order, size_t nt, mssql_table **out, size_t *nout)
+{
+	size_t n = 0;
+	bool deletes = false;
+	for (size_t k = 0; k < nt; k++)
+		if (order[k]->truncate) {
+			out[n++] = order[k];
+			deletes |= order[k]->truncate_as_delete;
+		}
+	*nout = n;
+	if (n < 2 || !deletes)
+		return AT_OK;
+	const tsql_table *views[n];
+	for (size_t i = 0; i < n; i++)
+		views[i] = &out[i]->view;
+	struct fk_edges f = {0};
+	sql_reset(a);
+	tsql_catalog_foreign_keys(&a->sql, views, n);
+	if (sql_done(a) < 0 || run(a, a->sql.data, collect_edge, &f) < 0) {
+		free(f.e);
+		return a->fatal ? AT_FATAL : failed(a);
+	}
+	mssql_table *sorted[n];
+	bool done[n];
+	memset(done, 0, sizeof done);
+	for (size_t m = 0; m < n; m++) {
+		size_t pick = SIZE_MAX;
+		for (size_t i = 0; i < n && pick == SIZE_MAX; i++) {
+			if (done[i])
+				continue;
+			bool referenced = false;
+			for (size_t j = 0; j < f.n; j++)
+				if (f.e[j][0] == i && f.e[j][1] != i && f.e[j][1] < n && !done[f.e[j][1]])
+					referenced = true;
+			if (!referenced)
+				pick = i;
+		}
+		for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
+			if (!done[i])
+				pick = i; /* a cycle: DELETE fails in any order */
+		done[pick] = true;
+		sorted[m] = out[pick];
+	}
+	memcpy(out, sorted, n * sizeof *out);
+	free(f.e);
+	return AT_OK;
+}
+
 /* One attempt at the whole batch. */
 static int attempt(mssql_apply *a)
 {
@@ -632,9 +757,15 @@ static int attempt(mssql_apply *a)
 			rc = stage_inline(a, t, 0, t->n);
 		else
 			rc = load(a, t, 0, t->n);
+		if (rc == AT_OK)
+			rc = stage_old_keys(a, t, 0, t->n, &a->stage);
 		if (rc != AT_OK)
 			return rc;
 	}
+	mssql_table *trunc[nt ? nt : 1];
+	size_t ntrunc;
+	if ((rc = truncate_order(a, a->order, nt, trunc, &ntrunc)) != AT_OK)
+		return rc;
 
 	/* A snapshot into an empty table is a plain INSERT … WITH (TABLOCK). */
 	bool empty[nt ? nt : 1];
@@ -681,29 +812,37 @@ static int attempt(mssql_apply *a)
 		tsql_begin(&a->sql);
 		buf_putc(&a->sql, '\n');
 	}
+	/* The checkpoint first: it locks the batch's streams' rows and
+	 * aborts the transaction, before any data is written, when another
+	 * mssql-apply has applied one of them this far already. */
+	size_t nck = 0;
+	for (size_t i = 0; i < a->nstreams; i++) {
+		stream_state *s = &a->streams[i];
+		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0))
+			continue;
+		if (nck == 0)
+			tsql_checkpoint_merge_begin(&a->sql);
+		tsql_checkpoint_merge_row(&a->sql, nck == 0, s->name, s->batch_max);
+		nck++;
+	}
+	if (nck) {
+		tsql_checkpoint_merge_end(&a->sql, nck);
+		buf_putc(&a->sql, '\n');
+	}
 	if (buf_append(&a->sql, a->stage.data, a->stage.len) < 0) {
 		log_error("T-SQL batch too large");
 		a->fatal = EX_SOFTWARE;
 		return AT_FATAL;
 	}
-	for (size_t k = 0; k < nt; k++)
-		apply_sql(a, a->order[k], 0, a->order[k]->n, a->order[k]->use_insert);
-	bool first = true;
-	for (size_t i = 0; i < a->nstreams; i++) {
-		stream_state *s = &a->streams[i];
-		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0))
-			continue;
-		char off[POS_OFFSET_TEXT_MAX];
-		pos_offset_format(s->batch_max, off, sizeof off);
-		if (first)
-			tsql_checkpoint_merge_begin(&a->sql);
-		tsql_checkpoint_merge_row(&a->sql, first, s->name, off);
-		first = false;
-	}
-	if (!first) {
-		tsql_checkpoint_merge_end(&a->sql);
+	/* Truncates first, referencing tables before referenced ones: each
+	 * drops only its own table's earlier changes (mssql_batch.h), so
+	 * moving it ahead of other tables' statements changes nothing else. */
+	for (size_t k = 0; k < ntrunc; k++) {
+		tsql_truncate(&a->sql, &trunc[k]->view, trunc[k]->truncate_as_delete);
 		buf_putc(&a->sql, '\n');
 	}
+	for (size_t k = 0; k < nt; k++)
+		apply_sql(a, a->order[k], 0, a->order[k]->n, a->order[k]->use_insert, false);
 	tsql_commit(&a->sql);
 	for (size_t k = 0; k < nt; k++) {
 		if (a->order[k]->n == 0)
@@ -736,11 +875,10 @@ static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	sql_reset(a);
 	tsql_begin(&a->sql);
 	buf_putc(&a->sql, '\n');
-	bool trunc = t->truncate;
-	if (lo > 0)
-		t->truncate = false; /* the truncate goes with the first half only */
-	apply_sql(a, t, lo, hi, t->use_insert);
-	t->truncate = trunc;
+	if (stage_old_keys(a, t, lo, hi, &a->sql) != AT_OK)
+		return -1;
+	/* the truncate goes with the first half only */
+	apply_sql(a, t, lo, hi, t->use_insert, t->truncate && lo == 0);
 	tsql_rollback(&a->sql);
 	buf_putc(&a->sql, '\n');
 	tsql_staging_truncate(&a->sql, &t->view);
@@ -918,6 +1056,32 @@ static bool batch_already_committed(const mssql_apply *a)
 	return any;
 }
 
+static bool applied_at_target(void *ctx, const char *stream, pos_offset off)
+{
+	mssql_apply *a = ctx;
+	for (size_t i = 0; i < a->nstreams; i++) {
+		const stream_state *s = &a->streams[i];
+		if (s->name == stream || !strcmp(s->name, stream))
+			return s->has_ckpt && pos_offset_cmp(off, s->ckpt) <= 0;
+	}
+	return false;
+}
+
+/* After the checkpoint was read again: drops the changes of the batch the
+ * target holds already (another mssql-apply applied them: its offsets are
+ * in the checkpoint), so neither they nor the checkpoint go backwards. */
+static void drop_applied(mssql_apply *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->ts.n; i++)
+		if (a->ts.t[i]->order)
+			n += mssql_table_drop_applied(a->ts.t[i], applied_at_target, a);
+	if (n)
+		log_info("%zu changes of the batch are already applied at the target (by another mssql-apply); "
+			 "dropped",
+			 n);
+}
+
 /* True when a table of the batch was to be written with a plain INSERT. */
 static bool any_insert(const mssql_apply *a)
 {
@@ -951,8 +1115,11 @@ int mssql_apply_flush(mssql_apply *a)
 			int rc = prepare(a);
 			if (rc == AT_FATAL)
 				return a->fatal;
+			if (rc == AT_OK)
+				drop_applied(a);
 			if (rc == AT_OK && batch_already_committed(a)) {
-				log_info("batch had committed before the connection was lost; not applying it again");
+				log_info("the checkpoint holds the whole batch already (it committed before the "
+					 "connection was lost, or another mssql-apply applied it); not applying it again");
 				committed(a, rt0);
 				return 0;
 			}
@@ -981,6 +1148,19 @@ int mssql_apply_flush(mssql_apply *a)
 					 a->last.msg);
 				sleep_ms(ms);
 			}
+			reconnected = true;
+			continue;
+		case AT_STALE:
+			/* Another mssql-apply (the partition's previous owner after
+			 * a rebalance, say) committed a stream of this batch at least
+			 * this far: read the checkpoint again and drop what it covers. */
+			failures++;
+			a->st.retries++;
+			if (failures > a->o.retries) {
+				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
+				return EX_TEMPFAIL;
+			}
+			log_info("the checkpoint of a stream of this batch is at or beyond the batch; reading it again");
 			reconnected = true;
 			continue;
 		case AT_TRUNCATE:

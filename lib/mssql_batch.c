@@ -26,6 +26,7 @@ static void change_free(mssql_change *c)
 	if (!c)
 		return;
 	free(c->key);
+	free(c->from);
 	free(c);
 }
 
@@ -280,6 +281,47 @@ static mssql_change *change_new(const record *r, const record_value *img, const 
 	return c;
 }
 
+static bool has_unchanged(const mssql_change *c, size_t ncols)
+{
+	for (size_t i = 0; i < ncols; i++)
+		if (c->vals[i].kind == VALUE_UNCHANGED)
+			return true;
+	return false;
+}
+
+/* Sets c->from to nkeys key values: src[k] for each k, or, when keys is
+ * given, src[keys[k]] of an image. 0; 1 when a key value is missing (no
+ * old key to read from); -1 ENOMEM. */
+static int set_from(mssql_change *c, size_t nkeys, const record_value *src, const uint16_t *keys)
+{
+	size_t bytes = 0;
+	for (size_t k = 0; k < nkeys; k++) {
+		const record_value *v = &src[keys ? keys[k] : k];
+		if (v->kind != VALUE_TEXT && v->kind != VALUE_NULL)
+			return 1;
+		if (v->kind == VALUE_TEXT)
+			bytes += v->len + 1;
+	}
+	record_value *f = calloc(1, nkeys * sizeof *f + bytes);
+	if (!f)
+		return -1;
+	char *p = (char *)(f + nkeys);
+	for (size_t k = 0; k < nkeys; k++) {
+		const record_value *v = &src[keys ? keys[k] : k];
+		f[k].kind = v->kind;
+		if (v->kind == VALUE_TEXT) {
+			memcpy(p, v->data, v->len);
+			p[v->len] = '\0';
+			f[k].data = p;
+			f[k].len = v->len;
+			p += v->len + 1;
+		}
+	}
+	free(c->from);
+	c->from = f;
+	return 0;
+}
+
 static size_t change_bytes(const mssql_change *c, size_t ncols)
 {
 	size_t n = sizeof *c + ncols * sizeof(record_value) + c->keylen + 64;
@@ -289,9 +331,11 @@ static size_t change_bytes(const mssql_change *c, size_t ncols)
 	return n;
 }
 
-/* Puts one change (op on the key of image before/after of r) into the batch. */
+/* Puts one change (op on the key of image before/after of r) into the batch.
+ * old_key: for the upsert of a key change, the image holding the old key. */
 static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool use_before,
-	       const mssql_change *toast_src, uint64_t seq, const char *stream, char *err, size_t errlen)
+	       const mssql_change *toast_src, const record_value *old_key, uint64_t seq, const char *stream,
+	       char *err, size_t errlen)
 {
 	const record_value *img = use_before ? r->before : r->after;
 	buf key;
@@ -316,10 +360,26 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	 * the target does not have it yet. */
 	if (!toast_src)
 		toast_src = old;
-	mssql_change *c = change_new(r, img, op != 'd' && toast_src && toast_src->op != 'd' ? toast_src : NULL);
+	const mssql_change *src = op != 'd' && toast_src && toast_src->op != 'd' ? toast_src : NULL;
+	mssql_change *c = change_new(r, img, src);
 	if (!c) {
 		buf_free(&key);
 		return -2;
+	}
+	/* Unchanged TOAST values no image of the batch had: they are in the
+	 * target's row of the key the earlier image was waiting for, or of
+	 * the old key when the key changed (else of this key: no from). */
+	if (op != 'd' && has_unchanged(c, r->ncols)) {
+		int frc = 0;
+		if (src && src->from)
+			frc = set_from(c, t->nkeys, src->from, NULL);
+		else if (old_key)
+			frc = set_from(c, t->nkeys, old_key, t->keys);
+		if (frc < 0) {
+			buf_free(&key);
+			change_free(c);
+			return -2;
+		}
 	}
 	c->op = op;
 	c->src_op = r->op;
@@ -401,6 +461,8 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 	if (r->op == RECORD_OP_TRUNCATE) {
 		table_clear(t);
 		t->truncate = true;
+		t->trunc_stream = stream;
+		t->trunc_offset = r->offset;
 		touch(ts, t);
 		return 0;
 	}
@@ -416,7 +478,7 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 			snprintf(err, errlen, "record has no after image");
 			return -1;
 		}
-		rc = put(ts, t, r, r->op, false, NULL, seq, stream, err, errlen);
+		rc = put(ts, t, r, r->op, false, NULL, NULL, seq, stream, err, errlen);
 		break;
 	case RECORD_OP_UPDATE:
 		if (!r->has_after) {
@@ -431,22 +493,27 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 			mssql_change *src = old && old->op != 'd' ? change_new(r, old->vals, NULL) : NULL;
 			if (old && old->op != 'd' && !src)
 				return -2;
-			if (src)
+			if (src) {
 				src->op = old->op;
-			rc = put(ts, t, r, 'd', true, NULL, seq, stream, err, errlen);
+				if (old->from && set_from(src, t->nkeys, old->from, NULL) < 0) {
+					change_free(src);
+					return -2;
+				}
+			}
+			rc = put(ts, t, r, 'd', true, NULL, NULL, seq, stream, err, errlen);
 			if (rc == 0)
-				rc = put(ts, t, r, 'u', false, src, seq, stream, err, errlen);
+				rc = put(ts, t, r, 'u', false, src, r->before, seq, stream, err, errlen);
 			change_free(src);
 			break;
 		}
-		rc = put(ts, t, r, 'u', false, NULL, seq, stream, err, errlen);
+		rc = put(ts, t, r, 'u', false, NULL, NULL, seq, stream, err, errlen);
 		break;
 	case RECORD_OP_DELETE:
 		if (!r->has_before) {
 			snprintf(err, errlen, "delete has no before image");
 			return -1;
 		}
-		rc = put(ts, t, r, 'd', true, NULL, seq, stream, err, errlen);
+		rc = put(ts, t, r, 'd', true, NULL, NULL, seq, stream, err, errlen);
 		break;
 	default:
 		snprintf(err, errlen, "unknown op '%c'", r->op);
@@ -463,6 +530,32 @@ void mssql_table_remove(mssql_table *t, size_t i)
 	memmove(&t->ch[i], &t->ch[i + 1], (t->n - i - 1) * sizeof *t->ch);
 	t->n--;
 	rehash(t, t->nslots ? t->nslots : 64);
+}
+
+size_t mssql_table_drop_applied(mssql_table *t, bool (*applied)(void *ctx, const char *stream, pos_offset off),
+				void *ctx)
+{
+	size_t kept = 0, dropped = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		mssql_change *c = t->ch[i];
+		if (c->stream && applied(ctx, c->stream, c->offset)) {
+			change_free(c);
+			dropped++;
+		} else
+			t->ch[kept++] = c;
+	}
+	t->n = kept;
+	if (dropped && t->nslots) {
+		/* Fewer changes than before: the slots are rebuilt in place. */
+		memset(t->slots, 0xff, t->nslots * sizeof *t->slots);
+		for (size_t i = 0; i < t->n; i++)
+			t->slots[lookup(t, t->ch[i]->key, t->ch[i]->keylen)] = (int32_t)i;
+	}
+	if (t->truncate && t->trunc_stream && applied(ctx, t->trunc_stream, t->trunc_offset)) {
+		t->truncate = false;
+		dropped++;
+	}
+	return dropped;
 }
 
 void mssql_table_counts(const mssql_table *t, size_t *upserts, size_t *deletes, size_t *reads)
@@ -523,6 +616,39 @@ int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *c
 			}
 			break;
 		}
+		}
+	}
+	return 0;
+}
+
+int mssql_change_from_cells(const mssql_table *t, const mssql_change *c, tsql_cell *cells, buf *scratch,
+			    char *err, size_t errlen)
+{
+	for (size_t i = 0; i < t->ncols; i++) {
+		memset(&cells[i], 0, sizeof cells[i]);
+		cells[i].null = true;
+	}
+	for (size_t k = 0; k < t->nkeys && c->from; k++) {
+		size_t i = t->keys[k];
+		const record_value *v = &c->from[k];
+		tsql_cell *cell = &cells[i];
+		if (v->kind != VALUE_TEXT)
+			continue;
+		char why[160];
+		if (tsql_stage_value(&t->types[i], v->data, v->len, &scratch[i], &cell->data, &cell->len, why,
+				     sizeof why) < 0) {
+			snprintf(err, errlen, "old key column %s: %s", t->names[i], why);
+			return -1;
+		}
+		cell->null = false;
+		if (cell->len == 0) {
+			if (!t->types[i].flagged) {
+				snprintf(err, errlen, "old key column %s: empty value for type %s", t->names[i],
+					 t->pgtypes[i]);
+				return -1;
+			}
+			cell->flag = TSQL_FLAG_EMPTY;
+			cell->null = true;
 		}
 	}
 	return 0;

@@ -6,7 +6,10 @@
  * the earlier image's values, which the target does not have yet), a delete
  * after an insert is a delete, an update that changes the key is a delete
  * of the old key plus an upsert of the new one, and a truncate drops every
- * earlier change of its table. Memory is bounded by the batch: the caller
+ * earlier change of its table. An upsert whose key changed and whose
+ * unchanged TOAST values no earlier image of the batch supplies keeps the
+ * old key (mssql_change.from): those values are at the target, in the old
+ * key's row, which the MERGE reads before the DELETE of the old key. Memory is bounded by the batch: the caller
  * closes a batch after --batch-rows records or mssql_batch_bytes() bytes. */
 #ifndef DBREPL_MSSQL_BATCH_H
 #define DBREPL_MSSQL_BATCH_H
@@ -33,6 +36,11 @@ typedef struct mssql_change {
 	char *key;          /* encoded key values, for the hash */
 	size_t keylen;
 	record_value *vals; /* ncols slots, data in the same allocation */
+	/* An upsert with unchanged TOAST values whose key changed (in this
+	 * record or an earlier one of the batch): the old key, nkeys values
+	 * in key order, of the row at the target those values are to come
+	 * from; NULL otherwise. One allocation. */
+	record_value *from;
 } mssql_change;
 
 typedef struct mssql_table {
@@ -62,6 +70,8 @@ typedef struct mssql_table {
 
 	/* The current batch. */
 	bool truncate;
+	const char *trunc_stream; /* of the truncate record (caller's storage) */
+	pos_offset trunc_offset;
 	size_t order;  /* first appearance in the batch (apply order) */
 	size_t n, cap; /* changes */
 	mssql_change **ch;
@@ -100,6 +110,10 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 		    const char *stream, char *err, size_t errlen);
 /* Removes one change (a record the target refused, with --dead-letter). */
 void mssql_table_remove(mssql_table *t, size_t i);
+/* Drops every change (and the truncate) that applied(ctx, stream, offset)
+ * says the target holds already; returns how many went. */
+size_t mssql_table_drop_applied(mssql_table *t, bool (*applied)(void *ctx, const char *stream, pos_offset off),
+				void *ctx);
 
 /* Counts of the current batch's changes by op. */
 void mssql_table_counts(const mssql_table *t, size_t *upserts, size_t *deletes, size_t *reads);
@@ -108,6 +122,11 @@ void mssql_table_counts(const mssql_table *t, size_t *upserts, size_t *deletes, 
  * (tsql_stage_value); scratch holds t->ncols buffers. 0, or -1 with err. */
 int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *cells, buf *scratch,
 		       char *err, size_t errlen);
+
+/* The staged cells of a change's old key (c->from, see above): its key
+ * columns, every other cell NULL. 0, or -1 with err. */
+int mssql_change_from_cells(const mssql_table *t, const mssql_change *c, tsql_cell *cells, buf *scratch,
+			    char *err, size_t errlen);
 
 /* Rebuilds a record from a change (for --dead-letter). 0 or -1. */
 int mssql_change_record(const mssql_table *t, const mssql_change *c, record *out);

@@ -2,6 +2,7 @@
 #include "tsql.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,38 +312,50 @@ static int ref(buf *b, const char *alias, const char *name)
 	return tsql_ident(b, name);
 }
 
-/* "s.[c1]" (kind 'c', the value) or "s.[u1]" (kind 'u', the flag) */
-static int sref(buf *b, char kind, size_t i)
+/* "s.[c1]" (kind 'c', the value) or "s.[u1]" (kind 'u', the flag) of the
+ * staging row aliased a ('s', or 'k' for a key-change's old key row). */
+static int aref(buf *b, char a, char kind, size_t i)
 {
-	return buf_printf(b, "s.[%c%zu]", kind, i + 1);
+	return buf_printf(b, "%c.[%c%zu]", a, kind, i + 1);
 }
 
-/* The staged text of column i as a value of its target type. */
-static int source_expr(buf *b, const tsql_table *t, size_t i)
+static int sref(buf *b, char kind, size_t i)
+{
+	return aref(b, 's', kind, i);
+}
+
+/* The staged text of column i (of staging row alias a) as a value of its
+ * target type. */
+static int source_expr_of(buf *b, const tsql_table *t, size_t i, char a)
 {
 	const tsql_type *ty = &t->types[i];
 	int rc = 0;
 	switch (ty->kind) {
 	case TSQL_STRING:
 		if (!ty->flagged)
-			return sref(b, 'c', i);
+			return aref(b, a, 'c', i);
 		rc |= buf_puts(b, "CASE WHEN ");
-		rc |= sref(b, 'u', i);
+		rc |= aref(b, a, 'u', i);
 		rc |= buf_puts(b, " = 2 THEN N'' ELSE ");
-		rc |= sref(b, 'c', i);
+		rc |= aref(b, a, 'c', i);
 		rc |= buf_puts(b, " END");
 		return rc ? -1 : 0;
 	case TSQL_BINARY:
 		rc |= buf_puts(b, "CONVERT(varbinary(max), ");
-		rc |= sref(b, 'c', i);
+		rc |= aref(b, a, 'c', i);
 		rc |= buf_puts(b, ", 1)");
 		return rc ? -1 : 0;
 	default:
 		rc |= buf_puts(b, "CAST(");
-		rc |= sref(b, 'c', i);
+		rc |= aref(b, a, 'c', i);
 		rc |= buf_printf(b, " AS %s)", ty->name);
 		return rc ? -1 : 0;
 	}
+}
+
+static int source_expr(buf *b, const tsql_table *t, size_t i)
+{
+	return source_expr_of(b, t, i, 's');
 }
 
 int tsql_session_options(buf *b)
@@ -494,7 +507,18 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 	return rc ? -1 : 0;
 }
 
-int tsql_merge(buf *b, const tsql_table *t)
+/* "s.[u3] = 1 AND o.[id] IS NOT NULL": column i is an unchanged TOAST value
+ * and the row of the old key was found at the target. */
+static int from_old_row(buf *b, const tsql_table *t, size_t i)
+{
+	int rc = sref(b, 'u', i);
+	rc |= buf_puts(b, " = 1 AND ");
+	rc |= ref(b, "o", t->names[t->keys[0]]);
+	rc |= buf_puts(b, " IS NOT NULL");
+	return rc ? -1 : 0;
+}
+
+int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 {
 	int rc = buf_puts(b, "MERGE INTO ");
 	rc |= tsql_qname(b, t->schema, t->table);
@@ -504,17 +528,56 @@ int tsql_merge(buf *b, const tsql_table *t)
 		if (!first)
 			rc |= buf_puts(b, ", ");
 		first = false;
+		bool flag = t->types[i].flagged && !tsql_is_key(t, i);
+		if (flag && old_rows) {
+			/* An unchanged TOAST value of a row whose key changed
+			 * comes from the old key's row at the target; the flag
+			 * is cleared so the MERGE takes it. */
+			rc |= buf_puts(b, "CASE WHEN ");
+			rc |= from_old_row(b, t, i);
+			rc |= buf_puts(b, " THEN ");
+			rc |= ref(b, "o", t->names[i]);
+			rc |= buf_puts(b, " ELSE ");
+			rc |= source_expr(b, t, i);
+			rc |= buf_puts(b, " END AS ");
+			rc |= stage_ident(b, 'c', i);
+			rc |= buf_puts(b, ", CASE WHEN ");
+			rc |= from_old_row(b, t, i);
+			rc |= buf_puts(b, " THEN NULL ELSE ");
+			rc |= sref(b, 'u', i);
+			rc |= buf_puts(b, " END AS ");
+			rc |= stage_ident(b, 'u', i);
+			continue;
+		}
 		rc |= source_expr(b, t, i);
 		rc |= buf_puts(b, " AS ");
 		rc |= stage_ident(b, 'c', i);
-		if (t->types[i].flagged && !tsql_is_key(t, i)) {
+		if (flag) {
 			rc |= buf_puts(b, ", ");
 			rc |= sref(b, 'u', i);
 			rc |= buf_puts(b, " AS ");
 			rc |= stage_ident(b, 'u', i);
 		}
 	}
-	rc |= buf_printf(b, " FROM %s AS s WHERE s.[__op] <> N'd') AS s\nON ", t->staging);
+	rc |= buf_printf(b, " FROM %s AS s", t->staging);
+	if (old_rows) {
+		/* The old key of a key change is staged as a row of op 'k'
+		 * with the upsert's [__seq]; the row it names at the target
+		 * is read before this statement changes anything. */
+		rc |= buf_printf(b, " LEFT JOIN %s AS k ON k.[__op] = N'k' AND k.[__seq] = s.[__seq] LEFT JOIN ",
+				 t->staging);
+		rc |= tsql_qname(b, t->schema, t->table);
+		rc |= buf_puts(b, " AS o ON ");
+		for (size_t k = 0; k < t->nkeys; k++) {
+			if (k)
+				rc |= buf_puts(b, " AND ");
+			rc |= ref(b, "o", t->names[t->keys[k]]);
+			rc |= buf_puts(b, " = ");
+			rc |= source_expr_of(b, t, t->keys[k], 'k');
+		}
+		rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k') AS s\nON ");
+	} else
+		rc |= buf_puts(b, " WHERE s.[__op] <> N'd') AS s\nON ");
 	for (size_t k = 0; k < t->nkeys; k++) {
 		if (k)
 			rc |= buf_puts(b, " AND ");
@@ -636,32 +699,89 @@ int tsql_checkpoint_select(buf *b)
  * true for the first), then end. */
 int tsql_checkpoint_merge_begin(buf *b)
 {
-	return buf_puts(b, "MERGE INTO [dbo].[dbrepl_checkpoint] AS t USING (VALUES ");
+	return buf_puts(b, "MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t\nUSING (VALUES ");
 }
 
-int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, const char *offset)
+int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, pos_offset off)
 {
+	char text[POS_OFFSET_TEXT_MAX];
+	pos_offset_format(off, text, sizeof text);
 	int rc = buf_puts(b, first ? "(" : ", (");
 	rc |= tsql_nstr(b, stream, strlen(stream));
 	rc |= buf_puts(b, ", ");
-	rc |= tsql_nstr(b, offset, strlen(offset));
-	rc |= buf_putc(b, ')');
+	rc |= tsql_nstr(b, text, strlen(text));
+	rc |= buf_printf(b, ", %" PRIu64 ", %" PRIu64 ")", off.major, off.minor);
 	return rc ? -1 : 0;
 }
 
-int tsql_checkpoint_merge_end(buf *b)
+/* The stored offset t.[offset] as the pair pos.h orders by: "N" (Kafka) is
+ * (N, 0); "X/Y:N" (PostgreSQL) is (the LSN X/Y as a number, N). The LSN's
+ * two hex halves are padded to 8 digits each and read as one 8-byte
+ * big-endian binary (CONVERT style 2: hex digits without 0x), then as a
+ * bigint: LSNs stay below 2^63. */
+static const char stored_major[] =
+	"CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) "
+	"ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT("
+	"RIGHT(CONCAT(N'0000000', LEFT(t.[offset], CHARINDEX(N'/', t.[offset]) - 1)), 8), "
+	"RIGHT(CONCAT(N'0000000', SUBSTRING(t.[offset], CHARINDEX(N'/', t.[offset]) + 1, "
+	"CHARINDEX(N':', t.[offset]) - CHARINDEX(N'/', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END";
+static const char stored_minor[] =
+	"CASE WHEN CHARINDEX(N':', t.[offset]) = 0 THEN 0 "
+	"ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N':', t.[offset]) + 1, 20) AS decimal(20,0)) END";
+
+int tsql_checkpoint_merge_end(buf *b, size_t nrows)
 {
-	return buf_puts(b, ") AS s ([stream], [offset]) ON t.[stream] = s.[stream] "
-			   "WHEN MATCHED THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME() "
-			   "WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) "
-			   "VALUES (s.[stream], s.[offset], SYSUTCDATETIME());") ? -1 : 0;
+	/* Only forward: a stream's stored offset is replaced only by a
+	 * greater one, compared as the pair (major, minor) — SIGN(major
+	 * difference) * 2 + SIGN(minor difference) is positive exactly when
+	 * the new pair is greater. When a row is neither inserted nor
+	 * advanced, another mssql-apply has committed that stream this far
+	 * already: THROW (which with XACT_ABORT ON rolls the transaction
+	 * back) before the batch's data statements, which follow. */
+	int rc = buf_puts(b, ") AS s ([stream], [offset], [major], [minor])\nON t.[stream] = s.[stream]\n"
+			     "WHEN MATCHED AND SIGN(s.[major] - ");
+	rc |= buf_puts(b, stored_major);
+	rc |= buf_puts(b, ") * 2 + SIGN(s.[minor] - ");
+	rc |= buf_puts(b, stored_minor);
+	rc |= buf_puts(b, ") > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()\n"
+			  "WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) "
+			  "VALUES (s.[stream], s.[offset], SYSUTCDATETIME());\n");
+	rc |= buf_printf(b, "IF @@ROWCOUNT <> %zu THROW %d, N'dbrepl: a stream of this batch is already "
+			    "applied this far or further (by another mssql-apply)', 1;",
+			 nrows, TSQL_ERR_CHECKPOINT_AHEAD);
+	return rc ? -1 : 0;
 }
 
-int tsql_checkpoint_merge(buf *b, const char *stream, const char *offset)
+int tsql_checkpoint_merge(buf *b, const char *stream, pos_offset off)
 {
 	int rc = tsql_checkpoint_merge_begin(b);
-	rc |= tsql_checkpoint_merge_row(b, true, stream, offset);
-	rc |= tsql_checkpoint_merge_end(b);
+	rc |= tsql_checkpoint_merge_row(b, true, stream, off);
+	rc |= tsql_checkpoint_merge_end(b, 1);
+	return rc ? -1 : 0;
+}
+
+int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n)
+{
+	/* The candidates twice, as (index, object id): once for the
+	 * referenced side, once for the referencing side. */
+	int rc = buf_puts(b, "SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk");
+	for (int side = 0; side < 2; side++) {
+		rc |= buf_puts(b, " JOIN (VALUES ");
+		for (size_t i = 0; i < n; i++) {
+			buf name;
+			buf_init(&name, 0);
+			int r2 = tsql_qname(&name, tables[i]->schema, tables[i]->table);
+			rc |= r2;
+			rc |= buf_printf(b, "%s(%zu, OBJECT_ID(", i ? ", " : "", i);
+			if (r2 == 0)
+				rc |= tsql_nstr(b, name.data, name.len);
+			rc |= buf_puts(b, "))");
+			buf_free(&name);
+		}
+		rc |= buf_puts(b, side == 0 ? ") AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id]"
+					    : ") AS c ([n], [id]) ON c.[id] = fk.[parent_object_id]");
+	}
+	rc |= buf_puts(b, " WHERE fk.[parent_object_id] <> fk.[referenced_object_id];");
 	return rc ? -1 : 0;
 }
 

@@ -16,6 +16,7 @@
 #define DBREPL_TSQL_H
 
 #include "buf.h"
+#include "pos.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,7 +116,11 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 int tsql_staged_insert_head(buf *b, const tsql_table *t);
 int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq, char op, const tsql_cell *cells);
 
-int tsql_merge(buf *b, const tsql_table *t);
+/* MERGE of the staged upserts. old_rows: the staging table also holds rows
+ * of op 'k' — the old key of an upsert whose key changed, with that
+ * upsert's [__seq] — and unchanged TOAST values of such an upsert are taken
+ * from the old key's row at the target. */
+int tsql_merge(buf *b, const tsql_table *t, bool old_rows);
 int tsql_delete(buf *b, const tsql_table *t);
 int tsql_insert_select(buf *b, const tsql_table *t);
 int tsql_emptiness(buf *b, const tsql_table *t);
@@ -128,11 +133,21 @@ int tsql_rollback(buf *b);
 
 int tsql_checkpoint_create(buf *b);
 int tsql_checkpoint_select(buf *b);
-/* One MERGE for all streams: begin, row per stream (first = true once), end. */
+/* One MERGE for all streams: begin, row per stream (first = true once), end
+ * with the number of rows. It only moves a stream's offset forward (offsets
+ * compared as the pairs of pos.h, not as text) and is followed by
+ * IF @@ROWCOUNT <> nrows THROW TSQL_ERR_CHECKPOINT_AHEAD: a stream already
+ * applied this far aborts the transaction, so it goes before the batch's
+ * data statements. */
 int tsql_checkpoint_merge_begin(buf *b);
-int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, const char *offset);
-int tsql_checkpoint_merge_end(buf *b);
-int tsql_checkpoint_merge(buf *b, const char *stream, const char *offset); /* one stream */
+int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, pos_offset off);
+int tsql_checkpoint_merge_end(buf *b, size_t nrows);
+int tsql_checkpoint_merge(buf *b, const char *stream, pos_offset off); /* one stream */
+#define TSQL_ERR_CHECKPOINT_AHEAD 50001
+
+/* Foreign keys among n tables: rows (referenced, referencing) of indexes
+ * into tables, self-references left out. */
+int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n);
 
 /* SQL Server error numbers, by what mssql-apply does about them. */
 bool tsql_error_is_transient(int number); /* retry the batch after reconnecting */

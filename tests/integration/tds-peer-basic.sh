@@ -115,5 +115,34 @@ COMMIT TRANSACTION" >/dev/null || fail "checkpoint MERGE with VALUES"
 got=$(tq "SELECT string_agg(stream || '=' || \"offset\", ',' ORDER BY stream) FROM dbo.dbrepl_checkpoint")
 [ "$got" = "it's=0/16B3720:1,k/t/0=42,k/t/1=7" ] || fail "checkpoint after MERGE: $got"
 
+# IF @@ROWCOUNT <> N THROW (mssql-apply's checkpoint guard): the count of
+# the MERGE/INSERT just before; when it throws, XACT_ABORT rolls back
+expect_error 50001 "SET XACT_ABORT ON
+BEGIN TRANSACTION
+INSERT INTO [app].[item] ([id], [name]) VALUES (60, N'sixty'), (61, N'sixty-one');
+IF @@ROWCOUNT <> 3 THROW 50001, N'only two', 1;
+INSERT INTO [app].[item] ([id], [name]) VALUES (62, N'sixty-two');
+COMMIT TRANSACTION"
+[ "$(tq "SELECT count(*) FROM app.item WHERE id >= 60")" = 0 ] || fail "rows survived the THROW"
+tds_sql "BEGIN TRANSACTION
+INSERT INTO [app].[item] ([id], [name]) VALUES (60, N'sixty'), (61, N'sixty-one');
+IF @@ROWCOUNT <> 2 THROW 50001, N'only two', 1;
+INSERT INTO [app].[item] ([id], [name]) VALUES (62, N'sixty-two');
+COMMIT TRANSACTION" >/dev/null || fail "IF @@ROWCOUNT threw when it should not"
+[ "$(tq "SELECT string_agg(id::text, ',' ORDER BY id) FROM app.item WHERE id >= 60")" = "60,61,62" ] ||
+	fail "rows after an IF that did not throw"
+
+# the functions of the checkpoint's offset comparison
+got=$(tds_sql "SELECT CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N'0000000', LEFT(N'1A/B374D848:3', CHARINDEX(N'/', N'1A/B374D848:3') - 1)), 8), N'B374D848') AS varchar(16)), 2)), SUBSTRING(N'1A/B374D848:3', CHARINDEX(N':', N'1A/B374D848:3') + 1, 20), SIGN(-5)")
+[ "$got" = $'114679928904\t3\t-1' ] || fail "CHARINDEX/CONVERT binary: $got"
+
+# TRUNCATE TABLE of a table a foreign key references: 4712; the foreign
+# keys among tables from sys.foreign_keys by OBJECT_ID
+tq "CREATE TABLE app.parent (id integer PRIMARY KEY); CREATE TABLE app.child (id integer PRIMARY KEY,
+	p integer REFERENCES app.parent, up integer REFERENCES app.child)"
+expect_error 4712 "TRUNCATE TABLE [app].[parent]"
+got=$(tds_sql "SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, OBJECT_ID(N'[app].[parent]')), (1, OBJECT_ID(N'[app].[child]')), (2, OBJECT_ID(N'[app].[item]'))) AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[app].[parent]')), (1, OBJECT_ID(N'[app].[child]')), (2, OBJECT_ID(N'[app].[item]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] WHERE fk.[parent_object_id] <> fk.[referenced_object_id];")
+[ "$got" = $'0\t1' ] || fail "foreign keys: $got"
+
 tds_stop
 echo "ok"

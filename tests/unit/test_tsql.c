@@ -196,7 +196,7 @@ static void test_statements(void **state)
 	assert_int_equal(tsql_staging_col(&t, 1), 4);
 	assert_int_equal(tsql_staging_flag_col(&t, 1), 5);
 	buf_reset(&b);
-	tsql_merge(&b, &t);
+	tsql_merge(&b, &t, false);
 	assert_string_equal(text(&b),
 			    "MERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n"
 			    "USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
@@ -220,14 +220,45 @@ static void test_statements(void **state)
 	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) "
 				      "VALUES (3, N'u', N'7', NULL, 2), (4, N'd', N'7', NULL, 2)");
 	buf_reset(&b);
-	tsql_checkpoint_merge(&b, "pg/d/s'x", "0/1:2");
-	assert_non_null(strstr(text(&b), "USING (VALUES (N'pg/d/s''x', N'0/1:2')) AS s ([stream], [offset]) ON"));
+	pos_offset po;
+	assert_int_equal(pos_offset_parse("1A/B374D848:3", &po), 0);
+	tsql_checkpoint_merge(&b, "pg/d/s'x", po);
+	/* the pair as numbers: 0x1AB374D848 = 114679928904 */
+	assert_non_null(strstr(text(&b), "USING (VALUES (N'pg/d/s''x', N'1A/B374D848:3', 114679928904, 3)) "
+					 "AS s ([stream], [offset], [major], [minor])\nON"));
+	assert_non_null(strstr(text(&b), "WHEN MATCHED AND SIGN(s.[major] - "));
+	assert_non_null(strstr(text(&b), ";\nIF @@ROWCOUNT <> 1 THROW 50001, N'"));
 	buf_reset(&b);
 	tsql_checkpoint_merge_begin(&b);
-	tsql_checkpoint_merge_row(&b, true, "k/t/0", "42");
-	tsql_checkpoint_merge_row(&b, false, "k/t/1", "7");
-	tsql_checkpoint_merge_end(&b);
-	assert_non_null(strstr(text(&b), "USING (VALUES (N'k/t/0', N'42'), (N'k/t/1', N'7')) AS s ([stream], [offset]) ON"));
+	pos_offset k0 = {42, 0, false}, k1 = {7, 0, false};
+	tsql_checkpoint_merge_row(&b, true, "k/t/0", k0);
+	tsql_checkpoint_merge_row(&b, false, "k/t/1", k1);
+	tsql_checkpoint_merge_end(&b, 2);
+	assert_non_null(strstr(text(&b), "USING (VALUES (N'k/t/0', N'42', 42, 0), (N'k/t/1', N'7', 7, 0)) "
+					 "AS s ([stream], [offset], [major], [minor])\nON"));
+	assert_non_null(strstr(text(&b), "IF @@ROWCOUNT <> 2 THROW 50001, "));
+	buf_reset(&b);
+	/* a key change's old key: the MERGE reads the old row */
+	tsql_merge(&b, &t, true);
+	assert_string_equal(text(&b),
+			    "MERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n"
+			    "USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 1 AND o.[id] IS NOT NULL "
+			    "THEN o.[v] ELSE CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END END AS [c2], "
+			    "CASE WHEN s.[u2] = 1 AND o.[id] IS NOT NULL THEN NULL ELSE s.[u2] END AS [u2] "
+			    "FROM #dbrepl_s1 AS s LEFT JOIN #dbrepl_s1 AS k ON k.[__op] = N'k' AND k.[__seq] = s.[__seq] "
+			    "LEFT JOIN [dbo].[t]]x] AS o ON o.[id] = CAST(k.[c1] AS int) "
+			    "WHERE s.[__op] <> N'd' AND s.[__op] <> N'k') AS s\n"
+			    "ON t.[id] = s.[c1]\n"
+			    "WHEN MATCHED THEN UPDATE SET [v] = CASE WHEN s.[u2] = 1 THEN t.[v] ELSE s.[c2] END\n"
+			    "WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[c1], s.[c2]);");
+	buf_reset(&b);
+	const tsql_table *two[2] = {&t, &t};
+	tsql_catalog_foreign_keys(&b, two, 2);
+	assert_string_equal(text(&b), "SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, "
+				      "OBJECT_ID(N'[dbo].[t]]x]')), (1, OBJECT_ID(N'[dbo].[t]]x]'))) AS p ([n], [id]) "
+				      "ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[dbo].[t]]x]')), "
+				      "(1, OBJECT_ID(N'[dbo].[t]]x]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] "
+				      "WHERE fk.[parent_object_id] <> fk.[referenced_object_id];");
 	buf_reset(&b);
 	tsql_truncate(&b, &t, true);
 	assert_string_equal(text(&b), "DELETE FROM [dbo].[t]]x];");
@@ -397,12 +428,127 @@ static void test_net_change(void **state)
 	mssql_tables_free(&ts);
 }
 
+/* A key change with an unchanged TOAST value keeps the old key (from) that
+ * the value is to be read from at the target, through chains of key
+ * changes and updates; an earlier image in the batch supplies it instead. */
+static void test_key_change_from(void **state)
+{
+	(void)state;
+	mssql_tables ts;
+	mssql_tables_init(&ts);
+	mssql_table *t = mssql_tables_get(&ts, "db", "public", "t", "dbo");
+	record r;
+	record_init(&r);
+	uint64_t seq = 0;
+
+	mk(&r, 'u', "8", NULL, true, "7"); /* 7 -> 8, v unchanged, 7 at the target */
+	add(&ts, t, &r, &seq);
+	const mssql_change *c = find(t, "8");
+	assert_non_null(c);
+	assert_int_equal(c->vals[1].kind, VALUE_UNCHANGED);
+	assert_non_null(c->from);
+	assert_string_equal(c->from[0].data, "7");
+	mk(&r, 'u', "9", NULL, true, "8"); /* 8 -> 9: still 7's value */
+	add(&ts, t, &r, &seq);
+	mk(&r, 'u', "9", NULL, true, NULL); /* an update of 9 keeping v */
+	add(&ts, t, &r, &seq);
+	c = find(t, "9");
+	assert_non_null(c->from);
+	assert_string_equal(c->from[0].data, "7");
+	assert_int_equal(find(t, "8")->op, 'd');
+	assert_int_equal(find(t, "7")->op, 'd');
+
+	mk(&r, 'c', "10", "big", false, NULL); /* inserted in the batch: no from */
+	add(&ts, t, &r, &seq);
+	mk(&r, 'u', "11", NULL, true, "10");
+	add(&ts, t, &r, &seq);
+	c = find(t, "11");
+	assert_null(c->from);
+	assert_string_equal(c->vals[1].data, "big");
+
+	mk(&r, 'u', "13", "new", false, "12"); /* nothing unchanged: no from */
+	add(&ts, t, &r, &seq);
+	assert_null(find(t, "13")->from);
+	mk(&r, 'd', "9", NULL, false, NULL); /* a delete drops it */
+	add(&ts, t, &r, &seq);
+	assert_null(find(t, "9")->from);
+
+	/* the old key's staged cells: key column only */
+	mk(&r, 'u', "15", NULL, true, "14");
+	add(&ts, t, &r, &seq);
+	tsql_cell cells[2];
+	buf scratch[2];
+	buf_init(&scratch[0], 0);
+	buf_init(&scratch[1], 0);
+	char err[200];
+	assert_int_equal(mssql_change_from_cells(t, find(t, "15"), cells, scratch, err, sizeof err), 0);
+	assert_false(cells[0].null);
+	assert_int_equal(cells[0].len, 2);
+	assert_memory_equal(cells[0].data, "14", 2);
+	assert_true(cells[1].null);
+	assert_int_equal(cells[1].flag, 0);
+	buf_free(&scratch[0]);
+	buf_free(&scratch[1]);
+	record_free(&r);
+	mssql_tables_free(&ts);
+}
+
+static bool below_5(void *ctx, const char *stream, pos_offset off)
+{
+	(void)ctx;
+	(void)stream;
+	return off.major <= 5;
+}
+
+/* Changes (and a truncate) another applier already applied are dropped;
+ * the others stay findable by key. */
+static void test_drop_applied(void **state)
+{
+	(void)state;
+	mssql_tables ts;
+	mssql_tables_init(&ts);
+	mssql_table *t = mssql_tables_get(&ts, "db", "public", "t", "dbo");
+	record r;
+	record_init(&r);
+	uint64_t seq = 0;
+	next_off = 1;
+	char e2[100];
+	mk(&r, 'c', "0", "x", false, NULL); /* offset 1, dropped by the truncate */
+	add(&ts, t, &r, &seq);
+	record_clear(&r);
+	r.op = 't';
+	record_set_table(&r, "db", "public", "t");
+	r.offset.major = next_off++; /* 2 */
+	assert_int_equal(mssql_table_add(&ts, t, &r, ++seq, "pg/db/s", e2, sizeof e2), 0);
+	for (int i = 1; i <= 6; i++) { /* offsets 3..8 */
+		char id[16];
+		snprintf(id, sizeof id, "%d", i);
+		mk(&r, 'c', id, "v", false, NULL);
+		add(&ts, t, &r, &seq);
+	}
+	assert_int_equal(t->n, 6);
+	assert_true(t->truncate);
+	/* ids 1, 2, 3 and the truncate are at the target already */
+	assert_int_equal(mssql_table_drop_applied(t, below_5, NULL), 4);
+	assert_int_equal(t->n, 3);
+	assert_false(t->truncate);
+	assert_null(find(t, "1"));
+	assert_null(find(t, "3"));
+	mk(&r, 'u', "5", "again", false, NULL); /* the hash still finds 5 */
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->n, 3);
+	assert_string_equal(find(t, "5")->vals[1].data, "again");
+	record_free(&r);
+	mssql_tables_free(&ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ident),        cmocka_unit_test(test_nstr),
 		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
 		cmocka_unit_test(test_statements),   cmocka_unit_test(test_net_change),
+		cmocka_unit_test(test_key_change_from), cmocka_unit_test(test_drop_applied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

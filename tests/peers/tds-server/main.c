@@ -111,6 +111,20 @@ static const char setup_sql[] =
 	"    AND casttarget = 'boolean'::regtype AND castcontext = 'e';"
 	"EXCEPTION WHEN insufficient_privilege THEN NULL;"
 	"END $$;"
+	/* CHARINDEX, binary → bigint, OBJECT_ID and sys.foreign_keys, for the
+	 * checkpoint's offset comparison and the foreign keys of truncated
+	 * tables. OBJECT_ID knows the bracketed two-part form only. */
+	"CREATE OR REPLACE FUNCTION tds_catalog.charindex(text, text) RETURNS integer "
+	"  LANGUAGE sql IMMUTABLE AS 'SELECT strpos($2, $1)';"
+	"CREATE OR REPLACE FUNCTION tds_catalog.bytes_to_bigint(bytea) RETURNS bigint "
+	"  LANGUAGE sql IMMUTABLE AS "
+	"  $$SELECT ('x' || right(lpad(encode($1, 'hex'), 16, '0'), 16))::bit(64)::bigint$$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.object_id(text) RETURNS integer LANGUAGE sql STABLE AS "
+	"  $$SELECT c.oid::integer FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"    WHERE '[' || replace(n.nspname, ']', ']]') || '].[' || replace(c.relname, ']', ']]') || ']' = $1$$;"
+	"CREATE OR REPLACE VIEW tds_catalog.foreign_keys AS "
+	"SELECT conname::text AS name, oid::integer AS object_id, conrelid::integer AS parent_object_id, "
+	"  confrelid::integer AS referenced_object_id FROM pg_constraint WHERE contype = 'f';"
 	"CREATE OR REPLACE VIEW tds_catalog.columns AS "
 	"SELECT current_database()::text AS table_catalog, n.nspname::text AS table_schema, "
 	"  c.relname::text AS table_name, a.attname::text AS column_name, "

@@ -117,16 +117,23 @@ void peer_log(const struct peer_opts *o, const char *fmt, ...) __attribute__((fo
 
 /* ---- translation (tsql_translate.c) ---- */
 enum stmt_kind {
-	ST_SET, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SQL, ST_SELECT, ST_USE, ST_BULK
+	ST_SET, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SQL, ST_SELECT, ST_USE, ST_BULK, ST_IF_THROW
 };
+
+/* IF @@ROWCOUNT <op> N THROW ...: the comparison */
+enum if_op { IF_EQ, IF_NE, IF_LT, IF_LE, IF_GT, IF_GE };
 
 enum set_opt { SO_OTHER, SO_NOCOUNT, SO_FMTONLY, SO_XACT_ABORT };
 
 struct stmt {
 	enum stmt_kind kind;
 	char *sql;   /* PostgreSQL text (ST_SQL, ST_SELECT) */
-	char *name;  /* ST_USE database; ST_BULK table; ST_SELECT table of "SELECT * FROM t" */
+	char *name;  /* ST_USE database; ST_BULK table; ST_SELECT table of "SELECT * FROM t";
+		      * ST_IF_THROW the message */
 	int set_opt, set_on;
+	int if_op;          /* ST_IF_THROW: @@ROWCOUNT <if_op> if_value throws throw_number */
+	long long if_value;
+	int throw_number;
 	uint16_t cmd; /* TDS curcmd for DONE */
 };
 

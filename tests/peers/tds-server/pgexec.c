@@ -684,6 +684,17 @@ static int run_stmt(session *s, const struct stmt *st)
 		pg_rollback_if_needed(s);
 		queue_done(s, 0, 0, 0);
 		return 0;
+	case ST_IF_THROW: {
+		long long n = s->rowcount, v = st->if_value;
+		int hit = st->if_op == IF_EQ ? n == v : st->if_op == IF_NE ? n != v : st->if_op == IF_LT ? n < v :
+			  st->if_op == IF_LE ? n <= v : st->if_op == IF_GT ? n > v : n >= v;
+		if (!hit)
+			return 0;
+		/* THROW honours XACT_ABORT: the transaction is rolled back */
+		pg_rollback_if_needed(s);
+		sess_error(s, st->throw_number, 16, "%s", st->name);
+		return -1;
+	}
 	case ST_BULK:
 		free(s->bulk_target);
 		s->bulk_target = strdup(st->name);

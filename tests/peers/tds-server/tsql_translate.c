@@ -499,10 +499,20 @@ static int xl_convert(struct xl *x, size_t *pi, size_t b, sbuf *o)
 		style = strtol(x->t[comma[1] + 1].s, NULL, 10);
 	}
 	int rc;
+	size_t e = comma[0] + 1;
 	if (!strcmp(pg.p, "bytea") && (style == 1 || style == 2)) {
 		emit(o, style == 1 ? "decode(substr(" : "decode((");
 		rc = xl_range(x, comma[0] + 1, eend, o);
 		emit(o, style == 1 ? ", 3), 'hex')" : "), 'hex')");
+	} else if ((!strcmp(pg.p, "smallint") || !strcmp(pg.p, "integer") || !strcmp(pg.p, "bigint")) &&
+		   is_kw(x, e, "CONVERT") && is_op(x, e + 1, "(") &&
+		   (is_kw(x, e + 2, "binary") || is_kw(x, e + 2, "varbinary"))) {
+		/* binary → integer: big-endian, as SQL Server reads it */
+		emit(o, "CAST(tds_catalog.bytes_to_bigint(");
+		rc = xl_range(x, e, eend, o);
+		emit(o, ") AS");
+		emit(o, pg.p);
+		emit(o, ")");
 	} else {
 		emit(o, "CAST(");
 		rc = xl_range(x, comma[0] + 1, eend, o);
@@ -603,6 +613,19 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 			} else if (is_kw(x, i, "ISNULL") && is_op(x, i + 1, "(")) {
 				emit(o, "COALESCE");
 				i++;
+			} else if (is_kw(x, i, "CHARINDEX") && is_op(x, i + 1, "(")) {
+				emit(o, "tds_catalog.charindex");
+				i++;
+			} else if (is_kw(x, i, "OBJECT_ID") && is_op(x, i + 1, "(")) {
+				emit(o, "tds_catalog.object_id");
+				i++;
+			} else if (is_kw(x, i, "sys") && is_op(x, i + 1, ".") && is_name(x, i + 2)) {
+				char nm[64];
+				name_of(x, i + 2, nm, sizeof nm);
+				if (strcasecmp(nm, "foreign_keys"))
+					return xerr(x, 208, "Invalid object name 'sys.%s'.", nm);
+				emit(o, "tds_catalog.foreign_keys");
+				i += 3;
 			} else if (is_kw(x, i, "WITH") && is_op(x, i + 1, "(") && is_hint(x, i + 2)) {
 				size_t close = match_paren(x, i + 1, b);
 				if (close == NPOS)
@@ -1003,6 +1026,47 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 	return 0;
 }
 
+/* IF @@ROWCOUNT <op> N THROW number, N'message', state — the one IF of
+ * the subset (mssql-apply's checkpoint guard). */
+static int if_throw(struct xl *x, size_t *pi, struct batch *b)
+{
+	size_t i = *pi + 1;
+	static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">=", NULL};
+	if (i >= x->n || x->t[i].k != TK_VAR || x->t[i].n != 10 || strncasecmp(x->t[i].s, "@@ROWCOUNT", 10))
+		return xerr(x, 102, "IF is outside the subset of the TDS test peer (but IF @@ROWCOUNT ... THROW).");
+	i++;
+	int op = -1;
+	for (int k = 0; ops[k]; k++)
+		if (is_op(x, i, ops[k]))
+			op = k;
+	if (is_op(x, i, "!="))
+		op = IF_NE;
+	if (op < 0)
+		return near(x, i);
+	i++;
+	if (i >= x->n || x->t[i].k != TK_NUM)
+		return near(x, i);
+	long long value = strtoll(x->t[i].s, NULL, 10);
+	i++;
+	if (!is_kw(x, i, "THROW"))
+		return near(x, i);
+	i++;
+	if (i + 4 >= x->n || x->t[i].k != TK_NUM || !is_op(x, i + 1, ",") || x->t[i + 2].k != TK_STR ||
+	    !is_op(x, i + 3, ",") || x->t[i + 4].k != TK_NUM)
+		return near(x, i);
+	long number = strtol(x->t[i].s, NULL, 10);
+	if (number < 50000)
+		return xerr(x, 35100, "Error number %ld in the THROW statement is outside the valid range. "
+			    "Specify an error number in the valid range of 50000 to 2147483647.", number);
+	struct stmt *s = add_stmt(b, ST_IF_THROW);
+	s->if_op = op;
+	s->if_value = value;
+	s->throw_number = (int)number;
+	s->name = strdup(x->t[i + 2].v);
+	*pi = i + 5;
+	return 0;
+}
+
 static int txn_word(struct xl *x, size_t *pi)
 {
 	size_t i = *pi + 1;
@@ -1045,6 +1109,8 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 		} else if (is_kw(&x, i, "ROLLBACK")) {
 			txn_word(&x, &i);
 			add_stmt(b, ST_ROLLBACK);
+		} else if (is_kw(&x, i, "IF")) {
+			rc = if_throw(&x, &i, b);
 		} else if (is_kw(&x, i, "USE")) {
 			if (!is_name(&x, i + 1)) {
 				rc = near(&x, i + 1);
