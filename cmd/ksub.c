@@ -57,7 +57,9 @@
  * before asking grows with the round trip, so a distant cluster is not
  * asked all the time. */
 #define NUDGE_IDLE_MS 5
-#define NUDGE_TIMEOUT_MS 1000
+/* A nudge blocks the main loop: when a leader does not answer (a broker
+ * down), ksub waits this long, then leaves the fetchers alone for 1 s. */
+#define NUDGE_TIMEOUT_MS 200
 
 /* ---- options ---- */
 
@@ -589,7 +591,7 @@ static bool nudge_fetchers(int64_t now)
 	rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, NUDGE_TIMEOUT_MS);
 	int64_t done = now_ms();
 	nudge_state.last_ms = done;
-	nudge_state.rtt_ms = done - now;
+	nudge_state.rtt_ms = err ? 500 : done - now;
 	log_debug("nudged the fetchers of %d partitions (%s, %" PRId64 " ms)", l->cnt,
 		  rd_kafka_err2str(err), nudge_state.rtt_ms);
 	rd_kafka_topic_partition_list_destroy(l);

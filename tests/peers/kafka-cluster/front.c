@@ -619,7 +619,7 @@ static int whole_frame(const bytes *b, size_t min, size_t *size)
 static int client_frames(front *f, conn *c)
 {
 	size_t size;
-	int w;
+	int w = 0;
 	while (c->pcount < PENDING_MAX && (w = whole_frame(&c->cin, 8, &size)) == 1) {
 		const unsigned char *frame = c->cin.p + c->cin.off + 4;
 		int16_t key = (int16_t)(frame[0] << 8 | frame[1]);
