@@ -868,6 +868,17 @@ int main(int argc, char **argv)
 	};
 	int c;
 	char *end;
+	/* With -e the end of a partition is known from a fetch that finds
+	 * nothing, which the broker holds for fetch.wait.max.ms (500 ms by
+	 * default): a shorter wait ends the run sooner, at the price of more
+	 * empty fetches while the last partitions are read. -X still wins, so
+	 * -e is looked for before the options are applied. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "b:G:o:ec:X:F:vqhV", longopts, NULL)) != -1)
+		if (c == 'e')
+			conf_or_die(conf, "fetch.wait.max.ms", "100");
+	opterr = 1;
+	optind = 0; /* glibc: start over, and re-read GNU extensions */
 	while ((c = getopt_long(argc, argv, "b:G:o:ec:X:F:vqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -1056,10 +1067,15 @@ int main(int argc, char **argv)
 		int timeout = out.len ? 0 : nudge_state.lagging ? nudge_wait_ms() : 100;
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout);
 		if (m) {
+			bool eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
 			handle_message(m);
 			rd_kafka_message_destroy(m);
 			if (out.len >= OUT_CHUNK)
 				flush_out();
+			/* the last partition's end: no need to wait for a poll to
+			 * come back empty (finish() flushes what is buffered) */
+			if (eof && opt.exit_eof && at_end(now_ms()))
+				stopping = true;
 		} else if (out.len) {
 			/* nothing more queued: do not hold records back */
 			flush_out();
