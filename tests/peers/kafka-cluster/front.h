@@ -13,6 +13,9 @@
  *     with its error code and message. Replica assignments and topic configs
  *     are refused (INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG): the mock can
  *     hold neither, and a test must not believe they were applied;
+ *     the replication factor is checked against the brokers, but the 2.0.2
+ *     mock places every partition on min(3, brokers) replicas whatever it
+ *     is told, so metadata shows that;
  *   - ApiVersions responses (v0-v2) gain CreateTopics 0-4;
  *   - Metadata (v0-v2) and FindCoordinator (v0-v2) responses name the
  *     fronts' ports instead of the mock brokers', so clients keep talking
