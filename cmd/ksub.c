@@ -6,6 +6,8 @@
  * only what came back acked on the FIFO (asynchronously about once a
  * second, synchronously before partitions are revoked and at exit);
  * without --ack whatever has been written to stdout and flushed.
+ * Without -G it joins no group: it assigns itself every partition of the
+ * topics named (as kcat -C does), starts at -o and commits nothing.
  * A message that is not a record stops ksub (exit 65) before anything
  * after it is written or committed, unless --skip-invalid sends it to a
  * file; tombstones (null values) are skipped. Skipped messages are
@@ -42,11 +44,29 @@
 #define COMMIT_INTERVAL_MS 1000
 #define SERVICE_INTERVAL_MS 20
 #define PROGRESS_INTERVAL_MS 2000
+/* librdkafka 2.0.2 stops fetching for a partition whose prefetch queue is
+ * over queued.min.messages or queued.max.messages.kbytes, and nothing wakes
+ * the broker thread when ksub has drained the queue: it sleeps until its
+ * next 1 s tick (fetch.queue.backoff.ms, which bounds this, came in 2.3.0).
+ * Any request to that broker wakes it, and it decides again to fetch. So
+ * when ksub has run dry for a while although partitions have data it has
+ * not read (their high watermark, as of the last fetch, is beyond what it
+ * consumed), it asks their leaders for their offsets: one ListOffsets per
+ * leader, answered in a round trip, that restarts the fetches. A fetcher
+ * that is merely slow gets a request it can answer at once; the wait
+ * before asking grows with the round trip, so a distant cluster is not
+ * asked all the time. */
+#define NUDGE_IDLE_MS 5
+/* A nudge blocks the main loop: when a leader does not answer (a broker
+ * down), ksub waits this long, then leaves the fetchers alone for 1 s. */
+#define NUDGE_TIMEOUT_MS 200
 
 /* ---- options ---- */
 
 static struct {
 	const char *group;
+	bool direct;              /* no group: partitions assigned by ksub itself */
+	const char *offset;       /* -o as given; NULL: not given */
 	const char *offset_reset; /* NULL: the default, or what -X set */
 	bool exit_eof;
 	uint64_t count;           /* 0: no limit */
@@ -77,6 +97,7 @@ static int exit_code = EX_OK;
 static bool out_failed;   /* stdout is gone; nothing more can be written */
 static bool assigned_once; /* a rebalance has assigned partitions at least once */
 static int64_t empty_since_ms = -1;
+static int64_t last_message_ms; /* when the last message (not an event) came */
 
 static struct {
 	uint64_t records, tombstones, invalid, bytes;
@@ -226,6 +247,8 @@ static bool in_list(const rd_kafka_topic_partition_list_t *l, const ksub_part *p
 /* Commits what is due, of the partitions in only (NULL: all assigned). */
 static void commit(bool sync, const rd_kafka_topic_partition_list_t *only)
 {
+	if (opt.direct)
+		return; /* no group, nothing to commit to */
 	rd_kafka_topic_partition_list_t *l = NULL;
 	for (size_t i = 0; i < parts.n; i++) {
 		ksub_part *p = parts.all[i];
@@ -423,12 +446,30 @@ static bool looks_like_json(const char *s, size_t n)
 /* Appends the record of message m, with its Kafka position, to out. */
 static int emit_record(const rd_kafka_message_t *m, ksub_part *p)
 {
-	if (opt.format == RECORD_FORMAT_JSON && looks_like_json(m->payload, m->len)) {
-		char pj[POS_STREAM_MAX + 64];
-		int n = snprintf(pj, sizeof pj, "{\"stream\":\"%s\",\"offset\":\"%" PRId64 "\"}", p->stream, m->offset);
-		if (n > 0 && (size_t)n < sizeof pj && !strpbrk(p->stream, "\"\\") &&
-		    ksub_splice_pos(m->payload, m->len, pj, (size_t)n, &out) == 0)
-			return 0;
+	if (opt.format == RECORD_FORMAT_JSON && m->offset >= 0 && looks_like_json(m->payload, m->len)) {
+		/* {"stream":"kafka/T/P","offset":"N"}, by hand: this runs for
+		 * every message. Kafka topic names need no JSON escapes, but a
+		 * stream that would is encoded the long way. */
+		char pj[POS_STREAM_MAX + 64], digits[24];
+		size_t sl = strlen(p->stream), nd = 0, n = 0;
+		uint64_t v = (uint64_t)m->offset;
+		do
+			digits[nd++] = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		if (sl + nd + 30 < sizeof pj && !strpbrk(p->stream, "\"\\")) {
+			memcpy(pj, "{\"stream\":\"", 11);
+			n = 11;
+			memcpy(pj + n, p->stream, sl);
+			n += sl;
+			memcpy(pj + n, "\",\"offset\":\"", 12);
+			n += 12;
+			while (nd)
+				pj[n++] = digits[--nd];
+			memcpy(pj + n, "\"}", 2);
+			n += 2;
+			if (ksub_splice_pos(m->payload, m->len, pj, n, &out) == 0)
+				return 0;
+		}
 	}
 	snprintf(rec.stream, sizeof rec.stream, "%s", p->stream);
 	rec.offset = (pos_offset){.major = (uint64_t)m->offset, .minor = 0, .lsn = false};
@@ -472,6 +513,7 @@ static void handle_message(const rd_kafka_message_t *m)
 	}
 	if (!p->assigned)
 		return; /* from before a revoke: the new owner delivers it */
+	last_message_ms = now_ms();
 	if (!m->payload) {
 		stats.tombstones++;
 		ksub_part_skipped(&parts, p, m->offset);
@@ -504,6 +546,56 @@ static void handle_message(const rd_kafka_message_t *m)
 	stats.records++;
 	if (opt.count && stats.records >= opt.count)
 		stopping = true;
+}
+
+/* ---- waking stalled fetchers (see NUDGE_IDLE_MS) ---- */
+
+static struct {
+	int64_t last_ms;  /* when the last nudge was sent */
+	int64_t rtt_ms;   /* how long it took */
+	bool lagging;     /* some partition had data ksub has not read */
+} nudge_state;
+
+/* How long ksub must have had nothing to read before it nudges. */
+static int nudge_wait_ms(void)
+{
+	int64_t w = 2 * nudge_state.rtt_ms;
+	return (int)(w > NUDGE_IDLE_MS ? (w < 1000 ? w : 1000) : NUDGE_IDLE_MS);
+}
+
+/* Called when the consumer queue is empty. Returns true when some assigned
+ * partition is behind its high watermark (so more is coming, or should). */
+static bool nudge_fetchers(int64_t now)
+{
+	int wait = nudge_wait_ms();
+	if (now - last_message_ms < wait || now - nudge_state.last_ms < wait)
+		return nudge_state.lagging;
+	rd_kafka_topic_partition_list_t *l = NULL;
+	for (size_t i = 0; i < parts.n; i++) {
+		ksub_part *p = parts.all[i];
+		int64_t lo, hi;
+		/* Before the first message of a partition its fetcher is
+		 * starting, not stalled. */
+		if (!p->assigned || p->next < 0 ||
+		    rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		    hi <= p->next)
+			continue;
+		if (!l && !(l = rd_kafka_topic_partition_list_new(8)))
+			return false;
+		/* offsets_for_times with timestamp -1 asks for the end offset */
+		rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = -1;
+	}
+	nudge_state.lagging = l != NULL;
+	if (!l)
+		return false;
+	rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, NUDGE_TIMEOUT_MS);
+	int64_t done = now_ms();
+	nudge_state.last_ms = done;
+	nudge_state.rtt_ms = err ? 500 : done - now;
+	log_debug("nudged the fetchers of %d partitions (%s, %" PRId64 " ms)", l->cnt,
+		  rd_kafka_err2str(err), nudge_state.rtt_ms);
+	rd_kafka_topic_partition_list_destroy(l);
+	return true;
 }
 
 /* ---- the end of the input (-e) ---- */
@@ -565,16 +657,68 @@ static void progress(int64_t now, bool final)
 
 /* ---- setup ---- */
 
+/* Without a group: every partition of every topic named, from start.
+ * Exits 69 when a topic's partitions cannot be had. */
+static void assign_direct(int64_t start)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(32);
+	for (int i = 0; i < opt.ntopics; i++) {
+		const char *name = opt.topics[i];
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, name, NULL);
+		if (!rkt)
+			die(EX_USAGE, "bad topic \"%s\" (%s)", name, rd_kafka_err2str(rd_kafka_last_error()));
+		const rd_kafka_metadata_t *md = NULL;
+		rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+		/* A topic just created may have no leaders yet: a few tries. */
+		for (int try = 0; try < 20; try++) {
+			if (md)
+				rd_kafka_metadata_destroy(md);
+			md = NULL;
+			err = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+			if (!err && md->topic_cnt == 1)
+				err = md->topics[0].err;
+			if (err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE && err != RD_KAFKA_RESP_ERR__TRANSPORT)
+				break;
+			poll(NULL, 0, 250);
+		}
+		if (!err && (md->topic_cnt != 1 || md->topics[0].partition_cnt == 0))
+			err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+		if (err)
+			die(EX_UNAVAILABLE, "cannot read the partitions of topic %s (%s)", name, rd_kafka_err2str(err));
+		for (int k = 0; k < md->topics[0].partition_cnt; k++) {
+			int32_t part = md->topics[0].partitions[k].id;
+			ksub_part *p = ksub_parts_get(&parts, name, part);
+			if (!p)
+				die(EX_SOFTWARE, "out of memory (partition table)");
+			if (p->assigned)
+				continue; /* a topic named twice */
+			ksub_part_assign(p);
+			rd_kafka_topic_partition_list_add(l, name, part)->offset = start;
+		}
+		rd_kafka_metadata_destroy(md);
+		rd_kafka_topic_destroy(rkt);
+	}
+	rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
+	if (err)
+		die(EX_UNAVAILABLE, "cannot assign the partitions (%s)", rd_kafka_err2str(err));
+	log_debug("assigned %d partitions", l->cnt);
+	rd_kafka_topic_partition_list_destroy(l);
+	assigned_once = true;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ksub -b BROKERS -G GROUP [options] TOPIC|^REGEX...\n"
-		"Consumes Kafka topics as a consumer group and writes change records on stdout.\n"
+		"       ksub -b BROKERS [options] TOPIC...\n"
+		"Consumes Kafka topics as a consumer group (or, without -G, every partition\n"
+		"of the topics, committing nothing) and writes change records on stdout.\n"
 		"\n"
 		"  -b, --brokers LIST       bootstrap servers (host:port,...)\n"
 		"  -G, --group GROUP        consumer group id\n"
 		"  -o, --offset WHERE       where to start when the group has no committed\n"
-		"                           offset: beginning (default), end, stored\n"
+		"                           offset (without -G: where to start): beginning\n"
+		"                           (default), end, stored (-G only)\n"
 		"  -e, --exit               exit once every assigned partition is at its end\n"
 		"  -c, --count N            exit after writing N records\n"
 		"  -X, --property KEY=VAL   librdkafka property (repeatable)\n"
@@ -724,6 +868,17 @@ int main(int argc, char **argv)
 	};
 	int c;
 	char *end;
+	/* With -e the end of a partition is known from a fetch that finds
+	 * nothing, which the broker holds for fetch.wait.max.ms (500 ms by
+	 * default): a shorter wait ends the run sooner, at the price of more
+	 * empty fetches while the last partitions are read. -X still wins, so
+	 * -e is looked for before the options are applied. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "b:G:o:ec:X:F:vqhV", longopts, NULL)) != -1)
+		if (c == 'e')
+			conf_or_die(conf, "fetch.wait.max.ms", "100");
+	opterr = 1;
+	optind = 0; /* glibc: start over, and re-read GNU extensions */
 	while ((c = getopt_long(argc, argv, "b:G:o:ec:X:F:vqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -740,6 +895,7 @@ int main(int argc, char **argv)
 				opt.offset_reset = "latest";
 			else
 				die(EX_USAGE, "bad -o (\"%s\": want beginning, end or stored)", optarg);
+			opt.offset = optarg;
 			break;
 		case 'e':
 			opt.exit_eof = true;
@@ -806,13 +962,27 @@ int main(int argc, char **argv)
 	opt.ntopics = argc - optind;
 	if (opt.ntopics == 0) {
 		rd_kafka_conf_destroy(conf);
-		die(EX_USAGE, "no topic given (usage: ksub -b BROKERS -G GROUP TOPIC|^REGEX...)");
+		die(EX_USAGE, "no topic given (usage: ksub -b BROKERS [-G GROUP] TOPIC|^REGEX...)");
 	}
-	if (opt.group)
+	if (opt.group) {
 		conf_or_die(conf, "group.id", opt.group);
-	else if (!conf_isset(conf, "group.id")) {
-		rd_kafka_conf_destroy(conf);
-		die(EX_USAGE, "no consumer group given (-G GROUP)");
+	} else if (!conf_isset(conf, "group.id")) {
+		const char *why = NULL;
+		opt.direct = true;
+		if (opt.ack_path)
+			why = "--ack needs a group (-G GROUP): without one nothing is committed";
+		else if (opt.offset && strcmp(opt.offset, "stored") == 0)
+			why = "-o stored needs a group (-G GROUP)";
+		for (int i = 0; !why && i < opt.ntopics; i++)
+			if (opt.topics[i][0] == '^')
+				why = "a ^regex needs a group (-G GROUP)";
+		if (why) {
+			rd_kafka_conf_destroy(conf);
+			die(EX_USAGE, "%s", why);
+		}
+		/* librdkafka's assign() wants a group id; this one never
+		 * joins (no subscribe) and is never committed to. */
+		conf_or_die(conf, "group.id", "ksub-no-group");
 	}
 	if (!conf_isset(conf, "bootstrap.servers") && !conf_isset(conf, "metadata.broker.list")) {
 		rd_kafka_conf_destroy(conf);
@@ -826,6 +996,15 @@ int main(int argc, char **argv)
 	conf_or_die(conf, "enable.partition.eof", "true");
 	if (opt.progress < 0)
 		opt.progress = log_progress_default();
+
+	int64_t direct_start = RD_KAFKA_OFFSET_BEGINNING;
+	if (opt.direct) {
+		char v[64];
+		size_t n = sizeof v;
+		if (rd_kafka_conf_get(conf, "auto.offset.reset", v, &n) == RD_KAFKA_CONF_OK &&
+		    (strcmp(v, "latest") == 0 || strcmp(v, "largest") == 0 || strcmp(v, "end") == 0))
+			direct_start = RD_KAFKA_OFFSET_END;
+	}
 
 	rd_kafka_conf_set_log_cb(conf, kafka_log);
 	rd_kafka_conf_set_error_cb(conf, kafka_error);
@@ -852,14 +1031,19 @@ int main(int argc, char **argv)
 		die(EX_CONFIG, "cannot create the Kafka consumer (%s)", err); /* conf is freed */
 	rd_kafka_poll_set_consumer(rk);
 
-	rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(opt.ntopics);
-	for (int i = 0; i < opt.ntopics; i++)
-		rd_kafka_topic_partition_list_add(subs, opt.topics[i], RD_KAFKA_PARTITION_UA);
-	rd_kafka_resp_err_t serr = rd_kafka_subscribe(rk, subs);
-	rd_kafka_topic_partition_list_destroy(subs);
-	if (serr) {
-		rd_kafka_destroy(rk);
-		die(EX_USAGE, "cannot subscribe (%s)", rd_kafka_err2str(serr));
+	ksub_parts_init(&parts, acks != NULL);
+	if (opt.direct) {
+		assign_direct(direct_start);
+	} else {
+		rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(opt.ntopics);
+		for (int i = 0; i < opt.ntopics; i++)
+			rd_kafka_topic_partition_list_add(subs, opt.topics[i], RD_KAFKA_PARTITION_UA);
+		rd_kafka_resp_err_t serr = rd_kafka_subscribe(rk, subs);
+		rd_kafka_topic_partition_list_destroy(subs);
+		if (serr) {
+			rd_kafka_destroy(rk);
+			die(EX_USAGE, "cannot subscribe (%s)", rd_kafka_err2str(serr));
+		}
 	}
 
 	/* Only a pipe of our own is made non-blocking: a terminal or file
@@ -868,25 +1052,37 @@ int main(int argc, char **argv)
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
 		int fl = fcntl(STDOUT_FILENO, F_GETFL);
 		out_nonblock = fl >= 0 && fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK) == 0;
+		/* A 64 KiB pipe takes a quarter of one output chunk: ksub and
+		 * the next stage would wake each other for every few pages
+		 * (tens of thousands of context switches per million records).
+		 * 1 MiB is the unprivileged maximum; failing is harmless. */
+		(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, OUT_CHUNK * 4);
 	}
-	ksub_parts_init(&parts, acks != NULL);
 	buf_init(&out, 0);
 	record_init(&rec);
 	int64_t now = now_ms(), last_service = now, last_commit = now;
 	stats.last_ms = now;
 
 	while (!stopping && !got_signal) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, out.len ? 0 : 100);
+		int timeout = out.len ? 0 : nudge_state.lagging ? nudge_wait_ms() : 100;
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout);
 		if (m) {
+			bool eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
 			handle_message(m);
 			rd_kafka_message_destroy(m);
 			if (out.len >= OUT_CHUNK)
 				flush_out();
+			/* the last partition's end: no need to wait for a poll to
+			 * come back empty (finish() flushes what is buffered) */
+			if (eof && opt.exit_eof && at_end(now_ms()))
+				stopping = true;
 		} else if (out.len) {
 			/* nothing more queued: do not hold records back */
 			flush_out();
 		}
 		now = now_ms();
+		if (!m && out.len == 0)
+			nudge_fetchers(now);
 		if (m && now - last_service < SERVICE_INTERVAL_MS)
 			continue;
 		last_service = now;

@@ -12,7 +12,8 @@ static size_t skip_blanks(const char *s, size_t i, size_t len)
 }
 
 /* s[i] is the opening quote; returns the index after the closing one, or
- * len. Sets *escaped when the string holds a backslash. */
+ * len. Sets *escaped, when escaped is not NULL, if the string holds a
+ * backslash: only keys need to know, and values are most of the bytes. */
 static size_t skip_string(const char *s, size_t i, size_t len, int *escaped)
 {
 	i++;
@@ -25,7 +26,7 @@ static size_t skip_string(const char *s, size_t i, size_t len, int *escaped)
 		size_t b = k;
 		while (b > i && s[b - 1] == '\\')
 			b--;
-		if (memchr(s + i, '\\', k - i))
+		if (escaped && memchr(s + i, '\\', k - i))
 			*escaped = 1;
 		if ((k - b) % 2 == 0)
 			return k + 1;
@@ -38,11 +39,11 @@ static size_t skip_string(const char *s, size_t i, size_t len, int *escaped)
  * anything unexpected (a line break outside strings included). */
 static size_t skip_value(const char *s, size_t i, size_t len)
 {
-	int depth = 0, esc = 0;
+	int depth = 0;
 	while (i < len) {
 		char c = s[i];
 		if (c == '"') {
-			i = skip_string(s, i, len, &esc);
+			i = skip_string(s, i, len, NULL);
 			if (depth == 0)
 				return i;
 			continue;

@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# ksub against kcat -C -e: all read the same topic of 1,000,000 NDJSON
-# change records (produced with kcat -P, keyed by row id) from the 3-broker
-# mock cluster: ksub as a consumer group, kcat both by partition assignment
-# (-C -t, the goal's reference) and as a group of its own (-G, the same
-# protocol as ksub, group join included). Prints each one's wall time, rate,
-# CPU time and peak RSS, and the ratios (goal >= 1.0 against kcat -C; ksub's
-# RSS <= 64 MiB with default settings).
+# ksub against kcat: all read the same topic of 1,000,000 NDJSON change
+# records (produced with kcat -P, keyed by row id) from the 3-broker mock
+# cluster, like with like:
+#   ksub -e (no group: it assigns itself every partition) vs kcat -C -e
+#     (partition assignment too): the goal's reference, >= 1.0;
+#   ksub -G -e vs kcat -G -e: both join a consumer group first, which costs
+#     the mock's 3 s initial rebalance delay.
+# Each is run BENCH_RUNS times (default 3), interleaved, and the median
+# wall time counts, since the machine is shared. Prints each one's wall
+# time, rate, CPU time and peak RSS, and the ratios (ksub's RSS <= 64 MiB
+# with default settings).
 #
-# Where the time goes: the group join costs the mock's 3 s initial
-# rebalance delay. librdkafka 2.0.2's high-level consumer stops fetching for
-# up to 1 s whenever its one prefetch queue is over queued.max.messages.kbytes
-# (fetch.queue.backoff.ms came only in 2.3.0), while kcat -C keeps a queue
-# per partition with the 64 MiB default each (and ~100 MiB RSS). ksub's
-# 16 MiB bound keeps its memory in budget at that price; -X
-# queued.max.messages.kbytes=65536 trades memory for speed.
+# Where the time went before: librdkafka 2.0.2 stops fetching a partition
+# whose prefetch queue is over queued.min.messages or
+# queued.max.messages.kbytes and only looks again at its broker thread's
+# next 1 s tick (fetch.queue.backoff.ms came in 2.3.0); ksub wakes those
+# threads when it runs dry (cmd/ksub.c, NUDGE_IDLE_MS), so its 16 MiB
+# queue bound costs no waiting.
 #
 # The mock keeps only ~5 MiB per partition and deletes older data as
 # retention would, so the topic has 32 partitions and the producer
 # compresses (lz4): about 20 MiB of compressed data, well inside the
 # 160 MiB the topic can hold. Both readers decompress the same batches.
 # The script checks that every record is still there before timing.
-#   BENCH_RECORDS=N to change the count.
+#   BENCH_RECORDS=N to change the count, BENCH_RUNS=N the repetitions.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 N=${BENCH_RECORDS:-1000000}
@@ -49,16 +52,29 @@ run() {
 		{ echo "$name wrote $(cat "count.$name") records, want $N:" >&2; tail -n 5 "err.$name" >&2; exit 1; }
 	cat "time.$name"
 }
-read -r ks km ku kk < <(run ksub "$BIN/ksub" -b "$KAFKA_BROKERS" -G bench -e --no-progress $T) || exit 1
-read -r cs cm cu ck < <(run kcat kcat -b "$KAFKA_BROKERS" -C -e -q -t $T -o beginning -f '%s\n') || exit 1
-read -r gs gm gu gk < <(run kcatg kcat -b "$KAFKA_BROKERS" -G bench.kcat -e -q -o beginning -f '%s\n' $T) || exit 1
-awk -v n="$N" -v ks="$ks" -v cs="$cs" -v gs="$gs" -v km="$km" -v cm="$cm" -v gm="$gm" \
-    -v ku="$ku" -v kk="$kk" -v cu="$cu" -v ck="$ck" -v gu="$gu" -v gk="$gk" 'BEGIN {
-	kr = n / ks; cr = n / cs; gr = n / gs
-	kc = ku + kk; cc = cu + ck; gc = gu + gk
-	printf "ksub -e:       %6.2f s  %9.0f records/s  CPU %5.2f s  peak RSS %6.1f MiB\n", ks, kr, kc, km / 1024
-	printf "kcat -C -e:    %6.2f s  %9.0f records/s  CPU %5.2f s  peak RSS %6.1f MiB\n", cs, cr, cc, cm / 1024
-	printf "kcat -G -e:    %6.2f s  %9.0f records/s  CPU %5.2f s  peak RSS %6.1f MiB\n", gs, gr, gc, gm / 1024
-	printf "ratio ksub/kcat -C: %.2f (goal >= 1.0)   ksub/kcat -G: %.2f   ksub RSS %s 64 MiB\n",
-		kr / cr, kr / gr, km <= 65536 ? "<=" : "> (OVER)"
+RUNS=${BENCH_RUNS:-3}
+for r in $(seq 1 "$RUNS"); do
+	run ksub "$BIN/ksub" -b "$KAFKA_BROKERS" -e --no-progress $T >>t.ksub || exit 1
+	run kcat kcat -b "$KAFKA_BROKERS" -C -e -q -t $T -o beginning -f '%s\n' >>t.kcat || exit 1
+	run ksubg "$BIN/ksub" -b "$KAFKA_BROKERS" -G bench.$r -e --no-progress $T >>t.ksubg || exit 1
+	run kcatg kcat -b "$KAFKA_BROKERS" -G bench.kcat.$r -e -q -o beginning -f '%s\n' $T >>t.kcatg || exit 1
+done
+# median NAME: the run of median wall time, "seconds peak-kib user sys";
+# peak RSS: the largest of all runs
+median() {
+	sort -n "t.$1" | awk -v k=$(((RUNS + 1) / 2)) 'NR == k { s = $1; u = $3; y = $4 }
+		{ if ($2 > m) m = $2 } END { print s, m, u, y }'
+}
+awk -v n="$N" -v runs="$RUNS" -v va="$(median ksub)" -v vb="$(median kcat)" \
+    -v vc="$(median ksubg)" -v vd="$(median kcatg)" 'BEGIN {
+	split(va, k); split(vb, c); split(vc, g); split(vd, h)
+	line("ksub -e", k); line("kcat -C -e", c); line("ksub -G -e", g); line("kcat -G -e", h)
+	printf "ratio ksub/kcat -C: %.2f (goal >= 1.0)   ksub -G/kcat -G: %.2f   (median of %d runs)\n",
+		c[1] / k[1], h[1] / g[1], runs
+	printf "ksub peak RSS %.1f MiB, with -G %.1f MiB: %s 64 MiB\n", k[2] / 1024, g[2] / 1024,
+		(k[2] <= 65536 && g[2] <= 65536) ? "<=" : "> (OVER)"
+}
+function line(name, v) {
+	printf "%-12s %6.2f s  %9.0f records/s  CPU %5.2f s  peak RSS %6.1f MiB\n",
+		name ":", v[1], n / v[1], v[3] + v[4], v[2] / 1024
 }'

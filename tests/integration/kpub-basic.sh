@@ -34,8 +34,8 @@ done
 
 # --tombstones: a null-value message with the key follows each delete.
 # -t with placeholders and --prefix; the topics do not exist and the
-# cluster creates them on first use (4 partitions). (--create-topics needs
-# the Admin API's CreateTopics, which librdkafka 2.0's mock cluster lacks.)
+# cluster creates them on first use (4 partitions). (--create-topics is
+# tested in kpub-create-topics.sh, through the cluster's fronts.)
 "$BIN/kpub" -b "$KAFKA_BROKERS" -t 'x.{prefix}-{table}' --prefix pfx --tombstones \
 	<in.ndjson || fail "kpub (2) exited $?"
 dels=$(grep -c '"op":"d","db":"d","schema":"s","table":"t1"' in.ndjson)

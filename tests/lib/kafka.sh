@@ -5,9 +5,11 @@
 # may also source this file alone, which sources pg.sh first. Starting a
 # cluster needs no PostgreSQL.
 #
-#   kafka_start [-n BROKERS] [TOPIC:PARTITIONS[:RF]]...
+#   kafka_start [-n BROKERS] [--front] [TOPIC:PARTITIONS[:RF]]...
 #       starts the cluster in the background, exports KAFKA_BROKERS (the
-#       bootstrap servers), stops it on exit.
+#       bootstrap servers), stops it on exit. --front puts the peer's
+#       Kafka-protocol fronts before the brokers, which serve CreateTopics
+#       (tests/peers/kafka-cluster/front.h).
 #   kafka_cmd "down 1"
 #       sends one fault command (see tests/peers/kafka-cluster/main.c) and
 #       prints the answer; returns 1 unless the answer is "ok".
@@ -33,6 +35,7 @@ kafka_start() {
 		case $1 in
 		-n) n=$2; shift 2 ;;
 		-n*) n=${1#-n}; shift ;;
+		--front) specs+=(--front); shift ;;
 		*) specs+=(-t "$1"); shift ;;
 		esac
 	done

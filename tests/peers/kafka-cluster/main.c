@@ -2,9 +2,11 @@
  * (rdkafka_mock.h) with N brokers listening on loopback, driven by fault
  * commands on stdin.
  *
- *   kafka-cluster [-n BROKERS] [-t TOPIC:PARTITIONS[:RF]]...
+ *   kafka-cluster [-n BROKERS] [--front] [-t TOPIC:PARTITIONS[:RF]]...
  *
- * The first line on stdout is the bootstrap server list. Then every line
+ * The first line on stdout is the bootstrap server list. With --front it
+ * names a Kafka-protocol front before each broker that serves CreateTopics,
+ * which the mock lacks (front.h); clients then talk through the fronts. Then every line
  * read on stdin is one command, answered by one line, "ok" or "error …":
  *
  *   down BROKER_ID            disconnect a broker, refuse new connections
@@ -23,6 +25,8 @@
  * the FIFO too early must not lose its cluster. Topics that do not exist are
  * created on first use by the mock (4 partitions, replication factor
  * min(3, BROKERS)) unless -t created them first. */
+#include "front.h"
+
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -46,8 +50,9 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kafka-cluster [-n BROKERS] [-t TOPIC:PARTITIONS[:RF]]...\n"
-		   "Starts a mock Kafka cluster, prints its bootstrap servers, then\n"
+	fprintf(f, "usage: kafka-cluster [-n BROKERS] [--front] [-t TOPIC:PARTITIONS[:RF]]...\n"
+		   "Starts a mock Kafka cluster, prints its bootstrap servers (with --front:\n"
+		   "those of fronts that also serve CreateTopics), then\n"
 		   "reads fault commands on stdin (down, up, leader, rtt, error, clear,\n"
 		   "topic-error, create, quit), answering \"ok\" or \"error ...\".\n");
 }
@@ -170,13 +175,14 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"brokers", required_argument, NULL, 'n'},
 		{"topic", required_argument, NULL, 't'},
+		{"front", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	long nbrokers = 3;
 	char **topics = calloc((size_t)argc + 1, sizeof *topics);
-	int ntopics = 0, opt;
+	int ntopics = 0, opt, with_front = 0;
 	if (!topics)
 		return EX_OSERR;
 	while ((opt = getopt_long(argc, argv, "n:t:h", longopts, NULL)) != -1) {
@@ -190,6 +196,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			topics[ntopics++] = optarg;
+			break;
+		case 'f':
+			with_front = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -250,7 +259,18 @@ int main(int argc, char **argv)
 		rd_kafka_destroy(rk);
 		return rc;
 	}
-	printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
+	front *fr = NULL;
+	if (with_front) {
+		char msg[512];
+		fr = front_start(mc, rd_kafka_mock_cluster_bootstraps(mc), (int)nbrokers, msg, sizeof msg);
+		if (!fr) {
+			fprintf(stderr, "kafka-cluster: front: %s\n", msg);
+			rd_kafka_mock_cluster_destroy(mc);
+			rd_kafka_destroy(rk);
+			return EX_SOFTWARE;
+		}
+	}
+	printf("%s\n", fr ? front_bootstraps(fr) : rd_kafka_mock_cluster_bootstraps(mc));
 	fflush(stdout);
 
 	char line[4096];
@@ -296,6 +316,7 @@ int main(int argc, char **argv)
 			len = 0;
 		}
 	}
+	front_stop(fr);
 	rd_kafka_mock_cluster_destroy(mc);
 	rd_kafka_destroy(rk);
 	return 0;
