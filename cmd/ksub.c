@@ -14,6 +14,7 @@
  * committed together with the records before them (ksub_offsets.h). */
 #include "ack.h"
 #include "buf.h"
+#include "cli.h"
 #include "kconf.h"
 #include "ksub_offsets.h"
 #include "ksub_splice.h"
@@ -722,7 +723,7 @@ static void usage(FILE *f)
 		"  -e, --exit               exit once every assigned partition is at its end\n"
 		"  -c, --count N            exit after writing N records\n"
 		"  -X, --property KEY=VAL   librdkafka property (repeatable)\n"
-		"  -F, --config FILE        librdkafka properties, one KEY=VAL a line\n"
+		"  -F, --config-file FILE   librdkafka properties, one KEY=VAL a line\n"
 		"      --format FMT         output: json (default) or msgpack\n"
 		"      --ack FIFO           commit only what the next stage acks on FIFO\n"
 		"      --ack-wait SEC       at exit, wait up to SEC for acks (default 10)\n"
@@ -853,7 +854,7 @@ int main(int argc, char **argv)
 		{"exit", no_argument, NULL, 'e'},
 		{"count", required_argument, NULL, 'c'},
 		{"property", required_argument, NULL, 'X'},
-		{"config", required_argument, NULL, 'F'},
+		{"config-file", required_argument, NULL, 'F'},
 		{"format", required_argument, NULL, O_FORMAT},
 		{"ack", required_argument, NULL, O_ACK},
 		{"ack-wait", required_argument, NULL, O_ACK_WAIT},
@@ -867,7 +868,6 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	char *end;
 	/* With -e the end of a partition is known from a fetch that finds
 	 * nothing, which the broker holds for fetch.wait.max.ms (500 ms by
 	 * default): a shorter wait ends the run sooner, at the price of more
@@ -901,11 +901,13 @@ int main(int argc, char **argv)
 			opt.exit_eof = true;
 			break;
 		case 'c':
-			errno = 0;
-			opt.count = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' || opt.count == 0)
+		{
+			long long v;
+			if (cli_parse_int(optarg, 1, INT64_MAX, &v) < 0)
 				die(EX_USAGE, "bad -c (\"%s\": want a positive number)", optarg);
+			opt.count = (uint64_t)v;
 			break;
+		}
 		case 'X':
 			if (kconf_set_kv(conf, optarg, err, sizeof err) < 0)
 				die(EX_CONFIG, "bad -X (%s)", err);
@@ -922,9 +924,8 @@ int main(int argc, char **argv)
 			opt.ack_path = optarg;
 			break;
 		case O_ACK_WAIT: {
-			errno = 0;
-			long v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 0 || v > 86400)
+			long long v;
+			if (cli_parse_int(optarg, 0, 86400, &v) < 0)
 				die(EX_USAGE, "bad --ack-wait (\"%s\": want seconds)", optarg);
 			opt.ack_wait_ms = (int)v * 1000;
 			break;
