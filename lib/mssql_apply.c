@@ -32,6 +32,18 @@ typedef struct stream_state {
 	bool acked; /* an ack went upstream in this run */
 } stream_state;
 
+/* An open typed bulk copy into a target table. */
+struct direct {
+	mssql_table *t;
+	size_t n;           /* columns */
+	size_t *pos;        /* the target column of each record column */
+	mssql_host *hosts;  /* the host type of each target column */
+	mssql_typed *vals;  /* one row, in target column order */
+	size_t rows;        /* sent so far */
+};
+
+static void direct_free(struct direct *d);
+
 /* How an attempt to apply a batch ended. */
 enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_SERVER, AT_BADVALUE, AT_FATAL };
 
@@ -65,6 +77,15 @@ struct mssql_apply {
 	size_t bad_i;
 	char bad_msg[512];
 	int fatal; /* AT_FATAL's exit code */
+
+	/* Snapshot rows into a table the snapshot found empty go to the
+	 * server as they are read (live_add): a typed bulk copy opened in the
+	 * batch's transaction and ended by the flush, so the server loads one
+	 * batch while the next is read. */
+	struct direct live; /* live.t: the table, or NULL */
+	size_t live_sent;   /* changes of live.t handled (sent or staged) */
+	bool live_broken;   /* cannot go on: the flush applies the batch from memory */
+	uint64_t batch_rt0; /* round trips before the batch's first record */
 
 	uint64_t rt_closed; /* round trips of connections closed since */
 	uint64_t rt_print;
@@ -101,6 +122,11 @@ static void disconnect(mssql_apply *a)
 	a->rt_closed += mssql_round_trips(a->conn);
 	mssql_close(a->conn);
 	a->conn = NULL;
+	/* an open bulk copy and its transaction end with the session */
+	if (a->live.t) {
+		direct_free(&a->live);
+		a->live_broken = true;
+	}
 	/* #temp tables die with the session. */
 	for (size_t i = 0; i < a->ts.n; i++) {
 		a->ts.t[i]->staging_ready = false;
@@ -215,7 +241,8 @@ static int sql_done(mssql_apply *a)
 
 struct rows {
 	size_t n;
-	char **v; /* first column of each row */
+	char **v;  /* first column of each row */
+	char **v2; /* second column (NULL when there is none) */
 	size_t cap;
 };
 
@@ -230,19 +257,29 @@ static int collect_first(void *ctx, int ncols, char **vals)
 		if (!p)
 			return 1;
 		r->v = p;
+		char **p2 = realloc(r->v2, cap * sizeof *p2);
+		if (!p2)
+			return 1;
+		r->v2 = p2;
 		r->cap = cap;
 	}
 	r->v[r->n] = strdup(vals[0] ? vals[0] : "");
+	r->v2[r->n] = ncols > 1 && vals[1] ? strdup(vals[1]) : NULL;
 	if (r->v[r->n])
 		r->n++;
+	else
+		free(r->v2[r->n]);
 	return 0;
 }
 
 static void rows_free(struct rows *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i]);
+		free(r->v2[i]);
+	}
 	free(r->v);
+	free(r->v2);
 	memset(r, 0, sizeof *r);
 }
 
@@ -322,14 +359,27 @@ static bool has_col(const mssql_table *t, const char *name)
 	return false;
 }
 
-static int add_tcol(mssql_table *t, const char *name)
+/* Adds a target column: its name and DATA_TYPE ("decimal", not
+ * "decimal(18,2)"; "" when unknown). */
+static int add_tcol(mssql_table *t, const char *name, const char *type)
 {
 	char **p = realloc(t->tcols, (t->ntcols + 1) * sizeof *p);
 	if (!p)
 		return -1;
 	t->tcols = p;
-	if (!(t->tcols[t->ntcols] = strdup(name)))
+	char **q = realloc(t->ttypes, (t->ntcols + 1) * sizeof *q);
+	if (!q)
 		return -1;
+	t->ttypes = q;
+	size_t n = type ? strcspn(type, "(") : 0;
+	char *nm = strdup(name), *ty = strndup(type ? type : "", n);
+	if (!nm || !ty) {
+		free(nm);
+		free(ty);
+		return -1;
+	}
+	t->tcols[t->ntcols] = nm;
+	t->ttypes[t->ntcols] = ty;
 	t->ntcols++;
 	return 0;
 }
@@ -347,7 +397,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			return a->fatal ? AT_FATAL : failed(a);
 		}
 		for (size_t i = 0; i < rows.n; i++)
-			if (add_tcol(t, rows.v[i]) < 0) {
+			if (add_tcol(t, rows.v[i], rows.v2[i]) < 0) {
 				rows_free(&rows);
 				a->fatal = EX_OSERR;
 				return AT_FATAL;
@@ -383,14 +433,14 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 				return a->fatal ? AT_FATAL : failed(a);
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i]) < 0) {
+				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
 		} else if (t->ntcols == 0 && a->o.print) {
 			/* Printing: assume the table is there as the records say. */
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i]) < 0) {
+				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
@@ -415,7 +465,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		tsql_alter_add(&a->sql, &t->view, i);
 		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
-		if (add_tcol(t, t->names[i]) < 0) {
+		if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
 		}
@@ -444,8 +494,9 @@ static int ensure_staging(mssql_apply *a, mssql_table *t)
 	return AT_OK;
 }
 
-/* Bulk-copies changes [lo, hi) of t into its staging table. */
-static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
+/* Bulk-copies changes [lo, hi) of t into its staging table (with
+ * staged_only, only those marked staged). */
+static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool staged_only)
 {
 	const tsql_table *v = &t->view;
 	size_t nst = tsql_staging_ncols(v);
@@ -456,7 +507,7 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	}
 	if (a->o.print) {
 		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
-			t->staging, hi - lo);
+			t->staging, staged_only ? t->nstaged : hi - lo);
 	} else if (mssql_bcp_begin(a->conn, t->staging, nst) < 0) {
 		a->last = *mssql_last_error(a->conn);
 		return failed(a);
@@ -464,6 +515,8 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	t->staging_dirty = true;
 	for (size_t i = lo; i < hi; i++) {
 		const mssql_change *c = t->ch[i];
+		if (staged_only && !c->staged)
+			continue;
 		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
@@ -516,9 +569,10 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	return AT_OK;
 }
 
-/* Appends to a->stage INSERTs staging t's changes [lo, hi), at most
- * TSQL_INSERT_MAX_ROWS rows each; sent in the batch that MERGEs them. */
-static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
+/* Appends to a->stage INSERTs staging t's changes [lo, hi) (with
+ * staged_only, only those marked staged), at most TSQL_INSERT_MAX_ROWS
+ * rows each; sent in the batch that MERGEs them. */
+static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool staged_only)
 {
 	char why[400];
 	if (ensure_cells(a, t->ncols) < 0) {
@@ -527,28 +581,300 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	}
 	t->staging_dirty = true;
 	int rc = 0;
+	size_t k = 0;
 	for (size_t i = lo; i < hi; i++) {
 		const mssql_change *c = t->ch[i];
+		if (staged_only && !c->staged)
+			continue;
 		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
 			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
 			return AT_BADVALUE;
 		}
-		bool first = (i - lo) % TSQL_INSERT_MAX_ROWS == 0;
-		if (first && i > lo)
+		bool first = k % TSQL_INSERT_MAX_ROWS == 0;
+		if (first && k > 0)
 			rc |= buf_puts(&a->stage, ";\n");
 		if (first)
 			rc |= tsql_staged_insert_head(&a->stage, &t->view);
 		rc |= tsql_staged_insert_row(&a->stage, &t->view, first, (int64_t)c->seq, c->op, a->cells);
+		k++;
 	}
-	rc |= buf_puts(&a->stage, ";\n");
+	if (k)
+		rc |= buf_puts(&a->stage, ";\n");
 	if (rc) {
 		log_error("T-SQL batch too large");
 		a->fatal = EX_SOFTWARE;
 		return AT_FATAL;
 	}
 	return AT_OK;
+}
+
+/* ---- snapshot rows straight into an empty table ----
+ *
+ * A typed bulk copy into the target itself: db-lib's bcp binds every
+ * column of the table by position and sends it as is, with no CAST and no
+ * column list, so it is used only when the target's columns are exactly
+ * the records' (any order), each of the SQL Server type the type map gives
+ * (or one the value goes into unchanged: nchar for nvarchar, numeric for
+ * decimal). Otherwise, and for batches too small for bcp's three round
+ * trips, the rows go through the staging table and INSERT … SELECT with
+ * casts. The bulk copy runs inside the batch's transaction (after BEGIN
+ * TRANSACTION and the emptiness test on the same connection), so the
+ * checkpoint commits with it.
+ *
+ * Hint: KEEP_NULLS, so a NULL stays NULL where the column has a default,
+ * as with INSERT. FreeTDS 1.3 sends only one hint, so not TABLOCK (the
+ * emptiness test's TABLOCKX, HOLDLOCK already holds the table) nor
+ * CHECK_CONSTRAINTS / FIRE_TRIGGERS (mssql-apply(1) says so). */
+#define BULK_HINT "KEEP_NULLS"
+
+static bool host_fits(mssql_host h, const char *data_type)
+{
+	if (!strcasecmp(data_type, mssql_host_sqltype(h)))
+		return true;
+	return (h == MSSQL_HOST_NSTRING && !strcasecmp(data_type, "nchar")) ||
+	       (h == MSSQL_HOST_DECIMAL && !strcasecmp(data_type, "numeric"));
+}
+
+/* Fills pos[i], the target column of record column i, when t can be
+ * bulk-copied into directly. */
+static bool direct_ok(const mssql_table *t, size_t *pos)
+{
+	if (t->ntcols != t->ncols || t->ncols == 0)
+		return false;
+	for (size_t i = 0; i < t->ncols; i++) {
+		size_t j = 0;
+		while (j < t->ntcols && strcasecmp(t->tcols[j], t->names[i]))
+			j++;
+		if (j == t->ntcols || !host_fits(mssql_typed_host(&t->types[i]), t->ttypes[j]))
+			return false;
+		for (size_t k = 0; k < i; k++)
+			if (pos[k] == j)
+				return false;
+		pos[i] = j;
+	}
+	return true;
+}
+
+/* A row bcp cannot carry: an empty string or varbinary (a bound length of
+ * 0 is NULL to db-lib), or an unchanged-TOAST marker. */
+static bool needs_staging(const mssql_table *t, const mssql_change *c)
+{
+	for (size_t i = 0; i < t->ncols; i++) {
+		const record_value *v = &c->vals[i];
+		if (v->kind == VALUE_UNCHANGED)
+			return true;
+		if (v->kind == VALUE_TEXT && (v->len == 0 || (t->types[i].kind == TSQL_BINARY && v->len == 2)))
+			return true;
+	}
+	return false;
+}
+
+static void direct_free(struct direct *d)
+{
+	free(d->pos);
+	free(d->hosts);
+	free(d->vals);
+	memset(d, 0, sizeof *d);
+}
+
+/* Starts a typed bulk copy into t (bcp_init: its metadata query) on the
+ * open transaction. AT_OK, or what failed. */
+static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t nrows)
+{
+	memset(d, 0, sizeof *d);
+	d->t = t;
+	d->n = t->ncols;
+	d->pos = calloc(d->n, sizeof *d->pos);
+	d->hosts = calloc(d->n, sizeof *d->hosts);
+	d->vals = calloc(d->n, sizeof *d->vals);
+	if (!d->pos || !d->hosts || !d->vals || ensure_cells(a, d->n) < 0 || !direct_ok(t, d->pos)) {
+		direct_free(d);
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		d->hosts[d->pos[i]] = mssql_typed_host(&t->types[i]);
+	sql_reset(a);
+	tsql_qname(&a->sql, t->schema, t->table);
+	if (sql_done(a) < 0) {
+		direct_free(d);
+		return AT_FATAL;
+	}
+	if (a->o.print) {
+		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) with (%s), typed + %zu x bcp_sendrow + bcp_done, "
+			"shown as INSERT:\n", a->sql.data, BULK_HINT, nrows);
+	} else if (mssql_bcp_begin_typed(a->conn, a->sql.data, d->n, d->hosts, BULK_HINT) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		direct_free(d);
+		return failed(a);
+	}
+	return AT_OK;
+}
+
+/* Converts and sends one change. AT_OK; AT_BADVALUE with why; or what
+ * failed. */
+static int direct_row(mssql_apply *a, struct direct *d, const mssql_change *c, char *why, size_t whylen)
+{
+	mssql_table *t = d->t;
+	for (size_t j = 0; j < d->n; j++) {
+		const record_value *v = &c->vals[j];
+		mssql_typed *out = &d->vals[d->pos[j]];
+		if (v->kind != VALUE_TEXT) {
+			memset(out, 0, sizeof *out);
+			out->host = d->hosts[d->pos[j]];
+			out->null = true;
+			continue;
+		}
+		char e[300];
+		if (mssql_typed_value(&t->types[j], v->data, v->len, &a->scratch[j], out, e, sizeof e) != 0) {
+			snprintf(why, whylen, "column %s: %s", t->names[j], e);
+			return AT_BADVALUE;
+		}
+	}
+	d->rows++;
+	if (a->o.print) {
+		sql_reset(a);
+		buf_puts(&a->sql, "INSERT INTO ");
+		tsql_qname(&a->sql, t->schema, t->table);
+		buf_puts(&a->sql, " (");
+		for (size_t j = 0; j < d->n; j++) {
+			if (j)
+				buf_puts(&a->sql, ", ");
+			tsql_ident(&a->sql, t->tcols[j]);
+		}
+		buf_puts(&a->sql, ") VALUES (");
+		for (size_t j = 0; j < d->n; j++) {
+			if (j)
+				buf_puts(&a->sql, ", ");
+			mssql_typed_literal(&a->sql, &d->vals[j]);
+		}
+		buf_puts(&a->sql, ");");
+		if (sql_done(a) < 0)
+			return AT_FATAL;
+		fputs(a->sql.data, a->o.print);
+		fputc('\n', a->o.print);
+		return AT_OK;
+	}
+	if (mssql_bcp_row_typed(a->conn, d->vals) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		return failed(a);
+	}
+	return AT_OK;
+}
+
+/* bcp_done: the rows are in the target, inside the transaction. */
+static int direct_close(mssql_apply *a, struct direct *d)
+{
+	int rc = AT_OK;
+	if (a->o.print) {
+		fputs("GO\n", a->o.print);
+		a->rt_print += 3;
+	} else if (d->rows == 0) {
+		/* nothing sent after the metadata query: bcp_done would fail,
+		 * and the next bcp_init drops db-lib's state */
+	} else if (mssql_bcp_end(a->conn) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		rc = failed(a);
+	}
+	direct_free(d);
+	return rc;
+}
+
+/* The rows of a bulk-copied table that bcp could not carry go to the
+ * staging table; the batch's INSERT … SELECT takes them from there. */
+static int load_staged(mssql_apply *a, mssql_table *t)
+{
+	if (!t->nstaged)
+		return AT_OK;
+	int rc = ensure_staging(a, t);
+	if (rc != AT_OK)
+		return rc;
+	if (t->nstaged < STAGE_INLINE_ROWS)
+		return stage_inline(a, t, 0, t->n, true);
+	return load(a, t, 0, t->n, true);
+}
+
+/* Loads t's snapshot rows into the target by a typed bulk copy, those
+ * with empty values through the staging table. */
+static int load_direct(mssql_apply *a, mssql_table *t)
+{
+	t->nstaged = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		t->ch[i]->staged = needs_staging(t, t->ch[i]);
+		t->nstaged += t->ch[i]->staged;
+	}
+	if (t->nstaged < t->n) {
+		struct direct d;
+		int rc = direct_open(a, t, &d, t->n - t->nstaged);
+		if (rc != AT_OK)
+			return rc;
+		for (size_t i = 0; i < t->n; i++) {
+			if (t->ch[i]->staged)
+				continue;
+			rc = direct_row(a, &d, t->ch[i], a->bad_msg, sizeof a->bad_msg);
+			if (rc == AT_BADVALUE) {
+				a->bad_t = t;
+				a->bad_i = i;
+			}
+			if (rc != AT_OK) {
+				direct_free(&d);
+				return rc;
+			}
+		}
+		if ((rc = direct_close(a, &d)) != AT_OK)
+			return rc;
+	}
+	return load_staged(a, t);
+}
+
+/* After t took record r (its last change, or a replaced one): while t's
+ * rows stream, sends r's row at once. Streaming starts at t's first change
+ * of a batch when it is a snapshot row of the stream that found t empty and
+ * has been its only writer since (committed()); it stops (the flush then
+ * rolls back and applies the batch from memory) at anything else for t: a
+ * key met twice, another op or stream, a truncate, a bad value, a lost
+ * connection. */
+static void live_add(mssql_apply *a, mssql_table *t, const record *r)
+{
+	if (a->o.print || a->live_broken || (a->live.t && a->live.t != t))
+		return;
+	if (!a->live.t) {
+		if (!a->conn || a->no_insert || t->n != 1 || t->truncate || r->op != RECORD_OP_READ ||
+		    !t->snap_stream || t->ch[0]->stream != t->snap_stream || t->ncols == 0)
+			return;
+		size_t *pos = calloc(t->ncols, sizeof *pos);
+		bool ok = pos && direct_ok(t, pos);
+		free(pos);
+		if (!ok)
+			return;
+		sql_reset(a);
+		tsql_begin(&a->sql);
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0 || direct_open(a, t, &a->live, 0) != AT_OK) {
+			/* the flush will find out what is wrong, and say so */
+			disconnect(a);
+			a->live_broken = true;
+			return;
+		}
+		a->live_sent = 0;
+		t->nstaged = 0;
+	}
+	if (t->n != a->live_sent + 1 || r->op != RECORD_OP_READ || t->truncate ||
+	    t->ch[t->n - 1]->stream != t->snap_stream) {
+		a->live_broken = true;
+		return;
+	}
+	mssql_change *c = t->ch[t->n - 1];
+	a->live_sent++;
+	if (needs_staging(t, c)) {
+		c->staged = true;
+		t->nstaged++;
+		return;
+	}
+	char why[sizeof a->bad_msg];
+	if (direct_row(a, &a->live, c, why, sizeof why) != AT_OK)
+		a->live_broken = true;
 }
 
 /* Appends the statements applying t's staged changes [lo, hi). */
@@ -605,7 +931,22 @@ static const char *one_stream(const mssql_table *t)
 /* One attempt at the whole batch. */
 static int attempt(mssql_apply *a)
 {
-	int rc = prepare(a);
+	/* Rows that streamed (live_add) are in the target already, inside the
+	 * open transaction: end their bulk copy. When streaming broke off,
+	 * the transaction is dropped and the batch applied from memory. */
+	mssql_table *lt = NULL;
+	int rc;
+	if (a->live.t && a->live_broken)
+		disconnect(a);
+	if (a->live.t) {
+		lt = a->live.t;
+		if ((rc = direct_close(a, &a->live)) != AT_OK) {
+			a->live_broken = false;
+			return rc;
+		}
+	}
+	a->live_broken = false;
+	rc = prepare(a);
 	if (rc != AT_OK)
 		return rc;
 	if (a->ts.n > a->ordercap) {
@@ -622,57 +963,109 @@ static int attempt(mssql_apply *a)
 		if ((rc = ensure_table(a, a->order[k])) != AT_OK)
 			return rc;
 	buf_reset(&a->stage);
-	for (size_t k = 0; k < nt; k++) {
-		mssql_table *t = a->order[k];
-		if (t->n == 0)
-			continue;
-		if ((rc = ensure_staging(a, t)) != AT_OK)
-			return rc;
-		if (t->n < STAGE_INLINE_ROWS)
-			rc = stage_inline(a, t, 0, t->n);
-		else
-			rc = load(a, t, 0, t->n);
-		if (rc != AT_OK)
-			return rc;
-	}
 
-	/* A snapshot into an empty table is a plain INSERT … WITH (TABLOCK). */
+	/* Snapshot rows into an empty table are inserted, not merged: into a
+	 * table this batch truncates, into one a snapshot found empty and has
+	 * been the only writer of since, or into one the transaction finds
+	 * empty first (the test holds the table until the commit). Big enough
+	 * ones go by a typed bulk copy straight into the target, which must
+	 * come after BEGIN TRANSACTION, the test and the truncate: those go
+	 * first, in one batch. */
+	size_t *pos = NULL;
 	bool empty[nt ? nt : 1];
 	size_t ncand = 0;
-	bool began = false;
+	bool began = lt != NULL; /* the transaction is open */
+	bool pre = false;        /* statements to send before the loads */
 	sql_reset(a);
 	for (size_t k = 0; k < nt; k++) {
 		mssql_table *t = a->order[k];
 		size_t u, d, r;
-		mssql_table_counts(t, &u, &d, &r);
-		t->use_insert = false;
-		if (t->n && r == t->n && !a->no_insert) {
-			const char *stream = one_stream(t);
-			if (t->truncate || (stream && t->snap_stream == stream))
-				t->use_insert = true;
-			else {
-				if (!began)
-					tsql_begin(&a->sql);
-				began = true;
-				buf_putc(&a->sql, '\n');
-				tsql_emptiness(&a->sql, &t->view);
-				ncand++;
-			}
+		if (t == lt) {
+			t->use_insert = t->bulk_direct = true;
+			t->truncated_early = false;
+			continue;
 		}
+		mssql_table_counts(t, &u, &d, &r);
+		t->use_insert = t->bulk_direct = t->truncated_early = false;
+		t->nstaged = 0;
+		if (!t->n || r != t->n || a->no_insert)
+			continue;
+		const char *stream = one_stream(t);
+		bool known = t->truncate || (stream && t->snap_stream == stream);
+		t->use_insert = known;
+		if (t->n >= STAGE_INLINE_ROWS) {
+			size_t *p = realloc(pos, (t->ncols ? t->ncols : 1) * sizeof *p);
+			if (!p) {
+				free(pos);
+				a->fatal = EX_OSERR;
+				return AT_FATAL;
+			}
+			pos = p;
+			t->bulk_direct = direct_ok(t, pos);
+		}
+		if (!known || t->bulk_direct) {
+			if (!began)
+				tsql_begin(&a->sql);
+			began = true;
+		}
+		if (t->bulk_direct && t->truncate) {
+			if (a->sql.len)
+				buf_putc(&a->sql, '\n');
+			tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
+			t->truncated_early = pre = true;
+		}
+		if (!known) {
+			if (a->sql.len)
+				buf_putc(&a->sql, '\n');
+			tsql_emptiness(&a->sql, &t->view);
+			ncand++;
+			pre = true;
+		}
+		if (t->bulk_direct)
+			pre = true; /* at least the BEGIN */
 	}
-	if (ncand) {
+	free(pos);
+	if (pre) {
 		struct empties e = {empty, ncand, 0};
 		for (size_t i = 0; i < ncand; i++)
 			empty[i] = true; /* printing assumes empty targets */
-		if (sql_done(a) < 0 || run(a, a->sql.data, collect_empty, &e) < 0)
+		if (sql_done(a) < 0 || run(a, a->sql.data, ncand ? collect_empty : NULL, &e) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
 		size_t i = 0;
-		for (size_t k = 0; k < nt; k++) {
+		for (size_t k = 0; k < nt && ncand; k++) {
 			mssql_table *t = a->order[k];
 			size_t u, d, r;
 			mssql_table_counts(t, &u, &d, &r);
-			if (t->n && r == t->n && !t->truncate && !(t->snap_stream && t->snap_stream == one_stream(t)))
+			if (t->n && r == t->n && !t->truncate && !(t->snap_stream && t->snap_stream == one_stream(t))) {
 				t->use_insert = empty[i++];
+				if (!t->use_insert)
+					t->bulk_direct = false;
+			}
+		}
+	}
+
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		if (t->n == 0)
+			continue;
+		if (t == lt) {
+			rc = load_staged(a, t);
+		} else if (t->bulk_direct) {
+			rc = load_direct(a, t);
+		} else {
+			if ((rc = ensure_staging(a, t)) != AT_OK)
+				return rc;
+			if (t->n < STAGE_INLINE_ROWS)
+				rc = stage_inline(a, t, 0, t->n, false);
+			else
+				rc = load(a, t, 0, t->n, false);
+		}
+		if (rc != AT_OK) {
+			/* a bad value met in the middle of a bulk copy inside the
+			 * transaction: ending the session rolls it back */
+			if (rc == AT_BADVALUE && began && !a->o.print)
+				disconnect(a);
+			return rc;
 		}
 	}
 
@@ -686,8 +1079,16 @@ static int attempt(mssql_apply *a)
 		a->fatal = EX_SOFTWARE;
 		return AT_FATAL;
 	}
-	for (size_t k = 0; k < nt; k++)
-		apply_sql(a, a->order[k], 0, a->order[k]->n, a->order[k]->use_insert);
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		if (!t->bulk_direct) {
+			apply_sql(a, t, 0, t->n, t->use_insert);
+		} else if (t->nstaged) {
+			/* the rows bcp could not carry, from the staging table */
+			tsql_insert_select(&a->sql, &t->view);
+			buf_putc(&a->sql, '\n');
+		}
+	}
 	bool first = true;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
@@ -706,7 +1107,7 @@ static int attempt(mssql_apply *a)
 	}
 	tsql_commit(&a->sql);
 	for (size_t k = 0; k < nt; k++) {
-		if (a->order[k]->n == 0)
+		if (a->order[k]->n == 0 || (a->order[k]->bulk_direct && !a->order[k]->nstaged))
 			continue;
 		buf_putc(&a->sql, '\n');
 		tsql_staging_truncate(&a->sql, &a->order[k]->view);
@@ -728,7 +1129,7 @@ static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	if (rc == AT_OK)
 		rc = ensure_staging(a, t);
 	if (rc == AT_OK)
-		rc = load(a, t, lo, hi);
+		rc = load(a, t, lo, hi, false);
 	if (rc == AT_SERVER)
 		return 1;
 	if (rc != AT_OK)
@@ -931,7 +1332,7 @@ int mssql_apply_flush(mssql_apply *a)
 {
 	if (a->nrec == 0)
 		return 0;
-	uint64_t rt0 = round_trips(a);
+	uint64_t rt0 = a->batch_rt0;
 	int failures = 0;
 	bool reconnected = false;
 	for (;;) {
@@ -1070,6 +1471,8 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 		}
 	}
 	char err[300];
+	if (a->nrec == 0)
+		a->batch_rt0 = round_trips(a); /* streamed rows count with their batch */
 	int rc = mssql_table_add(&a->ts, t, r, ++a->nrec, s->name, err, sizeof err);
 	if (rc == -2) {
 		log_error("out of memory");
@@ -1095,6 +1498,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 		a->caplat = cap;
 	}
 	a->lat[a->nlat++] = r->commit_us;
+	live_add(a, t, r);
 	return 0;
 }
 

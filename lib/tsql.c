@@ -598,11 +598,14 @@ int tsql_insert_select(buf *b, const tsql_table *t)
 	return rc ? -1 : 0;
 }
 
+/* Inside the transaction that loads the table: TABLOCKX, HOLDLOCK keeps
+ * every other writer out from the test to the commit, so the table is
+ * still empty when the rows go in. */
 int tsql_emptiness(buf *b, const tsql_table *t)
 {
 	int rc = buf_puts(b, "SELECT CASE WHEN EXISTS (SELECT 1 FROM ");
 	rc |= tsql_qname(b, t->schema, t->table);
-	rc |= buf_puts(b, ") THEN 1 ELSE 0 END;");
+	rc |= buf_puts(b, " WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;");
 	return rc ? -1 : 0;
 }
 

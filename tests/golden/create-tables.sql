@@ -14,10 +14,10 @@ CREATE SCHEMA [sales];
 GO
 CREATE TABLE [sales].[all]]types] ([id] bigint NOT NULL, [s] smallint NULL, [n] decimal(38,10) NULL, [f4] real NULL, [f8] float NULL, [d] date NULL, [t] time(6) NULL, [ts] datetime2(6) NULL, [tstz] datetimeoffset(3) NULL, [j] nvarchar(max) NULL, [iv] nvarchar(max) NULL, [arr] nvarchar(max) NULL, [c] nchar(2) NOT NULL, [tag] nvarchar(10) NULL, [ip] nvarchar(max) NULL, CONSTRAINT [PK_all]]types] PRIMARY KEY ([id], [c]));
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) NULL, [u11] tinyint NULL, [c12] nvarchar(max) NULL, [u12] tinyint NULL, [c13] nvarchar(max) NULL, [u13] tinyint NULL, [c14] nvarchar(max) NULL, [u14] tinyint NULL, [c15] nvarchar(max) NULL, [u15] tinyint NULL);
-GO
 BEGIN TRANSACTION;
-SELECT CASE WHEN EXISTS (SELECT 1 FROM [sales].[all]]types]) THEN 1 ELSE 0 END;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM [sales].[all]]types] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
+GO
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) NULL, [u11] tinyint NULL, [c12] nvarchar(max) NULL, [u12] tinyint NULL, [c13] nvarchar(max) NULL, [u13] tinyint NULL, [c14] nvarchar(max) NULL, [u14] tinyint NULL, [c15] nvarchar(max) NULL, [u15] tinyint NULL);
 GO
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [c3], [u3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [u13], [c14], [u14], [c15], [u15]) VALUES (1, N'r', N'1', N'-2', N'3.14159', NULL, N'1.5', N'-2.5e-10', N'2026-11-25', N'13:58:45.000000', N'2026-11-25T13:58:45.123456', N'2026-11-25T13:58:45.123000Z', N'{"a": [1, 2]}', NULL, N'P1Y2M3DT4H5M6.5S', NULL, N'{1,2,3}', NULL, N'ab', NULL, N'x', NULL, N'10.0.0.1/32', NULL);
 INSERT INTO [sales].[all]]types] WITH (TABLOCK) ([id], [s], [n], [f4], [f8], [d], [t], [ts], [tstz], [j], [iv], [arr], [c], [tag], [ip])

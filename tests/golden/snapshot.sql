@@ -8,10 +8,10 @@ SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'product' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
-GO
 BEGIN TRANSACTION;
-SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product]) THEN 1 ELSE 0 END;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
+GO
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
 GO
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [u1], [c2], [c3], [c4], [u4], [c5], [c6]) VALUES (1, N'r', N'A-1', NULL, N'5', N'1234.50', N'0x89504e47', NULL, N'2026-11-01', N'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), (2, N'r', N'B-2', NULL, N'0', N'-0.50', N'0x', NULL, N'0001-01-01', N'00000000-0000-0000-0000-000000000000');
 INSERT INTO [dbo].[product] WITH (TABLOCK) ([sku], [qty], [price], [photo], [added], [uid])
