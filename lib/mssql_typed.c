@@ -79,6 +79,14 @@ static int parse_int(const char *in, size_t len, int64_t lo, int64_t hi, int64_t
 	return 0;
 }
 
+static unsigned __int128 pow10_38(void)
+{
+	unsigned __int128 v = 1;
+	for (int k = 0; k < 38; k++)
+		v *= 10;
+	return v;
+}
+
 /* ---- decimal ----
  * |text| * 10^scale, rounded half away from zero (what CAST of a string to
  * decimal does); -1 when it is not a number or needs more than prec digits. */
@@ -126,26 +134,32 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *
 	}
 	if (round_up)
 		v++;
-	unsigned __int128 lim = 1;
-	for (int k = 0; k < prec; k++)
-		lim *= 10;
-	if (v >= lim)
+	if (prec < 38) {
+		unsigned __int128 lim = 1;
+		for (int k = 0; k < prec; k++)
+			lim *= 10;
+		if (v >= lim)
+			return -1;
+	} else if (digits > 38 || (round_up && v == pow10_38())) {
 		return -1;
+	}
 	if (v == 0)
 		*neg = false;
 	*mag = v;
 	return 0;
 }
 
-/* "decimal(18,2)" */
+/* "decimal(18,2)" (tsql_map_type's form) */
 static void decimal_typmod(const char *name, int *prec, int *scale)
 {
 	const char *p = strchr(name, '(');
 	int a = 18, b = 0;
 	if (p) {
-		a = (int)strtol(p + 1, (char **)&p, 10);
+		for (a = 0, p++; digit(*p); p++)
+			a = a * 10 + (*p - '0');
 		if (*p == ',')
-			b = (int)strtol(p + 1, NULL, 10);
+			for (p++; digit(*p); p++)
+				b = b * 10 + (*p - '0');
 	}
 	*prec = a >= 1 && a <= 38 ? a : 38;
 	*scale = b >= 0 && b <= *prec ? b : 0;
@@ -346,8 +360,10 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 		      char *err, size_t errlen)
 {
 	mssql_host h = mssql_typed_host(t);
-	memset(out, 0, sizeof *out);
+	/* only the fields of h are set below (a row of them per record) */
 	out->host = h;
+	out->null = false;
+	out->offset = 0;
 	/* The staging path's checks and clamps first, so both paths refuse and
 	 * clamp the same values. */
 	const char *s = in;
