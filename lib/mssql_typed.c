@@ -30,12 +30,10 @@ const char *mssql_host_sqltype(mssql_host h)
 mssql_host mssql_typed_host(const tsql_type *t)
 {
 	switch (t->kind) {
-	case TSQL_INT:
-		if (!strcmp(t->name, "smallint"))
-			return MSSQL_HOST_INT2;
-		return !strcmp(t->name, "int") ? MSSQL_HOST_INT4 : MSSQL_HOST_INT8;
+	case TSQL_INT: /* "smallint", "int" or "bigint" (called per value: no strcmp) */
+		return t->name[0] == 's' ? MSSQL_HOST_INT2 : t->name[0] == 'i' ? MSSQL_HOST_INT4 : MSSQL_HOST_INT8;
 	case TSQL_BIT: return MSSQL_HOST_BIT;
-	case TSQL_FLOAT: return !strcmp(t->name, "real") ? MSSQL_HOST_REAL : MSSQL_HOST_FLT8;
+	case TSQL_FLOAT: return t->name[0] == 'r' ? MSSQL_HOST_REAL : MSSQL_HOST_FLT8;
 	case TSQL_DECIMAL: return MSSQL_HOST_DECIMAL;
 	case TSQL_MONEY: return MSSQL_HOST_MONEY;
 	case TSQL_DATE: return MSSQL_HOST_DATE;
