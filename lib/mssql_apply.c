@@ -37,6 +37,7 @@ struct direct {
 	mssql_table *t;
 	size_t n;           /* columns */
 	size_t *pos;        /* the target column of each record column */
+	long *lim;          /* the most bytes a value of each may bind (-1: any) */
 	mssql_host *hosts;  /* the host type of each target column */
 	mssql_typed *vals;  /* one row, in target column order */
 	size_t rows;        /* sent so far */
@@ -241,8 +242,7 @@ static int sql_done(mssql_apply *a)
 
 struct rows {
 	size_t n;
-	char **v;  /* first column of each row */
-	char **v2; /* second column (NULL when there is none) */
+	char **v; /* first column of each row */
 	size_t cap;
 };
 
@@ -257,29 +257,19 @@ static int collect_first(void *ctx, int ncols, char **vals)
 		if (!p)
 			return 1;
 		r->v = p;
-		char **p2 = realloc(r->v2, cap * sizeof *p2);
-		if (!p2)
-			return 1;
-		r->v2 = p2;
 		r->cap = cap;
 	}
 	r->v[r->n] = strdup(vals[0] ? vals[0] : "");
-	r->v2[r->n] = ncols > 1 && vals[1] ? strdup(vals[1]) : NULL;
 	if (r->v[r->n])
 		r->n++;
-	else
-		free(r->v2[r->n]);
 	return 0;
 }
 
 static void rows_free(struct rows *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
+	for (size_t i = 0; i < r->n; i++)
 		free(r->v[i]);
-		free(r->v2[i]);
-	}
 	free(r->v);
-	free(r->v2);
 	memset(r, 0, sizeof *r);
 }
 
@@ -359,8 +349,9 @@ static bool has_col(const mssql_table *t, const char *name)
 	return false;
 }
 
-/* Adds a target column: its name and DATA_TYPE ("decimal", not
- * "decimal(18,2)"; "" when unknown). */
+/* Adds a target column: its name and type as the type map spells it
+ * ("int", "nvarchar(20)", "decimal(18,2)", "varbinary(max)"; "" when
+ * unknown). */
 static int add_tcol(mssql_table *t, const char *name, const char *type)
 {
 	char **p = realloc(t->tcols, (t->ntcols + 1) * sizeof *p);
@@ -371,8 +362,7 @@ static int add_tcol(mssql_table *t, const char *name, const char *type)
 	if (!q)
 		return -1;
 	t->ttypes = q;
-	size_t n = type ? strcspn(type, "(") : 0;
-	char *nm = strdup(name), *ty = strndup(type ? type : "", n);
+	char *nm = strdup(name), *ty = strdup(type ? type : "");
 	if (!nm || !ty) {
 		free(nm);
 		free(ty);
@@ -384,25 +374,50 @@ static int add_tcol(mssql_table *t, const char *name, const char *type)
 	return 0;
 }
 
+/* A row of tsql_catalog_column_types: a target column, its type spelled as
+ * the type map spells it. */
+struct tcols {
+	mssql_table *t;
+	bool oom;
+};
+
+static int collect_tcol(void *ctx, int ncols, char **vals)
+{
+	struct tcols *c = ctx;
+	if (ncols < 5 || !vals[0])
+		return 0;
+	const char *ty = vals[1] ? vals[1] : "";
+	char spec[160];
+	if (vals[2] && strtol(vals[2], NULL, 10) < 0)
+		snprintf(spec, sizeof spec, "%.60s(max)", ty);
+	else if (vals[2])
+		snprintf(spec, sizeof spec, "%.60s(%ld)", ty, strtol(vals[2], NULL, 10));
+	else if ((!strcasecmp(ty, "decimal") || !strcasecmp(ty, "numeric")) && vals[3] && vals[4])
+		snprintf(spec, sizeof spec, "decimal(%ld,%ld)", strtol(vals[3], NULL, 10), strtol(vals[4], NULL, 10));
+	else
+		snprintf(spec, sizeof spec, "%.60s", ty);
+	if (add_tcol(c->t, vals[0], spec) < 0) {
+		c->oom = true;
+		return 1;
+	}
+	return 0;
+}
+
 /* Reads the target's columns; creates the table (--create-tables) or adds
  * new columns (--evolve) as needed. */
 static int ensure_table(mssql_apply *a, mssql_table *t)
 {
 	if (!t->exists) {
 		struct rows rows = {0};
+		struct tcols tc = {t, false};
 		sql_reset(a);
-		tsql_catalog_columns(&a->sql, t->schema, t->table);
-		if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
-			rows_free(&rows);
+		tsql_catalog_column_types(&a->sql, t->schema, t->table);
+		if (sql_done(a) < 0 || run(a, a->sql.data, collect_tcol, &tc) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
+		if (tc.oom) {
+			a->fatal = EX_OSERR;
+			return AT_FATAL;
 		}
-		for (size_t i = 0; i < rows.n; i++)
-			if (add_tcol(t, rows.v[i], rows.v2[i]) < 0) {
-				rows_free(&rows);
-				a->fatal = EX_OSERR;
-				return AT_FATAL;
-			}
-		rows_free(&rows);
 		if (t->ntcols == 0 && t->ncols == 0) {
 			/* A truncate of a table we never saw columns of, and that
 			 * the target does not have: nothing to empty (printing:
@@ -629,17 +644,53 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bo
  * CHECK_CONSTRAINTS / FIRE_TRIGGERS (mssql-apply(1) says so). */
 #define BULK_HINT "KEEP_NULLS"
 
-static bool host_fits(mssql_host h, const char *data_type)
+/* The base name of a type ("nvarchar" of "nvarchar(20)"). */
+static bool base_is(const char *type, const char *base)
 {
-	if (!strcasecmp(data_type, mssql_host_sqltype(h)))
-		return true;
-	return (h == MSSQL_HOST_NSTRING && !strcasecmp(data_type, "nchar")) ||
-	       (h == MSSQL_HOST_DECIMAL && !strcasecmp(data_type, "numeric"));
+	size_t n = strlen(base);
+	return !strncasecmp(type, base, n) && (type[n] == '\0' || type[n] == '(');
 }
 
-/* Fills pos[i], the target column of record column i, when t can be
- * bulk-copied into directly. */
-static bool direct_ok(const mssql_table *t, size_t *pos)
+/* The length in a type ("nvarchar(20)": 20; "(max)" or none: -1). */
+static long type_len(const char *type)
+{
+	const char *p = strchr(type, '(');
+	return p && p[1] >= '0' && p[1] <= '9' ? strtol(p + 1, NULL, 10) : -1;
+}
+
+/* Whether record column i (host h) goes into target column j unchanged;
+ * *lim gets the most bytes a value may bind (-1: no limit). db-lib's bcp
+ * converts a bound value to the column's type without a word: it cuts
+ * strings and varbinary to the column's length (seen against the peer) and
+ * rescales decimals. So lengths are checked per value (a longer one takes
+ * the staging path, where the server refuses it as SQL Server would) and
+ * decimals must have the very precision and scale of the type map. */
+static bool col_fits(const mssql_table *t, size_t i, size_t j, long *lim)
+{
+	mssql_host h = mssql_typed_host(&t->types[i]);
+	const char *tt = t->ttypes[j];
+	*lim = -1;
+	switch (h) {
+	case MSSQL_HOST_NSTRING:
+		if (!base_is(tt, "nvarchar") && !base_is(tt, "nchar"))
+			return false;
+		*lim = type_len(tt) >= 0 ? 2 * type_len(tt) : -1; /* UTF-16 bytes */
+		return true;
+	case MSSQL_HOST_BINARY:
+		if (!base_is(tt, "varbinary"))
+			return false;
+		*lim = type_len(tt);
+		return true;
+	case MSSQL_HOST_DECIMAL:
+		return !strcasecmp(tt, t->types[i].name);
+	default:
+		return base_is(tt, mssql_host_sqltype(h));
+	}
+}
+
+/* Fills pos[i], the target column of record column i, and lim[i] (see
+ * col_fits) when t can be bulk-copied into directly. */
+static bool direct_ok(const mssql_table *t, size_t *pos, long *lim)
 {
 	if (t->ntcols != t->ncols || t->ncols == 0)
 		return false;
@@ -647,7 +698,7 @@ static bool direct_ok(const mssql_table *t, size_t *pos)
 		size_t j = 0;
 		while (j < t->ntcols && strcasecmp(t->tcols[j], t->names[i]))
 			j++;
-		if (j == t->ntcols || !host_fits(mssql_typed_host(&t->types[i]), t->ttypes[j]))
+		if (j == t->ntcols || !col_fits(t, i, j, &lim[i]))
 			return false;
 		for (size_t k = 0; k < i; k++)
 			if (pos[k] == j)
@@ -657,15 +708,35 @@ static bool direct_ok(const mssql_table *t, size_t *pos)
 	return true;
 }
 
-/* A row bcp cannot carry: an empty string or varbinary (a bound length of
- * 0 is NULL to db-lib), or an unchanged-TOAST marker. */
-static bool needs_staging(const mssql_table *t, const mssql_change *c)
+/* UTF-16 bytes of UTF-8 text: two per character, four beyond the BMP. */
+static size_t utf16_bytes(const char *s, size_t n)
+{
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		u += (c & 0xc0) != 0x80; /* a character starts */
+		u += c >= 0xf0;          /* and needs a surrogate pair */
+	}
+	return 2 * u;
+}
+
+/* A row bcp cannot carry as it is: an empty string or varbinary (a bound
+ * length of 0 is NULL to db-lib), one longer than its column (db-lib would
+ * cut it), or an unchanged-TOAST marker. */
+static bool needs_staging(const mssql_table *t, const mssql_change *c, const long *lim)
 {
 	for (size_t i = 0; i < t->ncols; i++) {
 		const record_value *v = &c->vals[i];
 		if (v->kind == VALUE_UNCHANGED)
 			return true;
-		if (v->kind == VALUE_TEXT && (v->len == 0 || (t->types[i].kind == TSQL_BINARY && v->len == 2)))
+		if (v->kind != VALUE_TEXT)
+			continue;
+		bool bin = t->types[i].kind == TSQL_BINARY;
+		size_t bytes = bin ? (v->len >= 2 ? (v->len - 2) / 2 : 0) : v->len;
+		if (bytes == 0)
+			return true;
+		if (lim[i] >= 0 && bytes > (size_t)lim[i] / (bin ? 1 : 2) &&
+		    (bin || utf16_bytes(v->data, v->len) > (size_t)lim[i]))
 			return true;
 	}
 	return false;
@@ -674,6 +745,7 @@ static bool needs_staging(const mssql_table *t, const mssql_change *c)
 static void direct_free(struct direct *d)
 {
 	free(d->pos);
+	free(d->lim);
 	free(d->hosts);
 	free(d->vals);
 	memset(d, 0, sizeof *d);
@@ -687,9 +759,11 @@ static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t 
 	d->t = t;
 	d->n = t->ncols;
 	d->pos = calloc(d->n, sizeof *d->pos);
+	d->lim = calloc(d->n, sizeof *d->lim);
 	d->hosts = calloc(d->n, sizeof *d->hosts);
 	d->vals = calloc(d->n, sizeof *d->vals);
-	if (!d->pos || !d->hosts || !d->vals || ensure_cells(a, d->n) < 0 || !direct_ok(t, d->pos)) {
+	if (!d->pos || !d->lim || !d->hosts || !d->vals || ensure_cells(a, d->n) < 0 ||
+	    !direct_ok(t, d->pos, d->lim)) {
 		direct_free(d);
 		a->fatal = EX_OSERR;
 		return AT_FATAL;
@@ -800,11 +874,21 @@ static int load_staged(mssql_apply *a, mssql_table *t)
  * with empty values through the staging table. */
 static int load_direct(mssql_apply *a, mssql_table *t)
 {
+	size_t *pos = calloc(t->ncols + 1, sizeof *pos);
+	long *lim = calloc(t->ncols + 1, sizeof *lim);
+	if (!pos || !lim || !direct_ok(t, pos, lim)) {
+		free(pos);
+		free(lim);
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
 	t->nstaged = 0;
 	for (size_t i = 0; i < t->n; i++) {
-		t->ch[i]->staged = needs_staging(t, t->ch[i]);
+		t->ch[i]->staged = needs_staging(t, t->ch[i], lim);
 		t->nstaged += t->ch[i]->staged;
 	}
+	free(pos);
+	free(lim);
 	if (t->nstaged < t->n) {
 		struct direct d;
 		int rc = direct_open(a, t, &d, t->n - t->nstaged);
@@ -845,8 +929,10 @@ static void live_add(mssql_apply *a, mssql_table *t, const record *r)
 		    !t->snap_stream || t->ch[0]->stream != t->snap_stream || t->ncols == 0)
 			return;
 		size_t *pos = calloc(t->ncols, sizeof *pos);
-		bool ok = pos && direct_ok(t, pos);
+		long *lim = calloc(t->ncols, sizeof *lim);
+		bool ok = pos && lim && direct_ok(t, pos, lim);
 		free(pos);
+		free(lim);
 		if (!ok)
 			return;
 		sql_reset(a);
@@ -867,7 +953,7 @@ static void live_add(mssql_apply *a, mssql_table *t, const record *r)
 	}
 	mssql_change *c = t->ch[t->n - 1];
 	a->live_sent++;
-	if (needs_staging(t, c)) {
+	if (needs_staging(t, c, a->live.lim)) {
 		c->staged = true;
 		t->nstaged++;
 		return;
@@ -972,6 +1058,7 @@ static int attempt(mssql_apply *a)
 	 * come after BEGIN TRANSACTION, the test and the truncate: those go
 	 * first, in one batch. */
 	size_t *pos = NULL;
+	long *lim = NULL;
 	bool empty[nt ? nt : 1];
 	size_t ncand = 0;
 	bool began = lt != NULL; /* the transaction is open */
@@ -995,13 +1082,18 @@ static int attempt(mssql_apply *a)
 		t->use_insert = known;
 		if (t->n >= STAGE_INLINE_ROWS) {
 			size_t *p = realloc(pos, (t->ncols ? t->ncols : 1) * sizeof *p);
-			if (!p) {
+			if (p)
+				pos = p;
+			long *l = realloc(lim, (t->ncols ? t->ncols : 1) * sizeof *l);
+			if (l)
+				lim = l;
+			if (!p || !l) {
 				free(pos);
+				free(lim);
 				a->fatal = EX_OSERR;
 				return AT_FATAL;
 			}
-			pos = p;
-			t->bulk_direct = direct_ok(t, pos);
+			t->bulk_direct = direct_ok(t, pos, lim);
 		}
 		if (!known || t->bulk_direct) {
 			if (!began)
@@ -1025,6 +1117,7 @@ static int attempt(mssql_apply *a)
 			pre = true; /* at least the BEGIN */
 	}
 	free(pos);
+	free(lim);
 	if (pre) {
 		struct empties e = {empty, ncand, 0};
 		for (size_t i = 0; i < ncand; i++)

@@ -372,6 +372,19 @@ int tsql_catalog_columns(buf *b, const char *schema, const char *table)
 	return rc ? -1 : 0;
 }
 
+/* A target table's columns with what a typed bulk copy must match:
+ * length (characters, bytes; -1 for max) and decimal precision and scale. */
+int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
+{
+	int rc = buf_puts(b, "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], "
+			     "[NUMERIC_SCALE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
+	rc |= tsql_nstr(b, schema, strlen(schema));
+	rc |= buf_puts(b, " AND [TABLE_NAME] = ");
+	rc |= tsql_nstr(b, table, strlen(table));
+	rc |= buf_puts(b, " ORDER BY [ORDINAL_POSITION];");
+	return rc ? -1 : 0;
+}
+
 int tsql_create_schema(buf *b, const char *schema)
 {
 	int rc = buf_puts(b, "CREATE SCHEMA ");

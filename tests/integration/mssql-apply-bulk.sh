@@ -18,7 +18,9 @@
 #   - a key twice in a streamed batch: the later image wins;
 #   - a target created beforehand with the columns in another order is
 #     bulk-copied too; one with a column of another type is not (INSERT …
-#     SELECT), and is equal all the same;
+#     SELECT), and is equal all the same; a value longer than its column
+#     is refused (exit 65), never cut (db-lib's bcp cuts it without a word;
+#     a varchar(20) of 11 characters beyond the BMP needs 22 UTF-16 units);
 #   - a target that is not empty is merged, not bulk-copied: its own rows
 #     stay, the snapshot's win on common keys.
 set -u
@@ -62,10 +64,10 @@ INSERT INTO tor VALUES ($((b + 3)), -32768, -2147483648, 9223372036854775807, '-
 	'{}', '{}', 'sad', 2147483647, '-92233720368547.58', '::1', 'short');
 INSERT INTO tor (id, c_num, c_text, c_vc, c_bytea, c_tstz, c_date, c_ch, c_big_text)
 	VALUES ($((b + 4)), '0.0000000001', '', '', '\x', '1970-01-01 00:00:00+00', '1999-12-31', '', $(big "four$b"));
-INSERT INTO tor (id, c_real, c_dbl, c_tstz, c_ts, c_time, c_num, c_num2, c_money, c_big) VALUES ($((b + 5)),
+INSERT INTO tor (id, c_real, c_dbl, c_tstz, c_ts, c_time, c_num, c_num2, c_money, c_big, c_vc) VALUES ($((b + 5)),
 	3.4028235e38, 1.7976931348623157e308, '2026-06-30 23:59:59.999999-07', '2000-02-29 00:00:00.000001',
 	'23:59:59.999999', '99999999999999999999999999.9999999999', '-999999999.999', '92233720368547.58',
-	-9223372036854775808);
+	-9223372036854775808, repeat('😀', 11));
 INSERT INTO tor (id, c_real, c_dbl, c_num, c_text, c_vc, c_ts3) VALUES ($((b + 6)), '-0', '4.9e-324',
 	'0.00000000005', '𝄞 outside the BMP 𝄞', repeat('é', 20), '0001-01-01 00:00:00.001');
 SQL
@@ -179,6 +181,18 @@ before=$(copies_into public tor)
 apply retyped <"$TEST_TMP/tor.json"
 compare public.tor
 [ "$(copies_into public tor)" = "$before" ] || fail "a target with a bigint for an int column was bulk-copied into"
+
+note "a target with a narrower column: no value is cut (db-lib's bcp would), the longer one is refused"
+tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
+sed 's/\[c_vc\] nvarchar(20) NULL/[c_vc] nvarchar(5) NULL/' "$TEST_TMP/create.sql" >"$TEST_TMP/create4.sql"
+grep -q 'nvarchar(5)' "$TEST_TMP/create4.sql" || fail "could not narrow c_vc"
+tds_sql "$(cat "$TEST_TMP/create4.sql")" >/dev/null || fail "creating the narrow table"
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 700 \
+	<"$TEST_TMP/tor.json" 2>"$TEST_TMP/narrow.err"
+rc=$?
+[ $rc = 65 ] || { cat "$TEST_TMP/narrow.err" >&2; fail "a value longer than its column: exit $rc, want 65"; }
+grep -q "id='3'" "$TEST_TMP/narrow.err" || fail "the refused record is not named: $(cat "$TEST_TMP/narrow.err")"
+[ "$(tq "SELECT count(*) FROM public.tor")" = 0 ] || fail "rows of the refused batch are in the target"
 
 note "a target that is not empty is merged"
 tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
