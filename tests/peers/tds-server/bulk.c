@@ -643,7 +643,10 @@ void handle_bulk(session *s)
 			break;
 		sb_putc(&line, '\n');
 		rows++;
-		if (line.n >= 256 * 1024) {
+		/* Small pieces, so PostgreSQL loads while the client is still
+		 * sending (with 256 KiB it waited for each piece, and the client
+		 * then waited for it). */
+		if (line.n >= 32 * 1024) {
 			if (PQputCopyData(s->pg, line.p, (int)line.n) != 1)
 				break;
 			sb_reset(&line);
