@@ -159,9 +159,7 @@ record_reader *record_reader_new(int fd);
 void record_reader_free(record_reader *rd);
 /* 1: a record in *r; 0: end of input; -1: bad input, err holds
  * "line N: what is wrong" (JSON) or "record N at byte offset M: …" (msgpack);
- * -2: read error (errno). After -1 the reader must not be used again.
- * The record's column list may be the reader's (JSON records of one table
- * repeat it): it is valid until the next call, like the rest of the record. */
+ * -2: read error (errno). After -1 the reader must not be used again. */
 int record_reader_next(record_reader *rd, record *r, char *err, size_t errlen);
 /* Waits up to timeout_ms for input (0 = do not wait). 1 when a record may be
  * read without waiting long (buffered data or a readable fd), 0 on timeout. */

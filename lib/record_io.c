@@ -28,7 +28,6 @@ struct record_reader {
 	uint64_t offset; /* stream byte offset of buf[start] */
 	const char *raw;
 	size_t rawlen;
-	record_cols_cache cols; /* JSON: the last "cols", not parsed again */
 	char errsave[512];
 };
 
@@ -53,7 +52,6 @@ void record_reader_free(record_reader *rd)
 	if (!rd)
 		return;
 	free(rd->buf);
-	record_cols_cache_free(&rd->cols);
 	free(rd);
 }
 
@@ -189,7 +187,7 @@ static int next_json(record_reader *rd, record *r, char *err, size_t errlen)
 				    rd->count, RECORD_MAX_BYTES);
 		if (blank(line, len))
 			continue;
-		if (record_decode_json_cached(r, &rd->cols, line, len, msg, sizeof msg) < 0)
+		if (record_decode_json(r, line, len, msg, sizeof msg) < 0)
 			return fail(rd, err, errlen, "line %" PRIu64 ": %s", rd->count, msg);
 		rd->raw = line;
 		rd->rawlen = len;

@@ -464,7 +464,6 @@ typedef struct jp {
 	const char *p, *end, *start;
 	record *r;
 	record_colmap map;
-	record_cols_cache *cache; /* or NULL */
 	bool have_cols;
 	char *err;
 	size_t errlen;
@@ -1036,85 +1035,7 @@ static int get_name_list(jp *j, const char *what, bool unchanged)
 	return 0;
 }
 
-void record_cols_cache_free(record_cols_cache *c)
-{
-	free(c->raw);
-	free(c->cols);
-	memset(c, 0, sizeof *c);
-}
-
-/* Keeps the "cols" just parsed (raw[0..n)) in the cache: one allocation for
- * the columns, their names and types and the colmap's slots. */
-static void cache_cols(jp *j, const char *raw, size_t n)
-{
-	record_cols_cache *c = j->cache;
-	const record *r = j->r;
-	size_t slots = j->map.slots ? j->map.mask + 1 : 0, strs = 0;
-	for (size_t i = 0; i < r->ncols; i++)
-		strs += strlen(r->cols[i].name) + strlen(r->cols[i].type) + 2;
-	size_t colbytes = r->ncols * sizeof *c->cols, slotbytes = slots * sizeof *c->map.slots;
-	char *mem = malloc(colbytes + slotbytes + strs + 1), *copy = malloc(n ? n : 1);
-	record_cols_cache_free(c);
-	if (!mem || !copy) {
-		/* no cache: the next record parses its cols again */
-		free(mem);
-		free(copy);
-		return;
-	}
-	record_column *cols = (record_column *)mem;
-	uint16_t *sl = (uint16_t *)(mem + colbytes);
-	char *p = mem + colbytes + slotbytes;
-	for (size_t i = 0; i < r->ncols; i++) {
-		size_t a = strlen(r->cols[i].name) + 1, b = strlen(r->cols[i].type) + 1;
-		memcpy(p, r->cols[i].name, a);
-		cols[i].name = p;
-		p += a;
-		memcpy(p, r->cols[i].type, b);
-		cols[i].type = p;
-		p += b;
-	}
-	if (slots)
-		memcpy(sl, j->map.slots, slotbytes);
-	memcpy(copy, raw, n);
-	c->raw = copy;
-	c->rawlen = n;
-	c->cols = cols;
-	c->ncols = r->ncols;
-	c->map = j->map;
-	c->map.slots = slots ? sl : NULL;
-}
-
-static int parse_cols(jp *j);
-
 static int get_cols(jp *j)
-{
-	record_cols_cache *c = j->cache;
-	if (!c)
-		return parse_cols(j);
-	ws(j);
-	/* The same bytes as the last "cols" are the same complete array. */
-	if (c->raw && (size_t)(j->end - j->p) >= c->rawlen && memcmp(j->p, c->raw, c->rawlen) == 0) {
-		record *r = j->r;
-		j->p += c->rawlen;
-		r->ncols = c->ncols;
-		r->cols = c->cols;
-		r->before = r->after = NULL;
-		r->has_before = r->has_after = false;
-		r->keys = NULL;
-		r->nkeys = 0;
-		j->map = c->map;
-		j->map.hint = 0;
-		j->have_cols = true;
-		return 0;
-	}
-	const char *start = j->p;
-	if (parse_cols(j) < 0)
-		return -1;
-	cache_cols(j, start, (size_t)(j->p - start));
-	return 0;
-}
-
-static int parse_cols(jp *j)
 {
 	/* One pass: the array grows in the arena (doubling; what it leaves
 	 * behind is at most as much again, freed with the record). */
@@ -1284,18 +1205,12 @@ static int get_deferred(jp *j, unsigned flag)
 
 int record_decode_json(record *r, const void *data, size_t len, char *err, size_t errlen)
 {
-	return record_decode_json_cached(r, NULL, data, len, err, errlen);
-}
-
-int record_decode_json_cached(record *r, record_cols_cache *cache, const void *data, size_t len, char *err,
-			      size_t errlen)
-{
 	record_clear(r);
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > RECORD_MAX_BYTES)
 		return record_errf(err, errlen, "record longer than %zu bytes", RECORD_MAX_BYTES);
-	jp j = {.p = data, .end = (const char *)data + len, .start = data, .r = r, .cache = cache,
+	jp j = {.p = data, .end = (const char *)data + len, .start = data, .r = r,
 		.err = err, .errlen = errlen};
 	/* Fields that need "cols" and come before it are parsed once it is known. */
 	const char *later[4];

@@ -35,23 +35,6 @@ typedef struct record_colmap {
 int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen);
 int record_colmap_find(const record *r, record_colmap *m, const char *name, size_t len);
 
-/* The last "cols" a JSON decoder parsed, kept by a reader across records:
- * a run of records of one table repeats the same bytes, which are then
- * not parsed again (a third of decoding a snapshot record). A record
- * decoded with it may point its cols there: valid until the next decode
- * with the same cache (the reader's next record) or its free. */
-typedef struct record_cols_cache {
-	char *raw;              /* the array's bytes, '[' to ']' */
-	size_t rawlen;
-	record_column *cols;    /* names and types in the same allocation */
-	size_t ncols;
-	record_colmap map;      /* slots in the same allocation too */
-} record_cols_cache;
-void record_cols_cache_free(record_cols_cache *c);
-/* record_decode_json, with a cache (NULL: none). */
-int record_decode_json_cached(record *r, record_cols_cache *c, const void *data, size_t len, char *err,
-			      size_t errlen);
-
 /* The top-level fields of a record, as the decoders track them: one bit
  * each, so a decoder can tell duplicates and missing fields apart. */
 enum {
