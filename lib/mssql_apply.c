@@ -32,6 +32,19 @@ typedef struct stream_state {
 	bool acked; /* an ack went upstream in this run */
 } stream_state;
 
+/* An open typed bulk copy into a target table. */
+struct direct {
+	mssql_table *t;
+	size_t n;           /* columns */
+	size_t *pos;        /* the target column of each record column */
+	long *lim;          /* the most bytes a value of each may bind (-1: any) */
+	mssql_host *hosts;  /* the host type of each target column */
+	mssql_typed *vals;  /* one row, in target column order */
+	size_t rows;        /* sent so far */
+};
+
+static void direct_free(struct direct *d);
+
 /* How an attempt to apply a batch ended. */
 enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_STALE, AT_SERVER, AT_BADVALUE, AT_FATAL };
 
@@ -65,6 +78,15 @@ struct mssql_apply {
 	size_t bad_i;
 	char bad_msg[512];
 	int fatal; /* AT_FATAL's exit code */
+
+	/* Snapshot rows into a table the snapshot found empty go to the
+	 * server as they are read (live_add): a typed bulk copy opened in the
+	 * batch's transaction and ended by the flush, so the server loads one
+	 * batch while the next is read. */
+	struct direct live; /* live.t: the table, or NULL */
+	size_t live_sent;   /* changes of live.t handled (sent or staged) */
+	bool live_broken;   /* cannot go on: the flush applies the batch from memory */
+	uint64_t batch_rt0; /* round trips before the batch's first record */
 
 	uint64_t rt_closed; /* round trips of connections closed since */
 	uint64_t rt_print;
@@ -101,6 +123,11 @@ static void disconnect(mssql_apply *a)
 	a->rt_closed += mssql_round_trips(a->conn);
 	mssql_close(a->conn);
 	a->conn = NULL;
+	/* an open bulk copy and its transaction end with the session */
+	if (a->live.t) {
+		direct_free(&a->live);
+		a->live_broken = true;
+	}
 	/* #temp tables die with the session. */
 	for (size_t i = 0; i < a->ts.n; i++) {
 		a->ts.t[i]->staging_ready = false;
@@ -324,15 +351,57 @@ static bool has_col(const mssql_table *t, const char *name)
 	return false;
 }
 
-static int add_tcol(mssql_table *t, const char *name)
+/* Adds a target column: its name and type as the type map spells it
+ * ("int", "nvarchar(20)", "decimal(18,2)", "varbinary(max)"; "" when
+ * unknown). */
+static int add_tcol(mssql_table *t, const char *name, const char *type)
 {
 	char **p = realloc(t->tcols, (t->ntcols + 1) * sizeof *p);
 	if (!p)
 		return -1;
 	t->tcols = p;
-	if (!(t->tcols[t->ntcols] = strdup(name)))
+	char **q = realloc(t->ttypes, (t->ntcols + 1) * sizeof *q);
+	if (!q)
 		return -1;
+	t->ttypes = q;
+	char *nm = strdup(name), *ty = strdup(type ? type : "");
+	if (!nm || !ty) {
+		free(nm);
+		free(ty);
+		return -1;
+	}
+	t->tcols[t->ntcols] = nm;
+	t->ttypes[t->ntcols] = ty;
 	t->ntcols++;
+	return 0;
+}
+
+/* A row of tsql_catalog_column_types: a target column, its type spelled as
+ * the type map spells it. */
+struct tcols {
+	mssql_table *t;
+	bool oom;
+};
+
+static int collect_tcol(void *ctx, int ncols, char **vals)
+{
+	struct tcols *c = ctx;
+	if (ncols < 5 || !vals[0])
+		return 0;
+	const char *ty = vals[1] ? vals[1] : "";
+	char spec[160];
+	if (vals[2] && strtol(vals[2], NULL, 10) < 0)
+		snprintf(spec, sizeof spec, "%.60s(max)", ty);
+	else if (vals[2])
+		snprintf(spec, sizeof spec, "%.60s(%ld)", ty, strtol(vals[2], NULL, 10));
+	else if ((!strcasecmp(ty, "decimal") || !strcasecmp(ty, "numeric")) && vals[3] && vals[4])
+		snprintf(spec, sizeof spec, "decimal(%ld,%ld)", strtol(vals[3], NULL, 10), strtol(vals[4], NULL, 10));
+	else
+		snprintf(spec, sizeof spec, "%.60s", ty);
+	if (add_tcol(c->t, vals[0], spec) < 0) {
+		c->oom = true;
+		return 1;
+	}
 	return 0;
 }
 
@@ -342,19 +411,15 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 {
 	if (!t->exists) {
 		struct rows rows = {0};
+		struct tcols tc = {t, false};
 		sql_reset(a);
-		tsql_catalog_columns(&a->sql, t->schema, t->table);
-		if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
-			rows_free(&rows);
+		tsql_catalog_column_types(&a->sql, t->schema, t->table);
+		if (sql_done(a) < 0 || run(a, a->sql.data, collect_tcol, &tc) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
+		if (tc.oom) {
+			a->fatal = EX_OSERR;
+			return AT_FATAL;
 		}
-		for (size_t i = 0; i < rows.n; i++)
-			if (add_tcol(t, rows.v[i]) < 0) {
-				rows_free(&rows);
-				a->fatal = EX_OSERR;
-				return AT_FATAL;
-			}
-		rows_free(&rows);
 		if (t->ntcols == 0 && t->ncols == 0) {
 			/* A truncate of a table we never saw columns of, and that
 			 * the target does not have: nothing to empty (printing:
@@ -385,14 +450,14 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 				return a->fatal ? AT_FATAL : failed(a);
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i]) < 0) {
+				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
 		} else if (t->ntcols == 0 && a->o.print) {
 			/* Printing: assume the table is there as the records say. */
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i]) < 0) {
+				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
@@ -417,7 +482,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		tsql_alter_add(&a->sql, &t->view, i);
 		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
-		if (add_tcol(t, t->names[i]) < 0) {
+		if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
 		}
@@ -446,8 +511,9 @@ static int ensure_staging(mssql_apply *a, mssql_table *t)
 	return AT_OK;
 }
 
-/* Bulk-copies changes [lo, hi) of t into its staging table. */
-static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
+/* Bulk-copies changes [lo, hi) of t into its staging table (with
+ * staged_only, only those marked staged). */
+static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool staged_only)
 {
 	const tsql_table *v = &t->view;
 	size_t nst = tsql_staging_ncols(v);
@@ -458,7 +524,7 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	}
 	if (a->o.print) {
 		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
-			t->staging, hi - lo);
+			t->staging, staged_only ? t->nstaged : hi - lo);
 	} else if (mssql_bcp_begin(a->conn, t->staging, nst) < 0) {
 		a->last = *mssql_last_error(a->conn);
 		return failed(a);
@@ -466,6 +532,8 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	t->staging_dirty = true;
 	for (size_t i = lo; i < hi; i++) {
 		const mssql_change *c = t->ch[i];
+		if (staged_only && !c->staged)
+			continue;
 		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
@@ -518,9 +586,10 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	return AT_OK;
 }
 
-/* Appends to a->stage INSERTs staging t's changes [lo, hi), at most
- * TSQL_INSERT_MAX_ROWS rows each; sent in the batch that MERGEs them. */
-static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
+/* Appends to a->stage INSERTs staging t's changes [lo, hi) (with
+ * staged_only, only those marked staged), at most TSQL_INSERT_MAX_ROWS
+ * rows each; sent in the batch that MERGEs them. */
+static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool staged_only)
 {
 	char why[400];
 	if (ensure_cells(a, t->ncols) < 0) {
@@ -529,28 +598,371 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	}
 	t->staging_dirty = true;
 	int rc = 0;
+	size_t k = 0;
 	for (size_t i = lo; i < hi; i++) {
 		const mssql_change *c = t->ch[i];
+		if (staged_only && !c->staged)
+			continue;
 		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
 			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
 			return AT_BADVALUE;
 		}
-		bool first = (i - lo) % TSQL_INSERT_MAX_ROWS == 0;
-		if (first && i > lo)
+		bool first = k % TSQL_INSERT_MAX_ROWS == 0;
+		if (first && k > 0)
 			rc |= buf_puts(&a->stage, ";\n");
 		if (first)
 			rc |= tsql_staged_insert_head(&a->stage, &t->view);
 		rc |= tsql_staged_insert_row(&a->stage, &t->view, first, (int64_t)c->seq, c->op, a->cells);
+		k++;
 	}
-	rc |= buf_puts(&a->stage, ";\n");
+	if (k)
+		rc |= buf_puts(&a->stage, ";\n");
 	if (rc) {
 		log_error("T-SQL batch too large");
 		a->fatal = EX_SOFTWARE;
 		return AT_FATAL;
 	}
 	return AT_OK;
+}
+
+/* ---- snapshot rows straight into an empty table ----
+ *
+ * A typed bulk copy into the target itself: db-lib's bcp binds every
+ * column of the table by position and sends it as is, with no CAST and no
+ * column list, so it is used only when the target's columns are exactly
+ * the records' (any order), each of the SQL Server type the type map gives
+ * (or one the value goes into unchanged: nchar for nvarchar, numeric for
+ * decimal). Otherwise, and for batches too small for bcp's three round
+ * trips, the rows go through the staging table and INSERT … SELECT with
+ * casts. The bulk copy runs inside the batch's transaction (after BEGIN
+ * TRANSACTION and the emptiness test on the same connection), so the
+ * checkpoint commits with it.
+ *
+ * Hint: KEEP_NULLS, so a NULL stays NULL where the column has a default,
+ * as with INSERT. FreeTDS 1.3 sends only one hint, so not TABLOCK (the
+ * emptiness test's TABLOCKX, HOLDLOCK already holds the table) nor
+ * CHECK_CONSTRAINTS / FIRE_TRIGGERS (mssql-apply(1) says so). */
+#define BULK_HINT "KEEP_NULLS"
+
+/* The base name of a type ("nvarchar" of "nvarchar(20)"). */
+static bool base_is(const char *type, const char *base)
+{
+	size_t n = strlen(base);
+	return !strncasecmp(type, base, n) && (type[n] == '\0' || type[n] == '(');
+}
+
+/* The length in a type ("nvarchar(20)": 20; "(max)" or none: -1). */
+static long type_len(const char *type)
+{
+	const char *p = strchr(type, '(');
+	return p && p[1] >= '0' && p[1] <= '9' ? strtol(p + 1, NULL, 10) : -1;
+}
+
+/* Whether record column i (host h) goes into target column j unchanged;
+ * *lim gets the most bytes a value may bind (-1: no limit). db-lib's bcp
+ * converts a bound value to the column's type without a word: it cuts
+ * strings and varbinary to the column's length (seen against the peer) and
+ * rescales decimals. So lengths are checked per value (a longer one takes
+ * the staging path, where the server refuses it as SQL Server would) and
+ * decimals must have the very precision and scale of the type map. */
+static bool col_fits(const mssql_table *t, size_t i, size_t j, long *lim)
+{
+	mssql_host h = mssql_typed_host(&t->types[i]);
+	const char *tt = t->ttypes[j];
+	*lim = -1;
+	switch (h) {
+	case MSSQL_HOST_NSTRING:
+		if (!base_is(tt, "nvarchar") && !base_is(tt, "nchar"))
+			return false;
+		*lim = type_len(tt) >= 0 ? 2 * type_len(tt) : -1; /* UTF-16 bytes */
+		return true;
+	case MSSQL_HOST_BINARY:
+		if (!base_is(tt, "varbinary"))
+			return false;
+		*lim = type_len(tt);
+		return true;
+	case MSSQL_HOST_DECIMAL:
+		return !strcasecmp(tt, t->types[i].name);
+	default:
+		return base_is(tt, mssql_host_sqltype(h));
+	}
+}
+
+/* Fills pos[i], the target column of record column i, and lim[i] (see
+ * col_fits) when t can be bulk-copied into directly. */
+static bool direct_ok(const mssql_table *t, size_t *pos, long *lim)
+{
+	if (t->ntcols != t->ncols || t->ncols == 0)
+		return false;
+	for (size_t i = 0; i < t->ncols; i++) {
+		size_t j = 0;
+		while (j < t->ntcols && strcasecmp(t->tcols[j], t->names[i]))
+			j++;
+		if (j == t->ntcols || !col_fits(t, i, j, &lim[i]))
+			return false;
+		for (size_t k = 0; k < i; k++)
+			if (pos[k] == j)
+				return false;
+		pos[i] = j;
+	}
+	return true;
+}
+
+/* UTF-16 bytes of UTF-8 text: two per character, four beyond the BMP. */
+static size_t utf16_bytes(const char *s, size_t n)
+{
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		u += (c & 0xc0) != 0x80; /* a character starts */
+		u += c >= 0xf0;          /* and needs a surrogate pair */
+	}
+	return 2 * u;
+}
+
+/* A row bcp cannot carry as it is: an empty string or varbinary (a bound
+ * length of 0 is NULL to db-lib), one longer than its column (db-lib would
+ * cut it), or an unchanged-TOAST marker. */
+static bool needs_staging(const mssql_table *t, const mssql_change *c, const long *lim)
+{
+	for (size_t i = 0; i < t->ncols; i++) {
+		const record_value *v = &c->vals[i];
+		if (v->kind == VALUE_UNCHANGED)
+			return true;
+		if (v->kind != VALUE_TEXT)
+			continue;
+		bool bin = t->types[i].kind == TSQL_BINARY;
+		size_t bytes = bin ? (v->len >= 2 ? (v->len - 2) / 2 : 0) : v->len;
+		if (bytes == 0)
+			return true;
+		if (lim[i] >= 0 && bytes > (size_t)lim[i] / (bin ? 1 : 2) &&
+		    (bin || utf16_bytes(v->data, v->len) > (size_t)lim[i]))
+			return true;
+	}
+	return false;
+}
+
+static void direct_free(struct direct *d)
+{
+	free(d->pos);
+	free(d->lim);
+	free(d->hosts);
+	free(d->vals);
+	memset(d, 0, sizeof *d);
+}
+
+/* Starts a typed bulk copy into t (bcp_init: its metadata query) on the
+ * open transaction. AT_OK, or what failed. */
+static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t nrows)
+{
+	memset(d, 0, sizeof *d);
+	d->t = t;
+	d->n = t->ncols;
+	d->pos = calloc(d->n, sizeof *d->pos);
+	d->lim = calloc(d->n, sizeof *d->lim);
+	d->hosts = calloc(d->n, sizeof *d->hosts);
+	d->vals = calloc(d->n, sizeof *d->vals);
+	if (!d->pos || !d->lim || !d->hosts || !d->vals || ensure_cells(a, d->n) < 0 ||
+	    !direct_ok(t, d->pos, d->lim)) {
+		direct_free(d);
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		d->hosts[d->pos[i]] = mssql_typed_host(&t->types[i]);
+	sql_reset(a);
+	tsql_qname(&a->sql, t->schema, t->table);
+	if (sql_done(a) < 0) {
+		direct_free(d);
+		return AT_FATAL;
+	}
+	if (a->o.print) {
+		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) with (%s), typed + %zu x bcp_sendrow + bcp_done, "
+			"shown as INSERT:\n", a->sql.data, BULK_HINT, nrows);
+	} else if (mssql_bcp_begin_typed(a->conn, a->sql.data, d->n, d->hosts, BULK_HINT) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		direct_free(d);
+		return failed(a);
+	}
+	return AT_OK;
+}
+
+/* Converts and sends one change. AT_OK; AT_BADVALUE with why; or what
+ * failed. */
+static int direct_row(mssql_apply *a, struct direct *d, const mssql_change *c, char *why, size_t whylen)
+{
+	mssql_table *t = d->t;
+	for (size_t j = 0; j < d->n; j++) {
+		const record_value *v = &c->vals[j];
+		mssql_typed *out = &d->vals[d->pos[j]];
+		if (v->kind != VALUE_TEXT) {
+			memset(out, 0, sizeof *out);
+			out->host = d->hosts[d->pos[j]];
+			out->null = true;
+			continue;
+		}
+		char e[300];
+		if (mssql_typed_value(&t->types[j], v->data, v->len, &a->scratch[j], out, e, sizeof e) != 0) {
+			snprintf(why, whylen, "column %s: %s", t->names[j], e);
+			return AT_BADVALUE;
+		}
+	}
+	d->rows++;
+	if (a->o.print) {
+		sql_reset(a);
+		buf_puts(&a->sql, "INSERT INTO ");
+		tsql_qname(&a->sql, t->schema, t->table);
+		buf_puts(&a->sql, " (");
+		for (size_t j = 0; j < d->n; j++) {
+			if (j)
+				buf_puts(&a->sql, ", ");
+			tsql_ident(&a->sql, t->tcols[j]);
+		}
+		buf_puts(&a->sql, ") VALUES (");
+		for (size_t j = 0; j < d->n; j++) {
+			if (j)
+				buf_puts(&a->sql, ", ");
+			mssql_typed_literal(&a->sql, &d->vals[j]);
+		}
+		buf_puts(&a->sql, ");");
+		if (sql_done(a) < 0)
+			return AT_FATAL;
+		fputs(a->sql.data, a->o.print);
+		fputc('\n', a->o.print);
+		return AT_OK;
+	}
+	if (mssql_bcp_row_typed(a->conn, d->vals) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		return failed(a);
+	}
+	return AT_OK;
+}
+
+/* bcp_done: the rows are in the target, inside the transaction. */
+static int direct_close(mssql_apply *a, struct direct *d)
+{
+	int rc = AT_OK;
+	if (a->o.print) {
+		fputs("GO\n", a->o.print);
+		a->rt_print += 3;
+	} else if (d->rows == 0) {
+		/* nothing sent after the metadata query: bcp_done would fail,
+		 * and the next bcp_init drops db-lib's state */
+	} else if (mssql_bcp_end(a->conn) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		rc = failed(a);
+	}
+	direct_free(d);
+	return rc;
+}
+
+/* The rows of a bulk-copied table that bcp could not carry go to the
+ * staging table; the batch's INSERT … SELECT takes them from there. */
+static int load_staged(mssql_apply *a, mssql_table *t)
+{
+	if (!t->nstaged)
+		return AT_OK;
+	int rc = ensure_staging(a, t);
+	if (rc != AT_OK)
+		return rc;
+	if (t->nstaged < STAGE_INLINE_ROWS)
+		return stage_inline(a, t, 0, t->n, true);
+	return load(a, t, 0, t->n, true);
+}
+
+/* Loads t's snapshot rows into the target by a typed bulk copy, those
+ * with empty values through the staging table. */
+static int load_direct(mssql_apply *a, mssql_table *t)
+{
+	size_t *pos = calloc(t->ncols + 1, sizeof *pos);
+	long *lim = calloc(t->ncols + 1, sizeof *lim);
+	if (!pos || !lim || !direct_ok(t, pos, lim)) {
+		free(pos);
+		free(lim);
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	t->nstaged = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		t->ch[i]->staged = needs_staging(t, t->ch[i], lim);
+		t->nstaged += t->ch[i]->staged;
+	}
+	free(pos);
+	free(lim);
+	if (t->nstaged < t->n) {
+		struct direct d;
+		int rc = direct_open(a, t, &d, t->n - t->nstaged);
+		if (rc != AT_OK)
+			return rc;
+		for (size_t i = 0; i < t->n; i++) {
+			if (t->ch[i]->staged)
+				continue;
+			rc = direct_row(a, &d, t->ch[i], a->bad_msg, sizeof a->bad_msg);
+			if (rc == AT_BADVALUE) {
+				a->bad_t = t;
+				a->bad_i = i;
+			}
+			if (rc != AT_OK) {
+				direct_free(&d);
+				return rc;
+			}
+		}
+		if ((rc = direct_close(a, &d)) != AT_OK)
+			return rc;
+	}
+	return load_staged(a, t);
+}
+
+/* After t took record r (its last change, or a replaced one): while t's
+ * rows stream, sends r's row at once. Streaming starts at t's first change
+ * of a batch when it is a snapshot row of the stream that found t empty and
+ * has been its only writer since (committed()); it stops (the flush then
+ * rolls back and applies the batch from memory) at anything else for t: a
+ * key met twice, another op or stream, a truncate, a bad value, a lost
+ * connection. */
+static void live_add(mssql_apply *a, mssql_table *t, const record *r)
+{
+	if (a->o.print || a->live_broken || (a->live.t && a->live.t != t))
+		return;
+	if (!a->live.t) {
+		if (!a->conn || a->no_insert || t->n != 1 || t->truncate || r->op != RECORD_OP_READ ||
+		    !t->snap_stream || t->ch[0]->stream != t->snap_stream || t->ncols == 0)
+			return;
+		size_t *pos = calloc(t->ncols, sizeof *pos);
+		long *lim = calloc(t->ncols, sizeof *lim);
+		bool ok = pos && lim && direct_ok(t, pos, lim);
+		free(pos);
+		free(lim);
+		if (!ok)
+			return;
+		sql_reset(a);
+		tsql_begin(&a->sql);
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0 || direct_open(a, t, &a->live, 0) != AT_OK) {
+			/* the flush will find out what is wrong, and say so */
+			disconnect(a);
+			a->live_broken = true;
+			return;
+		}
+		a->live_sent = 0;
+		t->nstaged = 0;
+	}
+	if (t->n != a->live_sent + 1 || r->op != RECORD_OP_READ || t->truncate ||
+	    t->ch[t->n - 1]->stream != t->snap_stream) {
+		a->live_broken = true;
+		return;
+	}
+	mssql_change *c = t->ch[t->n - 1];
+	a->live_sent++;
+	if (needs_staging(t, c, a->live.lim)) {
+		c->staged = true;
+		t->nstaged++;
+		return;
+	}
+	char why[sizeof a->bad_msg];
+	if (direct_row(a, &a->live, c, why, sizeof why) != AT_OK)
+		a->live_broken = true;
 }
 
 /* Appends to out INSERTs staging, as rows of op 'k', the old keys of t's
@@ -730,7 +1142,22 @@ static int truncate_order(mssql_apply *a, mssql_table **order, size_t nt, mssql_
 /* One attempt at the whole batch. */
 static int attempt(mssql_apply *a)
 {
-	int rc = prepare(a);
+	/* Rows that streamed (live_add) are in the target already, inside the
+	 * open transaction: end their bulk copy. When streaming broke off,
+	 * the transaction is dropped and the batch applied from memory. */
+	mssql_table *lt = NULL;
+	int rc;
+	if (a->live.t && a->live_broken)
+		disconnect(a);
+	if (a->live.t) {
+		lt = a->live.t;
+		if ((rc = direct_close(a, &a->live)) != AT_OK) {
+			a->live_broken = false;
+			return rc;
+		}
+	}
+	a->live_broken = false;
+	rc = prepare(a);
 	if (rc != AT_OK)
 		return rc;
 	if (a->ts.n > a->ordercap) {
@@ -747,63 +1174,133 @@ static int attempt(mssql_apply *a)
 		if ((rc = ensure_table(a, a->order[k])) != AT_OK)
 			return rc;
 	buf_reset(&a->stage);
-	for (size_t k = 0; k < nt; k++) {
-		mssql_table *t = a->order[k];
-		if (t->n == 0)
-			continue;
-		if ((rc = ensure_staging(a, t)) != AT_OK)
-			return rc;
-		if (t->n < STAGE_INLINE_ROWS)
-			rc = stage_inline(a, t, 0, t->n);
-		else
-			rc = load(a, t, 0, t->n);
-		if (rc == AT_OK)
-			rc = stage_old_keys(a, t, 0, t->n, &a->stage);
-		if (rc != AT_OK)
-			return rc;
-	}
 	mssql_table *trunc[nt ? nt : 1];
 	size_t ntrunc;
 	if ((rc = truncate_order(a, a->order, nt, trunc, &ntrunc)) != AT_OK)
 		return rc;
 
-	/* A snapshot into an empty table is a plain INSERT … WITH (TABLOCK). */
+	/* Snapshot rows into an empty table are inserted, not merged: into a
+	 * table this batch truncates, into one a snapshot found empty and has
+	 * been the only writer of since, or into one the transaction finds
+	 * empty first (the test holds the table until the commit). Big enough
+	 * ones go by a typed bulk copy straight into the target, which must
+	 * come after BEGIN TRANSACTION, the test and the truncate: those go
+	 * first, in one batch. */
+	size_t *pos = NULL;
+	long *lim = NULL;
 	bool empty[nt ? nt : 1];
 	size_t ncand = 0;
-	bool began = false;
+	bool began = lt != NULL; /* the transaction is open */
+	bool pre = false;        /* statements to send before the loads */
+	bool trunc_early = false;
 	sql_reset(a);
 	for (size_t k = 0; k < nt; k++) {
 		mssql_table *t = a->order[k];
 		size_t u, d, r;
-		mssql_table_counts(t, &u, &d, &r);
-		t->use_insert = false;
-		if (t->n && r == t->n && !a->no_insert) {
-			const char *stream = one_stream(t);
-			if (t->truncate || (stream && t->snap_stream == stream))
-				t->use_insert = true;
-			else {
-				if (!began)
-					tsql_begin(&a->sql);
-				began = true;
-				buf_putc(&a->sql, '\n');
-				tsql_emptiness(&a->sql, &t->view);
-				ncand++;
-			}
+		if (t == lt) {
+			t->use_insert = t->bulk_direct = true;
+			t->truncated_early = false;
+			continue;
 		}
+		mssql_table_counts(t, &u, &d, &r);
+		t->use_insert = t->bulk_direct = t->truncated_early = false;
+		t->nstaged = 0;
+		if (!t->n || r != t->n || a->no_insert)
+			continue;
+		const char *stream = one_stream(t);
+		bool known = t->truncate || (stream && t->snap_stream == stream);
+		t->use_insert = known;
+		if (t->n >= STAGE_INLINE_ROWS) {
+			size_t *p = realloc(pos, (t->ncols ? t->ncols : 1) * sizeof *p);
+			if (p)
+				pos = p;
+			long *l = realloc(lim, (t->ncols ? t->ncols : 1) * sizeof *l);
+			if (l)
+				lim = l;
+			if (!p || !l) {
+				free(pos);
+				free(lim);
+				a->fatal = EX_OSERR;
+				return AT_FATAL;
+			}
+			t->bulk_direct = direct_ok(t, pos, lim);
+		}
+		if (!known || t->bulk_direct) {
+			if (!began)
+				tsql_begin(&a->sql);
+			began = true;
+		}
+		if (t->bulk_direct && t->truncate)
+			trunc_early = true;
+		if (!known) {
+			if (a->sql.len)
+				buf_putc(&a->sql, '\n');
+			tsql_emptiness(&a->sql, &t->view);
+			ncand++;
+			pre = true;
+		}
+		if (t->bulk_direct)
+			pre = true; /* at least the BEGIN */
 	}
-	if (ncand) {
+	free(pos);
+	free(lim);
+	/* A table bulk-copied into must be emptied before its rows go: then
+	 * every truncate of the batch goes ahead, in their order (referencing
+	 * tables first), so that a DELETE after 4712 still finds no child. */
+	if (trunc_early) {
+		for (size_t k = 0; k < ntrunc; k++) {
+			if (a->sql.len)
+				buf_putc(&a->sql, '\n');
+			tsql_truncate(&a->sql, &trunc[k]->view, trunc[k]->truncate_as_delete);
+			trunc[k]->truncated_early = true;
+		}
+		ntrunc = 0;
+	}
+	if (pre) {
 		struct empties e = {empty, ncand, 0};
 		for (size_t i = 0; i < ncand; i++)
 			empty[i] = true; /* printing assumes empty targets */
-		if (sql_done(a) < 0 || run(a, a->sql.data, collect_empty, &e) < 0)
+		if (sql_done(a) < 0 || run(a, a->sql.data, ncand ? collect_empty : NULL, &e) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
 		size_t i = 0;
-		for (size_t k = 0; k < nt; k++) {
+		for (size_t k = 0; k < nt && ncand; k++) {
 			mssql_table *t = a->order[k];
 			size_t u, d, r;
 			mssql_table_counts(t, &u, &d, &r);
-			if (t->n && r == t->n && !t->truncate && !(t->snap_stream && t->snap_stream == one_stream(t)))
+			if (t == lt)
+				continue;
+			if (t->n && r == t->n && !t->truncate && !(t->snap_stream && t->snap_stream == one_stream(t))) {
 				t->use_insert = empty[i++];
+				if (!t->use_insert)
+					t->bulk_direct = false;
+			}
+		}
+	}
+
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		if (t->n == 0)
+			continue;
+		if (t == lt) {
+			rc = load_staged(a, t);
+		} else if (t->bulk_direct) {
+			rc = load_direct(a, t);
+		} else {
+			if ((rc = ensure_staging(a, t)) != AT_OK)
+				return rc;
+			if (t->n < STAGE_INLINE_ROWS)
+				rc = stage_inline(a, t, 0, t->n, false);
+			else
+				rc = load(a, t, 0, t->n, false);
+			if (rc == AT_OK)
+				rc = stage_old_keys(a, t, 0, t->n, &a->stage);
+		}
+		if (rc != AT_OK) {
+			/* a bad value met in the middle of a bulk copy inside the
+			 * transaction: ending the session rolls it back */
+			if (rc == AT_BADVALUE && began && !a->o.print)
+				disconnect(a);
+			return rc;
 		}
 	}
 
@@ -813,8 +1310,9 @@ static int attempt(mssql_apply *a)
 		buf_putc(&a->sql, '\n');
 	}
 	/* The checkpoint first: it locks the batch's streams' rows and
-	 * aborts the transaction, before any data is written, when another
-	 * mssql-apply has applied one of them this far already. */
+	 * aborts the transaction, before any statement of the batch's own,
+	 * when another mssql-apply has applied one of them this far already
+	 * (rows bulk-copied above go back with it). */
 	size_t nck = 0;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
@@ -841,11 +1339,19 @@ static int attempt(mssql_apply *a)
 		tsql_truncate(&a->sql, &trunc[k]->view, trunc[k]->truncate_as_delete);
 		buf_putc(&a->sql, '\n');
 	}
-	for (size_t k = 0; k < nt; k++)
-		apply_sql(a, a->order[k], 0, a->order[k]->n, a->order[k]->use_insert, false);
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		if (!t->bulk_direct) {
+			apply_sql(a, t, 0, t->n, t->use_insert, false);
+		} else if (t->nstaged) {
+			/* the rows bcp could not carry, from the staging table */
+			tsql_insert_select(&a->sql, &t->view);
+			buf_putc(&a->sql, '\n');
+		}
+	}
 	tsql_commit(&a->sql);
 	for (size_t k = 0; k < nt; k++) {
-		if (a->order[k]->n == 0)
+		if (a->order[k]->n == 0 || (a->order[k]->bulk_direct && !a->order[k]->nstaged))
 			continue;
 		buf_putc(&a->sql, '\n');
 		tsql_staging_truncate(&a->sql, &a->order[k]->view);
@@ -867,7 +1373,7 @@ static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	if (rc == AT_OK)
 		rc = ensure_staging(a, t);
 	if (rc == AT_OK)
-		rc = load(a, t, lo, hi);
+		rc = load(a, t, lo, hi, false);
 	if (rc == AT_SERVER)
 		return 1;
 	if (rc != AT_OK)
@@ -1095,7 +1601,7 @@ int mssql_apply_flush(mssql_apply *a)
 {
 	if (a->nrec == 0)
 		return 0;
-	uint64_t rt0 = round_trips(a);
+	uint64_t rt0 = a->batch_rt0;
 	int failures = 0;
 	bool reconnected = false;
 	for (;;) {
@@ -1250,6 +1756,8 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 		}
 	}
 	char err[300];
+	if (a->nrec == 0)
+		a->batch_rt0 = round_trips(a); /* streamed rows count with their batch */
 	int rc = mssql_table_add(&a->ts, t, r, ++a->nrec, s->name, err, sizeof err);
 	if (rc == -2) {
 		log_error("out of memory");
@@ -1275,6 +1783,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 		a->caplat = cap;
 	}
 	a->lat[a->nlat++] = r->commit_us;
+	live_add(a, t, r);
 	return 0;
 }
 

@@ -54,6 +54,7 @@ static void table_free(mssql_table *t)
 	free_strv(t->names, t->ncols);
 	free_strv(t->pgtypes, t->ncols);
 	free_strv(t->tcols, t->ntcols);
+	free_strv(t->ttypes, t->ntcols);
 	free(t->types);
 	free(t->keys);
 	free(t);

@@ -33,6 +33,7 @@ typedef struct mssql_change {
 	uint64_t lsn, src_seq; /* its source position, for --dead-letter */
 	uint32_t xid;
 	int64_t commit_us;
+	bool staged;        /* bulk-copied table: this row goes through staging */
 	char *key;          /* encoded key values, for the hash */
 	size_t keylen;
 	record_value *vals; /* ncols slots, data in the same allocation */
@@ -60,8 +61,14 @@ typedef struct mssql_table {
 	bool exists;         /* catalog read and the table exists */
 	size_t ntcols;       /* its columns, from the catalog */
 	char **tcols;
+	char **ttypes;       /* their DATA_TYPE ("int", "nvarchar" …) */
 	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
 	bool use_insert; /* this batch: snapshot rows into an empty table */
+	/* This attempt: use_insert by a typed bulk copy straight into the
+	 * target (its truncate, if any, went ahead of it); nstaged rows of it
+	 * (empty strings) go through the staging table instead. */
+	bool bulk_direct, truncated_early;
+	size_t nstaged;
 	/* Committed so far in this run: only snapshot rows of this stream,
 	 * into a table that was empty (so its next batch may INSERT too). */
 	const char *snap_stream;

@@ -5,6 +5,7 @@
 #include <sybdb.h>
 
 #include "buf.h"
+#include "mssql_typed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,60 +20,37 @@ struct mssql_conn {
 	bool bcp_started; /* the first row went: "insert bulk" was sent */
 	buf utf16;        /* one row's text values, converted */
 	size_t *offs;
+	/* typed bulk copy: one host variable per table column, bound once */
+	union hostval *host;
+	const mssql_host *hosts;
+};
+
+/* SYBUNIQUE's host form (FreeTDS's TDS_UNIQUE); db-lib's public header
+ * has neither the type number nor the struct. */
+#define DBREPL_SYBUNIQUE 36
+struct guid_host {
+	DBUINT data1;
+	DBUSMALLINT data2, data3;
+	DBBINARY data4[8];
+};
+
+union hostval {
+	DBSMALLINT i2;
+	DBINT i4;
+	DBBIGINT i8;
+	DBBIT bit;
+	DBREAL r;
+	DBFLT8 f;
+	DBNUMERIC num;
+	DBMONEY money;
+	DBDATETIMEALL dta;
+	struct guid_host guid;
 };
 
 /* FreeTDS 1.3's db-lib bcp sends bound SYBCHAR bytes to an nvarchar column
  * as they are, without converting them to UCS-2 (seen on the wire with
- * TDSDUMP). So the text is converted here, UTF-8 to UTF-16LE, and bound as
- * bytes. -1 on invalid UTF-8. */
-static int utf8_to_utf16le(buf *out, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	if (buf_reserve(out, 2 * n) < 0)
-		return -1;
-	while (p < end) {
-		uint32_t cp;
-		size_t k;
-		if (p[0] < 0x80) {
-			cp = p[0];
-			k = 1;
-		} else if ((p[0] & 0xe0) == 0xc0) {
-			cp = p[0] & 0x1f;
-			k = 2;
-		} else if ((p[0] & 0xf0) == 0xe0) {
-			cp = p[0] & 0x0f;
-			k = 3;
-		} else if ((p[0] & 0xf8) == 0xf0) {
-			cp = p[0] & 0x07;
-			k = 4;
-		} else
-			return -1;
-		if ((size_t)(end - p) < k)
-			return -1;
-		for (size_t i = 1; i < k; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return -1;
-		p += k;
-		unsigned char u[4];
-		size_t m;
-		if (cp >= 0x10000) {
-			uint32_t v = cp - 0x10000, hi = 0xd800 + (v >> 10), lo = 0xdc00 + (v & 0x3ff);
-			u[0] = hi & 0xff, u[1] = hi >> 8, u[2] = lo & 0xff, u[3] = lo >> 8;
-			m = 4;
-		} else {
-			u[0] = cp & 0xff, u[1] = cp >> 8;
-			m = 2;
-		}
-		if (buf_append(out, u, m) < 0)
-			return -1;
-	}
-	return 0;
-}
+ * TDSDUMP). So text is converted here, UTF-8 to UTF-16LE
+ * (mssql_utf8_to_utf16le), and bound as bytes. */
 
 /* db-lib reports login failures before a DBPROCESS exists. */
 static mssql_error login_err;
@@ -253,6 +231,7 @@ void mssql_close(mssql_conn *c)
 	}
 	buf_free(&c->utf16);
 	free(c->offs);
+	free(c->host);
 	free(c);
 }
 
@@ -390,7 +369,7 @@ int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals)
 	for (size_t i = 0; i < c->bcp_ncols; i++) {
 		const mssql_bcp_val *v = &vals[i];
 		c->offs[i] = c->utf16.len;
-		if (!v->is_int && !v->null && utf8_to_utf16le(&c->utf16, v->data, v->len) < 0) {
+		if (!v->is_int && !v->null && mssql_utf8_to_utf16le(&c->utf16, v->data, v->len) < 0) {
 			snprintf(c->err.msg, sizeof c->err.msg, "invalid UTF-8 in a value of column %zu", i + 1);
 			c->err.number = -1;
 			return -1;
@@ -410,6 +389,168 @@ int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals)
 				      col);
 		}
 		if (rc == FAIL)
+			goto fail;
+	}
+	if (!c->bcp_started) {
+		c->bcp_started = true;
+		c->round_trips++; /* "insert bulk" */
+	}
+	if (bcp_sendrow(c->dbproc) == FAIL)
+		goto fail;
+	return 0;
+fail:
+	if (!c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "bcp_sendrow failed");
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return -1;
+}
+
+static int db_type(mssql_host h)
+{
+	switch (h) {
+	case MSSQL_HOST_INT2: return SYBINT2;
+	case MSSQL_HOST_INT4: return SYBINT4;
+	case MSSQL_HOST_INT8: return SYBINT8;
+	case MSSQL_HOST_BIT: return SYBBIT;
+	case MSSQL_HOST_REAL: return SYBREAL;
+	case MSSQL_HOST_FLT8: return SYBFLT8;
+	case MSSQL_HOST_DECIMAL: return SYBDECIMAL;
+	case MSSQL_HOST_MONEY: return SYBMONEY;
+	case MSSQL_HOST_DATE: return SYBMSDATE;
+	case MSSQL_HOST_TIME: return SYBMSTIME;
+	case MSSQL_HOST_DATETIME2: return SYBMSDATETIME2;
+	case MSSQL_HOST_DTO: return SYBMSDATETIMEOFFSET;
+	case MSSQL_HOST_GUID: return DBREPL_SYBUNIQUE;
+	case MSSQL_HOST_BINARY: return SYBBINARY;
+	case MSSQL_HOST_NSTRING:
+	default: return SYBCHAR; /* UTF-16LE bytes, passed through (see above) */
+	}
+}
+
+int mssql_bcp_begin_typed(mssql_conn *c, const char *table, size_t ncols, const mssql_host *hosts,
+			  const char *hint)
+{
+	memset(&c->err, 0, sizeof c->err);
+	c->round_trips++;
+	c->bcp_ncols = ncols;
+	c->bcp_started = false;
+	c->hosts = hosts;
+	free(c->host);
+	if (!(c->host = calloc(ncols + 1, sizeof *c->host))) {
+		snprintf(c->err.msg, sizeof c->err.msg, "out of memory");
+		return -1;
+	}
+	if (bcp_init(c->dbproc, table, NULL, NULL, DB_IN) == FAIL)
+		goto fail;
+	if (hint && bcp_options(c->dbproc, BCPHINTS, (BYTE *)hint, (int)strlen(hint)) == FAIL)
+		goto fail;
+	for (size_t i = 0; i < ncols; i++) {
+		/* Bound once to its host variable; each row sets the length
+		 * (0 = NULL) and, for bytes, the pointer. */
+		if (bcp_bind(c->dbproc, (BYTE *)&c->host[i], 0, 0, NULL, 0, db_type(hosts[i]), (int)i + 1) == FAIL)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (!c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "bcp_init(%s) failed", table);
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return -1;
+}
+
+/* Bytes of a DBNUMERIC's array for a precision, sign byte included: the
+ * table FreeTDS converts numerics with (tds_numeric_bytes_per_prec). */
+static const unsigned char numeric_bytes[39] = {
+	1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 6, 6, 7, 7, 8, 8, 9, 9, 9,
+	10, 10, 11, 11, 11, 12, 12, 13, 13, 14, 14, 14, 15, 15, 16, 16, 16, 17, 17,
+};
+
+/* days from 0001-01-01 → DBDATETIMEALL's days from 1900-01-01 */
+#define DAYS_0001_TO_1900 693595
+
+int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals)
+{
+	for (size_t i = 0; i < c->bcp_ncols; i++) {
+		const mssql_typed *v = &vals[i];
+		union hostval *h = &c->host[i];
+		int col = (int)i + 1;
+		DBINT len = -1;
+		if (v->null) {
+			if (bcp_collen(c->dbproc, 0, col) == FAIL)
+				goto fail;
+			continue;
+		}
+		switch (c->hosts[i]) {
+		case MSSQL_HOST_INT2: h->i2 = (DBSMALLINT)v->i; break;
+		case MSSQL_HOST_INT4: h->i4 = (DBINT)v->i; break;
+		case MSSQL_HOST_INT8: h->i8 = v->i; break;
+		case MSSQL_HOST_BIT: h->bit = (DBBIT)(v->i != 0); break;
+		case MSSQL_HOST_REAL: h->r = (DBREAL)v->f; break;
+		case MSSQL_HOST_FLT8: h->f = v->f; break;
+		case MSSQL_HOST_DECIMAL: {
+			memset(&h->num, 0, sizeof h->num);
+			h->num.precision = v->prec;
+			h->num.scale = v->scale;
+			h->num.array[0] = v->neg ? 1 : 0;
+			unsigned __int128 m = v->mag;
+			for (int k = numeric_bytes[v->prec] - 1; k >= 1; k--, m >>= 8)
+				h->num.array[k] = (unsigned char)(m & 0xff);
+			len = (DBINT)sizeof h->num;
+			break;
+		}
+		case MSSQL_HOST_MONEY:
+			h->money.mnyhigh = (DBINT)(v->i >> 32);
+			h->money.mnylow = (DBUINT)((uint64_t)v->i & 0xffffffffu);
+			break;
+		case MSSQL_HOST_DATE:
+		case MSSQL_HOST_TIME:
+		case MSSQL_HOST_DATETIME2:
+		case MSSQL_HOST_DTO: {
+			mssql_host k = c->hosts[i];
+			memset(&h->dta, 0, sizeof h->dta);
+			h->dta.time_prec = 7;
+			if (k != MSSQL_HOST_DATE) {
+				h->dta.time = v->ticks;
+				h->dta.has_time = 1;
+			}
+			if (k != MSSQL_HOST_TIME) {
+				h->dta.date = v->days - DAYS_0001_TO_1900;
+				h->dta.has_date = 1;
+			}
+			if (k == MSSQL_HOST_DTO) {
+				h->dta.offset = v->offset;
+				h->dta.has_offset = 1;
+			}
+			len = (DBINT)sizeof h->dta;
+			break;
+		}
+		case MSSQL_HOST_GUID: {
+			const uint8_t *g = v->guid;
+			h->guid.data1 = (DBUINT)g[0] | (DBUINT)g[1] << 8 | (DBUINT)g[2] << 16 | (DBUINT)g[3] << 24;
+			h->guid.data2 = (DBUSMALLINT)(g[4] | g[5] << 8);
+			h->guid.data3 = (DBUSMALLINT)(g[6] | g[7] << 8);
+			memcpy(h->guid.data4, g + 8, 8);
+			len = (DBINT)sizeof h->guid;
+			break;
+		}
+		case MSSQL_HOST_NSTRING:
+		case MSSQL_HOST_BINARY:
+		default:
+			/* a zero length would be NULL: the caller sends no empty value */
+			if (v->len == 0 || v->len > INT32_MAX) {
+				snprintf(c->err.msg, sizeof c->err.msg, "column %zu: a value of %zu bytes cannot be bulk-copied",
+					 i + 1, v->len);
+				c->err.number = -1;
+				return -1;
+			}
+			if (bcp_colptr(c->dbproc, (BYTE *)v->data, col) == FAIL)
+				goto fail;
+			len = (DBINT)v->len;
+			break;
+		}
+		if (bcp_collen(c->dbproc, len, col) == FAIL)
 			goto fail;
 	}
 	if (!c->bcp_started) {

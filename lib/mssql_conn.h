@@ -5,6 +5,8 @@
 #ifndef DBREPL_MSSQL_CONN_H
 #define DBREPL_MSSQL_CONN_H
 
+#include "mssql_typed.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,7 +59,16 @@ typedef struct mssql_bcp_val {
 } mssql_bcp_val;
 int mssql_bcp_begin(mssql_conn *c, const char *table, size_t ncols);
 int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals);
-/* Returns the number of rows copied, or -1. */
+/* Typed bulk copy straight into a table ("[s].[t]") of ncols columns:
+ * hosts[i] is the host type of the table's i-th column (the caller keeps
+ * the array until mssql_bcp_end), hint one "insert bulk" hint or NULL
+ * (FreeTDS 1.3 passes only the first of a list). Each row gives ncols
+ * values in table column order; a string or varbinary value must not be
+ * empty (db-lib sends a zero length as NULL). */
+int mssql_bcp_begin_typed(mssql_conn *c, const char *table, size_t ncols, const mssql_host *hosts,
+			  const char *hint);
+int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals);
+/* Ends either kind of bulk copy: the number of rows copied, or -1. */
 long mssql_bcp_end(mssql_conn *c);
 
 const mssql_error *mssql_last_error(const mssql_conn *c);

@@ -385,6 +385,19 @@ int tsql_catalog_columns(buf *b, const char *schema, const char *table)
 	return rc ? -1 : 0;
 }
 
+/* A target table's columns with what a typed bulk copy must match:
+ * length (characters, bytes; -1 for max) and decimal precision and scale. */
+int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
+{
+	int rc = buf_puts(b, "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], "
+			     "[NUMERIC_SCALE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
+	rc |= tsql_nstr(b, schema, strlen(schema));
+	rc |= buf_puts(b, " AND [TABLE_NAME] = ");
+	rc |= tsql_nstr(b, table, strlen(table));
+	rc |= buf_puts(b, " ORDER BY [ORDINAL_POSITION];");
+	return rc ? -1 : 0;
+}
+
 int tsql_create_schema(buf *b, const char *schema)
 {
 	int rc = buf_puts(b, "CREATE SCHEMA ");
@@ -661,11 +674,14 @@ int tsql_insert_select(buf *b, const tsql_table *t)
 	return rc ? -1 : 0;
 }
 
+/* Inside the transaction that loads the table: TABLOCKX, HOLDLOCK keeps
+ * every other writer out from the test to the commit, so the table is
+ * still empty when the rows go in. */
 int tsql_emptiness(buf *b, const tsql_table *t)
 {
 	int rc = buf_puts(b, "SELECT CASE WHEN EXISTS (SELECT 1 FROM ");
 	rc |= tsql_qname(b, t->schema, t->table);
-	rc |= buf_puts(b, ") THEN 1 ELSE 0 END;");
+	rc |= buf_puts(b, " WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;");
 	return rc ? -1 : 0;
 }
 

@@ -88,6 +88,8 @@ bool tsql_is_key(const tsql_table *t, size_t col);
 int tsql_session_options(buf *b);
 int tsql_catalog_schema(buf *b, const char *schema);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);
+/* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE]. */
+int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
 int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
 int tsql_alter_add(buf *b, const tsql_table *t, size_t col);

@@ -6,7 +6,7 @@ CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_Ge
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'sales' AND [TABLE_NAME] = N'all]types' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'sales' AND [TABLE_NAME] = N'all]types' ORDER BY [ORDINAL_POSITION];
 GO
 SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'sales';
 GO
@@ -14,10 +14,10 @@ CREATE SCHEMA [sales];
 GO
 CREATE TABLE [sales].[all]]types] ([id] bigint NOT NULL, [s] smallint NULL, [n] decimal(38,10) NULL, [f4] real NULL, [f8] float NULL, [d] date NULL, [t] time(6) NULL, [ts] datetime2(6) NULL, [tstz] datetimeoffset(3) NULL, [j] nvarchar(max) NULL, [iv] nvarchar(max) NULL, [arr] nvarchar(max) NULL, [c] nchar(2) NOT NULL, [tag] nvarchar(10) NULL, [ip] nvarchar(max) NULL, CONSTRAINT [PK_all]]types] PRIMARY KEY ([id], [c]));
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) NULL, [u11] tinyint NULL, [c12] nvarchar(max) NULL, [u12] tinyint NULL, [c13] nvarchar(max) NULL, [u13] tinyint NULL, [c14] nvarchar(max) NULL, [u14] tinyint NULL, [c15] nvarchar(max) NULL, [u15] tinyint NULL);
-GO
 BEGIN TRANSACTION;
-SELECT CASE WHEN EXISTS (SELECT 1 FROM [sales].[all]]types]) THEN 1 ELSE 0 END;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM [sales].[all]]types] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
+GO
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) NULL, [u11] tinyint NULL, [c12] nvarchar(max) NULL, [u12] tinyint NULL, [c13] nvarchar(max) NULL, [u13] tinyint NULL, [c14] nvarchar(max) NULL, [u14] tinyint NULL, [c15] nvarchar(max) NULL, [u15] tinyint NULL);
 GO
 MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
 USING (VALUES (N'snap/shop/2', N'1', 1, 0)) AS s ([stream], [offset], [major], [minor])

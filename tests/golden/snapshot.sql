@@ -6,12 +6,12 @@ CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_Ge
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'product' ORDER BY [ORDINAL_POSITION];
-GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'product' ORDER BY [ORDINAL_POSITION];
 GO
 BEGIN TRANSACTION;
-SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product]) THEN 1 ELSE 0 END;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
+GO
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
 GO
 MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
 USING (VALUES (N'snap/shop/1', N'2', 2, 0)) AS s ([stream], [offset], [major], [minor])

@@ -241,13 +241,11 @@ int mstype_to_tcol(const char *mstype, struct tcol *tc)
 		tcol_set(tc, TT_FLTN, 4);
 	else if (!strcmp(n, "float"))
 		tcol_set(tc, TT_FLTN, a1 > 0 && a1 <= 24 ? 4 : 8);
-	else if (!strcmp(n, "decimal") || !strcmp(n, "numeric") || !strcmp(n, "dec") ||
-		 !strcmp(n, "money") || !strcmp(n, "smallmoney")) {
+	else if (!strcmp(n, "money") || !strcmp(n, "smallmoney"))
+		/* as SQL Server describes them: FreeTDS's bcp then sends MONEYN */
+		tcol_set(tc, TT_MONEYN, n[0] == 'm' ? 8 : 4);
+	else if (!strcmp(n, "decimal") || !strcmp(n, "numeric") || !strcmp(n, "dec")) {
 		long p = a1 > 0 ? a1 : 18, sc = a2 >= 0 ? a2 : 0;
-		if (!strcmp(n, "money"))
-			p = 19, sc = 4;
-		if (!strcmp(n, "smallmoney"))
-			p = 10, sc = 4;
 		tcol_set(tc, TT_NUMERICN, p <= 9 ? 5 : p <= 19 ? 9 : p <= 28 ? 13 : 17);
 		tc->prec = (uint8_t)p;
 		tc->scale = (uint8_t)sc;
@@ -368,7 +366,7 @@ void tds_put_colmeta(tds_conn *c, const struct tcol *cols, int n)
 		tds_put_u16(c, (uint16_t)((tc->nullable ? 1 : 0) | 0x8));
 		tds_put_u8(c, tc->type);
 		switch (tc->type) {
-		case TT_INTN: case TT_BITN: case TT_FLTN: case TT_GUID:
+		case TT_INTN: case TT_BITN: case TT_FLTN: case TT_GUID: case TT_MONEYN:
 			tds_put_u8(c, (uint8_t)tc->maxlen);
 			break;
 		case TT_NUMERICN: case TT_DECIMALN:

@@ -1,0 +1,626 @@
+/* mssql_typed.c — see mssql_typed.h. */
+#include "mssql_typed.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICKS_PER_SEC 10000000ull
+#define TICKS_PER_DAY (86400ull * TICKS_PER_SEC)
+/* 0001-01-01 … 9999-12-31 */
+#define MAX_DAYS 3652058
+
+const char *mssql_host_sqltype(mssql_host h)
+{
+	static const char *const names[] = {
+		[MSSQL_HOST_INT2] = "smallint",  [MSSQL_HOST_INT4] = "int",
+		[MSSQL_HOST_INT8] = "bigint",    [MSSQL_HOST_BIT] = "bit",
+		[MSSQL_HOST_REAL] = "real",      [MSSQL_HOST_FLT8] = "float",
+		[MSSQL_HOST_DECIMAL] = "decimal", [MSSQL_HOST_MONEY] = "money",
+		[MSSQL_HOST_DATE] = "date",      [MSSQL_HOST_TIME] = "time",
+		[MSSQL_HOST_DATETIME2] = "datetime2", [MSSQL_HOST_DTO] = "datetimeoffset",
+		[MSSQL_HOST_GUID] = "uniqueidentifier", [MSSQL_HOST_NSTRING] = "nvarchar",
+		[MSSQL_HOST_BINARY] = "varbinary",
+	};
+	return names[h];
+}
+
+mssql_host mssql_typed_host(const tsql_type *t)
+{
+	switch (t->kind) {
+	case TSQL_INT: /* "smallint", "int" or "bigint" (called per value: no strcmp) */
+		return t->name[0] == 's' ? MSSQL_HOST_INT2 : t->name[0] == 'i' ? MSSQL_HOST_INT4 : MSSQL_HOST_INT8;
+	case TSQL_BIT: return MSSQL_HOST_BIT;
+	case TSQL_FLOAT: return t->name[0] == 'r' ? MSSQL_HOST_REAL : MSSQL_HOST_FLT8;
+	case TSQL_DECIMAL: return MSSQL_HOST_DECIMAL;
+	case TSQL_MONEY: return MSSQL_HOST_MONEY;
+	case TSQL_DATE: return MSSQL_HOST_DATE;
+	case TSQL_TIME: return MSSQL_HOST_TIME;
+	case TSQL_DATETIME2: return MSSQL_HOST_DATETIME2;
+	case TSQL_DTO: return MSSQL_HOST_DTO;
+	case TSQL_UUID: return MSSQL_HOST_GUID;
+	case TSQL_BINARY: return MSSQL_HOST_BINARY;
+	case TSQL_STRING:
+	default: return MSSQL_HOST_NSTRING;
+	}
+}
+
+static int fail(char *err, size_t errlen, const char *what, const char *in, size_t len)
+{
+	snprintf(err, errlen, "%s: \"%.*s\"", what, (int)(len > 60 ? 60 : len), in);
+	return -1;
+}
+
+static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+/* ---- integers ---- */
+static int parse_int(const char *in, size_t len, int64_t lo, int64_t hi, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (i < len && (in[i] == '-' || in[i] == '+'))
+		neg = in[i++] == '-';
+	if (i == len)
+		return -1;
+	uint64_t v = 0, lim = neg ? (uint64_t)(-(lo + 1)) + 1 : (uint64_t)hi;
+	for (; i < len; i++) {
+		if (!digit(in[i]))
+			return -1;
+		unsigned d = (unsigned)(in[i] - '0');
+		if (v > (lim - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+static unsigned __int128 pow10_38(void)
+{
+	unsigned __int128 v = 1;
+	for (int k = 0; k < 38; k++)
+		v *= 10;
+	return v;
+}
+
+/* ---- decimal ----
+ * |text| * 10^scale, rounded half away from zero (what CAST of a string to
+ * decimal does); -1 when it is not a number or needs more than prec digits. */
+static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *neg, unsigned __int128 *mag)
+{
+	size_t i = 0;
+	*neg = false;
+	if (i < len && (in[i] == '-' || in[i] == '+'))
+		*neg = in[i++] == '-';
+	unsigned __int128 v = 0;
+	int digits = 0, frac = 0;
+	bool any = false, dot = false, round_up = false;
+	for (; i < len; i++) {
+		char c = in[i];
+		if (c == '.') {
+			if (dot)
+				return -1;
+			dot = true;
+			continue;
+		}
+		if (!digit(c))
+			return -1;
+		any = true;
+		if (dot && frac == scale) {
+			/* the first digit beyond the scale rounds; the rest only
+			 * has to be digits */
+			round_up = c >= '5';
+			for (i++; i < len; i++)
+				if (!digit(in[i]))
+					return -1;
+			break;
+		}
+		if (dot)
+			frac++;
+		if ((v != 0 || c != '0') && ++digits > 38)
+			return -1;
+		v = v * 10 + (unsigned)(c - '0');
+	}
+	if (!any)
+		return -1;
+	for (; frac < scale; frac++) {
+		if (v != 0 && ++digits > 38)
+			return -1;
+		v *= 10;
+	}
+	if (round_up)
+		v++;
+	if (prec < 38) {
+		unsigned __int128 lim = 1;
+		for (int k = 0; k < prec; k++)
+			lim *= 10;
+		if (v >= lim)
+			return -1;
+	} else if (digits > 38 || (round_up && v == pow10_38())) {
+		return -1;
+	}
+	if (v == 0)
+		*neg = false;
+	*mag = v;
+	return 0;
+}
+
+/* "decimal(18,2)" (tsql_map_type's form) */
+static void decimal_typmod(const char *name, int *prec, int *scale)
+{
+	const char *p = strchr(name, '(');
+	int a = 18, b = 0;
+	if (p) {
+		for (a = 0, p++; digit(*p); p++)
+			a = a * 10 + (*p - '0');
+		if (*p == ',')
+			for (p++; digit(*p); p++)
+				b = b * 10 + (*p - '0');
+	}
+	*prec = a >= 1 && a <= 38 ? a : 38;
+	*scale = b >= 0 && b <= *prec ? b : 0;
+}
+
+/* ---- dates and times ---- */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468; /* days since 1970-01-01 */
+}
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+#define DAYS_0001_TO_1970 719162
+
+static int num(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!digit(s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* "YYYY-MM-DD" at in; days since 0001-01-01 */
+static int parse_date(const char *in, size_t len, int32_t *days)
+{
+	if (len < 10 || in[4] != '-' || in[7] != '-')
+		return -1;
+	int y = num(in, 4), m = num(in + 5, 2), d = num(in + 8, 2);
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return -1;
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[m - 1] + (m == 2 && leap))
+		return -1;
+	*days = (int32_t)(days_from_civil(y, (unsigned)m, (unsigned)d) + DAYS_0001_TO_1970);
+	return 0;
+}
+
+/* "HH:MM:SS[.fffffff]" at in; returns the characters read, -1 when bad.
+ * More than seven fractional digits round to 100 ns (half up); *ticks may
+ * then be a whole day. */
+static long parse_time(const char *in, size_t len, uint64_t *ticks)
+{
+	if (len < 8 || in[2] != ':' || in[5] != ':')
+		return -1;
+	int h = num(in, 2), mi = num(in + 3, 2), s = num(in + 6, 2);
+	if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+		return -1;
+	uint64_t t = ((uint64_t)h * 3600 + (uint64_t)mi * 60 + (uint64_t)s) * TICKS_PER_SEC;
+	size_t i = 8;
+	if (i < len && in[i] == '.') {
+		i++;
+		uint64_t f = 0, unit = TICKS_PER_SEC;
+		size_t start = i;
+		for (; i < len && digit(in[i]); i++) {
+			if (unit > 1) {
+				unit /= 10;
+				f += (uint64_t)(in[i] - '0') * unit;
+			} else if (i == start + 7 && in[i] >= '5') {
+				f++;
+			}
+		}
+		if (i == start)
+			return -1;
+		t += f;
+	}
+	*ticks = t;
+	return (long)i;
+}
+
+/* "Z", "+HH", "+HH:MM", "+HHMM" (or '-') at in, the whole rest */
+static int parse_offset(const char *in, size_t len, int *minutes)
+{
+	if (len == 1 && in[0] == 'Z') {
+		*minutes = 0;
+		return 0;
+	}
+	if (len < 3 || (in[0] != '+' && in[0] != '-'))
+		return -1;
+	int h = num(in + 1, 2), m = 0;
+	if (h < 0)
+		return -1;
+	if (len == 6 && in[3] == ':')
+		m = num(in + 4, 2);
+	else if (len == 5)
+		m = num(in + 3, 2);
+	else if (len != 3)
+		return -1;
+	if (m < 0 || m > 59 || h * 60 + m > 14 * 60)
+		return -1;
+	*minutes = (in[0] == '-' ? -1 : 1) * (h * 60 + m);
+	return 0;
+}
+
+/* ---- text ---- */
+int mssql_utf8_to_utf16le(buf *out, const char *s, size_t n)
+{
+	if (buf_reserve(out, 2 * n) < 0)
+		return -1;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	unsigned char *o = (unsigned char *)out->data + out->len;
+	while (p < end) {
+		uint32_t cp;
+		if (p[0] < 0x80) {
+			*o++ = *p++;
+			*o++ = 0;
+			continue;
+		}
+		size_t k;
+		if ((p[0] & 0xe0) == 0xc0) {
+			cp = p[0] & 0x1f;
+			k = 2;
+		} else if ((p[0] & 0xf0) == 0xe0) {
+			cp = p[0] & 0x0f;
+			k = 3;
+		} else if ((p[0] & 0xf8) == 0xf0) {
+			cp = p[0] & 0x07;
+			k = 4;
+		} else
+			return -1;
+		if ((size_t)(end - p) < k)
+			return -1;
+		for (size_t i = 1; i < k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return -1;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return -1;
+		p += k;
+		if (cp >= 0x10000) {
+			/* 4 UTF-8 bytes become 4 UTF-16 bytes: within the 2n reserved */
+			uint32_t v = cp - 0x10000, hi = 0xd800 + (v >> 10), lo = 0xdc00 + (v & 0x3ff);
+			*o++ = hi & 0xff, *o++ = (unsigned char)(hi >> 8), *o++ = lo & 0xff, *o++ = (unsigned char)(lo >> 8);
+		} else {
+			*o++ = cp & 0xff, *o++ = (unsigned char)(cp >> 8);
+		}
+	}
+	out->len = (size_t)((char *)o - out->data);
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_guid(const char *in, size_t len, uint8_t g[16])
+{
+	uint8_t b[16];
+	if (len != 36 || in[8] != '-' || in[13] != '-' || in[18] != '-' || in[23] != '-')
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			continue;
+		int hi = hexval(in[i]), lo = hexval(in[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		b[k++] = (uint8_t)(hi << 4 | lo);
+		i++;
+	}
+	/* SQL Server's byte order: the first three groups little-endian */
+	g[0] = b[3], g[1] = b[2], g[2] = b[1], g[3] = b[0];
+	g[4] = b[5], g[5] = b[4], g[6] = b[7], g[7] = b[6];
+	memcpy(g + 8, b + 8, 8);
+	return 0;
+}
+
+int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scratch, mssql_typed *out,
+		      char *err, size_t errlen)
+{
+	mssql_host h = mssql_typed_host(t);
+	/* only the fields of h are set below (a row of them per record) */
+	out->host = h;
+	out->null = false;
+	out->offset = 0;
+	/* The staging path's checks and clamps first, so both paths refuse and
+	 * clamp the same values. */
+	const char *s = in;
+	size_t n = len;
+	if (h != MSSQL_HOST_NSTRING && h != MSSQL_HOST_BINARY && h != MSSQL_HOST_INT2 && h != MSSQL_HOST_INT4 &&
+	    h != MSSQL_HOST_INT8 && h != MSSQL_HOST_GUID) {
+		if (tsql_stage_value(t, in, len, scratch, &s, &n, err, errlen) < 0)
+			return -1;
+	}
+	switch (h) {
+	case MSSQL_HOST_INT2:
+		return parse_int(s, n, INT16_MIN, INT16_MAX, &out->i) < 0 ? fail(err, errlen, "not a smallint", in, len) : 0;
+	case MSSQL_HOST_INT4:
+		return parse_int(s, n, INT32_MIN, INT32_MAX, &out->i) < 0 ? fail(err, errlen, "not an int", in, len) : 0;
+	case MSSQL_HOST_INT8:
+		return parse_int(s, n, INT64_MIN, INT64_MAX, &out->i) < 0 ? fail(err, errlen, "not a bigint", in, len) : 0;
+	case MSSQL_HOST_BIT:
+		out->i = s[0] == '1';
+		return 0;
+	case MSSQL_HOST_REAL:
+	case MSSQL_HOST_FLT8: {
+		char tmp[64];
+		if (n == 0 || n >= sizeof tmp)
+			return fail(err, errlen, "not a floating point number", in, len);
+		memcpy(tmp, s, n);
+		tmp[n] = '\0';
+		char *end;
+		errno = 0;
+		double d = h == MSSQL_HOST_REAL ? (double)strtof(tmp, &end) : strtod(tmp, &end);
+		if (*end || isnan(d))
+			return fail(err, errlen, "not a floating point number", in, len);
+		if (isinf(d))
+			return fail(err, errlen, h == MSSQL_HOST_REAL ? "out of range for real" : "out of range for float",
+				    in, len);
+		out->f = d;
+		return 0;
+	}
+	case MSSQL_HOST_DECIMAL: {
+		int prec, scale;
+		decimal_typmod(t->name, &prec, &scale);
+		out->prec = (uint8_t)prec;
+		out->scale = (uint8_t)scale;
+		if (parse_decimal(s, n, prec, scale, &out->neg, &out->mag) < 0) {
+			char what[96];
+			snprintf(what, sizeof what, "not a number that fits %s", t->name);
+			return fail(err, errlen, what, in, len);
+		}
+		return 0;
+	}
+	case MSSQL_HOST_MONEY: {
+		bool neg;
+		unsigned __int128 mag;
+		/* money: 19 digits, 4 of them decimals, within ±2^63 */
+		if (parse_decimal(s, n, 19, 4, &neg, &mag) < 0 ||
+		    mag > (neg ? (unsigned __int128)INT64_MAX + 1 : (unsigned __int128)INT64_MAX))
+			return fail(err, errlen, "out of range for money", in, len);
+		out->i = neg ? (int64_t)(0 - (uint64_t)mag) : (int64_t)mag;
+		return 0;
+	}
+	case MSSQL_HOST_DATE:
+		if (n != 10 || parse_date(s, n, &out->days) < 0)
+			return fail(err, errlen, "not a date", in, len);
+		return 0;
+	case MSSQL_HOST_TIME: {
+		long k = parse_time(s, n, &out->ticks);
+		if (k < 0 || (size_t)k != n)
+			return fail(err, errlen, "not a time", in, len);
+		if (out->ticks >= TICKS_PER_DAY)
+			return fail(err, errlen, "time rounds to 24:00:00, which SQL Server has not", in, len);
+		return 0;
+	}
+	case MSSQL_HOST_DATETIME2:
+	case MSSQL_HOST_DTO: {
+		if (parse_date(s, n, &out->days) < 0 || n < 19 || (s[10] != 'T' && s[10] != ' '))
+			return fail(err, errlen, "not a timestamp", in, len);
+		long k = parse_time(s + 11, n - 11, &out->ticks);
+		if (k < 0)
+			return fail(err, errlen, "not a timestamp", in, len);
+		size_t rest = n - 11 - (size_t)k;
+		const char *r = s + 11 + k;
+		int64_t days = out->days;
+		int64_t ticks = (int64_t)out->ticks;
+		if (h == MSSQL_HOST_DTO) {
+			int off = 0;
+			if (parse_offset(r, rest, &off) < 0)
+				return fail(err, errlen, "not a timestamp with a time zone offset", in, len);
+			out->offset = (int16_t)off;
+			ticks -= (int64_t)off * 60 * (int64_t)TICKS_PER_SEC; /* to UTC */
+		} else if (rest) {
+			return fail(err, errlen, "not a timestamp", in, len);
+		}
+		while (ticks < 0) {
+			ticks += (int64_t)TICKS_PER_DAY;
+			days--;
+		}
+		while ((uint64_t)ticks >= TICKS_PER_DAY) {
+			ticks -= (int64_t)TICKS_PER_DAY;
+			days++;
+		}
+		if (days < 0 || days > MAX_DAYS)
+			return fail(err, errlen, "timestamp out of SQL Server's range", in, len);
+		out->days = (int32_t)days;
+		out->ticks = (uint64_t)ticks;
+		return 0;
+	}
+	case MSSQL_HOST_GUID:
+		return parse_guid(s, n, out->guid) < 0 ? fail(err, errlen, "not a uuid", in, len) : 0;
+	case MSSQL_HOST_BINARY: {
+		if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2)
+			return fail(err, errlen, "bytea value is not \\x hex", in, len > 20 ? 20 : len);
+		size_t nb = (n - 2) / 2;
+		if (nb == 0)
+			return MSSQL_TYPED_EMPTY;
+		buf_reset(scratch);
+		if (buf_reserve(scratch, nb) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		uint8_t *o = (uint8_t *)scratch->data;
+		for (size_t i = 0; i < nb; i++) {
+			int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
+			if (hi < 0 || lo < 0)
+				return fail(err, errlen, "bytea value is not \\x hex", in, len > 20 ? 20 : len);
+			o[i] = (uint8_t)(hi << 4 | lo);
+		}
+		scratch->len = nb;
+		out->data = o;
+		out->len = nb;
+		return 0;
+	}
+	case MSSQL_HOST_NSTRING:
+	default:
+		if (n == 0)
+			return MSSQL_TYPED_EMPTY;
+		buf_reset(scratch);
+		if (mssql_utf8_to_utf16le(scratch, s, n) < 0)
+			return fail(err, errlen, "invalid UTF-8", in, len);
+		out->data = (const uint8_t *)scratch->data;
+		out->len = scratch->len;
+		out->text = s;
+		out->textlen = n;
+		return 0;
+	}
+}
+
+/* ---- printing ---- */
+static int put_mag(buf *b, bool neg, unsigned __int128 v, int scale)
+{
+	char dig[48];
+	int k = 0;
+	do {
+		dig[k++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	while (k <= scale)
+		dig[k++] = '0';
+	int rc = neg ? buf_putc(b, '-') : 0;
+	for (int i = k - 1; i >= 0; i--) {
+		rc |= buf_putc(b, dig[i]);
+		if (i == scale && scale > 0)
+			rc |= buf_putc(b, '.');
+	}
+	return rc;
+}
+
+static int put_dt(buf *b, int64_t days, uint64_t ticks, int date, int time)
+{
+	int rc = 0;
+	if (date) {
+		int y;
+		unsigned m, d;
+		civil_from_days(days - DAYS_0001_TO_1970, &y, &m, &d);
+		rc |= buf_printf(b, "%04d-%02u-%02u", y, m, d);
+	}
+	if (date && time)
+		rc |= buf_putc(b, 'T');
+	if (time) {
+		uint64_t s = ticks / TICKS_PER_SEC;
+		rc |= buf_printf(b, "%02u:%02u:%02u.%07u", (unsigned)(s / 3600), (unsigned)(s / 60 % 60),
+				 (unsigned)(s % 60), (unsigned)(ticks % TICKS_PER_SEC));
+	}
+	return rc;
+}
+
+int mssql_typed_literal(buf *b, const mssql_typed *v)
+{
+	if (v->null)
+		return buf_puts(b, "NULL");
+	int rc = 0;
+	switch (v->host) {
+	case MSSQL_HOST_INT2:
+	case MSSQL_HOST_INT4:
+	case MSSQL_HOST_INT8:
+	case MSSQL_HOST_BIT:
+		return buf_printf(b, "%lld", (long long)v->i);
+	case MSSQL_HOST_REAL:
+		return buf_printf(b, "CAST(N'%.9g' AS real)", v->f);
+	case MSSQL_HOST_FLT8:
+		return buf_printf(b, "CAST(N'%.17g' AS float)", v->f);
+	case MSSQL_HOST_DECIMAL:
+		rc |= buf_puts(b, "CAST(");
+		rc |= put_mag(b, v->neg, v->mag, v->scale);
+		rc |= buf_printf(b, " AS decimal(%u,%u))", v->prec, v->scale);
+		return rc;
+	case MSSQL_HOST_MONEY: {
+		bool neg = v->i < 0;
+		uint64_t m = neg ? 0 - (uint64_t)v->i : (uint64_t)v->i;
+		rc |= buf_puts(b, "CAST(");
+		rc |= put_mag(b, neg, m, 4);
+		rc |= buf_puts(b, " AS money)");
+		return rc;
+	}
+	case MSSQL_HOST_DATE:
+		rc |= buf_puts(b, "CAST(N'");
+		rc |= put_dt(b, v->days, 0, 1, 0);
+		rc |= buf_puts(b, "' AS date)");
+		return rc;
+	case MSSQL_HOST_TIME:
+		rc |= buf_puts(b, "CAST(N'");
+		rc |= put_dt(b, 0, v->ticks, 0, 1);
+		rc |= buf_puts(b, "' AS time(7))");
+		return rc;
+	case MSSQL_HOST_DATETIME2:
+		rc |= buf_puts(b, "CAST(N'");
+		rc |= put_dt(b, v->days, v->ticks, 1, 1);
+		rc |= buf_puts(b, "' AS datetime2(7))");
+		return rc;
+	case MSSQL_HOST_DTO: {
+		/* shown in its own offset, as SQL Server shows it */
+		int64_t t = (int64_t)v->ticks + (int64_t)v->offset * 60 * (int64_t)TICKS_PER_SEC, days = v->days;
+		while (t < 0)
+			t += (int64_t)TICKS_PER_DAY, days--;
+		while ((uint64_t)t >= TICKS_PER_DAY)
+			t -= (int64_t)TICKS_PER_DAY, days++;
+		int off = v->offset < 0 ? -v->offset : v->offset;
+		rc |= buf_puts(b, "CAST(N'");
+		rc |= put_dt(b, days, (uint64_t)t, 1, 1);
+		rc |= buf_printf(b, "%c%02d:%02d' AS datetimeoffset(7))", v->offset < 0 ? '-' : '+', off / 60, off % 60);
+		return rc;
+	}
+	case MSSQL_HOST_GUID: {
+		const uint8_t *g = v->guid;
+		return buf_printf(b,
+				  "CAST(N'%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x' AS "
+				  "uniqueidentifier)",
+				  g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13],
+				  g[14], g[15]);
+	}
+	case MSSQL_HOST_BINARY: {
+		static const char hx[] = "0123456789abcdef";
+		rc |= buf_puts(b, "0x");
+		for (size_t i = 0; i < v->len; i++) {
+			rc |= buf_putc(b, hx[v->data[i] >> 4]);
+			rc |= buf_putc(b, hx[v->data[i] & 15]);
+		}
+		return rc;
+	}
+	case MSSQL_HOST_NSTRING:
+	default:
+		return tsql_nstr(b, v->text, v->textlen);
+	}
+}

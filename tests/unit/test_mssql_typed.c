@@ -1,0 +1,272 @@
+/* Unit tests for lib/mssql_typed: record values converted to the binary
+ * values a typed bulk copy sends, and their T-SQL literals. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "mssql_typed.h"
+#include "tsql.h"
+
+static buf scratch, lit;
+static char err[300];
+
+static int conv(const char *pgtype, const char *in, mssql_typed *v)
+{
+	tsql_type t;
+	tsql_map_type(pgtype, &t);
+	err[0] = '\0';
+	return mssql_typed_value(&t, in, strlen(in), &scratch, v, err, sizeof err);
+}
+
+/* The literal of a converted value, "ERR: reason", or "EMPTY". */
+static const char *show(const char *pgtype, const char *in)
+{
+	mssql_typed v;
+	int rc = conv(pgtype, in, &v);
+	buf_reset(&lit);
+	if (rc < 0)
+		buf_printf(&lit, "ERR: %s", err);
+	else if (rc == MSSQL_TYPED_EMPTY)
+		buf_puts(&lit, "EMPTY");
+	else
+		mssql_typed_literal(&lit, &v);
+	buf_terminate(&lit);
+	return lit.data;
+}
+
+static void test_integers(void **state)
+{
+	(void)state;
+	mssql_typed v;
+	assert_int_equal(conv("smallint", "-32768", &v), 0);
+	assert_int_equal(v.host, MSSQL_HOST_INT2);
+	assert_int_equal(v.i, -32768);
+	assert_int_equal(conv("smallint", "32768", &v), -1);
+	assert_non_null(strstr(err, "smallint"));
+	assert_int_equal(conv("integer", "2147483647", &v), 0);
+	assert_int_equal(v.host, MSSQL_HOST_INT4);
+	assert_int_equal(conv("integer", "-2147483649", &v), -1);
+	assert_int_equal(conv("bigint", "-9223372036854775808", &v), 0);
+	assert_true(v.i == INT64_MIN);
+	assert_int_equal(conv("bigint", "9223372036854775807", &v), 0);
+	assert_true(v.i == INT64_MAX);
+	assert_int_equal(conv("bigint", "9223372036854775808", &v), -1);
+	assert_int_equal(conv("integer", "1.5", &v), -1);
+	assert_int_equal(conv("integer", "", &v), -1);
+	assert_int_equal(conv("integer", "-", &v), -1);
+	assert_string_equal(show("boolean", "t"), "1");
+	assert_string_equal(show("boolean", "false"), "0");
+	assert_string_equal(show("boolean", "yes"), "ERR: not a boolean: \"yes\"");
+}
+
+static void test_decimal(void **state)
+{
+	(void)state;
+	mssql_typed v;
+	assert_int_equal(conv("numeric(12,3)", "6.789", &v), 0);
+	assert_int_equal(v.host, MSSQL_HOST_DECIMAL);
+	assert_int_equal(v.prec, 12);
+	assert_int_equal(v.scale, 3);
+	assert_false(v.neg);
+	assert_true(v.mag == 6789);
+	assert_string_equal(show("numeric(12,3)", "-123456789.123"), "CAST(-123456789.123 AS decimal(12,3))");
+	/* fewer decimals than the scale: padded */
+	assert_string_equal(show("numeric(18,2)", "1234.5"), "CAST(1234.50 AS decimal(18,2))");
+	assert_string_equal(show("numeric(18,2)", "7"), "CAST(7.00 AS decimal(18,2))");
+	/* more: rounded half away from zero, as CAST does */
+	assert_string_equal(show("numeric", "0.00000000005"), "CAST(0.0000000001 AS decimal(38,10))");
+	assert_string_equal(show("numeric", "-0.00000000005"), "CAST(-0.0000000001 AS decimal(38,10))");
+	assert_string_equal(show("numeric", "0.000000000049999"), "CAST(0.0000000000 AS decimal(38,10))");
+	assert_string_equal(show("numeric(3,1)", "1.25"), "CAST(1.3 AS decimal(3,1))");
+	assert_string_equal(show("numeric(3,1)", "99.96"), "ERR: not a number that fits decimal(3,1): \"99.96\"");
+	/* no negative zero */
+	assert_int_equal(conv("numeric", "-0.000", &v), 0);
+	assert_false(v.neg);
+	assert_true(v.mag == 0);
+	/* 28 integer digits fit decimal(38,10), 29 do not; leading zeros do not count */
+	assert_string_equal(show("numeric", "9999999999999999999999999999.9999999999"),
+			    "CAST(9999999999999999999999999999.9999999999 AS decimal(38,10))");
+	assert_string_equal(show("numeric", "00000000000099999999999999999999999999.5"),
+			    "CAST(99999999999999999999999999.5000000000 AS decimal(38,10))");
+	assert_string_equal(show("numeric", "123456789012345678901234567890.000000000000000000001"),
+			    "ERR: not a number that fits decimal(38,10): \"123456789012345678901234567890.000000000000000000001\"");
+	assert_string_equal(show("numeric(38,0)", "-99999999999999999999999999999999999999"),
+			    "CAST(-99999999999999999999999999999999999999 AS decimal(38,0))");
+	assert_string_equal(show("numeric", "NaN"), "ERR: NaN has no SQL Server equivalent");
+	assert_int_equal(conv("numeric", "1.2.3", &v), -1);
+	assert_int_equal(conv("numeric", "1e5", &v), -1);
+	assert_int_equal(conv("numeric", ".", &v), -1);
+}
+
+static void test_money_float(void **state)
+{
+	(void)state;
+	mssql_typed v;
+	assert_int_equal(conv("money", "-$1,234.56", &v), 0);
+	assert_int_equal(v.host, MSSQL_HOST_MONEY);
+	assert_true(v.i == -12345600);
+	assert_string_equal(show("money", "$92,233,720,368,547.58"), "CAST(92233720368547.5800 AS money)");
+	/* PostgreSQL's money reaches 92,233,720,368,547,758.07; SQL Server's 922,337,203,685,477.5807 */
+	assert_string_equal(show("money", "$922,337,203,685,477.58"), "CAST(922337203685477.5800 AS money)");
+	assert_string_equal(show("money", "$922,337,203,685,477.59"),
+			    "ERR: out of range for money: \"$922,337,203,685,477.59\"");
+	assert_string_equal(show("money", "$92,233,720,368,547,758.07"),
+			    "ERR: out of range for money: \"$92,233,720,368,547,758.07\"");
+	assert_string_equal(show("money", "-$922,337,203,685,477.58"), "CAST(-922337203685477.5800 AS money)");
+
+	assert_int_equal(conv("real", "3.4028235e38", &v), 0);
+	assert_int_equal(v.host, MSSQL_HOST_REAL);
+	assert_true((float)v.f == 3.4028235e38f);
+	assert_string_equal(show("real", "3.5e38"), "ERR: out of range for real: \"3.5e38\"");
+	assert_string_equal(show("real", "-0"), "CAST(N'-0' AS real)");
+	assert_string_equal(show("double precision", "1.7976931348623157e308"),
+			    "CAST(N'1.7976931348623157e+308' AS float)");
+	assert_string_equal(show("double precision", "0.1"), "CAST(N'0.10000000000000001' AS float)");
+	assert_string_equal(show("double precision", "Infinity"), "ERR: Infinity has no SQL Server equivalent");
+	assert_int_equal(conv("double precision", "1,5", &v), -1);
+}
+
+static void test_dates(void **state)
+{
+	(void)state;
+	mssql_typed v;
+	assert_int_equal(conv("date", "0001-01-01", &v), 0);
+	assert_int_equal(v.days, 0);
+	assert_int_equal(conv("date", "9999-12-31", &v), 0);
+	assert_int_equal(v.days, 3652058);
+	assert_int_equal(conv("date", "1900-01-01", &v), 0);
+	assert_int_equal(v.days, 693595);
+	assert_string_equal(show("date", "2024-02-29"), "CAST(N'2024-02-29' AS date)");
+	assert_string_equal(show("date", "2023-02-29"), "ERR: not a date: \"2023-02-29\"");
+	assert_string_equal(show("date", "infinity"), "CAST(N'9999-12-31' AS date)");
+	assert_string_equal(show("date", "-infinity"), "CAST(N'0001-01-01' AS date)");
+	assert_string_equal(show("date", "0044-03-15 BC"),
+			    "ERR: date before year 1 (0044-03-15 BC) has no SQL Server equivalent");
+	assert_string_equal(show("date", "10000-01-01"), "ERR: date out of SQL Server's range: \"10000-01-01\"");
+
+	assert_string_equal(show("time without time zone", "13:58:45.123456"), "CAST(N'13:58:45.1234560' AS time(7))");
+	assert_string_equal(show("time(3) without time zone", "23:59:59.999"), "CAST(N'23:59:59.9990000' AS time(7))");
+	assert_string_equal(show("time without time zone", "24:00:00"), "ERR: time 24:00:00 has no SQL Server equivalent");
+	assert_int_equal(conv("time without time zone", "00:00:00.00000005", &v), 0);
+	assert_true(v.ticks == 1); /* beyond 100 ns: rounded */
+	assert_string_equal(show("time without time zone", "23:59:59.99999995"),
+			    "ERR: time rounds to 24:00:00, which SQL Server has not: \"23:59:59.99999995\"");
+
+	assert_string_equal(show("timestamp without time zone", "2026-11-25T13:58:45.123456"),
+			    "CAST(N'2026-11-25T13:58:45.1234560' AS datetime2(7))");
+	assert_string_equal(show("timestamp(3) without time zone", "infinity"),
+			    "CAST(N'9999-12-31T23:59:59.9990000' AS datetime2(7))");
+	assert_string_equal(show("timestamp without time zone", "-infinity"),
+			    "CAST(N'0001-01-01T00:00:00.0000000' AS datetime2(7))");
+	assert_string_equal(show("timestamp without time zone", "2026-11-25T13:58"),
+			    "ERR: not a timestamp: \"2026-11-25T13:58\"");
+	assert_string_equal(show("timestamp without time zone", "2026-11-25T13:58:45Z"),
+			    "ERR: not a timestamp: \"2026-11-25T13:58:45Z\"");
+}
+
+static void test_datetimeoffset(void **state)
+{
+	(void)state;
+	mssql_typed v;
+	/* sent as UTC date and time plus the offset */
+	assert_int_equal(conv("timestamp with time zone", "2026-11-25T13:58:45.123456Z", &v), 0);
+	assert_int_equal(v.host, MSSQL_HOST_DTO);
+	assert_int_equal(v.offset, 0);
+	assert_true(v.ticks == (13 * 3600 + 58 * 60 + 45) * 10000000ull + 1234560);
+	assert_int_equal(conv("timestamp with time zone", "2026-11-25T00:30:00+05:30", &v), 0);
+	assert_int_equal(v.offset, 330);
+	assert_true(v.ticks == 19 * 3600 * 10000000ull); /* 19:00 UTC the day before */
+	int32_t day = v.days;
+	assert_int_equal(conv("timestamp with time zone", "2026-11-24T19:00:00Z", &v), 0);
+	assert_int_equal(v.days, day);
+	assert_string_equal(show("timestamp with time zone", "2026-11-25T00:30:00+05:30"),
+			    "CAST(N'2026-11-25T00:30:00.0000000+05:30' AS datetimeoffset(7))");
+	assert_string_equal(show("timestamp with time zone", "2026-06-30T23:59:59.999999-07"),
+			    "CAST(N'2026-06-30T23:59:59.9999990-07:00' AS datetimeoffset(7))");
+	assert_string_equal(show("timestamp with time zone", "infinity"),
+			    "CAST(N'9999-12-31T23:59:59.9999990+00:00' AS datetimeoffset(7))");
+	/* in range locally, not in UTC */
+	assert_string_equal(show("timestamp with time zone", "0001-01-01T00:30:00+01:00"),
+			    "ERR: timestamp out of SQL Server's range: \"0001-01-01T00:30:00+01:00\"");
+	assert_string_equal(show("timestamp with time zone", "2026-11-25T00:30:00+15:00"),
+			    "ERR: not a timestamp with a time zone offset: \"2026-11-25T00:30:00+15:00\"");
+	assert_string_equal(show("timestamp with time zone", "2026-11-25T00:30:00"),
+			    "ERR: not a timestamp with a time zone offset: \"2026-11-25T00:30:00\"");
+}
+
+static void test_guid_bytes_text(void **state)
+{
+	(void)state;
+	mssql_typed v;
+	assert_int_equal(conv("uuid", "6f9619ff-8b86-d011-b42d-00c04fc964ff", &v), 0);
+	static const uint8_t wire[16] = {0xff, 0x19, 0x96, 0x6f, 0x86, 0x8b, 0x11, 0xd0,
+					 0xb4, 0x2d, 0x00, 0xc0, 0x4f, 0xc9, 0x64, 0xff};
+	assert_memory_equal(v.guid, wire, 16);
+	assert_string_equal(show("uuid", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"),
+			    "CAST(N'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS uniqueidentifier)");
+	assert_string_equal(show("uuid", "a0eebc999c0b4ef8bb6d6bb9bd380a11"),
+			    "ERR: not a uuid: \"a0eebc999c0b4ef8bb6d6bb9bd380a11\"");
+
+	assert_int_equal(conv("bytea", "\\x0001ff", &v), 0);
+	assert_int_equal(v.len, 3);
+	assert_memory_equal(v.data, "\x00\x01\xff", 3);
+	assert_string_equal(show("bytea", "\\x0001FF"), "0x0001ff");
+	assert_string_equal(show("bytea", "\\x"), "EMPTY");
+	assert_int_equal(conv("bytea", "\\x0g", &v), -1);
+	assert_int_equal(conv("bytea", "\\x000", &v), -1);
+
+	assert_int_equal(conv("text", "aé😀", &v), 0);
+	assert_int_equal(v.host, MSSQL_HOST_NSTRING);
+	assert_int_equal(v.len, 8);
+	assert_memory_equal(v.data, "a\0\xe9\0\x3d\xd8\x00\xde", 8);
+	assert_string_equal(show("character varying(20)", "it's"), "N'it''s'");
+	assert_string_equal(show("text", ""), "EMPTY");
+	assert_string_equal(show("jsonb", "{}"), "N'{}'");
+	assert_int_equal(conv("text", "\xc3(", &v), -1);
+	assert_int_equal(conv("text", "\xed\xa0\x80", &v), -1); /* a surrogate in UTF-8 */
+}
+
+static void test_host_sqltype(void **state)
+{
+	(void)state;
+	tsql_type t;
+	tsql_map_type("numeric(18,2)", &t);
+	assert_string_equal(mssql_host_sqltype(mssql_typed_host(&t)), "decimal");
+	tsql_map_type("character(5)", &t);
+	assert_string_equal(mssql_host_sqltype(mssql_typed_host(&t)), "nvarchar");
+	tsql_map_type("timestamp(3) with time zone", &t);
+	assert_string_equal(mssql_host_sqltype(mssql_typed_host(&t)), "datetimeoffset");
+	tsql_map_type("interval", &t);
+	assert_string_equal(mssql_host_sqltype(mssql_typed_host(&t)), "nvarchar");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	buf_free(&scratch);
+	buf_free(&lit);
+	return 0;
+}
+
+int main(void)
+{
+	buf_init(&scratch, 0);
+	buf_init(&lit, 0);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_decimal),
+		cmocka_unit_test(test_money_float),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_datetimeoffset),
+		cmocka_unit_test(test_guid_bytes_text),
+		cmocka_unit_test(test_host_sqltype),
+	};
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}
