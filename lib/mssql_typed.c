@@ -1,5 +1,6 @@
 /* mssql_typed.c — see mssql_typed.h. */
 #include "mssql_typed.h"
+#include "civil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -164,29 +165,6 @@ static void decimal_typmod(const char *name, int *prec, int *scale)
 }
 
 /* ---- dates and times ---- */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468; /* days since 1970-01-01 */
-}
-
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 #define DAYS_0001_TO_1970 719162
 
 static int num(const char *s, int n)
@@ -212,7 +190,7 @@ static int parse_date(const char *in, size_t len, int32_t *days)
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (d > mdays[m - 1] + (m == 2 && leap))
 		return -1;
-	*days = (int32_t)(days_from_civil(y, (unsigned)m, (unsigned)d) + DAYS_0001_TO_1970);
+	*days = (int32_t)(civil_days(y, (unsigned)m, (unsigned)d) + DAYS_0001_TO_1970);
 	return 0;
 }
 
@@ -531,10 +509,10 @@ static int put_dt(buf *b, int64_t days, uint64_t ticks, int date, int time)
 {
 	int rc = 0;
 	if (date) {
-		int y;
+		int64_t y;
 		unsigned m, d;
-		civil_from_days(days - DAYS_0001_TO_1970, &y, &m, &d);
-		rc |= buf_printf(b, "%04d-%02u-%02u", y, m, d);
+		civil_date(days - DAYS_0001_TO_1970, &y, &m, &d);
+		rc |= buf_printf(b, "%04d-%02u-%02u", (int)y, m, d);
 	}
 	if (date && time)
 		rc |= buf_putc(b, 'T');

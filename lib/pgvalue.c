@@ -3,6 +3,7 @@
  * forms of record.h, timestamptz moved to UTC; every other type passes
  * through untouched. */
 #include "pgvalue.h"
+#include "civil.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -115,31 +116,6 @@ static bool parse_bc(cur *c)
 	return false;
 }
 
-/* Proleptic Gregorian days since 1970-01-01, and back (astronomical years:
- * 1 BC is year 0). */
-static long long days_from_civil(long long y, long long m, long long d)
-{
-	y -= m <= 2;
-	long long era = (y >= 0 ? y : y - 399) / 400;
-	long long yoe = y - era * 400;
-	long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long long z, long long *y, long long *m, long long *d)
-{
-	z += 719468;
-	long long era = (z >= 0 ? z : z - 146096) / 146097;
-	long long doe = z - era * 146097;
-	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long long mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* v (0..99) as two digits. */
 static void two(char *o, long long v)
 {
@@ -204,13 +180,18 @@ static int norm_timestamp(cur *c, buf *out, bool tz)
 	if (tz && off != 0) {
 		/* to UTC: whole seconds since the epoch, in astronomical years */
 		long long ay = bc ? 1 - y : y;
-		long long secs = days_from_civil(ay, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
+		long long secs = civil_days(ay, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s - off;
 		long long days = secs / 86400, rem = secs % 86400;
 		if (rem < 0) {
 			rem += 86400;
 			days--;
 		}
-		civil_from_days(days, &ay, &mo, &d);
+		int64_t cy;
+		unsigned cm, cd;
+		civil_date(days, &cy, &cm, &cd);
+		ay = cy;
+		mo = cm;
+		d = cd;
 		bc = ay <= 0;
 		y = bc ? 1 - ay : ay;
 		h = rem / 3600;

@@ -3,6 +3,7 @@
  * type-class helpers the codecs share. The encodings live in
  * record_json.c and record_msgpack.c, the stream reader/writer in
  * record_io.c. */
+#include "civil.h"
 #include "record_priv.h"
 
 #include <errno.h>
@@ -579,31 +580,6 @@ bool record_bytea_text_valid(const char *s, size_t n)
 
 /* ---- helpers ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back
- * (Howard Hinnant's civil-date algorithms). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 /* Two digits of v (0..99). */
 static void two(char *o, unsigned v)
 {
@@ -621,7 +597,7 @@ size_t record_fmt_ts(char *o, int64_t us)
 	}
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	civil_date(days, &y, &m, &d);
 	unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
 	if (y < 0 || y > 9999) {
 		/* years printf pads differently: rare enough for snprintf */
@@ -745,7 +721,7 @@ int record_ts_parse(const char *s, int64_t *us)
 	}
 	if (p[0] != 'Z' || p[1] != '\0')
 		return -1;
-	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	int64_t days = civil_days(y, (unsigned)mo, (unsigned)d);
 	*us = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000LL) + frac;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* wwi_gen.c — see wwi_gen.h. Every value is built as text here, in the form
  * PostgreSQL accepts both in COPY and as a text parameter. */
 #include "wwi_gen.h"
+#include "civil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -456,18 +457,14 @@ static void p_dec3(wwi_tx *tx, int64_t milli)
 
 #define DAY_US INT64_C(86400000000)
 
-/* Howard Hinnant's days_from_civil inverse. */
 static void civil(int64_t days, int *y, int *m, int *d)
 {
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
+	int64_t cy;
+	unsigned cm, cd;
+	civil_date(days, &cy, &cm, &cd);
+	*y = (int)cy;
+	*m = (int)cm;
+	*d = (int)cd;
 }
 
 static int64_t floordiv(int64_t a, int64_t b)
