@@ -12,12 +12,14 @@
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,7 +60,7 @@ static void usage(FILE *f)
 		"\n"
 		"Batches:\n"
 		"      --batch-rows=N         records per transaction at most (default 10000)\n"
-		"      --batch-ms=MS          commit at most MS after a batch's first record (default 50)\n"
+		"      --batch-ms=MS          commit at most MS after a batch's first record (default 25)\n"
 		"      --retries=N            reconnect-and-retry attempts per batch (default 10)\n"
 		"      --dead-letter=FILE     append records the server refuses to FILE and go on\n"
 		"      --ack=FIFO             after each commit write \"STREAM OFFSET\" lines to FIFO\n"
@@ -139,7 +141,7 @@ int main(int argc, char **argv)
 	const char *map_src[MAX_SCHEMA_MAPS], *map_dst[MAX_SCHEMA_MAPS];
 	char *password = NULL;
 	const char *ack_path = NULL;
-	long batch_rows = 10000, batch_ms = 50;
+	long batch_rows = 10000, batch_ms = 25;
 	int progress = -1;
 	bool stats = false, print_sql = false;
 	o.retries = 10;
@@ -270,12 +272,27 @@ int main(int argc, char **argv)
 	record_reader *rd = record_reader_new(STDIN_FILENO);
 	if (!a || !rd)
 		die(EX_OSERR, "out of memory");
+	/* While a batch is applied the previous stage writes on: a pipe of
+	 * 1 MiB rather than 64 KiB holds a second's worth at 1,000 changes/s,
+	 * so it is not stopped and woken again every few dozen records. The
+	 * system may refuse (fs/pipe-max-size); 64 KiB works too. */
+	struct stat st;
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, 1 << 20);
 	int code = mssql_apply_open(a);
 
 	record r;
 	record_init(&r);
 	char err[512];
 	int64_t start = mono_ms(), deadline = 0, last_progress = start;
+	/* When the input was last seen empty: a record read later arrived
+	 * after that. --batch-ms counts from a batch's first record's arrival,
+	 * so records that came in while the server applied the last batch
+	 * have already waited that long, and a batch closes --batch-ms after
+	 * the last one opened at the latest: under a steady flow a batch goes
+	 * every --batch-ms, or back to back when applying takes longer. */
+	int64_t empty_at = start;
+	int64_t opened = 0;
 	while (code == 0 && !got_signal) {
 		int64_t now = mono_ms();
 		if (progress && now - last_progress >= 1000) {
@@ -283,21 +300,33 @@ int main(int argc, char **argv)
 			last_progress = now;
 		}
 		bool pending = mssql_apply_batch_records(a) > 0;
-		/* Past the deadline with input already waiting means a backlog:
-		 * keep reading up to --batch-rows, so the fixed cost of a batch
-		 * (round trips, checkpoint) is spread over more rows and the
-		 * sink catches up; with nothing waiting, apply now. */
-		if (pending && now >= deadline && record_reader_wait(rd, 0) != 1) {
-			code = mssql_apply_flush(a);
-			continue;
+		int ready = record_reader_wait(rd, 0);
+		if (!ready) {
+			empty_at = now;
+			/* With nothing waiting at the deadline, apply now. Input
+			 * waiting at the deadline means a backlog: keep reading up
+			 * to --batch-rows, so the fixed cost of a batch (round
+			 * trip, checkpoint) is spread over more rows and the sink
+			 * catches up. */
+			if (pending && now >= deadline) {
+				size_t n = mssql_apply_batch_records(a);
+				code = mssql_apply_flush(a);
+				log_debug("batch of %zu records, opened %" PRId64 " ms before it was sent, applied in %" PRId64
+					  " ms", n, now - opened, mono_ms() - now);
+				continue;
+			}
+			int wait = pending ? (int)(deadline - now) : 1000;
+			if (wait > 1000)
+				wait = 1000;
+			ready = record_reader_wait(rd, wait);
+			now = mono_ms();
+			if (!ready) {
+				empty_at = now;
+				continue;
+			}
+			/* It came while we watched: it arrived just now. */
+			empty_at = now;
 		}
-		int wait = pending ? (int)(deadline - now) : 1000;
-		if (wait > 1000)
-			wait = 1000;
-		if (wait < 0)
-			wait = 0;
-		if (record_reader_wait(rd, wait) == 0)
-			continue;
 		int rc = record_reader_next(rd, &r, err, sizeof err);
 		if (rc == 0)
 			break;
@@ -315,8 +344,10 @@ int main(int argc, char **argv)
 			code = fc ? fc : EX_DATAERR;
 			break;
 		}
-		if (!pending)
-			deadline = mono_ms() + batch_ms;
+		if (!pending) {
+			opened = empty_at;
+			deadline = opened + batch_ms;
+		}
 		code = mssql_apply_add(a, &r);
 		record_clear(&r);
 		if (code == 0 && (mssql_apply_batch_records(a) >= (size_t)batch_rows ||

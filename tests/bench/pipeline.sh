@@ -27,7 +27,7 @@
 # Settings (environment):
 #   BENCH_SECONDS=60  BENCH_LAT_RATE=1000  BENCH_RATES="2000 4000 6000 8000" ("" = none)
 #   BENCH_DRAIN=60    BENCH_FORMAT=json|msgpack (pgcdc-read and ksub output)
-#   BENCH_BATCH_MS=200 BENCH_BATCH_ROWS=10000 (mssql-apply --batch-ms/-rows)
+#   BENCH_BATCH_MS=25 BENCH_BATCH_ROWS=10000 (mssql-apply --batch-ms/-rows)
 #   BENCH_KPUB_OPTS="-X linger.ms=5"  BENCH_KSUB_OPTS="-X fetch.wait.max.ms=10"
 #   BENCH_APPLY_OPTS= (more mssql-apply options)  BENCH_PG_OPTS= (more
 #   postgresql.conf lines, ';'-separated)  BENCH_LOGS=DIR (keep the logs)
@@ -44,7 +44,7 @@ LAT_RATE=${BENCH_LAT_RATE:-1000}
 RATES=${BENCH_RATES-"2000 4000 6000 8000"}
 DRAIN=${BENCH_DRAIN:-60}
 FORMAT=${BENCH_FORMAT:-json}
-BATCH_MS=${BENCH_BATCH_MS:-50}
+BATCH_MS=${BENCH_BATCH_MS:-25}
 BATCH_ROWS=${BENCH_BATCH_ROWS:-10000}
 KPUB_OPTS=${BENCH_KPUB_OPTS:-}
 KSUB_OPTS=${BENCH_KSUB_OPTS:--X fetch.wait.max.ms=10}

@@ -105,6 +105,30 @@ INSERT INTO #dbrepl_s9 ([__seq], [v]) VALUES (3, N'c');
 SELECT [__seq], [v] FROM #dbrepl_s9") || fail "TRUNCATE TABLE #temp"
 [ "$got" = "3	c" ] || fail "after TRUNCATE TABLE #temp and one insert, the temp table has: $got"
 
+# the peer really truncates every 32nd #temp of a session (see README,
+# pgexec.c TEMP_TRUNCATE_EVERY): 32 rounds of insert and TRUNCATE in a
+# transaction (one round trip to PostgreSQL), the last one real, then 32
+# more outside it, statement by statement; only what came after each last
+# TRUNCATE is left
+rounds() {
+	local i
+	for i in $(seq 1 32); do
+		printf 'INSERT INTO #dbrepl_s8 ([__seq], [v]) VALUES (%d, N%s), (%d, N%s)\nTRUNCATE TABLE #dbrepl_s8\n' \
+			"$i" "'r$i'" "$((i + 100))" "'s$i'"
+	done
+}
+got=$(tds_sql "CREATE TABLE #dbrepl_s8 ([__seq] bigint NOT NULL, [v] nvarchar(max) NULL)
+BEGIN TRANSACTION
+$(rounds)
+INSERT INTO #dbrepl_s8 ([__seq], [v]) VALUES (41, N'last');
+COMMIT TRANSACTION;
+SELECT [__seq], [v] FROM #dbrepl_s8;
+$(rounds)
+INSERT INTO #dbrepl_s8 ([__seq], [v]) VALUES (42, N'last2');
+SELECT [__seq], [v] FROM #dbrepl_s8") || fail "rounds of TRUNCATE TABLE #temp"
+[ "$got" = "41	last
+42	last2" ] || fail "after rounds of insert and TRUNCATE TABLE #temp, the temp table had: $got"
+
 # checkpoint MERGE of several streams, a table value constructor as source
 tds_sql "CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) NOT NULL, [offset] nvarchar(100) NOT NULL, [updated_at] datetime2(6) NOT NULL, CONSTRAINT [PK_dbrepl_checkpoint] PRIMARY KEY ([stream]))
 INSERT INTO [dbo].[dbrepl_checkpoint] ([stream], [offset], [updated_at]) VALUES (N'k/t/0', N'1', SYSUTCDATETIME())" >/dev/null ||

@@ -136,6 +136,8 @@ struct stmt {
 	long long if_value;
 	int throw_number;
 	uint16_t cmd; /* TDS curcmd for DONE */
+	int single;   /* ST_SQL: one PostgreSQL statement that returns no rows */
+	int temp_truncate; /* ST_SQL: TRUNCATE TABLE #temp, run as "DELETE FROM #temp" */
 };
 
 struct batch {
@@ -180,6 +182,7 @@ typedef struct session {
 	int nocount, fmtonly, xact_abort;
 	int trancount;
 	long long rowcount;
+	unsigned long temp_truncates; /* TRUNCATE TABLE #temp so far */
 	char dbname[512];
 	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
 	/* DONE of the previous statement, sent once we know whether more follows */
@@ -191,7 +194,8 @@ typedef struct session {
 /* Settings of every PostgreSQL session behind a TDS connection. */
 #define PEER_SESSION_SETUP \
 	"SET client_encoding TO 'UTF8'; SET DateStyle TO 'ISO, YMD'; " \
-	"SET TimeZone TO 'UTC'; SET client_min_messages TO 'error'"
+	"SET TimeZone TO 'UTC'; SET client_min_messages TO 'error'; " \
+	"SET enable_hashjoin TO off; SET enable_mergejoin TO off"
 
 void session_run(int fd, const struct peer_opts *o, PGconn *pg);
 void handle_batch(session *s);

@@ -495,11 +495,33 @@ static void put_row(tds_conn *c, const PGresult *r, int row, const struct tcol *
 	}
 }
 
+/* Every this many TRUNCATE TABLE #temp of a session, one really truncates:
+ * the DELETE that stands in for it leaves the pages behind, and nothing
+ * vacuums temp tables, so a staging table emptied after every batch would
+ * grow for as long as the session lasts, and every scan of it with it. */
+#define TEMP_TRUNCATE_EVERY 32
+
+/* The PostgreSQL text of st: *tmp holds it when it is not st->sql. */
+static const char *stmt_sql(session *s, const struct stmt *st, sbuf *tmp)
+{
+	static const char del[] = "DELETE FROM ";
+	if (!st->temp_truncate || ++s->temp_truncates % TEMP_TRUNCATE_EVERY != 0 ||
+	    strncmp(st->sql, del, sizeof del - 1) != 0)
+		return st->sql;
+	sb_reset(tmp);
+	sb_printf(tmp, "TRUNCATE TABLE %s", st->sql + sizeof del - 1);
+	return tmp->p;
+}
+
 /* Runs one statement and streams what it returns. 0, or -1 after an error
  * was answered (the batch stops there). */
 static int exec_stream(session *s, const struct stmt *st)
 {
-	if (!PQsendQuery(s->pg, st->sql)) {
+	sbuf tmp;
+	sb_init(&tmp);
+	int sent = PQsendQuery(s->pg, stmt_sql(s, st, &tmp));
+	sb_free(&tmp);
+	if (!sent) {
 		send_pg_error(s, NULL, PQerrorMessage(s->pg));
 		return -1;
 	}
@@ -712,6 +734,64 @@ static int run_stmt(session *s, const struct stmt *st)
 	return 0;
 }
 
+/* Runs n single statements (struct stmt) of an open transaction, and the
+ * COMMIT that follows them when commit is set, as one multi-statement
+ * query: SQL Server runs a batch without a round trip per statement, and
+ * PostgreSQL answers each statement in order, as it would have alone. An
+ * error skips the rest, as the batch stops there (XACT_ABORT:
+ * send_pg_error rolls back). Outside a transaction this would not do: the
+ * statements would commit or fail together, where SQL Server commits
+ * each. 0, or -1 after an error was answered. */
+static int exec_group(session *s, const struct stmt *v, size_t n, int commit)
+{
+	sbuf q, tmp;
+	sb_init(&q);
+	sb_init(&tmp);
+	for (size_t i = 0; i < n; i++) {
+		sb_puts(&q, stmt_sql(s, &v[i], &tmp));
+		sb_puts(&q, ";\n");
+	}
+	sb_free(&tmp);
+	if (commit)
+		sb_puts(&q, "COMMIT");
+	int sent = PQsendQuery(s->pg, q.p);
+	sb_free(&q);
+	if (!sent) {
+		send_pg_error(s, NULL, PQerrorMessage(s->pg));
+		return -1;
+	}
+	PGresult *r, *err = NULL;
+	size_t k = 0;
+	while ((r = PQgetResult(s->pg)) != NULL) {
+		ExecStatusType es = PQresultStatus(r);
+		if (err || es == PGRES_EMPTY_QUERY) {
+			PQclear(r);
+			continue;
+		}
+		if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+			err = r;
+			continue;
+		}
+		if (k < n) {
+			const char *ct = PQcmdTuples(r);
+			uint64_t rows = ct[0] ? strtoull(ct, NULL, 10) : 0;
+			queue_done(s, (!s->nocount && ct[0]) ? DONE_COUNT : 0, v[k].cmd, rows);
+			s->rowcount = (long long)rows;
+		} else {
+			s->trancount--;
+			queue_done(s, 0, 0, 0);
+		}
+		k++;
+		PQclear(r);
+	}
+	if (err) {
+		send_pg_error(s, err, NULL);
+		PQclear(err);
+		return -1;
+	}
+	return 0;
+}
+
 static void log_batch(session *s, const char *sql, const struct batch *b)
 {
 	if (!s->o->log)
@@ -788,9 +868,24 @@ void handle_batch(session *s)
 	} else {
 		if (drop)
 			c->discard = 1;
-		for (size_t i = 0; i < b.n; i++)
+		for (size_t i = 0; i < b.n;) {
+			/* In a transaction, a run of statements (and the COMMIT
+			 * after them) goes to PostgreSQL in one round trip. */
+			size_t j = i;
+			if (s->trancount > 0 && !s->fmtonly && PQtransactionStatus(s->pg) == PQTRANS_INTRANS)
+				while (j < b.n && b.v[j].kind == ST_SQL && b.v[j].single)
+					j++;
+			int commit = j > i && j < b.n && b.v[j].kind == ST_COMMIT && s->trancount == 1;
+			if (j - i >= 2 || commit) {
+				if (exec_group(s, &b.v[i], j - i, commit))
+					break;
+				i = j + (size_t)commit;
+				continue;
+			}
 			if (run_stmt(s, &b.v[i]))
 				break;
+			i++;
+		}
 	}
 	if (!s->done_pending)
 		queue_done(s, 0, 0, 0);

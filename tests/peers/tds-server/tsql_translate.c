@@ -1011,6 +1011,7 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 	struct stmt *s = add_stmt(b, kind);
 	s->sql = sb_take(&o);
 	s->cmd = cmd;
+	s->single = kind == ST_SQL; /* xl_range refuses a ';' inside */
 	/* SELECT * FROM t: FMTONLY describes t from the catalog */
 	if (kind == ST_SELECT && is_op(x, i + 1, "*") && is_kw(x, i + 2, "FROM")) {
 		size_t k = i + 3;
@@ -1171,7 +1172,8 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 			   ((x.t[i + 2].k == TK_WORD && x.t[i + 2].s[0] == '#') ||
 			    (x.t[i + 2].k == TK_QID && x.t[i + 2].v[0] == '#'))) {
 			/* A #temp: PostgreSQL's TRUNCATE swaps the table's files (a
-			 * few ms), SQL Server's is cheap; DELETE costs what it should. */
+			 * few ms), SQL Server's is cheap; DELETE costs what it should,
+			 * and pgexec.c truncates now and then (temp_truncate). */
 			size_t end = stmt_end(&x, i);
 			sbuf o;
 			sb_init(&o);
@@ -1182,6 +1184,8 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 			} else {
 				struct stmt *s = add_stmt(b, ST_SQL);
 				s->sql = sb_take(&o);
+				s->single = 1;
+				s->temp_truncate = 1;
 				i = end;
 			}
 		} else if ((is_kw(&x, i, "TRUNCATE") || is_kw(&x, i, "DROP")) && is_kw(&x, i + 1, "TABLE")) {
