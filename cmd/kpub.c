@@ -668,10 +668,14 @@ static const char *const defaults[][2] = {
 	{"linger.ms", "5"},
 	/* Java's partitioner: the same key lands where Java producers put it. */
 	{"partitioner", "murmur2_random"},
-	/* librdkafka's default queue may hold 1 GiB; 16 MiB keeps the
-	 * memory flat and is plenty to keep the brokers busy. */
-	{"queue.buffering.max.kbytes", "16384"},
-	{"queue.buffering.max.messages", "50000"},
+	/* librdkafka's default queue may hold 1 GiB. Each message costs
+	 * about 500 bytes beyond its key and value (headers included), so the
+	 * count bounds memory as much as the bytes do: 25,000 messages or
+	 * 8 MiB keep peak RSS near 45 MiB when the brokers fall behind, and
+	 * are still several times what is in flight at full speed (a linger
+	 * and a round trip's worth). */
+	{"queue.buffering.max.kbytes", "8192"},
+	{"queue.buffering.max.messages", "25000"},
 	{"client.id", "dbrepl-kpub"},
 };
 
