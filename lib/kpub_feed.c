@@ -76,12 +76,13 @@ static void ship(kpub_feed *f, kpub_batch *b)
 }
 
 /* Whether b can take a record needing need more bytes without moving the
- * messages already in it (it grows only while empty). */
+ * messages already in it (it grows only while empty). buf_reserve keeps a
+ * byte for a NUL: the same rule here, or it would move them. */
 static bool fits(const kpub_batch *b, size_t need)
 {
 	if (b->n == KPUB_FEED_BATCH_RECORDS)
 		return false;
-	return b->n == 0 || need <= b->data.cap - b->data.len;
+	return b->n == 0 || need < b->data.cap - b->data.len;
 }
 
 /* Copies s with its NUL into b's reserved room. */

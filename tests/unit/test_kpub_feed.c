@@ -305,6 +305,66 @@ static void test_big_record(void **state)
 	buf_free(&in);
 }
 
+/* A record that just fills what is left of a batch's buffer must not move
+ * the records already in it (their messages point there). The buffer holds
+ * 512 KiB after its first reserve (KPUB_FEED_BATCH_BYTES rounded up by
+ * buf_reserve); the second record's size sweeps across that edge. */
+static void test_batch_edge(void **state)
+{
+	(void)state;
+	const size_t cap = 512 << 10;
+	char a[1024];
+	line_for(0, a, sizeof a);
+	/* what kpub_feed.c counts for a record: bytes, key, names with NULs */
+	size_t need_a = strlen(a) + strlen("{\"id\":0}") + strlen("d") + strlen("s0") + strlen("t0") +
+			strlen("other") + 4;
+	const char *head = "{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":"
+			   "[{\"name\":\"id\",\"type\":\"integer\"},{\"name\":\"v\",\"type\":\"text\"}],"
+			   "\"key\":[\"id\"],\"after\":{\"id\":1,\"v\":\"";
+	const char *tail = "\"},\"src\":{\"lsn\":\"0/1\",\"xid\":7,\"ts\":\"2000-01-01T00:00:00Z\","
+			   "\"seq\":1},\"pos\":{\"stream\":\"s\",\"offset\":\"9\"}}";
+	size_t fixed_b = strlen(head) + strlen(tail) + strlen("{\"id\":1}") + strlen("dstst") + 4;
+	for (int d = -3; d <= 3; d++) {
+		size_t need_b = cap - need_a + (size_t)(ssize_t)d;
+		buf in;
+		buf_init(&in, 0);
+		buf_printf(&in, "%s\n%s", a, head);
+		for (size_t i = fixed_b; i < need_b; i++)
+			buf_putc(&in, 'x');
+		buf_printf(&in, "%s\n", tail);
+		FILE *tf = tmpfile();
+		assert_non_null(tf);
+		assert_int_equal(fwrite(in.data, 1, in.len, tf), in.len);
+		fflush(tf);
+		int fd = dup(fileno(tf));
+		fclose(tf);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		kpub_feed *f = kpub_feed_start(fd);
+		assert_non_null(f);
+		/* let the reader put both in the batch before the first is read here */
+		usleep(50000);
+		size_t seen = 0, total = 0;
+		for (;;) {
+			kpub_batch *b = take_wait(f, 10000);
+			assert_non_null(b);
+			for (size_t k = 0; k < b->n; k++, seen++) {
+				const char *want = seen == 0 ? in.data : in.data + strlen(a) + 1;
+				assert_memory_equal(b->msgs[k].value, want, b->msgs[k].value_len);
+				total += b->msgs[k].value_len + 1;
+			}
+			enum kpub_feed_end end = b->end;
+			kpub_feed_release(f, b);
+			if (end != KPUB_FEED_MORE)
+				break;
+		}
+		assert_int_equal(seen, 2);
+		assert_int_equal(total, in.len);
+		kpub_feed_stop(f);
+		close(fd);
+		buf_free(&in);
+	}
+}
+
 /* Stop while the thread waits for the rest of a record. */
 static void test_stop_mid_record(void **state)
 {
@@ -354,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_lone_record),
 		cmocka_unit_test(test_big_record),
+		cmocka_unit_test(test_batch_edge),
 		cmocka_unit_test(test_stop_mid_record),
 		cmocka_unit_test(test_stop_when_full),
 	};
