@@ -919,7 +919,7 @@ int main(int argc, char **argv)
 			stop = true;
 		} else if (!stop && b->end == KPUB_FEED_IOERR) {
 			log_error("cannot read input (%s)", b->err);
-			exit_code = b->err_errno == ENOMEM ? EX_OSERR : EX_IOERR;
+			exit_code = EX_IOERR;
 			stop = true;
 		}
 		kpub_feed_release(feed, b);
