@@ -6,13 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Value of a hex digit + 1, 0 for other bytes: LSNs are parsed for every
+ * record read. */
+static const unsigned char hexval1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int parse_hex32(const char *s, const char **end, uint32_t *out)
 {
 	uint64_t v = 0;
 	const char *p = s;
-	while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')) {
-		int d = *p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10;
-		v = v * 16 + (uint64_t)d;
+	unsigned d;
+	while ((d = hexval1[(unsigned char)*p]) != 0) {
+		v = v * 16 + (d - 1);
 		if (v > UINT32_MAX)
 			return -1;
 		p++;

@@ -25,6 +25,7 @@ struct chunk {
 
 struct record_arena {
 	struct chunk *head, *cur;
+	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
 };
 
 static char *chunk_data(struct chunk *c)
@@ -97,6 +98,7 @@ static void arena_free(record_arena *a)
 {
 	if (!a)
 		return;
+	record_shape_cache_free(a->shapes);
 	struct chunk *c = a->head;
 	while (c) {
 		struct chunk *n = c->next;
@@ -104,6 +106,20 @@ static void arena_free(record_arena *a)
 		c = n;
 	}
 	free(a);
+}
+
+record_shape_cache *record_shapes(record *r, bool create)
+{
+	if (!r->arena) {
+		if (!create)
+			return NULL;
+		r->arena = calloc(1, sizeof *r->arena);
+		if (!r->arena)
+			return NULL;
+	}
+	if (!r->arena->shapes && create)
+		r->arena->shapes = record_shape_cache_new();
+	return r->arena->shapes;
 }
 
 int record_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -884,12 +900,27 @@ static const struct {
 	{"after", 5, F_AFTER}, {"unchanged", 9, F_UNCHANGED}, {"src", 3, F_SRC}, {"pos", 3, F_POS},
 };
 
+static bool word_is(const char *key, const char *w, size_t n)
+{
+	return memcmp(key, w, n) == 0;
+}
+
 unsigned record_field_flag(const char *key, size_t klen)
 {
-	for (size_t i = 0; i < sizeof record_fields / sizeof *record_fields; i++)
-		if (record_fields[i].len == klen && memcmp(key, record_fields[i].name, klen) == 0)
-			return record_fields[i].flag;
-	return 0;
+	/* Runs for every field of every record: by length, then at most three
+	 * names to compare (the same names as record_fields above). */
+	switch (klen) {
+	case 1: return key[0] == 'v' ? F_V : 0;
+	case 2: return word_is(key, "op", 2) ? F_OP : word_is(key, "db", 2) ? F_DB : 0;
+	case 3:
+		return word_is(key, "key", 3) ? F_KEY : word_is(key, "src", 3) ? F_SRC
+		     : word_is(key, "pos", 3) ? F_POS : 0;
+	case 4: return word_is(key, "cols", 4) ? F_COLS : 0;
+	case 5: return word_is(key, "table", 5) ? F_TABLE : word_is(key, "after", 5) ? F_AFTER : 0;
+	case 6: return word_is(key, "schema", 6) ? F_SCHEMA : word_is(key, "before", 6) ? F_BEFORE : 0;
+	case 9: return word_is(key, "unchanged", 9) ? F_UNCHANGED : 0;
+	default: return 0;
+	}
 }
 
 const char *record_field_missing(unsigned seen)

@@ -172,6 +172,11 @@ record_format record_reader_format(const record_reader *rd);
 void record_reader_raw(const record_reader *rd, const void **data, size_t *len);
 /* How many records/lines have been read (the N of the messages above). */
 uint64_t record_reader_count(const record_reader *rd);
+/* While fd (a pipe, say) is readable, a wait of record_reader_next for
+ * input ends at once as a signal would end it (-2, errno EINTR; the call
+ * may be repeated): lets another thread stop a reader blocked on its
+ * input. -1 (the default) for none. */
+void record_reader_set_cancel_fd(record_reader *rd, int fd);
 
 /* A buffered writer of records to a file descriptor (stdout). */
 typedef struct record_writer record_writer;

@@ -22,6 +22,9 @@ struct record_reader {
 	size_t cap, start, end; /* unread bytes are buf[start..end) */
 	size_t scan;            /* JSON: buf[start..scan) holds no '\n' */
 	mp_scan ms;             /* msgpack: progress measuring the record at start */
+	bool peeked;            /* msgpack: record_reader_wait measured it whole: */
+	mp_scan peek;           /* its end, for next_msgpack */
+	int cancel_fd;          /* readable: blocking waits end with EINTR (-1: none) */
 	bool eof, failed, detected;
 	record_format fmt;
 	uint64_t count;  /* lines (JSON) or records (msgpack) consumed */
@@ -43,6 +46,7 @@ record_reader *record_reader_new(int fd)
 	}
 	rd->cap = READ_CHUNK;
 	rd->fd = fd;
+	rd->cancel_fd = -1;
 	mp_scan_init(&rd->ms);
 	return rd;
 }
@@ -69,6 +73,11 @@ void record_reader_raw(const record_reader *rd, const void **data, size_t *len)
 uint64_t record_reader_count(const record_reader *rd)
 {
 	return rd->count;
+}
+
+void record_reader_set_cancel_fd(record_reader *rd, int fd)
+{
+	rd->cancel_fd = fd;
 }
 
 /* Reads more input. 1: got bytes; 0: end of input; -1: read error (errno);
@@ -104,6 +113,18 @@ static int fill(record_reader *rd)
 		rd->cap = ncap;
 	}
 	for (;;) {
+		if (rd->cancel_fd >= 0) {
+			/* wait for input or for the cancel fd, which ends the wait
+			 * as a signal would */
+			struct pollfd pfd[2] = {{.fd = rd->fd, .events = POLLIN},
+						{.fd = rd->cancel_fd, .events = POLLIN}};
+			if (poll(pfd, 2, -1) < 0 && errno == EINTR)
+				return -1;
+			if (pfd[1].revents) {
+				errno = EINTR;
+				return -1;
+			}
+		}
 		ssize_t n = read(rd->fd, rd->buf + rd->end, rd->cap - rd->end);
 		if (n > 0) {
 			rd->end += (size_t)n;
@@ -214,9 +235,16 @@ static int next_msgpack(record_reader *rd, record *r, char *err, size_t errlen)
 			return fail(rd, err, errlen, "record %" PRIu64 " at byte offset %" PRIu64
 				    ": not a msgpack map (byte 0x%02x)", rd->count + 1, rd->offset,
 				    (unsigned char)rd->buf[rd->start]);
-		if (rd->end > rd->start)
+		if (rd->peeked) {
+			/* record_reader_wait measured this record already, and the
+			 * buffer has not changed since */
+			rd->ms = rd->peek;
+			rd->peeked = false;
+			rc = MP_SCAN_DONE;
+		} else if (rd->end > rd->start) {
 			rc = mp_scan_step(&rd->ms, (const unsigned char *)rd->buf + rd->start,
 					  rd->end - rd->start, RECORD_MAX_BYTES);
+		}
 		switch (rc) {
 		case MP_SCAN_DONE: {
 			const char *rec = rd->buf + rd->start;
@@ -298,10 +326,18 @@ int record_reader_wait(record_reader *rd, int timeout_ms)
 				rd->scan = rd->start;
 			if (memchr(rd->buf + rd->scan, '\n', rd->end - rd->scan))
 				return 1;
+		} else if (rd->peeked) {
+			return 1;
 		} else {
 			mp_scan s = rd->ms;
-			if (mp_scan_step(&s, (const unsigned char *)rd->buf + rd->start, rd->end - rd->start,
-					 RECORD_MAX_BYTES) != MP_SCAN_MORE)
+			int rc = mp_scan_step(&s, (const unsigned char *)rd->buf + rd->start,
+					      rd->end - rd->start, RECORD_MAX_BYTES);
+			if (rc == MP_SCAN_DONE && rd->ms.pos == 0) {
+				/* keep the measure: next_msgpack need not take it again */
+				rd->peek = s;
+				rd->peeked = true;
+			}
+			if (rc != MP_SCAN_MORE)
 				return 1;
 		}
 	}

@@ -462,6 +462,7 @@ int record_encode_key(const record *r, record_format f, buf *out)
 
 typedef struct jp {
 	const char *p, *end, *start;
+	const char *key_at; /* where the key of the last member began */
 	record *r;
 	record_colmap map;
 	bool have_cols;
@@ -481,10 +482,18 @@ static int jerr(jp *j, const char *fmt, ...)
 	return -1;
 }
 
-static void ws(jp *j)
+static void ws_skip(jp *j)
 {
 	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
+}
+
+static inline void ws(jp *j)
+{
+	/* mostly there is none: one test for that, inline */
+	if (j->p < j->end && (unsigned char)*j->p > ' ')
+		return;
+	ws_skip(j);
 }
 
 static int eof_err(jp *j)
@@ -545,6 +554,27 @@ static int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
 	const char *p = j->p + 1, *e = j->end;
 	bool plain = true;
 	while (p < e) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* Most bytes are plain: skip them eight at a time. In the mask
+		 * the lowest flagged byte is exactly the first one that is not
+		 * plain (the tricks blur only bytes after a true match), and on
+		 * a little-endian machine the lowest byte comes first. */
+		while (e - p >= 8) {
+			const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+			uint64_t x, q, b;
+			memcpy(&x, p, 8);
+			q = x ^ (ones * '"');
+			b = x ^ (ones * '\\');
+			uint64_t m = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+			if (m) {
+				p += (size_t)__builtin_ctzll(m) / 8;
+				break;
+			}
+			p += 8;
+		}
+#endif
+		if (p >= e)
+			break;
 		unsigned char c = (unsigned char)*p;
 		if (plain_byte[c]) {
 			p++;
@@ -560,9 +590,10 @@ static int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
 		if (c < 0x20)
 			return jerr(j, "control character in string at byte %zu",
 				    (size_t)(p - j->start) + 1);
-		if (c >= 0x80)
-			plain = false;
-		p++;
+		/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
+		plain = false;
+		while (p < e && (unsigned char)*p >= 0x80)
+			p++;
 	}
 	if (p >= e)
 		return eof_err(j);
@@ -683,8 +714,12 @@ static int get_string(jp *j, const char **out, size_t *outlen, size_t maxlen, co
 	return 0;
 }
 
-/* An object key or short string into a caller's buffer (cap > RECORD_NAME_MAX). */
-static int get_short(jp *j, char *dst, size_t cap, size_t *outlen, const char *what)
+/* A short string at j->p: *out is the string as it stands in the input
+ * when it needs no unescaping (not NUL-terminated), else its unescaped
+ * form in dst (room for cap bytes, NUL-terminated). Either way it holds no
+ * NUL byte and is shorter than cap (cap > RECORD_NAME_MAX). */
+static int get_short_ref(jp *j, const char **out, char *dst, size_t cap, size_t *outlen,
+			 const char *what)
 {
 	if (peek(j) != '"')
 		return j->p >= j->end ? eof_err(j)
@@ -700,8 +735,7 @@ static int get_short(jp *j, char *dst, size_t cap, size_t *outlen, const char *w
 	if (simple) {
 		if (n >= cap)
 			return jerr(j, "%s longer than %zu bytes", what, cap - 1);
-		memcpy(dst, raw, n);
-		dst[n] = '\0';
+		*out = raw;
 	} else {
 		char tmp[6 * (POS_STREAM_MAX + 1) + 1];
 		if (n >= sizeof tmp)
@@ -711,9 +745,29 @@ static int get_short(jp *j, char *dst, size_t cap, size_t *outlen, const char *w
 		if (len >= cap)
 			return jerr(j, "%s longer than %zu bytes", what, cap - 1);
 		memcpy(dst, tmp, len + 1);
+		*out = dst;
 	}
 	*outlen = len;
 	return 0;
+}
+
+/* A short string into a caller's buffer (cap > RECORD_NAME_MAX), NUL-terminated. */
+static int get_short(jp *j, char *dst, size_t cap, size_t *outlen, const char *what)
+{
+	const char *s;
+	if (get_short_ref(j, &s, dst, cap, outlen, what) < 0)
+		return -1;
+	if (s != dst) {
+		memcpy(dst, s, *outlen);
+		dst[*outlen] = '\0';
+	}
+	return 0;
+}
+
+/* Whether the key k[0..klen) is the word w. */
+static inline bool key_is(const char *k, size_t klen, const char *w)
+{
+	return strlen(w) == klen && memcmp(k, w, klen) == 0;
 }
 
 /* Scans a JSON number; *isint when it has no fraction or exponent. */
@@ -833,8 +887,10 @@ static int skip_value(jp *j, int depth)
 }
 
 /* Iterates the members of an object: call with *first = true; returns 1
- * with the key in key[], 0 at the closing brace, -1 on error. */
-static int next_member(jp *j, bool *first, char *key, size_t cap, size_t *keylen, const char *what)
+ * with the key in *key, *keylen bytes (see get_short_ref; scratch holds
+ * RECORD_NAME_MAX + 1 bytes), 0 at the closing brace, -1 on error. */
+static int next_member(jp *j, bool *first, const char **key, size_t *keylen, char *scratch,
+		       const char *what)
 {
 	int c = peek(j);
 	if (*first) {
@@ -856,7 +912,22 @@ static int next_member(jp *j, bool *first, char *key, size_t cap, size_t *keylen
 			return c < 0 ? eof_err(j) : jerr(j, "in \"%s\": expected ',' or '}' at byte %zu", what, (size_t)(j->p - j->start) + 1);
 		j->p++;
 	}
-	if (get_short(j, key, cap, keylen, "key") < 0 || expect(j, ':') < 0)
+	ws(j);
+	j->key_at = j->p;
+	/* Most keys are short plain ASCII right before the ':': take those
+	 * here, for what the general path below would make of them. */
+	const char *p = j->p, *q = p + 1, *e = j->end;
+	if (p < e && *p == '"') {
+		while (q < e && plain_byte[(unsigned char)*q])
+			q++;
+		if (e - q >= 2 && q[0] == '"' && q[1] == ':' && (size_t)(q - p - 1) <= RECORD_NAME_MAX) {
+			*key = p + 1;
+			*keylen = (size_t)(q - p - 1);
+			j->p = q + 2;
+			return 1;
+		}
+	}
+	if (get_short_ref(j, key, scratch, RECORD_NAME_MAX + 1, keylen, "key") < 0 || expect(j, ':') < 0)
 		return -1;
 	return 1;
 }
@@ -977,16 +1048,17 @@ static int get_value(jp *j, size_t col, record_value *slot, const char *img)
 static int get_image(jp *j, record_value *img, const char *what)
 {
 	bool first = true;
-	char key[RECORD_NAME_MAX + 1];
+	char scratch[RECORD_NAME_MAX + 1];
+	const char *key;
 	size_t klen;
 	int rc;
 	j->map.hint = 0;
-	while ((rc = next_member(j, &first, key, sizeof key, &klen, what)) > 0) {
+	while ((rc = next_member(j, &first, &key, &klen, scratch, what)) > 0) {
 		int col = record_colmap_find(j->r, &j->map, key, klen);
 		if (col < 0)
-			return jerr(j, "\"%s\" names column \"%s\" that is not in \"cols\"", what, key);
+			return jerr(j, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what, (int)klen, key);
 		if (img[col].kind != VALUE_ABSENT)
-			return jerr(j, "\"%s\" names column \"%s\" twice", what, key);
+			return jerr(j, "\"%s\" names column \"%.*s\" twice", what, (int)klen, key);
 		if (get_value(j, (size_t)col, &img[col], what) < 0)
 			return -1;
 	}
@@ -1062,18 +1134,20 @@ static int get_cols(jp *j)
 		size_t i = n++;
 		cols[i].name = cols[i].type = NULL;
 		bool mfirst = true;
-		char key[RECORD_NAME_MAX + 1];
+		char scratch[RECORD_NAME_MAX + 1];
+		const char *key;
 		size_t klen;
 		record_column *cd = &cols[i];
-		while ((rc = next_member(j, &mfirst, key, sizeof key, &klen, "cols")) > 0) {
-			if (strcmp(key, "name") == 0 && !cd->name) {
+		while ((rc = next_member(j, &mfirst, &key, &klen, scratch, "cols")) > 0) {
+			bool is_name = key_is(key, klen, "name"), is_type = key_is(key, klen, "type");
+			if (is_name && !cd->name) {
 				if (get_string(j, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
 					return -1;
-			} else if (strcmp(key, "type") == 0 && !cd->type) {
+			} else if (is_type && !cd->type) {
 				if (get_string(j, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (strcmp(key, "name") == 0 || strcmp(key, "type") == 0) {
-				return jerr(j, "column %zu: duplicate \"%s\"", i + 1, key);
+			} else if (is_name || is_type) {
+				return jerr(j, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
 			} else if (skip_value(j, 2) < 0) {
 				return -1;
 			}
@@ -1102,38 +1176,39 @@ static int get_cols(jp *j)
 static int get_src(jp *j)
 {
 	bool first = true, lsn = false, xid = false, ts = false, seq = false;
-	char key[RECORD_NAME_MAX + 1];
+	char scratch[RECORD_NAME_MAX + 1];
+	const char *key;
 	size_t klen;
 	int rc;
-	while ((rc = next_member(j, &first, key, sizeof key, &klen, "src")) > 0) {
+	while ((rc = next_member(j, &first, &key, &klen, scratch, "src")) > 0) {
 		uint64_t v;
 		char text[64];
 		size_t tlen;
-		if (strcmp(key, "lsn") == 0 && !lsn) {
+		if (key_is(key, klen, "lsn") && !lsn) {
 			if (get_short(j, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
 				return -1;
 			if (pos_lsn_parse(text, &j->r->lsn) < 0)
 				return jerr(j, "\"src.lsn\": \"%s\" is not an LSN", text);
 			lsn = true;
-		} else if (strcmp(key, "xid") == 0 && !xid) {
+		} else if (key_is(key, klen, "xid") && !xid) {
 			if (get_uint(j, &v, UINT32_MAX, "src.xid") < 0)
 				return -1;
 			j->r->xid = (uint32_t)v;
 			xid = true;
-		} else if (strcmp(key, "ts") == 0 && !ts) {
+		} else if (key_is(key, klen, "ts") && !ts) {
 			if (get_short(j, text, sizeof text, &tlen, "\"src.ts\"") < 0)
 				return -1;
 			if (record_ts_parse(text, &j->r->commit_us) < 0)
 				return jerr(j, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
 			ts = true;
-		} else if (strcmp(key, "seq") == 0 && !seq) {
+		} else if (key_is(key, klen, "seq") && !seq) {
 			if (get_uint(j, &v, UINT64_MAX, "src.seq") < 0)
 				return -1;
 			j->r->seq = v;
 			seq = true;
-		} else if (strcmp(key, "lsn") == 0 || strcmp(key, "xid") == 0 ||
-			   strcmp(key, "ts") == 0 || strcmp(key, "seq") == 0) {
-			return jerr(j, "duplicate key \"src.%s\"", key);
+		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") ||
+			   key_is(key, klen, "ts") || key_is(key, klen, "seq")) {
+			return jerr(j, "duplicate key \"src.%.*s\"", (int)klen, key);
 		} else if (skip_value(j, 2) < 0) {
 			return -1;
 		}
@@ -1148,27 +1223,28 @@ static int get_src(jp *j)
 static int get_pos(jp *j)
 {
 	bool first = true, stream = false, offset = false;
-	char key[RECORD_NAME_MAX + 1];
+	char scratch[RECORD_NAME_MAX + 1];
+	const char *key;
 	size_t klen;
 	int rc;
-	while ((rc = next_member(j, &first, key, sizeof key, &klen, "pos")) > 0) {
+	while ((rc = next_member(j, &first, &key, &klen, scratch, "pos")) > 0) {
 		char text[POS_STREAM_MAX + 1];
 		size_t tlen;
-		if (strcmp(key, "stream") == 0 && !stream) {
+		if (key_is(key, klen, "stream") && !stream) {
 			if (get_short(j, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
 				return -1;
 			if (!pos_stream_valid(text))
 				return jerr(j, "\"pos.stream\": \"%s\" is not a stream name", text);
 			memcpy(j->r->stream, text, tlen + 1);
 			stream = true;
-		} else if (strcmp(key, "offset") == 0 && !offset) {
+		} else if (key_is(key, klen, "offset") && !offset) {
 			if (get_short(j, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
 				return -1;
 			if (pos_offset_parse(text, &j->r->offset) < 0)
 				return jerr(j, "\"pos.offset\": \"%s\" is not an offset", text);
 			offset = true;
-		} else if (strcmp(key, "stream") == 0 || strcmp(key, "offset") == 0) {
-			return jerr(j, "duplicate key \"pos.%s\"", key);
+		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
+			return jerr(j, "duplicate key \"pos.%.*s\"", (int)klen, key);
 		} else if (skip_value(j, 2) < 0) {
 			return -1;
 		}
@@ -1218,13 +1294,40 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	size_t nlater = 0;
 	unsigned seen = 0;
 	bool first = true;
-	char key[RECORD_NAME_MAX + 1];
+	char scratch[RECORD_NAME_MAX + 1];
+	const char *key;
 	size_t klen;
 	int rc;
+	/* The run of shape fields being read (see record_cache.c): from the
+	 * key of its first field to the end of its last value. */
+	const char *run_at = NULL, *run_end = NULL;
+	unsigned run_flags = 0;
+	uint32_t run_members = 0;
+	bool run_keep = false;
 	if (peek(&j) != '{')
 		return j.p >= j.end ? jerr(&j, "empty record") : jerr(&j, "not a JSON object");
-	while ((rc = next_member(&j, &first, key, sizeof key, &klen, "record")) > 0) {
+	while ((rc = next_member(&j, &first, &key, &klen, scratch, "record")) > 0) {
 		unsigned flag = record_field_flag(key, klen);
+		if (!(flag & SHAPE_FIELDS)) {
+			if (run_at && run_keep)
+				record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &j.map);
+			run_at = NULL;
+		} else if (!run_at) {
+			const record_shape *sh = record_shape_find(r, j.key_at, (size_t)(j.end - j.key_at));
+			if (sh && !(seen & sh->flags)) {
+				/* the same bytes as a run read before: the same result */
+				if (record_shape_apply(r, sh, &j.map) < 0)
+					return jerr(&j, "out of memory");
+				seen |= sh->flags;
+				j.have_cols = true;
+				j.p = j.key_at + sh->len;
+				continue;
+			}
+			run_at = j.key_at;
+			run_flags = 0;
+			run_members = 0;
+			run_keep = true;
+		}
 		if (!flag) {
 			/* unknown fields are ignored: later versions may add some */
 			if (skip_value(&j, 1) < 0)
@@ -1232,8 +1335,9 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 			continue;
 		}
 		if (seen & flag)
-			return jerr(&j, "duplicate key \"%s\"", key);
+			return jerr(&j, "duplicate key \"%.*s\"", (int)klen, key);
 		seen |= flag;
+		bool had_cols = j.have_cols;
 		uint64_t v;
 		switch (flag) {
 		case F_V:
@@ -1294,9 +1398,18 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 					return -1;
 			}
 		}
+		if (flag & SHAPE_FIELDS) {
+			run_flags |= flag;
+			run_members++;
+			run_end = j.p;
+			if (flag == F_KEY && !had_cols)
+				run_keep = false; /* its meaning came later */
+		}
 	}
 	if (rc < 0)
 		return -1;
+	if (run_at && run_keep)
+		record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &j.map);
 	ws(&j);
 	if (j.p != j.end)
 		return jerr(&j, "trailing data after the record at byte %zu", (size_t)(j.p - j.start) + 1);

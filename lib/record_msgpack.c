@@ -523,19 +523,37 @@ void mp_scan_init(mp_scan *s)
 int mp_scan_step(mp_scan *s, const unsigned char *p, size_t len, size_t max)
 {
 	for (;;) {
-		mp_item it;
-		int rc = mp_head(p + s->pos, len - s->pos, &it);
-		if (rc < 0)
-			return MP_SCAN_BAD;
-		if (rc == 0)
-			return s->pos >= max ? MP_SCAN_TOO_BIG : MP_SCAN_MORE;
-		uint64_t end = (uint64_t)s->pos + it.hlen + payload(&it);
+		uint64_t size, n;
+		unsigned char c = s->pos < len ? p[s->pos] : 0xc1;
+		/* the one-byte headers (most items) without mp_head */
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+			size = 1;
+			n = 0;
+		} else if (c >= 0xa0 && c <= 0xbf) {
+			size = 1 + (uint64_t)(c & 0x1f);
+			n = 0;
+		} else if (c <= 0x8f) {
+			size = 1;
+			n = 2 * (uint64_t)(c & 0x0f);
+		} else if (c <= 0x9f) {
+			size = 1;
+			n = c & 0x0f;
+		} else {
+			mp_item it;
+			int rc = mp_head(p + s->pos, len - s->pos, &it);
+			if (rc < 0)
+				return MP_SCAN_BAD;
+			if (rc == 0)
+				return s->pos >= max ? MP_SCAN_TOO_BIG : MP_SCAN_MORE;
+			size = it.hlen + payload(&it);
+			n = it.type == MP_MAP ? 2 * (uint64_t)it.len : it.type == MP_ARRAY ? it.len : 0;
+		}
+		uint64_t end = (uint64_t)s->pos + size;
 		if (end > max)
 			return MP_SCAN_TOO_BIG;
 		if (end > len)
 			return MP_SCAN_MORE;
 		s->pos = (size_t)end;
-		uint64_t n = it.type == MP_MAP ? 2 * (uint64_t)it.len : it.type == MP_ARRAY ? it.len : 0;
 		if (n) {
 			if (s->depth >= MP_MAX_DEPTH)
 				return MP_SCAN_DEEP;
@@ -661,6 +679,33 @@ static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, cons
 	return 0;
 }
 
+static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *what);
+
+/* A name (map key, column name): *key points at its bytes in the record
+ * when it is a short ASCII fixstr (most are), else at its copy in scratch
+ * (RECORD_NAME_MAX + 1 bytes, NUL-terminated); what get_short(..., what)
+ * would make of it either way, and never with a NUL byte inside. */
+static int get_name(mpd *m, const char **key, size_t *klen, char *scratch, const char *what)
+{
+	const unsigned char *p = m->p;
+	if (p < m->end && (*p & 0xe0) == 0xa0) {
+		size_t n = *p & 0x1f;
+		if (n < (size_t)(m->end - p)) {
+			size_t i = 0;
+			while (i < n && p[1 + i] - 1u < 0x7fu)
+				i++;
+			if (i == n) {
+				*key = (const char *)p + 1;
+				*klen = n;
+				m->p = p + 1 + n;
+				return 0;
+			}
+		}
+	}
+	*key = scratch;
+	return get_short(m, scratch, RECORD_NAME_MAX + 1, klen, what);
+}
+
 /* A short str into a caller's buffer (cap bytes with the NUL). */
 static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *what)
 {
@@ -675,6 +720,12 @@ static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *
 	dst[it.len] = '\0';
 	*outlen = it.len;
 	return 0;
+}
+
+/* Whether the name k[0..klen) is the word w. */
+static bool key_is(const char *k, size_t klen, const char *w)
+{
+	return strlen(w) == klen && memcmp(k, w, klen) == 0;
 }
 
 static int get_uint(mpd *m, uint64_t *v, uint64_t max, const char *what)
@@ -707,17 +758,19 @@ static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
 	switch (cls) {
 	case VALUE_CLASS_INTEGER: {
 		char text[24];
-		if (it.type == MP_UINT && it.u <= INT64_MAX)
-			snprintf(text, sizeof text, "%" PRIu64, it.u);
-		else if (it.type == MP_INT)
-			snprintf(text, sizeof text, "%" PRId64, it.i);
-		else if (it.type == MP_UINT)
+		size_t n;
+		if (it.type == MP_UINT && it.u <= INT64_MAX) {
+			n = record_fmt_u64(text, it.u);
+		} else if (it.type == MP_INT) {
+			/* as %PRId64 prints it: MP_INT is always negative */
+			text[0] = '-';
+			n = 1 + record_fmt_u64(text + 1, 0 - (uint64_t)it.i);
+		} else if (it.type == MP_UINT)
 			return merr(m, "%s: column \"%s\" (%s): %" PRIu64 " is not a 64-bit integer", img,
 				    cd->name, cd->type, it.u);
 		else
 			return merr(m, "%s: column \"%s\" (%s): expected an integer, got %s", img,
 				    cd->name, cd->type, mp_type_name(it.type));
-		size_t n = strlen(text);
 		const char *d = record_strdup(m->r, text, n);
 		if (!d)
 			return merr(m, "out of memory");
@@ -774,15 +827,16 @@ static int get_image(mpd *m, record_value *img, const char *what)
 		return -1;
 	m->map.hint = 0;
 	for (uint32_t k = 0; k < it.len; k++) {
-		char name[RECORD_NAME_MAX + 1];
+		char scratch[RECORD_NAME_MAX + 1];
+		const char *name;
 		size_t len;
-		if (get_short(m, name, sizeof name, &len, "column name") < 0)
+		if (get_name(m, &name, &len, scratch, "column name") < 0)
 			return -1;
 		int col = record_colmap_find(m->r, &m->map, name, len);
 		if (col < 0)
-			return merr(m, "\"%s\" names column \"%s\" that is not in \"cols\"", what, name);
+			return merr(m, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what, (int)len, name);
 		if (img[col].kind != VALUE_ABSENT)
-			return merr(m, "\"%s\" names column \"%s\" twice", what, name);
+			return merr(m, "\"%s\" names column \"%.*s\" twice", what, (int)len, name);
 		if (get_value(m, (size_t)col, &img[col], what) < 0)
 			return -1;
 	}
@@ -805,24 +859,25 @@ static int get_name_list(mpd *m, const char *what, bool unchanged)
 	}
 	m->map.hint = 0;
 	for (uint32_t k = 0; k < it.len; k++) {
-		char name[RECORD_NAME_MAX + 1];
+		char scratch[RECORD_NAME_MAX + 1];
+		const char *name;
 		size_t len;
-		if (get_short(m, name, sizeof name, &len, what) < 0)
+		if (get_name(m, &name, &len, scratch, what) < 0)
 			return -1;
 		int col = record_colmap_find(r, &m->map, name, len);
 		if (col < 0)
-			return merr(m, "\"%s\" names column \"%s\" that is not in \"cols\"", what, name);
+			return merr(m, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what, (int)len, name);
 		if (unchanged) {
 			if (!r->has_after)
 				return merr(m, "\"unchanged\" without \"after\"");
 			if (r->after[col].kind != VALUE_ABSENT)
-				return merr(m, "column \"%s\" is both in \"after\" and in \"unchanged\"", name);
+				return merr(m, "column \"%.*s\" is both in \"after\" and in \"unchanged\"", (int)len, name);
 			r->after[col].kind = VALUE_UNCHANGED;
 			continue;
 		}
 		for (uint32_t i = 0; i < k; i++)
 			if (keys[i] == col)
-				return merr(m, "\"key\" names column \"%s\" twice", name);
+				return merr(m, "\"key\" names column \"%.*s\" twice", (int)len, name);
 		keys[k] = (uint16_t)col;
 	}
 	if (!unchanged) {
@@ -850,18 +905,20 @@ static int get_cols(mpd *m)
 			return -1;
 		record_column *cd = &m->r->cols[i];
 		for (uint32_t k = 0; k < cm.len; k++) {
-			char key[RECORD_NAME_MAX + 1];
+			char scratch[RECORD_NAME_MAX + 1];
+			const char *key;
 			size_t klen;
-			if (get_short(m, key, sizeof key, &klen, "key") < 0)
+			if (get_name(m, &key, &klen, scratch, "key") < 0)
 				return -1;
-			if (strcmp(key, "name") == 0 && !cd->name) {
+			bool is_name = key_is(key, klen, "name"), is_type = key_is(key, klen, "type");
+			if (is_name && !cd->name) {
 				if (get_str(m, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
 					return -1;
-			} else if (strcmp(key, "type") == 0 && !cd->type) {
+			} else if (is_type && !cd->type) {
 				if (get_str(m, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (strcmp(key, "name") == 0 || strcmp(key, "type") == 0) {
-				return merr(m, "column %zu: duplicate \"%s\"", i + 1, key);
+			} else if (is_name || is_type) {
+				return merr(m, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
 			} else if (skip(m) < 0) {
 				return -1;
 			}
@@ -884,36 +941,37 @@ static int get_src(mpd *m)
 		return -1;
 	bool lsn = false, xid = false, ts = false, seq = false;
 	for (uint32_t k = 0; k < it.len; k++) {
-		char key[RECORD_NAME_MAX + 1], text[64];
+		char scratch[RECORD_NAME_MAX + 1], text[64];
+		const char *key;
 		size_t klen, tlen;
 		uint64_t v;
-		if (get_short(m, key, sizeof key, &klen, "key") < 0)
+		if (get_name(m, &key, &klen, scratch, "key") < 0)
 			return -1;
-		if (strcmp(key, "lsn") == 0 && !lsn) {
+		if (key_is(key, klen, "lsn") && !lsn) {
 			if (get_short(m, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
 				return -1;
 			if (pos_lsn_parse(text, &m->r->lsn) < 0)
 				return merr(m, "\"src.lsn\": \"%s\" is not an LSN", text);
 			lsn = true;
-		} else if (strcmp(key, "xid") == 0 && !xid) {
+		} else if (key_is(key, klen, "xid") && !xid) {
 			if (get_uint(m, &v, UINT32_MAX, "src.xid") < 0)
 				return -1;
 			m->r->xid = (uint32_t)v;
 			xid = true;
-		} else if (strcmp(key, "ts") == 0 && !ts) {
+		} else if (key_is(key, klen, "ts") && !ts) {
 			if (get_short(m, text, sizeof text, &tlen, "\"src.ts\"") < 0)
 				return -1;
 			if (record_ts_parse(text, &m->r->commit_us) < 0)
 				return merr(m, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
 			ts = true;
-		} else if (strcmp(key, "seq") == 0 && !seq) {
+		} else if (key_is(key, klen, "seq") && !seq) {
 			if (get_uint(m, &v, UINT64_MAX, "src.seq") < 0)
 				return -1;
 			m->r->seq = v;
 			seq = true;
-		} else if (strcmp(key, "lsn") == 0 || strcmp(key, "xid") == 0 ||
-			   strcmp(key, "ts") == 0 || strcmp(key, "seq") == 0) {
-			return merr(m, "duplicate key \"src.%s\"", key);
+		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") ||
+			   key_is(key, klen, "ts") || key_is(key, klen, "seq")) {
+			return merr(m, "duplicate key \"src.%.*s\"", (int)klen, key);
 		} else if (skip(m) < 0) {
 			return -1;
 		}
@@ -930,25 +988,26 @@ static int get_pos(mpd *m)
 		return -1;
 	bool stream = false, offset = false;
 	for (uint32_t k = 0; k < it.len; k++) {
-		char key[RECORD_NAME_MAX + 1], text[POS_STREAM_MAX + 1];
+		char scratch[RECORD_NAME_MAX + 1], text[POS_STREAM_MAX + 1];
+		const char *key;
 		size_t klen, tlen;
-		if (get_short(m, key, sizeof key, &klen, "key") < 0)
+		if (get_name(m, &key, &klen, scratch, "key") < 0)
 			return -1;
-		if (strcmp(key, "stream") == 0 && !stream) {
+		if (key_is(key, klen, "stream") && !stream) {
 			if (get_short(m, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
 				return -1;
 			if (!pos_stream_valid(text))
 				return merr(m, "\"pos.stream\": \"%s\" is not a stream name", text);
 			memcpy(m->r->stream, text, tlen + 1);
 			stream = true;
-		} else if (strcmp(key, "offset") == 0 && !offset) {
+		} else if (key_is(key, klen, "offset") && !offset) {
 			if (get_short(m, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
 				return -1;
 			if (pos_offset_parse(text, &m->r->offset) < 0)
 				return merr(m, "\"pos.offset\": \"%s\" is not an offset", text);
 			offset = true;
-		} else if (strcmp(key, "stream") == 0 || strcmp(key, "offset") == 0) {
-			return merr(m, "duplicate key \"pos.%s\"", key);
+		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
+			return merr(m, "duplicate key \"pos.%.*s\"", (int)klen, key);
 		} else if (skip(m) < 0) {
 			return -1;
 		}
@@ -998,20 +1057,50 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 	unsigned later_flag[4];
 	size_t nlater = 0;
 	unsigned seen = 0;
+	/* The run of shape fields being read (see record_cache.c): from the
+	 * key of its first field to the end of its last value. */
+	const unsigned char *run_at = NULL, *run_end = NULL;
+	unsigned run_flags = 0;
+	uint32_t run_members = 0;
+	bool run_keep = false;
 	for (uint32_t k = 0; k < top.len; k++) {
-		char key[RECORD_NAME_MAX + 1];
+		char scratch[RECORD_NAME_MAX + 1];
+		const char *key;
 		size_t klen;
-		if (get_short(&m, key, sizeof key, &klen, "key") < 0)
+		const unsigned char *key_at = m.p;
+		if (get_name(&m, &key, &klen, scratch, "key") < 0)
 			return -1;
 		unsigned flag = record_field_flag(key, klen);
+		if (!(flag & SHAPE_FIELDS)) {
+			if (run_at && run_keep)
+				record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &m.map);
+			run_at = NULL;
+		} else if (!run_at) {
+			const record_shape *sh = record_shape_find(r, key_at, (size_t)(m.end - key_at));
+			if (sh && !(seen & sh->flags) && sh->members <= top.len - k) {
+				/* the same bytes as a run read before: the same result */
+				if (record_shape_apply(r, sh, &m.map) < 0)
+					return merr(&m, "out of memory");
+				seen |= sh->flags;
+				m.have_cols = true;
+				m.p = key_at + sh->len;
+				k += sh->members - 1;
+				continue;
+			}
+			run_at = key_at;
+			run_flags = 0;
+			run_members = 0;
+			run_keep = true;
+		}
 		if (!flag) {
 			if (skip(&m) < 0)
 				return -1;
 			continue;
 		}
 		if (seen & flag)
-			return merr(&m, "duplicate key \"%s\"", key);
+			return merr(&m, "duplicate key \"%.*s\"", (int)klen, key);
 		seen |= flag;
+		bool had_cols = m.have_cols;
 		uint64_t v;
 		switch (flag) {
 		case F_V:
@@ -1071,7 +1160,16 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 					return -1;
 			}
 		}
+		if (flag & SHAPE_FIELDS) {
+			run_flags |= flag;
+			run_members++;
+			run_end = m.p;
+			if (flag == F_KEY && !had_cols)
+				run_keep = false; /* its meaning came later */
+		}
 	}
+	if (run_at && run_keep)
+		record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &m.map);
 	if (m.p != m.end)
 		return merr(&m, "trailing data after the record at byte %zu", (size_t)(m.p - m.start));
 	const char *missing = record_field_missing(seen);

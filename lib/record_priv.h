@@ -35,12 +35,41 @@ typedef struct record_colmap {
 int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen);
 int record_colmap_find(const record *r, record_colmap *m, const char *name, size_t len);
 
+/* ---- the decoders' cache of table shapes (record_cache.c) ---- */
+
+/* A run of consecutive shape fields (db, schema, table, cols, key: what
+ * only the table decides) as a record carried it, and what it decoded to. */
+typedef struct record_shape {
+	unsigned flags;   /* F_* of the fields in the run; always F_COLS */
+	size_t len;       /* bytes of the run: from its first field's key to
+			   * the end of its last field's value */
+	uint32_t members; /* fields in the run */
+} record_shape;
+typedef struct record_shape_cache record_shape_cache;
+/* The cache that goes with r's storage; created when create is set (NULL
+ * when there is none or no memory). record.c owns the link. */
+record_shape_cache *record_shapes(record *r, bool create);
+record_shape_cache *record_shape_cache_new(void);
+void record_shape_cache_free(record_shape_cache *c);
+/* A remembered run whose bytes begin p[0..avail), or NULL. */
+const record_shape *record_shape_find(record *r, const void *p, size_t avail);
+/* Sets r's fields and the decoder's column map as decoding the run did,
+ * in r's arena. 0, or -1 when out of memory. */
+int record_shape_apply(record *r, const record_shape *s, record_colmap *map);
+/* Remembers the run p[0..len) holding the fields flags (members of them),
+ * just decoded into r and map; the key list, if in the run, must have been
+ * read after "cols". Does nothing for runs too short or too long to pay. */
+void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uint32_t members,
+		       const record_colmap *map);
+
 /* The top-level fields of a record, as the decoders track them: one bit
  * each, so a decoder can tell duplicates and missing fields apart. */
 enum {
 	F_V = 1 << 0, F_OP = 1 << 1, F_DB = 1 << 2, F_SCHEMA = 1 << 3, F_TABLE = 1 << 4,
 	F_COLS = 1 << 5, F_KEY = 1 << 6, F_BEFORE = 1 << 7, F_AFTER = 1 << 8,
 	F_UNCHANGED = 1 << 9, F_SRC = 1 << 10, F_POS = 1 << 11,
+	/* the fields only the table decides (record_cache.c) */
+	SHAPE_FIELDS = F_DB | F_SCHEMA | F_TABLE | F_COLS | F_KEY,
 };
 /* The bit of a field name, or 0 for a field this version does not know. */
 unsigned record_field_flag(const char *key, size_t klen);

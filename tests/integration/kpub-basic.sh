@@ -55,7 +55,7 @@ head -n 10 in.ndjson | "$BIN/kpub" -b "$KAFKA_BROKERS" -t fixed || fail "kpub -t
 { head -n 2 in.ndjson; echo '{"v":1,"op":'; } | "$BIN/kpub" -b "$KAFKA_BROKERS" -t bad 2>err.txt
 rc=$?
 [ $rc = 65 ] || fail "bad input: exit $rc, want 65"
-grep -q '^kpub: ' err.txt || fail "no kpub: error message"
+grep -q '^kpub: bad input (line 3: ' err.txt || fail "no error message naming line 3: $(cat err.txt)"
 [ "$(kcat -b "$KAFKA_BROKERS" -C -e -q -t bad | wc -l)" = 2 ] || fail "records before bad input not published"
 "$BIN/kpub" -b "$KAFKA_BROKERS" -t 'a{nope}' </dev/null 2>/dev/null; rc=$?
 [ $rc = 64 ] || fail "bad template: exit $rc, want 64"

@@ -8,6 +8,8 @@
 
 PG_BINDIR=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null)}
 : "${BIN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin}"
+# Tests and benches cd into their temporary directory: BIN=bin must still work.
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 export BIN
 
 _on_exit_cmds=()

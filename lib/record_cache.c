@@ -1,0 +1,257 @@
+/* record_cache.c — the decoders' memory of table shapes. A record names its
+ * database, schema, table, columns and key columns in every copy, and a
+ * stream holds runs of records of the same few tables, so these fields
+ * come again and again as the same bytes. The decoders (record_json.c,
+ * record_msgpack.c) remember, per table, the bytes of the run of such
+ * fields as it appeared and what decoding it gave; when the same bytes
+ * come again at the same place in a record they take the result instead of
+ * parsing them again. The result is the same by construction: the parse
+ * of those fields depends only on their bytes, given that none of them was
+ * seen earlier in the record (the decoders check that) and that the key
+ * list was read after the columns (only such runs are kept).
+ *
+ * The cache belongs to the record the decoder fills (it lives beside the
+ * record's arena and survives record_clear), so a program that decodes
+ * into one record over and over, as all of ours do, gets it without asking;
+ * what the record holds stays in the record's own arena as before. It is
+ * bounded: SHAPE_ENTRIES tables, SHAPE_BYTES bytes; the least recently
+ * used table leaves first. */
+#include "record_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SHAPE_ENTRIES 64
+#define SHAPE_BYTES ((size_t)4 << 20)
+/* Runs shorter than this are cheap to parse; they are also what the
+ * lookup hashes, so every entry has at least these bytes. */
+#define SHAPE_MIN_RUN 64
+#define SHAPE_MAX_RUN ((size_t)256 << 10)
+
+struct record_shape_entry {
+	record_shape pub;
+	uint64_t used;      /* tick of the last hit, for eviction */
+	size_t size;        /* bytes this entry holds, for the budget */
+	size_t textlen;     /* the names: db, schema, table (those in the run),
+			     * then name and type of each column, NUL-terminated */
+	uint32_t ncols, nkeys, nstr;
+	size_t nslots;      /* the column map's hash slots (0: none) */
+	const unsigned char *bytes;
+	const char *text;
+	const uint32_t *off; /* nstr offsets into text */
+	const uint16_t *keys;
+	const uint16_t *slots;
+};
+
+struct record_shape_cache {
+	uint64_t hash[SHAPE_ENTRIES]; /* of each entry's first SHAPE_MIN_RUN bytes */
+	struct record_shape_entry *e[SHAPE_ENTRIES];
+	size_t n, bytes, last;
+	uint64_t tick;
+};
+
+static uint64_t head_hash(const unsigned char *p)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < SHAPE_MIN_RUN / 8; i++) {
+		uint64_t w;
+		memcpy(&w, p + 8 * i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+record_shape_cache *record_shape_cache_new(void)
+{
+	return calloc(1, sizeof(record_shape_cache));
+}
+
+void record_shape_cache_free(record_shape_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->e[i]);
+	free(c);
+}
+
+const record_shape *record_shape_find(record *r, const void *p, size_t avail)
+{
+	record_shape_cache *c = record_shapes(r, false);
+	if (!c || !c->n || avail < SHAPE_MIN_RUN)
+		return NULL;
+	uint64_t h = head_hash(p);
+	/* the table of the previous record first: runs of one table are usual */
+	for (size_t k = 0; k <= c->n; k++) {
+		size_t i = k == 0 ? c->last : k - 1;
+		if (i >= c->n || c->hash[i] != h || (k > 0 && i == c->last))
+			continue;
+		struct record_shape_entry *e = c->e[i];
+		if (e->pub.len <= avail && memcmp(e->bytes, p, e->pub.len) == 0) {
+			e->used = ++c->tick;
+			c->last = i;
+			return &e->pub;
+		}
+	}
+	return NULL;
+}
+
+int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
+{
+	const struct record_shape_entry *e = (const struct record_shape_entry *)s;
+	char *text = record_alloc(r, e->textlen, 1);
+	record_column *cols = e->ncols ? record_alloc(r, e->ncols * sizeof *cols, 8) : NULL;
+	if (!text || (e->ncols && !cols))
+		return -1;
+	memcpy(text, e->text, e->textlen);
+	size_t k = 0;
+	if (s->flags & F_DB)
+		r->db = text + e->off[k++];
+	if (s->flags & F_SCHEMA)
+		r->schema = text + e->off[k++];
+	if (s->flags & F_TABLE)
+		r->table = text + e->off[k++];
+	for (size_t i = 0; i < e->ncols; i++) {
+		cols[i].name = text + e->off[k++];
+		cols[i].type = text + e->off[k++];
+	}
+	/* as reading "cols" leaves the record */
+	r->ncols = e->ncols;
+	r->cols = cols;
+	r->before = r->after = NULL;
+	r->has_before = r->has_after = false;
+	r->keys = NULL;
+	r->nkeys = 0;
+	map->slots = NULL;
+	map->mask = 0;
+	map->hint = 0;
+	if (e->nslots) {
+		map->slots = record_alloc(r, e->nslots * sizeof *map->slots, 8);
+		if (!map->slots)
+			return -1;
+		memcpy(map->slots, e->slots, e->nslots * sizeof *map->slots);
+		map->mask = e->nslots - 1;
+	}
+	if (s->flags & F_KEY) {
+		uint16_t *keys = NULL;
+		if (e->nkeys) {
+			keys = record_alloc(r, e->nkeys * sizeof *keys, 8);
+			if (!keys)
+				return -1;
+			memcpy(keys, e->keys, e->nkeys * sizeof *keys);
+		}
+		r->keys = keys;
+		r->nkeys = e->nkeys;
+	}
+	return 0;
+}
+
+/* Makes room for an entry of size bytes: evicts the least recently used. */
+static void make_room(record_shape_cache *c, size_t size)
+{
+	while (c->n && (c->n == SHAPE_ENTRIES || c->bytes + size > SHAPE_BYTES)) {
+		size_t old = 0;
+		for (size_t i = 1; i < c->n; i++)
+			if (c->e[i]->used < c->e[old]->used)
+				old = i;
+		c->bytes -= c->e[old]->size;
+		free(c->e[old]);
+		c->n--;
+		c->e[old] = c->e[c->n];
+		c->hash[old] = c->hash[c->n];
+	}
+}
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uint32_t members,
+		       const record_colmap *map)
+{
+	if (len < SHAPE_MIN_RUN || len > SHAPE_MAX_RUN || !(flags & F_COLS))
+		return;
+	record_shape_cache *c = record_shapes(r, true);
+	if (!c)
+		return; /* a cache: without memory, decoding goes on without it */
+	const char *names[3];
+	size_t nnames = 0;
+	if (flags & F_DB)
+		names[nnames++] = r->db;
+	if (flags & F_SCHEMA)
+		names[nnames++] = r->schema;
+	if (flags & F_TABLE)
+		names[nnames++] = r->table;
+	size_t nstr = nnames + 2 * r->ncols;
+	size_t textlen = 0;
+	for (size_t i = 0; i < nnames; i++)
+		textlen += strlen(names[i]) + 1;
+	for (size_t i = 0; i < r->ncols; i++)
+		textlen += strlen(r->cols[i].name) + strlen(r->cols[i].type) + 2;
+	size_t nkeys = flags & F_KEY ? r->nkeys : 0;
+	size_t nslots = map->slots ? map->mask + 1 : 0;
+	size_t size = align8(sizeof(struct record_shape_entry)) + align8(nstr * sizeof(uint32_t)) +
+		      align8(nkeys * sizeof(uint16_t)) + align8(nslots * sizeof(uint16_t)) +
+		      align8(len) + textlen;
+	if (size > SHAPE_BYTES)
+		return;
+	make_room(c, size);
+	unsigned char *mem = malloc(size);
+	if (!mem)
+		return;
+	struct record_shape_entry *e = (struct record_shape_entry *)mem;
+	size_t at = align8(sizeof *e);
+	uint32_t *off = (uint32_t *)(mem + at);
+	at += align8(nstr * sizeof(uint32_t));
+	uint16_t *keys = (uint16_t *)(mem + at);
+	at += align8(nkeys * sizeof(uint16_t));
+	uint16_t *slots = (uint16_t *)(mem + at);
+	at += align8(nslots * sizeof(uint16_t));
+	unsigned char *bytes = mem + at;
+	at += align8(len);
+	char *text = (char *)(mem + at);
+
+	size_t t = 0, k = 0;
+	for (size_t i = 0; i < nnames; i++) {
+		size_t n = strlen(names[i]) + 1;
+		off[k++] = (uint32_t)t;
+		memcpy(text + t, names[i], n);
+		t += n;
+	}
+	for (size_t i = 0; i < r->ncols; i++)
+		for (int f = 0; f < 2; f++) {
+			const char *s = f ? r->cols[i].type : r->cols[i].name;
+			size_t n = strlen(s) + 1;
+			off[k++] = (uint32_t)t;
+			memcpy(text + t, s, n);
+			t += n;
+		}
+	if (nkeys)
+		memcpy(keys, r->keys, nkeys * sizeof *keys);
+	if (nslots)
+		memcpy(slots, map->slots, nslots * sizeof *slots);
+	memcpy(bytes, p, len);
+
+	e->pub.flags = flags;
+	e->pub.len = len;
+	e->pub.members = members;
+	e->used = ++c->tick;
+	e->size = size;
+	e->textlen = textlen;
+	e->ncols = (uint32_t)r->ncols;
+	e->nkeys = (uint32_t)nkeys;
+	e->nstr = (uint32_t)nstr;
+	e->nslots = nslots;
+	e->bytes = bytes;
+	e->text = text;
+	e->off = off;
+	e->keys = keys;
+	e->slots = slots;
+	c->hash[c->n] = head_hash(bytes);
+	c->e[c->n] = e;
+	c->last = c->n;
+	c->n++;
+	c->bytes += size;
+}

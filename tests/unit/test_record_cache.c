@@ -1,0 +1,537 @@
+/* Unit tests for lib/record_cache.c and the decoders' fast paths: a record
+ * decoded into a record that has seen other records (whose shape cache
+ * holds their db/schema/table/cols/key bytes) must come out exactly as
+ * decoded into a fresh one, and a refused record must get the same
+ * message — for tricky records (escapes, unicode, nested unknown fields,
+ * fields in any order, duplicates, missing fields) and for thousands of
+ * mutations of them, in JSON and msgpack; the reader reports the same
+ * messages with the right line numbers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "record_priv.h"
+
+static const char *const seeds[] = {
+	"{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t1\",\"cols\":[{\"name"
+	"\":\"id\",\"type\":\"integer\"},{\"name\":\"v\",\"type\":\"text\"}],\"key\":[\"id\"],\""
+	"after\":{\"id\":792,\"v\":\"r1\"},\"src\":{\"lsn\":\"0/1000000\",\"xid\":700,\"ts\":\"2"
+	"026-11-25T13:58:45.123456Z\",\"seq\":1},\"pos\":{\"stream\":\"pg/d/slot\",\"offset\":\""
+	"0/1000000:1\"}}",
+	"{\"v\":1,\"op\":\"d\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t1\",\"cols\":[{\"name"
+	"\":\"id\",\"type\":\"integer\"},{\"name\":\"v\",\"type\":\"text\"}],\"key\":[\"id\"],\""
+	"before\":{\"id\":792},\"src\":{\"lsn\":\"0/1000100\",\"xid\":701,\"ts\":\"2026-11-25T13"
+	":58:45.123456Z\",\"seq\":2},\"pos\":{\"stream\":\"pg/d/slot\",\"offset\":\"0/1000100:2"
+	"\"}}",
+	"{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t2\",\"cols\":[{\"name"
+	"\":\"id\",\"type\":\"integer\"},{\"name\":\"v\",\"type\":\"text\"}],\"key\":[\"id\"],\""
+	"after\":{\"id\":5,\"v\":\"r9\"},\"src\":{\"lsn\":\"0/1000200\",\"xid\":702,\"ts\":\"202"
+	"6-11-25T13:58:45.123456Z\",\"seq\":3},\"pos\":{\"stream\":\"pg/d/slot\",\"offset\":\"0/"
+	"1000200:3\"}}",
+	"{\"after\":{\"order_id\":-5,\"comments\":\"h\\u00e9\\n\\\"x\\\" \\ud83d\\ude00\"},\"v\""
+	":1,\"op\":\"c\",\"db\":\"wwi\",\"schema\":\"sales\",\"table\":\"orders\",\"cols\":[{\"n"
+	"ame\":\"order_id\",\"type\":\"integer\"},{\"name\":\"comments\",\"type\":\"text\"}],\"k"
+	"ey\":[\"order_id\"],\"src\":{\"lsn\":\"0/16B3748\",\"xid\":750,\"ts\":\"1969-12-31T23:5"
+	"9:59.999999Z\",\"seq\":3},\"pos\":{\"stream\":\"pg/wwi/dbrepl\",\"offset\":\"5\"}}",
+	"{\"v\":1,\"op\":\"u\",\"db\":\"w\\u00e9\",\"schema\":\"s\\\"q\",\"table\":\"t\\\\x\",\""
+	"cols\":[{\"name\":\"a\\u00e9\",\"type\":\"bigint\"},{\"name\":\"b\",\"type\":\"boolean"
+	"\"},{\"name\":\"c\",\"type\":\"bytea\"},{\"name\":\"d\",\"type\":\"numeric(18,2)\"},{\""
+	"name\":\"e\",\"type\":\"text[]\"},{\"name\":\"f\",\"type\":\"smallint\"},{\"name\":\"g"
+	"\",\"type\":\"jsonb\"}],\"key\":[\"b\",\"a\\u00e9\"],\"before\":{\"a\\u00e9\":1,\"b\":t"
+	"rue},\"after\":{\"a\\u00e9\":-9223372036854775808,\"b\":false,\"c\":\"\\\\x00ff\",\"d\""
+	":\"1.50\",\"f\":null,\"g\":\"{\\\"k\\\": [1, 2]}\"},\"unchanged\":[\"e\"],\"src\":{\"ls"
+	"n\":\"FFFFFFFF/FFFFFFFF\",\"xid\":4294967295,\"ts\":\"2000-02-29T00:00:00.000001Z\",\"s"
+	"eq\":18446744073709551615},\"pos\":{\"stream\":\"snap/d/x\",\"offset\":\"18446744073709"
+	"551615\"}}",
+	"{\"v\":1,\"op\":\"u\",\"db\":\"w\\u00e9\",\"schema\":\"s\\\"q\",\"table\":\"t\\\\x\",\""
+	"cols\":[{\"name\":\"a\\u00e9\",\"type\":\"bigint\"},{\"name\":\"b\",\"type\":\"boolean"
+	"\"},{\"name\":\"c\",\"type\":\"bytea\"},{\"name\":\"d\",\"type\":\"numeric(18,2)\"},{\""
+	"name\":\"e\",\"type\":\"text[]\"},{\"name\":\"f\",\"type\":\"smallint\"},{\"name\":\"g"
+	"\",\"type\":\"jsonb\"}],\"key\":[\"b\",\"a\\u00e9\"],\"after\":{\"a\\u00e9\":3,\"b\":tr"
+	"ue,\"c\":\"\\\\x\",\"d\":\"NaN\"},\"unchanged\":[\"e\",\"g\"],\"src\":{\"lsn\":\"0/0\","
+	"\"xid\":0,\"ts\":\"2000-02-29T00:00:00Z\",\"seq\":0},\"pos\":{\"stream\":\"snap/d/x\","
+	"\"offset\":\"0\"}}",
+	" { \"v\" : 1 , \"op\" : \"c\" , \"db\" : \"d\" , \"schema\" : \"s\" , \"table\" : \"t\""
+	" , \"cols\" : [ { \"name\" : \"k\" , \"type\" : \"integer\" , \"extra\" : {\"n\":[1,2,{"
+	"\"x\":null}]} } , { \"type\" : \"text\" , \"name\" : \"x\" } ] , \"key\" : [ \"k\" ] , "
+	"\"after\" : { \"x\" : \"y\" , \"k\" : 7 } , \"src\" : { \"lsn\" : \"0/1\" , \"xid\" : 1"
+	" , \"ts\" : \"2000-01-01T00:00:00Z\" , \"seq\" : 1 , \"more\": \"\\u0041\" } , \"pos\" "
+	": { \"stream\" : \"pg/d/s\" , \"offset\" : \"0/1:1\" } , \"future\" : [true, false, nul"
+	"l, -1.5e3] } ",
+	"{\"key\":[\"k\"],\"unchanged\":[\"x\"],\"after\":{\"k\":2},\"before\":{\"k\":1},\"cols"
+	"\":[{\"name\":\"k\",\"type\":\"integer\"},{\"name\":\"x\",\"type\":\"text\"}],\"op\":\""
+	"u\",\"v\":1,\"pos\":{\"offset\":\"7\",\"stream\":\"s\"},\"src\":{\"seq\":2,\"ts\":\"200"
+	"0-01-01T00:00:00Z\",\"xid\":3,\"lsn\":\"0/1\"},\"table\":\"t\",\"schema\":\"s\",\"db\":"
+	"\"d\"}",
+	"{\"v\":1,\"op\":\"t\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[],\"key\""
+	":[],\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos"
+	"\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"r\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\""
+	":\"k\",\"type\":\"integer\"},{\"name\":\"x\",\"type\":\"text\"}],\"key\":[],\"after\":{"
+	"\"k\":1,\"x\":null},\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\","
+	"\"seq\":1},\"pos\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"c\",\"d\\u0062\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\""
+	"name\":\"k\",\"type\":\"integer\"},{\"n\\u0061me\":\"x\",\"type\":\"text\"}],\"key\":["
+	"\"\\u006b\"],\"after\":{\"\\u006b\":1,\"x\":\"\\u00e9\\u4e2d\\ud834\\udd1e\"},\"src\":{"
+	"\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream"
+	"\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\""
+	":\"k\",\"type\":\"integer\"},{\"name\":\"x\",\"type\":\"text\"}],\"key\":[\"k\"],\"afte"
+	"r\":{\"k\":1,\"x\":\"\xc3""\xa9""\xe4""\xb8""\xad""\xf0""\x9d""\x84""\x9e"" raw utf8 "
+	"\xc3""\xbc""n\xc3""\xaf""c\xc3""\xb6""d\xc3""\xa9""\"},\"src\":{\"lsn\":\"0/1\",\"xid\":1"
+	",\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream\":\"pg/d/s\",\"offset\":"
+	"\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\""
+	":\"c01\",\"type\":\"integer\"},{\"name\":\"c02\",\"type\":\"text\"},{\"name\":\"c03\","
+	"\"type\":\"text\"},{\"name\":\"c04\",\"type\":\"text\"},{\"name\":\"c05\",\"type\":\"te"
+	"xt\"},{\"name\":\"c06\",\"type\":\"text\"},{\"name\":\"c07\",\"type\":\"text\"},{\"name"
+	"\":\"c08\",\"type\":\"text\"},{\"name\":\"c09\",\"type\":\"text\"},{\"name\":\"c10\",\""
+	"type\":\"text\"},{\"name\":\"c11\",\"type\":\"text\"},{\"name\":\"c12\",\"type\":\"text"
+	"\"},{\"name\":\"c13\",\"type\":\"text\"},{\"name\":\"c14\",\"type\":\"text\"},{\"name\""
+	":\"c15\",\"type\":\"text\"},{\"name\":\"c16\",\"type\":\"text\"},{\"name\":\"c17\",\"ty"
+	"pe\":\"text\"},{\"name\":\"c18\",\"type\":\"bigint\"},{\"name\":\"c19\",\"type\":\"text"
+	"\"},{\"name\":\"c20\",\"type\":\"text\"}],\"key\":[\"c18\",\"c01\"],\"after\":{\"c01\":"
+	"1,\"c20\":\"z\",\"c18\":99,\"c05\":\"five\"},\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":"
+	"\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\""
+	"}}",
+};
+#define NSEEDS (sizeof seeds / sizeof seeds[0])
+
+/* ---- comparing ---- */
+
+/* r's JSON encoding and its keys in both formats, as one string. */
+static char *describe(const record *r)
+{
+	buf b;
+	buf_init(&b, 0);
+	assert_int_equal(record_encode(r, RECORD_FORMAT_JSON, &b), 0);
+	for (int f = 0; f < 2; f++) {
+		buf_puts(&b, f ? " msgpack key " : " json key ");
+		buf k;
+		buf_init(&k, 0);
+		assert_int_equal(record_encode_key(r, (record_format)f, &k), 0);
+		for (size_t i = 0; i < k.len; i++)
+			buf_printf(&b, "%02x", (unsigned char)k.data[i]);
+		buf_free(&k);
+	}
+	buf_terminate(&b);
+	return b.data;
+}
+
+static size_t hits_checked;
+
+/* Decodes data into warm and into a fresh record: same outcome. */
+static void same_either_way(record *warm, const void *data, size_t len)
+{
+	record fresh;
+	record_init(&fresh);
+	char e1[512], e2[512];
+	int r1 = record_decode(&fresh, data, len, e1, sizeof e1);
+	int r2 = record_decode(warm, data, len, e2, sizeof e2);
+	if (r1 != r2 || (r1 && strcmp(e1, e2) != 0)) {
+		fprintf(stderr, "fresh: %d %s\nwarm:  %d %s\ninput: %.*s\n", r1, r1 ? e1 : "",
+			r2, r2 ? e2 : "", (int)len, (const char *)data);
+		fail();
+	}
+	if (r1 == 0) {
+		char *a = describe(&fresh), *b = describe(warm);
+		if (strcmp(a, b) != 0) {
+			fprintf(stderr, "fresh: %s\nwarm:  %s\n", a, b);
+			fail();
+		}
+		free(a);
+		free(b);
+	}
+	hits_checked++;
+	record_free(&fresh);
+}
+
+static void to_msgpack(const char *json, buf *out)
+{
+	record r;
+	record_init(&r);
+	char err[256];
+	assert_int_equal(record_decode(&r, json, strlen(json), err, sizeof err), 0);
+	buf_reset(out);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, out), 0);
+	record_free(&r);
+}
+
+/* msgpack of a JSON value, members in their order (to_msgpack gives the
+ * encoder's order). */
+static void pack(buf *out, const json_t *v)
+{
+	unsigned char h[9];
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		size_t n = json_object_size(v);
+		assert_true(n < 16);
+		h[0] = (unsigned char)(0x80 | n);
+		buf_append(out, h, 1);
+		const char *k;
+		json_t *x;
+		json_object_foreach((json_t *)v, k, x) {
+			json_t *ks = json_string(k);
+			pack(out, ks);
+			json_decref(ks);
+			pack(out, x);
+		}
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t n = json_array_size(v);
+		h[0] = 0xdc;
+		h[1] = (unsigned char)(n >> 8);
+		h[2] = (unsigned char)n;
+		buf_append(out, h, 3);
+		for (size_t i = 0; i < n; i++)
+			pack(out, json_array_get(v, i));
+		break;
+	}
+	case JSON_STRING: {
+		size_t n = json_string_length(v);
+		h[0] = 0xda;
+		h[1] = (unsigned char)(n >> 8);
+		h[2] = (unsigned char)n;
+		buf_append(out, h, 3);
+		buf_append(out, json_string_value(v), n);
+		break;
+	}
+	case JSON_INTEGER: {
+		uint64_t u = (uint64_t)json_integer_value(v);
+		h[0] = 0xd3;
+		for (int i = 0; i < 8; i++)
+			h[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+		buf_append(out, h, 9);
+		break;
+	}
+	case JSON_TRUE:
+	case JSON_FALSE:
+	case JSON_NULL:
+		h[0] = json_is_null(v) ? 0xc0 : json_is_true(v) ? 0xc3 : 0xc2;
+		buf_append(out, h, 1);
+		break;
+	default:
+		h[0] = 0xc0; /* reals: not in records */
+		buf_append(out, h, 1);
+	}
+}
+
+/* json_to_mp: -1 when jansson cannot read the text. */
+static int json_to_mp(const char *json, buf *out)
+{
+	json_error_t e;
+	json_t *v = json_loads(json, JSON_DECODE_ANY, &e);
+	if (!v)
+		return -1;
+	buf_reset(out);
+	pack(out, v);
+	json_decref(v);
+	return 0;
+}
+
+/* ---- the cache is used, and only for the same bytes ---- */
+
+static void test_hit(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char err[256];
+	const char *s = seeds[0];
+	const char *run = strstr(s, "\"db\""), *end = strstr(s, ",\"after\"");
+	assert_null(record_shape_find(&r, run, strlen(run)));
+	assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+	const record_shape *sh = record_shape_find(&r, run, strlen(run));
+	assert_non_null(sh);
+	assert_int_equal(sh->flags, SHAPE_FIELDS);
+	assert_int_equal(sh->len, (size_t)(end - run));
+	assert_int_equal(sh->members, 5);
+	/* a later record of the same table takes the shape from the cache */
+	same_either_way(&r, seeds[1], strlen(seeds[1]));
+	/* one byte different in the run: no hit */
+	char *t = strdup(s);
+	*strstr(t, "\"integer\"") = '\'';
+	assert_null(record_shape_find(&r, strstr(t, "\"db\""), strlen(strstr(t, "\"db\""))));
+	same_either_way(&r, t, strlen(t));
+	strcpy(t, s);
+	memcpy(strstr(t, "\"t1\""), "\"t9\"", 4);
+	assert_null(record_shape_find(&r, strstr(t, "\"db\""), strlen(strstr(t, "\"db\""))));
+	same_either_way(&r, t, strlen(t));
+	free(t);
+	record_free(&r);
+}
+
+/* What a cached run stands for depends on what came before it: a field
+ * of the run seen earlier is a duplicate, a map that ends within it is
+ * cut short, a key list read before "cols" is not cached. */
+static void test_context(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	const char *s = seeds[0];
+	same_either_way(&r, s, strlen(s));
+	char line[2048];
+	/* "db" before the run: duplicate key, at the same place */
+	snprintf(line, sizeof line, "{\"db\":\"x\",%s", s + 1);
+	same_either_way(&r, line, strlen(line));
+	/* "key" before the run's "cols" (same bytes from "db" on) */
+	snprintf(line, sizeof line, "{\"key\":[\"id\"],%s", s + 1);
+	same_either_way(&r, line, strlen(line));
+	/* "key" inside the run but before "cols": read at the end, so such a
+	 * run is not kept */
+	const char *cols = strstr(s, "\"cols\""), *key = strstr(s, "\"key\""), *aft = strstr(s, ",\"after\"");
+	snprintf(line, sizeof line, "%.*s%.*s,%.*s%s", (int)(cols - s), s, (int)(aft - key), key,
+		 (int)(key - cols - 1), cols, aft);
+	same_either_way(&r, line, strlen(line));
+	same_either_way(&r, line, strlen(line));
+	assert_null(record_shape_find(&r, strstr(line, "\"db\""), strlen(strstr(line, "\"db\""))));
+	buf kb;
+	buf_init(&kb, 0);
+	assert_int_equal(json_to_mp(line, &kb), 0);
+	same_either_way(&r, kb.data, kb.len);
+	same_either_way(&r, kb.data, kb.len);
+	buf_free(&kb);
+	/* images before the run are read once it gave the columns */
+	const char *after = strstr(s, ",\"after\""), *src = strstr(s, ",\"src\"");
+	snprintf(line, sizeof line, "{%.*s,%.*s%s", (int)(src - after - 1), after + 1,
+		 (int)(after - s - 1), s + 1, src);
+	same_either_way(&r, line, strlen(line));
+	same_either_way(&r, line, strlen(line));
+	/* the record ends inside the run, or right after it */
+	for (size_t cut = 20; cut < strlen(s); cut += 7)
+		same_either_way(&r, s, cut);
+	/* msgpack: a map count that ends inside the run */
+	buf mp;
+	buf_init(&mp, 0);
+	to_msgpack(s, &mp);
+	same_either_way(&r, mp.data, mp.len);
+	same_either_way(&r, mp.data, mp.len);
+	for (unsigned n = 0; n < 11; n++) {
+		char *c = malloc(mp.len);
+		memcpy(c, mp.data, mp.len);
+		c[0] = (char)(0x80 | n);
+		same_either_way(&r, c, mp.len);
+		free(c);
+	}
+	buf_free(&mp);
+	record_free(&r);
+}
+
+/* Tricky records: each after each, in both encodings. */
+static void test_seeds(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	buf mp;
+	buf_init(&mp, 0);
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < NSEEDS; i++) {
+			same_either_way(&r, seeds[i], strlen(seeds[i]));
+			to_msgpack(seeds[i], &mp);
+			same_either_way(&r, mp.data, mp.len);
+			if (json_to_mp(seeds[i], &mp) == 0)
+				same_either_way(&r, mp.data, mp.len);
+		}
+	buf_free(&mp);
+	record_free(&r);
+}
+
+/* More tables than the cache holds, round robin: evictions. */
+static void test_many_tables(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char line[1024];
+	for (int round = 0; round < 3; round++)
+		for (int t = 0; t < 150; t++) {
+			snprintf(line, sizeof line,
+				 "{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"table_%d\","
+				 "\"cols\":[{\"name\":\"id\",\"type\":\"integer\"},{\"name\":\"c%d\",\"type\":\"text\"}],"
+				 "\"key\":[\"id\"],\"after\":{\"id\":%d,\"c%d\":\"x\"},\"src\":{\"lsn\":\"0/1\",\"xid\":1,"
+				 "\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream\":\"s\",\"offset\":\"1\"}}",
+				 t, t % 7, t * round, t % 7);
+			same_either_way(&r, line, strlen(line));
+		}
+	record_free(&r);
+}
+
+/* ---- mutations ---- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(uint64_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? rng % n : 0;
+}
+
+static void mutate(buf *b)
+{
+	static const char *const bytes[] = {"\"", "\\", "{", "}", "[", "]", ",", ":", " ", "0", "1", "-",
+					    "a", "\x80", "\xc3", "\xa9", "\xff", "u", "\t", "e", "n",
+					    "\xc0", "\xa2", "\x92", "\x81", "\xdc", "\x01"};
+	static const char *const snips[] = {
+		"\"x\":1,", ",\"db\":\"d\"", "\"\\u0064b\"", "\\u00e9", "\\ud800", "\"k\":", "null",
+		"true", "[]", "{}", "\"cols\":[],", "\"key\":[\"id\"],", ",\"unchanged\":[\"v\"]",
+		"\"before\":{\"id\":1},", "1e5", "-0", "99999999999999999999", "\xe4\xb8\xad",
+		"\xed\xa0\x80", "\\n", "\"integer\"", "\"bigint\"", "\"bytea\"", "\"boolean\""};
+	int n = 1 + (int)rnd(3);
+	for (int k = 0; k < n; k++) {
+		size_t p = b->len ? rnd(b->len + 1) : 0;
+		uint64_t what = rnd(10);
+		if (what < 3 && p < b->len) {
+			const char *c = bytes[rnd(sizeof bytes / sizeof *bytes)];
+			b->data[p] = c[0];
+		} else if (what < 5 && p < b->len) {
+			size_t d = 1 + rnd(10);
+			if (d > b->len - p)
+				d = b->len - p;
+			memmove(b->data + p, b->data + p + d, b->len - p - d);
+			b->len -= d;
+		} else if (what < 8) {
+			const char *s = snips[rnd(sizeof snips / sizeof *snips)];
+			size_t sl = strlen(s);
+			buf_reserve(b, sl);
+			memmove(b->data + p + sl, b->data + p, b->len - p);
+			memcpy(b->data + p, s, sl);
+			b->len += sl;
+		} else if (what < 9 && p < b->len) {
+			size_t d = 1 + rnd(40);
+			if (d > b->len - p)
+				d = b->len - p;
+			buf_reserve(b, d);
+			memmove(b->data + p + d, b->data + p, b->len - p);
+			b->len += d;
+		} else {
+			b->len = p;
+		}
+	}
+}
+
+static void mutations(record_format fmt)
+{
+	record r;
+	record_init(&r);
+	buf seed, m;
+	buf_init(&seed, 0);
+	buf_init(&m, 0);
+	for (int i = 0; i < 6000; i++) {
+		const char *s = seeds[rnd(NSEEDS)];
+		buf_reset(&seed);
+		if (fmt == RECORD_FORMAT_MSGPACK && (rnd(2) || json_to_mp(s, &seed) < 0))
+			to_msgpack(s, &seed);
+		else if (fmt == RECORD_FORMAT_MSGPACK)
+			;
+		else
+			buf_append(&seed, s, strlen(s));
+		same_either_way(&r, seed.data, seed.len);
+		buf_reset(&m);
+		buf_append(&m, seed.data, seed.len);
+		mutate(&m);
+		same_either_way(&r, m.data, m.len);
+		same_either_way(&r, m.data, m.len);
+		mutate(&m);
+		same_either_way(&r, m.data, m.len);
+	}
+	buf_free(&seed);
+	buf_free(&m);
+	record_free(&r);
+}
+
+static void test_mutations_json(void **state)
+{
+	(void)state;
+	mutations(RECORD_FORMAT_JSON);
+}
+
+static void test_mutations_msgpack(void **state)
+{
+	(void)state;
+	mutations(RECORD_FORMAT_MSGPACK);
+}
+
+/* ---- through the reader: the messages and their line numbers ---- */
+
+static void test_reader_lines(void **state)
+{
+	(void)state;
+	const char *s = seeds[0];
+	char bad[2048];
+	/* a repeated "db" after the run the cache holds */
+	snprintf(bad, sizeof bad, "{\"db\":\"x\",%s", s + 1);
+	record fresh;
+	record_init(&fresh);
+	char want[512];
+	assert_int_equal(record_decode(&fresh, bad, strlen(bad), want, sizeof want), -1);
+	record_free(&fresh);
+	assert_string_equal(want, "duplicate key \"db\"");
+
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	for (int i = 0; i < 5; i++)
+		fprintf(f, "%s\n", seeds[i % 3]);
+	fprintf(f, "%s\n%s\n", bad, s);
+	fflush(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	record_reader *rd = record_reader_new(fd);
+	record r;
+	record_init(&r);
+	char err[512];
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+	char line[600];
+	snprintf(line, sizeof line, "line 6: %s", want);
+	assert_string_equal(err, line);
+	record_reader_free(rd);
+	record_free(&r);
+	close(fd);
+}
+
+/* The field table lookup agrees with every name it knows. */
+static void test_field_flags(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} f[] = {{"v", F_V}, {"op", F_OP}, {"db", F_DB}, {"schema", F_SCHEMA}, {"table", F_TABLE},
+		 {"cols", F_COLS}, {"key", F_KEY}, {"before", F_BEFORE}, {"after", F_AFTER},
+		 {"unchanged", F_UNCHANGED}, {"src", F_SRC}, {"pos", F_POS}, {"", 0}, {"x", 0},
+		 {"ops", 0}, {"d", 0}, {"tables", 0}, {"colss", 0}, {"Key", 0}, {"unchange", 0}};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		assert_int_equal(record_field_flag(f[i].name, strlen(f[i].name)), f[i].flag);
+	assert_null(record_field_missing(F_V | F_OP | F_DB | F_SCHEMA | F_TABLE | F_COLS | F_KEY | F_SRC | F_POS));
+	assert_string_equal(record_field_missing(F_V | F_OP), "db");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hit),
+		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_seeds),
+		cmocka_unit_test(test_many_tables),
+		cmocka_unit_test(test_mutations_json),
+		cmocka_unit_test(test_mutations_msgpack),
+		cmocka_unit_test(test_reader_lines),
+		cmocka_unit_test(test_field_flags),
+	};
+	return cmocka_run_group_tests_name("record_cache", tests, NULL, NULL);
+}
