@@ -137,6 +137,15 @@ static void print_progress(mssql_apply *a, int64_t start_ms, const char *when)
 int main(int argc, char **argv)
 {
 	log_init(argv[0]);
+	/* First thing: a SIGTERM from a supervisor that comes while we start
+	 * must end the run cleanly, not kill us half-way. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: waits must end */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	mssql_apply_opts o = {0};
 	const char *map_src[MAX_SCHEMA_MAPS], *map_dst[MAX_SCHEMA_MAPS];
 	char *password = NULL;
@@ -257,14 +266,6 @@ int main(int argc, char **argv)
 		die(EX_CANTCREAT, "cannot open the ack FIFO (%s): %s", ack_path, strerror(errno));
 	o.on_commit = on_commit;
 	o.ctx = acks;
-
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: waits must end */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (!print_sql && mssql_global_init() < 0)
 		die(EX_SOFTWARE, "cannot initialise db-lib");

@@ -37,7 +37,7 @@ for p in "mssql-apply --print-sql" "kpub -b 127.0.0.1:1 -t t"; do
 	pid=$!
 	exec 9>"$tmp/in"
 	printf '%s' "$half" >&9
-	sleep 0.3
+	sleep 1
 	kill -TERM $pid
 	for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 	if kill -0 $pid 2>/dev/null; then
