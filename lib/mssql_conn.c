@@ -336,6 +336,34 @@ int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx)
 	return drain(c, cb, ctx);
 }
 
+/* A bcp call failed: keeps the server's message if it sent one, else
+ * names the call; notes a dead connection. Returns -1. */
+static int bcp_failed(mssql_conn *c, const char *call, const char *table)
+{
+	if (!c->err.msg[0]) {
+		if (table)
+			snprintf(c->err.msg, sizeof c->err.msg, "%s(%s) failed", call, table);
+		else
+			snprintf(c->err.msg, sizeof c->err.msg, "%s failed", call);
+	}
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return -1;
+}
+
+/* Sends the bound row; the first row of a copy is the "insert bulk"
+ * round trip. */
+static int bcp_send_row(mssql_conn *c)
+{
+	if (!c->bcp_started) {
+		c->bcp_started = true;
+		c->round_trips++; /* "insert bulk" */
+	}
+	if (bcp_sendrow(c->dbproc) == FAIL)
+		return bcp_failed(c, "bcp_sendrow", NULL);
+	return 0;
+}
+
 int mssql_bcp_begin(mssql_conn *c, const char *table, size_t ncols)
 {
 	memset(&c->err, 0, sizeof c->err);
@@ -356,11 +384,7 @@ int mssql_bcp_begin(mssql_conn *c, const char *table, size_t ncols)
 	}
 	return 0;
 fail:
-	if (!c->err.msg[0])
-		snprintf(c->err.msg, sizeof c->err.msg, "bcp_init(%s) failed", table);
-	if (DBDEAD(c->dbproc))
-		c->err.dead = true;
-	return -1;
+	return bcp_failed(c, "bcp_init", table);
 }
 
 int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals)
@@ -391,19 +415,9 @@ int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals)
 		if (rc == FAIL)
 			goto fail;
 	}
-	if (!c->bcp_started) {
-		c->bcp_started = true;
-		c->round_trips++; /* "insert bulk" */
-	}
-	if (bcp_sendrow(c->dbproc) == FAIL)
-		goto fail;
-	return 0;
+	return bcp_send_row(c);
 fail:
-	if (!c->err.msg[0])
-		snprintf(c->err.msg, sizeof c->err.msg, "bcp_sendrow failed");
-	if (DBDEAD(c->dbproc))
-		c->err.dead = true;
-	return -1;
+	return bcp_failed(c, "bcp_sendrow", NULL);
 }
 
 static int db_type(mssql_host h)
@@ -453,11 +467,7 @@ int mssql_bcp_begin_typed(mssql_conn *c, const char *table, size_t ncols, const 
 	}
 	return 0;
 fail:
-	if (!c->err.msg[0])
-		snprintf(c->err.msg, sizeof c->err.msg, "bcp_init(%s) failed", table);
-	if (DBDEAD(c->dbproc))
-		c->err.dead = true;
-	return -1;
+	return bcp_failed(c, "bcp_init", table);
 }
 
 /* Bytes of a DBNUMERIC's array for a precision, sign byte included: the
@@ -553,19 +563,9 @@ int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals)
 		if (bcp_collen(c->dbproc, len, col) == FAIL)
 			goto fail;
 	}
-	if (!c->bcp_started) {
-		c->bcp_started = true;
-		c->round_trips++; /* "insert bulk" */
-	}
-	if (bcp_sendrow(c->dbproc) == FAIL)
-		goto fail;
-	return 0;
+	return bcp_send_row(c);
 fail:
-	if (!c->err.msg[0])
-		snprintf(c->err.msg, sizeof c->err.msg, "bcp_sendrow failed");
-	if (DBDEAD(c->dbproc))
-		c->err.dead = true;
-	return -1;
+	return bcp_failed(c, "bcp_sendrow", NULL);
 }
 
 long mssql_bcp_end(mssql_conn *c)
@@ -573,11 +573,7 @@ long mssql_bcp_end(mssql_conn *c)
 	c->round_trips++;
 	DBINT n = bcp_done(c->dbproc);
 	if (n < 0) {
-		if (!c->err.msg[0])
-			snprintf(c->err.msg, sizeof c->err.msg, "bcp_done failed");
-		if (DBDEAD(c->dbproc))
-			c->err.dead = true;
-		return -1;
+		return bcp_failed(c, "bcp_done", NULL);
 	}
 	return (long)n;
 }
