@@ -25,6 +25,7 @@
 #     stay, the snapshot's win on common keys.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
+source "$(dirname "$0")/../lib/torture.sh"
 for p in snapshot mssql-apply peers/tds-server; do
 	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
 done
@@ -32,16 +33,7 @@ pg_start
 tds_start
 export MSSQL_PASSWORD=unused PGTZ=UTC PGOPTIONS="-c intervalstyle=iso_8601 -c extra_float_digits=3"
 
-q "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy ☺')"
-q "CREATE DOMAIN posint AS integer CHECK (VALUE > 0)"
-q "CREATE TABLE tor (
-	id integer PRIMARY KEY,
-	c_small smallint, c_int integer, c_big bigint, c_num numeric, c_num2 numeric(12,3),
-	c_real real, c_dbl double precision, c_bool boolean, c_text text, c_vc varchar(20),
-	c_ch char(5), c_bytea bytea, c_date date, c_time time, c_timetz timetz, c_ts timestamp, c_ts3 timestamp(3),
-	c_tstz timestamptz, c_iv interval, c_uuid uuid, c_json json, c_jsonb jsonb, c_arr integer[],
-	c_tarr text[], c_mood mood, c_dom posint, c_money money, c_inet inet, c_big_text text)"
-q "ALTER TABLE tor ALTER COLUMN c_big_text SET STORAGE EXTERNAL"
+torture_create
 
 big() { echo "(SELECT string_agg(md5('$1' || i), '') FROM generate_series(1, 300) i)"; }
 # Special rows, spread so that each batch of 700 holds some (ids sort as
@@ -92,32 +84,6 @@ nsrc=$(q "SELECT count(*) FROM tor")
 
 "$BIN/snapshot" -d "$PGCONN" -t tor --no-progress >"$TEST_TMP/tor.json" || fail "snapshot"
 
-# ±infinity timestamps become the ends of datetime2's range (mssql-apply(1)).
-clamp() {
-	echo "CASE WHEN $1 IS NULL THEN NULL WHEN isfinite($1) THEN $1::text WHEN $1 > now() THEN '9999-12-31 23:59:59.$2'
-		ELSE '0001-01-01 00:00:00' END AS $1"
-}
-# Each column as text, the target's value first brought back to the source
-# type (nvarchar(max) for json, interval, arrays …; money as decimal with 4
-# places; unconstrained numeric as decimal(38,10)).
-cols="id, c_small, c_int, c_big, round(c_num, 10) AS c_num, c_num2, c_real, c_dbl, c_bool, c_text,
-	c_vc, c_ch, c_bytea, c_date, c_time, c_timetz, $(clamp c_ts 999999), $(clamp c_ts3 999), c_tstz, c_iv::text,
-	c_uuid, c_json::text, c_jsonb::text, c_arr::text, c_tarr::text, c_mood::text, c_dom,
-	round(c_money::numeric, 4), c_inet, md5(c_big_text)"
-tcols="id, c_small, c_int, c_big, c_num, c_num2, c_real, c_dbl, c_bool, c_text,
-	c_vc, c_ch, c_bytea, c_date, c_time, c_timetz::timetz, c_ts::text, c_ts3::text, c_tstz, c_iv, c_uuid, c_json,
-	c_jsonb, c_arr, c_tarr, c_mood, c_dom, c_money, c_inet, md5(c_big_text)"
-compare() { # target table [filter on both sides]
-	local src dst
-	src=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGCONN" \
-		-c "COPY (SELECT $cols FROM tor WHERE ${2:-true} ORDER BY id) TO STDOUT") || fail "reading the source"
-	dst=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$TDS_PGCONN" \
-		-c "COPY (SELECT $tcols FROM $1 WHERE ${2:-true} ORDER BY id) TO STDOUT") || fail "reading $1"
-	if [ "$src" != "$dst" ]; then
-		diff <(echo "$src") <(echo "$dst") | head -20 >&2
-		fail "$1 differs from the source"
-	fi
-}
 # COPY statements the peer ran into a table (bulk loads): its log line.
 copies_into() { grep -c "bulk: COPY \"$1\"\.\"$2\" " "$TDS_LOG"; }
 apply() { # log-name args...
@@ -131,7 +97,7 @@ apply() { # log-name args...
 
 note "every type by bulk copy into an empty table, value for value"
 apply first <"$TEST_TMP/tor.json"
-compare public.tor
+torture_compare public.tor
 [ "$(tq "SELECT count(*) FROM public.tor")" = "$nsrc" ] || fail "row count"
 n=$(copies_into public tor)
 [ "$n" -ge 5 ] || fail "rows reached public.tor by $n bulk copies, want one per batch of 700 ($nsrc rows)"
@@ -144,7 +110,7 @@ tds_stop
 tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
 tds_start --fault deadlock-at=2 --fault drop-after=4
 apply faults <"$TEST_TMP/tor.json"
-compare public.tor
+torture_compare public.tor
 grep -q "1205" "$TEST_TMP/faults.err" || fail "no deadlock was met: $(cat "$TEST_TMP/faults.err")"
 tds_stop
 tds_start
@@ -158,7 +124,7 @@ DUP=$dup awk '{ print } /"after":\{"id":1100,/ { print ENVIRON["DUP"] }' "$TEST_
 	awk 'BEGIN { n = 0 } { n++; sub(/"offset":"[0-9]+"/, "\"offset\":\"" n "\""); print }' >"$TEST_TMP/dup.json"
 apply dup <"$TEST_TMP/dup.json"
 [ "$(tq "SELECT c_text FROM public.tor WHERE id = 1000")" = "second image" ] || fail "the later image of id 1000 lost"
-compare public.tor "id <> 1000"
+torture_compare public.tor "id <> 1000"
 
 note "a target created beforehand, columns in another order: bulk-copied"
 tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
@@ -170,7 +136,7 @@ grep -q 'NULL, \[id\] int NOT NULL, CONSTRAINT' "$TEST_TMP/create2.sql" || fail 
 tds_sql "$(cat "$TEST_TMP/create2.sql")" >/dev/null || fail "creating the reordered table"
 before=$(copies_into public tor)
 apply reordered <"$TEST_TMP/tor.json"
-compare public.tor
+torture_compare public.tor
 [ "$(copies_into public tor)" -gt "$before" ] || fail "the reordered target was not bulk-copied into"
 
 note "a target with a column of another type: INSERT … SELECT, equal all the same"
@@ -179,7 +145,7 @@ sed 's/\[c_int\] int NULL/[c_int] bigint NULL/' "$TEST_TMP/create.sql" >"$TEST_T
 tds_sql "$(cat "$TEST_TMP/create3.sql")" >/dev/null || fail "creating the retyped table"
 before=$(copies_into public tor)
 apply retyped <"$TEST_TMP/tor.json"
-compare public.tor
+torture_compare public.tor
 [ "$(copies_into public tor)" = "$before" ] || fail "a target with a bigint for an int column was bulk-copied into"
 
 note "a target with a narrower column: no value is cut (db-lib's bcp would), the longer one is refused"
@@ -203,7 +169,7 @@ apply merged <"$TEST_TMP/tor.json"
 [ "$(copies_into public tor)" = "$before" ] || fail "a non-empty target was bulk-copied into"
 [ "$(tq "SELECT c_text FROM public.tor WHERE id = 999999")" = "only in the target" ] || fail "the target's own row is gone"
 tq "DELETE FROM public.tor WHERE id = 999999"
-compare public.tor
+torture_compare public.tor
 
 tds_stop
 echo "mssql-apply-bulk: every type equal by typed bulk copy (also streamed, after faults, reordered); merged when not empty"
