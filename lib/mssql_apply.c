@@ -1797,6 +1797,11 @@ size_t mssql_apply_batch_bytes(const mssql_apply *a)
 	return a->ts.bytes;
 }
 
+bool mssql_apply_bulk_streaming(const mssql_apply *a)
+{
+	return a->live.t && !a->live_broken;
+}
+
 /* ---- lifetime ---- */
 
 mssql_apply *mssql_apply_new(const mssql_apply_opts *o)

@@ -56,6 +56,10 @@ int mssql_apply_open(mssql_apply *a);
 int mssql_apply_add(mssql_apply *a, const record *r);
 size_t mssql_apply_batch_records(const mssql_apply *a);
 size_t mssql_apply_batch_bytes(const mssql_apply *a);
+/* True while the batch is a snapshot's rows streaming by bulk copy into
+ * the table it found empty (they are at the server already; the batch
+ * holds them only in case it must be applied again from memory). */
+bool mssql_apply_bulk_streaming(const mssql_apply *a);
 /* Applies and commits the current batch. 0 or a sysexits code. */
 int mssql_apply_flush(mssql_apply *a);
 

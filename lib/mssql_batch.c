@@ -21,19 +21,9 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
-static void change_free(mssql_change *c)
-{
-	if (!c)
-		return;
-	free(c->key);
-	free(c->from);
-	free(c);
-}
-
 static void table_clear(mssql_table *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		change_free(t->ch[i]);
+	arena_reset(&t->mem);
 	t->n = 0;
 	t->truncate = false;
 	t->order = 0;
@@ -44,6 +34,8 @@ static void table_clear(mssql_table *t)
 static void table_free(mssql_table *t)
 {
 	table_clear(t);
+	arena_free(&t->mem);
+	buf_free(&t->keybuf);
 	free(t->ch);
 	free(t->slots);
 	free(t->src_db);
@@ -249,7 +241,8 @@ static size_t lookup(const mssql_table *t, const char *key, size_t keylen)
 
 /* A change holding img's values; UNCHANGED slots take old's values when
  * old has them. NULL on ENOMEM. */
-static mssql_change *change_new(const record *r, const record_value *img, const mssql_change *old)
+static mssql_change *change_new(mssql_table *t, const record *r, const record_value *img,
+				const mssql_change *old)
 {
 	size_t n = r->ncols, bytes = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -260,9 +253,10 @@ static mssql_change *change_new(const record *r, const record_value *img, const 
 		if (v->kind == VALUE_TEXT)
 			bytes += v->len + 1;
 	}
-	mssql_change *c = calloc(1, sizeof *c + n * sizeof(record_value) + bytes);
+	mssql_change *c = arena_alloc(&t->mem, sizeof *c + n * sizeof(record_value) + bytes, 8);
 	if (!c)
 		return NULL;
+	memset(c, 0, sizeof *c + n * sizeof(record_value));
 	c->vals = (record_value *)(c + 1);
 	char *p = (char *)(c->vals + n);
 	for (size_t i = 0; i < n; i++) {
@@ -293,7 +287,8 @@ static bool has_unchanged(const mssql_change *c, size_t ncols)
 /* Sets c->from to nkeys key values: src[k] for each k, or, when keys is
  * given, src[keys[k]] of an image. 0; 1 when a key value is missing (no
  * old key to read from); -1 ENOMEM. */
-static int set_from(mssql_change *c, size_t nkeys, const record_value *src, const uint16_t *keys)
+static int set_from(mssql_table *t, mssql_change *c, size_t nkeys, const record_value *src,
+		    const uint16_t *keys)
 {
 	size_t bytes = 0;
 	for (size_t k = 0; k < nkeys; k++) {
@@ -303,9 +298,10 @@ static int set_from(mssql_change *c, size_t nkeys, const record_value *src, cons
 		if (v->kind == VALUE_TEXT)
 			bytes += v->len + 1;
 	}
-	record_value *f = calloc(1, nkeys * sizeof *f + bytes);
+	record_value *f = arena_alloc(&t->mem, nkeys * sizeof *f + bytes, 8);
 	if (!f)
 		return -1;
+	memset(f, 0, nkeys * sizeof *f);
 	char *p = (char *)(f + nkeys);
 	for (size_t k = 0; k < nkeys; k++) {
 		const record_value *v = &src[keys ? keys[k] : k];
@@ -318,7 +314,6 @@ static int set_from(mssql_change *c, size_t nkeys, const record_value *src, cons
 			p += v->len + 1;
 		}
 	}
-	free(c->from);
 	c->from = f;
 	return 0;
 }
@@ -339,21 +334,18 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	       char *err, size_t errlen)
 {
 	const record_value *img = use_before ? r->before : r->after;
-	buf key;
-	buf_init(&key, 0);
-	int rc = encode_key(t, img, &key);
+	buf *key = &t->keybuf;
+	buf_reset(key);
+	int rc = encode_key(t, img, key);
 	if (rc < 0) {
-		buf_free(&key);
 		if (rc == -2)
 			return -2;
 		snprintf(err, errlen, "key column missing from the %s image", use_before ? "before" : "after");
 		return -1;
 	}
-	if (t->nslots < 2 * (t->n + 1) && rehash(t, t->nslots ? t->nslots * 2 : 64) < 0) {
-		buf_free(&key);
+	if (t->nslots < 2 * (t->n + 1) && rehash(t, t->nslots ? t->nslots * 2 : 64) < 0)
 		return -2;
-	}
-	size_t slot = lookup(t, key.data ? key.data : "", key.len);
+	size_t slot = lookup(t, key->data ? key->data : "", key->len);
 	mssql_change *old = t->slots[slot] >= 0 ? t->ch[t->slots[slot]] : NULL;
 
 	/* An update's unchanged TOAST columns take the earlier image of the
@@ -362,25 +354,20 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	if (!toast_src)
 		toast_src = old;
 	const mssql_change *src = op != 'd' && toast_src && toast_src->op != 'd' ? toast_src : NULL;
-	mssql_change *c = change_new(r, img, src);
-	if (!c) {
-		buf_free(&key);
+	mssql_change *c = change_new(t, r, img, src);
+	if (!c)
 		return -2;
-	}
 	/* Unchanged TOAST values no image of the batch had: they are in the
 	 * target's row of the key the earlier image was waiting for, or of
 	 * the old key when the key changed (else of this key: no from). */
 	if (op != 'd' && has_unchanged(c, r->ncols)) {
 		int frc = 0;
 		if (src && src->from)
-			frc = set_from(c, t->nkeys, src->from, NULL);
+			frc = set_from(t, c, t->nkeys, src->from, NULL);
 		else if (old_key)
-			frc = set_from(c, t->nkeys, old_key, t->keys);
-		if (frc < 0) {
-			buf_free(&key);
-			change_free(c);
+			frc = set_from(t, c, t->nkeys, old_key, t->keys);
+		if (frc < 0)
 			return -2;
-		}
 	}
 	c->op = op;
 	c->src_op = r->op;
@@ -392,26 +379,23 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	c->xid = r->xid;
 	c->commit_us = r->commit_us;
 	c->src_seq = r->seq;
-	c->key = key.data;
-	c->keylen = key.len;
-	if (!c->key && !(c->key = malloc(1))) {
-		free(c);
+	if (!(c->key = arena_alloc(&t->mem, key->len + 1, 1)))
 		return -2;
-	}
+	if (key->len)
+		memcpy(c->key, key->data, key->len);
+	c->keylen = key->len;
+	/* What the batch holds: a change it replaces stays in the arena
+	 * until the commit, so it counts as well. */
 	ts->bytes += change_bytes(c, r->ncols);
 	if (old) {
-		size_t idx = (size_t)t->slots[slot];
-		change_free(old);
-		t->ch[idx] = c;
+		t->ch[t->slots[slot]] = c;
 		return 0;
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		mssql_change **p = realloc(t->ch, cap * sizeof *p);
-		if (!p) {
-			change_free(c);
+		if (!p)
 			return -2;
-		}
 		t->ch = p;
 		t->cap = cap;
 	}
@@ -421,20 +405,16 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 }
 
 /* The change of this batch for the key of img, or NULL. */
-static const mssql_change *find(const mssql_table *t, const record_value *img)
+static const mssql_change *find(mssql_table *t, const record_value *img)
 {
 	if (!t->nslots)
 		return NULL;
-	buf key;
-	buf_init(&key, 0);
-	const mssql_change *c = NULL;
-	if (encode_key(t, img, &key) == 0) {
-		size_t slot = lookup(t, key.data ? key.data : "", key.len);
-		if (t->slots[slot] >= 0)
-			c = t->ch[t->slots[slot]];
-	}
-	buf_free(&key);
-	return c;
+	buf *key = &t->keybuf;
+	buf_reset(key);
+	if (encode_key(t, img, key) != 0)
+		return NULL;
+	size_t slot = lookup(t, key->data ? key->data : "", key->len);
+	return t->slots[slot] >= 0 ? t->ch[t->slots[slot]] : NULL;
 }
 
 static void touch(mssql_tables *ts, mssql_table *t)
@@ -491,20 +471,17 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 			 * key's earlier image, which the delete replaces: keep a
 			 * copy of it. */
 			const mssql_change *old = find(t, r->before);
-			mssql_change *src = old && old->op != 'd' ? change_new(r, old->vals, NULL) : NULL;
+			mssql_change *src = old && old->op != 'd' ? change_new(t, r, old->vals, NULL) : NULL;
 			if (old && old->op != 'd' && !src)
 				return -2;
 			if (src) {
 				src->op = old->op;
-				if (old->from && set_from(src, t->nkeys, old->from, NULL) < 0) {
-					change_free(src);
+				if (old->from && set_from(t, src, t->nkeys, old->from, NULL) < 0)
 					return -2;
-				}
 			}
 			rc = put(ts, t, r, 'd', true, NULL, NULL, seq, stream, err, errlen);
 			if (rc == 0)
 				rc = put(ts, t, r, 'u', false, src, r->before, seq, stream, err, errlen);
-			change_free(src);
 			break;
 		}
 		rc = put(ts, t, r, 'u', false, NULL, NULL, seq, stream, err, errlen);
@@ -527,7 +504,7 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 
 void mssql_table_remove(mssql_table *t, size_t i)
 {
-	change_free(t->ch[i]);
+	/* its memory stays in the arena until the batch ends */
 	memmove(&t->ch[i], &t->ch[i + 1], (t->n - i - 1) * sizeof *t->ch);
 	t->n--;
 	rehash(t, t->nslots ? t->nslots : 64);
@@ -539,10 +516,9 @@ size_t mssql_table_drop_applied(mssql_table *t, bool (*applied)(void *ctx, const
 	size_t kept = 0, dropped = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		mssql_change *c = t->ch[i];
-		if (c->stream && applied(ctx, c->stream, c->offset)) {
-			change_free(c);
+		if (c->stream && applied(ctx, c->stream, c->offset))
 			dropped++;
-		} else
+		else
 			t->ch[kept++] = c;
 	}
 	t->n = kept;

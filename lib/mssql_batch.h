@@ -14,6 +14,8 @@
 #ifndef DBREPL_MSSQL_BATCH_H
 #define DBREPL_MSSQL_BATCH_H
 
+#include "arena.h"
+#include "buf.h"
 #include "record.h"
 #include "tsql.h"
 
@@ -82,6 +84,11 @@ typedef struct mssql_table {
 	size_t order;  /* first appearance in the batch (apply order) */
 	size_t n, cap; /* changes */
 	mssql_change **ch;
+	/* Where the batch's changes, their keys and old keys live: they all
+	 * go at the commit, so one rewind frees them (a malloc and a free
+	 * each cost more, with 50,000 of them, than the rest of the batch). */
+	arena mem;
+	buf keybuf; /* scratch for encoding a key */
 	int32_t *slots; /* open-addressing hash of ch by key */
 	size_t nslots;
 } mssql_table;

@@ -3,6 +3,7 @@
  * type-class helpers the codecs share. The encodings live in
  * record_json.c and record_msgpack.c, the stream reader/writer in
  * record_io.c. */
+#include "arena.h"
 #include "civil.h"
 #include "record_priv.h"
 
@@ -11,27 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The arena is a list of chunks; allocation bumps a pointer. Clearing a
- * record rewinds every chunk and frees those beyond ARENA_KEEP bytes, so a
- * program that once saw a huge record does not keep its memory forever. */
-#define ARENA_CHUNK ((size_t)64 << 10)
-#define ARENA_KEEP ((size_t)1 << 20)
-
-struct chunk {
-	struct chunk *next;
-	size_t cap, used;
-	/* data follows, 8-aligned */
-};
-
+/* The record's storage: an arena (arena.h) and, beside it, the decoders'
+ * cache of table shapes, which survives record_clear. */
 struct record_arena {
-	struct chunk *head, *cur;
+	arena mem;
 	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
 };
-
-static char *chunk_data(struct chunk *c)
-{
-	return (char *)(c + 1);
-}
 
 void *record_alloc(record *r, size_t n, size_t align)
 {
@@ -42,69 +28,21 @@ void *record_alloc(record *r, size_t n, size_t align)
 			return NULL;
 		r->arena = a;
 	}
-	for (;;) {
-		struct chunk *c = a->cur;
-		if (c) {
-			size_t off = (c->used + align - 1) & ~(align - 1);
-			if (off <= c->cap && n <= c->cap - off) {
-				c->used = off + n;
-				return chunk_data(c) + off;
-			}
-			if (c->next) {
-				a->cur = c->next;
-				continue;
-			}
-		}
-		if (n > SIZE_MAX / 2) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		size_t cap = n + 8 > ARENA_CHUNK ? n + 8 : ARENA_CHUNK;
-		struct chunk *nc = malloc(sizeof *nc + cap);
-		if (!nc)
-			return NULL;
-		nc->next = NULL;
-		nc->cap = cap;
-		nc->used = 0;
-		if (c)
-			c->next = nc;
-		else
-			a->head = nc;
-		a->cur = nc;
-	}
+	return arena_alloc(&a->mem, n, align);
 }
 
-static void arena_reset(record_arena *a)
+static void record_arena_reset(record_arena *a)
 {
-	if (!a)
-		return;
-	size_t kept = 0;
-	struct chunk **pp = &a->head;
-	while (*pp) {
-		struct chunk *c = *pp;
-		if (kept + c->cap > ARENA_KEEP) {
-			*pp = c->next;
-			free(c);
-			continue;
-		}
-		kept += c->cap;
-		c->used = 0;
-		pp = &c->next;
-	}
-	a->cur = a->head;
+	if (a)
+		arena_reset(&a->mem);
 }
 
-static void arena_free(record_arena *a)
+static void record_arena_free(record_arena *a)
 {
 	if (!a)
 		return;
 	record_shape_cache_free(a->shapes);
-	struct chunk *c = a->head;
-	while (c) {
-		struct chunk *n = c->next;
-		free(c);
-		c = n;
-	}
+	arena_free(&a->mem);
 	free(a);
 }
 
@@ -153,13 +91,13 @@ void record_init(record *r)
 
 void record_clear(record *r)
 {
-	arena_reset(r->arena);
+	record_arena_reset(r->arena);
 	record_reset_fields(r);
 }
 
 void record_free(record *r)
 {
-	arena_free(r->arena);
+	record_arena_free(r->arena);
 	r->arena = NULL;
 	record_reset_fields(r);
 }

@@ -171,5 +171,17 @@ apply merged <"$TEST_TMP/tor.json"
 tq "DELETE FROM public.tor WHERE id = 999999"
 torture_compare public.tor
 
+note "--bulk-rows: a streamed snapshot goes in bigger transactions than --batch-rows"
+tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
+before=$(copies_into public tor)
+apply bulkrows --bulk-rows 1500 --stats <"$TEST_TMP/tor.json"
+torture_compare public.tor
+# 3006 rows: the first batch (700, --batch-rows: it finds the table empty)
+# then 1500 and 806; with --batch-rows alone it took 5 (first section)
+n=$(($(copies_into public tor) - before))
+[ "$n" = 3 ] || fail "rows reached public.tor by $n bulk copies with --bulk-rows 1500, want 3"
+grep -q "done: $nsrc records (0 skipped, 0 dead-lettered), 3 batches" "$TEST_TMP/bulkrows.err" ||
+	fail "want 3 batches: $(tail -n 1 "$TEST_TMP/bulkrows.err")"
+
 tds_stop
 echo "mssql-apply-bulk: every type equal by typed bulk copy (also streamed, after faults, reordered); merged when not empty"

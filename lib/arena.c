@@ -1,0 +1,91 @@
+/* arena.c — see arena.h. */
+#include "arena.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK ((size_t)64 << 10)
+#define ARENA_KEEP ((size_t)1 << 20)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t cap, used;
+	/* data follows, 8-aligned */
+};
+
+static char *chunk_data(struct arena_chunk *c)
+{
+	return (char *)(c + 1);
+}
+
+void arena_init(arena *a)
+{
+	memset(a, 0, sizeof *a);
+}
+
+void *arena_alloc(arena *a, size_t n, size_t align)
+{
+	for (;;) {
+		struct arena_chunk *c = a->cur;
+		if (c) {
+			size_t off = (c->used + align - 1) & ~(align - 1);
+			if (off <= c->cap && n <= c->cap - off) {
+				c->used = off + n;
+				a->bytes += n;
+				return chunk_data(c) + off;
+			}
+			if (c->next) {
+				a->cur = c->next;
+				continue;
+			}
+		}
+		if (n > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		size_t cap = n + 8 > ARENA_CHUNK ? n + 8 : ARENA_CHUNK;
+		struct arena_chunk *nc = malloc(sizeof *nc + cap);
+		if (!nc)
+			return NULL;
+		nc->next = NULL;
+		nc->cap = cap;
+		nc->used = 0;
+		if (c)
+			c->next = nc;
+		else
+			a->head = nc;
+		a->cur = nc;
+	}
+}
+
+void arena_reset(arena *a)
+{
+	size_t kept = 0;
+	struct arena_chunk **pp = &a->head;
+	while (*pp) {
+		struct arena_chunk *c = *pp;
+		if (kept + c->cap > ARENA_KEEP) {
+			*pp = c->next;
+			free(c);
+			continue;
+		}
+		kept += c->cap;
+		c->used = 0;
+		pp = &c->next;
+	}
+	a->cur = a->head;
+	a->bytes = 0;
+}
+
+void arena_free(arena *a)
+{
+	struct arena_chunk *c = a->head;
+	while (c) {
+		struct arena_chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+	memset(a, 0, sizeof *a);
+}
