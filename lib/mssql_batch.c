@@ -118,8 +118,10 @@ void mssql_tables_clear_batch(mssql_tables *ts)
 	ts->touched = 0;
 }
 
-bool mssql_table_shape_differs(const mssql_table *t, const record *r)
+bool mssql_table_shape_differs(mssql_table *t, const record *r)
 {
+	if (r->shape_id && r->shape_id == t->shape_id)
+		return false;
 	if (r->ncols != t->ncols || r->nkeys != t->nkeys)
 		return true;
 	for (size_t i = 0; i < r->ncols; i++)
@@ -128,6 +130,7 @@ bool mssql_table_shape_differs(const mssql_table *t, const record *r)
 	for (size_t k = 0; k < r->nkeys; k++)
 		if (r->keys[k] != t->keys[k])
 			return true;
+	t->shape_id = r->shape_id;
 	return false;
 }
 
@@ -165,6 +168,7 @@ int mssql_table_set_shape(mssql_table *t, const record *r)
 	t->keys = keys;
 	t->ncols = r->ncols;
 	t->nkeys = r->nkeys;
+	t->shape_id = r->shape_id;
 	t->view.ncols = t->ncols;
 	t->view.names = (const char *const *)t->names;
 	t->view.types = t->types;

@@ -57,6 +57,7 @@ typedef struct mssql_table {
 	tsql_type *types;
 	size_t nkeys;
 	uint16_t *keys;
+	uint64_t shape_id; /* record.h: a record of this shape_id has this shape */
 	tsql_table view; /* the shape as tsql.h wants it */
 
 	/* What is known of the target (kept across batches and reconnects). */
@@ -113,7 +114,7 @@ size_t mssql_tables_batch(const mssql_tables *ts, mssql_table **out);
 void mssql_tables_clear_batch(mssql_tables *ts);
 
 /* True when r's columns (names and types, in order) differ from t's shape. */
-bool mssql_table_shape_differs(const mssql_table *t, const record *r);
+bool mssql_table_shape_differs(mssql_table *t, const record *r);
 /* Takes r's columns and key as t's shape; the staging table must be made
  * again. Only between batches for t (t->n == 0). 0 or -1 (ENOMEM). */
 int mssql_table_set_shape(mssql_table *t, const record *r);

@@ -134,6 +134,7 @@ int record_set_table(record *r, const char *db, const char *schema, const char *
 
 int record_set_shape(record *r, size_t ncols, bool before, bool after)
 {
+	r->shape_id = 0; /* the shape is the caller's now */
 	if (ncols > RECORD_MAX_COLUMNS) {
 		errno = EINVAL;
 		return -1;
@@ -171,6 +172,7 @@ int record_set_shape(record *r, size_t ncols, bool before, bool after)
 
 int record_set_column(record *r, size_t i, const char *name, const char *type)
 {
+	r->shape_id = 0; /* the shape is the caller's now */
 	if (i >= r->ncols) {
 		errno = EINVAL;
 		return -1;
@@ -186,6 +188,7 @@ int record_set_column(record *r, size_t i, const char *name, const char *type)
 
 int record_set_keys(record *r, const uint16_t *keys, size_t nkeys)
 {
+	r->shape_id = 0; /* the shape is the caller's now */
 	if (nkeys > r->ncols) {
 		errno = EINVAL;
 		return -1;

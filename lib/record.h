@@ -88,6 +88,11 @@ typedef struct record {
 	record_column *cols;
 	size_t nkeys;
 	uint16_t *keys; /* indexes into cols, in key order */
+	/* Nonzero when a decoder took cols and keys from its cache of table
+	 * shapes (record_cache.c): records with the same shape_id have the
+	 * same columns, types and keys, so a consumer that remembers a
+	 * table's shape can skip comparing them. 0 says nothing. */
+	uint64_t shape_id;
 
 	bool has_before, has_after;
 	record_value *before; /* ncols slots when has_before */

@@ -18,6 +18,7 @@
  * used table leaves first. */
 #include "record_priv.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@
 
 struct record_shape_entry {
 	record_shape pub;
+	uint64_t id;        /* unique in the process (record.h: shape_id) */
 	uint64_t used;      /* tick of the last hit, for eviction */
 	size_t size;        /* bytes this entry holds, for the budget */
 	size_t textlen;     /* the names: db, schema, table (those in the run),
@@ -42,6 +44,10 @@ struct record_shape_entry {
 	const uint16_t *keys;
 	const uint16_t *slots;
 };
+
+/* Entries get ids from here, so that no two entries anywhere in the
+ * process, even of different records' caches, share one. */
+static _Atomic uint64_t next_shape_id = 1;
 
 struct record_shape_cache {
 	uint64_t hash[SHAPE_ENTRIES]; /* of each entry's first SHAPE_MIN_RUN bytes */
@@ -143,6 +149,7 @@ int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 		}
 		r->keys = keys;
 		r->nkeys = e->nkeys;
+		r->shape_id = e->id;
 	}
 	return 0;
 }
@@ -238,6 +245,7 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	e->pub.len = len;
 	e->pub.members = members;
 	e->used = ++c->tick;
+	e->id = atomic_fetch_add(&next_shape_id, 1);
 	e->size = size;
 	e->textlen = textlen;
 	e->ncols = (uint32_t)r->ncols;

@@ -271,6 +271,49 @@ static void test_hit(void **state)
 	record_free(&r);
 }
 
+/* shape_id: the same for records whose shape came from one cache entry,
+ * another for another entry, 0 when the shape was parsed. */
+static void test_shape_id(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char err[256];
+	const char *s = seeds[0];
+	assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+	assert_true(r.shape_id == 0); /* parsed, then remembered */
+	assert_int_equal(record_decode(&r, seeds[1], strlen(seeds[1]), err, sizeof err), 0);
+	uint64_t id = r.shape_id;
+	assert_true(id != 0);
+	assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+	assert_true(r.shape_id == id);
+	/* another table: parsed (0), then an id of its own */
+	char *t = strdup(s);
+	memcpy(strstr(t, "\"t1\""), "\"t9\"", 4);
+	assert_int_equal(record_decode(&r, t, strlen(t), err, sizeof err), 0);
+	assert_true(r.shape_id == 0);
+	assert_int_equal(record_decode(&r, t, strlen(t), err, sizeof err), 0);
+	assert_true(r.shape_id != 0 && r.shape_id != id);
+	free(t);
+	record_clear(&r);
+	assert_true(r.shape_id == 0);
+	/* a producer's own shape is no cache's */
+	assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+	assert_true(r.shape_id == id);
+	assert_int_equal(record_set_keys(&r, r.keys, r.nkeys), 0);
+	assert_true(r.shape_id == 0);
+	/* a key list outside the run: the cache gives the columns only */
+	const char *key = strstr(s, ",\"key\""), *aft = strstr(s, ",\"after\"");
+	char line[2048];
+	snprintf(line, sizeof line, "%.*s%.*s%.*s}", (int)(key - s), s, (int)strlen(aft) - 1, aft,
+		 (int)(aft - key), key);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), 0);
+		assert_true(r.shape_id == 0);
+	}
+	record_free(&r);
+}
+
 /* What a cached run stands for depends on what came before it: a field
  * of the run seen earlier is a duplicate, a map that ends within it is
  * cut short, a key list read before "cols" is not cached. */
@@ -525,6 +568,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit),
+		cmocka_unit_test(test_shape_id),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_seeds),
 		cmocka_unit_test(test_many_tables),
