@@ -1,7 +1,19 @@
 /* bulk.c — BULK_LOAD messages (what db-lib's bcp sends after "insert bulk")
- * decoded row by row into PostgreSQL COPY text, streamed to the target
- * table through libpq as the packets arrive: memory stays flat however many
- * rows come.
+ * decoded row by row into a PostgreSQL COPY, streamed to the target table
+ * through libpq as the packets arrive: memory stays flat however many rows
+ * come.
+ *
+ * SQL Server stores bulk-loaded values as the typed binary values they
+ * arrive as; it parses no text. So when every column's pair (TDS type,
+ * PostgreSQL type of the target column) is one encoded here, the rows go as
+ * binary COPY, each value converted straight from its wire form, and
+ * PostgreSQL parses nothing either. Otherwise the whole load goes as COPY
+ * text, PostgreSQL parsing each value (the fallback, and what every pair
+ * did before). The binary values are exactly the ones PostgreSQL would have
+ * parsed from the text: same rounding of 100 ns units, same UTF-8, and the
+ * column's typmod is applied by the receive functions as by the input ones,
+ * so errors (too long, overflow, NULL, duplicates) are PostgreSQL's same
+ * errors, mapped to SQL Server's numbers by send_pg_error.
  */
 #include "peer.h"
 
@@ -10,28 +22,54 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How a column's values go into a binary COPY (BE_NONE: no binary form). */
+enum benc {
+	BE_NONE, BE_BOOL, BE_INT2, BE_INT4, BE_INT8, BE_FLT4, BE_FLT8, BE_NUMERIC,
+	BE_DATE, BE_TIME, BE_TS, BE_UUID, BE_BYTEA, BE_TEXT
+};
+
 struct bcol {
 	uint8_t type;
 	uint32_t maxlen;
 	uint8_t prec, scale;
 	int plp;
+	enum benc enc;
 	char name[256];
 };
 
+/* PostgreSQL type OIDs (pg_type.dat; fixed since forever) */
+enum {
+	OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
+	OID_TEXT = 25, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_BPCHAR = 1042,
+	OID_VARCHAR = 1043, OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114,
+	OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700, OID_UUID = 2950
+};
+
+/* Values that do not lie whole in the packet buffer, and PLP values, are
+ * gathered here; it grows to the largest value of the load and is freed
+ * when the load ends. */
 static uint8_t *vbuf;
 static size_t vcap;
 
-static uint8_t *vget(size_t n)
+/* Room for need bytes in vbuf, keeping its first keep bytes. */
+static uint8_t *vreserve(size_t need, size_t keep)
 {
-	if (n > vcap) {
-		free(vbuf);
-		vcap = n < 65536 ? 65536 : n;
-		vbuf = malloc(vcap);
-		if (!vbuf)
+	if (need > vcap) {
+		size_t cap = vcap < 65536 ? 65536 : vcap;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *p = keep ? realloc(vbuf, cap) : malloc(cap);
+		if (!p)
 			_exit(70);
+		if (!keep)
+			free(vbuf);
+		vbuf = p;
+		vcap = cap;
 	}
 	return vbuf;
 }
+
+static uint8_t *vget(size_t n) { return vreserve(n ? n : 1, 0); }
 
 /* Most reads are a few bytes from the buffered packet: copied here, the
  * general tds_read() only at packet and buffer edges. */
@@ -46,7 +84,31 @@ static int rd(tds_conn *c, void *p, size_t n)
 	return tds_read(c, p, n);
 }
 
-static int rd_u8(tds_conn *c, uint8_t *v) { return rd(c, v, 1); }
+/* n bytes of input, in place when they lie whole in the packet buffer,
+ * else copied to dst (vbuf when dst is NULL); valid until the next read.
+ * NULL at the end of the message. */
+static const uint8_t *rd_ptr(tds_conn *c, size_t n, uint8_t *dst)
+{
+	if (n <= c->pkt_left && c->rpos + n <= c->rlen) {
+		const uint8_t *p = c->rbuf + c->rpos;
+		c->rpos += n;
+		c->pkt_left -= n;
+		return p;
+	}
+	if (!dst)
+		dst = vget(n);
+	return tds_read(c, dst, n) ? NULL : dst;
+}
+
+static int rd_u8(tds_conn *c, uint8_t *v)
+{
+	if (c->pkt_left && c->rpos < c->rlen) {
+		*v = c->rbuf[c->rpos++];
+		c->pkt_left--;
+		return 0;
+	}
+	return tds_read(c, v, 1);
+}
 
 static int rd_u16(tds_conn *c, uint16_t *v)
 {
@@ -160,6 +222,121 @@ bad:
 	free(cols);
 	return -1;
 }
+
+/* The bytes of one column value of a ROW token: *v (NULL for a NULL) and
+ * *n, valid until the next read. 0, or -1 on a malformed row. */
+static int read_raw(tds_conn *c, const struct bcol *bc, uint8_t fixed[32], const uint8_t **v, size_t *n)
+{
+	uint8_t u8;
+	uint16_t u16;
+	size_t k;
+	*v = NULL;
+	*n = 0;
+	switch (bc->type) {
+	case TT_INT1: case TT_BIT: k = 1; break;
+	case TT_INT2: k = 2; break;
+	case TT_INT4: case TT_FLT4: case TT_MONEY4: k = 4; break;
+	case TT_INT8: case TT_FLT8: case TT_MONEY: k = 8; break;
+	default: k = 0;
+	}
+	if (k) {
+		*n = k;
+		return (*v = rd_ptr(c, k, fixed)) ? 0 : -1;
+	}
+	if (bc->plp) {
+		uint64_t total;
+		if (rd_u64(c, &total))
+			return -1;
+		if (total == ~(uint64_t)0)
+			return 0;
+		/* the announced length sizes the buffer, up to 1 MiB; it grows
+		 * with the chunks that really come */
+		size_t have = 0;
+		if (total != ~(uint64_t)1 && total < ((uint64_t)1 << 20))
+			vreserve((size_t)total, 0);
+		for (;;) {
+			uint32_t cl;
+			if (rd_u32(c, &cl))
+				return -1;
+			if (cl == 0)
+				break;
+			vreserve(have + cl, have);
+			if (rd(c, vbuf + have, cl))
+				return -1;
+			have += cl;
+		}
+		*v = have ? vbuf : fixed;
+		*n = have;
+		return 0;
+	}
+	switch (bc->type) {
+	case TT_NVARCHAR: case TT_NCHAR: case TT_BIGVARCHR: case TT_BIGCHAR: case TT_BIGVARBIN: case TT_BIGBINARY:
+		if (rd_u16(c, &u16))
+			return -1;
+		if (u16 == 0xFFFF)
+			return 0;
+		*n = u16;
+		return (*v = rd_ptr(c, u16, NULL)) ? 0 : -1;
+	case TT_TEXT: case TT_NTEXT: case TT_IMAGE: {
+		uint8_t skip[24];
+		uint32_t len;
+		if (rd_u8(c, &u8))
+			return -1;
+		if (u8 == 0)
+			return 0;
+		if (u8 > 16 || rd(c, skip, u8) || rd(c, skip, 8) || rd_u32(c, &len))
+			return -1;
+		*n = len;
+		return (*v = rd_ptr(c, len, NULL)) ? 0 : -1;
+	}
+	default:
+		/* 1-byte length prefix; 0 is NULL */
+		if (rd_u8(c, &u8))
+			return -1;
+		if (u8 == 0)
+			return 0;
+		if (u8 > 32)
+			return -1;
+		*n = u8;
+		return (*v = rd_ptr(c, u8, fixed)) ? 0 : -1;
+	}
+}
+
+/* *v / d, and the remainder: 64-bit arithmetic when *v fits (128-bit
+ * division is a library call, ten times slower). */
+static uint32_t divmod(unsigned __int128 *v, uint32_t d)
+{
+	if ((*v >> 64) == 0) {
+		uint64_t x = (uint64_t)*v;
+		*v = x / d;
+		return (uint32_t)(x % d);
+	}
+	unsigned __int128 q = *v / d;
+	uint32_t r = (uint32_t)(*v - q * d);
+	*v = q;
+	return r;
+}
+
+/* A DECIMAL/NUMERIC value: sign byte (1 positive) then the magnitude,
+ * little-endian, in n - 1 bytes (up to 16). */
+static unsigned __int128 dec_mag(const uint8_t *b, size_t n)
+{
+	unsigned __int128 v = 0;
+	for (size_t i = n; i-- > 1;)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/* MONEY / SMALLMONEY: an integer count of 1/10,000 (MONEYN of 8 bytes
+ * sends the high 32 bits first). */
+static int64_t money_val(const uint8_t *b, size_t n)
+{
+	return n == 4 ? (int32_t)le(b, 4) : (int64_t)(le(b, 4) << 32 | le(b + 4, 4));
+}
+
+static size_t time_len(int scale) { return scale <= 2 ? 3 : scale <= 4 ? 4 : 5; }
+
+static const uint64_t pow10u[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 
 /* ---- values → COPY text ---- */
 static void copy_text(sbuf *o, const char *s, size_t n)
@@ -296,15 +473,12 @@ static void put_float(sbuf *o, double d, int single)
 
 static void put_numeric(sbuf *o, const uint8_t *b, size_t n, int scale)
 {
-	unsigned __int128 v = 0;
-	for (size_t i = n; i-- > 1;)
-		v = v << 8 | b[i];
+	unsigned __int128 v = dec_mag(b, n);
 	char dig[64];
 	int k = 0;
-	do {
-		dig[k++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
+	do
+		dig[k++] = (char)('0' + divmod(&v, 10));
+	while (v);
 	while (k <= scale)
 		dig[k++] = '0';
 	sb_grow(o, (size_t)k + 2);
@@ -318,11 +492,9 @@ static void put_numeric(sbuf *o, const uint8_t *b, size_t n, int scale)
 	o->p[o->n] = 0;
 }
 
-/* MONEY / SMALLMONEY: an integer count of 1/10,000 (MONEYN of 8 bytes
- * sends the high 32 bits first). */
 static void put_money(sbuf *o, const uint8_t *b, size_t n)
 {
-	int64_t v = n == 4 ? (int32_t)le(b, 4) : (int64_t)(le(b, 4) << 32 | le(b + 4, 4));
+	int64_t v = money_val(b, n);
 	uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 	if (v < 0)
 		sb_putc(o, '-');
@@ -374,112 +546,17 @@ static void put_time(sbuf *o, const uint8_t *b, size_t n, int scale)
 	}
 }
 
-static size_t time_len(int scale) { return scale <= 2 ? 3 : scale <= 4 ? 4 : 5; }
 
-/* One column value of a ROW token, appended to the COPY line. */
-static int read_value(tds_conn *c, const struct bcol *bc, sbuf *o)
+/* One value in COPY text form (v NULL: \N). 0, or -1 for a malformed one. */
+static int put_text(sbuf *o, const struct bcol *bc, const uint8_t *v, size_t n)
 {
-	uint8_t fixed[32], u8; /* up to NUMERIC(38): 17 bytes */
-	uint16_t u16;
-	size_t n = 0;
-	const uint8_t *v = fixed;
-	switch (bc->type) {
-	case TT_INT1: case TT_BIT: n = 1; break;
-	case TT_INT2: n = 2; break;
-	case TT_INT4: case TT_FLT4: case TT_MONEY4: n = 4; break;
-	case TT_INT8: case TT_FLT8: case TT_MONEY: n = 8; break;
-	default: n = 0;
-	}
-	if (n) {
-		if (rd(c, fixed, n))
-			return -1;
-	} else if (bc->plp) {
-		uint64_t total;
-		if (rd_u64(c, &total))
-			return -1;
-		if (total == ~(uint64_t)0) {
-			sb_puts(o, "\\N");
-			return 0;
-		}
-		/* the announced length sizes the buffer, up to 1 MiB; it grows with
-		 * the chunks that really come */
-		size_t have = 0, cap = total != ~(uint64_t)1 && total < ((uint64_t)1 << 20) ? (size_t)total : 65536;
-		uint8_t *buf = malloc(cap ? cap : 1);
-		for (;;) {
-			uint32_t cl;
-			if (rd_u32(c, &cl)) {
-				free(buf);
-				return -1;
-			}
-			if (cl == 0)
-				break;
-			if (have + cl > cap) {
-				while (have + cl > cap)
-					cap = cap ? 2 * cap : 65536;
-				uint8_t *nb = realloc(buf, cap);
-				if (!nb)
-					_exit(70);
-				buf = nb;
-			}
-			if (rd(c, buf + have, cl)) {
-				free(buf);
-				return -1;
-			}
-			have += cl;
-		}
-		if (bc->type == TT_BIGVARBIN || bc->type == TT_BIGBINARY)
-			put_hex(o, buf, have);
-		else if (bc->type == TT_BIGVARCHR || bc->type == TT_BIGCHAR)
-			put_latin1(o, buf, have);
-		else if (have % 2) {
-			free(buf);
-			return -1;
-		} else
-			put_utf16(o, buf, have);
-		free(buf);
+	if (!v) {
+		sb_putn(o, "\\N", 2);
 		return 0;
-	} else if (bc->type == TT_NVARCHAR || bc->type == TT_NCHAR || bc->type == TT_BIGVARCHR ||
-		   bc->type == TT_BIGCHAR || bc->type == TT_BIGVARBIN || bc->type == TT_BIGBINARY) {
-		if (rd_u16(c, &u16))
-			return -1;
-		if (u16 == 0xFFFF) {
-			sb_puts(o, "\\N");
-			return 0;
-		}
-		n = u16;
-		v = vget(n ? n : 1);
-		if (rd(c, vbuf, n))
-			return -1;
-	} else if (bc->type == TT_TEXT || bc->type == TT_NTEXT || bc->type == TT_IMAGE) {
-		uint8_t skip[24];
-		uint32_t len;
-		if (rd_u8(c, &u8))
-			return -1;
-		if (u8 == 0) {
-			sb_puts(o, "\\N");
-			return 0;
-		}
-		if (u8 > 16 || rd(c, skip, u8) || rd(c, skip, 8) || rd_u32(c, &len))
-			return -1;
-		n = len;
-		v = vget(n ? n : 1);
-		if (rd(c, vbuf, n))
-			return -1;
-	} else {
-		/* 1-byte length prefix; 0 is NULL */
-		if (rd_u8(c, &u8))
-			return -1;
-		if (u8 == 0) {
-			sb_puts(o, "\\N");
-			return 0;
-		}
-		n = u8;
-		if (n > sizeof fixed || rd(c, fixed, n))
-			return -1;
 	}
 	switch (bc->type) {
 	case TT_INT1:
-		put_udec(o, fixed[0], 1);
+		put_udec(o, v[0], 1);
 		break;
 	case TT_BIT:
 	case TT_BITN:
@@ -566,6 +643,405 @@ static int read_value(tds_conn *c, const struct bcol *bc, sbuf *o)
 	return 0;
 }
 
+/* ---- values → binary COPY ---- */
+
+/* The binary form for a column of TDS type bc going into a PostgreSQL
+ * column of type oid, or BE_NONE. Binary input is exact about types (the
+ * bytes of an int4 are not an int8), so only pairs whose value converts
+ * exactly as PostgreSQL would convert its text are here: integers into a
+ * type at least as wide, floats into their own width, … */
+static enum benc binary_enc(const struct bcol *bc, uint32_t oid)
+{
+	uint32_t w = 0; /* integer width on the wire (INTN: the most it sends) */
+	switch (bc->type) {
+	case TT_INT1: w = 1; break;
+	case TT_INT2: w = 2; break;
+	case TT_INT4: w = 4; break;
+	case TT_INT8: w = 8; break;
+	case TT_INTN: w = bc->maxlen; break;
+	default: break;
+	}
+	switch (oid) {
+	case OID_BOOL:
+		return bc->type == TT_BIT || bc->type == TT_BITN ? BE_BOOL : BE_NONE;
+	case OID_INT2:
+		return w >= 1 && w <= 2 ? BE_INT2 : BE_NONE;
+	case OID_INT4:
+		return w >= 1 && w <= 4 ? BE_INT4 : BE_NONE;
+	case OID_INT8:
+		return w >= 1 && w <= 8 ? BE_INT8 : BE_NONE;
+	case OID_FLOAT4:
+		/* a float into double precision would differ: the text path
+		 * goes through 9 decimal digits */
+		return bc->type == TT_FLT4 || (bc->type == TT_FLTN && bc->maxlen == 4) ? BE_FLT4 : BE_NONE;
+	case OID_FLOAT8:
+		return bc->type == TT_FLT8 || (bc->type == TT_FLTN && bc->maxlen == 8) ? BE_FLT8 : BE_NONE;
+	case OID_NUMERIC:
+		if ((bc->type == TT_DECIMALN || bc->type == TT_NUMERICN) && bc->scale <= 38)
+			return BE_NUMERIC;
+		return bc->type == TT_MONEY || bc->type == TT_MONEY4 || bc->type == TT_MONEYN ? BE_NUMERIC : BE_NONE;
+	case OID_DATE:
+		return bc->type == TT_DATE ? BE_DATE : BE_NONE;
+	case OID_TIME:
+		return bc->type == TT_TIME && bc->scale <= 7 ? BE_TIME : BE_NONE;
+	case OID_TIMESTAMP:
+	case OID_TIMESTAMPTZ:
+		/* the text path writes UTC (datetimeoffset with "+00"), and the
+		 * session's TimeZone is UTC: either goes into either */
+		return (bc->type == TT_DATETIME2 || bc->type == TT_DTOFFSET) && bc->scale <= 7 ? BE_TS : BE_NONE;
+	case OID_UUID:
+		return bc->type == TT_GUID ? BE_UUID : BE_NONE;
+	case OID_BYTEA:
+		return bc->type == TT_BIGVARBIN || bc->type == TT_BIGBINARY || bc->type == TT_IMAGE ? BE_BYTEA : BE_NONE;
+	case OID_TEXT:
+	case OID_VARCHAR:
+	case OID_BPCHAR:
+		switch (bc->type) {
+		case TT_NVARCHAR: case TT_NCHAR: case TT_NTEXT: case TT_BIGVARCHR: case TT_BIGCHAR: case TT_TEXT:
+			return BE_TEXT;
+		default:
+			return BE_NONE;
+		}
+	default:
+		return BE_NONE;
+	}
+}
+
+/* Room for n more bytes at the end of o. */
+static char *room(sbuf *o, size_t n)
+{
+	if (o->n + n + 1 > o->cap)
+		sb_grow(o, n);
+	return o->p + o->n;
+}
+
+static char *be16(char *w, uint16_t v)
+{
+	w[0] = (char)(v >> 8);
+	w[1] = (char)v;
+	return w + 2;
+}
+
+static char *be32(char *w, uint32_t v)
+{
+	w[0] = (char)(v >> 24);
+	w[1] = (char)(v >> 16);
+	w[2] = (char)(v >> 8);
+	w[3] = (char)v;
+	return w + 4;
+}
+
+static char *be64(char *w, uint64_t v)
+{
+	be32(w, (uint32_t)(v >> 32));
+	return be32(w + 4, (uint32_t)v);
+}
+
+/* UTF-16LE → UTF-8, at w (room for 3 * n / 2 bytes), as put_utf16 does
+ * (an unpaired surrogate becomes U+FFFD) but unescaped; returns the end. */
+static char *utf16_to_utf8(char *w, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* ASCII runs, four characters at a time */
+		while (i + 8 <= n) {
+			uint64_t x;
+			memcpy(&x, b + i, 8);
+			if (x & 0xFF80FF80FF80FF80ull)
+				break;
+			w[0] = (char)x;
+			w[1] = (char)(x >> 16);
+			w[2] = (char)(x >> 32);
+			w[3] = (char)(x >> 48);
+			w += 4;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+#endif
+		uint32_t u = b[i] | (uint32_t)b[i + 1] << 8;
+		i += 2;
+		if (u < 0x80) {
+			*w++ = (char)u;
+			continue;
+		}
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			uint32_t l = i < n ? (b[i] | (uint32_t)b[i + 1] << 8) : 0;
+			if (l >= 0xDC00 && l <= 0xDFFF) {
+				u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+				i += 2;
+			} else {
+				u = 0xFFFD;
+			}
+		} else if (u >= 0xDC00 && u <= 0xDFFF) {
+			u = 0xFFFD;
+		}
+		if (u < 0x800) {
+			*w++ = (char)(0xC0 | (u >> 6));
+			*w++ = (char)(0x80 | (u & 0x3F));
+		} else if (u < 0x10000) {
+			*w++ = (char)(0xE0 | (u >> 12));
+			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+			*w++ = (char)(0x80 | (u & 0x3F));
+		} else {
+			*w++ = (char)(0xF0 | (u >> 18));
+			*w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+			*w++ = (char)(0x80 | (u & 0x3F));
+		}
+	}
+	return w;
+}
+
+/* Latin-1 → UTF-8 at w (room for 2 * n bytes); returns the end. */
+static char *latin1_to_utf8(char *w, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] < 0x80) {
+			*w++ = (char)b[i];
+		} else {
+			*w++ = (char)(0xC0 | (b[i] >> 6));
+			*w++ = (char)(0x80 | (b[i] & 0x3F));
+		}
+	}
+	return w;
+}
+
+/* PostgreSQL's binary numeric: ndigits, weight (of the first digit, in
+ * powers of 10000), sign, dscale, then base-10000 digits, the decimal
+ * point between two digits. The value mag / 10^scale, with dscale =
+ * scale as numeric_in gives "123.40" (the receive function then rounds to
+ * the column's typmod, as the input function does). */
+static char *numeric_bin(char *w, int neg, unsigned __int128 mag, int scale)
+{
+	uint16_t dg[24];
+	int nd = 0, fg = (scale + 3) / 4;
+	uint16_t frac[12];
+	if (fg) {
+		/* the last group holds the last 1-4 digits, padded with zeros
+		 * on the right */
+		int last = scale - 4 * (fg - 1);
+		frac[fg - 1] = (uint16_t)(divmod(&mag, (uint32_t)pow10u[last]) * pow10u[4 - last]);
+		for (int g = fg - 2; g >= 0; g--)
+			frac[g] = (uint16_t)divmod(&mag, 10000);
+	}
+	uint16_t ig[12];
+	int ni = 0;
+	while (mag)
+		ig[ni++] = (uint16_t)divmod(&mag, 10000);
+	for (int k = ni - 1; k >= 0; k--)
+		dg[nd++] = ig[k];
+	for (int g = 0; g < fg; g++)
+		dg[nd++] = frac[g];
+	int weight = ni - 1, lead = 0;
+	while (lead < nd && dg[lead] == 0)
+		lead++;
+	weight -= lead;
+	while (nd > lead && dg[nd - 1] == 0)
+		nd--;
+	nd -= lead;
+	if (nd == 0) {
+		weight = 0;
+		neg = 0;
+	}
+	w = be32(w, (uint32_t)(8 + 2 * nd));
+	w = be16(w, (uint16_t)nd);
+	w = be16(w, (uint16_t)(int16_t)weight);
+	w = be16(w, neg ? 0x4000 : 0);
+	w = be16(w, (uint16_t)scale);
+	for (int k = 0; k < nd; k++)
+		w = be16(w, dg[lead + k]);
+	return w;
+}
+
+/* 10^-scale s units since midnight → microseconds, or -1 past a day.
+ * The fraction is rounded as PostgreSQL rounds ".fffffff" of the text
+ * path: rint() of the fraction parsed as a double times 10^6. */
+static int64_t time_usec(const uint8_t *b, size_t n, int scale)
+{
+	uint64_t v = le(b, n), p = pow10u[scale];
+	uint64_t secs = v / p, frac = v % p;
+	if (secs >= 86400)
+		return -1;
+	int64_t us = (int64_t)secs * 1000000;
+	if (scale > 0)
+		us += (int64_t)rint((double)frac / (double)p * 1000000.0);
+	return us;
+}
+
+/* days from 0001-01-01 to 2000-01-01, PostgreSQL's epoch */
+#define DAYS_0001_TO_2000 730119
+
+/* One value as a binary COPY field (v NULL: NULL). 0, or -1 for a
+ * malformed one. */
+static int put_bin(sbuf *o, const struct bcol *bc, const uint8_t *v, size_t n)
+{
+	char *w;
+	if (!v) {
+		be32(room(o, 4), 0xFFFFFFFFu);
+		o->n += 4;
+		return 0;
+	}
+	switch (bc->enc) {
+	case BE_BOOL:
+		if (n != 1)
+			return -1;
+		w = be32(room(o, 5), 1);
+		*w++ = v[0] != 0;
+		break;
+	case BE_INT2: case BE_INT4: case BE_INT8: {
+		size_t width = bc->enc == BE_INT2 ? 2 : bc->enc == BE_INT4 ? 4 : 8;
+		if (n > width || (n != 1 && n != 2 && n != 4 && n != 8))
+			return -1;
+		uint64_t u = le(v, n);
+		/* one byte is tinyint, unsigned; wider ones are signed */
+		if (n > 1 && n < 8 && (v[n - 1] & 0x80))
+			u |= ~(uint64_t)0 << (8 * n);
+		w = be32(room(o, 4 + width), (uint32_t)width);
+		if (width == 2)
+			w = be16(w, (uint16_t)u);
+		else if (width == 4)
+			w = be32(w, (uint32_t)u);
+		else
+			w = be64(w, u);
+		break;
+	}
+	case BE_FLT4:
+		if (n != 4)
+			return -1;
+		w = be32(be32(room(o, 8), 4), (uint32_t)le(v, 4));
+		break;
+	case BE_FLT8:
+		if (n != 8)
+			return -1;
+		w = be64(be32(room(o, 12), 8), le(v, 8));
+		break;
+	case BE_NUMERIC:
+		w = room(o, 4 + 8 + 2 * 24);
+		if (bc->type == TT_MONEY || bc->type == TT_MONEY4 || bc->type == TT_MONEYN) {
+			if (n != 4 && n != 8)
+				return -1;
+			int64_t m = money_val(v, n);
+			w = numeric_bin(w, m < 0, m < 0 ? 0 - (uint64_t)m : (uint64_t)m, 4);
+		} else {
+			if (n < 2 || n > 17)
+				return -1;
+			w = numeric_bin(w, v[0] == 0, dec_mag(v, n), bc->scale);
+		}
+		break;
+	case BE_DATE:
+		if (n != 3)
+			return -1;
+		w = be32(be32(room(o, 8), 4), (uint32_t)(int32_t)((long)le(v, 3) - DAYS_0001_TO_2000));
+		break;
+	case BE_TIME: {
+		int64_t us = n == time_len(bc->scale) ? time_usec(v, n, bc->scale) : -1;
+		if (us < 0)
+			return -1;
+		w = be64(be32(room(o, 12), 8), (uint64_t)us);
+		break;
+	}
+	case BE_TS: {
+		size_t tl = time_len(bc->scale);
+		if (n != tl + 3 + (bc->type == TT_DTOFFSET ? 2 : 0))
+			return -1;
+		/* datetimeoffset: UTC time and date, then the offset (the text
+		 * path writes the UTC time with "+00") */
+		int64_t us = time_usec(v, tl, bc->scale);
+		if (us < 0)
+			return -1;
+		int64_t days = (int64_t)le(v + tl, 3) - DAYS_0001_TO_2000;
+		w = be64(be32(room(o, 12), 8), (uint64_t)(days * 86400 * 1000000 + us));
+		break;
+	}
+	case BE_UUID: {
+		if (n != 16)
+			return -1;
+		/* the first three groups little-endian, as SQL Server sends them */
+		static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+		w = be32(room(o, 20), 16);
+		for (int i = 0; i < 16; i++)
+			*w++ = (char)v[order[i]];
+		break;
+	}
+	case BE_BYTEA:
+		if (n > INT32_MAX)
+			return -1;
+		w = be32(room(o, 4 + n), (uint32_t)n);
+		memcpy(w, v, n);
+		w += n;
+		break;
+	case BE_TEXT: {
+		int wide = bc->type == TT_NVARCHAR || bc->type == TT_NCHAR || bc->type == TT_NTEXT;
+		if ((wide && n % 2) || n > INT32_MAX / 2)
+			return -1; /* not UCS-2: SQL Server refuses it too */
+		char *len = room(o, 4 + 2 * n);
+		w = wide ? utf16_to_utf8(len + 4, v, n) : latin1_to_utf8(len + 4, v, n);
+		be32(len, (uint32_t)(w - len - 4));
+		break;
+	}
+	default:
+		return -1;
+	}
+	o->n = (size_t)(w - o->p);
+	return 0;
+}
+
+/* ---- the target's column types ---- */
+
+void bulk_meta_drop(session *s)
+{
+	free(s->meta_table);
+	free(s->meta);
+	s->meta_table = NULL;
+	s->meta = NULL;
+	s->meta_n = 0;
+}
+
+/* Keeps the PostgreSQL types of table's columns (rows of r: name in
+ * column name_col, type OID in oid_col) for the bulk load that follows:
+ * FreeTDS's bcp asks for the table's metadata (FMTONLY) just before
+ * "insert bulk", and that query gives them without another round trip.
+ * The metadata the client formats its rows by is as old: a table altered
+ * by another session in between fails SQL Server's load too. */
+void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col)
+{
+	bulk_meta_drop(s);
+	int n = PQntuples(r);
+	s->meta = calloc((size_t)(n ? n : 1), sizeof *s->meta);
+	s->meta_table = strdup(table);
+	if (!s->meta || !s->meta_table)
+		_exit(70);
+	for (int i = 0; i < n; i++) {
+		snprintf(s->meta[i].name, sizeof s->meta[i].name, "%s", PQgetvalue(r, i, name_col));
+		s->meta[i].oid = (uint32_t)strtoul(PQgetvalue(r, i, oid_col), NULL, 10);
+	}
+	s->meta_n = n;
+}
+
+/* Chooses each column's binary form from the types of the target's
+ * columns kept from the metadata query; 1 when every column has one (the
+ * load goes binary), else 0 (COPY text; also for a client that sent no
+ * metadata query for this table). */
+static int choose_binary(session *s, struct bcol *cols, int ncols)
+{
+	if (!s->meta_table || strcmp(s->meta_table, s->bulk_target) != 0)
+		return 0;
+	for (int i = 0; i < ncols; i++) {
+		cols[i].enc = BE_NONE;
+		for (int k = 0; k < s->meta_n; k++) {
+			if (!strcmp(s->meta[k].name, cols[i].name)) {
+				cols[i].enc = binary_enc(&cols[i], s->meta[k].oid);
+				break;
+			}
+		}
+		if (cols[i].enc == BE_NONE)
+			return 0;
+	}
+	return 1;
+}
+
 static void copy_ident(sbuf *o, const char *name)
 {
 	sb_putc(o, '"');
@@ -577,11 +1053,14 @@ static void copy_ident(sbuf *o, const char *name)
 	sb_putc(o, '"');
 }
 
+/* binary COPY header: signature, flags, header extension length */
+static const char copy_sig[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
 void handle_bulk(session *s)
 {
 	tds_conn *c = s->c;
 	struct bcol *cols = NULL;
-	int ncols = 0, copying = 0, proto_err = 0;
+	int ncols = 0, copying = 0, proto_err = 0, binary = 0;
 	PGresult *err = NULL;
 	uint64_t rows = 0;
 	sbuf line;
@@ -598,13 +1077,14 @@ void handle_bulk(session *s)
 		proto_err = 1;
 		goto drain;
 	}
+	binary = choose_binary(s, cols, ncols);
 	sb_printf(&line, "COPY %s (", s->bulk_target);
 	for (int i = 0; i < ncols; i++) {
 		if (i)
 			sb_puts(&line, ", ");
 		copy_ident(&line, cols[i].name);
 	}
-	sb_puts(&line, ") FROM STDIN");
+	sb_puts(&line, binary ? ") FROM STDIN WITH (FORMAT binary)" : ") FROM STDIN");
 	peer_log(s->o, "bulk: %s", line.p);
 	PGresult *r = PQexec(s->pg, line.p);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -614,6 +1094,8 @@ void handle_bulk(session *s)
 	PQclear(r);
 	copying = 1;
 	sb_reset(&line);
+	if (binary)
+		sb_putn(&line, copy_sig, sizeof copy_sig);
 	for (;;) {
 		uint8_t tok;
 		if (rd_u8(c, &tok)) {
@@ -631,17 +1113,27 @@ void handle_bulk(session *s)
 			proto_err = 1;
 			break;
 		}
+		if (binary)
+			line.n = (size_t)(be16(room(&line, 2), (uint16_t)ncols) - line.p);
 		for (int i = 0; i < ncols; i++) {
-			if (i)
+			uint8_t fixed[32]; /* up to NUMERIC(38): 17 bytes */
+			const uint8_t *v;
+			size_t n;
+			if (read_raw(c, &cols[i], fixed, &v, &n)) {
+				proto_err = 1;
+				break;
+			}
+			if (!binary && i)
 				sb_putc(&line, '\t');
-			if (read_value(c, &cols[i], &line)) {
+			if (binary ? put_bin(&line, &cols[i], v, n) : put_text(&line, &cols[i], v, n)) {
 				proto_err = 1;
 				break;
 			}
 		}
 		if (proto_err)
 			break;
-		sb_putc(&line, '\n');
+		if (!binary)
+			sb_putc(&line, '\n');
 		rows++;
 		/* Small pieces, so PostgreSQL loads while the client is still
 		 * sending (with 256 KiB it waited for each piece, and the client
@@ -655,8 +1147,12 @@ void handle_bulk(session *s)
 drain:
 	tds_skip_message(c);
 	if (copying) {
-		if (!proto_err && line.n)
-			PQputCopyData(s->pg, line.p, (int)line.n);
+		if (!proto_err) {
+			if (binary)
+				sb_putn(&line, "\377\377", 2); /* trailer: field count -1 */
+			if (line.n)
+				PQputCopyData(s->pg, line.p, (int)line.n);
+		}
 		PQputCopyEnd(s->pg, proto_err ? "bad BULK_LOAD row from the TDS client" : NULL);
 		PGresult *r2;
 		while ((r2 = PQgetResult(s->pg)) != NULL) {
@@ -690,6 +1186,8 @@ drain:
 		PQclear(err);
 	free(s->bulk_target);
 	s->bulk_target = NULL;
+	/* the next bcp_init asks for the metadata again */
+	bulk_meta_drop(s);
 reply:
 	flush_done(s, 0);
 	tds_reply_end(c);

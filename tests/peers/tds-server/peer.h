@@ -175,6 +175,13 @@ int mstype_to_tcol(const char *mstype, struct tcol *tc);
 void tds_put_colmeta(tds_conn *c, const struct tcol *cols, int n);
 
 /* ---- session (session.c, pgexec.c, bulk.c) ---- */
+
+/* A column of a PostgreSQL table and its type (bulk.c: binary COPY). */
+struct pg_attr {
+	char name[64];
+	uint32_t oid;
+};
+
 typedef struct session {
 	tds_conn *c;
 	PGconn *pg;
@@ -185,6 +192,11 @@ typedef struct session {
 	unsigned long temp_truncates; /* TRUNCATE TABLE #temp so far */
 	char dbname[512];
 	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
+	/* columns of the table FMTONLY described last, kept for the bulk load
+	 * that follows (bulk_meta_keep); any other statement drops them */
+	char *meta_table;
+	struct pg_attr *meta;
+	int meta_n;
 	/* DONE of the previous statement, sent once we know whether more follows */
 	int done_pending;
 	uint16_t done_status, done_cmd;
@@ -200,6 +212,8 @@ typedef struct session {
 void session_run(int fd, const struct peer_opts *o, PGconn *pg);
 void handle_batch(session *s);
 void handle_bulk(session *s);
+void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col);
+void bulk_meta_drop(session *s);
 int reply_delay(session *s);
 void send_pg_error(session *s, const PGresult *r, const char *fallback);
 void sess_error(session *s, int number, int cls, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
