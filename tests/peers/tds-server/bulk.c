@@ -73,7 +73,7 @@ static uint8_t *vget(size_t n) { return vreserve(n ? n : 1, 0); }
 
 /* Most reads are a few bytes from the buffered packet: copied here, the
  * general tds_read() only at packet and buffer edges. */
-static int rd(tds_conn *c, void *p, size_t n)
+static inline int rd(tds_conn *c, void *p, size_t n)
 {
 	if (n <= c->pkt_left && c->rpos + n <= c->rlen) {
 		memcpy(p, c->rbuf + c->rpos, n);
@@ -87,7 +87,7 @@ static int rd(tds_conn *c, void *p, size_t n)
 /* n bytes of input, in place when they lie whole in the packet buffer,
  * else copied to dst (vbuf when dst is NULL); valid until the next read.
  * NULL at the end of the message. */
-static const uint8_t *rd_ptr(tds_conn *c, size_t n, uint8_t *dst)
+static inline const uint8_t *rd_ptr(tds_conn *c, size_t n, uint8_t *dst)
 {
 	if (n <= c->pkt_left && c->rpos + n <= c->rlen) {
 		const uint8_t *p = c->rbuf + c->rpos;
@@ -119,12 +119,29 @@ static int rd_u16(tds_conn *c, uint16_t *v)
 	return 0;
 }
 
+static uint32_t le32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *b) { return (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32; }
+
+/* A little-endian unsigned integer of n bytes (n <= 8); the usual widths
+ * are one load each, not a loop. */
 static uint64_t le(const uint8_t *b, size_t n)
 {
-	uint64_t v = 0;
-	for (size_t i = n; i-- > 0;)
-		v = v << 8 | b[i];
-	return v;
+	switch (n) {
+	case 1: return b[0];
+	case 2: return (uint64_t)b[0] | (uint64_t)b[1] << 8;
+	case 4: return le32(b);
+	case 8: return le64(b);
+	default: {
+		uint64_t v = 0;
+		for (size_t i = n; i-- > 0;)
+			v = v << 8 | b[i];
+		return v;
+	}
+	}
 }
 
 static int rd_u32(tds_conn *c, uint32_t *v)
@@ -132,7 +149,7 @@ static int rd_u32(tds_conn *c, uint32_t *v)
 	uint8_t b[4];
 	if (rd(c, b, 4))
 		return -1;
-	*v = (uint32_t)le(b, 4);
+	*v = le32(b);
 	return 0;
 }
 
@@ -141,7 +158,7 @@ static int rd_u64(tds_conn *c, uint64_t *v)
 	uint8_t b[8];
 	if (rd(c, b, 8))
 		return -1;
-	*v = le(b, 8);
+	*v = le64(b);
 	return 0;
 }
 
@@ -249,6 +266,26 @@ static int read_raw(tds_conn *c, const struct bcol *bc, uint8_t fixed[32], const
 			return -1;
 		if (total == ~(uint64_t)0)
 			return 0;
+		/* one chunk and the terminator, whole in the packet buffer (the
+		 * usual value): read in place */
+		size_t lim = c->pkt_left < c->rlen - c->rpos ? c->pkt_left : c->rlen - c->rpos;
+		if (lim >= 4) {
+			const uint8_t *p = c->rbuf + c->rpos;
+			uint32_t cl = le32(p);
+			if (cl == 0) { /* the terminator: an empty value */
+				c->rpos += 4;
+				c->pkt_left -= 4;
+				*v = p;
+				return 0;
+			}
+			if (lim >= 8 && cl <= lim - 8 && le32(p + 4 + cl) == 0) {
+				c->rpos += 8 + (size_t)cl;
+				c->pkt_left -= 8 + (size_t)cl;
+				*v = p + 4;
+				*n = cl;
+				return 0;
+			}
+		}
 		/* the announced length sizes the buffer, up to 1 MiB; it grows
 		 * with the chunks that really come */
 		size_t have = 0;
@@ -304,7 +341,7 @@ static int read_raw(tds_conn *c, const struct bcol *bc, uint8_t fixed[32], const
 
 /* *v / d, and the remainder: 64-bit arithmetic when *v fits (128-bit
  * division is a library call, ten times slower). */
-static uint32_t divmod(unsigned __int128 *v, uint32_t d)
+static inline uint32_t divmod(unsigned __int128 *v, uint32_t d)
 {
 	if ((*v >> 64) == 0) {
 		uint64_t x = (uint64_t)*v;
@@ -321,17 +358,16 @@ static uint32_t divmod(unsigned __int128 *v, uint32_t d)
  * little-endian, in n - 1 bytes (up to 16). */
 static unsigned __int128 dec_mag(const uint8_t *b, size_t n)
 {
-	unsigned __int128 v = 0;
-	for (size_t i = n; i-- > 1;)
-		v = v << 8 | b[i];
-	return v;
+	if (n <= 9)
+		return le(b + 1, n - 1);
+	return (unsigned __int128)le(b + 9, n - 9) << 64 | le64(b + 1);
 }
 
 /* MONEY / SMALLMONEY: an integer count of 1/10,000 (MONEYN of 8 bytes
  * sends the high 32 bits first). */
 static int64_t money_val(const uint8_t *b, size_t n)
 {
-	return n == 4 ? (int32_t)le(b, 4) : (int64_t)(le(b, 4) << 32 | le(b + 4, 4));
+	return n == 4 ? (int32_t)le32(b) : (int64_t)((uint64_t)le32(b) << 32 | le32(b + 4));
 }
 
 static size_t time_len(int scale) { return scale <= 2 ? 3 : scale <= 4 ? 4 : 5; }
@@ -815,32 +851,28 @@ static char *latin1_to_utf8(char *w, const uint8_t *b, size_t n)
  * the column's typmod, as the input function does). */
 static char *numeric_bin(char *w, int neg, unsigned __int128 mag, int scale)
 {
-	uint16_t dg[24];
-	int nd = 0, fg = (scale + 3) / 4;
-	uint16_t frac[12];
+	/* base-10000 digits, filled from the last: the fraction's groups
+	 * (the last one padded with zeros on the right), then the integer's */
+	uint16_t d[24];
+	int end = 24, k = end, fg = (scale + 3) / 4;
 	if (fg) {
-		/* the last group holds the last 1-4 digits, padded with zeros
-		 * on the right */
 		int last = scale - 4 * (fg - 1);
-		frac[fg - 1] = (uint16_t)(divmod(&mag, (uint32_t)pow10u[last]) * pow10u[4 - last]);
-		for (int g = fg - 2; g >= 0; g--)
-			frac[g] = (uint16_t)divmod(&mag, 10000);
+		uint32_t r = last == 1 ? divmod(&mag, 10) : last == 2 ? divmod(&mag, 100) :
+			     last == 3 ? divmod(&mag, 1000) : divmod(&mag, 10000);
+		d[--k] = (uint16_t)(r * pow10u[4 - last]);
+		while (k > end - fg)
+			d[--k] = (uint16_t)divmod(&mag, 10000);
 	}
-	uint16_t ig[12];
-	int ni = 0;
 	while (mag)
-		ig[ni++] = (uint16_t)divmod(&mag, 10000);
-	for (int k = ni - 1; k >= 0; k--)
-		dg[nd++] = ig[k];
-	for (int g = 0; g < fg; g++)
-		dg[nd++] = frac[g];
-	int weight = ni - 1, lead = 0;
-	while (lead < nd && dg[lead] == 0)
-		lead++;
-	weight -= lead;
-	while (nd > lead && dg[nd - 1] == 0)
-		nd--;
-	nd -= lead;
+		d[--k] = (uint16_t)divmod(&mag, 10000);
+	int weight = end - fg - k - 1;
+	while (k < end && d[k] == 0) {
+		k++;
+		weight--;
+	}
+	while (end > k && d[end - 1] == 0)
+		end--;
+	int nd = end - k;
 	if (nd == 0) {
 		weight = 0;
 		neg = 0;
@@ -850,8 +882,8 @@ static char *numeric_bin(char *w, int neg, unsigned __int128 mag, int scale)
 	w = be16(w, (uint16_t)(int16_t)weight);
 	w = be16(w, neg ? 0x4000 : 0);
 	w = be16(w, (uint16_t)scale);
-	for (int k = 0; k < nd; k++)
-		w = be16(w, dg[lead + k]);
+	for (int i = k; i < end; i++)
+		w = be16(w, d[i]);
 	return w;
 }
 
@@ -910,12 +942,12 @@ static int put_bin(sbuf *o, const struct bcol *bc, const uint8_t *v, size_t n)
 	case BE_FLT4:
 		if (n != 4)
 			return -1;
-		w = be32(be32(room(o, 8), 4), (uint32_t)le(v, 4));
+		w = be32(be32(room(o, 8), 4), le32(v));
 		break;
 	case BE_FLT8:
 		if (n != 8)
 			return -1;
-		w = be64(be32(room(o, 12), 8), le(v, 8));
+		w = be64(be32(room(o, 12), 8), le64(v));
 		break;
 	case BE_NUMERIC:
 		w = room(o, 4 + 8 + 2 * 24);
