@@ -23,6 +23,9 @@
 #     a varchar(20) of 11 characters beyond the BMP needs 22 UTF-16 units);
 #   - a target with an int column of a PostgreSQL domain (a type the peer
 #     has no binary COPY form for): loaded as COPY text, equal all the same;
+#   - a bulk copy refused by PostgreSQL (NULL into NOT NULL, a duplicate
+#     key) answers SQL Server's 515 / 2627, binary COPY or text alike, and
+#     leaves nothing in the target;
 #   - a target that is not empty is merged, not bulk-copied: its own rows
 #     stay, the snapshot's win on common keys.
 set -u
@@ -176,6 +179,26 @@ apply textcopy <"$TEST_TMP/tor.json"
 torture_compare public.tor
 [ "$(text_copies_into public tor)" -ge $((before + 5)) ] || fail "the loads into public.tor did not go as COPY text"
 
+note "a bulk copy PostgreSQL refuses keeps SQL Server's errors, binary COPY or text: NULL 515, duplicate key 2627"
+for form in binary text; do
+	tq "DROP TABLE public.tor; DROP DOMAIN IF EXISTS public.int_d; DELETE FROM dbo.dbrepl_checkpoint"
+	tds_sql "$(cat "$TEST_TMP/create.sql")" >/dev/null || fail "creating the table"
+	[ $form = binary ] || tq "CREATE DOMAIN public.int_d AS integer; ALTER TABLE public.tor ALTER COLUMN c_int TYPE public.int_d"
+	for c in "ALTER COLUMN c_text SET NOT NULL|ALTER COLUMN c_text DROP NOT NULL|515|Cannot insert the value NULL into column 'c_text', table 'public.tor'" \
+		"ADD CONSTRAINT one_mood UNIQUE (c_mood)|DROP CONSTRAINT one_mood|2627|Violation of UNIQUE KEY constraint 'one_mood'. Cannot insert duplicate key in object 'public.tor'"; do
+		IFS='|' read -r alter undo num msg <<<"$c"
+		tq "ALTER TABLE public.tor $alter"
+		before=$(${form}_copies_into public tor)
+		"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 700 \
+			<"$TEST_TMP/tor.json" 2>"$TEST_TMP/refused.err"
+		rc=$?
+		[ $rc = 65 ] || { cat "$TEST_TMP/refused.err" >&2; fail "$form, $alter: exit $rc, want 65"; }
+		grep -qF "$num $msg" "$TEST_TMP/refused.err" || fail "$form, $alter: want $num, got: $(cat "$TEST_TMP/refused.err")"
+		[ "$(${form}_copies_into public tor)" -gt "$before" ] || fail "$form, $alter: no $form COPY was refused"
+		[ "$(tq "SELECT count(*) FROM public.tor")" = 0 ] || fail "$form, $alter: rows of the refused batch are in the target"
+		tq "ALTER TABLE public.tor $undo"
+	done
+done
 note "a target that is not empty is merged"
 tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
 tds_sql "$(cat "$TEST_TMP/create.sql")" >/dev/null || fail "creating the table"
