@@ -21,6 +21,11 @@
 #     SELECT), and is equal all the same; a value longer than its column
 #     is refused (exit 65), never cut (db-lib's bcp cuts it without a word;
 #     a varchar(20) of 11 characters beyond the BMP needs 22 UTF-16 units);
+#   - a target with an int column of a PostgreSQL domain (a type the peer
+#     has no binary COPY form for): loaded as COPY text, equal all the same;
+#   - a bulk copy refused by PostgreSQL (NULL into NOT NULL, a duplicate
+#     key) answers SQL Server's 515 / 2627, binary COPY or text alike, and
+#     leaves nothing in the target;
 #   - a target that is not empty is merged, not bulk-copied: its own rows
 #     stay, the snapshot's win on common keys.
 set -u
@@ -84,8 +89,11 @@ nsrc=$(q "SELECT count(*) FROM tor")
 
 "$BIN/snapshot" -d "$PGCONN" -t tor --no-progress >"$TEST_TMP/tor.json" || fail "snapshot"
 
-# COPY statements the peer ran into a table (bulk loads): its log line.
+# COPY statements the peer ran into a table (bulk loads): its log line;
+# binary_copies_into / text_copies_into: those in one COPY format.
 copies_into() { grep -c "bulk: COPY \"$1\"\.\"$2\" " "$TDS_LOG"; }
+binary_copies_into() { grep -c "bulk: COPY \"$1\"\.\"$2\" (.*) FROM STDIN WITH (FORMAT binary)\$" "$TDS_LOG"; }
+text_copies_into() { grep -c "bulk: COPY \"$1\"\.\"$2\" (.*) FROM STDIN\$" "$TDS_LOG"; }
 apply() { # log-name args...
 	local name=$1
 	shift
@@ -101,6 +109,8 @@ torture_compare public.tor
 [ "$(tq "SELECT count(*) FROM public.tor")" = "$nsrc" ] || fail "row count"
 n=$(copies_into public tor)
 [ "$n" -ge 5 ] || fail "rows reached public.tor by $n bulk copies, want one per batch of 700 ($nsrc rows)"
+# every column has a binary form in the peer (tds-server/README.md)
+[ "$(binary_copies_into public tor)" = "$n" ] || fail "not every bulk copy into public.tor went as binary COPY"
 [ "$(tq "SELECT count(*) FROM public.tor WHERE c_text = '' AND c_vc = '' AND c_json IS NULL")" = 3 ] ||
 	fail "empty strings or NULLs not kept"
 [ "$(tq "SELECT count(*) FROM public.tor WHERE c_bytea = ''::bytea")" = 3 ] || fail "empty bytea not kept"
@@ -160,6 +170,35 @@ rc=$?
 grep -q "id='3'" "$TEST_TMP/narrow.err" || fail "the refused record is not named: $(cat "$TEST_TMP/narrow.err")"
 [ "$(tq "SELECT count(*) FROM public.tor")" = 0 ] || fail "rows of the refused batch are in the target"
 
+note "a column the peer has no binary COPY form for (a domain over int): COPY text, equal all the same"
+tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
+tds_sql "$(cat "$TEST_TMP/create.sql")" >/dev/null || fail "creating the table"
+tq "CREATE DOMAIN public.int_d AS integer; ALTER TABLE public.tor ALTER COLUMN c_int TYPE public.int_d"
+before=$(text_copies_into public tor)
+apply textcopy <"$TEST_TMP/tor.json"
+torture_compare public.tor
+[ "$(text_copies_into public tor)" -ge $((before + 5)) ] || fail "the loads into public.tor did not go as COPY text"
+
+note "a bulk copy PostgreSQL refuses keeps SQL Server's errors, binary COPY or text: NULL 515, duplicate key 2627"
+for form in binary text; do
+	tq "DROP TABLE public.tor; DROP DOMAIN IF EXISTS public.int_d; DELETE FROM dbo.dbrepl_checkpoint"
+	tds_sql "$(cat "$TEST_TMP/create.sql")" >/dev/null || fail "creating the table"
+	[ $form = binary ] || tq "CREATE DOMAIN public.int_d AS integer; ALTER TABLE public.tor ALTER COLUMN c_int TYPE public.int_d"
+	for c in "ALTER COLUMN c_text SET NOT NULL|ALTER COLUMN c_text DROP NOT NULL|515|Cannot insert the value NULL into column 'c_text', table 'public.tor'" \
+		"ADD CONSTRAINT one_mood UNIQUE (c_mood)|DROP CONSTRAINT one_mood|2627|Violation of UNIQUE KEY constraint 'one_mood'. Cannot insert duplicate key in object 'public.tor'"; do
+		IFS='|' read -r alter undo num msg <<<"$c"
+		tq "ALTER TABLE public.tor $alter"
+		before=$(${form}_copies_into public tor)
+		"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 700 \
+			<"$TEST_TMP/tor.json" 2>"$TEST_TMP/refused.err"
+		rc=$?
+		[ $rc = 65 ] || { cat "$TEST_TMP/refused.err" >&2; fail "$form, $alter: exit $rc, want 65"; }
+		grep -qF "$num $msg" "$TEST_TMP/refused.err" || fail "$form, $alter: want $num, got: $(cat "$TEST_TMP/refused.err")"
+		[ "$(${form}_copies_into public tor)" -gt "$before" ] || fail "$form, $alter: no $form COPY was refused"
+		[ "$(tq "SELECT count(*) FROM public.tor")" = 0 ] || fail "$form, $alter: rows of the refused batch are in the target"
+		tq "ALTER TABLE public.tor $undo"
+	done
+done
 note "a target that is not empty is merged"
 tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
 tds_sql "$(cat "$TEST_TMP/create.sql")" >/dev/null || fail "creating the table"

@@ -1,41 +1,51 @@
 /* bulk.c — BULK_LOAD messages (what db-lib's bcp sends after "insert bulk")
- * decoded row by row into PostgreSQL COPY text, streamed to the target
- * table through libpq as the packets arrive: memory stays flat however many
- * rows come.
+ * decoded row by row into a PostgreSQL COPY, streamed to the target table
+ * through libpq as the packets arrive: memory stays flat however many rows
+ * come.
+ *
+ * SQL Server stores bulk-loaded values as the typed binary values they
+ * arrive as; it parses no text. So when every column's pair (TDS type,
+ * PostgreSQL type of the target column) has a binary form (bulk_value.c),
+ * the rows go as binary COPY, each value converted straight from its wire
+ * form, and PostgreSQL parses nothing either. Otherwise the whole load
+ * goes as COPY text, PostgreSQL parsing each value (the fallback, and what
+ * every pair did before).
  */
 #include "peer.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct bcol {
-	uint8_t type;
-	uint32_t maxlen;
-	uint8_t prec, scale;
-	int plp;
-	char name[256];
-};
-
+/* Values that do not lie whole in the packet buffer, and PLP values, are
+ * gathered here; it grows to the largest value of the load and is freed
+ * when the load ends. */
 static uint8_t *vbuf;
 static size_t vcap;
 
-static uint8_t *vget(size_t n)
+/* Room for need bytes in vbuf, keeping its first keep bytes. */
+static uint8_t *vreserve(size_t need, size_t keep)
 {
-	if (n > vcap) {
-		free(vbuf);
-		vcap = n < 65536 ? 65536 : n;
-		vbuf = malloc(vcap);
-		if (!vbuf)
+	if (need > vcap) {
+		size_t cap = vcap < 65536 ? 65536 : vcap;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *p = keep ? realloc(vbuf, cap) : malloc(cap);
+		if (!p)
 			_exit(70);
+		if (!keep)
+			free(vbuf);
+		vbuf = p;
+		vcap = cap;
 	}
 	return vbuf;
 }
 
+static uint8_t *vget(size_t n) { return vreserve(n ? n : 1, 0); }
+
 /* Most reads are a few bytes from the buffered packet: copied here, the
  * general tds_read() only at packet and buffer edges. */
-static int rd(tds_conn *c, void *p, size_t n)
+static inline int rd(tds_conn *c, void *p, size_t n)
 {
 	if (n <= c->pkt_left && c->rpos + n <= c->rlen) {
 		memcpy(p, c->rbuf + c->rpos, n);
@@ -46,7 +56,31 @@ static int rd(tds_conn *c, void *p, size_t n)
 	return tds_read(c, p, n);
 }
 
-static int rd_u8(tds_conn *c, uint8_t *v) { return rd(c, v, 1); }
+/* n bytes of input, in place when they lie whole in the packet buffer,
+ * else copied to dst (vbuf when dst is NULL); valid until the next read.
+ * NULL at the end of the message. */
+static inline const uint8_t *rd_ptr(tds_conn *c, size_t n, uint8_t *dst)
+{
+	if (n <= c->pkt_left && c->rpos + n <= c->rlen) {
+		const uint8_t *p = c->rbuf + c->rpos;
+		c->rpos += n;
+		c->pkt_left -= n;
+		return p;
+	}
+	if (!dst)
+		dst = vget(n);
+	return tds_read(c, dst, n) ? NULL : dst;
+}
+
+static int rd_u8(tds_conn *c, uint8_t *v)
+{
+	if (c->pkt_left && c->rpos < c->rlen) {
+		*v = c->rbuf[c->rpos++];
+		c->pkt_left--;
+		return 0;
+	}
+	return tds_read(c, v, 1);
+}
 
 static int rd_u16(tds_conn *c, uint16_t *v)
 {
@@ -57,20 +91,12 @@ static int rd_u16(tds_conn *c, uint16_t *v)
 	return 0;
 }
 
-static uint64_t le(const uint8_t *b, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = n; i-- > 0;)
-		v = v << 8 | b[i];
-	return v;
-}
-
 static int rd_u32(tds_conn *c, uint32_t *v)
 {
 	uint8_t b[4];
 	if (rd(c, b, 4))
 		return -1;
-	*v = (uint32_t)le(b, 4);
+	*v = le32(b);
 	return 0;
 }
 
@@ -79,7 +105,7 @@ static int rd_u64(tds_conn *c, uint64_t *v)
 	uint8_t b[8];
 	if (rd(c, b, 8))
 		return -1;
-	*v = le(b, 8);
+	*v = le64(b);
 	return 0;
 }
 
@@ -161,409 +187,157 @@ bad:
 	return -1;
 }
 
-/* ---- values → COPY text ---- */
-static void copy_text(sbuf *o, const char *s, size_t n)
+/* The bytes of one column value of a ROW token: *v (NULL for a NULL) and
+ * *n, valid until the next read. 0, or -1 on a malformed row. */
+static int read_raw(tds_conn *c, const struct bcol *bc, uint8_t fixed[32], const uint8_t **v, size_t *n)
 {
-	sb_grow(o, 2 * n);
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		switch (ch) {
-		case '\\': o->p[o->n++] = '\\'; o->p[o->n++] = '\\'; break;
-		case '\n': o->p[o->n++] = '\\'; o->p[o->n++] = 'n'; break;
-		case '\r': o->p[o->n++] = '\\'; o->p[o->n++] = 'r'; break;
-		case '\t': o->p[o->n++] = '\\'; o->p[o->n++] = 't'; break;
-		default: o->p[o->n++] = ch;
-		}
-	}
-	o->p[o->n] = 0;
-}
-
-/* UTF-16LE → UTF-8 in COPY text form, in one pass (an unpaired surrogate,
- * which PostgreSQL cannot store, becomes U+FFFD). */
-static void put_utf16(sbuf *o, const uint8_t *b, size_t n)
-{
-	n &= ~(size_t)1;
-	sb_grow(o, 2 * n + 4); /* 2 bytes in: at most 3 out, or 2 escaped */
-	char *w = o->p + o->n;
-	for (size_t i = 0; i < n;) {
-		uint32_t u = b[i] | (uint32_t)b[i + 1] << 8;
-		i += 2;
-		if (u < 0x80) {
-			switch (u) {
-			case '\\': *w++ = '\\'; *w++ = '\\'; break;
-			case '\n': *w++ = '\\'; *w++ = 'n'; break;
-			case '\r': *w++ = '\\'; *w++ = 'r'; break;
-			case '\t': *w++ = '\\'; *w++ = 't'; break;
-			default: *w++ = (char)u;
-			}
-			continue;
-		}
-		if (u >= 0xD800 && u <= 0xDBFF) {
-			uint32_t l = i < n ? (b[i] | (uint32_t)b[i + 1] << 8) : 0;
-			if (l >= 0xDC00 && l <= 0xDFFF) {
-				u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
-				i += 2;
-			} else {
-				u = 0xFFFD;
-			}
-		} else if (u >= 0xDC00 && u <= 0xDFFF) {
-			u = 0xFFFD;
-		}
-		if (u < 0x800) {
-			*w++ = (char)(0xC0 | (u >> 6));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		} else if (u < 0x10000) {
-			*w++ = (char)(0xE0 | (u >> 12));
-			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		} else {
-			*w++ = (char)(0xF0 | (u >> 18));
-			*w++ = (char)(0x80 | ((u >> 12) & 0x3F));
-			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		}
-	}
-	o->n = (size_t)(w - o->p);
-	o->p[o->n] = 0;
-}
-
-static void put_latin1(sbuf *o, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (b[i] < 0x80) {
-			copy_text(o, (const char *)&b[i], 1);
-		} else {
-			char two[2] = {(char)(0xC0 | (b[i] >> 6)), (char)(0x80 | (b[i] & 0x3F))};
-			sb_putn(o, two, 2);
-		}
-	}
-}
-
-static void put_hex(sbuf *o, const uint8_t *b, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	sb_grow(o, 3 + 2 * n);
-	o->p[o->n++] = '\\';
-	o->p[o->n++] = '\\';
-	o->p[o->n++] = 'x';
-	for (size_t i = 0; i < n; i++) {
-		o->p[o->n++] = hx[b[i] >> 4];
-		o->p[o->n++] = hx[b[i] & 15];
-	}
-	o->p[o->n] = 0;
-}
-
-/* Decimal digits of v, most significant first; at least min digits
- * (zero-padded). Formatted by hand: printf was two thirds of the peer's
- * time in a million-row bulk load. */
-static void put_udec(sbuf *o, uint64_t v, int min)
-{
-	char d[24];
-	int k = 0;
-	do {
-		d[k++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	while (k < min)
-		d[k++] = '0';
-	sb_grow(o, (size_t)k);
-	while (k > 0)
-		o->p[o->n++] = d[--k];
-	o->p[o->n] = 0;
-}
-
-static void put_signed(sbuf *o, const uint8_t *b, size_t n)
-{
-	uint64_t u = le(b, n);
-	if (n < 8 && (b[n - 1] & 0x80))
-		u |= ~(uint64_t)0 << (8 * n);
-	if ((int64_t)u < 0) {
-		sb_putc(o, '-');
-		u = 0 - u;
-	}
-	put_udec(o, u, 1);
-}
-
-static void put_float(sbuf *o, double d, int single)
-{
-	if (isnan(d))
-		sb_puts(o, "NaN");
-	else if (isinf(d))
-		sb_puts(o, d > 0 ? "Infinity" : "-Infinity");
-	else
-		sb_printf(o, single ? "%.9g" : "%.17g", d);
-}
-
-static void put_numeric(sbuf *o, const uint8_t *b, size_t n, int scale)
-{
-	unsigned __int128 v = 0;
-	for (size_t i = n; i-- > 1;)
-		v = v << 8 | b[i];
-	char dig[64];
-	int k = 0;
-	do {
-		dig[k++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	while (k <= scale)
-		dig[k++] = '0';
-	sb_grow(o, (size_t)k + 2);
-	if (b[0] == 0)
-		o->p[o->n++] = '-';
-	for (int i = k - 1; i >= 0; i--) {
-		o->p[o->n++] = dig[i];
-		if (i == scale && scale > 0)
-			o->p[o->n++] = '.';
-	}
-	o->p[o->n] = 0;
-}
-
-/* MONEY / SMALLMONEY: an integer count of 1/10,000 (MONEYN of 8 bytes
- * sends the high 32 bits first). */
-static void put_money(sbuf *o, const uint8_t *b, size_t n)
-{
-	int64_t v = n == 4 ? (int32_t)le(b, 4) : (int64_t)(le(b, 4) << 32 | le(b + 4, 4));
-	uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	if (v < 0)
-		sb_putc(o, '-');
-	put_udec(o, m / 10000, 1);
-	sb_putc(o, '.');
-	put_udec(o, m % 10000, 4);
-}
-
-static void civil(long days, int *y, int *m, int *d)
-{
-	/* days since 0001-01-01 → proleptic Gregorian date */
-	long z = days - 719162 + 719468;
-	long era = (z >= 0 ? z : z - 146096) / 146097;
-	long doe = z - era * 146097;
-	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long yy = yoe + era * 400;
-	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yy + (*m <= 2));
-}
-
-static void put_date(sbuf *o, const uint8_t *b)
-{
-	int y, m, d;
-	civil((long)le(b, 3), &y, &m, &d);
-	put_udec(o, (unsigned)y, 4);
-	sb_putc(o, '-');
-	put_udec(o, (unsigned)m, 2);
-	sb_putc(o, '-');
-	put_udec(o, (unsigned)d, 2);
-}
-
-static void put_time(sbuf *o, const uint8_t *b, size_t n, int scale)
-{
-	uint64_t v = le(b, n), p = 1;
-	for (int i = 0; i < scale; i++)
-		p *= 10;
-	uint64_t secs = v / p, frac = v % p;
-	put_udec(o, secs / 3600, 2);
-	sb_putc(o, ':');
-	put_udec(o, secs / 60 % 60, 2);
-	sb_putc(o, ':');
-	put_udec(o, secs % 60, 2);
-	if (scale > 0) {
-		sb_putc(o, '.');
-		put_udec(o, frac, scale);
-	}
-}
-
-static size_t time_len(int scale) { return scale <= 2 ? 3 : scale <= 4 ? 4 : 5; }
-
-/* One column value of a ROW token, appended to the COPY line. */
-static int read_value(tds_conn *c, const struct bcol *bc, sbuf *o)
-{
-	uint8_t fixed[32], u8; /* up to NUMERIC(38): 17 bytes */
+	uint8_t u8;
 	uint16_t u16;
-	size_t n = 0;
-	const uint8_t *v = fixed;
+	size_t k;
+	*v = NULL;
+	*n = 0;
 	switch (bc->type) {
-	case TT_INT1: case TT_BIT: n = 1; break;
-	case TT_INT2: n = 2; break;
-	case TT_INT4: case TT_FLT4: case TT_MONEY4: n = 4; break;
-	case TT_INT8: case TT_FLT8: case TT_MONEY: n = 8; break;
-	default: n = 0;
+	case TT_INT1: case TT_BIT: k = 1; break;
+	case TT_INT2: k = 2; break;
+	case TT_INT4: case TT_FLT4: case TT_MONEY4: k = 4; break;
+	case TT_INT8: case TT_FLT8: case TT_MONEY: k = 8; break;
+	default: k = 0;
 	}
-	if (n) {
-		if (rd(c, fixed, n))
-			return -1;
-	} else if (bc->plp) {
+	if (k) {
+		*n = k;
+		return (*v = rd_ptr(c, k, fixed)) ? 0 : -1;
+	}
+	if (bc->plp) {
 		uint64_t total;
 		if (rd_u64(c, &total))
 			return -1;
-		if (total == ~(uint64_t)0) {
-			sb_puts(o, "\\N");
+		if (total == ~(uint64_t)0)
 			return 0;
+		/* one chunk and the terminator, whole in the packet buffer (the
+		 * usual value): read in place */
+		size_t lim = c->pkt_left < c->rlen - c->rpos ? c->pkt_left : c->rlen - c->rpos;
+		if (lim >= 4) {
+			const uint8_t *p = c->rbuf + c->rpos;
+			uint32_t cl = le32(p);
+			if (cl == 0) { /* the terminator: an empty value */
+				c->rpos += 4;
+				c->pkt_left -= 4;
+				*v = p;
+				return 0;
+			}
+			if (lim >= 8 && cl <= lim - 8 && le32(p + 4 + cl) == 0) {
+				c->rpos += 8 + (size_t)cl;
+				c->pkt_left -= 8 + (size_t)cl;
+				*v = p + 4;
+				*n = cl;
+				return 0;
+			}
 		}
-		/* the announced length sizes the buffer, up to 1 MiB; it grows with
-		 * the chunks that really come */
-		size_t have = 0, cap = total != ~(uint64_t)1 && total < ((uint64_t)1 << 20) ? (size_t)total : 65536;
-		uint8_t *buf = malloc(cap ? cap : 1);
+		/* the announced length sizes the buffer, up to 1 MiB; it grows
+		 * with the chunks that really come */
+		size_t have = 0;
+		if (total != ~(uint64_t)1 && total < ((uint64_t)1 << 20))
+			vreserve((size_t)total, 0);
 		for (;;) {
 			uint32_t cl;
-			if (rd_u32(c, &cl)) {
-				free(buf);
+			if (rd_u32(c, &cl))
 				return -1;
-			}
 			if (cl == 0)
 				break;
-			if (have + cl > cap) {
-				while (have + cl > cap)
-					cap = cap ? 2 * cap : 65536;
-				uint8_t *nb = realloc(buf, cap);
-				if (!nb)
-					_exit(70);
-				buf = nb;
-			}
-			if (rd(c, buf + have, cl)) {
-				free(buf);
+			vreserve(have + cl, have);
+			if (rd(c, vbuf + have, cl))
 				return -1;
-			}
 			have += cl;
 		}
-		if (bc->type == TT_BIGVARBIN || bc->type == TT_BIGBINARY)
-			put_hex(o, buf, have);
-		else if (bc->type == TT_BIGVARCHR || bc->type == TT_BIGCHAR)
-			put_latin1(o, buf, have);
-		else if (have % 2) {
-			free(buf);
-			return -1;
-		} else
-			put_utf16(o, buf, have);
-		free(buf);
+		*v = have ? vbuf : fixed;
+		*n = have;
 		return 0;
-	} else if (bc->type == TT_NVARCHAR || bc->type == TT_NCHAR || bc->type == TT_BIGVARCHR ||
-		   bc->type == TT_BIGCHAR || bc->type == TT_BIGVARBIN || bc->type == TT_BIGBINARY) {
+	}
+	switch (bc->type) {
+	case TT_NVARCHAR: case TT_NCHAR: case TT_BIGVARCHR: case TT_BIGCHAR: case TT_BIGVARBIN: case TT_BIGBINARY:
 		if (rd_u16(c, &u16))
 			return -1;
-		if (u16 == 0xFFFF) {
-			sb_puts(o, "\\N");
+		if (u16 == 0xFFFF)
 			return 0;
-		}
-		n = u16;
-		v = vget(n ? n : 1);
-		if (rd(c, vbuf, n))
-			return -1;
-	} else if (bc->type == TT_TEXT || bc->type == TT_NTEXT || bc->type == TT_IMAGE) {
+		*n = u16;
+		return (*v = rd_ptr(c, u16, NULL)) ? 0 : -1;
+	case TT_TEXT: case TT_NTEXT: case TT_IMAGE: {
 		uint8_t skip[24];
 		uint32_t len;
 		if (rd_u8(c, &u8))
 			return -1;
-		if (u8 == 0) {
-			sb_puts(o, "\\N");
+		if (u8 == 0)
 			return 0;
-		}
 		if (u8 > 16 || rd(c, skip, u8) || rd(c, skip, 8) || rd_u32(c, &len))
 			return -1;
-		n = len;
-		v = vget(n ? n : 1);
-		if (rd(c, vbuf, n))
-			return -1;
-	} else {
+		*n = len;
+		return (*v = rd_ptr(c, len, NULL)) ? 0 : -1;
+	}
+	default:
 		/* 1-byte length prefix; 0 is NULL */
 		if (rd_u8(c, &u8))
 			return -1;
-		if (u8 == 0) {
-			sb_puts(o, "\\N");
+		if (u8 == 0)
 			return 0;
+		if (u8 > 32)
+			return -1;
+		*n = u8;
+		return (*v = rd_ptr(c, u8, fixed)) ? 0 : -1;
+	}
+}
+
+/* ---- the target's column types ---- */
+
+void bulk_meta_drop(session *s)
+{
+	free(s->meta_table);
+	free(s->meta);
+	s->meta_table = NULL;
+	s->meta = NULL;
+	s->meta_n = 0;
+}
+
+/* Keeps the PostgreSQL types of table's columns (rows of r: name in
+ * column name_col, type OID in oid_col) for the bulk load that follows:
+ * FreeTDS's bcp asks for the table's metadata (FMTONLY) just before
+ * "insert bulk", and that query gives them without another round trip.
+ * The metadata the client formats its rows by is as old: a table altered
+ * by another session in between fails SQL Server's load too. */
+void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col)
+{
+	bulk_meta_drop(s);
+	int n = PQntuples(r);
+	s->meta = calloc((size_t)(n ? n : 1), sizeof *s->meta);
+	s->meta_table = strdup(table);
+	if (!s->meta || !s->meta_table)
+		_exit(70);
+	for (int i = 0; i < n; i++) {
+		snprintf(s->meta[i].name, sizeof s->meta[i].name, "%s", PQgetvalue(r, i, name_col));
+		s->meta[i].oid = (uint32_t)strtoul(PQgetvalue(r, i, oid_col), NULL, 10);
+	}
+	s->meta_n = n;
+}
+
+/* Chooses each column's binary form from the types of the target's
+ * columns kept from the metadata query; 1 when every column has one (the
+ * load goes binary), else 0 (COPY text; also for a client that sent no
+ * metadata query for this table). */
+static int choose_binary(session *s, struct bcol *cols, int ncols)
+{
+	if (!s->meta_table || strcmp(s->meta_table, s->bulk_target) != 0)
+		return 0;
+	for (int i = 0; i < ncols; i++) {
+		cols[i].enc = BE_NONE;
+		for (int k = 0; k < s->meta_n; k++) {
+			if (!strcmp(s->meta[k].name, cols[i].name)) {
+				cols[i].enc = bulk_binary_form(&cols[i], s->meta[k].oid);
+				break;
+			}
 		}
-		n = u8;
-		if (n > sizeof fixed || rd(c, fixed, n))
-			return -1;
+		if (cols[i].enc == BE_NONE)
+			return 0;
 	}
-	switch (bc->type) {
-	case TT_INT1:
-		put_udec(o, fixed[0], 1);
-		break;
-	case TT_BIT:
-	case TT_BITN:
-		sb_putc(o, v[0] ? 't' : 'f');
-		break;
-	case TT_INT2: case TT_INT4: case TT_INT8:
-		put_signed(o, v, n);
-		break;
-	case TT_INTN:
-		if (n == 1)
-			put_udec(o, v[0], 1);
-		else
-			put_signed(o, v, n);
-		break;
-	case TT_FLT4: case TT_FLT8: case TT_FLTN:
-		if (n == 4) {
-			float f;
-			memcpy(&f, v, 4);
-			put_float(o, f, 1);
-		} else {
-			double d;
-			memcpy(&d, v, 8);
-			put_float(o, d, 0);
-		}
-		break;
-	case TT_DECIMALN: case TT_NUMERICN:
-		put_numeric(o, v, n, bc->scale);
-		break;
-	case TT_MONEY: case TT_MONEY4: case TT_MONEYN:
-		if (n != 4 && n != 8)
-			return -1;
-		put_money(o, v, n);
-		break;
-	case TT_GUID: {
-		if (n != 16)
-			return -1;
-		/* the first three groups little-endian, as SQL Server sends them */
-		static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-		static const char hx[] = "0123456789abcdef";
-		sb_grow(o, 36);
-		for (int i = 0; i < 16; i++) {
-			if (i == 4 || i == 6 || i == 8 || i == 10)
-				o->p[o->n++] = '-';
-			o->p[o->n++] = hx[v[order[i]] >> 4];
-			o->p[o->n++] = hx[v[order[i]] & 15];
-		}
-		o->p[o->n] = 0;
-		break;
-	}
-	case TT_DATE:
-		if (n != 3)
-			return -1;
-		put_date(o, v);
-		break;
-	case TT_TIME:
-		put_time(o, v, n, bc->scale);
-		break;
-	case TT_DATETIME2:
-	case TT_DTOFFSET: {
-		size_t tl = time_len(bc->scale);
-		if (n != tl + 3 + (bc->type == TT_DTOFFSET ? 2 : 0))
-			return -1;
-		put_date(o, v + tl);
-		sb_putc(o, ' ');
-		put_time(o, v, tl, bc->scale);
-		if (bc->type == TT_DTOFFSET)
-			sb_puts(o, "+00");
-		break;
-	}
-	case TT_NVARCHAR: case TT_NCHAR: case TT_NTEXT:
-		if (n % 2)
-			return -1; /* not UCS-2: SQL Server refuses it too */
-		put_utf16(o, v, n);
-		break;
-	case TT_BIGVARCHR: case TT_BIGCHAR: case TT_TEXT:
-		put_latin1(o, v, n);
-		break;
-	case TT_BIGVARBIN: case TT_BIGBINARY: case TT_IMAGE:
-		put_hex(o, v, n);
-		break;
-	default:
-		return -1;
-	}
-	return 0;
+	return 1;
 }
 
 static void copy_ident(sbuf *o, const char *name)
@@ -581,7 +355,7 @@ void handle_bulk(session *s)
 {
 	tds_conn *c = s->c;
 	struct bcol *cols = NULL;
-	int ncols = 0, copying = 0, proto_err = 0;
+	int ncols = 0, copying = 0, proto_err = 0, binary = 0;
 	PGresult *err = NULL;
 	uint64_t rows = 0;
 	sbuf line;
@@ -598,13 +372,14 @@ void handle_bulk(session *s)
 		proto_err = 1;
 		goto drain;
 	}
+	binary = choose_binary(s, cols, ncols);
 	sb_printf(&line, "COPY %s (", s->bulk_target);
 	for (int i = 0; i < ncols; i++) {
 		if (i)
 			sb_puts(&line, ", ");
 		copy_ident(&line, cols[i].name);
 	}
-	sb_puts(&line, ") FROM STDIN");
+	sb_puts(&line, binary ? ") FROM STDIN WITH (FORMAT binary)" : ") FROM STDIN");
 	peer_log(s->o, "bulk: %s", line.p);
 	PGresult *r = PQexec(s->pg, line.p);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -614,6 +389,8 @@ void handle_bulk(session *s)
 	PQclear(r);
 	copying = 1;
 	sb_reset(&line);
+	if (binary)
+		sb_putn(&line, bulk_binary_header, sizeof bulk_binary_header);
 	for (;;) {
 		uint8_t tok;
 		if (rd_u8(c, &tok)) {
@@ -631,17 +408,27 @@ void handle_bulk(session *s)
 			proto_err = 1;
 			break;
 		}
+		if (binary)
+			bulk_binary_row(&line, ncols);
 		for (int i = 0; i < ncols; i++) {
-			if (i)
+			uint8_t fixed[32]; /* up to NUMERIC(38): 17 bytes */
+			const uint8_t *v;
+			size_t n;
+			if (read_raw(c, &cols[i], fixed, &v, &n)) {
+				proto_err = 1;
+				break;
+			}
+			if (!binary && i)
 				sb_putc(&line, '\t');
-			if (read_value(c, &cols[i], &line)) {
+			if (binary ? bulk_binary_value(&line, &cols[i], v, n) : bulk_text_value(&line, &cols[i], v, n)) {
 				proto_err = 1;
 				break;
 			}
 		}
 		if (proto_err)
 			break;
-		sb_putc(&line, '\n');
+		if (!binary)
+			sb_putc(&line, '\n');
 		rows++;
 		/* Small pieces, so PostgreSQL loads while the client is still
 		 * sending (with 256 KiB it waited for each piece, and the client
@@ -655,8 +442,12 @@ void handle_bulk(session *s)
 drain:
 	tds_skip_message(c);
 	if (copying) {
-		if (!proto_err && line.n)
-			PQputCopyData(s->pg, line.p, (int)line.n);
+		if (!proto_err) {
+			if (binary)
+				sb_putn(&line, "\377\377", 2); /* trailer: field count -1 */
+			if (line.n)
+				PQputCopyData(s->pg, line.p, (int)line.n);
+		}
 		PQputCopyEnd(s->pg, proto_err ? "bad BULK_LOAD row from the TDS client" : NULL);
 		PGresult *r2;
 		while ((r2 = PQgetResult(s->pg)) != NULL) {
@@ -690,6 +481,8 @@ drain:
 		PQclear(err);
 	free(s->bulk_target);
 	s->bulk_target = NULL;
+	/* the next bcp_init asks for the metadata again */
+	bulk_meta_drop(s);
 reply:
 	flush_done(s, 0);
 	tds_reply_end(c);
@@ -699,3 +492,4 @@ reply:
 	vbuf = NULL;
 	vcap = 0;
 }
+

@@ -4,7 +4,8 @@
  * and runs a documented T-SQL subset (SUBSET.md) on a PostgreSQL database.
  * Modules: tds_wire.c (packets, tokens, UTF-16), tsql_translate.c (tokenizer
  * and translation), pgexec.c (batches, results, errors, faults), bulk.c
- * (BULK_LOAD → COPY), session.c (prelogin, login, message loop), main.c.
+ * (BULK_LOAD → COPY), bulk_value.c (values → COPY text or binary),
+ * session.c (prelogin, login, message loop), main.c.
  */
 #ifndef TDS_PEER_H
 #define TDS_PEER_H
@@ -102,6 +103,14 @@ void tds_put_envchange_str(tds_conn *c, uint8_t type, const char *newv, const ch
 
 extern const uint8_t tds_collation[5];
 
+/* little-endian loads */
+static inline uint32_t le32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static inline uint64_t le64(const uint8_t *b) { return (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32; }
+
 /* UTF-8 <-> UTF-16LE; out sizes: 2*n, and n*3/2+4 */
 size_t utf8_to_utf16le(const char *s, size_t n, uint8_t *out);
 size_t utf16le_to_utf8(const uint8_t *in, size_t nbytes, char *out);
@@ -174,7 +183,38 @@ struct tcol {
 int mstype_to_tcol(const char *mstype, struct tcol *tc);
 void tds_put_colmeta(tds_conn *c, const struct tcol *cols, int n);
 
+/* ---- bulk load values (bulk_value.c) ---- */
+
+/* How a column's values go into a binary COPY (BE_NONE: no binary form). */
+enum benc {
+	BE_NONE, BE_BOOL, BE_INT2, BE_INT4, BE_INT8, BE_FLT4, BE_FLT8, BE_NUMERIC,
+	BE_DATE, BE_TIME, BE_TS, BE_UUID, BE_BYTEA, BE_TEXT
+};
+
+/* A column of a BULK_LOAD, as its COLMETADATA describes it. */
+struct bcol {
+	uint8_t type;
+	uint32_t maxlen;
+	uint8_t prec, scale;
+	int plp;
+	enum benc enc;
+	char name[256];
+};
+
+enum benc bulk_binary_form(const struct bcol *bc, uint32_t pgtype);
+int bulk_text_value(sbuf *o, const struct bcol *bc, const uint8_t *v, size_t n);
+int bulk_binary_value(sbuf *o, const struct bcol *bc, const uint8_t *v, size_t n);
+void bulk_binary_row(sbuf *o, int ncols);
+extern const char bulk_binary_header[19];
+
 /* ---- session (session.c, pgexec.c, bulk.c) ---- */
+
+/* A column of a PostgreSQL table and its type (bulk.c: binary COPY). */
+struct pg_attr {
+	char name[64];
+	uint32_t oid;
+};
+
 typedef struct session {
 	tds_conn *c;
 	PGconn *pg;
@@ -185,6 +225,11 @@ typedef struct session {
 	unsigned long temp_truncates; /* TRUNCATE TABLE #temp so far */
 	char dbname[512];
 	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
+	/* columns of the table FMTONLY described last, kept for the bulk load
+	 * that follows (bulk_meta_keep); any other statement drops them */
+	char *meta_table;
+	struct pg_attr *meta;
+	int meta_n;
 	/* DONE of the previous statement, sent once we know whether more follows */
 	int done_pending;
 	uint16_t done_status, done_cmd;
@@ -200,6 +245,8 @@ typedef struct session {
 void session_run(int fd, const struct peer_opts *o, PGconn *pg);
 void handle_batch(session *s);
 void handle_bulk(session *s);
+void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col);
+void bulk_meta_drop(session *s);
 int reply_delay(session *s);
 void send_pg_error(session *s, const PGresult *r, const char *fallback);
 void sess_error(session *s, int number, int cls, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

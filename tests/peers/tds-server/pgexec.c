@@ -589,10 +589,11 @@ static int fmtonly_select(session *s, const struct stmt *st)
 	PGresult *r;
 	struct tcol *cols;
 	int n;
+	bulk_meta_drop(s);
 	if (st->name) {
 		const char *params[1] = {st->name};
 		r = PQexecParams(s->pg,
-				 "SELECT a.attname, t.typname, a.atttypmod, a.attnotnull, d.description "
+				 "SELECT a.attname, t.typname, a.atttypmod, a.attnotnull, d.description, a.atttypid "
 				 "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
 				 "LEFT JOIN pg_description d ON d.objoid = a.attrelid "
 				 "AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum "
@@ -636,6 +637,8 @@ static int fmtonly_select(session *s, const struct stmt *st)
 	tds_put_colmeta(s->c, cols, n);
 	queue_done(s, s->nocount ? 0 : DONE_COUNT, st->cmd, 0);
 	free(cols);
+	if (st->name)
+		bulk_meta_keep(s, st->name, r, 0, 5);
 	PQclear(r);
 	return 0;
 }
@@ -876,6 +879,11 @@ void handle_batch(session *s)
 				while (j < b.n && b.v[j].kind == ST_SQL && b.v[j].single)
 					j++;
 			int commit = j > i && j < b.n && b.v[j].kind == ST_COMMIT && s->trancount == 1;
+			/* the column types kept for a bulk load hold until a
+			 * statement that may change them */
+			enum stmt_kind k = b.v[i].kind;
+			if (j > i || !(k == ST_SET || k == ST_BULK || (k == ST_SELECT && s->fmtonly)))
+				bulk_meta_drop(s);
 			if (j - i >= 2 || commit) {
 				if (exec_group(s, &b.v[i], j - i, commit))
 					break;

@@ -181,6 +181,7 @@ void session_run(int fd, const struct peer_opts *o, PGconn *pg)
 	if (s.pg)
 		PQfinish(s.pg);
 	free(s.bulk_target);
+	bulk_meta_drop(&s);
 	tds_conn_free(&c);
 	close(fd);
 }
