@@ -56,7 +56,7 @@ report() { # label n seconds cpu rss ceiling-seconds
 # mssql-apply, which creates it) and a CHECKPOINT writes out what the last
 # run left dirty, so neither side pays for the other's writes.
 RUNS=${BENCH_RUNS:-3}
-fresh() { tq "$1; CHECKPOINT" >/dev/null; }
+fresh() { tq "SET client_min_messages = warning; $1; CHECKPOINT" >/dev/null; }
 for i in $(seq 1 "$RUNS"); do
 	fresh "TRUNCATE public.ceiling"
 	IN=/dev/null
