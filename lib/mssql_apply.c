@@ -402,6 +402,8 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 		c->oom = true;
 		return 1;
 	}
+	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1)
+		c->t->view.identity = true;
 	return 0;
 }
 
@@ -412,6 +414,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 	if (!t->exists) {
 		struct rows rows = {0};
 		struct tcols tc = {t, false};
+		t->view.identity = false;
 		sql_reset(a);
 		tsql_catalog_column_types(&a->sql, t->schema, t->table);
 		if (sql_done(a) < 0 || run(a, a->sql.data, collect_tcol, &tc) < 0)
@@ -640,11 +643,17 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bo
  * TRANSACTION and the emptiness test on the same connection), so the
  * checkpoint commits with it.
  *
- * Hint: KEEP_NULLS, so a NULL stays NULL where the column has a default,
- * as with INSERT. FreeTDS 1.3 sends only one hint, so not TABLOCK (the
- * emptiness test's TABLOCKX, HOLDLOCK already holds the table) nor
- * CHECK_CONSTRAINTS / FIRE_TRIGGERS (mssql-apply(1) says so). */
+ * Hints: KEEP_NULLS, so a NULL stays NULL where the column has a default,
+ * as with INSERT; and KEEPIDENTITY into a table with an IDENTITY column,
+ * without which SQL Server drops the values sent and numbers the rows
+ * anew. FreeTDS 1.3's bcp_options(BCPHINTS) checks only that the string
+ * starts with a hint it knows (KEEPIDENTITY is not among them, KEEP_NULLS
+ * is) and sends the whole string in "insert bulk … with (…)", so the list
+ * starts with KEEP_NULLS. Not TABLOCK (the emptiness test's TABLOCKX,
+ * HOLDLOCK already holds the table) nor CHECK_CONSTRAINTS / FIRE_TRIGGERS
+ * (mssql-apply(1) says so). */
 #define BULK_HINT "KEEP_NULLS"
+#define BULK_HINT_IDENTITY "KEEP_NULLS, KEEPIDENTITY"
 
 /* The base name of a type ("nvarchar" of "nvarchar(20)"). */
 static bool base_is(const char *type, const char *base)
@@ -772,6 +781,7 @@ static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t 
 	}
 	for (size_t i = 0; i < d->n; i++)
 		d->hosts[d->pos[i]] = mssql_typed_host(&t->types[i]);
+	const char *hint = t->view.identity ? BULK_HINT_IDENTITY : BULK_HINT;
 	sql_reset(a);
 	tsql_qname(&a->sql, t->schema, t->table);
 	if (sql_done(a) < 0) {
@@ -780,8 +790,8 @@ static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t 
 	}
 	if (a->o.print) {
 		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) with (%s), typed + %zu x bcp_sendrow + bcp_done, "
-			"shown as INSERT:\n", a->sql.data, BULK_HINT, nrows);
-	} else if (mssql_bcp_begin_typed(a->conn, a->sql.data, d->n, d->hosts, BULK_HINT) < 0) {
+			"shown as INSERT:\n", a->sql.data, hint, nrows);
+	} else if (mssql_bcp_begin_typed(a->conn, a->sql.data, d->n, d->hosts, hint) < 0) {
 		a->last = *mssql_last_error(a->conn);
 		direct_free(d);
 		return failed(a);

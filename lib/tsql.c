@@ -385,12 +385,37 @@ int tsql_catalog_columns(buf *b, const char *schema, const char *table)
 	return rc ? -1 : 0;
 }
 
+/* N'[s].[t]': the bracketed name as a literal, for OBJECT_ID. */
+static int qname_nstr(buf *b, const char *schema, const char *table)
+{
+	buf name;
+	buf_init(&name, 0);
+	int rc = tsql_qname(&name, schema, table);
+	if (rc == 0)
+		rc = tsql_nstr(b, name.data, name.len);
+	buf_free(&name);
+	return rc;
+}
+
+/* SET IDENTITY_INSERT [s].[t] ON|OFF: explicit values into the IDENTITY
+ * column (SQL Server refuses them with 544 otherwise). One table per
+ * session at a time, so every ON is followed by its OFF in the batch. */
+static int identity_insert(buf *b, const tsql_table *t, bool on)
+{
+	int rc = buf_puts(b, "SET IDENTITY_INSERT ");
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, on ? " ON;\n" : " OFF;");
+	return rc;
+}
+
 /* A target table's columns with what a typed bulk copy must match:
  * length (characters, bytes; -1 for max) and decimal precision and scale. */
 int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
 {
 	int rc = buf_puts(b, "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], "
-			     "[NUMERIC_SCALE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
+			     "[NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(");
+	rc |= qname_nstr(b, schema, table);
+	rc |= buf_puts(b, "), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
 	rc |= tsql_nstr(b, schema, strlen(schema));
 	rc |= buf_puts(b, " AND [TABLE_NAME] = ");
 	rc |= tsql_nstr(b, table, strlen(table));
@@ -533,7 +558,8 @@ static int from_old_row(buf *b, const tsql_table *t, size_t i)
 
 int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 {
-	int rc = buf_puts(b, "MERGE INTO ");
+	int rc = t->identity ? identity_insert(b, t, true) : 0;
+	rc |= buf_puts(b, "MERGE INTO ");
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_puts(b, " WITH (HOLDLOCK) AS t\nUSING (SELECT ");
 	bool first = true;
@@ -634,6 +660,8 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 		rc |= sref(b, 'c', i);
 	}
 	rc |= buf_puts(b, ");");
+	if (t->identity)
+		rc |= buf_putc(b, '\n') | identity_insert(b, t, false);
 	return rc ? -1 : 0;
 }
 
@@ -656,7 +684,8 @@ int tsql_delete(buf *b, const tsql_table *t)
 
 int tsql_insert_select(buf *b, const tsql_table *t)
 {
-	int rc = buf_puts(b, "INSERT INTO ");
+	int rc = t->identity ? identity_insert(b, t, true) : 0;
+	rc |= buf_puts(b, "INSERT INTO ");
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_puts(b, " WITH (TABLOCK) (");
 	for (size_t i = 0; i < t->ncols; i++) {
@@ -671,6 +700,8 @@ int tsql_insert_select(buf *b, const tsql_table *t)
 		rc |= source_expr(b, t, i);
 	}
 	rc |= buf_printf(b, " FROM %s AS s;", t->staging);
+	if (t->identity)
+		rc |= buf_putc(b, '\n') | identity_insert(b, t, false);
 	return rc ? -1 : 0;
 }
 

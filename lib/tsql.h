@@ -79,6 +79,9 @@ typedef struct tsql_table {
 	const tsql_type *types;
 	size_t nkeys;
 	const uint16_t *keys; /* indexes into names, key order */
+	/* The target has an IDENTITY column: its MERGE and INSERT … SELECT
+	 * run between SET IDENTITY_INSERT … ON and OFF (error 544 without). */
+	bool identity;
 } tsql_table;
 
 bool tsql_is_key(const tsql_table *t, size_t col);
@@ -88,7 +91,8 @@ bool tsql_is_key(const tsql_table *t, size_t col);
 int tsql_session_options(buf *b);
 int tsql_catalog_schema(buf *b, const char *schema);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);
-/* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE]. */
+/* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE]
+ * and, sixth, COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column). */
 int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
 int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
