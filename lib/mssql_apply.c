@@ -643,17 +643,17 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bo
  * TRANSACTION and the emptiness test on the same connection), so the
  * checkpoint commits with it.
  *
- * Hints: KEEP_NULLS, so a NULL stays NULL where the column has a default,
- * as with INSERT; and KEEPIDENTITY into a table with an IDENTITY column,
- * without which SQL Server drops the values sent and numbers the rows
- * anew. FreeTDS 1.3's bcp_options(BCPHINTS) checks only that the string
- * starts with a hint it knows (KEEPIDENTITY is not among them, KEEP_NULLS
- * is) and sends the whole string in "insert bulk … with (…)", so the list
- * starts with KEEP_NULLS. Not TABLOCK (the emptiness test's TABLOCKX,
- * HOLDLOCK already holds the table) nor CHECK_CONSTRAINTS / FIRE_TRIGGERS
- * (mssql-apply(1) says so). */
+ * Hint: KEEP_NULLS, so a NULL stays NULL where the column has a default,
+ * as with INSERT. FreeTDS 1.3's bcp_options(BCPHINTS) looks the string up
+ * in its list of hints by prefix and sends that one name alone ("KEEP_NULLS,
+ * KEEPIDENTITY" arrives as "with (KEEP_NULLS)", seen at the TDS peer), so
+ * not TABLOCK (the emptiness test's TABLOCKX, HOLDLOCK already holds the
+ * table) nor CHECK_CONSTRAINTS / FIRE_TRIGGERS (mssql-apply(1) says so),
+ * and not KEEPIDENTITY either: without it SQL Server drops the values sent
+ * for an IDENTITY column and numbers the rows anew, so a table with one is
+ * never bulk-copied into (direct_ok); its rows take the staging path,
+ * whose INSERT … SELECT runs with IDENTITY_INSERT ON. */
 #define BULK_HINT "KEEP_NULLS"
-#define BULK_HINT_IDENTITY "KEEP_NULLS, KEEPIDENTITY"
 
 /* The base name of a type ("nvarchar" of "nvarchar(20)"). */
 static bool base_is(const char *type, const char *base)
@@ -703,7 +703,7 @@ static bool col_fits(const mssql_table *t, size_t i, size_t j, long *lim)
  * col_fits) when t can be bulk-copied into directly. */
 static bool direct_ok(const mssql_table *t, size_t *pos, long *lim)
 {
-	if (t->ntcols != t->ncols || t->ncols == 0)
+	if (t->ntcols != t->ncols || t->ncols == 0 || t->view.identity)
 		return false;
 	for (size_t i = 0; i < t->ncols; i++) {
 		size_t j = 0;
@@ -781,7 +781,7 @@ static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t 
 	}
 	for (size_t i = 0; i < d->n; i++)
 		d->hosts[d->pos[i]] = mssql_typed_host(&t->types[i]);
-	const char *hint = t->view.identity ? BULK_HINT_IDENTITY : BULK_HINT;
+	const char *hint = BULK_HINT;
 	sql_reset(a);
 	tsql_qname(&a->sql, t->schema, t->table);
 	if (sql_done(a) < 0) {

@@ -350,12 +350,48 @@ static void copy_ident(sbuf *o, const char *name)
 	}
 	sb_putc(o, '"');
 }
+/* Without KEEPIDENTITY, SQL Server drops the values sent for an IDENTITY
+ * column and numbers the rows anew; COPY would keep them. So, for such a
+ * table, a trigger gives each row the column's next value for the time of
+ * the COPY (tds_catalog.bulk_renumber, main.c). Whether it was created. */
+static int renumber_begin(session *s)
+{
+	const char *params[1] = {s->bulk_target};
+	PGresult *r = PQexecParams(s->pg, "SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass "
+				   "AND attidentity <> '' AND attnum > 0 AND NOT attisdropped",
+				   1, NULL, params, NULL, NULL, 0);
+	int has = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+	PQclear(r);
+	if (!has)
+		return 0;
+	sbuf q;
+	sb_init(&q);
+	sb_printf(&q, "CREATE TRIGGER tds_bulk_renumber BEFORE INSERT ON %s FOR EACH ROW "
+		      "EXECUTE FUNCTION tds_catalog.bulk_renumber()", s->bulk_target);
+	r = PQexec(s->pg, q.p);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	sb_free(&q);
+	peer_log(s->o, "bulk: no KEEPIDENTITY, identity values of %s renumbered", s->bulk_target);
+	return ok;
+}
+
+/* Drops the trigger (in a failed transaction, the rollback does). */
+static void renumber_end(session *s)
+{
+	sbuf q;
+	sb_init(&q);
+	sb_printf(&q, "DROP TRIGGER IF EXISTS tds_bulk_renumber ON %s", s->bulk_target);
+	PQclear(PQexec(s->pg, q.p));
+	sb_free(&q);
+}
+
 
 void handle_bulk(session *s)
 {
 	tds_conn *c = s->c;
 	struct bcol *cols = NULL;
-	int ncols = 0, copying = 0, proto_err = 0, binary = 0;
+	int ncols = 0, copying = 0, proto_err = 0, binary = 0, renumber = 0;
 	PGresult *err = NULL;
 	uint64_t rows = 0;
 	sbuf line;
@@ -373,6 +409,7 @@ void handle_bulk(session *s)
 		goto drain;
 	}
 	binary = choose_binary(s, cols, ncols);
+	renumber = !s->bulk_keepidentity && renumber_begin(s);
 	sb_printf(&line, "COPY %s (", s->bulk_target);
 	for (int i = 0; i < ncols; i++) {
 		if (i)
@@ -463,6 +500,8 @@ drain:
 			}
 		}
 	}
+	if (renumber)
+		renumber_end(s);
 	reply_delay(s);
 	if (proto_err) {
 		if (err)

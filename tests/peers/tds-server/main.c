@@ -122,6 +122,22 @@ static const char setup_sql[] =
 	"CREATE OR REPLACE FUNCTION tds_catalog.object_id(text) RETURNS integer LANGUAGE sql STABLE AS "
 	"  $$SELECT c.oid::integer FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"    WHERE '[' || replace(n.nspname, ']', ']]') || '].[' || replace(c.relname, ']', ']]') || ']' = $1$$;"
+	/* COLUMNPROPERTY(id, column, 'IsIdentity'): 1 for an identity column
+	 * (CREATE TABLE's IDENTITY), 0 for another, NULL for no such column or
+	 * another property. */
+	"CREATE OR REPLACE FUNCTION tds_catalog.columnproperty(integer, text, text) RETURNS integer "
+	"  LANGUAGE sql STABLE AS "
+	"  $$SELECT CASE WHEN lower($3) = 'isidentity' THEN (SELECT (a.attidentity <> '')::integer "
+	"    FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attname = $2 AND a.attnum > 0 "
+	"    AND NOT a.attisdropped) END$$;"
+	/* A bulk load without KEEPIDENTITY (bulk.c): new identity values */
+	"CREATE OR REPLACE FUNCTION tds_catalog.bulk_renumber() RETURNS trigger LANGUAGE plpgsql AS "
+	"  $$DECLARE c text; BEGIN "
+	"    FOR c IN SELECT attname FROM pg_attribute WHERE attrelid = TG_RELID AND attidentity <> '' "
+	"      AND attnum > 0 AND NOT attisdropped LOOP "
+	"      NEW := jsonb_populate_record(NEW, jsonb_build_object(c, nextval(pg_get_serial_sequence("
+	"        format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), c)))); "
+	"    END LOOP; RETURN NEW; END$$;"
 	"CREATE OR REPLACE VIEW tds_catalog.foreign_keys AS "
 	"SELECT conname::text AS name, oid::integer AS object_id, conrelid::integer AS parent_object_id, "
 	"  confrelid::integer AS referenced_object_id FROM pg_constraint WHERE contype = 'f';"

@@ -133,7 +133,7 @@ enum stmt_kind {
 /* IF @@ROWCOUNT <op> N THROW ...: the comparison */
 enum if_op { IF_EQ, IF_NE, IF_LT, IF_LE, IF_GT, IF_GE };
 
-enum set_opt { SO_OTHER, SO_NOCOUNT, SO_FMTONLY, SO_XACT_ABORT };
+enum set_opt { SO_OTHER, SO_NOCOUNT, SO_FMTONLY, SO_XACT_ABORT, SO_IDENTITY_INSERT };
 
 struct stmt {
 	enum stmt_kind kind;
@@ -147,6 +147,7 @@ struct stmt {
 	uint16_t cmd; /* TDS curcmd for DONE */
 	int single;   /* ST_SQL: one PostgreSQL statement that returns no rows */
 	int temp_truncate; /* ST_SQL: TRUNCATE TABLE #temp, run as "DELETE FROM #temp" */
+	int keepidentity;  /* ST_BULK: "with (…, KEEPIDENTITY)" */
 };
 
 struct batch {
@@ -159,6 +160,10 @@ struct xlate_ctx {
 	int trancount;
 	long long rowcount;
 	int spid;
+	/* The table SET IDENTITY_INSERT is ON for in the session, as
+	 * PostgreSQL names it ("s"."t"), or "": INSERT and MERGE into it get
+	 * OVERRIDING SYSTEM VALUE. */
+	const char *identity_insert;
 };
 
 struct xlate_err {
@@ -225,6 +230,8 @@ typedef struct session {
 	unsigned long temp_truncates; /* TRUNCATE TABLE #temp so far */
 	char dbname[512];
 	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
+	int bulk_keepidentity; /* its hints had KEEPIDENTITY */
+	char identity_insert[600]; /* SET IDENTITY_INSERT … ON: xlate_ctx */
 	/* columns of the table FMTONLY described last, kept for the bulk load
 	 * that follows (bulk_meta_keep); any other statement drops them */
 	char *meta_table;

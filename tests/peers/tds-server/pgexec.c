@@ -162,6 +162,9 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 		sess_error(s, 547, 16, "The statement conflicted with the %s constraint \"%s\". The conflict "
 			   "occurred in table \"%s.%s\".",
 			   state[4] == '3' ? "FOREIGN KEY" : "CHECK", cons, schema, table);
+	} else if (!strcmp(state, "428C9")) {
+		sess_error(s, 544, 16, "Cannot insert explicit value for identity column in table '%s' when "
+			   "IDENTITY_INSERT is set to OFF.", table[0] ? table : "?");
 	} else if (!strcmp(state, "23502")) {
 		sess_error(s, 515, 16, "Cannot insert the value NULL into column '%s', table '%s.%s'; column "
 			   "does not allow nulls. INSERT fails.",
@@ -665,6 +668,18 @@ static int run_stmt(session *s, const struct stmt *st)
 			s->fmtonly = st->set_on;
 		else if (st->set_opt == SO_XACT_ABORT)
 			s->xact_abort = st->set_on;
+		else if (st->set_opt == SO_IDENTITY_INSERT) {
+			if (st->set_on && s->identity_insert[0] && strcmp(s->identity_insert, st->name)) {
+				pg_rollback_if_needed(s);
+				sess_error(s, 8107, 16, "IDENTITY_INSERT is already ON for table '%s'. Cannot perform "
+					   "SET operation for table '%s'.", s->identity_insert, st->name);
+				return -1;
+			}
+			if (st->set_on)
+				snprintf(s->identity_insert, sizeof s->identity_insert, "%s", st->name);
+			else if (!strcmp(s->identity_insert, st->name))
+				s->identity_insert[0] = 0;
+		}
 		queue_done(s, 0, 0, 0);
 		return 0;
 	case ST_USE: {
@@ -721,6 +736,7 @@ static int run_stmt(session *s, const struct stmt *st)
 	case ST_BULK:
 		free(s->bulk_target);
 		s->bulk_target = strdup(st->name);
+		s->bulk_keepidentity = st->keepidentity;
 		queue_done(s, 0, 0, 0);
 		return 0;
 	case ST_SELECT:
@@ -831,7 +847,7 @@ void handle_batch(session *s)
 	sql[utf16le_to_utf8(m + off, len - off, sql)] = 0;
 	free(m);
 
-	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff)};
+	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff), s->identity_insert};
 	struct batch b;
 	struct xlate_err e;
 	int rc = tsql_translate(sql, &ctx, &b, &e);

@@ -29,6 +29,7 @@ struct xl {
 	const struct xlate_ctx *ctx;
 	struct xlate_err *e;
 	int lower_qid; /* catalog statements: [TABLE_NAME] means table_name */
+	char identity_insert[600]; /* xlate_ctx's, as the batch's SETs leave it */
 };
 
 #define NPOS ((size_t)-1)
@@ -616,6 +617,9 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 			} else if (is_kw(x, i, "CHARINDEX") && is_op(x, i + 1, "(")) {
 				emit(o, "tds_catalog.charindex");
 				i++;
+			} else if (is_kw(x, i, "COLUMNPROPERTY") && is_op(x, i + 1, "(")) {
+				emit(o, "tds_catalog.columnproperty");
+				i++;
 			} else if (is_kw(x, i, "OBJECT_ID") && is_op(x, i + 1, "(")) {
 				emit(o, "tds_catalog.object_id");
 				i++;
@@ -760,6 +764,33 @@ static int parse_set(struct xl *x, size_t *pi, struct batch *b)
 		*pi = i;
 		return 0;
 	}
+	if (is_kw(x, i, "IDENTITY_INSERT")) {
+		/* SET IDENTITY_INSERT [s].[t] ON|OFF: the batch's later INSERT and
+		 * MERGE are translated as it leaves it; the session's state
+		 * changes when the statement runs (pgexec.c). */
+		size_t k = i + 1;
+		sbuf nm;
+		sb_init(&nm);
+		if (parse_qname(x, &k, x->n, &nm)) {
+			sb_free(&nm);
+			return -1;
+		}
+		int on = is_kw(x, k, "ON");
+		if (!on && !is_kw(x, k, "OFF")) {
+			sb_free(&nm);
+			return near(x, k);
+		}
+		if (on)
+			snprintf(x->identity_insert, sizeof x->identity_insert, "%s", nm.p);
+		else if (!strcmp(x->identity_insert, nm.p))
+			x->identity_insert[0] = 0;
+		struct stmt *s = add_stmt(b, ST_SET);
+		s->set_opt = SO_IDENTITY_INSERT;
+		s->set_on = on;
+		s->name = sb_take(&nm);
+		*pi = k + 1;
+		return 0;
+	}
 	/* SET opt[, opt...] ON|OFF */
 	size_t first = i;
 	for (;;) {
@@ -836,6 +867,26 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 			i += 2;
 			if (is_kw(x, i, "CLUSTERED") || is_kw(x, i, "NONCLUSTERED"))
 				i++;
+		} else if (is_kw(x, i, "IDENTITY")) {
+			/* GENERATED ALWAYS: PostgreSQL refuses an explicit value
+			 * (428C9, reported as 544) unless the INSERT says
+			 * OVERRIDING SYSTEM VALUE, which SET IDENTITY_INSERT ON
+			 * adds; COPY keeps the values sent (KEEPIDENTITY). */
+			long seed = 1, inc = 1;
+			i++;
+			if (is_op(x, i, "(")) {
+				if (i + 4 >= end || x->t[i + 1].k != TK_NUM || !is_op(x, i + 2, ",") ||
+				    x->t[i + 3].k != TK_NUM || !is_op(x, i + 4, ")")) {
+					sb_free(&ms);
+					return near(x, i);
+				}
+				seed = strtol(x->t[i + 1].s, NULL, 10);
+				inc = strtol(x->t[i + 3].s, NULL, 10);
+				i += 5;
+			}
+			char g[128];
+			snprintf(g, sizeof g, "GENERATED ALWAYS AS IDENTITY (START WITH %ld INCREMENT BY %ld)", seed, inc);
+			emit(o, g);
 		} else
 			break;
 	}
@@ -995,6 +1046,40 @@ out:
 	return rc;
 }
 
+/* Where OVERRIDING SYSTEM VALUE goes in the INSERT or MERGE at i (end:
+ * its end) when it writes the table SET IDENTITY_INSERT is ON for: after
+ * the column list of INSERT [INTO] t [WITH (…)] (…), or of MERGE's
+ * THEN INSERT (…). NPOS otherwise. */
+static size_t overriding_at(struct xl *x, size_t i, size_t end)
+{
+	if (!x->identity_insert[0])
+		return NPOS;
+	int merge = is_kw(x, i, "MERGE");
+	size_t k = i + 1;
+	if (is_kw(x, k, "INTO"))
+		k++;
+	sbuf nm;
+	sb_init(&nm);
+	struct xlate_err save = *x->e;
+	int bad = parse_qname(x, &k, end, &nm) || strcmp(nm.p ? nm.p : "", x->identity_insert);
+	*x->e = save;
+	sb_free(&nm);
+	if (bad)
+		return NPOS;
+	if (merge) {
+		while (k + 2 < end && !(is_kw(x, k, "THEN") && is_kw(x, k + 1, "INSERT") && is_op(x, k + 2, "(")))
+			k++;
+		k += 2;
+	} else if (is_kw(x, k, "WITH") && is_op(x, k + 1, "(")) {
+		size_t c = match_paren(x, k + 1, end);
+		k = c == NPOS ? end : c + 1;
+	}
+	if (k >= end || !is_op(x, k, "("))
+		return NPOS;
+	size_t c = match_paren(x, k, end);
+	return c == NPOS ? NPOS : c + 1;
+}
+
 static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kind, uint16_t cmd)
 {
 	size_t i = *pi, end = stmt_end(x, i);
@@ -1004,7 +1089,15 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 			x->lower_qid = 1;
 	sbuf o;
 	sb_init(&o);
-	if (xl_range(x, i, end, &o)) {
+	size_t ov = is_kw(x, i, "INSERT") || is_kw(x, i, "MERGE") ? overriding_at(x, i, end) : NPOS;
+	if (ov != NPOS) {
+		if (xl_range(x, i, ov, &o)) {
+			sb_free(&o);
+			return -1;
+		}
+		emit(&o, "OVERRIDING SYSTEM VALUE");
+	}
+	if (xl_range(x, ov != NPOS ? ov : i, end, &o)) {
 		sb_free(&o);
 		return -1;
 	}
@@ -1084,6 +1177,7 @@ static int txn_word(struct xl *x, size_t *pi)
 int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b, struct xlate_err *e)
 {
 	struct xl x = {.ctx = ctx, .e = e};
+	snprintf(x.identity_insert, sizeof x.identity_insert, "%s", ctx->identity_insert ? ctx->identity_insert : "");
 	memset(b, 0, sizeof *b);
 	e->number = 0;
 	e->msg[0] = 0;
@@ -1155,6 +1249,9 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 				}
 				if (is_kw(&x, k, "WITH") && is_op(&x, k + 1, "(")) {
 					size_t c = match_paren(&x, k + 1, x.n);
+					for (size_t h = k + 2; h < (c == NPOS ? x.n : c); h++)
+						if (is_kw(&x, h, "KEEPIDENTITY"))
+							s->keepidentity = 1;
 					k = c == NPOS ? x.n : c + 1;
 				}
 				i = k;
