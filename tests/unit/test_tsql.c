@@ -177,6 +177,43 @@ static tsql_table table(void)
 	return t;
 }
 
+/* A target with an IDENTITY column: its MERGE and INSERT … SELECT between
+ * SET IDENTITY_INSERT ON and OFF; the catalog query asks which column. */
+static void test_identity(void **state)
+{
+	(void)state;
+	tsql_table t = table();
+	buf b;
+	buf_init(&b, 0);
+	tsql_catalog_column_types(&b, "s'", "t]x");
+	assert_string_equal(text(&b), "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], "
+				      "[NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[s''].[t]]x]'), "
+				      "[COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] "
+				      "= N's''' AND [TABLE_NAME] = N't]x' ORDER BY [ORDINAL_POSITION];");
+	buf_reset(&b);
+	tsql_insert_select(&b, &t);
+	assert_string_equal(text(&b), "INSERT INTO [dbo].[t]]x] WITH (TABLOCK) ([id], [v])\n"
+				      "SELECT CAST(s.[c1] AS int), CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
+				      "FROM #dbrepl_s1 AS s;");
+	t.identity = true;
+	buf_reset(&b);
+	tsql_insert_select(&b, &t);
+	assert_string_equal(text(&b), "SET IDENTITY_INSERT [dbo].[t]]x] ON;\n"
+				      "INSERT INTO [dbo].[t]]x] WITH (TABLOCK) ([id], [v])\n"
+				      "SELECT CAST(s.[c1] AS int), CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
+				      "FROM #dbrepl_s1 AS s;\n"
+				      "SET IDENTITY_INSERT [dbo].[t]]x] OFF;");
+	buf_reset(&b);
+	tsql_merge(&b, &t, false);
+	const char *m = text(&b);
+	const char *head = "SET IDENTITY_INSERT [dbo].[t]]x] ON;\nMERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n";
+	assert_true(!strncmp(m, head, strlen(head)));
+	const char *tail = "VALUES (s.[c1], s.[c2]);\nSET IDENTITY_INSERT [dbo].[t]]x] OFF;";
+	assert_true(strlen(m) > strlen(tail));
+	assert_string_equal(m + strlen(m) - strlen(tail), tail);
+	buf_free(&b);
+}
+
 static void test_statements(void **state)
 {
 	(void)state;
@@ -548,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_ident),        cmocka_unit_test(test_nstr),
 		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
 		cmocka_unit_test(test_statements),   cmocka_unit_test(test_net_change),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_key_change_from), cmocka_unit_test(test_drop_applied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
