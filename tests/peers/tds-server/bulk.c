@@ -350,14 +350,17 @@ static void copy_ident(sbuf *o, const char *name)
 	}
 	sb_putc(o, '"');
 }
+
 /* Without KEEPIDENTITY, SQL Server drops the values sent for an IDENTITY
  * column and numbers the rows anew; COPY would keep them. So, for such a
  * table, a trigger gives each row the column's next value for the time of
- * the COPY (tds_catalog.bulk_renumber, main.c). Whether it was created. */
+ * the COPY (tds_catalog.bulk_renumber, main.c). Whether it was created.
+ * to_regclass: a missing table must not abort the transaction here (the
+ * COPY answers it with 208). */
 static int renumber_begin(session *s)
 {
 	const char *params[1] = {s->bulk_target};
-	PGresult *r = PQexecParams(s->pg, "SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass "
+	PGresult *r = PQexecParams(s->pg, "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) "
 				   "AND attidentity <> '' AND attnum > 0 AND NOT attisdropped",
 				   1, NULL, params, NULL, NULL, 0);
 	int has = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
