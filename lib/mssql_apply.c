@@ -781,7 +781,6 @@ static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t 
 	}
 	for (size_t i = 0; i < d->n; i++)
 		d->hosts[d->pos[i]] = mssql_typed_host(&t->types[i]);
-	const char *hint = BULK_HINT;
 	sql_reset(a);
 	tsql_qname(&a->sql, t->schema, t->table);
 	if (sql_done(a) < 0) {
@@ -790,8 +789,8 @@ static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t 
 	}
 	if (a->o.print) {
 		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) with (%s), typed + %zu x bcp_sendrow + bcp_done, "
-			"shown as INSERT:\n", a->sql.data, hint, nrows);
-	} else if (mssql_bcp_begin_typed(a->conn, a->sql.data, d->n, d->hosts, hint) < 0) {
+			"shown as INSERT:\n", a->sql.data, BULK_HINT, nrows);
+	} else if (mssql_bcp_begin_typed(a->conn, a->sql.data, d->n, d->hosts, BULK_HINT) < 0) {
 		a->last = *mssql_last_error(a->conn);
 		direct_free(d);
 		return failed(a);
