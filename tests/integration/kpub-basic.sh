@@ -49,6 +49,15 @@ awk '{ split($0, a, "|"); split(a[1], h, " ");
 	prev[h[1]] = a[2]; pkey[h[1]] = h[2] } END { exit bad > 0 }' tomb.txt ||
 	fail "a tombstone does not follow its delete"
 
+# --no-headers: the same keys and values, in the same partitions as
+# before (one partition per key), and no headers at all.
+"$BIN/kpub" -b "$KAFKA_BROKERS" -t 'nh.{table}' --no-headers <in.ndjson || fail "kpub --no-headers exited $?"
+kafka_dump nh.t0 nh.t1 nh.t2 >nh.tsv
+tab=$(printf '\t')
+awk -F"$tab" -v OFS="$tab" '{ $1 = "nh." substr($1, 5); $3 = ""; print }' want >nh.want
+cut -f1,4- nh.tsv | sort -s -t"$tab" -k1,2 >nh.got
+diff nh.want nh.got >nh.diff || { head -n 10 nh.diff; fail "--no-headers: Kafka content differs from the input"; }
+
 # A fixed topic name; bad input: what came before is published, exit 65.
 head -n 10 in.ndjson | "$BIN/kpub" -b "$KAFKA_BROKERS" -t fixed || fail "kpub -t fixed"
 [ "$(kcat -b "$KAFKA_BROKERS" -C -e -q -t fixed | wc -l)" = 10 ] || fail "fixed topic"
