@@ -112,30 +112,7 @@ static void put_utf16(sbuf *o, const uint8_t *b, size_t n)
 			}
 			continue;
 		}
-		if (u >= 0xD800 && u <= 0xDBFF) {
-			uint32_t l = i < n ? (b[i] | (uint32_t)b[i + 1] << 8) : 0;
-			if (l >= 0xDC00 && l <= 0xDFFF) {
-				u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
-				i += 2;
-			} else {
-				u = 0xFFFD;
-			}
-		} else if (u >= 0xDC00 && u <= 0xDFFF) {
-			u = 0xFFFD;
-		}
-		if (u < 0x800) {
-			*w++ = (char)(0xC0 | (u >> 6));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		} else if (u < 0x10000) {
-			*w++ = (char)(0xE0 | (u >> 12));
-			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		} else {
-			*w++ = (char)(0xF0 | (u >> 18));
-			*w++ = (char)(0x80 | ((u >> 12) & 0x3F));
-			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		}
+		w = utf16_unit_to_utf8(w, u, b, &i, n);
 	}
 	o->n = (size_t)(w - o->p);
 	o->p[o->n] = 0;
@@ -479,6 +456,7 @@ static char *be64(char *w, uint64_t v)
 static char *utf16_to_utf8(char *w, const uint8_t *b, size_t n)
 {
 	size_t i = 0;
+	n &= ~(size_t)1; /* a stray odd byte is no character */
 	while (i < n) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		/* ASCII runs, four characters at a time */
@@ -503,30 +481,7 @@ static char *utf16_to_utf8(char *w, const uint8_t *b, size_t n)
 			*w++ = (char)u;
 			continue;
 		}
-		if (u >= 0xD800 && u <= 0xDBFF) {
-			uint32_t l = i < n ? (b[i] | (uint32_t)b[i + 1] << 8) : 0;
-			if (l >= 0xDC00 && l <= 0xDFFF) {
-				u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
-				i += 2;
-			} else {
-				u = 0xFFFD;
-			}
-		} else if (u >= 0xDC00 && u <= 0xDFFF) {
-			u = 0xFFFD;
-		}
-		if (u < 0x800) {
-			*w++ = (char)(0xC0 | (u >> 6));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		} else if (u < 0x10000) {
-			*w++ = (char)(0xE0 | (u >> 12));
-			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		} else {
-			*w++ = (char)(0xF0 | (u >> 18));
-			*w++ = (char)(0x80 | ((u >> 12) & 0x3F));
-			*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-			*w++ = (char)(0x80 | (u & 0x3F));
-		}
+		w = utf16_unit_to_utf8(w, u, b, &i, n);
 	}
 	return w;
 }

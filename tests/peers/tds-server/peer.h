@@ -115,6 +115,41 @@ static inline uint64_t le64(const uint8_t *b) { return (uint64_t)le32(b) | (uint
 size_t utf8_to_utf16le(const char *s, size_t n, uint8_t *out);
 size_t utf16le_to_utf8(const uint8_t *in, size_t nbytes, char *out);
 
+/* The UTF-8 of u, a UTF-16 unit above ASCII just read from b, whose
+ * units go on at b[*i] up to b[n]: a high surrogate takes the low one
+ * there (and *i moves past it). An unpaired surrogate, which PostgreSQL
+ * cannot store, becomes U+FFFD. Writes at most 4 bytes at w (3 per unit
+ * read) and returns the end. The three converters (tds_wire.c and the two
+ * of bulk_value.c) differ only in what they do with ASCII. */
+static inline char *utf16_unit_to_utf8(char *w, uint32_t u, const uint8_t *b, size_t *i, size_t n)
+{
+	if (u >= 0xD800 && u <= 0xDBFF) {
+		uint32_t l = *i + 1 < n ? (b[*i] | (uint32_t)b[*i + 1] << 8) : 0;
+		if (l >= 0xDC00 && l <= 0xDFFF) {
+			u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+			*i += 2;
+		} else {
+			u = 0xFFFD;
+		}
+	} else if (u >= 0xDC00 && u <= 0xDFFF) {
+		u = 0xFFFD;
+	}
+	if (u < 0x800) {
+		*w++ = (char)(0xC0 | (u >> 6));
+		*w++ = (char)(0x80 | (u & 0x3F));
+	} else if (u < 0x10000) {
+		*w++ = (char)(0xE0 | (u >> 12));
+		*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+		*w++ = (char)(0x80 | (u & 0x3F));
+	} else {
+		*w++ = (char)(0xF0 | (u >> 18));
+		*w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+		*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+		*w++ = (char)(0x80 | (u & 0x3F));
+	}
+	return w;
+}
+
 /* ---- options shared by every session (main.c) ---- */
 struct peer_opts {
 	const char *pg;

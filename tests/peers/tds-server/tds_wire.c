@@ -483,32 +483,10 @@ size_t utf16le_to_utf8(const uint8_t *in, size_t nbytes, char *out)
 	while (i < nbytes) {
 		uint32_t u = in[i] | ((uint32_t)in[i + 1] << 8);
 		i += 2;
-		if (u >= 0xD800 && u <= 0xDBFF) {
-			uint32_t l = i < nbytes ? (in[i] | ((uint32_t)in[i + 1] << 8)) : 0;
-			if (l >= 0xDC00 && l <= 0xDFFF) {
-				u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
-				i += 2;
-			} else {
-				u = 0xFFFD;
-			}
-		} else if (u >= 0xDC00 && u <= 0xDFFF) {
-			u = 0xFFFD;
-		}
-		if (u < 0x80) {
+		if (u < 0x80)
 			out[o++] = (char)u;
-		} else if (u < 0x800) {
-			out[o++] = (char)(0xC0 | (u >> 6));
-			out[o++] = (char)(0x80 | (u & 0x3F));
-		} else if (u < 0x10000) {
-			out[o++] = (char)(0xE0 | (u >> 12));
-			out[o++] = (char)(0x80 | ((u >> 6) & 0x3F));
-			out[o++] = (char)(0x80 | (u & 0x3F));
-		} else {
-			out[o++] = (char)(0xF0 | (u >> 18));
-			out[o++] = (char)(0x80 | ((u >> 12) & 0x3F));
-			out[o++] = (char)(0x80 | ((u >> 6) & 0x3F));
-			out[o++] = (char)(0x80 | (u & 0x3F));
-		}
+		else
+			o = (size_t)(utf16_unit_to_utf8(out + o, u, in, &i, nbytes) - out);
 	}
 	return o;
 }
