@@ -121,6 +121,7 @@ char *record_strdup(record *r, const char *s, size_t n)
 
 int record_set_table(record *r, const char *db, const char *schema, const char *table)
 {
+	r->checked = false; /* the caller's record now: record.h */
 	const char *d = record_strdup(r, db, strlen(db));
 	const char *s = record_strdup(r, schema, strlen(schema));
 	const char *t = record_strdup(r, table, strlen(table));
@@ -135,6 +136,7 @@ int record_set_table(record *r, const char *db, const char *schema, const char *
 int record_set_shape(record *r, size_t ncols, bool before, bool after)
 {
 	r->shape_id = 0; /* the shape is the caller's now */
+	r->checked = false;
 	if (ncols > RECORD_MAX_COLUMNS) {
 		errno = EINVAL;
 		return -1;
@@ -173,6 +175,7 @@ int record_set_shape(record *r, size_t ncols, bool before, bool after)
 int record_set_column(record *r, size_t i, const char *name, const char *type)
 {
 	r->shape_id = 0; /* the shape is the caller's now */
+	r->checked = false;
 	if (i >= r->ncols) {
 		errno = EINVAL;
 		return -1;
@@ -189,6 +192,7 @@ int record_set_column(record *r, size_t i, const char *name, const char *type)
 int record_set_keys(record *r, const uint16_t *keys, size_t nkeys)
 {
 	r->shape_id = 0; /* the shape is the caller's now */
+	r->checked = false;
 	if (nkeys > r->ncols) {
 		errno = EINVAL;
 		return -1;
@@ -213,6 +217,7 @@ int record_set_keys(record *r, const uint16_t *keys, size_t nkeys)
 int record_set_value(record *r, record_value *img, size_t i, value_kind kind,
 		     const char *data, size_t len)
 {
+	r->checked = false; /* the caller's values now: record.h */
 	if (!img || i >= r->ncols) {
 		errno = EINVAL;
 		return -1;

@@ -43,6 +43,7 @@ struct record_shape_entry {
 	const uint32_t *off; /* nstr offsets into text */
 	const uint16_t *keys;
 	const uint16_t *slots;
+	const unsigned char *cls; /* ncols: the value_class of each column */
 };
 
 /* Entries get ids from here, so that no two entries anywhere in the
@@ -106,11 +107,13 @@ const record_shape *record_shape_find(record *r, const void *p, size_t avail)
 int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 {
 	const struct record_shape_entry *e = (const struct record_shape_entry *)s;
-	char *text = record_alloc(r, e->textlen, 1);
+	char *text = record_alloc(r, e->textlen + e->ncols, 1);
 	record_column *cols = e->ncols ? record_alloc(r, e->ncols * sizeof *cols, 8) : NULL;
 	if (!text || (e->ncols && !cols))
 		return -1;
 	memcpy(text, e->text, e->textlen);
+	unsigned char *cls = (unsigned char *)text + e->textlen;
+	memcpy(cls, e->cls, e->ncols);
 	size_t k = 0;
 	if (s->flags & F_DB)
 		r->db = text + e->off[k++];
@@ -125,6 +128,7 @@ int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 	/* as reading "cols" leaves the record */
 	r->ncols = e->ncols;
 	r->cols = cols;
+	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;
 	r->keys = NULL;
@@ -201,7 +205,7 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	size_t nslots = map->slots ? map->mask + 1 : 0;
 	size_t size = align8(sizeof(struct record_shape_entry)) + align8(nstr * sizeof(uint32_t)) +
 		      align8(nkeys * sizeof(uint16_t)) + align8(nslots * sizeof(uint16_t)) +
-		      align8(len) + textlen;
+		      align8(len) + textlen + r->ncols;
 	if (size > SHAPE_BYTES)
 		return;
 	make_room(c, size);
@@ -240,6 +244,8 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	if (nslots)
 		memcpy(slots, map->slots, nslots * sizeof *slots);
 	memcpy(bytes, p, len);
+	unsigned char *cls = (unsigned char *)text + textlen;
+	memcpy(cls, r->cls, r->ncols);
 
 	e->pub.flags = flags;
 	e->pub.len = len;
@@ -257,6 +263,7 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	e->off = off;
 	e->keys = keys;
 	e->slots = slots;
+	e->cls = cls;
 	c->hash[c->n] = head_hash(bytes);
 	c->e[c->n] = e;
 	c->last = c->n;

@@ -141,8 +141,9 @@ static int put_ch(buf *out, char c)
 	return 0;
 }
 
-/* One value by its column's class. */
-static int put_value(buf *out, const record_value *v, value_class cls)
+/* One value by its column's class. checked: the value comes from a record
+ * a decoder checked (record.h), valid for its class already. */
+static int put_value(buf *out, const record_value *v, value_class cls, bool checked)
 {
 	if (v->kind == VALUE_NULL)
 		return put_mem(out, "null", 4);
@@ -152,7 +153,7 @@ static int put_value(buf *out, const record_value *v, value_class cls)
 	}
 	switch (cls) {
 	case VALUE_CLASS_INTEGER:
-		if (!record_int_text_valid(v->data, v->len, NULL)) {
+		if (!checked && !record_int_text_valid(v->data, v->len, NULL)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -165,7 +166,7 @@ static int put_value(buf *out, const record_value *v, value_class cls)
 		errno = EINVAL;
 		return -1;
 	case VALUE_CLASS_BYTEA:
-		if (!record_bytea_text_valid(v->data, v->len)) {
+		if (!checked && !record_bytea_text_valid(v->data, v->len)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -208,7 +209,7 @@ static int put_image(buf *out, const record *r, const record_encoder *e, const r
 			return -1;
 		first = false;
 		value_class cls = e ? (value_class)e->cls[i] : record_type_class(r->cols[i].type);
-		if (put_name_key(out, r, e, i) < 0 || put_value(out, &img[i], cls) < 0)
+		if (put_name_key(out, r, e, i) < 0 || put_value(out, &img[i], cls, false) < 0)
 			return -1;
 	}
 	return put_ch(out, '}');
@@ -432,12 +433,14 @@ const record_value *record_key_value(const record *r, size_t col)
 
 static int encode_key_json(const record *r, buf *out)
 {
-	if (record_check_encodable(r) < 0 || put_ch(out, '{') < 0)
+	/* a record a decoder checked needs no second look (record.h) */
+	if ((!r->checked && record_check_encodable(r) < 0) || put_ch(out, '{') < 0)
 		return -1;
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
+		value_class cls = r->checked ? (value_class)r->cls[c] : record_type_class(r->cols[c].type);
 		if ((i && put_ch(out, ',') < 0) || put_name_key(out, r, NULL, c) < 0 ||
-		    put_value(out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
+		    put_value(out, record_key_value(r, c), cls, r->checked) < 0)
 			return -1;
 	}
 	return put_ch(out, '}');
@@ -987,7 +990,7 @@ static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 static int get_value(jp *j, size_t col, record_value *slot, const char *img)
 {
 	const record_column *cd = &j->r->cols[col];
-	value_class cls = record_type_class(cd->type);
+	value_class cls = (value_class)j->r->cls[col];
 	int c = peek(j);
 	if (c < 0)
 		return eof_err(j);
@@ -1161,8 +1164,14 @@ static int get_cols(jp *j)
 	}
 	if (rc < 0)
 		return -1;
+	unsigned char *cls = record_alloc(r, n ? n : 1, 1);
+	if (!cls)
+		return jerr(j, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		cls[i] = (unsigned char)record_type_class(cols[i].type);
 	r->ncols = n;
 	r->cols = cols;
+	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;
 	r->keys = NULL;
@@ -1431,5 +1440,8 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 		r->before = NULL;
 	if (!r->has_after)
 		r->after = NULL;
-	return record_check_decoded(r, err, errlen);
+	if (record_check_decoded(r, err, errlen) < 0)
+		return -1;
+	r->checked = true;
+	return 0;
 }
