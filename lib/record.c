@@ -654,10 +654,10 @@ static bool digits(const char *s, int n, int *v)
 	return true;
 }
 
-int record_ts_parse(const char *s, int64_t *us)
+int record_ts_parse_n(const char *s, size_t n, int64_t *us)
 {
 	int y, mo, d, h, mi, sec;
-	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	if (n < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
 	    s[7] != '-' || !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) ||
 	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
 		return -1;
@@ -667,11 +667,11 @@ int record_ts_parse(const char *s, int64_t *us)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
 		return -1;
-	const char *p = s + 19;
+	const char *p = s + 19, *e = s + n;
 	int frac = 0, nfrac = 0;
 	if (*p == '.') {
 		p++;
-		while (*p >= '0' && *p <= '9') {
+		while (p < e && *p >= '0' && *p <= '9') {
 			if (++nfrac > 6)
 				return -1;
 			frac = frac * 10 + (*p++ - '0');
@@ -681,11 +681,16 @@ int record_ts_parse(const char *s, int64_t *us)
 		for (int i = nfrac; i < 6; i++)
 			frac *= 10;
 	}
-	if (p[0] != 'Z' || p[1] != '\0')
+	if (e - p != 1 || *p != 'Z')
 		return -1;
 	int64_t days = civil_days(y, (unsigned)mo, (unsigned)d);
 	*us = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000LL) + frac;
 	return 0;
+}
+
+int record_ts_parse(const char *s, int64_t *us)
+{
+	return record_ts_parse_n(s, strlen(s), us);
 }
 
 value_class record_type_class(const char *type)

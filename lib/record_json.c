@@ -491,6 +491,16 @@ static void ws_skip(jp *j)
 		j->p++;
 }
 
+/* p after any whitespace (at most e). */
+static inline const char *skip_ws(const char *p, const char *e)
+{
+	/* mostly there is none: one test for that, inline */
+	while (p < e && (unsigned char)*p <= ' ' &&
+	       (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
 static inline void ws(jp *j)
 {
 	/* mostly there is none: one test for that, inline */
@@ -548,63 +558,83 @@ static int parse_hex4(const char *p, uint32_t *v)
 	return 0;
 }
 
-/* Parses a string at j->p (the opening quote). Without dst it only scans;
- * with dst (room for the raw length + 1) it writes the unescaped UTF-8.
- * *rawlen is the raw length between the quotes; *simple tells whether the
- * bytes need no unescaping/validation (plain ASCII without escapes). */
-static int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
+/* The first byte in [p, e) that is not plain (or e). Most bytes of keys
+ * and values are plain: eight at a time where the machine is
+ * little-endian. A byte is flagged in m when it is below 0x20 (x - 0x20
+ * borrows), '"' or '\\' (x ^ c is 0, so x ^ c - 1 borrows) or not ASCII
+ * (x has its high bit). A borrow also flags the bytes above a flagged
+ * one, and x ^ c - 1 flags non-ASCII bytes that are flagged anyway, so
+ * the lowest flagged byte is exactly the first one that is not plain;
+ * on a little-endian machine the lowest byte comes first. */
+static inline const char *skip_plain(const char *p, const char *e)
 {
-	const char *p = j->p + 1, *e = j->end;
-	bool plain = true;
-	while (p < e) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		/* Most bytes are plain: skip them eight at a time. In the mask
-		 * the lowest flagged byte is exactly the first one that is not
-		 * plain (the tricks blur only bytes after a true match), and on
-		 * a little-endian machine the lowest byte comes first. */
-		while (e - p >= 8) {
-			const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-			uint64_t x, q, b;
-			memcpy(&x, p, 8);
-			q = x ^ (ones * '"');
-			b = x ^ (ones * '\\');
-			uint64_t m = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
-			if (m) {
-				p += (size_t)__builtin_ctzll(m) / 8;
-				break;
-			}
-			p += 8;
-		}
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	while (e - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		uint64_t m = ((x - ones * 0x20) | ((x ^ (ones * '"')) - ones) |
+			      ((x ^ (ones * '\\')) - ones) | x) & high;
+		if (m)
+			return p + (size_t)__builtin_ctzll(m) / 8;
+		p += 8;
+	}
 #endif
+	while (p < e && plain_byte[(unsigned char)*p])
+		p++;
+	return p;
+}
+
+/* The rest of scan_string from p, the first byte after the opening quote
+ * that is not plain. */
+static int scan_string_rest(jp *j, const char *p, const char **raw, size_t *rawlen, bool *simple)
+{
+	const char *e = j->end;
+	bool plain = true;
+	for (;;) {
 		if (p >= e)
-			break;
+			return eof_err(j);
 		unsigned char c = (unsigned char)*p;
-		if (plain_byte[c]) {
-			p++;
-			continue;
-		}
 		if (c == '"')
 			break;
 		if (c == '\\') {
+			/* what it escapes is checked by unescape */
 			plain = false;
+			if (e - p <= 2)
+				return eof_err(j);
 			p += 2;
-			continue;
+		} else if (c < 0x20) {
+			return jerr(j, "control character in string at byte %zu", (size_t)(p - j->start) + 1);
+		} else {
+			/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
+			plain = false;
+			while (p < e && (unsigned char)*p >= 0x80)
+				p++;
 		}
-		if (c < 0x20)
-			return jerr(j, "control character in string at byte %zu",
-				    (size_t)(p - j->start) + 1);
-		/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
-		plain = false;
-		while (p < e && (unsigned char)*p >= 0x80)
-			p++;
+		p = skip_plain(p, e);
 	}
-	if (p >= e)
-		return eof_err(j);
 	*raw = j->p + 1;
 	*rawlen = (size_t)(p - (j->p + 1));
 	*simple = plain;
 	j->p = p + 1;
 	return 0;
+}
+
+/* Parses a string at j->p (the opening quote). *raw and *rawlen are its
+ * bytes between the quotes as they stand; *simple tells whether they need
+ * no unescaping/validation (plain ASCII without escapes). Inline for the
+ * strings that are plain throughout, as most are. */
+static inline int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
+{
+	const char *p = skip_plain(j->p + 1, j->end);
+	if (p < j->end && *p == '"') {
+		*raw = j->p + 1;
+		*rawlen = (size_t)(p - (j->p + 1));
+		*simple = true;
+		j->p = p + 1;
+		return 0;
+	}
+	return scan_string_rest(j, p, raw, rawlen, simple);
 }
 
 /* Unescapes raw[0..n) into dst (room for n + 1); returns the length or -1. */
@@ -895,32 +925,38 @@ static int skip_value(jp *j, int depth)
 static int next_member(jp *j, bool *first, const char **key, size_t *keylen, char *scratch,
 		       const char *what)
 {
-	int c = peek(j);
+	/* j->p and j->end in locals: the compiler cannot keep them in
+	 * registers across the stores of a char pointer */
+	const char *p = skip_ws(j->p, j->end), *e = j->end;
 	if (*first) {
-		if (c != '{')
-			return c < 0 ? eof_err(j) : jerr(j, "\"%s\" is not an object (got %s)", what, tokname((char)c));
-		j->p++;
+		if (p >= e || *p != '{') {
+			j->p = p;
+			return p >= e ? eof_err(j) : jerr(j, "\"%s\" is not an object (got %s)", what, tokname(*p));
+		}
 		*first = false;
-		c = peek(j);
-		if (c == '}') {
-			j->p++;
+		p = skip_ws(p + 1, e);
+		if (p < e && *p == '}') {
+			j->p = p + 1;
 			return 0;
 		}
 	} else {
-		if (c == '}') {
-			j->p++;
+		if (p < e && *p == '}') {
+			j->p = p + 1;
 			return 0;
 		}
-		if (c != ',')
-			return c < 0 ? eof_err(j) : jerr(j, "in \"%s\": expected ',' or '}' at byte %zu", what, (size_t)(j->p - j->start) + 1);
-		j->p++;
+		if (p >= e || *p != ',') {
+			j->p = p;
+			return p >= e ? eof_err(j) : jerr(j, "in \"%s\": expected ',' or '}' at byte %zu", what, (size_t)(p - j->start) + 1);
+		}
+		p = skip_ws(p + 1, e);
 	}
-	ws(j);
-	j->key_at = j->p;
+	j->key_at = p;
+	j->p = p;
 	/* Most keys are short plain ASCII right before the ':': take those
 	 * here, for what the general path below would make of them. */
-	const char *p = j->p, *q = p + 1, *e = j->end;
 	if (p < e && *p == '"') {
+		/* byte by byte: most keys are shorter than a word */
+		const char *q = p + 1;
 		while (q < e && plain_byte[(unsigned char)*q])
 			q++;
 		if (e - q >= 2 && q[0] == '"' && q[1] == ':' && (size_t)(q - p - 1) <= RECORD_NAME_MAX) {
@@ -962,6 +998,19 @@ static int next_element(jp *j, bool *first, const char *what)
 
 static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 {
+	/* The usual: up to 19 digits (no overflow possible), without a
+	 * leading zero, and then no fraction or exponent. Anything else goes
+	 * the general way below, for its message. */
+	const char *p = skip_ws(j->p, j->end), *e = j->end, *q = p;
+	uint64_t acc = 0;
+	while (q < e && q - p < 19 && (unsigned)(*q - '0') < 10)
+		acc = acc * 10 + (uint64_t)(*q++ - '0');
+	if (q > p && (*p != '0' || q - p == 1) && acc <= max &&
+	    (q == e || ((unsigned)(*q - '0') >= 10 && *q != '.' && *q != 'e' && *q != 'E'))) {
+		*v = acc;
+		j->p = q;
+		return 0;
+	}
 	int c = peek(j);
 	if (c < 0)
 		return eof_err(j);
@@ -972,7 +1021,7 @@ static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 	bool isint;
 	if (scan_number(j, &s, &n, &isint) < 0)
 		return -1;
-	uint64_t acc = 0;
+	acc = 0;
 	if (!isint || s[0] == '-')
 		return jerr(j, "\"%s\": expected an unsigned integer", what);
 	for (size_t i = 0; i < n; i++) {
@@ -1192,12 +1241,15 @@ static int get_src(jp *j)
 	while ((rc = next_member(j, &first, &key, &klen, scratch, "src")) > 0) {
 		uint64_t v;
 		char text[64];
+		const char *t;
 		size_t tlen;
+		/* the texts are parsed where they stand (get_short_ref): they
+		 * hold no NUL byte, so "%.*s" prints what "%s" of a copy would */
 		if (key_is(key, klen, "lsn") && !lsn) {
-			if (get_short(j, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
+			if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
 				return -1;
-			if (pos_lsn_parse(text, &j->r->lsn) < 0)
-				return jerr(j, "\"src.lsn\": \"%s\" is not an LSN", text);
+			if (pos_lsn_parse_n(t, tlen, &j->r->lsn) < 0)
+				return jerr(j, "\"src.lsn\": \"%.*s\" is not an LSN", (int)tlen, t);
 			lsn = true;
 		} else if (key_is(key, klen, "xid") && !xid) {
 			if (get_uint(j, &v, UINT32_MAX, "src.xid") < 0)
@@ -1205,10 +1257,10 @@ static int get_src(jp *j)
 			j->r->xid = (uint32_t)v;
 			xid = true;
 		} else if (key_is(key, klen, "ts") && !ts) {
-			if (get_short(j, text, sizeof text, &tlen, "\"src.ts\"") < 0)
+			if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.ts\"") < 0)
 				return -1;
-			if (record_ts_parse(text, &j->r->commit_us) < 0)
-				return jerr(j, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
+			if (record_ts_parse_n(t, tlen, &j->r->commit_us) < 0)
+				return jerr(j, "\"src.ts\": \"%.*s\" is not a UTC timestamp", (int)tlen, t);
 			ts = true;
 		} else if (key_is(key, klen, "seq") && !seq) {
 			if (get_uint(j, &v, UINT64_MAX, "src.seq") < 0)
@@ -1238,19 +1290,22 @@ static int get_pos(jp *j)
 	int rc;
 	while ((rc = next_member(j, &first, &key, &klen, scratch, "pos")) > 0) {
 		char text[POS_STREAM_MAX + 1];
+		const char *t;
 		size_t tlen;
+		/* as in get_src: parsed where they stand, no NUL byte in them */
 		if (key_is(key, klen, "stream") && !stream) {
-			if (get_short(j, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
+			if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
 				return -1;
-			if (!pos_stream_valid(text))
-				return jerr(j, "\"pos.stream\": \"%s\" is not a stream name", text);
-			memcpy(j->r->stream, text, tlen + 1);
+			if (!pos_stream_valid_n(t, tlen))
+				return jerr(j, "\"pos.stream\": \"%.*s\" is not a stream name", (int)tlen, t);
+			memcpy(j->r->stream, t, tlen);
+			j->r->stream[tlen] = '\0';
 			stream = true;
 		} else if (key_is(key, klen, "offset") && !offset) {
-			if (get_short(j, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
+			if (get_short_ref(j, &t, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
 				return -1;
-			if (pos_offset_parse(text, &j->r->offset) < 0)
-				return jerr(j, "\"pos.offset\": \"%s\" is not an offset", text);
+			if (pos_offset_parse_n(t, tlen, &j->r->offset) < 0)
+				return jerr(j, "\"pos.offset\": \"%.*s\" is not an offset", (int)tlen, t);
 			offset = true;
 		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
 			return jerr(j, "duplicate key \"pos.%.*s\"", (int)klen, key);

@@ -12,6 +12,10 @@
 /* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8. */
 void *record_alloc(record *r, size_t n, size_t align);
 
+/* record_ts_parse of the n bytes at s (not NUL-terminated; a NUL byte
+ * among them makes them invalid, as it ends the string for the other). */
+int record_ts_parse_n(const char *s, size_t n, int64_t *us);
+
 /* Writes a message into err (when errlen > 0); returns -1. */
 int record_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
