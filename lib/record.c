@@ -328,14 +328,34 @@ static size_t name_hash(const char *s, size_t n)
 /* Small tables are searched in order; the hash pays from a few dozen columns. */
 #define COLMAP_LINEAR 16
 
+/* The length of name when JSON writes every byte of it as it is, else 0. */
+static uint16_t plain_name_len(const char *name)
+{
+	size_t n = 0;
+	for (; name[n]; n++) {
+		unsigned char c = (unsigned char)name[n];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || n >= RECORD_NAME_MAX)
+			return 0;
+	}
+	return (uint16_t)n;
+}
+
 int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen)
 {
 	m->slots = NULL;
 	m->mask = 0;
 	m->hint = 0;
+	m->plain_len = NULL;
 	for (size_t i = 0; i < r->ncols; i++)
 		if (!r->cols[i].name || !r->cols[i].name[0])
 			return record_errf(err, errlen, "column %zu has an empty name", i + 1);
+	if (r->ncols) {
+		m->plain_len = record_alloc(r, r->ncols * sizeof *m->plain_len, 8);
+		if (!m->plain_len)
+			return record_errf(err, errlen, "out of memory");
+		for (size_t i = 0; i < r->ncols; i++)
+			m->plain_len[i] = plain_name_len(r->cols[i].name);
+	}
 	if (r->ncols <= COLMAP_LINEAR) {
 		for (size_t i = 0; i < r->ncols; i++)
 			for (size_t j = 0; j < i; j++)

@@ -473,6 +473,46 @@ typedef struct jp {
 	size_t errlen;
 } jp;
 
+/* A key as our encoders write it: what next_member may expect. */
+typedef struct jkey {
+	const char *name;
+	size_t len;
+} jkey;
+
+/* The fields of a record in the order our encoders write them, and the
+ * one that follows a field (0 for the first) in a record of op, which the
+ * decoder expects there. */
+static const jkey field_keys[] = {
+	{"v", 1}, {"op", 2}, {"db", 2}, {"schema", 6}, {"table", 5}, {"cols", 4}, {"key", 3},
+	{"before", 6}, {"after", 5}, {"unchanged", 9}, {"src", 3}, {"pos", 3}, {NULL, 0},
+};
+static const unsigned field_flags[] = {
+	F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_BEFORE, F_AFTER, F_UNCHANGED, F_SRC, F_POS, 0,
+};
+enum { FK_V, FK_OP, FK_DB, FK_SCHEMA, FK_TABLE, FK_COLS, FK_KEY, FK_BEFORE, FK_AFTER, FK_UNCHANGED,
+       FK_SRC, FK_POS, FK_NONE };
+
+static inline int field_after(unsigned last, char op)
+{
+	switch (last) {
+	case 0: return FK_V;
+	case F_V: return FK_OP;
+	case F_OP: return FK_DB;
+	case F_DB: return FK_SCHEMA;
+	case F_SCHEMA: return FK_TABLE;
+	case F_TABLE: return FK_COLS;
+	case F_COLS: return FK_KEY;
+	/* an update has "before" only when its key changed */
+	case F_KEY: return op == RECORD_OP_DELETE ? FK_BEFORE : op == RECORD_OP_TRUNCATE ? FK_SRC : FK_AFTER;
+	case F_BEFORE: return op == RECORD_OP_DELETE ? FK_SRC : FK_AFTER;
+	/* "unchanged" is rare */
+	case F_AFTER: return FK_SRC;
+	case F_UNCHANGED: return FK_SRC;
+	case F_SRC: return FK_POS;
+	default: return FK_NONE;
+	}
+}
+
 static int jerr(jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int jerr(jp *j, const char *fmt, ...)
 {
@@ -921,9 +961,40 @@ static int skip_value(jp *j, int depth)
 
 /* Iterates the members of an object: call with *first = true; returns 1
  * with the key in *key, *keylen bytes (see get_short_ref; scratch holds
- * RECORD_NAME_MAX + 1 bytes), 0 at the closing brace, -1 on error. */
-static int next_member(jp *j, bool *first, const char **key, size_t *keylen, char *scratch,
-		       const char *what)
+ * RECORD_NAME_MAX + 1 bytes), 0 at the closing brace, -1 on error.
+ *
+ * want (wlen bytes, each one JSON writes as it is, at most
+ * RECORD_NAME_MAX; or NULL) is the key the caller expects, the one our
+ * encoders write at this place. When the input holds exactly "want": the
+ * key is that, as the scan below would find it, and is taken without the
+ * scan; next_member then returns 2. */
+static int next_member_any(jp *j, bool *first, const char *want, size_t wlen, const char **key,
+			   size_t *keylen, char *scratch, const char *what);
+
+static inline int next_member(jp *j, bool *first, const char *want, size_t wlen, const char **key,
+			      size_t *keylen, char *scratch, const char *what)
+{
+	/* Inline, the usual cases: no whitespace, then the closing brace, or
+	 * a comma (or the opening brace) and the key expected. */
+	const char *p = j->p;
+	if (p < j->end && *p == '}' && !*first) {
+		j->p = p + 1;
+		return 0;
+	}
+	if (want && (size_t)(j->end - p) > wlen + 3 && p[0] == (*first ? '{' : ',') && p[1] == '"' &&
+	    memcmp(p + 2, want, wlen) == 0 && p[wlen + 2] == '"' && p[wlen + 3] == ':') {
+		*first = false;
+		j->key_at = p + 1;
+		*key = p + 2;
+		*keylen = wlen;
+		j->p = p + wlen + 4;
+		return 2;
+	}
+	return next_member_any(j, first, want, wlen, key, keylen, scratch, what);
+}
+
+static int next_member_any(jp *j, bool *first, const char *want, size_t wlen, const char **key,
+			   size_t *keylen, char *scratch, const char *what)
 {
 	/* j->p and j->end in locals: the compiler cannot keep them in
 	 * registers across the stores of a char pointer */
@@ -952,6 +1023,13 @@ static int next_member(jp *j, bool *first, const char **key, size_t *keylen, cha
 	}
 	j->key_at = p;
 	j->p = p;
+	if (want && (size_t)(e - p) > wlen + 2 && p[0] == '"' && memcmp(p + 1, want, wlen) == 0 &&
+	    p[wlen + 1] == '"' && p[wlen + 2] == ':') {
+		*key = p + 1;
+		*keylen = wlen;
+		j->p = p + wlen + 3;
+		return 2;
+	}
 	/* Most keys are short plain ASCII right before the ':': take those
 	 * here, for what the general path below would make of them. */
 	if (p < e && *p == '"') {
@@ -1104,9 +1182,21 @@ static int get_image(jp *j, record_value *img, const char *what)
 	const char *key;
 	size_t klen;
 	int rc;
-	j->map.hint = 0;
-	while ((rc = next_member(j, &first, &key, &klen, scratch, what)) > 0) {
-		int col = record_colmap_find(j->r, &j->map, key, klen);
+	record_colmap *map = &j->map;
+	size_t ncols = j->r->ncols;
+	map->hint = 0;
+	/* the key expected is the name of the next column in order (the
+	 * map's hint), when it is one next_member can look for */
+	const char *want = ncols && map->plain_len[0] ? j->r->cols[0].name : NULL;
+	size_t wlen = ncols ? map->plain_len[0] : 0;
+	while ((rc = next_member(j, &first, want, wlen, &key, &klen, scratch, what)) > 0) {
+		/* the hinted column, as record_colmap_find would find it */
+		int col = rc == 2 ? (int)map->hint++ : record_colmap_find(j->r, map, key, klen);
+		want = NULL;
+		if (map->hint < ncols && map->plain_len[map->hint]) {
+			want = j->r->cols[map->hint].name;
+			wlen = map->plain_len[map->hint];
+		}
 		if (col < 0)
 			return jerr(j, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what, (int)klen, key);
 		if (img[col].kind != VALUE_ABSENT)
@@ -1190,8 +1280,10 @@ static int get_cols(jp *j)
 		const char *key;
 		size_t klen;
 		record_column *cd = &cols[i];
-		while ((rc = next_member(j, &mfirst, &key, &klen, scratch, "cols")) > 0) {
+		const char *want = "name"; /* then "type", as the encoders write them */
+		while ((rc = next_member(j, &mfirst, want, 4, &key, &klen, scratch, "cols")) > 0) {
 			bool is_name = key_is(key, klen, "name"), is_type = key_is(key, klen, "type");
+			want = is_name ? "type" : NULL;
 			if (is_name && !cd->name) {
 				if (get_string(j, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
 					return -1;
@@ -1238,11 +1330,15 @@ static int get_src(jp *j)
 	const char *key;
 	size_t klen;
 	int rc;
-	while ((rc = next_member(j, &first, &key, &klen, scratch, "src")) > 0) {
+	/* the keys in the order the encoders write them */
+	static const jkey order[] = {{"lsn", 3}, {"xid", 3}, {"ts", 2}, {"seq", 3}, {NULL, 0}};
+	size_t k = 0;
+	while ((rc = next_member(j, &first, order[k].name, order[k].len, &key, &klen, scratch, "src")) > 0) {
 		uint64_t v;
 		char text[64];
 		const char *t;
 		size_t tlen;
+		k = rc == 2 ? k + 1 : 4;
 		/* the texts are parsed where they stand (get_short_ref): they
 		 * hold no NUL byte, so "%.*s" prints what "%s" of a copy would */
 		if (key_is(key, klen, "lsn") && !lsn) {
@@ -1288,10 +1384,14 @@ static int get_pos(jp *j)
 	const char *key;
 	size_t klen;
 	int rc;
-	while ((rc = next_member(j, &first, &key, &klen, scratch, "pos")) > 0) {
+	/* the keys in the order the encoders write them */
+	static const jkey order[] = {{"stream", 6}, {"offset", 6}, {NULL, 0}};
+	size_t k = 0;
+	while ((rc = next_member(j, &first, order[k].name, order[k].len, &key, &klen, scratch, "pos")) > 0) {
 		char text[POS_STREAM_MAX + 1];
 		const char *t;
 		size_t tlen;
+		k = rc == 2 ? k + 1 : 2;
 		/* as in get_src: parsed where they stand, no NUL byte in them */
 		if (key_is(key, klen, "stream") && !stream) {
 			if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
@@ -1370,8 +1470,11 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	bool run_keep = false;
 	if (peek(&j) != '{')
 		return j.p >= j.end ? jerr(&j, "empty record") : jerr(&j, "not a JSON object");
-	while ((rc = next_member(&j, &first, &key, &klen, scratch, "record")) > 0) {
-		unsigned flag = record_field_flag(key, klen);
+	int want = field_after(0, 0);
+	while ((rc = next_member(&j, &first, field_keys[want].name, field_keys[want].len, &key, &klen,
+				 scratch, "record")) > 0) {
+		unsigned flag = rc == 2 ? field_flags[want] : record_field_flag(key, klen);
+		want = field_after(flag, r->op);
 		if (!(flag & SHAPE_FIELDS)) {
 			if (run_at && run_keep)
 				record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &j.map);
@@ -1385,6 +1488,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 				seen |= sh->flags;
 				j.have_cols = true;
 				j.p = j.key_at + sh->len;
+				want = field_after(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
 				continue;
 			}
 			run_at = j.key_at;

@@ -34,6 +34,11 @@ typedef struct record_colmap {
 	uint16_t *slots; /* index+1, 0 = empty */
 	size_t mask;
 	size_t hint; /* the next column in order: most images list columns in cols order */
+	/* ncols: the length of each column's name when every byte of it is
+	 * one JSON writes as it is (ASCII from 0x20, not '"' or '\\'), else
+	 * 0: the JSON decoder then knows the key of the hinted column by
+	 * its bytes, without scanning it */
+	uint16_t *plain_len;
 } record_colmap;
 /* Fails (-1, err) on duplicate or empty column names. */
 int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen);

@@ -103,6 +103,29 @@ static const char *const seeds[] = {
 	"1,\"c20\":\"z\",\"c18\":99,\"c05\":\"five\"},\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":"
 	"\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\""
 	"}}",
+	/* column names JSON must escape, a key written with an escape where
+	 * the name needs none, a name that is a prefix of the next one, keys
+	 * out of order and spaced: the decoder's guess of the next
+	 * key must match none of them wrongly */
+	"{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":"
+	"\"q\\\"x\",\"type\":\"integer\"},{\"name\":\"b\\\\s\",\"type\":\"text\"},{\"name\":\"id\""
+	",\"type\":\"bigint\"},{\"name\":\"idx\",\"type\":\"text\"},{\"name\":\"\\u00e9\",\"type\""
+	":\"text\"}],\"key\":[\"q\\\"x\",\"id\"],\"before\":{\"q\\\"x\":1,\"id\":2},\"after\":{\""
+	"q\\\"x\":3,\"b\\\\s\":\"y\",\"\\u0069d\":4,\"idx\":\"z\",\"\\u00e9\":\"\\u00e9\"},\"src\""
+	":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream"
+	"\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":"
+	"\"q\\\"x\",\"type\":\"integer\"},{\"name\":\"b\\\\s\",\"type\":\"text\"},{\"name\":\"id\""
+	",\"type\":\"bigint\"},{\"name\":\"idx\",\"type\":\"text\"},{\"name\":\"\\u00e9\",\"type\""
+	":\"text\"}],\"key\":[\"q\\\"x\",\"id\"],\"after\":{\"idx\":\"z\",\"id\" :4,\"b\\\\s\":\"w\""
+	"},\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":"
+	"{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":"
+	"\"q\\\"x\",\"type\":\"integer\"},{\"name\":\"b\\\\s\",\"type\":\"text\"},{\"name\":\"id\""
+	",\"type\":\"bigint\"},{\"name\":\"idx\",\"type\":\"text\"},{\"name\":\"\\u00e9\",\"type\""
+	":\"text\"}],\"key\":[\"q\\\"x\",\"id\"],\"after\":{\"q\\\"x\":5,\"id\":4,\"idx\":\"z\"},"
+	"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\""
+	"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
 };
 #define NSEEDS (sizeof seeds / sizeof seeds[0])
 
@@ -411,6 +434,85 @@ static void test_many_tables(void **state)
 	record_free(&r);
 }
 
+/* The decoder guesses each key from what the encoders write next (the
+ * next field, the next column of an image); what it decodes must not
+ * depend on whether the guess was right. */
+static void test_guessed_keys(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char err[512];
+	/* seeds[NSEEDS - 3]: names JSON escapes, a key escaped where its name
+	 * needs no escape, "id" before "idx" */
+	const char *s = seeds[NSEEDS - 3];
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+		assert_int_equal(r.ncols, 5);
+		assert_string_equal(r.cols[0].name, "q\"x");
+		assert_string_equal(r.cols[1].name, "b\\s");
+		assert_string_equal(r.cols[4].name, "\xc3\xa9");
+		static const char *const want[] = {"3", "y", "4", "z", "\xc3\xa9"};
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(r.after[i].kind, VALUE_TEXT);
+			assert_string_equal(r.after[i].data, want[i]);
+		}
+		assert_int_equal(r.before[0].kind, VALUE_TEXT);
+		assert_int_equal(r.before[1].kind, VALUE_ABSENT);
+		assert_int_equal(r.before[2].kind, VALUE_TEXT);
+	}
+	/* out of order, and with a space before the colon */
+	s = seeds[NSEEDS - 2];
+	assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+	assert_int_equal(r.after[0].kind, VALUE_ABSENT);
+	assert_string_equal(r.after[1].data, "w");
+	assert_string_equal(r.after[2].data, "4");
+	assert_string_equal(r.after[3].data, "z");
+	/* a column named twice, the second time where the next is expected */
+	static const char *const bad[][2] = {
+		{"{\"id\":1,\"id\":2}", "\"after\" names column \"id\" twice"},
+		{"{\"q\\\"x\":1,\"q\\\"x\":2}", "\"after\" names column \"q\"x\" twice"},
+		{"{\"id\":1,\"idx\":\"a\",\"idx\":\"b\"}", "\"after\" names column \"idx\" twice"},
+		{"{\"idy\":1}", "\"after\" names column \"idy\" that is not in \"cols\""},
+		{"{\"i\":1}", "\"after\" names column \"i\" that is not in \"cols\""},
+		{"{\"idx\":1}", "after: column \"idx\" (text): expected a string, got a number"},
+	};
+	const char *base = seeds[NSEEDS - 1], *after = strstr(base, "\"after\":"), *src = strstr(base, ",\"src\"");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char line[2048];
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(after + 8 - base), base, bad[i][0], src);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), -1);
+			assert_string_equal(err, bad[i][1]);
+			same_either_way(&r, line, strlen(line));
+		}
+	}
+	/* the fields of the record, and of src and pos, in another order than
+	 * the encoders' and with a field repeated where the next is expected */
+	static const char *const fields[][2] = {
+		{",\"src\":{\"lsn\":\"0/1\",\"lsn\":\"0/2\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1}",
+		 "duplicate key \"src.lsn\""},
+		{",\"src\":{\"xid\":1,\"lsn\":\"0/2\",\"seq\":1,\"ts\":\"2000-01-01T00:00:00Z\"}", NULL},
+		{",\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"xid\":1,\"seq\":1}",
+		 "duplicate key \"src.xid\""},
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		char line[2048];
+		const char *pos = strstr(base, ",\"pos\"");
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(src - base), base, fields[i][0], pos);
+		int rc = record_decode(&r, line, strlen(line), err, sizeof err);
+		if (fields[i][1]) {
+			assert_int_equal(rc, -1);
+			assert_string_equal(err, fields[i][1]);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_true(r.lsn == 2);
+		}
+		same_either_way(&r, line, strlen(line));
+	}
+	record_free(&r);
+}
+
 /* ---- mutations ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -572,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_seeds),
 		cmocka_unit_test(test_many_tables),
+		cmocka_unit_test(test_guessed_keys),
 		cmocka_unit_test(test_mutations_json),
 		cmocka_unit_test(test_mutations_msgpack),
 		cmocka_unit_test(test_reader_lines),
