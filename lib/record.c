@@ -12,22 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The record's storage: an arena (arena.h) and, beside it, the decoders'
- * cache of table shapes, which survives record_clear. */
-struct record_arena {
-	arena mem;
-	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
-};
-
-void *record_alloc(record *r, size_t n, size_t align)
+void *record_alloc_first(record *r, size_t n, size_t align)
 {
-	record_arena *a = r->arena;
-	if (!a) {
-		a = calloc(1, sizeof *a);
-		if (!a)
-			return NULL;
-		r->arena = a;
-	}
+	record_arena *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	r->arena = a;
 	return arena_alloc(&a->mem, n, align);
 }
 

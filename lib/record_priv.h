@@ -5,12 +5,30 @@
 #ifndef DBREPL_RECORD_PRIV_H
 #define DBREPL_RECORD_PRIV_H
 
+#include "arena.h"
 #include "record.h"
 
 #include <stdarg.h>
 
-/* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8. */
-void *record_alloc(record *r, size_t n, size_t align);
+typedef struct record_shape_cache record_shape_cache;
+
+/* The record's storage: an arena (arena.h) and, beside it, the decoders'
+ * cache of table shapes, which survives record_clear. */
+struct record_arena {
+	arena mem;
+	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
+};
+
+/* record_alloc of a record without storage yet. */
+void *record_alloc_first(record *r, size_t n, size_t align);
+/* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8.
+ * Inline: the decoders take several per field. */
+static inline void *record_alloc(record *r, size_t n, size_t align)
+{
+	if (!r->arena)
+		return record_alloc_first(r, n, align);
+	return arena_alloc(&r->arena->mem, n, align);
+}
 
 /* record_ts_parse of the n bytes at s (not NUL-terminated; a NUL byte
  * among them makes them invalid, as it ends the string for the other). */
@@ -54,7 +72,6 @@ typedef struct record_shape {
 			   * the end of its last field's value */
 	uint32_t members; /* fields in the run */
 } record_shape;
-typedef struct record_shape_cache record_shape_cache;
 /* The cache that goes with r's storage; created when create is set (NULL
  * when there is none or no memory). record.c owns the link. */
 record_shape_cache *record_shapes(record *r, bool create);
