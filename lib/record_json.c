@@ -737,8 +737,12 @@ static int unescape(jp *j, const char *raw, size_t n, char *dst, size_t *outlen)
 			continue;
 		}
 		if (c < 0x80) {
-			*o++ = (char)c;
-			p++;
+			/* a run of plain bytes (scan_string let nothing else
+			 * below 0x80 through but '\\' and what it escapes) */
+			const unsigned char *q = (const unsigned char *)skip_plain((const char *)p + 1, (const char *)e);
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			p = q;
 			continue;
 		}
 		/* a run of non-ASCII bytes: validate then copy */
@@ -1134,12 +1138,22 @@ static int get_value(jp *j, size_t col, record_value *slot, const char *img)
 		if (c != '-' && (c < '0' || c > '9'))
 			return jerr(j, "%s: column \"%s\" (%s): expected an integer, got %s", img,
 				    cd->name, cd->type, tokname((char)c));
-		const char *s;
+		const char *s = j->p, *e = j->end;
 		size_t n;
 		bool isint;
-		if (scan_number(j, &s, &n, &isint) < 0)
+		/* The usual: up to 18 digits (within int64 whatever they are),
+		 * no leading zero, then no fraction or exponent: a valid
+		 * integer as it stands. Anything else goes the general way. */
+		const char *q = s + (*s == '-'), *digits = q;
+		while (q < e && q - digits < 19 && (unsigned)(*q - '0') < 10)
+			q++;
+		if (q > digits && q - digits <= 18 && (*digits != '0' || q - digits == 1) &&
+		    (q == e || (*q != '.' && *q != 'e' && *q != 'E' && (unsigned)(*q - '0') >= 10))) {
+			n = (size_t)(q - s);
+			j->p = q;
+		} else if (scan_number(j, &s, &n, &isint) < 0) {
 			return -1;
-		if (!isint || !record_int_text_valid(s, n, NULL))
+		} else if (!isint || !record_int_text_valid(s, n, NULL))
 			return jerr(j, "%s: column \"%s\" (%s): %.*s is not a 64-bit integer", img,
 				    cd->name, cd->type, (int)(n > 40 ? 40 : n), s);
 		const char *d = record_strdup(j->r, s, n);

@@ -513,6 +513,85 @@ static void test_guessed_keys(void **state)
 	record_free(&r);
 }
 
+/* Numbers take a short way when they are plain digits; what they decode
+ * to, and the message for a bad one, must be what the general way gives. */
+static void test_numbers(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char err[512], line[2048];
+	const char *base = seeds[0], *v792 = strstr(base, "792");
+	static const char *const ok[] = {"0", "-0", "7", "-7", "123456789012345678", "-123456789012345678",
+					 "1234567890123456789", "9223372036854775807", "-9223372036854775808"};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(v792 - base), base, ok[i], v792 + 3);
+		assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), 0);
+		assert_string_equal(r.after[0].data, ok[i]);
+		assert_int_equal(r.after[0].len, strlen(ok[i]));
+		same_either_way(&r, line, strlen(line));
+	}
+	/* value, message; %zu is the byte of the value + the number given */
+	static const struct {
+		const char *v, *msg;
+		size_t at;
+	} bad[] = {
+		{"9223372036854775808", "after: column \"id\" (integer): 9223372036854775808 is not a 64-bit integer", 0},
+		{"-9223372036854775809", "after: column \"id\" (integer): -9223372036854775809 is not a 64-bit integer", 0},
+		{"12345678901234567890123", "after: column \"id\" (integer): 12345678901234567890123 is not a 64-bit integer", 0},
+		{"1.5", "after: column \"id\" (integer): 1.5 is not a 64-bit integer", 0},
+		{"1e3", "after: column \"id\" (integer): 1e3 is not a 64-bit integer", 0},
+		{"-1E+3", "after: column \"id\" (integer): -1E+3 is not a 64-bit integer", 0},
+		{"01", "in \"after\": expected ',' or '}' at byte %zu", 2},
+		{"-01", "in \"after\": expected ',' or '}' at byte %zu", 3},
+		{"-", "invalid number at byte %zu", 2},
+		{"-x", "invalid number at byte %zu", 2},
+		{"1.", "invalid number at byte %zu", 3},
+		{"1e", "invalid number at byte %zu", 3},
+		{"x", "after: column \"id\" (integer): expected an integer, got an invalid token", 0},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(v792 - base), base, bad[i].v, v792 + 3);
+		char want[256];
+		snprintf(want, sizeof want, bad[i].msg, (size_t)(v792 - base) + bad[i].at);
+		assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), -1);
+		assert_string_equal(err, want);
+		same_either_way(&r, line, strlen(line));
+	}
+	/* the version, the xid and the seq: unsigned, within their range */
+	static const struct {
+		const char *from, *to, *msg;
+	} src[] = {
+		{"\"xid\":700", "\"xid\":4294967295", NULL},
+		{"\"xid\":700", "\"xid\":4294967296", "\"src.xid\": number out of range"},
+		{"\"xid\":700", "\"xid\":-1", "\"src.xid\": expected an unsigned integer"},
+		{"\"xid\":700", "\"xid\":7.0", "\"src.xid\": expected an unsigned integer"},
+		{"\"xid\":700", "\"xid\":\"7\"", "\"src.xid\": expected a number, got a string"},
+		{"\"seq\":1}", "\"seq\":18446744073709551615}", NULL},
+		{"\"seq\":1}", "\"seq\":18446744073709551616}", "\"src.seq\": number out of range"},
+		{"\"seq\":1}", "\"seq\":1234567890123456789}", NULL},
+		{"\"seq\":1}", "\"seq\":00}", "in \"src\": expected ',' or '}' at byte %zu"},
+		{"\"v\":1", "\"v\":1000001", "\"v\": number out of range"},
+		{"\"v\":1", "\"v\":2", "unsupported format version 2 (this program reads 1)"},
+		{"\"v\":1", "\"v\":1e0", "\"v\": expected an unsigned integer"},
+	};
+	for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
+		const char *at = strstr(base, src[i].from);
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(at - base), base, src[i].to, at + strlen(src[i].from));
+		int rc = record_decode(&r, line, strlen(line), err, sizeof err);
+		if (src[i].msg) {
+			char want[256];
+			snprintf(want, sizeof want, src[i].msg, (size_t)(at - base) + 8);
+			assert_int_equal(rc, -1);
+			assert_string_equal(err, want);
+		} else {
+			assert_int_equal(rc, 0);
+		}
+		same_either_way(&r, line, strlen(line));
+	}
+	record_free(&r);
+}
+
 /* ---- mutations ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -675,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_seeds),
 		cmocka_unit_test(test_many_tables),
 		cmocka_unit_test(test_guessed_keys),
+		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_mutations_json),
 		cmocka_unit_test(test_mutations_msgpack),
 		cmocka_unit_test(test_reader_lines),
