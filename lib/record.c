@@ -36,6 +36,16 @@ static void record_arena_free(record_arena *a)
 	free(a);
 }
 
+record_memo *record_memos(record *r)
+{
+	if (!r->arena) {
+		r->arena = calloc(1, sizeof *r->arena);
+		if (!r->arena)
+			return NULL;
+	}
+	return &r->arena->memo;
+}
+
 record_shape_cache *record_shapes(record *r, bool create)
 {
 	if (!r->arena) {

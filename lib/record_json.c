@@ -469,6 +469,7 @@ typedef struct jp {
 	record *r;
 	record_colmap map;
 	bool have_cols;
+	record_memo *memo; /* NULL when there is none */
 	char *err;
 	size_t errlen;
 } jp;
@@ -1337,6 +1338,58 @@ static int get_cols(jp *j)
 	return 0;
 }
 
+/* Whether the string at j->p (after whitespace) is "m's text" as it
+ * stands; then j->p goes past it. m's bytes are plain, so the string
+ * would be read as that text (get_short_ref, with the cap it had). */
+static inline bool at_memo(jp *j, const record_memo_text *m)
+{
+	const char *p = skip_ws(j->p, j->end);
+	size_t n = m->len;
+	if (!n || (size_t)(j->end - p) < n + 2 || p[0] != '"' || p[n + 1] != '"' ||
+	    memcmp(p + 1, m->text, n) != 0)
+		return false;
+	j->p = p + n + 2;
+	return true;
+}
+
+/* Keeps t[0..n) in m when JSON writes every byte of it as it is (else
+ * forgets what m held); the caller sets what it means. */
+static bool memo_keep(record_memo_text *m, const char *t, size_t n)
+{
+	m->len = 0;
+	if (n == 0 || n >= sizeof m->text)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!plain_byte[(unsigned char)t[i]])
+			return false;
+	memcpy(m->text, t, n);
+	m->len = n;
+	return true;
+}
+
+/* Whether the string at j->p (after whitespace) is an offset that begins
+ * with m's text (an offset up to its ':', as it stands) followed by up to
+ * 19 digits (no overflow) and is shorter than POS_OFFSET_TEXT_MAX: then
+ * *out is what pos_offset_parse would make of it and j->p goes past it. */
+static bool at_offset_memo(jp *j, const record_memo_text *m, pos_offset *out)
+{
+	const char *p = skip_ws(j->p, j->end), *e = j->end;
+	size_t n = m->len;
+	if (!n || (size_t)(e - p) < n + 3 || p[0] != '"' || memcmp(p + 1, m->text, n) != 0)
+		return false;
+	const char *d = p + 1 + n, *q = d;
+	uint64_t v = 0;
+	while (q < e && q - d < 19 && (unsigned)(*q - '0') < 10)
+		v = v * 10 + (uint64_t)(*q++ - '0');
+	if (q == d || q >= e || *q != '"' || (size_t)(q - (p + 1)) >= POS_OFFSET_TEXT_MAX)
+		return false;
+	out->major = m->u;
+	out->minor = v;
+	out->lsn = true;
+	j->p = q + 1;
+	return true;
+}
+
 static int get_src(jp *j)
 {
 	bool first = true, lsn = false, xid = false, ts = false, seq = false;
@@ -1344,6 +1397,7 @@ static int get_src(jp *j)
 	const char *key;
 	size_t klen;
 	int rc;
+	record_memo *memo = j->memo;
 	/* the keys in the order the encoders write them */
 	static const jkey order[] = {{"lsn", 3}, {"xid", 3}, {"ts", 2}, {"seq", 3}, {NULL, 0}};
 	size_t k = 0;
@@ -1356,10 +1410,16 @@ static int get_src(jp *j)
 		/* the texts are parsed where they stand (get_short_ref): they
 		 * hold no NUL byte, so "%.*s" prints what "%s" of a copy would */
 		if (key_is(key, klen, "lsn") && !lsn) {
-			if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
-				return -1;
-			if (pos_lsn_parse_n(t, tlen, &j->r->lsn) < 0)
-				return jerr(j, "\"src.lsn\": \"%.*s\" is not an LSN", (int)tlen, t);
+			if (memo && at_memo(j, &memo->lsn)) {
+				j->r->lsn = memo->lsn.u;
+			} else {
+				if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
+					return -1;
+				if (pos_lsn_parse_n(t, tlen, &j->r->lsn) < 0)
+					return jerr(j, "\"src.lsn\": \"%.*s\" is not an LSN", (int)tlen, t);
+				if (memo && memo_keep(&memo->lsn, t, tlen))
+					memo->lsn.u = j->r->lsn;
+			}
 			lsn = true;
 		} else if (key_is(key, klen, "xid") && !xid) {
 			if (get_uint(j, &v, UINT32_MAX, "src.xid") < 0)
@@ -1367,10 +1427,16 @@ static int get_src(jp *j)
 			j->r->xid = (uint32_t)v;
 			xid = true;
 		} else if (key_is(key, klen, "ts") && !ts) {
-			if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.ts\"") < 0)
-				return -1;
-			if (record_ts_parse_n(t, tlen, &j->r->commit_us) < 0)
-				return jerr(j, "\"src.ts\": \"%.*s\" is not a UTC timestamp", (int)tlen, t);
+			if (memo && at_memo(j, &memo->ts)) {
+				j->r->commit_us = memo->ts.i;
+			} else {
+				if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.ts\"") < 0)
+					return -1;
+				if (record_ts_parse_n(t, tlen, &j->r->commit_us) < 0)
+					return jerr(j, "\"src.ts\": \"%.*s\" is not a UTC timestamp", (int)tlen, t);
+				if (memo && memo_keep(&memo->ts, t, tlen))
+					memo->ts.i = j->r->commit_us;
+			}
 			ts = true;
 		} else if (key_is(key, klen, "seq") && !seq) {
 			if (get_uint(j, &v, UINT64_MAX, "src.seq") < 0)
@@ -1398,6 +1464,7 @@ static int get_pos(jp *j)
 	const char *key;
 	size_t klen;
 	int rc;
+	record_memo *memo = j->memo;
 	/* the keys in the order the encoders write them */
 	static const jkey order[] = {{"stream", 6}, {"offset", 6}, {NULL, 0}};
 	size_t k = 0;
@@ -1408,18 +1475,31 @@ static int get_pos(jp *j)
 		k = rc == 2 ? k + 1 : 2;
 		/* as in get_src: parsed where they stand, no NUL byte in them */
 		if (key_is(key, klen, "stream") && !stream) {
-			if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
-				return -1;
-			if (!pos_stream_valid_n(t, tlen))
-				return jerr(j, "\"pos.stream\": \"%.*s\" is not a stream name", (int)tlen, t);
+			if (memo && at_memo(j, &memo->stream)) {
+				t = memo->stream.text;
+				tlen = memo->stream.len;
+			} else {
+				if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
+					return -1;
+				if (!pos_stream_valid_n(t, tlen))
+					return jerr(j, "\"pos.stream\": \"%.*s\" is not a stream name", (int)tlen, t);
+				if (memo)
+					memo_keep(&memo->stream, t, tlen);
+			}
 			memcpy(j->r->stream, t, tlen);
 			j->r->stream[tlen] = '\0';
 			stream = true;
 		} else if (key_is(key, klen, "offset") && !offset) {
-			if (get_short_ref(j, &t, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
-				return -1;
-			if (pos_offset_parse_n(t, tlen, &j->r->offset) < 0)
-				return jerr(j, "\"pos.offset\": \"%.*s\" is not an offset", (int)tlen, t);
+			if (!memo || !at_offset_memo(j, &memo->offset, &j->r->offset)) {
+				if (get_short_ref(j, &t, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
+					return -1;
+				if (pos_offset_parse_n(t, tlen, &j->r->offset) < 0)
+					return jerr(j, "\"pos.offset\": \"%.*s\" is not an offset", (int)tlen, t);
+				/* an LSN's offset: keep it up to its ':' */
+				const char *colon = j->r->offset.lsn ? memchr(t, ':', tlen) : NULL;
+				if (memo && colon && memo_keep(&memo->offset, t, (size_t)(colon - t) + 1))
+					memo->offset.u = j->r->offset.major;
+			}
 			offset = true;
 		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
 			return jerr(j, "duplicate key \"pos.%.*s\"", (int)klen, key);
@@ -1465,7 +1545,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	if (len > RECORD_MAX_BYTES)
 		return record_errf(err, errlen, "record longer than %zu bytes", RECORD_MAX_BYTES);
 	jp j = {.p = data, .end = (const char *)data + len, .start = data, .r = r,
-		.err = err, .errlen = errlen};
+		.memo = record_memos(r), .err = err, .errlen = errlen};
 	/* Fields that need "cols" and come before it are parsed once it is known. */
 	const char *later[4];
 	unsigned later_flag[4];

@@ -12,12 +12,36 @@
 
 typedef struct record_shape_cache record_shape_cache;
 
-/* The record's storage: an arena (arena.h) and, beside it, the decoders'
- * cache of table shapes, which survives record_clear. */
+/* What the JSON decoder remembers of the position texts of the records it
+ * read last: the records of a transaction (all of a snapshot's) carry the
+ * same LSN, time and stream, and offsets that differ only after their
+ * ':'. A text is kept only when JSON writes every byte of it as it is, so
+ * that the very bytes "text" in a record are read as that text, and then
+ * mean what it meant (record_json.c). */
+typedef struct record_memo_text {
+	size_t len; /* 0: nothing kept */
+	char text[POS_STREAM_MAX + 1];
+	uint64_t u; /* what it meant: an LSN */
+	int64_t i;  /* or a time */
+} record_memo_text;
+typedef struct record_memo {
+	record_memo_text lsn;    /* src.lsn and its LSN (u) */
+	record_memo_text ts;     /* src.ts and its µs (i) */
+	record_memo_text stream; /* pos.stream, a valid one */
+	record_memo_text offset; /* pos.offset up to its ':', and its major (u) */
+} record_memo;
+
+/* The record's storage: an arena (arena.h) and, beside it, what the
+ * decoders remember across records (the cache of table shapes, the
+ * position texts), which survives record_clear. */
 struct record_arena {
 	arena mem;
 	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
+	record_memo memo;           /* the JSON decoder's; kept by record_clear */
 };
+
+/* The memo that goes with r's storage, or NULL when out of memory. */
+record_memo *record_memos(record *r);
 
 /* record_alloc of a record without storage yet. */
 void *record_alloc_first(record *r, size_t n, size_t align);

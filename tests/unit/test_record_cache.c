@@ -592,6 +592,81 @@ static void test_numbers(void **state)
 	record_free(&r);
 }
 
+/* The decoder remembers the last LSN, time, stream and offset texts: a
+ * record whose text is the same, one that begins with it, or one it
+ * begins with, must come out as from a decoder that never saw the
+ * record before. */
+static void test_position_memo(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *from, *to;
+	} edits[] = {
+		{"\"0/1000000\",", "\"0/1000000\","},
+		{"\"0/1000000\",", "\"0/10000000\","},
+		{"\"0/1000000\",", "\"0/100000\","},
+		{"\"0/1000000\",", "\"0/1000000 \","},
+		{"\"0/1000000\",", "\"0\\/1000000\","},
+		{"\"0/1000000\",", " \"0/1000000\" ,"},
+		{"\"0/1000000\",", "\"0/1000000\\u0000\","},
+		{"45.123456Z", "45.123456Z"},
+		{"45.123456Z", "45.1234567Z"},
+		{"45.123456Z", "45.12345Z"},
+		{"45.123456Z", "45.123456"},
+		{"45.123456Z", "45.123456Zx"},
+		{"45.123456Z", "45.123456\\u005a"},
+		{"\"pg/d/slot\"", "\"pg/d/slot\""},
+		{"\"pg/d/slot\"", "\"pg/d/slot2\""},
+		{"\"pg/d/slot\"", "\"pg/d/slo\""},
+		{"\"pg/d/slot\"", "\"pg/d/slot x\""},
+		{"\"pg/d/slot\"", "\"pg/d/slot\\t\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1\""},
+		{"\"0/1000000:1\"", "\"0/1000000:\""},
+		{"\"0/1000000:1\"", "\"0/1000000:7\""},
+		{"\"0/1000000:1\"", "\"0/1000000:0001\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1234567890123456789\""},
+		{"\"0/1000000:1\"", "\"0/1000000:18446744073709551615\""},
+		{"\"0/1000000:1\"", "\"0/1000000:18446744073709551616\""},
+		{"\"0/1000000:1\"", "\"0/1000000:99999999999999999999\""},
+		{"\"0/1000000:1\"", "\"0/1000000:00000000000000000000000000000000000001\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1x\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1:2\""},
+		{"\"0/1000000:1\"", "\"0/1000000:-1\""},
+		{"\"0/1000000:1\"", "\"0/1000000:\\u0031\""},
+		{"\"0/1000000:1\"", "\"0/10000000:1\""},
+		{"\"0/1000000:1\"", " \"0/1000000:1\" "},
+		{"\"0/1000000:1\"", "\"5\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1"},
+	};
+	record r;
+	record_init(&r);
+	char line[2048], err[512];
+	const char *base = seeds[0];
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		const char *at = strstr(base, edits[i].from);
+		assert_non_null(at);
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(at - base), base, edits[i].to,
+			 at + strlen(edits[i].from));
+		/* after the base record, and after itself */
+		assert_int_equal(record_decode(&r, base, strlen(base), err, sizeof err), 0);
+		same_either_way(&r, line, strlen(line));
+		same_either_way(&r, line, strlen(line));
+	}
+	/* the values themselves */
+	assert_int_equal(record_decode(&r, base, strlen(base), err, sizeof err), 0);
+	for (int round = 0; round < 2; round++) {
+		const char *s = seeds[1]; /* the same stream, another LSN, time as before */
+		assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+		assert_true(r.lsn == 0x1000100);
+		assert_string_equal(r.stream, "pg/d/slot");
+		assert_true(r.offset.lsn && r.offset.major == 0x1000100 && r.offset.minor == 2);
+		int64_t us;
+		assert_int_equal(record_ts_parse("2026-11-25T13:58:45.123456Z", &us), 0);
+		assert_true(r.commit_us == us);
+	}
+	record_free(&r);
+}
+
 /* ---- mutations ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -755,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_many_tables),
 		cmocka_unit_test(test_guessed_keys),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_position_memo),
 		cmocka_unit_test(test_mutations_json),
 		cmocka_unit_test(test_mutations_msgpack),
 		cmocka_unit_test(test_reader_lines),
