@@ -86,14 +86,19 @@ void record_shape_cache_free(record_shape_cache *c)
 
 const record_shape *record_shape_find(record *r, const void *p, size_t avail)
 {
-	record_shape_cache *c = record_shapes(r, false);
+	record_shape_cache *c = r->arena ? r->arena->shapes : NULL;
 	if (!c || !c->n || avail < SHAPE_MIN_RUN)
 		return NULL;
+	/* the table of the previous record first, without the hash: runs of
+	 * one table are usual */
+	struct record_shape_entry *last = c->last < c->n ? c->e[c->last] : NULL;
+	if (last && last->pub.len <= avail && memcmp(last->bytes, p, last->pub.len) == 0) {
+		last->used = ++c->tick;
+		return &last->pub;
+	}
 	uint64_t h = head_hash(p);
-	/* the table of the previous record first: runs of one table are usual */
-	for (size_t k = 0; k <= c->n; k++) {
-		size_t i = k == 0 ? c->last : k - 1;
-		if (i >= c->n || c->hash[i] != h || (k > 0 && i == c->last))
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->hash[i] != h || i == c->last)
 			continue;
 		struct record_shape_entry *e = c->e[i];
 		if (e->pub.len <= avail && memcmp(e->bytes, p, e->pub.len) == 0) {
