@@ -897,6 +897,9 @@ unsigned record_field_flag(const char *key, size_t klen)
 const char *record_field_missing(unsigned seen)
 {
 	static const unsigned required[] = {F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_SRC, F_POS};
+	const unsigned all = F_V | F_OP | F_DB | F_SCHEMA | F_TABLE | F_COLS | F_KEY | F_SRC | F_POS;
+	if ((seen & all) == all)
+		return NULL; /* the usual case, in one test */
 	for (size_t i = 0; i < sizeof required / sizeof *required; i++)
 		if (!(seen & required[i]))
 			for (size_t k = 0; k < sizeof record_fields / sizeof *record_fields; k++)

@@ -889,13 +889,20 @@ static int scan_number(jp *j, const char **s, size_t *n, bool *isint)
 	return 0;
 }
 
-static int literal(jp *j, const char *word)
+static int literal_err(jp *j, const char *word, size_t n)
+{
+	return (size_t)(j->end - j->p) < n && memcmp(j->p, word, (size_t)(j->end - j->p)) == 0
+		       ? eof_err(j)
+		       : jerr(j, "invalid token at byte %zu", (size_t)(j->p - j->start) + 1);
+}
+
+/* Inline: with a constant word the test is a load and a compare (a null
+ * is the most common value of all). */
+static inline int literal(jp *j, const char *word)
 {
 	size_t n = strlen(word);
 	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-		return (size_t)(j->end - j->p) < n && memcmp(j->p, word, (size_t)(j->end - j->p)) == 0
-			       ? eof_err(j)
-			       : jerr(j, "invalid token at byte %zu", (size_t)(j->p - j->start) + 1);
+		return literal_err(j, word, n);
 	j->p += n;
 	return 0;
 }
@@ -1085,8 +1092,9 @@ static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 	 * leading zero, and then no fraction or exponent. Anything else goes
 	 * the general way below, for its message. */
 	const char *p = skip_ws(j->p, j->end), *e = j->end, *q = p;
+	const char *lim = e - p > 19 ? p + 19 : e;
 	uint64_t acc = 0;
-	while (q < e && q - p < 19 && (unsigned)(*q - '0') < 10)
+	while (q < lim && (unsigned)(*q - '0') < 10)
 		acc = acc * 10 + (uint64_t)(*q++ - '0');
 	if (q > p && (*p != '0' || q - p == 1) && acc <= max &&
 	    (q == e || ((unsigned)(*q - '0') >= 10 && *q != '.' && *q != 'e' && *q != 'E'))) {
@@ -1146,7 +1154,8 @@ static int get_value(jp *j, size_t col, record_value *slot, const char *img)
 		 * no leading zero, then no fraction or exponent: a valid
 		 * integer as it stands. Anything else goes the general way. */
 		const char *q = s + (*s == '-'), *digits = q;
-		while (q < e && q - digits < 19 && (unsigned)(*q - '0') < 10)
+		const char *lim = e - digits > 19 ? digits + 19 : e;
+		while (q < lim && (unsigned)(*q - '0') < 10)
 			q++;
 		if (q > digits && q - digits <= 18 && (*digits != '0' || q - digits == 1) &&
 		    (q == e || (*q != '.' && *q != 'e' && *q != 'E' && (unsigned)(*q - '0') >= 10))) {
