@@ -98,8 +98,9 @@ typedef struct record {
 	 * keys in range, values valid for their column's type, UTF-8), and
 	 * cls holds each column's value_class (ncols entries, in the arena).
 	 * record_encode_key then skips those checks. record_clear and every
-	 * builder below (record_set_*) clear it; a program that writes the
-	 * fields of a decoded record directly must clear it too. */
+	 * builder below (record_set_*) clear it; a program that changes the
+	 * names, keys, images or values of a decoded record other than
+	 * through them must clear it too. */
 	bool checked;
 	const unsigned char *cls;
 

@@ -2,7 +2,13 @@
  * a hand-written encoder that appends straight into a buf, and a
  * hand-written validating decoder (strict JSON, UTF-8 checked, duplicate
  * keys refused) that builds the record in its arena without an
- * intermediate tree, because kpub decodes every record it publishes. */
+ * intermediate tree, because kpub decodes every record it publishes.
+ * The decoder expects what our encoders write: each key where they put
+ * it (next_member's want), the shape of a table it has seen (the shape
+ * cache, record_cache.c), the position texts of the last record (the
+ * memo, record_priv.h); when the bytes are exactly those it takes them
+ * without the general parse, and anything else goes the general way, so
+ * that the result and every message are the same either way. */
 #include "record_priv.h"
 
 #include <errno.h>
