@@ -9,12 +9,6 @@
 #define ARENA_CHUNK ((size_t)64 << 10)
 #define ARENA_KEEP ((size_t)1 << 20)
 
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t cap, used;
-	/* data follows, 8-aligned */
-};
-
 static char *chunk_data(struct arena_chunk *c)
 {
 	return (char *)(c + 1);
@@ -25,7 +19,7 @@ void arena_init(arena *a)
 	memset(a, 0, sizeof *a);
 }
 
-void *arena_alloc(arena *a, size_t n, size_t align)
+void *arena_alloc_chunk(arena *a, size_t n, size_t align)
 {
 	for (;;) {
 		struct arena_chunk *c = a->cur;

@@ -8,7 +8,12 @@
 
 #include <stddef.h>
 
-struct arena_chunk;
+/* Here rather than in arena.c for arena_alloc's inline part. */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t cap, used;
+	/* data follows, 8-aligned */
+};
 typedef struct arena {
 	struct arena_chunk *head, *cur;
 	size_t bytes; /* handed out since the last reset */
@@ -16,8 +21,23 @@ typedef struct arena {
 
 /* An empty arena is all zeros. */
 void arena_init(arena *a);
-/* n bytes aligned to align (a power of two), or NULL (ENOMEM). */
-void *arena_alloc(arena *a, size_t n, size_t align);
+/* arena_alloc when the current chunk has no room. */
+void *arena_alloc_chunk(arena *a, size_t n, size_t align);
+/* n bytes aligned to align (a power of two), or NULL (ENOMEM). Inline
+ * while the current chunk has room: a record takes several per field. */
+static inline void *arena_alloc(arena *a, size_t n, size_t align)
+{
+	struct arena_chunk *c = a->cur;
+	if (c) {
+		size_t off = (c->used + align - 1) & ~(align - 1);
+		if (off <= c->cap && n <= c->cap - off) {
+			c->used = off + n;
+			a->bytes += n;
+			return (char *)(c + 1) + off;
+		}
+	}
+	return arena_alloc_chunk(a, n, align);
+}
 /* Everything allocated is gone; chunks are kept for reuse (up to 1 MiB). */
 void arena_reset(arena *a);
 void arena_free(arena *a);

@@ -14,12 +14,13 @@ static const unsigned char hexval1[256] = {
 	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
-static int parse_hex32(const char *s, const char **end, uint32_t *out)
+/* Hex digits at s (before e) as a 32-bit number; *end after them. */
+static int parse_hex32(const char *s, const char *e, const char **end, uint32_t *out)
 {
 	uint64_t v = 0;
 	const char *p = s;
 	unsigned d;
-	while ((d = hexval1[(unsigned char)*p]) != 0) {
+	while (p < e && (d = hexval1[(unsigned char)*p]) != 0) {
 		v = v * 16 + (d - 1);
 		if (v > UINT32_MAX)
 			return -1;
@@ -32,11 +33,12 @@ static int parse_hex32(const char *s, const char **end, uint32_t *out)
 	return 0;
 }
 
-static int parse_dec64(const char *s, const char **end, uint64_t *out)
+/* Decimal digits at s (before e) as a 64-bit number; *end after them. */
+static int parse_dec64(const char *s, const char *e, const char **end, uint64_t *out)
 {
 	uint64_t v = 0;
 	const char *p = s;
-	while (*p >= '0' && *p <= '9') {
+	while (p < e && *p >= '0' && *p <= '9') {
 		uint64_t d = (uint64_t)(*p - '0');
 		if (v > (UINT64_MAX - d) / 10)
 			return -1;
@@ -50,16 +52,21 @@ static int parse_dec64(const char *s, const char **end, uint64_t *out)
 	return 0;
 }
 
-int pos_lsn_parse(const char *s, uint64_t *lsn)
+int pos_lsn_parse_n(const char *s, size_t n, uint64_t *lsn)
 {
+	const char *e = s + n, *p;
 	uint32_t hi, lo;
-	const char *p;
-	if (parse_hex32(s, &p, &hi) < 0 || *p != '/')
+	if (parse_hex32(s, e, &p, &hi) < 0 || p == e || *p != '/')
 		return -1;
-	if (parse_hex32(p + 1, &p, &lo) < 0 || *p != '\0')
+	if (parse_hex32(p + 1, e, &p, &lo) < 0 || p != e)
 		return -1;
 	*lsn = ((uint64_t)hi << 32) | lo;
 	return 0;
+}
+
+int pos_lsn_parse(const char *s, uint64_t *lsn)
+{
+	return pos_lsn_parse_n(s, strlen(s), lsn);
 }
 
 void pos_lsn_format(uint64_t lsn, char *buf, size_t len)
@@ -67,29 +74,34 @@ void pos_lsn_format(uint64_t lsn, char *buf, size_t len)
 	snprintf(buf, len, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
 }
 
-int pos_offset_parse(const char *s, pos_offset *out)
+int pos_offset_parse_n(const char *s, size_t n, pos_offset *out)
 {
-	const char *p;
+	const char *e = s + n, *p;
 	uint32_t hi, lo;
-	uint64_t n;
-	if (strchr(s, '/')) {
-		if (parse_hex32(s, &p, &hi) < 0 || *p != '/')
+	uint64_t v;
+	if (memchr(s, '/', n)) {
+		if (parse_hex32(s, e, &p, &hi) < 0 || p == e || *p != '/')
 			return -1;
-		if (parse_hex32(p + 1, &p, &lo) < 0 || *p != ':')
+		if (parse_hex32(p + 1, e, &p, &lo) < 0 || p == e || *p != ':')
 			return -1;
-		if (parse_dec64(p + 1, &p, &n) < 0 || *p != '\0')
+		if (parse_dec64(p + 1, e, &p, &v) < 0 || p != e)
 			return -1;
 		out->major = ((uint64_t)hi << 32) | lo;
-		out->minor = n;
+		out->minor = v;
 		out->lsn = true;
 		return 0;
 	}
-	if (parse_dec64(s, &p, &n) < 0 || *p != '\0')
+	if (parse_dec64(s, e, &p, &v) < 0 || p != e)
 		return -1;
-	out->major = n;
+	out->major = v;
 	out->minor = 0;
 	out->lsn = false;
 	return 0;
+}
+
+int pos_offset_parse(const char *s, pos_offset *out)
+{
+	return pos_offset_parse_n(s, strlen(s), out);
 }
 
 void pos_offset_format(pos_offset o, char *buf, size_t len)
@@ -110,11 +122,17 @@ int pos_offset_cmp(pos_offset a, pos_offset b)
 	return 0;
 }
 
+bool pos_stream_valid_n(const char *s, size_t n)
+{
+	if (n == 0 || n > POS_STREAM_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] > '~')
+			return false;
+	return true;
+}
+
 bool pos_stream_valid(const char *s)
 {
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (s[n] <= ' ' || s[n] > '~')
-			return false;
-	return n > 0 && n <= POS_STREAM_MAX;
+	return pos_stream_valid_n(s, strlen(s));
 }

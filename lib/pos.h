@@ -24,17 +24,22 @@ typedef struct pos_offset {
 	bool lsn; /* printed as "X/Y:N" rather than "N" */
 } pos_offset;
 
-/* Returns 0, or -1 when s is not an offset in either form. */
+/* Returns 0, or -1 when s is not an offset in either form. The _n forms
+ * take the text's length (it need not be NUL-terminated; a NUL byte in it
+ * makes it invalid, as it would end the string for the others). */
 int pos_offset_parse(const char *s, pos_offset *out);
+int pos_offset_parse_n(const char *s, size_t n, pos_offset *out);
 /* Writes the text form into buf (POS_OFFSET_TEXT_MAX bytes is enough). */
 void pos_offset_format(pos_offset o, char *buf, size_t len);
 int pos_offset_cmp(pos_offset a, pos_offset b);
 
 /* LSN text "X/Y" as PostgreSQL prints it. */
 int pos_lsn_parse(const char *s, uint64_t *lsn);
+int pos_lsn_parse_n(const char *s, size_t n, uint64_t *lsn);
 void pos_lsn_format(uint64_t lsn, char *buf, size_t len);
 
 /* True when s is a valid stream name (see above). */
 bool pos_stream_valid(const char *s);
+bool pos_stream_valid_n(const char *s, size_t n);
 
 #endif

@@ -12,22 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The record's storage: an arena (arena.h) and, beside it, the decoders'
- * cache of table shapes, which survives record_clear. */
-struct record_arena {
-	arena mem;
-	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
-};
-
-void *record_alloc(record *r, size_t n, size_t align)
+void *record_alloc_first(record *r, size_t n, size_t align)
 {
-	record_arena *a = r->arena;
-	if (!a) {
-		a = calloc(1, sizeof *a);
-		if (!a)
-			return NULL;
-		r->arena = a;
-	}
+	record_arena *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	r->arena = a;
 	return arena_alloc(&a->mem, n, align);
 }
 
@@ -44,6 +34,16 @@ static void record_arena_free(record_arena *a)
 	record_shape_cache_free(a->shapes);
 	arena_free(&a->mem);
 	free(a);
+}
+
+record_memo *record_memos(record *r)
+{
+	if (!r->arena) {
+		r->arena = calloc(1, sizeof *r->arena);
+		if (!r->arena)
+			return NULL;
+	}
+	return &r->arena->memo;
 }
 
 record_shape_cache *record_shapes(record *r, bool create)
@@ -121,6 +121,7 @@ char *record_strdup(record *r, const char *s, size_t n)
 
 int record_set_table(record *r, const char *db, const char *schema, const char *table)
 {
+	r->checked = false; /* the caller's record now: record.h */
 	const char *d = record_strdup(r, db, strlen(db));
 	const char *s = record_strdup(r, schema, strlen(schema));
 	const char *t = record_strdup(r, table, strlen(table));
@@ -135,6 +136,7 @@ int record_set_table(record *r, const char *db, const char *schema, const char *
 int record_set_shape(record *r, size_t ncols, bool before, bool after)
 {
 	r->shape_id = 0; /* the shape is the caller's now */
+	r->checked = false;
 	if (ncols > RECORD_MAX_COLUMNS) {
 		errno = EINVAL;
 		return -1;
@@ -173,6 +175,7 @@ int record_set_shape(record *r, size_t ncols, bool before, bool after)
 int record_set_column(record *r, size_t i, const char *name, const char *type)
 {
 	r->shape_id = 0; /* the shape is the caller's now */
+	r->checked = false;
 	if (i >= r->ncols) {
 		errno = EINVAL;
 		return -1;
@@ -189,6 +192,7 @@ int record_set_column(record *r, size_t i, const char *name, const char *type)
 int record_set_keys(record *r, const uint16_t *keys, size_t nkeys)
 {
 	r->shape_id = 0; /* the shape is the caller's now */
+	r->checked = false;
 	if (nkeys > r->ncols) {
 		errno = EINVAL;
 		return -1;
@@ -213,6 +217,7 @@ int record_set_keys(record *r, const uint16_t *keys, size_t nkeys)
 int record_set_value(record *r, record_value *img, size_t i, value_kind kind,
 		     const char *data, size_t len)
 {
+	r->checked = false; /* the caller's values now: record.h */
 	if (!img || i >= r->ncols) {
 		errno = EINVAL;
 		return -1;
@@ -323,14 +328,34 @@ static size_t name_hash(const char *s, size_t n)
 /* Small tables are searched in order; the hash pays from a few dozen columns. */
 #define COLMAP_LINEAR 16
 
+/* The length of name when JSON writes every byte of it as it is, else 0. */
+static uint16_t plain_name_len(const char *name)
+{
+	size_t n = 0;
+	for (; name[n]; n++) {
+		unsigned char c = (unsigned char)name[n];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || n >= RECORD_NAME_MAX)
+			return 0;
+	}
+	return (uint16_t)n;
+}
+
 int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen)
 {
 	m->slots = NULL;
 	m->mask = 0;
 	m->hint = 0;
+	m->plain_len = NULL;
 	for (size_t i = 0; i < r->ncols; i++)
 		if (!r->cols[i].name || !r->cols[i].name[0])
 			return record_errf(err, errlen, "column %zu has an empty name", i + 1);
+	if (r->ncols) {
+		m->plain_len = record_alloc(r, r->ncols * sizeof *m->plain_len, 8);
+		if (!m->plain_len)
+			return record_errf(err, errlen, "out of memory");
+		for (size_t i = 0; i < r->ncols; i++)
+			m->plain_len[i] = plain_name_len(r->cols[i].name);
+	}
 	if (r->ncols <= COLMAP_LINEAR) {
 		for (size_t i = 0; i < r->ncols; i++)
 			for (size_t j = 0; j < i; j++)
@@ -649,10 +674,10 @@ static bool digits(const char *s, int n, int *v)
 	return true;
 }
 
-int record_ts_parse(const char *s, int64_t *us)
+int record_ts_parse_n(const char *s, size_t n, int64_t *us)
 {
 	int y, mo, d, h, mi, sec;
-	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	if (n < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
 	    s[7] != '-' || !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) ||
 	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
 		return -1;
@@ -662,11 +687,11 @@ int record_ts_parse(const char *s, int64_t *us)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
 		return -1;
-	const char *p = s + 19;
+	const char *p = s + 19, *e = s + n;
 	int frac = 0, nfrac = 0;
 	if (*p == '.') {
 		p++;
-		while (*p >= '0' && *p <= '9') {
+		while (p < e && *p >= '0' && *p <= '9') {
 			if (++nfrac > 6)
 				return -1;
 			frac = frac * 10 + (*p++ - '0');
@@ -676,11 +701,16 @@ int record_ts_parse(const char *s, int64_t *us)
 		for (int i = nfrac; i < 6; i++)
 			frac *= 10;
 	}
-	if (p[0] != 'Z' || p[1] != '\0')
+	if (e - p != 1 || *p != 'Z')
 		return -1;
 	int64_t days = civil_days(y, (unsigned)mo, (unsigned)d);
 	*us = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000LL) + frac;
 	return 0;
+}
+
+int record_ts_parse(const char *s, int64_t *us)
+{
+	return record_ts_parse_n(s, strlen(s), us);
 }
 
 value_class record_type_class(const char *type)
@@ -867,6 +897,9 @@ unsigned record_field_flag(const char *key, size_t klen)
 const char *record_field_missing(unsigned seen)
 {
 	static const unsigned required[] = {F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_SRC, F_POS};
+	const unsigned all = F_V | F_OP | F_DB | F_SCHEMA | F_TABLE | F_COLS | F_KEY | F_SRC | F_POS;
+	if ((seen & all) == all)
+		return NULL; /* the usual case, in one test */
 	for (size_t i = 0; i < sizeof required / sizeof *required; i++)
 		if (!(seen & required[i]))
 			for (size_t k = 0; k < sizeof record_fields / sizeof *record_fields; k++)

@@ -93,6 +93,16 @@ typedef struct record {
 	 * same columns, types and keys, so a consumer that remembers a
 	 * table's shape can skip comparing them. 0 says nothing. */
 	uint64_t shape_id;
+	/* Set by the decoders on a record they accepted: they checked every
+	 * name, key and value as the encoders would (names within limits,
+	 * keys in range, values valid for their column's type, UTF-8), and
+	 * cls holds each column's value_class (ncols entries, in the arena).
+	 * record_encode_key then skips those checks. record_clear and every
+	 * builder below (record_set_*) clear it; a program that changes the
+	 * names, keys, images or values of a decoded record other than
+	 * through them must clear it too. */
+	bool checked;
+	const unsigned char *cls;
 
 	bool has_before, has_after;
 	record_value *before; /* ncols slots when has_before */

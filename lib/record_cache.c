@@ -43,6 +43,8 @@ struct record_shape_entry {
 	const uint32_t *off; /* nstr offsets into text */
 	const uint16_t *keys;
 	const uint16_t *slots;
+	const unsigned char *cls; /* ncols: the value_class of each column */
+	const uint16_t *plain_len; /* ncols: the column map's (record_priv.h) */
 };
 
 /* Entries get ids from here, so that no two entries anywhere in the
@@ -84,14 +86,19 @@ void record_shape_cache_free(record_shape_cache *c)
 
 const record_shape *record_shape_find(record *r, const void *p, size_t avail)
 {
-	record_shape_cache *c = record_shapes(r, false);
+	record_shape_cache *c = r->arena ? r->arena->shapes : NULL;
 	if (!c || !c->n || avail < SHAPE_MIN_RUN)
 		return NULL;
+	/* the table of the previous record first, without the hash: runs of
+	 * one table are usual */
+	struct record_shape_entry *last = c->last < c->n ? c->e[c->last] : NULL;
+	if (last && last->pub.len <= avail && memcmp(last->bytes, p, last->pub.len) == 0) {
+		last->used = ++c->tick;
+		return &last->pub;
+	}
 	uint64_t h = head_hash(p);
-	/* the table of the previous record first: runs of one table are usual */
-	for (size_t k = 0; k <= c->n; k++) {
-		size_t i = k == 0 ? c->last : k - 1;
-		if (i >= c->n || c->hash[i] != h || (k > 0 && i == c->last))
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->hash[i] != h || i == c->last)
 			continue;
 		struct record_shape_entry *e = c->e[i];
 		if (e->pub.len <= avail && memcmp(e->bytes, p, e->pub.len) == 0) {
@@ -103,14 +110,34 @@ const record_shape *record_shape_find(record *r, const void *p, size_t avail)
 	return NULL;
 }
 
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
 int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 {
 	const struct record_shape_entry *e = (const struct record_shape_entry *)s;
-	char *text = record_alloc(r, e->textlen, 1);
-	record_column *cols = e->ncols ? record_alloc(r, e->ncols * sizeof *cols, 8) : NULL;
-	if (!text || (e->ncols && !cols))
+	/* one allocation for all of it: the columns, the map's arrays, the
+	 * key list, the classes and the names */
+	size_t ncols = e->ncols, nkeys = s->flags & F_KEY ? e->nkeys : 0;
+	size_t at_len = align8(ncols * sizeof(record_column));
+	size_t at_slots = at_len + align8(ncols * sizeof(uint16_t));
+	size_t at_keys = at_slots + e->nslots * sizeof(uint16_t);
+	size_t at_cls = at_keys + nkeys * sizeof(uint16_t);
+	size_t at_text = at_cls + ncols;
+	unsigned char *mem = record_alloc(r, at_text + e->textlen, 8);
+	if (!mem)
 		return -1;
+	record_column *cols = ncols ? (record_column *)mem : NULL;
+	uint16_t *plain_len = (uint16_t *)(mem + at_len);
+	uint16_t *slots = (uint16_t *)(mem + at_slots);
+	uint16_t *keys = (uint16_t *)(mem + at_keys);
+	unsigned char *cls = mem + at_cls;
+	char *text = (char *)mem + at_text;
 	memcpy(text, e->text, e->textlen);
+	memcpy(cls, e->cls, ncols);
+	memcpy(plain_len, e->plain_len, ncols * sizeof *plain_len);
 	size_t k = 0;
 	if (s->flags & F_DB)
 		r->db = text + e->off[k++];
@@ -118,13 +145,14 @@ int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 		r->schema = text + e->off[k++];
 	if (s->flags & F_TABLE)
 		r->table = text + e->off[k++];
-	for (size_t i = 0; i < e->ncols; i++) {
+	for (size_t i = 0; i < ncols; i++) {
 		cols[i].name = text + e->off[k++];
 		cols[i].type = text + e->off[k++];
 	}
 	/* as reading "cols" leaves the record */
-	r->ncols = e->ncols;
+	r->ncols = ncols;
 	r->cols = cols;
+	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;
 	r->keys = NULL;
@@ -132,23 +160,17 @@ int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 	map->slots = NULL;
 	map->mask = 0;
 	map->hint = 0;
+	map->plain_len = ncols ? plain_len : NULL;
 	if (e->nslots) {
-		map->slots = record_alloc(r, e->nslots * sizeof *map->slots, 8);
-		if (!map->slots)
-			return -1;
-		memcpy(map->slots, e->slots, e->nslots * sizeof *map->slots);
+		memcpy(slots, e->slots, e->nslots * sizeof *slots);
+		map->slots = slots;
 		map->mask = e->nslots - 1;
 	}
 	if (s->flags & F_KEY) {
-		uint16_t *keys = NULL;
-		if (e->nkeys) {
-			keys = record_alloc(r, e->nkeys * sizeof *keys, 8);
-			if (!keys)
-				return -1;
-			memcpy(keys, e->keys, e->nkeys * sizeof *keys);
-		}
-		r->keys = keys;
-		r->nkeys = e->nkeys;
+		if (nkeys)
+			memcpy(keys, e->keys, nkeys * sizeof *keys);
+		r->keys = nkeys ? keys : NULL;
+		r->nkeys = nkeys;
 		r->shape_id = e->id;
 	}
 	return 0;
@@ -168,11 +190,6 @@ static void make_room(record_shape_cache *c, size_t size)
 		c->e[old] = c->e[c->n];
 		c->hash[old] = c->hash[c->n];
 	}
-}
-
-static size_t align8(size_t n)
-{
-	return (n + 7) & ~(size_t)7;
 }
 
 void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uint32_t members,
@@ -201,7 +218,7 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	size_t nslots = map->slots ? map->mask + 1 : 0;
 	size_t size = align8(sizeof(struct record_shape_entry)) + align8(nstr * sizeof(uint32_t)) +
 		      align8(nkeys * sizeof(uint16_t)) + align8(nslots * sizeof(uint16_t)) +
-		      align8(len) + textlen;
+		      align8(r->ncols * sizeof(uint16_t)) + align8(len) + textlen + r->ncols;
 	if (size > SHAPE_BYTES)
 		return;
 	make_room(c, size);
@@ -216,6 +233,8 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	at += align8(nkeys * sizeof(uint16_t));
 	uint16_t *slots = (uint16_t *)(mem + at);
 	at += align8(nslots * sizeof(uint16_t));
+	uint16_t *plain_len = (uint16_t *)(mem + at);
+	at += align8(r->ncols * sizeof(uint16_t));
 	unsigned char *bytes = mem + at;
 	at += align8(len);
 	char *text = (char *)(mem + at);
@@ -239,7 +258,11 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 		memcpy(keys, r->keys, nkeys * sizeof *keys);
 	if (nslots)
 		memcpy(slots, map->slots, nslots * sizeof *slots);
+	if (r->ncols)
+		memcpy(plain_len, map->plain_len, r->ncols * sizeof *plain_len);
 	memcpy(bytes, p, len);
+	unsigned char *cls = (unsigned char *)text + textlen;
+	memcpy(cls, r->cls, r->ncols);
 
 	e->pub.flags = flags;
 	e->pub.len = len;
@@ -257,6 +280,8 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	e->off = off;
 	e->keys = keys;
 	e->slots = slots;
+	e->cls = cls;
+	e->plain_len = plain_len;
 	c->hash[c->n] = head_hash(bytes);
 	c->e[c->n] = e;
 	c->last = c->n;

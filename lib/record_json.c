@@ -2,7 +2,13 @@
  * a hand-written encoder that appends straight into a buf, and a
  * hand-written validating decoder (strict JSON, UTF-8 checked, duplicate
  * keys refused) that builds the record in its arena without an
- * intermediate tree, because kpub decodes every record it publishes. */
+ * intermediate tree, because kpub decodes every record it publishes.
+ * The decoder expects what our encoders write: each key where they put
+ * it (next_member's want), the shape of a table it has seen (the shape
+ * cache, record_cache.c), the position texts of the last record (the
+ * memo, record_priv.h); when the bytes are exactly those it takes them
+ * without the general parse, and anything else goes the general way, so
+ * that the result and every message are the same either way. */
 #include "record_priv.h"
 
 #include <errno.h>
@@ -141,8 +147,9 @@ static int put_ch(buf *out, char c)
 	return 0;
 }
 
-/* One value by its column's class. */
-static int put_value(buf *out, const record_value *v, value_class cls)
+/* One value by its column's class. checked: the value comes from a record
+ * a decoder checked (record.h), valid for its class already. */
+static int put_value(buf *out, const record_value *v, value_class cls, bool checked)
 {
 	if (v->kind == VALUE_NULL)
 		return put_mem(out, "null", 4);
@@ -152,7 +159,7 @@ static int put_value(buf *out, const record_value *v, value_class cls)
 	}
 	switch (cls) {
 	case VALUE_CLASS_INTEGER:
-		if (!record_int_text_valid(v->data, v->len, NULL)) {
+		if (!checked && !record_int_text_valid(v->data, v->len, NULL)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -165,7 +172,7 @@ static int put_value(buf *out, const record_value *v, value_class cls)
 		errno = EINVAL;
 		return -1;
 	case VALUE_CLASS_BYTEA:
-		if (!record_bytea_text_valid(v->data, v->len)) {
+		if (!checked && !record_bytea_text_valid(v->data, v->len)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -208,7 +215,7 @@ static int put_image(buf *out, const record *r, const record_encoder *e, const r
 			return -1;
 		first = false;
 		value_class cls = e ? (value_class)e->cls[i] : record_type_class(r->cols[i].type);
-		if (put_name_key(out, r, e, i) < 0 || put_value(out, &img[i], cls) < 0)
+		if (put_name_key(out, r, e, i) < 0 || put_value(out, &img[i], cls, false) < 0)
 			return -1;
 	}
 	return put_ch(out, '}');
@@ -432,12 +439,14 @@ const record_value *record_key_value(const record *r, size_t col)
 
 static int encode_key_json(const record *r, buf *out)
 {
-	if (record_check_encodable(r) < 0 || put_ch(out, '{') < 0)
+	/* a record a decoder checked needs no second look (record.h) */
+	if ((!r->checked && record_check_encodable(r) < 0) || put_ch(out, '{') < 0)
 		return -1;
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
+		value_class cls = r->checked ? (value_class)r->cls[c] : record_type_class(r->cols[c].type);
 		if ((i && put_ch(out, ',') < 0) || put_name_key(out, r, NULL, c) < 0 ||
-		    put_value(out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
+		    put_value(out, record_key_value(r, c), cls, r->checked) < 0)
 			return -1;
 	}
 	return put_ch(out, '}');
@@ -466,9 +475,50 @@ typedef struct jp {
 	record *r;
 	record_colmap map;
 	bool have_cols;
+	record_memo *memo; /* NULL when there is none */
 	char *err;
 	size_t errlen;
 } jp;
+
+/* A key as our encoders write it: what next_member may expect. */
+typedef struct jkey {
+	const char *name;
+	size_t len;
+} jkey;
+
+/* The fields of a record in the order our encoders write them, and the
+ * one that follows a field (0 for the first) in a record of op, which the
+ * decoder expects there. */
+static const jkey field_keys[] = {
+	{"v", 1}, {"op", 2}, {"db", 2}, {"schema", 6}, {"table", 5}, {"cols", 4}, {"key", 3},
+	{"before", 6}, {"after", 5}, {"unchanged", 9}, {"src", 3}, {"pos", 3}, {NULL, 0},
+};
+static const unsigned field_flags[] = {
+	F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_BEFORE, F_AFTER, F_UNCHANGED, F_SRC, F_POS, 0,
+};
+enum { FK_V, FK_OP, FK_DB, FK_SCHEMA, FK_TABLE, FK_COLS, FK_KEY, FK_BEFORE, FK_AFTER, FK_UNCHANGED,
+       FK_SRC, FK_POS, FK_NONE };
+
+static inline int field_after(unsigned last, char op)
+{
+	switch (last) {
+	case 0: return FK_V;
+	case F_V: return FK_OP;
+	case F_OP: return FK_DB;
+	case F_DB: return FK_SCHEMA;
+	case F_SCHEMA: return FK_TABLE;
+	case F_TABLE: return FK_COLS;
+	case F_COLS: return FK_KEY;
+	/* an update has "before" only when its key changed */
+	case F_KEY: return op == RECORD_OP_DELETE ? FK_BEFORE : op == RECORD_OP_TRUNCATE ? FK_SRC : FK_AFTER;
+	case F_BEFORE: return op == RECORD_OP_DELETE ? FK_SRC : FK_AFTER;
+	/* "unchanged" is rare */
+	case F_AFTER: return FK_SRC;
+	case F_UNCHANGED: return FK_SRC;
+	case F_SRC: return FK_POS;
+	default: return FK_NONE;
+	}
+}
 
 static int jerr(jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int jerr(jp *j, const char *fmt, ...)
@@ -486,6 +536,16 @@ static void ws_skip(jp *j)
 {
 	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
+}
+
+/* p after any whitespace (at most e). */
+static inline const char *skip_ws(const char *p, const char *e)
+{
+	/* mostly there is none: one test for that, inline */
+	while (p < e && (unsigned char)*p <= ' ' &&
+	       (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
 }
 
 static inline void ws(jp *j)
@@ -545,63 +605,83 @@ static int parse_hex4(const char *p, uint32_t *v)
 	return 0;
 }
 
-/* Parses a string at j->p (the opening quote). Without dst it only scans;
- * with dst (room for the raw length + 1) it writes the unescaped UTF-8.
- * *rawlen is the raw length between the quotes; *simple tells whether the
- * bytes need no unescaping/validation (plain ASCII without escapes). */
-static int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
+/* The first byte in [p, e) that is not plain (or e). Most bytes of keys
+ * and values are plain: eight at a time where the machine is
+ * little-endian. A byte is flagged in m when it is below 0x20 (x - 0x20
+ * borrows), '"' or '\\' (x ^ c is 0, so x ^ c - 1 borrows) or not ASCII
+ * (x has its high bit). A borrow also flags the bytes above a flagged
+ * one, and x ^ c - 1 flags non-ASCII bytes that are flagged anyway, so
+ * the lowest flagged byte is exactly the first one that is not plain;
+ * on a little-endian machine the lowest byte comes first. */
+static inline const char *skip_plain(const char *p, const char *e)
 {
-	const char *p = j->p + 1, *e = j->end;
-	bool plain = true;
-	while (p < e) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		/* Most bytes are plain: skip them eight at a time. In the mask
-		 * the lowest flagged byte is exactly the first one that is not
-		 * plain (the tricks blur only bytes after a true match), and on
-		 * a little-endian machine the lowest byte comes first. */
-		while (e - p >= 8) {
-			const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-			uint64_t x, q, b;
-			memcpy(&x, p, 8);
-			q = x ^ (ones * '"');
-			b = x ^ (ones * '\\');
-			uint64_t m = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
-			if (m) {
-				p += (size_t)__builtin_ctzll(m) / 8;
-				break;
-			}
-			p += 8;
-		}
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	while (e - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		uint64_t m = ((x - ones * 0x20) | ((x ^ (ones * '"')) - ones) |
+			      ((x ^ (ones * '\\')) - ones) | x) & high;
+		if (m)
+			return p + (size_t)__builtin_ctzll(m) / 8;
+		p += 8;
+	}
 #endif
+	while (p < e && plain_byte[(unsigned char)*p])
+		p++;
+	return p;
+}
+
+/* The rest of scan_string from p, the first byte after the opening quote
+ * that is not plain. */
+static int scan_string_rest(jp *j, const char *p, const char **raw, size_t *rawlen, bool *simple)
+{
+	const char *e = j->end;
+	bool plain = true;
+	for (;;) {
 		if (p >= e)
-			break;
+			return eof_err(j);
 		unsigned char c = (unsigned char)*p;
-		if (plain_byte[c]) {
-			p++;
-			continue;
-		}
 		if (c == '"')
 			break;
 		if (c == '\\') {
+			/* what it escapes is checked by unescape */
 			plain = false;
+			if (e - p <= 2)
+				return eof_err(j);
 			p += 2;
-			continue;
+		} else if (c < 0x20) {
+			return jerr(j, "control character in string at byte %zu", (size_t)(p - j->start) + 1);
+		} else {
+			/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
+			plain = false;
+			while (p < e && (unsigned char)*p >= 0x80)
+				p++;
 		}
-		if (c < 0x20)
-			return jerr(j, "control character in string at byte %zu",
-				    (size_t)(p - j->start) + 1);
-		/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
-		plain = false;
-		while (p < e && (unsigned char)*p >= 0x80)
-			p++;
+		p = skip_plain(p, e);
 	}
-	if (p >= e)
-		return eof_err(j);
 	*raw = j->p + 1;
 	*rawlen = (size_t)(p - (j->p + 1));
 	*simple = plain;
 	j->p = p + 1;
 	return 0;
+}
+
+/* Parses a string at j->p (the opening quote). *raw and *rawlen are its
+ * bytes between the quotes as they stand; *simple tells whether they need
+ * no unescaping/validation (plain ASCII without escapes). Inline for the
+ * strings that are plain throughout, as most are. */
+static inline int scan_string(jp *j, const char **raw, size_t *rawlen, bool *simple)
+{
+	const char *p = skip_plain(j->p + 1, j->end);
+	if (p < j->end && *p == '"') {
+		*raw = j->p + 1;
+		*rawlen = (size_t)(p - (j->p + 1));
+		*simple = true;
+		j->p = p + 1;
+		return 0;
+	}
+	return scan_string_rest(j, p, raw, rawlen, simple);
 }
 
 /* Unescapes raw[0..n) into dst (room for n + 1); returns the length or -1. */
@@ -664,8 +744,12 @@ static int unescape(jp *j, const char *raw, size_t n, char *dst, size_t *outlen)
 			continue;
 		}
 		if (c < 0x80) {
-			*o++ = (char)c;
-			p++;
+			/* a run of plain bytes (scan_string let nothing else
+			 * below 0x80 through but '\\' and what it escapes) */
+			const unsigned char *q = (const unsigned char *)skip_plain((const char *)p + 1, (const char *)e);
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			p = q;
 			continue;
 		}
 		/* a run of non-ASCII bytes: validate then copy */
@@ -811,13 +895,20 @@ static int scan_number(jp *j, const char **s, size_t *n, bool *isint)
 	return 0;
 }
 
-static int literal(jp *j, const char *word)
+static int literal_err(jp *j, const char *word, size_t n)
+{
+	return (size_t)(j->end - j->p) < n && memcmp(j->p, word, (size_t)(j->end - j->p)) == 0
+		       ? eof_err(j)
+		       : jerr(j, "invalid token at byte %zu", (size_t)(j->p - j->start) + 1);
+}
+
+/* Inline: with a constant word the test is a load and a compare (a null
+ * is the most common value of all). */
+static inline int literal(jp *j, const char *word)
 {
 	size_t n = strlen(word);
 	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-		return (size_t)(j->end - j->p) < n && memcmp(j->p, word, (size_t)(j->end - j->p)) == 0
-			       ? eof_err(j)
-			       : jerr(j, "invalid token at byte %zu", (size_t)(j->p - j->start) + 1);
+		return literal_err(j, word, n);
 	j->p += n;
 	return 0;
 }
@@ -888,36 +979,80 @@ static int skip_value(jp *j, int depth)
 
 /* Iterates the members of an object: call with *first = true; returns 1
  * with the key in *key, *keylen bytes (see get_short_ref; scratch holds
- * RECORD_NAME_MAX + 1 bytes), 0 at the closing brace, -1 on error. */
-static int next_member(jp *j, bool *first, const char **key, size_t *keylen, char *scratch,
-		       const char *what)
+ * RECORD_NAME_MAX + 1 bytes), 0 at the closing brace, -1 on error.
+ *
+ * want (wlen bytes, each one JSON writes as it is, at most
+ * RECORD_NAME_MAX; or NULL) is the key the caller expects, the one our
+ * encoders write at this place. When the input holds exactly "want": the
+ * key is that, as the scan below would find it, and is taken without the
+ * scan; next_member then returns 2. */
+static int next_member_any(jp *j, bool *first, const char *want, size_t wlen, const char **key,
+			   size_t *keylen, char *scratch, const char *what);
+
+static inline int next_member(jp *j, bool *first, const char *want, size_t wlen, const char **key,
+			      size_t *keylen, char *scratch, const char *what)
 {
-	int c = peek(j);
-	if (*first) {
-		if (c != '{')
-			return c < 0 ? eof_err(j) : jerr(j, "\"%s\" is not an object (got %s)", what, tokname((char)c));
-		j->p++;
+	/* Inline, the usual cases: no whitespace, then the closing brace, or
+	 * a comma (or the opening brace) and the key expected. */
+	const char *p = j->p;
+	if (p < j->end && *p == '}' && !*first) {
+		j->p = p + 1;
+		return 0;
+	}
+	if (want && (size_t)(j->end - p) > wlen + 3 && p[0] == (*first ? '{' : ',') && p[1] == '"' &&
+	    memcmp(p + 2, want, wlen) == 0 && p[wlen + 2] == '"' && p[wlen + 3] == ':') {
 		*first = false;
-		c = peek(j);
-		if (c == '}') {
-			j->p++;
+		j->key_at = p + 1;
+		*key = p + 2;
+		*keylen = wlen;
+		j->p = p + wlen + 4;
+		return 2;
+	}
+	return next_member_any(j, first, want, wlen, key, keylen, scratch, what);
+}
+
+static int next_member_any(jp *j, bool *first, const char *want, size_t wlen, const char **key,
+			   size_t *keylen, char *scratch, const char *what)
+{
+	/* j->p and j->end in locals: the compiler cannot keep them in
+	 * registers across the stores of a char pointer */
+	const char *p = skip_ws(j->p, j->end), *e = j->end;
+	if (*first) {
+		if (p >= e || *p != '{') {
+			j->p = p;
+			return p >= e ? eof_err(j) : jerr(j, "\"%s\" is not an object (got %s)", what, tokname(*p));
+		}
+		*first = false;
+		p = skip_ws(p + 1, e);
+		if (p < e && *p == '}') {
+			j->p = p + 1;
 			return 0;
 		}
 	} else {
-		if (c == '}') {
-			j->p++;
+		if (p < e && *p == '}') {
+			j->p = p + 1;
 			return 0;
 		}
-		if (c != ',')
-			return c < 0 ? eof_err(j) : jerr(j, "in \"%s\": expected ',' or '}' at byte %zu", what, (size_t)(j->p - j->start) + 1);
-		j->p++;
+		if (p >= e || *p != ',') {
+			j->p = p;
+			return p >= e ? eof_err(j) : jerr(j, "in \"%s\": expected ',' or '}' at byte %zu", what, (size_t)(p - j->start) + 1);
+		}
+		p = skip_ws(p + 1, e);
 	}
-	ws(j);
-	j->key_at = j->p;
+	j->key_at = p;
+	j->p = p;
+	if (want && (size_t)(e - p) > wlen + 2 && p[0] == '"' && memcmp(p + 1, want, wlen) == 0 &&
+	    p[wlen + 1] == '"' && p[wlen + 2] == ':') {
+		*key = p + 1;
+		*keylen = wlen;
+		j->p = p + wlen + 3;
+		return 2;
+	}
 	/* Most keys are short plain ASCII right before the ':': take those
 	 * here, for what the general path below would make of them. */
-	const char *p = j->p, *q = p + 1, *e = j->end;
 	if (p < e && *p == '"') {
+		/* byte by byte: most keys are shorter than a word */
+		const char *q = p + 1;
 		while (q < e && plain_byte[(unsigned char)*q])
 			q++;
 		if (e - q >= 2 && q[0] == '"' && q[1] == ':' && (size_t)(q - p - 1) <= RECORD_NAME_MAX) {
@@ -959,6 +1094,20 @@ static int next_element(jp *j, bool *first, const char *what)
 
 static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 {
+	/* The usual: up to 19 digits (no overflow possible), without a
+	 * leading zero, and then no fraction or exponent. Anything else goes
+	 * the general way below, for its message. */
+	const char *p = skip_ws(j->p, j->end), *e = j->end, *q = p;
+	const char *lim = e - p > 19 ? p + 19 : e;
+	uint64_t acc = 0;
+	while (q < lim && (unsigned)(*q - '0') < 10)
+		acc = acc * 10 + (uint64_t)(*q++ - '0');
+	if (q > p && (*p != '0' || q - p == 1) && acc <= max &&
+	    (q == e || ((unsigned)(*q - '0') >= 10 && *q != '.' && *q != 'e' && *q != 'E'))) {
+		*v = acc;
+		j->p = q;
+		return 0;
+	}
 	int c = peek(j);
 	if (c < 0)
 		return eof_err(j);
@@ -969,7 +1118,7 @@ static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 	bool isint;
 	if (scan_number(j, &s, &n, &isint) < 0)
 		return -1;
-	uint64_t acc = 0;
+	acc = 0;
 	if (!isint || s[0] == '-')
 		return jerr(j, "\"%s\": expected an unsigned integer", what);
 	for (size_t i = 0; i < n; i++) {
@@ -987,7 +1136,7 @@ static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 static int get_value(jp *j, size_t col, record_value *slot, const char *img)
 {
 	const record_column *cd = &j->r->cols[col];
-	value_class cls = record_type_class(cd->type);
+	value_class cls = (value_class)j->r->cls[col];
 	int c = peek(j);
 	if (c < 0)
 		return eof_err(j);
@@ -1004,12 +1153,23 @@ static int get_value(jp *j, size_t col, record_value *slot, const char *img)
 		if (c != '-' && (c < '0' || c > '9'))
 			return jerr(j, "%s: column \"%s\" (%s): expected an integer, got %s", img,
 				    cd->name, cd->type, tokname((char)c));
-		const char *s;
+		const char *s = j->p, *e = j->end;
 		size_t n;
 		bool isint;
-		if (scan_number(j, &s, &n, &isint) < 0)
+		/* The usual: up to 18 digits (within int64 whatever they are),
+		 * no leading zero, then no fraction or exponent: a valid
+		 * integer as it stands. Anything else goes the general way. */
+		const char *q = s + (*s == '-'), *digits = q;
+		const char *lim = e - digits > 19 ? digits + 19 : e;
+		while (q < lim && (unsigned)(*q - '0') < 10)
+			q++;
+		if (q > digits && q - digits <= 18 && (*digits != '0' || q - digits == 1) &&
+		    (q == e || (*q != '.' && *q != 'e' && *q != 'E' && (unsigned)(*q - '0') >= 10))) {
+			n = (size_t)(q - s);
+			j->p = q;
+		} else if (scan_number(j, &s, &n, &isint) < 0) {
 			return -1;
-		if (!isint || !record_int_text_valid(s, n, NULL))
+		} else if (!isint || !record_int_text_valid(s, n, NULL))
 			return jerr(j, "%s: column \"%s\" (%s): %.*s is not a 64-bit integer", img,
 				    cd->name, cd->type, (int)(n > 40 ? 40 : n), s);
 		const char *d = record_strdup(j->r, s, n);
@@ -1052,9 +1212,21 @@ static int get_image(jp *j, record_value *img, const char *what)
 	const char *key;
 	size_t klen;
 	int rc;
-	j->map.hint = 0;
-	while ((rc = next_member(j, &first, &key, &klen, scratch, what)) > 0) {
-		int col = record_colmap_find(j->r, &j->map, key, klen);
+	record_colmap *map = &j->map;
+	size_t ncols = j->r->ncols;
+	map->hint = 0;
+	/* the key expected is the name of the next column in order (the
+	 * map's hint), when it is one next_member can look for */
+	const char *want = ncols && map->plain_len[0] ? j->r->cols[0].name : NULL;
+	size_t wlen = ncols ? map->plain_len[0] : 0;
+	while ((rc = next_member(j, &first, want, wlen, &key, &klen, scratch, what)) > 0) {
+		/* the hinted column, as record_colmap_find would find it */
+		int col = rc == 2 ? (int)map->hint++ : record_colmap_find(j->r, map, key, klen);
+		want = NULL;
+		if (map->hint < ncols && map->plain_len[map->hint]) {
+			want = j->r->cols[map->hint].name;
+			wlen = map->plain_len[map->hint];
+		}
 		if (col < 0)
 			return jerr(j, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what, (int)klen, key);
 		if (img[col].kind != VALUE_ABSENT)
@@ -1138,8 +1310,10 @@ static int get_cols(jp *j)
 		const char *key;
 		size_t klen;
 		record_column *cd = &cols[i];
-		while ((rc = next_member(j, &mfirst, &key, &klen, scratch, "cols")) > 0) {
+		const char *want = "name"; /* then "type", as the encoders write them */
+		while ((rc = next_member(j, &mfirst, want, 4, &key, &klen, scratch, "cols")) > 0) {
 			bool is_name = key_is(key, klen, "name"), is_type = key_is(key, klen, "type");
+			want = is_name ? "type" : NULL;
 			if (is_name && !cd->name) {
 				if (get_string(j, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
 					return -1;
@@ -1161,8 +1335,14 @@ static int get_cols(jp *j)
 	}
 	if (rc < 0)
 		return -1;
+	unsigned char *cls = record_alloc(r, n ? n : 1, 1);
+	if (!cls)
+		return jerr(j, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		cls[i] = (unsigned char)record_type_class(cols[i].type);
 	r->ncols = n;
 	r->cols = cols;
+	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;
 	r->keys = NULL;
@@ -1173,6 +1353,58 @@ static int get_cols(jp *j)
 	return 0;
 }
 
+/* Whether the string at j->p (after whitespace) is "m's text" as it
+ * stands; then j->p goes past it. m's bytes are plain, so the string
+ * would be read as that text (get_short_ref, with the cap it had). */
+static inline bool at_memo(jp *j, const record_memo_text *m)
+{
+	const char *p = skip_ws(j->p, j->end);
+	size_t n = m->len;
+	if (!n || (size_t)(j->end - p) < n + 2 || p[0] != '"' || p[n + 1] != '"' ||
+	    memcmp(p + 1, m->text, n) != 0)
+		return false;
+	j->p = p + n + 2;
+	return true;
+}
+
+/* Keeps t[0..n) in m when JSON writes every byte of it as it is (else
+ * forgets what m held); the caller sets what it means. */
+static bool memo_keep(record_memo_text *m, const char *t, size_t n)
+{
+	m->len = 0;
+	if (n == 0 || n >= sizeof m->text)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!plain_byte[(unsigned char)t[i]])
+			return false;
+	memcpy(m->text, t, n);
+	m->len = n;
+	return true;
+}
+
+/* Whether the string at j->p (after whitespace) is an offset that begins
+ * with m's text (an offset up to its ':', as it stands) followed by up to
+ * 19 digits (no overflow) and is shorter than POS_OFFSET_TEXT_MAX: then
+ * *out is what pos_offset_parse would make of it and j->p goes past it. */
+static bool at_offset_memo(jp *j, const record_memo_text *m, pos_offset *out)
+{
+	const char *p = skip_ws(j->p, j->end), *e = j->end;
+	size_t n = m->len;
+	if (!n || (size_t)(e - p) < n + 3 || p[0] != '"' || memcmp(p + 1, m->text, n) != 0)
+		return false;
+	const char *d = p + 1 + n, *q = d;
+	uint64_t v = 0;
+	while (q < e && q - d < 19 && (unsigned)(*q - '0') < 10)
+		v = v * 10 + (uint64_t)(*q++ - '0');
+	if (q == d || q >= e || *q != '"' || (size_t)(q - (p + 1)) >= POS_OFFSET_TEXT_MAX)
+		return false;
+	out->major = m->u;
+	out->minor = v;
+	out->lsn = true;
+	j->p = q + 1;
+	return true;
+}
+
 static int get_src(jp *j)
 {
 	bool first = true, lsn = false, xid = false, ts = false, seq = false;
@@ -1180,15 +1412,29 @@ static int get_src(jp *j)
 	const char *key;
 	size_t klen;
 	int rc;
-	while ((rc = next_member(j, &first, &key, &klen, scratch, "src")) > 0) {
+	record_memo *memo = j->memo;
+	/* the keys in the order the encoders write them */
+	static const jkey order[] = {{"lsn", 3}, {"xid", 3}, {"ts", 2}, {"seq", 3}, {NULL, 0}};
+	size_t k = 0;
+	while ((rc = next_member(j, &first, order[k].name, order[k].len, &key, &klen, scratch, "src")) > 0) {
 		uint64_t v;
 		char text[64];
+		const char *t;
 		size_t tlen;
+		k = rc == 2 ? k + 1 : 4;
+		/* the texts are parsed where they stand (get_short_ref): they
+		 * hold no NUL byte, so "%.*s" prints what "%s" of a copy would */
 		if (key_is(key, klen, "lsn") && !lsn) {
-			if (get_short(j, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
-				return -1;
-			if (pos_lsn_parse(text, &j->r->lsn) < 0)
-				return jerr(j, "\"src.lsn\": \"%s\" is not an LSN", text);
+			if (memo && at_memo(j, &memo->lsn)) {
+				j->r->lsn = memo->lsn.u;
+			} else {
+				if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
+					return -1;
+				if (pos_lsn_parse_n(t, tlen, &j->r->lsn) < 0)
+					return jerr(j, "\"src.lsn\": \"%.*s\" is not an LSN", (int)tlen, t);
+				if (memo && memo_keep(&memo->lsn, t, tlen))
+					memo->lsn.u = j->r->lsn;
+			}
 			lsn = true;
 		} else if (key_is(key, klen, "xid") && !xid) {
 			if (get_uint(j, &v, UINT32_MAX, "src.xid") < 0)
@@ -1196,10 +1442,16 @@ static int get_src(jp *j)
 			j->r->xid = (uint32_t)v;
 			xid = true;
 		} else if (key_is(key, klen, "ts") && !ts) {
-			if (get_short(j, text, sizeof text, &tlen, "\"src.ts\"") < 0)
-				return -1;
-			if (record_ts_parse(text, &j->r->commit_us) < 0)
-				return jerr(j, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
+			if (memo && at_memo(j, &memo->ts)) {
+				j->r->commit_us = memo->ts.i;
+			} else {
+				if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"src.ts\"") < 0)
+					return -1;
+				if (record_ts_parse_n(t, tlen, &j->r->commit_us) < 0)
+					return jerr(j, "\"src.ts\": \"%.*s\" is not a UTC timestamp", (int)tlen, t);
+				if (memo && memo_keep(&memo->ts, t, tlen))
+					memo->ts.i = j->r->commit_us;
+			}
 			ts = true;
 		} else if (key_is(key, klen, "seq") && !seq) {
 			if (get_uint(j, &v, UINT64_MAX, "src.seq") < 0)
@@ -1227,21 +1479,42 @@ static int get_pos(jp *j)
 	const char *key;
 	size_t klen;
 	int rc;
-	while ((rc = next_member(j, &first, &key, &klen, scratch, "pos")) > 0) {
+	record_memo *memo = j->memo;
+	/* the keys in the order the encoders write them */
+	static const jkey order[] = {{"stream", 6}, {"offset", 6}, {NULL, 0}};
+	size_t k = 0;
+	while ((rc = next_member(j, &first, order[k].name, order[k].len, &key, &klen, scratch, "pos")) > 0) {
 		char text[POS_STREAM_MAX + 1];
+		const char *t;
 		size_t tlen;
+		k = rc == 2 ? k + 1 : 2;
+		/* as in get_src: parsed where they stand, no NUL byte in them */
 		if (key_is(key, klen, "stream") && !stream) {
-			if (get_short(j, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
-				return -1;
-			if (!pos_stream_valid(text))
-				return jerr(j, "\"pos.stream\": \"%s\" is not a stream name", text);
-			memcpy(j->r->stream, text, tlen + 1);
+			if (memo && at_memo(j, &memo->stream)) {
+				t = memo->stream.text;
+				tlen = memo->stream.len;
+			} else {
+				if (get_short_ref(j, &t, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
+					return -1;
+				if (!pos_stream_valid_n(t, tlen))
+					return jerr(j, "\"pos.stream\": \"%.*s\" is not a stream name", (int)tlen, t);
+				if (memo)
+					memo_keep(&memo->stream, t, tlen);
+			}
+			memcpy(j->r->stream, t, tlen);
+			j->r->stream[tlen] = '\0';
 			stream = true;
 		} else if (key_is(key, klen, "offset") && !offset) {
-			if (get_short(j, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
-				return -1;
-			if (pos_offset_parse(text, &j->r->offset) < 0)
-				return jerr(j, "\"pos.offset\": \"%s\" is not an offset", text);
+			if (!memo || !at_offset_memo(j, &memo->offset, &j->r->offset)) {
+				if (get_short_ref(j, &t, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
+					return -1;
+				if (pos_offset_parse_n(t, tlen, &j->r->offset) < 0)
+					return jerr(j, "\"pos.offset\": \"%.*s\" is not an offset", (int)tlen, t);
+				/* an LSN's offset: keep it up to its ':' */
+				const char *colon = j->r->offset.lsn ? memchr(t, ':', tlen) : NULL;
+				if (memo && colon && memo_keep(&memo->offset, t, (size_t)(colon - t) + 1))
+					memo->offset.u = j->r->offset.major;
+			}
 			offset = true;
 		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
 			return jerr(j, "duplicate key \"pos.%.*s\"", (int)klen, key);
@@ -1287,7 +1560,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	if (len > RECORD_MAX_BYTES)
 		return record_errf(err, errlen, "record longer than %zu bytes", RECORD_MAX_BYTES);
 	jp j = {.p = data, .end = (const char *)data + len, .start = data, .r = r,
-		.err = err, .errlen = errlen};
+		.memo = record_memos(r), .err = err, .errlen = errlen};
 	/* Fields that need "cols" and come before it are parsed once it is known. */
 	const char *later[4];
 	unsigned later_flag[4];
@@ -1306,8 +1579,11 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	bool run_keep = false;
 	if (peek(&j) != '{')
 		return j.p >= j.end ? jerr(&j, "empty record") : jerr(&j, "not a JSON object");
-	while ((rc = next_member(&j, &first, &key, &klen, scratch, "record")) > 0) {
-		unsigned flag = record_field_flag(key, klen);
+	int want = field_after(0, 0);
+	while ((rc = next_member(&j, &first, field_keys[want].name, field_keys[want].len, &key, &klen,
+				 scratch, "record")) > 0) {
+		unsigned flag = rc == 2 ? field_flags[want] : record_field_flag(key, klen);
+		want = field_after(flag, r->op);
 		if (!(flag & SHAPE_FIELDS)) {
 			if (run_at && run_keep)
 				record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &j.map);
@@ -1321,6 +1597,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 				seen |= sh->flags;
 				j.have_cols = true;
 				j.p = j.key_at + sh->len;
+				want = field_after(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
 				continue;
 			}
 			run_at = j.key_at;
@@ -1431,5 +1708,8 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 		r->before = NULL;
 	if (!r->has_after)
 		r->after = NULL;
-	return record_check_decoded(r, err, errlen);
+	if (record_check_decoded(r, err, errlen) < 0)
+		return -1;
+	r->checked = true;
+	return 0;
 }

@@ -390,12 +390,13 @@ int record_encode_msgpack_impl(record_encoder *e, const record *r, buf *out)
 
 int record_encode_key_msgpack_impl(const record *r, buf *out)
 {
-	if (record_check_encodable(r) < 0 || pk_map(out, r->nkeys) < 0)
+	/* a record a decoder checked needs no second look (record.h) */
+	if ((!r->checked && record_check_encodable(r) < 0) || pk_map(out, r->nkeys) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
-		if (pk_name(out, r, NULL, c) < 0 ||
-		    pk_value(out, record_key_value(r, c), record_type_class(r->cols[c].type)) < 0)
+		value_class cls = r->checked ? (value_class)r->cls[c] : record_type_class(r->cols[c].type);
+		if (pk_name(out, r, NULL, c) < 0 || pk_value(out, record_key_value(r, c), cls) < 0)
 			return -1;
 	}
 	return 0;
@@ -744,7 +745,7 @@ static int get_uint(mpd *m, uint64_t *v, uint64_t max, const char *what)
 static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
 {
 	const record_column *cd = &m->r->cols[col];
-	value_class cls = record_type_class(cd->type);
+	value_class cls = (value_class)m->r->cls[col];
 	mp_item it;
 	const unsigned char *at = m->p;
 	if (next(m, &it) < 0)
@@ -928,6 +929,12 @@ static int get_cols(mpd *m)
 		if (!cd->type[0])
 			return merr(m, "column \"%s\": empty type", cd->name);
 	}
+	unsigned char *cls = record_alloc(m->r, it.len ? it.len : 1, 1);
+	if (!cls)
+		return merr(m, "out of memory");
+	for (size_t i = 0; i < it.len; i++)
+		cls[i] = (unsigned char)record_type_class(m->r->cols[i].type);
+	m->r->cls = cls;
 	if (record_colmap_build(m->r, &m->map, m->err, m->errlen) < 0)
 		return -1;
 	m->have_cols = true;
@@ -1189,5 +1196,8 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 		r->before = NULL;
 	if (!r->has_after)
 		r->after = NULL;
-	return record_check_decoded(r, err, errlen);
+	if (record_check_decoded(r, err, errlen) < 0)
+		return -1;
+	r->checked = true;
+	return 0;
 }

@@ -5,12 +5,58 @@
 #ifndef DBREPL_RECORD_PRIV_H
 #define DBREPL_RECORD_PRIV_H
 
+#include "arena.h"
 #include "record.h"
 
 #include <stdarg.h>
 
-/* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8. */
-void *record_alloc(record *r, size_t n, size_t align);
+typedef struct record_shape_cache record_shape_cache;
+
+/* What the JSON decoder remembers of the position texts of the records it
+ * read last: the records of a transaction (all of a snapshot's) carry the
+ * same LSN, time and stream, and offsets that differ only after their
+ * ':'. A text is kept only when JSON writes every byte of it as it is, so
+ * that the very bytes "text" in a record are read as that text, and then
+ * mean what it meant (record_json.c). */
+typedef struct record_memo_text {
+	size_t len; /* 0: nothing kept */
+	char text[POS_STREAM_MAX + 1];
+	uint64_t u; /* what it meant: an LSN */
+	int64_t i;  /* or a time */
+} record_memo_text;
+typedef struct record_memo {
+	record_memo_text lsn;    /* src.lsn and its LSN (u) */
+	record_memo_text ts;     /* src.ts and its µs (i) */
+	record_memo_text stream; /* pos.stream, a valid one */
+	record_memo_text offset; /* pos.offset up to its ':', and its major (u) */
+} record_memo;
+
+/* The record's storage: an arena (arena.h) and, beside it, what the
+ * decoders remember across records (the cache of table shapes, the
+ * position texts), which survives record_clear. */
+struct record_arena {
+	arena mem;
+	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
+	record_memo memo;           /* the JSON decoder's; kept by record_clear */
+};
+
+/* The memo that goes with r's storage, or NULL when out of memory. */
+record_memo *record_memos(record *r);
+
+/* record_alloc of a record without storage yet. */
+void *record_alloc_first(record *r, size_t n, size_t align);
+/* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8.
+ * Inline: the decoders take several per field. */
+static inline void *record_alloc(record *r, size_t n, size_t align)
+{
+	if (!r->arena)
+		return record_alloc_first(r, n, align);
+	return arena_alloc(&r->arena->mem, n, align);
+}
+
+/* record_ts_parse of the n bytes at s (not NUL-terminated; a NUL byte
+ * among them makes them invalid, as it ends the string for the other). */
+int record_ts_parse_n(const char *s, size_t n, int64_t *us);
 
 /* Writes a message into err (when errlen > 0); returns -1. */
 int record_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -30,6 +76,11 @@ typedef struct record_colmap {
 	uint16_t *slots; /* index+1, 0 = empty */
 	size_t mask;
 	size_t hint; /* the next column in order: most images list columns in cols order */
+	/* ncols: the length of each column's name when every byte of it is
+	 * one JSON writes as it is (ASCII from 0x20, not '"' or '\\'), else
+	 * 0: the JSON decoder then knows the key of the hinted column by
+	 * its bytes, without scanning it */
+	uint16_t *plain_len;
 } record_colmap;
 /* Fails (-1, err) on duplicate or empty column names. */
 int record_colmap_build(record *r, record_colmap *m, char *err, size_t errlen);
@@ -45,7 +96,6 @@ typedef struct record_shape {
 			   * the end of its last field's value */
 	uint32_t members; /* fields in the run */
 } record_shape;
-typedef struct record_shape_cache record_shape_cache;
 /* The cache that goes with r's storage; created when create is set (NULL
  * when there is none or no memory). record.c owns the link. */
 record_shape_cache *record_shapes(record *r, bool create);

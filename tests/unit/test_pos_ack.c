@@ -82,6 +82,34 @@ static void test_stream_names(void **state)
 	assert_false(pos_stream_valid("a\n"));
 }
 
+/* The _n forms read exactly n bytes: what follows does not count, and a
+ * cut text is read as the shorter one (a NUL byte ends nothing early). */
+static void test_parse_n(void **state)
+{
+	(void)state;
+	pos_offset o;
+	uint64_t l;
+	assert_int_equal(pos_offset_parse_n("0/1A:25xyz", 7, &o), 0);
+	assert_true(o.lsn);
+	assert_int_equal(o.major, 0x1A);
+	assert_int_equal(o.minor, 25);
+	assert_int_equal(pos_offset_parse_n("0/1A:25", 5, &o), -1);
+	assert_int_equal(pos_offset_parse_n("0/1A:25", 4, &o), -1);
+	assert_int_equal(pos_offset_parse_n("12/", 2, &o), 0);
+	assert_false(o.lsn);
+	assert_int_equal(o.major, 12);
+	assert_int_equal(pos_offset_parse_n("1\0" "2", 3, &o), -1);
+	assert_int_equal(pos_offset_parse_n("", 0, &o), -1);
+	assert_int_equal(pos_lsn_parse_n("0/16B3748:1", 9, &l), 0);
+	assert_int_equal(l, 0x16B3748);
+	assert_int_equal(pos_lsn_parse_n("0/16B3748", 2, &l), -1);
+	assert_int_equal(pos_lsn_parse_n("0/1\0" "6", 5, &l), -1);
+	assert_true(pos_stream_valid_n("pg/d/s x", 6));
+	assert_false(pos_stream_valid_n("pg/d/s x", 7));
+	assert_false(pos_stream_valid_n("a\0b", 3));
+	assert_false(pos_stream_valid_n("a", 0));
+}
+
 struct seen {
 	int n;
 	char stream[64][POS_STREAM_MAX + 1];
@@ -207,7 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offset_round_trip), cmocka_unit_test(test_offset_rejects),
 		cmocka_unit_test(test_offset_order),      cmocka_unit_test(test_lsn),
-		cmocka_unit_test(test_stream_names),      cmocka_unit_test(test_ack_fifo),
+		cmocka_unit_test(test_stream_names),      cmocka_unit_test(test_parse_n),      cmocka_unit_test(test_ack_fifo),
 		cmocka_unit_test(test_buf_ceiling),       cmocka_unit_test(test_cli_parse_int),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1010,6 +1010,81 @@ static void test_clear_reuses_storage(void **state)
 	record_free(&r); /* free twice is harmless */
 }
 
+/* A decoded record is marked checked, so record_encode_key skips the checks
+ * the decoder made; every builder clears the mark, and then the key
+ * encoder checks again and refuses what is wrong. */
+static void test_checked_flag(void **state)
+{
+	(void)state;
+	static const char line[] =
+		"{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":\"k\","
+		"\"type\":\"integer\"},{\"name\":\"b\",\"type\":\"bytea\"},{\"name\":\"x\",\"type\":\"text\"}],"
+		"\"key\":[\"k\",\"b\"],\"after\":{\"k\":7,\"b\":\"\\\\x00ff\",\"x\":\"y\"},\"src\":{\"lsn\":\"0/1\","
+		"\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream\":\"s\",\"offset\":\"1\"}}";
+	record r;
+	record_init(&r);
+	assert_false(r.checked);
+	char err[256];
+	buf b, mp;
+	buf_init(&b, 0);
+	buf_init(&mp, 0);
+	assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), 0);
+	assert_true(r.checked);
+	assert_int_equal(r.cls[0], VALUE_CLASS_INTEGER);
+	assert_int_equal(r.cls[1], VALUE_CLASS_BYTEA);
+	assert_int_equal(r.cls[2], VALUE_CLASS_STRING);
+	assert_int_equal(record_encode_key(&r, RECORD_FORMAT_JSON, &b), 0);
+	assert_int_equal(buf_terminate(&b), 0);
+	assert_string_equal(b.data, "{\"k\":7,\"b\":\"\\\\x00ff\"}");
+	/* the msgpack decoder marks its records too, with the same classes */
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, &mp), 0);
+	assert_int_equal(record_decode(&r, mp.data, mp.len, err, sizeof err), 0);
+	assert_true(r.checked);
+	assert_int_equal(r.cls[0], VALUE_CLASS_INTEGER);
+	assert_int_equal(r.cls[1], VALUE_CLASS_BYTEA);
+	assert_int_equal(r.cls[2], VALUE_CLASS_STRING);
+	/* a refused record is not marked */
+	assert_int_equal(record_decode(&r, line, strlen(line) - 1, err, sizeof err), -1);
+	assert_false(r.checked);
+	record_clear(&r);
+	assert_false(r.checked);
+
+	/* each builder clears the mark; the key encoder then checks again */
+	for (int which = 0; which < 5; which++) {
+		assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), 0);
+		assert_true(r.checked);
+		uint16_t keys[] = {0, 1};
+		switch (which) {
+		case 0: /* a bad integer for the key column */
+			assert_int_equal(record_set_value(&r, r.after, 0, VALUE_TEXT, "7x", 2), 0);
+			break;
+		case 1: /* a bad bytea for the key column */
+			assert_int_equal(record_set_value(&r, r.after, 1, VALUE_TEXT, "\\x0", 3), 0);
+			break;
+		case 2: /* an empty column name */
+			assert_int_equal(record_set_column(&r, 0, "", "integer"), 0);
+			break;
+		case 3: /* an empty table name */
+			assert_int_equal(record_set_table(&r, "d", "s", ""), 0);
+			break;
+		case 4: /* the same keys: fine, but checked again */
+			assert_int_equal(record_set_keys(&r, keys, 2), 0);
+			break;
+		}
+		assert_false(r.checked);
+		buf_reset(&b);
+		assert_int_equal(record_encode_key(&r, RECORD_FORMAT_JSON, &b), which == 4 ? 0 : -1);
+		buf_reset(&b);
+		assert_int_equal(record_encode_key(&r, RECORD_FORMAT_MSGPACK, &b), which == 4 ? 0 : -1);
+	}
+	assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), 0);
+	assert_int_equal(record_set_shape(&r, 1, false, true), 0);
+	assert_false(r.checked);
+	buf_free(&b);
+	buf_free(&mp);
+	record_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1027,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_clear_reuses_storage),
 		cmocka_unit_test(test_text_forms),
 		cmocka_unit_test(test_encoder_cache),
+		cmocka_unit_test(test_checked_flag),
 	};
 	return cmocka_run_group_tests_name("record", tests, setup, NULL);
 }

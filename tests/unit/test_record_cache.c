@@ -103,6 +103,29 @@ static const char *const seeds[] = {
 	"1,\"c20\":\"z\",\"c18\":99,\"c05\":\"five\"},\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":"
 	"\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\""
 	"}}",
+	/* column names JSON must escape, a key written with an escape where
+	 * the name needs none, a name that is a prefix of the next one, keys
+	 * out of order and spaced: the decoder's guess of the next
+	 * key must match none of them wrongly */
+	"{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":"
+	"\"q\\\"x\",\"type\":\"integer\"},{\"name\":\"b\\\\s\",\"type\":\"text\"},{\"name\":\"id\""
+	",\"type\":\"bigint\"},{\"name\":\"idx\",\"type\":\"text\"},{\"name\":\"\\u00e9\",\"type\""
+	":\"text\"}],\"key\":[\"q\\\"x\",\"id\"],\"before\":{\"q\\\"x\":1,\"id\":2},\"after\":{\""
+	"q\\\"x\":3,\"b\\\\s\":\"y\",\"\\u0069d\":4,\"idx\":\"z\",\"\\u00e9\":\"\\u00e9\"},\"src\""
+	":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\"stream"
+	"\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":"
+	"\"q\\\"x\",\"type\":\"integer\"},{\"name\":\"b\\\\s\",\"type\":\"text\"},{\"name\":\"id\""
+	",\"type\":\"bigint\"},{\"name\":\"idx\",\"type\":\"text\"},{\"name\":\"\\u00e9\",\"type\""
+	":\"text\"}],\"key\":[\"q\\\"x\",\"id\"],\"after\":{\"idx\":\"z\",\"id\" :4,\"b\\\\s\":\"w\""
+	"},\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":"
+	"{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+	"{\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":"
+	"\"q\\\"x\",\"type\":\"integer\"},{\"name\":\"b\\\\s\",\"type\":\"text\"},{\"name\":\"id\""
+	",\"type\":\"bigint\"},{\"name\":\"idx\",\"type\":\"text\"},{\"name\":\"\\u00e9\",\"type\""
+	":\"text\"}],\"key\":[\"q\\\"x\",\"id\"],\"after\":{\"q\\\"x\":5,\"id\":4,\"idx\":\"z\"},"
+	"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},\"pos\":{\""
+	"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
 };
 #define NSEEDS (sizeof seeds / sizeof seeds[0])
 
@@ -411,6 +434,239 @@ static void test_many_tables(void **state)
 	record_free(&r);
 }
 
+/* The decoder guesses each key from what the encoders write next (the
+ * next field, the next column of an image); what it decodes must not
+ * depend on whether the guess was right. */
+static void test_guessed_keys(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char err[512];
+	/* seeds[NSEEDS - 3]: names JSON escapes, a key escaped where its name
+	 * needs no escape, "id" before "idx" */
+	const char *s = seeds[NSEEDS - 3];
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+		assert_int_equal(r.ncols, 5);
+		assert_string_equal(r.cols[0].name, "q\"x");
+		assert_string_equal(r.cols[1].name, "b\\s");
+		assert_string_equal(r.cols[4].name, "\xc3\xa9");
+		static const char *const want[] = {"3", "y", "4", "z", "\xc3\xa9"};
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(r.after[i].kind, VALUE_TEXT);
+			assert_string_equal(r.after[i].data, want[i]);
+		}
+		assert_int_equal(r.before[0].kind, VALUE_TEXT);
+		assert_int_equal(r.before[1].kind, VALUE_ABSENT);
+		assert_int_equal(r.before[2].kind, VALUE_TEXT);
+	}
+	/* out of order, and with a space before the colon */
+	s = seeds[NSEEDS - 2];
+	assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+	assert_int_equal(r.after[0].kind, VALUE_ABSENT);
+	assert_string_equal(r.after[1].data, "w");
+	assert_string_equal(r.after[2].data, "4");
+	assert_string_equal(r.after[3].data, "z");
+	/* a column named twice, the second time where the next is expected */
+	static const char *const bad[][2] = {
+		{"{\"id\":1,\"id\":2}", "\"after\" names column \"id\" twice"},
+		{"{\"q\\\"x\":1,\"q\\\"x\":2}", "\"after\" names column \"q\"x\" twice"},
+		{"{\"id\":1,\"idx\":\"a\",\"idx\":\"b\"}", "\"after\" names column \"idx\" twice"},
+		{"{\"idy\":1}", "\"after\" names column \"idy\" that is not in \"cols\""},
+		{"{\"i\":1}", "\"after\" names column \"i\" that is not in \"cols\""},
+		{"{\"idx\":1}", "after: column \"idx\" (text): expected a string, got a number"},
+	};
+	const char *base = seeds[NSEEDS - 1], *after = strstr(base, "\"after\":"), *src = strstr(base, ",\"src\"");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char line[2048];
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(after + 8 - base), base, bad[i][0], src);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), -1);
+			assert_string_equal(err, bad[i][1]);
+			same_either_way(&r, line, strlen(line));
+		}
+	}
+	/* the fields of the record, and of src and pos, in another order than
+	 * the encoders' and with a field repeated where the next is expected */
+	static const char *const fields[][2] = {
+		{",\"src\":{\"lsn\":\"0/1\",\"lsn\":\"0/2\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1}",
+		 "duplicate key \"src.lsn\""},
+		{",\"src\":{\"xid\":1,\"lsn\":\"0/2\",\"seq\":1,\"ts\":\"2000-01-01T00:00:00Z\"}", NULL},
+		{",\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"xid\":1,\"seq\":1}",
+		 "duplicate key \"src.xid\""},
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		char line[2048];
+		const char *pos = strstr(base, ",\"pos\"");
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(src - base), base, fields[i][0], pos);
+		int rc = record_decode(&r, line, strlen(line), err, sizeof err);
+		if (fields[i][1]) {
+			assert_int_equal(rc, -1);
+			assert_string_equal(err, fields[i][1]);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_true(r.lsn == 2);
+		}
+		same_either_way(&r, line, strlen(line));
+	}
+	record_free(&r);
+}
+
+/* Numbers take a short way when they are plain digits; what they decode
+ * to, and the message for a bad one, must be what the general way gives. */
+static void test_numbers(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char err[512], line[2048];
+	const char *base = seeds[0], *v792 = strstr(base, "792");
+	static const char *const ok[] = {"0", "-0", "7", "-7", "123456789012345678", "-123456789012345678",
+					 "1234567890123456789", "9223372036854775807", "-9223372036854775808"};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(v792 - base), base, ok[i], v792 + 3);
+		assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), 0);
+		assert_string_equal(r.after[0].data, ok[i]);
+		assert_int_equal(r.after[0].len, strlen(ok[i]));
+		same_either_way(&r, line, strlen(line));
+	}
+	/* value, message; %zu is the byte of the value + the number given */
+	static const struct {
+		const char *v, *msg;
+		size_t at;
+	} bad[] = {
+		{"9223372036854775808", "after: column \"id\" (integer): 9223372036854775808 is not a 64-bit integer", 0},
+		{"-9223372036854775809", "after: column \"id\" (integer): -9223372036854775809 is not a 64-bit integer", 0},
+		{"12345678901234567890123", "after: column \"id\" (integer): 12345678901234567890123 is not a 64-bit integer", 0},
+		{"1.5", "after: column \"id\" (integer): 1.5 is not a 64-bit integer", 0},
+		{"1e3", "after: column \"id\" (integer): 1e3 is not a 64-bit integer", 0},
+		{"-1E+3", "after: column \"id\" (integer): -1E+3 is not a 64-bit integer", 0},
+		{"01", "in \"after\": expected ',' or '}' at byte %zu", 2},
+		{"-01", "in \"after\": expected ',' or '}' at byte %zu", 3},
+		{"-", "invalid number at byte %zu", 2},
+		{"-x", "invalid number at byte %zu", 2},
+		{"1.", "invalid number at byte %zu", 3},
+		{"1e", "invalid number at byte %zu", 3},
+		{"x", "after: column \"id\" (integer): expected an integer, got an invalid token", 0},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(v792 - base), base, bad[i].v, v792 + 3);
+		char want[256];
+		snprintf(want, sizeof want, bad[i].msg, (size_t)(v792 - base) + bad[i].at);
+		assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), -1);
+		assert_string_equal(err, want);
+		same_either_way(&r, line, strlen(line));
+	}
+	/* the version, the xid and the seq: unsigned, within their range */
+	static const struct {
+		const char *from, *to, *msg;
+	} src[] = {
+		{"\"xid\":700", "\"xid\":4294967295", NULL},
+		{"\"xid\":700", "\"xid\":4294967296", "\"src.xid\": number out of range"},
+		{"\"xid\":700", "\"xid\":-1", "\"src.xid\": expected an unsigned integer"},
+		{"\"xid\":700", "\"xid\":7.0", "\"src.xid\": expected an unsigned integer"},
+		{"\"xid\":700", "\"xid\":\"7\"", "\"src.xid\": expected a number, got a string"},
+		{"\"seq\":1}", "\"seq\":18446744073709551615}", NULL},
+		{"\"seq\":1}", "\"seq\":18446744073709551616}", "\"src.seq\": number out of range"},
+		{"\"seq\":1}", "\"seq\":1234567890123456789}", NULL},
+		{"\"seq\":1}", "\"seq\":00}", "in \"src\": expected ',' or '}' at byte %zu"},
+		{"\"v\":1", "\"v\":1000001", "\"v\": number out of range"},
+		{"\"v\":1", "\"v\":2", "unsupported format version 2 (this program reads 1)"},
+		{"\"v\":1", "\"v\":1e0", "\"v\": expected an unsigned integer"},
+	};
+	for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
+		const char *at = strstr(base, src[i].from);
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(at - base), base, src[i].to, at + strlen(src[i].from));
+		int rc = record_decode(&r, line, strlen(line), err, sizeof err);
+		if (src[i].msg) {
+			char want[256];
+			snprintf(want, sizeof want, src[i].msg, (size_t)(at - base) + 8);
+			assert_int_equal(rc, -1);
+			assert_string_equal(err, want);
+		} else {
+			assert_int_equal(rc, 0);
+		}
+		same_either_way(&r, line, strlen(line));
+	}
+	record_free(&r);
+}
+
+/* The decoder remembers the last LSN, time, stream and offset texts: a
+ * record whose text is the same, one that begins with it, or one it
+ * begins with, must come out as from a decoder that never saw the
+ * record before. */
+static void test_position_memo(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *from, *to;
+	} edits[] = {
+		{"\"0/1000000\",", "\"0/1000000\","},
+		{"\"0/1000000\",", "\"0/10000000\","},
+		{"\"0/1000000\",", "\"0/100000\","},
+		{"\"0/1000000\",", "\"0/1000000 \","},
+		{"\"0/1000000\",", "\"0\\/1000000\","},
+		{"\"0/1000000\",", " \"0/1000000\" ,"},
+		{"\"0/1000000\",", "\"0/1000000\\u0000\","},
+		{"45.123456Z", "45.123456Z"},
+		{"45.123456Z", "45.1234567Z"},
+		{"45.123456Z", "45.12345Z"},
+		{"45.123456Z", "45.123456"},
+		{"45.123456Z", "45.123456Zx"},
+		{"45.123456Z", "45.123456\\u005a"},
+		{"\"pg/d/slot\"", "\"pg/d/slot\""},
+		{"\"pg/d/slot\"", "\"pg/d/slot2\""},
+		{"\"pg/d/slot\"", "\"pg/d/slo\""},
+		{"\"pg/d/slot\"", "\"pg/d/slot x\""},
+		{"\"pg/d/slot\"", "\"pg/d/slot\\t\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1\""},
+		{"\"0/1000000:1\"", "\"0/1000000:\""},
+		{"\"0/1000000:1\"", "\"0/1000000:7\""},
+		{"\"0/1000000:1\"", "\"0/1000000:0001\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1234567890123456789\""},
+		{"\"0/1000000:1\"", "\"0/1000000:18446744073709551615\""},
+		{"\"0/1000000:1\"", "\"0/1000000:18446744073709551616\""},
+		{"\"0/1000000:1\"", "\"0/1000000:99999999999999999999\""},
+		{"\"0/1000000:1\"", "\"0/1000000:00000000000000000000000000000000000001\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1x\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1:2\""},
+		{"\"0/1000000:1\"", "\"0/1000000:-1\""},
+		{"\"0/1000000:1\"", "\"0/1000000:\\u0031\""},
+		{"\"0/1000000:1\"", "\"0/10000000:1\""},
+		{"\"0/1000000:1\"", " \"0/1000000:1\" "},
+		{"\"0/1000000:1\"", "\"5\""},
+		{"\"0/1000000:1\"", "\"0/1000000:1"},
+	};
+	record r;
+	record_init(&r);
+	char line[2048], err[512];
+	const char *base = seeds[0];
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		const char *at = strstr(base, edits[i].from);
+		assert_non_null(at);
+		snprintf(line, sizeof line, "%.*s%s%s", (int)(at - base), base, edits[i].to,
+			 at + strlen(edits[i].from));
+		/* after the base record, and after itself */
+		assert_int_equal(record_decode(&r, base, strlen(base), err, sizeof err), 0);
+		same_either_way(&r, line, strlen(line));
+		same_either_way(&r, line, strlen(line));
+	}
+	/* the values themselves */
+	assert_int_equal(record_decode(&r, base, strlen(base), err, sizeof err), 0);
+	for (int round = 0; round < 2; round++) {
+		const char *s = seeds[1]; /* the same stream, another LSN, time as before */
+		assert_int_equal(record_decode(&r, s, strlen(s), err, sizeof err), 0);
+		assert_true(r.lsn == 0x1000100);
+		assert_string_equal(r.stream, "pg/d/slot");
+		assert_true(r.offset.lsn && r.offset.major == 0x1000100 && r.offset.minor == 2);
+		int64_t us;
+		assert_int_equal(record_ts_parse("2026-11-25T13:58:45.123456Z", &us), 0);
+		assert_true(r.commit_us == us);
+	}
+	record_free(&r);
+}
+
 /* ---- mutations ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -572,6 +828,9 @@ int main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_seeds),
 		cmocka_unit_test(test_many_tables),
+		cmocka_unit_test(test_guessed_keys),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_position_memo),
 		cmocka_unit_test(test_mutations_json),
 		cmocka_unit_test(test_mutations_msgpack),
 		cmocka_unit_test(test_reader_lines),
