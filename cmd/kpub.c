@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -724,18 +723,6 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	log_init(argv[0]);
-	/* librdkafka frees delivered messages in bursts; without these glibc
-	 * gives the heap top back to the kernel after each burst and takes
-	 * it again page fault by page fault, which costs more than the rest of
-	 * producing. The queue limit below still bounds the heap. */
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	mallopt(M_TOP_PAD, 16 << 20);
-	/* Each message comes with four small allocations for its headers,
-	 * freed thousands at a time when the deliveries are reported. In
-	 * fastbins they pile up until the next larger malloc consolidates
-	 * them all at once, which (perf) cost about a third of this thread's
-	 * time; without fastbins they are merged as they are freed, for less. */
-	mallopt(M_MXFAST, 0);
 
 	char err[1024];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
