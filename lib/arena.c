@@ -9,11 +9,6 @@
 #define ARENA_CHUNK ((size_t)64 << 10)
 #define ARENA_KEEP ((size_t)1 << 20)
 
-static char *chunk_data(struct arena_chunk *c)
-{
-	return (char *)(c + 1);
-}
-
 void arena_init(arena *a)
 {
 	memset(a, 0, sizeof *a);
@@ -24,12 +19,9 @@ void *arena_alloc_chunk(arena *a, size_t n, size_t align)
 	for (;;) {
 		struct arena_chunk *c = a->cur;
 		if (c) {
-			size_t off = (c->used + align - 1) & ~(align - 1);
-			if (off <= c->cap && n <= c->cap - off) {
-				c->used = off + n;
-				a->bytes += n;
-				return chunk_data(c) + off;
-			}
+			void *p = arena_chunk_take(a, c, n, align);
+			if (p)
+				return p;
 			if (c->next) {
 				a->cur = c->next;
 				continue;

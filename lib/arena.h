@@ -23,20 +23,22 @@ typedef struct arena {
 void arena_init(arena *a);
 /* arena_alloc when the current chunk has no room. */
 void *arena_alloc_chunk(arena *a, size_t n, size_t align);
+/* n bytes aligned to align from chunk c of a, or NULL when c has no room. */
+static inline void *arena_chunk_take(arena *a, struct arena_chunk *c, size_t n, size_t align)
+{
+	size_t off = (c->used + align - 1) & ~(align - 1);
+	if (off > c->cap || n > c->cap - off)
+		return NULL;
+	c->used = off + n;
+	a->bytes += n;
+	return (char *)(c + 1) + off;
+}
 /* n bytes aligned to align (a power of two), or NULL (ENOMEM). Inline
  * while the current chunk has room: a record takes several per field. */
 static inline void *arena_alloc(arena *a, size_t n, size_t align)
 {
-	struct arena_chunk *c = a->cur;
-	if (c) {
-		size_t off = (c->used + align - 1) & ~(align - 1);
-		if (off <= c->cap && n <= c->cap - off) {
-			c->used = off + n;
-			a->bytes += n;
-			return (char *)(c + 1) + off;
-		}
-	}
-	return arena_alloc_chunk(a, n, align);
+	void *p = a->cur ? arena_chunk_take(a, a->cur, n, align) : NULL;
+	return p ? p : arena_alloc_chunk(a, n, align);
 }
 /* Everything allocated is gone; chunks are kept for reuse (up to 1 MiB). */
 void arena_reset(arena *a);
