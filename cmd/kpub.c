@@ -589,8 +589,8 @@ static int publish(rd_kafka_t *rk, const kpub_msg *m, int *exit_code)
 
 	/* librdkafka allocates the header list and each header apart from
 	 * the message and frees them one by one after delivery: with them
-	 * kpub takes about one and a half times the CPU time
-	 * (tests/bench/kpub.sh), hence --no-headers. */
+	 * kpub takes 1.3 to 1.5 times the CPU time (tests/bench/kpub.sh),
+	 * hence --no-headers. */
 	rd_kafka_headers_t *hdrs = NULL;
 	if (!opt.no_headers) {
 		char lsn[32];
