@@ -12,13 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* r's storage, made on first use; NULL when out of memory. */
+static record_arena *record_arena_get(record *r)
+{
+	if (!r->arena)
+		r->arena = calloc(1, sizeof *r->arena);
+	return r->arena;
+}
+
 void *record_alloc_first(record *r, size_t n, size_t align)
 {
-	record_arena *a = calloc(1, sizeof *a);
-	if (!a)
-		return NULL;
-	r->arena = a;
-	return arena_alloc(&a->mem, n, align);
+	record_arena *a = record_arena_get(r);
+	return a ? arena_alloc(&a->mem, n, align) : NULL;
 }
 
 static void record_arena_reset(record_arena *a)
@@ -38,26 +43,18 @@ static void record_arena_free(record_arena *a)
 
 record_memo *record_memos(record *r)
 {
-	if (!r->arena) {
-		r->arena = calloc(1, sizeof *r->arena);
-		if (!r->arena)
-			return NULL;
-	}
-	return &r->arena->memo;
+	record_arena *a = record_arena_get(r);
+	return a ? &a->memo : NULL;
 }
 
 record_shape_cache *record_shapes(record *r, bool create)
 {
-	if (!r->arena) {
-		if (!create)
-			return NULL;
-		r->arena = calloc(1, sizeof *r->arena);
-		if (!r->arena)
-			return NULL;
-	}
-	if (!r->arena->shapes && create)
-		r->arena->shapes = record_shape_cache_new();
-	return r->arena->shapes;
+	record_arena *a = create ? record_arena_get(r) : r->arena;
+	if (!a)
+		return NULL;
+	if (!a->shapes && create)
+		a->shapes = record_shape_cache_new();
+	return a->shapes;
 }
 
 int record_errf(char *err, size_t errlen, const char *fmt, ...)
