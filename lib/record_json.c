@@ -1205,28 +1205,31 @@ static int get_value(jp *j, size_t col, record_value *slot, const char *img)
 	}
 }
 
+/* The key get_image expects next: the name of the next column in order
+ * (the map's hint), when it is one next_member can look for; else NULL. */
+static inline const char *hinted_key(const jp *j, size_t *len)
+{
+	const record_colmap *map = &j->map;
+	if (map->hint >= j->r->ncols || !map->plain_len[map->hint])
+		return NULL;
+	*len = map->plain_len[map->hint];
+	return j->r->cols[map->hint].name;
+}
+
 static int get_image(jp *j, record_value *img, const char *what)
 {
 	bool first = true;
 	char scratch[RECORD_NAME_MAX + 1];
 	const char *key;
-	size_t klen;
+	size_t klen, wlen = 0;
 	int rc;
 	record_colmap *map = &j->map;
-	size_t ncols = j->r->ncols;
 	map->hint = 0;
-	/* the key expected is the name of the next column in order (the
-	 * map's hint), when it is one next_member can look for */
-	const char *want = ncols && map->plain_len[0] ? j->r->cols[0].name : NULL;
-	size_t wlen = ncols ? map->plain_len[0] : 0;
+	const char *want = hinted_key(j, &wlen);
 	while ((rc = next_member(j, &first, want, wlen, &key, &klen, scratch, what)) > 0) {
 		/* the hinted column, as record_colmap_find would find it */
 		int col = rc == 2 ? (int)map->hint++ : record_colmap_find(j->r, map, key, klen);
-		want = NULL;
-		if (map->hint < ncols && map->plain_len[map->hint]) {
-			want = j->r->cols[map->hint].name;
-			wlen = map->plain_len[map->hint];
-		}
+		want = hinted_key(j, &wlen);
 		if (col < 0)
 			return jerr(j, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what, (int)klen, key);
 		if (img[col].kind != VALUE_ABSENT)
