@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,15 +307,24 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 /* ---- topics ----
  *
- * Two maps: topic name -> handle (so each topic is created and opened
- * once), and table (db, schema, table) -> handle, so that a record costs one
+ * Two maps: topic name -> topic (so each topic is created and opened
+ * once), and table (db, schema, table) -> topic, so that a record costs one
  * hash lookup and no template expansion. Both grow with the number of
  * tables, which the source schema bounds. */
+
+typedef struct topic {
+	rd_kafka_topic_t *rkt;
+	unsigned id; /* in order of first use */
+	/* The partition count the partitioner was last called with (0: not
+	 * yet, or not the partitioner kpub wraps). The partitioner may run on
+	 * librdkafka's threads, hence atomic. */
+	atomic_int partitions;
+} topic;
 
 typedef struct map_slot {
 	char *key; /* NUL-terminated name, or db\0schema\0table */
 	size_t klen;
-	rd_kafka_topic_t *rkt;
+	topic *t;
 } map_slot;
 
 typedef struct map {
@@ -323,6 +333,7 @@ typedef struct map {
 } map;
 
 static map topic_map, table_map;
+static unsigned ntopics;
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
@@ -359,7 +370,7 @@ static int map_reserve(map *m)
 }
 
 /* Adds key (copied); the slot must come from map_find and be empty. */
-static int map_put(map *m, map_slot *slot, const char *key, size_t klen, rd_kafka_topic_t *rkt)
+static int map_put(map *m, map_slot *slot, const char *key, size_t klen, topic *t)
 {
 	slot->key = malloc(klen + 1);
 	if (!slot->key)
@@ -367,7 +378,7 @@ static int map_put(map *m, map_slot *slot, const char *key, size_t klen, rd_kafk
 	memcpy(slot->key, key, klen);
 	slot->key[klen] = '\0';
 	slot->klen = klen;
-	slot->rkt = rkt;
+	slot->t = t;
 	m->n++;
 	return 0;
 }
@@ -376,8 +387,10 @@ static void map_free(map *m, bool destroy_topics)
 {
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i].key) {
-			if (destroy_topics)
-				rd_kafka_topic_destroy(m->slots[i].rkt);
+			if (destroy_topics) {
+				rd_kafka_topic_destroy(m->slots[i].t->rkt);
+				free(m->slots[i].t);
+			}
 			free(m->slots[i].key);
 		}
 	free(m->slots);
@@ -439,10 +452,23 @@ static int create_topic(rd_kafka_t *rk, const char *name)
 	return rc;
 }
 
-/* The topic handle for the record's table; NULL after set_failure or with
- * *bad set when the record yields no legal topic name. */
-static rd_kafka_topic_t *topic_for(rd_kafka_t *rk, const char *db, const char *schema,
-				    const char *table, bool *bad)
+/* kpub's default partitioner, murmur2_random, as librdkafka runs it, noting
+ * the partition count on the way: with it kpub predicts each record's
+ * partition and hands librdkafka a batch's records partition by partition
+ * (publish_batch). */
+static int32_t partition_seen(const rd_kafka_topic_t *rkt, const void *key, size_t keylen,
+			      int32_t partition_cnt, void *rkt_opaque, void *msg_opaque)
+{
+	topic *t = rkt_opaque;
+	if (t)
+		atomic_store_explicit(&t->partitions, partition_cnt, memory_order_relaxed);
+	return rd_kafka_msg_partitioner_murmur2_random(rkt, key, keylen, partition_cnt, NULL, msg_opaque);
+}
+
+/* The topic for the record's table; NULL after set_failure or with *bad set
+ * when the record yields no legal topic name. */
+static topic *topic_for(rd_kafka_t *rk, const char *db, const char *schema, const char *table,
+			bool *bad)
 {
 	*bad = false;
 	char tkey[3 * (RECORD_NAME_MAX + 1)];
@@ -461,7 +487,7 @@ static rd_kafka_topic_t *topic_for(rd_kafka_t *rk, const char *db, const char *s
 	}
 	map_slot *ts = map_find(&table_map, tkey, tklen);
 	if (ts->key)
-		return ts->rkt;
+		return ts->t;
 
 	char name[KAFKA_TOPIC_MAX + 1];
 	int nlen = kafka_topic_expand(opt.topic_tmpl, opt.prefix, db, schema, table, name, sizeof name);
@@ -469,28 +495,42 @@ static rd_kafka_topic_t *topic_for(rd_kafka_t *rk, const char *db, const char *s
 		*bad = true;
 		return NULL;
 	}
-	map_slot *t = map_find(&topic_map, name, (size_t)nlen);
-	if (!t->key) {
+	map_slot *slot = map_find(&topic_map, name, (size_t)nlen);
+	if (!slot->key) {
 		if (opt.create_topics && create_topic(rk, name) < 0)
 			return NULL;
-		rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, name, NULL);
-		if (!rkt) {
+		topic *t = calloc(1, sizeof *t);
+		rd_kafka_topic_conf_t *tc = rd_kafka_default_topic_conf_dup(rk);
+		if (!t || !tc) {
+			free(t);
+			if (tc)
+				rd_kafka_topic_conf_destroy(tc);
+			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+			return NULL;
+		}
+		t->id = ntopics++;
+		atomic_init(&t->partitions, 0);
+		rd_kafka_topic_conf_set_opaque(tc, t);
+		t->rkt = rd_kafka_topic_new(rk, name, tc); /* takes tc */
+		if (!t->rkt) {
+			free(t);
 			set_failure(rd_kafka_last_error(), "cannot use topic %s (%s)", name,
 				    rd_kafka_err2str(rd_kafka_last_error()));
 			return NULL;
 		}
-		if (map_put(&topic_map, t, name, (size_t)nlen, rkt) < 0) {
-			rd_kafka_topic_destroy(rkt);
+		if (map_put(&topic_map, slot, name, (size_t)nlen, t) < 0) {
+			rd_kafka_topic_destroy(t->rkt);
+			free(t);
 			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
 			return NULL;
 		}
 	}
-	if (map_put(&table_map, ts, tkey, tklen, t->rkt) < 0) {
+	if (map_put(&table_map, ts, tkey, tklen, slot->t) < 0) {
 		set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
 		return NULL;
 	}
 	log_debug("publishing %s.%s.%s to topic %s", db, schema, table, name);
-	return t->rkt;
+	return slot->t;
 }
 
 static void topics_free(void)
@@ -500,6 +540,22 @@ static void topics_free(void)
 }
 
 /* ---- producing ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void print_progress(int64_t start, bool final)
+{
+	double secs = (double)(now_ms() - start) / 1000.0;
+	fprintf(stderr, "%s: %s%" PRIu64 " records read, %" PRIu64 " messages delivered, %" PRIu64
+			" records acked, %.0f records/s\n",
+		progname, final ? "done: " : "", stats.read, stats.delivered, stats.acked_records,
+		secs > 0 ? (double)stats.read / secs : 0.0);
+}
 
 /* "X/Y" as pos_lsn_format prints it, without printf: it runs per message. */
 static size_t lsn_text(uint64_t lsn, char *out)
@@ -558,13 +614,31 @@ static int produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const void *key, size_
 	}
 }
 
-/* Publishes one record (and its tombstone). 0, or 1 to stop: after
- * set_failure, on a signal, or on bad input (*exit_code set). */
-static int publish(rd_kafka_t *rk, const kpub_msg *m, int *exit_code)
+/* A record of the batch being published, between taking its place in the
+ * ack order and being handed to librdkafka. */
+typedef struct planned {
+	const kpub_msg *m;
+	topic *t;
+	stream_track *s; /* NULL: the record has no stream position */
+	uint64_t seq, opaque;
+} planned;
+
+static planned plan[KPUB_FEED_BATCH_RECORDS];
+/* plan indexes in publishing order, under a sort key: topic, partition,
+ * index (the low bits, which keep input order within a partition). */
+static uint64_t order[KPUB_FEED_BATCH_RECORDS];
+#define ORDER_INDEX_BITS 10
+#define ORDER_PARTITION_BITS 32
+_Static_assert(KPUB_FEED_BATCH_RECORDS <= 1 << ORDER_INDEX_BITS, "batch index must fit the sort key");
+
+/* Finds m's topic and takes its place in its stream's ack order. 0, or 1 to
+ * stop: after set_failure, or on bad input (*exit_code set). */
+static int plan_record(rd_kafka_t *rk, const kpub_msg *m, planned *p, int *exit_code)
 {
 	bool bad;
-	rd_kafka_topic_t *rkt = topic_for(rk, m->db, m->schema, m->table, &bad);
-	if (!rkt) {
+	p->m = m;
+	p->t = topic_for(rk, m->db, m->schema, m->table, &bad);
+	if (!p->t) {
 		if (bad) {
 			log_error("bad input (record %" PRIu64 ": no legal topic name from "
 				  "template \"%s\" for %s.%s.%s)",
@@ -574,23 +648,31 @@ static int publish(rd_kafka_t *rk, const kpub_msg *m, int *exit_code)
 		return 1;
 	}
 	bool tomb = opt.tombstones && m->op == RECORD_OP_DELETE;
-	uint64_t opaque = OPAQUE_UNTRACKED;
-	stream_track *s = NULL;
-	uint64_t seq = 0;
+	p->opaque = OPAQUE_UNTRACKED;
+	p->s = NULL;
+	p->seq = 0;
 	if (m->stream[0]) {
 		size_t idx;
-		s = stream_get(m->stream, &idx);
-		if (!s || (seq = stream_push(s, m->offset, tomb ? 2 : 1)) == UINT64_MAX) {
+		p->s = stream_get(m->stream, &idx);
+		if (!p->s || (p->seq = stream_push(p->s, m->offset, tomb ? 2 : 1)) == UINT64_MAX) {
+			p->s = NULL;
 			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
 			return 1;
 		}
-		opaque = ((uint64_t)idx << SEQ_BITS) | (seq & SEQ_MASK);
+		p->opaque = ((uint64_t)idx << SEQ_BITS) | (p->seq & SEQ_MASK);
 	}
+	return 0;
+}
 
+/* Hands one planned record (and its tombstone) to librdkafka. 0, or 1 to
+ * stop: after set_failure, or on a signal. */
+static int publish(rd_kafka_t *rk, const planned *p)
+{
+	const kpub_msg *m = p->m;
 	/* librdkafka allocates the header list and each header apart from
 	 * the message and frees them one by one after delivery: with them
-	 * kpub takes 1.3 to 1.5 times the CPU time (tests/bench/kpub.sh),
-	 * hence --no-headers. */
+	 * kpub takes about 1.2 times the CPU time (tests/bench/kpub.sh), hence
+	 * --no-headers. */
 	rd_kafka_headers_t *hdrs = NULL;
 	if (!opt.no_headers) {
 		char lsn[32];
@@ -599,15 +681,62 @@ static int publish(rd_kafka_t *rk, const kpub_msg *m, int *exit_code)
 		rd_kafka_header_add(hdrs, "op", 2, opstr, 1);
 		rd_kafka_header_add(hdrs, "lsn", 3, lsn, (ssize_t)lsn_text(m->lsn, lsn));
 	}
-	int prc = produce(rk, rkt, m->key, m->key_len, m->value, m->value_len, hdrs, opaque);
-	if (prc == 0 && tomb)
-		prc = produce(rk, rkt, m->key, m->key_len, NULL, 0, NULL, opaque);
-	if (prc != 0) {
-		/* Not (fully) handed to librdkafka: this record and
-		 * everything after it stay unacked. */
-		if (s)
-			stream_entry(s, seq)->pending = -1;
-		return 1;
+	int prc = produce(rk, p->t->rkt, m->key, m->key_len, m->value, m->value_len, hdrs, p->opaque);
+	if (prc == 0 && opt.tombstones && m->op == RECORD_OP_DELETE)
+		prc = produce(rk, p->t->rkt, m->key, m->key_len, NULL, 0, NULL, p->opaque);
+	return prc != 0;
+}
+
+static int order_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Publishes plan[0..n) partition by partition. Records whose key lands in
+ * one partition keep their input order, and so does every partition's
+ * sequence; only records of different partitions trade places, which
+ * Kafka does not order anyway. Why: librdkafka writes, sends and frees a
+ * partition's messages together, and when they were also made together
+ * their memory is adjacent. Interleaved across six partitions, the same
+ * records cost kpub about 1.3 times the CPU time (tests/bench/kpub.sh).
+ * 0, or 1 to stop; records not handed over then are never acked. */
+static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_writer *aw,
+			 int64_t start, int64_t *last_progress)
+{
+	for (size_t i = 0; i < n; i++) {
+		const planned *p = &plan[i];
+		int cnt = atomic_load_explicit(&p->t->partitions, memory_order_relaxed);
+		uint64_t part = cnt > 0 ? (uint32_t)rd_kafka_msg_partitioner_murmur2(
+						  p->t->rkt, p->m->key, p->m->key_len, cnt, NULL, NULL)
+					: 0;
+		order[i] = (uint64_t)p->t->id << (ORDER_INDEX_BITS + ORDER_PARTITION_BITS) |
+			   part << ORDER_INDEX_BITS | i;
+	}
+	qsort(order, n, sizeof *order, order_cmp);
+	const uint64_t index_mask = (1u << ORDER_INDEX_BITS) - 1;
+	for (size_t k = 0; k < n; k++) {
+		if (publish(rk, &plan[order[k] & index_mask]) != 0) {
+			/* This record and the ones after it in publishing order
+			 * are not (all) in librdkafka's hands: keep them, and
+			 * with them everything after them in input order,
+			 * unacked. */
+			for (; k < n; k++) {
+				const planned *p = &plan[order[k] & index_mask];
+				if (p->s)
+					stream_entry(p->s, p->seq)->pending = -1;
+			}
+			return 1;
+		}
+		if (++*since_poll >= 256) {
+			*since_poll = 0;
+			rd_kafka_poll(rk, 0);
+			send_acks(aw);
+			if (opt.progress && now_ms() - *last_progress >= 1000) {
+				*last_progress = now_ms();
+				print_progress(start, false);
+			}
+		}
 	}
 	return 0;
 }
@@ -650,22 +779,6 @@ static int parse_int(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void print_progress(int64_t start, bool final)
-{
-	double secs = (double)(now_ms() - start) / 1000.0;
-	fprintf(stderr, "%s: %s%" PRIu64 " records read, %" PRIu64 " messages delivered, %" PRIu64
-			" records acked, %.0f records/s\n",
-		progname, final ? "done: " : "", stats.read, stats.delivered, stats.acked_records,
-		secs > 0 ? (double)stats.read / secs : 0.0);
 }
 
 /* Properties kpub sets before -X/-F, so that both can override them. */
@@ -847,6 +960,14 @@ int main(int argc, char **argv)
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_log_cb(conf, log_cb);
+	/* The default partitioner, unless -X or -F chose another, runs
+	 * through partition_seen so that kpub learns the partition counts. */
+	char part[32];
+	size_t partlen = sizeof part;
+	rd_kafka_topic_conf_t *tconf = rd_kafka_conf_get_default_topic_conf(conf);
+	if (tconf && rd_kafka_topic_conf_get(tconf, "partitioner", part, &partlen) == RD_KAFKA_CONF_OK &&
+	    strcmp(part, "murmur2_random") == 0)
+		rd_kafka_topic_conf_set_partitioner_cb(tconf, partition_seen);
 
 	ack_writer *aw = NULL;
 	if (opt.ack_path && !(aw = ack_writer_open(opt.ack_path))) {
@@ -903,20 +1024,20 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
+		/* Every record takes its place in the ack order first, in input
+		 * order; a record that cannot stops the batch there, and the
+		 * ones before it are still published. */
 		bool stop = false;
-		for (size_t i = 0; i < b->n && !stop; i++) {
+		size_t n = 0;
+		while (n < b->n && !stop) {
 			stats.read++;
-			stop = publish(rk, &b->msgs[i], &exit_code) != 0;
-			if (++since_poll >= 256) {
-				since_poll = 0;
-				rd_kafka_poll(rk, 0);
-				send_acks(aw);
-				if (opt.progress && now_ms() - last_progress >= 1000) {
-					last_progress = now_ms();
-					print_progress(start, false);
-				}
-			}
+			if (plan_record(rk, &b->msgs[n], &plan[n], &exit_code) != 0)
+				stop = true;
+			else
+				n++;
 		}
+		if (publish_batch(rk, n, &since_poll, aw, start, &last_progress) != 0)
+			stop = true;
 		if (!stop && b->end == KPUB_FEED_EOF) {
 			eof = true;
 			stop = true;

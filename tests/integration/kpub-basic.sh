@@ -32,6 +32,19 @@ for t in d.s.t0 d.s.t1 d.s.t2; do
 	[ "$parts" -ge 3 ] || fail "topic $t uses only $parts partitions"
 done
 
+# The partition of every key is the one the Java client's partitioner
+# (librdkafka's murmur2_random, sent by kcat) picks for it: kpub learns the
+# partition counts from its own partitioner and must not change its result.
+tab=$(printf '\t')
+cut -f1,2,4 out.tsv | sort -u >placed.tsv
+for t in d.s.t0 d.s.t1 d.s.t2; do
+	awk -F"$tab" -v t="$t" '$1 == t { print $3 "\t" }' placed.tsv |
+		kcat -b "$KAFKA_BROKERS" -P -t "java.$t" -K "$tab" -X partitioner=murmur2_random ||
+		fail "kcat -P java.$t"
+	kcat -b "$KAFKA_BROKERS" -C -e -q -t "java.$t" -f "$t$tab%p$tab%k\n" | sort -u
+done >java.tsv
+diff placed.tsv java.tsv >placed.diff || { head -n 10 placed.diff; fail "keys not where murmur2_random puts them"; }
+
 # --tombstones: a null-value message with the key follows each delete.
 # -t with placeholders and --prefix; the topics do not exist and the
 # cluster creates them on first use (4 partitions). (--create-topics is
@@ -53,7 +66,6 @@ awk '{ split($0, a, "|"); split(a[1], h, " ");
 # before (one partition per key), and no headers at all.
 "$BIN/kpub" -b "$KAFKA_BROKERS" -t 'nh.{table}' --no-headers <in.ndjson || fail "kpub --no-headers exited $?"
 kafka_dump nh.t0 nh.t1 nh.t2 >nh.tsv
-tab=$(printf '\t')
 awk -F"$tab" -v OFS="$tab" '{ $1 = "nh." substr($1, 5); $3 = ""; print }' want >nh.want
 cut -f1,4- nh.tsv | sort -s -t"$tab" -k1,2 >nh.got
 diff nh.want nh.got >nh.diff || { head -n 10 nh.diff; fail "--no-headers: Kafka content differs from the input"; }
