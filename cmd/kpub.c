@@ -314,7 +314,6 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 typedef struct topic {
 	rd_kafka_topic_t *rkt;
-	unsigned id; /* in order of first use */
 	/* The partition count the partitioner was last called with (0: not
 	 * yet, or not the partitioner kpub wraps). The partitioner may run on
 	 * librdkafka's threads, hence atomic. */
@@ -333,7 +332,6 @@ typedef struct map {
 } map;
 
 static map topic_map, table_map;
-static unsigned ntopics;
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
@@ -508,7 +506,6 @@ static topic *topic_for(rd_kafka_t *rk, const char *db, const char *schema, cons
 			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
 			return NULL;
 		}
-		t->id = ntopics++;
 		atomic_init(&t->partitions, 0);
 		rd_kafka_topic_conf_set_opaque(tc, t);
 		t->rkt = rd_kafka_topic_new(rk, name, tc); /* takes tc */
@@ -624,12 +621,35 @@ typedef struct planned {
 } planned;
 
 static planned plan[KPUB_FEED_BATCH_RECORDS];
-/* plan indexes in publishing order, under a sort key: topic, partition,
- * index (the low bits, which keep input order within a partition). */
-static uint64_t order[KPUB_FEED_BATCH_RECORDS];
-#define ORDER_INDEX_BITS 10
-#define ORDER_PARTITION_BITS 32
-_Static_assert(KPUB_FEED_BATCH_RECORDS <= 1 << ORDER_INDEX_BITS, "batch index must fit the sort key");
+/* plan indexes in publishing order */
+static size_t order[KPUB_FEED_BATCH_RECORDS];
+
+/* A batch's (topic, partition) groups, in order of first appearance. Past
+ * MAX_GROUPS of them, the rest share one last group in input order. */
+#define MAX_GROUPS 64
+typedef struct group_table {
+	const topic *t[MAX_GROUPS];
+	int32_t part[MAX_GROUPS];
+	size_t n, last;
+	size_t start[MAX_GROUPS + 1]; /* counts, then where each group starts */
+} group_table;
+
+static unsigned short group_of[KPUB_FEED_BATCH_RECORDS];
+_Static_assert(MAX_GROUPS < 65535, "group numbers must fit group_of");
+
+static size_t group_find(group_table *g, const topic *t, int32_t part)
+{
+	if (g->n && g->t[g->last] == t && g->part[g->last] == part)
+		return g->last;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->t[i] == t && g->part[i] == part)
+			return g->last = i;
+	if (g->n == MAX_GROUPS)
+		return MAX_GROUPS;
+	g->t[g->n] = t;
+	g->part[g->n] = part;
+	return g->last = g->n++;
+}
 
 /* Finds m's topic and takes its place in its stream's ack order. 0, or 1 to
  * stop: after set_failure, or on bad input (*exit_code set). */
@@ -687,12 +707,6 @@ static int publish(rd_kafka_t *rk, const planned *p)
 	return prc != 0;
 }
 
-static int order_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Publishes plan[0..n) partition by partition. Records whose key lands in
  * one partition keep their input order, and so does every partition's
  * sequence; only records of different partitions trade places, which
@@ -704,25 +718,34 @@ static int order_cmp(const void *a, const void *b)
 static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_writer *aw,
 			 int64_t start, int64_t *last_progress)
 {
+	/* A stable counting sort by group. */
+	static group_table g;
+	g.n = g.last = 0;
+	memset(g.start, 0, sizeof g.start);
 	for (size_t i = 0; i < n; i++) {
 		const planned *p = &plan[i];
 		int cnt = atomic_load_explicit(&p->t->partitions, memory_order_relaxed);
-		uint64_t part = cnt > 0 ? (uint32_t)rd_kafka_msg_partitioner_murmur2(
-						  p->t->rkt, p->m->key, p->m->key_len, cnt, NULL, NULL)
-					: 0;
-		order[i] = (uint64_t)p->t->id << (ORDER_INDEX_BITS + ORDER_PARTITION_BITS) |
-			   part << ORDER_INDEX_BITS | i;
+		int32_t part = cnt > 0 ? rd_kafka_msg_partitioner_murmur2(p->t->rkt, p->m->key,
+									  p->m->key_len, cnt, NULL, NULL)
+				       : 0;
+		group_of[i] = (unsigned short)group_find(&g, p->t, part);
+		g.start[group_of[i]]++;
 	}
-	qsort(order, n, sizeof *order, order_cmp);
-	const uint64_t index_mask = (1u << ORDER_INDEX_BITS) - 1;
+	for (size_t i = 0, at = 0; i <= MAX_GROUPS; i++) {
+		size_t c = g.start[i];
+		g.start[i] = at;
+		at += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[g.start[group_of[i]]++] = i;
 	for (size_t k = 0; k < n; k++) {
-		if (publish(rk, &plan[order[k] & index_mask]) != 0) {
+		if (publish(rk, &plan[order[k]]) != 0) {
 			/* This record and the ones after it in publishing order
 			 * are not (all) in librdkafka's hands: keep them, and
 			 * with them everything after them in input order,
 			 * unacked. */
 			for (; k < n; k++) {
-				const planned *p = &plan[order[k] & index_mask];
+				const planned *p = &plan[order[k]];
 				if (p->s)
 					stream_entry(p->s, p->seq)->pending = -1;
 			}
