@@ -24,8 +24,8 @@
 #include <stdint.h>
 
 #define KPUB_FEED_BATCHES 4
-#define KPUB_FEED_BATCH_RECORDS 512
-#define KPUB_FEED_BATCH_BYTES ((size_t)256 << 10)
+#define KPUB_FEED_BATCH_RECORDS 1024
+#define KPUB_FEED_BATCH_BYTES ((size_t)512 << 10)
 
 typedef struct kpub_msg {
 	const void *value; /* the record's encoded bytes (JSON: without '\n') */
