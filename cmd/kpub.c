@@ -318,6 +318,9 @@ typedef struct topic {
 	 * yet, or not the partitioner kpub wraps). The partitioner may run on
 	 * librdkafka's threads, hence atomic. */
 	atomic_int partitions;
+	/* partitions as publish_batch read it once for batch number batch */
+	int batch_partitions;
+	uint64_t batch;
 } topic;
 
 typedef struct map_slot {
@@ -381,14 +384,12 @@ static int map_put(map *m, map_slot *slot, const char *key, size_t klen, topic *
 	return 0;
 }
 
-static void map_free(map *m, bool destroy_topics)
+static void map_free(map *m, bool free_topics)
 {
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i].key) {
-			if (destroy_topics) {
-				rd_kafka_topic_destroy(m->slots[i].t->rkt);
+			if (free_topics)
 				free(m->slots[i].t);
-			}
 			free(m->slots[i].key);
 		}
 	free(m->slots);
@@ -530,6 +531,17 @@ static topic *topic_for(rd_kafka_t *rk, const char *db, const char *schema, cons
 	return slot->t;
 }
 
+/* Gives back kpub's handles; librdkafka's own topics live on until
+ * rd_kafka_destroy. */
+static void topics_release(void)
+{
+	for (size_t i = 0; i < topic_map.cap; i++)
+		if (topic_map.slots[i].key)
+			rd_kafka_topic_destroy(topic_map.slots[i].t->rkt);
+}
+
+/* After rd_kafka_destroy: librdkafka may call the partitioner with a
+ * topic's opaque as long as it keeps the topic. */
 static void topics_free(void)
 {
 	map_free(&table_map, false);
@@ -691,7 +703,7 @@ static int publish(rd_kafka_t *rk, const planned *p)
 	const kpub_msg *m = p->m;
 	/* librdkafka allocates the header list and each header apart from
 	 * the message and frees them one by one after delivery: with them
-	 * kpub takes about 1.2 times the CPU time (tests/bench/kpub.sh), hence
+	 * kpub takes about 1.25 times the CPU time (tests/bench/kpub.sh), hence
 	 * --no-headers. */
 	rd_kafka_headers_t *hdrs = NULL;
 	if (!opt.no_headers) {
@@ -707,10 +719,11 @@ static int publish(rd_kafka_t *rk, const planned *p)
 	return prc != 0;
 }
 
-/* Publishes plan[0..n) partition by partition. Records whose key lands in
- * one partition keep their input order, and so does every partition's
- * sequence; only records of different partitions trade places, which
- * Kafka does not order anyway. Why: librdkafka writes, sends and frees a
+/* Publishes plan[0..n) partition by partition. The records of a key keep
+ * their input order, and so do a partition's records (unless partitions
+ * are added meanwhile: librdkafka then places with the new count a batch
+ * kpub grouped with the old one); only records of different partitions
+ * trade places, which Kafka does not order anyway. Why: librdkafka writes, sends and frees a
  * partition's messages together, and when they were also made together
  * their memory is adjacent. Interleaved across six partitions, the same
  * records cost kpub about 1.3 times the CPU time (tests/bench/kpub.sh).
@@ -718,17 +731,26 @@ static int publish(rd_kafka_t *rk, const planned *p)
 static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_writer *aw,
 			 int64_t start, int64_t *last_progress)
 {
-	/* A stable counting sort by group. */
+	/* A stable counting sort by group. A topic's partition count is read
+	 * once per batch: were it read per record and changed meanwhile, two
+	 * records of one key could land in two groups and trade places. */
 	static group_table g;
+	static uint64_t batch;
+	batch++;
 	g.n = g.last = 0;
 	memset(g.start, 0, sizeof g.start);
 	for (size_t i = 0; i < n; i++) {
 		const planned *p = &plan[i];
-		int cnt = atomic_load_explicit(&p->t->partitions, memory_order_relaxed);
-		int32_t part = cnt > 0 ? rd_kafka_msg_partitioner_murmur2(p->t->rkt, p->m->key,
-									  p->m->key_len, cnt, NULL, NULL)
+		topic *t = p->t;
+		if (t->batch != batch) {
+			t->batch = batch;
+			t->batch_partitions = atomic_load_explicit(&t->partitions, memory_order_relaxed);
+		}
+		int cnt = t->batch_partitions;
+		int32_t part = cnt > 0 ? rd_kafka_msg_partitioner_murmur2(t->rkt, p->m->key, p->m->key_len,
+									  cnt, NULL, NULL)
 				       : 0;
-		group_of[i] = (unsigned short)group_find(&g, p->t, part);
+		group_of[i] = (unsigned short)group_find(&g, t, part);
 		g.start[group_of[i]]++;
 	}
 	for (size_t i = 0, at = 0; i <= MAX_GROUPS; i++) {
@@ -1112,9 +1134,10 @@ int main(int argc, char **argv)
 		log_debug("stopped by signal");
 	log_debug("waited %" PRIu64 " times for room in the local queue", stats.queue_full);
 
-	topics_free();
+	topics_release();
 	rd_kafka_queue_destroy(mainq);
 	rd_kafka_destroy(rk);
+	topics_free();
 	close(evpipe[0]);
 	close(evpipe[1]);
 	streams_free();

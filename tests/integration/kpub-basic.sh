@@ -7,7 +7,7 @@ set -u
 [ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
 command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 
-kafka_start -n 3 d.s.t0:4:3 d.s.t1:4:3 d.s.t2:4:3
+kafka_start -n 3 d.s.t0:4:3 d.s.t1:4:3 d.s.t2:4:3 java.d.s.t0:4:3 java.d.s.t1:4:3 java.d.s.t2:4:3
 cd "$TEST_TMP" || exit 1
 
 kafka_gen_records 3000 3 60 >in.ndjson
