@@ -585,10 +585,11 @@ static size_t lsn_text(uint64_t lsn, char *out)
 	return n;
 }
 
-/* Produces one message, waiting while the local queue is full. 0, 1 when a
- * signal interrupted the wait, -1 after set_failure. */
-static int produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const void *key, size_t klen,
-		   const void *val, size_t vlen, rd_kafka_headers_t *hdrs, uint64_t opaque)
+/* Produces one message, waiting while the local queue is full (and acking
+ * what is delivered meanwhile). 0, 1 when a signal interrupted the wait, -1
+ * after set_failure. */
+static int produce(rd_kafka_t *rk, ack_writer *aw, rd_kafka_topic_t *rkt, const void *key,
+		   size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs, uint64_t opaque)
 {
 	for (;;) {
 		rd_kafka_resp_err_t err;
@@ -615,6 +616,7 @@ static int produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const void *key, size_
 		/* Full: wait for deliveries to make room, never drop. */
 		stats.queue_full++;
 		rd_kafka_poll(rk, 50);
+		send_acks(aw);
 		if (got_signal || first_err) {
 			if (hdrs)
 				rd_kafka_headers_destroy(hdrs);
@@ -698,7 +700,7 @@ static int plan_record(rd_kafka_t *rk, const kpub_msg *m, planned *p, int *exit_
 
 /* Hands one planned record (and its tombstone) to librdkafka. 0, or 1 to
  * stop: after set_failure, or on a signal. */
-static int publish(rd_kafka_t *rk, const planned *p)
+static int publish(rd_kafka_t *rk, ack_writer *aw, const planned *p)
 {
 	const kpub_msg *m = p->m;
 	/* librdkafka allocates the header list and each header apart from
@@ -713,9 +715,10 @@ static int publish(rd_kafka_t *rk, const planned *p)
 		rd_kafka_header_add(hdrs, "op", 2, opstr, 1);
 		rd_kafka_header_add(hdrs, "lsn", 3, lsn, (ssize_t)lsn_text(m->lsn, lsn));
 	}
-	int prc = produce(rk, p->t->rkt, m->key, m->key_len, m->value, m->value_len, hdrs, p->opaque);
+	int prc = produce(rk, aw, p->t->rkt, m->key, m->key_len, m->value, m->value_len, hdrs,
+			  p->opaque);
 	if (prc == 0 && opt.tombstones && m->op == RECORD_OP_DELETE)
-		prc = produce(rk, p->t->rkt, m->key, m->key_len, NULL, 0, NULL, p->opaque);
+		prc = produce(rk, aw, p->t->rkt, m->key, m->key_len, NULL, 0, NULL, p->opaque);
 	return prc != 0;
 }
 
@@ -761,7 +764,7 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 	for (size_t i = 0; i < n; i++)
 		order[g.start[group_of[i]]++] = i;
 	for (size_t k = 0; k < n; k++) {
-		if (publish(rk, &plan[order[k]]) != 0) {
+		if (publish(rk, aw, &plan[order[k]]) != 0) {
 			/* This record and the ones after it in publishing order
 			 * are not (all) in librdkafka's hands: keep them, and
 			 * with them everything after them in input order,

@@ -119,20 +119,26 @@ sleep 0.2
 # brokers). It publishes a batch's records partition by partition, not in
 # input order; its ack must still name only a record below which all input
 # is in Kafka. A first small batch teaches kpub the partition counts, so
-# that the big one is grouped by partition and not by topic alone.
+# that the big one is grouped by partition and not by topic alone. Acks
+# flow while kpub waits: the one before the SIGTERM is past that batch.
 kafka_gen_records 5000 2 300 pg/q/s q >q.ndjson
-kafka_cmd "rtt -1 20" >/dev/null || fail "rtt"
+kafka_cmd "rtt -1 100" >/dev/null || fail "rtt"
 exec {w}<>in2
 "$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack -X queue.buffering.max.messages=3 -X linger.ms=0 \
 	<in2 2>err4b.txt &
 kp=$!
 head -n 4 q.ndjson >&$w
-sleep 0.5
-tail -n +5 q.ndjson >&$w
+wait_ack pg/q/s "$(offset_of 4 q.ndjson)"
+tail -n +5 q.ndjson >&$w & # blocks while kpub waits: in the background
+tw=$!
 sleep 1.5
+B=$(grep '^pg/q/s ' acks.log | tail -n 1 | cut -d' ' -f2)
+[ "$(line_of "$B" q.ndjson)" -gt 4 ] || fail "no ack while kpub waited for room in its queue"
 kill -TERM $kp
 wait $kp
 rc=$?
+kill $tw 2>/dev/null
+wait $tw 2>/dev/null
 exec {w}>&-
 kafka_cmd "rtt -1 0" >/dev/null || fail "rtt 0"
 [ $rc = 0 ] || { cat err4b.txt; fail "SIGTERM while the queue is full: exit $rc, want 0"; }
