@@ -116,35 +116,24 @@ sleep 0.2
 	fail "SIGTERM: last ack $(grep '^pg/t/s ' acks.log | tail -n 1), want record 2000"
 
 # --- 4b. SIGTERM while kpub waits for room in a tiny queue (slow
-# brokers). It publishes a batch's records partition by partition, not in
-# input order; its ack must still name only a record below which all input
-# is in Kafka. A first small batch teaches kpub the partition counts, so
-# that the big one is grouped by partition and not by topic alone. Acks
-# flow while kpub waits: the one before the SIGTERM is past that batch.
+# brokers). It publishes a batch's records grouped by topic and partition,
+# not in input order (the input's tables alternate); its ack must still
+# name only a record below which all input is in Kafka. Acks flow while it
+# waits: one is written before the SIGTERM.
 kafka_gen_records 5000 2 300 pg/q/s q >q.ndjson
 kafka_cmd "rtt -1 100" >/dev/null || fail "rtt"
-exec {w}<>in2
 "$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack -X queue.buffering.max.messages=3 -X linger.ms=0 \
-	<in2 2>err4b.txt &
+	<q.ndjson 2>err4b.txt &
 kp=$!
-head -n 4 q.ndjson >&$w
-wait_ack pg/q/s "$(offset_of 4 q.ndjson)"
-tail -n +5 q.ndjson >&$w & # blocks while kpub waits: in the background
-tw=$!
-sleep 1.5
-B=$(grep '^pg/q/s ' acks.log | tail -n 1 | cut -d' ' -f2)
-[ "$(line_of "$B" q.ndjson)" -gt 4 ] || fail "no ack while kpub waited for room in its queue"
+sleep 2
+grep -q '^pg/q/s ' acks.log || fail "no ack while kpub waited for room in its queue"
 kill -TERM $kp
 wait $kp
 rc=$?
-kill $tw 2>/dev/null
-wait $tw 2>/dev/null
-exec {w}>&-
 kafka_cmd "rtt -1 0" >/dev/null || fail "rtt 0"
 [ $rc = 0 ] || { cat err4b.txt; fail "SIGTERM while the queue is full: exit $rc, want 0"; }
 sleep 0.2
 A=$(grep '^pg/q/s ' acks.log | tail -n 1 | cut -d' ' -f2)
-[ -n "$A" ] || fail "no ack for pg/q/s"
 n=$(line_of "$A" q.ndjson)
 [ "$n" -lt 5000 ] || fail "kpub finished before the SIGTERM; make the input longer"
 kafka_dump q.s.t0 q.s.t1 | cut -f6 | sort -u >got4b
