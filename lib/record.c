@@ -41,6 +41,10 @@ static void record_arena_free(record_arena *a)
 	free(a);
 }
 
+const unsigned char record_plain_byte[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
+};
+
 record_memo *record_memos(record *r)
 {
 	record_arena *a = record_arena_get(r);
