@@ -187,7 +187,20 @@ static int pk_byte(buf *out, unsigned char c)
 	return 0;
 }
 
-static int pk_value(buf *out, const record_value *v, value_class cls)
+/* The int64 of an integer text a decoder checked (record.h: checked):
+ * "-?[0-9]+" within int64. */
+static int64_t checked_int(const char *s, size_t n)
+{
+	bool neg = n && s[0] == '-';
+	uint64_t acc = 0;
+	for (size_t i = neg; i < n; i++)
+		acc = acc * 10 + (uint64_t)(s[i] - '0');
+	return neg ? (int64_t)(0 - acc) : (int64_t)acc;
+}
+
+/* One value by its column's class. checked: the value comes from a record
+ * a decoder checked (record.h), valid for its class already. */
+static int pk_value(buf *out, const record_value *v, value_class cls, bool checked)
 {
 	if (v->kind == VALUE_NULL)
 		return pk_byte(out, 0xc0);
@@ -198,7 +211,9 @@ static int pk_value(buf *out, const record_value *v, value_class cls)
 	switch (cls) {
 	case VALUE_CLASS_INTEGER: {
 		int64_t n;
-		if (!record_int_text_valid(v->data, v->len, &n)) {
+		if (checked)
+			n = checked_int(v->data, v->len);
+		else if (!record_int_text_valid(v->data, v->len, &n)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -212,7 +227,7 @@ static int pk_value(buf *out, const record_value *v, value_class cls)
 		errno = EINVAL;
 		return -1;
 	case VALUE_CLASS_BYTEA: {
-		if (!record_bytea_text_valid(v->data, v->len)) {
+		if (!checked && !record_bytea_text_valid(v->data, v->len)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -227,7 +242,7 @@ static int pk_value(buf *out, const record_value *v, value_class cls)
 		return 0;
 	}
 	default:
-		if (utf8_valid_prefix((const unsigned char *)v->data, v->len) != v->len) {
+		if (!checked && utf8_valid_prefix((const unsigned char *)v->data, v->len) != v->len) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -260,7 +275,7 @@ static int pk_image(buf *out, const record *r, const record_encoder *e, const re
 		if (img[i].kind != VALUE_NULL && img[i].kind != VALUE_TEXT)
 			continue;
 		value_class cls = e ? (value_class)e->cls[i] : record_type_class(r->cols[i].type);
-		if (pk_name(out, r, e, i) < 0 || pk_value(out, &img[i], cls) < 0)
+		if (pk_name(out, r, e, i) < 0 || pk_value(out, &img[i], cls, false) < 0)
 			return -1;
 	}
 	return 0;
@@ -396,7 +411,7 @@ int record_encode_key_msgpack_impl(const record *r, buf *out)
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
 		value_class cls = r->checked ? (value_class)r->cls[c] : record_type_class(r->cols[c].type);
-		if (pk_name(out, r, NULL, c) < 0 || pk_value(out, record_key_value(r, c), cls) < 0)
+		if (pk_name(out, r, NULL, c) < 0 || pk_value(out, record_key_value(r, c), cls, r->checked) < 0)
 			return -1;
 	}
 	return 0;
