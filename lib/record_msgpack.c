@@ -411,7 +411,9 @@ int record_encode_key_msgpack_impl(const record *r, buf *out)
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
 		value_class cls = r->checked ? (value_class)r->cls[c] : record_type_class(r->cols[c].type);
-		if (pk_name(out, r, NULL, c) < 0 || pk_value(out, record_key_value(r, c), cls, r->checked) < 0)
+		/* a checked record's names are UTF-8 already (record.h) */
+		int rc = r->checked ? pk_strn(out, r->cols[c].name, strlen(r->cols[c].name)) : pk_name(out, r, NULL, c);
+		if (rc < 0 || pk_value(out, record_key_value(r, c), cls, r->checked) < 0)
 			return -1;
 	}
 	return 0;
@@ -812,10 +814,12 @@ static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *
 	return 0;
 }
 
-/* Whether the name k[0..klen) is the word w. */
-static bool key_is(const char *k, size_t klen, const char *w)
+/* Whether the name k[0..klen) is the word w. Inline with w's length as
+ * the memcmp's: a few compares rather than a call. */
+static inline bool key_is(const char *k, size_t klen, const char *w)
 {
-	return strlen(w) == klen && memcmp(k, w, klen) == 0;
+	size_t n = strlen(w);
+	return n == klen && memcmp(k, w, n) == 0;
 }
 
 /* A key as record_encode writes it, header and bytes ("\xa2op"), ASCII:
@@ -829,7 +833,9 @@ typedef struct mkey {
  * is k.bytes + 1, k.len - 1 bytes: what get_name makes of those bytes. */
 static inline bool at_key(mpd *m, mkey k)
 {
-	if (!k.bytes || (size_t)(m->end - m->p) < k.len || memcmp(m->p, k.bytes, k.len) != 0)
+	/* the header byte first: a key not expected mostly differs there */
+	if (!k.bytes || (size_t)(m->end - m->p) < k.len || m->p[0] != (unsigned char)k.bytes[0] ||
+	    memcmp(m->p + 1, k.bytes + 1, k.len - 1) != 0)
 		return false;
 	m->p += k.len;
 	return true;
@@ -867,7 +873,12 @@ static inline bool at_memo(mpd *m, const record_memo_text *t)
 		return false;
 	size_t hl = hdr(h, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
 	const unsigned char *p = m->p;
-	if ((size_t)(m->end - p) < hl + n || memcmp(p, h, hl) != 0 || memcmp(p + hl, t->text, n) != 0)
+	if ((size_t)(m->end - p) < hl + n)
+		return false;
+	for (size_t i = 0; i < hl; i++) /* 1 to 3 bytes */
+		if (p[i] != h[i])
+			return false;
+	if (memcmp(p + hl, t->text, n) != 0)
 		return false;
 	m->p = p + hl + n;
 	return true;
