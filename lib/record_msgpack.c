@@ -678,6 +678,26 @@ static inline int next(mpd *m, mp_item *it)
 	} else if (c >= 0xe0) {
 		it->type = MP_INT;
 		it->i = (int8_t)c;
+	} else if (c >= 0xcc && c <= 0xcf && (size_t)(m->end - p) > ((size_t)1 << (c - 0xcc))) {
+		/* uint 8 to 64 (xid, seq, integer values) */
+		size_t nb = (size_t)1 << (c - 0xcc);
+		uint64_t v = 0;
+		for (size_t k = 1; k <= nb; k++)
+			v = v << 8 | p[k];
+		it->type = MP_UINT;
+		it->u = v;
+		it->hlen = 1 + nb;
+		it->data = p + 1 + nb;
+		m->p = p + 1 + nb;
+		return 0;
+	} else if (c == 0xd9 && (size_t)(m->end - p) >= 2 && p[1] <= (size_t)(m->end - p) - 2) {
+		/* str 8: texts from 32 bytes */
+		it->type = MP_STR;
+		it->len = p[1];
+		it->hlen = 2;
+		it->data = p + 2;
+		m->p = p + 2 + p[1];
+		return 0;
 	} else {
 		return next_any(m, it);
 	}
@@ -708,7 +728,7 @@ static int skip(mpd *m)
 	}
 }
 
-static int want(mpd *m, mp_item *it, mp_type t, const char *what)
+static inline int want(mpd *m, mp_item *it, mp_type t, const char *what)
 {
 	if (next(m, it) < 0)
 		return -1;
