@@ -41,6 +41,10 @@ static void record_arena_free(record_arena *a)
 	free(a);
 }
 
+const unsigned char record_plain_byte[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
+};
+
 record_memo *record_memos(record *r)
 {
 	record_arena *a = record_arena_get(r);
@@ -619,13 +623,27 @@ void record_ts_format(int64_t us, char *out, size_t len)
 
 size_t record_fmt_u64(char *o, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
-	do {
-		tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(o, tmp + sizeof tmp - n, n);
+	/* two digits a step from the back, once the length is known: the
+	 * decoders write every integer value this way */
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
+	size_t n = 1;
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	char *e = o + n;
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		*--e = pairs[d + 1];
+		*--e = pairs[d];
+	}
+	if (v >= 10) {
+		*--e = pairs[v * 2 + 1];
+		*--e = pairs[v * 2];
+	} else {
+		*--e = (char)('0' + v);
+	}
 	return n;
 }
 

@@ -84,30 +84,68 @@ void record_shape_cache_free(record_shape_cache *c)
 	free(c);
 }
 
-const record_shape *record_shape_find(record *r, const void *p, size_t avail)
+/* The index of the entry whose run begins p[0..avail), or c->n, without
+ * a trace: the table of the previous record first, without the hash (runs
+ * of one table are usual), then the others in order. */
+static inline size_t lookup(const record_shape_cache *c, const void *p, size_t avail)
 {
-	record_shape_cache *c = r->arena ? r->arena->shapes : NULL;
-	if (!c || !c->n || avail < SHAPE_MIN_RUN)
-		return NULL;
-	/* the table of the previous record first, without the hash: runs of
-	 * one table are usual */
-	struct record_shape_entry *last = c->last < c->n ? c->e[c->last] : NULL;
-	if (last && last->pub.len <= avail && memcmp(last->bytes, p, last->pub.len) == 0) {
-		last->used = ++c->tick;
-		return &last->pub;
-	}
+	if (avail < SHAPE_MIN_RUN)
+		return c->n;
+	const struct record_shape_entry *last = c->last < c->n ? c->e[c->last] : NULL;
+	if (last && last->pub.len <= avail && memcmp(last->bytes, p, last->pub.len) == 0)
+		return c->last;
 	uint64_t h = head_hash(p);
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->hash[i] != h || i == c->last)
 			continue;
-		struct record_shape_entry *e = c->e[i];
-		if (e->pub.len <= avail && memcmp(e->bytes, p, e->pub.len) == 0) {
-			e->used = ++c->tick;
-			c->last = i;
-			return &e->pub;
-		}
+		const struct record_shape_entry *e = c->e[i];
+		if (e->pub.len <= avail && memcmp(e->bytes, p, e->pub.len) == 0)
+			return i;
 	}
-	return NULL;
+	return c->n;
+}
+
+/* What a find leaves on entry i: it was used now, and is tried first. */
+static inline void touch(record_shape_cache *c, size_t i)
+{
+	c->e[i]->used = ++c->tick;
+	c->last = i;
+}
+
+const record_shape *record_shape_find(record *r, const void *p, size_t avail)
+{
+	record_shape_cache *c = r->arena ? r->arena->shapes : NULL;
+	if (!c || !c->n)
+		return NULL;
+	size_t i = lookup(c, p, avail);
+	if (i == c->n)
+		return NULL;
+	touch(c, i);
+	return &c->e[i]->pub;
+}
+
+const record_shape *record_shape_peek(record *r, const void *p, size_t avail)
+{
+	record_shape_cache *c = r->arena ? r->arena->shapes : NULL;
+	if (!c || !c->n)
+		return NULL;
+	size_t i = lookup(c, p, avail);
+	return i == c->n ? NULL : &c->e[i]->pub;
+}
+
+void record_shape_touch(record *r, const record_shape *s)
+{
+	record_shape_cache *c = r->arena->shapes;
+	/* mostly the entry tried first */
+	if (c->last < c->n && &c->e[c->last]->pub == s) {
+		touch(c, c->last);
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (&c->e[i]->pub == s) {
+			touch(c, i);
+			return;
+		}
 }
 
 static size_t align8(size_t n)
@@ -193,7 +231,7 @@ static void make_room(record_shape_cache *c, size_t size)
 }
 
 void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uint32_t members,
-		       const record_colmap *map)
+		       bool skipped, const record_colmap *map)
 {
 	if (len < SHAPE_MIN_RUN || len > SHAPE_MAX_RUN || !(flags & F_COLS))
 		return;
@@ -267,6 +305,7 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	e->pub.flags = flags;
 	e->pub.len = len;
 	e->pub.members = members;
+	e->pub.skipped = skipped;
 	e->used = ++c->tick;
 	e->id = atomic_fetch_add(&next_shape_id, 1);
 	e->size = size;

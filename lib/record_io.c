@@ -242,6 +242,22 @@ static int next_msgpack(record_reader *rd, record *r, char *err, size_t errlen)
 			rd->peeked = false;
 			rc = MP_SCAN_DONE;
 		} else if (rd->end > rd->start) {
+			size_t len;
+			/* Most records are whole in the buffer, and decoding one
+			 * finds its end: measuring it first would read it twice.
+			 * When that does not settle it (a record not whole yet,
+			 * bad, or unusual), measure and decode as below, which
+			 * says what is wrong; a measure in progress goes on. */
+			if (rd->ms.pos == 0 &&
+			    record_decode_msgpack_front(r, rd->buf + rd->start, rd->end - rd->start, &len)) {
+				const char *rec = rd->buf + rd->start;
+				rd->count++;
+				rd->start += len;
+				rd->offset += len;
+				rd->raw = rec;
+				rd->rawlen = len;
+				return 1;
+			}
 			rc = mp_scan_step(&rd->ms, (const unsigned char *)rd->buf + rd->start,
 					  rd->end - rd->start, RECORD_MAX_BYTES);
 		}

@@ -21,12 +21,6 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* The bytes a JSON string holds as they are: ASCII from 0x20 except '"'
- * (0x22) and '\\' (0x5c). */
-static const unsigned char plain_byte[256] = {
-	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
-};
-
 /* Length of the prefix of s[0..n) made of plain bytes. Eight bytes at a
  * time: the has-zero-byte/has-less-than tricks are exact about whether any
  * byte of the word matches (only which one is blurred), and then the bytes
@@ -44,7 +38,7 @@ static size_t plain_prefix(const unsigned char *s, size_t n)
 			break;
 		i += 8;
 	}
-	while (i < n && plain_byte[s[i]])
+	while (i < n && record_plain_byte[s[i]])
 		i++;
 	return i;
 }
@@ -627,7 +621,7 @@ static inline const char *skip_plain(const char *p, const char *e)
 		p += 8;
 	}
 #endif
-	while (p < e && plain_byte[(unsigned char)*p])
+	while (p < e && record_plain_byte[(unsigned char)*p])
 		p++;
 	return p;
 }
@@ -1053,7 +1047,7 @@ static int next_member_any(jp *j, bool *first, const char *want, size_t wlen, co
 	if (p < e && *p == '"') {
 		/* byte by byte: most keys are shorter than a word */
 		const char *q = p + 1;
-		while (q < e && plain_byte[(unsigned char)*q])
+		while (q < e && record_plain_byte[(unsigned char)*q])
 			q++;
 		if (e - q >= 2 && q[0] == '"' && q[1] == ':' && (size_t)(q - p - 1) <= RECORD_NAME_MAX) {
 			*key = p + 1;
@@ -1370,21 +1364,6 @@ static inline bool at_memo(jp *j, const record_memo_text *m)
 	return true;
 }
 
-/* Keeps t[0..n) in m when JSON writes every byte of it as it is (else
- * forgets what m held); the caller sets what it means. */
-static bool memo_keep(record_memo_text *m, const char *t, size_t n)
-{
-	m->len = 0;
-	if (n == 0 || n >= sizeof m->text)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!plain_byte[(unsigned char)t[i]])
-			return false;
-	memcpy(m->text, t, n);
-	m->len = n;
-	return true;
-}
-
 /* Whether the string at j->p (after whitespace) is an offset that begins
  * with m's text (an offset up to its ':', as it stands) followed by up to
  * 19 digits (no overflow) and is shorter than POS_OFFSET_TEXT_MAX: then
@@ -1435,7 +1414,7 @@ static int get_src(jp *j)
 					return -1;
 				if (pos_lsn_parse_n(t, tlen, &j->r->lsn) < 0)
 					return jerr(j, "\"src.lsn\": \"%.*s\" is not an LSN", (int)tlen, t);
-				if (memo && memo_keep(&memo->lsn, t, tlen))
+				if (memo && record_memo_keep(&memo->lsn, t, tlen))
 					memo->lsn.u = j->r->lsn;
 			}
 			lsn = true;
@@ -1452,7 +1431,7 @@ static int get_src(jp *j)
 					return -1;
 				if (record_ts_parse_n(t, tlen, &j->r->commit_us) < 0)
 					return jerr(j, "\"src.ts\": \"%.*s\" is not a UTC timestamp", (int)tlen, t);
-				if (memo && memo_keep(&memo->ts, t, tlen))
+				if (memo && record_memo_keep(&memo->ts, t, tlen))
 					memo->ts.i = j->r->commit_us;
 			}
 			ts = true;
@@ -1502,7 +1481,7 @@ static int get_pos(jp *j)
 				if (!pos_stream_valid_n(t, tlen))
 					return jerr(j, "\"pos.stream\": \"%.*s\" is not a stream name", (int)tlen, t);
 				if (memo)
-					memo_keep(&memo->stream, t, tlen);
+					record_memo_keep(&memo->stream, t, tlen);
 			}
 			memcpy(j->r->stream, t, tlen);
 			j->r->stream[tlen] = '\0';
@@ -1515,7 +1494,7 @@ static int get_pos(jp *j)
 					return jerr(j, "\"pos.offset\": \"%.*s\" is not an offset", (int)tlen, t);
 				/* an LSN's offset: keep it up to its ':' */
 				const char *colon = j->r->offset.lsn ? memchr(t, ':', tlen) : NULL;
-				if (memo && colon && memo_keep(&memo->offset, t, (size_t)(colon - t) + 1))
+				if (memo && colon && record_memo_keep(&memo->offset, t, (size_t)(colon - t) + 1))
 					memo->offset.u = j->r->offset.major;
 			}
 			offset = true;
@@ -1588,8 +1567,10 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 		unsigned flag = rc == 2 ? field_flags[want] : record_field_flag(key, klen);
 		want = field_after(flag, r->op);
 		if (!(flag & SHAPE_FIELDS)) {
+			/* a run's skipped items (record_shape) matter only to
+			 * the msgpack reader, which never meets JSON bytes */
 			if (run_at && run_keep)
-				record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &j.map);
+				record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, false, &j.map);
 			run_at = NULL;
 		} else if (!run_at) {
 			const record_shape *sh = record_shape_find(r, j.key_at, (size_t)(j.end - j.key_at));
@@ -1689,7 +1670,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	if (rc < 0)
 		return -1;
 	if (run_at && run_keep)
-		record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &j.map);
+		record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, false, &j.map);
 	ws(&j);
 	if (j.p != j.end)
 		return jerr(&j, "trailing data after the record at byte %zu", (size_t)(j.p - j.start) + 1);

@@ -187,7 +187,20 @@ static int pk_byte(buf *out, unsigned char c)
 	return 0;
 }
 
-static int pk_value(buf *out, const record_value *v, value_class cls)
+/* The int64 of an integer text a decoder checked (record.h: checked):
+ * "-?[0-9]+" within int64. */
+static int64_t checked_int(const char *s, size_t n)
+{
+	bool neg = n && s[0] == '-';
+	uint64_t acc = 0;
+	for (size_t i = neg; i < n; i++)
+		acc = acc * 10 + (uint64_t)(s[i] - '0');
+	return neg ? (int64_t)(0 - acc) : (int64_t)acc;
+}
+
+/* One value by its column's class. checked: the value comes from a record
+ * a decoder checked (record.h), valid for its class already. */
+static int pk_value(buf *out, const record_value *v, value_class cls, bool checked)
 {
 	if (v->kind == VALUE_NULL)
 		return pk_byte(out, 0xc0);
@@ -198,7 +211,9 @@ static int pk_value(buf *out, const record_value *v, value_class cls)
 	switch (cls) {
 	case VALUE_CLASS_INTEGER: {
 		int64_t n;
-		if (!record_int_text_valid(v->data, v->len, &n)) {
+		if (checked)
+			n = checked_int(v->data, v->len);
+		else if (!record_int_text_valid(v->data, v->len, &n)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -212,7 +227,7 @@ static int pk_value(buf *out, const record_value *v, value_class cls)
 		errno = EINVAL;
 		return -1;
 	case VALUE_CLASS_BYTEA: {
-		if (!record_bytea_text_valid(v->data, v->len)) {
+		if (!checked && !record_bytea_text_valid(v->data, v->len)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -227,7 +242,7 @@ static int pk_value(buf *out, const record_value *v, value_class cls)
 		return 0;
 	}
 	default:
-		if (utf8_valid_prefix((const unsigned char *)v->data, v->len) != v->len) {
+		if (!checked && utf8_valid_prefix((const unsigned char *)v->data, v->len) != v->len) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -260,7 +275,7 @@ static int pk_image(buf *out, const record *r, const record_encoder *e, const re
 		if (img[i].kind != VALUE_NULL && img[i].kind != VALUE_TEXT)
 			continue;
 		value_class cls = e ? (value_class)e->cls[i] : record_type_class(r->cols[i].type);
-		if (pk_name(out, r, e, i) < 0 || pk_value(out, &img[i], cls) < 0)
+		if (pk_name(out, r, e, i) < 0 || pk_value(out, &img[i], cls, false) < 0)
 			return -1;
 	}
 	return 0;
@@ -396,7 +411,9 @@ int record_encode_key_msgpack_impl(const record *r, buf *out)
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t c = r->keys[i];
 		value_class cls = r->checked ? (value_class)r->cls[c] : record_type_class(r->cols[c].type);
-		if (pk_name(out, r, NULL, c) < 0 || pk_value(out, record_key_value(r, c), cls) < 0)
+		/* a checked record's names are UTF-8 already (record.h) */
+		int rc = r->checked ? pk_strn(out, r->cols[c].name, strlen(r->cols[c].name)) : pk_name(out, r, NULL, c);
+		if (rc < 0 || pk_value(out, record_key_value(r, c), cls, r->checked) < 0)
 			return -1;
 	}
 	return 0;
@@ -570,11 +587,24 @@ int mp_scan_step(mp_scan *s, const unsigned char *p, size_t len, size_t max)
 
 /* ---- decoding ---- */
 
+/* The decoder expects what record_encode writes: each key where it puts
+ * it and in the form it picks (the table below, at_key, at_column), the
+ * shape of a table it has seen (the shape cache, record_cache.c), the
+ * position texts of the last record (the memo, record_priv.h); when the
+ * bytes are exactly those it takes them without the general parse, and
+ * anything else goes the general way, so that the result and every
+ * message are the same either way. */
+
 typedef struct mpd {
 	const unsigned char *p, *end, *start;
 	record *r;
 	record_colmap map;
 	bool have_cols;
+	/* record_decode_msgpack_front: the record may end before end, and
+	 * the decode gives up at the first item it would skip unread */
+	bool front;
+	unsigned skips;    /* items skipped unread so far */
+	record_memo *memo; /* NULL when there is none */
 	char *err;
 	size_t errlen;
 } mpd;
@@ -599,7 +629,7 @@ static const char *mp_type_name(mp_type t)
 }
 
 /* Reads one item header and checks its payload is inside the record. */
-static int next(mpd *m, mp_item *it)
+static int next_any(mpd *m, mp_item *it)
 {
 	int rc = mp_head(m->p, (size_t)(m->end - m->p), it);
 	if (rc < 0)
@@ -610,8 +640,78 @@ static int next(mpd *m, mp_item *it)
 	return 0;
 }
 
+/* next_any, with the items of one-byte headers (most of a record's) read
+ * here rather than by mp_head: the same *it, the same checks. */
+static inline int next(mpd *m, mp_item *it)
+{
+	const unsigned char *p = m->p;
+	if (p >= m->end)
+		return next_any(m, it);
+	unsigned c = *p;
+	it->u = 0;
+	it->i = 0;
+	it->len = 0;
+	it->hlen = 1;
+	it->data = p + 1;
+	if (c <= 0x7f) {
+		it->type = MP_UINT;
+		it->u = c;
+	} else if (c <= 0x8f) {
+		it->type = MP_MAP;
+		it->len = c & 0x0f;
+	} else if (c <= 0x9f) {
+		it->type = MP_ARRAY;
+		it->len = c & 0x0f;
+	} else if (c <= 0xbf) {
+		size_t n = c & 0x1f;
+		if (n >= (size_t)(m->end - p))
+			return next_any(m, it); /* truncated */
+		it->type = MP_STR;
+		it->len = n;
+		m->p = p + 1 + n;
+		return 0;
+	} else if (c == 0xc0) {
+		it->type = MP_NIL;
+	} else if (c == 0xc2 || c == 0xc3) {
+		it->type = MP_BOOL;
+		it->u = c & 1;
+	} else if (c >= 0xe0) {
+		it->type = MP_INT;
+		it->i = (int8_t)c;
+	} else if (c >= 0xcc && c <= 0xcf && (size_t)(m->end - p) > ((size_t)1 << (c - 0xcc))) {
+		/* uint 8 to 64 (xid, seq, integer values) */
+		size_t nb = (size_t)1 << (c - 0xcc);
+		uint64_t v = 0;
+		for (size_t k = 1; k <= nb; k++)
+			v = v << 8 | p[k];
+		it->type = MP_UINT;
+		it->u = v;
+		it->hlen = 1 + nb;
+		it->data = p + 1 + nb;
+		m->p = p + 1 + nb;
+		return 0;
+	} else if (c == 0xd9 && (size_t)(m->end - p) >= 2 && p[1] <= (size_t)(m->end - p) - 2) {
+		/* str 8: texts from 32 bytes */
+		it->type = MP_STR;
+		it->len = p[1];
+		it->hlen = 2;
+		it->data = p + 2;
+		m->p = p + 2 + p[1];
+		return 0;
+	} else {
+		return next_any(m, it);
+	}
+	m->p = p + 1;
+	return 0;
+}
+
 static int skip(mpd *m)
 {
+	/* the reader's measure looks at how deep what is skipped nests, and
+	 * the front decode does not: leave such records to the measure */
+	if (m->front)
+		return -1;
+	m->skips++;
 	mp_scan s;
 	mp_scan_init(&s);
 	size_t avail = (size_t)(m->end - m->p);
@@ -628,7 +728,7 @@ static int skip(mpd *m)
 	}
 }
 
-static int want(mpd *m, mp_item *it, mp_type t, const char *what)
+static inline int want(mpd *m, mp_item *it, mp_type t, const char *what)
 {
 	if (next(m, it) < 0)
 		return -1;
@@ -661,6 +761,17 @@ static int check_text(mpd *m, const unsigned char *p, uint64_t n, const char *wh
 	return 0;
 }
 
+/* record_strdup, inline: a record takes several. NULL when out of memory. */
+static inline const char *dup_text(record *r, const unsigned char *s, size_t n)
+{
+	char *d = record_alloc(r, n + 1, 1);
+	if (!d)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
 /* A str into the arena, UTF-8 checked; maxlen 0 = no limit. */
 static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, const char *what)
 {
@@ -671,7 +782,7 @@ static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, cons
 		return merr(m, "%s longer than %zu bytes", what, maxlen);
 	if (check_text(m, it.data, it.len, what) < 0)
 		return -1;
-	const char *s = record_strdup(m->r, (const char *)it.data, it.len);
+	const char *s = dup_text(m->r, it.data, it.len);
 	if (!s)
 		return merr(m, "out of memory");
 	*out = s;
@@ -723,10 +834,111 @@ static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *
 	return 0;
 }
 
-/* Whether the name k[0..klen) is the word w. */
-static bool key_is(const char *k, size_t klen, const char *w)
+/* Whether the name k[0..klen) is the word w. Inline with w's length as
+ * the memcmp's: a few compares rather than a call. */
+static inline bool key_is(const char *k, size_t klen, const char *w)
 {
-	return strlen(w) == klen && memcmp(k, w, klen) == 0;
+	size_t n = strlen(w);
+	return n == klen && memcmp(k, w, n) == 0;
+}
+
+/* A key as record_encode writes it, header and bytes ("\xa2op"), ASCII:
+ * what the decoder may expect. */
+typedef struct mkey {
+	const char *bytes;
+	size_t len;
+} mkey;
+
+/* Whether the bytes at m->p are k; then m->p goes past them, and the key
+ * is k.bytes + 1, k.len - 1 bytes: what get_name makes of those bytes. */
+static inline bool at_key(mpd *m, mkey k)
+{
+	/* the header byte first: a key not expected mostly differs there */
+	if (!k.bytes || (size_t)(m->end - m->p) < k.len || m->p[0] != (unsigned char)k.bytes[0] ||
+	    memcmp(m->p + 1, k.bytes + 1, k.len - 1) != 0)
+		return false;
+	m->p += k.len;
+	return true;
+}
+
+/* Whether the bytes at m->p are the name of column i (i < ncols) as
+ * record_encode writes it, for a name the column map knows is plain
+ * ASCII (plain_len); then m->p goes past it. get_name would read those
+ * bytes as that name, and record_colmap_find find column i by it. */
+static inline bool at_column(mpd *m, size_t i)
+{
+	size_t n = m->map.plain_len[i];
+	const unsigned char *p = m->p;
+	size_t h = n < 32 ? 1 : 2; /* fixstr, else str 8: plain names are shorter than 256 */
+	if (!n || (size_t)(m->end - p) < h + n)
+		return false;
+	if (n < 32 ? p[0] != (0xa0 | n) : (p[0] != 0xd9 || p[1] != n))
+		return false;
+	if (memcmp(p + h, m->r->cols[i].name, n) != 0)
+		return false;
+	m->p = p + h + n;
+	return true;
+}
+
+/* Whether the item at m->p is a str, in the form record_encode writes,
+ * holding exactly t's text; then m->p goes past it. t's text was read from
+ * a str the general way (get_short and its parse) and kept plain
+ * (record_memo_keep): the same bytes read that way again give that text
+ * and what it meant. */
+static inline bool at_memo(mpd *m, const record_memo_text *t)
+{
+	size_t n = t->len;
+	unsigned char h[5];
+	if (!n)
+		return false;
+	size_t hl = hdr(h, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+	const unsigned char *p = m->p;
+	if ((size_t)(m->end - p) < hl + n)
+		return false;
+	for (size_t i = 0; i < hl; i++) /* 1 to 3 bytes */
+		if (p[i] != h[i])
+			return false;
+	if (memcmp(p + hl, t->text, n) != 0)
+		return false;
+	m->p = p + hl + n;
+	return true;
+}
+
+/* Whether the item at m->p is a str (fixstr or str 8) shorter than
+ * POS_OFFSET_TEXT_MAX holding an offset that begins with t's text (an LSN
+ * offset up to its ':', kept as in at_memo) followed by 1 to 19 digits
+ * (no overflow): then *out is what pos_offset_parse would make of it and
+ * m->p goes past it. */
+static bool at_offset_memo(mpd *m, const record_memo_text *t, pos_offset *out)
+{
+	const unsigned char *p = m->p;
+	size_t avail = (size_t)(m->end - p), pre = t->len, n, h;
+	if (!pre || avail < 2)
+		return false;
+	if ((p[0] & 0xe0) == 0xa0) {
+		n = p[0] & 0x1f;
+		h = 1;
+	} else if (p[0] == 0xd9) {
+		n = p[1];
+		h = 2;
+	} else {
+		return false;
+	}
+	if (n >= POS_OFFSET_TEXT_MAX || n <= pre || n - pre > 19 || avail - h < n ||
+	    memcmp(p + h, t->text, pre) != 0)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = pre; i < n; i++) {
+		unsigned d = p[h + i] - (unsigned)'0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	out->major = t->u;
+	out->minor = v;
+	out->lsn = true;
+	m->p = p + h + n;
+	return true;
 }
 
 static int get_uint(mpd *m, uint64_t *v, uint64_t max, const char *what)
@@ -747,7 +959,6 @@ static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
 	const record_column *cd = &m->r->cols[col];
 	value_class cls = (value_class)m->r->cls[col];
 	mp_item it;
-	const unsigned char *at = m->p;
 	if (next(m, &it) < 0)
 		return -1;
 	if (it.type == MP_NIL) {
@@ -772,7 +983,7 @@ static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
 		else
 			return merr(m, "%s: column \"%s\" (%s): expected an integer, got %s", img,
 				    cd->name, cd->type, mp_type_name(it.type));
-		const char *d = record_strdup(m->r, text, n);
+		const char *d = dup_text(m->r, (const unsigned char *)text, n);
 		if (!d)
 			return merr(m, "out of memory");
 		slot->kind = VALUE_TEXT;
@@ -809,15 +1020,21 @@ static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
 		slot->len = n;
 		return 0;
 	}
-	default:
+	default: {
 		if (it.type != MP_STR)
 			return merr(m, "%s: column \"%s\" (%s): expected str, got %s", img, cd->name,
 				    cd->type, mp_type_name(it.type));
-		m->p = at;
-		if (get_str(m, &slot->data, &slot->len, 0, "value") < 0)
+		/* what get_str(..., 0, "value") makes of the str just read */
+		if (check_text(m, it.data, it.len, "value") < 0)
 			return -1;
+		const char *d = dup_text(m->r, it.data, it.len);
+		if (!d)
+			return merr(m, "out of memory");
 		slot->kind = VALUE_TEXT;
+		slot->data = d;
+		slot->len = it.len;
 		return 0;
+	}
 	}
 }
 
@@ -826,16 +1043,28 @@ static int get_image(mpd *m, record_value *img, const char *what)
 	mp_item it;
 	if (want(m, &it, MP_MAP, what) < 0)
 		return -1;
-	m->map.hint = 0;
+	record *r = m->r;
+	record_colmap *map = &m->map;
+	map->hint = 0;
 	for (uint32_t k = 0; k < it.len; k++) {
 		char scratch[RECORD_NAME_MAX + 1];
 		const char *name;
 		size_t len;
-		if (get_name(m, &name, &len, scratch, "column name") < 0)
-			return -1;
-		int col = record_colmap_find(m->r, &m->map, name, len);
-		if (col < 0)
-			return merr(m, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what, (int)len, name);
+		int col;
+		if (map->hint < r->ncols && at_column(m, map->hint)) {
+			/* the next column in order, as record_colmap_find would
+			 * find it (and move the hint past it) */
+			col = (int)map->hint++;
+			name = r->cols[col].name;
+			len = map->plain_len[col];
+		} else {
+			if (get_name(m, &name, &len, scratch, "column name") < 0)
+				return -1;
+			col = record_colmap_find(r, map, name, len);
+			if (col < 0)
+				return merr(m, "\"%s\" names column \"%.*s\" that is not in \"cols\"", what,
+					    (int)len, name);
+		}
 		if (img[col].kind != VALUE_ABSENT)
 			return merr(m, "\"%s\" names column \"%.*s\" twice", what, (int)len, name);
 		if (get_value(m, (size_t)col, &img[col], what) < 0)
@@ -900,17 +1129,27 @@ static int get_cols(mpd *m)
 		return merr(m, "truncated record");
 	if (record_set_shape(m->r, it.len, false, false) < 0)
 		return merr(m, "out of memory");
+	/* the keys of a column in the order record_encode writes them */
+	static const mkey order[] = {{"\xa4name", 5}, {"\xa4type", 5}, {NULL, 0}};
 	for (size_t i = 0; i < it.len; i++) {
 		mp_item cm;
 		if (want(m, &cm, MP_MAP, "column") < 0)
 			return -1;
 		record_column *cd = &m->r->cols[i];
+		size_t o = 0;
 		for (uint32_t k = 0; k < cm.len; k++) {
 			char scratch[RECORD_NAME_MAX + 1];
 			const char *key;
 			size_t klen;
-			if (get_name(m, &key, &klen, scratch, "key") < 0)
-				return -1;
+			if (at_key(m, order[o])) {
+				key = order[o].bytes + 1;
+				klen = order[o].len - 1;
+				o++;
+			} else {
+				if (get_name(m, &key, &klen, scratch, "key") < 0)
+					return -1;
+				o = 2;
+			}
 			bool is_name = key_is(key, klen, "name"), is_type = key_is(key, klen, "type");
 			if (is_name && !cd->name) {
 				if (get_str(m, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
@@ -946,19 +1185,38 @@ static int get_src(mpd *m)
 	mp_item it;
 	if (want(m, &it, MP_MAP, "\"src\"") < 0)
 		return -1;
+	record_memo *memo = m->memo;
 	bool lsn = false, xid = false, ts = false, seq = false;
+	/* the keys in the order record_encode writes them */
+	static const mkey order[] = {{"\xa3lsn", 4}, {"\xa3xid", 4}, {"\xa2ts", 3}, {"\xa3seq", 4}, {NULL, 0}};
+	size_t o = 0;
 	for (uint32_t k = 0; k < it.len; k++) {
 		char scratch[RECORD_NAME_MAX + 1], text[64];
 		const char *key;
 		size_t klen, tlen;
 		uint64_t v;
-		if (get_name(m, &key, &klen, scratch, "key") < 0)
-			return -1;
-		if (key_is(key, klen, "lsn") && !lsn) {
-			if (get_short(m, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
+		if (at_key(m, order[o])) {
+			key = order[o].bytes + 1;
+			klen = order[o].len - 1;
+			o++;
+		} else {
+			if (get_name(m, &key, &klen, scratch, "key") < 0)
 				return -1;
-			if (pos_lsn_parse(text, &m->r->lsn) < 0)
-				return merr(m, "\"src.lsn\": \"%s\" is not an LSN", text);
+			o = 4;
+		}
+		/* the texts hold no NUL byte (check_text): the _n parsers
+		 * take them as the others take the NUL-terminated copy */
+		if (key_is(key, klen, "lsn") && !lsn) {
+			if (memo && at_memo(m, &memo->lsn)) {
+				m->r->lsn = memo->lsn.u;
+			} else {
+				if (get_short(m, text, sizeof text, &tlen, "\"src.lsn\"") < 0)
+					return -1;
+				if (pos_lsn_parse_n(text, tlen, &m->r->lsn) < 0)
+					return merr(m, "\"src.lsn\": \"%s\" is not an LSN", text);
+				if (memo && record_memo_keep(&memo->lsn, text, tlen))
+					memo->lsn.u = m->r->lsn;
+			}
 			lsn = true;
 		} else if (key_is(key, klen, "xid") && !xid) {
 			if (get_uint(m, &v, UINT32_MAX, "src.xid") < 0)
@@ -966,10 +1224,16 @@ static int get_src(mpd *m)
 			m->r->xid = (uint32_t)v;
 			xid = true;
 		} else if (key_is(key, klen, "ts") && !ts) {
-			if (get_short(m, text, sizeof text, &tlen, "\"src.ts\"") < 0)
-				return -1;
-			if (record_ts_parse(text, &m->r->commit_us) < 0)
-				return merr(m, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
+			if (memo && at_memo(m, &memo->ts)) {
+				m->r->commit_us = memo->ts.i;
+			} else {
+				if (get_short(m, text, sizeof text, &tlen, "\"src.ts\"") < 0)
+					return -1;
+				if (record_ts_parse_n(text, tlen, &m->r->commit_us) < 0)
+					return merr(m, "\"src.ts\": \"%s\" is not a UTC timestamp", text);
+				if (memo && record_memo_keep(&memo->ts, text, tlen))
+					memo->ts.i = m->r->commit_us;
+			}
 			ts = true;
 		} else if (key_is(key, klen, "seq") && !seq) {
 			if (get_uint(m, &v, UINT64_MAX, "src.seq") < 0)
@@ -993,25 +1257,50 @@ static int get_pos(mpd *m)
 	mp_item it;
 	if (want(m, &it, MP_MAP, "\"pos\"") < 0)
 		return -1;
+	record_memo *memo = m->memo;
 	bool stream = false, offset = false;
+	/* the keys in the order record_encode writes them */
+	static const mkey order[] = {{"\xa6stream", 7}, {"\xa6offset", 7}, {NULL, 0}};
+	size_t o = 0;
 	for (uint32_t k = 0; k < it.len; k++) {
 		char scratch[RECORD_NAME_MAX + 1], text[POS_STREAM_MAX + 1];
 		const char *key;
 		size_t klen, tlen;
-		if (get_name(m, &key, &klen, scratch, "key") < 0)
-			return -1;
-		if (key_is(key, klen, "stream") && !stream) {
-			if (get_short(m, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
+		if (at_key(m, order[o])) {
+			key = order[o].bytes + 1;
+			klen = order[o].len - 1;
+			o++;
+		} else {
+			if (get_name(m, &key, &klen, scratch, "key") < 0)
 				return -1;
-			if (!pos_stream_valid(text))
-				return merr(m, "\"pos.stream\": \"%s\" is not a stream name", text);
-			memcpy(m->r->stream, text, tlen + 1);
+			o = 2;
+		}
+		/* as in get_src: no NUL byte in the texts */
+		if (key_is(key, klen, "stream") && !stream) {
+			if (memo && at_memo(m, &memo->stream)) {
+				memcpy(m->r->stream, memo->stream.text, memo->stream.len);
+				m->r->stream[memo->stream.len] = '\0';
+			} else {
+				if (get_short(m, text, sizeof text, &tlen, "\"pos.stream\"") < 0)
+					return -1;
+				if (!pos_stream_valid_n(text, tlen))
+					return merr(m, "\"pos.stream\": \"%s\" is not a stream name", text);
+				memcpy(m->r->stream, text, tlen + 1);
+				if (memo)
+					record_memo_keep(&memo->stream, text, tlen);
+			}
 			stream = true;
 		} else if (key_is(key, klen, "offset") && !offset) {
-			if (get_short(m, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
-				return -1;
-			if (pos_offset_parse(text, &m->r->offset) < 0)
-				return merr(m, "\"pos.offset\": \"%s\" is not an offset", text);
+			if (!memo || !at_offset_memo(m, &memo->offset, &m->r->offset)) {
+				if (get_short(m, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
+					return -1;
+				if (pos_offset_parse_n(text, tlen, &m->r->offset) < 0)
+					return merr(m, "\"pos.offset\": \"%s\" is not an offset", text);
+				/* an LSN's offset: keep it up to its ':' */
+				const char *colon = m->r->offset.lsn ? memchr(text, ':', tlen) : NULL;
+				if (memo && colon && record_memo_keep(&memo->offset, text, (size_t)(colon - text) + 1))
+					memo->offset.u = m->r->offset.major;
+			}
 			offset = true;
 		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
 			return merr(m, "duplicate key \"pos.%.*s\"", (int)klen, key);
@@ -1046,14 +1335,76 @@ static int get_deferred(mpd *m, unsigned flag)
 	return get_image(m, img, "after");
 }
 
-int record_decode_msgpack(record *r, const void *data, size_t len, char *err, size_t errlen)
+/* The fields of a record in the order record_encode writes them, and the
+ * one that follows a field (0 for the first) in a record of op, which the
+ * decoder expects there. */
+static const mkey field_keys[] = {
+	{"\xa1v", 2}, {"\xa2op", 3}, {"\xa2" "db", 3}, {"\xa6schema", 7}, {"\xa5table", 6},
+	{"\xa4" "cols", 5}, {"\xa3key", 4}, {"\xa6" "before", 7}, {"\xa5" "after", 6},
+	{"\xa9unchanged", 10}, {"\xa3src", 4}, {"\xa3pos", 4}, {NULL, 0},
+};
+static const unsigned field_flags[] = {
+	F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_BEFORE, F_AFTER, F_UNCHANGED, F_SRC, F_POS, 0,
+};
+enum { FK_V, FK_OP, FK_DB, FK_SCHEMA, FK_TABLE, FK_COLS, FK_KEY, FK_BEFORE, FK_AFTER, FK_UNCHANGED,
+       FK_SRC, FK_POS, FK_NONE };
+
+static inline int field_after(unsigned last, char op)
+{
+	switch (last) {
+	case 0: return FK_V;
+	case F_V: return FK_OP;
+	case F_OP: return FK_DB;
+	case F_DB: return FK_SCHEMA;
+	case F_SCHEMA: return FK_TABLE;
+	case F_TABLE: return FK_COLS;
+	case F_COLS: return FK_KEY;
+	/* an update has "before" only when its key changed */
+	case F_KEY: return op == RECORD_OP_DELETE ? FK_BEFORE : op == RECORD_OP_TRUNCATE ? FK_SRC : FK_AFTER;
+	case F_BEFORE: return op == RECORD_OP_DELETE ? FK_SRC : FK_AFTER;
+	/* "unchanged" is rare */
+	case F_AFTER: return FK_SRC;
+	case F_UNCHANGED: return FK_SRC;
+	case F_SRC: return FK_POS;
+	default: return FK_NONE;
+	}
+}
+
+/* A run of shape fields to remember (record_shape_save). */
+typedef struct mp_run {
+	const unsigned char *at; /* NULL: none */
+	size_t len;
+	unsigned flags;
+	uint32_t members;
+	bool skipped;
+} mp_run;
+
+/* Remembers the run at[0..end) of m's record now; the front decode only
+ * once the record proved good (into *kept: the one run with "cols" a
+ * good record has), so that a record the reader then measures and decodes
+ * again finds the cache as the reader that measured first did. */
+static void keep_run(mpd *m, mp_run *kept, const unsigned char *at, const unsigned char *end,
+		     unsigned flags, uint32_t members, bool skipped)
+{
+	if (!m->front) {
+		record_shape_save(m->r, at, (size_t)(end - at), flags, members, skipped, &m->map);
+		return;
+	}
+	if (flags & F_COLS)
+		*kept = (mp_run){.at = at, .len = (size_t)(end - at), .flags = flags, .members = members,
+				 .skipped = skipped};
+}
+
+/* record_decode_msgpack of data[0..len), or, when front is set, of the
+ * record at its front (record_decode_msgpack_front: *front its length). */
+static int decode(record *r, const void *data, size_t len, size_t *front, char *err, size_t errlen)
 {
 	record_clear(r);
 	if (err && errlen)
 		err[0] = '\0';
 	mpd m = {.p = data, .end = (const unsigned char *)data + len, .start = data, .r = r,
-		 .err = err, .errlen = errlen};
-	if (len > RECORD_MAX_BYTES)
+		 .front = front != NULL, .memo = record_memos(r), .err = err, .errlen = errlen};
+	if (!front && len > RECORD_MAX_BYTES)
 		return merr(&m, "record longer than %zu bytes", RECORD_MAX_BYTES);
 	mp_item top;
 	if (len == 0)
@@ -1067,24 +1418,41 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 	/* The run of shape fields being read (see record_cache.c): from the
 	 * key of its first field to the end of its last value. */
 	const unsigned char *run_at = NULL, *run_end = NULL;
-	unsigned run_flags = 0;
+	unsigned run_flags = 0, run_skips = 0;
 	uint32_t run_members = 0;
 	bool run_keep = false;
+	mp_run kept = {0};
+	const record_shape *hit = NULL;
+	int expect = field_after(0, 0);
 	for (uint32_t k = 0; k < top.len; k++) {
 		char scratch[RECORD_NAME_MAX + 1];
 		const char *key;
 		size_t klen;
+		unsigned flag;
 		const unsigned char *key_at = m.p;
-		if (get_name(&m, &key, &klen, scratch, "key") < 0)
-			return -1;
-		unsigned flag = record_field_flag(key, klen);
+		if (at_key(&m, field_keys[expect])) {
+			key = field_keys[expect].bytes + 1;
+			klen = field_keys[expect].len - 1;
+			flag = field_flags[expect];
+		} else {
+			if (get_name(&m, &key, &klen, scratch, "key") < 0)
+				return -1;
+			flag = record_field_flag(key, klen);
+		}
+		expect = field_after(flag, r->op);
 		if (!(flag & SHAPE_FIELDS)) {
 			if (run_at && run_keep)
-				record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &m.map);
+				keep_run(&m, &kept, run_at, run_end, run_flags, run_members, m.skips != run_skips);
 			run_at = NULL;
 		} else if (!run_at) {
-			const record_shape *sh = record_shape_find(r, key_at, (size_t)(m.end - key_at));
+			/* the front decode leaves the cache as it was until the
+			 * record proved good (keep_run) */
+			const record_shape *sh = m.front ? record_shape_peek(r, key_at, (size_t)(m.end - key_at))
+							 : record_shape_find(r, key_at, (size_t)(m.end - key_at));
 			if (sh && !(seen & sh->flags) && sh->members <= top.len - k) {
+				if (m.front && sh->skipped)
+					return -1; /* as skip() */
+				hit = sh;
 				/* the same bytes as a run read before: the same result */
 				if (record_shape_apply(r, sh, &m.map) < 0)
 					return merr(&m, "out of memory");
@@ -1092,11 +1460,13 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 				m.have_cols = true;
 				m.p = key_at + sh->len;
 				k += sh->members - 1;
+				expect = field_after(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
 				continue;
 			}
 			run_at = key_at;
 			run_flags = 0;
 			run_members = 0;
+			run_skips = m.skips;
 			run_keep = true;
 		}
 		if (!flag) {
@@ -1122,6 +1492,12 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 			char op[8];
 			size_t oplen;
 			mp_item it;
+			/* the usual: a fixstr of one of the letters */
+			if (m.end - m.p >= 2 && m.p[0] == 0xa1 && record_op_name((char)m.p[1])) {
+				r->op = (char)m.p[1];
+				m.p += 2;
+				break;
+			}
 			if (mp_head(m.p, (size_t)(m.end - m.p), &it) == 1 && it.type != MP_STR)
 				return merr(&m, "\"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got %s",
 					    mp_type_name(it.type));
@@ -1176,9 +1552,15 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 		}
 	}
 	if (run_at && run_keep)
-		record_shape_save(r, run_at, (size_t)(run_end - run_at), run_flags, run_members, &m.map);
-	if (m.p != m.end)
+		keep_run(&m, &kept, run_at, run_end, run_flags, run_members, m.skips != run_skips);
+	if (front) {
+		/* the reader's measure refuses a longer record */
+		if ((size_t)(m.p - m.start) > RECORD_MAX_BYTES)
+			return -1;
+		*front = (size_t)(m.p - m.start);
+	} else if (m.p != m.end) {
 		return merr(&m, "trailing data after the record at byte %zu", (size_t)(m.p - m.start));
+	}
 	const char *missing = record_field_missing(seen);
 	if (missing)
 		return merr(&m, "missing \"%s\"", missing);
@@ -1198,6 +1580,22 @@ int record_decode_msgpack(record *r, const void *data, size_t len, char *err, si
 		r->after = NULL;
 	if (record_check_decoded(r, err, errlen) < 0)
 		return -1;
+	/* the front decode's trace on the cache, now that the record is
+	 * good: one run with "cols" at most, found or new */
+	if (front && hit)
+		record_shape_touch(r, hit);
+	if (kept.at)
+		record_shape_save(r, kept.at, kept.len, kept.flags, kept.members, kept.skipped, &m.map);
 	r->checked = true;
 	return 0;
+}
+
+int record_decode_msgpack(record *r, const void *data, size_t len, char *err, size_t errlen)
+{
+	return decode(r, data, len, NULL, err, errlen);
+}
+
+int record_decode_msgpack_front(record *r, const void *data, size_t avail, size_t *len)
+{
+	return decode(r, data, avail, len, NULL, 0) == 0 ? 1 : 0;
 }

@@ -9,15 +9,17 @@
 #include "record.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 typedef struct record_shape_cache record_shape_cache;
 
-/* What the JSON decoder remembers of the position texts of the records it
+/* What the decoders remember of the position texts of the records they
  * read last: the records of a transaction (all of a snapshot's) carry the
  * same LSN, time and stream, and offsets that differ only after their
  * ':'. A text is kept only when JSON writes every byte of it as it is, so
  * that the very bytes "text" in a record are read as that text, and then
- * mean what it meant (record_json.c). */
+ * mean what it meant (record_json.c); a msgpack str of those bytes is read
+ * as that text too, so either decoder may use what the other kept. */
 typedef struct record_memo_text {
 	size_t len; /* 0: nothing kept */
 	char text[POS_STREAM_MAX + 1];
@@ -37,11 +39,31 @@ typedef struct record_memo {
 struct record_arena {
 	arena mem;
 	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
-	record_memo memo;           /* the JSON decoder's; kept by record_clear */
+	record_memo memo;           /* the decoders'; kept by record_clear */
 };
+
+/* The bytes a JSON string holds as they are: ASCII from 0x20 except '"'
+ * (0x22) and '\\' (0x5c). 1 for those, 0 for the others. */
+extern const unsigned char record_plain_byte[256];
 
 /* The memo that goes with r's storage, or NULL when out of memory. */
 record_memo *record_memos(record *r);
+/* Keeps t[0..n) (a text a decoder read the general way) in m when JSON
+ * writes every byte of it as it is, else forgets what m held; the caller
+ * sets what it means. Whether it kept it. Inline: it runs whenever a
+ * position text changes, for most records. */
+static inline bool record_memo_keep(record_memo_text *m, const char *t, size_t n)
+{
+	m->len = 0;
+	if (n == 0 || n >= sizeof m->text)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!record_plain_byte[(unsigned char)t[i]])
+			return false;
+	memcpy(m->text, t, n);
+	m->len = n;
+	return true;
+}
 
 /* record_alloc of a record without storage yet. */
 void *record_alloc_first(record *r, size_t n, size_t align);
@@ -95,6 +117,10 @@ typedef struct record_shape {
 	size_t len;       /* bytes of the run: from its first field's key to
 			   * the end of its last field's value */
 	uint32_t members; /* fields in the run */
+	/* the run held an item the decoder skipped unread (an unknown key
+	 * of a column): how deep it nests was not looked at, which the
+	 * msgpack reader must know (record_decode_msgpack_front) */
+	bool skipped;
 } record_shape;
 /* The cache that goes with r's storage; created when create is set (NULL
  * when there is none or no memory). record.c owns the link. */
@@ -103,14 +129,21 @@ record_shape_cache *record_shape_cache_new(void);
 void record_shape_cache_free(record_shape_cache *c);
 /* A remembered run whose bytes begin p[0..avail), or NULL. */
 const record_shape *record_shape_find(record *r, const void *p, size_t avail);
+/* record_shape_find in two halves: which run it finds, leaving the cache
+ * as it was, and the trace the find leaves on it (what it keeps longest,
+ * what it tries first), so that a decode may use the run at once and
+ * leave the trace only if it goes on to keep what it read. */
+const record_shape *record_shape_peek(record *r, const void *p, size_t avail);
+void record_shape_touch(record *r, const record_shape *s);
 /* Sets r's fields and the decoder's column map as decoding the run did,
  * in r's arena. 0, or -1 when out of memory. */
 int record_shape_apply(record *r, const record_shape *s, record_colmap *map);
 /* Remembers the run p[0..len) holding the fields flags (members of them),
  * just decoded into r and map; the key list, if in the run, must have been
- * read after "cols". Does nothing for runs too short or too long to pay. */
+ * read after "cols"; skipped as in record_shape. Does nothing for runs too
+ * short or too long to pay. */
 void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uint32_t members,
-		       const record_colmap *map);
+		       bool skipped, const record_colmap *map);
 
 /* The top-level fields of a record, as the decoders track them: one bit
  * each, so a decoder can tell duplicates and missing fields apart. */
@@ -154,6 +187,17 @@ typedef struct mp_item {
 } mp_item;
 /* 1 with *it filled, 0 when avail is too short for the header, -1 on 0xc1. */
 int mp_head(const unsigned char *p, size_t avail, mp_item *it);
+
+/* The stream reader's way to skip measuring most records: decodes the
+ * record at the front of data[0..avail) (avail may run past its end) into
+ * r. 1 with *len its length when the reader may take that as the record it
+ * would have measured (mp_scan_step) and decoded (record_decode_msgpack of
+ * those len bytes): the decode succeeded, skipped nothing unread (so the
+ * record nests no deeper than the fields do) and len is at most
+ * RECORD_MAX_BYTES. 0 otherwise (a record not whole in data, bad, or
+ * unusual): the reader then measures and decodes as before, so that its
+ * result and messages are the same; r holds nothing of use. */
+int record_decode_msgpack_front(record *r, const void *data, size_t avail, size_t *len);
 
 #define MP_MAX_DEPTH 32
 /* Measures one msgpack object, resumably: call again with more bytes. */

@@ -1080,6 +1080,46 @@ static void test_checked_flag(void **state)
 	assert_int_equal(record_decode(&r, line, strlen(line), err, sizeof err), 0);
 	assert_int_equal(record_set_shape(&r, 1, false, true), 0);
 	assert_false(r.checked);
+
+	/* integers at the edges of their text and msgpack forms: through the
+	 * msgpack decoder (which writes their text) and the key encoders of a
+	 * checked record, the same as of the record unchecked */
+	static const char *const ints[] = {
+		"0", "1", "9", "10", "99", "100", "127", "128", "255", "256", "999", "1000", "65535",
+		"65536", "4294967295", "4294967296", "1000000000000000000", "9999999999999999999",
+		"9223372036854775807", "-1", "-9", "-10", "-32", "-33", "-128", "-129", "-32768",
+		"-32769", "-2147483648", "-2147483649", "-9223372036854775807", "-9223372036854775808",
+	};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		char in[1024];
+		const char *at = strstr(line, "\"k\":7");
+		assert_non_null(at);
+		snprintf(in, sizeof in, "%.*s\"k\":%s%s", (int)(at - line), line, ints[i], at + 5);
+		int rc = record_decode(&r, in, strlen(in), err, sizeof err);
+		if (strcmp(ints[i], "9999999999999999999") == 0) {
+			assert_int_equal(rc, -1); /* not an int64 */
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		buf_reset(&mp);
+		assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, &mp), 0);
+		assert_int_equal(record_decode(&r, mp.data, mp.len, err, sizeof err), 0);
+		assert_string_equal(r.after[0].data, ints[i]);
+		assert_int_equal(r.after[0].len, strlen(ints[i]));
+		for (int f = 0; f < 2; f++) {
+			buf k2;
+			buf_init(&k2, 0);
+			buf_reset(&b);
+			assert_true(r.checked);
+			assert_int_equal(record_encode_key(&r, (record_format)f, &b), 0);
+			r.checked = false;
+			assert_int_equal(record_encode_key(&r, (record_format)f, &k2), 0);
+			r.checked = true;
+			assert_int_equal(b.len, k2.len);
+			assert_memory_equal(b.data, k2.data, b.len);
+			buf_free(&k2);
+		}
+	}
 	buf_free(&b);
 	buf_free(&mp);
 	record_free(&r);

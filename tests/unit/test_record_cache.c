@@ -178,6 +178,30 @@ static void same_either_way(record *warm, const void *data, size_t len)
 	record_free(&fresh);
 }
 
+/* The JSON decoder is another reading of the same record: when both
+ * take it, json (into a fresh record) and its msgpack form mp (into warm)
+ * come out the same. Whether the msgpack decoder took it. */
+static bool same_as_json(record *warm, const char *json, const void *mp, size_t len)
+{
+	record fresh;
+	record_init(&fresh);
+	char e1[512], e2[512];
+	bool took = false;
+	if (record_decode_json(&fresh, json, strlen(json), e1, sizeof e1) == 0 &&
+	    record_decode_msgpack(warm, mp, len, e2, sizeof e2) == 0) {
+		char *a = describe(&fresh), *b = describe(warm);
+		if (strcmp(a, b) != 0) {
+			fprintf(stderr, "json:    %s\nmsgpack: %s\n", a, b);
+			fail();
+		}
+		free(a);
+		free(b);
+		took = true;
+	}
+	record_free(&fresh);
+	return took;
+}
+
 static void to_msgpack(const char *json, buf *out)
 {
 	record r;
@@ -189,9 +213,35 @@ static void to_msgpack(const char *json, buf *out)
 	record_free(&r);
 }
 
+/* An unsigned or negative integer in its smallest form, as the encoder
+ * writes it. */
+static void pack_int(buf *out, int64_t v)
+{
+	unsigned char h[9];
+	uint64_t u = (uint64_t)v;
+	size_t nb;
+	if (v >= 0 && v < 128) {
+		h[0] = (unsigned char)v;
+		nb = 0;
+	} else if (v < 0 && v >= -32) {
+		h[0] = (unsigned char)(int8_t)v;
+		nb = 0;
+	} else if (v >= 0) {
+		h[0] = v < 256 ? 0xcc : v < 65536 ? 0xcd : v <= UINT32_MAX ? 0xce : 0xcf;
+		nb = (size_t)1 << (h[0] - 0xcc);
+	} else {
+		h[0] = v >= INT8_MIN ? 0xd0 : v >= INT16_MIN ? 0xd1 : v >= INT32_MIN ? 0xd2 : 0xd3;
+		nb = (size_t)1 << (h[0] - 0xd0);
+	}
+	for (size_t i = 0; i < nb; i++)
+		h[1 + i] = (unsigned char)(u >> (8 * (nb - 1 - i)));
+	buf_append(out, h, 1 + nb);
+}
+
 /* msgpack of a JSON value, members in their order (to_msgpack gives the
- * encoder's order). */
-static void pack(buf *out, const json_t *v)
+ * encoder's order): with min, every header in the smallest form, as the
+ * encoder writes them; else strings as str 16, integers as int 64. */
+static void pack(buf *out, const json_t *v, bool min)
 {
 	unsigned char h[9];
 	switch (json_typeof(v)) {
@@ -204,32 +254,50 @@ static void pack(buf *out, const json_t *v)
 		json_t *x;
 		json_object_foreach((json_t *)v, k, x) {
 			json_t *ks = json_string(k);
-			pack(out, ks);
+			pack(out, ks, min);
 			json_decref(ks);
-			pack(out, x);
+			pack(out, x, min);
 		}
 		break;
 	}
 	case JSON_ARRAY: {
 		size_t n = json_array_size(v);
-		h[0] = 0xdc;
-		h[1] = (unsigned char)(n >> 8);
-		h[2] = (unsigned char)n;
-		buf_append(out, h, 3);
+		if (min && n < 16) {
+			h[0] = (unsigned char)(0x90 | n);
+			buf_append(out, h, 1);
+		} else {
+			h[0] = 0xdc;
+			h[1] = (unsigned char)(n >> 8);
+			h[2] = (unsigned char)n;
+			buf_append(out, h, 3);
+		}
 		for (size_t i = 0; i < n; i++)
-			pack(out, json_array_get(v, i));
+			pack(out, json_array_get(v, i), min);
 		break;
 	}
 	case JSON_STRING: {
 		size_t n = json_string_length(v);
-		h[0] = 0xda;
-		h[1] = (unsigned char)(n >> 8);
-		h[2] = (unsigned char)n;
-		buf_append(out, h, 3);
+		if (min && n < 32) {
+			h[0] = (unsigned char)(0xa0 | n);
+			buf_append(out, h, 1);
+		} else if (min && n < 256) {
+			h[0] = 0xd9;
+			h[1] = (unsigned char)n;
+			buf_append(out, h, 2);
+		} else {
+			h[0] = 0xda;
+			h[1] = (unsigned char)(n >> 8);
+			h[2] = (unsigned char)n;
+			buf_append(out, h, 3);
+		}
 		buf_append(out, json_string_value(v), n);
 		break;
 	}
 	case JSON_INTEGER: {
+		if (min) {
+			pack_int(out, (int64_t)json_integer_value(v));
+			break;
+		}
 		uint64_t u = (uint64_t)json_integer_value(v);
 		h[0] = 0xd3;
 		for (int i = 0; i < 8; i++)
@@ -250,14 +318,14 @@ static void pack(buf *out, const json_t *v)
 }
 
 /* json_to_mp: -1 when jansson cannot read the text. */
-static int json_to_mp(const char *json, buf *out)
+static int json_to_mp(const char *json, buf *out, bool min)
 {
 	json_error_t e;
 	json_t *v = json_loads(json, JSON_DECODE_ANY, &e);
 	if (!v)
 		return -1;
 	buf_reset(out);
-	pack(out, v);
+	pack(out, v, min);
 	json_decref(v);
 	return 0;
 }
@@ -364,7 +432,7 @@ static void test_context(void **state)
 	assert_null(record_shape_find(&r, strstr(line, "\"db\""), strlen(strstr(line, "\"db\""))));
 	buf kb;
 	buf_init(&kb, 0);
-	assert_int_equal(json_to_mp(line, &kb), 0);
+	assert_int_equal(json_to_mp(line, &kb, false), 0);
 	same_either_way(&r, kb.data, kb.len);
 	same_either_way(&r, kb.data, kb.len);
 	buf_free(&kb);
@@ -407,8 +475,11 @@ static void test_seeds(void **state)
 			same_either_way(&r, seeds[i], strlen(seeds[i]));
 			to_msgpack(seeds[i], &mp);
 			same_either_way(&r, mp.data, mp.len);
-			if (json_to_mp(seeds[i], &mp) == 0)
-				same_either_way(&r, mp.data, mp.len);
+			for (int min = 0; min < 2; min++)
+				if (json_to_mp(seeds[i], &mp, min) == 0) {
+					same_either_way(&r, mp.data, mp.len);
+					same_as_json(&r, seeds[i], mp.data, mp.len);
+				}
 		}
 	buf_free(&mp);
 	record_free(&r);
@@ -667,6 +738,372 @@ static void test_position_memo(void **state)
 	record_free(&r);
 }
 
+/* ---- msgpack: the memo, the expected keys, the front decode ---- */
+
+/* Replaces the first from[0..flen) in b by to[0..tlen). */
+static void replace(buf *b, const char *from, size_t flen, const char *to, size_t tlen)
+{
+	char *at = memmem(b->data, b->len, from, flen);
+	assert_non_null(at);
+	size_t off = (size_t)(at - b->data);
+	assert_int_equal(buf_reserve(b, tlen), 0);
+	memmove(b->data + off + tlen, b->data + off + flen, b->len - off - flen);
+	memcpy(b->data + off, to, tlen);
+	b->len = b->len - flen + tlen;
+}
+
+/* A byte string and its length (it may hold NUL bytes). */
+typedef struct bytes {
+	const char *s;
+	size_t n;
+} bytes;
+#define BYTES(lit) {lit, sizeof(lit) - 1}
+
+/* The position texts of seeds[0] in msgpack, edited one at a time: read
+ * after the record they came from (whose texts the memo holds) and after
+ * themselves, they come out as from a fresh record; records that differ
+ * from the last in one byte of a text get that text's value. */
+static void test_position_memo_msgpack(void **state)
+{
+	(void)state;
+	static const struct {
+		bytes from, to;
+	} edits[] = {
+		{BYTES("\xa9" "0/1000000"), BYTES("\xa9" "0/1000000")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xa9" "0/1000001")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xa9" "1/1000000")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xaa" "0/10000000")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xa8" "0/100000")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xd9\x09" "0/1000000")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xda\x00\x09" "0/1000000")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xa9" "0/100000\x00")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xa9" "0/100000 ")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xa9" "0/100000\xc3")},
+		{BYTES("\xa9" "0/1000000"), BYTES("\xc4\x09" "0/1000000")},
+		{BYTES("45.123456Z"), BYTES("45.123457Z")},
+		{BYTES("45.123456Z"), BYTES("45.123456z")},
+		{BYTES("\xbb" "2026-11-25T13:58:45.123456Z"), BYTES("\xbc" "2026-11-25T13:58:45.1234567Z")},
+		{BYTES("\xbb" "2026-11-25T13:58:45.123456Z"), BYTES("\xba" "2026-11-25T13:58:45.12345Z")},
+		{BYTES("\xbb" "2026-11-25T13:58:45.123456Z"), BYTES("\xd9\x1b" "2026-11-25T13:58:45.123456Z")},
+		{BYTES("\xa9pg/d/slot"), BYTES("\xa9pg/d/slou")},
+		{BYTES("\xa9pg/d/slot"), BYTES("\xaapg/d/slot2")},
+		{BYTES("\xa9pg/d/slot"), BYTES("\xa8pg/d/sl")},
+		{BYTES("\xa9pg/d/slot"), BYTES("\xa9pg/d/s\"ot")},
+		{BYTES("\xa9pg/d/slot"), BYTES("\xa9pg/d/s ot")},
+		{BYTES("\xa9pg/d/slot"), BYTES("\xda\x00\x09pg/d/slot")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xab" "0/1000000:1")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xab" "0/1000000:2")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xab" "0/1000001:1")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xab" "1/1000000:1")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xac" "0/1000000:12")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xaa" "0/1000000:")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xab" "0/1000000:x")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xab" "0/1000000:\x00")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xad" "0/1000000:001")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xad" "0/1000000:1:2")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xbd" "0/1000000:1234567890123456789")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xbe" "0/1000000:18446744073709551615")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xbe" "0/1000000:18446744073709551616")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xbe" "0/1000000:99999999999999999999")},
+		{BYTES("\xab" "0/1000000:1"),
+		 BYTES("\xd9\x2f" "0/1000000:0000000000000000000000000000000000001")},
+		{BYTES("\xab" "0/1000000:1"),
+		 BYTES("\xd9\x30" "0/1000000:00000000000000000000000000000000000001")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xd9\x0b" "0/1000000:1")},
+		{BYTES("\xab" "0/1000000:1"), BYTES("\xa1" "5")},
+	};
+	record r;
+	record_init(&r);
+	char err[512];
+	buf base, line;
+	buf_init(&base, 0);
+	buf_init(&line, 0);
+	to_msgpack(seeds[0], &base);
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		buf_reset(&line);
+		buf_append(&line, base.data, base.len);
+		replace(&line, edits[i].from.s, edits[i].from.n, edits[i].to.s, edits[i].to.n);
+		assert_int_equal(record_decode(&r, base.data, base.len, err, sizeof err), 0);
+		same_either_way(&r, line.data, line.len);
+		same_either_way(&r, line.data, line.len);
+		/* the memo filled by the JSON decoder */
+		assert_int_equal(record_decode(&r, seeds[0], strlen(seeds[0]), err, sizeof err), 0);
+		same_either_way(&r, line.data, line.len);
+	}
+
+	/* the values: each text one byte off the last record's */
+	buf_reset(&line);
+	buf_append(&line, base.data, base.len);
+	replace(&line, "0/1000000\xa3", 10, "0/1000001\xa3", 10);
+	replace(&line, "45.123456Z", 10, "45.123457Z", 10);
+	replace(&line, "pg/d/slot", 9, "pg/d/slou", 9);
+	replace(&line, "0/1000000:1", 11, "0/1000001:7", 11);
+	int64_t us0, us1;
+	assert_int_equal(record_ts_parse("2026-11-25T13:58:45.123456Z", &us0), 0);
+	assert_int_equal(record_ts_parse("2026-11-25T13:58:45.123457Z", &us1), 0);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(record_decode(&r, base.data, base.len, err, sizeof err), 0);
+		assert_true(r.lsn == 0x1000000 && r.commit_us == us0);
+		assert_string_equal(r.stream, "pg/d/slot");
+		assert_true(r.offset.lsn && r.offset.major == 0x1000000 && r.offset.minor == 1);
+		assert_int_equal(record_decode(&r, line.data, line.len, err, sizeof err), 0);
+		assert_true(r.lsn == 0x1000001 && r.commit_us == us1);
+		assert_string_equal(r.stream, "pg/d/slou");
+		assert_true(r.offset.lsn && r.offset.major == 0x1000001 && r.offset.minor == 7);
+	}
+	buf_free(&base);
+	buf_free(&line);
+	record_free(&r);
+}
+
+/* Records whose keys are not where or how the encoder puts them: the
+ * decoder must not take them for the keys it expects. Each comes out as
+ * the JSON decoder reads the same record, with the values checked. */
+static void test_expected_keys_msgpack(void **state)
+{
+	(void)state;
+	static const char *const head =
+		"\"v\":1,\"op\":\"u\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":"
+		"\"id\",\"type\":\"integer\"},{\"name\":\"idx\",\"type\":\"text\"},{\"name\":\"i\",\"typ"
+		"e\":\"bigint\"},{\"name\":\"a_name_of_more_than_32_bytes_here\",\"type\":\"text\"},"
+		"{\"name\":\"jd\",\"type\":\"text\"}],\"key\":[\"id\"]";
+	static const char *const tail =
+		"\"src\":{\"lsn\":\"0/5\",\"xid\":6,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":7},\"pos\":"
+		"{\"stream\":\"pg/d/s\",\"offset\":\"0/5:7\"}";
+	static const char *const images[] = {
+		/* in cols order (the encoder's), then every other order */
+		"\"after\":{\"id\":1,\"idx\":\"x\",\"i\":2,\"a_name_of_more_than_32_bytes_here\":\"l\"}",
+		"\"after\":{\"idx\":\"x\",\"id\":1,\"i\":2}",
+		"\"after\":{\"i\":2,\"idx\":\"x\",\"id\":1}",
+		"\"after\":{\"a_name_of_more_than_32_bytes_here\":\"l\",\"i\":2,\"idx\":\"x\",\"id\":1}",
+		"\"after\":{\"id\":1,\"i\":2,\"idx\":\"x\"}",
+		/* names of one length out of order */
+		"\"after\":{\"jd\":\"j\",\"id\":1,\"idx\":\"x\"}",
+		"\"after\":{\"idx\":\"x\",\"jd\":\"j\",\"i\":2,\"id\":1}",
+		"\"before\":{\"id\":9},\"after\":{\"id\":1,\"idx\":\"x\"}",
+		"\"after\":{\"idx\":\"x\",\"id\":1},\"before\":{\"i\":3,\"id\":9}",
+	};
+	record r;
+	record_init(&r);
+	buf mp;
+	buf_init(&mp, 0);
+	char json[2048];
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
+			snprintf(json, sizeof json, "{%s,%s,%s}", head, images[i], tail);
+			assert_int_equal(json_to_mp(json, &mp, true), 0);
+			assert_true(same_as_json(&r, json, mp.data, mp.len));
+			same_either_way(&r, mp.data, mp.len);
+			assert_string_equal(r.after[0].data, "1");
+			assert_string_equal(r.after[1].data, "x");
+			/* keys and fields in other orders */
+			snprintf(json, sizeof json, "{%s,%s,%s}", tail, images[i], head);
+			assert_int_equal(json_to_mp(json, &mp, true), 0);
+			assert_true(same_as_json(&r, json, mp.data, mp.len));
+			assert_string_equal(r.after[0].data, "1");
+			assert_string_equal(r.after[1].data, "x");
+		}
+
+	/* src and pos keys reversed, a column's "type" before its "name" */
+	static const char *const reordered =
+		"{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"type\":"
+		"\"text\",\"name\":\"x\"},{\"name\":\"id\",\"type\":\"integer\"}],\"key\":[\"id\"],\"afte"
+		"r\":{\"x\":\"y\",\"id\":4},\"src\":{\"seq\":2,\"ts\":\"2000-01-01T00:00:00Z\",\"xid\":3,"
+		"\"lsn\":\"0/1\"},\"pos\":{\"offset\":\"7\",\"stream\":\"s\"}}";
+	assert_int_equal(json_to_mp(reordered, &mp, true), 0);
+	for (int k = 0; k < 2; k++) {
+		assert_true(same_as_json(&r, reordered, mp.data, mp.len));
+		assert_string_equal(r.cols[0].name, "x");
+		assert_string_equal(r.cols[0].type, "text");
+		assert_true(r.lsn == 1 && r.xid == 3 && r.seq == 2);
+		assert_true(!r.offset.lsn && r.offset.major == 7);
+		assert_string_equal(r.stream, "s");
+		assert_string_equal(r.after[0].data, "y");
+		assert_string_equal(r.after[1].data, "4");
+	}
+
+	/* the expected names in other forms: a column name in str 8, a field
+	 * name in str 16, the op in str 8; keys repeated where expected */
+	to_msgpack(seeds[0], &mp);
+	static const struct {
+		bytes from, to;
+		const char *err; /* NULL: taken */
+	} edits[] = {
+		{BYTES("\xa2id\xcd"), BYTES("\xd9\x02id\xcd"), NULL},
+		{BYTES("\xa1v\xa2r1"), BYTES("\xd9\x01v\xa2r1"), NULL},
+		{BYTES("\xa5" "after"), BYTES("\xda\x00\x05" "after"), NULL},
+		{BYTES("\xa2op\xa1" "c"), BYTES("\xa2op\xd9\x01" "c"), NULL},
+		{BYTES("\xa3lsn"), BYTES("\xda\x00\x03lsn"), NULL},
+		{BYTES("\xa6offset"), BYTES("\xd9\x06offset"), NULL},
+		{BYTES("\xa4name\xa1v"), BYTES("\xd9\x04name\xa1v"), NULL},
+		{BYTES("\xa2op\xa1" "c"), BYTES("\xa1v\x01"), "duplicate key \"v\""},
+		{BYTES("\xa3xid"), BYTES("\xa3lsn"), "duplicate key \"src.lsn\""},
+		{BYTES("\xa6offset"), BYTES("\xa6stream"), "duplicate key \"pos.stream\""},
+		{BYTES("\xa4type\xa7"), BYTES("\xa4name\xa7"), "column 1: duplicate \"name\""},
+		{BYTES("\xa1v\xa2r1"), BYTES("\xa2id\xa2r1"), "\"after\" names column \"id\" twice"},
+		{BYTES("\xa2op\xa1" "c"), BYTES("\xa2op\xa1" "x"), "\"op\": expected one of \"r\" \"c\" \"u\" \"d\" \"t\", got \"x\""},
+		{BYTES("\xa2op\xa1" "c"), BYTES("\xa2op\xa1\x00"), "\"op\" contains U+0000"},
+	};
+	buf line;
+	buf_init(&line, 0);
+	char err[512];
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		buf_reset(&line);
+		buf_append(&line, mp.data, mp.len);
+		replace(&line, edits[i].from.s, edits[i].from.n, edits[i].to.s, edits[i].to.n);
+		same_either_way(&r, line.data, line.len);
+		int rc = record_decode(&r, line.data, line.len, err, sizeof err);
+		if (!edits[i].err) {
+			assert_int_equal(rc, 0);
+			assert_true(same_as_json(&r, seeds[0], line.data, line.len));
+		} else {
+			assert_int_equal(rc, -1);
+			assert_string_equal(err, edits[i].err);
+		}
+	}
+	buf_free(&line);
+	buf_free(&mp);
+	record_free(&r);
+}
+
+/* A record whose first column carries an unknown key nesting n arrays
+ * deep, and 20 more columns (a run long enough for the cache). */
+static void deep_record(buf *b, int n)
+{
+	buf_reset(b);
+	static const char head[] = "\x8a\xa1v\x01\xa2op\xa1" "c\xa2" "db\xa1" "d\xa6schema\xa1s\xa5table"
+				   "\xa1t\xa4" "cols\xdc\x00\x15\x83\xa4name\xa1k\xa4type\xa7integer\xa1x";
+	buf_append(b, head, sizeof head - 1);
+	for (int i = 0; i < n; i++)
+		buf_append(b, "\x91", 1);
+	buf_append(b, "\xc0", 1);
+	for (int i = 0; i < 20; i++) {
+		char c[64];
+		int l = snprintf(c, sizeof c, "\x82\xa4name\xa3" "c%02d\xa4type\xa4text", i);
+		buf_append(b, c, (size_t)l);
+	}
+	static const char rest[] = "\xa3key\x91\xa1k\xa5" "after\x81\xa1k\x05\xa3src\x84\xa3lsn\xa3" "0/1"
+				   "\xa3xid\x01\xa2ts\xb4" "2000-01-01T00:00:00Z\xa3seq\x01\xa3pos\x82"
+				   "\xa6stream\xa6pg/d/s\xa6offset\xa5" "0/1:1";
+	buf_append(b, rest, sizeof rest - 1);
+}
+
+/* record_decode_msgpack_front takes what the reader's measure and the
+ * decode of the measured bytes take, with the same length and result,
+ * and leaves the rest to them: records not whole, records with items it
+ * would skip unread (whose nesting the measure checks), even when their
+ * run is in the cache; and it leaves the cache as it was when it does not
+ * take a record. */
+static void test_front_decode(void **state)
+{
+	(void)state;
+	record r, e;
+	record_init(&r);
+	record_init(&e);
+	buf mp;
+	buf_init(&mp, 0);
+	char err[512];
+	size_t len;
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < NSEEDS; i++) {
+			to_msgpack(seeds[i], &mp);
+			size_t n = mp.len;
+			/* what follows the record is no part of it */
+			buf_append(&mp, "\x81\xc1\xc1", 3);
+			assert_int_equal(record_decode_msgpack_front(&r, mp.data, mp.len, &len), 1);
+			assert_int_equal(len, n);
+			mp_scan s;
+			mp_scan_init(&s);
+			assert_int_equal(mp_scan_step(&s, (const unsigned char *)mp.data, mp.len, RECORD_MAX_BYTES),
+					 MP_SCAN_DONE);
+			assert_int_equal(s.pos, n);
+			assert_int_equal(record_decode_msgpack(&e, mp.data, n, err, sizeof err), 0);
+			char *a = describe(&r), *b = describe(&e);
+			assert_string_equal(a, b);
+			free(a);
+			free(b);
+			/* not whole */
+			for (size_t cut = 0; cut < n; cut += 1 + cut / 8)
+				assert_int_equal(record_decode_msgpack_front(&r, mp.data, cut, &len), 0);
+		}
+
+	/* 30 arrays in a column: 33 levels, more than the measure allows,
+	 * but the decoder skips them from the column's level */
+	deep_record(&mp, 30);
+	record_clear(&r);
+	record f;
+	record_init(&f);
+	if (record_decode_msgpack(&f, mp.data, mp.len, err, sizeof err) < 0)
+		fail_msg("%s", err);
+	record_free(&f);
+	mp_scan s;
+	mp_scan_init(&s);
+	assert_int_equal(mp_scan_step(&s, (const unsigned char *)mp.data, mp.len, RECORD_MAX_BYTES), MP_SCAN_DEEP);
+	assert_int_equal(record_decode_msgpack_front(&r, mp.data, mp.len, &len), 0);
+	/* its run in r's cache, from a decode that took it */
+	assert_int_equal(record_decode_msgpack(&r, mp.data, mp.len, err, sizeof err), 0);
+	assert_int_equal(record_decode_msgpack(&r, mp.data, mp.len, err, sizeof err), 0);
+	assert_true(r.shape_id != 0);
+	assert_int_equal(record_decode_msgpack_front(&r, mp.data, mp.len, &len), 0);
+	/* 2 arrays: the front decode still leaves skipping to the others */
+	deep_record(&mp, 2);
+	assert_int_equal(record_decode_msgpack_front(&r, mp.data, mp.len, &len), 0);
+
+	/* an unknown field */
+	to_msgpack(seeds[0], &mp);
+	replace(&mp, "\x8a", 1, "\x8b\xa5" "extra\x92\x01\x02", 10);
+	assert_int_equal(record_decode_msgpack(&e, mp.data, mp.len, err, sizeof err), 0);
+	assert_int_equal(record_decode_msgpack_front(&r, mp.data, mp.len, &len), 0);
+
+	/* the cache untouched by a record not taken. Two runs, one the
+	 * prefix of the other: db to cols ("after" comes next, then "key"),
+	 * and db to key; a find tries the one found last first, and takes
+	 * the first that matches (shape_id is set for runs with the key) */
+	static const char *const key_late =
+		"{\"v\":1,\"op\":\"c\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t1\",\"cols\":[{"
+		"\"name\":\"id\",\"type\":\"integer\"},{\"name\":\"v\",\"type\":\"text\"}],\"after\":"
+		"{\"id\":792,\"v\":\"r1\"},\"key\":[\"id\"],\"src\":{\"lsn\":\"0/1000000\",\"xid\":700,"
+		"\"ts\":\"2026-11-25T13:58:45.123456Z\",\"seq\":1},\"pos\":{\"stream\":\"pg/d/slot\","
+		"\"offset\":\"0/1000000:1\"}}";
+	buf late, other;
+	buf_init(&late, 0);
+	buf_init(&other, 0);
+	assert_int_equal(json_to_mp(key_late, &late, true), 0);
+	to_msgpack(seeds[0], &mp);
+	to_msgpack(seeds[2], &other);
+	record_free(&r);
+	record_init(&r);
+	assert_int_equal(record_decode_msgpack(&r, mp.data, mp.len, err, sizeof err), 0);
+	assert_int_equal(record_decode_msgpack(&r, late.data, late.len, err, sizeof err), 0);
+	assert_int_equal(record_decode_msgpack(&r, other.data, other.len, err, sizeof err), 0);
+	assert_int_equal(record_decode_msgpack(&r, mp.data, mp.len, err, sizeof err), 0);
+	uint64_t with_key = r.shape_id;
+	assert_true(with_key != 0);
+	assert_int_equal(record_decode_msgpack_front(&r, late.data, late.len - 1, &len), 0);
+	assert_int_equal(record_decode_msgpack(&r, mp.data, mp.len, err, sizeof err), 0);
+	assert_true(r.shape_id == with_key);
+	/* taken, the record leaves the find's trace: the shorter run first */
+	assert_int_equal(record_decode_msgpack_front(&r, late.data, late.len, &len), 1);
+	assert_int_equal(record_decode_msgpack(&r, mp.data, mp.len, err, sizeof err), 0);
+	assert_true(r.shape_id == 0);
+	buf_free(&late);
+	buf_free(&other);
+
+	/* a table first seen in a cut record is new to the decode of the
+	 * whole record after it */
+	record_free(&r);
+	record_init(&r);
+	to_msgpack(seeds[2], &mp);
+	assert_int_equal(record_decode_msgpack_front(&r, mp.data, mp.len - 1, &len), 0);
+	assert_int_equal(record_decode_msgpack(&r, mp.data, mp.len, err, sizeof err), 0);
+	assert_true(r.shape_id == 0);
+	assert_int_equal(record_decode_msgpack_front(&r, mp.data, mp.len, &len), 1);
+	assert_true(r.shape_id != 0);
+	buf_free(&mp);
+	record_free(&r);
+	record_free(&e);
+}
+
 /* ---- mutations ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -731,7 +1168,10 @@ static void mutations(record_format fmt)
 	for (int i = 0; i < 6000; i++) {
 		const char *s = seeds[rnd(NSEEDS)];
 		buf_reset(&seed);
-		if (fmt == RECORD_FORMAT_MSGPACK && (rnd(2) || json_to_mp(s, &seed) < 0))
+		/* msgpack: the encoder's bytes, or the JSON text's members in
+		 * their order with the encoder's headers or with others */
+		uint64_t how = rnd(3);
+		if (fmt == RECORD_FORMAT_MSGPACK && (how == 0 || json_to_mp(s, &seed, how == 1) < 0))
 			to_msgpack(s, &seed);
 		else if (fmt == RECORD_FORMAT_MSGPACK)
 			;
@@ -831,6 +1271,9 @@ int main(void)
 		cmocka_unit_test(test_guessed_keys),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_position_memo),
+		cmocka_unit_test(test_position_memo_msgpack),
+		cmocka_unit_test(test_expected_keys_msgpack),
+		cmocka_unit_test(test_front_decode),
 		cmocka_unit_test(test_mutations_json),
 		cmocka_unit_test(test_mutations_msgpack),
 		cmocka_unit_test(test_reader_lines),

@@ -1,7 +1,8 @@
 /* Unit tests for lib/record_io.c: the stream reader (auto-detection, line
  * and record numbers in messages, nothing returned after bad input, the
- * size ceiling without buffering the whole input, big records) and the
- * buffered writer. */
+ * size ceiling without buffering the whole input, big records, msgpack
+ * records found by decoding them with the measure's limits and messages,
+ * records arriving in pieces) and the buffered writer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -454,6 +455,170 @@ static void test_wait_and_errors(void **state)
 	record_free(&r);
 }
 
+/* A msgpack record whose column carries an unknown key nesting n arrays
+ * deep, or (top) an unknown field of the record doing so; the decoder
+ * skips those from their own level, the reader's measure counts every
+ * level from the record's map. */
+static void nested_record(buf *b, int n, bool top)
+{
+	buf_reset(b);
+	buf_append(b, top ? "\x8b" : "\x8a", 1);
+	static const char head[] = "\xa1v\x01\xa2op\xa1" "c\xa2" "db\xa1" "d\xa6schema\xa1s\xa5table\xa1t"
+				   "\xa4" "cols\xdc\x00\x15";
+	static const char col[] = "\xa4name\xa1k\xa4type\xa7integer";
+	buf_append(b, head, sizeof head - 1);
+	buf_append(b, top ? "\x82" : "\x83", 1);
+	buf_append(b, col, sizeof col - 1);
+	if (!top)
+		buf_append(b, "\xa1x", 2);
+	for (int i = 0; !top && i < n; i++)
+		buf_append(b, "\x91", 1);
+	if (!top)
+		buf_append(b, "\xc0", 1);
+	for (int i = 0; i < 20; i++) {
+		char c[64];
+		int l = snprintf(c, sizeof c, "\x82\xa4name\xa3" "c%02d\xa4type\xa4text", i);
+		buf_append(b, c, (size_t)l);
+	}
+	static const char rest[] = "\xa3key\x91\xa1k\xa5" "after\x81\xa1k\x05\xa3src\x84\xa3lsn\xa3" "0/1"
+				   "\xa3xid\x01\xa2ts\xb4" "2000-01-01T00:00:00Z\xa3seq\x01\xa3pos\x82"
+				   "\xa6stream\xa6pg/d/s\xa6offset\xa5" "0/1:1";
+	buf_append(b, rest, sizeof rest - 1);
+	if (top) {
+		buf_append(b, "\xa5" "extra", 6);
+		for (int i = 0; i < n; i++)
+			buf_append(b, "\x91", 1);
+		buf_append(b, "\xc0", 1);
+	}
+}
+
+/* The reader finds where most msgpack records end by decoding them; what
+ * it says of a record nested deeper than MP_MAX_DEPTH (32) levels, which
+ * the decoder alone takes, is still what its measure says, also when the
+ * decoder has the record's columns in its cache. */
+static void test_msgpack_nesting(void **state)
+{
+	(void)state;
+	record r;
+	record_init(&r);
+	char err[512], want[256];
+	buf b, rec;
+	buf_init(&b, 0);
+	buf_init(&rec, 0);
+	for (int top = 0; top < 2; top++)
+		for (int n = top ? 29 : 27; n <= (top ? 32 : 30); n++) {
+			nested_record(&rec, n, top);
+			/* 3 + n levels in a column, 1 + n in a field */
+			bool deep = (top ? 1 : 3) + n > 32;
+			if (record_decode(&r, rec.data, rec.len, err, sizeof err) < 0)
+				fail_msg("top %d n %d: %s", top, n, err);
+			assert_int_equal(record_decode(&r, rec.data, rec.len, err, sizeof err), 0);
+			buf_reset(&b);
+			encode_to(&b, 1, RECORD_FORMAT_MSGPACK);
+			size_t first = b.len;
+			buf_append(&b, rec.data, rec.len);
+			encode_to(&b, 3, RECORD_FORMAT_MSGPACK);
+			int fd = file_with(b.data, b.len);
+			record_reader *rd = record_reader_new(fd);
+			assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+			if (deep) {
+				assert_int_equal(record_reader_next(rd, &r, err, sizeof err), -1);
+				snprintf(want, sizeof want, "record 2 at byte offset %zu: nesting deeper than 32 levels",
+					 first);
+				assert_string_equal(err, want);
+			} else {
+				assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+				assert_int_equal(r.ncols, 21);
+				assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 1);
+				assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 0);
+			}
+			record_reader_free(rd);
+			close(fd);
+		}
+	buf_free(&b);
+	buf_free(&rec);
+	record_free(&r);
+}
+
+/* Writes data to a pipe a few bytes at a time. */
+struct trickle {
+	int fd;
+	const char *data;
+	size_t len, step;
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickle *t = arg;
+	for (size_t off = 0; off < t->len;) {
+		size_t n = t->len - off < t->step ? t->len - off : t->step;
+		ssize_t w = write(t->fd, t->data + off, n);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+		usleep(100);
+	}
+	close(t->fd);
+	return NULL;
+}
+
+/* msgpack records arriving in pieces: each whole, in order, with its raw
+ * bytes, whatever piece it ends in; a record cut by the end of input is
+ * reported as such. */
+static void test_msgpack_pieces(void **state)
+{
+	(void)state;
+	buf b;
+	buf_init(&b, 0);
+	size_t ends[6];
+	for (int i = 0; i < 6; i++) {
+		encode_to(&b, i, RECORD_FORMAT_MSGPACK);
+		ends[i] = b.len;
+	}
+	static const size_t steps[] = {1, 7, 100, 1000};
+	for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+		for (int cut = 0; cut < 2; cut++) {
+			int p[2];
+			assert_int_equal(pipe(p), 0);
+			struct trickle t = {p[1], b.data, cut ? b.len - 5 : b.len, steps[s]};
+			pthread_t th;
+			assert_int_equal(pthread_create(&th, NULL, trickle_main, &t), 0);
+			record_reader *rd = record_reader_new(p[0]);
+			record r, want;
+			record_init(&r);
+			record_init(&want);
+			char err[512];
+			for (int i = 0; i < 6; i++) {
+				int rc = record_reader_next(rd, &r, err, sizeof err);
+				if (cut && i == 5) {
+					assert_int_equal(rc, -1);
+					char msg[128];
+					snprintf(msg, sizeof msg, "record 6 at byte offset %zu: truncated record at end of input",
+						 ends[4]);
+					assert_string_equal(err, msg);
+					break;
+				}
+				assert_int_equal(rc, 1);
+				const void *raw;
+				size_t rawlen;
+				record_reader_raw(rd, &raw, &rawlen);
+				size_t start = i ? ends[i - 1] : 0;
+				assert_int_equal(rawlen, ends[i] - start);
+				assert_memory_equal(raw, b.data + start, rawlen);
+				assert_int_equal(r.seq, (uint64_t)i + 1);
+			}
+			if (!cut)
+				assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 0);
+			record_reader_free(rd);
+			pthread_join(th, NULL);
+			close(p[0]);
+			record_free(&r);
+			record_free(&want);
+		}
+	}
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +629,8 @@ int main(void)
 		cmocka_unit_test(test_record_too_long),
 		cmocka_unit_test(test_big_record),
 		cmocka_unit_test(test_wait_and_errors),
+		cmocka_unit_test(test_msgpack_nesting),
+		cmocka_unit_test(test_msgpack_pieces),
 	};
 	return cmocka_run_group_tests_name("record_io", tests, NULL, NULL);
 }
