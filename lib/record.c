@@ -41,6 +41,10 @@ static void record_arena_free(record_arena *a)
 	free(a);
 }
 
+const unsigned record_field_order[FK_NONE + 1] = {
+	F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_BEFORE, F_AFTER, F_UNCHANGED, F_SRC, F_POS, 0,
+};
+
 const unsigned char record_plain_byte[256] = {
 	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
 };

@@ -480,39 +480,12 @@ typedef struct jkey {
 	size_t len;
 } jkey;
 
-/* The fields of a record in the order our encoders write them, and the
- * one that follows a field (0 for the first) in a record of op, which the
- * decoder expects there. */
+/* The keys of the fields as they are written, in the order FK_
+ * (record_priv.h) numbers them. */
 static const jkey field_keys[] = {
 	{"v", 1}, {"op", 2}, {"db", 2}, {"schema", 6}, {"table", 5}, {"cols", 4}, {"key", 3},
 	{"before", 6}, {"after", 5}, {"unchanged", 9}, {"src", 3}, {"pos", 3}, {NULL, 0},
 };
-static const unsigned field_flags[] = {
-	F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_BEFORE, F_AFTER, F_UNCHANGED, F_SRC, F_POS, 0,
-};
-enum { FK_V, FK_OP, FK_DB, FK_SCHEMA, FK_TABLE, FK_COLS, FK_KEY, FK_BEFORE, FK_AFTER, FK_UNCHANGED,
-       FK_SRC, FK_POS, FK_NONE };
-
-static inline int field_after(unsigned last, char op)
-{
-	switch (last) {
-	case 0: return FK_V;
-	case F_V: return FK_OP;
-	case F_OP: return FK_DB;
-	case F_DB: return FK_SCHEMA;
-	case F_SCHEMA: return FK_TABLE;
-	case F_TABLE: return FK_COLS;
-	case F_COLS: return FK_KEY;
-	/* an update has "before" only when its key changed */
-	case F_KEY: return op == RECORD_OP_DELETE ? FK_BEFORE : op == RECORD_OP_TRUNCATE ? FK_SRC : FK_AFTER;
-	case F_BEFORE: return op == RECORD_OP_DELETE ? FK_SRC : FK_AFTER;
-	/* "unchanged" is rare */
-	case F_AFTER: return FK_SRC;
-	case F_UNCHANGED: return FK_SRC;
-	case F_SRC: return FK_POS;
-	default: return FK_NONE;
-	}
-}
 
 static int jerr(jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int jerr(jp *j, const char *fmt, ...)
@@ -1561,11 +1534,11 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 	bool run_keep = false;
 	if (peek(&j) != '{')
 		return j.p >= j.end ? jerr(&j, "empty record") : jerr(&j, "not a JSON object");
-	int want = field_after(0, 0);
+	int want = record_field_next(0, 0);
 	while ((rc = next_member(&j, &first, field_keys[want].name, field_keys[want].len, &key, &klen,
 				 scratch, "record")) > 0) {
-		unsigned flag = rc == 2 ? field_flags[want] : record_field_flag(key, klen);
-		want = field_after(flag, r->op);
+		unsigned flag = rc == 2 ? record_field_order[want] : record_field_flag(key, klen);
+		want = record_field_next(flag, r->op);
 		if (!(flag & SHAPE_FIELDS)) {
 			/* a run's skipped items (record_shape) matter only to
 			 * the msgpack reader, which never meets JSON bytes */
@@ -1581,7 +1554,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 				seen |= sh->flags;
 				j.have_cols = true;
 				j.p = j.key_at + sh->len;
-				want = field_after(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
+				want = record_field_next(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
 				continue;
 			}
 			run_at = j.key_at;

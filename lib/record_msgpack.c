@@ -1335,40 +1335,13 @@ static int get_deferred(mpd *m, unsigned flag)
 	return get_image(m, img, "after");
 }
 
-/* The fields of a record in the order record_encode writes them, and the
- * one that follows a field (0 for the first) in a record of op, which the
- * decoder expects there. */
+/* The keys of the fields as they are written, in the order FK_
+ * (record_priv.h) numbers them. */
 static const mkey field_keys[] = {
 	{"\xa1v", 2}, {"\xa2op", 3}, {"\xa2" "db", 3}, {"\xa6schema", 7}, {"\xa5table", 6},
 	{"\xa4" "cols", 5}, {"\xa3key", 4}, {"\xa6" "before", 7}, {"\xa5" "after", 6},
 	{"\xa9unchanged", 10}, {"\xa3src", 4}, {"\xa3pos", 4}, {NULL, 0},
 };
-static const unsigned field_flags[] = {
-	F_V, F_OP, F_DB, F_SCHEMA, F_TABLE, F_COLS, F_KEY, F_BEFORE, F_AFTER, F_UNCHANGED, F_SRC, F_POS, 0,
-};
-enum { FK_V, FK_OP, FK_DB, FK_SCHEMA, FK_TABLE, FK_COLS, FK_KEY, FK_BEFORE, FK_AFTER, FK_UNCHANGED,
-       FK_SRC, FK_POS, FK_NONE };
-
-static inline int field_after(unsigned last, char op)
-{
-	switch (last) {
-	case 0: return FK_V;
-	case F_V: return FK_OP;
-	case F_OP: return FK_DB;
-	case F_DB: return FK_SCHEMA;
-	case F_SCHEMA: return FK_TABLE;
-	case F_TABLE: return FK_COLS;
-	case F_COLS: return FK_KEY;
-	/* an update has "before" only when its key changed */
-	case F_KEY: return op == RECORD_OP_DELETE ? FK_BEFORE : op == RECORD_OP_TRUNCATE ? FK_SRC : FK_AFTER;
-	case F_BEFORE: return op == RECORD_OP_DELETE ? FK_SRC : FK_AFTER;
-	/* "unchanged" is rare */
-	case F_AFTER: return FK_SRC;
-	case F_UNCHANGED: return FK_SRC;
-	case F_SRC: return FK_POS;
-	default: return FK_NONE;
-	}
-}
 
 /* A run of shape fields to remember (record_shape_save). */
 typedef struct mp_run {
@@ -1423,7 +1396,7 @@ static int decode(record *r, const void *data, size_t len, size_t *front, char *
 	bool run_keep = false;
 	mp_run kept = {0};
 	const record_shape *hit = NULL;
-	int expect = field_after(0, 0);
+	int expect = record_field_next(0, 0);
 	for (uint32_t k = 0; k < top.len; k++) {
 		char scratch[RECORD_NAME_MAX + 1];
 		const char *key;
@@ -1433,13 +1406,13 @@ static int decode(record *r, const void *data, size_t len, size_t *front, char *
 		if (at_key(&m, field_keys[expect])) {
 			key = field_keys[expect].bytes + 1;
 			klen = field_keys[expect].len - 1;
-			flag = field_flags[expect];
+			flag = record_field_order[expect];
 		} else {
 			if (get_name(&m, &key, &klen, scratch, "key") < 0)
 				return -1;
 			flag = record_field_flag(key, klen);
 		}
-		expect = field_after(flag, r->op);
+		expect = record_field_next(flag, r->op);
 		if (!(flag & SHAPE_FIELDS)) {
 			if (run_at && run_keep)
 				keep_run(&m, &kept, run_at, run_end, run_flags, run_members, m.skips != run_skips);
@@ -1460,7 +1433,7 @@ static int decode(record *r, const void *data, size_t len, size_t *front, char *
 				m.have_cols = true;
 				m.p = key_at + sh->len;
 				k += sh->members - 1;
-				expect = field_after(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
+				expect = record_field_next(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
 				continue;
 			}
 			run_at = key_at;

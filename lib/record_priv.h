@@ -156,6 +156,36 @@ enum {
 };
 /* The bit of a field name, or 0 for a field this version does not know. */
 unsigned record_field_flag(const char *key, size_t klen);
+
+/* The fields in the order our encoders write them, which the decoders
+ * expect (each with its own table of the keys' bytes, in this order):
+ * FK_NONE when none is expected. */
+enum { FK_V, FK_OP, FK_DB, FK_SCHEMA, FK_TABLE, FK_COLS, FK_KEY, FK_BEFORE, FK_AFTER, FK_UNCHANGED,
+       FK_SRC, FK_POS, FK_NONE };
+/* The bit of each FK_ field (0 for FK_NONE). */
+extern const unsigned record_field_order[FK_NONE + 1];
+/* The field expected after the field last (a bit, 0 before the first) in
+ * a record of op. */
+static inline int record_field_next(unsigned last, char op)
+{
+	switch (last) {
+	case 0: return FK_V;
+	case F_V: return FK_OP;
+	case F_OP: return FK_DB;
+	case F_DB: return FK_SCHEMA;
+	case F_SCHEMA: return FK_TABLE;
+	case F_TABLE: return FK_COLS;
+	case F_COLS: return FK_KEY;
+	/* an update has "before" only when its key changed */
+	case F_KEY: return op == RECORD_OP_DELETE ? FK_BEFORE : op == RECORD_OP_TRUNCATE ? FK_SRC : FK_AFTER;
+	case F_BEFORE: return op == RECORD_OP_DELETE ? FK_SRC : FK_AFTER;
+	/* "unchanged" is rare */
+	case F_AFTER: return FK_SRC;
+	case F_UNCHANGED: return FK_SRC;
+	case F_SRC: return FK_POS;
+	default: return FK_NONE;
+	}
+}
 /* The first required field missing from seen, or NULL when none is. */
 const char *record_field_missing(unsigned seen);
 
