@@ -726,10 +726,11 @@ static int publish(rd_kafka_t *rk, ack_writer *aw, const planned *p)
  * their input order, and so do a partition's records (unless partitions
  * are added meanwhile: librdkafka then places with the new count a batch
  * kpub grouped with the old one); only records of different partitions
- * trade places, which Kafka does not order anyway. Why: librdkafka writes, sends and frees a
- * partition's messages together, and when they were also made together
- * their memory is adjacent. Interleaved across six partitions, the same
- * records cost kpub about 1.3 times the CPU time (tests/bench/kpub.sh).
+ * trade places, which Kafka does not order anyway.
+ * Why: librdkafka writes, sends and frees a partition's messages together,
+ * and when they were also made together their memory is adjacent.
+ * Interleaved across six partitions, the same records cost kpub about 1.3
+ * times the CPU time (tests/bench/kpub.sh).
  * 0, or 1 to stop; records not handed over then are never acked. */
 static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_writer *aw,
 			 int64_t start, int64_t *last_progress)
