@@ -115,13 +115,7 @@ char *record_strdup(record *r, const char *s, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	char *p = record_alloc(r, n + 1, 1);
-	if (!p)
-		return NULL;
-	if (n)
-		memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
+	return record_text_copy(r, s, n);
 }
 
 int record_set_table(record *r, const char *db, const char *schema, const char *table)

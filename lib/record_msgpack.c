@@ -761,17 +761,6 @@ static int check_text(mpd *m, const unsigned char *p, uint64_t n, const char *wh
 	return 0;
 }
 
-/* record_strdup, inline: a record takes several. NULL when out of memory. */
-static inline const char *dup_text(record *r, const unsigned char *s, size_t n)
-{
-	char *d = record_alloc(r, n + 1, 1);
-	if (!d)
-		return NULL;
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
 /* A str into the arena, UTF-8 checked; maxlen 0 = no limit. */
 static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, const char *what)
 {
@@ -782,7 +771,7 @@ static int get_str(mpd *m, const char **out, size_t *outlen, size_t maxlen, cons
 		return merr(m, "%s longer than %zu bytes", what, maxlen);
 	if (check_text(m, it.data, it.len, what) < 0)
 		return -1;
-	const char *s = dup_text(m->r, it.data, it.len);
+	const char *s = record_text_copy(m->r, it.data, it.len);
 	if (!s)
 		return merr(m, "out of memory");
 	*out = s;
@@ -983,7 +972,7 @@ static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
 		else
 			return merr(m, "%s: column \"%s\" (%s): expected an integer, got %s", img,
 				    cd->name, cd->type, mp_type_name(it.type));
-		const char *d = dup_text(m->r, (const unsigned char *)text, n);
+		const char *d = record_text_copy(m->r, text, n);
 		if (!d)
 			return merr(m, "out of memory");
 		slot->kind = VALUE_TEXT;
@@ -1027,7 +1016,7 @@ static int get_value(mpd *m, size_t col, record_value *slot, const char *img)
 		/* what get_str(..., 0, "value") makes of the str just read */
 		if (check_text(m, it.data, it.len, "value") < 0)
 			return -1;
-		const char *d = dup_text(m->r, it.data, it.len);
+		const char *d = record_text_copy(m->r, it.data, it.len);
 		if (!d)
 			return merr(m, "out of memory");
 		slot->kind = VALUE_TEXT;

@@ -76,6 +76,20 @@ static inline void *record_alloc(record *r, size_t n, size_t align)
 	return arena_alloc(&r->arena->mem, n, align);
 }
 
+/* s[0..n) and a NUL in the record's arena; NULL on ENOMEM. record_strdup
+ * without its overflow check (n is a length read from the record), inline
+ * for the decoders, which copy several texts per record. */
+static inline char *record_text_copy(record *r, const void *s, size_t n)
+{
+	char *d = record_alloc(r, n + 1, 1);
+	if (!d)
+		return NULL;
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
 /* record_ts_parse of the n bytes at s (not NUL-terminated; a NUL byte
  * among them makes them invalid, as it ends the string for the other). */
 int record_ts_parse_n(const char *s, size_t n, int64_t *us);
