@@ -10,8 +10,14 @@
  *   without --ack: the end LSN of the newest transaction written and flushed
  *                  to standard output;
  * and, when nothing is outstanding, the server's WAL end from its keepalive,
- * so that an idle slot does not hold WAL back. */
+ * so that an idle slot does not hold WAL back; never past the low
+ * watermark of an online backfill's open window (bfwindow.h).
+ *
+ * The chunks of an online backfill (snapshot --online) arrive as
+ * pg_logical_emit_message messages in the WAL; their rows are written at
+ * the high watermark's position, among the stream's changes. */
 #include "ack.h"
+#include "bfwindow.h"
 #include "cli.h"
 #include "log.h"
 #include "pgoutput.h"
@@ -20,6 +26,7 @@
 #include "pos.h"
 #include "record.h"
 #include "replconn.h"
+#include "watermark.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -95,8 +102,14 @@ static struct {
 	int64_t txn_commit_us;
 	uint64_t txn_seq;
 
+	/* online backfills: their open windows */
+	bf_set *bf;
+	record chunk_row, partial;
+	uint64_t bf_rows, bf_dropped, bf_partial;
+
 	/* feedback */
-	uint64_t confirmed;     /* what we report to the server */
+	uint64_t safe;          /* what is done downstream */
+	uint64_t confirmed;     /* what we report to the server: safe, held by open windows */
 	uint64_t sent;          /* what we last reported */
 	int64_t sent_ms;
 	uint64_t committed_end; /* end LSN of the newest transaction written */
@@ -152,10 +165,21 @@ static void build_stream_name(void)
 	*o = '\0';
 }
 
+/* The position to confirm: what is safe, but not past the low watermark
+ * of an open backfill window, which a restart must decode again. */
+static void settle_confirmed(void)
+{
+	uint64_t hold = bf_hold(st.bf);
+	uint64_t c = st.safe < hold ? st.safe : hold;
+	if (c > st.confirmed)
+		st.confirmed = c;
+}
+
 static void set_confirmed(uint64_t lsn)
 {
-	if (lsn > st.confirmed)
-		st.confirmed = lsn;
+	if (lsn > st.safe)
+		st.safe = lsn;
+	settle_confirmed();
 }
 
 /* ---- the queue of transactions awaiting acks ---- */
@@ -397,6 +421,20 @@ static int on_relation(const pgo_relation *r)
 
 /* ---- records ---- */
 
+/* The source and stream position of the next record of the transaction. */
+static void stamp_record(record *rec)
+{
+	st.txn_seq++;
+	rec->lsn = st.txn_commit_lsn;
+	rec->xid = st.txn_xid;
+	rec->commit_us = st.txn_commit_us;
+	rec->seq = st.txn_seq;
+	memcpy(rec->stream, st.stream, sizeof rec->stream);
+	rec->offset.major = st.txn_commit_lsn;
+	rec->offset.minor = st.txn_seq;
+	rec->offset.lsn = true;
+}
+
 static void start_record(relinfo *ri, char op, bool before, bool after)
 {
 	record *rec = &st.rec;
@@ -411,15 +449,7 @@ static void start_record(relinfo *ri, char op, bool before, bool after)
 			die(EX_OSERR, "out of memory (record)");
 	if (record_set_keys(rec, ri->keys, ri->nkeys) < 0)
 		die(EX_OSERR, "out of memory (record)");
-	st.txn_seq++;
-	rec->lsn = st.txn_commit_lsn;
-	rec->xid = st.txn_xid;
-	rec->commit_us = st.txn_commit_us;
-	rec->seq = st.txn_seq;
-	memcpy(rec->stream, st.stream, sizeof rec->stream);
-	rec->offset.major = st.txn_commit_lsn;
-	rec->offset.minor = st.txn_seq;
-	rec->offset.lsn = true;
+	stamp_record(rec);
 }
 
 static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_value *v)
@@ -452,11 +482,20 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 		    ri->rel->cols[i].name);
 }
 
-static void put_record(void)
+static void write_record(const record *r)
 {
-	if (record_writer_put(st.out, &st.rec) < 0)
+	if (record_writer_put(st.out, r) < 0)
 		writer_failed();
 	st.nrecords++;
+}
+
+/* A change of the stream: noted by an open backfill window of its table,
+ * then written. */
+static void put_record(void)
+{
+	if (bf_note(st.bf, &st.rec) < 0)
+		die(EX_OSERR, "out of memory (backfill window)");
+	write_record(&st.rec);
 }
 
 static relinfo *change_relation(uint32_t relid, const pgo_tuple *t1, const pgo_tuple *t2)
@@ -530,6 +569,117 @@ static void on_truncate(const pgo_msg *m)
 	}
 }
 
+/* ---- online backfills ---- */
+
+static void on_window_expired(void *ctx, const char *schema, const char *table, uint64_t chunk)
+{
+	(void)ctx;
+	log_info("backfill of %s.%s: the window of chunk %" PRIu64 " ended without its high watermark "
+		 "within its WAL bound; its rows will not be used (snapshot reads such a chunk again)",
+		 schema, table, chunk);
+}
+
+/* Each line of a high watermark's rows, one record, in turn: 1 with the
+ * record in r, 0 at the end, -1 when a line is not a record. */
+static int next_chunk_row(const char **p, const char *end, record *r, char *err, size_t errlen)
+{
+	if (*p >= end)
+		return 0;
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	const char *line_end = nl ? nl : end;
+	const char *line = *p;
+	*p = nl ? nl + 1 : end;
+	return record_decode_json(r, line, (size_t)(line_end - line), err, errlen) < 0 ? -1 : 1;
+}
+
+/* A high watermark: the chunk's rows that the stream did not change in the
+ * window go out now, at this transaction's position (bfwindow.h). The rows
+ * are checked all before the first is written: a chunk goes out whole or,
+ * when it is bad input, not at all. */
+static void on_high_watermark(const wm_msg *wm)
+{
+	bf_window *w = bf_find(st.bf, wm);
+	if (!w) {
+		log_info("backfill of %s.%s: chunk %" PRIu64 " came without its window (expired, replaced "
+			 "or from before this slot's position); its rows are not used",
+			 wm->schema, wm->table, wm->chunk);
+		return;
+	}
+	char err[512];
+	const char *end = wm->rows + wm->rows_len;
+	uint64_t n = 0;
+	int rc;
+	for (const char *p = wm->rows; (rc = next_chunk_row(&p, end, &st.chunk_row, err, sizeof err)) != 0; n++)
+		if (rc < 0 || bf_row(w, &st.chunk_row, &st.partial) < 0)
+			die(EX_DATAERR, "bad backfill chunk %" PRIu64 " of %s.%s (row %" PRIu64 ": %s)", wm->chunk,
+			    wm->schema, wm->table, n + 1, rc < 0 ? err : "not a row of the table with its key");
+	if (n != wm->nrows)
+		die(EX_DATAERR, "bad backfill chunk %" PRIu64 " of %s.%s (%" PRIu64 " rows, its header says %" PRIu64 ")",
+		    wm->chunk, wm->schema, wm->table, n, wm->nrows);
+	if (wm->truncate) {
+		if (bf_truncate(w, st.db, &st.rec) < 0)
+			die(EX_OSERR, "out of memory (record)");
+		stamp_record(&st.rec);
+		write_record(&st.rec);
+	}
+	uint64_t as_is = 0, partial = 0;
+	for (const char *p = wm->rows; next_chunk_row(&p, end, &st.chunk_row, err, sizeof err) > 0;) {
+		rc = bf_row(w, &st.chunk_row, &st.partial);
+		if (rc == BF_ROW_DROP)
+			continue;
+		record *r = rc == BF_ROW_PARTIAL ? &st.partial : &st.chunk_row;
+		stamp_record(r);
+		write_record(r);
+		as_is += rc == BF_ROW_AS_IS;
+		partial += rc == BF_ROW_PARTIAL;
+	}
+	st.bf_rows += as_is + partial;
+	st.bf_partial += partial;
+	st.bf_dropped += n - as_is - partial;
+	log_debug("backfill of %s.%s: chunk %" PRIu64 ": %" PRIu64 " rows, %" PRIu64 " as read, %" PRIu64
+		  " in part, %" PRIu64 " changed in the window", wm->schema, wm->table, wm->chunk, n, as_is,
+		  partial, n - as_is - partial);
+	bf_close(st.bf, w);
+	settle_confirmed();
+}
+
+/* A message of pg_logical_emit_message: ours have the prefix "dbrepl", are
+ * transactional and name our slot. */
+static void on_logical_message(const pgo_msg *m)
+{
+	if (!(m->u.message.flags & 1) || strcmp(m->u.message.prefix, WM_PREFIX) != 0 || !st.in_txn)
+		return;
+	wm_msg wm;
+	char err[256];
+	if (wm_parse(m->u.message.content, m->u.message.len, &wm, err, sizeof err) < 0) {
+		char l[32];
+		lsn_str(m->u.message.lsn, l, sizeof l);
+		log_error("ignoring a \"" WM_PREFIX "\" message at %s that is no backfill watermark (%s)", l, err);
+		return;
+	}
+	if (bf_ours(st.bf, &wm)) {
+		switch (wm.kind) {
+		case WM_LOW: {
+			int rc = bf_open(st.bf, &wm, st.txn_commit_lsn);
+			if (rc < 0)
+				die(EX_OSERR, "out of memory (backfill window)");
+			if (rc > 0)
+				log_info("backfill of %s.%s: chunk %" PRIu64 " begins before the last one ended; "
+					 "the last one is not used", wm.schema, wm.table, wm.chunk);
+			break;
+		}
+		case WM_HIGH:
+			on_high_watermark(&wm);
+			break;
+		case WM_ABORT:
+			bf_abort(st.bf, &wm);
+			settle_confirmed();
+			break;
+		}
+	}
+	wm_msg_free(&wm);
+}
+
 /* ---- feedback and progress ---- */
 
 static int send_feedback(bool reply)
@@ -577,6 +727,9 @@ static int on_message(const char *data, size_t len)
 	case PGO_BEGIN:
 		if (opt.endpos && m.u.begin.final_lsn > opt.endpos)
 			return STREAM_STOP;
+		/* A window that lasted longer than its bound is over. */
+		if (bf_expire(st.bf, m.u.begin.final_lsn, on_window_expired, NULL))
+			settle_confirmed();
 		st.in_txn = true;
 		st.txn_commit_lsn = m.u.begin.final_lsn;
 		st.txn_xid = m.u.begin.xid;
@@ -606,7 +759,10 @@ static int on_message(const char *data, size_t len)
 	case PGO_TRUNCATE:
 		on_truncate(&m);
 		break;
-	default: /* Type (we look types up ourselves), Origin, Message */
+	case PGO_MESSAGE:
+		on_logical_message(&m);
+		break;
+	default: /* Type (we look types up ourselves), Origin */
 		break;
 	}
 	return 1;
@@ -763,7 +919,9 @@ static int start_streaming(char *err, size_t errlen)
 	/* The slot remembers what we confirmed; ours may be newer if the last
 	 * feedback was lost. */
 	uint64_t from = st.confirmed > opt.startpos ? st.confirmed : opt.startpos;
-	if (replconn_start(st.repl, opt.slot, opt.publications, from, err, errlen, ss) < 0)
+	/* Backfill watermarks come as messages, which pgoutput sends from 14 on. */
+	bool messages = PQserverVersion(st.repl) >= 140000;
+	if (replconn_start(st.repl, opt.slot, opt.publications, from, messages, err, errlen, ss) < 0)
 		return strncmp(ss, "42", 2) == 0 ? EX_CONFIG : EX_UNAVAILABLE;
 	char l[32];
 	lsn_str(from, l, sizeof l);
@@ -1012,9 +1170,12 @@ int main(int argc, char **argv)
 
 	st.types = pgtypes_new(NULL);
 	st.dec = pgo_decoder_new();
-	if (!st.types || !st.dec)
+	st.bf = bf_new(opt.slot);
+	if (!st.types || !st.dec || !st.bf)
 		die(EX_OSERR, "out of memory");
 	record_init(&st.rec);
+	record_init(&st.chunk_row);
+	record_init(&st.partial);
 	buf_init(&st.scratch, 0);
 	clock_gettime(CLOCK_MONOTONIC, &st.started);
 
@@ -1027,7 +1188,10 @@ int main(int argc, char **argv)
 		disconnect();
 		pgtypes_free(st.types);
 		pgo_decoder_free(st.dec);
+		bf_free(st.bf);
 		record_free(&st.rec);
+		record_free(&st.chunk_row);
+		record_free(&st.partial);
 		buf_free(&st.scratch);
 		return 0;
 	}
@@ -1061,6 +1225,8 @@ int main(int argc, char **argv)
 		st.in_txn = false;
 		st.txn_seq = 0;
 		rel_clear();
+		/* Open windows come again from their low watermarks. */
+		bf_reset(st.bf);
 		for (;;) {
 			log_error("reconnecting in %d s", backoff);
 			nap((int64_t)backoff * 1000);
@@ -1091,7 +1257,10 @@ int main(int argc, char **argv)
 	free(st.txq);
 	pgtypes_free(st.types);
 	pgo_decoder_free(st.dec);
+	bf_free(st.bf);
 	record_free(&st.rec);
+	record_free(&st.chunk_row);
+	record_free(&st.partial);
 	buf_free(&st.scratch);
 	return 0;
 }

@@ -11,7 +11,16 @@
  * ordinal of each record (its offset) grows along stdout. A large table is
  * split into ranges of pages (ctid TID range scans) so that several workers
  * can copy it at once. Rows are streamed: memory does not grow with a table.
+ *
+ * With --state FILE the copy can be resumed: tables with a key are read in
+ * key order, in chunks (keyset queries), and the state file (snapstate.h)
+ * keeps, per table, the key up to which the records are durable downstream
+ * (acked on --ack FIFO, or else written and flushed). A rerun copies only
+ * what is missing. With --online the chunks go into the WAL instead, between
+ * a low and a high watermark, for pgcdc-read to merge into the slot's stream
+ * at the right place (watermark.h, bfwindow.h): a backfill while streaming.
  */
+#include "ack.h"
 #include "buf.h"
 #include "cli.h"
 #include "copytext.h"
@@ -20,6 +29,8 @@
 #include "pos.h"
 #include "record.h"
 #include "replconn.h"
+#include "snapstate.h"
+#include "watermark.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -43,6 +54,30 @@
  * this many pages (8 MiB of 8 kB pages): below it a range costs more in
  * query start-up than it gains in parallelism. */
 #define SPLIT_MIN_PAGES 1024
+/* Rows per chunk of a keyed table with --state (key order, one keyset
+ * query each): large enough that a query's start costs nothing, small
+ * enough that a resume repeats little. */
+#define CHUNK_ROWS_COPY 20000
+/* Online: rows per chunk, and the size of a chunk's records in its high
+ * watermark (the last row may pass it). */
+#define CHUNK_ROWS_ONLINE 1000
+#define CHUNK_BYTES_ONLINE ((size_t)1 << 20)
+/* Online: the WAL a window may span besides its chunk. The window of a
+ * chunk lasts from the low watermark's commit to the high watermark's;
+ * pgcdc-read keeps the keys the stream changed in it, so its WAL bounds
+ * pgcdc-read's memory; past it pgcdc-read forgets the window and snapshot
+ * reads the chunk again. */
+#define WINDOW_WAL_BASE ((uint64_t)64 << 20)
+/* Online: do not run further ahead of the slot's confirmed position than
+ * this, so that a stalled pgcdc-read does not make the slot hold the WAL
+ * of a whole table. */
+#define ONLINE_MAX_LAG ((int64_t)512 << 20)
+/* How long a copy with --ack waits, at the end, for the last acks. */
+#define ACK_WAIT_MS 60000
+/* The state file is saved at most this often while copying. */
+#define STATE_SAVE_MS 1000
+/* PostgreSQL's INDEX_MAX_KEYS: the most columns a key can have. */
+#define KEY_MAX 32
 
 /* ---- options ---- */
 
@@ -67,6 +102,10 @@ static struct {
 	const char *lsn_file;
 	int64_t split_pages; /* 0: automatic */
 	bool truncate;
+	const char *state_path;
+	const char *ack_path;
+	bool online;
+	int64_t chunk_rows; /* 0: the mode's default */
 } opt = {.jobs = 1};
 
 /* ---- the tables and the work ---- */
@@ -89,6 +128,15 @@ typedef struct table {
 	uint64_t rows;
 	struct timespec started;
 	bool begun;
+	/* --state and --online */
+	long st;          /* the table in the state */
+	char *keylist;    /* the quoted key columns, "a, b" */
+	buf *cur;         /* nkeys: key (server text) of the last row read */
+	bool has_cur;
+	bool skip;        /* done in an earlier run */
+	bool truncate_first; /* a truncate record before its rows */
+	int64_t chunk_read;  /* rows of the current chunk */
+	uint64_t rows_before; /* rows durable in earlier runs */
 } table;
 
 typedef struct unit {
@@ -128,6 +176,24 @@ static int server_version;
 static volatile sig_atomic_t stop_signal;
 static struct timespec t_start;
 
+/* --state: the copy's progress (snapstate.h); chunked: keyed tables are
+ * read in key order, a chunk at a time. */
+static snapstate state;
+static bool use_state, chunked, resumed;
+static int64_t chunk_rows;
+static ack_reader *acks;
+static struct timespec state_saved;
+/* --online, or resuming a handover copy: the slot whose stream carries the
+ * chunks. */
+static bool online;
+static const char *online_slot;
+/* The chunk whose low watermark is committed and high watermark is not. */
+static struct {
+	const table *t;
+	char id[48];
+	uint64_t chunk;
+} open_window;
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -147,9 +213,18 @@ static void usage(FILE *f)
 		"      --split-pages=N       cut tables larger than N pages into ranges of N\n"
 		"                            pages when -j > 1 (default: automatic)\n"
 		"  -S, --slot=NAME           with --create-slot: create logical slot NAME\n"
-		"                            (pgoutput) and copy in the snapshot it exports\n"
+		"                            (pgoutput) and copy in the snapshot it exports;\n"
+		"                            with --online: the slot to backfill into\n"
 		"      --create-slot         create the slot named by --slot\n"
 		"      --lsn-file=FILE       write the snapshot's LSN to FILE when done\n"
+		"      --state=FILE          resumable: keep in FILE how far each table is\n"
+		"                            durable downstream; a rerun copies what is missing\n"
+		"      --ack=FIFO            with --state: durable means acked on FIFO (as\n"
+		"                            mssql-apply and kpub write acks), not just written\n"
+		"      --online              backfill into the stream of --slot NAME (an existing\n"
+		"                            slot that pgcdc-read streams) while it runs: chunks\n"
+		"                            between watermarks in the WAL; nothing on stdout\n"
+		"      --chunk-rows=N        rows per chunk with --state or --online\n"
 		"      --progress            progress and throughput on stderr\n"
 		"      --no-progress         no progress, even on a terminal\n"
 		"  -v, --verbose             more messages (repeatable)\n"
@@ -158,8 +233,9 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 done; 64 usage; 65 bad --where or data; 66 table, schema or\n"
 		"publication not found; 69 PostgreSQL unavailable; 70 internal error;\n"
-		"73 --lsn-file not written; 75 interrupted or output closed (the output is\n"
-		"partial); 77 permission denied; 78 server configuration.\n",
+		"73 --lsn-file or --state not written; 75 interrupted, output closed or not\n"
+		"all acked (the copy is partial; with --state, rerun to finish it); 77\n"
+		"permission denied; 78 server configuration.\n",
 		progname);
 }
 
@@ -224,6 +300,10 @@ static void close_all(void)
 		free(t->cols);
 		free(t->norm);
 		free(t->keys);
+		free(t->keylist);
+		for (size_t k = 0; t->cur && k < t->nkeys; k++)
+			buf_free(&t->cur[k]);
+		free(t->cur);
 	}
 	free(tables);
 	tables = NULL;
@@ -242,7 +322,13 @@ static void close_all(void)
 	free(opt.schemas);
 	opt.schemas = NULL;
 	opt.nschemas = 0;
+	snapstate_free(&state);
+	ack_reader_close(acks);
+	acks = NULL;
 }
+
+static bool state_save(void);
+static void abort_open_window(void);
 
 /* Flushes the whole records written so far, drops a slot this run created,
  * and exits. */
@@ -266,6 +352,16 @@ static _Noreturn void fail(int code, const char *fmt, ...)
 		if (workers[i].conn)
 			PQfinish(workers[i].conn);
 		workers[i].conn = NULL;
+	}
+	abort_open_window();
+	if (use_state) {
+		/* What is durable stays so; the slot a resumable handover
+		 * created is kept for the rerun, which backfills into it. */
+		if (writer && !opt.ack_path && record_writer_flush(writer) == 0)
+			snapstate_flushed(&state);
+		if (state.dirty)
+			state_save();
+		slot_created = false;
 	}
 	drop_created_slot();
 	close_all();
@@ -371,7 +467,7 @@ static void add_schema_arg(const char *arg)
 static void parse_options(int argc, char **argv)
 {
 	enum { OPT_WHERE = 256, OPT_CREATE_SLOT, OPT_LSN_FILE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	       OPT_SPLIT_PAGES, OPT_TRUNCATE };
+	       OPT_SPLIT_PAGES, OPT_TRUNCATE, OPT_STATE, OPT_ACK, OPT_ONLINE, OPT_CHUNK_ROWS };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"table", required_argument, NULL, 't'},
@@ -385,6 +481,10 @@ static void parse_options(int argc, char **argv)
 		{"slot", required_argument, NULL, 'S'},
 		{"create-slot", no_argument, NULL, OPT_CREATE_SLOT},
 		{"lsn-file", required_argument, NULL, OPT_LSN_FILE},
+		{"state", required_argument, NULL, OPT_STATE},
+		{"ack", required_argument, NULL, OPT_ACK},
+		{"online", no_argument, NULL, OPT_ONLINE},
+		{"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"verbose", no_argument, NULL, 'v'},
@@ -431,6 +531,16 @@ static void parse_options(int argc, char **argv)
 		case OPT_TRUNCATE: opt.truncate = true; break;
 		case OPT_CREATE_SLOT: opt.create_slot = true; break;
 		case OPT_LSN_FILE: opt.lsn_file = optarg; break;
+		case OPT_STATE: opt.state_path = optarg; break;
+		case OPT_ACK: opt.ack_path = optarg; break;
+		case OPT_ONLINE: opt.online = true; break;
+		case OPT_CHUNK_ROWS: {
+			long long v;
+			if (cli_parse_int(optarg, 1, 100000000, &v) < 0)
+				fail(EX_USAGE, "bad --chunk-rows (%s): 1 to 100000000", optarg);
+			opt.chunk_rows = v;
+			break;
+		}
 		case OPT_PROGRESS: progress = 1; break;
 		case OPT_NO_PROGRESS: progress = 0; break;
 		case 'v': log_verbosity++; break;
@@ -449,12 +559,22 @@ static void parse_options(int argc, char **argv)
 			       "use one or the other");
 	if (opt.create_slot && !opt.slot)
 		fail(EX_USAGE, "--create-slot needs --slot NAME");
-	if (opt.slot && !opt.create_slot)
+	if (opt.slot && !opt.create_slot && !opt.online)
 		fail(EX_USAGE,
 		     "--slot %s without --create-slot: an existing slot cannot export a snapshot, "
 		     "so there is no consistent point to copy at; create a new slot with "
-		     "--slot NAME --create-slot, or copy without --slot",
+		     "--slot NAME --create-slot, backfill into it with --online, or copy without --slot",
 		     opt.slot);
+	if (opt.online && (!opt.slot || opt.create_slot))
+		fail(EX_USAGE, "--online backfills into the stream of an existing slot: give --slot NAME "
+			       "(without --create-slot)");
+	if (opt.online && (opt.jobs > 1 || opt.split_pages || opt.lsn_file))
+		fail(EX_USAGE, "--online reads one chunk at a time: no --jobs, --split-pages or --lsn-file");
+	if (opt.online && opt.ack_path)
+		fail(EX_USAGE, "--online writes its records into the WAL, not on stdout: the --ack of "
+			       "pgcdc-read confirms them");
+	if (opt.ack_path && !opt.state_path)
+		fail(EX_USAGE, "--ack says when records are durable for --state; give --state FILE too");
 	if (opt.slot && !replconn_slot_name_valid(opt.slot))
 		fail(EX_USAGE, "bad slot name (%s): lower case letters, digits and _, at most 63",
 		     opt.slot);
@@ -764,6 +884,24 @@ static void describe_table(PGconn *conn, table *t)
 	snprintf(t->from, len, "%s%s.%s", t->relkind == 'r' ? "ONLY " : "", qs, qn);
 	free(qs);
 	free(qn);
+
+	/* Key order, for chunks: "ORDER BY a, b" and "(a, b) > (…)". */
+	buf kl;
+	buf_init(&kl, 0);
+	t->cur = calloc(t->nkeys ? t->nkeys : 1, sizeof *t->cur);
+	if (!t->cur)
+		fail(EX_OSERR, "out of memory");
+	for (size_t k = 0; k < t->nkeys; k++) {
+		buf_init(&t->cur[k], 0);
+		char *q = quote_ident(conn, t->cols[t->keys[k]].name);
+		if ((k && buf_puts(&kl, ", ")) || buf_puts(&kl, q))
+			fail(EX_OSERR, "out of memory");
+		free(q);
+	}
+	if (buf_terminate(&kl) || !(t->keylist = strdup(kl.data ? kl.data : "")))
+		fail(EX_OSERR, "out of memory");
+	buf_free(&kl);
+	t->st = -1;
 }
 
 /* ---- planning ---- */
@@ -796,8 +934,14 @@ static void plan_units(void)
 	size_t cap = 0;
 	for (size_t i = 0; i < ntables; i++) {
 		table *t = &tables[i];
+		if (t->skip) {
+			t->units_left = 0;
+			continue;
+		}
 		int64_t parts = 1;
-		if (can_split && t->relkind == 'r' && t->pages > chunk)
+		/* A keyed table of a resumable copy is read in key order, by one
+		 * worker, a chunk at a time. */
+		if (can_split && t->relkind == 'r' && t->pages > chunk && !(chunked && t->nkeys))
 			parts = (t->pages + chunk - 1) / chunk;
 		if (nunits + (size_t)parts > cap) {
 			cap = (nunits + (size_t)parts) * 2;
@@ -895,32 +1039,78 @@ static void worker_prepare(worker *w, table *t)
 	r->offset.lsn = opt.slot != NULL;
 }
 
+/* The conditions every read of t has: --where and the publication's row
+ * filter. *sep joins the next condition. */
+static int append_filters(buf *q, const table *t, const char **sep)
+{
+	int rc = 0;
+	if (opt.where) {
+		rc |= buf_printf(q, "%s(%s)", *sep, opt.where);
+		*sep = " AND ";
+	}
+	if (t->filter) {
+		rc |= buf_printf(q, "%s(%s)", *sep, t->filter);
+		*sep = " AND ";
+	}
+	return rc;
+}
+
+/* The COPY of t's next chunk in key order: the rows after the last key
+ * read, at most limit of them. The key values are literals (COPY takes no
+ * parameters), escaped, and of no stated type: the comparison with each
+ * key column gives each the column's type, as the server printed it. */
+static void chunk_copy_sql(PGconn *conn, const table *t, int64_t limit, buf *q)
+{
+	buf_reset(q);
+	int rc = buf_printf(q, "COPY (SELECT %s FROM %s", t->select, t->from);
+	const char *sep = " WHERE ";
+	rc |= append_filters(q, t, &sep);
+	if (t->has_cur) {
+		rc |= buf_printf(q, "%s(%s) > (", sep, t->keylist);
+		for (size_t k = 0; k < t->nkeys; k++) {
+			char *lit = PQescapeLiteral(conn, t->cur[k].data ? t->cur[k].data : "", t->cur[k].len);
+			if (!lit)
+				fail(EX_OSERR, "cannot quote a key value of %s.%s (%s)", t->schema, t->name,
+				     PQerrorMessage(conn));
+			rc |= buf_printf(q, "%s%s", k ? ", " : "", lit);
+			PQfreemem(lit);
+		}
+		rc |= buf_putc(q, ')');
+	}
+	rc |= buf_printf(q, " ORDER BY %s LIMIT %" PRId64 ") TO STDOUT", t->keylist, limit);
+	if (rc || buf_terminate(q))
+		fail(EX_OSERR, "out of memory");
+}
+
+/* The COPY of one range of pages of a table (or all of it). */
+static void unit_copy_sql(const unit *u, buf *q)
+{
+	const table *t = u->t;
+	int rc = buf_printf(q, "COPY (SELECT %s FROM %s", t->select, t->from);
+	const char *sep = " WHERE ";
+	rc |= append_filters(q, t, &sep);
+	if (u->from_page >= 0) {
+		rc |= buf_printf(q, "%sctid >= '(%" PRId64 ",0)'::tid", sep, u->from_page);
+		sep = " AND ";
+	}
+	if (u->to_page >= 0)
+		rc |= buf_printf(q, "%sctid < '(%" PRId64 ",0)'::tid", sep, u->to_page);
+	rc |= buf_puts(q, ") TO STDOUT");
+	if (rc || buf_terminate(q))
+		fail(EX_OSERR, "out of memory");
+}
+
 static void start_unit(worker *w, unit *u)
 {
 	table *t = u->t;
 	worker_prepare(w, t);
 	buf q;
 	buf_init(&q, 0);
-	int rc = buf_printf(&q, "COPY (SELECT %s FROM %s", t->select, t->from);
-	const char *sep = " WHERE ";
-	if (opt.where) {
-		rc |= buf_printf(&q, "%s(%s)", sep, opt.where);
-		sep = " AND ";
-	}
-	if (t->filter) {
-		rc |= buf_printf(&q, "%s(%s)", sep, t->filter);
-		sep = " AND ";
-	}
-	if (u->from_page >= 0) {
-		rc |= buf_printf(&q, "%sctid >= '(%" PRId64 ",0)'::tid", sep, u->from_page);
-		sep = " AND ";
-	}
-	if (u->to_page >= 0)
-		rc |= buf_printf(&q, "%sctid < '(%" PRId64 ",0)'::tid", sep, u->to_page);
-	rc |= buf_puts(&q, ") TO STDOUT");
-	rc |= buf_terminate(&q);
-	if (rc)
-		fail(EX_OSERR, "out of memory");
+	t->chunk_read = 0;
+	if (chunked && t->nkeys)
+		chunk_copy_sql(w->conn, t, chunk_rows, &q);
+	else
+		unit_copy_sql(u, &q);
 	log_debug("copy: %s", q.data);
 	/* The extended protocol takes one statement only: a --where cannot
 	 * smuggle in a second one (and the transaction is read-only anyway). */
@@ -975,10 +1165,19 @@ static void put_record(record *r)
 	}
 }
 
-static void put_row(worker *w, char *row, int len)
+/* The offset of the record written last. */
+static pos_offset last_offset(void)
 {
-	table *t = w->u->t;
-	record *r = &w->rec;
+	pos_offset o = {.major = nrecords, .minor = 0, .lsn = false};
+	if (opt.slot && !online)
+		o = (pos_offset){.major = snap_lsn - 1, .minor = nrecords, .lsn = true};
+	return o;
+}
+
+/* Turns one COPY row of t into w->rec's after image, and keeps its key
+ * for the next chunk when t is read in chunks. */
+static void row_to_record(worker *w, table *t, char *row, int len)
+{
 	if (t->ncols == 0) {
 		if (len > 1 || (len == 1 && row[0] != '\n'))
 			fail(EX_PROTOCOL, "COPY row of %s.%s has fields, the table has no columns", t->schema,
@@ -1015,7 +1214,23 @@ static void put_row(worker *w, char *row, int len)
 			v->len = reslen;
 		}
 	}
-	put_record(r);
+	if ((chunked || online) && t->nkeys) {
+		for (size_t k = 0; k < t->nkeys; k++) {
+			const copytext_field *f = &w->fields[t->keys[k]];
+			buf_reset(&t->cur[k]);
+			if (buf_append(&t->cur[k], f->data, f->len) || buf_terminate(&t->cur[k]))
+				fail(EX_OSERR, "out of memory");
+		}
+		t->has_cur = true;
+	}
+	t->chunk_read++;
+}
+
+static void put_row(worker *w, char *row, int len)
+{
+	table *t = w->u->t;
+	row_to_record(w, t, row, len);
+	put_record(&w->rec);
 	t->rows++;
 }
 
@@ -1025,6 +1240,8 @@ static void put_truncates(void)
 {
 	for (size_t i = 0; i < ntables; i++) {
 		table *t = &tables[i];
+		if (!t->truncate_first)
+			continue;
 		record r;
 		memset(&r, 0, sizeof r);
 		r.version = RECORD_FORMAT_VERSION;
@@ -1041,15 +1258,43 @@ static void put_truncates(void)
 		memcpy(r.stream, stream, sizeof r.stream);
 		r.offset.lsn = opt.slot != NULL;
 		put_record(&r);
+		if (use_state && snapstate_note(&state, (size_t)t->st, last_offset(), NULL, 0, false) < 0)
+			fail(EX_OSERR, "out of memory");
 	}
+}
+
+/* Notes in the state that t's records written so far end a range: at its
+ * key read last, and complete when done. */
+static void note_progress(table *t, bool done)
+{
+	const char *key[KEY_MAX];
+	for (size_t k = 0; k < t->nkeys; k++)
+		key[k] = t->cur[k].data ? t->cur[k].data : "";
+	if (snapstate_note(&state, (size_t)t->st, last_offset(), t->has_cur && t->nkeys ? key : NULL,
+			   t->rows_before + t->rows, done) < 0)
+		fail(EX_OSERR, "out of memory");
 }
 
 static void unit_done(worker *w)
 {
-	table *t = w->u->t;
+	unit *u = w->u;
+	table *t = u->t;
 	w->u = NULL;
 	w->state = W_IDLE;
-	if (--t->units_left == 0 && opt.progress)
+	if (chunked && t->nkeys) {
+		/* A full chunk: there may be more after its last key. */
+		bool more = t->chunk_read == chunk_rows;
+		note_progress(t, !more);
+		if (more && !stop_signal) {
+			start_unit(w, u);
+			return;
+		}
+		if (more)
+			return; /* interrupted: the table stays incomplete */
+	}
+	if (--t->units_left == 0 && use_state && !(chunked && t->nkeys))
+		note_progress(t, true);
+	if (t->units_left == 0 && opt.progress)
 		fprintf(stderr, "%s: %s.%s done: %" PRIu64 " rows in %.1f s\n", progname, t->schema, t->name,
 			t->rows, elapsed(&t->started));
 }
@@ -1093,9 +1338,53 @@ static void service(worker *w)
 	}
 }
 
+/* ---- the state ---- */
+
+static bool state_save(void)
+{
+	if (!opt.state_path)
+		return true; /* an online backfill keeps its progress in memory only */
+	char err[512];
+	if (snapstate_save(&state, opt.state_path, err, sizeof err) < 0) {
+		log_error("cannot save the state (%s)", err);
+		return false;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &state_saved);
+	return true;
+}
+
+static void on_ack(void *ctx, const char *s, pos_offset off)
+{
+	(void)ctx;
+	if (strcmp(s, stream) == 0)
+		snapstate_ack(&state, off);
+}
+
+/* Takes the acks that came (when the FIFO is readable, or forced), or
+ * (without --ack) flushes standard output, into the state, and saves it
+ * now and then (force: now). */
+static void state_tick(bool force, bool ack_ready)
+{
+	if (!use_state)
+		return;
+	if (acks && (ack_ready || force) && ack_reader_poll(acks, on_ack, NULL) < 0)
+		log_error("reading acks failed (%s: %s)", opt.ack_path, strerror(errno));
+	if (!force && elapsed(&state_saved) * 1000 < STATE_SAVE_MS)
+		return;
+	if (!acks && writer && snapstate_pending(&state)) {
+		if (record_writer_flush(writer) != 0)
+			fail(EX_TEMPFAIL, "cannot write records (%s); the snapshot is partial", strerror(errno));
+		snapstate_flushed(&state);
+	}
+	if (state.dirty && !state_save()) {
+		use_state = false; /* nothing more to save: fail() must not try again */
+		fail(EX_CANTCREAT, "the copy cannot go on without its state");
+	}
+}
+
 static void run(void)
 {
-	struct pollfd fds[MAX_JOBS];
+	struct pollfd fds[MAX_JOBS + 1];
 	int idx[MAX_JOBS];
 	for (;;) {
 		if (stop_signal)
@@ -1114,12 +1403,19 @@ static void run(void)
 		}
 		if (busy == 0)
 			return;
-		int rc = poll(fds, (nfds_t)busy, 1000);
+		int nfds = busy;
+		if (acks) {
+			fds[nfds].fd = ack_reader_fd(acks);
+			fds[nfds].events = POLLIN;
+			fds[nfds++].revents = 0;
+		}
+		int rc = poll(fds, (nfds_t)nfds, 1000);
 		if (rc < 0 && errno != EINTR)
 			fail(EX_OSERR, "poll failed (%s)", strerror(errno));
 		for (int k = 0; rc > 0 && k < busy; k++)
 			if (fds[k].revents)
 				service(&workers[idx[k]]);
+		state_tick(false, acks && rc > 0 && fds[busy].revents);
 		progress_line(false);
 	}
 }
@@ -1141,7 +1437,105 @@ static void stream_part(char *out, size_t len, const char *name)
 	*o = '\0';
 }
 
-static void begin_snapshot(void)
+/* Sets t's key cursor to the key the state holds as durable, or to none. */
+static void cursor_from_state(table *t)
+{
+	const snapstate_table *st = &state.tables[t->st];
+	t->has_cur = st->last != NULL;
+	for (size_t k = 0; st->last && k < t->nkeys; k++) {
+		buf_reset(&t->cur[k]);
+		if (buf_puts(&t->cur[k], st->last[k]) || buf_terminate(&t->cur[k]))
+			fail(EX_OSERR, "out of memory");
+	}
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* With --state: a new state for these tables, saved at once (a handover
+ * must be found again with its slot however early it dies); or the state
+ * of an earlier run of this copy, matched against the tables, which then
+ * skip what is durable. Either way each table learns whether a truncate
+ * record goes before its rows. */
+static void state_prepare(bool loaded)
+{
+	if (!use_state) {
+		for (size_t i = 0; i < ntables; i++)
+			tables[i].truncate_first = opt.truncate;
+		return;
+	}
+	if (!loaded) {
+		state.mode = online ? SNAPSTATE_ONLINE : opt.create_slot ? SNAPSTATE_HANDOVER : SNAPSTATE_COPY;
+		if ((opt.slot && !(state.slot = strdup(opt.slot))) ||
+		    (opt.where && !(state.where = strdup(opt.where))))
+			fail(EX_OSERR, "out of memory");
+		state.truncate = opt.truncate;
+		for (size_t i = 0; i < ntables; i++) {
+			table *t = &tables[i];
+			const char *names[KEY_MAX];
+			for (size_t k = 0; k < t->nkeys; k++)
+				names[k] = t->cols[t->keys[k]].name;
+			if ((t->st = snapstate_add_table(&state, t->schema, t->name, names, t->nkeys)) < 0)
+				fail(EX_OSERR, "out of memory");
+			t->truncate_first = opt.truncate;
+		}
+		if (!state_save())
+			fail(EX_CANTCREAT, "cannot begin the copy without its state");
+		return;
+	}
+	if (!same_text(state.where, opt.where) || state.truncate != opt.truncate || state.ntables != ntables)
+		fail(EX_USAGE, "--state %s is the state of another copy (other tables, --where or --truncate): "
+			       "give the same options, or remove the file to begin a new copy", opt.state_path);
+	size_t done = 0;
+	uint64_t skipped = 0;
+	for (size_t i = 0; i < ntables; i++) {
+		table *t = &tables[i];
+		t->st = snapstate_find(&state, t->schema, t->name);
+		if (t->st < 0)
+			fail(EX_USAGE, "--state %s is the state of another copy (it has no table %s.%s): "
+				       "give the same tables, or remove the file to begin a new copy",
+			     opt.state_path, t->schema, t->name);
+		const snapstate_table *st = &state.tables[t->st];
+		bool same_key = st->nkey == t->nkeys;
+		for (size_t k = 0; same_key && k < t->nkeys; k++)
+			same_key = !strcmp(st->keycols[k], t->cols[t->keys[k]].name);
+		if (!same_key)
+			fail(EX_DATAERR, "the key of %s.%s is not the one the copy in %s began with: remove the "
+					 "file to begin a new copy", t->schema, t->name, opt.state_path);
+		if (st->done) {
+			t->skip = true;
+			done++;
+			skipped += st->rows;
+		} else if (t->nkeys) {
+			cursor_from_state(t);
+			t->rows_before = st->rows;
+			skipped += st->rows;
+			/* Its truncate is durable once anything of it is. */
+			t->truncate_first = opt.truncate && !st->started;
+		} else if (online) {
+			fail(EX_DATAERR, "%s.%s has no key (primary key or replica identity index), so it cannot "
+					 "be backfilled while streaming, and its copy was not complete",
+			     t->schema, t->name);
+		} else {
+			/* Rows of a table without key cannot be found again in
+			 * another snapshot: it is copied again whole, after a
+			 * truncate of what the first copy left. */
+			t->truncate_first = opt.truncate || st->started;
+			if (st->started)
+				log_info("%s.%s has no key: copied again whole, after a truncate record",
+					 t->schema, t->name);
+		}
+		if (!t->skip && t->has_cur && log_verbosity >= 1)
+			log_debug("%s.%s resumes after %" PRIu64 " rows", t->schema, t->name, st->rows);
+	}
+	resumed = true;
+	log_info("resuming the copy in %s: %zu of %zu tables done; %" PRIu64
+		 " rows copied before are skipped", opt.state_path, done, ntables, skipped);
+}
+
+static void begin_snapshot(bool loaded)
 {
 	char snapshot_name[128] = "";
 	if (opt.create_slot)
@@ -1219,6 +1613,7 @@ static void begin_snapshot(void)
 			free(lock);
 		}
 	}
+	state_prepare(loaded);
 	plan_units();
 
 	int want = opt.jobs < (int)nunits ? opt.jobs : (int)nunits;
@@ -1227,6 +1622,368 @@ static void begin_snapshot(void)
 		nworkers = i + 1;
 		import_snapshot(workers[i].conn, snapshot_name);
 	}
+}
+
+/* ---- online: a backfill into a slot's stream ---- */
+
+/* Connects, checks the server and the slot, and describes the tables:
+ * no snapshot of our own, each chunk has its own. */
+static void begin_online(bool loaded)
+{
+	PGconn *c = connect_pg(false);
+	workers[0].conn = c;
+	nworkers = 1;
+	PGresult *res = exec_ok(c, "start",
+				"SELECT current_database(), (extract(epoch FROM now()) * 1000000)::int8, "
+				"current_setting('server_version_num')::int, pg_current_wal_lsn()::text",
+				0, NULL);
+	snprintf(dbname, sizeof dbname, "%s", PQgetvalue(res, 0, 0));
+	snap_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	server_version = atoi(PQgetvalue(res, 0, 2));
+	pos_lsn_parse(PQgetvalue(res, 0, 3), &snap_lsn);
+	PQclear(res);
+	if (server_version < 140000)
+		fail(EX_CONFIG, "an online backfill needs PostgreSQL 14 or later (pgoutput sends the "
+				"watermark messages from 14 on); this server is %d", server_version);
+	const char *p[1] = {online_slot};
+	res = exec_ok(c, "slot lookup",
+		      "SELECT plugin, database = current_database() FROM pg_replication_slots "
+		      "WHERE slot_name = $1 AND slot_type = 'logical'", 1, p);
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "pgoutput") || strcmp(PQgetvalue(res, 0, 1), "t")) {
+		PQclear(res);
+		fail(EX_CONFIG, "no logical slot %s with plugin pgoutput in this database: an online "
+				"backfill goes into the stream of the slot pgcdc-read streams", online_slot);
+	}
+	PQclear(res);
+	char db[3 * 64 + 1];
+	stream_part(db, sizeof db, dbname);
+	snprintf(stream, sizeof stream, "pg/%s/%s", db, online_slot);
+	if (!pos_stream_valid(stream))
+		fail(EX_CONFIG, "database name %s cannot be part of a stream name (printable ASCII without spaces)",
+		     dbname);
+	resolve_tables(c);
+	for (size_t i = 0; i < ntables; i++) {
+		table *t = &tables[i];
+		describe_table(c, t);
+		if (!t->nkeys)
+			fail(EX_USAGE, "%s.%s has no key (primary key or replica identity index): an online "
+				       "backfill finds the rows the stream changed by their key",
+			     t->schema, t->name);
+		if (t->nkeys > KEY_MAX)
+			fail(EX_DATAERR, "%s.%s: a key of %zu columns", t->schema, t->name, t->nkeys);
+	}
+	state_prepare(loaded);
+}
+
+/* A window that will not close (a signal, a failure, a chunk too large for
+ * it): tells pgcdc-read so, that it need not keep it until it expires.
+ * Best effort, and safe to call from fail(): no fail() of its own. */
+static void abort_open_window(void)
+{
+	PGconn *c = workers[0].conn;
+	if (!online || !open_window.t || !c || PQstatus(c) != CONNECTION_OK)
+		return;
+	const table *t = open_window.t;
+	open_window.t = NULL;
+	buf msg;
+	buf_init(&msg, 0);
+	if (wm_build_abort(&msg, online_slot, open_window.id, t->schema, t->name, open_window.chunk) == 0 &&
+	    buf_terminate(&msg) == 0) {
+		if (PQtransactionStatus(c) != PQTRANS_IDLE)
+			PQclear(PQexec(c, "ROLLBACK"));
+		const char *p[1] = {msg.data};
+		PQclear(PQexecParams(c, "SELECT pg_logical_emit_message(true, '" WM_PREFIX "', $1::text)", 1, NULL, p,
+				     NULL, NULL, 0));
+	}
+	buf_free(&msg);
+}
+
+/* Emits one watermark message (transactional: it is decoded at its
+ * transaction's commit, in commit order) and returns the message's LSN. */
+static uint64_t emit_watermark(PGconn *c, buf *content)
+{
+	if (buf_terminate(content))
+		fail(EX_OSERR, "out of memory");
+	const char *p[1] = {content->data};
+	PGresult *res = exec_ok(c, "watermark", "SELECT pg_logical_emit_message(true, '" WM_PREFIX "', $1::text)::text",
+				1, p);
+	uint64_t lsn = 0;
+	if (pos_lsn_parse(PQgetvalue(res, 0, 0), &lsn) != 0) {
+		PQclear(res);
+		fail(EX_PROTOCOL, "unexpected LSN from pg_logical_emit_message");
+	}
+	PQclear(res);
+	return lsn;
+}
+
+static uint64_t query_lsn(PGconn *c, const char *what, const char *sql)
+{
+	PGresult *res = exec_ok(c, what, sql, 0, NULL);
+	uint64_t lsn = 0;
+	if (pos_lsn_parse(PQgetvalue(res, 0, 0), &lsn) != 0) {
+		PQclear(res);
+		fail(EX_PROTOCOL, "unexpected LSN from the server (%s)", what);
+	}
+	PQclear(res);
+	return lsn;
+}
+
+static void nap_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL); /* a signal ends it early, which is what we want */
+}
+
+/* Waits while the slot's confirmed position is far behind the WAL. */
+static void online_pace(PGconn *c)
+{
+	const char *p[1] = {online_slot};
+	for (int waited = 0; !stop_signal; waited++) {
+		PGresult *res = exec_ok(c, "slot lag",
+					"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::int8 "
+					"FROM pg_replication_slots WHERE slot_name = $1", 1, p);
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			fail(EX_CONFIG, "slot %s was dropped during the backfill", online_slot);
+		}
+		int64_t lag = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		if (lag <= ONLINE_MAX_LAG)
+			return;
+		if (waited % 30 == 0)
+			log_info("waiting: slot %s is %" PRId64 " MiB behind the WAL (is pgcdc-read streaming it?)",
+				 online_slot, lag >> 20);
+		nap_ms(1000);
+	}
+}
+
+/* Opens the transaction a chunk is read and its high watermark written
+ * in, once its snapshot sees every transaction that committed before the
+ * low watermark.
+ *
+ * Why the wait: PostgreSQL writes a commit record and only afterwards
+ * takes the transaction out of the proc array, which is what snapshots
+ * look at. A transaction whose commit record lies before the low
+ * watermark's can still be invisible to a snapshot taken after the low
+ * watermark committed; the stream has its changes before the window, so
+ * the window would not note them, and the chunk would hold rows older than
+ * the stream, written after it. Every such transaction was in progress
+ * for the snapshot taken just after the low watermark committed
+ * (lw_snapshot): the chunk's snapshot must see each of those as finished.
+ * Those that finish later commit after the low watermark and fall in the
+ * window, or after the high watermark; either way the window handles
+ * them. Returns false when a signal came. */
+static bool begin_chunk(PGconn *c, const char *lw_snapshot, const table *t)
+{
+	struct timespec since;
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	int sleep_ms = 1;
+	double told = 0;
+	for (;;) {
+		exec_cmd(c, "begin", "BEGIN ISOLATION LEVEL REPEATABLE READ");
+		/* The first statement takes the transaction's snapshot, and
+		 * pg_current_snapshot() is that snapshot. */
+		const char *p[1] = {lw_snapshot};
+		PGresult *res = exec_ok(c, "visibility check",
+					"SELECT coalesce(string_agg(x::text, ' '), '') "
+					"FROM pg_snapshot_xip($1::pg_snapshot) AS x "
+					"WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot())",
+					1, p);
+		bool ok = PQgetvalue(res, 0, 0)[0] == '\0';
+		double waited = elapsed(&since);
+		if (!ok && waited - told >= 10) {
+			log_info("chunk of %s.%s waits for transactions %s (in progress when its low watermark "
+				 "committed) for %.0f s", t->schema, t->name, PQgetvalue(res, 0, 0), waited);
+			told = waited;
+		}
+		PQclear(res);
+		if (ok)
+			return true;
+		exec_cmd(c, "rollback", "ROLLBACK");
+		if (stop_signal)
+			return false;
+		nap_ms(sleep_ms);
+		if (sleep_ms < 100)
+			sleep_ms *= 2;
+	}
+}
+
+/* Backfills one table, chunk after chunk in key order:
+ *   1. the low watermark, committed; then the snapshot of that moment;
+ *   2. a transaction whose snapshot sees everything committed before the
+ *      low watermark (begin_chunk) reads the chunk: the rows after the last
+ *      key, in key order;
+ *   3. the same transaction writes the high watermark with the chunk's
+ *      records and commits.
+ * pgcdc-read decodes the window between the two commits and writes the
+ * chunk's rows the stream did not change in it at the high watermark's
+ * position (bfwindow.h). A chunk counts as durable once its high watermark
+ * committed no further than its max_wal after the low watermark: then
+ * pgcdc-read has the whole window (its slot is confirmed only up to the
+ * low watermark while the window is open), and will decode it again after
+ * any restart. Else the chunk is read again. */
+static void online_table(PGconn *c, table *t, const char *id, uint64_t *chunkno)
+{
+	worker *w = &workers[0];
+	unit u = {.t = t, .from_page = -1, .to_page = -1};
+	w->u = &u;
+	worker_prepare(w, t);
+	const char *keys[KEY_MAX], *cols[RECORD_MAX_COLUMNS], *types[RECORD_MAX_COLUMNS];
+	for (size_t k = 0; k < t->nkeys; k++)
+		keys[k] = t->cols[t->keys[k]].name;
+	for (size_t i = 0; i < t->ncols; i++) {
+		cols[i] = t->cols[i].name;
+		types[i] = t->cols[i].type;
+	}
+	buf msg, rows, q;
+	buf_init(&msg, 0);
+	buf_init(&rows, 0);
+	buf_init(&q, 0);
+	uint64_t max_wal = WINDOW_WAL_BASE + 4 * CHUNK_BYTES_ONLINE;
+	bool truncate = t->truncate_first;
+	while (!stop_signal) {
+		online_pace(c);
+		if (stop_signal)
+			break;
+		uint64_t n = (*chunkno)++;
+		buf_reset(&msg);
+		if (wm_build_low(&msg, online_slot, id, t->schema, t->name, n, keys, t->nkeys, cols, types,
+				 t->ncols, max_wal) < 0)
+			fail(EX_OSERR, "out of memory");
+		uint64_t lw = emit_watermark(c, &msg);
+		open_window.t = t;
+		open_window.chunk = n;
+		snprintf(open_window.id, sizeof open_window.id, "%s", id);
+		PGresult *res = exec_ok(c, "snapshot", "SELECT pg_current_snapshot()::text", 0, NULL);
+		char lw_snapshot[4096];
+		bool snap_fits = (size_t)PQgetlength(res, 0, 0) < sizeof lw_snapshot;
+		snprintf(lw_snapshot, sizeof lw_snapshot, "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		if (!snap_fits)
+			fail(EX_SOFTWARE, "snapshot with too many transactions in progress");
+		if (!begin_chunk(c, lw_snapshot, t))
+			break; /* a signal: abort_open_window below */
+
+		chunk_copy_sql(c, t, chunk_rows, &q);
+		log_debug("chunk %" PRIu64 ": %s", n, q.data);
+		res = PQexec(c, q.data);
+		if (PQresultStatus(res) != PGRES_COPY_OUT)
+			copy_failed(w, res);
+		PQclear(res);
+		buf_reset(&rows);
+		t->chunk_read = 0;
+		int64_t read = 0;
+		char *row;
+		int len;
+		while ((len = PQgetCopyData(c, &row, 0)) > 0) {
+			read++;
+			/* Past the size: the rest of the chunk is left for the next. */
+			if (rows.len < CHUNK_BYTES_ONLINE) {
+				row_to_record(w, t, row, len);
+				w->rec.seq = (uint64_t)t->chunk_read;
+				w->rec.offset = (pos_offset){.major = lw, .minor = (uint64_t)t->chunk_read, .lsn = true};
+				if (record_encode(&w->rec, RECORD_FORMAT_JSON, &rows) != 0)
+					fail(EX_DATAERR, "a row of %s.%s cannot be encoded", t->schema, t->name);
+			}
+			PQfreemem(row);
+		}
+		if (len == -2)
+			fail(EX_UNAVAILABLE, "COPY of %s.%s failed (%s)", t->schema, t->name, PQerrorMessage(c));
+		res = PQgetResult(c);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			copy_failed(w, res);
+		PQclear(res);
+		while ((res = PQgetResult(c)))
+			PQclear(res);
+
+		if (rows.len > max_wal / 4) {
+			/* A row so large the window would not hold it: close this
+			 * window and read the chunk again in a wider one. */
+			exec_cmd(c, "rollback", "ROLLBACK");
+			abort_open_window();
+			max_wal = WINDOW_WAL_BASE + 4 * (uint64_t)rows.len;
+			cursor_from_state(t);
+			continue;
+		}
+		buf_reset(&msg);
+		if (wm_build_high(&msg, online_slot, id, t->schema, t->name, n, (uint64_t)t->chunk_read, truncate) < 0 ||
+		    buf_append(&msg, rows.data, rows.len) < 0)
+			fail(EX_OSERR, "out of memory");
+		emit_watermark(c, &msg);
+		exec_cmd(c, "commit", "COMMIT");
+		open_window.t = NULL;
+		/* At or past the high watermark's commit: if this is within
+		 * the window's bound, so was the commit. */
+		uint64_t end = query_lsn(c, "WAL position", "SELECT pg_current_wal_insert_lsn()::text");
+		if (end - lw > max_wal) {
+			log_info("chunk %" PRIu64 " of %s.%s took more than %" PRIu64 " MiB of WAL: read again", n,
+				 t->schema, t->name, max_wal >> 20);
+			cursor_from_state(t);
+			continue;
+		}
+		truncate = false;
+		t->rows += (uint64_t)t->chunk_read;
+		bool done = read < chunk_rows && t->chunk_read == read;
+		nrecords += (uint64_t)t->chunk_read;
+		note_progress(t, done);
+		snapstate_flushed(&state);
+		state_tick(false, false);
+		progress_line(false);
+		if (done)
+			break;
+	}
+	abort_open_window();
+	buf_free(&msg);
+	buf_free(&rows);
+	buf_free(&q);
+	w->u = NULL;
+	if (!stop_signal)
+		t->units_left = 0;
+}
+
+static void online_run(void)
+{
+	char id[48];
+	snprintf(id, sizeof id, "%" PRIx64 "-%ld", (uint64_t)snap_us, (long)getpid());
+	uint64_t chunkno = 0;
+	for (size_t i = 0; i < ntables && !stop_signal; i++) {
+		table *t = &tables[i];
+		t->units_left = t->skip ? 0 : 1;
+		if (!t->skip)
+			online_table(workers[0].conn, t, id, &chunkno);
+		if (t->units_left == 0 && opt.progress)
+			fprintf(stderr, "%s: %s.%s done: %" PRIu64 " rows\n", progname, t->schema, t->name, t->rows);
+	}
+}
+
+/* With --state, at the end: waits for the acks of what was written
+ * (closing standard output first, so that the sink commits what it holds),
+ * then removes the state of the complete copy, or keeps it and fails. */
+static void state_finish(void)
+{
+	if (!use_state)
+		return;
+	if (acks && snapstate_pending(&state)) {
+		record_writer_free(writer);
+		writer = NULL;
+		close(STDOUT_FILENO);
+		struct timespec since;
+		clock_gettime(CLOCK_MONOTONIC, &since);
+		while (snapstate_pending(&state) && elapsed(&since) * 1000 < ACK_WAIT_MS && !stop_signal) {
+			struct pollfd p = {.fd = ack_reader_fd(acks), .events = POLLIN};
+			poll(&p, 1, 200);
+			state_tick(false, true);
+		}
+	}
+	state_tick(true, true);
+	if (!snapstate_complete(&state))
+		fail(EX_TEMPFAIL, "every record is written, but %zu ranges were not acknowledged on %s: run "
+				  "again with --state %s to finish the copy",
+		     snapstate_pending(&state), opt.ack_path, opt.state_path);
+	/* The state exists while a copy is unfinished: the next run with
+	 * this file is a new copy. */
+	if (opt.state_path && unlink(opt.state_path) < 0 && errno != ENOENT)
+		log_error("cannot remove %s (%s)", opt.state_path, strerror(errno));
 }
 
 static void write_lsn_file(void)
@@ -1262,15 +2019,59 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 
+	/* The mode: a state of an earlier run decides how this one goes on. */
+	bool loaded = false;
+	if (opt.state_path) {
+		char err[512];
+		int rc = snapstate_load(&state, opt.state_path, err, sizeof err);
+		if (rc < 0)
+			fail(EX_DATAERR, "bad --state (%s)", err);
+		loaded = rc == 1;
+	}
+	online = opt.online;
+	online_slot = opt.slot;
+	if (loaded) {
+		const char *want = state.mode == SNAPSTATE_COPY ? "without --slot and --online"
+				 : state.mode == SNAPSTATE_HANDOVER ? "with --slot NAME --create-slot, or --slot NAME --online"
+				 : "with --slot NAME --online";
+		bool ok = state.mode == SNAPSTATE_COPY ? !opt.slot && !opt.online
+			: state.mode == SNAPSTATE_HANDOVER ? same_text(opt.slot, state.slot)
+			: opt.online && same_text(opt.slot, state.slot);
+		if (!ok)
+			fail(EX_USAGE, "--state %s belongs to a copy of mode %s%s%s: run it again %s",
+			     opt.state_path, snapstate_mode_name(state.mode), state.slot ? " into slot " : "",
+			     state.slot ? state.slot : "", want);
+		if (state.mode == SNAPSTATE_HANDOVER) {
+			/* The slot's snapshot is gone with the first run; the
+			 * stream goes on from its consistent point. What is
+			 * missing is backfilled into that stream, so that the
+			 * stream's changes and the copy meet in order. */
+			online = true;
+			online_slot = state.slot;
+			log_info("resuming the copy of slot %s's handover: the missing rows are backfilled "
+				 "online into the slot's stream (pgcdc-read writes them)", state.slot);
+		}
+	}
+	use_state = opt.state_path || online;
+	chunked = use_state && !online;
+	chunk_rows = opt.chunk_rows ? opt.chunk_rows : online ? CHUNK_ROWS_ONLINE : CHUNK_ROWS_COPY;
+	clock_gettime(CLOCK_MONOTONIC, &state_saved);
+	if (opt.ack_path && !(acks = ack_reader_open(opt.ack_path)))
+		fail(EX_CONFIG, "cannot open the ack FIFO (%s: %s)", opt.ack_path, strerror(errno));
+
 	writer = record_writer_new(STDOUT_FILENO, opt.format);
 	if (!writer)
 		fail(EX_OSERR, "out of memory");
-	begin_snapshot();
-	if (opt.truncate)
+	if (online) {
+		begin_online(loaded);
+		online_run();
+	} else {
+		begin_snapshot(loaded);
 		put_truncates();
-	run();
+		run();
+	}
 
-	if (record_writer_flush(writer) != 0)
+	if (writer && record_writer_flush(writer) != 0)
 		fail(EX_TEMPFAIL, "cannot write records (%s); the snapshot is partial", strerror(errno));
 	size_t left = 0;
 	for (size_t i = 0; i < ntables; i++)
@@ -1278,15 +2079,20 @@ int main(int argc, char **argv)
 	/* A signal after the last row changes nothing: the copy is whole. */
 	if (left) {
 		fail(EX_TEMPFAIL,
-		     "interrupted by signal %d: the snapshot is partial (%" PRIu64
-		     " whole records written, %zu of %zu tables incomplete)",
-		     (int)stop_signal, nrecords, left, ntables);
+		     "interrupted by signal %d: the %s is partial (%" PRIu64
+		     " rows written, %zu of %zu tables incomplete)%s",
+		     (int)stop_signal, online ? "backfill" : "snapshot", nrecords, left, ntables,
+		     opt.state_path ? "; run again with the same --state to finish it" : "");
 	}
+	state_finish();
 	if (opt.progress) {
 		double secs = elapsed(&t_start);
 		fprintf(stderr, "%s: done: %" PRIu64 " rows of %zu tables in %.1f s (%.0f rows/s)\n", progname,
 			nrecords, ntables, secs, secs > 0 ? (double)nrecords / secs : 0.0);
 	}
+	if (online)
+		log_info("backfilled %" PRIu64 " rows of %zu tables into the stream of slot %s", nrecords, ntables,
+			 online_slot);
 	/* Closing the workers before the slot's connection: the exported
 	 * snapshot must outlive every transaction that imported it. */
 	for (int i = 0; i < nworkers; i++) {

@@ -107,13 +107,13 @@ int replconn_command(PGconn *c, const char *cmd, char *err, size_t errlen, char 
 }
 
 int replconn_start(PGconn *c, const char *slot, const char *publications, uint64_t startpos,
-		   char *err, size_t errlen, char sqlstate[6])
+		   bool messages, char *err, size_t errlen, char sqlstate[6])
 {
 	/* publication_names is one string literal holding a comma-separated
 	 * list of identifiers: quote each name, then the whole list. */
 	size_t plen = strlen(publications);
 	char *list = malloc(plen * 2 + 3 * plen + 8);
-	char *cmd = malloc(plen * 4 + 3 * plen + 256);
+	char *cmd = malloc(plen * 4 + 3 * plen + 280);
 	if (!list || !cmd) {
 		free(list);
 		free(cmd);
@@ -145,7 +145,7 @@ int replconn_start(PGconn *c, const char *slot, const char *publications, uint64
 			*o++ = '\'';
 		*o++ = *p;
 	}
-	strcpy(o, "')");
+	strcpy(o, messages ? "', messages 'true')" : "')");
 	free(list);
 	PGresult *res = PQexec(c, cmd);
 	free(cmd);

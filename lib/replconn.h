@@ -29,9 +29,11 @@ const char *replconn_sqlstate(const PGresult *res);
 int replconn_command(PGconn *c, const char *cmd, char *err, size_t errlen, char sqlstate[6]);
 
 /* START_REPLICATION SLOT slot LOGICAL startpos with pgoutput protocol 1 and
- * the comma-separated publication list. 0 when in COPY BOTH mode. */
+ * the comma-separated publication list; with messages, pgoutput also sends
+ * the messages of pg_logical_emit_message (PostgreSQL 14 and later).
+ * 0 when in COPY BOTH mode. */
 int replconn_start(PGconn *c, const char *slot, const char *publications, uint64_t startpos,
-		   char *err, size_t errlen, char sqlstate[6]);
+		   bool messages, char *err, size_t errlen, char sqlstate[6]);
 
 typedef struct repl_msg {
 	char kind;            /* 'w' XLogData, 'k' keepalive */
