@@ -261,9 +261,10 @@ int snapstate_load(snapstate *s, const char *path, char *err, size_t errlen)
 		return errf(err, errlen, "%s: line %d: %s", path, je.line, je.text);
 	int rc = -1;
 	bool bad = false;
+	char msg[256] = "";
 	json_t *ver = json_object_get(root, "dbrepl_snapshot_state");
 	if (!json_is_integer(ver) || json_integer_value(ver) != SNAPSTATE_VERSION) {
-		errf(err, errlen, "%s: not a snapshot state of version %d", path, SNAPSTATE_VERSION);
+		errf(msg, sizeof msg, "not a snapshot state of version %d", SNAPSTATE_VERSION);
 		goto out;
 	}
 	const char *mode = opt_string(root, "mode", &bad);
@@ -277,12 +278,12 @@ int snapstate_load(snapstate *s, const char *path, char *err, size_t errlen)
 	json_t *tables = json_object_get(root, "tables");
 	if (mode || bad || !json_is_boolean(trunc) || !json_is_array(tables) ||
 	    ((s->mode != SNAPSTATE_COPY) != (slot != NULL))) {
-		errf(err, errlen, "%s: bad \"mode\", \"slot\", \"where\", \"truncate\" or \"tables\"", path);
+		errf(msg, sizeof msg, "bad \"mode\", \"slot\", \"where\", \"truncate\" or \"tables\"");
 		goto out;
 	}
 	s->truncate = json_is_true(trunc);
 	if ((slot && !(s->slot = strdup(slot))) || (where && !(s->where = strdup(where)))) {
-		errf(err, errlen, "out of memory");
+		errf(msg, sizeof msg, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(tables); i++) {
@@ -294,19 +295,19 @@ int snapstate_load(snapstate *s, const char *path, char *err, size_t errlen)
 		if (!json_is_string(schema) || !json_is_string(name) || !json_is_array(key) ||
 		    !json_is_integer(rows) || json_integer_value(rows) < 0 || !json_is_boolean(started) ||
 		    !json_is_boolean(done)) {
-			errf(err, errlen, "%s: table %zu: want \"schema\", \"table\", \"key\", \"started\", "
-					  "\"done\", \"last\" and \"rows\"", path, i + 1);
+			errf(msg, sizeof msg, "table %zu: want \"schema\", \"table\", \"key\", \"started\", "
+					      "\"done\", \"last\" and \"rows\"", i + 1);
 			goto out;
 		}
 		size_t nkey = json_array_size(key);
-		char **names = json_strv(key, nkey, "key", err, errlen);
+		char **names = json_strv(key, nkey, "key", msg, sizeof msg);
 		if (!names)
 			goto out;
 		long ti = snapstate_add_table(s, json_string_value(schema), json_string_value(name),
 					      (const char *const *)names, nkey);
 		strv_free(names, nkey);
 		if (ti < 0) {
-			errf(err, errlen, "out of memory");
+			errf(msg, sizeof msg, "out of memory");
 			goto out;
 		}
 		snapstate_table *st = &s->tables[ti];
@@ -315,11 +316,11 @@ int snapstate_load(snapstate *s, const char *path, char *err, size_t errlen)
 		st->rows = (uint64_t)json_integer_value(rows);
 		if (last && !json_is_null(last)) {
 			if (nkey == 0) {
-				errf(err, errlen, "%s: table %s.%s: \"last\" for a table without key", path,
-				     st->schema, st->name);
+				errf(msg, sizeof msg, "table %s.%s: \"last\" for a table without key", st->schema,
+				     st->name);
 				goto out;
 			}
-			if (!(st->last = json_strv(last, nkey, "last", err, errlen)))
+			if (!(st->last = json_strv(last, nkey, "last", msg, sizeof msg)))
 				goto out;
 		}
 	}
@@ -327,8 +328,10 @@ int snapstate_load(snapstate *s, const char *path, char *err, size_t errlen)
 	rc = 1;
 out:
 	json_decref(root);
-	if (rc < 0)
+	if (rc < 0) {
+		errf(err, errlen, "%s: %s", path, msg);
 		snapstate_free(s);
+	}
 	return rc;
 }
 
