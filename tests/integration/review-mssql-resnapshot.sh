@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# mssql-apply, re-snapshotting one table while streaming goes on (dbrepl(7),
-# "RE-SNAPSHOTTING ONE TABLE"): the snapshot's first batch finds the target
+# mssql-apply, re-snapshotting one table while streaming goes on (a plain
+# snapshot merged into the target): the snapshot's first batch finds the target
 # empty and INSERTs; a streaming mssql-apply then writes a key the snapshot
 # has not reached yet. The snapshot's next batch must not fail on that key
 # (duplicate key 2627) but merge it, and go on: exit 0, every row there.
