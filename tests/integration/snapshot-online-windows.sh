@@ -2,7 +2,8 @@
 # The two places where an online backfill is easy to get wrong, made to
 # happen on purpose:
 #
-# 1. A transaction whose commit record is in the WAL before the low
+# 1. With --truncate (the target has a row the source has not).
+#    A transaction whose commit record is in the WAL before the low
 #    watermark but which snapshots do not see yet. A synchronous commit
 #    waiting for a standby that does not exist stays so until the standby
 #    list is cleared. `snapshot --online` must wait for it before reading
@@ -53,7 +54,13 @@ done
 	fail "the update does not wait for the standby"
 [ "$(q "SELECT v FROM t WHERE id = 1")" = "old 1" ] || fail "the waiting update is visible already"
 
-"$BIN/snapshot" -d "$PGCONN" --online --slot s -t t --chunk-rows 100 --no-progress 2>"$T/snap1.err" &
+# The target has a row the source has not: --truncate removes it.
+for ((i = 0; i < 100; i++)); do
+	[ "$(tq "SELECT count(*) FROM public.t" 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+tq "INSERT INTO public.t VALUES (100000, 'not at the source')" || fail "damaging the target"
+"$BIN/snapshot" -d "$PGCONN" --online --slot s -t t --truncate --chunk-rows 100 --no-progress 2>"$T/snap1.err" &
 snap=$!
 sleep 2
 kill -0 $snap 2>/dev/null || { cat "$T/snap1.err" >&2; fail "snapshot did not wait for the transaction committed before its low watermark"; }

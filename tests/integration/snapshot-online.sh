@@ -1,44 +1,71 @@
 #!/usr/bin/env bash
-# snapshot --online backfills tables into a running pipeline: WWI under
-# wwi-gen load streams through pgcdc-read | mssql-apply into the TDS peer
-# (no initial copy: the target holds only what the stream touched); the
-# target's stock holdings are damaged (rows deleted, values changed, a row
-# that does not exist at the source). Then, with the load and the stream
-# going on, `snapshot --online` backfills sales.orders and sales.order_lines
-# (updated, and lines deleted, all the time) and, with --truncate, the
-# holdings (every row updated again and again). A second writer changes
-# order lines and holdings as fast as it can meanwhile.
-# Afterwards these tables
-# equal the source value for value, though pgcdc-read was killed -9 in the
-# middle; nothing was stopped, and the slot's
-# position moved on past the backfill (no window holds it).
+# snapshot --online backfills tables into a running pipeline, through Kafka
+# and with two appliers: WWI under wwi-gen load streams through pgcdc-read |
+# kpub into the mock cluster (4 partitions a topic), and two ksub |
+# mssql-apply of one consumer group apply it to the TDS peer (no initial
+# copy: the target holds only what the stream touched). The target's stock
+# holdings are damaged (rows deleted, values changed). Then, with the load
+# and the stream going on,
+# `snapshot --online` backfills sales.orders and sales.order_lines (updated,
+# and lines deleted, all the time) while pgcdc-read is killed -9 and
+# restarted, and the holdings (every row updated again and again). (Not
+# --truncate: a truncate record goes to one partition, and another applier
+# may apply its partitions' rows before it; snapshot-online-windows tests
+# --truncate through one applier.) A second writer changes order lines and holdings as fast as it can
+# meanwhile. Afterwards these tables equal the source value for value;
+# nothing was stopped, and the slot's position moved on past the backfill
+# (no window holds it).
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
 source "$(dirname "$0")/../lib/pipeline.sh"
-for p in snapshot pgcdc-read mssql-apply wwi-gen peers/tds-server; do
+for p in snapshot pgcdc-read kpub ksub mssql-apply wwi-gen peers/tds-server peers/kafka-cluster; do
 	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
 done
 pg_start
 pipeline_load_wwi
+kafka_start -n 3
 tds_start
 export MSSQL_PASSWORD=unused
 T=$TEST_TMP
+psql -X -q -d "$SRC" -c "CREATE TABLE public.ctl (id int PRIMARY KEY, stop boolean); INSERT INTO public.ctl VALUES (1, false)" ||
+	fail ctl
 psql -X -q -d "$SRC" -c "SELECT pg_create_logical_replication_slot('dbrepl', 'pgoutput')" >/dev/null ||
 	fail "slot"
+# The target's tables, made empty by one applier, so that the two do not
+# both create them: a snapshot's truncate records carry the columns.
+ntables=$(psql -X -At -d "$SRC" -c "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'dbrepl'")
+"$BIN/snapshot" -d "$SRC" -P dbrepl --truncate --no-progress 2>/dev/null | head -n "$ntables" |
+	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress ||
+	fail "creating the target tables"
 
-# The stream, with acks, as in production, restarted when it dies.
-cat >"$T/stream.sh" <<SH
+# The source half and two sinks, with acks, restarted when they die.
+kx=(-b "$KAFKA_BROKERS" -X topic.metadata.refresh.interval.ms=500)
+cat >"$T/source.sh" <<SH
 while [ ! -e "$T/stop" ]; do
 	"$BIN/pgcdc-read" -d "$SRC" -S dbrepl -P dbrepl -s 1 --ack "$T/pg.ack" --no-progress -v 2>>"$T/read.err" |
-		"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --ack "$T/pg.ack" \
-			--no-progress 2>>"$T/apply.err"
+		"$BIN/kpub" ${kx[*]} --ack "$T/pg.ack" --no-progress 2>>"$T/kpub.err"
 	sleep 0.2
 done
 SH
-setsid bash "$T/stream.sh" &
-stream=$!
-on_exit "touch '$T/stop'; kill -TERM -- -$stream 2>/dev/null; sleep 1; kill -KILL -- -$stream 2>/dev/null"
+for n in 1 2; do
+	cat >"$T/sink$n.sh" <<SH
+while [ ! -e "$T/stop" ]; do
+	"$BIN/ksub" ${kx[*]} -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 -G backfill -o beginning \
+		--ack "$T/k$n.ack" --no-progress '^wwi\.' 2>>"$T/ksub$n.err" |
+		"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --ack "$T/k$n.ack" --no-progress \
+			2>>"$T/apply$n.err"
+	sleep 0.2
+done
+SH
+done
+pids=()
+for half in source sink1 sink2; do
+	setsid bash "$T/$half.sh" &
+	pids+=($!)
+done
+on_exit "touch '$T/stop'; for p in ${pids[*]}; do kill -TERM -- -\$p; done 2>/dev/null; sleep 1; for p in ${pids[*]}; do kill -KILL -- -\$p; done 2>/dev/null"
+stream=${pids[0]}
 "$BIN/wwi-gen" -d "$SRC" --seed 5 --rate 150 --duration 20 --no-progress 2>"$T/gen.log" &
 gen=$!
 on_exit "kill $gen 2>/dev/null"
@@ -47,20 +74,16 @@ on_exit "kill $gen 2>/dev/null"
 # damage it.
 for ((i = 0; i < 100; i++)); do
 	[ "$(tq "SELECT count(*) FROM warehouse.stock_item_holdings" 2>/dev/null)" -gt 20 ] 2>/dev/null && break
-	sleep 0.2
+	sleep 0.3
 done
 tq "DELETE FROM warehouse.stock_item_holdings WHERE stock_item_id % 3 = 0;
-    UPDATE warehouse.stock_item_holdings SET bin_location = 'damaged', quantity_on_hand = -1 WHERE stock_item_id % 5 = 0;
-    INSERT INTO warehouse.stock_item_holdings SELECT stock_item_id + 100000, quantity_on_hand, bin_location,
-      last_stocktake_quantity, last_cost_price, reorder_level, target_stock_level, last_edited_by, last_edited_when
-      FROM warehouse.stock_item_holdings LIMIT 1" || fail "damaging the target"
+    UPDATE warehouse.stock_item_holdings SET bin_location = 'damaged', quantity_on_hand = -1 WHERE stock_item_id % 5 = 0" ||
+	fail "damaging the target"
 note "target before the backfill: $(tq "SELECT count(*) FROM sales.order_lines") order lines, $(tq "SELECT count(*) FROM warehouse.stock_item_holdings") holdings"
 
 # Besides wwi-gen, a writer updates order lines and holdings as fast as
 # it can, a row a transaction, so that the chunks' windows see changes; it
 # stops with the backfill, so a row the backfill left stale would stay so.
-psql -X -q -d "$SRC" -c "CREATE TABLE public.ctl (id int PRIMARY KEY, stop boolean); INSERT INTO public.ctl VALUES (1, false)" ||
-	fail ctl
 psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" >"$T/writer.log" 2>&1 <<'SQL' &
 DO $$
 BEGIN
@@ -88,8 +111,8 @@ snap=$!
 sleep 0.$((3 + RANDOM % 5))
 pkill -KILL -s "$stream" -f "^$BIN/pgcdc-read " && note "killed -9 pgcdc-read"
 wait $snap || { cat "$T/snap.err" >&2; fail "snapshot --online exited $?"; }
-"$BIN/snapshot" -d "$SRC" --online --slot dbrepl -t warehouse.stock_item_holdings --truncate --chunk-rows 10 \
-	--no-progress 2>>"$T/snap.err" || { cat "$T/snap.err" >&2; fail "snapshot --online --truncate exited $?"; }
+"$BIN/snapshot" -d "$SRC" --online --slot dbrepl -t warehouse.stock_item_holdings --chunk-rows 10 \
+	--no-progress 2>>"$T/snap.err" || { cat "$T/snap.err" >&2; fail "snapshot --online exited $?"; }
 psql -X -q -d "$SRC" -c "UPDATE public.ctl SET stop = true" || fail ctl
 wait $writer || { cat "$T/writer.log" >&2; fail "the writer failed"; }
 kill -0 $gen 2>/dev/null || fail "the load ended before the backfill did: the test proves nothing"
@@ -114,7 +137,7 @@ if ! check >&2; then
 		show_table_diff "$SRC" "$TDS_PGCONN" "${t%%.*}" "${t#*.}" >&2
 	done
 	grep -v confirming "$T/read.err" | tail -n 5 >&2
-	tail -n 5 "$T/apply.err" >&2
+	tail -n 5 "$T/apply1.err" "$T/apply2.err" "$T/ksub1.err" >&2
 	fail "the backfilled tables differ from the source"
 fi
 
