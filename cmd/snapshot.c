@@ -1466,6 +1466,12 @@ static void state_prepare(bool loaded)
 			tables[i].truncate_first = opt.truncate;
 		return;
 	}
+	/* The state and the chunks hold keys in arrays of KEY_MAX (a server
+	 * built with a larger INDEX_MAX_KEYS could have more). */
+	for (size_t i = 0; i < ntables; i++)
+		if (tables[i].nkeys > KEY_MAX)
+			fail(EX_DATAERR, "%s.%s has a key of %zu columns: --state and --online take at most %d",
+			     tables[i].schema, tables[i].name, tables[i].nkeys, KEY_MAX);
 	if (!loaded) {
 		state.mode = online ? SNAPSTATE_ONLINE : opt.create_slot ? SNAPSTATE_HANDOVER : SNAPSTATE_COPY;
 		if ((opt.slot && !(state.slot = strdup(opt.slot))) ||
@@ -1669,8 +1675,6 @@ static void begin_online(bool loaded)
 			fail(EX_USAGE, "%s.%s has no key (primary key or replica identity index): an online "
 				       "backfill finds the rows the stream changed by their key",
 			     t->schema, t->name);
-		if (t->nkeys > KEY_MAX)
-			fail(EX_DATAERR, "%s.%s: a key of %zu columns", t->schema, t->name, t->nkeys);
 	}
 	state_prepare(loaded);
 }
@@ -1855,13 +1859,9 @@ static void online_table(PGconn *c, table *t, const char *id, uint64_t *chunkno)
 		open_window.chunk = n;
 		snprintf(open_window.id, sizeof open_window.id, "%s", id);
 		PGresult *res = exec_ok(c, "snapshot", "SELECT pg_current_snapshot()::text", 0, NULL);
-		char lw_snapshot[4096];
-		bool snap_fits = (size_t)PQgetlength(res, 0, 0) < sizeof lw_snapshot;
-		snprintf(lw_snapshot, sizeof lw_snapshot, "%s", PQgetvalue(res, 0, 0));
+		bool began = begin_chunk(c, PQgetvalue(res, 0, 0), t);
 		PQclear(res);
-		if (!snap_fits)
-			fail(EX_SOFTWARE, "snapshot with too many transactions in progress");
-		if (!begin_chunk(c, lw_snapshot, t))
+		if (!began)
 			break; /* a signal: abort_open_window below */
 
 		chunk_copy_sql(c, t, chunk_rows, &q);

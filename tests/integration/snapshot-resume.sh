@@ -18,7 +18,9 @@ seed=${RESUME_SEED:-$RANDOM}
 note "seed $seed (RESUME_SEED=$seed reproduces the moments)"
 RANDOM=$seed
 pg_start
-tds_start
+# Every answer of the peer waits a little: the copy takes seconds, not one,
+# so that the kills fall inside it.
+tds_start --fault delay-ms=${RESUME_DELAY_MS:-30}
 export MSSQL_PASSWORD=unused
 T=$TEST_TMP
 
@@ -42,31 +44,36 @@ copy() { # runs the pipeline in the background: $snap, $apply
 	# Commits far apart: much is written and not yet durable when the
 	# kill comes, which the state must not count.
 	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables \
-		--batch-ms 1500 --batch-rows 25000 --bulk-rows 25000 \
+		--batch-ms 1500 --batch-rows 15000 --bulk-rows 15000 \
 		--ack "$T/acks" --no-progress <"$T/pipe" 2>>"$T/apply.err" &
 	apply=$!
 }
 mkfifo "$T/pipe"
 
 # Kill -9 at random moments once the state shows progress beyond a mark
-# that grows each round, so that every round leaves the copy unfinished.
+# a random number of rows past where the round began, so that every round
+# adds to the state and leaves the copy unfinished (a finished copy
+# removes its state).
 orders_done() { jq -r '.tables[] | select(.table == "orders") | .rows' "$T/state" 2>/dev/null || echo 0; }
 kills=0
 for round in 1 2 3 4; do
+	# The state moves by up to a second of copying at a time: stop killing
+	# while enough is left for the last run to finish.
+	[ "$round" -le 2 ] || [ "$(orders_done)" -le $((rows / 2)) ] || break
 	echo "--- round $round" >>"$T/snap.err"
-	mark=$((round * rows / 8 + RANDOM % (rows / 20)))
+	mark=$(($(orders_done) + 5000 + RANDOM % 10000))
 	copy
 	for ((i = 0; i < 1200; i++)); do
 		[ "$(orders_done)" -ge "$mark" ] && break
-		kill -0 $snap 2>/dev/null || break
+		[ "$i" -lt 20 ] || [ -e "$T/state" ] || break
 		sleep 0.05
 	done
-	kill -0 $snap 2>/dev/null || { cat "$T/snap.err" "$T/apply.err" >&2; fail "snapshot ended in round $round"; }
-	sleep "0.$((RANDOM % 10))"
+	sleep "0.$((RANDOM % 4))"
 	kill -9 $snap $apply 2>/dev/null
 	wait $snap $apply 2>/dev/null
 	kills=$((kills + 1))
-	[ -e "$T/state" ] || fail "the copy ended in round $round, before the kill: the test needs more rows"
+	[ -e "$T/state" ] || { tail -n 5 "$T/snap.err" "$T/apply.err" >&2; fail "the copy ended in round $round, before the kill"; }
+	[ "$(orders_done)" -ge "$mark" ] || { tail -n 5 "$T/snap.err" "$T/apply.err" >&2; fail "no progress to $mark rows in round $round"; }
 	note "round $round: killed -9 past $mark rows; state: $(jq -c '[.tables[] | [.table, .rows, .done]]' "$T/state")"
 done
 
