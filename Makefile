@@ -21,11 +21,18 @@ BINDIR   ?= bin
 SAN      ?=
 
 OPT      ?= -O2 -g
+# The libraries' flags come from pkg-config when the Makefile is read. On a
+# fresh machine that is before `make deps` has installed them, so every
+# target that depends on deps builds in a second make (see demo, check,
+# bench), which reads them again; PKG_MISSING stops a build without them
+# with a message instead of a missing header.
+PKGS     := libpq rdkafka msgpack jansson
+PKG_MISSING := $(shell pkg-config --exists $(PKGS) 2>/dev/null || echo yes)
 CFLAGS   := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wno-missing-field-initializers -Ilib \
             -DDBREPL_VERSION='"$(VERSION)"' \
-            $(shell pkg-config --cflags libpq rdkafka msgpack jansson 2>/dev/null)
-LDLIBS   := $(shell pkg-config --libs libpq rdkafka msgpack jansson 2>/dev/null) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
             -lsybdb -lpthread -lm
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -47,7 +54,7 @@ DEB_PACKAGES := build-essential pkg-config postgresql-15 postgresql-15-wal2json 
                 libpq-dev librdkafka-dev kcat freetds-dev freetds-bin \
                 libmsgpack-dev libcmocka-dev libjansson-dev libmimalloc-dev clang \
                 libclang-rt-14-dev groff graphviz python3-yaml time procps \
-                iproute2 jq
+                iproute2 jq git ca-certificates mmdebstrap
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
@@ -62,8 +69,8 @@ MAN1     := $(wildcard man/*.1)
 MAN5     := $(wildcard man/*.5)
 MAN7     := $(wildcard man/*.7)
 
-.PHONY: all peers units check check-plain check-san unit integration demo bench \
-        fuzz install deps clean
+.PHONY: all peers units check check-plain check-san check-fresh unit integration \
+        demo bench fuzz fuzz-run install deps clean pkg-ok
 .DELETE_ON_ERROR:
 
 all: $(PROGS) peers
@@ -72,7 +79,7 @@ peers: $(PEERS)
 
 units: $(UNITS)
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | pkg-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -93,6 +100,11 @@ $(BINDIR)/peers/%: $$(wildcard tests/peers/%/*.c) $$(wildcard tests/peers/%/*.h)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lcmocka
+
+pkg-ok:
+	@if [ -n "$(PKG_MISSING)" ]; then \
+	  echo "make: pkg-config does not find all of: $(PKGS); run 'make deps' first" >&2; \
+	  exit 1; fi
 
 # ---- tests -----------------------------------------------------------------
 
@@ -119,19 +131,32 @@ check: deps
 	$(MAKE) check-plain
 	$(MAKE) check-san
 
-demo: deps all
+# deps first, then a new make for the build (see PKG_MISSING).
+demo: deps
+	$(MAKE) all
 	examples/demo.sh
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	tests/bench/run.sh
+
+# What a newcomer does, on a machine that has nothing: a minimal Debian 12
+# root (mmdebstrap, only make and git added), the project cloned into it,
+# `make demo` inside it with chroot. Needs root. FRESH_KEEP=1 keeps the root
+# (under build/) for a look afterwards.
+check-fresh: deps
+	tests/fresh-root.sh
 
 FUZZ_SECONDS ?= 30
 fuzz: deps
+	$(MAKE) fuzz-run
+
+fuzz-run:
 	@mkdir -p $(BUILD)/fuzz
 	for f in tests/fuzz/fuzz_*.c; do \
 	  n=$$(basename $$f .c); \
 	  clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
-	    $(shell pkg-config --cflags libpq rdkafka msgpack jansson) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	    $(shell pkg-config --cflags $(PKGS)) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    $(BUILD)/fuzz/$$n.corpus tests/fuzz/corpus || exit 1; \
