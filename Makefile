@@ -54,7 +54,7 @@ DEB_PACKAGES := build-essential pkg-config postgresql-15 postgresql-15-wal2json 
                 libpq-dev librdkafka-dev kcat freetds-dev freetds-bin \
                 libmsgpack-dev libcmocka-dev libjansson-dev libmimalloc-dev clang \
                 libclang-rt-14-dev groff graphviz python3-yaml time procps \
-                iproute2 jq git ca-certificates mmdebstrap
+                iproute2 jq git ca-certificates mmdebstrap prometheus
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "copytext.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgvalue.h"
 #include "pos.h"
 #include "record.h"
@@ -67,6 +68,7 @@ static struct {
 	const char *lsn_file;
 	int64_t split_pages; /* 0: automatic */
 	bool truncate;
+	metrics_config metrics;
 } opt = {.jobs = 1};
 
 /* ---- the tables and the work ---- */
@@ -89,6 +91,7 @@ typedef struct table {
 	uint64_t rows;
 	struct timespec started;
 	bool begun;
+	metric *m_out; /* its records written (--metrics) */
 } table;
 
 typedef struct unit {
@@ -128,6 +131,13 @@ static int server_version;
 static volatile sig_atomic_t stop_signal;
 static struct timespec t_start;
 
+/* --metrics (all NULL without) */
+static metrics *mx;
+static struct {
+	metric_family *out;
+	metric *bytes, *tables, *done;
+} mm;
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -152,6 +162,7 @@ static void usage(FILE *f)
 		"      --lsn-file=FILE       write the snapshot's LSN to FILE when done\n"
 		"      --progress            progress and throughput on stderr\n"
 		"      --no-progress         no progress, even on a terminal\n"
+		METRICS_HELP
 		"  -v, --verbose             more messages (repeatable)\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             the version\n"
@@ -371,7 +382,7 @@ static void add_schema_arg(const char *arg)
 static void parse_options(int argc, char **argv)
 {
 	enum { OPT_WHERE = 256, OPT_CREATE_SLOT, OPT_LSN_FILE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	       OPT_SPLIT_PAGES, OPT_TRUNCATE };
+	       OPT_SPLIT_PAGES, OPT_TRUNCATE, OPT_METRICS, OPT_METRICS_2, OPT_METRICS_3 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"table", required_argument, NULL, 't'},
@@ -387,6 +398,7 @@ static void parse_options(int argc, char **argv)
 		{"lsn-file", required_argument, NULL, OPT_LSN_FILE},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		METRICS_LONGOPTS(OPT_METRICS),
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -433,6 +445,14 @@ static void parse_options(int argc, char **argv)
 		case OPT_LSN_FILE: opt.lsn_file = optarg; break;
 		case OPT_PROGRESS: progress = 1; break;
 		case OPT_NO_PROGRESS: progress = 0; break;
+		case OPT_METRICS:
+		case OPT_METRICS_2:
+		case OPT_METRICS_3: {
+			char e[256];
+			if (metrics_config_option(&opt.metrics, c - OPT_METRICS, optarg, e, sizeof e) < 0)
+				fail(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'v': log_verbosity++; break;
 		case 'h': usage(stdout); close_all(); exit(0);
 		case 'V': print_version(); close_all(); exit(0);
@@ -832,6 +852,37 @@ static void plan_units(void)
 
 /* ---- copying ---- */
 
+/* ---- metrics ---- */
+
+static void write_metrics(bool now)
+{
+	if (!mx || (!now && !metrics_due(mx)))
+		return;
+	size_t done = 0;
+	for (size_t i = 0; i < ntables; i++)
+		done += tables[i].units_left == 0;
+	metric_set(mm.tables, (double)ntables);
+	metric_set(mm.done, (double)done);
+	if (writer)
+		metric_set_total(mm.bytes, record_writer_bytes(writer));
+	(void)metrics_write(mx);
+}
+
+static void open_metrics(void)
+{
+	char err[512];
+	mx = metrics_open(&opt.metrics, progname, err, sizeof err);
+	if (!mx) {
+		if (err[0])
+			fail(EX_CANTCREAT, "%s", err);
+		return;
+	}
+	mm.out = metrics_family(mx, "dbrepl_records_out_total", "table");
+	mm.bytes = metric_get(metrics_family(mx, "dbrepl_bytes_out_total", NULL));
+	mm.tables = metric_get(metrics_family(mx, "dbrepl_snapshot_tables", NULL));
+	mm.done = metric_get(metrics_family(mx, "dbrepl_snapshot_tables_done", NULL));
+}
+
 static void progress_line(bool force)
 {
 	static struct timespec last;
@@ -1017,6 +1068,7 @@ static void put_row(worker *w, char *row, int len)
 	}
 	put_record(r);
 	t->rows++;
+	metric_add(t->m_out, 1);
 }
 
 /* --truncate: one op "t" per table, all before the first row, so that a
@@ -1041,6 +1093,7 @@ static void put_truncates(void)
 		memcpy(r.stream, stream, sizeof r.stream);
 		r.offset.lsn = opt.slot != NULL;
 		put_record(&r);
+		metric_add(t->m_out, 1);
 	}
 }
 
@@ -1114,13 +1167,14 @@ static void run(void)
 		}
 		if (busy == 0)
 			return;
-		int rc = poll(fds, (nfds_t)busy, 1000);
+		int rc = poll(fds, (nfds_t)busy, metrics_wait_ms(mx, 1000));
 		if (rc < 0 && errno != EINTR)
 			fail(EX_OSERR, "poll failed (%s)", strerror(errno));
 		for (int k = 0; rc > 0 && k < busy; k++)
 			if (fds[k].revents)
 				service(&workers[idx[k]]);
 		progress_line(false);
+		write_metrics(false);
 	}
 }
 
@@ -1206,6 +1260,11 @@ static void begin_snapshot(void)
 	for (size_t i = 0; i < ntables; i++) {
 		table *t = &tables[i];
 		describe_table(leader, t);
+		if (mm.out) {
+			char name[2 * RECORD_NAME_MAX + 2];
+			snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
+			t->m_out = metric_get(mm.out, name);
+		}
 		/* As pg_dump does: a table dropped or altered while we copy it
 		 * would fail the copy or change its columns under us. */
 		if (t->relkind != 'v') {
@@ -1265,6 +1324,7 @@ int main(int argc, char **argv)
 	writer = record_writer_new(STDOUT_FILENO, opt.format);
 	if (!writer)
 		fail(EX_OSERR, "out of memory");
+	open_metrics();
 	begin_snapshot();
 	if (opt.truncate)
 		put_truncates();
@@ -1296,6 +1356,8 @@ int main(int argc, char **argv)
 	slot_created = false; /* complete: the slot is the user's now */
 	if (opt.lsn_file)
 		write_lsn_file();
+	write_metrics(true);
 	close_all();
+	metrics_close(mx);
 	return 0;
 }

@@ -28,6 +28,7 @@ struct metric {
 	uint64_t count; /* counter: total; histogram: observations */
 	double value;   /* gauge: value; histogram: sum */
 	bool set;       /* gauge: has a value */
+	bool age;       /* gauge: value is a time; written as its age */
 	uint64_t *buckets; /* histogram: per bound (not cumulative), nbounds */
 };
 
@@ -303,6 +304,71 @@ metric_family *metrics_histogram(metrics *m, const char *name, const char *help,
 	return family_new(m, M_HISTOGRAM, name, help, labels, bounds, nbounds);
 }
 
+/* ---- the families dbrepl(7) documents ---- */
+
+/* Seconds from a record's source commit to its commit at the target. */
+static const double latency_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+					2.5,   5,    10,    30,   60,  120,  300, 600};
+
+static const struct {
+	const char *name;
+	enum mtype type;
+	const char *help;
+} documented[] = {
+	{"dbrepl_start_time_seconds", M_GAUGE, "When the program started, in seconds since 1970-01-01 UTC."},
+	{"dbrepl_records_in_total", M_COUNTER, "Change records read (ksub: Kafka messages consumed)."},
+	{"dbrepl_records_out_total", M_COUNTER,
+	 "Change records done: written (pgcdc-read, snapshot, ksub), delivered to Kafka (kpub) or committed at the "
+	 "target (mssql-apply)."},
+	{"dbrepl_bytes_in_total", M_COUNTER, "Bytes of the records read."},
+	{"dbrepl_bytes_out_total", M_COUNTER, "Bytes of the records written or delivered."},
+	{"dbrepl_errors_total", M_COUNTER, "Errors the program recovered from or skipped past, by kind."},
+	{"dbrepl_dead_letters_total", M_COUNTER,
+	 "Records set aside instead of applied (mssql-apply --dead-letter, ksub --skip-invalid)."},
+	{"dbrepl_batches_total", M_COUNTER,
+	 "Batches done: transactions committed at the target (mssql-apply), batches handed to Kafka (kpub)."},
+	{"dbrepl_records_skipped_total", M_COUNTER,
+	 "Records skipped because the target's checkpoint holds them already (a replay)."},
+	{"dbrepl_transactions_total", M_COUNTER, "Source transactions: streamed (pgcdc-read) or committed (wwi-gen)."},
+	{"dbrepl_rows_changed_total", M_COUNTER, "Rows inserted, updated or deleted (wwi-gen)."},
+	{"dbrepl_lag_seconds", M_GAUGE,
+	 "Seconds from the source commit of the newest record done to now; grows while the source is idle."},
+	{"dbrepl_last_commit_timestamp_seconds", M_GAUGE,
+	 "Source commit time of the newest record done, in seconds since 1970-01-01 UTC."},
+	{"dbrepl_apply_latency_seconds", M_HISTOGRAM,
+	 "Seconds from a record's source commit to the commit of its batch at the target."},
+	{"dbrepl_slot_retained_wal_bytes", M_GAUGE,
+	 "WAL the replication slot keeps on the server: the current WAL position minus the slot's restart_lsn."},
+	{"dbrepl_slot_unconfirmed_wal_bytes", M_GAUGE,
+	 "WAL not yet confirmed by the slot: the current WAL position minus its confirmed_flush_lsn."},
+	{"dbrepl_consumer_lag_messages", M_GAUGE,
+	 "Messages of an assigned partition not yet consumed: its high watermark minus the next offset."},
+	{"dbrepl_kafka_delivery_errors_total", M_COUNTER, "Messages whose delivery report was an error, by error."},
+	{"dbrepl_kafka_messages_in_flight", M_GAUGE, "Messages handed to librdkafka and not yet reported delivered."},
+	{"dbrepl_snapshot_tables", M_GAUGE, "Tables the snapshot copies."},
+	{"dbrepl_snapshot_tables_done", M_GAUGE, "Tables the snapshot has copied completely."},
+};
+
+const char *metrics_documented(size_t i)
+{
+	return i < sizeof documented / sizeof *documented ? documented[i].name : NULL;
+}
+
+metric_family *metrics_family(metrics *m, const char *name, const char *labels)
+{
+	for (size_t i = 0; i < sizeof documented / sizeof *documented; i++) {
+		if (strcmp(documented[i].name, name) != 0)
+			continue;
+		/* Registered once: a second call (a reconnect, say) gets the same. */
+		for (size_t k = 0; m && k < m->nfams; k++)
+			if (strcmp(m->fams[k]->name, name) == 0)
+				return m->fams[k];
+		return family_new(m, documented[i].type, name, documented[i].help, labels, latency_bounds,
+				  documented[i].type == M_HISTOGRAM ? sizeof latency_bounds / sizeof *latency_bounds : 0);
+	}
+	return NULL;
+}
+
 static uint32_t hash_values(const metric_family *f, const char *const *values)
 {
 	uint32_t h = 2166136261u;
@@ -456,6 +522,16 @@ void metric_set(metric *s, double v)
 	if (s) {
 		s->value = v;
 		s->set = true;
+		s->age = false;
+	}
+}
+
+void metric_set_age(metric *s, double since)
+{
+	if (s) {
+		s->value = since;
+		s->set = true;
+		s->age = true;
 	}
 }
 
@@ -491,7 +567,14 @@ static bool series_present(const metric *s)
 	return s->f->type != M_GAUGE || s->set;
 }
 
-static int render_series(buf *b, const metric_family *f, const metric *s)
+static double now_unix(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (double)now.tv_sec + (double)(now.tv_nsec / 1000) / 1e6;
+}
+
+static int render_series(buf *b, const metric_family *f, const metric *s, double now)
 {
 	int rc = 0;
 	switch (f->type) {
@@ -502,7 +585,8 @@ static int render_series(buf *b, const metric_family *f, const metric *s)
 		break;
 	case M_GAUGE:
 		rc |= buf_printf(b, "%s{%s} ", f->name, s->labels);
-		rc |= put_float(b, s->value);
+		/* Never below 0: a commit time from a clock ahead of ours. */
+		rc |= put_float(b, s->age ? (now > s->value ? round((now - s->value) * 1e6) / 1e6 : 0) : s->value);
 		rc |= buf_putc(b, '\n');
 		break;
 	case M_HISTOGRAM: {
@@ -534,6 +618,7 @@ int metrics_render(const metrics *m, char **out, size_t *len)
 	buf b;
 	buf_init(&b, 0);
 	int rc = 0;
+	double now = now_unix();
 	for (size_t i = 0; m && i < m->nfams; i++) {
 		const metric_family *f = m->fams[i];
 		bool any = f->other && series_present(f->other);
@@ -546,9 +631,9 @@ int metrics_render(const metrics *m, char **out, size_t *len)
 		rc |= buf_printf(&b, "\n# TYPE %s %s\n", f->name, type_name[f->type]);
 		for (size_t k = 0; k < f->n; k++)
 			if (series_present(f->series[k]))
-				rc |= render_series(&b, f, f->series[k]);
+				rc |= render_series(&b, f, f->series[k], now);
 		if (f->other && series_present(f->other))
-			rc |= render_series(&b, f, f->other);
+			rc |= render_series(&b, f, f->other, now);
 	}
 	rc |= buf_terminate(&b);
 	if (rc) {
@@ -672,11 +757,7 @@ metrics *metrics_open(const metrics_config *c, const char *program, char *err, s
 	if (rc || buf_terminate(&common))
 		goto oom;
 	m->common = common.data;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	metric_set(metric_get(metrics_gauge(m, "dbrepl_start_time_seconds",
-					    "When the program started, in seconds since 1970-01-01 UTC.", NULL)),
-		   (double)now.tv_sec + (double)(now.tv_nsec / 1000) / 1e6);
+	metric_set(metric_get(metrics_family(m, "dbrepl_start_time_seconds", NULL)), now_unix());
 	if (write_file(m) < 0) {
 		snprintf(err, errlen, "cannot write metrics (%s: %s)", c->path, strerror(errno));
 		metrics_close(m);

@@ -77,6 +77,14 @@ metric_family *metrics_gauge(metrics *m, const char *name, const char *help, con
 metric_family *metrics_histogram(metrics *m, const char *name, const char *help, const char *labels,
 				 const double *bounds, size_t nbounds);
 
+/* A family dbrepl(7) documents, by its name (dbrepl_records_out_total …),
+ * with the type and help text given there and the labels this program
+ * uses; NULL for a name not in the list. Programs register through this,
+ * so the list in metrics.c is the one place names are defined. */
+metric_family *metrics_family(metrics *m, const char *name, const char *labels);
+/* The i-th name of that list, NULL past its end (for tests of the man page). */
+const char *metrics_documented(size_t i);
+
 /* The series of a family for these label values (as many as the family has
  * labels), made on first use; callers keep the pointer. */
 metric *metric_get(metric_family *f, ...);
@@ -87,6 +95,21 @@ void metric_add(metric *s, uint64_t n);       /* counter */
 void metric_set_total(metric *s, uint64_t v); /* counter kept elsewhere: its total */
 void metric_set(metric *s, double v);         /* gauge */
 void metric_unset(metric *s);                 /* gauge: left out of the file until set again */
+/* Gauge: written as the seconds from since (seconds since 1970 UTC) to
+ * the time of each write, so it keeps growing while nothing sets it. */
+void metric_set_age(metric *s, double since);
+/* The pair every stage keeps: the source commit time (µs since 1970 UTC)
+ * of the newest record done, as dbrepl_last_commit_timestamp_seconds and
+ * as its age dbrepl_lag_seconds; *newest_us remembers it, and an older
+ * commit changes nothing. Cheap enough to call per record. */
+static inline void metrics_commit_done(metric *last, metric *lag, int64_t *newest_us, int64_t commit_us)
+{
+	if (commit_us <= *newest_us)
+		return;
+	*newest_us = commit_us;
+	metric_set(last, (double)commit_us / 1e6);
+	metric_set_age(lag, (double)commit_us / 1e6);
+}
 void metric_observe(metric *s, double v);     /* histogram */
 
 /* True when the interval has passed since the last write (or it never

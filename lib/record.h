@@ -201,6 +201,8 @@ int record_writer_put(record_writer *w, const record *r);
 /* Writes everything buffered. 0, or -1 (errno; EPIPE when the reader left). */
 int record_writer_flush(record_writer *w);
 size_t record_writer_buffered(const record_writer *w);
+/* Bytes written to the file descriptor so far. */
+uint64_t record_writer_bytes(const record_writer *w);
 void record_writer_free(record_writer *w);
 
 /* ---- helpers shared by codecs and programs ---- */
