@@ -297,54 +297,14 @@ static double elapsed(const struct timespec *since)
 
 /* ---- options ---- */
 
-/* Parses one SQL identifier at *s (quoted with "" doubling, or unquoted and
- * folded to lower case as PostgreSQL does). Returns a malloc'd name, or NULL. */
-static char *parse_ident(const char **s)
-{
-	const char *p = *s;
-	char *out = malloc(strlen(p) + 1);
-	size_t n = 0;
-	if (!out)
-		return NULL;
-	if (*p == '"') {
-		p++;
-		for (;;) {
-			if (*p == '\0')
-				goto bad;
-			if (*p == '"') {
-				if (p[1] != '"')
-					break;
-				p++;
-			}
-			out[n++] = *p++;
-		}
-		p++;
-	} else {
-		while (*p && *p != '.') {
-			char c = *p++;
-			if (c == '"' || c == ' ')
-				goto bad;
-			out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-		}
-	}
-	if (n == 0 || n >= 64)
-		goto bad;
-	out[n] = '\0';
-	*s = p;
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
 static void add_table_arg(const char *arg)
 {
 	const char *p = arg;
-	char *a = parse_ident(&p);
+	char *a = cli_parse_ident(&p);
 	char *b = NULL;
 	if (a && *p == '.') {
 		p++;
-		b = parse_ident(&p);
+		b = cli_parse_ident(&p);
 		if (!b) {
 			free(a);
 			a = NULL;
@@ -367,7 +327,7 @@ static void add_table_arg(const char *arg)
 static void add_schema_arg(const char *arg)
 {
 	const char *p = arg;
-	char *a = parse_ident(&p);
+	char *a = cli_parse_ident(&p);
 	if (!a || *p != '\0') {
 		free(a);
 		fail(EX_USAGE, "bad schema name (%s)", arg);

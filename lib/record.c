@@ -188,6 +188,87 @@ int record_set_column(record *r, size_t i, const char *name, const char *type)
 	return 0;
 }
 
+int record_set_column_mask(record *r, size_t i, record_mask m)
+{
+	r->shape_id = 0;
+	r->checked = false;
+	if (i >= r->ncols || (unsigned)m > RECORD_MASK_LAST) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->cols[i].mask = (unsigned char)m;
+	return 0;
+}
+
+static const char *const mask_names[] = {NULL, "excluded", "fixed", "sha256"};
+
+const char *record_mask_name(record_mask m)
+{
+	return (unsigned)m <= RECORD_MASK_LAST ? mask_names[m] : NULL;
+}
+
+record_mask record_mask_parse(const char *s, size_t n)
+{
+	for (unsigned m = 1; m <= RECORD_MASK_LAST; m++)
+		if (strlen(mask_names[m]) == n && memcmp(mask_names[m], s, n) == 0)
+			return (record_mask)m;
+	return RECORD_MASK_NONE;
+}
+
+int record_drop_excluded(record *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->ncols; i++)
+		n += r->cols[i].mask != RECORD_MASK_EXCLUDED;
+	if (n == r->ncols)
+		return 0;
+	/* New arrays in the arena: cols may be shared with the decoders'
+	 * cache of shapes, and the key indexes move. */
+	uint16_t *map = record_alloc(r, r->ncols * sizeof *map, 8);
+	record_column *cols = record_alloc(r, (n ? n : 1) * sizeof *cols, 8);
+	unsigned char *cls = r->cls ? record_alloc(r, n ? n : 1, 1) : NULL;
+	uint16_t *keys = r->nkeys ? record_alloc(r, r->nkeys * sizeof *keys, 8) : NULL;
+	record_value *before = r->has_before && r->before ? record_alloc(r, (n ? n : 1) * sizeof *before, 8) : NULL;
+	record_value *after = r->has_after && r->after ? record_alloc(r, (n ? n : 1) * sizeof *after, 8) : NULL;
+	if (!map || !cols || (r->cls && !cls) || (r->nkeys && !keys) || (r->has_before && r->before && !before) ||
+	    (r->has_after && r->after && !after)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0, k = 0; i < r->ncols; i++) {
+		if (r->cols[i].mask == RECORD_MASK_EXCLUDED) {
+			map[i] = UINT16_MAX;
+			continue;
+		}
+		map[i] = (uint16_t)k;
+		cols[k] = r->cols[i];
+		if (cls)
+			cls[k] = r->cls[i];
+		if (before)
+			before[k] = r->before[i];
+		if (after)
+			after[k] = r->after[i];
+		k++;
+	}
+	for (size_t k = 0; k < r->nkeys; k++) {
+		if (map[r->keys[k]] == UINT16_MAX) {
+			errno = EINVAL;
+			return -1;
+		}
+		keys[k] = map[r->keys[k]];
+	}
+	r->ncols = n;
+	r->cols = cols;
+	r->cls = cls;
+	r->keys = keys;
+	if (before)
+		r->before = before;
+	if (after)
+		r->after = after;
+	/* shape_id stays: every record of that shape loses the same columns. */
+	return 0;
+}
+
 int record_set_keys(record *r, const uint16_t *keys, size_t nkeys)
 {
 	r->shape_id = 0; /* the shape is the caller's now */
@@ -270,6 +351,7 @@ int record_copy(record *dst, const record *src)
 	for (size_t i = 0; i < src->ncols; i++) {
 		dst->cols[i].name = dup_or_null(dst, src->cols[i].name, &fail);
 		dst->cols[i].type = dup_or_null(dst, src->cols[i].type, &fail);
+		dst->cols[i].mask = src->cols[i].mask;
 	}
 	if (fail)
 		return -1;
@@ -428,7 +510,25 @@ const char *record_op_name(char op)
 	return NULL;
 }
 
-int record_check_decoded(const record *r, char *err, size_t errlen)
+/* The rules of masked columns: an excluded column has no value in any
+ * image, and no key column is excluded or masked with a fixed text. */
+static int check_masks(const record *r, char *err, size_t errlen)
+{
+	for (size_t k = 0; k < r->nkeys; k++) {
+		unsigned m = r->cols[r->keys[k]].mask;
+		if (m == RECORD_MASK_EXCLUDED || m == RECORD_MASK_FIXED)
+			return record_errf(err, errlen, "key column \"%s\" is %s", r->cols[r->keys[k]].name,
+					   record_mask_name((record_mask)m));
+	}
+	for (size_t i = 0; i < r->ncols; i++)
+		if (r->cols[i].mask == RECORD_MASK_EXCLUDED &&
+		    ((r->has_before && r->before[i].kind != VALUE_ABSENT) ||
+		     (r->has_after && r->after[i].kind != VALUE_ABSENT)))
+			return record_errf(err, errlen, "column \"%s\" is excluded but has a value", r->cols[i].name);
+	return 0;
+}
+
+int record_check_decoded(const record *r, bool masked, char *err, size_t errlen)
 {
 	switch (r->op) {
 	case RECORD_OP_READ:
@@ -459,7 +559,7 @@ int record_check_decoded(const record *r, char *err, size_t errlen)
 		for (size_t i = 0; i < r->ncols; i++)
 			if (r->after[i].kind == VALUE_UNCHANGED)
 				return record_errf(err, errlen, "\"unchanged\" is only for op \"u\"");
-	return 0;
+	return masked ? check_masks(r, err, errlen) : 0;
 }
 
 /* ---- value texts ---- */
@@ -784,6 +884,7 @@ void record_encoder_free(record_encoder *e)
 	free(e->lens);
 	free(e->name_off);
 	free(e->cls);
+	free(e->masks);
 	buf_free(&e->src);
 	buf_free(&e->head);
 	buf_free(&e->names);
@@ -822,7 +923,8 @@ bool record_encoder_match(const record_encoder *e, const record *r, record_forma
 	    !same_str(&c, &len, r->table))
 		return false;
 	for (size_t i = 0; i < r->ncols; i++)
-		if (!same_str(&c, &len, r->cols[i].name) || !same_str(&c, &len, r->cols[i].type))
+		if (!same_str(&c, &len, r->cols[i].name) || !same_str(&c, &len, r->cols[i].type) ||
+		    r->cols[i].mask != e->masks[i])
 			return false;
 	return r->nkeys == 0 || memcmp(c, r->keys, r->nkeys * sizeof *r->keys) == 0;
 }
@@ -851,7 +953,10 @@ int record_encoder_load(record_encoder *e, const record *r, record_format f)
 		unsigned char *cls = realloc(e->cls, cap);
 		if (cls)
 			e->cls = cls;
-		if (!lens || !off || !cls)
+		unsigned char *masks = realloc(e->masks, cap);
+		if (masks)
+			e->masks = masks;
+		if (!lens || !off || !cls || !masks)
 			return -1;
 		e->cap = cap;
 	}
@@ -863,6 +968,7 @@ int record_encoder_load(record_encoder *e, const record *r, record_format f)
 		    load_str(e, 4 + 2 * i, r->cols[i].type) < 0)
 			return -1;
 		e->cls[i] = (unsigned char)record_type_class(r->cols[i].type);
+		e->masks[i] = r->cols[i].mask;
 	}
 	if (buf_append(&e->src, r->keys, r->nkeys * sizeof *r->keys) < 0)
 		return -1;

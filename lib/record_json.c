@@ -236,10 +236,11 @@ int record_check_shape(const record *r)
 	if (!name_ok(r->db) || !name_ok(r->schema) || !name_ok(r->table))
 		goto bad;
 	for (size_t i = 0; i < r->ncols; i++)
-		if (!name_ok(r->cols[i].name) || !name_ok(r->cols[i].type))
+		if (!name_ok(r->cols[i].name) || !name_ok(r->cols[i].type) || r->cols[i].mask > RECORD_MASK_LAST)
 			goto bad;
 	for (size_t i = 0; i < r->nkeys; i++)
-		if (r->keys[i] >= r->ncols)
+		if (r->keys[i] >= r->ncols || r->cols[r->keys[i]].mask == RECORD_MASK_EXCLUDED ||
+		    r->cols[r->keys[i]].mask == RECORD_MASK_FIXED)
 			goto bad;
 	return 0;
 bad:
@@ -263,7 +264,12 @@ static int put_head(buf *out, const record *r)
 	for (size_t i = 0; i < r->ncols; i++) {
 		if ((i && put_ch(out, ',') < 0) || put_lit(out, "{\"name\":") < 0 ||
 		    put_cstr(out, r->cols[i].name) < 0 || put_lit(out, ",\"type\":") < 0 ||
-		    put_cstr(out, r->cols[i].type) < 0 || put_ch(out, '}') < 0)
+		    put_cstr(out, r->cols[i].type) < 0)
+			return -1;
+		if (r->cols[i].mask &&
+		    (put_lit(out, ",\"mask\":") < 0 || put_cstr(out, record_mask_name(r->cols[i].mask)) < 0))
+			return -1;
+		if (put_ch(out, '}') < 0)
 			return -1;
 	}
 	if (put_lit(out, "],\"key\":[") < 0)
@@ -469,6 +475,7 @@ typedef struct jp {
 	record *r;
 	record_colmap map;
 	bool have_cols;
+	bool masked; /* a column has a "mask" */
 	record_memo *memo; /* NULL when there is none */
 	char *err;
 	size_t errlen;
@@ -1275,6 +1282,8 @@ static int get_cols(jp *j)
 		}
 		size_t i = n++;
 		cols[i].name = cols[i].type = NULL;
+		cols[i].mask = RECORD_MASK_NONE;
+		bool have_mask = false;
 		bool mfirst = true;
 		char scratch[RECORD_NAME_MAX + 1];
 		const char *key;
@@ -1290,8 +1299,20 @@ static int get_cols(jp *j)
 			} else if (is_type && !cd->type) {
 				if (get_string(j, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (is_name || is_type) {
+			} else if (is_name || is_type || (have_mask && key_is(key, klen, "mask"))) {
 				return jerr(j, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
+			} else if (key_is(key, klen, "mask")) {
+				/* only after "type", and only from a producer that masked */
+				const char *m;
+				size_t mlen;
+				if (get_string(j, &m, &mlen, RECORD_NAME_MAX, "column mask") < 0)
+					return -1;
+				cd->mask = (unsigned char)record_mask_parse(m, mlen);
+				if (!cd->mask)
+					return jerr(j, "column %zu: \"mask\": expected one of \"excluded\" \"fixed\" \"sha256\", got \"%s\"",
+						    i + 1, m);
+				have_mask = true;
+				j->masked = true;
 			} else if (skip_value(j, 2) < 0) {
 				return -1;
 			}
@@ -1553,6 +1574,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 					return jerr(&j, "out of memory");
 				seen |= sh->flags;
 				j.have_cols = true;
+				j.masked = sh->masked;
 				j.p = j.key_at + sh->len;
 				want = record_field_next(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
 				continue;
@@ -1665,7 +1687,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 		r->before = NULL;
 	if (!r->has_after)
 		r->after = NULL;
-	if (record_check_decoded(r, err, errlen) < 0)
+	if (record_check_decoded(r, j.masked, err, errlen) < 0)
 		return -1;
 	r->checked = true;
 	return 0;
