@@ -13,6 +13,7 @@
  * so that an idle slot does not hold WAL back. */
 #include "ack.h"
 #include "cli.h"
+#include "colmask.h"
 #include "log.h"
 #include "metrics.h"
 #include "pgoutput.h"
@@ -58,6 +59,7 @@ static struct {
 	const char *ack_path;
 	bool progress;
 	metrics_config metrics;
+	colmask *masks; /* --exclude-column, --mask-column, --hash-column */
 } opt = {.status_interval = 10, .format = RECORD_FORMAT_JSON};
 
 /* ---- state ---- */
@@ -69,6 +71,7 @@ typedef struct relinfo {
 	uint16_t *keys;
 	size_t nkeys;
 	metric *m_out; /* its records written (--metrics) */
+	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } relinfo;
 
 typedef struct txn_entry {
@@ -294,6 +297,7 @@ static void relinfo_free(relinfo *ri)
 	pgo_relation_free(ri->rel);
 	free(ri->types);
 	free(ri->keys);
+	free(ri->plan);
 	free(ri);
 }
 
@@ -362,6 +366,32 @@ static int catalog_failed(const char *err)
 	die(EX_SOFTWARE, "catalog lookup failed (%s)", err);
 }
 
+/* What --exclude-column, --mask-column and --hash-column do to the
+ * relation's columns; a key column excluded or masked with a fixed text
+ * stops the program (exit 78): a key must stay a key. */
+static void plan_masks(relinfo *ri)
+{
+	const pgo_relation *r = ri->rel;
+	record_column *cols = calloc(r->natts ? r->natts : 1, sizeof *cols);
+	ri->plan = malloc(r->natts ? r->natts : 1);
+	if (!cols || !ri->plan)
+		die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
+	for (uint16_t i = 0; i < r->natts; i++) {
+		cols[i].name = r->cols[i].name;
+		cols[i].type = ri->types[i]->name;
+	}
+	char err[512];
+	int rc = colmask_plan(opt.masks, r->nspname, r->relname, cols, r->natts, ri->keys, ri->nkeys, ri->plan,
+			      err, sizeof err);
+	free(cols);
+	if (rc < 0)
+		die(EX_CONFIG, "%s", err);
+	if (rc == 0) {
+		free(ri->plan);
+		ri->plan = NULL;
+	}
+}
+
 static int on_relation(const pgo_relation *r)
 {
 	char err[512];
@@ -405,6 +435,8 @@ static int on_relation(const pgo_relation *r)
 				ri->nkeys = nk;
 		}
 	}
+	if (colmask_any(opt.masks))
+		plan_masks(ri);
 	rel_put(ri);
 	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",
 		  r->nspname, r->relname, r->oid, (unsigned)r->natts, ri->nkeys, r->replident);
@@ -422,9 +454,12 @@ static void start_record(relinfo *ri, char op, bool before, bool after)
 	if (record_set_table(rec, st.db, ri->rel->nspname, ri->rel->relname) < 0 ||
 	    record_set_shape(rec, ri->rel->natts, before, after) < 0)
 		die(EX_OSERR, "out of memory (record)");
-	for (uint16_t i = 0; i < ri->rel->natts; i++)
-		if (record_set_column(rec, i, ri->rel->cols[i].name, ri->types[i]->name) < 0)
+	for (uint16_t i = 0; i < ri->rel->natts; i++) {
+		record_mask mk = ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
+		if (record_set_column(rec, i, ri->rel->cols[i].name, colmask_type(mk, ri->types[i]->name)) < 0 ||
+		    (mk && record_set_column_mask(rec, i, mk) < 0))
 			die(EX_OSERR, "out of memory (record)");
+	}
 	if (record_set_keys(rec, ri->keys, ri->nkeys) < 0)
 		die(EX_OSERR, "out of memory (record)");
 	st.txn_seq++;
@@ -442,6 +477,17 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 {
 	record *rec = &st.rec;
 	int rc = 0;
+	record_mask mk = ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
+	if (mk == RECORD_MASK_EXCLUDED)
+		return; /* never sent: the slot stays absent */
+	if (mk == RECORD_MASK_FIXED && v->kind == PGO_VALUE_TEXT) {
+		size_t len;
+		const char *text = colmask_text(opt.masks, &len);
+		if (record_set_value(rec, img, i, VALUE_TEXT, text, len) < 0)
+			die(EX_OSERR, "out of memory (value of %s.%s.%s)", ri->rel->nspname, ri->rel->relname,
+			    ri->rel->cols[i].name);
+		return;
+	}
 	switch (v->kind) {
 	case PGO_VALUE_NULL:
 		rc = record_set_value(rec, img, i, VALUE_NULL, NULL, 0);
@@ -453,9 +499,18 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 		const char *res;
 		size_t reslen;
 		if (pgvalue_normalize(ri->types[i]->norm, v->data, v->len, &st.scratch, &res, &reslen) < 0)
-			die(EX_DATAERR, "unexpected value for column %s of %s.%s (type %s): %.*s",
+			die(EX_DATAERR, "unexpected value for column %s of %s.%s (type %s)%s%.*s",
 			    ri->rel->cols[i].name, ri->rel->nspname, ri->rel->relname, ri->types[i]->name,
-			    (int)(v->len > 80 ? 80 : v->len), v->data);
+			    mk ? "" : ": ", mk ? 0 : (int)(v->len > 80 ? 80 : v->len), v->data);
+		if (mk == RECORD_MASK_SHA256) {
+			/* the hash of the text the record would have carried */
+			char hex[COLMASK_HEX_LEN + 1];
+			if (colmask_hash(opt.masks, res, reslen, hex) < 0)
+				die(EX_SOFTWARE, "hashing a value of %s.%s.%s failed", ri->rel->nspname,
+				    ri->rel->relname, ri->rel->cols[i].name);
+			rc = record_set_value(rec, img, i, VALUE_TEXT, hex, COLMASK_HEX_LEN);
+			break;
+		}
 		rc = record_set_value(rec, img, i, VALUE_TEXT, res, reslen);
 		break;
 	}
@@ -1002,6 +1057,7 @@ static void usage(FILE *f)
 		"  -s, --status-interval=SECS feedback to the server every SECS (default 10)\n"
 		"      --format=json|msgpack  output encoding (default json)\n"
 		"      --ack=FIFO             confirm only what downstream acks on FIFO\n"
+		COLMASK_HELP
 		"      --progress             progress on stderr (default when stderr is a tty)\n"
 		"      --no-progress          no progress\n"
 		METRICS_HELP
@@ -1015,8 +1071,11 @@ int main(int argc, char **argv)
 {
 	log_init(argv[0]);
 	opt.progress = log_progress_default();
+	if (!(opt.masks = colmask_new()))
+		die(EX_OSERR, "out of memory");
 	enum { O_CREATE_SLOT = 256, O_IF_NOT_EXISTS, O_DROP_SLOT, O_CREATE_PUB, O_FORMAT, O_ACK, O_PROGRESS,
-	       O_NO_PROGRESS, O_HELP, O_VERSION, O_METRICS, O_METRICS_2, O_METRICS_3 };
+	       O_NO_PROGRESS, O_HELP, O_VERSION, O_METRICS, O_METRICS_2, O_METRICS_3, O_MASK, O_MASK_2, O_MASK_3,
+	       O_MASK_4, O_MASK_5 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"slot", required_argument, NULL, 'S'},
@@ -1033,6 +1092,7 @@ int main(int argc, char **argv)
 		{"progress", no_argument, NULL, O_PROGRESS},
 		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
 		METRICS_LONGOPTS(O_METRICS),
+		COLMASK_LONGOPTS(O_MASK),
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
@@ -1078,6 +1138,16 @@ int main(int argc, char **argv)
 				die(EX_USAGE, "%s", e);
 			break;
 		}
+		case O_MASK:
+		case O_MASK_2:
+		case O_MASK_3:
+		case O_MASK_4:
+		case O_MASK_5: {
+			char e[512];
+			if (colmask_option(opt.masks, c - O_MASK, optarg, e, sizeof e) < 0)
+				die(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'v': log_verbosity++; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: print_version(); return 0;
@@ -1098,6 +1168,11 @@ int main(int argc, char **argv)
 		die(EX_USAGE, "--create-publication creates one publication; -P names several (%s)", opt.publications);
 	if (opt.drop_slot && (opt.create_slot || opt.create_publication))
 		die(EX_USAGE, "--drop-slot cannot be combined with --create-slot or --create-publication");
+	{
+		char e[512];
+		if (colmask_finish(opt.masks, e, sizeof e) < 0)
+			die(EX_CONFIG, "%s", e);
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -1129,6 +1204,11 @@ int main(int argc, char **argv)
 	lookup_database();
 	build_stream_name();
 	open_metrics();
+	{
+		bool unavailable;
+		if (colmask_check_catalog(opt.masks, st.cat, &unavailable, err, sizeof err) < 0)
+			die(unavailable ? EX_UNAVAILABLE : EX_CONFIG, "%s", err);
+	}
 	if (opt.create_publication)
 		create_publication();
 	if (opt.create_slot)
@@ -1191,5 +1271,6 @@ int main(int argc, char **argv)
 	record_free(&st.rec);
 	buf_free(&st.scratch);
 	metrics_close(st.mx);
+	colmask_free(opt.masks);
 	return 0;
 }

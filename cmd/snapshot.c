@@ -14,6 +14,7 @@
  */
 #include "buf.h"
 #include "cli.h"
+#include "colmask.h"
 #include "copytext.h"
 #include "log.h"
 #include "metrics.h"
@@ -69,6 +70,7 @@ static struct {
 	int64_t split_pages; /* 0: automatic */
 	bool truncate;
 	metrics_config metrics;
+	colmask *masks; /* --exclude-column, --mask-column, --hash-column */
 } opt = {.jobs = 1};
 
 /* ---- the tables and the work ---- */
@@ -92,6 +94,7 @@ typedef struct table {
 	struct timespec started;
 	bool begun;
 	metric *m_out; /* its records written (--metrics) */
+	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } table;
 
 typedef struct unit {
@@ -152,6 +155,7 @@ static void usage(FILE *f)
 		"      --where=SQL           copy only rows matching SQL, for every table\n"
 		"      --truncate            first a truncate record (op \"t\") for every table,\n"
 		"                            so that the target ends up equal to the copy\n"
+		COLMASK_HELP
 		"  -f, --format=FORMAT       json (default) or msgpack\n"
 		"  -j, --jobs=N              copy with N connections at once (default 1)\n"
 		"      --split-pages=N       cut tables larger than N pages into ranges of N\n"
@@ -235,6 +239,7 @@ static void close_all(void)
 		free(t->cols);
 		free(t->norm);
 		free(t->keys);
+		free(t->plan);
 	}
 	free(tables);
 	tables = NULL;
@@ -253,6 +258,8 @@ static void close_all(void)
 	free(opt.schemas);
 	opt.schemas = NULL;
 	opt.nschemas = 0;
+	colmask_free(opt.masks);
+	opt.masks = NULL;
 }
 
 /* Flushes the whole records written so far, drops a slot this run created,
@@ -342,7 +349,8 @@ static void add_schema_arg(const char *arg)
 static void parse_options(int argc, char **argv)
 {
 	enum { OPT_WHERE = 256, OPT_CREATE_SLOT, OPT_LSN_FILE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	       OPT_SPLIT_PAGES, OPT_TRUNCATE, OPT_METRICS, OPT_METRICS_2, OPT_METRICS_3 };
+	       OPT_SPLIT_PAGES, OPT_TRUNCATE, OPT_METRICS, OPT_METRICS_2, OPT_METRICS_3, OPT_MASK, OPT_MASK_2,
+	       OPT_MASK_3, OPT_MASK_4, OPT_MASK_5 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"table", required_argument, NULL, 't'},
@@ -359,6 +367,7 @@ static void parse_options(int argc, char **argv)
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		METRICS_LONGOPTS(OPT_METRICS),
+		COLMASK_LONGOPTS(OPT_MASK),
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -366,6 +375,8 @@ static void parse_options(int argc, char **argv)
 	};
 	int progress = -1;
 	int c;
+	if (!(opt.masks = colmask_new()))
+		fail(EX_OSERR, "out of memory");
 	while ((c = getopt_long(argc, argv, "d:t:n:P:f:j:S:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.conninfo = optarg; break;
@@ -413,6 +424,16 @@ static void parse_options(int argc, char **argv)
 				fail(EX_USAGE, "%s", e);
 			break;
 		}
+		case OPT_MASK:
+		case OPT_MASK_2:
+		case OPT_MASK_3:
+		case OPT_MASK_4:
+		case OPT_MASK_5: {
+			char e[512];
+			if (colmask_option(opt.masks, c - OPT_MASK, optarg, e, sizeof e) < 0)
+				fail(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'v': log_verbosity++; break;
 		case 'h': usage(stdout); close_all(); exit(0);
 		case 'V': print_version(); close_all(); exit(0);
@@ -439,6 +460,9 @@ static void parse_options(int argc, char **argv)
 		fail(EX_USAGE, "bad slot name (%s): lower case letters, digits and _, at most 63",
 		     opt.slot);
 	opt.progress = progress < 0 ? log_progress_default() : progress == 1;
+	char e[512];
+	if (colmask_finish(opt.masks, e, sizeof e) < 0)
+		fail(EX_CONFIG, "%s", e);
 }
 
 /* ---- connections ---- */
@@ -640,6 +664,41 @@ static char *quote_ident(PGconn *conn, const char *s)
 	return r;
 }
 
+/* What --exclude-column, --mask-column and --hash-column do to the
+ * table's columns: the plan, and the type and mask each column carries in
+ * the records. A key column excluded or masked with a fixed text stops
+ * the copy (exit 78): a key must stay a key. */
+static void plan_masks(table *t)
+{
+	if (!colmask_any(opt.masks))
+		return;
+	char err[512];
+	t->plan = malloc(t->ncols ? t->ncols : 1);
+	if (!t->plan)
+		fail(EX_OSERR, "out of memory");
+	int rc = colmask_plan(opt.masks, t->schema, t->name, t->cols, t->ncols, t->keys, t->nkeys, t->plan, err,
+			      sizeof err);
+	if (rc < 0)
+		fail(EX_CONFIG, "%s", err);
+	if (rc == 0) {
+		free(t->plan);
+		t->plan = NULL;
+		return;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		record_mask mk = (record_mask)t->plan[i];
+		t->cols[i].mask = (unsigned char)mk;
+		const char *type = colmask_type(mk, t->cols[i].type);
+		if (type != t->cols[i].type) {
+			char *nt = strdup(type);
+			if (!nt)
+				fail(EX_OSERR, "out of memory");
+			free((char *)t->cols[i].type);
+			t->cols[i].type = nt;
+		}
+	}
+}
+
 /* Columns (attnum order, dropped and generated ones skipped: pgoutput does
  * not publish generated columns), the base type of each (domains resolved,
  * as pgcdc-read names them) as format_type prints it and its OID for
@@ -685,8 +744,6 @@ static void describe_table(PGconn *conn, table *t)
 	t->norm = calloc((size_t)n + 1, sizeof *t->norm);
 	if (!attnums || !t->cols || !t->norm)
 		fail(EX_OSERR, "out of memory");
-	buf sel;
-	buf_init(&sel, 0);
 	for (int i = 0; i < n; i++) {
 		attnums[i] = (int16_t)atoi(PQgetvalue(res, i, 0));
 		t->cols[i].name = strdup(PQgetvalue(res, i, 1));
@@ -695,21 +752,13 @@ static void describe_table(PGconn *conn, table *t)
 			fail(EX_OSERR, "out of memory");
 		t->ncols++;
 		t->norm[i] = pgvalue_norm_for_type((uint32_t)strtoul(PQgetvalue(res, i, 3), NULL, 10));
-		char *q = quote_ident(conn, t->cols[i].name);
-		if ((i && buf_puts(&sel, ", ")) || buf_puts(&sel, q))
-			fail(EX_OSERR, "out of memory");
-		free(q);
 	}
 	PQclear(res);
-	if (buf_terminate(&sel))
-		fail(EX_OSERR, "out of memory");
-	t->select = strdup(sel.data ? sel.data : "");
-	buf_free(&sel);
 
 	res = exec_ok(conn, "key lookup", key_sql, 1, p);
 	int nk = PQntuples(res);
 	t->keys = calloc((size_t)nk + 1, sizeof *t->keys);
-	if (!t->keys || !t->select)
+	if (!t->keys)
 		fail(EX_OSERR, "out of memory");
 	for (int k = 0; k < nk; k++) {
 		int16_t a = (int16_t)atoi(PQgetvalue(res, k, 0));
@@ -729,6 +778,23 @@ static void describe_table(PGconn *conn, table *t)
 	}
 	PQclear(res);
 	free(attnums);
+	plan_masks(t);
+
+	/* An excluded column is not even read: NULL in its place. */
+	buf sel;
+	buf_init(&sel, 0);
+	for (size_t i = 0; i < t->ncols; i++) {
+		char *q = t->plan && t->plan[i] == RECORD_MASK_EXCLUDED ? strdup("NULL") : quote_ident(conn, t->cols[i].name);
+		if (!q || (i && buf_puts(&sel, ", ")) || buf_puts(&sel, q))
+			fail(EX_OSERR, "out of memory");
+		free(q);
+	}
+	if (buf_terminate(&sel))
+		fail(EX_OSERR, "out of memory");
+	t->select = strdup(sel.data ? sel.data : "");
+	buf_free(&sel);
+	if (!t->select)
+		fail(EX_OSERR, "out of memory");
 
 	res = exec_ok(conn, "size lookup", pages_sql, 1, p);
 	t->pages = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
@@ -986,6 +1052,41 @@ static void put_record(record *r)
 	}
 }
 
+/* A value of a masked column; false when it goes on as it is (a null). */
+static bool put_masked(worker *w, const table *t, size_t i, const copytext_field *f, record_value *v)
+{
+	record_mask mk = (record_mask)t->plan[i];
+	if (mk == RECORD_MASK_EXCLUDED) {
+		v->kind = VALUE_ABSENT;
+		v->data = NULL;
+		v->len = 0;
+		return true;
+	}
+	if (f->null)
+		return false;
+	v->kind = VALUE_TEXT;
+	if (mk == RECORD_MASK_FIXED) {
+		v->data = colmask_text(opt.masks, &v->len);
+		return true;
+	}
+	/* SHA-256 of the text the record would have carried */
+	const char *res = f->data;
+	size_t reslen = f->len;
+	buf *b = &w->nbufs[i];
+	if (t->norm[i] != PGVALUE_AS_IS &&
+	    pgvalue_normalize(t->norm[i], f->data, f->len, b, &res, &reslen) != 0)
+		fail(EX_DATAERR, "value of %s.%s.%s not understood", t->schema, t->name, t->cols[i].name);
+	char hex[COLMASK_HEX_LEN + 1];
+	if (colmask_hash(opt.masks, res, reslen, hex) < 0)
+		fail(EX_SOFTWARE, "hashing a value of %s.%s.%s failed", t->schema, t->name, t->cols[i].name);
+	buf_reset(b);
+	if (buf_append(b, hex, COLMASK_HEX_LEN + 1) != 0)
+		fail(EX_OSERR, "out of memory");
+	v->data = b->data;
+	v->len = COLMASK_HEX_LEN;
+	return true;
+}
+
 static void put_row(worker *w, char *row, int len)
 {
 	table *t = w->u->t;
@@ -1002,6 +1103,8 @@ static void put_row(worker *w, char *row, int len)
 		for (size_t i = 0; i < t->ncols; i++) {
 			copytext_field *f = &w->fields[i];
 			record_value *v = &w->vals[i];
+			if (t->plan && t->plan[i] && put_masked(w, t, i, f, v))
+				continue;
 			if (f->null) {
 				v->kind = VALUE_NULL;
 				v->data = NULL;
@@ -1216,6 +1319,12 @@ static void begin_snapshot(void)
 	else
 		log_debug("snapshot %s at LSN %s, stream %s", snapshot_name, lsn, stream);
 
+	{
+		char err[1024];
+		bool unavailable;
+		if (colmask_check_catalog(opt.masks, leader, &unavailable, err, sizeof err) < 0)
+			fail(unavailable ? EX_UNAVAILABLE : EX_CONFIG, "%s", err);
+	}
 	resolve_tables(leader);
 	for (size_t i = 0; i < ntables; i++) {
 		table *t = &tables[i];
