@@ -4,6 +4,8 @@
 #   make check      deps, build, unit + integration tests, then all again
 #                   under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       the whole pipeline on embedded defaults (DEMO_SECONDS=60)
+#   make check-fresh  as root: `make demo` in a minimal Debian 12 root
+#                   (mmdebstrap + chroot), as on a machine that has nothing
 #   make bench      benchmarks against the peer tools (not part of check)
 #   make fuzz       libFuzzer on both record decoders (FUZZ_SECONDS each)
 #   make install    PREFIX=/usr/local
