@@ -107,9 +107,9 @@ static struct {
 /* --metrics (all NULL without) */
 static metrics *mx;
 static struct {
-	metric_family *out, *delivery_errors;
-	metric *in, *bytes_in, *bytes_out, *errors, *batches, *in_flight, *last, *lag;
-	int64_t newest_us;
+	metrics_stage io;
+	metric_family *delivery_errors;
+	metric *errors, *batches, *in_flight;
 } mm;
 
 /* The first delivery failure decides the exit code. */
@@ -138,7 +138,7 @@ static stream_track *stream_get(const char *name, size_t *idx)
 	if (!s)
 		return NULL;
 	snprintf(s->name, sizeof s->name, "%s", name);
-	s->m_out = metric_get(mm.out, s->name);
+	s->m_out = metric_get(mm.io.out, s->name);
 	s->cap = 1024;
 	s->ring = malloc(s->cap * sizeof *s->ring);
 	if (!s->ring) {
@@ -189,7 +189,7 @@ static void stream_advance(stream_track *s)
 		s->base++;
 		stats.acked_records++;
 		metric_add(s->m_out, 1);
-		metrics_commit_done(mm.last, mm.lag, &mm.newest_us, e->commit_us);
+		metrics_commit_done(mm.io.last, mm.io.lag, &mm.io.newest_us, e->commit_us);
 	}
 }
 
@@ -592,32 +592,23 @@ static void write_metrics(rd_kafka_t *rk, bool now)
 {
 	if (!mx || (!now && !metrics_due(mx)))
 		return;
-	metric_set_total(mm.in, stats.read);
-	metric_set_total(mm.bytes_in, stats.bytes_read);
-	metric_set_total(mm.bytes_out, stats.bytes_delivered);
+	metric_set_total(mm.io.in, stats.read);
+	metric_set_total(mm.io.bytes_in, stats.bytes_read);
+	metric_set_total(mm.io.bytes_out, stats.bytes_delivered);
 	metric_set(mm.in_flight, rk ? (double)rd_kafka_outq_len(rk) : 0);
 	(void)metrics_write(mx);
 }
 
 static void open_metrics(void)
 {
-	char err[512];
-	mx = metrics_open(&opt.metrics, progname, err, sizeof err);
-	if (!mx) {
-		if (err[0])
-			die(EX_CANTCREAT, "%s", err);
+	mx = metrics_start(&opt.metrics);
+	if (!mx)
 		return;
-	}
-	mm.in = metric_get(metrics_family(mx, "dbrepl_records_in_total", NULL));
-	mm.out = metrics_family(mx, "dbrepl_records_out_total", "stream");
-	mm.bytes_in = metric_get(metrics_family(mx, "dbrepl_bytes_in_total", NULL));
-	mm.bytes_out = metric_get(metrics_family(mx, "dbrepl_bytes_out_total", NULL));
+	metrics_stage_init(mx, &mm.io, "stream");
 	mm.batches = metric_get(metrics_family(mx, "dbrepl_batches_total", NULL));
 	mm.errors = metric_get(metrics_family(mx, "dbrepl_errors_total", "kind"), "delivery");
 	mm.delivery_errors = metrics_family(mx, "dbrepl_kafka_delivery_errors_total", "error");
 	mm.in_flight = metric_get(metrics_family(mx, "dbrepl_kafka_messages_in_flight", NULL));
-	mm.last = metric_get(metrics_family(mx, "dbrepl_last_commit_timestamp_seconds", NULL));
-	mm.lag = metric_get(metrics_family(mx, "dbrepl_lag_seconds", NULL));
 }
 
 /* "X/Y" as pos_lsn_format prints it, without printf: it runs per message. */

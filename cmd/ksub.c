@@ -112,9 +112,9 @@ static struct {
 /* --metrics (all NULL without) */
 static metrics *mx;
 static struct {
-	metric_family *out, *lag_msgs;
-	metric *in, *bytes_in, *bytes_out, *errors, *dead, *last, *lag;
-	int64_t newest_us;
+	metrics_stage io;
+	metric_family *lag_msgs;
+	metric *errors, *dead;
 } mm;
 
 static void on_signal(int sig)
@@ -563,9 +563,9 @@ static void handle_message(const rd_kafka_message_t *m)
 	stats.records++;
 	if (mx) {
 		if (!p->m_out)
-			p->m_out = metric_get(mm.out, p->stream);
+			p->m_out = metric_get(mm.io.out, p->stream);
 		metric_add(p->m_out, 1);
-		metrics_commit_done(mm.last, mm.lag, &mm.newest_us, rec.commit_us);
+		metrics_commit_done(mm.io.last, mm.io.lag, &mm.io.newest_us, rec.commit_us);
 	}
 	if (opt.count && stats.records >= opt.count)
 		stopping = true;
@@ -684,9 +684,9 @@ static void write_metrics(bool now)
 {
 	if (!mx || (!now && !metrics_due(mx)))
 		return;
-	metric_set_total(mm.in, stats.messages);
-	metric_set_total(mm.bytes_in, stats.bytes_in);
-	metric_set_total(mm.bytes_out, stats.bytes);
+	metric_set_total(mm.io.in, stats.messages);
+	metric_set_total(mm.io.bytes_in, stats.bytes_in);
+	metric_set_total(mm.io.bytes_out, stats.bytes);
 	metric_set_total(mm.errors, stats.errors);
 	metric_set_total(mm.dead, stats.invalid);
 	/* The high watermark as of the partition's last fetch, which
@@ -707,22 +707,13 @@ static void write_metrics(bool now)
 
 static void open_metrics(void)
 {
-	char err[512];
-	mx = metrics_open(&opt.metrics, progname, err, sizeof err);
-	if (!mx) {
-		if (err[0])
-			die(EX_CANTCREAT, "%s", err);
+	mx = metrics_start(&opt.metrics);
+	if (!mx)
 		return;
-	}
-	mm.in = metric_get(metrics_family(mx, "dbrepl_records_in_total", NULL));
-	mm.out = metrics_family(mx, "dbrepl_records_out_total", "stream");
-	mm.bytes_in = metric_get(metrics_family(mx, "dbrepl_bytes_in_total", NULL));
-	mm.bytes_out = metric_get(metrics_family(mx, "dbrepl_bytes_out_total", NULL));
+	metrics_stage_init(mx, &mm.io, "stream");
 	mm.errors = metric_get(metrics_family(mx, "dbrepl_errors_total", "kind"), "consume");
 	mm.dead = metric_get(metrics_family(mx, "dbrepl_dead_letters_total", NULL));
 	mm.lag_msgs = metrics_family(mx, "dbrepl_consumer_lag_messages", "stream");
-	mm.last = metric_get(metrics_family(mx, "dbrepl_last_commit_timestamp_seconds", NULL));
-	mm.lag = metric_get(metrics_family(mx, "dbrepl_lag_seconds", NULL));
 }
 
 /* ---- setup ---- */

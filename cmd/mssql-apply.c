@@ -294,9 +294,7 @@ int main(int argc, char **argv)
 	if (print_sql)
 		o.print = stdout;
 
-	metrics *mx = metrics_open(&mconf, progname, err, sizeof err);
-	if (!mx && err[0])
-		die(EX_CANTCREAT, "%s", err);
+	metrics *mx = metrics_start(&mconf);
 	o.metrics = mx;
 	metric *m_in = metric_get(metrics_family(mx, "dbrepl_records_in_total", NULL));
 	metric *m_bytes = metric_get(metrics_family(mx, "dbrepl_bytes_in_total", NULL));

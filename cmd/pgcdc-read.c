@@ -675,13 +675,9 @@ static void write_metrics(bool now)
 
 static void open_metrics(void)
 {
-	char err[512];
-	st.mx = metrics_open(&opt.metrics, progname, err, sizeof err);
-	if (!st.mx) {
-		if (err[0])
-			die(EX_CANTCREAT, "%s", err);
+	st.mx = metrics_start(&opt.metrics);
+	if (!st.mx)
 		return;
-	}
 	metrics *m = st.mx;
 	st.m.out = metrics_family(m, "dbrepl_records_out_total", "table");
 	st.m.txns = metric_get(metrics_family(m, "dbrepl_transactions_total", NULL));

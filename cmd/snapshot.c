@@ -896,13 +896,9 @@ static void write_metrics(bool now)
 
 static void open_metrics(void)
 {
-	char err[512];
-	mx = metrics_open(&opt.metrics, progname, err, sizeof err);
-	if (!mx) {
-		if (err[0])
-			fail(EX_CANTCREAT, "%s", err);
+	mx = metrics_start(&opt.metrics);
+	if (!mx)
 		return;
-	}
 	mm.out = metrics_family(mx, "dbrepl_records_out_total", "table");
 	mm.bytes = metric_get(metrics_family(mx, "dbrepl_bytes_out_total", NULL));
 	mm.tables = metric_get(metrics_family(mx, "dbrepl_snapshot_tables", NULL));

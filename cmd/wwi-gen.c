@@ -636,10 +636,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	char merr[512];
-	mx = metrics_open(&o.metrics, progname, merr, sizeof merr);
-	if (!mx && merr[0])
-		die(EX_CANTCREAT, "%s", merr);
+	mx = metrics_start(&o.metrics);
 	m_txs = metric_get(metrics_family(mx, "dbrepl_transactions_total", NULL));
 	m_rows = metric_get(metrics_family(mx, "dbrepl_rows_changed_total", NULL));
 	m_reconnects = metric_get(metrics_family(mx, "dbrepl_errors_total", "kind"), "reconnect");

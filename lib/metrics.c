@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -772,6 +773,26 @@ oom:
 		buf_free(&common);
 	metrics_close(m);
 	return NULL;
+}
+
+void metrics_stage_init(metrics *m, metrics_stage *s, const char *out_labels)
+{
+	s->in = metric_get(metrics_family(m, "dbrepl_records_in_total", NULL));
+	s->out = metrics_family(m, "dbrepl_records_out_total", out_labels);
+	s->bytes_in = metric_get(metrics_family(m, "dbrepl_bytes_in_total", NULL));
+	s->bytes_out = metric_get(metrics_family(m, "dbrepl_bytes_out_total", NULL));
+	s->last = metric_get(metrics_family(m, "dbrepl_last_commit_timestamp_seconds", NULL));
+	s->lag = metric_get(metrics_family(m, "dbrepl_lag_seconds", NULL));
+	s->newest_us = 0;
+}
+
+metrics *metrics_start(const metrics_config *c)
+{
+	char err[512];
+	metrics *m = metrics_open(c, progname, err, sizeof err);
+	if (!m && err[0])
+		die(EX_CANTCREAT, "%s", err);
+	return m;
 }
 
 void metrics_close(metrics *m)

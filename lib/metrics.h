@@ -64,6 +64,10 @@ typedef struct metric metric;
  * file cannot be written (the first write is tried here, so a bad path is
  * a usage error at start rather than a silent gap later). */
 metrics *metrics_open(const metrics_config *c, const char *program, char *err, size_t errlen);
+/* metrics_open for a program's main: the program label is its name
+ * (log.h), and a file that cannot be written is exit status 73
+ * (EX_CANTCREAT) with a message. NULL without --metrics. */
+metrics *metrics_start(const metrics_config *c);
 /* Writes the file a last time, then frees everything. */
 void metrics_close(metrics *m);
 
@@ -127,5 +131,15 @@ void metrics_tick(metrics *m);
 /* The exposition text (for tests and for metrics_write): appends the
  * whole file to *out (malloc'd, *len bytes, NUL-terminated). 0 or -1. */
 int metrics_render(const metrics *m, char **out, size_t *len);
+
+/* The series of a stage that reads records and writes them on (kpub,
+ * ksub): records and bytes in and out, and the newest source commit done
+ * with its age (metrics_commit_done). All NULL when m is NULL. */
+typedef struct metrics_stage {
+	metric *in, *bytes_in, *bytes_out, *last, *lag;
+	metric_family *out; /* dbrepl_records_out_total, by out_labels */
+	int64_t newest_us;
+} metrics_stage;
+void metrics_stage_init(metrics *m, metrics_stage *s, const char *out_labels);
 
 #endif
