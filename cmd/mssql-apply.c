@@ -331,7 +331,6 @@ int main(int argc, char **argv)
 	 * every --batch-ms, or back to back when applying takes longer. */
 	int64_t empty_at = start;
 	int64_t opened = 0;
-	uint64_t shape_without_excluded = 0;
 	while (code == 0 && !got_signal) {
 		int64_t now = mono_ms();
 		if (progress && now - last_progress >= 1000) {
@@ -390,20 +389,14 @@ int main(int argc, char **argv)
 			deadline = opened + batch_ms;
 		}
 		/* Columns a producer excluded are never created nor written:
-		 * they leave the record here (a shape known to have none is
-		 * not looked at again). */
-		if (!(r.shape_id && r.shape_id == shape_without_excluded)) {
-			size_t ncols = r.ncols;
-			if (record_drop_excluded(&r) < 0) {
-				int e = errno;
-				int fc = mssql_apply_flush(a);
-				log_error("bad input (stdin record %" PRIu64 ": %s)", record_reader_count(rd),
-					  e == EINVAL ? "a key column is excluded" : strerror(e));
-				code = fc ? fc : e == EINVAL ? EX_DATAERR : EX_OSERR;
-				break;
-			}
-			if (r.ncols == ncols)
-				shape_without_excluded = r.shape_id;
+		 * they leave the record here. */
+		if (r.masks && record_drop_excluded(&r) < 0) {
+			int e = errno;
+			int fc = mssql_apply_flush(a);
+			log_error("bad input (stdin record %" PRIu64 ": %s)", record_reader_count(rd),
+				  e == EINVAL ? "a key column is excluded" : strerror(e));
+			code = fc ? fc : e == EINVAL ? EX_DATAERR : EX_OSERR;
+			break;
 		}
 		if (mx) {
 			const void *raw;

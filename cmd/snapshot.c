@@ -665,8 +665,8 @@ static char *quote_ident(PGconn *conn, const char *s)
 }
 
 /* What --exclude-column, --mask-column and --hash-column do to the
- * table's columns: the plan, and the type and mask each column carries in
- * the records. A key column excluded or masked with a fixed text stops
+ * table's columns: the plan (the records' masks), and the type each column
+ * carries in the records. A key column excluded or masked with a fixed text stops
  * the copy (exit 78): a key must stay a key. */
 static void plan_masks(table *t)
 {
@@ -687,7 +687,6 @@ static void plan_masks(table *t)
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
 		record_mask mk = (record_mask)t->plan[i];
-		t->cols[i].mask = (unsigned char)mk;
 		const char *type = colmask_type(mk, t->cols[i].type);
 		if (type != t->cols[i].type) {
 			char *nt = strdup(type);
@@ -957,6 +956,7 @@ static void worker_prepare(worker *w, table *t)
 	r->table = t->name;
 	r->ncols = t->ncols;
 	r->cols = t->cols;
+	r->masks = t->plan;
 	r->nkeys = t->nkeys;
 	r->keys = t->keys;
 	r->has_after = true;
@@ -1145,6 +1145,7 @@ static void put_truncates(void)
 		r.table = t->name;
 		r.ncols = t->ncols;
 		r.cols = t->cols;
+		r.masks = t->plan;
 		r.nkeys = t->nkeys;
 		r.keys = t->keys;
 		r.lsn = snap_lsn;

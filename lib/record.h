@@ -91,7 +91,6 @@ record_mask record_mask_parse(const char *s, size_t n);
 typedef struct record_column {
 	const char *name; /* owned by the record */
 	const char *type; /* format_type(), e.g. "numeric(18,2)", "text[]" */
-	unsigned char mask; /* record_mask */
 } record_column;
 
 typedef struct record_arena record_arena;
@@ -120,6 +119,10 @@ typedef struct record {
 	 * through them must clear it too. */
 	bool checked;
 	const unsigned char *cls;
+	/* What a producer did to each column's values (record_mask, ncols
+	 * entries: "mask" in cols), or NULL when it masked none, as most
+	 * records: then nothing about masks costs anything. */
+	unsigned char *masks;
 
 	bool has_before, has_after;
 	record_value *before; /* ncols slots when has_before */
@@ -152,6 +155,10 @@ int record_set_shape(record *r, size_t ncols, bool before, bool after);
 int record_set_column(record *r, size_t i, const char *name, const char *type);
 /* Sets column i's mask (RECORD_MASK_NONE after record_set_shape). */
 int record_set_column_mask(record *r, size_t i, record_mask m);
+static inline record_mask record_column_mask(const record *r, size_t i)
+{
+	return r->masks ? (record_mask)r->masks[i] : RECORD_MASK_NONE;
+}
 int record_set_keys(record *r, const uint16_t *keys, size_t nkeys);
 int record_set_value(record *r, record_value *img, size_t i, value_kind kind,
 		     const char *data, size_t len);

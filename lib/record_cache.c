@@ -44,7 +44,7 @@ struct record_shape_entry {
 	const uint16_t *keys;
 	const uint16_t *slots;
 	const unsigned char *cls; /* ncols: the value_class of each column */
-	const unsigned char *masks; /* ncols: the record_mask of each column */
+	const unsigned char *masks; /* ncols: the record_mask of each column, or NULL */
 	const uint16_t *plain_len; /* ncols: the column map's (record_priv.h) */
 };
 
@@ -187,11 +187,16 @@ int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 	for (size_t i = 0; i < ncols; i++) {
 		cols[i].name = text + e->off[k++];
 		cols[i].type = text + e->off[k++];
-		cols[i].mask = e->masks[i];
 	}
 	/* as reading "cols" leaves the record */
 	r->ncols = ncols;
 	r->cols = cols;
+	r->masks = NULL;
+	if (e->masks) {
+		if (!(r->masks = record_alloc(r, ncols, 1)))
+			return -1;
+		memcpy(r->masks, e->masks, ncols);
+	}
 	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;
@@ -258,7 +263,8 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	size_t nslots = map->slots ? map->mask + 1 : 0;
 	size_t size = align8(sizeof(struct record_shape_entry)) + align8(nstr * sizeof(uint32_t)) +
 		      align8(nkeys * sizeof(uint16_t)) + align8(nslots * sizeof(uint16_t)) +
-		      align8(r->ncols * sizeof(uint16_t)) + align8(len) + textlen + 2 * r->ncols;
+		      align8(r->ncols * sizeof(uint16_t)) + align8(len) + textlen + r->ncols +
+		      (r->masks ? r->ncols : 0);
 	if (size > SHAPE_BYTES)
 		return;
 	make_room(c, size);
@@ -303,18 +309,14 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	memcpy(bytes, p, len);
 	unsigned char *cls = (unsigned char *)text + textlen;
 	memcpy(cls, r->cls, r->ncols);
-	unsigned char *masks = cls + r->ncols;
-	bool masked = false;
-	for (size_t i = 0; i < r->ncols; i++) {
-		masks[i] = r->cols[i].mask;
-		masked |= masks[i] != RECORD_MASK_NONE;
-	}
+	unsigned char *masks = r->masks ? cls + r->ncols : NULL;
+	if (masks)
+		memcpy(masks, r->masks, r->ncols);
 
 	e->pub.flags = flags;
 	e->pub.len = len;
 	e->pub.members = members;
 	e->pub.skipped = skipped;
-	e->pub.masked = masked;
 	e->used = ++c->tick;
 	e->id = atomic_fetch_add(&next_shape_id, 1);
 	e->size = size;

@@ -236,11 +236,12 @@ int record_check_shape(const record *r)
 	if (!name_ok(r->db) || !name_ok(r->schema) || !name_ok(r->table))
 		goto bad;
 	for (size_t i = 0; i < r->ncols; i++)
-		if (!name_ok(r->cols[i].name) || !name_ok(r->cols[i].type) || r->cols[i].mask > RECORD_MASK_LAST)
+		if (!name_ok(r->cols[i].name) || !name_ok(r->cols[i].type) ||
+		    (r->masks && r->masks[i] > RECORD_MASK_LAST))
 			goto bad;
 	for (size_t i = 0; i < r->nkeys; i++)
-		if (r->keys[i] >= r->ncols || r->cols[r->keys[i]].mask == RECORD_MASK_EXCLUDED ||
-		    r->cols[r->keys[i]].mask == RECORD_MASK_FIXED)
+		if (r->keys[i] >= r->ncols || (r->masks && (r->masks[r->keys[i]] == RECORD_MASK_EXCLUDED ||
+							    r->masks[r->keys[i]] == RECORD_MASK_FIXED)))
 			goto bad;
 	return 0;
 bad:
@@ -266,8 +267,9 @@ static int put_head(buf *out, const record *r)
 		    put_cstr(out, r->cols[i].name) < 0 || put_lit(out, ",\"type\":") < 0 ||
 		    put_cstr(out, r->cols[i].type) < 0)
 			return -1;
-		if (r->cols[i].mask &&
-		    (put_lit(out, ",\"mask\":") < 0 || put_cstr(out, record_mask_name(r->cols[i].mask)) < 0))
+		if (r->masks && r->masks[i] &&
+		    (put_lit(out, ",\"mask\":") < 0 ||
+		     put_cstr(out, record_mask_name((record_mask)r->masks[i])) < 0))
 			return -1;
 		if (put_ch(out, '}') < 0)
 			return -1;
@@ -475,7 +477,6 @@ typedef struct jp {
 	record *r;
 	record_colmap map;
 	bool have_cols;
-	bool masked; /* a column has a "mask" */
 	record_memo *memo; /* NULL when there is none */
 	char *err;
 	size_t errlen;
@@ -1264,6 +1265,7 @@ static int get_cols(jp *j)
 	bool first = true;
 	size_t n = 0, cap = 0;
 	record_column *cols = NULL;
+	unsigned char *masks = NULL; /* made at the first "mask", as long as cols */
 	int rc;
 	while ((rc = next_element(j, &first, "cols")) > 0) {
 		if (n == RECORD_MAX_COLUMNS)
@@ -1278,11 +1280,18 @@ static int get_cols(jp *j)
 			if (n)
 				memcpy(nc, cols, n * sizeof *nc);
 			cols = nc;
+			if (masks) {
+				unsigned char *nm = record_alloc(r, ncap, 1);
+				if (!nm)
+					return jerr(j, "out of memory");
+				memcpy(nm, masks, n);
+				memset(nm + n, 0, ncap - n);
+				masks = nm;
+			}
 			cap = ncap;
 		}
 		size_t i = n++;
 		cols[i].name = cols[i].type = NULL;
-		cols[i].mask = RECORD_MASK_NONE;
 		bool have_mask = false;
 		bool mfirst = true;
 		char scratch[RECORD_NAME_MAX + 1];
@@ -1307,12 +1316,17 @@ static int get_cols(jp *j)
 				size_t mlen;
 				if (get_string(j, &m, &mlen, RECORD_NAME_MAX, "column mask") < 0)
 					return -1;
-				cd->mask = (unsigned char)record_mask_parse(m, mlen);
-				if (!cd->mask)
+				record_mask mk = record_mask_parse(m, mlen);
+				if (!mk)
 					return jerr(j, "column %zu: \"mask\": expected one of \"excluded\" \"fixed\" \"sha256\", got \"%s\"",
 						    i + 1, m);
+				if (!masks) {
+					if (!(masks = record_alloc(r, cap, 1)))
+						return jerr(j, "out of memory");
+					memset(masks, 0, cap);
+				}
+				masks[i] = (unsigned char)mk;
 				have_mask = true;
-				j->masked = true;
 			} else if (skip_value(j, 2) < 0) {
 				return -1;
 			}
@@ -1333,6 +1347,7 @@ static int get_cols(jp *j)
 		cls[i] = (unsigned char)record_type_class(cols[i].type);
 	r->ncols = n;
 	r->cols = cols;
+	r->masks = masks;
 	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;
@@ -1574,7 +1589,6 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 					return jerr(&j, "out of memory");
 				seen |= sh->flags;
 				j.have_cols = true;
-				j.masked = sh->masked;
 				j.p = j.key_at + sh->len;
 				want = record_field_next(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
 				continue;
@@ -1687,7 +1701,7 @@ int record_decode_json(record *r, const void *data, size_t len, char *err, size_
 		r->before = NULL;
 	if (!r->has_after)
 		r->after = NULL;
-	if (record_check_decoded(r, j.masked, err, errlen) < 0)
+	if (record_check_decoded(r, err, errlen) < 0)
 		return -1;
 	r->checked = true;
 	return 0;

@@ -289,7 +289,7 @@ static int pk_head(buf *out, const record *r)
 	    pk_str(out, "cols") < 0 || pk_array(out, r->ncols) < 0)
 		return -1;
 	for (size_t i = 0; i < r->ncols; i++) {
-		unsigned mask = r->cols[i].mask;
+		unsigned mask = r->masks ? r->masks[i] : RECORD_MASK_NONE;
 		if (pk_map(out, mask ? 3 : 2) < 0 || pk_str(out, "name") < 0 || pk_str(out, r->cols[i].name) < 0 ||
 		    pk_str(out, "type") < 0 || pk_str(out, r->cols[i].type) < 0)
 			return -1;
@@ -604,7 +604,6 @@ typedef struct mpd {
 	record *r;
 	record_colmap map;
 	bool have_cols;
-	bool masked; /* a column has a "mask" */
 	/* record_decode_msgpack_front: the record may end before end, and
 	 * the decode gives up at the first item it would skip unread */
 	bool front;
@@ -1151,18 +1150,19 @@ static int get_cols(mpd *m)
 			} else if (is_type && !cd->type) {
 				if (get_str(m, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (is_name || is_type || (cd->mask && key_is(key, klen, "mask"))) {
+			} else if (is_name || is_type || (m->r->masks && m->r->masks[i] && key_is(key, klen, "mask"))) {
 				return merr(m, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
 			} else if (key_is(key, klen, "mask")) {
 				char text[16];
 				size_t tlen;
 				if (get_short(m, text, sizeof text, &tlen, "column mask") < 0)
 					return -1;
-				cd->mask = (unsigned char)record_mask_parse(text, tlen);
-				if (!cd->mask)
+				record_mask mk = record_mask_parse(text, tlen);
+				if (!mk)
 					return merr(m, "column %zu: \"mask\": expected one of \"excluded\" \"fixed\" \"sha256\", got \"%s\"",
 						    i + 1, text);
-				m->masked = true;
+				if (record_set_column_mask(m->r, i, mk) < 0)
+					return merr(m, "out of memory");
 			} else if (skip(m) < 0) {
 				return -1;
 			}
@@ -1435,7 +1435,6 @@ static int decode(record *r, const void *data, size_t len, size_t *front, char *
 					return merr(&m, "out of memory");
 				seen |= sh->flags;
 				m.have_cols = true;
-				m.masked = sh->masked;
 				m.p = key_at + sh->len;
 				k += sh->members - 1;
 				expect = record_field_next(sh->flags & F_KEY ? F_KEY : F_COLS, r->op);
@@ -1556,7 +1555,7 @@ static int decode(record *r, const void *data, size_t len, size_t *front, char *
 		r->before = NULL;
 	if (!r->has_after)
 		r->after = NULL;
-	if (record_check_decoded(r, m.masked, err, errlen) < 0)
+	if (record_check_decoded(r, err, errlen) < 0)
 		return -1;
 	/* the front decode's trace on the cache, now that the record is
 	 * good: one run with "cols" at most, found or new */

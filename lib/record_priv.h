@@ -135,7 +135,6 @@ typedef struct record_shape {
 	 * of a column): how deep it nests was not looked at, which the
 	 * msgpack reader must know (record_decode_msgpack_front) */
 	bool skipped;
-	bool masked; /* a column of it has a mask (record_check_decoded) */
 } record_shape;
 /* The cache that goes with r's storage; created when create is set (NULL
  * when there is none or no memory). record.c owns the link. */
@@ -206,7 +205,7 @@ const char *record_field_missing(unsigned seen);
 
 /* Checks what every decoded record must satisfy (op vs images, keys);
  * -1 with err. */
-int record_check_decoded(const record *r, bool masked, char *err, size_t errlen);
+int record_check_decoded(const record *r, char *err, size_t errlen);
 
 /* Producers' records are checked before encoding (names set and within
  * limits, keys in range); -1 with errno EINVAL. */
@@ -292,6 +291,7 @@ struct record_encoder {
 	size_t *lens;        /* 3 + 2 * ncols: lengths of the strings in src */
 	uint32_t *name_off;  /* ncols + 1: column i's image key is names[off[i]..off[i+1]) */
 	unsigned char *cls;  /* ncols: value_class of each column */
+	bool masked;          /* the shape has masks: */
 	unsigned char *masks; /* ncols: record_mask of each column */
 	buf src;             /* db, schema, table, name0, type0, …, NUL-separated; then keys */
 	buf head;            /* JSON: ,"db":…,"key":[…]  msgpack: "db" … the key array */

@@ -115,7 +115,7 @@ static void test_plan_and_keys(void **state)
 	assert_int_equal(colmask_option(m, 2, "people.id", err, sizeof err), 0);
 	assert_int_equal(colmask_option(m, 1, "people.name", err, sizeof err), 0);
 	assert_int_equal(colmask_option(m, 0, "people.ssn", err, sizeof err), 0);
-	record_column cols[4] = {{"id", "integer", 0}, {"name", "text", 0}, {"ssn", "text", 0}, {"v", "text", 0}};
+	record_column cols[4] = {{"id", "integer"}, {"name", "text"}, {"ssn", "text"}, {"v", "text"}};
 	unsigned char plan[4];
 	uint16_t key = 0;
 	assert_int_equal(colmask_plan(m, "hr", "people", cols, 4, &key, 1, plan, err, sizeof err), 1);
