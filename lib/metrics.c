@@ -200,19 +200,25 @@ static int put_u64(buf *b, uint64_t v)
 
 /* ---- registry ---- */
 
+static void series_free(const metric_family *f, metric *s)
+{
+	if (!s)
+		return;
+	for (size_t k = 0; s->values && k < f->nlabels; k++)
+		free(s->values[k]);
+	free(s->values);
+	free(s->labels);
+	free(s->buckets);
+	free(s);
+}
+
 static void family_free(metric_family *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++) {
-		metric *s = f->series[i];
-		for (size_t k = 0; k < f->nlabels; k++)
-			free(s->values[k]);
-		free(s->values);
-		free(s->labels);
-		free(s->buckets);
-		free(s);
-	}
+	for (size_t i = 0; i < f->n; i++)
+		series_free(f, f->series[i]);
+	series_free(f, f->other);
 	for (size_t k = 0; k < f->nlabels; k++)
 		free(f->label_names[k]);
 	free(f->label_names);
@@ -427,11 +433,7 @@ static metric *series_new(metric_family *f, const char *const *values)
 		goto fail;
 	return s;
 fail:
-	for (size_t k = 0; s->values && k < f->nlabels; k++)
-		free(s->values[k]);
-	free(s->values);
-	free(s->labels);
-	free(s);
+	series_free(f, s);
 	return NULL;
 }
 
