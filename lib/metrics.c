@@ -508,10 +508,9 @@ metric *metric_get(metric_family *f, ...)
 	return metric_getv(f, values);
 }
 
-void metric_add(metric *s, uint64_t n)
+void metric_add_to(metric *s, uint64_t n)
 {
-	if (s)
-		s->count += n;
+	s->count += n;
 }
 
 void metric_set_total(metric *s, uint64_t v)
