@@ -28,7 +28,7 @@ OPT      ?= -O2 -g
 # target that depends on deps builds in a second make (see demo, check,
 # bench), which reads them again; PKG_MISSING stops a build without them
 # with a message instead of a missing header.
-PKGS     := libpq rdkafka msgpack jansson
+PKGS     := libpq rdkafka msgpack jansson libcrypto
 PKG_MISSING := $(shell pkg-config --exists $(PKGS) 2>/dev/null || echo yes)
 CFLAGS   := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wno-missing-field-initializers -Ilib \
@@ -56,7 +56,7 @@ DEB_PACKAGES := build-essential pkg-config postgresql-15 postgresql-15-wal2json 
                 libpq-dev librdkafka-dev kcat freetds-dev freetds-bin \
                 libmsgpack-dev libcmocka-dev libjansson-dev libmimalloc-dev clang \
                 libclang-rt-14-dev groff graphviz python3-yaml time procps \
-                iproute2 jq git ca-certificates mmdebstrap
+                iproute2 jq git ca-certificates mmdebstrap prometheus libssl-dev
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
