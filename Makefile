@@ -56,7 +56,7 @@ DEB_PACKAGES := build-essential pkg-config postgresql-15 postgresql-15-wal2json 
                 libpq-dev librdkafka-dev kcat freetds-dev freetds-bin \
                 libmsgpack-dev libcmocka-dev libjansson-dev libmimalloc-dev clang \
                 libclang-rt-14-dev groff graphviz python3-yaml time procps \
-                iproute2 jq git ca-certificates mmdebstrap prometheus libssl-dev
+                iproute2 jq git ca-certificates mmdebstrap libssl-dev
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
@@ -103,6 +103,19 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_A) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lcmocka
 
+# promtool, the Prometheus project's checker of the text format, for the
+# metrics tests: taken out of Debian's prometheus package (a static binary)
+# without installing the package, which would also install and start a
+# Prometheus server on the machine.
+PROMTOOL := build/tools/promtool
+$(PROMTOOL):
+	@mkdir -p $(dir $@)deb
+	rm -f $(dir $@)deb/prometheus_*.deb
+	cd $(dir $@)deb && apt-get download prometheus 2>/dev/null || \
+	  { echo "make: apt-get download prometheus failed (for promtool); try apt-get update" >&2; exit 1; }
+	dpkg-deb --fsys-tarfile $(dir $@)deb/prometheus_*.deb | tar -xO ./usr/bin/promtool >$@.tmp
+	chmod 755 $@.tmp && mv $@.tmp $@ && rm -rf $(dir $@)deb
+
 pkg-ok:
 	@if [ -n "$(PKG_MISSING)" ]; then \
 	  echo "make: pkg-config does not find all of: $(PKGS); run 'make deps' first" >&2; \
@@ -117,15 +130,17 @@ integration: all
 	BIN=$(abspath $(BINDIR)) tests/run-integration.sh
 
 check-plain:
-	$(MAKE) all units
+	$(MAKE) all units $(PROMTOOL)
 	tests/run-unit.sh $(UNITS)
-	BIN=$(abspath $(BINDIR)) tests/run-integration.sh
+	BIN=$(abspath $(BINDIR)) PROMTOOL=$(abspath $(PROMTOOL)) tests/run-integration.sh
 
 check-san:
 	$(MAKE) SAN=1 BUILD=build/san BINDIR=build/san/bin OPT="-O1 -g" all units
+	$(MAKE) $(PROMTOOL)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:$(ASAN_OPTIONS) \
 	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	PROMTOOL=$(abspath $(PROMTOOL)) \
 	  sh -c 'tests/run-unit.sh $(patsubst $(BUILD)/%,build/san/%,$(UNITS)) && \
 	         BIN=$(abspath build/san/bin) DBREPL_SANITIZED=1 tests/run-integration.sh'
 
