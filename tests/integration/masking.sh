@@ -13,6 +13,7 @@
 # errors exit 64 and 78.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/metrics.sh"
 command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
 pg_start
 tds_start
@@ -140,8 +141,19 @@ q "INSERT INTO hr.derived VALUES (1, '$SECRET-d', 'e')"
 q "CREATE PUBLICATION pub2 FOR TABLE hr.visits, hr.base"
 q "SELECT 1 FROM pg_create_logical_replication_slot('s2', 'pgoutput')" >/dev/null
 PMASKS=(--exclude-column hr.visits.note --hash-column visits.email --exclude-column base.ssn)
-DBREPL_HASH_SALT=$SALT "$BIN/snapshot" -d "$PGCONN" -P pub2 "${PMASKS[@]}" >psnap.ndjson 2>psnap.err ||
-	fail "snapshot (partitions) exited $? ($(cat psnap.err))"
+DBREPL_HASH_SALT=$SALT "$BIN/snapshot" -d "$PGCONN" -P pub2 "${PMASKS[@]}" --metrics psnap.prom >psnap.ndjson \
+	2>psnap.err || fail "snapshot (partitions) exited $? ($(cat psnap.err))"
+# its metrics at exit (dbrepl(7)): four tables copied (base is empty),
+# records by table, bytes
+mcheck psnap.prom
+for want in "dbrepl_snapshot_tables||4" "dbrepl_snapshot_tables_done||4" \
+	'dbrepl_records_out_total|table="hr.visits_1"|1' 'dbrepl_records_out_total|table="hr.visits_2a"|1' \
+	'dbrepl_records_out_total|table="hr.derived"|1' 'dbrepl_records_out_total|table="hr.base"|0' \
+	"dbrepl_bytes_out_total||$(stat -c %s psnap.ndjson)"; do
+	IFS='|' read -r name labels value <<<"$want"
+	[ "$(mval psnap.prom "$name" "$labels")" = "$value" ] ||
+		fail "snapshot --metrics: $name{$labels} is $(mval psnap.prom "$name" "$labels"), want $value"
+done
 q "INSERT INTO hr.visits VALUES (2, 'v2@example.com', 'note $SECRET'), (151, 'v151@example.com', 'y')"
 q "INSERT INTO hr.derived VALUES (2, '$SECRET-d2', 'f')"
 end=$(q "SELECT pg_current_wal_lsn()")
