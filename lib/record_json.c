@@ -404,6 +404,10 @@ static int encode_json(record_encoder *e, const record *r, buf *out)
 int record_encoder_encode(record_encoder *e, const record *r, record_format f, buf *out)
 {
 	size_t start = out->len;
+	if (r->masks && record_excluded_with_value(r) >= 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	int rc = f == RECORD_FORMAT_MSGPACK ? record_encode_msgpack_impl(e, r, out)
 					    : encode_json(e, r, out);
 	if (rc == 0 && out->len - start > RECORD_MAX_BYTES) {

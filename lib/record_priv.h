@@ -99,6 +99,10 @@ int record_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((f
 
 /* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid). */
 size_t utf8_valid_prefix(const unsigned char *s, size_t n);
+/* The first column excluded by a producer (RECORD_MASK_EXCLUDED) whose
+ * slot in an image is not ABSENT, or -1: the decoders refuse such a record
+ * and the encoders never write one (an excluded value must not leave). */
+long record_excluded_with_value(const record *r);
 
 /* Integer text as JSON prints it ("-?(0|[1-9][0-9]*)") that fits int64. */
 bool record_int_text_valid(const char *s, size_t n, int64_t *v);
