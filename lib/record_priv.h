@@ -46,6 +46,42 @@ struct record_arena {
  * (0x22) and '\\' (0x5c). 1 for those, 0 for the others. */
 extern const unsigned char record_plain_byte[256];
 
+/* The first byte in [p, e) that is not plain (or e). Most bytes of keys
+ * and values are plain: eight at a time where the machine is
+ * little-endian. A byte is flagged in m when it is below 0x20 (x - 0x20
+ * borrows), '"' or '\\' (x ^ c is 0, so x ^ c - 1 borrows) or not ASCII
+ * (x has its high bit). A borrow also flags the bytes above a flagged
+ * one, and x ^ c - 1 flags non-ASCII bytes that are flagged anyway, so
+ * the lowest flagged byte is exactly the first one that is not plain;
+ * on a little-endian machine the lowest byte comes first. */
+static inline const char *record_skip_plain(const char *p, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	while (e - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		uint64_t m = ((x - ones * 0x20) | ((x ^ (ones * '"')) - ones) |
+			      ((x ^ (ones * '\\')) - ones) | x) & high;
+		if (m)
+			return p + (size_t)__builtin_ctzll(m) / 8;
+		p += 8;
+	}
+#endif
+	while (p < e && record_plain_byte[(unsigned char)*p])
+		p++;
+	return p;
+}
+
+/* Unescapes a JSON string's bytes raw[0..n) (between its quotes, as
+ * they stand) into dst (room for n + 1, NUL-terminated): every escape and
+ * the UTF-8 checked, U+0000 refused. 0, or -1 with a message in err. */
+int record_json_unescape(const char *raw, size_t n, char *dst, size_t *outlen, char *err, size_t errlen);
+
+/* Appends s[0..n) as a JSON string, escaped as the record encoder escapes
+ * it; -1 with errno EINVAL on invalid UTF-8 (or when the buf is full). */
+int record_json_put_str(buf *out, const char *s, size_t n);
+
 /* The memo that goes with r's storage, or NULL when out of memory. */
 record_memo *record_memos(record *r);
 /* Keeps t[0..n) (a text a decoder read the general way) in m when JSON
@@ -202,6 +238,12 @@ static inline int record_field_next(unsigned last, char op)
 }
 /* The first required field missing from seen, or NULL when none is. */
 const char *record_field_missing(unsigned seen);
+
+/* record_decode_json, where the record is the ordinal-th of its stream
+ * (the reader's line number): an event of another dialect takes it as its
+ * offset (record_debezium.h). 0, -1, or DBZ_NOT_A_CHANGE for an event of
+ * another dialect that is no change of rows (skipped by the reader). */
+int record_decode_json_at(record *r, const void *data, size_t len, uint64_t ordinal, char *err, size_t errlen);
 
 /* Checks what every decoded record must satisfy (op vs images, keys);
  * -1 with err. */

@@ -1,0 +1,978 @@
+/* record_debezium.c — see record_debezium.h. The layout follows the
+ * Debezium PostgreSQL connector of release 3.6.1.Final (Envelope,
+ * TableSchemaBuilder, SchemaFactory, PostgresSourceInfoStructMaker) as
+ * Kafka's JsonConverter writes it: a struct's fields in schema order, each
+ * field schema {"type",…,"optional","name","version","doc","parameters",
+ * "default","field"}. */
+#include "record_debezium.h"
+
+#include "dbz_value.h"
+#include "jtree.h"
+#include "kafka_topic.h"
+#include "record_priv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENVELOPE_VERSION 2 /* io.debezium.data.Envelope.SCHEMA_VERSION */
+
+static int put(buf *out, const void *s, size_t n)
+{
+	return buf_append(out, s, n);
+}
+
+static int put_s(buf *out, const char *s)
+{
+	return buf_append(out, s, strlen(s));
+}
+
+static int put_jstr(buf *out, const char *s)
+{
+	return record_json_put_str(out, s, strlen(s));
+}
+
+static int put_u64(buf *out, uint64_t v)
+{
+	char tmp[24];
+	return put(out, tmp, record_fmt_u64(tmp, v));
+}
+
+static int put_i64(buf *out, int64_t v)
+{
+	if (v < 0 && put(out, "-", 1) < 0)
+		return -1;
+	return put_u64(out, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+}
+
+/* ---- encoding ---- */
+
+/* What the encoder keeps of a table: its shape, to tell when a record's
+ * differs, each column's Debezium type, and the JSON that only the shape
+ * decides (the schemas, the column names as keys, the source block's
+ * start). */
+typedef struct dbz_table {
+	char *ident; /* db\0schema\0table */
+	size_t identlen;
+	uint64_t shape_id;
+	size_t ncols, nkeys;
+	char **names, **types;
+	uint16_t *keys;
+	dbz_type *t;
+	uint32_t *name_off; /* column i's key "name": is names_json[off[i]..off[i+1]) */
+	buf names_json;
+	buf key_head;   /* {"schema":…,"payload": or nothing (plain) */
+	buf value_head; /* likewise for the value */
+	buf source_head; /* "source":{"version":…,"name":… up to "ts_ms": */
+	buf source_mid;  /* ,"db":…: between snapshot and sequence */
+	buf source_tail; /* ,"schema":…,"table":…,"txId": */
+	/* the transaction of the last record: data_collection_order counts
+	 * this table's records in it */
+	uint64_t tx_lsn;
+	uint32_t tx_xid;
+	uint64_t tx_count;
+} dbz_table;
+
+struct dbz_encoder {
+	dbz_encoder_opts o;
+	dbz_table **slots;
+	size_t cap, n;
+	dbz_table *last;
+	buf scratch;
+};
+
+static void table_free(dbz_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->ncols; i++) {
+		free(t->names[i]);
+		free(t->types[i]);
+	}
+	free(t->names);
+	free(t->types);
+	free(t->keys);
+	free(t->t);
+	free(t->name_off);
+	free(t->ident);
+	buf_free(&t->names_json);
+	buf_free(&t->key_head);
+	buf_free(&t->value_head);
+	buf_free(&t->source_head);
+	buf_free(&t->source_mid);
+	buf_free(&t->source_tail);
+	free(t);
+}
+
+dbz_encoder *dbz_encoder_new(const dbz_encoder_opts *o)
+{
+	dbz_encoder *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	e->o = *o;
+	if (!e->o.topic_tmpl)
+		e->o.topic_tmpl = KAFKA_TOPIC_DEFAULT_TEMPLATE;
+	e->cap = 64;
+	e->slots = calloc(e->cap, sizeof *e->slots);
+	if (!e->slots) {
+		free(e);
+		return NULL;
+	}
+	buf_init(&e->scratch, 0);
+	return e;
+}
+
+void dbz_encoder_free(dbz_encoder *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->cap; i++)
+		table_free(e->slots[i]);
+	free(e->slots);
+	buf_free(&e->scratch);
+	free(e);
+}
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static size_t ident(const record *r, char *out)
+{
+	size_t a = strlen(r->db), b = strlen(r->schema), c = strlen(r->table);
+	memcpy(out, r->db, a + 1);
+	memcpy(out + a + 1, r->schema, b + 1);
+	memcpy(out + a + b + 2, r->table, c);
+	return a + b + c + 2;
+}
+
+static dbz_table **slot_for(dbz_encoder *e, const char *id, size_t n)
+{
+	for (size_t i = hash_bytes(id, n) & (e->cap - 1);; i = (i + 1) & (e->cap - 1))
+		if (!e->slots[i] || (e->slots[i]->identlen == n && !memcmp(e->slots[i]->ident, id, n)))
+			return &e->slots[i];
+}
+
+static int grow(dbz_encoder *e)
+{
+	if ((e->n + 1) * 2 <= e->cap)
+		return 0;
+	dbz_table **old = e->slots;
+	size_t ocap = e->cap;
+	e->slots = calloc(ocap * 2, sizeof *e->slots);
+	if (!e->slots) {
+		e->slots = old;
+		return -1;
+	}
+	e->cap = ocap * 2;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			*slot_for(e, old[i]->ident, old[i]->identlen) = old[i];
+	free(old);
+	return 0;
+}
+
+static bool shape_same(const dbz_table *t, const record *r)
+{
+	if (r->shape_id && r->shape_id == t->shape_id)
+		return true;
+	if (r->ncols != t->ncols || r->nkeys != t->nkeys)
+		return false;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (strcmp(r->cols[i].name, t->names[i]) || strcmp(r->cols[i].type, t->types[i]))
+			return false;
+	for (size_t k = 0; k < r->nkeys; k++)
+		if (r->keys[k] != t->keys[k])
+			return false;
+	return true;
+}
+
+static const char source_schema[] =
+	"{\"type\":\"struct\",\"fields\":["
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
+	"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
+	"{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"
+	"\"parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental\"},"
+	"\"default\":\"false\",\"field\":\"snapshot\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
+	"{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"},"
+	"{\"type\":\"string\",\"optional\":true,\"field\":\"origin\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"origin_lsn\"}"
+	"],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"version\":1,\"field\":\"source\"}";
+
+static const char tx_schema[] =
+	"{\"type\":\"struct\",\"fields\":["
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+	"{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},"
+	"{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}"
+	"],\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}";
+
+/* The fields of the table's Value (or Key) struct. */
+static int put_fields(buf *out, const dbz_table *t, bool key_only)
+{
+	if (put_s(out, "[") < 0)
+		return -1;
+	size_t n = key_only ? t->nkeys : t->ncols;
+	for (size_t j = 0; j < n; j++) {
+		size_t i = key_only ? t->keys[j] : j;
+		bool is_key = false;
+		for (size_t k = 0; k < t->nkeys && !is_key; k++)
+			is_key = t->keys[k] == i;
+		/* records do not say which columns are NOT NULL: all but the
+		 * key's are optional */
+		if ((j && put(out, ",", 1) < 0) || dbz_schema_put(out, &t->t[i], t->types[i], !is_key, t->names[i]) < 0)
+			return -1;
+	}
+	return put_s(out, "]");
+}
+
+/* Fills t's JSON fragments for table r (shape copied already). */
+static int table_build(dbz_encoder *e, dbz_table *t, const record *r)
+{
+	char topic[KAFKA_TOPIC_MAX + 1];
+	if (kafka_topic_expand(e->o.topic_tmpl, e->o.prefix, r->db, r->schema, r->table, topic, sizeof topic) < 0)
+		snprintf(topic, sizeof topic, "%s", "_"); /* kpub refuses such a record before it gets here */
+	const char *name = e->o.prefix ? e->o.prefix : r->db;
+	buf_reset(&t->names_json);
+	for (size_t i = 0; i < t->ncols; i++) {
+		t->name_off[i] = (uint32_t)t->names_json.len;
+		if (put_jstr(&t->names_json, t->names[i]) < 0 || put(&t->names_json, ":", 1) < 0)
+			return -1;
+	}
+	t->name_off[t->ncols] = (uint32_t)t->names_json.len;
+	buf_reset(&t->key_head);
+	buf_reset(&t->value_head);
+	if (e->o.schema) {
+		buf *k = &t->key_head, *v = &t->value_head;
+		char sname[KAFKA_TOPIC_MAX + 16];
+		if (put_s(k, "{\"schema\":{\"type\":\"struct\",\"fields\":") < 0 || put_fields(k, t, true) < 0 ||
+		    put_s(k, ",\"optional\":false,\"name\":") < 0)
+			return -1;
+		snprintf(sname, sizeof sname, "%s.Key", topic);
+		if (put_jstr(k, sname) < 0 || put_s(k, "},\"payload\":") < 0)
+			return -1;
+		snprintf(sname, sizeof sname, "%s.Value", topic);
+		if (put_s(v, "{\"schema\":{\"type\":\"struct\",\"fields\":[") < 0)
+			return -1;
+		for (int img = 0; img < 2; img++) {
+			if (put_s(v, "{\"type\":\"struct\",\"fields\":") < 0 || put_fields(v, t, false) < 0 ||
+			    put_s(v, ",\"optional\":true,\"name\":") < 0 || put_jstr(v, sname) < 0 ||
+			    put_s(v, img ? ",\"field\":\"after\"}," : ",\"field\":\"before\"},") < 0)
+				return -1;
+		}
+		snprintf(sname, sizeof sname, "%s.Envelope", topic);
+		if (put_s(v, source_schema) < 0 || put(v, ",", 1) < 0 || put_s(v, tx_schema) < 0 ||
+		    put_s(v, ",{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+			     "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
+			     "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+			     "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}],\"optional\":false,\"name\":") < 0 ||
+		    put_jstr(v, sname) < 0 || buf_printf(v, ",\"version\":%d},\"payload\":", ENVELOPE_VERSION) < 0)
+			return -1;
+	}
+	buf_reset(&t->source_head);
+	buf_reset(&t->source_mid);
+	buf_reset(&t->source_tail);
+	if (put_s(&t->source_head, "\"source\":{\"version\":\"dbrepl-" DBREPL_VERSION "\",\"connector\":\"postgresql\",\"name\":") < 0 ||
+	    put_jstr(&t->source_head, name) < 0 || put_s(&t->source_head, ",\"ts_ms\":") < 0 ||
+	    put_s(&t->source_mid, ",\"db\":") < 0 || put_jstr(&t->source_mid, r->db) < 0 ||
+	    put_s(&t->source_tail, ",\"schema\":") < 0 || put_jstr(&t->source_tail, r->schema) < 0 ||
+	    put_s(&t->source_tail, ",\"table\":") < 0 || put_jstr(&t->source_tail, r->table) < 0 ||
+	    put_s(&t->source_tail, ",\"txId\":") < 0)
+		return -1;
+	return 0;
+}
+
+/* The table entry of r, made or remade when its shape changed. */
+static dbz_table *table_for(dbz_encoder *e, const record *r)
+{
+	char id[3 * (RECORD_NAME_MAX + 1)];
+	if (strlen(r->db) > RECORD_NAME_MAX || strlen(r->schema) > RECORD_NAME_MAX || strlen(r->table) > RECORD_NAME_MAX)
+		return NULL;
+	size_t n = ident(r, id);
+	/* runs of one table's records are the usual */
+	if (e->last && e->last->identlen == n && !memcmp(e->last->ident, id, n) && shape_same(e->last, r))
+		return e->last;
+	if (grow(e) < 0)
+		return NULL;
+	dbz_table **slot = slot_for(e, id, n);
+	dbz_table *t = *slot;
+	if (t && shape_same(t, r)) {
+		t->shape_id = r->shape_id;
+		return e->last = t;
+	}
+	dbz_table *nt = calloc(1, sizeof *nt);
+	if (!nt)
+		return NULL;
+	nt->ident = malloc(n);
+	nt->names = calloc(r->ncols + 1, sizeof *nt->names);
+	nt->types = calloc(r->ncols + 1, sizeof *nt->types);
+	nt->keys = calloc(r->nkeys + 1, sizeof *nt->keys);
+	nt->t = calloc(r->ncols + 1, sizeof *nt->t);
+	nt->name_off = calloc(r->ncols + 1, sizeof *nt->name_off);
+	bool ok = nt->ident && nt->names && nt->types && nt->keys && nt->t && nt->name_off;
+	if (ok) {
+		memcpy(nt->ident, id, n);
+		nt->identlen = n;
+	}
+	for (size_t i = 0; ok && i < r->ncols; i++) {
+		nt->names[i] = strdup(r->cols[i].name);
+		nt->types[i] = strdup(r->cols[i].type);
+		ok = nt->names[i] && nt->types[i];
+		nt->ncols = i + 1;
+		if (ok)
+			dbz_type_from_pg(nt->types[i], &nt->t[i]);
+	}
+	if (ok) {
+		memcpy(nt->keys, r->keys, r->nkeys * sizeof *nt->keys);
+		nt->nkeys = r->nkeys;
+		nt->shape_id = r->shape_id;
+		buf_init(&nt->names_json, 0);
+		buf_init(&nt->key_head, 0);
+		buf_init(&nt->value_head, 0);
+		buf_init(&nt->source_head, 0);
+		buf_init(&nt->source_mid, 0);
+		buf_init(&nt->source_tail, 0);
+		ok = table_build(e, nt, r) == 0;
+	}
+	if (!ok) {
+		table_free(nt);
+		return NULL;
+	}
+	if (t) {
+		nt->tx_lsn = t->tx_lsn;
+		nt->tx_xid = t->tx_xid;
+		nt->tx_count = t->tx_count;
+		table_free(t);
+	} else {
+		e->n++;
+	}
+	*slot = nt;
+	return e->last = nt;
+}
+
+static int value_err(char *err, size_t errlen, const char *col, const char *why)
+{
+	return record_errf(err, errlen, "column \"%s\": %s", col, why);
+}
+
+/* An image as a JSON object: the columns it holds (absent and unchanged
+ * ones are left out). */
+static int put_image(buf *out, const dbz_table *t, const record_value *img, size_t ncols, char *err, size_t errlen)
+{
+	if (put(out, "{", 1) < 0)
+		return -1;
+	bool first = true;
+	for (size_t i = 0; i < ncols; i++) {
+		const record_value *v = &img[i];
+		if (v->kind != VALUE_TEXT && v->kind != VALUE_NULL)
+			continue;
+		if (!first && put(out, ",", 1) < 0)
+			return -1;
+		first = false;
+		if (put(out, t->names_json.data + t->name_off[i], t->name_off[i + 1] - t->name_off[i]) < 0)
+			return -1;
+		if (v->kind == VALUE_NULL) {
+			if (put_s(out, "null") < 0)
+				return -1;
+			continue;
+		}
+		char why[300];
+		if (dbz_value_put(out, &t->t[i], v->data, v->len, why, sizeof why) < 0)
+			return value_err(err, errlen, t->names[i], why[0] ? why : "out of memory");
+	}
+	return put(out, "}", 1);
+}
+
+bool dbz_key_changes(const record *r)
+{
+	if (r->op != RECORD_OP_UPDATE || !r->has_before || !r->before || !r->has_after || !r->after || !r->nkeys)
+		return false;
+	bool changed = false;
+	for (size_t k = 0; k < r->nkeys; k++) {
+		const record_value *a = &r->before[r->keys[k]], *b = &r->after[r->keys[k]];
+		if (a->kind != b->kind || (a->kind == VALUE_TEXT && (a->len != b->len || memcmp(a->data, b->data, a->len))))
+			changed = true;
+	}
+	if (!changed)
+		return false;
+	/* a create cannot say that a value is unchanged: such an update stays one */
+	for (size_t i = 0; i < r->ncols; i++)
+		if (r->after[i].kind == VALUE_UNCHANGED)
+			return false;
+	return true;
+}
+
+int dbz_encode(dbz_encoder *e, const record *r, enum dbz_part part, int64_t now_ns, buf *key, bool *has_key,
+	       buf *value, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!r->db || !r->schema || !r->table || !record_op_name(r->op))
+		return record_errf(err, errlen, "not a complete record");
+	dbz_table *t = table_for(e, r);
+	if (!t)
+		return record_errf(err, errlen, "out of memory (or a name longer than %d bytes)", RECORD_NAME_MAX);
+	/* what the event is: the record, or one half of a key change */
+	char op = part == DBZ_PART_OLD ? RECORD_OP_DELETE : part == DBZ_PART_NEW ? RECORD_OP_INSERT : r->op;
+	const record_value *before = r->has_before && part != DBZ_PART_NEW ? r->before : NULL;
+	const record_value *after = r->has_after && part != DBZ_PART_OLD ? r->after : NULL;
+
+	/* the key: the key columns' values, null for a truncate */
+	*has_key = r->nkeys > 0 && op != RECORD_OP_TRUNCATE;
+	if (*has_key) {
+		if (put(key, t->key_head.data, t->key_head.len) < 0 || put(key, "{", 1) < 0)
+			return record_errf(err, errlen, "out of memory");
+		for (size_t k = 0; k < r->nkeys; k++) {
+			size_t c = r->keys[k];
+			const record_value *v = part == DBZ_PART_OLD ? &r->before[c] : record_key_value(r, c);
+			char why[300];
+			if ((k && put(key, ",", 1) < 0) ||
+			    put(key, t->names_json.data + t->name_off[c], t->name_off[c + 1] - t->name_off[c]) < 0)
+				return record_errf(err, errlen, "out of memory");
+			if (v->kind == VALUE_TEXT ? dbz_value_put(key, &t->t[c], v->data, v->len, why, sizeof why) < 0
+						  : put_s(key, "null") < 0)
+				return value_err(err, errlen, t->names[c], why);
+		}
+		if (put(key, "}", 1) < 0 || (e->o.schema && put(key, "}", 1) < 0))
+			return record_errf(err, errlen, "out of memory");
+	}
+
+	/* the value */
+	buf *v = value;
+	if (put(v, t->value_head.data, t->value_head.len) < 0 || put_s(v, "{\"before\":") < 0)
+		return record_errf(err, errlen, "out of memory");
+	if (before ? put_image(v, t, before, r->ncols, err, errlen) < 0 : put_s(v, "null") < 0)
+		return -1;
+	if (put_s(v, ",\"after\":") < 0)
+		return -1;
+	if (after ? put_image(v, t, after, r->ncols, err, errlen) < 0 : put_s(v, "null") < 0)
+		return -1;
+	/* source: the commit time, floor-divided into milliseconds */
+	int64_t us = r->commit_us, ms = us / 1000 - (us % 1000 < 0);
+	char lsn[24];
+	size_t ll = record_fmt_u64(lsn, r->lsn);
+	bool snap = op == RECORD_OP_READ;
+	if (put(v, ",", 1) < 0 || put(v, t->source_head.data, t->source_head.len) < 0 || put_i64(v, ms) < 0 ||
+	    put_s(v, snap ? ",\"snapshot\":\"true\"" : ",\"snapshot\":\"false\"") < 0 ||
+	    put(v, t->source_mid.data, t->source_mid.len) < 0 || put_s(v, ",\"sequence\":\"[\\\"") < 0 ||
+	    put(v, lsn, ll) < 0 || put_s(v, "\\\",\\\"") < 0 || put(v, lsn, ll) < 0 || put_s(v, "\\\"]\",\"ts_us\":") < 0 ||
+	    put_i64(v, us) < 0 || put_s(v, ",\"ts_ns\":") < 0 || put_i64(v, us * 1000) < 0 ||
+	    put(v, t->source_tail.data, t->source_tail.len) < 0 || put_u64(v, r->xid) < 0 ||
+	    put_s(v, ",\"lsn\":") < 0 || put(v, lsn, ll) < 0 ||
+	    put_s(v, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":") < 0)
+		return record_errf(err, errlen, "out of memory");
+	/* the transaction block of provide.transaction.metadata: the id is
+	 * the xid, the orders count from 1; a snapshot has none */
+	if (snap) {
+		if (put_s(v, "null") < 0)
+			return -1;
+	} else {
+		if (t->tx_lsn != r->lsn || t->tx_xid != r->xid || !t->tx_count) {
+			t->tx_lsn = r->lsn;
+			t->tx_xid = r->xid;
+			t->tx_count = 0;
+		}
+		t->tx_count++;
+		if (put_s(v, "{\"id\":\"") < 0 || put_u64(v, r->xid) < 0 || put_s(v, "\",\"total_order\":") < 0 ||
+		    put_u64(v, r->seq) < 0 || put_s(v, ",\"data_collection_order\":") < 0 ||
+		    put_u64(v, t->tx_count) < 0 || put(v, "}", 1) < 0)
+			return -1;
+	}
+	char opf[] = ",\"op\":\"x\",\"ts_ms\":";
+	opf[7] = op;
+	int64_t nus = now_ns / 1000;
+	if (put_s(v, opf) < 0 || put_i64(v, nus / 1000) < 0 || put_s(v, ",\"ts_us\":") < 0 || put_i64(v, nus) < 0 ||
+	    put_s(v, ",\"ts_ns\":") < 0 || put_i64(v, now_ns) < 0 || put(v, "}", 1) < 0 ||
+	    (e->o.schema && put(v, "}", 1) < 0))
+		return record_errf(err, errlen, "out of memory");
+	return 0;
+}
+
+/* ---- detection ---- */
+
+/* The index after the JSON value at s[i] (or n when it does not end):
+ * enough to step over values whose validity the decoder judges later. */
+static size_t skip_json(const char *s, size_t i, size_t n)
+{
+	int depth = 0;
+	while (i < n) {
+		char c = s[i];
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+			if (depth == 0)
+				return i;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+			return i;
+		}
+		i++;
+	}
+	return n;
+}
+
+static size_t skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+bool record_is_debezium(const void *data, size_t len)
+{
+	const char *s = data;
+	/* what our encoders write, at once */
+	if (len >= 5 && !memcmp(s, "{\"v\":", 5))
+		return false;
+	size_t i = skip_ws(s, 0, len);
+	if (i >= len || s[i] != '{')
+		return false;
+	enum { K_V = 1, K_OP = 2, K_SOURCE = 4, K_SCHEMA = 8, K_PAYLOAD = 16, K_STATUS = 32, K_COLLECTIONS = 64 };
+	unsigned seen = 0;
+	i = skip_ws(s, i + 1, len);
+	while (i < len && s[i] == '"') {
+		size_t k = i + 1, e = k;
+		while (e < len && s[e] != '"' && s[e] != '\\')
+			e++;
+		if (e >= len || s[e] != '"')
+			return false; /* a key with escapes: none of ours */
+		size_t kl = e - k;
+#define KEY(w, bit) \
+	if (kl == sizeof w - 1 && !memcmp(s + k, w, kl)) \
+		seen |= bit;
+		KEY("v", K_V)
+		KEY("op", K_OP)
+		KEY("source", K_SOURCE)
+		KEY("schema", K_SCHEMA)
+		KEY("payload", K_PAYLOAD)
+		KEY("status", K_STATUS)
+		KEY("data_collections", K_COLLECTIONS)
+#undef KEY
+		i = skip_ws(s, e + 1, len);
+		if (i >= len || s[i] != ':')
+			return false;
+		i = skip_json(s, skip_ws(s, i + 1, len), len);
+		i = skip_ws(s, i, len);
+		if (i >= len || s[i] != ',')
+			break;
+		i = skip_ws(s, i + 1, len);
+	}
+	if (seen & K_V)
+		return false;
+	return (seen & (K_SCHEMA | K_PAYLOAD)) == (K_SCHEMA | K_PAYLOAD) ||
+	       (seen & (K_OP | K_SOURCE)) == (K_OP | K_SOURCE) ||
+	       (seen & (K_STATUS | K_COLLECTIONS)) == (K_STATUS | K_COLLECTIONS);
+}
+
+/* ---- decoding ---- */
+
+typedef struct dcol {
+	const char *name;
+	size_t nlen;
+	dbz_type t;
+	char pgtype[RECORD_NAME_MAX + 1];
+	bool typed; /* t and pgtype known */
+} dcol;
+
+typedef struct dctx {
+	record *r;
+	char *err;
+	size_t errlen;
+	dcol *cols;
+	size_t n, cap;
+	buf val;
+} dctx;
+
+static void *tree_alloc(void *ctx, size_t n, size_t align)
+{
+	return record_alloc(ctx, n, align);
+}
+
+static int derr(dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int derr(dctx *c, const char *fmt, ...)
+{
+	if (c->err && c->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int col_find(const dctx *c, const char *name, size_t n)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->cols[i].nlen == n && !memcmp(c->cols[i].name, name, n))
+			return (int)i;
+	return -1;
+}
+
+/* The column named name, added when new. */
+static int col_get(dctx *c, const char *name, size_t n)
+{
+	int i = col_find(c, name, n);
+	if (i >= 0)
+		return i;
+	if (n == 0 || n > RECORD_NAME_MAX || memchr(name, '\0', n))
+		return derr(c, "column name \"%.*s\" is empty, longer than %d bytes or holds NUL", (int)(n > 60 ? 60 : n),
+			    name, RECORD_NAME_MAX);
+	if (c->n == RECORD_MAX_COLUMNS)
+		return derr(c, "more than %d columns", RECORD_MAX_COLUMNS);
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 32;
+		dcol *p = realloc(c->cols, ncap * sizeof *p);
+		if (!p)
+			return derr(c, "out of memory");
+		c->cols = p;
+		c->cap = ncap;
+	}
+	dcol *d = &c->cols[c->n];
+	memset(d, 0, sizeof *d);
+	d->name = name;
+	d->nlen = n;
+	return (int)c->n++;
+}
+
+/* The columns and types of a struct schema's "fields". */
+static int cols_from_schema(dctx *c, const jt_node *st, const char *what)
+{
+	const jt_node *fields = jt_get(st, "fields");
+	if (!fields || fields->type != JT_ARRAY)
+		return derr(c, "%s schema has no \"fields\"", what);
+	for (const jt_node *f = fields->first; f; f = f->next) {
+		const jt_node *fn = jt_get(f, "field");
+		if (!fn || fn->type != JT_STRING)
+			return derr(c, "a field of the %s schema has no \"field\" name", what);
+		int i = col_get(c, fn->s, fn->len);
+		if (i < 0)
+			return -1;
+		dcol *d = &c->cols[i];
+		if (d->typed)
+			continue;
+		char why[300];
+		if (dbz_type_from_schema(f, &d->t, d->pgtype, sizeof d->pgtype, why, sizeof why) < 0)
+			return derr(c, "column \"%.*s\": %s", (int)d->nlen, d->name, why);
+		d->typed = true;
+	}
+	return 0;
+}
+
+/* The columns an image object names, typed from their values when not
+ * typed yet. */
+static int cols_from_image(dctx *c, const jt_node *img)
+{
+	if (!img || img->type != JT_OBJECT)
+		return 0;
+	for (const jt_node *m = img->first; m; m = m->next) {
+		int i = col_get(c, m->key, m->klen);
+		if (i < 0)
+			return -1;
+		dcol *d = &c->cols[i];
+		if (d->typed || jt_str_is(m, DBZ_PLACEHOLDER))
+			continue;
+		char why[300];
+		int rc = dbz_type_from_json(m, &d->t, d->pgtype, sizeof d->pgtype, why, sizeof why);
+		if (rc < 0)
+			return derr(c, "column \"%.*s\": %s (the event carries no schema)", (int)d->nlen, d->name, why);
+		d->typed = rc > 0;
+	}
+	return 0;
+}
+
+/* The payload of a key or value: JsonConverter's "payload" when the JSON
+ * is {"schema","payload"}, else the JSON itself; *schema the schema node
+ * (NULL when none or JSON null). */
+static const jt_node *unwrap(const jt_node *root, const jt_node **schema)
+{
+	*schema = NULL;
+	if (root->type == JT_OBJECT && root->len == 2) {
+		const jt_node *s = jt_get(root, "schema"), *p = jt_get(root, "payload");
+		if (s && p) {
+			*schema = s->type == JT_OBJECT ? s : NULL;
+			return p;
+		}
+	}
+	return root;
+}
+
+/* The string member key of o into the record's storage; NULL when missing. */
+static const char *get_name(dctx *c, const jt_node *o, const char *key, bool required)
+{
+	const jt_node *v = jt_get(o, key);
+	if (!v || v->type != JT_STRING) {
+		if (required)
+			derr(c, "\"source\" has no string \"%s\"", key);
+		return NULL;
+	}
+	if (v->len == 0 || v->len > RECORD_NAME_MAX || memchr(v->s, '\0', v->len)) {
+		derr(c, "source.%s is empty or longer than %d bytes", key, RECORD_NAME_MAX);
+		return NULL;
+	}
+	const char *s = record_text_copy(c->r, v->s, v->len);
+	if (!s)
+		derr(c, "out of memory");
+	return s;
+}
+
+/* An integer member of o (JSON number, or a string of digits as some
+ * writers quote int64), or false. */
+static bool get_int(const jt_node *o, const char *key, int64_t *out)
+{
+	const jt_node *v = jt_get(o, key);
+	if (!v || (v->type != JT_NUMBER && v->type != JT_STRING) || (v->type == JT_NUMBER && !v->is_int))
+		return false;
+	return record_int_text_valid(v->s, v->len, out);
+}
+
+/* Fills image img from the object o; unchanged: what a column missing
+ * from o, or holding the placeholder, is (UNCHANGED in an update's after,
+ * else ABSENT). */
+static int fill_image(dctx *c, const jt_node *o, record_value *img, bool after_of_update, bool typed_cols,
+		      const char *what)
+{
+	bool *seen = calloc(c->n + 1, sizeof *seen);
+	if (!seen)
+		return derr(c, "out of memory");
+	int rc = 0;
+	for (const jt_node *m = o->first; m && rc == 0; m = m->next) {
+		int i = col_find(c, m->key, m->klen);
+		if (i < 0) {
+			rc = derr(c, "\"%s\" names column \"%.*s\" that the schema does not", what, (int)m->klen, m->key);
+			break;
+		}
+		if (seen[i]) {
+			rc = derr(c, "\"%s\" names column \"%.*s\" twice", what, (int)m->klen, m->key);
+			break;
+		}
+		seen[i] = true;
+		dcol *d = &c->cols[i];
+		if (m->type == JT_NULL) {
+			img[i].kind = VALUE_NULL;
+			continue;
+		}
+		char why[300];
+		int got = dbz_value_get(&d->t, m, &c->val, why, sizeof why);
+		if (got < 0) {
+			rc = derr(c, "%s: column \"%.*s\" (%s): %s", what, (int)d->nlen, d->name, d->pgtype, why);
+			break;
+		}
+		if (got == DBZ_GOT_PLACEHOLDER) {
+			img[i].kind = after_of_update ? VALUE_UNCHANGED : VALUE_ABSENT;
+			continue;
+		}
+		char *s = record_text_copy(c->r, c->val.data, c->val.len);
+		if (!s) {
+			rc = derr(c, "out of memory");
+			break;
+		}
+		img[i] = (record_value){VALUE_TEXT, s, c->val.len};
+	}
+	/* a column the schema has and the update's after leaves out is an
+	 * unchanged TOAST value (kpub leaves those out) */
+	for (size_t i = 0; rc == 0 && after_of_update && typed_cols && i < c->n; i++)
+		if (!seen[i])
+			img[i].kind = VALUE_UNCHANGED;
+	free(seen);
+	return rc;
+}
+
+static record_value *new_image(dctx *c)
+{
+	size_t n = c->n ? c->n : 1;
+	record_value *img = record_alloc(c->r, n * sizeof *img, 8);
+	if (img)
+		memset(img, 0, n * sizeof *img);
+	return img;
+}
+
+/* The stream "debezium/NAME", bytes a stream name may not hold as '_'. */
+static void stream_name(char *out, const char *name)
+{
+	size_t n = (size_t)snprintf(out, POS_STREAM_MAX + 1, "debezium/%s", name);
+	if (n > POS_STREAM_MAX)
+		n = POS_STREAM_MAX;
+	for (size_t i = 9; i < n; i++)
+		if ((unsigned char)out[i] <= ' ' || (unsigned char)out[i] >= 0x7f)
+			out[i] = '_';
+}
+
+static int decode(dctx *c, const void *value, size_t vlen, const void *key, size_t klen, uint64_t ordinal)
+{
+	record *r = c->r;
+	char why[300];
+	jt_node *root = jt_parse(value, vlen, tree_alloc, r, why, sizeof why);
+	if (!root)
+		return derr(c, "%s", why);
+	const jt_node *vschema, *p = unwrap(root, &vschema);
+	if (p->type != JT_OBJECT)
+		return derr(c, "the event's payload is not an object");
+	const jt_node *opn = jt_get(p, "op"), *src = jt_get(p, "source");
+	if (!opn && jt_get(p, "status") && jt_get(p, "data_collections")) {
+		const jt_node *st = jt_get(p, "status");
+		derr(c, "a transaction %.*s event (provide.transaction.metadata), not a change",
+		     st->type == JT_STRING && st->len < 16 ? (int)st->len : 1, st->type == JT_STRING ? st->s : "?");
+		return DBZ_NOT_A_CHANGE;
+	}
+	if (!opn || opn->type != JT_STRING)
+		return derr(c, "the event has no \"op\"");
+	if (opn->len != 1 || !strchr("crudt", opn->s[0]))
+		return derr(c, "op \"%.*s\" is not a change of rows (c, r, u, d or t)", (int)(opn->len > 8 ? 8 : opn->len),
+			    opn->s);
+	if (!src || src->type != JT_OBJECT)
+		return derr(c, "the event has no \"source\" block");
+	r->version = RECORD_FORMAT_VERSION;
+	r->op = opn->s[0];
+	if (!(r->db = get_name(c, src, "db", true)) || !(r->schema = get_name(c, src, "schema", true)) ||
+	    !(r->table = get_name(c, src, "table", true)))
+		return -1;
+
+	/* columns: the Value struct of the envelope's schema, else the
+	 * images' members; then the key's */
+	const jt_node *before = jt_get(p, "before"), *after = jt_get(p, "after");
+	bool typed_cols = false;
+	if (vschema) {
+		const jt_node *fields = jt_get(vschema, "fields");
+		for (const jt_node *f = fields && fields->type == JT_ARRAY ? fields->first : NULL; f; f = f->next)
+			if (jt_str_is(jt_get(f, "field"), "after") || jt_str_is(jt_get(f, "field"), "before")) {
+				if (cols_from_schema(c, f, "the Value") < 0)
+					return -1;
+				typed_cols = true;
+				break;
+			}
+	}
+	if (cols_from_image(c, after) < 0 || cols_from_image(c, before) < 0)
+		return -1;
+	size_t nkeys = 0;
+	uint16_t keys[RECORD_MAX_COLUMNS];
+	if (key && klen) {
+		jt_node *kroot = jt_parse(key, klen, tree_alloc, r, why, sizeof why);
+		if (!kroot)
+			return derr(c, "message key: %s", why);
+		const jt_node *kschema, *kp = unwrap(kroot, &kschema);
+		if (kp->type != JT_OBJECT && kp->type != JT_NULL)
+			return derr(c, "the message key is not an object");
+		if (kschema && cols_from_schema(c, kschema, "the Key") < 0)
+			return -1;
+		if (kp->type == JT_OBJECT && cols_from_image(c, kp) < 0)
+			return -1;
+		for (const jt_node *m = kp->type == JT_OBJECT ? kp->first : NULL; m; m = m->next) {
+			int i = col_find(c, m->key, m->klen);
+			for (size_t k = 0; k < nkeys; k++)
+				if (keys[k] == i)
+					return derr(c, "the message key names \"%.*s\" twice", (int)m->klen, m->key);
+			keys[nkeys++] = (uint16_t)i;
+		}
+	}
+	/* a truncate has no key (Debezium's has none) and needs no columns */
+	if (r->op == RECORD_OP_TRUNCATE) {
+		c->n = 0;
+		nkeys = 0;
+	}
+	if (record_set_shape(r, c->n, false, false) < 0)
+		return derr(c, "out of memory");
+	for (size_t i = 0; i < c->n; i++) {
+		char name[RECORD_NAME_MAX + 1];
+		memcpy(name, c->cols[i].name, c->cols[i].nlen);
+		name[c->cols[i].nlen] = '\0';
+		/* a column only ever null tells nothing of its type */
+		if (record_set_column(r, i, name, c->cols[i].typed ? c->cols[i].pgtype : "text") < 0)
+			return derr(c, "out of memory");
+	}
+	if (record_set_keys(r, keys, nkeys) < 0)
+		return derr(c, "out of memory");
+
+	/* images */
+	if (before && before->type == JT_OBJECT) {
+		if (!(r->before = new_image(c)))
+			return derr(c, "out of memory");
+		r->has_before = true;
+		if (fill_image(c, before, r->before, false, typed_cols, "before") < 0)
+			return -1;
+	} else if (before && before->type != JT_NULL) {
+		return derr(c, "\"before\" is neither an object nor null");
+	}
+	if (after && after->type == JT_OBJECT) {
+		if (!(r->after = new_image(c)))
+			return derr(c, "out of memory");
+		r->has_after = true;
+		if (fill_image(c, after, r->after, r->op == RECORD_OP_UPDATE, typed_cols, "after") < 0)
+			return -1;
+	} else if (after && after->type != JT_NULL) {
+		return derr(c, "\"after\" is neither an object nor null");
+	}
+	if (r->op == RECORD_OP_DELETE && !r->has_before)
+		return derr(c, "a delete without its \"before\" image (a table without a key and REPLICA IDENTITY DEFAULT)");
+
+	/* source position */
+	int64_t x;
+	r->lsn = get_int(src, "lsn", &x) && x >= 0 ? (uint64_t)x : 0;
+	r->xid = get_int(src, "txId", &x) ? (uint32_t)x : 0;
+	if (get_int(src, "ts_us", &x))
+		r->commit_us = x;
+	else if (get_int(src, "ts_ms", &x) && !__builtin_mul_overflow(x, 1000, &x))
+		r->commit_us = x;
+	const jt_node *tx = jt_get(p, "transaction");
+	r->seq = tx && get_int(tx, "total_order", &x) && x > 0 ? (uint64_t)x : 0;
+	uint64_t major = r->lsn;
+	const jt_node *seqn = jt_get(src, "sequence");
+	if (seqn && seqn->type == JT_STRING) {
+		/* "[\"last commit LSN\",\"LSN\"]" */
+		jt_node *sq = jt_parse(seqn->s, seqn->len, tree_alloc, r, why, sizeof why);
+		if (sq && sq->type == JT_ARRAY && sq->first && sq->first->type == JT_STRING &&
+		    record_int_text_valid(sq->first->s, sq->first->len, &x) && x >= 0)
+			major = (uint64_t)x;
+	}
+	const char *name = get_name(c, src, "name", false);
+	stream_name(r->stream, name ? name : r->db);
+	r->offset = (pos_offset){.major = major, .minor = ordinal, .lsn = true};
+	if (!r->has_before)
+		r->before = NULL;
+	if (!r->has_after)
+		r->after = NULL;
+	return record_check_decoded(r, c->err, c->errlen);
+}
+
+int record_decode_debezium(record *r, const void *value, size_t vlen, const void *key, size_t klen,
+			   uint64_t ordinal, char *err, size_t errlen)
+{
+	record_clear(r);
+	if (err && errlen)
+		err[0] = '\0';
+	if (vlen > RECORD_MAX_BYTES)
+		return record_errf(err, errlen, "record longer than %zu bytes", RECORD_MAX_BYTES);
+	dctx c = {.r = r, .err = err, .errlen = errlen};
+	buf_init(&c.val, 0);
+	int rc = decode(&c, value, vlen, key, klen, ordinal);
+	free(c.cols);
+	buf_free(&c.val);
+	if (rc != 0)
+		record_clear(r);
+	return rc;
+}
