@@ -878,8 +878,11 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 		const jt_node *kschema, *kp = unwrap(kroot, &kschema);
 		if (kp->type != JT_OBJECT && kp->type != JT_NULL)
 			return derr(c, "the message key is not an object");
-		if (kschema && cols_from_schema(c, kschema, "the Key") < 0)
-			return -1;
+		/* the key's schema adds only types (the value's has them):
+		 * one written otherwise than JsonConverter writes it, as in an
+		 * example of Debezium's documentation, is not used */
+		if (kschema && cols_from_schema(c, kschema, "the Key") < 0 && c->err && c->errlen)
+			c->err[0] = '\0';
 		if (kp->type == JT_OBJECT && cols_from_image(c, kp) < 0)
 			return -1;
 		for (const jt_node *m = kp->type == JT_OBJECT ? kp->first : NULL; m; m = m->next) {
