@@ -22,7 +22,7 @@
 #define TS_NEG_INF_US INT64_C(-9223372036832400000)
 /* io.debezium.data.Uuid arrays hold this for an unchanged TOAST value:
  * Java's UUID.nameUUIDFromBytes of the placeholder's bytes. */
-#define PLACEHOLDER_UUID "8d8ef61f-3ca3-3c29-b1e8-df8a8b66ec34"
+#define PLACEHOLDER_UUID "b68a35a7-17ad-35b3-af2a-ae46edb4545a"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -411,8 +411,10 @@ static int number_text(const char *s, size_t n, int min_scale, buf *out, char *e
 		}
 		scale -= eneg ? -e : e;
 	}
-	/* drop leading zeros (keep one digit), then trailing zeros beyond
-	 * min_scale; a negative scale becomes zeros */
+	/* a negative scale becomes zeros; then drop leading zeros (keep one
+	 * digit) and trailing zeros beyond min_scale */
+	for (; scale < 0; scale++)
+		buf_putc(&dig, '0');
 	size_t a = 0;
 	while (a + 1 < dig.len && dig.data[a] == '0')
 		a++;
@@ -422,36 +424,25 @@ static int number_text(const char *s, size_t n, int min_scale, buf *out, char *e
 		nd--;
 		scale--;
 	}
-	int rc = 0;
 	if (nd == 1 && d[0] == '0')
 		neg = false;
-	if (scale < 0 && nd > 0 && !(nd == 1 && d[0] == '0')) {
-		/* d * 10^-scale */
-		if (neg)
-			rc = put(out, "-", 1);
-		if (rc == 0)
-			rc = put(out, d, nd);
-		for (long k = 0; rc == 0 && k < -scale; k++)
-			rc = put(out, "0", 1);
-	} else {
-		int sc = scale < 0 ? 0 : (int)scale;
-		char *z = NULL;
-		/* at least min_scale digits */
-		if (min_scale > sc) {
-			z = malloc(nd + (size_t)(min_scale - sc));
-			if (!z) {
-				buf_free(&dig);
-				return fail(err, errlen, "out of memory");
-			}
-			memcpy(z, d, nd);
-			memset(z + nd, '0', (size_t)(min_scale - sc));
-			nd += (size_t)(min_scale - sc);
-			d = z;
-			sc = min_scale;
+	int sc = (int)scale;
+	char *z = NULL;
+	/* at least min_scale digits */
+	if (min_scale > sc) {
+		z = malloc(nd + (size_t)(min_scale - sc));
+		if (!z) {
+			buf_free(&dig);
+			return fail(err, errlen, "out of memory");
 		}
-		rc = decimal_text(out, neg, d, nd, sc);
-		free(z);
+		memcpy(z, d, nd);
+		memset(z + nd, '0', (size_t)(min_scale - sc));
+		nd += (size_t)(min_scale - sc);
+		d = z;
+		sc = min_scale;
 	}
+	int rc = decimal_text(out, neg, d, nd, sc);
+	free(z);
 	buf_free(&dig);
 	return rc < 0 ? fail(err, errlen, "out of memory") : 0;
 }

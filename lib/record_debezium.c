@@ -823,6 +823,17 @@ static void stream_name(char *out, const char *name)
 			out[i] = '_';
 }
 
+/* The first key that object o has twice, or NULL. For the few fields of
+ * an envelope or a block: quadratic. */
+static const jt_node *dup_key(const jt_node *o)
+{
+	for (const jt_node *a = o && o->type == JT_OBJECT ? o->first : NULL; a; a = a->next)
+		for (const jt_node *b = a->next; b; b = b->next)
+			if (a->klen == b->klen && !memcmp(a->key, b->key, a->klen))
+				return a;
+	return NULL;
+}
+
 static int decode(dctx *c, const void *value, size_t vlen, const void *key, size_t klen, uint64_t ordinal)
 {
 	record *r = c->r;
@@ -833,6 +844,13 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 	const jt_node *vschema, *p = unwrap(root, &vschema);
 	if (p->type != JT_OBJECT)
 		return derr(c, "the event's payload is not an object");
+	const jt_node *dup = dup_key(root);
+	if (!dup && p != root)
+		dup = dup_key(p);
+	if (!dup)
+		dup = dup_key(jt_get(p, "source"));
+	if (dup)
+		return derr(c, "duplicate key \"%.*s\"", (int)(dup->klen > 60 ? 60 : dup->klen), dup->key);
 	const jt_node *opn = jt_get(p, "op"), *src = jt_get(p, "source");
 	if (!opn && jt_get(p, "status") && jt_get(p, "data_collections")) {
 		const jt_node *st = jt_get(p, "status");
@@ -867,7 +885,8 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 				break;
 			}
 	}
-	if (cols_from_image(c, after) < 0 || cols_from_image(c, before) < 0)
+	/* with a schema, the images may name only its fields */
+	if (!typed_cols && (cols_from_image(c, after) < 0 || cols_from_image(c, before) < 0))
 		return -1;
 	size_t nkeys = 0;
 	uint16_t keys[RECORD_MAX_COLUMNS];
