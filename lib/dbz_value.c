@@ -1259,13 +1259,16 @@ static int bytea_put(buf *out, const char *s, size_t n, char *err, size_t errlen
 	return rc;
 }
 
-static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, char *err, size_t errlen)
+static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool checked, char *err, size_t errlen)
 {
 	int64_t v;
 	switch (t->kind) {
 	case DBZ_INT16:
 	case DBZ_INT32:
 	case DBZ_INT64:
+		/* a checked integer text of few enough digits is in range */
+		if (checked && n - (s[0] == '-') <= (t->kind == DBZ_INT16 ? 4u : t->kind == DBZ_INT32 ? 9u : 19u))
+			return put(out, s, n);
 		if (!record_int_text_valid(s, n, &v) ||
 		    (t->kind == DBZ_INT16 && (v < INT16_MIN || v > INT16_MAX)) ||
 		    (t->kind == DBZ_INT32 && (v < INT32_MIN || v > INT32_MAX)))
@@ -1364,6 +1367,7 @@ struct array_put_ctx {
 	buf *out;
 	const dbz_type *t;
 	bool first;
+	bool checked;
 	char *err;
 	size_t errlen;
 };
@@ -1376,16 +1380,17 @@ static int array_put_elem(void *p, const char *s, size_t n)
 	c->first = false;
 	if (!s)
 		return put_s(c->out, "null");
-	return scalar_put(c->out, c->t, s, n, c->err, c->errlen) < 0 ? -2 : 0;
+	return scalar_put(c->out, c->t, s, n, false, c->err, c->errlen) < 0 ? -2 : 0;
 }
 
-int dbz_value_put(buf *out, const dbz_type *t, const char *text, size_t len, char *err, size_t errlen)
+int dbz_value_put(buf *out, const dbz_type *t, const char *text, size_t len, bool checked, char *err,
+		  size_t errlen)
 {
 	if (!t->array)
-		return scalar_put(out, t, text, len, err, errlen);
+		return scalar_put(out, t, text, len, checked, err, errlen);
 	dbz_type elem = *t;
 	elem.array = false;
-	struct array_put_ctx c = {out, &elem, true, err, errlen};
+	struct array_put_ctx c = {out, &elem, true, false, err, errlen};
 	buf tmp;
 	buf_init(&tmp, 0);
 	int rc = put(out, "[", 1);

@@ -74,8 +74,11 @@ void dbz_type_from_pg(const char *pgtype, dbz_type *t);
  * is not NULL, "field":field last. pgtype NULL: no type parameter. */
 int dbz_schema_put(buf *out, const dbz_type *t, const char *pgtype, bool optional, const char *field);
 /* Appends the JSON of the value text[0..len) of a column of type t.
- * -1 with a message in err when it has no exact form. */
-int dbz_value_put(buf *out, const dbz_type *t, const char *text, size_t len, char *err, size_t errlen);
+ * checked: the text comes from a record a decoder checked (record.h), so
+ * an integer's is a valid 64-bit one already. -1 with a message in err
+ * when it has no exact form. */
+int dbz_value_put(buf *out, const dbz_type *t, const char *text, size_t len, bool checked, char *err,
+		  size_t errlen);
 
 /* ---- reading ---- */
 

@@ -20,14 +20,20 @@
 
 #define ENVELOPE_VERSION 2 /* io.debezium.data.Envelope.SCHEMA_VERSION */
 
-static int put(buf *out, const void *s, size_t n)
+/* Inline, with the encoders' room test (record_priv.h): an event is made
+ * of some forty pieces, most of them constant. */
+static inline int put(buf *out, const void *s, size_t n)
 {
-	return buf_append(out, s, n);
+	if (rec_room(out, n) < 0)
+		return -1;
+	memcpy(out->data + out->len, s, n);
+	out->len += n;
+	return 0;
 }
 
-static int put_s(buf *out, const char *s)
+static inline int put_s(buf *out, const char *s)
 {
-	return buf_append(out, s, strlen(s));
+	return put(out, s, strlen(s));
 }
 
 static int put_jstr(buf *out, const char *s)
@@ -41,12 +47,6 @@ static int put_u64(buf *out, uint64_t v)
 	return put(out, tmp, record_fmt_u64(tmp, v));
 }
 
-static int put_i64(buf *out, int64_t v)
-{
-	if (v < 0 && put(out, "-", 1) < 0)
-		return -1;
-	return put_u64(out, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
-}
 
 /* ---- encoding ---- */
 
@@ -76,12 +76,28 @@ typedef struct dbz_table {
 	uint64_t tx_count;
 } dbz_table;
 
+/* A number's text (record_fmt_u64 and a sign). */
+typedef struct num_text {
+	size_t len;
+	char s[24];
+} num_text;
+
 struct dbz_encoder {
 	dbz_encoder_opts o;
 	dbz_table **slots;
 	size_t cap, n;
 	dbz_table *last;
 	buf scratch;
+	/* the numbers of the last record's transaction as text: every record
+	 * of it (all of a snapshot) has the same LSN, xid and commit time */
+	bool tx_valid;
+	uint64_t tx_lsn;
+	uint32_t tx_xid;
+	int64_t tx_us;
+	num_text ms, us, ns, lsn, xid;
+	/* the processing time's whole seconds as text */
+	int64_t now_sec;
+	num_text now;
 };
 
 static void table_free(dbz_table *t)
@@ -373,7 +389,8 @@ static int value_err(char *err, size_t errlen, const char *col, const char *why)
 
 /* An image as a JSON object: the columns it holds (absent and unchanged
  * ones are left out). */
-static int put_image(buf *out, const dbz_table *t, const record_value *img, size_t ncols, char *err, size_t errlen)
+static int put_image(buf *out, const dbz_table *t, const record_value *img, size_t ncols, bool checked, char *err,
+		     size_t errlen)
 {
 	if (put(out, "{", 1) < 0)
 		return -1;
@@ -393,10 +410,76 @@ static int put_image(buf *out, const dbz_table *t, const record_value *img, size
 			continue;
 		}
 		char why[300];
-		if (dbz_value_put(out, &t->t[i], v->data, v->len, why, sizeof why) < 0)
+		if (dbz_value_put(out, &t->t[i], v->data, v->len, checked, why, sizeof why) < 0)
 			return value_err(err, errlen, t->names[i], why[0] ? why : "out of memory");
 	}
 	return put(out, "}", 1);
+}
+
+static void num(num_text *t, int64_t v)
+{
+	t->len = 0;
+	if (v < 0)
+		t->s[t->len++] = '-';
+	t->len += record_fmt_u64(t->s + t->len, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+}
+
+/* The processing time, ns since 1970, as the values of ts_ms, ts_us and
+ * ts_ns (the first key written already): the three are prefixes of one
+ * number, whose whole seconds change once a second. */
+static int put_now(buf *v, dbz_encoder *e, int64_t ns)
+{
+	if (ns < 1000000000) {
+		int64_t us = ns / 1000 - (ns % 1000 < 0), ms = ns / 1000000 - (ns % 1000000 < 0);
+		return buf_printf(v, "%" PRId64 ",\"ts_us\":%" PRId64 ",\"ts_ns\":%" PRId64, ms, us, ns);
+	}
+	int64_t sec = ns / 1000000000;
+	if (sec != e->now_sec || !e->now.len) {
+		num(&e->now, sec);
+		e->now_sec = sec;
+	}
+	char d[9];
+	uint32_t f = (uint32_t)(ns % 1000000000);
+	for (int i = 8; i >= 0; i--, f /= 10)
+		d[i] = (char)('0' + f % 10);
+	if (put(v, e->now.s, e->now.len) < 0 || put(v, d, 3) < 0 || put_s(v, ",\"ts_us\":") < 0 ||
+	    put(v, e->now.s, e->now.len) < 0 || put(v, d, 6) < 0 || put_s(v, ",\"ts_ns\":") < 0 ||
+	    put(v, e->now.s, e->now.len) < 0)
+		return -1;
+	return put(v, d, 9);
+}
+
+
+/* "source":{…},"transaction": and then null for a snapshot, else
+ * {"id":"XID","total_order": (the orders follow per record). */
+static int put_source(buf *v, dbz_encoder *e, const dbz_table *t, const record *r, bool snap)
+{
+	if (!e->tx_valid || e->tx_lsn != r->lsn || e->tx_xid != r->xid || e->tx_us != r->commit_us) {
+		int64_t us = r->commit_us;
+		num(&e->ms, us / 1000 - (us % 1000 < 0));
+		num(&e->us, us);
+		num(&e->ns, us * 1000);
+		num(&e->lsn, (int64_t)r->lsn);
+		num(&e->xid, r->xid);
+		e->tx_lsn = r->lsn;
+		e->tx_xid = r->xid;
+		e->tx_us = us;
+		e->tx_valid = true;
+	}
+	if (put(v, t->source_head.data, t->source_head.len) < 0 || put(v, e->ms.s, e->ms.len) < 0 ||
+	    put_s(v, snap ? ",\"snapshot\":\"true\"" : ",\"snapshot\":\"false\"") < 0 ||
+	    put(v, t->source_mid.data, t->source_mid.len) < 0 || put_s(v, ",\"sequence\":\"[\\\"") < 0 ||
+	    put(v, e->lsn.s, e->lsn.len) < 0 || put_s(v, "\\\",\\\"") < 0 || put(v, e->lsn.s, e->lsn.len) < 0 ||
+	    put_s(v, "\\\"]\",\"ts_us\":") < 0 || put(v, e->us.s, e->us.len) < 0 || put_s(v, ",\"ts_ns\":") < 0 ||
+	    put(v, e->ns.s, e->ns.len) < 0 || put(v, t->source_tail.data, t->source_tail.len) < 0 ||
+	    put(v, e->xid.s, e->xid.len) < 0 || put_s(v, ",\"lsn\":") < 0 || put(v, e->lsn.s, e->lsn.len) < 0 ||
+	    put_s(v, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":") < 0)
+		return -1;
+	if (snap)
+		return put_s(v, "null");
+	if (put_s(v, "{\"id\":\"") < 0 || put(v, e->xid.s, e->xid.len) < 0)
+		return -1;
+	return put_s(v, "\",\"total_order\":");
 }
 
 bool dbz_key_changes(const record *r)
@@ -445,7 +528,7 @@ int dbz_encode(dbz_encoder *e, const record *r, enum dbz_part part, int64_t now_
 			if ((k && put(key, ",", 1) < 0) ||
 			    put(key, t->names_json.data + t->name_off[c], t->name_off[c + 1] - t->name_off[c]) < 0)
 				return record_errf(err, errlen, "out of memory");
-			if (v->kind == VALUE_TEXT ? dbz_value_put(key, &t->t[c], v->data, v->len, why, sizeof why) < 0
+			if (v->kind == VALUE_TEXT ? dbz_value_put(key, &t->t[c], v->data, v->len, r->checked, why, sizeof why) < 0
 						  : put_s(key, "null") < 0)
 				return value_err(err, errlen, t->names[c], why);
 		}
@@ -457,48 +540,31 @@ int dbz_encode(dbz_encoder *e, const record *r, enum dbz_part part, int64_t now_
 	buf *v = value;
 	if (put(v, t->value_head.data, t->value_head.len) < 0 || put_s(v, "{\"before\":") < 0)
 		return record_errf(err, errlen, "out of memory");
-	if (before ? put_image(v, t, before, r->ncols, err, errlen) < 0 : put_s(v, "null") < 0)
+	if (before ? put_image(v, t, before, r->ncols, r->checked, err, errlen) < 0 : put_s(v, "null") < 0)
 		return -1;
 	if (put_s(v, ",\"after\":") < 0)
 		return -1;
-	if (after ? put_image(v, t, after, r->ncols, err, errlen) < 0 : put_s(v, "null") < 0)
+	if (after ? put_image(v, t, after, r->ncols, r->checked, err, errlen) < 0 : put_s(v, "null") < 0)
 		return -1;
-	/* source: the commit time, floor-divided into milliseconds */
-	int64_t us = r->commit_us, ms = us / 1000 - (us % 1000 < 0);
-	char lsn[24];
-	size_t ll = record_fmt_u64(lsn, r->lsn);
 	bool snap = op == RECORD_OP_READ;
-	if (put(v, ",", 1) < 0 || put(v, t->source_head.data, t->source_head.len) < 0 || put_i64(v, ms) < 0 ||
-	    put_s(v, snap ? ",\"snapshot\":\"true\"" : ",\"snapshot\":\"false\"") < 0 ||
-	    put(v, t->source_mid.data, t->source_mid.len) < 0 || put_s(v, ",\"sequence\":\"[\\\"") < 0 ||
-	    put(v, lsn, ll) < 0 || put_s(v, "\\\",\\\"") < 0 || put(v, lsn, ll) < 0 || put_s(v, "\\\"]\",\"ts_us\":") < 0 ||
-	    put_i64(v, us) < 0 || put_s(v, ",\"ts_ns\":") < 0 || put_i64(v, us * 1000) < 0 ||
-	    put(v, t->source_tail.data, t->source_tail.len) < 0 || put_u64(v, r->xid) < 0 ||
-	    put_s(v, ",\"lsn\":") < 0 || put(v, lsn, ll) < 0 ||
-	    put_s(v, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":") < 0)
+	if (put(v, ",", 1) < 0 || put_source(v, e, t, r, snap) < 0)
 		return record_errf(err, errlen, "out of memory");
 	/* the transaction block of provide.transaction.metadata: the id is
 	 * the xid, the orders count from 1; a snapshot has none */
-	if (snap) {
-		if (put_s(v, "null") < 0)
-			return -1;
-	} else {
+	if (!snap) {
 		if (t->tx_lsn != r->lsn || t->tx_xid != r->xid || !t->tx_count) {
 			t->tx_lsn = r->lsn;
 			t->tx_xid = r->xid;
 			t->tx_count = 0;
 		}
 		t->tx_count++;
-		if (put_s(v, "{\"id\":\"") < 0 || put_u64(v, r->xid) < 0 || put_s(v, "\",\"total_order\":") < 0 ||
-		    put_u64(v, r->seq) < 0 || put_s(v, ",\"data_collection_order\":") < 0 ||
+		if (put_u64(v, r->seq) < 0 || put_s(v, ",\"data_collection_order\":") < 0 ||
 		    put_u64(v, t->tx_count) < 0 || put(v, "}", 1) < 0)
-			return -1;
+			return record_errf(err, errlen, "out of memory");
 	}
 	char opf[] = ",\"op\":\"x\",\"ts_ms\":";
 	opf[7] = op;
-	int64_t nus = now_ns / 1000;
-	if (put_s(v, opf) < 0 || put_i64(v, nus / 1000) < 0 || put_s(v, ",\"ts_us\":") < 0 || put_i64(v, nus) < 0 ||
-	    put_s(v, ",\"ts_ns\":") < 0 || put_i64(v, now_ns) < 0 || put(v, "}", 1) < 0 ||
+	if (put_s(v, opf) < 0 || put_now(v, e, now_ns) < 0 || put(v, "}", 1) < 0 ||
 	    (e->o.schema && put(v, "}", 1) < 0))
 		return record_errf(err, errlen, "out of memory");
 	return 0;

@@ -125,7 +125,7 @@ static int put_value(const char *pgtype, const char *text, buf *out, char *err, 
 	dbz_type t;
 	dbz_type_from_pg(pgtype, &t);
 	buf_reset(out);
-	int rc = dbz_value_put(out, &t, text, strlen(text), err, errlen);
+	int rc = dbz_value_put(out, &t, text, strlen(text), false, err, errlen);
 	buf_terminate(out);
 	return rc;
 }
