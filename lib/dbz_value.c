@@ -1561,7 +1561,7 @@ static int schema_kind(const jt_node *schema, dbz_type *t, char *pgtype, size_t 
 	if (!strcmp(name, "io.debezium.time.MicroDuration") || starts(name, "io.debezium.data.geometry.") ||
 	    !strcmp(name, "io.debezium.data.Bits") || (starts(name, "io.debezium.data.") && strcmp(type, "string"))) {
 		/* refused when a value comes (dbz_value_get), by this name */
-		snprintf(t->why, sizeof t->why, "%s", name);
+		snprintf(t->why, sizeof t->why, "%.90s", name);
 		return (size_t)snprintf(pgtype, cap, "text") >= cap ? fail(err, errlen, "type name too long") : 0;
 	}
 	if (!strcmp(type, "int8") || !strcmp(type, "int16")) {
@@ -1589,7 +1589,7 @@ static int schema_kind(const jt_node *schema, dbz_type *t, char *pgtype, size_t 
 		t->kind = DBZ_STRING;
 		pg = "text";
 	} else {
-		snprintf(t->why, sizeof t->why, "%s%s%.80s", type, name[0] ? " " : "", name);
+		snprintf(t->why, sizeof t->why, "%.15s%s%.78s", type, name[0] ? " " : "", name);
 		pg = "text";
 	}
 done:

@@ -24,6 +24,8 @@
  * of some forty pieces, most of them constant. */
 static inline int put(buf *out, const void *s, size_t n)
 {
+	if (n == 0) /* an empty fragment may have no storage */
+		return 0;
 	if (rec_room(out, n) < 0)
 		return -1;
 	memcpy(out->data + out->len, s, n);
