@@ -63,6 +63,7 @@ typedef struct dbz_table {
 	size_t ncols, nkeys;
 	char **names, **types;
 	uint16_t *keys;
+	int16_t *key_of; /* ncols: the column's place in the key, or -1 */
 	dbz_type *t;
 	uint32_t *name_off; /* column i's key "name": is names_json[off[i]..off[i+1]) */
 	buf names_json;
@@ -90,13 +91,19 @@ struct dbz_encoder {
 	size_t cap, n;
 	dbz_table *last;
 	buf scratch;
-	/* the numbers of the last record's transaction as text: every record
-	 * of it (all of a snapshot) has the same LSN, xid and commit time */
+	/* tables by the shape ids of the decoders' records (record.h), which
+	 * are unique in the process: most records find theirs here */
+	dbz_table *by_shape[64];
+	/* the last record's transaction as text: every record of it (all of a
+	 * snapshot) has the same LSN, xid and commit time. ms: source.ts_ms;
+	 * seq: from ,"sequence": to ts_ns's value; lsn: from ,"lsn": to
+	 * "total_order": (null for a snapshot's: snap_lsn); xid: the xid */
 	bool tx_valid;
 	uint64_t tx_lsn;
 	uint32_t tx_xid;
 	int64_t tx_us;
-	num_text ms, us, ns, lsn, xid;
+	num_text ms, xid;
+	buf seq, lsn, snap_lsn;
 	/* the processing time's whole seconds as text */
 	int64_t now_sec;
 	num_text now;
@@ -113,6 +120,7 @@ static void table_free(dbz_table *t)
 	free(t->names);
 	free(t->types);
 	free(t->keys);
+	free(t->key_of);
 	free(t->t);
 	free(t->name_off);
 	free(t->ident);
@@ -140,6 +148,9 @@ dbz_encoder *dbz_encoder_new(const dbz_encoder_opts *o)
 		return NULL;
 	}
 	buf_init(&e->scratch, 0);
+	buf_init(&e->seq, 0);
+	buf_init(&e->lsn, 0);
+	buf_init(&e->snap_lsn, 0);
 	return e;
 }
 
@@ -151,6 +162,9 @@ void dbz_encoder_free(dbz_encoder *e)
 		table_free(e->slots[i]);
 	free(e->slots);
 	buf_free(&e->scratch);
+	buf_free(&e->seq);
+	buf_free(&e->lsn);
+	buf_free(&e->snap_lsn);
 	free(e);
 }
 
@@ -319,6 +333,9 @@ static int table_build(dbz_encoder *e, dbz_table *t, const record *r)
 /* The table entry of r, made or remade when its shape changed. */
 static dbz_table *table_for(dbz_encoder *e, const record *r)
 {
+	dbz_table **cached = &e->by_shape[r->shape_id & 63];
+	if (r->shape_id && *cached && (*cached)->shape_id == r->shape_id)
+		return *cached;
 	char id[3 * (RECORD_NAME_MAX + 1)];
 	if (strlen(r->db) > RECORD_NAME_MAX || strlen(r->schema) > RECORD_NAME_MAX || strlen(r->table) > RECORD_NAME_MAX)
 		return NULL;
@@ -332,6 +349,8 @@ static dbz_table *table_for(dbz_encoder *e, const record *r)
 	dbz_table *t = *slot;
 	if (t && shape_same(t, r)) {
 		t->shape_id = r->shape_id;
+		if (r->shape_id)
+			*cached = t;
 		return e->last = t;
 	}
 	dbz_table *nt = calloc(1, sizeof *nt);
@@ -343,7 +362,8 @@ static dbz_table *table_for(dbz_encoder *e, const record *r)
 	nt->keys = calloc(r->nkeys + 1, sizeof *nt->keys);
 	nt->t = calloc(r->ncols + 1, sizeof *nt->t);
 	nt->name_off = calloc(r->ncols + 1, sizeof *nt->name_off);
-	bool ok = nt->ident && nt->names && nt->types && nt->keys && nt->t && nt->name_off;
+	nt->key_of = calloc(r->ncols + 1, sizeof *nt->key_of);
+	bool ok = nt->ident && nt->names && nt->types && nt->keys && nt->t && nt->name_off && nt->key_of;
 	if (ok) {
 		memcpy(nt->ident, id, n);
 		nt->identlen = n;
@@ -359,6 +379,10 @@ static dbz_table *table_for(dbz_encoder *e, const record *r)
 	if (ok) {
 		memcpy(nt->keys, r->keys, r->nkeys * sizeof *nt->keys);
 		nt->nkeys = r->nkeys;
+		for (size_t i = 0; i < r->ncols; i++)
+			nt->key_of[i] = -1;
+		for (size_t k = 0; k < r->nkeys && k < INT16_MAX; k++)
+			nt->key_of[r->keys[k]] = (int16_t)k;
 		nt->shape_id = r->shape_id;
 		buf_init(&nt->names_json, 0);
 		buf_init(&nt->key_head, 0);
@@ -376,11 +400,16 @@ static dbz_table *table_for(dbz_encoder *e, const record *r)
 		nt->tx_lsn = t->tx_lsn;
 		nt->tx_xid = t->tx_xid;
 		nt->tx_count = t->tx_count;
+		for (size_t i = 0; i < sizeof e->by_shape / sizeof e->by_shape[0]; i++)
+			if (e->by_shape[i] == t)
+				e->by_shape[i] = NULL;
 		table_free(t);
 	} else {
 		e->n++;
 	}
 	*slot = nt;
+	if (r->shape_id)
+		*cached = nt;
 	return e->last = nt;
 }
 
@@ -391,8 +420,18 @@ static int value_err(char *err, size_t errlen, const char *col, const char *why)
 
 /* An image as a JSON object: the columns it holds (absent and unchanged
  * ones are left out). */
-static int put_image(buf *out, const dbz_table *t, const record_value *img, size_t ncols, bool checked, char *err,
-		     size_t errlen)
+/* Where a key column's value went in the event's value: the key copies
+ * it from there rather than convert it again. */
+#define KEY_SPANS 16
+typedef struct key_span {
+	size_t at, len; /* len 0: not written */
+} key_span;
+
+/* An image as a JSON object: the columns it holds (absent and unchanged
+ * ones are left out); spans (KEY_SPANS, or NULL) gets where the first
+ * key columns' values are in out. */
+static int put_image(buf *out, const dbz_table *t, const record_value *img, size_t ncols, bool checked,
+		     key_span *spans, char *err, size_t errlen)
 {
 	if (put(out, "{", 1) < 0)
 		return -1;
@@ -406,14 +445,18 @@ static int put_image(buf *out, const dbz_table *t, const record_value *img, size
 		first = false;
 		if (put(out, t->names_json.data + t->name_off[i], t->name_off[i + 1] - t->name_off[i]) < 0)
 			return -1;
+		size_t at = out->len;
 		if (v->kind == VALUE_NULL) {
 			if (put_s(out, "null") < 0)
 				return -1;
-			continue;
+		} else {
+			char why[300];
+			if (dbz_value_put(out, &t->t[i], v->data, v->len, checked, why, sizeof why) < 0)
+				return value_err(err, errlen, t->names[i], why[0] ? why : "out of memory");
 		}
-		char why[300];
-		if (dbz_value_put(out, &t->t[i], v->data, v->len, checked, why, sizeof why) < 0)
-			return value_err(err, errlen, t->names[i], why[0] ? why : "out of memory");
+		int k = t->key_of[i];
+		if (spans && k >= 0 && k < KEY_SPANS)
+			spans[k] = (key_span){at, out->len - at};
 	}
 	return put(out, "}", 1);
 }
@@ -440,48 +483,83 @@ static int put_now(buf *v, dbz_encoder *e, int64_t ns)
 		num(&e->now, sec);
 		e->now_sec = sec;
 	}
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
 	char d[9];
 	uint32_t f = (uint32_t)(ns % 1000000000);
-	for (int i = 8; i >= 0; i--, f /= 10)
-		d[i] = (char)('0' + f % 10);
-	if (put(v, e->now.s, e->now.len) < 0 || put(v, d, 3) < 0 || put_s(v, ",\"ts_us\":") < 0 ||
-	    put(v, e->now.s, e->now.len) < 0 || put(v, d, 6) < 0 || put_s(v, ",\"ts_ns\":") < 0 ||
-	    put(v, e->now.s, e->now.len) < 0)
+	d[8] = (char)('0' + f % 10);
+	f /= 10;
+	for (int i = 6; i >= 0; i -= 2, f /= 100) {
+		d[i] = pairs[f % 100 * 2];
+		d[i + 1] = pairs[f % 100 * 2 + 1];
+	}
+	/* S ddd ,"ts_us": S dddddd ,"ts_ns": S ddddddddd */
+	size_t sl = e->now.len, n = 3 * sl + 18 + 18;
+	if (rec_room(v, n) < 0)
 		return -1;
-	return put(v, d, 9);
+	char *o = v->data + v->len;
+	memcpy(o, e->now.s, sl);
+	memcpy(o + sl, d, 3);
+	o += sl + 3;
+	memcpy(o, ",\"ts_us\":", 9);
+	memcpy(o + 9, e->now.s, sl);
+	memcpy(o + 9 + sl, d, 6);
+	o += 9 + sl + 6;
+	memcpy(o, ",\"ts_ns\":", 9);
+	memcpy(o + 9, e->now.s, sl);
+	memcpy(o + 9 + sl, d, 9);
+	v->len += n;
+	return 0;
 }
 
-
 /* "source":{…},"transaction": and then null for a snapshot, else
- * {"id":"XID","total_order": (the orders follow per record). */
+ * {"id":"XID","total_order": (the orders follow per record). What only
+ * the transaction decides is made once per transaction. */
 static int put_source(buf *v, dbz_encoder *e, const dbz_table *t, const record *r, bool snap)
 {
 	if (!e->tx_valid || e->tx_lsn != r->lsn || e->tx_xid != r->xid || e->tx_us != r->commit_us) {
 		int64_t us = r->commit_us;
-		num(&e->ms, us / 1000 - (us % 1000 < 0));
-		num(&e->us, us);
-		num(&e->ns, us * 1000);
-		num(&e->lsn, (int64_t)r->lsn);
+		num_text l, u;
+		num(&l, (int64_t)r->lsn);
+		num(&u, us);
+		if (us >= 1000000) { /* ms: the µs text less its last three digits */
+			memcpy(e->ms.s, u.s, u.len - 3);
+			e->ms.len = u.len - 3;
+		} else {
+			num(&e->ms, us / 1000 - (us % 1000 < 0));
+		}
 		num(&e->xid, r->xid);
+		buf_reset(&e->seq);
+		buf_reset(&e->lsn);
+		buf_reset(&e->snap_lsn);
+		if (put_s(&e->seq, ",\"sequence\":\"[\\\"") < 0 || put(&e->seq, l.s, l.len) < 0 ||
+		    put_s(&e->seq, "\\\",\\\"") < 0 || put(&e->seq, l.s, l.len) < 0 ||
+		    put_s(&e->seq, "\\\"]\",\"ts_us\":") < 0 || put(&e->seq, u.s, u.len) < 0 ||
+		    put_s(&e->seq, ",\"ts_ns\":") < 0 || put(&e->seq, u.s, u.len) < 0 || put_s(&e->seq, "000") < 0 ||
+		    put_s(&e->lsn, ",\"lsn\":") < 0 || put(&e->lsn, l.s, l.len) < 0 ||
+		    put_s(&e->lsn, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":") < 0 ||
+		    put(&e->snap_lsn, e->lsn.data, e->lsn.len) < 0 || put_s(&e->snap_lsn, "null") < 0 ||
+		    put_s(&e->lsn, "{\"id\":\"") < 0 || put(&e->lsn, e->xid.s, e->xid.len) < 0 ||
+		    put_s(&e->lsn, "\",\"total_order\":") < 0)
+			return -1;
+		/* ns: the µs and three zeros, but for a zero time */
+		if (us == 0 && (buf_reset(&e->seq), put_s(&e->seq, ",\"sequence\":\"[\\\"") < 0 ||
+				put(&e->seq, l.s, l.len) < 0 || put_s(&e->seq, "\\\",\\\"") < 0 ||
+				put(&e->seq, l.s, l.len) < 0 || put_s(&e->seq, "\\\"]\",\"ts_us\":0,\"ts_ns\":0") < 0))
+			return -1;
 		e->tx_lsn = r->lsn;
 		e->tx_xid = r->xid;
 		e->tx_us = us;
 		e->tx_valid = true;
 	}
+	const buf *tail = snap ? &e->snap_lsn : &e->lsn;
 	if (put(v, t->source_head.data, t->source_head.len) < 0 || put(v, e->ms.s, e->ms.len) < 0 ||
 	    put_s(v, snap ? ",\"snapshot\":\"true\"" : ",\"snapshot\":\"false\"") < 0 ||
-	    put(v, t->source_mid.data, t->source_mid.len) < 0 || put_s(v, ",\"sequence\":\"[\\\"") < 0 ||
-	    put(v, e->lsn.s, e->lsn.len) < 0 || put_s(v, "\\\",\\\"") < 0 || put(v, e->lsn.s, e->lsn.len) < 0 ||
-	    put_s(v, "\\\"]\",\"ts_us\":") < 0 || put(v, e->us.s, e->us.len) < 0 || put_s(v, ",\"ts_ns\":") < 0 ||
-	    put(v, e->ns.s, e->ns.len) < 0 || put(v, t->source_tail.data, t->source_tail.len) < 0 ||
-	    put(v, e->xid.s, e->xid.len) < 0 || put_s(v, ",\"lsn\":") < 0 || put(v, e->lsn.s, e->lsn.len) < 0 ||
-	    put_s(v, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":") < 0)
+	    put(v, t->source_mid.data, t->source_mid.len) < 0 || put(v, e->seq.data, e->seq.len) < 0 ||
+	    put(v, t->source_tail.data, t->source_tail.len) < 0 || put(v, e->xid.s, e->xid.len) < 0)
 		return -1;
-	if (snap)
-		return put_s(v, "null");
-	if (put_s(v, "{\"id\":\"") < 0 || put(v, e->xid.s, e->xid.len) < 0)
-		return -1;
-	return put_s(v, "\",\"total_order\":");
+	return put(v, tail->data, tail->len);
 }
 
 bool dbz_key_changes(const record *r)
@@ -518,35 +596,19 @@ int dbz_encode(dbz_encoder *e, const record *r, enum dbz_part part, int64_t now_
 	const record_value *before = r->has_before && part != DBZ_PART_NEW ? r->before : NULL;
 	const record_value *after = r->has_after && part != DBZ_PART_OLD ? r->after : NULL;
 
-	/* the key: the key columns' values, null for a truncate */
-	*has_key = r->nkeys > 0 && op != RECORD_OP_TRUNCATE;
-	if (*has_key) {
-		if (put(key, t->key_head.data, t->key_head.len) < 0 || put(key, "{", 1) < 0)
-			return record_errf(err, errlen, "out of memory");
-		for (size_t k = 0; k < r->nkeys; k++) {
-			size_t c = r->keys[k];
-			const record_value *v = part == DBZ_PART_OLD ? &r->before[c] : record_key_value(r, c);
-			char why[300];
-			if ((k && put(key, ",", 1) < 0) ||
-			    put(key, t->names_json.data + t->name_off[c], t->name_off[c + 1] - t->name_off[c]) < 0)
-				return record_errf(err, errlen, "out of memory");
-			if (v->kind == VALUE_TEXT ? dbz_value_put(key, &t->t[c], v->data, v->len, r->checked, why, sizeof why) < 0
-						  : put_s(key, "null") < 0)
-				return value_err(err, errlen, t->names[c], why);
-		}
-		if (put(key, "}", 1) < 0 || (e->o.schema && put(key, "}", 1) < 0))
-			return record_errf(err, errlen, "out of memory");
-	}
-
 	/* the value */
 	buf *v = value;
+	key_span bspans[KEY_SPANS], aspans[KEY_SPANS];
+	size_t nk = r->nkeys < KEY_SPANS ? r->nkeys : KEY_SPANS;
+	for (size_t k = 0; k < nk; k++)
+		bspans[k].len = aspans[k].len = 0;
 	if (put(v, t->value_head.data, t->value_head.len) < 0 || put_s(v, "{\"before\":") < 0)
 		return record_errf(err, errlen, "out of memory");
-	if (before ? put_image(v, t, before, r->ncols, r->checked, err, errlen) < 0 : put_s(v, "null") < 0)
+	if (before ? put_image(v, t, before, r->ncols, r->checked, bspans, err, errlen) < 0 : put_s(v, "null") < 0)
 		return -1;
 	if (put_s(v, ",\"after\":") < 0)
 		return -1;
-	if (after ? put_image(v, t, after, r->ncols, r->checked, err, errlen) < 0 : put_s(v, "null") < 0)
+	if (after ? put_image(v, t, after, r->ncols, r->checked, aspans, err, errlen) < 0 : put_s(v, "null") < 0)
 		return -1;
 	bool snap = op == RECORD_OP_READ;
 	if (put(v, ",", 1) < 0 || put_source(v, e, t, r, snap) < 0)
@@ -568,6 +630,34 @@ int dbz_encode(dbz_encoder *e, const record *r, enum dbz_part part, int64_t now_
 	opf[7] = op;
 	if (put_s(v, opf) < 0 || put_now(v, e, now_ns) < 0 || put(v, "}", 1) < 0 ||
 	    (e->o.schema && put(v, "}", 1) < 0))
+		return record_errf(err, errlen, "out of memory");
+
+	/* the key: the key columns' values, null for a truncate; as the value
+	 * wrote them, when it did */
+	*has_key = r->nkeys > 0 && op != RECORD_OP_TRUNCATE;
+	if (!*has_key)
+		return 0;
+	if (put(key, t->key_head.data, t->key_head.len) < 0 || put(key, "{", 1) < 0)
+		return record_errf(err, errlen, "out of memory");
+	for (size_t k = 0; k < r->nkeys; k++) {
+		size_t c = r->keys[k];
+		const record_value *kv = part == DBZ_PART_OLD ? &r->before[c] : record_key_value(r, c);
+		const key_span *sp = k >= KEY_SPANS ? NULL
+				     : after && kv == &after[c] ? &aspans[k] : before && kv == &before[c] ? &bspans[k] : NULL;
+		if ((k && put(key, ",", 1) < 0) ||
+		    put(key, t->names_json.data + t->name_off[c], t->name_off[c + 1] - t->name_off[c]) < 0)
+			return record_errf(err, errlen, "out of memory");
+		char why[300];
+		if (sp && sp->len) {
+			if (put(key, v->data + sp->at, sp->len) < 0)
+				return record_errf(err, errlen, "out of memory");
+		} else if (kv->kind == VALUE_TEXT ? dbz_value_put(key, &t->t[c], kv->data, kv->len, r->checked, why,
+								   sizeof why) < 0
+						   : put_s(key, "null") < 0) {
+			return value_err(err, errlen, t->names[c], why);
+		}
+	}
+	if (put(key, "}", 1) < 0 || (e->o.schema && put(key, "}", 1) < 0))
 		return record_errf(err, errlen, "out of memory");
 	return 0;
 }

@@ -295,6 +295,41 @@ static void test_exact_layout(void **state)
 	encode(e, &r, DBZ_PART_WHOLE, &k, &v);
 	buf_terminate(&v);
 	assert_non_null(strstr(v.data, "{\"id\":\"750\",\"total_order\":4,\"data_collection_order\":2}"));
+	/* commit times before 1970 and near it: ts_ms floored, ts_ns exact */
+	static const struct {
+		int64_t us;
+		const char *want;
+	} times[] = {
+		{-1, "\"ts_ms\":-1,\"snapshot\":\"false\",\"db\":\"db\",\"sequence\":\"[\\\"23803720\\\",\\\"23803720\\\"]\","
+		     "\"ts_us\":-1,\"ts_ns\":-1000,"},
+		{0, "\"ts_ms\":0,\"snapshot\":\"false\",\"db\":\"db\",\"sequence\":\"[\\\"23803720\\\",\\\"23803720\\\"]\","
+		    "\"ts_us\":0,\"ts_ns\":0,"},
+		{999, "\"ts_ms\":0,\"snapshot\":\"false\",\"db\":\"db\",\"sequence\":\"[\\\"23803720\\\",\\\"23803720\\\"]\","
+		      "\"ts_us\":999,\"ts_ns\":999000,"},
+		{1000000, "\"ts_ms\":1000,\"snapshot\":\"false\",\"db\":\"db\",\"sequence\":\"[\\\"23803720\\\",\\\"23803720\\\"]\","
+			  "\"ts_us\":1000000,\"ts_ns\":1000000000,"},
+	};
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+		r.commit_us = times[i].us;
+		encode(e, &r, DBZ_PART_WHOLE, &k, &v);
+		buf_terminate(&v);
+		if (!strstr(v.data, times[i].want))
+			fail_msg("commit time %lld: %s", (long long)times[i].us, v.data);
+	}
+	r.commit_us = 1764078000123456;
+	/* the processing time: the envelope's three times */
+	bool hk;
+	char err[200];
+	buf_reset(&k);
+	buf_reset(&v);
+	assert_int_equal(dbz_encode(e, &r, DBZ_PART_WHOLE, 999999999, &k, &hk, &v, err, sizeof err), 0);
+	buf_terminate(&v);
+	assert_non_null(strstr(v.data, "\"ts_ms\":999,\"ts_us\":999999,\"ts_ns\":999999999}"));
+	buf_reset(&k);
+	buf_reset(&v);
+	assert_int_equal(dbz_encode(e, &r, DBZ_PART_WHOLE, 1000000000000000007LL, &k, &hk, &v, err, sizeof err), 0);
+	buf_terminate(&v);
+	assert_non_null(strstr(v.data, "\"ts_ms\":1000000000000,\"ts_us\":1000000000000000,\"ts_ns\":1000000000000000007}"));
 	dbz_encoder_free(e);
 
 	dbz_encoder_opts wrapped = {.schema = true, .prefix = "srv"};
