@@ -24,29 +24,9 @@
  * Java's UUID.nameUUIDFromBytes of the placeholder's bytes. */
 #define PLACEHOLDER_UUID "b68a35a7-17ad-35b3-af2a-ae46edb4545a"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* Inline, with the encoders' room test (record_priv.h): kpub writes
- * every value of every event through here. */
 static inline int put(buf *out, const void *s, size_t n)
 {
-	if (n == 0)
-		return 0;
-	if (rec_room(out, n) < 0)
-		return -1;
-	memcpy(out->data + out->len, s, n);
-	out->len += n;
-	return 0;
+	return rec_put(out, s, n);
 }
 
 static int put_s(buf *out, const char *s)
@@ -67,6 +47,14 @@ static int put_i64(buf *out, int64_t v)
 static bool digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+/* The index after the run of digits at s[i] (i itself when none). */
+static size_t digits_end(const char *s, size_t i, size_t n)
+{
+	while (i < n && digit(s[i]))
+		i++;
+	return i;
 }
 
 /* ---- base64 ---- */
@@ -284,9 +272,7 @@ static bool split_decimal(const char *s, size_t n, bool *neg, const char **ip, s
 	if (*neg)
 		i++;
 	size_t a = i;
-	while (i < n && digit(s[i]))
-		i++;
-	if (i == a)
+	if ((i = digits_end(s, i, n)) == a)
 		return false;
 	*ip = s + a;
 	*il = i - a;
@@ -294,9 +280,7 @@ static bool split_decimal(const char *s, size_t n, bool *neg, const char **ip, s
 	*fl = 0;
 	if (i < n && s[i] == '.') {
 		size_t b = ++i;
-		while (i < n && digit(s[i]))
-			i++;
-		if (i == b)
+		if ((i = digits_end(s, i, n)) == b)
 			return false;
 		*fp = s + b;
 		*fl = i - b;
@@ -311,21 +295,21 @@ static int decimal_put_bytes(buf *out, const char *s, size_t n, int scale, char 
 	const char *ip, *fp;
 	size_t il, fl;
 	if (!split_decimal(s, n, &neg, &ip, &il, &fp, &fl))
-		return fail(err, errlen, "\"%.*s\" has no Decimal form (precise mode holds no NaN or Infinity)",
+		return record_errf(err, errlen, "\"%.*s\" has no Decimal form (precise mode holds no NaN or Infinity)",
 			    (int)(n > 40 ? 40 : n), s);
 	if (scale < 0)
-		return fail(err, errlen, "negative scale %d", scale);
+		return record_errf(err, errlen, "negative scale %d", scale);
 	/* more fraction digits than the scale: only zeros may go */
 	while (fl > (size_t)scale) {
 		if (fp[fl - 1] != '0')
-			return fail(err, errlen, "%.*s has more than %d decimal places", (int)(n > 40 ? 40 : n), s,
+			return record_errf(err, errlen, "%.*s has more than %d decimal places", (int)(n > 40 ? 40 : n), s,
 				    scale);
 		fl--;
 	}
 	size_t total = il + (size_t)scale;
 	char *d = malloc(total + 1);
 	if (!d)
-		return fail(err, errlen, "out of memory");
+		return record_errf(err, errlen, "out of memory");
 	memcpy(d, ip, il);
 	memcpy(d + il, fp, fl);
 	memset(d + il + fl, '0', (size_t)scale - fl);
@@ -336,7 +320,7 @@ static int decimal_put_bytes(buf *out, const char *s, size_t n, int scale, char 
 	if (rc == 0)
 		rc = dbz_base64_put(out, (const unsigned char *)tmp.data, tmp.len);
 	buf_free(&tmp);
-	return rc < 0 ? fail(err, errlen, "out of memory") : 0;
+	return rc < 0 ? record_errf(err, errlen, "out of memory") : 0;
 }
 
 /* The decimal text of unscaled digits d[0..n) (no leading zeros) at
@@ -377,12 +361,12 @@ static int decimal_from_base64(const char *s, size_t n, int scale, buf *out, cha
 	bool neg;
 	int rc = -1;
 	if (base64_get(s, n, &raw) < 0)
-		fail(err, errlen, "Decimal bytes are not base64");
+		record_errf(err, errlen, "Decimal bytes are not base64");
 	else if (raw.len == 0)
-		fail(err, errlen, "Decimal without bytes");
+		record_errf(err, errlen, "Decimal without bytes");
 	else if (digits_from_twos((const unsigned char *)raw.data, raw.len, &neg, &dig) < 0 ||
 		 decimal_text(out, neg, dig.data, dig.len, scale) < 0)
-		fail(err, errlen, "out of memory");
+		record_errf(err, errlen, "out of memory");
 	else
 		rc = 0;
 	buf_free(&raw);
@@ -414,7 +398,7 @@ static int number_text(const char *s, size_t n, int min_scale, buf *out, char *e
 			e = e * 10 + (s[i] - '0');
 			if (e > 100000) {
 				buf_free(&dig);
-				return fail(err, errlen, "number %.*s out of range", (int)(n > 40 ? 40 : n), s);
+				return record_errf(err, errlen, "number %.*s out of range", (int)(n > 40 ? 40 : n), s);
 			}
 		}
 		scale -= eneg ? -e : e;
@@ -441,7 +425,7 @@ static int number_text(const char *s, size_t n, int min_scale, buf *out, char *e
 		z = malloc(nd + (size_t)(min_scale - sc));
 		if (!z) {
 			buf_free(&dig);
-			return fail(err, errlen, "out of memory");
+			return record_errf(err, errlen, "out of memory");
 		}
 		memcpy(z, d, nd);
 		memset(z + nd, '0', (size_t)(min_scale - sc));
@@ -452,7 +436,7 @@ static int number_text(const char *s, size_t n, int min_scale, buf *out, char *e
 	int rc = decimal_text(out, neg, d, nd, sc);
 	free(z);
 	buf_free(&dig);
-	return rc < 0 ? fail(err, errlen, "out of memory") : 0;
+	return rc < 0 ? record_errf(err, errlen, "out of memory") : 0;
 }
 
 /* ---- money (lc_monetary C: "$1,234.56", "-$1,234.56") ---- */
@@ -475,7 +459,7 @@ static int money_put(buf *out, const char *s, size_t n, char *err, size_t errlen
 		goto bad;
 	return decimal_put_bytes(out, tmp, k, 2, err, errlen);
 bad:
-	return fail(err, errlen, "\"%.*s\" is not money as PostgreSQL prints it with lc_monetary C",
+	return record_errf(err, errlen, "\"%.*s\" is not money as PostgreSQL prints it with lc_monetary C",
 		    (int)(n > 40 ? 40 : n), s);
 }
 
@@ -701,7 +685,7 @@ static int zoned_ts_put(buf *out, const char *s, size_t n, int width, char *err,
 		return record_json_put_str(out, s, n);
 	int64_t us;
 	if (!ts_us(s, n, true, &us))
-		return fail(err, errlen, "\"%.*s\" is not a timestamp with time zone", (int)(n > 40 ? 40 : n), s);
+		return record_errf(err, errlen, "\"%.*s\" is not a timestamp with time zone", (int)(n > 40 ? 40 : n), s);
 	int64_t days = us / US_PER_DAY, rem = us % US_PER_DAY;
 	if (rem < 0) {
 		rem += US_PER_DAY;
@@ -766,7 +750,7 @@ static int zoned_time_put(buf *out, const char *s, size_t n, char *err, size_t e
 	int64_t us;
 	int off;
 	if (!parse_hms(s, n, &i, &us) || !parse_offset(s, n, &i, &off) || i != n)
-		return fail(err, errlen, "\"%.*s\" is not a time with time zone", (int)(n > 40 ? 40 : n), s);
+		return record_errf(err, errlen, "\"%.*s\" is not a time with time zone", (int)(n > 40 ? 40 : n), s);
 	if (put(out, "\"", 1) < 0 ||
 	    buf_printf(out, "%02d:%02d:%02d", (int)(us / 3600000000LL), (int)(us / 60000000 % 60),
 		       (int)(us / 1000000 % 60)) < 0 ||
@@ -875,7 +859,7 @@ static int interval_put(buf *out, const char *s, size_t n, char *err, size_t err
 {
 	ival v;
 	if (!ival_parse(s, n, &v))
-		return fail(err, errlen, "\"%.*s\" is not an ISO 8601 interval", (int)(n > 40 ? 40 : n), s);
+		return record_errf(err, errlen, "\"%.*s\" is not an ISO 8601 interval", (int)(n > 40 ? 40 : n), s);
 	if (buf_printf(out, "\"P%" PRId64 "Y%" PRId64 "M%" PRId64 "DT%" PRId64 "H%" PRId64 "M", v.y, v.mo, v.d, v.h,
 		       v.mi) < 0)
 		return -1;
@@ -1227,15 +1211,12 @@ static bool json_number(const char *s, size_t n)
 	if (s[i] == '0')
 		i++;
 	else if (digit(s[i]))
-		while (i < n && digit(s[i]))
-			i++;
+		i = digits_end(s, i, n);
 	else
 		return false;
 	if (i < n && s[i] == '.') {
 		size_t a = ++i;
-		while (i < n && digit(s[i]))
-			i++;
-		if (i == a)
+		if ((i = digits_end(s, i, n)) == a)
 			return false;
 	}
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
@@ -1243,9 +1224,7 @@ static bool json_number(const char *s, size_t n)
 		if (i < n && (s[i] == '+' || s[i] == '-'))
 			i++;
 		size_t a = i;
-		while (i < n && digit(s[i]))
-			i++;
-		if (i == a)
+		if ((i = digits_end(s, i, n)) == a)
 			return false;
 	}
 	return i == n;
@@ -1254,11 +1233,11 @@ static bool json_number(const char *s, size_t n)
 static int bytea_put(buf *out, const char *s, size_t n, char *err, size_t errlen)
 {
 	if (!record_bytea_text_valid(s, n))
-		return fail(err, errlen, "not a bytea text");
+		return record_errf(err, errlen, "not a bytea text");
 	size_t nb = (n - 2) / 2;
 	unsigned char *b = malloc(nb + 1);
 	if (!b)
-		return fail(err, errlen, "out of memory");
+		return record_errf(err, errlen, "out of memory");
 	for (size_t i = 0; i < nb; i++)
 		b[i] = (unsigned char)(record_hex_val((unsigned char)s[2 + 2 * i]) << 4 |
 				       record_hex_val((unsigned char)s[3 + 2 * i]));
@@ -1280,7 +1259,7 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		if (!record_int_text_valid(s, n, &v) ||
 		    (t->kind == DBZ_INT16 && (v < INT16_MIN || v > INT16_MAX)) ||
 		    (t->kind == DBZ_INT32 && (v < INT32_MIN || v > INT32_MAX)))
-			return fail(err, errlen, "\"%.*s\" is not an integer of its type", (int)(n > 40 ? 40 : n), s);
+			return record_errf(err, errlen, "\"%.*s\" is not an integer of its type", (int)(n > 40 ? 40 : n), s);
 		return put(out, s, n);
 	case DBZ_FLOAT32:
 	case DBZ_FLOAT64:
@@ -1290,16 +1269,16 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		    (n == 9 && !memcmp(s, "-Infinity", 9)))
 			return record_json_put_str(out, s, n);
 		if (!json_number(s, n))
-			return fail(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
+			return record_errf(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
 		return put(out, s, n);
 	case DBZ_NUMBER:
 		if (!json_number(s, n))
-			return fail(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
+			return record_errf(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
 		return put(out, s, n);
 	case DBZ_BOOLEAN:
 		if (n == 1 && (s[0] == 't' || s[0] == 'f'))
 			return put_s(out, s[0] == 't' ? "true" : "false");
-		return fail(err, errlen, "\"%.*s\" is not a boolean", (int)(n > 40 ? 40 : n), s);
+		return record_errf(err, errlen, "\"%.*s\" is not a boolean", (int)(n > 40 ? 40 : n), s);
 	case DBZ_BYTES:
 		return bytea_put(out, s, n, err, errlen);
 	case DBZ_DECIMAL:
@@ -1315,7 +1294,7 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		const char *ip, *fp;
 		size_t il, fl;
 		if (!split_decimal(s, n, &neg, &ip, &il, &fp, &fl))
-			return fail(err, errlen, "\"%.*s\" has no VariableScaleDecimal form (precise mode holds no NaN or Infinity)",
+			return record_errf(err, errlen, "\"%.*s\" has no VariableScaleDecimal form (precise mode holds no NaN or Infinity)",
 				    (int)(n > 40 ? 40 : n), s);
 		if (buf_printf(out, "{\"scale\":%zu,\"value\":\"", fl) < 0 ||
 		    decimal_put_bytes(out, s, n, (int)fl, err, errlen) < 0)
@@ -1325,9 +1304,9 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 	case DBZ_DATE: {
 		int64_t days;
 		if (!date_days(s, n, &days))
-			return fail(err, errlen, "date \"%.*s\" has no io.debezium.time.Date form", (int)(n > 40 ? 40 : n), s);
+			return record_errf(err, errlen, "date \"%.*s\" has no io.debezium.time.Date form", (int)(n > 40 ? 40 : n), s);
 		if (days < INT32_MIN || days > INT32_MAX)
-			return fail(err, errlen, "date \"%.*s\" is out of io.debezium.time.Date's range", (int)n, s);
+			return record_errf(err, errlen, "date \"%.*s\" is out of io.debezium.time.Date's range", (int)n, s);
 		return put_i64(out, days);
 	}
 	case DBZ_TIME_MS:
@@ -1335,9 +1314,9 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		size_t i = 0;
 		int64_t us;
 		if (!parse_hms(s, n, &i, &us) || i != n)
-			return fail(err, errlen, "\"%.*s\" is not a time", (int)(n > 40 ? 40 : n), s);
+			return record_errf(err, errlen, "\"%.*s\" is not a time", (int)(n > 40 ? 40 : n), s);
 		if (t->kind == DBZ_TIME_MS && us % 1000)
-			return fail(err, errlen, "time %.*s is finer than io.debezium.time.Time's milliseconds", (int)n, s);
+			return record_errf(err, errlen, "time %.*s is finer than io.debezium.time.Time's milliseconds", (int)n, s);
 		return put_i64(out, t->kind == DBZ_TIME_MS ? us / 1000 : us);
 	}
 	case DBZ_TS_MS:
@@ -1349,10 +1328,10 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		if (n == 9 && !memcmp(s, "-infinity", 9))
 			return put_i64(out, ms ? TS_NEG_INF_US / 1000 : TS_NEG_INF_US);
 		if (!ts_us(s, n, false, &us))
-			return fail(err, errlen, "\"%.*s\" is not a timestamp in io.debezium.time's range",
+			return record_errf(err, errlen, "\"%.*s\" is not a timestamp in io.debezium.time's range",
 				    (int)(n > 40 ? 40 : n), s);
 		if (ms && us % 1000)
-			return fail(err, errlen, "timestamp %.*s is finer than io.debezium.time.Timestamp's milliseconds",
+			return record_errf(err, errlen, "timestamp %.*s is finer than io.debezium.time.Timestamp's milliseconds",
 				    (int)n, s);
 		return put_i64(out, ms ? us / 1000 : us);
 	}
@@ -1364,10 +1343,10 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		return interval_put(out, s, n, err, errlen);
 	case DBZ_STRING:
 		if (record_json_put_str(out, s, n) < 0)
-			return fail(err, errlen, "invalid UTF-8");
+			return record_errf(err, errlen, "invalid UTF-8");
 		return 0;
 	default:
-		return fail(err, errlen, "no Debezium form");
+		return record_errf(err, errlen, "no Debezium form");
 	}
 }
 
@@ -1406,7 +1385,7 @@ int dbz_value_put(buf *out, const dbz_type *t, const char *text, size_t len, boo
 		rc = array_each(text, len, &tmp, array_put_elem, &c);
 	buf_free(&tmp);
 	if (rc == -1)
-		return fail(err, errlen, "\"%.*s\" is not a one-dimensional array", (int)(len > 40 ? 40 : len), text);
+		return record_errf(err, errlen, "\"%.*s\" is not a one-dimensional array", (int)(len > 40 ? 40 : len), text);
 	if (rc < 0)
 		return -1;
 	return put(out, "]", 1);
@@ -1490,10 +1469,10 @@ static int schema_kind(const jt_node *schema, dbz_type *t, char *pgtype, size_t 
 {
 	memset(t, 0, sizeof *t);
 	if (!schema || schema->type != JT_OBJECT)
-		return fail(err, errlen, "a field's schema is not an object");
+		return record_errf(err, errlen, "a field's schema is not an object");
 	const jt_node *ty = jt_get(schema, "type"), *nm = jt_get(schema, "name"), *params = jt_get(schema, "parameters");
 	if (!ty || ty->type != JT_STRING)
-		return fail(err, errlen, "a field's schema has no \"type\"");
+		return record_errf(err, errlen, "a field's schema has no \"type\"");
 	char type[16];
 	snprintf(type, sizeof type, "%.*s", (int)(ty->len < 15 ? ty->len : 15), ty->s);
 	/* the documentation's examples write some types in capitals */
@@ -1511,19 +1490,19 @@ static int schema_kind(const jt_node *schema, dbz_type *t, char *pgtype, size_t 
 	t->kind = DBZ_UNSUPPORTED;
 	if (!strcmp(type, "array")) {
 		if (depth > 0)
-			return fail(err, errlen, "arrays of arrays are not supported");
+			return record_errf(err, errlen, "arrays of arrays are not supported");
 		char elem[RECORD_NAME_MAX + 1];
 		if (schema_kind(jt_get(schema, "items"), t, elem, sizeof elem, err, errlen, depth + 1) < 0)
 			return -1;
 		t->array = true;
 		if (t->kind != DBZ_UNSUPPORTED && (size_t)snprintf(pgtype, cap, "%s[]", elem) >= cap)
-			return fail(err, errlen, "type name too long");
+			return record_errf(err, errlen, "type name too long");
 		return 0;
 	}
 	if (!strcmp(name, "org.apache.kafka.connect.data.Decimal") && !strcmp(type, "bytes")) {
 		char sc[16], pr[16];
 		if (!get_param(params, "scale", sc, sizeof sc))
-			return fail(err, errlen, "a Decimal schema without its \"scale\" parameter");
+			return record_errf(err, errlen, "a Decimal schema without its \"scale\" parameter");
 		t->kind = DBZ_DECIMAL;
 		t->scale = atoi(sc);
 		if (get_param(params, "connect.decimal.precision", pr, sizeof pr))
@@ -1560,7 +1539,7 @@ static int schema_kind(const jt_node *schema, dbz_type *t, char *pgtype, size_t 
 	for (size_t i = 0; i < sizeof logical / sizeof logical[0]; i++)
 		if (!strcmp(name, logical[i].name)) {
 			if (strcmp(type, logical[i].type))
-				return fail(err, errlen, "%s is not of type %s", name, type);
+				return record_errf(err, errlen, "%s is not of type %s", name, type);
 			t->kind = logical[i].kind;
 			t->name = logical[i].name;
 			pg = logical[i].pg;
@@ -1570,39 +1549,28 @@ static int schema_kind(const jt_node *schema, dbz_type *t, char *pgtype, size_t 
 	    !strcmp(name, "io.debezium.data.Bits") || (starts(name, "io.debezium.data.") && strcmp(type, "string"))) {
 		/* refused when a value comes (dbz_value_get), by this name */
 		snprintf(t->why, sizeof t->why, "%.90s", name);
-		return (size_t)snprintf(pgtype, cap, "text") >= cap ? fail(err, errlen, "type name too long") : 0;
+		return (size_t)snprintf(pgtype, cap, "text") >= cap ? record_errf(err, errlen, "type name too long") : 0;
 	}
-	if (!strcmp(type, "int8") || !strcmp(type, "int16")) {
-		t->kind = DBZ_INT16;
-		pg = "smallint";
-	} else if (!strcmp(type, "int32")) {
-		t->kind = DBZ_INT32;
-		pg = "integer";
-	} else if (!strcmp(type, "int64")) {
-		t->kind = DBZ_INT64;
-		pg = "bigint";
-	} else if (!strcmp(type, "float")) {
-		t->kind = DBZ_FLOAT32;
-		pg = "real";
-	} else if (!strcmp(type, "double")) {
-		t->kind = DBZ_FLOAT64;
-		pg = "double precision";
-	} else if (!strcmp(type, "boolean")) {
-		t->kind = DBZ_BOOLEAN;
-		pg = "boolean";
-	} else if (!strcmp(type, "bytes")) {
-		t->kind = DBZ_BYTES;
-		pg = "bytea";
-	} else if (!strcmp(type, "string")) {
-		t->kind = DBZ_STRING;
-		pg = "text";
-	} else {
-		snprintf(t->why, sizeof t->why, "%.15s%s%.78s", type, name[0] ? " " : "", name);
-		pg = "text";
-	}
+	static const struct {
+		const char *type;
+		dbz_kind kind;
+		const char *pg;
+	} plain[] = {
+		{"int8", DBZ_INT16, "smallint"}, {"int16", DBZ_INT16, "smallint"}, {"int32", DBZ_INT32, "integer"},
+		{"int64", DBZ_INT64, "bigint"}, {"float", DBZ_FLOAT32, "real"}, {"double", DBZ_FLOAT64, "double precision"},
+		{"boolean", DBZ_BOOLEAN, "boolean"}, {"bytes", DBZ_BYTES, "bytea"}, {"string", DBZ_STRING, "text"},
+	};
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		if (!strcmp(type, plain[i].type)) {
+			t->kind = plain[i].kind;
+			pg = plain[i].pg;
+			goto done;
+		}
+	snprintf(t->why, sizeof t->why, "%.15s%s%.78s", type, name[0] ? " " : "", name);
+	pg = "text";
 done:
 	if ((size_t)snprintf(pgtype, cap, "%s", pg) >= cap)
-		return fail(err, errlen, "type name too long");
+		return record_errf(err, errlen, "type name too long");
 	return 0;
 }
 
@@ -1653,7 +1621,7 @@ int dbz_type_from_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, 
 			pg = "numeric";
 			break;
 		}
-		return fail(err, errlen, "an object, which an event without its schema cannot say the type of");
+		return record_errf(err, errlen, "an object, which an event without its schema cannot say the type of");
 	}
 	case JT_ARRAY: {
 		/* an array of one kind of scalar, as PostgreSQL's array text */
@@ -1664,11 +1632,11 @@ int dbz_type_from_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, 
 			char tmp[32];
 			int rc = dbz_type_from_json(k, &et, tmp, sizeof tmp, err, errlen);
 			if (rc < 0 || et.array || et.kind == DBZ_VSDECIMAL)
-				return rc < 0 ? -1 : fail(err, errlen, "an array of arrays or objects");
+				return rc < 0 ? -1 : record_errf(err, errlen, "an array of arrays or objects");
 			if (rc == 0)
 				continue;
 			if (seen && et.kind != t->kind)
-				return fail(err, errlen, "an array of values of different kinds");
+				return record_errf(err, errlen, "an array of values of different kinds");
 			t->kind = et.kind;
 			seen = true;
 		}
@@ -1679,7 +1647,7 @@ int dbz_type_from_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, 
 		return 0;
 	}
 	if ((size_t)snprintf(pgtype, cap, "%s", pg) >= cap)
-		return fail(err, errlen, "type name too long");
+		return record_errf(err, errlen, "type name too long");
 	return 1;
 }
 
@@ -1707,7 +1675,7 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 		int64_t lo = t->kind == DBZ_INT16 ? INT16_MIN : t->kind == DBZ_INT32 ? INT32_MIN : INT64_MIN;
 		int64_t hi = t->kind == DBZ_INT16 ? INT16_MAX : t->kind == DBZ_INT32 ? INT32_MAX : INT64_MAX;
 		if (!json_int(v, lo, hi, &x))
-			return fail(err, errlen, "expected an integer of %d bits",
+			return record_errf(err, errlen, "expected an integer of %d bits",
 				    t->kind == DBZ_INT16 ? 16 : t->kind == DBZ_INT32 ? 32 : 64);
 		return put(out, v->s, v->len);
 	}
@@ -1717,24 +1685,24 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 			return put(out, v->s, v->len);
 		if (str_eq(v, "NaN") || str_eq(v, "Infinity") || str_eq(v, "-Infinity"))
 			return put(out, v->s, v->len);
-		return fail(err, errlen, "expected a number");
+		return record_errf(err, errlen, "expected a number");
 	case DBZ_NUMBER:
 		if (v->type != JT_NUMBER)
-			return fail(err, errlen, "expected a number");
+			return record_errf(err, errlen, "expected a number");
 		return put(out, v->s, v->len);
 	case DBZ_BOOLEAN:
 		if (v->type != JT_TRUE && v->type != JT_FALSE)
-			return fail(err, errlen, "expected true or false");
+			return record_errf(err, errlen, "expected true or false");
 		return put(out, v->type == JT_TRUE ? "t" : "f", 1);
 	case DBZ_STRING:
 		if (v->type != JT_STRING)
-			return fail(err, errlen, "expected a string");
+			return record_errf(err, errlen, "expected a string");
 		if (v->len == strlen(DBZ_PLACEHOLDER) && !memcmp(v->s, DBZ_PLACEHOLDER, v->len))
 			return DBZ_GOT_PLACEHOLDER;
 		return put(out, v->s, v->len);
 	case DBZ_BYTES:
 		if (v->type != JT_STRING || base64_get(v->s, v->len, tmp) < 0)
-			return fail(err, errlen, "expected base64 bytes");
+			return record_errf(err, errlen, "expected base64 bytes");
 		if (is_placeholder_bytes(tmp))
 			return DBZ_GOT_PLACEHOLDER;
 		if (put(out, "\\x", 2) < 0 || buf_reserve(out, tmp->len * 2) < 0)
@@ -1750,7 +1718,7 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 		if (v->type == JT_NUMBER) /* JsonConverter's decimal.format=NUMERIC */
 			return number_text(v->s, v->len, t->scale, out, err, errlen);
 		if (v->type != JT_STRING)
-			return fail(err, errlen, "expected Decimal bytes in base64");
+			return record_errf(err, errlen, "expected Decimal bytes in base64");
 		if (t->kind == DBZ_MONEY) {
 			buf num;
 			buf_init(&num, 0);
@@ -1764,39 +1732,39 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 	case DBZ_VSDECIMAL: {
 		const jt_node *sc = jt_get(v, "scale"), *val = jt_get(v, "value");
 		if (v->type != JT_OBJECT || !sc || !val || !json_int(sc, -1000000, 1000000, &x) || val->type != JT_STRING)
-			return fail(err, errlen, "expected a VariableScaleDecimal {\"scale\",\"value\"}");
+			return record_errf(err, errlen, "expected a VariableScaleDecimal {\"scale\",\"value\"}");
 		return decimal_from_base64(val->s, val->len, (int)x, out, err, errlen);
 	}
 	case DBZ_DATE:
 		if (!json_int(v, INT32_MIN, INT32_MAX, &x))
-			return fail(err, errlen, "expected days as a 32-bit integer");
+			return record_errf(err, errlen, "expected days as a 32-bit integer");
 		return date_text(x, out);
 	case DBZ_TIME_MS:
 	case DBZ_TIME_US:
 	case DBZ_TIME_NS: {
 		int64_t unit = t->kind == DBZ_TIME_MS ? 1000 : t->kind == DBZ_TIME_US ? 1 : -1000;
 		if (!json_int(v, 0, INT64_MAX, &x))
-			return fail(err, errlen, "expected a time of day as a non-negative integer");
+			return record_errf(err, errlen, "expected a time of day as a non-negative integer");
 		if (unit < 0 && x % 1000)
-			return fail(err, errlen, "NanoTime %.*s is finer than a microsecond", (int)v->len, v->s);
+			return record_errf(err, errlen, "NanoTime %.*s is finer than a microsecond", (int)v->len, v->s);
 		if (unit > 1 && x > US_PER_DAY / unit)
-			return fail(err, errlen, "time of day beyond 24:00:00");
+			return record_errf(err, errlen, "time of day beyond 24:00:00");
 		int64_t us = unit < 0 ? x / 1000 : x * unit;
 		if (us > US_PER_DAY)
-			return fail(err, errlen, "time of day beyond 24:00:00");
+			return record_errf(err, errlen, "time of day beyond 24:00:00");
 		return hms_text(us, out);
 	}
 	case DBZ_TS_MS:
 	case DBZ_TS_US:
 	case DBZ_TS_NS: {
 		if (!json_int(v, INT64_MIN, INT64_MAX, &x))
-			return fail(err, errlen, "expected a timestamp as an integer");
+			return record_errf(err, errlen, "expected a timestamp as an integer");
 		int64_t us;
 		if (t->kind == DBZ_TS_MS) {
 			if (x == TS_POS_INF_US / 1000 || x == TS_NEG_INF_US / 1000)
 				return put_s(out, x > 0 ? "infinity" : "-infinity");
 			if (__builtin_mul_overflow(x, 1000, &us))
-				return fail(err, errlen, "timestamp out of range");
+				return record_errf(err, errlen, "timestamp out of range");
 		} else if (t->kind == DBZ_TS_US) {
 			if (x == TS_POS_INF_US || x == TS_NEG_INF_US)
 				return put_s(out, x > 0 ? "infinity" : "-infinity");
@@ -1805,31 +1773,31 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 			if (x == INT64_MAX || x == INT64_MIN)
 				return put_s(out, x > 0 ? "infinity" : "-infinity");
 			if (x % 1000)
-				return fail(err, errlen, "NanoTimestamp %.*s is finer than a microsecond", (int)v->len, v->s);
+				return record_errf(err, errlen, "NanoTimestamp %.*s is finer than a microsecond", (int)v->len, v->s);
 			us = x / 1000;
 		}
 		return ts_text(us, false, out);
 	}
 	case DBZ_ZONED_TS:
 		if (v->type != JT_STRING)
-			return fail(err, errlen, "expected a ZonedTimestamp string");
+			return record_errf(err, errlen, "expected a ZonedTimestamp string");
 		if (zoned_ts_get(v->s, v->len, out) < 0)
-			return fail(err, errlen, "\"%.*s\" is not an ISO 8601 timestamp with offset to the microsecond",
+			return record_errf(err, errlen, "\"%.*s\" is not an ISO 8601 timestamp with offset to the microsecond",
 				    (int)(v->len > 60 ? 60 : v->len), v->s);
 		return 0;
 	case DBZ_ZONED_TIME:
 		if (v->type != JT_STRING)
-			return fail(err, errlen, "expected a ZonedTime string");
+			return record_errf(err, errlen, "expected a ZonedTime string");
 		if (zoned_time_get(v->s, v->len, out) < 0)
-			return fail(err, errlen, "\"%.*s\" is not an ISO 8601 time with offset to the microsecond",
+			return record_errf(err, errlen, "\"%.*s\" is not an ISO 8601 time with offset to the microsecond",
 				    (int)(v->len > 60 ? 60 : v->len), v->s);
 		return 0;
 	case DBZ_INTERVAL:
 		if (v->type != JT_STRING || interval_get(v->s, v->len, out) < 0)
-			return fail(err, errlen, "expected an ISO 8601 Interval within PostgreSQL's range");
+			return record_errf(err, errlen, "expected an ISO 8601 Interval within PostgreSQL's range");
 		return 0;
 	default:
-		return fail(err, errlen, "%s has no exact PostgreSQL value here (see dbrepl-debezium(5))",
+		return record_errf(err, errlen, "%s has no exact PostgreSQL value here (see dbrepl-debezium(5))",
 			    t->why[0] ? t->why : "this type");
 	}
 }
@@ -1872,7 +1840,7 @@ int dbz_value_get(const dbz_type *t, const jt_node *v, buf *out, char *err, size
 	if (!t->array) {
 		rc = scalar_get(t, v, out, &tmp, err, errlen);
 	} else if (v->type != JT_ARRAY) {
-		rc = fail(err, errlen, "expected an array");
+		rc = record_errf(err, errlen, "expected an array");
 	} else if (array_placeholder(t, v, &tmp)) {
 		rc = DBZ_GOT_PLACEHOLDER;
 	} else {
@@ -1889,7 +1857,7 @@ int dbz_value_get(const dbz_type *t, const jt_node *v, buf *out, char *err, size
 				continue;
 			}
 			if (rc == 0 && (rc = scalar_get(&elem, k, &e, &tmp, err, errlen)) == DBZ_GOT_PLACEHOLDER)
-				rc = fail(err, errlen, "a placeholder inside an array");
+				rc = record_errf(err, errlen, "a placeholder inside an array");
 			if (rc == 0)
 				rc = array_elem_text(out, e.data ? e.data : "", e.len);
 			buf_reset(&e);
@@ -1900,8 +1868,8 @@ int dbz_value_get(const dbz_type *t, const jt_node *v, buf *out, char *err, size
 	}
 	buf_free(&tmp);
 	if (rc == 0 && buf_terminate(out) < 0)
-		rc = fail(err, errlen, "out of memory");
+		rc = record_errf(err, errlen, "out of memory");
 	if (rc == 0 && utf8_valid_prefix((const unsigned char *)out->data, out->len) != out->len)
-		rc = fail(err, errlen, "invalid UTF-8");
+		rc = record_errf(err, errlen, "invalid UTF-8");
 	return rc;
 }

@@ -20,12 +20,10 @@ typedef struct jt_parser {
 static int jt_err(jt_parser *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int jt_err(jt_parser *j, const char *fmt, ...)
 {
-	if (j->err && j->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(j->err, j->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	record_verrf(j->err, j->errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -48,31 +46,18 @@ static int truncated(jt_parser *j)
 /* A string at j->p (its opening quote) into *s, *len. */
 static int get_string(jt_parser *j, const char **s, size_t *len)
 {
-	const char *p = j->p + 1, *e = j->end;
-	bool plain = true;
-	for (;;) {
-		p = record_skip_plain(p, e);
-		if (p >= e)
-			return truncated(j);
-		unsigned char c = (unsigned char)*p;
-		if (c == '"')
-			break;
-		if (c == '\\') {
-			plain = false;
-			if (e - p <= 2)
-				return truncated(j);
-			p += 2;
-		} else if (c < 0x20) {
-			j->p = p;
-			return jt_err(j, "control character in string at byte %zu", at(j));
-		} else {
-			plain = false;
-			p++;
-		}
+	const char *q;
+	bool plain;
+	int rc = record_json_string_end(j->p + 1, j->end, &q, &plain);
+	if (rc == 1)
+		return truncated(j);
+	if (rc == 2) {
+		j->p = q;
+		return jt_err(j, "control character in string at byte %zu", at(j));
 	}
 	const char *raw = j->p + 1;
-	size_t n = (size_t)(p - raw);
-	j->p = p + 1;
+	size_t n = (size_t)(q - raw);
+	j->p = q + 1;
 	if (plain) {
 		*s = raw;
 		*len = n;

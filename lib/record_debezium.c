@@ -20,17 +20,9 @@
 
 #define ENVELOPE_VERSION 2 /* io.debezium.data.Envelope.SCHEMA_VERSION */
 
-/* Inline, with the encoders' room test (record_priv.h): an event is made
- * of some forty pieces, most of them constant. */
 static inline int put(buf *out, const void *s, size_t n)
 {
-	if (n == 0) /* an empty fragment may have no storage */
-		return 0;
-	if (rec_room(out, n) < 0)
-		return -1;
-	memcpy(out->data + out->len, s, n);
-	out->len += n;
-	return 0;
+	return rec_put(out, s, n);
 }
 
 static inline int put_s(buf *out, const char *s)
@@ -775,12 +767,10 @@ static void *tree_alloc(void *ctx, size_t n, size_t align)
 static int derr(dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int derr(dctx *c, const char *fmt, ...)
 {
-	if (c->err && c->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	record_verrf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

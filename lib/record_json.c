@@ -496,12 +496,10 @@ static const jkey field_keys[] = {
 static int jerr(jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int jerr(jp *j, const char *fmt, ...)
 {
-	if (j->err && j->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(j->err, j->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	record_verrf(j->err, j->errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -582,34 +580,15 @@ static int parse_hex4(const char *p, uint32_t *v)
  * that is not plain. */
 static int scan_string_rest(jp *j, const char *p, const char **raw, size_t *rawlen, bool *simple)
 {
-	const char *e = j->end;
-	bool plain = true;
-	for (;;) {
-		if (p >= e)
-			return eof_err(j);
-		unsigned char c = (unsigned char)*p;
-		if (c == '"')
-			break;
-		if (c == '\\') {
-			/* what it escapes is checked by unescape */
-			plain = false;
-			if (e - p <= 2)
-				return eof_err(j);
-			p += 2;
-		} else if (c < 0x20) {
-			return jerr(j, "control character in string at byte %zu", (size_t)(p - j->start) + 1);
-		} else {
-			/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
-			plain = false;
-			while (p < e && (unsigned char)*p >= 0x80)
-				p++;
-		}
-		p = record_skip_plain(p, e);
-	}
+	const char *q;
+	int rc = record_json_string_end(p, j->end, &q, simple);
+	if (rc == 1)
+		return eof_err(j);
+	if (rc == 2)
+		return jerr(j, "control character in string at byte %zu", (size_t)(q - j->start) + 1);
 	*raw = j->p + 1;
-	*rawlen = (size_t)(p - (j->p + 1));
-	*simple = plain;
-	j->p = p + 1;
+	*rawlen = (size_t)(q - (j->p + 1));
+	j->p = q + 1;
 	return 0;
 }
 

@@ -73,6 +73,43 @@ static inline const char *record_skip_plain(const char *p, const char *e)
 	return p;
 }
 
+/* Where the JSON string whose bytes begin at p (after its opening quote)
+ * ends: 0 with *q at its closing quote and *plain when it holds no escape
+ * and no byte beyond ASCII; 1 when e comes first (*q = e), 2 at a control
+ * character (*q at it). Escapes are stepped over, not checked. */
+static inline int record_json_string_end(const char *p, const char *e, const char **q, bool *plain)
+{
+	*plain = true;
+	for (;;) {
+		p = record_skip_plain(p, e);
+		if (p >= e) {
+			*q = e;
+			return 1;
+		}
+		unsigned char c = (unsigned char)*p;
+		if (c == '"') {
+			*q = p;
+			return 0;
+		}
+		if (c == '\\') {
+			*plain = false;
+			if (e - p <= 2) {
+				*q = e;
+				return 1;
+			}
+			p += 2;
+		} else if (c < 0x20) {
+			*q = p;
+			return 2;
+		} else {
+			/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
+			*plain = false;
+			while (p < e && (unsigned char)*p >= 0x80)
+				p++;
+		}
+	}
+}
+
 /* Unescapes a JSON string's bytes raw[0..n) (between its quotes, as
  * they stand) into dst (room for n + 1, NUL-terminated): every escape and
  * the UTF-8 checked, U+0000 refused. 0, or -1 with a message in err. */
@@ -132,6 +169,7 @@ int record_ts_parse_n(const char *s, size_t n, int64_t *us);
 
 /* Writes a message into err (when errlen > 0); returns -1. */
 int record_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int record_verrf(char *err, size_t errlen, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid). */
 size_t utf8_valid_prefix(const unsigned char *s, size_t n);
@@ -310,6 +348,19 @@ static inline int rec_room(buf *b, size_t n)
 	if (n < b->cap - b->len && n <= b->max - b->len)
 		return 0;
 	return buf_reserve(b, n);
+}
+
+/* Appends s[0..n) with rec_room's test inline: the Debezium codec writes
+ * an event in some forty pieces. An empty piece may have no storage. */
+static inline int rec_put(buf *b, const void *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (rec_room(b, n) < 0)
+		return -1;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	return 0;
 }
 
 /* Text forms written into o without printf; each returns the length.
