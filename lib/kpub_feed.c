@@ -122,6 +122,7 @@ static kpub_msg *append(kpub_batch *b, const record *r, const void *raw, size_t 
 	m->stream = put_str(b, r->stream);
 	m->offset = r->offset;
 	m->lsn = r->lsn;
+	m->commit_us = r->commit_us;
 	m->recno = recno;
 	m->op = r->op;
 	return m;

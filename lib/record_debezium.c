@@ -56,6 +56,7 @@ typedef struct dbz_table {
 	char **names, **types;
 	uint16_t *keys;
 	int16_t *key_of; /* ncols: the column's place in the key, or -1 */
+	bool *excluded;  /* ncols: a column the producer excluded (record.h masks) */
 	dbz_type *t;
 	uint32_t *name_off; /* column i's key "name": is names_json[off[i]..off[i+1]) */
 	buf names_json;
@@ -113,6 +114,7 @@ static void table_free(dbz_table *t)
 	free(t->types);
 	free(t->keys);
 	free(t->key_of);
+	free(t->excluded);
 	free(t->t);
 	free(t->name_off);
 	free(t->ident);
@@ -215,6 +217,9 @@ static bool shape_same(const dbz_table *t, const record *r)
 	for (size_t k = 0; k < r->nkeys; k++)
 		if (r->keys[k] != t->keys[k])
 			return false;
+	for (size_t i = 0; i < r->ncols; i++)
+		if ((record_column_mask(r, i) == RECORD_MASK_EXCLUDED) != t->excluded[i])
+			return false;
 	return true;
 }
 
@@ -253,15 +258,22 @@ static int put_fields(buf *out, const dbz_table *t, bool key_only)
 	if (put_s(out, "[") < 0)
 		return -1;
 	size_t n = key_only ? t->nkeys : t->ncols;
+	bool first = true;
 	for (size_t j = 0; j < n; j++) {
 		size_t i = key_only ? t->keys[j] : j;
+		/* an excluded column is not in the events, as with Debezium's
+		 * column.exclude.list */
+		if (t->excluded[i])
+			continue;
 		bool is_key = false;
 		for (size_t k = 0; k < t->nkeys && !is_key; k++)
 			is_key = t->keys[k] == i;
 		/* records do not say which columns are NOT NULL: all but the
 		 * key's are optional */
-		if ((j && put(out, ",", 1) < 0) || dbz_schema_put(out, &t->t[i], t->types[i], !is_key, t->names[i]) < 0)
+		if ((!first && put(out, ",", 1) < 0) ||
+		    dbz_schema_put(out, &t->t[i], t->types[i], !is_key, t->names[i]) < 0)
 			return -1;
+		first = false;
 	}
 	return put_s(out, "]");
 }
@@ -355,7 +367,9 @@ static dbz_table *table_for(dbz_encoder *e, const record *r)
 	nt->t = calloc(r->ncols + 1, sizeof *nt->t);
 	nt->name_off = calloc(r->ncols + 1, sizeof *nt->name_off);
 	nt->key_of = calloc(r->ncols + 1, sizeof *nt->key_of);
-	bool ok = nt->ident && nt->names && nt->types && nt->keys && nt->t && nt->name_off && nt->key_of;
+	nt->excluded = calloc(r->ncols + 1, sizeof *nt->excluded);
+	bool ok = nt->ident && nt->names && nt->types && nt->keys && nt->t && nt->name_off && nt->key_of &&
+		  nt->excluded;
 	if (ok) {
 		memcpy(nt->ident, id, n);
 		nt->identlen = n;
@@ -367,6 +381,8 @@ static dbz_table *table_for(dbz_encoder *e, const record *r)
 		nt->ncols = i + 1;
 		if (ok)
 			dbz_type_from_pg(nt->types[i], &nt->t[i]);
+		if (ok)
+			nt->excluded[i] = record_column_mask(r, i) == RECORD_MASK_EXCLUDED;
 	}
 	if (ok) {
 		memcpy(nt->keys, r->keys, r->nkeys * sizeof *nt->keys);

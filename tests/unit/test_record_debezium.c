@@ -904,6 +904,48 @@ static void test_jtree(void **state)
 	arena_free(&a);
 }
 
+/* Columns a producer kept back (record.h masks): an excluded one is not in
+ * the events at all, as with Debezium's column.exclude.list; a hashed one
+ * is a string of its type. */
+static void test_masks(void **state)
+{
+	(void)state;
+	record r, d;
+	record_init(&r);
+	record_init(&d);
+	r.op = 'c';
+	assert_int_equal(record_set_table(&r, "db", "s", "t"), 0);
+	assert_int_equal(record_set_shape(&r, 3, false, true), 0);
+	assert_int_equal(record_set_column(&r, 0, "id", "integer"), 0);
+	assert_int_equal(record_set_column(&r, 1, "secret", "text"), 0);
+	assert_int_equal(record_set_column(&r, 2, "mail", "character(64)"), 0);
+	assert_int_equal(record_set_column_mask(&r, 1, RECORD_MASK_EXCLUDED), 0);
+	assert_int_equal(record_set_column_mask(&r, 2, RECORD_MASK_SHA256), 0);
+	uint16_t k = 0;
+	assert_int_equal(record_set_keys(&r, &k, 1), 0);
+	assert_int_equal(record_set_value(&r, r.after, 0, VALUE_TEXT, "1", 1), 0);
+	const char *h = "ab54d286f8fd2b7b3da07e1a2ac0a9d3ba42e8e8d8d0c1f3e3e0d0b2b1a09876";
+	assert_int_equal(record_set_value(&r, r.after, 2, VALUE_TEXT, h, strlen(h)), 0);
+	dbz_encoder_opts o = {.schema = true};
+	dbz_encoder *e = dbz_encoder_new(&o);
+	buf kb, v;
+	buf_init(&kb, 0);
+	buf_init(&v, 0);
+	bool hk = encode(e, &r, DBZ_PART_WHOLE, &kb, &v);
+	buf_terminate(&v);
+	assert_null(strstr(v.data, "secret"));
+	decode_event(&d, &v, &kb, hk);
+	assert_int_equal(d.ncols, 2);
+	assert_string_equal(d.cols[1].name, "mail");
+	assert_string_equal(d.cols[1].type, "character(64)");
+	assert_string_equal(d.after[1].data, h);
+	buf_free(&kb);
+	buf_free(&v);
+	dbz_encoder_free(e);
+	record_free(&r);
+	record_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -919,6 +961,7 @@ int main(void)
 		cmocka_unit_test(test_detection),
 		cmocka_unit_test(test_reader_mixed),
 		cmocka_unit_test(test_jtree),
+		cmocka_unit_test(test_masks),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
