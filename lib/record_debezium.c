@@ -19,6 +19,9 @@
 #include <string.h>
 
 #define ENVELOPE_VERSION 2 /* io.debezium.data.Envelope.SCHEMA_VERSION */
+#ifndef DBREPL_VERSION /* the Makefile sets it; builds outside it (make fuzz) may not */
+#define DBREPL_VERSION "0.0.0"
+#endif
 
 static inline int put(buf *out, const void *s, size_t n)
 {
