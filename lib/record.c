@@ -65,14 +65,19 @@ record_shape_cache *record_shapes(record *r, bool create)
 	return a->shapes;
 }
 
+int record_verrf(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	return -1;
+}
+
 int record_errf(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	record_verrf(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
