@@ -19,7 +19,9 @@
 #include "ack.h"
 #include "bfwindow.h"
 #include "cli.h"
+#include "colmask.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgoutput.h"
 #include "pgtypes.h"
 #include "pgvalue.h"
@@ -63,6 +65,8 @@ static struct {
 	record_format format;
 	const char *ack_path;
 	bool progress;
+	metrics_config metrics;
+	colmask *masks; /* --exclude-column, --mask-column, --hash-column */
 } opt = {.status_interval = 10, .format = RECORD_FORMAT_JSON};
 
 /* ---- state ---- */
@@ -73,6 +77,8 @@ typedef struct relinfo {
 	const pgtype_info **types; /* rel->natts */
 	uint16_t *keys;
 	size_t nkeys;
+	metric *m_out; /* its records written (--metrics) */
+	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } relinfo;
 
 typedef struct txn_entry {
@@ -106,6 +112,10 @@ static struct {
 	bf_set *bf;
 	record chunk_row, partial;
 	uint64_t bf_rows, bf_dropped, bf_partial;
+	/* the masks of the table backfilled last (chunk_masks) */
+	buf bf_shape;            /* "schema\0table\0column\0…" they are for */
+	unsigned char *bf_plan;  /* NULL: none masked */
+	bool bf_planned;
 
 	/* feedback */
 	uint64_t safe;          /* what is done downstream */
@@ -122,6 +132,14 @@ static struct {
 	/* statistics */
 	uint64_t nrecords, ntxns;
 	struct timespec started;
+
+	/* --metrics (all NULL without) */
+	metrics *mx;
+	struct {
+		metric_family *out;
+		metric *txns, *bytes, *reconnects, *last, *lag, *retained, *unconfirmed;
+		int64_t newest_us;
+	} m;
 } st;
 
 static volatile sig_atomic_t stop_signal;
@@ -307,6 +325,7 @@ static void relinfo_free(relinfo *ri)
 	pgo_relation_free(ri->rel);
 	free(ri->types);
 	free(ri->keys);
+	free(ri->plan);
 	free(ri);
 }
 
@@ -375,6 +394,40 @@ static int catalog_failed(const char *err)
 	die(EX_SOFTWARE, "catalog lookup failed (%s)", err);
 }
 
+/* What --exclude-column, --mask-column and --hash-column do to the
+ * relation's columns, by its own rules and those of the tables it is a
+ * partition of or inherits from; a key column excluded or masked with a
+ * fixed text stops the program (exit 78): a key must stay a key. -1 with
+ * err when the catalog lookup failed. */
+static int plan_masks(relinfo *ri, char *err, size_t errlen)
+{
+	const pgo_relation *r = ri->rel;
+	char **parents;
+	size_t nparents;
+	if (colmask_parents(st.cat, r->oid, &parents, &nparents, err, errlen) < 0)
+		return -1;
+	record_column *cols = calloc(r->natts ? r->natts : 1, sizeof *cols);
+	ri->plan = malloc(r->natts ? r->natts : 1);
+	if (!cols || !ri->plan)
+		die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
+	for (uint16_t i = 0; i < r->natts; i++) {
+		cols[i].name = r->cols[i].name;
+		cols[i].type = ri->types[i]->name;
+	}
+	char e[512];
+	int rc = colmask_plan(opt.masks, r->nspname, r->relname, parents, nparents, cols, r->natts, ri->keys,
+			      ri->nkeys, ri->plan, e, sizeof e);
+	free(cols);
+	free(parents);
+	if (rc < 0)
+		die(EX_CONFIG, "%s", e);
+	if (rc == 0) {
+		free(ri->plan);
+		ri->plan = NULL;
+	}
+	return 0;
+}
+
 static int on_relation(const pgo_relation *r)
 {
 	char err[512];
@@ -384,6 +437,11 @@ static int on_relation(const pgo_relation *r)
 	    !(ri->keys = calloc(r->natts ? r->natts : 1, sizeof *ri->keys)))
 		die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
 	ri->oid = r->oid;
+	if (st.m.out) {
+		char name[2 * RECORD_NAME_MAX + 2];
+		snprintf(name, sizeof name, "%s.%s", r->nspname, r->relname);
+		ri->m_out = metric_get(st.m.out, name);
+	}
 	for (uint16_t i = 0; i < r->natts; i++) {
 		ri->types[i] = pgtypes_lookup(st.types, r->cols[i].type_oid, r->cols[i].typmod, err, sizeof err);
 		if (!ri->types[i]) {
@@ -412,6 +470,10 @@ static int on_relation(const pgo_relation *r)
 			if (nk == (size_t)n)
 				ri->nkeys = nk;
 		}
+	}
+	if (colmask_any(opt.masks) && plan_masks(ri, err, sizeof err) < 0) {
+		relinfo_free(ri);
+		return catalog_failed(err);
 	}
 	rel_put(ri);
 	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",
@@ -444,9 +506,12 @@ static void start_record(relinfo *ri, char op, bool before, bool after)
 	if (record_set_table(rec, st.db, ri->rel->nspname, ri->rel->relname) < 0 ||
 	    record_set_shape(rec, ri->rel->natts, before, after) < 0)
 		die(EX_OSERR, "out of memory (record)");
-	for (uint16_t i = 0; i < ri->rel->natts; i++)
-		if (record_set_column(rec, i, ri->rel->cols[i].name, ri->types[i]->name) < 0)
+	for (uint16_t i = 0; i < ri->rel->natts; i++) {
+		record_mask mk = ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
+		if (record_set_column(rec, i, ri->rel->cols[i].name, colmask_type(mk, ri->types[i]->name)) < 0 ||
+		    (mk && record_set_column_mask(rec, i, mk) < 0))
 			die(EX_OSERR, "out of memory (record)");
+	}
 	if (record_set_keys(rec, ri->keys, ri->nkeys) < 0)
 		die(EX_OSERR, "out of memory (record)");
 	stamp_record(rec);
@@ -456,6 +521,17 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 {
 	record *rec = &st.rec;
 	int rc = 0;
+	record_mask mk = ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
+	if (mk == RECORD_MASK_EXCLUDED)
+		return; /* never sent: the slot stays absent */
+	if (mk == RECORD_MASK_FIXED && v->kind == PGO_VALUE_TEXT) {
+		size_t len;
+		const char *text = colmask_text(opt.masks, &len);
+		if (record_set_value(rec, img, i, VALUE_TEXT, text, len) < 0)
+			die(EX_OSERR, "out of memory (value of %s.%s.%s)", ri->rel->nspname, ri->rel->relname,
+			    ri->rel->cols[i].name);
+		return;
+	}
 	switch (v->kind) {
 	case PGO_VALUE_NULL:
 		rc = record_set_value(rec, img, i, VALUE_NULL, NULL, 0);
@@ -467,9 +543,18 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 		const char *res;
 		size_t reslen;
 		if (pgvalue_normalize(ri->types[i]->norm, v->data, v->len, &st.scratch, &res, &reslen) < 0)
-			die(EX_DATAERR, "unexpected value for column %s of %s.%s (type %s): %.*s",
+			die(EX_DATAERR, "unexpected value for column %s of %s.%s (type %s)%s%.*s",
 			    ri->rel->cols[i].name, ri->rel->nspname, ri->rel->relname, ri->types[i]->name,
-			    (int)(v->len > 80 ? 80 : v->len), v->data);
+			    mk ? "" : ": ", mk ? 0 : (int)(v->len > 80 ? 80 : v->len), v->data);
+		if (mk == RECORD_MASK_SHA256) {
+			/* the hash of the text the record would have carried */
+			char hex[COLMASK_HEX_LEN + 1];
+			if (colmask_hash(opt.masks, res, reslen, hex) < 0)
+				die(EX_SOFTWARE, "hashing a value of %s.%s.%s failed", ri->rel->nspname,
+				    ri->rel->relname, ri->rel->cols[i].name);
+			rc = record_set_value(rec, img, i, VALUE_TEXT, hex, COLMASK_HEX_LEN);
+			break;
+		}
 		rc = record_set_value(rec, img, i, VALUE_TEXT, res, reslen);
 		break;
 	}
@@ -482,20 +567,22 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 		    ri->rel->cols[i].name);
 }
 
-static void write_record(const record *r)
+/* m: the table's series of --metrics, or NULL. */
+static void write_record(const record *r, metric *m)
 {
 	if (record_writer_put(st.out, r) < 0)
 		writer_failed();
 	st.nrecords++;
+	metric_add(m, 1);
 }
 
 /* A change of the stream: noted by an open backfill window of its table,
  * then written. */
-static void put_record(void)
+static void put_record(relinfo *ri)
 {
 	if (bf_note(st.bf, &st.rec) < 0)
 		die(EX_OSERR, "out of memory (backfill window)");
-	write_record(&st.rec);
+	write_record(&st.rec, ri->m_out);
 }
 
 static relinfo *change_relation(uint32_t relid, const pgo_tuple *t1, const pgo_tuple *t2)
@@ -552,7 +639,7 @@ static void on_change(const pgo_msg *m)
 	if (nw)
 		for (uint16_t i = 0; i < ri->rel->natts; i++)
 			put_value(ri, st.rec.after, i, &nw->values[i]);
-	put_record();
+	put_record(ri);
 }
 
 static void on_truncate(const pgo_msg *m)
@@ -565,7 +652,7 @@ static void on_truncate(const pgo_msg *m)
 			die(EX_DATAERR, "truncate of relation OID %" PRIu32 " before its Relation message",
 			    m->u.truncate.relids[k]);
 		start_record(ri, RECORD_OP_TRUNCATE, false, false);
-		put_record();
+		put_record(ri);
 	}
 }
 
@@ -592,18 +679,113 @@ static int next_chunk_row(const char **p, const char *end, record *r, char *err,
 	return record_decode_json(r, line, (size_t)(line_end - line), err, errlen) < 0 ? -1 : 1;
 }
 
+/* The masks (a record_mask per column) of a backfilled table's records,
+ * by the rules a relation of that table gets (plan_masks), into *plan (NULL:
+ * none masked): pgcdc-read masks a chunk's rows as it masks the stream, and
+ * snapshot --online does not mask them. A chunk names its table, not its
+ * OID, which the catalog gives. The plan of the last table is kept: chunks
+ * come table after table. 0, or -1 when the catalog connection is lost. */
+static int chunk_masks(const record *r, const unsigned char **plan)
+{
+	*plan = NULL;
+	if (!colmask_any(opt.masks))
+		return 0;
+	buf *shape = &st.scratch;
+	buf_reset(shape);
+	int rc = buf_append(shape, r->schema, strlen(r->schema) + 1) | buf_append(shape, r->table, strlen(r->table) + 1);
+	for (size_t i = 0; i < r->ncols; i++)
+		rc |= buf_append(shape, r->cols[i].name, strlen(r->cols[i].name) + 1);
+	if (rc)
+		die(EX_OSERR, "out of memory (backfill masks)");
+	if (st.bf_planned && st.bf_shape.len == shape->len && !memcmp(st.bf_shape.data, shape->data, shape->len)) {
+		*plan = st.bf_plan;
+		return 0;
+	}
+	char err[512];
+	const char *params[2] = {r->schema, r->table};
+	PGresult *res = PQexecParams(st.cat,
+				     "SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+				     "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+				     2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, sizeof err, "looking up table %s.%s failed (%s)", r->schema, r->table,
+			 PQerrorMessage(st.cat));
+		err[strcspn(err, "\n")] = '\0';
+		PQclear(res);
+		return catalog_failed(err);
+	}
+	/* A table dropped since: its own rules still hold, by name. */
+	uint32_t oid = PQntuples(res) == 1 ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	char **parents = NULL;
+	size_t nparents = 0;
+	if (oid && colmask_parents(st.cat, oid, &parents, &nparents, err, sizeof err) < 0)
+		return catalog_failed(err);
+	unsigned char *p = realloc(st.bf_plan, r->ncols ? r->ncols : 1);
+	if (!p)
+		die(EX_OSERR, "out of memory (backfill masks)");
+	st.bf_plan = p;
+	rc = colmask_plan(opt.masks, r->schema, r->table, parents, nparents, r->cols, r->ncols, r->keys, r->nkeys,
+			  p, err, sizeof err);
+	free(parents);
+	if (rc < 0)
+		die(EX_CONFIG, "%s", err);
+	buf_reset(&st.bf_shape);
+	if (buf_append(&st.bf_shape, shape->data, shape->len))
+		die(EX_OSERR, "out of memory (backfill masks)");
+	if (rc == 0) {
+		free(st.bf_plan);
+		st.bf_plan = NULL;
+	}
+	st.bf_planned = true;
+	*plan = st.bf_plan;
+	return 0;
+}
+
+/* Masks a backfilled record (a chunk's row or its truncate) by plan, as
+ * put_value masks the stream's values: the same types, texts and hashes. */
+static void mask_chunk_record(record *r, const unsigned char *plan)
+{
+	for (size_t i = 0; plan && i < r->ncols; i++) {
+		record_mask mk = (record_mask)plan[i];
+		if (mk == RECORD_MASK_NONE)
+			continue;
+		if (record_set_column(r, i, r->cols[i].name, colmask_type(mk, r->cols[i].type)) < 0 ||
+		    record_set_column_mask(r, i, mk) < 0)
+			die(EX_OSERR, "out of memory (record)");
+		record_value *v = r->has_after ? &r->after[i] : NULL;
+		int rc = 0;
+		if (!v || v->kind == VALUE_NULL || v->kind == VALUE_ABSENT)
+			continue;
+		if (mk == RECORD_MASK_EXCLUDED) {
+			rc = record_set_value(r, r->after, i, VALUE_ABSENT, NULL, 0);
+		} else if (mk == RECORD_MASK_FIXED) {
+			size_t len;
+			const char *text = colmask_text(opt.masks, &len);
+			rc = record_set_value(r, r->after, i, VALUE_TEXT, text, len);
+		} else if (v->kind == VALUE_TEXT) {
+			char hex[COLMASK_HEX_LEN + 1];
+			if (colmask_hash(opt.masks, v->data, v->len, hex) < 0)
+				die(EX_SOFTWARE, "hashing a value of %s.%s.%s failed", r->schema, r->table, r->cols[i].name);
+			rc = record_set_value(r, r->after, i, VALUE_TEXT, hex, COLMASK_HEX_LEN);
+		}
+		if (rc < 0)
+			die(EX_OSERR, "out of memory (record)");
+	}
+}
+
 /* A high watermark: the chunk's rows that the stream did not change in the
  * window go out now, at this transaction's position (bfwindow.h). The rows
  * are checked all before the first is written: a chunk goes out whole or,
  * when it is bad input, not at all. */
-static void on_high_watermark(const wm_msg *wm)
+static int on_high_watermark(const wm_msg *wm)
 {
 	bf_window *w = bf_find(st.bf, wm);
 	if (!w) {
 		log_info("backfill of %s.%s: chunk %" PRIu64 " came without its window (expired, replaced "
 			 "or from before this slot's position); its rows are not used",
 			 wm->schema, wm->table, wm->chunk);
-		return;
+		return 0;
 	}
 	char err[512];
 	const char *end = wm->rows + wm->rows_len;
@@ -616,20 +798,34 @@ static void on_high_watermark(const wm_msg *wm)
 	if (n != wm->nrows)
 		die(EX_DATAERR, "bad backfill chunk %" PRIu64 " of %s.%s (%" PRIu64 " rows, its header says %" PRIu64 ")",
 		    wm->chunk, wm->schema, wm->table, n, wm->nrows);
+	metric *m = NULL;
+	if (st.m.out) {
+		char name[2 * RECORD_NAME_MAX + 2];
+		snprintf(name, sizeof name, "%s.%s", wm->schema, wm->table);
+		m = metric_get(st.m.out, name);
+	}
+	const unsigned char *plan;
 	if (wm->truncate) {
 		if (bf_truncate(w, st.db, &st.rec) < 0)
 			die(EX_OSERR, "out of memory (record)");
+		if (chunk_masks(&st.rec, &plan) < 0)
+			return -1;
+		mask_chunk_record(&st.rec, plan);
 		stamp_record(&st.rec);
-		write_record(&st.rec);
+		write_record(&st.rec, m);
 	}
 	uint64_t as_is = 0, partial = 0;
 	for (const char *p = wm->rows; next_chunk_row(&p, end, &st.chunk_row, err, sizeof err) > 0;) {
+		/* Masked first: the stream's changes were noted masked. */
+		if (chunk_masks(&st.chunk_row, &plan) < 0)
+			return -1;
+		mask_chunk_record(&st.chunk_row, plan);
 		rc = bf_row(w, &st.chunk_row, &st.partial);
 		if (rc == BF_ROW_DROP)
 			continue;
 		record *r = rc == BF_ROW_PARTIAL ? &st.partial : &st.chunk_row;
 		stamp_record(r);
-		write_record(r);
+		write_record(r, m);
 		as_is += rc == BF_ROW_AS_IS;
 		partial += rc == BF_ROW_PARTIAL;
 	}
@@ -641,35 +837,38 @@ static void on_high_watermark(const wm_msg *wm)
 		  partial, n - as_is - partial);
 	bf_close(st.bf, w);
 	settle_confirmed();
+	return 0;
 }
 
 /* A message of pg_logical_emit_message: ours have the prefix "dbrepl", are
- * transactional and name our slot. */
-static void on_logical_message(const pgo_msg *m)
+ * transactional and name our slot. 0, or -1 when the catalog connection is
+ * lost. */
+static int on_logical_message(const pgo_msg *m)
 {
 	if (!(m->u.message.flags & 1) || strcmp(m->u.message.prefix, WM_PREFIX) != 0 || !st.in_txn)
-		return;
+		return 0;
 	wm_msg wm;
 	char err[256];
 	if (wm_parse(m->u.message.content, m->u.message.len, &wm, err, sizeof err) < 0) {
 		char l[32];
 		lsn_str(m->u.message.lsn, l, sizeof l);
 		log_error("ignoring a \"" WM_PREFIX "\" message at %s that is no backfill watermark (%s)", l, err);
-		return;
+		return 0;
 	}
+	int rc = 0;
 	if (bf_ours(st.bf, &wm)) {
 		switch (wm.kind) {
 		case WM_LOW: {
-			int rc = bf_open(st.bf, &wm, st.txn_commit_lsn);
-			if (rc < 0)
+			int opened = bf_open(st.bf, &wm, st.txn_commit_lsn);
+			if (opened < 0)
 				die(EX_OSERR, "out of memory (backfill window)");
-			if (rc > 0)
+			if (opened > 0)
 				log_info("backfill of %s.%s: chunk %" PRIu64 " begins before the last one ended; "
 					 "the last one is not used", wm.schema, wm.table, wm.chunk);
 			break;
 		}
 		case WM_HIGH:
-			on_high_watermark(&wm);
+			rc = on_high_watermark(&wm);
 			break;
 		case WM_ABORT:
 			bf_abort(st.bf, &wm);
@@ -678,6 +877,7 @@ static void on_logical_message(const pgo_msg *m)
 		}
 	}
 	wm_msg_free(&wm);
+	return rc;
 }
 
 /* ---- feedback and progress ---- */
@@ -711,6 +911,62 @@ static void print_progress(bool final)
 		redraw ? "   " : "\n");
 }
 
+/* ---- metrics ---- */
+
+/* The WAL the slot holds, asked over the catalog connection; left out of
+ * the file while that is not possible (reconnecting). */
+static void slot_metrics(void)
+{
+	static const char sql[] =
+		"SELECT pg_catalog.pg_wal_lsn_diff(w, restart_lsn)::float8, "
+		"pg_catalog.pg_wal_lsn_diff(w, confirmed_flush_lsn)::float8 "
+		"FROM pg_catalog.pg_replication_slots, (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() "
+		"THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END AS w) c "
+		"WHERE slot_name = $1";
+	metric_unset(st.m.retained);
+	metric_unset(st.m.unconfirmed);
+	if (!st.cat || PQstatus(st.cat) != CONNECTION_OK)
+		return;
+	const char *params[1] = {opt.slot};
+	PGresult *res = PQexecParams(st.cat, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		if (!PQgetisnull(res, 0, 0))
+			metric_set(st.m.retained, strtod(PQgetvalue(res, 0, 0), NULL));
+		if (!PQgetisnull(res, 0, 1))
+			metric_set(st.m.unconfirmed, strtod(PQgetvalue(res, 0, 1), NULL));
+	} else {
+		char e[512];
+		log_debug("reading the slot's WAL for metrics failed (%s)", replconn_error(st.cat, e, sizeof e));
+	}
+	PQclear(res);
+}
+
+static void write_metrics(bool now)
+{
+	if (!st.mx || (!now && !metrics_due(st.mx)))
+		return;
+	slot_metrics();
+	if (st.out)
+		metric_set_total(st.m.bytes, record_writer_bytes(st.out));
+	(void)metrics_write(st.mx);
+}
+
+static void open_metrics(void)
+{
+	st.mx = metrics_start(&opt.metrics);
+	if (!st.mx)
+		return;
+	metrics *m = st.mx;
+	st.m.out = metrics_family(m, "dbrepl_records_out_total", "table");
+	st.m.txns = metric_get(metrics_family(m, "dbrepl_transactions_total", NULL));
+	st.m.bytes = metric_get(metrics_family(m, "dbrepl_bytes_out_total", NULL));
+	st.m.reconnects = metric_get(metrics_family(m, "dbrepl_errors_total", "kind"), "reconnect");
+	st.m.last = metric_get(metrics_family(m, "dbrepl_last_commit_timestamp_seconds", NULL));
+	st.m.lag = metric_get(metrics_family(m, "dbrepl_lag_seconds", NULL));
+	st.m.retained = metric_get(metrics_family(m, "dbrepl_slot_retained_wal_bytes", "stream"), st.stream);
+	st.m.unconfirmed = metric_get(metrics_family(m, "dbrepl_slot_unconfirmed_wal_bytes", "stream"), st.stream);
+}
+
 /* ---- streaming ---- */
 
 enum { STREAM_STOP = 0, STREAM_LOST = -1 };
@@ -741,6 +997,8 @@ static int on_message(const char *data, size_t len)
 			die(EX_DATAERR, "commit outside a transaction");
 		st.in_txn = false;
 		st.ntxns++;
+		metric_add(st.m.txns, 1);
+		metrics_commit_done(st.m.last, st.m.lag, &st.m.newest_us, st.txn_commit_us);
 		st.committed_end = m.u.commit.end_lsn;
 		if (st.acks)
 			txq_push(m.u.commit.commit_lsn, m.u.commit.end_lsn, st.txn_seq);
@@ -760,7 +1018,8 @@ static int on_message(const char *data, size_t len)
 		on_truncate(&m);
 		break;
 	case PGO_MESSAGE:
-		on_logical_message(&m);
+		if (on_logical_message(&m) < 0)
+			return STREAM_LOST;
 		break;
 	default: /* Type (we look types up ourselves), Origin */
 		break;
@@ -817,6 +1076,7 @@ static int stream(void)
 			print_progress(false);
 			next_progress = now + 1000;
 		}
+		write_metrics(false);
 
 		char *copybuf = NULL;
 		int r = PQgetCopyData(st.repl, &copybuf, 1);
@@ -840,6 +1100,7 @@ static int stream(void)
 				wait = 1000;
 			if (st.confirmed != st.sent && wait > FEEDBACK_MIN_MS)
 				wait = FEEDBACK_MIN_MS;
+			wait = metrics_wait_ms(st.mx, (int)wait);
 			if (poll(p, (nfds_t)np, (int)wait) < 0 && errno != EINTR)
 				die(EX_OSERR, "poll failed (%s)", strerror(errno));
 			if (np == 2 && (p[1].revents & POLLIN))
@@ -1017,6 +1278,7 @@ static void nap(int64_t ms)
 		if (left <= 0)
 			break;
 		poll(NULL, 0, (int)(left > 200 ? 200 : left));
+		write_metrics(false);
 	}
 }
 
@@ -1025,6 +1287,8 @@ static void nap(int64_t ms)
 static void finish(void)
 {
 	flush_output();
+	if (st.out)
+		metric_set_total(st.m.bytes, record_writer_bytes(st.out));
 	if (st.acks) {
 		read_acks();
 		if (st.txq_len) {
@@ -1052,6 +1316,7 @@ static void finish(void)
 	log_debug("exiting; confirmed %s", l);
 	if (opt.progress)
 		print_progress(true);
+	write_metrics(true);
 }
 
 /* ---- main ---- */
@@ -1075,8 +1340,10 @@ static void usage(FILE *f)
 		"  -s, --status-interval=SECS feedback to the server every SECS (default 10)\n"
 		"      --format=json|msgpack  output encoding (default json)\n"
 		"      --ack=FIFO             confirm only what downstream acks on FIFO\n"
+		COLMASK_HELP
 		"      --progress             progress on stderr (default when stderr is a tty)\n"
 		"      --no-progress          no progress\n"
+		METRICS_HELP
 		"  -v, --verbose              more messages (repeat for more)\n"
 		"      --help                 this help\n"
 		"      --version              version\n",
@@ -1087,8 +1354,11 @@ int main(int argc, char **argv)
 {
 	log_init(argv[0]);
 	opt.progress = log_progress_default();
+	if (!(opt.masks = colmask_new()))
+		die(EX_OSERR, "out of memory");
 	enum { O_CREATE_SLOT = 256, O_IF_NOT_EXISTS, O_DROP_SLOT, O_CREATE_PUB, O_FORMAT, O_ACK, O_PROGRESS,
-	       O_NO_PROGRESS, O_HELP, O_VERSION };
+	       O_NO_PROGRESS, O_HELP, O_VERSION, O_METRICS, O_METRICS_2, O_METRICS_3, O_MASK, O_MASK_2, O_MASK_3,
+	       O_MASK_4, O_MASK_5 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"slot", required_argument, NULL, 'S'},
@@ -1104,6 +1374,8 @@ int main(int argc, char **argv)
 		{"ack", required_argument, NULL, O_ACK},
 		{"progress", no_argument, NULL, O_PROGRESS},
 		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		METRICS_LONGOPTS(O_METRICS),
+		COLMASK_LONGOPTS(O_MASK),
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
@@ -1141,6 +1413,24 @@ int main(int argc, char **argv)
 		case O_ACK: opt.ack_path = optarg; break;
 		case O_PROGRESS: opt.progress = true; break;
 		case O_NO_PROGRESS: opt.progress = false; break;
+		case O_METRICS:
+		case O_METRICS_2:
+		case O_METRICS_3: {
+			char e[256];
+			if (metrics_config_option(&opt.metrics, c - O_METRICS, optarg, e, sizeof e) < 0)
+				die(EX_USAGE, "%s", e);
+			break;
+		}
+		case O_MASK:
+		case O_MASK_2:
+		case O_MASK_3:
+		case O_MASK_4:
+		case O_MASK_5: {
+			char e[512];
+			if (colmask_option(opt.masks, c - O_MASK, optarg, e, sizeof e) < 0)
+				die(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'v': log_verbosity++; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: print_version(); return 0;
@@ -1161,6 +1451,11 @@ int main(int argc, char **argv)
 		die(EX_USAGE, "--create-publication creates one publication; -P names several (%s)", opt.publications);
 	if (opt.drop_slot && (opt.create_slot || opt.create_publication))
 		die(EX_USAGE, "--drop-slot cannot be combined with --create-slot or --create-publication");
+	{
+		char e[512];
+		if (colmask_finish(opt.masks, e, sizeof e) < 0)
+			die(EX_CONFIG, "%s", e);
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -1176,6 +1471,7 @@ int main(int argc, char **argv)
 	record_init(&st.rec);
 	record_init(&st.chunk_row);
 	record_init(&st.partial);
+	buf_init(&st.bf_shape, 0);
 	buf_init(&st.scratch, 0);
 	clock_gettime(CLOCK_MONOTONIC, &st.started);
 
@@ -1192,11 +1488,19 @@ int main(int argc, char **argv)
 		record_free(&st.rec);
 		record_free(&st.chunk_row);
 		record_free(&st.partial);
+		buf_free(&st.bf_shape);
+		free(st.bf_plan);
 		buf_free(&st.scratch);
 		return 0;
 	}
 	lookup_database();
 	build_stream_name();
+	open_metrics();
+	{
+		bool unavailable;
+		if (colmask_check_catalog(opt.masks, st.cat, &unavailable, err, sizeof err) < 0)
+			die(unavailable ? EX_UNAVAILABLE : EX_CONFIG, "%s", err);
+	}
 	if (opt.create_publication)
 		create_publication();
 	if (opt.create_slot)
@@ -1222,11 +1526,13 @@ int main(int argc, char **argv)
 		/* Lost: forget the transaction in flight (it will come again,
 		 * whole, with the same positions) and reconnect. */
 		flush_output();
+		metric_add(st.m.reconnects, 1);
 		st.in_txn = false;
 		st.txn_seq = 0;
 		rel_clear();
 		/* Open windows come again from their low watermarks. */
 		bf_reset(st.bf);
+		st.bf_planned = false;
 		for (;;) {
 			log_error("reconnecting in %d s", backoff);
 			nap((int64_t)backoff * 1000);
@@ -1261,6 +1567,10 @@ int main(int argc, char **argv)
 	record_free(&st.rec);
 	record_free(&st.chunk_row);
 	record_free(&st.partial);
+	buf_free(&st.bf_shape);
+	free(st.bf_plan);
 	buf_free(&st.scratch);
+	metrics_close(st.mx);
+	colmask_free(opt.masks);
 	return 0;
 }

@@ -23,8 +23,10 @@
 #include "ack.h"
 #include "buf.h"
 #include "cli.h"
+#include "colmask.h"
 #include "copytext.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgvalue.h"
 #include "pos.h"
 #include "record.h"
@@ -106,6 +108,8 @@ static struct {
 	const char *ack_path;
 	bool online;
 	int64_t chunk_rows; /* 0: the mode's default */
+	metrics_config metrics;
+	colmask *masks; /* --exclude-column, --mask-column, --hash-column */
 } opt = {.jobs = 1};
 
 /* ---- the tables and the work ---- */
@@ -137,6 +141,8 @@ typedef struct table {
 	bool truncate_first; /* a truncate record before its rows */
 	int64_t chunk_read;  /* rows of the current chunk */
 	uint64_t rows_before; /* rows durable in earlier runs */
+	metric *m_out; /* its records written (--metrics) */
+	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } table;
 
 typedef struct unit {
@@ -193,6 +199,12 @@ static struct {
 	char id[48];
 	uint64_t chunk;
 } open_window;
+/* --metrics (all NULL without) */
+static metrics *mx;
+static struct {
+	metric_family *out;
+	metric *bytes, *tables, *done;
+} mm;
 
 static void usage(FILE *f)
 {
@@ -208,6 +220,7 @@ static void usage(FILE *f)
 		"      --where=SQL           copy only rows matching SQL, for every table\n"
 		"      --truncate            first a truncate record (op \"t\") for every table,\n"
 		"                            so that the target ends up equal to the copy\n"
+		COLMASK_HELP
 		"  -f, --format=FORMAT       json (default) or msgpack\n"
 		"  -j, --jobs=N              copy with N connections at once (default 1)\n"
 		"      --split-pages=N       cut tables larger than N pages into ranges of N\n"
@@ -227,6 +240,7 @@ static void usage(FILE *f)
 		"      --chunk-rows=N        rows per chunk with --state or --online\n"
 		"      --progress            progress and throughput on stderr\n"
 		"      --no-progress         no progress, even on a terminal\n"
+		METRICS_HELP
 		"  -v, --verbose             more messages (repeatable)\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             the version\n"
@@ -304,6 +318,7 @@ static void close_all(void)
 		for (size_t k = 0; t->cur && k < t->nkeys; k++)
 			buf_free(&t->cur[k]);
 		free(t->cur);
+		free(t->plan);
 	}
 	free(tables);
 	tables = NULL;
@@ -325,6 +340,8 @@ static void close_all(void)
 	snapstate_free(&state);
 	ack_reader_close(acks);
 	acks = NULL;
+	colmask_free(opt.masks);
+	opt.masks = NULL;
 }
 
 static bool state_save(void);
@@ -382,54 +399,14 @@ static double elapsed(const struct timespec *since)
 
 /* ---- options ---- */
 
-/* Parses one SQL identifier at *s (quoted with "" doubling, or unquoted and
- * folded to lower case as PostgreSQL does). Returns a malloc'd name, or NULL. */
-static char *parse_ident(const char **s)
-{
-	const char *p = *s;
-	char *out = malloc(strlen(p) + 1);
-	size_t n = 0;
-	if (!out)
-		return NULL;
-	if (*p == '"') {
-		p++;
-		for (;;) {
-			if (*p == '\0')
-				goto bad;
-			if (*p == '"') {
-				if (p[1] != '"')
-					break;
-				p++;
-			}
-			out[n++] = *p++;
-		}
-		p++;
-	} else {
-		while (*p && *p != '.') {
-			char c = *p++;
-			if (c == '"' || c == ' ')
-				goto bad;
-			out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-		}
-	}
-	if (n == 0 || n >= 64)
-		goto bad;
-	out[n] = '\0';
-	*s = p;
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
 static void add_table_arg(const char *arg)
 {
 	const char *p = arg;
-	char *a = parse_ident(&p);
+	char *a = cli_parse_ident(&p);
 	char *b = NULL;
 	if (a && *p == '.') {
 		p++;
-		b = parse_ident(&p);
+		b = cli_parse_ident(&p);
 		if (!b) {
 			free(a);
 			a = NULL;
@@ -452,7 +429,7 @@ static void add_table_arg(const char *arg)
 static void add_schema_arg(const char *arg)
 {
 	const char *p = arg;
-	char *a = parse_ident(&p);
+	char *a = cli_parse_ident(&p);
 	if (!a || *p != '\0') {
 		free(a);
 		fail(EX_USAGE, "bad schema name (%s)", arg);
@@ -467,7 +444,8 @@ static void add_schema_arg(const char *arg)
 static void parse_options(int argc, char **argv)
 {
 	enum { OPT_WHERE = 256, OPT_CREATE_SLOT, OPT_LSN_FILE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	       OPT_SPLIT_PAGES, OPT_TRUNCATE, OPT_STATE, OPT_ACK, OPT_ONLINE, OPT_CHUNK_ROWS };
+	       OPT_SPLIT_PAGES, OPT_TRUNCATE, OPT_STATE, OPT_ACK, OPT_ONLINE, OPT_CHUNK_ROWS, OPT_METRICS,
+	       OPT_METRICS_2, OPT_METRICS_3, OPT_MASK, OPT_MASK_2, OPT_MASK_3, OPT_MASK_4, OPT_MASK_5 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"table", required_argument, NULL, 't'},
@@ -487,6 +465,8 @@ static void parse_options(int argc, char **argv)
 		{"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		METRICS_LONGOPTS(OPT_METRICS),
+		COLMASK_LONGOPTS(OPT_MASK),
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -494,6 +474,8 @@ static void parse_options(int argc, char **argv)
 	};
 	int progress = -1;
 	int c;
+	if (!(opt.masks = colmask_new()))
+		fail(EX_OSERR, "out of memory");
 	while ((c = getopt_long(argc, argv, "d:t:n:P:f:j:S:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.conninfo = optarg; break;
@@ -543,6 +525,24 @@ static void parse_options(int argc, char **argv)
 		}
 		case OPT_PROGRESS: progress = 1; break;
 		case OPT_NO_PROGRESS: progress = 0; break;
+		case OPT_METRICS:
+		case OPT_METRICS_2:
+		case OPT_METRICS_3: {
+			char e[256];
+			if (metrics_config_option(&opt.metrics, c - OPT_METRICS, optarg, e, sizeof e) < 0)
+				fail(EX_USAGE, "%s", e);
+			break;
+		}
+		case OPT_MASK:
+		case OPT_MASK_2:
+		case OPT_MASK_3:
+		case OPT_MASK_4:
+		case OPT_MASK_5: {
+			char e[512];
+			if (colmask_option(opt.masks, c - OPT_MASK, optarg, e, sizeof e) < 0)
+				fail(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'v': log_verbosity++; break;
 		case 'h': usage(stdout); close_all(); exit(0);
 		case 'V': print_version(); close_all(); exit(0);
@@ -579,6 +579,15 @@ static void parse_options(int argc, char **argv)
 		fail(EX_USAGE, "bad slot name (%s): lower case letters, digits and _, at most 63",
 		     opt.slot);
 	opt.progress = progress < 0 ? log_progress_default() : progress == 1;
+	char e[512];
+	if (colmask_finish(opt.masks, e, sizeof e) < 0)
+		fail(EX_CONFIG, "%s", e);
+	/* pgcdc-read writes a backfill's rows, as it writes the stream's
+	 * changes, and masks both alike: rules here would mask twice. */
+	if (opt.online && colmask_any(opt.masks))
+		fail(EX_USAGE, "--online: the backfilled rows leave through pgcdc-read, whose --exclude-column, "
+			       "--mask-column and --hash-column apply to them as to the stream; give the masks "
+			       "to pgcdc-read, not here");
 }
 
 /* ---- connections ---- */
@@ -780,6 +789,46 @@ static char *quote_ident(PGconn *conn, const char *s)
 	return r;
 }
 
+/* What --exclude-column, --mask-column and --hash-column do to the
+ * table's columns: the plan (the records' masks), and the type each column
+ * carries in the records. A key column excluded or masked with a fixed text stops
+ * the copy (exit 78): a key must stay a key. */
+static void plan_masks(PGconn *conn, table *t)
+{
+	if (!colmask_any(opt.masks))
+		return;
+	char err[512];
+	/* A partition (snapshot -n, -P) takes its parents' rules too. */
+	char **parents;
+	size_t nparents;
+	if (colmask_parents(conn, t->oid, &parents, &nparents, err, sizeof err) < 0)
+		fail(EX_UNAVAILABLE, "%s", err);
+	t->plan = malloc(t->ncols ? t->ncols : 1);
+	if (!t->plan)
+		fail(EX_OSERR, "out of memory");
+	int rc = colmask_plan(opt.masks, t->schema, t->name, parents, nparents, t->cols, t->ncols, t->keys,
+			      t->nkeys, t->plan, err, sizeof err);
+	free(parents);
+	if (rc < 0)
+		fail(EX_CONFIG, "%s", err);
+	if (rc == 0) {
+		free(t->plan);
+		t->plan = NULL;
+		return;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		record_mask mk = (record_mask)t->plan[i];
+		const char *type = colmask_type(mk, t->cols[i].type);
+		if (type != t->cols[i].type) {
+			char *nt = strdup(type);
+			if (!nt)
+				fail(EX_OSERR, "out of memory");
+			free((char *)t->cols[i].type);
+			t->cols[i].type = nt;
+		}
+	}
+}
+
 /* Columns (attnum order, dropped and generated ones skipped: pgoutput does
  * not publish generated columns), the base type of each (domains resolved,
  * as pgcdc-read names them) as format_type prints it and its OID for
@@ -825,8 +874,6 @@ static void describe_table(PGconn *conn, table *t)
 	t->norm = calloc((size_t)n + 1, sizeof *t->norm);
 	if (!attnums || !t->cols || !t->norm)
 		fail(EX_OSERR, "out of memory");
-	buf sel;
-	buf_init(&sel, 0);
 	for (int i = 0; i < n; i++) {
 		attnums[i] = (int16_t)atoi(PQgetvalue(res, i, 0));
 		t->cols[i].name = strdup(PQgetvalue(res, i, 1));
@@ -835,21 +882,13 @@ static void describe_table(PGconn *conn, table *t)
 			fail(EX_OSERR, "out of memory");
 		t->ncols++;
 		t->norm[i] = pgvalue_norm_for_type((uint32_t)strtoul(PQgetvalue(res, i, 3), NULL, 10));
-		char *q = quote_ident(conn, t->cols[i].name);
-		if ((i && buf_puts(&sel, ", ")) || buf_puts(&sel, q))
-			fail(EX_OSERR, "out of memory");
-		free(q);
 	}
 	PQclear(res);
-	if (buf_terminate(&sel))
-		fail(EX_OSERR, "out of memory");
-	t->select = strdup(sel.data ? sel.data : "");
-	buf_free(&sel);
 
 	res = exec_ok(conn, "key lookup", key_sql, 1, p);
 	int nk = PQntuples(res);
 	t->keys = calloc((size_t)nk + 1, sizeof *t->keys);
-	if (!t->keys || !t->select)
+	if (!t->keys)
 		fail(EX_OSERR, "out of memory");
 	for (int k = 0; k < nk; k++) {
 		int16_t a = (int16_t)atoi(PQgetvalue(res, k, 0));
@@ -869,6 +908,23 @@ static void describe_table(PGconn *conn, table *t)
 	}
 	PQclear(res);
 	free(attnums);
+	plan_masks(conn, t);
+
+	/* An excluded column is not even read: NULL in its place. */
+	buf sel;
+	buf_init(&sel, 0);
+	for (size_t i = 0; i < t->ncols; i++) {
+		char *q = t->plan && t->plan[i] == RECORD_MASK_EXCLUDED ? strdup("NULL") : quote_ident(conn, t->cols[i].name);
+		if (!q || (i && buf_puts(&sel, ", ")) || buf_puts(&sel, q))
+			fail(EX_OSERR, "out of memory");
+		free(q);
+	}
+	if (buf_terminate(&sel))
+		fail(EX_OSERR, "out of memory");
+	t->select = strdup(sel.data ? sel.data : "");
+	buf_free(&sel);
+	if (!t->select)
+		fail(EX_OSERR, "out of memory");
 
 	res = exec_ok(conn, "size lookup", pages_sql, 1, p);
 	t->pages = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
@@ -902,6 +958,11 @@ static void describe_table(PGconn *conn, table *t)
 		fail(EX_OSERR, "out of memory");
 	buf_free(&kl);
 	t->st = -1;
+	if (mm.out) {
+		char name[2 * RECORD_NAME_MAX + 2];
+		snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
+		t->m_out = metric_get(mm.out, name);
+	}
 }
 
 /* ---- planning ---- */
@@ -976,6 +1037,33 @@ static void plan_units(void)
 
 /* ---- copying ---- */
 
+/* ---- metrics ---- */
+
+static void write_metrics(bool now)
+{
+	if (!mx || (!now && !metrics_due(mx)))
+		return;
+	size_t done = 0;
+	for (size_t i = 0; i < ntables; i++)
+		done += tables[i].units_left == 0;
+	metric_set(mm.tables, (double)ntables);
+	metric_set(mm.done, (double)done);
+	if (writer)
+		metric_set_total(mm.bytes, record_writer_bytes(writer));
+	(void)metrics_write(mx);
+}
+
+static void open_metrics(void)
+{
+	mx = metrics_start(&opt.metrics);
+	if (!mx)
+		return;
+	mm.out = metrics_family(mx, "dbrepl_records_out_total", "table");
+	mm.bytes = metric_get(metrics_family(mx, "dbrepl_bytes_out_total", NULL));
+	mm.tables = metric_get(metrics_family(mx, "dbrepl_snapshot_tables", NULL));
+	mm.done = metric_get(metrics_family(mx, "dbrepl_snapshot_tables_done", NULL));
+}
+
 static void progress_line(bool force)
 {
 	static struct timespec last;
@@ -1028,6 +1116,7 @@ static void worker_prepare(worker *w, table *t)
 	r->table = t->name;
 	r->ncols = t->ncols;
 	r->cols = t->cols;
+	r->masks = t->plan;
 	r->nkeys = t->nkeys;
 	r->keys = t->keys;
 	r->has_after = true;
@@ -1174,6 +1263,41 @@ static pos_offset last_offset(void)
 	return o;
 }
 
+/* A value of a masked column; false when it goes on as it is (a null). */
+static bool put_masked(worker *w, const table *t, size_t i, const copytext_field *f, record_value *v)
+{
+	record_mask mk = (record_mask)t->plan[i];
+	if (mk == RECORD_MASK_EXCLUDED) {
+		v->kind = VALUE_ABSENT;
+		v->data = NULL;
+		v->len = 0;
+		return true;
+	}
+	if (f->null)
+		return false;
+	v->kind = VALUE_TEXT;
+	if (mk == RECORD_MASK_FIXED) {
+		v->data = colmask_text(opt.masks, &v->len);
+		return true;
+	}
+	/* SHA-256 of the text the record would have carried */
+	const char *res = f->data;
+	size_t reslen = f->len;
+	buf *b = &w->nbufs[i];
+	if (t->norm[i] != PGVALUE_AS_IS &&
+	    pgvalue_normalize(t->norm[i], f->data, f->len, b, &res, &reslen) != 0)
+		fail(EX_DATAERR, "value of %s.%s.%s not understood", t->schema, t->name, t->cols[i].name);
+	char hex[COLMASK_HEX_LEN + 1];
+	if (colmask_hash(opt.masks, res, reslen, hex) < 0)
+		fail(EX_SOFTWARE, "hashing a value of %s.%s.%s failed", t->schema, t->name, t->cols[i].name);
+	buf_reset(b);
+	if (buf_append(b, hex, COLMASK_HEX_LEN + 1) != 0)
+		fail(EX_OSERR, "out of memory");
+	v->data = b->data;
+	v->len = COLMASK_HEX_LEN;
+	return true;
+}
+
 /* Turns one COPY row of t into w->rec's after image, and keeps its key
  * for the next chunk when t is read in chunks. */
 static void row_to_record(worker *w, table *t, char *row, int len)
@@ -1190,6 +1314,8 @@ static void row_to_record(worker *w, table *t, char *row, int len)
 		for (size_t i = 0; i < t->ncols; i++) {
 			copytext_field *f = &w->fields[i];
 			record_value *v = &w->vals[i];
+			if (t->plan && t->plan[i] && put_masked(w, t, i, f, v))
+				continue;
 			if (f->null) {
 				v->kind = VALUE_NULL;
 				v->data = NULL;
@@ -1232,6 +1358,7 @@ static void put_row(worker *w, char *row, int len)
 	row_to_record(w, t, row, len);
 	put_record(&w->rec);
 	t->rows++;
+	metric_add(t->m_out, 1);
 }
 
 /* --truncate: one op "t" per table, all before the first row, so that a
@@ -1251,6 +1378,7 @@ static void put_truncates(void)
 		r.table = t->name;
 		r.ncols = t->ncols;
 		r.cols = t->cols;
+		r.masks = t->plan;
 		r.nkeys = t->nkeys;
 		r.keys = t->keys;
 		r.lsn = snap_lsn;
@@ -1260,6 +1388,7 @@ static void put_truncates(void)
 		put_record(&r);
 		if (use_state && snapstate_note(&state, (size_t)t->st, last_offset(), NULL, 0, false) < 0)
 			fail(EX_OSERR, "out of memory");
+		metric_add(t->m_out, 1);
 	}
 }
 
@@ -1409,7 +1538,7 @@ static void run(void)
 			fds[nfds].events = POLLIN;
 			fds[nfds++].revents = 0;
 		}
-		int rc = poll(fds, (nfds_t)nfds, 1000);
+		int rc = poll(fds, (nfds_t)nfds, metrics_wait_ms(mx, 1000));
 		if (rc < 0 && errno != EINTR)
 			fail(EX_OSERR, "poll failed (%s)", strerror(errno));
 		for (int k = 0; rc > 0 && k < busy; k++)
@@ -1417,6 +1546,7 @@ static void run(void)
 				service(&workers[idx[k]]);
 		state_tick(false, acks && rc > 0 && fds[busy].revents);
 		progress_line(false);
+		write_metrics(false);
 	}
 }
 
@@ -1602,6 +1732,12 @@ static void begin_snapshot(bool loaded)
 	else
 		log_debug("snapshot %s at LSN %s, stream %s", snapshot_name, lsn, stream);
 
+	{
+		char err[1024];
+		bool unavailable;
+		if (colmask_check_catalog(opt.masks, leader, &unavailable, err, sizeof err) < 0)
+			fail(unavailable ? EX_UNAVAILABLE : EX_CONFIG, "%s", err);
+	}
 	resolve_tables(leader);
 	for (size_t i = 0; i < ntables; i++) {
 		table *t = &tables[i];
@@ -1923,12 +2059,14 @@ static void online_table(PGconn *c, table *t, const char *id, uint64_t *chunkno)
 		}
 		truncate = false;
 		t->rows += (uint64_t)t->chunk_read;
+		metric_add(t->m_out, (uint64_t)t->chunk_read);
 		bool done = read < chunk_rows && t->chunk_read == read;
 		nrecords += (uint64_t)t->chunk_read;
 		note_progress(t, done);
 		snapstate_flushed(&state);
 		state_tick(false, false);
 		progress_line(false);
+		write_metrics(false);
 		if (done)
 			break;
 	}
@@ -2050,6 +2188,14 @@ int main(int argc, char **argv)
 			online_slot = state.slot;
 			log_info("resuming the copy of slot %s's handover: the missing rows are backfilled "
 				 "online into the slot's stream (pgcdc-read writes them)", state.slot);
+			if (colmask_any(opt.masks)) {
+				/* The stream's masks apply (see parse_options). */
+				log_info("the masks given here are not applied to the backfilled rows: pgcdc-read "
+					 "masks them with its own rules, as it masks the stream");
+				colmask_free(opt.masks);
+				if (!(opt.masks = colmask_new()))
+					fail(EX_OSERR, "out of memory");
+			}
 		}
 	}
 	use_state = opt.state_path || online;
@@ -2062,6 +2208,7 @@ int main(int argc, char **argv)
 	writer = record_writer_new(STDOUT_FILENO, opt.format);
 	if (!writer)
 		fail(EX_OSERR, "out of memory");
+	open_metrics();
 	if (online) {
 		begin_online(loaded);
 		online_run();
@@ -2102,6 +2249,8 @@ int main(int argc, char **argv)
 	slot_created = false; /* complete: the slot is the user's now */
 	if (opt.lsn_file)
 		write_lsn_file();
+	write_metrics(true);
 	close_all();
+	metrics_close(mx);
 	return 0;
 }

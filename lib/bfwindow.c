@@ -458,13 +458,15 @@ int bf_row(bf_window *w, const record *row, record *partial)
 		return BF_ROW_AS_IS;
 	if (e->deleted)
 		return BF_ROW_DROP;
-	/* Columns no change of the window wrote, key columns aside. */
+	/* Columns no change of the window wrote, key columns and columns
+	 * without a value (excluded by a mask) aside. */
 	size_t keep = 0;
 	for (size_t c = 0; c < w->ncols; c++) {
 		bool is_key = false;
 		for (size_t k = 0; k < w->nkeys; k++)
 			is_key |= w->keyidx[k] == c;
-		if (!is_key && w->map[c] < row->ncols && !(e->written[c / 8] & (1u << (c % 8))))
+		if (!is_key && w->map[c] < row->ncols && row->after[w->map[c]].kind != VALUE_ABSENT &&
+		    !(e->written[c / 8] & (1u << (c % 8))))
 			keep++;
 	}
 	if (!keep)
@@ -479,7 +481,8 @@ int bf_row(bf_window *w, const record *row, record *partial)
 	    record_set_keys(partial, row->keys, row->nkeys) < 0)
 		return -1;
 	for (size_t i = 0; i < row->ncols; i++)
-		if (record_set_column(partial, i, row->cols[i].name, row->cols[i].type) < 0)
+		if (record_set_column(partial, i, row->cols[i].name, row->cols[i].type) < 0 ||
+		    record_set_column_mask(partial, i, record_column_mask(row, i)) < 0)
 			return -1;
 	for (size_t i = 0; i < row->ncols; i++) {
 		size_t c = SIZE_MAX; /* the window's column of record column i */
@@ -495,6 +498,8 @@ int bf_row(bf_window *w, const record *row, record *partial)
 		if (is_key)
 			rc = record_set_value(partial, partial->before, i, v->kind, v->data, v->len) |
 			     record_set_value(partial, partial->after, i, v->kind, v->data, v->len);
+		else if (v->kind == VALUE_ABSENT)
+			rc = 0; /* excluded: no value in any image */
 		else if (written || c == SIZE_MAX)
 			rc = record_set_value(partial, partial->after, i, VALUE_UNCHANGED, NULL, 0);
 		else

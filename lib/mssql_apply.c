@@ -2,6 +2,7 @@
 #include "mssql_apply.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "mssql_batch.h"
 #include "tsql.h"
 
@@ -48,8 +49,16 @@ static void direct_free(struct direct *d);
 /* How an attempt to apply a batch ended. */
 enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_STALE, AT_SERVER, AT_BADVALUE, AT_FATAL };
 
+/* A target table's primary key, for records that name no key columns. */
+typedef struct target_key {
+	char *schema, *table; /* the target's */
+	struct rows *cols;    /* its columns in key order (none: no primary key) */
+} target_key;
+
 struct mssql_apply {
 	mssql_apply_opts o;
+	target_key *tkeys;
+	size_t ntkeys;
 	mssql_conn *conn;
 	bool prepared; /* --print-sql: session and checkpoint printed */
 	mssql_tables ts;
@@ -91,6 +100,13 @@ struct mssql_apply {
 	uint64_t rt_closed; /* round trips of connections closed since */
 	uint64_t rt_print;
 	mssql_apply_stats st;
+
+	/* --metrics (all NULL without) */
+	struct {
+		metric_family *out, *dead;
+		metric *skipped, *batches, *retries, *lat, *lag, *last;
+		int64_t newest_us;
+	} m;
 };
 
 /* ---- small helpers ---- */
@@ -407,6 +423,21 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 	return 0;
 }
 
+/* Whether a column of t in [lo, hi) has no type to create it with (a
+ * Debezium event without its schema says none, record_debezium.h); says
+ * so. */
+static bool untyped_cols(const mssql_table *t, size_t lo, size_t hi)
+{
+	for (size_t i = lo; i < hi; i++)
+		if (!strcmp(t->pgtypes[i], "unknown")) {
+			log_error("cannot create column %s of [%s].[%s]: its type is not known (an event without its "
+				  "schema); create the column, or send events with their schemas", t->names[i], t->schema,
+				  t->table);
+			return true;
+		}
+	return false;
+}
+
 /* Reads the target's columns; creates the table (--create-tables) or adds
  * new columns (--evolve) as needed. */
 static int ensure_table(mssql_apply *a, mssql_table *t)
@@ -448,6 +479,10 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 						return a->fatal ? AT_FATAL : failed(a);
 				}
 			}
+			if (untyped_cols(t, 0, t->ncols)) {
+				a->fatal = EX_DATAERR;
+				return AT_FATAL;
+			}
 			sql_reset(a);
 			tsql_create_table(&a->sql, &t->view);
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
@@ -478,6 +513,10 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		if (!a->o.evolve) {
 			log_error("column %s of [%s].[%s] does not exist on the target (use --evolve)", t->names[i],
 				  t->schema, t->table);
+			a->fatal = EX_DATAERR;
+			return AT_FATAL;
+		}
+		if (untyped_cols(t, i, i + 1)) {
 			a->fatal = EX_DATAERR;
 			return AT_FATAL;
 		}
@@ -1485,6 +1524,9 @@ done:
 	if (rc == 0) {
 		mssql_table_remove(t, a->bad_i);
 		a->st.dead_lettered++;
+		char name[2 * RECORD_NAME_MAX + 2];
+		snprintf(name, sizeof name, "%s.%s", t->src_schema, t->src_table);
+		metric_add(metric_get(a->m.dead, name), 1);
 	}
 	return rc;
 }
@@ -1515,6 +1557,7 @@ static void lat_add(mssql_apply *a, int64_t us)
 	if (b >= LAT_BUCKETS)
 		b = LAT_BUCKETS - 1;
 	a->hist[b]++;
+	metric_observe(a->m.lat, (double)us / 1e6);
 	a->st.lat_n++;
 	if (us > a->st.lat_max_us)
 		a->st.lat_max_us = us;
@@ -1523,8 +1566,10 @@ static void lat_add(mssql_apply *a, int64_t us)
 static void committed(mssql_apply *a, uint64_t rt0)
 {
 	int64_t now = now_us();
-	for (size_t i = 0; i < a->nlat; i++)
+	for (size_t i = 0; i < a->nlat; i++) {
 		lat_add(a, now - a->lat[i]);
+		metrics_commit_done(a->m.last, a->m.lag, &a->m.newest_us, a->lat[i]);
+	}
 	a->nlat = 0;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
@@ -1541,6 +1586,15 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	for (size_t i = 0; i < a->ts.n; i++) {
 		mssql_table *t = a->ts.t[i];
 		a->st.changes += t->n;
+		if (t->batch_records) {
+			if (!t->m_out && a->m.out) {
+				char name[2 * RECORD_NAME_MAX + 2];
+				snprintf(name, sizeof name, "%s.%s", t->src_schema, t->src_table);
+				t->m_out = metric_get(a->m.out, name);
+			}
+			metric_add(t->m_out, t->batch_records);
+			t->batch_records = 0;
+		}
 		/* A snapshot keeps INSERTing into the table it found empty, as
 		 * long as nothing else has been written to it; its rows have
 		 * distinct keys. */
@@ -1550,6 +1604,7 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
 	a->st.batches++;
+	metric_add(a->m.batches, 1);
 	a->st.round_trips = round_trips(a);
 	a->st.round_trips_last_batch = a->st.round_trips - rt0;
 	a->nrec = 0;
@@ -1650,6 +1705,7 @@ int mssql_apply_flush(mssql_apply *a)
 		case AT_TRANSIENT:
 			failures++;
 			a->st.retries++;
+			metric_add(a->m.retries, 1);
 			if (failures > a->o.retries) {
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return a->last.dead && !a->conn && a->st.batches == 0 ? EX_UNAVAILABLE : EX_TEMPFAIL;
@@ -1671,6 +1727,7 @@ int mssql_apply_flush(mssql_apply *a)
 			 * this far: read the checkpoint again and drop what it covers. */
 			failures++;
 			a->st.retries++;
+			metric_add(a->m.retries, 1);
 			if (failures > a->o.retries) {
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return EX_TEMPFAIL;
@@ -1738,6 +1795,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	if ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
 	    (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)) {
 		a->st.skipped++;
+		metric_add(a->m.skipped, 1);
 		/* A replay after a restart: what the target holds is durable,
 		 * so upstream may hear of it now rather than at the next commit. */
 		if (!s->acked && s->has_ckpt && !s->in_batch && a->o.on_commit) {
@@ -1781,6 +1839,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	}
 	s->batch_max = r->offset;
 	s->in_batch = true;
+	t->batch_records++;
 	if (a->nlat == a->caplat) {
 		size_t cap = a->caplat ? a->caplat * 2 : 1024;
 		int64_t *p = realloc(a->lat, cap * sizeof *p);
@@ -1794,6 +1853,73 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	a->lat[a->nlat++] = r->commit_us;
 	live_add(a, t, r);
 	return 0;
+}
+
+int mssql_apply_key_from_target(mssql_apply *a, record *r)
+{
+	if (r->nkeys || r->op == RECORD_OP_TRUNCATE || !r->ncols || a->o.print)
+		return 0;
+	const char *dst = map_schema(a, r->schema);
+	target_key *k = NULL;
+	for (size_t i = 0; i < a->ntkeys && !k; i++)
+		if (!strcmp(a->tkeys[i].schema, dst) && !strcmp(a->tkeys[i].table, r->table))
+			k = &a->tkeys[i];
+	if (!k) {
+		/* the catalog is asked on the session, which a bulk copy of
+		 * the batch may hold: the batch goes first */
+		int rc = mssql_apply_flush(a);
+		if (rc)
+			return rc;
+		target_key *p = realloc(a->tkeys, (a->ntkeys + 1) * sizeof *p);
+		if (!p)
+			goto oom;
+		a->tkeys = p;
+		k = &a->tkeys[a->ntkeys];
+		memset(k, 0, sizeof *k);
+		k->schema = strdup(dst);
+		k->table = strdup(r->table);
+		k->cols = calloc(1, sizeof *k->cols);
+		if (!k->schema || !k->table || !k->cols) {
+			free(k->schema);
+			free(k->table);
+			free(k->cols);
+			goto oom;
+		}
+		a->ntkeys++;
+		int at = prepare(a);
+		sql_reset(a);
+		tsql_catalog_primary_key(&a->sql, dst, r->table);
+		if (at != AT_OK || sql_done(a) < 0 || run(a, a->sql.data, collect_first, k->cols) < 0) {
+			if (at == AT_OK && !a->fatal)
+				failed(a);
+			log_error("cannot read the primary key of [%s].[%s] (%s)", dst, r->table, a->last.msg);
+			a->ntkeys--;
+			rows_free(k->cols);
+			free(k->cols);
+			free(k->schema);
+			free(k->table);
+			return a->fatal ? a->fatal : EX_TEMPFAIL;
+		}
+		log_debug("[%s].[%s]: records without key columns take its primary key (%zu columns)", dst, r->table,
+			  k->cols->n);
+	}
+	uint16_t keys[RECORD_MAX_COLUMNS];
+	size_t n = 0;
+	for (size_t i = 0; i < k->cols->n; i++) {
+		/* identifiers compare as SQL Server's default collation does */
+		size_t c = 0;
+		while (c < r->ncols && strcasecmp(r->cols[c].name, k->cols->v[i]))
+			c++;
+		if (c == r->ncols)
+			return 0; /* a key column the record lacks: no key, refused later */
+		keys[n++] = (uint16_t)c;
+	}
+	if (n && record_set_keys(r, keys, n) < 0)
+		goto oom;
+	return 0;
+oom:
+	log_error("out of memory");
+	return EX_OSERR;
 }
 
 size_t mssql_apply_batch_records(const mssql_apply *a)
@@ -1822,6 +1948,15 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
 	mssql_tables_init(&a->ts);
 	buf_init(&a->sql, 0);
 	buf_init(&a->stage, 0);
+	metrics *m = o->metrics;
+	a->m.out = metrics_family(m, "dbrepl_records_out_total", "table");
+	a->m.dead = metrics_family(m, "dbrepl_dead_letters_total", "table");
+	a->m.skipped = metric_get(metrics_family(m, "dbrepl_records_skipped_total", NULL));
+	a->m.batches = metric_get(metrics_family(m, "dbrepl_batches_total", NULL));
+	a->m.retries = metric_get(metrics_family(m, "dbrepl_errors_total", "kind"), "retry");
+	a->m.lat = metric_get(metrics_family(m, "dbrepl_apply_latency_seconds", NULL));
+	a->m.last = metric_get(metrics_family(m, "dbrepl_last_commit_timestamp_seconds", NULL));
+	a->m.lag = metric_get(metrics_family(m, "dbrepl_lag_seconds", NULL));
 	return a;
 }
 
@@ -1831,6 +1966,13 @@ void mssql_apply_free(mssql_apply *a)
 		return;
 	disconnect(a);
 	mssql_tables_free(&a->ts);
+	for (size_t i = 0; i < a->ntkeys; i++) {
+		free(a->tkeys[i].schema);
+		free(a->tkeys[i].table);
+		rows_free(a->tkeys[i].cols);
+		free(a->tkeys[i].cols);
+	}
+	free(a->tkeys);
 	for (size_t i = 0; i < a->nstreams; i++)
 		free(a->streams[i].name);
 	free(a->streams);

@@ -211,8 +211,11 @@ static int next_json(record_reader *rd, record *r, char *err, size_t errlen)
 				    rd->count, RECORD_MAX_BYTES);
 		if (blank(line, len))
 			continue;
-		if (record_decode_json(r, line, len, msg, sizeof msg) < 0)
+		int rc = record_decode_json_at(r, line, len, rd->count, msg, sizeof msg);
+		if (rc < 0)
 			return fail(rd, err, errlen, "line %" PRIu64 ": %s", rd->count, msg);
+		if (rc > 0)
+			continue; /* a Debezium transaction boundary: no change */
 		rd->raw = line;
 		rd->rawlen = len;
 		return 1;
@@ -372,6 +375,7 @@ struct record_writer {
 	record_format fmt;
 	buf b;
 	record_encoder *enc; /* a run of one table's records reuses its encoded columns */
+	uint64_t written;    /* bytes written to fd */
 };
 
 record_writer *record_writer_new(int fd, record_format f)
@@ -402,6 +406,11 @@ int record_writer_put(record_writer *w, const record *r)
 	return 0;
 }
 
+uint64_t record_writer_bytes(const record_writer *w)
+{
+	return w->written;
+}
+
 int record_writer_flush(record_writer *w)
 {
 	size_t done = 0;
@@ -410,6 +419,7 @@ int record_writer_flush(record_writer *w)
 		ssize_t n = write(w->fd, w->b.data + done, w->b.len - done);
 		if (n > 0) {
 			done += (size_t)n;
+			w->written += (uint64_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# --exclude-column, --mask-column and --hash-column in snapshot and
+# pgcdc-read, through a real PostgreSQL and into the TDS peer: every value
+# of the records and of the target is the one SQL computes from the source
+# (sha256() of the salt and the value's record text, the fixed text); an
+# excluded column is in no image and no target table, and its values and
+# the salt appear in no output; the salt is never on a command line; the
+# snapshot (salt from the environment) and the stream (salt from a file)
+# hash alike, so updates and deletes of the copied rows find them by their
+# hashed key; the full before images of REPLICA IDENTITY FULL are masked;
+# partitions (nested) and inheritance children take the rules of their
+# parents, in snapshot -P and pgcdc-read alike; usage and configuration
+# errors exit 64 and 78.
+set -u
+. "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/metrics.sh"
+command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+pg_start
+tds_start
+cd "$TEST_TMP" || exit 1
+export MSSQL_PASSWORD=unused
+SALT='pepper-$ "salt"'
+printf '%s\n' "$SALT" >salt.txt
+SECRET=123-45-6789
+
+q "CREATE SCHEMA hr"
+q "CREATE TABLE hr.people (id integer PRIMARY KEY, email text, name text, ssn text, born timestamptz, n integer)"
+q "CREATE TABLE hr.codes (code text PRIMARY KEY, ssn text, v integer)"
+q "INSERT INTO hr.people SELECT g, 'user' || g || '@example.com', 'Name ' || g, '$SECRET-' || g,
+	'2000-01-01 00:00:00+02'::timestamptz + g * interval '1 day 1.5 second', g * 10 FROM generate_series(1, 50) g"
+q "UPDATE hr.people SET email = NULL, name = NULL WHERE id = 7"
+q "INSERT INTO hr.codes SELECT 'c' || g, '$SECRET', g FROM generate_series(1, 20) g"
+# codes with its full old row in every update and delete: the before images
+# are masked too
+q "ALTER TABLE hr.codes REPLICA IDENTITY FULL"
+q "CREATE PUBLICATION pub FOR TABLE hr.people, hr.codes"
+MASKS=(--hash-column hr.people.id --hash-column people.email --mask-column hr.people.name --mask-text '[gone]'
+	--exclude-column hr.people.ssn --hash-column HR.PEOPLE.BORN --hash-column codes.code --exclude-column codes.ssn)
+
+expect_rc() { # expect_rc WANT what command...
+	local want=$1 what=$2 rc=0
+	shift 2
+	"$@" >/dev/null 2>err.txt || rc=$?
+	[ "$rc" = "$want" ] || fail "$what: exit $rc, want $want ($(cat err.txt))"
+	grep -q . err.txt || fail "$what: no message"
+	! grep -qF "$SALT" err.txt || fail "$what: the salt is in the message"
+}
+
+# ---- usage and configuration ----
+expect_rc 64 "snapshot: bad column name" "$BIN/snapshot" -d "$PGCONN" -t hr.people --exclude-column people
+expect_rc 64 "pgcdc-read: a column named twice" "$BIN/pgcdc-read" -d "$PGCONN" -S s -P pub \
+	--exclude-column people.ssn --hash-column PEOPLE.ssn
+expect_rc 78 "snapshot: no salt" env -u DBREPL_HASH_SALT "$BIN/snapshot" -d "$PGCONN" -t hr.people --hash-column people.email
+expect_rc 78 "pgcdc-read: no salt" env -u DBREPL_HASH_SALT "$BIN/pgcdc-read" -d "$PGCONN" -S s -P pub --hash-column people.email
+expect_rc 78 "snapshot: empty salt" env DBREPL_HASH_SALT= "$BIN/snapshot" -d "$PGCONN" -t hr.people --hash-column people.email
+expect_rc 78 "snapshot: no such column" "$BIN/snapshot" -d "$PGCONN" -t hr.people --exclude-column people.sssn
+expect_rc 78 "pgcdc-read: no such table" "$BIN/pgcdc-read" -d "$PGCONN" -S s -P pub --exclude-column persons.ssn
+expect_rc 78 "snapshot: excluded key" "$BIN/snapshot" -d "$PGCONN" -t hr.people --exclude-column people.id
+expect_rc 78 "snapshot: fixed key" "$BIN/snapshot" -d "$PGCONN" -t hr.codes --mask-column codes.code
+grep -q "a key column cannot be masked with a fixed text" err.txt || fail "fixed key: $(cat err.txt)"
+
+# ---- the snapshot, salt from the environment, into the target ----
+q "SELECT 1 FROM pg_create_logical_replication_slot('s', 'pgoutput')" >/dev/null
+DBREPL_HASH_SALT=$SALT "$BIN/snapshot" -d "$PGCONN" -t hr.people -t hr.codes "${MASKS[@]}" >snap.ndjson 2>snap.err ||
+	fail "snapshot exited $? ($(cat snap.err))"
+[ "$(wc -l <snap.ndjson)" = 70 ] || fail "snapshot wrote $(wc -l <snap.ndjson) records"
+jq -c 'select(.table == "people") | .cols' snap.ndjson | sort -u >cols.txt
+[ "$(cat cols.txt)" = '[{"name":"id","type":"character(64)","mask":"sha256"},{"name":"email","type":"character(64)","mask":"sha256"},{"name":"name","type":"text","mask":"fixed"},{"name":"ssn","type":"text","mask":"excluded"},{"name":"born","type":"character(64)","mask":"sha256"},{"name":"n","type":"integer"}]' ] ||
+	fail "people's cols: $(cat cols.txt)"
+
+# What every image must hold, computed in SQL: the record text of each value
+# (born: UTC, six fractional digits), hashed with the salt.
+h() { echo "encode(sha256(convert_to(\$salt\$$SALT\$salt\$ || $1, 'UTF8')), 'hex')"; }
+born_text="to_char(born AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+people_want() {
+	q "SELECT json_build_object('id', $(h 'id::text'), 'email', $(h email), 'name', CASE WHEN name IS NULL THEN NULL ELSE '[gone]' END,
+		'born', $(h "$born_text"), 'n', n)::text FROM hr.people" | jq -c -S . | sort
+}
+people_want >people.want
+jq -c -S 'select(.table == "people") | .after' snap.ndjson | sort >people.got
+diff people.want people.got >d.txt || { head d.txt; fail "snapshot: people's values differ from SQL's"; }
+q "SELECT json_build_object('code', $(h code), 'v', v)::text FROM hr.codes" | jq -c -S . | sort >codes.want
+jq -c -S 'select(.table == "codes") | .after' snap.ndjson | sort >codes.got
+diff codes.want codes.got >d.txt || { head d.txt; fail "snapshot: codes' values differ"; }
+! grep -qF "$SECRET" snap.ndjson || fail "snapshot: an excluded value is in the output"
+! grep -qF "pepper" snap.ndjson snap.err || fail "snapshot: the salt is in the output"
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables <snap.ndjson 2>apply.err ||
+	fail "mssql-apply (snapshot) exited $? ($(cat apply.err))"
+
+# ---- then the stream, salt from a file: inserts, updates, deletes ----
+q "INSERT INTO hr.people VALUES (51, 'new@example.com', 'New', '$SECRET-51', now(), 510)"
+q "UPDATE hr.people SET ssn = 'changed $SECRET' WHERE id = 3"     # only the excluded column
+q "UPDATE hr.people SET name = 'Renamed', n = n + 1 WHERE id <= 5"
+q "UPDATE hr.people SET id = 1000 WHERE id = 6"                    # a hashed key changes
+q "DELETE FROM hr.people WHERE id IN (8, 9)"
+q "UPDATE hr.codes SET v = v * 2 WHERE code IN ('c1', 'c2')"
+q "DELETE FROM hr.codes WHERE code = 'c3'"
+end=$(q "SELECT pg_current_wal_lsn()")
+"$BIN/pgcdc-read" -d "$PGCONN" -S s -P pub -E "$end" --hash-salt-file salt.txt "${MASKS[@]}" >stream.ndjson 2>stream.err ||
+	fail "pgcdc-read exited $? ($(cat stream.err))"
+[ "$(wc -l <stream.ndjson)" = 13 ] || fail "pgcdc-read wrote $(wc -l <stream.ndjson) records, want 13"
+! grep -qF "$SECRET" stream.ndjson || fail "pgcdc-read: an excluded value is in the output"
+! grep -qF "pepper" stream.ndjson stream.err || fail "pgcdc-read: the salt is in the output"
+[ "$(jq -c 'select(.table == "people") | .cols' stream.ndjson | sort -u)" = "$(cat cols.txt)" ] ||
+	fail "pgcdc-read: people's cols differ from the snapshot's"
+# The full before images of codes: hashed key, no ssn.
+[ "$(jq -c 'select(.table == "codes" and .op != "c") | .before | keys' stream.ndjson | sort -u)" = '["code","v"]' ] ||
+	fail "pgcdc-read: codes' before images: $(jq -c 'select(.table == "codes") | .before' stream.ndjson)"
+# The key of a delete is the hashed key the snapshot wrote.
+[ "$(jq -r 'select(.op == "d" and .table == "people") | .before.id' stream.ndjson | sort)" = \
+	"$(q "SELECT $(h "'8'") UNION ALL SELECT $(h "'9'") ORDER BY 1")" ] || fail "pgcdc-read: deletes' keys"
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables <stream.ndjson 2>apply.err ||
+	fail "mssql-apply (stream) exited $? ($(cat apply.err))"
+
+# The target is the source, masked, value for value; ssn was never created.
+people_want >people.want
+tq "SELECT json_build_object('id', rtrim(id), 'email', rtrim(email), 'name', name, 'born', rtrim(born), 'n', n)::text
+	FROM hr.people" | jq -c -S . | sort >people.got
+diff people.want people.got >d.txt || { head d.txt; fail "target people differ from the masked source"; }
+[ "$(wc -l <people.got)" = 49 ] || fail "target holds $(wc -l <people.got) people"
+q "SELECT json_build_object('code', $(h code), 'v', v)::text FROM hr.codes" | jq -c -S . | sort >codes.want
+tq "SELECT json_build_object('code', rtrim(code), 'v', v)::text FROM hr.codes" | jq -c -S . | sort >codes.got
+diff codes.want codes.got >d.txt || { head d.txt; fail "target codes differ"; }
+[ "$(tq "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'hr' AND column_name = 'ssn'")" = 0 ] ||
+	fail "the excluded column was created at the target"
+[ "$(tq "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns
+	WHERE table_schema = 'hr' AND table_name = 'people'")" = "id,email,name,born,n" ] || fail "target columns"
+
+# ---- partitions and inheritance children take their parent's rules ----
+# pgoutput (without publish_via_partition_root) and snapshot -P/-n send a
+# partition's rows under the partition's own name; a rule on the parent
+# must still hold for them.
+q "CREATE TABLE hr.visits (id integer, email text, note text, PRIMARY KEY (id)) PARTITION BY RANGE (id)"
+q "CREATE TABLE hr.visits_1 PARTITION OF hr.visits FOR VALUES FROM (0) TO (100)"
+q "CREATE TABLE hr.visits_2 PARTITION OF hr.visits FOR VALUES FROM (100) TO (200) PARTITION BY RANGE (id)"
+q "CREATE TABLE hr.visits_2a PARTITION OF hr.visits_2 FOR VALUES FROM (100) TO (200)"
+q "CREATE TABLE hr.base (id integer PRIMARY KEY, ssn text)"
+q "CREATE TABLE hr.derived (extra text) INHERITS (hr.base)"
+q "INSERT INTO hr.visits VALUES (1, 'v1@example.com', 'note $SECRET'), (150, 'v150@example.com', 'x')"
+q "INSERT INTO hr.derived VALUES (1, '$SECRET-d', 'e')"
+q "CREATE PUBLICATION pub2 FOR TABLE hr.visits, hr.base"
+q "SELECT 1 FROM pg_create_logical_replication_slot('s2', 'pgoutput')" >/dev/null
+PMASKS=(--exclude-column hr.visits.note --hash-column visits.email --exclude-column base.ssn)
+DBREPL_HASH_SALT=$SALT "$BIN/snapshot" -d "$PGCONN" -P pub2 "${PMASKS[@]}" --metrics psnap.prom >psnap.ndjson \
+	2>psnap.err || fail "snapshot (partitions) exited $? ($(cat psnap.err))"
+# its metrics at exit (dbrepl(7)): four tables copied (base is empty),
+# records by table, bytes
+mcheck psnap.prom
+for want in "dbrepl_snapshot_tables||4" "dbrepl_snapshot_tables_done||4" \
+	'dbrepl_records_out_total|table="hr.visits_1"|1' 'dbrepl_records_out_total|table="hr.visits_2a"|1' \
+	'dbrepl_records_out_total|table="hr.derived"|1' 'dbrepl_records_out_total|table="hr.base"|0' \
+	"dbrepl_bytes_out_total||$(stat -c %s psnap.ndjson)"; do
+	IFS='|' read -r name labels value <<<"$want"
+	[ "$(mval psnap.prom "$name" "$labels")" = "$value" ] ||
+		fail "snapshot --metrics: $name{$labels} is $(mval psnap.prom "$name" "$labels"), want $value"
+done
+q "INSERT INTO hr.visits VALUES (2, 'v2@example.com', 'note $SECRET'), (151, 'v151@example.com', 'y')"
+q "INSERT INTO hr.derived VALUES (2, '$SECRET-d2', 'f')"
+end=$(q "SELECT pg_current_wal_lsn()")
+"$BIN/pgcdc-read" -d "$PGCONN" -S s2 -P pub2 -E "$end" --hash-salt-file salt.txt "${PMASKS[@]}" >pstream.ndjson \
+	2>pstream.err || fail "pgcdc-read (partitions) exited $? ($(cat pstream.err))"
+for f in psnap pstream; do
+	[ "$(jq -r .table $f.ndjson | sort | tr '\n' ' ')" = "derived visits_1 visits_2a " ] ||
+		fail "$f: tables $(jq -r .table $f.ndjson | sort | tr '\n' ' ')"
+	! grep -qF "$SECRET" $f.ndjson || fail "$f: a value excluded on the parent table is in the output"
+	# every partition's email is the salted hash of the source's
+	ids=$(jq -r 'select(.table != "derived") | .after.id' $f.ndjson | paste -sd,)
+	[ "$(jq -r 'select(.table != "derived") | "\(.after.id) \(.after.email)"' $f.ndjson | sort -n)" = \
+		"$(q "SELECT id || ' ' || $(h email) FROM hr.visits WHERE id IN ($ids) ORDER BY id")" ] ||
+		fail "$f: the partitions' emails are not the hashes of the source's"
+	[ "$(jq -c 'select(.table == "derived") | .cols[] | select(.name == "ssn") | .mask' $f.ndjson | sort -u)" = '"excluded"' ] ||
+		fail "$f: the inheritance child's ssn is not excluded"
+done
+
+# ---- the salt never on a command line ----
+DBREPL_HASH_SALT=$SALT "$BIN/pgcdc-read" -d "$PGCONN" -S s -P pub "${MASKS[@]}" >/dev/null 2>live.err &
+pid=$!
+on_exit "kill $pid"
+sleep 1
+kill -0 $pid || fail "pgcdc-read did not keep running ($(cat live.err))"
+! tr '\0' ' ' </proc/$pid/cmdline | grep -qF "pepper" || fail "the salt is in pgcdc-read's command line"
+kill -TERM $pid
+wait $pid || fail "pgcdc-read exited $? on SIGTERM"
+echo "masking: ok"
