@@ -36,13 +36,17 @@ q "CREATE SCHEMA shop;
    CREATE TABLE nokey (at int, what text);
    INSERT INTO nokey SELECT i, 'line ' || i FROM generate_series(1, 3000) i;"
 
-copy() { # runs the pipeline in the background: $snap, $apply
+copy() { # runs the pipeline in the background: $snap, $feed, $apply
 	rm -f "$T/acks"
+	# Through a file, not a pipe: snapshot runs far ahead of mssql-apply,
+	# so that much is written and not yet durable when the kill comes,
+	# which the state must not count.
+	: >"$T/out.$round"
 	"$BIN/snapshot" -d "$PGCONN" -n shop --state "$T/state" --ack "$T/acks" --chunk-rows 10000 --no-progress \
-		2>>"$T/snap.err" >"$T/pipe" &
+		2>>"$T/snap.err" >"$T/out.$round" &
 	snap=$!
-	# Commits far apart: much is written and not yet durable when the
-	# kill comes, which the state must not count.
+	tail -c +1 -f "$T/out.$round" >"$T/pipe" &
+	feed=$!
 	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables \
 		--batch-ms 1500 --batch-rows 15000 --bulk-rows 15000 \
 		--ack "$T/acks" --no-progress <"$T/pipe" 2>>"$T/apply.err" &
@@ -69,8 +73,8 @@ for round in 1 2 3 4; do
 		sleep 0.05
 	done
 	sleep "0.$((RANDOM % 4))"
-	kill -9 $snap $apply 2>/dev/null
-	wait $snap $apply 2>/dev/null
+	kill -9 $snap $apply $feed 2>/dev/null
+	wait $snap $apply $feed 2>/dev/null
 	kills=$((kills + 1))
 	[ -e "$T/state" ] || { tail -n 5 "$T/snap.err" "$T/apply.err" >&2; fail "the copy ended in round $round, before the kill"; }
 	[ "$(orders_done)" -ge "$mark" ] || { tail -n 5 "$T/snap.err" "$T/apply.err" >&2; fail "no progress to $mark rows in round $round"; }
