@@ -18,6 +18,9 @@
 #   PGCONN="dbname=wwi" MSSQL_SERVER=mssql MSSQL_USER=dbrepl MSSQL_DB=wwi \
 #     examples/backfill.sh sales.orders "order_date >= '2026-01-01'"
 #
+# With SLOT, pgcdc-read masks the rows (--exclude-column, --hash-column ...)
+# as it masks the stream's changes; snapshot --online takes no masks.
+#
 # Either way the copy keeps its progress in STATE_DIR (default
 # /var/tmp/dbrepl-backfill): run the same command again after an
 # interruption and it goes on where it stopped.

@@ -13,11 +13,12 @@
 #    (a TOASTed column the stream did not send) has no value in the
 #    excluded column. A truncate of a backfill carries the masks too.
 # 2. snapshot --online itself, into pgcdc-read | mssql-apply, on a table and
-#    on a partition whose parent has the rules: the target is the source,
+#    (through examples/backfill.sh) on a partition whose parent has the rules: the target is the source,
 #    masked, value for value; the excluded values are in no output; the
 #    chunks count in pgcdc-read's --metrics. snapshot --online refuses
 #    masks of its own (64).
 set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
 source "$(dirname "$0")/../lib/metrics.sh"
@@ -127,8 +128,12 @@ reader=$!
 	<s2.pipe 2>apply2.err &
 applier=$!
 on_exit "kill $applier 2>/dev/null; pkill -TERM -P $$ -f '^$BIN/pgcdc-read ' 2>/dev/null"
-"$BIN/snapshot" -d "$PGCONN" --online --slot s2 -t hr.people -t hr.visits_1 --truncate --chunk-rows 50 \
+"$BIN/snapshot" -d "$PGCONN" --online --slot s2 -t hr.people --truncate --chunk-rows 50 \
 	--no-progress 2>snap2.err || fail "snapshot --online exited $? ($(cat snap2.err))"
+# The partition through the example script (resumable, with its state).
+BIN=$BIN PGCONN=$PGCONN SLOT=s2 TRUNCATE=1 STATE_DIR=$T/bf "$top/examples/backfill.sh" hr.visits_1 2>>snap2.err ||
+	fail "examples/backfill.sh exited $? ($(cat snap2.err))"
+[ ! -e "$T/bf/hr.visits_1.state" ] || fail "examples/backfill.sh left its state behind"
 q "UPDATE hr.people SET n = n + 1000 WHERE id % 10 = 0; DELETE FROM hr.visits WHERE id > 100"
 people_want() {
 	q "SELECT json_build_object('id', $(h 'id::text'), 'email', $(h email),
@@ -158,7 +163,7 @@ wait $reader $applier
 ! grep -qF "$SECRET" out2.ndjson || fail "an excluded value left through pgcdc-read"
 ! grep -q "user[0-9]*@example.com" out2.ndjson || fail "an e-mail address left unhashed"
 chunks=$(grep -c "backfill of .*: chunk .* rows" read2.err)
-[ "$chunks" -ge 9 ] || fail "only $chunks chunks came through pgcdc-read"
+[ "$chunks" -ge 8 ] || fail "only $chunks chunks came through pgcdc-read"
 rows=$(jq -r 'select(.op == "r" and .table == "people") | .after.id' out2.ndjson | wc -l)
 [ "$rows" = 300 ] || fail "$rows rows of people backfilled, want 300"
 want=$(jq -r 'select(.table == "people") | .op' out2.ndjson | wc -l)
