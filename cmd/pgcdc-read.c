@@ -17,6 +17,7 @@
  * pg_logical_emit_message messages in the WAL; their rows are written at
  * the high watermark's position, among the stream's changes. */
 #include "ack.h"
+#include "bfmsg.h"
 #include "bfwindow.h"
 #include "cli.h"
 #include "colmask.h"
@@ -28,7 +29,6 @@
 #include "pos.h"
 #include "record.h"
 #include "replconn.h"
-#include "watermark.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -778,7 +778,7 @@ static void mask_chunk_record(record *r, const unsigned char *plan)
  * window go out now, at this transaction's position (bfwindow.h). The rows
  * are checked all before the first is written: a chunk goes out whole or,
  * when it is bad input, not at all. */
-static int on_high_watermark(const wm_msg *wm)
+static int on_high_watermark(const bfmsg *wm)
 {
 	bf_window *w = bf_find(st.bf, wm);
 	if (!w) {
@@ -845,20 +845,20 @@ static int on_high_watermark(const wm_msg *wm)
  * lost. */
 static int on_logical_message(const pgo_msg *m)
 {
-	if (!(m->u.message.flags & 1) || strcmp(m->u.message.prefix, WM_PREFIX) != 0 || !st.in_txn)
+	if (!(m->u.message.flags & 1) || strcmp(m->u.message.prefix, BFMSG_PREFIX) != 0 || !st.in_txn)
 		return 0;
-	wm_msg wm;
+	bfmsg wm;
 	char err[256];
-	if (wm_parse(m->u.message.content, m->u.message.len, &wm, err, sizeof err) < 0) {
+	if (bfmsg_parse(m->u.message.content, m->u.message.len, &wm, err, sizeof err) < 0) {
 		char l[32];
 		lsn_str(m->u.message.lsn, l, sizeof l);
-		log_error("ignoring a \"" WM_PREFIX "\" message at %s that is no backfill watermark (%s)", l, err);
+		log_error("ignoring a \"" BFMSG_PREFIX "\" message at %s that is no backfill watermark (%s)", l, err);
 		return 0;
 	}
 	int rc = 0;
 	if (bf_ours(st.bf, &wm)) {
 		switch (wm.kind) {
-		case WM_LOW: {
+		case BFMSG_LOW: {
 			int opened = bf_open(st.bf, &wm, st.txn_commit_lsn);
 			if (opened < 0)
 				die(EX_OSERR, "out of memory (backfill window)");
@@ -867,16 +867,16 @@ static int on_logical_message(const pgo_msg *m)
 					 "the last one is not used", wm.schema, wm.table, wm.chunk);
 			break;
 		}
-		case WM_HIGH:
+		case BFMSG_HIGH:
 			rc = on_high_watermark(&wm);
 			break;
-		case WM_ABORT:
+		case BFMSG_ABORT:
 			bf_abort(st.bf, &wm);
 			settle_confirmed();
 			break;
 		}
 	}
-	wm_msg_free(&wm);
+	bfmsg_free(&wm);
 	return rc;
 }
 

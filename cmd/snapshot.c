@@ -18,9 +18,10 @@
  * (acked on --ack FIFO, or else written and flushed). A rerun copies only
  * what is missing. With --online the chunks go into the WAL instead, between
  * a low and a high watermark, for pgcdc-read to merge into the slot's stream
- * at the right place (watermark.h, bfwindow.h): a backfill while streaming.
+ * at the right place (bfmsg.h, bfwindow.h): a backfill while streaming.
  */
 #include "ack.h"
+#include "bfmsg.h"
 #include "buf.h"
 #include "cli.h"
 #include "colmask.h"
@@ -32,7 +33,6 @@
 #include "record.h"
 #include "replconn.h"
 #include "snapstate.h"
-#include "watermark.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -1827,12 +1827,12 @@ static void abort_open_window(void)
 	open_window.t = NULL;
 	buf msg;
 	buf_init(&msg, 0);
-	if (wm_build_abort(&msg, online_slot, open_window.id, t->schema, t->name, open_window.chunk) == 0 &&
+	if (bfmsg_build_abort(&msg, online_slot, open_window.id, t->schema, t->name, open_window.chunk) == 0 &&
 	    buf_terminate(&msg) == 0) {
 		if (PQtransactionStatus(c) != PQTRANS_IDLE)
 			PQclear(PQexec(c, "ROLLBACK"));
 		const char *p[1] = {msg.data};
-		PQclear(PQexecParams(c, "SELECT pg_logical_emit_message(true, '" WM_PREFIX "', $1::text)", 1, NULL, p,
+		PQclear(PQexecParams(c, "SELECT pg_logical_emit_message(true, '" BFMSG_PREFIX "', $1::text)", 1, NULL, p,
 				     NULL, NULL, 0));
 	}
 	buf_free(&msg);
@@ -1845,7 +1845,7 @@ static uint64_t emit_watermark(PGconn *c, buf *content)
 	if (buf_terminate(content))
 		fail(EX_OSERR, "out of memory");
 	const char *p[1] = {content->data};
-	PGresult *res = exec_ok(c, "watermark", "SELECT pg_logical_emit_message(true, '" WM_PREFIX "', $1::text)::text",
+	PGresult *res = exec_ok(c, "watermark", "SELECT pg_logical_emit_message(true, '" BFMSG_PREFIX "', $1::text)::text",
 				1, p);
 	uint64_t lsn = 0;
 	if (pos_lsn_parse(PQgetvalue(res, 0, 0), &lsn) != 0) {
@@ -1987,7 +1987,7 @@ static void online_table(PGconn *c, table *t, const char *id, uint64_t *chunkno)
 			break;
 		uint64_t n = (*chunkno)++;
 		buf_reset(&msg);
-		if (wm_build_low(&msg, online_slot, id, t->schema, t->name, n, keys, t->nkeys, cols, types,
+		if (bfmsg_build_low(&msg, online_slot, id, t->schema, t->name, n, keys, t->nkeys, cols, types,
 				 t->ncols, max_wal) < 0)
 			fail(EX_OSERR, "out of memory");
 		uint64_t lw = emit_watermark(c, &msg);
@@ -2042,7 +2042,7 @@ static void online_table(PGconn *c, table *t, const char *id, uint64_t *chunkno)
 			continue;
 		}
 		buf_reset(&msg);
-		if (wm_build_high(&msg, online_slot, id, t->schema, t->name, n, (uint64_t)t->chunk_read, truncate) < 0 ||
+		if (bfmsg_build_high(&msg, online_slot, id, t->schema, t->name, n, (uint64_t)t->chunk_read, truncate) < 0 ||
 		    buf_append(&msg, rows.data, rows.len) < 0)
 			fail(EX_OSERR, "out of memory");
 		emit_watermark(c, &msg);

@@ -107,7 +107,7 @@ void bf_free(bf_set *s)
 	free(s);
 }
 
-bool bf_ours(const bf_set *s, const wm_msg *m)
+bool bf_ours(const bf_set *s, const bfmsg *m)
 {
 	return strcmp(m->slot, s->slot) == 0;
 }
@@ -127,7 +127,7 @@ static void remove_at(bf_set *s, size_t i)
 	s->n--;
 }
 
-int bf_open(bf_set *s, const wm_msg *m, uint64_t commit_lsn)
+int bf_open(bf_set *s, const bfmsg *m, uint64_t commit_lsn)
 {
 	bf_window *w = calloc(1, sizeof *w);
 	if (!w)
@@ -178,7 +178,7 @@ int bf_open(bf_set *s, const wm_msg *m, uint64_t commit_lsn)
 	return replaced;
 }
 
-int bf_abort(bf_set *s, const wm_msg *m)
+int bf_abort(bf_set *s, const bfmsg *m)
 {
 	long i = find_table(s, m->schema, m->table);
 	if (i < 0 || strcmp(s->w[i]->id, m->id) || s->w[i]->chunk != m->chunk)
@@ -402,7 +402,7 @@ int bf_note(bf_set *s, const record *r)
 	return 0;
 }
 
-bf_window *bf_find(bf_set *s, const wm_msg *m)
+bf_window *bf_find(bf_set *s, const bfmsg *m)
 {
 	long i = find_table(s, m->schema, m->table);
 	if (i < 0 || strcmp(s->w[i]->id, m->id) || s->w[i]->chunk != m->chunk)

@@ -1,5 +1,5 @@
 /* bfwindow.h — pgcdc-read's side of an online backfill: the windows between
- * a chunk's low and high watermark (watermark.h), what the stream changed
+ * a chunk's low and high watermark (bfmsg.h), what the stream changed
  * in each, and which of the chunk's rows may then be written, at the high
  * watermark's position (dbrepl(7), "BACKFILLING A TABLE WHILE STREAMING").
  *
@@ -22,8 +22,8 @@
 #ifndef DBREPL_BFWINDOW_H
 #define DBREPL_BFWINDOW_H
 
+#include "bfmsg.h"
 #include "record.h"
-#include "watermark.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,13 +41,13 @@ void bf_free(bf_set *s);
 void bf_reset(bf_set *s);
 
 /* True when m names this reader's slot. */
-bool bf_ours(const bf_set *s, const wm_msg *m);
+bool bf_ours(const bf_set *s, const bfmsg *m);
 /* A low watermark, decoded in the transaction that commits at commit_lsn:
  * opens its window, in place of an open window of the same table. 1 when
  * it replaced one, 0, or -1 when out of memory. */
-int bf_open(bf_set *s, const wm_msg *low, uint64_t commit_lsn);
+int bf_open(bf_set *s, const bfmsg *low, uint64_t commit_lsn);
 /* An abort: closes the window it names. 1 when there was one, else 0. */
-int bf_abort(bf_set *s, const wm_msg *abort);
+int bf_abort(bf_set *s, const bfmsg *abort);
 /* A change about to be written by the stream (op c, u, d or t): noted
  * when a window of its table is open. 0, or -1 when out of memory. */
 int bf_note(bf_set *s, const record *r);
@@ -64,7 +64,7 @@ size_t bf_bytes(const bf_set *s);
 
 /* The window a high watermark closes, or NULL (another slot's, or its
  * window expired, was replaced or aborted). */
-bf_window *bf_find(bf_set *s, const wm_msg *high);
+bf_window *bf_find(bf_set *s, const bfmsg *high);
 
 enum { BF_ROW_DROP = 0, BF_ROW_AS_IS, BF_ROW_PARTIAL };
 /* Decides one row of the chunk (a decoded record of op "r"). BF_ROW_AS_IS:

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bfmsg.h"
 #include "bfwindow.h"
-#include "watermark.h"
 
 /* ---- messages ---- */
 
@@ -25,14 +25,14 @@ static void test_low_round_trip(void **st)
 	(void)st;
 	buf b;
 	buf_init(&b, 0);
-	assert_int_equal(wm_build_low(&b, "s1", "run-1", "Sales", "Order \"Lines\"", 7, KEYS, 1, COLS, TYPES, 3,
+	assert_int_equal(bfmsg_build_low(&b, "s1", "run-1", "Sales", "Order \"Lines\"", 7, KEYS, 1, COLS, TYPES, 3,
 				      12345),
 			 0);
 	assert_int_equal(b.data[b.len - 1], '\n');
-	wm_msg m;
+	bfmsg m;
 	char err[256];
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
-	assert_int_equal(m.kind, WM_LOW);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(m.kind, BFMSG_LOW);
 	assert_string_equal(m.slot, "s1");
 	assert_string_equal(m.id, "run-1");
 	assert_string_equal(m.schema, "Sales");
@@ -44,7 +44,7 @@ static void test_low_round_trip(void **st)
 	assert_string_equal(m.cols[2], "big");
 	assert_string_equal(m.types[0], "integer");
 	assert_int_equal(m.max_wal, 12345);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	buf_free(&b);
 }
 
@@ -53,24 +53,24 @@ static void test_high_round_trip(void **st)
 	(void)st;
 	buf b;
 	buf_init(&b, 0);
-	assert_int_equal(wm_build_high(&b, "s1", "run-1", "public", "t", 3, 2, true), 0);
+	assert_int_equal(bfmsg_build_high(&b, "s1", "run-1", "public", "t", 3, 2, true), 0);
 	assert_int_equal(buf_puts(&b, "{\"row\":1}\n{\"row\":2}\n"), 0);
-	wm_msg m;
+	bfmsg m;
 	char err[256];
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
-	assert_int_equal(m.kind, WM_HIGH);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(m.kind, BFMSG_HIGH);
 	assert_int_equal(m.nrows, 2);
 	assert_true(m.truncate);
 	assert_int_equal(m.rows_len, strlen("{\"row\":1}\n{\"row\":2}\n"));
 	assert_memory_equal(m.rows, "{\"row\":1}\n", 10);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 
 	buf_reset(&b);
-	assert_int_equal(wm_build_abort(&b, "s1", "run-1", "public", "t", 3), 0);
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
-	assert_int_equal(m.kind, WM_ABORT);
+	assert_int_equal(bfmsg_build_abort(&b, "s1", "run-1", "public", "t", 3), 0);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(m.kind, BFMSG_ABORT);
 	assert_int_equal(m.chunk, 3);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	buf_free(&b);
 }
 
@@ -94,9 +94,9 @@ static void test_bad_messages(void **st)
 		"\"rows\":0,\"truncate\":1}\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		wm_msg m;
+		bfmsg m;
 		char err[256] = "";
-		assert_int_equal(wm_parse(bad[i], strlen(bad[i]), &m, err, sizeof err), -1);
+		assert_int_equal(bfmsg_parse(bad[i], strlen(bad[i]), &m, err, sizeof err), -1);
 		assert_true(err[0] != '\0');
 	}
 }
@@ -128,13 +128,13 @@ static void open_window(const char *table, uint64_t chunk, uint64_t lsn, uint64_
 {
 	buf b;
 	buf_init(&b, 0);
-	assert_int_equal(wm_build_low(&b, "s1", "run", "public", table, chunk, KEYS, 1, COLS, TYPES, 3, max_wal), 0);
-	wm_msg m;
+	assert_int_equal(bfmsg_build_low(&b, "s1", "run", "public", table, chunk, KEYS, 1, COLS, TYPES, 3, max_wal), 0);
+	bfmsg m;
 	char err[128];
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
 	assert_true(bf_ours(set, &m));
 	assert_true(bf_open(set, &m, lsn) >= 0);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	buf_free(&b);
 }
 
@@ -142,12 +142,12 @@ static bf_window *find(const char *table, uint64_t chunk)
 {
 	buf b;
 	buf_init(&b, 0);
-	assert_int_equal(wm_build_high(&b, "s1", "run", "public", table, chunk, 0, false), 0);
-	wm_msg m;
+	assert_int_equal(bfmsg_build_high(&b, "s1", "run", "public", table, chunk, 0, false), 0);
+	bfmsg m;
 	char err[128];
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
 	bf_window *w = bf_find(set, &m);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	buf_free(&b);
 	return w;
 }
@@ -362,33 +362,33 @@ static void test_replace_abort_slot(void **st)
 	open_window("a", 1, 100, 1000);
 	buf b;
 	buf_init(&b, 0);
-	assert_int_equal(wm_build_low(&b, "s1", "run", "public", "a", 2, KEYS, 1, COLS, TYPES, 3, 1000), 0);
-	wm_msg m;
+	assert_int_equal(bfmsg_build_low(&b, "s1", "run", "public", "a", 2, KEYS, 1, COLS, TYPES, 3, 1000), 0);
+	bfmsg m;
 	char err[128];
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
 	assert_int_equal(bf_open(set, &m, 150), 1);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	assert_null(find("a", 1));
 	assert_non_null(find("a", 2));
 	assert_int_equal(bf_hold(set), 150);
 
 	buf_reset(&b);
-	assert_int_equal(wm_build_abort(&b, "s1", "run", "public", "a", 1), 0);
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(bfmsg_build_abort(&b, "s1", "run", "public", "a", 1), 0);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
 	assert_int_equal(bf_abort(set, &m), 0);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	buf_reset(&b);
-	assert_int_equal(wm_build_abort(&b, "s1", "run", "public", "a", 2), 0);
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(bfmsg_build_abort(&b, "s1", "run", "public", "a", 2), 0);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
 	assert_int_equal(bf_abort(set, &m), 1);
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	assert_int_equal(bf_open_count(set), 0);
 
 	buf_reset(&b);
-	assert_int_equal(wm_build_abort(&b, "other", "run", "public", "a", 2), 0);
-	assert_int_equal(wm_parse(b.data, b.len, &m, err, sizeof err), 0);
+	assert_int_equal(bfmsg_build_abort(&b, "other", "run", "public", "a", 2), 0);
+	assert_int_equal(bfmsg_parse(b.data, b.len, &m, err, sizeof err), 0);
 	assert_false(bf_ours(set, &m));
-	wm_msg_free(&m);
+	bfmsg_free(&m);
 	buf_free(&b);
 }
 

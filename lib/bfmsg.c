@@ -1,5 +1,5 @@
-/* watermark.c — see watermark.h. */
-#include "watermark.h"
+/* bfmsg.c — see bfmsg.h. */
+#include "bfmsg.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -28,7 +28,7 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-void wm_msg_free(wm_msg *m)
+void bfmsg_free(bfmsg *m)
 {
 	free(m->slot);
 	free(m->id);
@@ -72,7 +72,7 @@ static int get_u64(json_t *o, const char *key, uint64_t *v)
 	return 0;
 }
 
-int wm_parse(const char *content, size_t len, wm_msg *m, char *err, size_t errlen)
+int bfmsg_parse(const char *content, size_t len, bfmsg *m, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
 	const char *nl = memchr(content, '\n', len);
@@ -84,13 +84,13 @@ int wm_parse(const char *content, size_t len, wm_msg *m, char *err, size_t errle
 	int rc = -1;
 	json_t *v = json_object_get(h, "v");
 	json_t *kind = json_object_get(h, "kind");
-	if (!json_is_integer(v) || json_integer_value(v) != WM_VERSION) {
-		errf(err, errlen, "header: want \"v\": %d", WM_VERSION);
+	if (!json_is_integer(v) || json_integer_value(v) != BFMSG_VERSION) {
+		errf(err, errlen, "header: want \"v\": %d", BFMSG_VERSION);
 		goto out;
 	}
-	for (int k = WM_LOW; k <= WM_ABORT; k++)
+	for (int k = BFMSG_LOW; k <= BFMSG_ABORT; k++)
 		if (json_is_string(kind) && !strcmp(json_string_value(kind), kind_names[k]))
-			m->kind = (wm_kind)k;
+			m->kind = (bfmsg_kind)k;
 	m->slot = get_str(h, "slot");
 	m->id = get_str(h, "id");
 	m->schema = get_str(h, "schema");
@@ -100,7 +100,7 @@ int wm_parse(const char *content, size_t len, wm_msg *m, char *err, size_t errle
 				  "\"table\" and \"chunk\"");
 		goto out;
 	}
-	if (m->kind == WM_LOW) {
+	if (m->kind == BFMSG_LOW) {
 		size_t ntypes = 0;
 		int bad = get_strv(h, "key", &m->keys, &m->nkeys) | get_strv(h, "cols", &m->cols, &m->ncols) |
 			  get_strv(h, "types", &m->types, &ntypes);
@@ -111,7 +111,7 @@ int wm_parse(const char *content, size_t len, wm_msg *m, char *err, size_t errle
 			m->types = NULL;
 			goto out;
 		}
-	} else if (m->kind == WM_HIGH) {
+	} else if (m->kind == BFMSG_HIGH) {
 		json_t *tr = json_object_get(h, "truncate");
 		if (get_u64(h, "rows", &m->nrows) < 0 || (tr && !json_is_boolean(tr))) {
 			errf(err, errlen, "high watermark: want \"rows\" and a boolean \"truncate\"");
@@ -125,7 +125,7 @@ int wm_parse(const char *content, size_t len, wm_msg *m, char *err, size_t errle
 out:
 	json_decref(h);
 	if (rc < 0)
-		wm_msg_free(m);
+		bfmsg_free(m);
 	return rc;
 }
 
@@ -153,18 +153,18 @@ static int put(buf *out, json_t *h)
 	return rc ? -1 : 0;
 }
 
-static json_t *header(wm_kind kind, const char *slot, const char *id, const char *schema,
+static json_t *header(bfmsg_kind kind, const char *slot, const char *id, const char *schema,
 		      const char *table, uint64_t chunk)
 {
-	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I}", "v", WM_VERSION, "kind", kind_names[kind],
+	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I}", "v", BFMSG_VERSION, "kind", kind_names[kind],
 			 "slot", slot, "id", id, "schema", schema, "table", table, "chunk", (json_int_t)chunk);
 }
 
-int wm_build_low(buf *out, const char *slot, const char *id, const char *schema, const char *table,
+int bfmsg_build_low(buf *out, const char *slot, const char *id, const char *schema, const char *table,
 		 uint64_t chunk, const char *const *keys, size_t nkeys, const char *const *cols,
 		 const char *const *types, size_t ncols, uint64_t max_wal)
 {
-	json_t *h = header(WM_LOW, slot, id, schema, table, chunk);
+	json_t *h = header(BFMSG_LOW, slot, id, schema, table, chunk);
 	/* json_object_set_new takes the value even when it fails. */
 	if (!h || json_object_set_new(h, "key", strv_json(keys, nkeys)) < 0 ||
 	    json_object_set_new(h, "cols", strv_json(cols, ncols)) < 0 ||
@@ -176,10 +176,10 @@ int wm_build_low(buf *out, const char *slot, const char *id, const char *schema,
 	return put(out, h);
 }
 
-int wm_build_high(buf *out, const char *slot, const char *id, const char *schema, const char *table,
+int bfmsg_build_high(buf *out, const char *slot, const char *id, const char *schema, const char *table,
 		  uint64_t chunk, uint64_t nrows, bool truncate)
 {
-	json_t *h = header(WM_HIGH, slot, id, schema, table, chunk);
+	json_t *h = header(BFMSG_HIGH, slot, id, schema, table, chunk);
 	if (!h || json_object_set_new(h, "rows", json_integer((json_int_t)nrows)) < 0 ||
 	    json_object_set_new(h, "truncate", json_boolean(truncate)) < 0) {
 		json_decref(h);
@@ -188,8 +188,8 @@ int wm_build_high(buf *out, const char *slot, const char *id, const char *schema
 	return put(out, h);
 }
 
-int wm_build_abort(buf *out, const char *slot, const char *id, const char *schema, const char *table,
+int bfmsg_build_abort(buf *out, const char *slot, const char *id, const char *schema, const char *table,
 		   uint64_t chunk)
 {
-	return put(out, header(WM_ABORT, slot, id, schema, table, chunk));
+	return put(out, header(BFMSG_ABORT, slot, id, schema, table, chunk));
 }

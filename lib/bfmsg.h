@@ -1,4 +1,4 @@
-/* watermark.h — the messages of an online backfill (snapshot --online), as
+/* bfmsg.h — the messages of an online backfill (snapshot --online), as
  * snapshot writes them into the WAL with pg_logical_emit_message and
  * pgcdc-read reads them back from pgoutput (dbrepl(7), "BACKFILLING A TABLE
  * WHILE STREAMING"). Owns their format only: building and parsing.
@@ -19,8 +19,8 @@
  *         the chunk will not come (snapshot stopped inside its window).
  * A message names the slot whose stream is to carry the chunk, so that
  * other slots of the same database ignore it. */
-#ifndef DBREPL_WATERMARK_H
-#define DBREPL_WATERMARK_H
+#ifndef DBREPL_BFMSG_H
+#define DBREPL_BFMSG_H
 
 #include "buf.h"
 
@@ -28,13 +28,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WM_PREFIX "dbrepl"
-#define WM_VERSION 1
+#define BFMSG_PREFIX "dbrepl"
+#define BFMSG_VERSION 1
 
-typedef enum wm_kind { WM_LOW = 1, WM_HIGH, WM_ABORT } wm_kind;
+typedef enum bfmsg_kind { BFMSG_LOW = 1, BFMSG_HIGH, BFMSG_ABORT } bfmsg_kind;
 
-typedef struct wm_msg {
-	wm_kind kind;
+typedef struct bfmsg {
+	bfmsg_kind kind;
 	char *slot, *id, *schema, *table;
 	uint64_t chunk;
 	/* low */
@@ -46,21 +46,21 @@ typedef struct wm_msg {
 	bool truncate;
 	const char *rows;
 	size_t rows_len;
-} wm_msg;
+} bfmsg;
 
 /* Parses a message's content. 0, or -1 with a message in err. The result
- * owns its strings (wm_msg_free) except rows, which points into content. */
-int wm_parse(const char *content, size_t len, wm_msg *out, char *err, size_t errlen);
-void wm_msg_free(wm_msg *m);
+ * owns its strings (bfmsg_free) except rows, which points into content. */
+int bfmsg_parse(const char *content, size_t len, bfmsg *out, char *err, size_t errlen);
+void bfmsg_free(bfmsg *m);
 
 /* The header line of each kind, with its '\n', appended to out. The caller
  * appends the rows of a high watermark after it. 0, or -1 (memory). */
-int wm_build_low(buf *out, const char *slot, const char *id, const char *schema, const char *table,
+int bfmsg_build_low(buf *out, const char *slot, const char *id, const char *schema, const char *table,
 		 uint64_t chunk, const char *const *keys, size_t nkeys, const char *const *cols,
 		 const char *const *types, size_t ncols, uint64_t max_wal);
-int wm_build_high(buf *out, const char *slot, const char *id, const char *schema, const char *table,
+int bfmsg_build_high(buf *out, const char *slot, const char *id, const char *schema, const char *table,
 		  uint64_t chunk, uint64_t nrows, bool truncate);
-int wm_build_abort(buf *out, const char *slot, const char *id, const char *schema, const char *table,
+int bfmsg_build_abort(buf *out, const char *slot, const char *id, const char *schema, const char *table,
 		   uint64_t chunk);
 
 #endif
