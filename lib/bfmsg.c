@@ -1,6 +1,8 @@
 /* bfmsg.c — see bfmsg.h. */
 #include "bfmsg.h"
 
+#include "strv.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,15 +19,6 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static void strv_free(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void bfmsg_free(bfmsg *m)

@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "strv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,28 +39,6 @@ struct bf_set {
 	size_t n, cap;
 	buf key; /* scratch */
 };
-
-static void strv_free(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static char **strv_dup(char *const *v, size_t n)
-{
-	char **c = calloc(n ? n : 1, sizeof *c);
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(c[i] = strdup(v[i]))) {
-			strv_free(c, n);
-			return NULL;
-		}
-	return c;
-}
 
 static void window_free(bf_window *w)
 {
@@ -140,9 +119,9 @@ int bf_open(bf_set *s, const bfmsg *m, uint64_t commit_lsn)
 	w->schema = strdup(m->schema);
 	w->table = strdup(m->table);
 	w->id = strdup(m->id);
-	w->keys = strv_dup(m->keys, m->nkeys);
-	w->cols = strv_dup(m->cols, m->ncols);
-	w->types = strv_dup(m->types, m->ncols);
+	w->keys = strv_dup((const char *const *)m->keys, m->nkeys);
+	w->cols = strv_dup((const char *const *)m->cols, m->ncols);
+	w->types = strv_dup((const char *const *)m->types, m->ncols);
 	w->keyidx = calloc(m->nkeys ? m->nkeys : 1, sizeof *w->keyidx);
 	if (!w->schema || !w->table || !w->id || !w->keys || !w->cols || !w->types || !w->keyidx) {
 		window_free(w);

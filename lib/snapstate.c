@@ -5,6 +5,8 @@
  *                "started": true, "done": false, "last": ["41"], "rows": 41}]} */
 #include "snapstate.h"
 
+#include "strv.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -25,28 +27,6 @@ const char *snapstate_mode_name(snapstate_mode m)
 void snapstate_init(snapstate *s)
 {
 	memset(s, 0, sizeof *s);
-}
-
-static void strv_free(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static char **strv_dup(const char *const *v, size_t n)
-{
-	char **c = calloc(n ? n : 1, sizeof *c);
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(c[i] = strdup(v[i]))) {
-			strv_free(c, n);
-			return NULL;
-		}
-	return c;
 }
 
 static snapstate_pend *queue_at(snapstate_table *t, size_t i)
