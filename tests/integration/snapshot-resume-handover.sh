@@ -89,12 +89,6 @@ note "the rerun skipped $skipped rows and backfilled $backfilled"
 kill -0 $writer 2>/dev/null || fail "the writer stopped before the resumed copy ended"
 q "UPDATE ctl SET stop = true"
 wait $writer || { cat "$T/writer.log" >&2; fail "the writer failed"; }
-for ((i = 0; i < 60; i++)); do
-	compare_table "$PGCONN" "$TDS_PGCONN" public h >/dev/null 2>&1 && break
-	sleep 1
-done
-compare_table "$PGCONN" "$TDS_PGCONN" public h >&2 || {
-	show_table_diff "$PGCONN" "$TDS_PGCONN" public h >&2
+compare_table_eventually "$PGCONN" "$TDS_PGCONN" public h 60 >&2 ||
 	fail "the target differs after the resumed handover"
-}
 echo "snapshot-resume-handover: a killed handover copy resumes online into its slot's stream: equal"

@@ -53,6 +53,20 @@ show_table_diff() {
 		head -n 20
 }
 
+# compare_table_eventually SRC DST SCHEMA TABLE SECONDS: compare_table once
+# the target has caught up (within SECONDS), else the first differing rows
+# too; 0 when equal.
+compare_table_eventually() {
+	local end=$(($(date +%s) + $5))
+	while [ "$(date +%s)" -lt $end ]; do
+		compare_table "$@" >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	compare_table "$1" "$2" "$3" "$4" && return 0
+	show_table_diff "$1" "$2" "$3" "$4"
+	return 1
+}
+
 # user_tables CONNINFO [schema-regex] -> "schema table" lines
 user_tables() {
 	psql -X -q -At -F' ' -v ON_ERROR_STOP=1 -d "$1" -c "
