@@ -402,8 +402,10 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 		c->oom = true;
 		return 1;
 	}
-	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1)
+	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1) {
 		c->t->view.identity = true;
+		c->t->tidentity = c->t->ntcols;
+	}
 	return 0;
 }
 
@@ -415,6 +417,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		struct rows rows = {0};
 		struct tcols tc = {t, false};
 		t->view.identity = false;
+		t->tidentity = 0;
 		sql_reset(a);
 		tsql_catalog_column_types(&a->sql, t->schema, t->table);
 		if (sql_done(a) < 0 || run(a, a->sql.data, collect_tcol, &tc) < 0)
@@ -490,6 +493,11 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			return AT_FATAL;
 		}
 	}
+	/* An IDENTITY column outside the key is never SET (8102). */
+	t->view.identity_col = 0;
+	for (size_t i = 0; i < t->ncols && t->tidentity; i++)
+		if (!tsql_is_key(&t->view, i) && !strcasecmp(t->names[i], t->tcols[t->tidentity - 1]))
+			t->view.identity_col = i + 1;
 	return AT_OK;
 }
 
@@ -1035,10 +1043,15 @@ static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool
 		buf_putc(&a->sql, '\n');
 	}
 	if (ups) {
-		if (use_insert)
+		if (use_insert) {
 			tsql_insert_select(&a->sql, &t->view);
-		else
+		} else {
+			if (t->view.identity_col) {
+				tsql_identity_guard(&a->sql, &t->view);
+				buf_putc(&a->sql, '\n');
+			}
 			tsql_merge(&a->sql, &t->view, old_keys > 0);
+		}
 		buf_putc(&a->sql, '\n');
 	}
 	if (dels) {
@@ -1710,7 +1723,12 @@ int mssql_apply_flush(mssql_apply *a)
 					log_error("the batch was refused (%s): %d %s", range, first.number, first.msg);
 				return EX_DATAERR;
 			}
-			snprintf(why, sizeof why, "%d %s", first.number, first.msg);
+			if (first.number == TSQL_ERR_IDENTITY_CHANGED && a->bad_t->view.identity_col)
+				snprintf(why, sizeof why, "the update changes the value of IDENTITY column %s, which "
+					 "SQL Server cannot update (8102)",
+					 a->bad_t->names[a->bad_t->view.identity_col - 1]);
+			else
+				snprintf(why, sizeof why, "%d %s", first.number, first.msg);
 			report_bad(a, why);
 			break;
 		}

@@ -65,6 +65,7 @@ typedef struct mssql_table {
 	size_t ntcols;       /* its columns, from the catalog */
 	char **tcols;
 	char **ttypes;       /* their DATA_TYPE ("int", "nvarchar" …) */
+	size_t tidentity;    /* its IDENTITY column: 1 + its index in tcols, 0: none */
 	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
 	bool use_insert; /* this batch: snapshot rows into an empty table */
 	/* This attempt: use_insert by a typed bulk copy straight into the

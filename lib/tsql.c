@@ -624,11 +624,11 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 		rc |= buf_puts(b, " = ");
 		rc |= sref(b, 'c', t->keys[k]);
 	}
-	if (t->ncols > t->nkeys) {
+	if (t->ncols > t->nkeys + (t->identity_col != 0)) {
 		rc |= buf_puts(b, "\nWHEN MATCHED THEN UPDATE SET ");
 		first = true;
 		for (size_t i = 0; i < t->ncols; i++) {
-			if (tsql_is_key(t, i))
+			if (tsql_is_key(t, i) || i + 1 == t->identity_col)
 				continue;
 			if (!first)
 				rc |= buf_puts(b, ", ");
@@ -679,6 +679,31 @@ int tsql_delete(buf *b, const tsql_table *t)
 		rc |= source_expr(b, t, t->keys[k]);
 	}
 	rc |= buf_puts(b, ");");
+	return rc ? -1 : 0;
+}
+
+int tsql_identity_guard(buf *b, const tsql_table *t)
+{
+	size_t id = t->identity_col - 1;
+	int rc = buf_printf(b, "SELECT 1 FROM %s AS s JOIN ", t->staging);
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " AS t ON ");
+	for (size_t k = 0; k < t->nkeys; k++) {
+		if (k)
+			rc |= buf_puts(b, " AND ");
+		rc |= ref(b, "t", t->names[t->keys[k]]);
+		rc |= buf_puts(b, " = ");
+		rc |= source_expr(b, t, t->keys[k]);
+	}
+	rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND (");
+	rc |= sref(b, 'c', id);
+	rc |= buf_puts(b, " IS NULL OR ");
+	rc |= ref(b, "t", t->names[id]);
+	rc |= buf_puts(b, " <> ");
+	rc |= source_expr(b, t, id);
+	rc |= buf_printf(b, ");\nIF @@ROWCOUNT <> 0 THROW %d, N'dbrepl: a source update changes the value of an "
+			    "IDENTITY column, which SQL Server cannot update (8102)', 1;",
+			 TSQL_ERR_IDENTITY_CHANGED);
 	return rc ? -1 : 0;
 }
 
@@ -848,6 +873,7 @@ bool tsql_error_is_data(int n)
 	case 547: case 2627: case 2601:  /* constraints */
 	case 515:                        /* NULL into NOT NULL */
 	case 9455: case 13609:           /* bad XML / JSON */
+	case TSQL_ERR_IDENTITY_CHANGED:  /* ours: a change SQL Server cannot make */
 		return true;
 	default:
 		return false;

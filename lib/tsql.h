@@ -82,6 +82,10 @@ typedef struct tsql_table {
 	/* The target has an IDENTITY column: its MERGE and INSERT … SELECT
 	 * run between SET IDENTITY_INSERT … ON and OFF (error 544 without). */
 	bool identity;
+	/* That column when it is one of names[] outside the key: its position
+	 * from 1 (0: none). SQL Server refuses any SET of it (8102): the MERGE
+	 * leaves it out, and tsql_identity_guard refuses a changed value. */
+	size_t identity_col;
 } tsql_table;
 
 bool tsql_is_key(const tsql_table *t, size_t col);
@@ -128,6 +132,11 @@ int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq,
  * from the old key's row at the target. */
 int tsql_merge(buf *b, const tsql_table *t, bool old_rows);
 int tsql_delete(buf *b, const tsql_table *t);
+/* Before the MERGE of a table whose IDENTITY column is outside the key
+ * (t->identity_col): a SELECT of the staged upserts whose value for it
+ * differs from the target row's, then IF @@ROWCOUNT <> 0 THROW
+ * TSQL_ERR_IDENTITY_CHANGED (the MERGE cannot SET it). */
+int tsql_identity_guard(buf *b, const tsql_table *t);
 int tsql_insert_select(buf *b, const tsql_table *t);
 int tsql_emptiness(buf *b, const tsql_table *t);
 /* TRUNCATE TABLE, or DELETE FROM when a foreign key forbids it (4712). */
@@ -150,6 +159,7 @@ int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, pos_offset
 int tsql_checkpoint_merge_end(buf *b, size_t nrows);
 int tsql_checkpoint_merge(buf *b, const char *stream, pos_offset off); /* one stream */
 #define TSQL_ERR_CHECKPOINT_AHEAD 50001
+#define TSQL_ERR_IDENTITY_CHANGED 50002
 
 /* Foreign keys among n tables: rows (referenced, referencing) of indexes
  * into tables, self-references left out. */

@@ -211,6 +211,22 @@ static void test_identity(void **state)
 	const char *tail = "VALUES (s.[c1], s.[c2]);\nSET IDENTITY_INSERT [dbo].[t]]x] OFF;";
 	assert_true(strlen(m) > strlen(tail));
 	assert_string_equal(m + strlen(m) - strlen(tail), tail);
+
+	/* The IDENTITY column outside the key (v here): never SET (8102); a
+	 * staged upsert whose value differs from the target row's throws. */
+	t.identity_col = 2;
+	buf_reset(&b);
+	tsql_merge(&b, &t, false);
+	assert_null(strstr(text(&b), "WHEN MATCHED"));
+	assert_non_null(strstr(text(&b), "WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[c1], s.[c2]);"));
+	buf_reset(&b);
+	tsql_identity_guard(&b, &t);
+	assert_string_equal(text(&b), "SELECT 1 FROM #dbrepl_s1 AS s JOIN [dbo].[t]]x] AS t ON t.[id] = CAST(s.[c1] AS int) "
+				      "WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND (s.[c2] IS NULL OR t.[v] <> "
+				      "CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END);\n"
+				      "IF @@ROWCOUNT <> 0 THROW 50002, N'dbrepl: a source update changes the value of an "
+				      "IDENTITY column, which SQL Server cannot update (8102)', 1;");
+	assert_true(tsql_error_is_data(TSQL_ERR_IDENTITY_CHANGED));
 	buf_free(&b);
 }
 

@@ -43,6 +43,22 @@ void queue_done(session *s, uint16_t status, uint16_t cmd, uint64_t rows)
 	s->done_rows = rows;
 }
 
+/* The state SQL Server sends with an error number (as it prints them:
+ * "Msg 468, Level 16, State 9"); 1 for the others. */
+static uint8_t error_state(int number)
+{
+	switch (number) {
+	case 468: return 9;   /* collation conflict in an operator */
+	case 451: return 9;   /* collation conflict in a column of a result */
+	case 547: return 0;   /* constraint conflict */
+	case 515: return 2;   /* NULL into NOT NULL */
+	case 1946: return 3;  /* index entry longer than the index allows */
+	case 8169: return 2;  /* conversion to uniqueidentifier */
+	case 8115: return 2;  /* arithmetic overflow */
+	default: return 1;
+	}
+}
+
 void sess_error(session *s, int number, int cls, const char *fmt, ...)
 {
 	char msg[1024];
@@ -52,7 +68,7 @@ void sess_error(session *s, int number, int cls, const char *fmt, ...)
 	va_end(ap);
 	peer_log(s->o, "error %d: %s", number, msg);
 	flush_done(s, 1);
-	tds_put_msg(s->c, TOK_ERROR, number, 1, (uint8_t)cls, msg, 1);
+	tds_put_msg(s->c, TOK_ERROR, number, error_state(number), (uint8_t)cls, msg, 1);
 	queue_done(s, DONE_ERROR, 0, 0);
 }
 
@@ -162,6 +178,12 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 		sess_error(s, 547, 16, "The statement conflicted with the %s constraint \"%s\". The conflict "
 			   "occurred in table \"%s.%s\".",
 			   state[4] == '3' ? "FOREIGN KEY" : "CHECK", cons, schema, table);
+	} else if (!strcmp(state, "428C9") && strstr(msg, "can only be updated to DEFAULT")) {
+		/* UPDATE SET of an IDENTITY column, whatever the value and
+		 * however many rows (PostgreSQL refuses it when it rewrites the
+		 * statement, SQL Server when it compiles it) */
+		quoted_name(msg, name, sizeof name);
+		sess_error(s, 8102, 16, "Cannot update identity column '%s'.", name);
 	} else if (!strcmp(state, "428C9")) {
 		sess_error(s, 544, 16, "Cannot insert explicit value for identity column in table '%s' when "
 			   "IDENTITY_INSERT is set to OFF.", table[0] ? table : "?");
