@@ -217,7 +217,7 @@ static int failed(mssql_apply *a)
 	disconnect(a);
 	if (a->last.dead || a->last.timeout || tsql_error_is_transient(a->last.number))
 		return AT_TRANSIENT;
-	if (a->last.number == 4712)
+	if (tsql_error_is_truncate_refused(a->last.number))
 		return AT_TRUNCATE;
 	if (a->last.number == TSQL_ERR_CHECKPOINT_AHEAD)
 		return AT_STALE;
@@ -1691,14 +1691,24 @@ int mssql_apply_flush(mssql_apply *a)
 			log_info("the checkpoint of a stream of this batch is at or beyond the batch; reading it again");
 			reconnected = true;
 			continue;
-		case AT_TRUNCATE:
-			/* A foreign key references a truncated table: DELETE instead. */
+		case AT_TRUNCATE: {
+			/* A foreign key references a truncated table, or it is
+			 * CDC-enabled, temporal, in an indexed view: DELETE instead. */
+			size_t changed = 0;
 			for (size_t i = 0; i < a->ts.n; i++)
-				if (a->ts.t[i]->truncate)
+				if (a->ts.t[i]->truncate && !a->ts.t[i]->truncate_as_delete) {
 					a->ts.t[i]->truncate_as_delete = true;
-			log_info("TRUNCATE TABLE refused (4712); emptying with DELETE instead");
-			reconnected = true;
-			continue;
+					changed++;
+				}
+			if (changed) {
+				log_info("TRUNCATE TABLE refused (%d); emptying with DELETE instead", a->last.number);
+				reconnected = true;
+				continue;
+			}
+			/* not from a TRUNCATE of ours: as any other refusal */
+			log_error("the batch was refused: %d %s", a->last.number, a->last.msg);
+			return EX_DATAERR;
+		}
 		case AT_BADVALUE:
 			report_bad(a, a->bad_msg);
 			break;

@@ -149,15 +149,10 @@ int mssql_table_set_shape(mssql_table *t, const record *r)
 			goto fail;
 		tsql_map_type(pgtypes[i], &types[i]);
 	}
-	for (size_t k = 0; k < r->nkeys; k++) {
+	for (size_t k = 0; k < r->nkeys; k++)
 		keys[k] = r->keys[k];
-		/* A key column must be comparable and indexable: an
-		 * nvarchar(max) key cannot be a SQL Server primary key. */
-		if (!strcmp(types[keys[k]].name, "nvarchar(max)"))
-			snprintf(types[keys[k]].name, sizeof types[keys[k]].name, "nvarchar(450)");
-		else if (!strcmp(types[keys[k]].name, "varbinary(max)"))
-			snprintf(types[keys[k]].name, sizeof types[keys[k]].name, "varbinary(900)");
-	}
+	/* A key column must be indexable, and the key fit SQL Server's limits. */
+	bool nonclustered = tsql_size_key(types, keys, r->nkeys);
 	free_strv(t->names, t->ncols);
 	free_strv(t->pgtypes, t->ncols);
 	free(t->types);
@@ -174,6 +169,7 @@ int mssql_table_set_shape(mssql_table *t, const record *r)
 	t->view.types = t->types;
 	t->view.nkeys = t->nkeys;
 	t->view.keys = t->keys;
+	t->view.nonclustered = nonclustered;
 	if (t->staging_ready)
 		t->staging_shape_old = true;
 	t->staging_ready = false;

@@ -82,22 +82,18 @@ void tsql_map_type(const char *pg, tsql_type *o)
 			o->flagged = true;
 		} else /* precision beyond 38, or negative scale: exact as text */
 			set(o, "nvarchar(max)", TSQL_STRING, true);
-	} else if (starts(pg, "character varying")) {
-		n = typmod(pg + 17, &a, &b);
-		if (n == 1 && a >= 1 && a <= 4000)
-			snprintf(o->name, sizeof o->name, "nvarchar(%ld)", a);
-		else
-			snprintf(o->name, sizeof o->name, "nvarchar(max)");
-		o->kind = TSQL_STRING;
-		o->flagged = true;
-	} else if (starts(pg, "character") || !strcmp(pg, "bpchar")) {
-		n = typmod(pg + 9, &a, &b);
-		if (!strcmp(pg, "bpchar"))
-			n = 0;
-		if (n == 1 && a >= 1 && a <= 4000)
-			snprintf(o->name, sizeof o->name, "nchar(%ld)", a);
-		else if (n == 0 && !strcmp(pg, "character"))
-			snprintf(o->name, sizeof o->name, "nchar(1)");
+	} else if (starts(pg, "character varying") || starts(pg, "character") || !strcmp(pg, "bpchar")) {
+		/* varchar(n) and char(n) count characters, nvarchar(n) UTF-16
+		 * code units (two for a character beyond the BMP): nvarchar(2n)
+		 * holds every value. char(n) becomes nvarchar too, holding the
+		 * value padded to n characters as PostgreSQL holds it (nchar(2n)
+		 * would pad it to 2n). */
+		bool var = starts(pg, "character varying");
+		n = !strcmp(pg, "bpchar") ? 0 : typmod(pg + (var ? 17 : 9), &a, &b);
+		if (n == 0 && !var && !strcmp(pg, "character"))
+			n = 1, a = 1; /* character = character(1) */
+		if (n == 1 && a >= 1 && a <= 2000)
+			snprintf(o->name, sizeof o->name, "nvarchar(%ld)", 2 * a);
 		else
 			snprintf(o->name, sizeof o->name, "nvarchar(max)");
 		o->kind = TSQL_STRING;
@@ -119,6 +115,95 @@ void tsql_map_type(const char *pg, tsql_type *o)
 		o->prec = (int)p;
 	} else /* text, json, jsonb, interval, inet, timetz, enums, … */
 		set(o, "nvarchar(max)", TSQL_STRING, true);
+}
+
+/* The bytes a value of t takes in an index key at most; *variable when
+ * an nvarchar or varbinary (which tsql_size_key may cut). */
+static long key_bytes(const tsql_type *t, bool *variable)
+{
+	long a = 0, b = 0;
+	const char *p = strchr(t->name, '(');
+	int n = p ? typmod(p, &a, &b) : 0;
+	*variable = false;
+	switch (t->kind) {
+	case TSQL_STRING:
+	case TSQL_BINARY: {
+		bool chars = t->kind == TSQL_STRING;
+		*variable = !starts(t->name, "nchar");
+		return n == 1 ? (chars ? 2 * a : a) : chars ? 2 * 4000 : 8000;
+	}
+	case TSQL_INT: return t->name[0] == 's' ? 2 : t->name[0] == 'i' ? 4 : 8;
+	case TSQL_BIT: return 1;
+	case TSQL_FLOAT: return t->name[0] == 'r' ? 4 : 8;
+	case TSQL_MONEY: return 8;
+	case TSQL_DATE: return 3;
+	case TSQL_UUID: return 16;
+	case TSQL_DECIMAL: return a <= 9 ? 5 : a <= 19 ? 9 : a <= 28 ? 13 : 17;
+	case TSQL_TIME: return t->prec <= 2 ? 3 : t->prec <= 4 ? 4 : 5;
+	case TSQL_DATETIME2: return t->prec <= 2 ? 6 : t->prec <= 4 ? 7 : 8;
+	case TSQL_DTO: return t->prec <= 2 ? 8 : t->prec <= 4 ? 9 : 10;
+	}
+	return 8;
+}
+
+bool tsql_size_key(tsql_type *types, const uint16_t *keys, size_t nkeys)
+{
+	long fixed = 0, total = 0;
+	size_t nvar = 0;
+	for (size_t k = 0; k < nkeys; k++) {
+		tsql_type *t = &types[keys[k]];
+		if (!strcmp(t->name, "nvarchar(max)"))
+			snprintf(t->name, sizeof t->name, "nvarchar(450)");
+		else if (!strcmp(t->name, "varbinary(max)"))
+			snprintf(t->name, sizeof t->name, "varbinary(900)");
+		bool var;
+		long n = key_bytes(t, &var);
+		total += n;
+		if (var)
+			nvar++;
+		else
+			fixed += n;
+	}
+	if (total <= TSQL_KEY_CLUSTERED_MAX)
+		return false;
+	if (total <= TSQL_KEY_NONCLUSTERED_MAX || nvar == 0)
+		return true;
+	/* An even share of what the fixed columns leave, columns below it
+	 * keeping their size and leaving the rest to the others. */
+	long budget = TSQL_KEY_NONCLUSTERED_MAX - fixed;
+	if (budget < 2 * (long)nvar)
+		return true; /* no room: let the server say so */
+	bool capped[nkeys];
+	memset(capped, 0, sizeof capped);
+	for (size_t left = nvar; left > 0;) {
+		long share = budget / (long)left;
+		size_t kept = 0;
+		for (size_t k = 0; k < nkeys; k++) {
+			bool var;
+			long n = key_bytes(&types[keys[k]], &var);
+			if (var && !capped[k] && n <= share) {
+				capped[k] = true;
+				budget -= n;
+				kept++;
+			}
+		}
+		left -= kept;
+		if (kept)
+			continue;
+		for (size_t k = 0; k < nkeys; k++) {
+			tsql_type *t = &types[keys[k]];
+			bool var;
+			key_bytes(t, &var);
+			if (!var || capped[k])
+				continue;
+			if (t->kind == TSQL_STRING)
+				snprintf(t->name, sizeof t->name, "nvarchar(%ld)", share / 2);
+			else
+				snprintf(t->name, sizeof t->name, "varbinary(%ld)", share);
+		}
+		break;
+	}
+	return true;
 }
 
 /* ---- quoting ---- */
@@ -452,7 +537,7 @@ int tsql_create_table(buf *b, const tsql_table *t)
 		rc |= buf_puts(b, ", CONSTRAINT ");
 		rc |= tsql_ident(b, pk);
 		free(pk);
-		rc |= buf_puts(b, " PRIMARY KEY (");
+		rc |= buf_puts(b, t->nonclustered ? " PRIMARY KEY NONCLUSTERED (" : " PRIMARY KEY (");
 		for (size_t k = 0; k < t->nkeys; k++) {
 			if (k)
 				rc |= buf_puts(b, ", ");
@@ -857,6 +942,13 @@ int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n)
 	return rc ? -1 : 0;
 }
 
+bool tsql_error_is_truncate_refused(int n)
+{
+	/* a foreign key references the table; CDC or replication; a
+	 * system-versioned temporal table; a table in an indexed view */
+	return n == 4712 || n == 4711 || n == 13545 || n == 3729;
+}
+
 bool tsql_error_is_transient(int n)
 {
 	/* deadlock victim; lock request timeout; snapshot update conflict;
@@ -871,6 +963,9 @@ bool tsql_error_is_data(int n)
 	case 245: case 8114: case 241:   /* conversion */
 	case 8115: case 220: case 232:   /* arithmetic overflow */
 	case 547: case 2627: case 2601:  /* constraints */
+	case 1946:                       /* an index entry longer than the index allows */
+	case 8672:                       /* MERGE: two source rows for one target row */
+	case 8169:                       /* not a uniqueidentifier */
 	case 515:                        /* NULL into NOT NULL */
 	case 9455: case 13609:           /* bad XML / JSON */
 	case TSQL_ERR_IDENTITY_CHANGED:  /* ours: a change SQL Server cannot make */

@@ -52,6 +52,17 @@ typedef struct tsql_type {
 /* Maps a PostgreSQL format_type() name (the type map of mssql-apply(1)). */
 void tsql_map_type(const char *pgtype, tsql_type *out);
 
+/* SQL Server's index key limits: 900 bytes for a clustered index, 1,700
+ * for a nonclustered one (a longer entry is refused when written, 1946). */
+#define TSQL_KEY_CLUSTERED_MAX 900
+#define TSQL_KEY_NONCLUSTERED_MAX 1700
+/* Sizes the key columns (keys[] index types[]) of a table to be created:
+ * nvarchar(max) becomes nvarchar(450) and varbinary(max) varbinary(900)
+ * (no max type can be a key column); a key of at most 900 bytes stays
+ * clustered; a longer one is nonclustered (returns true), its nvarchar and
+ * varbinary columns cut, evenly, so that it holds in 1,700 bytes. */
+bool tsql_size_key(tsql_type *types, const uint16_t *keys, size_t nkeys);
+
 /* ---- quoting ---- */
 /* [name] with ']' doubled. */
 int tsql_ident(buf *b, const char *name);
@@ -86,6 +97,8 @@ typedef struct tsql_table {
 	 * from 1 (0: none). SQL Server refuses any SET of it (8102): the MERGE
 	 * leaves it out, and tsql_identity_guard refuses a changed value. */
 	size_t identity_col;
+	/* CREATE TABLE: PRIMARY KEY NONCLUSTERED (tsql_size_key). */
+	bool nonclustered;
 } tsql_table;
 
 bool tsql_is_key(const tsql_table *t, size_t col);
@@ -168,5 +181,6 @@ int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n)
 /* SQL Server error numbers, by what mssql-apply does about them. */
 bool tsql_error_is_transient(int number); /* retry the batch after reconnecting */
 bool tsql_error_is_data(int number);      /* a record the target refuses */
+bool tsql_error_is_truncate_refused(int number); /* TRUNCATE TABLE refused: DELETE instead */
 
 #endif

@@ -12,7 +12,7 @@ SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'pu
 GO
 CREATE SCHEMA [public];
 GO
-CREATE TABLE [public].[reading] ([id] bigint NOT NULL, [v] decimal(10,3) NULL, [ts] datetimeoffset(6) NULL, [d] date NULL, [t] time(6) NULL, [u] uniqueidentifier NULL, [b] bit NULL, [f] real NULL, [m] money NULL, [bin] varbinary(max) NULL, [txt] nvarchar(max) NULL, [ch] nchar(3) NULL, [dbl] float NULL, [s] smallint NULL, [ts3] datetime2(3) NULL, [j] nvarchar(max) NULL, CONSTRAINT [PK_reading] PRIMARY KEY ([id]));
+CREATE TABLE [public].[reading] ([id] bigint NOT NULL, [v] decimal(10,3) NULL, [ts] datetimeoffset(6) NULL, [d] date NULL, [t] time(6) NULL, [u] uniqueidentifier NULL, [b] bit NULL, [f] real NULL, [m] money NULL, [bin] varbinary(max) NULL, [txt] nvarchar(max) NULL, [ch] nvarchar(6) NULL, [dbl] float NULL, [s] smallint NULL, [ts3] datetime2(3) NULL, [j] nvarchar(max) NULL, CONSTRAINT [PK_reading] PRIMARY KEY ([id]));
 GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [public].[reading] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;

@@ -45,6 +45,9 @@ INSERT INTO tor (id, c_num, c_text, c_vc, c_bytea, c_tstz, c_date, c_big_text)
 	VALUES (4, '0.0000000001', '', '', '\x', '1970-01-01 00:00:00+00', '1999-12-31', $(big four));
 INSERT INTO tor (id, c_real, c_dbl, c_tstz, c_ts) VALUES (5, 3.4028235e38, 1.7976931348623157e308,
 	'2026-06-30 23:59:59.999999-07', '2000-02-29 00:00:00.000001');
+-- varchar(20) and char(5) full of characters beyond the BMP: two UTF-16
+-- code units each, so 40 and 10 in SQL Server's nvarchar
+INSERT INTO tor (id, c_vc, c_ch) VALUES (6, repeat('😀', 20), repeat('😀', 5));
 -- TOASTed value not changed, then changed
 UPDATE tor SET c_int = c_int + 1, c_text = 'updated' WHERE id = 1;
 UPDATE tor SET c_big_text = $(big changed) WHERE id = 4;
@@ -64,7 +67,7 @@ grep -q '"op":"t"' "$TEST_TMP/in.json" || fail "no truncate record"
 
 torture_compare public.tor
 n=$(q "SELECT count(*) FROM tor")
-[ "$n" = 4 ] || fail "expected 4 rows, source has $n"
+[ "$n" = 5 ] || fail "expected 5 rows, source has $n"
 # A domain over integer arrives as its base type: an int column, not text.
 [ "$(tq "SELECT data_type FROM information_schema.columns WHERE table_name = 'tor' AND column_name = 'c_dom'")" = integer ] ||
 	fail "the domain column c_dom is not an integer column at the target"

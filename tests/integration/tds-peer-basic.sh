@@ -168,5 +168,31 @@ expect_error 4712 "TRUNCATE TABLE [app].[parent]"
 got=$(tds_sql "SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, OBJECT_ID(N'[app].[parent]')), (1, OBJECT_ID(N'[app].[child]')), (2, OBJECT_ID(N'[app].[item]'))) AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[app].[parent]')), (1, OBJECT_ID(N'[app].[child]')), (2, OBJECT_ID(N'[app].[item]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] WHERE fk.[parent_object_id] <> fk.[referenced_object_id];")
 [ "$got" = $'0\t1' ] || fail "foreign keys: $got"
 
+# SQL Server's limits, with its numbers, severities and states
+# expect_msg "Msg N (severity S, state T)" "T-SQL"
+expect_msg() {
+	local err
+	err=$(tds_sql "$2" 2>&1 >/dev/null) && fail "no error from: $2"
+	grep -qF "$1" <<<"$err" || fail "want $1 from: $2; got: $err"
+}
+# nvarchar(n) counts UTF-16 code units: two for a character beyond the BMP
+tds_sql "CREATE TABLE [app].[lim] ([a] nvarchar(450) NOT NULL, [b] nvarchar(450) NOT NULL, [v] nvarchar(3) NULL,
+	CONSTRAINT [PK_lim] PRIMARY KEY ([a], [b]));
+CREATE TABLE [app].[limnc] ([a] nvarchar(450) NOT NULL, [b] nvarchar(450) NOT NULL,
+	CONSTRAINT [PK_limnc] PRIMARY KEY NONCLUSTERED ([a], [b]))" >/dev/null || fail "tables with long keys"
+tds_sql "INSERT INTO [app].[lim] ([a], [b], [v]) VALUES (N'x', N'y', N'😀a')" >/dev/null || fail "3 code units into nvarchar(3)"
+expect_msg "Msg 2628 (severity 16, state 1)" "INSERT INTO [app].[lim] ([a], [b], [v]) VALUES (N'x', N'z', N'😀😀')"
+# an index entry beyond 900 bytes (clustered) or 1,700 (nonclustered)
+long=$(printf '%400s' '' | tr ' ' a)
+expect_msg "Msg 1946 (severity 16, state 3)" "INSERT INTO [app].[lim] ([a], [b]) VALUES (N'$long', N'$long')"
+tds_sql "INSERT INTO [app].[limnc] ([a], [b]) VALUES (N'$long', N'$long')" >/dev/null || fail "1,600 bytes, nonclustered"
+l450=$(printf '%450s' '' | tr ' ' a)
+expect_msg "Msg 1946 (severity 16, state 3)" "INSERT INTO [app].[limnc] ([a], [b]) VALUES (N'$l450', N'$l450')"
+expect_msg "Msg 1919 (severity 15" "CREATE TABLE [app].[maxkey] ([k] nvarchar(max) NOT NULL, CONSTRAINT [PK_maxkey] PRIMARY KEY ([k]))"
+# a target row matched by two source rows; a string that is no uniqueidentifier
+expect_msg "Msg 8672 (severity 16, state 1)" "MERGE INTO [app].[item] AS t USING (VALUES (1, N'a'), (1, N'b')) AS s ([id], [name])
+ON t.[id] = s.[id] WHEN MATCHED THEN UPDATE SET [name] = s.[name];"
+expect_msg "Msg 8169 (severity 16, state 2)" "SELECT CAST(N'not a uuid' AS uniqueidentifier)"
+
 tds_stop
 echo "ok"

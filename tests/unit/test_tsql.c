@@ -85,10 +85,15 @@ static void test_type_map(void **state)
 	expect_type("numeric(60,2)", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("boolean", "bit", TSQL_BIT, false);
 	expect_type("text", "nvarchar(max)", TSQL_STRING, true);
-	expect_type("character varying(20)", "nvarchar(20)", TSQL_STRING, true);
+	/* n characters are up to 2n UTF-16 code units */
+	expect_type("character varying(20)", "nvarchar(40)", TSQL_STRING, true);
+	expect_type("character varying(2000)", "nvarchar(4000)", TSQL_STRING, true);
+	expect_type("character varying(2001)", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("character varying", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("character varying(5000)", "nvarchar(max)", TSQL_STRING, true);
-	expect_type("character(3)", "nchar(3)", TSQL_STRING, true);
+	expect_type("character(3)", "nvarchar(6)", TSQL_STRING, true);
+	expect_type("character", "nvarchar(2)", TSQL_STRING, true);
+	expect_type("bpchar", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("bytea", "varbinary(max)", TSQL_BINARY, true);
 	expect_type("date", "date", TSQL_DATE, false);
 	expect_type("time without time zone", "time(6)", TSQL_TIME, false);
@@ -108,6 +113,59 @@ static void test_type_map(void **state)
 	expect_type("inet", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("integer[]", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("mood", "nvarchar(max)", TSQL_STRING, true);
+}
+
+/* Key columns sized for SQL Server's 900/1,700-byte index limits. */
+static void expect_key(const char *const *pg, size_t n, const char *const *want, bool nonclustered)
+{
+	tsql_type t[8];
+	uint16_t k[8];
+	for (size_t i = 0; i < n; i++) {
+		tsql_map_type(pg[i], &t[i]);
+		k[i] = (uint16_t)i;
+	}
+	assert_int_equal(tsql_size_key(t, k, n), nonclustered);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(t[i].name, want[i]);
+}
+
+static void test_key_size(void **state)
+{
+	(void)state;
+	const char *one[] = {"text"}, *one_w[] = {"nvarchar(450)"};
+	expect_key(one, 1, one_w, false);
+	const char *ib[] = {"integer", "bytea"}, *ib_w[] = {"int", "varbinary(900)"};
+	expect_key(ib, 2, ib_w, true); /* 904 bytes */
+	const char *two[] = {"text", "text"}, *two_w[] = {"nvarchar(425)", "nvarchar(425)"};
+	expect_key(two, 2, two_w, true);
+	const char *mix[] = {"character varying(10)", "text", "bigint", "text"};
+	const char *mix_w[] = {"nvarchar(20)", "nvarchar(413)", "bigint", "nvarchar(413)"};
+	expect_key(mix, 4, mix_w, true); /* 40 + 8 + 2 * 826 = 1700 */
+	const char *fit[] = {"character varying(200)", "character varying(200)", "uuid"};
+	const char *fit_w[] = {"nvarchar(400)", "nvarchar(400)", "uniqueidentifier"};
+	expect_key(fit, 3, fit_w, true); /* 1616: nonclustered, as it is */
+	const char *small[] = {"character varying(100)", "date", "numeric(30,2)"};
+	const char *small_w[] = {"nvarchar(200)", "date", "decimal(30,2)"};
+	expect_key(small, 3, small_w, false);
+	tsql_type ty[1];
+	uint16_t k0 = 0;
+	tsql_map_type("text", &ty[0]);
+	tsql_table t = {"s", "t", "#s", 1, (const char *[]){"k"}, ty, 1, &k0};
+	t.nonclustered = tsql_size_key(ty, &k0, 1);
+	buf b;
+	buf_init(&b, 0);
+	tsql_create_table(&b, &t);
+	assert_string_equal(text(&b), "CREATE TABLE [s].[t] ([k] nvarchar(450) NOT NULL, CONSTRAINT [PK_t] PRIMARY KEY ([k]));");
+	t.nonclustered = true;
+	buf_reset(&b);
+	tsql_create_table(&b, &t);
+	assert_string_equal(text(&b), "CREATE TABLE [s].[t] ([k] nvarchar(450) NOT NULL, CONSTRAINT [PK_t] PRIMARY KEY "
+				      "NONCLUSTERED ([k]));");
+	assert_true(tsql_error_is_data(1946) && tsql_error_is_data(8672) && tsql_error_is_data(8169));
+	assert_true(tsql_error_is_truncate_refused(4712) && tsql_error_is_truncate_refused(4711) &&
+		    tsql_error_is_truncate_refused(13545) && tsql_error_is_truncate_refused(3729));
+	assert_false(tsql_error_is_truncate_refused(547));
+	buf_free(&b);
 }
 
 static void expect_stage_p(tsql_kind k, int prec, const char *in, const char *want)
@@ -601,7 +659,7 @@ int main(void)
 		cmocka_unit_test(test_ident),        cmocka_unit_test(test_nstr),
 		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
 		cmocka_unit_test(test_statements),   cmocka_unit_test(test_net_change),
-		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
 		cmocka_unit_test(test_key_change_from), cmocka_unit_test(test_drop_applied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,11 @@ static const char setup_sql[] =
 	"    AND casttarget = 'boolean'::regtype AND castcontext = 'e';"
 	"EXCEPTION WHEN insufficient_privilege THEN NULL;"
 	"END $$;"
+	/* The UTF-16 code units of a text, as nvarchar(n) counts them (CHECKs
+	 * of nvarchar(n) columns and of long keys: tsql_translate.c). */
+	"CREATE OR REPLACE FUNCTION tds_catalog.utf16_units(text) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS "
+	"  $$SELECT char_length($1) + char_length(regexp_replace($1 COLLATE \"C\", "
+	"    '[^\\U00010000-\\U0010FFFF]', '', 'g'))$$;"
 	/* CHARINDEX, binary → bigint, OBJECT_ID and sys.foreign_keys, for the
 	 * checkpoint's offset comparison and the foreign keys of truncated
 	 * tables. OBJECT_ID knows the bracketed two-part form only. */
@@ -130,6 +135,18 @@ static const char setup_sql[] =
 	"  $$SELECT CASE WHEN lower($3) = 'isidentity' THEN (SELECT (a.attidentity <> '')::integer "
 	"    FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attname = $2 AND a.attnum > 0 "
 	"    AND NOT a.attisdropped) END$$;"
+	/* Tests mark a table whose TRUNCATE SQL Server refuses for a reason
+	 * PostgreSQL has not (4711: CDC or replication; 13545: system-versioned
+	 * temporal; 3729: in an indexed view, named by referenced_by):
+	 * SELECT tds_catalog.refuse_truncate('s.t', 4711). Answered by that
+	 * number (SQLSTATE TDS01, pgexec.c). */
+	"CREATE OR REPLACE FUNCTION tds_catalog.truncate_refused() RETURNS trigger LANGUAGE plpgsql AS "
+	"  $$BEGIN RAISE EXCEPTION USING ERRCODE = 'TDS01', MESSAGE = TG_ARGV[0], DETAIL = TG_ARGV[1], "
+	"    SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME; END$$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.refuse_truncate(tbl regclass, number integer, "
+	"  referenced_by text DEFAULT '') RETURNS void LANGUAGE plpgsql AS "
+	"  $$BEGIN EXECUTE format('CREATE TRIGGER tds_refuse_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT "
+	"    EXECUTE FUNCTION tds_catalog.truncate_refused(%L, %L)', tbl, number, referenced_by); END$$;"
 	/* A bulk load without KEEPIDENTITY (bulk.c): new identity values */
 	"CREATE OR REPLACE FUNCTION tds_catalog.bulk_renumber() RETURNS trigger LANGUAGE plpgsql AS "
 	"  $$DECLARE c text; BEGIN "

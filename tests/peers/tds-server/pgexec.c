@@ -174,6 +174,36 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 			   (int)(getpid() & 0x7fff));
 	} else if (!strcmp(state, "22001")) {
 		sess_error(s, 2628, 16, "String or binary data would be truncated (%s).", msg);
+	} else if (!strcmp(state, "23514") && !strncmp(cons, "tds_len_", 8)) {
+		/* nvarchar(n) counts UTF-16 code units (tsql_translate.c) */
+		sess_error(s, 2628, 16, "String or binary data would be truncated in table '%s.%s', column '%s'.", schema,
+			   table, cons + 8);
+	} else if (!strcmp(state, "23514") && !strncmp(cons, "tds_key_", 8)) {
+		/* tds_key_cl_NAME / tds_key_nc_NAME: an index entry too long */
+		int nc = !strncmp(cons + 8, "nc_", 3);
+		sess_error(s, 1946, 16, "Operation failed. The index entry for the index '%s' exceeds the maximum length "
+			   "of %d bytes for %s indexes.", strlen(cons) > 11 ? cons + 11 : "?", nc ? 1700 : 900,
+			   nc ? "nonclustered" : "clustered");
+	} else if (!strcmp(state, "21000") && strstr(msg, "MERGE")) {
+		sess_error(s, 8672, 16, "The MERGE statement attempted to UPDATE or DELETE the same row more than once. "
+			   "This happens when a target row matches more than one source row. A MERGE statement cannot "
+			   "UPDATE/DELETE the same row of the target table multiple times. Refine the ON clause to ensure a "
+			   "target row matches at most one source row, or use the GROUP BY clause to group the source rows.");
+	} else if (!strcmp(state, "22P02") && strstr(msg, "type uuid")) {
+		sess_error(s, 8169, 16, "Conversion failed when converting from a character string to uniqueidentifier.");
+	} else if (!strcmp(state, "TDS01")) {
+		/* a TRUNCATE the table refuses as SQL Server would
+		 * (tds_catalog.refuse_truncate): the number is the message */
+		int n = atoi(msg);
+		if (n == 4711)
+			sess_error(s, 4711, 16, "Cannot truncate table '%s.%s' because it is published for replication or "
+				   "enabled for Change Data Capture.", schema, table);
+		else if (n == 13545)
+			sess_error(s, 13545, 16, "Truncate failed on table '%s.%s' because it is not a supported operation on "
+				   "system-versioned tables.", schema, table);
+		else
+			sess_error(s, 3729, 16, "Cannot TRUNCATE TABLE '%s.%s' because it is being referenced by object "
+				   "'%s'.", schema, table, detail[0] ? detail : "?");
 	} else if (!strcmp(state, "23503") || !strcmp(state, "23514")) {
 		sess_error(s, 547, 16, "The statement conflicted with the %s constraint \"%s\". The conflict "
 			   "occurred in table \"%s.%s\".",

@@ -835,8 +835,155 @@ static int parse_set(struct xl *x, size_t *pi, struct batch *b)
 	return 0;
 }
 
+/* The columns of a CREATE TABLE so far (name, SQL Server type), for the
+ * length of its primary key. */
+struct coldefs {
+	size_t n;
+	char name[1024][256];
+	char ms[1024][64];
+};
+
+/* ms ("nvarchar(20)", "int" …) → its base name and first argument (-1:
+ * none, -2: max). */
+static void ms_split(const char *ms, char *base, size_t cap, long *arg)
+{
+	size_t k = 0;
+	while (ms[k] && ms[k] != '(' && k + 1 < cap) {
+		base[k] = ms[k];
+		k++;
+	}
+	base[k] = 0;
+	*arg = -1;
+	if (ms[k] == '(')
+		*arg = strncasecmp(ms + k + 1, "max", 3) ? strtol(ms + k + 1, NULL, 10) : -2;
+}
+
+static int is_text_type(const char *base)
+{
+	return !strcmp(base, "nvarchar") || !strcmp(base, "varchar") || !strcmp(base, "nchar") ||
+	       !strcmp(base, "char");
+}
+
+/* SQL Server counts nvarchar(n) and nchar(n) in UTF-16 code units, where
+ * PostgreSQL's varchar(n) counts characters: a CHECK does the rest (a
+ * character beyond the BMP is two units), answered as 2628. The fast
+ * path: no more bytes than n. */
+static void length_check(sbuf *o, const char *col, const char *base, long n)
+{
+	int padded = !strcmp(base, "nchar") || !strcmp(base, "char");
+	char cname[160];
+	snprintf(cname, sizeof cname, "tds_len_%.100s", col);
+	emit(o, "CONSTRAINT");
+	emit_ident(o, cname, 0);
+	emit(o, "CHECK (octet_length(");
+	emit_ident(o, col, 0);
+	sb_printf(o, "%s) <= %ld OR tds_catalog.utf16_units(", padded ? "::text" : "", n);
+	emit_ident(o, col, 0);
+	sb_printf(o, "%s) <= %ld)", padded ? "::text" : "", n);
+}
+
+/* The bytes of a value of ms in an index key: fixed, or (*per_unit,
+ * *per_byte) times the value's UTF-16 units or bytes, at most *max (-1: no
+ * bound, a max type). */
+static long key_bytes(const char *ms, int *units, int *bytes, long *max)
+{
+	char b[64];
+	long a;
+	ms_split(ms, b, sizeof b, &a);
+	for (char *p = b; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	*units = *bytes = 0;
+	*max = 0;
+	if (!strcmp(b, "nvarchar") || !strcmp(b, "varchar") || !strcmp(b, "sysname")) {
+		*units = 1;
+		*max = a == -2 ? -1 : 2 * (a > 0 ? a : !strcmp(b, "sysname") ? 128 : 1);
+		return 0;
+	}
+	if (!strcmp(b, "varbinary")) {
+		*bytes = 1;
+		*max = a == -2 ? -1 : a > 0 ? a : 1;
+		return 0;
+	}
+	if (!strcmp(b, "text") || !strcmp(b, "ntext") || !strcmp(b, "image") || !strcmp(b, "xml")) {
+		*max = -1;
+		return 0;
+	}
+	long f = !strcmp(b, "nchar") ? 2 * (a > 0 ? a : 1) : !strcmp(b, "char") || !strcmp(b, "binary") ? (a > 0 ? a : 1)
+		 : !strcmp(b, "bit") || !strcmp(b, "tinyint") ? 1 : !strcmp(b, "smallint") ? 2
+		 : !strcmp(b, "int") || !strcmp(b, "real") || !strcmp(b, "smallmoney") || !strcmp(b, "smalldatetime") ? 4
+		 : !strcmp(b, "bigint") || !strcmp(b, "money") || !strcmp(b, "datetime") ? 8
+		 : !strcmp(b, "float") ? (a > 0 && a <= 24 ? 4 : 8)
+		 : !strcmp(b, "date") ? 3
+		 : !strcmp(b, "time") ? (a >= 0 && a <= 2 ? 3 : a >= 0 && a <= 4 ? 4 : 5)
+		 : !strcmp(b, "datetime2") ? (a >= 0 && a <= 2 ? 6 : a >= 0 && a <= 4 ? 7 : 8)
+		 : !strcmp(b, "datetimeoffset") ? (a >= 0 && a <= 2 ? 8 : a >= 0 && a <= 4 ? 9 : 10)
+		 : !strcmp(b, "uniqueidentifier") ? 16
+		 : !strcmp(b, "decimal") || !strcmp(b, "numeric") || !strcmp(b, "dec")
+		       ? ((a < 0 ? 18 : a) <= 9 ? 5 : (a < 0 ? 18 : a) <= 19 ? 9 : (a < 0 ? 18 : a) <= 28 ? 13 : 17)
+		 : 8;
+	*max = f;
+	return f;
+}
+
+/* PRIMARY KEY (cols) of a CREATE TABLE: SQL Server refuses a max type as
+ * a key column (1919), and an index entry longer than 900 bytes for a
+ * clustered index or 1,700 for a nonclustered one when a row is written
+ * (1946; CREATE TABLE only warns). The peer adds a CHECK named tds_key_…
+ * that sums the entry's bytes when the declared columns could exceed it. */
+static int key_check(struct xl *x, const struct coldefs *defs, char keys[][256], size_t nkeys, int nonclustered,
+		     const char *pkname, const char *table, sbuf *o)
+{
+	long limit = nonclustered ? 1700 : 900, declared = 0;
+	sbuf e, fast; /* the entry's bytes; a bound of them (bytes of UTF-8 ≥ UTF-16 units) */
+	sb_init(&e);
+	sb_init(&fast);
+	for (size_t k = 0; k < nkeys; k++) {
+		size_t c = 0;
+		while (c < defs->n && strcmp(defs->name[c], keys[k]))
+			c++;
+		if (c == defs->n)
+			continue; /* PostgreSQL names it */
+		int units, bytes;
+		long max;
+		long f = key_bytes(defs->ms[c], &units, &bytes, &max);
+		if (max < 0) {
+			sb_free(&e);
+			sb_free(&fast);
+			return xerr(x, 1919, "Column '%s' in table '%s' is of a type that is invalid for use as a key column "
+				    "in an index.", keys[k], table);
+		}
+		declared += max;
+		if (e.n) {
+			sb_puts(&e, " + ");
+			sb_puts(&fast, " + ");
+		}
+		if (units || bytes) {
+			sb_puts(&e, units ? "2 * tds_catalog.utf16_units(" : "octet_length(");
+			emit_ident(&e, keys[k], 0);
+			sb_puts(&e, ")");
+			sb_puts(&fast, units ? "2 * octet_length(" : "octet_length(");
+			emit_ident(&fast, keys[k], 0);
+			sb_puts(&fast, ")");
+		} else {
+			sb_printf(&e, "%ld", f);
+			sb_printf(&fast, "%ld", f);
+		}
+	}
+	if (declared > limit && e.n) {
+		char cname[160];
+		snprintf(cname, sizeof cname, "tds_key_%s_%.100s", nonclustered ? "nc" : "cl", pkname);
+		emit(o, ", CONSTRAINT");
+		emit_ident(o, cname, 0);
+		sb_printf(o, " CHECK (%s <= %ld OR %s <= %ld)", fast.p, limit, e.p, limit);
+	}
+	sb_free(&e);
+	sb_free(&fast);
+	return 0;
+}
+
 /* Column definitions of CREATE TABLE / ALTER TABLE ADD: [c] type [NULL|NOT NULL] */
-static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, sbuf *o, sbuf *comments)
+static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, sbuf *o, sbuf *comments,
+		      struct coldefs *defs)
 {
 	size_t i = *pi;
 	char col[256];
@@ -890,6 +1037,16 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 		} else
 			break;
 	}
+	char base[64];
+	long arg;
+	ms_split(ms.p, base, sizeof base, &arg);
+	if (is_text_type(base) && arg > 0)
+		length_check(o, col, base, arg);
+	if (defs && defs->n < sizeof defs->name / sizeof defs->name[0]) {
+		snprintf(defs->name[defs->n], sizeof defs->name[0], "%s", col);
+		snprintf(defs->ms[defs->n], sizeof defs->ms[0], "%s", ms.p);
+		defs->n++;
+	}
 	sb_printf(comments, "; COMMENT ON COLUMN %s.", table);
 	emit_ident(comments, col, 0);
 	sb_puts(comments, " IS ");
@@ -899,9 +1056,10 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 	return 0;
 }
 
-static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o)
+static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o, char keys[][256], size_t *nkeys)
 {
 	size_t i = *pi;
+	*nkeys = 0;
 	if (!is_op(x, i, "("))
 		return near(x, i);
 	emit(o, "(");
@@ -912,6 +1070,8 @@ static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o)
 		char c[256];
 		name_of(x, i, c, sizeof c);
 		emit_ident(o, c, 0);
+		if (*nkeys < 32)
+			snprintf(keys[(*nkeys)++], 256, "%s", c);
 		i++;
 		if (is_kw(x, i, "ASC"))
 			i++;
@@ -935,6 +1095,9 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	sb_init(&o);
 	sb_init(&name);
 	sb_init(&comments);
+	struct coldefs *defs = NULL;
+	sbuf keychecks;
+	sb_init(&keychecks);
 	int rc = -1;
 	int temp = i < x->n && x->t[i].k == TK_WORD && x->t[i].s[0] == '#';
 	if (i < x->n && x->t[i].k == TK_QID && x->t[i].v[0] == '#')
@@ -954,9 +1117,11 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	}
 	emit(&o, "(");
 	i++;
+	if (!(defs = calloc(1, sizeof *defs)))
+		abort();
 	for (;;) {
+		char cn[256] = "";
 		if (is_kw(x, i, "CONSTRAINT")) {
-			char cn[256];
 			if (!is_name(x, i + 1)) {
 				near(x, i + 1);
 				goto out;
@@ -966,21 +1131,18 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 			emit_ident(&o, cn, 0);
 			i += 2;
 		}
-		if (is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) {
-			emit(&o, "PRIMARY KEY");
-			i += 2;
+		if ((is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) || is_kw(x, i, "UNIQUE")) {
+			int pk = is_kw(x, i, "PRIMARY"), nonclustered = !pk;
+			emit(&o, pk ? "PRIMARY KEY" : "UNIQUE");
+			i += pk ? 2 : 1;
 			if (is_kw(x, i, "CLUSTERED") || is_kw(x, i, "NONCLUSTERED"))
-				i++;
-			if (key_list(x, &i, close, &o))
+				nonclustered = is_kw(x, i++, "NONCLUSTERED");
+			char keys[32][256];
+			size_t nkeys;
+			if (key_list(x, &i, close, &o, keys, &nkeys) ||
+			    key_check(x, defs, keys, nkeys, nonclustered, cn[0] ? cn : "PK", name.p, &keychecks))
 				goto out;
-		} else if (is_kw(x, i, "UNIQUE")) {
-			emit(&o, "UNIQUE");
-			i++;
-			if (is_kw(x, i, "CLUSTERED") || is_kw(x, i, "NONCLUSTERED"))
-				i++;
-			if (key_list(x, &i, close, &o))
-				goto out;
-		} else if (column_def(x, &i, close, name.p, &o, &comments))
+		} else if (column_def(x, &i, close, name.p, &o, &comments, defs))
 			goto out;
 		if (is_op(x, i, ",") && i < close) {
 			emit(&o, ",");
@@ -993,6 +1155,8 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 		}
 		break;
 	}
+	if (keychecks.n)
+		sb_puts(&o, keychecks.p);
 	emit(&o, ")");
 	sb_puts(&o, comments.p ? comments.p : "");
 	struct stmt *s = add_stmt(b, ST_SQL);
@@ -1001,6 +1165,8 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	*pi = close + 1;
 	rc = 0;
 out:
+	free(defs);
+	sb_free(&keychecks);
 	sb_free(&o);
 	sb_free(&name);
 	sb_free(&comments);
@@ -1025,7 +1191,7 @@ static int alter_table(struct xl *x, size_t *pi, struct batch *b)
 	sb_printf(&o, "ALTER TABLE %s", name.p);
 	for (;;) {
 		emit(&o, "ADD COLUMN");
-		if (column_def(x, &i, x->n, name.p, &o, &comments))
+		if (column_def(x, &i, x->n, name.p, &o, &comments, NULL))
 			goto out;
 		if (is_op(x, i, ",")) {
 			emit(&o, ",");

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# mssql-apply where SQL Server is stricter than PostgreSQL (issue #14), each
+# case first refused by the TDS peer as SQL Server refuses it:
+#   - keys: two text key columns of 400 characters make a 1,600-byte index
+#     entry, more than a clustered key holds (900, error 1946): the table
+#     --create-tables makes has PRIMARY KEY NONCLUSTERED (1,700 bytes); into a
+#     target made beforehand with a clustered key, the row is refused by name
+#     (1946 is a data error: --dead-letter takes it, the rest is applied);
+#   - TRUNCATE TABLE refused for a CDC-enabled table (4711), a temporal one
+#     (13545) and one in an indexed view (3729), as for a referenced one
+#     (4712): mssql-apply empties it with DELETE.
+# Records are written here (NDJSON), and every target compared row for row.
+set -u
+source "$(dirname "$0")/../lib/pg.sh"
+for p in mssql-apply peers/tds-server; do
+	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
+done
+pg_start
+tds_start
+export MSSQL_PASSWORD=unused
+
+# rec OP TABLE COLS KEY [IMAGES]: one record of stream pg/src/fid, offsets
+# growing with each call (IMAGES: "after":{…} and/or "before":{…}).
+nrec=0
+rec() {
+	nrec=$((nrec + 1))
+	printf '{"v":1,"op":"%s","db":"src","schema":"public","table":"%s","cols":%s,"key":%s,%s"src":{"lsn":"0/%X","xid":%d,"ts":"2026-11-25T10:00:00.000000Z","seq":1},"pos":{"stream":"pg/src/fid","offset":"0/%X:1"}}\n' \
+		"$1" "$2" "$3" "$4" "${5:+$5,}" $((4096 + nrec)) "$nrec" $((4096 + nrec))
+}
+apply() { "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress "$@"; }
+rep() { printf "%${2}s" '' | tr ' ' "$1"; }
+
+note "keys longer than 900 bytes: PRIMARY KEY NONCLUSTERED, 1946 a data error"
+KC='[{"name":"a","type":"text"},{"name":"b","type":"text"},{"name":"v","type":"integer"}]'
+A=$(rep a 400) B=$(rep b 400)
+{
+	rec c wide "$KC" '["a","b"]' "\"after\":{\"a\":\"$A\",\"b\":\"$B\",\"v\":1}"
+	rec c wide "$KC" '["a","b"]' '"after":{"a":"x","b":"y","v":2}'
+} >"$TEST_TMP/wide.json"
+apply --create-tables <"$TEST_TMP/wide.json" 2>"$TEST_TMP/wide.err" || { cat "$TEST_TMP/wide.err" >&2; fail "a 1,600-byte key"; }
+[ "$(tq "SELECT string_agg(length(a) || ':' || length(b) || ':' || v, ',' ORDER BY v) FROM public.wide")" = "400:400:1,1:1:2" ] ||
+	fail "public.wide: $(tq "SELECT length(a), length(b), v FROM public.wide")"
+# the peer refuses the same row in a clustered key (1946, a data error)
+tds_sql "CREATE TABLE [public].[narrow] ([a] nvarchar(450) NOT NULL, [b] nvarchar(450) NOT NULL, [v] int NULL,
+	CONSTRAINT [PK_narrow] PRIMARY KEY ([a], [b]))" >/dev/null || fail "creating public.narrow"
+{
+	rec c narrow "$KC" '["a","b"]' '"after":{"a":"x","b":"y","v":2}'
+	rec c narrow "$KC" '["a","b"]' "\"after\":{\"a\":\"$A\",\"b\":\"$B\",\"v\":1}"
+} >"$TEST_TMP/narrow.json"
+apply <"$TEST_TMP/narrow.json" 2>"$TEST_TMP/narrow.err"
+rc=$?
+[ $rc = 65 ] || { cat "$TEST_TMP/narrow.err" >&2; fail "a 1,600-byte clustered key entry: exit $rc, want 65"; }
+for w in "[public].[narrow]" "a='aaaa" "1946"; do
+	grep -qF -- "$w" "$TEST_TMP/narrow.err" || fail "the refusal does not name $w: $(cat "$TEST_TMP/narrow.err")"
+done
+apply --dead-letter "$TEST_TMP/dead.json" <"$TEST_TMP/narrow.json" 2>"$TEST_TMP/narrow2.err" ||
+	{ cat "$TEST_TMP/narrow2.err" >&2; fail "--dead-letter with a 1946"; }
+[ "$(grep -c '"table":"narrow"' "$TEST_TMP/dead.json")" = 1 ] || fail "dead letters: $(cat "$TEST_TMP/dead.json")"
+[ "$(tq "SELECT string_agg(a || b || v, ',') FROM public.narrow")" = "xy2" ] || fail "public.narrow: $(tq "TABLE public.narrow")"
+
+note "TRUNCATE refused (4711 CDC, 13545 temporal, 3729 indexed view): DELETE instead"
+TC='[{"name":"id","type":"integer"},{"name":"v","type":"text"}]'
+for t in cdc temporal inview; do
+	tds_sql "CREATE TABLE [public].[$t] ([id] int NOT NULL, [v] nvarchar(max) NULL, CONSTRAINT [PK_$t] PRIMARY KEY ([id]));
+		INSERT INTO [public].[$t] ([id], [v]) VALUES (1, N'old'), (2, N'old')" >/dev/null || fail "creating $t"
+done
+tq "SELECT tds_catalog.refuse_truncate('public.cdc', 4711), tds_catalog.refuse_truncate('public.temporal', 13545),
+	tds_catalog.refuse_truncate('public.inview', 3729, 'dbo.v_inview')" >/dev/null
+for n in 4711:cdc 13545:temporal 3729:inview; do
+	tds_sql "TRUNCATE TABLE [public].[${n#*:}]" >"$TEST_TMP/trunc.out" 2>&1 && fail "TRUNCATE of ${n#*:} was taken"
+	grep -qF "Msg ${n%:*} (severity 16, state 1)" "$TEST_TMP/trunc.out" || fail "want ${n%:*}: $(cat "$TEST_TMP/trunc.out")"
+done
+{
+	for t in cdc temporal inview; do
+		rec t "$t" '[]' '[]'
+		rec c "$t" "$TC" '["id"]' "\"after\":{\"id\":3,\"v\":\"new $t\"}"
+	done
+} >"$TEST_TMP/trunc.json"
+apply --batch-rows 2 <"$TEST_TMP/trunc.json" 2>"$TEST_TMP/trunc.err" || { cat "$TEST_TMP/trunc.err" >&2; fail "truncates"; }
+for t in cdc temporal inview; do
+	[ "$(tq "SELECT string_agg(id || ' ' || v, ',') FROM public.$t")" = "3 new $t" ] ||
+		fail "public.$t after its truncate: $(tq "TABLE public.$t")"
+done
+[ "$(grep -c "TRUNCATE TABLE refused" "$TEST_TMP/trunc.err")" = 3 ] || fail "fallbacks: $(cat "$TEST_TMP/trunc.err")"
+echo "mssql-apply-fidelity: long keys nonclustered or refused by name; TRUNCATE refusals emptied by DELETE"
