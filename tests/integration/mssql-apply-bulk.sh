@@ -160,7 +160,7 @@ torture_compare public.tor
 
 note "a target with a narrower column: no value is cut (db-lib's bcp would), the longer one is refused"
 tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
-sed 's/\[c_vc\] nvarchar(20) NULL/[c_vc] nvarchar(5) NULL/' "$TEST_TMP/create.sql" >"$TEST_TMP/create4.sql"
+sed 's/\[c_vc\] nvarchar(40) NULL/[c_vc] nvarchar(5) NULL/' "$TEST_TMP/create.sql" >"$TEST_TMP/create4.sql"
 grep -q 'nvarchar(5)' "$TEST_TMP/create4.sql" || fail "could not narrow c_vc"
 tds_sql "$(cat "$TEST_TMP/create4.sql")" >/dev/null || fail "creating the narrow table"
 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 700 \
