@@ -396,6 +396,9 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 		snprintf(spec, sizeof spec, "%.60s(%ld)", ty, strtol(vals[2], NULL, 10));
 	else if ((!strcasecmp(ty, "decimal") || !strcasecmp(ty, "numeric")) && vals[3] && vals[4])
 		snprintf(spec, sizeof spec, "decimal(%ld,%ld)", strtol(vals[3], NULL, 10), strtol(vals[4], NULL, 10));
+	else if ((!strcasecmp(ty, "time") || !strcasecmp(ty, "datetime2") || !strcasecmp(ty, "datetimeoffset")) &&
+		 ncols >= 7 && vals[6])
+		snprintf(spec, sizeof spec, "%.60s(%ld)", ty, strtol(vals[6], NULL, 10));
 	else
 		snprintf(spec, sizeof spec, "%.60s", ty);
 	if (add_tcol(c->t, vals[0], spec) < 0) {
@@ -492,6 +495,20 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
 		}
+	}
+	/* The target columns' types: values must go into them unchanged. */
+	if (!t->ttarget && !(t->ttarget = calloc(t->ncols + 1, sizeof *t->ttarget))) {
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		size_t j = 0;
+		while (j < t->ntcols && strcasecmp(t->tcols[j], t->names[i]))
+			j++;
+		tsql_type *tt = &t->ttarget[i];
+		tsql_parse_sqltype(j < t->ntcols ? t->ttypes[j] : t->types[i].name, tt);
+		tt->flagged = t->types[i].flagged;
+		tt->clamp = t->types[i].clamp;
 	}
 	/* An IDENTITY column outside the key is never SET (8102). */
 	t->view.identity_col = 0;
@@ -701,6 +718,10 @@ static bool col_fits(const mssql_table *t, size_t i, size_t j, long *lim)
 		*lim = type_len(tt);
 		return true;
 	case MSSQL_HOST_DECIMAL:
+	case MSSQL_HOST_TIME:
+	case MSSQL_HOST_DATETIME2:
+	case MSSQL_HOST_DTO:
+		/* the very precision (and scale): the server would round */
 		return !strcasecmp(tt, t->types[i].name);
 	default:
 		return base_is(tt, mssql_host_sqltype(h));
@@ -1755,6 +1776,20 @@ int mssql_apply_flush(mssql_apply *a)
 
 /* ---- records in ---- */
 
+/* --clamp-infinity: counts r's ±infinity dates and timestamps, each of
+ * which becomes the end of its type's range at the target. */
+static void count_clamps(mssql_apply *a, const mssql_table *t, const record *r)
+{
+	const record_value *img = r->has_after ? r->after : r->has_before ? r->before : NULL;
+	for (size_t i = 0; img && i < t->ncols && i < r->ncols; i++) {
+		tsql_kind k = t->types[i].kind;
+		const record_value *v = &img[i];
+		if ((k == TSQL_DATE || k == TSQL_DATETIME2 || k == TSQL_DTO) && v->kind == VALUE_TEXT &&
+		    ((v->len == 8 && !memcmp(v->data, "infinity", 8)) || (v->len == 9 && !memcmp(v->data, "-infinity", 9))))
+			a->st.clamped++;
+	}
+}
+
 int mssql_apply_add(mssql_apply *a, const record *r)
 {
 	stream_state *s = stream_get(a, r->stream);
@@ -1787,7 +1822,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 				return rc;
 			s = stream_get(a, r->stream);
 		}
-		if (mssql_table_set_shape(t, r) < 0) {
+		if (mssql_table_set_shape(t, r, &a->o.type_map, a->o.clamp_infinity) < 0) {
 			log_error("out of memory");
 			return EX_OSERR;
 		}
@@ -1809,6 +1844,8 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	}
 	s->batch_max = r->offset;
 	s->in_batch = true;
+	if (a->o.clamp_infinity)
+		count_clamps(a, t, r);
 	if (a->nlat == a->caplat) {
 		size_t cap = a->caplat ? a->caplat * 2 : 1024;
 		int64_t *p = realloc(a->lat, cap * sizeof *p);

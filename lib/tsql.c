@@ -2,10 +2,13 @@
 #include "tsql.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- type map ---- */
 
@@ -32,10 +35,10 @@ static int typmod(const char *s, long *a, long *b)
 
 static void set(tsql_type *o, const char *name, tsql_kind k, bool flagged)
 {
+	memset(o, 0, sizeof *o);
 	snprintf(o->name, sizeof o->name, "%s", name);
 	o->kind = k;
 	o->flagged = flagged;
-	o->prec = 0;
 }
 
 void tsql_map_type(const char *pg, tsql_type *o)
@@ -71,16 +74,18 @@ void tsql_map_type(const char *pg, tsql_type *o)
 		set(o, "varbinary(max)", TSQL_BINARY, true);
 	else if (starts(pg, "numeric")) {
 		n = typmod(pg + 7, &a, &b);
-		if (n == 0 && pg[7] == '\0')
-			/* Unconstrained numeric: SQL Server has no such type;
-			 * decimal(38,10) keeps 28 integer digits and rounds
-			 * beyond 10 decimals (documented). */
-			set(o, "decimal(38,10)", TSQL_DECIMAL, true);
-		else if (n >= 1 && a >= 1 && a <= 38 && b >= 0 && b <= a) {
-			snprintf(o->name, sizeof o->name, "decimal(%ld,%ld)", a, b);
-			o->kind = TSQL_DECIMAL;
-			o->flagged = true;
-		} else /* precision beyond 38, or negative scale: exact as text */
+		if (n >= 1 && a >= 1 && a <= 38 && b >= 0 && b <= a) {
+			set(o, "", TSQL_DECIMAL, true);
+			snprintf(o->name, sizeof o->name, "decimal(%ld,%ld)", a, n == 2 ? b : 0);
+			o->prec = (int)a;
+			o->scale = n == 2 ? (int)b : 0;
+		} else
+			/* Unconstrained numeric holds up to 131072 digits before
+			 * the point and 16383 after it, and NaN; SQL Server's
+			 * decimal 38 digits in all. No decimal keeps every value:
+			 * the exact text does (--type-map numeric=decimal(p,s)
+			 * for a decimal, refusing what does not fit). So does
+			 * precision beyond 38, or a negative scale. */
 			set(o, "nvarchar(max)", TSQL_STRING, true);
 	} else if (starts(pg, "character varying") || starts(pg, "character") || !strcmp(pg, "bpchar")) {
 		/* varchar(n) and char(n) count characters, nvarchar(n) UTF-16
@@ -92,29 +97,110 @@ void tsql_map_type(const char *pg, tsql_type *o)
 		n = !strcmp(pg, "bpchar") ? 0 : typmod(pg + (var ? 17 : 9), &a, &b);
 		if (n == 0 && !var && !strcmp(pg, "character"))
 			n = 1, a = 1; /* character = character(1) */
+		set(o, "nvarchar(max)", TSQL_STRING, true);
 		if (n == 1 && a >= 1 && a <= 2000)
 			snprintf(o->name, sizeof o->name, "nvarchar(%ld)", 2 * a);
-		else
-			snprintf(o->name, sizeof o->name, "nvarchar(max)");
-		o->kind = TSQL_STRING;
-		o->flagged = true;
 	} else if (starts(pg, "timestamp")) {
 		n = typmod(pg + 9, &a, &b);
 		long p = (n == 1 && a >= 0 && a <= 6) ? a : 6;
 		bool tz = strstr(pg, "with time zone") && !strstr(pg, "without");
+		set(o, "", tz ? TSQL_DTO : TSQL_DATETIME2, false);
 		snprintf(o->name, sizeof o->name, "%s(%ld)", tz ? "datetimeoffset" : "datetime2", p);
-		o->kind = tz ? TSQL_DTO : TSQL_DATETIME2;
-		o->flagged = false;
 		o->prec = (int)p;
 	} else if (starts(pg, "time") && !strstr(pg, "with time zone")) {
 		n = typmod(pg + 4, &a, &b);
 		long p = (n == 1 && a >= 0 && a <= 6) ? a : 6;
+		set(o, "", TSQL_TIME, false);
 		snprintf(o->name, sizeof o->name, "time(%ld)", p);
-		o->kind = TSQL_TIME;
-		o->flagged = false;
 		o->prec = (int)p;
 	} else /* text, json, jsonb, interval, inet, timetz, enums, … */
 		set(o, "nvarchar(max)", TSQL_STRING, true);
+}
+
+/* Parses "decimal(p,s)" / "numeric(p,s)" / "nvarchar(max)" of --type-map
+ * and the catalog's spellings of SQL Server types. */
+void tsql_parse_sqltype(const char *sql, tsql_type *o)
+{
+	char base[40];
+	size_t k = 0;
+	long a = -1, b = 0;
+	while (sql[k] && sql[k] != '(' && k + 1 < sizeof base) {
+		base[k] = (char)tolower((unsigned char)sql[k]);
+		k++;
+	}
+	base[k] = '\0';
+	bool max = sql[k] == '(' && !strncasecmp(sql + k + 1, "max)", 4);
+	int n = sql[k] == '(' && !max ? typmod(sql + k, &a, &b) : 0;
+	set(o, sql, TSQL_STRING, false);
+	if (!strcmp(base, "tinyint") || !strcmp(base, "smallint") || !strcmp(base, "int") || !strcmp(base, "bigint")) {
+		set(o, base, TSQL_INT, false);
+	} else if (!strcmp(base, "bit")) {
+		set(o, "bit", TSQL_BIT, false);
+	} else if (!strcmp(base, "decimal") || !strcmp(base, "numeric")) {
+		o->kind = TSQL_DECIMAL;
+		o->prec = n >= 1 && a >= 1 && a <= 38 ? (int)a : 18;
+		o->scale = n == 2 && b >= 0 && b <= o->prec ? (int)b : 0;
+		snprintf(o->name, sizeof o->name, "decimal(%d,%d)", o->prec, o->scale);
+	} else if (!strcmp(base, "money") || !strcmp(base, "smallmoney")) {
+		set(o, base, TSQL_MONEY, false);
+	} else if (!strcmp(base, "real") || (!strcmp(base, "float") && n == 1 && a >= 1 && a <= 24)) {
+		set(o, "real", TSQL_FLOAT, false);
+	} else if (!strcmp(base, "float")) {
+		set(o, "float", TSQL_FLOAT, false);
+	} else if (!strcmp(base, "date")) {
+		set(o, "date", TSQL_DATE, false);
+	} else if (!strcmp(base, "time") || !strcmp(base, "datetime2") || !strcmp(base, "datetimeoffset")) {
+		o->kind = base[0] == 't' ? TSQL_TIME : base[8] == 'o' ? TSQL_DTO : TSQL_DATETIME2;
+		o->prec = n == 1 && a >= 0 && a <= 7 ? (int)a : 7;
+		snprintf(o->name, sizeof o->name, "%s(%d)", base, o->prec);
+	} else if (!strcmp(base, "datetime") || !strcmp(base, "smalldatetime")) {
+		set(o, base, TSQL_DATETIME2, false);
+		o->legacy = base[0] == 'd' ? 1 : 2;
+		o->prec = base[0] == 'd' ? 3 : 0;
+	} else if (!strcmp(base, "uniqueidentifier")) {
+		set(o, base, TSQL_UUID, false);
+	} else if (!strcmp(base, "varbinary") || !strcmp(base, "binary")) {
+		o->kind = TSQL_BINARY;
+	} else if (!strcmp(base, "nvarchar") || !strcmp(base, "nchar") || !strcmp(base, "ntext") ||
+		   !strcmp(base, "sysname")) {
+		/* text as it is */
+	} else if (!strcmp(base, "varchar") || !strcmp(base, "char") || !strcmp(base, "text")) {
+		o->ansi = true;
+		o->codepage = 1252; /* the default collations'; the column's collation may say otherwise */
+	} else {
+		o->unknown = true;
+	}
+}
+
+void tsql_map_type_with(const char *pg, const tsql_type_map *m, tsql_type *o)
+{
+	for (size_t i = 0; m && i < m->n; i++)
+		if (!strcmp(m->pg[i], pg)) {
+			tsql_map_type(pg, o);
+			bool flagged = o->flagged;
+			tsql_parse_sqltype(m->sql[i], o);
+			/* the flag column follows the source type (TOAST, '') */
+			o->flagged = flagged || o->kind == TSQL_STRING;
+			return;
+		}
+	tsql_map_type(pg, o);
+}
+
+int tsql_type_map_check(const char *pg, const char *sql, char *err, size_t errlen)
+{
+	tsql_type t;
+	tsql_parse_sqltype(sql, &t);
+	if (t.kind == TSQL_STRING && !t.ansi && !t.unknown && !strcasecmp(sql, "nvarchar(max)"))
+		return 0;
+	if (t.kind == TSQL_DECIMAL && starts(pg, "numeric")) {
+		long a, b;
+		const char *p = strchr(sql, '(');
+		if (p && typmod(p, &a, &b) == 2 && a >= 1 && a <= 38 && b >= 0 && b <= a)
+			return 0;
+	}
+	snprintf(err, errlen, "--type-map %s=%s: mssql-apply maps a numeric type to decimal(p,s) (1 <= p <= 38, "
+		 "0 <= s <= p) and any type to nvarchar(max)", pg, sql);
+	return -1;
 }
 
 /* The bytes a value of t takes in an index key at most; *variable when
@@ -256,6 +342,139 @@ static bool has_bc(const char *in, size_t len)
 	return len >= 3 && memcmp(in + len - 3, " BC", 3) == 0;
 }
 
+/* The digits of a plain decimal number ([+-]digits[.digits]): of its
+ * integer part without leading zeros, of its fraction without trailing
+ * zeros. -1 when in is not one. */
+static int decimal_digits(const char *in, size_t len, int *intd, int *fracd)
+{
+	size_t i = 0;
+	if (i < len && (in[i] == '-' || in[i] == '+'))
+		i++;
+	size_t start = i;
+	while (i < len && in[i] == '0')
+		i++;
+	size_t idig = i;
+	while (i < len && isdigit((unsigned char)in[i]))
+		i++;
+	bool any = i > start;
+	*intd = (int)(i - idig);
+	*fracd = 0;
+	if (i < len && in[i] == '.') {
+		size_t f = ++i;
+		while (i < len && isdigit((unsigned char)in[i]))
+			i++;
+		any |= i > f;
+		size_t e = i;
+		while (e > f && in[e - 1] == '0')
+			e--;
+		*fracd = (int)(e - f);
+	}
+	return any && i == len ? 0 : -1;
+}
+
+/* The exact decimal expansion of d (glibc prints it digit for digit), in
+ * out; its digits as decimal_digits counts them. */
+static int double_digits(double d, char *out, size_t cap, int *intd, int *fracd)
+{
+	int n = snprintf(out, cap, "%.1080f", d);
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	return decimal_digits(out, (size_t)n, intd, fracd);
+}
+
+/* A plain decimal number as "[-]int.frac", without leading zeros in int,
+ * trailing zeros in frac, or the sign of zero: equal numbers, equal
+ * texts. Empty when it is not one (or does not fit). */
+static void canon(const char *in, size_t len, char *out, size_t cap)
+{
+	int intd, fracd;
+	out[0] = '\0';
+	if (decimal_digits(in, len, &intd, &fracd) < 0 || (size_t)intd + (size_t)fracd + 4 > cap)
+		return;
+	size_t i = 0, o = 0;
+	bool neg = in[0] == '-';
+	if (in[0] == '-' || in[0] == '+')
+		i++;
+	while (i < len && in[i] == '0')
+		i++;
+	if (neg && (intd || fracd))
+		out[o++] = '-';
+	memcpy(out + o, in + i, (size_t)intd);
+	o += (size_t)intd;
+	out[o++] = '.';
+	const char *dot = memchr(in, '.', len);
+	if (dot)
+		memcpy(out + o, dot + 1, (size_t)fracd);
+	o += (size_t)fracd;
+	out[o] = '\0';
+}
+
+/* Whether the decimal text in and the double d are the same number. */
+static bool same_number(const char *in, size_t len, double d)
+{
+	char exact[1500], a[1500], b[1500];
+	int intd, fracd;
+	if (double_digits(d, exact, sizeof exact, &intd, &fracd) < 0)
+		return false;
+	canon(in, len, a, sizeof a);
+	canon(exact, strlen(exact), b, sizeof b);
+	return a[0] && !strcmp(a, b);
+}
+
+/* The number in a staged value as a double, read as a float when
+ * single (NaN when it is none). */
+static double read_number(const char *in, size_t len, bool single)
+{
+	char tmp[400];
+	if (len == 0 || len >= sizeof tmp)
+		return NAN;
+	memcpy(tmp, in, len);
+	tmp[len] = '\0';
+	char *end;
+	double d = single ? (double)strtof(tmp, &end) : strtod(tmp, &end);
+	return *end ? NAN : d;
+}
+
+static double as_double(const char *in, size_t len)
+{
+	return read_number(in, len, false);
+}
+
+/* Windows-1252, the code page of Latin1_General and SQL_Latin1_General
+ * collations: whether code point u has a character there. */
+static bool in_cp1252(uint32_t u)
+{
+	static const uint16_t c1[] = {0x20AC, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030,
+				      0x0160, 0x2039, 0x0152, 0x017D, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+				      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x017E, 0x0178};
+	if (u < 0x80 || (u >= 0xA0 && u <= 0xFF))
+		return true;
+	for (size_t i = 0; i < sizeof c1 / sizeof c1[0]; i++)
+		if (c1[i] == u)
+			return true;
+	return false;
+}
+
+/* The first character of UTF-8 text that code page cp cannot hold (1252;
+ * anything else: ASCII only), or -1. */
+static long outside_codepage(const char *s, size_t n, int cp)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		uint32_t u = *p;
+		size_t k = u < 0x80 ? 1 : u < 0xE0 ? 2 : u < 0xF0 ? 3 : 4;
+		if (k > 1) {
+			u &= k == 2 ? 0x1F : k == 3 ? 0x0F : 0x07;
+			for (size_t i = 1; i < k && p + i < end; i++)
+				u = u << 6 | (p[i] & 0x3F);
+		}
+		if (u >= 0x80 && (cp != 1252 || !in_cp1252(u)))
+			return (long)u;
+		p += k;
+	}
+	return -1;
+}
+
 int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scratch,
 		     const char **out, size_t *outlen, char *err, size_t errlen)
 {
@@ -281,7 +500,7 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 			snprintf(err, errlen, "%.*s has no SQL Server equivalent", (int)len, in);
 			return -1;
 		}
-		return 0;
+		return tsql_value_fits(type, type, in, len, err, errlen);
 	case TSQL_MONEY:
 		/* lc_monetary C prints "$1,234.56" / "-$1,234.56". */
 		for (size_t i = 0; i < len; i++)
@@ -295,6 +514,11 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 	case TSQL_DTO: {
 		bool tz = kind == TSQL_DTO;
 		if (eq(in, len, "infinity") || eq(in, len, "-infinity")) {
+			if (!type->clamp) {
+				snprintf(err, errlen, "%.*s has no SQL Server equivalent (--clamp-infinity writes the "
+					 "ends of the type's range instead)", (int)len, in);
+				return -1;
+			}
 			/* Clamped to the type's range; the largest value keeps only
 			 * the type's fractional digits, or rounding would overflow. */
 			bool hi = in[0] == 'i';
@@ -343,6 +567,136 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 			return -1;
 		*out = scratch->data;
 		*outlen = scratch->len;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int refuse(char *err, size_t errlen, const char *in, size_t len, const char *dst, const char *why)
+{
+	snprintf(err, errlen, "\"%.*s\" does not go into %s unchanged (%s)", (int)(len > 60 ? 60 : len), in, dst, why);
+	return -1;
+}
+
+/* The fractional-second digits of a staged time or timestamp (after the
+ * seconds' '.'), without trailing zeros; *t00 when its time of day is
+ * 00:00:00 and *sec when its seconds are 00. */
+static int frac_digits(const char *in, size_t len, bool *t00, bool *sec0)
+{
+	const char *t = memchr(in, ':', len);
+	*t00 = *sec0 = false;
+	if (!t || t < in + 2 || (size_t)(t - in) + 6 > len)
+		return 0; /* a date */
+	const char *hh = t - 2;
+	*t00 = !memcmp(hh, "00:00:00", 8);
+	*sec0 = t[4] == '0' && t[5] == '0';
+	const char *p = t + 6, *end = in + len;
+	if (p >= end || *p != '.')
+		return 0;
+	const char *f = ++p;
+	while (p < end && isdigit((unsigned char)*p))
+		p++;
+	while (p > f && p[-1] == '0')
+		p--;
+	if (p > f)
+		*t00 = false;
+	return (int)(p - f);
+}
+
+int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, size_t len, char *err,
+		    size_t errlen)
+{
+	int intd = 0, fracd = 0;
+	bool fsrc = src->kind == TSQL_FLOAT, num = false;
+	/* a float's value is its binary one, not its shortest text */
+	double d = fsrc ? read_number(in, len, src->name[0] == 'r') : 0;
+	if (dst->unknown)
+		return 0;
+	if (dst->kind == TSQL_DECIMAL || dst->kind == TSQL_INT || dst->kind == TSQL_MONEY || dst->kind == TSQL_BIT) {
+		char exact[1500];
+		if (!fsrc)
+			num = decimal_digits(in, len, &intd, &fracd) == 0;
+		else if (!isnan(d) && !isinf(d))
+			num = double_digits(d, exact, sizeof exact, &intd, &fracd) == 0;
+	}
+	switch (dst->kind) {
+	case TSQL_DECIMAL:
+		if (!num || src->kind == TSQL_BIT || src->kind == TSQL_DATE || src->kind == TSQL_DATETIME2)
+			return 0; /* the server refuses what is not a number */
+		if (intd > dst->prec - dst->scale)
+			return refuse(err, errlen, in, len, dst->name, "more integer digits than it holds");
+		if (fracd > dst->scale)
+			return refuse(err, errlen, in, len, dst->name, "more decimals than it holds: it would round");
+		return 0;
+	case TSQL_INT:
+		if (num && fracd > 0)
+			return refuse(err, errlen, in, len, dst->name, "a fraction: it would be cut");
+		return 0;
+	case TSQL_BIT: {
+		double v = fsrc ? d : num ? as_double(in, len) : 0;
+		if (src->kind != TSQL_BIT && num && v != 0 && v != 1)
+			return refuse(err, errlen, in, len, dst->name, "only 0 and 1: any other number becomes 1");
+		return 0;
+	}
+	case TSQL_MONEY:
+		if (num && fracd > 4)
+			return refuse(err, errlen, in, len, dst->name, "more than 4 decimals: it would round");
+		return 0;
+	case TSQL_FLOAT: {
+		bool real = dst->name[0] == 'r';
+		double v = fsrc ? d : as_double(in, len);
+		if (isnan(v))
+			return 0;
+		if (v != 0 && fabs(v) < (real ? FLT_MIN : DBL_MIN))
+			return refuse(err, errlen, in, len, dst->name, real ? "below real's smallest, 1.18E-38" :
+									   "below float's smallest, 2.23E-308");
+		if (real && fabs(v) <= FLT_MAX && (double)(float)v != v)
+			return refuse(err, errlen, in, len, dst->name, "more precision than real's 24 bits: it would round");
+		if (!fsrc && !same_number(in, len, real ? (double)(float)v : v))
+			return refuse(err, errlen, in, len, dst->name, "no binary floating point number is this decimal");
+		return 0;
+	}
+	case TSQL_TIME:
+	case TSQL_DATETIME2:
+	case TSQL_DTO:
+	case TSQL_DATE: {
+		if (src->kind != TSQL_TIME && src->kind != TSQL_DATETIME2 && src->kind != TSQL_DTO)
+			return 0;
+		bool t00, sec0;
+		int f = frac_digits(in, len, &t00, &sec0);
+		if (dst->kind == TSQL_DATE) {
+			if (!t00)
+				return refuse(err, errlen, in, len, dst->name, "a time of day: it would be dropped");
+		} else if (dst->kind == TSQL_TIME && src->kind != TSQL_TIME) {
+			return refuse(err, errlen, in, len, dst->name, "a date: it would be dropped");
+		} else if (dst->legacy == 2) {
+			if (f || !sec0)
+				return refuse(err, errlen, in, len, dst->name, "seconds: smalldatetime rounds to the minute");
+		} else if (dst->legacy == 1) {
+			const char *dot = memchr(in, '.', len);
+			for (const char *p = dot ? dot + 3 : in + len; p < in + len && isdigit((unsigned char)*p); p++)
+				if (*p != '0')
+					return refuse(err, errlen, in, len, dst->name,
+						      "datetime holds multiples of 1/300 s: it would round");
+		} else if (f > dst->prec) {
+			return refuse(err, errlen, in, len, dst->name, "more fractional-second digits: it would round");
+		}
+		return 0;
+	}
+	case TSQL_STRING:
+		if (src->kind == TSQL_FLOAT || src->kind == TSQL_MONEY)
+			return refuse(err, errlen, in, len, dst->name,
+				      "SQL Server writes a float or money as text with a few digits only");
+		if (dst->ansi && dst->codepage != 65001) {
+			long u = outside_codepage(in, len, dst->codepage);
+			if (u >= 0) {
+				char why[120];
+				snprintf(why, sizeof why, "U+%04lX is not in its code page %d: it would become another "
+					 "character", (unsigned long)u, dst->codepage ? dst->codepage : 20127);
+				return refuse(err, errlen, in, len, dst->name, why);
+			}
+		}
 		return 0;
 	default:
 		return 0;
@@ -500,7 +854,8 @@ int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
 	int rc = buf_puts(b, "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], "
 			     "[NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(");
 	rc |= qname_nstr(b, schema, table);
-	rc |= buf_puts(b, "), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
+	rc |= buf_puts(b, "), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] "
+			  "FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
 	rc |= tsql_nstr(b, schema, strlen(schema));
 	rc |= buf_puts(b, " AND [TABLE_NAME] = ");
 	rc |= tsql_nstr(b, table, strlen(table));

@@ -46,11 +46,38 @@ typedef struct tsql_type {
 	char name[48]; /* SQL Server type, e.g. "decimal(18,2)", "nvarchar(max)" */
 	tsql_kind kind;
 	bool flagged; /* variable-length in PostgreSQL: has an [un] flag column */
-	int prec;     /* fractional-second digits of time/datetime2/datetimeoffset */
+	int prec;     /* fractional-second digits of time/datetime2/datetimeoffset;
+		       * a decimal's precision */
+	int scale;    /* a decimal's scale */
+	bool clamp;   /* --clamp-infinity: ±infinity dates become the type's ends */
+	/* Set by tsql_parse_sqltype for a target column: */
+	bool ansi;    /* char/varchar (a code page), not nchar/nvarchar */
+	int codepage; /* of an ansi column: 1252, 65001 (UTF-8), 0 (ASCII only) */
+	int legacy;   /* datetime (1) or smalldatetime (2), kind TSQL_DATETIME2 */
+	bool unknown; /* a type mssql-apply does not know (xml, sql_variant …) */
 } tsql_type;
 
 /* Maps a PostgreSQL format_type() name (the type map of mssql-apply(1)). */
 void tsql_map_type(const char *pgtype, tsql_type *out);
+
+/* --type-map: a PostgreSQL type, as records spell it, to a SQL Server type
+ * other than the type map's: n pairs. */
+typedef struct tsql_type_map {
+	size_t n;
+	const char *const *pg, *const *sql;
+} tsql_type_map;
+/* tsql_map_type, unless m maps pgtype (m may be NULL). */
+void tsql_map_type_with(const char *pgtype, const tsql_type_map *m, tsql_type *out);
+/* Whether --type-map PGTYPE=SQLTYPE can be honoured: decimal(p,s) or
+ * numeric(p,s) for a numeric type, nvarchar(max) for any. 0, or -1 with
+ * the reason in err. */
+int tsql_type_map_check(const char *pgtype, const char *sqltype, char *err, size_t errlen);
+
+/* A SQL Server type as the catalog spells it ("decimal(10,2)", "int",
+ * "nvarchar(20)", "datetime2(3)", "varchar(max)") as the column's type;
+ * kind TSQL_STRING with unknown set for a type mssql-apply does not
+ * know. */
+void tsql_parse_sqltype(const char *sqltype, tsql_type *out);
 
 /* SQL Server's index key limits: 900 bytes for a clustered index, 1,700
  * for a nonclustered one (a longer entry is refused when written, 1946). */
@@ -81,6 +108,17 @@ int tsql_nstr(buf *b, const char *s, size_t len);
 int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scratch,
 		     const char **out, size_t *outlen, char *err, size_t errlen);
 
+/* Whether a staged value (tsql_stage_value's output for type src) goes into
+ * a target column of type dst unchanged. SQL Server converts without a
+ * word where it can (decimal(12,3) to decimal(10,2) or to int rounds,
+ * datetime2(6) to datetime2(3) rounds, datetime2 to date drops the time,
+ * 5 to bit is 1, float to real rounds, float and money to nvarchar keep a
+ * few digits): such a value is refused here, by name, instead. 0, or -1
+ * with the reason in err. Conversions the server refuses itself (too long,
+ * out of range, not a number) are left to it. */
+int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *v, size_t len, char *err,
+		    size_t errlen);
+
 /* ---- a target table as the statements see it ---- */
 typedef struct tsql_table {
 	const char *schema, *table; /* target names */
@@ -108,8 +146,9 @@ bool tsql_is_key(const tsql_table *t, size_t col);
 int tsql_session_options(buf *b);
 int tsql_catalog_schema(buf *b, const char *schema);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);
-/* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE]
- * and, sixth, COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column). */
+/* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE],
+ * sixth COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column), then
+ * [DATETIME_PRECISION] and [COLLATION_NAME]. */
 int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
 int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);

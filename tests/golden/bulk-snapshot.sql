@@ -6,7 +6,7 @@ CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_Ge
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[public].[reading]'), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'public' AND [TABLE_NAME] = N'reading' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[public].[reading]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'public' AND [TABLE_NAME] = N'reading' ORDER BY [ORDINAL_POSITION];
 GO
 SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'public';
 GO
@@ -546,7 +546,7 @@ ON t.[stream] = s.[stream]
 WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N'0000000', LEFT(t.[offset], CHARINDEX(N'/', t.[offset]) - 1)), 8), RIGHT(CONCAT(N'0000000', SUBSTRING(t.[offset], CHARINDEX(N'/', t.[offset]) + 1, CHARINDEX(N':', t.[offset]) - CHARINDEX(N'/', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N':', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N':', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
 WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)', 1;
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [c14], [c15], [c16], [u16]) VALUES (3, N'r', N'3', N'0.0005', NULL, N'0001-01-01T00:00:00.000000Z', N'2024-02-29', N'00:00:00', N'00000000-0000-0000-0000-000000000000', N'0', N'-0', N'0.00', N'0x', NULL, NULL, 2, N'   ', NULL, N'-1.7976931348623157e+308', N'32767', N'2026-01-02T03:04:05.678', N'""', NULL);
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [c14], [c15], [c16], [u16]) VALUES (3, N'r', N'3', N'0.005', NULL, N'0001-01-01T00:00:00.000000Z', N'2024-02-29', N'00:00:00', N'00000000-0000-0000-0000-000000000000', N'0', N'-0', N'0.00', N'0x', NULL, NULL, 2, N'   ', NULL, N'-1.7976931348623157e+308', N'32767', N'2026-01-02T03:04:05.678', N'""', NULL);
 INSERT INTO [public].[reading] WITH (TABLOCK) ([id], [v], [ts], [d], [t], [u], [b], [f], [m], [bin], [txt], [ch], [dbl], [s], [ts3], [j])
 SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS decimal(10,3)), CAST(s.[c3] AS datetimeoffset(6)), CAST(s.[c4] AS date), CAST(s.[c5] AS time(6)), CAST(s.[c6] AS uniqueidentifier), CAST(s.[c7] AS bit), CAST(s.[c8] AS real), CAST(s.[c9] AS money), CONVERT(varbinary(max), s.[c10], 1), CASE WHEN s.[u11] = 2 THEN N'' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'' ELSE s.[c12] END, CAST(s.[c13] AS float), CAST(s.[c14] AS smallint), CAST(s.[c15] AS datetime2(3)), CASE WHEN s.[u16] = 2 THEN N'' ELSE s.[c16] END FROM #dbrepl_s1 AS s;
 COMMIT TRANSACTION;

@@ -6,15 +6,15 @@ CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_Ge
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[sales].[all]]types]'), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'sales' AND [TABLE_NAME] = N'all]types' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[sales].[all]]types]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'sales' AND [TABLE_NAME] = N'all]types' ORDER BY [ORDINAL_POSITION];
 GO
 SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'sales';
 GO
 CREATE SCHEMA [sales];
 GO
-CREATE TABLE [sales].[all]]types] ([id] bigint NOT NULL, [s] smallint NULL, [n] decimal(38,10) NULL, [f4] real NULL, [f8] float NULL, [d] date NULL, [t] time(6) NULL, [ts] datetime2(6) NULL, [tstz] datetimeoffset(3) NULL, [j] nvarchar(max) NULL, [iv] nvarchar(max) NULL, [arr] nvarchar(max) NULL, [c] nvarchar(4) NOT NULL, [tag] nvarchar(20) NULL, [ip] nvarchar(max) NULL, CONSTRAINT [PK_all]]types] PRIMARY KEY ([id], [c]));
+CREATE TABLE [sales].[all]]types] ([id] bigint NOT NULL, [s] smallint NULL, [n] nvarchar(max) NULL, [f4] real NULL, [f8] float NULL, [d] date NULL, [t] time(6) NULL, [ts] datetime2(6) NULL, [tstz] datetimeoffset(3) NULL, [j] nvarchar(max) NULL, [iv] nvarchar(max) NULL, [arr] nvarchar(max) NULL, [c] nvarchar(4) NOT NULL, [tag] nvarchar(20) NULL, [ip] nvarchar(max) NULL, CONSTRAINT [PK_all]]types] PRIMARY KEY ([id], [c]));
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[sales].[tag_link]'), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'sales' AND [TABLE_NAME] = N'tag_link' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[sales].[tag_link]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'sales' AND [TABLE_NAME] = N'tag_link' ORDER BY [ORDINAL_POSITION];
 GO
 SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'sales';
 GO
@@ -38,7 +38,7 @@ IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already appl
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [c3], [u3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [u13], [c14], [u14], [c15], [u15]) VALUES (1, N'r', N'1', N'-2', N'3.14159', NULL, N'1.5', N'-2.5e-10', N'2026-11-25', N'13:58:45.000000', N'2026-11-25T13:58:45.123456', N'2026-11-25T13:58:45.123000Z', N'{"a": [1, 2]}', NULL, N'P1Y2M3DT4H5M6.5S', NULL, N'{1,2,3}', NULL, N'ab', NULL, N'x', NULL, N'10.0.0.1/32', NULL);
 INSERT INTO #dbrepl_s2 ([__seq], [__op], [c1], [u1], [c2], [u2], [c3]) VALUES (2, N'c', N'red', NULL, N'order/17', NULL, N'2026-11-25');
 INSERT INTO [sales].[all]]types] WITH (TABLOCK) ([id], [s], [n], [f4], [f8], [d], [t], [ts], [tstz], [j], [iv], [arr], [c], [tag], [ip])
-SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS smallint), CAST(s.[c3] AS decimal(38,10)), CAST(s.[c4] AS real), CAST(s.[c5] AS float), CAST(s.[c6] AS date), CAST(s.[c7] AS time(6)), CAST(s.[c8] AS datetime2(6)), CAST(s.[c9] AS datetimeoffset(3)), CASE WHEN s.[u10] = 2 THEN N'' ELSE s.[c10] END, CASE WHEN s.[u11] = 2 THEN N'' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'' ELSE s.[c12] END, CASE WHEN s.[u13] = 2 THEN N'' ELSE s.[c13] END, CASE WHEN s.[u14] = 2 THEN N'' ELSE s.[c14] END, CASE WHEN s.[u15] = 2 THEN N'' ELSE s.[c15] END FROM #dbrepl_s1 AS s;
+SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS smallint), CASE WHEN s.[u3] = 2 THEN N'' ELSE s.[c3] END, CAST(s.[c4] AS real), CAST(s.[c5] AS float), CAST(s.[c6] AS date), CAST(s.[c7] AS time(6)), CAST(s.[c8] AS datetime2(6)), CAST(s.[c9] AS datetimeoffset(3)), CASE WHEN s.[u10] = 2 THEN N'' ELSE s.[c10] END, CASE WHEN s.[u11] = 2 THEN N'' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'' ELSE s.[c12] END, CASE WHEN s.[u13] = 2 THEN N'' ELSE s.[c13] END, CASE WHEN s.[u14] = 2 THEN N'' ELSE s.[c14] END, CASE WHEN s.[u15] = 2 THEN N'' ELSE s.[c15] END FROM #dbrepl_s1 AS s;
 MERGE INTO [sales].[tag_link] WITH (HOLDLOCK) AS t
 USING (SELECT CASE WHEN s.[u1] = 2 THEN N'' ELSE s.[c1] END AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END AS [c2], CAST(s.[c3] AS date) AS [c3] FROM #dbrepl_s2 AS s WHERE s.[__op] <> N'd') AS s
 ON t.[tag] = s.[c1] AND t.[target] = s.[c2]

@@ -82,4 +82,43 @@ for t in cdc temporal inview; do
 		fail "public.$t after its truncate: $(tq "TABLE public.$t")"
 done
 [ "$(grep -c "TRUNCATE TABLE refused" "$TEST_TMP/trunc.err")" = 3 ] || fail "fallbacks: $(cat "$TEST_TMP/trunc.err")"
-echo "mssql-apply-fidelity: long keys nonclustered or refused by name; TRUNCATE refusals emptied by DELETE"
+note "no value changes silently: --type-map numeric=decimal(p,s), narrower target columns"
+RC='[{"name":"id","type":"integer"},{"name":"r","type":"numeric"}]'
+{
+	rec c ratio "$RC" '["id"]' '"after":{"id":1,"r":"0.5"}'
+	rec c ratio "$RC" '["id"]' '"after":{"id":2,"r":"0.28571428571428571429"}'
+	rec c ratio "$RC" '["id"]' '"after":{"id":3,"r":"-1234567890123456789012345678.1234567890"}'
+} >"$TEST_TMP/ratio.json"
+apply --create-tables --type-map numeric=decimal\(38,10\) --dead-letter "$TEST_TMP/dead2.json" <"$TEST_TMP/ratio.json" \
+	2>"$TEST_TMP/ratio.err" || { cat "$TEST_TMP/ratio.err" >&2; fail "--type-map numeric=decimal(38,10)"; }
+[ "$(tq "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.ratio'::regclass
+	AND attname = 'r'")" = "numeric(38,10)" ] || fail "ratio.r is not decimal(38,10)"
+[ "$(tq "SELECT string_agg(id || '=' || r, ',' ORDER BY id) FROM public.ratio")" = \
+	"1=0.5000000000,3=-1234567890123456789012345678.1234567890" ] || fail "public.ratio: $(tq "TABLE public.ratio")"
+grep -q '"id":2,' "$TEST_TMP/dead2.json" && [ "$(grep -c . "$TEST_TMP/dead2.json")" = 1 ] ||
+	fail "dead letters: $(cat "$TEST_TMP/dead2.json")"
+grep -qF "id='2'): column r: \"0.28571428571428571429\" does not go into decimal(38,10) unchanged" "$TEST_TMP/ratio.err" ||
+	fail "2/7 not refused by name: $(cat "$TEST_TMP/ratio.err")"
+apply --type-map numeric=float </dev/null 2>"$TEST_TMP/map.err"
+[ $? = 64 ] || fail "--type-map numeric=float was taken"
+# a target made beforehand with narrower types than the type map's: a value
+# SQL Server would round or cut on the way in is refused instead
+tds_sql "CREATE TABLE [public].[narrowtypes] ([id] int NOT NULL, [d] decimal(10,2) NULL, [ts] datetime2(3) NULL,
+	[b] bit NULL, CONSTRAINT [PK_narrowtypes] PRIMARY KEY ([id]))" >/dev/null || fail "creating narrowtypes"
+NC='[{"name":"id","type":"integer"},{"name":"d","type":"numeric(12,3)"},{"name":"ts","type":"timestamp without time zone"},{"name":"b","type":"integer"}]'
+{
+	rec c narrowtypes "$NC" '["id"]' '"after":{"id":1,"d":"1.250","ts":"2026-11-25T13:58:45.123000","b":1}'
+	rec c narrowtypes "$NC" '["id"]' '"after":{"id":2,"d":"1.255","ts":null,"b":null}'
+	rec c narrowtypes "$NC" '["id"]' '"after":{"id":3,"d":null,"ts":"2026-11-25T13:58:45.123400","b":null}'
+	rec c narrowtypes "$NC" '["id"]' '"after":{"id":4,"d":null,"ts":null,"b":5}'
+} >"$TEST_TMP/narrowtypes.json"
+apply --dead-letter "$TEST_TMP/dead3.json" <"$TEST_TMP/narrowtypes.json" 2>"$TEST_TMP/narrowtypes.err" ||
+	{ cat "$TEST_TMP/narrowtypes.err" >&2; fail "narrower target types"; }
+[ "$(tq "SELECT string_agg(concat_ws(' ', id, d, ts, b), ',' ORDER BY id) FROM public.narrowtypes")" = \
+	"1 1.25 2026-11-25 13:58:45.123 t" ] || fail "public.narrowtypes: $(tq "TABLE public.narrowtypes")"
+[ "$(grep -o '"id":[0-9]*' "$TEST_TMP/dead3.json" | tr '\n' ' ')" = '"id":2 "id":3 "id":4 ' ] ||
+	fail "dead letters: $(cat "$TEST_TMP/dead3.json")"
+for w in "decimal(10,2) unchanged (more decimals" "datetime2(3) unchanged (more fractional-second" "bit unchanged (only 0 and 1"; do
+	grep -qF "$w" "$TEST_TMP/narrowtypes.err" || fail "no refusal says $w: $(cat "$TEST_TMP/narrowtypes.err")"
+done
+echo "mssql-apply-fidelity: long keys nonclustered or refused by name; TRUNCATE refusals emptied by DELETE; values refused rather than changed"

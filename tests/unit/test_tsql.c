@@ -81,7 +81,8 @@ static void test_type_map(void **state)
 	expect_type("bigint", "bigint", TSQL_INT, false);
 	expect_type("numeric(18,2)", "decimal(18,2)", TSQL_DECIMAL, true);
 	expect_type("numeric(5)", "decimal(5,0)", TSQL_DECIMAL, true);
-	expect_type("numeric", "decimal(38,10)", TSQL_DECIMAL, true);
+	/* no decimal holds every value of an unconstrained numeric: the text does */
+	expect_type("numeric", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("numeric(60,2)", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("boolean", "bit", TSQL_BIT, false);
 	expect_type("text", "nvarchar(max)", TSQL_STRING, true);
@@ -113,6 +114,81 @@ static void test_type_map(void **state)
 	expect_type("inet", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("integer[]", "nvarchar(max)", TSQL_STRING, true);
 	expect_type("mood", "nvarchar(max)", TSQL_STRING, true);
+}
+
+/* A staged value of PostgreSQL type pg into a target column of SQL Server
+ * type sql: NULL when it goes in unchanged, else the reason. */
+static const char *fits(const char *pg, const char *sql, const char *v)
+{
+	static char err[300];
+	tsql_type src, dst;
+	tsql_map_type(pg, &src);
+	tsql_parse_sqltype(sql, &dst);
+	return tsql_value_fits(&src, &dst, v, strlen(v), err, sizeof err) ? err : NULL;
+}
+
+static void test_value_fits(void **state)
+{
+	(void)state;
+	assert_null(fits("numeric(12,3)", "decimal(10,2)", "12345678.120"));
+	assert_non_null(strstr(fits("numeric(12,3)", "decimal(10,2)", "1.125"), "more decimals"));
+	assert_non_null(strstr(fits("numeric(12,3)", "decimal(10,2)", "123456789.000"), "integer digits"));
+	assert_null(fits("numeric(12,3)", "int", "-7.000"));
+	assert_non_null(strstr(fits("numeric(12,3)", "int", "7.5"), "cut"));
+	assert_non_null(strstr(fits("double precision", "bigint", "1.5"), "cut"));
+	assert_null(fits("double precision", "bigint", "1e+20"));
+	assert_null(fits("integer", "bit", "1"));
+	assert_non_null(strstr(fits("integer", "bit", "5"), "becomes 1"));
+	assert_null(fits("numeric(10,4)", "money", "1.2345"));
+	assert_non_null(fits("numeric(10,5)", "money", "1.23456"));
+	/* floats: real holds 24 bits; a decimal only when it is a binary fraction */
+	assert_null(fits("real", "float", "1.1"));
+	assert_non_null(strstr(fits("double precision", "real", "1.1"), "24 bits"));
+	assert_null(fits("double precision", "real", "0.5"));
+	assert_null(fits("numeric(10,3)", "float", "0.125"));
+	assert_non_null(strstr(fits("numeric(10,3)", "float", "0.100"), "no binary"));
+	assert_null(fits("integer", "float", "-2147483648"));
+	assert_non_null(fits("double precision", "float", "4.9e-324"));
+	assert_non_null(strstr(fits("double precision", "decimal(38,10)", "0.1"), "decimals"));
+	assert_null(fits("double precision", "decimal(38,10)", "0.5"));
+	/* times: fractional digits, a date's time, datetime's 1/300 s */
+	assert_null(fits("timestamp without time zone", "datetime2(3)", "2026-11-25T13:58:45.123000"));
+	assert_non_null(strstr(fits("timestamp without time zone", "datetime2(3)", "2026-11-25T13:58:45.123400"),
+			       "fractional"));
+	assert_null(fits("timestamp without time zone", "date", "2026-11-25T00:00:00.000000"));
+	assert_non_null(strstr(fits("timestamp without time zone", "date", "2026-11-25T00:00:00.000001"), "time of day"));
+	assert_non_null(strstr(fits("timestamp without time zone", "time(6)", "2026-11-25T01:00:00"), "date"));
+	assert_null(fits("timestamp without time zone", "datetime", "2026-11-25T13:58:45.120000"));
+	assert_non_null(strstr(fits("timestamp without time zone", "datetime", "2026-11-25T13:58:45.123000"), "1/300"));
+	assert_null(fits("timestamp without time zone", "smalldatetime", "2026-11-25T13:58:00"));
+	assert_non_null(fits("timestamp without time zone", "smalldatetime", "2026-11-25T13:58:01"));
+	assert_null(fits("time(3) without time zone", "time(7)", "13:58:45.123"));
+	assert_non_null(fits("time without time zone", "time(0)", "13:58:45.5"));
+	/* text: a float or money as text keeps a few digits; a code page */
+	assert_non_null(fits("double precision", "nvarchar(50)", "3.141592653589793"));
+	assert_null(fits("text", "varchar(50)", "Grüße, naïve café €"));
+	assert_non_null(strstr(fits("text", "varchar(50)", "日本"), "U+65E5"));
+	assert_null(fits("text", "nvarchar(50)", "日本"));
+	assert_null(fits("text", "xml", "<a/>"));
+	/* --type-map */
+	char err[300];
+	assert_int_equal(tsql_type_map_check("numeric", "decimal(38,18)", err, sizeof err), 0);
+	assert_int_equal(tsql_type_map_check("numeric(50,2)", "numeric(38,2)", err, sizeof err), 0);
+	assert_int_equal(tsql_type_map_check("interval", "nvarchar(max)", err, sizeof err), 0);
+	assert_int_equal(tsql_type_map_check("numeric", "decimal(39,2)", err, sizeof err), -1);
+	assert_int_equal(tsql_type_map_check("numeric", "float", err, sizeof err), -1);
+	assert_int_equal(tsql_type_map_check("text", "decimal(10,2)", err, sizeof err), -1);
+	const char *pg[] = {"numeric"}, *sql[] = {"decimal(38,18)"};
+	tsql_type_map m = {1, pg, sql};
+	tsql_type t;
+	tsql_map_type_with("numeric", &m, &t);
+	assert_string_equal(t.name, "decimal(38,18)");
+	assert_int_equal(t.kind, TSQL_DECIMAL);
+	assert_true(t.flagged);
+	assert_int_equal(t.prec, 38);
+	assert_int_equal(t.scale, 18);
+	tsql_map_type_with("numeric(5,2)", &m, &t);
+	assert_string_equal(t.name, "decimal(5,2)");
 }
 
 /* Key columns sized for SQL Server's 900/1,700-byte index limits. */
@@ -170,7 +246,9 @@ static void test_key_size(void **state)
 
 static void expect_stage_p(tsql_kind k, int prec, const char *in, const char *want)
 {
-	tsql_type ty = {"", k, false, prec};
+	tsql_type ty = {"", k, false, prec, 0, true};
+	if (k == TSQL_DECIMAL)
+		tsql_parse_sqltype("decimal(38,10)", &ty);
 	buf s;
 	buf_init(&s, 0);
 	const char *out;
@@ -205,6 +283,7 @@ static void test_stage_values(void **state)
 	expect_stage(TSQL_MONEY, "-$1,234.56", "-1234.56");
 	expect_stage(TSQL_DECIMAL, "NaN", NULL);
 	expect_stage(TSQL_DECIMAL, "-12.500", "-12.500");
+	expect_stage(TSQL_DECIMAL, "-12.12345678901", NULL); /* 11 decimals into decimal(38,10) */
 	expect_stage(TSQL_FLOAT, "Infinity", NULL);
 	expect_stage(TSQL_FLOAT, "1.5e+30", "1.5e+30");
 	expect_stage(TSQL_DATE, "infinity", "9999-12-31");
@@ -246,7 +325,8 @@ static void test_identity(void **state)
 	tsql_catalog_column_types(&b, "s'", "t]x");
 	assert_string_equal(text(&b), "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], "
 				      "[NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[s''].[t]]x]'), "
-				      "[COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] "
+				      "[COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] "
+				      "FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] "
 				      "= N's''' AND [TABLE_NAME] = N't]x' ORDER BY [ORDINAL_POSITION];");
 	buf_reset(&b);
 	tsql_insert_select(&b, &t);
@@ -425,7 +505,7 @@ static void add(mssql_tables *ts, mssql_table *t, record *r, uint64_t *seq)
 {
 	char err[200];
 	if (t->ncols == 0 || mssql_table_shape_differs(t, r))
-		assert_int_equal(mssql_table_set_shape(t, r), 0);
+		assert_int_equal(mssql_table_set_shape(t, r, NULL, false), 0);
 	int rc = mssql_table_add(ts, t, r, ++*seq, "pg/db/s", err, sizeof err);
 	if (rc)
 		fail_msg("add: %s", err);
@@ -660,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
 		cmocka_unit_test(test_statements),   cmocka_unit_test(test_net_change),
 		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
+		cmocka_unit_test(test_value_fits),
 		cmocka_unit_test(test_key_change_from), cmocka_unit_test(test_drop_applied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

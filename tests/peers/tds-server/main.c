@@ -177,7 +177,14 @@ static const char setup_sql[] =
 	"  CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END "
 	"    AS numeric_precision, "
 	"  CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 END "
-	"    AS numeric_scale "
+	"    AS numeric_scale, "
+	/* fractional-second digits as the type was declared (datetime2(7) is
+	 * PostgreSQL's timestamp(6)); datetime 3, smalldatetime 0 */
+	"  CASE WHEN t.typname IN ('time', 'timestamp', 'timestamptz') THEN COALESCE("
+	"    substring(d.description from '\\((\\d+)\\)$')::int, CASE WHEN a.atttypmod >= 0 THEN a.atttypmod "
+	"    ELSE 6 END) WHEN t.typname = 'date' THEN 0 END AS datetime_precision, "
+	"  CASE WHEN a.attcollation NOT IN (0, 100) THEN (SELECT collname::text FROM pg_collation "
+	"    WHERE oid = a.attcollation) END AS collation_name "
 	"FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
 	"LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass "
