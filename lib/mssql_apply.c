@@ -73,6 +73,13 @@ struct mssql_apply {
 	/* This batch MERGEs even snapshot rows into an empty-looking table:
 	 * their INSERT met a key another writer put there meanwhile. */
 	bool no_insert;
+	/* This batch's upserts go before its deletes (a foreign key refused
+	 * the other order, 547). */
+	bool upserts_first;
+	/* Foreign keys among the tables written (referenced, referencing),
+	 * from the catalog (ensure_fks). */
+	mssql_table *(*fk)[2];
+	size_t nfk, capfk;
 	mssql_error last; /* of the failed step */
 	mssql_table *bad_t; /* AT_BADVALUE / located record */
 	size_t bad_i;
@@ -510,6 +517,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		tt->flagged = t->types[i].flagged;
 		tt->clamp = t->types[i].clamp;
 	}
+	t->view.targets = t->ttarget;
 	/* An IDENTITY column outside the key is never SET (8102). */
 	t->view.identity_col = 0;
 	for (size_t i = 0; i < t->ncols && t->tidentity; i++)
@@ -1046,25 +1054,38 @@ static int stage_old_keys(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, 
 	return AT_OK;
 }
 
-/* Appends the statements applying t's staged changes [lo, hi), after its
- * truncate when with_truncate. */
-static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool use_insert, bool with_truncate)
+/* What t's changes [lo, hi) hold: upserts, deletes, upserts whose key
+ * changed with unchanged TOAST values (an old key staged). */
+static void count_ops(const mssql_table *t, size_t lo, size_t hi, size_t *ups, size_t *dels, size_t *old_keys)
 {
-	size_t ups = 0, dels = 0, old_keys = 0;
+	*ups = *dels = *old_keys = 0;
 	for (size_t i = lo; i < hi; i++) {
 		if (t->ch[i]->op == 'd')
-			dels++;
+			(*dels)++;
 		else
-			ups++;
+			(*ups)++;
 		if (t->ch[i]->from)
-			old_keys++;
+			(*old_keys)++;
 	}
-	if (with_truncate) {
-		tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
+}
+
+/* The statements of t's changes [lo, hi), by phase: the old keys' rows
+ * of key changes staged (before any DELETE of the batch), the DELETE,
+ * the MERGE (or INSERT … SELECT into an empty table). */
+enum { PH_OLD_ROWS, PH_DELETE, PH_UPSERT };
+
+static void apply_phase(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, int phase)
+{
+	size_t ups, dels, old_keys;
+	count_ops(t, lo, hi, &ups, &dels, &old_keys);
+	if (phase == PH_OLD_ROWS && old_keys && ups && !t->use_insert) {
+		tsql_stage_old_rows(&a->sql, &t->view);
 		buf_putc(&a->sql, '\n');
-	}
-	if (ups) {
-		if (use_insert) {
+	} else if (phase == PH_DELETE && dels) {
+		tsql_delete(&a->sql, &t->view);
+		buf_putc(&a->sql, '\n');
+	} else if (phase == PH_UPSERT && ups) {
+		if (t->use_insert) {
 			tsql_insert_select(&a->sql, &t->view);
 		} else {
 			if (t->view.identity_col) {
@@ -1073,10 +1094,6 @@ static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool
 			}
 			tsql_merge(&a->sql, &t->view, old_keys > 0);
 		}
-		buf_putc(&a->sql, '\n');
-	}
-	if (dels) {
-		tsql_delete(&a->sql, &t->view);
 		buf_putc(&a->sql, '\n');
 	}
 }
@@ -1129,57 +1146,111 @@ static int collect_edge(void *ctx, int ncols, char **vals)
 	return 0;
 }
 
-/* The batch's truncated tables (of order[0..nt)) into out, in the order to
- * empty them: SQL Server has no TRUNCATE … CASCADE, and once a table is
- * emptied by DELETE (4712), every table referencing it must be emptied
- * first. The foreign keys among them come from the catalog; without any,
- * or in a cycle, the batch's order stays. */
-static int truncate_order(mssql_apply *a, mssql_table **order, size_t nt, mssql_table **out, size_t *nout)
+/* The foreign keys among the tables the run has written, from the
+ * catalog, read again when a batch of two tables or more has one not seen
+ * before (one query for all of them). */
+static int ensure_fks(mssql_apply *a, mssql_table **order, size_t nt)
 {
-	size_t n = 0;
-	bool deletes = false;
+	bool need = false;
 	for (size_t k = 0; k < nt; k++)
-		if (order[k]->truncate) {
-			out[n++] = order[k];
-			deletes |= order[k]->truncate_as_delete;
-		}
-	*nout = n;
-	if (n < 2 || !deletes)
+		need |= order[k]->exists && !order[k]->fk_known;
+	if (nt < 2 || !need)
 		return AT_OK;
-	const tsql_table *views[n];
-	for (size_t i = 0; i < n; i++)
-		views[i] = &out[i]->view;
+	size_t n = 0;
+	mssql_table **tabs = calloc(a->ts.n + 1, sizeof *tabs);
+	const tsql_table **views = calloc(a->ts.n + 1, sizeof *views);
+	if (!tabs || !views) {
+		free(tabs);
+		free(views);
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	for (size_t i = 0; i < a->ts.n; i++)
+		if (a->ts.t[i]->exists) {
+			tabs[n] = a->ts.t[i];
+			views[n++] = &a->ts.t[i]->view;
+		}
 	struct fk_edges f = {0};
 	sql_reset(a);
 	tsql_catalog_foreign_keys(&a->sql, views, n);
+	int rc = AT_OK;
 	if (sql_done(a) < 0 || run(a, a->sql.data, collect_edge, &f) < 0) {
-		free(f.e);
-		return a->fatal ? AT_FATAL : failed(a);
+		rc = a->fatal ? AT_FATAL : failed(a);
+	} else {
+		a->nfk = 0;
+		for (size_t e = 0; e < f.n; e++) {
+			if (f.e[e][0] >= n || f.e[e][1] >= n)
+				continue;
+			if (a->nfk == a->capfk) {
+				size_t cap = a->capfk ? 2 * a->capfk : 16;
+				mssql_table *(*p)[2] = realloc(a->fk, cap * sizeof *p);
+				if (!p) {
+					rc = AT_FATAL;
+					a->fatal = EX_OSERR;
+					break;
+				}
+				a->fk = p;
+				a->capfk = cap;
+			}
+			a->fk[a->nfk][0] = tabs[f.e[e][0]];
+			a->fk[a->nfk][1] = tabs[f.e[e][1]];
+			a->nfk++;
+		}
+		for (size_t i = 0; i < n && rc == AT_OK; i++)
+			tabs[i]->fk_known = true;
 	}
-	mssql_table *sorted[n];
-	bool done[n];
+	free(f.e);
+	free(tabs);
+	free(views);
+	return rc;
+}
+
+/* The batch's tables, each after every table of the batch it references
+ * (a foreign key of the target: parent before child), in batch order
+ * otherwise and within a cycle. Upserts go in this order, deletes and
+ * truncates in the reverse one, so a batch consistent at the source is at
+ * the target too. */
+static void parents_first(const mssql_apply *a, mssql_table **order, size_t nt, mssql_table **out)
+{
+	bool done[nt ? nt : 1];
 	memset(done, 0, sizeof done);
-	for (size_t m = 0; m < n; m++) {
+	for (size_t m = 0; m < nt; m++) {
 		size_t pick = SIZE_MAX;
-		for (size_t i = 0; i < n && pick == SIZE_MAX; i++) {
+		for (size_t i = 0; i < nt && pick == SIZE_MAX; i++) {
 			if (done[i])
 				continue;
-			bool referenced = false;
-			for (size_t j = 0; j < f.n; j++)
-				if (f.e[j][0] == i && f.e[j][1] != i && f.e[j][1] < n && !done[f.e[j][1]])
-					referenced = true;
-			if (!referenced)
+			bool waits = false;
+			for (size_t e = 0; e < a->nfk && !waits; e++) {
+				if (a->fk[e][1] != order[i] || a->fk[e][0] == order[i])
+					continue;
+				for (size_t j = 0; j < nt; j++)
+					if (!done[j] && order[j] == a->fk[e][0])
+						waits = true;
+			}
+			if (!waits)
 				pick = i;
 		}
-		for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
+		for (size_t i = 0; i < nt && pick == SIZE_MAX; i++)
 			if (!done[i])
-				pick = i; /* a cycle: DELETE fails in any order */
+				pick = i; /* a cycle */
 		done[pick] = true;
-		sorted[m] = out[pick];
+		out[m] = order[pick];
 	}
-	memcpy(out, sorted, n * sizeof *out);
-	free(f.e);
-	return AT_OK;
+}
+
+/* True when a foreign key links two tables of the batch. */
+static bool batch_has_fk(const mssql_apply *a, mssql_table **order, size_t nt)
+{
+	for (size_t e = 0; e < a->nfk; e++) {
+		bool p = false, c = false;
+		for (size_t k = 0; k < nt; k++) {
+			p |= order[k] == a->fk[e][0];
+			c |= order[k] == a->fk[e][1];
+		}
+		if (p && c)
+			return true;
+	}
+	return false;
 }
 
 /* One attempt at the whole batch. */
@@ -1217,10 +1288,17 @@ static int attempt(mssql_apply *a)
 		if ((rc = ensure_table(a, a->order[k])) != AT_OK)
 			return rc;
 	buf_reset(&a->stage);
-	mssql_table *trunc[nt ? nt : 1];
-	size_t ntrunc;
-	if ((rc = truncate_order(a, a->order, nt, trunc, &ntrunc)) != AT_OK)
+	if ((rc = ensure_fks(a, a->order, nt)) != AT_OK)
 		return rc;
+	/* up: parents before children (upserts); truncates and deletes go
+	 * the other way, referencing tables first (SQL Server has no TRUNCATE
+	 * … CASCADE, and a DELETE after 4712 must find no child left). */
+	mssql_table *up[nt ? nt : 1], *trunc[nt ? nt : 1];
+	parents_first(a, a->order, nt, up);
+	size_t ntrunc = 0;
+	for (size_t k = nt; k-- > 0;)
+		if (up[k]->truncate)
+			trunc[ntrunc++] = up[k];
 
 	/* Snapshot rows into an empty table are inserted, not merged: into a
 	 * table this batch truncates, into one a snapshot found empty and has
@@ -1382,14 +1460,28 @@ static int attempt(mssql_apply *a)
 		tsql_truncate(&a->sql, &trunc[k]->view, trunc[k]->truncate_as_delete);
 		buf_putc(&a->sql, '\n');
 	}
-	for (size_t k = 0; k < nt; k++) {
-		mssql_table *t = a->order[k];
-		if (!t->bulk_direct) {
-			apply_sql(a, t, 0, t->n, t->use_insert, false);
-		} else if (t->nstaged) {
-			/* the rows bcp could not carry, from the staging table */
-			tsql_insert_select(&a->sql, &t->view);
-			buf_putc(&a->sql, '\n');
+	/* Then, a table's DELETE before its MERGE (a unique index other
+	 * than the key must not see an old row beside its new one, 2601; a
+	 * key that changes only in case keeps its row where the key compares
+	 * without case); deletes children first, upserts parents first. When
+	 * that met a foreign key (547) in a batch that writes tables linked
+	 * by one (a child moved to another parent, the old parent deleted),
+	 * it is tried once more with upserts first. The old rows of key
+	 * changes are staged before any DELETE. */
+	for (size_t k = 0; k < nt; k++)
+		if (!up[k]->bulk_direct)
+			apply_phase(a, up[k], 0, up[k]->n, PH_OLD_ROWS);
+	for (int pass = 0; pass < 2; pass++) {
+		bool deletes = (pass == 0) != a->upserts_first;
+		for (size_t k = 0; k < nt; k++) {
+			mssql_table *t = deletes ? up[nt - 1 - k] : up[k];
+			if (!t->bulk_direct) {
+				apply_phase(a, t, 0, t->n, deletes ? PH_DELETE : PH_UPSERT);
+			} else if (!deletes && t->nstaged) {
+				/* the rows bcp could not carry, from the staging table */
+				tsql_insert_select(&a->sql, &t->view);
+				buf_putc(&a->sql, '\n');
+			}
 		}
 	}
 	tsql_commit(&a->sql);
@@ -1427,7 +1519,13 @@ static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	if (stage_old_keys(a, t, lo, hi, &a->sql) != AT_OK)
 		return -1;
 	/* the truncate goes with the first half only */
-	apply_sql(a, t, lo, hi, t->use_insert, t->truncate && lo == 0);
+	if (t->truncate && lo == 0) {
+		tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
+		buf_putc(&a->sql, '\n');
+	}
+	apply_phase(a, t, lo, hi, PH_OLD_ROWS);
+	apply_phase(a, t, lo, hi, PH_DELETE);
+	apply_phase(a, t, lo, hi, PH_UPSERT);
 	tsql_rollback(&a->sql);
 	buf_putc(&a->sql, '\n');
 	tsql_staging_truncate(&a->sql, &t->view);
@@ -1583,6 +1681,7 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	}
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
+	a->upserts_first = false;
 	a->st.batches++;
 	a->st.round_trips = round_trips(a);
 	a->st.round_trips_last_batch = a->st.round_trips - rt0;
@@ -1629,6 +1728,18 @@ static void drop_applied(mssql_apply *a)
 		log_info("%zu changes of the batch are already applied at the target (by another mssql-apply); "
 			 "dropped",
 			 n);
+}
+
+/* True when the batch deletes rows. */
+static bool batch_deletes(const mssql_apply *a)
+{
+	for (size_t i = 0; i < a->ts.n; i++) {
+		const mssql_table *t = a->ts.t[i];
+		for (size_t k = 0; t->order && k < t->n; k++)
+			if (t->ch[k]->op == 'd')
+				return true;
+	}
+	return false;
 }
 
 /* True when a table of the batch was to be written with a plain INSERT. */
@@ -1734,6 +1845,14 @@ int mssql_apply_flush(mssql_apply *a)
 			report_bad(a, a->bad_msg);
 			break;
 		case AT_SERVER: {
+			if (a->last.number == 547 && !a->upserts_first && batch_deletes(a) &&
+			    batch_has_fk(a, a->order, mssql_tables_batch(&a->ts, a->order))) {
+				log_info("a foreign key refused the batch's deletes ahead of its upserts (547); trying "
+					 "upserts first");
+				a->upserts_first = true;
+				reconnected = true;
+				continue;
+			}
 			if (!a->no_insert && (a->last.number == 2627 || a->last.number == 2601) && any_insert(a)) {
 				/* Someone else writes the table too (streaming during a
 				 * re-snapshot, say): merge by key instead. */
@@ -1905,6 +2024,7 @@ void mssql_apply_free(mssql_apply *a)
 	free(a->cells);
 	free(a->bvals);
 	free(a->order);
+	free(a->fk);
 	free(a->lat);
 	buf_free(&a->sql);
 	buf_free(&a->stage);

@@ -71,6 +71,7 @@ typedef struct mssql_table {
 	 * (tsql_value_fits). NULL until the catalog was read for the shape. */
 	tsql_type *ttarget;
 	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
+	bool fk_known;       /* its foreign keys to and from the others were read */
 	bool use_insert; /* this batch: snapshot rows into an empty table */
 	/* This attempt: use_insert by a typed bulk copy straight into the
 	 * target (its truncate, if any, went ahead of it); nstaged rows of it

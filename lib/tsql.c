@@ -985,14 +985,62 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 	return rc ? -1 : 0;
 }
 
-/* "s.[u3] = 1 AND o.[id] IS NOT NULL": column i is an unchanged TOAST value
- * and the row of the old key was found at the target. */
-static int from_old_row(buf *b, const tsql_table *t, size_t i)
+/* "s.[u3] = 1 AND o.[__seq] IS NOT NULL": column i is an unchanged TOAST
+ * value and the old key's row was found at the target (and staged, op
+ * 'o', by tsql_stage_old_rows). */
+static int from_old_row(buf *b, size_t i)
 {
 	int rc = sref(b, 'u', i);
-	rc |= buf_puts(b, " = 1 AND ");
-	rc |= ref(b, "o", t->names[t->keys[0]]);
-	rc |= buf_puts(b, " IS NOT NULL");
+	rc |= buf_puts(b, " = 1 AND o.[__seq] IS NOT NULL");
+	return rc ? -1 : 0;
+}
+
+/* The staged text of a target column's value: the form its staging
+ * column holds and source_expr_of reads back exactly (binary in style 1,
+ * 0x…; float with 17 digits, style 3; money with 4 decimals, style 2;
+ * datetime with its milliseconds, style 121; the others' default style is
+ * exact: decimals, date, time, datetime2, datetimeoffset, text). */
+static int staged_text_of(buf *b, const tsql_type *target, const char *alias, const char *name)
+{
+	int style = 0;
+	switch (target ? target->kind : TSQL_STRING) {
+	case TSQL_BINARY: style = 1; break;
+	case TSQL_FLOAT: style = 3; break;
+	case TSQL_MONEY: style = 2; break;
+	case TSQL_DATETIME2: style = target->legacy ? 121 : 0; break;
+	default: break;
+	}
+	int rc = buf_puts(b, style ? "CONVERT(nvarchar(max), " : "CAST(");
+	rc |= ref(b, alias, name);
+	rc |= style ? buf_printf(b, ", %d)", style) : buf_puts(b, " AS nvarchar(max))");
+	return rc ? -1 : 0;
+}
+
+int tsql_stage_old_rows(buf *b, const tsql_table *t)
+{
+	int rc = buf_printf(b, "INSERT INTO %s ([__seq], [__op]", t->staging);
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->types[i].flagged && !tsql_is_key(t, i)) {
+			rc |= buf_puts(b, ", ");
+			rc |= stage_ident(b, 'c', i);
+		}
+	rc |= buf_puts(b, ") SELECT k.[__seq], N'o'");
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->types[i].flagged && !tsql_is_key(t, i)) {
+			rc |= buf_puts(b, ", ");
+			rc |= staged_text_of(b, t->targets ? &t->targets[i] : &t->types[i], "o", t->names[i]);
+		}
+	rc |= buf_printf(b, " FROM %s AS k JOIN ", t->staging);
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " AS o ON ");
+	for (size_t k = 0; k < t->nkeys; k++) {
+		if (k)
+			rc |= buf_puts(b, " AND ");
+		rc |= ref(b, "o", t->names[t->keys[k]]);
+		rc |= buf_puts(b, " = ");
+		rc |= source_expr_of(b, t, t->keys[k], 'k');
+	}
+	rc |= buf_puts(b, " WHERE k.[__op] = N'k';");
 	return rc ? -1 : 0;
 }
 
@@ -1010,18 +1058,19 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 		bool flag = t->types[i].flagged && !tsql_is_key(t, i);
 		if (flag && old_rows) {
 			/* An unchanged TOAST value of a row whose key changed
-			 * comes from the old key's row at the target; the flag
-			 * is cleared so the MERGE takes it. */
+			 * comes from the old key's row at the target, staged
+			 * before the DELETE of the old key; the flag is cleared
+			 * so the MERGE takes it. */
 			rc |= buf_puts(b, "CASE WHEN ");
-			rc |= from_old_row(b, t, i);
+			rc |= from_old_row(b, i);
 			rc |= buf_puts(b, " THEN ");
-			rc |= ref(b, "o", t->names[i]);
+			rc |= source_expr_of(b, t, i, 'o');
 			rc |= buf_puts(b, " ELSE ");
 			rc |= source_expr(b, t, i);
 			rc |= buf_puts(b, " END AS ");
 			rc |= stage_ident(b, 'c', i);
 			rc |= buf_puts(b, ", CASE WHEN ");
-			rc |= from_old_row(b, t, i);
+			rc |= from_old_row(b, i);
 			rc |= buf_puts(b, " THEN NULL ELSE ");
 			rc |= sref(b, 'u', i);
 			rc |= buf_puts(b, " END AS ");
@@ -1040,21 +1089,10 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 	}
 	rc |= buf_printf(b, " FROM %s AS s", t->staging);
 	if (old_rows) {
-		/* The old key of a key change is staged as a row of op 'k'
-		 * with the upsert's [__seq]; the row it names at the target
-		 * is read before this statement changes anything. */
-		rc |= buf_printf(b, " LEFT JOIN %s AS k ON k.[__op] = N'k' AND k.[__seq] = s.[__seq] LEFT JOIN ",
-				 t->staging);
-		rc |= tsql_qname(b, t->schema, t->table);
-		rc |= buf_puts(b, " AS o ON ");
-		for (size_t k = 0; k < t->nkeys; k++) {
-			if (k)
-				rc |= buf_puts(b, " AND ");
-			rc |= ref(b, "o", t->names[t->keys[k]]);
-			rc |= buf_puts(b, " = ");
-			rc |= source_expr_of(b, t, t->keys[k], 'k');
-		}
-		rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k') AS s\nON ");
+		/* The old key's row of a key change, staged as op 'o' with
+		 * the upsert's [__seq] (tsql_stage_old_rows). */
+		rc |= buf_printf(b, " LEFT JOIN %s AS o ON o.[__op] = N'o' AND o.[__seq] = s.[__seq]", t->staging);
+		rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o') AS s\nON ");
 	} else
 		rc |= buf_puts(b, " WHERE s.[__op] <> N'd') AS s\nON ");
 	for (size_t k = 0; k < t->nkeys; k++) {
@@ -1135,7 +1173,7 @@ int tsql_identity_guard(buf *b, const tsql_table *t)
 		rc |= buf_puts(b, " = ");
 		rc |= source_expr(b, t, t->keys[k]);
 	}
-	rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND (");
+	rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o' AND (");
 	rc |= sref(b, 'c', id);
 	rc |= buf_puts(b, " IS NULL OR ");
 	rc |= ref(b, "t", t->names[id]);

@@ -137,6 +137,9 @@ typedef struct tsql_table {
 	size_t identity_col;
 	/* CREATE TABLE: PRIMARY KEY NONCLUSTERED (tsql_size_key). */
 	bool nonclustered;
+	/* The target columns' types (tsql_parse_sqltype of the catalog's), or
+	 * NULL: the types above. */
+	const tsql_type *targets;
 } tsql_table;
 
 bool tsql_is_key(const tsql_table *t, size_t col);
@@ -178,10 +181,14 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 int tsql_staged_insert_head(buf *b, const tsql_table *t);
 int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq, char op, const tsql_cell *cells);
 
-/* MERGE of the staged upserts. old_rows: the staging table also holds rows
- * of op 'k' — the old key of an upsert whose key changed, with that
- * upsert's [__seq] — and unchanged TOAST values of such an upsert are taken
- * from the old key's row at the target. */
+/* Key changes with unchanged TOAST values: the staging table holds rows of
+ * op 'k', the old key of an upsert whose key changed, with that upsert's
+ * [__seq]. Before any DELETE of the batch, tsql_stage_old_rows copies the
+ * old key's row at the target into the staging table as a row of op 'o'
+ * with the same [__seq] (its TOAST-able columns, in their staged text
+ * form); the MERGE (old_rows) then takes such an upsert's unchanged TOAST
+ * values from it. */
+int tsql_stage_old_rows(buf *b, const tsql_table *t);
 int tsql_merge(buf *b, const tsql_table *t, bool old_rows);
 int tsql_delete(buf *b, const tsql_table *t);
 /* Before the MERGE of a table whose IDENTITY column is outside the key

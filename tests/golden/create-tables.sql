@@ -22,6 +22,8 @@ CREATE SCHEMA [sales];
 GO
 CREATE TABLE [sales].[tag_link] ([tag] nvarchar(425) NOT NULL, [target] nvarchar(425) NOT NULL, [added] date NULL, CONSTRAINT [PK_tag_link] PRIMARY KEY NONCLUSTERED ([tag], [target]));
 GO
+SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, OBJECT_ID(N'[sales].[all]]types]')), (1, OBJECT_ID(N'[sales].[tag_link]'))) AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[sales].[all]]types]')), (1, OBJECT_ID(N'[sales].[tag_link]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] WHERE fk.[parent_object_id] <> fk.[referenced_object_id];
+GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [sales].[all]]types] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
 GO

@@ -18,12 +18,12 @@ WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN
 WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)', 1;
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [u3], [c4], [u4], [c5], [c6]) VALUES (1, N'u', N'1', N'O''Brien', NULL, N'changed', NULL, N'11.00', NULL, N'1', N'2026-11-25T09:59:00.123456Z'), (2, N'd', N'2', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (2, N'u', N'3', N'renumbered', NULL, N'x', NULL, N'0.00', NULL, N'1', N'2026-01-01T00:00:00.000000Z');
+DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [dbo].[customer].[id] = CAST(s.[c1] AS int));
 MERGE INTO [dbo].[customer] WITH (HOLDLOCK) AS t
 USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END AS [c2], s.[u2] AS [u2], CASE WHEN s.[u3] = 2 THEN N'' ELSE s.[c3] END AS [c3], s.[u3] AS [u3], CAST(s.[c4] AS decimal(12,2)) AS [c4], s.[u4] AS [u4], CAST(s.[c5] AS bit) AS [c5], CAST(s.[c6] AS datetimeoffset(6)) AS [c6] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s
 ON t.[id] = s.[c1]
 WHEN MATCHED THEN UPDATE SET [name] = CASE WHEN s.[u2] = 1 THEN t.[name] ELSE s.[c2] END, [note] = CASE WHEN s.[u3] = 1 THEN t.[note] ELSE s.[c3] END, [balance] = CASE WHEN s.[u4] = 1 THEN t.[balance] ELSE s.[c4] END, [active] = s.[c5], [since] = s.[c6]
 WHEN NOT MATCHED THEN INSERT ([id], [name], [note], [balance], [active], [since]) VALUES (s.[c1], s.[c2], s.[c3], s.[c4], s.[c5], s.[c6]);
-DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [dbo].[customer].[id] = CAST(s.[c1] AS int));
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

@@ -121,4 +121,55 @@ apply --dead-letter "$TEST_TMP/dead3.json" <"$TEST_TMP/narrowtypes.json" 2>"$TES
 for w in "decimal(10,2) unchanged (more decimals" "datetime2(3) unchanged (more fractional-second" "bit unchanged (only 0 and 1"; do
 	grep -qF "$w" "$TEST_TMP/narrowtypes.err" || fail "no refusal says $w: $(cat "$TEST_TMP/narrowtypes.err")"
 done
+note "statement order: a table's DELETE before its MERGE; parents' upserts first, children's deletes first"
+# a key change keeping an email that another unique constraint holds, its
+# TOASTed bio unchanged: the old row must be gone before the new one goes
+# in (2627/2601 otherwise), and the bio comes from the old row at the target
+tds_sql "CREATE TABLE [public].[acct] ([id] int NOT NULL, [email] nvarchar(100) NOT NULL, [bio] nvarchar(max) NULL,
+	CONSTRAINT [PK_acct] PRIMARY KEY ([id]), CONSTRAINT [UQ_acct_email] UNIQUE ([email]))" >/dev/null || fail "creating acct"
+AC='[{"name":"id","type":"integer"},{"name":"email","type":"text"},{"name":"bio","type":"text"}]'
+{
+	rec c acct "$AC" '["id"]' '"after":{"id":1,"email":"ann@example.com","bio":"a long bio"}'
+	rec c acct "$AC" '["id"]' '"after":{"id":5,"email":"bob@example.com","bio":"bob"}'
+} >"$TEST_TMP/acct1.json"
+apply <"$TEST_TMP/acct1.json" 2>"$TEST_TMP/acct1.err" || { cat "$TEST_TMP/acct1.err" >&2; fail "acct"; }
+{
+	rec u acct "$AC" '["id"]' '"before":{"id":1},"after":{"id":2,"email":"ann@example.com"},"unchanged":["bio"]'
+	rec u acct "$AC" '["id"]' '"before":{"id":5},"after":{"id":6,"email":"bob@example.com","bio":"bob, again"}'
+} >"$TEST_TMP/acct2.json"
+apply <"$TEST_TMP/acct2.json" 2>"$TEST_TMP/acct2.err" || { cat "$TEST_TMP/acct2.err" >&2; fail "key changes with a unique email"; }
+[ "$(tq "SELECT string_agg(id || ' ' || email || ' ' || bio, ',' ORDER BY id) FROM public.acct")" = \
+	"2 ann@example.com a long bio,6 bob@example.com bob, again" ] || fail "public.acct: $(tq "TABLE public.acct")"
+# a parent and a child table linked by a foreign key at the target; in
+# the batch the child table comes first
+for t in parent child; do
+	tds_sql "CREATE TABLE [public].[$t] ([id] int NOT NULL, [pid] int NULL, CONSTRAINT [PK_$t] PRIMARY KEY ([id]))" \
+		>/dev/null || fail "creating $t"
+done
+tq "ALTER TABLE public.child ADD CONSTRAINT fk_child_parent FOREIGN KEY (pid) REFERENCES public.parent (id)"
+tds_sql "INSERT INTO [public].[parent] ([id]) VALUES (1), (3);
+	INSERT INTO [public].[child] ([id], [pid]) VALUES (10, 1), (12, 3)" >/dev/null || fail "parents and children"
+PC='[{"name":"id","type":"integer"},{"name":"pid","type":"integer"}]'
+{
+	rec u child "$PC" '["id"]' '"after":{"id":10,"pid":1}'
+	rec c parent "$PC" '["id"]' '"after":{"id":2,"pid":null}'
+	rec c child "$PC" '["id"]' '"after":{"id":11,"pid":2}'
+	rec d child "$PC" '["id"]' '"before":{"id":12}'
+	rec d parent "$PC" '["id"]' '"before":{"id":3}'
+} >"$TEST_TMP/fk1.json"
+apply <"$TEST_TMP/fk1.json" 2>"$TEST_TMP/fk1.err" || { cat "$TEST_TMP/fk1.err" >&2; fail "parents and children in one batch"; }
+[ "$(tq "SELECT string_agg(id::text, ',' ORDER BY id) FROM public.parent")/$(tq "SELECT string_agg(id || '>' || pid, ',' ORDER BY id) FROM public.child")" = "1,2/10>1,11>2" ] ||
+	fail "after the batch: parent $(tq "TABLE public.parent"), child $(tq "TABLE public.child")"
+# a child moved to a new parent, its old parent deleted: deletes first meet
+# the child (547), upserts first do not
+{
+	rec c parent "$PC" '["id"]' '"after":{"id":4,"pid":null}'
+	rec u child "$PC" '["id"]' '"after":{"id":10,"pid":4}'
+	rec d parent "$PC" '["id"]' '"before":{"id":1}'
+} >"$TEST_TMP/fk2.json"
+apply <"$TEST_TMP/fk2.json" 2>"$TEST_TMP/fk2.err" || { cat "$TEST_TMP/fk2.err" >&2; fail "a child moved, its parent deleted"; }
+[ "$(tq "SELECT string_agg(id::text, ',' ORDER BY id) FROM public.parent")/$(tq "SELECT string_agg(id || '>' || pid, ',' ORDER BY id) FROM public.child")" = "2,4/10>4,11>2" ] ||
+	fail "after the move: parent $(tq "TABLE public.parent"), child $(tq "TABLE public.child")"
+grep -q "trying upserts first" "$TEST_TMP/fk2.err" || fail "no second order tried: $(cat "$TEST_TMP/fk2.err")"
+
 echo "mssql-apply-fidelity: long keys nonclustered or refused by name; TRUNCATE refusals emptied by DELETE; values refused rather than changed"

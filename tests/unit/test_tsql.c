@@ -360,7 +360,7 @@ static void test_identity(void **state)
 	buf_reset(&b);
 	tsql_identity_guard(&b, &t);
 	assert_string_equal(text(&b), "SELECT 1 FROM #dbrepl_s1 AS s JOIN [dbo].[t]]x] AS t ON t.[id] = CAST(s.[c1] AS int) "
-				      "WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND (s.[c2] IS NULL OR t.[v] <> "
+				      "WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o' AND (s.[c2] IS NULL OR t.[v] <> "
 				      "CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END);\n"
 				      "IF @@ROWCOUNT <> 0 THROW 50002, N'dbrepl: a source update changes the value of an "
 				      "IDENTITY column, which SQL Server cannot update (8102)', 1;");
@@ -429,16 +429,22 @@ static void test_statements(void **state)
 					 "AS s ([stream], [offset], [major], [minor])\nON"));
 	assert_non_null(strstr(text(&b), "IF @@ROWCOUNT <> 2 THROW 50001, "));
 	buf_reset(&b);
-	/* a key change's old key: the MERGE reads the old row */
+	/* a key change's old key: its row at the target staged as op 'o'
+	 * before any DELETE, and the MERGE reading it */
+	tsql_stage_old_rows(&b, &t);
+	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [c2]) SELECT k.[__seq], N'o', "
+				      "CAST(o.[v] AS nvarchar(max)) FROM #dbrepl_s1 AS k JOIN [dbo].[t]]x] AS o "
+				      "ON o.[id] = CAST(k.[c1] AS int) WHERE k.[__op] = N'k';");
+	buf_reset(&b);
 	tsql_merge(&b, &t, true);
 	assert_string_equal(text(&b),
 			    "MERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n"
-			    "USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 1 AND o.[id] IS NOT NULL "
-			    "THEN o.[v] ELSE CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END END AS [c2], "
-			    "CASE WHEN s.[u2] = 1 AND o.[id] IS NOT NULL THEN NULL ELSE s.[u2] END AS [u2] "
-			    "FROM #dbrepl_s1 AS s LEFT JOIN #dbrepl_s1 AS k ON k.[__op] = N'k' AND k.[__seq] = s.[__seq] "
-			    "LEFT JOIN [dbo].[t]]x] AS o ON o.[id] = CAST(k.[c1] AS int) "
-			    "WHERE s.[__op] <> N'd' AND s.[__op] <> N'k') AS s\n"
+			    "USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 1 AND o.[__seq] IS NOT NULL "
+			    "THEN CASE WHEN o.[u2] = 2 THEN N'' ELSE o.[c2] END ELSE CASE WHEN s.[u2] = 2 THEN N'' ELSE "
+			    "s.[c2] END END AS [c2], "
+			    "CASE WHEN s.[u2] = 1 AND o.[__seq] IS NOT NULL THEN NULL ELSE s.[u2] END AS [u2] "
+			    "FROM #dbrepl_s1 AS s LEFT JOIN #dbrepl_s1 AS o ON o.[__op] = N'o' AND o.[__seq] = s.[__seq] "
+			    "WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o') AS s\n"
 			    "ON t.[id] = s.[c1]\n"
 			    "WHEN MATCHED THEN UPDATE SET [v] = CASE WHEN s.[u2] = 1 THEN t.[v] ELSE s.[c2] END\n"
 			    "WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[c1], s.[c2]);");

@@ -121,6 +121,11 @@ static const char setup_sql[] =
 	 * tables. OBJECT_ID knows the bracketed two-part form only. */
 	"CREATE OR REPLACE FUNCTION tds_catalog.charindex(text, text) RETURNS integer "
 	"  LANGUAGE sql IMMUTABLE AS 'SELECT strpos($2, $1)';"
+	/* CONVERT(nvarchar(max), x, 1): a binary as 0x and hex digits */
+	"CREATE OR REPLACE FUNCTION tds_catalog.binary_style1(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS "
+	"  $$SELECT '0x' || encode($1, 'hex')$$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.binary_style1(text) RETURNS text LANGUAGE sql IMMUTABLE AS "
+	"  $$SELECT $1$$;"
 	"CREATE OR REPLACE FUNCTION tds_catalog.bytes_to_bigint(bytea) RETURNS bigint "
 	"  LANGUAGE sql IMMUTABLE AS "
 	"  $$SELECT ('x' || right(lpad(encode($1, 'hex'), 16, '0'), 16))::bit(64)::bigint$$;"

@@ -505,6 +505,11 @@ static int xl_convert(struct xl *x, size_t *pi, size_t b, sbuf *o)
 		emit(o, style == 1 ? "decode(substr(" : "decode((");
 		rc = xl_range(x, comma[0] + 1, eend, o);
 		emit(o, style == 1 ? ", 3), 'hex')" : "), 'hex')");
+	} else if (!strcmp(pg.p, "text") && style == 1) {
+		/* binary → '0x…' (and text as it is) */
+		emit(o, "tds_catalog.binary_style1(");
+		rc = xl_range(x, comma[0] + 1, eend, o);
+		emit(o, ")");
 	} else if ((!strcmp(pg.p, "smallint") || !strcmp(pg.p, "integer") || !strcmp(pg.p, "bigint")) &&
 		   is_kw(x, e, "CONVERT") && is_op(x, e + 1, "(") &&
 		   (is_kw(x, e + 2, "binary") || is_kw(x, e + 2, "varbinary"))) {
