@@ -30,9 +30,12 @@ tds_sql "CREATE TABLE [app].[item] ([id] int NOT NULL, [name] nvarchar(50) NULL,
   [price] decimal(18,2) NULL, [active] bit NULL, [note] nvarchar(max) NULL,
   [at] datetime2(6) NULL, [data] varbinary(max) NULL, [code] nchar(3) NULL,
   [qty] bigint NULL, CONSTRAINT [PK_item] PRIMARY KEY ([id]))" >/dev/null || fail "CREATE TABLE"
-got=$(tq "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
-          FROM pg_attribute WHERE attrelid = 'app.item'::regclass AND attnum > 0")
-want="id integer, name character varying(50), price numeric(18,2), active boolean, note text, at timestamp(6) without time zone, data bytea, code character(3), qty bigint"
+# text columns are bpchar (trailing spaces kept, ignored by = and keys) in
+# the database's collation, lengths checked in UTF-16 units
+got=$(tq "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || coalesce(' ' || collname, ''), ', '
+          ORDER BY attnum) FROM pg_attribute LEFT JOIN pg_collation c ON c.oid = attcollation AND attcollation <> 100
+          WHERE attrelid = 'app.item'::regclass AND attnum > 0")
+want="id integer, name bpchar SQL_Latin1_General_CP1_CI_AS, price numeric(18,2), active boolean, note bpchar SQL_Latin1_General_CP1_CI_AS, at timestamp(6) without time zone, data bytea, code character(3) SQL_Latin1_General_CP1_CI_AS, qty bigint"
 [ "$got" = "$want" ] || fail "column types: $got"
 got=$(tds_sql "SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'app' AND [TABLE_NAME] = N'item' ORDER BY [ORDINAL_POSITION]" | tr '\t\n' ':,')
 [ "$got" = "id:int,name:nvarchar,price:decimal,active:bit,note:nvarchar,at:datetime2,data:varbinary,code:nchar,qty:bigint," ] ||
@@ -71,8 +74,9 @@ $want"
 got=$(tds_sql "SELECT CASE WHEN EXISTS (SELECT 1 FROM [app].[item]) THEN 1 ELSE 0 END")
 [ "$got" = 1 ] || fail "emptiness check: $got"
 
-# bsqldb (db-lib) too, on fixed-size columns
-got=$(printf 'SELECT [id], [name] FROM [app].[item] WHERE [id] = 1\n' |
+# bsqldb (db-lib) too, on fixed-size columns (a text column is described
+# as nvarchar(max), which bsqldb prints in hex: CAST to nvarchar(n))
+got=$(printf 'SELECT [id], CAST([name] AS nvarchar(50)) FROM [app].[item] WHERE [id] = 1\n' |
 	LC_ALL=C.UTF-8 TDSVER=7.4 bsqldb -S "$TDS_HOST:$TDS_PORT" -U sa -P unused -D "$TDS_DB" -q -t '|' 2>&1 | sed 's/ *$//')
 [ "$got" = "1|Grüße, 日本語 😀" ] || fail "bsqldb: $got"
 
@@ -193,6 +197,37 @@ expect_msg "Msg 1919 (severity 15" "CREATE TABLE [app].[maxkey] ([k] nvarchar(ma
 expect_msg "Msg 8672 (severity 16, state 1)" "MERGE INTO [app].[item] AS t USING (VALUES (1, N'a'), (1, N'b')) AS s ([id], [name])
 ON t.[id] = s.[id] WHEN MATCHED THEN UPDATE SET [name] = s.[name];"
 expect_msg "Msg 8169 (severity 16, state 2)" "SELECT CAST(N'not a uuid' AS uniqueidentifier)"
+
+# collations: the database's (SQL_Latin1_General_CP1_CI_AS) ignores case;
+# every collation ignores trailing spaces in = and in keys (SQL Server
+# pads the shorter string), BIN2 not case; COLLATION_NAME in the catalog
+tds_sql "CREATE TABLE [app].[ci] ([k] nvarchar(20) NOT NULL, [v] int NULL, CONSTRAINT [PK_ci] PRIMARY KEY ([k]));
+CREATE TABLE [app].[bin] ([k] nvarchar(20) COLLATE Latin1_General_100_BIN2 NOT NULL, [v] int NULL,
+	CONSTRAINT [PK_bin] PRIMARY KEY ([k]));
+INSERT INTO [app].[ci] ([k], [v]) VALUES (N'abd', 1); INSERT INTO [app].[bin] ([k], [v]) VALUES (N'abd', 1), (N'ABD', 2)" \
+	>/dev/null || fail "tables of two collations"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[ci] ([k]) VALUES (N'ABD')"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[ci] ([k]) VALUES (N'abd  ')"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[bin] ([k]) VALUES (N'abd ')"
+[ "$(tds_sql "SELECT [v] FROM [app].[ci] WHERE [k] = N'ABD  '")" = 1 ] || fail "CI = with trailing spaces"
+[ "$(tds_sql "SELECT COUNT(*) FROM [app].[bin] WHERE [k] = N'abd   '")" = 1 ] || fail "BIN2 = with trailing spaces"
+[ "$(tds_sql "SELECT [v] FROM [app].[bin] WHERE [k] = N'ABD' COLLATE Latin1_General_100_BIN2")" = 2 ] || fail "COLLATE"
+[ "$(tds_sql "SELECT DATALENGTH(N'ab  '), DATALENGTH([k]) FROM [app].[bin] WHERE [v] = 1")" = $'4\t3' ] ||
+	fail "DATALENGTH counts trailing spaces: $(tds_sql "SELECT DATALENGTH(N'ab  ')")"
+[ "$(tds_sql "SELECT [TABLE_NAME], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'app'
+	AND [COLUMN_NAME] = N'k' AND [TABLE_NAME] IN (N'bin', N'ci') ORDER BY [TABLE_NAME]" | tr '\t\n' ':,')" = "bin:Latin1_General_100_BIN2,ci:SQL_Latin1_General_CP1_CI_AS," ] ||
+	fail "COLLATION_NAME"
+# two source rows for one target row under the column's CI collation
+expect_msg "Msg 8672 (severity 16, state 1)" "MERGE INTO [app].[ci] AS t USING (VALUES (N'Abd', 7), (N'aBd', 8)) AS s ([k], [v])
+ON t.[k] = s.[k] WHEN MATCHED THEN UPDATE SET [v] = s.[v];"
+# a column of another collation than tempdb's meets a #temp column: 468
+# (the peer finds the conflict when a row is compared: PostgreSQL decides
+# it at run time, SQL Server when it compiles)
+expect_msg "Msg 468 (severity 16, state 9)" "CREATE TABLE #c ([k] nvarchar(20) NULL); INSERT INTO #c ([k]) VALUES (N'abd');
+SELECT 1 FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]"
+[ "$(tds_sql "CREATE TABLE #c ([k] nvarchar(20) COLLATE Latin1_General_100_BIN2 NULL); INSERT INTO #c ([k]) VALUES (N'abd');
+SELECT COUNT(*) FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]")" = 1 ] || fail "the same collation on both sides"
+expect_msg "Msg 448 (severity 15" "CREATE TABLE #d ([k] nvarchar(20) COLLATE No_Such_CI_AS NULL)"
 
 tds_stop
 echo "ok"

@@ -57,6 +57,8 @@ static void usage(FILE *f)
 		"  -p, --pg CONNINFO        libpq conninfo of the database behind it\n"
 		"  -f, --fault SPEC         drop-after=N | deadlock-at=N | delay-ms=N (repeatable)\n"
 		"      --log FILE           log batches, translations and errors to FILE\n"
+		"      --collation NAME     the database's default collation (default\n"
+		"                           " PEER_SERVER_COLLATION ", the server's)\n"
 		"  -h, --help               this help\n"
 		"  -V, --version            print the version\n\n"
 		"Prints \"ready PORT\" on stdout once listening; runs until SIGTERM.\n");
@@ -119,8 +121,9 @@ static const char setup_sql[] =
 	/* CHARINDEX, binary → bigint, OBJECT_ID and sys.foreign_keys, for the
 	 * checkpoint's offset comparison and the foreign keys of truncated
 	 * tables. OBJECT_ID knows the bracketed two-part form only. */
+	/* byte-wise: PostgreSQL searches no nondeterministic collation */
 	"CREATE OR REPLACE FUNCTION tds_catalog.charindex(text, text) RETURNS integer "
-	"  LANGUAGE sql IMMUTABLE AS 'SELECT strpos($2, $1)';"
+	"  LANGUAGE sql IMMUTABLE AS 'SELECT strpos($2 COLLATE \"C\", $1 COLLATE \"C\")';"
 	/* CONVERT(nvarchar(max), x, 1): a binary as 0x and hex digits */
 	"CREATE OR REPLACE FUNCTION tds_catalog.binary_style1(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS "
 	"  $$SELECT '0x' || encode($1, 'hex')$$;"
@@ -176,6 +179,9 @@ static const char setup_sql[] =
 	"    WHEN 'timestamptz' THEN 'datetimeoffset' WHEN 'bytea' THEN 'varbinary' "
 	"    WHEN 'uuid' THEN 'uniqueidentifier' ELSE t.typname::text END) AS data_type, "
 	"  CASE WHEN d.description LIKE '%(max)' OR t.typname = 'text' THEN -1 "
+	"    WHEN t.typname IN ('varchar', 'bpchar') AND d.description ~ '\\(\\d+\\)$' "
+	"      THEN substring(d.description from '\\((\\d+)\\)$')::int "
+	"    WHEN t.typname = 'bpchar' AND a.atttypmod < 0 THEN -1 "
 	"    WHEN t.typname IN ('varchar', 'bpchar') THEN a.atttypmod - 4 "
 	"    WHEN t.typname = 'bytea' THEN COALESCE(substring(d.description from '\\((\\d+)\\)$')::int, -1) "
 	"  END AS character_maximum_length, "
@@ -205,7 +211,12 @@ static int setup_pg(const char *conninfo)
 		PQfinish(pg);
 		return -1;
 	}
-	PGresult *r = PQexec(pg, setup_sql);
+	sbuf q;
+	sb_init(&q);
+	peer_collations_sql(&q);
+	sb_puts(&q, setup_sql);
+	PGresult *r = PQexec(pg, q.p);
+	sb_free(&q);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		fprintf(stderr, "tds-server: setting up the database failed (%s)\n", PQerrorMessage(pg));
@@ -244,6 +255,7 @@ int main(int argc, char **argv)
 		{"pg", required_argument, NULL, 'p'},
 		{"fault", required_argument, NULL, 'f'},
 		{"log", required_argument, NULL, 'L'},
+		{"collation", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -262,11 +274,19 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'L': logfile = optarg; break;
+		case 'C':
+			if (!(o.db_collation = peer_collation(optarg))) {
+				fprintf(stderr, "tds-server: unknown collation (%s)\n", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tds-server %s\n", DBREPL_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
+	if (!o.db_collation)
+		o.db_collation = PEER_SERVER_COLLATION;
 	if (!listen_at || !o.pg || optind != argc) {
 		usage(stderr);
 		return EX_USAGE;

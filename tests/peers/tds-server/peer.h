@@ -150,9 +150,23 @@ static inline char *utf16_unit_to_utf8(char *w, uint32_t u, const uint8_t *b, si
 	return w;
 }
 
+/* ---- collations (tsql_translate.c) ----
+ * SQL Server's collations the peer knows, each a PostgreSQL collation of
+ * the same name (created at start): CI as ICU level 2, CS as level 3 (both
+ * nondeterministic, so a unique key and = compare as SQL Server's do), AI
+ * as level 1, BIN and BIN2 as "C" (code points). Text columns are bpchar,
+ * whose = and unique keys ignore trailing spaces, as SQL Server's do for
+ * every collation (it pads the shorter string). */
+#define PEER_SERVER_COLLATION "SQL_Latin1_General_CP1_CI_AS"
+/* The known name matching name (any case), or NULL. */
+const char *peer_collation(const char *name);
+/* CREATE COLLATION statements for all of them. */
+void peer_collations_sql(sbuf *out);
+
 /* ---- options shared by every session (main.c) ---- */
 struct peer_opts {
 	const char *pg;
+	const char *db_collation; /* the database's default collation */
 	int drop_after, deadlock_at, delay_ms;
 	FILE *log;
 	long *commit_batches; /* shared between forked children */
@@ -199,6 +213,9 @@ struct xlate_ctx {
 	 * PostgreSQL names it ("s"."t"), or "": INSERT and MERGE into it get
 	 * OVERRIDING SYSTEM VALUE. */
 	const char *identity_insert;
+	/* Collation of a text column created without COLLATE: the database's,
+	 * or the server's (tempdb's) for a #temp table. */
+	const char *db_collation;
 };
 
 struct xlate_err {

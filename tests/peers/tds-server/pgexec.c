@@ -164,6 +164,13 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 				   "Cannot insert duplicate key row in object '%s.%s' with unique index '%s'. "
 				   "The duplicate key value is (%s).",
 				   schema, table, cons, key);
+	} else if (!strcmp(state, "42P21") || !strcmp(state, "42P22")) {
+		/* collation mismatch between implicit collations "X" and "Y" */
+		const char *a = strchr(msg, '"'), *b = a ? strchr(a + 1, '"') : NULL;
+		const char *c = b ? strchr(b + 1, '"') : NULL, *d = c ? strchr(c + 1, '"') : NULL;
+		sess_error(s, 468, 16, "Cannot resolve the collation conflict between \"%.*s\" and \"%.*s\" in the equal "
+			   "to operation.", a && b ? (int)(b - a - 1) : 1, a && b ? a + 1 : "?",
+			   c && d ? (int)(d - c - 1) : 1, c && d ? c + 1 : "?");
 	} else if (!strcmp(state, "42P01")) {
 		quoted_name(msg, name, sizeof name);
 		sess_error(s, 208, 16, "Invalid object name '%s'.", name);
@@ -899,7 +906,8 @@ void handle_batch(session *s)
 	sql[utf16le_to_utf8(m + off, len - off, sql)] = 0;
 	free(m);
 
-	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff), s->identity_insert};
+	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff), s->identity_insert,
+				s->o->db_collation};
 	struct batch b;
 	struct xlate_err e;
 	int rc = tsql_translate(sql, &ctx, &b, &e);

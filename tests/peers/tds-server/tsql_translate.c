@@ -305,6 +305,61 @@ static int parse_qname(struct xl *x, size_t *pi, size_t end, sbuf *out)
 	return 0;
 }
 
+/* ---- collations ---- */
+static const struct {
+	const char *name, *kind; /* kind: ICU locale, or "C" */
+} collations[] = {
+	{"SQL_Latin1_General_CP1_CI_AS", "und-u-ks-level2"},
+	{"SQL_Latin1_General_CP1_CS_AS", "und-u-ks-level3"},
+	{"SQL_Latin1_General_CP1_CI_AI", "und-u-ks-level1"},
+	{"Latin1_General_CI_AS", "und-u-ks-level2"},
+	{"Latin1_General_CS_AS", "und-u-ks-level3"},
+	{"Latin1_General_CI_AI", "und-u-ks-level1"},
+	{"Latin1_General_100_CI_AS", "und-u-ks-level2"},
+	{"Latin1_General_100_CS_AS", "und-u-ks-level3"},
+	{"Latin1_General_100_CI_AS_SC", "und-u-ks-level2"},
+	{"Latin1_General_100_CI_AS_SC_UTF8", "und-u-ks-level2"},
+	{"Latin1_General_100_CS_AS_SC_UTF8", "und-u-ks-level3"},
+	{"Latin1_General_BIN", "C"},
+	{"Latin1_General_BIN2", "C"},
+	{"Latin1_General_100_BIN2", "C"},
+	{"Latin1_General_100_BIN2_UTF8", "C"},
+};
+
+const char *peer_collation(const char *name)
+{
+	for (size_t i = 0; i < sizeof collations / sizeof collations[0]; i++)
+		if (!strcasecmp(collations[i].name, name))
+			return collations[i].name;
+	return NULL;
+}
+
+void peer_collations_sql(sbuf *out)
+{
+	for (size_t i = 0; i < sizeof collations / sizeof collations[0]; i++) {
+		if (!strcmp(collations[i].kind, "C"))
+			sb_printf(out, "CREATE COLLATION IF NOT EXISTS public.\"%s\" FROM \"C\";", collations[i].name);
+		else
+			sb_printf(out, "CREATE COLLATION IF NOT EXISTS public.\"%s\" (provider = icu, "
+				  "deterministic = false, locale = '%s');", collations[i].name, collations[i].kind);
+	}
+}
+
+/* COLLATE name at i (the name a word or [bracketed]): its known name in
+ * *out and i moved past it; 448 for a name it does not know. */
+static int parse_collate(struct xl *x, size_t *pi, const char **out)
+{
+	size_t i = *pi + 1;
+	char nm[200];
+	if (!is_name(x, i))
+		return near(x, i);
+	name_of(x, i, nm, sizeof nm);
+	if (!(*out = peer_collation(nm)))
+		return xerr(x, 448, "Invalid collation '%s'.", nm);
+	*pi = i + 1;
+	return 0;
+}
+
 /* ---- types ---- */
 static int map_type(struct xl *x, size_t *pi, size_t end, sbuf *pg, sbuf *ms)
 {
@@ -376,14 +431,20 @@ static int map_type(struct xl *x, size_t *pi, size_t end, sbuf *pg, sbuf *ms)
 	else if (!strcmp(n, "char") || !strcmp(n, "nchar")) {
 		if (max)
 			return xerr(x, 2717, "The size (max) given to the type '%s' exceeds the maximum allowed.", n);
-		snprintf(pgt, sizeof pgt, "char(%ld)", nargs ? a1 : 1);
+		/* padded to n, as SQL Server pads */
+		snprintf(pgt, sizeof pgt, ms ? "bpchar(%ld)" : "char(%ld)", nargs ? a1 : 1);
 	} else if (!strcmp(n, "varchar") || !strcmp(n, "nvarchar")) {
-		if (max)
-			strcpy(pgt, "text");
+		/* A column is bpchar (trailing spaces kept, but ignored by =
+		 * and unique keys, as SQL Server ignores them) with a CHECK of
+		 * its length in UTF-16 units (column_def); so is a CAST to a
+		 * max type, which keeps them. A CAST to (n) cuts, as SQL
+		 * Server's does. */
+		if (max || ms)
+			strcpy(pgt, "bpchar");
 		else
 			snprintf(pgt, sizeof pgt, "varchar(%ld)", nargs ? a1 : 1);
 	} else if (!strcmp(n, "text") || !strcmp(n, "ntext") || !strcmp(n, "sysname"))
-		strcpy(pgt, "text");
+		strcpy(pgt, "bpchar");
 	else if (!strcmp(n, "varbinary") || !strcmp(n, "binary") || !strcmp(n, "image"))
 		strcpy(pgt, "bytea");
 	else if (!strcmp(n, "uniqueidentifier"))
@@ -618,6 +679,16 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 				i += 3;
 			} else if (is_kw(x, i, "ISNULL") && is_op(x, i + 1, "(")) {
 				emit(o, "COALESCE");
+				i++;
+			} else if (is_kw(x, i, "COLLATE")) {
+				const char *c;
+				if (parse_collate(x, &i, &c))
+					return -1;
+				emit(o, "COLLATE");
+				emit_ident(o, c, 0);
+			} else if (is_kw(x, i, "DATALENGTH") && is_op(x, i + 1, "(")) {
+				/* bytes stored: trailing spaces of a bpchar count */
+				emit(o, "octet_length");
 				i++;
 			} else if (is_kw(x, i, "CHARINDEX") && is_op(x, i + 1, "(")) {
 				emit(o, "tds_catalog.charindex");
@@ -986,9 +1057,10 @@ static int key_check(struct xl *x, const struct coldefs *defs, char keys[][256],
 	return 0;
 }
 
-/* Column definitions of CREATE TABLE / ALTER TABLE ADD: [c] type [NULL|NOT NULL] */
+/* Column definitions of CREATE TABLE / ALTER TABLE ADD: [c] type [COLLATE c]
+ * [NULL|NOT NULL] …; a text column without COLLATE takes coll. */
 static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, sbuf *o, sbuf *comments,
-		      struct coldefs *defs)
+		      struct coldefs *defs, const char *coll)
 {
 	size_t i = *pi;
 	char col[256];
@@ -1003,16 +1075,30 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 		sb_free(&ms);
 		return -1;
 	}
+	char base[64];
+	long arg;
+	ms_split(ms.p, base, sizeof base, &arg);
+	int text = is_text_type(base) || !strcmp(base, "text") || !strcmp(base, "ntext") || !strcmp(base, "sysname");
+	if (is_kw(x, i, "COLLATE")) {
+		if (!text) {
+			sb_free(&ms);
+			return xerr(x, 447, "Expression type %s is invalid for COLLATE clause.", base);
+		}
+		if (parse_collate(x, &i, &coll)) {
+			sb_free(&ms);
+			return -1;
+		}
+	}
+	if (text) {
+		emit(o, "COLLATE");
+		emit_ident(o, coll, 0);
+	}
 	for (;;) {
 		if (is_kw(x, i, "NULL")) {
 			emit(o, "NULL");
 			i++;
 		} else if (is_kw(x, i, "NOT") && is_kw(x, i + 1, "NULL")) {
 			emit(o, "NOT NULL");
-			i += 2;
-		} else if (is_kw(x, i, "COLLATE") && is_kw(x, i + 1, "Latin1_General_BIN2")) {
-			/* The one collation mssql-apply names: binary, so case-sensitive. */
-			emit(o, "COLLATE \"C\"");
 			i += 2;
 		} else if (is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) {
 			emit(o, "PRIMARY KEY");
@@ -1042,9 +1128,6 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 		} else
 			break;
 	}
-	char base[64];
-	long arg;
-	ms_split(ms.p, base, sizeof base, &arg);
 	if (is_text_type(base) && arg > 0)
 		length_check(o, col, base, arg);
 	if (defs && defs->n < sizeof defs->name / sizeof defs->name[0]) {
@@ -1147,7 +1230,8 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 			if (key_list(x, &i, close, &o, keys, &nkeys) ||
 			    key_check(x, defs, keys, nkeys, nonclustered, cn[0] ? cn : "PK", name.p, &keychecks))
 				goto out;
-		} else if (column_def(x, &i, close, name.p, &o, &comments, defs))
+		} else if (column_def(x, &i, close, name.p, &o, &comments, defs,
+				      temp ? PEER_SERVER_COLLATION : x->ctx->db_collation))
 			goto out;
 		if (is_op(x, i, ",") && i < close) {
 			emit(&o, ",");
@@ -1196,7 +1280,8 @@ static int alter_table(struct xl *x, size_t *pi, struct batch *b)
 	sb_printf(&o, "ALTER TABLE %s", name.p);
 	for (;;) {
 		emit(&o, "ADD COLUMN");
-		if (column_def(x, &i, x->n, name.p, &o, &comments, NULL))
+		if (column_def(x, &i, x->n, name.p, &o, &comments, NULL,
+			       name.p[1] == '#' ? PEER_SERVER_COLLATION : x->ctx->db_collation))
 			goto out;
 		if (is_op(x, i, ",")) {
 			emit(&o, ",");
