@@ -383,6 +383,15 @@ static int add_tcol(mssql_table *t, const char *name, const char *type)
 	return 0;
 }
 
+/* Adds record column i as a target column of the type (and collation) the
+ * type map gives it: a column mssql-apply created. */
+static int add_tcol_as(mssql_table *t, size_t i)
+{
+	char spec[160];
+	tsql_type_spec(&t->types[i], spec, sizeof spec);
+	return add_tcol(t, t->names[i], spec);
+}
+
 /* A row of tsql_catalog_column_types: a target column, its type spelled as
  * the type map spells it. */
 struct tcols {
@@ -408,6 +417,10 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 		snprintf(spec, sizeof spec, "%.60s(%ld)", ty, strtol(vals[6], NULL, 10));
 	else
 		snprintf(spec, sizeof spec, "%.60s", ty);
+	if (ncols >= 8 && vals[7] && vals[7][0]) {
+		size_t n = strlen(spec);
+		snprintf(spec + n, sizeof spec - n, " COLLATE %.80s", vals[7]);
+	}
 	if (add_tcol(c->t, vals[0], spec) < 0) {
 		c->oom = true;
 		return 1;
@@ -466,14 +479,14 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 				return a->fatal ? AT_FATAL : failed(a);
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
+				if (add_tcol_as(t, i) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
 		} else if (t->ntcols == 0 && a->o.print) {
 			/* Printing: assume the table is there as the records say. */
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
+				if (add_tcol_as(t, i) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
@@ -498,7 +511,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		tsql_alter_add(&a->sql, &t->view, i);
 		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
-		if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
+		if (add_tcol_as(t, i) < 0) {
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
 		}
@@ -518,6 +531,18 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		tt->clamp = t->types[i].clamp;
 	}
 	t->view.targets = t->ttarget;
+	/* Keys that SQL Server calls equal but PostgreSQL does not are refused
+	 * by name (tsql.c, key_eq); say so once per table. */
+	for (size_t k = 0; k < t->nkeys && !t->key_warned; k++) {
+		const tsql_type *tt = &t->ttarget[t->keys[k]];
+		if (tt->kind == TSQL_STRING && !tt->unknown && !tsql_collation_is_binary(tt->collation)) {
+			log_info("warning: [%s].[%s]: key column %s compares by its collation (%s), not by code "
+				 "point: a key that differs from another only in case, accents or width is refused, "
+				 "never merged into it; a key changed only so keeps its row", t->schema, t->table,
+				 t->names[t->keys[k]], tt->collation[0] ? tt->collation : "the database's default");
+			t->key_warned = true;
+		}
+	}
 	/* An IDENTITY column outside the key is never SET (8102). */
 	t->view.identity_col = 0;
 	for (size_t i = 0; i < t->ncols && t->tidentity; i++)

@@ -72,6 +72,7 @@ typedef struct mssql_table {
 	tsql_type *ttarget;
 	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
 	bool fk_known;       /* its foreign keys to and from the others were read */
+	bool key_warned;     /* its text key compares without case: said once */
 	bool use_insert; /* this batch: snapshot rows into an empty table */
 	/* This attempt: use_insert by a typed bulk copy straight into the
 	 * target (its truncate, if any, went ahead of it); nstaged rows of it

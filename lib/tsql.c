@@ -119,9 +119,21 @@ void tsql_map_type(const char *pg, tsql_type *o)
 
 /* Parses "decimal(p,s)" / "numeric(p,s)" / "nvarchar(max)" of --type-map
  * and the catalog's spellings of SQL Server types. */
-void tsql_parse_sqltype(const char *sql, tsql_type *o)
+bool tsql_collation_is_binary(const char *c)
 {
-	char base[40];
+	return c && (strstr(c, "_BIN") || strstr(c, "_bin"));
+}
+
+void tsql_type_spec(const tsql_type *t, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s%s", t->name, t->collation[0] ? " COLLATE " : "", t->collation);
+}
+
+void tsql_parse_sqltype(const char *spec, tsql_type *o)
+{
+	char base[40], sql[sizeof o->name];
+	const char *coll = strstr(spec, " COLLATE ");
+	snprintf(sql, sizeof sql, "%.*s", coll ? (int)(coll - spec) : (int)strlen(spec), spec);
 	size_t k = 0;
 	long a = -1, b = 0;
 	while (sql[k] && sql[k] != '(' && k + 1 < sizeof base) {
@@ -170,6 +182,8 @@ void tsql_parse_sqltype(const char *sql, tsql_type *o)
 	} else {
 		o->unknown = true;
 	}
+	if (coll && o->kind == TSQL_STRING)
+		snprintf(o->collation, sizeof o->collation, "%s", coll + 9);
 }
 
 void tsql_map_type_with(const char *pg, const tsql_type_map *m, tsql_type *o)
@@ -238,6 +252,8 @@ bool tsql_size_key(tsql_type *types, const uint16_t *keys, size_t nkeys)
 	size_t nvar = 0;
 	for (size_t k = 0; k < nkeys; k++) {
 		tsql_type *t = &types[keys[k]];
+		if (t->kind == TSQL_STRING)
+			snprintf(t->collation, sizeof t->collation, "%s", TSQL_KEY_COLLATION);
 		if (!strcmp(t->name, "nvarchar(max)"))
 			snprintf(t->name, sizeof t->name, "nvarchar(450)");
 		else if (!strcmp(t->name, "varbinary(max)"))
@@ -880,7 +896,9 @@ int tsql_create_table(buf *b, const tsql_table *t)
 		if (i)
 			rc |= buf_puts(b, ", ");
 		rc |= tsql_ident(b, t->names[i]);
-		rc |= buf_printf(b, " %s %s", t->types[i].name, tsql_is_key(t, i) ? "NOT NULL" : "NULL");
+		char spec[160];
+		tsql_type_spec(&t->types[i], spec, sizeof spec);
+		rc |= buf_printf(b, " %s %s", spec, tsql_is_key(t, i) ? "NOT NULL" : "NULL");
 	}
 	if (t->nkeys) {
 		size_t n = strlen(t->table);
@@ -910,7 +928,9 @@ int tsql_alter_add(buf *b, const tsql_table *t, size_t col)
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_puts(b, " ADD ");
 	rc |= tsql_ident(b, t->names[col]);
-	rc |= buf_printf(b, " %s NULL;", t->types[col].name);
+	char spec[160];
+	tsql_type_spec(&t->types[col], spec, sizeof spec);
+	rc |= buf_printf(b, " %s NULL;", spec);
 	return rc ? -1 : 0;
 }
 
@@ -920,7 +940,14 @@ int tsql_staging_create(buf *b, const tsql_table *t)
 	for (size_t i = 0; i < t->ncols; i++) {
 		rc |= buf_puts(b, ", ");
 		rc |= stage_ident(b, 'c', i);
-		rc |= buf_puts(b, " nvarchar(max) NULL");
+		rc |= buf_puts(b, " nvarchar(max)");
+		/* Compared with, and CASEd with, the target column: in its
+		 * collation, or the columns' default, the database's (a #temp
+		 * table's would be tempdb's: 468 when they differ). */
+		const tsql_type *tt = t->targets ? &t->targets[i] : &t->types[i];
+		if (tt->kind == TSQL_STRING && t->types[i].kind == TSQL_STRING)
+			rc |= buf_printf(b, " COLLATE %s", tt->collation[0] ? tt->collation : "DATABASE_DEFAULT");
+		rc |= buf_puts(b, " NULL");
 		if (t->types[i].flagged) {
 			rc |= buf_puts(b, ", ");
 			rc |= stage_ident(b, 'u', i);
@@ -985,6 +1012,53 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 	return rc ? -1 : 0;
 }
 
+/* "l = r" for key column i, and, for a text key, what makes the match
+ * exact: SQL Server ignores trailing spaces in = whatever the collation
+ * (so the lengths must match too), and case unless the collation is
+ * binary (so a binary comparison besides, after the one an index seeks). A
+ * source key that SQL Server would call equal to another then matches no
+ * row: inserted, it meets the other in the primary key (2627) and is
+ * refused by name, never merged into it. nchar keys are padded anyway. */
+static int key_eq(buf *b, const tsql_table *t, size_t i, const char *l, const char *r)
+{
+	int rc = buf_printf(b, "%s = %s", l, r);
+	const tsql_type *tt = t->targets ? &t->targets[i] : &t->types[i];
+	if (t->types[i].kind != TSQL_STRING || tt->kind != TSQL_STRING || tt->unknown || starts(tt->name, "nchar") ||
+	    starts(tt->name, "char"))
+		return rc;
+	if (tt->ansi)
+		rc |= buf_printf(b, " AND DATALENGTH(CAST(%s AS nvarchar(max))) = DATALENGTH(%s)", l, r);
+	else
+		rc |= buf_printf(b, " AND DATALENGTH(%s) = DATALENGTH(%s)", l, r);
+	if (!tsql_collation_is_binary(tt->collation))
+		rc |= buf_printf(b, " AND %s = %s COLLATE %s", l, r, TSQL_KEY_COLLATION);
+	return rc;
+}
+
+/* key_eq of key k, its left side alias.[name] (or [s].[t].[name] when
+ * alias is NULL), its right side expr (staging row alias a, or the
+ * derived table's column when a is 0). */
+static int key_match(buf *b, const tsql_table *t, size_t k, const char *alias, char a)
+{
+	buf l, r;
+	buf_init(&l, 0);
+	buf_init(&r, 0);
+	size_t i = t->keys[k];
+	int rc = alias ? ref(&l, alias, t->names[i]) : 0;
+	if (!alias) {
+		rc |= tsql_qname(&l, t->schema, t->table);
+		rc |= buf_putc(&l, '.');
+		rc |= tsql_ident(&l, t->names[i]);
+	}
+	rc |= a ? source_expr_of(&r, t, i, a) : sref(&r, 'c', i);
+	rc |= buf_terminate(&l) | buf_terminate(&r);
+	if (rc == 0)
+		rc = key_eq(b, t, i, l.data, r.data);
+	buf_free(&l);
+	buf_free(&r);
+	return rc;
+}
+
 /* "s.[u3] = 1 AND o.[__seq] IS NOT NULL": column i is an unchanged TOAST
  * value and the old key's row was found at the target (and staged, op
  * 'o', by tsql_stage_old_rows). */
@@ -1036,9 +1110,7 @@ int tsql_stage_old_rows(buf *b, const tsql_table *t)
 	for (size_t k = 0; k < t->nkeys; k++) {
 		if (k)
 			rc |= buf_puts(b, " AND ");
-		rc |= ref(b, "o", t->names[t->keys[k]]);
-		rc |= buf_puts(b, " = ");
-		rc |= source_expr_of(b, t, t->keys[k], 'k');
+		rc |= key_match(b, t, k, "o", 'k');
 	}
 	rc |= buf_puts(b, " WHERE k.[__op] = N'k';");
 	return rc ? -1 : 0;
@@ -1098,9 +1170,7 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 	for (size_t k = 0; k < t->nkeys; k++) {
 		if (k)
 			rc |= buf_puts(b, " AND ");
-		rc |= ref(b, "t", t->names[t->keys[k]]);
-		rc |= buf_puts(b, " = ");
-		rc |= sref(b, 'c', t->keys[k]);
+		rc |= key_match(b, t, k, "t", 0);
 	}
 	if (t->ncols > t->nkeys + (t->identity_col != 0)) {
 		rc |= buf_puts(b, "\nWHEN MATCHED THEN UPDATE SET ");
@@ -1150,11 +1220,7 @@ int tsql_delete(buf *b, const tsql_table *t)
 	rc |= buf_printf(b, " WHERE EXISTS (SELECT 1 FROM %s AS s WHERE s.[__op] = N'd'", t->staging);
 	for (size_t k = 0; k < t->nkeys; k++) {
 		rc |= buf_puts(b, " AND ");
-		rc |= tsql_qname(b, t->schema, t->table);
-		rc |= buf_putc(b, '.');
-		rc |= tsql_ident(b, t->names[t->keys[k]]);
-		rc |= buf_puts(b, " = ");
-		rc |= source_expr(b, t, t->keys[k]);
+		rc |= key_match(b, t, k, NULL, 's');
 	}
 	rc |= buf_puts(b, ");");
 	return rc ? -1 : 0;
@@ -1169,9 +1235,7 @@ int tsql_identity_guard(buf *b, const tsql_table *t)
 	for (size_t k = 0; k < t->nkeys; k++) {
 		if (k)
 			rc |= buf_puts(b, " AND ");
-		rc |= ref(b, "t", t->names[t->keys[k]]);
-		rc |= buf_puts(b, " = ");
-		rc |= source_expr(b, t, t->keys[k]);
+		rc |= key_match(b, t, k, "t", 's');
 	}
 	rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o' AND (");
 	rc |= sref(b, 'c', id);

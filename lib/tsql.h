@@ -55,7 +55,19 @@ typedef struct tsql_type {
 	int codepage; /* of an ansi column: 1252, 65001 (UTF-8), 0 (ASCII only) */
 	int legacy;   /* datetime (1) or smalldatetime (2), kind TSQL_DATETIME2 */
 	bool unknown; /* a type mssql-apply does not know (xml, sql_variant …) */
+	/* A text column's collation ("" unknown: the database's default);
+	 * tsql_parse_sqltype reads it from a " COLLATE name" suffix. */
+	char collation[64];
 } tsql_type;
+
+/* The collation of the text key columns of the tables mssql-apply creates:
+ * binary, so keys that differ in case (or accents) stay apart, as they do
+ * in PostgreSQL. */
+#define TSQL_KEY_COLLATION "Latin1_General_100_BIN2"
+/* Whether a collation compares code points (BIN, BIN2). */
+bool tsql_collation_is_binary(const char *collation);
+/* "nvarchar(450) COLLATE Latin1_General_100_BIN2": t's name and collation. */
+void tsql_type_spec(const tsql_type *t, char *out, size_t len);
 
 /* Maps a PostgreSQL format_type() name (the type map of mssql-apply(1)). */
 void tsql_map_type(const char *pgtype, tsql_type *out);

@@ -12,7 +12,7 @@ SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISIO
 GO
 SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, OBJECT_ID(N'[dbo].[event]')), (1, OBJECT_ID(N'[dbo].[stock]'))) AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[dbo].[event]')), (1, OBJECT_ID(N'[dbo].[stock]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] WHERE fk.[parent_object_id] <> fk.[referenced_object_id];
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL);
 GO
 -- bcp_init(#dbrepl_s1, DB_IN) + 500 x bcp_sendrow + bcp_done, shown as INSERT:
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (1, N'c', N'1', N'e1', NULL);

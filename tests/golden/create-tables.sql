@@ -12,7 +12,7 @@ SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'sa
 GO
 CREATE SCHEMA [sales];
 GO
-CREATE TABLE [sales].[all]]types] ([id] bigint NOT NULL, [s] smallint NULL, [n] nvarchar(max) NULL, [f4] real NULL, [f8] float NULL, [d] date NULL, [t] time(6) NULL, [ts] datetime2(6) NULL, [tstz] datetimeoffset(3) NULL, [j] nvarchar(max) NULL, [iv] nvarchar(max) NULL, [arr] nvarchar(max) NULL, [c] nvarchar(4) NOT NULL, [tag] nvarchar(20) NULL, [ip] nvarchar(max) NULL, CONSTRAINT [PK_all]]types] PRIMARY KEY ([id], [c]));
+CREATE TABLE [sales].[all]]types] ([id] bigint NOT NULL, [s] smallint NULL, [n] nvarchar(max) NULL, [f4] real NULL, [f8] float NULL, [d] date NULL, [t] time(6) NULL, [ts] datetime2(6) NULL, [tstz] datetimeoffset(3) NULL, [j] nvarchar(max) NULL, [iv] nvarchar(max) NULL, [arr] nvarchar(max) NULL, [c] nvarchar(4) COLLATE Latin1_General_100_BIN2 NOT NULL, [tag] nvarchar(20) NULL, [ip] nvarchar(max) NULL, CONSTRAINT [PK_all]]types] PRIMARY KEY ([id], [c]));
 GO
 SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[sales].[tag_link]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'sales' AND [TABLE_NAME] = N'tag_link' ORDER BY [ORDINAL_POSITION];
 GO
@@ -20,16 +20,16 @@ SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'sa
 GO
 CREATE SCHEMA [sales];
 GO
-CREATE TABLE [sales].[tag_link] ([tag] nvarchar(425) NOT NULL, [target] nvarchar(425) NOT NULL, [added] date NULL, CONSTRAINT [PK_tag_link] PRIMARY KEY NONCLUSTERED ([tag], [target]));
+CREATE TABLE [sales].[tag_link] ([tag] nvarchar(425) COLLATE Latin1_General_100_BIN2 NOT NULL, [target] nvarchar(425) COLLATE Latin1_General_100_BIN2 NOT NULL, [added] date NULL, CONSTRAINT [PK_tag_link] PRIMARY KEY NONCLUSTERED ([tag], [target]));
 GO
 SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, OBJECT_ID(N'[sales].[all]]types]')), (1, OBJECT_ID(N'[sales].[tag_link]'))) AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[sales].[all]]types]')), (1, OBJECT_ID(N'[sales].[tag_link]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] WHERE fk.[parent_object_id] <> fk.[referenced_object_id];
 GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [sales].[all]]types] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) NULL, [u11] tinyint NULL, [c12] nvarchar(max) NULL, [u12] tinyint NULL, [c13] nvarchar(max) NULL, [u13] tinyint NULL, [c14] nvarchar(max) NULL, [u14] tinyint NULL, [c15] nvarchar(max) NULL, [u15] tinyint NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u10] tinyint NULL, [c11] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u11] tinyint NULL, [c12] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u12] tinyint NULL, [c13] nvarchar(max) COLLATE Latin1_General_100_BIN2 NULL, [u13] tinyint NULL, [c14] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u14] tinyint NULL, [c15] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u15] tinyint NULL);
 GO
-CREATE TABLE #dbrepl_s2 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL);
+CREATE TABLE #dbrepl_s2 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) COLLATE Latin1_General_100_BIN2 NULL, [u1] tinyint NULL, [c2] nvarchar(max) COLLATE Latin1_General_100_BIN2 NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL);
 GO
 MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
 USING (VALUES (N'snap/shop/2', N'2', 2, 0)) AS s ([stream], [offset], [major], [minor])
@@ -43,7 +43,7 @@ INSERT INTO [sales].[all]]types] WITH (TABLOCK) ([id], [s], [n], [f4], [f8], [d]
 SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS smallint), CASE WHEN s.[u3] = 2 THEN N'' ELSE s.[c3] END, CAST(s.[c4] AS real), CAST(s.[c5] AS float), CAST(s.[c6] AS date), CAST(s.[c7] AS time(6)), CAST(s.[c8] AS datetime2(6)), CAST(s.[c9] AS datetimeoffset(3)), CASE WHEN s.[u10] = 2 THEN N'' ELSE s.[c10] END, CASE WHEN s.[u11] = 2 THEN N'' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'' ELSE s.[c12] END, CASE WHEN s.[u13] = 2 THEN N'' ELSE s.[c13] END, CASE WHEN s.[u14] = 2 THEN N'' ELSE s.[c14] END, CASE WHEN s.[u15] = 2 THEN N'' ELSE s.[c15] END FROM #dbrepl_s1 AS s;
 MERGE INTO [sales].[tag_link] WITH (HOLDLOCK) AS t
 USING (SELECT CASE WHEN s.[u1] = 2 THEN N'' ELSE s.[c1] END AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END AS [c2], CAST(s.[c3] AS date) AS [c3] FROM #dbrepl_s2 AS s WHERE s.[__op] <> N'd') AS s
-ON t.[tag] = s.[c1] AND t.[target] = s.[c2]
+ON t.[tag] = s.[c1] AND DATALENGTH(t.[tag]) = DATALENGTH(s.[c1]) AND t.[target] = s.[c2] AND DATALENGTH(t.[target]) = DATALENGTH(s.[c2])
 WHEN MATCHED THEN UPDATE SET [added] = s.[c3]
 WHEN NOT MATCHED THEN INSERT ([tag], [target], [added]) VALUES (s.[c1], s.[c2], s.[c3]);
 COMMIT TRANSACTION;

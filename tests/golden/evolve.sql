@@ -14,7 +14,7 @@ CREATE SCHEMA [ops];
 GO
 CREATE TABLE [ops].[orders] ([id] int NOT NULL, [a] nvarchar(max) NULL, CONSTRAINT [PK_orders] PRIMARY KEY ([id]));
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL);
 GO
 BEGIN TRANSACTION;
 MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
@@ -35,7 +35,7 @@ GO
 ALTER TABLE [ops].[orders] ADD [b] decimal(5,1) NULL;
 GO
 DROP TABLE #dbrepl_s1;
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL);
 GO
 BEGIN TRANSACTION;
 MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t

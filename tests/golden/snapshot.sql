@@ -11,7 +11,7 @@ GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [dbo].[product] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) COLLATE Latin1_General_100_BIN2 NULL, [u1] tinyint NULL, [c2] nvarchar(max) NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
 GO
 MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
 USING (VALUES (N'snap/shop/1', N'2', 2, 0)) AS s ([stream], [offset], [major], [minor])

@@ -172,4 +172,68 @@ apply <"$TEST_TMP/fk2.json" 2>"$TEST_TMP/fk2.err" || { cat "$TEST_TMP/fk2.err" >
 	fail "after the move: parent $(tq "TABLE public.parent"), child $(tq "TABLE public.child")"
 grep -q "trying upserts first" "$TEST_TMP/fk2.err" || fail "no second order tried: $(cat "$TEST_TMP/fk2.err")"
 
+note "text keys: binary collation when created; no key merged into another that SQL Server calls equal"
+# PostgreSQL's distinct keys 'a', 'A' and 'a ': the default collation
+# ignores case, and every collation trailing spaces
+TK='[{"name":"k","type":"text"},{"name":"v","type":"integer"}]'
+{
+	rec c tkeys "$TK" '["k"]' '"after":{"k":"a","v":1}'
+	rec c tkeys "$TK" '["k"]' '"after":{"k":"A","v":2}'
+} >"$TEST_TMP/tk1.json"
+apply --create-tables <"$TEST_TMP/tk1.json" 2>"$TEST_TMP/tk1.err" || { cat "$TEST_TMP/tk1.err" >&2; fail "keys a and A"; }
+[ "$(tq "SELECT string_agg(k || '=' || v, ',' ORDER BY v) FROM public.tkeys")" = "a=1,A=2" ] ||
+	fail "public.tkeys: $(tq "TABLE public.tkeys")"
+[ "$(tds_sql "SELECT [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_NAME] = N'tkeys' AND [COLUMN_NAME] = N'k'")" = \
+	Latin1_General_100_BIN2 ] || fail "the text key's collation is not binary"
+rec c tkeys "$TK" '["k"]' '"after":{"k":"a ","v":3}' >"$TEST_TMP/tk2.json"
+apply <"$TEST_TMP/tk2.json" 2>"$TEST_TMP/tk2.err"
+rc=$?
+[ $rc = 65 ] || { cat "$TEST_TMP/tk2.err" >&2; fail "key 'a ' beside 'a': exit $rc, want 65"; }
+grep -qF "key k='a '" "$TEST_TMP/tk2.err" || fail "key 'a ' not named: $(cat "$TEST_TMP/tk2.err")"
+[ "$(tq "SELECT string_agg(k || '=' || v, ',' ORDER BY v) FROM public.tkeys")" = "a=1,A=2" ] ||
+	fail "key 'a ' changed row 'a': $(tq "TABLE public.tkeys")"
+# a target made beforehand, its key in the database's collation (CI): one
+# warning; a key changed only in case keeps its row; a key equal to
+# another but for case is refused, not merged into it
+tds_sql "CREATE TABLE [public].[cikeys] ([k] nvarchar(20) NOT NULL, [v] int NULL, CONSTRAINT [PK_cikeys] PRIMARY KEY ([k]));
+	INSERT INTO [public].[cikeys] ([k], [v]) VALUES (N'abd', 1), (N'xyz', 2)" >/dev/null || fail "creating cikeys"
+CK='[{"name":"k","type":"character varying(10)"},{"name":"v","type":"integer"}]'
+{
+	rec u cikeys "$CK" '["k"]' '"before":{"k":"abd"},"after":{"k":"ABD","v":1}'
+	rec c cikeys "$CK" '["k"]' '"after":{"k":"XYZ","v":3}'
+	rec u cikeys "$CK" '["k"]' '"after":{"k":"xyz","v":4}'
+} >"$TEST_TMP/ck.json"
+apply --dead-letter "$TEST_TMP/dead4.json" <"$TEST_TMP/ck.json" 2>"$TEST_TMP/ck.err" ||
+	{ cat "$TEST_TMP/ck.err" >&2; fail "keys of a CI target"; }
+[ "$(tq "SELECT string_agg(k || '=' || v, ',' ORDER BY v) FROM public.cikeys")" = "ABD=1,xyz=4" ] ||
+	fail "public.cikeys: $(tq "TABLE public.cikeys")"
+grep -q '"k":"XYZ"' "$TEST_TMP/dead4.json" && [ "$(grep -c . "$TEST_TMP/dead4.json")" = 1 ] ||
+	fail "dead letters: $(cat "$TEST_TMP/dead4.json")"
+[ "$(grep -c "key column k compares by its collation (SQL_Latin1_General_CP1_CI_AS)" "$TEST_TMP/ck.err")" = 1 ] ||
+	fail "want one warning: $(cat "$TEST_TMP/ck.err")"
+
+note "a database whose collation is not the server's (tempdb's): staging columns in the target's"
+# a restored database, say: its tables' text columns compare in its
+# collation, a #temp table's in tempdb's, and the two meet in the MERGE (468)
+tds_stop
+tds_start --collation Latin1_General_CS_AS
+DC='[{"name":"k","type":"text"},{"name":"v","type":"text"},{"name":"w","type":"character varying(5)"}]'
+{
+	rec c dbcoll "$DC" '["k"]' '"after":{"k":"one","v":"first","w":"a"}'
+	rec c dbcoll "$DC" '["k"]' '"after":{"k":"two","v":"second","w":"b"}'
+} >"$TEST_TMP/dc1.json"
+{
+	rec u dbcoll "$DC" '["k"]' '"after":{"k":"one","v":"First","w":"A"}'
+	rec u dbcoll "$DC" '["k"]' '"after":{"k":"two","w":"B"},"unchanged":["v"]'
+	rec d dbcoll "$DC" '["k"]' '"before":{"k":"one"}'
+	rec c dbcoll "$DC" '["k"]' '"after":{"k":"three","v":"third","w":"c"}'
+} >"$TEST_TMP/dc2.json"
+apply --create-tables <"$TEST_TMP/dc1.json" 2>"$TEST_TMP/dc1.err" || { cat "$TEST_TMP/dc1.err" >&2; fail "dbcoll (create)"; }
+apply <"$TEST_TMP/dc2.json" 2>"$TEST_TMP/dc2.err" || { cat "$TEST_TMP/dc2.err" >&2; fail "dbcoll (update, delete)"; }
+[ "$(tq "SELECT string_agg(k || '=' || v || '/' || w, ',' ORDER BY k) FROM public.dbcoll")" = "three=third/c,two=second/B" ] ||
+	fail "public.dbcoll: $(tq "TABLE public.dbcoll")"
+[ "$(tds_sql "SELECT [COLUMN_NAME], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_NAME] = N'dbcoll'
+	ORDER BY [ORDINAL_POSITION]" | tr '\t\n' ':,')" = "k:Latin1_General_100_BIN2,v:Latin1_General_CS_AS,w:Latin1_General_CS_AS," ] ||
+	fail "dbcoll's collations"
+
 echo "mssql-apply-fidelity: long keys nonclustered or refused by name; TRUNCATE refusals emptied by DELETE; values refused rather than changed"

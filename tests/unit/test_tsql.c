@@ -231,12 +231,34 @@ static void test_key_size(void **state)
 	buf b;
 	buf_init(&b, 0);
 	tsql_create_table(&b, &t);
-	assert_string_equal(text(&b), "CREATE TABLE [s].[t] ([k] nvarchar(450) NOT NULL, CONSTRAINT [PK_t] PRIMARY KEY ([k]));");
+	/* a text key in a binary collation: distinct in case, as in PostgreSQL */
+	assert_string_equal(text(&b), "CREATE TABLE [s].[t] ([k] nvarchar(450) COLLATE Latin1_General_100_BIN2 NOT NULL, "
+				      "CONSTRAINT [PK_t] PRIMARY KEY ([k]));");
 	t.nonclustered = true;
 	buf_reset(&b);
 	tsql_create_table(&b, &t);
-	assert_string_equal(text(&b), "CREATE TABLE [s].[t] ([k] nvarchar(450) NOT NULL, CONSTRAINT [PK_t] PRIMARY KEY "
-				      "NONCLUSTERED ([k]));");
+	assert_string_equal(text(&b), "CREATE TABLE [s].[t] ([k] nvarchar(450) COLLATE Latin1_General_100_BIN2 NOT NULL, "
+				      "CONSTRAINT [PK_t] PRIMARY KEY NONCLUSTERED ([k]));");
+	/* its key matched exactly: lengths too (SQL Server pads in =) */
+	buf_reset(&b);
+	tsql_delete(&b, &t);
+	assert_string_equal(text(&b), "DELETE FROM [s].[t] WHERE EXISTS (SELECT 1 FROM #s AS s WHERE s.[__op] = N'd' AND "
+				      "[s].[t].[k] = CASE WHEN s.[u1] = 2 THEN N'' ELSE s.[c1] END AND DATALENGTH([s].[t].[k]) = "
+				      "DATALENGTH(CASE WHEN s.[u1] = 2 THEN N'' ELSE s.[c1] END));");
+	/* a target's key in a collation that ignores case: a binary match too */
+	tsql_type tt[1];
+	tsql_parse_sqltype("nvarchar(20) COLLATE SQL_Latin1_General_CP1_CI_AS", &tt[0]);
+	assert_string_equal(tt[0].collation, "SQL_Latin1_General_CP1_CI_AS");
+	assert_string_equal(tt[0].name, "nvarchar(20)");
+	t.targets = tt;
+	buf_reset(&b);
+	tsql_merge(&b, &t, false);
+	assert_non_null(strstr(text(&b), "ON t.[k] = s.[c1] AND DATALENGTH(t.[k]) = DATALENGTH(s.[c1]) AND t.[k] = s.[c1] "
+					 "COLLATE Latin1_General_100_BIN2\n"));
+	buf_reset(&b);
+	tsql_staging_create(&b, &t);
+	assert_string_equal(text(&b), "CREATE TABLE #s ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) "
+				      "COLLATE SQL_Latin1_General_CP1_CI_AS NULL, [u1] tinyint NULL);");
 	assert_true(tsql_error_is_data(1946) && tsql_error_is_data(8672) && tsql_error_is_data(8169));
 	assert_true(tsql_error_is_truncate_refused(4712) && tsql_error_is_truncate_refused(4711) &&
 		    tsql_error_is_truncate_refused(13545) && tsql_error_is_truncate_refused(3729));
@@ -380,7 +402,7 @@ static void test_statements(void **state)
 	buf_reset(&b);
 	tsql_staging_create(&b, &t);
 	assert_string_equal(text(&b), "CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, "
-				      "[c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL);");
+				      "[c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL);");
 	assert_int_equal(tsql_staging_ncols(&t), 5);
 	assert_int_equal(tsql_staging_col(&t, 0), 3);
 	assert_int_equal(tsql_staging_flag_col(&t, 0), 0);

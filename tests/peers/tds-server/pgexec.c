@@ -168,9 +168,11 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 		/* collation mismatch between implicit collations "X" and "Y" */
 		const char *a = strchr(msg, '"'), *b = a ? strchr(a + 1, '"') : NULL;
 		const char *c = b ? strchr(b + 1, '"') : NULL, *d = c ? strchr(c + 1, '"') : NULL;
-		sess_error(s, 468, 16, "Cannot resolve the collation conflict between \"%.*s\" and \"%.*s\" in the equal "
-			   "to operation.", a && b ? (int)(b - a - 1) : 1, a && b ? a + 1 : "?",
-			   c && d ? (int)(d - c - 1) : 1, c && d ? c + 1 : "?");
+		if (a && b && c && d)
+			sess_error(s, 468, 16, "Cannot resolve the collation conflict between \"%.*s\" and \"%.*s\" in the "
+				   "equal to operation.", (int)(b - a - 1), a + 1, (int)(d - c - 1), c + 1);
+		else /* PostgreSQL does not name them when a row meets the conflict */
+			sess_error(s, 468, 16, "Cannot resolve the collation conflict in the equal to operation.");
 	} else if (!strcmp(state, "42P01")) {
 		quoted_name(msg, name, sizeof name);
 		sess_error(s, 208, 16, "Invalid object name '%s'.", name);

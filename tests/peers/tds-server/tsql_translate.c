@@ -346,7 +346,9 @@ void peer_collations_sql(sbuf *out)
 }
 
 /* COLLATE name at i (the name a word or [bracketed]): its known name in
- * *out and i moved past it; 448 for a name it does not know. */
+ * *out and i moved past it; DATABASE_DEFAULT is the database's (for a
+ * #temp table's column too: the way to match its tables); 448 for a name
+ * it does not know. */
 static int parse_collate(struct xl *x, size_t *pi, const char **out)
 {
 	size_t i = *pi + 1;
@@ -354,7 +356,9 @@ static int parse_collate(struct xl *x, size_t *pi, const char **out)
 	if (!is_name(x, i))
 		return near(x, i);
 	name_of(x, i, nm, sizeof nm);
-	if (!(*out = peer_collation(nm)))
+	if (!strcasecmp(nm, "DATABASE_DEFAULT"))
+		*out = x->ctx->db_collation;
+	else if (!(*out = peer_collation(nm)))
 		return xerr(x, 448, "Invalid collation '%s'.", nm);
 	*pi = i + 1;
 	return 0;
