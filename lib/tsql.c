@@ -184,6 +184,13 @@ void tsql_parse_sqltype(const char *spec, tsql_type *o)
 	}
 	if (coll && o->kind == TSQL_STRING)
 		snprintf(o->collation, sizeof o->collation, "%s", coll + 9);
+	/* a char/varchar column's code page comes with its collation */
+	if (o->ansi && o->collation[0])
+		o->codepage = strstr(o->collation, "UTF8") ? 65001
+			      : !strncasecmp(o->collation, "Latin1_General", 14) ||
+					!strncasecmp(o->collation, "SQL_Latin1_General_CP1_", 23)
+				  ? 1252
+				  : 0;
 }
 
 void tsql_map_type_with(const char *pg, const tsql_type_map *m, tsql_type *o)
@@ -700,10 +707,31 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 		}
 		return 0;
 	}
-	case TSQL_STRING:
+	case TSQL_STRING: {
 		if (src->kind == TSQL_FLOAT || src->kind == TSQL_MONEY)
 			return refuse(err, errlen, in, len, dst->name,
 				      "SQL Server writes a float or money as text with a few digits only");
+		/* Longer than the column: SQL Server refuses it (2628), but
+		 * cuts trailing spaces beyond the length without a word. */
+		long a = 0, b = 0;
+		const char *p = strchr(dst->name, '(');
+		if (p && typmod(p, &a, &b) == 1 && a > 0) {
+			size_t units = 0, i = 0;
+			bool bytes = dst->ansi && dst->codepage == 65001; /* varchar(n) of UTF-8 counts bytes */
+			for (; i < len; i++) {
+				unsigned char ch = (unsigned char)in[i];
+				size_t u = bytes ? 1 : ((ch & 0xc0) != 0x80) + (ch >= 0xf0 && !dst->ansi);
+				if (units + u > (size_t)a)
+					break;
+				units += u;
+			}
+			size_t j = i;
+			while (j < len && in[j] == ' ')
+				j++;
+			if (i < len && j == len)
+				return refuse(err, errlen, in, len, dst->name,
+					      "longer than the column by trailing spaces, which it would cut");
+		}
 		if (dst->ansi && dst->codepage != 65001) {
 			long u = outside_codepage(in, len, dst->codepage);
 			if (u >= 0) {
@@ -714,6 +742,7 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 			}
 		}
 		return 0;
+	}
 	default:
 		return 0;
 	}

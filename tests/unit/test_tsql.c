@@ -170,6 +170,16 @@ static void test_value_fits(void **state)
 	assert_non_null(strstr(fits("text", "varchar(50)", "日本"), "U+65E5"));
 	assert_null(fits("text", "nvarchar(50)", "日本"));
 	assert_null(fits("text", "xml", "<a/>"));
+	assert_null(fits("text", "varchar(10) COLLATE Latin1_General_100_CI_AS_SC_UTF8", "日本"));
+	assert_non_null(strstr(fits("text", "varchar(10) COLLATE Cyrillic_General_CI_AS", "é"), "U+00E9"));
+	assert_null(fits("text", "varchar(10) COLLATE Cyrillic_General_CI_AS", "plain"));
+	/* beyond the length: trailing spaces would be cut without a word;
+	 * anything else the server refuses (2628) */
+	assert_non_null(strstr(fits("text", "nvarchar(3)", "ab   "), "trailing spaces"));
+	assert_null(fits("text", "nvarchar(3)", "ab "));
+	assert_null(fits("text", "nvarchar(3)", "abcd"));
+	assert_non_null(fits("text", "nvarchar(2)", "😀 "));
+	assert_null(fits("text", "nvarchar(2)", "😀"));
 	/* --type-map */
 	char err[300];
 	assert_int_equal(tsql_type_map_check("numeric", "decimal(38,18)", err, sizeof err), 0);
