@@ -761,6 +761,37 @@ static bool col_fits(const mssql_table *t, size_t i, size_t j, long *lim)
 	}
 }
 
+static int collect_count(void *ctx, int ncols, char **vals)
+{
+	if (ncols >= 1 && vals[0])
+		*(long *)ctx = strtol(vals[0], NULL, 10);
+	return 0;
+}
+
+/* Whether t has CHECK or FOREIGN KEY constraints or triggers (read once):
+ * a bulk copy without the CHECK_CONSTRAINTS and FIRE_TRIGGERS hints, all
+ * FreeTDS can send beside KEEP_NULLS being one, skips them (and leaves the
+ * constraints not trusted) and needs ALTER permission on the table. Such a
+ * table's snapshot rows go through the staging table and INSERT … SELECT,
+ * which checks and fires them. AT_OK with *blocked, or what failed. */
+static int bulk_blocked(mssql_apply *a, mssql_table *t, bool *blocked)
+{
+	if (!t->bulk_checked) {
+		long n = 0;
+		sql_reset(a);
+		tsql_catalog_bulk_blockers(&a->sql, t->schema, t->table);
+		if (sql_done(a) < 0 || run(a, a->sql.data, collect_count, &n) < 0)
+			return a->fatal ? AT_FATAL : failed(a);
+		t->bulk_checked = true;
+		t->bulk_blocked = n > 0;
+		if (t->bulk_blocked)
+			log_info("[%s].[%s] has constraints or triggers, which a bulk copy would skip: its snapshot rows "
+				 "go through INSERT … SELECT", t->schema, t->table);
+	}
+	*blocked = t->bulk_blocked;
+	return AT_OK;
+}
+
 /* Fills pos[i], the target column of record column i, and lim[i] (see
  * col_fits) when t can be bulk-copied into directly. */
 static bool direct_ok(const mssql_table *t, size_t *pos, long *lim)
@@ -1003,7 +1034,7 @@ static void live_add(mssql_apply *a, mssql_table *t, const record *r)
 			return;
 		size_t *pos = calloc(t->ncols, sizeof *pos);
 		long *lim = calloc(t->ncols, sizeof *lim);
-		bool ok = pos && lim && direct_ok(t, pos, lim);
+		bool ok = pos && lim && direct_ok(t, pos, lim) && t->bulk_checked && !t->bulk_blocked;
 		free(pos);
 		free(lim);
 		if (!ok)
@@ -1332,6 +1363,17 @@ static int attempt(mssql_apply *a)
 	 * ones go by a typed bulk copy straight into the target, which must
 	 * come after BEGIN TRANSACTION, the test and the truncate: those go
 	 * first, in one batch. */
+	/* Whether a table a snapshot may bulk-copy into has constraints or
+	 * triggers: read before the batch below is put together. */
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		size_t u, d, r;
+		mssql_table_counts(t, &u, &d, &r);
+		bool blocked;
+		if (t != lt && t->n >= STAGE_INLINE_ROWS && r == t->n && !a->no_insert && !t->bulk_checked &&
+		    (rc = bulk_blocked(a, t, &blocked)) != AT_OK)
+			return rc;
+	}
 	size_t *pos = NULL;
 	long *lim = NULL;
 	bool empty[nt ? nt : 1];
@@ -1369,7 +1411,8 @@ static int attempt(mssql_apply *a)
 				a->fatal = EX_OSERR;
 				return AT_FATAL;
 			}
-			t->bulk_direct = direct_ok(t, pos, lim);
+			/* bulk_checked: read ahead of this loop */
+			t->bulk_direct = direct_ok(t, pos, lim) && t->bulk_checked && !t->bulk_blocked;
 		}
 		if (!known || t->bulk_direct) {
 			if (!began)

@@ -73,6 +73,9 @@ typedef struct mssql_table {
 	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
 	bool fk_known;       /* its foreign keys to and from the others were read */
 	bool key_warned;     /* its text key compares without case: said once */
+	/* Read once: it has CHECK or FOREIGN KEY constraints or triggers,
+	 * which a bulk copy straight into it would skip. */
+	bool bulk_checked, bulk_blocked;
 	bool use_insert; /* this batch: snapshot rows into an empty table */
 	/* This attempt: use_insert by a typed bulk copy straight into the
 	 * target (its truncate, if any, went ahead of it); nstaged rows of it

@@ -908,6 +908,24 @@ int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
 	return rc ? -1 : 0;
 }
 
+int tsql_catalog_bulk_blockers(buf *b, const char *schema, const char *table)
+{
+	static const char *const views[][2] = {
+		{"sys.check_constraints", "parent_object_id"},
+		{"sys.foreign_keys", "parent_object_id"},
+		{"sys.triggers", "parent_id"},
+	};
+	int rc = buf_puts(b, "SELECT ");
+	for (size_t i = 0; i < 3; i++) {
+		rc |= buf_printf(b, "%s(SELECT COUNT(*) FROM %s WHERE [%s] = OBJECT_ID(", i ? " + " : "", views[i][0],
+				 views[i][1]);
+		rc |= qname_nstr(b, schema, table);
+		rc |= buf_puts(b, "))");
+	}
+	rc |= buf_putc(b, ';');
+	return rc ? -1 : 0;
+}
+
 int tsql_create_schema(buf *b, const char *schema)
 {
 	int rc = buf_puts(b, "CREATE SCHEMA ");

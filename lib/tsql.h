@@ -165,6 +165,10 @@ int tsql_catalog_columns(buf *b, const char *schema, const char *table);
  * sixth COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column), then
  * [DATETIME_PRECISION] and [COLLATION_NAME]. */
 int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
+/* One row, one number: the target's CHECK and FOREIGN KEY constraints and
+ * triggers, which a bulk copy without hints skips (sys.check_constraints,
+ * sys.foreign_keys, sys.triggers). */
+int tsql_catalog_bulk_blockers(buf *b, const char *schema, const char *table);
 int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
 int tsql_alter_add(buf *b, const tsql_table *t, size_t col);

@@ -14,6 +14,8 @@ CREATE SCHEMA [public];
 GO
 CREATE TABLE [public].[reading] ([id] bigint NOT NULL, [v] decimal(10,3) NULL, [ts] datetimeoffset(6) NULL, [d] date NULL, [t] time(6) NULL, [u] uniqueidentifier NULL, [b] bit NULL, [f] real NULL, [m] money NULL, [bin] varbinary(max) NULL, [txt] nvarchar(max) NULL, [ch] nvarchar(6) NULL, [dbl] float NULL, [s] smallint NULL, [ts3] datetime2(3) NULL, [j] nvarchar(max) NULL, CONSTRAINT [PK_reading] PRIMARY KEY ([id]));
 GO
+SELECT (SELECT COUNT(*) FROM sys.check_constraints WHERE [parent_object_id] = OBJECT_ID(N'[public].[reading]')) + (SELECT COUNT(*) FROM sys.foreign_keys WHERE [parent_object_id] = OBJECT_ID(N'[public].[reading]')) + (SELECT COUNT(*) FROM sys.triggers WHERE [parent_id] = OBJECT_ID(N'[public].[reading]'));
+GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [public].[reading] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
 GO

@@ -163,6 +163,17 @@ static const char setup_sql[] =
 	"      NEW := jsonb_populate_record(NEW, jsonb_build_object(c, nextval(pg_get_serial_sequence("
 	"        format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), c)))); "
 	"    END LOOP; RETURN NEW; END$$;"
+	/* sys.check_constraints, sys.triggers: the peer's own CHECKs (lengths,
+	 * key lengths, tds_…) and triggers (tds_…) are SQL Server's column
+	 * types and index limits, not constraints of the table */
+	"CREATE OR REPLACE VIEW tds_catalog.check_constraints AS "
+	"SELECT conname::text AS name, oid::integer AS object_id, conrelid::integer AS parent_object_id, "
+	"  (NOT convalidated)::integer AS is_not_trusted FROM pg_constraint WHERE contype = 'c' "
+	"  AND conname NOT LIKE 'tds\\_%';"
+	"CREATE OR REPLACE VIEW tds_catalog.triggers AS "
+	"SELECT tgname::text AS name, oid::integer AS object_id, tgrelid::integer AS parent_id, "
+	"  (tgenabled = 'D')::integer AS is_disabled FROM pg_trigger WHERE NOT tgisinternal "
+	"  AND tgname NOT LIKE 'tds\\_%';"
 	"CREATE OR REPLACE VIEW tds_catalog.foreign_keys AS "
 	"SELECT conname::text AS name, oid::integer AS object_id, conrelid::integer AS parent_object_id, "
 	"  confrelid::integer AS referenced_object_id FROM pg_constraint WHERE contype = 'f';"

@@ -197,6 +197,7 @@ struct stmt {
 	int single;   /* ST_SQL: one PostgreSQL statement that returns no rows */
 	int temp_truncate; /* ST_SQL: TRUNCATE TABLE #temp, run as "DELETE FROM #temp" */
 	int keepidentity;  /* ST_BULK: "with (…, KEEPIDENTITY)" */
+	int check_constraints, fire_triggers; /* ST_BULK: those hints */
 };
 
 struct batch {
@@ -283,6 +284,7 @@ typedef struct session {
 	char dbname[512];
 	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
 	int bulk_keepidentity; /* its hints had KEEPIDENTITY */
+	int bulk_check_constraints, bulk_fire_triggers; /* and these */
 	char identity_insert[600]; /* SET IDENTITY_INSERT … ON: xlate_ctx */
 	/* columns of the table FMTONLY described last, kept for the bulk load
 	 * that follows (bulk_meta_keep); any other statement drops them */

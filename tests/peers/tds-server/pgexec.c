@@ -798,6 +798,8 @@ static int run_stmt(session *s, const struct stmt *st)
 		free(s->bulk_target);
 		s->bulk_target = strdup(st->name);
 		s->bulk_keepidentity = st->keepidentity;
+		s->bulk_check_constraints = st->check_constraints;
+		s->bulk_fire_triggers = st->fire_triggers;
 		queue_done(s, 0, 0, 0);
 		return 0;
 	case ST_SELECT:

@@ -706,9 +706,13 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 			} else if (is_kw(x, i, "sys") && is_op(x, i + 1, ".") && is_name(x, i + 2)) {
 				char nm[64];
 				name_of(x, i + 2, nm, sizeof nm);
-				if (strcasecmp(nm, "foreign_keys"))
+				if (strcasecmp(nm, "foreign_keys") && strcasecmp(nm, "check_constraints") &&
+				    strcasecmp(nm, "triggers"))
 					return xerr(x, 208, "Invalid object name 'sys.%s'.", nm);
-				emit(o, "tds_catalog.foreign_keys");
+				for (char *q = nm; *q; q++)
+					*q = (char)tolower((unsigned char)*q);
+				snprintf(buf, sizeof buf, "tds_catalog.%s", nm);
+				emit(o, buf);
 				i += 3;
 			} else if (is_kw(x, i, "WITH") && is_op(x, i + 1, "(") && is_hint(x, i + 2)) {
 				size_t close = match_paren(x, i + 1, b);
@@ -1512,6 +1516,10 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 					for (size_t h = k + 2; h < (c == NPOS ? x.n : c); h++)
 						if (is_kw(&x, h, "KEEPIDENTITY"))
 							s->keepidentity = 1;
+						else if (is_kw(&x, h, "CHECK_CONSTRAINTS"))
+							s->check_constraints = 1;
+						else if (is_kw(&x, h, "FIRE_TRIGGERS"))
+							s->fire_triggers = 1;
 					k = c == NPOS ? x.n : c + 1;
 				}
 				i = k;
