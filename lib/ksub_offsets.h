@@ -45,6 +45,8 @@ typedef struct ksub_part {
 	} runs[KSUB_SKIP_RUNS];
 	unsigned run_first, nruns;
 	bool skipping; /* the last message consumed was skipped */
+	/* ksub's --metrics series of this partition (metrics.h), or NULL */
+	struct metric *m_out, *m_lag;
 } ksub_part;
 
 typedef struct ksub_parts {

@@ -2,6 +2,7 @@
 #include "mssql_apply.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "mssql_batch.h"
 #include "tsql.h"
 
@@ -98,6 +99,13 @@ struct mssql_apply {
 	uint64_t rt_closed; /* round trips of connections closed since */
 	uint64_t rt_print;
 	mssql_apply_stats st;
+
+	/* --metrics (all NULL without) */
+	struct {
+		metric_family *out, *dead;
+		metric *skipped, *batches, *retries, *lat, *lag, *last;
+		int64_t newest_us;
+	} m;
 };
 
 /* ---- small helpers ---- */
@@ -1685,6 +1693,9 @@ done:
 	if (rc == 0) {
 		mssql_table_remove(t, a->bad_i);
 		a->st.dead_lettered++;
+		char name[2 * RECORD_NAME_MAX + 2];
+		snprintf(name, sizeof name, "%s.%s", t->src_schema, t->src_table);
+		metric_add(metric_get(a->m.dead, name), 1);
 	}
 	return rc;
 }
@@ -1715,6 +1726,7 @@ static void lat_add(mssql_apply *a, int64_t us)
 	if (b >= LAT_BUCKETS)
 		b = LAT_BUCKETS - 1;
 	a->hist[b]++;
+	metric_observe(a->m.lat, (double)us / 1e6);
 	a->st.lat_n++;
 	if (us > a->st.lat_max_us)
 		a->st.lat_max_us = us;
@@ -1723,8 +1735,10 @@ static void lat_add(mssql_apply *a, int64_t us)
 static void committed(mssql_apply *a, uint64_t rt0)
 {
 	int64_t now = now_us();
-	for (size_t i = 0; i < a->nlat; i++)
+	for (size_t i = 0; i < a->nlat; i++) {
 		lat_add(a, now - a->lat[i]);
+		metrics_commit_done(a->m.last, a->m.lag, &a->m.newest_us, a->lat[i]);
+	}
 	a->nlat = 0;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
@@ -1741,6 +1755,15 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	for (size_t i = 0; i < a->ts.n; i++) {
 		mssql_table *t = a->ts.t[i];
 		a->st.changes += t->n;
+		if (t->batch_records) {
+			if (!t->m_out && a->m.out) {
+				char name[2 * RECORD_NAME_MAX + 2];
+				snprintf(name, sizeof name, "%s.%s", t->src_schema, t->src_table);
+				t->m_out = metric_get(a->m.out, name);
+			}
+			metric_add(t->m_out, t->batch_records);
+			t->batch_records = 0;
+		}
 		/* A snapshot keeps INSERTing into the table it found empty, as
 		 * long as nothing else has been written to it; its rows have
 		 * distinct keys. */
@@ -1751,6 +1774,7 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	a->no_insert = false;
 	a->upserts_first = false;
 	a->st.batches++;
+	metric_add(a->m.batches, 1);
 	a->st.round_trips = round_trips(a);
 	a->st.round_trips_last_batch = a->st.round_trips - rt0;
 	a->nrec = 0;
@@ -1863,6 +1887,7 @@ int mssql_apply_flush(mssql_apply *a)
 		case AT_TRANSIENT:
 			failures++;
 			a->st.retries++;
+			metric_add(a->m.retries, 1);
 			if (failures > a->o.retries) {
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return a->last.dead && !a->conn && a->st.batches == 0 ? EX_UNAVAILABLE : EX_TEMPFAIL;
@@ -1884,6 +1909,7 @@ int mssql_apply_flush(mssql_apply *a)
 			 * this far: read the checkpoint again and drop what it covers. */
 			failures++;
 			a->st.retries++;
+			metric_add(a->m.retries, 1);
 			if (failures > a->o.retries) {
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return EX_TEMPFAIL;
@@ -1988,6 +2014,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	if ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
 	    (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)) {
 		a->st.skipped++;
+		metric_add(a->m.skipped, 1);
 		/* A replay after a restart: what the target holds is durable,
 		 * so upstream may hear of it now rather than at the next commit. */
 		if (!s->acked && s->has_ckpt && !s->in_batch && a->o.on_commit) {
@@ -2033,6 +2060,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	s->in_batch = true;
 	if (a->o.clamp_infinity)
 		count_clamps(a, t, r);
+	t->batch_records++;
 	if (a->nlat == a->caplat) {
 		size_t cap = a->caplat ? a->caplat * 2 : 1024;
 		int64_t *p = realloc(a->lat, cap * sizeof *p);
@@ -2074,6 +2102,15 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
 	mssql_tables_init(&a->ts);
 	buf_init(&a->sql, 0);
 	buf_init(&a->stage, 0);
+	metrics *m = o->metrics;
+	a->m.out = metrics_family(m, "dbrepl_records_out_total", "table");
+	a->m.dead = metrics_family(m, "dbrepl_dead_letters_total", "table");
+	a->m.skipped = metric_get(metrics_family(m, "dbrepl_records_skipped_total", NULL));
+	a->m.batches = metric_get(metrics_family(m, "dbrepl_batches_total", NULL));
+	a->m.retries = metric_get(metrics_family(m, "dbrepl_errors_total", "kind"), "retry");
+	a->m.lat = metric_get(metrics_family(m, "dbrepl_apply_latency_seconds", NULL));
+	a->m.last = metric_get(metrics_family(m, "dbrepl_last_commit_timestamp_seconds", NULL));
+	a->m.lag = metric_get(metrics_family(m, "dbrepl_lag_seconds", NULL));
 	return a;
 }
 

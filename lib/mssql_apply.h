@@ -39,6 +39,7 @@ typedef struct mssql_apply_opts {
 	void *ctx;
 	tsql_type_map type_map;                      /* --type-map */
 	bool clamp_infinity;                         /* --clamp-infinity */
+	struct metrics *metrics; /* --metrics: the engine's own metrics go here (dbrepl(7)) */
 } mssql_apply_opts;
 
 typedef struct mssql_apply_stats {
