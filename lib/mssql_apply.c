@@ -46,6 +46,16 @@ struct direct {
 
 static void direct_free(struct direct *d);
 
+/* A parameter of the batch's RPC: the checkpoint's rows. */
+struct rpc_arg {
+	char name[16];    /* "@s1" */
+	const char *type; /* as declared: "nvarchar(450)", "bigint" */
+	bool is_int;
+	int64_t i;
+	const char *ext;  /* the text, when not in text[] (a stream's name) */
+	char text[POS_OFFSET_TEXT_MAX];
+};
+
 /* How an attempt to apply a batch ended. */
 enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_STALE, AT_SERVER, AT_BADVALUE, AT_FATAL };
 
@@ -64,6 +74,10 @@ struct mssql_apply {
 
 	buf sql;
 	buf stage; /* this batch's INSERT … VALUES into staging tables */
+	buf tail;  /* its COMMIT and staging truncates */
+	struct rpc_arg *prm; /* the parameters of its RPC */
+	size_t nprm, capprm;
+	buf rpctext; /* scratch of run_rpc */
 	buf *scratch;
 	tsql_cell *cells;
 	mssql_bcp_val *bvals;
@@ -215,6 +229,97 @@ static int run(mssql_apply *a, const char *sql, mssql_row_cb cb, void *ctx)
 	}
 	log_debug("T-SQL: %.2000s", sql);
 	if (mssql_exec(a->conn, sql, cb, ctx) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		if (mssql_dead(a->conn))
+			a->last.dead = true;
+		return -1;
+	}
+	return 0;
+}
+
+static struct rpc_arg *add_arg(mssql_apply *a, const char *prefix, size_t k, const char *type)
+{
+	if (a->nprm == a->capprm) {
+		size_t cap = a->capprm ? 2 * a->capprm : 16;
+		struct rpc_arg *p = realloc(a->prm, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		a->prm = p;
+		a->capprm = cap;
+	}
+	struct rpc_arg *g = &a->prm[a->nprm++];
+	memset(g, 0, sizeof *g);
+	snprintf(g->name, sizeof g->name, "@%s%zu", prefix, k);
+	g->type = type;
+	return g;
+}
+
+/* The k-th checkpoint row's parameters (tsql_checkpoint_merge_row_params):
+ * stream, offset, and the offset's pair. -1 on ENOMEM. */
+static int add_ckpt_params(mssql_apply *a, size_t k, const stream_state *s)
+{
+	struct rpc_arg *g;
+	if (!(g = add_arg(a, "s", k, "nvarchar(450)")))
+		return -1;
+	g->ext = s->name;
+	if (!(g = add_arg(a, "o", k, "nvarchar(100)")))
+		return -1;
+	pos_offset_format(s->batch_max, g->text, sizeof g->text);
+	if (!(g = add_arg(a, "major", k, "bigint")))
+		return -1;
+	g->is_int = true;
+	g->i = (int64_t)s->batch_max.major;
+	if (!(g = add_arg(a, "minor", k, "bigint")))
+		return -1;
+	g->is_int = true;
+	g->i = (int64_t)s->batch_max.minor;
+	return 0;
+}
+
+/* Runs sql, of constant text, with the batch's parameters (a->prm) as an
+ * RPC of sp_executesql; printing, as the EXEC sp_executesql that does the
+ * same. */
+static int run_rpc(mssql_apply *a, const char *sql)
+{
+	buf *d = &a->rpctext;
+	buf_reset(d);
+	for (size_t i = 0; i < a->nprm; i++)
+		buf_printf(d, "%s%s %s", i ? ", " : "", a->prm[i].name, a->prm[i].type);
+	if (buf_terminate(d) < 0) {
+		a->fatal = EX_OSERR;
+		return -1;
+	}
+	if (a->o.print) {
+		buf e;
+		buf_init(&e, 0);
+		int rc = buf_puts(&e, "EXEC sp_executesql ");
+		rc |= tsql_nstr(&e, sql, strlen(sql));
+		if (a->nprm) {
+			rc |= buf_puts(&e, ",\n  ");
+			rc |= tsql_nstr(&e, d->data, d->len);
+		}
+		for (size_t i = 0; i < a->nprm; i++) {
+			const struct rpc_arg *g = &a->prm[i];
+			rc |= buf_printf(&e, ",\n  %s = ", g->name);
+			if (g->is_int)
+				rc |= buf_printf(&e, "%lld", (long long)g->i);
+			else
+				rc |= tsql_nstr(&e, g->ext ? g->ext : g->text, strlen(g->ext ? g->ext : g->text));
+		}
+		rc |= buf_putc(&e, ';') | buf_terminate(&e);
+		if (rc == 0)
+			run(a, e.data, NULL, NULL);
+		buf_free(&e);
+		return rc ? -1 : 0;
+	}
+	log_debug("T-SQL (sp_executesql): %.2000s", sql);
+	mssql_param p[a->nprm ? a->nprm : 1];
+	for (size_t i = 0; i < a->nprm; i++) {
+		const struct rpc_arg *g = &a->prm[i];
+		const char *t = g->ext ? g->ext : g->text;
+		p[i] = (mssql_param){g->name, g->is_int, g->i, t, strlen(t)};
+	}
+	if (mssql_exec_rpc(a->conn, sql, a->nprm ? d->data : NULL, a->nprm, p, NULL, NULL) < 0) {
 		a->last = *mssql_last_error(a->conn);
 		if (mssql_dead(a->conn))
 			a->last.dead = true;
@@ -1501,7 +1606,22 @@ static int attempt(mssql_apply *a)
 		}
 	}
 
+	/* The staging rows of small tables (INSERT … VALUES, their text new
+	 * with every batch) go first, in a batch of their own. */
+	if (a->stage.len) {
+		sql_reset(a);
+		buf_append(&a->sql, a->stage.data, a->stage.len - 1); /* without its last newline */
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+			return a->fatal ? AT_FATAL : failed(a);
+	}
+	/* The rest is one statement of constant text (its values are
+	 * parameters), sent as an RPC of sp_executesql: SQL Server compiles a
+	 * MERGE afresh for every new text (no simple parameterization for
+	 * MERGE), and caches the plan of this one. The transaction begins and
+	 * commits inside it, unless it began before (a bulk copy, an
+	 * emptiness test): then a COMMIT follows. */
 	sql_reset(a);
+	a->nprm = 0;
 	if (!began) {
 		tsql_begin(&a->sql);
 		buf_putc(&a->sql, '\n');
@@ -1517,17 +1637,16 @@ static int attempt(mssql_apply *a)
 			continue;
 		if (nck == 0)
 			tsql_checkpoint_merge_begin(&a->sql);
-		tsql_checkpoint_merge_row(&a->sql, nck == 0, s->name, s->batch_max);
+		tsql_checkpoint_merge_row_params(&a->sql, nck == 0, nck + 1);
+		if (add_ckpt_params(a, nck + 1, s) < 0) {
+			a->fatal = EX_OSERR;
+			return AT_FATAL;
+		}
 		nck++;
 	}
 	if (nck) {
 		tsql_checkpoint_merge_end(&a->sql, nck);
 		buf_putc(&a->sql, '\n');
-	}
-	if (buf_append(&a->sql, a->stage.data, a->stage.len) < 0) {
-		log_error("T-SQL batch too large");
-		a->fatal = EX_SOFTWARE;
-		return AT_FATAL;
 	}
 	/* Truncates first, referencing tables before referenced ones: each
 	 * drops only its own table's earlier changes (mssql_batch.h), so
@@ -1560,14 +1679,25 @@ static int attempt(mssql_apply *a)
 			}
 		}
 	}
-	tsql_commit(&a->sql);
+	/* The COMMIT, and the staging tables emptied for the next batch */
+	buf_reset(&a->tail);
+	tsql_commit(&a->tail);
 	for (size_t k = 0; k < nt; k++) {
 		if (a->order[k]->n == 0 || (a->order[k]->bulk_direct && !a->order[k]->nstaged))
 			continue;
-		buf_putc(&a->sql, '\n');
-		tsql_staging_truncate(&a->sql, &a->order[k]->view);
+		buf_putc(&a->tail, '\n');
+		tsql_staging_truncate(&a->tail, &a->order[k]->view);
 	}
-	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+	if (!began && buf_append(&a->sql, a->tail.data, a->tail.len) < 0) {
+		log_error("T-SQL batch too large");
+		a->fatal = EX_SOFTWARE;
+		return AT_FATAL;
+	}
+	if (a->sql.len && a->sql.data[a->sql.len - 1] == '\n')
+		a->sql.len--;
+	if (sql_done(a) < 0 || run_rpc(a, a->sql.data) < 0)
+		return a->fatal ? AT_FATAL : failed(a);
+	if (began && (buf_terminate(&a->tail) < 0 || run(a, a->tail.data, NULL, NULL) < 0))
 		return a->fatal ? AT_FATAL : failed(a);
 	for (size_t k = 0; k < nt; k++)
 		a->order[k]->staging_dirty = false;
@@ -2102,6 +2232,8 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
 	mssql_tables_init(&a->ts);
 	buf_init(&a->sql, 0);
 	buf_init(&a->stage, 0);
+	buf_init(&a->tail, 0);
+	buf_init(&a->rpctext, 0);
 	metrics *m = o->metrics;
 	a->m.out = metrics_family(m, "dbrepl_records_out_total", "table");
 	a->m.dead = metrics_family(m, "dbrepl_dead_letters_total", "table");
@@ -2133,6 +2265,9 @@ void mssql_apply_free(mssql_apply *a)
 	free(a->lat);
 	buf_free(&a->sql);
 	buf_free(&a->stage);
+	buf_free(&a->tail);
+	buf_free(&a->rpctext);
+	free(a->prm);
 	free(a);
 }
 

@@ -342,6 +342,43 @@ int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx)
 	return drain(c, cb, ctx);
 }
 
+int mssql_exec_rpc(mssql_conn *c, const char *sql, const char *decl, size_t nparams, const mssql_param *params,
+		   mssql_row_cb cb, void *ctx)
+{
+	memset(&c->err, 0, sizeof c->err);
+	c->round_trips++;
+	/* Text goes as ntext: db-lib sends it as nvarchar(max), converted
+	 * from the client's UTF-8 to UTF-16 (sp_executesql takes its
+	 * statement and declarations only as Unicode). */
+	if (dbrpcinit(c->dbproc, "sp_executesql", 0) == FAIL ||
+	    dbrpcparam(c->dbproc, "@stmt", 0, SYBNTEXT, -1, (DBINT)strlen(sql), (BYTE *)sql) == FAIL ||
+	    (decl && dbrpcparam(c->dbproc, "@params", 0, SYBNTEXT, -1, (DBINT)strlen(decl), (BYTE *)decl) == FAIL))
+		goto fail;
+	for (size_t i = 0; i < nparams; i++) {
+		const mssql_param *p = &params[i];
+		RETCODE rc = p->is_int ? dbrpcparam(c->dbproc, p->name, 0, SYBINT8, -1, 8, (BYTE *)&p->i)
+				       : dbrpcparam(c->dbproc, p->name, 0, SYBNTEXT, -1, (DBINT)p->len, (BYTE *)p->text);
+		if (rc == FAIL)
+			goto fail;
+	}
+	if (dbrpcsend(c->dbproc) == FAIL || dbsqlok(c->dbproc) == FAIL) {
+		if (!DBDEAD(c->dbproc))
+			dbcancel(c->dbproc);
+		else
+			c->err.dead = true;
+		if (!c->err.number && !c->err.msg[0])
+			snprintf(c->err.msg, sizeof c->err.msg, "sp_executesql failed");
+		return -1;
+	}
+	return drain(c, cb, ctx);
+fail:
+	if (!c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "dbrpcinit/dbrpcparam failed");
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return -1;
+}
+
 /* A bcp call failed: keeps the server's message if it sent one, else
  * names the call; notes a dead connection. Returns -1. */
 static int bcp_failed(mssql_conn *c, const char *call, const char *table)

@@ -46,6 +46,23 @@ void mssql_close(mssql_conn *c);
 typedef int (*mssql_row_cb)(void *ctx, int ncols, char **vals);
 int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx);
 
+/* A parameter of mssql_exec_rpc: a bigint, or a string (UTF-8, not
+ * empty: db-lib sends a zero length as NULL). */
+typedef struct mssql_param {
+	const char *name; /* "@s1" */
+	bool is_int;
+	int64_t i;
+	const char *text;
+	size_t len;
+} mssql_param;
+
+/* Runs sql (its text constant: SQL Server caches its plan by it) as an
+ * RPC of sp_executesql, with the parameters declared by decl ("@s1
+ * nvarchar(450), @n bigint"; NULL for none) and given in params. Rows and
+ * errors as mssql_exec. */
+int mssql_exec_rpc(mssql_conn *c, const char *sql, const char *decl, size_t nparams, const mssql_param *params,
+		   mssql_row_cb cb, void *ctx);
+
 /* Bulk copy into table (e.g. "#dbrepl_s1") with ncols columns. Each row
  * gives every column as UTF-8 text for an nvarchar/nchar column (sent as
  * UTF-16LE; NULL = SQL NULL; the text must not be empty: db-lib sends a 0

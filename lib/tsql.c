@@ -1375,6 +1375,11 @@ int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, pos_offset
 	return rc ? -1 : 0;
 }
 
+int tsql_checkpoint_merge_row_params(buf *b, bool first, size_t k)
+{
+	return buf_printf(b, "%s(@s%zu, @o%zu, @major%zu, @minor%zu)", first ? "" : ", ", k, k, k, k);
+}
+
 /* The stored offset t.[offset] as the pair pos.h orders by: "N" (Kafka) is
  * (N, 0); "X/Y:N" (PostgreSQL) is (the LSN X/Y as a number, N). The LSN's
  * two hex halves are padded to 8 digits each and read as one 8-byte

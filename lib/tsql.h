@@ -231,6 +231,11 @@ int tsql_checkpoint_select(buf *b);
  * data statements. */
 int tsql_checkpoint_merge_begin(buf *b);
 int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, pos_offset off);
+/* The same row as the k-th row's parameters: @sk (stream), @ok (offset
+ * text), @majork and @minork (its pair, bigint; SQL Server's variable
+ * names ignore case as its collation does): the statement's text is then
+ * the same for every batch of as many streams. */
+int tsql_checkpoint_merge_row_params(buf *b, bool first, size_t k);
 int tsql_checkpoint_merge_end(buf *b, size_t nrows);
 int tsql_checkpoint_merge(buf *b, const char *stream, pos_offset off); /* one stream */
 #define TSQL_ERR_CHECKPOINT_AHEAD 50001

@@ -542,15 +542,22 @@ INSERT INTO [public].[reading] ([id], [v], [ts], [d], [t], [u], [b], [f], [m], [
 GO
 CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u11] tinyint NULL, [c12] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u12] tinyint NULL, [c13] nvarchar(max) NULL, [c14] nvarchar(max) NULL, [c15] nvarchar(max) NULL, [c16] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u16] tinyint NULL);
 GO
-MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
-USING (VALUES (N'snap/shop/2', N'520', 520, 0)) AS s ([stream], [offset], [major], [minor])
-ON t.[stream] = s.[stream]
-WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N'0000000', LEFT(t.[offset], CHARINDEX(N'/', t.[offset]) - 1)), 8), RIGHT(CONCAT(N'0000000', SUBSTRING(t.[offset], CHARINDEX(N'/', t.[offset]) + 1, CHARINDEX(N':', t.[offset]) - CHARINDEX(N'/', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N':', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N':', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
-WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
-IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)', 1;
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [c14], [c15], [c16], [u16]) VALUES (3, N'r', N'3', N'0.005', NULL, N'0001-01-01T00:00:00.000000Z', N'2024-02-29', N'00:00:00', N'00000000-0000-0000-0000-000000000000', N'0', N'-0', N'0.00', N'0x', NULL, NULL, 2, N'   ', NULL, N'-1.7976931348623157e+308', N'32767', N'2026-01-02T03:04:05.678', N'""', NULL);
+GO
+EXEC sp_executesql N'MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
+USING (VALUES (@s1, @o1, @major1, @minor1)) AS s ([stream], [offset], [major], [minor])
+ON t.[stream] = s.[stream]
+WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N''/'', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N''0000000'', LEFT(t.[offset], CHARINDEX(N''/'', t.[offset]) - 1)), 8), RIGHT(CONCAT(N''0000000'', SUBSTRING(t.[offset], CHARINDEX(N''/'', t.[offset]) + 1, CHARINDEX(N'':'', t.[offset]) - CHARINDEX(N''/'', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N'':'', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N'':'', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
+WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+IF @@ROWCOUNT <> 1 THROW 50001, N''dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)'', 1;
 INSERT INTO [public].[reading] WITH (TABLOCK) ([id], [v], [ts], [d], [t], [u], [b], [f], [m], [bin], [txt], [ch], [dbl], [s], [ts3], [j])
-SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS decimal(10,3)), CAST(s.[c3] AS datetimeoffset(6)), CAST(s.[c4] AS date), CAST(s.[c5] AS time(6)), CAST(s.[c6] AS uniqueidentifier), CAST(s.[c7] AS bit), CAST(s.[c8] AS real), CAST(s.[c9] AS money), CONVERT(varbinary(max), s.[c10], 1), CASE WHEN s.[u11] = 2 THEN N'' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'' ELSE s.[c12] END, CAST(s.[c13] AS float), CAST(s.[c14] AS smallint), CAST(s.[c15] AS datetime2(3)), CASE WHEN s.[u16] = 2 THEN N'' ELSE s.[c16] END FROM #dbrepl_s1 AS s;
+SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS decimal(10,3)), CAST(s.[c3] AS datetimeoffset(6)), CAST(s.[c4] AS date), CAST(s.[c5] AS time(6)), CAST(s.[c6] AS uniqueidentifier), CAST(s.[c7] AS bit), CAST(s.[c8] AS real), CAST(s.[c9] AS money), CONVERT(varbinary(max), s.[c10], 1), CASE WHEN s.[u11] = 2 THEN N'''' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'''' ELSE s.[c12] END, CAST(s.[c13] AS float), CAST(s.[c14] AS smallint), CAST(s.[c15] AS datetime2(3)), CASE WHEN s.[u16] = 2 THEN N'''' ELSE s.[c16] END FROM #dbrepl_s1 AS s;',
+  N'@s1 nvarchar(450), @o1 nvarchar(100), @major1 bigint, @minor1 bigint',
+  @s1 = N'snap/shop/2',
+  @o1 = N'520',
+  @major1 = 520,
+  @minor1 = 0;
+GO
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

@@ -31,21 +31,28 @@ CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1]
 GO
 CREATE TABLE #dbrepl_s2 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) COLLATE Latin1_General_100_BIN2 NULL, [u1] tinyint NULL, [c2] nvarchar(max) COLLATE Latin1_General_100_BIN2 NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL);
 GO
-MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
-USING (VALUES (N'snap/shop/2', N'2', 2, 0)) AS s ([stream], [offset], [major], [minor])
-ON t.[stream] = s.[stream]
-WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N'0000000', LEFT(t.[offset], CHARINDEX(N'/', t.[offset]) - 1)), 8), RIGHT(CONCAT(N'0000000', SUBSTRING(t.[offset], CHARINDEX(N'/', t.[offset]) + 1, CHARINDEX(N':', t.[offset]) - CHARINDEX(N'/', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N':', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N':', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
-WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
-IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)', 1;
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [c3], [u3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [u13], [c14], [u14], [c15], [u15]) VALUES (1, N'r', N'1', N'-2', N'3.14159', NULL, N'1.5', N'-2.5e-10', N'2026-11-25', N'13:58:45.000000', N'2026-11-25T13:58:45.123456', N'2026-11-25T13:58:45.123000Z', N'{"a": [1, 2]}', NULL, N'P1Y2M3DT4H5M6.5S', NULL, N'{1,2,3}', NULL, N'ab', NULL, N'x', NULL, N'10.0.0.1/32', NULL);
 INSERT INTO #dbrepl_s2 ([__seq], [__op], [c1], [u1], [c2], [u2], [c3]) VALUES (2, N'c', N'red', NULL, N'order/17', NULL, N'2026-11-25');
+GO
+EXEC sp_executesql N'MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
+USING (VALUES (@s1, @o1, @major1, @minor1)) AS s ([stream], [offset], [major], [minor])
+ON t.[stream] = s.[stream]
+WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N''/'', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N''0000000'', LEFT(t.[offset], CHARINDEX(N''/'', t.[offset]) - 1)), 8), RIGHT(CONCAT(N''0000000'', SUBSTRING(t.[offset], CHARINDEX(N''/'', t.[offset]) + 1, CHARINDEX(N'':'', t.[offset]) - CHARINDEX(N''/'', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N'':'', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N'':'', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
+WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+IF @@ROWCOUNT <> 1 THROW 50001, N''dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)'', 1;
 INSERT INTO [sales].[all]]types] WITH (TABLOCK) ([id], [s], [n], [f4], [f8], [d], [t], [ts], [tstz], [j], [iv], [arr], [c], [tag], [ip])
-SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS smallint), CASE WHEN s.[u3] = 2 THEN N'' ELSE s.[c3] END, CAST(s.[c4] AS real), CAST(s.[c5] AS float), CAST(s.[c6] AS date), CAST(s.[c7] AS time(6)), CAST(s.[c8] AS datetime2(6)), CAST(s.[c9] AS datetimeoffset(3)), CASE WHEN s.[u10] = 2 THEN N'' ELSE s.[c10] END, CASE WHEN s.[u11] = 2 THEN N'' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'' ELSE s.[c12] END, CASE WHEN s.[u13] = 2 THEN N'' ELSE s.[c13] END, CASE WHEN s.[u14] = 2 THEN N'' ELSE s.[c14] END, CASE WHEN s.[u15] = 2 THEN N'' ELSE s.[c15] END FROM #dbrepl_s1 AS s;
+SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS smallint), CASE WHEN s.[u3] = 2 THEN N'''' ELSE s.[c3] END, CAST(s.[c4] AS real), CAST(s.[c5] AS float), CAST(s.[c6] AS date), CAST(s.[c7] AS time(6)), CAST(s.[c8] AS datetime2(6)), CAST(s.[c9] AS datetimeoffset(3)), CASE WHEN s.[u10] = 2 THEN N'''' ELSE s.[c10] END, CASE WHEN s.[u11] = 2 THEN N'''' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'''' ELSE s.[c12] END, CASE WHEN s.[u13] = 2 THEN N'''' ELSE s.[c13] END, CASE WHEN s.[u14] = 2 THEN N'''' ELSE s.[c14] END, CASE WHEN s.[u15] = 2 THEN N'''' ELSE s.[c15] END FROM #dbrepl_s1 AS s;
 MERGE INTO [sales].[tag_link] WITH (HOLDLOCK) AS t
-USING (SELECT CASE WHEN s.[u1] = 2 THEN N'' ELSE s.[c1] END AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END AS [c2], CAST(s.[c3] AS date) AS [c3] FROM #dbrepl_s2 AS s WHERE s.[__op] <> N'd') AS s
+USING (SELECT CASE WHEN s.[u1] = 2 THEN N'''' ELSE s.[c1] END AS [c1], CASE WHEN s.[u2] = 2 THEN N'''' ELSE s.[c2] END AS [c2], CAST(s.[c3] AS date) AS [c3] FROM #dbrepl_s2 AS s WHERE s.[__op] <> N''d'') AS s
 ON t.[tag] = s.[c1] AND DATALENGTH(t.[tag]) = DATALENGTH(s.[c1]) AND t.[target] = s.[c2] AND DATALENGTH(t.[target]) = DATALENGTH(s.[c2])
 WHEN MATCHED THEN UPDATE SET [added] = s.[c3]
-WHEN NOT MATCHED THEN INSERT ([tag], [target], [added]) VALUES (s.[c1], s.[c2], s.[c3]);
+WHEN NOT MATCHED THEN INSERT ([tag], [target], [added]) VALUES (s.[c1], s.[c2], s.[c3]);',
+  N'@s1 nvarchar(450), @o1 nvarchar(100), @major1 bigint, @minor1 bigint',
+  @s1 = N'snap/shop/2',
+  @o1 = N'2',
+  @major1 = 2,
+  @minor1 = 0;
+GO
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 TRUNCATE TABLE #dbrepl_s2;

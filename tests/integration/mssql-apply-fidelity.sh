@@ -261,4 +261,27 @@ rc=$?
 grep -qF "547" "$TEST_TMP/orphan.err" || fail "no 547: $(cat "$TEST_TMP/orphan.err")"
 [ "$(tq "SELECT count(*) FROM public.orphan")" = 0 ] || fail "orphan rows were loaded"
 
+note "every batch's statements as one RPC of sp_executesql, the same text for batches alike"
+# SQL Server compiles a MERGE afresh for each new batch text (no simple
+# parameterization for MERGE); the statements of a batch go as one
+# sp_executesql RPC whose text does not change from batch to batch (the
+# staging rows and the checkpoint's values apart)
+n0=$(grep -c "rpc: sp_executesql text" "$TDS_LOG")
+for i in 1 2 3 4 5 6; do
+	rec c plan "$TC" '["id"]' "\"after\":{\"id\":$i,\"v\":\"v$i\"}"
+	rec u plan "$TC" '["id"]' "\"after\":{\"id\":$i,\"v\":\"w$i\"}"
+	rec d plan "$TC" '["id"]' "\"before\":{\"id\":$((i - 1))}"
+done >"$TEST_TMP/plan.json"
+apply --create-tables --batch-rows 3 <"$TEST_TMP/plan.json" 2>"$TEST_TMP/plan.err" || { cat "$TEST_TMP/plan.err" >&2; fail "plan"; }
+[ "$(tq "SELECT string_agg(id || v, ',') FROM public.plan")" = "6w6" ] || fail "public.plan: $(tq "TABLE public.plan")"
+[ "$(grep "rpc: sp_executesql text" "$TDS_LOG" | tail -n +$((n0 + 1)) | wc -l)" = 6 ] || fail "not six RPCs"
+[ "$(grep "rpc: sp_executesql text" "$TDS_LOG" | tail -n +$((n0 + 1)) | awk '{print $6}' | sort -u | wc -l)" = 1 ] ||
+	fail "the batches' RPC texts differ: $(grep "rpc: sp_executesql text" "$TDS_LOG" | tail -n 6)"
+# sp_executesql in T-SQL (what --print-sql writes) runs as the RPC does
+[ "$(tds_sql "EXEC sp_executesql N'SELECT [v] FROM [public].[plan] WHERE [id] = @id', N'@id int', @id = 6")" = w6 ] ||
+	fail "EXEC sp_executesql"
+tds_sql "EXEC sp_executesql N'SELECT @a', N'@a int, @A int', @a = 1, @A = 2" >"$TEST_TMP/134.out" 2>&1 &&
+	fail "@a and @A taken as two variables"
+grep -qF "Msg 134 " "$TEST_TMP/134.out" || fail "want 134: $(cat "$TEST_TMP/134.out")"
+
 echo "mssql-apply-fidelity: long keys nonclustered or refused by name; TRUNCATE refusals emptied by DELETE; values refused rather than changed"

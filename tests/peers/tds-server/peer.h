@@ -176,7 +176,7 @@ void peer_log(const struct peer_opts *o, const char *fmt, ...) __attribute__((fo
 
 /* ---- translation (tsql_translate.c) ---- */
 enum stmt_kind {
-	ST_SET, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SQL, ST_SELECT, ST_USE, ST_BULK, ST_IF_THROW
+	ST_SET, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SQL, ST_SELECT, ST_USE, ST_BULK, ST_IF_THROW, ST_EXECUTESQL
 };
 
 /* IF @@ROWCOUNT <op> N THROW ...: the comparison */
@@ -198,12 +198,25 @@ struct stmt {
 	int temp_truncate; /* ST_SQL: TRUNCATE TABLE #temp, run as "DELETE FROM #temp" */
 	int keepidentity;  /* ST_BULK: "with (…, KEEPIDENTITY)" */
 	int check_constraints, fire_triggers; /* ST_BULK: those hints */
+	/* ST_EXECUTESQL: EXEC sp_executesql N'stmt' (in sql), N'decl',
+	 * @name = value …: the statement run with its parameters, as the
+	 * RPC runs it (rpc.c) */
+	struct rpc_param *params;
+	size_t nparams;
 };
 
 struct batch {
 	struct stmt *v;
 	size_t n, cap;
 	int has_commit;
+};
+
+/* A parameter of an RPC (sp_executesql) with its value: NULL, a number
+ * (as its text), or a string (UTF-8). */
+struct rpc_param {
+	char name[130]; /* "@name" */
+	int is_null, is_number;
+	char *text;
 };
 
 struct xlate_ctx {
@@ -217,6 +230,10 @@ struct xlate_ctx {
 	/* Collation of a text column created without COLLATE: the database's,
 	 * or the server's (tempdb's) for a #temp table. */
 	const char *db_collation;
+	/* An RPC's parameters: @name in the statement is its value, as a
+	 * literal (a variable not among them is 137, as without). */
+	const struct rpc_param *params;
+	size_t nparams;
 };
 
 struct xlate_err {
@@ -291,6 +308,8 @@ typedef struct session {
 	char *meta_table;
 	struct pg_attr *meta;
 	int meta_n;
+	int in_rpc; /* answering an RPC: statements end in DONEINPROC */
+	int pending_drop; /* the drop-after fault fired in an EXEC sp_executesql */
 	/* DONE of the previous statement, sent once we know whether more follows */
 	int done_pending;
 	uint16_t done_status, done_cmd;
@@ -305,6 +324,9 @@ typedef struct session {
 
 void session_run(int fd, const struct peer_opts *o, PGconn *pg);
 void handle_batch(session *s);
+void handle_rpc(session *s);
+void drop_connection(session *s);
+int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t nparams, int *drop);
 void handle_bulk(session *s);
 void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col);
 void bulk_meta_drop(session *s);

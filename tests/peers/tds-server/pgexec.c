@@ -27,7 +27,7 @@ void flush_done(session *s, int more)
 {
 	if (!s->done_pending)
 		return;
-	tds_put_done(s->c, TOK_DONE, (uint16_t)(s->done_status | (more ? DONE_MORE : 0)), s->done_cmd,
+	tds_put_done(s->c, s->in_rpc ? TOK_DONEINPROC : TOK_DONE, (uint16_t)(s->done_status | (more ? DONE_MORE : 0)), s->done_cmd,
 		     s->done_rows);
 	s->done_pending = 0;
 }
@@ -794,6 +794,14 @@ static int run_stmt(session *s, const struct stmt *st)
 		sess_error(s, st->throw_number, 16, "%s", st->name);
 		return -1;
 	}
+	case ST_EXECUTESQL: {
+		/* its statements answer as the batch's own */
+		int drop = 0;
+		if (run_tsql(s, st->name, st->params, st->nparams, &drop))
+			return -1;
+		s->pending_drop |= drop;
+		return s->done_pending && (s->done_status & DONE_ERROR) ? -1 : 0;
+	}
 	case ST_BULK:
 		free(s->bulk_target);
 		s->bulk_target = strdup(st->name);
@@ -884,6 +892,105 @@ static void log_batch(session *s, const char *sql, const struct batch *b)
 			peer_log(s->o, "  pg: %s", b->v[i].sql);
 }
 
+/* Translates and runs one T-SQL text: a SQL batch, or the statement of an
+ * RPC (sp_executesql) with its parameters. Each statement's DONE is
+ * queued (DONEINPROC inside an RPC); the last one stays pending for the
+ * caller. Returns 1 when the answer was already sent (an ATTENTION), 0
+ * otherwise; *drop when the connection is to be dropped after the answer
+ * (the drop-after fault). */
+int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t nparams, int *drop)
+{
+	tds_conn *c = s->c;
+	/* variable names ignore case, as the server's collation does */
+	for (size_t i = 0; i < nparams; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcasecmp(params[i].name, params[j].name)) {
+				*drop = 0;
+				reply_delay(s);
+				sess_error(s, 134, 15, "The variable name '%s' has already been declared. Variable names "
+					   "must be unique within a query batch or stored procedure.", params[i].name);
+				return 0;
+			}
+	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff), s->identity_insert,
+				s->o->db_collation, params, nparams};
+	struct batch b;
+	struct xlate_err e;
+	int rc = tsql_translate(sql, &ctx, &b, &e);
+	log_batch(s, sql, &b);
+
+	int deadlock = 0;
+	*drop = 0;
+	if (rc == 0 && b.has_commit) {
+		long k = __atomic_add_fetch(s->o->commit_batches, 1, __ATOMIC_SEQ_CST);
+		deadlock = s->o->deadlock_at > 0 && k == s->o->deadlock_at;
+		*drop = s->o->drop_after > 0 && k == s->o->drop_after;
+		if (deadlock || *drop)
+			peer_log(s->o, "fault: %s at commit batch %ld", deadlock ? "deadlock" : "drop", k);
+	}
+	if (reply_delay(s)) {
+		/* cancelled while "running": SQL Server stops the batch and
+		 * answers the ATTENTION with DONE_ATTN */
+		if (tds_next_message(c) == PKT_ATTN) {
+			tds_skip_message(c);
+			peer_log(s->o, "attention: batch cancelled before it ran");
+			tds_put_done(c, TOK_DONE, DONE_ATTN, 0, 0);
+			tds_reply_end(c);
+		} else {
+			c->dead = 1;
+		}
+		batch_free(&b);
+		*drop = 0;
+		return 1;
+	}
+	if (rc) {
+		sess_error(s, e.number, 15, "%s", e.msg);
+	} else if (deadlock) {
+		pg_rollback_if_needed(s);
+		sess_error(s, 1205, 13,
+			   "Transaction (Process ID %d) was deadlocked on lock resources with another process "
+			   "and has been chosen as the deadlock victim. Rerun the transaction.",
+			   ctx.spid);
+	} else {
+		if (*drop)
+			c->discard = 1;
+		for (size_t i = 0; i < b.n;) {
+			/* In a transaction, a run of statements (and the COMMIT
+			 * after them) goes to PostgreSQL in one round trip. */
+			size_t j = i;
+			if (s->trancount > 0 && !s->fmtonly && PQtransactionStatus(s->pg) == PQTRANS_INTRANS)
+				while (j < b.n && b.v[j].kind == ST_SQL && b.v[j].single)
+					j++;
+			int commit = j > i && j < b.n && b.v[j].kind == ST_COMMIT && s->trancount == 1;
+			/* the column types kept for a bulk load hold until a
+			 * statement that may change them */
+			enum stmt_kind k = b.v[i].kind;
+			if (j > i || !(k == ST_SET || k == ST_BULK || (k == ST_SELECT && s->fmtonly)))
+				bulk_meta_drop(s);
+			if (j - i >= 2 || commit) {
+				if (exec_group(s, &b.v[i], j - i, commit))
+					break;
+				i = j + (size_t)commit;
+				continue;
+			}
+			if (run_stmt(s, &b.v[i]))
+				break;
+			i++;
+		}
+	}
+	batch_free(&b);
+	return 0;
+}
+
+/* After the answer: the drop-after fault's commit happened; the client
+ * never hears of it. */
+void drop_connection(session *s)
+{
+	PQfinish(s->pg);
+	s->pg = NULL;
+	shutdown(s->c->fd, SHUT_RDWR);
+	s->c->dead = 1;
+}
+
 void handle_batch(session *s)
 {
 	tds_conn *c = s->c;
@@ -910,82 +1017,15 @@ void handle_batch(session *s)
 	sql[utf16le_to_utf8(m + off, len - off, sql)] = 0;
 	free(m);
 
-	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff), s->identity_insert,
-				s->o->db_collation};
-	struct batch b;
-	struct xlate_err e;
-	int rc = tsql_translate(sql, &ctx, &b, &e);
-	log_batch(s, sql, &b);
-
-	int deadlock = 0, drop = 0;
-	if (rc == 0 && b.has_commit) {
-		long k = __atomic_add_fetch(s->o->commit_batches, 1, __ATOMIC_SEQ_CST);
-		deadlock = s->o->deadlock_at > 0 && k == s->o->deadlock_at;
-		drop = s->o->drop_after > 0 && k == s->o->drop_after;
-		if (deadlock || drop)
-			peer_log(s->o, "fault: %s at commit batch %ld", deadlock ? "deadlock" : "drop", k);
+	int drop;
+	s->pending_drop = 0;
+	if (run_tsql(s, sql, NULL, 0, &drop) == 0) {
+		if (!s->done_pending)
+			queue_done(s, 0, 0, 0);
+		flush_done(s, 0);
+		tds_reply_end(c);
+		if (drop || s->pending_drop)
+			drop_connection(s);
 	}
-	if (reply_delay(s)) {
-		/* cancelled while "running": SQL Server stops the batch and
-		 * answers the ATTENTION with DONE_ATTN */
-		if (tds_next_message(c) == PKT_ATTN) {
-			tds_skip_message(c);
-			peer_log(s->o, "attention: batch cancelled before it ran");
-			tds_put_done(c, TOK_DONE, DONE_ATTN, 0, 0);
-			tds_reply_end(c);
-		} else {
-			c->dead = 1;
-		}
-		batch_free(&b);
-		free(sql);
-		return;
-	}
-	if (rc) {
-		sess_error(s, e.number, 15, "%s", e.msg);
-	} else if (deadlock) {
-		pg_rollback_if_needed(s);
-		sess_error(s, 1205, 13,
-			   "Transaction (Process ID %d) was deadlocked on lock resources with another process "
-			   "and has been chosen as the deadlock victim. Rerun the transaction.",
-			   ctx.spid);
-	} else {
-		if (drop)
-			c->discard = 1;
-		for (size_t i = 0; i < b.n;) {
-			/* In a transaction, a run of statements (and the COMMIT
-			 * after them) goes to PostgreSQL in one round trip. */
-			size_t j = i;
-			if (s->trancount > 0 && !s->fmtonly && PQtransactionStatus(s->pg) == PQTRANS_INTRANS)
-				while (j < b.n && b.v[j].kind == ST_SQL && b.v[j].single)
-					j++;
-			int commit = j > i && j < b.n && b.v[j].kind == ST_COMMIT && s->trancount == 1;
-			/* the column types kept for a bulk load hold until a
-			 * statement that may change them */
-			enum stmt_kind k = b.v[i].kind;
-			if (j > i || !(k == ST_SET || k == ST_BULK || (k == ST_SELECT && s->fmtonly)))
-				bulk_meta_drop(s);
-			if (j - i >= 2 || commit) {
-				if (exec_group(s, &b.v[i], j - i, commit))
-					break;
-				i = j + (size_t)commit;
-				continue;
-			}
-			if (run_stmt(s, &b.v[i]))
-				break;
-			i++;
-		}
-	}
-	if (!s->done_pending)
-		queue_done(s, 0, 0, 0);
-	flush_done(s, 0);
-	tds_reply_end(c);
-	batch_free(&b);
 	free(sql);
-	if (drop) {
-		/* the commit happened; the client never hears of it */
-		PQfinish(s->pg);
-		s->pg = NULL;
-		shutdown(c->fd, SHUT_RDWR);
-		c->dead = 1;
-	}
 }

@@ -622,6 +622,19 @@ static int xl_var(struct xl *x, size_t i, sbuf *o)
 		emit(o, buf);
 		return 0;
 	}
+	/* an RPC's parameter: its value, as a literal */
+	for (size_t k = 0; k < x->ctx->nparams; k++) {
+		const struct rpc_param *p = &x->ctx->params[k];
+		if (strlen(p->name) != t->n || strncasecmp(p->name, t->s, t->n))
+			continue;
+		if (p->is_null)
+			emit(o, "NULL");
+		else if (p->is_number)
+			emit(o, p->text);
+		else
+			emit_literal(o, p->text);
+		return 0;
+	}
 	return xerr(x, 137, "Must declare the scalar variable \"%.*s\".", (int)t->n, t->s);
 }
 
@@ -1425,6 +1438,51 @@ static int if_throw(struct xl *x, size_t *pi, struct batch *b)
 	return 0;
 }
 
+/* EXEC sp_executesql N'stmt' [, N'declarations' [, @name = value] …]:
+ * what an RPC of sp_executesql does, written as T-SQL (mssql-apply
+ * --print-sql prints it so). Values: N'strings', numbers, NULL. */
+static int exec_executesql(struct xl *x, size_t *pi, struct batch *b)
+{
+	size_t i = *pi + 2;
+	if (i >= x->n || x->t[i].k != TK_STR)
+		return xerr(x, 214, "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.");
+	struct stmt *s = add_stmt(b, ST_EXECUTESQL);
+	s->name = strdup(x->t[i].v);
+	i++;
+	if (is_op(x, i, ",") && i + 1 < x->n && x->t[i + 1].k == TK_STR)
+		i += 2; /* the declarations: the values carry their types */
+	while (is_op(x, i, ",")) {
+		if (i + 3 >= x->n || x->t[i + 1].k != TK_VAR || !is_op(x, i + 2, "="))
+			return near(x, i + 1);
+		s->params = realloc(s->params, (s->nparams + 1) * sizeof *s->params);
+		if (!s->params)
+			abort();
+		struct rpc_param *p = &s->params[s->nparams++];
+		memset(p, 0, sizeof *p);
+		snprintf(p->name, sizeof p->name, "%.*s", (int)x->t[i + 1].n, x->t[i + 1].s);
+		size_t v = i + 3;
+		int neg = is_op(x, v, "-");
+		if (neg)
+			v++;
+		if (v < x->n && x->t[v].k == TK_STR && !neg) {
+			p->text = strdup(x->t[v].v);
+		} else if (v < x->n && x->t[v].k == TK_NUM) {
+			p->is_number = 1;
+			p->text = malloc(x->t[v].n + 2);
+			if (!p->text)
+				abort();
+			snprintf(p->text, x->t[v].n + 2, "%s%.*s", neg ? "-" : "", (int)x->t[v].n, x->t[v].s);
+		} else if (is_kw(x, v, "NULL") && !neg) {
+			p->is_null = 1;
+		} else {
+			return near(x, v);
+		}
+		i = v + 1;
+	}
+	*pi = i;
+	return 0;
+}
+
 static int txn_word(struct xl *x, size_t *pi)
 {
 	size_t i = *pi + 1;
@@ -1555,6 +1613,8 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 			}
 		} else if ((is_kw(&x, i, "TRUNCATE") || is_kw(&x, i, "DROP")) && is_kw(&x, i + 1, "TABLE")) {
 			rc = generic(&x, &i, b, ST_SQL, 0);
+		} else if ((is_kw(&x, i, "EXEC") || is_kw(&x, i, "EXECUTE")) && is_kw(&x, i + 1, "sp_executesql")) {
+			rc = exec_executesql(&x, &i, b);
 		} else if (is_kw(&x, i, "EXEC") || is_kw(&x, i, "EXECUTE") ||
 			   (i == 0 && is_name(&x, i) && !starts_stmt(&x, i))) {
 			size_t k = is_kw(&x, i, "EXEC") || is_kw(&x, i, "EXECUTE") ? i + 1 : i;
@@ -1582,6 +1642,9 @@ void batch_free(struct batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->v[i].sql);
 		free(b->v[i].name);
+		for (size_t k = 0; k < b->v[i].nparams; k++)
+			free(b->v[i].params[k].text);
+		free(b->v[i].params);
 	}
 	free(b->v);
 	memset(b, 0, sizeof *b);
