@@ -80,7 +80,8 @@ struct mssql_apply {
 	buf rpctext; /* scratch of run_rpc */
 	buf *scratch;
 	tsql_cell *cells;
-	mssql_bcp_val *bvals;
+	mssql_typed *tvals; /* a staging row of a bulk copy */
+	mssql_host *hosts;  /* its columns' host types */
 	size_t ncellcap;
 	mssql_table **order;
 	size_t ordercap;
@@ -209,10 +210,14 @@ static int ensure_cells(mssql_apply *a, size_t ncols)
 	if (!c)
 		return -1;
 	a->cells = c;
-	mssql_bcp_val *v = realloc(a->bvals, need * sizeof *v);
+	mssql_typed *v = realloc(a->tvals, need * sizeof *v);
 	if (!v)
 		return -1;
-	a->bvals = v;
+	a->tvals = v;
+	mssql_host *h = realloc(a->hosts, need * sizeof *h);
+	if (!h)
+		return -1;
+	a->hosts = h;
 	a->ncellcap = need;
 	return 0;
 }
@@ -686,7 +691,13 @@ static int ensure_staging(mssql_apply *a, mssql_table *t)
 }
 
 /* Bulk-copies changes [lo, hi) of t into its staging table (with
- * staged_only, only those marked staged). */
+ * staged_only, only those marked staged): a typed copy, each typed staging
+ * column (tsql_stage_typed) bound to its host type and sent converted as
+ * the direct path converts it (mssql_typed_value), each text one as
+ * UTF-16, __seq and the flags as integers. Every value is first checked
+ * as INSERT … VALUES would be (mssql_change_cells: what the target column
+ * cannot hold unchanged, longer than the column included, since db-lib
+ * would cut it). */
 static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool staged_only)
 {
 	const tsql_table *v = &t->view;
@@ -696,10 +707,20 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		a->fatal = EX_OSERR;
 		return AT_FATAL;
 	}
+	mssql_host *h = a->hosts;
+	h[0] = MSSQL_HOST_INT8;
+	h[1] = MSSQL_HOST_NSTRING;
+	for (size_t j = 0; j < t->ncols; j++) {
+		h[tsql_staging_col(v, j) - 1] =
+			tsql_stage_typed(v, j) ? mssql_typed_host(&t->types[j]) : MSSQL_HOST_NSTRING;
+		size_t fcol = tsql_staging_flag_col(v, j);
+		if (fcol)
+			h[fcol - 1] = MSSQL_HOST_INT8;
+	}
 	if (a->o.print) {
-		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
+		fprintf(a->o.print, "-- bcp_init(%s, DB_IN), typed + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
 			t->staging, staged_only ? t->nstaged : hi - lo);
-	} else if (mssql_bcp_begin(a->conn, t->staging, nst) < 0) {
+	} else if (mssql_bcp_begin_typed(a->conn, t->staging, nst, h, NULL) < 0) {
 		a->last = *mssql_last_error(a->conn);
 		return failed(a);
 	}
@@ -708,14 +729,8 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		const mssql_change *c = t->ch[i];
 		if (staged_only && !c->staged)
 			continue;
-		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
-			a->bad_t = t;
-			a->bad_i = i;
-			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
-			if (!a->o.print)
-				mssql_bcp_end(a->conn);
-			return AT_BADVALUE;
-		}
+		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0)
+			goto bad;
 		if (a->o.print) {
 			sql_reset(a);
 			tsql_staged_insert(&a->sql, v, (int64_t)c->seq, c->op, a->cells);
@@ -725,28 +740,61 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 			fputc('\n', a->o.print);
 			continue;
 		}
-		mssql_bcp_val *b = a->bvals;
+		mssql_typed *b = a->tvals;
+		uint8_t op16[2] = {(uint8_t)c->op, 0};
 		memset(b, 0, nst * sizeof *b);
-		b[0].is_int = true;
+		for (size_t k = 0; k < nst; k++)
+			b[k].host = h[k];
 		b[0].i = (int64_t)c->seq;
-		b[1].data = &c->op;
-		b[1].len = 1;
+		b[1].data = op16;
+		b[1].len = 2;
 		for (size_t j = 0; j < t->ncols; j++) {
-			size_t col = tsql_staging_col(v, j) - 1;
-			b[col].null = a->cells[j].null;
-			b[col].data = a->cells[j].data;
-			b[col].len = a->cells[j].len;
+			mssql_typed *out = &b[tsql_staging_col(v, j) - 1];
+			tsql_cell *cell = &a->cells[j];
+			buf *tmp = &a->scratch[t->ncols + j];
+			out->null = cell->null;
+			if (cell->null) {
+				/* NULL, unchanged or empty (the flag says) */
+			} else if (tsql_stage_typed(v, j)) {
+				char e[300];
+				int rc = mssql_typed_value(&t->types[j], c->vals[j].data, c->vals[j].len, tmp, out, e,
+							   sizeof e);
+				if (rc < 0) {
+					snprintf(why, sizeof why, "column %s: %s", t->names[j], e);
+					goto bad;
+				}
+				if (rc == MSSQL_TYPED_EMPTY) { /* a zero length is NULL to bcp */
+					out->host = h[tsql_staging_col(v, j) - 1];
+					out->null = true;
+					cell->flag = TSQL_FLAG_EMPTY;
+				}
+			} else {
+				buf_reset(tmp);
+				if (mssql_utf8_to_utf16le(tmp, cell->data, cell->len) < 0) {
+					snprintf(why, sizeof why, "column %s: invalid UTF-8", t->names[j]);
+					goto bad;
+				}
+				out->data = (const uint8_t *)tmp->data;
+				out->len = tmp->len;
+			}
 			size_t fcol = tsql_staging_flag_col(v, j);
 			if (fcol) {
-				b[fcol - 1].is_int = true;
-				b[fcol - 1].null = a->cells[j].flag == 0;
-				b[fcol - 1].i = a->cells[j].flag;
+				b[fcol - 1].null = cell->flag == 0;
+				b[fcol - 1].i = cell->flag;
 			}
 		}
-		if (mssql_bcp_row(a->conn, b) < 0) {
+		if (mssql_bcp_row_typed(a->conn, b) < 0) {
 			a->last = *mssql_last_error(a->conn);
 			return failed(a);
 		}
+		continue;
+	bad:
+		a->bad_t = t;
+		a->bad_i = i;
+		snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
+		if (!a->o.print)
+			mssql_bcp_end(a->conn);
+		return AT_BADVALUE;
 	}
 	if (a->o.print) {
 		fputs("GO\n", a->o.print);
@@ -758,6 +806,28 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		return failed(a);
 	}
 	return AT_OK;
+}
+
+/* Whether the values of typed staging columns in cells (column j's
+ * record value from val(c, j)) convert as load() converts them: INSERT …
+ * VALUES refuses, by record and column, what a bulk copy refuses, not the
+ * server by the staging INSERT (8115, 241). 0, or -1 with why. */
+static int typed_ok(mssql_apply *a, const mssql_table *t, const record_value *vals, const uint16_t *cols,
+		    size_t n, char *why, size_t whylen)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t j = cols ? cols[k] : k;
+		const record_value *v = &vals[k];
+		if (a->cells[j].null || t->types[j].kind == TSQL_STRING || !tsql_stage_typed(&t->view, j))
+			continue;
+		mssql_typed out;
+		char e[300];
+		if (mssql_typed_value(&t->types[j], v->data, v->len, &a->scratch[t->ncols + j], &out, e, sizeof e) < 0) {
+			snprintf(why, whylen, "%scolumn %s: %s", cols ? "old key " : "", t->names[j], e);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Appends to a->stage INSERTs staging t's changes [lo, hi) (with
@@ -777,7 +847,8 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bo
 		const mssql_change *c = t->ch[i];
 		if (staged_only && !c->staged)
 			continue;
-		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
+		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0 ||
+		    typed_ok(a, t, c->vals, NULL, t->ncols, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
 			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
@@ -1197,7 +1268,8 @@ static int stage_old_keys(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, 
 		const mssql_change *c = t->ch[i];
 		if (!c->from)
 			continue;
-		if (mssql_change_from_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
+		if (mssql_change_from_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0 ||
+		    typed_ok(a, t, c->from, t->keys, t->nkeys, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
 			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
@@ -2259,7 +2331,8 @@ void mssql_apply_free(mssql_apply *a)
 		buf_free(&a->scratch[i]);
 	free(a->scratch);
 	free(a->cells);
-	free(a->bvals);
+	free(a->tvals);
+	free(a->hosts);
 	free(a->order);
 	free(a->fk);
 	free(a->lat);

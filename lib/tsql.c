@@ -707,6 +707,14 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 		}
 		return 0;
 	}
+	case TSQL_BINARY: {
+		long a = 0, b = 0;
+		const char *p = strchr(dst->name, '(');
+		if (src->kind == TSQL_BINARY && p && typmod(p, &a, &b) == 1 && a >= 0 && len >= 2 &&
+		    (len - 2) / 2 > (size_t)a)
+			return refuse(err, errlen, in, len, dst->name, "longer than the column (2628)");
+		return 0;
+	}
 	case TSQL_STRING: {
 		if (src->kind == TSQL_FLOAT || src->kind == TSQL_MONEY)
 			return refuse(err, errlen, in, len, dst->name,
@@ -731,6 +739,8 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 			if (i < len && j == len)
 				return refuse(err, errlen, in, len, dst->name,
 					      "longer than the column by trailing spaces, which it would cut");
+			if (i < len)
+				return refuse(err, errlen, in, len, dst->name, "longer than the column (2628)");
 		}
 		if (dst->ansi && dst->codepage != 65001) {
 			long u = outside_codepage(in, len, dst->codepage);
@@ -755,6 +765,40 @@ bool tsql_is_key(const tsql_table *t, size_t col)
 	for (size_t i = 0; i < t->nkeys; i++)
 		if (t->keys[i] == col)
 			return true;
+	return false;
+}
+
+/* The target column's type of column i (the record's when no catalog). */
+static const tsql_type *target_of(const tsql_table *t, size_t i)
+{
+	return t->targets ? &t->targets[i] : &t->types[i];
+}
+
+bool tsql_stage_typed(const tsql_table *t, size_t i)
+{
+	const tsql_type *s = &t->types[i], *d = target_of(t, i);
+	if (d->unknown || d->kind != s->kind)
+		return false;
+	switch (s->kind) {
+	case TSQL_STRING: /* UTF-16 into nvarchar/nchar; a varchar's code page is the server's to apply */
+		return !d->ansi && (starts(d->name, "nvarchar(") || starts(d->name, "nchar("));
+	case TSQL_BINARY:
+		return starts(d->name, "varbinary(");
+	case TSQL_INT:
+	case TSQL_FLOAT:
+	case TSQL_MONEY: /* smallint/int/bigint, real/float, money/smallmoney: the very type */
+		return !strcmp(d->name, s->name);
+	case TSQL_DECIMAL:
+		return d->prec == s->prec && d->scale == s->scale;
+	case TSQL_TIME:
+	case TSQL_DATETIME2:
+	case TSQL_DTO: /* the very precision (the server would round); not datetime, smalldatetime */
+		return !d->legacy && d->prec == s->prec;
+	case TSQL_BIT:
+	case TSQL_DATE:
+	case TSQL_UUID:
+		return true;
+	}
 	return false;
 }
 
@@ -813,17 +857,28 @@ static int sref(buf *b, char kind, size_t i)
 static int source_expr_of(buf *b, const tsql_table *t, size_t i, char a)
 {
 	const tsql_type *ty = &t->types[i];
+	bool typed = tsql_stage_typed(t, i);
 	int rc = 0;
 	switch (ty->kind) {
 	case TSQL_STRING:
+	case TSQL_BINARY:
+		if (ty->kind == TSQL_BINARY && !typed)
+			break;
 		if (!ty->flagged)
 			return aref(b, a, 'c', i);
+		/* an empty value, which bcp cannot send, is NULL and flagged */
 		rc |= buf_puts(b, "CASE WHEN ");
 		rc |= aref(b, a, 'u', i);
-		rc |= buf_puts(b, " = 2 THEN N'' ELSE ");
+		rc |= buf_puts(b, ty->kind == TSQL_BINARY ? " = 2 THEN 0x ELSE " : " = 2 THEN N'' ELSE ");
 		rc |= aref(b, a, 'c', i);
 		rc |= buf_puts(b, " END");
 		return rc ? -1 : 0;
+	default:
+		if (typed)
+			return aref(b, a, 'c', i);
+		break;
+	}
+	switch (ty->kind) {
 	case TSQL_BINARY:
 		rc |= buf_puts(b, "CONVERT(varbinary(max), ");
 		rc |= aref(b, a, 'c', i);
@@ -987,11 +1042,11 @@ int tsql_staging_create(buf *b, const tsql_table *t)
 	for (size_t i = 0; i < t->ncols; i++) {
 		rc |= buf_puts(b, ", ");
 		rc |= stage_ident(b, 'c', i);
-		rc |= buf_puts(b, " nvarchar(max)");
+		const tsql_type *tt = target_of(t, i);
+		rc |= buf_printf(b, " %s", tsql_stage_typed(t, i) ? tt->name : "nvarchar(max)");
 		/* Compared with, and CASEd with, the target column: in its
 		 * collation, or the columns' default, the database's (a #temp
 		 * table's would be tempdb's: 468 when they differ). */
-		const tsql_type *tt = t->targets ? &t->targets[i] : &t->types[i];
 		if (tt->kind == TSQL_STRING && t->types[i].kind == TSQL_STRING)
 			rc |= buf_printf(b, " COLLATE %s", tt->collation[0] ? tt->collation : "DATABASE_DEFAULT");
 		rc |= buf_puts(b, " NULL");
@@ -1000,6 +1055,27 @@ int tsql_staging_create(buf *b, const tsql_table *t)
 			rc |= stage_ident(b, 'u', i);
 			rc |= buf_puts(b, " tinyint NULL");
 		}
+	}
+	/* The key, when typed, as the staging table's clustered index (not
+	 * unique: a batch stages an old key beside a new row of it), so that
+	 * the MERGE, DELETE and joins on it can seek and merge in order. An
+	 * index key is at most 900 bytes (clustered) or 1,700 (nonclustered):
+	 * a longer one gets none. */
+	long bytes = 0;
+	bool typed = t->nkeys > 0;
+	for (size_t k = 0; k < t->nkeys && typed; k++) {
+		bool var;
+		typed = tsql_stage_typed(t, t->keys[k]) && !strstr(target_of(t, t->keys[k])->name, "(max)");
+		bytes += key_bytes(target_of(t, t->keys[k]), &var);
+	}
+	if (typed && bytes <= TSQL_KEY_NONCLUSTERED_MAX) {
+		rc |= buf_printf(b, ", INDEX [k] %sCLUSTERED (", bytes <= TSQL_KEY_CLUSTERED_MAX ? "" : "NON");
+		for (size_t k = 0; k < t->nkeys; k++) {
+			if (k)
+				rc |= buf_puts(b, ", ");
+			rc |= stage_ident(b, 'c', t->keys[k]);
+		}
+		rc |= buf_putc(b, ')');
 	}
 	rc |= buf_puts(b, ");");
 	return rc ? -1 : 0;
@@ -1030,6 +1106,17 @@ int tsql_staged_insert_head(buf *b, const tsql_table *t)
 	return rc ? -1 : 0;
 }
 
+/* "0x" and hex digits: a binary literal. */
+static bool is_hex(const char *s, size_t n)
+{
+	if (n < 2 || s[0] != '0' || s[1] != 'x')
+		return false;
+	for (size_t i = 2; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
 int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq, char op, const tsql_cell *cells)
 {
 	int rc = buf_printf(b, "%s(%lld, N'%c'", first ? "" : ", ", (long long)seq, op);
@@ -1038,7 +1125,13 @@ int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq,
 		rc |= buf_puts(b, ", ");
 		if (c->null)
 			rc |= buf_puts(b, "NULL");
-		else
+		else if (t->types[i].kind == TSQL_BINARY && tsql_stage_typed(t, i) && is_hex(c->data, c->len))
+			rc |= buf_append(b, c->data, c->len); /* 0x…: a string does not convert to varbinary */
+		else if (t->types[i].kind == TSQL_BINARY && tsql_stage_typed(t, i)) {
+			rc |= buf_puts(b, "CONVERT(varbinary(max), ");
+			rc |= tsql_nstr(b, c->data, c->len);
+			rc |= buf_puts(b, ", 1)");
+		} else /* converted to a typed column's type as CAST converts it */
 			rc |= tsql_nstr(b, c->data, c->len);
 		if (t->types[i].flagged) {
 			if (c->flag)
@@ -1149,7 +1242,10 @@ int tsql_stage_old_rows(buf *b, const tsql_table *t)
 	for (size_t i = 0; i < t->ncols; i++)
 		if (t->types[i].flagged && !tsql_is_key(t, i)) {
 			rc |= buf_puts(b, ", ");
-			rc |= staged_text_of(b, t->targets ? &t->targets[i] : &t->types[i], "o", t->names[i]);
+			if (tsql_stage_typed(t, i))
+				rc |= ref(b, "o", t->names[i]);
+			else
+				rc |= staged_text_of(b, target_of(t, i), "o", t->names[i]);
 		}
 	rc |= buf_printf(b, " FROM %s AS k JOIN ", t->staging);
 	rc |= tsql_qname(b, t->schema, t->table);

@@ -126,8 +126,10 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
  * datetime2(6) to datetime2(3) rounds, datetime2 to date drops the time,
  * 5 to bit is 1, float to real rounds, float and money to nvarchar keep a
  * few digits): such a value is refused here, by name, instead. 0, or -1
- * with the reason in err. Conversions the server refuses itself (too long,
- * out of range, not a number) are left to it. */
+ * with the reason in err. So is a text or varbinary value longer than its
+ * column, which the server refuses (2628) but a bulk copy into a typed
+ * staging column would cut. Conversions the server refuses itself (out of
+ * range, not a number) are left to it. */
 int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *v, size_t len, char *err,
 		    size_t errlen);
 
@@ -173,6 +175,15 @@ int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
 int tsql_alter_add(buf *b, const tsql_table *t, size_t col);
 
+/* Staging: a #temp table per target table, [__seq] bigint, [__op] nchar(1),
+ * then per column [cN] (its value) and, for a flagged type, [uN] tinyint
+ * (TSQL_FLAG_*). A column is staged in its target column's own type and
+ * collation (typed) when the record's value goes into that type unchanged
+ * (tsql_stage_typed), so the MERGE reads it as it is, with no CAST, and
+ * the staging table has a clustered index on the key when the key is
+ * typed and fits an index; otherwise as text, nvarchar(max) in the target
+ * column's collation, which the MERGE CASTs to the target's type. */
+bool tsql_stage_typed(const tsql_table *t, size_t i);
 int tsql_staging_create(buf *b, const tsql_table *t);
 int tsql_staging_truncate(buf *b, const tsql_table *t);
 int tsql_staging_drop(buf *b, const tsql_table *t);

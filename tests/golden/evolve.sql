@@ -14,7 +14,7 @@ CREATE SCHEMA [ops];
 GO
 CREATE TABLE [ops].[orders] ([id] int NOT NULL, [a] nvarchar(max) NULL, CONSTRAINT [PK_orders] PRIMARY KEY ([id]));
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] int NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL, INDEX [k] CLUSTERED ([c1]));
 GO
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (1, N'c', N'1', N'x', NULL);
 GO
@@ -26,7 +26,7 @@ WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N''/'', t.[offset]) = 0 TH
 WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 IF @@ROWCOUNT <> 1 THROW 50001, N''dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)'', 1;
 MERGE INTO [ops].[orders] WITH (HOLDLOCK) AS t
-USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'''' ELSE s.[c2] END AS [c2], s.[u2] AS [u2] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N''d'') AS s
+USING (SELECT s.[c1] AS [c1], CASE WHEN s.[u2] = 2 THEN N'''' ELSE s.[c2] END AS [c2], s.[u2] AS [u2] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N''d'') AS s
 ON t.[id] = s.[c1]
 WHEN MATCHED THEN UPDATE SET [a] = CASE WHEN s.[u2] = 1 THEN t.[a] ELSE s.[c2] END
 WHEN NOT MATCHED THEN INSERT ([id], [a]) VALUES (s.[c1], s.[c2]);
@@ -41,7 +41,7 @@ GO
 ALTER TABLE [ops].[orders] ADD [b] decimal(5,1) NULL;
 GO
 DROP TABLE #dbrepl_s1;
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] int NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL, [c3] decimal(5,1) NULL, [u3] tinyint NULL, INDEX [k] CLUSTERED ([c1]));
 GO
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [u3]) VALUES (1, N'c', N'2', N'y', NULL, N'1.5', NULL);
 GO
@@ -53,7 +53,7 @@ WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N''/'', t.[offset]) = 0 TH
 WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
 IF @@ROWCOUNT <> 1 THROW 50001, N''dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)'', 1;
 MERGE INTO [ops].[orders] WITH (HOLDLOCK) AS t
-USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'''' ELSE s.[c2] END AS [c2], s.[u2] AS [u2], CAST(s.[c3] AS decimal(5,1)) AS [c3], s.[u3] AS [u3] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N''d'') AS s
+USING (SELECT s.[c1] AS [c1], CASE WHEN s.[u2] = 2 THEN N'''' ELSE s.[c2] END AS [c2], s.[u2] AS [u2], s.[c3] AS [c3], s.[u3] AS [u3] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N''d'') AS s
 ON t.[id] = s.[c1]
 WHEN MATCHED THEN UPDATE SET [a] = CASE WHEN s.[u2] = 1 THEN t.[a] ELSE s.[c2] END, [b] = CASE WHEN s.[u3] = 1 THEN t.[b] ELSE s.[c3] END
 WHEN NOT MATCHED THEN INSERT ([id], [a], [b]) VALUES (s.[c1], s.[c2], s.[c3]);

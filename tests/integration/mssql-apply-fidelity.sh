@@ -284,4 +284,63 @@ tds_sql "EXEC sp_executesql N'SELECT @a', N'@a int, @A int', @a = 1, @A = 2" >"$
 	fail "@a and @A taken as two variables"
 grep -qF "Msg 134 " "$TEST_TMP/134.out" || fail "want 134: $(cat "$TEST_TMP/134.out")"
 
+note "typed staging: every type through staging columns of the target's types, by bulk copy and by INSERT … VALUES"
+# 600 rows in one batch go into the staging table by typed bulk copy
+# (converted client-side), then 20 changed rows by INSERT … VALUES (converted
+# by the server); the target must hold exactly the source's values
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "typed_src"
+CREATE TABLE typed_src (id int PRIMARY KEY, i int, big bigint, sm smallint, b boolean, r real, d double precision,
+	n numeric(10,3), m money, dt date, tm time, ts timestamp(3), tz timestamptz, u uuid, bin bytea, vc varchar(5),
+	tx text, ch char(3), j jsonb);
+INSERT INTO typed_src SELECT g, (g * 1000003 % 2147483647) * (1 - 2 * (g % 2)), g::bigint * 9007199254740993,
+	g * 37 % 65536 - 32768, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 3 = 0 END,
+	CASE g WHEN 1 THEN 3.4028235e38 WHEN 2 THEN -1.17549435e-38 ELSE g / 7.0 END,
+	CASE g WHEN 3 THEN 1.7976931348623157e308 WHEN 4 THEN -2.2250738585072014e-308 ELSE g / 3.0 END,
+	CASE g WHEN 4 THEN -9999999.999 ELSE round(g * 1.001, 3) END,
+	CASE g WHEN 5 THEN '-922337203685477.58' ELSE (g * 12.34)::numeric END::money,
+	CASE g WHEN 6 THEN date '0001-01-01' WHEN 7 THEN date '9999-12-31' ELSE date '2000-01-01' + g END,
+	CASE g WHEN 8 THEN time '23:59:59.999999' ELSE time '00:00' + g * interval '1 min 1.000001 s' END,
+	timestamp '2026-01-01' + g * interval '1.001 s', timestamptz '2026-01-01 00:00:00+00' + g * interval '1.000001 s',
+	md5(g::text)::uuid, CASE WHEN g % 11 = 0 THEN NULL WHEN g % 10 = 0 THEN '\x'::bytea ELSE decode(md5(g::text), 'hex') END,
+	left('é😀abé😀', g % 6), CASE g WHEN 9 THEN '' WHEN 10 THEN 'x😀' ELSE 'row ' || g || repeat(' ', g % 3) END,
+	left('ab', g % 3), jsonb_build_object('g', g)
+FROM generate_series(1, 600) g;
+SQL
+TYC='[{"name":"id","type":"integer"},{"name":"i","type":"integer"},{"name":"big","type":"bigint"},{"name":"sm","type":"smallint"},{"name":"b","type":"boolean"},{"name":"r","type":"real"},{"name":"d","type":"double precision"},{"name":"n","type":"numeric(10,3)"},{"name":"m","type":"money"},{"name":"dt","type":"date"},{"name":"tm","type":"time without time zone"},{"name":"ts","type":"timestamp(3) without time zone"},{"name":"tz","type":"timestamp with time zone"},{"name":"u","type":"uuid"},{"name":"bin","type":"bytea"},{"name":"vc","type":"character varying(5)"},{"name":"tx","type":"text"},{"name":"ch","type":"character(3)"},{"name":"j","type":"jsonb"}]'
+# typed_recs OP WHERE: records of typed_src's rows, as pgcdc-read writes them
+typed_recs() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -c "SET TimeZone = 'UTC'" -c "SELECT format('{\"v\":1,\"op\":\"$1\",\"db\":\"src\",
+	\"schema\":\"public\",\"table\":\"typed\",\"cols\":%s,\"key\":[\"id\"],\"after\":%s,\"src\":{\"lsn\":\"0/%s\",\"xid\":1,
+	\"ts\":\"2026-11-25T10:00:00.000000Z\",\"seq\":1},\"pos\":{\"stream\":\"pg/src/typ\",\"offset\":\"0/%s:1\"}}',
+	'$TYC', json_build_object('id', id, 'i', i, 'big', big, 'sm', sm, 'b', b, 'r', r::text,
+	'd', d::text, 'n', n::text, 'm', m::text, 'dt', dt::text, 'tm', to_char(tm::interval, 'HH24:MI:SS.US'),
+	'ts', to_char(ts, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), 'tz', to_char(tz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'u', u::text,
+	'bin', bin::text, 'vc', vc::text, 'tx', tx, 'ch', rpad(ch::text, 3), 'j', j::text), to_hex($2 + id), to_hex($2 + id))
+	FROM typed_src ${3:-} ORDER BY id" | tr -d '\n\t' | sed 's/}}{/}}\n{/g'
+	echo
+}
+# typed_rows DB: the rows as text, trailing spaces and the time zone aside
+typed_rows() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "SELECT string_agg(concat_ws('|', id, quote_nullable(i),
+	quote_nullable(big), quote_nullable(sm), quote_nullable(b), quote_nullable(r), quote_nullable(d), quote_nullable(n),
+	quote_nullable(m::numeric(19,4)), quote_nullable(dt), quote_nullable(tm), quote_nullable(ts),
+	quote_nullable(extract(epoch FROM tz)), quote_nullable(u), quote_nullable(encode(bin, 'hex')), quote_nullable(rtrim(vc)),
+	octet_length(vc), quote_nullable(rtrim(tx)), octet_length(tx), quote_nullable(rtrim(ch)), octet_length(ch),
+	quote_nullable(j::text::jsonb)), E'\n' ORDER BY id) FROM $2"
+}
+typed_recs c 65536 >"$TEST_TMP/typed1.json"
+[ "$(wc -l <"$TEST_TMP/typed1.json")" = 600 ] || fail "typed records: $(head -c 600 "$TEST_TMP/typed1.json")"
+n0=$(grep -c "bulk: 600 rows" "$TDS_LOG")
+apply --create-tables <"$TEST_TMP/typed1.json" 2>"$TEST_TMP/typed1.err" || { cat "$TEST_TMP/typed1.err" >&2; fail "typed (bulk copy)"; }
+[ "$(grep -c "bulk: 600 rows" "$TDS_LOG")" = $((n0 + 1)) ] || fail "the 600 rows were not bulk-copied into the staging table"
+q "UPDATE typed_src AS t SET (i, big, sm, b, r, d, n, m, dt, tm, ts, tz, u, bin, vc, tx, ch, j) = (SELECT o.i, o.big, o.sm,
+	o.b, o.r, o.d, o.n, o.m, o.dt, o.tm, o.ts, o.tz, o.u, o.bin, o.vc, o.tx, o.ch, o.j FROM typed_src AS o WHERE o.id = 21 - t.id)
+	WHERE t.id <= 20" >/dev/null
+typed_recs u 131072 "WHERE id <= 20" >"$TEST_TMP/typed2.json"
+apply <"$TEST_TMP/typed2.json" 2>"$TEST_TMP/typed2.err" || { cat "$TEST_TMP/typed2.err" >&2; fail "typed (INSERT … VALUES)"; }
+typed_rows "$PGDATABASE" typed_src >"$TEST_TMP/typed.want"
+typed_rows "$TDS_DB" public.typed >"$TEST_TMP/typed.got"
+diff "$TEST_TMP/typed.want" "$TEST_TMP/typed.got" >"$TEST_TMP/typed.diff" ||
+	fail "public.typed differs from the source: $(head -c 2000 "$TEST_TMP/typed.diff")"
+
 echo "mssql-apply-fidelity: long keys nonclustered or refused by name; TRUNCATE refusals emptied by DELETE; values refused rather than changed"

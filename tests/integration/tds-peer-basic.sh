@@ -192,7 +192,16 @@ expect_msg "Msg 1946 (severity 16, state 3)" "INSERT INTO [app].[lim] ([a], [b])
 tds_sql "INSERT INTO [app].[limnc] ([a], [b]) VALUES (N'$long', N'$long')" >/dev/null || fail "1,600 bytes, nonclustered"
 l450=$(printf '%450s' '' | tr ' ' a)
 expect_msg "Msg 1946 (severity 16, state 3)" "INSERT INTO [app].[limnc] ([a], [b]) VALUES (N'$l450', N'$l450')"
-expect_msg "Msg 1919 (severity 15" "CREATE TABLE [app].[maxkey] ([k] nvarchar(max) NOT NULL, CONSTRAINT [PK_maxkey] PRIMARY KEY ([k]))"
+expect_msg "Msg 1919 (severity 16, state 1)" "CREATE TABLE [app].[maxkey] ([k] nvarchar(max) NOT NULL, CONSTRAINT [PK_maxkey] PRIMARY KEY ([k]))"
+# an index declared in CREATE TABLE, as mssql-apply's staging tables have
+# one: not unique; no max type in its key (1919); its entry's 900 bytes
+# (1946); one clustered index a table (1902)
+[ "$(tds_sql "CREATE TABLE #ix ([k] int NULL, [v] nvarchar(450) NULL, INDEX [k] CLUSTERED ([k], [v]));
+INSERT INTO #ix ([k], [v]) VALUES (1, N'a'), (1, N'a'); SELECT COUNT(*) FROM #ix")" = 2 ] || fail "INDEX in CREATE TABLE"
+expect_msg "Msg 1919 (severity 16, state 1)" "CREATE TABLE #ix ([k] nvarchar(max) NULL, INDEX [k] CLUSTERED ([k]))"
+expect_msg "Msg 1946 (severity 16, state 3)" "CREATE TABLE #ix ([a] nvarchar(450) NULL, [b] nvarchar(450) NULL,
+	INDEX [k] CLUSTERED ([a], [b])); INSERT INTO #ix ([a], [b]) VALUES (N'$long', N'$long')"
+expect_msg "Msg 1902 (severity 16, state 3)" "CREATE TABLE #ix ([k] int NOT NULL, PRIMARY KEY ([k]), INDEX [k] CLUSTERED ([k]))"
 # a target row matched by two source rows; a string that is no uniqueidentifier
 expect_msg "Msg 8672 (severity 16, state 1)" "MERGE INTO [app].[item] AS t USING (VALUES (1, N'a'), (1, N'b')) AS s ([id], [name])
 ON t.[id] = s.[id] WHEN MATCHED THEN UPDATE SET [name] = s.[name];"
@@ -227,7 +236,7 @@ expect_msg "Msg 468 (severity 16, state 9)" "CREATE TABLE #c ([k] nvarchar(20) N
 SELECT 1 FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]"
 [ "$(tds_sql "CREATE TABLE #c ([k] nvarchar(20) COLLATE Latin1_General_100_BIN2 NULL); INSERT INTO #c ([k]) VALUES (N'abd');
 SELECT COUNT(*) FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]")" = 1 ] || fail "the same collation on both sides"
-expect_msg "Msg 448 (severity 15" "CREATE TABLE #d ([k] nvarchar(20) COLLATE No_Such_CI_AS NULL)"
+expect_msg "Msg 448 (severity 16" "CREATE TABLE #d ([k] nvarchar(20) COLLATE No_Such_CI_AS NULL)"
 
 tds_stop
 echo "ok"

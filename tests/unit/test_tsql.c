@@ -177,7 +177,12 @@ static void test_value_fits(void **state)
 	 * anything else the server refuses (2628) */
 	assert_non_null(strstr(fits("text", "nvarchar(3)", "ab   "), "trailing spaces"));
 	assert_null(fits("text", "nvarchar(3)", "ab "));
-	assert_null(fits("text", "nvarchar(3)", "abcd"));
+	assert_non_null(strstr(fits("text", "nvarchar(3)", "abcd"), "2628"));
+	assert_non_null(strstr(fits("text", "nvarchar(3)", "😀😀"), "2628"));
+	assert_null(fits("text", "nchar(4)", "😀😀"));
+	assert_null(fits("bytea", "varbinary(2)", "0x0102"));
+	assert_non_null(strstr(fits("bytea", "varbinary(2)", "0x010203"), "2628"));
+	assert_null(fits("bytea", "varbinary(max)", "0x010203"));
 	assert_non_null(fits("text", "nvarchar(2)", "😀 "));
 	assert_null(fits("text", "nvarchar(2)", "😀"));
 	/* --type-map */
@@ -205,7 +210,7 @@ static void test_value_fits(void **state)
 static void expect_key(const char *const *pg, size_t n, const char *const *want, bool nonclustered)
 {
 	tsql_type t[8];
-	uint16_t k[8];
+	uint16_t k[8] = {0};
 	for (size_t i = 0; i < n; i++) {
 		tsql_map_type(pg[i], &t[i]);
 		k[i] = (uint16_t)i;
@@ -267,8 +272,23 @@ static void test_key_size(void **state)
 					 "COLLATE Latin1_General_100_BIN2\n"));
 	buf_reset(&b);
 	tsql_staging_create(&b, &t);
+	assert_string_equal(text(&b), "CREATE TABLE #s ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(20) "
+				      "COLLATE SQL_Latin1_General_CP1_CI_AS NULL, [u1] tinyint NULL, INDEX [k] CLUSTERED ([c1]));");
+	/* a varchar target: staged as text in its collation, no index */
+	tsql_parse_sqltype("varchar(20) COLLATE Latin1_General_100_CI_AS_SC_UTF8", &tt[0]);
+	buf_reset(&b);
+	tsql_staging_create(&b, &t);
 	assert_string_equal(text(&b), "CREATE TABLE #s ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) "
-				      "COLLATE SQL_Latin1_General_CP1_CI_AS NULL, [u1] tinyint NULL);");
+				      "COLLATE Latin1_General_100_CI_AS_SC_UTF8 NULL, [u1] tinyint NULL);");
+	/* a key longer than 900 bytes: a nonclustered index; than 1,700: none */
+	tsql_parse_sqltype("nvarchar(800) COLLATE Latin1_General_100_BIN2", &tt[0]);
+	buf_reset(&b);
+	tsql_staging_create(&b, &t);
+	assert_non_null(strstr(text(&b), ", INDEX [k] NONCLUSTERED ([c1]));"));
+	tsql_parse_sqltype("nvarchar(900) COLLATE Latin1_General_100_BIN2", &tt[0]);
+	buf_reset(&b);
+	tsql_staging_create(&b, &t);
+	assert_null(strstr(text(&b), "INDEX"));
 	assert_true(tsql_error_is_data(1946) && tsql_error_is_data(8672) && tsql_error_is_data(8169));
 	assert_true(tsql_error_is_truncate_refused(4712) && tsql_error_is_truncate_refused(4711) &&
 		    tsql_error_is_truncate_refused(13545) && tsql_error_is_truncate_refused(3729));
@@ -363,14 +383,14 @@ static void test_identity(void **state)
 	buf_reset(&b);
 	tsql_insert_select(&b, &t);
 	assert_string_equal(text(&b), "INSERT INTO [dbo].[t]]x] WITH (TABLOCK) ([id], [v])\n"
-				      "SELECT CAST(s.[c1] AS int), CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
+				      "SELECT s.[c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
 				      "FROM #dbrepl_s1 AS s;");
 	t.identity = true;
 	buf_reset(&b);
 	tsql_insert_select(&b, &t);
 	assert_string_equal(text(&b), "SET IDENTITY_INSERT [dbo].[t]]x] ON;\n"
 				      "INSERT INTO [dbo].[t]]x] WITH (TABLOCK) ([id], [v])\n"
-				      "SELECT CAST(s.[c1] AS int), CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
+				      "SELECT s.[c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
 				      "FROM #dbrepl_s1 AS s;\n"
 				      "SET IDENTITY_INSERT [dbo].[t]]x] OFF;");
 	buf_reset(&b);
@@ -391,7 +411,7 @@ static void test_identity(void **state)
 	assert_non_null(strstr(text(&b), "WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[c1], s.[c2]);"));
 	buf_reset(&b);
 	tsql_identity_guard(&b, &t);
-	assert_string_equal(text(&b), "SELECT 1 FROM #dbrepl_s1 AS s JOIN [dbo].[t]]x] AS t ON t.[id] = CAST(s.[c1] AS int) "
+	assert_string_equal(text(&b), "SELECT 1 FROM #dbrepl_s1 AS s JOIN [dbo].[t]]x] AS t ON t.[id] = s.[c1] "
 				      "WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o' AND (s.[c2] IS NULL OR t.[v] <> "
 				      "CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END);\n"
 				      "IF @@ROWCOUNT <> 0 THROW 50002, N'dbrepl: a source update changes the value of an "
@@ -412,7 +432,8 @@ static void test_statements(void **state)
 	buf_reset(&b);
 	tsql_staging_create(&b, &t);
 	assert_string_equal(text(&b), "CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, "
-				      "[c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL);");
+				      "[c1] int NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL, "
+				      "INDEX [k] CLUSTERED ([c1]));");
 	assert_int_equal(tsql_staging_ncols(&t), 5);
 	assert_int_equal(tsql_staging_col(&t, 0), 3);
 	assert_int_equal(tsql_staging_flag_col(&t, 0), 0);
@@ -422,7 +443,7 @@ static void test_statements(void **state)
 	tsql_merge(&b, &t, false);
 	assert_string_equal(text(&b),
 			    "MERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n"
-			    "USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
+			    "USING (SELECT s.[c1] AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END "
 			    "AS [c2], s.[u2] AS [u2] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s\n"
 			    "ON t.[id] = s.[c1]\n"
 			    "WHEN MATCHED THEN UPDATE SET [v] = CASE WHEN s.[u2] = 1 THEN t.[v] ELSE s.[c2] END\n"
@@ -430,12 +451,30 @@ static void test_statements(void **state)
 	buf_reset(&b);
 	tsql_delete(&b, &t);
 	assert_string_equal(text(&b), "DELETE FROM [dbo].[t]]x] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE "
-				      "s.[__op] = N'd' AND [dbo].[t]]x].[id] = CAST(s.[c1] AS int));");
+				      "s.[__op] = N'd' AND [dbo].[t]]x].[id] = s.[c1]);");
 	buf_reset(&b);
 	tsql_cell cells[2] = {{false, "7", 1, 0}, {true, NULL, 0, TSQL_FLAG_EMPTY}};
 	tsql_staged_insert(&b, &t, 3, 'u', cells);
 	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) "
 				      "VALUES (3, N'u', N'7', NULL, 2);");
+	/* a typed varbinary column: a binary literal (no string converts to
+	 * varbinary implicitly, 257), empty as 0x when flagged */
+	tsql_type bt[2];
+	tsql_map_type("integer", &bt[0]);
+	tsql_map_type("bytea", &bt[1]);
+	tsql_table tb = {"dbo", "b", "#s", 2, names, bt, 1, keys};
+	tsql_cell bc[2] = {{false, "7", 1, 0}, {false, "0x0aFF", 6, 0}};
+	buf_reset(&b);
+	tsql_staged_insert(&b, &tb, 1, 'u', bc);
+	assert_string_equal(text(&b), "INSERT INTO #s ([__seq], [__op], [c1], [c2], [u2]) VALUES (1, N'u', N'7', 0x0aFF, NULL);");
+	bc[1].data = "0x0g";
+	bc[1].len = 4;
+	buf_reset(&b);
+	tsql_staged_insert(&b, &tb, 1, 'u', bc);
+	assert_non_null(strstr(text(&b), "CONVERT(varbinary(max), N'0x0g', 1), NULL);"));
+	buf_reset(&b);
+	tsql_insert_select(&b, &tb);
+	assert_non_null(strstr(text(&b), "SELECT s.[c1], CASE WHEN s.[u2] = 2 THEN 0x ELSE s.[c2] END FROM #s AS s;"));
 	buf_reset(&b);
 	tsql_staged_insert_head(&b, &t);
 	tsql_staged_insert_row(&b, &t, true, 3, 'u', cells);
@@ -465,13 +504,30 @@ static void test_statements(void **state)
 	 * before any DELETE, and the MERGE reading it */
 	tsql_stage_old_rows(&b, &t);
 	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [c2]) SELECT k.[__seq], N'o', "
+				      "o.[v] FROM #dbrepl_s1 AS k JOIN [dbo].[t]]x] AS o "
+				      "ON o.[id] = k.[c1] WHERE k.[__op] = N'k';");
+	/* a target whose types are not the records' (bigint id, varchar v):
+	 * staged as text, CAST to the target's type, read back as text */
+	tsql_type tg[2];
+	tsql_parse_sqltype("bigint", &tg[0]);
+	tsql_parse_sqltype("varchar(10)", &tg[1]);
+	t.targets = tg;
+	assert_false(tsql_stage_typed(&t, 0) || tsql_stage_typed(&t, 1));
+	buf_reset(&b);
+	tsql_staging_create(&b, &t);
+	assert_string_equal(text(&b), "CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, "
+				      "[c1] nvarchar(max) NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL);");
+	buf_reset(&b);
+	tsql_stage_old_rows(&b, &t);
+	assert_string_equal(text(&b), "INSERT INTO #dbrepl_s1 ([__seq], [__op], [c2]) SELECT k.[__seq], N'o', "
 				      "CAST(o.[v] AS nvarchar(max)) FROM #dbrepl_s1 AS k JOIN [dbo].[t]]x] AS o "
 				      "ON o.[id] = CAST(k.[c1] AS int) WHERE k.[__op] = N'k';");
+	t.targets = NULL;
 	buf_reset(&b);
 	tsql_merge(&b, &t, true);
 	assert_string_equal(text(&b),
 			    "MERGE INTO [dbo].[t]]x] WITH (HOLDLOCK) AS t\n"
-			    "USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 1 AND o.[__seq] IS NOT NULL "
+			    "USING (SELECT s.[c1] AS [c1], CASE WHEN s.[u2] = 1 AND o.[__seq] IS NOT NULL "
 			    "THEN CASE WHEN o.[u2] = 2 THEN N'' ELSE o.[c2] END ELSE CASE WHEN s.[u2] = 2 THEN N'' ELSE "
 			    "s.[c2] END END AS [c2], "
 			    "CASE WHEN s.[u2] = 1 AND o.[__seq] IS NOT NULL THEN NULL ELSE s.[u2] END AS [u2] "

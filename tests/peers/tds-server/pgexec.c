@@ -53,9 +53,26 @@ static uint8_t error_state(int number)
 	case 547: return 0;   /* constraint conflict */
 	case 515: return 2;   /* NULL into NOT NULL */
 	case 1946: return 3;  /* index entry longer than the index allows */
+	case 1902: return 3;  /* a second clustered index */
 	case 8169: return 2;  /* conversion to uniqueidentifier */
 	case 8115: return 2;  /* arithmetic overflow */
 	default: return 1;
+	}
+}
+
+/* The severity of an error the translation finds: 15 for syntax (102
+ * "Incorrect syntax", 105 an unclosed quote, 113 a comment, 137 an
+ * undeclared variable), 16 for the others (1902, 1919, 447, 448, 208 …). */
+static int translate_severity(int number)
+{
+	switch (number) {
+	case 102:
+	case 105:
+	case 113:
+	case 137:
+		return 15;
+	default:
+		return 16;
 	}
 }
 
@@ -943,7 +960,7 @@ int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t
 		return 1;
 	}
 	if (rc) {
-		sess_error(s, e.number, 15, "%s", e.msg);
+		sess_error(s, e.number, translate_severity(e.number), "%s", e.msg);
 	} else if (deadlock) {
 		pg_rollback_if_needed(s);
 		sess_error(s, 1205, 13,

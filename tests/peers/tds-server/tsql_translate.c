@@ -1228,8 +1228,12 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	i++;
 	if (!(defs = calloc(1, sizeof *defs)))
 		abort();
+	int clustered = 0, items = 0;
 	for (;;) {
 		char cn[256] = "";
+		int index = is_kw(x, i, "INDEX") && is_name(x, i + 1);
+		if (!index && items++)
+			emit(&o, ",");
 		if (is_kw(x, i, "CONSTRAINT")) {
 			if (!is_name(x, i + 1)) {
 				near(x, i + 1);
@@ -1240,12 +1244,47 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 			emit_ident(&o, cn, 0);
 			i += 2;
 		}
-		if ((is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) || is_kw(x, i, "UNIQUE")) {
+		if (index) {
+			/* INDEX name [CLUSTERED | NONCLUSTERED] (cols): a
+			 * CREATE INDEX after the table, its key checked as a
+			 * primary key's (1919, 1946). */
+			char in[256];
+			name_of(x, i + 1, in, sizeof in);
+			i += 2;
+			int nonclustered = 1;
+			if (is_kw(x, i, "CLUSTERED") || is_kw(x, i, "NONCLUSTERED"))
+				nonclustered = is_kw(x, i++, "NONCLUSTERED");
+			if (clustered && !nonclustered) {
+				xerr(x, 1902, "Cannot create more than one clustered index on table '%s'. Drop the existing "
+				     "clustered index before creating another.", name.p);
+				goto out;
+			}
+			clustered |= !nonclustered;
+			char keys[32][256];
+			size_t nkeys;
+			sbuf cols;
+			sb_init(&cols);
+			int bad = key_list(x, &i, close, &cols, keys, &nkeys) ||
+				  key_check(x, defs, keys, nkeys, nonclustered, in, name.p, &keychecks);
+			if (!bad) {
+				sb_printf(&comments, "; CREATE INDEX ON %s", name.p);
+				sb_puts(&comments, cols.p);
+			}
+			sb_free(&cols);
+			if (bad)
+				goto out;
+		} else if ((is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) || is_kw(x, i, "UNIQUE")) {
 			int pk = is_kw(x, i, "PRIMARY"), nonclustered = !pk;
+			if (clustered && !nonclustered) {
+				xerr(x, 1902, "Cannot create more than one clustered index on table '%s'. Drop the existing "
+				     "clustered index before creating another.", name.p);
+				goto out;
+			}
 			emit(&o, pk ? "PRIMARY KEY" : "UNIQUE");
 			i += pk ? 2 : 1;
 			if (is_kw(x, i, "CLUSTERED") || is_kw(x, i, "NONCLUSTERED"))
 				nonclustered = is_kw(x, i++, "NONCLUSTERED");
+			clustered |= !nonclustered;
 			char keys[32][256];
 			size_t nkeys;
 			if (key_list(x, &i, close, &o, keys, &nkeys) ||
@@ -1255,7 +1294,6 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 				      temp ? PEER_SERVER_COLLATION : x->ctx->db_collation))
 			goto out;
 		if (is_op(x, i, ",") && i < close) {
-			emit(&o, ",");
 			i++;
 			continue;
 		}
