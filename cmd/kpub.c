@@ -44,6 +44,8 @@ static struct {
 	int replication;
 	bool tombstones;
 	bool no_headers;
+	bool debezium;        /* --envelope debezium */
+	bool envelope_schema; /* --envelope-schema */
 	int progress; /* -1: default (stderr is a tty) */
 	int flush_timeout_ms;
 	metrics_config metrics;
@@ -728,6 +730,15 @@ static int plan_record(rd_kafka_t *rk, const kpub_msg *m, planned *p, int *exit_
 		return 1;
 	}
 	bool tomb = opt.tombstones && m->op == RECORD_OP_DELETE;
+	if (m->same_record) {
+		/* the second message of the previous one's record: the
+		 * record is durable once both are */
+		*p = p[-1];
+		p->m = m;
+		if (p->s)
+			stream_entry(p->s, p->seq)->pending += tomb ? 2 : 1;
+		return 0;
+	}
 	p->opaque = OPAQUE_UNTRACKED;
 	p->s = NULL;
 	p->seq = 0;
@@ -757,9 +768,14 @@ static int publish(rd_kafka_t *rk, ack_writer *aw, const planned *p)
 	if (!opt.no_headers) {
 		char lsn[32];
 		char opstr[2] = {m->op, '\0'};
-		hdrs = rd_kafka_headers_new(2);
+		hdrs = rd_kafka_headers_new(3);
 		rd_kafka_header_add(hdrs, "op", 2, opstr, 1);
 		rd_kafka_header_add(hdrs, "lsn", 3, lsn, (ssize_t)lsn_text(m->lsn, lsn));
+	}
+	if (m->hdr_name) {
+		if (!hdrs)
+			hdrs = rd_kafka_headers_new(1);
+		rd_kafka_header_add(hdrs, m->hdr_name, -1, m->hdr_value, (ssize_t)m->hdr_len);
 	}
 	int prc = produce(rk, aw, p->t->rkt, m->key, m->key_len, m->value, m->value_len, hdrs,
 			  p->opaque);
@@ -790,7 +806,15 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 	metric_add(mm.batches, 1);
 	g.n = g.last = 0;
 	memset(g.start, 0, sizeof g.start);
-	for (size_t i = 0; i < n; i++) {
+	/* A record of two messages (a Debezium key change) has two keys, so
+	 * two partitions: no grouping can keep both in order with the rest.
+	 * Such a batch is published in input order (they are rare). */
+	bool two_keys = false;
+	for (size_t i = 0; i < n && !two_keys; i++)
+		two_keys = plan[i].m->same_record;
+	for (size_t i = 0; i < n && two_keys; i++)
+		order[i] = i;
+	for (size_t i = 0; i < n && !two_keys; i++) {
 		const planned *p = &plan[i];
 		topic *t = p->t;
 		if (t->batch != batch) {
@@ -804,12 +828,12 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 		group_of[i] = (unsigned short)group_find(&g, t, part);
 		g.start[group_of[i]]++;
 	}
-	for (size_t i = 0, at = 0; i <= MAX_GROUPS; i++) {
+	for (size_t i = 0, at = 0; i <= MAX_GROUPS && !two_keys; i++) {
 		size_t c = g.start[i];
 		g.start[i] = at;
 		at += c;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !two_keys; i++)
 		order[g.start[group_of[i]]++] = i;
 	for (size_t k = 0; k < n; k++) {
 		if (publish(rk, aw, &plan[order[k]]) != 0) {
@@ -858,6 +882,10 @@ static void usage(FILE *f)
 		"      --replication-factor N replicas of created topics (default: broker's)\n"
 		"      --tombstones           after a delete, a null-value message, same key\n"
 		"      --no-headers           no op and lsn headers on the messages\n"
+		"      --envelope FORMAT      record (default: the record as read) or\n"
+		"                             debezium (Debezium's change events)\n"
+		"      --envelope-schema      Debezium events in JsonConverter's\n"
+		"                             {\"schema\",\"payload\"} form\n"
 		"      --ack FIFO             write acks of delivered records to FIFO\n"
 		"      --flush-timeout SEC    how long to wait for deliveries at exit (30)\n"
 		"      --progress, --no-progress  throughput on stderr (default: if a tty)\n"
@@ -911,6 +939,8 @@ int main(int argc, char **argv)
 		OPT_FLUSH_TIMEOUT,
 		OPT_PROGRESS,
 		OPT_NO_PROGRESS,
+		OPT_ENVELOPE,
+		OPT_ENVELOPE_SCHEMA,
 		OPT_METRICS,
 		OPT_METRICS_2,
 		OPT_METRICS_3,
@@ -926,6 +956,8 @@ int main(int argc, char **argv)
 		{"replication-factor", required_argument, NULL, OPT_RF},
 		{"tombstones", no_argument, NULL, OPT_TOMBSTONES},
 		{"no-headers", no_argument, NULL, OPT_NO_HEADERS},
+		{"envelope", required_argument, NULL, OPT_ENVELOPE},
+		{"envelope-schema", no_argument, NULL, OPT_ENVELOPE_SCHEMA},
 		{"ack", required_argument, NULL, OPT_ACK},
 		{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
@@ -990,6 +1022,16 @@ int main(int argc, char **argv)
 		case OPT_NO_HEADERS:
 			opt.no_headers = true;
 			break;
+		case OPT_ENVELOPE:
+			if (strcmp(optarg, "debezium") && strcmp(optarg, "record")) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "bad --envelope (%s): record or debezium", optarg);
+			}
+			opt.debezium = !strcmp(optarg, "debezium");
+			break;
+		case OPT_ENVELOPE_SCHEMA:
+			opt.envelope_schema = true;
+			break;
 		case OPT_ACK:
 			opt.ack_path = optarg;
 			break;
@@ -1037,6 +1079,10 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		rd_kafka_conf_destroy(conf);
 		die(EX_USAGE, "unexpected argument (%s)", argv[optind]);
+	}
+	if (opt.envelope_schema && !opt.debezium) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "--envelope-schema needs --envelope debezium");
 	}
 	if (kafka_topic_template_check(opt.topic_tmpl, err, sizeof err) < 0) {
 		rd_kafka_conf_destroy(conf);
@@ -1104,7 +1150,8 @@ int main(int argc, char **argv)
 
 	/* Records are read and decoded on a thread of their own (kpub_feed.h);
 	 * this one produces them and serves the delivery reports. */
-	kpub_feed *feed = kpub_feed_start(STDIN_FILENO);
+	dbz_encoder_opts dbz = {.schema = opt.envelope_schema, .topic_tmpl = opt.topic_tmpl, .prefix = opt.prefix};
+	kpub_feed *feed = kpub_feed_start(STDIN_FILENO, opt.debezium ? &dbz : NULL);
 	if (!feed)
 		die(EX_OSERR, "cannot start the reading thread (%s)", strerror(errno));
 	int exit_code = 0;

@@ -437,7 +437,9 @@ int main(int argc, char **argv)
 			metric_add(m_in, 1);
 			metric_add(m_bytes, rawlen);
 		}
-		code = mssql_apply_add(a, &r);
+		code = mssql_apply_key_from_target(a, &r);
+		if (code == 0)
+			code = mssql_apply_add(a, &r);
 		record_clear(&r);
 		/* Each transaction of a bulk load costs the server a commit and
 		 * a new bulk copy (for PostgreSQL behind the test peer, a new

@@ -171,6 +171,8 @@ int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
  * triggers, which a bulk copy without hints skips (sys.check_constraints,
  * sys.foreign_keys, sys.triggers). */
 int tsql_catalog_bulk_blockers(buf *b, const char *schema, const char *table);
+/* The columns of the table's primary key, in key order (one a row). */
+int tsql_catalog_primary_key(buf *b, const char *schema, const char *table);
 int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
 int tsql_alter_add(buf *b, const tsql_table *t, size_t col);
