@@ -1246,9 +1246,10 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 			i += 2;
 		}
 		if (index) {
-			/* INDEX name [CLUSTERED | NONCLUSTERED] (cols): a
-			 * CREATE INDEX after the table, its key checked as a
-			 * primary key's (1919, 1946). */
+			/* INDEX name [CLUSTERED | NONCLUSTERED] (cols): its
+			 * key checked as a primary key's (1919, 1946), then a
+			 * CREATE INDEX after the table, but on a #temp table
+			 * (README: costs like SQL Server's). */
 			char in[256];
 			name_of(x, i + 1, in, sizeof in);
 			i += 2;
@@ -1267,7 +1268,7 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 			sb_init(&cols);
 			int bad = key_list(x, &i, close, &cols, keys, &nkeys) ||
 				  key_check(x, defs, keys, nkeys, nonclustered, in, name.p, &keychecks);
-			if (!bad) {
+			if (!bad && !temp) {
 				sb_printf(&comments, "; CREATE INDEX ON %s", name.p);
 				sb_puts(&comments, cols.p);
 			}
