@@ -45,7 +45,7 @@ grep -q '"op":"t"' "$TEST_TMP/in.json" || fail "no truncate record"
 
 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress \
 	--clamp-infinity --batch-rows 1 <"$TEST_TMP/in.json" 2>"$TEST_TMP/apply.err" ||
-	{ cat "$TEST_TMP/apply.err" >&2; fail "mssql-apply exited $?"; }
+	{ rc=$?; cat "$TEST_TMP/apply.err" >&2; fail "mssql-apply exited $rc"; }
 # --clamp-infinity says how many values it changed: c_ts and c_ts3 of row 3,
 # in its insert and in its key change
 grep -q "^mssql-apply: 4 ±infinity dates and timestamps written as the ends of SQL Server's range" \
