@@ -316,6 +316,19 @@ static int drain(mssql_conn *c, mssql_row_cb cb, void *ctx)
 	return failed || c->err.number || c->err.dead ? -1 : 0;
 }
 
+/* A request that failed to go or to run (what: the db-lib call): cancels
+ * what is left of it unless the connection died. -1. */
+static int exec_failed(mssql_conn *c, const char *what)
+{
+	if (!DBDEAD(c->dbproc))
+		dbcancel(c->dbproc);
+	else
+		c->err.dead = true;
+	if (!c->err.number && !c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "%s failed", what);
+	return -1;
+}
+
 int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx)
 {
 	memset(&c->err, 0, sizeof c->err);
@@ -325,15 +338,8 @@ int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx)
 			snprintf(c->err.msg, sizeof c->err.msg, "dbcmd failed");
 		return -1;
 	}
-	if (dbsqlexec(c->dbproc) == FAIL) {
-		if (!DBDEAD(c->dbproc))
-			dbcancel(c->dbproc);
-		else
-			c->err.dead = true;
-		if (!c->err.number && !c->err.msg[0])
-			snprintf(c->err.msg, sizeof c->err.msg, "dbsqlexec failed");
-		return -1;
-	}
+	if (dbsqlexec(c->dbproc) == FAIL)
+		return exec_failed(c, "dbsqlexec");
 	return drain(c, cb, ctx);
 }
 
@@ -356,15 +362,8 @@ int mssql_exec_rpc(mssql_conn *c, const char *sql, const char *decl, size_t npar
 		if (rc == FAIL)
 			goto fail;
 	}
-	if (dbrpcsend(c->dbproc) == FAIL || dbsqlok(c->dbproc) == FAIL) {
-		if (!DBDEAD(c->dbproc))
-			dbcancel(c->dbproc);
-		else
-			c->err.dead = true;
-		if (!c->err.number && !c->err.msg[0])
-			snprintf(c->err.msg, sizeof c->err.msg, "sp_executesql failed");
-		return -1;
-	}
+	if (dbrpcsend(c->dbproc) == FAIL || dbsqlok(c->dbproc) == FAIL)
+		return exec_failed(c, "sp_executesql");
 	return drain(c, cb, ctx);
 fail:
 	if (!c->err.msg[0])

@@ -1212,6 +1212,18 @@ static int key_match(buf *b, const tsql_table *t, size_t k, const char *alias, c
 	return rc;
 }
 
+/* Every key's key_match, joined by AND (after one when and_first). */
+static int keys_match(buf *b, const tsql_table *t, const char *alias, char a, bool and_first)
+{
+	int rc = 0;
+	for (size_t k = 0; k < t->nkeys; k++) {
+		if (k || and_first)
+			rc |= buf_puts(b, " AND ");
+		rc |= key_match(b, t, k, alias, a);
+	}
+	return rc;
+}
+
 /* "s.[u3] = 1 AND o.[__seq] IS NOT NULL": column i is an unchanged TOAST
  * value and the old key's row was found at the target (and staged, op
  * 'o', by tsql_stage_old_rows). */
@@ -1263,11 +1275,7 @@ int tsql_stage_old_rows(buf *b, const tsql_table *t)
 	rc |= buf_printf(b, " FROM %s AS k JOIN ", t->staging);
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_puts(b, " AS o ON ");
-	for (size_t k = 0; k < t->nkeys; k++) {
-		if (k)
-			rc |= buf_puts(b, " AND ");
-		rc |= key_match(b, t, k, "o", 'k');
-	}
+	rc |= keys_match(b, t, "o", 'k', false);
 	rc |= buf_puts(b, " WHERE k.[__op] = N'k';");
 	return rc ? -1 : 0;
 }
@@ -1323,11 +1331,7 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 		rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o') AS s\nON ");
 	} else
 		rc |= buf_puts(b, " WHERE s.[__op] <> N'd') AS s\nON ");
-	for (size_t k = 0; k < t->nkeys; k++) {
-		if (k)
-			rc |= buf_puts(b, " AND ");
-		rc |= key_match(b, t, k, "t", 0);
-	}
+	rc |= keys_match(b, t, "t", 0, false);
 	if (t->ncols > t->nkeys + (t->identity_col != 0)) {
 		rc |= buf_puts(b, "\nWHEN MATCHED THEN UPDATE SET ");
 		first = true;
@@ -1374,10 +1378,7 @@ int tsql_delete(buf *b, const tsql_table *t)
 	int rc = buf_puts(b, "DELETE FROM ");
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_printf(b, " WHERE EXISTS (SELECT 1 FROM %s AS s WHERE s.[__op] = N'd'", t->staging);
-	for (size_t k = 0; k < t->nkeys; k++) {
-		rc |= buf_puts(b, " AND ");
-		rc |= key_match(b, t, k, NULL, 's');
-	}
+	rc |= keys_match(b, t, NULL, 's', true);
 	rc |= buf_puts(b, ");");
 	return rc ? -1 : 0;
 }
@@ -1388,11 +1389,7 @@ int tsql_identity_guard(buf *b, const tsql_table *t)
 	int rc = buf_printf(b, "SELECT 1 FROM %s AS s JOIN ", t->staging);
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_puts(b, " AS t ON ");
-	for (size_t k = 0; k < t->nkeys; k++) {
-		if (k)
-			rc |= buf_puts(b, " AND ");
-		rc |= key_match(b, t, k, "t", 's');
-	}
+	rc |= keys_match(b, t, "t", 's', false);
 	rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o' AND (");
 	rc |= sref(b, 'c', id);
 	rc |= buf_puts(b, " IS NULL OR ");

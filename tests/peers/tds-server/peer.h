@@ -323,6 +323,10 @@ typedef struct session {
 	"SET enable_hashjoin TO off; SET enable_mergejoin TO off"
 
 void session_run(int fd, const struct peer_opts *o, PGconn *pg);
+/* Reads a request message (a SQL batch or an RPC): the message, *off past
+ * its ALL_HEADERS; NULL when the connection died or, answered with an
+ * error naming what, it was too large. */
+uint8_t *read_request(session *s, size_t *len, size_t *off, const char *what);
 void handle_batch(session *s);
 void handle_rpc(session *s);
 void drop_connection(session *s);

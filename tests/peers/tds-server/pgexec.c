@@ -1008,26 +1008,34 @@ void drop_connection(session *s)
 	s->c->dead = 1;
 }
 
+uint8_t *read_request(session *s, size_t *len, size_t *off, const char *what)
+{
+	uint8_t *m = tds_read_message(s->c, len, (size_t)256 << 20);
+	if (!m) {
+		if (s->c->dead)
+			return NULL;
+		reply_delay(s);
+		sess_error(s, 50000, 16, "%s too large for the TDS test peer.", what);
+		flush_done(s, 0);
+		tds_reply_end(s->c);
+		return NULL;
+	}
+	*off = 0;
+	if (*len >= 4) {
+		uint32_t hl = le32(m);
+		if (hl >= 4 && hl <= *len)
+			*off = hl; /* ALL_HEADERS */
+	}
+	return m;
+}
+
 void handle_batch(session *s)
 {
 	tds_conn *c = s->c;
-	size_t len;
-	uint8_t *m = tds_read_message(c, &len, (size_t)256 << 20);
-	if (!m) {
-		if (c->dead)
-			return;
-		reply_delay(s);
-		sess_error(s, 50000, 16, "SQL batch too large for the TDS test peer.");
-		flush_done(s, 0);
-		tds_reply_end(c);
+	size_t len, off;
+	uint8_t *m = read_request(s, &len, &off, "SQL batch");
+	if (!m)
 		return;
-	}
-	size_t off = 0;
-	if (len >= 4) {
-		uint32_t hl = m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
-		if (hl >= 4 && hl <= len)
-			off = hl;
-	}
 	char *sql = malloc((len - off) * 3 / 2 + 8);
 	if (!sql)
 		_exit(70);

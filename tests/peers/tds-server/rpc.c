@@ -225,24 +225,11 @@ static void rpc_end(session *s, int failed)
 
 void handle_rpc(session *s)
 {
-	tds_conn *c = s->c;
-	size_t len;
-	uint8_t *m = tds_read_message(c, &len, (size_t)256 << 20);
-	if (!m) {
-		if (c->dead)
-			return;
-		reply_delay(s);
-		sess_error(s, 50000, 16, "RPC too large for the TDS test peer.");
-		flush_done(s, 0);
-		tds_reply_end(c);
+	size_t len, off;
+	uint8_t *m = read_request(s, &len, &off, "RPC");
+	if (!m)
 		return;
-	}
-	struct rd r = {m, m + len, 0};
-	if (len >= 4) {
-		uint32_t hl = le32(m);
-		if (hl >= 4 && hl <= len)
-			r.p = m + hl; /* ALL_HEADERS */
-	}
+	struct rd r = {m + off, m + len, 0};
 	struct rpc_param *params = NULL;
 	size_t n = 0, cap = 0;
 	char proc[256] = "";
