@@ -237,6 +237,14 @@ SELECT 1 FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]"
 [ "$(tds_sql "CREATE TABLE #c ([k] nvarchar(20) COLLATE Latin1_General_100_BIN2 NULL); INSERT INTO #c ([k]) VALUES (N'abd');
 SELECT COUNT(*) FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]")" = 1 ] || fail "the same collation on both sides"
 expect_msg "Msg 448 (severity 16" "CREATE TABLE #d ([k] nvarchar(20) COLLATE No_Such_CI_AS NULL)"
+# sp_executesql, as any procedure, must leave the transaction count it
+# found (266): a transaction begun before it is not committed inside it
+expect_msg "Msg 266 (severity 16, state 2)" "BEGIN TRANSACTION; EXEC sp_executesql N'COMMIT TRANSACTION'"
+expect_msg "Previous count = 0, current count = 1." "EXEC sp_executesql N'BEGIN TRANSACTION'"
+tds_sql "CREATE TABLE [app].[tc] ([k] int NOT NULL PRIMARY KEY)" >/dev/null || fail "CREATE TABLE tc"
+tds_sql "EXEC sp_executesql N'BEGIN TRANSACTION; INSERT INTO [app].[tc] ([k]) VALUES (@k); COMMIT TRANSACTION', N'@k int', @k = 7" >/dev/null ||
+	fail "BEGIN and COMMIT inside sp_executesql"
+[ "$(q "SELECT k FROM app.tc" "$TDS_DB")" = 7 ] || fail "the row committed inside sp_executesql"
 
 tds_stop
 echo "ok"

@@ -336,6 +336,10 @@ void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_c
 void bulk_meta_drop(session *s);
 int reply_delay(session *s);
 void send_pg_error(session *s, const PGresult *r, const char *fallback);
+/* After sp_executesql ran without an error: 266 (answered, -1) when it
+ * left another transaction count than it found (before), as SQL Server
+ * checks on leaving any procedure; else 0. */
+int executesql_trancount(session *s, int before);
 void sess_error(session *s, int number, int cls, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void queue_done(session *s, uint16_t status, uint16_t cmd, uint64_t rows);
 void flush_done(session *s, int more);

@@ -54,6 +54,7 @@ static uint8_t error_state(int number)
 	case 515: return 2;   /* NULL into NOT NULL */
 	case 1946: return 3;  /* index entry longer than the index allows */
 	case 1902: return 3;  /* a second clustered index */
+	case 266: return 2;   /* sp_executesql left another transaction count */
 	case 8169: return 2;  /* conversion to uniqueidentifier */
 	case 8115: return 2;  /* arithmetic overflow */
 	default: return 1;
@@ -87,6 +88,15 @@ void sess_error(session *s, int number, int cls, const char *fmt, ...)
 	flush_done(s, 1);
 	tds_put_msg(s->c, TOK_ERROR, number, error_state(number), (uint8_t)cls, msg, 1);
 	queue_done(s, DONE_ERROR, 0, 0);
+}
+
+int executesql_trancount(session *s, int before)
+{
+	if (s->trancount == before)
+		return 0;
+	sess_error(s, 266, 16, "Transaction count after EXECUTE indicates a mismatching number of BEGIN and COMMIT "
+		   "statements. Previous count = %d, current count = %d.", before, s->trancount);
+	return -1;
 }
 
 /* delay-ms: waits before answering. Returns 1 when the client sent
@@ -813,11 +823,13 @@ static int run_stmt(session *s, const struct stmt *st)
 	}
 	case ST_EXECUTESQL: {
 		/* its statements answer as the batch's own */
-		int drop = 0;
+		int drop = 0, before = s->trancount;
 		if (run_tsql(s, st->name, st->params, st->nparams, &drop))
 			return -1;
 		s->pending_drop |= drop;
-		return s->done_pending && (s->done_status & DONE_ERROR) ? -1 : 0;
+		if (s->done_pending && (s->done_status & DONE_ERROR))
+			return -1;
+		return executesql_trancount(s, before);
 	}
 	case ST_BULK:
 		free(s->bulk_target);

@@ -289,13 +289,13 @@ void handle_rpc(session *s)
 		/* @stmt, @params (declarations: the values carry their types),
 		 * then the parameters by name */
 		size_t first = n >= 2 ? 2 : 1;
+		int before = s->trancount;
 		if (run_tsql(s, params[0].text, params + first, n - first, &drop)) {
 			s->in_rpc = 0;
 			goto out; /* answered (ATTENTION) */
 		}
-		failed = 0;
 		/* an error answered inside fails the procedure too */
-		failed = s->done_pending && (s->done_status & DONE_ERROR);
+		failed = (s->done_pending && (s->done_status & DONE_ERROR)) || executesql_trancount(s, before) < 0;
 	}
 	rpc_end(s, failed);
 	if (drop)
