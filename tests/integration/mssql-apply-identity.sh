@@ -65,6 +65,21 @@ compare_table "$PGCONN" "$TDS_PGCONN" public items || { show_table_diff "$PGCONN
 [ "$(copies)" = 0 ] || fail "the snapshot went by $(copies) bulk copies into the IDENTITY table"
 grep -q 'bulk: COPY "#dbrepl_s' "$TDS_LOG" || fail "the snapshot rows were not bulk-copied into the staging table"
 
+# read_wal NAME: the changes since the last read, up to now, into NAME.json
+read_wal() {
+	local lsn
+	lsn=$(q "SELECT pg_current_wal_lsn()")
+	timeout 30 "$BIN/pgcdc-read" -d "$PGCONN" -S ident -P pub -E "$lsn" --no-progress >"$TEST_TMP/$1.json" ||
+		fail "pgcdc-read ($1)"
+}
+# apply_wal NAME BATCH_ROWS TABLE: read_wal NAME, applied, TABLE compared
+apply_wal() {
+	read_wal "$1"
+	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows "$2" \
+		<"$TEST_TMP/$1.json" 2>"$TEST_TMP/$1.err" || { cat "$TEST_TMP/$1.err" >&2; fail "mssql-apply ($1)"; }
+	compare_table "$PGCONN" "$TDS_PGCONN" public "$3" || { show_table_diff "$PGCONN" "$TDS_PGCONN" public "$3"; fail "$3 after $1"; }
+}
+
 note "inserts, updates, deletes from the WAL: staged MERGE inside IDENTITY_INSERT"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "source changes"
 INSERT INTO items VALUES (50000, 'new far', 1), (49993, 'new near', 2);
@@ -73,12 +88,7 @@ DELETE FROM items WHERE id % 3 = 0;
 INSERT INTO items SELECT 60000 + 11 * g, 'late ' || g, g FROM generate_series(1, 30) g;
 UPDATE items SET name = 'renamed' WHERE id = 50000;
 SQL
-lsn=$(q "SELECT pg_current_wal_lsn()")
-timeout 30 "$BIN/pgcdc-read" -d "$PGCONN" -S ident -P pub -E "$lsn" --no-progress >"$TEST_TMP/stream.json" ||
-	fail "pgcdc-read"
-"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 200 \
-	<"$TEST_TMP/stream.json" 2>"$TEST_TMP/stream.err" || { cat "$TEST_TMP/stream.err" >&2; fail "mssql-apply (stream)"; }
-compare_table "$PGCONN" "$TDS_PGCONN" public items || { show_table_diff "$PGCONN" "$TDS_PGCONN" public items; fail "after the stream"; }
+apply_wal stream 200 items
 [ "$(tq "SELECT count(*) FROM public.items")" != "$nsrc" ] || fail "the stream changed nothing"
 note "an IDENTITY column outside the key: never in the MERGE's SET (8102), a changed value refused by name"
 # SQL Server refuses any SET of an IDENTITY column (8102), whatever the
@@ -96,12 +106,7 @@ INSERT INTO tags SELECT 'tag' || g, 100 + g, 'name ' || g FROM generate_series(1
 UPDATE tags SET name = name || ' upd' WHERE id % 2 = 0;
 DELETE FROM tags WHERE id = 103;
 SQL
-lsn=$(q "SELECT pg_current_wal_lsn()")
-timeout 30 "$BIN/pgcdc-read" -d "$PGCONN" -S ident -P pub -E "$lsn" --no-progress >"$TEST_TMP/tags.json" ||
-	fail "pgcdc-read (tags)"
-"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 7 \
-	<"$TEST_TMP/tags.json" 2>"$TEST_TMP/tags.err" || { cat "$TEST_TMP/tags.err" >&2; fail "mssql-apply (tags)"; }
-compare_table "$PGCONN" "$TDS_PGCONN" public tags || { show_table_diff "$PGCONN" "$TDS_PGCONN" public tags; fail "tags"; }
+apply_wal tags 7 tags
 # A source update that changes the IDENTITY column's value cannot be
 # applied: refused by name, with the rest of its batch applied.
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "source changes (tags id)"
@@ -109,9 +114,7 @@ UPDATE tags SET name = 'before' WHERE code = 'tag1';
 UPDATE tags SET id = 999, name = 'moved' WHERE code = 'tag2';
 UPDATE tags SET name = 'after' WHERE code = 'tag4';
 SQL
-lsn=$(q "SELECT pg_current_wal_lsn()")
-timeout 30 "$BIN/pgcdc-read" -d "$PGCONN" -S ident -P pub -E "$lsn" --no-progress >"$TEST_TMP/tags2.json" ||
-	fail "pgcdc-read (tags id)"
+read_wal tags2
 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress \
 	<"$TEST_TMP/tags2.json" 2>"$TEST_TMP/tags2.err"
 rc=$?
