@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #define MAX_SCHEMA_MAPS 64
+#define MAX_TYPE_MAPS 64
 /* A batch also closes when its net change holds this much. */
 #define BATCH_MAX_BYTES ((size_t)24 << 20)
 
@@ -60,6 +61,11 @@ static void usage(FILE *f)
 		"      --schema-map=SRC=DST   write source schema SRC to DST (repeatable)\n"
 		"      --create-tables        create missing schemas and tables (type map in the man page)\n"
 		"      --evolve               add columns that appear later (ALTER TABLE ADD ... NULL)\n"
+		"      --type-map=PG=SQL      create columns of PostgreSQL type PG as SQL (repeatable):\n"
+		"                             numeric=decimal(P,S) (values that do not fit are refused),\n"
+		"                             TYPE=nvarchar(max) (the text as PostgreSQL prints it)\n"
+		"      --clamp-infinity       write ±infinity dates and timestamps as the ends of\n"
+		"                             SQL Server's range, counted on stderr (default: refuse)\n"
 		"\n"
 		"Batches:\n"
 		"      --batch-rows=N         records per transaction at most (default 10000)\n"
@@ -162,6 +168,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	mssql_apply_opts o = {0};
 	const char *map_src[MAX_SCHEMA_MAPS], *map_dst[MAX_SCHEMA_MAPS];
+	const char *type_pg[MAX_TYPE_MAPS], *type_sql[MAX_TYPE_MAPS];
 	char *password = NULL;
 	const char *ack_path = NULL;
 	long batch_rows = -1, bulk_rows = -1, batch_ms = 25;
@@ -175,7 +182,7 @@ int main(int argc, char **argv)
 	enum {
 		O_PASSWORD_FILE = 256, O_ENCRYPT, O_LOGIN_TIMEOUT, O_QUERY_TIMEOUT, O_SCHEMA_MAP, O_CREATE,
 		O_EVOLVE, O_BATCH_ROWS, O_BULK_ROWS, O_BATCH_MS, O_RETRIES, O_DEAD_LETTER, O_ACK, O_PRINT_SQL,
-		O_PROGRESS, O_NO_PROGRESS, O_STATS, O_METRICS, O_METRICS_2, O_METRICS_3,
+		O_PROGRESS, O_NO_PROGRESS, O_STATS, O_TYPE_MAP, O_CLAMP_INFINITY, O_METRICS, O_METRICS_2, O_METRICS_3,
 	};
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 'S'},
@@ -188,6 +195,8 @@ int main(int argc, char **argv)
 		{"schema-map", required_argument, NULL, O_SCHEMA_MAP},
 		{"create-tables", no_argument, NULL, O_CREATE},
 		{"evolve", no_argument, NULL, O_EVOLVE},
+		{"type-map", required_argument, NULL, O_TYPE_MAP},
+		{"clamp-infinity", no_argument, NULL, O_CLAMP_INFINITY},
 		{"batch-rows", required_argument, NULL, O_BATCH_ROWS},
 		{"bulk-rows", required_argument, NULL, O_BULK_ROWS},
 		{"batch-ms", required_argument, NULL, O_BATCH_MS},
@@ -238,6 +247,27 @@ int main(int argc, char **argv)
 			o.nmaps++;
 			break;
 		}
+		case O_TYPE_MAP: {
+			char *eq = strrchr(optarg, '='), why[300];
+			if (!eq || eq == optarg || !eq[1]) {
+				log_error("--type-map wants PGTYPE=SQLTYPE, got \"%s\"", optarg);
+				return EX_USAGE;
+			}
+			if (o.type_map.n == MAX_TYPE_MAPS) {
+				log_error("too many --type-map options (at most %d)", MAX_TYPE_MAPS);
+				return EX_USAGE;
+			}
+			*eq = '\0';
+			if (tsql_type_map_check(optarg, eq + 1, why, sizeof why) < 0) {
+				log_error("%s", why);
+				return EX_USAGE;
+			}
+			type_pg[o.type_map.n] = optarg;
+			type_sql[o.type_map.n] = eq + 1;
+			o.type_map.n++;
+			break;
+		}
+		case O_CLAMP_INFINITY: o.clamp_infinity = true; break;
 		case O_CREATE: o.create_tables = true; break;
 		case O_EVOLVE: o.evolve = true; break;
 		case O_BATCH_ROWS: batch_rows = parse_num(optarg, "--batch-rows", 1, 1000000); break;
@@ -285,6 +315,8 @@ int main(int argc, char **argv)
 		progress = log_progress_default();
 	o.map_src = map_src;
 	o.map_dst = map_dst;
+	o.type_map.pg = type_pg;
+	o.type_map.sql = type_sql;
 	if (!password) {
 		const char *env = getenv("MSSQL_PASSWORD");
 		if (env && !(password = strdup(env)))
@@ -429,6 +461,10 @@ int main(int argc, char **argv)
 	}
 	if (progress || stats)
 		print_progress(a, start, "done: ");
+	/* a value written other than it came is never silent */
+	if (mssql_apply_get_stats(a)->clamped)
+		log_error("%" PRIu64 " ±infinity dates and timestamps written as the ends of SQL Server's range "
+			  "(--clamp-infinity)", mssql_apply_get_stats(a)->clamped);
 	record_free(&r);
 	record_reader_free(rd);
 	mssql_apply_free(a);

@@ -46,6 +46,16 @@ struct direct {
 
 static void direct_free(struct direct *d);
 
+/* A parameter of the batch's RPC: the checkpoint's rows. */
+struct rpc_arg {
+	char name[16];    /* "@s1" */
+	const char *type; /* as declared: "nvarchar(450)", "bigint" */
+	bool is_int;
+	int64_t i;
+	const char *ext;  /* the text, when not in text[] (a stream's name) */
+	char text[POS_OFFSET_TEXT_MAX];
+};
+
 /* How an attempt to apply a batch ended. */
 enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_STALE, AT_SERVER, AT_BADVALUE, AT_FATAL };
 
@@ -72,9 +82,14 @@ struct mssql_apply {
 
 	buf sql;
 	buf stage; /* this batch's INSERT … VALUES into staging tables */
+	buf tail;  /* its COMMIT and staging truncates */
+	struct rpc_arg *prm; /* the parameters of its RPC */
+	size_t nprm, capprm;
+	buf rpctext; /* scratch of run_rpc */
 	buf *scratch;
 	tsql_cell *cells;
-	mssql_bcp_val *bvals;
+	mssql_typed *tvals; /* a staging row of a bulk copy */
+	mssql_host *hosts;  /* its columns' host types */
 	size_t ncellcap;
 	mssql_table **order;
 	size_t ordercap;
@@ -82,6 +97,13 @@ struct mssql_apply {
 	/* This batch MERGEs even snapshot rows into an empty-looking table:
 	 * their INSERT met a key another writer put there meanwhile. */
 	bool no_insert;
+	/* This batch's upserts go before its deletes (a foreign key refused
+	 * the other order, 547). */
+	bool upserts_first;
+	/* Foreign keys among the tables written (referenced, referencing),
+	 * from the catalog (ensure_fks). */
+	mssql_table *(*fk)[2];
+	size_t nfk, capfk;
 	mssql_error last; /* of the failed step */
 	mssql_table *bad_t; /* AT_BADVALUE / located record */
 	size_t bad_i;
@@ -196,10 +218,14 @@ static int ensure_cells(mssql_apply *a, size_t ncols)
 	if (!c)
 		return -1;
 	a->cells = c;
-	mssql_bcp_val *v = realloc(a->bvals, need * sizeof *v);
+	mssql_typed *v = realloc(a->tvals, need * sizeof *v);
 	if (!v)
 		return -1;
-	a->bvals = v;
+	a->tvals = v;
+	mssql_host *h = realloc(a->hosts, need * sizeof *h);
+	if (!h)
+		return -1;
+	a->hosts = h;
 	a->ncellcap = need;
 	return 0;
 }
@@ -224,6 +250,97 @@ static int run(mssql_apply *a, const char *sql, mssql_row_cb cb, void *ctx)
 	return 0;
 }
 
+static struct rpc_arg *add_arg(mssql_apply *a, const char *prefix, size_t k, const char *type)
+{
+	if (a->nprm == a->capprm) {
+		size_t cap = a->capprm ? 2 * a->capprm : 16;
+		struct rpc_arg *p = realloc(a->prm, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		a->prm = p;
+		a->capprm = cap;
+	}
+	struct rpc_arg *g = &a->prm[a->nprm++];
+	memset(g, 0, sizeof *g);
+	snprintf(g->name, sizeof g->name, "@%s%zu", prefix, k);
+	g->type = type;
+	return g;
+}
+
+/* The k-th checkpoint row's parameters (tsql_checkpoint_merge_row_params):
+ * stream, offset, and the offset's pair. -1 on ENOMEM. */
+static int add_ckpt_params(mssql_apply *a, size_t k, const stream_state *s)
+{
+	struct rpc_arg *g;
+	if (!(g = add_arg(a, "s", k, "nvarchar(450)")))
+		return -1;
+	g->ext = s->name;
+	if (!(g = add_arg(a, "o", k, "nvarchar(100)")))
+		return -1;
+	pos_offset_format(s->batch_max, g->text, sizeof g->text);
+	if (!(g = add_arg(a, "major", k, "bigint")))
+		return -1;
+	g->is_int = true;
+	g->i = (int64_t)s->batch_max.major;
+	if (!(g = add_arg(a, "minor", k, "bigint")))
+		return -1;
+	g->is_int = true;
+	g->i = (int64_t)s->batch_max.minor;
+	return 0;
+}
+
+/* Runs sql, of constant text, with the batch's parameters (a->prm) as an
+ * RPC of sp_executesql; printing, as the EXEC sp_executesql that does the
+ * same. */
+static int run_rpc(mssql_apply *a, const char *sql)
+{
+	buf *d = &a->rpctext;
+	buf_reset(d);
+	for (size_t i = 0; i < a->nprm; i++)
+		buf_printf(d, "%s%s %s", i ? ", " : "", a->prm[i].name, a->prm[i].type);
+	if (buf_terminate(d) < 0) {
+		a->fatal = EX_OSERR;
+		return -1;
+	}
+	if (a->o.print) {
+		buf e;
+		buf_init(&e, 0);
+		int rc = buf_puts(&e, "EXEC sp_executesql ");
+		rc |= tsql_nstr(&e, sql, strlen(sql));
+		if (a->nprm) {
+			rc |= buf_puts(&e, ",\n  ");
+			rc |= tsql_nstr(&e, d->data, d->len);
+		}
+		for (size_t i = 0; i < a->nprm; i++) {
+			const struct rpc_arg *g = &a->prm[i];
+			rc |= buf_printf(&e, ",\n  %s = ", g->name);
+			if (g->is_int)
+				rc |= buf_printf(&e, "%lld", (long long)g->i);
+			else
+				rc |= tsql_nstr(&e, g->ext ? g->ext : g->text, strlen(g->ext ? g->ext : g->text));
+		}
+		rc |= buf_putc(&e, ';') | buf_terminate(&e);
+		if (rc == 0)
+			run(a, e.data, NULL, NULL);
+		buf_free(&e);
+		return rc ? -1 : 0;
+	}
+	log_debug("T-SQL (sp_executesql): %.2000s", sql);
+	mssql_param p[a->nprm ? a->nprm : 1];
+	for (size_t i = 0; i < a->nprm; i++) {
+		const struct rpc_arg *g = &a->prm[i];
+		const char *t = g->ext ? g->ext : g->text;
+		p[i] = (mssql_param){g->name, g->is_int, g->i, t, strlen(t)};
+	}
+	if (mssql_exec_rpc(a->conn, sql, a->nprm ? d->data : NULL, a->nprm, p, NULL, NULL) < 0) {
+		a->last = *mssql_last_error(a->conn);
+		if (mssql_dead(a->conn))
+			a->last.dead = true;
+		return -1;
+	}
+	return 0;
+}
+
 /* The result of a failed step: what to do next. The connection is closed
  * on every failure: some errors (compile errors among them) leave a
  * transaction open even with XACT_ABORT ON, and a fresh session is the
@@ -233,7 +350,7 @@ static int failed(mssql_apply *a)
 	disconnect(a);
 	if (a->last.dead || a->last.timeout || tsql_error_is_transient(a->last.number))
 		return AT_TRANSIENT;
-	if (a->last.number == 4712)
+	if (tsql_error_is_truncate_refused(a->last.number))
 		return AT_TRUNCATE;
 	if (a->last.number == TSQL_ERR_CHECKPOINT_AHEAD)
 		return AT_STALE;
@@ -392,6 +509,15 @@ static int add_tcol(mssql_table *t, const char *name, const char *type)
 	return 0;
 }
 
+/* Adds record column i as a target column of the type (and collation) the
+ * type map gives it: a column mssql-apply created. */
+static int add_tcol_as(mssql_table *t, size_t i)
+{
+	char spec[160];
+	tsql_type_spec(&t->types[i], spec, sizeof spec);
+	return add_tcol(t, t->names[i], spec);
+}
+
 /* A row of tsql_catalog_column_types: a target column, its type spelled as
  * the type map spells it. */
 struct tcols {
@@ -412,14 +538,23 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 		snprintf(spec, sizeof spec, "%.60s(%ld)", ty, strtol(vals[2], NULL, 10));
 	else if ((!strcasecmp(ty, "decimal") || !strcasecmp(ty, "numeric")) && vals[3] && vals[4])
 		snprintf(spec, sizeof spec, "decimal(%ld,%ld)", strtol(vals[3], NULL, 10), strtol(vals[4], NULL, 10));
+	else if ((!strcasecmp(ty, "time") || !strcasecmp(ty, "datetime2") || !strcasecmp(ty, "datetimeoffset")) &&
+		 ncols >= 7 && vals[6])
+		snprintf(spec, sizeof spec, "%.60s(%ld)", ty, strtol(vals[6], NULL, 10));
 	else
 		snprintf(spec, sizeof spec, "%.60s", ty);
+	if (ncols >= 8 && vals[7] && vals[7][0]) {
+		size_t n = strlen(spec);
+		snprintf(spec + n, sizeof spec - n, " COLLATE %.80s", vals[7]);
+	}
 	if (add_tcol(c->t, vals[0], spec) < 0) {
 		c->oom = true;
 		return 1;
 	}
-	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1)
+	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1) {
 		c->t->view.identity = true;
+		c->t->tidentity = c->t->ntcols;
+	}
 	return 0;
 }
 
@@ -446,6 +581,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		struct rows rows = {0};
 		struct tcols tc = {t, false};
 		t->view.identity = false;
+		t->tidentity = 0;
 		sql_reset(a);
 		tsql_catalog_column_types(&a->sql, t->schema, t->table);
 		if (sql_done(a) < 0 || run(a, a->sql.data, collect_tcol, &tc) < 0)
@@ -488,14 +624,14 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 				return a->fatal ? AT_FATAL : failed(a);
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
+				if (add_tcol_as(t, i) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
 		} else if (t->ntcols == 0 && a->o.print) {
 			/* Printing: assume the table is there as the records say. */
 			for (size_t i = 0; i < t->ncols; i++)
-				if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
+				if (add_tcol_as(t, i) < 0) {
 					a->fatal = EX_OSERR;
 					return AT_FATAL;
 				}
@@ -524,11 +660,43 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		tsql_alter_add(&a->sql, &t->view, i);
 		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 			return a->fatal ? AT_FATAL : failed(a);
-		if (add_tcol(t, t->names[i], t->types[i].name) < 0) {
+		if (add_tcol_as(t, i) < 0) {
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
 		}
 	}
+	/* The target columns' types: values must go into them unchanged. */
+	if (!t->ttarget && !(t->ttarget = calloc(t->ncols + 1, sizeof *t->ttarget))) {
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		size_t j = 0;
+		while (j < t->ntcols && strcasecmp(t->tcols[j], t->names[i]))
+			j++;
+		tsql_type *tt = &t->ttarget[i];
+		tsql_parse_sqltype(j < t->ntcols ? t->ttypes[j] : t->types[i].name, tt);
+		tt->flagged = t->types[i].flagged;
+		tt->clamp = t->types[i].clamp;
+	}
+	t->view.targets = t->ttarget;
+	/* Keys that SQL Server calls equal but PostgreSQL does not are refused
+	 * by name (tsql.c, key_eq); say so once per table. */
+	for (size_t k = 0; k < t->nkeys && !t->key_warned; k++) {
+		const tsql_type *tt = &t->ttarget[t->keys[k]];
+		if (tt->kind == TSQL_STRING && !tt->unknown && !tsql_collation_is_binary(tt->collation)) {
+			log_info("warning: [%s].[%s]: key column %s compares by its collation (%s), not by code "
+				 "point: a key that differs from another only in case, accents or width is refused, "
+				 "never merged into it; a key changed only so keeps its row", t->schema, t->table,
+				 t->names[t->keys[k]], tt->collation[0] ? tt->collation : "the database's default");
+			t->key_warned = true;
+		}
+	}
+	/* An IDENTITY column outside the key is never SET (8102). */
+	t->view.identity_col = 0;
+	for (size_t i = 0; i < t->ncols && t->tidentity; i++)
+		if (!tsql_is_key(&t->view, i) && !strcasecmp(t->names[i], t->tcols[t->tidentity - 1]))
+			t->view.identity_col = i + 1;
 	return AT_OK;
 }
 
@@ -554,7 +722,13 @@ static int ensure_staging(mssql_apply *a, mssql_table *t)
 }
 
 /* Bulk-copies changes [lo, hi) of t into its staging table (with
- * staged_only, only those marked staged). */
+ * staged_only, only those marked staged): a typed copy, each typed staging
+ * column (tsql_stage_typed) bound to its host type and sent converted as
+ * the direct path converts it (mssql_typed_value), each text one as
+ * UTF-16, __seq and the flags as integers. Every value is first checked
+ * as INSERT … VALUES would be (mssql_change_cells: what the target column
+ * cannot hold unchanged, longer than the column included, since db-lib
+ * would cut it). */
 static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool staged_only)
 {
 	const tsql_table *v = &t->view;
@@ -564,10 +738,20 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		a->fatal = EX_OSERR;
 		return AT_FATAL;
 	}
+	mssql_host *h = a->hosts;
+	h[0] = MSSQL_HOST_INT8;
+	h[1] = MSSQL_HOST_NSTRING;
+	for (size_t j = 0; j < t->ncols; j++) {
+		h[tsql_staging_col(v, j) - 1] =
+			tsql_stage_typed(v, j) ? mssql_typed_host(&t->types[j]) : MSSQL_HOST_NSTRING;
+		size_t fcol = tsql_staging_flag_col(v, j);
+		if (fcol)
+			h[fcol - 1] = MSSQL_HOST_INT8;
+	}
 	if (a->o.print) {
-		fprintf(a->o.print, "-- bcp_init(%s, DB_IN) + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
+		fprintf(a->o.print, "-- bcp_init(%s, DB_IN), typed + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
 			t->staging, staged_only ? t->nstaged : hi - lo);
-	} else if (mssql_bcp_begin(a->conn, t->staging, nst) < 0) {
+	} else if (mssql_bcp_begin_typed(a->conn, t->staging, nst, h, NULL) < 0) {
 		a->last = *mssql_last_error(a->conn);
 		return failed(a);
 	}
@@ -576,14 +760,8 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		const mssql_change *c = t->ch[i];
 		if (staged_only && !c->staged)
 			continue;
-		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
-			a->bad_t = t;
-			a->bad_i = i;
-			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
-			if (!a->o.print)
-				mssql_bcp_end(a->conn);
-			return AT_BADVALUE;
-		}
+		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0)
+			goto bad;
 		if (a->o.print) {
 			sql_reset(a);
 			tsql_staged_insert(&a->sql, v, (int64_t)c->seq, c->op, a->cells);
@@ -593,28 +771,61 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 			fputc('\n', a->o.print);
 			continue;
 		}
-		mssql_bcp_val *b = a->bvals;
+		mssql_typed *b = a->tvals;
+		uint8_t op16[2] = {(uint8_t)c->op, 0};
 		memset(b, 0, nst * sizeof *b);
-		b[0].is_int = true;
+		for (size_t k = 0; k < nst; k++)
+			b[k].host = h[k];
 		b[0].i = (int64_t)c->seq;
-		b[1].data = &c->op;
-		b[1].len = 1;
+		b[1].data = op16;
+		b[1].len = 2;
 		for (size_t j = 0; j < t->ncols; j++) {
-			size_t col = tsql_staging_col(v, j) - 1;
-			b[col].null = a->cells[j].null;
-			b[col].data = a->cells[j].data;
-			b[col].len = a->cells[j].len;
+			mssql_typed *out = &b[tsql_staging_col(v, j) - 1];
+			tsql_cell *cell = &a->cells[j];
+			buf *tmp = &a->scratch[t->ncols + j];
+			out->null = cell->null;
+			if (cell->null) {
+				/* NULL, unchanged or empty (the flag says) */
+			} else if (tsql_stage_typed(v, j)) {
+				char e[300];
+				int rc = mssql_typed_value(&t->types[j], c->vals[j].data, c->vals[j].len, tmp, out, e,
+							   sizeof e);
+				if (rc < 0) {
+					snprintf(why, sizeof why, "column %s: %s", t->names[j], e);
+					goto bad;
+				}
+				if (rc == MSSQL_TYPED_EMPTY) { /* a zero length is NULL to bcp */
+					out->host = h[tsql_staging_col(v, j) - 1];
+					out->null = true;
+					cell->flag = TSQL_FLAG_EMPTY;
+				}
+			} else {
+				buf_reset(tmp);
+				if (mssql_utf8_to_utf16le(tmp, cell->data, cell->len) < 0) {
+					snprintf(why, sizeof why, "column %s: invalid UTF-8", t->names[j]);
+					goto bad;
+				}
+				out->data = (const uint8_t *)tmp->data;
+				out->len = tmp->len;
+			}
 			size_t fcol = tsql_staging_flag_col(v, j);
 			if (fcol) {
-				b[fcol - 1].is_int = true;
-				b[fcol - 1].null = a->cells[j].flag == 0;
-				b[fcol - 1].i = a->cells[j].flag;
+				b[fcol - 1].null = cell->flag == 0;
+				b[fcol - 1].i = cell->flag;
 			}
 		}
-		if (mssql_bcp_row(a->conn, b) < 0) {
+		if (mssql_bcp_row_typed(a->conn, b) < 0) {
 			a->last = *mssql_last_error(a->conn);
 			return failed(a);
 		}
+		continue;
+	bad:
+		a->bad_t = t;
+		a->bad_i = i;
+		snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
+		if (!a->o.print)
+			mssql_bcp_end(a->conn);
+		return AT_BADVALUE;
 	}
 	if (a->o.print) {
 		fputs("GO\n", a->o.print);
@@ -626,6 +837,28 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		return failed(a);
 	}
 	return AT_OK;
+}
+
+/* Whether the values of typed staging columns in cells (column j's
+ * record value from val(c, j)) convert as load() converts them: INSERT …
+ * VALUES refuses, by record and column, what a bulk copy refuses, not the
+ * server by the staging INSERT (8115, 241). 0, or -1 with why. */
+static int typed_ok(mssql_apply *a, const mssql_table *t, const record_value *vals, const uint16_t *cols,
+		    size_t n, char *why, size_t whylen)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t j = cols ? cols[k] : k;
+		const record_value *v = &vals[k];
+		if (a->cells[j].null || t->types[j].kind == TSQL_STRING || !tsql_stage_typed(&t->view, j))
+			continue;
+		mssql_typed out;
+		char e[300];
+		if (mssql_typed_value(&t->types[j], v->data, v->len, &a->scratch[t->ncols + j], &out, e, sizeof e) < 0) {
+			snprintf(why, whylen, "%scolumn %s: %s", cols ? "old key " : "", t->names[j], e);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Appends to a->stage INSERTs staging t's changes [lo, hi) (with
@@ -645,7 +878,8 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bo
 		const mssql_change *c = t->ch[i];
 		if (staged_only && !c->staged)
 			continue;
-		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
+		if (mssql_change_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0 ||
+		    typed_ok(a, t, c->vals, NULL, t->ncols, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
 			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
@@ -732,10 +966,45 @@ static bool col_fits(const mssql_table *t, size_t i, size_t j, long *lim)
 		*lim = type_len(tt);
 		return true;
 	case MSSQL_HOST_DECIMAL:
+	case MSSQL_HOST_TIME:
+	case MSSQL_HOST_DATETIME2:
+	case MSSQL_HOST_DTO:
+		/* the very precision (and scale): the server would round */
 		return !strcasecmp(tt, t->types[i].name);
 	default:
 		return base_is(tt, mssql_host_sqltype(h));
 	}
+}
+
+static int collect_count(void *ctx, int ncols, char **vals)
+{
+	if (ncols >= 1 && vals[0])
+		*(long *)ctx = strtol(vals[0], NULL, 10);
+	return 0;
+}
+
+/* Whether t has CHECK or FOREIGN KEY constraints or triggers (read once):
+ * a bulk copy without the CHECK_CONSTRAINTS and FIRE_TRIGGERS hints, all
+ * FreeTDS can send beside KEEP_NULLS being one, skips them (and leaves the
+ * constraints not trusted) and needs ALTER permission on the table. Such a
+ * table's snapshot rows go through the staging table and INSERT … SELECT,
+ * which checks and fires them. AT_OK with *blocked, or what failed. */
+static int bulk_blocked(mssql_apply *a, mssql_table *t, bool *blocked)
+{
+	if (!t->bulk_checked) {
+		long n = 0;
+		sql_reset(a);
+		tsql_catalog_bulk_blockers(&a->sql, t->schema, t->table);
+		if (sql_done(a) < 0 || run(a, a->sql.data, collect_count, &n) < 0)
+			return a->fatal ? AT_FATAL : failed(a);
+		t->bulk_checked = true;
+		t->bulk_blocked = n > 0;
+		if (t->bulk_blocked)
+			log_info("[%s].[%s] has constraints or triggers, which a bulk copy would skip: its snapshot rows "
+				 "go through INSERT … SELECT", t->schema, t->table);
+	}
+	*blocked = t->bulk_blocked;
+	return AT_OK;
 }
 
 /* Fills pos[i], the target column of record column i, and lim[i] (see
@@ -980,7 +1249,7 @@ static void live_add(mssql_apply *a, mssql_table *t, const record *r)
 			return;
 		size_t *pos = calloc(t->ncols, sizeof *pos);
 		long *lim = calloc(t->ncols, sizeof *lim);
-		bool ok = pos && lim && direct_ok(t, pos, lim);
+		bool ok = pos && lim && direct_ok(t, pos, lim) && t->bulk_checked && !t->bulk_blocked;
 		free(pos);
 		free(lim);
 		if (!ok)
@@ -1030,7 +1299,8 @@ static int stage_old_keys(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, 
 		const mssql_change *c = t->ch[i];
 		if (!c->from)
 			continue;
-		if (mssql_change_from_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0) {
+		if (mssql_change_from_cells(t, c, a->cells, a->scratch, why, sizeof why) < 0 ||
+		    typed_ok(a, t, c->from, t->keys, t->nkeys, why, sizeof why) < 0) {
 			a->bad_t = t;
 			a->bad_i = i;
 			snprintf(a->bad_msg, sizeof a->bad_msg, "%s", why);
@@ -1056,32 +1326,46 @@ static int stage_old_keys(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, 
 	return AT_OK;
 }
 
-/* Appends the statements applying t's staged changes [lo, hi), after its
- * truncate when with_truncate. */
-static void apply_sql(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool use_insert, bool with_truncate)
+/* What t's changes [lo, hi) hold: upserts, deletes, upserts whose key
+ * changed with unchanged TOAST values (an old key staged). */
+static void count_ops(const mssql_table *t, size_t lo, size_t hi, size_t *ups, size_t *dels, size_t *old_keys)
 {
-	size_t ups = 0, dels = 0, old_keys = 0;
+	*ups = *dels = *old_keys = 0;
 	for (size_t i = lo; i < hi; i++) {
 		if (t->ch[i]->op == 'd')
-			dels++;
+			(*dels)++;
 		else
-			ups++;
+			(*ups)++;
 		if (t->ch[i]->from)
-			old_keys++;
+			(*old_keys)++;
 	}
-	if (with_truncate) {
-		tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
+}
+
+/* The statements of t's changes [lo, hi), by phase: the old keys' rows
+ * of key changes staged (before any DELETE of the batch), the DELETE,
+ * the MERGE (or INSERT … SELECT into an empty table). */
+enum { PH_OLD_ROWS, PH_DELETE, PH_UPSERT };
+
+static void apply_phase(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, int phase)
+{
+	size_t ups, dels, old_keys;
+	count_ops(t, lo, hi, &ups, &dels, &old_keys);
+	if (phase == PH_OLD_ROWS && old_keys && ups && !t->use_insert) {
+		tsql_stage_old_rows(&a->sql, &t->view);
 		buf_putc(&a->sql, '\n');
-	}
-	if (ups) {
-		if (use_insert)
-			tsql_insert_select(&a->sql, &t->view);
-		else
-			tsql_merge(&a->sql, &t->view, old_keys > 0);
-		buf_putc(&a->sql, '\n');
-	}
-	if (dels) {
+	} else if (phase == PH_DELETE && dels) {
 		tsql_delete(&a->sql, &t->view);
+		buf_putc(&a->sql, '\n');
+	} else if (phase == PH_UPSERT && ups) {
+		if (t->use_insert) {
+			tsql_insert_select(&a->sql, &t->view);
+		} else {
+			if (t->view.identity_col) {
+				tsql_identity_guard(&a->sql, &t->view);
+				buf_putc(&a->sql, '\n');
+			}
+			tsql_merge(&a->sql, &t->view, old_keys > 0);
+		}
 		buf_putc(&a->sql, '\n');
 	}
 }
@@ -1134,57 +1418,111 @@ static int collect_edge(void *ctx, int ncols, char **vals)
 	return 0;
 }
 
-/* The batch's truncated tables (of order[0..nt)) into out, in the order to
- * empty them: SQL Server has no TRUNCATE … CASCADE, and once a table is
- * emptied by DELETE (4712), every table referencing it must be emptied
- * first. The foreign keys among them come from the catalog; without any,
- * or in a cycle, the batch's order stays. */
-static int truncate_order(mssql_apply *a, mssql_table **order, size_t nt, mssql_table **out, size_t *nout)
+/* The foreign keys among the tables the run has written, from the
+ * catalog, read again when a batch of two tables or more has one not seen
+ * before (one query for all of them). */
+static int ensure_fks(mssql_apply *a, mssql_table **order, size_t nt)
 {
-	size_t n = 0;
-	bool deletes = false;
+	bool need = false;
 	for (size_t k = 0; k < nt; k++)
-		if (order[k]->truncate) {
-			out[n++] = order[k];
-			deletes |= order[k]->truncate_as_delete;
-		}
-	*nout = n;
-	if (n < 2 || !deletes)
+		need |= order[k]->exists && !order[k]->fk_known;
+	if (nt < 2 || !need)
 		return AT_OK;
-	const tsql_table *views[n];
-	for (size_t i = 0; i < n; i++)
-		views[i] = &out[i]->view;
+	size_t n = 0;
+	mssql_table **tabs = calloc(a->ts.n + 1, sizeof *tabs);
+	const tsql_table **views = calloc(a->ts.n + 1, sizeof *views);
+	if (!tabs || !views) {
+		free(tabs);
+		free(views);
+		a->fatal = EX_OSERR;
+		return AT_FATAL;
+	}
+	for (size_t i = 0; i < a->ts.n; i++)
+		if (a->ts.t[i]->exists) {
+			tabs[n] = a->ts.t[i];
+			views[n++] = &a->ts.t[i]->view;
+		}
 	struct fk_edges f = {0};
 	sql_reset(a);
 	tsql_catalog_foreign_keys(&a->sql, views, n);
+	int rc = AT_OK;
 	if (sql_done(a) < 0 || run(a, a->sql.data, collect_edge, &f) < 0) {
-		free(f.e);
-		return a->fatal ? AT_FATAL : failed(a);
+		rc = a->fatal ? AT_FATAL : failed(a);
+	} else {
+		a->nfk = 0;
+		for (size_t e = 0; e < f.n; e++) {
+			if (f.e[e][0] >= n || f.e[e][1] >= n)
+				continue;
+			if (a->nfk == a->capfk) {
+				size_t cap = a->capfk ? 2 * a->capfk : 16;
+				mssql_table *(*p)[2] = realloc(a->fk, cap * sizeof *p);
+				if (!p) {
+					rc = AT_FATAL;
+					a->fatal = EX_OSERR;
+					break;
+				}
+				a->fk = p;
+				a->capfk = cap;
+			}
+			a->fk[a->nfk][0] = tabs[f.e[e][0]];
+			a->fk[a->nfk][1] = tabs[f.e[e][1]];
+			a->nfk++;
+		}
+		for (size_t i = 0; i < n && rc == AT_OK; i++)
+			tabs[i]->fk_known = true;
 	}
-	mssql_table *sorted[n];
-	bool done[n];
+	free(f.e);
+	free(tabs);
+	free(views);
+	return rc;
+}
+
+/* The batch's tables, each after every table of the batch it references
+ * (a foreign key of the target: parent before child), in batch order
+ * otherwise and within a cycle. Upserts go in this order, deletes and
+ * truncates in the reverse one, so a batch consistent at the source is at
+ * the target too. */
+static void parents_first(const mssql_apply *a, mssql_table **order, size_t nt, mssql_table **out)
+{
+	bool done[nt ? nt : 1];
 	memset(done, 0, sizeof done);
-	for (size_t m = 0; m < n; m++) {
+	for (size_t m = 0; m < nt; m++) {
 		size_t pick = SIZE_MAX;
-		for (size_t i = 0; i < n && pick == SIZE_MAX; i++) {
+		for (size_t i = 0; i < nt && pick == SIZE_MAX; i++) {
 			if (done[i])
 				continue;
-			bool referenced = false;
-			for (size_t j = 0; j < f.n; j++)
-				if (f.e[j][0] == i && f.e[j][1] != i && f.e[j][1] < n && !done[f.e[j][1]])
-					referenced = true;
-			if (!referenced)
+			bool waits = false;
+			for (size_t e = 0; e < a->nfk && !waits; e++) {
+				if (a->fk[e][1] != order[i] || a->fk[e][0] == order[i])
+					continue;
+				for (size_t j = 0; j < nt; j++)
+					if (!done[j] && order[j] == a->fk[e][0])
+						waits = true;
+			}
+			if (!waits)
 				pick = i;
 		}
-		for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
+		for (size_t i = 0; i < nt && pick == SIZE_MAX; i++)
 			if (!done[i])
-				pick = i; /* a cycle: DELETE fails in any order */
+				pick = i; /* a cycle */
 		done[pick] = true;
-		sorted[m] = out[pick];
+		out[m] = order[pick];
 	}
-	memcpy(out, sorted, n * sizeof *out);
-	free(f.e);
-	return AT_OK;
+}
+
+/* True when a foreign key links two tables of the batch. */
+static bool batch_has_fk(const mssql_apply *a, mssql_table **order, size_t nt)
+{
+	for (size_t e = 0; e < a->nfk; e++) {
+		bool p = false, c = false;
+		for (size_t k = 0; k < nt; k++) {
+			p |= order[k] == a->fk[e][0];
+			c |= order[k] == a->fk[e][1];
+		}
+		if (p && c)
+			return true;
+	}
+	return false;
 }
 
 /* One attempt at the whole batch. */
@@ -1222,10 +1560,17 @@ static int attempt(mssql_apply *a)
 		if ((rc = ensure_table(a, a->order[k])) != AT_OK)
 			return rc;
 	buf_reset(&a->stage);
-	mssql_table *trunc[nt ? nt : 1];
-	size_t ntrunc;
-	if ((rc = truncate_order(a, a->order, nt, trunc, &ntrunc)) != AT_OK)
+	if ((rc = ensure_fks(a, a->order, nt)) != AT_OK)
 		return rc;
+	/* up: parents before children (upserts); truncates and deletes go
+	 * the other way, referencing tables first (SQL Server has no TRUNCATE
+	 * … CASCADE, and a DELETE after 4712 must find no child left). */
+	mssql_table *up[nt ? nt : 1], *trunc[nt ? nt : 1];
+	parents_first(a, a->order, nt, up);
+	size_t ntrunc = 0;
+	for (size_t k = nt; k-- > 0;)
+		if (up[k]->truncate)
+			trunc[ntrunc++] = up[k];
 
 	/* Snapshot rows into an empty table are inserted, not merged: into a
 	 * table this batch truncates, into one a snapshot found empty and has
@@ -1234,6 +1579,17 @@ static int attempt(mssql_apply *a)
 	 * ones go by a typed bulk copy straight into the target, which must
 	 * come after BEGIN TRANSACTION, the test and the truncate: those go
 	 * first, in one batch. */
+	/* Whether a table a snapshot may bulk-copy into has constraints or
+	 * triggers: read before the batch below is put together. */
+	for (size_t k = 0; k < nt; k++) {
+		mssql_table *t = a->order[k];
+		size_t u, d, r;
+		mssql_table_counts(t, &u, &d, &r);
+		bool blocked;
+		if (t != lt && t->n >= STAGE_INLINE_ROWS && r == t->n && !a->no_insert && !t->bulk_checked &&
+		    (rc = bulk_blocked(a, t, &blocked)) != AT_OK)
+			return rc;
+	}
 	size_t *pos = NULL;
 	long *lim = NULL;
 	bool empty[nt ? nt : 1];
@@ -1271,7 +1627,8 @@ static int attempt(mssql_apply *a)
 				a->fatal = EX_OSERR;
 				return AT_FATAL;
 			}
-			t->bulk_direct = direct_ok(t, pos, lim);
+			/* bulk_checked: read ahead of this loop */
+			t->bulk_direct = direct_ok(t, pos, lim) && t->bulk_checked && !t->bulk_blocked;
 		}
 		if (!known || t->bulk_direct) {
 			if (!began)
@@ -1352,7 +1709,22 @@ static int attempt(mssql_apply *a)
 		}
 	}
 
+	/* The staging rows of small tables (INSERT … VALUES, their text new
+	 * with every batch) go first, in a batch of their own. */
+	if (a->stage.len) {
+		sql_reset(a);
+		buf_append(&a->sql, a->stage.data, a->stage.len - 1); /* without its last newline */
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+			return a->fatal ? AT_FATAL : failed(a);
+	}
+	/* The rest is one statement of constant text (its values are
+	 * parameters), sent as an RPC of sp_executesql: SQL Server compiles a
+	 * MERGE afresh for every new text (no simple parameterization for
+	 * MERGE), and caches the plan of this one. The transaction begins and
+	 * commits inside it, unless it began before (a bulk copy, an
+	 * emptiness test): then a COMMIT follows. */
 	sql_reset(a);
+	a->nprm = 0;
 	if (!began) {
 		tsql_begin(&a->sql);
 		buf_putc(&a->sql, '\n');
@@ -1368,17 +1740,16 @@ static int attempt(mssql_apply *a)
 			continue;
 		if (nck == 0)
 			tsql_checkpoint_merge_begin(&a->sql);
-		tsql_checkpoint_merge_row(&a->sql, nck == 0, s->name, s->batch_max);
+		tsql_checkpoint_merge_row_params(&a->sql, nck == 0, nck + 1);
+		if (add_ckpt_params(a, nck + 1, s) < 0) {
+			a->fatal = EX_OSERR;
+			return AT_FATAL;
+		}
 		nck++;
 	}
 	if (nck) {
 		tsql_checkpoint_merge_end(&a->sql, nck);
 		buf_putc(&a->sql, '\n');
-	}
-	if (buf_append(&a->sql, a->stage.data, a->stage.len) < 0) {
-		log_error("T-SQL batch too large");
-		a->fatal = EX_SOFTWARE;
-		return AT_FATAL;
 	}
 	/* Truncates first, referencing tables before referenced ones: each
 	 * drops only its own table's earlier changes (mssql_batch.h), so
@@ -1387,24 +1758,49 @@ static int attempt(mssql_apply *a)
 		tsql_truncate(&a->sql, &trunc[k]->view, trunc[k]->truncate_as_delete);
 		buf_putc(&a->sql, '\n');
 	}
-	for (size_t k = 0; k < nt; k++) {
-		mssql_table *t = a->order[k];
-		if (!t->bulk_direct) {
-			apply_sql(a, t, 0, t->n, t->use_insert, false);
-		} else if (t->nstaged) {
-			/* the rows bcp could not carry, from the staging table */
-			tsql_insert_select(&a->sql, &t->view);
-			buf_putc(&a->sql, '\n');
+	/* Then, a table's DELETE before its MERGE (a unique index other
+	 * than the key must not see an old row beside its new one, 2601; a
+	 * key that changes only in case keeps its row where the key compares
+	 * without case); deletes children first, upserts parents first. When
+	 * that met a foreign key (547) in a batch that writes tables linked
+	 * by one (a child moved to another parent, the old parent deleted),
+	 * it is tried once more with upserts first. The old rows of key
+	 * changes are staged before any DELETE. */
+	for (size_t k = 0; k < nt; k++)
+		if (!up[k]->bulk_direct)
+			apply_phase(a, up[k], 0, up[k]->n, PH_OLD_ROWS);
+	for (int pass = 0; pass < 2; pass++) {
+		bool deletes = (pass == 0) != a->upserts_first;
+		for (size_t k = 0; k < nt; k++) {
+			mssql_table *t = deletes ? up[nt - 1 - k] : up[k];
+			if (!t->bulk_direct) {
+				apply_phase(a, t, 0, t->n, deletes ? PH_DELETE : PH_UPSERT);
+			} else if (!deletes && t->nstaged) {
+				/* the rows bcp could not carry, from the staging table */
+				tsql_insert_select(&a->sql, &t->view);
+				buf_putc(&a->sql, '\n');
+			}
 		}
 	}
-	tsql_commit(&a->sql);
+	/* The COMMIT, and the staging tables emptied for the next batch */
+	buf_reset(&a->tail);
+	tsql_commit(&a->tail);
 	for (size_t k = 0; k < nt; k++) {
 		if (a->order[k]->n == 0 || (a->order[k]->bulk_direct && !a->order[k]->nstaged))
 			continue;
-		buf_putc(&a->sql, '\n');
-		tsql_staging_truncate(&a->sql, &a->order[k]->view);
+		buf_putc(&a->tail, '\n');
+		tsql_staging_truncate(&a->tail, &a->order[k]->view);
 	}
-	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+	if (!began && buf_append(&a->sql, a->tail.data, a->tail.len) < 0) {
+		log_error("T-SQL batch too large");
+		a->fatal = EX_SOFTWARE;
+		return AT_FATAL;
+	}
+	if (a->sql.len && a->sql.data[a->sql.len - 1] == '\n')
+		a->sql.len--;
+	if (sql_done(a) < 0 || run_rpc(a, a->sql.data) < 0)
+		return a->fatal ? AT_FATAL : failed(a);
+	if (began && (buf_terminate(&a->tail) < 0 || run(a, a->tail.data, NULL, NULL) < 0))
 		return a->fatal ? AT_FATAL : failed(a);
 	for (size_t k = 0; k < nt; k++)
 		a->order[k]->staging_dirty = false;
@@ -1432,7 +1828,13 @@ static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	if (stage_old_keys(a, t, lo, hi, &a->sql) != AT_OK)
 		return -1;
 	/* the truncate goes with the first half only */
-	apply_sql(a, t, lo, hi, t->use_insert, t->truncate && lo == 0);
+	if (t->truncate && lo == 0) {
+		tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
+		buf_putc(&a->sql, '\n');
+	}
+	apply_phase(a, t, lo, hi, PH_OLD_ROWS);
+	apply_phase(a, t, lo, hi, PH_DELETE);
+	apply_phase(a, t, lo, hi, PH_UPSERT);
 	tsql_rollback(&a->sql);
 	buf_putc(&a->sql, '\n');
 	tsql_staging_truncate(&a->sql, &t->view);
@@ -1603,6 +2005,7 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	}
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
+	a->upserts_first = false;
 	a->st.batches++;
 	metric_add(a->m.batches, 1);
 	a->st.round_trips = round_trips(a);
@@ -1650,6 +2053,18 @@ static void drop_applied(mssql_apply *a)
 		log_info("%zu changes of the batch are already applied at the target (by another mssql-apply); "
 			 "dropped",
 			 n);
+}
+
+/* True when the batch deletes rows. */
+static bool batch_deletes(const mssql_apply *a)
+{
+	for (size_t i = 0; i < a->ts.n; i++) {
+		const mssql_table *t = a->ts.t[i];
+		for (size_t k = 0; t->order && k < t->n; k++)
+			if (t->ch[k]->op == 'd')
+				return true;
+	}
+	return false;
 }
 
 /* True when a table of the batch was to be written with a plain INSERT. */
@@ -1735,18 +2150,36 @@ int mssql_apply_flush(mssql_apply *a)
 			log_info("the checkpoint of a stream of this batch is at or beyond the batch; reading it again");
 			reconnected = true;
 			continue;
-		case AT_TRUNCATE:
-			/* A foreign key references a truncated table: DELETE instead. */
+		case AT_TRUNCATE: {
+			/* A foreign key references a truncated table, or it is
+			 * CDC-enabled, temporal, in an indexed view: DELETE instead. */
+			size_t changed = 0;
 			for (size_t i = 0; i < a->ts.n; i++)
-				if (a->ts.t[i]->truncate)
+				if (a->ts.t[i]->truncate && !a->ts.t[i]->truncate_as_delete) {
 					a->ts.t[i]->truncate_as_delete = true;
-			log_info("TRUNCATE TABLE refused (4712); emptying with DELETE instead");
-			reconnected = true;
-			continue;
+					changed++;
+				}
+			if (changed) {
+				log_info("TRUNCATE TABLE refused (%d); emptying with DELETE instead", a->last.number);
+				reconnected = true;
+				continue;
+			}
+			/* not from a TRUNCATE of ours: as any other refusal */
+			log_error("the batch was refused: %d %s", a->last.number, a->last.msg);
+			return EX_DATAERR;
+		}
 		case AT_BADVALUE:
 			report_bad(a, a->bad_msg);
 			break;
 		case AT_SERVER: {
+			if (a->last.number == 547 && !a->upserts_first && batch_deletes(a) &&
+			    batch_has_fk(a, a->order, mssql_tables_batch(&a->ts, a->order))) {
+				log_info("a foreign key refused the batch's deletes ahead of its upserts (547); trying "
+					 "upserts first");
+				a->upserts_first = true;
+				reconnected = true;
+				continue;
+			}
 			if (!a->no_insert && (a->last.number == 2627 || a->last.number == 2601) && any_insert(a)) {
 				/* Someone else writes the table too (streaming during a
 				 * re-snapshot, say): merge by key instead. */
@@ -1767,7 +2200,12 @@ int mssql_apply_flush(mssql_apply *a)
 					log_error("the batch was refused (%s): %d %s", range, first.number, first.msg);
 				return EX_DATAERR;
 			}
-			snprintf(why, sizeof why, "%d %s", first.number, first.msg);
+			if (first.number == TSQL_ERR_IDENTITY_CHANGED && a->bad_t->view.identity_col)
+				snprintf(why, sizeof why, "the update changes the value of IDENTITY column %s, which "
+					 "SQL Server cannot update (8102)",
+					 a->bad_t->names[a->bad_t->view.identity_col - 1]);
+			else
+				snprintf(why, sizeof why, "%d %s", first.number, first.msg);
 			report_bad(a, why);
 			break;
 		}
@@ -1783,6 +2221,20 @@ int mssql_apply_flush(mssql_apply *a)
 }
 
 /* ---- records in ---- */
+
+/* --clamp-infinity: counts r's ±infinity dates and timestamps, each of
+ * which becomes the end of its type's range at the target. */
+static void count_clamps(mssql_apply *a, const mssql_table *t, const record *r)
+{
+	const record_value *img = r->has_after ? r->after : r->has_before ? r->before : NULL;
+	for (size_t i = 0; img && i < t->ncols && i < r->ncols; i++) {
+		tsql_kind k = t->types[i].kind;
+		const record_value *v = &img[i];
+		if ((k == TSQL_DATE || k == TSQL_DATETIME2 || k == TSQL_DTO) && v->kind == VALUE_TEXT &&
+		    ((v->len == 8 && !memcmp(v->data, "infinity", 8)) || (v->len == 9 && !memcmp(v->data, "-infinity", 9))))
+			a->st.clamped++;
+	}
+}
 
 int mssql_apply_add(mssql_apply *a, const record *r)
 {
@@ -1817,7 +2269,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 				return rc;
 			s = stream_get(a, r->stream);
 		}
-		if (mssql_table_set_shape(t, r) < 0) {
+		if (mssql_table_set_shape(t, r, &a->o.type_map, a->o.clamp_infinity) < 0) {
 			log_error("out of memory");
 			return EX_OSERR;
 		}
@@ -1839,6 +2291,8 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	}
 	s->batch_max = r->offset;
 	s->in_batch = true;
+	if (a->o.clamp_infinity)
+		count_clamps(a, t, r);
 	t->batch_records++;
 	if (a->nlat == a->caplat) {
 		size_t cap = a->caplat ? a->caplat * 2 : 1024;
@@ -1948,6 +2402,8 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
 	mssql_tables_init(&a->ts);
 	buf_init(&a->sql, 0);
 	buf_init(&a->stage, 0);
+	buf_init(&a->tail, 0);
+	buf_init(&a->rpctext, 0);
 	metrics *m = o->metrics;
 	a->m.out = metrics_family(m, "dbrepl_records_out_total", "table");
 	a->m.dead = metrics_family(m, "dbrepl_dead_letters_total", "table");
@@ -1980,11 +2436,16 @@ void mssql_apply_free(mssql_apply *a)
 		buf_free(&a->scratch[i]);
 	free(a->scratch);
 	free(a->cells);
-	free(a->bvals);
+	free(a->tvals);
+	free(a->hosts);
 	free(a->order);
+	free(a->fk);
 	free(a->lat);
 	buf_free(&a->sql);
 	buf_free(&a->stage);
+	buf_free(&a->tail);
+	buf_free(&a->rpctext);
+	free(a->prm);
 	free(a);
 }
 

@@ -19,6 +19,7 @@
 #include "mssql_conn.h"
 #include "pos.h"
 #include "record.h"
+#include "tsql.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,11 +37,14 @@ typedef struct mssql_apply_opts {
 	int retries;                                 /* transient failures in a row; then exit 75 */
 	mssql_commit_cb on_commit;                   /* per stream of a committed batch */
 	void *ctx;
+	tsql_type_map type_map;                      /* --type-map */
+	bool clamp_infinity;                         /* --clamp-infinity */
 	struct metrics *metrics; /* --metrics: the engine's own metrics go here (dbrepl(7)) */
 } mssql_apply_opts;
 
 typedef struct mssql_apply_stats {
 	uint64_t records, skipped, batches, changes, dead_lettered, retries;
+	uint64_t clamped; /* ±infinity dates and timestamps written as the type's ends */
 	uint64_t round_trips, round_trips_last_batch, tables_last_batch;
 	uint64_t lat_n;
 	int64_t lat_max_us;

@@ -49,6 +49,7 @@ static void table_free(mssql_table *t)
 	free_strv(t->ttypes, t->ntcols);
 	free(t->types);
 	free(t->keys);
+	free(t->ttarget);
 	free(t);
 }
 
@@ -134,7 +135,7 @@ bool mssql_table_shape_differs(mssql_table *t, const record *r)
 	return false;
 }
 
-int mssql_table_set_shape(mssql_table *t, const record *r)
+int mssql_table_set_shape(mssql_table *t, const record *r, const tsql_type_map *map, bool clamp)
 {
 	char **names = calloc(r->ncols + 1, sizeof *names);
 	char **pgtypes = calloc(r->ncols + 1, sizeof *pgtypes);
@@ -147,21 +148,20 @@ int mssql_table_set_shape(mssql_table *t, const record *r)
 		pgtypes[i] = strdup(r->cols[i].type);
 		if (!names[i] || !pgtypes[i])
 			goto fail;
-		tsql_map_type(pgtypes[i], &types[i]);
+		tsql_map_type_with(pgtypes[i], map, &types[i]);
+		types[i].clamp = clamp;
 	}
-	for (size_t k = 0; k < r->nkeys; k++) {
+	for (size_t k = 0; k < r->nkeys; k++)
 		keys[k] = r->keys[k];
-		/* A key column must be comparable and indexable: an
-		 * nvarchar(max) key cannot be a SQL Server primary key. */
-		if (!strcmp(types[keys[k]].name, "nvarchar(max)"))
-			snprintf(types[keys[k]].name, sizeof types[keys[k]].name, "nvarchar(450)");
-		else if (!strcmp(types[keys[k]].name, "varbinary(max)"))
-			snprintf(types[keys[k]].name, sizeof types[keys[k]].name, "varbinary(900)");
-	}
+	/* A key column must be indexable, and the key fit SQL Server's limits. */
+	bool nonclustered = tsql_size_key(types, keys, r->nkeys);
 	free_strv(t->names, t->ncols);
 	free_strv(t->pgtypes, t->ncols);
 	free(t->types);
 	free(t->keys);
+	free(t->ttarget);
+	t->ttarget = NULL;
+	t->view.targets = NULL;
 	t->names = names;
 	t->pgtypes = pgtypes;
 	t->types = types;
@@ -174,6 +174,7 @@ int mssql_table_set_shape(mssql_table *t, const record *r)
 	t->view.types = t->types;
 	t->view.nkeys = t->nkeys;
 	t->view.keys = t->keys;
+	t->view.nonclustered = nonclustered;
 	if (t->staging_ready)
 		t->staging_shape_old = true;
 	t->staging_ready = false;
@@ -579,9 +580,11 @@ int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *c
 			cell->flag = TSQL_FLAG_UNCHANGED;
 			break;
 		case VALUE_TEXT: {
-			char why[160];
+			char why[300];
 			if (tsql_stage_value(&t->types[i], v->data, v->len, &scratch[i], &cell->data,
-					     &cell->len, why, sizeof why) < 0) {
+					     &cell->len, why, sizeof why) < 0 ||
+			    (t->ttarget && tsql_value_fits(&t->types[i], &t->ttarget[i], cell->data, cell->len, why,
+							   sizeof why) < 0)) {
 				snprintf(err, errlen, "column %s: %s", t->names[i], why);
 				return -1;
 			}
@@ -615,9 +618,11 @@ int mssql_change_from_cells(const mssql_table *t, const mssql_change *c, tsql_ce
 		tsql_cell *cell = &cells[i];
 		if (v->kind != VALUE_TEXT)
 			continue;
-		char why[160];
+		char why[300];
 		if (tsql_stage_value(&t->types[i], v->data, v->len, &scratch[i], &cell->data, &cell->len, why,
-				     sizeof why) < 0) {
+				     sizeof why) < 0 ||
+		    (t->ttarget && tsql_value_fits(&t->types[i], &t->ttarget[i], cell->data, cell->len, why,
+						   sizeof why) < 0)) {
 			snprintf(err, errlen, "old key column %s: %s", t->names[i], why);
 			return -1;
 		}

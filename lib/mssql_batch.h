@@ -65,7 +65,17 @@ typedef struct mssql_table {
 	size_t ntcols;       /* its columns, from the catalog */
 	char **tcols;
 	char **ttypes;       /* their DATA_TYPE ("int", "nvarchar" …) */
+	size_t tidentity;    /* its IDENTITY column: 1 + its index in tcols, 0: none */
+	/* The target column of each of the shape's columns, its type as the
+	 * catalog says (tsql_parse_sqltype): values must go into it unchanged
+	 * (tsql_value_fits). NULL until the catalog was read for the shape. */
+	tsql_type *ttarget;
 	bool truncate_as_delete; /* TRUNCATE refused (4712): use DELETE */
+	bool fk_known;       /* its foreign keys to and from the others were read */
+	bool key_warned;     /* its text key compares without case: said once */
+	/* Read once: it has CHECK or FOREIGN KEY constraints or triggers,
+	 * which a bulk copy straight into it would skip. */
+	bool bulk_checked, bulk_blocked;
 	bool use_insert; /* this batch: snapshot rows into an empty table */
 	/* This attempt: use_insert by a typed bulk copy straight into the
 	 * target (its truncate, if any, went ahead of it); nstaged rows of it
@@ -120,9 +130,11 @@ void mssql_tables_clear_batch(mssql_tables *ts);
 
 /* True when r's columns (names and types, in order) differ from t's shape. */
 bool mssql_table_shape_differs(mssql_table *t, const record *r);
-/* Takes r's columns and key as t's shape; the staging table must be made
- * again. Only between batches for t (t->n == 0). 0 or -1 (ENOMEM). */
-int mssql_table_set_shape(mssql_table *t, const record *r);
+/* Takes r's columns and key as t's shape (types by the type map, map's
+ * --type-map entries first; clamp: --clamp-infinity); the staging table
+ * must be made again. Only between batches for t (t->n == 0). 0 or -1
+ * (ENOMEM). */
+int mssql_table_set_shape(mssql_table *t, const record *r, const tsql_type_map *map, bool clamp);
 
 /* Adds one record (op r/c/u/d/t) to the batch. 0; -1 with err when the
  * record is unusable (no key, a delete without before image …); -2 ENOMEM. */

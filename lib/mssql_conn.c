@@ -18,8 +18,6 @@ struct mssql_conn {
 	uint64_t round_trips;
 	size_t bcp_ncols;
 	bool bcp_started; /* the first row went: "insert bulk" was sent */
-	buf utf16;        /* one row's text values, converted */
-	size_t *offs;
 	/* typed bulk copy: one host variable per table column, bound once */
 	union hostval *host;
 	const mssql_host *hosts;
@@ -221,7 +219,6 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 		return NULL;
 	}
 	c->dbproc = dbproc;
-	buf_init(&c->utf16, 0);
 	dbsetuserdata(dbproc, (BYTE *)c);
 	c->round_trips = 1;
 	return c;
@@ -235,8 +232,6 @@ void mssql_close(mssql_conn *c)
 		dbsetuserdata(c->dbproc, NULL);
 		dbclose(c->dbproc);
 	}
-	buf_free(&c->utf16);
-	free(c->offs);
 	free(c->host);
 	free(c);
 }
@@ -321,6 +316,19 @@ static int drain(mssql_conn *c, mssql_row_cb cb, void *ctx)
 	return failed || c->err.number || c->err.dead ? -1 : 0;
 }
 
+/* A request that failed to go or to run (what: the db-lib call): cancels
+ * what is left of it unless the connection died. -1. */
+static int exec_failed(mssql_conn *c, const char *what)
+{
+	if (!DBDEAD(c->dbproc))
+		dbcancel(c->dbproc);
+	else
+		c->err.dead = true;
+	if (!c->err.number && !c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "%s failed", what);
+	return -1;
+}
+
 int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx)
 {
 	memset(&c->err, 0, sizeof c->err);
@@ -330,16 +338,39 @@ int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx)
 			snprintf(c->err.msg, sizeof c->err.msg, "dbcmd failed");
 		return -1;
 	}
-	if (dbsqlexec(c->dbproc) == FAIL) {
-		if (!DBDEAD(c->dbproc))
-			dbcancel(c->dbproc);
-		else
-			c->err.dead = true;
-		if (!c->err.number && !c->err.msg[0])
-			snprintf(c->err.msg, sizeof c->err.msg, "dbsqlexec failed");
-		return -1;
-	}
+	if (dbsqlexec(c->dbproc) == FAIL)
+		return exec_failed(c, "dbsqlexec");
 	return drain(c, cb, ctx);
+}
+
+int mssql_exec_rpc(mssql_conn *c, const char *sql, const char *decl, size_t nparams, const mssql_param *params,
+		   mssql_row_cb cb, void *ctx)
+{
+	memset(&c->err, 0, sizeof c->err);
+	c->round_trips++;
+	/* Text goes as ntext: db-lib sends it as nvarchar(max), converted
+	 * from the client's UTF-8 to UTF-16 (sp_executesql takes its
+	 * statement and declarations only as Unicode). */
+	if (dbrpcinit(c->dbproc, "sp_executesql", 0) == FAIL ||
+	    dbrpcparam(c->dbproc, "@stmt", 0, SYBNTEXT, -1, (DBINT)strlen(sql), (BYTE *)sql) == FAIL ||
+	    (decl && dbrpcparam(c->dbproc, "@params", 0, SYBNTEXT, -1, (DBINT)strlen(decl), (BYTE *)decl) == FAIL))
+		goto fail;
+	for (size_t i = 0; i < nparams; i++) {
+		const mssql_param *p = &params[i];
+		RETCODE rc = p->is_int ? dbrpcparam(c->dbproc, p->name, 0, SYBINT8, -1, 8, (BYTE *)&p->i)
+				       : dbrpcparam(c->dbproc, p->name, 0, SYBNTEXT, -1, (DBINT)p->len, (BYTE *)p->text);
+		if (rc == FAIL)
+			goto fail;
+	}
+	if (dbrpcsend(c->dbproc) == FAIL || dbsqlok(c->dbproc) == FAIL)
+		return exec_failed(c, "sp_executesql");
+	return drain(c, cb, ctx);
+fail:
+	if (!c->err.msg[0])
+		snprintf(c->err.msg, sizeof c->err.msg, "dbrpcinit/dbrpcparam failed");
+	if (DBDEAD(c->dbproc))
+		c->err.dead = true;
+	return -1;
 }
 
 /* A bcp call failed: keeps the server's message if it sent one, else
@@ -368,62 +399,6 @@ static int bcp_send_row(mssql_conn *c)
 	if (bcp_sendrow(c->dbproc) == FAIL)
 		return bcp_failed(c, "bcp_sendrow", NULL);
 	return 0;
-}
-
-int mssql_bcp_begin(mssql_conn *c, const char *table, size_t ncols)
-{
-	memset(&c->err, 0, sizeof c->err);
-	c->round_trips++;
-	c->bcp_ncols = ncols;
-	c->bcp_started = false;
-	free(c->offs);
-	if (!(c->offs = calloc(ncols + 1, sizeof *c->offs))) {
-		snprintf(c->err.msg, sizeof c->err.msg, "out of memory");
-		return -1;
-	}
-	if (bcp_init(c->dbproc, table, NULL, NULL, DB_IN) == FAIL)
-		goto fail;
-	for (size_t i = 0; i < ncols; i++) {
-		/* Rebound per row with bcp_colptr/bcp_collen. */
-		if (bcp_bind(c->dbproc, (BYTE *)"", 0, 0, NULL, 0, SYBCHAR, (int)i + 1) == FAIL)
-			goto fail;
-	}
-	return 0;
-fail:
-	return bcp_failed(c, "bcp_init", table);
-}
-
-int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals)
-{
-	buf_reset(&c->utf16);
-	for (size_t i = 0; i < c->bcp_ncols; i++) {
-		const mssql_bcp_val *v = &vals[i];
-		c->offs[i] = c->utf16.len;
-		if (!v->is_int && !v->null && mssql_utf8_to_utf16le(&c->utf16, v->data, v->len) < 0) {
-			snprintf(c->err.msg, sizeof c->err.msg, "invalid UTF-8 in a value of column %zu", i + 1);
-			c->err.number = -1;
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < c->bcp_ncols; i++) {
-		const mssql_bcp_val *v = &vals[i];
-		int col = (int)i + 1;
-		RETCODE rc;
-		if (v->is_int && !v->null) {
-			rc = bcp_bind(c->dbproc, (BYTE *)&v->i, 0, -1, NULL, 0, SYBINT8, col);
-		} else if (v->null) {
-			rc = bcp_bind(c->dbproc, (BYTE *)"", 0, 0, NULL, 0, SYBCHAR, col);
-		} else {
-			size_t n = (i + 1 < c->bcp_ncols ? c->offs[i + 1] : c->utf16.len) - c->offs[i];
-			rc = bcp_bind(c->dbproc, (BYTE *)c->utf16.data + c->offs[i], 0, (DBINT)n, NULL, 0, SYBCHAR,
-				      col);
-		}
-		if (rc == FAIL)
-			goto fail;
-	}
-	return bcp_send_row(c);
-fail:
-	return bcp_failed(c, "bcp_sendrow", NULL);
 }
 
 static int db_type(mssql_host h)

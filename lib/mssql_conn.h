@@ -46,20 +46,24 @@ void mssql_close(mssql_conn *c);
 typedef int (*mssql_row_cb)(void *ctx, int ncols, char **vals);
 int mssql_exec(mssql_conn *c, const char *sql, mssql_row_cb cb, void *ctx);
 
-/* Bulk copy into table (e.g. "#dbrepl_s1") with ncols columns. Each row
- * gives every column as UTF-8 text for an nvarchar/nchar column (sent as
- * UTF-16LE; NULL = SQL NULL; the text must not be empty: db-lib sends a 0
- * length as NULL) or as an integer. */
-typedef struct mssql_bcp_val {
-	bool null;
-	bool is_int; /* bigint/tinyint column: use i */
+/* A parameter of mssql_exec_rpc: a bigint, or a string (UTF-8, not
+ * empty: db-lib sends a zero length as NULL). */
+typedef struct mssql_param {
+	const char *name; /* "@s1" */
+	bool is_int;
 	int64_t i;
-	const char *data;
+	const char *text;
 	size_t len;
-} mssql_bcp_val;
-int mssql_bcp_begin(mssql_conn *c, const char *table, size_t ncols);
-int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals);
-/* Typed bulk copy straight into a table ("[s].[t]") of ncols columns:
+} mssql_param;
+
+/* Runs sql (its text constant: SQL Server caches its plan by it) as an
+ * RPC of sp_executesql, with the parameters declared by decl ("@s1
+ * nvarchar(450), @n bigint"; NULL for none) and given in params. Rows and
+ * errors as mssql_exec. */
+int mssql_exec_rpc(mssql_conn *c, const char *sql, const char *decl, size_t nparams, const mssql_param *params,
+		   mssql_row_cb cb, void *ctx);
+
+/* Typed bulk copy into a table ("[s].[t]", "#dbrepl_s1") of ncols columns:
  * hosts[i] is the host type of the table's i-th column (the caller keeps
  * the array until mssql_bcp_end), hint one "insert bulk" hint or NULL
  * (FreeTDS 1.3 passes only the first of a list). Each row gives ncols
@@ -68,7 +72,7 @@ int mssql_bcp_row(mssql_conn *c, const mssql_bcp_val *vals);
 int mssql_bcp_begin_typed(mssql_conn *c, const char *table, size_t ncols, const mssql_host *hosts,
 			  const char *hint);
 int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals);
-/* Ends either kind of bulk copy: the number of rows copied, or -1. */
+/* Ends a bulk copy: the number of rows copied, or -1. */
 long mssql_bcp_end(mssql_conn *c);
 
 const mssql_error *mssql_last_error(const mssql_conn *c);

@@ -10,7 +10,8 @@
  * refuses (NaN, dates before year 1, 24:00:00 …) and clamps (±infinity)
  * exactly what the staging path refuses and clamps; what is then sent is
  * the value SQL Server would get from CAST of the staged text: decimals
- * rounded half away from zero to the column's scale, times in 100 ns units
+ * scaled to the column's scale (a value with more decimals is refused
+ * before), times in 100 ns units
  * (FreeTDS declares time, datetime2 and datetimeoffset with scale 7 in its
  * bulk load; the server rounds to the column's scale, as CAST does).
  *

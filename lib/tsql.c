@@ -2,10 +2,13 @@
 #include "tsql.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- type map ---- */
 
@@ -32,10 +35,10 @@ static int typmod(const char *s, long *a, long *b)
 
 static void set(tsql_type *o, const char *name, tsql_kind k, bool flagged)
 {
+	memset(o, 0, sizeof *o);
 	snprintf(o->name, sizeof o->name, "%s", name);
 	o->kind = k;
 	o->flagged = flagged;
-	o->prec = 0;
 }
 
 void tsql_map_type(const char *pg, tsql_type *o)
@@ -71,54 +74,245 @@ void tsql_map_type(const char *pg, tsql_type *o)
 		set(o, "varbinary(max)", TSQL_BINARY, true);
 	else if (starts(pg, "numeric")) {
 		n = typmod(pg + 7, &a, &b);
-		if (n == 0 && pg[7] == '\0')
-			/* Unconstrained numeric: SQL Server has no such type;
-			 * decimal(38,10) keeps 28 integer digits and rounds
-			 * beyond 10 decimals (documented). */
-			set(o, "decimal(38,10)", TSQL_DECIMAL, true);
-		else if (n >= 1 && a >= 1 && a <= 38 && b >= 0 && b <= a) {
-			snprintf(o->name, sizeof o->name, "decimal(%ld,%ld)", a, b);
-			o->kind = TSQL_DECIMAL;
-			o->flagged = true;
-		} else /* precision beyond 38, or negative scale: exact as text */
+		if (n >= 1 && a >= 1 && a <= 38 && b >= 0 && b <= a) {
+			set(o, "", TSQL_DECIMAL, true);
+			snprintf(o->name, sizeof o->name, "decimal(%ld,%ld)", a, n == 2 ? b : 0);
+			o->prec = (int)a;
+			o->scale = n == 2 ? (int)b : 0;
+		} else
+			/* Unconstrained numeric holds up to 131072 digits before
+			 * the point and 16383 after it, and NaN; SQL Server's
+			 * decimal 38 digits in all. No decimal keeps every value:
+			 * the exact text does (--type-map numeric=decimal(p,s)
+			 * for a decimal, refusing what does not fit). So does
+			 * precision beyond 38, or a negative scale. */
 			set(o, "nvarchar(max)", TSQL_STRING, true);
-	} else if (starts(pg, "character varying")) {
-		n = typmod(pg + 17, &a, &b);
-		if (n == 1 && a >= 1 && a <= 4000)
-			snprintf(o->name, sizeof o->name, "nvarchar(%ld)", a);
-		else
-			snprintf(o->name, sizeof o->name, "nvarchar(max)");
-		o->kind = TSQL_STRING;
-		o->flagged = true;
-	} else if (starts(pg, "character") || !strcmp(pg, "bpchar")) {
-		n = typmod(pg + 9, &a, &b);
-		if (!strcmp(pg, "bpchar"))
-			n = 0;
-		if (n == 1 && a >= 1 && a <= 4000)
-			snprintf(o->name, sizeof o->name, "nchar(%ld)", a);
-		else if (n == 0 && !strcmp(pg, "character"))
-			snprintf(o->name, sizeof o->name, "nchar(1)");
-		else
-			snprintf(o->name, sizeof o->name, "nvarchar(max)");
-		o->kind = TSQL_STRING;
-		o->flagged = true;
+	} else if (starts(pg, "character varying") || starts(pg, "character") || !strcmp(pg, "bpchar")) {
+		/* varchar(n) and char(n) count characters, nvarchar(n) UTF-16
+		 * code units (two for a character beyond the BMP): nvarchar(2n)
+		 * holds every value. char(n) becomes nvarchar too, holding the
+		 * value padded to n characters as PostgreSQL holds it (nchar(2n)
+		 * would pad it to 2n). */
+		bool var = starts(pg, "character varying");
+		n = !strcmp(pg, "bpchar") ? 0 : typmod(pg + (var ? 17 : 9), &a, &b);
+		if (n == 0 && !var && !strcmp(pg, "character"))
+			n = 1, a = 1; /* character = character(1) */
+		set(o, "nvarchar(max)", TSQL_STRING, true);
+		if (n == 1 && a >= 1 && a <= 2000)
+			snprintf(o->name, sizeof o->name, "nvarchar(%ld)", 2 * a);
 	} else if (starts(pg, "timestamp")) {
 		n = typmod(pg + 9, &a, &b);
 		long p = (n == 1 && a >= 0 && a <= 6) ? a : 6;
 		bool tz = strstr(pg, "with time zone") && !strstr(pg, "without");
+		set(o, "", tz ? TSQL_DTO : TSQL_DATETIME2, false);
 		snprintf(o->name, sizeof o->name, "%s(%ld)", tz ? "datetimeoffset" : "datetime2", p);
-		o->kind = tz ? TSQL_DTO : TSQL_DATETIME2;
-		o->flagged = false;
 		o->prec = (int)p;
 	} else if (starts(pg, "time") && !strstr(pg, "with time zone")) {
 		n = typmod(pg + 4, &a, &b);
 		long p = (n == 1 && a >= 0 && a <= 6) ? a : 6;
+		set(o, "", TSQL_TIME, false);
 		snprintf(o->name, sizeof o->name, "time(%ld)", p);
-		o->kind = TSQL_TIME;
-		o->flagged = false;
 		o->prec = (int)p;
 	} else /* text, json, jsonb, interval, inet, timetz, enums, … */
 		set(o, "nvarchar(max)", TSQL_STRING, true);
+}
+
+/* Parses "decimal(p,s)" / "numeric(p,s)" / "nvarchar(max)" of --type-map
+ * and the catalog's spellings of SQL Server types. */
+bool tsql_collation_is_binary(const char *c)
+{
+	return c && (strstr(c, "_BIN") || strstr(c, "_bin"));
+}
+
+void tsql_type_spec(const tsql_type *t, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s%s", t->name, t->collation[0] ? " COLLATE " : "", t->collation);
+}
+
+void tsql_parse_sqltype(const char *spec, tsql_type *o)
+{
+	char base[40], sql[sizeof o->name];
+	const char *coll = strstr(spec, " COLLATE ");
+	snprintf(sql, sizeof sql, "%.*s", coll ? (int)(coll - spec) : (int)strlen(spec), spec);
+	size_t k = 0;
+	long a = -1, b = 0;
+	while (sql[k] && sql[k] != '(' && k + 1 < sizeof base) {
+		base[k] = (char)tolower((unsigned char)sql[k]);
+		k++;
+	}
+	base[k] = '\0';
+	bool max = sql[k] == '(' && !strncasecmp(sql + k + 1, "max)", 4);
+	int n = sql[k] == '(' && !max ? typmod(sql + k, &a, &b) : 0;
+	set(o, sql, TSQL_STRING, false);
+	if (!strcmp(base, "tinyint") || !strcmp(base, "smallint") || !strcmp(base, "int") || !strcmp(base, "bigint")) {
+		set(o, base, TSQL_INT, false);
+	} else if (!strcmp(base, "bit")) {
+		set(o, "bit", TSQL_BIT, false);
+	} else if (!strcmp(base, "decimal") || !strcmp(base, "numeric")) {
+		o->kind = TSQL_DECIMAL;
+		o->prec = n >= 1 && a >= 1 && a <= 38 ? (int)a : 18;
+		o->scale = n == 2 && b >= 0 && b <= o->prec ? (int)b : 0;
+		snprintf(o->name, sizeof o->name, "decimal(%d,%d)", o->prec, o->scale);
+	} else if (!strcmp(base, "money") || !strcmp(base, "smallmoney")) {
+		set(o, base, TSQL_MONEY, false);
+	} else if (!strcmp(base, "real") || (!strcmp(base, "float") && n == 1 && a >= 1 && a <= 24)) {
+		set(o, "real", TSQL_FLOAT, false);
+	} else if (!strcmp(base, "float")) {
+		set(o, "float", TSQL_FLOAT, false);
+	} else if (!strcmp(base, "date")) {
+		set(o, "date", TSQL_DATE, false);
+	} else if (!strcmp(base, "time") || !strcmp(base, "datetime2") || !strcmp(base, "datetimeoffset")) {
+		o->kind = base[0] == 't' ? TSQL_TIME : base[8] == 'o' ? TSQL_DTO : TSQL_DATETIME2;
+		o->prec = n == 1 && a >= 0 && a <= 7 ? (int)a : 7;
+		snprintf(o->name, sizeof o->name, "%s(%d)", base, o->prec);
+	} else if (!strcmp(base, "datetime") || !strcmp(base, "smalldatetime")) {
+		set(o, base, TSQL_DATETIME2, false);
+		o->legacy = base[0] == 'd' ? 1 : 2;
+		o->prec = base[0] == 'd' ? 3 : 0;
+	} else if (!strcmp(base, "uniqueidentifier")) {
+		set(o, base, TSQL_UUID, false);
+	} else if (!strcmp(base, "varbinary") || !strcmp(base, "binary")) {
+		o->kind = TSQL_BINARY;
+	} else if (!strcmp(base, "nvarchar") || !strcmp(base, "nchar") || !strcmp(base, "ntext") ||
+		   !strcmp(base, "sysname")) {
+		/* text as it is */
+	} else if (!strcmp(base, "varchar") || !strcmp(base, "char") || !strcmp(base, "text")) {
+		o->ansi = true;
+		o->codepage = 1252; /* the default collations'; the column's collation may say otherwise */
+	} else {
+		o->unknown = true;
+	}
+	if (coll && o->kind == TSQL_STRING)
+		snprintf(o->collation, sizeof o->collation, "%s", coll + 9);
+	/* a char/varchar column's code page comes with its collation */
+	if (o->ansi && o->collation[0])
+		o->codepage = strstr(o->collation, "UTF8") ? 65001
+			      : !strncasecmp(o->collation, "Latin1_General", 14) ||
+					!strncasecmp(o->collation, "SQL_Latin1_General_CP1_", 23)
+				  ? 1252
+				  : 0;
+}
+
+void tsql_map_type_with(const char *pg, const tsql_type_map *m, tsql_type *o)
+{
+	for (size_t i = 0; m && i < m->n; i++)
+		if (!strcmp(m->pg[i], pg)) {
+			tsql_map_type(pg, o);
+			bool flagged = o->flagged;
+			tsql_parse_sqltype(m->sql[i], o);
+			/* the flag column follows the source type (TOAST, '') */
+			o->flagged = flagged || o->kind == TSQL_STRING;
+			return;
+		}
+	tsql_map_type(pg, o);
+}
+
+int tsql_type_map_check(const char *pg, const char *sql, char *err, size_t errlen)
+{
+	tsql_type t;
+	tsql_parse_sqltype(sql, &t);
+	if (t.kind == TSQL_STRING && !t.ansi && !t.unknown && !strcasecmp(sql, "nvarchar(max)"))
+		return 0;
+	if (t.kind == TSQL_DECIMAL && starts(pg, "numeric")) {
+		long a, b;
+		const char *p = strchr(sql, '(');
+		if (p && typmod(p, &a, &b) == 2 && a >= 1 && a <= 38 && b >= 0 && b <= a)
+			return 0;
+	}
+	snprintf(err, errlen, "--type-map %s=%s: mssql-apply maps a numeric type to decimal(p,s) (1 <= p <= 38, "
+		 "0 <= s <= p) and any type to nvarchar(max)", pg, sql);
+	return -1;
+}
+
+/* The bytes a value of t takes in an index key at most; *variable when
+ * an nvarchar or varbinary (which tsql_size_key may cut). */
+static long key_bytes(const tsql_type *t, bool *variable)
+{
+	long a = 0, b = 0;
+	const char *p = strchr(t->name, '(');
+	int n = p ? typmod(p, &a, &b) : 0;
+	*variable = false;
+	switch (t->kind) {
+	case TSQL_STRING:
+	case TSQL_BINARY: {
+		bool chars = t->kind == TSQL_STRING;
+		*variable = !starts(t->name, "nchar");
+		return n == 1 ? (chars ? 2 * a : a) : chars ? 2 * 4000 : 8000;
+	}
+	case TSQL_INT: return t->name[0] == 's' ? 2 : t->name[0] == 'i' ? 4 : 8;
+	case TSQL_BIT: return 1;
+	case TSQL_FLOAT: return t->name[0] == 'r' ? 4 : 8;
+	case TSQL_MONEY: return 8;
+	case TSQL_DATE: return 3;
+	case TSQL_UUID: return 16;
+	case TSQL_DECIMAL: return a <= 9 ? 5 : a <= 19 ? 9 : a <= 28 ? 13 : 17;
+	case TSQL_TIME: return t->prec <= 2 ? 3 : t->prec <= 4 ? 4 : 5;
+	case TSQL_DATETIME2: return t->prec <= 2 ? 6 : t->prec <= 4 ? 7 : 8;
+	case TSQL_DTO: return t->prec <= 2 ? 8 : t->prec <= 4 ? 9 : 10;
+	}
+	return 8;
+}
+
+bool tsql_size_key(tsql_type *types, const uint16_t *keys, size_t nkeys)
+{
+	long fixed = 0, total = 0;
+	size_t nvar = 0;
+	for (size_t k = 0; k < nkeys; k++) {
+		tsql_type *t = &types[keys[k]];
+		if (t->kind == TSQL_STRING)
+			snprintf(t->collation, sizeof t->collation, "%s", TSQL_KEY_COLLATION);
+		if (!strcmp(t->name, "nvarchar(max)"))
+			snprintf(t->name, sizeof t->name, "nvarchar(450)");
+		else if (!strcmp(t->name, "varbinary(max)"))
+			snprintf(t->name, sizeof t->name, "varbinary(900)");
+		bool var;
+		long n = key_bytes(t, &var);
+		total += n;
+		if (var)
+			nvar++;
+		else
+			fixed += n;
+	}
+	if (total <= TSQL_KEY_CLUSTERED_MAX)
+		return false;
+	if (total <= TSQL_KEY_NONCLUSTERED_MAX || nvar == 0)
+		return true;
+	/* An even share of what the fixed columns leave, columns below it
+	 * keeping their size and leaving the rest to the others. */
+	long budget = TSQL_KEY_NONCLUSTERED_MAX - fixed;
+	if (budget < 2 * (long)nvar)
+		return true; /* no room: let the server say so */
+	bool capped[nkeys];
+	memset(capped, 0, sizeof capped);
+	for (size_t left = nvar; left > 0;) {
+		long share = budget / (long)left;
+		size_t kept = 0;
+		for (size_t k = 0; k < nkeys; k++) {
+			bool var;
+			long n = key_bytes(&types[keys[k]], &var);
+			if (var && !capped[k] && n <= share) {
+				capped[k] = true;
+				budget -= n;
+				kept++;
+			}
+		}
+		left -= kept;
+		if (kept)
+			continue;
+		for (size_t k = 0; k < nkeys; k++) {
+			tsql_type *t = &types[keys[k]];
+			bool var;
+			key_bytes(t, &var);
+			if (!var || capped[k])
+				continue;
+			if (t->kind == TSQL_STRING)
+				snprintf(t->name, sizeof t->name, "nvarchar(%ld)", share / 2);
+			else
+				snprintf(t->name, sizeof t->name, "varbinary(%ld)", share);
+		}
+		break;
+	}
+	return true;
 }
 
 /* ---- quoting ---- */
@@ -171,6 +365,139 @@ static bool has_bc(const char *in, size_t len)
 	return len >= 3 && memcmp(in + len - 3, " BC", 3) == 0;
 }
 
+/* The digits of a plain decimal number ([+-]digits[.digits]): of its
+ * integer part without leading zeros, of its fraction without trailing
+ * zeros. -1 when in is not one. */
+static int decimal_digits(const char *in, size_t len, int *intd, int *fracd)
+{
+	size_t i = 0;
+	if (i < len && (in[i] == '-' || in[i] == '+'))
+		i++;
+	size_t start = i;
+	while (i < len && in[i] == '0')
+		i++;
+	size_t idig = i;
+	while (i < len && isdigit((unsigned char)in[i]))
+		i++;
+	bool any = i > start;
+	*intd = (int)(i - idig);
+	*fracd = 0;
+	if (i < len && in[i] == '.') {
+		size_t f = ++i;
+		while (i < len && isdigit((unsigned char)in[i]))
+			i++;
+		any |= i > f;
+		size_t e = i;
+		while (e > f && in[e - 1] == '0')
+			e--;
+		*fracd = (int)(e - f);
+	}
+	return any && i == len ? 0 : -1;
+}
+
+/* The exact decimal expansion of d (glibc prints it digit for digit), in
+ * out; its digits as decimal_digits counts them. */
+static int double_digits(double d, char *out, size_t cap, int *intd, int *fracd)
+{
+	int n = snprintf(out, cap, "%.1080f", d);
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	return decimal_digits(out, (size_t)n, intd, fracd);
+}
+
+/* A plain decimal number as "[-]int.frac", without leading zeros in int,
+ * trailing zeros in frac, or the sign of zero: equal numbers, equal
+ * texts. Empty when it is not one (or does not fit). */
+static void canon(const char *in, size_t len, char *out, size_t cap)
+{
+	int intd, fracd;
+	out[0] = '\0';
+	if (decimal_digits(in, len, &intd, &fracd) < 0 || (size_t)intd + (size_t)fracd + 4 > cap)
+		return;
+	size_t i = 0, o = 0;
+	bool neg = in[0] == '-';
+	if (in[0] == '-' || in[0] == '+')
+		i++;
+	while (i < len && in[i] == '0')
+		i++;
+	if (neg && (intd || fracd))
+		out[o++] = '-';
+	memcpy(out + o, in + i, (size_t)intd);
+	o += (size_t)intd;
+	out[o++] = '.';
+	const char *dot = memchr(in, '.', len);
+	if (dot)
+		memcpy(out + o, dot + 1, (size_t)fracd);
+	o += (size_t)fracd;
+	out[o] = '\0';
+}
+
+/* Whether the decimal text in and the double d are the same number. */
+static bool same_number(const char *in, size_t len, double d)
+{
+	char exact[1500], a[1500], b[1500];
+	int intd, fracd;
+	if (double_digits(d, exact, sizeof exact, &intd, &fracd) < 0)
+		return false;
+	canon(in, len, a, sizeof a);
+	canon(exact, strlen(exact), b, sizeof b);
+	return a[0] && !strcmp(a, b);
+}
+
+/* The number in a staged value as a double, read as a float when
+ * single (NaN when it is none). */
+static double read_number(const char *in, size_t len, bool single)
+{
+	char tmp[400];
+	if (len == 0 || len >= sizeof tmp)
+		return NAN;
+	memcpy(tmp, in, len);
+	tmp[len] = '\0';
+	char *end;
+	double d = single ? (double)strtof(tmp, &end) : strtod(tmp, &end);
+	return *end ? NAN : d;
+}
+
+static double as_double(const char *in, size_t len)
+{
+	return read_number(in, len, false);
+}
+
+/* Windows-1252, the code page of Latin1_General and SQL_Latin1_General
+ * collations: whether code point u has a character there. */
+static bool in_cp1252(uint32_t u)
+{
+	static const uint16_t c1[] = {0x20AC, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030,
+				      0x0160, 0x2039, 0x0152, 0x017D, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+				      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x017E, 0x0178};
+	if (u < 0x80 || (u >= 0xA0 && u <= 0xFF))
+		return true;
+	for (size_t i = 0; i < sizeof c1 / sizeof c1[0]; i++)
+		if (c1[i] == u)
+			return true;
+	return false;
+}
+
+/* The first character of UTF-8 text that code page cp cannot hold (1252;
+ * anything else: ASCII only), or -1. */
+static long outside_codepage(const char *s, size_t n, int cp)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		uint32_t u = *p;
+		size_t k = u < 0x80 ? 1 : u < 0xE0 ? 2 : u < 0xF0 ? 3 : 4;
+		if (k > 1) {
+			u &= k == 2 ? 0x1F : k == 3 ? 0x0F : 0x07;
+			for (size_t i = 1; i < k && p + i < end; i++)
+				u = u << 6 | (p[i] & 0x3F);
+		}
+		if (u >= 0x80 && (cp != 1252 || !in_cp1252(u)))
+			return (long)u;
+		p += k;
+	}
+	return -1;
+}
+
 int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scratch,
 		     const char **out, size_t *outlen, char *err, size_t errlen)
 {
@@ -196,7 +523,7 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 			snprintf(err, errlen, "%.*s has no SQL Server equivalent", (int)len, in);
 			return -1;
 		}
-		return 0;
+		return tsql_value_fits(type, type, in, len, err, errlen);
 	case TSQL_MONEY:
 		/* lc_monetary C prints "$1,234.56" / "-$1,234.56". */
 		for (size_t i = 0; i < len; i++)
@@ -210,6 +537,11 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 	case TSQL_DTO: {
 		bool tz = kind == TSQL_DTO;
 		if (eq(in, len, "infinity") || eq(in, len, "-infinity")) {
+			if (!type->clamp) {
+				snprintf(err, errlen, "%.*s has no SQL Server equivalent (--clamp-infinity writes the "
+					 "ends of the type's range instead)", (int)len, in);
+				return -1;
+			}
 			/* Clamped to the type's range; the largest value keeps only
 			 * the type's fractional digits, or rounding would overflow. */
 			bool hi = in[0] == 'i';
@@ -264,6 +596,168 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 	}
 }
 
+static int refuse(char *err, size_t errlen, const char *in, size_t len, const char *dst, const char *why)
+{
+	snprintf(err, errlen, "\"%.*s\" does not go into %s unchanged (%s)", (int)(len > 60 ? 60 : len), in, dst, why);
+	return -1;
+}
+
+/* The fractional-second digits of a staged time or timestamp (after the
+ * seconds' '.'), without trailing zeros; *t00 when its time of day is
+ * 00:00:00 and *sec when its seconds are 00. */
+static int frac_digits(const char *in, size_t len, bool *t00, bool *sec0)
+{
+	const char *t = memchr(in, ':', len);
+	*t00 = *sec0 = false;
+	if (!t || t < in + 2 || (size_t)(t - in) + 6 > len)
+		return 0; /* a date */
+	const char *hh = t - 2;
+	*t00 = !memcmp(hh, "00:00:00", 8);
+	*sec0 = t[4] == '0' && t[5] == '0';
+	const char *p = t + 6, *end = in + len;
+	if (p >= end || *p != '.')
+		return 0;
+	const char *f = ++p;
+	while (p < end && isdigit((unsigned char)*p))
+		p++;
+	while (p > f && p[-1] == '0')
+		p--;
+	if (p > f)
+		*t00 = false;
+	return (int)(p - f);
+}
+
+int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, size_t len, char *err,
+		    size_t errlen)
+{
+	int intd = 0, fracd = 0;
+	bool fsrc = src->kind == TSQL_FLOAT, num = false;
+	/* a float's value is its binary one, not its shortest text */
+	double d = fsrc ? read_number(in, len, src->name[0] == 'r') : 0;
+	if (dst->unknown)
+		return 0;
+	if (dst->kind == TSQL_DECIMAL || dst->kind == TSQL_INT || dst->kind == TSQL_MONEY || dst->kind == TSQL_BIT) {
+		char exact[1500];
+		if (!fsrc)
+			num = decimal_digits(in, len, &intd, &fracd) == 0;
+		else if (!isnan(d) && !isinf(d))
+			num = double_digits(d, exact, sizeof exact, &intd, &fracd) == 0;
+	}
+	switch (dst->kind) {
+	case TSQL_DECIMAL:
+		if (!num || src->kind == TSQL_BIT || src->kind == TSQL_DATE || src->kind == TSQL_DATETIME2)
+			return 0; /* the server refuses what is not a number */
+		if (intd > dst->prec - dst->scale)
+			return refuse(err, errlen, in, len, dst->name, "more integer digits than it holds");
+		if (fracd > dst->scale)
+			return refuse(err, errlen, in, len, dst->name, "more decimals than it holds: it would round");
+		return 0;
+	case TSQL_INT:
+		if (num && fracd > 0)
+			return refuse(err, errlen, in, len, dst->name, "a fraction: it would be cut");
+		return 0;
+	case TSQL_BIT: {
+		double v = fsrc ? d : num ? as_double(in, len) : 0;
+		if (src->kind != TSQL_BIT && num && v != 0 && v != 1)
+			return refuse(err, errlen, in, len, dst->name, "only 0 and 1: any other number becomes 1");
+		return 0;
+	}
+	case TSQL_MONEY:
+		if (num && fracd > 4)
+			return refuse(err, errlen, in, len, dst->name, "more than 4 decimals: it would round");
+		return 0;
+	case TSQL_FLOAT: {
+		bool real = dst->name[0] == 'r';
+		double v = fsrc ? d : as_double(in, len);
+		if (isnan(v))
+			return 0;
+		if (v != 0 && fabs(v) < (real ? FLT_MIN : DBL_MIN))
+			return refuse(err, errlen, in, len, dst->name, real ? "below real's smallest, 1.18E-38" :
+									   "below float's smallest, 2.23E-308");
+		if (real && fabs(v) <= FLT_MAX && (double)(float)v != v)
+			return refuse(err, errlen, in, len, dst->name, "more precision than real's 24 bits: it would round");
+		if (!fsrc && !same_number(in, len, real ? (double)(float)v : v))
+			return refuse(err, errlen, in, len, dst->name, "no binary floating point number is this decimal");
+		return 0;
+	}
+	case TSQL_TIME:
+	case TSQL_DATETIME2:
+	case TSQL_DTO:
+	case TSQL_DATE: {
+		if (src->kind != TSQL_TIME && src->kind != TSQL_DATETIME2 && src->kind != TSQL_DTO)
+			return 0;
+		bool t00, sec0;
+		int f = frac_digits(in, len, &t00, &sec0);
+		if (dst->kind == TSQL_DATE) {
+			if (!t00)
+				return refuse(err, errlen, in, len, dst->name, "a time of day: it would be dropped");
+		} else if (dst->kind == TSQL_TIME && src->kind != TSQL_TIME) {
+			return refuse(err, errlen, in, len, dst->name, "a date: it would be dropped");
+		} else if (dst->legacy == 2) {
+			if (f || !sec0)
+				return refuse(err, errlen, in, len, dst->name, "seconds: smalldatetime rounds to the minute");
+		} else if (dst->legacy == 1) {
+			const char *dot = memchr(in, '.', len);
+			for (const char *p = dot ? dot + 3 : in + len; p < in + len && isdigit((unsigned char)*p); p++)
+				if (*p != '0')
+					return refuse(err, errlen, in, len, dst->name,
+						      "datetime holds multiples of 1/300 s: it would round");
+		} else if (f > dst->prec) {
+			return refuse(err, errlen, in, len, dst->name, "more fractional-second digits: it would round");
+		}
+		return 0;
+	}
+	case TSQL_BINARY: {
+		long a = 0, b = 0;
+		const char *p = strchr(dst->name, '(');
+		if (src->kind == TSQL_BINARY && p && typmod(p, &a, &b) == 1 && a >= 0 && len >= 2 &&
+		    (len - 2) / 2 > (size_t)a)
+			return refuse(err, errlen, in, len, dst->name, "longer than the column (2628)");
+		return 0;
+	}
+	case TSQL_STRING: {
+		if (src->kind == TSQL_FLOAT || src->kind == TSQL_MONEY)
+			return refuse(err, errlen, in, len, dst->name,
+				      "SQL Server writes a float or money as text with a few digits only");
+		/* Longer than the column: SQL Server refuses it (2628), but
+		 * cuts trailing spaces beyond the length without a word. */
+		long a = 0, b = 0;
+		const char *p = strchr(dst->name, '(');
+		if (p && typmod(p, &a, &b) == 1 && a > 0) {
+			size_t units = 0, i = 0;
+			bool bytes = dst->ansi && dst->codepage == 65001; /* varchar(n) of UTF-8 counts bytes */
+			for (; i < len; i++) {
+				unsigned char ch = (unsigned char)in[i];
+				size_t u = bytes ? 1 : ((ch & 0xc0) != 0x80) + (ch >= 0xf0 && !dst->ansi);
+				if (units + u > (size_t)a)
+					break;
+				units += u;
+			}
+			size_t j = i;
+			while (j < len && in[j] == ' ')
+				j++;
+			if (i < len && j == len)
+				return refuse(err, errlen, in, len, dst->name,
+					      "longer than the column by trailing spaces, which it would cut");
+			if (i < len)
+				return refuse(err, errlen, in, len, dst->name, "longer than the column (2628)");
+		}
+		if (dst->ansi && dst->codepage != 65001) {
+			long u = outside_codepage(in, len, dst->codepage);
+			if (u >= 0) {
+				char why[120];
+				snprintf(why, sizeof why, "U+%04lX is not in its code page %d: it would become another "
+					 "character", (unsigned long)u, dst->codepage ? dst->codepage : 20127);
+				return refuse(err, errlen, in, len, dst->name, why);
+			}
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
 /* ---- tables ---- */
 
 bool tsql_is_key(const tsql_table *t, size_t col)
@@ -271,6 +765,40 @@ bool tsql_is_key(const tsql_table *t, size_t col)
 	for (size_t i = 0; i < t->nkeys; i++)
 		if (t->keys[i] == col)
 			return true;
+	return false;
+}
+
+/* The target column's type of column i (the record's when no catalog). */
+static const tsql_type *target_of(const tsql_table *t, size_t i)
+{
+	return t->targets ? &t->targets[i] : &t->types[i];
+}
+
+bool tsql_stage_typed(const tsql_table *t, size_t i)
+{
+	const tsql_type *s = &t->types[i], *d = target_of(t, i);
+	if (d->unknown || d->kind != s->kind)
+		return false;
+	switch (s->kind) {
+	case TSQL_STRING: /* UTF-16 into nvarchar/nchar; a varchar's code page is the server's to apply */
+		return !d->ansi && (starts(d->name, "nvarchar(") || starts(d->name, "nchar("));
+	case TSQL_BINARY:
+		return starts(d->name, "varbinary(");
+	case TSQL_INT:
+	case TSQL_FLOAT:
+	case TSQL_MONEY: /* smallint/int/bigint, real/float, money/smallmoney: the very type */
+		return !strcmp(d->name, s->name);
+	case TSQL_DECIMAL:
+		return d->prec == s->prec && d->scale == s->scale;
+	case TSQL_TIME:
+	case TSQL_DATETIME2:
+	case TSQL_DTO: /* the very precision (the server would round); not datetime, smalldatetime */
+		return !d->legacy && d->prec == s->prec;
+	case TSQL_BIT:
+	case TSQL_DATE:
+	case TSQL_UUID:
+		return true;
+	}
 	return false;
 }
 
@@ -329,17 +857,28 @@ static int sref(buf *b, char kind, size_t i)
 static int source_expr_of(buf *b, const tsql_table *t, size_t i, char a)
 {
 	const tsql_type *ty = &t->types[i];
+	bool typed = tsql_stage_typed(t, i);
 	int rc = 0;
 	switch (ty->kind) {
 	case TSQL_STRING:
+	case TSQL_BINARY:
+		if (ty->kind == TSQL_BINARY && !typed)
+			break;
 		if (!ty->flagged)
 			return aref(b, a, 'c', i);
+		/* an empty value, which bcp cannot send, is NULL and flagged */
 		rc |= buf_puts(b, "CASE WHEN ");
 		rc |= aref(b, a, 'u', i);
-		rc |= buf_puts(b, " = 2 THEN N'' ELSE ");
+		rc |= buf_puts(b, ty->kind == TSQL_BINARY ? " = 2 THEN 0x ELSE " : " = 2 THEN N'' ELSE ");
 		rc |= aref(b, a, 'c', i);
 		rc |= buf_puts(b, " END");
 		return rc ? -1 : 0;
+	default:
+		if (typed)
+			return aref(b, a, 'c', i);
+		break;
+	}
+	switch (ty->kind) {
 	case TSQL_BINARY:
 		rc |= buf_puts(b, "CONVERT(varbinary(max), ");
 		rc |= aref(b, a, 'c', i);
@@ -415,11 +954,30 @@ int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
 	int rc = buf_puts(b, "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], "
 			     "[NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(");
 	rc |= qname_nstr(b, schema, table);
-	rc |= buf_puts(b, "), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
+	rc |= buf_puts(b, "), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] "
+			  "FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
 	rc |= tsql_nstr(b, schema, strlen(schema));
 	rc |= buf_puts(b, " AND [TABLE_NAME] = ");
 	rc |= tsql_nstr(b, table, strlen(table));
 	rc |= buf_puts(b, " ORDER BY [ORDINAL_POSITION];");
+	return rc ? -1 : 0;
+}
+
+int tsql_catalog_bulk_blockers(buf *b, const char *schema, const char *table)
+{
+	static const char *const views[][2] = {
+		{"sys.check_constraints", "parent_object_id"},
+		{"sys.foreign_keys", "parent_object_id"},
+		{"sys.triggers", "parent_id"},
+	};
+	int rc = buf_puts(b, "SELECT ");
+	for (size_t i = 0; i < 3; i++) {
+		rc |= buf_printf(b, "%s(SELECT COUNT(*) FROM %s WHERE [%s] = OBJECT_ID(", i ? " + " : "", views[i][0],
+				 views[i][1]);
+		rc |= qname_nstr(b, schema, table);
+		rc |= buf_puts(b, "))");
+	}
+	rc |= buf_putc(b, ';');
 	return rc ? -1 : 0;
 }
 
@@ -453,7 +1011,9 @@ int tsql_create_table(buf *b, const tsql_table *t)
 		if (i)
 			rc |= buf_puts(b, ", ");
 		rc |= tsql_ident(b, t->names[i]);
-		rc |= buf_printf(b, " %s %s", t->types[i].name, tsql_is_key(t, i) ? "NOT NULL" : "NULL");
+		char spec[160];
+		tsql_type_spec(&t->types[i], spec, sizeof spec);
+		rc |= buf_printf(b, " %s %s", spec, tsql_is_key(t, i) ? "NOT NULL" : "NULL");
 	}
 	if (t->nkeys) {
 		size_t n = strlen(t->table);
@@ -465,7 +1025,7 @@ int tsql_create_table(buf *b, const tsql_table *t)
 		rc |= buf_puts(b, ", CONSTRAINT ");
 		rc |= tsql_ident(b, pk);
 		free(pk);
-		rc |= buf_puts(b, " PRIMARY KEY (");
+		rc |= buf_puts(b, t->nonclustered ? " PRIMARY KEY NONCLUSTERED (" : " PRIMARY KEY (");
 		for (size_t k = 0; k < t->nkeys; k++) {
 			if (k)
 				rc |= buf_puts(b, ", ");
@@ -483,7 +1043,9 @@ int tsql_alter_add(buf *b, const tsql_table *t, size_t col)
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_puts(b, " ADD ");
 	rc |= tsql_ident(b, t->names[col]);
-	rc |= buf_printf(b, " %s NULL;", t->types[col].name);
+	char spec[160];
+	tsql_type_spec(&t->types[col], spec, sizeof spec);
+	rc |= buf_printf(b, " %s NULL;", spec);
 	return rc ? -1 : 0;
 }
 
@@ -493,12 +1055,40 @@ int tsql_staging_create(buf *b, const tsql_table *t)
 	for (size_t i = 0; i < t->ncols; i++) {
 		rc |= buf_puts(b, ", ");
 		rc |= stage_ident(b, 'c', i);
-		rc |= buf_puts(b, " nvarchar(max) NULL");
+		const tsql_type *tt = target_of(t, i);
+		rc |= buf_printf(b, " %s", tsql_stage_typed(t, i) ? tt->name : "nvarchar(max)");
+		/* Compared with, and CASEd with, the target column: in its
+		 * collation, or the columns' default, the database's (a #temp
+		 * table's would be tempdb's: 468 when they differ). */
+		if (tt->kind == TSQL_STRING && t->types[i].kind == TSQL_STRING)
+			rc |= buf_printf(b, " COLLATE %s", tt->collation[0] ? tt->collation : "DATABASE_DEFAULT");
+		rc |= buf_puts(b, " NULL");
 		if (t->types[i].flagged) {
 			rc |= buf_puts(b, ", ");
 			rc |= stage_ident(b, 'u', i);
 			rc |= buf_puts(b, " tinyint NULL");
 		}
+	}
+	/* The key, when typed, as the staging table's clustered index (not
+	 * unique: a batch stages an old key beside a new row of it), so that
+	 * the MERGE, DELETE and joins on it can seek and merge in order. An
+	 * index key is at most 900 bytes (clustered) or 1,700 (nonclustered):
+	 * a longer one gets none. */
+	long bytes = 0;
+	bool typed = t->nkeys > 0;
+	for (size_t k = 0; k < t->nkeys && typed; k++) {
+		bool var;
+		typed = tsql_stage_typed(t, t->keys[k]) && !strstr(target_of(t, t->keys[k])->name, "(max)");
+		bytes += key_bytes(target_of(t, t->keys[k]), &var);
+	}
+	if (typed && bytes <= TSQL_KEY_NONCLUSTERED_MAX) {
+		rc |= buf_printf(b, ", INDEX [k] %sCLUSTERED (", bytes <= TSQL_KEY_CLUSTERED_MAX ? "" : "NON");
+		for (size_t k = 0; k < t->nkeys; k++) {
+			if (k)
+				rc |= buf_puts(b, ", ");
+			rc |= stage_ident(b, 'c', t->keys[k]);
+		}
+		rc |= buf_putc(b, ')');
 	}
 	rc |= buf_puts(b, ");");
 	return rc ? -1 : 0;
@@ -529,6 +1119,17 @@ int tsql_staged_insert_head(buf *b, const tsql_table *t)
 	return rc ? -1 : 0;
 }
 
+/* "0x" and hex digits: a binary literal. */
+static bool is_hex(const char *s, size_t n)
+{
+	if (n < 2 || s[0] != '0' || s[1] != 'x')
+		return false;
+	for (size_t i = 2; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
 int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq, char op, const tsql_cell *cells)
 {
 	int rc = buf_printf(b, "%s(%lld, N'%c'", first ? "" : ", ", (long long)seq, op);
@@ -537,7 +1138,13 @@ int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq,
 		rc |= buf_puts(b, ", ");
 		if (c->null)
 			rc |= buf_puts(b, "NULL");
-		else
+		else if (t->types[i].kind == TSQL_BINARY && tsql_stage_typed(t, i) && is_hex(c->data, c->len))
+			rc |= buf_append(b, c->data, c->len); /* 0x…: a string does not convert to varbinary */
+		else if (t->types[i].kind == TSQL_BINARY && tsql_stage_typed(t, i)) {
+			rc |= buf_puts(b, "CONVERT(varbinary(max), ");
+			rc |= tsql_nstr(b, c->data, c->len);
+			rc |= buf_puts(b, ", 1)");
+		} else /* converted to a typed column's type as CAST converts it */
 			rc |= tsql_nstr(b, c->data, c->len);
 		if (t->types[i].flagged) {
 			if (c->flag)
@@ -558,14 +1165,118 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 	return rc ? -1 : 0;
 }
 
-/* "s.[u3] = 1 AND o.[id] IS NOT NULL": column i is an unchanged TOAST value
- * and the row of the old key was found at the target. */
-static int from_old_row(buf *b, const tsql_table *t, size_t i)
+/* "l = r" for key column i, and, for a text key, what makes the match
+ * exact: SQL Server ignores trailing spaces in = whatever the collation
+ * (so the lengths must match too), and case unless the collation is
+ * binary (so a binary comparison besides, after the one an index seeks). A
+ * source key that SQL Server would call equal to another then matches no
+ * row: inserted, it meets the other in the primary key (2627) and is
+ * refused by name, never merged into it. nchar keys are padded anyway. */
+static int key_eq(buf *b, const tsql_table *t, size_t i, const char *l, const char *r)
+{
+	int rc = buf_printf(b, "%s = %s", l, r);
+	const tsql_type *tt = t->targets ? &t->targets[i] : &t->types[i];
+	if (t->types[i].kind != TSQL_STRING || tt->kind != TSQL_STRING || tt->unknown || starts(tt->name, "nchar") ||
+	    starts(tt->name, "char"))
+		return rc;
+	if (tt->ansi)
+		rc |= buf_printf(b, " AND DATALENGTH(CAST(%s AS nvarchar(max))) = DATALENGTH(%s)", l, r);
+	else
+		rc |= buf_printf(b, " AND DATALENGTH(%s) = DATALENGTH(%s)", l, r);
+	if (!tsql_collation_is_binary(tt->collation))
+		rc |= buf_printf(b, " AND %s = %s COLLATE %s", l, r, TSQL_KEY_COLLATION);
+	return rc;
+}
+
+/* key_eq of key k, its left side alias.[name] (or [s].[t].[name] when
+ * alias is NULL), its right side expr (staging row alias a, or the
+ * derived table's column when a is 0). */
+static int key_match(buf *b, const tsql_table *t, size_t k, const char *alias, char a)
+{
+	buf l, r;
+	buf_init(&l, 0);
+	buf_init(&r, 0);
+	size_t i = t->keys[k];
+	int rc = alias ? ref(&l, alias, t->names[i]) : 0;
+	if (!alias) {
+		rc |= tsql_qname(&l, t->schema, t->table);
+		rc |= buf_putc(&l, '.');
+		rc |= tsql_ident(&l, t->names[i]);
+	}
+	rc |= a ? source_expr_of(&r, t, i, a) : sref(&r, 'c', i);
+	rc |= buf_terminate(&l) | buf_terminate(&r);
+	if (rc == 0)
+		rc = key_eq(b, t, i, l.data, r.data);
+	buf_free(&l);
+	buf_free(&r);
+	return rc;
+}
+
+/* Every key's key_match, joined by AND (after one when and_first). */
+static int keys_match(buf *b, const tsql_table *t, const char *alias, char a, bool and_first)
+{
+	int rc = 0;
+	for (size_t k = 0; k < t->nkeys; k++) {
+		if (k || and_first)
+			rc |= buf_puts(b, " AND ");
+		rc |= key_match(b, t, k, alias, a);
+	}
+	return rc;
+}
+
+/* "s.[u3] = 1 AND o.[__seq] IS NOT NULL": column i is an unchanged TOAST
+ * value and the old key's row was found at the target (and staged, op
+ * 'o', by tsql_stage_old_rows). */
+static int from_old_row(buf *b, size_t i)
 {
 	int rc = sref(b, 'u', i);
-	rc |= buf_puts(b, " = 1 AND ");
-	rc |= ref(b, "o", t->names[t->keys[0]]);
-	rc |= buf_puts(b, " IS NOT NULL");
+	rc |= buf_puts(b, " = 1 AND o.[__seq] IS NOT NULL");
+	return rc ? -1 : 0;
+}
+
+/* The staged text of a target column's value: the form its staging
+ * column holds and source_expr_of reads back exactly (binary in style 1,
+ * 0x…; float with 17 digits, style 3; money with 4 decimals, style 2;
+ * datetime with its milliseconds, style 121; the others' default style is
+ * exact: decimals, date, time, datetime2, datetimeoffset, text). */
+static int staged_text_of(buf *b, const tsql_type *target, const char *alias, const char *name)
+{
+	int style = 0;
+	switch (target ? target->kind : TSQL_STRING) {
+	case TSQL_BINARY: style = 1; break;
+	case TSQL_FLOAT: style = 3; break;
+	case TSQL_MONEY: style = 2; break;
+	case TSQL_DATETIME2: style = target->legacy ? 121 : 0; break;
+	default: break;
+	}
+	int rc = buf_puts(b, style ? "CONVERT(nvarchar(max), " : "CAST(");
+	rc |= ref(b, alias, name);
+	rc |= style ? buf_printf(b, ", %d)", style) : buf_puts(b, " AS nvarchar(max))");
+	return rc ? -1 : 0;
+}
+
+int tsql_stage_old_rows(buf *b, const tsql_table *t)
+{
+	int rc = buf_printf(b, "INSERT INTO %s ([__seq], [__op]", t->staging);
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->types[i].flagged && !tsql_is_key(t, i)) {
+			rc |= buf_puts(b, ", ");
+			rc |= stage_ident(b, 'c', i);
+		}
+	rc |= buf_puts(b, ") SELECT k.[__seq], N'o'");
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->types[i].flagged && !tsql_is_key(t, i)) {
+			rc |= buf_puts(b, ", ");
+			if (tsql_stage_typed(t, i))
+				rc |= ref(b, "o", t->names[i]);
+			else
+				rc |= staged_text_of(b, target_of(t, i), "o", t->names[i]);
+		}
+	rc |= buf_printf(b, " FROM %s AS k JOIN ", t->staging);
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " AS o ON ");
+	rc |= keys_match(b, t, "o", 'k', false);
+	rc |= buf_puts(b, " WHERE k.[__op] = N'k';");
 	return rc ? -1 : 0;
 }
 
@@ -583,18 +1294,19 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 		bool flag = t->types[i].flagged && !tsql_is_key(t, i);
 		if (flag && old_rows) {
 			/* An unchanged TOAST value of a row whose key changed
-			 * comes from the old key's row at the target; the flag
-			 * is cleared so the MERGE takes it. */
+			 * comes from the old key's row at the target, staged
+			 * before the DELETE of the old key; the flag is cleared
+			 * so the MERGE takes it. */
 			rc |= buf_puts(b, "CASE WHEN ");
-			rc |= from_old_row(b, t, i);
+			rc |= from_old_row(b, i);
 			rc |= buf_puts(b, " THEN ");
-			rc |= ref(b, "o", t->names[i]);
+			rc |= source_expr_of(b, t, i, 'o');
 			rc |= buf_puts(b, " ELSE ");
 			rc |= source_expr(b, t, i);
 			rc |= buf_puts(b, " END AS ");
 			rc |= stage_ident(b, 'c', i);
 			rc |= buf_puts(b, ", CASE WHEN ");
-			rc |= from_old_row(b, t, i);
+			rc |= from_old_row(b, i);
 			rc |= buf_puts(b, " THEN NULL ELSE ");
 			rc |= sref(b, 'u', i);
 			rc |= buf_puts(b, " END AS ");
@@ -613,35 +1325,18 @@ int tsql_merge(buf *b, const tsql_table *t, bool old_rows)
 	}
 	rc |= buf_printf(b, " FROM %s AS s", t->staging);
 	if (old_rows) {
-		/* The old key of a key change is staged as a row of op 'k'
-		 * with the upsert's [__seq]; the row it names at the target
-		 * is read before this statement changes anything. */
-		rc |= buf_printf(b, " LEFT JOIN %s AS k ON k.[__op] = N'k' AND k.[__seq] = s.[__seq] LEFT JOIN ",
-				 t->staging);
-		rc |= tsql_qname(b, t->schema, t->table);
-		rc |= buf_puts(b, " AS o ON ");
-		for (size_t k = 0; k < t->nkeys; k++) {
-			if (k)
-				rc |= buf_puts(b, " AND ");
-			rc |= ref(b, "o", t->names[t->keys[k]]);
-			rc |= buf_puts(b, " = ");
-			rc |= source_expr_of(b, t, t->keys[k], 'k');
-		}
-		rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k') AS s\nON ");
+		/* The old key's row of a key change, staged as op 'o' with
+		 * the upsert's [__seq] (tsql_stage_old_rows). */
+		rc |= buf_printf(b, " LEFT JOIN %s AS o ON o.[__op] = N'o' AND o.[__seq] = s.[__seq]", t->staging);
+		rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o') AS s\nON ");
 	} else
 		rc |= buf_puts(b, " WHERE s.[__op] <> N'd') AS s\nON ");
-	for (size_t k = 0; k < t->nkeys; k++) {
-		if (k)
-			rc |= buf_puts(b, " AND ");
-		rc |= ref(b, "t", t->names[t->keys[k]]);
-		rc |= buf_puts(b, " = ");
-		rc |= sref(b, 'c', t->keys[k]);
-	}
-	if (t->ncols > t->nkeys) {
+	rc |= keys_match(b, t, "t", 0, false);
+	if (t->ncols > t->nkeys + (t->identity_col != 0)) {
 		rc |= buf_puts(b, "\nWHEN MATCHED THEN UPDATE SET ");
 		first = true;
 		for (size_t i = 0; i < t->ncols; i++) {
-			if (tsql_is_key(t, i))
+			if (tsql_is_key(t, i) || i + 1 == t->identity_col)
 				continue;
 			if (!first)
 				rc |= buf_puts(b, ", ");
@@ -683,15 +1378,27 @@ int tsql_delete(buf *b, const tsql_table *t)
 	int rc = buf_puts(b, "DELETE FROM ");
 	rc |= tsql_qname(b, t->schema, t->table);
 	rc |= buf_printf(b, " WHERE EXISTS (SELECT 1 FROM %s AS s WHERE s.[__op] = N'd'", t->staging);
-	for (size_t k = 0; k < t->nkeys; k++) {
-		rc |= buf_puts(b, " AND ");
-		rc |= tsql_qname(b, t->schema, t->table);
-		rc |= buf_putc(b, '.');
-		rc |= tsql_ident(b, t->names[t->keys[k]]);
-		rc |= buf_puts(b, " = ");
-		rc |= source_expr(b, t, t->keys[k]);
-	}
+	rc |= keys_match(b, t, NULL, 's', true);
 	rc |= buf_puts(b, ");");
+	return rc ? -1 : 0;
+}
+
+int tsql_identity_guard(buf *b, const tsql_table *t)
+{
+	size_t id = t->identity_col - 1;
+	int rc = buf_printf(b, "SELECT 1 FROM %s AS s JOIN ", t->staging);
+	rc |= tsql_qname(b, t->schema, t->table);
+	rc |= buf_puts(b, " AS t ON ");
+	rc |= keys_match(b, t, "t", 's', false);
+	rc |= buf_puts(b, " WHERE s.[__op] <> N'd' AND s.[__op] <> N'k' AND s.[__op] <> N'o' AND (");
+	rc |= sref(b, 'c', id);
+	rc |= buf_puts(b, " IS NULL OR ");
+	rc |= ref(b, "t", t->names[id]);
+	rc |= buf_puts(b, " <> ");
+	rc |= source_expr(b, t, id);
+	rc |= buf_printf(b, ");\nIF @@ROWCOUNT <> 0 THROW %d, N'dbrepl: a source update changes the value of an "
+			    "IDENTITY column, which SQL Server cannot update (8102)', 1;",
+			 TSQL_ERR_IDENTITY_CHANGED);
 	return rc ? -1 : 0;
 }
 
@@ -774,6 +1481,11 @@ int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, pos_offset
 	return rc ? -1 : 0;
 }
 
+int tsql_checkpoint_merge_row_params(buf *b, bool first, size_t k)
+{
+	return buf_printf(b, "%s(@s%zu, @o%zu, @major%zu, @minor%zu)", first ? "" : ", ", k, k, k, k);
+}
+
 /* The stored offset t.[offset] as the pair pos.h orders by: "N" (Kafka) is
  * (N, 0); "X/Y:N" (PostgreSQL) is (the LSN X/Y as a number, N). The LSN's
  * two hex halves are padded to 8 digits each and read as one 8-byte
@@ -845,6 +1557,13 @@ int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n)
 	return rc ? -1 : 0;
 }
 
+bool tsql_error_is_truncate_refused(int n)
+{
+	/* a foreign key references the table; CDC or replication; a
+	 * system-versioned temporal table; a table in an indexed view */
+	return n == 4712 || n == 4711 || n == 13545 || n == 3729;
+}
+
 bool tsql_error_is_transient(int n)
 {
 	/* deadlock victim; lock request timeout; snapshot update conflict;
@@ -859,8 +1578,12 @@ bool tsql_error_is_data(int n)
 	case 245: case 8114: case 241:   /* conversion */
 	case 8115: case 220: case 232:   /* arithmetic overflow */
 	case 547: case 2627: case 2601:  /* constraints */
+	case 1946:                       /* an index entry longer than the index allows */
+	case 8672:                       /* MERGE: two source rows for one target row */
+	case 8169:                       /* not a uniqueidentifier */
 	case 515:                        /* NULL into NOT NULL */
 	case 9455: case 13609:           /* bad XML / JSON */
+	case TSQL_ERR_IDENTITY_CHANGED:  /* ours: a change SQL Server cannot make */
 		return true;
 	default:
 		return false;

@@ -46,11 +46,61 @@ typedef struct tsql_type {
 	char name[48]; /* SQL Server type, e.g. "decimal(18,2)", "nvarchar(max)" */
 	tsql_kind kind;
 	bool flagged; /* variable-length in PostgreSQL: has an [un] flag column */
-	int prec;     /* fractional-second digits of time/datetime2/datetimeoffset */
+	int prec;     /* fractional-second digits of time/datetime2/datetimeoffset;
+		       * a decimal's precision */
+	int scale;    /* a decimal's scale */
+	bool clamp;   /* --clamp-infinity: ±infinity dates become the type's ends */
+	/* Set by tsql_parse_sqltype for a target column: */
+	bool ansi;    /* char/varchar (a code page), not nchar/nvarchar */
+	int codepage; /* of an ansi column: 1252, 65001 (UTF-8), 0 (ASCII only) */
+	int legacy;   /* datetime (1) or smalldatetime (2), kind TSQL_DATETIME2 */
+	bool unknown; /* a type mssql-apply does not know (xml, sql_variant …) */
+	/* A text column's collation ("" unknown: the database's default);
+	 * tsql_parse_sqltype reads it from a " COLLATE name" suffix. */
+	char collation[64];
 } tsql_type;
+
+/* The collation of the text key columns of the tables mssql-apply creates:
+ * binary, so keys that differ in case (or accents) stay apart, as they do
+ * in PostgreSQL. */
+#define TSQL_KEY_COLLATION "Latin1_General_100_BIN2"
+/* Whether a collation compares code points (BIN, BIN2). */
+bool tsql_collation_is_binary(const char *collation);
+/* "nvarchar(450) COLLATE Latin1_General_100_BIN2": t's name and collation. */
+void tsql_type_spec(const tsql_type *t, char *out, size_t len);
 
 /* Maps a PostgreSQL format_type() name (the type map of mssql-apply(1)). */
 void tsql_map_type(const char *pgtype, tsql_type *out);
+
+/* --type-map: a PostgreSQL type, as records spell it, to a SQL Server type
+ * other than the type map's: n pairs. */
+typedef struct tsql_type_map {
+	size_t n;
+	const char *const *pg, *const *sql;
+} tsql_type_map;
+/* tsql_map_type, unless m maps pgtype (m may be NULL). */
+void tsql_map_type_with(const char *pgtype, const tsql_type_map *m, tsql_type *out);
+/* Whether --type-map PGTYPE=SQLTYPE can be honoured: decimal(p,s) or
+ * numeric(p,s) for a numeric type, nvarchar(max) for any. 0, or -1 with
+ * the reason in err. */
+int tsql_type_map_check(const char *pgtype, const char *sqltype, char *err, size_t errlen);
+
+/* A SQL Server type as the catalog spells it ("decimal(10,2)", "int",
+ * "nvarchar(20)", "datetime2(3)", "varchar(max)") as the column's type;
+ * kind TSQL_STRING with unknown set for a type mssql-apply does not
+ * know. */
+void tsql_parse_sqltype(const char *sqltype, tsql_type *out);
+
+/* SQL Server's index key limits: 900 bytes for a clustered index, 1,700
+ * for a nonclustered one (a longer entry is refused when written, 1946). */
+#define TSQL_KEY_CLUSTERED_MAX 900
+#define TSQL_KEY_NONCLUSTERED_MAX 1700
+/* Sizes the key columns (keys[] index types[]) of a table to be created:
+ * nvarchar(max) becomes nvarchar(450) and varbinary(max) varbinary(900)
+ * (no max type can be a key column); a key of at most 900 bytes stays
+ * clustered; a longer one is nonclustered (returns true), its nvarchar and
+ * varbinary columns cut, evenly, so that it holds in 1,700 bytes. */
+bool tsql_size_key(tsql_type *types, const uint16_t *keys, size_t nkeys);
 
 /* ---- quoting ---- */
 /* [name] with ']' doubled. */
@@ -70,6 +120,19 @@ int tsql_nstr(buf *b, const char *s, size_t len);
 int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scratch,
 		     const char **out, size_t *outlen, char *err, size_t errlen);
 
+/* Whether a staged value (tsql_stage_value's output for type src) goes into
+ * a target column of type dst unchanged. SQL Server converts without a
+ * word where it can (decimal(12,3) to decimal(10,2) or to int rounds,
+ * datetime2(6) to datetime2(3) rounds, datetime2 to date drops the time,
+ * 5 to bit is 1, float to real rounds, float and money to nvarchar keep a
+ * few digits): such a value is refused here, by name, instead. 0, or -1
+ * with the reason in err. So is a text or varbinary value longer than its
+ * column, which the server refuses (2628) but a bulk copy into a typed
+ * staging column would cut. Conversions the server refuses itself (out of
+ * range, not a number) are left to it. */
+int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *v, size_t len, char *err,
+		    size_t errlen);
+
 /* ---- a target table as the statements see it ---- */
 typedef struct tsql_table {
 	const char *schema, *table; /* target names */
@@ -82,6 +145,15 @@ typedef struct tsql_table {
 	/* The target has an IDENTITY column: its MERGE and INSERT … SELECT
 	 * run between SET IDENTITY_INSERT … ON and OFF (error 544 without). */
 	bool identity;
+	/* That column when it is one of names[] outside the key: its position
+	 * from 1 (0: none). SQL Server refuses any SET of it (8102): the MERGE
+	 * leaves it out, and tsql_identity_guard refuses a changed value. */
+	size_t identity_col;
+	/* CREATE TABLE: PRIMARY KEY NONCLUSTERED (tsql_size_key). */
+	bool nonclustered;
+	/* The target columns' types (tsql_parse_sqltype of the catalog's), or
+	 * NULL: the types above. */
+	const tsql_type *targets;
 } tsql_table;
 
 bool tsql_is_key(const tsql_table *t, size_t col);
@@ -91,15 +163,29 @@ bool tsql_is_key(const tsql_table *t, size_t col);
 int tsql_session_options(buf *b);
 int tsql_catalog_schema(buf *b, const char *schema);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);
-/* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE]
- * and, sixth, COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column). */
+/* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE],
+ * sixth COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column), then
+ * [DATETIME_PRECISION] and [COLLATION_NAME]. */
 int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
+/* One row, one number: the target's CHECK and FOREIGN KEY constraints and
+ * triggers, which a bulk copy without hints skips (sys.check_constraints,
+ * sys.foreign_keys, sys.triggers). */
+int tsql_catalog_bulk_blockers(buf *b, const char *schema, const char *table);
 /* The columns of the table's primary key, in key order (one a row). */
 int tsql_catalog_primary_key(buf *b, const char *schema, const char *table);
 int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
 int tsql_alter_add(buf *b, const tsql_table *t, size_t col);
 
+/* Staging: a #temp table per target table, [__seq] bigint, [__op] nchar(1),
+ * then per column [cN] (its value) and, for a flagged type, [uN] tinyint
+ * (TSQL_FLAG_*). A column is staged in its target column's own type and
+ * collation (typed) when the record's value goes into that type unchanged
+ * (tsql_stage_typed), so the MERGE reads it as it is, with no CAST, and
+ * the staging table has a clustered index on the key when the key is
+ * typed and fits an index; otherwise as text, nvarchar(max) in the target
+ * column's collation, which the MERGE CASTs to the target's type. */
+bool tsql_stage_typed(const tsql_table *t, size_t i);
 int tsql_staging_create(buf *b, const tsql_table *t);
 int tsql_staging_truncate(buf *b, const tsql_table *t);
 int tsql_staging_drop(buf *b, const tsql_table *t);
@@ -124,12 +210,21 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 int tsql_staged_insert_head(buf *b, const tsql_table *t);
 int tsql_staged_insert_row(buf *b, const tsql_table *t, bool first, int64_t seq, char op, const tsql_cell *cells);
 
-/* MERGE of the staged upserts. old_rows: the staging table also holds rows
- * of op 'k' — the old key of an upsert whose key changed, with that
- * upsert's [__seq] — and unchanged TOAST values of such an upsert are taken
- * from the old key's row at the target. */
+/* Key changes with unchanged TOAST values: the staging table holds rows of
+ * op 'k', the old key of an upsert whose key changed, with that upsert's
+ * [__seq]. Before any DELETE of the batch, tsql_stage_old_rows copies the
+ * old key's row at the target into the staging table as a row of op 'o'
+ * with the same [__seq] (its TOAST-able columns, in their staged text
+ * form); the MERGE (old_rows) then takes such an upsert's unchanged TOAST
+ * values from it. */
+int tsql_stage_old_rows(buf *b, const tsql_table *t);
 int tsql_merge(buf *b, const tsql_table *t, bool old_rows);
 int tsql_delete(buf *b, const tsql_table *t);
+/* Before the MERGE of a table whose IDENTITY column is outside the key
+ * (t->identity_col): a SELECT of the staged upserts whose value for it
+ * differs from the target row's, then IF @@ROWCOUNT <> 0 THROW
+ * TSQL_ERR_IDENTITY_CHANGED (the MERGE cannot SET it). */
+int tsql_identity_guard(buf *b, const tsql_table *t);
 int tsql_insert_select(buf *b, const tsql_table *t);
 int tsql_emptiness(buf *b, const tsql_table *t);
 /* TRUNCATE TABLE, or DELETE FROM when a foreign key forbids it (4712). */
@@ -149,9 +244,15 @@ int tsql_checkpoint_select(buf *b);
  * data statements. */
 int tsql_checkpoint_merge_begin(buf *b);
 int tsql_checkpoint_merge_row(buf *b, bool first, const char *stream, pos_offset off);
+/* The same row as the k-th row's parameters: @sk (stream), @ok (offset
+ * text), @majork and @minork (its pair, bigint; SQL Server's variable
+ * names ignore case as its collation does): the statement's text is then
+ * the same for every batch of as many streams. */
+int tsql_checkpoint_merge_row_params(buf *b, bool first, size_t k);
 int tsql_checkpoint_merge_end(buf *b, size_t nrows);
 int tsql_checkpoint_merge(buf *b, const char *stream, pos_offset off); /* one stream */
 #define TSQL_ERR_CHECKPOINT_AHEAD 50001
+#define TSQL_ERR_IDENTITY_CHANGED 50002
 
 /* Foreign keys among n tables: rows (referenced, referencing) of indexes
  * into tables, self-references left out. */
@@ -160,5 +261,6 @@ int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n)
 /* SQL Server error numbers, by what mssql-apply does about them. */
 bool tsql_error_is_transient(int number); /* retry the batch after reconnecting */
 bool tsql_error_is_data(int number);      /* a record the target refuses */
+bool tsql_error_is_truncate_refused(int number); /* TRUNCATE TABLE refused: DELETE instead */
 
 #endif

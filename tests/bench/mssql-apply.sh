@@ -9,7 +9,8 @@
 #      DO UPDATE / DELETE statements, in transactions of 10,000.
 # Prints seconds, rows/s, the ratio (goal >= 0.7), round trips of the last
 # batch (they grow with tables, not rows), client CPU seconds per million
-# rows and peak RSS (goal <= 64 MiB).
+# rows and peak RSS (goal <= 64 MiB); for the stream, the RPCs and distinct
+# statement texts the peer saw (SQL Server compiles a plan per text).
 #   BENCH_ROWS=N to change the counts; BENCH_ONLY=snapshot for part 1 alone.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
@@ -101,9 +102,17 @@ tq "CREATE TABLE public.mix_ceiling (id bigint PRIMARY KEY, v text, n integer)"
 IN=/dev/null
 read -r cs _ _ < <(run ceil2 psql -X -q -v ON_ERROR_STOP=1 -d "$TDS_PGCONN" -f mix.sql)
 IN=mix.json
+log0=$(wc -l <"$TDS_LOG")
 read -r s c m < <(run mix "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats)
 diff <(tq "SELECT id, v, n FROM public.mix ORDER BY id") <(tq "SELECT id, v, n FROM public.mix_ceiling ORDER BY id") >/dev/null ||
 	{ echo "mix: target differs from the psql-applied table"; exit 1; }
 printf 'psql statements        %7.2f s %9.0f rows/s\n' "$cs" "$(awk -v n="$N" -v s="$cs" 'BEGIN{print n/s}')"
 report "mssql-apply stream" "$N" "$s" "$c" "$m" "$cs"
 echo "  $(rt mix)"
+# what SQL Server would compile: each distinct text of a batch or an
+# sp_executesql statement is a plan of its own (MERGE is never
+# auto-parameterized), so a text that carries values is compiled per batch
+tail -n +"$((log0 + 1))" "$TDS_LOG" | awk '
+	/ rpc: sp_executesql text / { rpc++; if (!($6 in t)) { t[$6] = 1; texts++ } }
+	/ batch: / { batches++ }
+	END { printf "  %d sp_executesql RPCs of %d distinct statement text(s); %d SQL batches\n", rpc, texts, batches }'

@@ -6,13 +6,15 @@ CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_Ge
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[dbo].[event]'), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'event' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[dbo].[event]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'event' ORDER BY [ORDINAL_POSITION];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[dbo].[stock]'), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'stock' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[dbo].[stock]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'stock' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL);
+SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, OBJECT_ID(N'[dbo].[event]')), (1, OBJECT_ID(N'[dbo].[stock]'))) AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[dbo].[event]')), (1, OBJECT_ID(N'[dbo].[stock]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] WHERE fk.[parent_object_id] <> fk.[referenced_object_id];
 GO
--- bcp_init(#dbrepl_s1, DB_IN) + 500 x bcp_sendrow + bcp_done, shown as INSERT:
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] int NULL, [c2] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL, INDEX [k] CLUSTERED ([c1]));
+GO
+-- bcp_init(#dbrepl_s1, DB_IN), typed + 500 x bcp_sendrow + bcp_done, shown as INSERT:
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (1, N'c', N'1', N'e1', NULL);
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (2, N'c', N'2', N'e2', NULL);
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (3, N'c', N'3', N'e3', NULL);
@@ -514,27 +516,33 @@ INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (499, N'c', N'
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (500, N'c', N'499', N'e499', NULL);
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2]) VALUES (501, N'c', N'500', N'e500', NULL);
 GO
-CREATE TABLE #dbrepl_s2 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL);
+CREATE TABLE #dbrepl_s2 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] int NULL, [c2] smallint NULL, INDEX [k] CLUSTERED ([c1]));
 GO
-BEGIN TRANSACTION;
-MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
-USING (VALUES (N'pg/shop/dbrepl', N'0/16B4000:502', 23805952, 502)) AS s ([stream], [offset], [major], [minor])
-ON t.[stream] = s.[stream]
-WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N'0000000', LEFT(t.[offset], CHARINDEX(N'/', t.[offset]) - 1)), 8), RIGHT(CONCAT(N'0000000', SUBSTRING(t.[offset], CHARINDEX(N'/', t.[offset]) + 1, CHARINDEX(N':', t.[offset]) - CHARINDEX(N'/', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N':', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N':', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
-WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
-IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)', 1;
 INSERT INTO #dbrepl_s2 ([__seq], [__op], [c1], [c2]) VALUES (251, N'c', N'250', N'5'), (502, N'c', N'500', N'3');
+GO
+EXEC sp_executesql N'BEGIN TRANSACTION;
+MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
+USING (VALUES (@s1, @o1, @major1, @minor1)) AS s ([stream], [offset], [major], [minor])
+ON t.[stream] = s.[stream]
+WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N''/'', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N''0000000'', LEFT(t.[offset], CHARINDEX(N''/'', t.[offset]) - 1)), 8), RIGHT(CONCAT(N''0000000'', SUBSTRING(t.[offset], CHARINDEX(N''/'', t.[offset]) + 1, CHARINDEX(N'':'', t.[offset]) - CHARINDEX(N''/'', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N'':'', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N'':'', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
+WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+IF @@ROWCOUNT <> 1 THROW 50001, N''dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)'', 1;
 MERGE INTO [dbo].[event] WITH (HOLDLOCK) AS t
-USING (SELECT CAST(s.[c1] AS int) AS [c1], CASE WHEN s.[u2] = 2 THEN N'' ELSE s.[c2] END AS [c2], s.[u2] AS [u2] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N'd') AS s
+USING (SELECT s.[c1] AS [c1], CASE WHEN s.[u2] = 2 THEN N'''' ELSE s.[c2] END AS [c2], s.[u2] AS [u2] FROM #dbrepl_s1 AS s WHERE s.[__op] <> N''d'') AS s
 ON t.[id] = s.[c1]
 WHEN MATCHED THEN UPDATE SET [v] = CASE WHEN s.[u2] = 1 THEN t.[v] ELSE s.[c2] END
 WHEN NOT MATCHED THEN INSERT ([id], [v]) VALUES (s.[c1], s.[c2]);
 MERGE INTO [dbo].[stock] WITH (HOLDLOCK) AS t
-USING (SELECT CAST(s.[c1] AS int) AS [c1], CAST(s.[c2] AS smallint) AS [c2] FROM #dbrepl_s2 AS s WHERE s.[__op] <> N'd') AS s
+USING (SELECT s.[c1] AS [c1], s.[c2] AS [c2] FROM #dbrepl_s2 AS s WHERE s.[__op] <> N''d'') AS s
 ON t.[id] = s.[c1]
 WHEN MATCHED THEN UPDATE SET [qty] = s.[c2]
 WHEN NOT MATCHED THEN INSERT ([id], [qty]) VALUES (s.[c1], s.[c2]);
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
-TRUNCATE TABLE #dbrepl_s2;
+TRUNCATE TABLE #dbrepl_s2;',
+  N'@s1 nvarchar(450), @o1 nvarchar(100), @major1 bigint, @minor1 bigint',
+  @s1 = N'pg/shop/dbrepl',
+  @o1 = N'0/16B4000:502',
+  @major1 = 23805952,
+  @minor1 = 502;
 GO

@@ -6,13 +6,15 @@ CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_Ge
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[public].[reading]'), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'public' AND [TABLE_NAME] = N'reading' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[public].[reading]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'public' AND [TABLE_NAME] = N'reading' ORDER BY [ORDINAL_POSITION];
 GO
 SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = N'public';
 GO
 CREATE SCHEMA [public];
 GO
-CREATE TABLE [public].[reading] ([id] bigint NOT NULL, [v] decimal(10,3) NULL, [ts] datetimeoffset(6) NULL, [d] date NULL, [t] time(6) NULL, [u] uniqueidentifier NULL, [b] bit NULL, [f] real NULL, [m] money NULL, [bin] varbinary(max) NULL, [txt] nvarchar(max) NULL, [ch] nchar(3) NULL, [dbl] float NULL, [s] smallint NULL, [ts3] datetime2(3) NULL, [j] nvarchar(max) NULL, CONSTRAINT [PK_reading] PRIMARY KEY ([id]));
+CREATE TABLE [public].[reading] ([id] bigint NOT NULL, [v] decimal(10,3) NULL, [ts] datetimeoffset(6) NULL, [d] date NULL, [t] time(6) NULL, [u] uniqueidentifier NULL, [b] bit NULL, [f] real NULL, [m] money NULL, [bin] varbinary(max) NULL, [txt] nvarchar(max) NULL, [ch] nvarchar(6) NULL, [dbl] float NULL, [s] smallint NULL, [ts3] datetime2(3) NULL, [j] nvarchar(max) NULL, CONSTRAINT [PK_reading] PRIMARY KEY ([id]));
+GO
+SELECT (SELECT COUNT(*) FROM sys.check_constraints WHERE [parent_object_id] = OBJECT_ID(N'[public].[reading]')) + (SELECT COUNT(*) FROM sys.foreign_keys WHERE [parent_object_id] = OBJECT_ID(N'[public].[reading]')) + (SELECT COUNT(*) FROM sys.triggers WHERE [parent_id] = OBJECT_ID(N'[public].[reading]'));
 GO
 BEGIN TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM [public].[reading] WITH (TABLOCKX, HOLDLOCK)) THEN 1 ELSE 0 END;
@@ -538,17 +540,24 @@ INSERT INTO [public].[reading] ([id], [v], [ts], [d], [t], [u], [b], [f], [m], [
 INSERT INTO [public].[reading] ([id], [v], [ts], [d], [t], [u], [b], [f], [m], [bin], [txt], [ch], [dbl], [s], [ts3], [j]) VALUES (519, CAST(3633.519 AS decimal(10,3)), CAST(N'2026-11-16T15:39:33.0067470+00:00' AS datetimeoffset(7)), CAST(N'2026-04-16' AS date), CAST(N'15:39:39.0005190' AS time(7)), CAST(N'00000207-0000-4000-8000-000000041c31' AS uniqueidentifier), 0, CAST(N'519.5' AS real), CAST(1557.1900 AS money), 0x0207, N'row 519', N'c19', CAST(N'519.25' AS float), 519, CAST(N'2000-01-01T00:00:39.5190000' AS datetime2(7)), N'{"i": 519}');
 INSERT INTO [public].[reading] ([id], [v], [ts], [d], [t], [u], [b], [f], [m], [bin], [txt], [ch], [dbl], [s], [ts3], [j]) VALUES (520, CAST(3640.520 AS decimal(10,3)), CAST(N'2026-11-17T16:40:40.0067600+00:00' AS datetimeoffset(7)), CAST(N'2026-05-17' AS date), CAST(N'16:40:40.0005200' AS time(7)), CAST(N'00000208-0000-4000-8000-000000042040' AS uniqueidentifier), 1, CAST(N'520.5' AS real), CAST(1560.2000 AS money), 0x0208, N'row 520', N'c20', CAST(N'520.25' AS float), 520, CAST(N'2000-01-01T00:00:40.5200000' AS datetime2(7)), N'{"i": 520}');
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [c4] nvarchar(max) NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] nvarchar(max) NULL, [c9] nvarchar(max) NULL, [c10] nvarchar(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) NULL, [u11] tinyint NULL, [c12] nvarchar(max) NULL, [u12] tinyint NULL, [c13] nvarchar(max) NULL, [c14] nvarchar(max) NULL, [c15] nvarchar(max) NULL, [c16] nvarchar(max) NULL, [u16] tinyint NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] bigint NULL, [c2] decimal(10,3) NULL, [u2] tinyint NULL, [c3] datetimeoffset(6) NULL, [c4] date NULL, [c5] time(6) NULL, [c6] uniqueidentifier NULL, [c7] bit NULL, [c8] real NULL, [c9] money NULL, [c10] varbinary(max) NULL, [u10] tinyint NULL, [c11] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u11] tinyint NULL, [c12] nvarchar(6) COLLATE DATABASE_DEFAULT NULL, [u12] tinyint NULL, [c13] float NULL, [c14] smallint NULL, [c15] datetime2(3) NULL, [c16] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u16] tinyint NULL, INDEX [k] CLUSTERED ([c1]));
 GO
-MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
-USING (VALUES (N'snap/shop/2', N'520', 520, 0)) AS s ([stream], [offset], [major], [minor])
+INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [c14], [c15], [c16], [u16]) VALUES (3, N'r', N'3', N'0.005', NULL, N'0001-01-01T00:00:00.000000Z', N'2024-02-29', N'00:00:00', N'00000000-0000-0000-0000-000000000000', N'0', N'-0', N'0.00', 0x, NULL, NULL, 2, N'   ', NULL, N'-1.7976931348623157e+308', N'32767', N'2026-01-02T03:04:05.678', N'""', NULL);
+GO
+EXEC sp_executesql N'MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
+USING (VALUES (@s1, @o1, @major1, @minor1)) AS s ([stream], [offset], [major], [minor])
 ON t.[stream] = s.[stream]
-WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N'0000000', LEFT(t.[offset], CHARINDEX(N'/', t.[offset]) - 1)), 8), RIGHT(CONCAT(N'0000000', SUBSTRING(t.[offset], CHARINDEX(N'/', t.[offset]) + 1, CHARINDEX(N':', t.[offset]) - CHARINDEX(N'/', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N':', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N':', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
+WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N''/'', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N''0000000'', LEFT(t.[offset], CHARINDEX(N''/'', t.[offset]) - 1)), 8), RIGHT(CONCAT(N''0000000'', SUBSTRING(t.[offset], CHARINDEX(N''/'', t.[offset]) + 1, CHARINDEX(N'':'', t.[offset]) - CHARINDEX(N''/'', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N'':'', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N'':'', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
 WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
-IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)', 1;
-INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [c4], [c5], [c6], [c7], [c8], [c9], [c10], [u10], [c11], [u11], [c12], [u12], [c13], [c14], [c15], [c16], [u16]) VALUES (3, N'r', N'3', N'0.0005', NULL, N'0001-01-01T00:00:00.000000Z', N'2024-02-29', N'00:00:00', N'00000000-0000-0000-0000-000000000000', N'0', N'-0', N'0.00', N'0x', NULL, NULL, 2, N'   ', NULL, N'-1.7976931348623157e+308', N'32767', N'2026-01-02T03:04:05.678', N'""', NULL);
+IF @@ROWCOUNT <> 1 THROW 50001, N''dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)'', 1;
 INSERT INTO [public].[reading] WITH (TABLOCK) ([id], [v], [ts], [d], [t], [u], [b], [f], [m], [bin], [txt], [ch], [dbl], [s], [ts3], [j])
-SELECT CAST(s.[c1] AS bigint), CAST(s.[c2] AS decimal(10,3)), CAST(s.[c3] AS datetimeoffset(6)), CAST(s.[c4] AS date), CAST(s.[c5] AS time(6)), CAST(s.[c6] AS uniqueidentifier), CAST(s.[c7] AS bit), CAST(s.[c8] AS real), CAST(s.[c9] AS money), CONVERT(varbinary(max), s.[c10], 1), CASE WHEN s.[u11] = 2 THEN N'' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'' ELSE s.[c12] END, CAST(s.[c13] AS float), CAST(s.[c14] AS smallint), CAST(s.[c15] AS datetime2(3)), CASE WHEN s.[u16] = 2 THEN N'' ELSE s.[c16] END FROM #dbrepl_s1 AS s;
+SELECT s.[c1], s.[c2], s.[c3], s.[c4], s.[c5], s.[c6], s.[c7], s.[c8], s.[c9], CASE WHEN s.[u10] = 2 THEN 0x ELSE s.[c10] END, CASE WHEN s.[u11] = 2 THEN N'''' ELSE s.[c11] END, CASE WHEN s.[u12] = 2 THEN N'''' ELSE s.[c12] END, s.[c13], s.[c14], s.[c15], CASE WHEN s.[u16] = 2 THEN N'''' ELSE s.[c16] END FROM #dbrepl_s1 AS s;',
+  N'@s1 nvarchar(450), @o1 nvarchar(100), @major1 bigint, @minor1 bigint',
+  @s1 = N'snap/shop/2',
+  @o1 = N'520',
+  @major1 = 520,
+  @minor1 = 0;
+GO
 COMMIT TRANSACTION;
 TRUNCATE TABLE #dbrepl_s1;
 GO

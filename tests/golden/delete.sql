@@ -6,19 +6,25 @@ CREATE TABLE [dbo].[dbrepl_checkpoint] ([stream] nvarchar(450) COLLATE Latin1_Ge
 GO
 SELECT [stream], [offset] FROM [dbo].[dbrepl_checkpoint];
 GO
-SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[dbo].[customer]'), [COLUMN_NAME], N'IsIdentity') FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'customer' ORDER BY [ORDINAL_POSITION];
+SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[dbo].[customer]'), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'dbo' AND [TABLE_NAME] = N'customer' ORDER BY [ORDINAL_POSITION];
 GO
-CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] nvarchar(max) NULL, [c2] nvarchar(max) NULL, [u2] tinyint NULL, [c3] nvarchar(max) NULL, [u3] tinyint NULL, [c4] nvarchar(max) NULL, [u4] tinyint NULL, [c5] nvarchar(max) NULL, [c6] nvarchar(max) NULL);
+CREATE TABLE #dbrepl_s1 ([__seq] bigint NOT NULL, [__op] nchar(1) NOT NULL, [c1] int NULL, [c2] nvarchar(80) COLLATE DATABASE_DEFAULT NULL, [u2] tinyint NULL, [c3] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [u3] tinyint NULL, [c4] decimal(12,2) NULL, [u4] tinyint NULL, [c5] bit NULL, [c6] datetimeoffset(6) NULL, INDEX [k] CLUSTERED ([c1]));
 GO
-BEGIN TRANSACTION;
-MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
-USING (VALUES (N'pg/shop/dbrepl', N'0/16B37A0:1', 23803808, 1)) AS s ([stream], [offset], [major], [minor])
-ON t.[stream] = s.[stream]
-WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N'/', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N'0000000', LEFT(t.[offset], CHARINDEX(N'/', t.[offset]) - 1)), 8), RIGHT(CONCAT(N'0000000', SUBSTRING(t.[offset], CHARINDEX(N'/', t.[offset]) + 1, CHARINDEX(N':', t.[offset]) - CHARINDEX(N'/', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N':', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N':', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
-WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
-IF @@ROWCOUNT <> 1 THROW 50001, N'dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)', 1;
 INSERT INTO #dbrepl_s1 ([__seq], [__op], [c1], [c2], [u2], [c3], [u3], [c4], [u4], [c5], [c6]) VALUES (2, N'd', N'4', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (3, N'd', N'5', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N'd' AND [dbo].[customer].[id] = CAST(s.[c1] AS int));
+GO
+EXEC sp_executesql N'BEGIN TRANSACTION;
+MERGE INTO [dbo].[dbrepl_checkpoint] WITH (HOLDLOCK) AS t
+USING (VALUES (@s1, @o1, @major1, @minor1)) AS s ([stream], [offset], [major], [minor])
+ON t.[stream] = s.[stream]
+WHEN MATCHED AND SIGN(s.[major] - CASE WHEN CHARINDEX(N''/'', t.[offset]) = 0 THEN CAST(t.[offset] AS decimal(20,0)) ELSE CONVERT(bigint, CONVERT(binary(8), CAST(CONCAT(RIGHT(CONCAT(N''0000000'', LEFT(t.[offset], CHARINDEX(N''/'', t.[offset]) - 1)), 8), RIGHT(CONCAT(N''0000000'', SUBSTRING(t.[offset], CHARINDEX(N''/'', t.[offset]) + 1, CHARINDEX(N'':'', t.[offset]) - CHARINDEX(N''/'', t.[offset]) - 1)), 8)) AS varchar(16)), 2)) END) * 2 + SIGN(s.[minor] - CASE WHEN CHARINDEX(N'':'', t.[offset]) = 0 THEN 0 ELSE CAST(SUBSTRING(t.[offset], CHARINDEX(N'':'', t.[offset]) + 1, 20) AS decimal(20,0)) END) > 0 THEN UPDATE SET [offset] = s.[offset], [updated_at] = SYSUTCDATETIME()
+WHEN NOT MATCHED THEN INSERT ([stream], [offset], [updated_at]) VALUES (s.[stream], s.[offset], SYSUTCDATETIME());
+IF @@ROWCOUNT <> 1 THROW 50001, N''dbrepl: a stream of this batch is already applied this far or further (by another mssql-apply)'', 1;
+DELETE FROM [dbo].[customer] WHERE EXISTS (SELECT 1 FROM #dbrepl_s1 AS s WHERE s.[__op] = N''d'' AND [dbo].[customer].[id] = s.[c1]);
 COMMIT TRANSACTION;
-TRUNCATE TABLE #dbrepl_s1;
+TRUNCATE TABLE #dbrepl_s1;',
+  N'@s1 nvarchar(450), @o1 nvarchar(100), @major1 bigint, @minor1 bigint',
+  @s1 = N'pg/shop/dbrepl',
+  @o1 = N'0/16B37A0:1',
+  @major1 = 23803808,
+  @minor1 = 1;
 GO

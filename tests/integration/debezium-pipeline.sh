@@ -40,7 +40,7 @@ timeout 60 "$BIN/pgcdc-read" -d "$PGCONN" -S dbz -P pub -E "$lsn" --ack ack --no
 
 KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 --no-progress)
 timeout 60 "$BIN/ksub" "${KX[@]}" -G g1 -e '^postgres\.' 2>ksub.err |
-	timeout 60 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress \
+	timeout 60 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --clamp-infinity --no-progress \
 		--batch-rows 1 2>apply.err
 rc=("${PIPESTATUS[@]}")
 [ "${rc[0]}" = 0 ] || { cat ksub.err; fail "ksub exited ${rc[0]}"; }
@@ -52,8 +52,12 @@ torture_compare public.tor
 # with its scale, datetime2 with its precision, the domain as int.
 types=$(tq "SELECT string_agg(column_name || ' ' || data_type || coalesce('(' || numeric_precision || ',' || numeric_scale || ')', ''), ', ' ORDER BY ordinal_position)
 	FROM information_schema.columns WHERE table_name = 'tor' AND column_name IN ('c_num2', 'c_dom', 'c_vc', 'c_ts3')")
-[ "$types" = "c_num2 numeric(12,3), c_vc character varying, c_ts3 timestamp without time zone, c_dom integer(32,0)" ] ||
+[ "$types" = "c_num2 numeric(12,3), c_vc character, c_ts3 timestamp without time zone, c_dom integer(32,0)" ] ||
 	fail "target column types not those of the schemas: $types"
+# varchar(20) as nvarchar(40) (the peer's text columns are all bpchar: its
+# catalog tells the length)
+vc=$(tds_sql "SELECT [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_NAME] = N'tor' AND [COLUMN_NAME] = N'c_vc'")
+[ "$vc" = "nvarchar	40" ] || fail "c_vc at the target: $vc"
 
 # ---- the layout, as kcat shows it ----
 kcat -b "$KAFKA_BROKERS" -C -e -q -t postgres.public.tor -J >msgs.json || fail "kcat"

@@ -42,5 +42,11 @@ for w in "pg/shop/s" "0/10:1" "[public].[m]" "id='5'" "NaN"; do
 	grep -qF -- "$w" <<<"$err" || { echo "FAIL: bad-value message lacks $w: $err" >&2; failures=$((failures + 1)); }
 done
 
+# ±infinity only with --clamp-infinity: otherwise refused like NaN
+inf='{"v":1,"op":"c","db":"shop","schema":"public","table":"m","cols":[{"name":"id","type":"integer"},{"name":"at","type":"timestamp without time zone"}],"key":["id"],"after":{"id":5,"at":"infinity"},"src":{"lsn":"0/10","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":1},"pos":{"stream":"pg/shop/s","offset":"0/10:1"}}'
+err=$(echo "$inf" | "$exe" --print-sql --no-progress 2>&1 >/dev/null); rc=$?
+[ $rc = 65 ] || { echo "FAIL: infinity without --clamp-infinity exited $rc, want 65" >&2; failures=$((failures + 1)); }
+grep -qF -- "--clamp-infinity" <<<"$err" || { echo "FAIL: the refusal does not name --clamp-infinity: $err" >&2; failures=$((failures + 1)); }
+
 [ $failures = 0 ] && echo "mssql-apply-golden: $n cases match"
 exit $((failures > 0))

@@ -65,6 +65,21 @@ compare_table "$PGCONN" "$TDS_PGCONN" public items || { show_table_diff "$PGCONN
 [ "$(copies)" = 0 ] || fail "the snapshot went by $(copies) bulk copies into the IDENTITY table"
 grep -q 'bulk: COPY "#dbrepl_s' "$TDS_LOG" || fail "the snapshot rows were not bulk-copied into the staging table"
 
+# read_wal NAME: the changes since the last read, up to now, into NAME.json
+read_wal() {
+	local lsn
+	lsn=$(q "SELECT pg_current_wal_lsn()")
+	timeout 30 "$BIN/pgcdc-read" -d "$PGCONN" -S ident -P pub -E "$lsn" --no-progress >"$TEST_TMP/$1.json" ||
+		fail "pgcdc-read ($1)"
+}
+# apply_wal NAME BATCH_ROWS TABLE: read_wal NAME, applied, TABLE compared
+apply_wal() {
+	read_wal "$1"
+	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows "$2" \
+		<"$TEST_TMP/$1.json" 2>"$TEST_TMP/$1.err" || { cat "$TEST_TMP/$1.err" >&2; fail "mssql-apply ($1)"; }
+	compare_table "$PGCONN" "$TDS_PGCONN" public "$3" || { show_table_diff "$PGCONN" "$TDS_PGCONN" public "$3"; fail "$3 after $1"; }
+}
+
 note "inserts, updates, deletes from the WAL: staged MERGE inside IDENTITY_INSERT"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "source changes"
 INSERT INTO items VALUES (50000, 'new far', 1), (49993, 'new near', 2);
@@ -73,12 +88,48 @@ DELETE FROM items WHERE id % 3 = 0;
 INSERT INTO items SELECT 60000 + 11 * g, 'late ' || g, g FROM generate_series(1, 30) g;
 UPDATE items SET name = 'renamed' WHERE id = 50000;
 SQL
-lsn=$(q "SELECT pg_current_wal_lsn()")
-timeout 30 "$BIN/pgcdc-read" -d "$PGCONN" -S ident -P pub -E "$lsn" --no-progress >"$TEST_TMP/stream.json" ||
-	fail "pgcdc-read"
-"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 200 \
-	<"$TEST_TMP/stream.json" 2>"$TEST_TMP/stream.err" || { cat "$TEST_TMP/stream.err" >&2; fail "mssql-apply (stream)"; }
-compare_table "$PGCONN" "$TDS_PGCONN" public items || { show_table_diff "$PGCONN" "$TDS_PGCONN" public items; fail "after the stream"; }
+apply_wal stream 200 items
 [ "$(tq "SELECT count(*) FROM public.items")" != "$nsrc" ] || fail "the stream changed nothing"
+note "an IDENTITY column outside the key: never in the MERGE's SET (8102), a changed value refused by name"
+# SQL Server refuses any SET of an IDENTITY column (8102), whatever the
+# value and even when no row matches; the peer too (not 544).
+tds_sql "CREATE TABLE [public].[tags] ([code] nvarchar(450) NOT NULL, [id] int IDENTITY(1,1) NOT NULL,
+	[name] nvarchar(max) NULL, CONSTRAINT [PK_tags] PRIMARY KEY ([code]))" >/dev/null || fail "creating tags"
+tds_sql "CREATE TABLE #s ([code] nvarchar(450) NULL, [id] int NULL)
+MERGE INTO [public].[tags] AS t USING (SELECT [code], [id] FROM #s) AS s ON t.[code] = s.[code]
+WHEN MATCHED THEN UPDATE SET [id] = s.[id];" >"$TEST_TMP/8102.out" 2>&1 && fail "a SET of an IDENTITY column was taken"
+grep -qF "Msg 8102 (severity 16, state 1)" "$TEST_TMP/8102.out" || fail "want 8102: $(cat "$TEST_TMP/8102.out")"
+q "CREATE TABLE tags (code text PRIMARY KEY, id int NOT NULL, name text)" >/dev/null
+q "ALTER PUBLICATION pub ADD TABLE tags" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "source changes (tags)"
+INSERT INTO tags SELECT 'tag' || g, 100 + g, 'name ' || g FROM generate_series(1, 20) g;
+UPDATE tags SET name = name || ' upd' WHERE id % 2 = 0;
+DELETE FROM tags WHERE id = 103;
+SQL
+apply_wal tags 7 tags
+# A source update that changes the IDENTITY column's value cannot be
+# applied: refused by name, with the rest of its batch applied.
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "source changes (tags id)"
+UPDATE tags SET name = 'before' WHERE code = 'tag1';
+UPDATE tags SET id = 999, name = 'moved' WHERE code = 'tag2';
+UPDATE tags SET name = 'after' WHERE code = 'tag4';
+SQL
+read_wal tags2
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress \
+	<"$TEST_TMP/tags2.json" 2>"$TEST_TMP/tags2.err"
+rc=$?
+[ $rc = 65 ] || { cat "$TEST_TMP/tags2.err" >&2; fail "an IDENTITY value change: exit $rc, want 65"; }
+for w in "[public].[tags]" "code='tag2'" "IDENTITY column id"; do
+	grep -qF -- "$w" "$TEST_TMP/tags2.err" || fail "the refusal does not name $w: $(cat "$TEST_TMP/tags2.err")"
+done
+[ "$(tq "SELECT id || ' ' || name FROM public.tags WHERE code = 'tag2'")" = "102 name 2 upd" ] ||
+	fail "tag2 changed: $(tq "SELECT * FROM public.tags WHERE code = 'tag2'")"
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --dead-letter "$TEST_TMP/dead.json" \
+	<"$TEST_TMP/tags2.json" 2>"$TEST_TMP/tags3.err" || { cat "$TEST_TMP/tags3.err" >&2; fail "mssql-apply --dead-letter (tags)"; }
+[ "$(grep -c . "$TEST_TMP/dead.json")" = 1 ] && grep -q '"code":"tag2"' "$TEST_TMP/dead.json" ||
+	fail "dead letters: $(cat "$TEST_TMP/dead.json")"
+[ "$(tq "SELECT string_agg(code || '=' || id || ' ' || name, ',' ORDER BY code) FROM public.tags
+	WHERE code IN ('tag1', 'tag2', 'tag4')")" = "tag1=101 before,tag2=102 name 2 upd,tag4=104 after" ] ||
+	fail "tags after --dead-letter: $(tq "SELECT * FROM public.tags WHERE code IN ('tag1', 'tag2', 'tag4')")"
 tds_stop
-echo "mssql-apply-identity: IDENTITY key equal, value for value, by bulk copy, INSERT … SELECT and MERGE"
+echo "mssql-apply-identity: IDENTITY key equal, value for value, by bulk copy, INSERT … SELECT and MERGE; an IDENTITY column outside the key never SET, its change refused"

@@ -60,8 +60,8 @@ done
 
 apply <"$TEST_TMP/all.json" || fail "mssql-apply B exited $?"
 want_ckpt=$'kafka/t/0 10\npg/d/s 0/1000000:10\npg/d/s2 0/1000000:1'
-[ "$(tq "SELECT stream || ' ' || \"offset\" FROM dbo.dbrepl_checkpoint ORDER BY 1")" = "$want_ckpt" ] ||
-	fail "B left the checkpoint at $(tq "SELECT string_agg(stream || ' ' || \"offset\", ', ') FROM dbo.dbrepl_checkpoint")"
+[ "$(tq "SELECT stream COLLATE \"C\" || ' ' || \"offset\" COLLATE \"C\" FROM dbo.dbrepl_checkpoint ORDER BY 1")" = "$want_ckpt" ] ||
+	fail "B left the checkpoint at $(tq "SELECT string_agg(stream COLLATE \"C\" || ' ' || \"offset\" COLLATE \"C\", ', ') FROM dbo.dbrepl_checkpoint")"
 [ "$(tq "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM s.t")" = "1=k10,2=p2,3=q10,5=r2" ] ||
 	fail "B left the target at $(tq "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM s.t")"
 
@@ -72,17 +72,20 @@ wait $apid || rc=$?
 cat "$TEST_TMP/a.err" >&2
 [ $rc = 0 ] || fail "mssql-apply A exited $rc"
 
-got=$(tq "SELECT stream || ' ' || \"offset\" FROM dbo.dbrepl_checkpoint ORDER BY 1")
+got=$(tq "SELECT stream COLLATE \"C\" || ' ' || \"offset\" COLLATE \"C\" FROM dbo.dbrepl_checkpoint ORDER BY 1")
 [ "$got" = $'kafka/t/0 10\nkafka/t/1 5\npg/d/s 0/1000000:10\npg/d/s2 0/1000000:1' ] ||
 	fail "checkpoint after the older batch: $(tr '\n' ',' <<<"$got")"
 got=$(tq "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM s.t")
 [ "$got" = "1=k10,2=p2,3=q10,4=fresh,5=r2" ] || fail "target after the older batch: $got"
 
 # The comparison itself, one stored offset against one new offset at a time:
-# the checkpoint MERGE mssql-apply prints, run as it is.
+# the checkpoint MERGE mssql-apply prints, run as it is: out of the batch's
+# EXEC sp_executesql, the MERGE with the declarations and values.
 ckpt_merge() { # stream offset -> the MERGE statement of a batch with one record
 	rec "$1" "$2" 1 x | "$BIN/mssql-apply" --print-sql --no-progress |
-		awk '/^MERGE INTO \[dbo\]\.\[dbrepl_checkpoint\]/ { p = 1 } p { print } p && /SYSUTCDATETIME\(\)\);$/ { exit }'
+		awk '/^MERGE INTO \[dbo\]\.\[dbrepl_checkpoint\]/ { p = 1; printf "EXEC sp_executesql N%c", 39 }
+			p { print } p && /SYSUTCDATETIME\(\)\);$/ { p = 0; printf "%c,\n", 39 }
+			/^  N.@s1 / { q = 1 } q { sub(/;$/, ""); print } q && !/,$/ { print ";"; exit }'
 }
 while read -r stored new want; do
 	tq "DELETE FROM dbo.dbrepl_checkpoint; INSERT INTO dbo.dbrepl_checkpoint VALUES ('x/s', '$stored', now())"

@@ -30,9 +30,12 @@ tds_sql "CREATE TABLE [app].[item] ([id] int NOT NULL, [name] nvarchar(50) NULL,
   [price] decimal(18,2) NULL, [active] bit NULL, [note] nvarchar(max) NULL,
   [at] datetime2(6) NULL, [data] varbinary(max) NULL, [code] nchar(3) NULL,
   [qty] bigint NULL, CONSTRAINT [PK_item] PRIMARY KEY ([id]))" >/dev/null || fail "CREATE TABLE"
-got=$(tq "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
-          FROM pg_attribute WHERE attrelid = 'app.item'::regclass AND attnum > 0")
-want="id integer, name character varying(50), price numeric(18,2), active boolean, note text, at timestamp(6) without time zone, data bytea, code character(3), qty bigint"
+# text columns are bpchar (trailing spaces kept, ignored by = and keys) in
+# the database's collation, lengths checked in UTF-16 units
+got=$(tq "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || coalesce(' ' || collname, ''), ', '
+          ORDER BY attnum) FROM pg_attribute LEFT JOIN pg_collation c ON c.oid = attcollation AND attcollation <> 100
+          WHERE attrelid = 'app.item'::regclass AND attnum > 0")
+want="id integer, name bpchar SQL_Latin1_General_CP1_CI_AS, price numeric(18,2), active boolean, note bpchar SQL_Latin1_General_CP1_CI_AS, at timestamp(6) without time zone, data bytea, code character(3) SQL_Latin1_General_CP1_CI_AS, qty bigint"
 [ "$got" = "$want" ] || fail "column types: $got"
 got=$(tds_sql "SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'app' AND [TABLE_NAME] = N'item' ORDER BY [ORDINAL_POSITION]" | tr '\t\n' ':,')
 [ "$got" = "id:int,name:nvarchar,price:decimal,active:bit,note:nvarchar,at:datetime2,data:varbinary,code:nchar,qty:bigint," ] ||
@@ -71,8 +74,9 @@ $want"
 got=$(tds_sql "SELECT CASE WHEN EXISTS (SELECT 1 FROM [app].[item]) THEN 1 ELSE 0 END")
 [ "$got" = 1 ] || fail "emptiness check: $got"
 
-# bsqldb (db-lib) too, on fixed-size columns
-got=$(printf 'SELECT [id], [name] FROM [app].[item] WHERE [id] = 1\n' |
+# bsqldb (db-lib) too, on fixed-size columns (a text column is described
+# as nvarchar(max), which bsqldb prints in hex: CAST to nvarchar(n))
+got=$(printf 'SELECT [id], CAST([name] AS nvarchar(50)) FROM [app].[item] WHERE [id] = 1\n' |
 	LC_ALL=C.UTF-8 TDSVER=7.4 bsqldb -S "$TDS_HOST:$TDS_PORT" -U sa -P unused -D "$TDS_DB" -q -t '|' 2>&1 | sed 's/ *$//')
 [ "$got" = "1|Grüße, 日本語 😀" ] || fail "bsqldb: $got"
 
@@ -167,6 +171,80 @@ tq "CREATE TABLE app.parent (id integer PRIMARY KEY); CREATE TABLE app.child (id
 expect_error 4712 "TRUNCATE TABLE [app].[parent]"
 got=$(tds_sql "SELECT p.[n], c.[n] FROM sys.foreign_keys AS fk JOIN (VALUES (0, OBJECT_ID(N'[app].[parent]')), (1, OBJECT_ID(N'[app].[child]')), (2, OBJECT_ID(N'[app].[item]'))) AS p ([n], [id]) ON p.[id] = fk.[referenced_object_id] JOIN (VALUES (0, OBJECT_ID(N'[app].[parent]')), (1, OBJECT_ID(N'[app].[child]')), (2, OBJECT_ID(N'[app].[item]'))) AS c ([n], [id]) ON c.[id] = fk.[parent_object_id] WHERE fk.[parent_object_id] <> fk.[referenced_object_id];")
 [ "$got" = $'0\t1' ] || fail "foreign keys: $got"
+
+# SQL Server's limits, with its numbers, severities and states
+# expect_msg "Msg N (severity S, state T)" "T-SQL"
+expect_msg() {
+	local err
+	err=$(tds_sql "$2" 2>&1 >/dev/null) && fail "no error from: $2"
+	grep -qF "$1" <<<"$err" || fail "want $1 from: $2; got: $err"
+}
+# nvarchar(n) counts UTF-16 code units: two for a character beyond the BMP
+tds_sql "CREATE TABLE [app].[lim] ([a] nvarchar(450) NOT NULL, [b] nvarchar(450) NOT NULL, [v] nvarchar(3) NULL,
+	CONSTRAINT [PK_lim] PRIMARY KEY ([a], [b]));
+CREATE TABLE [app].[limnc] ([a] nvarchar(450) NOT NULL, [b] nvarchar(450) NOT NULL,
+	CONSTRAINT [PK_limnc] PRIMARY KEY NONCLUSTERED ([a], [b]))" >/dev/null || fail "tables with long keys"
+tds_sql "INSERT INTO [app].[lim] ([a], [b], [v]) VALUES (N'x', N'y', N'😀a')" >/dev/null || fail "3 code units into nvarchar(3)"
+expect_msg "Msg 2628 (severity 16, state 1)" "INSERT INTO [app].[lim] ([a], [b], [v]) VALUES (N'x', N'z', N'😀😀')"
+# an index entry beyond 900 bytes (clustered) or 1,700 (nonclustered)
+long=$(printf '%400s' '' | tr ' ' a)
+expect_msg "Msg 1946 (severity 16, state 3)" "INSERT INTO [app].[lim] ([a], [b]) VALUES (N'$long', N'$long')"
+tds_sql "INSERT INTO [app].[limnc] ([a], [b]) VALUES (N'$long', N'$long')" >/dev/null || fail "1,600 bytes, nonclustered"
+l450=$(printf '%450s' '' | tr ' ' a)
+expect_msg "Msg 1946 (severity 16, state 3)" "INSERT INTO [app].[limnc] ([a], [b]) VALUES (N'$l450', N'$l450')"
+expect_msg "Msg 1919 (severity 16, state 1)" "CREATE TABLE [app].[maxkey] ([k] nvarchar(max) NOT NULL, CONSTRAINT [PK_maxkey] PRIMARY KEY ([k]))"
+# an index declared in CREATE TABLE, as mssql-apply's staging tables have
+# one: not unique; no max type in its key (1919); its entry's 900 bytes
+# (1946); one clustered index a table (1902)
+[ "$(tds_sql "CREATE TABLE #ix ([k] int NULL, [v] nvarchar(450) NULL, INDEX [k] CLUSTERED ([k], [v]));
+INSERT INTO #ix ([k], [v]) VALUES (1, N'a'), (1, N'a'); SELECT COUNT(*) FROM #ix")" = 2 ] || fail "INDEX in CREATE TABLE"
+expect_msg "Msg 1919 (severity 16, state 1)" "CREATE TABLE #ix ([k] nvarchar(max) NULL, INDEX [k] CLUSTERED ([k]))"
+expect_msg "Msg 1946 (severity 16, state 3)" "CREATE TABLE #ix ([a] nvarchar(450) NULL, [b] nvarchar(450) NULL,
+	INDEX [k] CLUSTERED ([a], [b])); INSERT INTO #ix ([a], [b]) VALUES (N'$long', N'$long')"
+expect_msg "Msg 1902 (severity 16, state 3)" "CREATE TABLE #ix ([k] int NOT NULL, PRIMARY KEY ([k]), INDEX [k] CLUSTERED ([k]))"
+# a target row matched by two source rows; a string that is no uniqueidentifier
+expect_msg "Msg 8672 (severity 16, state 1)" "MERGE INTO [app].[item] AS t USING (VALUES (1, N'a'), (1, N'b')) AS s ([id], [name])
+ON t.[id] = s.[id] WHEN MATCHED THEN UPDATE SET [name] = s.[name];"
+expect_msg "Msg 8169 (severity 16, state 2)" "SELECT CAST(N'not a uuid' AS uniqueidentifier)"
+
+# collations: the database's (SQL_Latin1_General_CP1_CI_AS) ignores case;
+# every collation ignores trailing spaces in = and in keys (SQL Server
+# pads the shorter string), BIN2 not case; COLLATION_NAME in the catalog
+tds_sql "CREATE TABLE [app].[ci] ([k] nvarchar(20) NOT NULL, [v] int NULL, CONSTRAINT [PK_ci] PRIMARY KEY ([k]));
+CREATE TABLE [app].[bin] ([k] nvarchar(20) COLLATE Latin1_General_100_BIN2 NOT NULL, [v] int NULL,
+	CONSTRAINT [PK_bin] PRIMARY KEY ([k]));
+INSERT INTO [app].[ci] ([k], [v]) VALUES (N'abd', 1); INSERT INTO [app].[bin] ([k], [v]) VALUES (N'abd', 1), (N'ABD', 2)" \
+	>/dev/null || fail "tables of two collations"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[ci] ([k]) VALUES (N'ABD')"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[ci] ([k]) VALUES (N'abd  ')"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[bin] ([k]) VALUES (N'abd ')"
+[ "$(tds_sql "SELECT [v] FROM [app].[ci] WHERE [k] = N'ABD  '")" = 1 ] || fail "CI = with trailing spaces"
+[ "$(tds_sql "SELECT COUNT(*) FROM [app].[bin] WHERE [k] = N'abd   '")" = 1 ] || fail "BIN2 = with trailing spaces"
+[ "$(tds_sql "SELECT [v] FROM [app].[bin] WHERE [k] = N'ABD' COLLATE Latin1_General_100_BIN2")" = 2 ] || fail "COLLATE"
+[ "$(tds_sql "SELECT DATALENGTH(N'ab  '), DATALENGTH([k]) FROM [app].[bin] WHERE [v] = 1")" = $'4\t3' ] ||
+	fail "DATALENGTH counts trailing spaces: $(tds_sql "SELECT DATALENGTH(N'ab  ')")"
+[ "$(tds_sql "SELECT [TABLE_NAME], [COLLATION_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'app'
+	AND [COLUMN_NAME] = N'k' AND [TABLE_NAME] IN (N'bin', N'ci') ORDER BY [TABLE_NAME]" | tr '\t\n' ':,')" = "bin:Latin1_General_100_BIN2,ci:SQL_Latin1_General_CP1_CI_AS," ] ||
+	fail "COLLATION_NAME"
+# two source rows for one target row under the column's CI collation
+expect_msg "Msg 8672 (severity 16, state 1)" "MERGE INTO [app].[ci] AS t USING (VALUES (N'Abd', 7), (N'aBd', 8)) AS s ([k], [v])
+ON t.[k] = s.[k] WHEN MATCHED THEN UPDATE SET [v] = s.[v];"
+# a column of another collation than tempdb's meets a #temp column: 468
+# (the peer finds the conflict when a row is compared: PostgreSQL decides
+# it at run time, SQL Server when it compiles)
+expect_msg "Msg 468 (severity 16, state 9)" "CREATE TABLE #c ([k] nvarchar(20) NULL); INSERT INTO #c ([k]) VALUES (N'abd');
+SELECT 1 FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]"
+[ "$(tds_sql "CREATE TABLE #c ([k] nvarchar(20) COLLATE Latin1_General_100_BIN2 NULL); INSERT INTO #c ([k]) VALUES (N'abd');
+SELECT COUNT(*) FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]")" = 1 ] || fail "the same collation on both sides"
+expect_msg "Msg 448 (severity 16" "CREATE TABLE #d ([k] nvarchar(20) COLLATE No_Such_CI_AS NULL)"
+# sp_executesql, as any procedure, must leave the transaction count it
+# found (266): a transaction begun before it is not committed inside it
+expect_msg "Msg 266 (severity 16, state 2)" "BEGIN TRANSACTION; EXEC sp_executesql N'COMMIT TRANSACTION'"
+expect_msg "Previous count = 0, current count = 1." "EXEC sp_executesql N'BEGIN TRANSACTION'"
+tds_sql "CREATE TABLE [app].[tc] ([k] int NOT NULL PRIMARY KEY)" >/dev/null || fail "CREATE TABLE tc"
+tds_sql "EXEC sp_executesql N'BEGIN TRANSACTION; INSERT INTO [app].[tc] ([k]) VALUES (@k); COMMIT TRANSACTION', N'@k int', @k = 7" >/dev/null ||
+	fail "BEGIN and COMMIT inside sp_executesql"
+[ "$(q "SELECT k FROM app.tc" "$TDS_DB")" = 7 ] || fail "the row committed inside sp_executesql"
 
 tds_stop
 echo "ok"

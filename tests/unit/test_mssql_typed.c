@@ -17,10 +17,18 @@
 static buf scratch, lit;
 static char err[300];
 
+static bool strict; /* without --clamp-infinity */
+
+/* pgtype: a PostgreSQL type by the type map, or "decimal(p,s)" as
+ * --type-map numeric=decimal(p,s) makes it. */
 static int conv(const char *pgtype, const char *in, mssql_typed *v)
 {
 	tsql_type t;
-	tsql_map_type(pgtype, &t);
+	if (!strncmp(pgtype, "decimal", 7))
+		tsql_parse_sqltype(pgtype, &t);
+	else
+		tsql_map_type(pgtype, &t);
+	t.clamp = !strict;
 	err[0] = '\0';
 	return mssql_typed_value(&t, in, strlen(in), &scratch, v, err, sizeof err);
 }
@@ -80,29 +88,47 @@ static void test_decimal(void **state)
 	/* fewer decimals than the scale: padded */
 	assert_string_equal(show("numeric(18,2)", "1234.5"), "CAST(1234.50 AS decimal(18,2))");
 	assert_string_equal(show("numeric(18,2)", "7"), "CAST(7.00 AS decimal(18,2))");
-	/* more: rounded half away from zero, as CAST does */
-	assert_string_equal(show("numeric", "0.00000000005"), "CAST(0.0000000001 AS decimal(38,10))");
-	assert_string_equal(show("numeric", "-0.00000000005"), "CAST(-0.0000000001 AS decimal(38,10))");
-	assert_string_equal(show("numeric", "0.000000000049999"), "CAST(0.0000000000 AS decimal(38,10))");
-	assert_string_equal(show("numeric(3,1)", "1.25"), "CAST(1.3 AS decimal(3,1))");
-	assert_string_equal(show("numeric(3,1)", "99.96"), "ERR: not a number that fits decimal(3,1): \"99.96\"");
+	/* more: refused, never rounded (CAST would round half away from zero);
+	 * trailing zeros beyond the scale are no change */
+	assert_string_equal(show("decimal(38,10)", "0.00000000005"),
+			    "ERR: \"0.00000000005\" does not go into decimal(38,10) unchanged (more decimals than it "
+			    "holds: it would round)");
+	assert_string_equal(show("decimal(38,10)", "-0.000000000049999"),
+			    "ERR: \"-0.000000000049999\" does not go into decimal(38,10) unchanged (more decimals than "
+			    "it holds: it would round)");
+	assert_string_equal(show("decimal(38,10)", "0.28571428571428571429"),
+			    "ERR: \"0.28571428571428571429\" does not go into decimal(38,10) unchanged (more decimals "
+			    "than it holds: it would round)");
+	assert_string_equal(show("decimal(38,10)", "0.100000000000000"), "CAST(0.1000000000 AS decimal(38,10))");
+	assert_string_equal(show("decimal(3,1)", "1.25"),
+			    "ERR: \"1.25\" does not go into decimal(3,1) unchanged (more decimals than it holds: it would "
+			    "round)");
+	assert_string_equal(show("decimal(3,1)", "99.96"),
+			    "ERR: \"99.96\" does not go into decimal(3,1) unchanged (more decimals than it holds: it "
+			    "would round)");
+	assert_string_equal(show("decimal(3,1)", "100.0"),
+			    "ERR: \"100.0\" does not go into decimal(3,1) unchanged (more integer digits than it holds)");
 	/* no negative zero */
-	assert_int_equal(conv("numeric", "-0.000", &v), 0);
+	assert_int_equal(conv("decimal(38,10)", "-0.000", &v), 0);
 	assert_false(v.neg);
 	assert_true(v.mag == 0);
 	/* 28 integer digits fit decimal(38,10), 29 do not; leading zeros do not count */
-	assert_string_equal(show("numeric", "9999999999999999999999999999.9999999999"),
+	assert_string_equal(show("decimal(38,10)", "9999999999999999999999999999.9999999999"),
 			    "CAST(9999999999999999999999999999.9999999999 AS decimal(38,10))");
-	assert_string_equal(show("numeric", "00000000000099999999999999999999999999.5"),
+	assert_string_equal(show("decimal(38,10)", "00000000000099999999999999999999999999.5"),
 			    "CAST(99999999999999999999999999.5000000000 AS decimal(38,10))");
-	assert_string_equal(show("numeric", "123456789012345678901234567890.000000000000000000001"),
-			    "ERR: not a number that fits decimal(38,10): \"123456789012345678901234567890.000000000000000000001\"");
+	assert_string_equal(show("decimal(38,10)", "123456789012345678901234567890.000000000000000000001"),
+			    "ERR: \"123456789012345678901234567890.000000000000000000001\" does not go into "
+			    "decimal(38,10) unchanged (more integer digits than it holds)");
+	/* unconstrained numeric keeps every value as its text */
+	assert_string_equal(show("numeric", "0.28571428571428571429"), "N'0.28571428571428571429'");
+	assert_string_equal(show("numeric", "NaN"), "N'NaN'");
 	assert_string_equal(show("numeric(38,0)", "-99999999999999999999999999999999999999"),
 			    "CAST(-99999999999999999999999999999999999999 AS decimal(38,0))");
-	assert_string_equal(show("numeric", "NaN"), "ERR: NaN has no SQL Server equivalent");
-	assert_int_equal(conv("numeric", "1.2.3", &v), -1);
-	assert_int_equal(conv("numeric", "1e5", &v), -1);
-	assert_int_equal(conv("numeric", ".", &v), -1);
+	assert_string_equal(show("numeric(10,2)", "NaN"), "ERR: NaN has no SQL Server equivalent");
+	assert_int_equal(conv("decimal(38,10)", "1.2.3", &v), -1);
+	assert_int_equal(conv("decimal(38,10)", "1e5", &v), -1);
+	assert_int_equal(conv("decimal(38,10)", ".", &v), -1);
 }
 
 static void test_money_float(void **state)
@@ -130,6 +156,14 @@ static void test_money_float(void **state)
 			    "CAST(N'1.7976931348623157e+308' AS float)");
 	assert_string_equal(show("double precision", "0.1"), "CAST(N'0.10000000000000001' AS float)");
 	assert_string_equal(show("double precision", "Infinity"), "ERR: Infinity has no SQL Server equivalent");
+	/* below the smallest normal number of the type: SQL Server's range
+	 * has none (float 2.23E-308, real 1.18E-38) */
+	assert_string_equal(show("double precision", "1e-310"),
+			    "ERR: \"1e-310\" does not go into float unchanged (below float's smallest, 2.23E-308)");
+	assert_string_equal(show("real", "1e-40"),
+			    "ERR: \"1e-40\" does not go into real unchanged (below real's smallest, 1.18E-38)");
+	assert_string_equal(show("double precision", "2.2250738585072014e-308"),
+			    "CAST(N'2.2250738585072014e-308' AS float)");
 	assert_int_equal(conv("double precision", "1,5", &v), -1);
 }
 
@@ -147,6 +181,14 @@ static void test_dates(void **state)
 	assert_string_equal(show("date", "2023-02-29"), "ERR: not a date: \"2023-02-29\"");
 	assert_string_equal(show("date", "infinity"), "CAST(N'9999-12-31' AS date)");
 	assert_string_equal(show("date", "-infinity"), "CAST(N'0001-01-01' AS date)");
+	/* without --clamp-infinity: refused */
+	strict = true;
+	assert_string_equal(show("date", "infinity"), "ERR: infinity has no SQL Server equivalent (--clamp-infinity "
+						      "writes the ends of the type's range instead)");
+	assert_string_equal(show("timestamp with time zone", "-infinity"),
+			    "ERR: -infinity has no SQL Server equivalent (--clamp-infinity writes the ends of the type's "
+			    "range instead)");
+	strict = false;
 	assert_string_equal(show("date", "0044-03-15 BC"),
 			    "ERR: date before year 1 (0044-03-15 BC) has no SQL Server equivalent");
 	assert_string_equal(show("date", "10000-01-01"), "ERR: date out of SQL Server's range: \"10000-01-01\"");

@@ -369,8 +369,10 @@ static int renumber_begin(session *s)
 		return 0;
 	sbuf q;
 	sb_init(&q);
+	/* ALWAYS: it fires in replica mode too (unchecked, below) */
 	sb_printf(&q, "CREATE TRIGGER tds_bulk_renumber BEFORE INSERT ON %s FOR EACH ROW "
-		      "EXECUTE FUNCTION tds_catalog.bulk_renumber()", s->bulk_target);
+		      "EXECUTE FUNCTION tds_catalog.bulk_renumber(); ALTER TABLE %s ENABLE ALWAYS TRIGGER tds_bulk_renumber",
+		      s->bulk_target, s->bulk_target);
 	r = PQexec(s->pg, q.p);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
@@ -390,11 +392,36 @@ static void renumber_end(session *s)
 }
 
 
+/* A bulk load without the CHECK_CONSTRAINTS and FIRE_TRIGGERS hints, as
+ * bcp sends it by default: SQL Server fires no trigger and checks no
+ * FOREIGN KEY (nor CHECK) constraint, which it marks as not trusted. The
+ * peer runs such a COPY into a table (not a #temp one) with
+ * session_replication_role = replica: PostgreSQL fires neither the table's
+ * triggers nor the ones that check its foreign keys (CHECK constraints it
+ * still checks: stricter than SQL Server). 1 when set. */
+static int unchecked_begin(session *s)
+{
+	if (s->bulk_check_constraints || s->bulk_fire_triggers || s->bulk_target[0] != '"' || s->bulk_target[1] == '#')
+		return 0;
+	PGresult *r = PQexec(s->pg, "SET session_replication_role = replica");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok)
+		peer_log(s->o, "bulk: session_replication_role refused (not a superuser?): constraints checked");
+	return ok;
+}
+
+static void unchecked_end(session *s)
+{
+	/* a failed transaction's rollback undoes the SET: set it again */
+	PQclear(PQexec(s->pg, "SET session_replication_role = origin"));
+}
+
 void handle_bulk(session *s)
 {
 	tds_conn *c = s->c;
 	struct bcol *cols = NULL;
-	int ncols = 0, copying = 0, proto_err = 0, binary = 0, renumber = 0;
+	int ncols = 0, copying = 0, proto_err = 0, binary = 0, renumber = 0, unchecked = 0;
 	PGresult *err = NULL;
 	uint64_t rows = 0;
 	sbuf line;
@@ -413,6 +440,7 @@ void handle_bulk(session *s)
 	}
 	binary = choose_binary(s, cols, ncols);
 	renumber = !s->bulk_keepidentity && renumber_begin(s);
+	unchecked = unchecked_begin(s);
 	sb_printf(&line, "COPY %s (", s->bulk_target);
 	for (int i = 0; i < ncols; i++) {
 		if (i)
@@ -505,6 +533,8 @@ drain:
 	}
 	if (renumber)
 		renumber_end(s);
+	if (unchecked)
+		unchecked_end(s);
 	reply_delay(s);
 	if (proto_err) {
 		if (err)

@@ -57,6 +57,8 @@ static void usage(FILE *f)
 		"  -p, --pg CONNINFO        libpq conninfo of the database behind it\n"
 		"  -f, --fault SPEC         drop-after=N | deadlock-at=N | delay-ms=N (repeatable)\n"
 		"      --log FILE           log batches, translations and errors to FILE\n"
+		"      --collation NAME     the database's default collation (default\n"
+		"                           " PEER_SERVER_COLLATION ", the server's)\n"
 		"  -h, --help               this help\n"
 		"  -V, --version            print the version\n\n"
 		"Prints \"ready PORT\" on stdout once listening; runs until SIGTERM.\n");
@@ -111,11 +113,22 @@ static const char setup_sql[] =
 	"    AND casttarget = 'boolean'::regtype AND castcontext = 'e';"
 	"EXCEPTION WHEN insufficient_privilege THEN NULL;"
 	"END $$;"
+	/* The UTF-16 code units of a text, as nvarchar(n) counts them (CHECKs
+	 * of nvarchar(n) columns and of long keys: tsql_translate.c). */
+	"CREATE OR REPLACE FUNCTION tds_catalog.utf16_units(text) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS "
+	"  $$SELECT char_length($1) + char_length(regexp_replace($1 COLLATE \"C\", "
+	"    '[^\\U00010000-\\U0010FFFF]', '', 'g'))$$;"
 	/* CHARINDEX, binary → bigint, OBJECT_ID and sys.foreign_keys, for the
 	 * checkpoint's offset comparison and the foreign keys of truncated
 	 * tables. OBJECT_ID knows the bracketed two-part form only. */
+	/* byte-wise: PostgreSQL searches no nondeterministic collation */
 	"CREATE OR REPLACE FUNCTION tds_catalog.charindex(text, text) RETURNS integer "
-	"  LANGUAGE sql IMMUTABLE AS 'SELECT strpos($2, $1)';"
+	"  LANGUAGE sql IMMUTABLE AS 'SELECT strpos($2 COLLATE \"C\", $1 COLLATE \"C\")';"
+	/* CONVERT(nvarchar(max), x, 1): a binary as 0x and hex digits */
+	"CREATE OR REPLACE FUNCTION tds_catalog.binary_style1(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS "
+	"  $$SELECT '0x' || encode($1, 'hex')$$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.binary_style1(text) RETURNS text LANGUAGE sql IMMUTABLE AS "
+	"  $$SELECT $1$$;"
 	"CREATE OR REPLACE FUNCTION tds_catalog.bytes_to_bigint(bytea) RETURNS bigint "
 	"  LANGUAGE sql IMMUTABLE AS "
 	"  $$SELECT ('x' || right(lpad(encode($1, 'hex'), 16, '0'), 16))::bit(64)::bigint$$;"
@@ -130,6 +143,18 @@ static const char setup_sql[] =
 	"  $$SELECT CASE WHEN lower($3) = 'isidentity' THEN (SELECT (a.attidentity <> '')::integer "
 	"    FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attname = $2 AND a.attnum > 0 "
 	"    AND NOT a.attisdropped) END$$;"
+	/* Tests mark a table whose TRUNCATE SQL Server refuses for a reason
+	 * PostgreSQL has not (4711: CDC or replication; 13545: system-versioned
+	 * temporal; 3729: in an indexed view, named by referenced_by):
+	 * SELECT tds_catalog.refuse_truncate('s.t', 4711). Answered by that
+	 * number (SQLSTATE TDS01, pgexec.c). */
+	"CREATE OR REPLACE FUNCTION tds_catalog.truncate_refused() RETURNS trigger LANGUAGE plpgsql AS "
+	"  $$BEGIN RAISE EXCEPTION USING ERRCODE = 'TDS01', MESSAGE = TG_ARGV[0], DETAIL = TG_ARGV[1], "
+	"    SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME; END$$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.refuse_truncate(tbl regclass, number integer, "
+	"  referenced_by text DEFAULT '') RETURNS void LANGUAGE plpgsql AS "
+	"  $$BEGIN EXECUTE format('CREATE TRIGGER tds_refuse_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT "
+	"    EXECUTE FUNCTION tds_catalog.truncate_refused(%L, %L)', tbl, number, referenced_by); END$$;"
 	/* A bulk load without KEEPIDENTITY (bulk.c): new identity values */
 	"CREATE OR REPLACE FUNCTION tds_catalog.bulk_renumber() RETURNS trigger LANGUAGE plpgsql AS "
 	"  $$DECLARE c text; BEGIN "
@@ -138,6 +163,17 @@ static const char setup_sql[] =
 	"      NEW := jsonb_populate_record(NEW, jsonb_build_object(c, nextval(pg_get_serial_sequence("
 	"        format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), c)))); "
 	"    END LOOP; RETURN NEW; END$$;"
+	/* sys.check_constraints, sys.triggers: the peer's own CHECKs (lengths,
+	 * key lengths, tds_…) and triggers (tds_…) are SQL Server's column
+	 * types and index limits, not constraints of the table */
+	"CREATE OR REPLACE VIEW tds_catalog.check_constraints AS "
+	"SELECT conname::text AS name, oid::integer AS object_id, conrelid::integer AS parent_object_id, "
+	"  (NOT convalidated)::integer AS is_not_trusted FROM pg_constraint WHERE contype = 'c' "
+	"  AND conname NOT LIKE 'tds\\_%';"
+	"CREATE OR REPLACE VIEW tds_catalog.triggers AS "
+	"SELECT tgname::text AS name, oid::integer AS object_id, tgrelid::integer AS parent_id, "
+	"  (tgenabled = 'D')::integer AS is_disabled FROM pg_trigger WHERE NOT tgisinternal "
+	"  AND tgname NOT LIKE 'tds\\_%';"
 	"CREATE OR REPLACE VIEW tds_catalog.foreign_keys AS "
 	"SELECT conname::text AS name, oid::integer AS object_id, conrelid::integer AS parent_object_id, "
 	"  confrelid::integer AS referenced_object_id FROM pg_constraint WHERE contype = 'f';"
@@ -154,13 +190,23 @@ static const char setup_sql[] =
 	"    WHEN 'timestamptz' THEN 'datetimeoffset' WHEN 'bytea' THEN 'varbinary' "
 	"    WHEN 'uuid' THEN 'uniqueidentifier' ELSE t.typname::text END) AS data_type, "
 	"  CASE WHEN d.description LIKE '%(max)' OR t.typname = 'text' THEN -1 "
+	"    WHEN t.typname IN ('varchar', 'bpchar') AND d.description ~ '\\(\\d+\\)$' "
+	"      THEN substring(d.description from '\\((\\d+)\\)$')::int "
+	"    WHEN t.typname = 'bpchar' AND a.atttypmod < 0 THEN -1 "
 	"    WHEN t.typname IN ('varchar', 'bpchar') THEN a.atttypmod - 4 "
 	"    WHEN t.typname = 'bytea' THEN COALESCE(substring(d.description from '\\((\\d+)\\)$')::int, -1) "
 	"  END AS character_maximum_length, "
 	"  CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END "
 	"    AS numeric_precision, "
 	"  CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 END "
-	"    AS numeric_scale "
+	"    AS numeric_scale, "
+	/* fractional-second digits as the type was declared (datetime2(7) is
+	 * PostgreSQL's timestamp(6)); datetime 3, smalldatetime 0 */
+	"  CASE WHEN t.typname IN ('time', 'timestamp', 'timestamptz') THEN COALESCE("
+	"    substring(d.description from '\\((\\d+)\\)$')::int, CASE WHEN a.atttypmod >= 0 THEN a.atttypmod "
+	"    ELSE 6 END) WHEN t.typname = 'date' THEN 0 END AS datetime_precision, "
+	"  CASE WHEN a.attcollation NOT IN (0, 100) THEN (SELECT collname::text FROM pg_collation "
+	"    WHERE oid = a.attcollation) END AS collation_name "
 	"FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
 	"LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass "
@@ -176,7 +222,12 @@ static int setup_pg(const char *conninfo)
 		PQfinish(pg);
 		return -1;
 	}
-	PGresult *r = PQexec(pg, setup_sql);
+	sbuf q;
+	sb_init(&q);
+	peer_collations_sql(&q);
+	sb_puts(&q, setup_sql);
+	PGresult *r = PQexec(pg, q.p);
+	sb_free(&q);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		fprintf(stderr, "tds-server: setting up the database failed (%s)\n", PQerrorMessage(pg));
@@ -215,6 +266,7 @@ int main(int argc, char **argv)
 		{"pg", required_argument, NULL, 'p'},
 		{"fault", required_argument, NULL, 'f'},
 		{"log", required_argument, NULL, 'L'},
+		{"collation", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -233,11 +285,19 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'L': logfile = optarg; break;
+		case 'C':
+			if (!(o.db_collation = peer_collation(optarg))) {
+				fprintf(stderr, "tds-server: unknown collation (%s)\n", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tds-server %s\n", DBREPL_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
+	if (!o.db_collation)
+		o.db_collation = PEER_SERVER_COLLATION;
 	if (!listen_at || !o.pg || optind != argc) {
 		usage(stderr);
 		return EX_USAGE;

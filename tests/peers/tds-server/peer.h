@@ -150,9 +150,23 @@ static inline char *utf16_unit_to_utf8(char *w, uint32_t u, const uint8_t *b, si
 	return w;
 }
 
+/* ---- collations (tsql_translate.c) ----
+ * SQL Server's collations the peer knows, each a PostgreSQL collation of
+ * the same name (created at start): CI as ICU level 2, CS as level 3 (both
+ * nondeterministic, so a unique key and = compare as SQL Server's do), AI
+ * as level 1, BIN and BIN2 as "C" (code points). Text columns are bpchar,
+ * whose = and unique keys ignore trailing spaces, as SQL Server's do for
+ * every collation (it pads the shorter string). */
+#define PEER_SERVER_COLLATION "SQL_Latin1_General_CP1_CI_AS"
+/* The known name matching name (any case), or NULL. */
+const char *peer_collation(const char *name);
+/* CREATE COLLATION statements for all of them. */
+void peer_collations_sql(sbuf *out);
+
 /* ---- options shared by every session (main.c) ---- */
 struct peer_opts {
 	const char *pg;
+	const char *db_collation; /* the database's default collation */
 	int drop_after, deadlock_at, delay_ms;
 	FILE *log;
 	long *commit_batches; /* shared between forked children */
@@ -162,7 +176,7 @@ void peer_log(const struct peer_opts *o, const char *fmt, ...) __attribute__((fo
 
 /* ---- translation (tsql_translate.c) ---- */
 enum stmt_kind {
-	ST_SET, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SQL, ST_SELECT, ST_USE, ST_BULK, ST_IF_THROW
+	ST_SET, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SQL, ST_SELECT, ST_USE, ST_BULK, ST_IF_THROW, ST_EXECUTESQL
 };
 
 /* IF @@ROWCOUNT <op> N THROW ...: the comparison */
@@ -183,12 +197,26 @@ struct stmt {
 	int single;   /* ST_SQL: one PostgreSQL statement that returns no rows */
 	int temp_truncate; /* ST_SQL: TRUNCATE TABLE #temp, run as "DELETE FROM #temp" */
 	int keepidentity;  /* ST_BULK: "with (…, KEEPIDENTITY)" */
+	int check_constraints, fire_triggers; /* ST_BULK: those hints */
+	/* ST_EXECUTESQL: EXEC sp_executesql N'stmt' (in sql), N'decl',
+	 * @name = value …: the statement run with its parameters, as the
+	 * RPC runs it (rpc.c) */
+	struct rpc_param *params;
+	size_t nparams;
 };
 
 struct batch {
 	struct stmt *v;
 	size_t n, cap;
 	int has_commit;
+};
+
+/* A parameter of an RPC (sp_executesql) with its value: NULL, a number
+ * (as its text), or a string (UTF-8). */
+struct rpc_param {
+	char name[130]; /* "@name" */
+	int is_null, is_number;
+	char *text;
 };
 
 struct xlate_ctx {
@@ -199,6 +227,13 @@ struct xlate_ctx {
 	 * PostgreSQL names it ("s"."t"), or "": INSERT and MERGE into it get
 	 * OVERRIDING SYSTEM VALUE. */
 	const char *identity_insert;
+	/* Collation of a text column created without COLLATE: the database's,
+	 * or the server's (tempdb's) for a #temp table. */
+	const char *db_collation;
+	/* An RPC's parameters: @name in the statement is its value, as a
+	 * literal (a variable not among them is 137, as without). */
+	const struct rpc_param *params;
+	size_t nparams;
 };
 
 struct xlate_err {
@@ -266,12 +301,15 @@ typedef struct session {
 	char dbname[512];
 	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
 	int bulk_keepidentity; /* its hints had KEEPIDENTITY */
+	int bulk_check_constraints, bulk_fire_triggers; /* and these */
 	char identity_insert[600]; /* SET IDENTITY_INSERT … ON: xlate_ctx */
 	/* columns of the table FMTONLY described last, kept for the bulk load
 	 * that follows (bulk_meta_keep); any other statement drops them */
 	char *meta_table;
 	struct pg_attr *meta;
 	int meta_n;
+	int in_rpc; /* answering an RPC: statements end in DONEINPROC */
+	int pending_drop; /* the drop-after fault fired in an EXEC sp_executesql */
 	/* DONE of the previous statement, sent once we know whether more follows */
 	int done_pending;
 	uint16_t done_status, done_cmd;
@@ -285,12 +323,23 @@ typedef struct session {
 	"SET enable_hashjoin TO off; SET enable_mergejoin TO off"
 
 void session_run(int fd, const struct peer_opts *o, PGconn *pg);
+/* Reads a request message (a SQL batch or an RPC): the message, *off past
+ * its ALL_HEADERS; NULL when the connection died or, answered with an
+ * error naming what, it was too large. */
+uint8_t *read_request(session *s, size_t *len, size_t *off, const char *what);
 void handle_batch(session *s);
+void handle_rpc(session *s);
+void drop_connection(session *s);
+int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t nparams, int *drop);
 void handle_bulk(session *s);
 void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col);
 void bulk_meta_drop(session *s);
 int reply_delay(session *s);
 void send_pg_error(session *s, const PGresult *r, const char *fallback);
+/* After sp_executesql ran without an error: 266 (answered, -1) when it
+ * left another transaction count than it found (before), as SQL Server
+ * checks on leaving any procedure; else 0. */
+int executesql_trancount(session *s, int before);
 void sess_error(session *s, int number, int cls, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void queue_done(session *s, uint16_t status, uint16_t cmd, uint64_t rows);
 void flush_done(session *s, int more);

@@ -27,7 +27,7 @@ void flush_done(session *s, int more)
 {
 	if (!s->done_pending)
 		return;
-	tds_put_done(s->c, TOK_DONE, (uint16_t)(s->done_status | (more ? DONE_MORE : 0)), s->done_cmd,
+	tds_put_done(s->c, s->in_rpc ? TOK_DONEINPROC : TOK_DONE, (uint16_t)(s->done_status | (more ? DONE_MORE : 0)), s->done_cmd,
 		     s->done_rows);
 	s->done_pending = 0;
 }
@@ -43,6 +43,40 @@ void queue_done(session *s, uint16_t status, uint16_t cmd, uint64_t rows)
 	s->done_rows = rows;
 }
 
+/* The state SQL Server sends with an error number (as it prints them:
+ * "Msg 468, Level 16, State 9"); 1 for the others. */
+static uint8_t error_state(int number)
+{
+	switch (number) {
+	case 468: return 9;   /* collation conflict in an operator */
+	case 451: return 9;   /* collation conflict in a column of a result */
+	case 547: return 0;   /* constraint conflict */
+	case 515: return 2;   /* NULL into NOT NULL */
+	case 1946: return 3;  /* index entry longer than the index allows */
+	case 1902: return 3;  /* a second clustered index */
+	case 266: return 2;   /* sp_executesql left another transaction count */
+	case 8169: return 2;  /* conversion to uniqueidentifier */
+	case 8115: return 2;  /* arithmetic overflow */
+	default: return 1;
+	}
+}
+
+/* The severity of an error the translation finds: 15 for syntax (102
+ * "Incorrect syntax", 105 an unclosed quote, 113 a comment, 137 an
+ * undeclared variable), 16 for the others (1902, 1919, 447, 448, 208 …). */
+static int translate_severity(int number)
+{
+	switch (number) {
+	case 102:
+	case 105:
+	case 113:
+	case 137:
+		return 15;
+	default:
+		return 16;
+	}
+}
+
 void sess_error(session *s, int number, int cls, const char *fmt, ...)
 {
 	char msg[1024];
@@ -52,8 +86,17 @@ void sess_error(session *s, int number, int cls, const char *fmt, ...)
 	va_end(ap);
 	peer_log(s->o, "error %d: %s", number, msg);
 	flush_done(s, 1);
-	tds_put_msg(s->c, TOK_ERROR, number, 1, (uint8_t)cls, msg, 1);
+	tds_put_msg(s->c, TOK_ERROR, number, error_state(number), (uint8_t)cls, msg, 1);
 	queue_done(s, DONE_ERROR, 0, 0);
+}
+
+int executesql_trancount(session *s, int before)
+{
+	if (s->trancount == before)
+		return 0;
+	sess_error(s, 266, 16, "Transaction count after EXECUTE indicates a mismatching number of BEGIN and COMMIT "
+		   "statements. Previous count = %d, current count = %d.", before, s->trancount);
+	return -1;
 }
 
 /* delay-ms: waits before answering. Returns 1 when the client sent
@@ -148,6 +191,15 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 				   "Cannot insert duplicate key row in object '%s.%s' with unique index '%s'. "
 				   "The duplicate key value is (%s).",
 				   schema, table, cons, key);
+	} else if (!strcmp(state, "42P21") || !strcmp(state, "42P22")) {
+		/* collation mismatch between implicit collations "X" and "Y" */
+		const char *a = strchr(msg, '"'), *b = a ? strchr(a + 1, '"') : NULL;
+		const char *c = b ? strchr(b + 1, '"') : NULL, *d = c ? strchr(c + 1, '"') : NULL;
+		if (a && b && c && d)
+			sess_error(s, 468, 16, "Cannot resolve the collation conflict between \"%.*s\" and \"%.*s\" in the "
+				   "equal to operation.", (int)(b - a - 1), a + 1, (int)(d - c - 1), c + 1);
+		else /* PostgreSQL does not name them when a row meets the conflict */
+			sess_error(s, 468, 16, "Cannot resolve the collation conflict in the equal to operation.");
 	} else if (!strcmp(state, "42P01")) {
 		quoted_name(msg, name, sizeof name);
 		sess_error(s, 208, 16, "Invalid object name '%s'.", name);
@@ -158,10 +210,46 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 			   (int)(getpid() & 0x7fff));
 	} else if (!strcmp(state, "22001")) {
 		sess_error(s, 2628, 16, "String or binary data would be truncated (%s).", msg);
+	} else if (!strcmp(state, "23514") && !strncmp(cons, "tds_len_", 8)) {
+		/* nvarchar(n) counts UTF-16 code units (tsql_translate.c) */
+		sess_error(s, 2628, 16, "String or binary data would be truncated in table '%s.%s', column '%s'.", schema,
+			   table, cons + 8);
+	} else if (!strcmp(state, "23514") && !strncmp(cons, "tds_key_", 8)) {
+		/* tds_key_cl_NAME / tds_key_nc_NAME: an index entry too long */
+		int nc = !strncmp(cons + 8, "nc_", 3);
+		sess_error(s, 1946, 16, "Operation failed. The index entry for the index '%s' exceeds the maximum length "
+			   "of %d bytes for %s indexes.", strlen(cons) > 11 ? cons + 11 : "?", nc ? 1700 : 900,
+			   nc ? "nonclustered" : "clustered");
+	} else if (!strcmp(state, "21000") && strstr(msg, "MERGE")) {
+		sess_error(s, 8672, 16, "The MERGE statement attempted to UPDATE or DELETE the same row more than once. "
+			   "This happens when a target row matches more than one source row. A MERGE statement cannot "
+			   "UPDATE/DELETE the same row of the target table multiple times. Refine the ON clause to ensure a "
+			   "target row matches at most one source row, or use the GROUP BY clause to group the source rows.");
+	} else if (!strcmp(state, "22P02") && strstr(msg, "type uuid")) {
+		sess_error(s, 8169, 16, "Conversion failed when converting from a character string to uniqueidentifier.");
+	} else if (!strcmp(state, "TDS01")) {
+		/* a TRUNCATE the table refuses as SQL Server would
+		 * (tds_catalog.refuse_truncate): the number is the message */
+		int n = atoi(msg);
+		if (n == 4711)
+			sess_error(s, 4711, 16, "Cannot truncate table '%s.%s' because it is published for replication or "
+				   "enabled for Change Data Capture.", schema, table);
+		else if (n == 13545)
+			sess_error(s, 13545, 16, "Truncate failed on table '%s.%s' because it is not a supported operation on "
+				   "system-versioned tables.", schema, table);
+		else
+			sess_error(s, 3729, 16, "Cannot TRUNCATE TABLE '%s.%s' because it is being referenced by object "
+				   "'%s'.", schema, table, detail[0] ? detail : "?");
 	} else if (!strcmp(state, "23503") || !strcmp(state, "23514")) {
 		sess_error(s, 547, 16, "The statement conflicted with the %s constraint \"%s\". The conflict "
 			   "occurred in table \"%s.%s\".",
 			   state[4] == '3' ? "FOREIGN KEY" : "CHECK", cons, schema, table);
+	} else if (!strcmp(state, "428C9") && strstr(msg, "can only be updated to DEFAULT")) {
+		/* UPDATE SET of an IDENTITY column, whatever the value and
+		 * however many rows (PostgreSQL refuses it when it rewrites the
+		 * statement, SQL Server when it compiles it) */
+		quoted_name(msg, name, sizeof name);
+		sess_error(s, 8102, 16, "Cannot update identity column '%s'.", name);
 	} else if (!strcmp(state, "428C9")) {
 		sess_error(s, 544, 16, "Cannot insert explicit value for identity column in table '%s' when "
 			   "IDENTITY_INSERT is set to OFF.", table[0] ? table : "?");
@@ -733,10 +821,22 @@ static int run_stmt(session *s, const struct stmt *st)
 		sess_error(s, st->throw_number, 16, "%s", st->name);
 		return -1;
 	}
+	case ST_EXECUTESQL: {
+		/* its statements answer as the batch's own */
+		int drop = 0, before = s->trancount;
+		if (run_tsql(s, st->name, st->params, st->nparams, &drop))
+			return -1;
+		s->pending_drop |= drop;
+		if (s->done_pending && (s->done_status & DONE_ERROR))
+			return -1;
+		return executesql_trancount(s, before);
+	}
 	case ST_BULK:
 		free(s->bulk_target);
 		s->bulk_target = strdup(st->name);
 		s->bulk_keepidentity = st->keepidentity;
+		s->bulk_check_constraints = st->check_constraints;
+		s->bulk_fire_triggers = st->fire_triggers;
 		queue_done(s, 0, 0, 0);
 		return 0;
 	case ST_SELECT:
@@ -821,44 +921,39 @@ static void log_batch(session *s, const char *sql, const struct batch *b)
 			peer_log(s->o, "  pg: %s", b->v[i].sql);
 }
 
-void handle_batch(session *s)
+/* Translates and runs one T-SQL text: a SQL batch, or the statement of an
+ * RPC (sp_executesql) with its parameters. Each statement's DONE is
+ * queued (DONEINPROC inside an RPC); the last one stays pending for the
+ * caller. Returns 1 when the answer was already sent (an ATTENTION), 0
+ * otherwise; *drop when the connection is to be dropped after the answer
+ * (the drop-after fault). */
+int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t nparams, int *drop)
 {
 	tds_conn *c = s->c;
-	size_t len;
-	uint8_t *m = tds_read_message(c, &len, (size_t)256 << 20);
-	if (!m) {
-		if (c->dead)
-			return;
-		reply_delay(s);
-		sess_error(s, 50000, 16, "SQL batch too large for the TDS test peer.");
-		flush_done(s, 0);
-		tds_reply_end(c);
-		return;
-	}
-	size_t off = 0;
-	if (len >= 4) {
-		uint32_t hl = m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
-		if (hl >= 4 && hl <= len)
-			off = hl;
-	}
-	char *sql = malloc((len - off) * 3 / 2 + 8);
-	if (!sql)
-		_exit(70);
-	sql[utf16le_to_utf8(m + off, len - off, sql)] = 0;
-	free(m);
-
-	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff), s->identity_insert};
+	/* variable names ignore case, as the server's collation does */
+	for (size_t i = 0; i < nparams; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcasecmp(params[i].name, params[j].name)) {
+				*drop = 0;
+				reply_delay(s);
+				sess_error(s, 134, 15, "The variable name '%s' has already been declared. Variable names "
+					   "must be unique within a query batch or stored procedure.", params[i].name);
+				return 0;
+			}
+	struct xlate_ctx ctx = {s->trancount, s->rowcount, (int)(getpid() & 0x7fff), s->identity_insert,
+				s->o->db_collation, params, nparams};
 	struct batch b;
 	struct xlate_err e;
 	int rc = tsql_translate(sql, &ctx, &b, &e);
 	log_batch(s, sql, &b);
 
-	int deadlock = 0, drop = 0;
+	int deadlock = 0;
+	*drop = 0;
 	if (rc == 0 && b.has_commit) {
 		long k = __atomic_add_fetch(s->o->commit_batches, 1, __ATOMIC_SEQ_CST);
 		deadlock = s->o->deadlock_at > 0 && k == s->o->deadlock_at;
-		drop = s->o->drop_after > 0 && k == s->o->drop_after;
-		if (deadlock || drop)
+		*drop = s->o->drop_after > 0 && k == s->o->drop_after;
+		if (deadlock || *drop)
 			peer_log(s->o, "fault: %s at commit batch %ld", deadlock ? "deadlock" : "drop", k);
 	}
 	if (reply_delay(s)) {
@@ -873,11 +968,11 @@ void handle_batch(session *s)
 			c->dead = 1;
 		}
 		batch_free(&b);
-		free(sql);
-		return;
+		*drop = 0;
+		return 1;
 	}
 	if (rc) {
-		sess_error(s, e.number, 15, "%s", e.msg);
+		sess_error(s, e.number, translate_severity(e.number), "%s", e.msg);
 	} else if (deadlock) {
 		pg_rollback_if_needed(s);
 		sess_error(s, 1205, 13,
@@ -885,7 +980,7 @@ void handle_batch(session *s)
 			   "and has been chosen as the deadlock victim. Rerun the transaction.",
 			   ctx.spid);
 	} else {
-		if (drop)
+		if (*drop)
 			c->discard = 1;
 		for (size_t i = 0; i < b.n;) {
 			/* In a transaction, a run of statements (and the COMMIT
@@ -911,17 +1006,63 @@ void handle_batch(session *s)
 			i++;
 		}
 	}
-	if (!s->done_pending)
-		queue_done(s, 0, 0, 0);
-	flush_done(s, 0);
-	tds_reply_end(c);
 	batch_free(&b);
-	free(sql);
-	if (drop) {
-		/* the commit happened; the client never hears of it */
-		PQfinish(s->pg);
-		s->pg = NULL;
-		shutdown(c->fd, SHUT_RDWR);
-		c->dead = 1;
+	return 0;
+}
+
+/* After the answer: the drop-after fault's commit happened; the client
+ * never hears of it. */
+void drop_connection(session *s)
+{
+	PQfinish(s->pg);
+	s->pg = NULL;
+	shutdown(s->c->fd, SHUT_RDWR);
+	s->c->dead = 1;
+}
+
+uint8_t *read_request(session *s, size_t *len, size_t *off, const char *what)
+{
+	uint8_t *m = tds_read_message(s->c, len, (size_t)256 << 20);
+	if (!m) {
+		if (s->c->dead)
+			return NULL;
+		reply_delay(s);
+		sess_error(s, 50000, 16, "%s too large for the TDS test peer.", what);
+		flush_done(s, 0);
+		tds_reply_end(s->c);
+		return NULL;
 	}
+	*off = 0;
+	if (*len >= 4) {
+		uint32_t hl = le32(m);
+		if (hl >= 4 && hl <= *len)
+			*off = hl; /* ALL_HEADERS */
+	}
+	return m;
+}
+
+void handle_batch(session *s)
+{
+	tds_conn *c = s->c;
+	size_t len, off;
+	uint8_t *m = read_request(s, &len, &off, "SQL batch");
+	if (!m)
+		return;
+	char *sql = malloc((len - off) * 3 / 2 + 8);
+	if (!sql)
+		_exit(70);
+	sql[utf16le_to_utf8(m + off, len - off, sql)] = 0;
+	free(m);
+
+	int drop;
+	s->pending_drop = 0;
+	if (run_tsql(s, sql, NULL, 0, &drop) == 0) {
+		if (!s->done_pending)
+			queue_done(s, 0, 0, 0);
+		flush_done(s, 0);
+		tds_reply_end(c);
+		if (drop || s->pending_drop)
+			drop_connection(s);
+	}
+	free(sql);
 }

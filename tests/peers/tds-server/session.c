@@ -169,7 +169,7 @@ void session_run(int fd, const struct peer_opts *o, PGconn *pg)
 			tds_reply_end(&c);
 			break;
 		case PKT_RPC:
-			unsupported(&s, "RPC");
+			handle_rpc(&s);
 			break;
 		case PKT_TM:
 			unsupported(&s, "A transaction manager request");

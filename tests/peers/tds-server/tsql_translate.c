@@ -305,6 +305,65 @@ static int parse_qname(struct xl *x, size_t *pi, size_t end, sbuf *out)
 	return 0;
 }
 
+/* ---- collations ---- */
+static const struct {
+	const char *name, *kind; /* kind: ICU locale, or "C" */
+} collations[] = {
+	{"SQL_Latin1_General_CP1_CI_AS", "und-u-ks-level2"},
+	{"SQL_Latin1_General_CP1_CS_AS", "und-u-ks-level3"},
+	{"SQL_Latin1_General_CP1_CI_AI", "und-u-ks-level1"},
+	{"Latin1_General_CI_AS", "und-u-ks-level2"},
+	{"Latin1_General_CS_AS", "und-u-ks-level3"},
+	{"Latin1_General_CI_AI", "und-u-ks-level1"},
+	{"Latin1_General_100_CI_AS", "und-u-ks-level2"},
+	{"Latin1_General_100_CS_AS", "und-u-ks-level3"},
+	{"Latin1_General_100_CI_AS_SC", "und-u-ks-level2"},
+	{"Latin1_General_100_CI_AS_SC_UTF8", "und-u-ks-level2"},
+	{"Latin1_General_100_CS_AS_SC_UTF8", "und-u-ks-level3"},
+	{"Latin1_General_BIN", "C"},
+	{"Latin1_General_BIN2", "C"},
+	{"Latin1_General_100_BIN2", "C"},
+	{"Latin1_General_100_BIN2_UTF8", "C"},
+};
+
+const char *peer_collation(const char *name)
+{
+	for (size_t i = 0; i < sizeof collations / sizeof collations[0]; i++)
+		if (!strcasecmp(collations[i].name, name))
+			return collations[i].name;
+	return NULL;
+}
+
+void peer_collations_sql(sbuf *out)
+{
+	for (size_t i = 0; i < sizeof collations / sizeof collations[0]; i++) {
+		if (!strcmp(collations[i].kind, "C"))
+			sb_printf(out, "CREATE COLLATION IF NOT EXISTS public.\"%s\" FROM \"C\";", collations[i].name);
+		else
+			sb_printf(out, "CREATE COLLATION IF NOT EXISTS public.\"%s\" (provider = icu, "
+				  "deterministic = false, locale = '%s');", collations[i].name, collations[i].kind);
+	}
+}
+
+/* COLLATE name at i (the name a word or [bracketed]): its known name in
+ * *out and i moved past it; DATABASE_DEFAULT is the database's (for a
+ * #temp table's column too: the way to match its tables); 448 for a name
+ * it does not know. */
+static int parse_collate(struct xl *x, size_t *pi, const char **out)
+{
+	size_t i = *pi + 1;
+	char nm[200];
+	if (!is_name(x, i))
+		return near(x, i);
+	name_of(x, i, nm, sizeof nm);
+	if (!strcasecmp(nm, "DATABASE_DEFAULT"))
+		*out = x->ctx->db_collation;
+	else if (!(*out = peer_collation(nm)))
+		return xerr(x, 448, "Invalid collation '%s'.", nm);
+	*pi = i + 1;
+	return 0;
+}
+
 /* ---- types ---- */
 static int map_type(struct xl *x, size_t *pi, size_t end, sbuf *pg, sbuf *ms)
 {
@@ -376,14 +435,20 @@ static int map_type(struct xl *x, size_t *pi, size_t end, sbuf *pg, sbuf *ms)
 	else if (!strcmp(n, "char") || !strcmp(n, "nchar")) {
 		if (max)
 			return xerr(x, 2717, "The size (max) given to the type '%s' exceeds the maximum allowed.", n);
-		snprintf(pgt, sizeof pgt, "char(%ld)", nargs ? a1 : 1);
+		/* padded to n, as SQL Server pads */
+		snprintf(pgt, sizeof pgt, ms ? "bpchar(%ld)" : "char(%ld)", nargs ? a1 : 1);
 	} else if (!strcmp(n, "varchar") || !strcmp(n, "nvarchar")) {
-		if (max)
-			strcpy(pgt, "text");
+		/* A column is bpchar (trailing spaces kept, but ignored by =
+		 * and unique keys, as SQL Server ignores them) with a CHECK of
+		 * its length in UTF-16 units (column_def); so is a CAST to a
+		 * max type, which keeps them. A CAST to (n) cuts, as SQL
+		 * Server's does. */
+		if (max || ms)
+			strcpy(pgt, "bpchar");
 		else
 			snprintf(pgt, sizeof pgt, "varchar(%ld)", nargs ? a1 : 1);
 	} else if (!strcmp(n, "text") || !strcmp(n, "ntext") || !strcmp(n, "sysname"))
-		strcpy(pgt, "text");
+		strcpy(pgt, "bpchar");
 	else if (!strcmp(n, "varbinary") || !strcmp(n, "binary") || !strcmp(n, "image"))
 		strcpy(pgt, "bytea");
 	else if (!strcmp(n, "uniqueidentifier"))
@@ -505,6 +570,11 @@ static int xl_convert(struct xl *x, size_t *pi, size_t b, sbuf *o)
 		emit(o, style == 1 ? "decode(substr(" : "decode((");
 		rc = xl_range(x, comma[0] + 1, eend, o);
 		emit(o, style == 1 ? ", 3), 'hex')" : "), 'hex')");
+	} else if (!strcmp(pg.p, "text") && style == 1) {
+		/* binary → '0x…' (and text as it is) */
+		emit(o, "tds_catalog.binary_style1(");
+		rc = xl_range(x, comma[0] + 1, eend, o);
+		emit(o, ")");
 	} else if ((!strcmp(pg.p, "smallint") || !strcmp(pg.p, "integer") || !strcmp(pg.p, "bigint")) &&
 		   is_kw(x, e, "CONVERT") && is_op(x, e + 1, "(") &&
 		   (is_kw(x, e + 2, "binary") || is_kw(x, e + 2, "varbinary"))) {
@@ -550,6 +620,19 @@ static int xl_var(struct xl *x, size_t i, sbuf *o)
 			return xerr(x, 137, "Must declare the scalar variable \"%.*s\".", (int)t->n, t->s);
 #undef V
 		emit(o, buf);
+		return 0;
+	}
+	/* an RPC's parameter: its value, as a literal */
+	for (size_t k = 0; k < x->ctx->nparams; k++) {
+		const struct rpc_param *p = &x->ctx->params[k];
+		if (strlen(p->name) != t->n || strncasecmp(p->name, t->s, t->n))
+			continue;
+		if (p->is_null)
+			emit(o, "NULL");
+		else if (p->is_number)
+			emit(o, p->text);
+		else
+			emit_literal(o, p->text);
 		return 0;
 	}
 	return xerr(x, 137, "Must declare the scalar variable \"%.*s\".", (int)t->n, t->s);
@@ -614,6 +697,16 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 			} else if (is_kw(x, i, "ISNULL") && is_op(x, i + 1, "(")) {
 				emit(o, "COALESCE");
 				i++;
+			} else if (is_kw(x, i, "COLLATE")) {
+				const char *c;
+				if (parse_collate(x, &i, &c))
+					return -1;
+				emit(o, "COLLATE");
+				emit_ident(o, c, 0);
+			} else if (is_kw(x, i, "DATALENGTH") && is_op(x, i + 1, "(")) {
+				/* bytes stored: trailing spaces of a bpchar count */
+				emit(o, "octet_length");
+				i++;
 			} else if (is_kw(x, i, "CHARINDEX") && is_op(x, i + 1, "(")) {
 				emit(o, "tds_catalog.charindex");
 				i++;
@@ -626,9 +719,13 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 			} else if (is_kw(x, i, "sys") && is_op(x, i + 1, ".") && is_name(x, i + 2)) {
 				char nm[64];
 				name_of(x, i + 2, nm, sizeof nm);
-				if (strcasecmp(nm, "foreign_keys"))
+				if (strcasecmp(nm, "foreign_keys") && strcasecmp(nm, "check_constraints") &&
+				    strcasecmp(nm, "triggers"))
 					return xerr(x, 208, "Invalid object name 'sys.%s'.", nm);
-				emit(o, "tds_catalog.foreign_keys");
+				for (char *q = nm; *q; q++)
+					*q = (char)tolower((unsigned char)*q);
+				snprintf(buf, sizeof buf, "tds_catalog.%s", nm);
+				emit(o, buf);
 				i += 3;
 			} else if (is_kw(x, i, "WITH") && is_op(x, i + 1, "(") && is_hint(x, i + 2)) {
 				size_t close = match_paren(x, i + 1, b);
@@ -836,8 +933,156 @@ static int parse_set(struct xl *x, size_t *pi, struct batch *b)
 	return 0;
 }
 
-/* Column definitions of CREATE TABLE / ALTER TABLE ADD: [c] type [NULL|NOT NULL] */
-static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, sbuf *o, sbuf *comments)
+/* The columns of a CREATE TABLE so far (name, SQL Server type), for the
+ * length of its primary key. */
+struct coldefs {
+	size_t n;
+	char name[1024][256];
+	char ms[1024][64];
+};
+
+/* ms ("nvarchar(20)", "int" …) → its base name and first argument (-1:
+ * none, -2: max). */
+static void ms_split(const char *ms, char *base, size_t cap, long *arg)
+{
+	size_t k = 0;
+	while (ms[k] && ms[k] != '(' && k + 1 < cap) {
+		base[k] = ms[k];
+		k++;
+	}
+	base[k] = 0;
+	*arg = -1;
+	if (ms[k] == '(')
+		*arg = strncasecmp(ms + k + 1, "max", 3) ? strtol(ms + k + 1, NULL, 10) : -2;
+}
+
+static int is_text_type(const char *base)
+{
+	return !strcmp(base, "nvarchar") || !strcmp(base, "varchar") || !strcmp(base, "nchar") ||
+	       !strcmp(base, "char");
+}
+
+/* SQL Server counts nvarchar(n) and nchar(n) in UTF-16 code units, where
+ * PostgreSQL's varchar(n) counts characters: a CHECK does the rest (a
+ * character beyond the BMP is two units), answered as 2628. The fast
+ * path: no more bytes than n. */
+static void length_check(sbuf *o, const char *col, const char *base, long n)
+{
+	int padded = !strcmp(base, "nchar") || !strcmp(base, "char");
+	char cname[160];
+	snprintf(cname, sizeof cname, "tds_len_%.100s", col);
+	emit(o, "CONSTRAINT");
+	emit_ident(o, cname, 0);
+	emit(o, "CHECK (octet_length(");
+	emit_ident(o, col, 0);
+	sb_printf(o, "%s) <= %ld OR tds_catalog.utf16_units(", padded ? "::text" : "", n);
+	emit_ident(o, col, 0);
+	sb_printf(o, "%s) <= %ld)", padded ? "::text" : "", n);
+}
+
+/* The bytes of a value of ms in an index key: fixed, or (*per_unit,
+ * *per_byte) times the value's UTF-16 units or bytes, at most *max (-1: no
+ * bound, a max type). */
+static long key_bytes(const char *ms, int *units, int *bytes, long *max)
+{
+	char b[64];
+	long a;
+	ms_split(ms, b, sizeof b, &a);
+	for (char *p = b; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	*units = *bytes = 0;
+	*max = 0;
+	if (!strcmp(b, "nvarchar") || !strcmp(b, "varchar") || !strcmp(b, "sysname")) {
+		*units = 1;
+		*max = a == -2 ? -1 : 2 * (a > 0 ? a : !strcmp(b, "sysname") ? 128 : 1);
+		return 0;
+	}
+	if (!strcmp(b, "varbinary")) {
+		*bytes = 1;
+		*max = a == -2 ? -1 : a > 0 ? a : 1;
+		return 0;
+	}
+	if (!strcmp(b, "text") || !strcmp(b, "ntext") || !strcmp(b, "image") || !strcmp(b, "xml")) {
+		*max = -1;
+		return 0;
+	}
+	long f = !strcmp(b, "nchar") ? 2 * (a > 0 ? a : 1) : !strcmp(b, "char") || !strcmp(b, "binary") ? (a > 0 ? a : 1)
+		 : !strcmp(b, "bit") || !strcmp(b, "tinyint") ? 1 : !strcmp(b, "smallint") ? 2
+		 : !strcmp(b, "int") || !strcmp(b, "real") || !strcmp(b, "smallmoney") || !strcmp(b, "smalldatetime") ? 4
+		 : !strcmp(b, "bigint") || !strcmp(b, "money") || !strcmp(b, "datetime") ? 8
+		 : !strcmp(b, "float") ? (a > 0 && a <= 24 ? 4 : 8)
+		 : !strcmp(b, "date") ? 3
+		 : !strcmp(b, "time") ? (a >= 0 && a <= 2 ? 3 : a >= 0 && a <= 4 ? 4 : 5)
+		 : !strcmp(b, "datetime2") ? (a >= 0 && a <= 2 ? 6 : a >= 0 && a <= 4 ? 7 : 8)
+		 : !strcmp(b, "datetimeoffset") ? (a >= 0 && a <= 2 ? 8 : a >= 0 && a <= 4 ? 9 : 10)
+		 : !strcmp(b, "uniqueidentifier") ? 16
+		 : !strcmp(b, "decimal") || !strcmp(b, "numeric") || !strcmp(b, "dec")
+		       ? ((a < 0 ? 18 : a) <= 9 ? 5 : (a < 0 ? 18 : a) <= 19 ? 9 : (a < 0 ? 18 : a) <= 28 ? 13 : 17)
+		 : 8;
+	*max = f;
+	return f;
+}
+
+/* PRIMARY KEY (cols) of a CREATE TABLE: SQL Server refuses a max type as
+ * a key column (1919), and an index entry longer than 900 bytes for a
+ * clustered index or 1,700 for a nonclustered one when a row is written
+ * (1946; CREATE TABLE only warns). The peer adds a CHECK named tds_key_…
+ * that sums the entry's bytes when the declared columns could exceed it. */
+static int key_check(struct xl *x, const struct coldefs *defs, char keys[][256], size_t nkeys, int nonclustered,
+		     const char *pkname, const char *table, sbuf *o)
+{
+	long limit = nonclustered ? 1700 : 900, declared = 0;
+	sbuf e, fast; /* the entry's bytes; a bound of them (bytes of UTF-8 ≥ UTF-16 units) */
+	sb_init(&e);
+	sb_init(&fast);
+	for (size_t k = 0; k < nkeys; k++) {
+		size_t c = 0;
+		while (c < defs->n && strcmp(defs->name[c], keys[k]))
+			c++;
+		if (c == defs->n)
+			continue; /* PostgreSQL names it */
+		int units, bytes;
+		long max;
+		long f = key_bytes(defs->ms[c], &units, &bytes, &max);
+		if (max < 0) {
+			sb_free(&e);
+			sb_free(&fast);
+			return xerr(x, 1919, "Column '%s' in table '%s' is of a type that is invalid for use as a key column "
+				    "in an index.", keys[k], table);
+		}
+		declared += max;
+		if (e.n) {
+			sb_puts(&e, " + ");
+			sb_puts(&fast, " + ");
+		}
+		if (units || bytes) {
+			sb_puts(&e, units ? "2 * tds_catalog.utf16_units(" : "octet_length(");
+			emit_ident(&e, keys[k], 0);
+			sb_puts(&e, ")");
+			sb_puts(&fast, units ? "2 * octet_length(" : "octet_length(");
+			emit_ident(&fast, keys[k], 0);
+			sb_puts(&fast, ")");
+		} else {
+			sb_printf(&e, "%ld", f);
+			sb_printf(&fast, "%ld", f);
+		}
+	}
+	if (declared > limit && e.n) {
+		char cname[160];
+		snprintf(cname, sizeof cname, "tds_key_%s_%.100s", nonclustered ? "nc" : "cl", pkname);
+		emit(o, ", CONSTRAINT");
+		emit_ident(o, cname, 0);
+		sb_printf(o, " CHECK (%s <= %ld OR %s <= %ld)", fast.p, limit, e.p, limit);
+	}
+	sb_free(&e);
+	sb_free(&fast);
+	return 0;
+}
+
+/* Column definitions of CREATE TABLE / ALTER TABLE ADD: [c] type [COLLATE c]
+ * [NULL|NOT NULL] …; a text column without COLLATE takes coll. */
+static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, sbuf *o, sbuf *comments,
+		      struct coldefs *defs, const char *coll)
 {
 	size_t i = *pi;
 	char col[256];
@@ -852,16 +1097,30 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 		sb_free(&ms);
 		return -1;
 	}
+	char base[64];
+	long arg;
+	ms_split(ms.p, base, sizeof base, &arg);
+	int text = is_text_type(base) || !strcmp(base, "text") || !strcmp(base, "ntext") || !strcmp(base, "sysname");
+	if (is_kw(x, i, "COLLATE")) {
+		if (!text) {
+			sb_free(&ms);
+			return xerr(x, 447, "Expression type %s is invalid for COLLATE clause.", base);
+		}
+		if (parse_collate(x, &i, &coll)) {
+			sb_free(&ms);
+			return -1;
+		}
+	}
+	if (text) {
+		emit(o, "COLLATE");
+		emit_ident(o, coll, 0);
+	}
 	for (;;) {
 		if (is_kw(x, i, "NULL")) {
 			emit(o, "NULL");
 			i++;
 		} else if (is_kw(x, i, "NOT") && is_kw(x, i + 1, "NULL")) {
 			emit(o, "NOT NULL");
-			i += 2;
-		} else if (is_kw(x, i, "COLLATE") && is_kw(x, i + 1, "Latin1_General_BIN2")) {
-			/* The one collation mssql-apply names: binary, so case-sensitive. */
-			emit(o, "COLLATE \"C\"");
 			i += 2;
 		} else if (is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) {
 			emit(o, "PRIMARY KEY");
@@ -891,6 +1150,13 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 		} else
 			break;
 	}
+	if (is_text_type(base) && arg > 0)
+		length_check(o, col, base, arg);
+	if (defs && defs->n < sizeof defs->name / sizeof defs->name[0]) {
+		snprintf(defs->name[defs->n], sizeof defs->name[0], "%s", col);
+		snprintf(defs->ms[defs->n], sizeof defs->ms[0], "%s", ms.p);
+		defs->n++;
+	}
 	sb_printf(comments, "; COMMENT ON COLUMN %s.", table);
 	emit_ident(comments, col, 0);
 	sb_puts(comments, " IS ");
@@ -900,9 +1166,10 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 	return 0;
 }
 
-static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o)
+static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o, char keys[][256], size_t *nkeys)
 {
 	size_t i = *pi;
+	*nkeys = 0;
 	if (!is_op(x, i, "("))
 		return near(x, i);
 	emit(o, "(");
@@ -913,6 +1180,8 @@ static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o)
 		char c[256];
 		name_of(x, i, c, sizeof c);
 		emit_ident(o, c, 0);
+		if (*nkeys < 32)
+			snprintf(keys[(*nkeys)++], 256, "%s", c);
 		i++;
 		if (is_kw(x, i, "ASC"))
 			i++;
@@ -936,6 +1205,9 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	sb_init(&o);
 	sb_init(&name);
 	sb_init(&comments);
+	struct coldefs *defs = NULL;
+	sbuf keychecks;
+	sb_init(&keychecks);
 	int rc = -1;
 	int temp = i < x->n && x->t[i].k == TK_WORD && x->t[i].s[0] == '#';
 	if (i < x->n && x->t[i].k == TK_QID && x->t[i].v[0] == '#')
@@ -955,9 +1227,15 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	}
 	emit(&o, "(");
 	i++;
+	if (!(defs = calloc(1, sizeof *defs)))
+		abort();
+	int clustered = 0, items = 0;
 	for (;;) {
+		char cn[256] = "";
+		int index = is_kw(x, i, "INDEX") && is_name(x, i + 1);
+		if (!index && items++)
+			emit(&o, ",");
 		if (is_kw(x, i, "CONSTRAINT")) {
-			char cn[256];
 			if (!is_name(x, i + 1)) {
 				near(x, i + 1);
 				goto out;
@@ -967,24 +1245,57 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 			emit_ident(&o, cn, 0);
 			i += 2;
 		}
-		if (is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) {
-			emit(&o, "PRIMARY KEY");
+		if (index) {
+			/* INDEX name [CLUSTERED | NONCLUSTERED] (cols): its
+			 * key checked as a primary key's (1919, 1946), then a
+			 * CREATE INDEX after the table, but on a #temp table
+			 * (README: costs like SQL Server's). */
+			char in[256];
+			name_of(x, i + 1, in, sizeof in);
 			i += 2;
+			int nonclustered = 1;
 			if (is_kw(x, i, "CLUSTERED") || is_kw(x, i, "NONCLUSTERED"))
-				i++;
-			if (key_list(x, &i, close, &o))
+				nonclustered = is_kw(x, i++, "NONCLUSTERED");
+			if (clustered && !nonclustered) {
+				xerr(x, 1902, "Cannot create more than one clustered index on table '%s'. Drop the existing "
+				     "clustered index before creating another.", name.p);
 				goto out;
-		} else if (is_kw(x, i, "UNIQUE")) {
-			emit(&o, "UNIQUE");
-			i++;
+			}
+			clustered |= !nonclustered;
+			char keys[32][256];
+			size_t nkeys;
+			sbuf cols;
+			sb_init(&cols);
+			int bad = key_list(x, &i, close, &cols, keys, &nkeys) ||
+				  key_check(x, defs, keys, nkeys, nonclustered, in, name.p, &keychecks);
+			if (!bad && !temp) {
+				sb_printf(&comments, "; CREATE INDEX ON %s", name.p);
+				sb_puts(&comments, cols.p);
+			}
+			sb_free(&cols);
+			if (bad)
+				goto out;
+		} else if ((is_kw(x, i, "PRIMARY") && is_kw(x, i + 1, "KEY")) || is_kw(x, i, "UNIQUE")) {
+			int pk = is_kw(x, i, "PRIMARY"), nonclustered = !pk;
+			if (clustered && !nonclustered) {
+				xerr(x, 1902, "Cannot create more than one clustered index on table '%s'. Drop the existing "
+				     "clustered index before creating another.", name.p);
+				goto out;
+			}
+			emit(&o, pk ? "PRIMARY KEY" : "UNIQUE");
+			i += pk ? 2 : 1;
 			if (is_kw(x, i, "CLUSTERED") || is_kw(x, i, "NONCLUSTERED"))
-				i++;
-			if (key_list(x, &i, close, &o))
+				nonclustered = is_kw(x, i++, "NONCLUSTERED");
+			clustered |= !nonclustered;
+			char keys[32][256];
+			size_t nkeys;
+			if (key_list(x, &i, close, &o, keys, &nkeys) ||
+			    key_check(x, defs, keys, nkeys, nonclustered, cn[0] ? cn : "PK", name.p, &keychecks))
 				goto out;
-		} else if (column_def(x, &i, close, name.p, &o, &comments))
+		} else if (column_def(x, &i, close, name.p, &o, &comments, defs,
+				      temp ? PEER_SERVER_COLLATION : x->ctx->db_collation))
 			goto out;
 		if (is_op(x, i, ",") && i < close) {
-			emit(&o, ",");
 			i++;
 			continue;
 		}
@@ -994,6 +1305,8 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 		}
 		break;
 	}
+	if (keychecks.n)
+		sb_puts(&o, keychecks.p);
 	emit(&o, ")");
 	sb_puts(&o, comments.p ? comments.p : "");
 	struct stmt *s = add_stmt(b, ST_SQL);
@@ -1002,6 +1315,8 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	*pi = close + 1;
 	rc = 0;
 out:
+	free(defs);
+	sb_free(&keychecks);
 	sb_free(&o);
 	sb_free(&name);
 	sb_free(&comments);
@@ -1026,7 +1341,8 @@ static int alter_table(struct xl *x, size_t *pi, struct batch *b)
 	sb_printf(&o, "ALTER TABLE %s", name.p);
 	for (;;) {
 		emit(&o, "ADD COLUMN");
-		if (column_def(x, &i, x->n, name.p, &o, &comments))
+		if (column_def(x, &i, x->n, name.p, &o, &comments, NULL,
+			       name.p[1] == '#' ? PEER_SERVER_COLLATION : x->ctx->db_collation))
 			goto out;
 		if (is_op(x, i, ",")) {
 			emit(&o, ",");
@@ -1162,6 +1478,51 @@ static int if_throw(struct xl *x, size_t *pi, struct batch *b)
 	return 0;
 }
 
+/* EXEC sp_executesql N'stmt' [, N'declarations' [, @name = value] …]:
+ * what an RPC of sp_executesql does, written as T-SQL (mssql-apply
+ * --print-sql prints it so). Values: N'strings', numbers, NULL. */
+static int exec_executesql(struct xl *x, size_t *pi, struct batch *b)
+{
+	size_t i = *pi + 2;
+	if (i >= x->n || x->t[i].k != TK_STR)
+		return xerr(x, 214, "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.");
+	struct stmt *s = add_stmt(b, ST_EXECUTESQL);
+	s->name = strdup(x->t[i].v);
+	i++;
+	if (is_op(x, i, ",") && i + 1 < x->n && x->t[i + 1].k == TK_STR)
+		i += 2; /* the declarations: the values carry their types */
+	while (is_op(x, i, ",")) {
+		if (i + 3 >= x->n || x->t[i + 1].k != TK_VAR || !is_op(x, i + 2, "="))
+			return near(x, i + 1);
+		s->params = realloc(s->params, (s->nparams + 1) * sizeof *s->params);
+		if (!s->params)
+			abort();
+		struct rpc_param *p = &s->params[s->nparams++];
+		memset(p, 0, sizeof *p);
+		snprintf(p->name, sizeof p->name, "%.*s", (int)x->t[i + 1].n, x->t[i + 1].s);
+		size_t v = i + 3;
+		int neg = is_op(x, v, "-");
+		if (neg)
+			v++;
+		if (v < x->n && x->t[v].k == TK_STR && !neg) {
+			p->text = strdup(x->t[v].v);
+		} else if (v < x->n && x->t[v].k == TK_NUM) {
+			p->is_number = 1;
+			p->text = malloc(x->t[v].n + 2);
+			if (!p->text)
+				abort();
+			snprintf(p->text, x->t[v].n + 2, "%s%.*s", neg ? "-" : "", (int)x->t[v].n, x->t[v].s);
+		} else if (is_kw(x, v, "NULL") && !neg) {
+			p->is_null = 1;
+		} else {
+			return near(x, v);
+		}
+		i = v + 1;
+	}
+	*pi = i;
+	return 0;
+}
+
 static int txn_word(struct xl *x, size_t *pi)
 {
 	size_t i = *pi + 1;
@@ -1253,6 +1614,10 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 					for (size_t h = k + 2; h < (c == NPOS ? x.n : c); h++)
 						if (is_kw(&x, h, "KEEPIDENTITY"))
 							s->keepidentity = 1;
+						else if (is_kw(&x, h, "CHECK_CONSTRAINTS"))
+							s->check_constraints = 1;
+						else if (is_kw(&x, h, "FIRE_TRIGGERS"))
+							s->fire_triggers = 1;
 					k = c == NPOS ? x.n : c + 1;
 				}
 				i = k;
@@ -1288,6 +1653,8 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 			}
 		} else if ((is_kw(&x, i, "TRUNCATE") || is_kw(&x, i, "DROP")) && is_kw(&x, i + 1, "TABLE")) {
 			rc = generic(&x, &i, b, ST_SQL, 0);
+		} else if ((is_kw(&x, i, "EXEC") || is_kw(&x, i, "EXECUTE")) && is_kw(&x, i + 1, "sp_executesql")) {
+			rc = exec_executesql(&x, &i, b);
 		} else if (is_kw(&x, i, "EXEC") || is_kw(&x, i, "EXECUTE") ||
 			   (i == 0 && is_name(&x, i) && !starts_stmt(&x, i))) {
 			size_t k = is_kw(&x, i, "EXEC") || is_kw(&x, i, "EXECUTE") ? i + 1 : i;
@@ -1315,6 +1682,9 @@ void batch_free(struct batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->v[i].sql);
 		free(b->v[i].name);
+		for (size_t k = 0; k < b->v[i].nparams; k++)
+			free(b->v[i].params[k].text);
+		free(b->v[i].params);
 	}
 	free(b->v);
 	memset(b, 0, sizeof *b);
