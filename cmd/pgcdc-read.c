@@ -86,6 +86,11 @@ static struct {
 	size_t nrels, relcap;
 
 	record rec;
+	/* The change before rec, written once the next change or the commit
+	 * shows whether it was its transaction's last (src.last): one record
+	 * held back, whatever the size of the transaction. */
+	record held;
+	bool have_held;
 	buf scratch;
 
 	/* the transaction being decoded */
@@ -452,11 +457,24 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 		    ri->rel->cols[i].name);
 }
 
+static void write_held(void)
+{
+	if (record_writer_put(st.out, &st.held) < 0)
+		writer_failed();
+	st.have_held = false;
+	st.nrecords++;
+}
+
+/* rec is complete: the change before it was not its transaction's last.
+ * rec is held back in its turn (the two records trade storage). */
 static void put_record(void)
 {
-	if (record_writer_put(st.out, &st.rec) < 0)
-		writer_failed();
-	st.nrecords++;
+	if (st.have_held)
+		write_held();
+	record t = st.held;
+	st.held = st.rec;
+	st.rec = t;
+	st.have_held = true;
 }
 
 static relinfo *change_relation(uint32_t relid, const pgo_tuple *t1, const pgo_tuple *t2)
@@ -588,6 +606,10 @@ static int on_message(const char *data, size_t len)
 			die(EX_DATAERR, "commit outside a transaction");
 		st.in_txn = false;
 		st.ntxns++;
+		if (st.have_held) {
+			st.held.last = true;
+			write_held();
+		}
 		st.committed_end = m.u.commit.end_lsn;
 		if (st.acks)
 			txq_push(m.u.commit.commit_lsn, m.u.commit.end_lsn, st.txn_seq);
@@ -1015,6 +1037,7 @@ int main(int argc, char **argv)
 	if (!st.types || !st.dec)
 		die(EX_OSERR, "out of memory");
 	record_init(&st.rec);
+	record_init(&st.held);
 	buf_init(&st.scratch, 0);
 	clock_gettime(CLOCK_MONOTONIC, &st.started);
 
@@ -1028,6 +1051,7 @@ int main(int argc, char **argv)
 		pgtypes_free(st.types);
 		pgo_decoder_free(st.dec);
 		record_free(&st.rec);
+		record_free(&st.held);
 		buf_free(&st.scratch);
 		return 0;
 	}
@@ -1060,6 +1084,7 @@ int main(int argc, char **argv)
 		flush_output();
 		st.in_txn = false;
 		st.txn_seq = 0;
+		st.have_held = false;
 		rel_clear();
 		for (;;) {
 			log_error("reconnecting in %d s", backoff);
@@ -1092,6 +1117,7 @@ int main(int argc, char **argv)
 	pgtypes_free(st.types);
 	pgo_decoder_free(st.dec);
 	record_free(&st.rec);
+	record_free(&st.held);
 	buf_free(&st.scratch);
 	return 0;
 }

@@ -30,7 +30,18 @@ typedef struct stream_state {
 	pos_offset batch_max; /* highest offset taken into the current batch */
 	bool in_batch;
 	bool acked; /* an ack went upstream in this run */
+	/* The checkpoint row as the open transaction of a source transaction
+	 * applied in pieces (mssql_apply_piece) has written it so far. */
+	pos_offset piece_max;
+	bool in_piece;
 } stream_state;
+
+/* Commit times of a batch's records, a run of equal ones as one: the
+ * records of a source transaction share theirs. */
+typedef struct lat_run {
+	int64_t us;
+	uint64_t n;
+} lat_run;
 
 /* An open typed bulk copy into a target table. */
 struct direct {
@@ -57,8 +68,12 @@ struct mssql_apply {
 	size_t nstreams, capstreams;
 
 	uint64_t nrec; /* records in the current batch, skipped ones included */
-	int64_t *lat;  /* their commit times */
+	lat_run *lat;  /* their commit times */
 	size_t nlat, caplat;
+	/* A target transaction stays open after mssql_apply_piece: the
+	 * pieces of one source transaction go in it, and the next flush
+	 * commits it. */
+	bool piece_open;
 	uint64_t hist[LAT_BUCKETS];
 
 	buf sql;
@@ -1148,8 +1163,9 @@ static int truncate_order(mssql_apply *a, mssql_table **order, size_t nt, mssql_
 	return AT_OK;
 }
 
-/* One attempt at the whole batch. */
-static int attempt(mssql_apply *a)
+/* One attempt at the whole batch; without commit, the transaction stays
+ * open (a piece of a source transaction, mssql_apply_piece). */
+static int attempt(mssql_apply *a, bool commit)
 {
 	/* Rows that streamed (live_add) are in the target already, inside the
 	 * open transaction: end their bulk copy. When streaming broke off,
@@ -1199,7 +1215,7 @@ static int attempt(mssql_apply *a)
 	long *lim = NULL;
 	bool empty[nt ? nt : 1];
 	size_t ncand = 0;
-	bool began = lt != NULL; /* the transaction is open */
+	bool began = lt != NULL || a->piece_open; /* the transaction is open */
 	bool pre = false;        /* statements to send before the loads */
 	bool trunc_early = false;
 	sql_reset(a);
@@ -1325,7 +1341,8 @@ static int attempt(mssql_apply *a)
 	size_t nck = 0;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
-		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0))
+		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0) ||
+		    (s->in_piece && pos_offset_cmp(s->batch_max, s->piece_max) <= 0))
 			continue;
 		if (nck == 0)
 			tsql_checkpoint_merge_begin(&a->sql);
@@ -1358,13 +1375,16 @@ static int attempt(mssql_apply *a)
 			buf_putc(&a->sql, '\n');
 		}
 	}
-	tsql_commit(&a->sql);
+	if (commit)
+		tsql_commit(&a->sql);
 	for (size_t k = 0; k < nt; k++) {
 		if (a->order[k]->n == 0 || (a->order[k]->bulk_direct && !a->order[k]->nstaged))
 			continue;
 		buf_putc(&a->sql, '\n');
 		tsql_staging_truncate(&a->sql, &a->order[k]->view);
 	}
+	if (!commit)
+		a->piece_open = true;
 	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 		return a->fatal ? AT_FATAL : failed(a);
 	for (size_t k = 0; k < nt; k++)
@@ -1506,7 +1526,7 @@ static void batch_range(const mssql_apply *a, char *out, size_t len)
 	}
 }
 
-static void lat_add(mssql_apply *a, int64_t us)
+static void lat_add(mssql_apply *a, int64_t us, uint64_t n)
 {
 	if (us < 0)
 		us = 0;
@@ -1514,30 +1534,44 @@ static void lat_add(mssql_apply *a, int64_t us)
 	size_t b = ms < LAT_FINE ? (size_t)ms : LAT_FINE + (size_t)((ms - LAT_FINE) / 100);
 	if (b >= LAT_BUCKETS)
 		b = LAT_BUCKETS - 1;
-	a->hist[b]++;
-	a->st.lat_n++;
+	a->hist[b] += n;
+	a->st.lat_n += n;
 	if (us > a->st.lat_max_us)
 		a->st.lat_max_us = us;
 }
 
-static void committed(mssql_apply *a, uint64_t rt0)
+/* The batch went to the server: committed, or (!commit) applied in the
+ * transaction that stays open for the next piece of its source
+ * transaction, whose streams' offsets and records' commit times wait for
+ * the commit. */
+static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 {
-	int64_t now = now_us();
-	for (size_t i = 0; i < a->nlat; i++)
-		lat_add(a, now - a->lat[i]);
-	a->nlat = 0;
+	if (commit) {
+		int64_t now = now_us();
+		for (size_t i = 0; i < a->nlat; i++)
+			lat_add(a, now - a->lat[i].us, a->lat[i].n);
+		a->nlat = 0;
+	}
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
 		if (!s->in_batch)
 			continue;
+		if (!commit) {
+			s->piece_max = s->batch_max;
+			s->in_piece = true;
+			continue;
+		}
 		if (!s->has_ckpt || pos_offset_cmp(s->batch_max, s->ckpt) > 0)
 			s->ckpt = s->batch_max;
 		s->has_ckpt = true;
 		s->in_batch = false;
+		s->in_piece = false;
 		s->acked = true;
 		if (a->o.on_commit)
 			a->o.on_commit(a->o.ctx, s->name, s->ckpt);
 	}
+	if (commit)
+		a->piece_open = false;
 	for (size_t i = 0; i < a->ts.n; i++) {
 		mssql_table *t = a->ts.t[i];
 		a->st.changes += t->n;
@@ -1549,7 +1583,7 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	}
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
-	a->st.batches++;
+	a->st.batches += commit;
 	a->st.round_trips = round_trips(a);
 	a->st.round_trips_last_batch = a->st.round_trips - rt0;
 	a->nrec = 0;
@@ -1606,15 +1640,65 @@ static bool any_insert(const mssql_apply *a)
 	return false;
 }
 
-int mssql_apply_flush(mssql_apply *a)
+/* An attempt at a piece, or at the commit, of a source transaction applied
+ * in pieces failed after earlier pieces: they went with the transaction
+ * (every failure closes the connection), so this batch cannot be tried
+ * again alone. */
+static int pieces_lost(mssql_apply *a, int rc, uint64_t rt0, bool commit)
 {
-	if (a->nrec == 0)
+	a->piece_open = false;
+	if (rc == AT_TRUNCATE) {
+		for (size_t i = 0; i < a->ts.n; i++)
+			if (a->ts.t[i]->truncate)
+				a->ts.t[i]->truncate_as_delete = true;
+		log_info("TRUNCATE TABLE refused (4712); emptying with DELETE instead");
+	}
+	if (rc == AT_TRANSIENT || rc == AT_STALE || rc == AT_TRUNCATE) {
+		a->st.retries++;
+		if (commit && !a->o.print && prepare(a) == AT_OK && batch_already_committed(a)) {
+			log_info("the checkpoint holds the whole transaction already (it committed before the "
+				 "connection was lost); not applying it again");
+			applied(a, rt0, true);
+			return 0;
+		}
+		log_info("the transaction applied in pieces was rolled back: %s%d %s", a->last.dead ? "lost connection; " : "",
+			 a->last.number, a->last.msg);
+		mssql_apply_discard(a);
+		return MSSQL_APPLY_AGAIN;
+	}
+	if (rc == AT_BADVALUE) {
+		report_bad(a, a->bad_msg);
+	} else {
+		mssql_error first = a->last;
+		char why[1200];
+		if (locate(a, &first)) {
+			snprintf(why, sizeof why, "%d %s", first.number, first.msg);
+			report_bad(a, why);
+		} else {
+			char range[600];
+			batch_range(a, range, sizeof range);
+			log_error("the batch was refused (%s): %d %s", range, first.number, first.msg);
+		}
+	}
+	/* Leaving the record out would apply its source transaction in part. */
+	log_error("the record is part of a source transaction applied in pieces, which was rolled back%s",
+		  a->o.dead_letter ? " (--dead-letter cannot leave out one of its records)" : "");
+	return EX_DATAERR;
+}
+
+/* Applies the batch, and commits it unless it is a piece of a source
+ * transaction (then the transaction stays open). */
+static int flush_batch(mssql_apply *a, bool commit)
+{
+	if (a->nrec == 0 && !(commit && a->piece_open))
 		return 0;
 	uint64_t rt0 = a->batch_rt0;
 	int failures = 0;
 	bool reconnected = false;
+	/* earlier pieces are in the open transaction: not to be retried alone */
+	bool pieces = a->piece_open;
 	for (;;) {
-		if (a->ts.touched == 0 && !reconnected) {
+		if (a->ts.touched == 0 && !reconnected && !pieces) {
 			/* Only skipped records: nothing to write, but acks to send. */
 			bool need = false;
 			for (size_t i = 0; i < a->nstreams; i++)
@@ -1622,7 +1706,7 @@ int mssql_apply_flush(mssql_apply *a)
 				    pos_offset_cmp(a->streams[i].batch_max, a->streams[i].ckpt) > 0)
 					need = true;
 			if (!need) {
-				committed(a, rt0);
+				applied(a, rt0, true);
 				return 0;
 			}
 		}
@@ -1635,15 +1719,17 @@ int mssql_apply_flush(mssql_apply *a)
 			if (rc == AT_OK && batch_already_committed(a)) {
 				log_info("the checkpoint holds the whole batch already (it committed before the "
 					 "connection was lost, or another mssql-apply applied it); not applying it again");
-				committed(a, rt0);
+				applied(a, rt0, true);
 				return 0;
 			}
 		}
-		int rc = attempt(a);
+		int rc = attempt(a, commit);
 		if (rc == AT_OK) {
-			committed(a, rt0);
+			applied(a, rt0, commit);
 			return 0;
 		}
+		if (pieces && rc != AT_FATAL)
+			return pieces_lost(a, rc, rt0, commit);
 		switch (rc) {
 		case AT_FATAL:
 			return a->fatal ? a->fatal : EX_SOFTWARE;
@@ -1654,15 +1740,9 @@ int mssql_apply_flush(mssql_apply *a)
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return a->last.dead && !a->conn && a->st.batches == 0 ? EX_UNAVAILABLE : EX_TEMPFAIL;
 			}
-			{
-				long ms = 100L << (failures < 6 ? failures : 6);
-				if (ms > 5000)
-					ms = 5000;
-				log_info("retrying the batch in %ld ms after: %s%s%d %s", ms,
-					 a->last.dead ? "lost connection; " : "", a->last.number ? "" : "", a->last.number,
-					 a->last.msg);
-				sleep_ms(ms);
-			}
+			log_info("retrying the batch after: %s%d %s", a->last.dead ? "lost connection; " : "",
+				 a->last.number, a->last.msg);
+			mssql_apply_backoff(a, failures);
 			reconnected = true;
 			continue;
 		case AT_STALE:
@@ -1715,8 +1795,13 @@ int mssql_apply_flush(mssql_apply *a)
 			break;
 		}
 		}
-		/* A refused record: dead-letter it and go on, or stop. */
-		if (!a->o.dead_letter || dead_letter(a) < 0)
+		/* A refused record: dead-letter it and go on, or stop. Not in
+		 * the first piece of a source transaction: leaving it out would
+		 * apply the transaction in part. */
+		if (a->o.dead_letter && !commit)
+			log_error("the record is part of a source transaction applied in pieces, which was rolled "
+				  "back (--dead-letter cannot leave out one of its records)");
+		if (!a->o.dead_letter || !commit || dead_letter(a) < 0)
 			return EX_DATAERR;
 		log_info("record written to %s; applying the rest of the batch", a->o.dead_letter);
 		disconnect(a);
@@ -1725,7 +1810,63 @@ int mssql_apply_flush(mssql_apply *a)
 	}
 }
 
+int mssql_apply_flush(mssql_apply *a)
+{
+	return flush_batch(a, true);
+}
+
+int mssql_apply_piece(mssql_apply *a)
+{
+	return flush_batch(a, false);
+}
+
+void mssql_apply_discard(mssql_apply *a)
+{
+	/* an open transaction (pieces, or a bulk copy's) goes with the session */
+	if (a->piece_open || a->live.t)
+		disconnect(a);
+	a->piece_open = false;
+	a->live_broken = false;
+	mssql_tables_clear_batch(&a->ts);
+	for (size_t i = 0; i < a->nstreams; i++)
+		a->streams[i].in_batch = a->streams[i].in_piece = false;
+	a->nrec = 0;
+	a->nlat = 0;
+	a->no_insert = false;
+}
+
+bool mssql_apply_in_pieces(const mssql_apply *a)
+{
+	return a->piece_open;
+}
+
+void mssql_apply_backoff(mssql_apply *a, int failures)
+{
+	(void)a;
+	long ms = 100L << (failures < 6 ? failures : 6);
+	if (ms > 5000)
+		ms = 5000;
+	log_info("trying again in %ld ms", ms);
+	sleep_ms(ms);
+}
+
 /* ---- records in ---- */
+
+/* Whether r brings t a shape of its own (its first, or other columns). */
+static bool shape_changes(mssql_table *t, const record *r)
+{
+	return r->ncols && (t->ncols == 0 || mssql_table_shape_differs(t, r));
+}
+
+bool mssql_apply_add_flushes(mssql_apply *a, const record *r)
+{
+	for (size_t i = 0; i < a->ts.n; i++) {
+		mssql_table *t = a->ts.t[i];
+		if (!strcmp(t->src_schema, r->schema) && !strcmp(t->src_table, r->table))
+			return (t->n || t->truncate) && shape_changes(t, r);
+	}
+	return false;
+}
 
 int mssql_apply_add(mssql_apply *a, const record *r)
 {
@@ -1752,7 +1893,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 		log_error("out of memory");
 		return EX_OSERR;
 	}
-	if (r->ncols && (t->ncols == 0 || mssql_table_shape_differs(t, r))) {
+	if (shape_changes(t, r)) {
 		if (t->n || t->truncate) {
 			int rc = mssql_apply_flush(a);
 			if (rc)
@@ -1781,17 +1922,21 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	}
 	s->batch_max = r->offset;
 	s->in_batch = true;
-	if (a->nlat == a->caplat) {
-		size_t cap = a->caplat ? a->caplat * 2 : 1024;
-		int64_t *p = realloc(a->lat, cap * sizeof *p);
-		if (!p) {
-			log_error("out of memory");
-			return EX_OSERR;
+	if (a->nlat && a->lat[a->nlat - 1].us == r->commit_us) {
+		a->lat[a->nlat - 1].n++;
+	} else {
+		if (a->nlat == a->caplat) {
+			size_t cap = a->caplat ? a->caplat * 2 : 1024;
+			lat_run *p = realloc(a->lat, cap * sizeof *p);
+			if (!p) {
+				log_error("out of memory");
+				return EX_OSERR;
+			}
+			a->lat = p;
+			a->caplat = cap;
 		}
-		a->lat = p;
-		a->caplat = cap;
+		a->lat[a->nlat++] = (lat_run){r->commit_us, 1};
 	}
-	a->lat[a->nlat++] = r->commit_us;
 	live_add(a, t, r);
 	return 0;
 }
@@ -1886,4 +2031,9 @@ double mssql_apply_latency_ms(const mssql_apply *a, double pct)
 			return b < LAT_FINE ? (double)b : (double)(LAT_FINE + (b - LAT_FINE) * 100);
 	}
 	return (double)a->st.lat_max_us / 1000.0;
+}
+
+int mssql_apply_retries(const mssql_apply *a)
+{
+	return a->o.retries;
 }
