@@ -323,6 +323,9 @@ int main(int argc, char **argv)
 	 * every --batch-ms, or back to back when applying takes longer. */
 	int64_t empty_at = start;
 	int64_t opened = 0;
+	/* --transactions: the deadline passed with no input waiting while the
+	 * batch's last transaction was open: commit at its end. */
+	bool due = false;
 	while (code == 0 && !got_signal) {
 		int64_t now = mono_ms();
 		if (progress && now - last_progress >= 1000) {
@@ -341,9 +344,12 @@ int main(int argc, char **argv)
 			/* With --transactions, a batch waits for the rest of its
 			 * open transaction, which is on its way. */
 			bool whole = !txn || mssql_txn_whole(txn);
+			if (pending && now >= deadline && !whole)
+				due = true;
 			if (pending && now >= deadline && whole) {
 				size_t n = mssql_apply_batch_records(a);
 				code = txn ? mssql_txn_flush(txn) : mssql_apply_flush(a);
+				due = false;
 				log_debug("batch of %zu records, opened %" PRId64 " ms before it was sent, applied in %" PRId64
 					  " ms", n, now - opened, mono_ms() - now);
 				continue;
@@ -385,9 +391,16 @@ int main(int argc, char **argv)
 			const void *raw;
 			size_t rawlen;
 			record_reader_raw(rd, &raw, &rawlen);
+			size_t before = mssql_apply_batch_records(a);
 			code = mssql_txn_add(txn, &r, raw, rawlen);
 			record_clear(&r);
-			continue; /* it closes batches itself, between transactions */
+			if (mssql_apply_batch_records(a) < before)
+				due = false; /* it closed a batch itself (full) */
+			if (code == 0 && due && mssql_txn_whole(txn)) {
+				code = mssql_txn_flush(txn);
+				due = false;
+			}
+			continue; /* else it closes batches itself, between transactions */
 		}
 		code = mssql_apply_add(a, &r);
 		record_clear(&r);

@@ -67,8 +67,8 @@ run() {
 		tee "$TEST_TMP/$name.ndjson" | "${apply[@]}" "$@" --stats 2>"$TEST_TMP/apply.$name.log" &
 	local pipe=$!
 	wait $gen || fail "wwi-gen failed: $(tail -n 3 "$TEST_TMP/gen.$name.log")"
-	local i
-	for i in $(seq 1 60); do
+	local until=$((SECONDS + 45))
+	while [ $SECONDS -lt $until ]; do
 		compare_all "$SRC" "$TDS_PGCONN" >"$TEST_TMP/compare.$name" 2>&1 && break
 		sleep 1
 	done
