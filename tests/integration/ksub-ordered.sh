@@ -7,7 +7,7 @@
 # The source half (pgcdc-read | kpub, acks flowing back) runs throughout;
 # the sink half (ksub -G | mssql-apply --transactions --batch-rows 10, acks
 # flowing back) runs twice under wwi-gen load, with the reader of
-# mssql-apply-transactions on the target (no order of the run visible with
+# tests/lib/orders.sh on the target (no order of the run visible with
 # fewer lines than the source holds at the end, nor picked while a line of
 # it is not):
 #  1. control: ksub without --ordered writes each partition in its own
@@ -21,6 +21,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
+. "$(dirname "$0")/../lib/orders.sh"
 . "$(dirname "$0")/../lib/pipeline.sh"
 for p in pgcdc-read snapshot kpub ksub mssql-apply wwi-gen peers/kafka-cluster peers/tds-server; do
 	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
@@ -52,20 +53,6 @@ on_exit "pkill -TERM -f '^$BIN/pgcdc-read -d $SRC'"
 start=$(q "SELECT max(order_id) FROM sales.orders" wwi)
 note "initial copy applied; orders above $start are the runs'"
 
-# As in mssql-apply-transactions: one line per visible order of the runs,
-# "order_id lines picked-with-an-unpicked-line", "--" between looks.
-reader() {
-	while [ ! -e "$1.stop" ]; do
-		echo "SELECT o.order_id, count(l.order_line_id),
-			     o.picking_completed_when IS NOT NULL AND
-			     coalesce(bool_or(l.order_line_id IS NOT NULL AND l.picking_completed_when IS NULL), false)
-		      FROM sales.orders o LEFT JOIN sales.order_lines l ON l.order_id = o.order_id
-		      WHERE o.order_id > $start GROUP BY o.order_id, o.picking_completed_when;"
-		echo '\echo --'
-		sleep 0.02
-	done | psql -X -q -At -F' ' -d "$TDS_PGCONN" >"$1" 2>/dev/null
-}
-
 # run NAME [ksub options]: one phase; prints the number of bad looks.
 run() {
 	local name=$1
@@ -75,7 +62,7 @@ run() {
 		"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables --evolve --batch-rows 10 \
 			--transactions --ack "$RUN/kafka.ack" --stats 2>"$RUN/apply.$name.log" &
 	local sink=$!
-	reader "$RUN/$name.looks" &
+	orders_reader "$RUN/$name.looks" "$start" &
 	local rpid=$!
 	"$BIN/wwi-gen" -d "$SRC" --seed "$((RANDOM + 2))" --rate 40 --duration 4 2>"$RUN/gen.$name.log" ||
 		fail "wwi-gen failed: $(tail -n 3 "$RUN/gen.$name.log")"
@@ -89,7 +76,7 @@ run() {
 					    WHERE color_id = 1" wwi >/dev/null
 		sleep 1
 	done
-	note "$name: caught up"
+	note "$name: the target caught up, or the wait ended"
 	touch "$RUN/$name.looks.stop"
 	wait $rpid
 	pkill -TERM -f "^$BIN/ksub .* -G dbrepl" || true
@@ -99,17 +86,7 @@ run() {
 		fail "$name: the target differs from the source"
 	fi
 	note "$name: every table equal; $(grep -c -- '^--$' "$RUN/$name.looks") looks; $(tail -n 1 "$RUN/ksub.$name.log")"
-	q "SELECT o.order_id, count(l.order_line_id) FROM sales.orders o
-	   LEFT JOIN sales.order_lines l ON l.order_id = o.order_id WHERE o.order_id > $start GROUP BY 1" wwi |
-		tr '|' ' ' >"$RUN/$name.final"
-	awk -v name="$name" 'NR == FNR { want[$1] = $2; next }
-		$0 == "--" { next }
-		($1 in want) && ($2 < want[$1] || $3 == "t") {
-			bad++
-			if (shown++ < 3) printf "%s: order %s visible with %s lines of %s%s\n", name, $1, $2, want[$1],
-				$3 == "t" ? ", picked while a line is not" : "" > "/dev/stderr"
-		}
-		END { print bad + 0 }' "$RUN/$name.final" "$RUN/$name.looks"
+	orders_bad "$name" "$RUN/$name.looks" "$start"
 }
 
 bad=$(run control)

@@ -20,6 +20,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
+. "$(dirname "$0")/../lib/orders.sh"
 . "$(dirname "$0")/../lib/pipeline.sh"
 for p in pgcdc-read snapshot mssql-apply wwi-gen peers/tds-server; do
 	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
@@ -38,28 +39,12 @@ apply=("$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-t
 start=$(q "SELECT max(order_id) FROM sales.orders" wwi)
 note "initial copy applied; orders above $start are the runs'"
 
-# reader FILE: until FILE.stop exists, one line per visible order of the
-# runs: "order_id lines picked-with-an-unpicked-line", a "--" line between
-# looks. Each look is one statement, so one snapshot of the target; one
-# session for all.
-reader() {
-	while [ ! -e "$1.stop" ]; do
-		echo "SELECT o.order_id, count(l.order_line_id),
-			     o.picking_completed_when IS NOT NULL AND
-			     coalesce(bool_or(l.order_line_id IS NOT NULL AND l.picking_completed_when IS NULL), false)
-		      FROM sales.orders o LEFT JOIN sales.order_lines l ON l.order_id = o.order_id
-		      WHERE o.order_id > $start GROUP BY o.order_id, o.picking_completed_when;"
-		echo '\echo --'
-		sleep 0.02
-	done | psql -X -q -At -F' ' -d "$TDS_PGCONN" >"$1" 2>/dev/null
-}
-
 # run NAME [mssql-apply options]: one phase of load, the stream applied
 # while the reader looks; prints the number of bad looks at orders.
 run() {
 	local name=$1
 	shift
-	reader "$TEST_TMP/$name.looks" &
+	orders_reader "$TEST_TMP/$name.looks" "$start" &
 	local rpid=$!
 	"$BIN/wwi-gen" -d "$SRC" --seed "$((RANDOM + 2))" --rate 60 --duration 6 2>"$TEST_TMP/gen.$name.log" &
 	local gen=$!
@@ -78,18 +63,7 @@ run() {
 	wait $pipe
 	grep DIFF "$TEST_TMP/compare.$name" >&2 && { tail -n 20 "$TEST_TMP/apply.$name.log" >&2; fail "$name: the target differs from the source"; }
 	note "$name: every table equal ($(grep -c ' ok$' "$TEST_TMP/compare.$name") tables); $(grep -c -- '^--$' "$TEST_TMP/$name.looks") looks; $(tail -n 1 "$TEST_TMP/apply.$name.log")"
-	# the source's line counts now: no look may show fewer
-	q "SELECT o.order_id, count(l.order_line_id) FROM sales.orders o
-	   LEFT JOIN sales.order_lines l ON l.order_id = o.order_id WHERE o.order_id > $start GROUP BY 1" wwi |
-		tr '|' ' ' >"$TEST_TMP/$name.final"
-	awk -v name="$name" 'NR == FNR { want[$1] = $2; next }
-		$0 == "--" { next }
-		($1 in want) && ($2 < want[$1] || $3 == "t") {
-			bad++
-			if (shown++ < 3) printf "%s: order %s visible with %s lines of %s%s\n", name, $1, $2, want[$1],
-				$3 == "t" ? ", picked while a line is not" : "" > "/dev/stderr"
-		}
-		END { print bad + 0 }' "$TEST_TMP/$name.final" "$TEST_TMP/$name.looks"
+	orders_bad "$name" "$TEST_TMP/$name.looks" "$start"
 }
 
 bad=$(run control)
