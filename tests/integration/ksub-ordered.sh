@@ -80,7 +80,8 @@ run() {
 	touch "$RUN/$name.looks.stop"
 	wait $rpid
 	pkill -TERM -f "^$BIN/ksub .* -G dbrepl" || true
-	wait $sink
+	wait $sink || fail "$name: mssql-apply exited $?: $(tail -n 5 "$RUN/apply.$name.log")"
+	! grep -l 'Sanitizer\|runtime error' "$RUN"/*.log >&2 || fail "$name: a sanitizer report"
 	if grep DIFF "$RUN/compare.$name" >&2; then
 		tail -n 5 "$RUN/ksub.$name.log" "$RUN/apply.$name.log" >&2
 		fail "$name: the target differs from the source"

@@ -60,6 +60,7 @@ touch "$TEST_TMP/stop"
 wait $reader
 cat "$TEST_TMP/apply.log" >&2
 [ "$rc" = 0 ] || fail "mssql-apply exited $rc"
+! grep -l 'Sanitizer\|runtime error' "$TEST_TMP"/*.log >&2 || fail "a sanitizer report"
 
 compare_table "$PGCONN" "$TDS_PGCONN" s big >&2 || fail "s.big differs"
 compare_table "$PGCONN" "$TDS_PGCONN" s head >&2 || fail "s.head differs"
@@ -79,5 +80,7 @@ note "$looks looks; states seen: $(sort -u "$TEST_TMP/looks" | tr '\n' ';')"
 [ "$(sort -u "$TEST_TMP/looks" | wc -l)" -ge 2 ] || fail "the reader saw only one state (too slow to look?)"
 
 note "mssql-apply peak RSS $((peak / 1024)) MiB"
-[ "$peak" -lt $((20 * 1024)) ] || fail "peak RSS $((peak / 1024)) MiB: a transaction was held in memory"
+# (ASan's shadow memory and quarantine make RSS meaningless there)
+[ -n "${DBREPL_SANITIZED:-}" ] || [ "$peak" -lt $((20 * 1024)) ] ||
+	fail "peak RSS $((peak / 1024)) MiB: a transaction was held in memory"
 echo "mssql-apply-large-txn: ok"

@@ -60,7 +60,8 @@ run() {
 	touch "$TEST_TMP/$name.looks.stop"
 	wait $rpid
 	pkill -TERM -f "^$BIN/pgcdc-read -d $SRC -S dbrepl" || true
-	wait $pipe
+	wait $pipe || fail "$name: mssql-apply exited $?: $(tail -n 5 "$TEST_TMP/apply.$name.log")"
+	! grep -l 'Sanitizer\|runtime error' "$TEST_TMP"/*.$name.log >&2 || fail "$name: a sanitizer report"
 	grep DIFF "$TEST_TMP/compare.$name" >&2 && { tail -n 20 "$TEST_TMP/apply.$name.log" >&2; fail "$name: the target differs from the source"; }
 	note "$name: every table equal ($(grep -c ' ok$' "$TEST_TMP/compare.$name") tables); $(grep -c -- '^--$' "$TEST_TMP/$name.looks") looks; $(tail -n 1 "$TEST_TMP/apply.$name.log")"
 	orders_bad "$name" "$TEST_TMP/$name.looks" "$start"
