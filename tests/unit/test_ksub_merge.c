@@ -277,6 +277,21 @@ static void test_pause(void **state)
 	assert_false(ksub_merge_pause_wanted(m, p0));
 	assert_false(ksub_merge_pause_wanted(m, p1));
 	ksub_merge_free(m);
+
+	/* Two streams: a partition with records of one queued but none of
+	 * the other, which waits for it, is not paused: its next messages
+	 * may let that one go. */
+	m = ksub_merge_new(40);
+	ksub_merge_part *q0 = part(m, 0), *q1 = part(m, 1);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(rec(m, q0, 0, i, "A", 10 + (uint64_t)i, 1, true), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(rec(m, q1, 1, i, "B", 10 + (uint64_t)i, 1, true), 0);
+	assert_string_equal(release(m), "");
+	assert_true(ksub_merge_bytes(m) > 40);
+	assert_false(ksub_merge_pause_wanted(m, q0));
+	assert_false(ksub_merge_pause_wanted(m, q1));
+	ksub_merge_free(m);
 }
 
 static void test_watermark_value(void **state)
