@@ -222,7 +222,13 @@ static int large_again(mssql_txn *x)
 		log_info("applying the transaction again from its start (%" PRIu64 " records so far)", x->spill_n);
 		mssql_apply_backoff(x->a, x->failures);
 		mssql_apply_discard(x->a);
-		int rc = spill_apply(x);
+		/* the checkpoint as it is now: what another mssql-apply (or the
+		 * commit whose answer was lost) applied is skipped */
+		int rc = mssql_apply_open(x->a);
+		if (rc == EX_UNAVAILABLE)
+			return EX_TEMPFAIL; /* it was there before: a temporary failure */
+		if (rc == 0)
+			rc = spill_apply(x);
 		if (rc != MSSQL_APPLY_AGAIN)
 			return rc;
 	}
