@@ -21,6 +21,7 @@
 #include "kconf.h"
 #include "kpub_feed.h"
 #include "log.h"
+#include "metrics.h"
 #include "pos.h"
 #include "record.h"
 #include "watermark.h"
@@ -55,6 +56,7 @@ static struct {
 	int watermark_ms; /* 0: no watermarks */
 	int progress; /* -1: default (stderr is a tty) */
 	int flush_timeout_ms;
+	metrics_config metrics;
 } opt = {
 	.topic_tmpl = KAFKA_TOPIC_DEFAULT_TEMPLATE,
 	.partitions = 6,
@@ -85,6 +87,7 @@ static void on_signal(int sig)
 
 typedef struct inflight {
 	pos_offset off;
+	int64_t commit_us;
 	int pending;
 } inflight;
 
@@ -97,6 +100,7 @@ typedef struct stream_track {
 	bool have_acked, dirty;
 	pos_offset watermark; /* what the last watermarks said of it */
 	bool have_watermark;
+	metric *m_out; /* its records delivered (--metrics) */
 } stream_track;
 
 #define MAX_STREAMS 4096
@@ -111,7 +115,16 @@ static size_t last_stream; /* index of the stream of the previous record */
 
 static struct {
 	uint64_t read, produced, delivered, acked_records, queue_full, watermarks;
+	uint64_t bytes_read, bytes_delivered;
 } stats;
+
+/* --metrics (all NULL without) */
+static metrics *mx;
+static struct {
+	metrics_stage io;
+	metric_family *delivery_errors;
+	metric *errors, *batches, *in_flight;
+} mm;
 
 /* The first delivery failure decides the exit code. */
 static rd_kafka_resp_err_t first_err;
@@ -139,6 +152,7 @@ static stream_track *stream_get(const char *name, size_t *idx)
 	if (!s)
 		return NULL;
 	snprintf(s->name, sizeof s->name, "%s", name);
+	s->m_out = metric_get(mm.io.out, s->name);
 	s->cap = 1024;
 	s->ring = malloc(s->cap * sizeof *s->ring);
 	if (!s->ring) {
@@ -156,7 +170,7 @@ static inflight *stream_entry(stream_track *s, uint64_t seq)
 }
 
 /* Appends a record; returns its seq, or UINT64_MAX when out of memory. */
-static uint64_t stream_push(stream_track *s, pos_offset off, int pending)
+static uint64_t stream_push(stream_track *s, pos_offset off, int64_t commit_us, int pending)
 {
 	if (s->next - s->base == s->cap) {
 		size_t ncap = s->cap * 2;
@@ -172,6 +186,7 @@ static uint64_t stream_push(stream_track *s, pos_offset off, int pending)
 	uint64_t seq = s->next++;
 	inflight *e = stream_entry(s, seq);
 	e->off = off;
+	e->commit_us = commit_us;
 	e->pending = pending;
 	return seq;
 }
@@ -187,6 +202,8 @@ static void stream_advance(stream_track *s)
 		s->have_acked = s->dirty = true;
 		s->base++;
 		stats.acked_records++;
+		metric_add(s->m_out, 1);
+		metrics_commit_done(mm.io.last, mm.io.lag, &mm.io.newest_us, e->commit_us);
 	}
 }
 
@@ -294,12 +311,16 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *ctx)
 			e->pending = -1;
 		bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
 			      m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
-		if (!(shutting_down && purged))
+		if (!(shutting_down && purged)) {
 			set_failure(m->err, "delivery to %s [%" PRId32 "] failed (%s)",
 				    rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
+			metric_add(metric_get(mm.delivery_errors, rd_kafka_err2name(m->err)), 1);
+			metric_add(mm.errors, 1);
+		}
 		return;
 	}
 	stats.delivered++;
+	stats.bytes_delivered += m->len + m->key_len;
 	if (e && e->pending > 0 && --e->pending == 0)
 		stream_advance(s);
 }
@@ -595,6 +616,30 @@ static void print_progress(int64_t start, bool final)
 		secs > 0 ? (double)stats.read / secs : 0.0);
 }
 
+/* Refreshes what is kept as plain counts and writes the file when due. */
+static void write_metrics(rd_kafka_t *rk, bool now)
+{
+	if (!mx || (!now && !metrics_due(mx)))
+		return;
+	metric_set_total(mm.io.in, stats.read);
+	metric_set_total(mm.io.bytes_in, stats.bytes_read);
+	metric_set_total(mm.io.bytes_out, stats.bytes_delivered);
+	metric_set(mm.in_flight, rk ? (double)rd_kafka_outq_len(rk) : 0);
+	(void)metrics_write(mx);
+}
+
+static void open_metrics(void)
+{
+	mx = metrics_start(&opt.metrics);
+	if (!mx)
+		return;
+	metrics_stage_init(mx, &mm.io, "stream");
+	mm.batches = metric_get(metrics_family(mx, "dbrepl_batches_total", NULL));
+	mm.errors = metric_get(metrics_family(mx, "dbrepl_errors_total", "kind"), "delivery");
+	mm.delivery_errors = metrics_family(mx, "dbrepl_kafka_delivery_errors_total", "error");
+	mm.in_flight = metric_get(metrics_family(mx, "dbrepl_kafka_messages_in_flight", NULL));
+}
+
 /* "X/Y" as pos_lsn_format prints it, without printf: it runs per message. */
 static size_t lsn_text(uint64_t lsn, char *out)
 {
@@ -654,6 +699,7 @@ static int produce(rd_kafka_t *rk, ack_writer *aw, rd_kafka_topic_t *rkt, int32_
 		stats.queue_full++;
 		rd_kafka_poll(rk, 50);
 		send_acks(aw);
+		write_metrics(rk, false);
 		if (got_signal || first_err) {
 			if (hdrs)
 				rd_kafka_headers_destroy(hdrs);
@@ -725,7 +771,7 @@ static int plan_record(rd_kafka_t *rk, const kpub_msg *m, planned *p, int *exit_
 	if (m->stream[0]) {
 		size_t idx;
 		p->s = stream_get(m->stream, &idx);
-		if (!p->s || (p->seq = stream_push(p->s, m->offset, tomb ? 2 : 1)) == UINT64_MAX) {
+		if (!p->s || (p->seq = stream_push(p->s, m->offset, m->commit_us, tomb ? 2 : 1)) == UINT64_MAX) {
 			p->s = NULL;
 			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
 			return 1;
@@ -778,6 +824,7 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 	static group_table g;
 	static uint64_t batch;
 	batch++;
+	metric_add(mm.batches, 1);
 	g.n = g.last = 0;
 	memset(g.start, 0, sizeof g.start);
 	for (size_t i = 0; i < n; i++) {
@@ -822,6 +869,7 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 				*last_progress = now_ms();
 				print_progress(start, false);
 			}
+			write_metrics(rk, false);
 		}
 	}
 	return 0;
@@ -1029,6 +1077,7 @@ static void usage(FILE *f)
 		"      --ack FIFO             write acks of delivered records to FIFO\n"
 		"      --flush-timeout SEC    how long to wait for deliveries at exit (30)\n"
 		"      --progress, --no-progress  throughput on stderr (default: if a tty)\n"
+		METRICS_HELP
 		"  -v, --verbose              more diagnostics (repeatable)\n"
 		"  -q, --quiet                errors only\n"
 		"  -h, --help                 this help\n"
@@ -1079,6 +1128,9 @@ int main(int argc, char **argv)
 		OPT_FLUSH_TIMEOUT,
 		OPT_PROGRESS,
 		OPT_NO_PROGRESS,
+		OPT_METRICS,
+		OPT_METRICS_2,
+		OPT_METRICS_3,
 	};
 	static const struct option longopts[] = {
 		{"brokers", required_argument, NULL, 'b'},
@@ -1096,6 +1148,7 @@ int main(int argc, char **argv)
 		{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		METRICS_LONGOPTS(OPT_METRICS),
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -1178,6 +1231,14 @@ int main(int argc, char **argv)
 		case OPT_NO_PROGRESS:
 			opt.progress = 0;
 			break;
+		case OPT_METRICS:
+		case OPT_METRICS_2:
+		case OPT_METRICS_3:
+			if (metrics_config_option(&opt.metrics, c - OPT_METRICS, optarg, err, sizeof err) < 0) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "%s", err);
+			}
+			break;
 		case 'v':
 			log_verbosity++;
 			break;
@@ -1243,6 +1304,7 @@ int main(int argc, char **argv)
 	    strcmp(part, "murmur2_random") == 0)
 		rd_kafka_topic_conf_set_partitioner_cb(tconf, partition_seen);
 
+	open_metrics();
 	ack_writer *aw = NULL;
 	if (opt.ack_path && !(aw = ack_writer_open(opt.ack_path))) {
 		rd_kafka_conf_destroy(conf);
@@ -1284,7 +1346,8 @@ int main(int argc, char **argv)
 			struct pollfd pfd[2] = {{.fd = kpub_feed_fd(feed), .events = POLLIN},
 						{.fd = evpipe[0], .events = POLLIN}};
 			int wait = watermark_wait();
-			if (poll(pfd, 2, wait < 0 || wait > 1000 ? 1000 : wait) > 0 && (pfd[1].revents & POLLIN)) {
+			if (poll(pfd, 2, metrics_wait_ms(mx, wait < 0 || wait > 1000 ? 1000 : wait)) > 0 &&
+			    (pfd[1].revents & POLLIN)) {
 				char drain[64];
 				while (read(evpipe[0], drain, sizeof drain) > 0)
 					;
@@ -1299,6 +1362,7 @@ int main(int argc, char **argv)
 				last_progress = now_ms();
 				print_progress(start, false);
 			}
+			write_metrics(rk, false);
 			continue;
 		}
 		/* Every record takes its place in the ack order first, in input
@@ -1308,6 +1372,7 @@ int main(int argc, char **argv)
 		size_t n = 0;
 		while (n < b->n && !stop) {
 			stats.read++;
+			stats.bytes_read += b->msgs[n].value_len;
 			if (plan_record(rk, &b->msgs[n], &plan[n], &exit_code) != 0)
 				stop = true;
 			else
@@ -1339,6 +1404,7 @@ int main(int argc, char **argv)
 	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
 		rd_kafka_poll(rk, 100);
 		send_acks(aw);
+		write_metrics(rk, false);
 	}
 	int left = rd_kafka_outq_len(rk);
 	/* The last watermarks say where the input ended, for ksub --ordered
@@ -1374,6 +1440,7 @@ int main(int argc, char **argv)
 		log_debug("stopped by signal");
 	log_debug("waited %" PRIu64 " times for room in the local queue", stats.queue_full);
 
+	write_metrics(rk, true);
 	topics_release();
 	rd_kafka_queue_destroy(mainq);
 	rd_kafka_destroy(rk);
@@ -1382,6 +1449,7 @@ int main(int argc, char **argv)
 	close(evpipe[1]);
 	streams_free();
 	ack_writer_close(aw);
+	metrics_close(mx);
 	return exit_code;
 
 config_error:

@@ -22,6 +22,7 @@
 #include "ksub_offsets.h"
 #include "ksub_splice.h"
 #include "log.h"
+#include "metrics.h"
 #include "pos.h"
 #include "record.h"
 #include "watermark.h"
@@ -89,6 +90,7 @@ static struct {
 	int progress;             /* -1: default (stderr is a tty) */
 	char **topics;
 	int ntopics;
+	metrics_config metrics;
 } opt = {
 	.format = RECORD_FORMAT_JSON,
 	.ack_wait_ms = 10000,
@@ -118,7 +120,16 @@ static struct {
 	uint64_t records, tombstones, invalid, bytes, watermarks, copies;
 	uint64_t last_records;
 	int64_t last_ms;
+	uint64_t messages, bytes_in, errors;
 } stats;
+
+/* --metrics (all NULL without) */
+static metrics *mx;
+static struct {
+	metrics_stage io;
+	metric_family *lag_msgs;
+	metric *errors, *dead;
+} mm;
 
 static void on_signal(int sig)
 {
@@ -146,6 +157,7 @@ static bool out_nonblock; /* stdout is a pipe we made non-blocking */
 
 static void commit(bool sync, const rd_kafka_topic_partition_list_t *only);
 static void read_acks(void);
+static void write_metrics(bool now);
 
 /* Waits until stdout can take more. A slow next stage must not stop
  * ksub from reading its acks and committing them, so those go on here. */
@@ -157,6 +169,7 @@ static void wait_out(void)
 		pfd[1].fd = ack_reader_fd(acks);
 	if (poll(pfd, 2, 100) > 0 && pfd[1].revents)
 		read_acks();
+	write_metrics(false);
 	int64_t now = now_ms();
 	if (now - last_commit >= COMMIT_INTERVAL_MS) {
 		commit(false, NULL);
@@ -368,6 +381,11 @@ static void merged_out(void *ctx, void *tag, int64_t koff, const void *data, siz
 		}
 		ksub_part_written(&parts, p, koff);
 		stats.records++;
+		if (mx) {
+			if (!p->m_out)
+				p->m_out = metric_get(mm.io.out, p->stream);
+			metric_add(p->m_out, 1);
+		}
 		if (opt.count && stats.records >= opt.count)
 			count_done = stopping = true;
 	} else {
@@ -623,6 +641,7 @@ static void handle_error(const rd_kafka_message_t *m)
 		}
 		return;
 	}
+	stats.errors++;
 	if (topic)
 		log_error("consume failed (topic %s partition %" PRId32 ": %s)", topic, m->partition,
 			  rd_kafka_message_errstr(m));
@@ -665,6 +684,8 @@ static void handle_message(const rd_kafka_message_t *m)
 		p->eof = false;
 		p->read_next = m->offset + 1;
 	}
+	stats.messages++;
+	stats.bytes_in += m->len;
 	if (!m->payload) {
 		stats.tombstones++;
 		skipped(p, m->offset);
@@ -726,6 +747,12 @@ static void handle_message(const rd_kafka_message_t *m)
 	}
 	ksub_part_written(&parts, p, m->offset);
 	stats.records++;
+	if (mx) {
+		if (!p->m_out)
+			p->m_out = metric_get(mm.io.out, p->stream);
+		metric_add(p->m_out, 1);
+		metrics_commit_done(mm.io.last, mm.io.lag, &mm.io.newest_us, rec.commit_us);
+	}
 	if (opt.count && stats.records >= opt.count)
 		stopping = true;
 }
@@ -841,6 +868,44 @@ static void progress(int64_t now, bool final)
 	stats.last_records = stats.records;
 }
 
+/* ---- metrics ---- */
+
+static void write_metrics(bool now)
+{
+	if (!mx || (!now && !metrics_due(mx)))
+		return;
+	metric_set_total(mm.io.in, stats.messages);
+	metric_set_total(mm.io.bytes_in, stats.bytes_in);
+	metric_set_total(mm.io.bytes_out, stats.bytes);
+	metric_set_total(mm.errors, stats.errors);
+	metric_set_total(mm.dead, stats.invalid);
+	/* The high watermark as of the partition's last fetch, which
+	 * librdkafka keeps: no request to the brokers here. */
+	for (size_t i = 0; i < parts.n; i++) {
+		ksub_part *p = parts.all[i];
+		int64_t lo, hi;
+		if (!p->m_lag)
+			p->m_lag = metric_get(mm.lag_msgs, p->stream);
+		if (p->assigned && p->next >= 0 &&
+		    rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			metric_set(p->m_lag, hi > p->next ? (double)(hi - p->next) : 0);
+		else
+			metric_unset(p->m_lag);
+	}
+	(void)metrics_write(mx);
+}
+
+static void open_metrics(void)
+{
+	mx = metrics_start(&opt.metrics);
+	if (!mx)
+		return;
+	metrics_stage_init(mx, &mm.io, "stream");
+	mm.errors = metric_get(metrics_family(mx, "dbrepl_errors_total", "kind"), "consume");
+	mm.dead = metric_get(metrics_family(mx, "dbrepl_dead_letters_total", NULL));
+	mm.lag_msgs = metrics_family(mx, "dbrepl_consumer_lag_messages", "stream");
+}
+
 /* ---- setup ---- */
 
 /* Without a group: every partition of every topic named, from start.
@@ -920,6 +985,7 @@ static void usage(FILE *f)
 		"                           (needs kpub's watermarks; one member per group)\n"
 		"      --progress           progress on stderr (default when a tty)\n"
 		"      --no-progress        no progress\n"
+		METRICS_HELP
 		"  -v, --verbose            more diagnostics;  -q, --quiet  fewer\n"
 		"  -h, --help               this help;  -V, --version  the version\n");
 }
@@ -1011,10 +1077,12 @@ static void finish(void)
 			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 20);
 			if (m)
 				rd_kafka_message_destroy(m); /* not consumed: delivered again */
+			write_metrics(false);
 		}
 	}
 	commit(true, NULL);
 	progress(now_ms(), true);
+	write_metrics(true);
 	/* revokes the assignment (the rebalance callback commits once more,
 	 * finding nothing due) and leaves the group */
 	rd_kafka_consumer_close(rk);
@@ -1038,7 +1106,8 @@ int main(int argc, char **argv)
 	 * a supervisor restarting ksub should not wait Kafka's 45 s. */
 	conf_or_die(conf, "session.timeout.ms", "10000");
 
-	enum { O_FORMAT = 256, O_ACK, O_ACK_WAIT, O_SKIP, O_ORDERED, O_PROGRESS, O_NO_PROGRESS };
+	enum { O_FORMAT = 256, O_ACK, O_ACK_WAIT, O_SKIP, O_ORDERED, O_PROGRESS, O_NO_PROGRESS, O_METRICS,
+	       O_METRICS_2, O_METRICS_3 };
 	static const struct option longopts[] = {
 		{"brokers", required_argument, NULL, 'b'},
 		{"group", required_argument, NULL, 'G'},
@@ -1054,6 +1123,7 @@ int main(int argc, char **argv)
 		{"ordered", no_argument, NULL, O_ORDERED},
 		{"progress", no_argument, NULL, O_PROGRESS},
 		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		METRICS_LONGOPTS(O_METRICS),
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -1135,6 +1205,16 @@ int main(int argc, char **argv)
 		case O_NO_PROGRESS:
 			opt.progress = 0;
 			break;
+		case O_METRICS:
+		case O_METRICS_2:
+		case O_METRICS_3: {
+			char e[256];
+			if (metrics_config_option(&opt.metrics, c - O_METRICS, optarg, e, sizeof e) < 0) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "%s", e);
+			}
+			break;
+		}
 		case 'v':
 			log_verbosity++;
 			break;
@@ -1223,6 +1303,7 @@ int main(int argc, char **argv)
 		die(EX_IOERR, "cannot open (%s: %s)", opt.skip_path, strerror(errno));
 	}
 
+	open_metrics();
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
 	if (!rk)
 		die(EX_CONFIG, "cannot create the Kafka consumer (%s)", err); /* conf is freed */
@@ -1298,6 +1379,7 @@ int main(int argc, char **argv)
 		if (merge)
 			merge_check_stall(now);
 		progress(now, false);
+		write_metrics(false);
 	}
 	if (got_signal)
 		log_info("signal received: finishing");
@@ -1314,5 +1396,6 @@ int main(int argc, char **argv)
 	buf_free(&one);
 	ksub_merge_free(merge);
 	ksub_parts_free(&parts);
+	metrics_close(mx);
 	return exit_code;
 }

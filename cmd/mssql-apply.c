@@ -9,6 +9,7 @@
  * (--transactions). */
 #include "ack.h"
 #include "log.h"
+#include "metrics.h"
 #include "mssql_apply.h"
 #include "mssql_conn.h"
 #include "mssql_txn.h"
@@ -80,6 +81,7 @@ static void usage(FILE *f)
 		"      --progress             progress on stderr every second (default: if a tty)\n"
 		"      --no-progress          no progress lines\n"
 		"      --stats                totals on stderr at exit\n"
+		METRICS_HELP
 		"  -v, --verbose              more messages (twice: every T-SQL batch)\n"
 		"  -q, --quiet                errors only\n"
 		"  -h, --help                 this help\n"
@@ -170,13 +172,15 @@ int main(int argc, char **argv)
 	long batch_rows = -1, bulk_rows = -1, batch_ms = 25;
 	int progress = -1;
 	bool stats = false, print_sql = false, transactions = false;
+	metrics_config mconf = {0};
+	char err[512];
 	o.retries = 10;
 	o.login.appname = "mssql-apply";
 
 	enum {
 		O_PASSWORD_FILE = 256, O_ENCRYPT, O_LOGIN_TIMEOUT, O_QUERY_TIMEOUT, O_SCHEMA_MAP, O_CREATE,
 		O_EVOLVE, O_BATCH_ROWS, O_BULK_ROWS, O_BATCH_MS, O_RETRIES, O_DEAD_LETTER, O_ACK, O_PRINT_SQL,
-		O_PROGRESS, O_NO_PROGRESS, O_STATS, O_TRANSACTIONS,
+		O_PROGRESS, O_NO_PROGRESS, O_STATS, O_METRICS, O_METRICS_2, O_METRICS_3, O_TRANSACTIONS,
 	};
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 'S'},
@@ -200,6 +204,7 @@ int main(int argc, char **argv)
 		{"progress", no_argument, NULL, O_PROGRESS},
 		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
 		{"stats", no_argument, NULL, O_STATS},
+		METRICS_LONGOPTS(O_METRICS),
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -252,6 +257,14 @@ int main(int argc, char **argv)
 		case O_PROGRESS: progress = 1; break;
 		case O_NO_PROGRESS: progress = 0; break;
 		case O_STATS: stats = true; break;
+		case O_METRICS:
+		case O_METRICS_2:
+		case O_METRICS_3:
+			if (metrics_config_option(&mconf, c - O_METRICS, optarg, err, sizeof err) < 0) {
+				log_error("%s", err);
+				return EX_USAGE;
+			}
+			break;
 		case 'v': log_verbosity++; break;
 		case 'q': log_verbosity = 0; break;
 		case 'h': usage(stdout); return 0;
@@ -288,6 +301,11 @@ int main(int argc, char **argv)
 	if (print_sql)
 		o.print = stdout;
 
+	metrics *mx = metrics_start(&mconf);
+	o.metrics = mx;
+	metric *m_in = metric_get(metrics_family(mx, "dbrepl_records_in_total", NULL));
+	metric *m_bytes = metric_get(metrics_family(mx, "dbrepl_bytes_in_total", NULL));
+
 	ack_writer *acks = NULL;
 	if (ack_path && !(acks = ack_writer_open(ack_path)))
 		die(EX_CANTCREAT, "cannot open the ack FIFO (%s): %s", ack_path, strerror(errno));
@@ -313,7 +331,6 @@ int main(int argc, char **argv)
 
 	record r;
 	record_init(&r);
-	char err[512];
 	int64_t start = mono_ms(), deadline = 0, last_progress = start;
 	/* When the input was last seen empty: a record read later arrived
 	 * after that. --batch-ms counts from a batch's first record's arrival,
@@ -332,6 +349,7 @@ int main(int argc, char **argv)
 			print_progress(a, start, "");
 			last_progress = now;
 		}
+		metrics_tick(mx);
 		bool pending = mssql_apply_batch_records(a) > 0;
 		int ready = record_reader_wait(rd, 0);
 		if (!ready) {
@@ -357,6 +375,7 @@ int main(int argc, char **argv)
 			int wait = pending && whole ? (int)(deadline - now) : 1000;
 			if (wait > 1000 || wait < 0)
 				wait = 1000;
+			wait = metrics_wait_ms(mx, wait);
 			ready = record_reader_wait(rd, wait);
 			now = mono_ms();
 			if (!ready) {
@@ -386,6 +405,23 @@ int main(int argc, char **argv)
 		if (!pending) {
 			opened = empty_at;
 			deadline = opened + batch_ms;
+		}
+		/* Columns a producer excluded are never created nor written:
+		 * they leave the record here. */
+		if (r.masks && record_drop_excluded(&r) < 0) {
+			int e = errno;
+			int fc = txn ? mssql_txn_finish(txn) : mssql_apply_flush(a);
+			log_error("bad input (stdin record %" PRIu64 ": %s)", record_reader_count(rd),
+				  e == EINVAL ? "a key column is excluded" : strerror(e));
+			code = fc ? fc : e == EINVAL ? EX_DATAERR : EX_OSERR;
+			break;
+		}
+		if (mx) {
+			const void *raw;
+			size_t rawlen;
+			record_reader_raw(rd, &raw, &rawlen);
+			metric_add(m_in, 1);
+			metric_add(m_bytes, rawlen);
 		}
 		if (txn) {
 			const void *raw;
@@ -428,6 +464,7 @@ int main(int argc, char **argv)
 	record_reader_free(rd);
 	mssql_txn_free(txn);
 	mssql_apply_free(a);
+	metrics_close(mx);
 	if (acks)
 		ack_writer_close(acks);
 	if (!print_sql)

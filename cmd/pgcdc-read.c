@@ -13,7 +13,9 @@
  * so that an idle slot does not hold WAL back. */
 #include "ack.h"
 #include "cli.h"
+#include "colmask.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgoutput.h"
 #include "pgtypes.h"
 #include "pgvalue.h"
@@ -56,6 +58,8 @@ static struct {
 	record_format format;
 	const char *ack_path;
 	bool progress;
+	metrics_config metrics;
+	colmask *masks; /* --exclude-column, --mask-column, --hash-column */
 } opt = {.status_interval = 10, .format = RECORD_FORMAT_JSON};
 
 /* ---- state ---- */
@@ -66,6 +70,8 @@ typedef struct relinfo {
 	const pgtype_info **types; /* rel->natts */
 	uint16_t *keys;
 	size_t nkeys;
+	metric *m_out; /* its records written (--metrics) */
+	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } relinfo;
 
 typedef struct txn_entry {
@@ -114,6 +120,14 @@ static struct {
 	/* statistics */
 	uint64_t nrecords, ntxns;
 	struct timespec started;
+
+	/* --metrics (all NULL without) */
+	metrics *mx;
+	struct {
+		metric_family *out;
+		metric *txns, *bytes, *reconnects, *last, *lag, *retained, *unconfirmed;
+		int64_t newest_us;
+	} m;
 } st;
 
 static volatile sig_atomic_t stop_signal;
@@ -288,6 +302,7 @@ static void relinfo_free(relinfo *ri)
 	pgo_relation_free(ri->rel);
 	free(ri->types);
 	free(ri->keys);
+	free(ri->plan);
 	free(ri);
 }
 
@@ -356,6 +371,32 @@ static int catalog_failed(const char *err)
 	die(EX_SOFTWARE, "catalog lookup failed (%s)", err);
 }
 
+/* What --exclude-column, --mask-column and --hash-column do to the
+ * relation's columns; a key column excluded or masked with a fixed text
+ * stops the program (exit 78): a key must stay a key. */
+static void plan_masks(relinfo *ri)
+{
+	const pgo_relation *r = ri->rel;
+	record_column *cols = calloc(r->natts ? r->natts : 1, sizeof *cols);
+	ri->plan = malloc(r->natts ? r->natts : 1);
+	if (!cols || !ri->plan)
+		die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
+	for (uint16_t i = 0; i < r->natts; i++) {
+		cols[i].name = r->cols[i].name;
+		cols[i].type = ri->types[i]->name;
+	}
+	char err[512];
+	int rc = colmask_plan(opt.masks, r->nspname, r->relname, cols, r->natts, ri->keys, ri->nkeys, ri->plan,
+			      err, sizeof err);
+	free(cols);
+	if (rc < 0)
+		die(EX_CONFIG, "%s", err);
+	if (rc == 0) {
+		free(ri->plan);
+		ri->plan = NULL;
+	}
+}
+
 static int on_relation(const pgo_relation *r)
 {
 	char err[512];
@@ -365,6 +406,11 @@ static int on_relation(const pgo_relation *r)
 	    !(ri->keys = calloc(r->natts ? r->natts : 1, sizeof *ri->keys)))
 		die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
 	ri->oid = r->oid;
+	if (st.m.out) {
+		char name[2 * RECORD_NAME_MAX + 2];
+		snprintf(name, sizeof name, "%s.%s", r->nspname, r->relname);
+		ri->m_out = metric_get(st.m.out, name);
+	}
 	for (uint16_t i = 0; i < r->natts; i++) {
 		ri->types[i] = pgtypes_lookup(st.types, r->cols[i].type_oid, r->cols[i].typmod, err, sizeof err);
 		if (!ri->types[i]) {
@@ -394,6 +440,8 @@ static int on_relation(const pgo_relation *r)
 				ri->nkeys = nk;
 		}
 	}
+	if (colmask_any(opt.masks))
+		plan_masks(ri);
 	rel_put(ri);
 	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",
 		  r->nspname, r->relname, r->oid, (unsigned)r->natts, ri->nkeys, r->replident);
@@ -411,9 +459,12 @@ static void start_record(relinfo *ri, char op, bool before, bool after)
 	if (record_set_table(rec, st.db, ri->rel->nspname, ri->rel->relname) < 0 ||
 	    record_set_shape(rec, ri->rel->natts, before, after) < 0)
 		die(EX_OSERR, "out of memory (record)");
-	for (uint16_t i = 0; i < ri->rel->natts; i++)
-		if (record_set_column(rec, i, ri->rel->cols[i].name, ri->types[i]->name) < 0)
+	for (uint16_t i = 0; i < ri->rel->natts; i++) {
+		record_mask mk = ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
+		if (record_set_column(rec, i, ri->rel->cols[i].name, colmask_type(mk, ri->types[i]->name)) < 0 ||
+		    (mk && record_set_column_mask(rec, i, mk) < 0))
 			die(EX_OSERR, "out of memory (record)");
+	}
 	if (record_set_keys(rec, ri->keys, ri->nkeys) < 0)
 		die(EX_OSERR, "out of memory (record)");
 	st.txn_seq++;
@@ -431,6 +482,17 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 {
 	record *rec = &st.rec;
 	int rc = 0;
+	record_mask mk = ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
+	if (mk == RECORD_MASK_EXCLUDED)
+		return; /* never sent: the slot stays absent */
+	if (mk == RECORD_MASK_FIXED && v->kind == PGO_VALUE_TEXT) {
+		size_t len;
+		const char *text = colmask_text(opt.masks, &len);
+		if (record_set_value(rec, img, i, VALUE_TEXT, text, len) < 0)
+			die(EX_OSERR, "out of memory (value of %s.%s.%s)", ri->rel->nspname, ri->rel->relname,
+			    ri->rel->cols[i].name);
+		return;
+	}
 	switch (v->kind) {
 	case PGO_VALUE_NULL:
 		rc = record_set_value(rec, img, i, VALUE_NULL, NULL, 0);
@@ -442,9 +504,18 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 		const char *res;
 		size_t reslen;
 		if (pgvalue_normalize(ri->types[i]->norm, v->data, v->len, &st.scratch, &res, &reslen) < 0)
-			die(EX_DATAERR, "unexpected value for column %s of %s.%s (type %s): %.*s",
+			die(EX_DATAERR, "unexpected value for column %s of %s.%s (type %s)%s%.*s",
 			    ri->rel->cols[i].name, ri->rel->nspname, ri->rel->relname, ri->types[i]->name,
-			    (int)(v->len > 80 ? 80 : v->len), v->data);
+			    mk ? "" : ": ", mk ? 0 : (int)(v->len > 80 ? 80 : v->len), v->data);
+		if (mk == RECORD_MASK_SHA256) {
+			/* the hash of the text the record would have carried */
+			char hex[COLMASK_HEX_LEN + 1];
+			if (colmask_hash(opt.masks, res, reslen, hex) < 0)
+				die(EX_SOFTWARE, "hashing a value of %s.%s.%s failed", ri->rel->nspname,
+				    ri->rel->relname, ri->rel->cols[i].name);
+			rc = record_set_value(rec, img, i, VALUE_TEXT, hex, COLMASK_HEX_LEN);
+			break;
+		}
 		rc = record_set_value(rec, img, i, VALUE_TEXT, res, reslen);
 		break;
 	}
@@ -466,9 +537,11 @@ static void write_held(void)
 }
 
 /* rec is complete: the change before it was not its transaction's last.
- * rec is held back in its turn (the two records trade storage). */
-static void put_record(void)
+ * rec is held back in its turn (the two records trade storage). It counts
+ * as out now: its relation may be gone when it is written. */
+static void put_record(relinfo *ri)
 {
+	metric_add(ri->m_out, 1);
 	if (st.have_held)
 		write_held();
 	record t = st.held;
@@ -531,7 +604,7 @@ static void on_change(const pgo_msg *m)
 	if (nw)
 		for (uint16_t i = 0; i < ri->rel->natts; i++)
 			put_value(ri, st.rec.after, i, &nw->values[i]);
-	put_record();
+	put_record(ri);
 }
 
 static void on_truncate(const pgo_msg *m)
@@ -544,7 +617,7 @@ static void on_truncate(const pgo_msg *m)
 			die(EX_DATAERR, "truncate of relation OID %" PRIu32 " before its Relation message",
 			    m->u.truncate.relids[k]);
 		start_record(ri, RECORD_OP_TRUNCATE, false, false);
-		put_record();
+		put_record(ri);
 	}
 }
 
@@ -579,6 +652,62 @@ static void print_progress(bool final)
 		redraw ? "   " : "\n");
 }
 
+/* ---- metrics ---- */
+
+/* The WAL the slot holds, asked over the catalog connection; left out of
+ * the file while that is not possible (reconnecting). */
+static void slot_metrics(void)
+{
+	static const char sql[] =
+		"SELECT pg_catalog.pg_wal_lsn_diff(w, restart_lsn)::float8, "
+		"pg_catalog.pg_wal_lsn_diff(w, confirmed_flush_lsn)::float8 "
+		"FROM pg_catalog.pg_replication_slots, (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() "
+		"THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END AS w) c "
+		"WHERE slot_name = $1";
+	metric_unset(st.m.retained);
+	metric_unset(st.m.unconfirmed);
+	if (!st.cat || PQstatus(st.cat) != CONNECTION_OK)
+		return;
+	const char *params[1] = {opt.slot};
+	PGresult *res = PQexecParams(st.cat, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		if (!PQgetisnull(res, 0, 0))
+			metric_set(st.m.retained, strtod(PQgetvalue(res, 0, 0), NULL));
+		if (!PQgetisnull(res, 0, 1))
+			metric_set(st.m.unconfirmed, strtod(PQgetvalue(res, 0, 1), NULL));
+	} else {
+		char e[512];
+		log_debug("reading the slot's WAL for metrics failed (%s)", replconn_error(st.cat, e, sizeof e));
+	}
+	PQclear(res);
+}
+
+static void write_metrics(bool now)
+{
+	if (!st.mx || (!now && !metrics_due(st.mx)))
+		return;
+	slot_metrics();
+	if (st.out)
+		metric_set_total(st.m.bytes, record_writer_bytes(st.out));
+	(void)metrics_write(st.mx);
+}
+
+static void open_metrics(void)
+{
+	st.mx = metrics_start(&opt.metrics);
+	if (!st.mx)
+		return;
+	metrics *m = st.mx;
+	st.m.out = metrics_family(m, "dbrepl_records_out_total", "table");
+	st.m.txns = metric_get(metrics_family(m, "dbrepl_transactions_total", NULL));
+	st.m.bytes = metric_get(metrics_family(m, "dbrepl_bytes_out_total", NULL));
+	st.m.reconnects = metric_get(metrics_family(m, "dbrepl_errors_total", "kind"), "reconnect");
+	st.m.last = metric_get(metrics_family(m, "dbrepl_last_commit_timestamp_seconds", NULL));
+	st.m.lag = metric_get(metrics_family(m, "dbrepl_lag_seconds", NULL));
+	st.m.retained = metric_get(metrics_family(m, "dbrepl_slot_retained_wal_bytes", "stream"), st.stream);
+	st.m.unconfirmed = metric_get(metrics_family(m, "dbrepl_slot_unconfirmed_wal_bytes", "stream"), st.stream);
+}
+
 /* ---- streaming ---- */
 
 enum { STREAM_STOP = 0, STREAM_LOST = -1 };
@@ -610,6 +739,8 @@ static int on_message(const char *data, size_t len)
 			st.held.last = true;
 			write_held();
 		}
+		metric_add(st.m.txns, 1);
+		metrics_commit_done(st.m.last, st.m.lag, &st.m.newest_us, st.txn_commit_us);
 		st.committed_end = m.u.commit.end_lsn;
 		if (st.acks)
 			txq_push(m.u.commit.commit_lsn, m.u.commit.end_lsn, st.txn_seq);
@@ -683,6 +814,7 @@ static int stream(void)
 			print_progress(false);
 			next_progress = now + 1000;
 		}
+		write_metrics(false);
 
 		char *copybuf = NULL;
 		int r = PQgetCopyData(st.repl, &copybuf, 1);
@@ -706,6 +838,7 @@ static int stream(void)
 				wait = 1000;
 			if (st.confirmed != st.sent && wait > FEEDBACK_MIN_MS)
 				wait = FEEDBACK_MIN_MS;
+			wait = metrics_wait_ms(st.mx, (int)wait);
 			if (poll(p, (nfds_t)np, (int)wait) < 0 && errno != EINTR)
 				die(EX_OSERR, "poll failed (%s)", strerror(errno));
 			if (np == 2 && (p[1].revents & POLLIN))
@@ -881,6 +1014,7 @@ static void nap(int64_t ms)
 		if (left <= 0)
 			break;
 		poll(NULL, 0, (int)(left > 200 ? 200 : left));
+		write_metrics(false);
 	}
 }
 
@@ -889,6 +1023,8 @@ static void nap(int64_t ms)
 static void finish(void)
 {
 	flush_output();
+	if (st.out)
+		metric_set_total(st.m.bytes, record_writer_bytes(st.out));
 	if (st.acks) {
 		read_acks();
 		if (st.txq_len) {
@@ -916,6 +1052,7 @@ static void finish(void)
 	log_debug("exiting; confirmed %s", l);
 	if (opt.progress)
 		print_progress(true);
+	write_metrics(true);
 }
 
 /* ---- main ---- */
@@ -939,8 +1076,10 @@ static void usage(FILE *f)
 		"  -s, --status-interval=SECS feedback to the server every SECS (default 10)\n"
 		"      --format=json|msgpack  output encoding (default json)\n"
 		"      --ack=FIFO             confirm only what downstream acks on FIFO\n"
+		COLMASK_HELP
 		"      --progress             progress on stderr (default when stderr is a tty)\n"
 		"      --no-progress          no progress\n"
+		METRICS_HELP
 		"  -v, --verbose              more messages (repeat for more)\n"
 		"      --help                 this help\n"
 		"      --version              version\n",
@@ -951,8 +1090,11 @@ int main(int argc, char **argv)
 {
 	log_init(argv[0]);
 	opt.progress = log_progress_default();
+	if (!(opt.masks = colmask_new()))
+		die(EX_OSERR, "out of memory");
 	enum { O_CREATE_SLOT = 256, O_IF_NOT_EXISTS, O_DROP_SLOT, O_CREATE_PUB, O_FORMAT, O_ACK, O_PROGRESS,
-	       O_NO_PROGRESS, O_HELP, O_VERSION };
+	       O_NO_PROGRESS, O_HELP, O_VERSION, O_METRICS, O_METRICS_2, O_METRICS_3, O_MASK, O_MASK_2, O_MASK_3,
+	       O_MASK_4, O_MASK_5 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"slot", required_argument, NULL, 'S'},
@@ -968,6 +1110,8 @@ int main(int argc, char **argv)
 		{"ack", required_argument, NULL, O_ACK},
 		{"progress", no_argument, NULL, O_PROGRESS},
 		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		METRICS_LONGOPTS(O_METRICS),
+		COLMASK_LONGOPTS(O_MASK),
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
@@ -1005,6 +1149,24 @@ int main(int argc, char **argv)
 		case O_ACK: opt.ack_path = optarg; break;
 		case O_PROGRESS: opt.progress = true; break;
 		case O_NO_PROGRESS: opt.progress = false; break;
+		case O_METRICS:
+		case O_METRICS_2:
+		case O_METRICS_3: {
+			char e[256];
+			if (metrics_config_option(&opt.metrics, c - O_METRICS, optarg, e, sizeof e) < 0)
+				die(EX_USAGE, "%s", e);
+			break;
+		}
+		case O_MASK:
+		case O_MASK_2:
+		case O_MASK_3:
+		case O_MASK_4:
+		case O_MASK_5: {
+			char e[512];
+			if (colmask_option(opt.masks, c - O_MASK, optarg, e, sizeof e) < 0)
+				die(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'v': log_verbosity++; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: print_version(); return 0;
@@ -1025,6 +1187,11 @@ int main(int argc, char **argv)
 		die(EX_USAGE, "--create-publication creates one publication; -P names several (%s)", opt.publications);
 	if (opt.drop_slot && (opt.create_slot || opt.create_publication))
 		die(EX_USAGE, "--drop-slot cannot be combined with --create-slot or --create-publication");
+	{
+		char e[512];
+		if (colmask_finish(opt.masks, e, sizeof e) < 0)
+			die(EX_CONFIG, "%s", e);
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -1057,6 +1224,12 @@ int main(int argc, char **argv)
 	}
 	lookup_database();
 	build_stream_name();
+	open_metrics();
+	{
+		bool unavailable;
+		if (colmask_check_catalog(opt.masks, st.cat, &unavailable, err, sizeof err) < 0)
+			die(unavailable ? EX_UNAVAILABLE : EX_CONFIG, "%s", err);
+	}
 	if (opt.create_publication)
 		create_publication();
 	if (opt.create_slot)
@@ -1082,6 +1255,7 @@ int main(int argc, char **argv)
 		/* Lost: forget the transaction in flight (it will come again,
 		 * whole, with the same positions) and reconnect. */
 		flush_output();
+		metric_add(st.m.reconnects, 1);
 		st.in_txn = false;
 		st.txn_seq = 0;
 		st.have_held = false;
@@ -1119,5 +1293,7 @@ int main(int argc, char **argv)
 	record_free(&st.rec);
 	record_free(&st.held);
 	buf_free(&st.scratch);
+	metrics_close(st.mx);
+	colmask_free(opt.masks);
 	return 0;
 }

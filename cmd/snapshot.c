@@ -14,8 +14,10 @@
  */
 #include "buf.h"
 #include "cli.h"
+#include "colmask.h"
 #include "copytext.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgvalue.h"
 #include "pos.h"
 #include "record.h"
@@ -67,6 +69,8 @@ static struct {
 	const char *lsn_file;
 	int64_t split_pages; /* 0: automatic */
 	bool truncate;
+	metrics_config metrics;
+	colmask *masks; /* --exclude-column, --mask-column, --hash-column */
 } opt = {.jobs = 1};
 
 /* ---- the tables and the work ---- */
@@ -89,6 +93,8 @@ typedef struct table {
 	uint64_t rows;
 	struct timespec started;
 	bool begun;
+	metric *m_out; /* its records written (--metrics) */
+	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } table;
 
 typedef struct unit {
@@ -128,6 +134,13 @@ static int server_version;
 static volatile sig_atomic_t stop_signal;
 static struct timespec t_start;
 
+/* --metrics (all NULL without) */
+static metrics *mx;
+static struct {
+	metric_family *out;
+	metric *bytes, *tables, *done;
+} mm;
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -142,6 +155,7 @@ static void usage(FILE *f)
 		"      --where=SQL           copy only rows matching SQL, for every table\n"
 		"      --truncate            first a truncate record (op \"t\") for every table,\n"
 		"                            so that the target ends up equal to the copy\n"
+		COLMASK_HELP
 		"  -f, --format=FORMAT       json (default) or msgpack\n"
 		"  -j, --jobs=N              copy with N connections at once (default 1)\n"
 		"      --split-pages=N       cut tables larger than N pages into ranges of N\n"
@@ -152,6 +166,7 @@ static void usage(FILE *f)
 		"      --lsn-file=FILE       write the snapshot's LSN to FILE when done\n"
 		"      --progress            progress and throughput on stderr\n"
 		"      --no-progress         no progress, even on a terminal\n"
+		METRICS_HELP
 		"  -v, --verbose             more messages (repeatable)\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             the version\n"
@@ -224,6 +239,7 @@ static void close_all(void)
 		free(t->cols);
 		free(t->norm);
 		free(t->keys);
+		free(t->plan);
 	}
 	free(tables);
 	tables = NULL;
@@ -242,6 +258,8 @@ static void close_all(void)
 	free(opt.schemas);
 	opt.schemas = NULL;
 	opt.nschemas = 0;
+	colmask_free(opt.masks);
+	opt.masks = NULL;
 }
 
 /* Flushes the whole records written so far, drops a slot this run created,
@@ -286,54 +304,14 @@ static double elapsed(const struct timespec *since)
 
 /* ---- options ---- */
 
-/* Parses one SQL identifier at *s (quoted with "" doubling, or unquoted and
- * folded to lower case as PostgreSQL does). Returns a malloc'd name, or NULL. */
-static char *parse_ident(const char **s)
-{
-	const char *p = *s;
-	char *out = malloc(strlen(p) + 1);
-	size_t n = 0;
-	if (!out)
-		return NULL;
-	if (*p == '"') {
-		p++;
-		for (;;) {
-			if (*p == '\0')
-				goto bad;
-			if (*p == '"') {
-				if (p[1] != '"')
-					break;
-				p++;
-			}
-			out[n++] = *p++;
-		}
-		p++;
-	} else {
-		while (*p && *p != '.') {
-			char c = *p++;
-			if (c == '"' || c == ' ')
-				goto bad;
-			out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-		}
-	}
-	if (n == 0 || n >= 64)
-		goto bad;
-	out[n] = '\0';
-	*s = p;
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
 static void add_table_arg(const char *arg)
 {
 	const char *p = arg;
-	char *a = parse_ident(&p);
+	char *a = cli_parse_ident(&p);
 	char *b = NULL;
 	if (a && *p == '.') {
 		p++;
-		b = parse_ident(&p);
+		b = cli_parse_ident(&p);
 		if (!b) {
 			free(a);
 			a = NULL;
@@ -356,7 +334,7 @@ static void add_table_arg(const char *arg)
 static void add_schema_arg(const char *arg)
 {
 	const char *p = arg;
-	char *a = parse_ident(&p);
+	char *a = cli_parse_ident(&p);
 	if (!a || *p != '\0') {
 		free(a);
 		fail(EX_USAGE, "bad schema name (%s)", arg);
@@ -371,7 +349,8 @@ static void add_schema_arg(const char *arg)
 static void parse_options(int argc, char **argv)
 {
 	enum { OPT_WHERE = 256, OPT_CREATE_SLOT, OPT_LSN_FILE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	       OPT_SPLIT_PAGES, OPT_TRUNCATE };
+	       OPT_SPLIT_PAGES, OPT_TRUNCATE, OPT_METRICS, OPT_METRICS_2, OPT_METRICS_3, OPT_MASK, OPT_MASK_2,
+	       OPT_MASK_3, OPT_MASK_4, OPT_MASK_5 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"table", required_argument, NULL, 't'},
@@ -387,6 +366,8 @@ static void parse_options(int argc, char **argv)
 		{"lsn-file", required_argument, NULL, OPT_LSN_FILE},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		METRICS_LONGOPTS(OPT_METRICS),
+		COLMASK_LONGOPTS(OPT_MASK),
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -394,6 +375,8 @@ static void parse_options(int argc, char **argv)
 	};
 	int progress = -1;
 	int c;
+	if (!(opt.masks = colmask_new()))
+		fail(EX_OSERR, "out of memory");
 	while ((c = getopt_long(argc, argv, "d:t:n:P:f:j:S:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.conninfo = optarg; break;
@@ -433,6 +416,24 @@ static void parse_options(int argc, char **argv)
 		case OPT_LSN_FILE: opt.lsn_file = optarg; break;
 		case OPT_PROGRESS: progress = 1; break;
 		case OPT_NO_PROGRESS: progress = 0; break;
+		case OPT_METRICS:
+		case OPT_METRICS_2:
+		case OPT_METRICS_3: {
+			char e[256];
+			if (metrics_config_option(&opt.metrics, c - OPT_METRICS, optarg, e, sizeof e) < 0)
+				fail(EX_USAGE, "%s", e);
+			break;
+		}
+		case OPT_MASK:
+		case OPT_MASK_2:
+		case OPT_MASK_3:
+		case OPT_MASK_4:
+		case OPT_MASK_5: {
+			char e[512];
+			if (colmask_option(opt.masks, c - OPT_MASK, optarg, e, sizeof e) < 0)
+				fail(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'v': log_verbosity++; break;
 		case 'h': usage(stdout); close_all(); exit(0);
 		case 'V': print_version(); close_all(); exit(0);
@@ -459,6 +460,9 @@ static void parse_options(int argc, char **argv)
 		fail(EX_USAGE, "bad slot name (%s): lower case letters, digits and _, at most 63",
 		     opt.slot);
 	opt.progress = progress < 0 ? log_progress_default() : progress == 1;
+	char e[512];
+	if (colmask_finish(opt.masks, e, sizeof e) < 0)
+		fail(EX_CONFIG, "%s", e);
 }
 
 /* ---- connections ---- */
@@ -660,6 +664,40 @@ static char *quote_ident(PGconn *conn, const char *s)
 	return r;
 }
 
+/* What --exclude-column, --mask-column and --hash-column do to the
+ * table's columns: the plan (the records' masks), and the type each column
+ * carries in the records. A key column excluded or masked with a fixed text stops
+ * the copy (exit 78): a key must stay a key. */
+static void plan_masks(table *t)
+{
+	if (!colmask_any(opt.masks))
+		return;
+	char err[512];
+	t->plan = malloc(t->ncols ? t->ncols : 1);
+	if (!t->plan)
+		fail(EX_OSERR, "out of memory");
+	int rc = colmask_plan(opt.masks, t->schema, t->name, t->cols, t->ncols, t->keys, t->nkeys, t->plan, err,
+			      sizeof err);
+	if (rc < 0)
+		fail(EX_CONFIG, "%s", err);
+	if (rc == 0) {
+		free(t->plan);
+		t->plan = NULL;
+		return;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		record_mask mk = (record_mask)t->plan[i];
+		const char *type = colmask_type(mk, t->cols[i].type);
+		if (type != t->cols[i].type) {
+			char *nt = strdup(type);
+			if (!nt)
+				fail(EX_OSERR, "out of memory");
+			free((char *)t->cols[i].type);
+			t->cols[i].type = nt;
+		}
+	}
+}
+
 /* Columns (attnum order, dropped and generated ones skipped: pgoutput does
  * not publish generated columns), the base type of each (domains resolved,
  * as pgcdc-read names them) as format_type prints it and its OID for
@@ -705,8 +743,6 @@ static void describe_table(PGconn *conn, table *t)
 	t->norm = calloc((size_t)n + 1, sizeof *t->norm);
 	if (!attnums || !t->cols || !t->norm)
 		fail(EX_OSERR, "out of memory");
-	buf sel;
-	buf_init(&sel, 0);
 	for (int i = 0; i < n; i++) {
 		attnums[i] = (int16_t)atoi(PQgetvalue(res, i, 0));
 		t->cols[i].name = strdup(PQgetvalue(res, i, 1));
@@ -715,21 +751,13 @@ static void describe_table(PGconn *conn, table *t)
 			fail(EX_OSERR, "out of memory");
 		t->ncols++;
 		t->norm[i] = pgvalue_norm_for_type((uint32_t)strtoul(PQgetvalue(res, i, 3), NULL, 10));
-		char *q = quote_ident(conn, t->cols[i].name);
-		if ((i && buf_puts(&sel, ", ")) || buf_puts(&sel, q))
-			fail(EX_OSERR, "out of memory");
-		free(q);
 	}
 	PQclear(res);
-	if (buf_terminate(&sel))
-		fail(EX_OSERR, "out of memory");
-	t->select = strdup(sel.data ? sel.data : "");
-	buf_free(&sel);
 
 	res = exec_ok(conn, "key lookup", key_sql, 1, p);
 	int nk = PQntuples(res);
 	t->keys = calloc((size_t)nk + 1, sizeof *t->keys);
-	if (!t->keys || !t->select)
+	if (!t->keys)
 		fail(EX_OSERR, "out of memory");
 	for (int k = 0; k < nk; k++) {
 		int16_t a = (int16_t)atoi(PQgetvalue(res, k, 0));
@@ -749,6 +777,23 @@ static void describe_table(PGconn *conn, table *t)
 	}
 	PQclear(res);
 	free(attnums);
+	plan_masks(t);
+
+	/* An excluded column is not even read: NULL in its place. */
+	buf sel;
+	buf_init(&sel, 0);
+	for (size_t i = 0; i < t->ncols; i++) {
+		char *q = t->plan && t->plan[i] == RECORD_MASK_EXCLUDED ? strdup("NULL") : quote_ident(conn, t->cols[i].name);
+		if (!q || (i && buf_puts(&sel, ", ")) || buf_puts(&sel, q))
+			fail(EX_OSERR, "out of memory");
+		free(q);
+	}
+	if (buf_terminate(&sel))
+		fail(EX_OSERR, "out of memory");
+	t->select = strdup(sel.data ? sel.data : "");
+	buf_free(&sel);
+	if (!t->select)
+		fail(EX_OSERR, "out of memory");
 
 	res = exec_ok(conn, "size lookup", pages_sql, 1, p);
 	t->pages = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
@@ -832,6 +877,33 @@ static void plan_units(void)
 
 /* ---- copying ---- */
 
+/* ---- metrics ---- */
+
+static void write_metrics(bool now)
+{
+	if (!mx || (!now && !metrics_due(mx)))
+		return;
+	size_t done = 0;
+	for (size_t i = 0; i < ntables; i++)
+		done += tables[i].units_left == 0;
+	metric_set(mm.tables, (double)ntables);
+	metric_set(mm.done, (double)done);
+	if (writer)
+		metric_set_total(mm.bytes, record_writer_bytes(writer));
+	(void)metrics_write(mx);
+}
+
+static void open_metrics(void)
+{
+	mx = metrics_start(&opt.metrics);
+	if (!mx)
+		return;
+	mm.out = metrics_family(mx, "dbrepl_records_out_total", "table");
+	mm.bytes = metric_get(metrics_family(mx, "dbrepl_bytes_out_total", NULL));
+	mm.tables = metric_get(metrics_family(mx, "dbrepl_snapshot_tables", NULL));
+	mm.done = metric_get(metrics_family(mx, "dbrepl_snapshot_tables_done", NULL));
+}
+
 static void progress_line(bool force)
 {
 	static struct timespec last;
@@ -884,6 +956,7 @@ static void worker_prepare(worker *w, table *t)
 	r->table = t->name;
 	r->ncols = t->ncols;
 	r->cols = t->cols;
+	r->masks = t->plan;
 	r->nkeys = t->nkeys;
 	r->keys = t->keys;
 	r->has_after = true;
@@ -975,6 +1048,41 @@ static void put_record(record *r)
 	}
 }
 
+/* A value of a masked column; false when it goes on as it is (a null). */
+static bool put_masked(worker *w, const table *t, size_t i, const copytext_field *f, record_value *v)
+{
+	record_mask mk = (record_mask)t->plan[i];
+	if (mk == RECORD_MASK_EXCLUDED) {
+		v->kind = VALUE_ABSENT;
+		v->data = NULL;
+		v->len = 0;
+		return true;
+	}
+	if (f->null)
+		return false;
+	v->kind = VALUE_TEXT;
+	if (mk == RECORD_MASK_FIXED) {
+		v->data = colmask_text(opt.masks, &v->len);
+		return true;
+	}
+	/* SHA-256 of the text the record would have carried */
+	const char *res = f->data;
+	size_t reslen = f->len;
+	buf *b = &w->nbufs[i];
+	if (t->norm[i] != PGVALUE_AS_IS &&
+	    pgvalue_normalize(t->norm[i], f->data, f->len, b, &res, &reslen) != 0)
+		fail(EX_DATAERR, "value of %s.%s.%s not understood", t->schema, t->name, t->cols[i].name);
+	char hex[COLMASK_HEX_LEN + 1];
+	if (colmask_hash(opt.masks, res, reslen, hex) < 0)
+		fail(EX_SOFTWARE, "hashing a value of %s.%s.%s failed", t->schema, t->name, t->cols[i].name);
+	buf_reset(b);
+	if (buf_append(b, hex, COLMASK_HEX_LEN + 1) != 0)
+		fail(EX_OSERR, "out of memory");
+	v->data = b->data;
+	v->len = COLMASK_HEX_LEN;
+	return true;
+}
+
 static void put_row(worker *w, char *row, int len)
 {
 	table *t = w->u->t;
@@ -991,6 +1099,8 @@ static void put_row(worker *w, char *row, int len)
 		for (size_t i = 0; i < t->ncols; i++) {
 			copytext_field *f = &w->fields[i];
 			record_value *v = &w->vals[i];
+			if (t->plan && t->plan[i] && put_masked(w, t, i, f, v))
+				continue;
 			if (f->null) {
 				v->kind = VALUE_NULL;
 				v->data = NULL;
@@ -1017,6 +1127,7 @@ static void put_row(worker *w, char *row, int len)
 	}
 	put_record(r);
 	t->rows++;
+	metric_add(t->m_out, 1);
 }
 
 /* --truncate: one op "t" per table, all before the first row, so that a
@@ -1034,6 +1145,7 @@ static void put_truncates(void)
 		r.table = t->name;
 		r.ncols = t->ncols;
 		r.cols = t->cols;
+		r.masks = t->plan;
 		r.nkeys = t->nkeys;
 		r.keys = t->keys;
 		r.lsn = snap_lsn;
@@ -1041,6 +1153,7 @@ static void put_truncates(void)
 		memcpy(r.stream, stream, sizeof r.stream);
 		r.offset.lsn = opt.slot != NULL;
 		put_record(&r);
+		metric_add(t->m_out, 1);
 	}
 }
 
@@ -1114,13 +1227,14 @@ static void run(void)
 		}
 		if (busy == 0)
 			return;
-		int rc = poll(fds, (nfds_t)busy, 1000);
+		int rc = poll(fds, (nfds_t)busy, metrics_wait_ms(mx, 1000));
 		if (rc < 0 && errno != EINTR)
 			fail(EX_OSERR, "poll failed (%s)", strerror(errno));
 		for (int k = 0; rc > 0 && k < busy; k++)
 			if (fds[k].revents)
 				service(&workers[idx[k]]);
 		progress_line(false);
+		write_metrics(false);
 	}
 }
 
@@ -1202,10 +1316,21 @@ static void begin_snapshot(void)
 	else
 		log_debug("snapshot %s at LSN %s, stream %s", snapshot_name, lsn, stream);
 
+	{
+		char err[1024];
+		bool unavailable;
+		if (colmask_check_catalog(opt.masks, leader, &unavailable, err, sizeof err) < 0)
+			fail(unavailable ? EX_UNAVAILABLE : EX_CONFIG, "%s", err);
+	}
 	resolve_tables(leader);
 	for (size_t i = 0; i < ntables; i++) {
 		table *t = &tables[i];
 		describe_table(leader, t);
+		if (mm.out) {
+			char name[2 * RECORD_NAME_MAX + 2];
+			snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
+			t->m_out = metric_get(mm.out, name);
+		}
 		/* As pg_dump does: a table dropped or altered while we copy it
 		 * would fail the copy or change its columns under us. */
 		if (t->relkind != 'v') {
@@ -1265,6 +1390,7 @@ int main(int argc, char **argv)
 	writer = record_writer_new(STDOUT_FILENO, opt.format);
 	if (!writer)
 		fail(EX_OSERR, "out of memory");
+	open_metrics();
 	begin_snapshot();
 	if (opt.truncate)
 		put_truncates();
@@ -1296,6 +1422,8 @@ int main(int argc, char **argv)
 	slot_created = false; /* complete: the slot is the user's now */
 	if (opt.lsn_file)
 		write_lsn_file();
+	write_metrics(true);
 	close_all();
+	metrics_close(mx);
 	return 0;
 }

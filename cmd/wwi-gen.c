@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "wwi_gen.h"
 
 #define MAX_INFLIGHT 16     /* live transactions sent but not yet confirmed */
@@ -42,6 +43,7 @@ struct options {
 	double duration;
 	bool progress;
 	bool live;
+	metrics_config metrics;
 };
 
 /* The pipeline: transactions sent, results read back in order. */
@@ -52,6 +54,19 @@ struct pipe {
 	uint64_t txs, rows;       /* confirmed */
 	char err[512];
 };
+
+/* --metrics (all NULL without) */
+static metrics *mx;
+static metric *m_txs, *m_rows, *m_reconnects;
+
+static void write_metrics(const struct pipe *p, bool now)
+{
+	if (!mx || (!now && !metrics_due(mx)))
+		return;
+	metric_set_total(m_txs, p->txs);
+	metric_set_total(m_rows, p->rows);
+	(void)metrics_write(mx);
+}
 
 static void usage(FILE *f)
 {
@@ -72,6 +87,7 @@ static void usage(FILE *f)
 	        "      --no-live          stop after the initial load\n"
 	        "  -P, --progress         print transactions/s and rows/s every second\n"
 	        "      --no-progress      do not (default when stderr is not a terminal)\n"
+	        METRICS_HELP
 	        "  -q, --quiet            print errors only\n"
 	        "  -v, --verbose          print more\n"
 	        "  -h, --help             show this help and exit\n"
@@ -485,6 +501,7 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 			if (next_progress < now)
 				next_progress = now + 1;
 		}
+		write_metrics(p, false);
 		double due_at = o->change_rate > 0 ? start + (double)sent_rows / o->change_rate
 		                : o->rate > 0        ? start + (double)sent / o->rate
 		                                     : now;
@@ -504,6 +521,9 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 			rc = drain(p, 1);
 			if (!rc) {
 				double until = due_at < next_progress || !o->progress ? due_at : next_progress;
+				double metrics_at = now + metrics_wait_ms(mx, 1000) / 1000.0;
+				if (mx && metrics_at < until)
+					until = metrics_at;
 				sleep_for(until - mono_now());
 			}
 		}
@@ -513,6 +533,7 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 				return EX_SOFTWARE;
 			}
 			log_error("lost the connection (%s); reconnecting", p->err);
+			metric_add(m_reconnects, 1);
 			if (reconnect(p, o, w, deadline))
 				return stop_requested ? 0 : EX_UNAVAILABLE;
 			sent = (uint64_t)((mono_now() - start) * o->rate);
@@ -526,6 +547,7 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 	}
 	if (o->progress)
 		progress_line(p, mono_now(), &last_t, &last_tx, &last_rows);
+	write_metrics(p, true);
 	log_info("%llu transactions, %llu rows changed in %.1f s", (unsigned long long)p->txs,
 	         (unsigned long long)p->rows, mono_now() - start);
 	return 0;
@@ -533,7 +555,7 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SCHEMA = 256, OPT_SCALE, OPT_NO_LIVE, OPT_NO_PROGRESS };
+	enum { OPT_SCHEMA = 256, OPT_SCALE, OPT_NO_LIVE, OPT_NO_PROGRESS, OPT_METRICS, OPT_METRICS_2, OPT_METRICS_3 };
 	static const struct option longopts[] = {
 		{"dbname", required_argument, NULL, 'd'},
 		{"schema-load", no_argument, NULL, OPT_SCHEMA},
@@ -545,6 +567,7 @@ int main(int argc, char **argv)
 		{"no-live", no_argument, NULL, OPT_NO_LIVE},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		METRICS_LONGOPTS(OPT_METRICS),
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -585,6 +608,14 @@ int main(int argc, char **argv)
 		case OPT_NO_LIVE: o.live = false; break;
 		case 'P': o.progress = true; break;
 		case OPT_NO_PROGRESS: o.progress = false; break;
+		case OPT_METRICS:
+		case OPT_METRICS_2:
+		case OPT_METRICS_3: {
+			char e[256];
+			if (metrics_config_option(&o.metrics, c - OPT_METRICS, optarg, e, sizeof e) < 0)
+				die(EX_USAGE, "%s", e);
+			break;
+		}
 		case 'q': log_verbosity = 0; break;
 		case 'v': log_verbosity++; break;
 		case 'h': usage(stdout); return 0;
@@ -604,6 +635,11 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+
+	mx = metrics_start(&o.metrics);
+	m_txs = metric_get(metrics_family(mx, "dbrepl_transactions_total", NULL));
+	m_rows = metric_get(metrics_family(mx, "dbrepl_rows_changed_total", NULL));
+	m_reconnects = metric_get(metrics_family(mx, "dbrepl_errors_total", "kind"), "reconnect");
 
 	struct pipe p;
 	memset(&p, 0, sizeof p);
@@ -649,5 +685,6 @@ out:
 	free(w);
 	if (p.conn)
 		PQfinish(p.conn);
+	metrics_close(mx);
 	return rc;
 }

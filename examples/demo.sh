@@ -5,7 +5,8 @@
 # 3-broker Kafka mock cluster and the TDS test server of the tests, runs
 # examples/stream.sh (initial snapshot, then streaming through Kafka into the
 # SQL Server stand-in) while wwi-gen generates live load for DEMO_SECONDS
-# (default 60), shows a live view, then stops the load, waits for catch-up,
+# (default 60), shows a live view made from the stages' --metrics files
+# (Prometheus text, as node_exporter would read them), then stops the load, waits for catch-up,
 # compares every table and cleans up everything it started, also on Ctrl-C.
 # Exits non-zero when any table differs.
 set -u
@@ -16,6 +17,7 @@ DEMO_RATE=${DEMO_RATE:-100}         # wwi-gen business transactions per second
 CATCHUP_SECONDS=${CATCHUP_SECONDS:-120}
 . "$top/tests/lib/pg.sh"
 . "$top/tests/lib/compare.sh"
+. "$top/tests/lib/metrics.sh"
 
 tty=0
 [ -t 1 ] && tty=1
@@ -42,23 +44,74 @@ DST=$TDS_PGCONN
 
 # Logs outlive the demo, for a look afterwards.
 LOGS=${DEMO_LOGS:-$top/build/demo-logs}
+MX="$LOGS/metrics"
 rm -rf "$LOGS"
-mkdir -p "$LOGS"
-say "· starting the pipeline (logs in $LOGS) …"
+mkdir -p "$LOGS" "$MX"
+say "· starting the pipeline (logs in $LOGS, metrics in $MX) …"
 PGCONN="$SRC" KAFKA_BROKERS="$KAFKA_BROKERS" MSSQL_SERVER="$TDS_HOST:$TDS_PORT" \
 	MSSQL_USER=sa MSSQL_PASSWORD=demo MSSQL_DB="$TDS_DB" \
-	RUN_DIR="$TEST_TMP/run" LOG_DIR="$LOGS" PROGRESS=1 \
+	RUN_DIR="$TEST_TMP/run" LOG_DIR="$LOGS" PROGRESS=1 METRICS_DIR="$MX" METRICS_INTERVAL=1 \
 	KAFKA_OPTS="-X topic.metadata.refresh.interval.ms=1000" \
 	setsid "$top/examples/stream.sh" &
 stream_pid=$!
 on_exit "kill -TERM -$stream_pid; sleep 2; kill -KILL -$stream_pid"
 
 say "· generating live load for ${DEMO_SECONDS}s at $DEMO_RATE transactions/s …"
-"$BIN/wwi-gen" -d "$SRC" --seed 2 --rate "$DEMO_RATE" --duration "$DEMO_SECONDS" --progress 2>"$LOGS/wwi-gen.log" &
+"$BIN/wwi-gen" -d "$SRC" --seed 2 --rate "$DEMO_RATE" --duration "$DEMO_SECONDS" --progress \
+	--metrics "$MX/wwi-gen.prom" --metrics-interval 1 2>"$LOGS/wwi-gen.log" &
 gen_pid=$!
 on_exit "kill -TERM $gen_pid"
 
-last_line() { [ -f "$1" ] && tr '\r' '\n' <"$1" | grep -v '^$' | tail -n 1 | cut -c1-110; }
+# The live view reads only the stages' metrics files (see dbrepl(7)).
+declare -A prev_v prev_t
+rate() { # key value -> R: per second since the last view (in this shell, not a $(…))
+	local now
+	now=$(date +%s.%N)
+	R=$(awk -v v="$2" -v pv="${prev_v[$1]:-}" -v t="$now" -v pt="${prev_t[$1]:-}" \
+		'BEGIN { if (pv == "" || t - pt <= 0) print "-"; else printf "%.0f", (v - pv) / (t - pt) }')
+	prev_v[$1]=$2
+	prev_t[$1]=$now
+}
+p99() { # histogram file -> the 99th percentile's bucket bound, in ms
+	awk '/^dbrepl_apply_latency_seconds_bucket/ { n++; le[n] = $0; sub(/.*le="/, "", le[n]); sub(/".*/, "", le[n]); c[n] = $NF }
+		/^dbrepl_apply_latency_seconds_count/ { total = $NF }
+		END { if (!total) { print "-"; exit } for (i = 1; i <= n; i++) if (c[i] >= 0.99 * total) {
+			if (le[i] == "+Inf") print "> 600000"; else printf "<= %g", le[i] * 1000; exit } }' "$1"
+}
+num() { awk -v v="${1:-}" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }'; }
+secs() { awk -v v="${1:-}" 'BEGIN { if (v == "") print "-"; else printf "%.1f s", v }'; }
+stage() { # name -> one line of what its metrics say
+	local f="$MX/$1.prom" out
+	if [ ! -s "$f" ]; then
+		printf '  %-12s %s\n' "$1" "(no metrics yet)"
+		return
+	fi
+	case $1 in
+	wwi-gen) out=$(mval "$f" dbrepl_transactions_total) ;;
+	*) out=$(mval "$f" dbrepl_records_out_total) ;;
+	esac
+	rate "$1" "${out:-0}"
+	case $1 in
+	wwi-gen)
+		printf '  %-12s %8s transactions %6s/s  %9s rows changed\n' "$1" "$(num "$out")" "$R" \
+			"$(num "$(mval "$f" dbrepl_rows_changed_total)")" ;;
+	pgcdc-read)
+		printf '  %-12s %8s records out  %6s/s  lag %7s  WAL held %s kB\n' "$1" "$(num "$out")" "$R" \
+			"$(secs "$(mval "$f" dbrepl_lag_seconds)")" "$(num "$(awk -v b="$(mval "$f" dbrepl_slot_unconfirmed_wal_bytes)" 'BEGIN { if (b != "") print b / 1024 }')")" ;;
+	kpub)
+		printf '  %-12s %8s delivered    %6s/s  lag %7s  in flight %s, delivery errors %s\n' "$1" "$(num "$out")" \
+			"$R" "$(secs "$(mval "$f" dbrepl_lag_seconds)")" \
+			"$(num "$(mval "$f" dbrepl_kafka_messages_in_flight)")" "$(num "$(mval "$f" dbrepl_errors_total)")" ;;
+	ksub)
+		printf '  %-12s %8s records out  %6s/s  lag %7s  %s messages not yet consumed\n' "$1" "$(num "$out")" \
+			"$R" "$(secs "$(mval "$f" dbrepl_lag_seconds)")" \
+			"$(num "$(mval "$f" dbrepl_consumer_lag_messages)")" ;;
+	mssql-apply)
+		printf '  %-12s %8s applied      %6s/s  lag %7s  p99 latency %s ms, %s batches, %s retries\n' "$1" \
+			"$(num "$out")" "$R" "$(secs "$(mval "$f" dbrepl_lag_seconds)")" "$(p99 "$f")" \
+			"$(num "$(mval "$f" dbrepl_batches_total)")" "$(num "$(mval "$f" dbrepl_errors_total)")" ;;
+	esac
+}
 counts() { # conninfo -> "schema.table count" lines for the busiest tables ("-" if missing)
 	local t sql=""
 	for t in sales.orders sales.order_lines sales.invoices sales.customer_transactions \
@@ -70,14 +123,13 @@ counts() { # conninfo -> "schema.table count" lines for the busiest tables ("-" 
 	psql -X -At -F' ' -d "$1" -c "$sql" 2>/dev/null
 }
 view() {
-	local phase=$1 held
-	held=$(psql -X -At -d "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'dbrepl'" 2>/dev/null)
+	local phase=$1 lines
+	for s in wwi-gen pgcdc-read kpub ksub mssql-apply; do stage "$s"; done >"$TEST_TMP/view.txt"
+	lines=$(cat "$TEST_TMP/view.txt")
 	[ $tty = 1 ] && printf '\033[H\033[J'
-	say "dbrepl demo — $phase — $(date +%T)    WAL held by the slot: ${held:-?}"
+	say "dbrepl demo — $phase — $(date +%T)    (from the stages' metrics files in $MX)"
 	say ""
-	for s in wwi-gen pgcdc-read kpub ksub mssql-apply; do
-		printf '  %-12s %s\n' "$s" "$(last_line "$LOGS/$s.log")"
-	done
+	say "$lines"
 	say ""
 	printf '  %-36s %10s %10s\n' table source target
 	join <(counts "$SRC" | sort) <(counts "$DST" | sort) -a1 | while read -r t a b; do

@@ -15,6 +15,8 @@
 # TOPIC_REGEX='^DB\.' RUN_DIR=/tmp/dbrepl-run LOG_DIR= (stage stderr to
 # files there instead of the terminal) PROGRESS=1 BIN= (where the programs are)
 # KAFKA_OPTS="-X k=v ..." MSSQL_OPTS="--batch-rows 5000 ..."
+# METRICS_DIR= (each stage writes Prometheus metrics to STAGE.prom there, for
+# node_exporter's textfile collector; see dbrepl(7)) METRICS_INTERVAL=5
 set -euo pipefail
 
 : "${PGCONN:?set PGCONN to a libpq connection string}"
@@ -39,6 +41,11 @@ log() { # stage name -> where its stderr goes
 	if [ -n "${LOG_DIR:-}" ]; then echo "$LOG_DIR/$1.log"; else echo /dev/stderr; fi
 }
 [ -n "${LOG_DIR:-}" ] && mkdir -p "$LOG_DIR"
+metrics() { # stage name -> its --metrics options (none without METRICS_DIR)
+	[ -n "${METRICS_DIR:-}" ] || return 0
+	echo "--metrics=$METRICS_DIR/$1.prom --metrics-interval=${METRICS_INTERVAL:-5} --metrics-label=stage=$1"
+}
+[ -n "${METRICS_DIR:-}" ] && mkdir -p "$METRICS_DIR"
 
 # shellcheck disable=SC2086
 kafka_args=(-b "$KAFKA_BROKERS" $KAFKA_OPTS)
@@ -50,8 +57,10 @@ fi
 
 # First start: the initial copy, inside the snapshot of the new slot.
 if [ "$(psql -X -At -d "$PGCONN" -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$SLOT'")" = 0 ]; then
-	snapshot -d "$PGCONN" -P "$PUBLICATION" --slot "$SLOT" --create-slot "${progress[@]}" 2>>"$(log snapshot)" |
-		kpub "${kafka_args[@]}" "${progress[@]}" 2>>"$(log kpub-snapshot)"
+	# shellcheck disable=SC2046
+	snapshot -d "$PGCONN" -P "$PUBLICATION" --slot "$SLOT" --create-slot "${progress[@]}" $(metrics snapshot) \
+		2>>"$(log snapshot)" |
+		kpub "${kafka_args[@]}" "${progress[@]}" $(metrics kpub-snapshot) 2>>"$(log kpub-snapshot)"
 fi
 
 pids=()
@@ -64,15 +73,18 @@ stop() {
 trap stop INT TERM
 
 # Source half: the slot into Kafka; kpub acks what the brokers hold.
-( pgcdc-read -d "$PGCONN" -S "$SLOT" -P "$PUBLICATION" --ack "$RUN_DIR/pg.ack" "${progress[@]}" 2>>"$(log pgcdc-read)" |
-	kpub "${kafka_args[@]}" --ack "$RUN_DIR/pg.ack" "${progress[@]}" 2>>"$(log kpub)" ) &
+# shellcheck disable=SC2046
+( pgcdc-read -d "$PGCONN" -S "$SLOT" -P "$PUBLICATION" --ack "$RUN_DIR/pg.ack" "${progress[@]}" \
+	$(metrics pgcdc-read) 2>>"$(log pgcdc-read)" |
+	kpub "${kafka_args[@]}" --ack "$RUN_DIR/pg.ack" "${progress[@]}" $(metrics kpub) 2>>"$(log kpub)" ) &
 pids+=($!)
 
 # Sink half: Kafka into SQL Server; mssql-apply acks what it committed.
-# shellcheck disable=SC2086
-( ksub "${kafka_args[@]}" -G "$GROUP" -o beginning --ack "$RUN_DIR/kafka.ack" "${progress[@]}" "$TOPIC_REGEX" 2>>"$(log ksub)" |
+# shellcheck disable=SC2086,SC2046
+( ksub "${kafka_args[@]}" -G "$GROUP" -o beginning --ack "$RUN_DIR/kafka.ack" "${progress[@]}" $(metrics ksub) \
+	"$TOPIC_REGEX" 2>>"$(log ksub)" |
 	mssql-apply -S "$MSSQL_SERVER" -U "$MSSQL_USER" -D "$MSSQL_DB" --create-tables --evolve \
-		--ack "$RUN_DIR/kafka.ack" "${progress[@]}" $MSSQL_OPTS 2>>"$(log mssql-apply)" ) &
+		--ack "$RUN_DIR/kafka.ack" "${progress[@]}" $(metrics mssql-apply) $MSSQL_OPTS 2>>"$(log mssql-apply)" ) &
 pids+=($!)
 
 wait

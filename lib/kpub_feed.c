@@ -116,6 +116,7 @@ static void append(kpub_batch *b, const record *r, const void *raw, size_t rawle
 	m->stream = put_str(b, r->stream);
 	m->offset = r->offset;
 	m->lsn = r->lsn;
+	m->commit_us = r->commit_us;
 	m->recno = recno;
 	m->op = r->op;
 }

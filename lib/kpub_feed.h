@@ -36,6 +36,7 @@ typedef struct kpub_msg {
 	const char *stream;              /* "" when the record has none */
 	pos_offset offset;
 	uint64_t lsn;
+	int64_t commit_us; /* source commit time, µs since 1970 UTC */
 	uint64_t recno; /* record_reader_count after it: the N of messages */
 	char op;
 } kpub_msg;

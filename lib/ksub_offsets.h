@@ -50,6 +50,8 @@ typedef struct ksub_part {
 	void *merge;
 	bool paused;
 	int64_t read_next; /* --ordered: offset after the last message read, queued or not */
+	/* ksub's --metrics series of this partition (metrics.h), or NULL */
+	struct metric *m_out, *m_lag;
 } ksub_part;
 
 typedef struct ksub_parts {

@@ -2,6 +2,7 @@
 #include "mssql_apply.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "mssql_batch.h"
 #include "tsql.h"
 
@@ -106,6 +107,13 @@ struct mssql_apply {
 	uint64_t rt_closed; /* round trips of connections closed since */
 	uint64_t rt_print;
 	mssql_apply_stats st;
+
+	/* --metrics (all NULL without) */
+	struct {
+		metric_family *out, *dead;
+		metric *skipped, *batches, *retries, *lat, *lag, *last;
+		int64_t newest_us;
+	} m;
 };
 
 /* ---- small helpers ---- */
@@ -1505,6 +1513,9 @@ done:
 	if (rc == 0) {
 		mssql_table_remove(t, a->bad_i);
 		a->st.dead_lettered++;
+		char name[2 * RECORD_NAME_MAX + 2];
+		snprintf(name, sizeof name, "%s.%s", t->src_schema, t->src_table);
+		metric_add(metric_get(a->m.dead, name), 1);
 	}
 	return rc;
 }
@@ -1535,6 +1546,9 @@ static void lat_add(mssql_apply *a, int64_t us, uint64_t n)
 	if (b >= LAT_BUCKETS)
 		b = LAT_BUCKETS - 1;
 	a->hist[b] += n;
+	/* the histogram of --metrics takes them one by one */
+	for (uint64_t i = 0; i < n && a->m.lat; i++)
+		metric_observe(a->m.lat, (double)us / 1e6);
 	a->st.lat_n += n;
 	if (us > a->st.lat_max_us)
 		a->st.lat_max_us = us;
@@ -1548,8 +1562,10 @@ static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 {
 	if (commit) {
 		int64_t now = now_us();
-		for (size_t i = 0; i < a->nlat; i++)
+		for (size_t i = 0; i < a->nlat; i++) {
 			lat_add(a, now - a->lat[i].us, a->lat[i].n);
+			metrics_commit_done(a->m.last, a->m.lag, &a->m.newest_us, a->lat[i].us);
+		}
 		a->nlat = 0;
 	}
 	for (size_t i = 0; i < a->nstreams; i++) {
@@ -1575,6 +1591,16 @@ static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 	for (size_t i = 0; i < a->ts.n; i++) {
 		mssql_table *t = a->ts.t[i];
 		a->st.changes += t->n;
+		/* a piece's records are counted with its transaction's commit */
+		if (commit && t->batch_records) {
+			if (!t->m_out && a->m.out) {
+				char name[2 * RECORD_NAME_MAX + 2];
+				snprintf(name, sizeof name, "%s.%s", t->src_schema, t->src_table);
+				t->m_out = metric_get(a->m.out, name);
+			}
+			metric_add(t->m_out, t->batch_records);
+			t->batch_records = 0;
+		}
 		/* A snapshot keeps INSERTing into the table it found empty, as
 		 * long as nothing else has been written to it; its rows have
 		 * distinct keys. */
@@ -1584,6 +1610,7 @@ static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
 	a->st.batches += commit;
+	metric_add(a->m.batches, commit);
 	a->st.round_trips = round_trips(a);
 	a->st.round_trips_last_batch = a->st.round_trips - rt0;
 	a->nrec = 0;
@@ -1736,6 +1763,7 @@ static int flush_batch(mssql_apply *a, bool commit)
 		case AT_TRANSIENT:
 			failures++;
 			a->st.retries++;
+			metric_add(a->m.retries, 1);
 			if (failures > a->o.retries) {
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return a->last.dead && !a->conn && a->st.batches == 0 ? EX_UNAVAILABLE : EX_TEMPFAIL;
@@ -1751,6 +1779,7 @@ static int flush_batch(mssql_apply *a, bool commit)
 			 * this far: read the checkpoint again and drop what it covers. */
 			failures++;
 			a->st.retries++;
+			metric_add(a->m.retries, 1);
 			if (failures > a->o.retries) {
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return EX_TEMPFAIL;
@@ -1828,6 +1857,8 @@ void mssql_apply_discard(mssql_apply *a)
 	a->piece_open = false;
 	a->live_broken = false;
 	mssql_tables_clear_batch(&a->ts);
+	for (size_t i = 0; i < a->ts.n; i++)
+		a->ts.t[i]->batch_records = 0;
 	for (size_t i = 0; i < a->nstreams; i++)
 		a->streams[i].in_batch = a->streams[i].in_piece = false;
 	a->nrec = 0;
@@ -1879,6 +1910,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	if ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
 	    (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)) {
 		a->st.skipped++;
+		metric_add(a->m.skipped, 1);
 		/* A replay after a restart: what the target holds is durable,
 		 * so upstream may hear of it now rather than at the next commit. */
 		if (!s->acked && s->has_ckpt && !s->in_batch && a->o.on_commit) {
@@ -1922,6 +1954,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	}
 	s->batch_max = r->offset;
 	s->in_batch = true;
+	t->batch_records++;
 	if (a->nlat && a->lat[a->nlat - 1].us == r->commit_us) {
 		a->lat[a->nlat - 1].n++;
 	} else {
@@ -1967,6 +2000,15 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
 	mssql_tables_init(&a->ts);
 	buf_init(&a->sql, 0);
 	buf_init(&a->stage, 0);
+	metrics *m = o->metrics;
+	a->m.out = metrics_family(m, "dbrepl_records_out_total", "table");
+	a->m.dead = metrics_family(m, "dbrepl_dead_letters_total", "table");
+	a->m.skipped = metric_get(metrics_family(m, "dbrepl_records_skipped_total", NULL));
+	a->m.batches = metric_get(metrics_family(m, "dbrepl_batches_total", NULL));
+	a->m.retries = metric_get(metrics_family(m, "dbrepl_errors_total", "kind"), "retry");
+	a->m.lat = metric_get(metrics_family(m, "dbrepl_apply_latency_seconds", NULL));
+	a->m.last = metric_get(metrics_family(m, "dbrepl_last_commit_timestamp_seconds", NULL));
+	a->m.lag = metric_get(metrics_family(m, "dbrepl_lag_seconds", NULL));
 	return a;
 }
 

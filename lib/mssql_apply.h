@@ -36,6 +36,7 @@ typedef struct mssql_apply_opts {
 	int retries;                                 /* transient failures in a row; then exit 75 */
 	mssql_commit_cb on_commit;                   /* per stream of a committed batch */
 	void *ctx;
+	struct metrics *metrics; /* --metrics: the engine's own metrics go here (dbrepl(7)) */
 } mssql_apply_opts;
 
 typedef struct mssql_apply_stats {

@@ -78,6 +78,11 @@ typedef struct mssql_table {
 	/* Per connection: the staging table exists with the current shape. */
 	bool staging_ready, staging_shape_old, staging_dirty;
 
+	/* Records of this table: in the current batch, and the series that
+	 * counts those committed (metrics.h; NULL without --metrics). */
+	uint64_t batch_records;
+	struct metric *m_out;
+
 	/* The current batch. */
 	bool truncate;
 	const char *trunc_stream; /* of the truncate record (caller's storage) */

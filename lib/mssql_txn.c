@@ -73,15 +73,24 @@ static int log_put(buf *b, const void *raw, size_t len)
 	return 0;
 }
 
-/* Decodes one record kept as it came and adds it to the batch. */
-static int readd(mssql_txn *x, const void *raw, size_t len)
+/* Decodes a record kept as it came into x->scratch, as the reading loop
+ * took it (without the columns its producer excluded). */
+static int decode_again(mssql_txn *x, const void *raw, size_t len)
 {
-	char err[512];
-	if (record_decode(&x->scratch, raw, len, err, sizeof err) < 0) {
+	char err[512] = "";
+	if (record_decode(&x->scratch, raw, len, err, sizeof err) < 0 ||
+	    (x->scratch.masks && record_drop_excluded(&x->scratch) < 0)) {
 		log_error("a record read again does not decode (%s)", err);
 		return EX_SOFTWARE;
 	}
-	return mssql_apply_add(x->a, &x->scratch);
+	return 0;
+}
+
+/* Decodes one record kept as it came and adds it to the batch. */
+static int readd(mssql_txn *x, const void *raw, size_t len)
+{
+	int rc = decode_again(x, raw, len);
+	return rc ? rc : mssql_apply_add(x->a, &x->scratch);
 }
 
 /* Adds the logged records at [from, to) of the log to the batch again. */
@@ -191,12 +200,9 @@ static int spill_apply(mssql_txn *x)
 		if (fread(&n, sizeof n, 1, x->spill) != 1 || buf_reserve(&x->rbuf, n) < 0 ||
 		    (n && fread(x->rbuf.data, n, 1, x->spill) != 1))
 			goto ioerr;
-		char err[512];
-		if (record_decode(&x->scratch, x->rbuf.data, n, err, sizeof err) < 0) {
-			log_error("a record read again does not decode (%s)", err);
-			return EX_SOFTWARE;
-		}
-		int rc = large_put(x, &x->scratch);
+		int rc = decode_again(x, x->rbuf.data, n);
+		if (rc == 0)
+			rc = large_put(x, &x->scratch);
 		if (rc)
 			return rc;
 	}

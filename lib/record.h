@@ -72,6 +72,22 @@ typedef struct record_value {
 	size_t len;
 } record_value;
 
+/* What a producer did to a column's values so that they do not leave
+ * PostgreSQL (--exclude-column, --mask-column, --hash-column of pgcdc-read
+ * and snapshot); "mask" in the column's entry of "cols". */
+typedef enum record_mask {
+	RECORD_MASK_NONE = 0,
+	RECORD_MASK_EXCLUDED, /* "excluded": no image ever holds a value; the type is the source's */
+	RECORD_MASK_FIXED,    /* "fixed": every non-null value is one fixed text; type "text" */
+	RECORD_MASK_SHA256,   /* "sha256": lowercase hex SHA-256 of a salt and the value's
+			       * text; type "character(64)" */
+} record_mask;
+#define RECORD_MASK_LAST RECORD_MASK_SHA256
+/* "excluded", "fixed", "sha256"; NULL for RECORD_MASK_NONE. */
+const char *record_mask_name(record_mask m);
+/* The mask named by s[0..n); RECORD_MASK_NONE when none is. */
+record_mask record_mask_parse(const char *s, size_t n);
+
 typedef struct record_column {
 	const char *name; /* owned by the record */
 	const char *type; /* format_type(), e.g. "numeric(18,2)", "text[]" */
@@ -103,6 +119,10 @@ typedef struct record {
 	 * through them must clear it too. */
 	bool checked;
 	const unsigned char *cls;
+	/* What a producer did to each column's values (record_mask, ncols
+	 * entries: "mask" in cols), or NULL when it masked none, as most
+	 * records: then nothing about masks costs anything. */
+	unsigned char *masks;
 
 	bool has_before, has_after;
 	record_value *before; /* ncols slots when has_before */
@@ -137,6 +157,12 @@ int record_set_table(record *r, const char *db, const char *schema, const char *
  * as asked, the before/after images with every slot ABSENT. */
 int record_set_shape(record *r, size_t ncols, bool before, bool after);
 int record_set_column(record *r, size_t i, const char *name, const char *type);
+/* Sets column i's mask (RECORD_MASK_NONE after record_set_shape). */
+int record_set_column_mask(record *r, size_t i, record_mask m);
+static inline record_mask record_column_mask(const record *r, size_t i)
+{
+	return r->masks ? (record_mask)r->masks[i] : RECORD_MASK_NONE;
+}
 int record_set_keys(record *r, const uint16_t *keys, size_t nkeys);
 int record_set_value(record *r, record_value *img, size_t i, value_kind kind,
 		     const char *data, size_t len);
@@ -144,6 +170,13 @@ int record_set_value(record *r, record_value *img, size_t i, value_kind kind,
 char *record_strdup(record *r, const char *s, size_t n);
 /* Deep copy of src into dst (dst initialised). */
 int record_copy(record *dst, const record *src);
+
+/* Removes the columns a producer excluded (RECORD_MASK_EXCLUDED) from the
+ * record: from cols, the key list and the images. For a consumer that
+ * should never see them (mssql-apply). shape_id and checked stay as they
+ * were (every record of a shape loses the same columns). 0, or -1 (errno
+ * EINVAL: a key column is excluded; ENOMEM). */
+int record_drop_excluded(record *r);
 
 /* Finds a column by name, or -1. */
 int record_column_index(const record *r, const char *name);
@@ -205,6 +238,8 @@ int record_writer_put(record_writer *w, const record *r);
 /* Writes everything buffered. 0, or -1 (errno; EPIPE when the reader left). */
 int record_writer_flush(record_writer *w);
 size_t record_writer_buffered(const record_writer *w);
+/* Bytes written to the file descriptor so far. */
+uint64_t record_writer_bytes(const record_writer *w);
 void record_writer_free(record_writer *w);
 
 /* ---- helpers shared by codecs and programs ---- */

@@ -44,6 +44,7 @@ struct record_shape_entry {
 	const uint16_t *keys;
 	const uint16_t *slots;
 	const unsigned char *cls; /* ncols: the value_class of each column */
+	const unsigned char *masks; /* ncols: the record_mask of each column, or NULL */
 	const uint16_t *plain_len; /* ncols: the column map's (record_priv.h) */
 };
 
@@ -190,6 +191,12 @@ int record_shape_apply(record *r, const record_shape *s, record_colmap *map)
 	/* as reading "cols" leaves the record */
 	r->ncols = ncols;
 	r->cols = cols;
+	r->masks = NULL;
+	if (e->masks) {
+		if (!(r->masks = record_alloc(r, ncols, 1)))
+			return -1;
+		memcpy(r->masks, e->masks, ncols);
+	}
 	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;
@@ -256,7 +263,8 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	size_t nslots = map->slots ? map->mask + 1 : 0;
 	size_t size = align8(sizeof(struct record_shape_entry)) + align8(nstr * sizeof(uint32_t)) +
 		      align8(nkeys * sizeof(uint16_t)) + align8(nslots * sizeof(uint16_t)) +
-		      align8(r->ncols * sizeof(uint16_t)) + align8(len) + textlen + r->ncols;
+		      align8(r->ncols * sizeof(uint16_t)) + align8(len) + textlen + r->ncols +
+		      (r->masks ? r->ncols : 0);
 	if (size > SHAPE_BYTES)
 		return;
 	make_room(c, size);
@@ -301,6 +309,9 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	memcpy(bytes, p, len);
 	unsigned char *cls = (unsigned char *)text + textlen;
 	memcpy(cls, r->cls, r->ncols);
+	unsigned char *masks = r->masks ? cls + r->ncols : NULL;
+	if (masks)
+		memcpy(masks, r->masks, r->ncols);
 
 	e->pub.flags = flags;
 	e->pub.len = len;
@@ -320,6 +331,7 @@ void record_shape_save(record *r, const void *p, size_t len, unsigned flags, uin
 	e->keys = keys;
 	e->slots = slots;
 	e->cls = cls;
+	e->masks = masks;
 	e->plain_len = plain_len;
 	c->hash[c->n] = head_hash(bytes);
 	c->e[c->n] = e;

@@ -372,6 +372,7 @@ struct record_writer {
 	record_format fmt;
 	buf b;
 	record_encoder *enc; /* a run of one table's records reuses its encoded columns */
+	uint64_t written;    /* bytes written to fd */
 };
 
 record_writer *record_writer_new(int fd, record_format f)
@@ -402,6 +403,11 @@ int record_writer_put(record_writer *w, const record *r)
 	return 0;
 }
 
+uint64_t record_writer_bytes(const record_writer *w)
+{
+	return w->written;
+}
+
 int record_writer_flush(record_writer *w)
 {
 	size_t done = 0;
@@ -410,6 +416,7 @@ int record_writer_flush(record_writer *w)
 		ssize_t n = write(w->fd, w->b.data + done, w->b.len - done);
 		if (n > 0) {
 			done += (size_t)n;
+			w->written += (uint64_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

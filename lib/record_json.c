@@ -236,10 +236,12 @@ int record_check_shape(const record *r)
 	if (!name_ok(r->db) || !name_ok(r->schema) || !name_ok(r->table))
 		goto bad;
 	for (size_t i = 0; i < r->ncols; i++)
-		if (!name_ok(r->cols[i].name) || !name_ok(r->cols[i].type))
+		if (!name_ok(r->cols[i].name) || !name_ok(r->cols[i].type) ||
+		    (r->masks && r->masks[i] > RECORD_MASK_LAST))
 			goto bad;
 	for (size_t i = 0; i < r->nkeys; i++)
-		if (r->keys[i] >= r->ncols)
+		if (r->keys[i] >= r->ncols || (r->masks && (r->masks[r->keys[i]] == RECORD_MASK_EXCLUDED ||
+							    r->masks[r->keys[i]] == RECORD_MASK_FIXED)))
 			goto bad;
 	return 0;
 bad:
@@ -263,7 +265,13 @@ static int put_head(buf *out, const record *r)
 	for (size_t i = 0; i < r->ncols; i++) {
 		if ((i && put_ch(out, ',') < 0) || put_lit(out, "{\"name\":") < 0 ||
 		    put_cstr(out, r->cols[i].name) < 0 || put_lit(out, ",\"type\":") < 0 ||
-		    put_cstr(out, r->cols[i].type) < 0 || put_ch(out, '}') < 0)
+		    put_cstr(out, r->cols[i].type) < 0)
+			return -1;
+		if (r->masks && r->masks[i] &&
+		    (put_lit(out, ",\"mask\":") < 0 ||
+		     put_cstr(out, record_mask_name((record_mask)r->masks[i])) < 0))
+			return -1;
+		if (put_ch(out, '}') < 0)
 			return -1;
 	}
 	if (put_lit(out, "],\"key\":[") < 0)
@@ -1261,6 +1269,7 @@ static int get_cols(jp *j)
 	bool first = true;
 	size_t n = 0, cap = 0;
 	record_column *cols = NULL;
+	unsigned char *masks = NULL; /* made at the first "mask", as long as cols */
 	int rc;
 	while ((rc = next_element(j, &first, "cols")) > 0) {
 		if (n == RECORD_MAX_COLUMNS)
@@ -1275,10 +1284,19 @@ static int get_cols(jp *j)
 			if (n)
 				memcpy(nc, cols, n * sizeof *nc);
 			cols = nc;
+			if (masks) {
+				unsigned char *nm = record_alloc(r, ncap, 1);
+				if (!nm)
+					return jerr(j, "out of memory");
+				memcpy(nm, masks, n);
+				memset(nm + n, 0, ncap - n);
+				masks = nm;
+			}
 			cap = ncap;
 		}
 		size_t i = n++;
 		cols[i].name = cols[i].type = NULL;
+		bool have_mask = false;
 		bool mfirst = true;
 		char scratch[RECORD_NAME_MAX + 1];
 		const char *key;
@@ -1294,8 +1312,25 @@ static int get_cols(jp *j)
 			} else if (is_type && !cd->type) {
 				if (get_string(j, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (is_name || is_type) {
+			} else if (is_name || is_type || (have_mask && key_is(key, klen, "mask"))) {
 				return jerr(j, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
+			} else if (key_is(key, klen, "mask")) {
+				/* only after "type", and only from a producer that masked */
+				const char *m;
+				size_t mlen;
+				if (get_string(j, &m, &mlen, RECORD_NAME_MAX, "column mask") < 0)
+					return -1;
+				record_mask mk = record_mask_parse(m, mlen);
+				if (!mk)
+					return jerr(j, "column %zu: \"mask\": expected one of \"excluded\" \"fixed\" \"sha256\", got \"%s\"",
+						    i + 1, m);
+				if (!masks) {
+					if (!(masks = record_alloc(r, cap, 1)))
+						return jerr(j, "out of memory");
+					memset(masks, 0, cap);
+				}
+				masks[i] = (unsigned char)mk;
+				have_mask = true;
 			} else if (skip_value(j, 2) < 0) {
 				return -1;
 			}
@@ -1316,6 +1351,7 @@ static int get_cols(jp *j)
 		cls[i] = (unsigned char)record_type_class(cols[i].type);
 	r->ncols = n;
 	r->cols = cols;
+	r->masks = masks;
 	r->cls = cls;
 	r->before = r->after = NULL;
 	r->has_before = r->has_after = false;

@@ -288,10 +288,14 @@ static int pk_head(buf *out, const record *r)
 	    pk_str(out, r->schema) < 0 || pk_str(out, "table") < 0 || pk_str(out, r->table) < 0 ||
 	    pk_str(out, "cols") < 0 || pk_array(out, r->ncols) < 0)
 		return -1;
-	for (size_t i = 0; i < r->ncols; i++)
-		if (pk_map(out, 2) < 0 || pk_str(out, "name") < 0 || pk_str(out, r->cols[i].name) < 0 ||
+	for (size_t i = 0; i < r->ncols; i++) {
+		unsigned mask = r->masks ? r->masks[i] : RECORD_MASK_NONE;
+		if (pk_map(out, mask ? 3 : 2) < 0 || pk_str(out, "name") < 0 || pk_str(out, r->cols[i].name) < 0 ||
 		    pk_str(out, "type") < 0 || pk_str(out, r->cols[i].type) < 0)
 			return -1;
+		if (mask && (pk_str(out, "mask") < 0 || pk_str(out, record_mask_name((record_mask)mask)) < 0))
+			return -1;
+	}
 	if (pk_str(out, "key") < 0 || pk_array(out, r->nkeys) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nkeys; i++)
@@ -1150,8 +1154,19 @@ static int get_cols(mpd *m)
 			} else if (is_type && !cd->type) {
 				if (get_str(m, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (is_name || is_type) {
+			} else if (is_name || is_type || (m->r->masks && m->r->masks[i] && key_is(key, klen, "mask"))) {
 				return merr(m, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
+			} else if (key_is(key, klen, "mask")) {
+				char text[16];
+				size_t tlen;
+				if (get_short(m, text, sizeof text, &tlen, "column mask") < 0)
+					return -1;
+				record_mask mk = record_mask_parse(text, tlen);
+				if (!mk)
+					return merr(m, "column %zu: \"mask\": expected one of \"excluded\" \"fixed\" \"sha256\", got \"%s\"",
+						    i + 1, text);
+				if (record_set_column_mask(m->r, i, mk) < 0)
+					return merr(m, "out of memory");
 			} else if (skip(m) < 0) {
 				return -1;
 			}

@@ -291,6 +291,8 @@ struct record_encoder {
 	size_t *lens;        /* 3 + 2 * ncols: lengths of the strings in src */
 	uint32_t *name_off;  /* ncols + 1: column i's image key is names[off[i]..off[i+1]) */
 	unsigned char *cls;  /* ncols: value_class of each column */
+	bool masked;          /* the shape has masks: */
+	unsigned char *masks; /* ncols: record_mask of each column */
 	buf src;             /* db, schema, table, name0, type0, …, NUL-separated; then keys */
 	buf head;            /* JSON: ,"db":…,"key":[…]  msgpack: "db" … the key array */
 	buf names;           /* JSON: "name":  msgpack: the name as str */

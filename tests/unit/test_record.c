@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,9 @@ static void assert_records_equal(const record *a, const record *b)
 	for (size_t i = 0; i < a->ncols; i++) {
 		assert_string_equal(a->cols[i].name, b->cols[i].name);
 		assert_string_equal(a->cols[i].type, b->cols[i].type);
+		assert_int_equal(record_column_mask(a, i), record_column_mask(b, i));
 	}
+	assert_int_equal(a->masks != NULL, b->masks != NULL);
 	assert_int_equal(a->nkeys, b->nkeys);
 	for (size_t i = 0; i < a->nkeys; i++)
 		assert_int_equal(a->keys[i], b->keys[i]);
@@ -1001,7 +1004,8 @@ static void test_encoder_cache(void **state)
 	char names[4][32] = {"id", "name", "payload", "ok"};
 	char types[4][32] = {"integer", "text", "bytea", "boolean"};
 	char table[32] = "t1";
-	record_column cols[4];
+	record_column cols[4] = {{0}};
+	unsigned char masks[4] = {0};
 	uint16_t keys[2] = {0, 1};
 	record_value after[4] = {
 		{VALUE_TEXT, "7", 1}, {VALUE_TEXT, "x\"y", 3}, {VALUE_TEXT, "\\x00ff", 6}, {VALUE_TEXT, "t", 1},
@@ -1025,7 +1029,7 @@ static void test_encoder_cache(void **state)
 	buf want, got;
 	buf_init(&want, 0);
 	buf_init(&got, 0);
-	for (int step = 0; step < 14; step++) {
+	for (int step = 0; step < 17; step++) {
 		switch (step) {
 		case 2: strcpy(names[1], "label"); break;       /* a name, same pointer */
 		case 3: strcpy(types[3], "text"); break;        /* a type: class changes */
@@ -1039,11 +1043,15 @@ static void test_encoder_cache(void **state)
 		case 11: strcpy(names[2], "\xff"); break;        /* invalid UTF-8: refused */
 		case 12: strcpy(names[2], "p"); r.ncols = 4; break;
 		case 13: r.op = RECORD_OP_READ; r.version = 1; break;
+		case 14: masks[2] = RECORD_MASK_SHA256; break;   /* a mask, nothing else */
+		case 15: masks[2] = RECORD_MASK_FIXED; masks[3] = RECORD_MASK_EXCLUDED; after[3].kind = VALUE_ABSENT; break;
+		case 16: masks[2] = masks[3] = RECORD_MASK_NONE; break;
 		}
 		for (size_t i = 0; i < 4; i++) {
 			cols[i].name = names[i];
 			cols[i].type = types[i];
 		}
+		r.masks = step >= 14 && step < 16 ? masks : NULL;
 		for (int f = 0; f < 2; f++) {
 			buf_reset(&want);
 			buf_reset(&got);
@@ -1067,6 +1075,96 @@ static void test_encoder_cache(void **state)
 	buf_free(&got);
 	record_encoder_free(e);
 	record_encoder_free(NULL);
+}
+
+/* Masked columns: "mask" in cols, both encodings, through the shape cache,
+ * the decoders' rules, and record_drop_excluded. */
+static void test_masks(void **state)
+{
+	(void)state;
+	static const char hash[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	record r, d;
+	record_init(&r);
+	record_init(&d);
+	r.version = RECORD_FORMAT_VERSION;
+	r.op = RECORD_OP_UPDATE;
+	assert_int_equal(record_set_table(&r, "db", "hr", "people"), 0);
+	assert_int_equal(record_set_shape(&r, 4, true, true), 0);
+	assert_int_equal(record_set_column(&r, 0, "id", "character(64)"), 0);
+	assert_int_equal(record_set_column(&r, 1, "name", "text"), 0);
+	assert_int_equal(record_set_column(&r, 2, "ssn", "text"), 0);
+	assert_int_equal(record_set_column(&r, 3, "v", "integer"), 0);
+	assert_int_equal(record_set_column_mask(&r, 0, RECORD_MASK_SHA256), 0);
+	assert_int_equal(record_set_column_mask(&r, 1, RECORD_MASK_FIXED), 0);
+	assert_int_equal(record_set_column_mask(&r, 2, RECORD_MASK_EXCLUDED), 0);
+	assert_int_equal(record_set_column_mask(&r, 3, (record_mask)9), -1);
+	uint16_t key = 0;
+	assert_int_equal(record_set_keys(&r, &key, 1), 0);
+	assert_int_equal(record_set_value(&r, r.before, 0, VALUE_TEXT, hash, 64), 0);
+	assert_int_equal(record_set_value(&r, r.after, 0, VALUE_TEXT, hash, 64), 0);
+	assert_int_equal(record_set_value(&r, r.after, 1, VALUE_TEXT, "****", 4), 0);
+	assert_int_equal(record_set_value(&r, r.after, 3, VALUE_TEXT, "5", 1), 0);
+	r.lsn = 1;
+	r.commit_us = 1;
+	r.seq = 1;
+	strcpy(r.stream, "pg/db/s");
+	r.offset = (pos_offset){.major = 1, .minor = 1, .lsn = true};
+	buf b;
+	buf_init(&b, 0);
+	for (int f = 0; f < 2; f++) {
+		buf_reset(&b);
+		assert_int_equal(record_encode(&r, (record_format)f, &b), 0);
+		if (f == RECORD_FORMAT_JSON) {
+			assert_int_equal(buf_terminate(&b), 0);
+			assert_non_null(strstr(b.data, "{\"name\":\"id\",\"type\":\"character(64)\",\"mask\":\"sha256\"},"
+							"{\"name\":\"name\",\"type\":\"text\",\"mask\":\"fixed\"},"
+							"{\"name\":\"ssn\",\"type\":\"text\",\"mask\":\"excluded\"},"
+							"{\"name\":\"v\",\"type\":\"integer\"}]"));
+		}
+		/* twice: the second from the decoders' cache of shapes */
+		for (int k = 0; k < 2; k++) {
+			decode_ok(&d, &b);
+			assert_records_equal(&r, &d);
+		}
+		/* the excluded column leaves, the key follows its column */
+		assert_int_equal(record_drop_excluded(&d), 0);
+		assert_int_equal(d.ncols, 3);
+		assert_string_equal(d.cols[2].name, "v");
+		assert_int_equal(d.after[2].kind, VALUE_TEXT);
+		assert_string_equal(d.after[2].data, "5");
+		assert_int_equal(d.cls[2], VALUE_CLASS_INTEGER);
+		assert_int_equal(d.nkeys, 1);
+		assert_int_equal(d.keys[0], 0);
+		assert_int_equal(d.masks[1], RECORD_MASK_FIXED);
+		b.len -= f == RECORD_FORMAT_JSON; /* the '\n' */
+	}
+	/* an excluded key column cannot be dropped; nor encoded */
+	assert_int_equal(record_set_column_mask(&r, 0, RECORD_MASK_EXCLUDED), 0);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_JSON, &b), -1);
+	assert_int_equal(record_drop_excluded(&r), -1);
+	assert_int_equal(errno, EINVAL);
+	/* a value in an excluded column, an excluded or fixed key, a mask unknown */
+	bad_json("excluded with a value", good_head,
+		 "\"cols\":[{\"name\":\"k\",\"type\":\"integer\"},{\"name\":\"x\",\"type\":\"text\",\"mask\":\"excluded\"}],\"key\":[\"k\"],",
+		 "\"after\":{\"k\":1,\"x\":\"secret\"},", good_tail, "column \"x\" is excluded but has a value");
+	bad_json("fixed key", good_head,
+		 "\"cols\":[{\"name\":\"k\",\"type\":\"text\",\"mask\":\"fixed\"}],\"key\":[\"k\"],",
+		 "\"after\":{\"k\":\"***\"},", good_tail, "key column \"k\" is fixed");
+	bad_json("unknown mask", good_head,
+		 "\"cols\":[{\"name\":\"k\",\"type\":\"text\",\"mask\":\"blur\"}],\"key\":[\"k\"],",
+		 "\"after\":{\"k\":\"a\"},", good_tail, "\"mask\": expected one of");
+	bad_json("mask twice", good_head,
+		 "\"cols\":[{\"name\":\"k\",\"type\":\"text\",\"mask\":\"sha256\",\"mask\":\"sha256\"}],\"key\":[\"k\"],",
+		 "\"after\":{\"k\":\"a\"},", good_tail, "duplicate \"mask\"");
+	/* msgpack: a value in the excluded column */
+	assert_int_equal(record_set_column_mask(&r, 0, RECORD_MASK_SHA256), 0);
+	assert_int_equal(record_set_value(&r, r.after, 2, VALUE_TEXT, "123-45-6789", 11), 0);
+	buf_reset(&b);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, &b), 0);
+	expect_bad("msgpack excluded with a value", b.data, b.len, "column \"ssn\" is excluded but has a value");
+	buf_free(&b);
+	record_free(&r);
+	record_free(&d);
 }
 
 static void test_clear_reuses_storage(void **state)
@@ -1232,6 +1330,7 @@ int main(void)
 		cmocka_unit_test(test_text_forms),
 		cmocka_unit_test(test_encoder_cache),
 		cmocka_unit_test(test_checked_flag),
+		cmocka_unit_test(test_masks),
 	};
 	return cmocka_run_group_tests_name("record", tests, setup, NULL);
 }
