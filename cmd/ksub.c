@@ -684,15 +684,8 @@ static void handle_message(const rd_kafka_message_t *m)
 		p->eof = false;
 		p->read_next = m->offset + 1;
 	}
-	stats.messages++;
-	stats.bytes_in += m->len;
-	if (!m->payload) {
-		stats.tombstones++;
-		skipped(p, m->offset);
-		return;
-	}
-	/* kpub's watermark: no record; with --ordered it tells how far the
-	 * partition has gone in its stream */
+	/* kpub's watermark: no record (nor counted as one); with --ordered
+	 * it tells how far the partition has gone in its stream */
 	char wstream[POS_STREAM_MAX + 1];
 	pos_offset woff;
 	if (watermark_key_is(m->key, m->key_len) && watermark_decode(m->payload, m->len, wstream, &woff) == 0) {
@@ -701,6 +694,13 @@ static void handle_message(const rd_kafka_message_t *m)
 			ksub_part_skipped(&parts, p, m->offset);
 		else if (ksub_merge_watermark(merge, p->merge, m->offset, wstream, woff) < 0)
 			stop_with(EX_SOFTWARE);
+		return;
+	}
+	stats.messages++;
+	stats.bytes_in += m->len;
+	if (!m->payload) {
+		stats.tombstones++;
+		skipped(p, m->offset);
 		return;
 	}
 	char err[512];
