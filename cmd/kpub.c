@@ -1114,6 +1114,17 @@ static const char *const defaults[][2] = {
 	{"client.id", "dbrepl-kpub"},
 };
 
+/* Serves librdkafka (delivery reports, acks, metrics) until what it holds
+ * is delivered, the deadline, or a second signal. */
+static void drain(rd_kafka_t *rk, ack_writer *aw, int64_t deadline)
+{
+	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
+		rd_kafka_poll(rk, 100);
+		send_acks(aw);
+		write_metrics(rk, false);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -1399,21 +1410,14 @@ int main(int argc, char **argv)
 	}
 	kpub_feed_stop(feed);
 
-	/* Drain: wait for what was handed to librdkafka, then ack it. */
+	/* Drain: wait for what was handed to librdkafka, then ack it. The
+	 * last watermarks say where the input ended, for ksub --ordered (they
+	 * wait no longer than the flush timeout either). */
 	int64_t deadline = now_ms() + opt.flush_timeout_ms;
-	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
-		rd_kafka_poll(rk, 100);
-		send_acks(aw);
-		write_metrics(rk, false);
-	}
+	drain(rk, aw, deadline);
 	int left = rd_kafka_outq_len(rk);
-	/* The last watermarks say where the input ended, for ksub --ordered
-	 * (they wait no longer than the flush timeout either). */
 	if (!first_err && left == 0 && got_signal < 2 && watermark_round(rk, aw, true) == 0)
-		while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
-			rd_kafka_poll(rk, 100);
-			send_acks(aw);
-		}
+		drain(rk, aw, deadline);
 	shutting_down = true;
 	if (rd_kafka_outq_len(rk) > 0) {
 		/* Their delivery reports (errors) keep them unacked. */
