@@ -53,7 +53,9 @@ static struct {
 	int replication;
 	bool tombstones;
 	bool no_headers;
-	int watermark_ms; /* 0: no watermarks */
+	int watermark_ms; /* 0: no watermarks; -1: not given */
+	bool debezium;        /* --envelope debezium */
+	bool envelope_schema; /* --envelope-schema */
 	int progress; /* -1: default (stderr is a tty) */
 	int flush_timeout_ms;
 	metrics_config metrics;
@@ -61,7 +63,7 @@ static struct {
 	.topic_tmpl = KAFKA_TOPIC_DEFAULT_TEMPLATE,
 	.partitions = 6,
 	.replication = -1,
-	.watermark_ms = 100,
+	.watermark_ms = -1,
 	.progress = -1,
 	.flush_timeout_ms = 30000,
 };
@@ -765,6 +767,15 @@ static int plan_record(rd_kafka_t *rk, const kpub_msg *m, planned *p, int *exit_
 		return 1;
 	}
 	bool tomb = opt.tombstones && m->op == RECORD_OP_DELETE;
+	if (m->same_record) {
+		/* the second message of the previous one's record: the
+		 * record is durable once both are */
+		*p = p[-1];
+		p->m = m;
+		if (p->s)
+			stream_entry(p->s, p->seq)->pending += tomb ? 2 : 1;
+		return 0;
+	}
 	p->opaque = OPAQUE_UNTRACKED;
 	p->s = NULL;
 	p->seq = 0;
@@ -794,9 +805,14 @@ static int publish(rd_kafka_t *rk, ack_writer *aw, const planned *p)
 	if (!opt.no_headers) {
 		char lsn[32];
 		char opstr[2] = {m->op, '\0'};
-		hdrs = rd_kafka_headers_new(2);
+		hdrs = rd_kafka_headers_new(3);
 		rd_kafka_header_add(hdrs, "op", 2, opstr, 1);
 		rd_kafka_header_add(hdrs, "lsn", 3, lsn, (ssize_t)lsn_text(m->lsn, lsn));
+	}
+	if (m->hdr_name) {
+		if (!hdrs)
+			hdrs = rd_kafka_headers_new(1);
+		rd_kafka_header_add(hdrs, m->hdr_name, -1, m->hdr_value, (ssize_t)m->hdr_len);
 	}
 	int prc = produce(rk, aw, p->t->rkt, RD_KAFKA_PARTITION_UA, m->key, m->key_len, m->value, m->value_len,
 			  hdrs, p->opaque);
@@ -827,7 +843,15 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 	metric_add(mm.batches, 1);
 	g.n = g.last = 0;
 	memset(g.start, 0, sizeof g.start);
-	for (size_t i = 0; i < n; i++) {
+	/* A record of two messages (a Debezium key change) has two keys, so
+	 * two partitions: no grouping can keep both in order with the rest.
+	 * Such a batch is published in input order (they are rare). */
+	bool two_keys = false;
+	for (size_t i = 0; i < n && !two_keys; i++)
+		two_keys = plan[i].m->same_record;
+	for (size_t i = 0; i < n && two_keys; i++)
+		order[i] = i;
+	for (size_t i = 0; i < n && !two_keys; i++) {
 		const planned *p = &plan[i];
 		topic *t = p->t;
 		if (t->batch != batch) {
@@ -841,12 +865,12 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 		group_of[i] = (unsigned short)group_find(&g, t, part);
 		g.start[group_of[i]]++;
 	}
-	for (size_t i = 0, at = 0; i <= MAX_GROUPS; i++) {
+	for (size_t i = 0, at = 0; i <= MAX_GROUPS && !two_keys; i++) {
 		size_t c = g.start[i];
 		g.start[i] = at;
 		at += c;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !two_keys; i++)
 		order[g.start[group_of[i]]++] = i;
 	for (size_t k = 0; k < n; k++) {
 		if (publish(rk, aw, &plan[order[k]]) != 0) {
@@ -1073,7 +1097,12 @@ static void usage(FILE *f)
 		"      --tombstones           after a delete, a null-value message, same key\n"
 		"      --no-headers           no op and lsn headers on the messages\n"
 		"      --watermark-ms MS      watermarks to every partition at most every MS\n"
-		"                             (default 100; 0: none), for ksub --ordered\n"
+		"                             (default 100; 0: none; with --envelope\n"
+		"                             debezium 0), for ksub --ordered\n"
+		"      --envelope FORMAT      record (default: the record as read) or\n"
+		"                             debezium (Debezium's change events)\n"
+		"      --envelope-schema      Debezium events in JsonConverter's\n"
+		"                             {\"schema\",\"payload\"} form\n"
 		"      --ack FIFO             write acks of delivered records to FIFO\n"
 		"      --flush-timeout SEC    how long to wait for deliveries at exit (30)\n"
 		"      --progress, --no-progress  throughput on stderr (default: if a tty)\n"
@@ -1139,6 +1168,8 @@ int main(int argc, char **argv)
 		OPT_FLUSH_TIMEOUT,
 		OPT_PROGRESS,
 		OPT_NO_PROGRESS,
+		OPT_ENVELOPE,
+		OPT_ENVELOPE_SCHEMA,
 		OPT_METRICS,
 		OPT_METRICS_2,
 		OPT_METRICS_3,
@@ -1155,6 +1186,8 @@ int main(int argc, char **argv)
 		{"tombstones", no_argument, NULL, OPT_TOMBSTONES},
 		{"no-headers", no_argument, NULL, OPT_NO_HEADERS},
 		{"watermark-ms", required_argument, NULL, OPT_WATERMARK_MS},
+		{"envelope", required_argument, NULL, OPT_ENVELOPE},
+		{"envelope-schema", no_argument, NULL, OPT_ENVELOPE_SCHEMA},
 		{"ack", required_argument, NULL, OPT_ACK},
 		{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
@@ -1226,6 +1259,16 @@ int main(int argc, char **argv)
 			}
 			opt.watermark_ms = (int)v;
 			break;
+		case OPT_ENVELOPE:
+			if (strcmp(optarg, "debezium") && strcmp(optarg, "record")) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "bad --envelope (%s): record or debezium", optarg);
+			}
+			opt.debezium = !strcmp(optarg, "debezium");
+			break;
+		case OPT_ENVELOPE_SCHEMA:
+			opt.envelope_schema = true;
+			break;
 		case OPT_ACK:
 			opt.ack_path = optarg;
 			break;
@@ -1274,6 +1317,14 @@ int main(int argc, char **argv)
 		rd_kafka_conf_destroy(conf);
 		die(EX_USAGE, "unexpected argument (%s)", argv[optind]);
 	}
+	if (opt.envelope_schema && !opt.debezium) {
+		rd_kafka_conf_destroy(conf);
+		die(EX_USAGE, "--envelope-schema needs --envelope debezium");
+	}
+	/* A consumer of Debezium's events (other than ksub) would take a
+	 * watermark for an event: none unless asked for. */
+	if (opt.watermark_ms < 0)
+		opt.watermark_ms = opt.debezium ? 0 : 100;
 	if (kafka_topic_template_check(opt.topic_tmpl, err, sizeof err) < 0) {
 		rd_kafka_conf_destroy(conf);
 		die(EX_USAGE, "%s", err);
@@ -1340,7 +1391,8 @@ int main(int argc, char **argv)
 
 	/* Records are read and decoded on a thread of their own (kpub_feed.h);
 	 * this one produces them and serves the delivery reports. */
-	kpub_feed *feed = kpub_feed_start(STDIN_FILENO);
+	dbz_encoder_opts dbz = {.schema = opt.envelope_schema, .topic_tmpl = opt.topic_tmpl, .prefix = opt.prefix};
+	kpub_feed *feed = kpub_feed_start(STDIN_FILENO, opt.debezium ? &dbz : NULL);
 	if (!feed)
 		die(EX_OSERR, "cannot start the reading thread (%s)", strerror(errno));
 	int exit_code = 0;

@@ -21,6 +21,7 @@
 #include "ksub_merge.h"
 #include "ksub_offsets.h"
 #include "ksub_splice.h"
+#include "record_debezium.h"
 #include "log.h"
 #include "metrics.h"
 #include "pos.h"
@@ -597,10 +598,12 @@ static bool looks_like_json(const char *s, size_t n)
 	return false;
 }
 
-/* Appends the record of message m, with its Kafka position, to dst. */
-static int emit_record(const rd_kafka_message_t *m, ksub_part *p, buf *dst)
+/* Appends the record of message m, with its Kafka position, to dst.
+ * spliced: whether the message holds the record's own JSON, whose pos
+ * may be replaced in place (not a Debezium event). */
+static int emit_record(const rd_kafka_message_t *m, ksub_part *p, buf *dst, bool spliced)
 {
-	if (opt.format == RECORD_FORMAT_JSON && m->offset >= 0 && looks_like_json(m->payload, m->len)) {
+	if (spliced && opt.format == RECORD_FORMAT_JSON && m->offset >= 0 && looks_like_json(m->payload, m->len)) {
 		/* {"stream":"kafka/T/P","offset":"N"}, by hand: this runs for
 		 * every message. Kafka topic names need no JSON escapes, but a
 		 * stream that would is encoded the long way. */
@@ -705,7 +708,19 @@ static void handle_message(const rd_kafka_message_t *m)
 	}
 	char err[512];
 	const char *why = NULL;
-	if (record_decode(&rec, m->payload, m->len, err, sizeof err) < 0) {
+	/* a Debezium event becomes a record with the help of the message key,
+	 * which names the key columns */
+	bool dbz = record_is_debezium(m->payload, m->len);
+	int rc = dbz ? record_decode_debezium(&rec, m->payload, m->len, m->key, m->key_len, 0, err, sizeof err)
+		     : record_decode(&rec, m->payload, m->len, err, sizeof err);
+	if (rc == DBZ_NOT_A_CHANGE) {
+		/* a transaction boundary: no record, committed with the rest */
+		stats.tombstones++;
+		skipped(p, m->offset);
+		log_debug("skipped %s [%" PRId32 "] offset %" PRId64 ": %s", topic, m->partition, m->offset, err);
+		return;
+	}
+	if (rc < 0) {
 		why = err;
 	} else if (merge) {
 		/* the record's own position, before ksub puts the Kafka one in */
@@ -714,19 +729,19 @@ static void handle_message(const rd_kafka_message_t *m)
 		memcpy(stream, rec.stream, sizeof stream);
 		bool waits = rec.op != RECORD_OP_READ;
 		buf_reset(&one);
-		if (emit_record(m, p, &one) < 0) {
+		if (emit_record(m, p, &one, !dbz) < 0) {
 			snprintf(err, sizeof err, "cannot encode the record (%s)", strerror(errno));
 			why = err;
 		} else {
-			int rc = ksub_merge_record(merge, p->merge, m->offset, stream, off, waits, one.data, one.len);
-			if (rc < 0) {
+			int mrc = ksub_merge_record(merge, p->merge, m->offset, stream, off, waits, one.data, one.len);
+			if (mrc < 0) {
 				log_error("out of memory (queue for order)");
 				stop_with(EX_SOFTWARE);
 			}
-			stats.copies += rc == 1;
+			stats.copies += mrc == 1;
 			return;
 		}
-	} else if (emit_record(m, p, &out) < 0) {
+	} else if (emit_record(m, p, &out, !dbz) < 0) {
 		snprintf(err, sizeof err, "cannot encode the record (%s)", strerror(errno));
 		why = err;
 	}

@@ -428,6 +428,7 @@ int main(int argc, char **argv)
 			size_t rawlen;
 			record_reader_raw(rd, &raw, &rawlen);
 			size_t before = mssql_apply_batch_records(a);
+			/* (it gives a record without key columns the target's key) */
 			code = mssql_txn_add(txn, &r, raw, rawlen);
 			record_clear(&r);
 			if (mssql_apply_batch_records(a) < before)
@@ -438,7 +439,9 @@ int main(int argc, char **argv)
 			}
 			continue; /* else it closes batches itself, between transactions */
 		}
-		code = mssql_apply_add(a, &r);
+		code = mssql_apply_key_from_target(a, &r);
+		if (code == 0)
+			code = mssql_apply_add(a, &r);
 		record_clear(&r);
 		/* Each transaction of a bulk load costs the server a commit and
 		 * a new bulk copy (for PostgreSQL behind the test peer, a new

@@ -372,11 +372,17 @@ static int catalog_failed(const char *err)
 }
 
 /* What --exclude-column, --mask-column and --hash-column do to the
- * relation's columns; a key column excluded or masked with a fixed text
- * stops the program (exit 78): a key must stay a key. */
-static void plan_masks(relinfo *ri)
+ * relation's columns, by its own rules and those of the tables it is a
+ * partition of or inherits from; a key column excluded or masked with a
+ * fixed text stops the program (exit 78): a key must stay a key. -1 with
+ * err when the catalog lookup failed. */
+static int plan_masks(relinfo *ri, char *err, size_t errlen)
 {
 	const pgo_relation *r = ri->rel;
+	char **parents;
+	size_t nparents;
+	if (colmask_parents(st.cat, r->oid, &parents, &nparents, err, errlen) < 0)
+		return -1;
 	record_column *cols = calloc(r->natts ? r->natts : 1, sizeof *cols);
 	ri->plan = malloc(r->natts ? r->natts : 1);
 	if (!cols || !ri->plan)
@@ -385,16 +391,18 @@ static void plan_masks(relinfo *ri)
 		cols[i].name = r->cols[i].name;
 		cols[i].type = ri->types[i]->name;
 	}
-	char err[512];
-	int rc = colmask_plan(opt.masks, r->nspname, r->relname, cols, r->natts, ri->keys, ri->nkeys, ri->plan,
-			      err, sizeof err);
+	char e[512];
+	int rc = colmask_plan(opt.masks, r->nspname, r->relname, parents, nparents, cols, r->natts, ri->keys,
+			      ri->nkeys, ri->plan, e, sizeof e);
 	free(cols);
+	free(parents);
 	if (rc < 0)
-		die(EX_CONFIG, "%s", err);
+		die(EX_CONFIG, "%s", e);
 	if (rc == 0) {
 		free(ri->plan);
 		ri->plan = NULL;
 	}
+	return 0;
 }
 
 static int on_relation(const pgo_relation *r)
@@ -440,8 +448,10 @@ static int on_relation(const pgo_relation *r)
 				ri->nkeys = nk;
 		}
 	}
-	if (colmask_any(opt.masks))
-		plan_masks(ri);
+	if (colmask_any(opt.masks) && plan_masks(ri, err, sizeof err) < 0) {
+		relinfo_free(ri);
+		return catalog_failed(err);
+	}
 	rel_put(ri);
 	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",
 		  r->nspname, r->relname, r->oid, (unsigned)r->natts, ri->nkeys, r->replident);

@@ -668,16 +668,22 @@ static char *quote_ident(PGconn *conn, const char *s)
  * table's columns: the plan (the records' masks), and the type each column
  * carries in the records. A key column excluded or masked with a fixed text stops
  * the copy (exit 78): a key must stay a key. */
-static void plan_masks(table *t)
+static void plan_masks(PGconn *conn, table *t)
 {
 	if (!colmask_any(opt.masks))
 		return;
 	char err[512];
+	/* A partition (snapshot -n, -P) takes its parents' rules too. */
+	char **parents;
+	size_t nparents;
+	if (colmask_parents(conn, t->oid, &parents, &nparents, err, sizeof err) < 0)
+		fail(EX_UNAVAILABLE, "%s", err);
 	t->plan = malloc(t->ncols ? t->ncols : 1);
 	if (!t->plan)
 		fail(EX_OSERR, "out of memory");
-	int rc = colmask_plan(opt.masks, t->schema, t->name, t->cols, t->ncols, t->keys, t->nkeys, t->plan, err,
-			      sizeof err);
+	int rc = colmask_plan(opt.masks, t->schema, t->name, parents, nparents, t->cols, t->ncols, t->keys,
+			      t->nkeys, t->plan, err, sizeof err);
+	free(parents);
 	if (rc < 0)
 		fail(EX_CONFIG, "%s", err);
 	if (rc == 0) {
@@ -777,7 +783,7 @@ static void describe_table(PGconn *conn, table *t)
 	}
 	PQclear(res);
 	free(attnums);
-	plan_masks(t);
+	plan_masks(conn, t);
 
 	/* An excluded column is not even read: NULL in its place. */
 	buf sel;

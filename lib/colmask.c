@@ -7,6 +7,7 @@
 #include "record_priv.h" /* utf8_valid_prefix */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -278,12 +279,61 @@ record_mask colmask_lookup(const colmask *m, const char *schema, const char *tab
 	return any;
 }
 
-int colmask_plan(const colmask *m, const char *schema, const char *table, const record_column *cols,
-		 size_t ncols, const uint16_t *keys, size_t nkeys, unsigned char *plan, char *err, size_t errlen)
+int colmask_parents(PGconn *conn, uint32_t oid, char ***names, size_t *n, char *err, size_t errlen)
+{
+	static const char sql[] =
+		"WITH RECURSIVE up(relid, depth) AS ("
+		" SELECT i.inhparent, 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = $1::pg_catalog.oid"
+		" UNION ALL"
+		" SELECT i.inhparent, u.depth + 1 FROM pg_catalog.pg_inherits i JOIN up u ON i.inhrelid = u.relid) "
+		"SELECT n.nspname, c.relname FROM up JOIN pg_catalog.pg_class c ON c.oid = up.relid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY up.depth, c.oid";
+	*names = NULL;
+	*n = 0;
+	char o[16];
+	snprintf(o, sizeof o, "%" PRIu32, oid);
+	const char *params[1] = {o};
+	PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "looking up the parents of relation OID %s failed (%s)", o, PQerrorMessage(conn));
+		err[strcspn(err, "\n")] = '\0';
+		PQclear(res);
+		return -1;
+	}
+	int rows = PQntuples(res);
+	size_t size = 2 * (size_t)rows * sizeof(char *);
+	for (int r = 0; r < rows; r++)
+		size += strlen(PQgetvalue(res, r, 0)) + strlen(PQgetvalue(res, r, 1)) + 2;
+	char **out = rows ? malloc(size) : NULL;
+	if (rows && !out) {
+		snprintf(err, errlen, "out of memory");
+		PQclear(res);
+		return -1;
+	}
+	char *text = (char *)(out + 2 * rows);
+	for (int r = 0; r < rows; r++)
+		for (int k = 0; k < 2; k++) {
+			size_t len = strlen(PQgetvalue(res, r, k)) + 1;
+			memcpy(text, PQgetvalue(res, r, k), len);
+			out[2 * r + k] = text;
+			text += len;
+		}
+	PQclear(res);
+	*names = out;
+	*n = (size_t)rows;
+	return 0;
+}
+
+int colmask_plan(const colmask *m, const char *schema, const char *table, char *const *parents, size_t nparents,
+		 const record_column *cols, size_t ncols, const uint16_t *keys, size_t nkeys, unsigned char *plan,
+		 char *err, size_t errlen)
 {
 	bool any = false;
 	for (size_t i = 0; i < ncols; i++) {
-		plan[i] = (unsigned char)colmask_lookup(m, schema, table, cols[i].name);
+		record_mask mk = colmask_lookup(m, schema, table, cols[i].name);
+		for (size_t p = 0; mk == RECORD_MASK_NONE && p < nparents; p++)
+			mk = colmask_lookup(m, parents[2 * p], parents[2 * p + 1], cols[i].name);
+		plan[i] = (unsigned char)mk;
 		any |= plan[i] != RECORD_MASK_NONE;
 	}
 	for (size_t k = 0; k < nkeys; k++) {

@@ -24,6 +24,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define COLMASK_SALT_ENV "DBREPL_HASH_SALT"
 #define COLMASK_DEFAULT_TEXT "****"
@@ -67,12 +68,23 @@ int colmask_check_catalog(const colmask *m, PGconn *conn, bool *unavailable, cha
 
 /* What to do with a column (RECORD_MASK_NONE: nothing). */
 record_mask colmask_lookup(const colmask *m, const char *schema, const char *table, const char *column);
-/* A table's plan: the mask of each of its ncols columns into plan[].
+
+/* The tables a relation is a partition of or inherits from (pg_inherits,
+ * any depth), nearest first: a rule naming a partitioned table holds for
+ * its partitions, whose rows pgoutput and snapshot send under their own
+ * names. 2 * *n names (schema, table, schema, table …) in one malloc'd
+ * block for free(), NULL when none. 0, or -1 with a message (the query
+ * failed). */
+int colmask_parents(PGconn *conn, uint32_t oid, char ***names, size_t *n, char *err, size_t errlen);
+/* A table's plan: the mask of each of its ncols columns into plan[], by
+ * the table's own rules, else those of the nearest of its nparents
+ * parents (colmask_parents) that has one for the column.
  * false when no column is masked (plan all NONE). -1 with a message when
  * a key column would be excluded or masked with a fixed text: a key must
  * stay a key (hash it, or leave it). */
-int colmask_plan(const colmask *m, const char *schema, const char *table, const record_column *cols,
-		 size_t ncols, const uint16_t *keys, size_t nkeys, unsigned char *plan, char *err, size_t errlen);
+int colmask_plan(const colmask *m, const char *schema, const char *table, char *const *parents, size_t nparents,
+		 const record_column *cols, size_t ncols, const uint16_t *keys, size_t nkeys, unsigned char *plan,
+		 char *err, size_t errlen);
 /* The type a column of type type has under mask m. */
 const char *colmask_type(record_mask m, const char *type);
 /* The text of a fixed mask. */

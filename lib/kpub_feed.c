@@ -6,6 +6,8 @@
  * librdkafka's queue), and a second pipe ends the reader's wait for input. */
 #include "kpub_feed.h"
 
+#include "record_debezium.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A batch that held a big record gives its memory back above this. */
@@ -35,6 +38,7 @@ struct kpub_feed {
 	int notify[2]; /* reader -> consumer: a batch is ready */
 	int cancel[2]; /* consumer -> reader: stop waiting for input */
 	int fd;
+	dbz_encoder *dbz; /* --envelope debezium: messages are its events */
 };
 
 int kpub_feed_fd(const kpub_feed *f)
@@ -78,9 +82,9 @@ static void ship(kpub_feed *f, kpub_batch *b)
 /* Whether b can take a record needing need more bytes without moving the
  * messages already in it (it grows only while empty). buf_reserve keeps a
  * byte for a NUL: the same rule here, or it would move them. */
-static bool fits(const kpub_batch *b, size_t need)
+static bool fits(const kpub_batch *b, size_t need, size_t nmsgs)
 {
-	if (b->n == KPUB_FEED_BATCH_RECORDS)
+	if (b->n + nmsgs > KPUB_FEED_BATCH_RECORDS)
 		return false;
 	return b->n == 0 || need < b->data.cap - b->data.len;
 }
@@ -96,10 +100,11 @@ static const char *put_str(kpub_batch *b, const char *s)
 }
 
 /* Appends r (its bytes raw[0..rawlen), its key) to b, which has room. */
-static void append(kpub_batch *b, const record *r, const void *raw, size_t rawlen, const buf *key,
-		   uint64_t recno)
+static kpub_msg *append(kpub_batch *b, const record *r, const void *raw, size_t rawlen, const buf *key,
+			uint64_t recno)
 {
 	kpub_msg *m = &b->msgs[b->n++];
+	memset(m, 0, sizeof *m);
 	char *at = b->data.data + b->data.len;
 	memcpy(at, raw, rawlen);
 	b->data.len += rawlen;
@@ -108,7 +113,8 @@ static void append(kpub_batch *b, const record *r, const void *raw, size_t rawle
 	at = b->data.data + b->data.len;
 	memcpy(at, key->data, key->len);
 	b->data.len += key->len;
-	m->key = at;
+	/* an event without a key (record_debezium.h) has a null one */
+	m->key = key->len ? at : NULL;
 	m->key_len = key->len;
 	m->db = put_str(b, r->db);
 	m->schema = put_str(b, r->schema);
@@ -119,6 +125,7 @@ static void append(kpub_batch *b, const record *r, const void *raw, size_t rawle
 	m->commit_us = r->commit_us;
 	m->recno = recno;
 	m->op = r->op;
+	return m;
 }
 
 /* Ends the stream of batches with b, holding what went wrong. */
@@ -135,8 +142,11 @@ static void *reader_main(void *arg)
 	record_reader *rd = record_reader_new(f->fd);
 	record r;
 	record_init(&r);
-	buf key;
+	buf key, event, key2, event2;
 	buf_init(&key, 0);
+	buf_init(&event, 0);
+	buf_init(&key2, 0);
+	buf_init(&event2, 0);
 	kpub_batch *b = get_free(f);
 	if (b && !rd) {
 		snprintf(b->err, sizeof b->err, "out of memory");
@@ -179,17 +189,45 @@ static void *reader_main(void *arg)
 		}
 		uint64_t recno = record_reader_count(rd);
 		buf_reset(&key);
-		if (record_encode_key(&r, record_reader_format(rd), &key) < 0) {
-			snprintf(b->err, sizeof b->err, "record %" PRIu64 ": cannot encode its key", recno);
-			finish(f, b, KPUB_FEED_BAD, 0);
-			break;
-		}
 		const void *raw;
 		size_t rawlen;
-		record_reader_raw(rd, &raw, &rawlen);
-		size_t need = rawlen + key.len + strlen(r.db) + strlen(r.schema) + strlen(r.table) +
-			      strlen(r.stream) + 4;
-		if (!fits(b, need)) {
+		/* a Debezium key change is two messages: the create's */
+		bool split = false;
+		if (f->dbz) {
+			/* the record as a Debezium event: encoded here, on the
+			 * reading thread, like the decoding */
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+			split = dbz_key_changes(&r);
+			bool has_key, has_key2 = false;
+			char why[400];
+			buf_reset(&event);
+			buf_reset(&key2);
+			buf_reset(&event2);
+			if (dbz_encode(f->dbz, &r, split ? DBZ_PART_OLD : DBZ_PART_WHOLE, now_ns, &key, &has_key, &event,
+				       why, sizeof why) < 0 ||
+			    (split && dbz_encode(f->dbz, &r, DBZ_PART_NEW, now_ns, &key2, &has_key2, &event2, why,
+						 sizeof why) < 0)) {
+				snprintf(b->err, sizeof b->err, "record %" PRIu64 ": %s", recno, why);
+				finish(f, b, KPUB_FEED_BAD, 0);
+				break;
+			}
+			if (!has_key)
+				buf_reset(&key);
+			raw = event.data;
+			rawlen = event.len;
+		} else {
+			if (record_encode_key(&r, record_reader_format(rd), &key) < 0) {
+				snprintf(b->err, sizeof b->err, "record %" PRIu64 ": cannot encode its key", recno);
+				finish(f, b, KPUB_FEED_BAD, 0);
+				break;
+			}
+			record_reader_raw(rd, &raw, &rawlen);
+		}
+		size_t names = strlen(r.db) + strlen(r.schema) + strlen(r.table) + strlen(r.stream) + 4;
+		size_t need = rawlen + key.len + names + (split ? event2.len + key2.len + names : 0);
+		if (!fits(b, need, split ? 2 : 1)) {
 			ship(f, b);
 			if (!(b = get_free(f)))
 				break;
@@ -199,7 +237,21 @@ static void *reader_main(void *arg)
 			finish(f, b, KPUB_FEED_IOERR, ENOMEM);
 			break;
 		}
-		append(b, &r, raw, rawlen, &key, recno);
+		kpub_msg *m = append(b, &r, raw, rawlen, &key, recno);
+		if (split) {
+			/* delete of the old key, then create of the new, each
+			 * naming the other key in a header (as Debezium does) */
+			kpub_msg *c = append(b, &r, event2.data, event2.len, &key2, recno);
+			m->op = RECORD_OP_DELETE;
+			c->op = RECORD_OP_INSERT;
+			c->same_record = true;
+			m->hdr_name = "__debezium.newkey";
+			m->hdr_value = c->key;
+			m->hdr_len = c->key_len;
+			c->hdr_name = "__debezium.oldkey";
+			c->hdr_value = m->key;
+			c->hdr_len = m->key_len;
+		}
 		if (b->n == KPUB_FEED_BATCH_RECORDS || b->data.len >= KPUB_FEED_BATCH_BYTES) {
 			ship(f, b);
 			b = get_free(f);
@@ -207,6 +259,9 @@ static void *reader_main(void *arg)
 	}
 	record_free(&r);
 	buf_free(&key);
+	buf_free(&event);
+	buf_free(&key2);
+	buf_free(&event2);
 	record_reader_free(rd);
 	return NULL;
 }
@@ -260,15 +315,21 @@ static void feed_free(kpub_feed *f)
 	}
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
+	dbz_encoder_free(f->dbz);
 	free(f);
 }
 
-kpub_feed *kpub_feed_start(int fd)
+kpub_feed *kpub_feed_start(int fd, const dbz_encoder_opts *dbz)
 {
 	kpub_feed *f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
 	f->fd = fd;
+	if (dbz && !(f->dbz = dbz_encoder_new(dbz))) {
+		free(f);
+		errno = ENOMEM;
+		return NULL;
+	}
 	f->notify[0] = f->notify[1] = f->cancel[0] = f->cancel[1] = -1;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);

@@ -19,6 +19,7 @@
 
 #include "pos.h"
 #include "record.h"
+#include "record_debezium.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,7 @@
 typedef struct kpub_msg {
 	const void *value; /* the record's encoded bytes (JSON: without '\n') */
 	size_t value_len;
-	const void *key; /* record_encode_key in the input's format */
+	const void *key; /* record_encode_key in the input's format; NULL: none */
 	size_t key_len;
 	const char *db, *schema, *table; /* NUL-terminated */
 	const char *stream;              /* "" when the record has none */
@@ -39,6 +40,13 @@ typedef struct kpub_msg {
 	int64_t commit_us; /* source commit time, µs since 1970 UTC */
 	uint64_t recno; /* record_reader_count after it: the N of messages */
 	char op;
+	/* the second message of one record (a Debezium key change: delete,
+	 * then create): it shares the previous message's place in the acks */
+	bool same_record;
+	/* a header to add (Debezium's __debezium.newkey/oldkey), or NULL */
+	const char *hdr_name;
+	const void *hdr_value;
+	size_t hdr_len;
 } kpub_msg;
 
 enum kpub_feed_end {
@@ -62,8 +70,10 @@ typedef struct kpub_batch {
 typedef struct kpub_feed kpub_feed;
 
 /* Starts reading fd on a new thread (with SIGINT and SIGTERM blocked: the
- * caller's thread takes them). NULL with errno on failure. */
-kpub_feed *kpub_feed_start(int fd);
+ * caller's thread takes them). dbz not NULL: each message is the record's
+ * Debezium event (record_debezium.h) instead of its own bytes and key; a
+ * record that has none is bad input. NULL with errno on failure. */
+kpub_feed *kpub_feed_start(int fd, const dbz_encoder_opts *dbz);
 /* Readable when a batch may be ready: poll it with the other fds. */
 int kpub_feed_fd(const kpub_feed *f);
 /* The next batch in input order, or NULL when none is ready yet. */

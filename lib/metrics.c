@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "record_priv.h" /* utf8_valid_prefix */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,6 +117,13 @@ int metrics_config_option(metrics_config *c, int which, const char *arg, char *e
 				snprintf(err, errlen, "invalid --metrics-label (%s): label given twice", arg);
 				return -1;
 			}
+		/* The format is UTF-8: Prometheus refuses the whole file for
+		 * one label value that is not. */
+		size_t vlen = strlen(eq + 1);
+		if (utf8_valid_prefix((const unsigned char *)eq + 1, vlen) != vlen) {
+			snprintf(err, errlen, "invalid --metrics-label (%.*s=…): the value is not UTF-8", (int)n, arg);
+			return -1;
+		}
 		if (c->nlabels == METRICS_MAX_EXTRA_LABELS) {
 			snprintf(err, errlen, "too many --metrics-label options (at most %d)", METRICS_MAX_EXTRA_LABELS);
 			return -1;

@@ -60,8 +60,16 @@ static void direct_free(struct direct *d);
 /* How an attempt to apply a batch ended. */
 enum { AT_OK = 0, AT_TRANSIENT, AT_TRUNCATE, AT_STALE, AT_SERVER, AT_BADVALUE, AT_FATAL };
 
+/* A target table's primary key, for records that name no key columns. */
+typedef struct target_key {
+	char *schema, *table; /* the target's */
+	struct rows *cols;    /* its columns in key order (none: no primary key) */
+} target_key;
+
 struct mssql_apply {
 	mssql_apply_opts o;
+	target_key *tkeys;
+	size_t ntkeys;
 	mssql_conn *conn;
 	bool prepared; /* --print-sql: session and checkpoint printed */
 	mssql_tables ts;
@@ -430,6 +438,21 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 	return 0;
 }
 
+/* Whether a column of t in [lo, hi) has no type to create it with (a
+ * Debezium event without its schema says none, record_debezium.h); says
+ * so. */
+static bool untyped_cols(const mssql_table *t, size_t lo, size_t hi)
+{
+	for (size_t i = lo; i < hi; i++)
+		if (!strcmp(t->pgtypes[i], "unknown")) {
+			log_error("cannot create column %s of [%s].[%s]: its type is not known (an event without its "
+				  "schema); create the column, or send events with their schemas", t->names[i], t->schema,
+				  t->table);
+			return true;
+		}
+	return false;
+}
+
 /* Reads the target's columns; creates the table (--create-tables) or adds
  * new columns (--evolve) as needed. */
 static int ensure_table(mssql_apply *a, mssql_table *t)
@@ -471,6 +494,10 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 						return a->fatal ? AT_FATAL : failed(a);
 				}
 			}
+			if (untyped_cols(t, 0, t->ncols)) {
+				a->fatal = EX_DATAERR;
+				return AT_FATAL;
+			}
 			sql_reset(a);
 			tsql_create_table(&a->sql, &t->view);
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
@@ -501,6 +528,10 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		if (!a->o.evolve) {
 			log_error("column %s of [%s].[%s] does not exist on the target (use --evolve)", t->names[i],
 				  t->schema, t->table);
+			a->fatal = EX_DATAERR;
+			return AT_FATAL;
+		}
+		if (untyped_cols(t, i, i + 1)) {
 			a->fatal = EX_DATAERR;
 			return AT_FATAL;
 		}
@@ -1974,6 +2005,73 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	return 0;
 }
 
+int mssql_apply_key_from_target(mssql_apply *a, record *r)
+{
+	if (r->nkeys || r->op == RECORD_OP_TRUNCATE || !r->ncols || a->o.print)
+		return 0;
+	const char *dst = map_schema(a, r->schema);
+	target_key *k = NULL;
+	for (size_t i = 0; i < a->ntkeys && !k; i++)
+		if (!strcmp(a->tkeys[i].schema, dst) && !strcmp(a->tkeys[i].table, r->table))
+			k = &a->tkeys[i];
+	if (!k) {
+		/* the catalog is asked on the session, which a bulk copy of
+		 * the batch may hold: the batch goes first */
+		int rc = mssql_apply_flush(a);
+		if (rc)
+			return rc;
+		target_key *p = realloc(a->tkeys, (a->ntkeys + 1) * sizeof *p);
+		if (!p)
+			goto oom;
+		a->tkeys = p;
+		k = &a->tkeys[a->ntkeys];
+		memset(k, 0, sizeof *k);
+		k->schema = strdup(dst);
+		k->table = strdup(r->table);
+		k->cols = calloc(1, sizeof *k->cols);
+		if (!k->schema || !k->table || !k->cols) {
+			free(k->schema);
+			free(k->table);
+			free(k->cols);
+			goto oom;
+		}
+		a->ntkeys++;
+		int at = prepare(a);
+		sql_reset(a);
+		tsql_catalog_primary_key(&a->sql, dst, r->table);
+		if (at != AT_OK || sql_done(a) < 0 || run(a, a->sql.data, collect_first, k->cols) < 0) {
+			if (at == AT_OK && !a->fatal)
+				failed(a);
+			log_error("cannot read the primary key of [%s].[%s] (%s)", dst, r->table, a->last.msg);
+			a->ntkeys--;
+			rows_free(k->cols);
+			free(k->cols);
+			free(k->schema);
+			free(k->table);
+			return a->fatal ? a->fatal : EX_TEMPFAIL;
+		}
+		log_debug("[%s].[%s]: records without key columns take its primary key (%zu columns)", dst, r->table,
+			  k->cols->n);
+	}
+	uint16_t keys[RECORD_MAX_COLUMNS];
+	size_t n = 0;
+	for (size_t i = 0; i < k->cols->n; i++) {
+		/* identifiers compare as SQL Server's default collation does */
+		size_t c = 0;
+		while (c < r->ncols && strcasecmp(r->cols[c].name, k->cols->v[i]))
+			c++;
+		if (c == r->ncols)
+			return 0; /* a key column the record lacks: no key, refused later */
+		keys[n++] = (uint16_t)c;
+	}
+	if (n && record_set_keys(r, keys, n) < 0)
+		goto oom;
+	return 0;
+oom:
+	log_error("out of memory");
+	return EX_OSERR;
+}
+
 size_t mssql_apply_batch_records(const mssql_apply *a)
 {
 	return a->nrec;
@@ -2018,6 +2116,13 @@ void mssql_apply_free(mssql_apply *a)
 		return;
 	disconnect(a);
 	mssql_tables_free(&a->ts);
+	for (size_t i = 0; i < a->ntkeys; i++) {
+		free(a->tkeys[i].schema);
+		free(a->tkeys[i].table);
+		rows_free(a->tkeys[i].cols);
+		free(a->tkeys[i].cols);
+	}
+	free(a->tkeys);
 	for (size_t i = 0; i < a->nstreams; i++)
 		free(a->streams[i].name);
 	free(a->streams);

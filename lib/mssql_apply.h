@@ -55,6 +55,11 @@ int mssql_apply_open(mssql_apply *a);
 /* Adds a record to the current batch (flushing first when a table's
  * columns changed). 0 or a sysexits code (the message is printed). */
 int mssql_apply_add(mssql_apply *a, const record *r);
+/* A record that names no key columns (a Debezium event read without its
+ * message key) gets the target table's primary key, asked of the catalog
+ * once per table (the batch is applied first). Nothing for other records
+ * or when the target has no such table or key. 0 or a sysexits code. */
+int mssql_apply_key_from_target(mssql_apply *a, record *r);
 size_t mssql_apply_batch_records(const mssql_apply *a);
 size_t mssql_apply_batch_bytes(const mssql_apply *a);
 /* True while the batch is a snapshot's rows streaming by bulk copy into

@@ -65,14 +65,19 @@ record_shape_cache *record_shapes(record *r, bool create)
 	return a->shapes;
 }
 
+int record_verrf(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	return -1;
+}
+
 int record_errf(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	record_verrf(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -536,12 +541,20 @@ __attribute__((noinline, cold)) static int check_masks(const record *r, char *er
 			return record_errf(err, errlen, "key column \"%s\" is %s", r->cols[r->keys[k]].name,
 					   record_mask_name((record_mask)m));
 	}
-	for (size_t i = 0; i < r->ncols; i++)
-		if (r->masks[i] == RECORD_MASK_EXCLUDED &&
-		    ((r->has_before && r->before[i].kind != VALUE_ABSENT) ||
-		     (r->has_after && r->after[i].kind != VALUE_ABSENT)))
-			return record_errf(err, errlen, "column \"%s\" is excluded but has a value", r->cols[i].name);
+	long i = record_excluded_with_value(r);
+	if (i >= 0)
+		return record_errf(err, errlen, "column \"%s\" is excluded but has a value", r->cols[i].name);
 	return 0;
+}
+
+long record_excluded_with_value(const record *r)
+{
+	for (size_t i = 0; r->masks && i < r->ncols; i++)
+		if (r->masks[i] == RECORD_MASK_EXCLUDED &&
+		    ((r->has_before && r->before && r->before[i].kind != VALUE_ABSENT) ||
+		     (r->has_after && r->after && r->after[i].kind != VALUE_ABSENT)))
+			return (long)i;
+	return -1;
 }
 
 int record_check_decoded(const record *r, char *err, size_t errlen)

@@ -211,8 +211,11 @@ static int next_json(record_reader *rd, record *r, char *err, size_t errlen)
 				    rd->count, RECORD_MAX_BYTES);
 		if (blank(line, len))
 			continue;
-		if (record_decode_json(r, line, len, msg, sizeof msg) < 0)
+		int rc = record_decode_json_at(r, line, len, rd->count, msg, sizeof msg);
+		if (rc < 0)
 			return fail(rd, err, errlen, "line %" PRIu64 ": %s", rd->count, msg);
+		if (rc > 0)
+			continue; /* a Debezium transaction boundary: no change */
 		rd->raw = line;
 		rd->rawlen = len;
 		return 1;

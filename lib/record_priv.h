@@ -46,6 +46,79 @@ struct record_arena {
  * (0x22) and '\\' (0x5c). 1 for those, 0 for the others. */
 extern const unsigned char record_plain_byte[256];
 
+/* The first byte in [p, e) that is not plain (or e). Most bytes of keys
+ * and values are plain: eight at a time where the machine is
+ * little-endian. A byte is flagged in m when it is below 0x20 (x - 0x20
+ * borrows), '"' or '\\' (x ^ c is 0, so x ^ c - 1 borrows) or not ASCII
+ * (x has its high bit). A borrow also flags the bytes above a flagged
+ * one, and x ^ c - 1 flags non-ASCII bytes that are flagged anyway, so
+ * the lowest flagged byte is exactly the first one that is not plain;
+ * on a little-endian machine the lowest byte comes first. */
+static inline const char *record_skip_plain(const char *p, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	while (e - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		uint64_t m = ((x - ones * 0x20) | ((x ^ (ones * '"')) - ones) |
+			      ((x ^ (ones * '\\')) - ones) | x) & high;
+		if (m)
+			return p + (size_t)__builtin_ctzll(m) / 8;
+		p += 8;
+	}
+#endif
+	while (p < e && record_plain_byte[(unsigned char)*p])
+		p++;
+	return p;
+}
+
+/* Where the JSON string whose bytes begin at p (after its opening quote)
+ * ends: 0 with *q at its closing quote and *plain when it holds no escape
+ * and no byte beyond ASCII; 1 when e comes first (*q = e), 2 at a control
+ * character (*q at it). Escapes are stepped over, not checked. */
+static inline int record_json_string_end(const char *p, const char *e, const char **q, bool *plain)
+{
+	*plain = true;
+	for (;;) {
+		p = record_skip_plain(p, e);
+		if (p >= e) {
+			*q = e;
+			return 1;
+		}
+		unsigned char c = (unsigned char)*p;
+		if (c == '"') {
+			*q = p;
+			return 0;
+		}
+		if (c == '\\') {
+			*plain = false;
+			if (e - p <= 2) {
+				*q = e;
+				return 1;
+			}
+			p += 2;
+		} else if (c < 0x20) {
+			*q = p;
+			return 2;
+		} else {
+			/* c >= 0x80: the whole run of non-ASCII bytes, checked later */
+			*plain = false;
+			while (p < e && (unsigned char)*p >= 0x80)
+				p++;
+		}
+	}
+}
+
+/* Unescapes a JSON string's bytes raw[0..n) (between its quotes, as
+ * they stand) into dst (room for n + 1, NUL-terminated): every escape and
+ * the UTF-8 checked, U+0000 refused. 0, or -1 with a message in err. */
+int record_json_unescape(const char *raw, size_t n, char *dst, size_t *outlen, char *err, size_t errlen);
+
+/* Appends s[0..n) as a JSON string, escaped as the record encoder escapes
+ * it; -1 with errno EINVAL on invalid UTF-8 (or when the buf is full). */
+int record_json_put_str(buf *out, const char *s, size_t n);
+
 /* The memo that goes with r's storage, or NULL when out of memory. */
 record_memo *record_memos(record *r);
 /* Keeps t[0..n) (a text a decoder read the general way) in m when JSON
@@ -96,9 +169,14 @@ int record_ts_parse_n(const char *s, size_t n, int64_t *us);
 
 /* Writes a message into err (when errlen > 0); returns -1. */
 int record_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int record_verrf(char *err, size_t errlen, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid). */
 size_t utf8_valid_prefix(const unsigned char *s, size_t n);
+/* The first column excluded by a producer (RECORD_MASK_EXCLUDED) whose
+ * slot in an image is not ABSENT, or -1: the decoders refuse such a record
+ * and the encoders never write one (an excluded value must not leave). */
+long record_excluded_with_value(const record *r);
 
 /* Integer text as JSON prints it ("-?(0|[1-9][0-9]*)") that fits int64. */
 bool record_int_text_valid(const char *s, size_t n, int64_t *v);
@@ -203,6 +281,12 @@ static inline int record_field_next(unsigned last, char op)
 /* The first required field missing from seen, or NULL when none is. */
 const char *record_field_missing(unsigned seen);
 
+/* record_decode_json, where the record is the ordinal-th of its stream
+ * (the reader's line number): an event of another dialect takes it as its
+ * offset (record_debezium.h). 0, -1, or DBZ_NOT_A_CHANGE for an event of
+ * another dialect that is no change of rows (skipped by the reader). */
+int record_decode_json_at(record *r, const void *data, size_t len, uint64_t ordinal, char *err, size_t errlen);
+
 /* Checks what every decoded record must satisfy (op vs images, keys);
  * -1 with err. */
 int record_check_decoded(const record *r, char *err, size_t errlen);
@@ -268,6 +352,19 @@ static inline int rec_room(buf *b, size_t n)
 	if (n < b->cap - b->len && n <= b->max - b->len)
 		return 0;
 	return buf_reserve(b, n);
+}
+
+/* Appends s[0..n) with rec_room's test inline: the Debezium codec writes
+ * an event in some forty pieces. An empty piece may have no storage. */
+static inline int rec_put(buf *b, const void *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (rec_room(b, n) < 0)
+		return -1;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	return 0;
 }
 
 /* Text forms written into o without printf; each returns the length.

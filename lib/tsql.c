@@ -423,6 +423,19 @@ int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
 	return rc ? -1 : 0;
 }
 
+int tsql_catalog_primary_key(buf *b, const char *schema, const char *table)
+{
+	int rc = buf_puts(b, "SELECT k.[COLUMN_NAME] FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS AS c "
+			     "JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE AS k ON k.[CONSTRAINT_SCHEMA] = c.[CONSTRAINT_SCHEMA] "
+			     "AND k.[CONSTRAINT_NAME] = c.[CONSTRAINT_NAME] AND k.[TABLE_SCHEMA] = c.[TABLE_SCHEMA] "
+			     "AND k.[TABLE_NAME] = c.[TABLE_NAME] WHERE c.[CONSTRAINT_TYPE] = N'PRIMARY KEY' AND c.[TABLE_SCHEMA] = ");
+	rc |= tsql_nstr(b, schema, strlen(schema));
+	rc |= buf_puts(b, " AND c.[TABLE_NAME] = ");
+	rc |= tsql_nstr(b, table, strlen(table));
+	rc |= buf_puts(b, " ORDER BY k.[ORDINAL_POSITION];");
+	return rc ? -1 : 0;
+}
+
 int tsql_create_schema(buf *b, const char *schema)
 {
 	int rc = buf_puts(b, "CREATE SCHEMA ");

@@ -94,6 +94,8 @@ int tsql_catalog_columns(buf *b, const char *schema, const char *table);
 /* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE]
  * and, sixth, COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column). */
 int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
+/* The columns of the table's primary key, in key order (one a row). */
+int tsql_catalog_primary_key(buf *b, const char *schema, const char *table);
 int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
 int tsql_alter_add(buf *b, const tsql_table *t, size_t col);

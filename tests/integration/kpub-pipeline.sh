@@ -45,7 +45,7 @@ mkfifo ack
 
 KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 --no-progress)
 "$BIN/ksub" "${KX[@]}" -G g1 -e '^postgres\.' >out.ndjson 2>ksub.err ||
-	{ cat ksub.err; fail "ksub exited $?"; }
+	{ rc=$?; cat ksub.err; fail "ksub exited $rc"; }
 [ "$(wc -l <out.ndjson)" = "$n" ] || fail "ksub wrote $(wc -l <out.ndjson) records, pgcdc-read $n"
 
 # The same records, value for value.

@@ -58,7 +58,7 @@ wait "$pipe_pid" 2>/dev/null
 rm -f ksub.pid stage.pid # gone: their numbers may be reused
 
 # Restart: every record after the last ack of its partition, and no other.
-"$BIN/ksub" "${KX[@]}" -G gk -e $T >rest.ndjson 2>ksub2.err || { cat ksub2.err; fail "restarted ksub exited $?"; }
+"$BIN/ksub" "${KX[@]}" -G gk -e $T >rest.ndjson 2>ksub2.err || { rc=$?; cat ksub2.err; fail "restarted ksub exited $rc"; }
 jq -r '"\(.pos.stream) \(.pos.offset)"' rest.ndjson | sort >got.txt
 sort -u got.txt | cmp -s - got.txt || fail "the restart delivered a record twice"
 awk 'NR == FNR { if ($2 + 0 > a[$1] + 0 || !($1 in a)) a[$1] = $2; next }
@@ -100,7 +100,7 @@ kill -TERM "$(cat ksub3.pid)"
 wait "$term_pid"
 rm -f ksub3.pid
 [ "$(cat ksub3.rc)" = 0 ] || { cat ksub3.err; fail "ksub exited $(cat ksub3.rc) on SIGTERM, want 0"; }
-"$BIN/ksub" "${KX[@]}" -G gk -e $T >after-term.ndjson 2>ksub4.err || { cat ksub4.err; fail "run after SIGTERM exited $?"; }
+"$BIN/ksub" "${KX[@]}" -G gk -e $T >after-term.ndjson 2>ksub4.err || { rc=$?; cat ksub4.err; fail "run after SIGTERM exited $rc"; }
 [ -s after-term.ndjson ] && fail "after SIGTERM, $(wc -l <after-term.ndjson) acked records were delivered again"
 
 echo "ksub-kill: ok ($(wc -l <got.txt) of 4000 delivered again after the kill)"

@@ -21,7 +21,7 @@ jq -r -c '"\(.table).\(.after.id // .before.id):" + tojson' in.ndjson >in.kv
 kcat -P -b "$KAFKA_BROKERS" -t $T -K: -l in.kv || fail "kcat -P"
 
 # Every record once, pos = its Kafka position, the rest as it came.
-"$BIN/ksub" "${KX[@]}" -e $T >out.ndjson 2>err.txt || { cat err.txt; fail "ksub -e exited $?"; }
+"$BIN/ksub" "${KX[@]}" -e $T >out.ndjson 2>err.txt || { rc=$?; cat err.txt; fail "ksub -e exited $rc"; }
 kcat -C -b "$KAFKA_BROKERS" -t $T -e -q -f '%p\t%o\t%s\n' |
 	jq -R -r -c 'split("\t") as $f | ($f[2] | fromjson | del(.pos)) as $r |
 		"kafka/'$T'/\($f[0]) \($f[1]) \($r | tojson)"' | sort >want.txt
@@ -32,25 +32,25 @@ diff want.txt got.txt >diff.txt || { head -n 6 diff.txt; fail "records or positi
 
 # Nothing was committed: the next run reads everything again, and so
 # does a group of the name ksub uses internally for assign().
-"$BIN/ksub" "${KX[@]}" -e $T >again.ndjson 2>err.txt || { cat err.txt; fail "ksub -e (2) exited $?"; }
+"$BIN/ksub" "${KX[@]}" -e $T >again.ndjson 2>err.txt || { rc=$?; cat err.txt; fail "ksub -e (2) exited $rc"; }
 jq -r -c '"\(.pos.stream) \(.pos.offset) \(del(.pos) | tojson)"' again.ndjson | sort | cmp -s - got.txt ||
 	fail "a second run without -G did not read the same records"
 "$BIN/ksub" "${KX[@]}" -X session.timeout.ms=5000 -G ksub-no-group -e $T >grp.ndjson 2>err.txt ||
-	{ cat err.txt; fail "ksub -G ksub-no-group exited $?"; }
+	{ rc=$?; cat err.txt; fail "ksub -G ksub-no-group exited $rc"; }
 [ "$(wc -l <grp.ndjson)" = 2000 ] || fail "offsets were committed without -G: the group read $(wc -l <grp.ndjson)"
 # ... and what that group committed does not move a run without -G.
-"$BIN/ksub" "${KX[@]}" -e $T >third.ndjson 2>err.txt || { cat err.txt; fail "ksub -e (3) exited $?"; }
+"$BIN/ksub" "${KX[@]}" -e $T >third.ndjson 2>err.txt || { rc=$?; cat err.txt; fail "ksub -e (3) exited $rc"; }
 [ "$(wc -l <third.ndjson)" = 2000 ] || fail "a run without -G after a group's commit read $(wc -l <third.ndjson)"
 
 # -o end: nothing old; -c N: N records.
-"$BIN/ksub" "${KX[@]}" -e -o end $T >end.ndjson 2>err.txt || { cat err.txt; fail "ksub -o end exited $?"; }
+"$BIN/ksub" "${KX[@]}" -e -o end $T >end.ndjson 2>err.txt || { rc=$?; cat err.txt; fail "ksub -o end exited $rc"; }
 [ -s end.ndjson ] && fail "-o end read $(wc -l <end.ndjson) records"
-"$BIN/ksub" "${KX[@]}" -c 100 $T >c.ndjson 2>err.txt || { cat err.txt; fail "ksub -c exited $?"; }
+"$BIN/ksub" "${KX[@]}" -c 100 $T >c.ndjson 2>err.txt || { rc=$?; cat err.txt; fail "ksub -c exited $rc"; }
 [ "$(wc -l <c.ndjson)" = 100 ] || fail "-c 100 wrote $(wc -l <c.ndjson)"
 
 # Two topics: every partition of both.
 head -n 50 in.kv | kcat -P -b "$KAFKA_BROKERS" -t ks.other -K: || fail "kcat -P (ks.other)"
-"$BIN/ksub" "${KX[@]}" -e $T ks.other >two.ndjson 2>err.txt || { cat err.txt; fail "ksub (two topics) exited $?"; }
+"$BIN/ksub" "${KX[@]}" -e $T ks.other >two.ndjson 2>err.txt || { rc=$?; cat err.txt; fail "ksub (two topics) exited $rc"; }
 [ "$(grep -c '"stream":"kafka/ks.other/' two.ndjson)" = 50 ] || fail "ks.other: want 50 records"
 [ "$(wc -l <two.ndjson)" = 2050 ] || fail "two topics: $(wc -l <two.ndjson) records, want 2050"
 

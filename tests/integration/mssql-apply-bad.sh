@@ -8,6 +8,7 @@
 # target (no --create-tables) is exit 65 too, naming the table.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
+source "$(dirname "$0")/../lib/metrics.sh"
 [ -x "$BIN/peers/tds-server" ] || { echo "skip: tds-server peer not built"; exit 77; }
 pg_start
 tds_start
@@ -57,7 +58,8 @@ done
 
 # --dead-letter: the refused records go to the file, everything else is applied.
 cat "$TEST_TMP/long.json" "$TEST_TMP/date.json" >"$TEST_TMP/all.json"
-apply --batch-rows 100 --dead-letter "$TEST_TMP/dead.json" <"$TEST_TMP/all.json" 2>"$TEST_TMP/err3"
+apply --batch-rows 100 --dead-letter "$TEST_TMP/dead.json" --metrics "$TEST_TMP/m.prom" <"$TEST_TMP/all.json" \
+	2>"$TEST_TMP/err3"
 rc=$?
 cat "$TEST_TMP/err3" >&2
 [ $rc = 0 ] || fail "--dead-letter: exit $rc, want 0"
@@ -68,6 +70,18 @@ grep -q '"toolongname"' "$TEST_TMP/dead.json" || fail "dead-letter file lacks re
 grep -q '"2009-02-30"' "$TEST_TMP/dead.json" || fail "dead-letter file lacks record 9"
 got=$(tq "SELECT \"offset\" FROM dbo.dbrepl_checkpoint WHERE stream = 'pg/src/bad'")
 [ "$got" = "0/6C:1" ] || fail "checkpoint is '$got' after --dead-letter, want 0/6C:1"
+# Its metrics at exit: 9 records in, 1-3 skipped (the checkpoint has them),
+# 6 and 9 dead-lettered; records out are every record of the committed
+# batch, the dead-lettered ones included (dbrepl(7)).
+mcheck "$TEST_TMP/m.prom"
+for want in "dbrepl_records_in_total|9" "dbrepl_records_skipped_total|3" \
+	'dbrepl_dead_letters_total|table="public.people"|2' 'dbrepl_records_out_total|table="public.people"|6' \
+	"dbrepl_batches_total|1" "dbrepl_apply_latency_seconds_count|6"; do
+	IFS='|' read -r name labels value <<<"$want"
+	[ -n "$value" ] || { value=$labels; labels=; }
+	got=$(mval "$TEST_TMP/m.prom" "$name" "$labels")
+	[ "$got" = "$value" ] || fail "--metrics: $name{$labels} is ${got:-absent}, want $value"
+done
 # A table missing on the target without --create-tables: exit 65 naming it.
 sed 's/"table":"people"/"table":"nobody"/; s#pg/src/bad#pg/src/other#' "$TEST_TMP/date.json" >"$TEST_TMP/missing.json"
 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress <"$TEST_TMP/missing.json" 2>"$TEST_TMP/err4"

@@ -27,7 +27,7 @@ q "CREATE SCHEMA shop;
 cron() {
 	PGCONN="$PGCONN" MSSQL_SERVER="$TDS_HOST:$TDS_PORT" MSSQL_USER=sa MSSQL_DB=target \
 		BIN="$BIN" "$top/examples/cron-snapshot.sh" -n shop 2>"$TEST_TMP/cron.err" ||
-		{ cat "$TEST_TMP/cron.err" >&2; fail "cron-snapshot.sh exited $?"; }
+		{ rc=$?; cat "$TEST_TMP/cron.err" >&2; fail "cron-snapshot.sh exited $rc"; }
 }
 
 cron

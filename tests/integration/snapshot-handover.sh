@@ -41,7 +41,7 @@ on_exit "kill $writer"
 sleep 1
 
 "$BIN/snapshot" -d "$PGCONN" -t h --slot s --create-slot --lsn-file "$T/lsn" -j 2 --split-pages 20 \
-	>"$T/snap.ndjson" 2>"$T/snap.err" || { cat "$T/snap.err"; fail "snapshot exited $?"; }
+	>"$T/snap.ndjson" 2>"$T/snap.err" || { rc=$?; cat "$T/snap.err"; fail "snapshot exited $rc"; }
 kill -0 $writer 2>/dev/null || { cat "$T/writer.log"; fail "the writer stopped before the snapshot ended"; }
 sleep 1
 q "UPDATE ctl SET stop = true"
@@ -53,7 +53,7 @@ cp_lsn=$(cat "$T/lsn")
 	fail "--lsn-file $cp_lsn is not the slot's consistent point"
 grep -q "$cp_lsn" "$T/snap.err" || fail "the consistent point is not reported on stderr"
 timeout 60 "$BIN/pgcdc-read" -d "$PGCONN" -S s -P pub -E "$end" --no-progress >"$T/stream.ndjson" 2>"$T/stream.err" ||
-	{ cat "$T/stream.err"; fail "pgcdc-read exited $?"; }
+	{ rc=$?; cat "$T/stream.err"; fail "pgcdc-read exited $rc"; }
 note "$(wc -l <"$T/snap.ndjson") snapshot records, $(wc -l <"$T/stream.ndjson") streamed"
 [ "$(wc -l <"$T/stream.ndjson")" -gt 100 ] || fail "too few streamed changes: the writer did not overlap"
 

@@ -91,7 +91,7 @@ SRC='"Odd Schema"."Types"'
 q "CREATE TABLE copy1 (LIKE $SRC INCLUDING GENERATED)"
 
 note "types round trip"
-"$BIN/snapshot" -d "$PGCONN" -t "$SRC" >"$T/types.ndjson" 2>"$T/err" || { cat "$T/err"; fail "snapshot exited $?"; }
+"$BIN/snapshot" -d "$PGCONN" -t "$SRC" >"$T/types.ndjson" 2>"$T/err" || { rc=$?; cat "$T/err"; fail "snapshot exited $rc"; }
 n=$(wc -l <"$T/types.ndjson")
 [ "$n" = 495 ] || fail "want 495 records, got $n"
 load_back "$T/types.ndjson" copy1
@@ -137,7 +137,7 @@ q "VACUUM ANALYZE big"
 pages=$(q "SELECT pg_relation_size('big') / 8192")
 [ "$pages" -gt 200 ] || fail "big has only $pages pages"
 "$BIN/snapshot" -d "$PGCONN" -t big -t "$SRC" -j 2 --split-pages 50 -v >"$T/j2.ndjson" 2>"$T/j2.err" ||
-	{ cat "$T/j2.err"; fail "snapshot -j 2 exited $?"; }
+	{ rc=$?; cat "$T/j2.err"; fail "snapshot -j 2 exited $rc"; }
 ranges=$(grep -c 'ctid >= ' "$T/j2.err")
 [ "$ranges" -ge 4 ] || { cat "$T/j2.err"; fail "big was not split into ctid ranges ($ranges)"; }
 q "CREATE TABLE big2 (LIKE big); CREATE TABLE copy2 (LIKE $SRC INCLUDING GENERATED)"

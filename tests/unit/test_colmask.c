@@ -118,17 +118,33 @@ static void test_plan_and_keys(void **state)
 	record_column cols[4] = {{"id", "integer"}, {"name", "text"}, {"ssn", "text"}, {"v", "text"}};
 	unsigned char plan[4];
 	uint16_t key = 0;
-	assert_int_equal(colmask_plan(m, "hr", "people", cols, 4, &key, 1, plan, err, sizeof err), 1);
+	assert_int_equal(colmask_plan(m, "hr", "people", NULL, 0, cols, 4, &key, 1, plan, err, sizeof err), 1);
 	assert_int_equal(plan[0], RECORD_MASK_SHA256); /* a hashed key stays a key */
 	assert_int_equal(plan[1], RECORD_MASK_FIXED);
 	assert_int_equal(plan[2], RECORD_MASK_EXCLUDED);
 	assert_int_equal(plan[3], RECORD_MASK_NONE);
-	assert_int_equal(colmask_plan(m, "hr", "other", cols, 4, &key, 1, plan, err, sizeof err), 0);
+	assert_int_equal(colmask_plan(m, "hr", "other", NULL, 0, cols, 4, &key, 1, plan, err, sizeof err), 0);
 	for (key = 1; key <= 2; key++) {
-		assert_int_equal(colmask_plan(m, "hr", "people", cols, 4, &key, 1, plan, err, sizeof err), -1);
+		assert_int_equal(colmask_plan(m, "hr", "people", NULL, 0, cols, 4, &key, 1, plan, err, sizeof err), -1);
 		assert_non_null(strstr(err, "a key column cannot be"));
 		assert_non_null(strstr(err, key == 1 ? "--mask-column hr.people.name" : "--exclude-column hr.people.ssn"));
 	}
+	/* a partition takes its parents' rules; its own, and the nearest parent's, first */
+	assert_int_equal(colmask_option(m, 0, "hr.people_2024.v", err, sizeof err), 0);
+	assert_int_equal(colmask_option(m, 2, "archive.name", err, sizeof err), 0);
+	char *parents[] = {"hr", "people_2024", "hr", "people", "old", "archive"};
+	key = 3;
+	assert_int_equal(colmask_plan(m, "hr", "people_2024_01", parents, 3, cols, 4, &key, 1, plan, err, sizeof err), -1);
+	assert_non_null(strstr(err, "--exclude-column hr.people_2024_01.v")); /* the key, excluded on a parent */
+	key = 0;
+	assert_int_equal(colmask_plan(m, "hr", "people_2024_01", parents, 3, cols, 4, &key, 1, plan, err, sizeof err), 1);
+	assert_int_equal(plan[0], RECORD_MASK_SHA256);
+	assert_int_equal(plan[1], RECORD_MASK_FIXED); /* people's rule, not archive's */
+	assert_int_equal(plan[2], RECORD_MASK_EXCLUDED);
+	assert_int_equal(plan[3], RECORD_MASK_EXCLUDED);
+	assert_int_equal(colmask_plan(m, "hr", "people_2024_01", parents + 4, 1, cols, 4, &key, 1, plan, err, sizeof err), 1);
+	assert_int_equal(plan[1], RECORD_MASK_SHA256); /* archive's */
+	assert_int_equal(plan[0], RECORD_MASK_NONE);
 	colmask_free(m);
 }
 

@@ -157,7 +157,7 @@ static enum kpub_feed_end run(int n, int bad_at, bool msgpack, char *err, size_t
 	writer w = {.fd = p[1], .n = n, .bad_at = bad_at, .msgpack = msgpack};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
-	kpub_feed *f = kpub_feed_start(p[0]);
+	kpub_feed *f = kpub_feed_start(p[0], NULL);
 	assert_non_null(f);
 	int i = 0;
 	size_t batches = 0;
@@ -223,7 +223,7 @@ static void test_lone_record(void **state)
 	(void)state;
 	int p[2];
 	assert_int_equal(pipe(p), 0);
-	kpub_feed *f = kpub_feed_start(p[0]);
+	kpub_feed *f = kpub_feed_start(p[0], NULL);
 	assert_non_null(f);
 	char line[1024];
 	for (int i = 0; i < 3; i++) {
@@ -276,7 +276,7 @@ static void test_big_record(void **state)
 	int fd = dup(fileno(tf));
 	fclose(tf);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	kpub_feed *f = kpub_feed_start(fd);
+	kpub_feed *f = kpub_feed_start(fd, NULL);
 	assert_non_null(f);
 	size_t seen = 0, total = 0;
 	for (;;) {
@@ -339,7 +339,7 @@ static void test_batch_edge(void **state)
 		int fd = dup(fileno(tf));
 		fclose(tf);
 		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-		kpub_feed *f = kpub_feed_start(fd);
+		kpub_feed *f = kpub_feed_start(fd, NULL);
 		assert_non_null(f);
 		/* let the reader put both in the batch before the first is read here */
 		usleep(50000);
@@ -373,7 +373,7 @@ static void test_stop_mid_record(void **state)
 	assert_int_equal(pipe(p), 0);
 	writer w = {.fd = p[1], .n = 10, .bad_at = -1, .keep_open = true};
 	writer_main(&w);
-	kpub_feed *f = kpub_feed_start(p[0]);
+	kpub_feed *f = kpub_feed_start(p[0], NULL);
 	assert_non_null(f);
 	kpub_batch *b = take_wait(f, 5000);
 	assert_non_null(b);
@@ -396,7 +396,7 @@ static void test_stop_when_full(void **state)
 	writer w = {.fd = p[1], .n = KPUB_FEED_BATCHES * KPUB_FEED_BATCH_RECORDS * 3, .bad_at = -1};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
-	kpub_feed *f = kpub_feed_start(p[0]);
+	kpub_feed *f = kpub_feed_start(p[0], NULL);
 	assert_non_null(f);
 	usleep(300000);
 	double t0 = now_s();

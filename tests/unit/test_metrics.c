@@ -206,6 +206,10 @@ static void test_options(void **state)
 	assert_int_equal(metrics_config_option(&c, 2, "__name__=x", err, sizeof err), -1);
 	assert_int_equal(metrics_config_option(&c, 2, "9a=x", err, sizeof err), -1);
 	assert_int_equal(metrics_config_option(&c, 2, "novalue", err, sizeof err), -1);
+	/* Prometheus refuses a whole file for one label value that is not UTF-8 */
+	assert_int_equal(metrics_config_option(&c, 2, "site=caf\xe9", err, sizeof err), -1);
+	assert_non_null(strstr(err, "UTF-8"));
+	assert_int_equal(metrics_config_option(&c, 2, "site=caf\xc3\xa9", err, sizeof err), 0);
 	assert_int_equal(metrics_config_option(&c, 2, "stage=", err, sizeof err), 0);
 	assert_int_equal(metrics_config_option(&c, 2, "stage=x", err, sizeof err), -1);
 	assert_int_equal(metrics_config_option(&c, 0, "", err, sizeof err), -1);

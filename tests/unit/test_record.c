@@ -1156,11 +1156,39 @@ static void test_masks(void **state)
 	bad_json("mask twice", good_head,
 		 "\"cols\":[{\"name\":\"k\",\"type\":\"text\",\"mask\":\"sha256\",\"mask\":\"sha256\"}],\"key\":[\"k\"],",
 		 "\"after\":{\"k\":\"a\"},", good_tail, "duplicate \"mask\"");
-	/* msgpack: a value in the excluded column */
+	/* a value in an excluded column is never encoded, in either format */
 	assert_int_equal(record_set_column_mask(&r, 0, RECORD_MASK_SHA256), 0);
+	assert_int_equal(record_set_value(&r, r.after, 2, VALUE_TEXT, "123-45-6789", 11), 0);
+	for (int f = 0; f < 2; f++) {
+		buf_reset(&b);
+		errno = 0;
+		assert_int_equal(record_encode(&r, (record_format)f, &b), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_int_equal(b.len, 0);
+	}
+	assert_int_equal(record_set_value(&r, r.before, 2, VALUE_UNCHANGED, NULL, 0), 0);
+	assert_int_equal(record_set_value(&r, r.after, 2, VALUE_ABSENT, NULL, 0), 0);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_JSON, &b), -1);
+	assert_int_equal(record_set_value(&r, r.before, 2, VALUE_ABSENT, NULL, 0), 0);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_JSON, &b), 0);
+	/* msgpack: a value in the excluded column, made by hand from a
+	 * record whose ssn is hashed: its "mask" turned into "excluded" */
+	assert_int_equal(record_set_column_mask(&r, 2, RECORD_MASK_SHA256), 0);
 	assert_int_equal(record_set_value(&r, r.after, 2, VALUE_TEXT, "123-45-6789", 11), 0);
 	buf_reset(&b);
 	assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, &b), 0);
+	{
+		static const char from[] = "\xa4mask\xa6sha256", to[] = "\xa4mask\xa8" "excluded";
+		char *at = memmem(b.data, b.len, from, sizeof from - 1);
+		at = at ? memmem(at + 1, b.len - (size_t)(at + 1 - b.data), from, sizeof from - 1) : NULL; /* ssn's */
+		assert_non_null(at);
+		size_t off = (size_t)(at - b.data), tail = b.len - off - (sizeof from - 1);
+		assert_int_equal(buf_reserve(&b, 2), 0);
+		at = b.data + off;
+		memmove(at + sizeof to - 1, at + sizeof from - 1, tail);
+		memcpy(at, to, sizeof to - 1);
+		b.len += 2;
+	}
 	expect_bad("msgpack excluded with a value", b.data, b.len, "column \"ssn\" is excluded but has a value");
 	buf_free(&b);
 	record_free(&r);

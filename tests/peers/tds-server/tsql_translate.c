@@ -642,7 +642,8 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 				name_of(x, i + 2, nm, sizeof nm);
 				if (!strcasecmp(nm, "COLUMNS"))
 					emit(o, "tds_catalog.columns");
-				else if (!strcasecmp(nm, "SCHEMATA") || !strcasecmp(nm, "TABLES")) {
+				else if (!strcasecmp(nm, "SCHEMATA") || !strcasecmp(nm, "TABLES") ||
+					 !strcasecmp(nm, "TABLE_CONSTRAINTS") || !strcasecmp(nm, "KEY_COLUMN_USAGE")) {
 					for (char *p = nm; *p; p++)
 						*p = (char)tolower((unsigned char)*p);
 					snprintf(buf, sizeof buf, "information_schema.%s", nm);
