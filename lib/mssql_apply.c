@@ -2005,19 +2005,38 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	return 0;
 }
 
+/* The target key known for r's table, or NULL. */
+static target_key *known_key(const mssql_apply *a, const record *r)
+{
+	const char *dst = map_schema(a, r->schema);
+	for (size_t i = 0; i < a->ntkeys; i++)
+		if (!strcmp(a->tkeys[i].schema, dst) && !strcmp(a->tkeys[i].table, r->table))
+			return &a->tkeys[i];
+	return NULL;
+}
+
+static bool key_wanted(const mssql_apply *a, const record *r)
+{
+	return !r->nkeys && r->op != RECORD_OP_TRUNCATE && r->ncols && !a->o.print;
+}
+
+bool mssql_apply_key_unknown(const mssql_apply *a, const record *r)
+{
+	return key_wanted(a, r) && !known_key(a, r);
+}
+
 int mssql_apply_key_from_target(mssql_apply *a, record *r)
 {
-	if (r->nkeys || r->op == RECORD_OP_TRUNCATE || !r->ncols || a->o.print)
+	if (!key_wanted(a, r))
 		return 0;
 	const char *dst = map_schema(a, r->schema);
-	target_key *k = NULL;
-	for (size_t i = 0; i < a->ntkeys && !k; i++)
-		if (!strcmp(a->tkeys[i].schema, dst) && !strcmp(a->tkeys[i].table, r->table))
-			k = &a->tkeys[i];
+	target_key *k = known_key(a, r);
 	if (!k) {
-		/* the catalog is asked on the session, which a bulk copy of
-		 * the batch may hold: the batch goes first */
-		int rc = mssql_apply_flush(a);
+		/* The catalog is asked on the session. A bulk copy of the batch
+		 * may hold it: the batch goes first then. Otherwise the batch
+		 * waits (and a transaction left open by mssql_apply_piece
+		 * stays open: the question is asked inside it). */
+		int rc = a->live.t ? mssql_apply_flush(a) : 0;
 		if (rc)
 			return rc;
 		target_key *p = realloc(a->tkeys, (a->ntkeys + 1) * sizeof *p);
@@ -2085,6 +2104,11 @@ size_t mssql_apply_batch_bytes(const mssql_apply *a)
 bool mssql_apply_bulk_streaming(const mssql_apply *a)
 {
 	return a->live.t && !a->live_broken;
+}
+
+bool mssql_apply_session_held(const mssql_apply *a)
+{
+	return a->live.t != NULL;
 }
 
 /* ---- lifetime ---- */

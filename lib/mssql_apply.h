@@ -57,9 +57,15 @@ int mssql_apply_open(mssql_apply *a);
 int mssql_apply_add(mssql_apply *a, const record *r);
 /* A record that names no key columns (a Debezium event read without its
  * message key) gets the target table's primary key, asked of the catalog
- * once per table (the batch is applied first). Nothing for other records
+ * once per table (first applying the batch only when a bulk copy of it
+ * holds the session: mssql_apply_session_held). Nothing for other records
  * or when the target has no such table or key. 0 or a sysexits code. */
 int mssql_apply_key_from_target(mssql_apply *a, record *r);
+/* Whether mssql_apply_key_from_target(a, r) would ask the server. */
+bool mssql_apply_key_unknown(const mssql_apply *a, const record *r);
+/* Whether a bulk copy of the batch holds the session (asking the server
+ * anything then applies the batch first). */
+bool mssql_apply_session_held(const mssql_apply *a);
 size_t mssql_apply_batch_records(const mssql_apply *a);
 size_t mssql_apply_batch_bytes(const mssql_apply *a);
 /* True while the batch is a snapshot's rows streaming by bulk copy into

@@ -16,11 +16,20 @@
 
 /* ---- where transactions end ---- */
 
+/* Whether r is of the last transaction seen (a snapshot row is of none).
+ * The xid tells (two transactions one after the other never share one);
+ * the LSN only without it (0). Debezium's connector puts each change's
+ * own LSN in source.lsn, so the xid alone keeps its transactions whole. */
+static bool same_txn(const txn_cut *c, const record *r)
+{
+	return r->op != RECORD_OP_READ && c->any && r->xid == c->xid && (r->xid || r->lsn == c->lsn);
+}
+
 bool txn_cut_starts(txn_cut *c, const record *r)
 {
 	if (r->op == RECORD_OP_READ)
 		return true; /* a snapshot row belongs to no transaction */
-	bool same = c->any && r->lsn == c->lsn && r->xid == c->xid;
+	bool same = same_txn(c, r);
 	if (c->any && !same && r->lsn < c->lsn)
 		c->disorder = true;
 	return !c->open || !same;
@@ -46,7 +55,7 @@ struct mssql_txn {
 	txn_cut cut;
 	bool warned_disorder;
 
-	/* The records of the batch, each a uint32_t length and its bytes. */
+	/* The records of the batch, each a kept header and its bytes. */
 	buf log;
 	size_t nlog;
 	/* Where the open transaction begins in the log, and the batch's
@@ -63,46 +72,58 @@ struct mssql_txn {
 	buf rbuf;
 };
 
-static int log_put(buf *b, const void *raw, size_t len)
+/* What is kept of a record besides its bytes: their length, and its
+ * offset as the reader gave it (a Debezium event's depends on where it
+ * stood in its input, which decoding it again does not know). */
+typedef struct kept {
+	uint32_t len;
+	pos_offset offset;
+} kept;
+
+static int log_put(buf *b, const record *r, const void *raw, size_t len)
 {
-	uint32_t n = (uint32_t)len;
-	if (len > UINT32_MAX || buf_append(b, &n, sizeof n) < 0 || buf_append(b, raw, len) < 0) {
+	kept h = {.len = (uint32_t)len, .offset = r->offset};
+	if (len > UINT32_MAX || buf_append(b, &h, sizeof h) < 0 || buf_append(b, raw, len) < 0) {
 		log_error("out of memory (the batch's records)");
 		return EX_OSERR;
 	}
 	return 0;
 }
 
+/* The kept record at byte at of the log, and its bytes. */
+static const char *log_at(const mssql_txn *x, size_t at, kept *h)
+{
+	memcpy(h, x->log.data + at, sizeof *h);
+	return x->log.data + at + sizeof *h;
+}
+
 /* Decodes a record kept as it came into x->scratch, as the reading loop
- * took it (without the columns its producer excluded). */
-static int decode_again(mssql_txn *x, const void *raw, size_t len)
+ * took it (without the columns its producer excluded; with the target's
+ * key when it names none, known by now). */
+static int decode_again(mssql_txn *x, const kept *h, const void *raw)
 {
 	char err[512] = "";
-	if (record_decode(&x->scratch, raw, len, err, sizeof err) < 0 ||
+	if (record_decode(&x->scratch, raw, h->len, err, sizeof err) < 0 ||
 	    (x->scratch.masks && record_drop_excluded(&x->scratch) < 0)) {
 		log_error("a record read again does not decode (%s)", err);
 		return EX_SOFTWARE;
 	}
-	return 0;
-}
-
-/* Decodes one record kept as it came and adds it to the batch. */
-static int readd(mssql_txn *x, const void *raw, size_t len)
-{
-	int rc = decode_again(x, raw, len);
-	return rc ? rc : mssql_apply_add(x->a, &x->scratch);
+	x->scratch.offset = h->offset;
+	return mssql_apply_key_from_target(x->a, &x->scratch);
 }
 
 /* Adds the logged records at [from, to) of the log to the batch again. */
 static int replay_log(mssql_txn *x, size_t from, size_t to)
 {
 	for (size_t at = from; at < to;) {
-		uint32_t n;
-		memcpy(&n, x->log.data + at, sizeof n);
-		int rc = readd(x, x->log.data + at + sizeof n, n);
+		kept h;
+		const char *raw = log_at(x, at, &h);
+		int rc = decode_again(x, &h, raw);
+		if (rc == 0)
+			rc = mssql_apply_add(x->a, &x->scratch);
 		if (rc)
 			return rc;
-		at += sizeof n + n;
+		at += sizeof h + h.len;
 	}
 	return 0;
 }
@@ -126,6 +147,35 @@ static bool open_too_big(const mssql_txn *x)
 {
 	return x->nlog - x->mark_n >= x->rows || x->log.len - x->mark >= x->bytes ||
 	       mssql_apply_batch_bytes(x->a) - x->mark_bytes >= x->bytes;
+}
+
+/* Commits the whole transactions of the batch, before the open one, whose
+ * records so far go again into the (empty) batch. */
+static int commit_before_open(mssql_txn *x)
+{
+	mssql_apply_discard(x->a);
+	int rc = replay_log(x, 0, x->mark);
+	if (rc || (rc = mssql_apply_flush(x->a)) != 0)
+		return rc;
+	memmove(x->log.data, x->log.data + x->mark, x->log.len - x->mark);
+	x->log.len -= x->mark;
+	x->nlog -= x->mark_n;
+	x->mark = x->mark_n = x->mark_bytes = 0;
+	return replay_log(x, 0, x->log.len);
+}
+
+/* A record without key columns takes the target table's (Debezium events
+ * read without their message key). Asking the server for it applies the
+ * batch first when a bulk copy of it holds the session: then only whole
+ * transactions may go. */
+static int take_target_key(mssql_txn *x, record *r)
+{
+	if (mssql_apply_key_unknown(x->a, r) && mssql_apply_session_held(x->a)) {
+		int rc = x->cut.open && same_txn(&x->cut, r) && !x->large ? commit_before_open(x) : mssql_txn_flush(x);
+		if (rc)
+			return rc;
+	}
+	return mssql_apply_key_from_target(x->a, r);
 }
 
 /* ---- a transaction applied in pieces ---- */
@@ -165,10 +215,9 @@ static int spill_reset(mssql_txn *x)
 	return 0;
 }
 
-static int spill_put(mssql_txn *x, const void *raw, size_t len)
+static int spill_put(mssql_txn *x, const kept *h, const void *raw)
 {
-	uint32_t n = (uint32_t)len;
-	if (fwrite(&n, sizeof n, 1, x->spill) != 1 || (len && fwrite(raw, len, 1, x->spill) != 1)) {
+	if (fwrite(h, sizeof *h, 1, x->spill) != 1 || (h->len && fwrite(raw, h->len, 1, x->spill) != 1)) {
 		log_error("cannot write the file of a large transaction: %s", strerror(errno));
 		return EX_IOERR;
 	}
@@ -196,11 +245,11 @@ static int spill_apply(mssql_txn *x)
 	if (fflush(x->spill) != 0 || fseek(x->spill, 0, SEEK_SET) < 0)
 		goto ioerr;
 	for (uint64_t i = 0; i < x->spill_n; i++) {
-		uint32_t n;
-		if (fread(&n, sizeof n, 1, x->spill) != 1 || buf_reserve(&x->rbuf, n) < 0 ||
-		    (n && fread(x->rbuf.data, n, 1, x->spill) != 1))
+		kept h;
+		if (fread(&h, sizeof h, 1, x->spill) != 1 || buf_reserve(&x->rbuf, h.len) < 0 ||
+		    (h.len && fread(x->rbuf.data, h.len, 1, x->spill) != 1))
 			goto ioerr;
-		int rc = decode_again(x, x->rbuf.data, n);
+		int rc = decode_again(x, &h, x->rbuf.data);
 		if (rc == 0)
 			rc = large_put(x, &x->scratch);
 		if (rc)
@@ -270,11 +319,11 @@ static int go_large(mssql_txn *x, const record *r)
 	if ((rc = spill_reset(x)) != 0)
 		return rc;
 	for (size_t at = x->mark; at < x->log.len;) {
-		uint32_t n;
-		memcpy(&n, x->log.data + at, sizeof n);
-		if ((rc = spill_put(x, x->log.data + at + sizeof n, n)) != 0)
+		kept h;
+		const char *raw = log_at(x, at, &h);
+		if ((rc = spill_put(x, &h, raw)) != 0)
 			return rc;
-		at += sizeof n + n;
+		at += sizeof h + h.len;
 	}
 	bool rebuild = x->mark_n > 0; /* else the batch holds the open transaction alone */
 	log_reset(x);
@@ -329,10 +378,12 @@ int mssql_txn_flush(mssql_txn *x)
 	return rc;
 }
 
-int mssql_txn_add(mssql_txn *x, const record *r, const void *raw, size_t len)
+int mssql_txn_add(mssql_txn *x, record *r, const void *raw, size_t len)
 {
 	mssql_apply *a = x->a;
-	int rc;
+	int rc = take_target_key(x, r);
+	if (rc)
+		return rc;
 	if (txn_cut_starts(&x->cut, r)) {
 		/* what came before r is whole */
 		if (x->large && (rc = large_commit(x)) != 0)
@@ -358,13 +409,14 @@ int mssql_txn_add(mssql_txn *x, const record *r, const void *raw, size_t len)
 		rc = large_put(x, r);
 		while (rc == MSSQL_APPLY_AGAIN && (rc = large_again(x)) == 0)
 			rc = large_put(x, r);
+		kept h = {.len = (uint32_t)len, .offset = r->offset}; /* len <= RECORD_MAX_BYTES */
 		if (rc == 0)
-			rc = spill_put(x, raw, len);
+			rc = spill_put(x, &h, raw);
 		if (rc == 0 && !x->cut.open)
 			rc = large_commit(x);
 		return rc;
 	}
-	if ((rc = log_put(&x->log, raw, len)) != 0)
+	if ((rc = log_put(&x->log, r, raw, len)) != 0)
 		return rc;
 	x->nlog++;
 	if ((rc = mssql_apply_add(a, r)) != 0)

@@ -6,8 +6,8 @@
  *
  * Where a transaction ends (txn_cut): at its record marked src.last (what
  * pgcdc-read writes), or where a record of another transaction (another
- * commit LSN or xid) or a snapshot row (op r, which belongs to no
- * transaction: each is a unit of its own) comes. Without the marker a
+ * xid; without one, another commit LSN) or a snapshot row (op r, which
+ * belongs to no transaction: each is a unit of its own) comes. Without the marker a
  * transaction is known to be whole only when the next one begins.
  *
  * The batch's records are kept as they came (raw bytes, a log) beside the
@@ -55,8 +55,10 @@ typedef struct mssql_txn mssql_txn;
 mssql_txn *mssql_txn_new(mssql_apply *a, size_t rows, size_t bulk_rows, size_t bytes);
 void mssql_txn_free(mssql_txn *x);
 /* Adds record r, whose encoded bytes (as read) are raw; applies and
- * commits batches as they fill. 0 or a sysexits code (printed). */
-int mssql_txn_add(mssql_txn *x, const record *r, const void *raw, size_t len);
+ * commits batches as they fill. A record without key columns gets the
+ * target table's (mssql_apply_key_from_target). 0 or a sysexits code
+ * (printed). */
+int mssql_txn_add(mssql_txn *x, record *r, const void *raw, size_t len);
 /* True when the batch holds whole transactions only: it may be flushed. */
 bool mssql_txn_whole(const mssql_txn *x);
 /* Applies and commits the batch; only when mssql_txn_whole. */

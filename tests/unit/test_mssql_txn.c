@@ -152,6 +152,20 @@ static void test_cut(void **state)
 	make(&r, 'd', 200, 3, 1, false, 3);
 	assert_true(txn_cut_starts(&c, &r));
 	txn_cut_took(&c, &r);
+	/* the same xid at another LSN is not (Debezium's connector gives
+	 * each change's LSN), unless the xid is unknown (0) */
+	make(&r, 'd', 230, 3, 2, false, 4);
+	assert_false(txn_cut_starts(&c, &r));
+	txn_cut_took(&c, &r);
+	make(&r, 'd', 240, 0, 1, false, 4);
+	assert_true(txn_cut_starts(&c, &r));
+	txn_cut_took(&c, &r);
+	make(&r, 'd', 240, 0, 2, false, 5);
+	assert_false(txn_cut_starts(&c, &r));
+	txn_cut_took(&c, &r);
+	make(&r, 'd', 250, 0, 1, false, 5);
+	assert_true(txn_cut_starts(&c, &r));
+	txn_cut_took(&c, &r);
 	/* a snapshot row is a unit of its own, inside or not */
 	make(&r, 'r', 200, 3, 7, false, 3);
 	assert_true(txn_cut_starts(&c, &r));
