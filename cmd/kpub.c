@@ -102,6 +102,10 @@ typedef struct stream_track {
 	bool have_acked, dirty;
 	pos_offset watermark; /* what the last watermarks said of it */
 	bool have_watermark;
+	/* --envelope debezium: the stream its events are of for their readers
+	 * ("debezium/NAME"); "" for a snapshot's (no watermarks: its rows
+	 * are in no order that ksub --ordered keeps) */
+	char dbz[POS_STREAM_MAX + 1];
 	metric *m_out; /* its records delivered (--metrics) */
 } stream_track;
 
@@ -788,6 +792,8 @@ static int plan_record(rd_kafka_t *rk, const kpub_msg *m, planned *p, int *exit_
 			return 1;
 		}
 		p->opaque = ((uint64_t)idx << SEQ_BITS) | (p->seq & SEQ_MASK);
+		if (opt.debezium && !p->s->dbz[0] && m->op != RECORD_OP_READ)
+			record_debezium_stream(p->s->dbz, opt.prefix ? opt.prefix : m->db);
 	}
 	return 0;
 }
@@ -808,6 +814,9 @@ static int publish(rd_kafka_t *rk, ack_writer *aw, const planned *p)
 		hdrs = rd_kafka_headers_new(3);
 		rd_kafka_header_add(hdrs, "op", 2, opstr, 1);
 		rd_kafka_header_add(hdrs, "lsn", 3, lsn, (ssize_t)lsn_text(m->lsn, lsn));
+		/* a Debezium event has no src.last (watermark.h) */
+		if (opt.debezium && m->last)
+			rd_kafka_header_add(hdrs, TXN_LAST_HEADER, -1, NULL, 0);
 	}
 	if (m->hdr_name) {
 		if (!hdrs)
@@ -1014,7 +1023,8 @@ static void watermark_refresh(rd_kafka_t *rk)
 /* A stream whose delivered prefix the last watermarks did not tell. */
 static bool watermark_due(const stream_track *s)
 {
-	return s->have_acked && (!s->have_watermark || pos_offset_cmp(s->acked, s->watermark) > 0);
+	return s->have_acked && (!opt.debezium || s->dbz[0]) &&
+	       (!s->have_watermark || pos_offset_cmp(s->acked, s->watermark) > 0);
 }
 
 /* Milliseconds until a round of watermarks is due (0: now), -1 for none. */
@@ -1055,7 +1065,10 @@ static int watermark_round(rd_kafka_t *rk, ack_writer *aw, bool force)
 		/* deliveries reported while we produce may move acked on */
 		pos_offset at = s->acked;
 		buf_reset(&v);
-		if (watermark_encode(&v, s->name, at) < 0) {
+		/* Debezium's events are read in their own stream and order */
+		int enc = opt.debezium ? watermark_encode(&v, s->dbz, watermark_debezium_order(at.major, at.minor, true))
+				       : watermark_encode(&v, s->name, at);
+		if (enc < 0) {
 			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
 			rc = 1;
 			break;

@@ -435,7 +435,8 @@ static void merge_check_stall(int64_t now)
 	if (b && !told && now - since >= ORDERED_WARN_MS) {
 		told = true;
 		log_info("records of stream %s have waited %d s for %s, which has shown none of that stream's records "
-			 "or watermarks (is kpub writing watermarks there?)",
+			 "or watermarks (is kpub writing watermarks there? with --envelope debezium it writes them only "
+			 "with --watermark-ms)",
 			 stream, ORDERED_WARN_MS / 1000, ((ksub_part *)b)->stream);
 	}
 }
@@ -720,20 +721,34 @@ static void handle_message(const rd_kafka_message_t *m)
 		log_debug("skipped %s [%" PRId32 "] offset %" PRId64 ": %s", topic, m->partition, m->offset, err);
 		return;
 	}
+	bool second = false; /* the create after the delete of a Debezium key change */
+	if (rc == 0 && dbz) {
+		rd_kafka_headers_t *h;
+		const void *v;
+		size_t vl;
+		if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rec.last = rd_kafka_header_get_last(h, TXN_LAST_HEADER, &v, &vl) == RD_KAFKA_RESP_ERR_NO_ERROR;
+			second = rd_kafka_header_get_last(h, "__debezium.oldkey", &v, &vl) == RD_KAFKA_RESP_ERR_NO_ERROR;
+		}
+	}
 	if (rc < 0) {
 		why = err;
 	} else if (merge) {
-		/* the record's own position, before ksub puts the Kafka one in */
+		/* the record's own position, before ksub puts the Kafka one in;
+		 * a Debezium event's by its transaction block (watermark.h), and
+		 * without one it is in no order */
 		char stream[POS_STREAM_MAX + 1];
-		pos_offset off = rec.offset;
+		pos_offset off = dbz ? watermark_debezium_order(rec.offset.major, rec.seq, second) : rec.offset;
 		memcpy(stream, rec.stream, sizeof stream);
 		bool waits = rec.op != RECORD_OP_READ;
+		bool ordered = !dbz || (waits && rec.seq);
 		buf_reset(&one);
 		if (emit_record(m, p, &one, !dbz) < 0) {
 			snprintf(err, sizeof err, "cannot encode the record (%s)", strerror(errno));
 			why = err;
 		} else {
-			int mrc = ksub_merge_record(merge, p->merge, m->offset, stream, off, waits, one.data, one.len);
+			int mrc = ordered ? ksub_merge_record(merge, p->merge, m->offset, stream, off, waits, one.data, one.len)
+					  : ksub_merge_pass(merge, p->merge, m->offset, one.data, one.len);
 			if (mrc < 0) {
 				log_error("out of memory (queue for order)");
 				stop_with(EX_SOFTWARE);

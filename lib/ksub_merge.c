@@ -9,7 +9,7 @@
 
 typedef struct entry {
 	int64_t koff;
-	int32_t stream;    /* -1: a message to skip */
+	int32_t stream;    /* -1: of no stream (with no bytes: a message to skip) */
 	bool waits;        /* a record of a source transaction */
 	uint64_t arrival;  /* across all partitions, for ending a deadlock */
 	pos_offset off;
@@ -195,6 +195,11 @@ int ksub_merge_skip(ksub_merge *m, ksub_merge_part *p, int64_t koff)
 	return push(m, p, koff, NULL, 0) ? 0 : -1;
 }
 
+int ksub_merge_pass(ksub_merge *m, ksub_merge_part *p, int64_t koff, const void *data, size_t len)
+{
+	return len && push(m, p, koff, data, len) ? 0 : -1;
+}
+
 int ksub_merge_watermark(ksub_merge *m, ksub_merge_part *p, int64_t koff, const char *stream, pos_offset off)
 {
 	int32_t s = stream_no(m, stream);
@@ -243,7 +248,7 @@ static void pop(ksub_merge *m, ksub_merge_part *p, ksub_merge_out out, void *ctx
 		if (sn->first == NONE)
 			sn->last = NONE;
 	}
-	out(ctx, p->tag, e.koff, e.stream >= 0 ? p->data + e.at : NULL, e.len);
+	out(ctx, p->tag, e.koff, e.len ? p->data + e.at : NULL, e.len);
 	p->data_at += e.len;
 	if (p->head == p->tail)
 		p->data_at = p->data_len = 0;

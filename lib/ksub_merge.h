@@ -14,9 +14,10 @@
  *     partition that has shown nothing of S since it was assigned holds S
  *     back. So the records of one stream
  *     come out in source order, transactions whole and one after another;
- *   - a snapshot row (op r, no transaction) and a message that is not a
- *     record (a watermark, a tombstone, an invalid message skipped) go as
- *     soon as they are first in their partition's queue.
+ *   - a snapshot row (op r, no transaction), a record in no source order
+ *     (ksub_merge_pass) and a message that is not a record (a watermark, a
+ *     tombstone, an invalid message skipped) go as soon as they are first
+ *     in their partition's queue.
  * A partition's messages go in its own order, always: the next stage keeps
  * one checkpoint per partition.
  *
@@ -66,6 +67,10 @@ int ksub_merge_record(ksub_merge *m, ksub_merge_part *p, int64_t koff, const cha
 		      bool waits, const void *data, size_t len);
 int ksub_merge_watermark(ksub_merge *m, ksub_merge_part *p, int64_t koff, const char *stream, pos_offset off);
 int ksub_merge_skip(ksub_merge *m, ksub_merge_part *p, int64_t koff);
+/* A record in no source order (a Debezium event without its transaction
+ * block, or a snapshot's): it goes once first in its partition's queue, and
+ * is never taken for a copy. 0, -1 on ENOMEM. */
+int ksub_merge_pass(ksub_merge *m, ksub_merge_part *p, int64_t koff, const void *data, size_t len);
 
 /* Lets go everything that may go, in order: out(ctx, tag, koff, data, len)
  * for each (data NULL: a message to skip). Returns how many went. *broke

@@ -9,6 +9,8 @@
  *     messages and records never pass each other), copies of records a
  *     restarted kpub published again, two streams in opposite orders, and
  *     which partitions are to be paused when the queues are full;
+ *   - Debezium's events: their order, a key change's two events, events
+ *     in no order;
  *   - the watermark's value, both ways, and what is not one. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +208,44 @@ static void test_copies(void **state)
 	ksub_merge_free(m);
 }
 
+/* Debezium's events in source order (watermark_debezium_order): the two
+ * events of a key change (same total_order) are no copies of each other,
+ * a watermark after a change lets its second event go, and events in no
+ * order (ksub_merge_pass: several with one position) pass in their
+ * partition's order, none taken for a copy. */
+static void test_debezium(void **state)
+{
+	(void)state;
+	ksub_merge *m = ksub_merge_new(1 << 20);
+	ksub_merge_part *p0 = part(m, 0), *p1 = part(m, 1);
+	pos_offset del = watermark_debezium_order(100, 2, false), cre = watermark_debezium_order(100, 2, true);
+	assert_true(pos_offset_cmp(del, cre) < 0);
+	assert_true(pos_offset_cmp(watermark_debezium_order(100, 1, true), del) < 0);
+	assert_true(pos_offset_cmp(cre, watermark_debezium_order(100, 3, false)) < 0);
+	assert_true(pos_offset_cmp(watermark_debezium_order(100, UINT64_MAX, true),
+				   watermark_debezium_order(101, 0, false)) < 0);
+	assert_int_equal(ksub_merge_record(m, p0, 1, "debezium/d", watermark_debezium_order(100, 1, false), true, "r0.1",
+					   4), 0);
+	assert_int_equal(ksub_merge_record(m, p0, 2, "debezium/d", del, true, "r0.2", 4), 0);
+	assert_int_equal(ksub_merge_record(m, p0, 3, "debezium/d", cre, true, "r0.3", 4), 0);
+	/* p1 has shown nothing: they wait; kpub's watermark after change 2 */
+	assert_string_equal(release(m), "");
+	assert_int_equal(ksub_merge_watermark(m, p1, 1, "debezium/d", watermark_debezium_order(100, 2, true)), 0);
+	assert_string_equal(release(m), "1:1- 0:1 0:2 0:3");
+	/* in no order: they go at once, in their partition's order */
+	assert_int_equal(ksub_merge_pass(m, p1, 2, "r1.2", 4), 0);
+	assert_int_equal(ksub_merge_pass(m, p1, 3, "r1.3", 4), 0);
+	/* change 3 may be next in p0 (which showed change 2's last event):
+	 * change 4 waits until p0 has gone past change 3 */
+	assert_int_equal(ksub_merge_record(m, p1, 4, "debezium/d", watermark_debezium_order(100, 4, false), true, "r1.4",
+					   4), 0);
+	assert_int_equal(ksub_merge_pass(m, p1, 5, "r1.5", 4), 0);
+	assert_string_equal(release(m), "1:2 1:3");
+	assert_int_equal(ksub_merge_watermark(m, p0, 4, "debezium/d", watermark_debezium_order(100, 3, true)), 0);
+	assert_string_equal(release(m), "0:4- 1:4 1:5");
+	ksub_merge_free(m);
+}
+
 /* Streams are merged each in itself. */
 static void test_streams(void **state)
 {
@@ -345,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_next_change),
 		cmocka_unit_test(test_partition_order),
 		cmocka_unit_test(test_copies),
+		cmocka_unit_test(test_debezium),
 		cmocka_unit_test(test_streams),
 		cmocka_unit_test(test_opposite_orders),
 		cmocka_unit_test(test_pause),
