@@ -365,7 +365,7 @@ static int64_t read_to(const ksub_part *p)
 }
 
 /* A message the merge lets go: written, or skipped. */
-static void merged_out(void *ctx, void *tag, int64_t koff, const void *data, size_t len)
+static void merged_out(void *ctx, void *tag, int64_t koff, const void *data, size_t len, int64_t commit_us)
 {
 	(void)ctx;
 	ksub_part *p = tag;
@@ -386,6 +386,7 @@ static void merged_out(void *ctx, void *tag, int64_t koff, const void *data, siz
 			if (!p->m_out)
 				p->m_out = metric_get(mm.io.out, p->stream);
 			metric_add(p->m_out, 1);
+			metrics_commit_done(mm.io.last, mm.io.lag, &mm.io.newest_us, commit_us);
 		}
 		if (opt.count && stats.records >= opt.count)
 			count_done = stopping = true;
@@ -747,8 +748,9 @@ static void handle_message(const rd_kafka_message_t *m)
 			snprintf(err, sizeof err, "cannot encode the record (%s)", strerror(errno));
 			why = err;
 		} else {
-			int mrc = ordered ? ksub_merge_record(merge, p->merge, m->offset, stream, off, waits, one.data, one.len)
-					  : ksub_merge_pass(merge, p->merge, m->offset, one.data, one.len);
+			int mrc = ordered ? ksub_merge_record(merge, p->merge, m->offset, stream, off, waits, one.data, one.len,
+							      rec.commit_us)
+					  : ksub_merge_pass(merge, p->merge, m->offset, one.data, one.len, rec.commit_us);
 			if (mrc < 0) {
 				log_error("out of memory (queue for order)");
 				stop_with(EX_SOFTWARE);

@@ -12,6 +12,7 @@ typedef struct entry {
 	int32_t stream;    /* -1: of no stream (with no bytes: a message to skip) */
 	bool waits;        /* a record of a source transaction */
 	uint64_t arrival;  /* across all partitions, for ending a deadlock */
+	int64_t stamp;     /* the caller's */
 	pos_offset off;
 	size_t at, len;    /* its bytes in the partition's data */
 	uint64_t next_same; /* the next queued record of its stream, or NONE */
@@ -195,9 +196,13 @@ int ksub_merge_skip(ksub_merge *m, ksub_merge_part *p, int64_t koff)
 	return push(m, p, koff, NULL, 0) ? 0 : -1;
 }
 
-int ksub_merge_pass(ksub_merge *m, ksub_merge_part *p, int64_t koff, const void *data, size_t len)
+int ksub_merge_pass(ksub_merge *m, ksub_merge_part *p, int64_t koff, const void *data, size_t len, int64_t stamp)
 {
-	return len && push(m, p, koff, data, len) ? 0 : -1;
+	entry *e = len ? push(m, p, koff, data, len) : NULL;
+	if (!e)
+		return -1;
+	e->stamp = stamp;
+	return 0;
 }
 
 int ksub_merge_watermark(ksub_merge *m, ksub_merge_part *p, int64_t koff, const char *stream, pos_offset off)
@@ -213,7 +218,7 @@ int ksub_merge_watermark(ksub_merge *m, ksub_merge_part *p, int64_t koff, const 
 }
 
 int ksub_merge_record(ksub_merge *m, ksub_merge_part *p, int64_t koff, const char *stream, pos_offset off,
-		      bool waits, const void *data, size_t len)
+		      bool waits, const void *data, size_t len, int64_t stamp)
 {
 	int32_t s = stream_no(m, stream);
 	seen *sn = s < 0 ? NULL : seen_of(p, s);
@@ -226,6 +231,7 @@ int ksub_merge_record(ksub_merge *m, ksub_merge_part *p, int64_t koff, const cha
 		return -1;
 	e->stream = s;
 	e->waits = waits;
+	e->stamp = stamp;
 	e->off = off;
 	uint64_t seq = p->tail - 1;
 	if (sn->last != NONE)
@@ -248,7 +254,7 @@ static void pop(ksub_merge *m, ksub_merge_part *p, ksub_merge_out out, void *ctx
 		if (sn->first == NONE)
 			sn->last = NONE;
 	}
-	out(ctx, p->tag, e.koff, e.len ? p->data + e.at : NULL, e.len);
+	out(ctx, p->tag, e.koff, e.len ? p->data + e.at : NULL, e.len, e.stamp);
 	p->data_at += e.len;
 	if (p->head == p->tail)
 		p->data_at = p->data_len = 0;

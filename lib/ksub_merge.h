@@ -61,22 +61,24 @@ void ksub_merge_assign(ksub_merge *m, ksub_merge_part *p);
 void ksub_merge_revoke(ksub_merge *m, ksub_merge_part *p);
 
 /* Messages, in their partition's order: a record (waits: of a source
- * transaction) with its output bytes; a watermark; anything else skipped.
- * 0, 1 when the record is a copy (dropped, see above), -1 on ENOMEM. */
+ * transaction) with its output bytes and a stamp of the caller's (handed
+ * back with it: its commit time, for ksub's metrics); a watermark;
+ * anything else skipped. 0, 1 when the record is a copy (dropped, see
+ * above), -1 on ENOMEM. */
 int ksub_merge_record(ksub_merge *m, ksub_merge_part *p, int64_t koff, const char *stream, pos_offset off,
-		      bool waits, const void *data, size_t len);
+		      bool waits, const void *data, size_t len, int64_t stamp);
 int ksub_merge_watermark(ksub_merge *m, ksub_merge_part *p, int64_t koff, const char *stream, pos_offset off);
 int ksub_merge_skip(ksub_merge *m, ksub_merge_part *p, int64_t koff);
 /* A record in no source order (a Debezium event without its transaction
  * block, or a snapshot's): it goes once first in its partition's queue, and
  * is never taken for a copy. 0, -1 on ENOMEM. */
-int ksub_merge_pass(ksub_merge *m, ksub_merge_part *p, int64_t koff, const void *data, size_t len);
+int ksub_merge_pass(ksub_merge *m, ksub_merge_part *p, int64_t koff, const void *data, size_t len, int64_t stamp);
 
-/* Lets go everything that may go, in order: out(ctx, tag, koff, data, len)
- * for each (data NULL: a message to skip). Returns how many went. *broke
+/* Lets go everything that may go, in order: out(ctx, tag, koff, data, len,
+ * stamp) for each (data NULL: a message to skip). Returns how many went. *broke
  * (when not NULL) is set when a record went out of order to end a wait
  * that could not end otherwise. */
-typedef void (*ksub_merge_out)(void *ctx, void *tag, int64_t koff, const void *data, size_t len);
+typedef void (*ksub_merge_out)(void *ctx, void *tag, int64_t koff, const void *data, size_t len, int64_t stamp);
 size_t ksub_merge_release(ksub_merge *m, ksub_merge_out out, void *ctx, bool *broke);
 
 /* Whether the partition should be paused now (see above). */

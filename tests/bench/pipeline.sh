@@ -22,9 +22,11 @@
 #   txn    source transactions applied whole: kpub with its watermarks
 #          (--watermark-ms BENCH_WATERMARK_MS, default kpub's), ksub
 #          --ordered, mssql-apply --transactions.
-# Phases of mode txn are named NAME/txn; the source half is started anew
-# for each mode. At the end: both modes' latency and sustained rate, and
-# the ratios txn / plain.
+# Phases of mode txn are named NAME/txn. The modes take turns at each rate
+# (latency plain, latency/txn, ramp-2000, ramp-2000/txn, ...), the source
+# half started anew at each turn; a mode's higher rates are skipped after
+# one that did not drain. At the end: both modes' latency and sustained
+# rate, and the ratios txn / plain.
 #
 # Each phase starts a fresh sink half (ksub | mssql-apply, same consumer
 # group), so its latency figures cover that phase only; it ends when the
@@ -98,7 +100,7 @@ kx=(-b "$KAFKA_BROKERS" -X topic.metadata.refresh.interval.ms=500)
 # is known (for /proc CPU figures, perf, and a clean stop of one half).
 mkfifo "$RUN/src.pipe" "$RUN/sink.pipe"
 # The options of each mode's stages.
-MODE=plain
+MODE=${MODES%% *} # (the source half starts in the first mode)
 mode_kpub() { [ "$MODE" = txn ] && echo "${WATERMARK_MS:+--watermark-ms $WATERMARK_MS}" || echo "--watermark-ms 0"; }
 mode_ksub() { [ "$MODE" = txn ] && echo "--ordered"; }
 mode_apply() { [ "$MODE" = txn ] && echo "--transactions"; }
@@ -202,6 +204,25 @@ start_source
 
 SUMMARY=$TEST_TMP/summary
 : >"$SUMMARY"
+# catch_up TAG NAME SECONDS: waits (at most SECONDS) for the sink just
+# started to take its partitions and apply what is left in Kafka (the
+# snapshot, or the backlog of a phase that did not drain): ksub sees no lag
+# and mssql-apply's count stands still. CAUGHT: how many it applied.
+catch_up() {
+	local tag=$1 name=$2 i a prev=-1 same=0
+	for i in $(seq 1 $(($3 * 2))); do
+		sleep 0.5
+		a=$(assigned "$LOGS/ksub.$tag.log")
+		[ "${a:-0}" -gt 0 ] && [ "$(ksublag "$LOGS/ksub.$tag.log")" = 0 ] || { same=0; continue; }
+		a=$(applied "$LOGS/mssql-apply.$tag.log")
+		if [ "${a:-0}" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+		prev=${a:-0}
+		[ "$name" = warmup ] && [ "$prev" = 0 ] && continue
+		[ $i -ge 6 ] && [ $same -ge 4 ] && break
+	done
+	CAUGHT=$(applied "$LOGS/mssql-apply.$tag.log")
+	CAUGHT=${CAUGHT:-0}
+}
 # phase NAME RATE: one measured phase; appends a line to $SUMMARY.
 phase() {
 	local name=$1 rate=$2 tag=${1//\//.}
@@ -215,21 +236,8 @@ phase() {
 			>"$LOGS/probe.$tag" 2>/dev/null &
 		PROBE_PID=$!
 	fi
-	# Wait for the group to take its partitions and for what is left in
-	# Kafka (the snapshot, or the backlog of a phase that did not drain) to
-	# be applied: ksub sees no lag and mssql-apply's count stands still.
-	local i a prev=-1 same=0
-	for i in $(seq 1 $((DRAIN * 2))); do
-		sleep 0.5
-		a=$(assigned "$LOGS/ksub.$tag.log")
-		[ "${a:-0}" -gt 0 ] && [ "$(ksublag "$LOGS/ksub.$tag.log")" = 0 ] || { same=0; continue; }
-		a=$(applied "$LOGS/mssql-apply.$tag.log")
-		if [ "${a:-0}" = "$prev" ]; then same=$((same + 1)); else same=0; fi
-		prev=${a:-0}
-		[ "$name" = warmup ] && [ "$prev" = 0 ] && continue
-		[ $i -ge 6 ] && [ $same -ge 4 ] && break
-	done
-	local base_applied=${prev#-}
+	catch_up "$tag" "$name" "$DRAIN"
+	local i a base_applied=$CAUGHT
 	[ "$name" = warmup ] && { stop_sink; note "warmup: $base_applied records of the initial copy applied"; return; }
 	[ "$base_applied" = 0 ] || note "$name: $base_applied records left over from before (counted out)"
 
@@ -339,20 +347,37 @@ phase() {
 }
 
 phase warmup 0
-first=yes
-for MODE in $MODES; do
-	sfx=
-	[ "$MODE" = plain ] || sfx=/$MODE
-	# the source half of this mode (kpub's watermarks)
-	[ $first = yes ] || { stop_source; start_source; }
-	first=no
-	phase "latency$sfx" "$LAT_RATE"
-	for r in $RATES; do
-		phase "ramp-$r$sfx" "$r"
+# Each rate in every mode before the next rate, so that the modes meet the
+# same cluster (it slows as it fills) and the same load from elsewhere; a
+# mode's higher rates are skipped once one was not drained (its backlog
+# would only slow the phases after it).
+SRC_MODE=${MODES%% *}
+declare -A failed
+for r in latency $RATES; do
+	for MODE in $MODES; do
+		sfx=
+		[ "$MODE" = plain ] || sfx=/$MODE
+		if [ "$r" != latency ] && [ -n "${failed[$MODE]:-}" ]; then
+			note "ramp-$r$sfx skipped: ${failed[$MODE]} was not drained"
+			continue
+		fi
+		# the source half of this mode (kpub's watermarks)
+		[ "$MODE" = "$SRC_MODE" ] || { stop_source; start_source; SRC_MODE=$MODE; }
+		if [ "$r" = latency ]; then
+			phase "latency$sfx" "$LAT_RATE"
+		else
+			phase "ramp-$r$sfx" "$r"
+			[ "$(tail -n 1 "$SUMMARY" | cut -d' ' -f12)" = yes ] || failed[$MODE]=ramp-$r$sfx
+		fi
 	done
 done
 
-# The target must hold what the source holds, or the figures mean nothing.
+# The target must hold what the source holds, or the figures mean nothing:
+# the backlog of a phase that did not drain is applied first.
+MODE=$SRC_MODE
+start_sink final
+catch_up final final 600
+stop_sink
 if compare_all "$SRC" "$TDS_PGCONN" >"$LOGS/compare.txt" 2>&1; then same=yes; else same=NO; fi
 
 echo

@@ -17,12 +17,14 @@
 #     so a one-row transaction now and then ends the phase;
 #  2. ksub --ordered: the reader must catch none.
 # After each phase every table equals the source, value for value. kpub's
-# watermarks reach the partitions of tables the load never changes.
+# watermarks reach the partitions of tables the load never changes; ksub
+# --metrics tells the commit time of the newest record it let go.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
 . "$(dirname "$0")/../lib/orders.sh"
 . "$(dirname "$0")/../lib/pipeline.sh"
+. "$(dirname "$0")/../lib/metrics.sh"
 for p in pgcdc-read snapshot kpub ksub mssql-apply wwi-gen peers/kafka-cluster peers/tds-server; do
 	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
 done
@@ -51,6 +53,7 @@ kx=(-b "$KAFKA_BROKERS" -X topic.metadata.refresh.interval.ms=500)
 	"$BIN/kpub" "${kx[@]}" --ack "$RUN/pg.ack" 2>"$RUN/kpub.log" &
 on_exit "pkill -TERM -f '^$BIN/pgcdc-read -d $SRC'"
 start=$(q "SELECT max(order_id) FROM sales.orders" wwi)
+t0=$(date +%s)
 note "initial copy applied; orders above $start are the runs'"
 
 # run NAME [ksub options]: one phase; prints the number of bad looks.
@@ -58,7 +61,7 @@ run() {
 	local name=$1
 	shift
 	"$BIN/ksub" "${kx[@]}" -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 -G dbrepl -o beginning \
-		"$@" --ack "$RUN/kafka.ack" --progress '^wwi\.' 2>"$RUN/ksub.$name.log" |
+		"$@" --ack "$RUN/kafka.ack" --metrics "$RUN/ksub.$name.prom" --progress '^wwi\.' 2>"$RUN/ksub.$name.log" |
 		"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables --evolve --batch-rows 10 \
 			--transactions --ack "$RUN/kafka.ack" --stats 2>"$RUN/apply.$name.log" &
 	local sink=$!
@@ -98,6 +101,11 @@ bad=$(run ordered --ordered)
 grep -q 'out of source commit order' "$RUN/apply.ordered.log" &&
 	fail "mssql-apply saw records out of source commit order behind ksub --ordered"
 note "ordered: no half order in any look"
+# --metrics: the commit time of the newest record written, also of records
+# let go from the queues for order (the load ran after t0)
+newest=$(mval "$RUN/ksub.ordered.prom" dbrepl_last_commit_timestamp_seconds)
+[ -n "$newest" ] && [ "$(echo "$newest >= $t0" | bc)" = 1 ] ||
+	fail "ksub --ordered --metrics: newest commit time '$newest', want one after $t0"
 
 # A table the load never changes: every partition holds kpub's watermarks.
 kcat -b "$KAFKA_BROKERS" -C -e -q -t wwi.application.countries -f '%p %k\n' >"$RUN/countries" 2>/dev/null

@@ -30,9 +30,12 @@
  * message, in order; P is the tag (a partition number). */
 static char trace[4096];
 
-static void out(void *ctx, void *tag, int64_t koff, const void *data, size_t len)
+static void out(void *ctx, void *tag, int64_t koff, const void *data, size_t len, int64_t stamp)
 {
 	(void)ctx;
+	/* the stamp given with it (rec, below: its Kafka offset) */
+	if (data)
+		assert_int_equal(stamp, koff);
 	size_t n = strlen(trace);
 	snprintf(trace + n, sizeof trace - n, "%s%d:%lld%s", n ? " " : "", (int)(intptr_t)tag, (long long)koff,
 		 data ? "" : "-");
@@ -65,7 +68,7 @@ static int rec(ksub_merge *m, ksub_merge_part *p, int tag, int64_t koff, const c
 {
 	char data[32];
 	snprintf(data, sizeof data, "r%d.%lld", tag, (long long)koff);
-	return ksub_merge_record(m, p, koff, stream, lsn(major, minor), waits, data, strlen(data));
+	return ksub_merge_record(m, p, koff, stream, lsn(major, minor), waits, data, strlen(data), koff);
 }
 
 static ksub_merge_part *part(ksub_merge *m, int tag)
@@ -161,7 +164,7 @@ static void test_next_change(void **state)
 	/* decimal offsets (a snapshot's own stream): the next number */
 	ksub_merge_part *p2 = part(m, 2);
 	ksub_merge_revoke(m, p0);
-	assert_int_equal(ksub_merge_record(m, p1, 3, "N", (pos_offset){.major = 7}, true, "r1.3", 4), 0);
+	assert_int_equal(ksub_merge_record(m, p1, 3, "N", (pos_offset){.major = 7}, true, "r1.3", 4, 3), 0);
 	assert_int_equal(ksub_merge_watermark(m, p2, 1, "N", (pos_offset){.major = 5}), 0);
 	assert_int_equal(ksub_merge_watermark(m, p2, 2, "S", lsn(9, 0)), 0);
 	assert_string_equal(release(m), "2:1- 2:2-");
@@ -225,21 +228,21 @@ static void test_debezium(void **state)
 	assert_true(pos_offset_cmp(watermark_debezium_order(100, UINT64_MAX, true),
 				   watermark_debezium_order(101, 0, false)) < 0);
 	assert_int_equal(ksub_merge_record(m, p0, 1, "debezium/d", watermark_debezium_order(100, 1, false), true, "r0.1",
-					   4), 0);
-	assert_int_equal(ksub_merge_record(m, p0, 2, "debezium/d", del, true, "r0.2", 4), 0);
-	assert_int_equal(ksub_merge_record(m, p0, 3, "debezium/d", cre, true, "r0.3", 4), 0);
+					   4, 1), 0);
+	assert_int_equal(ksub_merge_record(m, p0, 2, "debezium/d", del, true, "r0.2", 4, 2), 0);
+	assert_int_equal(ksub_merge_record(m, p0, 3, "debezium/d", cre, true, "r0.3", 4, 3), 0);
 	/* p1 has shown nothing: they wait; kpub's watermark after change 2 */
 	assert_string_equal(release(m), "");
 	assert_int_equal(ksub_merge_watermark(m, p1, 1, "debezium/d", watermark_debezium_order(100, 2, true)), 0);
 	assert_string_equal(release(m), "1:1- 0:1 0:2 0:3");
 	/* in no order: they go at once, in their partition's order */
-	assert_int_equal(ksub_merge_pass(m, p1, 2, "r1.2", 4), 0);
-	assert_int_equal(ksub_merge_pass(m, p1, 3, "r1.3", 4), 0);
+	assert_int_equal(ksub_merge_pass(m, p1, 2, "r1.2", 4, 2), 0);
+	assert_int_equal(ksub_merge_pass(m, p1, 3, "r1.3", 4, 3), 0);
 	/* change 3 may be next in p0 (which showed change 2's last event):
 	 * change 4 waits until p0 has gone past change 3 */
 	assert_int_equal(ksub_merge_record(m, p1, 4, "debezium/d", watermark_debezium_order(100, 4, false), true, "r1.4",
-					   4), 0);
-	assert_int_equal(ksub_merge_pass(m, p1, 5, "r1.5", 4), 0);
+					   4, 4), 0);
+	assert_int_equal(ksub_merge_pass(m, p1, 5, "r1.5", 4, 5), 0);
 	assert_string_equal(release(m), "1:2 1:3");
 	assert_int_equal(ksub_merge_watermark(m, p0, 4, "debezium/d", watermark_debezium_order(100, 3, true)), 0);
 	assert_string_equal(release(m), "0:4- 1:4 1:5");
