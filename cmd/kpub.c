@@ -7,7 +7,15 @@
  * input stream kpub keeps the records in flight in input order and acks the
  * newest offset of the contiguous delivered prefix. A record that failed is
  * never acked, nor is anything after it: kpub stops, and the upstream stage
- * sends it again. */
+ * sends it again.
+ *
+ * Watermarks (watermark.h): at most every --watermark-ms, when a stream's
+ * delivered prefix has grown, a message to every partition of every topic
+ * of kpub's topic family saying how far that prefix reaches. Those records
+ * are in the brokers' logs already, so each partition has them before the
+ * watermark, whatever the producer does meanwhile. ksub --ordered needs
+ * them to release a record once no partition can still bring an earlier
+ * one, also from partitions that get no records. */
 #include "ack.h"
 #include "kafka_topic.h"
 #include "kconf.h"
@@ -16,6 +24,7 @@
 #include "metrics.h"
 #include "pos.h"
 #include "record.h"
+#include "watermark.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -44,6 +53,7 @@ static struct {
 	int replication;
 	bool tombstones;
 	bool no_headers;
+	int watermark_ms; /* 0: no watermarks; -1: not given */
 	bool debezium;        /* --envelope debezium */
 	bool envelope_schema; /* --envelope-schema */
 	int progress; /* -1: default (stderr is a tty) */
@@ -53,6 +63,7 @@ static struct {
 	.topic_tmpl = KAFKA_TOPIC_DEFAULT_TEMPLATE,
 	.partitions = 6,
 	.replication = -1,
+	.watermark_ms = -1,
 	.progress = -1,
 	.flush_timeout_ms = 30000,
 };
@@ -89,6 +100,12 @@ typedef struct stream_track {
 	uint64_t base, next;
 	pos_offset acked;
 	bool have_acked, dirty;
+	pos_offset watermark; /* what the last watermarks said of it */
+	bool have_watermark;
+	/* --envelope debezium: the stream its events are of for their readers
+	 * ("debezium/NAME"); "" for a snapshot's (no watermarks: its rows
+	 * are in no order that ksub --ordered keeps) */
+	char dbz[POS_STREAM_MAX + 1];
 	metric *m_out; /* its records delivered (--metrics) */
 } stream_track;
 
@@ -96,13 +113,14 @@ typedef struct stream_track {
 #define SEQ_BITS 48
 #define SEQ_MASK (((uint64_t)1 << SEQ_BITS) - 1)
 #define OPAQUE_UNTRACKED ((uint64_t)0xffff << SEQ_BITS)
+#define OPAQUE_WATERMARK ((uint64_t)0xfffe << SEQ_BITS)
 
 static stream_track **streams;
 static size_t nstreams;
 static size_t last_stream; /* index of the stream of the previous record */
 
 static struct {
-	uint64_t read, produced, delivered, acked_records, queue_full;
+	uint64_t read, produced, delivered, acked_records, queue_full, watermarks;
 	uint64_t bytes_read, bytes_delivered;
 } stats;
 
@@ -275,6 +293,15 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *ctx)
 	uint64_t op = (uint64_t)(uintptr_t)m->_private;
 	stream_track *s = NULL;
 	inflight *e = NULL;
+	if (op == OPAQUE_WATERMARK) {
+		/* not a record: a lost one only delays ksub --ordered until the next */
+		if (m->err)
+			log_debug("a watermark to %s [%" PRId32 "] failed (%s)", rd_kafka_topic_name(m->rkt),
+				  m->partition, rd_kafka_err2str(m->err));
+		else
+			stats.watermarks++;
+		return;
+	}
 	if (op != OPAQUE_UNTRACKED) {
 		size_t idx = (size_t)(op >> SEQ_BITS);
 		uint64_t seq = op & SEQ_MASK;
@@ -487,6 +514,8 @@ static int32_t partition_seen(const rd_kafka_topic_t *rkt, const void *key, size
 	return rd_kafka_msg_partitioner_murmur2_random(rkt, key, keylen, partition_cnt, NULL, msg_opaque);
 }
 
+static void watermark_family(const char *db);
+
 /* The topic for the record's table; NULL after set_failure or with *bad set
  * when the record yields no legal topic name. */
 static topic *topic_for(rd_kafka_t *rk, const char *db, const char *schema, const char *table,
@@ -551,8 +580,11 @@ static topic *topic_for(rd_kafka_t *rk, const char *db, const char *schema, cons
 		return NULL;
 	}
 	log_debug("publishing %s.%s.%s to topic %s", db, schema, table, name);
+	watermark_family(db);
 	return slot->t;
 }
+
+static void watermark_topics_release(void);
 
 /* Gives back kpub's handles; librdkafka's own topics live on until
  * rd_kafka_destroy. */
@@ -561,6 +593,7 @@ static void topics_release(void)
 	for (size_t i = 0; i < topic_map.cap; i++)
 		if (topic_map.slots[i].key)
 			rd_kafka_topic_destroy(topic_map.slots[i].t->rkt);
+	watermark_topics_release();
 }
 
 /* After rd_kafka_destroy: librdkafka may call the partitioner with a
@@ -635,18 +668,20 @@ static size_t lsn_text(uint64_t lsn, char *out)
 /* Produces one message, waiting while the local queue is full (and acking
  * what is delivered meanwhile). 0, 1 when a signal interrupted the wait, -1
  * after set_failure. */
-static int produce(rd_kafka_t *rk, ack_writer *aw, rd_kafka_topic_t *rkt, const void *key,
+static int produce(rd_kafka_t *rk, ack_writer *aw, rd_kafka_topic_t *rkt, int32_t part, const void *key,
 		   size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs, uint64_t opaque)
 {
 	for (;;) {
 		rd_kafka_resp_err_t err;
 		if (hdrs)
-			err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(part),
+						RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 						RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
 						RD_KAFKA_V_HEADERS(hdrs),
 						RD_KAFKA_V_OPAQUE((void *)(uintptr_t)opaque), RD_KAFKA_V_END);
 		else
-			err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(part),
+						RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 						RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
 						RD_KAFKA_V_OPAQUE((void *)(uintptr_t)opaque), RD_KAFKA_V_END);
 		if (!err) {
@@ -656,6 +691,12 @@ static int produce(rd_kafka_t *rk, ack_writer *aw, rd_kafka_topic_t *rkt, const 
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			if (hdrs)
 				rd_kafka_headers_destroy(hdrs);
+			if (opaque == OPAQUE_WATERMARK) {
+				/* a topic gone meanwhile, say: not kpub's records */
+				log_debug("cannot produce a watermark to %s [%" PRId32 "] (%s)", rd_kafka_topic_name(rkt),
+					  part, rd_kafka_err2str(err));
+				return 0;
+			}
 			set_failure(err, "cannot produce to %s (%s)", rd_kafka_topic_name(rkt),
 				    rd_kafka_err2str(err));
 			return -1;
@@ -751,6 +792,8 @@ static int plan_record(rd_kafka_t *rk, const kpub_msg *m, planned *p, int *exit_
 			return 1;
 		}
 		p->opaque = ((uint64_t)idx << SEQ_BITS) | (p->seq & SEQ_MASK);
+		if (opt.debezium && !p->s->dbz[0] && m->op != RECORD_OP_READ)
+			record_debezium_stream(p->s->dbz, opt.prefix ? opt.prefix : m->db);
 	}
 	return 0;
 }
@@ -771,16 +814,19 @@ static int publish(rd_kafka_t *rk, ack_writer *aw, const planned *p)
 		hdrs = rd_kafka_headers_new(3);
 		rd_kafka_header_add(hdrs, "op", 2, opstr, 1);
 		rd_kafka_header_add(hdrs, "lsn", 3, lsn, (ssize_t)lsn_text(m->lsn, lsn));
+		/* a Debezium event has no src.last (watermark.h) */
+		if (opt.debezium && m->last)
+			rd_kafka_header_add(hdrs, TXN_LAST_HEADER, -1, NULL, 0);
 	}
 	if (m->hdr_name) {
 		if (!hdrs)
 			hdrs = rd_kafka_headers_new(1);
 		rd_kafka_header_add(hdrs, m->hdr_name, -1, m->hdr_value, (ssize_t)m->hdr_len);
 	}
-	int prc = produce(rk, aw, p->t->rkt, m->key, m->key_len, m->value, m->value_len, hdrs,
-			  p->opaque);
+	int prc = produce(rk, aw, p->t->rkt, RD_KAFKA_PARTITION_UA, m->key, m->key_len, m->value, m->value_len,
+			  hdrs, p->opaque);
 	if (prc == 0 && opt.tombstones && m->op == RECORD_OP_DELETE)
-		prc = produce(rk, aw, p->t->rkt, m->key, m->key_len, NULL, 0, NULL, p->opaque);
+		prc = produce(rk, aw, p->t->rkt, RD_KAFKA_PARTITION_UA, m->key, m->key_len, NULL, 0, NULL, p->opaque);
 	return prc != 0;
 }
 
@@ -862,6 +908,187 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 	return 0;
 }
 
+/* ---- watermarks ----
+ *
+ * To which topics: every topic kpub published to, and every topic of the
+ * cluster whose name begins as the template makes the names of the
+ * databases' tables begin (kafka_topic_family: "wwi." for the default
+ * template and database wwi), so that the partitions of tables that had
+ * no change since kpub started get them too. The list comes from the
+ * cluster's metadata, read again every WATERMARK_META_MS and whenever kpub
+ * starts publishing to a new topic. */
+
+#define WATERMARK_META_MS 10000
+
+typedef struct wm_topic {
+	char name[KAFKA_TOPIC_MAX + 1];
+	rd_kafka_topic_t *rkt;
+	int32_t partitions;
+} wm_topic;
+
+static struct {
+	char (*family)[KAFKA_TOPIC_MAX + 1];
+	bool *exact;
+	size_t nfamily;
+	wm_topic *topics;
+	size_t ntopics;
+	bool stale; /* a topic or a family came since the metadata was read */
+	int64_t meta_ms, round_ms;
+} wm;
+
+static void watermark_family(const char *db)
+{
+	wm.stale = true;
+	char f[KAFKA_TOPIC_MAX + 1];
+	int exact;
+	if (!opt.watermark_ms || kafka_topic_family(opt.topic_tmpl, opt.prefix, db, f, sizeof f, &exact) <= 0)
+		return;
+	for (size_t i = 0; i < wm.nfamily; i++)
+		if (!strcmp(wm.family[i], f) && wm.exact[i] == (bool)exact)
+			return;
+	char(*nf)[KAFKA_TOPIC_MAX + 1] = realloc(wm.family, (wm.nfamily + 1) * sizeof *nf);
+	if (nf)
+		wm.family = nf;
+	bool *ne = nf ? realloc(wm.exact, (wm.nfamily + 1) * sizeof *ne) : NULL;
+	if (!ne)
+		return; /* out of memory: its topics get watermarks once published to */
+	wm.exact = ne;
+	memcpy(wm.family[wm.nfamily], f, sizeof f);
+	wm.exact[wm.nfamily++] = exact;
+}
+
+static bool watermark_wanted(const char *name)
+{
+	if (map_find(&topic_map, name, strlen(name))->key)
+		return true;
+	for (size_t i = 0; i < wm.nfamily; i++)
+		if (wm.exact[i] ? !strcmp(name, wm.family[i]) : !strncmp(name, wm.family[i], strlen(wm.family[i])))
+			return true;
+	return false;
+}
+
+static void watermark_topics_release(void)
+{
+	for (size_t i = 0; i < wm.ntopics; i++)
+		rd_kafka_topic_destroy(wm.topics[i].rkt);
+	free(wm.topics);
+	free(wm.family);
+	free(wm.exact);
+	memset(&wm, 0, sizeof wm);
+}
+
+/* Reads the topics and their partition counts from the cluster. On a
+ * failure the list stays as it was. */
+static void watermark_refresh(rd_kafka_t *rk)
+{
+	const rd_kafka_metadata_t *md = NULL;
+	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 2000);
+	wm.meta_ms = now_ms();
+	if (err) {
+		log_debug("watermarks: cannot read the cluster's topics (%s)", rd_kafka_err2str(err));
+		return;
+	}
+	wm_topic *nt = calloc((size_t)md->topic_cnt + 1, sizeof *nt);
+	if (!nt) {
+		rd_kafka_metadata_destroy(md);
+		return;
+	}
+	size_t n = 0;
+	for (int i = 0; i < md->topic_cnt; i++) {
+		const rd_kafka_metadata_topic_t *t = &md->topics[i];
+		if (t->err || t->partition_cnt <= 0 || strlen(t->topic) > KAFKA_TOPIC_MAX || !watermark_wanted(t->topic))
+			continue;
+		wm_topic *w = &nt[n];
+		snprintf(w->name, sizeof w->name, "%s", t->topic);
+		w->partitions = t->partition_cnt;
+		for (size_t k = 0; k < wm.ntopics && !w->rkt; k++)
+			if (wm.topics[k].rkt && !strcmp(wm.topics[k].name, w->name)) {
+				w->rkt = wm.topics[k].rkt; /* taken over */
+				wm.topics[k].rkt = NULL;
+			}
+		if (!w->rkt && !(w->rkt = rd_kafka_topic_new(rk, w->name, NULL)))
+			continue;
+		n++;
+	}
+	for (size_t k = 0; k < wm.ntopics; k++)
+		if (wm.topics[k].rkt)
+			rd_kafka_topic_destroy(wm.topics[k].rkt);
+	free(wm.topics);
+	wm.topics = nt;
+	wm.ntopics = n;
+	wm.stale = false;
+	rd_kafka_metadata_destroy(md);
+}
+
+/* A stream whose delivered prefix the last watermarks did not tell. */
+static bool watermark_due(const stream_track *s)
+{
+	return s->have_acked && (!opt.debezium || s->dbz[0]) &&
+	       (!s->have_watermark || pos_offset_cmp(s->acked, s->watermark) > 0);
+}
+
+/* Milliseconds until a round of watermarks is due (0: now), -1 for none. */
+static int watermark_wait(void)
+{
+	if (!opt.watermark_ms)
+		return -1;
+	for (size_t i = 0; i < nstreams; i++)
+		if (watermark_due(streams[i])) {
+			int64_t w = wm.round_ms + opt.watermark_ms - now_ms();
+			return w < 0 ? 0 : (int)w;
+		}
+	return -1;
+}
+
+/* A round of watermarks, when one is due (force: whatever the time). 0,
+ * or 1 when a signal or a failure stopped it. */
+static int watermark_round(rd_kafka_t *rk, ack_writer *aw, bool force)
+{
+	int64_t now = now_ms();
+	if (!opt.watermark_ms || (!force && now - wm.round_ms < opt.watermark_ms))
+		return 0;
+	bool any = false;
+	for (size_t i = 0; i < nstreams && !any; i++)
+		any = watermark_due(streams[i]);
+	if (!any)
+		return 0;
+	wm.round_ms = now;
+	if (wm.stale || now - wm.meta_ms >= WATERMARK_META_MS)
+		watermark_refresh(rk);
+	buf v;
+	buf_init(&v, 0);
+	int rc = 0;
+	for (size_t i = 0; i < nstreams && rc == 0; i++) {
+		stream_track *s = streams[i];
+		if (!watermark_due(s))
+			continue;
+		/* deliveries reported while we produce may move acked on */
+		pos_offset at = s->acked;
+		buf_reset(&v);
+		/* Debezium's events are read in their own stream and order */
+		int enc = opt.debezium ? watermark_encode(&v, s->dbz, watermark_debezium_order(at.major, at.minor, true))
+				       : watermark_encode(&v, s->name, at);
+		if (enc < 0) {
+			set_failure(RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+			rc = 1;
+			break;
+		}
+		for (size_t t = 0; t < wm.ntopics && rc == 0; t++)
+			for (int32_t p = 0; p < wm.topics[t].partitions && rc == 0; p++) {
+				rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+				rd_kafka_header_add(h, WATERMARK_HEADER, -1, NULL, 0);
+				rc = produce(rk, aw, wm.topics[t].rkt, p, WATERMARK_KEY, WATERMARK_KEY_LEN, v.data, v.len, h,
+					     OPAQUE_WATERMARK) != 0;
+			}
+		if (rc == 0) {
+			s->watermark = at;
+			s->have_watermark = true;
+		}
+	}
+	buf_free(&v);
+	return rc;
+}
+
 /* ---- main ---- */
 
 static void usage(FILE *f)
@@ -882,6 +1109,9 @@ static void usage(FILE *f)
 		"      --replication-factor N replicas of created topics (default: broker's)\n"
 		"      --tombstones           after a delete, a null-value message, same key\n"
 		"      --no-headers           no op and lsn headers on the messages\n"
+		"      --watermark-ms MS      watermarks to every partition at most every MS\n"
+		"                             (default 100; 0: none; with --envelope\n"
+		"                             debezium 0), for ksub --ordered\n"
 		"      --envelope FORMAT      record (default: the record as read) or\n"
 		"                             debezium (Debezium's change events)\n"
 		"      --envelope-schema      Debezium events in JsonConverter's\n"
@@ -926,6 +1156,17 @@ static const char *const defaults[][2] = {
 	{"client.id", "dbrepl-kpub"},
 };
 
+/* Serves librdkafka (delivery reports, acks, metrics) until what it holds
+ * is delivered, the deadline, or a second signal. */
+static void drain(rd_kafka_t *rk, ack_writer *aw, int64_t deadline)
+{
+	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
+		rd_kafka_poll(rk, 100);
+		send_acks(aw);
+		write_metrics(rk, false);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -935,6 +1176,7 @@ int main(int argc, char **argv)
 		OPT_RF,
 		OPT_TOMBSTONES,
 		OPT_NO_HEADERS,
+		OPT_WATERMARK_MS,
 		OPT_ACK,
 		OPT_FLUSH_TIMEOUT,
 		OPT_PROGRESS,
@@ -956,6 +1198,7 @@ int main(int argc, char **argv)
 		{"replication-factor", required_argument, NULL, OPT_RF},
 		{"tombstones", no_argument, NULL, OPT_TOMBSTONES},
 		{"no-headers", no_argument, NULL, OPT_NO_HEADERS},
+		{"watermark-ms", required_argument, NULL, OPT_WATERMARK_MS},
 		{"envelope", required_argument, NULL, OPT_ENVELOPE},
 		{"envelope-schema", no_argument, NULL, OPT_ENVELOPE_SCHEMA},
 		{"ack", required_argument, NULL, OPT_ACK},
@@ -1022,6 +1265,13 @@ int main(int argc, char **argv)
 		case OPT_NO_HEADERS:
 			opt.no_headers = true;
 			break;
+		case OPT_WATERMARK_MS:
+			if (parse_int(optarg, 0, 3600000, &v) < 0) {
+				rd_kafka_conf_destroy(conf);
+				die(EX_USAGE, "bad --watermark-ms (%s)", optarg);
+			}
+			opt.watermark_ms = (int)v;
+			break;
 		case OPT_ENVELOPE:
 			if (strcmp(optarg, "debezium") && strcmp(optarg, "record")) {
 				rd_kafka_conf_destroy(conf);
@@ -1084,6 +1334,10 @@ int main(int argc, char **argv)
 		rd_kafka_conf_destroy(conf);
 		die(EX_USAGE, "--envelope-schema needs --envelope debezium");
 	}
+	/* A consumer of Debezium's events (other than ksub) would take a
+	 * watermark for an event: none unless asked for. */
+	if (opt.watermark_ms < 0)
+		opt.watermark_ms = opt.debezium ? 0 : 100;
 	if (kafka_topic_template_check(opt.topic_tmpl, err, sizeof err) < 0) {
 		rd_kafka_conf_destroy(conf);
 		die(EX_USAGE, "%s", err);
@@ -1167,7 +1421,9 @@ int main(int argc, char **argv)
 			send_acks(aw);
 			struct pollfd pfd[2] = {{.fd = kpub_feed_fd(feed), .events = POLLIN},
 						{.fd = evpipe[0], .events = POLLIN}};
-			if (poll(pfd, 2, metrics_wait_ms(mx, 1000)) > 0 && (pfd[1].revents & POLLIN)) {
+			int wait = watermark_wait();
+			if (poll(pfd, 2, metrics_wait_ms(mx, wait < 0 || wait > 1000 ? 1000 : wait)) > 0 &&
+			    (pfd[1].revents & POLLIN)) {
 				char drain[64];
 				while (read(evpipe[0], drain, sizeof drain) > 0)
 					;
@@ -1176,6 +1432,8 @@ int main(int argc, char **argv)
 			send_acks(aw);
 			if (aw)
 				ack_writer_flush(aw, 0);
+			if (watermark_round(rk, aw, false) != 0)
+				break;
 			if (opt.progress && now_ms() - last_progress >= 1000) {
 				last_progress = now_ms();
 				print_progress(start, false);
@@ -1196,7 +1454,8 @@ int main(int argc, char **argv)
 			else
 				n++;
 		}
-		if (publish_batch(rk, n, &since_poll, aw, start, &last_progress) != 0)
+		if (publish_batch(rk, n, &since_poll, aw, start, &last_progress) != 0 ||
+		    watermark_round(rk, aw, false) != 0)
 			stop = true;
 		if (!stop && b->end == KPUB_FEED_EOF) {
 			eof = true;
@@ -1216,16 +1475,16 @@ int main(int argc, char **argv)
 	}
 	kpub_feed_stop(feed);
 
-	/* Drain: wait for what was handed to librdkafka, then ack it. */
+	/* Drain: wait for what was handed to librdkafka, then ack it. The
+	 * last watermarks say where the input ended, for ksub --ordered (they
+	 * wait no longer than the flush timeout either). */
 	int64_t deadline = now_ms() + opt.flush_timeout_ms;
-	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
-		rd_kafka_poll(rk, 100);
-		send_acks(aw);
-		write_metrics(rk, false);
-	}
+	drain(rk, aw, deadline);
 	int left = rd_kafka_outq_len(rk);
+	if (!first_err && left == 0 && got_signal < 2 && watermark_round(rk, aw, true) == 0)
+		drain(rk, aw, deadline);
 	shutting_down = true;
-	if (left > 0) {
+	if (rd_kafka_outq_len(rk) > 0) {
 		/* Their delivery reports (errors) keep them unacked. */
 		rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 		rd_kafka_flush(rk, 1000);

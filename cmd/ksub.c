@@ -10,12 +10,15 @@
  * topics named (as kcat -C does), starts at -o and commits nothing.
  * A message that is not a record stops ksub (exit 65) before anything
  * after it is written or committed, unless --skip-invalid sends it to a
- * file; tombstones (null values) are skipped. Skipped messages are
- * committed together with the records before them (ksub_offsets.h). */
+ * file; tombstones (null values) and kpub's watermarks are skipped.
+ * Skipped messages are committed together with the records before them
+ * (ksub_offsets.h). With --ordered the messages of all assigned partitions
+ * wait in queues until they may go in source order (ksub_merge.h). */
 #include "ack.h"
 #include "buf.h"
 #include "cli.h"
 #include "kconf.h"
+#include "ksub_merge.h"
 #include "ksub_offsets.h"
 #include "ksub_splice.h"
 #include "record_debezium.h"
@@ -23,6 +26,7 @@
 #include "metrics.h"
 #include "pos.h"
 #include "record.h"
+#include "watermark.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -63,6 +67,12 @@
 /* A nudge blocks the main loop: when a leader does not answer (a broker
  * down), ksub waits this long, then leaves the fetchers alone for 1 s. */
 #define NUDGE_TIMEOUT_MS 200
+/* --ordered: what the queues may hold before partitions that run ahead
+ * are paused (librdkafka's own prefetch queue comes on top). */
+#define ORDERED_MAX_BYTES ((size_t)16 << 20)
+/* --ordered: a wait this long for a partition that has shown nothing of a
+ * stream is reported. */
+#define ORDERED_WARN_MS 10000
 
 /* ---- options ---- */
 
@@ -77,6 +87,7 @@ static struct {
 	const char *ack_path;
 	int ack_wait_ms;
 	const char *skip_path;
+	bool ordered;
 	int progress;             /* -1: default (stderr is a tty) */
 	char **topics;
 	int ntopics;
@@ -95,6 +106,9 @@ static ksub_parts parts;
 static ack_reader *acks;
 static FILE *skipf;
 static buf out;
+static buf one; /* --ordered: one record's output, before it is queued */
+static ksub_merge *merge;
+static bool count_done; /* -c reached: nothing more goes out */
 static record rec;
 static bool stopping;     /* stop consuming: end reached, -c, signal, error */
 static int exit_code = EX_OK;
@@ -104,7 +118,7 @@ static int64_t empty_since_ms = -1;
 static int64_t last_message_ms; /* when the last message (not an event) came */
 
 static struct {
-	uint64_t records, tombstones, invalid, bytes;
+	uint64_t records, tombstones, invalid, bytes, watermarks, copies;
 	uint64_t last_records;
 	int64_t last_ms;
 	uint64_t messages, bytes_in, errors;
@@ -308,6 +322,126 @@ static void read_acks(void)
 		log_error("reading acks failed (%s: %s)", opt.ack_path, strerror(errno));
 }
 
+/* ---- --ordered ---- */
+
+/* The partition's queue, made on first use; NULL on ENOMEM. */
+static ksub_merge_part *merge_part(ksub_part *p)
+{
+	if (!p->merge)
+		p->merge = ksub_merge_part_new(merge, p);
+	return p->merge;
+}
+
+static void set_paused(ksub_part *p, bool pause)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(rk, l) : rd_kafka_resume_partitions(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (err)
+		log_error("cannot %s %s (%s)", pause ? "pause" : "resume", p->stream, rd_kafka_err2str(err));
+	else
+		p->paused = pause;
+	log_debug("%s %s (%zu bytes queued for order)", pause ? "paused" : "resumed", p->stream,
+		  ksub_merge_bytes(merge));
+}
+
+/* A new assignment of p starts with an empty queue. */
+static int merge_assign(ksub_part *p)
+{
+	if (!merge_part(p)) {
+		log_error("out of memory (partition table)");
+		return -1;
+	}
+	ksub_merge_assign(merge, p->merge);
+	p->read_next = -1;
+	return 0;
+}
+
+/* Where p is read to: with --ordered, queued messages count. */
+static int64_t read_to(const ksub_part *p)
+{
+	return merge ? p->read_next : p->next;
+}
+
+/* A message the merge lets go: written, or skipped. */
+static void merged_out(void *ctx, void *tag, int64_t koff, const void *data, size_t len, int64_t commit_us)
+{
+	(void)ctx;
+	ksub_part *p = tag;
+	if (count_done)
+		return; /* neither written nor committed: delivered again */
+	/* p->eof tells of the messages consumed, not of those let go */
+	bool eof = p->eof;
+	if (data) {
+		if (buf_append(&out, data, len) < 0) {
+			log_error("out of memory (output)");
+			stop_with(EX_SOFTWARE);
+			count_done = true;
+			return;
+		}
+		ksub_part_written(&parts, p, koff);
+		stats.records++;
+		if (mx) {
+			if (!p->m_out)
+				p->m_out = metric_get(mm.io.out, p->stream);
+			metric_add(p->m_out, 1);
+			metrics_commit_done(mm.io.last, mm.io.lag, &mm.io.newest_us, commit_us);
+		}
+		if (opt.count && stats.records >= opt.count)
+			count_done = stopping = true;
+	} else {
+		ksub_part_skipped(&parts, p, koff);
+	}
+	p->eof = eof;
+}
+
+/* Lets go what may go; pauses the partitions that run ahead while the
+ * queues are full, resumes them when they are not. */
+static void merge_release(void)
+{
+	static bool warned;
+	bool broke;
+	ksub_merge_release(merge, merged_out, NULL, &broke);
+	if (broke && !warned) {
+		warned = true;
+		log_error("records of several source streams came in opposite orders in two partitions; one went "
+			  "out of source order to end the wait");
+	}
+	for (size_t i = 0; i < parts.n; i++) {
+		ksub_part *p = parts.all[i];
+		if (!p->assigned || !p->merge)
+			continue;
+		bool want = ksub_merge_pause_wanted(merge, p->merge);
+		if (want != p->paused)
+			set_paused(p, want);
+	}
+}
+
+/* A partition that holds a stream back for long without having shown any
+ * of it (no kpub watermarks there, or a topic of another source) is named
+ * once. */
+static void merge_check_stall(int64_t now)
+{
+	static void *blocker;
+	static int64_t since;
+	static bool told;
+	const char *stream = NULL;
+	void *b = ksub_merge_queued(merge) ? ksub_merge_unseen_blocker(merge, &stream) : NULL;
+	if (b != blocker) {
+		blocker = b;
+		since = now;
+		told = false;
+	}
+	if (b && !told && now - since >= ORDERED_WARN_MS) {
+		told = true;
+		log_info("records of stream %s have waited %d s for %s, which has shown none of that stream's records "
+			 "or watermarks (is kpub writing watermarks there? with --envelope debezium it writes them only "
+			 "with --watermark-ms)",
+			 stream, ORDERED_WARN_MS / 1000, ((ksub_part *)b)->stream);
+	}
+}
+
 /* ---- rebalances ---- */
 
 static void rebalance(rd_kafka_t *k, rd_kafka_resp_err_t err,
@@ -327,6 +461,10 @@ static void rebalance(rd_kafka_t *k, rd_kafka_resp_err_t err,
 				continue;
 			}
 			ksub_part_assign(p);
+			if (merge && merge_assign(p) < 0) {
+				stop_with(EX_SOFTWARE);
+				continue;
+			}
 			log_debug("assigned %s", p->stream);
 		}
 		assigned_once = true;
@@ -347,6 +485,10 @@ static void rebalance(rd_kafka_t *k, rd_kafka_resp_err_t err,
 			ksub_part *p = ksub_parts_get(&parts, pl->elems[i].topic, pl->elems[i].partition);
 			if (p) {
 				ksub_part_revoke(p);
+				if (p->merge)
+					ksub_merge_revoke(merge, p->merge);
+				if (p->paused)
+					set_paused(p, false);
 				log_debug("revoked %s", p->stream);
 			}
 		}
@@ -458,10 +600,10 @@ static bool looks_like_json(const char *s, size_t n)
 	return false;
 }
 
-/* Appends the record of message m, with its Kafka position, to out.
+/* Appends the record of message m, with its Kafka position, to dst.
  * spliced: whether the message holds the record's own JSON, whose pos
  * may be replaced in place (not a Debezium event). */
-static int emit_record(const rd_kafka_message_t *m, ksub_part *p, bool spliced)
+static int emit_record(const rd_kafka_message_t *m, ksub_part *p, buf *dst, bool spliced)
 {
 	if (spliced && opt.format == RECORD_FORMAT_JSON && m->offset >= 0 && looks_like_json(m->payload, m->len)) {
 		/* {"stream":"kafka/T/P","offset":"N"}, by hand: this runs for
@@ -484,13 +626,13 @@ static int emit_record(const rd_kafka_message_t *m, ksub_part *p, bool spliced)
 				pj[n++] = digits[--nd];
 			memcpy(pj + n, "\"}", 2);
 			n += 2;
-			if (ksub_splice_pos(m->payload, m->len, pj, n, &out) == 0)
+			if (ksub_splice_pos(m->payload, m->len, pj, n, dst) == 0)
 				return 0;
 		}
 	}
 	snprintf(rec.stream, sizeof rec.stream, "%s", p->stream);
 	rec.offset = (pos_offset){.major = (uint64_t)m->offset, .minor = 0, .lsn = false};
-	return record_encode(&rec, opt.format, &out);
+	return record_encode(&rec, opt.format, dst);
 }
 
 static void handle_error(const rd_kafka_message_t *m)
@@ -516,6 +658,17 @@ static void handle_error(const rd_kafka_message_t *m)
 		stop_with(EX_UNAVAILABLE);
 }
 
+/* A message that is not a record goes (in its partition's order). */
+static void skipped(ksub_part *p, int64_t koff)
+{
+	if (merge && ksub_merge_skip(merge, p->merge, koff) < 0) {
+		log_error("out of memory (queue for order)");
+		stop_with(EX_SOFTWARE);
+	} else if (!merge) {
+		ksub_part_skipped(&parts, p, koff);
+	}
+}
+
 static void handle_message(const rd_kafka_message_t *m)
 {
 	if (m->err) {
@@ -532,11 +685,27 @@ static void handle_message(const rd_kafka_message_t *m)
 	if (!p->assigned)
 		return; /* from before a revoke: the new owner delivers it */
 	last_message_ms = now_ms();
+	if (merge) {
+		p->eof = false;
+		p->read_next = m->offset + 1;
+	}
+	/* kpub's watermark: no record (nor counted as one); with --ordered
+	 * it tells how far the partition has gone in its stream */
+	char wstream[POS_STREAM_MAX + 1];
+	pos_offset woff;
+	if (watermark_key_is(m->key, m->key_len) && watermark_decode(m->payload, m->len, wstream, &woff) == 0) {
+		stats.watermarks++;
+		if (!merge)
+			ksub_part_skipped(&parts, p, m->offset);
+		else if (ksub_merge_watermark(merge, p->merge, m->offset, wstream, woff) < 0)
+			stop_with(EX_SOFTWARE);
+		return;
+	}
 	stats.messages++;
 	stats.bytes_in += m->len;
 	if (!m->payload) {
 		stats.tombstones++;
-		ksub_part_skipped(&parts, p, m->offset);
+		skipped(p, m->offset);
 		return;
 	}
 	char err[512];
@@ -549,13 +718,47 @@ static void handle_message(const rd_kafka_message_t *m)
 	if (rc == DBZ_NOT_A_CHANGE) {
 		/* a transaction boundary: no record, committed with the rest */
 		stats.tombstones++;
-		ksub_part_skipped(&parts, p, m->offset);
+		skipped(p, m->offset);
 		log_debug("skipped %s [%" PRId32 "] offset %" PRId64 ": %s", topic, m->partition, m->offset, err);
 		return;
 	}
+	bool second = false; /* the create after the delete of a Debezium key change */
+	if (rc == 0 && dbz) {
+		rd_kafka_headers_t *h;
+		const void *v;
+		size_t vl;
+		if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rec.last = rd_kafka_header_get_last(h, TXN_LAST_HEADER, &v, &vl) == RD_KAFKA_RESP_ERR_NO_ERROR;
+			second = rd_kafka_header_get_last(h, "__debezium.oldkey", &v, &vl) == RD_KAFKA_RESP_ERR_NO_ERROR;
+		}
+	}
 	if (rc < 0) {
 		why = err;
-	} else if (emit_record(m, p, !dbz) < 0) {
+	} else if (merge) {
+		/* the record's own position, before ksub puts the Kafka one in;
+		 * a Debezium event's by its transaction block (watermark.h), and
+		 * without one it is in no order */
+		char stream[POS_STREAM_MAX + 1];
+		pos_offset off = dbz ? watermark_debezium_order(rec.offset.major, rec.seq, second) : rec.offset;
+		memcpy(stream, rec.stream, sizeof stream);
+		bool waits = rec.op != RECORD_OP_READ;
+		bool ordered = !dbz || (waits && rec.seq);
+		buf_reset(&one);
+		if (emit_record(m, p, &one, !dbz) < 0) {
+			snprintf(err, sizeof err, "cannot encode the record (%s)", strerror(errno));
+			why = err;
+		} else {
+			int mrc = ordered ? ksub_merge_record(merge, p->merge, m->offset, stream, off, waits, one.data, one.len,
+							      rec.commit_us)
+					  : ksub_merge_pass(merge, p->merge, m->offset, one.data, one.len, rec.commit_us);
+			if (mrc < 0) {
+				log_error("out of memory (queue for order)");
+				stop_with(EX_SOFTWARE);
+			}
+			stats.copies += mrc == 1;
+			return;
+		}
+	} else if (emit_record(m, p, &out, !dbz) < 0) {
 		snprintf(err, sizeof err, "cannot encode the record (%s)", strerror(errno));
 		why = err;
 	}
@@ -566,7 +769,7 @@ static void handle_message(const rd_kafka_message_t *m)
 				return;
 			}
 			stats.invalid++;
-			ksub_part_skipped(&parts, p, m->offset);
+			skipped(p, m->offset);
 			return;
 		}
 		log_error("message is not a change record (topic %s partition %" PRId32 " offset %" PRId64 ": %s)",
@@ -614,9 +817,9 @@ static bool nudge_fetchers(int64_t now)
 		int64_t lo, hi;
 		/* Before the first message of a partition its fetcher is
 		 * starting, not stalled. */
-		if (!p->assigned || p->next < 0 ||
+		if (!p->assigned || p->paused || read_to(p) < 0 ||
 		    rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-		    hi <= p->next)
+		    hi <= read_to(p))
 			continue;
 		if (!l && !(l = rd_kafka_topic_partition_list_new(8)))
 			return false;
@@ -685,10 +888,14 @@ static void progress(int64_t now, bool final)
 		    hi > p->next)
 			lag += hi - p->next;
 	}
-	log_info("%" PRIu64 " records (%.0f/s), %" PRIu64 " tombstones, %" PRIu64 " invalid skipped, "
-		 "%zu partitions assigned, lag %" PRId64,
+	char held[96] = "";
+	if (merge)
+		snprintf(held, sizeof held, ", %zu queued for order, %" PRIu64 " copies dropped", ksub_merge_queued(merge),
+			 stats.copies);
+	log_info("%" PRIu64 " records (%.0f/s), %" PRIu64 " tombstones, %" PRIu64 " invalid skipped, %" PRIu64
+		 " watermarks, %zu partitions assigned, lag %" PRId64 "%s",
 		 stats.records, secs > 0 ? (double)(stats.records - stats.last_records) / secs : 0.0,
-		 stats.tombstones, stats.invalid, nassigned, lag);
+		 stats.tombstones, stats.invalid, stats.watermarks, nassigned, lag, held);
 	stats.last_ms = now;
 	stats.last_records = stats.records;
 }
@@ -769,6 +976,8 @@ static void assign_direct(int64_t start)
 			if (p->assigned)
 				continue; /* a topic named twice */
 			ksub_part_assign(p);
+			if (merge && merge_assign(p) < 0)
+				exit(EX_SOFTWARE);
 			rd_kafka_topic_partition_list_add(l, name, part)->offset = start;
 		}
 		rd_kafka_metadata_destroy(md);
@@ -804,6 +1013,8 @@ static void usage(FILE *f)
 		"      --ack-wait SEC       at exit, wait up to SEC for acks (default 10)\n"
 		"      --skip-invalid FILE  write messages that are not records to FILE\n"
 		"                           and go on (default: exit 65)\n"
+		"      --ordered            merge the assigned partitions into source order\n"
+		"                           (needs kpub's watermarks; one member per group)\n"
 		"      --progress           progress on stderr (default when a tty)\n"
 		"      --no-progress        no progress\n"
 		METRICS_HELP
@@ -870,6 +1081,9 @@ static bool all_acked(void)
  * commit, leave the group. */
 static void finish(void)
 {
+	if (merge && ksub_merge_queued(merge))
+		log_info("%zu messages waiting for their turn in source order are not written; they come again",
+			 ksub_merge_queued(merge));
 	pause_all();
 	if (!out_failed)
 		flush_out();
@@ -924,8 +1138,8 @@ int main(int argc, char **argv)
 	 * a supervisor restarting ksub should not wait Kafka's 45 s. */
 	conf_or_die(conf, "session.timeout.ms", "10000");
 
-	enum { O_FORMAT = 256, O_ACK, O_ACK_WAIT, O_SKIP, O_PROGRESS, O_NO_PROGRESS, O_METRICS, O_METRICS_2,
-	       O_METRICS_3 };
+	enum { O_FORMAT = 256, O_ACK, O_ACK_WAIT, O_SKIP, O_ORDERED, O_PROGRESS, O_NO_PROGRESS, O_METRICS,
+	       O_METRICS_2, O_METRICS_3 };
 	static const struct option longopts[] = {
 		{"brokers", required_argument, NULL, 'b'},
 		{"group", required_argument, NULL, 'G'},
@@ -938,6 +1152,7 @@ int main(int argc, char **argv)
 		{"ack", required_argument, NULL, O_ACK},
 		{"ack-wait", required_argument, NULL, O_ACK_WAIT},
 		{"skip-invalid", required_argument, NULL, O_SKIP},
+		{"ordered", no_argument, NULL, O_ORDERED},
 		{"progress", no_argument, NULL, O_PROGRESS},
 		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
 		METRICS_LONGOPTS(O_METRICS),
@@ -1012,6 +1227,9 @@ int main(int argc, char **argv)
 		}
 		case O_SKIP:
 			opt.skip_path = optarg;
+			break;
+		case O_ORDERED:
+			opt.ordered = true;
 			break;
 		case O_PROGRESS:
 			opt.progress = 1;
@@ -1124,6 +1342,9 @@ int main(int argc, char **argv)
 	rd_kafka_poll_set_consumer(rk);
 
 	ksub_parts_init(&parts, acks != NULL);
+	if (opt.ordered && !(merge = ksub_merge_new(ORDERED_MAX_BYTES)))
+		die(EX_OSERR, "out of memory");
+	buf_init(&one, 0);
 	if (opt.direct) {
 		assign_direct(direct_start);
 	} else {
@@ -1162,6 +1383,8 @@ int main(int argc, char **argv)
 			bool eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
 			handle_message(m);
 			rd_kafka_message_destroy(m);
+			if (merge)
+				merge_release();
 			if (out.len >= OUT_CHUNK)
 				flush_out();
 			/* the last partition's end: no need to wait for a poll to
@@ -1185,6 +1408,8 @@ int main(int argc, char **argv)
 		}
 		if (opt.exit_eof && !m && out.len == 0 && at_end(now))
 			stopping = true;
+		if (merge)
+			merge_check_stall(now);
 		progress(now, false);
 		write_metrics(false);
 	}
@@ -1200,6 +1425,8 @@ int main(int argc, char **argv)
 	}
 	record_free(&rec);
 	buf_free(&out);
+	buf_free(&one);
+	ksub_merge_free(merge);
 	ksub_parts_free(&parts);
 	metrics_close(mx);
 	return exit_code;

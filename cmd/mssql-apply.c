@@ -4,12 +4,15 @@
  * This file holds the options, the read loop (a batch closes after
  * --batch-rows records (--bulk-rows while a snapshot streams by bulk copy
  * into an empty table), --batch-ms after its first record, a memory bound,
- * end of input or a signal) and the acks; lib/mssql_apply.c does the work. */
+ * end of input or a signal) and the acks; lib/mssql_apply.c does the work,
+ * and lib/mssql_txn.c keeps batches to whole source transactions
+ * (--transactions). */
 #include "ack.h"
 #include "log.h"
 #include "metrics.h"
 #include "mssql_apply.h"
 #include "mssql_conn.h"
+#include "mssql_txn.h"
 #include "pos.h"
 #include "record.h"
 
@@ -73,6 +76,8 @@ static void usage(FILE *f)
 		"                             an empty table (default 50000, or --batch-rows\n"
 		"                             when that is given)\n"
 		"      --batch-ms=MS          commit at most MS after a batch's first record (default 25)\n"
+		"      --transactions         commit at source transaction boundaries only: several\n"
+		"                             whole ones per target transaction, a large one alone\n"
 		"      --retries=N            reconnect-and-retry attempts per batch (default 10)\n"
 		"      --dead-letter=FILE     append records the server refuses to FILE and go on\n"
 		"      --ack=FIFO             after each commit write \"STREAM OFFSET\" lines to FIFO\n"
@@ -173,7 +178,7 @@ int main(int argc, char **argv)
 	const char *ack_path = NULL;
 	long batch_rows = -1, bulk_rows = -1, batch_ms = 25;
 	int progress = -1;
-	bool stats = false, print_sql = false;
+	bool stats = false, print_sql = false, transactions = false;
 	metrics_config mconf = {0};
 	char err[512];
 	o.retries = 10;
@@ -182,7 +187,7 @@ int main(int argc, char **argv)
 	enum {
 		O_PASSWORD_FILE = 256, O_ENCRYPT, O_LOGIN_TIMEOUT, O_QUERY_TIMEOUT, O_SCHEMA_MAP, O_CREATE,
 		O_EVOLVE, O_BATCH_ROWS, O_BULK_ROWS, O_BATCH_MS, O_RETRIES, O_DEAD_LETTER, O_ACK, O_PRINT_SQL,
-		O_PROGRESS, O_NO_PROGRESS, O_STATS, O_TYPE_MAP, O_CLAMP_INFINITY, O_METRICS, O_METRICS_2, O_METRICS_3,
+		O_PROGRESS, O_NO_PROGRESS, O_STATS, O_TYPE_MAP, O_CLAMP_INFINITY, O_METRICS, O_METRICS_2, O_METRICS_3, O_TRANSACTIONS,
 	};
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 'S'},
@@ -200,6 +205,7 @@ int main(int argc, char **argv)
 		{"batch-rows", required_argument, NULL, O_BATCH_ROWS},
 		{"bulk-rows", required_argument, NULL, O_BULK_ROWS},
 		{"batch-ms", required_argument, NULL, O_BATCH_MS},
+		{"transactions", no_argument, NULL, O_TRANSACTIONS},
 		{"retries", required_argument, NULL, O_RETRIES},
 		{"dead-letter", required_argument, NULL, O_DEAD_LETTER},
 		{"ack", required_argument, NULL, O_ACK},
@@ -273,6 +279,7 @@ int main(int argc, char **argv)
 		case O_BATCH_ROWS: batch_rows = parse_num(optarg, "--batch-rows", 1, 1000000); break;
 		case O_BULK_ROWS: bulk_rows = parse_num(optarg, "--bulk-rows", 1, 1000000); break;
 		case O_BATCH_MS: batch_ms = parse_num(optarg, "--batch-ms", 0, 3600000); break;
+		case O_TRANSACTIONS: transactions = true; break;
 		case O_RETRIES: o.retries = (int)parse_num(optarg, "--retries", 0, 1000000); break;
 		case O_DEAD_LETTER: o.dead_letter = optarg; break;
 		case O_ACK: ack_path = optarg; break;
@@ -341,7 +348,9 @@ int main(int argc, char **argv)
 		die(EX_SOFTWARE, "cannot initialise db-lib");
 	mssql_apply *a = mssql_apply_new(&o);
 	record_reader *rd = record_reader_new(STDIN_FILENO);
-	if (!a || !rd)
+	mssql_txn *txn = transactions && a ? mssql_txn_new(a, (size_t)batch_rows, (size_t)bulk_rows, BATCH_MAX_BYTES)
+					   : NULL;
+	if (!a || !rd || (transactions && !txn))
 		die(EX_OSERR, "out of memory");
 	/* While a batch is applied the previous stage writes on: a pipe of
 	 * 1 MiB rather than 64 KiB holds a second's worth at 1,000 changes/s,
@@ -363,6 +372,9 @@ int main(int argc, char **argv)
 	 * every --batch-ms, or back to back when applying takes longer. */
 	int64_t empty_at = start;
 	int64_t opened = 0;
+	/* --transactions: the deadline passed with no input waiting while the
+	 * batch's last transaction was open: commit at its end. */
+	bool due = false;
 	while (code == 0 && !got_signal) {
 		int64_t now = mono_ms();
 		if (progress && now - last_progress >= 1000) {
@@ -379,15 +391,21 @@ int main(int argc, char **argv)
 			 * to --batch-rows, so the fixed cost of a batch (round
 			 * trip, checkpoint) is spread over more rows and the sink
 			 * catches up. */
-			if (pending && now >= deadline) {
+			/* With --transactions, a batch waits for the rest of its
+			 * open transaction, which is on its way. */
+			bool whole = !txn || mssql_txn_whole(txn);
+			if (pending && now >= deadline && !whole)
+				due = true;
+			if (pending && now >= deadline && whole) {
 				size_t n = mssql_apply_batch_records(a);
-				code = mssql_apply_flush(a);
+				code = txn ? mssql_txn_flush(txn) : mssql_apply_flush(a);
+				due = false;
 				log_debug("batch of %zu records, opened %" PRId64 " ms before it was sent, applied in %" PRId64
 					  " ms", n, now - opened, mono_ms() - now);
 				continue;
 			}
-			int wait = pending ? (int)(deadline - now) : 1000;
-			if (wait > 1000)
+			int wait = pending && whole ? (int)(deadline - now) : 1000;
+			if (wait > 1000 || wait < 0)
 				wait = 1000;
 			wait = metrics_wait_ms(mx, wait);
 			ready = record_reader_wait(rd, wait);
@@ -411,7 +429,7 @@ int main(int argc, char **argv)
 		}
 		if (rc < 0) {
 			/* What came before the bad record is good: apply it first. */
-			int fc = mssql_apply_flush(a);
+			int fc = txn ? mssql_txn_finish(txn) : mssql_apply_flush(a);
 			log_error("bad input (stdin %s)", err);
 			code = fc ? fc : EX_DATAERR;
 			break;
@@ -424,7 +442,7 @@ int main(int argc, char **argv)
 		 * they leave the record here. */
 		if (r.masks && record_drop_excluded(&r) < 0) {
 			int e = errno;
-			int fc = mssql_apply_flush(a);
+			int fc = txn ? mssql_txn_finish(txn) : mssql_apply_flush(a);
 			log_error("bad input (stdin record %" PRIu64 ": %s)", record_reader_count(rd),
 				  e == EINVAL ? "a key column is excluded" : strerror(e));
 			code = fc ? fc : e == EINVAL ? EX_DATAERR : EX_OSERR;
@@ -436,6 +454,22 @@ int main(int argc, char **argv)
 			record_reader_raw(rd, &raw, &rawlen);
 			metric_add(m_in, 1);
 			metric_add(m_bytes, rawlen);
+		}
+		if (txn) {
+			const void *raw;
+			size_t rawlen;
+			record_reader_raw(rd, &raw, &rawlen);
+			size_t before = mssql_apply_batch_records(a);
+			/* (it gives a record without key columns the target's key) */
+			code = mssql_txn_add(txn, &r, raw, rawlen);
+			record_clear(&r);
+			if (mssql_apply_batch_records(a) < before)
+				due = false; /* it closed a batch itself (full) */
+			if (code == 0 && due && mssql_txn_whole(txn)) {
+				code = mssql_txn_flush(txn);
+				due = false;
+			}
+			continue; /* else it closes batches itself, between transactions */
 		}
 		code = mssql_apply_key_from_target(a, &r);
 		if (code == 0)
@@ -452,7 +486,7 @@ int main(int argc, char **argv)
 	}
 	/* End of input or a signal: commit what is pending, ack, leave. */
 	if (code == 0)
-		code = mssql_apply_flush(a);
+		code = txn ? mssql_txn_finish(txn) : mssql_apply_flush(a);
 	if (acks)
 		ack_writer_flush(acks, 1000);
 	if (print_sql && fflush(stdout) != 0 && code == 0) {
@@ -467,6 +501,7 @@ int main(int argc, char **argv)
 			  "(--clamp-infinity)", mssql_apply_get_stats(a)->clamped);
 	record_free(&r);
 	record_reader_free(rd);
+	mssql_txn_free(txn);
 	mssql_apply_free(a);
 	metrics_close(mx);
 	if (acks)

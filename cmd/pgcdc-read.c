@@ -99,6 +99,11 @@ static struct {
 	size_t nrels, relcap;
 
 	record rec;
+	/* The change before rec, written once the next change or the commit
+	 * shows whether it was its transaction's last (src.last): one record
+	 * held back, whatever the size of the transaction. */
+	record held;
+	bool have_held;
 	buf scratch;
 
 	/* the transaction being decoded */
@@ -567,13 +572,27 @@ static void put_value(relinfo *ri, record_value *img, uint16_t i, const pgo_valu
 		    ri->rel->cols[i].name);
 }
 
-/* m: the table's series of --metrics, or NULL. */
-static void write_record(const record *r, metric *m)
+static void write_held(void)
 {
-	if (record_writer_put(st.out, r) < 0)
+	if (record_writer_put(st.out, &st.held) < 0)
 		writer_failed();
+	st.have_held = false;
 	st.nrecords++;
+}
+
+/* r is complete: the record before it was not its transaction's last. r is
+ * held back in its turn (the two records trade storage). It counts as out
+ * now (m: its table's series of --metrics, or NULL): its relation may be
+ * gone when it is written. */
+static void put_held(record *r, metric *m)
+{
 	metric_add(m, 1);
+	if (st.have_held)
+		write_held();
+	record t = st.held;
+	st.held = *r;
+	*r = t;
+	st.have_held = true;
 }
 
 /* A change of the stream: noted by an open backfill window of its table,
@@ -582,7 +601,7 @@ static void put_record(relinfo *ri)
 {
 	if (bf_note(st.bf, &st.rec) < 0)
 		die(EX_OSERR, "out of memory (backfill window)");
-	write_record(&st.rec, ri->m_out);
+	put_held(&st.rec, ri->m_out);
 }
 
 static relinfo *change_relation(uint32_t relid, const pgo_tuple *t1, const pgo_tuple *t2)
@@ -812,7 +831,7 @@ static int on_high_watermark(const bfmsg *wm)
 			return -1;
 		mask_chunk_record(&st.rec, plan);
 		stamp_record(&st.rec);
-		write_record(&st.rec, m);
+		put_held(&st.rec, m);
 	}
 	uint64_t as_is = 0, partial = 0;
 	for (const char *p = wm->rows; next_chunk_row(&p, end, &st.chunk_row, err, sizeof err) > 0;) {
@@ -825,7 +844,7 @@ static int on_high_watermark(const bfmsg *wm)
 			continue;
 		record *r = rc == BF_ROW_PARTIAL ? &st.partial : &st.chunk_row;
 		stamp_record(r);
-		write_record(r, m);
+		put_held(r, m);
 		as_is += rc == BF_ROW_AS_IS;
 		partial += rc == BF_ROW_PARTIAL;
 	}
@@ -997,6 +1016,10 @@ static int on_message(const char *data, size_t len)
 			die(EX_DATAERR, "commit outside a transaction");
 		st.in_txn = false;
 		st.ntxns++;
+		if (st.have_held) {
+			st.held.last = true;
+			write_held();
+		}
 		metric_add(st.m.txns, 1);
 		metrics_commit_done(st.m.last, st.m.lag, &st.m.newest_us, st.txn_commit_us);
 		st.committed_end = m.u.commit.end_lsn;
@@ -1472,6 +1495,7 @@ int main(int argc, char **argv)
 	record_init(&st.chunk_row);
 	record_init(&st.partial);
 	buf_init(&st.bf_shape, 0);
+	record_init(&st.held);
 	buf_init(&st.scratch, 0);
 	clock_gettime(CLOCK_MONOTONIC, &st.started);
 
@@ -1490,6 +1514,7 @@ int main(int argc, char **argv)
 		record_free(&st.partial);
 		buf_free(&st.bf_shape);
 		free(st.bf_plan);
+		record_free(&st.held);
 		buf_free(&st.scratch);
 		return 0;
 	}
@@ -1529,6 +1554,7 @@ int main(int argc, char **argv)
 		metric_add(st.m.reconnects, 1);
 		st.in_txn = false;
 		st.txn_seq = 0;
+		st.have_held = false;
 		rel_clear();
 		/* Open windows come again from their low watermarks. */
 		bf_reset(st.bf);
@@ -1569,6 +1595,7 @@ int main(int argc, char **argv)
 	record_free(&st.partial);
 	buf_free(&st.bf_shape);
 	free(st.bf_plan);
+	record_free(&st.held);
 	buf_free(&st.scratch);
 	metrics_close(st.mx);
 	colmask_free(opt.masks);

@@ -83,3 +83,30 @@ int kafka_topic_expand(const char *tmpl, const char *prefix, const char *db,
 		return -1;
 	return (int)o;
 }
+
+int kafka_topic_family(const char *tmpl, const char *prefix, const char *db, char *out, size_t outlen,
+		       int *exact)
+{
+	char head[KAFKA_TOPIC_MAX + 1];
+	size_t n = 0;
+	*exact = 1;
+	for (const char *p = tmpl; *p && n < sizeof head - 1;) {
+		int which;
+		size_t len = placeholder(p, &which);
+		if (len && which >= 2) {
+			*exact = 0;
+			break;
+		}
+		size_t take = len ? len : 1;
+		memcpy(head + n, p, take < sizeof head - 1 - n ? take : sizeof head - 1 - n);
+		n += take < sizeof head - 1 - n ? take : sizeof head - 1 - n;
+		p += take;
+	}
+	head[n] = '\0';
+	if (n == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	int r = kafka_topic_expand(head, prefix, db, "", "", out, outlen);
+	return r < 0 ? 0 : r;
+}

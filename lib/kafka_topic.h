@@ -24,6 +24,13 @@ int kafka_topic_template_check(const char *tmpl, char *err, size_t errlen);
 int kafka_topic_expand(const char *tmpl, const char *prefix, const char *db,
 		       const char *schema, const char *table, char *out, size_t outlen);
 
+/* The beginning that every topic of db's tables has under tmpl: its
+ * expansion up to the first {schema} or {table}. *exact is set when tmpl
+ * has neither (one topic for every table of db: the whole name). Returns
+ * the length, 0 for none (tmpl starts with a table's own name). */
+int kafka_topic_family(const char *tmpl, const char *prefix, const char *db, char *out, size_t outlen,
+		       int *exact);
+
 /* True when c may appear in a topic name. */
 int kafka_topic_char_ok(int c);
 

@@ -125,6 +125,7 @@ static kpub_msg *append(kpub_batch *b, const record *r, const void *raw, size_t 
 	m->commit_us = r->commit_us;
 	m->recno = recno;
 	m->op = r->op;
+	m->last = r->last;
 	return m;
 }
 
@@ -245,6 +246,7 @@ static void *reader_main(void *arg)
 			m->op = RECORD_OP_DELETE;
 			c->op = RECORD_OP_INSERT;
 			c->same_record = true;
+			m->last = false; /* c is the change's last message */
 			m->hdr_name = "__debezium.newkey";
 			m->hdr_value = c->key;
 			m->hdr_len = c->key_len;

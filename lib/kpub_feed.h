@@ -43,6 +43,8 @@ typedef struct kpub_msg {
 	/* the second message of one record (a Debezium key change: delete,
 	 * then create): it shares the previous message's place in the acks */
 	bool same_record;
+	/* the last message of its transaction's last change (src.last) */
+	bool last;
 	/* a header to add (Debezium's __debezium.newkey/oldkey), or NULL */
 	const char *hdr_name;
 	const void *hdr_value;

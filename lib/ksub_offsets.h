@@ -45,6 +45,11 @@ typedef struct ksub_part {
 	} runs[KSUB_SKIP_RUNS];
 	unsigned run_first, nruns;
 	bool skipping; /* the last message consumed was skipped */
+	/* ksub --ordered: the partition's queue (ksub_merge.h), and whether
+	 * its fetching is paused for memory */
+	void *merge;
+	bool paused;
+	int64_t read_next; /* --ordered: offset after the last message read, queued or not */
 	/* ksub's --metrics series of this partition (metrics.h), or NULL */
 	struct metric *m_out, *m_lag;
 } ksub_part;

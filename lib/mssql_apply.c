@@ -31,7 +31,18 @@ typedef struct stream_state {
 	pos_offset batch_max; /* highest offset taken into the current batch */
 	bool in_batch;
 	bool acked; /* an ack went upstream in this run */
+	/* The checkpoint row as the open transaction of a source transaction
+	 * applied in pieces (mssql_apply_piece) has written it so far. */
+	pos_offset piece_max;
+	bool in_piece;
 } stream_state;
+
+/* Commit times of a batch's records, a run of equal ones as one: the
+ * records of a source transaction share theirs. */
+typedef struct lat_run {
+	int64_t us;
+	uint64_t n;
+} lat_run;
 
 /* An open typed bulk copy into a target table. */
 struct direct {
@@ -76,8 +87,12 @@ struct mssql_apply {
 	size_t nstreams, capstreams;
 
 	uint64_t nrec; /* records in the current batch, skipped ones included */
-	int64_t *lat;  /* their commit times */
+	lat_run *lat;  /* their commit times */
 	size_t nlat, caplat;
+	/* A target transaction stays open after mssql_apply_piece: the
+	 * pieces of one source transaction go in it, and the next flush
+	 * commits it. */
+	bool piece_open;
 	uint64_t hist[LAT_BUCKETS];
 
 	buf sql;
@@ -1525,8 +1540,9 @@ static bool batch_has_fk(const mssql_apply *a, mssql_table **order, size_t nt)
 	return false;
 }
 
-/* One attempt at the whole batch. */
-static int attempt(mssql_apply *a)
+/* One attempt at the whole batch; without commit, the transaction stays
+ * open (a piece of a source transaction, mssql_apply_piece). */
+static int attempt(mssql_apply *a, bool commit)
 {
 	/* Rows that streamed (live_add) are in the target already, inside the
 	 * open transaction: end their bulk copy. When streaming broke off,
@@ -1594,10 +1610,16 @@ static int attempt(mssql_apply *a)
 	long *lim = NULL;
 	bool empty[nt ? nt : 1];
 	size_t ncand = 0;
-	bool began = lt != NULL; /* the transaction is open */
+	bool began = lt != NULL || a->piece_open; /* the transaction is open */
 	bool pre = false;        /* statements to send before the loads */
 	bool trunc_early = false;
 	sql_reset(a);
+	/* A transaction that stays open after this piece begins in a batch
+	 * of its own: one begun inside sp_executesql must end there (266). */
+	if (!commit && !began) {
+		tsql_begin(&a->sql);
+		began = pre = true;
+	}
 	for (size_t k = 0; k < nt; k++) {
 		mssql_table *t = a->order[k];
 		size_t u, d, r;
@@ -1736,7 +1758,8 @@ static int attempt(mssql_apply *a)
 	size_t nck = 0;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
-		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0))
+		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0) ||
+		    (s->in_piece && pos_offset_cmp(s->batch_max, s->piece_max) <= 0))
 			continue;
 		if (nck == 0)
 			tsql_checkpoint_merge_begin(&a->sql);
@@ -1782,15 +1805,19 @@ static int attempt(mssql_apply *a)
 			}
 		}
 	}
-	/* The COMMIT, and the staging tables emptied for the next batch */
+	/* The COMMIT, unless this is a piece of a source transaction that
+	 * goes on, and the staging tables emptied for the next batch */
 	buf_reset(&a->tail);
-	tsql_commit(&a->tail);
+	if (commit)
+		tsql_commit(&a->tail);
 	for (size_t k = 0; k < nt; k++) {
 		if (a->order[k]->n == 0 || (a->order[k]->bulk_direct && !a->order[k]->nstaged))
 			continue;
 		buf_putc(&a->tail, '\n');
 		tsql_staging_truncate(&a->tail, &a->order[k]->view);
 	}
+	if (!commit)
+		a->piece_open = true;
 	if (!began && buf_append(&a->sql, a->tail.data, a->tail.len) < 0) {
 		log_error("T-SQL batch too large");
 		a->fatal = EX_SOFTWARE;
@@ -1800,7 +1827,7 @@ static int attempt(mssql_apply *a)
 		a->sql.len--;
 	if (sql_done(a) < 0 || run_rpc(a, a->sql.data) < 0)
 		return a->fatal ? AT_FATAL : failed(a);
-	if (began && (buf_terminate(&a->tail) < 0 || run(a, a->tail.data, NULL, NULL) < 0))
+	if (began && a->tail.len && (buf_terminate(&a->tail) < 0 || run(a, a->tail.data, NULL, NULL) < 0))
 		return a->fatal ? AT_FATAL : failed(a);
 	for (size_t k = 0; k < nt; k++)
 		a->order[k]->staging_dirty = false;
@@ -1950,7 +1977,7 @@ static void batch_range(const mssql_apply *a, char *out, size_t len)
 	}
 }
 
-static void lat_add(mssql_apply *a, int64_t us)
+static void lat_add(mssql_apply *a, int64_t us, uint64_t n)
 {
 	if (us < 0)
 		us = 0;
@@ -1958,37 +1985,54 @@ static void lat_add(mssql_apply *a, int64_t us)
 	size_t b = ms < LAT_FINE ? (size_t)ms : LAT_FINE + (size_t)((ms - LAT_FINE) / 100);
 	if (b >= LAT_BUCKETS)
 		b = LAT_BUCKETS - 1;
-	a->hist[b]++;
-	metric_observe(a->m.lat, (double)us / 1e6);
-	a->st.lat_n++;
+	a->hist[b] += n;
+	/* the histogram of --metrics takes them one by one */
+	for (uint64_t i = 0; i < n && a->m.lat; i++)
+		metric_observe(a->m.lat, (double)us / 1e6);
+	a->st.lat_n += n;
 	if (us > a->st.lat_max_us)
 		a->st.lat_max_us = us;
 }
 
-static void committed(mssql_apply *a, uint64_t rt0)
+/* The batch went to the server: committed, or (!commit) applied in the
+ * transaction that stays open for the next piece of its source
+ * transaction, whose streams' offsets and records' commit times wait for
+ * the commit. */
+static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 {
-	int64_t now = now_us();
-	for (size_t i = 0; i < a->nlat; i++) {
-		lat_add(a, now - a->lat[i]);
-		metrics_commit_done(a->m.last, a->m.lag, &a->m.newest_us, a->lat[i]);
+	if (commit) {
+		int64_t now = now_us();
+		for (size_t i = 0; i < a->nlat; i++) {
+			lat_add(a, now - a->lat[i].us, a->lat[i].n);
+			metrics_commit_done(a->m.last, a->m.lag, &a->m.newest_us, a->lat[i].us);
+		}
+		a->nlat = 0;
 	}
-	a->nlat = 0;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
 		if (!s->in_batch)
 			continue;
+		if (!commit) {
+			s->piece_max = s->batch_max;
+			s->in_piece = true;
+			continue;
+		}
 		if (!s->has_ckpt || pos_offset_cmp(s->batch_max, s->ckpt) > 0)
 			s->ckpt = s->batch_max;
 		s->has_ckpt = true;
 		s->in_batch = false;
+		s->in_piece = false;
 		s->acked = true;
 		if (a->o.on_commit)
 			a->o.on_commit(a->o.ctx, s->name, s->ckpt);
 	}
+	if (commit)
+		a->piece_open = false;
 	for (size_t i = 0; i < a->ts.n; i++) {
 		mssql_table *t = a->ts.t[i];
 		a->st.changes += t->n;
-		if (t->batch_records) {
+		/* a piece's records are counted with its transaction's commit */
+		if (commit && t->batch_records) {
 			if (!t->m_out && a->m.out) {
 				char name[2 * RECORD_NAME_MAX + 2];
 				snprintf(name, sizeof name, "%s.%s", t->src_schema, t->src_table);
@@ -2006,8 +2050,8 @@ static void committed(mssql_apply *a, uint64_t rt0)
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
 	a->upserts_first = false;
-	a->st.batches++;
-	metric_add(a->m.batches, 1);
+	a->st.batches += commit;
+	metric_add(a->m.batches, commit);
 	a->st.round_trips = round_trips(a);
 	a->st.round_trips_last_batch = a->st.round_trips - rt0;
 	a->nrec = 0;
@@ -2076,15 +2120,65 @@ static bool any_insert(const mssql_apply *a)
 	return false;
 }
 
-int mssql_apply_flush(mssql_apply *a)
+/* An attempt at a piece, or at the commit, of a source transaction applied
+ * in pieces failed after earlier pieces: they went with the transaction
+ * (every failure closes the connection), so this batch cannot be tried
+ * again alone. */
+static int pieces_lost(mssql_apply *a, int rc, uint64_t rt0, bool commit)
 {
-	if (a->nrec == 0)
+	a->piece_open = false;
+	if (rc == AT_TRUNCATE) {
+		for (size_t i = 0; i < a->ts.n; i++)
+			if (a->ts.t[i]->truncate)
+				a->ts.t[i]->truncate_as_delete = true;
+		log_info("TRUNCATE TABLE refused (4712); emptying with DELETE instead");
+	}
+	if (rc == AT_TRANSIENT || rc == AT_STALE || rc == AT_TRUNCATE) {
+		a->st.retries++;
+		if (commit && !a->o.print && prepare(a) == AT_OK && batch_already_committed(a)) {
+			log_info("the checkpoint holds the whole transaction already (it committed before the "
+				 "connection was lost); not applying it again");
+			applied(a, rt0, true);
+			return 0;
+		}
+		log_info("the transaction applied in pieces was rolled back: %s%d %s", a->last.dead ? "lost connection; " : "",
+			 a->last.number, a->last.msg);
+		mssql_apply_discard(a);
+		return MSSQL_APPLY_AGAIN;
+	}
+	if (rc == AT_BADVALUE) {
+		report_bad(a, a->bad_msg);
+	} else {
+		mssql_error first = a->last;
+		char why[1200];
+		if (locate(a, &first)) {
+			snprintf(why, sizeof why, "%d %s", first.number, first.msg);
+			report_bad(a, why);
+		} else {
+			char range[600];
+			batch_range(a, range, sizeof range);
+			log_error("the batch was refused (%s): %d %s", range, first.number, first.msg);
+		}
+	}
+	/* Leaving the record out would apply its source transaction in part. */
+	log_error("the record is part of a source transaction applied in pieces, which was rolled back%s",
+		  a->o.dead_letter ? " (--dead-letter cannot leave out one of its records)" : "");
+	return EX_DATAERR;
+}
+
+/* Applies the batch, and commits it unless it is a piece of a source
+ * transaction (then the transaction stays open). */
+static int flush_batch(mssql_apply *a, bool commit)
+{
+	if (a->nrec == 0 && !(commit && a->piece_open))
 		return 0;
 	uint64_t rt0 = a->batch_rt0;
 	int failures = 0;
 	bool reconnected = false;
+	/* earlier pieces are in the open transaction: not to be retried alone */
+	bool pieces = a->piece_open;
 	for (;;) {
-		if (a->ts.touched == 0 && !reconnected) {
+		if (a->ts.touched == 0 && !reconnected && !pieces) {
 			/* Only skipped records: nothing to write, but acks to send. */
 			bool need = false;
 			for (size_t i = 0; i < a->nstreams; i++)
@@ -2092,7 +2186,7 @@ int mssql_apply_flush(mssql_apply *a)
 				    pos_offset_cmp(a->streams[i].batch_max, a->streams[i].ckpt) > 0)
 					need = true;
 			if (!need) {
-				committed(a, rt0);
+				applied(a, rt0, true);
 				return 0;
 			}
 		}
@@ -2105,15 +2199,17 @@ int mssql_apply_flush(mssql_apply *a)
 			if (rc == AT_OK && batch_already_committed(a)) {
 				log_info("the checkpoint holds the whole batch already (it committed before the "
 					 "connection was lost, or another mssql-apply applied it); not applying it again");
-				committed(a, rt0);
+				applied(a, rt0, true);
 				return 0;
 			}
 		}
-		int rc = attempt(a);
+		int rc = attempt(a, commit);
 		if (rc == AT_OK) {
-			committed(a, rt0);
+			applied(a, rt0, commit);
 			return 0;
 		}
+		if (pieces && rc != AT_FATAL)
+			return pieces_lost(a, rc, rt0, commit);
 		switch (rc) {
 		case AT_FATAL:
 			return a->fatal ? a->fatal : EX_SOFTWARE;
@@ -2125,15 +2221,9 @@ int mssql_apply_flush(mssql_apply *a)
 				log_error("giving up after %d attempts: %d %s", failures, a->last.number, a->last.msg);
 				return a->last.dead && !a->conn && a->st.batches == 0 ? EX_UNAVAILABLE : EX_TEMPFAIL;
 			}
-			{
-				long ms = 100L << (failures < 6 ? failures : 6);
-				if (ms > 5000)
-					ms = 5000;
-				log_info("retrying the batch in %ld ms after: %s%s%d %s", ms,
-					 a->last.dead ? "lost connection; " : "", a->last.number ? "" : "", a->last.number,
-					 a->last.msg);
-				sleep_ms(ms);
-			}
+			log_info("retrying the batch after: %s%d %s", a->last.dead ? "lost connection; " : "",
+				 a->last.number, a->last.msg);
+			mssql_apply_backoff(a, failures);
 			reconnected = true;
 			continue;
 		case AT_STALE:
@@ -2210,8 +2300,13 @@ int mssql_apply_flush(mssql_apply *a)
 			break;
 		}
 		}
-		/* A refused record: dead-letter it and go on, or stop. */
-		if (!a->o.dead_letter || dead_letter(a) < 0)
+		/* A refused record: dead-letter it and go on, or stop. Not in
+		 * the first piece of a source transaction: leaving it out would
+		 * apply the transaction in part. */
+		if (a->o.dead_letter && !commit)
+			log_error("the record is part of a source transaction applied in pieces, which was rolled "
+				  "back (--dead-letter cannot leave out one of its records)");
+		if (!a->o.dead_letter || !commit || dead_letter(a) < 0)
 			return EX_DATAERR;
 		log_info("record written to %s; applying the rest of the batch", a->o.dead_letter);
 		disconnect(a);
@@ -2220,7 +2315,65 @@ int mssql_apply_flush(mssql_apply *a)
 	}
 }
 
+int mssql_apply_flush(mssql_apply *a)
+{
+	return flush_batch(a, true);
+}
+
+int mssql_apply_piece(mssql_apply *a)
+{
+	return flush_batch(a, false);
+}
+
+void mssql_apply_discard(mssql_apply *a)
+{
+	/* an open transaction (pieces, or a bulk copy's) goes with the session */
+	if (a->piece_open || a->live.t)
+		disconnect(a);
+	a->piece_open = false;
+	a->live_broken = false;
+	mssql_tables_clear_batch(&a->ts);
+	for (size_t i = 0; i < a->ts.n; i++)
+		a->ts.t[i]->batch_records = 0;
+	for (size_t i = 0; i < a->nstreams; i++)
+		a->streams[i].in_batch = a->streams[i].in_piece = false;
+	a->nrec = 0;
+	a->nlat = 0;
+	a->no_insert = false;
+}
+
+bool mssql_apply_in_pieces(const mssql_apply *a)
+{
+	return a->piece_open;
+}
+
+void mssql_apply_backoff(mssql_apply *a, int failures)
+{
+	(void)a;
+	long ms = 100L << (failures < 6 ? failures : 6);
+	if (ms > 5000)
+		ms = 5000;
+	log_info("trying again in %ld ms", ms);
+	sleep_ms(ms);
+}
+
 /* ---- records in ---- */
+
+/* Whether r brings t a shape of its own (its first, or other columns). */
+static bool shape_changes(mssql_table *t, const record *r)
+{
+	return r->ncols && (t->ncols == 0 || mssql_table_shape_differs(t, r));
+}
+
+bool mssql_apply_add_flushes(mssql_apply *a, const record *r)
+{
+	for (size_t i = 0; i < a->ts.n; i++) {
+		mssql_table *t = a->ts.t[i];
+		if (!strcmp(t->src_schema, r->schema) && !strcmp(t->src_table, r->table))
+			return (t->n || t->truncate) && shape_changes(t, r);
+	}
+	return false;
+}
 
 /* --clamp-infinity: counts r's ±infinity dates and timestamps, each of
  * which becomes the end of its type's range at the target. */
@@ -2262,7 +2415,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 		log_error("out of memory");
 		return EX_OSERR;
 	}
-	if (r->ncols && (t->ncols == 0 || mssql_table_shape_differs(t, r))) {
+	if (shape_changes(t, r)) {
 		if (t->n || t->truncate) {
 			int rc = mssql_apply_flush(a);
 			if (rc)
@@ -2294,34 +2447,57 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 	if (a->o.clamp_infinity)
 		count_clamps(a, t, r);
 	t->batch_records++;
-	if (a->nlat == a->caplat) {
-		size_t cap = a->caplat ? a->caplat * 2 : 1024;
-		int64_t *p = realloc(a->lat, cap * sizeof *p);
-		if (!p) {
-			log_error("out of memory");
-			return EX_OSERR;
+	if (a->nlat && a->lat[a->nlat - 1].us == r->commit_us) {
+		a->lat[a->nlat - 1].n++;
+	} else {
+		if (a->nlat == a->caplat) {
+			size_t cap = a->caplat ? a->caplat * 2 : 1024;
+			lat_run *p = realloc(a->lat, cap * sizeof *p);
+			if (!p) {
+				log_error("out of memory");
+				return EX_OSERR;
+			}
+			a->lat = p;
+			a->caplat = cap;
 		}
-		a->lat = p;
-		a->caplat = cap;
+		a->lat[a->nlat++] = (lat_run){r->commit_us, 1};
 	}
-	a->lat[a->nlat++] = r->commit_us;
 	live_add(a, t, r);
 	return 0;
 }
 
+/* The target key known for r's table, or NULL. */
+static target_key *known_key(const mssql_apply *a, const record *r)
+{
+	const char *dst = map_schema(a, r->schema);
+	for (size_t i = 0; i < a->ntkeys; i++)
+		if (!strcmp(a->tkeys[i].schema, dst) && !strcmp(a->tkeys[i].table, r->table))
+			return &a->tkeys[i];
+	return NULL;
+}
+
+static bool key_wanted(const mssql_apply *a, const record *r)
+{
+	return !r->nkeys && r->op != RECORD_OP_TRUNCATE && r->ncols && !a->o.print;
+}
+
+bool mssql_apply_key_unknown(const mssql_apply *a, const record *r)
+{
+	return key_wanted(a, r) && !known_key(a, r);
+}
+
 int mssql_apply_key_from_target(mssql_apply *a, record *r)
 {
-	if (r->nkeys || r->op == RECORD_OP_TRUNCATE || !r->ncols || a->o.print)
+	if (!key_wanted(a, r))
 		return 0;
 	const char *dst = map_schema(a, r->schema);
-	target_key *k = NULL;
-	for (size_t i = 0; i < a->ntkeys && !k; i++)
-		if (!strcmp(a->tkeys[i].schema, dst) && !strcmp(a->tkeys[i].table, r->table))
-			k = &a->tkeys[i];
+	target_key *k = known_key(a, r);
 	if (!k) {
-		/* the catalog is asked on the session, which a bulk copy of
-		 * the batch may hold: the batch goes first */
-		int rc = mssql_apply_flush(a);
+		/* The catalog is asked on the session. A bulk copy of the batch
+		 * may hold it: the batch goes first then. Otherwise the batch
+		 * waits (and a transaction left open by mssql_apply_piece
+		 * stays open: the question is asked inside it). */
+		int rc = a->live.t ? mssql_apply_flush(a) : 0;
 		if (rc)
 			return rc;
 		target_key *p = realloc(a->tkeys, (a->ntkeys + 1) * sizeof *p);
@@ -2389,6 +2565,11 @@ size_t mssql_apply_batch_bytes(const mssql_apply *a)
 bool mssql_apply_bulk_streaming(const mssql_apply *a)
 {
 	return a->live.t && !a->live_broken;
+}
+
+bool mssql_apply_session_held(const mssql_apply *a)
+{
+	return a->live.t != NULL;
 }
 
 /* ---- lifetime ---- */
@@ -2489,4 +2670,9 @@ double mssql_apply_latency_ms(const mssql_apply *a, double pct)
 			return b < LAT_FINE ? (double)b : (double)(LAT_FINE + (b - LAT_FINE) * 100);
 	}
 	return (double)a->st.lat_max_us / 1000.0;
+}
+
+int mssql_apply_retries(const mssql_apply *a)
+{
+	return a->o.retries;
 }

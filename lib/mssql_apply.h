@@ -61,17 +61,52 @@ int mssql_apply_open(mssql_apply *a);
 int mssql_apply_add(mssql_apply *a, const record *r);
 /* A record that names no key columns (a Debezium event read without its
  * message key) gets the target table's primary key, asked of the catalog
- * once per table (the batch is applied first). Nothing for other records
+ * once per table (first applying the batch only when a bulk copy of it
+ * holds the session: mssql_apply_session_held). Nothing for other records
  * or when the target has no such table or key. 0 or a sysexits code. */
 int mssql_apply_key_from_target(mssql_apply *a, record *r);
+/* Whether mssql_apply_key_from_target(a, r) would ask the server. */
+bool mssql_apply_key_unknown(const mssql_apply *a, const record *r);
+/* Whether a bulk copy of the batch holds the session (asking the server
+ * anything then applies the batch first). */
+bool mssql_apply_session_held(const mssql_apply *a);
 size_t mssql_apply_batch_records(const mssql_apply *a);
 size_t mssql_apply_batch_bytes(const mssql_apply *a);
 /* True while the batch is a snapshot's rows streaming by bulk copy into
  * the table it found empty (they are at the server already; the batch
  * holds them only in case it must be applied again from memory). */
 bool mssql_apply_bulk_streaming(const mssql_apply *a);
-/* Applies and commits the current batch. 0 or a sysexits code. */
+/* Applies and commits the current batch (and the transaction that
+ * mssql_apply_piece left open). 0 or a sysexits code; after pieces also
+ * MSSQL_APPLY_AGAIN. */
 int mssql_apply_flush(mssql_apply *a);
+
+/* Pieces: one source transaction too large for a batch goes into one
+ * target transaction in several batches (mssql-apply --transactions).
+ * mssql_apply_piece applies the batch and leaves the transaction open;
+ * the streams' offsets go into the checkpoint with each piece, but are
+ * acked only at the commit. When a piece, or the commit, fails after
+ * earlier pieces, the transaction is lost with them (every failure
+ * closes the connection): mssql_apply then forgets the batch and the
+ * pieces' offsets (as mssql_apply_discard) and returns MSSQL_APPLY_AGAIN,
+ * and the caller applies the source transaction again from its start. A
+ * record the server refuses there stops mssql-apply (exit 65), even with
+ * --dead-letter: leaving it out would apply its transaction in part. */
+#define MSSQL_APPLY_AGAIN (-1)
+int mssql_apply_piece(mssql_apply *a);
+/* True while mssql_apply_piece has left a transaction open. */
+bool mssql_apply_in_pieces(const mssql_apply *a);
+/* Forgets the current batch and rolls back a transaction left open
+ * (nothing of it is acked). */
+void mssql_apply_discard(mssql_apply *a);
+/* Whether mssql_apply_add(a, r) would first flush the batch (r's table has
+ * changes in it and r brings new columns). */
+bool mssql_apply_add_flushes(mssql_apply *a, const record *r);
+/* Waits before the failures-th try after transient failures (0.2 s
+ * doubling to 5 s), as mssql_apply_flush does between its own tries. */
+void mssql_apply_backoff(mssql_apply *a, int failures);
+/* The transient failures in a row after which to give up (--retries). */
+int mssql_apply_retries(const mssql_apply *a);
 
 const mssql_apply_stats *mssql_apply_get_stats(const mssql_apply *a);
 /* Commit-to-apply latency percentile (0..100) in milliseconds. */

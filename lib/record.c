@@ -384,6 +384,7 @@ int record_copy(record *dst, const record *src)
 	dst->xid = src->xid;
 	dst->commit_us = src->commit_us;
 	dst->seq = src->seq;
+	dst->last = src->last;
 	memcpy(dst->stream, src->stream, sizeof dst->stream);
 	dst->offset = src->offset;
 	return 0;

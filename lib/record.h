@@ -133,6 +133,10 @@ typedef struct record {
 	uint32_t xid;
 	int64_t commit_us; /* commit time, µs since 1970-01-01 UTC */
 	uint64_t seq;      /* ordinal of the change in its transaction, from 1 */
+	/* src.last: the last change of its transaction (pgcdc-read learns it
+	 * at the commit). false says nothing: the field is optional, and
+	 * snapshot records have no transaction. */
+	bool last;
 
 	/* Stream position, for acks and the target's checkpoint. */
 	char stream[POS_STREAM_MAX + 1];

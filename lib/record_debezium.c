@@ -979,8 +979,7 @@ static record_value *new_image(dctx *c)
 	return img;
 }
 
-/* The stream "debezium/NAME", bytes a stream name may not hold as '_'. */
-static void stream_name(char *out, const char *name)
+void record_debezium_stream(char *out, const char *name)
 {
 	size_t n = (size_t)snprintf(out, POS_STREAM_MAX + 1, "debezium/%s", name);
 	if (n > POS_STREAM_MAX)
@@ -1139,7 +1138,7 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 			major = (uint64_t)x;
 	}
 	const char *name = get_name(c, src, "name", false);
-	stream_name(r->stream, name ? name : r->db);
+	record_debezium_stream(r->stream, name ? name : r->db);
 	r->offset = (pos_offset){.major = major, .minor = ordinal, .lsn = true};
 	if (!r->has_before)
 		r->before = NULL;

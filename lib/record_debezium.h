@@ -66,5 +66,8 @@ bool record_is_debezium(const void *data, size_t len);
 enum { DBZ_NOT_A_CHANGE = 1 };
 int record_decode_debezium(record *r, const void *value, size_t vlen, const void *key, size_t klen,
 			   uint64_t ordinal, char *err, size_t errlen);
+/* The stream of events of source.name NAME: "debezium/NAME", bytes a
+ * stream name may not hold as '_' (out: POS_STREAM_MAX + 1 bytes). */
+void record_debezium_stream(char *out, const char *name);
 
 #endif

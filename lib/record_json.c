@@ -373,7 +373,7 @@ static int encode_json(record_encoder *e, const record *r, buf *out)
 		if (any && put_ch(out, ']') < 0)
 			return -1;
 	}
-	/* ,"src":{"lsn":"X/Y","xid":N,"ts":"…","seq":N},"pos":{"stream": */
+	/* ,"src":{"lsn":"X/Y","xid":N,"ts":"…","seq":N[,"last":true]},"pos":{"stream": */
 	if (rec_room(out, 200) < 0)
 		return -1;
 	o = out->data + out->len;
@@ -390,6 +390,10 @@ static int encode_json(record_encoder *e, const record *r, buf *out)
 	memcpy(o + n, "\",\"seq\":", 8);
 	n += 8;
 	n += record_fmt_u64(o + n, r->seq);
+	if (r->last) {
+		memcpy(o + n, ",\"last\":true", 12);
+		n += 12;
+	}
 	memcpy(o + n, "},\"pos\":{\"stream\":", 18);
 	n += 18;
 	out->len += n;
@@ -1284,21 +1288,22 @@ static bool at_offset_memo(jp *j, const record_memo_text *m, pos_offset *out)
 
 static int get_src(jp *j)
 {
-	bool first = true, lsn = false, xid = false, ts = false, seq = false;
+	bool first = true, lsn = false, xid = false, ts = false, seq = false, last = false;
 	char scratch[RECORD_NAME_MAX + 1];
 	const char *key;
 	size_t klen;
 	int rc;
 	record_memo *memo = j->memo;
-	/* the keys in the order the encoders write them */
-	static const jkey order[] = {{"lsn", 3}, {"xid", 3}, {"ts", 2}, {"seq", 3}, {NULL, 0}};
+	/* the keys in the order the encoders write them ("last" only on the
+	 * last change of a transaction: the closing brace is tested first) */
+	static const jkey order[] = {{"lsn", 3}, {"xid", 3}, {"ts", 2}, {"seq", 3}, {"last", 4}, {NULL, 0}};
 	size_t k = 0;
 	while ((rc = next_member(j, &first, order[k].name, order[k].len, &key, &klen, scratch, "src")) > 0) {
 		uint64_t v;
 		char text[64];
 		const char *t;
 		size_t tlen;
-		k = rc == 2 ? k + 1 : 4;
+		k = rc == 2 ? k + 1 : 5;
 		/* the texts are parsed where they stand (get_short_ref): they
 		 * hold no NUL byte, so "%.*s" prints what "%s" of a copy would */
 		if (key_is(key, klen, "lsn") && !lsn) {
@@ -1335,8 +1340,19 @@ static int get_src(jp *j)
 				return -1;
 			j->r->seq = v;
 			seq = true;
-		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") ||
-			   key_is(key, klen, "ts") || key_is(key, klen, "seq")) {
+		} else if (key_is(key, klen, "last") && !last) {
+			int c = peek(j);
+			if (c == 't' || c == 'f') {
+				if (literal(j, c == 't' ? "true" : "false") < 0)
+					return -1;
+			} else {
+				return c < 0 ? eof_err(j)
+					     : jerr(j, "\"src.last\": expected true or false, got %s", tokname((char)c));
+			}
+			j->r->last = c == 't';
+			last = true;
+		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") || key_is(key, klen, "ts") ||
+			   key_is(key, klen, "seq") || key_is(key, klen, "last")) {
 			return jerr(j, "duplicate key \"src.%.*s\"", (int)klen, key);
 		} else if (skip_value(j, 2) < 0) {
 			return -1;

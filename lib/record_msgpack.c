@@ -375,12 +375,12 @@ int record_encode_msgpack_impl(record_encoder *e, const record *r, buf *out)
 			if (r->after[i].kind == VALUE_UNCHANGED && pk_str(out, r->cols[i].name) < 0)
 				return -1;
 	}
-	/* "src" {lsn, xid, ts, seq} "pos" {"stream" */
+	/* "src" {lsn, xid, ts, seq[, last]} "pos" {"stream" */
 	char tmp[64];
 	if (rec_room(out, 220) < 0)
 		return -1;
 	o = (unsigned char *)out->data + out->len;
-	memcpy(o, "\xa3src\x84\xa3lsn", 9);
+	memcpy(o, r->last ? "\xa3src\x85\xa3lsn" : "\xa3src\x84\xa3lsn", 9);
 	n = 9;
 	n += short_str(o + n, tmp, record_fmt_lsn(tmp, r->lsn));
 	memcpy(o + n, "\xa3xid", 4);
@@ -392,6 +392,10 @@ int record_encode_msgpack_impl(record_encoder *e, const record *r, buf *out)
 	memcpy(o + n, "\xa3seq", 4);
 	n += 4;
 	n += uint_bytes(o + n, r->seq);
+	if (r->last) {
+		memcpy(o + n, "\xa4last\xc3", 6);
+		n += 6;
+	}
 	memcpy(o + n, "\xa3pos\x82\xa6stream", 12);
 	n += 12;
 	out->len += n;
@@ -1190,9 +1194,10 @@ static int get_src(mpd *m)
 	if (want(m, &it, MP_MAP, "\"src\"") < 0)
 		return -1;
 	record_memo *memo = m->memo;
-	bool lsn = false, xid = false, ts = false, seq = false;
+	bool lsn = false, xid = false, ts = false, seq = false, last = false;
 	/* the keys in the order record_encode writes them */
-	static const mkey order[] = {{"\xa3lsn", 4}, {"\xa3xid", 4}, {"\xa2ts", 3}, {"\xa3seq", 4}, {NULL, 0}};
+	static const mkey order[] = {{"\xa3lsn", 4}, {"\xa3xid", 4}, {"\xa2ts", 3}, {"\xa3seq", 4},
+				     {"\xa4last", 5}, {NULL, 0}};
 	size_t o = 0;
 	for (uint32_t k = 0; k < it.len; k++) {
 		char scratch[RECORD_NAME_MAX + 1], text[64];
@@ -1206,7 +1211,7 @@ static int get_src(mpd *m)
 		} else {
 			if (get_name(m, &key, &klen, scratch, "key") < 0)
 				return -1;
-			o = 4;
+			o = 5;
 		}
 		/* the texts hold no NUL byte (check_text): the _n parsers
 		 * take them as the others take the NUL-terminated copy */
@@ -1244,8 +1249,16 @@ static int get_src(mpd *m)
 				return -1;
 			m->r->seq = v;
 			seq = true;
-		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") ||
-			   key_is(key, klen, "ts") || key_is(key, klen, "seq")) {
+		} else if (key_is(key, klen, "last") && !last) {
+			mp_item b;
+			if (next(m, &b) < 0)
+				return -1;
+			if (b.type != MP_BOOL)
+				return merr(m, "\"src.last\": expected a boolean, got %s", mp_type_name(b.type));
+			m->r->last = b.u != 0;
+			last = true;
+		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") || key_is(key, klen, "ts") ||
+			   key_is(key, klen, "seq") || key_is(key, klen, "last")) {
 			return merr(m, "duplicate key \"src.%.*s\"", (int)klen, key);
 		} else if (skip(m) < 0) {
 			return -1;

@@ -17,6 +17,16 @@
 #    (slope under 5% of the rate, or under 3 s of input at the end: the lag
 #    saws up and down by a batch).
 #    Goal: sustained >= 5000 changes/s.
+# Both, for each mode of BENCH_MODES (default "plain txn"), side by side:
+#   plain  today's default: kpub --watermark-ms 0, ksub, mssql-apply;
+#   txn    source transactions applied whole: kpub with its watermarks
+#          (--watermark-ms BENCH_WATERMARK_MS, default kpub's), ksub
+#          --ordered, mssql-apply --transactions.
+# Phases of mode txn are named NAME/txn. The modes take turns at each rate
+# (latency plain, latency/txn, ramp-2000, ramp-2000/txn, ...), the source
+# half started anew at each turn; a mode's higher rates are skipped after
+# one that did not drain. At the end: both modes' latency and sustained
+# rate, and the ratios txn / plain.
 #
 # Each phase starts a fresh sink half (ksub | mssql-apply, same consumer
 # group), so its latency figures cover that phase only; it ends when the
@@ -29,7 +39,8 @@
 #   BENCH_DRAIN=60    BENCH_FORMAT=json|msgpack (pgcdc-read and ksub output)
 #   BENCH_BATCH_MS=25 BENCH_BATCH_ROWS=10000 (mssql-apply --batch-ms/-rows)
 #   BENCH_KPUB_OPTS="-X linger.ms=5"  BENCH_KSUB_OPTS="-X fetch.wait.max.ms=10"
-#   BENCH_APPLY_OPTS= (more mssql-apply options)  BENCH_PG_OPTS= (more
+#   BENCH_APPLY_OPTS= (more mssql-apply options)  BENCH_MODES="plain txn"
+#   BENCH_WATERMARK_MS= (kpub --watermark-ms for mode txn)  BENCH_PG_OPTS= (more
 #   postgresql.conf lines, ';'-separated)  BENCH_LOGS=DIR (keep the logs)
 #   BENCH_PERF=1 (perf record -a -g for a while in the latency phase, into
 #   BENCH_LOGS/perf.latency.data)  BENCH_PGSS=1 (pg_stat_statements: the
@@ -51,6 +62,8 @@ KSUB_OPTS=${BENCH_KSUB_OPTS:--X fetch.wait.max.ms=10}
 APPLY_OPTS=${BENCH_APPLY_OPTS:-}
 PERF=${BENCH_PERF:-}
 PGSS=${BENCH_PGSS:-}
+MODES=${BENCH_MODES:-plain txn}
+WATERMARK_MS=${BENCH_WATERMARK_MS:-}
 
 for p in wwi-gen snapshot pgcdc-read kpub ksub mssql-apply peers/kafka-cluster peers/tds-server; do
 	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
@@ -86,22 +99,34 @@ kx=(-b "$KAFKA_BROKERS" -X topic.metadata.refresh.interval.ms=500)
 # Stages talk through FIFOs rather than shell pipes, so that each one's pid
 # is known (for /proc CPU figures, perf, and a clean stop of one half).
 mkfifo "$RUN/src.pipe" "$RUN/sink.pipe"
+# The options of each mode's stages.
+MODE=${MODES%% *} # (the source half starts in the first mode)
+mode_kpub() { [ "$MODE" = txn ] && echo "${WATERMARK_MS:+--watermark-ms $WATERMARK_MS}" || echo "--watermark-ms 0"; }
+mode_ksub() { [ "$MODE" = txn ] && echo "--ordered"; }
+mode_apply() { [ "$MODE" = txn ] && echo "--transactions"; }
 # shellcheck disable=SC2086
 start_source() {
 	"$BIN/pgcdc-read" -d "$SRC" -S dbrepl -P dbrepl -s 1 --format "$FORMAT" --ack "$RUN/pg.ack" --progress \
 		>"$RUN/src.pipe" 2>>"$LOGS/pgcdc-read.log" &
 	PID_READ=$!
-	"$BIN/kpub" "${kx[@]}" $KPUB_OPTS --ack "$RUN/pg.ack" --progress <"$RUN/src.pipe" 2>>"$LOGS/kpub.log" &
+	"$BIN/kpub" "${kx[@]}" $KPUB_OPTS $(mode_kpub) --ack "$RUN/pg.ack" --progress <"$RUN/src.pipe" \
+		2>>"$LOGS/kpub.log" &
 	PID_KPUB=$!
+}
+# stop_source: pgcdc-read stops, kpub delivers, acks and exits.
+stop_source() {
+	kill -TERM "$PID_READ" 2>/dev/null
+	wait "$PID_READ" "$PID_KPUB" 2>/dev/null
+	PID_READ='' PID_KPUB=''
 }
 # shellcheck disable=SC2086
 start_sink() { # log suffix
-	"$BIN/ksub" "${kx[@]}" $KSUB_OPTS -G dbrepl-bench -o beginning --format "$FORMAT" --ack "$RUN/kafka.ack" \
-		--progress '^wwi\.' >"$RUN/sink.pipe" 2>"$LOGS/ksub.$1.log" &
+	"$BIN/ksub" "${kx[@]}" $KSUB_OPTS $(mode_ksub) -G dbrepl-bench -o beginning --format "$FORMAT" \
+		--ack "$RUN/kafka.ack" --progress '^wwi\.' >"$RUN/sink.pipe" 2>"$LOGS/ksub.$1.log" &
 	PID_KSUB=$!
 	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D "$TDS_DB" --create-tables --evolve \
-		--batch-ms "$BATCH_MS" --batch-rows "$BATCH_ROWS" $APPLY_OPTS --ack "$RUN/kafka.ack" --progress \
-		<"$RUN/sink.pipe" 2>"$LOGS/mssql-apply.$1.log" &
+		--batch-ms "$BATCH_MS" --batch-rows "$BATCH_ROWS" $APPLY_OPTS $(mode_apply) --ack "$RUN/kafka.ack" \
+		--progress <"$RUN/sink.pipe" 2>"$LOGS/mssql-apply.$1.log" &
 	PID_APPLY=$!
 }
 # stop_sink: ksub drains, mssql-apply commits and acks, both exit.
@@ -179,34 +204,40 @@ start_source
 
 SUMMARY=$TEST_TMP/summary
 : >"$SUMMARY"
-# phase NAME RATE: one measured phase; appends a line to $SUMMARY.
-phase() {
-	local name=$1 rate=$2
-	start_sink "$name"
-	# In the latency phase an independent consumer (kcat) notes when kpub
-	# produced each message (its CreateTime): commit → produce is the source
-	# half's share of the latency.
-	PROBE_PID=
-	if [ "$name" = latency ] && [ "$FORMAT" = json ] && command -v kcat >/dev/null; then
-		kcat -b "$KAFKA_BROKERS" -G dbrepl-probe -X auto.offset.reset=latest -q -f '%T %s\n' '^wwi\.' \
-			>"$LOGS/probe.$name" 2>/dev/null &
-		PROBE_PID=$!
-	fi
-	# Wait for the group to take its partitions and for what is left in
-	# Kafka (the snapshot, or the backlog of a phase that did not drain) to
-	# be applied: ksub sees no lag and mssql-apply's count stands still.
-	local i a prev=-1 same=0
-	for i in $(seq 1 $((DRAIN * 2))); do
+# catch_up TAG NAME SECONDS: waits (at most SECONDS) for the sink just
+# started to take its partitions and apply what is left in Kafka (the
+# snapshot, or the backlog of a phase that did not drain): ksub sees no lag
+# and mssql-apply's count stands still. CAUGHT: how many it applied.
+catch_up() {
+	local tag=$1 name=$2 i a prev=-1 same=0
+	for i in $(seq 1 $(($3 * 2))); do
 		sleep 0.5
-		a=$(assigned "$LOGS/ksub.$name.log")
-		[ "${a:-0}" -gt 0 ] && [ "$(ksublag "$LOGS/ksub.$name.log")" = 0 ] || { same=0; continue; }
-		a=$(applied "$LOGS/mssql-apply.$name.log")
+		a=$(assigned "$LOGS/ksub.$tag.log")
+		[ "${a:-0}" -gt 0 ] && [ "$(ksublag "$LOGS/ksub.$tag.log")" = 0 ] || { same=0; continue; }
+		a=$(applied "$LOGS/mssql-apply.$tag.log")
 		if [ "${a:-0}" = "$prev" ]; then same=$((same + 1)); else same=0; fi
 		prev=${a:-0}
 		[ "$name" = warmup ] && [ "$prev" = 0 ] && continue
 		[ $i -ge 6 ] && [ $same -ge 4 ] && break
 	done
-	local base_applied=${prev#-}
+	CAUGHT=$(applied "$LOGS/mssql-apply.$tag.log")
+	CAUGHT=${CAUGHT:-0}
+}
+# phase NAME RATE: one measured phase; appends a line to $SUMMARY.
+phase() {
+	local name=$1 rate=$2 tag=${1//\//.}
+	start_sink "$tag"
+	# In the latency phase an independent consumer (kcat) notes when kpub
+	# produced each message (its CreateTime): commit → produce is the source
+	# half's share of the latency.
+	PROBE_PID=
+	if [ "${name%/*}" = latency ] && [ "$FORMAT" = json ] && command -v kcat >/dev/null; then
+		kcat -b "$KAFKA_BROKERS" -G dbrepl-probe -X auto.offset.reset=latest -q -f '%T %s\n' '^wwi\.' \
+			>"$LOGS/probe.$tag" 2>/dev/null &
+		PROBE_PID=$!
+	fi
+	catch_up "$tag" "$name" "$DRAIN"
+	local i a base_applied=$CAUGHT
 	[ "$name" = warmup ] && { stop_sink; note "warmup: $base_applied records of the initial copy applied"; return; }
 	[ "$base_applied" = 0 ] || note "$name: $base_applied records left over from before (counted out)"
 
@@ -216,7 +247,7 @@ phase() {
 	t0=$(date +%s.%N)
 	local t_cpu1
 	"$BIN/wwi-gen" -d "$SRC" --seed "$RANDOM" --change-rate "$rate" --duration "$SECS" --progress \
-		2>"$LOGS/wwi-gen.$name.log" &
+		2>"$LOGS/wwi-gen.$tag.log" &
 	local gen=$!
 	GEN_PID=$gen
 	# BENCH_PERF=1: the whole machine, call graphs, for the middle of the
@@ -224,13 +255,13 @@ phase() {
 	# names the PostgreSQL sessions).
 	if [ -n "$PERF" ] && [ "$name" = latency ] && command -v perf >/dev/null; then
 		(sleep $((SECS / 4)) &&
-			ps -eo pid,comm,args >"$LOGS/pids.$name" &&
-			perf record -a -g -o "$LOGS/perf.$name.data" -- sleep $((SECS / 2 < 20 ? SECS / 2 : 20))) \
+			ps -eo pid,comm,args >"$LOGS/pids.$tag" &&
+			perf record -a -g -o "$LOGS/perf.$tag.data" -- sleep $((SECS / 2 < 20 ? SECS / 2 : 20))) \
 			>"$LOGS/perf.log" 2>&1 &
 		PERF_PID=$!
 	fi
 	# One sample a second: seconds, generated rows, applied rows, WAL held, ksub lag.
-	local samples=$LOGS/samples.$name
+	local samples=$LOGS/samples.$tag
 	: >"$samples"
 	local cpu_gen=
 	while kill -0 "$gen" 2>/dev/null; do
@@ -238,17 +269,17 @@ phase() {
 		# wwi-gen and its session are gone once it exits: their CPU now.
 		a=$(cpu_ticks "$gen" | grep -E '^(wwi-gen|pg:wwi) ')
 		[ "$(echo "$a" | wc -l)" = 2 ] && cpu_gen=$a
-		echo "$(date +%s.%N) $(genrows "$LOGS/wwi-gen.$name.log") $(applied "$LOGS/mssql-apply.$name.log")" \
-			"$(walheld) $(ksublag "$LOGS/ksub.$name.log")" >>"$samples"
+		echo "$(date +%s.%N) $(genrows "$LOGS/wwi-gen.$tag.log") $(applied "$LOGS/mssql-apply.$tag.log")" \
+			"$(walheld) $(ksublag "$LOGS/ksub.$tag.log")" >>"$samples"
 	done
 	wait "$gen" || note "$name: wwi-gen exited $?"
 	GEN_PID=''
 	t_end=$(date +%s.%N)
 	local total drain_start drained=no
-	total=$(genrows "$LOGS/wwi-gen.$name.log")
+	total=$(genrows "$LOGS/wwi-gen.$tag.log")
 	drain_start=$(date +%s.%N)
 	for i in $(seq 1 $((DRAIN * 4))); do
-		a=$(applied "$LOGS/mssql-apply.$name.log")
+		a=$(applied "$LOGS/mssql-apply.$tag.log")
 		if [ "$((${a:-0} - base_applied))" -ge "${total:-0}" ]; then drained=yes; break; fi
 		sleep 0.25
 	done
@@ -259,7 +290,7 @@ phase() {
 	stop_sink
 	# per kind of statement: what the target (and the source) spend, per batch
 	local nb
-	nb=$(sed -n 's/.* \([0-9]*\) batches,.*/\1/p' "$LOGS/mssql-apply.$name.log" | tail -n 1)
+	nb=$(sed -n 's/.* \([0-9]*\) batches,.*/\1/p' "$LOGS/mssql-apply.$tag.log" | tail -n 1)
 	[ -n "$PGSS" ] && psql -X -q -d "$PGDATABASE" -c "SELECT d.datname AS db,
 		CASE WHEN d.datname <> 'target' THEN 'source: ' || split_part(ltrim(query), ' ', 1)
 		     WHEN query LIKE 'TRUNCATE%' THEN 'TRUNCATE staging'
@@ -273,20 +304,21 @@ phase() {
 		round((sum(total_exec_time) / nullif(${nb:-0}, 0))::numeric, 2) AS ms_per_batch,
 		round((sum(total_exec_time) / sum(calls))::numeric, 3) AS ms_per_call
 		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-		GROUP BY 1, 2 ORDER BY 1 DESC, 4 DESC LIMIT 30" >"$LOGS/pgss.$name.txt" 2>&1
+		GROUP BY 1, 2 ORDER BY 1 DESC, 4 DESC LIMIT 30" >"$LOGS/pgss.$tag.txt" 2>&1
 	local src_lat="- - -"
 	if [ -n "$PROBE_PID" ]; then
 		kill "$PROBE_PID" 2>/dev/null
 		wait "$PROBE_PID" 2>/dev/null
 		PROBE_PID=
-		src_lat=$(jq -R -r 'capture("^(?<t>[0-9]+) (?<j>.*)$") | (.j | fromjson | .src.ts) as $ts |
+		src_lat=$(jq -R -r 'capture("^(?<t>[0-9]+) (?<j>.*)$") | select(.j | fromjson | .src) |
+			(.j | fromjson | .src.ts) as $ts |
 			(.t | tonumber) - (($ts[0:19] + "Z" | fromdate) * 1000 + ($ts[20:26] | tonumber) / 1000)' \
-			"$LOGS/probe.$name" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
+			"$LOGS/probe.$tag" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
 				if (NR) printf "%.0f %.0f %.0f", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1], v[NR]; else print "- - -" }')
 	fi
 	local lat
-	lat=$(latency "$LOGS/mssql-apply.$name.log")
-	a=$(applied "$LOGS/mssql-apply.$name.log")
+	lat=$(latency "$LOGS/mssql-apply.$tag.log")
+	a=$(applied "$LOGS/mssql-apply.$tag.log")
 	# ksub lag (messages in Kafka not yet consumed; a slow sink shows there
 	# first): its slope over the second half (least squares) and last value
 	local fit
@@ -299,7 +331,7 @@ phase() {
 			printf "%.0f %d %d %d\n", s, last, wal, lag }' "$samples")
 	# what the generator reached, by its own clock
 	local gen_s
-	gen_s=$(sed -n 's/.* rows changed in \([0-9.]*\) s.*/\1/p' "$LOGS/wwi-gen.$name.log")
+	gen_s=$(sed -n 's/.* rows changed in \([0-9.]*\) s.*/\1/p' "$LOGS/wwi-gen.$tag.log")
 	[ -n "$gen_s" ] || gen_s=$(echo "$t_end - $t0" | bc)
 	local cpu
 	# CPU of each process over the phase: percent of one core, and ms per
@@ -315,20 +347,45 @@ phase() {
 }
 
 phase warmup 0
-phase latency "$LAT_RATE"
-for r in $RATES; do
-	phase "ramp-$r" "$r"
+# Each rate in every mode before the next rate, so that the modes meet the
+# same cluster (it slows as it fills) and the same load from elsewhere; a
+# mode's higher rates are skipped once one was not drained (its backlog
+# would only slow the phases after it).
+SRC_MODE=${MODES%% *}
+declare -A failed
+for r in latency $RATES; do
+	for MODE in $MODES; do
+		sfx=
+		[ "$MODE" = plain ] || sfx=/$MODE
+		if [ "$r" != latency ] && [ -n "${failed[$MODE]:-}" ]; then
+			note "ramp-$r$sfx skipped: ${failed[$MODE]} was not drained"
+			continue
+		fi
+		# the source half of this mode (kpub's watermarks)
+		[ "$MODE" = "$SRC_MODE" ] || { stop_source; start_source; SRC_MODE=$MODE; }
+		if [ "$r" = latency ]; then
+			phase "latency$sfx" "$LAT_RATE"
+		else
+			phase "ramp-$r$sfx" "$r"
+			[ "$(tail -n 1 "$SUMMARY" | cut -d' ' -f12)" = yes ] || failed[$MODE]=ramp-$r$sfx
+		fi
+	done
 done
 
-# The target must hold what the source holds, or the figures mean nothing.
+# The target must hold what the source holds, or the figures mean nothing:
+# the backlog of a phase that did not drain is applied first.
+MODE=$SRC_MODE
+start_sink final
+catch_up final final 600
+stop_sink
 if compare_all "$SRC" "$TDS_PGCONN" >"$LOGS/compare.txt" 2>&1; then same=yes; else same=NO; fi
 
 echo
 echo "dbrepl pipeline bench: $(nproc) CPUs, every service on this machine; format $FORMAT, mssql-apply" \
 	"--batch-ms $BATCH_MS --batch-rows $BATCH_ROWS, kpub [$KPUB_OPTS] ksub [$KSUB_OPTS]; ${SECS}s phases"
-printf '%-11s %6s %8s %8s %8s %7s %9s %9s %7s %7s %7s %6s %6s  %s\n' \
+printf '%-15s %6s %8s %8s %8s %7s %9s %9s %7s %7s %7s %6s %6s  %s\n' \
 	phase target gen/s apply/s klag-end klag/s wal-max klag-max drain-s p50-ms p99-ms max-ms load verdict
-best=0
+declare -A best
 while read -r name rate _secs total gen_s appl slope last wal lag drain_s drained p50 p99 max load s50 s99 smax cpu; do
 	genr=$(echo "$total / $gen_s" | bc)
 	applr=$(echo "$appl / ($gen_s + $drain_s)" | bc)
@@ -340,19 +397,40 @@ while read -r name rate _secs total gen_s appl slope last wal lag drain_s draine
 	elif [ "$(echo "$drain_s > $((SECS / 10 > 5 ? SECS / 10 : 5))" | bc)" = 1 ] ||
 		{ [ "$slope" -gt $((rate / 20)) ] && [ "$last" -gt $((rate * 3)) ]; }; then verdict="lag grows"
 	fi
-	[ "$name" != latency ] && [ "$verdict" = ok ] && [ "$rate" -gt "$best" ] && best=$rate
-	printf '%-11s %6s %8s %8s %8s %7s %9s %9s %7.1f %7s %7s %6s %6s  %s\n' "$name" "$rate" "$genr" "$applr" \
+	mode=plain
+	[ "${name#*/}" = "$name" ] || mode=${name#*/}
+	[ "${name%/*}" != latency ] && [ "$verdict" = ok ] && [ "$rate" -gt "${best[$mode]:-0}" ] && best[$mode]=$rate
+	printf '%-15s %6s %8s %8s %8s %7s %9s %9s %7.1f %7s %7s %6s %6s  %s\n' "$name" "$rate" "$genr" "$applr" \
 		"$last" "$slope" "$wal" "$lag" "$drain_s" "$p50" "$p99" "$max" "$load" "$verdict"
 	[ "$s50" != - ] && echo "            commit -> kpub produce (kcat CreateTime): p50 $s50 ms, p99 $s99 ms, max $smax ms"
 	echo "            cpu, % of one core / ms per 1000 changes: $cpu"
 done <"$SUMMARY"
-lat=$(awk '$1 == "latency" { print $13, $14, $15 }' "$SUMMARY")
-set -- $lat
 echo
-echo "latency at $LAT_RATE changes/s: p50 ${1:-?} ms (goal < 100), p99 ${2:-?} ms (goal < 500), max ${3:-?} ms"
-echo "highest sustained rate of the ramp: ${best/#0/none} changes/s (goal >= 5000)"
+measured=yes
+declare -A p50 p99
+for MODE in $MODES; do
+	sfx=
+	[ "$MODE" = plain ] || sfx=/$MODE
+	read -r a b c < <(awk -v n="latency$sfx" '$1 == n { print $13, $14, $15 }' "$SUMMARY")
+	p50[$MODE]=${a:--} p99[$MODE]=${b:--}
+	case $MODE in
+	plain) what="today's mode" ;;
+	txn) what="ksub --ordered, mssql-apply --transactions" ;;
+	*) what=$MODE ;;
+	esac
+	echo "$MODE ($what): latency at $LAT_RATE changes/s p50 ${a:-?} ms (goal < 100), p99 ${b:-?} ms" \
+		"(goal < 500), max ${c:-?} ms; highest sustained rate of the ramp: ${best[$MODE]:-none} changes/s" \
+		"(goal >= 5000)"
+	[ "${a:--}" = - ] && measured=no
+done
+ratio() { [ "$1" != - ] && [ -n "$1" ] && [ "$2" != - ] && [ -n "$2" ] && [ "$1" != 0 ] && echo "scale=2; $2 / $1" | bc || echo "?"; }
+if [ -n "${p50[plain]:-}" ] && [ -n "${p50[txn]:-}" ]; then
+	echo "txn / plain: p50 latency $(ratio "${p50[plain]}" "${p50[txn]}")x, p99 latency" \
+		"$(ratio "${p99[plain]}" "${p99[txn]}")x, sustained rate $(ratio "${best[plain]:--}" "${best[txn]:--}")x"
+fi
 echo "target equals source after the run: $same"
 [ -n "${BENCH_LOGS:-}" ] && echo "logs in $LOGS"
 # figures of a pipeline that loses or changes rows mean nothing
 [ "$same" = yes ] || { cat "$LOGS/compare.txt"; exit 1; }
+[ $measured = yes ] || { echo "a latency phase gave no figures"; exit 1; }
 exit 0

@@ -16,6 +16,20 @@ kafka_gen_records 3000 3 60 >in.ndjson
 kafka_dump d.s.t0 d.s.t1 d.s.t2 >out.tsv
 [ "$(wc -l <out.tsv)" = 3000 ] || fail "$(wc -l <out.tsv) messages in Kafka, want 3000"
 
+# Watermarks (on by default): the last message of every partition of the
+# topics is one, written after the records (kpub's last round at the end of
+# input), saying the input's stream is published up to its last offset;
+# key and header dbrepl-watermark, no record fields.
+last=$(tail -n 1 in.ndjson | jq -r .pos.offset)
+want_wm="{\"watermark\":{\"stream\":\"pg/d/slot\",\"offset\":\"$last\"}}"
+for t in d.s.t0 d.s.t1 d.s.t2; do
+	kcat -b "$KAFKA_BROKERS" -C -e -q -t $t -f '%p\t%o\t%k\t%h\t%s\n' | sort -t"$(printf '\t')" -k1,1n -k2,2n |
+		awk -F'\t' '{ lastline[$1] = $0 } END { for (p in lastline) print lastline[p] }' >wm.$t
+	[ "$(wc -l <wm.$t)" = 4 ] || fail "$t: $(wc -l <wm.$t) partitions"
+	awk -F'\t' -v w="$want_wm" '$3 != "dbrepl-watermark" || $4 != "dbrepl-watermark=NULL" || $5 != w { bad++ }
+		END { exit bad > 0 }' wm.$t || { cat wm.$t >&2; fail "$t: a partition does not end with the watermark"; }
+done
+
 # Every message: value byte for byte a line of the input, the key of its
 # row, the headers of its record, on the topic of its table. The stable sort
 # by topic and key keeps input order within each key on the left, and
@@ -50,7 +64,7 @@ diff placed.tsv java.tsv >placed.diff || { head -n 10 placed.diff; fail "keys no
 # cluster creates them on first use (4 partitions). (--create-topics is
 # tested in kpub-create-topics.sh, through the cluster's fronts.)
 "$BIN/kpub" -b "$KAFKA_BROKERS" -t 'x.{prefix}-{table}' --prefix pfx --tombstones \
-	<in.ndjson || fail "kpub (2) exited $?"
+	--watermark-ms 0 <in.ndjson || fail "kpub (2) exited $?"
 dels=$(grep -c '"op":"d","db":"d","schema":"s","table":"t1"' in.ndjson)
 kcat -b "$KAFKA_BROKERS" -C -e -q -t x.pfx-t1 -f '%p %k %S|%s\n' >tomb.txt
 total=$(grep -c '"table":"t1"' in.ndjson)
@@ -71,9 +85,9 @@ cut -f1,4- nh.tsv | sort -s -t"$tab" -k1,2 >nh.got
 diff nh.want nh.got >nh.diff || { head -n 10 nh.diff; fail "--no-headers: Kafka content differs from the input"; }
 
 # A fixed topic name; bad input: what came before is published, exit 65.
-head -n 10 in.ndjson | "$BIN/kpub" -b "$KAFKA_BROKERS" -t fixed || fail "kpub -t fixed"
+head -n 10 in.ndjson | "$BIN/kpub" -b "$KAFKA_BROKERS" -t fixed --watermark-ms 0 || fail "kpub -t fixed"
 [ "$(kcat -b "$KAFKA_BROKERS" -C -e -q -t fixed | wc -l)" = 10 ] || fail "fixed topic"
-{ head -n 2 in.ndjson; echo '{"v":1,"op":'; } | "$BIN/kpub" -b "$KAFKA_BROKERS" -t bad 2>err.txt
+{ head -n 2 in.ndjson; echo '{"v":1,"op":'; } | "$BIN/kpub" -b "$KAFKA_BROKERS" -t bad --watermark-ms 0 2>err.txt
 rc=$?
 [ $rc = 65 ] || fail "bad input: exit $rc, want 65"
 grep -q '^kpub: bad input (line 3: ' err.txt || fail "no error message naming line 3: $(cat err.txt)"

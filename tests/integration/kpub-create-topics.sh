@@ -30,7 +30,7 @@ partitions() {
 kafka_gen_records 600 3 40 >in.ndjson
 
 # A fixed topic, 5 partitions, replication factor 2.
-"$BIN/kpub" -b "$KAFKA_BROKERS" -t ct.fixed --create-topics --partitions 5 --replication-factor 2 \
+"$BIN/kpub" -b "$KAFKA_BROKERS" --watermark-ms 0 -t ct.fixed --create-topics --partitions 5 --replication-factor 2 \
 	<in.ndjson 2>err.txt || { rc=$?; cat err.txt; fail "kpub --create-topics exited $rc"; }
 [ "$(partitions ct.fixed)" = 5 ] || fail "ct.fixed has $(partitions ct.fixed) partitions, want 5"
 kcat -b "$KAFKA_BROKERS" -C -e -q -t ct.fixed -f '%s\n' | sort >got.txt
@@ -41,7 +41,7 @@ used=$(kcat -b "$KAFKA_BROKERS" -C -e -q -t ct.fixed -f '%p\n' | sort -u | wc -l
 
 # Per-table topics by template, kpub's defaults (6 partitions, the
 # cluster's replication factor).
-"$BIN/kpub" -b "$KAFKA_BROKERS" -t 'ct.{table}' --create-topics <in.ndjson 2>err.txt ||
+"$BIN/kpub" -b "$KAFKA_BROKERS" --watermark-ms 0 -t 'ct.{table}' --create-topics <in.ndjson 2>err.txt ||
 	{ rc=$?; cat err.txt; fail "kpub --create-topics (template) exited $rc"; }
 for t in 0 1 2; do
 	[ "$(partitions ct.t$t)" = 6 ] || fail "ct.t$t has $(partitions ct.t$t) partitions, want 6"
@@ -51,7 +51,7 @@ for t in 0 1 2; do
 done
 
 # An existing topic is not an error: used as it is, its partitions kept.
-"$BIN/kpub" -b "$KAFKA_BROKERS" -t ct.fixed --create-topics --partitions 9 <in.ndjson 2>err.txt ||
+"$BIN/kpub" -b "$KAFKA_BROKERS" --watermark-ms 0 -t ct.fixed --create-topics --partitions 9 <in.ndjson 2>err.txt ||
 	{ rc=$?; cat err.txt; fail "kpub --create-topics on an existing topic exited $rc"; }
 [ "$(partitions ct.fixed)" = 5 ] || fail "ct.fixed now has $(partitions ct.fixed) partitions, want 5"
 [ "$(kcat -b "$KAFKA_BROKERS" -C -e -q -t ct.fixed | wc -l)" = 1200 ] ||

@@ -41,7 +41,7 @@ end=$(q "SELECT pg_current_wal_lsn()")
 n=$(wc -l <ref.ndjson)
 mkfifo ack
 "$BIN/pgcdc-read" -d "$PGCONN" -S s1 -P pub -E "$end" --format msgpack --ack ack --no-progress -s 1 |
-	"$BIN/kpub" -b "$KAFKA_BROKERS" --ack ack || fail "pgcdc-read | kpub failed"
+	"$BIN/kpub" -b "$KAFKA_BROKERS" --watermark-ms 0 --ack ack || fail "pgcdc-read | kpub failed"
 
 KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 --no-progress)
 "$BIN/ksub" "${KX[@]}" -G g1 -e '^postgres\.' >out.ndjson 2>ksub.err ||

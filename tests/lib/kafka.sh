@@ -133,14 +133,15 @@ kafka_gen_records() {
 	}'
 }
 
-# kafka_dump TOPIC... : every message of the topics, in partition/offset
-#   order, as "topic<TAB>partition<TAB>offset<TAB>key<TAB>headers<TAB>value"
+# kafka_dump TOPIC... : every message of the topics but kpub's watermarks
+#   (key dbrepl-watermark), in partition/offset order, as
+#   "topic<TAB>partition<TAB>offset<TAB>key<TAB>headers<TAB>value"
 #   with key normalised by jq and headers "op=…,lsn=…".
 kafka_dump() {
 	local t
 	for t in "$@"; do
 		kcat -b "$KAFKA_BROKERS" -C -e -q -t "$t" -J 2>/dev/null
-	done | jq -r 'select(.payload != null) |
+	done | jq -r 'select(.payload != null and .key != "dbrepl-watermark") |
 		[.topic, (.partition|tostring), (.offset|tostring),
 		 (.key | fromjson | tojson),
 		 ((.headers // []) as $h | [range(0; $h|length; 2) | "\($h[.])=\($h[.+1])"] | join(",")),

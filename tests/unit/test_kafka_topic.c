@@ -55,12 +55,37 @@ static void test_template_check(void **state)
 	assert_int_equal(kafka_topic_template_check("a/{table}", err, sizeof err), -1);
 }
 
+/* The beginning every topic of a database's tables shares (kpub's
+ * watermarks go to every topic that begins so). */
+static void test_family(void **state)
+{
+	(void)state;
+	char out[KAFKA_TOPIC_MAX + 1];
+	int exact;
+	assert_int_equal(kafka_topic_family("{prefix}.{schema}.{table}", NULL, "wwi", out, sizeof out, &exact), 4);
+	assert_string_equal(out, "wwi.");
+	assert_int_equal(exact, 0);
+	assert_int_equal(kafka_topic_family("{prefix}.{schema}.{table}", "cdc", "wwi", out, sizeof out, &exact), 4);
+	assert_string_equal(out, "cdc.");
+	assert_int_equal(kafka_topic_family("x-{db}-{table}", NULL, "a b", out, sizeof out, &exact), 6);
+	assert_string_equal(out, "x-a_b-");
+	/* no table in the name: one topic, the whole name */
+	assert_int_equal(kafka_topic_family("all-{db}", NULL, "wwi", out, sizeof out, &exact), 7);
+	assert_string_equal(out, "all-wwi");
+	assert_int_equal(exact, 1);
+	/* a name that begins with the table's: no family */
+	assert_int_equal(kafka_topic_family("{table}.{db}", NULL, "wwi", out, sizeof out, &exact), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(exact, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_expand_limits),
 		cmocka_unit_test(test_template_check),
+		cmocka_unit_test(test_family),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

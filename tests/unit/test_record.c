@@ -53,6 +53,7 @@ static void assert_records_equal(const record *a, const record *b)
 	assert_int_equal(a->xid, b->xid);
 	assert_int_equal(a->commit_us, b->commit_us);
 	assert_int_equal(a->seq, b->seq);
+	assert_int_equal(a->last, b->last);
 	assert_string_equal(a->stream, b->stream);
 	assert_int_equal(pos_offset_cmp(a->offset, b->offset), 0);
 	assert_int_equal(a->offset.lsn, b->offset.lsn);
@@ -654,6 +655,93 @@ static void test_bad_json(void **state)
 	char deep[512];
 	snprintf(deep, sizeof deep, "{\"zz\":%.*s", 100, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
 	expect_bad("deep", deep, strlen(deep), "nesting deeper");
+}
+
+/* src.last: written only when true, in both encodings, read back in any
+ * order; false when absent or false; refused when not a boolean or twice. */
+static void test_last_marker(void **state)
+{
+	(void)state;
+	record r, d;
+	record_init(&r);
+	record_init(&d);
+	make_example(&r);
+	r.last = true;
+	buf b;
+	buf_init(&b, 0);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_JSON, &b), 0);
+	assert_int_equal(buf_terminate(&b), 0);
+	assert_non_null(strstr(b.data, "\"seq\":3,\"last\":true},\"pos\""));
+	decode_ok(&d, &b);
+	assert_true(d.last);
+	assert_records_equal(&r, &d);
+	buf_reset(&b);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, &b), 0);
+	static const char mp_src[] = "\xa3src\x85\xa3lsn";
+	assert_non_null(memmem(b.data, b.len, mp_src, sizeof mp_src - 1));
+	assert_non_null(memmem(b.data, b.len, "\xa4last\xc3\xa3pos", 10));
+	record_clear(&d);
+	decode_ok(&d, &b);
+	assert_records_equal(&r, &d);
+	/* the same record without it: no key written, false read */
+	r.last = false;
+	buf_reset(&b);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_JSON, &b), 0);
+	assert_null(memmem(b.data, b.len, "last", 4));
+	record_clear(&d);
+	d.last = true;
+	decode_ok(&d, &b);
+	assert_false(d.last);
+	buf_reset(&b);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, &b), 0);
+	assert_null(memmem(b.data, b.len, "last", 4));
+	record_clear(&d);
+	decode_ok(&d, &b);
+	assert_false(d.last);
+
+	/* other orders and forms */
+	char line[4096];
+	static const char *const srcs[][2] = {
+		{"\"src\":{\"last\":true,\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},", "t"},
+		{"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1, \"last\" : false },", "f"},
+		{"\"src\":{\"lsn\":\"0/1\",\"last\":true,\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},", "t"},
+		{"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1,\"more\":[1],\"last\":true},", "t"},
+		{"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1,\"last\":1},", "expected true or false"},
+		{"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1,\"last\":\"true\"},", "expected true or false"},
+		{"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1,\"last\":true,\"last\":true},", "duplicate key \"src.last\""},
+		{"\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1,\"last\":tru},", "invalid token"},
+	};
+	for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+		snprintf(line, sizeof line, "%s%s\"after\":{\"k\":1},%s\"pos\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}",
+			 good_head, good_cols, srcs[i][0]);
+		if (srcs[i][1][1] == '\0') {
+			char err[256] = "";
+			record_clear(&d);
+			if (record_decode(&d, line, strlen(line), err, sizeof err) != 0)
+				fail_msg("case %zu: %s", i, err);
+			assert_int_equal(d.last, srcs[i][1][0] == 't');
+			/* and through msgpack */
+			buf_reset(&b);
+			assert_int_equal(record_encode(&d, RECORD_FORMAT_MSGPACK, &b), 0);
+			bool want = d.last;
+			record_clear(&d);
+			decode_ok(&d, &b);
+			assert_int_equal(d.last, want);
+		} else {
+			expect_bad(srcs[i][0], line, strlen(line), srcs[i][1]);
+		}
+	}
+	/* msgpack: a boolean only */
+	r.last = true;
+	buf_reset(&b);
+	assert_int_equal(record_encode(&r, RECORD_FORMAT_MSGPACK, &b), 0);
+	char *at = memmem(b.data, b.len, "\xa4last\xc3", 6);
+	assert_non_null(at);
+	at[5] = 0x01; /* positive fixint 1 */
+	expect_bad("msgpack last 1", b.data, b.len, "\"src.last\": expected a boolean, got");
+	buf_free(&b);
+	record_free(&r);
+	record_free(&d);
 }
 
 static void test_bad_msgpack(void **state)
@@ -1263,6 +1351,7 @@ int main(void)
 		cmocka_unit_test(test_producer_errors),
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_bad_msgpack),
+		cmocka_unit_test(test_last_marker),
 		cmocka_unit_test(test_msgpack_unknown_fields),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_clear_reuses_storage),
