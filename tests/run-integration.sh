@@ -16,6 +16,26 @@ export TEST_LOGS=$logs
 mkdir -p "$logs"
 if [ $# -gt 0 ]; then tests=("$@"); else tests=("$here"/integration/*.sh); fi
 
+# One initdb for all: each test's pg_start copies it (tests/lib/pg.sh).
+# Under /tmp, as the tests' own clusters: the server's user must reach it.
+template_dir=$(mktemp -d /tmp/dbrepl-pg-template.XXXXXX)
+chmod 755 "$template_dir"
+trap 'rm -rf "$template_dir"' EXIT
+PG_TEMPLATE=$template_dir/data
+export PG_TEMPLATE
+if [ "$(id -u)" = 0 ]; then
+	chown postgres: "$template_dir"
+	as_owner() { runuser -u postgres -- "$@"; }
+else
+	as_owner() { "$@"; }
+fi
+as_owner "${PG_BINDIR:-/usr/lib/postgresql/15/bin}/initdb" -D "$PG_TEMPLATE" -U postgres -A trust \
+	--no-sync -E UTF8 --locale=C.UTF-8 >"$PG_TEMPLATE.initdb.log" 2>&1 || {
+	cat "$PG_TEMPLATE.initdb.log" >&2
+	echo "run-integration: initdb of the template cluster failed; each test runs its own" >&2
+	unset PG_TEMPLATE
+}
+
 # The longest tests first, so the two lanes end together.
 ordered=()
 for t in "${tests[@]}"; do case $(basename "$t") in e2e-*|zz-*) ordered+=("$t") ;; esac; done
