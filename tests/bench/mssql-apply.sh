@@ -7,7 +7,8 @@
 #   2. stream: 1,000,000 mixed records (40% inserts, 40% updates, 20%
 #      deletes, keys reused); psql: the same changes as INSERT … ON CONFLICT
 #      DO UPDATE / DELETE statements, in transactions of 10,000.
-# Prints seconds, rows/s, the ratio (goal >= 0.7), round trips of the last
+# Prints seconds, rows/s, the ratio (goals, issue #14: snapshot >= 1.0,
+# stream >= 8, the ceiling's seconds over mssql-apply's), round trips of the last
 # batch (they grow with tables, not rows), client CPU seconds per million
 # rows and peak RSS (goal <= 64 MiB); for the stream, the RPCs and distinct
 # statement texts the peer saw (SQL Server compiles a plan per text).
@@ -44,10 +45,10 @@ run() {
 	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "time.$name"
 }
 rt() { sed -n 's/.* \([0-9]*\) round trips last batch (\([0-9]*\) tables).*/\1 round trips, \2 table(s)/p' "err.$1" | tail -n 1; }
-report() { # label n seconds cpu rss ceiling-seconds
-	awk -v l="$1" -v n="$2" -v s="$3" -v c="$4" -v m="$5" -v cs="$6" 'BEGIN {
-		printf "%-22s %7.2f s %9.0f rows/s  ratio %.2f (goal >= 0.7)  CPU %.2f s/M rows  peak RSS %.1f MiB (%s 64)\n",
-			l, s, n / s, cs / s, c * 1000000 / n, m / 1024, m <= 65536 ? "<=" : "> OVER"
+report() { # label n seconds cpu rss ceiling-seconds goal
+	awk -v l="$1" -v n="$2" -v s="$3" -v c="$4" -v m="$5" -v cs="$6" -v g="$7" 'BEGIN {
+		printf "%-22s %7.2f s %9.0f rows/s  ratio %.2f (goal >= %s%s)  CPU %.2f s/M rows  peak RSS %.1f MiB (%s 64)\n",
+			l, s, n / s, cs / s, g, (cs / s >= g) ? "" : ", MISSED", c * 1000000 / n, m / 1024, m <= 65536 ? "<=" : "> OVER"
 	}'
 }
 
@@ -75,7 +76,7 @@ read -r s c m < <(median res.snap)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (PostgreSQL and the peer share them)"
 echo "runs (s): psql $(cut -d' ' -f1 res.ceil1 | tr '\n' ' ')| mssql-apply $(cut -d' ' -f1 res.snap | tr '\n' ' ')"
 printf 'psql \\copy (ceiling)   %7.2f s %9.0f rows/s\n' "$cs" "$(awk -v n="$N" -v s="$cs" 'BEGIN{print n/s}')"
-report "mssql-apply snapshot" "$N" "$s" "$c" "$m" "$cs"
+report "mssql-apply snapshot" "$N" "$s" "$c" "$m" "$cs" 1.0
 echo "  $(rt snap)"
 
 # 2. a mixed stream on a table of its own, and the same as SQL for psql
@@ -107,7 +108,7 @@ read -r s c m < <(run mix "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D t
 diff <(tq "SELECT id, v, n FROM public.mix ORDER BY id") <(tq "SELECT id, v, n FROM public.mix_ceiling ORDER BY id") >/dev/null ||
 	{ echo "mix: target differs from the psql-applied table"; exit 1; }
 printf 'psql statements        %7.2f s %9.0f rows/s\n' "$cs" "$(awk -v n="$N" -v s="$cs" 'BEGIN{print n/s}')"
-report "mssql-apply stream" "$N" "$s" "$c" "$m" "$cs"
+report "mssql-apply stream" "$N" "$s" "$c" "$m" "$cs" 8
 echo "  $(rt mix)"
 # what SQL Server would compile: each distinct text of a batch or an
 # sp_executesql statement is a plan of its own (MERGE is never
