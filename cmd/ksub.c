@@ -78,7 +78,9 @@
  * of 124 they filled ORDERED_MAX_BYTES, partitions were paused and resumed
  * some 80 times a second (a resume drops what was prefetched), and the
  * pipeline bench's --ordered phase at 6,000 changes/s fell to 500-4,000
- * records/s. With 64 KiB it keeps up, no partition paused. -X wins. */
+ * records/s. With 64 KiB a 30 s phase kept up with no partition paused;
+ * a 60 s one still filled the queues after 45 s, and pausing kept them
+ * full (the note of stop 19 says what is left). -X wins. */
 #define ORDERED_PARTITION_FETCH_BYTES "65536"
 /* --ordered: a wait this long for a partition that has shown nothing of a
  * stream is reported. */
