@@ -24,15 +24,8 @@ chmod 755 "$template_dir"
 trap 'rm -rf "$template_dir"' EXIT
 PG_TEMPLATE=$template_dir/data
 export PG_TEMPLATE
-if [ "$(id -u)" = 0 ]; then
-	chown postgres: "$template_dir"
-	as_owner() { runuser -u postgres -- "$@"; }
-else
-	as_owner() { "$@"; }
-fi
-as_owner "${PG_BINDIR:-/usr/lib/postgresql/15/bin}/initdb" -D "$PG_TEMPLATE" -U postgres -A trust \
-	--no-sync -E UTF8 --locale=C.UTF-8 >"$PG_TEMPLATE.initdb.log" 2>&1 || {
-	cat "$PG_TEMPLATE.initdb.log" >&2
+[ "$(id -u)" = 0 ] && chown postgres: "$template_dir"
+( . "$here/lib/pg.sh" && pg_initdb "$PG_TEMPLATE" ) || {
 	echo "run-integration: initdb of the template cluster failed; each test runs its own" >&2
 	unset PG_TEMPLATE
 }
