@@ -41,10 +41,18 @@ log() { # stage name -> where its stderr goes
 	if [ -n "${LOG_DIR:-}" ]; then echo "$LOG_DIR/$1.log"; else echo /dev/stderr; fi
 }
 [ -n "${LOG_DIR:-}" ] && mkdir -p "$LOG_DIR"
-metrics() { # stage name -> its --metrics options (none without METRICS_DIR)
+metrics() { # stage name -> its --metrics options, one a line (none without METRICS_DIR)
 	[ -n "${METRICS_DIR:-}" ] || return 0
-	echo "--metrics=$METRICS_DIR/$1.prom --metrics-interval=${METRICS_INTERVAL:-5} --metrics-label=stage=$1"
+	printf '%s\n' "--metrics=$METRICS_DIR/$1.prom" "--metrics-interval=${METRICS_INTERVAL:-5}" "--metrics-label=stage=$1"
 }
+# Each stage's options as an array, so that a METRICS_DIR with blanks stays
+# one word.
+mapfile -t mx_snapshot < <(metrics snapshot)
+mapfile -t mx_kpub_snapshot < <(metrics kpub-snapshot)
+mapfile -t mx_pgcdc_read < <(metrics pgcdc-read)
+mapfile -t mx_kpub < <(metrics kpub)
+mapfile -t mx_ksub < <(metrics ksub)
+mapfile -t mx_mssql_apply < <(metrics mssql-apply)
 [ -n "${METRICS_DIR:-}" ] && mkdir -p "$METRICS_DIR"
 
 # shellcheck disable=SC2086
@@ -57,10 +65,9 @@ fi
 
 # First start: the initial copy, inside the snapshot of the new slot.
 if [ "$(psql -X -At -d "$PGCONN" -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$SLOT'")" = 0 ]; then
-	# shellcheck disable=SC2046
-	snapshot -d "$PGCONN" -P "$PUBLICATION" --slot "$SLOT" --create-slot "${progress[@]}" $(metrics snapshot) \
+	snapshot -d "$PGCONN" -P "$PUBLICATION" --slot "$SLOT" --create-slot "${progress[@]}" "${mx_snapshot[@]}" \
 		2>>"$(log snapshot)" |
-		kpub "${kafka_args[@]}" "${progress[@]}" $(metrics kpub-snapshot) 2>>"$(log kpub-snapshot)"
+		kpub "${kafka_args[@]}" "${progress[@]}" "${mx_kpub_snapshot[@]}" 2>>"$(log kpub-snapshot)"
 fi
 
 pids=()
@@ -73,18 +80,17 @@ stop() {
 trap stop INT TERM
 
 # Source half: the slot into Kafka; kpub acks what the brokers hold.
-# shellcheck disable=SC2046
 ( pgcdc-read -d "$PGCONN" -S "$SLOT" -P "$PUBLICATION" --ack "$RUN_DIR/pg.ack" "${progress[@]}" \
-	$(metrics pgcdc-read) 2>>"$(log pgcdc-read)" |
-	kpub "${kafka_args[@]}" --ack "$RUN_DIR/pg.ack" "${progress[@]}" $(metrics kpub) 2>>"$(log kpub)" ) &
+	"${mx_pgcdc_read[@]}" 2>>"$(log pgcdc-read)" |
+	kpub "${kafka_args[@]}" --ack "$RUN_DIR/pg.ack" "${progress[@]}" "${mx_kpub[@]}" 2>>"$(log kpub)" ) &
 pids+=($!)
 
 # Sink half: Kafka into SQL Server; mssql-apply acks what it committed.
-# shellcheck disable=SC2086,SC2046
-( ksub "${kafka_args[@]}" -G "$GROUP" -o beginning --ack "$RUN_DIR/kafka.ack" "${progress[@]}" $(metrics ksub) \
+# shellcheck disable=SC2086
+( ksub "${kafka_args[@]}" -G "$GROUP" -o beginning --ack "$RUN_DIR/kafka.ack" "${progress[@]}" "${mx_ksub[@]}" \
 	"$TOPIC_REGEX" 2>>"$(log ksub)" |
 	mssql-apply -S "$MSSQL_SERVER" -U "$MSSQL_USER" -D "$MSSQL_DB" --create-tables --evolve \
-		--ack "$RUN_DIR/kafka.ack" "${progress[@]}" $(metrics mssql-apply) $MSSQL_OPTS 2>>"$(log mssql-apply)" ) &
+		--ack "$RUN_DIR/kafka.ack" "${progress[@]}" "${mx_mssql_apply[@]}" $MSSQL_OPTS 2>>"$(log mssql-apply)" ) &
 pids+=($!)
 
 wait
