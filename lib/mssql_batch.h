@@ -46,6 +46,13 @@ typedef struct mssql_change {
 	record_value *from;
 } mssql_change;
 
+/* A slot of a table's key hash: the change's index in ch (-1: empty) and
+ * the high half of its key's hash. */
+typedef struct mssql_slot {
+	int32_t idx;
+	uint32_t tag;
+} mssql_slot;
+
 typedef struct mssql_table {
 	char *src_db, *src_schema, *src_table; /* as the records name it */
 	char *schema, *table;         /* target */
@@ -105,7 +112,7 @@ typedef struct mssql_table {
 	 * each cost more, with 50,000 of them, than the rest of the batch). */
 	arena mem;
 	buf keybuf; /* scratch for encoding a key */
-	int32_t *slots; /* open-addressing hash of ch by key */
+	mssql_slot *slots; /* open-addressing hash of ch by key */
 	size_t nslots;
 } mssql_table;
 

@@ -496,6 +496,19 @@ typedef struct jp {
 	size_t errlen;
 } jp;
 
+/* memcmp(a, b, n) == 0 for the short member names and memo texts of
+ * every record: inline, where a call to memcmp cost a twentieth of
+ * decoding a snapshot row (perf, mssql-apply on 1M rows). */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* A key as our encoders write it: what next_member may expect. */
 typedef struct jkey {
 	const char *name;
@@ -865,7 +878,7 @@ static inline int next_member(jp *j, bool *first, const char *want, size_t wlen,
 		return 0;
 	}
 	if (want && (size_t)(j->end - p) > wlen + 3 && p[0] == (*first ? '{' : ',') && p[1] == '"' &&
-	    memcmp(p + 2, want, wlen) == 0 && p[wlen + 2] == '"' && p[wlen + 3] == ':') {
+	    bytes_eq(p + 2, want, wlen) && p[wlen + 2] == '"' && p[wlen + 3] == ':') {
 		*first = false;
 		j->key_at = p + 1;
 		*key = p + 2;
@@ -906,7 +919,7 @@ static int next_member_any(jp *j, bool *first, const char *want, size_t wlen, co
 	}
 	j->key_at = p;
 	j->p = p;
-	if (want && (size_t)(e - p) > wlen + 2 && p[0] == '"' && memcmp(p + 1, want, wlen) == 0 &&
+	if (want && (size_t)(e - p) > wlen + 2 && p[0] == '"' && bytes_eq(p + 1, want, wlen) &&
 	    p[wlen + 1] == '"' && p[wlen + 2] == ':') {
 		*key = p + 1;
 		*keylen = wlen;
@@ -1257,7 +1270,7 @@ static inline bool at_memo(jp *j, const record_memo_text *m)
 	const char *p = skip_ws(j->p, j->end);
 	size_t n = m->len;
 	if (!n || (size_t)(j->end - p) < n + 2 || p[0] != '"' || p[n + 1] != '"' ||
-	    memcmp(p + 1, m->text, n) != 0)
+	    !bytes_eq(p + 1, m->text, n))
 		return false;
 	j->p = p + n + 2;
 	return true;
@@ -1271,7 +1284,7 @@ static bool at_offset_memo(jp *j, const record_memo_text *m, pos_offset *out)
 {
 	const char *p = skip_ws(j->p, j->end), *e = j->end;
 	size_t n = m->len;
-	if (!n || (size_t)(e - p) < n + 3 || p[0] != '"' || memcmp(p + 1, m->text, n) != 0)
+	if (!n || (size_t)(e - p) < n + 3 || p[0] != '"' || !bytes_eq(p + 1, m->text, n))
 		return false;
 	const char *d = p + 1 + n, *q = d;
 	uint64_t v = 0;
