@@ -68,8 +68,16 @@
  * down), ksub waits this long, then leaves the fetchers alone for 1 s. */
 #define NUDGE_TIMEOUT_MS 200
 /* --ordered: what the queues may hold before partitions that run ahead
- * are paused (librdkafka's own prefetch queue comes on top). */
+ * are held back (librdkafka's prefetch comes on top). */
 #define ORDERED_MAX_BYTES ((size_t)16 << 20)
+/* --ordered: each partition is read from a queue of its own (see
+ * split_queue), so librdkafka's queued.max.messages.kbytes bounds each
+ * partition's prefetch instead of the one consumer queue's: 1 MiB is some
+ * seconds of a busy partition. -X wins. */
+#define ORDERED_QUEUE_KBYTES "1024"
+/* --ordered: the partitions' queues wake nothing up; while ksub has
+ * nothing to do it looks at them this often. */
+#define ORDERED_POLL_MS 5
 /* --ordered: what a fetch asks of each partition (librdkafka's default is
  * 1 MiB; it grows the ask by itself for a larger message). A fetch brings
  * up to this much of every partition at once, so partitions with few
@@ -80,7 +88,8 @@
  * pipeline bench's --ordered phase at 6,000 changes/s fell to 500-4,000
  * records/s. With 64 KiB a 30 s phase kept up with no partition paused;
  * a 60 s one still filled the queues after 45 s, and pausing kept them
- * full (the note of stop 19 says what is left). -X wins. */
+ * full, until partitions were held back rather than paused (set_paused).
+ * -X wins. */
 #define ORDERED_PARTITION_FETCH_BYTES "65536"
 /* --ordered: a wait this long for a partition that has shown nothing of a
  * stream is reported. */
@@ -344,18 +353,88 @@ static ksub_merge_part *merge_part(ksub_part *p)
 	return p->merge;
 }
 
+/* Holds p back (its queue is not read) or lets it be read again. Not
+ * rd_kafka_pause_partitions: a resume drops what was prefetched and
+ * fetches it again, and with the queues full every resume was a wait for
+ * that fetch while everything else waited for p (the pipeline bench's
+ * --ordered phase fell from 6,000 to a few hundred records/s, and did not
+ * recover). Held, p's own queue fills to queued.max.messages.kbytes and
+ * librdkafka stops fetching it; what it holds is read when p is let go. */
 static void set_paused(ksub_part *p, bool pause)
 {
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(rk, l) : rd_kafka_resume_partitions(rk, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	if (err)
-		log_error("cannot %s %s (%s)", pause ? "pause" : "resume", p->stream, rd_kafka_err2str(err));
-	else
-		p->paused = pause;
-	log_debug("%s %s (%zu bytes queued for order)", pause ? "paused" : "resumed", p->stream,
+	p->paused = pause;
+	log_debug("%s %s (%zu bytes queued for order)", pause ? "held" : "let go", p->stream,
 		  ksub_merge_bytes(merge));
+}
+
+static int nsplit; /* partitions read from queues of their own */
+
+/* From now on p's messages wait in its own queue rather than the consumer
+ * queue, to be read when the merge may take them. librdkafka forwards a
+ * partition's queue to the consumer queue when its fetching starts (after
+ * each assignment), so this is done, again, whenever a message of p comes
+ * through the consumer queue. The messages of p that are there already
+ * come before those of its own queue: p stays gated until the consumer
+ * queue has been found empty. Without its queue (ENOMEM) p stays
+ * forwarded, as without --ordered. */
+static void split_queue(ksub_part *p)
+{
+	if (!p->queue) {
+		p->queue = rd_kafka_queue_get_partition(rk, p->topic, p->partition);
+		if (!p->queue)
+			return;
+		nsplit++;
+		log_debug("reading %s from a queue of its own", p->stream);
+	}
+	rd_kafka_queue_forward(p->queue, NULL);
+	p->gated = true;
+}
+
+static void merge_release(void);
+static void handle_message(const rd_kafka_message_t *m);
+static bool at_end(int64_t now);
+
+/* Reads the queues of the partitions the merge may take more of, a batch
+ * each. consumer_empty: the consumer queue was just found empty, so every
+ * gate opens. Returns how many messages were read. */
+static size_t read_split(bool consumer_empty)
+{
+	enum { BATCH = 64 };
+	rd_kafka_message_t *ms[BATCH];
+	size_t total = 0;
+	for (size_t i = 0; i < parts.n && !stopping; i++) {
+		ksub_part *p = parts.all[i];
+		if (!p->queue)
+			continue;
+		if (consumer_empty)
+			p->gated = false;
+		if (!p->assigned || p->gated || p->paused)
+			continue;
+		ssize_t n = rd_kafka_consume_batch_queue(p->queue, 0, ms, BATCH);
+		for (ssize_t k = 0; k < n; k++) {
+			bool eof = ms[k]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+			handle_message(ms[k]);
+			rd_kafka_message_destroy(ms[k]);
+			if (eof && opt.exit_eof && at_end(now_ms()))
+				stopping = true;
+		}
+		if (n > 0) {
+			total += (size_t)n;
+			merge_release();
+			if (out.len >= OUT_CHUNK)
+				flush_out();
+		}
+	}
+	return total;
+}
+
+static void close_split(void)
+{
+	for (size_t i = 0; i < parts.n; i++)
+		if (parts.all[i]->queue) {
+			rd_kafka_queue_destroy(parts.all[i]->queue);
+			parts.all[i]->queue = NULL;
+		}
 }
 
 /* A new assignment of p starts with an empty queue. */
@@ -367,6 +446,7 @@ static int merge_assign(ksub_part *p)
 	}
 	ksub_merge_assign(merge, p->merge);
 	p->read_next = -1;
+	p->gated = true;
 	return 0;
 }
 
@@ -424,7 +504,8 @@ static void merge_release(void)
 		ksub_part *p = parts.all[i];
 		if (!p->assigned || !p->merge)
 			continue;
-		bool want = ksub_merge_pause_wanted(merge, p->merge);
+		/* only a partition with a queue of its own can be held */
+		bool want = p->queue && ksub_merge_pause_wanted(merge, p->merge);
 		if (want != p->paused)
 			set_paused(p, want);
 	}
@@ -1184,8 +1265,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "b:G:o:ec:X:F:vqhV", longopts, NULL)) != -1)
 		if (c == 'e')
 			conf_or_die(conf, "fetch.wait.max.ms", "100");
-		else if (c == O_ORDERED)
+		else if (c == O_ORDERED) {
 			conf_or_die(conf, "max.partition.fetch.bytes", ORDERED_PARTITION_FETCH_BYTES);
+			conf_or_die(conf, "queued.max.messages.kbytes", ORDERED_QUEUE_KBYTES);
+		}
 	opterr = 1;
 	optind = 0; /* glibc: start over, and re-read GNU extensions */
 	while ((c = getopt_long(argc, argv, "b:G:o:ec:X:F:vqhV", longopts, NULL)) != -1) {
@@ -1390,13 +1473,20 @@ int main(int argc, char **argv)
 	int64_t now = now_ms(), last_service = now, last_commit = now;
 	stats.last_ms = now;
 
+	size_t split_read = 0;
 	while (!stopping && !got_signal) {
-		int timeout = out.len ? 0 : nudge_state.lagging ? nudge_wait_ms() : 100;
+		int timeout = out.len || split_read ? 0 : nudge_state.lagging ? nudge_wait_ms() : 100;
+		if (nsplit && timeout > ORDERED_POLL_MS)
+			timeout = ORDERED_POLL_MS;
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout);
 		if (m) {
 			bool eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+			ksub_part *p = merge && m->rkt ? ksub_parts_get(&parts, rd_kafka_topic_name(m->rkt), m->partition)
+						       : NULL;
 			handle_message(m);
 			rd_kafka_message_destroy(m);
+			if (p && p->assigned)
+				split_queue(p);
 			if (merge)
 				merge_release();
 			if (out.len >= OUT_CHUNK)
@@ -1405,14 +1495,17 @@ int main(int argc, char **argv)
 			 * come back empty (finish() flushes what is buffered) */
 			if (eof && opt.exit_eof && at_end(now_ms()))
 				stopping = true;
-		} else if (out.len) {
+		}
+		split_read = nsplit ? read_split(!m) : 0;
+		bool got = m || split_read;
+		if (!got && out.len) {
 			/* nothing more queued: do not hold records back */
 			flush_out();
 		}
 		now = now_ms();
-		if (!m && out.len == 0)
+		if (!got && out.len == 0)
 			nudge_fetchers(now);
-		if (m && now - last_service < SERVICE_INTERVAL_MS)
+		if (got && now - last_service < SERVICE_INTERVAL_MS)
 			continue;
 		last_service = now;
 		read_acks();
@@ -1420,7 +1513,7 @@ int main(int argc, char **argv)
 			commit(false, NULL);
 			last_commit = now;
 		}
-		if (opt.exit_eof && !m && out.len == 0 && at_end(now))
+		if (opt.exit_eof && !got && out.len == 0 && at_end(now))
 			stopping = true;
 		if (merge)
 			merge_check_stall(now);
@@ -1431,6 +1524,7 @@ int main(int argc, char **argv)
 		log_info("signal received: finishing");
 
 	finish();
+	close_split();
 	rd_kafka_destroy(rk);
 	ack_reader_close(acks);
 	if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {

@@ -45,6 +45,12 @@ struct ksub_merge {
 	size_t bytes, queued, max_bytes;
 	uint64_t arrival;
 	bool pausing; /* over max_bytes, and not yet down to half */
+	/* by stream number, as the last ksub_merge_release left it: a record
+	 * of the stream waits (ksub_merge_pause_wanted asks it of every
+	 * partition; finding it anew was partitions x partitions work per
+	 * message, while the queues were full) */
+	bool *waiting;
+	size_t nwaiting;
 };
 
 ksub_merge *ksub_merge_new(size_t max_bytes)
@@ -69,6 +75,7 @@ void ksub_merge_free(ksub_merge *m)
 		free(m->streams[i]);
 	free(m->parts);
 	free(m->streams);
+	free(m->waiting);
 	free(m);
 }
 
@@ -343,6 +350,13 @@ size_t ksub_merge_release(ksub_merge *m, ksub_merge_out out, void *ctx, bool *br
 		}
 		bool all_stuck = true, any_waiting = false;
 		ksub_merge_part *oldest = NULL;
+		if (m->nwaiting < m->nstreams) {
+			bool *w = realloc(m->waiting, m->nstreams * sizeof *w);
+			if (w) {
+				m->waiting = w;
+				m->nwaiting = m->nstreams;
+			}
+		}
 		for (size_t s = 0; s < m->nstreams; s++) {
 			ksub_merge_part *p;
 			while ((p = min_head(m, (int32_t)s))) {
@@ -358,6 +372,8 @@ size_t ksub_merge_release(ksub_merge *m, ksub_merge_out out, void *ctx, bool *br
 				n++;
 				progress = true;
 			}
+			if (s < m->nwaiting)
+				m->waiting[s] = p != NULL;
 		}
 		if (progress)
 			continue;
@@ -379,7 +395,7 @@ bool ksub_merge_pause_wanted(const ksub_merge *m, const ksub_merge_part *p)
 	/* Pause only a partition whose next messages no waiting record needs:
 	 * for each stream that waits, it has a record of it queued. */
 	for (size_t s = 0; s < m->nstreams; s++) {
-		if (!min_head(m, (int32_t)s))
+		if (s < m->nwaiting ? !m->waiting[s] : !min_head(m, (int32_t)s))
 			continue;
 		if ((size_t)s >= p->nst || p->st[s].first == NONE)
 			return false;

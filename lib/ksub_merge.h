@@ -81,7 +81,8 @@ int ksub_merge_pass(ksub_merge *m, ksub_merge_part *p, int64_t koff, const void 
 typedef void (*ksub_merge_out)(void *ctx, void *tag, int64_t koff, const void *data, size_t len, int64_t stamp);
 size_t ksub_merge_release(ksub_merge *m, ksub_merge_out out, void *ctx, bool *broke);
 
-/* Whether the partition should be paused now (see above). */
+/* Whether the partition should be paused now (see above), as the last
+ * ksub_merge_release left the queues. */
 bool ksub_merge_pause_wanted(const ksub_merge *m, const ksub_merge_part *p);
 /* Bytes and messages queued. */
 size_t ksub_merge_bytes(const ksub_merge *m);

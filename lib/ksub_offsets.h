@@ -50,6 +50,11 @@ typedef struct ksub_part {
 	void *merge;
 	bool paused;
 	int64_t read_next; /* --ordered: offset after the last message read, queued or not */
+	/* --ordered: the partition's own librdkafka queue (rd_kafka_queue_t),
+	 * once no longer forwarded to the consumer queue; gated while
+	 * messages it had forwarded before may still wait there */
+	void *queue;
+	bool gated;
 	/* ksub's --metrics series of this partition (metrics.h), or NULL */
 	struct metric *m_out, *m_lag;
 } ksub_part;

@@ -93,18 +93,23 @@ run() {
 		tail -n 5 "$RUN/ksub.$name.log" "$RUN/apply.$name.log" >&2
 		fail "$name: the target differs from the source"
 	fi
-	note "$name: every table equal; $(grep -c -- '^--$' "$RUN/$name.looks") looks; $(tail -n 1 "$RUN/ksub.$name.log")"
+	note "$name: every table equal; $(grep -c -- '^--$' "$RUN/$name.looks") looks; $(grep "records (" "$RUN/ksub.$name.log" | tail -n 1)"
 	orders_bad "$name" "$RUN/$name.looks" "$start"
 }
 
 bad=$(run control)
 [ "$bad" -gt 0 ] || fail "control: without --ordered the reader saw no half order (it cannot see one?)"
 note "control: the reader caught $bad looks at half orders without --ordered"
-bad=$(run ordered --ordered)
+bad=$(run ordered --ordered -v)
 [ "$bad" = 0 ] || fail "with --ordered the reader saw $bad looks at half orders"
+# the looks above covered partitions read from queues of their own (what
+# --ordered does once a partition's first message came), not only the
+# consumer queue
+split=$(grep -c 'from a queue of its own' "$RUN/ksub.ordered.log")
+[ "$split" -gt 0 ] || fail "ksub --ordered read no partition from a queue of its own"
 grep -q 'out of source commit order' "$RUN/apply.ordered.log" &&
 	fail "mssql-apply saw records out of source commit order behind ksub --ordered"
-note "ordered: no half order in any look"
+note "ordered: no half order in any look ($split partitions read from queues of their own)"
 # --metrics: the commit time of the newest record written, also of records
 # let go from the queues for order (the load ran after t0)
 newest=$(mval "$RUN/ksub.ordered.prom" dbrepl_last_commit_timestamp_seconds)
