@@ -370,13 +370,15 @@ static void set_paused(ksub_part *p, bool pause)
 static int nsplit; /* partitions read from queues of their own */
 
 /* From now on p's messages wait in its own queue rather than the consumer
- * queue, to be read when the merge may take them. librdkafka forwards a
- * partition's queue to the consumer queue when its fetching starts (after
- * each assignment), so this is done, again, whenever a message of p comes
- * through the consumer queue. The messages of p that are there already
- * come before those of its own queue: p stays gated until the consumer
- * queue has been found empty. Without its queue (ENOMEM) p stays
- * forwarded, as without --ordered. */
+ * queue, to be read when the merge may take them. This is done after p's
+ * first message, once its fetching has started (librdkafka sets up the
+ * forwarding then, unless the application changed it before: it keeps
+ * ours from then on, over reassignments too); again whenever a message of
+ * p comes through the consumer queue, which costs nothing. The messages of
+ * p forwarded before come ahead of those in its own queue: p stays gated
+ * (also after each assignment) until the consumer queue has been found
+ * empty. Without its queue (ENOMEM) p stays forwarded, as without
+ * --ordered. */
 static void split_queue(ksub_part *p)
 {
 	if (!p->queue) {
@@ -412,11 +414,16 @@ static size_t read_split(bool consumer_empty)
 			continue;
 		ssize_t n = rd_kafka_consume_batch_queue(p->queue, 0, ms, BATCH);
 		for (ssize_t k = 0; k < n; k++) {
-			bool eof = ms[k]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
-			handle_message(ms[k]);
+			/* After a stop (an invalid message without --skip-invalid,
+			 * a failed write) nothing after it is handled: it would be
+			 * written, and committed past the message that stopped. */
+			if (!stopping) {
+				bool eof = ms[k]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+				handle_message(ms[k]);
+				if (eof && opt.exit_eof && at_end(now_ms()))
+					stopping = true;
+			}
 			rd_kafka_message_destroy(ms[k]);
-			if (eof && opt.exit_eof && at_end(now_ms()))
-				stopping = true;
 		}
 		if (n > 0) {
 			total += (size_t)n;

@@ -13,7 +13,7 @@ command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
 command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
 
 T=ks.bad
-kafka_start -n 3 $T:1:3 ks.badend:1:3
+kafka_start -n 3 $T:1:3 ks.badend:1:3 ks.bado:1:3
 cd "$TEST_TMP"
 KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=5000 -X heartbeat.interval.ms=500 --no-progress)
 
@@ -63,4 +63,24 @@ mkfifo ack.fifo
 "$BIN/ksub" "${KX[@]}" -G g2 -e --skip-invalid skip2.ndjson ks.badend >out6.ndjson 2>err6.txt || fail "rerun (2): exit $?"
 [ -s out6.ndjson ] && fail "acked records delivered again"
 [ "$(wc -l <skip2.ndjson)" = 1 ] || fail "the bad message after the acked records was not committed"
+# --ordered reads a partition from a queue of its own once its first
+# message came, a batch at a time: the bad message must stop it there too,
+# nothing after it written nor committed. The rest is produced after the
+# first record was read, so that it comes through that queue.
+kcat -P -b "$KAFKA_BROKERS" -t ks.bado -l <(head -n 1 recs.ndjson) || fail "kcat -P (3)"
+"$BIN/ksub" "${KX[@]}" -G g3 --ordered -v ks.bado >out7.ndjson 2>err7.txt &
+ko=$!
+for _ in $(seq 1 100); do [ -s out7.ndjson ] && break; sleep 0.1; done
+[ -s out7.ndjson ] || { kill $ko; fail "--ordered: the first record never came"; }
+{ sed -n 2,5p recs.ndjson; echo 'this is not a record'; tail -n 5 recs.ndjson; } >in7.txt
+kcat -P -b "$KAFKA_BROKERS" -t ks.bado -l in7.txt || fail "kcat -P (4)"
+wait $ko
+rc=$?
+[ $rc = 65 ] || { cat err7.txt; fail "--ordered bad message: exit $rc, want 65"; }
+grep -q 'from a queue of its own' err7.txt || fail "--ordered did not read ks.bado from its own queue"
+[ "$(jq -r .pos.offset out7.ndjson | tr '\n' ' ')" = "0 1 2 3 4 " ] ||
+	fail "--ordered: want offsets 0-4 before the bad one, got $(jq -r .pos.offset out7.ndjson | tr '\n' ' ')"
+"$BIN/ksub" "${KX[@]}" -G g3 --ordered -e ks.bado >out8.ndjson 2>err8.txt
+rc=$?
+[ $rc = 65 ] && grep -q 'offset 5' err8.txt || { cat err8.txt; fail "--ordered rerun: exit $rc, want 65 at offset 5"; }
 echo "ksub-invalid: ok"
