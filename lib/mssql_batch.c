@@ -319,18 +319,12 @@ static mssql_change *change_new(mssql_table *t, const record *r, const record_va
 	return c;
 }
 
-static bool image_has_unchanged(const record_value *img, size_t ncols)
+/* Whether an image (of a record, or a change's vals) has an unchanged
+ * TOAST value. */
+static bool has_unchanged(const record_value *vals, size_t ncols)
 {
 	for (size_t i = 0; i < ncols; i++)
-		if (img[i].kind == VALUE_UNCHANGED)
-			return true;
-	return false;
-}
-
-static bool has_unchanged(const mssql_change *c, size_t ncols)
-{
-	for (size_t i = 0; i < ncols; i++)
-		if (c->vals[i].kind == VALUE_UNCHANGED)
+		if (vals[i].kind == VALUE_UNCHANGED)
 			return true;
 	return false;
 }
@@ -403,7 +397,7 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	 * earlier image when none is unchanged. */
 	__builtin_prefetch(&t->slots[h & (t->nslots - 1)]);
 	mssql_change *c = NULL;
-	if (!image_has_unchanged(img, r->ncols) && !(c = change_new(t, r, img, NULL)))
+	if (!has_unchanged(img, r->ncols) && !(c = change_new(t, r, img, NULL)))
 		return -2;
 	size_t slot = lookup_hashed(t, h, kd, key->len);
 	mssql_change *old = t->slots[slot].idx >= 0 ? t->ch[t->slots[slot].idx] : NULL;
@@ -419,7 +413,7 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	/* Unchanged TOAST values no image of the batch had: they are in the
 	 * target's row of the key the earlier image was waiting for, or of
 	 * the old key when the key changed (else of this key: no from). */
-	if (op != 'd' && has_unchanged(c, r->ncols)) {
+	if (op != 'd' && has_unchanged(c->vals, r->ncols)) {
 		int frc = 0;
 		if (src && src->from)
 			frc = set_from(t, c, t->nkeys, src->from, NULL);
