@@ -21,6 +21,10 @@ struct mssql_conn {
 	/* typed bulk copy: one host variable per table column, bound once */
 	union hostval *host;
 	const mssql_host *hosts;
+	/* The length each column was last given (bcp_collen): db-lib keeps
+	 * it from row to row, and setting it costs a lookup and checks per
+	 * call, so it is set only when it changes. */
+	DBINT *collen;
 };
 
 /* SYBUNIQUE's host form (FreeTDS's TDS_UNIQUE); db-lib's public header
@@ -233,6 +237,7 @@ void mssql_close(mssql_conn *c)
 		dbclose(c->dbproc);
 	}
 	free(c->host);
+	free(c->collen);
 	free(c);
 }
 
@@ -432,10 +437,16 @@ int mssql_bcp_begin_typed(mssql_conn *c, const char *table, size_t ncols, const 
 	c->bcp_started = false;
 	c->hosts = hosts;
 	free(c->host);
-	if (!(c->host = calloc(ncols + 1, sizeof *c->host))) {
+	free(c->collen);
+	c->host = calloc(ncols + 1, sizeof *c->host);
+	c->collen = malloc((ncols + 1) * sizeof *c->collen);
+	if (!c->host || !c->collen) {
 		snprintf(c->err.msg, sizeof c->err.msg, "out of memory");
 		return -1;
 	}
+	/* a length no row sets: the first row sets every column's */
+	for (size_t i = 0; i < ncols; i++)
+		c->collen[i] = INT32_MIN;
 	if (bcp_init(c->dbproc, table, NULL, NULL, DB_IN) == FAIL)
 		goto fail;
 	if (hint && bcp_options(c->dbproc, BCPHINTS, (BYTE *)hint, (int)strlen(hint)) == FAIL)
@@ -461,6 +472,16 @@ static const unsigned char numeric_bytes[39] = {
 /* days from 0001-01-01 → DBDATETIMEALL's days from 1900-01-01 */
 #define DAYS_0001_TO_1900 693595
 
+static bool set_collen(mssql_conn *c, size_t i, DBINT len)
+{
+	if (c->collen[i] == len)
+		return true;
+	if (bcp_collen(c->dbproc, len, (int)i + 1) == FAIL)
+		return false;
+	c->collen[i] = len;
+	return true;
+}
+
 int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals)
 {
 	for (size_t i = 0; i < c->bcp_ncols; i++) {
@@ -469,7 +490,7 @@ int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals)
 		int col = (int)i + 1;
 		DBINT len = -1;
 		if (v->null) {
-			if (bcp_collen(c->dbproc, 0, col) == FAIL)
+			if (!set_collen(c, i, 0))
 				goto fail;
 			continue;
 		}
@@ -541,7 +562,7 @@ int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals)
 			len = (DBINT)v->len;
 			break;
 		}
-		if (bcp_collen(c->dbproc, len, col) == FAIL)
+		if (!set_collen(c, i, len))
 			goto fail;
 	}
 	return bcp_send_row(c);

@@ -343,7 +343,10 @@ int record_reader_wait(record_reader *rd, int timeout_ms)
 		if (rd->fmt == RECORD_FORMAT_JSON) {
 			if (rd->scan < rd->start)
 				rd->scan = rd->start;
-			if (memchr(rd->buf + rd->scan, '\n', rd->end - rd->scan))
+			/* where the search ends, next_json's begins */
+			const char *nl = memchr(rd->buf + rd->scan, '\n', rd->end - rd->scan);
+			rd->scan = nl ? (size_t)(nl - rd->buf) : rd->end;
+			if (nl)
 				return 1;
 		} else if (rd->peeked) {
 			return 1;
