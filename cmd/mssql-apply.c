@@ -73,7 +73,7 @@ static void usage(FILE *f)
 		"Batches:\n"
 		"      --batch-rows=N         records per transaction at most (default 10000)\n"
 		"      --bulk-rows=N          the same while a snapshot streams by bulk copy into\n"
-		"                             an empty table (default 50000, or --batch-rows\n"
+		"                             an empty table (default 100000, or --batch-rows\n"
 		"                             when that is given)\n"
 		"      --batch-ms=MS          commit at most MS after a batch's first record (default 25)\n"
 		"      --transactions         commit at source transaction boundaries only: several\n"
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 	/* A --batch-rows given says how big a transaction may be, bulk loads
 	 * included, unless --bulk-rows says otherwise. */
 	if (bulk_rows < 0)
-		bulk_rows = batch_rows < 0 ? 50000 : batch_rows;
+		bulk_rows = batch_rows < 0 ? 100000 : batch_rows;
 	if (batch_rows < 0)
 		batch_rows = 10000;
 	if (!print_sql && !o.login.server) {

@@ -95,7 +95,17 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *
 	*neg = false;
 	if (i < len && (in[i] == '-' || in[i] == '+'))
 		*neg = in[i++] == '-';
+	/* The value is v * 10^nw + w: digits go into w, a 64-bit word, and
+	 * only every 18th moves v, whose 128-bit multiply costs several
+	 * times more (most values have fewer than 18 digits). */
+	static const uint64_t pow10[19] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000ull,
+		100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+	};
 	unsigned __int128 v = 0;
+	uint64_t w = 0;
+	int nw = 0;
 	int digits = 0, frac = 0;
 	bool any = false, dot = false, round_up = false;
 	for (; i < len; i++) {
@@ -120,12 +130,19 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *
 		}
 		if (dot)
 			frac++;
-		if ((v != 0 || c != '0') && ++digits > 38)
+		/* leading zeros are no digits */
+		if ((digits > 0 || c != '0') && ++digits > 38)
 			return -1;
-		v = v * 10 + (unsigned)(c - '0');
+		w = w * 10 + (unsigned)(c - '0');
+		if (++nw == 18) {
+			v = v * pow10[18] + w;
+			w = 0;
+			nw = 0;
+		}
 	}
 	if (!any)
 		return -1;
+	v = v * pow10[nw] + w;
 	for (; frac < scale; frac++) {
 		if (v != 0 && ++digits > 38)
 			return -1;

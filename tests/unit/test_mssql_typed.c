@@ -126,6 +126,14 @@ static void test_decimal(void **state)
 	assert_string_equal(show("numeric(38,0)", "-99999999999999999999999999999999999999"),
 			    "CAST(-99999999999999999999999999999999999999 AS decimal(38,0))");
 	assert_string_equal(show("numeric(10,2)", "NaN"), "ERR: NaN has no SQL Server equivalent");
+	/* digits are gathered 18 at a time: values on either side of that */
+	assert_string_equal(show("numeric(38,0)", "123456789012345678"), "CAST(123456789012345678 AS decimal(38,0))");
+	assert_string_equal(show("numeric(38,0)", "1234567890123456789"),
+			    "CAST(1234567890123456789 AS decimal(38,0))");
+	assert_string_equal(show("numeric(38,2)", "-1234567890123456789012345678901234.56"),
+			    "CAST(-1234567890123456789012345678901234.56 AS decimal(38,2))");
+	assert_string_equal(show("numeric(38,1)", "0001000000000000000000000000000000000000.1"),
+			    "CAST(1000000000000000000000000000000000000.1 AS decimal(38,1))");
 	assert_int_equal(conv("decimal(38,10)", "1.2.3", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", "1e5", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", ".", &v), -1);
