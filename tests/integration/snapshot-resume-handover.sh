@@ -17,7 +17,9 @@ pg_start
 tds_start
 export MSSQL_PASSWORD=unused
 T=$TEST_TMP
-rows=400000
+# Big enough that the copy outlasts the first save of its state (once a
+# second): on a fast machine 400,000 rows were copied whole in about one.
+rows=1000000
 q "CREATE TABLE h (id int PRIMARY KEY, v text, n bigint);
    INSERT INTO h SELECT i, 'v' || i, i FROM generate_series(1, $rows) i;
    CREATE PUBLICATION pub FOR TABLE h;
@@ -54,7 +56,7 @@ snap=$!
 "${apply[@]}" --ack "$T/copy.ack" <"$T/pipe" 2>"$T/apply1.err" &
 sink=$!
 for ((i = 0; i < 600; i++)); do
-	[ "$(jq -r '.tables[0].rows' "$T/state" 2>/dev/null || echo 0)" -ge $((rows / 3)) ] && break
+	[ "$(jq -r '.tables[0].rows' "$T/state" 2>/dev/null || echo 0)" -gt 0 ] && break
 	kill -0 $snap 2>/dev/null || break
 	sleep 0.05
 done
