@@ -98,10 +98,10 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *
 	/* The value is v * 10^nw + w: digits go into w, a 64-bit word, and
 	 * only every 18th moves v, whose 128-bit multiply costs several
 	 * times more (most values have fewer than 18 digits). */
-	static const uint64_t pow10[19] = {
+	static const uint64_t pow10[20] = {
 		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000ull,
 		100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull, 1000000000000000ull,
-		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
 	};
 	unsigned __int128 v = 0;
 	uint64_t w = 0;
@@ -151,9 +151,8 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *
 	if (round_up)
 		v++;
 	if (prec < 38) {
-		unsigned __int128 lim = 1;
-		for (int k = 0; k < prec; k++)
-			lim *= 10;
+		/* 10^prec, prec 1..37 */
+		unsigned __int128 lim = prec <= 19 ? pow10[prec] : (unsigned __int128)pow10[19] * pow10[prec - 19];
 		if (v >= lim)
 			return -1;
 	} else if (digits > 38 || (round_up && v == pow10_38())) {
@@ -276,6 +275,20 @@ int mssql_utf8_to_utf16le(buf *out, const char *s, size_t n)
 	unsigned char *o = (unsigned char *)out->data + out->len;
 	while (p < end) {
 		uint32_t cp;
+		/* eight ASCII bytes at a time: each byte, then a zero */
+		if (end - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				for (int k = 0; k < 8; k++) {
+					o[2 * k] = p[k];
+					o[2 * k + 1] = 0;
+				}
+				p += 8;
+				o += 16;
+				continue;
+			}
+		}
 		if (p[0] < 0x80) {
 			*o++ = *p++;
 			*o++ = 0;

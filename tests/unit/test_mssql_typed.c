@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,52 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* UTF-8 to UTF-16LE against iconv's, for text that puts ASCII runs,
+ * two-, three- and four-byte characters at every offset of the 8-byte
+ * steps; invalid UTF-8 is refused wherever it stands. */
+static void test_utf16(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {"a", "bcdefgh", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "0123456789"};
+	iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
+	assert_true(cd != (iconv_t)-1);
+	buf out;
+	buf_init(&out, 0);
+	unsigned seed = 1;
+	for (int round = 0; round < 2000; round++) {
+		char in[256];
+		size_t n = 0;
+		int parts = round % 13;
+		for (int k = 0; k < parts; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *piece = pieces[(seed >> 16) % 6];
+			size_t len = strlen(piece);
+			memcpy(in + n, piece, len);
+			n += len;
+		}
+		char want[512];
+		char *ip = in, *op = want;
+		size_t il = n, ol = sizeof want;
+		assert_true(iconv(cd, &ip, &il, &op, &ol) != (size_t)-1);
+		buf_reset(&out);
+		assert_int_equal(mssql_utf8_to_utf16le(&out, in, n), 0);
+		assert_int_equal(out.len, sizeof want - ol);
+		assert_memory_equal(out.data, want, out.len);
+		/* a stray continuation byte or a cut sequence, anywhere */
+		if (n > 0) {
+			size_t at = seed % n;
+			char bad[257];
+			memcpy(bad, in, n);
+			bad[at] = (char)0x80;
+			buf_reset(&out);
+			if ((unsigned char)in[at] < 0x80 || (unsigned char)in[at] >= 0xc0)
+				assert_int_equal(mssql_utf8_to_utf16le(&out, bad, n), -1);
+		}
+	}
+	buf_free(&out);
+	iconv_close(cd);
+}
+
 int main(void)
 {
 	buf_init(&scratch, 0);
@@ -317,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_datetimeoffset),
 		cmocka_unit_test(test_guid_bytes_text),
 		cmocka_unit_test(test_host_sqltype),
+		cmocka_unit_test(test_utf16),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
