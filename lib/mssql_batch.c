@@ -55,6 +55,7 @@ static void table_free(mssql_table *t)
 	free_strv(t->ttypes, t->ntcols);
 	free(t->types);
 	free(t->keys);
+	free(t->masks);
 	free(t->ttarget);
 	free(t);
 }
@@ -137,6 +138,9 @@ bool mssql_table_shape_differs(mssql_table *t, const record *r)
 	for (size_t k = 0; k < r->nkeys; k++)
 		if (r->keys[k] != t->keys[k])
 			return true;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (record_column_mask(r, i) != (t->masks ? (record_mask)t->masks[i] : RECORD_MASK_NONE))
+			return true;
 	t->shape_id = r->shape_id;
 	return false;
 }
@@ -147,8 +151,14 @@ int mssql_table_set_shape(mssql_table *t, const record *r, const tsql_type_map *
 	char **pgtypes = calloc(r->ncols + 1, sizeof *pgtypes);
 	tsql_type *types = calloc(r->ncols + 1, sizeof *types);
 	uint16_t *keys = calloc(r->nkeys + 1, sizeof *keys);
+	unsigned char *masks = NULL;
 	if (!names || !pgtypes || !types || !keys)
 		goto fail;
+	for (size_t i = 0; i < r->ncols && !masks; i++)
+		if (record_column_mask(r, i) != RECORD_MASK_NONE && !(masks = malloc(r->ncols)))
+			goto fail;
+	if (masks)
+		memcpy(masks, r->masks, r->ncols);
 	for (size_t i = 0; i < r->ncols; i++) {
 		names[i] = strdup(r->cols[i].name);
 		pgtypes[i] = strdup(r->cols[i].type);
@@ -165,6 +175,7 @@ int mssql_table_set_shape(mssql_table *t, const record *r, const tsql_type_map *
 	free_strv(t->pgtypes, t->ncols);
 	free(t->types);
 	free(t->keys);
+	free(t->masks);
 	free(t->ttarget);
 	t->ttarget = NULL;
 	t->view.targets = NULL;
@@ -172,6 +183,7 @@ int mssql_table_set_shape(mssql_table *t, const record *r, const tsql_type_map *
 	t->pgtypes = pgtypes;
 	t->types = types;
 	t->keys = keys;
+	t->masks = masks;
 	t->ncols = r->ncols;
 	t->nkeys = r->nkeys;
 	t->shape_id = r->shape_id;
@@ -190,6 +202,7 @@ fail:
 	free_strv(pgtypes, r->ncols);
 	free(types);
 	free(keys);
+	free(masks);
 	return -1;
 }
 
@@ -719,7 +732,8 @@ int mssql_change_record(const mssql_table *t, const mssql_change *c, record *out
 	    record_set_shape(out, t->ncols, c->use_before, !c->use_before) < 0)
 		return -1;
 	for (size_t i = 0; i < t->ncols; i++)
-		if (record_set_column(out, i, t->names[i], t->pgtypes[i]) < 0)
+		if (record_set_column(out, i, t->names[i], t->pgtypes[i]) < 0 ||
+		    (t->masks && record_set_column_mask(out, i, (record_mask)t->masks[i]) < 0))
 			return -1;
 	if (record_set_keys(out, t->keys, t->nkeys) < 0)
 		return -1;

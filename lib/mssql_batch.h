@@ -64,6 +64,10 @@ typedef struct mssql_table {
 	tsql_type *types;
 	size_t nkeys;
 	uint16_t *keys;
+	/* What the producer did to each column (record.h "mask"), NULL when
+	 * nothing: mssql-apply writes the values as they come, but a dead
+	 * letter says it as the record did. */
+	unsigned char *masks;
 	uint64_t shape_id; /* record.h: a record of this shape_id has this shape */
 	tsql_table view; /* the shape as tsql.h wants it */
 

@@ -82,6 +82,22 @@ for want in "dbrepl_records_in_total|9" "dbrepl_records_skipped_total|3" \
 	got=$(mval "$TEST_TMP/m.prom" "$name" "$labels")
 	[ "$got" = "$value" ] || fail "--metrics: $name{$labels} is ${got:-absent}, want $value"
 done
+# A dead letter says what the producer masked, as its record did: the
+# hashed and the fixed column keep their "mask" (an excluded column never
+# reaches the target, nor the dead letter). Record 2's name is too long.
+H=$(printf 'a%.0s' $(seq 1 64))
+mrec() { # id name offset
+	printf '{"v":1,"op":"c","db":"src","schema":"public","table":"tagged","cols":[{"name":"id","type":"integer"},{"name":"email","type":"character(64)","mask":"sha256"},{"name":"note","type":"text","mask":"fixed"},{"name":"ssn","type":"text","mask":"excluded"},{"name":"name","type":"character varying(5)"}],"key":["id"],"after":{"id":%s,"email":"%s","note":"****","name":"%s"},"src":{"lsn":"0/%X","xid":9,"ts":"2026-11-25T10:00:00.000000Z","seq":1},"pos":{"stream":"pg/src/masked","offset":"0/%X:1"}}\n' \
+		"$1" "$H" "$2" "$3" "$3"
+}
+{ mrec 1 ann 200; mrec 2 toolongname 201; mrec 3 cy 202; } >"$TEST_TMP/masked.json"
+apply --dead-letter "$TEST_TMP/dead2.json" <"$TEST_TMP/masked.json" 2>"$TEST_TMP/err5" ||
+	{ cat "$TEST_TMP/err5" >&2; fail "masked records with --dead-letter: exit $?"; }
+[ "$(tq "SELECT string_agg(id::text, ',' ORDER BY id) FROM public.tagged")" = "1,3" ] || fail "public.tagged: $(tq "TABLE public.tagged")"
+got=$(jq -c '[.after.id, .after.name, [.cols[] | [.name, .type, .mask // "none"]]]' "$TEST_TMP/dead2.json")
+want='[2,"toolongname",[["id","integer","none"],["email","character(64)","sha256"],["note","text","fixed"],["name","character varying(5)","none"]]]'
+[ "$got" = "$want" ] || fail "dead letter of a masked record: $got, want $want"
+
 # A table missing on the target without --create-tables: exit 65 naming it.
 sed 's/"table":"people"/"table":"nobody"/; s#pg/src/bad#pg/src/other#' "$TEST_TMP/date.json" >"$TEST_TMP/missing.json"
 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress <"$TEST_TMP/missing.json" 2>"$TEST_TMP/err4"
