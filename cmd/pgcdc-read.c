@@ -433,6 +433,53 @@ static int plan_masks(relinfo *ri, char *err, size_t errlen)
 	return 0;
 }
 
+static void finish(void);
+
+static int col_index(const pgo_relation *r, const char *name)
+{
+	for (uint16_t i = 0; i < r->natts; i++)
+		if (!strcmp(r->cols[i].name, name))
+			return i;
+	return -1;
+}
+
+/* pgoutput sends a relation again after DDL. A column masked before must
+ * be masked as before: a RENAME of the column, the table or its schema
+ * makes the options' names miss it, and its values would leave unmasked.
+ * false then, said; the caller stops before any record of the new shape.
+ * A column dropped while no other appeared is no such case. */
+static bool masks_kept(const relinfo *old, const relinfo *ri)
+{
+	if (!old || !old->plan)
+		return true;
+	const pgo_relation *o = old->rel, *n = ri->rel;
+	bool new_names = false;
+	for (uint16_t j = 0; j < n->natts && !new_names; j++)
+		new_names = col_index(o, n->cols[j].name) < 0;
+	for (uint16_t i = 0; i < o->natts; i++) {
+		record_mask was = (record_mask)old->plan[i];
+		if (was == RECORD_MASK_NONE)
+			continue;
+		int j = col_index(n, o->cols[i].name);
+		record_mask now = j >= 0 && ri->plan ? (record_mask)ri->plan[j] : RECORD_MASK_NONE;
+		if (j >= 0 ? now == was : !new_names)
+			continue;
+		char how[256];
+		if (j < 0)
+			snprintf(how, sizeof how, "it is gone while columns it did not have appeared (a RENAME COLUMN?)");
+		else
+			snprintf(how, sizeof how, "as a column of %s.%s it would be %s", n->nspname, n->relname,
+				 record_mask_name(now));
+		log_error("relation %s.%s (OID %" PRIu32 ") changed: its column %s was %s, and %s; stopping "
+			  "before a record of the new shape, so that no value of it leaves unmasked (the records "
+			  "before are confirmed): name the column as it is now (--exclude-column, --mask-column, "
+			  "--hash-column) and start again",
+			  o->nspname, o->relname, o->oid, o->cols[i].name, record_mask_name(was), how);
+		return false;
+	}
+	return true;
+}
+
 static int on_relation(const pgo_relation *r)
 {
 	char err[512];
@@ -479,6 +526,13 @@ static int on_relation(const pgo_relation *r)
 	if (colmask_any(opt.masks) && plan_masks(ri, err, sizeof err) < 0) {
 		relinfo_free(ri);
 		return catalog_failed(err);
+	}
+	if (colmask_any(opt.masks) && !masks_kept(rel_find(r->oid), ri)) {
+		/* cleanly: what came before flushed, acked and confirmed, so
+		 * that a restart begins after it */
+		relinfo_free(ri);
+		finish();
+		exit(EX_CONFIG);
 	}
 	rel_put(ri);
 	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",

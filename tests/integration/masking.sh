@@ -9,8 +9,9 @@
 # hash alike, so updates and deletes of the copied rows find them by their
 # hashed key; the full before images of REPLICA IDENTITY FULL are masked;
 # partitions (nested) and inheritance children take the rules of their
-# parents, in snapshot -P and pgcdc-read alike; usage and configuration
-# errors exit 64 and 78.
+# parents, in snapshot -P and pgcdc-read alike; a RENAME of a masked
+# column or of its table stops pgcdc-read (78) before a value leaves; usage
+# and configuration errors exit 64 and 78.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/metrics.sh"
@@ -181,4 +182,80 @@ kill -0 $pid || fail "pgcdc-read did not keep running ($(cat live.err))"
 ! tr '\0' ' ' </proc/$pid/cmdline | grep -qF "pepper" || fail "the salt is in pgcdc-read's command line"
 kill -TERM $pid
 wait $pid || fail "pgcdc-read exited $? on SIGTERM"
+# ---- a rename under a rule stops pgcdc-read before a value leaves ----
+# pgoutput sends a relation again after DDL. A RENAME of a masked column or
+# of its table makes the options' names miss it: pgcdc-read must stop (78)
+# before a record of the new shape, with what came before written and
+# confirmed, so that a restart naming the column as it is now goes on from
+# there. Dropping a masked column while nothing appears is no such case.
+q "CREATE TABLE hr.staff (id integer PRIMARY KEY, ssn text, tag text)"
+q "CREATE TABLE hr.badge (id integer PRIMARY KEY, ssn text)"
+q "CREATE PUBLICATION pub3 FOR TABLE hr.staff, hr.badge"
+q "SELECT 1 FROM pg_create_logical_replication_slot('s3', 'pgoutput')" >/dev/null
+live3() { # live3 OUT RULES... : pgcdc-read on s3 in the background ($live)
+	local out=$1
+	shift
+	"$BIN/pgcdc-read" -d "$PGCONN" -S s3 -P pub3 --no-progress "$@" >"$out" 2>"$out.err" &
+	live=$!
+	on_exit "kill $live 2>/dev/null"
+}
+wait_for() { # wait_for FILE JQ-FILTER : until a record of FILE matches
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -n "$(jq -c "select($2)" "$1" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	fail "no record ($2) in $1: $(cat "$1.err")"
+}
+stopped() { # stopped RC-WANT : $live exits by itself, with RC-WANT
+	local i
+	for ((i = 0; i < 200; i++)); do
+		kill -0 $live 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 $live 2>/dev/null && fail "pgcdc-read went on ($(cat "$out.err"))"
+	wait $live
+	local rc=$?
+	[ $rc = "$1" ] || fail "pgcdc-read exited $rc, want $1 ($(cat "$out.err"))"
+}
+out=r1.ndjson
+live3 $out --exclude-column hr.staff.ssn --exclude-column hr.badge.ssn
+q "INSERT INTO hr.staff VALUES (1, '$SECRET-s1', 'a')"
+wait_for $out '.table == "staff" and .after.id == 1'
+q "ALTER TABLE hr.staff RENAME COLUMN ssn TO social"
+q "INSERT INTO hr.staff VALUES (2, '$SECRET-s2', 'b')"
+stopped 78
+grep -q "column ssn was excluded" $out.err || fail "the column rename: $(cat $out.err)"
+! grep -qF "$SECRET" $out || fail "a renamed column's value left: $(grep -F "$SECRET" $out)"
+[ "$(jq -c '.after.id' $out | tr '\n' ' ')" = "1 " ] || fail "before the column rename: $(cat $out)"
+
+# Named as it is now: the record of the new shape, masked, and not the one
+# before again (it was confirmed); then the table renamed.
+out=r2.ndjson
+live3 $out --exclude-column hr.staff.social --exclude-column hr.badge.ssn
+wait_for $out '.table == "staff" and .after.id == 2'
+q "INSERT INTO hr.badge VALUES (1, '$SECRET-b1')"
+wait_for $out '.table == "badge" and .after.id == 1'
+q "ALTER TABLE hr.badge RENAME TO pass"
+q "INSERT INTO hr.pass VALUES (2, '$SECRET-b2')"
+stopped 78
+grep -q "column ssn was excluded, and as a column of hr.pass" $out.err || fail "the table rename: $(cat $out.err)"
+! grep -qF "$SECRET" $out || fail "a value of a renamed table left: $(grep -F "$SECRET" $out)"
+[ "$(jq -c '[.table, .after.id]' $out | tr '\n' ' ')" = '["staff",2] ["badge",1] ' ] ||
+	fail "before the table rename: $(cat $out)"
+
+# A masked column dropped: it goes on.
+out=r3.ndjson
+live3 $out --exclude-column hr.staff.social --mask-column hr.staff.tag --exclude-column hr.pass.ssn
+wait_for $out '.table == "pass" and .after.id == 2'
+q "ALTER TABLE hr.staff DROP COLUMN tag"
+q "INSERT INTO hr.staff VALUES (3, '$SECRET-s3')"
+wait_for $out '.table == "staff" and .after.id == 3'
+kill -0 $live || fail "pgcdc-read stopped at a dropped column ($(cat $out.err))"
+kill -TERM $live
+wait $live || fail "pgcdc-read exited $? on SIGTERM after a drop"
+! grep -qF "$SECRET" $out || fail "after the drop: $(grep -F "$SECRET" $out)"
+[ "$(jq -c 'select(.table == "staff") | .cols | map(.name + ":" + (.mask // "none"))' $out)" = '["id:none","social:excluded"]' ] ||
+	fail "staff after the drop: $(jq -c 'select(.table == "staff") | .cols' $out)"
+
 echo "masking: ok"
