@@ -81,11 +81,24 @@ typedef struct relinfo {
 	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } relinfo;
 
+/* The masked columns of a relation as last verified (masks_changed), by
+ * attnum, which a RENAME keeps: kept through reconnects, which empty the
+ * relation cache. */
+typedef struct maskmem {
+	uint32_t oid;
+	size_t n;
+	int16_t *attnum;
+	unsigned char *mask;
+	char **name; /* as it was then, for messages */
+} maskmem;
+
 typedef struct txn_entry {
 	uint64_t commit_lsn, end_lsn, nrecords;
 } txn_entry;
 
 static struct {
+	maskmem *mm;
+	size_t nmm, capmm;
 	PGconn *repl, *cat;
 	pgtypes *types;
 	pgo_decoder *dec;
@@ -399,6 +412,185 @@ static int catalog_failed(const char *err)
 	die(EX_SOFTWARE, "catalog lookup failed (%s)", err);
 }
 
+static void finish(void);
+
+static maskmem *maskmem_find(uint32_t oid)
+{
+	for (size_t i = 0; i < st.nmm; i++)
+		if (st.mm[i].oid == oid)
+			return &st.mm[i];
+	return NULL;
+}
+
+static void maskmem_clear(maskmem *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->name[i]);
+	free(m->name);
+	free(m->attnum);
+	free(m->mask);
+	m->n = 0;
+	m->name = NULL;
+	m->attnum = NULL;
+	m->mask = NULL;
+}
+
+/* Remembers the masked columns of ri, whose attnums are att[]. */
+static void maskmem_set(const relinfo *ri, const int16_t *att)
+{
+	const pgo_relation *r = ri->rel;
+	maskmem *m = maskmem_find(r->oid);
+	if (!m) {
+		if (!ri->plan)
+			return;
+		if (st.nmm == st.capmm) {
+			size_t cap = st.capmm ? st.capmm * 2 : 16;
+			maskmem *p = realloc(st.mm, cap * sizeof *p);
+			if (!p)
+				die(EX_OSERR, "out of memory (masks)");
+			st.mm = p;
+			st.capmm = cap;
+		}
+		m = &st.mm[st.nmm++];
+		memset(m, 0, sizeof *m);
+		m->oid = r->oid;
+	}
+	maskmem_clear(m);
+	size_t n = 0;
+	for (uint16_t i = 0; ri->plan && i < r->natts; i++)
+		n += ri->plan[i] != RECORD_MASK_NONE;
+	m->attnum = calloc(n + 1, sizeof *m->attnum);
+	m->mask = calloc(n + 1, 1);
+	m->name = calloc(n + 1, sizeof *m->name);
+	if (!m->attnum || !m->mask || !m->name)
+		die(EX_OSERR, "out of memory (masks)");
+	for (uint16_t i = 0; ri->plan && i < r->natts; i++) {
+		if (ri->plan[i] == RECORD_MASK_NONE)
+			continue;
+		if (!(m->name[m->n] = strdup(r->cols[i].name)))
+			die(EX_OSERR, "out of memory (masks)");
+		m->attnum[m->n] = att[i];
+		m->mask[m->n++] = ri->plan[i];
+	}
+}
+
+static int col_index(const pgo_relation *r, const char *name)
+{
+	for (uint16_t i = 0; i < r->natts; i++)
+		if (!strcmp(r->cols[i].name, name))
+			return i;
+	return -1;
+}
+
+static bool in_relcols(const colmask_relcols *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->names[i], name))
+			return true;
+	return false;
+}
+
+static const char *mask_word(const relinfo *ri, int i)
+{
+	record_mask m = i >= 0 && ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
+	return m == RECORD_MASK_NONE ? "unmasked" : record_mask_name(m);
+}
+
+static void say_stop(const pgo_relation *r, const char *what)
+{
+	log_error("relation %s.%s (OID %" PRIu32 ") as the stream has it now: %s. Stopping before a record of it, "
+		  "so that no value leaves unmasked (the records before are confirmed): name the column as it is "
+		  "now, and as it was (pgcdc-read(1), \"Masking a renamed column\"), and start again",
+		  r->nspname, r->relname, r->oid, what);
+}
+
+/* pgoutput sends a relation again after DDL, and after a reconnect. A
+ * column masked before must be masked as before: a RENAME of the column,
+ * the table or its schema makes the options' names miss it, and its
+ * values would leave unmasked. Columns are told apart by attnum, which a
+ * rename keeps, through the catalog, when the relation as sent is the one
+ * the catalog has now. When it is not (DDL came after this point of the
+ * WAL: a replay after a restart or a reconnect), a column the database no
+ * longer has that would go unmasked, while a column masked now is not in
+ * the relation, may be that column under the name it had: that stops too.
+ * 1 to stop (said), 0, or -1 with err (the catalog). */
+static int masks_changed(relinfo *ri, char *const *parents, size_t nparents, char *err, size_t errlen)
+{
+	const pgo_relation *r = ri->rel;
+	colmask_relcols now;
+	int rc = colmask_relcols_get(st.cat, r->oid, &now, err, errlen);
+	if (rc < 0)
+		return -1;
+	int16_t *att = calloc(r->natts + 1, sizeof *att);
+	if (!att)
+		die(EX_OSERR, "out of memory (masks)");
+	/* sent as it is now: its names, in attnum order, in the catalog's */
+	bool sure = rc == 0;
+	for (uint16_t i = 0, k = 0; sure && i < r->natts; i++) {
+		while (k < now.n && strcmp(now.names[k], r->cols[i].name))
+			k++;
+		if (k == now.n)
+			sure = false;
+		else
+			att[i] = now.attnums[k++];
+	}
+	const maskmem *mm = maskmem_find(r->oid);
+	char what[1024];
+	int stop = 0;
+	for (size_t m = 0; mm && m < mm->n && !stop; m++) {
+		int i = -1;
+		if (sure) {
+			for (uint16_t k = 0; k < r->natts && i < 0; k++)
+				if (att[k] == mm->attnum[m])
+					i = k;
+		} else {
+			i = col_index(r, mm->name[m]);
+		}
+		/* not in it: dropped, or left out of the publication */
+		if (i < 0 || (ri->plan && ri->plan[i] == mm->mask[m]))
+			continue;
+		snprintf(what, sizeof what, "its column %s, %s before, is %s here, and would go %s", mm->name[m],
+			 record_mask_name((record_mask)mm->mask[m]), r->cols[i].name, mask_word(ri, i));
+		stop = 1;
+	}
+	if (!stop && !sure && rc == 0) {
+		record_column *cols = calloc(now.n + 1, sizeof *cols);
+		unsigned char *plan = malloc(now.n + 1);
+		if (!cols || !plan)
+			die(EX_OSERR, "out of memory (masks)");
+		for (size_t k = 0; k < now.n; k++) {
+			cols[k].name = now.names[k];
+			cols[k].type = "";
+		}
+		char e[512];
+		if (colmask_plan(opt.masks, now.schema, now.table, parents, nparents, cols, now.n, NULL, 0, plan, e,
+				 sizeof e) < 0)
+			memset(plan, RECORD_MASK_NONE, now.n);
+		for (uint16_t i = 0; i < r->natts && !stop; i++) {
+			if (in_relcols(&now, r->cols[i].name) || (ri->plan && ri->plan[i] != RECORD_MASK_NONE))
+				continue;
+			for (size_t k = 0; k < now.n && !stop; k++) {
+				if (plan[k] == RECORD_MASK_NONE || col_index(r, now.names[k]) >= 0)
+					continue;
+				snprintf(what, sizeof what, "its column %s, which the database no longer has, would go "
+					 "unmasked, and %s, %s now, is not in it: it may be %s under the name it had",
+					 r->cols[i].name, now.names[k], record_mask_name((record_mask)plan[k]),
+					 now.names[k]);
+				stop = 1;
+			}
+		}
+		free(cols);
+		free(plan);
+	}
+	if (stop)
+		say_stop(r, what);
+	else if (sure)
+		maskmem_set(ri, att);
+	free(att);
+	colmask_relcols_free(&now);
+	return stop;
+}
+
 /* What --exclude-column, --mask-column and --hash-column do to the
  * relation's columns, by its own rules and those of the tables it is a
  * partition of or inherits from; a key column excluded or masked with a
@@ -423,61 +615,25 @@ static int plan_masks(relinfo *ri, char *err, size_t errlen)
 	int rc = colmask_plan(opt.masks, r->nspname, r->relname, parents, nparents, cols, r->natts, ri->keys,
 			      ri->nkeys, ri->plan, e, sizeof e);
 	free(cols);
-	free(parents);
 	if (rc < 0)
 		die(EX_CONFIG, "%s", e);
 	if (rc == 0) {
 		free(ri->plan);
 		ri->plan = NULL;
 	}
-	return 0;
-}
-
-static void finish(void);
-
-static int col_index(const pgo_relation *r, const char *name)
-{
-	for (uint16_t i = 0; i < r->natts; i++)
-		if (!strcmp(r->cols[i].name, name))
-			return i;
-	return -1;
-}
-
-/* pgoutput sends a relation again after DDL. A column masked before must
- * be masked as before: a RENAME of the column, the table or its schema
- * makes the options' names miss it, and its values would leave unmasked.
- * false then, said; the caller stops before any record of the new shape.
- * A column dropped while no other appeared is no such case. */
-static bool masks_kept(const relinfo *old, const relinfo *ri)
-{
-	if (!old || !old->plan)
-		return true;
-	const pgo_relation *o = old->rel, *n = ri->rel;
-	bool new_names = false;
-	for (uint16_t j = 0; j < n->natts && !new_names; j++)
-		new_names = col_index(o, n->cols[j].name) < 0;
-	for (uint16_t i = 0; i < o->natts; i++) {
-		record_mask was = (record_mask)old->plan[i];
-		if (was == RECORD_MASK_NONE)
-			continue;
-		int j = col_index(n, o->cols[i].name);
-		record_mask now = j >= 0 && ri->plan ? (record_mask)ri->plan[j] : RECORD_MASK_NONE;
-		if (j >= 0 ? now == was : !new_names)
-			continue;
-		char how[256];
-		if (j < 0)
-			snprintf(how, sizeof how, "it is gone while columns it did not have appeared (a RENAME COLUMN?)");
-		else
-			snprintf(how, sizeof how, "as a column of %s.%s it would be %s", n->nspname, n->relname,
-				 record_mask_name(now));
-		log_error("relation %s.%s (OID %" PRIu32 ") changed: its column %s was %s, and %s; stopping "
-			  "before a record of the new shape, so that no value of it leaves unmasked (the records "
-			  "before are confirmed): name the column as it is now (--exclude-column, --mask-column, "
-			  "--hash-column) and start again",
-			  o->nspname, o->relname, o->oid, o->cols[i].name, record_mask_name(was), how);
-		return false;
+	rc = masks_changed(ri, parents, nparents, err, errlen);
+	free(parents);
+	if (rc > 0) {
+		/* cleanly: what came before written, acked and confirmed, so
+		 * that a restart begins after it */
+		relinfo_free(ri);
+		finish();
+		if (st.txq_len)
+			log_error("%zu transactions written before were not acked in time: a restart replays them, "
+				  "with the names they had", st.txq_len);
+		exit(EX_CONFIG);
 	}
-	return true;
+	return rc;
 }
 
 static int on_relation(const pgo_relation *r)
@@ -526,13 +682,6 @@ static int on_relation(const pgo_relation *r)
 	if (colmask_any(opt.masks) && plan_masks(ri, err, sizeof err) < 0) {
 		relinfo_free(ri);
 		return catalog_failed(err);
-	}
-	if (colmask_any(opt.masks) && !masks_kept(rel_find(r->oid), ri)) {
-		/* cleanly: what came before flushed, acked and confirmed, so
-		 * that a restart begins after it */
-		relinfo_free(ri);
-		finish();
-		exit(EX_CONFIG);
 	}
 	rel_put(ri);
 	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",
@@ -1640,6 +1789,9 @@ int main(int argc, char **argv)
 		record_writer_free(st.out);
 	ack_reader_close(st.acks);
 	rel_clear();
+	for (size_t i = 0; i < st.nmm; i++)
+		maskmem_clear(&st.mm[i]);
+	free(st.mm);
 	free(st.txq);
 	pgtypes_free(st.types);
 	pgo_decoder_free(st.dec);

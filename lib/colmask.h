@@ -62,9 +62,25 @@ int colmask_finish(colmask *m, char *err, size_t errlen);
 bool colmask_any(const colmask *m);
 
 /* Every rule names at least one column of a table that exists (a typo
- * must not let data through). 0; -1 with a message: the rule is wrong (78)
- * or, with *unavailable set, the query failed. */
+ * must not let data through), or names a column as it was before a rename
+ * beside a rule of the same option for the column as it is now (same
+ * table, or same column name; said on stderr). 0; -1 with a message: the
+ * rule is wrong (78) or, with *unavailable set, the query failed. */
 int colmask_check_catalog(const colmask *m, PGconn *conn, bool *unavailable, char *err, size_t errlen);
+
+/* A relation's live columns as the catalog has them now, in attnum order:
+ * an attnum stays with its column through a RENAME, which is how a
+ * relation pgoutput sends again is matched to the one before. */
+typedef struct colmask_relcols {
+	char *schema, *table;
+	size_t n;
+	char **names;
+	int16_t *attnums;
+} colmask_relcols;
+/* 0; 1 when the relation has no live column (dropped since); -1 with a
+ * message when the query failed. */
+int colmask_relcols_get(PGconn *conn, uint32_t oid, colmask_relcols *out, char *err, size_t errlen);
+void colmask_relcols_free(colmask_relcols *c);
 
 /* What to do with a column (RECORD_MASK_NONE: nothing). */
 record_mask colmask_lookup(const colmask *m, const char *schema, const char *table, const char *column);

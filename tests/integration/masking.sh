@@ -183,79 +183,118 @@ kill -0 $pid || fail "pgcdc-read did not keep running ($(cat live.err))"
 kill -TERM $pid
 wait $pid || fail "pgcdc-read exited $? on SIGTERM"
 # ---- a rename under a rule stops pgcdc-read before a value leaves ----
-# pgoutput sends a relation again after DDL. A RENAME of a masked column or
-# of its table makes the options' names miss it: pgcdc-read must stop (78)
-# before a record of the new shape, with what came before written and
-# confirmed, so that a restart naming the column as it is now goes on from
-# there. Dropping a masked column while nothing appears is no such case.
-q "CREATE TABLE hr.staff (id integer PRIMARY KEY, ssn text, tag text)"
+# pgoutput sends a relation again after DDL and after a reconnect. A RENAME
+# of a masked column or of its table makes the options' names miss it:
+# pgcdc-read must stop (78) before a record of the new shape, with what came
+# before written and confirmed. Started again naming the column as it is
+# now and as it was, it goes on from there, masking both. A dropped masked
+# column is no such case, nor is a drop with another column added; a
+# rename onto a dropped column's name is.
+q "CREATE TABLE hr.staff (id integer PRIMARY KEY, ssn text, tag text, old_ssn text)"
 q "CREATE TABLE hr.badge (id integer PRIMARY KEY, ssn text)"
 q "CREATE PUBLICATION pub3 FOR TABLE hr.staff, hr.badge"
 q "SELECT 1 FROM pg_create_logical_replication_slot('s3', 'pgoutput')" >/dev/null
 live3() { # live3 OUT RULES... : pgcdc-read on s3 in the background ($live)
-	local out=$1
+	out=$1
 	shift
+	local i
+	for ((i = 0; i < 100; i++)); do # the last one's walsender lets the slot go
+		[ "$(q "SELECT active FROM pg_replication_slots WHERE slot_name = 's3'")" = f ] && break
+		sleep 0.1
+	done
 	"$BIN/pgcdc-read" -d "$PGCONN" -S s3 -P pub3 --no-progress "$@" >"$out" 2>"$out.err" &
 	live=$!
 	on_exit "kill $live 2>/dev/null"
 }
-wait_for() { # wait_for FILE JQ-FILTER : until a record of FILE matches
+wait_for() { # wait_for JQ-FILTER : until a record of $out matches
 	local i
 	for ((i = 0; i < 200; i++)); do
-		[ -n "$(jq -c "select($2)" "$1" 2>/dev/null)" ] && return 0
+		[ -n "$(jq -c "select($1)" "$out" 2>/dev/null)" ] && return 0
 		sleep 0.05
 	done
-	fail "no record ($2) in $1: $(cat "$1.err")"
+	fail "no record ($1) in $out: $(cat "$out.err")"
 }
-stopped() { # stopped RC-WANT : $live exits by itself, with RC-WANT
+stopped() { # stopped WHAT : $live exits by itself, 78, naming WHAT; no secret left
 	local i
 	for ((i = 0; i < 200; i++)); do
 		kill -0 $live 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -0 $live 2>/dev/null && fail "pgcdc-read went on ($(cat "$out.err"))"
+	kill -0 $live 2>/dev/null && fail "pgcdc-read went on after $1 ($(cat "$out.err"))"
 	wait $live
 	local rc=$?
-	[ $rc = "$1" ] || fail "pgcdc-read exited $rc, want $1 ($(cat "$out.err"))"
+	[ $rc = 78 ] || fail "$1: pgcdc-read exited $rc, want 78 ($(cat "$out.err"))"
+	grep -qF -- "$2" "$out.err" || fail "$1: the message lacks '$2': $(cat "$out.err")"
+	! grep -qF "$SECRET" "$out" || fail "$1: a value left unmasked: $(grep -F "$SECRET" "$out")"
 }
-out=r1.ndjson
-live3 $out --exclude-column hr.staff.ssn --exclude-column hr.badge.ssn
+ids() { jq -c '[.table, .after.id]' "$out" | tr '\n' ' '; }
+
+# 1. the column renamed while it runs
+live3 r1.ndjson --exclude-column hr.staff.ssn --exclude-column hr.badge.ssn
 q "INSERT INTO hr.staff VALUES (1, '$SECRET-s1', 'a')"
-wait_for $out '.table == "staff" and .after.id == 1'
+wait_for '.table == "staff" and .after.id == 1'
 q "ALTER TABLE hr.staff RENAME COLUMN ssn TO social"
 q "INSERT INTO hr.staff VALUES (2, '$SECRET-s2', 'b')"
-stopped 78
-grep -q "column ssn was excluded" $out.err || fail "the column rename: $(cat $out.err)"
-! grep -qF "$SECRET" $out || fail "a renamed column's value left: $(grep -F "$SECRET" $out)"
-[ "$(jq -c '.after.id' $out | tr '\n' ' ')" = "1 " ] || fail "before the column rename: $(cat $out)"
+stopped "a column renamed" "its column ssn, excluded before, is social here"
+[ "$(ids)" = '["staff",1] ' ] || fail "before the column rename: $(ids)"
 
-# Named as it is now: the record of the new shape, masked, and not the one
-# before again (it was confirmed); then the table renamed.
-out=r2.ndjson
-live3 $out --exclude-column hr.staff.social --exclude-column hr.badge.ssn
-wait_for $out '.table == "staff" and .after.id == 2'
-q "INSERT INTO hr.badge VALUES (1, '$SECRET-b1')"
-wait_for $out '.table == "badge" and .after.id == 1'
+# 2. named as it is now alone: the rest of the transaction that renamed it
+# comes again in the old shape; a column named as it was is kept beside one
+# named as it is now
+q "BEGIN; INSERT INTO hr.badge VALUES (1, '$SECRET-b1'); ALTER TABLE hr.badge RENAME COLUMN ssn TO card;
+   INSERT INTO hr.badge VALUES (2, '$SECRET-b2'); COMMIT"
+live3 r2.ndjson --exclude-column hr.staff.social --exclude-column hr.staff.ssn --exclude-column hr.badge.card
+wait_for '.table == "staff" and .after.id == 2'
+stopped "a transaction renaming a column, replayed" "its column ssn, which the database no longer has, would go unmasked, and card, excluded now"
+[ "$(ids)" = '["staff",2] ' ] || fail "before the replayed rename: $(ids)"
+live3 r3.ndjson --exclude-column hr.staff.social --exclude-column hr.staff.ssn --exclude-column hr.badge.card \
+	--exclude-column hr.badge.ssn
+wait_for '.table == "badge" and .after.id == 2'
+grep -q "exclude-column hr.badge.ssn names no column the database has now" r3.ndjson.err ||
+	fail "a rule for a column as it was: $(cat r3.ndjson.err)"
+[ "$(ids)" = '["badge",1] ["badge",2] ' ] || fail "after naming both: $(ids)"
+! grep -qF "$SECRET" r3.ndjson || fail "after naming both: $(grep -F "$SECRET" r3.ndjson)"
+# a rule for a missing column alone is still a typo
+expect_rc 78 "pgcdc-read: a missing column named alone" "$BIN/pgcdc-read" -d "$PGCONN" -S s3 -P pub3 \
+	--exclude-column hr.badge.ssn
+
+# 3. the table renamed after a reconnect: the relation cache is gone, what
+# was masked is remembered
+walsender() { q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgcdc-read' LIMIT 1"; }
+[ -n "$(walsender)" ] || fail "no walsender of pgcdc-read"
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_replication" >/dev/null
 q "ALTER TABLE hr.badge RENAME TO pass"
-q "INSERT INTO hr.pass VALUES (2, '$SECRET-b2')"
-stopped 78
-grep -q "column ssn was excluded, and as a column of hr.pass" $out.err || fail "the table rename: $(cat $out.err)"
-! grep -qF "$SECRET" $out || fail "a value of a renamed table left: $(grep -F "$SECRET" $out)"
-[ "$(jq -c '[.table, .after.id]' $out | tr '\n' ' ')" = '["staff",2] ["badge",1] ' ] ||
-	fail "before the table rename: $(cat $out)"
-
-# A masked column dropped: it goes on.
+q "INSERT INTO hr.pass VALUES (3, '$SECRET-b3')"
+stopped "a table renamed across a reconnect" "its column card, excluded before, is card here, and would go unmasked"
 out=r3.ndjson
-live3 $out --exclude-column hr.staff.social --mask-column hr.staff.tag --exclude-column hr.pass.ssn
-wait_for $out '.table == "pass" and .after.id == 2'
+[ "$(ids)" = '["badge",1] ["badge",2] ' ] || fail "before the table rename: $(ids)"
+
+# 4. a rename onto the name of a column dropped with it
+live3 r4.ndjson --exclude-column hr.staff.social --exclude-column hr.pass.card --hash-column hr.staff.tag \
+	--hash-salt-file salt.txt
+wait_for '.table == "pass" and .after.id == 3'
+q "INSERT INTO hr.staff VALUES (4, '$SECRET-s4', 'd', 'x')"
+wait_for '.table == "staff" and .after.id == 4'
+q "ALTER TABLE hr.staff DROP COLUMN old_ssn; ALTER TABLE hr.staff RENAME COLUMN social TO old_ssn"
+q "INSERT INTO hr.staff VALUES (5, '$SECRET-s5', 'e')"
+stopped "a rename onto a dropped column's name" "its column social, excluded before, is old_ssn here"
+
+# 5. a masked column dropped, then one dropped while another is added: it goes on
+live3 r5.ndjson --exclude-column hr.staff.old_ssn --exclude-column hr.pass.card --hash-column hr.staff.tag \
+	--hash-salt-file salt.txt
+wait_for '.table == "staff" and .after.id == 5'
 q "ALTER TABLE hr.staff DROP COLUMN tag"
-q "INSERT INTO hr.staff VALUES (3, '$SECRET-s3')"
-wait_for $out '.table == "staff" and .after.id == 3'
+q "INSERT INTO hr.staff VALUES (6, '$SECRET-s6')"
+wait_for '.table == "staff" and .after.id == 6'
+q "ALTER TABLE hr.staff DROP COLUMN old_ssn, ADD COLUMN n integer"
+q "INSERT INTO hr.staff VALUES (7, 7)"
+wait_for '.table == "staff" and .after.id == 7'
 kill -0 $live || fail "pgcdc-read stopped at a dropped column ($(cat $out.err))"
 kill -TERM $live
-wait $live || fail "pgcdc-read exited $? on SIGTERM after a drop"
-! grep -qF "$SECRET" $out || fail "after the drop: $(grep -F "$SECRET" $out)"
-[ "$(jq -c 'select(.table == "staff") | .cols | map(.name + ":" + (.mask // "none"))' $out)" = '["id:none","social:excluded"]' ] ||
-	fail "staff after the drop: $(jq -c 'select(.table == "staff") | .cols' $out)"
+wait $live || fail "pgcdc-read exited $? on SIGTERM after the drops"
+! grep -qF "$SECRET" $out || fail "after the drops: $(grep -F "$SECRET" $out)"
+[ "$(jq -c 'select(.table == "staff") | .cols | map(.name + ":" + (.mask // "none"))' $out | tr '\n' ' ')" = \
+	'["id:none","old_ssn:excluded","tag:sha256"] ["id:none","old_ssn:excluded"] ["id:none","n:none"] ' ] ||
+	fail "staff's columns through the drops: $(jq -c 'select(.table == "staff") | .cols' $out)"
 
 echo "masking: ok"

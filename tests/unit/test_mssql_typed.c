@@ -135,6 +135,16 @@ static void test_decimal(void **state)
 			    "CAST(-1234567890123456789012345678901234.56 AS decimal(38,2))");
 	assert_string_equal(show("numeric(38,1)", "0001000000000000000000000000000000000000.1"),
 			    "CAST(1000000000000000000000000000000000000.1 AS decimal(38,1))");
+	/* the precision bound at and beyond 19 digits: 10^p from two words */
+	assert_string_equal(show("numeric(19,0)", "9999999999999999999"), "CAST(9999999999999999999 AS decimal(19,0))");
+	assert_int_equal(conv("decimal(19,0)", "10000000000000000000", &v), -1);
+	assert_string_equal(show("numeric(20,0)", "99999999999999999999"),
+			    "CAST(99999999999999999999 AS decimal(20,0))");
+	assert_int_equal(conv("decimal(20,0)", "100000000000000000000", &v), -1);
+	assert_string_equal(show("numeric(25,0)", "9999999999999999999999999"), "CAST(9999999999999999999999999 AS decimal(25,0))");
+	assert_int_equal(conv("decimal(25,0)", "10000000000000000000000000", &v), -1);
+	assert_int_equal(conv("decimal(37,2)", "100000000000000000000000000000000000.00", &v), -1);
+	assert_int_equal(conv("decimal(37,2)", "99999999999999999999999999999999999.99", &v), 0);
 	assert_int_equal(conv("decimal(38,10)", "1.2.3", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", "1e5", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", ".", &v), -1);
