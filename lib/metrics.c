@@ -13,7 +13,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +26,18 @@
 
 enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM };
 
+/* Values are atomic: the caller's thread sets them, the watchdog's
+ * renders them (metrics_open). Only the caller's thread writes them, so a
+ * load then a store is an update. */
 struct metric {
 	metric_family *f;
 	char **values;  /* the family's label values */
 	char *labels;   /* rendered: program="…",…,table="…" (no braces) */
-	uint64_t count; /* counter: total; histogram: observations */
-	double value;   /* gauge: value; histogram: sum */
-	bool set;       /* gauge: has a value */
-	bool age;       /* gauge: value is a time; written as its age */
-	uint64_t *buckets; /* histogram: per bound (not cumulative), nbounds */
+	_Atomic uint64_t count; /* counter: total; histogram: observations */
+	_Atomic uint64_t value; /* the bits of a double: gauge: value; histogram: sum */
+	_Atomic bool set;       /* gauge: has a value */
+	_Atomic bool age;       /* gauge: value is a time; written as its age */
+	_Atomic uint64_t *buckets; /* histogram: per bound (not cumulative), nbounds */
 };
 
 struct metric_family {
@@ -49,14 +55,28 @@ struct metric_family {
 	metric *other;   /* past METRICS_MAX_SERIES */
 };
 
+/* A stage blocked in a write to a full pipe, or waiting on its server,
+ * runs no main loop, and its file, lag included, would stand still just
+ * when it matters: a watchdog thread writes the file whenever the caller
+ * has not for an interval. structure guards the families and their
+ * series (the caller adds them, the watchdog renders them); writing
+ * guards the file and the fields below it. */
 struct metrics {
 	char *path, *tmp, *program;
 	char *common; /* rendered program and --metrics-label labels */
-	int64_t interval_ns, next_ns;
+	int64_t interval_ns;
+	_Atomic int64_t next_ns; /* when the caller should write next */
 	metric_family **fams;
 	size_t nfams;
 	bool opened; /* the first write went through */
-	bool failing;
+	pthread_mutex_t structure;
+	pthread_mutex_t writing;
+	bool failing;      /* under writing */
+	int64_t written_ns; /* the last write, under writing */
+	pthread_cond_t wake; /* the watchdog's, with writing */
+	bool stop;           /* under writing */
+	pthread_t watchdog;
+	bool watching;
 };
 
 /* ---- configuration ---- */
@@ -147,6 +167,21 @@ static int64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double load_double(const _Atomic uint64_t *p)
+{
+	uint64_t bits = atomic_load_explicit(p, memory_order_relaxed);
+	double d;
+	memcpy(&d, &bits, sizeof d);
+	return d;
+}
+
+static void store_double(_Atomic uint64_t *p, double d)
+{
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof bits);
+	atomic_store_explicit(p, bits, memory_order_relaxed);
 }
 
 /* A label value between its double quotes. */
@@ -292,11 +327,15 @@ static metric_family *family_new(metrics *m, enum mtype type, const char *name, 
 		}
 		f->nbounds = nbounds;
 	}
+	pthread_mutex_lock(&m->structure);
 	metric_family **fams = realloc(m->fams, (m->nfams + 1) * sizeof *fams);
+	if (fams) {
+		m->fams = fams;
+		m->fams[m->nfams++] = f;
+	}
+	pthread_mutex_unlock(&m->structure);
 	if (!fams)
 		goto fail;
-	m->fams = fams;
-	m->fams[m->nfams++] = f;
 	return f;
 fail:
 	family_free(f);
@@ -445,6 +484,8 @@ fail:
 	return NULL;
 }
 
+static metric *metric_add_series(metric_family *f, const char *const *values);
+
 metric *metric_getv(metric_family *f, const char *const *values)
 {
 	if (!f)
@@ -457,6 +498,15 @@ metric *metric_getv(metric_family *f, const char *const *values)
 				return s;
 		}
 	}
+	/* what follows changes what the watchdog renders */
+	pthread_mutex_lock(&f->m->structure);
+	metric *s = metric_add_series(f, values);
+	pthread_mutex_unlock(&f->m->structure);
+	return s;
+}
+
+static metric *metric_add_series(metric_family *f, const char *const *values)
+{
 	if (f->n >= METRICS_MAX_SERIES) {
 		if (!f->other) {
 			const char *other[METRICS_MAX_EXTRA_LABELS + 8];
@@ -518,37 +568,42 @@ metric *metric_get(metric_family *f, ...)
 
 void metric_add_to(metric *s, uint64_t n)
 {
-	s->count += n;
+	atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + n,
+			      memory_order_relaxed);
 }
 
 void metric_set_total(metric *s, uint64_t v)
 {
 	if (s)
-		s->count = v;
+		atomic_store_explicit(&s->count, v, memory_order_relaxed);
 }
 
+/* The value before the flags that say what it is, and set last (release):
+ * the watchdog reads set first (acquire), so a series it sees set has its
+ * value. A series is a time or a value all its life, so age and value
+ * agree but for its first setting. */
 void metric_set(metric *s, double v)
 {
 	if (s) {
-		s->value = v;
-		s->set = true;
-		s->age = false;
+		store_double(&s->value, v);
+		atomic_store_explicit(&s->age, false, memory_order_relaxed);
+		atomic_store_explicit(&s->set, true, memory_order_release);
 	}
 }
 
 void metric_set_age(metric *s, double since)
 {
 	if (s) {
-		s->value = since;
-		s->set = true;
-		s->age = true;
+		store_double(&s->value, since);
+		atomic_store_explicit(&s->age, true, memory_order_relaxed);
+		atomic_store_explicit(&s->set, true, memory_order_release);
 	}
 }
 
 void metric_unset(metric *s)
 {
 	if (s)
-		s->set = false;
+		atomic_store_explicit(&s->set, false, memory_order_relaxed);
 }
 
 void metric_observe(metric *s, double v)
@@ -565,16 +620,18 @@ void metric_observe(metric *s, double v)
 		else
 			lo = mid + 1;
 	}
-	s->buckets[lo]++;
-	s->count++;
-	s->value += v;
+	atomic_store_explicit(&s->buckets[lo], atomic_load_explicit(&s->buckets[lo], memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	store_double(&s->value, load_double(&s->value) + v);
 }
 
 /* ---- the file ---- */
 
 static bool series_present(const metric *s)
 {
-	return s->f->type != M_GAUGE || s->set;
+	return s->f->type != M_GAUGE || atomic_load_explicit(&s->set, memory_order_acquire);
 }
 
 static double now_unix(void)
@@ -590,31 +647,39 @@ static int render_series(buf *b, const metric_family *f, const metric *s, double
 	switch (f->type) {
 	case M_COUNTER:
 		rc |= buf_printf(b, "%s{%s} ", f->name, s->labels);
-		rc |= put_u64(b, s->count);
+		rc |= put_u64(b, atomic_load_explicit(&s->count, memory_order_relaxed));
 		rc |= buf_putc(b, '\n');
 		break;
-	case M_GAUGE:
+	case M_GAUGE: {
 		rc |= buf_printf(b, "%s{%s} ", f->name, s->labels);
+		double v = load_double(&s->value);
 		/* Never below 0: a commit time from a clock ahead of ours. */
-		rc |= put_float(b, s->age ? (now > s->value ? round((now - s->value) * 1e6) / 1e6 : 0) : s->value);
+		if (atomic_load_explicit(&s->age, memory_order_relaxed))
+			v = now > v ? round((now - v) * 1e6) / 1e6 : 0;
+		rc |= put_float(b, v);
 		rc |= buf_putc(b, '\n');
 		break;
+	}
 	case M_HISTOGRAM: {
+		/* +Inf and _count are the buckets' sum, read once: an
+		 * observation made while the watchdog renders cannot make them
+		 * disagree */
 		uint64_t cum = 0;
 		for (size_t i = 0; i < f->nbounds; i++) {
-			cum += s->buckets[i];
+			cum += atomic_load_explicit(&s->buckets[i], memory_order_relaxed);
 			rc |= buf_printf(b, "%s_bucket{%s,le=\"", f->name, s->labels);
 			rc |= put_float(b, f->bounds[i]);
 			rc |= buf_puts(b, "\"} ");
 			rc |= put_u64(b, cum);
 			rc |= buf_putc(b, '\n');
 		}
+		cum += atomic_load_explicit(&s->buckets[f->nbounds], memory_order_relaxed);
 		rc |= buf_printf(b, "%s_bucket{%s,le=\"+Inf\"} ", f->name, s->labels);
-		rc |= put_u64(b, s->count);
+		rc |= put_u64(b, cum);
 		rc |= buf_printf(b, "\n%s_sum{%s} ", f->name, s->labels);
-		rc |= put_float(b, s->value);
+		rc |= put_float(b, load_double(&s->value));
 		rc |= buf_printf(b, "\n%s_count{%s} ", f->name, s->labels);
-		rc |= put_u64(b, s->count);
+		rc |= put_u64(b, cum);
 		rc |= buf_putc(b, '\n');
 		break;
 	}
@@ -622,13 +687,15 @@ static int render_series(buf *b, const metric_family *f, const metric *s, double
 	return rc ? -1 : 0;
 }
 
-int metrics_render(const metrics *m, char **out, size_t *len)
+int metrics_render(metrics *m, char **out, size_t *len)
 {
 	static const char *const type_name[] = {"counter", "gauge", "histogram"};
 	buf b;
 	buf_init(&b, 0);
 	int rc = 0;
 	double now = now_unix();
+	if (m)
+		pthread_mutex_lock(&m->structure);
 	for (size_t i = 0; m && i < m->nfams; i++) {
 		const metric_family *f = m->fams[i];
 		bool any = f->other && series_present(f->other);
@@ -645,6 +712,8 @@ int metrics_render(const metrics *m, char **out, size_t *len)
 		if (f->other && series_present(f->other))
 			rc |= render_series(&b, f, f->other, now);
 	}
+	if (m)
+		pthread_mutex_unlock(&m->structure);
 	rc |= buf_terminate(&b);
 	if (rc) {
 		buf_free(&b);
@@ -694,11 +763,10 @@ static int write_file(metrics *m)
 	return 0;
 }
 
-int metrics_write(metrics *m)
+/* Under writing. */
+static int write_now(metrics *m)
 {
-	if (!m)
-		return 0;
-	m->next_ns = mono_ns() + m->interval_ns;
+	m->written_ns = mono_ns();
 	if (write_file(m) < 0) {
 		int e = errno;
 		if (!m->failing)
@@ -713,16 +781,52 @@ int metrics_write(metrics *m)
 	return 0;
 }
 
+int metrics_write(metrics *m)
+{
+	if (!m)
+		return 0;
+	atomic_store(&m->next_ns, mono_ns() + m->interval_ns);
+	pthread_mutex_lock(&m->writing);
+	int rc = write_now(m);
+	int e = errno;
+	pthread_mutex_unlock(&m->writing);
+	errno = e;
+	return rc;
+}
+
+/* Writes the file when the caller has not for an interval and a half: it
+ * is blocked (a full pipe, a slow server), and the age gauges (lag) must
+ * go on growing in the file. Looks every half interval, so the file is at
+ * most two intervals old; a caller that keeps to its interval is never
+ * written for. */
+static void *watchdog(void *arg)
+{
+	metrics *m = arg;
+	pthread_mutex_lock(&m->writing);
+	while (!m->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		int64_t ns = until.tv_nsec + m->interval_ns / 2;
+		until.tv_sec += ns / 1000000000;
+		until.tv_nsec = ns % 1000000000;
+		pthread_cond_timedwait(&m->wake, &m->writing, &until);
+		if (!m->stop && mono_ns() - m->written_ns >= m->interval_ns + m->interval_ns / 2)
+			(void)write_now(m);
+	}
+	pthread_mutex_unlock(&m->writing);
+	return NULL;
+}
+
 bool metrics_due(const metrics *m)
 {
-	return m && mono_ns() >= m->next_ns;
+	return m && mono_ns() >= atomic_load(&m->next_ns);
 }
 
 int metrics_wait_ms(const metrics *m, int max_ms)
 {
 	if (!m)
 		return max_ms;
-	int64_t left = (m->next_ns - mono_ns() + 999999) / 1000000;
+	int64_t left = (atomic_load(&m->next_ns) - mono_ns() + 999999) / 1000000;
 	if (left < 0)
 		return 0;
 	return left < max_ms ? (int)left : max_ms;
@@ -745,6 +849,13 @@ metrics *metrics_open(const metrics_config *c, const char *program, char *err, s
 	buf_init(&common, 0);
 	if (!m)
 		goto oom;
+	pthread_mutex_init(&m->structure, NULL);
+	pthread_mutex_init(&m->writing, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	size_t n = strlen(c->path);
 	m->path = strdup(c->path);
 	m->tmp = malloc(n + 5);
@@ -774,7 +885,21 @@ metrics *metrics_open(const metrics_config *c, const char *program, char *err, s
 		return NULL;
 	}
 	m->opened = true;
-	m->next_ns = mono_ns() + m->interval_ns;
+	m->written_ns = mono_ns();
+	atomic_store(&m->next_ns, m->written_ns + m->interval_ns);
+	/* the watchdog takes the signal mask it is created with: all
+	 * blocked, so that signals reach the caller's thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int trc = pthread_create(&m->watchdog, NULL, watchdog, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (trc != 0) {
+		snprintf(err, errlen, "cannot start the metrics writer: %s", strerror(trc));
+		metrics_close(m);
+		return NULL;
+	}
+	m->watching = true;
 	return m;
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -808,6 +933,13 @@ void metrics_close(metrics *m)
 {
 	if (!m)
 		return;
+	if (m->watching) {
+		pthread_mutex_lock(&m->writing);
+		m->stop = true;
+		pthread_cond_signal(&m->wake);
+		pthread_mutex_unlock(&m->writing);
+		pthread_join(m->watchdog, NULL);
+	}
 	if (m->opened)
 		(void)metrics_write(m);
 	for (size_t i = 0; i < m->nfams; i++)
@@ -817,5 +949,8 @@ void metrics_close(metrics *m)
 	free(m->tmp);
 	free(m->program);
 	free(m->common);
+	pthread_cond_destroy(&m->wake);
+	pthread_mutex_destroy(&m->writing);
+	pthread_mutex_destroy(&m->structure);
 	free(m);
 }

@@ -11,12 +11,15 @@
  * all share one series whose values are "(other)", so a program that meets
  * many tables keeps its file and Prometheus' index bounded.
  *
- * Everything here is for one thread, the caller's main loop: it updates
- * values as it works and calls metrics_tick() (or metrics_due() and
+ * The caller's thread, its main loop, updates values as it works (from
+ * that one thread only) and calls metrics_tick() (or metrics_due() and
  * metrics_write()) as often as it likes; the file is written every
- * interval, and once more by metrics_close(). Every function takes NULL
- * for the registry, a family or a series and then does nothing, so a
- * program without --metrics runs the same code. */
+ * interval, and once more by metrics_close(). When the main loop does not
+ * come round for an interval and a half (blocked on a full pipe or a slow
+ * server), a watchdog thread of the registry writes the file instead, so
+ * that the lag in it goes on growing. Every function takes NULL for the registry,
+ * a family or a series and then does nothing, so a program without
+ * --metrics runs the same code. */
 #ifndef DBREPL_METRICS_H
 #define DBREPL_METRICS_H
 
@@ -137,7 +140,7 @@ void metrics_tick(metrics *m);
 
 /* The exposition text (for tests and for metrics_write): appends the
  * whole file to *out (malloc'd, *len bytes, NUL-terminated). 0 or -1. */
-int metrics_render(const metrics *m, char **out, size_t *len);
+int metrics_render(metrics *m, char **out, size_t *len);
 
 /* The series of a stage that reads records and writes them on (kpub,
  * ksub): records and bytes in and out, and the newest source commit done

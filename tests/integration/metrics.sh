@@ -4,7 +4,8 @@
 # counts are the records that went through (and the rows at the target);
 # every stage's newest source commit time is the newest src.ts of the
 # records; lag grows while a stage upstream is stopped and drops again once
-# the pipeline caught up; the file is replaced by rename, so a reader never
+# the pipeline caught up; a stage blocked on a full pipe still writes its
+# file, its lag growing; the file is replaced by rename, so a reader never
 # sees half of one; every metric name is documented in dbrepl(7).
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
@@ -137,9 +138,25 @@ python3 -c "import sys; sys.exit(not ($high >= 2.0 and $low < 1.0))" ||
 	fail "mssql-apply's lag was $high s while kpub stood still and still $low s 8 s after it went on"
 
 mwait ms.prom dbrepl_records_out_total 'table="public.m"' 375 10
+# A stage blocked in a write to a full pipe still writes its file, and its
+# lag grows in it: kpub stopped, 3,000 wide rows fill the pipes behind
+# pgcdc-read, whose main loop then stands in write().
+kill -STOP "$kpub_pid"
+q "INSERT INTO m SELECT g, repeat('x', 500) FROM generate_series(1001, 4000) g"
+sleep 2
+l1=$(mval pg.prom dbrepl_lag_seconds)
+sleep 1.5
+l2=$(mval pg.prom dbrepl_lag_seconds)
+out=$(mval pg.prom dbrepl_records_out_total)
+kill -CONT "$kpub_pid"
+[ "$out" -lt 3375 ] || fail "pgcdc-read wrote all $out records: it was not blocked, the test says nothing"
+python3 -c "import sys; sys.exit(not ($l2 >= $l1 + 1.0))" ||
+	fail "pgcdc-read blocked on a full pipe: its lag in the file went from $l1 to $l2 s in 1.5 s"
+mwait kpub.prom dbrepl_records_out_total '' 3375 30
+
 # A clean stop writes the files a last time.
 kill -TERM $pids
 for p in $pids; do wait "$p" || fail "a stage exited $? on SIGTERM ($(cat ./*.err))"; done
 for f in pg kpub ksub ms; do mcheck $f.prom; done
-[ "$(mval kpub.prom dbrepl_records_out_total)" = 375 ] || fail "kpub: $(mval kpub.prom dbrepl_records_out_total) at exit"
+[ "$(mval kpub.prom dbrepl_records_out_total)" = 3375 ] || fail "kpub: $(mval kpub.prom dbrepl_records_out_total) at exit"
 echo "metrics: ok"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -46,7 +47,7 @@ static metrics *open_in_dir(const char *name, metrics_config *c)
 	return m;
 }
 
-static char *render(const metrics *m)
+static char *render(metrics *m)
 {
 	char *text;
 	size_t len;
@@ -266,12 +267,63 @@ static void test_file_replaced(void **state)
 	assert_non_null(strstr(err, "/nonexistent-dir/x.prom"));
 }
 
+/* A caller that does not come round (blocked on a full pipe) still gets
+ * its file written, its lag growing in it: the watchdog writes after an
+ * interval and a half without a write of the caller's, and not while the
+ * caller keeps to its interval. */
+static double file_value(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[512];
+	double v = NAN;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, name, strlen(name)) == 0)
+			v = strtod(strrchr(line, ' ') + 1, NULL);
+	fclose(f);
+	return v;
+}
+
+static void test_watchdog(void **state)
+{
+	(void)state;
+	metrics_config c = {.interval_s = 0.2};
+	metrics *m = open_in_dir("w.prom", &c);
+	char path[128];
+	snprintf(path, sizeof path, "%s/w.prom", dir);
+	metric *lag = metric_get(metrics_gauge(m, "dbrepl_lag_seconds", "Lag.", NULL));
+	metric *in = metric_get(metrics_counter(m, "dbrepl_records_in_total", "In.", NULL));
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	metric_set_age(lag, (double)t.tv_sec + t.tv_nsec / 1e9);
+	metric_add(in, 3);
+	assert_int_equal(metrics_write(m), 0);
+	double first = file_value(path, "dbrepl_lag_seconds");
+	assert_true(first >= 0 && first < 0.2);
+	/* the caller blocked for a second: no tick, no write */
+	usleep(1000 * 1000);
+	double later = file_value(path, "dbrepl_lag_seconds");
+	assert_true(later >= 0.6);
+	assert_int_equal(file_value(path, "dbrepl_records_in_total"), 3);
+	/* a caller that writes every interval is not written for: the file
+	 * stays the caller's (its inode changes only with its writes) */
+	struct stat a, b;
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(metrics_write(m), 0);
+		assert_int_equal(stat(path, &a), 0);
+		usleep(150 * 1000);
+		assert_int_equal(stat(path, &b), 0);
+		assert_true(a.st_ino == b.st_ino);
+	}
+	metrics_close(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counter_and_escaping), cmocka_unit_test(test_histogram_cumulative),
 		cmocka_unit_test(test_gauges_and_numbers),   cmocka_unit_test(test_series_cap),
-		cmocka_unit_test(test_options),              cmocka_unit_test(test_file_replaced),
+		cmocka_unit_test(test_options),              cmocka_unit_test(test_file_replaced),      cmocka_unit_test(test_watchdog),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
