@@ -81,24 +81,11 @@ typedef struct relinfo {
 	unsigned char *plan; /* record_mask of each column, or NULL: none masked */
 } relinfo;
 
-/* The masked columns of a relation as last verified (masks_changed), by
- * attnum, which a RENAME keeps: kept through reconnects, which empty the
- * relation cache. */
-typedef struct maskmem {
-	uint32_t oid;
-	size_t n;
-	int16_t *attnum;
-	unsigned char *mask;
-	char **name; /* as it was then, for messages */
-} maskmem;
-
 typedef struct txn_entry {
 	uint64_t commit_lsn, end_lsn, nrecords;
 } txn_entry;
 
 static struct {
-	maskmem *mm;
-	size_t nmm, capmm;
 	PGconn *repl, *cat;
 	pgtypes *types;
 	pgo_decoder *dec;
@@ -412,185 +399,6 @@ static int catalog_failed(const char *err)
 	die(EX_SOFTWARE, "catalog lookup failed (%s)", err);
 }
 
-static void finish(void);
-
-static maskmem *maskmem_find(uint32_t oid)
-{
-	for (size_t i = 0; i < st.nmm; i++)
-		if (st.mm[i].oid == oid)
-			return &st.mm[i];
-	return NULL;
-}
-
-static void maskmem_clear(maskmem *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->name[i]);
-	free(m->name);
-	free(m->attnum);
-	free(m->mask);
-	m->n = 0;
-	m->name = NULL;
-	m->attnum = NULL;
-	m->mask = NULL;
-}
-
-/* Remembers the masked columns of ri, whose attnums are att[]. */
-static void maskmem_set(const relinfo *ri, const int16_t *att)
-{
-	const pgo_relation *r = ri->rel;
-	maskmem *m = maskmem_find(r->oid);
-	if (!m) {
-		if (!ri->plan)
-			return;
-		if (st.nmm == st.capmm) {
-			size_t cap = st.capmm ? st.capmm * 2 : 16;
-			maskmem *p = realloc(st.mm, cap * sizeof *p);
-			if (!p)
-				die(EX_OSERR, "out of memory (masks)");
-			st.mm = p;
-			st.capmm = cap;
-		}
-		m = &st.mm[st.nmm++];
-		memset(m, 0, sizeof *m);
-		m->oid = r->oid;
-	}
-	maskmem_clear(m);
-	size_t n = 0;
-	for (uint16_t i = 0; ri->plan && i < r->natts; i++)
-		n += ri->plan[i] != RECORD_MASK_NONE;
-	m->attnum = calloc(n + 1, sizeof *m->attnum);
-	m->mask = calloc(n + 1, 1);
-	m->name = calloc(n + 1, sizeof *m->name);
-	if (!m->attnum || !m->mask || !m->name)
-		die(EX_OSERR, "out of memory (masks)");
-	for (uint16_t i = 0; ri->plan && i < r->natts; i++) {
-		if (ri->plan[i] == RECORD_MASK_NONE)
-			continue;
-		if (!(m->name[m->n] = strdup(r->cols[i].name)))
-			die(EX_OSERR, "out of memory (masks)");
-		m->attnum[m->n] = att[i];
-		m->mask[m->n++] = ri->plan[i];
-	}
-}
-
-static int col_index(const pgo_relation *r, const char *name)
-{
-	for (uint16_t i = 0; i < r->natts; i++)
-		if (!strcmp(r->cols[i].name, name))
-			return i;
-	return -1;
-}
-
-static bool in_relcols(const colmask_relcols *c, const char *name)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->names[i], name))
-			return true;
-	return false;
-}
-
-static const char *mask_word(const relinfo *ri, int i)
-{
-	record_mask m = i >= 0 && ri->plan ? (record_mask)ri->plan[i] : RECORD_MASK_NONE;
-	return m == RECORD_MASK_NONE ? "unmasked" : record_mask_name(m);
-}
-
-static void say_stop(const pgo_relation *r, const char *what)
-{
-	log_error("relation %s.%s (OID %" PRIu32 ") as the stream has it now: %s. Stopping before a record of it, "
-		  "so that no value leaves unmasked (the records before are confirmed): name the column as it is "
-		  "now, and as it was (pgcdc-read(1), \"Masking a renamed column\"), and start again",
-		  r->nspname, r->relname, r->oid, what);
-}
-
-/* pgoutput sends a relation again after DDL, and after a reconnect. A
- * column masked before must be masked as before: a RENAME of the column,
- * the table or its schema makes the options' names miss it, and its
- * values would leave unmasked. Columns are told apart by attnum, which a
- * rename keeps, through the catalog, when the relation as sent is the one
- * the catalog has now. When it is not (DDL came after this point of the
- * WAL: a replay after a restart or a reconnect), a column the database no
- * longer has that would go unmasked, while a column masked now is not in
- * the relation, may be that column under the name it had: that stops too.
- * 1 to stop (said), 0, or -1 with err (the catalog). */
-static int masks_changed(relinfo *ri, char *const *parents, size_t nparents, char *err, size_t errlen)
-{
-	const pgo_relation *r = ri->rel;
-	colmask_relcols now;
-	int rc = colmask_relcols_get(st.cat, r->oid, &now, err, errlen);
-	if (rc < 0)
-		return -1;
-	int16_t *att = calloc(r->natts + 1, sizeof *att);
-	if (!att)
-		die(EX_OSERR, "out of memory (masks)");
-	/* sent as it is now: its names, in attnum order, in the catalog's */
-	bool sure = rc == 0;
-	for (uint16_t i = 0, k = 0; sure && i < r->natts; i++) {
-		while (k < now.n && strcmp(now.names[k], r->cols[i].name))
-			k++;
-		if (k == now.n)
-			sure = false;
-		else
-			att[i] = now.attnums[k++];
-	}
-	const maskmem *mm = maskmem_find(r->oid);
-	char what[1024];
-	int stop = 0;
-	for (size_t m = 0; mm && m < mm->n && !stop; m++) {
-		int i = -1;
-		if (sure) {
-			for (uint16_t k = 0; k < r->natts && i < 0; k++)
-				if (att[k] == mm->attnum[m])
-					i = k;
-		} else {
-			i = col_index(r, mm->name[m]);
-		}
-		/* not in it: dropped, or left out of the publication */
-		if (i < 0 || (ri->plan && ri->plan[i] == mm->mask[m]))
-			continue;
-		snprintf(what, sizeof what, "its column %s, %s before, is %s here, and would go %s", mm->name[m],
-			 record_mask_name((record_mask)mm->mask[m]), r->cols[i].name, mask_word(ri, i));
-		stop = 1;
-	}
-	if (!stop && !sure && rc == 0) {
-		record_column *cols = calloc(now.n + 1, sizeof *cols);
-		unsigned char *plan = malloc(now.n + 1);
-		if (!cols || !plan)
-			die(EX_OSERR, "out of memory (masks)");
-		for (size_t k = 0; k < now.n; k++) {
-			cols[k].name = now.names[k];
-			cols[k].type = "";
-		}
-		char e[512];
-		if (colmask_plan(opt.masks, now.schema, now.table, parents, nparents, cols, now.n, NULL, 0, plan, e,
-				 sizeof e) < 0)
-			memset(plan, RECORD_MASK_NONE, now.n);
-		for (uint16_t i = 0; i < r->natts && !stop; i++) {
-			if (in_relcols(&now, r->cols[i].name) || (ri->plan && ri->plan[i] != RECORD_MASK_NONE))
-				continue;
-			for (size_t k = 0; k < now.n && !stop; k++) {
-				if (plan[k] == RECORD_MASK_NONE || col_index(r, now.names[k]) >= 0)
-					continue;
-				snprintf(what, sizeof what, "its column %s, which the database no longer has, would go "
-					 "unmasked, and %s, %s now, is not in it: it may be %s under the name it had",
-					 r->cols[i].name, now.names[k], record_mask_name((record_mask)plan[k]),
-					 now.names[k]);
-				stop = 1;
-			}
-		}
-		free(cols);
-		free(plan);
-	}
-	if (stop)
-		say_stop(r, what);
-	else if (sure)
-		maskmem_set(ri, att);
-	free(att);
-	colmask_relcols_free(&now);
-	return stop;
-}
-
 /* What --exclude-column, --mask-column and --hash-column do to the
  * relation's columns, by its own rules and those of the tables it is a
  * partition of or inherits from; a key column excluded or masked with a
@@ -615,25 +423,223 @@ static int plan_masks(relinfo *ri, char *err, size_t errlen)
 	int rc = colmask_plan(opt.masks, r->nspname, r->relname, parents, nparents, cols, r->natts, ri->keys,
 			      ri->nkeys, ri->plan, e, sizeof e);
 	free(cols);
+	free(parents);
 	if (rc < 0)
 		die(EX_CONFIG, "%s", e);
 	if (rc == 0) {
 		free(ri->plan);
 		ri->plan = NULL;
 	}
-	rc = masks_changed(ri, parents, nparents, err, errlen);
-	free(parents);
-	if (rc > 0) {
-		/* cleanly: what came before written, acked and confirmed, so
-		 * that a restart begins after it */
-		relinfo_free(ri);
-		finish();
-		if (st.txq_len)
-			log_error("%zu transactions written before were not acked in time: a restart replays them, "
-				  "with the names they had", st.txq_len);
-		exit(EX_CONFIG);
+	return 0;
+}
+
+static void finish(void);
+
+/* A column masked in a relation as the stream last sent it. */
+typedef struct masked_col {
+	char *name;
+	int16_t attnum; /* the catalog's when it was seen (0: not found) */
+	unsigned char mask;
+} masked_col;
+
+/* What the stream last said of a masked relation: kept through
+ * reconnects (which empty the relation cache), so that a relation sent
+ * again is held to what was masked before. */
+typedef struct maskmem {
+	uint32_t oid;
+	char **names; /* every column of the relation as last sent */
+	size_t nnames;
+	masked_col *masked; /* its masked columns, and those gone from it since */
+	size_t nmasked;
+} maskmem;
+
+static struct {
+	maskmem *v;
+	size_t n, cap;
+} masks_seen;
+
+static maskmem *maskmem_find(uint32_t oid)
+{
+	for (size_t i = 0; i < masks_seen.n; i++)
+		if (masks_seen.v[i].oid == oid)
+			return &masks_seen.v[i];
+	return NULL;
+}
+
+static void maskmem_clear(maskmem *m)
+{
+	for (size_t i = 0; i < m->nnames; i++)
+		free(m->names[i]);
+	for (size_t i = 0; i < m->nmasked; i++)
+		free(m->masked[i].name);
+	free(m->names);
+	free(m->masked);
+	m->names = NULL;
+	m->masked = NULL;
+	m->nnames = m->nmasked = 0;
+}
+
+static void maskmem_free_all(void)
+{
+	for (size_t i = 0; i < masks_seen.n; i++)
+		maskmem_clear(&masks_seen.v[i]);
+	free(masks_seen.v);
+	memset(&masks_seen, 0, sizeof masks_seen);
+}
+
+static bool name_in(char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+static int col_index(const record_column *cols, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(cols[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static const char *mask_word(const unsigned char *plan, int i)
+{
+	record_mask m = i >= 0 && plan ? (record_mask)plan[i] : RECORD_MASK_NONE;
+	return m == RECORD_MASK_NONE ? "unmasked" : record_mask_name(m);
+}
+
+/* Whether the columns cols[n] of relation oid, masked by plan (NULL: none),
+ * keep what was masked before (maskmem) masked as it was:
+ *   a column of the same name must have the same mask (a RENAME of the
+ *   table or its schema leaves the rules behind);
+ *   one no longer there may have been renamed: it is, when the catalog
+ *   has its attnum now under a name that is in cols (that catches a
+ *   column renamed to the name of one dropped with it); it may be, when
+ *   cols has a name the relation did not have;
+ *   else it was dropped, or left out of the publication, and is kept in
+ *   mind, in case it comes back renamed.
+ * The catalog only adds reasons to stop: it may be ahead of the stream.
+ * A masked column dropped and a column added later stop the program
+ * once; started again, it has nothing in mind. 1 and said when one is
+ * not masked as before; 0; -1 with err (the catalog). */
+static int masks_lost(uint32_t oid, const char *schema, const char *table, const record_column *cols, size_t n,
+		      const unsigned char *plan, char *err, size_t errlen)
+{
+	const maskmem *mm = maskmem_find(oid);
+	if (!mm || !mm->nmasked)
+		return 0;
+	colmask_relcols now;
+	int rc = colmask_relcols_get(st.cat, oid, &now, err, errlen);
+	if (rc < 0)
+		return -1;
+	const char *added = NULL;
+	for (size_t i = 0; i < n && !added; i++)
+		if (!name_in(mm->names, mm->nnames, cols[i].name))
+			added = cols[i].name;
+	char what[1024] = "";
+	for (size_t k = 0; k < mm->nmasked && !what[0]; k++) {
+		const masked_col *e = &mm->masked[k];
+		int i = col_index(cols, n, e->name);
+		if (i >= 0) {
+			if (!plan || plan[i] != e->mask)
+				snprintf(what, sizeof what, "its column %s was %s, and would now go %s", e->name,
+					 record_mask_name((record_mask)e->mask), mask_word(plan, i));
+			continue;
+		}
+		for (size_t j = 0; rc == 0 && j < now.n && e->attnum; j++) {
+			if (now.attnums[j] != e->attnum)
+				continue;
+			i = col_index(cols, n, now.names[j]);
+			if (i >= 0 && (!plan || plan[i] != e->mask))
+				snprintf(what, sizeof what, "its column %s, %s before, is %s now, and would go %s",
+					 e->name, record_mask_name((record_mask)e->mask), now.names[j], mask_word(plan, i));
+		}
+		if (!what[0] && added)
+			snprintf(what, sizeof what, "its column %s, %s before, is not in it, and %s, which it did not "
+				 "have, is: if %s is %s renamed, name it as it is now; if %s was dropped, just start "
+				 "again", e->name, record_mask_name((record_mask)e->mask), added, added, e->name, e->name);
 	}
-	return rc;
+	colmask_relcols_free(&now);
+	if (!what[0])
+		return 0;
+	log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value leaves "
+		  "unmasked (the records before are confirmed; pgcdc-read(1), \"Masking and renames\")",
+		  schema, table, oid, what);
+	return 1;
+}
+
+/* Remembers relation r as sent, masked by plan: its names, its masked
+ * columns (attnums from the catalog), and those masked before that it
+ * no longer has. */
+static int maskmem_note(const pgo_relation *r, const unsigned char *plan, char *err, size_t errlen)
+{
+	maskmem *mm = maskmem_find(r->oid);
+	bool any = false;
+	for (uint16_t i = 0; plan && i < r->natts; i++)
+		any |= plan[i] != RECORD_MASK_NONE;
+	if (!mm && !any)
+		return 0;
+	colmask_relcols now;
+	int rc = colmask_relcols_get(st.cat, r->oid, &now, err, errlen);
+	if (rc < 0)
+		return -1;
+	maskmem next = {.oid = r->oid};
+	next.names = calloc(r->natts + 1, sizeof *next.names);
+	next.masked = calloc(r->natts + (mm ? mm->nmasked : 0) + 1, sizeof *next.masked);
+	if (!next.names || !next.masked)
+		die(EX_OSERR, "out of memory (masks)");
+	for (uint16_t i = 0; i < r->natts; i++) {
+		if (!(next.names[next.nnames++] = strdup(r->cols[i].name)))
+			die(EX_OSERR, "out of memory (masks)");
+		if (!plan || plan[i] == RECORD_MASK_NONE)
+			continue;
+		masked_col *e = &next.masked[next.nmasked++];
+		if (!(e->name = strdup(r->cols[i].name)))
+			die(EX_OSERR, "out of memory (masks)");
+		e->mask = plan[i];
+		for (size_t j = 0; rc == 0 && j < now.n; j++)
+			if (!strcmp(now.names[j], r->cols[i].name))
+				e->attnum = now.attnums[j];
+	}
+	/* gone from it, kept in mind (masks_lost) */
+	for (size_t k = 0; mm && k < mm->nmasked; k++) {
+		bool there = false;
+		for (uint16_t i = 0; i < r->natts && !there; i++)
+			there = !strcmp(r->cols[i].name, mm->masked[k].name);
+		if (there)
+			continue;
+		next.masked[next.nmasked] = mm->masked[k];
+		if (!(next.masked[next.nmasked++].name = strdup(mm->masked[k].name)))
+			die(EX_OSERR, "out of memory (masks)");
+	}
+	colmask_relcols_free(&now);
+	if (!mm) {
+		if (masks_seen.n == masks_seen.cap) {
+			size_t cap = masks_seen.cap ? masks_seen.cap * 2 : 16;
+			maskmem *p = realloc(masks_seen.v, cap * sizeof *p);
+			if (!p)
+				die(EX_OSERR, "out of memory (masks)");
+			masks_seen.v = p;
+			masks_seen.cap = cap;
+		}
+		mm = &masks_seen.v[masks_seen.n++];
+	} else {
+		maskmem_clear(mm);
+	}
+	*mm = next;
+	return 0;
+}
+
+/* Stops cleanly: what came before written, acked and confirmed, so that a
+ * restart begins after it. */
+static _Noreturn void stop_for_masks(void)
+{
+	finish();
+	if (st.txq_len)
+		log_error("%zu transactions written before were not acked within %d s: a restart replays them, with "
+			  "the names they had then", st.txq_len, FINAL_ACK_WAIT_MS / 1000);
+	exit(EX_CONFIG);
 }
 
 static int on_relation(const pgo_relation *r)
@@ -682,6 +688,25 @@ static int on_relation(const pgo_relation *r)
 	if (colmask_any(opt.masks) && plan_masks(ri, err, sizeof err) < 0) {
 		relinfo_free(ri);
 		return catalog_failed(err);
+	}
+	if (colmask_any(opt.masks)) {
+		record_column *cols = calloc(r->natts + 1, sizeof *cols);
+		if (!cols)
+			die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
+		for (uint16_t i = 0; i < r->natts; i++)
+			cols[i].name = ri->rel->cols[i].name;
+		int lost = masks_lost(r->oid, r->nspname, r->relname, cols, r->natts, ri->plan, err, sizeof err);
+		free(cols);
+		if (lost == 0 && maskmem_note(ri->rel, ri->plan, err, sizeof err) < 0)
+			lost = -1;
+		if (lost < 0) {
+			relinfo_free(ri);
+			return catalog_failed(err);
+		}
+		if (lost > 0) {
+			relinfo_free(ri);
+			stop_for_masks();
+		}
 	}
 	rel_put(ri);
 	log_debug("relation %s.%s (OID %" PRIu32 "): %u columns, %zu key columns, replica identity %c",
@@ -952,6 +977,13 @@ static int chunk_masks(const record *r, const unsigned char **plan)
 	free(parents);
 	if (rc < 0)
 		die(EX_CONFIG, "%s", err);
+	/* a chunk names the columns as they are now: held to what the stream
+	 * masked before, as a relation sent again is */
+	int lost = oid ? masks_lost(oid, r->schema, r->table, r->cols, r->ncols, rc ? p : NULL, err, sizeof err) : 0;
+	if (lost < 0)
+		return catalog_failed(err);
+	if (lost > 0)
+		stop_for_masks();
 	buf_reset(&st.bf_shape);
 	if (buf_append(&st.bf_shape, shape->data, shape->len))
 		die(EX_OSERR, "out of memory (backfill masks)");
@@ -1789,9 +1821,7 @@ int main(int argc, char **argv)
 		record_writer_free(st.out);
 	ack_reader_close(st.acks);
 	rel_clear();
-	for (size_t i = 0; i < st.nmm; i++)
-		maskmem_clear(&st.mm[i]);
-	free(st.mm);
+	maskmem_free_all();
 	free(st.txq);
 	pgtypes_free(st.types);
 	pgo_decoder_free(st.dec);

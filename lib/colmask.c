@@ -4,7 +4,6 @@
 #include "colmask.h"
 
 #include "cli.h"
-#include "log.h"
 #include "record_priv.h" /* utf8_valid_prefix */
 
 #include <errno.h>
@@ -232,8 +231,7 @@ int colmask_finish(colmask *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* Whether rule r names a column that exists now: 1, 0, or -1 with err. */
-static int rule_found(const rule *r, PGconn *conn, char *err, size_t errlen)
+int colmask_check_catalog(const colmask *m, PGconn *conn, bool *unavailable, char *err, size_t errlen)
 {
 	static const char sql[] =
 		"SELECT count(*) FROM pg_catalog.pg_attribute a "
@@ -241,65 +239,29 @@ static int rule_found(const rule *r, PGconn *conn, char *err, size_t errlen)
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped "
 		"AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ($1::text IS NULL OR n.nspname = $1)";
-	const char *params[3] = {r->schema, r->table, r->column};
-	PGresult *res = PQexecParams(conn, sql, 3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		snprintf(err, errlen, "checking %s %s%s%s.%s failed (%s)", option_names[r->what - 1],
-			 r->schema ? r->schema : "", r->schema ? "." : "", r->table, r->column, PQerrorMessage(conn));
-		err[strcspn(err, "\n")] = '\0';
-		PQclear(res);
-		return -1;
-	}
-	int found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-	PQclear(res);
-	return found;
-}
-
-int colmask_check_catalog(const colmask *m, PGconn *conn, bool *unavailable, char *err, size_t errlen)
-{
 	*unavailable = false;
-	if (!m || !m->n)
-		return 0;
-	int *found = calloc(m->n, sizeof *found);
-	if (!found) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < m->n && rc == 0; i++)
-		if ((found[i] = rule_found(&m->rules[i], conn, err, errlen)) < 0) {
-			*unavailable = true;
-			rc = -1;
-		}
-	/* A rule that names no column may name one as it was before a
-	 * rename, for the records from before it (pgcdc-read(1)): allowed
-	 * beside a rule of the same option that names the column as it is
-	 * now, in the same table or under the same column name. Alone it is
-	 * a typo, which must not let data through. */
-	for (size_t i = 0; i < m->n && rc == 0; i++) {
+	for (size_t i = 0; m && i < m->n; i++) {
 		const rule *r = &m->rules[i];
-		if (found[i])
-			continue;
-		const rule *now = NULL;
-		for (size_t k = 0; k < m->n && !now; k++) {
-			const rule *o = &m->rules[k];
-			if (found[k] && o->what == r->what &&
-			    ((same_name(o->schema, r->schema) && !strcmp(o->table, r->table)) || !strcmp(o->column, r->column)))
-				now = o;
+		const char *params[3] = {r->schema, r->table, r->column};
+		PGresult *res = PQexecParams(conn, sql, 3, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+			snprintf(err, errlen, "checking %s %s%s%s.%s failed (%s)", option_names[r->what - 1],
+				 r->schema ? r->schema : "", r->schema ? "." : "", r->table, r->column,
+				 PQerrorMessage(conn));
+			err[strcspn(err, "\n")] = '\0';
+			PQclear(res);
+			*unavailable = true;
+			return -1;
 		}
-		if (!now) {
+		bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+		PQclear(res);
+		if (!found) {
 			snprintf(err, errlen, "%s %s%s%s.%s: no such column in the database", option_names[r->what - 1],
 				 r->schema ? r->schema : "", r->schema ? "." : "", r->table, r->column);
-			rc = -1;
-			break;
+			return -1;
 		}
-		log_info("%s %s%s%s.%s names no column the database has now: kept for records from before a rename "
-			 "(beside %s%s%s.%s)", option_names[r->what - 1], r->schema ? r->schema : "", r->schema ? "." : "",
-			 r->table, r->column, now->schema ? now->schema : "", now->schema ? "." : "", now->table,
-			 now->column);
 	}
-	free(found);
-	return rc;
+	return 0;
 }
 
 int colmask_relcols_get(PGconn *conn, uint32_t oid, colmask_relcols *out, char *err, size_t errlen)

@@ -62,15 +62,12 @@ int colmask_finish(colmask *m, char *err, size_t errlen);
 bool colmask_any(const colmask *m);
 
 /* Every rule names at least one column of a table that exists (a typo
- * must not let data through), or names a column as it was before a rename
- * beside a rule of the same option for the column as it is now (same
- * table, or same column name; said on stderr). 0; -1 with a message: the
- * rule is wrong (78) or, with *unavailable set, the query failed. */
+ * must not let data through). 0; -1 with a message: the rule is wrong (78)
+ * or, with *unavailable set, the query failed. */
 int colmask_check_catalog(const colmask *m, PGconn *conn, bool *unavailable, char *err, size_t errlen);
 
 /* A relation's live columns as the catalog has them now, in attnum order:
- * an attnum stays with its column through a RENAME, which is how a
- * relation pgoutput sends again is matched to the one before. */
+ * an attnum stays with its column through a RENAME. */
 typedef struct colmask_relcols {
 	char *schema, *table;
 	size_t n;
