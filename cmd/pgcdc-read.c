@@ -442,12 +442,14 @@ typedef struct masked_col {
 	unsigned char mask;
 } masked_col;
 
-/* What the stream last said of a masked relation: kept through
- * reconnects (which empty the relation cache), so that a relation sent
- * again is held to what was masked before. */
+/* What the stream last said of a masked relation (or, before it said
+ * anything, the catalog at start): kept through reconnects, which empty
+ * the relation cache, so that a relation sent again is held to what was
+ * masked before. */
 typedef struct maskmem {
 	uint32_t oid;
-	char **names; /* every column of the relation as last sent */
+	char **names;     /* every column of the relation as last sent */
+	int16_t *attnums; /* theirs in the catalog then (0: not found) */
 	size_t nnames;
 	masked_col *masked; /* its masked columns, and those gone from it since */
 	size_t nmasked;
@@ -473,8 +475,10 @@ static void maskmem_clear(maskmem *m)
 	for (size_t i = 0; i < m->nmasked; i++)
 		free(m->masked[i].name);
 	free(m->names);
+	free(m->attnums);
 	free(m->masked);
 	m->names = NULL;
+	m->attnums = NULL;
 	m->masked = NULL;
 	m->nnames = m->nmasked = 0;
 }
@@ -487,20 +491,30 @@ static void maskmem_free_all(void)
 	memset(&masks_seen, 0, sizeof masks_seen);
 }
 
-static bool name_in(char *const *names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
-			return true;
-	return false;
-}
-
 static int col_index(const record_column *cols, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(cols[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+/* The attnum of a live column now (0: none), and the name of a live
+ * attnum now (NULL: none). */
+static int16_t attnum_now(const colmask_relcols *now, const char *name)
+{
+	for (size_t j = 0; j < now->n; j++)
+		if (!strcmp(now->names[j], name))
+			return now->attnums[j];
+	return 0;
+}
+
+static const char *name_now(const colmask_relcols *now, int16_t attnum)
+{
+	for (size_t j = 0; attnum && j < now->n; j++)
+		if (now->attnums[j] == attnum)
+			return now->names[j];
+	return NULL;
 }
 
 static const char *mask_word(const unsigned char *plan, int i)
@@ -510,19 +524,21 @@ static const char *mask_word(const unsigned char *plan, int i)
 }
 
 /* Whether the columns cols[n] of relation oid, masked by plan (NULL: none),
- * keep what was masked before (maskmem) masked as it was:
- *   a column of the same name must have the same mask (a RENAME of the
- *   table or its schema leaves the rules behind);
- *   one no longer there may have been renamed: it is, when the catalog
- *   has its attnum now under a name that is in cols (that catches a
- *   column renamed to the name of one dropped with it); it may be, when
- *   cols has a name the relation did not have;
+ * keep masked as it was every column masked before (maskmem). For each:
+ *   one of the same name must have the same mask (a RENAME of the table or
+ *   its schema leaves the rules behind);
+ *   its attnum, when the catalog has it now under a name in cols, must
+ *   have the same mask there (a column renamed, to a new name, to the name
+ *   of one dropped with it, or swapping names), even when a column of its
+ *   old name is there too (renamed, then added again);
+ *   when it is no longer there it may have been renamed: it is taken for
+ *   renamed when cols has a name the relation did not have, or a name
+ *   whose column is not the one it was (the catalog has that name under
+ *   another attnum, or not at all: DDL ran ahead of the stream);
  *   else it was dropped, or left out of the publication, and is kept in
  *   mind, in case it comes back renamed.
- * The catalog only adds reasons to stop: it may be ahead of the stream.
- * A masked column dropped and a column added later stop the program
- * once; started again, it has nothing in mind. 1 and said when one is
- * not masked as before; 0; -1 with err (the catalog). */
+ * The catalog only adds reasons to stop. 1 and said when one is not masked
+ * as before; 0; -1 with err (the catalog). */
 static int masks_lost(uint32_t oid, const char *schema, const char *table, const record_column *cols, size_t n,
 		      const unsigned char *plan, char *err, size_t errlen)
 {
@@ -533,81 +549,96 @@ static int masks_lost(uint32_t oid, const char *schema, const char *table, const
 	int rc = colmask_relcols_get(st.cat, oid, &now, err, errlen);
 	if (rc < 0)
 		return -1;
-	const char *added = NULL;
-	for (size_t i = 0; i < n && !added; i++)
-		if (!name_in(mm->names, mm->nnames, cols[i].name))
-			added = cols[i].name;
+	/* a name it did not have; a name whose column is not the one it was */
+	const char *added = NULL, *moved = NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < mm->nnames && strcmp(mm->names[k], cols[i].name))
+			k++;
+		if (k == mm->nnames) {
+			if (!added)
+				added = cols[i].name;
+		} else if (!moved && mm->attnums[k] && attnum_now(&now, cols[i].name) != mm->attnums[k]) {
+			moved = cols[i].name;
+		}
+	}
 	char what[1024] = "";
 	for (size_t k = 0; k < mm->nmasked && !what[0]; k++) {
 		const masked_col *e = &mm->masked[k];
 		int i = col_index(cols, n, e->name);
-		if (i >= 0) {
-			if (!plan || plan[i] != e->mask)
-				snprintf(what, sizeof what, "its column %s was %s, and would now go %s", e->name,
-					 record_mask_name((record_mask)e->mask), mask_word(plan, i));
+		const char *was = record_mask_name((record_mask)e->mask);
+		if (i >= 0 && (!plan || plan[i] != e->mask)) {
+			snprintf(what, sizeof what, "its column %s was %s, and would now go %s", e->name, was,
+				 mask_word(plan, i));
 			continue;
 		}
-		for (size_t j = 0; rc == 0 && j < now.n && e->attnum; j++) {
-			if (now.attnums[j] != e->attnum)
-				continue;
-			i = col_index(cols, n, now.names[j]);
-			if (i >= 0 && (!plan || plan[i] != e->mask))
-				snprintf(what, sizeof what, "its column %s, %s before, is %s now, and would go %s",
-					 e->name, record_mask_name((record_mask)e->mask), now.names[j], mask_word(plan, i));
+		const char *x = name_now(&now, e->attnum);
+		int j = x && strcmp(x, e->name) ? col_index(cols, n, x) : -1;
+		if (j >= 0 && (!plan || plan[j] != e->mask)) {
+			snprintf(what, sizeof what, "its column %s, %s before, is %s now, and would go %s", e->name, was,
+				 x, mask_word(plan, j));
+			continue;
 		}
-		if (!what[0] && added)
+		if (i >= 0)
+			continue;
+		if (added)
 			snprintf(what, sizeof what, "its column %s, %s before, is not in it, and %s, which it did not "
-				 "have, is: if %s is %s renamed, name it as it is now; if %s was dropped, just start "
-				 "again", e->name, record_mask_name((record_mask)e->mask), added, added, e->name, e->name);
+				 "have, is", e->name, was, added);
+		else if (moved)
+			snprintf(what, sizeof what, "its column %s, %s before, is not in it, and its column %s is not "
+				 "the one it was", e->name, was, moved);
 	}
 	colmask_relcols_free(&now);
 	if (!what[0])
 		return 0;
 	log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value leaves "
-		  "unmasked (the records before are confirmed; pgcdc-read(1), \"Masking and renames\")",
+		  "unmasked (the records before are confirmed). If the change came in a transaction that also "
+		  "changed rows of the table, a restart sends them again as they were, which no rule can name: "
+		  "move the slot past this transaction and copy the table again. Else, if a masked column was "
+		  "renamed, name it as it is now; if it was dropped, remove its rule; and start again "
+		  "(pgcdc-read(1), \"Masking and renames\")",
 		  schema, table, oid, what);
 	return 1;
 }
 
-/* Remembers relation r as sent, masked by plan: its names, its masked
- * columns (attnums from the catalog), and those masked before that it
+/* Remembers relation oid as sent, cols[n] masked by plan: its names and
+ * their attnums now, its masked columns, and those masked before that it
  * no longer has. */
-static int maskmem_note(const pgo_relation *r, const unsigned char *plan, char *err, size_t errlen)
+static int maskmem_note(uint32_t oid, const record_column *cols, size_t n, const unsigned char *plan,
+			char *err, size_t errlen)
 {
-	maskmem *mm = maskmem_find(r->oid);
+	maskmem *mm = maskmem_find(oid);
 	bool any = false;
-	for (uint16_t i = 0; plan && i < r->natts; i++)
+	for (size_t i = 0; plan && i < n; i++)
 		any |= plan[i] != RECORD_MASK_NONE;
 	if (!mm && !any)
 		return 0;
 	colmask_relcols now;
-	int rc = colmask_relcols_get(st.cat, r->oid, &now, err, errlen);
+	int rc = colmask_relcols_get(st.cat, oid, &now, err, errlen);
 	if (rc < 0)
 		return -1;
-	maskmem next = {.oid = r->oid};
-	next.names = calloc(r->natts + 1, sizeof *next.names);
-	next.masked = calloc(r->natts + (mm ? mm->nmasked : 0) + 1, sizeof *next.masked);
-	if (!next.names || !next.masked)
+	maskmem next = {.oid = oid};
+	next.names = calloc(n + 1, sizeof *next.names);
+	next.attnums = calloc(n + 1, sizeof *next.attnums);
+	next.masked = calloc(n + (mm ? mm->nmasked : 0) + 1, sizeof *next.masked);
+	if (!next.names || !next.attnums || !next.masked)
 		die(EX_OSERR, "out of memory (masks)");
-	for (uint16_t i = 0; i < r->natts; i++) {
-		if (!(next.names[next.nnames++] = strdup(r->cols[i].name)))
+	for (size_t i = 0; i < n; i++) {
+		if (!(next.names[i] = strdup(cols[i].name)))
 			die(EX_OSERR, "out of memory (masks)");
+		next.attnums[i] = attnum_now(&now, cols[i].name);
+		next.nnames++;
 		if (!plan || plan[i] == RECORD_MASK_NONE)
 			continue;
 		masked_col *e = &next.masked[next.nmasked++];
-		if (!(e->name = strdup(r->cols[i].name)))
+		if (!(e->name = strdup(cols[i].name)))
 			die(EX_OSERR, "out of memory (masks)");
 		e->mask = plan[i];
-		for (size_t j = 0; rc == 0 && j < now.n; j++)
-			if (!strcmp(now.names[j], r->cols[i].name))
-				e->attnum = now.attnums[j];
+		e->attnum = next.attnums[i];
 	}
 	/* gone from it, kept in mind (masks_lost) */
 	for (size_t k = 0; mm && k < mm->nmasked; k++) {
-		bool there = false;
-		for (uint16_t i = 0; i < r->natts && !there; i++)
-			there = !strcmp(r->cols[i].name, mm->masked[k].name);
-		if (there)
+		if (col_index(cols, n, mm->masked[k].name) >= 0)
 			continue;
 		next.masked[next.nmasked] = mm->masked[k];
 		if (!(next.masked[next.nmasked++].name = strdup(mm->masked[k].name)))
@@ -629,6 +660,52 @@ static int maskmem_note(const pgo_relation *r, const unsigned char *plan, char *
 	}
 	*mm = next;
 	return 0;
+}
+
+/* At start, before the stream says anything: the masked tables of the
+ * publications as the catalog has them, so that the first relation the
+ * stream sends of each (from before a rename made while the program was
+ * down, say) is held to them too. */
+static void maskmem_prefill(void)
+{
+	char err[512];
+	const char *params[1] = {opt.publications};
+	PGresult *res = PQexecParams(st.cat,
+				     "SELECT DISTINCT c.oid FROM pg_catalog.pg_publication_tables pt "
+				     "JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname "
+				     "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+				     "WHERE pt.pubname = ANY (pg_catalog.string_to_array($1, ','))",
+				     1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		die(EX_UNAVAILABLE, "looking up the tables of publication %s failed (%s)", opt.publications,
+		    PQerrorMessage(st.cat));
+	for (int r = 0; r < PQntuples(res); r++) {
+		uint32_t oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
+		colmask_relcols now;
+		char **parents = NULL;
+		size_t nparents = 0;
+		if (colmask_relcols_get(st.cat, oid, &now, err, sizeof err) < 0 ||
+		    colmask_parents(st.cat, oid, &parents, &nparents, err, sizeof err) < 0)
+			die(EX_UNAVAILABLE, "%s", err);
+		record_column *cols = calloc(now.n + 1, sizeof *cols);
+		unsigned char *plan = malloc(now.n + 1);
+		if (!cols || !plan)
+			die(EX_OSERR, "out of memory (masks)");
+		for (size_t i = 0; i < now.n; i++) {
+			cols[i].name = now.names[i];
+			cols[i].type = "";
+		}
+		int any = now.n ? colmask_plan(opt.masks, now.schema, now.table, parents, nparents, cols, now.n, NULL,
+					       0, plan, err, sizeof err)
+				: 0;
+		if (any > 0 && maskmem_note(oid, cols, now.n, plan, err, sizeof err) < 0)
+			die(EX_UNAVAILABLE, "%s", err);
+		free(cols);
+		free(plan);
+		free(parents);
+		colmask_relcols_free(&now);
+	}
+	PQclear(res);
 }
 
 /* Stops cleanly: what came before written, acked and confirmed, so that a
@@ -696,9 +773,9 @@ static int on_relation(const pgo_relation *r)
 		for (uint16_t i = 0; i < r->natts; i++)
 			cols[i].name = ri->rel->cols[i].name;
 		int lost = masks_lost(r->oid, r->nspname, r->relname, cols, r->natts, ri->plan, err, sizeof err);
-		free(cols);
-		if (lost == 0 && maskmem_note(ri->rel, ri->plan, err, sizeof err) < 0)
+		if (lost == 0 && maskmem_note(r->oid, cols, r->natts, ri->plan, err, sizeof err) < 0)
 			lost = -1;
+		free(cols);
 		if (lost < 0) {
 			relinfo_free(ri);
 			return catalog_failed(err);
@@ -1763,6 +1840,8 @@ int main(int argc, char **argv)
 	}
 	if (opt.create_publication)
 		create_publication();
+	if (colmask_any(opt.masks))
+		maskmem_prefill();
 	if (opt.create_slot)
 		create_slot();
 
