@@ -264,6 +264,21 @@ int colmask_check_catalog(const colmask *m, PGconn *conn, bool *unavailable, cha
 	return 0;
 }
 
+/* sql with relation oid as $1: its rows, or NULL with err naming what. */
+static PGresult *query_oid(PGconn *conn, const char *sql, uint32_t oid, const char *what, char *err, size_t errlen)
+{
+	char o[16];
+	snprintf(o, sizeof o, "%" PRIu32, oid);
+	const char *params[1] = {o};
+	PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	snprintf(err, errlen, "looking up the %s of relation OID %s failed (%s)", what, o, PQerrorMessage(conn));
+	err[strcspn(err, "\n")] = '\0';
+	PQclear(res);
+	return NULL;
+}
+
 int colmask_relcols_get(PGconn *conn, uint32_t oid, colmask_relcols *out, char *err, size_t errlen)
 {
 	static const char sql[] =
@@ -272,16 +287,9 @@ int colmask_relcols_get(PGconn *conn, uint32_t oid, colmask_relcols *out, char *
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
 	memset(out, 0, sizeof *out);
-	char o[16];
-	snprintf(o, sizeof o, "%" PRIu32, oid);
-	const char *params[1] = {o};
-	PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "looking up the columns of relation OID %s failed (%s)", o, PQerrorMessage(conn));
-		err[strcspn(err, "\n")] = '\0';
-		PQclear(res);
+	PGresult *res = query_oid(conn, sql, oid, "columns", err, errlen);
+	if (!res)
 		return -1;
-	}
 	int rows = PQntuples(res);
 	if (rows == 0) {
 		PQclear(res);
@@ -346,16 +354,9 @@ int colmask_parents(PGconn *conn, uint32_t oid, char ***names, size_t *n, char *
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY up.depth, c.oid";
 	*names = NULL;
 	*n = 0;
-	char o[16];
-	snprintf(o, sizeof o, "%" PRIu32, oid);
-	const char *params[1] = {o};
-	PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "looking up the parents of relation OID %s failed (%s)", o, PQerrorMessage(conn));
-		err[strcspn(err, "\n")] = '\0';
-		PQclear(res);
+	PGresult *res = query_oid(conn, sql, oid, "parents", err, errlen);
+	if (!res)
 		return -1;
-	}
 	int rows = PQntuples(res);
 	size_t size = 2 * (size_t)rows * sizeof(char *);
 	for (int r = 0; r < rows; r++)
