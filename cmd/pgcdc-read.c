@@ -579,6 +579,14 @@ static int masks_lost(uint32_t oid, const char *schema, const char *table, const
 				 x, mask_word(plan, j));
 			continue;
 		}
+		/* there by name, but the name is another column's now: the one
+		 * masked was renamed or dropped, maybe while the stream was
+		 * behind, and may be in cols under a name it had then */
+		if (i >= 0 && e->attnum && attnum_now(&now, e->name) != e->attnum) {
+			snprintf(what, sizeof what, "its column %s, %s before, is no longer the column it was", e->name,
+				 was);
+			continue;
+		}
 		if (i >= 0)
 			continue;
 		if (added)
@@ -591,13 +599,20 @@ static int masks_lost(uint32_t oid, const char *schema, const char *table, const
 	colmask_relcols_free(&now);
 	if (!what[0])
 		return 0;
-	log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value leaves "
-		  "unmasked (the records before are confirmed). If the change came in a transaction that also "
-		  "changed rows of the table, a restart sends them again as they were, which no rule can name: "
-		  "move the slot past this transaction and copy the table again. Else, if a masked column was "
-		  "renamed, name it as it is now; if it was dropped, remove its rule; and start again "
-		  "(pgcdc-read(1), \"Masking and renames\")",
-		  schema, table, oid, what);
+	if (st.in_txn && st.txn_seq > 0)
+		log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value "
+			  "leaves unmasked. The transaction at hand has sent rows already, and a restart sends them "
+			  "again as they were, which no rule may name: move the slot past this transaction and copy "
+			  "the table again (pgcdc-read(1), \"Masking and renames\")",
+			  schema, table, oid, what);
+	else
+		log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value "
+			  "leaves unmasked (the records before are confirmed). If a masked column was renamed, name "
+			  "it as it is now; if it was dropped, remove its rule; and start again. If that stops here "
+			  "again, the stream is sending rows from before the change, which no rule may name: move the "
+			  "slot past this transaction and copy the table again (pgcdc-read(1), \"Masking and "
+			  "renames\")",
+			  schema, table, oid, what);
 	return 1;
 }
 
