@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "colmask.h"
 #include "log.h"
+#include "maskmem.h"
 #include "metrics.h"
 #include "pgoutput.h"
 #include "pgtypes.h"
@@ -86,6 +87,7 @@ typedef struct txn_entry {
 } txn_entry;
 
 static struct {
+	maskmem_set *masks_seen; /* what was masked, through DDL (maskmem.h) */
 	PGconn *repl, *cat;
 	pgtypes *types;
 	pgo_decoder *dec;
@@ -435,294 +437,6 @@ static int plan_masks(relinfo *ri, char *err, size_t errlen)
 
 static void finish(void);
 
-/* A column masked in a relation as the stream last sent it. */
-typedef struct masked_col {
-	char *name;
-	int16_t attnum; /* the catalog's when it was seen (0: not found) */
-	unsigned char mask;
-} masked_col;
-
-/* What the stream last said of a masked relation (or, before it said
- * anything, the catalog at start): kept through reconnects, which empty
- * the relation cache, so that a relation sent again is held to what was
- * masked before. */
-typedef struct maskmem {
-	uint32_t oid;
-	char **names;     /* every column of the relation as last sent */
-	int16_t *attnums; /* theirs in the catalog then (0: not found) */
-	size_t nnames;
-	masked_col *masked; /* its masked columns, and those gone from it since */
-	size_t nmasked;
-} maskmem;
-
-static struct {
-	maskmem *v;
-	size_t n, cap;
-} masks_seen;
-
-static maskmem *maskmem_find(uint32_t oid)
-{
-	for (size_t i = 0; i < masks_seen.n; i++)
-		if (masks_seen.v[i].oid == oid)
-			return &masks_seen.v[i];
-	return NULL;
-}
-
-static void maskmem_clear(maskmem *m)
-{
-	for (size_t i = 0; i < m->nnames; i++)
-		free(m->names[i]);
-	for (size_t i = 0; i < m->nmasked; i++)
-		free(m->masked[i].name);
-	free(m->names);
-	free(m->attnums);
-	free(m->masked);
-	m->names = NULL;
-	m->attnums = NULL;
-	m->masked = NULL;
-	m->nnames = m->nmasked = 0;
-}
-
-static void maskmem_free_all(void)
-{
-	for (size_t i = 0; i < masks_seen.n; i++)
-		maskmem_clear(&masks_seen.v[i]);
-	free(masks_seen.v);
-	memset(&masks_seen, 0, sizeof masks_seen);
-}
-
-static int col_index(const record_column *cols, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(cols[i].name, name))
-			return (int)i;
-	return -1;
-}
-
-/* The attnum of a live column now (0: none), and the name of a live
- * attnum now (NULL: none). */
-static int16_t attnum_now(const colmask_relcols *now, const char *name)
-{
-	for (size_t j = 0; j < now->n; j++)
-		if (!strcmp(now->names[j], name))
-			return now->attnums[j];
-	return 0;
-}
-
-static const char *name_now(const colmask_relcols *now, int16_t attnum)
-{
-	for (size_t j = 0; attnum && j < now->n; j++)
-		if (now->attnums[j] == attnum)
-			return now->names[j];
-	return NULL;
-}
-
-static const char *mask_word(const unsigned char *plan, int i)
-{
-	record_mask m = i >= 0 && plan ? (record_mask)plan[i] : RECORD_MASK_NONE;
-	return m == RECORD_MASK_NONE ? "unmasked" : record_mask_name(m);
-}
-
-/* Whether the columns cols[n] of relation oid, masked by plan (NULL: none),
- * keep masked as it was every column masked before (maskmem). For each:
- *   one of the same name must have the same mask (a RENAME of the table or
- *   its schema leaves the rules behind);
- *   its attnum, when the catalog has it now under a name in cols, must
- *   have the same mask there (a column renamed, to a new name, to the name
- *   of one dropped with it, or swapping names), even when a column of its
- *   old name is there too (renamed, then added again);
- *   when it is no longer there it may have been renamed: it is taken for
- *   renamed when cols has a name the relation did not have, or a name
- *   whose column is not the one it was (the catalog has that name under
- *   another attnum, or not at all: DDL ran ahead of the stream);
- *   else it was dropped, or left out of the publication, and is kept in
- *   mind, in case it comes back renamed.
- * The catalog only adds reasons to stop. 1 and said when one is not masked
- * as before; 0; -1 with err (the catalog). */
-static int masks_lost(uint32_t oid, const char *schema, const char *table, const record_column *cols, size_t n,
-		      const unsigned char *plan, char *err, size_t errlen)
-{
-	const maskmem *mm = maskmem_find(oid);
-	if (!mm || !mm->nmasked)
-		return 0;
-	colmask_relcols now;
-	int rc = colmask_relcols_get(st.cat, oid, &now, err, errlen);
-	if (rc < 0)
-		return -1;
-	/* a name it did not have; a name whose column is not the one it was */
-	const char *added = NULL, *moved = NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-		while (k < mm->nnames && strcmp(mm->names[k], cols[i].name))
-			k++;
-		if (k == mm->nnames) {
-			if (!added)
-				added = cols[i].name;
-		} else if (!moved && mm->attnums[k] && attnum_now(&now, cols[i].name) != mm->attnums[k]) {
-			moved = cols[i].name;
-		}
-	}
-	char what[1024] = "";
-	for (size_t k = 0; k < mm->nmasked && !what[0]; k++) {
-		const masked_col *e = &mm->masked[k];
-		int i = col_index(cols, n, e->name);
-		const char *was = record_mask_name((record_mask)e->mask);
-		if (i >= 0 && (!plan || plan[i] != e->mask)) {
-			snprintf(what, sizeof what, "its column %s was %s, and would now go %s", e->name, was,
-				 mask_word(plan, i));
-			continue;
-		}
-		const char *x = name_now(&now, e->attnum);
-		int j = x && strcmp(x, e->name) ? col_index(cols, n, x) : -1;
-		if (j >= 0 && (!plan || plan[j] != e->mask)) {
-			snprintf(what, sizeof what, "its column %s, %s before, is %s now, and would go %s", e->name, was,
-				 x, mask_word(plan, j));
-			continue;
-		}
-		/* there by name, but the name is another column's now: the one
-		 * masked was renamed or dropped, maybe while the stream was
-		 * behind, and may be in cols under a name it had then */
-		if (i >= 0 && e->attnum && attnum_now(&now, e->name) != e->attnum) {
-			snprintf(what, sizeof what, "its column %s, %s before, is no longer the column it was", e->name,
-				 was);
-			continue;
-		}
-		if (i >= 0)
-			continue;
-		if (added)
-			snprintf(what, sizeof what, "its column %s, %s before, is not in it, and %s, which it did not "
-				 "have, is", e->name, was, added);
-		else if (moved)
-			snprintf(what, sizeof what, "its column %s, %s before, is not in it, and its column %s is not "
-				 "the one it was", e->name, was, moved);
-	}
-	colmask_relcols_free(&now);
-	if (!what[0])
-		return 0;
-	if (st.in_txn && st.txn_seq > 0)
-		log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value "
-			  "leaves unmasked. The transaction at hand has sent rows already, and a restart sends them "
-			  "again as they were, which no rule may name: move the slot past this transaction and copy "
-			  "the table again (pgcdc-read(1), \"Masking and renames\")",
-			  schema, table, oid, what);
-	else
-		log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value "
-			  "leaves unmasked (the records before are confirmed). If a masked column was renamed, name "
-			  "it as it is now; if it was dropped, remove its rule; and start again. If that stops here "
-			  "again, the stream is sending rows from before the change, which no rule may name: move the "
-			  "slot past this transaction and copy the table again (pgcdc-read(1), \"Masking and "
-			  "renames\")",
-			  schema, table, oid, what);
-	return 1;
-}
-
-/* Remembers relation oid as sent, cols[n] masked by plan: its names and
- * their attnums now, its masked columns, and those masked before that it
- * no longer has. */
-static int maskmem_note(uint32_t oid, const record_column *cols, size_t n, const unsigned char *plan,
-			char *err, size_t errlen)
-{
-	maskmem *mm = maskmem_find(oid);
-	bool any = false;
-	for (size_t i = 0; plan && i < n; i++)
-		any |= plan[i] != RECORD_MASK_NONE;
-	if (!mm && !any)
-		return 0;
-	colmask_relcols now;
-	int rc = colmask_relcols_get(st.cat, oid, &now, err, errlen);
-	if (rc < 0)
-		return -1;
-	maskmem next = {.oid = oid};
-	next.names = calloc(n + 1, sizeof *next.names);
-	next.attnums = calloc(n + 1, sizeof *next.attnums);
-	next.masked = calloc(n + (mm ? mm->nmasked : 0) + 1, sizeof *next.masked);
-	if (!next.names || !next.attnums || !next.masked)
-		die(EX_OSERR, "out of memory (masks)");
-	for (size_t i = 0; i < n; i++) {
-		if (!(next.names[i] = strdup(cols[i].name)))
-			die(EX_OSERR, "out of memory (masks)");
-		next.attnums[i] = attnum_now(&now, cols[i].name);
-		next.nnames++;
-		if (!plan || plan[i] == RECORD_MASK_NONE)
-			continue;
-		masked_col *e = &next.masked[next.nmasked++];
-		if (!(e->name = strdup(cols[i].name)))
-			die(EX_OSERR, "out of memory (masks)");
-		e->mask = plan[i];
-		e->attnum = next.attnums[i];
-	}
-	/* gone from it, kept in mind (masks_lost) */
-	for (size_t k = 0; mm && k < mm->nmasked; k++) {
-		if (col_index(cols, n, mm->masked[k].name) >= 0)
-			continue;
-		next.masked[next.nmasked] = mm->masked[k];
-		if (!(next.masked[next.nmasked++].name = strdup(mm->masked[k].name)))
-			die(EX_OSERR, "out of memory (masks)");
-	}
-	colmask_relcols_free(&now);
-	if (!mm) {
-		if (masks_seen.n == masks_seen.cap) {
-			size_t cap = masks_seen.cap ? masks_seen.cap * 2 : 16;
-			maskmem *p = realloc(masks_seen.v, cap * sizeof *p);
-			if (!p)
-				die(EX_OSERR, "out of memory (masks)");
-			masks_seen.v = p;
-			masks_seen.cap = cap;
-		}
-		mm = &masks_seen.v[masks_seen.n++];
-	} else {
-		maskmem_clear(mm);
-	}
-	*mm = next;
-	return 0;
-}
-
-/* At start, before the stream says anything: the masked tables of the
- * publications as the catalog has them, so that the first relation the
- * stream sends of each (from before a rename made while the program was
- * down, say) is held to them too. */
-static void maskmem_prefill(void)
-{
-	char err[512];
-	const char *params[1] = {opt.publications};
-	PGresult *res = PQexecParams(st.cat,
-				     "SELECT DISTINCT c.oid FROM pg_catalog.pg_publication_tables pt "
-				     "JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname "
-				     "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
-				     "WHERE pt.pubname = ANY (pg_catalog.string_to_array($1, ','))",
-				     1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		die(EX_UNAVAILABLE, "looking up the tables of publication %s failed (%s)", opt.publications,
-		    PQerrorMessage(st.cat));
-	for (int r = 0; r < PQntuples(res); r++) {
-		uint32_t oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
-		colmask_relcols now;
-		char **parents = NULL;
-		size_t nparents = 0;
-		if (colmask_relcols_get(st.cat, oid, &now, err, sizeof err) < 0 ||
-		    colmask_parents(st.cat, oid, &parents, &nparents, err, sizeof err) < 0)
-			die(EX_UNAVAILABLE, "%s", err);
-		record_column *cols = calloc(now.n + 1, sizeof *cols);
-		unsigned char *plan = malloc(now.n + 1);
-		if (!cols || !plan)
-			die(EX_OSERR, "out of memory (masks)");
-		for (size_t i = 0; i < now.n; i++) {
-			cols[i].name = now.names[i];
-			cols[i].type = "";
-		}
-		int any = now.n ? colmask_plan(opt.masks, now.schema, now.table, parents, nparents, cols, now.n, NULL,
-					       0, plan, err, sizeof err)
-				: 0;
-		if (any > 0 && maskmem_note(oid, cols, now.n, plan, err, sizeof err) < 0)
-			die(EX_UNAVAILABLE, "%s", err);
-		free(cols);
-		free(plan);
-		free(parents);
-		colmask_relcols_free(&now);
-	}
-	PQclear(res);
-}
-
 /* Stops cleanly: what came before written, acked and confirmed, so that a
  * restart begins after it. */
 static _Noreturn void stop_for_masks(void)
@@ -787,8 +501,9 @@ static int on_relation(const pgo_relation *r)
 			die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
 		for (uint16_t i = 0; i < r->natts; i++)
 			cols[i].name = ri->rel->cols[i].name;
-		int lost = masks_lost(r->oid, r->nspname, r->relname, cols, r->natts, ri->plan, err, sizeof err);
-		if (lost == 0 && maskmem_note(r->oid, cols, r->natts, ri->plan, err, sizeof err) < 0)
+		int lost = maskmem_lost(st.masks_seen, st.cat, r->oid, r->nspname, r->relname, cols, r->natts, ri->plan,
+					 st.in_txn && st.txn_seq > 0, err, sizeof err);
+		if (lost == 0 && maskmem_note(st.masks_seen, st.cat, r->oid, cols, r->natts, ri->plan, err, sizeof err) < 0)
 			lost = -1;
 		free(cols);
 		if (lost < 0) {
@@ -1071,7 +786,9 @@ static int chunk_masks(const record *r, const unsigned char **plan)
 		die(EX_CONFIG, "%s", err);
 	/* a chunk names the columns as they are now: held to what the stream
 	 * masked before, as a relation sent again is */
-	int lost = oid ? masks_lost(oid, r->schema, r->table, r->cols, r->ncols, rc ? p : NULL, err, sizeof err) : 0;
+	int lost = oid ? maskmem_lost(st.masks_seen, st.cat, oid, r->schema, r->table, r->cols, r->ncols, rc ? p : NULL,
+				      st.in_txn && st.txn_seq > 0, err, sizeof err)
+		       : 0;
 	if (lost < 0)
 		return catalog_failed(err);
 	if (lost > 0)
@@ -1855,8 +1572,12 @@ int main(int argc, char **argv)
 	}
 	if (opt.create_publication)
 		create_publication();
-	if (colmask_any(opt.masks))
-		maskmem_prefill();
+	if (colmask_any(opt.masks)) {
+		if (!(st.masks_seen = maskmem_new()))
+			die(EX_OSERR, "out of memory (masks)");
+		if (maskmem_prefill(st.masks_seen, st.cat, opt.masks, opt.publications, err, sizeof err) < 0)
+			die(EX_UNAVAILABLE, "%s", err);
+	}
 	if (opt.create_slot)
 		create_slot();
 
@@ -1915,7 +1636,7 @@ int main(int argc, char **argv)
 		record_writer_free(st.out);
 	ack_reader_close(st.acks);
 	rel_clear();
-	maskmem_free_all();
+	maskmem_free(st.masks_seen);
 	free(st.txq);
 	pgtypes_free(st.types);
 	pgo_decoder_free(st.dec);
