@@ -58,7 +58,7 @@ struct metric_family {
 /* A stage blocked in a write to a full pipe, or waiting on its server,
  * runs no main loop, and its file, lag included, would stand still just
  * when it matters: a watchdog thread writes the file whenever the caller
- * has not for an interval. structure guards the families and their
+ * has not for an interval and a half. structure guards the families and their
  * series (the caller adds them, the watchdog renders them); writing
  * guards the file and the fields below it. */
 struct metrics {
