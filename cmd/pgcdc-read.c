@@ -501,10 +501,8 @@ static int on_relation(const pgo_relation *r)
 			die(EX_OSERR, "out of memory (relation %s.%s)", r->nspname, r->relname);
 		for (uint16_t i = 0; i < r->natts; i++)
 			cols[i].name = ri->rel->cols[i].name;
-		int lost = maskmem_lost(st.masks_seen, st.cat, r->oid, r->nspname, r->relname, cols, r->natts, ri->plan,
-					 st.in_txn && st.txn_seq > 0, err, sizeof err);
-		if (lost == 0 && maskmem_note(st.masks_seen, st.cat, r->oid, cols, r->natts, ri->plan, err, sizeof err) < 0)
-			lost = -1;
+		int lost = maskmem_relation(st.masks_seen, st.cat, r->oid, r->nspname, r->relname, cols, r->natts,
+					    ri->plan, st.in_txn && st.txn_seq > 0, err, sizeof err);
 		free(cols);
 		if (lost < 0) {
 			relinfo_free(ri);

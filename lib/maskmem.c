@@ -120,16 +120,11 @@ static const char *mask_word(const unsigned char *plan, int i)
  *   mind, in case it comes back renamed.
  * The catalog only adds reasons to stop. 1 and said when one is not masked
  * as before; 0; -1 with err (the catalog). */
-int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *schema, const char *table,
-		 const record_column *cols, size_t n, const unsigned char *plan, bool rows_sent, char *err, size_t errlen)
+static bool lost_with(const maskmem *mm, const colmask_relcols *now, uint32_t oid, const char *schema,
+		      const char *table, const record_column *cols, size_t n, const unsigned char *plan, bool rows_sent)
 {
-	const maskmem *mm = maskmem_find(ms, oid);
 	if (!mm || !mm->nmasked)
-		return 0;
-	colmask_relcols now;
-	int rc = colmask_relcols_get(cat, oid, &now, err, errlen);
-	if (rc < 0)
-		return -1;
+		return false;
 	/* a name it did not have; a name whose column is not the one it was */
 	const char *added = NULL, *moved = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -139,7 +134,7 @@ int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *s
 		if (k == mm->nnames) {
 			if (!added)
 				added = cols[i].name;
-		} else if (!moved && mm->attnums[k] && attnum_now(&now, cols[i].name) != mm->attnums[k]) {
+		} else if (!moved && mm->attnums[k] && attnum_now(now, cols[i].name) != mm->attnums[k]) {
 			moved = cols[i].name;
 		}
 	}
@@ -153,7 +148,7 @@ int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *s
 				 mask_word(plan, i));
 			continue;
 		}
-		const char *x = name_now(&now, e->attnum);
+		const char *x = name_now(now, e->attnum);
 		int j = x && strcmp(x, e->name) ? col_index(cols, n, x) : -1;
 		if (j >= 0 && (!plan || plan[j] != e->mask)) {
 			snprintf(what, sizeof what, "its column %s, %s before, is %s now, and would go %s", e->name, was,
@@ -163,7 +158,7 @@ int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *s
 		/* there by name, but the name is another column's now: the one
 		 * masked was renamed or dropped, maybe while the stream was
 		 * behind, and may be in cols under a name it had then */
-		if (i >= 0 && e->attnum && attnum_now(&now, e->name) != e->attnum) {
+		if (i >= 0 && e->attnum && attnum_now(now, e->name) != e->attnum) {
 			snprintf(what, sizeof what, "its column %s, %s before, is no longer the column it was", e->name,
 				 was);
 			continue;
@@ -177,9 +172,8 @@ int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *s
 			snprintf(what, sizeof what, "its column %s, %s before, is not in it, and its column %s is not "
 				 "the one it was", e->name, was, moved);
 	}
-	colmask_relcols_free(&now);
 	if (!what[0])
-		return 0;
+		return false;
 	if (rows_sent)
 		log_error("relation %s.%s (OID %" PRIu32 "): %s. Stopping before a record of it, so that no value "
 			  "leaves unmasked. The transaction at hand has sent rows already, and a restart sends them "
@@ -194,25 +188,21 @@ int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *s
 			  "slot past this transaction and copy the table again (pgcdc-read(1), \"Masking and "
 			  "renames\")",
 			  schema, table, oid, what);
-	return 1;
+	return true;
 }
 
 /* Remembers relation oid as sent, cols[n] masked by plan: its names and
- * their attnums now, its masked columns, and those masked before that it
+ * their attnums in now, its masked columns, and those masked before that it
  * no longer has. */
-int maskmem_note(maskmem_set *ms, PGconn *cat, uint32_t oid, const record_column *cols, size_t n,
-		 const unsigned char *plan, char *err, size_t errlen)
+static void note_with(maskmem_set *ms, const colmask_relcols *now, uint32_t oid, const record_column *cols,
+		      size_t n, const unsigned char *plan)
 {
 	maskmem *mm = maskmem_find(ms, oid);
 	bool any = false;
 	for (size_t i = 0; plan && i < n; i++)
 		any |= plan[i] != RECORD_MASK_NONE;
 	if (!mm && !any)
-		return 0;
-	colmask_relcols now;
-	int rc = colmask_relcols_get(cat, oid, &now, err, errlen);
-	if (rc < 0)
-		return -1;
+		return;
 	maskmem next = {.oid = oid};
 	next.names = calloc(n + 1, sizeof *next.names);
 	next.attnums = calloc(n + 1, sizeof *next.attnums);
@@ -222,7 +212,7 @@ int maskmem_note(maskmem_set *ms, PGconn *cat, uint32_t oid, const record_column
 	for (size_t i = 0; i < n; i++) {
 		if (!(next.names[i] = strdup(cols[i].name)))
 			die(EX_OSERR, "out of memory (masks)");
-		next.attnums[i] = attnum_now(&now, cols[i].name);
+		next.attnums[i] = attnum_now(now, cols[i].name);
 		next.nnames++;
 		if (!plan || plan[i] == RECORD_MASK_NONE)
 			continue;
@@ -240,7 +230,6 @@ int maskmem_note(maskmem_set *ms, PGconn *cat, uint32_t oid, const record_column
 		if (!(next.masked[next.nmasked++].name = strdup(mm->masked[k].name)))
 			die(EX_OSERR, "out of memory (masks)");
 	}
-	colmask_relcols_free(&now);
 	if (!mm) {
 		if (ms->n == ms->cap) {
 			size_t cap = ms->cap ? ms->cap * 2 : 16;
@@ -255,7 +244,45 @@ int maskmem_note(maskmem_set *ms, PGconn *cat, uint32_t oid, const record_column
 		maskmem_clear(mm);
 	}
 	*mm = next;
-	return 0;
+}
+
+/* The relation's live columns now, when ms holds it (else none, 0): one
+ * catalog query serves the check and the note. */
+static int fetch(const maskmem_set *ms, PGconn *cat, uint32_t oid, colmask_relcols *now, char *err, size_t errlen)
+{
+	memset(now, 0, sizeof *now);
+	if (!maskmem_find(ms, oid))
+		return 0;
+	return colmask_relcols_get(cat, oid, now, err, errlen) < 0 ? -1 : 0;
+}
+
+int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *schema, const char *table,
+		 const record_column *cols, size_t n, const unsigned char *plan, bool rows_sent, char *err, size_t errlen)
+{
+	colmask_relcols now;
+	if (fetch(ms, cat, oid, &now, err, errlen) < 0)
+		return -1;
+	bool lost = lost_with(maskmem_find(ms, oid), &now, oid, schema, table, cols, n, plan, rows_sent);
+	colmask_relcols_free(&now);
+	return lost;
+}
+
+int maskmem_relation(maskmem_set *ms, PGconn *cat, uint32_t oid, const char *schema, const char *table,
+		     const record_column *cols, size_t n, const unsigned char *plan, bool rows_sent, char *err,
+		     size_t errlen)
+{
+	bool any = false;
+	for (size_t i = 0; plan && i < n; i++)
+		any |= plan[i] != RECORD_MASK_NONE;
+	colmask_relcols now;
+	memset(&now, 0, sizeof now);
+	if ((maskmem_find(ms, oid) || any) && colmask_relcols_get(cat, oid, &now, err, errlen) < 0)
+		return -1;
+	bool lost = lost_with(maskmem_find(ms, oid), &now, oid, schema, table, cols, n, plan, rows_sent);
+	if (!lost)
+		note_with(ms, &now, oid, cols, n, plan);
+	colmask_relcols_free(&now);
+	return lost;
 }
 
 int maskmem_prefill(maskmem_set *ms, PGconn *cat, const colmask *rules, const char *publications, char *err,
@@ -297,8 +324,8 @@ int maskmem_prefill(maskmem_set *ms, PGconn *cat, const colmask *rules, const ch
 		int any = rc || !now.n ? 0
 				       : colmask_plan(rules, now.schema, now.table, parents, nparents, cols, now.n, NULL,
 						      0, plan, perr, sizeof perr);
-		if (any > 0 && maskmem_note(ms, cat, oid, cols, now.n, plan, err, errlen) < 0)
-			rc = -1;
+		if (any > 0)
+			note_with(ms, &now, oid, cols, now.n, plan);
 		free(cols);
 		free(plan);
 		free(parents);

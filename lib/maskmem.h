@@ -41,9 +41,10 @@ int maskmem_prefill(maskmem_set *ms, PGconn *cat, const colmask *rules, const ch
  * err (the catalog). */
 int maskmem_lost(const maskmem_set *ms, PGconn *cat, uint32_t oid, const char *schema, const char *table,
 		 const record_column *cols, size_t n, const unsigned char *plan, bool rows_sent, char *err, size_t errlen);
-/* Remembers relation oid as the stream sent it: cols[n] masked by plan. 0,
- * or -1 with err (the catalog). */
-int maskmem_note(maskmem_set *ms, PGconn *cat, uint32_t oid, const record_column *cols, size_t n,
-		 const unsigned char *plan, char *err, size_t errlen);
+/* maskmem_lost for a relation the stream sent, then, when nothing is
+ * lost, remembers it as sent: one catalog query for both. */
+int maskmem_relation(maskmem_set *ms, PGconn *cat, uint32_t oid, const char *schema, const char *table,
+		     const record_column *cols, size_t n, const unsigned char *plan, bool rows_sent, char *err,
+		     size_t errlen);
 
 #endif
