@@ -33,7 +33,7 @@ struct metric {
 	metric_family *f;
 	char **values;  /* the family's label values */
 	char *labels;   /* rendered: program="…",…,table="…" (no braces) */
-	_Atomic uint64_t count; /* counter: total; histogram: observations */
+	_Atomic uint64_t count; /* counter: total (a histogram's is its buckets' sum) */
 	_Atomic uint64_t value; /* the bits of a double: gauge: value; histogram: sum */
 	_Atomic bool set;       /* gauge: has a value */
 	_Atomic bool age;       /* gauge: value is a time; written as its age */
@@ -621,8 +621,6 @@ void metric_observe(metric *s, double v)
 			lo = mid + 1;
 	}
 	atomic_store_explicit(&s->buckets[lo], atomic_load_explicit(&s->buckets[lo], memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	store_double(&s->value, load_double(&s->value) + v);
 }
