@@ -816,6 +816,12 @@ static bool digits(const char *s, int n, int *v)
 	return true;
 }
 
+bool record_ts_writable(int64_t us)
+{
+	int64_t lo = civil_days(0, 1, 1) * 86400000000LL, hi = civil_days(10000, 1, 1) * 86400000000LL;
+	return us >= lo && us < hi;
+}
+
 int record_ts_parse_n(const char *s, size_t n, int64_t *us)
 {
 	int y, mo, d, h, mi, sec;

@@ -1122,10 +1122,16 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 	int64_t x;
 	r->lsn = get_int(src, "lsn", &x) && x >= 0 ? (uint64_t)x : 0;
 	r->xid = get_int(src, "txId", &x) ? (uint32_t)x : 0;
-	if (get_int(src, "ts_us", &x))
-		r->commit_us = x;
-	else if (get_int(src, "ts_ms", &x) && !__builtin_mul_overflow(x, 1000, &x))
-		r->commit_us = x;
+	/* The commit time: one the record format cannot write (a value in µs
+	 * where ms belong, say) is refused, not changed. */
+	bool in_us = get_int(src, "ts_us", &x);
+	if (in_us || get_int(src, "ts_ms", &x)) {
+		int64_t us = x;
+		if ((!in_us && __builtin_mul_overflow(x, 1000, &us)) || !record_ts_writable(us))
+			return derr(c, "\"source.%s\": %" PRId64 " is no time of the years 0000 to 9999",
+				    in_us ? "ts_us" : "ts_ms", x);
+		r->commit_us = us;
+	}
 	const jt_node *tx = jt_get(p, "transaction");
 	r->seq = tx && get_int(tx, "total_order", &x) && x > 0 ? (uint64_t)x : 0;
 	uint64_t major = r->lsn;

@@ -166,6 +166,9 @@ static inline char *record_text_copy(record *r, const void *s, size_t n)
 /* record_ts_parse of the n bytes at s (not NUL-terminated; a NUL byte
  * among them makes them invalid, as it ends the string for the other). */
 int record_ts_parse_n(const char *s, size_t n, int64_t *us);
+/* Whether us (µs since 1970) is a time the record format can write: years
+ * 0000 to 9999, as record_ts_parse reads them back. */
+bool record_ts_writable(int64_t us);
 
 /* Writes a message into err (when errlen > 0); returns -1. */
 int record_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -761,6 +761,21 @@ static void test_bad_events(void **state)
 		 "{\"type\":\"int32\",\"field\":\"n\"}]}]},"
 		 "\"payload\":{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\"},\"after\":{\"m\":3}}}",
 		 "names column \"m\" that the schema does not"},
+		/* commit times the record format cannot write: µs where ms
+		 * belong (year 58897), beyond year 9999 in µs, before year 0,
+		 * and ms whose µs overflow */
+		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_ms\":1796458948488104},"
+		 "\"after\":{\"a\":1}}",
+		 "\"source.ts_ms\": 1796458948488104 is no time of the years 0000 to 9999"},
+		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_ms\":1,"
+		 "\"ts_us\":253402300800000000},\"after\":{\"a\":1}}",
+		 "\"source.ts_us\": 253402300800000000 is no time"},
+		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_us\":-62167219200000001},"
+		 "\"after\":{\"a\":1}}",
+		 "\"source.ts_us\": -62167219200000001 is no time"},
+		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_ms\":9223372036854775},"
+		 "\"after\":{\"a\":1}}",
+		 "\"source.ts_ms\": 9223372036854775 is no time"},
 	};
 	record r;
 	record_init(&r);
@@ -770,6 +785,35 @@ static void test_bad_events(void **state)
 		if (rc != -1 || !strstr(err, bad[i].why))
 			fail_msg("event %zu: rc %d, \"%s\" (wanted \"%s\")", i, rc, err, bad[i].why);
 		assert_int_equal(r.ncols, 0);
+	}
+	/* the ends of that range are commit times, written and read back */
+	static const struct {
+		const char *ts, *text;
+	} ends[] = {
+		{"\"ts_us\":253402300799999999", "\"ts\":\"9999-12-31T23:59:59.999999Z\""},
+		{"\"ts_us\":-62167219200000000", "\"ts\":\"0000-01-01T00:00:00.000000Z\""},
+		{"\"ts_ms\":253402300799999", "\"ts\":\"9999-12-31T23:59:59.999000Z\""},
+	};
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		char ev[256];
+		snprintf(ev, sizeof ev,
+			 "{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",%s},\"after\":{\"a\":1}}",
+			 ends[i].ts);
+		if (record_decode_debezium(&r, ev, strlen(ev), NULL, 0, 1, err, sizeof err) != 0)
+			fail_msg("%s: %s", ends[i].ts, err);
+		buf out;
+		buf_init(&out, 0);
+		assert_int_equal(record_encode(&r, RECORD_FORMAT_JSON, &out), 0);
+		buf_terminate(&out);
+		if (!strstr(out.data, ends[i].text))
+			fail_msg("%s: wrote %s", ends[i].ts, out.data);
+		record back;
+		record_init(&back);
+		if (record_decode(&back, out.data, out.len, err, sizeof err) != 0)
+			fail_msg("%s: %s", ends[i].ts, err);
+		assert_true(back.commit_us == r.commit_us);
+		record_free(&back);
+		buf_free(&out);
 	}
 	/* a transaction boundary is no change, and says so */
 	const char *tx = "{\"status\":\"BEGIN\",\"id\":\"571\",\"ts_ms\":1486500577125,\"event_count\":null,"
