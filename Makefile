@@ -7,7 +7,7 @@
 #   make check-fresh  as root: `make demo` in a minimal Debian 12 root
 #                   (mmdebstrap + chroot), as on a machine that has nothing
 #   make bench      benchmarks against the peer tools (not part of check)
-#   make fuzz       libFuzzer on both record decoders (FUZZ_SECONDS each)
+#   make fuzz       libFuzzer on the record decoders and the pgoutput decoder (FUZZ_SECONDS each)
 #   make install    PREFIX=/usr/local
 #   make deps       apt-get the Debian packages below that are missing
 #
