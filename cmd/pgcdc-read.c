@@ -451,6 +451,16 @@ static _Noreturn void stop_for_masks(void)
 static int on_relation(const pgo_relation *r)
 {
 	char err[512];
+	/* The lookups below must see the catalog as this transaction left it:
+	 * the message describes the relation after its DDL (a rename of a
+	 * masked column, a type created with its column). */
+	if (st.in_txn) {
+		int rc = pgtypes_see_xact(st.types, st.txn_xid, &stop_signal, err, sizeof err);
+		if (rc > 0)
+			return -1;
+		if (rc < 0)
+			return catalog_failed(err);
+	}
 	relinfo *ri = calloc(1, sizeof *ri);
 	if (!ri || !(ri->rel = pgo_relation_copy(r)) ||
 	    !(ri->types = calloc(r->natts ? r->natts : 1, sizeof *ri->types)) ||
@@ -1072,7 +1082,7 @@ static int on_message(const char *data, size_t len)
 		break;
 	case PGO_RELATION:
 		if (on_relation(&m.u.relation) < 0)
-			return STREAM_LOST;
+			return stop_signal ? STREAM_STOP : STREAM_LOST;
 		break;
 	case PGO_INSERT:
 	case PGO_UPDATE:

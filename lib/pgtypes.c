@@ -1,10 +1,15 @@
 /* pgtypes.c — see pgtypes.h. */
 #include "pgtypes.h"
 
+#include "log.h"
+
 #include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Entries are allocated one by one so that pointers handed out stay valid
  * while the index array grows. Columns of distinct types are few, so a
@@ -145,4 +150,50 @@ int pgtypes_primary_key(pgtypes *t, uint32_t relid, char *names, size_t size, ch
 	}
 	PQclear(res);
 	return n;
+}
+
+/* The 32-bit xid is placed in the epoch of the snapshot's xmax (a
+ * transaction being decoded is less than 2^31 transactions old: the slot
+ * holds back wraparound). */
+static const char SEE_XACT_SQL[] =
+	"SELECT pg_catalog.pg_visible_in_snapshot((q.x - ((q.x - $1::pg_catalog.int8) % 4294967296 + 4294967296) "
+	"% 4294967296)::pg_catalog.text::pg_catalog.xid8, q.s) "
+	"FROM (SELECT s, pg_catalog.pg_snapshot_xmax(s)::pg_catalog.text::pg_catalog.int8 AS x "
+	"FROM pg_catalog.pg_current_snapshot() AS s) AS q";
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pgtypes_see_xact(pgtypes *t, uint32_t xid, const volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+	char a[16];
+	snprintf(a, sizeof a, "%" PRIu32, xid);
+	const char *params[1] = {a};
+	int64_t start = now_ms();
+	bool said = false;
+	for (int nap = 1;; nap = nap < 50 ? nap * 2 : 50) {
+		PGresult *res = PQexecParams(t->conn, SEE_XACT_SQL, 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+			set_err(err, errlen, "waiting for a transaction to be visible", t->conn);
+			PQclear(res);
+			return -1;
+		}
+		bool seen = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (seen)
+			return 0;
+		if (stop && *stop)
+			return 1;
+		if (!said && now_ms() - start >= 5000) {
+			log_info("the catalog does not yet see transaction %" PRIu32 ", whose commit was streamed: "
+				 "waiting (a commit waiting for a synchronous standby is seen only after it)",
+				 xid);
+			said = true;
+		}
+		poll(NULL, 0, nap);
+	}
 }
