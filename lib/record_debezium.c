@@ -889,13 +889,13 @@ static const jt_node *unwrap(const jt_node *root, const jt_node **schema)
 	return root;
 }
 
-/* The string member key of o into the record's storage; NULL when missing. */
-static const char *get_name(dctx *c, const jt_node *o, const char *key, bool required)
+/* The string member key of o into the record's storage; NULL with err when
+ * it is missing, no string, empty or too long. */
+static const char *get_name(dctx *c, const jt_node *o, const char *key)
 {
 	const jt_node *v = jt_get(o, key);
 	if (!v || v->type != JT_STRING) {
-		if (required)
-			derr(c, "\"source\" has no string \"%s\"", key);
+		derr(c, "\"source\" has no string \"%s\"", key);
 		return NULL;
 	}
 	if (v->len == 0 || v->len > RECORD_NAME_MAX || memchr(v->s, '\0', v->len)) {
@@ -916,6 +916,16 @@ static bool get_int(const jt_node *o, const char *key, int64_t *out)
 	if (!v || (v->type != JT_NUMBER && v->type != JT_STRING) || (v->type == JT_NUMBER && !v->is_int))
 		return false;
 	return record_int_text_valid(v->s, v->len, out);
+}
+
+/* A commit time: 0 when absent or null, 1 with *out, -1 when there but no
+ * integer of 64 bits (taking another field then would change the time). */
+static int get_time(const jt_node *o, const char *key, int64_t *out)
+{
+	const jt_node *v = jt_get(o, key);
+	if (!v || v->type == JT_NULL)
+		return 0;
+	return get_int(o, key, out) ? 1 : -1;
 }
 
 /* Fills image img from the object o; unchanged: what a column missing
@@ -1033,8 +1043,8 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 		return derr(c, "the event has no \"source\" block");
 	r->version = RECORD_FORMAT_VERSION;
 	r->op = opn->s[0];
-	if (!(r->db = get_name(c, src, "db", true)) || !(r->schema = get_name(c, src, "schema", true)) ||
-	    !(r->table = get_name(c, src, "table", true)))
+	if (!(r->db = get_name(c, src, "db")) || !(r->schema = get_name(c, src, "schema")) ||
+	    !(r->table = get_name(c, src, "table")))
 		return -1;
 
 	/* columns: the Value struct of the envelope's schema, else the
@@ -1124,12 +1134,15 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 	r->xid = get_int(src, "txId", &x) ? (uint32_t)x : 0;
 	/* The commit time: one the record format cannot write (a value in µs
 	 * where ms belong, say) is refused, not changed. */
-	bool in_us = get_int(src, "ts_us", &x);
-	if (in_us || get_int(src, "ts_ms", &x)) {
+	int64_t ms;
+	int has_us = get_time(src, "ts_us", &x), has_ms = get_time(src, "ts_ms", &ms);
+	if (has_us < 0 || has_ms < 0)
+		return derr(c, "\"source.%s\" is not an integer of 64 bits", has_us < 0 ? "ts_us" : "ts_ms");
+	if (has_us || has_ms) {
 		int64_t us = x;
-		if ((!in_us && __builtin_mul_overflow(x, 1000, &us)) || !record_ts_writable(us))
+		if ((!has_us && __builtin_mul_overflow(ms, 1000, &us)) || !record_ts_writable(us))
 			return derr(c, "\"source.%s\": %" PRId64 " is no time of the years 0000 to 9999",
-				    in_us ? "ts_us" : "ts_ms", x);
+				    has_us ? "ts_us" : "ts_ms", has_us ? x : ms);
 		r->commit_us = us;
 	}
 	const jt_node *tx = jt_get(p, "transaction");
@@ -1143,7 +1156,11 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 		    record_int_text_valid(sq->first->s, sq->first->len, &x) && x >= 0)
 			major = (uint64_t)x;
 	}
-	const char *name = get_name(c, src, "name", false);
+	/* the stream's name: refused when there and unusable, not replaced */
+	const jt_node *nv = jt_get(src, "name");
+	const char *name = nv && nv->type != JT_NULL ? get_name(c, src, "name") : NULL;
+	if (nv && nv->type != JT_NULL && !name)
+		return -1;
 	record_debezium_stream(r->stream, name ? name : r->db);
 	r->offset = (pos_offset){.major = major, .minor = ordinal, .lsn = true};
 	if (!r->has_before)

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dec && !(dec = pgo_decoder_new()))
 		abort();
 	pgo_msg m;
-	char err[256];
+	char err[256] = "";
 	if (pgo_decode(dec, data, size, &m, err, sizeof err) < 0) {
 		if (!memchr(err, '\0', sizeof err) || !err[0])
 			abort(); /* a refusal says why */
@@ -60,8 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			touch_str(r->cols[i].name);
 		pgo_relation *c = pgo_relation_copy(r);
 		if (c) {
-			if (c->natts != r->natts || strcmp(c->relname, r->relname) || strcmp(c->nspname, r->nspname))
+			if (c->natts != r->natts || c->oid != r->oid || c->replident != r->replident ||
+			    strcmp(c->relname, r->relname) || strcmp(c->nspname, r->nspname))
 				abort();
+			for (uint16_t i = 0; i < r->natts; i++)
+				if (strcmp(c->cols[i].name, r->cols[i].name) || c->cols[i].flags != r->cols[i].flags ||
+				    c->cols[i].type_oid != r->cols[i].type_oid || c->cols[i].typmod != r->cols[i].typmod)
+					abort();
 			pgo_relation_free(c);
 		}
 		break;

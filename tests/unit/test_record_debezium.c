@@ -776,6 +776,25 @@ static void test_bad_events(void **state)
 		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_ms\":9223372036854775},"
 		 "\"after\":{\"a\":1}}",
 		 "\"source.ts_ms\": 9223372036854775 is no time"},
+		/* a time that is no int64 is refused, not replaced by the
+		 * other field or left out */
+		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_ms\":1,"
+		 "\"ts_us\":99999999999999999999},\"after\":{\"a\":1}}",
+		 "\"source.ts_us\" is not an integer of 64 bits"},
+		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_ms\":2.5e20},"
+		 "\"after\":{\"a\":1}}",
+		 "\"source.ts_ms\" is not an integer of 64 bits"},
+		{"{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"ts_ms\":true,"
+		 "\"ts_us\":1000},\"after\":{\"a\":1}}",
+		 "\"source.ts_ms\" is not an integer of 64 bits"},
+		/* a stream name there and unusable is refused, not replaced by
+		 * the database's */
+		{"{\"op\":\"c\",\"source\":{\"name\":\"\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\"},"
+		 "\"after\":{\"a\":1}}",
+		 "source.name is empty or longer than"},
+		{"{\"op\":\"c\",\"source\":{\"name\":5,\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\"},"
+		 "\"after\":{\"a\":1}}",
+		 "\"source\" has no string \"name\""},
 	};
 	record r;
 	record_init(&r);
@@ -793,6 +812,7 @@ static void test_bad_events(void **state)
 		{"\"ts_us\":253402300799999999", "\"ts\":\"9999-12-31T23:59:59.999999Z\""},
 		{"\"ts_us\":-62167219200000000", "\"ts\":\"0000-01-01T00:00:00.000000Z\""},
 		{"\"ts_ms\":253402300799999", "\"ts\":\"9999-12-31T23:59:59.999000Z\""},
+		{"\"ts_ms\":1000,\"ts_us\":null", "\"ts\":\"1970-01-01T00:00:01.000000Z\""},
 	};
 	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
 		char ev[256];
