@@ -112,6 +112,7 @@ static struct {
 	bool in_txn;
 	uint64_t txn_commit_lsn;
 	uint32_t txn_xid;
+	bool sync_standby; /* its walsender is a synchronous standby (pgtypes_see_xact) */
 	int64_t txn_commit_us;
 	uint64_t txn_seq;
 
@@ -454,12 +455,26 @@ static int on_relation(const pgo_relation *r)
 	/* The lookups below must see the catalog as this transaction left it:
 	 * the message describes the relation after its DDL (a rename of a
 	 * masked column, a type created with its column). */
-	if (st.in_txn) {
-		int rc = pgtypes_see_xact(st.types, st.txn_xid, &stop_signal, err, sizeof err);
-		if (rc > 0)
+	if (st.in_txn && !st.sync_standby) {
+		int rc = pgtypes_see_xact(st.types, st.txn_xid, PQbackendPID(st.repl), &stop_signal, err, sizeof err);
+		if (rc == 1)
 			return -1;
 		if (rc < 0)
 			return catalog_failed(err);
+		if (rc == 2 && colmask_any(opt.masks))
+			die(EX_CONFIG, "the server waits for pgcdc-read to confirm transaction %" PRIu32 " (its "
+			    "walsender is a synchronous standby: synchronous_standby_names names it) before other "
+			    "sessions see it, and the masking rules need the catalog as that transaction left it: "
+			    "take pgcdc-read out of synchronous_standby_names",
+			    st.txn_xid);
+		if (rc == 2) {
+			/* Without masks a lookup of before is what it was: a
+			 * type made in the transaction is not found. */
+			log_error("warning: its walsender is a synchronous standby (synchronous_standby_names names "
+				  "it), so commits wait for it and it cannot wait for them: relations are looked up "
+				  "in the catalog as it was before their transaction");
+			st.sync_standby = true;
+		}
 	}
 	relinfo *ri = calloc(1, sizeof *ri);
 	if (!ri || !(ri->rel = pgo_relation_copy(r)) ||

@@ -168,12 +168,20 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int pgtypes_see_xact(pgtypes *t, uint32_t xid, const volatile sig_atomic_t *stop, char *err, size_t errlen)
+/* Whether the walsender is a synchronous standby: then a commit waits for
+ * its confirmation, which waits for the commit to be seen. */
+static const char SYNC_STANDBY_SQL[] =
+	"SELECT count(*) FROM pg_catalog.pg_stat_replication "
+	"WHERE pid = $1::pg_catalog.int4 AND sync_state IN ('sync', 'quorum')";
+
+int pgtypes_see_xact(pgtypes *t, uint32_t xid, int walsender_pid, const volatile sig_atomic_t *stop, char *err,
+		     size_t errlen)
 {
-	char a[16];
+	char a[16], w[16];
 	snprintf(a, sizeof a, "%" PRIu32, xid);
-	const char *params[1] = {a};
-	int64_t start = now_ms();
+	snprintf(w, sizeof w, "%d", walsender_pid);
+	const char *params[1] = {a}, *wparams[1] = {w};
+	int64_t start = now_ms(), next_sync_check = start + 1000;
 	bool said = false;
 	for (int nap = 1;; nap = nap < 50 ? nap * 2 : 50) {
 		PGresult *res = PQexecParams(t->conn, SEE_XACT_SQL, 1, NULL, params, NULL, NULL, 0);
@@ -188,7 +196,21 @@ int pgtypes_see_xact(pgtypes *t, uint32_t xid, const volatile sig_atomic_t *stop
 			return 0;
 		if (stop && *stop)
 			return 1;
-		if (!said && now_ms() - start >= 5000) {
+		int64_t now = now_ms();
+		if (walsender_pid > 0 && now >= next_sync_check) {
+			res = PQexecParams(t->conn, SYNC_STANDBY_SQL, 1, NULL, wparams, NULL, NULL, 0);
+			if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+				set_err(err, errlen, "looking up the walsender's synchronous state", t->conn);
+				PQclear(res);
+				return -1;
+			}
+			bool sync = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+			PQclear(res);
+			if (sync)
+				return 2;
+			next_sync_check = now + 1000;
+		}
+		if (!said && now - start >= 5000) {
 			log_info("the catalog does not yet see transaction %" PRIu32 ", whose commit was streamed: "
 				 "waiting (a commit waiting for a synchronous standby is seen only after it)",
 				 xid);

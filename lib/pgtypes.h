@@ -47,7 +47,11 @@ int pgtypes_primary_key(pgtypes *t, uint32_t relid, char *names, size_t size, ch
  * a synchronous standby waits in between): a catalog query in that moment
  * sees the catalog as it was before the transaction's DDL, while the
  * relation message describes it after. 0 when seen; 1 when *stop was set
- * first; -1 with err. Says once on stderr when the wait grows long. */
-int pgtypes_see_xact(pgtypes *t, uint32_t xid, const volatile sig_atomic_t *stop, char *err, size_t errlen);
+ * first; 2 when the walsender of pid walsender_pid (0: none) is a
+ * synchronous standby, checked after a second of waiting: the commit then
+ * waits for the stream's confirmation, and this wait would never end; -1
+ * with err. Says once on stderr when the wait grows long. */
+int pgtypes_see_xact(pgtypes *t, uint32_t xid, int walsender_pid, const volatile sig_atomic_t *stop, char *err,
+		     size_t errlen);
 
 #endif

@@ -13,7 +13,10 @@
 #      the catalog of before has no such type; it must wait, then write
 #      the value;
 #   3. SIGTERM while it waits: exit 0, the transaction not confirmed; a
-#      restart sends it.
+#      restart sends it;
+#   4. pgcdc-read itself the synchronous standby: the commit waits for it,
+#      so it must not wait for the commit; without masks it goes on with
+#      the catalog of before (said once), with masks it stops (78).
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
@@ -25,15 +28,17 @@ SECRET=123-45-6789
 q "CREATE SCHEMA hr"
 q "CREATE TABLE hr.t8 (id integer PRIMARY KEY, ssn text, old text)"
 q "CREATE TABLE hr.feel (id integer PRIMARY KEY)"
-q "CREATE PUBLICATION pub FOR TABLE hr.t8, hr.feel"
+q "CREATE TABLE hr.t9 (id integer PRIMARY KEY, ssn text)"
+q "CREATE PUBLICATION pub FOR TABLE hr.t8, hr.feel, hr.t9"
 q "SELECT 1 FROM pg_create_logical_replication_slot('s', 'pgoutput')" >/dev/null
 
-hold_commits() {
-	q "ALTER SYSTEM SET synchronous_standby_names = 'nobody'"
+hold_commits() { # hold_commits [STANDBY]
+	local name=${1:-nobody}
+	q "ALTER SYSTEM SET synchronous_standby_names = '$name'"
 	q "SELECT pg_reload_conf()" >/dev/null
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(q "SHOW synchronous_standby_names")" = nobody ] && break
+		[ "$(q "SHOW synchronous_standby_names")" = "$name" ] && break
 		sleep 0.05
 	done
 	sleep 0.3 # the checkpointer, which tells committers to wait, reloads too
@@ -141,4 +146,34 @@ wait_for '.table == "feel" and .after.id == 3'
 [ "$(jq -c 'select(.after.id == 3) | .after.m' r4.ndjson)" = '"sad"' ] || fail "after the restart: $(cat r4.ndjson)"
 kill -TERM $live
 wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r4.ndjson.err))"
+
+# 4. the synchronous standby is pgcdc-read (its application name)
+streaming() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(q "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && return 0
+		sleep 0.05
+	done
+	fail "pgcdc-read does not stream ($(cat "$out.err"))"
+}
+live r5.ndjson
+streaming
+hold_commits '"pgcdc-read"'
+timeout 30 psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c "INSERT INTO hr.feel VALUES (5, 'happy')" ||
+	fail "the commit waiting for pgcdc-read did not end ($(cat r5.ndjson.err))"
+wait_for '.table == "feel" and .after.id == 5'
+grep -qF "its walsender is a synchronous standby" r5.ndjson.err || fail "no warning: $(cat r5.ndjson.err)"
+kill -TERM $live
+wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r5.ndjson.err))"
+release_commits
+live r6.ndjson --hash-salt-file salt.txt --exclude-column hr.t9.ssn
+streaming
+hold_commits '"pgcdc-read"'
+psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c "INSERT INTO hr.t9 VALUES (1, '$SECRET-9')" 2>held.err &
+held=$!
+exited 78 "the synchronous standby, with masks"
+grep -qF "take pgcdc-read out of synchronous_standby_names" r6.ndjson.err || fail "the message: $(cat r6.ndjson.err)"
+[ ! -s r6.ndjson ] || fail "with masks, as the synchronous standby: $(cat r6.ndjson)"
+release_commits
+wait $held || fail "the held transaction failed ($(cat held.err))"
 echo "pgcdc-read-commit-window: ok"
