@@ -112,7 +112,7 @@ static struct {
 	bool in_txn;
 	uint64_t txn_commit_lsn;
 	uint32_t txn_xid;
-	bool sync_standby; /* its walsender is a synchronous standby (pgtypes_see_xact) */
+	bool sync_standby; /* commits waited for it at the last look (wait_for_txn) */
 	int64_t txn_commit_us;
 	uint64_t txn_seq;
 
@@ -449,32 +449,85 @@ static _Noreturn void stop_for_masks(void)
 	exit(EX_CONFIG);
 }
 
+/* Whether the lookups for a relation message depend on the catalog its
+ * transaction left: masks read column names (a rename), FULL reads the
+ * primary key, a type made after initdb may be made in that transaction.
+ * Types made by initdb and those already looked up do not. */
+static bool needs_txn_catalog(const pgo_relation *r)
+{
+	if (colmask_any(opt.masks) || r->replident == PGO_REPLIDENT_FULL)
+		return true;
+	for (uint16_t i = 0; i < r->natts; i++)
+		if (!pgtypes_fixed(st.types, r->cols[i].type_oid, r->cols[i].typmod))
+			return true;
+	return false;
+}
+
+enum { TXN_SEEN = 0, TXN_STOPPED = 1, TXN_WAITS_FOR_US = 2 };
+
+static int send_feedback(bool reply);
+
+/* Waits until the catalog connection sees the transaction being decoded.
+ * Each second (at once when look_now) it looks whether the commit waits for
+ * this stream (its walsender a synchronous standby): then the wait would
+ * never end. -1 with err. */
+static int wait_for_txn(bool look_now, char *err, size_t errlen)
+{
+	int64_t start = mono_ms(), next_look = look_now ? start : start + 1000;
+	bool said = false;
+	for (int nap = 1;; nap = nap < 50 ? nap * 2 : 50) {
+		int rc = pgtypes_xact_visible(st.types, st.txn_xid, err, errlen);
+		if (rc != 0)
+			return rc < 0 ? -1 : TXN_SEEN;
+		if (stop_signal)
+			return TXN_STOPPED;
+		int64_t now = mono_ms();
+		if (now >= next_look) {
+			const char *app = PQparameterStatus(st.repl, "application_name");
+			rc = pgtypes_commits_wait_for(st.types, PQbackendPID(st.repl), app ? app : "", err, errlen);
+			if (rc != 0)
+				return rc < 0 ? -1 : TXN_WAITS_FOR_US;
+			/* Nothing is read from the walsender meanwhile; without
+			 * word from us it ends the connection after
+			 * wal_sender_timeout. A failed send shows on the next read. */
+			send_feedback(false);
+			next_look = now + 1000;
+		}
+		if (!said && now - start >= 5000) {
+			log_info("the catalog does not yet see transaction %" PRIu32 ", whose commit was streamed: "
+				 "waiting (a commit waiting for a synchronous standby is seen only after it)",
+				 st.txn_xid);
+			said = true;
+		}
+		poll(NULL, 0, nap);
+	}
+}
+
 static int on_relation(const pgo_relation *r)
 {
 	char err[512];
 	/* The lookups below must see the catalog as this transaction left it:
 	 * the message describes the relation after its DDL (a rename of a
 	 * masked column, a type created with its column). */
-	if (st.in_txn && !st.sync_standby) {
-		int rc = pgtypes_see_xact(st.types, st.txn_xid, PQbackendPID(st.repl), &stop_signal, err, sizeof err);
-		if (rc == 1)
+	if (st.in_txn && needs_txn_catalog(r)) {
+		int rc = wait_for_txn(st.sync_standby, err, sizeof err);
+		if (rc == TXN_STOPPED)
 			return -1;
 		if (rc < 0)
 			return catalog_failed(err);
-		if (rc == 2 && colmask_any(opt.masks))
+		if (rc == TXN_WAITS_FOR_US && colmask_any(opt.masks))
 			die(EX_CONFIG, "the server waits for pgcdc-read to confirm transaction %" PRIu32 " (its "
 			    "walsender is a synchronous standby: synchronous_standby_names names it) before other "
 			    "sessions see it, and the masking rules need the catalog as that transaction left it: "
 			    "take pgcdc-read out of synchronous_standby_names",
 			    st.txn_xid);
-		if (rc == 2) {
+		if (rc == TXN_WAITS_FOR_US && !st.sync_standby)
 			/* Without masks a lookup of before is what it was: a
 			 * type made in the transaction is not found. */
 			log_error("warning: its walsender is a synchronous standby (synchronous_standby_names names "
 				  "it), so commits wait for it and it cannot wait for them: relations are looked up "
 				  "in the catalog as it was before their transaction");
-			st.sync_standby = true;
-		}
+		st.sync_standby = rc == TXN_WAITS_FOR_US;
 	}
 	relinfo *ri = calloc(1, sizeof *ri);
 	if (!ri || !(ri->rel = pgo_relation_copy(r)) ||

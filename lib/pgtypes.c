@@ -1,15 +1,13 @@
 /* pgtypes.c — see pgtypes.h. */
 #include "pgtypes.h"
 
-#include "log.h"
+#include "syncrep.h"
 
 #include <inttypes.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Entries are allocated one by one so that pointers handed out stay valid
  * while the index array grows. Columns of distinct types are few, so a
@@ -75,11 +73,24 @@ static void set_err(char *err, size_t errlen, const char *what, PGconn *conn)
 	snprintf(err, errlen, "%s: %.*s", what, (int)n, m);
 }
 
-const pgtype_info *pgtypes_lookup(pgtypes *t, uint32_t oid, int32_t typmod, char *err, size_t errlen)
+static const pgtype_info *cached(const pgtypes *t, uint32_t oid, int32_t typmod)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->ent[i]->oid == oid && t->ent[i]->typmod == typmod)
 			return t->ent[i];
+	return NULL;
+}
+
+bool pgtypes_fixed(const pgtypes *t, uint32_t oid, int32_t typmod)
+{
+	return oid < PGTYPES_FIRST_NORMAL_OID || cached(t, oid, typmod);
+}
+
+const pgtype_info *pgtypes_lookup(pgtypes *t, uint32_t oid, int32_t typmod, char *err, size_t errlen)
+{
+	const pgtype_info *hit = cached(t, oid, typmod);
+	if (hit)
+		return hit;
 
 	char a[16], b[16];
 	snprintf(a, sizeof a, "%" PRIu32, oid);
@@ -161,61 +172,45 @@ static const char SEE_XACT_SQL[] =
 	"FROM (SELECT s, pg_catalog.pg_snapshot_xmax(s)::pg_catalog.text::pg_catalog.int8 AS x "
 	"FROM pg_catalog.pg_current_snapshot() AS s) AS q";
 
-static int64_t now_ms(void)
+/* The walsender's sync_state; NULL to a role without pg_read_all_stats. */
+static const char SYNC_STATE_SQL[] =
+	"SELECT sync_state, pg_catalog.current_setting('synchronous_standby_names') "
+	"FROM pg_catalog.pg_stat_replication WHERE pid = $1::pg_catalog.int4";
+
+int pgtypes_xact_visible(pgtypes *t, uint32_t xid, char *err, size_t errlen)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	char a[16];
+	snprintf(a, sizeof a, "%" PRIu32, xid);
+	const char *params[1] = {a};
+	PGresult *res = PQexecParams(t->conn, SEE_XACT_SQL, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		set_err(err, errlen, "asking whether a transaction is visible", t->conn);
+		PQclear(res);
+		return -1;
+	}
+	int seen = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return seen;
 }
 
-/* Whether the walsender is a synchronous standby: then a commit waits for
- * its confirmation, which waits for the commit to be seen. */
-static const char SYNC_STANDBY_SQL[] =
-	"SELECT count(*) FROM pg_catalog.pg_stat_replication "
-	"WHERE pid = $1::pg_catalog.int4 AND sync_state IN ('sync', 'quorum')";
-
-int pgtypes_see_xact(pgtypes *t, uint32_t xid, int walsender_pid, const volatile sig_atomic_t *stop, char *err,
-		     size_t errlen)
+int pgtypes_commits_wait_for(pgtypes *t, int walsender_pid, const char *app, char *err, size_t errlen)
 {
-	char a[16], w[16];
-	snprintf(a, sizeof a, "%" PRIu32, xid);
+	char w[16];
 	snprintf(w, sizeof w, "%d", walsender_pid);
-	const char *params[1] = {a}, *wparams[1] = {w};
-	int64_t start = now_ms(), next_sync_check = start + 1000;
-	bool said = false;
-	for (int nap = 1;; nap = nap < 50 ? nap * 2 : 50) {
-		PGresult *res = PQexecParams(t->conn, SEE_XACT_SQL, 1, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-			set_err(err, errlen, "waiting for a transaction to be visible", t->conn);
-			PQclear(res);
-			return -1;
-		}
-		bool seen = PQgetvalue(res, 0, 0)[0] == 't';
+	const char *params[1] = {w};
+	PGresult *res = PQexecParams(t->conn, SYNC_STATE_SQL, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_err(err, errlen, "looking up the walsender's synchronous state", t->conn);
 		PQclear(res);
-		if (seen)
-			return 0;
-		if (stop && *stop)
-			return 1;
-		int64_t now = now_ms();
-		if (walsender_pid > 0 && now >= next_sync_check) {
-			res = PQexecParams(t->conn, SYNC_STANDBY_SQL, 1, NULL, wparams, NULL, NULL, 0);
-			if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-				set_err(err, errlen, "looking up the walsender's synchronous state", t->conn);
-				PQclear(res);
-				return -1;
-			}
-			bool sync = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-			PQclear(res);
-			if (sync)
-				return 2;
-			next_sync_check = now + 1000;
-		}
-		if (!said && now - start >= 5000) {
-			log_info("the catalog does not yet see transaction %" PRIu32 ", whose commit was streamed: "
-				 "waiting (a commit waiting for a synchronous standby is seen only after it)",
-				 xid);
-			said = true;
-		}
-		poll(NULL, 0, nap);
+		return -1;
 	}
+	int waits = 0;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		/* A quorum member is not waited for alone: the others can
+		 * release the commit. */
+		waits = strcmp(PQgetvalue(res, 0, 0), "sync") == 0;
+	else if (PQntuples(res) == 1)
+		waits = syncrep_commits_wait_for(PQgetvalue(res, 0, 1), app);
+	PQclear(res);
+	return waits;
 }

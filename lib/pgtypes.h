@@ -3,16 +3,17 @@
  * process: for a (type OID, typmod) the base type after resolving domains,
  * the name format_type() prints for it and the pgvalue normalisation that
  * follows from it; and the primary key of a table (for REPLICA IDENTITY FULL).
- * Type OIDs never change meaning, so the cache is never invalidated. And,
- * as the condition of every such lookup made for a decoded transaction,
- * waiting until the connection sees that transaction's catalog changes. */
+ * Type OIDs never change meaning, so the cache is never invalidated. And
+ * what a lookup made for a decoded transaction depends on: whether the
+ * connection sees that transaction yet, and whether the server's commits
+ * wait for the stream's own walsender (a synchronous standby). */
 #ifndef DBREPL_PGTYPES_H
 #define DBREPL_PGTYPES_H
 
 #include "pgvalue.h"
 
 #include <libpq-fe.h>
-#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,18 +41,29 @@ const pgtype_info *pgtypes_lookup(pgtypes *t, uint32_t oid, int32_t typmod, char
  * Returns the number of columns (0: no primary key), or -1 with err set. */
 int pgtypes_primary_key(pgtypes *t, uint32_t relid, char *names, size_t size, char *err, size_t errlen);
 
-/* Waits until a snapshot of the connection sees transaction xid (the
- * top-level xid of a transaction being decoded) as committed. A walsender
- * sends a transaction once its commit record is flushed, which is before
- * the transaction ends in the server's process array (a commit waiting for
- * a synchronous standby waits in between): a catalog query in that moment
- * sees the catalog as it was before the transaction's DDL, while the
- * relation message describes it after. 0 when seen; 1 when *stop was set
- * first; 2 when the walsender of pid walsender_pid (0: none) is a
- * synchronous standby, checked after a second of waiting: the commit then
- * waits for the stream's confirmation, and this wait would never end; -1
- * with err. Says once on stderr when the wait grows long. */
-int pgtypes_see_xact(pgtypes *t, uint32_t xid, int walsender_pid, const volatile sig_atomic_t *stop, char *err,
-		     size_t errlen);
+/* Types with OIDs below this were made by initdb and never change. */
+#define PGTYPES_FIRST_NORMAL_OID 16384
+
+/* Whether pgtypes_lookup answers the same whatever the transaction: a type
+ * made by initdb, or one already cached. Else the answer depends on the
+ * catalog the connection sees (a type may be made in the transaction being
+ * decoded). */
+bool pgtypes_fixed(const pgtypes *t, uint32_t oid, int32_t typmod);
+
+/* Whether a snapshot of the connection sees transaction xid (the top-level
+ * xid of a transaction being decoded) as committed: 1 yes, 0 not yet, -1
+ * with err. A walsender sends a transaction once its commit record is
+ * flushed, which is before the transaction ends in the server's process
+ * array (a commit waiting for a synchronous standby waits in between): a
+ * catalog query in that moment sees the catalog as it was before the
+ * transaction's DDL, while the relation message describes it after. */
+int pgtypes_xact_visible(pgtypes *t, uint32_t xid, char *err, size_t errlen);
+
+/* Whether every commit waits for the walsender of pid walsender_pid, whose
+ * application_name is app: 1 when pg_stat_replication says it is "sync" or,
+ * to a role that may not see sync_state, when synchronous_standby_names
+ * names it among the first (syncrep_commits_wait_for); 0 when not or not
+ * known (a quorum member: the others can release a commit); -1 with err. */
+int pgtypes_commits_wait_for(pgtypes *t, int walsender_pid, const char *app, char *err, size_t errlen);
 
 #endif

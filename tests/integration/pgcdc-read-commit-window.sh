@@ -10,17 +10,22 @@
 #      unmasked (masking.sh's case 8, which failed 1 run in 60 by chance);
 #      it must wait, then stop (78) with no value out;
 #   2. a type created with its column in the transaction of an insert:
-#      the catalog of before has no such type; it must wait, then write
-#      the value;
+#      the catalog of before has no such type; it must wait (longer than
+#      wal_sender_timeout, on the same connection), then write the value;
+#      a table of built-in types needs no catalog of the transaction and
+#      is not held (snapshot-online-windows relies on it);
 #   3. SIGTERM while it waits: exit 0, the transaction not confirmed; a
 #      restart sends it;
 #   4. pgcdc-read itself the synchronous standby: the commit waits for it,
 #      so it must not wait for the commit; without masks it goes on with
-#      the catalog of before (said once), with masks it stops (78).
+#      the catalog of before (said once), with masks it stops (78); as a
+#      role that pg_stat_replication shows no sync_state, it reads
+#      synchronous_standby_names.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
-pg_start
+# A wait longer than wal_sender_timeout must keep the connection.
+pg_start "wal_sender_timeout = 3s"
 cd "$TEST_TMP" || exit 1
 printf 'pepper\n' >salt.txt
 SECRET=123-45-6789
@@ -29,19 +34,53 @@ q "CREATE SCHEMA hr"
 q "CREATE TABLE hr.t8 (id integer PRIMARY KEY, ssn text, old text)"
 q "CREATE TABLE hr.feel (id integer PRIMARY KEY)"
 q "CREATE TABLE hr.t9 (id integer PRIMARY KEY, ssn text)"
-q "CREATE PUBLICATION pub FOR TABLE hr.t8, hr.feel, hr.t9"
+q "CREATE TABLE hr.plain (id integer PRIMARY KEY, v text)"
+q "CREATE PUBLICATION pub FOR TABLE hr.t8, hr.feel, hr.t9, hr.plain"
+q "CREATE ROLE rep LOGIN REPLICATION"
+q "CREATE TABLE probe (x integer)" # not published
 q "SELECT 1 FROM pg_create_logical_replication_slot('s', 'pgoutput')" >/dev/null
 
-hold_commits() { # hold_commits [STANDBY]
-	local name=${1:-nobody}
-	q "ALTER SYSTEM SET synchronous_standby_names = '$name'"
+set_standbys() { # set_standbys VALUE
+	q "ALTER SYSTEM SET synchronous_standby_names = '$1'"
 	q "SELECT pg_reload_conf()" >/dev/null
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(q "SHOW synchronous_standby_names")" = "$name" ] && break
+		[ "$(q "SHOW synchronous_standby_names")" = "$1" ] && return 0
 		sleep 0.05
 	done
-	sleep 0.3 # the checkpointer, which tells committers to wait, reloads too
+	fail "synchronous_standby_names is not $1"
+}
+commits_wait() { # true when a commit that wrote waits for a standby now (the checkpointer tells committers)
+	PGAPPNAME=probe psql -X -q -At -d "$PGDATABASE" -c "INSERT INTO probe VALUES (1)" >/dev/null 2>&1 &
+	local p=$! i
+	for ((i = 0; i < 20; i++)); do
+		if [ -n "$(q "SELECT 1 FROM pg_stat_activity WHERE application_name = 'probe' AND wait_event = 'SyncRep'")" ]; then
+			q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'probe'" >/dev/null
+			wait $p
+			return 0
+		fi
+		kill -0 $p 2>/dev/null || break
+		sleep 0.05
+	done
+	kill $p 2>/dev/null
+	wait $p
+	return 1
+}
+hold_commits() { # hold_commits [STANDBY] : commits wait for STANDBY (one that never comes)
+	set_standbys nobody
+	local i
+	for ((i = 0; i < 50; i++)); do
+		commits_wait && break
+	done
+	[ $i -lt 50 ] || fail "commits do not wait for the standby"
+	[ $# = 0 ] && return 0
+	# Committers wait already; now for this one, once its walsender knows.
+	set_standbys "$1"
+	for ((i = 0; i < 200; i++)); do
+		[ "$(q "SELECT sync_state FROM pg_stat_replication")" = sync ] && return 0
+		sleep 0.05
+	done
+	fail "pgcdc-read's walsender is not the synchronous standby"
 }
 release_commits() {
 	q "ALTER SYSTEM RESET synchronous_standby_names"
@@ -115,10 +154,22 @@ q "SELECT 1 FROM pg_replication_slot_advance('s', pg_current_wal_lsn())" >/dev/n
 live r2.ndjson
 q "INSERT INTO hr.feel VALUES (1)"
 wait_for '.table == "feel" and .after.id == 1'
+walsender=$(q "SELECT pid FROM pg_stat_replication")
+hold_commits
+held_commit "INSERT INTO hr.plain VALUES (1, 'held')"
+wait_for '.table == "plain" and .after.id == 1'
+kill -0 $held 2>/dev/null || fail "the plain insert was not held"
+release_commits
+wait $held || fail "the held transaction failed ($(cat held.err))"
 hold_commits
 held_commit "BEGIN; CREATE TYPE hr.mood AS ENUM ('sad', 'happy'); ALTER TABLE hr.feel ADD COLUMN m hr.mood;
 	INSERT INTO hr.feel VALUES (2, 'happy'); COMMIT"
+sleep 4 # longer than wal_sender_timeout
 kill -0 $live 2>/dev/null || fail "held type: pgcdc-read did not wait ($(cat r2.ndjson.err))"
+[ "$(jq -c 'select(.table == "feel" and .after.id == 2)' r2.ndjson)" = "" ] ||
+	fail "held type: pgcdc-read did not wait: $(cat r2.ndjson)"
+[ "$(q "SELECT pid FROM pg_stat_replication")" = "$walsender" ] ||
+	fail "held type: the walsender ended while pgcdc-read waited ($(cat r2.ndjson.err))"
 release_commits
 wait $held || fail "the held transaction failed ($(cat held.err))"
 wait_for '.table == "feel" and .after.id == 2'
@@ -165,6 +216,22 @@ wait_for '.table == "feel" and .after.id == 5'
 grep -qF "its walsender is a synchronous standby" r5.ndjson.err || fail "no warning: $(cat r5.ndjson.err)"
 kill -TERM $live
 wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r5.ndjson.err))"
+release_commits
+# The same as a role that sees no sync_state: it reads the setting.
+out=r5b.ndjson
+"$BIN/pgcdc-read" -d "$PGCONN user=rep" -S s -P pub --no-progress >"$out" 2>"$out.err" &
+live=$!
+on_exit "kill $live 2>/dev/null"
+streaming
+[ "$(PGUSER=rep q "SELECT count(*) FROM pg_stat_replication WHERE sync_state IS NULL")" = 1 ] ||
+	fail "the role rep sees the sync_state"
+hold_commits '"PgCdc-Read"'
+timeout 30 psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c "INSERT INTO hr.feel VALUES (6, 'sad')" ||
+	fail "the commit waiting for pgcdc-read as rep did not end ($(cat r5b.ndjson.err))"
+wait_for '.table == "feel" and .after.id == 6'
+grep -qF "its walsender is a synchronous standby" r5b.ndjson.err || fail "no warning: $(cat r5b.ndjson.err)"
+kill -TERM $live
+wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r5b.ndjson.err))"
 release_commits
 live r6.ndjson --hash-salt-file salt.txt --exclude-column hr.t9.ssn
 streaming
