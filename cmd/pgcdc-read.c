@@ -463,17 +463,18 @@ static bool needs_txn_catalog(const pgo_relation *r)
 	return false;
 }
 
-enum { TXN_SEEN = 0, TXN_STOPPED = 1, TXN_WAITS_FOR_US = 2 };
+enum { TXN_SEEN = 0, TXN_STOPPED = 1, TXN_WAITS_FOR_US = 2, TXN_LOST = 3 };
 
 static int send_feedback(bool reply);
 
 /* Waits until the catalog connection sees the transaction being decoded.
- * Each second (at once when look_now) it looks whether the commit waits for
- * this stream (its walsender a synchronous standby): then the wait would
- * never end. -1 with err. */
-static int wait_for_txn(bool look_now, char *err, size_t errlen)
+ * After a second of waiting (a fifth of one when the last look found so)
+ * it looks each second whether the commit waits for this stream (its
+ * walsender a synchronous standby): then the wait would never end.
+ * TXN_LOST when the replication connection is gone; -1 with err. */
+static int wait_for_txn(bool found_before, char *err, size_t errlen)
 {
-	int64_t start = mono_ms(), next_look = look_now ? start : start + 1000;
+	int64_t start = mono_ms(), next_look = start + (found_before ? 200 : 1000);
 	bool said = false;
 	for (int nap = 1;; nap = nap < 50 ? nap * 2 : 50) {
 		int rc = pgtypes_xact_visible(st.types, st.txn_xid, err, errlen);
@@ -483,14 +484,16 @@ static int wait_for_txn(bool look_now, char *err, size_t errlen)
 			return TXN_STOPPED;
 		int64_t now = mono_ms();
 		if (now >= next_look) {
-			const char *app = PQparameterStatus(st.repl, "application_name");
-			rc = pgtypes_commits_wait_for(st.types, PQbackendPID(st.repl), app ? app : "", err, errlen);
-			if (rc != 0)
-				return rc < 0 ? -1 : TXN_WAITS_FOR_US;
 			/* Nothing is read from the walsender meanwhile; without
 			 * word from us it ends the connection after
-			 * wal_sender_timeout. A failed send shows on the next read. */
-			send_feedback(false);
+			 * wal_sender_timeout. */
+			if (PQstatus(st.repl) != CONNECTION_OK || send_feedback(false) < 0)
+				return TXN_LOST;
+			rc = pgtypes_commits_wait_for(st.types, PQbackendPID(st.repl), err, errlen);
+			if (rc == -2)
+				return TXN_LOST;
+			if (rc != 0)
+				return rc < 0 ? -1 : TXN_WAITS_FOR_US;
 			next_look = now + 1000;
 		}
 		if (!said && now - start >= 5000) {
@@ -513,6 +516,11 @@ static int on_relation(const pgo_relation *r)
 		int rc = wait_for_txn(st.sync_standby, err, sizeof err);
 		if (rc == TXN_STOPPED)
 			return -1;
+		if (rc == TXN_LOST) {
+			log_error("the replication connection was lost while waiting for transaction %" PRIu32,
+				  st.txn_xid);
+			return -1;
+		}
 		if (rc < 0)
 			return catalog_failed(err);
 		if (rc == TXN_WAITS_FOR_US && colmask_any(opt.masks))
@@ -1317,6 +1325,26 @@ static int connect_all(char *err, size_t errlen)
 	return 0;
 }
 
+/* The slot's confirmed_flush_lsn, asked over the catalog connection. */
+static int slot_confirmed_lsn(uint64_t *lsn, char *err, size_t errlen)
+{
+	const char *params[1] = {opt.slot};
+	PGresult *res = PQexecParams(st.cat,
+				     "SELECT confirmed_flush_lsn::pg_catalog.text FROM pg_catalog.pg_replication_slots "
+				     "WHERE slot_name = $1",
+				     1, NULL, params, NULL, NULL, 0);
+	*lsn = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "reading the slot's confirmed position: %s", PQerrorMessage(st.cat));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) && pos_lsn_parse(PQgetvalue(res, 0, 0), lsn) < 0)
+		*lsn = 0;
+	PQclear(res);
+	return 0;
+}
+
 static int start_streaming(char *err, size_t errlen)
 {
 	char ss[6] = "";
@@ -1327,6 +1355,16 @@ static int start_streaming(char *err, size_t errlen)
 	bool messages = PQserverVersion(st.repl) >= 140000;
 	if (replconn_start(st.repl, opt.slot, opt.publications, from, messages, err, errlen, ss) < 0)
 		return strncmp(ss, "42", 2) == 0 ? EX_CONFIG : EX_UNAVAILABLE;
+	/* Feedback says at least what the slot has confirmed: a walsender
+	 * that reports no flush position is no candidate for a synchronous
+	 * standby, and others, after it in synchronous_standby_names, are
+	 * chosen in its place meanwhile (wait_for_txn could take a commit
+	 * waiting for them as one waiting for it). */
+	uint64_t slot_confirmed;
+	if (slot_confirmed_lsn(&slot_confirmed, err, errlen) < 0)
+		return EX_UNAVAILABLE;
+	if (slot_confirmed > st.safe)
+		set_confirmed(slot_confirmed);
 	char l[32];
 	lsn_str(from, l, sizeof l);
 	log_debug("streaming slot %s from %s", opt.slot, l);

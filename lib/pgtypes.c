@@ -172,10 +172,15 @@ static const char SEE_XACT_SQL[] =
 	"FROM (SELECT s, pg_catalog.pg_snapshot_xmax(s)::pg_catalog.text::pg_catalog.int8 AS x "
 	"FROM pg_catalog.pg_current_snapshot() AS s) AS q";
 
-/* The walsender's sync_state; NULL to a role without pg_read_all_stats. */
-static const char SYNC_STATE_SQL[] =
-	"SELECT sync_state, pg_catalog.current_setting('synchronous_standby_names') "
-	"FROM pg_catalog.pg_stat_replication WHERE pid = $1::pg_catalog.int4";
+/* The walsenders in slot order with what any role may read of them: the
+ * pid, and the application_name in pg_stat_activity. State and flush
+ * position are NULL to a role without pg_read_all_stats. */
+static const char WALSENDERS_SQL[] =
+	"SELECT w.pid, a.application_name, "
+	"w.state IS NULL OR (w.state IN ('streaming', 'stopping') AND w.flush_lsn IS NOT NULL), "
+	"pg_catalog.current_setting('synchronous_standby_names') "
+	"FROM pg_catalog.pg_stat_get_wal_senders() WITH ORDINALITY AS w "
+	"LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = w.pid ORDER BY w.ordinality";
 
 int pgtypes_xact_visible(pgtypes *t, uint32_t xid, char *err, size_t errlen)
 {
@@ -193,24 +198,30 @@ int pgtypes_xact_visible(pgtypes *t, uint32_t xid, char *err, size_t errlen)
 	return seen;
 }
 
-int pgtypes_commits_wait_for(pgtypes *t, int walsender_pid, const char *app, char *err, size_t errlen)
+int pgtypes_commits_wait_for(pgtypes *t, int walsender_pid, char *err, size_t errlen)
 {
-	char w[16];
-	snprintf(w, sizeof w, "%d", walsender_pid);
-	const char *params[1] = {w};
-	PGresult *res = PQexecParams(t->conn, SYNC_STATE_SQL, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		set_err(err, errlen, "looking up the walsender's synchronous state", t->conn);
+	PGresult *res = PQexec(t->conn, WALSENDERS_SQL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
+		set_err(err, errlen, "looking up the walsenders", t->conn);
 		PQclear(res);
 		return -1;
 	}
-	int waits = 0;
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		/* A quorum member is not waited for alone: the others can
-		 * release the commit. */
-		waits = strcmp(PQgetvalue(res, 0, 0), "sync") == 0;
-	else if (PQntuples(res) == 1)
-		waits = syncrep_commits_wait_for(PQgetvalue(res, 0, 1), app);
+	int n = PQntuples(res);
+	syncrep_standby *s = calloc(n ? (size_t)n : 1, sizeof *s);
+	if (!s) {
+		PQclear(res);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t me = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		s[i].app = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
+		s[i].valid = PQgetvalue(res, i, 2)[0] == 't';
+		if (atoi(PQgetvalue(res, i, 0)) == walsender_pid)
+			me = (size_t)i;
+	}
+	int waits = me == (size_t)n ? -2 : syncrep_commits_wait_for(PQgetvalue(res, 0, 3), s, (size_t)n, me);
+	free(s);
 	PQclear(res);
 	return waits;
 }

@@ -59,11 +59,10 @@ bool pgtypes_fixed(const pgtypes *t, uint32_t oid, int32_t typmod);
  * transaction's DDL, while the relation message describes it after. */
 int pgtypes_xact_visible(pgtypes *t, uint32_t xid, char *err, size_t errlen);
 
-/* Whether every commit waits for the walsender of pid walsender_pid, whose
- * application_name is app: 1 when pg_stat_replication says it is "sync" or,
- * to a role that may not see sync_state, when synchronous_standby_names
- * names it among the first (syncrep_commits_wait_for); 0 when not or not
- * known (a quorum member: the others can release a commit); -1 with err. */
-int pgtypes_commits_wait_for(pgtypes *t, int walsender_pid, const char *app, char *err, size_t errlen);
+/* Whether a commit cannot end without the walsender of pid walsender_pid
+ * (syncrep_commits_wait_for, from what any role may read of the server's
+ * walsenders and synchronous_standby_names): 1 yes, 0 no or not known, -2
+ * when there is no such walsender (its connection is gone), -1 with err. */
+int pgtypes_commits_wait_for(pgtypes *t, int walsender_pid, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,8 @@
 #include "syncrep.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +111,7 @@ static bool name_matches(const scanner *s, const char *app)
 {
 	if (s->len == 1 && s->text[0] == '*')
 		return true;
-	if (s->len != strlen(app))
+	if (s->len > NAME_MAX_LEN || s->len != strlen(app))
 		return false;
 	for (size_t i = 0; i < s->len; i++) {
 		unsigned char a = (unsigned char)s->text[i], b = (unsigned char)app[i];
@@ -119,60 +121,95 @@ static bool name_matches(const scanner *s, const char *app)
 	return true;
 }
 
-bool syncrep_commits_wait_for(const char *setting, const char *app)
+/* N as the server reads it: atoi, which is strtol cut to an int. */
+static long server_atoi(const char *digits)
 {
-	if (!setting || !app)
-		return false;
+	unsigned long v = strtoul(digits, NULL, 10);
+	if (v > (unsigned long)LONG_MAX)
+		return -1; /* strtol's LONG_MAX, cut to an int */
+	uint32_t low = (uint32_t)v;
+	return low <= INT32_MAX ? (long)low : (long)low - 4294967296L;
+}
+
+/* The priority of app under setting (the position of the first entry that
+ * names it; 1 for any member of a quorum), with N and the kind: 0 when no
+ * entry names it, -1 when the setting names no standby or is not read. */
+static long priority(const char *setting, const char *app, long *num_sync, bool *quorum)
+{
 	scanner s = {.p = setting};
-	long num_sync = 1;
+	*num_sync = 1;
+	*quorum = false;
 	enum tok t = next(&s);
-	if (t == T_END || t == T_ERR || t == T_ANY)
-		return false; /* no synchronous standby, unreadable, or a quorum */
+	if (t == T_END || t == T_ERR)
+		return -1;
 	bool bracketed = false;
-	if (t == T_FIRST || t == T_NUM) {
-		bool first = t == T_FIRST;
-		if (first && next(&s) != T_NUM)
-			return false;
-		/* More standbys than can connect: every one is waited for. */
-		long n = s.len <= 9 ? strtol(s.text, NULL, 10) : 1000000000;
+	if (t == T_ANY || t == T_FIRST || t == T_NUM) {
+		bool keyword = t != T_NUM;
+		*quorum = t == T_ANY;
+		if (keyword && next(&s) != T_NUM)
+			return -1;
+		long n = server_atoi(s.text);
 		t = next(&s);
 		if (t == T_OPEN) {
 			if (n < 1)
-				return false;
-			num_sync = n;
+				return -1;
+			*num_sync = n;
 			bracketed = true;
 			t = next(&s);
-		} else if (first) {
-			return false;
+		} else if (keyword) {
+			return -1;
 		} else {
 			/* A plain list whose first name is a number: read it again. */
 			s = (scanner){.p = setting};
 			t = next(&s);
 		}
 	}
-	bool found = false;
-	long priority = 0, mine = 0;
+	long at = 0, mine = 0;
 	for (;;) {
 		if (t != T_NAME && t != T_NUM)
-			return false;
-		priority++;
-		if (!found && name_matches(&s, app)) {
-			found = true;
-			mine = priority;
-		}
+			return -1;
+		at++;
+		if (!mine && app && name_matches(&s, app))
+			mine = at;
 		t = next(&s);
-		if (t == T_COMMA) {
-			t = next(&s);
-			continue;
-		}
-		break;
+		if (t != T_COMMA)
+			break;
+		t = next(&s);
 	}
 	if (bracketed) {
 		if (t != T_CLOSE)
-			return false;
+			return -1;
 		t = next(&s);
 	}
 	if (t != T_END)
+		return -1;
+	return *quorum && mine ? 1 : mine;
+}
+
+bool syncrep_commits_wait_for(const char *setting, const syncrep_standby *s, size_t n, size_t me)
+{
+	long num_sync;
+	bool quorum;
+	if (!setting || me >= n || !s[me].app)
 		return false;
-	return found && mine <= num_sync;
+	long mine = priority(setting, s[me].app, &num_sync, &quorum);
+	if (mine <= 0)
+		return false;
+	/* The candidates that release a commit in its place: chosen before it
+	 * (by priority), or the other members (of a quorum). */
+	long others = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (j == me || !s[j].valid)
+			continue;
+		if (!s[j].app) {
+			others++;
+			continue;
+		}
+		long nn;
+		bool q;
+		long p = priority(setting, s[j].app, &nn, &q);
+		if (p > 0 && (quorum || p < mine || (p == mine && j < me)))
+			others++;
+	}
+	return others < num_sync;
 }
