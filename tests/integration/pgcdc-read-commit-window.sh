@@ -209,33 +209,28 @@ streaming() {
 	done
 	fail "pgcdc-read does not stream ($(cat "$out.err"))"
 }
+goes_on() { # goes_on ID MOOD : the commit waiting for $live ends, its row is written, and it says why
+	timeout 30 psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c "INSERT INTO hr.feel VALUES ($1, '$2')" ||
+		fail "the commit waiting for pgcdc-read did not end ($(cat "$out.err"))"
+	wait_for ".table == \"feel\" and .after.id == $1"
+	grep -qF "its walsender is a synchronous standby" "$out.err" || fail "no warning: $(cat "$out.err")"
+	kill -TERM $live
+	wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat "$out.err"))"
+	release_commits
+}
 live r5.ndjson
 streaming
 hold_commits '"pgcdc-read"'
-timeout 30 psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c "INSERT INTO hr.feel VALUES (5, 'happy')" ||
-	fail "the commit waiting for pgcdc-read did not end ($(cat r5.ndjson.err))"
-wait_for '.table == "feel" and .after.id == 5'
-grep -qF "its walsender is a synchronous standby" r5.ndjson.err || fail "no warning: $(cat r5.ndjson.err)"
-kill -TERM $live
-wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r5.ndjson.err))"
-release_commits
+goes_on 5 happy
 # The same as a role that sees no walsender's state, in a quorum that
 # cannot be made without it.
-out=r5b.ndjson
-"$BIN/pgcdc-read" -d "$PGCONN user=rep" -S s -P pub --no-progress >"$out" 2>"$out.err" &
-live=$!
-on_exit "kill $live 2>/dev/null"
+live r5b.ndjson -d "$PGCONN user=rep"
 streaming
+[ "$(q "SELECT usename FROM pg_stat_replication")" = rep ] || fail "pgcdc-read is not the role rep"
 [ "$(PGUSER=rep q "SELECT count(*) FROM pg_stat_replication WHERE sync_state IS NULL")" = 1 ] ||
 	fail "the role rep sees the sync_state"
 hold_commits 'ANY 1 ("PgCdc-Read", nobody)'
-timeout 30 psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c "INSERT INTO hr.feel VALUES (6, 'sad')" ||
-	fail "the commit waiting for pgcdc-read as rep did not end ($(cat r5b.ndjson.err))"
-wait_for '.table == "feel" and .after.id == 6'
-grep -qF "its walsender is a synchronous standby" r5b.ndjson.err || fail "no warning: $(cat r5b.ndjson.err)"
-kill -TERM $live
-wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r5b.ndjson.err))"
-release_commits
+goes_on 6 sad
 live r6.ndjson --hash-salt-file salt.txt --exclude-column hr.t9.ssn
 streaming
 hold_commits '"pgcdc-read"'
