@@ -592,6 +592,11 @@ static void rebalance(rd_kafka_t *k, rd_kafka_resp_err_t err,
 				log_debug("revoked %s", p->stream);
 			}
 		}
+		/* Records that waited for a revoked partition wait no more
+		 * (cooperative: the others stay assigned); they must not wait
+		 * for the next message to be let go. */
+		if (merge)
+			merge_release();
 		if (coop)
 			error = rd_kafka_incremental_unassign(k, pl);
 		else
