@@ -94,6 +94,9 @@
 /* --ordered: a wait this long for a partition that has shown nothing of a
  * stream is reported. */
 #define ORDERED_WARN_MS 10000
+/* How long finish() serves a cooperative group's revocation before it
+ * closes the consumer anyway (see leave_group). */
+#define LEAVE_WAIT_MS 10000
 
 /* ---- options ---- */
 
@@ -130,6 +133,9 @@ static buf out;
 static buf one; /* --ordered: one record's output, before it is queued */
 static ksub_merge *merge;
 static bool count_done; /* -c reached: nothing more goes out */
+/* finish() has begun: standard output is being closed, so a release (a
+ * rebalance while it waits for acks or leaves the group) writes nothing */
+static bool finishing;
 static record rec;
 static bool stopping;     /* stop consuming: end reached, -c, signal, error */
 static int exit_code = EX_OK;
@@ -468,7 +474,7 @@ static void merged_out(void *ctx, void *tag, int64_t koff, const void *data, siz
 {
 	(void)ctx;
 	ksub_part *p = tag;
-	if (count_done)
+	if (count_done || finishing)
 		return; /* neither written nor committed: delivered again */
 	/* p->eof tells of the messages consumed, not of those let go */
 	bool eof = p->eof;
@@ -1184,8 +1190,48 @@ static bool all_acked(void)
 
 /* The orderly end: flush, let the next stage finish, collect its acks,
  * commit, leave the group. */
+/* librdkafka before 2.4 (Debian 12 has 2.0) can hang or abort when a
+ * cooperative consumer is closed while a rebalance is under way (librdkafka
+ * issue 4527), and aborts when it has joined but not yet had its first
+ * assignment (issue 4312: "rd_kafka_sticky_assignor_state_destroy:
+ * Assertion `assignor_state' failed"), as when a member joins while ksub
+ * stops. So a cooperative member waits for its first assignment, gives up
+ * its subscription and serves the revocation until nothing is assigned,
+ * then closes. Messages polled meanwhile are not consumed: they come
+ * again. */
+static void leave_group(void)
+{
+	if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") != 0)
+		return;
+	int64_t until = now_ms() + LEAVE_WAIT_MS;
+	while (!assigned_once && now_ms() < until) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+		if (m)
+			rd_kafka_message_destroy(m);
+	}
+	rd_kafka_unsubscribe(rk);
+	for (;;) {
+		rd_kafka_topic_partition_list_t *a = NULL;
+		int n = -1;
+		if (rd_kafka_assignment(rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			n = a->cnt;
+			rd_kafka_topic_partition_list_destroy(a);
+		}
+		if (n == 0)
+			return;
+		if (now_ms() >= until) {
+			log_info("the group did not take back its partitions within %d ms; closing anyway", LEAVE_WAIT_MS);
+			return;
+		}
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+		if (m)
+			rd_kafka_message_destroy(m);
+	}
+}
+
 static void finish(void)
 {
+	finishing = true;
 	if (merge && ksub_merge_queued(merge))
 		log_info("%zu messages waiting for their turn in source order are not written; they come again",
 			 ksub_merge_queued(merge));
@@ -1220,6 +1266,7 @@ static void finish(void)
 	commit(true, NULL);
 	progress(now_ms(), true);
 	write_metrics(true);
+	leave_group();
 	/* revokes the assignment (the rebalance callback commits once more,
 	 * finding nothing due) and leaves the group */
 	rd_kafka_consumer_close(rk);
