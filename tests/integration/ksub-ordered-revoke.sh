@@ -25,6 +25,14 @@ kafka_start -n 3 $T:2:3 ks.revoke2:6:3
 cd "$TEST_TMP"
 KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500
 	-X partition.assignment.strategy=cooperative-sticky --no-progress --ordered)
+logged() { # logged FILE PATTERN : FILE has a line matching PATTERN within 20 s
+	local i
+	for ((i = 0; i < 400; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
 stop_members() { # stop_members PID... : each exits 0 on SIGTERM, in time
 	local p i
 	kill -TERM "$@" 2>/dev/null
@@ -51,21 +59,14 @@ m1=$!
 on_exit "kill $m1 2>/dev/null"
 # m1 has both partitions; partition 0 has shown nothing of the stream, so
 # the record waits.
-for ((i = 0; i < 200; i++)); do
-	grep -q "assigned kafka/$T/0" m1.err 2>/dev/null && break
-	sleep 0.05
-done
-grep -q "assigned kafka/$T/0" m1.err || fail "the first member was not given partition 0 ($(cat m1.err))"
+logged m1.err "assigned kafka/$T/0" || fail "the first member was not given partition 0 ($(cat m1.err))"
 sleep 2
 [ ! -s m1.ndjson ] || fail "the record did not wait for partition 0: $(cat m1.ndjson)"
 
 "$BIN/ksub" "${KX[@]}" -G g1 -v $T >m2.ndjson 2>m2.err &
 m2=$!
 on_exit "kill $m2 2>/dev/null"
-for ((i = 0; i < 400; i++)); do
-	grep -q "revoked kafka/$T/" m1.err 2>/dev/null && break
-	sleep 0.05
-done
+logged m1.err "revoked kafka/$T/"
 revoked=$(sed -n "s|^ksub: revoked kafka/$T/||p" m1.err | head -n 1)
 [ -n "$revoked" ] || fail "no partition was revoked from the first member ($(cat m1.err))"
 # The sticky assignor moves partition 0, which the record waited for: the
@@ -110,21 +111,13 @@ done
 [ "$(grep -c "reading kafka/$T2/[1-5] from a queue of its own" b1.err)" = 5 ] ||
 	fail "partitions without a queue of their own ($(cat b1.err))"
 for p in 1 2 3 4 5; do produce $p 2 5; done
-for ((i = 0; i < 400; i++)); do
-	grep -q "held kafka/$T2/" b1.err 2>/dev/null && break
-	sleep 0.05
-done
-grep -q "held kafka/$T2/" b1.err || fail "the first member did not stop reading a partition ($(cat b1.err))"
+logged b1.err "held kafka/$T2/" || fail "the first member did not stop reading a partition ($(cat b1.err))"
 sleep 1
 [ ! -s b1.ndjson ] || fail "records did not wait for partition 0"
 "$BIN/ksub" "${KX[@]}" -G g2 -v $T2 >b2.ndjson 2>b2.err &
 m2=$!
 on_exit "kill $m2 2>/dev/null"
-for ((i = 0; i < 400; i++)); do
-	grep -q "revoked kafka/$T2/" b1.err 2>/dev/null && break
-	sleep 0.05
-done
-grep -q "revoked kafka/$T2/0" b1.err || fail "partition 0 was not revoked from the first member ($(cat b1.err))"
+logged b1.err "revoked kafka/$T2/" && grep -q "revoked kafka/$T2/0" b1.err || fail "partition 0 was not revoked from the first member ($(cat b1.err))"
 kept=$(sed -n "s|^ksub: assigned kafka/$T2/||p" b1.err | sort -u | grep -vxF -f <(sed -n "s|^ksub: revoked kafka/$T2/||p" b1.err) | tr '\n' ' ')
 # What the kept partitions hold goes in source order, each record once the
 # others have shown they are past it: all but the last of them, which waits
