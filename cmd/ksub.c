@@ -94,8 +94,9 @@
 /* --ordered: a wait this long for a partition that has shown nothing of a
  * stream is reported. */
 #define ORDERED_WARN_MS 10000
-/* How long finish() serves a cooperative group's revocation before it
- * closes the consumer anyway (see leave_group). */
+/* How long finish() waits for a cooperative group's first assignment, and
+ * then for its revocation, before it closes the consumer anyway (see
+ * leave_group). */
 #define LEAVE_WAIT_MS 10000
 
 /* ---- options ---- */
@@ -1188,8 +1189,6 @@ static bool all_acked(void)
 	return true;
 }
 
-/* The orderly end: flush, let the next stage finish, collect its acks,
- * commit, leave the group. */
 /* librdkafka before 2.4 (Debian 12 has 2.0) can hang or abort when a
  * cooperative consumer is closed while a rebalance is under way (librdkafka
  * issue 4527), and aborts when it has joined but not yet had its first
@@ -1203,13 +1202,15 @@ static void leave_group(void)
 {
 	if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") != 0)
 		return;
+	/* a second signal stops the waits */
 	int64_t until = now_ms() + LEAVE_WAIT_MS;
-	while (!assigned_once && now_ms() < until) {
+	while (!assigned_once && now_ms() < until && got_signal < 2) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
 		if (m)
 			rd_kafka_message_destroy(m);
 	}
 	rd_kafka_unsubscribe(rk);
+	until = now_ms() + LEAVE_WAIT_MS;
 	for (;;) {
 		rd_kafka_topic_partition_list_t *a = NULL;
 		int n = -1;
@@ -1219,8 +1220,10 @@ static void leave_group(void)
 		}
 		if (n == 0)
 			return;
-		if (now_ms() >= until) {
-			log_info("the group did not take back its partitions within %d ms; closing anyway", LEAVE_WAIT_MS);
+		if (now_ms() >= until || got_signal >= 2) {
+			if (got_signal < 2)
+				log_info("the group did not take back its partitions within %d ms; closing anyway",
+					 LEAVE_WAIT_MS);
 			return;
 		}
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
@@ -1229,6 +1232,8 @@ static void leave_group(void)
 	}
 }
 
+/* The orderly end: flush, let the next stage finish, collect its acks,
+ * commit, leave the group. */
 static void finish(void)
 {
 	finishing = true;
