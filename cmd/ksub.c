@@ -1189,6 +1189,15 @@ static bool all_acked(void)
 	return true;
 }
 
+/* Serves the consumer's callbacks (rebalances) for up to ms while it is
+ * winding down; a message that comes is not consumed: it comes again. */
+static void serve_unconsumed(int ms)
+{
+	rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, ms);
+	if (m)
+		rd_kafka_message_destroy(m);
+}
+
 /* librdkafka before 2.4 (Debian 12 has 2.0) can hang or abort when a
  * cooperative consumer is closed while a rebalance is under way (librdkafka
  * issue 4527), and aborts when it has joined but not yet had its first
@@ -1196,19 +1205,15 @@ static bool all_acked(void)
  * Assertion `assignor_state' failed"), as when a member joins while ksub
  * stops. So a cooperative member waits for its first assignment, gives up
  * its subscription and serves the revocation until nothing is assigned,
- * then closes. Messages polled meanwhile are not consumed: they come
- * again. */
+ * then closes. */
 static void leave_group(void)
 {
 	if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") != 0)
 		return;
 	/* a second signal stops the waits */
 	int64_t until = now_ms() + LEAVE_WAIT_MS;
-	while (!assigned_once && now_ms() < until && got_signal < 2) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
-		if (m)
-			rd_kafka_message_destroy(m);
-	}
+	while (!assigned_once && now_ms() < until && got_signal < 2)
+		serve_unconsumed(50);
 	rd_kafka_unsubscribe(rk);
 	until = now_ms() + LEAVE_WAIT_MS;
 	for (;;) {
@@ -1226,9 +1231,7 @@ static void leave_group(void)
 					 LEAVE_WAIT_MS);
 			return;
 		}
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
-		if (m)
-			rd_kafka_message_destroy(m);
+		serve_unconsumed(50);
 	}
 }
 
@@ -1262,9 +1265,7 @@ static void finish(void)
 				commit(false, NULL);
 				last_commit = now;
 			}
-			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 20);
-			if (m)
-				rd_kafka_message_destroy(m); /* not consumed: delivered again */
+			serve_unconsumed(20);
 			write_metrics(false);
 		}
 	}

@@ -466,6 +466,7 @@ static bool needs_txn_catalog(const pgo_relation *r)
 enum { TXN_SEEN = 0, TXN_STOPPED = 1, TXN_WAITS_FOR_US = 2, TXN_LOST = 3 };
 
 static int send_feedback(bool reply);
+static void nap(int64_t ms);
 
 /* Waits until the catalog connection sees the transaction being decoded.
  * After a second of waiting (a fifth of one when the last look found so)
@@ -476,7 +477,7 @@ static int wait_for_txn(bool found_before, char *err, size_t errlen)
 {
 	int64_t start = mono_ms(), next_look = start + (found_before ? 200 : 1000);
 	bool said = false;
-	for (int nap = 1;; nap = nap < 50 ? nap * 2 : 50) {
+	for (int delay = 1;; delay = delay < 50 ? delay * 2 : 50) {
 		int rc = pgtypes_xact_visible(st.types, st.txn_xid, err, errlen);
 		if (rc != 0)
 			return rc < 0 ? -1 : TXN_SEEN;
@@ -502,7 +503,7 @@ static int wait_for_txn(bool found_before, char *err, size_t errlen)
 				 st.txn_xid);
 			said = true;
 		}
-		poll(NULL, 0, nap);
+		nap(delay);
 	}
 }
 
@@ -1336,6 +1337,7 @@ static int slot_confirmed_lsn(uint64_t *lsn, char *err, size_t errlen)
 	*lsn = 0;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snprintf(err, errlen, "reading the slot's confirmed position: %s", PQerrorMessage(st.cat));
+		err[strcspn(err, "\n")] = '\0';
 		PQclear(res);
 		return -1;
 	}

@@ -1158,8 +1158,8 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 	}
 	/* the stream's name: refused when there and unusable, not replaced */
 	const jt_node *nv = jt_get(src, "name");
-	const char *name = nv && nv->type != JT_NULL ? get_name(c, src, "name") : NULL;
-	if (nv && nv->type != JT_NULL && !name)
+	const char *name = NULL;
+	if (nv && nv->type != JT_NULL && !(name = get_name(c, src, "name")))
 		return -1;
 	record_debezium_stream(r->stream, name ? name : r->db);
 	r->offset = (pos_offset){.major = major, .minor = ordinal, .lsn = true};

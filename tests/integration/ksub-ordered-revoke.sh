@@ -25,6 +25,11 @@ kafka_start -n 3 $T:2:3 ks.revoke2:6:3
 cd "$TEST_TMP"
 KX=(-b "$KAFKA_BROKERS" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500
 	-X partition.assignment.strategy=cooperative-sticky --no-progress --ordered)
+member() { # member NAME GROUP TOPIC : a ksub in the background ($member), writing NAME.ndjson and NAME.err
+	"$BIN/ksub" "${KX[@]}" -G "$2" -v "$3" >"$1.ndjson" 2>"$1.err" &
+	member=$!
+	on_exit "kill $member 2>/dev/null"
+}
 logged() { # logged FILE PATTERN : FILE has a line matching PATTERN within 20 s
 	local i
 	for ((i = 0; i < 400; i++)); do
@@ -54,18 +59,16 @@ stop_members() { # stop_members PID... : each exits 0 on SIGTERM, in time
 kafka_gen_records 1 1 1 >one.ndjson
 kcat -P -b "$KAFKA_BROKERS" -t $T -p 1 one.ndjson || fail "kcat -P"
 
-"$BIN/ksub" "${KX[@]}" -G g1 -v $T >m1.ndjson 2>m1.err &
-m1=$!
-on_exit "kill $m1 2>/dev/null"
+member m1 g1 $T
+m1=$member
 # m1 has both partitions; partition 0 has shown nothing of the stream, so
 # the record waits.
 logged m1.err "assigned kafka/$T/0" || fail "the first member was not given partition 0 ($(cat m1.err))"
 sleep 2
 [ ! -s m1.ndjson ] || fail "the record did not wait for partition 0: $(cat m1.ndjson)"
 
-"$BIN/ksub" "${KX[@]}" -G g1 -v $T >m2.ndjson 2>m2.err &
-m2=$!
-on_exit "kill $m2 2>/dev/null"
+member m2 g1 $T
+m2=$member
 logged m1.err "revoked kafka/$T/"
 revoked=$(sed -n "s|^ksub: revoked kafka/$T/||p" m1.err | head -n 1)
 [ -n "$revoked" ] || fail "no partition was revoked from the first member ($(cat m1.err))"
@@ -101,9 +104,8 @@ produce() { # produce PART FIRST LAST : records FIRST..LAST of partition PART (1
 # The first record of each takes it to a queue of its own, which ksub can
 # stop reading; the others then come into it.
 for p in 1 2 3 4 5; do produce $p 1 1; done
-"$BIN/ksub" "${KX[@]}" -G g2 -v $T2 >b1.ndjson 2>b1.err &
-m1=$!
-on_exit "kill $m1 2>/dev/null"
+member b1 g2 $T2
+m1=$member
 for ((i = 0; i < 400; i++)); do
 	[ "$(grep -c "reading kafka/$T2/[1-5] from a queue of its own" b1.err 2>/dev/null)" = 5 ] && break
 	sleep 0.05
@@ -114,9 +116,8 @@ for p in 1 2 3 4 5; do produce $p 2 5; done
 logged b1.err "held kafka/$T2/" || fail "the first member did not stop reading a partition ($(cat b1.err))"
 sleep 1
 [ ! -s b1.ndjson ] || fail "records did not wait for partition 0"
-"$BIN/ksub" "${KX[@]}" -G g2 -v $T2 >b2.ndjson 2>b2.err &
-m2=$!
-on_exit "kill $m2 2>/dev/null"
+member b2 g2 $T2
+m2=$member
 logged b1.err "revoked kafka/$T2/" && grep -q "revoked kafka/$T2/0" b1.err || fail "partition 0 was not revoked from the first member ($(cat b1.err))"
 kept=$(sed -n "s|^ksub: assigned kafka/$T2/||p" b1.err | sort -u | grep -vxF -f <(sed -n "s|^ksub: revoked kafka/$T2/||p" b1.err) | tr '\n' ' ')
 # What the kept partitions hold goes in source order, each record once the
