@@ -102,6 +102,10 @@ static void drop_queue(ksub_merge *m, ksub_merge_part *p)
 {
 	m->bytes -= p->data_len - p->data_at;
 	m->queued -= p->tail - p->head;
+	/* as pop() does: else the other partitions stay held below the
+	 * bound until a record of theirs goes */
+	if (m->bytes <= m->max_bytes / 2)
+		m->pausing = false;
 	p->head = p->tail = 0;
 	p->data_at = p->data_len = 0;
 	for (size_t s = 0; s < p->nst; s++)

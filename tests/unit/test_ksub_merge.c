@@ -311,6 +311,16 @@ static void test_pause(void **state)
 	assert_true(ksub_merge_pause_wanted(m, p0));
 	assert_true(ksub_merge_pause_wanted(m, p1));
 	assert_false(ksub_merge_pause_wanted(m, p2));
+	/* p0 revoked and assigned again: its records are gone, the queues
+	 * are below half the bound, and p1 may be read again */
+	ksub_merge_revoke(m, p0);
+	assert_true(ksub_merge_bytes(m) <= 20);
+	assert_false(ksub_merge_pause_wanted(m, p1));
+	ksub_merge_assign(m, p0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(rec(m, p0, 0, 10 + i, "S", 10 + (uint64_t)i, 1, true), 0);
+	assert_true(ksub_merge_pause_wanted(m, p0));
+	assert_true(ksub_merge_pause_wanted(m, p1));
 	/* p2 goes past 15: six records go, but the queues are not down to half */
 	assert_int_equal(ksub_merge_watermark(m, p2, 2, "S", lsn(15, 1)), 0);
 	assert_string_equal(release(m), "2:2- 0:10 0:11 0:12 0:13 0:14 0:15");
