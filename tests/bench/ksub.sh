@@ -15,7 +15,7 @@
 # whose prefetch queue is over queued.min.messages or
 # queued.max.messages.kbytes and only looks again at its broker thread's
 # next 1 s tick (fetch.queue.backoff.ms came in 2.3.0); ksub wakes those
-# threads when it runs dry (cmd/ksub.c, NUDGE_IDLE_MS), so its 16 MiB
+# threads when it runs dry (cmd/ksub.c, NUDGE_IDLE_MS), so its 8 MiB
 # queue bound costs no waiting.
 #
 # The mock keeps only ~5 MiB per partition and deletes older data as
