@@ -61,10 +61,12 @@ report() { # label n seconds cpu rss ceiling-seconds goal
 # 1. snapshot into an empty table, BENCH_RUNS times each (default 3), in
 # turn, the medians counting: a single pair swung 0.57-0.75 with what the
 # machine did meanwhile. Before each run the table is emptied (dropped for
-# mssql-apply, which creates it) and a CHECKPOINT writes out what the last
-# run left dirty, so neither side pays for the other's writes.
+# mssql-apply, which creates it), a CHECKPOINT writes out what the last
+# run left dirty and sync puts it on disk, so neither side pays for the
+# other's writes (a CHECKPOINT alone leaves them to the kernel's writeback,
+# which ran during the next run).
 RUNS=${BENCH_RUNS:-3}
-fresh() { tq "SET client_min_messages = warning; $1; CHECKPOINT" >/dev/null; }
+fresh() { tq "SET client_min_messages = warning; $1; CHECKPOINT" >/dev/null && sync; }
 for i in $(seq 1 "$RUNS"); do
 	fresh "TRUNCATE public.ceiling"
 	IN=/dev/null
