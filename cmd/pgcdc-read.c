@@ -50,6 +50,9 @@
 #define BACKOFF_MAX_S 30
 /* How long a clean exit with --ack waits for the last acks. */
 #define FINAL_ACK_WAIT_MS 5000
+/* How long an exit waits for the walsender to end the COPY, which shows
+ * that it took the final confirmation (replconn_end_copy). */
+#define END_COPY_WAIT_MS 5000
 /* New progress is confirmed at most this often besides the status interval. */
 #define FEEDBACK_MIN_MS 200
 
@@ -296,6 +299,15 @@ static void read_acks(void)
 }
 
 /* ---- output ---- */
+
+/* Ends the COPY once the last status update is sent: the walsender may
+ * otherwise exit before reading it. */
+static void end_copy(void)
+{
+	if (replconn_end_copy(st.repl, END_COPY_WAIT_MS) < 0)
+		log_debug("the server did not end replication within %d s; what was confirmed last may come again",
+			  END_COPY_WAIT_MS / 1000);
+}
 
 static void writer_failed(void)
 {
@@ -1489,11 +1501,8 @@ static void finish(void)
 			}
 		}
 	}
-	if (st.repl && PQstatus(st.repl) == CONNECTION_OK) {
-		send_feedback(false);
-		PQputCopyEnd(st.repl, NULL);
-		PQflush(st.repl);
-	}
+	if (st.repl && PQstatus(st.repl) == CONNECTION_OK && send_feedback(false) == 0)
+		end_copy();
 	char l[32];
 	lsn_str(st.confirmed, l, sizeof l);
 	log_debug("exiting; confirmed %s", l);

@@ -4,10 +4,13 @@
 #include "pgvalue.h"
 #include "pos.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 PGconn *replconn_connect(const char *conninfo, bool replication, const char *appname)
 {
@@ -221,4 +224,60 @@ int replconn_send_status(PGconn *c, uint64_t lsn, bool reply_requested)
 	if (PQputCopyData(c, (const char *)msg, sizeof msg) <= 0 || PQflush(c) < 0)
 		return -1;
 	return 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until the connection has input, then reads it. 0, or -1 when the
+ * deadline passed or the connection broke. */
+static int wait_input(PGconn *c, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
+		int n = poll(&p, 1, (int)left);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			return PQconsumeInput(c) ? 0 : -1;
+	}
+}
+
+int replconn_end_copy(PGconn *c, int timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	if (PQputCopyEnd(c, NULL) <= 0 || PQflush(c) != 0)
+		return -1;
+	/* Until its CopyDone the walsender goes on sending: drop that. */
+	for (;;) {
+		char *data = NULL;
+		int r = PQgetCopyData(c, &data, 1);
+		if (r > 0) {
+			PQfreemem(data);
+			continue;
+		}
+		if (r == -1)
+			break;
+		if (r < -1 || wait_input(c, deadline) < 0)
+			return -1;
+	}
+	/* Then CommandComplete and ReadyForQuery: the walsender has left the
+	 * COPY, and closing now resets nothing. What it sends after its
+	 * CopyDone (the rest of a transaction) libpq drops. */
+	for (;;) {
+		while (PQisBusy(c))
+			if (wait_input(c, deadline) < 0)
+				return 0;
+		PGresult *res = PQgetResult(c);
+		if (!res)
+			return 0;
+		PQclear(res);
+	}
 }

@@ -51,6 +51,18 @@ int replconn_parse(const char *buf, size_t len, repl_msg *m);
 /* Sends a standby status update: written = flushed = applied = lsn. 0 or -1. */
 int replconn_send_status(PGconn *c, uint64_t lsn, bool reply_requested);
 
+/* Ends the COPY of START_REPLICATION: sends CopyDone, then reads and drops
+ * what the walsender still sends until its CopyDone and the end of the
+ * command, for timeout_ms at most. The walsender reads our messages in
+ * order, so its CopyDone means it has taken every status update sent
+ * before ours. Closing without this can lose the last one: the walsender
+ * reads only between the messages it sends, and one that finds the
+ * connection closed (reset: unread data was left in our socket) exits
+ * without reading what is queued. 0 once the walsender's CopyDone came;
+ * -1 on a timeout or a broken connection (the caller closes it either
+ * way). */
+int replconn_end_copy(PGconn *c, int timeout_ms);
+
 /* Now, in µs since 2000-01-01 (the protocol's clock). */
 int64_t replconn_now(void);
 

@@ -2,8 +2,9 @@
 # pgcdc-read: -E/--endpos stops after exactly the transactions committed up
 # to it and confirms them (a second run reads only what follows); SIGTERM
 # exits 0 after a final feedback that confirms what downstream acked and
-# nothing it did not; a reader that goes away means exit 75; slot
-# management and the exit codes of wrong input.
+# nothing it did not, and holds though the walsender is still sending; a
+# reader that goes away means exit 75; slot management and the exit codes
+# of wrong input.
 set -eu
 source "$(dirname "$0")/../lib/pg.sh"
 pg_start
@@ -100,6 +101,52 @@ wait $pid || rc=$?
 [ $rc = 0 ] || fail "SIGTERM without --ack: exit $rc, want 0"
 wait_inactive spare
 [ "$(q "SELECT '$(slot_lsn spare)'::pg_lsn > '$lsn8'")" = t ] || fail "written transaction not confirmed on SIGTERM"
+
+# ---- SIGTERM while the walsender still sends: the final feedback holds ----
+# A walsender far behind reads what the client sends only between its own
+# sends, and one whose send finds the connection reset (closed with data
+# unread) exits without reading what waits in its socket: the last status
+# update is lost and a restart delivers again what was confirmed. Here the
+# walsender waits on full sockets (pgcdc-read stopped a moment), and is
+# stopped itself while pgcdc-read confirms and leaves: pgcdc-read must wait
+# for the walsender's CopyDone before it closes. (Closing right after
+# sending its own, it lost the feedback in 5 runs of 5.)
+q "CREATE TABLE b (id integer PRIMARY KEY, v text)"
+q "CREATE PUBLICATION bpub FOR TABLE b"
+q "SELECT 1 FROM pg_create_logical_replication_slot('bslot', 'pgoutput')" >/dev/null
+for i in $(seq 1 200); do
+	echo "INSERT INTO b SELECT g, repeat('x', 500) FROM generate_series($((i * 500 - 499)), $((i * 500))) g;"
+done | psql -X -q -v ON_ERROR_STOP=1 >/dev/null
+bend=$(q "SELECT pg_current_wal_lsn()")
+id_of() { grep -o '"after":{"id":[0-9]*' | grep -o '[0-9]*$'; }
+"$R" -d "$PGCONN" -S bslot -P bpub --no-progress >"$TEST_TMP/b1" &
+pid=$!
+on_exit "kill -9 $pid"
+on_exit "kill -CONT $pid"
+for _ in $(seq 1 100); do [ -s "$TEST_TMP/b1" ] && break; sleep 0.05; done
+wsnd=$(q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgcdc-read'")
+[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of pgcdc-read ($wsnd)"
+kill -STOP $pid
+sleep 0.5
+kill -STOP "$wsnd"
+on_exit "kill -CONT $wsnd"
+kill -TERM $pid
+kill -CONT $pid
+sleep 1
+kill -CONT "$wsnd"
+rc=0
+wait $pid || rc=$?
+[ $rc = 0 ] || fail "SIGTERM while the walsender sends: exit $rc, want 0"
+wait_inactive bslot
+last=$(tail -n 1 "$TEST_TMP/b1" | id_of)
+whole=$((last - last % 500)) # a transaction's last record is written at its commit
+[ $whole -ge 500 ] && [ $whole -le 50000 ] || fail "SIGTERM after $last records: want a few transactions, many to come"
+off=$(grep "\"after\":{\"id\":$whole," "$TEST_TMP/b1" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
+[ "$(q "SELECT '$(slot_lsn bslot)'::pg_lsn > '${off%:*}'")" = t ] ||
+	fail "final feedback lost: the slot is at $(slot_lsn bslot), not past the commit at ${off%:*} of id $whole, written whole"
+timeout 60 "$R" -d "$PGCONN" -S bslot -P bpub -E "$bend" --no-progress >"$TEST_TMP/b2" || fail "rereading exited $?"
+[ "$(head -n 1 "$TEST_TMP/b2" | id_of)" = $((whole + 1)) ] && [ "$(tail -n 1 "$TEST_TMP/b2" | id_of)" = 100000 ] ||
+	fail "after SIGTERM at id $whole the next run gave ids $(head -n 1 "$TEST_TMP/b2" | id_of)..$(tail -n 1 "$TEST_TMP/b2" | id_of)"
 
 # ---- the reader goes away: exit 75, nothing unacked confirmed ----
 q "INSERT INTO e SELECT g, repeat('x', 100) FROM generate_series(100, 20099) g"
