@@ -316,9 +316,10 @@ static void writer_failed(void)
 		log_error("standard output closed (downstream went away); unacknowledged changes were not confirmed");
 	else
 		log_error("writing standard output failed (%s)", strerror(e));
-	/* What was confirmed is safe; tell the server so, then leave. */
-	if (st.repl && PQstatus(st.repl) == CONNECTION_OK)
-		replconn_send_status(st.repl, st.confirmed, false);
+	/* What was confirmed is safe; tell the server so, then leave once it
+	 * has taken it (end_copy). */
+	if (st.repl && PQstatus(st.repl) == CONNECTION_OK && replconn_send_status(st.repl, st.confirmed, false) == 0)
+		end_copy();
 	exit(EX_TEMPFAIL);
 }
 

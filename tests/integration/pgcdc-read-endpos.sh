@@ -3,8 +3,8 @@
 # to it and confirms them (a second run reads only what follows); SIGTERM
 # exits 0 after a final feedback that confirms what downstream acked and
 # nothing it did not, and holds though the walsender is still sending; a
-# reader that goes away means exit 75; slot management and the exit codes
-# of wrong input.
+# reader that goes away means exit 75, after a final feedback that holds
+# the same way; slot management and the exit codes of wrong input.
 set -eu
 source "$(dirname "$0")/../lib/pg.sh"
 pg_start
@@ -114,6 +114,7 @@ wait_inactive spare
 q "CREATE TABLE b (id integer PRIMARY KEY, v text)"
 q "CREATE PUBLICATION bpub FOR TABLE b"
 q "SELECT 1 FROM pg_create_logical_replication_slot('bslot', 'pgoutput')" >/dev/null
+q "SELECT 1 FROM pg_create_logical_replication_slot('cslot', 'pgoutput')" >/dev/null
 for i in $(seq 1 200); do
 	echo "INSERT INTO b SELECT g, repeat('x', 500) FROM generate_series($((i * 500 - 499)), $((i * 500))) g;"
 done | psql -X -q -v ON_ERROR_STOP=1 >/dev/null
@@ -140,13 +141,47 @@ wait $pid || rc=$?
 wait_inactive bslot
 last=$(tail -n 1 "$TEST_TMP/b1" | id_of)
 whole=$((last - last % 500)) # a transaction's last record is written at its commit
-[ $whole -ge 500 ] && [ $whole -le 50000 ] || fail "SIGTERM after $last records: want a few transactions, many to come"
+[ $whole -ge 500 ] && [ $whole -le 80000 ] || fail "SIGTERM after $last records: want a few transactions, many to come"
 off=$(grep "\"after\":{\"id\":$whole," "$TEST_TMP/b1" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
 [ "$(q "SELECT '$(slot_lsn bslot)'::pg_lsn > '${off%:*}'")" = t ] ||
 	fail "final feedback lost: the slot is at $(slot_lsn bslot), not past the commit at ${off%:*} of id $whole, written whole"
 timeout 60 "$R" -d "$PGCONN" -S bslot -P bpub -E "$bend" --no-progress >"$TEST_TMP/b2" || fail "rereading exited $?"
 [ "$(head -n 1 "$TEST_TMP/b2" | id_of)" = $((whole + 1)) ] && [ "$(tail -n 1 "$TEST_TMP/b2" | id_of)" = 100000 ] ||
 	fail "after SIGTERM at id $whole the next run gave ids $(head -n 1 "$TEST_TMP/b2" | id_of)..$(tail -n 1 "$TEST_TMP/b2" | id_of)"
+
+# ---- the reader goes away while the walsender still sends: what it got
+# stays confirmed ----
+# The same race on exit 75: pgcdc-read confirms what was written (no
+# --ack) and leaves; it must not close before the walsender has taken it.
+mkfifo "$TEST_TMP/cpipe"
+cat "$TEST_TMP/cpipe" >"$TEST_TMP/c1" &
+reader=$!
+"$R" -d "$PGCONN" -S cslot -P bpub --no-progress >"$TEST_TMP/cpipe" 2>"$TEST_TMP/cerr" &
+pid=$!
+on_exit "kill -9 $pid $reader"
+on_exit "kill -CONT $pid"
+for _ in $(seq 1 100); do [ -s "$TEST_TMP/c1" ] && break; sleep 0.05; done
+wsnd=$(q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgcdc-read'")
+[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of pgcdc-read ($wsnd)"
+kill -STOP $pid
+sleep 0.5
+kill -STOP "$wsnd"
+on_exit "kill -CONT $wsnd"
+kill $reader
+wait $reader || true
+kill -CONT $pid
+sleep 1
+kill -CONT "$wsnd"
+rc=0
+wait $pid || rc=$?
+[ $rc = 75 ] || fail "reader gone while the walsender sends: exit $rc, want 75 ($(cat "$TEST_TMP/cerr"))"
+wait_inactive cslot
+last=$(head -n -1 "$TEST_TMP/c1" | tail -n 1 | id_of) # the last line may be cut short
+whole=$((last - last % 500))
+[ $whole -ge 500 ] && [ $whole -le 80000 ] || fail "reader gone after $last records: want a few transactions, many to come"
+off=$(grep "\"after\":{\"id\":$whole," "$TEST_TMP/c1" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
+[ "$(q "SELECT '$(slot_lsn cslot)'::pg_lsn > '${off%:*}'")" = t ] ||
+	fail "reader gone: last feedback lost: the slot is at $(slot_lsn cslot), not past the commit at ${off%:*} of id $whole, read whole"
 
 # ---- the reader goes away: exit 75, nothing unacked confirmed ----
 q "INSERT INTO e SELECT g, repeat('x', 100) FROM generate_series(100, 20099) g"
