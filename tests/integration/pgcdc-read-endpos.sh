@@ -120,31 +120,47 @@ for i in $(seq 1 200); do
 done | psql -X -q -v ON_ERROR_STOP=1 >/dev/null
 bend=$(q "SELECT pg_current_wal_lsn()")
 id_of() { grep -o '"after":{"id":[0-9]*' | grep -o '[0-9]*$'; }
+# stalled OUT ACTION...: once pgcdc-read ($pid) has written to OUT, stops it
+# for 0.5 s (the walsender fills the sockets and waits), stops the
+# walsender, does ACTION, lets pgcdc-read go on (it confirms and leaves),
+# and the walsender 1 s later; sets rc to pgcdc-read's exit status
+stalled() {
+	local out=$1 wsnd
+	shift
+	for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.05; done
+	wsnd=$(q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgcdc-read'")
+	[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of pgcdc-read ($wsnd)"
+	kill -STOP $pid
+	sleep 0.5
+	kill -STOP "$wsnd"
+	on_exit "kill -CONT $wsnd"
+	"$@"
+	kill -CONT $pid
+	sleep 1
+	kill -CONT "$wsnd"
+	rc=0
+	wait $pid || rc=$?
+}
+# held SLOT FILE LAST WHAT: the slot is past the commit of the last whole
+# transaction up to id LAST of FILE (a transaction's last record is
+# written at its commit), and that was a few transactions, many to come
+held() {
+	local whole=$(($3 - $3 % 500)) off
+	[ $whole -ge 500 ] && [ $whole -le 80000 ] || fail "$4 after $3 records: want a few transactions, many to come"
+	off=$(grep "\"after\":{\"id\":$whole," "$2" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
+	[ "$(q "SELECT '$(slot_lsn $1)'::pg_lsn > '${off%:*}'")" = t ] ||
+		fail "$4: final feedback lost: the slot is at $(slot_lsn $1), not past the commit at ${off%:*} of id $whole, written whole"
+}
 "$R" -d "$PGCONN" -S bslot -P bpub --no-progress >"$TEST_TMP/b1" &
 pid=$!
 on_exit "kill -9 $pid"
 on_exit "kill -CONT $pid"
-for _ in $(seq 1 100); do [ -s "$TEST_TMP/b1" ] && break; sleep 0.05; done
-wsnd=$(q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgcdc-read'")
-[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of pgcdc-read ($wsnd)"
-kill -STOP $pid
-sleep 0.5
-kill -STOP "$wsnd"
-on_exit "kill -CONT $wsnd"
-kill -TERM $pid
-kill -CONT $pid
-sleep 1
-kill -CONT "$wsnd"
-rc=0
-wait $pid || rc=$?
+stalled "$TEST_TMP/b1" kill -TERM $pid
 [ $rc = 0 ] || fail "SIGTERM while the walsender sends: exit $rc, want 0"
 wait_inactive bslot
 last=$(tail -n 1 "$TEST_TMP/b1" | id_of)
-whole=$((last - last % 500)) # a transaction's last record is written at its commit
-[ $whole -ge 500 ] && [ $whole -le 80000 ] || fail "SIGTERM after $last records: want a few transactions, many to come"
-off=$(grep "\"after\":{\"id\":$whole," "$TEST_TMP/b1" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
-[ "$(q "SELECT '$(slot_lsn bslot)'::pg_lsn > '${off%:*}'")" = t ] ||
-	fail "final feedback lost: the slot is at $(slot_lsn bslot), not past the commit at ${off%:*} of id $whole, written whole"
+held bslot "$TEST_TMP/b1" "$last" SIGTERM
+whole=$((last - last % 500))
 timeout 60 "$R" -d "$PGCONN" -S bslot -P bpub -E "$bend" --no-progress >"$TEST_TMP/b2" || fail "rereading exited $?"
 [ "$(head -n 1 "$TEST_TMP/b2" | id_of)" = $((whole + 1)) ] && [ "$(tail -n 1 "$TEST_TMP/b2" | id_of)" = 100000 ] ||
 	fail "after SIGTERM at id $whole the next run gave ids $(head -n 1 "$TEST_TMP/b2" | id_of)..$(tail -n 1 "$TEST_TMP/b2" | id_of)"
@@ -160,28 +176,14 @@ reader=$!
 pid=$!
 on_exit "kill -9 $pid $reader"
 on_exit "kill -CONT $pid"
-for _ in $(seq 1 100); do [ -s "$TEST_TMP/c1" ] && break; sleep 0.05; done
-wsnd=$(q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgcdc-read'")
-[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of pgcdc-read ($wsnd)"
-kill -STOP $pid
-sleep 0.5
-kill -STOP "$wsnd"
-on_exit "kill -CONT $wsnd"
-kill $reader
-wait $reader || true
-kill -CONT $pid
-sleep 1
-kill -CONT "$wsnd"
-rc=0
-wait $pid || rc=$?
+reader_gone() {
+	kill $reader
+	wait $reader || true
+}
+stalled "$TEST_TMP/c1" reader_gone
 [ $rc = 75 ] || fail "reader gone while the walsender sends: exit $rc, want 75 ($(cat "$TEST_TMP/cerr"))"
 wait_inactive cslot
-last=$(head -n -1 "$TEST_TMP/c1" | tail -n 1 | id_of) # the last line may be cut short
-whole=$((last - last % 500))
-[ $whole -ge 500 ] && [ $whole -le 80000 ] || fail "reader gone after $last records: want a few transactions, many to come"
-off=$(grep "\"after\":{\"id\":$whole," "$TEST_TMP/c1" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
-[ "$(q "SELECT '$(slot_lsn cslot)'::pg_lsn > '${off%:*}'")" = t ] ||
-	fail "reader gone: last feedback lost: the slot is at $(slot_lsn cslot), not past the commit at ${off%:*} of id $whole, read whole"
+held cslot "$TEST_TMP/c1" "$(head -n -1 "$TEST_TMP/c1" | tail -n 1 | id_of)" "reader gone" # the last line may be cut short
 
 # ---- the reader goes away: exit 75, nothing unacked confirmed ----
 q "INSERT INTO e SELECT g, repeat('x', 100) FROM generate_series(100, 20099) g"
