@@ -50,9 +50,10 @@
 #define BACKOFF_MAX_S 30
 /* How long a clean exit with --ack waits for the last acks. */
 #define FINAL_ACK_WAIT_MS 5000
-/* How long an exit waits for the walsender to end the COPY, which shows
- * that it took the final confirmation (replconn_end_copy). */
+/* How long an exit waits for the server to take the last confirmation
+ * (settle), and then at most for the end of the COPY. */
 #define END_COPY_WAIT_MS 5000
+#define END_COPY_TAIL_MS 500
 /* New progress is confirmed at most this often besides the status interval. */
 #define FEEDBACK_MIN_MS 200
 
@@ -154,10 +155,18 @@ static struct {
 } st;
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t nsignals; /* a second one cuts the waits on exit short */
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	if (nsignals < 2)
+		nsignals++;
+}
+
+static bool second_signal(void)
+{
+	return nsignals >= 2;
 }
 
 /* ---- helpers ---- */
@@ -300,13 +309,52 @@ static void read_acks(void)
 
 /* ---- output ---- */
 
-/* Ends the COPY once the last status update is sent: the walsender may
- * otherwise exit before reading it. */
-static void end_copy(void)
+static int slot_confirmed_lsn(uint64_t *lsn, char *err, size_t errlen);
+
+/* After the last status update, before the connection closes: waits until
+ * the server has taken that update. Closing at once can lose it: a
+ * walsender that is still sending reads what we send only between its
+ * transactions or when its socket is full, and one whose next send finds
+ * the connection reset (closed with data unread) exits without reading
+ * what waits for it; the next run then delivers again what this one
+ * confirmed. So after CopyDone nothing is read while the slot (asked on
+ * the catalog connection) does not show the update: what the walsender
+ * sends meanwhile fills the sockets, and it reads. Then the end of the
+ * COPY is read, if it comes soon, so that closing resets nothing. Without
+ * the catalog connection only the end of the COPY can tell. */
+static void settle(void)
 {
-	if (replconn_end_copy(st.repl, END_COPY_WAIT_MS) < 0)
-		log_debug("the server did not end replication within %d s; what was confirmed last may come again",
-			  END_COPY_WAIT_MS / 1000);
+	int64_t start = mono_ms();
+	if (replconn_copy_done(st.repl) < 0)
+		return;
+	int taken = -1; /* unknown */
+	uint64_t slot = 0;
+	char err[300];
+	for (int delay = 1; st.cat && PQstatus(st.cat) == CONNECTION_OK; delay = delay < 50 ? delay * 2 : 50) {
+		if (slot_confirmed_lsn(&slot, err, sizeof err) < 0)
+			break;
+		if (slot >= st.confirmed) {
+			taken = 1;
+			break;
+		}
+		if (second_signal() || mono_ms() - start >= END_COPY_WAIT_MS) {
+			taken = 0;
+			break;
+		}
+		poll(NULL, 0, delay);
+	}
+	int64_t left = END_COPY_WAIT_MS - (mono_ms() - start);
+	if (taken == 1 && left > END_COPY_TAIL_MS)
+		left = END_COPY_TAIL_MS;
+	int ended = taken == 0 || left <= 0 ? 0 : replconn_drain(st.repl, (int)left, second_signal);
+	if (taken == 0 || (taken < 0 && ended != 1)) {
+		char l[32], at[32];
+		lsn_str(st.confirmed, l, sizeof l);
+		lsn_str(slot, at, sizeof at);
+		log_info("the server did not take the last confirmation (%s) in time: the next run may deliver again "
+			 "what follows %s",
+			 l, taken == 0 ? at : "the slot's position");
+	}
 }
 
 static void writer_failed(void)
@@ -317,9 +365,9 @@ static void writer_failed(void)
 	else
 		log_error("writing standard output failed (%s)", strerror(e));
 	/* What was confirmed is safe; tell the server so, then leave once it
-	 * has taken it (end_copy). */
+	 * has taken it (settle). */
 	if (st.repl && PQstatus(st.repl) == CONNECTION_OK && replconn_send_status(st.repl, st.confirmed, false) == 0)
-		end_copy();
+		settle();
 	exit(EX_TEMPFAIL);
 }
 
@@ -1503,7 +1551,7 @@ static void finish(void)
 		}
 	}
 	if (st.repl && PQstatus(st.repl) == CONNECTION_OK && send_feedback(false) == 0)
-		end_copy();
+		settle();
 	char l[32];
 	lsn_str(st.confirmed, l, sizeof l);
 	log_debug("exiting; confirmed %s", l);

@@ -233,29 +233,34 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits until the connection has input, then reads it. 0, or -1 when the
- * deadline passed or the connection broke. */
-static int wait_input(PGconn *c, int64_t deadline)
+int replconn_copy_done(PGconn *c)
+{
+	return PQputCopyEnd(c, NULL) > 0 && PQflush(c) == 0 ? 0 : -1;
+}
+
+/* Waits until the connection has input, then reads it: 1; 0 when the
+ * deadline passed or stop said so (asked at least every 100 ms); -1 when
+ * the connection broke. */
+static int wait_input(PGconn *c, int64_t deadline, bool (*stop)(void))
 {
 	for (;;) {
 		int64_t left = deadline - mono_ms();
-		if (left <= 0)
-			return -1;
+		if (left <= 0 || (stop && stop()))
+			return 0;
 		struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
-		int n = poll(&p, 1, (int)left);
+		int n = poll(&p, 1, (int)(left > 100 ? 100 : left));
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (n > 0)
-			return PQconsumeInput(c) ? 0 : -1;
+			return PQconsumeInput(c) ? 1 : -1;
 	}
 }
 
-int replconn_end_copy(PGconn *c, int timeout_ms)
+int replconn_drain(PGconn *c, int timeout_ms, bool (*stop)(void))
 {
 	int64_t deadline = mono_ms() + timeout_ms;
-	if (PQputCopyEnd(c, NULL) <= 0 || PQflush(c) != 0)
-		return -1;
-	/* Until its CopyDone the walsender goes on sending: drop that. */
+	/* Until its CopyDone the walsender goes on sending: drop that. (An
+	 * ErrorResponse ends the COPY as well.) */
 	for (;;) {
 		char *data = NULL;
 		int r = PQgetCopyData(c, &data, 1);
@@ -265,19 +270,22 @@ int replconn_end_copy(PGconn *c, int timeout_ms)
 		}
 		if (r == -1)
 			break;
-		if (r < -1 || wait_input(c, deadline) < 0)
-			return -1;
+		int w = r < -1 ? -1 : wait_input(c, deadline, stop);
+		if (w <= 0)
+			return w;
 	}
 	/* Then CommandComplete and ReadyForQuery: the walsender has left the
-	 * COPY, and closing now resets nothing. What it sends after its
-	 * CopyDone (the rest of a transaction) libpq drops. */
+	 * COPY. What it sends after its CopyDone (the rest of a transaction)
+	 * libpq drops. */
 	for (;;) {
-		while (PQisBusy(c))
-			if (wait_input(c, deadline) < 0)
-				return 0;
+		while (PQisBusy(c)) {
+			int w = wait_input(c, deadline, stop);
+			if (w <= 0)
+				return w;
+		}
 		PGresult *res = PQgetResult(c);
 		if (!res)
-			return 0;
+			return 1;
 		PQclear(res);
 	}
 }

@@ -51,17 +51,20 @@ int replconn_parse(const char *buf, size_t len, repl_msg *m);
 /* Sends a standby status update: written = flushed = applied = lsn. 0 or -1. */
 int replconn_send_status(PGconn *c, uint64_t lsn, bool reply_requested);
 
-/* Ends the COPY of START_REPLICATION: sends CopyDone, then reads and drops
- * what the walsender still sends until its CopyDone and the end of the
- * command, for timeout_ms at most. The walsender reads our messages in
- * order, so its CopyDone means it has taken every status update sent
- * before ours. Closing without this can lose the last one: the walsender
- * reads only between the messages it sends, and one that finds the
- * connection closed (reset: unread data was left in our socket) exits
- * without reading what is queued. 0 once the walsender's CopyDone came;
- * -1 on a timeout or a broken connection (the caller closes it either
- * way). */
-int replconn_end_copy(PGconn *c, int timeout_ms);
+/* Sends CopyDone: the end of the client's side of START_REPLICATION's
+ * COPY. 0 or -1. */
+int replconn_copy_done(PGconn *c);
+
+/* After replconn_copy_done: reads and drops what the walsender still
+ * sends until its CopyDone and the end of the command, for timeout_ms at
+ * most, or until stop() (when given; asked at least every 100 ms) says
+ * so. The walsender reads our messages in order, so its CopyDone means it
+ * has taken every status update sent before ours. 1 once the command has
+ * ended (closing then resets nothing); 0 when the time ran out or stop()
+ * said so; -1 when the connection broke. A walsender in the middle of a
+ * transaction reads nothing until that ends or its socket is full, which
+ * this reading prevents: see pgcdc-read's settle(). */
+int replconn_drain(PGconn *c, int timeout_ms, bool (*stop)(void));
 
 /* Now, in µs since 2000-01-01 (the protocol's clock). */
 int64_t replconn_now(void);

@@ -185,6 +185,35 @@ stalled "$TEST_TMP/c1" reader_gone
 wait_inactive cslot
 held cslot "$TEST_TMP/c1" "$(head -n -1 "$TEST_TMP/c1" | tail -n 1 | id_of)" "reader gone" # the last line may be cut short
 
+# ---- SIGTERM in the middle of a large transaction: out at once ----
+# A walsender sending one transaction reads nothing until it ends or its
+# socket is full: pgcdc-read must not read on while it waits for the server
+# to take its last confirmation (reading on to the walsender's CopyDone, it
+# waited for the whole transaction, up to its 5 s).
+q "CREATE TABLE d (id integer PRIMARY KEY, v text)"
+q "CREATE PUBLICATION dpub FOR TABLE d"
+q "SELECT 1 FROM pg_create_logical_replication_slot('dslot', 'pgoutput')" >/dev/null
+q "INSERT INTO d SELECT g, 'small' FROM generate_series(1, 20) g"
+q "INSERT INTO d SELECT g, repeat('y', 100) FROM generate_series(1001, 1000000) g"
+"$R" -d "$PGCONN" -S dslot -P dpub --no-progress >"$TEST_TMP/d1" &
+pid=$!
+on_exit "kill -9 $pid"
+for _ in $(seq 1 600); do grep -q '"id":1001,' "$TEST_TMP/d1" && break; sleep 0.05; done
+grep -q '"id":1001,' "$TEST_TMP/d1" || fail "the large transaction did not come within 30 s"
+t0=$(date +%s%N)
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc = 0 ] || fail "SIGTERM in a large transaction: exit $rc, want 0"
+grep -q '"id":1000000,' "$TEST_TMP/d1" && fail "the large transaction went whole before SIGTERM: test it larger"
+[ $ms -lt 2000 ] || fail "SIGTERM in a large transaction: exit after $ms ms"
+wait_inactive dslot
+off=$(grep '"id":20,' "$TEST_TMP/d1" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
+[ "$(q "SELECT '$(slot_lsn dslot)'::pg_lsn > '${off%:*}'")" = t ] ||
+	fail "SIGTERM in a large transaction: the slot is at $(slot_lsn dslot), not past the first transaction"
+note "SIGTERM in a large transaction: out after $ms ms"
+
 # ---- the reader goes away: exit 75, nothing unacked confirmed ----
 q "INSERT INTO e SELECT g, repeat('x', 100) FROM generate_series(100, 20099) g"
 mkfifo "$TEST_TMP/ack2"
