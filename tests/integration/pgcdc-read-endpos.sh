@@ -120,16 +120,18 @@ for i in $(seq 1 200); do
 done | psql -X -q -v ON_ERROR_STOP=1 >/dev/null
 bend=$(q "SELECT pg_current_wal_lsn()")
 id_of() { grep -o '"after":{"id":[0-9]*' | grep -o '[0-9]*$'; }
-# stalled OUT ACTION...: once pgcdc-read ($pid) has written to OUT, stops it
-# for 0.5 s (the walsender fills the sockets and waits), stops the
-# walsender, does ACTION, lets pgcdc-read go on (it confirms and leaves),
-# and the walsender 1 s later; sets rc to pgcdc-read's exit status
+# stalled SLOT OUT ACTION...: once pgcdc-read ($pid) has written to OUT,
+# stops it for 0.5 s (the walsender fills the sockets and waits), stops the
+# walsender of SLOT, does ACTION, lets pgcdc-read go on (it confirms and
+# leaves), and the walsender 1 s later; sets rc to pgcdc-read's exit status
 stalled() {
-	local out=$1 wsnd
-	shift
+	local slot=$1 out=$2 wsnd
+	shift 2
+	wsnd=$(q "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$slot'")
 	for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.05; done
-	wsnd=$(q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgcdc-read'")
-	[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of pgcdc-read ($wsnd)"
+	[ -s "$out" ] || fail "pgcdc-read wrote nothing within 5 s"
+	[ -n "$wsnd" ] || wsnd=$(q "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$slot'")
+	[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of slot $slot ($wsnd)"
 	kill -STOP $pid
 	sleep 0.5
 	kill -STOP "$wsnd"
@@ -155,7 +157,7 @@ held() {
 pid=$!
 on_exit "kill -9 $pid"
 on_exit "kill -CONT $pid"
-stalled "$TEST_TMP/b1" kill -TERM $pid
+stalled bslot "$TEST_TMP/b1" kill -TERM $pid
 [ $rc = 0 ] || fail "SIGTERM while the walsender sends: exit $rc, want 0"
 wait_inactive bslot
 last=$(tail -n 1 "$TEST_TMP/b1" | id_of)
@@ -180,7 +182,7 @@ reader_gone() {
 	kill $reader
 	wait $reader || true
 }
-stalled "$TEST_TMP/c1" reader_gone
+stalled cslot "$TEST_TMP/c1" reader_gone
 [ $rc = 75 ] || fail "reader gone while the walsender sends: exit $rc, want 75 ($(cat "$TEST_TMP/cerr"))"
 wait_inactive cslot
 held cslot "$TEST_TMP/c1" "$(head -n -1 "$TEST_TMP/c1" | tail -n 1 | id_of)" "reader gone" # the last line may be cut short
