@@ -21,7 +21,9 @@
 #      the catalog of before (and says so), with masks it stops (78), and
 #      again when restarted while the commit waits; as a role that sees
 #      no walsender's state, the same; a type made in such a transaction
-#      is exit 70, also after a restart, and the row comes once released.
+#      is exit 70, also after a restart, and the row comes once released;
+#   5. as the synchronous standby, a commit waits for its own confirmation
+#      only, which goes out as soon as the stream is idle.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
@@ -267,4 +269,23 @@ wait_for '.table == "feel" and .after.id == 7'
 [ "$(jq -c 'select(.after.id == 7) | .after.sz' r8.ndjson)" = '"m"' ] || fail "once released: $(cat r8.ndjson)"
 kill -TERM $live
 wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r8.ndjson.err))"
+
+# 5. As the synchronous standby, each commit waits for pgcdc-read to
+# confirm it: that goes out as soon as nothing more comes, not at the next
+# of its updates five times a second (20 commits took 4 s, 200 ms each).
+live r9.ndjson
+streaming
+hold_commits '"pgcdc-read"'
+t0=$(date +%s%N)
+for i in $(seq 1 20); do echo "INSERT INTO hr.plain VALUES ($((100 + i)), 'sync');"; done |
+	timeout 30 psql -X -q -v ON_ERROR_STOP=1 -d "$PGDATABASE" || fail "the commits waiting for pgcdc-read failed"
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait_for '.table == "plain" and .after.id == 120'
+[ "$(jq -c 'select(.table == "plain" and .after.v == "sync") | .after.id' r9.ndjson | tr '\n' ' ')" = \
+	"$(seq 101 120 | tr '\n' ' ')" ] || fail "the synchronous commits: $(cat r9.ndjson)"
+[ $ms -lt 2000 ] || fail "20 commits waiting for pgcdc-read took $ms ms"
+note "5: 20 commits waiting for pgcdc-read took $ms ms"
+kill -TERM $live
+wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r9.ndjson.err))"
+release_commits
 echo "pgcdc-read-commit-window: ok"
