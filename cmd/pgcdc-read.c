@@ -1317,8 +1317,6 @@ static int stream(void)
 				wait = 0;
 			if (wait > 1000)
 				wait = 1000;
-			if (st.confirmed != st.sent && wait > FEEDBACK_MIN_MS)
-				wait = FEEDBACK_MIN_MS;
 			wait = metrics_wait_ms(st.mx, (int)wait);
 			if (poll(p, (nfds_t)np, (int)wait) < 0 && errno != EINTR)
 				die(EX_OSERR, "poll failed (%s)", strerror(errno));
