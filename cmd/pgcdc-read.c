@@ -1547,7 +1547,7 @@ static void finish(void)
 			close(STDOUT_FILENO);
 			log_debug("waiting for acks of %zu transactions", st.txq_len);
 			int64_t end = mono_ms() + FINAL_ACK_WAIT_MS;
-			while (st.txq_len && mono_ms() < end) {
+			while (st.txq_len && mono_ms() < end && !second_signal()) {
 				struct pollfd p = {.fd = ack_reader_fd(st.acks), .events = POLLIN};
 				poll(&p, 1, 100);
 				read_acks();

@@ -70,10 +70,18 @@ grep -q '"id":7' "$TEST_TMP/e3" || fail "record 7 not streamed"
 off7=$(grep -o '"offset":"[^"]*"' "$TEST_TMP/e3" | tail -1 | cut -d'"' -f4)
 # Ack 6 (its whole transaction) and not 7; acks of another stream change nothing.
 printf 'pg/postgres/otherslot %s\npg/postgres/eslot %s\n' "$off7" "$off6" >"$TEST_TMP/ack"
+# It waits up to 5 s for the ack of 7, which does not come; a second
+# signal ends that wait.
+kill -TERM $pid
+sleep 0.5
+kill -0 $pid 2>/dev/null || fail "SIGTERM with a transaction unacked: no wait for its ack"
+t0=$(date +%s%N)
 kill -TERM $pid
 rc=0
 wait $pid || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
 [ $rc = 0 ] || fail "SIGTERM: exit $rc, want 0"
+[ $ms -lt 2000 ] || fail "a second SIGTERM: exit after $ms ms"
 wait_inactive eslot
 after=$(slot_lsn eslot)
 lsn6=${off6%:*} lsn7=${off7%:*}
