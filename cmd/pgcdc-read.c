@@ -309,7 +309,7 @@ static void read_acks(void)
 
 /* ---- output ---- */
 
-static int slot_confirmed_lsn(uint64_t *lsn, char *err, size_t errlen);
+static int slot_confirmed_lsn_by(int64_t deadline, uint64_t *lsn, char *err, size_t errlen);
 
 /* After the last status update, before the connection closes: waits until
  * the server has taken that update. Closing at once can lose it: a
@@ -327,34 +327,37 @@ static void settle(void)
 	int64_t start = mono_ms();
 	if (replconn_copy_done(st.repl) < 0)
 		return;
-	int taken = -1; /* unknown */
+	int64_t deadline = start + END_COPY_WAIT_MS;
+	int taken = -1; /* 1 yes, 0 no, -1 the slot could not be asked */
 	uint64_t slot = 0;
 	char err[300];
 	for (int delay = 1; st.cat && PQstatus(st.cat) == CONNECTION_OK; delay = delay < 50 ? delay * 2 : 50) {
-		if (slot_confirmed_lsn(&slot, err, sizeof err) < 0)
-			break;
-		if (slot >= st.confirmed) {
-			taken = 1;
-			break;
-		}
-		if (second_signal() || mono_ms() - start >= END_COPY_WAIT_MS) {
-			taken = 0;
+		int rc = slot_confirmed_lsn_by(deadline, &slot, err, sizeof err);
+		if (rc < 0)
+			log_debug("%s", err);
+		if (rc <= 0) {
+			taken = -1;
 			break;
 		}
+		taken = slot >= st.confirmed;
+		if (taken || second_signal() || mono_ms() >= deadline)
+			break;
 		poll(NULL, 0, delay);
 	}
-	int64_t left = END_COPY_WAIT_MS - (mono_ms() - start);
+	int64_t left = deadline - mono_ms();
 	if (taken == 1 && left > END_COPY_TAIL_MS)
 		left = END_COPY_TAIL_MS;
-	int ended = taken == 0 || left <= 0 ? 0 : replconn_drain(st.repl, (int)left, second_signal);
-	if (taken == 0 || (taken < 0 && ended != 1)) {
-		char l[32], at[32];
-		lsn_str(st.confirmed, l, sizeof l);
-		lsn_str(slot, at, sizeof at);
-		log_info("the server did not take the last confirmation (%s) in time: the next run may deliver again "
-			 "what follows %s",
-			 l, taken == 0 ? at : "the slot's position");
-	}
+	int ended = taken == 0 || left <= 0 || second_signal() ? 0 : replconn_drain(st.repl, (int)left, second_signal);
+	if (taken == 1 || ended == 1)
+		return;
+	char l[32];
+	lsn_str(st.confirmed, l, sizeof l);
+	if (second_signal())
+		log_info("a second signal: not waiting for the server to take the last confirmation (%s)", l);
+	else
+		log_info("the server did not take the last confirmation (%s) within %d s: the next run may deliver "
+			 "again what this one confirmed last",
+			 l, END_COPY_WAIT_MS / 1000);
 }
 
 static void writer_failed(void)
@@ -1294,15 +1297,9 @@ static int stream(void)
 		char *copybuf = NULL;
 		int r = PQgetCopyData(st.repl, &copybuf, 1);
 		if (r == 0) {
-			/* Nothing more for now: a good moment to flush and settle,
-			 * and to confirm at once what that made safe. A commit
-			 * waiting for us as a synchronous standby waits for that
-			 * (at the next of the updates FEEDBACK_MIN_MS apart, 20
-			 * commits in a row took 4 s). */
+			/* Nothing more for now: a good moment to flush and settle. */
 			flush_output();
 			read_acks();
-			if (st.confirmed != st.sent && send_feedback(false) < 0)
-				return STREAM_LOST;
 			struct pollfd p[2] = {{.fd = PQsocket(st.repl), .events = POLLIN}};
 			int np = 1;
 			if (st.acks) {
@@ -1317,6 +1314,8 @@ static int stream(void)
 				wait = 0;
 			if (wait > 1000)
 				wait = 1000;
+			if (st.confirmed != st.sent && wait > FEEDBACK_MIN_MS)
+				wait = FEEDBACK_MIN_MS;
 			wait = metrics_wait_ms(st.mx, (int)wait);
 			if (poll(p, (nfds_t)np, (int)wait) < 0 && errno != EINTR)
 				die(EX_OSERR, "poll failed (%s)", strerror(errno));
@@ -1347,10 +1346,19 @@ static int stream(void)
 				st.idle_lsn = rm.wal_end > st.idle_lsn ? rm.wal_end : st.idle_lsn;
 			if (opt.endpos && !st.in_txn && rm.wal_end >= opt.endpos)
 				rc = STREAM_STOP;
-			if (rm.reply_requested) {
+			/* Outside a transaction a keepalive that asks nothing is
+			 * the walsender's last word before it sleeps, sent because
+			 * our confirmed position is behind what it sent: a commit
+			 * waiting for us as a synchronous standby waits for the
+			 * answer. Given at the next update, FEEDBACK_MIN_MS on,
+			 * each such commit took that long (20 in a row, 4 s). A
+			 * walsender catching up does not sleep, so this is no
+			 * update per transaction; and one that is not answered
+			 * (nothing new yet, acks pending) sends no other. */
+			if (rm.reply_requested || !st.in_txn) {
 				flush_output();
 				read_acks();
-				if (send_feedback(false) < 0)
+				if ((rm.reply_requested || st.confirmed != st.sent) && send_feedback(false) < 0)
 					rc = STREAM_LOST;
 			}
 		} else {
@@ -1391,17 +1399,17 @@ static int connect_all(char *err, size_t errlen)
 	return 0;
 }
 
-/* The slot's confirmed_flush_lsn, asked over the catalog connection. */
-static int slot_confirmed_lsn(uint64_t *lsn, char *err, size_t errlen)
+#define SLOT_LSN_SQL                                                                                      \
+	"SELECT confirmed_flush_lsn::pg_catalog.text FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
+
+/* *lsn from a result of SLOT_LSN_SQL (0: no such slot); 0, or -1 with err.
+ * Clears res. */
+static int slot_lsn_result(PGresult *res, uint64_t *lsn, char *err, size_t errlen)
 {
-	const char *params[1] = {opt.slot};
-	PGresult *res = PQexecParams(st.cat,
-				     "SELECT confirmed_flush_lsn::pg_catalog.text FROM pg_catalog.pg_replication_slots "
-				     "WHERE slot_name = $1",
-				     1, NULL, params, NULL, NULL, 0);
 	*lsn = 0;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "reading the slot's confirmed position: %s", PQerrorMessage(st.cat));
+		snprintf(err, errlen, "reading the slot's confirmed position: %s",
+			 res ? PQresultErrorMessage(res) : PQerrorMessage(st.cat));
 		err[strcspn(err, "\n")] = '\0';
 		PQclear(res);
 		return -1;
@@ -1410,6 +1418,51 @@ static int slot_confirmed_lsn(uint64_t *lsn, char *err, size_t errlen)
 		*lsn = 0;
 	PQclear(res);
 	return 0;
+}
+
+/* The slot's confirmed_flush_lsn, asked over the catalog connection. */
+static int slot_confirmed_lsn(uint64_t *lsn, char *err, size_t errlen)
+{
+	const char *params[1] = {opt.slot};
+	return slot_lsn_result(PQexecParams(st.cat, SLOT_LSN_SQL, 1, NULL, params, NULL, NULL, 0), lsn, err,
+			       errlen);
+}
+
+/* The same, but waiting no later than deadline, nor after a second signal
+ * (a server that does not answer would hold an exit for as long as TCP
+ * takes to give up): 1 with *lsn; 0 when it did not come in time, and the
+ * catalog connection is closed (a query is still out on it); -1 with err. */
+static int slot_confirmed_lsn_by(int64_t deadline, uint64_t *lsn, char *err, size_t errlen)
+{
+	const char *params[1] = {opt.slot};
+	if (!PQsendQueryParams(st.cat, SLOT_LSN_SQL, 1, NULL, params, NULL, NULL, 0))
+		return slot_lsn_result(NULL, lsn, err, errlen);
+	PGresult *res = NULL;
+	for (;;) {
+		while (PQisBusy(st.cat)) {
+			int64_t left = deadline - mono_ms();
+			if (left <= 0 || second_signal()) {
+				PQclear(res);
+				pgtypes_set_conn(st.types, NULL);
+				PQfinish(st.cat);
+				st.cat = NULL;
+				return 0;
+			}
+			struct pollfd p = {.fd = PQsocket(st.cat), .events = POLLIN};
+			if ((poll(&p, 1, (int)(left > 100 ? 100 : left)) > 0 && !PQconsumeInput(st.cat))) {
+				PQclear(res);
+				return slot_lsn_result(NULL, lsn, err, errlen);
+			}
+		}
+		PGresult *r = PQgetResult(st.cat);
+		if (!r)
+			break;
+		if (res)
+			PQclear(r);
+		else
+			res = r;
+	}
+	return slot_lsn_result(res, lsn, err, errlen) < 0 ? -1 : 1;
 }
 
 static int start_streaming(char *err, size_t errlen)

@@ -205,7 +205,7 @@ q "CREATE PUBLICATION dpub FOR TABLE d"
 q "SELECT 1 FROM pg_create_logical_replication_slot('dslot', 'pgoutput')" >/dev/null
 q "INSERT INTO d SELECT g, 'small' FROM generate_series(1, 20) g"
 q "INSERT INTO d SELECT g, repeat('y', 100) FROM generate_series(1001, 1000000) g"
-"$R" -d "$PGCONN" -S dslot -P dpub --no-progress >"$TEST_TMP/d1" &
+"$R" -d "$PGCONN" -S dslot -P dpub --no-progress >"$TEST_TMP/d1" 2>"$TEST_TMP/d1.err" &
 pid=$!
 on_exit "kill -9 $pid"
 for _ in $(seq 1 600); do grep -q '"id":1001,' "$TEST_TMP/d1" && break; sleep 0.05; done
@@ -218,11 +218,36 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ $rc = 0 ] || fail "SIGTERM in a large transaction: exit $rc, want 0"
 grep -q '"id":1000000,' "$TEST_TMP/d1" && fail "the large transaction went whole before SIGTERM: test it larger"
 [ $ms -lt 2000 ] || fail "SIGTERM in a large transaction: exit after $ms ms"
+! grep -q "did not take" "$TEST_TMP/d1.err" || fail "SIGTERM in a large transaction: $(cat "$TEST_TMP/d1.err")"
 wait_inactive dslot
 off=$(grep '"id":20,' "$TEST_TMP/d1" | grep -o '"offset":"[^"]*"' | cut -d'"' -f4)
 [ "$(q "SELECT '$(slot_lsn dslot)'::pg_lsn > '${off%:*}'")" = t ] ||
 	fail "SIGTERM in a large transaction: the slot is at $(slot_lsn dslot), not past the first transaction"
 note "SIGTERM in a large transaction: out after $ms ms"
+
+# ---- SIGTERM while the catalog connection does not answer: out in 5 s ----
+# The slot is asked on it; a server that does not answer must not hold the
+# exit past its 5 s (a blocking query waited for as long as TCP would).
+q "INSERT INTO d VALUES (3000000, 'late')"
+"$R" -d "$PGCONN" -S dslot -P dpub --no-progress >"$TEST_TMP/d2" 2>"$TEST_TMP/d2.err" &
+pid=$!
+on_exit "kill -9 $pid"
+for _ in $(seq 1 600); do grep -q '"id":3000000,' "$TEST_TMP/d2" && break; sleep 0.05; done
+grep -q '"id":3000000,' "$TEST_TMP/d2" || fail "the late row did not come within 30 s"
+catpid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgcdc-read' AND backend_type = 'client backend'")
+[ -n "$catpid" ] || fail "no catalog connection of pgcdc-read"
+kill -STOP $catpid
+on_exit "kill -CONT $catpid"
+t0=$(date +%s%N)
+kill -TERM $pid
+for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT $catpid
+rc=0
+wait $pid || rc=$?
+[ $ms -lt 8000 ] || fail "SIGTERM with the catalog connection stuck: still there after $ms ms"
+[ $rc = 0 ] || fail "SIGTERM with the catalog connection stuck: exit $rc, want 0"
+grep -q "did not take the last confirmation" "$TEST_TMP/d2.err" || fail "no word of the confirmation: $(cat "$TEST_TMP/d2.err")"
 
 # ---- the reader goes away: exit 75, nothing unacked confirmed ----
 q "INSERT INTO e SELECT g, repeat('x', 100) FROM generate_series(100, 20099) g"
