@@ -128,16 +128,17 @@ for i in $(seq 1 200); do
 done | psql -X -q -v ON_ERROR_STOP=1 >/dev/null
 bend=$(q "SELECT pg_current_wal_lsn()")
 id_of() { grep -o '"after":{"id":[0-9]*' | grep -o '[0-9]*$'; }
-# stalled SLOT OUT ACTION...: once pgcdc-read ($pid) has written to OUT,
-# stops it for 0.5 s (the walsender fills the sockets and waits), stops the
-# walsender of SLOT, does ACTION, lets pgcdc-read go on (it confirms and
-# leaves), and the walsender 1 s later; sets rc to pgcdc-read's exit status
+# stalled SLOT OUT ACTION...: once pgcdc-read ($pid) has written a few
+# transactions to OUT, stops it for 0.5 s (the walsender fills the sockets
+# and waits), stops the walsender of SLOT, does ACTION, lets pgcdc-read go
+# on (it confirms and leaves), and the walsender 1 s later; sets rc to
+# pgcdc-read's exit status
 stalled() {
 	local slot=$1 out=$2 wsnd
 	shift 2
 	wsnd=$(q "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$slot'")
-	for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.05; done
-	[ -s "$out" ] || fail "pgcdc-read wrote nothing within 5 s"
+	for _ in $(seq 1 200); do [ "$(wc -l <"$out")" -ge 1500 ] && break; sleep 0.05; done
+	[ "$(wc -l <"$out")" -ge 1500 ] || fail "pgcdc-read wrote $(wc -l <"$out") records within 10 s"
 	[ -n "$wsnd" ] || wsnd=$(q "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$slot'")
 	[ -n "$wsnd" ] && [ "$wsnd" -gt 0 ] || fail "no walsender of slot $slot ($wsnd)"
 	kill -STOP $pid
