@@ -134,6 +134,7 @@ static struct {
 	uint64_t confirmed;     /* what we report to the server: safe, held by open windows */
 	uint64_t sent;          /* what we last reported */
 	int64_t sent_ms;
+	bool pinged;            /* a keepalive waits for news (see its handling) */
 	uint64_t committed_end; /* end LSN of the newest transaction written */
 	uint64_t idle_lsn;      /* keepalive WAL end seen outside a transaction */
 	bool have_ack;
@@ -1101,6 +1102,7 @@ static int send_feedback(bool reply)
 	log_debug("confirming %s", l);
 	st.sent = st.confirmed;
 	st.sent_ms = mono_ms();
+	st.pinged = false;
 	if (replconn_send_status(st.repl, st.confirmed, reply) < 0) {
 		char e[512];
 		log_error("sending feedback failed (%s)", replconn_error(st.repl, e, sizeof e));
@@ -1283,8 +1285,9 @@ static int stream(void)
 			if (send_feedback(false) < 0)
 				return STREAM_LOST;
 			next_status = now + opt.status_interval * 1000;
-		} else if (st.confirmed != st.sent && now - st.sent_ms >= FEEDBACK_MIN_MS) {
-			/* Confirm progress soon: a crash then resends little. */
+		} else if (st.confirmed != st.sent && (st.pinged || now - st.sent_ms >= FEEDBACK_MIN_MS)) {
+			/* Confirm progress soon: a crash then resends little; at
+			 * once when the walsender waits for it. */
 			if (send_feedback(false) < 0)
 				return STREAM_LOST;
 		}
@@ -1347,19 +1350,24 @@ static int stream(void)
 			if (opt.endpos && !st.in_txn && rm.wal_end >= opt.endpos)
 				rc = STREAM_STOP;
 			/* Outside a transaction a keepalive that asks nothing is
-			 * the walsender's last word before it sleeps, sent because
-			 * our confirmed position is behind what it sent: a commit
-			 * waiting for us as a synchronous standby waits for the
-			 * answer. Given at the next update, FEEDBACK_MIN_MS on,
-			 * each such commit took that long (20 in a row, 4 s). A
-			 * walsender catching up does not sleep, so this is no
-			 * update per transaction; and one that is not answered
-			 * (nothing new yet, acks pending) sends no other. */
+			 * sent by a walsender that has sent everything and waits
+			 * for WAL while our confirmed position is behind what it
+			 * sent: a commit waiting for us as a synchronous standby
+			 * waits for the answer. Given at the next update,
+			 * FEEDBACK_MIN_MS on, each such commit took that long (20
+			 * in a row, 4 s). A walsender catching up does not wait,
+			 * so this is no update per transaction. With nothing new
+			 * yet (acks to come), the news goes as soon as it comes
+			 * (pinged), at most once per keepalive. */
 			if (rm.reply_requested || !st.in_txn) {
 				flush_output();
 				read_acks();
-				if ((rm.reply_requested || st.confirmed != st.sent) && send_feedback(false) < 0)
-					rc = STREAM_LOST;
+				if (rm.reply_requested || st.confirmed != st.sent) {
+					if (send_feedback(false) < 0)
+						rc = STREAM_LOST;
+				} else {
+					st.pinged = true;
+				}
 			}
 		} else {
 			rc = on_message(rm.data, rm.len);
@@ -1485,6 +1493,13 @@ static int start_streaming(char *err, size_t errlen)
 		return EX_UNAVAILABLE;
 	if (slot_confirmed > st.safe)
 		set_confirmed(slot_confirmed);
+	/* At once, also after a reconnect, when nothing is new: until then
+	 * the new walsender is no candidate (a synchronous commit naming
+	 * pgcdc-read waited --status-interval after each reconnect). */
+	if (send_feedback(false) < 0) {
+		replconn_error(st.repl, err, errlen);
+		return EX_UNAVAILABLE;
+	}
 	char l[32];
 	lsn_str(from, l, sizeof l);
 	log_debug("streaming slot %s from %s", opt.slot, l);

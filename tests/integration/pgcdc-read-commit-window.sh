@@ -23,7 +23,8 @@
 #      no walsender's state, the same; a type made in such a transaction
 #      is exit 70, also after a restart, and the row comes once released;
 #   5. as the synchronous standby, a commit waits for its own confirmation
-#      only, which goes out as soon as the stream is idle.
+#      only, which goes out as soon as the walsender waits for it, also
+#      after a reconnect; 6. and with --ack, for its ack and no longer.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
@@ -275,6 +276,28 @@ wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r8.ndjson.err))"
 # of its updates five times a second (20 commits took 4 s, 200 ms each).
 live r9.ndjson
 streaming
+q "INSERT INTO hr.plain VALUES (100, 'before')"
+wait_for '.table == "plain" and .after.id == 100'
+sleep 0.5 # confirmed: nothing new to say
+# Reconnected, it says where it is at once, with nothing new to say: a
+# walsender that reports no flush position is no candidate (others after
+# it in synchronous_standby_names are chosen meanwhile), and it reported
+# none until --status-interval, 10 s, or here until the walsender asked,
+# at half its wal_sender_timeout (1.5 s).
+wsnd=$(q "SELECT pid FROM pg_stat_replication")
+q "SELECT pg_terminate_backend($wsnd)" >/dev/null
+for ((i = 0; i < 200; i++)); do
+	[ "$(q "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND pid <> $wsnd")" = 1 ] && break
+	sleep 0.05
+done
+[ $i -lt 200 ] || fail "pgcdc-read did not reconnect ($(cat r9.ndjson.err))"
+t0=$(date +%s%N)
+until [ "$(q "SELECT flush_lsn IS NOT NULL FROM pg_stat_replication")" = t ]; do
+	[ $(($(date +%s%N) - t0)) -lt 3000000000 ] || break
+	sleep 0.02
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $ms -lt 750 ] || fail "a reconnected pgcdc-read confirmed nothing to its new walsender for $ms ms"
 hold_commits '"pgcdc-read"'
 t0=$(date +%s%N)
 for i in $(seq 1 20); do echo "INSERT INTO hr.plain VALUES ($((100 + i)), 'sync');"; done |
@@ -287,5 +310,27 @@ wait_for '.table == "plain" and .after.id == 120'
 note "5: 20 commits waiting for pgcdc-read took $ms ms"
 kill -TERM $live
 wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r9.ndjson.err))"
+release_commits
+
+# 6. The same with --ack: each commit waits for its ack, and then for
+# nothing more (the update went at the next 200 ms tick).
+mkfifo out10 ack10
+jq --unbuffered -r '.pos.stream + " " + .pos.offset' <out10 >ack10 &
+acker=$!
+on_exit "kill $acker 2>/dev/null"
+"$BIN/pgcdc-read" -d "$PGCONN" -S s -P pub --no-progress --ack ack10 >out10 2>r10.err &
+live=$!
+on_exit "kill $live 2>/dev/null"
+out=r10
+streaming
+hold_commits '"pgcdc-read"'
+t0=$(date +%s%N)
+for i in $(seq 1 20); do echo "INSERT INTO hr.plain VALUES ($((200 + i)), 'acked');"; done |
+	timeout 30 psql -X -q -v ON_ERROR_STOP=1 -d "$PGDATABASE" || fail "the commits waiting for acks failed"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $ms -lt 1000 ] || fail "20 commits waiting for pgcdc-read's acks took $ms ms"
+note "6: 20 commits waiting for pgcdc-read and its acks took $ms ms"
+kill -TERM $live
+wait $live || fail "pgcdc-read exited $? on SIGTERM ($(cat r10.err))"
 release_commits
 echo "pgcdc-read-commit-window: ok"
