@@ -17,6 +17,14 @@ wait_inactive() {
 	done
 	fail "slot $1 stays active"
 }
+terminated() { # SIGTERM to $pid; sets rc to its exit status and ms to how long it took
+	local t0
+	t0=$(date +%s%N)
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+}
 expect_rc() { # expect_rc WANT what command...
 	local want=$1 what=$2 rc=0
 	shift 2
@@ -75,11 +83,7 @@ printf 'pg/postgres/otherslot %s\npg/postgres/eslot %s\n' "$off7" "$off6" >"$TES
 kill -TERM $pid
 sleep 0.5
 kill -0 $pid 2>/dev/null || fail "SIGTERM with a transaction unacked: no wait for its ack"
-t0=$(date +%s%N)
-kill -TERM $pid
-rc=0
-wait $pid || rc=$?
-ms=$((($(date +%s%N) - t0) / 1000000))
+terminated
 [ $rc = 0 ] || fail "SIGTERM: exit $rc, want 0"
 [ $ms -lt 2000 ] || fail "a second SIGTERM: exit after $ms ms"
 wait_inactive eslot
@@ -206,16 +210,17 @@ q "CREATE PUBLICATION dpub FOR TABLE d"
 q "SELECT 1 FROM pg_create_logical_replication_slot('dslot', 'pgoutput')" >/dev/null
 q "INSERT INTO d SELECT g, 'small' FROM generate_series(1, 20) g"
 q "INSERT INTO d SELECT g, repeat('y', 100) FROM generate_series(1001, 1000000) g"
-"$R" -d "$PGCONN" -S dslot -P dpub --no-progress >"$TEST_TMP/d1" 2>"$TEST_TMP/d1.err" &
-pid=$!
-on_exit "kill -9 $pid"
-for _ in $(seq 1 600); do grep -q '"id":1001,' "$TEST_TMP/d1" && break; sleep 0.05; done
-grep -q '"id":1001,' "$TEST_TMP/d1" || fail "the large transaction did not come within 30 s"
-t0=$(date +%s%N)
-kill -TERM $pid
-rc=0
-wait $pid || rc=$?
-ms=$((($(date +%s%N) - t0) / 1000000))
+# reading OUT ID: pgcdc-read on dslot ($pid), writing OUT and OUT.err, has
+# written the row ID (within 30 s)
+reading() {
+	"$R" -d "$PGCONN" -S dslot -P dpub --no-progress >"$1" 2>"$1.err" &
+	pid=$!
+	on_exit "kill -9 $pid"
+	for _ in $(seq 1 600); do grep -q "\"id\":$2," "$1" && return 0; sleep 0.05; done
+	fail "row $2 did not come within 30 s ($(cat "$1.err"))"
+}
+reading "$TEST_TMP/d1" 1001
+terminated
 [ $rc = 0 ] || fail "SIGTERM in a large transaction: exit $rc, want 0"
 grep -q '"id":1000000,' "$TEST_TMP/d1" && fail "the large transaction went whole before SIGTERM: test it larger"
 [ $ms -lt 2000 ] || fail "SIGTERM in a large transaction: exit after $ms ms"
@@ -230,11 +235,7 @@ note "SIGTERM in a large transaction: out after $ms ms"
 # The slot is asked on it; a server that does not answer must not hold the
 # exit past its 5 s (a blocking query waited for as long as TCP would).
 q "INSERT INTO d VALUES (3000000, 'late')"
-"$R" -d "$PGCONN" -S dslot -P dpub --no-progress >"$TEST_TMP/d2" 2>"$TEST_TMP/d2.err" &
-pid=$!
-on_exit "kill -9 $pid"
-for _ in $(seq 1 600); do grep -q '"id":3000000,' "$TEST_TMP/d2" && break; sleep 0.05; done
-grep -q '"id":3000000,' "$TEST_TMP/d2" || fail "the late row did not come within 30 s"
+reading "$TEST_TMP/d2" 3000000
 catpid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgcdc-read' AND backend_type = 'client backend'")
 [ -n "$catpid" ] || fail "no catalog connection of pgcdc-read"
 kill -STOP $catpid
