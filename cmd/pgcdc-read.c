@@ -1448,18 +1448,17 @@ static int slot_confirmed_lsn_by(int64_t deadline, uint64_t *lsn, char *err, siz
 	PGresult *res = NULL;
 	for (;;) {
 		while (PQisBusy(st.cat)) {
-			int64_t left = deadline - mono_ms();
-			if (left <= 0 || second_signal()) {
+			int w = replconn_wait_input(st.cat, deadline, second_signal);
+			if (w < 0) {
+				PQclear(res);
+				return slot_lsn_result(NULL, lsn, err, errlen);
+			}
+			if (w == 0) {
 				PQclear(res);
 				pgtypes_set_conn(st.types, NULL);
 				PQfinish(st.cat);
 				st.cat = NULL;
 				return 0;
-			}
-			struct pollfd p = {.fd = PQsocket(st.cat), .events = POLLIN};
-			if ((poll(&p, 1, (int)(left > 100 ? 100 : left)) > 0 && !PQconsumeInput(st.cat))) {
-				PQclear(res);
-				return slot_lsn_result(NULL, lsn, err, errlen);
 			}
 		}
 		PGresult *r = PQgetResult(st.cat);

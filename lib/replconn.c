@@ -238,10 +238,7 @@ int replconn_copy_done(PGconn *c)
 	return PQputCopyEnd(c, NULL) > 0 && PQflush(c) == 0 ? 0 : -1;
 }
 
-/* Waits until the connection has input, then reads it: 1; 0 when the
- * deadline passed or stop said so (asked at least every 100 ms); -1 when
- * the connection broke. */
-static int wait_input(PGconn *c, int64_t deadline, bool (*stop)(void))
+int replconn_wait_input(PGconn *c, int64_t deadline, bool (*stop)(void))
 {
 	for (;;) {
 		int64_t left = deadline - mono_ms();
@@ -270,7 +267,7 @@ int replconn_drain(PGconn *c, int timeout_ms, bool (*stop)(void))
 		}
 		if (r == -1)
 			break;
-		int w = r < -1 ? -1 : wait_input(c, deadline, stop);
+		int w = r < -1 ? -1 : replconn_wait_input(c, deadline, stop);
 		if (w <= 0)
 			return w;
 	}
@@ -279,7 +276,7 @@ int replconn_drain(PGconn *c, int timeout_ms, bool (*stop)(void))
 	 * libpq drops. */
 	for (;;) {
 		while (PQisBusy(c)) {
-			int w = wait_input(c, deadline, stop);
+			int w = replconn_wait_input(c, deadline, stop);
 			if (w <= 0)
 				return w;
 		}

@@ -55,6 +55,12 @@ int replconn_send_status(PGconn *c, uint64_t lsn, bool reply_requested);
  * COPY. 0 or -1. */
 int replconn_copy_done(PGconn *c);
 
+/* Waits until c (any libpq connection with a command out) has input, then
+ * reads it (PQconsumeInput): 1; 0 when deadline (CLOCK_MONOTONIC, in ms)
+ * passed or stop() (when given; asked at least every 100 ms) said so; -1
+ * when the connection broke. */
+int replconn_wait_input(PGconn *c, int64_t deadline, bool (*stop)(void));
+
 /* After replconn_copy_done: reads and drops what the walsender still
  * sends until its CopyDone and the end of the command, for timeout_ms at
  * most, or until stop() (when given; asked at least every 100 ms) says
