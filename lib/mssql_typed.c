@@ -2,6 +2,9 @@
 #include "mssql_typed.h"
 #include "civil.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -69,10 +72,10 @@ static int parse_int(const char *in, size_t len, int64_t lo, int64_t hi, int64_t
 	for (; i < len; i++) {
 		if (!digit(in[i]))
 			return -1;
-		unsigned d = (unsigned)(in[i] - '0');
-		if (v > (lim - d) / 10)
+		/* overflow tests rather than a 64-bit division per digit */
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(in[i] - '0'), &v) ||
+		    v > lim)
 			return -1;
-		v = v * 10 + d;
 	}
 	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
@@ -88,8 +91,11 @@ static unsigned __int128 pow10_38(void)
 
 /* ---- decimal ----
  * |text| * 10^scale, rounded half away from zero (what CAST of a string to
- * decimal does); -1 when it is not a number or needs more than prec digits. */
-static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *neg, unsigned __int128 *mag)
+ * decimal does); -1 when it is not a number or needs more than prec digits.
+ * exact: -1 also when it would round (a digit beyond the scale that is not
+ * 0). */
+static int parse_decimal(const char *in, size_t len, int prec, int scale, bool exact, bool *neg,
+			 unsigned __int128 *mag)
 {
 	size_t i = 0;
 	*neg = false;
@@ -123,8 +129,10 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool *
 			/* the first digit beyond the scale rounds; the rest only
 			 * has to be digits */
 			round_up = c >= '5';
+			if (exact && c != '0')
+				return -1;
 			for (i++; i < len; i++)
-				if (!digit(in[i]))
+				if (!digit(in[i]) || (exact && in[i] != '0'))
 					return -1;
 			break;
 		}
@@ -275,6 +283,20 @@ int mssql_utf8_to_utf16le(buf *out, const char *s, size_t n)
 	unsigned char *o = (unsigned char *)out->data + out->len;
 	while (p < end) {
 		uint32_t cp;
+#if defined(__SSE2__)
+		/* sixteen ASCII bytes at a time, each widened with a zero */
+		if (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			if (!_mm_movemask_epi8(v)) {
+				__m128i zero = _mm_setzero_si128();
+				_mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi8(v, zero));
+				_mm_storeu_si128((__m128i *)(o + 16), _mm_unpackhi_epi8(v, zero));
+				p += 16;
+				o += 32;
+				continue;
+			}
+		}
+#endif
 		/* eight ASCII bytes at a time: each byte, then a zero */
 		if (end - p >= 8) {
 			uint64_t w;
@@ -374,6 +396,19 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 	 * clamp the same values. */
 	const char *s = in;
 	size_t n = len;
+	if (h == MSSQL_HOST_DECIMAL) {
+		/* The usual: a number that fits as it is, which the checks
+		 * below would pass and then parse the same; skipping them
+		 * saves 1.5% of mssql-apply's instructions on the bench's
+		 * table (callgrind). Anything else goes their way, for their
+		 * message. */
+		int prec, scale;
+		decimal_typmod(t->name, &prec, &scale);
+		out->prec = (uint8_t)prec;
+		out->scale = (uint8_t)scale;
+		if (parse_decimal(in, len, prec, scale, true, &out->neg, &out->mag) == 0)
+			return 0;
+	}
 	if (h != MSSQL_HOST_NSTRING && h != MSSQL_HOST_BINARY && h != MSSQL_HOST_INT2 && h != MSSQL_HOST_INT4 &&
 	    h != MSSQL_HOST_INT8 && h != MSSQL_HOST_GUID) {
 		if (tsql_stage_value(t, in, len, scratch, &s, &n, err, errlen) < 0)
@@ -412,7 +447,7 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 		decimal_typmod(t->name, &prec, &scale);
 		out->prec = (uint8_t)prec;
 		out->scale = (uint8_t)scale;
-		if (parse_decimal(s, n, prec, scale, &out->neg, &out->mag) < 0) {
+		if (parse_decimal(s, n, prec, scale, false, &out->neg, &out->mag) < 0) {
 			char what[96];
 			snprintf(what, sizeof what, "not a number that fits %s", t->name);
 			return fail(err, errlen, what, in, len);
@@ -423,7 +458,7 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 		bool neg;
 		unsigned __int128 mag;
 		/* money: 19 digits, 4 of them decimals, within ±2^63 */
-		if (parse_decimal(s, n, 19, 4, &neg, &mag) < 0 ||
+		if (parse_decimal(s, n, 19, 4, false, &neg, &mag) < 0 ||
 		    mag > (neg ? (unsigned __int128)INT64_MAX + 1 : (unsigned __int128)INT64_MAX))
 			return fail(err, errlen, "out of range for money", in, len);
 		out->i = neg ? (int64_t)(0 - (uint64_t)mag) : (int64_t)mag;

@@ -83,10 +83,15 @@ int record_errf(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- lifetime ---- */
 
+/* All zeros, copied rather than memset: GCC makes the memset of this
+ * size "rep stos", whose start-up cost was 2% of mssql-apply's cycles
+ * (perf), where the copy is a few vector moves. */
+static const record zero_record;
+
 static void record_reset_fields(record *r)
 {
 	record_arena *a = r->arena;
-	memset(r, 0, offsetof(record, stream));
+	memcpy(r, &zero_record, offsetof(record, stream));
 	r->version = RECORD_FORMAT_VERSION;
 	r->stream[0] = '\0';
 	memset(&r->offset, 0, sizeof r->offset);
