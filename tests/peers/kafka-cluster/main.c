@@ -26,6 +26,7 @@
  * created on first use by the mock (4 partitions, replication factor
  * min(3, BROKERS)) unless -t created them first. */
 #include "front.h"
+#include "kick.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -33,6 +34,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +228,15 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The threads started below (librdkafka's mock cluster, the front,
+	 * the kicker) inherit a mask without SIGTERM and SIGINT, so these
+	 * reach this thread and end its poll() at once, not at its next
+	 * timeout a second later. */
+	sigset_t block, unblocked;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &unblocked);
 
 	/* The mock cluster needs a client instance for its bookkeeping; a
 	 * producer that never produces is the lightest. */
@@ -245,6 +256,9 @@ int main(int argc, char **argv)
 		free(topics);
 		return EX_SOFTWARE;
 	}
+	/* (kick.h: librdkafka 2.0.2 loses wake-ups of the mock's thread) */
+	kicker *kick = kicker_start(rd_kafka_mock_cluster_bootstraps(mc));
+	kicker_set(kick, true);
 	int rc = 0;
 	for (int i = 0; i < ntopics; i++) {
 		char msg[512];
@@ -253,8 +267,10 @@ int main(int argc, char **argv)
 			rc = EX_USAGE;
 		}
 	}
+	kicker_set(kick, false);
 	free(topics);
 	if (rc) {
+		kicker_stop(kick);
 		rd_kafka_mock_cluster_destroy(mc);
 		rd_kafka_destroy(rk);
 		return rc;
@@ -265,11 +281,13 @@ int main(int argc, char **argv)
 		fr = front_start(mc, rd_kafka_mock_cluster_bootstraps(mc), (int)nbrokers, msg, sizeof msg);
 		if (!fr) {
 			fprintf(stderr, "kafka-cluster: front: %s\n", msg);
+			kicker_stop(kick);
 			rd_kafka_mock_cluster_destroy(mc);
 			rd_kafka_destroy(rk);
 			return EX_SOFTWARE;
 		}
 	}
+	pthread_sigmask(SIG_SETMASK, &unblocked, NULL);
 	printf("%s\n", fr ? front_bootstraps(fr) : rd_kafka_mock_cluster_bootstraps(mc));
 	fflush(stdout);
 
@@ -301,7 +319,9 @@ int main(int argc, char **argv)
 		while (!stop && (nl = memchr(start, '\n', len - (size_t)(start - line)))) {
 			*nl = '\0';
 			char ans[600];
+			kicker_set(kick, true);
 			int quit = run_command(mc, start, ans, sizeof ans);
+			kicker_set(kick, false);
 			printf("%s\n", ans);
 			fflush(stdout);
 			start = nl + 1;
@@ -317,7 +337,9 @@ int main(int argc, char **argv)
 		}
 	}
 	front_stop(fr);
+	kicker_set(kick, true); /* the destroy is an operation too */
 	rd_kafka_mock_cluster_destroy(mc);
+	kicker_stop(kick);
 	rd_kafka_destroy(rk);
 	return 0;
 }
