@@ -31,6 +31,7 @@ static void table_clear(mssql_table *t)
 {
 	arena_reset(&t->mem);
 	t->n = 0;
+	t->unhashed = 0;
 	t->truncate = false;
 	t->order = 0;
 	if (t->slots)
@@ -295,6 +296,30 @@ static size_t lookup(mssql_table *t, const char *key, size_t keylen)
 	return lookup_hashed(t, hash(key, keylen), key, keylen);
 }
 
+/* Whether key b comes after key a in the order of the unhashed run: by
+ * length, then byte by byte. Any strict order would do (keys in it are
+ * distinct); this one is PostgreSQL's for a single integer or uuid key
+ * (an encoded key is its values' lengths and texts), so a snapshot of
+ * such a table, read in key order, is one run. */
+static bool key_after(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return blen != alen ? blen > alen : memcmp(b, a, alen) > 0;
+}
+
+/* Ends the unhashed run: its changes go into the slots. 0, or -1 (ENOMEM). */
+static int hash_run(mssql_table *t)
+{
+	if (!t->unhashed)
+		return 0;
+	size_t nslots = t->nslots ? t->nslots : 64;
+	while (nslots < 2 * (t->n + 1))
+		nslots *= 2;
+	if (rehash(t, nslots) < 0)
+		return -1;
+	t->unhashed = 0;
+	return 0;
+}
+
 /* A change holding img's values; UNCHANGED slots take old's values when
  * old has them. NULL on ENOMEM. */
 static mssql_change *change_new(mssql_table *t, const record *r, const record_value *img,
@@ -385,6 +410,47 @@ static size_t change_bytes(const mssql_change *c, size_t ncols)
 	return n;
 }
 
+/* Sets what c says of r besides its values, and its key; counts its
+ * bytes. 0, or -1 (ENOMEM). */
+static int fill_change(mssql_tables *ts, mssql_table *t, const record *r, mssql_change *c, char op,
+		       bool use_before, uint64_t seq, const char *stream, const buf *key)
+{
+	c->op = op;
+	c->src_op = r->op;
+	c->use_before = use_before;
+	c->seq = seq;
+	c->stream = stream;
+	c->offset = r->offset;
+	c->lsn = r->lsn;
+	c->xid = r->xid;
+	c->commit_us = r->commit_us;
+	c->src_seq = r->seq;
+	if (!(c->key = arena_alloc(&t->mem, key->len + 1, 1)))
+		return -1;
+	if (key->len)
+		memcpy(c->key, key->data, key->len);
+	c->keylen = key->len;
+	/* What the batch holds: a change it replaces stays in the arena
+	 * until the commit, so it counts as well. */
+	ts->bytes += change_bytes(c, r->ncols);
+	return 0;
+}
+
+/* c after t's changes. 0, or -1 (ENOMEM). */
+static int append_change(mssql_table *t, mssql_change *c)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		mssql_change **p = realloc(t->ch, cap * sizeof *p);
+		if (!p)
+			return -1;
+		t->ch = p;
+		t->cap = cap;
+	}
+	t->ch[t->n++] = c;
+	return 0;
+}
+
 /* Puts one change (op on the key of image before/after of r) into the batch.
  * old_key: for the upsert of a key change, the image holding the old key. */
 static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool use_before,
@@ -401,9 +467,21 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 		snprintf(err, errlen, "key column missing from the %s image", use_before ? "before" : "after");
 		return -1;
 	}
+	const char *kd = key->data ? key->data : "";
+	if (t->n == t->unhashed && (op == RECORD_OP_READ || op == RECORD_OP_INSERT) && !toast_src && !old_key &&
+	    (t->n == 0 || key_after(t->ch[t->n - 1]->key, t->ch[t->n - 1]->keylen, kd, key->len)) &&
+	    !has_unchanged(img, r->ncols)) {
+		/* the run goes on: a new key, which no change of the batch has */
+		mssql_change *c = change_new(t, r, img, NULL);
+		if (!c || fill_change(ts, t, r, c, op, use_before, seq, stream, key) < 0 || append_change(t, c) < 0)
+			return -2;
+		t->unhashed = t->n;
+		return 0;
+	}
+	if (hash_run(t) < 0)
+		return -2;
 	if (t->nslots < 2 * (t->n + 1) && rehash(t, t->nslots ? t->nslots * 2 : 64) < 0)
 		return -2;
-	const char *kd = key->data ? key->data : "";
 	uint64_t h = hash(kd, key->len);
 	/* The slot is most likely not in cache (the batch's arena streams
 	 * through it): fetch it while the values are copied, which need no
@@ -435,44 +513,23 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 		if (frc < 0)
 			return -2;
 	}
-	c->op = op;
-	c->src_op = r->op;
-	c->use_before = use_before;
-	c->seq = seq;
-	c->stream = stream;
-	c->offset = r->offset;
-	c->lsn = r->lsn;
-	c->xid = r->xid;
-	c->commit_us = r->commit_us;
-	c->src_seq = r->seq;
-	if (!(c->key = arena_alloc(&t->mem, key->len + 1, 1)))
+	if (fill_change(ts, t, r, c, op, use_before, seq, stream, key) < 0)
 		return -2;
-	if (key->len)
-		memcpy(c->key, key->data, key->len);
-	c->keylen = key->len;
-	/* What the batch holds: a change it replaces stays in the arena
-	 * until the commit, so it counts as well. */
-	ts->bytes += change_bytes(c, r->ncols);
 	if (old) {
 		t->ch[t->slots[slot].idx] = c;
 		return 0;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		mssql_change **p = realloc(t->ch, cap * sizeof *p);
-		if (!p)
-			return -2;
-		t->ch = p;
-		t->cap = cap;
-	}
-	t->slots[slot].idx = (int32_t)t->n;
-	t->ch[t->n++] = c;
+	if (append_change(t, c) < 0)
+		return -2;
+	t->slots[slot].idx = (int32_t)(t->n - 1);
 	return 0;
 }
 
 /* The change of this batch for the key of img, or NULL. */
 static const mssql_change *find(mssql_table *t, const record_value *img)
 {
+	if (hash_run(t) < 0)
+		return NULL; /* out of memory: the put that follows says so */
 	if (!t->nslots)
 		return NULL;
 	buf *key = &t->keybuf;
@@ -573,6 +630,10 @@ void mssql_table_remove(mssql_table *t, size_t i)
 	/* its memory stays in the arena until the batch ends */
 	memmove(&t->ch[i], &t->ch[i + 1], (t->n - i - 1) * sizeof *t->ch);
 	t->n--;
+	if (t->unhashed) {
+		t->unhashed = t->n; /* what is left is in order still */
+		return;
+	}
 	rehash(t, t->nslots ? t->nslots : 64);
 }
 
@@ -588,7 +649,9 @@ size_t mssql_table_drop_applied(mssql_table *t, bool (*applied)(void *ctx, const
 			t->ch[kept++] = c;
 	}
 	t->n = kept;
-	if (dropped && t->nslots) {
+	if (t->unhashed) {
+		t->unhashed = t->n; /* what is left is in order still */
+	} else if (dropped && t->nslots) {
 		/* Fewer changes than before: the slots are rebuilt in place. */
 		slots_clear(t->slots, t->nslots);
 		for (size_t i = 0; i < t->n; i++)

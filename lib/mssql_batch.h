@@ -118,6 +118,11 @@ typedef struct mssql_table {
 	buf keybuf; /* scratch for encoding a key */
 	mssql_slot *slots; /* open-addressing hash of ch by key */
 	size_t nslots;
+	/* While it equals n (> 0), the changes are rows read or inserted in
+	 * strictly increasing key order (mssql_batch.c: key_after), so no two
+	 * share a key and none is in slots yet: a snapshot, which reads in
+	 * key order, fills a batch without hashing. Else 0: all are in slots. */
+	size_t unhashed;
 } mssql_table;
 
 typedef struct mssql_tables {

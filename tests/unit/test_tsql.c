@@ -827,6 +827,95 @@ static void test_drop_applied(void **state)
 	mssql_tables_free(&ts);
 }
 
+/* Rows read in increasing key order fill a batch without the hash; a
+ * change that breaks the order, or needs an earlier image, finds every
+ * row before it all the same. */
+static void test_sorted_run(void **state)
+{
+	(void)state;
+	mssql_tables ts;
+	mssql_tables_init(&ts);
+	mssql_table *t = mssql_tables_get(&ts, "db", "public", "t", "dbo");
+	record r;
+	record_init(&r);
+	uint64_t seq = 0;
+	char id[16], v[16];
+	/* 1..300 read in order: more than the hash's first size */
+	for (int i = 1; i <= 300; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		snprintf(v, sizeof v, "v%d", i);
+		mk(&r, 'r', id, v, false, NULL);
+		add(&ts, t, &r, &seq);
+	}
+	assert_int_equal(t->n, 300);
+	assert_int_equal(t->unhashed, 300);
+	/* an update with an unchanged value takes the read row's */
+	mk(&r, 'u', "150", NULL, true, NULL);
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->unhashed, 0);
+	assert_int_equal(t->n, 300);
+	assert_int_equal(find(t, "150")->op, 'u');
+	assert_string_equal(find(t, "150")->vals[1].data, "v150");
+	/* the same row read again: one change for the key, the later one */
+	mk(&r, 'r', "7", "again", false, NULL);
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->n, 300);
+	assert_string_equal(find(t, "7")->vals[1].data, "again");
+	mssql_tables_clear_batch(&ts);
+
+	/* a key change whose old key was read in the run: its delete
+	 * replaces the read row */
+	for (int i = 1; i <= 10; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		mk(&r, 'r', id, "x", false, NULL);
+		add(&ts, t, &r, &seq);
+	}
+	mk(&r, 'u', "11", "moved", false, "8");
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->n, 11);
+	assert_int_equal(find(t, "8")->op, 'd');
+	mssql_tables_clear_batch(&ts);
+
+	/* "10" after "9" is in order (longer); "9" after "10" is not: the
+	 * hash keeps one change per key from there */
+	mk(&r, 'r', "9", "a", false, NULL);
+	add(&ts, t, &r, &seq);
+	mk(&r, 'r', "10", "b", false, NULL);
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->unhashed, 2);
+	mk(&r, 'r', "9", "c", false, NULL);
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->unhashed, 0);
+	assert_int_equal(t->n, 2);
+	assert_string_equal(find(t, "9")->vals[1].data, "c");
+	mssql_tables_clear_batch(&ts);
+
+	/* the same key twice in a row is not in order either */
+	mk(&r, 'c', "5", "a", false, NULL);
+	add(&ts, t, &r, &seq);
+	mk(&r, 'c', "5", "b", false, NULL);
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->n, 1);
+	assert_string_equal(find(t, "5")->vals[1].data, "b");
+	mssql_tables_clear_batch(&ts);
+
+	/* a row taken out of a run: the rest stays in order and findable */
+	for (int i = 1; i <= 5; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		mk(&r, 'r', id, "x", false, NULL);
+		add(&ts, t, &r, &seq);
+	}
+	mssql_table_remove(t, 1);
+	assert_int_equal(t->n, 4);
+	assert_null(find(t, "2"));
+	mk(&r, 'u', "4", "y", false, NULL);
+	add(&ts, t, &r, &seq);
+	assert_int_equal(t->n, 4);
+	assert_string_equal(find(t, "4")->vals[1].data, "y");
+	record_free(&r);
+	mssql_tables_free(&ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +925,7 @@ int main(void)
 		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
 		cmocka_unit_test(test_value_fits),
 		cmocka_unit_test(test_key_change_from), cmocka_unit_test(test_drop_applied),
+		cmocka_unit_test(test_sorted_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
