@@ -16,7 +16,7 @@ set -u
 N=${BENCH_RECORDS:-1000000}
 RUNS=${BENCH_RUNS:-5}
 P=6
-[ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
+needs kpub
 
 kafka_start -n 3 d.s.t0:$P:3 d.s.t1:$P:3 d.s.t2:$P:3 dbz.s.t0:$P:3 dbz.s.t1:$P:3 dbz.s.t2:$P:3 \
 	sch.s.t0:$P:3 sch.s.t1:$P:3 sch.s.t2:$P:3

@@ -16,8 +16,7 @@ set -u
 N=${BENCH_RECORDS:-1000000}
 RUNS=${BENCH_RUNS:-3}
 P=6
-[ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
+needs kpub kcat
 
 kafka_start -n 3 bench.kpub:$P:3 bench.kcat:$P:3 bench.kpubnh:$P:3 bench.kcatkh:$P:3
 cd "$TEST_TMP" || exit 1

@@ -29,8 +29,7 @@ set -u
 N=${BENCH_RECORDS:-1000000}
 P=32
 T=bench.ksub
-[ -x "$BIN/ksub" ] || { echo "skip: ksub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
+needs ksub kcat
 
 kafka_start -n 3 $T:$P:3
 cd "$TEST_TMP"

@@ -16,9 +16,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 N=${BENCH_ROWS:-1000000}
-for p in snapshot mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs snapshot mssql-apply peers/tds-server
 [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time missing (make deps)"; exit 77; }
 
 # autovacuum off: each side's million rows set it off on the table it loaded,

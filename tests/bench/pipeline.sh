@@ -65,9 +65,7 @@ PGSS=${BENCH_PGSS:-}
 MODES=${BENCH_MODES:-plain txn}
 WATERMARK_MS=${BENCH_WATERMARK_MS:-}
 
-for p in wwi-gen snapshot pgcdc-read kpub ksub mssql-apply peers/kafka-cluster peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs wwi-gen snapshot pgcdc-read kpub ksub mssql-apply peers/kafka-cluster peers/tds-server
 
 pgopts=()
 IFS=';' read -r -a pgopts <<<"${BENCH_PG_OPTS:-}"

@@ -10,7 +10,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 N=${BENCH_ROWS:-1000000}
-[ -x "$BIN/snapshot" ] || { echo "skip: snapshot not built"; exit 77; }
+needs snapshot
 [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time missing (make deps)"; exit 77; }
 
 pg_start "shared_buffers = 512MB"

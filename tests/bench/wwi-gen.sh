@@ -16,7 +16,7 @@ set -eu
 source "$(dirname "$0")/../lib/pg.sh"
 SCALE=${BENCH_SCALE:-20}
 SECS=${BENCH_SECONDS:-15}
-[ -x "$BIN/wwi-gen" ] || { echo "skip: $BIN/wwi-gen not built"; exit 77; }
+needs wwi-gen
 PGBENCH="$PG_BINDIR/pgbench"
 [ -x "$PGBENCH" ] || fail "pgbench missing ($PGBENCH)"
 top=$(cd "$(dirname "$0")/../.." && pwd)

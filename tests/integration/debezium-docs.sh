@@ -17,11 +17,7 @@
 #      (exit 65), nothing applied from it.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
-for p in ksub mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs ksub mssql-apply peers/tds-server kcat jq
 pg_start
 tds_start
 kafka_start -n 1 dbserver1.inventory.customers:1:1 dbserver1.inventory.orders:1:1 dbserver1.transaction:1:1 \

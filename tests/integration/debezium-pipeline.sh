@@ -12,11 +12,7 @@
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/torture.sh"
-for p in pgcdc-read kpub ksub mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs pgcdc-read kpub ksub mssql-apply peers/tds-server kcat jq
 pg_start
 tds_start
 # One partition: the truncate has no key, so only one partition orders it

@@ -36,11 +36,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
-for p in pgcdc-read kpub ksub mssql-apply peers/kafka-cluster peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
-done
-command -v kcat >/dev/null || { echo "skip: kcat not installed"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq not installed"; exit 77; }
+needs pgcdc-read kpub ksub mssql-apply peers/kafka-cluster peers/tds-server kcat jq
 pg_start
 kafka_start -n 3 one.postgres:1 w.s.h:6 w.s.l:6
 tds_start

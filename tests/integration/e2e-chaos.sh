@@ -7,9 +7,7 @@ set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
 . "$(dirname "$0")/../lib/pipeline.sh"
-for p in pgcdc-read snapshot kpub ksub mssql-apply wwi-gen peers/kafka-cluster peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
-done
+needs pgcdc-read snapshot kpub ksub mssql-apply wwi-gen peers/kafka-cluster peers/tds-server
 seed=${CHAOS_SEED:-$RANDOM}
 note "chaos seed $seed (CHAOS_SEED=$seed reproduces the moments)"
 RANDOM=$seed

@@ -5,7 +5,7 @@
 # kcat sees them; end of its input does not stop it, SIGTERM does.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
+needs kcat
 
 kafka_start -n 3 c.one:5:3 c.two:2:1
 cd "$TEST_TMP" || exit 1

@@ -6,8 +6,7 @@
 # from the last ack loses nothing, and duplicates only come after that ack.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
+needs kpub kcat
 
 kafka_start -n 3 d.s.t0:3:3 d.s.t1:3:3 e.s.t0:3:3 k.s.t0:3:3 k.s.t1:3:3
 cd "$TEST_TMP" || exit 1

@@ -4,8 +4,7 @@
 # of a key land in one partition in input order; kcat reads what kpub wrote.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
+needs kpub kcat
 
 kafka_start -n 3 d.s.t0:4:3 d.s.t1:4:3 d.s.t2:4:3 java.d.s.t0:4:3 java.d.s.t1:4:3 java.d.s.t2:4:3
 cd "$TEST_TMP" || exit 1

@@ -4,8 +4,7 @@
 # The topic's content must equal the input, per key in input order.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
+needs kpub kcat
 
 kafka_start -n 3 d.s.t0:6:3 d.s.t1:6:3
 cd "$TEST_TMP" || exit 1

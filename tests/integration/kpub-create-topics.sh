@@ -11,9 +11,7 @@
 # whatever the factor, so the factor is checked only where it is refused.)
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/kpub" ] || { echo "skip: kpub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs kpub kcat jq
 
 kafka_start -n 3 --front
 cd "$TEST_TMP" || exit 1

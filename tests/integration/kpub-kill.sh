@@ -6,11 +6,7 @@
 # order; and replaying the topic in partition order gives the source table.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-for p in kpub pgcdc-read; do
-	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
-done
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs kpub pgcdc-read kcat jq
 pg_start
 T=postgres.public.k
 kafka_start -n 3 $T:4:3

@@ -6,11 +6,7 @@
 # source table. kpub's keys and op/lsn headers are checked with kcat.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-for p in kpub pgcdc-read ksub; do
-	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
-done
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs kpub pgcdc-read ksub kcat jq
 pg_start
 kafka_start -n 3 postgres.public.items:4:3 postgres.app.notes:3:3
 cd "$TEST_TMP" || exit 1

@@ -7,9 +7,7 @@
 # -o stored); a topic the cluster does not have is exit 69.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/ksub" ] || { echo "skip: ksub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs ksub kcat jq
 
 T=ks.nogroup
 kafka_start -n 3 $T:6:3 ks.other:2:3

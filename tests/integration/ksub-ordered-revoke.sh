@@ -16,9 +16,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/kafka.sh"
-[ -x "$BIN/ksub" ] || { echo "skip: ksub not built"; exit 77; }
-command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs ksub kcat jq
 
 T=ks.revoke
 kafka_start -n 3 $T:2:3 ks.revoke2:6:3

@@ -25,10 +25,7 @@ set -u
 . "$(dirname "$0")/../lib/orders.sh"
 . "$(dirname "$0")/../lib/pipeline.sh"
 . "$(dirname "$0")/../lib/metrics.sh"
-for p in pgcdc-read snapshot kpub ksub mssql-apply wwi-gen peers/kafka-cluster peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
-done
-command -v kcat >/dev/null || { echo "skip: kcat not installed"; exit 77; }
+needs pgcdc-read snapshot kpub ksub mssql-apply wwi-gen peers/kafka-cluster peers/tds-server kcat
 pg_start
 pipeline_load_wwi
 # every topic of the pipeline: 6 partitions

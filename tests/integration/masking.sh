@@ -15,7 +15,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/metrics.sh"
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs jq
 pg_start
 tds_start
 cd "$TEST_TMP" || exit 1

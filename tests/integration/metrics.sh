@@ -11,7 +11,7 @@ set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/metrics.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
+needs python3
 pg_start
 kafka_start -n 1 postgres.public.m:2:1
 tds_start

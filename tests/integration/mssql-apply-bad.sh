@@ -9,7 +9,7 @@
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/metrics.sh"
-[ -x "$BIN/peers/tds-server" ] || { echo "skip: tds-server peer not built"; exit 77; }
+needs peers/tds-server
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused

@@ -9,7 +9,7 @@
 # the checkpoint holds the last offset. The acks name that offset too.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/peers/tds-server" ] || { echo "skip: tds-server peer not built"; exit 77; }
+needs peers/tds-server
 pg_start
 tds_start --fault deadlock-at=2 --fault drop-after=3
 export MSSQL_PASSWORD=unused

@@ -17,9 +17,7 @@ set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/tds.sh"
 source "$(dirname "$0")/../lib/compare.sh"
-for p in snapshot pgcdc-read mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs snapshot pgcdc-read mssql-apply peers/tds-server
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused PGTZ=UTC

@@ -16,9 +16,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
-for p in pgcdc-read mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
-done
+needs pgcdc-read mssql-apply peers/tds-server
 N=40000
 pg_start
 q "CREATE SCHEMA s; CREATE TABLE s.head (id int PRIMARY KEY, n int NOT NULL);

@@ -10,9 +10,7 @@
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
-for p in snapshot pgcdc-read peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs snapshot pgcdc-read peers/tds-server
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused PGTZ=UTC

@@ -13,9 +13,7 @@
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/torture.sh"
-for p in pgcdc-read peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs pgcdc-read peers/tds-server
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused PGTZ=UTC PGOPTIONS="-c intervalstyle=iso_8601 -c extra_float_digits=3"

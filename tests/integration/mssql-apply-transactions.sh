@@ -22,10 +22,7 @@ set -u
 . "$(dirname "$0")/../lib/compare.sh"
 . "$(dirname "$0")/../lib/orders.sh"
 . "$(dirname "$0")/../lib/pipeline.sh"
-for p in pgcdc-read snapshot mssql-apply wwi-gen peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $p not built"; exit 77; }
-done
-command -v jq >/dev/null || { echo "skip: jq not installed"; exit 77; }
+needs pgcdc-read snapshot mssql-apply wwi-gen peers/tds-server jq
 pg_start
 pipeline_load_wwi
 tds_start

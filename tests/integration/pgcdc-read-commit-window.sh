@@ -27,7 +27,7 @@
 #      after a reconnect; 6. and with --ack, for its ack and no longer.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs jq
 # A wait longer than wal_sender_timeout must keep the connection.
 pg_start "wal_sender_timeout = 3s"
 cd "$TEST_TMP" || exit 1

@@ -8,7 +8,7 @@
 # the records delivered twice are only those the slot had not confirmed.
 set -eu
 source "$(dirname "$0")/../lib/pg.sh"
-command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 77; }
+needs python3
 note "$(date +%T) start"; pg_start; note "$(date +%T) started"
 
 q "CREATE TABLE k (id integer PRIMARY KEY, v text)"

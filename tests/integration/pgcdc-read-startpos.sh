@@ -3,8 +3,7 @@
 # a transaction that committed before it is not delivered, one after it is.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/pgcdc-read" ] || { echo "skip: pgcdc-read not built"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs pgcdc-read jq
 pg_start
 q "CREATE TABLE t (id int PRIMARY KEY, v text); CREATE PUBLICATION p FOR TABLE t" >/dev/null
 q "SELECT pg_create_logical_replication_slot('s', 'pgoutput')" >/dev/null

@@ -11,7 +11,7 @@
 # images, unchanged markers, column types and positions are checked too.
 set -eu
 source "$(dirname "$0")/../lib/pg.sh"
-command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 77; }
+needs python3
 pg_start
 
 q "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy ☺')"

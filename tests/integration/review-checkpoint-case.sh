@@ -6,9 +6,7 @@
 # test peer compares case-sensitively either way.)
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
-for p in mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs mssql-apply peers/tds-server
 pg_start
 tds_start
 rec() { # stream offset id value

@@ -11,9 +11,7 @@
 # of a third stream that no one applied before.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
-for p in mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs mssql-apply peers/tds-server
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused

@@ -6,9 +6,7 @@
 # (duplicate key 2627) but merge it, and go on: exit 0, every row there.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
-for p in mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs mssql-apply peers/tds-server
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused

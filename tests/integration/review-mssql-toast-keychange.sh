@@ -13,9 +13,7 @@
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
-for p in pgcdc-read mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs pgcdc-read mssql-apply peers/tds-server
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused

@@ -6,10 +6,7 @@
 # mssql-apply's skip rule could not join the copy to the streaming).
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
-for p in pgcdc-read snapshot; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
+needs pgcdc-read snapshot jq
 pg_start
 db='my db é%/x'
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db\"" >/dev/null || fail "createdb"

@@ -8,9 +8,7 @@
 # applied twice. Every snapshot position sorts before every streamed one.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/snapshot" ] || { echo "skip: $BIN/snapshot not built"; exit 77; }
-[ -x "$BIN/pgcdc-read" ] || { echo "skip: $BIN/pgcdc-read not built yet"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing (make deps)"; exit 77; }
+needs snapshot pgcdc-read jq
 pg_start
 T=$TEST_TMP
 

@@ -22,10 +22,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
 source "$(dirname "$0")/../lib/metrics.sh"
-for p in snapshot pgcdc-read mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
-command -v jq >/dev/null || { echo "skip: jq missing (make deps)"; exit 77; }
+needs snapshot pgcdc-read mssql-apply peers/tds-server jq
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused

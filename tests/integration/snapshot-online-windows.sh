@@ -21,10 +21,7 @@
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
-for p in snapshot pgcdc-read mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
-command -v jq >/dev/null || { echo "skip: jq missing (make deps)"; exit 77; }
+needs snapshot pgcdc-read mssql-apply peers/tds-server jq
 # No commit waits for a standby unless its session asks (synchronous_commit on).
 pg_start "synchronous_commit = local" "synchronous_standby_names = 'nobody'"
 tds_start

@@ -19,9 +19,7 @@ set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
 source "$(dirname "$0")/../lib/pipeline.sh"
-for p in snapshot pgcdc-read kpub ksub mssql-apply wwi-gen peers/tds-server peers/kafka-cluster; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs snapshot pgcdc-read kpub ksub mssql-apply wwi-gen peers/tds-server peers/kafka-cluster
 pg_start
 pipeline_load_wwi
 kafka_start -n 3

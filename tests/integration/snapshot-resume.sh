@@ -11,9 +11,7 @@
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/compare.sh"
-for p in snapshot mssql-apply peers/tds-server; do
-	[ -x "$BIN/$p" ] || { echo "skip: $BIN/$p not built"; exit 77; }
-done
+needs snapshot mssql-apply peers/tds-server
 seed=${RESUME_SEED:-$RANDOM}
 note "seed $seed (RESUME_SEED=$seed reproduces the moments)"
 RANDOM=$seed

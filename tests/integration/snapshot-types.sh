@@ -6,8 +6,7 @@
 # the exit codes of the documented failures.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
-[ -x "$BIN/snapshot" ] || { echo "skip: $BIN/snapshot not built"; exit 77; }
-command -v jq >/dev/null || { echo "skip: jq missing (make deps)"; exit 77; }
+needs snapshot jq
 pg_start
 T=$TEST_TMP
 

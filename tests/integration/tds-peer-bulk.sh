@@ -8,7 +8,7 @@
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 
-command -v tsql >/dev/null || { echo "skip: FreeTDS tsql not installed"; exit 77; }
+needs tsql
 [ -x "$BIN/peers/tds-server" ] || fail "$BIN/peers/tds-server not built"
 [ -x "$BIN/peers/bcp-probe" ] || fail "$BIN/peers/bcp-probe not built"
 

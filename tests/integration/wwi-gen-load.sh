@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/pg.sh"
 
-[ -x "$BIN/wwi-gen" ] || { echo "skip: $BIN/wwi-gen is not built"; exit 77; }
+needs wwi-gen
 pg_start
 
 conn() { echo "host=$PGHOST port=$PGPORT user=$PGUSER dbname=$1"; }

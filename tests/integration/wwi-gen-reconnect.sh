@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/pg.sh"
 
-[ -x "$BIN/wwi-gen" ] || { echo "skip: $BIN/wwi-gen is not built"; exit 77; }
+needs wwi-gen
 pg_start
 db="host=$PGHOST port=$PGPORT user=$PGUSER dbname=postgres"
 

@@ -54,6 +54,22 @@ as_pg_owner() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# needs NAME...: skips the test (exit 77, as tests/run-integration.sh
+# counts it) unless each is there: one of dbrepl's programs or peers
+# (pgcdc-read, peers/tds-server …) built in $BIN, any other name a command
+# on the PATH (kcat, jq …, which make deps installs).
+needs() {
+	local n
+	for n in "$@"; do
+		case $n in
+		*/* | pgcdc-read | snapshot | kpub | ksub | mssql-apply | wwi-gen)
+			[ -x "$BIN/$n" ] || { echo "skip: $BIN/$n not built"; exit 77; } ;;
+		*)
+			command -v "$n" >/dev/null || { echo "skip: $n not installed (make deps)"; exit 77; } ;;
+		esac
+	done
+}
 _test_t0=$(date +%s)
 note() { echo "# [$(($(date +%s) - _test_t0))s] $*" >&2; }
 
