@@ -827,6 +827,17 @@ static void test_drop_applied(void **state)
 	mssql_tables_free(&ts);
 }
 
+/* Reads of ids from..to (value "x"), in that order. */
+static void add_reads(mssql_tables *ts, mssql_table *t, record *r, uint64_t *seq, int from, int to)
+{
+	for (int i = from; i <= to; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "%d", i);
+		mk(r, 'r', id, "x", false, NULL);
+		add(ts, t, r, seq);
+	}
+}
+
 /* Rows read in increasing key order fill a batch without the hash; a
  * change that breaks the order, or needs an earlier image, finds every
  * row before it all the same. */
@@ -865,11 +876,7 @@ static void test_sorted_run(void **state)
 
 	/* a key change whose old key was read in the run: its delete
 	 * replaces the read row */
-	for (int i = 1; i <= 10; i++) {
-		snprintf(id, sizeof id, "%d", i);
-		mk(&r, 'r', id, "x", false, NULL);
-		add(&ts, t, &r, &seq);
-	}
+	add_reads(&ts, t, &r, &seq, 1, 10);
 	mk(&r, 'u', "11", "moved", false, "8");
 	add(&ts, t, &r, &seq);
 	assert_int_equal(t->n, 11);
@@ -900,11 +907,7 @@ static void test_sorted_run(void **state)
 	mssql_tables_clear_batch(&ts);
 
 	/* a row taken out of a run: the rest stays in order and findable */
-	for (int i = 1; i <= 5; i++) {
-		snprintf(id, sizeof id, "%d", i);
-		mk(&r, 'r', id, "x", false, NULL);
-		add(&ts, t, &r, &seq);
-	}
+	add_reads(&ts, t, &r, &seq, 1, 5);
 	mssql_table_remove(t, 1);
 	assert_int_equal(t->n, 4);
 	assert_null(find(t, "2"));
