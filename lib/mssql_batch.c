@@ -298,9 +298,11 @@ static size_t lookup(mssql_table *t, const char *key, size_t keylen)
 
 /* Whether key b comes after key a in the order of the unhashed run: by
  * length, then byte by byte. Any strict order would do (keys in it are
- * distinct); this one is PostgreSQL's for a single integer or uuid key
- * (an encoded key is its values' lengths and texts), so a snapshot of
- * such a table, read in key order, is one run. */
+ * distinct); this one is PostgreSQL's for a single key column holding
+ * non-negative integers or uuids (an encoded key is its values' lengths
+ * and texts), so a snapshot of such a table, read in key order, is one
+ * run. Other keys end the run at their first step down: slower, the same
+ * result. */
 static bool key_after(const char *a, size_t alen, const char *b, size_t blen)
 {
 	return blen != alen ? blen > alen : memcmp(b, a, alen) > 0;

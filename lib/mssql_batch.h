@@ -120,8 +120,9 @@ typedef struct mssql_table {
 	size_t nslots;
 	/* While it equals n (> 0), the changes are rows read or inserted in
 	 * strictly increasing key order (mssql_batch.c: key_after), so no two
-	 * share a key and none is in slots yet: a snapshot, which reads in
-	 * key order, fills a batch without hashing. Else 0: all are in slots. */
+	 * share a key and none is in slots yet: a snapshot, which reads in key
+	 * order, fills a batch of a table keyed by an integer or a uuid
+	 * without hashing. Else 0: all are in slots. */
 	size_t unhashed;
 } mssql_table;
 
