@@ -1293,10 +1293,10 @@ int main(int argc, char **argv)
 	 * and librdkafka's per-message structures come on top: with 16 MiB the
 	 * bench peaked at 67-80 MiB, with 8 MiB at 50-66 MiB, as fast. The
 	 * rest is what a fetch response decompresses to before the bound counts
-	 * it (the bench's records compress 14:1), so fetches are 1 MiB (about
-	 * the least librdkafka takes: message.max.bytes, 1,000,000): the bench peaked at
-	 * 45-53 MiB, against 57-62 MiB with 4 MiB fetches, no slower. A 4 MiB
-	 * queue peaked lower still but read a third slower. */
+	 * it (the bench's records compress 14:1), so fetches are 1 MiB, about
+	 * the least librdkafka takes (message.max.bytes, 1,000,000): the bench
+	 * peaked at 45-53 MiB, against 57-62 MiB with 4 MiB fetches, no
+	 * slower. A 4 MiB queue peaked lower still but read a third slower. */
 	conf_or_die(conf, "queued.max.messages.kbytes", "8192");
 	conf_or_die(conf, "fetch.max.bytes", "1048576");
 	conf_or_die(conf, "auto.offset.reset", "earliest");

@@ -70,6 +70,7 @@ needs() {
 		esac
 	done
 }
+
 _test_t0=$(date +%s)
 note() { echo "# [$(($(date +%s) - _test_t0))s] $*" >&2; }
 
