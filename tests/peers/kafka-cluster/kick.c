@@ -20,7 +20,8 @@ struct kicker {
 	pthread_cond_t cv;
 	bool on, stop;
 	struct sockaddr_in addr[KICK_MAX_BROKERS];
-	int naddr, next;
+	int naddr;
+	unsigned next; /* the broker kicked next, modulo naddr */
 };
 
 /* One connection, opened and closed: the broker's listening socket
@@ -31,7 +32,7 @@ static void kick(kicker *k)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	const struct sockaddr_in *a = &k->addr[k->next++ % k->naddr];
+	const struct sockaddr_in *a = &k->addr[k->next++ % (unsigned)k->naddr];
 	(void)connect(fd, (const struct sockaddr *)a, sizeof *a);
 	close(fd);
 }
