@@ -443,11 +443,8 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 		return 0;
 	}
 	case MSSQL_HOST_DECIMAL: {
-		int prec, scale;
-		decimal_typmod(t->name, &prec, &scale);
-		out->prec = (uint8_t)prec;
-		out->scale = (uint8_t)scale;
-		if (parse_decimal(s, n, prec, scale, false, &out->neg, &out->mag) < 0) {
+		/* out->prec and out->scale: set before the checks, above */
+		if (parse_decimal(s, n, out->prec, out->scale, false, &out->neg, &out->mag) < 0) {
 			char what[96];
 			snprintf(what, sizeof what, "not a number that fits %s", t->name);
 			return fail(err, errlen, what, in, len);
