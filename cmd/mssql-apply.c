@@ -383,7 +383,8 @@ int main(int argc, char **argv)
 	unsigned unclocked = 0;
 	while (code == 0 && !got_signal) {
 		bool pending = mssql_apply_batch_records(a) > 0;
-		int ready = record_reader_wait(rd, 0);
+		int rc = record_reader_next_nowait(rd, &r, err, sizeof err);
+		bool ready = rc != -3;
 		if (!ready || !pending || ++unclocked >= 64) {
 			unclocked = 0;
 			now = mono_ms();
@@ -425,8 +426,8 @@ int main(int argc, char **argv)
 			}
 			/* It came while we watched: it arrived just now. */
 			empty_at = now;
+			rc = record_reader_next(rd, &r, err, sizeof err);
 		}
-		int rc = record_reader_next(rd, &r, err, sizeof err);
 		if (rc == 0)
 			break;
 		if (rc == -2) {

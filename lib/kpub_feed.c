@@ -159,13 +159,16 @@ static void *reader_main(void *arg)
 	while (b) {
 		/* Ship what there is as soon as the next record would make us
 		 * wait: a slow stream must not wait for a batch to fill. */
-		if (b->n > 0 && record_reader_wait(rd, 0) == 0) {
-			ship(f, b);
-			if (!(b = get_free(f)))
-				break;
-		}
 		char err[sizeof b->err];
-		int rc = record_reader_next(rd, &r, err, sizeof err);
+		int rc = b->n > 0 ? record_reader_next_nowait(rd, &r, err, sizeof err) : -3;
+		if (rc == -3) {
+			if (b->n > 0) {
+				ship(f, b);
+				if (!(b = get_free(f)))
+					break;
+			}
+			rc = record_reader_next(rd, &r, err, sizeof err);
+		}
 		if (rc == 0) {
 			finish(f, b, KPUB_FEED_EOF, 0);
 			break;

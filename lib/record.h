@@ -214,6 +214,12 @@ void record_reader_free(record_reader *rd);
  * -2: read error (errno); errno EINTR means a signal interrupted the wait and
  * the call may be repeated. After -1 the reader must not be used again. */
 int record_reader_next(record_reader *rd, record *r, char *err, size_t errlen);
+/* As record_reader_next, but without waiting: -3 when no whole record is
+ * buffered and no input is there to read now. A caller that would act
+ * before waiting (apply or ship a batch) calls this first: asking
+ * record_reader_wait(rd, 0) and then record_reader_next would measure a
+ * msgpack record before decoding it, reading it twice. */
+int record_reader_next_nowait(record_reader *rd, record *r, char *err, size_t errlen);
 /* Waits up to timeout_ms for input (0 = do not wait). 1 when a record may be
  * read without waiting long (buffered data or a readable fd), 0 on timeout. */
 int record_reader_wait(record_reader *rd, int timeout_ms);

@@ -25,6 +25,7 @@ struct record_reader {
 	bool peeked;            /* msgpack: record_reader_wait measured it whole: */
 	mp_scan peek;           /* its end, for next_msgpack */
 	int cancel_fd;          /* readable: blocking waits end with EINTR (-1: none) */
+	bool nowait;            /* in record_reader_next_nowait: fill only what is there */
 	bool eof, failed, detected;
 	record_format fmt;
 	uint64_t count;  /* lines (JSON) or records (msgpack) consumed */
@@ -81,9 +82,18 @@ void record_reader_set_cancel_fd(record_reader *rd, int fd)
 }
 
 /* Reads more input. 1: got bytes; 0: end of input; -1: read error (errno);
- * -3: the buffer is at its ceiling (the caller reports a record too long). */
+ * -3: the buffer is at its ceiling (the caller reports a record too long);
+ * -4: in record_reader_next_nowait, no input is there to read now. */
 static int fill(record_reader *rd)
 {
+	if (rd->nowait) {
+		struct pollfd pfd = {.fd = rd->fd, .events = POLLIN};
+		int n = poll(&pfd, 1, 0);
+		if (n < 0 && errno == EINTR)
+			return -1;
+		if (n == 0)
+			return -4;
+	}
 	size_t have = rd->end - rd->start;
 	/* Move what is left to the front when the buffer is empty, nearly full
 	 * at the back, or oversized from a big record that has been consumed. */
@@ -191,6 +201,8 @@ static int next_json(record_reader *rd, record *r, char *err, size_t errlen)
 				int rc = fill(rd);
 				if (rc == -1)
 					return -2;
+				if (rc == -4)
+					return -3;
 				if (rc == -3)
 					return fail(rd, err, errlen, "line %" PRIu64 ": record longer than %zu bytes",
 						    rd->count + 1, RECORD_MAX_BYTES);
@@ -301,6 +313,8 @@ static int next_msgpack(record_reader *rd, record *r, char *err, size_t errlen)
 		rc = fill(rd);
 		if (rc == -1)
 			return -2;
+		if (rc == -4)
+			return -3;
 		if (rc == -3)
 			return fail(rd, err, errlen, "record %" PRIu64 " at byte offset %" PRIu64
 				    ": record longer than %zu bytes", rd->count + 1, rd->offset, RECORD_MAX_BYTES);
@@ -320,8 +334,11 @@ int record_reader_next(record_reader *rd, record *r, char *err, size_t errlen)
 		while (rd->start == rd->end) {
 			if (rd->eof)
 				return 0;
-			if (fill(rd) == -1)
+			int rc = fill(rd);
+			if (rc == -1)
 				return -2;
+			if (rc == -4)
+				return -3;
 		}
 		rd->fmt = is_map_header((unsigned char)rd->buf[rd->start]) ? RECORD_FORMAT_MSGPACK
 									  : RECORD_FORMAT_JSON;
@@ -331,6 +348,14 @@ int record_reader_next(record_reader *rd, record *r, char *err, size_t errlen)
 		return next_msgpack(rd, r, err, errlen);
 	}
 	return next_json(rd, r, err, errlen);
+}
+
+int record_reader_next_nowait(record_reader *rd, record *r, char *err, size_t errlen)
+{
+	rd->nowait = true;
+	int rc = record_reader_next(rd, r, err, errlen);
+	rd->nowait = false;
+	return rc;
 }
 
 int record_reader_wait(record_reader *rd, int timeout_ms)

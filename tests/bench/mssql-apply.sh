@@ -3,7 +3,8 @@
 # straight into the PostgreSQL database behind the peer (the ceiling: the
 # peer runs everything on that database in the end).
 #   1. snapshot: 1,000,000 rows (op r) of a 7-column table into an empty
-#      table; psql: \copy of the same rows.
+#      table, from snapshot's NDJSON and again from its msgpack (-f
+#      msgpack); psql: \copy of the same rows.
 #   2. stream: 1,000,000 mixed records (40% inserts, 40% updates, 20%
 #      deletes, keys reused); psql: the same changes as INSERT … ON CONFLICT
 #      DO UPDATE / DELETE statements, in transactions of 10,000.
@@ -32,6 +33,7 @@ q "CREATE TABLE bench (id bigint PRIMARY KEY, a integer, n numeric(18,2), t text
      '2026-01-01'::timestamptz + g * interval '1.5 s', g % 3 = 0, 'v' || g
    FROM generate_series(1, $N) g;"
 "$BIN/snapshot" -d "$PGCONN" -t bench --no-progress >snap.json || { echo "snapshot failed"; exit 1; }
+"$BIN/snapshot" -d "$PGCONN" -t bench --no-progress -f msgpack >snap.mp || { echo "snapshot -f msgpack failed"; exit 1; }
 psql -X -q -c "\\copy bench TO 'snap.copy'"
 # The 700 MB just written go to disk now, not during the first runs (the
 # writeback took CPU from whichever side ran first: 0.3-0.8 s more on
@@ -74,16 +76,23 @@ for i in $(seq 1 "$RUNS"); do
 	run snap "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats >>res.snap
 	got=$(tq "SELECT count(*) FROM public.bench")
 	[ "$got" = "$N" ] || { echo "target holds $got rows, want $N"; exit 1; }
+	fresh "DROP TABLE IF EXISTS public.bench; DROP TABLE IF EXISTS dbo.dbrepl_checkpoint"
+	IN=snap.mp
+	run snapmp "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats >>res.snapmp
+	got=$(tq "SELECT count(*) FROM public.bench")
+	[ "$got" = "$N" ] || { echo "target holds $got rows from msgpack, want $N"; exit 1; }
 done
 # the median run by seconds, with its CPU; the largest RSS
 median() { sort -n "$1" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { s = $1; c = $2 } { if ($3 > m) m = $3 } END { print s, c, m }'; }
 read -r cs _ _ < <(median res.ceil1)
 read -r s c m < <(median res.snap)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (PostgreSQL and the peer share them)"
-echo "runs (s): psql $(cut -d' ' -f1 res.ceil1 | tr '\n' ' ')| mssql-apply $(cut -d' ' -f1 res.snap | tr '\n' ' ')"
+echo "runs (s): psql $(cut -d' ' -f1 res.ceil1 | tr '\n' ' ')| mssql-apply $(cut -d' ' -f1 res.snap | tr '\n' ' ')| msgpack in $(cut -d' ' -f1 res.snapmp | tr '\n' ' ')"
 printf 'psql \\copy (ceiling)   %7.2f s %9.0f rows/s\n' "$cs" "$(awk -v n="$N" -v s="$cs" 'BEGIN{print n/s}')"
 report "mssql-apply snapshot" "$N" "$s" "$c" "$m" "$cs" 1.0
 echo "  $(rt snap)"
+read -r s c m < <(median res.snapmp)
+report "  the same, msgpack in" "$N" "$s" "$c" "$m" "$cs" 1.0
 
 # 2. a mixed stream on a table of its own, and the same as SQL for psql
 [ "${BENCH_ONLY:-}" = snapshot ] && exit 0

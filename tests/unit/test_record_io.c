@@ -2,7 +2,8 @@
  * and record numbers in messages, nothing returned after bad input, the
  * size ceiling without buffering the whole input, big records, msgpack
  * records found by decoding them with the measure's limits and messages,
- * records arriving in pieces) and the buffered writer. */
+ * records arriving in pieces, reading without waiting) and the buffered
+ * writer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -565,6 +566,20 @@ static void *trickle_main(void *arg)
 /* msgpack records arriving in pieces: each whole, in order, with its raw
  * bytes, whatever piece it ends in; a record cut by the end of input is
  * reported as such. */
+/* record_reader_next, or (nowait) as mssql-apply and kpub read: without
+ * waiting, and waiting apart when that finds no whole record. */
+static int next_rec(record_reader *rd, record *r, char *err, size_t errlen, bool nowait)
+{
+	if (!nowait)
+		return record_reader_next(rd, r, err, errlen);
+	for (;;) {
+		int rc = record_reader_next_nowait(rd, r, err, errlen);
+		if (rc != -3)
+			return rc;
+		record_reader_wait(rd, 1000);
+	}
+}
+
 static void test_msgpack_pieces(void **state)
 {
 	(void)state;
@@ -576,7 +591,9 @@ static void test_msgpack_pieces(void **state)
 		ends[i] = b.len;
 	}
 	static const size_t steps[] = {1, 7, 100, 1000};
-	for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+	for (int k = 0; k < 8; k++) {
+		size_t s = (size_t)k % 4;
+		bool nowait = k >= 4;
 		for (int cut = 0; cut < 2; cut++) {
 			int p[2];
 			assert_int_equal(pipe(p), 0);
@@ -589,7 +606,7 @@ static void test_msgpack_pieces(void **state)
 			record_init(&want);
 			char err[512];
 			for (int i = 0; i < 6; i++) {
-				int rc = record_reader_next(rd, &r, err, sizeof err);
+				int rc = next_rec(rd, &r, err, sizeof err, nowait);
 				if (cut && i == 5) {
 					assert_int_equal(rc, -1);
 					char msg[128];
@@ -608,7 +625,7 @@ static void test_msgpack_pieces(void **state)
 				assert_int_equal(r.seq, (uint64_t)i + 1);
 			}
 			if (!cut)
-				assert_int_equal(record_reader_next(rd, &r, err, sizeof err), 0);
+				assert_int_equal(next_rec(rd, &r, err, sizeof err, nowait), 0);
 			record_reader_free(rd);
 			pthread_join(th, NULL);
 			close(p[0]);
@@ -617,6 +634,91 @@ static void test_msgpack_pieces(void **state)
 		}
 	}
 	buf_free(&b);
+}
+
+/* record_reader_next_nowait: -3 (and nothing consumed) while no whole
+ * record is there, the record once it is, in either encoding; the end of
+ * input and bad input as record_reader_next says them. */
+static void nowait_format(record_format fmt)
+{
+	signal(SIGPIPE, SIG_IGN);
+	buf b;
+	buf_init(&b, 0);
+	size_t ends[3];
+	for (int i = 0; i < 3; i++) {
+		encode_to(&b, i, fmt);
+		ends[i] = b.len;
+	}
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	record_reader *rd = record_reader_new(p[0]);
+	record r;
+	record_init(&r);
+	char err[512];
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -3);
+	/* the first record but its last 5 bytes: asked twice, nothing taken */
+	assert_int_equal(write(p[1], b.data, ends[0] - 5), (ssize_t)(ends[0] - 5));
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -3);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -3);
+	assert_int_equal(record_reader_count(rd), 0);
+	/* its rest and the whole second one */
+	assert_int_equal(write(p[1], b.data + ends[0] - 5, ends[1] - ends[0] + 5), (ssize_t)(ends[1] - ends[0] + 5));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), 1);
+		assert_int_equal(r.seq, (uint64_t)i + 1);
+		const void *raw;
+		size_t rawlen;
+		record_reader_raw(rd, &raw, &rawlen);
+		size_t start = i ? ends[i - 1] : 0;
+		size_t nl = fmt == RECORD_FORMAT_JSON ? 1 : 0; /* raw JSON is the line without its '\n' */
+		assert_int_equal(rawlen, ends[i] - start - nl);
+		assert_memory_equal(raw, b.data + start, rawlen);
+	}
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -3);
+	/* the third, then the end of input */
+	assert_int_equal(write(p[1], b.data + ends[1], ends[2] - ends[1]), (ssize_t)(ends[2] - ends[1]));
+	close(p[1]);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), 1);
+	assert_int_equal(r.seq, 3);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), 0);
+	record_reader_free(rd);
+	close(p[0]);
+
+	/* a good record and then a bad one: the message of record_reader_next */
+	buf bad;
+	buf_init(&bad, 0);
+	assert_int_equal(buf_append(&bad, b.data, ends[0]), 0);
+	if (fmt == RECORD_FORMAT_JSON)
+		assert_int_equal(buf_puts(&bad, "{\"v\":1,\"op\":\"x\"}\n"), 0);
+	else
+		assert_int_equal(buf_puts(&bad, "\x81\xa2op\xc1"), 0);
+	char want[512];
+	int fd = file_with(bad.data, bad.len);
+	rd = record_reader_new(fd);
+	assert_int_equal(record_reader_next(rd, &r, want, sizeof want), 1);
+	assert_int_equal(record_reader_next(rd, &r, want, sizeof want), -1);
+	assert_non_null(strstr(want, fmt == RECORD_FORMAT_JSON ? "line 2: " : "record 2 at byte offset "));
+	record_reader_free(rd);
+	close(fd);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], bad.data, bad.len), (ssize_t)bad.len);
+	close(p[1]);
+	rd = record_reader_new(p[0]);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), 1);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -1);
+	assert_string_equal(err, want);
+	record_reader_free(rd);
+	close(p[0]);
+	buf_free(&bad);
+	buf_free(&b);
+	record_free(&r);
+}
+
+static void test_next_nowait(void **state)
+{
+	(void)state;
+	nowait_format(RECORD_FORMAT_JSON);
+	nowait_format(RECORD_FORMAT_MSGPACK);
 }
 
 int main(void)
@@ -631,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_wait_and_errors),
 		cmocka_unit_test(test_msgpack_nesting),
 		cmocka_unit_test(test_msgpack_pieces),
+		cmocka_unit_test(test_next_nowait),
 	};
 	return cmocka_run_group_tests_name("record_io", tests, NULL, NULL);
 }
