@@ -22,7 +22,9 @@
 #   txn    source transactions applied whole: kpub with its watermarks
 #          (--watermark-ms BENCH_WATERMARK_MS, default kpub's), ksub
 #          --ordered, mssql-apply --transactions.
-# Phases of mode txn are named NAME/txn. The modes take turns at each rate
+# The goals above (issue #5's) are mode plain's; mode txn holds each change
+# until its source transaction is whole, and is measured beside it with no
+# goal of its own. Phases of mode txn are named NAME/txn. The modes take turns at each rate
 # (latency plain, latency/txn, ramp-2000, ramp-2000/txn, ...), the source
 # half started anew at each turn; a mode's higher rates are skipped after
 # one that did not drain. At the end: both modes' latency and sustained
@@ -416,9 +418,16 @@ for MODE in $MODES; do
 	txn) what="ksub --ordered, mssql-apply --transactions" ;;
 	*) what=$MODE ;;
 	esac
-	echo "$MODE ($what): latency at $LAT_RATE changes/s p50 ${a:-?} ms (goal < 100), p99 ${b:-?} ms" \
-		"(goal < 500), max ${c:-?} ms; highest sustained rate of the ramp: ${best[$MODE]:-none} changes/s" \
-		"(goal >= 5000)"
+	# #5's goals are today's mode's; #16 asked of the transactions mode
+	# only its figures beside them (it holds each change until its
+	# transaction is whole on every partition)
+	if [ "$MODE" = plain ]; then
+		g50=" (goal < 100)" g99=" (goal < 500)" gr=" (goal >= 5000)"
+	else
+		g50= g99= gr=
+	fi
+	echo "$MODE ($what): latency at $LAT_RATE changes/s p50 ${a:-?} ms$g50, p99 ${b:-?} ms$g99," \
+		"max ${c:-?} ms; highest sustained rate of the ramp: ${best[$MODE]:-none} changes/s$gr"
 	[ "${a:--}" = - ] && measured=no
 done
 ratio() { [ "$1" != - ] && [ -n "$1" ] && [ "$2" != - ] && [ -n "$2" ] && [ "$1" != 0 ] && echo "scale=2; $2 / $1" | bc || echo "?"; }
