@@ -137,6 +137,15 @@ static void encode_to(buf *b, int i, record_format fmt)
 	record_free(&r);
 }
 
+/* n records (0..n-1) appended to b; ends[i] is where record i ends. */
+static void encode_n(buf *b, int n, record_format fmt, size_t *ends)
+{
+	for (int i = 0; i < n; i++) {
+		encode_to(b, i, fmt);
+		ends[i] = b->len;
+	}
+}
+
 static void test_json_line_numbers(void **state)
 {
 	(void)state;
@@ -586,10 +595,7 @@ static void test_msgpack_pieces(void **state)
 	buf b;
 	buf_init(&b, 0);
 	size_t ends[6];
-	for (int i = 0; i < 6; i++) {
-		encode_to(&b, i, RECORD_FORMAT_MSGPACK);
-		ends[i] = b.len;
-	}
+	encode_n(&b, 6, RECORD_FORMAT_MSGPACK, ends);
 	static const size_t steps[] = {1, 7, 100, 1000};
 	for (int k = 0; k < 8; k++) {
 		size_t s = (size_t)k % 4;
@@ -645,10 +651,7 @@ static void nowait_format(record_format fmt)
 	buf b;
 	buf_init(&b, 0);
 	size_t ends[3];
-	for (int i = 0; i < 3; i++) {
-		encode_to(&b, i, fmt);
-		ends[i] = b.len;
-	}
+	encode_n(&b, 3, fmt, ends);
 	int p[2];
 	assert_int_equal(pipe(p), 0);
 	record_reader *rd = record_reader_new(p[0]);
