@@ -5,8 +5,9 @@
 #   PGCONN="host=db dbname=wwi user=repl" KAFKA_BROKERS=kafka:9092 \
 #   MSSQL_SERVER=mssql:1433 MSSQL_USER=dbrepl MSSQL_DB=wwi examples/stream.sh
 #
-# The password of SQL Server comes from MSSQL_PASSWORD or freetds.conf, that of
-# PostgreSQL from ~/.pgpass; none is ever on a command line.
+# The password of SQL Server comes from MSSQL_PASSWORD (or a file: MSSQL_OPTS=
+# "--password-file F"), that of PostgreSQL from ~/.pgpass; none is ever on a
+# command line.
 # On first start (no slot yet) it copies the publication's tables inside the
 # snapshot exported by a new slot, so streaming goes on with no gap and no
 # duplicate. Stop it with SIGTERM or Ctrl-C: every stage drains and acks.
