@@ -14,9 +14,17 @@ for name in ("postgres", "kafka1", "kafka2", "kafka3", "mssql"):
 assert "wal_level=logical" in svc["postgres"]["command"], "postgres without logical decoding"
 assert svc["postgres"]["image"].startswith("postgres:16")
 assert svc["mssql"]["image"].endswith("server:2022-latest")
+import base64, re
+ids = set()
 for k in ("kafka1", "kafka2", "kafka3"):
     env = svc[k]["environment"]
     assert "controller" in env["KAFKA_PROCESS_ROLES"], f"{k} not in KRaft mode"
+    # kafka-storage format takes a UUID in base64url without padding
+    cid = str(env["CLUSTER_ID"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", cid) and len(base64.urlsafe_b64decode(cid + "==")) == 16, \
+        f"{k}: CLUSTER_ID {cid!r} is not a 22-character base64url UUID"
+    ids.add(cid)
+assert len(ids) == 1, "the brokers name different clusters"
 print("compose file ok")
 PY
 bash -n "$dir/run.sh" || { echo "FAIL: run.sh does not parse"; exit 1; }
