@@ -59,6 +59,8 @@ static void usage(FILE *f)
 		"      --log FILE           log batches, translations and errors to FILE\n"
 		"      --collation NAME     the database's default collation (default\n"
 		"                           " PEER_SERVER_COLLATION ", the server's)\n"
+		"      --password PW        refuse a login with another password, as SQL\n"
+		"                           Server does (18456); default: any\n"
 		"  -h, --help               this help\n"
 		"  -V, --version            print the version\n\n"
 		"Prints \"ready PORT\" on stdout once listening; runs until SIGTERM.\n");
@@ -267,6 +269,7 @@ int main(int argc, char **argv)
 		{"fault", required_argument, NULL, 'f'},
 		{"log", required_argument, NULL, 'L'},
 		{"collation", required_argument, NULL, 'C'},
+		{"password", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -291,6 +294,7 @@ int main(int argc, char **argv)
 				return EX_USAGE;
 			}
 			break;
+		case 'P': o.password = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tds-server %s\n", DBREPL_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;

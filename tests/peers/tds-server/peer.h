@@ -167,6 +167,7 @@ void peer_collations_sql(sbuf *out);
 struct peer_opts {
 	const char *pg;
 	const char *db_collation; /* the database's default collation */
+	const char *password;     /* a login's password must be this (NULL: any) */
 	int drop_after, deadlock_at, delay_ms;
 	FILE *log;
 	long *commit_batches; /* shared between forked children */

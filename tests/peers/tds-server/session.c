@@ -40,6 +40,24 @@ static void login_field(const uint8_t *m, size_t len, size_t at, char *out, size
 	out[utf16le_to_utf8(m + off, n, out)] = 0;
 }
 
+/* The password of LOGIN7, which the client sends with each byte's
+ * nibbles swapped and then XORed with 0xA5 (MS-TDS 2.2.6.4). */
+static void login_password(const uint8_t *m, size_t len, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (44 + 4 > len)
+		return;
+	size_t off = u16at(m, 44), n = (size_t)u16at(m, 46) * 2;
+	if (off + n > len || n * 3 / 2 + 4 > cap || n > 256)
+		return;
+	uint8_t plain[256];
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = m[off + i] ^ 0xA5;
+		plain[i] = (uint8_t)(b >> 4 | b << 4);
+	}
+	out[utf16le_to_utf8(plain, n, out)] = 0;
+}
+
 static int login(session *s)
 {
 	tds_conn *c = s->c;
@@ -54,12 +72,23 @@ static int login(session *s)
 	/* 7.2 and 7.3 look the same for what the peer sends; older ones get 7.4 */
 	if (tdsver != 0x72090002 && tdsver != 0x730A0003 && tdsver != 0x730B0003)
 		tdsver = 0x74000004;
-	char user[512], app[512], db[512];
+	char user[512], app[512], db[512], pw[512];
 	login_field(m, len, 40, user, sizeof user);
 	login_field(m, len, 48, app, sizeof app);
 	login_field(m, len, 68, db, sizeof db);
+	login_password(m, len, pw, sizeof pw);
 	free(m);
-	/* the password (offset 44) is never decoded */
+	if (s->o->password && strcmp(pw, s->o->password) != 0) {
+		/* SQL Server says no more than this, whatever was wrong (the
+		 * reason goes to its error log only), and closes */
+		char msg[600];
+		snprintf(msg, sizeof msg, "Login failed for user '%s'.", user);
+		peer_log(s->o, "login user=%s refused: wrong password", user);
+		tds_put_msg(c, TOK_ERROR, 18456, 1, 14, msg, 1);
+		tds_put_done(c, TOK_DONE, DONE_ERROR, 0, 0);
+		tds_reply_end(c);
+		return -1;
+	}
 	if (!db[0])
 		snprintf(db, sizeof db, "master");
 	snprintf(s->dbname, sizeof s->dbname, "%s", db);
