@@ -6,7 +6,7 @@
 # that stream between watermarks and reach SQL Server through the pipeline,
 # in order with the table's changes: nothing needs to stop. TRUNCATE=1
 # empties the target table first (for a table that is damaged or has rows
-# the source no longer has).
+# the source no longer has), and then takes no CONDITION.
 #
 #   PGCONN="dbname=wwi" SLOT=dbrepl examples/backfill.sh sales.orders
 #   PGCONN="dbname=wwi" SLOT=dbrepl TRUNCATE=1 examples/backfill.sh sales.orders
@@ -35,6 +35,10 @@ where=()
 [ $# = 2 ] && where=(--where "$2")
 trunc=()
 [ "${TRUNCATE:-0}" = 1 ] && trunc=(--truncate)
+# snapshot refuses the two together (a truncate would drop the rows the
+# condition leaves out): say so here, before anything starts
+[ ${#where[@]} = 0 ] || [ ${#trunc[@]} = 0 ] ||
+	{ echo "backfill.sh: TRUNCATE=1 copies the whole table: give no CONDITION with it" >&2; exit 64; }
 
 if [ -n "${SLOT:-}" ]; then
 	exec snapshot -d "$PGCONN" --online --slot "$SLOT" -t "$1" "${where[@]}" "${trunc[@]}" --state "$state"
