@@ -8,7 +8,10 @@
 #   2. MSSQL_PASSWORD right (not ASCII, blanks in it): the rows arrive;
 #   3. --password-file (its first line) wins over a wrong MSSQL_PASSWORD;
 #   4. examples/cron-snapshot.sh passes MSSQL_PASSWORD_FILE on (cron gives
-#      no environment); without it, the login is refused.
+#      no environment); without it, the login is refused;
+#   5. --encrypt against a server that offers no TLS (the peer says
+#      ENCRYPT_NOT_SUP in its prelogin answer): no login goes out in clear,
+#      exit 69.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
@@ -64,4 +67,13 @@ grep -q "Login failed for user 'sa'" cron-nopw.err || fail "cron-snapshot.sh wit
 cron env MSSQL_PASSWORD_FILE="$TEST_TMP/pw.txt" 2>cron.err || fail "cron-snapshot.sh exited $? ($(cat cron.err))"
 compare_all "$PGCONN" "$TDS_PGCONN" '^shop$' || fail "rows differ after cron-snapshot.sh"
 note "4: cron-snapshot.sh with MSSQL_PASSWORD_FILE"
+
+# 5. TLS required, not offered
+logins=$(grep -c "login user=" "$TDS_LOG")
+MSSQL_PASSWORD="$PW" apply --encrypt --retries 1 2>tls.err
+rc=$?
+[ "$rc" = 69 ] || fail "--encrypt with a server without TLS: exit $rc, want 69 ($(cat tls.err))"
+[ "$(grep -c "login user=" "$TDS_LOG")" = "$logins" ] || fail "--encrypt sent a login the peer read in clear"
+! grep -qF "$PW" tls.err || fail "the password was printed"
+note "5: --encrypt: no login without TLS"
 echo "mssql-apply-login: ok"
