@@ -461,6 +461,11 @@ static int prepare(mssql_apply *a)
 				a->fatal = EX_UNAVAILABLE;
 				return AT_FATAL;
 			}
+			if (e.number == MSSQL_ERR_CONFIG) {
+				log_error("%s", e.msg);
+				a->fatal = EX_USAGE;
+				return AT_FATAL;
+			}
 			a->last.dead = true;
 			return AT_TRANSIENT;
 		}
@@ -2639,8 +2644,11 @@ int mssql_apply_open(mssql_apply *a)
 		if (rc == AT_FATAL)
 			return a->fatal;
 		if (rc != AT_TRANSIENT || failures >= a->o.retries) {
-			log_error("cannot connect to %s: %s%s%d %s", a->o.login.server ? a->o.login.server : "?",
-				  a->last.msg, a->last.number ? " (" : "", a->last.number, a->last.number ? ")" : "");
+			char num[24] = "";
+			if (a->last.number > 0)
+				snprintf(num, sizeof num, " (%d)", a->last.number);
+			log_error("cannot connect to %s: %s%s", a->o.login.server ? a->o.login.server : "?", a->last.msg,
+				  num);
 			return rc == AT_TRANSIENT ? EX_UNAVAILABLE : EX_DATAERR;
 		}
 		long ms = 100L << (failures < 6 ? failures : 6);

@@ -136,6 +136,7 @@ static DBPROCESS *open_encrypted(LOGINREC *login, const char *server, mssql_erro
 	size_t hl = colon ? (size_t)(colon - server) : strlen(server);
 	if (hl == 0 || hl >= sizeof host || strpbrk(server, "\n[]")) {
 		snprintf(err->msg, sizeof err->msg, "--encrypt needs -S host[:port]");
+		err->number = MSSQL_ERR_CONFIG;
 		return NULL;
 	}
 	memcpy(host, server, hl);
@@ -145,6 +146,7 @@ static DBPROCESS *open_encrypted(LOGINREC *login, const char *server, mssql_erro
 		port = strtol(colon + 1, &end, 10);
 		if (*end || port <= 0 || port > 65535) {
 			snprintf(err->msg, sizeof err->msg, "bad port in -S %s", server);
+			err->number = MSSQL_ERR_CONFIG;
 			return NULL;
 		}
 	}
@@ -210,9 +212,18 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 		dbproc = dbopen(login, l->server);
 	dbloginfree(login);
 	if (!dbproc) {
-		*err = login_err;
+		/* open_encrypted's own reason, else db-lib's */
+		if (!err->msg[0])
+			*err = login_err;
 		if (!err->msg[0])
 			snprintf(err->msg, sizeof err->msg, "cannot connect");
+		/* FreeTDS gives up on a server that offers no TLS with its
+		 * generic 20002 alone, no reason and no OS error (a server that
+		 * cannot be reached comes with one) */
+		if (l->encrypt && err->number == SYBEFCON) {
+			size_t n = strlen(err->msg);
+			snprintf(err->msg + n, sizeof err->msg - n, " (with --encrypt: does the server offer TLS?)");
+		}
 		err->dead = true;
 		return NULL;
 	}

@@ -22,6 +22,10 @@ typedef struct mssql_login {
 	int query_timeout_s;  /* 0: none */
 } mssql_login;
 
+/* mssql_error.number of a login that cannot work as configured (--encrypt
+ * with a -S that is not host[:port]): no point retrying. */
+#define MSSQL_ERR_CONFIG (-2)
+
 typedef struct mssql_error {
 	int number;   /* SQL Server message number, or db-lib's (20000+) */
 	int severity;

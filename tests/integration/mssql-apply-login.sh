@@ -11,7 +11,7 @@
 #      no environment); without it, the login is refused;
 #   5. --encrypt against a server that offers no TLS (the peer says
 #      ENCRYPT_NOT_SUP in its prelogin answer): no login goes out in clear,
-#      exit 69.
+#      exit 69, and the message says TLS may be what is missing.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/compare.sh"
@@ -74,6 +74,11 @@ MSSQL_PASSWORD="$PW" apply --encrypt --retries 1 2>tls.err
 rc=$?
 [ "$rc" = 69 ] || fail "--encrypt with a server without TLS: exit $rc, want 69 ($(cat tls.err))"
 [ "$(grep -c "login user=" "$TDS_LOG")" = "$logins" ] || fail "--encrypt sent a login the peer read in clear"
+grep -q "does the server offer TLS" tls.err || fail "--encrypt failed without a hint at TLS: $(cat tls.err)"
 ! grep -qF "$PW" tls.err || fail "the password was printed"
+# a server --encrypt cannot name is a usage error, at once
+MSSQL_PASSWORD="$PW" "$BIN/mssql-apply" -S "$TDS_HOST:99999" -U sa -D target --encrypt <snap.ndjson 2>port.err
+rc=$?
+[ "$rc" = 64 ] && grep -q "bad port in -S" port.err || fail "--encrypt with port 99999: exit $rc ($(cat port.err))"
 note "5: --encrypt: no login without TLS"
 echo "mssql-apply-login: ok"
