@@ -22,6 +22,7 @@
 #include "kpub_feed.h"
 #include "log.h"
 #include "metrics.h"
+#include "monoclock.h"
 #include "pos.h"
 #include "record.h"
 #include "watermark.h"
@@ -606,16 +607,9 @@ static void topics_free(void)
 
 /* ---- producing ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void print_progress(int64_t start, bool final)
 {
-	double secs = (double)(now_ms() - start) / 1000.0;
+	double secs = (double)(mono_ms() - start) / 1000.0;
 	fprintf(stderr, "%s: %s%" PRIu64 " records read, %" PRIu64 " messages delivered, %" PRIu64
 			" records acked, %.0f records/s\n",
 		progname, final ? "done: " : "", stats.read, stats.delivered, stats.acked_records,
@@ -898,8 +892,8 @@ static int publish_batch(rd_kafka_t *rk, size_t n, unsigned *since_poll, ack_wri
 			*since_poll = 0;
 			rd_kafka_poll(rk, 0);
 			send_acks(aw);
-			if (opt.progress && now_ms() - *last_progress >= 1000) {
-				*last_progress = now_ms();
+			if (opt.progress && mono_ms() - *last_progress >= 1000) {
+				*last_progress = mono_ms();
 				print_progress(start, false);
 			}
 			write_metrics(rk, false);
@@ -983,7 +977,7 @@ static void watermark_refresh(rd_kafka_t *rk)
 {
 	const rd_kafka_metadata_t *md = NULL;
 	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 2000);
-	wm.meta_ms = now_ms();
+	wm.meta_ms = mono_ms();
 	if (err) {
 		log_debug("watermarks: cannot read the cluster's topics (%s)", rd_kafka_err2str(err));
 		return;
@@ -1034,7 +1028,7 @@ static int watermark_wait(void)
 		return -1;
 	for (size_t i = 0; i < nstreams; i++)
 		if (watermark_due(streams[i])) {
-			int64_t w = wm.round_ms + opt.watermark_ms - now_ms();
+			int64_t w = wm.round_ms + opt.watermark_ms - mono_ms();
 			return w < 0 ? 0 : (int)w;
 		}
 	return -1;
@@ -1044,7 +1038,7 @@ static int watermark_wait(void)
  * or 1 when a signal or a failure stopped it. */
 static int watermark_round(rd_kafka_t *rk, ack_writer *aw, bool force)
 {
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 	if (!opt.watermark_ms || (!force && now - wm.round_ms < opt.watermark_ms))
 		return 0;
 	bool any = false;
@@ -1160,7 +1154,7 @@ static const char *const defaults[][2] = {
  * is delivered, the deadline, or a second signal. */
 static void drain(rd_kafka_t *rk, ack_writer *aw, int64_t deadline)
 {
-	while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline && got_signal < 2) {
+	while (rd_kafka_outq_len(rk) > 0 && mono_ms() < deadline && got_signal < 2) {
 		rd_kafka_poll(rk, 100);
 		send_acks(aw);
 		write_metrics(rk, false);
@@ -1410,7 +1404,7 @@ int main(int argc, char **argv)
 		die(EX_OSERR, "cannot start the reading thread (%s)", strerror(errno));
 	int exit_code = 0;
 	bool eof = false;
-	int64_t start = now_ms(), last_progress = start;
+	int64_t start = mono_ms(), last_progress = start;
 	unsigned since_poll = 0;
 
 	while (!got_signal && !first_err) {
@@ -1434,8 +1428,8 @@ int main(int argc, char **argv)
 				ack_writer_flush(aw, 0);
 			if (watermark_round(rk, aw, false) != 0)
 				break;
-			if (opt.progress && now_ms() - last_progress >= 1000) {
-				last_progress = now_ms();
+			if (opt.progress && mono_ms() - last_progress >= 1000) {
+				last_progress = mono_ms();
 				print_progress(start, false);
 			}
 			write_metrics(rk, false);
@@ -1478,7 +1472,7 @@ int main(int argc, char **argv)
 	/* Drain: wait for what was handed to librdkafka, then ack it. The
 	 * last watermarks say where the input ended, for ksub --ordered (they
 	 * wait no longer than the flush timeout either). */
-	int64_t deadline = now_ms() + opt.flush_timeout_ms;
+	int64_t deadline = mono_ms() + opt.flush_timeout_ms;
 	drain(rk, aw, deadline);
 	int left = rd_kafka_outq_len(rk);
 	if (!first_err && left == 0 && got_signal < 2 && watermark_round(rk, aw, true) == 0)

@@ -21,6 +21,7 @@
 #include "ksub_merge.h"
 #include "ksub_offsets.h"
 #include "ksub_splice.h"
+#include "monoclock.h"
 #include "record_debezium.h"
 #include "log.h"
 #include "metrics.h"
@@ -166,13 +167,6 @@ static void on_signal(int sig)
 	got_signal++;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void stop_with(int code)
 {
 	stopping = true;
@@ -199,7 +193,7 @@ static void wait_out(void)
 	if (poll(pfd, 2, 100) > 0 && pfd[1].revents)
 		read_acks();
 	write_metrics(false);
-	int64_t now = now_ms();
+	int64_t now = mono_ms_coarse();
 	if (now - last_commit >= COMMIT_INTERVAL_MS) {
 		commit(false, NULL);
 		last_commit = now;
@@ -226,8 +220,8 @@ static int flush_out(void)
 			/* After a signal the next stage gets a while to take the
 			 * rest; what it never takes is not committed. */
 			if (got_signal && signalled_at < 0)
-				signalled_at = now_ms();
-			if (signalled_at >= 0 && now_ms() - signalled_at > opt.ack_wait_ms) {
+				signalled_at = mono_ms_coarse();
+			if (signalled_at >= 0 && mono_ms_coarse() - signalled_at > opt.ack_wait_ms) {
 				log_error("the next stage does not read stdout; giving up on %zu bytes", out.len - off);
 				out_failed = true;
 				return -1;
@@ -427,7 +421,7 @@ static size_t read_split(bool consumer_empty)
 			if (!stopping) {
 				bool eof = ms[k]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
 				handle_message(ms[k]);
-				if (eof && opt.exit_eof && at_end(now_ms()))
+				if (eof && opt.exit_eof && at_end(mono_ms_coarse()))
 					stopping = true;
 			}
 			rd_kafka_message_destroy(ms[k]);
@@ -796,7 +790,7 @@ static void handle_message(const rd_kafka_message_t *m)
 	}
 	if (!p->assigned)
 		return; /* from before a revoke: the new owner delivers it */
-	last_message_ms = now_ms();
+	last_message_ms = mono_ms_coarse();
 	if (merge) {
 		p->eof = false;
 		p->read_next = m->offset + 1;
@@ -942,7 +936,7 @@ static bool nudge_fetchers(int64_t now)
 	if (!l)
 		return false;
 	rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, NUDGE_TIMEOUT_MS);
-	int64_t done = now_ms();
+	int64_t done = mono_ms_coarse();
 	nudge_state.last_ms = done;
 	nudge_state.rtt_ms = err ? 500 : done - now;
 	log_debug("nudged the fetchers of %d partitions (%s, %" PRId64 " ms)", l->cnt,
@@ -1211,11 +1205,11 @@ static void leave_group(void)
 	if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") != 0)
 		return;
 	/* a second signal stops the waits */
-	int64_t until = now_ms() + LEAVE_WAIT_MS;
-	while (!assigned_once && now_ms() < until && got_signal < 2)
+	int64_t until = mono_ms_coarse() + LEAVE_WAIT_MS;
+	while (!assigned_once && mono_ms_coarse() < until && got_signal < 2)
 		serve_unconsumed(50);
 	rd_kafka_unsubscribe(rk);
-	until = now_ms() + LEAVE_WAIT_MS;
+	until = mono_ms_coarse() + LEAVE_WAIT_MS;
 	for (;;) {
 		rd_kafka_topic_partition_list_t *a = NULL;
 		int n = -1;
@@ -1225,7 +1219,7 @@ static void leave_group(void)
 		}
 		if (n == 0)
 			return;
-		if (now_ms() >= until || got_signal >= 2) {
+		if (mono_ms_coarse() >= until || got_signal >= 2) {
 			if (got_signal < 2)
 				log_info("the group did not take back its partitions within %d ms; closing anyway",
 					 LEAVE_WAIT_MS);
@@ -1249,14 +1243,14 @@ static void finish(void)
 	fflush(stdout);
 	close_out();
 	if (acks) {
-		int64_t start = now_ms(), last_commit = start;
+		int64_t start = mono_ms_coarse(), last_commit = start;
 		/* with stdout gone no more acks come: read what is there */
 		int wait_ms = out_failed ? 200 : opt.ack_wait_ms;
 		for (;;) {
 			read_acks();
 			if (all_acked() || got_signal >= 2) /* a second signal: stop waiting */
 				break;
-			int64_t now = now_ms();
+			int64_t now = mono_ms_coarse();
 			if (now - start >= wait_ms) {
 				log_info("stopped waiting for acks after %d ms; unacked records will be delivered again", wait_ms);
 				break;
@@ -1270,7 +1264,7 @@ static void finish(void)
 		}
 	}
 	commit(true, NULL);
-	progress(now_ms(), true);
+	progress(mono_ms_coarse(), true);
 	write_metrics(true);
 	leave_group();
 	/* revokes the assignment (the rebalance callback commits once more,
@@ -1543,7 +1537,7 @@ int main(int argc, char **argv)
 	}
 	buf_init(&out, 0);
 	record_init(&rec);
-	int64_t now = now_ms(), last_service = now, last_commit = now;
+	int64_t now = mono_ms_coarse(), last_service = now, last_commit = now;
 	stats.last_ms = now;
 
 	size_t split_read = 0;
@@ -1566,7 +1560,7 @@ int main(int argc, char **argv)
 				flush_out();
 			/* the last partition's end: no need to wait for a poll to
 			 * come back empty (finish() flushes what is buffered) */
-			if (eof && opt.exit_eof && at_end(now_ms()))
+			if (eof && opt.exit_eof && at_end(mono_ms_coarse()))
 				stopping = true;
 		}
 		split_read = nsplit ? read_split(!m) : 0;
@@ -1575,7 +1569,7 @@ int main(int argc, char **argv)
 			/* nothing more queued: do not hold records back */
 			flush_out();
 		}
-		now = now_ms();
+		now = mono_ms_coarse();
 		if (!got && out.len == 0)
 			nudge_fetchers(now);
 		if (got && now - last_service < SERVICE_INTERVAL_MS)

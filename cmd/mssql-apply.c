@@ -10,6 +10,7 @@
 #include "ack.h"
 #include "log.h"
 #include "metrics.h"
+#include "monoclock.h"
 #include "mssql_apply.h"
 #include "mssql_conn.h"
 #include "mssql_txn.h"
@@ -93,13 +94,6 @@ static void usage(FILE *f)
 		"  -h, --help                 this help\n"
 		"  -V, --version              print the version\n",
 		progname, progname);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static long parse_num(const char *s, const char *what, long min, long max)

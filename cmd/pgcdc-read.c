@@ -24,6 +24,7 @@
 #include "log.h"
 #include "maskmem.h"
 #include "metrics.h"
+#include "monoclock.h"
 #include "pgoutput.h"
 #include "pgtypes.h"
 #include "pgvalue.h"
@@ -171,13 +172,6 @@ static bool second_signal(void)
 }
 
 /* ---- helpers ---- */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void lsn_str(uint64_t lsn, char *buf, size_t len)
 {

@@ -1,5 +1,6 @@
 /* replconn.c — see replconn.h. */
 #include "replconn.h"
+#include "monoclock.h"
 #include "pgoutput.h"
 #include "pgvalue.h"
 #include "pos.h"
@@ -224,13 +225,6 @@ int replconn_send_status(PGconn *c, uint64_t lsn, bool reply_requested)
 	if (PQputCopyData(c, (const char *)msg, sizeof msg) <= 0 || PQflush(c) < 0)
 		return -1;
 	return 0;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int replconn_copy_done(PGconn *c)
