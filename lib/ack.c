@@ -1,6 +1,7 @@
 /* ack.c — see ack.h. */
 #include "ack.h"
 #include "log.h"
+#include "monoclock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ACK_LINE_MAX (POS_STREAM_MAX + POS_OFFSET_TEXT_MAX + 4)
@@ -126,17 +126,11 @@ int ack_writer_send(ack_writer *w, const char *stream, pos_offset off)
 
 int ack_writer_flush(ack_writer *w, int wait_ms)
 {
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	int64_t start = mono_ms();
 	for (;;) {
 		if (writer_send_pending(w) == 0)
 			return 0;
-		if (wait_ms <= 0)
-			return -1;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long el = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (el >= wait_ms)
+		if (wait_ms <= 0 || mono_ms() - start >= wait_ms)
 			return -1;
 		poll(NULL, 0, 10);
 	}
