@@ -12,7 +12,12 @@
 # stream >= 8, the ceiling's seconds over mssql-apply's), round trips of the last
 # batch (they grow with tables, not rows), client CPU seconds per million
 # rows and peak RSS (goal <= 64 MiB); for the stream, the RPCs and distinct
-# statement texts the peer saw (SQL Server compiles a plan per text).
+# statement texts the peer saw (SQL Server compiles a plan per text). For
+# the snapshot also where the CPU goes: each side's processes (mssql-apply,
+# the peer and PostgreSQL; psql and PostgreSQL) and the least time their
+# total allows on this machine's CPUs (packed perfectly): with the peer
+# and PostgreSQL on the same CPUs as mssql-apply, their CPU bounds the
+# ratio as much as mssql-apply's own does.
 #   BENCH_ROWS=N to change the counts; BENCH_ONLY=snapshot for part 1 alone.
 set -u
 . "$(dirname "$0")/../lib/pg.sh"
@@ -50,6 +55,29 @@ run() {
 		{ echo "$name failed:" >&2; tail -n 5 "err.$name" >&2; exit 1; }
 	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "time.$name"
 }
+# tree_cpu PID: CPU seconds of PID and its children so far, the reaped
+# ones included (the postmaster: every PostgreSQL process; the peer: its
+# sessions). A run's delta is the server side's CPU for that run.
+HZ=$(getconf CLK_TCK)
+PG_MAIN=$(head -n 1 "$PG_DATA/postmaster.pid")
+tree_cpu() {
+	{ cat "/proc/$1/stat"; for c in $(pgrep -P "$1"); do cat "/proc/$c/stat" 2>/dev/null; done; } |
+		awk -v hz="$HZ" '{ sub(/^.*\) /, ""); t += $12 + $13; if (NR == 1) t += $14 + $15 } END { printf "%.2f", t / hz }'
+}
+# run_cpu NAME CMD... : run's line, then the CPU seconds PostgreSQL and the
+# peer spent meanwhile, once the sessions of the run have ended
+run_cpu() {
+	local nb p0 t0 line i
+	nb=$(pgrep -c -P "$PG_MAIN")
+	p0=$(tree_cpu "$PG_MAIN")
+	t0=$(tree_cpu "$TDS_PID")
+	line=$(run "$@") || exit 1
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(pgrep -P "$TDS_PID")" ] && [ "$(pgrep -c -P "$PG_MAIN")" -le "$nb" ] && break
+		sleep 0.05
+	done
+	echo "$line $(awk -v a="$p0" -v b="$(tree_cpu "$PG_MAIN")" 'BEGIN { printf "%.2f", b - a }') $(awk -v a="$t0" -v b="$(tree_cpu "$TDS_PID")" 'BEGIN { printf "%.2f", b - a }')"
+}
 rt() { sed -n 's/.* \([0-9]*\) round trips last batch (\([0-9]*\) tables).*/\1 round trips, \2 table(s)/p' "err.$1" | tail -n 1; }
 report() { # label n seconds cpu rss ceiling-seconds goal
 	awk -v l="$1" -v n="$2" -v s="$3" -v c="$4" -v m="$5" -v cs="$6" -v g="$7" 'BEGIN {
@@ -74,20 +102,35 @@ fresh() { tq "SET client_min_messages = warning; $1; CHECKPOINT" >/dev/null && s
 for i in $(seq 1 "$RUNS"); do
 	fresh "TRUNCATE public.ceiling"
 	IN=/dev/null
-	run ceil1 psql -X -q -d "$TDS_PGCONN" -c "\\copy public.ceiling FROM 'snap.copy'" >>res.ceil1
+	run_cpu ceil1 psql -X -q -d "$TDS_PGCONN" -c "\\copy public.ceiling FROM 'snap.copy'" >>res.ceil1
 	fresh "DROP TABLE IF EXISTS public.bench; DROP TABLE IF EXISTS dbo.dbrepl_checkpoint"
 	IN=snap.json
-	run snap "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats >>res.snap
+	run_cpu snap "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats >>res.snap
 	got=$(tq "SELECT count(*) FROM public.bench")
 	[ "$got" = "$N" ] || { echo "target holds $got rows, want $N"; exit 1; }
 	fresh "DROP TABLE IF EXISTS public.bench; DROP TABLE IF EXISTS dbo.dbrepl_checkpoint"
 	IN=snap.mp
-	run snapmp "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats >>res.snapmp
+	run_cpu snapmp "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats >>res.snapmp
 	got=$(tq "SELECT count(*) FROM public.bench")
 	[ "$got" = "$N" ] || { echo "target holds $got rows from msgpack, want $N"; exit 1; }
 done
 # the median run by seconds, with its CPU; the largest RSS
 median() { sort -n "$1" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { s = $1; c = $2 } { if ($3 > m) m = $3 } END { print s, c, m }'; }
+# cpu_line LABEL RESULTS CLIENT: the medians of each process's CPU per
+# million rows over the runs. Three busy processes share the CPUs on
+# mssql-apply's side, two on psql's: with perfect packing a side takes
+# at least its total over the CPUs, and at least its busiest process.
+cpu_line() {
+	sort -n -k2 "$2" | awk -v n="$N" -v r="$RUNS" 'NR == int((r + 1) / 2) { print $2 * 1000000 / n }' >cpu.c
+	sort -n -k4 "$2" | awk -v n="$N" -v r="$RUNS" 'NR == int((r + 1) / 2) { print $4 * 1000000 / n }' >cpu.p
+	sort -n -k5 "$2" | awk -v n="$N" -v r="$RUNS" 'NR == int((r + 1) / 2) { print $5 * 1000000 / n }' >cpu.t
+	awk -v l="$1" -v cl="$3" -v c="$(cat cpu.c)" -v p="$(cat cpu.p)" -v t="$(cat cpu.t)" -v cpus="$(nproc)" 'BEGIN {
+		if (cl == "psql") t = 0
+		tot = c + p + t; lo = tot / cpus; if (c > lo) lo = c; if (p > lo) lo = p
+		if (cl == "psql") printf "  %-12s CPU s/M rows: psql %.2f, PostgreSQL %.2f: %.2f in all, so at best %.2f s/M rows on %d CPUs\n", l, c, p, tot, lo, cpus
+		else printf "  %-12s CPU s/M rows: mssql-apply %.2f, the peer %.2f, PostgreSQL %.2f: %.2f in all, so at best %.2f s/M rows on %d CPUs\n", l, c, t, p, tot, lo, cpus
+	}'
+}
 read -r cs _ _ < <(median res.ceil1)
 read -r s c m < <(median res.snap)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (PostgreSQL and the peer share them)"
@@ -97,6 +140,10 @@ report "mssql-apply snapshot" "$N" "$s" "$c" "$m" "$cs" 1.0
 echo "  $(rt snap)"
 read -r s c m < <(median res.snapmp)
 report "  the same, msgpack in" "$N" "$s" "$c" "$m" "$cs" 1.0
+echo "where the CPU goes (medians of the runs; PostgreSQL: every process of the cluster):"
+cpu_line "psql \\copy" res.ceil1 psql
+cpu_line "mssql-apply" res.snap apply
+cpu_line "msgpack in" res.snapmp apply
 
 # 2. a mixed stream on a table of its own, and the same as SQL for psql
 [ "${BENCH_ONLY:-}" = snapshot ] && exit 0
