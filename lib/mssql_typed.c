@@ -219,8 +219,8 @@ static int parse_date(const char *in, size_t len, int32_t *days)
 }
 
 /* "HH:MM:SS[.fffffff]" at in; returns the characters read, -1 when bad.
- * More than seven fractional digits round to 100 ns (half up); *ticks may
- * then be a whole day. */
+ * Digits beyond the seventh (100 ns) are zeros here: tsql_stage_value
+ * refused any value with more fractional digits than its type holds. */
 static long parse_time(const char *in, size_t len, uint64_t *ticks)
 {
 	if (len < 8 || in[2] != ':' || in[5] != ':')
@@ -238,8 +238,6 @@ static long parse_time(const char *in, size_t len, uint64_t *ticks)
 			if (unit > 1) {
 				unit /= 10;
 				f += (uint64_t)(in[i] - '0') * unit;
-			} else if (i == start + 7 && in[i] >= '5') {
-				f++;
 			}
 		}
 		if (i == start)
@@ -434,7 +432,7 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 		char *end;
 		errno = 0;
 		double d = h == MSSQL_HOST_REAL ? (double)strtof(tmp, &end) : strtod(tmp, &end);
-		if (*end || isnan(d))
+		if (end != tmp + n || isnan(d)) /* a NUL inside ends strtod early */
 			return fail(err, errlen, "not a floating point number", in, len);
 		if (isinf(d))
 			return fail(err, errlen, h == MSSQL_HOST_REAL ? "out of range for real" : "out of range for float",
@@ -469,8 +467,6 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 		long k = parse_time(s, n, &out->ticks);
 		if (k < 0 || (size_t)k != n)
 			return fail(err, errlen, "not a time", in, len);
-		if (out->ticks >= TICKS_PER_DAY)
-			return fail(err, errlen, "time rounds to 24:00:00, which SQL Server has not", in, len);
 		return 0;
 	}
 	case MSSQL_HOST_DATETIME2:

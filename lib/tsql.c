@@ -455,7 +455,17 @@ static double read_number(const char *in, size_t len, bool single)
 	tmp[len] = '\0';
 	char *end;
 	double d = single ? (double)strtof(tmp, &end) : strtod(tmp, &end);
-	return *end ? NAN : d;
+	return end != tmp + len ? NAN : d; /* a NUL inside ends strtod early */
+}
+
+/* Whether a number's text has a nonzero digit before its exponent: one
+ * that reads as 0 then fell below the type's range (underflow). */
+static bool nonzero_mantissa(const char *in, size_t len)
+{
+	for (size_t i = 0; i < len && in[i] != 'e' && in[i] != 'E'; i++)
+		if (in[i] >= '1' && in[i] <= '9')
+			return true;
+	return false;
 }
 
 static double as_double(const char *in, size_t len)
@@ -531,7 +541,8 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 				return -1;
 		*out = scratch->data ? scratch->data : "";
 		*outlen = scratch->len;
-		return 0;
+		/* more than 4 decimals would round, by CAST as by bulk copy */
+		return tsql_value_fits(type, type, *out, *outlen, err, errlen);
 	case TSQL_DATE:
 	case TSQL_DATETIME2:
 	case TSQL_DTO: {
@@ -572,14 +583,16 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 				 (int)(len > 40 ? 40 : len), in);
 			return -1;
 		}
-		return 0;
+		/* more fractional-second digits than the type's: a bulk copy
+		 * would send them and the server round them, as CAST would */
+		return tsql_value_fits(type, type, *out, *outlen, err, errlen);
 	}
 	case TSQL_TIME:
 		if (len >= 2 && in[0] == '2' && in[1] == '4') {
 			snprintf(err, errlen, "time 24:00:00 has no SQL Server equivalent");
 			return -1;
 		}
-		return 0;
+		return tsql_value_fits(type, type, in, len, err, errlen);
 	case TSQL_BINARY:
 		if (len < 2 || in[0] != '\\' || in[1] != 'x') {
 			snprintf(err, errlen, "bytea value is not \\x hex");
@@ -671,7 +684,7 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 		double v = fsrc ? d : as_double(in, len);
 		if (isnan(v))
 			return 0;
-		if (v != 0 && fabs(v) < (real ? FLT_MIN : DBL_MIN))
+		if ((v != 0 && fabs(v) < (real ? FLT_MIN : DBL_MIN)) || (v == 0 && nonzero_mantissa(in, len)))
 			return refuse(err, errlen, in, len, dst->name, real ? "below real's smallest, 1.18E-38" :
 									   "below float's smallest, 2.23E-308");
 		if (real && fabs(v) <= FLT_MAX && (double)(float)v != v)

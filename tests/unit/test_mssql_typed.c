@@ -184,6 +184,27 @@ static void test_money_float(void **state)
 	assert_string_equal(show("double precision", "2.2250738585072014e-308"),
 			    "CAST(N'2.2250738585072014e-308' AS float)");
 	assert_int_equal(conv("double precision", "1,5", &v), -1);
+	/* below the type's range altogether: not 0 */
+	assert_string_equal(show("real", "1e-46"),
+			    "ERR: \"1e-46\" does not go into real unchanged (below real's smallest, 1.18E-38)");
+	assert_string_equal(show("double precision", "-1e-400"),
+			    "ERR: \"-1e-400\" does not go into float unchanged (below float's smallest, 2.23E-308)");
+	assert_string_equal(show("double precision", "0e-400"), "CAST(N'0' AS float)");
+	/* a NUL inside is not the end of the number */
+	buf_reset(&scratch);
+	tsql_type t;
+	tsql_map_type("double precision", &t);
+	assert_int_equal(mssql_typed_value(&t, "1\0" "5", 3, &scratch, &v, err, sizeof err), -1);
+	assert_int_equal(mssql_typed_value(&t, "\0", 1, &scratch, &v, err, sizeof err), -1);
+
+	/* money holds 4 decimals: more would round */
+	assert_string_equal(show("money", "0.00005"),
+			    "ERR: \"0.00005\" does not go into money unchanged (more than 4 decimals: it would round)");
+	assert_string_equal(show("money", "-$1,234.56789"),
+			    "ERR: \"-1234.56789\" does not go into money unchanged (more than 4 decimals: it would "
+			    "round)");
+	assert_int_equal(conv("money", "1.50000", &v), 0);
+	assert_true(v.i == 15000);
 }
 
 static void test_dates(void **state)
@@ -215,10 +236,28 @@ static void test_dates(void **state)
 	assert_string_equal(show("time without time zone", "13:58:45.123456"), "CAST(N'13:58:45.1234560' AS time(7))");
 	assert_string_equal(show("time(3) without time zone", "23:59:59.999"), "CAST(N'23:59:59.9990000' AS time(7))");
 	assert_string_equal(show("time without time zone", "24:00:00"), "ERR: time 24:00:00 has no SQL Server equivalent");
-	assert_int_equal(conv("time without time zone", "00:00:00.00000005", &v), 0);
-	assert_true(v.ticks == 1); /* beyond 100 ns: rounded */
+	/* More fractional-second digits than the type holds: refused, for
+	 * the server would round them (a bulk copy as much as a CAST), up to
+	 * the next day. Zeros beyond are the same value. */
+	assert_string_equal(show("time without time zone", "00:00:00.00000005"),
+			    "ERR: \"00:00:00.00000005\" does not go into time(6) unchanged (more fractional-second "
+			    "digits: it would round)");
 	assert_string_equal(show("time without time zone", "23:59:59.99999995"),
-			    "ERR: time rounds to 24:00:00, which SQL Server has not: \"23:59:59.99999995\"");
+			    "ERR: \"23:59:59.99999995\" does not go into time(6) unchanged (more fractional-second "
+			    "digits: it would round)");
+	assert_string_equal(show("time(0) without time zone", "00:00:00.5"),
+			    "ERR: \"00:00:00.5\" does not go into time(0) unchanged (more fractional-second digits: it "
+			    "would round)");
+	assert_int_equal(conv("time(0) without time zone", "12:00:01.000000000", &v), 0);
+	assert_true(v.ticks == (12 * 3600 + 1) * 10000000ull);
+	assert_string_equal(show("timestamp(0) without time zone", "2026-01-01T23:59:59.5"),
+			    "ERR: \"2026-01-01T23:59:59.5\" does not go into datetime2(0) unchanged (more "
+			    "fractional-second digits: it would round)");
+	assert_string_equal(show("timestamp(3) with time zone", "2026-01-01T23:59:59.1234+01"),
+			    "ERR: \"2026-01-01T23:59:59.1234+01\" does not go into datetimeoffset(3) unchanged (more "
+			    "fractional-second digits: it would round)");
+	assert_int_equal(conv("timestamp(3) with time zone", "2026-01-01T23:59:59.123000+01", &v), 0);
+	assert_true(v.ticks == (22 * 3600 + 59 * 60 + 59) * 10000000ull + 1230000);
 
 	assert_string_equal(show("timestamp without time zone", "2026-11-25T13:58:45.123456"),
 			    "CAST(N'2026-11-25T13:58:45.1234560' AS datetime2(7))");
