@@ -508,6 +508,24 @@ static long outside_codepage(const char *s, size_t n, int cp)
 	return -1;
 }
 
+/* Whether a time or timestamp may hold more than its type does: more
+ * fractional-second digits than its precision (trailing zeros counted:
+ * tsql_value_fits tells), or a type with rules of its own (datetime's
+ * 1/300 s, smalldatetime's minute). A look at the digits alone, for the
+ * usual value of every snapshot row; tsql_value_fits decides and words. */
+static bool frac_may_round(const tsql_type *type, const char *in, size_t len)
+{
+	if (type->legacy)
+		return true;
+	const char *dot = memchr(in, '.', len);
+	if (!dot)
+		return false;
+	int n = 0;
+	for (const char *p = dot + 1; p < in + len && (unsigned)(*p - '0') < 10; p++)
+		n++;
+	return n > type->prec;
+}
+
 int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scratch,
 		     const char **out, size_t *outlen, char *err, size_t errlen)
 {
@@ -585,14 +603,14 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 		}
 		/* more fractional-second digits than the type's: a bulk copy
 		 * would send them and the server round them, as CAST would */
-		return tsql_value_fits(type, type, *out, *outlen, err, errlen);
+		return frac_may_round(type, *out, *outlen) ? tsql_value_fits(type, type, *out, *outlen, err, errlen) : 0;
 	}
 	case TSQL_TIME:
 		if (len >= 2 && in[0] == '2' && in[1] == '4') {
 			snprintf(err, errlen, "time 24:00:00 has no SQL Server equivalent");
 			return -1;
 		}
-		return tsql_value_fits(type, type, in, len, err, errlen);
+		return frac_may_round(type, in, len) ? tsql_value_fits(type, type, in, len, err, errlen) : 0;
 	case TSQL_BINARY:
 		if (len < 2 || in[0] != '\\' || in[1] != 'x') {
 			snprintf(err, errlen, "bytea value is not \\x hex");
