@@ -5,6 +5,7 @@
  * name, version, doc, parameters; bytes as base64). */
 #include "dbz_value.h"
 
+#include "arena.h"
 #include "civil.h"
 #include "record_priv.h"
 
@@ -886,11 +887,12 @@ static int interval_get(const char *s, size_t n, buf *out)
 	ival v;
 	if (!ival_parse(s, n, &v))
 		return -1;
-	int64_t months, t;
+	int64_t months, t, mis;
 	if (__builtin_mul_overflow(v.y, 12, &months) || __builtin_add_overflow(months, v.mo, &months) ||
 	    months > INT32_MAX || months < INT32_MIN || v.d > INT32_MAX || v.d < INT32_MIN)
 		return -1;
-	if (__builtin_mul_overflow(v.h, 3600, &t) || __builtin_add_overflow(t, v.mi * 60, &t) ||
+	if (__builtin_mul_overflow(v.h, 3600, &t) || __builtin_mul_overflow(v.mi, 60, &mis) ||
+	    __builtin_add_overflow(t, mis, &t) ||
 	    __builtin_add_overflow(t, v.s, &t) || __builtin_mul_overflow(t, 1000000, &t) ||
 	    __builtin_add_overflow(t, v.us, &t))
 		return -1;
@@ -1246,6 +1248,18 @@ static int bytea_put(buf *out, const char *s, size_t n, char *err, size_t errlen
 	return rc;
 }
 
+/* "-"? and digits, no leading zero: an integer as JSON writes it. */
+static bool short_int_text(const char *s, size_t n)
+{
+	size_t i = s[0] == '-';
+	if (i >= n || (s[i] == '0' && n - i > 1))
+		return false;
+	for (; i < n; i++)
+		if ((unsigned)(s[i] - '0') >= 10)
+			return false;
+	return true;
+}
+
 static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool checked, char *err, size_t errlen)
 {
 	int64_t v;
@@ -1253,8 +1267,11 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 	case DBZ_INT16:
 	case DBZ_INT32:
 	case DBZ_INT64:
-		/* a checked integer text of few enough digits is in range */
-		if (checked && n - (s[0] == '-') <= (t->kind == DBZ_INT16 ? 4u : t->kind == DBZ_INT32 ? 9u : 19u))
+		/* a checked integer text of few enough digits is in range (a
+		 * record checks the integer classes only: an oid is text, and
+		 * its digits are looked at here, or it could write any JSON) */
+		if (checked && n - (s[0] == '-') <= (t->kind == DBZ_INT16 ? 4u : t->kind == DBZ_INT32 ? 9u : 18u) &&
+		    short_int_text(s, n))
 			return put(out, s, n);
 		if (!record_int_text_valid(s, n, &v) ||
 		    (t->kind == DBZ_INT16 && (v < INT16_MIN || v > INT16_MAX)) ||
@@ -1270,6 +1287,10 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 			return record_json_put_str(out, s, n);
 		if (!json_number(s, n))
 			return record_errf(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
+		/* -0 is a JSON integer to Jackson (and jansson): 0, its sign
+		 * lost; JsonConverter writes a negative zero -0.0 */
+		if (n == 2 && s[0] == '-' && s[1] == '0')
+			return put_s(out, "-0.0");
 		return put(out, s, n);
 	case DBZ_NUMBER:
 		if (!json_number(s, n))
@@ -1872,4 +1893,52 @@ int dbz_value_get(const dbz_type *t, const jt_node *v, buf *out, char *err, size
 	if (rc == 0 && utf8_valid_prefix((const unsigned char *)out->data, out->len) != out->len)
 		rc = record_errf(err, errlen, "invalid UTF-8");
 	return rc;
+}
+
+/* ---- values a reader would take for the placeholder ---- */
+
+/* Whether s[0..n) holds mark (lower-case ASCII), in either case. */
+static bool has_mark(const char *s, size_t n, const char *mark)
+{
+	size_t m = strlen(mark);
+	for (size_t i = 0; i + m <= n; i++) {
+		size_t k = 0;
+		while (k < m && (s[i + k] | (s[i + k] >= 'A' && s[i + k] <= 'Z' ? 0x20 : 0)) == mark[k])
+			k++;
+		if (k == m)
+			return true;
+	}
+	return false;
+}
+
+static void *arena_tree_alloc(void *ctx, size_t n, size_t align)
+{
+	return arena_alloc(ctx, n, align);
+}
+
+bool dbz_value_is_placeholder(const dbz_type *t, const char *text, size_t tlen, const char *json, size_t jlen)
+{
+	/* Only a value holding one of the placeholder's forms can be read as
+	 * it: the text, its bytes in hex, its UUID, its character codes (an
+	 * integer array of 28 elements, written in few bytes). The rest of
+	 * the values pay a scan of their text. */
+	bool ints = t->array && (t->kind == DBZ_INT16 || t->kind == DBZ_INT32 || t->kind == DBZ_INT64);
+	if (!(ints && tlen < 256) && !has_mark(text, tlen, "__debezium_unavailable_value") &&
+	    !has_mark(text, tlen, "5f5f646562657a69756d5f756e617661696c61626c655f76616c7565") &&
+	    !has_mark(text, tlen, PLACEHOLDER_UUID))
+		return false;
+	arena a;
+	arena_init(&a);
+	char err[300];
+	bool ph = false;
+	const jt_node *v = jt_parse(json, jlen, arena_tree_alloc, &a, err, sizeof err);
+	if (v && v->type != JT_NULL) {
+		buf out;
+		buf_init(&out, 0);
+		int rc = dbz_value_get(t, v, &out, err, sizeof err);
+		ph = rc == DBZ_GOT_PLACEHOLDER || (rc < 0 && strstr(err, "placeholder"));
+		buf_free(&out);
+	}
+	arena_free(&a);
+	return ph;
 }

@@ -103,6 +103,12 @@ enum { DBZ_GOT_VALUE = 0, DBZ_GOT_PLACEHOLDER = 1 };
  * value of t or has no exact value text. v must not be JSON null. */
 int dbz_value_get(const dbz_type *t, const jt_node *v, buf *out, char *err, size_t errlen);
 
+/* Whether the JSON json[0..jlen), which dbz_value_put wrote for the value
+ * text[0..tlen) of type t, is what dbz_value_get takes for the placeholder
+ * (or refuses as one inside an array): a value a reader would take for an
+ * unchanged TOAST value, and keep the target's, or write NULL. */
+bool dbz_value_is_placeholder(const dbz_type *t, const char *text, size_t tlen, const char *json, size_t jlen);
+
 /* ---- pieces the envelope shares ---- */
 
 /* Appends the base64 (RFC 4648, padded) of b[0..n). */

@@ -388,7 +388,8 @@ static dbz_table *table_for(dbz_encoder *e, const record *r)
 			nt->excluded[i] = record_column_mask(r, i) == RECORD_MASK_EXCLUDED;
 	}
 	if (ok) {
-		memcpy(nt->keys, r->keys, r->nkeys * sizeof *nt->keys);
+		if (r->nkeys)
+			memcpy(nt->keys, r->keys, r->nkeys * sizeof *nt->keys);
 		nt->nkeys = r->nkeys;
 		for (size_t i = 0; i < r->ncols; i++)
 			nt->key_of[i] = -1;
@@ -464,6 +465,10 @@ static int put_image(buf *out, const dbz_table *t, const record_value *img, size
 			char why[300];
 			if (dbz_value_put(out, &t->t[i], v->data, v->len, checked, why, sizeof why) < 0)
 				return value_err(err, errlen, t->names[i], why[0] ? why : "out of memory");
+			if (dbz_value_is_placeholder(&t->t[i], v->data, v->len, out->data + at, out->len - at))
+				return value_err(err, errlen, t->names[i],
+						 "its Debezium form is the unavailable-value placeholder "
+						 "(\"" DBZ_PLACEHOLDER "\"), which a reader takes for an unchanged TOAST value");
 		}
 		int k = t->key_of[i];
 		if (spans && k >= 0 && k < KEY_SPANS)
@@ -930,9 +935,9 @@ static int get_time(const jt_node *o, const char *key, int64_t *out)
 
 /* Fills image img from the object o; unchanged: what a column missing
  * from o, or holding the placeholder, is (UNCHANGED in an update's after,
- * else ABSENT). */
+ * else ABSENT). before: the update's before image when there is one. */
 static int fill_image(dctx *c, const jt_node *o, record_value *img, bool after_of_update, bool typed_cols,
-		      const char *what)
+		      const record_value *before, const char *what)
 {
 	bool *seen = calloc(c->n + 1, sizeof *seen);
 	if (!seen)
@@ -972,9 +977,11 @@ static int fill_image(dctx *c, const jt_node *o, record_value *img, bool after_o
 		img[i] = (record_value){VALUE_TEXT, s, c->val.len};
 	}
 	/* a column the schema has and the update's after leaves out is an
-	 * unchanged TOAST value (kpub leaves those out) */
-	for (size_t i = 0; rc == 0 && after_of_update && typed_cols && i < c->n; i++)
-		if (!seen[i])
+	 * unchanged TOAST value (kpub leaves those out); without a schema, a
+	 * column the before image has (REPLICA IDENTITY FULL), not NULL: the
+	 * target keeps it */
+	for (size_t i = 0; rc == 0 && after_of_update && i < c->n; i++)
+		if (!seen[i] && (typed_cols || (before && before[i].kind != VALUE_ABSENT)))
 			img[i].kind = VALUE_UNCHANGED;
 	free(seen);
 	return rc;
@@ -1111,7 +1118,7 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 		if (!(r->before = new_image(c)))
 			return derr(c, "out of memory");
 		r->has_before = true;
-		if (fill_image(c, before, r->before, false, typed_cols, "before") < 0)
+		if (fill_image(c, before, r->before, false, typed_cols, NULL, "before") < 0)
 			return -1;
 	} else if (before && before->type != JT_NULL) {
 		return derr(c, "\"before\" is neither an object nor null");
@@ -1120,7 +1127,8 @@ static int decode(dctx *c, const void *value, size_t vlen, const void *key, size
 		if (!(r->after = new_image(c)))
 			return derr(c, "out of memory");
 		r->has_after = true;
-		if (fill_image(c, after, r->after, r->op == RECORD_OP_UPDATE, typed_cols, "after") < 0)
+		if (fill_image(c, after, r->after, r->op == RECORD_OP_UPDATE, typed_cols,
+			       r->has_before ? r->before : NULL, "after") < 0)
 			return -1;
 	} else if (after && after->type != JT_NULL) {
 		return derr(c, "\"after\" is neither an object nor null");

@@ -507,6 +507,103 @@ static void test_placeholder(void **state)
 	record_free(&r);
 }
 
+/* What the round-trip fuzz target (tests/fuzz/fuzz_debezium.c) found, each
+ * refused or carried exactly now. */
+static void test_fuzz_findings(void **state)
+{
+	(void)state;
+	dbz_encoder_opts o = {.schema = true};
+	dbz_encoder *e = dbz_encoder_new(&o);
+	record r, d;
+	record_init(&r);
+	record_init(&d);
+	buf k, v;
+	buf_init(&k, 0);
+	buf_init(&v, 0);
+	char err[300];
+	bool hk;
+	/* a value whose Debezium form is the placeholder: refused by name, as
+	 * text, bytea, a text array, a uuid array, an integer array of its
+	 * character codes (a reader would keep the target's value, or write
+	 * NULL); a near miss is a value */
+	static const char *const ph[][2] = {
+		{"text", "__debezium_unavailable_value"},
+		{"character varying(40)", "__debezium_unavailable_value"},
+		{"bytea", "\\x5f5f646562657a69756d5f756e617661696c61626c655f76616c7565"},
+		{"bytea", "\\x5F5F646562657A69756D5F756E617661696C61626C655F76616C7565"},
+		{"text[]", "{__debezium_unavailable_value}"},
+		{"text[]", "{__debezium_unavailable_value,x}"},
+		{"uuid[]", "{b68a35a7-17ad-35b3-af2a-ae46edb4545a}"},
+		{"integer[]", "{95,95,100,101,98,101,122,105,117,109,95,117,110,97,118,97,105,108,97,98,108,101,95,118,97,108,117,101}"},
+	};
+	for (size_t i = 0; i < sizeof ph / sizeof ph[0]; i++) {
+		for (int schema = 0; schema < 2; schema++) {
+			dbz_encoder_opts oo = {.schema = schema};
+			dbz_encoder *ee = dbz_encoder_new(&oo);
+			one_column(&r, ph[i][0], ph[i][1]);
+			buf_reset(&v);
+			if (dbz_encode(ee, &r, DBZ_PART_WHOLE, 0, &k, &hk, &v, err, sizeof err) == 0)
+				fail_msg("%s %s written: %.*s", ph[i][0], ph[i][1], (int)v.len, v.data);
+			if (!strstr(err, "column \"v\"") || !strstr(err, "placeholder"))
+				fail_msg("%s %s: %s", ph[i][0], ph[i][1], err);
+			dbz_encoder_free(ee);
+		}
+	}
+	one_column(&r, "text", "__debezium_unavailable_valu");
+	encode(e, &r, DBZ_PART_WHOLE, &k, &v);
+
+	/* an oid is looked at, in a record a decoder checked too (which
+	 * checks integer classes, and an oid is text): no JSON of its own in
+	 * the event */
+	decode_native(&r, "{\"v\":1,\"op\":\"c\",\"db\":\"db\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[{\"name\":\"id\","
+			  "\"type\":\"integer\"},{\"name\":\"v\",\"type\":\"oid\"}],\"key\":[\"id\"],\"after\":{\"id\":1,"
+			  "\"v\":\"1,\\\"x\\\":2\"},\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2026-11-25T10:00:00.000000Z\","
+			  "\"seq\":1},\"pos\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}");
+	assert_true(r.checked);
+	assert_int_equal(dbz_encode(e, &r, DBZ_PART_WHOLE, 0, &k, &hk, &v, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not an integer"));
+	one_column(&r, "oid", "4294967295");
+	encode(e, &r, DBZ_PART_WHOLE, &k, &v);
+
+	/* a negative zero keeps its sign: -0.0 (JSON -0 is the integer 0) */
+	one_column(&r, "double precision", "-0");
+	encode(e, &r, DBZ_PART_WHOLE, &k, &v);
+	buf_terminate(&v);
+	assert_non_null(strstr(v.data, "\"v\":-0.0}"));
+
+	/* without a schema, an update's after leaving out a column its before
+	 * has (REPLICA IDENTITY FULL, an unchanged TOAST value): unchanged,
+	 * not NULL */
+	const char *upd = "{\"before\":{\"id\":7,\"bio\":\"long\"},\"after\":{\"id\":7},\"source\":{\"db\":\"d\","
+			  "\"schema\":\"s\",\"table\":\"t\"},\"op\":\"u\"}";
+	if (record_decode_debezium(&d, upd, strlen(upd), "{\"id\":7}", 8, 1, err, sizeof err) != 0)
+		fail_msg("plain update: %s", err);
+	assert_int_equal(d.ncols, 2);
+	assert_int_equal(d.after[1].kind, VALUE_UNCHANGED);
+
+	/* an Interval beyond int64 microseconds: refused, without overflow */
+	char pg[300];
+	buf out;
+	buf_init(&out, 0);
+	assert_int_not_equal(get_value("{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.time.Interval\","
+				       "\"version\":1,\"field\":\"x\"}",
+				       "\"P0Y0M0DT0H900000000000000000M0S\"", pg, &out, err, sizeof err),
+			     0);
+
+	/* a truncate, a record without columns */
+	decode_native(&r, "{\"v\":1,\"op\":\"t\",\"db\":\"db\",\"schema\":\"s\",\"table\":\"t\",\"cols\":[],\"key\":[],"
+			  "\"src\":{\"lsn\":\"0/1\",\"xid\":1,\"ts\":\"2026-11-25T10:00:00.000000Z\",\"seq\":1},"
+			  "\"pos\":{\"stream\":\"pg/d/s\",\"offset\":\"0/1:1\"}}");
+	encode(e, &r, DBZ_PART_WHOLE, &k, &v);
+
+	buf_free(&out);
+	buf_free(&k);
+	buf_free(&v);
+	record_free(&r);
+	record_free(&d);
+	dbz_encoder_free(e);
+}
+
 /* Decimal bytes: big-endian two's complement of the unscaled value, the
  * scale from the schema; both ways, at the byte boundaries, negative,
  * beyond 64 bits; a VariableScaleDecimal carries its own scale. */
@@ -1026,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(test_reader_mixed),
 		cmocka_unit_test(test_jtree),
 		cmocka_unit_test(test_masks),
+		cmocka_unit_test(test_fuzz_findings),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
