@@ -5,7 +5,13 @@
  * the value alone); what comes back must be the record, value for value.
  *
  * FINDINGS of its first runs (each a seed tests/fuzz/corpus/dbz_repro_*.json,
- * a JSON record; "schema"/"plain" = with or without JsonConverter's schema):
+ * a JSON record; "schema"/"plain" = with or without JsonConverter's schema).
+ * FIXED since (tests/unit/test_record_debezium.c, test_fuzz_findings): 1
+ * (such a value is refused by name when written; the schemaless decoder's
+ * refusals of it remain, under 4), 2 (the oid's text; its type coming
+ * back bigint remains), 5, 8, 9 (the overflow; such an Interval is still
+ * refused, having no PostgreSQL value), 10. OPEN, printed once each: 3,
+ * 4, 6, 7, 11.
  *
  *  1. A value equal to Debezium's unavailable-value placeholder is taken
  *     for an unchanged TOAST value (ids decode:value-lost[*]:*:as-placeholder,
@@ -161,6 +167,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -1234,7 +1241,11 @@ static char *canon_scalar(const ptype *pt, const char *s, size_t n)
 		return out;
 	case K_FLOAT4:
 	case K_FLOAT8:
-		return strndup(s, n); /* written as it is; read as it is */
+		/* written as it is, read as it is; a negative zero is written
+		 * -0.0 (JSON -0 is an integer), the same number */
+		if (n == 4 && !memcmp(s, "-0.0", 4))
+			return strdup("-0");
+		return strndup(s, n);
 	case K_NUMERIC:
 	case K_MONEY: {
 		buf b;
@@ -1321,6 +1332,23 @@ static char *canon_scalar(const ptype *pt, const char *s, size_t n)
 	return NULL;
 }
 
+/* Whether a value's Debezium form may be the placeholder: it holds the
+ * placeholder, its bytes in hex, its UUID (any case), or is an integer
+ * array (of its 28 character codes, say). */
+static bool placeholder_like(const ptype *pt, const char *s, size_t n)
+{
+	static const char *const marks[] = {"__debezium_unavailable_value",
+					     "5f5f646562657a69756d5f756e617661696c61626c655f76616c7565",
+					     "b68a35a7-17ad-35b3-af2a-ae46edb4545a"};
+	if (pt->array && (pt->k == K_INT2 || pt->k == K_INT4 || pt->k == K_INT8 || pt->k == K_OID))
+		return true;
+	for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+		for (size_t i = 0, ml = strlen(marks[m]); i + ml <= n; i++)
+			if (!strncasecmp(s + i, marks[m], ml))
+				return true;
+	return false;
+}
+
 static bool same_value(const ptype *pt, const char *a, size_t an, const char *b, size_t bn)
 {
 	if (!pt->array) {
@@ -1384,7 +1412,8 @@ static bool plain_same(const ptype *pt, const json_t *form, const char *orig, si
 		return int_val(d, dn, INT64_MIN, INT64_MAX, &v) && v == json_integer_value(form);
 	}
 	if (json_is_real(form))
-		return dn == on && !memcmp(d, orig, on);
+		return (dn == on && !memcmp(d, orig, on)) ||
+		       (on == 2 && !memcmp(orig, "-0", 2) && dn == 4 && !memcmp(d, "-0.0", 4));
 	if (json_is_boolean(form))
 		return dn == 1 && d[0] == (json_is_true(form) ? 't' : 'f');
 	if (json_is_array(form)) {
@@ -2013,6 +2042,15 @@ static void check_refusal(const record *r, const expect *x, const char *err)
 		int rc = ref_value(&pt, v->data, v->len, &f);
 		json_decref(f);
 		noform |= rc != REF_FORM;
+	}
+	/* a value whose form is the unavailable-value placeholder is refused
+	 * (a reader would take it for an unchanged TOAST value) */
+	if (!noform && strstr(err, "unavailable-value placeholder")) {
+		for (int k = 0; k < 3; k++) {
+			const record_value *v = k < 2 ? (imgs[k] ? &imgs[k][i] : NULL) : kv;
+			if (v && v->kind == VALUE_TEXT && placeholder_like(&pt, v->data, v->len))
+				return;
+		}
 	}
 	if (!noform) {
 		char id[128];
