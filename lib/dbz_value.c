@@ -692,6 +692,12 @@ static int zoned_ts_put(buf *out, const char *s, size_t n, int width, char *err,
 		rem += US_PER_DAY;
 		days--;
 	}
+	/* timestamp(p) with time zone writes p digits: finer ones would be
+	 * cut (PostgreSQL's own text never has them) */
+	static const int64_t unit[6] = {1000000, 100000, 10000, 1000, 100, 10};
+	if (width > 0 && width < 6 && rem % unit[width])
+		return record_errf(err, errlen, "\"%.*s\" has more fractional digits than timestamp(%d) with time zone holds",
+			    (int)(n > 40 ? 40 : n), s, width);
 	if (put(out, "\"", 1) < 0 || java_date(out, days) < 0 || put(out, "T", 1) < 0 ||
 	    buf_printf(out, "%02d:%02d:%02d", (int)(rem / 3600000000LL), (int)(rem / 60000000 % 60),
 		       (int)(rem / 1000000 % 60)) < 0 ||
@@ -1354,6 +1360,11 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		if (ms && us % 1000)
 			return record_errf(err, errlen, "timestamp %.*s is finer than io.debezium.time.Timestamp's milliseconds",
 				    (int)n, s);
+		/* the values Debezium gives the infinities: a reader would
+		 * take this finite timestamp for one */
+		if (us == TS_POS_INF_US || us == TS_NEG_INF_US)
+			return record_errf(err, errlen, "timestamp %.*s is the value Debezium writes for %sinfinity",
+				    (int)(n > 40 ? 40 : n), s, us < 0 ? "-" : "");
 		return put_i64(out, ms ? us / 1000 : us);
 	}
 	case DBZ_ZONED_TS:

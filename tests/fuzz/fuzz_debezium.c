@@ -6,12 +6,12 @@
  *
  * FINDINGS of its first runs (each a seed tests/fuzz/corpus/dbz_repro_*.json,
  * a JSON record; "schema"/"plain" = with or without JsonConverter's schema).
- * FIXED since (tests/unit/test_record_debezium.c, test_fuzz_findings): 1
- * (such a value is refused by name when written; the schemaless decoder's
- * refusals of it remain, under 4), 2 (the oid's text; its type coming
- * back bigint remains), 5, 8, 9 (the overflow; such an Interval is still
- * refused, having no PostgreSQL value), 10. OPEN, printed once each: 3,
- * 4, 6, 7, 11.
+ * FIXED since (tests/unit/test_record_debezium.c, test_fuzz_findings and
+ * test_fuzz_timestamps): 1 (such a value is refused by name when written;
+ * the schemaless decoder's refusals of it remain, under 4), 2 (the oid's
+ * text; its type coming back bigint remains), 3 and 6 (refused), 5, 8, 9
+ * (the overflow; such an Interval is still refused, having no PostgreSQL
+ * value), 10. OPEN, printed once each: 4, 7, 11.
  *
  *  1. A value equal to Debezium's unavailable-value placeholder is taken
  *     for an unchanged TOAST value (ids decode:value-lost[*]:*:as-placeholder,
@@ -2052,6 +2052,11 @@ static void check_refusal(const record *r, const expect *x, const char *err)
 				return;
 		}
 	}
+	/* a finite timestamp at Debezium's +infinity value, and a zoned one
+	 * finer than its type's digits, are refused (findings 3 and 6) */
+	if (!noform && (strstr(err, "the value Debezium writes for") ||
+			strstr(err, "more fractional digits than timestamp(")))
+		return;
 	if (!noform) {
 		char id[128];
 		snprintf(id, sizeof id, "encode:refused-documented-value:%s", kind_name(&pt));

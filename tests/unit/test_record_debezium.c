@@ -716,6 +716,21 @@ static void refused(const char *pgtype, const char *text, const char *why)
 	buf_free(&out);
 }
 
+/* Finite timestamps that would read back as something else (found by
+ * tests/fuzz/fuzz_debezium.c): the value Debezium gives +infinity (its
+ * -infinity is before PostgreSQL's range), a zoned one finer than its
+ * type's digits. */
+static void test_fuzz_timestamps(void **state)
+{
+	(void)state;
+	refused("timestamp without time zone", "294247-01-10T04:00:25.200000", "the value Debezium writes for infinity");
+	refused("timestamp(3) without time zone", "294247-01-10T04:00:25.200", "the value Debezium writes for infinity");
+	refused("timestamp(3) with time zone", "2026-01-01T00:00:00.123456Z",
+		"more fractional digits than timestamp(3) with time zone holds");
+	both_ways("timestamp without time zone", "294247-01-10T04:00:25.200001", "9223372036825200001");
+	both_ways("timestamp(3) with time zone", "2026-01-01T00:00:00.123000Z", "\"2026-01-01T00:00:00.123Z\"");
+}
+
 /* Dates, times and timestamps in time.precision.mode=adaptive, zoned ones
  * as ISO strings, intervals in interval.handling.mode=string: exact both
  * ways, PostgreSQL's infinity and BC years included. */
@@ -1124,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_jtree),
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test(test_fuzz_findings),
+		cmocka_unit_test(test_fuzz_timestamps),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
