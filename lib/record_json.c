@@ -496,36 +496,6 @@ typedef struct jp {
 	size_t errlen;
 } jp;
 
-/* memcmp(a, b, n) == 0 for the short member names and memo texts of
- * every record: inline, where a call to memcmp cost a twentieth of
- * decoding a snapshot row (perf, mssql-apply on 1M rows); two loads of
- * each side that overlap, where a loop over the bytes took 3% of
- * mssql-apply's instructions (callgrind), this 2%. Only bytes of
- * [a, a + n) and [b, b + n) are read. */
-static inline bool bytes_eq(const char *a, const char *b, size_t n)
-{
-	if (n >= 8) {
-		if (n > 16)
-			return memcmp(a, b, n) == 0;
-		uint64_t a0, a1, b0, b1;
-		memcpy(&a0, a, 8);
-		memcpy(&b0, b, 8);
-		memcpy(&a1, a + n - 8, 8);
-		memcpy(&b1, b + n - 8, 8);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	if (n >= 4) {
-		uint32_t a0, a1, b0, b1;
-		memcpy(&a0, a, 4);
-		memcpy(&b0, b, 4);
-		memcpy(&a1, a + n - 4, 4);
-		memcpy(&b1, b + n - 4, 4);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	/* 1 to 3 bytes: the first, the middle and the last are all of them */
-	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
 /* A key as our encoders write it: what next_member may expect. */
 typedef struct jkey {
 	const char *name;
@@ -895,7 +865,7 @@ static inline int next_member(jp *j, bool *first, const char *want, size_t wlen,
 		return 0;
 	}
 	if (want && (size_t)(j->end - p) > wlen + 3 && p[0] == (*first ? '{' : ',') && p[1] == '"' &&
-	    bytes_eq(p + 2, want, wlen) && p[wlen + 2] == '"' && p[wlen + 3] == ':') {
+	    record_bytes_eq(p + 2, want, wlen) && p[wlen + 2] == '"' && p[wlen + 3] == ':') {
 		*first = false;
 		j->key_at = p + 1;
 		*key = p + 2;
@@ -936,7 +906,7 @@ static int next_member_any(jp *j, bool *first, const char *want, size_t wlen, co
 	}
 	j->key_at = p;
 	j->p = p;
-	if (want && (size_t)(e - p) > wlen + 2 && p[0] == '"' && bytes_eq(p + 1, want, wlen) &&
+	if (want && (size_t)(e - p) > wlen + 2 && p[0] == '"' && record_bytes_eq(p + 1, want, wlen) &&
 	    p[wlen + 1] == '"' && p[wlen + 2] == ':') {
 		*key = p + 1;
 		*keylen = wlen;
@@ -1287,7 +1257,7 @@ static inline bool at_memo(jp *j, const record_memo_text *m)
 	const char *p = skip_ws(j->p, j->end);
 	size_t n = m->len;
 	if (!n || (size_t)(j->end - p) < n + 2 || p[0] != '"' || p[n + 1] != '"' ||
-	    !bytes_eq(p + 1, m->text, n))
+	    !record_bytes_eq(p + 1, m->text, n))
 		return false;
 	j->p = p + n + 2;
 	return true;
@@ -1301,7 +1271,7 @@ static bool at_offset_memo(jp *j, const record_memo_text *m, pos_offset *out)
 {
 	const char *p = skip_ws(j->p, j->end), *e = j->end;
 	size_t n = m->len;
-	if (!n || (size_t)(e - p) < n + 3 || p[0] != '"' || !bytes_eq(p + 1, m->text, n))
+	if (!n || (size_t)(e - p) < n + 3 || p[0] != '"' || !record_bytes_eq(p + 1, m->text, n))
 		return false;
 	const char *d = p + 1 + n, *q = d;
 	uint64_t v = 0;

@@ -831,12 +831,12 @@ static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *
 	return 0;
 }
 
-/* Whether the name k[0..klen) is the word w. Inline with w's length as
- * the memcmp's: a few compares rather than a call. */
+/* Whether the name k[0..klen) is the word w: a few compares rather than
+ * a call. */
 static inline bool key_is(const char *k, size_t klen, const char *w)
 {
 	size_t n = strlen(w);
-	return n == klen && memcmp(k, w, n) == 0;
+	return n == klen && record_bytes_eq(k, w, n);
 }
 
 /* A key as record_encode writes it, header and bytes ("\xa2op"), ASCII:
@@ -852,7 +852,7 @@ static inline bool at_key(mpd *m, mkey k)
 {
 	/* the header byte first: a key not expected mostly differs there */
 	if (!k.bytes || (size_t)(m->end - m->p) < k.len || m->p[0] != (unsigned char)k.bytes[0] ||
-	    memcmp(m->p + 1, k.bytes + 1, k.len - 1) != 0)
+	    !record_bytes_eq((const char *)m->p + 1, k.bytes + 1, k.len - 1))
 		return false;
 	m->p += k.len;
 	return true;
@@ -871,7 +871,7 @@ static inline bool at_column(mpd *m, size_t i)
 		return false;
 	if (n < 32 ? p[0] != (0xa0 | n) : (p[0] != 0xd9 || p[1] != n))
 		return false;
-	if (memcmp(p + h, m->r->cols[i].name, n) != 0)
+	if (!record_bytes_eq((const char *)p + h, m->r->cols[i].name, n))
 		return false;
 	m->p = p + h + n;
 	return true;
@@ -895,7 +895,7 @@ static inline bool at_memo(mpd *m, const record_memo_text *t)
 	for (size_t i = 0; i < hl; i++) /* 1 to 3 bytes */
 		if (p[i] != h[i])
 			return false;
-	if (memcmp(p + hl, t->text, n) != 0)
+	if (!record_bytes_eq((const char *)p + hl, t->text, n))
 		return false;
 	m->p = p + hl + n;
 	return true;
@@ -922,7 +922,7 @@ static bool at_offset_memo(mpd *m, const record_memo_text *t, pos_offset *out)
 		return false;
 	}
 	if (n >= POS_OFFSET_TEXT_MAX || n <= pre || n - pre > 19 || avail - h < n ||
-	    memcmp(p + h, t->text, pre) != 0)
+	    !record_bytes_eq((const char *)p + h, t->text, pre))
 		return false;
 	uint64_t v = 0;
 	for (size_t i = pre; i < n; i++) {

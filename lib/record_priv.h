@@ -140,6 +140,37 @@ static inline bool record_memo_keep(record_memo_text *m, const char *t, size_t n
 
 /* record_alloc of a record without storage yet. */
 void *record_alloc_first(record *r, size_t n, size_t align);
+
+/* memcmp(a, b, n) == 0 for the short member names and memo texts of
+ * every record, JSON and msgpack: inline, where a call to memcmp cost a
+ * twentieth of decoding a snapshot row (perf, mssql-apply on 1M rows);
+ * two loads of each side that overlap, where a loop over the bytes took
+ * 3% of mssql-apply's instructions (callgrind), this 2%. Only bytes of
+ * [a, a + n) and [b, b + n) are read. */
+static inline bool record_bytes_eq(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		if (n > 16)
+			return memcmp(a, b, n) == 0;
+		uint64_t a0, a1, b0, b1;
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + n - 8, 8);
+		memcpy(&b1, b + n - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t a0, a1, b0, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	/* 1 to 3 bytes: the first, the middle and the last are all of them */
+	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
 /* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8.
  * Inline: the decoders take several per field. */
 static inline void *record_alloc(record *r, size_t n, size_t align)
