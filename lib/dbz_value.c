@@ -289,6 +289,43 @@ static bool split_decimal(const char *s, size_t n, bool *neg, const char **ip, s
 	return i == n;
 }
 
+/* The bytes of a numeric(p,s) value with s < 0 (PostgreSQL 15 rounds such
+ * a column to a multiple of 10^-s): the unscaled value is the value /
+ * 10^-s, exactly, as Kafka Connect's Decimal (value = unscaled * 10^-scale,
+ * any int scale) reads it back; a value that is no such multiple has no
+ * Decimal of the scale. */
+static int decimal_put_negative(buf *out, const char *s, size_t n, bool neg, const char *ip, size_t il,
+				const char *fp, size_t fl, int scale, char *err, size_t errlen)
+{
+	size_t z = (size_t)-scale;
+	while (il > 1 && ip[0] == '0') {
+		ip++;
+		il--;
+	}
+	bool zero = il == 1 && ip[0] == '0';
+	bool multiple = zero || il > z;
+	for (size_t i = 0; multiple && i < fl; i++)
+		multiple = fp[i] == '0';
+	for (size_t i = 0; multiple && !zero && i < z; i++)
+		multiple = ip[il - 1 - i] == '0';
+	if (!multiple) {
+		char unit[48] = "1";
+		if (z < sizeof unit - 1)
+			memset(unit + 1, '0', z);
+		else
+			snprintf(unit, sizeof unit, "10^%zu", z);
+		return record_errf(err, errlen, "%.*s is not a multiple of %s (its Decimal's scale is %d)",
+				   (int)(n > 40 ? 40 : n), s, unit, scale);
+	}
+	buf tmp;
+	buf_init(&tmp, 0);
+	int rc = twos_from_digits(ip, zero ? 1 : il - z, neg, &tmp);
+	if (rc == 0)
+		rc = dbz_base64_put(out, (const unsigned char *)tmp.data, tmp.len);
+	buf_free(&tmp);
+	return rc < 0 ? record_errf(err, errlen, "out of memory") : 0;
+}
+
 /* Appends the bytes of the decimal text s[0..n) unscaled at scale. */
 static int decimal_put_bytes(buf *out, const char *s, size_t n, int scale, char *err, size_t errlen)
 {
@@ -299,7 +336,7 @@ static int decimal_put_bytes(buf *out, const char *s, size_t n, int scale, char 
 		return record_errf(err, errlen, "\"%.*s\" has no Decimal form (precise mode holds no NaN or Infinity)",
 			    (int)(n > 40 ? 40 : n), s);
 	if (scale < 0)
-		return record_errf(err, errlen, "negative scale %d", scale);
+		return decimal_put_negative(out, s, n, neg, ip, il, fp, fl, scale, err, errlen);
 	/* more fraction digits than the scale: only zeros may go */
 	while (fl > (size_t)scale) {
 		if (fp[fl - 1] != '0')
@@ -1052,7 +1089,9 @@ static void scalar_from_pg(const char *p, dbz_type *t, bool *array_ok)
 		t->kind = DBZ_VSDECIMAL;
 	else if (starts(p, "numeric(")) {
 		int prec = 0, scale = 0;
-		if (sscanf(p, "numeric(%d,%d)", &prec, &scale) == 2 && scale >= 0) {
+		/* a negative scale (PostgreSQL 15) too: Connect's Decimal
+		 * takes any int scale */
+		if (sscanf(p, "numeric(%d,%d)", &prec, &scale) == 2 && scale >= -1000 && scale <= 1000) {
 			t->kind = DBZ_DECIMAL;
 			t->precision = prec;
 			t->scale = scale;

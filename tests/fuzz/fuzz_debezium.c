@@ -11,7 +11,8 @@
  * the schemaless decoder's refusals of it remain, under 4), 2 (the oid's
  * text; its type coming back bigint remains), 3 and 6 (refused), 5, 8, 9
  * (the overflow; such an Interval is still refused, having no PostgreSQL
- * value), 10. OPEN, printed once each: 4, 7, 11.
+ * value), 10; test_negative_scale: 11 (a Decimal of the negative scale).
+ * OPEN, printed once each: 4, 7.
  *
  *  1. A value equal to Debezium's unavailable-value placeholder is taken
  *     for an unchanged TOAST value (ids decode:value-lost[*]:*:as-placeholder,
@@ -101,7 +102,8 @@
  * 11. numeric(p,s) with a negative scale (PostgreSQL 15) is written as a
  *     plain string (repro numeric_neg_scale; schema:numeric(p,-s)); the
  *     documentation maps NUMERIC[(M[,D])] to a Decimal of scale D. Values
- *     survive; only the form differs.
+ *     survive; only the form differs. Fixed: a Decimal of scale s (Kafka
+ *     Connect's Decimal takes any int scale), unscaled = value / 10^-s.
  *
  * Read as documented, not findings: timetz keeps its offset (the man page's
  * "Differences from the connector"); io.debezium.time.Timestamp infinity is
@@ -259,7 +261,7 @@ typedef struct ptype {
 	int p, s;         /* numeric typmod */
 	const char *name; /* K_STR: the logical name, or NULL */
 	bool known;       /* a type of the documented table (arrays of it are arrays) */
-	bool neg_scale;   /* numeric(p,s) with s < 0: values checked as dbrepl's text */
+	bool neg_scale;   /* numeric(p,s) with s < 0 (PostgreSQL 15): a multiple of 10^-s */
 } ptype;
 
 static bool starts(const char *s, const char *p)
@@ -303,13 +305,10 @@ static void classify_base(const char *t, ptype *pt)
 			pt->p = p;
 			pt->s = s;
 			/* PostgreSQL 15 allows a negative scale. The documentation
-			 * has NUMERIC[(M[,D])] a Decimal of scale D all the same;
-			 * dbrepl writes the text (the schema check says so once,
-			 * the values are checked as text) */
-			if (s < 0) {
-				pt->k = K_STR;
-				pt->neg_scale = true;
-			}
+			 * has NUMERIC[(M[,D])] a Decimal of scale D all the same,
+			 * and Kafka Connect's Decimal takes any int scale (value =
+			 * unscaled * 10^-scale) */
+			pt->neg_scale = s < 0;
 		} else {
 			pt->known = false;
 		}
@@ -1481,10 +1480,6 @@ static void want_schema(const ptype *pt, const char **type, const char **name)
 	case K_BYTEA: *type = "bytes"; break;
 	case K_STR: *type = "string"; *name = pt->name; break;
 	}
-	if (pt->neg_scale) {
-		*type = "bytes";
-		*name = "org.apache.kafka.connect.data.Decimal";
-	}
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -1520,7 +1515,7 @@ static void check_field_schema(const json_t *f, const char *pgtype, bool key, co
 	if (!streq_null(jstr(s, "type"), type) || !streq_null(jstr(s, "name"), name))
 		finding(id, "column \"%s\" (%s): schema type %s name %s, documented %s %s", col, pgtype, jstr(s, "type"),
 			jstr(s, "name"), type, name ? name : "(none)");
-	if (((pt.k == K_NUMERIC && pt.tm) || pt.k == K_MONEY) && !pt.neg_scale) {
+	if ((pt.k == K_NUMERIC && pt.tm) || pt.k == K_MONEY) {
 		char sc[16];
 		snprintf(sc, sizeof sc, "%d", pt.k == K_MONEY ? 2 : pt.s);
 		if (!streq_null(jstr(json_object_get(s, "parameters"), "scale"), sc))
@@ -2693,7 +2688,18 @@ static void gen_scalar(rd *r, const char *t, buf *b)
 	case K_FLOAT4: gen_float(r, b, false); return;
 	case K_FLOAT8: gen_float(r, b, true); return;
 	case K_BOOL: buf_putc(b, u8(r) & 1 ? 't' : 'f'); return;
-	case K_NUMERIC: gen_numeric(r, b, pt.tm, pt.p, pt.s); return;
+	case K_NUMERIC:
+		if (pt.neg_scale) {
+			/* a negative scale: a multiple of 10^-s, as PostgreSQL
+			 * rounds it */
+			gen_int(r, b, -999, 999);
+			if (strcmp(b->data + b->len - 1, "0") || b->len != 1)
+				for (int i = 0; i < -pt.s; i++)
+					buf_putc(b, '0');
+			return;
+		}
+		gen_numeric(r, b, pt.tm, pt.p, pt.s);
+		return;
 	case K_MONEY: gen_money(r, b); return;
 	case K_DATE: gen_date(r, b); return;
 	case K_TIME:
@@ -2712,18 +2718,6 @@ static void gen_scalar(rd *r, const char *t, buf *b)
 	case K_STR:
 		if (!strcmp(t, "uuid")) {
 			gen_uuid(r, b);
-			return;
-		}
-		if (starts(t, "numeric(")) {
-			/* a negative scale: a multiple of 10^-s */
-			gen_int(r, b, -999, 999);
-			int s = 0;
-			const char *c = strchr(t, ',');
-			if (c)
-				s = atoi(c + 1);
-			if (strcmp(b->data + b->len - 1, "0") || b->len != 1)
-				for (int i = 0; i < -s; i++)
-					buf_putc(b, '0');
 			return;
 		}
 		gen_text(r, b);

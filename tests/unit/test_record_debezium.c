@@ -716,6 +716,44 @@ static void refused(const char *pgtype, const char *text, const char *why)
 	buf_free(&out);
 }
 
+/* numeric(p,s) with a negative scale (PostgreSQL 15): a Decimal of that
+ * scale, as the documentation maps NUMERIC(M,D) and Kafka Connect's
+ * Decimal allows (value = unscaled * 10^-scale); the unscaled value is the
+ * value / 10^-s exactly, and a value that is no multiple of 10^-s has no
+ * such Decimal (found by tests/fuzz/fuzz_debezium.c, finding 11). */
+static void test_negative_scale(void **state)
+{
+	(void)state;
+	both_ways("numeric(5,-2)", "12300", "\"ew==\"");
+	both_ways("numeric(5,-2)", "-100", "\"/w==\"");
+	both_ways("numeric(5,-2)", "0", "\"AA==\"");
+	both_ways("numeric(2,-3)[]", "{99000,NULL,-1000}", "[\"Yw==\",null,\"/w==\"]");
+	refused("numeric(5,-2)", "12345", "not a multiple of 100");
+	refused("numeric(5,-2)", "12300.5", "not a multiple of 100");
+	refused("numeric(5,-2)", "50", "not a multiple of 100");
+	char err[300], pg[64];
+	buf out;
+	buf_init(&out, 0);
+	/* zeros after the point are no digits of the value */
+	assert_int_equal(put_value("numeric(5,-2)", "12300.00", &out, err, sizeof err), 0);
+	assert_string_equal(out.data, "\"ew==\"");
+	/* the schema says the scale */
+	dbz_type t;
+	dbz_type_from_pg("numeric(5,-2)", &t);
+	buf_reset(&out);
+	assert_int_equal(dbz_schema_put(&out, &t, "numeric(5,-2)", true, "x"), 0);
+	buf_terminate(&out);
+	assert_non_null(strstr(out.data, "\"name\":\"org.apache.kafka.connect.data.Decimal\""));
+	assert_non_null(strstr(out.data, "\"scale\":\"-2\",\"connect.decimal.precision\":\"5\""));
+	/* Debezium's own schema of such a column (no type parameter) */
+	assert_int_equal(get_value("{\"type\":\"bytes\",\"name\":\"org.apache.kafka.connect.data.Decimal\","
+				   "\"parameters\":{\"scale\":\"-2\",\"connect.decimal.precision\":\"5\"}}",
+				   "\"ew==\"", pg, &out, err, sizeof err), 0);
+	assert_string_equal(out.data, "12300");
+	assert_string_equal(pg, "numeric");
+	buf_free(&out);
+}
+
 /* Finite timestamps that would read back as something else (found by
  * tests/fuzz/fuzz_debezium.c): the value Debezium gives +infinity (its
  * -infinity is before PostgreSQL's range), a zoned one finer than its
@@ -1140,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test(test_fuzz_findings),
 		cmocka_unit_test(test_fuzz_timestamps),
+		cmocka_unit_test(test_negative_scale),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
