@@ -529,6 +529,20 @@ static int put_now(buf *v, dbz_encoder *e, int64_t ns)
 	return 0;
 }
 
+/* source.ts_ns of a commit time of us µs (its text u): the µs and three
+ * zeros. A time whose ns are beyond int64 (before 1677-09-21T00:12:43.145225Z
+ * or after 2262-04-11T23:47:16.854775Z; records allow the years 0000 to
+ * 9999) is null: the Source schema has ts_ns an optional int64, and the
+ * time is exact in ts_us and ts_ms (Debezium's own epochSecond * 10^9
+ * wraps around, a wrong time; refusing the change would stop the stream
+ * for a field that only repeats the time). */
+static int put_ts_ns(buf *out, int64_t us, const num_text *u)
+{
+	if (us < INT64_MIN / 1000 || us > INT64_MAX / 1000)
+		return put_s(out, "null");
+	return put(out, u->s, u->len) < 0 ? -1 : put_s(out, "000");
+}
+
 /* "source":{…},"transaction": and then null for a snapshot, else
  * {"id":"XID","total_order": (the orders follow per record). What only
  * the transaction decides is made once per transaction. */
@@ -552,7 +566,7 @@ static int put_source(buf *v, dbz_encoder *e, const dbz_table *t, const record *
 		if (put_s(&e->seq, ",\"sequence\":\"[\\\"") < 0 || put(&e->seq, l.s, l.len) < 0 ||
 		    put_s(&e->seq, "\\\",\\\"") < 0 || put(&e->seq, l.s, l.len) < 0 ||
 		    put_s(&e->seq, "\\\"]\",\"ts_us\":") < 0 || put(&e->seq, u.s, u.len) < 0 ||
-		    put_s(&e->seq, ",\"ts_ns\":") < 0 || put(&e->seq, u.s, u.len) < 0 || put_s(&e->seq, "000") < 0 ||
+		    put_s(&e->seq, ",\"ts_ns\":") < 0 || put_ts_ns(&e->seq, us, &u) < 0 ||
 		    put_s(&e->lsn, ",\"lsn\":") < 0 || put(&e->lsn, l.s, l.len) < 0 ||
 		    put_s(&e->lsn, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":") < 0 ||
 		    put(&e->snap_lsn, e->lsn.data, e->lsn.len) < 0 || put_s(&e->snap_lsn, "null") < 0 ||

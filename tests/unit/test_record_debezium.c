@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -716,6 +717,53 @@ static void refused(const char *pgtype, const char *text, const char *why)
 	buf_free(&out);
 }
 
+/* source.ts_ns of a commit time whose nanoseconds are beyond int64 (the
+ * records' years 0000 to 9999 reach further): null, which the Source
+ * schema allows (an optional int64), the time exact in ts_us and ts_ms;
+ * never an integer no int64 holds (found by tests/fuzz/fuzz_debezium.c,
+ * finding 7). */
+static void test_ts_ns_range(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t us;
+		const char *ns;
+	} cases[] = {
+		{INT64_C(-9223372036854775), "\"ts_ns\":-9223372036854775000,"}, /* 1677-09-21T00:12:43.145225Z */
+		{INT64_C(-9223372036854776), "\"ts_ns\":null,"},
+		{INT64_C(9223372036854775), "\"ts_ns\":9223372036854775000,"},  /* 2262-04-11T23:47:16.854775Z */
+		{INT64_C(9223372036854776), "\"ts_ns\":null,"},
+		{INT64_C(-62167219200000000), "\"ts_ns\":null,"}, /* 0000-01-01 */
+		{INT64_C(253402300799999999), "\"ts_ns\":null,"}, /* 9999-12-31T23:59:59.999999Z */
+	};
+	record r, d;
+	record_init(&r);
+	record_init(&d);
+	buf k, v;
+	buf_init(&k, 0);
+	buf_init(&v, 0);
+	for (int schema = 0; schema < 2; schema++) {
+		dbz_encoder_opts o = {.schema = schema};
+		dbz_encoder *e = dbz_encoder_new(&o);
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			one_column(&r, "integer", "5");
+			r.commit_us = cases[i].us;
+			r.xid = (uint32_t)(800 + i); /* a transaction of its own */
+			assert_true(encode(e, &r, DBZ_PART_WHOLE, &k, &v));
+			buf_terminate(&v);
+			if (!strstr(v.data, cases[i].ns))
+				fail_msg("%" PRId64 " µs: no %s in %s", cases[i].us, cases[i].ns, v.data);
+			decode_event(&d, &v, &k, true);
+			assert_true(d.commit_us == cases[i].us);
+		}
+		dbz_encoder_free(e);
+	}
+	buf_free(&k);
+	buf_free(&v);
+	record_free(&r);
+	record_free(&d);
+}
+
 /* numeric(p,s) with a negative scale (PostgreSQL 15): a Decimal of that
  * scale, as the documentation maps NUMERIC(M,D) and Kafka Connect's
  * Decimal allows (value = unscaled * 10^-scale); the unscaled value is the
@@ -1179,6 +1227,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_findings),
 		cmocka_unit_test(test_fuzz_timestamps),
 		cmocka_unit_test(test_negative_scale),
+		cmocka_unit_test(test_ts_ns_range),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
