@@ -1183,7 +1183,6 @@ static void kind_schema(const dbz_type *t, const char **type, const char **name,
 	case DBZ_ZONED_TS: *type = "string"; *name = "io.debezium.time.ZonedTimestamp"; break;
 	case DBZ_ZONED_TIME: *type = "string"; *name = "io.debezium.time.ZonedTime"; break;
 	case DBZ_INTERVAL: *type = "string"; *name = "io.debezium.time.Interval"; break;
-	case DBZ_NUMBER: *type = "double"; break;
 	default: *type = "string"; *name = t->name; break;
 	}
 }
@@ -1336,10 +1335,6 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		 * lost; JsonConverter writes a negative zero -0.0 */
 		if (n == 2 && s[0] == '-' && s[1] == '0')
 			return put_s(out, "-0.0");
-		return put(out, s, n);
-	case DBZ_NUMBER:
-		if (!json_number(s, n))
-			return record_errf(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
 		return put(out, s, n);
 	case DBZ_BOOLEAN:
 		if (n == 1 && (s[0] == 't' || s[0] == 'f'))
@@ -1664,62 +1659,75 @@ int dbz_type_from_schema(const jt_node *schema, dbz_type *t, char *pgtype, size_
 	return 0;
 }
 
-int dbz_type_from_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, char *err, size_t errlen)
+/* The kind of a schemaless event's scalar v: true/false boolean, a
+ * VariableScaleDecimal struct, any other number or string its JSON text;
+ * DBZ_UNSUPPORTED for arrays and other objects. */
+static dbz_kind json_scalar_kind(const jt_node *v)
 {
-	memset(t, 0, sizeof *t);
-	/* Only true/false and the VariableScaleDecimal struct say what they
-	 * are; a number may be a date or a time, a string Decimal bytes: the
-	 * type is "unknown", and the value its JSON text (see the man page) */
-	const char *pg = "unknown";
 	switch (v->type) {
-	case JT_NULL:
-		return 0;
 	case JT_TRUE:
 	case JT_FALSE:
-		t->kind = DBZ_BOOLEAN;
-		pg = "boolean";
-		break;
+		return DBZ_BOOLEAN;
 	case JT_NUMBER:
-		t->kind = DBZ_NUMBER;
-		break;
 	case JT_STRING:
-		t->kind = DBZ_STRING;
-		break;
+		return DBZ_JSON_TEXT;
 	case JT_OBJECT: {
 		const jt_node *sc = jt_get(v, "scale"), *val = jt_get(v, "value");
-		if (v->len == 2 && sc && sc->type == JT_NUMBER && sc->is_int && val && val->type == JT_STRING) {
-			t->kind = DBZ_VSDECIMAL;
-			pg = "numeric";
-			break;
-		}
-		return record_errf(err, errlen, "an object, which an event without its schema cannot say the type of");
-	}
-	case JT_ARRAY: {
-		/* an array of one kind of scalar, as PostgreSQL's array text */
-		bool seen = false;
-		t->kind = DBZ_STRING;
-		for (const jt_node *k = v->first; k; k = k->next) {
-			dbz_type et;
-			char tmp[32];
-			int rc = dbz_type_from_json(k, &et, tmp, sizeof tmp, err, errlen);
-			if (rc < 0 || et.array || et.kind == DBZ_VSDECIMAL)
-				return rc < 0 ? -1 : record_errf(err, errlen, "an array of arrays or objects");
-			if (rc == 0)
-				continue;
-			if (seen && et.kind != t->kind)
-				return record_errf(err, errlen, "an array of values of different kinds");
-			t->kind = et.kind;
-			seen = true;
-		}
-		t->array = true;
-		break;
+		if (v->len == 2 && sc && sc->type == JT_NUMBER && sc->is_int && val && val->type == JT_STRING)
+			return DBZ_VSDECIMAL;
+		return DBZ_UNSUPPORTED;
 	}
 	default:
-		return 0;
+		return DBZ_UNSUPPORTED;
 	}
+}
+
+int dbz_type_refine_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, int *known, char *err,
+			 size_t errlen)
+{
+	/* Only true/false and the VariableScaleDecimal struct say what they
+	 * are; a number may be a date or a time, a string Decimal bytes (or
+	 * a real's "NaN" among its numbers): the type is "unknown", and the
+	 * value its JSON text (see the man page) */
+	if (v->type == JT_NULL)
+		return 0;
+	dbz_kind kind = DBZ_JSON_TEXT;
+	bool array = v->type == JT_ARRAY, elems_known = !array;
+	if (array) {
+		/* one kind of element, as PostgreSQL's array text; nulls (and an
+		 * empty array) tell nothing of it */
+		for (const jt_node *k = v->first; k; k = k->next) {
+			if (k->type == JT_NULL)
+				continue;
+			dbz_kind ek = json_scalar_kind(k);
+			if (ek == DBZ_UNSUPPORTED)
+				return record_errf(err, errlen, "an array of arrays or of objects other than VariableScaleDecimal");
+			if (elems_known && ek != kind)
+				return record_errf(err, errlen, "an array of values of different kinds");
+			kind = ek;
+			elems_known = true;
+		}
+	} else if ((kind = json_scalar_kind(v)) == DBZ_UNSUPPORTED) {
+		return record_errf(err, errlen, "an object, which an event without its schema cannot say the type of");
+	}
+	if (*known != DBZ_JSON_NOTHING) {
+		/* what another image (or the key) said: the same, or an array
+		 * whose elements only this one shows */
+		if (t->array != array)
+			return record_errf(err, errlen, "an array in one image and not in another");
+		if (!elems_known)
+			return 0;
+		if (*known == DBZ_JSON_KNOWN && t->kind != kind)
+			return record_errf(err, errlen, "values of different kinds in the images");
+	}
+	memset(t, 0, sizeof *t);
+	t->kind = kind;
+	t->array = array;
+	*known = elems_known ? DBZ_JSON_KNOWN : DBZ_JSON_ARRAY_OF_NOTHING;
+	const char *pg = array ? "unknown" : kind == DBZ_BOOLEAN ? "boolean" : kind == DBZ_VSDECIMAL ? "numeric" : "unknown";
 	if ((size_t)snprintf(pgtype, cap, "%s", pg) >= cap)
 		return record_errf(err, errlen, "type name too long");
-	return 1;
+	return 0;
 }
 
 /* ---- values: JSON -> record text ---- */
@@ -1757,9 +1765,14 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 		if (str_eq(v, "NaN") || str_eq(v, "Infinity") || str_eq(v, "-Infinity"))
 			return put(out, v->s, v->len);
 		return record_errf(err, errlen, "expected a number");
-	case DBZ_NUMBER:
-		if (v->type != JT_NUMBER)
-			return record_errf(err, errlen, "expected a number");
+	case DBZ_JSON_TEXT:
+		/* a schemaless event's number or string: its JSON text */
+		if (v->type == JT_NUMBER)
+			return put(out, v->s, v->len);
+		if (v->type != JT_STRING)
+			return record_errf(err, errlen, "expected a number or a string");
+		if (v->len == strlen(DBZ_PLACEHOLDER) && !memcmp(v->s, DBZ_PLACEHOLDER, v->len))
+			return DBZ_GOT_PLACEHOLDER;
 		return put(out, v->s, v->len);
 	case DBZ_BOOLEAN:
 		if (v->type != JT_TRUE && v->type != JT_FALSE)
@@ -1881,6 +1894,7 @@ static bool array_placeholder(const dbz_type *t, const jt_node *v, buf *tmp)
 	size_t pl = strlen(DBZ_PLACEHOLDER);
 	switch (t->kind) {
 	case DBZ_STRING:
+	case DBZ_JSON_TEXT:
 		return v->len == 1 && k->type == JT_STRING &&
 		       ((k->len == pl && !memcmp(k->s, DBZ_PLACEHOLDER, pl)) || jt_str_is(k, PLACEHOLDER_UUID));
 	case DBZ_BYTES:

@@ -786,6 +786,8 @@ typedef struct dcol {
 	dbz_type t;
 	char pgtype[RECORD_NAME_MAX + 1];
 	bool typed; /* t and pgtype known */
+	bool by_schema; /* typed by a schema: the values need not say more */
+	int known;  /* without a schema: what the values said (DBZ_JSON_*) */
 } dcol;
 
 typedef struct dctx {
@@ -843,6 +845,9 @@ static int col_get(dctx *c, const char *name, size_t n)
 	memset(d, 0, sizeof *d);
 	d->name = name;
 	d->nlen = n;
+	/* a column no value types (only nulls and placeholders): its values
+	 * are read as a schemaless event's JSON text */
+	d->t.kind = DBZ_JSON_TEXT;
 	return (int)c->n++;
 }
 
@@ -865,13 +870,14 @@ static int cols_from_schema(dctx *c, const jt_node *st, const char *what)
 		char why[300];
 		if (dbz_type_from_schema(f, &d->t, d->pgtype, sizeof d->pgtype, why, sizeof why) < 0)
 			return derr(c, "column \"%.*s\": %s", (int)d->nlen, d->name, why);
-		d->typed = true;
+		d->typed = d->by_schema = true;
 	}
 	return 0;
 }
 
-/* The columns an image object names, typed from their values when not
- * typed yet. */
+/* The columns an image object names, typed from their values when no
+ * schema typed them: each image (and the key) may say more (the elements
+ * of an array empty in the other, say), and none may contradict another. */
 static int cols_from_image(dctx *c, const jt_node *img)
 {
 	if (!img || img->type != JT_OBJECT)
@@ -881,13 +887,12 @@ static int cols_from_image(dctx *c, const jt_node *img)
 		if (i < 0)
 			return -1;
 		dcol *d = &c->cols[i];
-		if (d->typed || jt_str_is(m, DBZ_PLACEHOLDER))
+		if (d->by_schema || jt_str_is(m, DBZ_PLACEHOLDER))
 			continue;
 		char why[300];
-		int rc = dbz_type_from_json(m, &d->t, d->pgtype, sizeof d->pgtype, why, sizeof why);
-		if (rc < 0)
+		if (dbz_type_refine_json(m, &d->t, d->pgtype, sizeof d->pgtype, &d->known, why, sizeof why) < 0)
 			return derr(c, "column \"%.*s\": %s (the event carries no schema)", (int)d->nlen, d->name, why);
-		d->typed = rc > 0;
+		d->typed = d->known != DBZ_JSON_NOTHING;
 	}
 	return 0;
 }

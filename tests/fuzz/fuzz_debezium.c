@@ -12,7 +12,8 @@
  * text; its type coming back bigint remains), 3 and 6 (refused), 5, 8, 9
  * (the overflow; such an Interval is still refused, having no PostgreSQL
  * value), 10; test_negative_scale: 11 (a Decimal of the negative scale);
- * test_ts_ns_range: 7 (ts_ns null). OPEN, printed once each: 4.
+ * test_ts_ns_range: 7 (ts_ns null); test_plain_reading: 4 (read as
+ * documented; what no column holds is refused by name).
  *
  *  1. A value equal to Debezium's unavailable-value placeholder is taken
  *     for an unchanged TOAST value (ids decode:value-lost[*]:*:as-placeholder,
@@ -64,7 +65,10 @@
  *     and numbers or booleans in the other. man/dbrepl-debezium.5 READING:
  *     without a schema a column is "unknown", "its value the JSON text as it
  *     stands (a number's digits, a string's characters, an array as
- *     PostgreSQL's array text)".
+ *     PostgreSQL's array text)". Fixed: numbers and strings are one kind
+ *     (the JSON text), arrays of VariableScaleDecimal are read, and the
+ *     images (and the key) type a column together; also a column whose
+ *     only value is the placeholder (no longer "an integer of 16 bits").
  *  5. Schemaless update, before holding a column (REPLICA IDENTITY FULL),
  *     after leaving it out as an unchanged TOAST value (repro
  *     plain_unchanged_toast; decode:unchanged-became-absent[plain]): the
