@@ -1075,8 +1075,10 @@ static void scalar_from_pg(const char *p, dbz_type *t, bool *array_ok)
 		t->kind = DBZ_INT16;
 	else if (!strcmp(p, "integer"))
 		t->kind = DBZ_INT32;
-	else if (!strcmp(p, "bigint") || !strcmp(p, "oid"))
+	else if (!strcmp(p, "bigint"))
 		t->kind = DBZ_INT64;
+	else if (!strcmp(p, "oid"))
+		t->kind = DBZ_OID;
 	else if (!strcmp(p, "real"))
 		t->kind = DBZ_FLOAT32;
 	else if (!strcmp(p, "double precision"))
@@ -1165,7 +1167,8 @@ static void kind_schema(const dbz_type *t, const char **type, const char **name,
 	switch (t->kind) {
 	case DBZ_INT16: *type = "int16"; break;
 	case DBZ_INT32: *type = "int32"; break;
-	case DBZ_INT64: *type = "int64"; break;
+	case DBZ_INT64:
+	case DBZ_OID: *type = "int64"; break;
 	case DBZ_FLOAT32: *type = "float"; break;
 	case DBZ_FLOAT64: *type = "double"; break;
 	case DBZ_BOOLEAN: *type = "boolean"; break;
@@ -1317,9 +1320,12 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		if (checked && n - (s[0] == '-') <= (t->kind == DBZ_INT16 ? 4u : t->kind == DBZ_INT32 ? 9u : 18u) &&
 		    short_int_text(s, n))
 			return put(out, s, n);
+		/* fall through */
+	case DBZ_OID:
 		if (!record_int_text_valid(s, n, &v) ||
 		    (t->kind == DBZ_INT16 && (v < INT16_MIN || v > INT16_MAX)) ||
-		    (t->kind == DBZ_INT32 && (v < INT32_MIN || v > INT32_MAX)))
+		    (t->kind == DBZ_INT32 && (v < INT32_MIN || v > INT32_MAX)) ||
+		    (t->kind == DBZ_OID && (v < 0 || v > UINT32_MAX)))
 			return record_errf(err, errlen, "\"%.*s\" is not an integer of its type", (int)(n > 40 ? 40 : n), s);
 		return put(out, s, n);
 	case DBZ_FLOAT32:
@@ -1652,7 +1658,13 @@ int dbz_type_from_schema(const jt_node *schema, dbz_type *t, char *pgtype, size_
 		 * schema's kind writes them (an integer column's as integers …) */
 		if (record_type_class(given) == record_type_class(pgtype) && strlen(given) < cap)
 			strcpy(pgtype, given);
+		/* an oid is an int64 whose record class is text (oid values
+		 * are not integers of a record's classes): oid, read as such */
+		else if (t->kind == DBZ_INT64 && !strcmp(given, t->array ? "oid[]" : "oid") && strlen(given) < cap)
+			strcpy(pgtype, given);
 	}
+	if (t->kind == DBZ_INT64 && !strcmp(pgtype, t->array ? "oid[]" : "oid"))
+		t->kind = DBZ_OID;
 	/* money's Decimal: its value text is money's */
 	if (t->kind == DBZ_DECIMAL && !t->array && !strcmp(pgtype, "money"))
 		t->kind = DBZ_MONEY;
@@ -1758,6 +1770,10 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 				    t->kind == DBZ_INT16 ? 16 : t->kind == DBZ_INT32 ? 32 : 64);
 		return put(out, v->s, v->len);
 	}
+	case DBZ_OID:
+		if (!json_int(v, 0, UINT32_MAX, &x))
+			return record_errf(err, errlen, "expected an oid (an integer from 0 to 4294967295)");
+		return put(out, v->s, v->len);
 	case DBZ_FLOAT32:
 	case DBZ_FLOAT64:
 		if (v->type == JT_NUMBER)
@@ -1903,6 +1919,7 @@ static bool array_placeholder(const dbz_type *t, const jt_node *v, buf *tmp)
 	case DBZ_INT16:
 	case DBZ_INT32:
 	case DBZ_INT64:
+	case DBZ_OID:
 		if (v->len != pl)
 			return false;
 		for (size_t i = 0; i < pl; i++, k = k->next) {
@@ -1986,7 +2003,7 @@ bool dbz_value_is_placeholder(const dbz_type *t, const char *text, size_t tlen, 
 	 * it: the text, its bytes in hex, its UUID, its character codes (an
 	 * integer array of 28 elements, written in few bytes). The rest of
 	 * the values pay a scan of their text. */
-	bool ints = t->array && (t->kind == DBZ_INT16 || t->kind == DBZ_INT32 || t->kind == DBZ_INT64);
+	bool ints = t->array && (t->kind == DBZ_INT16 || t->kind == DBZ_INT32 || t->kind == DBZ_INT64 || t->kind == DBZ_OID);
 	if (!(ints && tlen < 256) && !has_mark(text, tlen, "__debezium_unavailable_value") &&
 	    !has_mark(text, tlen, "5f5f646562657a69756d5f756e617661696c61626c655f76616c7565") &&
 	    !has_mark(text, tlen, PLACEHOLDER_UUID))

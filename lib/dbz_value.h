@@ -32,6 +32,7 @@ typedef enum dbz_kind {
 	DBZ_INT16,
 	DBZ_INT32,
 	DBZ_INT64,
+	DBZ_OID,          /* int64 holding an oid: 0 to 4294967295 */
 	DBZ_FLOAT32,
 	DBZ_FLOAT64,
 	DBZ_BOOLEAN,

@@ -8,8 +8,8 @@
  * a JSON record; "schema"/"plain" = with or without JsonConverter's schema).
  * FIXED since (tests/unit/test_record_debezium.c, test_fuzz_findings and
  * test_fuzz_timestamps): 1 (such a value is refused by name when written;
- * the schemaless decoder's refusals of it remain, under 4), 2 (the oid's
- * text; its type coming back bigint remains), 3 and 6 (refused), 5, 8, 9
+ * the schemaless decoder's refusals of it fixed under 4), 2 (the oid's
+ * text; test_oid: its type comes back oid), 3 and 6 (refused), 5, 8, 9
  * (the overflow; such an Interval is still refused, having no PostgreSQL
  * value), 10; test_negative_scale: 11 (a Decimal of the negative scale);
  * test_ts_ns_range: 7 (ts_ns null); test_plain_reading: 4 (read as
@@ -47,6 +47,7 @@
  *     gives invalid JSON. Want: refused ("an integer outside its type").
  *     Also oid comes back of type bigint with the schema (__dbrepl.type is
  *     ignored: its value class differs), id decode:type-changed[schema]:oid.
+ *     Fixed: oid (and Debezium's OID) on an int64 is oid, 0 to 4294967295.
  *  3. A finite timestamp at the +infinity sentinel comes back "infinity"
  *     (repro ts_infinity_sentinel; decode:value-differs[schema]:timestamp):
  *     timestamp "294247-01-10T04:00:25.200000" (PostgreSQL's range ends at

@@ -820,6 +820,34 @@ static void test_plain_reading(void **state)
 	record_free(&d);
 }
 
+/* An oid: int64 in the event, and of type oid again when read with the
+ * schema (its __dbrepl.type, or Debezium's column.propagate.source.type
+ * OID), though records class oid values as text and bigint's as integers;
+ * only 0 to 4294967295 (found by tests/fuzz/fuzz_debezium.c). */
+static void test_oid(void **state)
+{
+	(void)state;
+	both_ways("oid", "4294967295", "4294967295");
+	both_ways("oid", "0", "0");
+	both_ways("oid[]", "{1,NULL,4294967295}", "[1,null,4294967295]");
+	refused("oid", "4294967296", "not an integer of its type");
+	refused("oid", "-1", "not an integer of its type");
+	char err[300], pg[64];
+	buf out;
+	buf_init(&out, 0);
+	assert_int_equal(get_value("{\"type\":\"int64\",\"optional\":true,\"parameters\":"
+				   "{\"__debezium.source.column.type\":\"OID\"},\"field\":\"x\"}",
+				   "7", pg, &out, err, sizeof err), 0);
+	assert_string_equal(pg, "oid");
+	assert_string_equal(out.data, "7");
+	assert_int_equal(get_value("{\"type\":\"int64\",\"optional\":true,\"parameters\":{\"__dbrepl.type\":\"oid\"},"
+				   "\"field\":\"x\"}", "4294967296", pg, &out, err, sizeof err), -1);
+	assert_non_null(strstr(err, "expected an oid"));
+	/* bigint stays bigint */
+	both_ways("bigint", "-9223372036854775808", "-9223372036854775808");
+	buf_free(&out);
+}
+
 /* source.ts_ns of a commit time whose nanoseconds are beyond int64 (the
  * records' years 0000 to 9999 reach further): null, which the Source
  * schema allows (an optional int64), the time exact in ts_us and ts_ms;
@@ -1332,6 +1360,7 @@ int main(void)
 		cmocka_unit_test(test_negative_scale),
 		cmocka_unit_test(test_ts_ns_range),
 		cmocka_unit_test(test_plain_reading),
+		cmocka_unit_test(test_oid),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
