@@ -479,22 +479,35 @@ static int number_text(const char *s, size_t n, int min_scale, buf *out, char *e
 
 /* ---- money (lc_monetary C: "$1,234.56", "-$1,234.56") ---- */
 
+/* The bytes of money's text exactly as cash_out prints it with lc_monetary
+ * C: "-"?, "$", one to three digits (no leading zero but "$0.xx"), groups
+ * of three after ",", "." and two digits. Another text (commas misplaced,
+ * "$1234.56") would be read as the same value but written back otherwise:
+ * refused, as no text PostgreSQL prints. */
 static int money_put(buf *out, const char *s, size_t n, char *err, size_t errlen)
 {
 	char tmp[64];
 	size_t k = 0, i = 0;
 	if (i < n && s[i] == '-')
 		tmp[k++] = s[i++];
-	if (i >= n || s[i] != '$')
+	if (i >= n || s[i++] != '$')
 		goto bad;
-	for (i++; i < n && k < sizeof tmp - 1; i++) {
-		if (digit(s[i]) || s[i] == '.')
-			tmp[k++] = s[i];
-		else if (s[i] != ',')
+	size_t a = i;
+	while (i < n && digit(s[i]) && i - a < 4)
+		tmp[k++] = s[i++];
+	if (i == a || i - a > 3 || (s[a] == '0' && (i - a > 1 || (i < n && s[i] == ','))))
+		goto bad;
+	while (i < n && s[i] == ',') {
+		if (i + 4 > n || !digit(s[i + 1]) || !digit(s[i + 2]) || !digit(s[i + 3]) || k + 3 + 3 >= sizeof tmp)
 			goto bad;
+		memcpy(tmp + k, s + i + 1, 3);
+		k += 3;
+		i += 4;
 	}
-	if (i < n)
+	if (i + 3 != n || s[i] != '.' || !digit(s[i + 1]) || !digit(s[i + 2]))
 		goto bad;
+	memcpy(tmp + k, s + i, 3);
+	k += 3;
 	return decimal_put_bytes(out, tmp, k, 2, err, errlen);
 bad:
 	return record_errf(err, errlen, "\"%.*s\" is not money as PostgreSQL prints it with lc_monetary C",

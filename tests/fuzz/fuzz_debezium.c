@@ -112,6 +112,11 @@
  *     survive; only the form differs. Fixed: a Decimal of scale s (Kafka
  *     Connect's Decimal takes any int scale), unscaled = value / 10^-s.
  *
+ * Also fixed (test_money_text): money text with misplaced thousands
+ * separators ("$92,23327,0.00", no text PostgreSQL prints) was written as
+ * its value; refused now, as lc_monetary C's text only (the reference took
+ * a leading zero, "$012.00", for PostgreSQL's text: it is not, now).
+ *
  * Read as documented, not findings: timetz keeps its offset (the man page's
  * "Differences from the connector"); io.debezium.time.Timestamp infinity is
  * 9223372036825200 ms (the connector's infinity instant in ms; its
@@ -902,7 +907,8 @@ static int ref_scalar(const ptype *pt, const char *s, size_t n, json_t **out)
 			size_t groups = 0, lead = 0;
 			while (i < n && isdig(s[i]) && k < 100)
 				tmp[k++] = s[i++], lead++;
-			if (lead == 0 || lead > 3)
+			/* cash_out prints no leading zero but "$0.xx" */
+			if (lead == 0 || lead > 3 || (s[i - lead] == '0' && (lead > 1 || (i < n && s[i] == ','))))
 				return REF_INVALID;
 			while (i < n && s[i] == ',') {
 				i++;

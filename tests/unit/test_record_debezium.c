@@ -848,6 +848,24 @@ static void test_oid(void **state)
 	buf_free(&out);
 }
 
+/* money's text as cash_out prints it with lc_monetary C, and nothing else:
+ * a text with commas misplaced would be read as the same value and
+ * written back otherwise (found by tests/fuzz/fuzz_debezium.c). */
+static void test_money_text(void **state)
+{
+	(void)state;
+	both_ways("money", "$0.00", "\"AA==\"");
+	both_ways("money", "$1,234.56", "\"AeJA\"");
+	both_ways("money", "-$0.05", "\"+w==\"");
+	both_ways("money", "$1,000,000.00", "\"BfXhAA==\"");
+	static const char *const bad[] = {
+		"$92,23327,0.00", "$1234.56", "$1,23.45", "$1,2345.00", "$,123.00", "$1,.00", "$01.00", "$0,123.00",
+		"$1.5", "$1,234.567", "$1,234", "1.00", "$-1.00", "-$1,234.56 ", "$1,234,.00",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused("money", bad[i], "is not money as PostgreSQL prints it");
+}
+
 /* source.ts_ns of a commit time whose nanoseconds are beyond int64 (the
  * records' years 0000 to 9999 reach further): null, which the Source
  * schema allows (an optional int64), the time exact in ts_us and ts_ms;
@@ -1361,6 +1379,7 @@ int main(void)
 		cmocka_unit_test(test_ts_ns_range),
 		cmocka_unit_test(test_plain_reading),
 		cmocka_unit_test(test_oid),
+		cmocka_unit_test(test_money_text),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
