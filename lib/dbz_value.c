@@ -1742,8 +1742,8 @@ int dbz_type_refine_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap
 			return record_errf(err, errlen, "an array in one image and not in another");
 		if (!elems_known)
 			return 0;
-		if (*known == DBZ_JSON_KNOWN && t->kind != kind)
-			return record_errf(err, errlen, "values of different kinds in the images");
+		if (*known == DBZ_JSON_KNOWN)
+			return t->kind == kind ? 0 : record_errf(err, errlen, "values of different kinds in the images");
 	}
 	memset(t, 0, sizeof *t);
 	t->kind = kind;

@@ -887,7 +887,12 @@ static int cols_from_image(dctx *c, const jt_node *img)
 		if (i < 0)
 			return -1;
 		dcol *d = &c->cols[i];
-		if (d->by_schema || jt_str_is(m, DBZ_PLACEHOLDER))
+		/* a scalar number or string where one was seen: nothing new
+		 * (the common case, said without a call) */
+		if (d->by_schema || (d->known == DBZ_JSON_KNOWN && d->t.kind == DBZ_JSON_TEXT && !d->t.array &&
+				     (m->type == JT_NUMBER || m->type == JT_STRING)))
+			continue;
+		if (jt_str_is(m, DBZ_PLACEHOLDER))
 			continue;
 		char why[300];
 		if (dbz_type_refine_json(m, &d->t, d->pgtype, sizeof d->pgtype, &d->known, why, sizeof why) < 0)
