@@ -910,13 +910,31 @@ static bool ival_parse(const char *s, size_t n, ival *v)
 	return any;
 }
 
+/* PostgreSQL's months and microseconds of the parts of v: false when
+ * they are beyond its interval (months and days int32, the time int64 µs). */
+static bool ival_pg(const ival *v, int64_t *months, int64_t *t)
+{
+	int64_t mis;
+	if (__builtin_mul_overflow(v->y, 12, months) || __builtin_add_overflow(*months, v->mo, months) ||
+	    *months > INT32_MAX || *months < INT32_MIN || v->d > INT32_MAX || v->d < INT32_MIN)
+		return false;
+	return !(__builtin_mul_overflow(v->h, 3600, t) || __builtin_mul_overflow(v->mi, 60, &mis) ||
+		 __builtin_add_overflow(*t, mis, t) || __builtin_add_overflow(*t, v->s, t) ||
+		 __builtin_mul_overflow(*t, 1000000, t) || __builtin_add_overflow(*t, v->us, t));
+}
+
 /* Debezium's Interval text: every part, seconds as BigDecimal's plain
- * string without trailing zeros. */
+ * string without trailing zeros. An interval beyond PostgreSQL's (no text
+ * it prints) is refused: every reader would refuse the event. */
 static int interval_put(buf *out, const char *s, size_t n, char *err, size_t errlen)
 {
 	ival v;
+	int64_t months, t;
 	if (!ival_parse(s, n, &v))
 		return record_errf(err, errlen, "\"%.*s\" is not an ISO 8601 interval", (int)(n > 40 ? 40 : n), s);
+	if (!ival_pg(&v, &months, &t))
+		return record_errf(err, errlen, "interval \"%.*s\" is beyond PostgreSQL's interval range",
+				   (int)(n > 40 ? 40 : n), s);
 	if (buf_printf(out, "\"P%" PRId64 "Y%" PRId64 "M%" PRId64 "DT%" PRId64 "H%" PRId64 "M", v.y, v.mo, v.d, v.h,
 		       v.mi) < 0)
 		return -1;
@@ -943,14 +961,8 @@ static int interval_get(const char *s, size_t n, buf *out)
 	ival v;
 	if (!ival_parse(s, n, &v))
 		return -1;
-	int64_t months, t, mis;
-	if (__builtin_mul_overflow(v.y, 12, &months) || __builtin_add_overflow(months, v.mo, &months) ||
-	    months > INT32_MAX || months < INT32_MIN || v.d > INT32_MAX || v.d < INT32_MIN)
-		return -1;
-	if (__builtin_mul_overflow(v.h, 3600, &t) || __builtin_mul_overflow(v.mi, 60, &mis) ||
-	    __builtin_add_overflow(t, mis, &t) ||
-	    __builtin_add_overflow(t, v.s, &t) || __builtin_mul_overflow(t, 1000000, &t) ||
-	    __builtin_add_overflow(t, v.us, &t))
+	int64_t months, t;
+	if (!ival_pg(&v, &months, &t))
 		return -1;
 	int64_t yy = months / 12, mm = months % 12, h = t / 3600000000LL, mi = t / 60000000 % 60,
 		sec = t / 1000000 % 60, fs = t % 1000000;

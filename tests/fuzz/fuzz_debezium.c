@@ -10,8 +10,8 @@
  * test_fuzz_timestamps): 1 (such a value is refused by name when written;
  * the schemaless decoder's refusals of it fixed under 4), 2 (the oid's
  * text; test_oid: its type comes back oid), 3 and 6 (refused), 5, 8, 9
- * (the overflow; such an Interval is still refused, having no PostgreSQL
- * value), 10; test_negative_scale: 11 (a Decimal of the negative scale);
+ * (the overflow; test_interval_range: such an interval, having no
+ * PostgreSQL value, is refused when written too), 10; test_negative_scale: 11 (a Decimal of the negative scale);
  * test_ts_ns_range: 7 (ts_ns null); test_plain_reading: 4 (read as
  * documented; what no column holds is refused by name).
  *

@@ -866,6 +866,21 @@ static void test_money_text(void **state)
 		refused("money", bad[i], "is not money as PostgreSQL prints it");
 }
 
+/* An interval beyond PostgreSQL's (months or days beyond int32, the time
+ * beyond int64 µs) has no text PostgreSQL prints and every reader refuses
+ * its Interval: refused when written (found by tests/fuzz/fuzz_debezium.c,
+ * the rest of finding 9). */
+static void test_interval_range(void **state)
+{
+	(void)state;
+	refused("interval", "PT900000000000000000M", "beyond PostgreSQL's interval range");
+	refused("interval", "P178956970Y8M", "beyond PostgreSQL's interval range");
+	refused("interval", "P2147483648D", "beyond PostgreSQL's interval range");
+	both_ways("interval", "P178956970Y7M", "\"P178956970Y7M0DT0H0M0S\"");
+	both_ways("interval", "P-178956970Y-8M-2147483648D", "\"P-178956970Y-8M-2147483648DT0H0M0S\"");
+	both_ways("interval", "PT2562047788H54.775807S", "\"P0Y0M0DT2562047788H0M54.775807S\"");
+}
+
 /* source.ts_ns of a commit time whose nanoseconds are beyond int64 (the
  * records' years 0000 to 9999 reach further): null, which the Source
  * schema allows (an optional int64), the time exact in ts_us and ts_ms;
@@ -1380,6 +1395,7 @@ int main(void)
 		cmocka_unit_test(test_plain_reading),
 		cmocka_unit_test(test_oid),
 		cmocka_unit_test(test_money_text),
+		cmocka_unit_test(test_interval_range),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
