@@ -11,9 +11,10 @@
  * the schemaless decoder's refusals of it fixed under 4), 2 (the oid's
  * text; test_oid: its type comes back oid), 3 and 6 (refused), 5, 8, 9
  * (the overflow; test_interval_range: such an interval, having no
- * PostgreSQL value, is refused when written too), 10; test_negative_scale: 11 (a Decimal of the negative scale);
- * test_ts_ns_range: 7 (ts_ns null); test_plain_reading: 4 (read as
- * documented; what no column holds is refused by name).
+ * PostgreSQL value, is refused when written too), 10; test_negative_scale:
+ * 11 (a Decimal of the negative scale); test_ts_ns_range: 7 (ts_ns null);
+ * test_plain_reading: 4 (read as documented; what no column holds is
+ * refused by name). None is open: an 11-minute run printed none.
  *
  *  1. A value equal to Debezium's unavailable-value placeholder is taken
  *     for an unchanged TOAST value (ids decode:value-lost[*]:*:as-placeholder,
