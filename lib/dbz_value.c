@@ -289,6 +289,43 @@ static bool split_decimal(const char *s, size_t n, bool *neg, const char **ip, s
 	return i == n;
 }
 
+/* The bytes of a numeric(p,s) value with s < 0 (PostgreSQL 15 rounds such
+ * a column to a multiple of 10^-s): the unscaled value is the value /
+ * 10^-s, exactly, as Kafka Connect's Decimal (value = unscaled * 10^-scale,
+ * any int scale) reads it back; a value that is no such multiple has no
+ * Decimal of the scale. */
+static int decimal_put_negative(buf *out, const char *s, size_t n, bool neg, const char *ip, size_t il,
+				const char *fp, size_t fl, int scale, char *err, size_t errlen)
+{
+	size_t z = (size_t)-scale;
+	while (il > 1 && ip[0] == '0') {
+		ip++;
+		il--;
+	}
+	bool zero = il == 1 && ip[0] == '0';
+	bool multiple = zero || il > z;
+	for (size_t i = 0; multiple && i < fl; i++)
+		multiple = fp[i] == '0';
+	for (size_t i = 0; multiple && !zero && i < z; i++)
+		multiple = ip[il - 1 - i] == '0';
+	if (!multiple) {
+		char unit[48] = "1";
+		if (z < sizeof unit - 1)
+			memset(unit + 1, '0', z);
+		else
+			snprintf(unit, sizeof unit, "10^%zu", z);
+		return record_errf(err, errlen, "%.*s is not a multiple of %s (its Decimal's scale is %d)",
+				   (int)(n > 40 ? 40 : n), s, unit, scale);
+	}
+	buf tmp;
+	buf_init(&tmp, 0);
+	int rc = twos_from_digits(ip, zero ? 1 : il - z, neg, &tmp);
+	if (rc == 0)
+		rc = dbz_base64_put(out, (const unsigned char *)tmp.data, tmp.len);
+	buf_free(&tmp);
+	return rc < 0 ? record_errf(err, errlen, "out of memory") : 0;
+}
+
 /* Appends the bytes of the decimal text s[0..n) unscaled at scale. */
 static int decimal_put_bytes(buf *out, const char *s, size_t n, int scale, char *err, size_t errlen)
 {
@@ -299,7 +336,7 @@ static int decimal_put_bytes(buf *out, const char *s, size_t n, int scale, char 
 		return record_errf(err, errlen, "\"%.*s\" has no Decimal form (precise mode holds no NaN or Infinity)",
 			    (int)(n > 40 ? 40 : n), s);
 	if (scale < 0)
-		return record_errf(err, errlen, "negative scale %d", scale);
+		return decimal_put_negative(out, s, n, neg, ip, il, fp, fl, scale, err, errlen);
 	/* more fraction digits than the scale: only zeros may go */
 	while (fl > (size_t)scale) {
 		if (fp[fl - 1] != '0')
@@ -442,22 +479,35 @@ static int number_text(const char *s, size_t n, int min_scale, buf *out, char *e
 
 /* ---- money (lc_monetary C: "$1,234.56", "-$1,234.56") ---- */
 
+/* The bytes of money's text exactly as cash_out prints it with lc_monetary
+ * C: "-"?, "$", one to three digits (no leading zero but "$0.xx"), groups
+ * of three after ",", "." and two digits. Another text (commas misplaced,
+ * "$1234.56") would be read as the same value but written back otherwise:
+ * refused, as no text PostgreSQL prints. */
 static int money_put(buf *out, const char *s, size_t n, char *err, size_t errlen)
 {
 	char tmp[64];
 	size_t k = 0, i = 0;
 	if (i < n && s[i] == '-')
 		tmp[k++] = s[i++];
-	if (i >= n || s[i] != '$')
+	if (i >= n || s[i++] != '$')
 		goto bad;
-	for (i++; i < n && k < sizeof tmp - 1; i++) {
-		if (digit(s[i]) || s[i] == '.')
-			tmp[k++] = s[i];
-		else if (s[i] != ',')
+	size_t a = i;
+	while (i < n && digit(s[i]) && i - a < 4)
+		tmp[k++] = s[i++];
+	if (i == a || i - a > 3 || (s[a] == '0' && (i - a > 1 || (i < n && s[i] == ','))))
+		goto bad;
+	while (i < n && s[i] == ',') {
+		if (i + 4 > n || !digit(s[i + 1]) || !digit(s[i + 2]) || !digit(s[i + 3]) || k + 3 + 3 >= sizeof tmp)
 			goto bad;
+		memcpy(tmp + k, s + i + 1, 3);
+		k += 3;
+		i += 4;
 	}
-	if (i < n)
+	if (i + 3 != n || s[i] != '.' || !digit(s[i + 1]) || !digit(s[i + 2]))
 		goto bad;
+	memcpy(tmp + k, s + i, 3);
+	k += 3;
 	return decimal_put_bytes(out, tmp, k, 2, err, errlen);
 bad:
 	return record_errf(err, errlen, "\"%.*s\" is not money as PostgreSQL prints it with lc_monetary C",
@@ -860,13 +910,31 @@ static bool ival_parse(const char *s, size_t n, ival *v)
 	return any;
 }
 
+/* PostgreSQL's months and microseconds of the parts of v: false when
+ * they are beyond its interval (months and days int32, the time int64 µs). */
+static bool ival_pg(const ival *v, int64_t *months, int64_t *t)
+{
+	int64_t mis;
+	if (__builtin_mul_overflow(v->y, 12, months) || __builtin_add_overflow(*months, v->mo, months) ||
+	    *months > INT32_MAX || *months < INT32_MIN || v->d > INT32_MAX || v->d < INT32_MIN)
+		return false;
+	return !(__builtin_mul_overflow(v->h, 3600, t) || __builtin_mul_overflow(v->mi, 60, &mis) ||
+		 __builtin_add_overflow(*t, mis, t) || __builtin_add_overflow(*t, v->s, t) ||
+		 __builtin_mul_overflow(*t, 1000000, t) || __builtin_add_overflow(*t, v->us, t));
+}
+
 /* Debezium's Interval text: every part, seconds as BigDecimal's plain
- * string without trailing zeros. */
+ * string without trailing zeros. An interval beyond PostgreSQL's (no text
+ * it prints) is refused: every reader would refuse the event. */
 static int interval_put(buf *out, const char *s, size_t n, char *err, size_t errlen)
 {
 	ival v;
+	int64_t months, t;
 	if (!ival_parse(s, n, &v))
 		return record_errf(err, errlen, "\"%.*s\" is not an ISO 8601 interval", (int)(n > 40 ? 40 : n), s);
+	if (!ival_pg(&v, &months, &t))
+		return record_errf(err, errlen, "interval \"%.*s\" is beyond PostgreSQL's interval range",
+				   (int)(n > 40 ? 40 : n), s);
 	if (buf_printf(out, "\"P%" PRId64 "Y%" PRId64 "M%" PRId64 "DT%" PRId64 "H%" PRId64 "M", v.y, v.mo, v.d, v.h,
 		       v.mi) < 0)
 		return -1;
@@ -893,14 +961,8 @@ static int interval_get(const char *s, size_t n, buf *out)
 	ival v;
 	if (!ival_parse(s, n, &v))
 		return -1;
-	int64_t months, t, mis;
-	if (__builtin_mul_overflow(v.y, 12, &months) || __builtin_add_overflow(months, v.mo, &months) ||
-	    months > INT32_MAX || months < INT32_MIN || v.d > INT32_MAX || v.d < INT32_MIN)
-		return -1;
-	if (__builtin_mul_overflow(v.h, 3600, &t) || __builtin_mul_overflow(v.mi, 60, &mis) ||
-	    __builtin_add_overflow(t, mis, &t) ||
-	    __builtin_add_overflow(t, v.s, &t) || __builtin_mul_overflow(t, 1000000, &t) ||
-	    __builtin_add_overflow(t, v.us, &t))
+	int64_t months, t;
+	if (!ival_pg(&v, &months, &t))
 		return -1;
 	int64_t yy = months / 12, mm = months % 12, h = t / 3600000000LL, mi = t / 60000000 % 60,
 		sec = t / 1000000 % 60, fs = t % 1000000;
@@ -1038,8 +1100,10 @@ static void scalar_from_pg(const char *p, dbz_type *t, bool *array_ok)
 		t->kind = DBZ_INT16;
 	else if (!strcmp(p, "integer"))
 		t->kind = DBZ_INT32;
-	else if (!strcmp(p, "bigint") || !strcmp(p, "oid"))
+	else if (!strcmp(p, "bigint"))
 		t->kind = DBZ_INT64;
+	else if (!strcmp(p, "oid"))
+		t->kind = DBZ_OID;
 	else if (!strcmp(p, "real"))
 		t->kind = DBZ_FLOAT32;
 	else if (!strcmp(p, "double precision"))
@@ -1052,7 +1116,9 @@ static void scalar_from_pg(const char *p, dbz_type *t, bool *array_ok)
 		t->kind = DBZ_VSDECIMAL;
 	else if (starts(p, "numeric(")) {
 		int prec = 0, scale = 0;
-		if (sscanf(p, "numeric(%d,%d)", &prec, &scale) == 2 && scale >= 0) {
+		/* a negative scale (PostgreSQL 15) too: Connect's Decimal
+		 * takes any int scale */
+		if (sscanf(p, "numeric(%d,%d)", &prec, &scale) == 2 && scale >= -1000 && scale <= 1000) {
 			t->kind = DBZ_DECIMAL;
 			t->precision = prec;
 			t->scale = scale;
@@ -1126,7 +1192,8 @@ static void kind_schema(const dbz_type *t, const char **type, const char **name,
 	switch (t->kind) {
 	case DBZ_INT16: *type = "int16"; break;
 	case DBZ_INT32: *type = "int32"; break;
-	case DBZ_INT64: *type = "int64"; break;
+	case DBZ_INT64:
+	case DBZ_OID: *type = "int64"; break;
 	case DBZ_FLOAT32: *type = "float"; break;
 	case DBZ_FLOAT64: *type = "double"; break;
 	case DBZ_BOOLEAN: *type = "boolean"; break;
@@ -1144,7 +1211,6 @@ static void kind_schema(const dbz_type *t, const char **type, const char **name,
 	case DBZ_ZONED_TS: *type = "string"; *name = "io.debezium.time.ZonedTimestamp"; break;
 	case DBZ_ZONED_TIME: *type = "string"; *name = "io.debezium.time.ZonedTime"; break;
 	case DBZ_INTERVAL: *type = "string"; *name = "io.debezium.time.Interval"; break;
-	case DBZ_NUMBER: *type = "double"; break;
 	default: *type = "string"; *name = t->name; break;
 	}
 }
@@ -1279,9 +1345,12 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		if (checked && n - (s[0] == '-') <= (t->kind == DBZ_INT16 ? 4u : t->kind == DBZ_INT32 ? 9u : 18u) &&
 		    short_int_text(s, n))
 			return put(out, s, n);
+		/* fall through */
+	case DBZ_OID:
 		if (!record_int_text_valid(s, n, &v) ||
 		    (t->kind == DBZ_INT16 && (v < INT16_MIN || v > INT16_MAX)) ||
-		    (t->kind == DBZ_INT32 && (v < INT32_MIN || v > INT32_MAX)))
+		    (t->kind == DBZ_INT32 && (v < INT32_MIN || v > INT32_MAX)) ||
+		    (t->kind == DBZ_OID && (v < 0 || v > UINT32_MAX)))
 			return record_errf(err, errlen, "\"%.*s\" is not an integer of its type", (int)(n > 40 ? 40 : n), s);
 		return put(out, s, n);
 	case DBZ_FLOAT32:
@@ -1297,10 +1366,6 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 		 * lost; JsonConverter writes a negative zero -0.0 */
 		if (n == 2 && s[0] == '-' && s[1] == '0')
 			return put_s(out, "-0.0");
-		return put(out, s, n);
-	case DBZ_NUMBER:
-		if (!json_number(s, n))
-			return record_errf(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
 		return put(out, s, n);
 	case DBZ_BOOLEAN:
 		if (n == 1 && (s[0] == 't' || s[0] == 'f'))
@@ -1618,69 +1683,88 @@ int dbz_type_from_schema(const jt_node *schema, dbz_type *t, char *pgtype, size_
 		 * schema's kind writes them (an integer column's as integers …) */
 		if (record_type_class(given) == record_type_class(pgtype) && strlen(given) < cap)
 			strcpy(pgtype, given);
+		/* an oid is an int64 whose record class is text (oid values
+		 * are not integers of a record's classes): oid, read as such */
+		else if (t->kind == DBZ_INT64 && !strcmp(given, t->array ? "oid[]" : "oid") && strlen(given) < cap)
+			strcpy(pgtype, given);
 	}
+	if (t->kind == DBZ_INT64 && !strcmp(pgtype, t->array ? "oid[]" : "oid"))
+		t->kind = DBZ_OID;
 	/* money's Decimal: its value text is money's */
 	if (t->kind == DBZ_DECIMAL && !t->array && !strcmp(pgtype, "money"))
 		t->kind = DBZ_MONEY;
 	return 0;
 }
 
-int dbz_type_from_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, char *err, size_t errlen)
+/* The kind of a schemaless event's scalar v: true/false boolean, a
+ * VariableScaleDecimal struct, any other number or string its JSON text;
+ * DBZ_UNSUPPORTED for arrays and other objects. */
+static dbz_kind json_scalar_kind(const jt_node *v)
 {
-	memset(t, 0, sizeof *t);
-	/* Only true/false and the VariableScaleDecimal struct say what they
-	 * are; a number may be a date or a time, a string Decimal bytes: the
-	 * type is "unknown", and the value its JSON text (see the man page) */
-	const char *pg = "unknown";
 	switch (v->type) {
-	case JT_NULL:
-		return 0;
 	case JT_TRUE:
 	case JT_FALSE:
-		t->kind = DBZ_BOOLEAN;
-		pg = "boolean";
-		break;
+		return DBZ_BOOLEAN;
 	case JT_NUMBER:
-		t->kind = DBZ_NUMBER;
-		break;
 	case JT_STRING:
-		t->kind = DBZ_STRING;
-		break;
+		return DBZ_JSON_TEXT;
 	case JT_OBJECT: {
 		const jt_node *sc = jt_get(v, "scale"), *val = jt_get(v, "value");
-		if (v->len == 2 && sc && sc->type == JT_NUMBER && sc->is_int && val && val->type == JT_STRING) {
-			t->kind = DBZ_VSDECIMAL;
-			pg = "numeric";
-			break;
-		}
-		return record_errf(err, errlen, "an object, which an event without its schema cannot say the type of");
-	}
-	case JT_ARRAY: {
-		/* an array of one kind of scalar, as PostgreSQL's array text */
-		bool seen = false;
-		t->kind = DBZ_STRING;
-		for (const jt_node *k = v->first; k; k = k->next) {
-			dbz_type et;
-			char tmp[32];
-			int rc = dbz_type_from_json(k, &et, tmp, sizeof tmp, err, errlen);
-			if (rc < 0 || et.array || et.kind == DBZ_VSDECIMAL)
-				return rc < 0 ? -1 : record_errf(err, errlen, "an array of arrays or objects");
-			if (rc == 0)
-				continue;
-			if (seen && et.kind != t->kind)
-				return record_errf(err, errlen, "an array of values of different kinds");
-			t->kind = et.kind;
-			seen = true;
-		}
-		t->array = true;
-		break;
+		if (v->len == 2 && sc && sc->type == JT_NUMBER && sc->is_int && val && val->type == JT_STRING)
+			return DBZ_VSDECIMAL;
+		return DBZ_UNSUPPORTED;
 	}
 	default:
-		return 0;
+		return DBZ_UNSUPPORTED;
 	}
+}
+
+int dbz_type_refine_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, int *known, char *err,
+			 size_t errlen)
+{
+	/* Only true/false and the VariableScaleDecimal struct say what they
+	 * are; a number may be a date or a time, a string Decimal bytes (or
+	 * a real's "NaN" among its numbers): the type is "unknown", and the
+	 * value its JSON text (see the man page) */
+	if (v->type == JT_NULL)
+		return 0;
+	dbz_kind kind = DBZ_JSON_TEXT;
+	bool array = v->type == JT_ARRAY, elems_known = !array;
+	if (array) {
+		/* one kind of element, as PostgreSQL's array text; nulls (and an
+		 * empty array) tell nothing of it */
+		for (const jt_node *k = v->first; k; k = k->next) {
+			if (k->type == JT_NULL)
+				continue;
+			dbz_kind ek = json_scalar_kind(k);
+			if (ek == DBZ_UNSUPPORTED)
+				return record_errf(err, errlen, "an array of arrays or of objects other than VariableScaleDecimal");
+			if (elems_known && ek != kind)
+				return record_errf(err, errlen, "an array of values of different kinds");
+			kind = ek;
+			elems_known = true;
+		}
+	} else if ((kind = json_scalar_kind(v)) == DBZ_UNSUPPORTED) {
+		return record_errf(err, errlen, "an object, which an event without its schema cannot say the type of");
+	}
+	if (*known != DBZ_JSON_NOTHING) {
+		/* what another image (or the key) said: the same, or an array
+		 * whose elements only this one shows */
+		if (t->array != array)
+			return record_errf(err, errlen, "an array in one image and not in another");
+		if (!elems_known)
+			return 0;
+		if (*known == DBZ_JSON_KNOWN)
+			return t->kind == kind ? 0 : record_errf(err, errlen, "values of different kinds in the images");
+	}
+	memset(t, 0, sizeof *t);
+	t->kind = kind;
+	t->array = array;
+	*known = elems_known ? DBZ_JSON_KNOWN : DBZ_JSON_ARRAY_OF_NOTHING;
+	const char *pg = array ? "unknown" : kind == DBZ_BOOLEAN ? "boolean" : kind == DBZ_VSDECIMAL ? "numeric" : "unknown";
 	if ((size_t)snprintf(pgtype, cap, "%s", pg) >= cap)
 		return record_errf(err, errlen, "type name too long");
-	return 1;
+	return 0;
 }
 
 /* ---- values: JSON -> record text ---- */
@@ -1711,6 +1795,10 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 				    t->kind == DBZ_INT16 ? 16 : t->kind == DBZ_INT32 ? 32 : 64);
 		return put(out, v->s, v->len);
 	}
+	case DBZ_OID:
+		if (!json_int(v, 0, UINT32_MAX, &x))
+			return record_errf(err, errlen, "expected an oid (an integer from 0 to 4294967295)");
+		return put(out, v->s, v->len);
 	case DBZ_FLOAT32:
 	case DBZ_FLOAT64:
 		if (v->type == JT_NUMBER)
@@ -1718,9 +1806,14 @@ static int scalar_get(const dbz_type *t, const jt_node *v, buf *out, buf *tmp, c
 		if (str_eq(v, "NaN") || str_eq(v, "Infinity") || str_eq(v, "-Infinity"))
 			return put(out, v->s, v->len);
 		return record_errf(err, errlen, "expected a number");
-	case DBZ_NUMBER:
-		if (v->type != JT_NUMBER)
-			return record_errf(err, errlen, "expected a number");
+	case DBZ_JSON_TEXT:
+		/* a schemaless event's number or string: its JSON text */
+		if (v->type == JT_NUMBER)
+			return put(out, v->s, v->len);
+		if (v->type != JT_STRING)
+			return record_errf(err, errlen, "expected a number or a string");
+		if (v->len == strlen(DBZ_PLACEHOLDER) && !memcmp(v->s, DBZ_PLACEHOLDER, v->len))
+			return DBZ_GOT_PLACEHOLDER;
 		return put(out, v->s, v->len);
 	case DBZ_BOOLEAN:
 		if (v->type != JT_TRUE && v->type != JT_FALSE)
@@ -1842,6 +1935,7 @@ static bool array_placeholder(const dbz_type *t, const jt_node *v, buf *tmp)
 	size_t pl = strlen(DBZ_PLACEHOLDER);
 	switch (t->kind) {
 	case DBZ_STRING:
+	case DBZ_JSON_TEXT:
 		return v->len == 1 && k->type == JT_STRING &&
 		       ((k->len == pl && !memcmp(k->s, DBZ_PLACEHOLDER, pl)) || jt_str_is(k, PLACEHOLDER_UUID));
 	case DBZ_BYTES:
@@ -1850,6 +1944,7 @@ static bool array_placeholder(const dbz_type *t, const jt_node *v, buf *tmp)
 	case DBZ_INT16:
 	case DBZ_INT32:
 	case DBZ_INT64:
+	case DBZ_OID:
 		if (v->len != pl)
 			return false;
 		for (size_t i = 0; i < pl; i++, k = k->next) {
@@ -1933,7 +2028,7 @@ bool dbz_value_is_placeholder(const dbz_type *t, const char *text, size_t tlen, 
 	 * it: the text, its bytes in hex, its UUID, its character codes (an
 	 * integer array of 28 elements, written in few bytes). The rest of
 	 * the values pay a scan of their text. */
-	bool ints = t->array && (t->kind == DBZ_INT16 || t->kind == DBZ_INT32 || t->kind == DBZ_INT64);
+	bool ints = t->array && (t->kind == DBZ_INT16 || t->kind == DBZ_INT32 || t->kind == DBZ_INT64 || t->kind == DBZ_OID);
 	if (!(ints && tlen < 256) && !has_mark(text, tlen, "__debezium_unavailable_value") &&
 	    !has_mark(text, tlen, "5f5f646562657a69756d5f756e617661696c61626c655f76616c7565") &&
 	    !has_mark(text, tlen, PLACEHOLDER_UUID))

@@ -32,6 +32,7 @@ typedef enum dbz_kind {
 	DBZ_INT16,
 	DBZ_INT32,
 	DBZ_INT64,
+	DBZ_OID,          /* int64 holding an oid: 0 to 4294967295 */
 	DBZ_FLOAT32,
 	DBZ_FLOAT64,
 	DBZ_BOOLEAN,
@@ -40,7 +41,8 @@ typedef enum dbz_kind {
 	DBZ_DECIMAL,      /* org.apache.kafka.connect.data.Decimal, fixed scale */
 	DBZ_VSDECIMAL,    /* io.debezium.data.VariableScaleDecimal */
 	DBZ_MONEY,        /* money's text as a Decimal of scale 2 */
-	DBZ_NUMBER,       /* a JSON number of a schemaless event, as numeric */
+	DBZ_JSON_TEXT,    /* read only: a schemaless event's number or string, as
+			   * its JSON text (digits, characters); type unknown */
 	DBZ_DATE,         /* days since 1970-01-01 */
 	DBZ_TIME_MS,      /* io.debezium.time.Time, Kafka Connect Time */
 	DBZ_TIME_US,      /* io.debezium.time.MicroTime */
@@ -88,12 +90,19 @@ int dbz_value_put(buf *out, const dbz_type *t, const char *text, size_t len, boo
  * parameters when they name a type this knows, else what the schema's
  * type and logical name imply. -1 with err on a schema that is not one. */
 int dbz_type_from_schema(const jt_node *schema, dbz_type *t, char *pgtype, size_t cap, char *err, size_t errlen);
-/* The same for a value of a schemaless event, from the JSON alone: an
- * integer is bigint, another number numeric, a string text, true/false
- * boolean, {"scale","value"} a VariableScaleDecimal, an array of these an
- * array. 0 when the value tells nothing (null), 1 with t and pgtype set,
- * -1 with err when no type can be read from it. */
-int dbz_type_from_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, char *err, size_t errlen);
+/* What a schemaless event says of a column's type: nothing (only nulls so
+ * far), that it is an array (empty or of nulls only so far), or its type. */
+enum { DBZ_JSON_NOTHING = 0, DBZ_JSON_ARRAY_OF_NOTHING = 1, DBZ_JSON_KNOWN = 2 };
+/* The type of a column of a schemaless event refined by one of its
+ * values v (an image's, or the key's), from the JSON alone: true/false
+ * boolean, {"scale","value"} a VariableScaleDecimal (numeric), any other
+ * number or string DBZ_JSON_TEXT (unknown), an array of one of these an
+ * array (unknown); *known (DBZ_JSON_*) says how much of t and pgtype is
+ * set, and is raised. 0; -1 with err when no type can be read from v or
+ * it contradicts what the other values said (an array and a scalar,
+ * booleans and numbers). */
+int dbz_type_refine_json(const jt_node *v, dbz_type *t, char *pgtype, size_t cap, int *known, char *err,
+			 size_t errlen);
 
 enum { DBZ_GOT_VALUE = 0, DBZ_GOT_PLACEHOLDER = 1 };
 /* Appends to out (reset first, NUL-terminated) the record's value text of

@@ -529,6 +529,20 @@ static int put_now(buf *v, dbz_encoder *e, int64_t ns)
 	return 0;
 }
 
+/* source.ts_ns of a commit time of us µs (its text u): the µs and three
+ * zeros. A time whose ns are beyond int64 (before 1677-09-21T00:12:43.145225Z
+ * or after 2262-04-11T23:47:16.854775Z; records allow the years 0000 to
+ * 9999) is null: the Source schema has ts_ns an optional int64, and the
+ * time is exact in ts_us and ts_ms (Debezium's own epochSecond * 10^9
+ * wraps around, a wrong time; refusing the change would stop the stream
+ * for a field that only repeats the time). */
+static int put_ts_ns(buf *out, int64_t us, const num_text *u)
+{
+	if (us < INT64_MIN / 1000 || us > INT64_MAX / 1000)
+		return put_s(out, "null");
+	return put(out, u->s, u->len) < 0 ? -1 : put_s(out, "000");
+}
+
 /* "source":{…},"transaction": and then null for a snapshot, else
  * {"id":"XID","total_order": (the orders follow per record). What only
  * the transaction decides is made once per transaction. */
@@ -552,7 +566,7 @@ static int put_source(buf *v, dbz_encoder *e, const dbz_table *t, const record *
 		if (put_s(&e->seq, ",\"sequence\":\"[\\\"") < 0 || put(&e->seq, l.s, l.len) < 0 ||
 		    put_s(&e->seq, "\\\",\\\"") < 0 || put(&e->seq, l.s, l.len) < 0 ||
 		    put_s(&e->seq, "\\\"]\",\"ts_us\":") < 0 || put(&e->seq, u.s, u.len) < 0 ||
-		    put_s(&e->seq, ",\"ts_ns\":") < 0 || put(&e->seq, u.s, u.len) < 0 || put_s(&e->seq, "000") < 0 ||
+		    put_s(&e->seq, ",\"ts_ns\":") < 0 || put_ts_ns(&e->seq, us, &u) < 0 ||
 		    put_s(&e->lsn, ",\"lsn\":") < 0 || put(&e->lsn, l.s, l.len) < 0 ||
 		    put_s(&e->lsn, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":") < 0 ||
 		    put(&e->snap_lsn, e->lsn.data, e->lsn.len) < 0 || put_s(&e->snap_lsn, "null") < 0 ||
@@ -772,6 +786,8 @@ typedef struct dcol {
 	dbz_type t;
 	char pgtype[RECORD_NAME_MAX + 1];
 	bool typed; /* t and pgtype known */
+	bool by_schema; /* typed by a schema: the values need not say more */
+	int known;  /* without a schema: what the values said (DBZ_JSON_*) */
 } dcol;
 
 typedef struct dctx {
@@ -829,6 +845,9 @@ static int col_get(dctx *c, const char *name, size_t n)
 	memset(d, 0, sizeof *d);
 	d->name = name;
 	d->nlen = n;
+	/* a column no value types (only nulls and placeholders): its values
+	 * are read as a schemaless event's JSON text */
+	d->t.kind = DBZ_JSON_TEXT;
 	return (int)c->n++;
 }
 
@@ -851,13 +870,14 @@ static int cols_from_schema(dctx *c, const jt_node *st, const char *what)
 		char why[300];
 		if (dbz_type_from_schema(f, &d->t, d->pgtype, sizeof d->pgtype, why, sizeof why) < 0)
 			return derr(c, "column \"%.*s\": %s", (int)d->nlen, d->name, why);
-		d->typed = true;
+		d->typed = d->by_schema = true;
 	}
 	return 0;
 }
 
-/* The columns an image object names, typed from their values when not
- * typed yet. */
+/* The columns an image object names, typed from their values when no
+ * schema typed them: each image (and the key) may say more (the elements
+ * of an array empty in the other, say), and none may contradict another. */
 static int cols_from_image(dctx *c, const jt_node *img)
 {
 	if (!img || img->type != JT_OBJECT)
@@ -867,13 +887,17 @@ static int cols_from_image(dctx *c, const jt_node *img)
 		if (i < 0)
 			return -1;
 		dcol *d = &c->cols[i];
-		if (d->typed || jt_str_is(m, DBZ_PLACEHOLDER))
+		/* a scalar number or string where one was seen: nothing new
+		 * (the common case, said without a call) */
+		if (d->by_schema || (d->known == DBZ_JSON_KNOWN && d->t.kind == DBZ_JSON_TEXT && !d->t.array &&
+				     (m->type == JT_NUMBER || m->type == JT_STRING)))
+			continue;
+		if (jt_str_is(m, DBZ_PLACEHOLDER))
 			continue;
 		char why[300];
-		int rc = dbz_type_from_json(m, &d->t, d->pgtype, sizeof d->pgtype, why, sizeof why);
-		if (rc < 0)
+		if (dbz_type_refine_json(m, &d->t, d->pgtype, sizeof d->pgtype, &d->known, why, sizeof why) < 0)
 			return derr(c, "column \"%.*s\": %s (the event carries no schema)", (int)d->nlen, d->name, why);
-		d->typed = rc > 0;
+		d->typed = d->known != DBZ_JSON_NOTHING;
 	}
 	return 0;
 }

@@ -8,10 +8,13 @@
  * a JSON record; "schema"/"plain" = with or without JsonConverter's schema).
  * FIXED since (tests/unit/test_record_debezium.c, test_fuzz_findings and
  * test_fuzz_timestamps): 1 (such a value is refused by name when written;
- * the schemaless decoder's refusals of it remain, under 4), 2 (the oid's
- * text; its type coming back bigint remains), 3 and 6 (refused), 5, 8, 9
- * (the overflow; such an Interval is still refused, having no PostgreSQL
- * value), 10. OPEN, printed once each: 4, 7, 11.
+ * the schemaless decoder's refusals of it fixed under 4), 2 (the oid's
+ * text; test_oid: its type comes back oid), 3 and 6 (refused), 5, 8, 9
+ * (the overflow; test_interval_range: such an interval, having no
+ * PostgreSQL value, is refused when written too), 10; test_negative_scale:
+ * 11 (a Decimal of the negative scale); test_ts_ns_range: 7 (ts_ns null);
+ * test_plain_reading: 4 (read as documented; what no column holds is
+ * refused by name). None is open: an 11-minute run printed none.
  *
  *  1. A value equal to Debezium's unavailable-value placeholder is taken
  *     for an unchanged TOAST value (ids decode:value-lost[*]:*:as-placeholder,
@@ -45,6 +48,7 @@
  *     gives invalid JSON. Want: refused ("an integer outside its type").
  *     Also oid comes back of type bigint with the schema (__dbrepl.type is
  *     ignored: its value class differs), id decode:type-changed[schema]:oid.
+ *     Fixed: oid (and Debezium's OID) on an int64 is oid, 0 to 4294967295.
  *  3. A finite timestamp at the +infinity sentinel comes back "infinity"
  *     (repro ts_infinity_sentinel; decode:value-differs[schema]:timestamp):
  *     timestamp "294247-01-10T04:00:25.200000" (PostgreSQL's range ends at
@@ -63,7 +67,10 @@
  *     and numbers or booleans in the other. man/dbrepl-debezium.5 READING:
  *     without a schema a column is "unknown", "its value the JSON text as it
  *     stands (a number's digits, a string's characters, an array as
- *     PostgreSQL's array text)".
+ *     PostgreSQL's array text)". Fixed: numbers and strings are one kind
+ *     (the JSON text), arrays of VariableScaleDecimal are read, and the
+ *     images (and the key) type a column together; also a column whose
+ *     only value is the placeholder (no longer "an integer of 16 bits").
  *  5. Schemaless update, before holding a column (REPLICA IDENTITY FULL),
  *     after leaving it out as an unchanged TOAST value (repro
  *     plain_unchanged_toast; decode:unchanged-became-absent[plain]): the
@@ -84,6 +91,8 @@
  *     a commit time before 1677-09-21T00:12:43.145225Z or after
  *     2262-04-11T23:47:16.854775Z (records allow 0000-9999) gives e.g.
  *     "ts_ns":-62167219200000000000 in a field its schema says is int64.
+ *     Fixed: such a ts_ns is null (the Source schema's ts_ns is an optional
+ *     int64; ts_us and ts_ms keep the time exactly).
  *  8. UB, record_debezium.c:391 (table_for): memcpy(nt->keys, r->keys, 0)
  *     with r->keys NULL, for a record without columns (UBSan "null pointer
  *     passed as argument 2"; tests/fuzz/corpus/truncate.json, a truncate
@@ -101,7 +110,13 @@
  * 11. numeric(p,s) with a negative scale (PostgreSQL 15) is written as a
  *     plain string (repro numeric_neg_scale; schema:numeric(p,-s)); the
  *     documentation maps NUMERIC[(M[,D])] to a Decimal of scale D. Values
- *     survive; only the form differs.
+ *     survive; only the form differs. Fixed: a Decimal of scale s (Kafka
+ *     Connect's Decimal takes any int scale), unscaled = value / 10^-s.
+ *
+ * Also fixed (test_money_text): money text with misplaced thousands
+ * separators ("$92,23327,0.00", no text PostgreSQL prints) was written as
+ * its value; refused now, as lc_monetary C's text only (the reference took
+ * a leading zero, "$012.00", for PostgreSQL's text: it is not, now).
  *
  * Read as documented, not findings: timetz keeps its offset (the man page's
  * "Differences from the connector"); io.debezium.time.Timestamp infinity is
@@ -259,7 +274,7 @@ typedef struct ptype {
 	int p, s;         /* numeric typmod */
 	const char *name; /* K_STR: the logical name, or NULL */
 	bool known;       /* a type of the documented table (arrays of it are arrays) */
-	bool neg_scale;   /* numeric(p,s) with s < 0: values checked as dbrepl's text */
+	bool neg_scale;   /* numeric(p,s) with s < 0 (PostgreSQL 15): a multiple of 10^-s */
 } ptype;
 
 static bool starts(const char *s, const char *p)
@@ -303,13 +318,10 @@ static void classify_base(const char *t, ptype *pt)
 			pt->p = p;
 			pt->s = s;
 			/* PostgreSQL 15 allows a negative scale. The documentation
-			 * has NUMERIC[(M[,D])] a Decimal of scale D all the same;
-			 * dbrepl writes the text (the schema check says so once,
-			 * the values are checked as text) */
-			if (s < 0) {
-				pt->k = K_STR;
-				pt->neg_scale = true;
-			}
+			 * has NUMERIC[(M[,D])] a Decimal of scale D all the same,
+			 * and Kafka Connect's Decimal takes any int scale (value =
+			 * unscaled * 10^-scale) */
+			pt->neg_scale = s < 0;
 		} else {
 			pt->known = false;
 		}
@@ -896,7 +908,8 @@ static int ref_scalar(const ptype *pt, const char *s, size_t n, json_t **out)
 			size_t groups = 0, lead = 0;
 			while (i < n && isdig(s[i]) && k < 100)
 				tmp[k++] = s[i++], lead++;
-			if (lead == 0 || lead > 3)
+			/* cash_out prints no leading zero but "$0.xx" */
+			if (lead == 0 || lead > 3 || (s[i - lead] == '0' && (lead > 1 || (i < n && s[i] == ','))))
 				return REF_INVALID;
 			while (i < n && s[i] == ',') {
 				i++;
@@ -1481,10 +1494,6 @@ static void want_schema(const ptype *pt, const char **type, const char **name)
 	case K_BYTEA: *type = "bytes"; break;
 	case K_STR: *type = "string"; *name = pt->name; break;
 	}
-	if (pt->neg_scale) {
-		*type = "bytes";
-		*name = "org.apache.kafka.connect.data.Decimal";
-	}
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -1520,7 +1529,7 @@ static void check_field_schema(const json_t *f, const char *pgtype, bool key, co
 	if (!streq_null(jstr(s, "type"), type) || !streq_null(jstr(s, "name"), name))
 		finding(id, "column \"%s\" (%s): schema type %s name %s, documented %s %s", col, pgtype, jstr(s, "type"),
 			jstr(s, "name"), type, name ? name : "(none)");
-	if (((pt.k == K_NUMERIC && pt.tm) || pt.k == K_MONEY) && !pt.neg_scale) {
+	if ((pt.k == K_NUMERIC && pt.tm) || pt.k == K_MONEY) {
 		char sc[16];
 		snprintf(sc, sizeof sc, "%d", pt.k == K_MONEY ? 2 : pt.s);
 		if (!streq_null(jstr(json_object_get(s, "parameters"), "scale"), sc))
@@ -1745,7 +1754,13 @@ static void check_event_json(const record *r, const expect *x, bool schema, cons
 		finding("envelope:snapshot", "source.snapshot %s for op %c", jstr(src, "snapshot"), x->op);
 	int64_t us = r->commit_us;
 	int64_t ms = us / 1000 - (us % 1000 < 0);
-	if (ji(src, "ts_us") != us || ji(src, "ts_ms") != ms || (__int128)ji(src, "ts_ns") != (__int128)us * 1000)
+	/* ts_ns: the µs in ns; null (the Source schema's ts_ns is optional)
+	 * when those are beyond int64, the time exact in ts_us and ts_ms */
+	__int128 ns = (__int128)us * 1000;
+	bool ns_fits = ns >= INT64_MIN && ns <= INT64_MAX;
+	const json_t *nsj = json_object_get(src, "ts_ns");
+	if (ji(src, "ts_us") != us || ji(src, "ts_ms") != ms ||
+	    (ns_fits ? !json_is_integer(nsj) || (__int128)json_integer_value(nsj) != ns : !json_is_null(nsj)))
 		finding("envelope:source-time", "source ts_ms/us/ns %lld/%lld/%lld for %lld µs", (long long)ji(src, "ts_ms"),
 			(long long)ji(src, "ts_us"), (long long)ji(src, "ts_ns"), (long long)us);
 	if (ji(src, "txId") != r->xid || (r->lsn <= INT64_MAX && ji(src, "lsn") != (int64_t)r->lsn))
@@ -2693,7 +2708,18 @@ static void gen_scalar(rd *r, const char *t, buf *b)
 	case K_FLOAT4: gen_float(r, b, false); return;
 	case K_FLOAT8: gen_float(r, b, true); return;
 	case K_BOOL: buf_putc(b, u8(r) & 1 ? 't' : 'f'); return;
-	case K_NUMERIC: gen_numeric(r, b, pt.tm, pt.p, pt.s); return;
+	case K_NUMERIC:
+		if (pt.neg_scale) {
+			/* a negative scale: a multiple of 10^-s, as PostgreSQL
+			 * rounds it */
+			gen_int(r, b, -999, 999);
+			if (strcmp(b->data + b->len - 1, "0") || b->len != 1)
+				for (int i = 0; i < -pt.s; i++)
+					buf_putc(b, '0');
+			return;
+		}
+		gen_numeric(r, b, pt.tm, pt.p, pt.s);
+		return;
 	case K_MONEY: gen_money(r, b); return;
 	case K_DATE: gen_date(r, b); return;
 	case K_TIME:
@@ -2712,18 +2738,6 @@ static void gen_scalar(rd *r, const char *t, buf *b)
 	case K_STR:
 		if (!strcmp(t, "uuid")) {
 			gen_uuid(r, b);
-			return;
-		}
-		if (starts(t, "numeric(")) {
-			/* a negative scale: a multiple of 10^-s */
-			gen_int(r, b, -999, 999);
-			int s = 0;
-			const char *c = strchr(t, ',');
-			if (c)
-				s = atoi(c + 1);
-			if (strcmp(b->data + b->len - 1, "0") || b->len != 1)
-				for (int i = 0; i < -s; i++)
-					buf_putc(b, '0');
 			return;
 		}
 		gen_text(r, b);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -716,6 +717,255 @@ static void refused(const char *pgtype, const char *text, const char *why)
 	buf_free(&out);
 }
 
+/* One update of two columns (id integer, v of pgtype) from before to
+ * after (value texts, NULL for NULL) through a schemaless event and back:
+ * v must come back as the texts want_before and want_after (the JSON
+ * text, man/dbrepl-debezium.5 READING). */
+static void plain_update(const char *pgtype, const char *before, const char *after, const char *want_before,
+			 const char *want_after)
+{
+	record r, d;
+	record_init(&r);
+	record_init(&d);
+	one_column(&r, pgtype, after);
+	r.op = 'u';
+	r.has_before = true;
+	assert_int_equal(record_set_shape(&r, 2, true, true), 0);
+	assert_int_equal(record_set_column(&r, 0, "id", "integer"), 0);
+	assert_int_equal(record_set_column(&r, 1, "v", pgtype), 0);
+	const char *vals[2] = {before, after};
+	for (int img = 0; img < 2; img++) {
+		record_value *im = img ? r.after : r.before;
+		assert_int_equal(record_set_value(&r, im, 0, VALUE_TEXT, "1", 1), 0);
+		if (vals[img])
+			assert_int_equal(record_set_value(&r, im, 1, VALUE_TEXT, vals[img], strlen(vals[img])), 0);
+		else
+			assert_int_equal(record_set_value(&r, im, 1, VALUE_NULL, NULL, 0), 0);
+	}
+	dbz_encoder_opts o = {.schema = false};
+	dbz_encoder *e = dbz_encoder_new(&o);
+	buf k, v;
+	buf_init(&k, 0);
+	buf_init(&v, 0);
+	bool hk = encode(e, &r, DBZ_PART_WHOLE, &k, &v);
+	decode_event(&d, &v, &k, hk);
+	const char *want[2] = {want_before, want_after};
+	for (int img = 0; img < 2; img++) {
+		const record_value *got = img ? &d.after[1] : &d.before[1];
+		if (!want[img]) {
+			assert_int_equal(got->kind, VALUE_NULL);
+			continue;
+		}
+		if (got->kind != VALUE_TEXT || strcmp(got->data, want[img]))
+			fail_msg("%s %s: %s %s, not %s (event %.*s)", pgtype, img ? "after" : "before",
+				 got->kind == VALUE_TEXT ? "read back" : "kind", got->kind == VALUE_TEXT ? got->data : "not text",
+				 want[img], (int)v.len, v.data);
+	}
+	buf_free(&k);
+	buf_free(&v);
+	record_free(&r);
+	record_free(&d);
+	dbz_encoder_free(e);
+}
+
+/* Schemaless events that kpub writes are read back as the man page says
+ * (a column "unknown", its value the JSON text, an array as PostgreSQL's
+ * array text), where each image shows what the other does not (found by
+ * tests/fuzz/fuzz_debezium.c, finding 4); only what no value can be
+ * (booleans among numbers, an array and a scalar) is refused. */
+static void test_plain_reading(void **state)
+{
+	(void)state;
+	/* numeric[]: VariableScaleDecimal elements */
+	plain_update("numeric[]", "{1.5,-2,NULL}", "{0.001}", "{1.5,-2,NULL}", "{0.001}");
+	/* NaN and the infinities among a real's numbers, in an array or
+	 * in the other image */
+	plain_update("double precision[]", "{1.5,NaN}", "{-Infinity,2}", "{1.5,NaN}", "{-Infinity,2}");
+	plain_update("double precision", "1.5", "NaN", "1.5", "NaN");
+	plain_update("real", "Infinity", "-0", "Infinity", "-0.0");
+	/* an array empty or of NULLs in one image */
+	plain_update("integer[]", "{}", "{1,2}", "{}", "{1,2}");
+	plain_update("boolean[]", "{NULL}", "{t,f}", "{NULL}", "{t,f}");
+	plain_update("numeric[]", "{NULL,NULL}", "{2.50}", "{NULL,NULL}", "{2.50}");
+	plain_update("boolean[]", "{t}", "{}", "{t}", "{}");
+	plain_update("text[]", "{}", NULL, "{}", NULL);
+
+	record d;
+	record_init(&d);
+	char err[300];
+	/* Debezium's own update with an unchanged TOAST value and no before:
+	 * the placeholder is the only value of the column */
+	const char *toast = "{\"before\":null,\"after\":{\"id\":7,\"bio\":\"__debezium_unavailable_value\"},"
+			    "\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\"},\"op\":\"u\"}";
+	if (record_decode_debezium(&d, toast, strlen(toast), "{\"id\":7}", 8, 1, err, sizeof err) != 0)
+		fail_msg("placeholder alone: %s", err);
+	assert_int_equal(d.after[1].kind, VALUE_UNCHANGED);
+	/* what no column's values are: refused by name */
+	static const char *const bad[][2] = {
+		{"{\"before\":{\"id\":7,\"v\":[1]},\"after\":{\"id\":7,\"v\":5},", "an array in one image and not in another"},
+		{"{\"before\":{\"id\":7,\"v\":true},\"after\":{\"id\":7,\"v\":5},", "different kinds"},
+		{"{\"before\":{\"id\":7,\"v\":[true]},\"after\":{\"id\":7,\"v\":[{\"scale\":1,\"value\":\"Dw==\"}]},",
+		 "different kinds"},
+		{"{\"before\":null,\"after\":{\"id\":7,\"v\":[1,true]},", "different kinds"},
+		{"{\"before\":null,\"after\":{\"id\":7,\"v\":[[1]]},", "an array of arrays"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char ev[600];
+		snprintf(ev, sizeof ev, "%s\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\"},\"op\":\"u\"}", bad[i][0]);
+		if (record_decode_debezium(&d, ev, strlen(ev), NULL, 0, 1, err, sizeof err) == 0)
+			fail_msg("read: %s", ev);
+		if (!strstr(err, bad[i][1]) || !strstr(err, "column \"v\""))
+			fail_msg("%s: \"%s\" does not say \"%s\"", ev, err, bad[i][1]);
+	}
+	record_free(&d);
+}
+
+/* An oid: int64 in the event, and of type oid again when read with the
+ * schema (its __dbrepl.type, or Debezium's column.propagate.source.type
+ * OID), though records class oid values as text and bigint's as integers;
+ * only 0 to 4294967295 (found by tests/fuzz/fuzz_debezium.c). */
+static void test_oid(void **state)
+{
+	(void)state;
+	both_ways("oid", "4294967295", "4294967295");
+	both_ways("oid", "0", "0");
+	both_ways("oid[]", "{1,NULL,4294967295}", "[1,null,4294967295]");
+	refused("oid", "4294967296", "not an integer of its type");
+	refused("oid", "-1", "not an integer of its type");
+	char err[300], pg[64];
+	buf out;
+	buf_init(&out, 0);
+	assert_int_equal(get_value("{\"type\":\"int64\",\"optional\":true,\"parameters\":"
+				   "{\"__debezium.source.column.type\":\"OID\"},\"field\":\"x\"}",
+				   "7", pg, &out, err, sizeof err), 0);
+	assert_string_equal(pg, "oid");
+	assert_string_equal(out.data, "7");
+	assert_int_equal(get_value("{\"type\":\"int64\",\"optional\":true,\"parameters\":{\"__dbrepl.type\":\"oid\"},"
+				   "\"field\":\"x\"}", "4294967296", pg, &out, err, sizeof err), -1);
+	assert_non_null(strstr(err, "expected an oid"));
+	/* bigint stays bigint */
+	both_ways("bigint", "-9223372036854775808", "-9223372036854775808");
+	buf_free(&out);
+}
+
+/* money's text as cash_out prints it with lc_monetary C, and nothing else:
+ * a text with commas misplaced would be read as the same value and
+ * written back otherwise (found by tests/fuzz/fuzz_debezium.c). */
+static void test_money_text(void **state)
+{
+	(void)state;
+	both_ways("money", "$0.00", "\"AA==\"");
+	both_ways("money", "$1,234.56", "\"AeJA\"");
+	both_ways("money", "-$0.05", "\"+w==\"");
+	both_ways("money", "$1,000,000.00", "\"BfXhAA==\"");
+	static const char *const bad[] = {
+		"$92,23327,0.00", "$1234.56", "$1,23.45", "$1,2345.00", "$,123.00", "$1,.00", "$01.00", "$0,123.00",
+		"$1.5", "$1,234.567", "$1,234", "1.00", "$-1.00", "-$1,234.56 ", "$1,234,.00",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused("money", bad[i], "is not money as PostgreSQL prints it");
+}
+
+/* An interval beyond PostgreSQL's (months or days beyond int32, the time
+ * beyond int64 µs) has no text PostgreSQL prints and every reader refuses
+ * its Interval: refused when written (found by tests/fuzz/fuzz_debezium.c,
+ * the rest of finding 9). */
+static void test_interval_range(void **state)
+{
+	(void)state;
+	refused("interval", "PT900000000000000000M", "beyond PostgreSQL's interval range");
+	refused("interval", "P178956970Y8M", "beyond PostgreSQL's interval range");
+	refused("interval", "P2147483648D", "beyond PostgreSQL's interval range");
+	both_ways("interval", "P178956970Y7M", "\"P178956970Y7M0DT0H0M0S\"");
+	both_ways("interval", "P-178956970Y-8M-2147483648D", "\"P-178956970Y-8M-2147483648DT0H0M0S\"");
+	both_ways("interval", "PT2562047788H54.775807S", "\"P0Y0M0DT2562047788H0M54.775807S\"");
+}
+
+/* source.ts_ns of a commit time whose nanoseconds are beyond int64 (the
+ * records' years 0000 to 9999 reach further): null, which the Source
+ * schema allows (an optional int64), the time exact in ts_us and ts_ms;
+ * never an integer no int64 holds (found by tests/fuzz/fuzz_debezium.c,
+ * finding 7). */
+static void test_ts_ns_range(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t us;
+		const char *ns;
+	} cases[] = {
+		{INT64_C(-9223372036854775), "\"ts_ns\":-9223372036854775000,"}, /* 1677-09-21T00:12:43.145225Z */
+		{INT64_C(-9223372036854776), "\"ts_ns\":null,"},
+		{INT64_C(9223372036854775), "\"ts_ns\":9223372036854775000,"},  /* 2262-04-11T23:47:16.854775Z */
+		{INT64_C(9223372036854776), "\"ts_ns\":null,"},
+		{INT64_C(-62167219200000000), "\"ts_ns\":null,"}, /* 0000-01-01 */
+		{INT64_C(253402300799999999), "\"ts_ns\":null,"}, /* 9999-12-31T23:59:59.999999Z */
+	};
+	record r, d;
+	record_init(&r);
+	record_init(&d);
+	buf k, v;
+	buf_init(&k, 0);
+	buf_init(&v, 0);
+	for (int schema = 0; schema < 2; schema++) {
+		dbz_encoder_opts o = {.schema = schema};
+		dbz_encoder *e = dbz_encoder_new(&o);
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			one_column(&r, "integer", "5");
+			r.commit_us = cases[i].us;
+			r.xid = (uint32_t)(800 + i); /* a transaction of its own */
+			assert_true(encode(e, &r, DBZ_PART_WHOLE, &k, &v));
+			buf_terminate(&v);
+			if (!strstr(v.data, cases[i].ns))
+				fail_msg("%" PRId64 " µs: no %s in %s", cases[i].us, cases[i].ns, v.data);
+			decode_event(&d, &v, &k, true);
+			assert_true(d.commit_us == cases[i].us);
+		}
+		dbz_encoder_free(e);
+	}
+	buf_free(&k);
+	buf_free(&v);
+	record_free(&r);
+	record_free(&d);
+}
+
+/* numeric(p,s) with a negative scale (PostgreSQL 15): a Decimal of that
+ * scale, as the documentation maps NUMERIC(M,D) and Kafka Connect's
+ * Decimal allows (value = unscaled * 10^-scale); the unscaled value is the
+ * value / 10^-s exactly, and a value that is no multiple of 10^-s has no
+ * such Decimal (found by tests/fuzz/fuzz_debezium.c, finding 11). */
+static void test_negative_scale(void **state)
+{
+	(void)state;
+	both_ways("numeric(5,-2)", "12300", "\"ew==\"");
+	both_ways("numeric(5,-2)", "-100", "\"/w==\"");
+	both_ways("numeric(5,-2)", "0", "\"AA==\"");
+	both_ways("numeric(2,-3)[]", "{99000,NULL,-1000}", "[\"Yw==\",null,\"/w==\"]");
+	refused("numeric(5,-2)", "12345", "not a multiple of 100");
+	refused("numeric(5,-2)", "12300.5", "not a multiple of 100");
+	refused("numeric(5,-2)", "50", "not a multiple of 100");
+	char err[300], pg[64];
+	buf out;
+	buf_init(&out, 0);
+	/* zeros after the point are no digits of the value */
+	assert_int_equal(put_value("numeric(5,-2)", "12300.00", &out, err, sizeof err), 0);
+	assert_string_equal(out.data, "\"ew==\"");
+	/* the schema says the scale */
+	dbz_type t;
+	dbz_type_from_pg("numeric(5,-2)", &t);
+	buf_reset(&out);
+	assert_int_equal(dbz_schema_put(&out, &t, "numeric(5,-2)", true, "x"), 0);
+	buf_terminate(&out);
+	assert_non_null(strstr(out.data, "\"name\":\"org.apache.kafka.connect.data.Decimal\""));
+	assert_non_null(strstr(out.data, "\"scale\":\"-2\",\"connect.decimal.precision\":\"5\""));
+	/* Debezium's own schema of such a column (no type parameter) */
+	assert_int_equal(get_value("{\"type\":\"bytes\",\"name\":\"org.apache.kafka.connect.data.Decimal\","
+				   "\"parameters\":{\"scale\":\"-2\",\"connect.decimal.precision\":\"5\"}}",
+				   "\"ew==\"", pg, &out, err, sizeof err), 0);
+	assert_string_equal(out.data, "12300");
+	assert_string_equal(pg, "numeric");
+	buf_free(&out);
+}
+
 /* Finite timestamps that would read back as something else (found by
  * tests/fuzz/fuzz_debezium.c): the value Debezium gives +infinity (its
  * -infinity is before PostgreSQL's range), a zoned one finer than its
@@ -1009,7 +1259,7 @@ static void test_reader_mixed(void **state)
 		 "\n"
 		 "{\"op\":\"c\",\"source\":{\"name\":\"s r v\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":100,"
 		 "\"sequence\":\"[\\\"90\\\",\\\"100\\\"]\"},\"after\":{\"a\":2}}\n"
-		 "{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\"},\"after\":{\"a\":[1,\"x\"]}}\n",
+		 "{\"op\":\"c\",\"source\":{\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\"},\"after\":{\"a\":[1,true]}}\n",
 		 torture[0]);
 	int p[2];
 	assert_int_equal(pipe(p), 0);
@@ -1140,6 +1390,12 @@ int main(void)
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test(test_fuzz_findings),
 		cmocka_unit_test(test_fuzz_timestamps),
+		cmocka_unit_test(test_negative_scale),
+		cmocka_unit_test(test_ts_ns_range),
+		cmocka_unit_test(test_plain_reading),
+		cmocka_unit_test(test_oid),
+		cmocka_unit_test(test_money_text),
+		cmocka_unit_test(test_interval_range),
 	};
 	return cmocka_run_group_tests_name("record_debezium", tests, NULL, NULL);
 }
