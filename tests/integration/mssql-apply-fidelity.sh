@@ -212,6 +212,28 @@ apply <"$TEST_TMP/fk1.json" 2>"$TEST_TMP/fk1.err" || { cat "$TEST_TMP/fk1.err" >
 apply <"$TEST_TMP/fk2.json" 2>"$TEST_TMP/fk2.err" || { cat "$TEST_TMP/fk2.err" >&2; fail "a child moved, its parent deleted"; }
 [ "$(pc)" = "2,4/10>4,11>2" ] || fail "after the move: $(pc)"
 grep -q "trying upserts first" "$TEST_TMP/fk2.err" || fail "no second order tried: $(cat "$TEST_TMP/fk2.err")"
+# a parent's key changed (ON UPDATE CASCADE at the source moves its child
+# along) while a unique constraint holds its email: deletes first meet the
+# child (547), upserts first the email (2627); SQL Server defers neither to
+# the commit, so the batch is refused by name and the target left as it was
+tds_sql "CREATE TABLE [public].[owner] ([id] int NOT NULL, [email] nvarchar(100) NOT NULL,
+	CONSTRAINT [PK_owner] PRIMARY KEY ([id]), CONSTRAINT [UQ_owner_email] UNIQUE ([email]));
+CREATE TABLE [public].[pet] ([id] int NOT NULL, [pid] int NULL, CONSTRAINT [PK_pet] PRIMARY KEY ([id]))" >/dev/null ||
+	fail "creating owner, pet"
+tq "ALTER TABLE public.pet ADD CONSTRAINT fk_pet_owner FOREIGN KEY (pid) REFERENCES public.owner (id)"
+tds_sql "INSERT INTO [public].[owner] VALUES (1, N'ann@example.com'); INSERT INTO [public].[pet] VALUES (10, 1)" >/dev/null ||
+	fail "owner and pet"
+OWC='[{"name":"id","type":"integer"},{"name":"email","type":"text"}]'
+{
+	rec u owner "$OWC" '["id"]' '"before":{"id":1},"after":{"id":2,"email":"ann@example.com"}'
+	rec u pet "$PC" '["id"]' '"after":{"id":10,"pid":2}'
+} >"$TEST_TMP/fk3.json"
+apply <"$TEST_TMP/fk3.json" 2>"$TEST_TMP/fk3.err"
+rc=$?
+[ $rc = 65 ] || { cat "$TEST_TMP/fk3.err" >&2; fail "a parent's key change neither order applies: exit $rc, want 65"; }
+grep -qE "547|2627|2601" "$TEST_TMP/fk3.err" || fail "not refused by SQL Server's number: $(cat "$TEST_TMP/fk3.err")"
+[ "$(tq "SELECT string_agg(id || ' ' || email, ',') FROM public.owner")/$(tq "SELECT string_agg(id || '>' || pid, ',') FROM public.pet")" = \
+	"1 ann@example.com/10>1" ] || fail "owner and pet changed: $(tq "TABLE public.owner") $(tq "TABLE public.pet")"
 
 note "text keys: binary collation when created; no key merged into another that SQL Server calls equal"
 # PostgreSQL's distinct keys 'a', 'A' and 'a ': the default collation
@@ -280,8 +302,9 @@ apply <"$TEST_TMP/dc2.json" 2>"$TEST_TMP/dc2.err" || { cat "$TEST_TMP/dc2.err" >
 note "bulk copy only into a target without constraints or triggers"
 # bcp without CHECK_CONSTRAINTS and FIRE_TRIGGERS skips a table's triggers
 # and foreign keys (SQL Server marks them not trusted; the peer does the
-# same): 600 snapshot rows into a table with a trigger, and into one whose
-# rows reference a missing parent, must go through INSERT … SELECT
+# same): 600 snapshot rows into a table with a trigger, into one whose
+# rows reference a missing parent and into one with a CHECK constraint
+# must go through INSERT … SELECT
 tds_sql "CREATE TABLE [public].[audited] ([id] int NOT NULL, [v] int NULL, CONSTRAINT [PK_audited] PRIMARY KEY ([id]));
 CREATE TABLE [public].[orphan] ([id] int NOT NULL, [pid] int NULL, CONSTRAINT [PK_orphan] PRIMARY KEY ([id]))" >/dev/null ||
 	fail "creating audited, orphan"
@@ -301,6 +324,25 @@ rc=$?
 [ $rc = 65 ] || { cat "$TEST_TMP/orphan.err" >&2; fail "rows of a missing parent: exit $rc, want 65"; }
 grep -qF "547" "$TEST_TMP/orphan.err" || fail "no 547: $(cat "$TEST_TMP/orphan.err")"
 [ "$(tq "SELECT count(*) FROM public.orphan")" = 0 ] || fail "orphan rows were loaded"
+# and CHECK constraints, which such a load neither checks nor trusts after
+# (the peer drops them for the COPY and adds them back NOT VALID): 600
+# rows into a table with one must leave it trusted, and rows that break it
+# must be refused (547), not loaded
+tds_sql "CREATE TABLE [public].[checked] ([id] int NOT NULL, [v] int NULL, CONSTRAINT [PK_checked] PRIMARY KEY ([id]))" \
+	>/dev/null || fail "creating checked"
+tq "ALTER TABLE public.checked ADD CONSTRAINT \"CK_checked_v\" CHECK (v > 0)"
+for i in $(seq 1 600); do rec r checked "$BC" '["id"]' "\"after\":{\"id\":$i,\"v\":$i}"; done >"$TEST_TMP/checked1.json"
+apply <"$TEST_TMP/checked1.json" 2>"$TEST_TMP/checked1.err" || { cat "$TEST_TMP/checked1.err" >&2; fail "checked"; }
+[ "$(tq "SELECT count(*) FROM public.checked")" = 600 ] || fail "checked: $(tq "SELECT count(*) FROM public.checked") rows"
+[ "$(tds_sql "SELECT [is_not_trusted] FROM sys.check_constraints WHERE [name] = N'CK_checked_v'")" = 0 ] ||
+	fail "CK_checked_v is not trusted after the load: the rows went in unchecked"
+for i in $(seq 601 1200); do rec r checked "$BC" '["id"]' "\"after\":{\"id\":$i,\"v\":$((i % 100 ? i : -i))}"; done >"$TEST_TMP/checked2.json"
+tq "DELETE FROM public.checked"
+apply <"$TEST_TMP/checked2.json" 2>"$TEST_TMP/checked2.err"
+rc=$?
+[ $rc = 65 ] || { cat "$TEST_TMP/checked2.err" >&2; fail "rows breaking a CHECK constraint: exit $rc, want 65"; }
+grep -qF "547" "$TEST_TMP/checked2.err" || fail "no 547: $(cat "$TEST_TMP/checked2.err")"
+[ "$(tq "SELECT count(*) FROM public.checked")" = 0 ] || fail "rows breaking CK_checked_v were loaded"
 
 note "every batch's statements as one RPC of sp_executesql, the same text for batches alike"
 # SQL Server compiles a MERGE afresh for each new batch text (no simple

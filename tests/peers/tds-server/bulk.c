@@ -394,34 +394,109 @@ static void renumber_end(session *s)
 
 /* A bulk load without the CHECK_CONSTRAINTS and FIRE_TRIGGERS hints, as
  * bcp sends it by default: SQL Server fires no trigger and checks no
- * FOREIGN KEY (nor CHECK) constraint, which it marks as not trusted. The
- * peer runs such a COPY into a table (not a #temp one) with
- * session_replication_role = replica: PostgreSQL fires neither the table's
- * triggers nor the ones that check its foreign keys (CHECK constraints it
- * still checks: stricter than SQL Server). 1 when set. */
-static int unchecked_begin(session *s)
+ * FOREIGN KEY or CHECK constraint, and marks those constraints not
+ * trusted. The peer runs such a COPY into a table (not a #temp one) with
+ * session_replication_role = replica, so PostgreSQL fires neither the
+ * table's triggers nor the ones that check its foreign keys; and, as
+ * PostgreSQL checks a CHECK constraint whatever the role, drops the
+ * table's CHECK constraints (not the peer's own tds_ ones) for the COPY and
+ * adds them back NOT VALID after it: sys.check_constraints then says
+ * is_not_trusted, as SQL Server's does. All in one transaction (the
+ * session's, or one of its own when none is open), so a failed load leaves
+ * the constraints as they were. 1 when set. */
+struct unchecked {
+	int on, own_txn;
+	sbuf restore; /* ALTER TABLE … ADD CONSTRAINT … NOT VALID; … */
+};
+
+static int exec_ok(session *s, const char *sql)
 {
-	if (s->bulk_check_constraints || s->bulk_fire_triggers || s->bulk_target[0] != '"' || s->bulk_target[1] == '#')
-		return 0;
-	PGresult *r = PQexec(s->pg, "SET session_replication_role = replica");
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	PQclear(r);
+	PGresult *r = PQexec(s->pg, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
-		peer_log(s->o, "bulk: session_replication_role refused (not a superuser?): constraints checked");
+		peer_log(s->o, "bulk: %s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
 	return ok;
 }
 
-static void unchecked_end(session *s)
+static int unchecked_begin(session *s, struct unchecked *u)
 {
-	/* a failed transaction's rollback undoes the SET: set it again */
-	PQclear(PQexec(s->pg, "SET session_replication_role = origin"));
+	memset(u, 0, sizeof *u);
+	sb_init(&u->restore);
+	if (s->bulk_check_constraints || s->bulk_fire_triggers || s->bulk_target[0] != '"' || s->bulk_target[1] == '#')
+		return 0;
+	if (PQtransactionStatus(s->pg) == PQTRANS_IDLE) {
+		if (!exec_ok(s, "BEGIN"))
+			return 0;
+		u->own_txn = 1;
+	}
+	if (!exec_ok(s, "SET LOCAL session_replication_role = replica")) {
+		peer_log(s->o, "bulk: session_replication_role refused (not a superuser?): constraints checked");
+		goto undo;
+	}
+	/* the target as PostgreSQL quotes it, a literal for regclass */
+	char *lit = PQescapeLiteral(s->pg, s->bulk_target, strlen(s->bulk_target));
+	if (!lit)
+		goto undo;
+	sbuf q;
+	sb_init(&q);
+	sb_printf(&q, "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
+		      "WHERE conrelid = %s::regclass AND contype = 'c' AND conname NOT LIKE 'tds\\_%%' "
+		      "ORDER BY conname", lit);
+	PQfreemem(lit);
+	PGresult *r = PQexec(s->pg, q.p);
+	sb_free(&q);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		peer_log(s->o, "bulk: reading CHECK constraints: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		goto undo;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		sbuf d;
+		sb_init(&d);
+		sb_printf(&d, "ALTER TABLE %s DROP CONSTRAINT %s", s->bulk_target, PQgetvalue(r, i, 0));
+		int ok = exec_ok(s, d.p);
+		sb_free(&d);
+		if (!ok) {
+			PQclear(r);
+			goto undo;
+		}
+		sb_printf(&u->restore, "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID;", s->bulk_target,
+			  PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+	}
+	PQclear(r);
+	u->on = 1;
+	return 1;
+undo:
+	if (u->own_txn)
+		exec_ok(s, "ROLLBACK");
+	u->own_txn = 0;
+	sb_free(&u->restore);
+	return 0;
+}
+
+/* After the COPY: the CHECK constraints back, not trusted, and the role
+ * back; the transaction of its own committed when the load went in. */
+static void unchecked_end(session *s, struct unchecked *u, int loaded)
+{
+	if (u->on && loaded && PQtransactionStatus(s->pg) == PQTRANS_INTRANS) {
+		if (u->restore.n && !exec_ok(s, u->restore.p))
+			loaded = 0;
+		if (loaded && !u->own_txn)
+			exec_ok(s, "SET LOCAL session_replication_role = origin");
+	}
+	if (u->own_txn)
+		exec_ok(s, loaded && PQtransactionStatus(s->pg) == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK");
+	sb_free(&u->restore);
+	memset(u, 0, sizeof *u);
 }
 
 void handle_bulk(session *s)
 {
 	tds_conn *c = s->c;
 	struct bcol *cols = NULL;
-	int ncols = 0, copying = 0, proto_err = 0, binary = 0, renumber = 0, unchecked = 0;
+	int ncols = 0, copying = 0, proto_err = 0, binary = 0, renumber = 0;
+	struct unchecked unchecked = {0};
 	PGresult *err = NULL;
 	uint64_t rows = 0;
 	sbuf line;
@@ -440,7 +515,7 @@ void handle_bulk(session *s)
 	}
 	binary = choose_binary(s, cols, ncols);
 	renumber = !s->bulk_keepidentity && renumber_begin(s);
-	unchecked = unchecked_begin(s);
+	unchecked_begin(s, &unchecked);
 	sb_printf(&line, "COPY %s (", s->bulk_target);
 	for (int i = 0; i < ncols; i++) {
 		if (i)
@@ -533,8 +608,7 @@ drain:
 	}
 	if (renumber)
 		renumber_end(s);
-	if (unchecked)
-		unchecked_end(s);
+	unchecked_end(s, &unchecked, copying && !proto_err && !err);
 	reply_delay(s);
 	if (proto_err) {
 		if (err)
