@@ -188,6 +188,7 @@ enum set_opt { SO_OTHER, SO_NOCOUNT, SO_FMTONLY, SO_XACT_ABORT, SO_IDENTITY_INSE
 struct stmt {
 	enum stmt_kind kind;
 	char *sql;   /* PostgreSQL text (ST_SQL, ST_SELECT) */
+	char *tsql;  /* its T-SQL (ST_SQL, ST_SELECT): collations are checked on it before it runs */
 	char *name;  /* ST_USE database; ST_BULK table; ST_SELECT table of "SELECT * FROM t";
 		      * ST_IF_THROW the message */
 	int set_opt, set_on;
@@ -245,6 +246,20 @@ struct xlate_err {
 int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b,
 		   struct xlate_err *e);
 void batch_free(struct batch *b);
+
+/* Column collations for tsql_collation_check: the collation of column col
+ * of table (its PostgreSQL name) into coll and 1; 0 for a column that is
+ * not a string; -1 when not known (no such table or column). */
+struct coll_lookup {
+	int (*column)(void *arg, const char *table, const char *col, char *coll, size_t cap);
+	void *arg;
+};
+
+/* SQL Server's compile-time collation errors of one statement (468 for a
+ * comparison across collations, 446 for a compared operand without one,
+ * 451 for a select-list column without one): -1 with e set, or 0. */
+int tsql_collation_check(const char *sql, const struct xlate_ctx *ctx, const struct coll_lookup *lk,
+			 struct xlate_err *e);
 
 /* ---- column descriptions (pgexec.c) ---- */
 struct tcol {

@@ -49,7 +49,8 @@ static uint8_t error_state(int number)
 {
 	switch (number) {
 	case 468: return 9;   /* collation conflict in an operator */
-	case 451: return 9;   /* collation conflict in a column of a result */
+	case 446: return 9;   /* an operand without collation in an operator */
+	case 451: return 1;   /* a select-list column without collation (the Collation Precedence page's example) */
 	case 547: return 0;   /* constraint conflict */
 	case 515: return 2;   /* NULL into NOT NULL */
 	case 1946: return 3;  /* index entry longer than the index allows */
@@ -911,6 +912,107 @@ static int exec_group(session *s, const struct stmt *v, size_t n, int commit)
 	return 0;
 }
 
+/* ---- collations: SQL Server's compile-time conflicts ----
+ *
+ * tsql_collation_check labels a statement's string expressions from the
+ * collations of the columns it names. They come from pg_attribute, once
+ * per table: each TDS connection is its own process, so the cache is the
+ * session's. DDL run by the session (CREATE, ALTER, DROP), a ROLLBACK or
+ * an error forget it all (a table created in a rolled-back transaction is
+ * gone); another connection changing a column's collation meanwhile is not
+ * seen (no test does). A table not found is not kept: it may be created by
+ * the next statement. */
+static struct coll_table {
+	char *name;
+	PGresult *r;
+} *coll_tabs;
+static size_t coll_ntabs;
+
+static void coll_forget(void)
+{
+	for (size_t i = 0; i < coll_ntabs; i++) {
+		free(coll_tabs[i].name);
+		PQclear(coll_tabs[i].r);
+	}
+	free(coll_tabs);
+	coll_tabs = NULL;
+	coll_ntabs = 0;
+}
+
+static int coll_column(void *arg, const char *table, const char *col, char *coll, size_t cap)
+{
+	session *s = arg;
+	PGresult *r = NULL;
+	for (size_t i = 0; i < coll_ntabs && !r; i++)
+		if (!strcmp(coll_tabs[i].name, table))
+			r = coll_tabs[i].r;
+	if (!r) {
+		/* an aborted transaction answers nothing (the statement will
+		 * fail anyway) */
+		if (PQtransactionStatus(s->pg) == PQTRANS_INERROR)
+			return -1;
+		const char *params[1] = {table};
+		r = PQexecParams(s->pg,
+				 "SELECT a.attname, CASE WHEN a.attcollation NOT IN (0, 100) THEN c.collname END, "
+				 "a.attcollation <> 0 FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation "
+				 "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+				 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
+			PQclear(r);
+			return -1;
+		}
+		struct coll_table *n = realloc(coll_tabs, (coll_ntabs + 1) * sizeof *n);
+		if (!n) {
+			PQclear(r);
+			return -1;
+		}
+		coll_tabs = n;
+		coll_tabs[coll_ntabs].name = strdup(table);
+		coll_tabs[coll_ntabs++].r = r;
+	}
+	int row = -1;
+	for (int i = 0; i < PQntuples(r) && row < 0; i++)
+		if (!strcmp(PQgetvalue(r, i, 0), col))
+			row = i;
+	/* names ignore case, as the server's collation does */
+	for (int i = 0; i < PQntuples(r) && row < 0; i++)
+		if (!strcasecmp(PQgetvalue(r, i, 0), col))
+			row = i;
+	if (row < 0)
+		return -1;
+	if (PQgetvalue(r, row, 2)[0] != 't')
+		return 0;
+	if (PQgetisnull(r, row, 1)) /* the database default: not one the peer made */
+		return -1;
+	snprintf(coll, cap, "%s", PQgetvalue(r, row, 1));
+	return 1;
+}
+
+/* A statement that may change columns: the collations known are forgotten
+ * after it (CREATE TABLE and ALTER TABLE have no T-SQL kept). */
+static int coll_ddl(const struct stmt *st)
+{
+	return st->kind == ST_SQL && ((!st->tsql && !st->temp_truncate) || (st->tsql && !strncasecmp(st->tsql, "DROP", 4)));
+}
+
+/* 468 / 446 / 451 as SQL Server refuses the statement before it runs: 0, or -1
+ * after the error was answered (inside a transaction, rolled back, as the
+ * peer does for every error: XACT_ABORT). */
+static int coll_check(session *s, const struct stmt *st)
+{
+	if (!st->tsql || s->fmtonly)
+		return 0;
+	struct xlate_ctx ctx = {.db_collation = s->o->db_collation};
+	struct coll_lookup lk = {coll_column, s};
+	struct xlate_err e;
+	if (tsql_collation_check(st->tsql, &ctx, &lk, &e) == 0)
+		return 0;
+	pg_rollback_if_needed(s);
+	coll_forget();
+	sess_error(s, e.number, 16, "%s", e.msg);
+	return -1;
+}
+
 static void log_batch(session *s, const char *sql, const struct batch *b)
 {
 	if (!s->o->log)
@@ -987,8 +1089,19 @@ int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t
 			 * after them) goes to PostgreSQL in one round trip. */
 			size_t j = i;
 			if (s->trancount > 0 && !s->fmtonly && PQtransactionStatus(s->pg) == PQTRANS_INTRANS)
-				while (j < b.n && b.v[j].kind == ST_SQL && b.v[j].single)
+				while (j < b.n && b.v[j].kind == ST_SQL && b.v[j].single && !coll_ddl(&b.v[j]))
 					j++;
+			/* a statement SQL Server would not compile ends the run
+			 * before it; alone, it is refused below */
+			size_t ok = i;
+			if (j > i) {
+				struct xlate_err ce;
+				struct xlate_ctx cc = {.db_collation = s->o->db_collation};
+				struct coll_lookup lk = {coll_column, s};
+				while (ok < j && (!b.v[ok].tsql || tsql_collation_check(b.v[ok].tsql, &cc, &lk, &ce) == 0))
+					ok++;
+				j = ok;
+			}
 			int commit = j > i && j < b.n && b.v[j].kind == ST_COMMIT && s->trancount == 1;
 			/* the column types kept for a bulk load hold until a
 			 * statement that may change them */
@@ -996,13 +1109,21 @@ int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t
 			if (j > i || !(k == ST_SET || k == ST_BULK || (k == ST_SELECT && s->fmtonly)))
 				bulk_meta_drop(s);
 			if (j - i >= 2 || commit) {
-				if (exec_group(s, &b.v[i], j - i, commit))
+				if (exec_group(s, &b.v[i], j - i, commit)) {
+					coll_forget();
 					break;
+				}
 				i = j + (size_t)commit;
 				continue;
 			}
-			if (run_stmt(s, &b.v[i]))
+			if (coll_check(s, &b.v[i]))
 				break;
+			if (run_stmt(s, &b.v[i])) {
+				coll_forget();
+				break;
+			}
+			if (coll_ddl(&b.v[i]) || b.v[i].kind == ST_ROLLBACK)
+				coll_forget();
 			i++;
 		}
 	}

@@ -1420,6 +1420,7 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 	}
 	struct stmt *s = add_stmt(b, kind);
 	s->sql = sb_take(&o);
+	s->tsql = strndup(x->t[i].s, (size_t)(x->t[end - 1].s + x->t[end - 1].n - x->t[i].s));
 	s->cmd = cmd;
 	s->single = kind == ST_SQL; /* xl_range refuses a ';' inside */
 	/* SELECT * FROM t: FMTONLY describes t from the catalog */
@@ -1681,6 +1682,7 @@ void batch_free(struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->v[i].sql);
+		free(b->v[i].tsql);
 		free(b->v[i].name);
 		for (size_t k = 0; k < b->v[i].nparams; k++)
 			free(b->v[i].params[k].text);
@@ -1688,4 +1690,578 @@ void batch_free(struct batch *b)
 	}
 	free(b->v);
 	memset(b, 0, sizeof *b);
+}
+
+/* ---- collation precedence ----
+ *
+ * SQL Server labels every string expression (Collation Precedence,
+ * https://learn.microsoft.com/en-us/sql/t-sql/statements/collation-precedence-transact-sql):
+ * a literal or variable is Coercible-default, a column reference Implicit
+ * (its column's collation, COLLATE in CREATE TABLE or not), `x COLLATE c`
+ * Explicit; "Implicit X + Implicit Y = No-collation". Comparison operators
+ * are collation sensitive: "specifying a No-collation operand is a
+ * compile-time error" — so `a.x = b.y` across two collations is refused
+ * (468; 446 for an operand already without one) before a row is read,
+ * empty tables or not. CASE and UNION ALL are
+ * collation insensitive (their result may be No-collation), the assignment
+ * operator too ("the right expression is cast to the left collation"); but
+ * a No-collation expression "cannot appear in the select list" (451).
+ * PostgreSQL only fails when it compares rows, so the peer checks this
+ * itself, just before the statement runs (tables of the batch exist by
+ * then, as SQL Server compiles a statement on a table created in its
+ * batch when it reaches it). Whatever it cannot label (a function, a
+ * VALUES table, an unknown column) it leaves alone: no false conflict. */
+
+enum clab { CL_NONE, CL_UNKNOWN, CL_DEFAULT, CL_IMPLICIT, CL_EXPLICIT, CL_NOCOLL };
+
+struct label {
+	enum clab k;    /* CL_NONE: not a string, takes no part */
+	char a[130];    /* the collation; No-collation: the two in conflict */
+	char b[130];
+	const char *op; /* No-collation: the operator that made it */
+};
+
+struct csrc {
+	char alias[256];
+	char table[600]; /* PostgreSQL name; "" for a derived table */
+	size_t sel;      /* derived (SELECT …): its SELECT token, else NPOS */
+	size_t lo, hi;   /* tokens where the alias is visible */
+	size_t after;    /* in a FROM list: the token after it (a ',' goes on), else NPOS */
+};
+
+struct cchk {
+	struct xl *x;
+	const struct coll_lookup *lk;
+	struct csrc src[64];
+	size_t nsrc;
+	int depth;
+};
+
+static void lab_set(struct label *l, enum clab k, const char *coll)
+{
+	l->k = k;
+	snprintf(l->a, sizeof l->a, "%s", coll ? coll : "");
+	l->b[0] = 0;
+	l->op = NULL;
+}
+
+/* The label of two operands combined (the table of the page); for a
+ * comparison, two Explicit ones in conflict are an error (*conflict). */
+static struct label lab_combine(const struct label *l, const struct label *r, const char *op, int *conflict)
+{
+	struct label out;
+	if (l->k == CL_UNKNOWN || r->k == CL_UNKNOWN) {
+		lab_set(&out, CL_UNKNOWN, NULL);
+		return out;
+	}
+	if (l->k == CL_NONE)
+		return *r;
+	if (r->k == CL_NONE)
+		return *l;
+	if (l->k == CL_EXPLICIT && r->k == CL_EXPLICIT && strcasecmp(l->a, r->a)) {
+		*conflict = 1;
+		lab_set(&out, CL_UNKNOWN, NULL);
+		/* SQL Server names the right operand's first */
+		snprintf(out.a, sizeof out.a, "%s", r->a);
+		snprintf(out.b, sizeof out.b, "%s", l->a);
+		return out;
+	}
+	if (l->k == CL_EXPLICIT)
+		return *l;
+	if (r->k == CL_EXPLICIT)
+		return *r;
+	if (l->k == CL_NOCOLL)
+		return *l;
+	if (r->k == CL_NOCOLL)
+		return *r;
+	if (l->k == CL_IMPLICIT && r->k == CL_IMPLICIT && strcasecmp(l->a, r->a)) {
+		lab_set(&out, CL_NOCOLL, r->a);
+		snprintf(out.b, sizeof out.b, "%s", l->a);
+		out.op = op;
+		return out;
+	}
+	return l->k >= r->k ? *l : *r;
+}
+
+static int cexpr(struct cchk *c, size_t *pi, size_t end, struct label *out);
+
+/* The innermost parentheses around token p (the scope of a name defined
+ * there), or the statement. */
+static void scope_of(const struct xl *x, size_t p, size_t end, size_t *lo, size_t *hi)
+{
+	*lo = 0;
+	*hi = end;
+	int depth = 0;
+	for (size_t i = p; i-- > 0;) {
+		if (is_op(x, i, ")"))
+			depth++;
+		else if (is_op(x, i, "(")) {
+			if (depth == 0) {
+				size_t m = match_paren(x, i, end);
+				*lo = i;
+				*hi = m == NPOS ? end : m;
+				return;
+			}
+			depth--;
+		}
+	}
+}
+
+static int is_clause_word(const struct xl *x, size_t i)
+{
+	static const char *const w[] = {"WHERE", "ON", "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "OUTER",
+					"USING", "SELECT", "VALUES", "WITH", "SET", "WHEN", "GROUP", "ORDER", "UNION",
+					"OUTPUT", "DEFAULT", "FROM", "AS", "OPTION", "HAVING", "EXCEPT", "INTERSECT"};
+	for (size_t k = 0; k < sizeof w / sizeof w[0]; k++)
+		if (is_kw(x, i, w[k]))
+			return 1;
+	return 0;
+}
+
+/* The row sources of a statement: FROM / JOIN / INTO / USING / UPDATE /
+ * DELETE FROM t [WITH (…)] [AS] alias, and derived tables "(SELECT …) AS a". */
+static void collect_sources(struct cchk *c, size_t end)
+{
+	struct xl *x = c->x;
+	for (size_t i = 0; i + 1 < end && c->nsrc < sizeof c->src / sizeof c->src[0]; i++) {
+		/* FROM a AS x, b AS y: the comma is a source's too */
+		int from_list = is_op(x, i, ",") && c->nsrc > 0 && c->src[c->nsrc - 1].after == i;
+		if (!is_kw(x, i, "FROM") && !is_kw(x, i, "JOIN") && !is_kw(x, i, "INTO") && !is_kw(x, i, "USING") &&
+		    !is_kw(x, i, "UPDATE") && !from_list)
+			continue;
+		struct csrc *s = &c->src[c->nsrc];
+		memset(s, 0, sizeof *s);
+		s->sel = NPOS;
+		size_t k = i + 1;
+		char last[256] = "";
+		if (is_op(x, k, "(")) {
+			size_t m = match_paren(x, k, end);
+			if (m == NPOS)
+				continue;
+			if (is_kw(x, k + 1, "SELECT"))
+				s->sel = k + 1;
+			k = m + 1;
+		} else if (is_name(x, k) && !is_clause_word(x, k)) {
+			sbuf nm;
+			sb_init(&nm);
+			struct xlate_err save = *x->e;
+			size_t q = k;
+			int bad = parse_qname(x, &q, end, &nm);
+			*x->e = save;
+			if (bad) {
+				sb_free(&nm);
+				continue;
+			}
+			name_of(x, q - 1, last, sizeof last);
+			snprintf(s->table, sizeof s->table, "%s", nm.p ? nm.p : "");
+			sb_free(&nm);
+			k = q;
+			if (is_kw(x, k, "WITH") && is_op(x, k + 1, "(")) {
+				size_t m = match_paren(x, k + 1, end);
+				k = m == NPOS ? end : m + 1;
+			}
+		} else {
+			continue;
+		}
+		if (is_kw(x, k, "AS") && is_name(x, k + 1))
+			name_of(x, k + 1, s->alias, sizeof s->alias);
+		else if (is_name(x, k) && !is_clause_word(x, k))
+			name_of(x, k, s->alias, sizeof s->alias);
+		else if (last[0])
+			snprintf(s->alias, sizeof s->alias, "%s", last);
+		else
+			continue; /* a derived table needs its alias */
+		/* a derived table's column names, "AS a ([x], [y])", are left alone */
+		if (s->sel != NPOS && is_op(x, k + (is_kw(x, k, "AS") ? 2 : 1), "("))
+			s->sel = NPOS;
+		scope_of(x, i, end, &s->lo, &s->hi);
+		/* where a next source of a FROM list would begin */
+		k += is_kw(x, k, "AS") ? 2 : (is_name(x, k) && !is_clause_word(x, k)) ? 1 : 0;
+		if (s->sel == NPOS && !s->table[0] && is_op(x, k, "("))
+			k = match_paren(x, k, end) == NPOS ? end : match_paren(x, k, end) + 1;
+		s->after = (is_kw(x, i, "FROM") || from_list) ? k : NPOS;
+		c->nsrc++;
+	}
+}
+
+/* The label of column col of a derived table's SELECT at sel. */
+static void derived_column(struct cchk *c, size_t sel, const char *col, struct label *out)
+{
+	struct xl *x = c->x;
+	lab_set(out, CL_UNKNOWN, NULL);
+	size_t close = NPOS;
+	if (sel > 0)
+		close = match_paren(x, sel - 1, x->n);
+	if (close == NPOS || c->depth > 8)
+		return;
+	size_t i = sel + 1;
+	while (i < close && !is_kw(x, i, "FROM")) {
+		size_t start = i;
+		int depth = 0;
+		while (i < close && !(depth == 0 && (is_op(x, i, ",") || is_kw(x, i, "FROM")))) {
+			if (is_op(x, i, "("))
+				depth++;
+			else if (is_op(x, i, ")"))
+				depth--;
+			i++;
+		}
+		/* item: expr [AS name]; or a column reference named as its column */
+		char nm[256] = "";
+		size_t stop = i;
+		if (i >= start + 2 && is_kw(x, i - 2, "AS") && is_name(x, i - 1)) {
+			name_of(x, i - 1, nm, sizeof nm);
+			stop = i - 2;
+		} else if (is_name(x, i - 1)) {
+			name_of(x, i - 1, nm, sizeof nm);
+		}
+		if (nm[0] && !strcasecmp(nm, col)) {
+			size_t p = start;
+			c->depth++;
+			struct label l;
+			int rc = cexpr(c, &p, stop, &l);
+			c->depth--;
+			if (rc == 0 && p == stop)
+				*out = l;
+			return;
+		}
+		if (is_op(x, i, ","))
+			i++;
+	}
+}
+
+/* A column reference [q.]…[col] at token p. */
+static void column_label(struct cchk *c, size_t p, const char *qual, const char *col, struct label *out)
+{
+	lab_set(out, CL_UNKNOWN, NULL);
+	const struct csrc *best = NULL;
+	size_t nin = 0;
+	for (size_t k = 0; k < c->nsrc; k++) {
+		const struct csrc *s = &c->src[k];
+		if (p < s->lo || p > s->hi)
+			continue;
+		if (!qual) {
+			nin++;
+			best = s;
+			continue;
+		}
+		if (strcasecmp(s->alias, qual))
+			continue;
+		if (!best || s->hi - s->lo < best->hi - best->lo)
+			best = s;
+	}
+	if (!best || (!qual && nin != 1)) /* an unqualified name of one source only */
+		return;
+	if (!best->table[0]) {
+		if (best->sel != NPOS)
+			derived_column(c, best->sel, col, out);
+		return;
+	}
+	char coll[130];
+	int r = c->lk->column(c->lk->arg, best->table, col, coll, sizeof coll);
+	if (r == 0)
+		lab_set(out, CL_NONE, NULL);
+	else if (r > 0)
+		lab_set(out, CL_IMPLICIT, coll);
+}
+
+static int is_string_type(const char *w)
+{
+	static const char *const t[] = {"char", "varchar", "nchar", "nvarchar", "text", "ntext", "sysname"};
+	for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+		if (!strcasecmp(w, t[k]))
+			return 1;
+	return 0;
+}
+
+/* One operand: literal, variable, column, CASE, CAST/CONVERT, (expr),
+ * function; then COLLATE. *pi past it; 1 when it is not one. */
+static int cprimary(struct cchk *c, size_t *pi, size_t end, struct label *out)
+{
+	struct xl *x = c->x;
+	size_t i = *pi;
+	if (i >= end)
+		return 1;
+	const struct tok *t = &x->t[i];
+	lab_set(out, CL_UNKNOWN, NULL);
+	if (t->k == TK_STR || t->k == TK_VAR) {
+		lab_set(out, CL_DEFAULT, NULL);
+		i++;
+	} else if (t->k == TK_NUM || t->k == TK_HEX || is_kw(x, i, "NULL")) {
+		lab_set(out, CL_NONE, NULL);
+		i++;
+	} else if (is_op(x, i, "-") || is_op(x, i, "+") || is_op(x, i, "~")) {
+		*pi = i + 1;
+		int r = cprimary(c, pi, end, out);
+		lab_set(out, CL_NONE, NULL);
+		return r;
+	} else if (is_op(x, i, "(")) {
+		size_t m = match_paren(x, i, end);
+		if (m == NPOS)
+			return 1;
+		size_t p = i + 1;
+		if (!is_kw(x, p, "SELECT") && !is_kw(x, p, "VALUES")) {
+			int r = cexpr(c, &p, m, out);
+			if (r < 0)
+				return r;
+			if (r > 0 || p != m)
+				lab_set(out, CL_UNKNOWN, NULL);
+		}
+		i = m + 1;
+	} else if (is_kw(x, i, "CASE")) {
+		/* CASE [input] WHEN … THEN r … [ELSE r] END: the results combined
+		 * (collation insensitive: No-collation is its result, no error) */
+		int depth = 0, have = 0, in_result = 0;
+		struct label acc;
+		lab_set(&acc, CL_NONE, NULL);
+		size_t k = i + 1;
+		for (; k < end; k++) {
+			if (is_op(x, k, "(")) {
+				size_t m = match_paren(x, k, end);
+				if (m == NPOS)
+					return 1;
+				k = m;
+				continue;
+			}
+			if (is_kw(x, k, "CASE") && !in_result) {
+				depth++;
+				continue;
+			}
+			if (is_kw(x, k, "END") && !in_result) {
+				if (depth-- == 0)
+					break;
+				continue;
+			}
+			if (depth == 0 && (is_kw(x, k, "THEN") || is_kw(x, k, "ELSE"))) {
+				size_t p = k + 1;
+				struct label r;
+				int rc = cexpr(c, &p, end, &r);
+				if (rc < 0)
+					return rc;
+				if (rc > 0)
+					return 1;
+				int conflict = 0;
+				acc = lab_combine(&acc, &r, "CASE", &conflict);
+				if (conflict)
+					lab_set(&acc, CL_UNKNOWN, NULL);
+				have = 1;
+				k = p - 1;
+				if (!is_kw(x, p, "WHEN") && !is_kw(x, p, "ELSE") && !is_kw(x, p, "END"))
+					return 1;
+			}
+		}
+		if (k >= end || !have)
+			return 1;
+		*out = acc;
+		i = k + 1;
+	} else if ((is_kw(x, i, "CAST") || is_kw(x, i, "CONVERT") || is_kw(x, i, "TRY_CAST") ||
+		    is_kw(x, i, "TRY_CONVERT")) && is_op(x, i + 1, "(")) {
+		size_t m = match_paren(x, i + 1, end);
+		if (m == NPOS)
+			return 1;
+		int cast = is_kw(x, i, "CAST") || is_kw(x, i, "TRY_CAST");
+		size_t p = i + 2, ty;
+		struct label in;
+		lab_set(&in, CL_UNKNOWN, NULL);
+		if (cast) {
+			int rc = cexpr(c, &p, m, &in);
+			if (rc < 0)
+				return rc;
+			if (rc > 0 || !is_kw(x, p, "AS"))
+				lab_set(&in, CL_UNKNOWN, NULL);
+			ty = p + 1;
+		} else {
+			ty = p;
+			while (p < m && !is_op(x, p, ","))
+				p++;
+			if (p < m) {
+				p++;
+				int rc = cexpr(c, &p, m, &in);
+				if (rc < 0)
+					return rc;
+				if (rc > 0)
+					lab_set(&in, CL_UNKNOWN, NULL);
+			}
+		}
+		char w[64] = "";
+		if (ty < m && is_name(x, ty))
+			name_of(x, ty, w, sizeof w);
+		if (!is_string_type(w))
+			lab_set(out, CL_NONE, NULL);
+		else if (in.k == CL_NONE)
+			lab_set(out, CL_DEFAULT, NULL); /* "the output string is Coercible-default" */
+		else
+			*out = in; /* "the output string has the collation label of the input string" */
+		i = m + 1;
+	} else if (is_name(x, i) && is_op(x, i + 1, "(")) {
+		static const char *const num[] = {"DATALENGTH", "LEN", "CHARINDEX", "SIGN", "COUNT", "OBJECT_ID",
+						  "COLUMNPROPERTY", "SYSUTCDATETIME", "EXISTS", "ABS"};
+		size_t m = match_paren(x, i + 1, end);
+		if (m == NPOS)
+			return 1;
+		for (size_t k = 0; k < sizeof num / sizeof num[0]; k++)
+			if (is_kw(x, i, num[k]))
+				lab_set(out, CL_NONE, NULL);
+		i = m + 1;
+	} else if (is_name(x, i) && !is_clause_word(x, i) && !is_kw(x, i, "CASE") && !is_kw(x, i, "END") &&
+		   !is_kw(x, i, "AND") && !is_kw(x, i, "OR") && !is_kw(x, i, "NOT") && !is_kw(x, i, "THEN") &&
+		   !is_kw(x, i, "ELSE") && !is_kw(x, i, "IS") && !is_kw(x, i, "COLLATE")) {
+		char parts[4][256];
+		int np = 0;
+		size_t at = i;
+		while (np < 4 && is_name(x, i)) {
+			name_of(x, i, parts[np++], sizeof parts[0]);
+			i++;
+			if (is_op(x, i, ".") && is_name(x, i + 1))
+				i++;
+			else
+				break;
+		}
+		column_label(c, at, np >= 2 ? parts[np - 2] : NULL, parts[np - 1], out);
+	} else {
+		return 1;
+	}
+	if (is_kw(x, i, "COLLATE") && is_name(x, i + 1)) {
+		char nm[256];
+		name_of(x, i + 1, nm, sizeof nm);
+		const char *coll = !strcasecmp(nm, "DATABASE_DEFAULT") ? x->ctx->db_collation : peer_collation(nm);
+		if (coll && out->k != CL_NONE)
+			lab_set(out, CL_EXPLICIT, coll);
+		else
+			lab_set(out, CL_UNKNOWN, NULL);
+		i += 2;
+	}
+	*pi = i;
+	return 0;
+}
+
+/* primary {op primary}: '+' of strings combines (a concatenation), the
+ * other arithmetic gives no string. */
+static int cexpr(struct cchk *c, size_t *pi, size_t end, struct label *out)
+{
+	struct xl *x = c->x;
+	int rc = cprimary(c, pi, end, out);
+	if (rc)
+		return rc;
+	while (*pi < end && (is_op(x, *pi, "+") || is_op(x, *pi, "-") || is_op(x, *pi, "*") || is_op(x, *pi, "/") ||
+			     is_op(x, *pi, "%"))) {
+		int plus = is_op(x, *pi, "+");
+		(*pi)++;
+		struct label r;
+		rc = cprimary(c, pi, end, &r);
+		if (rc)
+			return rc;
+		int conflict = 0;
+		if (!plus)
+			lab_set(out, CL_NONE, NULL);
+		else
+			*out = lab_combine(out, &r, "add", &conflict);
+		if (conflict || out->k == CL_NOCOLL) /* left alone: not in the subset */
+			lab_set(out, CL_UNKNOWN, NULL);
+	}
+	return 0;
+}
+
+static const char *cmp_name(const struct xl *x, size_t i)
+{
+	static const struct {
+		const char *op, *name;
+	} ops[] = {{"=", "equal to"}, {"<>", "not equal to"}, {"!=", "not equal to"}, {"<", "less than"},
+		   {">", "greater than"}, {"<=", "less than or equal to"}, {">=", "greater than or equal to"}};
+	for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+		if (is_op(x, i, ops[k].op))
+			return ops[k].name;
+	return NULL;
+}
+
+int tsql_collation_check(const char *sql, const struct xlate_ctx *ctx, const struct coll_lookup *lk,
+			 struct xlate_err *e)
+{
+	struct xl x = {.ctx = ctx, .e = e};
+	e->number = 0;
+	e->msg[0] = 0;
+	int rc = tokenize(&x, sql);
+	struct cchk *c = calloc(1, sizeof *c);
+	if (rc || !c || !x.n) {
+		rc = 0;
+		goto out;
+	}
+	c->x = &x;
+	c->lk = lk;
+	collect_sources(c, x.n);
+	/* every comparison where a condition may begin */
+	for (size_t i = 1; i < x.n && !rc; i++) {
+		if (!is_kw(&x, i - 1, "ON") && !is_kw(&x, i - 1, "WHERE") && !is_kw(&x, i - 1, "AND") &&
+		    !is_kw(&x, i - 1, "OR") && !is_kw(&x, i - 1, "WHEN") && !is_kw(&x, i - 1, "NOT") &&
+		    !is_kw(&x, i - 1, "HAVING") && !is_op(&x, i - 1, "("))
+			continue;
+		size_t p = i;
+		struct label l, r;
+		int k = cexpr(c, &p, x.n, &l);
+		if (k < 0)
+			rc = -1;
+		if (k)
+			continue;
+		const char *op = cmp_name(&x, p);
+		if (!op)
+			continue;
+		p++;
+		k = cexpr(c, &p, x.n, &r);
+		if (k < 0)
+			rc = -1;
+		if (k)
+			continue;
+		int conflict = 0;
+		struct label m = lab_combine(&l, &r, op, &conflict);
+		/* two collations meeting in the comparison itself: 468, the right
+		 * operand's named first; an operand already without one (a CASE
+		 * of two): "Cannot resolve collation conflict for patindex
+		 * operation" in the page's example, Msg 446 state 9 */
+		if (conflict || (m.k == CL_NOCOLL && l.k != CL_NOCOLL && r.k != CL_NOCOLL))
+			rc = xerr(&x, 468, "Cannot resolve the collation conflict between \"%s\" and \"%s\" in the %s operation.",
+				  m.a, m.b, op);
+		else if (m.k == CL_NOCOLL)
+			rc = xerr(&x, 446, "Cannot resolve collation conflict for %s operation.", op);
+	}
+	/* a result column of No-collation: "cannot appear in the select list" */
+	if (!rc && is_kw(&x, 0, "SELECT")) {
+		size_t i = 1;
+		if (is_kw(&x, i, "DISTINCT"))
+			i++;
+		if (is_kw(&x, i, "TOP")) {
+			i++;
+			if (is_op(&x, i, "(")) {
+				size_t m = match_paren(&x, i, x.n);
+				i = m == NPOS ? x.n : m + 1;
+			} else {
+				i++;
+			}
+		}
+		for (int col = 1; i < x.n && !rc; col++) {
+			struct label l;
+			size_t p = i;
+			int k = cexpr(c, &p, x.n, &l);
+			if (k < 0)
+				rc = -1;
+			if (k)
+				break;
+			if (l.k == CL_NOCOLL)
+				rc = xerr(&x, 451,
+					  "Cannot resolve collation conflict between \"%s\" and \"%s\" in %s operator occurring in "
+					  "SELECT statement column %d.",
+					  l.a, l.b, l.op ? l.op : "CASE", col);
+			if (is_kw(&x, p, "AS") && is_name(&x, p + 1))
+				p += 2;
+			else if (p < x.n && x.t[p].k == TK_QID)
+				p++;
+			if (!is_op(&x, p, ","))
+				break;
+			i = p + 1;
+		}
+	}
+out:
+	free(c);
+	for (size_t k = 0; k < x.n; k++)
+		free(x.t[k].v);
+	free(x.t);
+	return rc;
 }
