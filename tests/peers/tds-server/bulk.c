@@ -434,18 +434,13 @@ static int unchecked_begin(session *s, struct unchecked *u)
 		peer_log(s->o, "bulk: session_replication_role refused (not a superuser?): constraints checked");
 		goto undo;
 	}
-	/* the target as PostgreSQL quotes it, a literal for regclass */
-	char *lit = PQescapeLiteral(s->pg, s->bulk_target, strlen(s->bulk_target));
-	if (!lit)
-		goto undo;
-	sbuf q;
-	sb_init(&q);
-	sb_printf(&q, "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
-		      "WHERE conrelid = %s::regclass AND contype = 'c' AND conname NOT LIKE 'tds\\_%%' "
-		      "ORDER BY conname", lit);
-	PQfreemem(lit);
-	PGresult *r = PQexec(s->pg, q.p);
-	sb_free(&q);
+	/* to_regclass: a missing table must not abort the transaction here
+	 * (the COPY answers it with 208) */
+	const char *params[1] = {s->bulk_target};
+	PGresult *r = PQexecParams(s->pg, "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
+				   "WHERE conrelid = to_regclass($1) AND contype = 'c' AND conname NOT LIKE 'tds\\_%' "
+				   "ORDER BY conname",
+				   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		peer_log(s->o, "bulk: reading CHECK constraints: %s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -514,8 +509,10 @@ void handle_bulk(session *s)
 		goto drain;
 	}
 	binary = choose_binary(s, cols, ncols);
-	renumber = !s->bulk_keepidentity && renumber_begin(s);
+	/* first: a transaction of its own (unchecked_begin) holds the
+	 * renumbering trigger's creation and drop as well */
 	unchecked_begin(s, &unchecked);
+	renumber = !s->bulk_keepidentity && renumber_begin(s);
 	sb_printf(&line, "COPY %s (", s->bulk_target);
 	for (int i = 0; i < ncols; i++) {
 		if (i)
