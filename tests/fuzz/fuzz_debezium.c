@@ -14,7 +14,8 @@
  * PostgreSQL value, is refused when written too), 10; test_negative_scale:
  * 11 (a Decimal of the negative scale); test_ts_ns_range: 7 (ts_ns null);
  * test_plain_reading: 4 (read as documented; what no column holds is
- * refused by name). None is open: an 11-minute run printed none.
+ * refused by name). None is open: an 11-minute run printed none; a
+ * 12-minute run later found 12, fixed by test_float_range.
  *
  *  1. A value equal to Debezium's unavailable-value placeholder is taken
  *     for an unchanged TOAST value (ids decode:value-lost[*]:*:as-placeholder,
@@ -117,6 +118,10 @@
  * separators ("$92,23327,0.00", no text PostgreSQL prints) was written as
  * its value; refused now, as lc_monetary C's text only (the reference took
  * a leading zero, "$012.00", for PostgreSQL's text: it is not, now).
+ *
+ * 12. A real or double beyond its type's range ("-1e9308" in a double[];
+ *     json:malformed) was written as a JSON number that jansson refuses and
+ *     Jackson reads as Infinity (1e-9999: as 0). Fixed: refused when written.
  *
  * Read as documented, not findings: timetz keeps its offset (the man page's
  * "Differences from the connector"); io.debezium.time.Timestamp infinity is
