@@ -10,6 +10,7 @@
 #include "record_priv.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1325,7 +1326,7 @@ static bool float_in_range(const char *s, size_t n, bool f32)
 			zero_text = false;
 	if (t != small)
 		free(t);
-	return d - d == 0 && (d != 0 || zero_text);
+	return isfinite(d) && (d != 0 || zero_text);
 }
 
 static int bytea_put(buf *out, const char *s, size_t n, char *err, size_t errlen)
