@@ -447,11 +447,12 @@ static bool same_number(const char *in, size_t len, double d)
 }
 
 /* The number in a staged value as a double, read as a float when
- * single (NaN when it is none, or of 400 bytes or more). */
+ * single (NaN when it is none). Any length: an unconstrained numeric
+ * (staged as text) has up to 147,455 digits. */
 static double read_number(const char *in, size_t len, bool single)
 {
 	double d;
-	return len < 400 && floattext_read(in, len, single, &d) ? d : NAN;
+	return floattext_read(in, len, single, &d) ? d : NAN;
 }
 
 static double as_double(const char *in, size_t len)
