@@ -1,6 +1,7 @@
 /* floattext.c — see floattext.h. */
 #include "floattext.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,19 @@ bool floattext_read(const char *s, size_t n, bool f32, double *d)
 
 bool floattext_nonzero_mantissa(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && s[i] != 'e' && s[i] != 'E'; i++)
+	size_t i = 0;
+	while (i < n && isspace((unsigned char)s[i]))
+		i++;
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		i++;
+	if (n - i >= 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+		/* hex: 'e' is a digit, 'p' the exponent */
+		for (i += 2; i < n && s[i] != 'p' && s[i] != 'P'; i++)
+			if (isxdigit((unsigned char)s[i]) && s[i] != '0')
+				return true;
+		return false;
+	}
+	for (; i < n && s[i] != 'e' && s[i] != 'E'; i++)
 		if (s[i] >= '1' && s[i] <= '9')
 			return true;
 	return false;

@@ -20,9 +20,10 @@
  * an underflow as 0 or a denormal; callers check their own grammar. */
 bool floattext_read(const char *s, size_t n, bool f32, double *d);
 
-/* Whether a number's text has a digit 1-9 before its exponent ('e' or
- * 'E'): one that reads as 0 then underflowed; without, it is a zero
- * ("-0", "0.000", "0e999999"). */
+/* Whether a number's text has a digit other than 0 before its exponent
+ * ('e' or 'E'; 'p' or 'P' after strtod's "0x", where 'e' is a digit): one
+ * that reads as 0 then underflowed; without, it is a zero ("-0", "0.000",
+ * "0e999999", "0x0p9"). */
 bool floattext_nonzero_mantissa(const char *s, size_t n);
 
 /* Whether the number text s[0..n) reads (floattext_read) as a finite

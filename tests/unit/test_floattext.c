@@ -144,6 +144,12 @@ static void test_nonzero_mantissa(void **state)
 	assert_true(nonzero("0.0001"));
 	assert_true(nonzero("-00009"));
 	assert_true(nonzero("0.5E-99999"));
+	/* hex, as strtod reads it: 'e' is a digit, 'p' the exponent */
+	assert_true(nonzero("0xep-99999"));
+	assert_true(nonzero("-0X0.Ep-9999"));
+	assert_true(nonzero(" +0x0.001P-2000"));
+	assert_false(nonzero("0x0p19"));
+	assert_false(nonzero("\t-0x0.000p-1"));
 	/* only n bytes */
 	assert_false(floattext_nonzero_mantissa("0.01", 3));
 	assert_true(floattext_nonzero_mantissa("0.01", 4));
@@ -245,6 +251,9 @@ static void test_in_range_other(void **state)
 	assert_false(in_range("inf", true));
 	assert_false(in_range("0x1p200", true)); /* hex: read, and beyond */
 	assert_true(in_range("0x1p200", false));
+	assert_false(in_range("0xep-99999", false)); /* 14 * 2^-99999: 0 */
+	assert_true(in_range("0x0p99", true));
+	assert_true(in_range("0x1p-1074", false));
 	assert_false(in_range("1e5x", false));
 	char *s = made("1", '0', 50, "x");
 	assert_false(in_range(s, false));

@@ -149,6 +149,11 @@ static void test_value_fits(void **state)
 	assert_non_null(strstr(fits("numeric(10,3)", "float", "0.100"), "no binary"));
 	assert_null(fits("integer", "float", "-2147483648"));
 	assert_non_null(fits("double precision", "float", "4.9e-324"));
+	/* strtod reads hex too: below the range is below it, a zero is 0 */
+	assert_non_null(strstr(fits("double precision", "float", "0xep-99999"), "below float's smallest"));
+	assert_non_null(strstr(fits("real", "real", "0Xe.0p-9999"), "below real's smallest"));
+	assert_null(fits("double precision", "float", "0x0p1"));
+	assert_null(fits("double precision", "float", "0x1.8p1"));
 	assert_non_null(strstr(fits("double precision", "decimal(38,10)", "0.1"), "decimals"));
 	assert_null(fits("double precision", "decimal(38,10)", "0.5"));
 	/* times: fractional digits, a date's time, datetime's 1/300 s */
