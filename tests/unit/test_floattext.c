@@ -23,11 +23,6 @@ static bool in_range(const char *s, bool f32)
 	return floattext_in_range(s, strlen(s), f32);
 }
 
-static bool nonzero(const char *s)
-{
-	return floattext_nonzero_mantissa(s, strlen(s));
-}
-
 /* A text of n bytes: head, then fill up to n - strlen(tail), then tail. */
 static char *made(const char *head, char fill, size_t n, const char *tail)
 {
@@ -133,134 +128,126 @@ static void test_read_lengths(void **state)
 static void test_nonzero_mantissa(void **state)
 {
 	(void)state;
-	assert_false(nonzero("0"));
-	assert_false(nonzero("-0"));
-	assert_false(nonzero("0.000"));
-	assert_false(nonzero("0e999999"));
-	assert_false(nonzero("-0.0E-5"));
-	assert_false(nonzero("0e1")); /* the exponent's digits do not count */
-	assert_false(nonzero(""));
-	assert_true(nonzero("1e-400"));
-	assert_true(nonzero("0.0001"));
-	assert_true(nonzero("-00009"));
-	assert_true(nonzero("0.5E-99999"));
-	/* hex, as strtod reads it: 'e' is a digit, 'p' the exponent */
-	assert_true(nonzero("0xep-99999"));
-	assert_true(nonzero("-0X0.Ep-9999"));
-	assert_true(nonzero(" +0x0.001P-2000"));
-	assert_false(nonzero("0x0p19"));
-	assert_false(nonzero("\t-0x0.000p-1"));
+	static const struct {
+		const char *s;
+		bool want;
+	} cases[] = {
+		{"0", false}, {"-0", false}, {"0.000", false}, {"0e999999", false}, {"-0.0E-5", false},
+		{"0e1", false}, /* the exponent's digits do not count */
+		{"", false}, {"1e-400", true}, {"0.0001", true}, {"-00009", true}, {"0.5E-99999", true},
+		/* hex, as strtod reads it: 'e' is a digit, 'p' the exponent */
+		{"0xep-99999", true}, {"-0X0.Ep-9999", true}, {" +0x0.001P-2000", true}, {"0x0p19", false},
+		{"\t-0x0.000p-1", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (floattext_nonzero_mantissa(cases[i].s, strlen(cases[i].s)) != cases[i].want)
+			fail_msg("\"%s\": not %s", cases[i].s, cases[i].want ? "nonzero" : "zero");
 	/* only n bytes */
 	assert_false(floattext_nonzero_mantissa("0.01", 3));
 	assert_true(floattext_nonzero_mantissa("0.01", 4));
 }
 
-static void test_in_range_float(void **state)
+/* Whether texts are in the range of a float (f32) and of a double (f64). */
+static void test_in_range(void **state)
 {
 	(void)state;
-	assert_true(in_range("1.5", true));
-	assert_true(in_range("3.4028235e+38", true)); /* FLT_MAX as printed */
-	assert_true(in_range("-3.4028235e38", true));
-	/* beyond the midpoint of FLT_MAX and 2^128: Infinity */
-	assert_false(in_range("3.4028236e38", true));
-	assert_false(in_range("1e39", true));
-	assert_false(in_range("-1e39", true));
-	assert_true(in_range("1e38", true));
-	/* below: 0; a denormal is in range */
-	assert_false(in_range("1e-46", true));
-	assert_false(in_range("-1e-46", true));
-	assert_true(in_range("1e-45", true));
-	assert_true(in_range("1e-40", true));
-	assert_true(in_range("1.17549435e-38", true));
-	/* zeros, whatever their exponent */
-	assert_true(in_range("0", true));
-	assert_true(in_range("-0", true));
-	assert_true(in_range("0e999999", true));
-	assert_true(in_range("-0.000e-999999", true));
-	/* 38 digits are below FLT_MAX; 39 may not be */
-	char *s = made("", '9', 38, "");
-	assert_true(in_range(s, true));
-	free(s);
-	assert_false(in_range("340282366920938463463374607431768211456", true)); /* 2^128 */
-	assert_true(in_range("340282366920938463463374607431768211456", false));
-	assert_true(in_range("100000000000000000000000000000000000000", true));
-	/* long texts without an exponent, below the range too */
-	s = made("0.", '0', 48, "1"); /* 1e-46 */
-	assert_false(in_range(s, true));
-	assert_true(in_range(s, false));
-	free(s);
-	s = made("-0.", '0', 42, "1"); /* 1e-39, a denormal */
-	assert_true(in_range(s, true));
-	free(s);
-	/* leading zeros */
-	s = made("", '0', 60, "1");
-	assert_true(in_range(s, true));
-	free(s);
-	s = made("-", '0', 60, "1e39");
-	assert_false(in_range(s, true));
-	free(s);
-	/* a zero of many digits */
-	s = made("0.", '0', 500, "");
-	assert_true(in_range(s, true));
-	free(s);
-}
-
-static void test_in_range_double(void **state)
-{
-	(void)state;
-	assert_true(in_range("1.7976931348623157e+308", false));
-	assert_false(in_range("1.7976931348623159e308", false));
-	assert_false(in_range("1e309", false));
-	assert_false(in_range("-1e309", false));
-	assert_false(in_range("1e9308", false));
-	assert_true(in_range("1e308", false));
-	assert_false(in_range("1e-400", false));
-	assert_false(in_range("-1e-9999", false));
-	assert_true(in_range("4.9e-324", false));
-	assert_true(in_range("5e-324", false));
-	assert_true(in_range("3e-324", false));  /* rounds up to the least denormal */
-	assert_false(in_range("2e-324", false)); /* below half of it: 0 */
-	assert_true(in_range("2.2250738585072014e-308", false));
-	assert_true(in_range("1e-310", false));
-	assert_true(in_range("-0", false));
-	assert_true(in_range("0e999999", false));
-	assert_true(in_range("0E-999999", false));
-	/* 309 and 310 digits */
-	char *s = made("1", '0', 309, "");
-	assert_true(in_range(s, false));
-	free(s);
-	s = made("-1", '0', 311, "");
-	assert_false(in_range(s, false));
-	free(s);
-	s = made("0.", '0', 401, "1"); /* 1e-400 */
-	assert_false(in_range(s, false));
-	free(s);
-	/* an exponent that overflows an int */
-	assert_false(in_range("1e99999999999999999999", false));
-	assert_true(in_range("0e99999999999999999999", false));
-	assert_false(in_range("1e-99999999999999999999", false));
-}
-
-/* Texts that are not decimals: never in range, nor taken for one. */
-static void test_in_range_other(void **state)
-{
-	(void)state;
-	assert_false(in_range("NaN", false));
-	assert_false(in_range("Infinity", false));
-	assert_false(in_range("-Infinity", true));
-	assert_false(in_range("inf", true));
-	assert_false(in_range("0x1p200", true)); /* hex: read, and beyond */
-	assert_true(in_range("0x1p200", false));
-	assert_false(in_range("0xep-99999", false)); /* 14 * 2^-99999: 0 */
-	assert_true(in_range("0x0p99", true));
-	assert_true(in_range("0x1p-1074", false));
-	assert_false(in_range("1e5x", false));
-	char *s = made("1", '0', 50, "x");
-	assert_false(in_range(s, false));
-	free(s);
+	static const struct {
+		const char *s;
+		bool f32, f64;
+	} cases[] = {
+		{"1.5", true, true},
+		/* the largest: FLT_MAX as printed; beyond the midpoint of it and
+		 * 2^128, Infinity; likewise DBL_MAX */
+		{"3.4028235e+38", true, true},
+		{"-3.4028235e38", true, true},
+		{"3.4028236e38", false, true},
+		{"1e38", true, true},
+		{"1e39", false, true},
+		{"-1e39", false, true},
+		{"1.7976931348623157e+308", false, true},
+		{"1.7976931348623159e308", false, false},
+		{"1e308", false, true},
+		{"1e309", false, false},
+		{"-1e309", false, false},
+		{"1e9308", false, false},
+		/* the smallest: below it 0, a denormal in range */
+		{"1.17549435e-38", true, true},
+		{"1e-40", true, true},
+		{"1e-45", true, true},
+		{"1e-46", false, true},
+		{"-1e-46", false, true},
+		{"2.2250738585072014e-308", false, true},
+		{"1e-310", false, true},
+		{"4.9e-324", false, true},
+		{"5e-324", false, true},
+		{"3e-324", false, true},  /* rounds up to the least denormal */
+		{"2e-324", false, false}, /* below half of it: 0 */
+		{"1e-400", false, false},
+		{"-1e-9999", false, false},
+		/* zeros, whatever their exponent */
+		{"0", true, true},
+		{"-0", true, true},
+		{"0e999999", true, true},
+		{"-0.000e-999999", true, true},
+		{"0E-999999", true, true},
+		/* an exponent that overflows an int */
+		{"1e99999999999999999999", false, false},
+		{"0e99999999999999999999", true, true},
+		{"1e-99999999999999999999", false, false},
+		/* 38 digits are below FLT_MAX; 39 may not be: 2^128 */
+		{"99999999999999999999999999999999999999", true, true},
+		{"100000000000000000000000000000000000000", true, true},
+		{"340282366920938463463374607431768211456", false, true},
+		/* not decimals: never in range, nor taken for one */
+		{"NaN", false, false},
+		{"Infinity", false, false},
+		{"-Infinity", false, false},
+		{"inf", false, false},
+		{"0x1p200", false, true}, /* hex: read, and beyond a float */
+		{"0xep-99999", false, false}, /* 14 * 2^-99999: 0 */
+		{"0x0p99", true, true},
+		{"0x1p-1074", false, true},
+		{"1e5x", false, false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (in_range(cases[i].s, true) != cases[i].f32)
+			fail_msg("\"%s\" as a float: %s range", cases[i].s, cases[i].f32 ? "not in" : "in");
+		if (in_range(cases[i].s, false) != cases[i].f64)
+			fail_msg("\"%s\" as a double: %s range", cases[i].s, cases[i].f64 ? "not in" : "in");
+	}
 	/* only n bytes: "1e3" of "1e39" */
 	assert_true(floattext_in_range("1e39", 3, true));
 	assert_false(floattext_in_range("1e39", 4, true));
+}
+
+/* Long texts, with and without an exponent. */
+static void test_in_range_long(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *head;
+		char fill;
+		size_t n;
+		const char *tail;
+		bool f32, f64;
+	} cases[] = {
+		{"0.", '0', 48, "1", false, true},   /* 1e-46 */
+		{"-0.", '0', 42, "1", true, true},   /* 1e-39, a denormal float */
+		{"", '0', 60, "1", true, true},      /* leading zeros */
+		{"-", '0', 60, "1e39", false, true},
+		{"0.", '0', 500, "", true, true},    /* a zero of many digits */
+		{"1", '0', 309, "", false, true},    /* 1e308 */
+		{"-1", '0', 311, "", false, false},  /* -1e309 */
+		{"0.", '0', 401, "1", false, false}, /* 1e-400 */
+		{"1", '0', 50, "x", false, false},   /* not read */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *s = made(cases[i].head, cases[i].fill, cases[i].n, cases[i].tail);
+		if (in_range(s, true) != cases[i].f32 || in_range(s, false) != cases[i].f64)
+			fail_msg("case %zu (%.20s… of %zu bytes): not (%d, %d)", i, s, cases[i].n, cases[i].f32,
+				 cases[i].f64);
+		free(s);
+	}
 }
 
 int main(void)
@@ -269,9 +256,8 @@ int main(void)
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_read_lengths),
 		cmocka_unit_test(test_nonzero_mantissa),
-		cmocka_unit_test(test_in_range_float),
-		cmocka_unit_test(test_in_range_double),
-		cmocka_unit_test(test_in_range_other),
+		cmocka_unit_test(test_in_range),
+		cmocka_unit_test(test_in_range_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -211,19 +211,6 @@ static void test_value_fits(void **state)
 	assert_string_equal(t.name, "decimal(5,2)");
 }
 
-/* A text of n bytes: head, then fill up to n - strlen(tail), then tail. */
-static char *made(const char *head, char fill, size_t n, const char *tail)
-{
-	char *s = malloc(n + 1);
-	size_t h = strlen(head), t = strlen(tail);
-	assert_true(h + t <= n);
-	memcpy(s, head, h);
-	memset(s + h, fill, n - h - t);
-	memcpy(s + n - t, tail, t);
-	s[n] = '\0';
-	return s;
-}
-
 /* Numbers of any length are read: an unconstrained numeric (staged as
  * text) has up to 147,455 digits. Texts of 400 bytes or more were once
  * not read (NaN): 1.000… was refused for bit, and 0.1000… went into float
@@ -231,41 +218,41 @@ static char *made(const char *head, char fill, size_t n, const char *tail)
 static void test_value_fits_long(void **state)
 {
 	(void)state;
-	for (size_t n = 398; n <= 402; n++) {
-		char *s = made("1.", '0', n, "");
+	char z[1200], s[1300];
+	memset(z, '0', sizeof z - 1);
+	z[sizeof z - 1] = '\0';
+	for (int n = 398; n <= 402; n++) {
+		snprintf(s, sizeof s, "1.%.*s", n - 2, z);
 		assert_null(fits("numeric", "bit", s));
 		assert_null(fits("numeric", "float", s));
 		assert_null(fits("double precision", "float", s));
-		free(s);
-		s = made("0.1", '0', n, "");
+		snprintf(s, sizeof s, "0.1%.*s", n - 3, z);
 		assert_non_null(strstr(fits("numeric", "float", s), "no binary"));
 		assert_non_null(strstr(fits("numeric", "bit", s), "only 0 and 1"));
-		free(s);
-		s = made("0.", '0', n, "1"); /* about 1e-400 */
+		snprintf(s, sizeof s, "0.%.*s1", n - 3, z); /* about 1e-400 */
 		assert_non_null(strstr(fits("numeric", "float", s), "below float's smallest"));
 		assert_non_null(strstr(fits("double precision", "float", s), "below float's smallest"));
 		assert_non_null(strstr(fits("real", "real", s), "below real's smallest"));
-		free(s);
-		s = made("-", '0', n, "2.5"); /* leading zeros */
+		snprintf(s, sizeof s, "-%.*s2.5", n - 4, z); /* leading zeros */
 		assert_null(fits("numeric", "float", s));
 		assert_non_null(strstr(fits("numeric", "int", s), "cut"));
-		free(s);
 	}
 	/* DBL_MIN written out: 2^-1022 exactly, 715 digits after the
 	 * point's leading zeros, 1,024 bytes */
-	char exact[1200];
-	int n = snprintf(exact, sizeof exact, "%.1022f", 0x1p-1022);
-	while (exact[n - 1] == '0')
-		exact[--n] = '\0';
+	int n = snprintf(s, sizeof s, "%.1022f", 0x1p-1022);
+	while (s[n - 1] == '0')
+		s[--n] = '\0';
 	assert_true(n > 1000);
-	assert_null(fits("numeric", "float", exact));
-	exact[n - 1]++; /* ...5 to ...6: a decimal no double is */
-	assert_non_null(strstr(fits("numeric", "float", exact), "no binary"));
-	/* the longest numeric, 131,072 + 16,383 digits */
-	char *s = made("9", '9', 131072 + 1 + 16383, "");
-	s[131072] = '.';
+	assert_null(fits("numeric", "float", s));
+	s[n - 1]++; /* ...5 to ...6: a decimal no double is */
 	assert_non_null(strstr(fits("numeric", "float", s), "no binary"));
-	free(s);
+	/* the longest numeric, 131,072 + 16,383 digits */
+	char *max = malloc(131072 + 1 + 16383 + 1);
+	memset(max, '9', 131072 + 1 + 16383);
+	max[131072] = '.';
+	max[131072 + 1 + 16383] = '\0';
+	assert_non_null(strstr(fits("numeric", "float", max), "no binary"));
+	free(max);
 }
 
 /* Key columns sized for SQL Server's 900/1,700-byte index limits. */
