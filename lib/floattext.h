@@ -30,9 +30,9 @@ bool floattext_nonzero_mantissa(const char *s, size_t n);
  * float (f32) or double that is 0 only when its text is a zero: false for
  * 1e39 or 1e-46 as a float, 1e309 or 1e-400 as a double, for infinities,
  * NaN and a text not read. A denormal is in range. A text of fewer than
- * 39 bytes of only digits, signs and points is in range without being
- * read: no decimal without an exponent that short is beyond either type
- * (PostgreSQL prints no other), so the caller checks the grammar. */
+ * 39 bytes of only digits, signs and points is taken as in range without
+ * being read (no decimal that short without an exponent is beyond either
+ * type): that it is a number at all is the caller's to check. */
 bool floattext_in_range(const char *s, size_t n, bool f32);
 
 #endif
