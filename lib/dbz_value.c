@@ -7,10 +7,10 @@
 
 #include "arena.h"
 #include "civil.h"
+#include "floattext.h"
 #include "record_priv.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1305,30 +1305,6 @@ static bool json_number(const char *s, size_t n)
 	return i == n;
 }
 
-/* Whether the JSON number s[0..n) is a finite value of float (f32) or
- * double that does not read as 0 unless it is 0: a reader (Jackson for
- * JsonConverter, jansson) reads 1e9308 as Infinity or refuses it, and
- * 1e-9999 as 0. Only a text with an exponent or of 39 digits or more can
- * be beyond either (PostgreSQL prints none): the rest pay a scan. */
-static bool float_in_range(const char *s, size_t n, bool f32)
-{
-	if (n < 39 && !memchr(s, 'e', n) && !memchr(s, 'E', n))
-		return true;
-	char small[64], *t = n < sizeof small ? small : malloc(n + 1);
-	if (!t)
-		return false;
-	memcpy(t, s, n);
-	t[n] = '\0';
-	double d = f32 ? (double)strtof(t, NULL) : strtod(t, NULL);
-	bool zero_text = true;
-	for (size_t i = 0; i < n && s[i] != 'e' && s[i] != 'E'; i++)
-		if (s[i] >= '1' && s[i] <= '9')
-			zero_text = false;
-	if (t != small)
-		free(t);
-	return isfinite(d) && (d != 0 || zero_text);
-}
-
 static int bytea_put(buf *out, const char *s, size_t n, char *err, size_t errlen)
 {
 	if (!record_bytea_text_valid(s, n))
@@ -1387,7 +1363,9 @@ static int scalar_put(buf *out, const dbz_type *t, const char *s, size_t n, bool
 			return record_json_put_str(out, s, n);
 		if (!json_number(s, n))
 			return record_errf(err, errlen, "\"%.*s\" is not a number", (int)(n > 40 ? 40 : n), s);
-		if (!float_in_range(s, n, t->kind == DBZ_FLOAT32))
+		/* a reader (Jackson for JsonConverter, jansson) reads 1e9308
+		 * as Infinity or refuses it, and 1e-9999 as 0 */
+		if (!floattext_in_range(s, n, t->kind == DBZ_FLOAT32))
 			return record_errf(err, errlen, "\"%.*s\" is beyond the range of %s", (int)(n > 40 ? 40 : n), s,
 					   t->kind == DBZ_FLOAT32 ? "real" : "double precision");
 		/* -0 is a JSON integer to Jackson (and jansson): 0, its sign

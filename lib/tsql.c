@@ -1,6 +1,8 @@
 /* tsql.c — see tsql.h. */
 #include "tsql.h"
 
+#include "floattext.h"
+
 #include <ctype.h>
 #include <float.h>
 #include <inttypes.h>
@@ -445,27 +447,12 @@ static bool same_number(const char *in, size_t len, double d)
 }
 
 /* The number in a staged value as a double, read as a float when
- * single (NaN when it is none). */
+ * single (NaN when it is none). Any length: an unconstrained numeric
+ * (staged as text) has up to 147,455 digits. */
 static double read_number(const char *in, size_t len, bool single)
 {
-	char tmp[400];
-	if (len == 0 || len >= sizeof tmp)
-		return NAN;
-	memcpy(tmp, in, len);
-	tmp[len] = '\0';
-	char *end;
-	double d = single ? (double)strtof(tmp, &end) : strtod(tmp, &end);
-	return end != tmp + len ? NAN : d; /* a NUL inside ends strtod early */
-}
-
-/* Whether a number's text has a nonzero digit before its exponent: one
- * that reads as 0 then fell below the type's range (underflow). */
-static bool nonzero_mantissa(const char *in, size_t len)
-{
-	for (size_t i = 0; i < len && in[i] != 'e' && in[i] != 'E'; i++)
-		if (in[i] >= '1' && in[i] <= '9')
-			return true;
-	return false;
+	double d;
+	return floattext_read(in, len, single, &d) ? d : NAN;
 }
 
 static double as_double(const char *in, size_t len)
@@ -702,7 +689,7 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 		double v = fsrc ? d : as_double(in, len);
 		if (isnan(v))
 			return 0;
-		if ((v != 0 && fabs(v) < (real ? FLT_MIN : DBL_MIN)) || (v == 0 && nonzero_mantissa(in, len)))
+		if ((v != 0 && fabs(v) < (real ? FLT_MIN : DBL_MIN)) || (v == 0 && floattext_nonzero_mantissa(in, len)))
 			return refuse(err, errlen, in, len, dst->name, real ? "below real's smallest, 1.18E-38" :
 									   "below float's smallest, 2.23E-308");
 		if (real && fabs(v) <= FLT_MAX && (double)(float)v != v)

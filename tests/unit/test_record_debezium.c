@@ -838,6 +838,14 @@ static void test_float_range(void **state)
 	both_ways("double precision", "0e-9999", "0e-9999");
 	both_ways("real", "3.4028235e+38", "3.4028235e+38");
 	both_ways("double precision[]", "{1.5,-2e300}", "[1.5,-2e300]");
+	/* without an exponent: 39 digits can be beyond a real, and a
+	 * long fraction below it; a denormal and a zero are in range */
+	refused("real", "340282366920938463463374607431768211456", "beyond the range of real");
+	refused("real", "0.0000000000000000000000000000000000000000000001", "beyond the range of real");
+	both_ways("double precision", "340282366920938463463374607431768211456",
+		  "340282366920938463463374607431768211456");
+	both_ways("real", "1e-45", "1e-45");
+	both_ways("double precision", "-0e999999", "-0e999999");
 }
 
 /* An oid: int64 in the event, and of type oid again when read with the

@@ -149,6 +149,11 @@ static void test_value_fits(void **state)
 	assert_non_null(strstr(fits("numeric(10,3)", "float", "0.100"), "no binary"));
 	assert_null(fits("integer", "float", "-2147483648"));
 	assert_non_null(fits("double precision", "float", "4.9e-324"));
+	/* strtod reads hex too: below the range is below it, a zero is 0 */
+	assert_non_null(strstr(fits("double precision", "float", "0xep-99999"), "below float's smallest"));
+	assert_non_null(strstr(fits("real", "real", "0Xe.0p-9999"), "below real's smallest"));
+	assert_null(fits("double precision", "float", "0x0p1"));
+	assert_null(fits("double precision", "float", "0x1.8p1"));
 	assert_non_null(strstr(fits("double precision", "decimal(38,10)", "0.1"), "decimals"));
 	assert_null(fits("double precision", "decimal(38,10)", "0.5"));
 	/* times: fractional digits, a date's time, datetime's 1/300 s */
@@ -204,6 +209,50 @@ static void test_value_fits(void **state)
 	assert_int_equal(t.scale, 18);
 	tsql_map_type_with("numeric(5,2)", &m, &t);
 	assert_string_equal(t.name, "decimal(5,2)");
+}
+
+/* Numbers of any length are read: an unconstrained numeric (staged as
+ * text) has up to 147,455 digits. Texts of 400 bytes or more were once
+ * not read (NaN): 1.000… was refused for bit, and 0.1000… went into float
+ * unchecked, for the server to round. */
+static void test_value_fits_long(void **state)
+{
+	(void)state;
+	char z[1200], s[1300];
+	memset(z, '0', sizeof z - 1);
+	z[sizeof z - 1] = '\0';
+	for (int n = 398; n <= 402; n++) {
+		snprintf(s, sizeof s, "1.%.*s", n - 2, z);
+		assert_null(fits("numeric", "bit", s));
+		assert_null(fits("numeric", "float", s));
+		assert_null(fits("double precision", "float", s));
+		snprintf(s, sizeof s, "0.1%.*s", n - 3, z);
+		assert_non_null(strstr(fits("numeric", "float", s), "no binary"));
+		assert_non_null(strstr(fits("numeric", "bit", s), "only 0 and 1"));
+		snprintf(s, sizeof s, "0.%.*s1", n - 3, z); /* about 1e-400 */
+		assert_non_null(strstr(fits("numeric", "float", s), "below float's smallest"));
+		assert_non_null(strstr(fits("double precision", "float", s), "below float's smallest"));
+		assert_non_null(strstr(fits("real", "real", s), "below real's smallest"));
+		snprintf(s, sizeof s, "-%.*s2.5", n - 4, z); /* leading zeros */
+		assert_null(fits("numeric", "float", s));
+		assert_non_null(strstr(fits("numeric", "int", s), "cut"));
+	}
+	/* DBL_MIN written out: 2^-1022 exactly, 715 digits after the
+	 * point's leading zeros, 1,024 bytes */
+	int n = snprintf(s, sizeof s, "%.1022f", 0x1p-1022);
+	while (s[n - 1] == '0')
+		s[--n] = '\0';
+	assert_true(n > 1000);
+	assert_null(fits("numeric", "float", s));
+	s[n - 1]++; /* ...5 to ...6: a decimal no double is */
+	assert_non_null(strstr(fits("numeric", "float", s), "no binary"));
+	/* the longest numeric, 131,072 + 16,383 digits */
+	char *max = malloc(131072 + 1 + 16383 + 1);
+	memset(max, '9', 131072 + 1 + 16383);
+	max[131072] = '.';
+	max[131072 + 1 + 16383] = '\0';
+	assert_non_null(strstr(fits("numeric", "float", max), "no binary"));
+	free(max);
 }
 
 /* Key columns sized for SQL Server's 900/1,700-byte index limits. */
@@ -927,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_statements),   cmocka_unit_test(test_net_change),
 		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
 		cmocka_unit_test(test_value_fits),
+		cmocka_unit_test(test_value_fits_long),
 		cmocka_unit_test(test_key_change_from), cmocka_unit_test(test_drop_applied),
 		cmocka_unit_test(test_sorted_run),
 	};
