@@ -1,11 +1,12 @@
 /* mssql_typed.c — see mssql_typed.h. */
 #include "mssql_typed.h"
+
 #include "civil.h"
+#include "floattext.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,15 +425,9 @@ int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scrat
 		return 0;
 	case MSSQL_HOST_REAL:
 	case MSSQL_HOST_FLT8: {
-		char tmp[64];
-		if (n == 0 || n >= sizeof tmp)
-			return fail(err, errlen, "not a floating point number", in, len);
-		memcpy(tmp, s, n);
-		tmp[n] = '\0';
-		char *end;
-		errno = 0;
-		double d = h == MSSQL_HOST_REAL ? (double)strtof(tmp, &end) : strtod(tmp, &end);
-		if (end != tmp + n || isnan(d)) /* a NUL inside ends strtod early */
+		/* any length: a double's exact expansion has hundreds of digits */
+		double d;
+		if (!floattext_read(s, n, h == MSSQL_HOST_REAL, &d) || isnan(d))
 			return fail(err, errlen, "not a floating point number", in, len);
 		if (isinf(d))
 			return fail(err, errlen, h == MSSQL_HOST_REAL ? "out of range for real" : "out of range for float",

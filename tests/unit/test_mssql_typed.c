@@ -184,6 +184,14 @@ static void test_money_float(void **state)
 	assert_string_equal(show("double precision", "2.2250738585072014e-308"),
 			    "CAST(N'2.2250738585072014e-308' AS float)");
 	assert_int_equal(conv("double precision", "1,5", &v), -1);
+	/* a text of any length (a producer writing a double's exact expansion
+	 * has hundreds of digits): 64 bytes and more were "not a number" */
+	char longer[200];
+	snprintf(longer, sizeof longer, "0.5%0150d", 0);
+	assert_int_equal(conv("double precision", longer, &v), 0);
+	assert_true(v.f == 0.5);
+	assert_int_equal(conv("real", longer, &v), 0);
+	assert_true(v.f == 0.5);
 	/* below the type's range altogether: not 0 */
 	assert_string_equal(show("real", "1e-46"),
 			    "ERR: \"1e-46\" does not go into real unchanged (below real's smallest, 1.18E-38)");
