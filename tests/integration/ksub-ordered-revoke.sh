@@ -146,8 +146,9 @@ m2=$member
 logged b1.err "revoked kafka/" || fail "no partition was revoked from the first member ($(cat b1.err))"
 kept=$(parts b1.err assigned $T2)
 # What the kept partitions hold goes in source order, each record once the
-# others have shown they are past it: all but the last of them, which waits
-# for a watermark (kpub writes those; none here).
+# others have shown they are past it: 1-21. The last records of partitions
+# 1-4 (22-25) wait for partition 0 to show it is past them, which takes a
+# watermark (kpub writes those; none here).
 for ((i = 0; i < 200; i++)); do
 	[ -s b1.ndjson ] && break
 	sleep 0.05
