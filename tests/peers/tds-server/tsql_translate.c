@@ -1392,6 +1392,21 @@ out:
 	return rc;
 }
 
+/* The table an INSERT [INTO] or MERGE [INTO] at i writes, into nm (as
+ * parse_qname prints it); *pk after it. Non-zero when there is none (the
+ * statement's translation says why). */
+static int written_table(struct xl *x, size_t i, size_t *pk, size_t end, sbuf *nm)
+{
+	size_t k = i + 1;
+	if (is_kw(x, k, "INTO"))
+		k++;
+	struct xlate_err save = *x->e;
+	int bad = parse_qname(x, &k, end, nm) || !nm->p;
+	*x->e = save;
+	*pk = k;
+	return bad;
+}
+
 /* Where OVERRIDING SYSTEM VALUE goes in the INSERT or MERGE at i (end:
  * its end) when it writes the table SET IDENTITY_INSERT is ON for: after
  * the column list of INSERT [INTO] t [WITH (…)] (…), or of MERGE's
@@ -1401,14 +1416,10 @@ static size_t overriding_at(struct xl *x, size_t i, size_t end)
 	if (!x->identity_insert[0])
 		return NPOS;
 	int merge = is_kw(x, i, "MERGE");
-	size_t k = i + 1;
-	if (is_kw(x, k, "INTO"))
-		k++;
+	size_t k;
 	sbuf nm;
 	sb_init(&nm);
-	struct xlate_err save = *x->e;
-	int bad = parse_qname(x, &k, end, &nm) || strcmp(nm.p ? nm.p : "", x->identity_insert);
-	*x->e = save;
+	int bad = written_table(x, i, &k, end, &nm) || strcmp(nm.p, x->identity_insert);
 	sb_free(&nm);
 	if (bad)
 		return NPOS;
@@ -1504,6 +1515,18 @@ static size_t column_list(struct xl *x, size_t *pi, size_t end, char cols[][256]
 	return n;
 }
 
+/* A list of n values from token k, assigned to cols in order. */
+static void wrap_values(struct xl *x, size_t k, size_t end, char cols[][256], size_t n, const char *const *stop)
+{
+	for (size_t c = 0; c < n && k < end; c++) {
+		size_t e = expr_end(x, k, end, stop);
+		wrap_assigned(x, k, e, cols[c]);
+		if (!is_op(x, e, ","))
+			break;
+		k = e + 1;
+	}
+}
+
 /* The values a MERGE (UPDATE SET, INSERT … VALUES) or an INSERT … SELECT
  * statement at i assigns to its target's columns (x->wraps). INSERT …
  * VALUES is left alone: PostgreSQL reads a literal as the column's type. */
@@ -1514,14 +1537,10 @@ static void assign_spans(struct xl *x, size_t i, size_t end)
 	int merge = is_kw(x, i, "MERGE");
 	if (!merge && !is_kw(x, i, "INSERT"))
 		return;
-	size_t k = i + 1;
-	if (is_kw(x, k, "INTO"))
-		k++;
+	size_t k;
 	sbuf nm;
 	sb_init(&nm);
-	struct xlate_err save = *x->e;
-	int bad = parse_qname(x, &k, end, &nm) || !nm.p;
-	*x->e = save;
+	int bad = written_table(x, i, &k, end, &nm);
 	if (!bad)
 		snprintf(x->wtable, sizeof x->wtable, "%s", nm.p);
 	sb_free(&nm);
@@ -1538,14 +1557,7 @@ static void assign_spans(struct xl *x, size_t i, size_t end)
 		if (!n || !is_kw(x, k, "SELECT"))
 			return;
 		static const char *const from[] = {"FROM", NULL};
-		k++;
-		for (size_t c = 0; c < n && k < end; c++) {
-			size_t e = expr_end(x, k, end, from);
-			wrap_assigned(x, k, e, cols[c]);
-			if (!is_op(x, e, ","))
-				break;
-			k = e + 1;
-		}
+		wrap_values(x, k + 1, end, cols, n, from);
 		return;
 	}
 	for (; k + 2 < end; k++) {
@@ -1568,14 +1580,7 @@ static void assign_spans(struct xl *x, size_t i, size_t end)
 			size_t n = column_list(x, &k, end, cols, 256);
 			if (!n || !is_kw(x, k, "VALUES") || !is_op(x, k + 1, "("))
 				continue;
-			k += 2;
-			for (size_t c = 0; c < n && k < end; c++) {
-				size_t e = expr_end(x, k, end, none);
-				wrap_assigned(x, k, e, cols[c]);
-				if (!is_op(x, e, ","))
-					break;
-				k = e + 1;
-			}
+			wrap_values(x, k + 2, end, cols, n, none);
 		}
 	}
 }
