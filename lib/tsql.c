@@ -680,8 +680,8 @@ static size_t timestamp_form(const char *in, size_t len)
 /* Whether a text (a string source's value) is in the plain form of a
  * value of type dst, the form the typed path reads (mssql_typed_value):
  * SQL Server converts a string assigned to a column of another type more
- * freely, and silently changes some: '' becomes 0 (1900-01-01 for
- * datetime and smalldatetime), blanks around a number are ignored, money
+ * freely, and silently changes some: '' becomes 0 (1900-01-01 for the
+ * dates, 00:00:00 for time), blanks around a number are ignored, money
  * takes '$' and ',', bit takes any number as 1 (CAST and CONVERT,
  * tests/golden/README.md). So a string source's value goes into a number,
  * bit or date/time column only as: a plain decimal ([+-]digits[.digits];

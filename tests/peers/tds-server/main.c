@@ -152,8 +152,8 @@ static const char setup_sql[] =
 	 * converts by SQL Server's rules for a character string
 	 * (https://learn.microsoft.com/en-us/sql/t-sql/functions/cast-and-convert-transact-sql):
 	 * blanks around it ignored, '' is 0 for the integers, bit, float, real,
-	 * money and 1900-01-01 for datetime, smalldatetime, an error for
-	 * decimal and the other date/time types; money takes $ and commas,
+	 * money, 1900-01-01 (midnight) for the date and date-and-time types and
+	 * 00:00:00 for time, an error for decimal; money takes $ and commas,
 	 * rounds to 4 decimals; datetime rounds to 1/300 s, smalldatetime to
 	 * the minute; TRUE/FALSE are bit's; anything else is SQL Server's
 	 * error (SQLSTATE TDS02, the number before the '|', pgexec.c). The
@@ -217,7 +217,9 @@ static const char setup_sql[] =
 	"      PERFORM tds_catalog.conv_error(8114, format('Error converting data type nvarchar to %s.', ms)); END; "
 	"  ELSIF ty IN ('timestamp without time zone', 'timestamp with time zone', 'date', "
 	"      'time without time zone') THEN "
-	"    IF s = '' AND ms IN ('datetime', 'smalldatetime') THEN RETURN '1900-01-01'::timestamp; END IF; "
+	"    IF s = '' AND ty = 'time without time zone' THEN RETURN '00:00:00'::time; END IF; "
+	"    IF s = '' AND ty = 'timestamp with time zone' THEN RETURN '1900-01-01 00:00:00+00'::timestamptz; END IF; "
+	"    IF s = '' THEN RETURN '1900-01-01'::timestamp; END IF; "
 	"    BEGIN "
 	"      IF s = '' OR s ~* '^[+-]?infinity$|^epoch$|^now$|^today$|^tomorrow$|^yesterday$|^allballs$' THEN "
 	"        RAISE invalid_datetime_format; END IF; "
