@@ -4,6 +4,7 @@
 #include "floattext.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -645,6 +646,117 @@ static int frac_digits(const char *in, size_t len, bool *t00, bool *sec0)
 	return (int)(p - f);
 }
 
+/* n digits at p */
+static bool digits_at(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)p[i]))
+			return false;
+	return true;
+}
+
+/* "HH:MM:SS[.f…]" at the whole of in */
+static bool time_form(const char *in, size_t len)
+{
+	if (len < 8 || !digits_at(in, 2) || in[2] != ':' || !digits_at(in + 3, 2) || in[5] != ':' ||
+	    !digits_at(in + 6, 2))
+		return false;
+	return len == 8 || (len > 9 && in[8] == '.' && digits_at(in + 9, len - 9));
+}
+
+/* "YYYY-MM-DD[T ]HH:MM:SS[.f…]" at the start of in: its length, or 0 */
+static size_t timestamp_form(const char *in, size_t len)
+{
+	if (len < 19 || !digits_at(in, 4) || in[4] != '-' || !digits_at(in + 5, 2) || in[7] != '-' ||
+	    !digits_at(in + 8, 2) || (in[10] != 'T' && in[10] != ' '))
+		return 0;
+	size_t n = 19;
+	if (n < len && in[n] == '.')
+		for (n++; n < len && isdigit((unsigned char)in[n]); n++)
+			;
+	return time_form(in + 11, n - 11) ? n : 0;
+}
+
+/* Whether a text (a string source's value) is in the plain form of a
+ * value of type dst, the form the typed path reads (mssql_typed_value):
+ * SQL Server converts a string assigned to a column of another type more
+ * freely, and silently changes some: '' becomes 0 (1900-01-01 for the
+ * dates, 00:00:00 for time), blanks around a number are ignored, money
+ * takes '$' and ',', bit takes any number as 1 (CAST and CONVERT,
+ * tests/golden/README.md). So a string source's value goes into a number,
+ * bit or date/time column only as: a plain decimal ([+-]digits[.digits];
+ * an integer for the integer types, within their range); 0, 1, true or
+ * false for bit; ISO 8601 date, time, date and time (and offset for
+ * datetimeoffset). 0, or -1 with the reason in err. */
+static int text_form(const tsql_type *dst, const char *in, size_t len, char *err, size_t errlen)
+{
+	int intd, fracd;
+	const char *why = NULL;
+	switch (dst->kind) {
+	case TSQL_INT: {
+		bool tiny = !strcmp(dst->name, "tinyint");
+		if (decimal_digits(in, len, &intd, &fracd) < 0 || memchr(in, '.', len)) {
+			why = decimal_digits(in, len, &intd, &fracd) == 0 && fracd > 0 ? "a fraction: it would be cut" :
+											"not an integer in plain form";
+			break;
+		}
+		int bits = dst->name[0] == 'b' ? 64 : dst->name[1] == 'm' ? 16 : tiny ? 9 : 32;
+		char tmp[32];
+		long long v = 0;
+		if (intd <= 19 && len < sizeof tmp) {
+			memcpy(tmp, in, len);
+			tmp[len] = '\0';
+			errno = 0;
+			v = strtoll(tmp, NULL, 10);
+		}
+		if (intd > 19 || errno == ERANGE || (bits < 64 && (v >= 1LL << (bits - 1) || v < -(1LL << (bits - 1)))) ||
+		    (tiny && (v < 0 || v > 255)))
+			why = "out of its range";
+		break;
+	}
+	case TSQL_DECIMAL:
+	case TSQL_MONEY:
+	case TSQL_FLOAT:
+		if (decimal_digits(in, len, &intd, &fracd) < 0)
+			why = "not a number in plain form ([+-]digits[.digits])";
+		break;
+	case TSQL_BIT: /* a number: 0 or 1 only, below */
+		if (decimal_digits(in, len, &intd, &fracd) < 0 && !(len == 4 && !strncasecmp(in, "true", 4)) &&
+		    !(len == 5 && !strncasecmp(in, "false", 5)))
+			why = "not 0, 1, true or false";
+		break;
+	case TSQL_DATE:
+		if (len != 10 || !digits_at(in, 4) || in[4] != '-' ||
+		    !digits_at(in + 5, 2) || in[7] != '-' || !digits_at(in + 8, 2))
+			why = "not a date in ISO 8601 form (YYYY-MM-DD)";
+		break;
+	case TSQL_TIME:
+		if (!time_form(in, len))
+			why = "not a time in ISO 8601 form (HH:MM:SS[.fff])";
+		break;
+	case TSQL_DATETIME2:
+		if (!len || timestamp_form(in, len) != len)
+			why = "not a date and time in ISO 8601 form (YYYY-MM-DD HH:MM:SS[.fff])";
+		break;
+	case TSQL_DTO: {
+		size_t n = timestamp_form(in, len);
+		const char *o = in + n;
+		size_t r = len - n;
+		if (!n || !(eq(o, r, "Z") || ((r == 3 || r == 6) && (o[0] == '+' || o[0] == '-') && digits_at(o + 1, 2) &&
+						  (r == 3 || (o[3] == ':' && digits_at(o + 4, 2))))))
+			why = "not a date, time and offset in ISO 8601 form (YYYY-MM-DD HH:MM:SS[.fff]+HH:MM)";
+		break;
+	}
+	default:
+		break;
+	}
+	if (!why)
+		return 0;
+	char w[200];
+	snprintf(w, sizeof w, "a text %s: SQL Server would convert it by rules of its own", why);
+	return refuse(err, errlen, in, len, dst->name, w);
+}
+
 int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, size_t len, char *err,
 		    size_t errlen)
 {
@@ -654,6 +766,8 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 	double d = fsrc ? read_number(in, len, src->name[0] == 'r') : 0;
 	if (dst->unknown)
 		return 0;
+	if (src->kind == TSQL_STRING && text_form(dst, in, len, err, errlen) < 0)
+		return -1;
 	if (dst->kind == TSQL_DECIMAL || dst->kind == TSQL_INT || dst->kind == TSQL_MONEY || dst->kind == TSQL_BIT) {
 		char exact[1500];
 		if (!fsrc)
@@ -702,14 +816,14 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 	case TSQL_DATETIME2:
 	case TSQL_DTO:
 	case TSQL_DATE: {
-		if (src->kind != TSQL_TIME && src->kind != TSQL_DATETIME2 && src->kind != TSQL_DTO)
+		if (src->kind != TSQL_TIME && src->kind != TSQL_DATETIME2 && src->kind != TSQL_DTO && src->kind != TSQL_STRING)
 			return 0;
 		bool t00, sec0;
 		int f = frac_digits(in, len, &t00, &sec0);
 		if (dst->kind == TSQL_DATE) {
-			if (!t00)
+			if (!t00 && src->kind != TSQL_STRING) /* a string: a date alone (text_form) */
 				return refuse(err, errlen, in, len, dst->name, "a time of day: it would be dropped");
-		} else if (dst->kind == TSQL_TIME && src->kind != TSQL_TIME) {
+		} else if (dst->kind == TSQL_TIME && src->kind != TSQL_TIME && src->kind != TSQL_STRING) {
 			return refuse(err, errlen, in, len, dst->name, "a date: it would be dropped");
 		} else if (dst->legacy == 2) {
 			if (f || !sec0)

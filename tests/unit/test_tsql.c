@@ -215,6 +215,52 @@ static void test_value_fits(void **state)
  * text) has up to 147,455 digits. Texts of 400 bytes or more were once
  * not read (NaN): 1.000… was refused for bit, and 0.1000… went into float
  * unchecked, for the server to round. */
+/* A text source's value into a column of another type: only in the
+ * type's plain form, which SQL Server converts unchanged; what it would
+ * convert by rules of its own (and change: '' to 0 or 1900-01-01, blanks
+ * ignored, $ and commas in money, 2 to bit 1) is refused. */
+static void test_value_fits_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql, *v;
+		bool ok;
+	} cases[] = {
+		{"int", "5", true},           {"int", "-5", true},          {"int", "+05", true},
+		{"int", "", false},           {"int", " 5 ", false},        {"int", "5 ", false},
+		{"int", "5.0", false},        {"int", "5e0", false},        {"int", "2147483648", false},
+		{"int", "-2147483648", true}, {"smallint", "32768", false}, {"tinyint", "-1", false},
+		{"tinyint", "255", true},     {"bigint", "9223372036854775808", false},
+		{"bigint", "-9223372036854775808", true},
+		{"float", "1.5", true},       {"float", "", false},         {"float", " 1.5", false},
+		{"float", "1.5 ", false},     {"float", " 1e400", false},   {"real", "", false},
+		{"money", "-12.3400", true},  {"money", "", false},         {"money", "1.00005", false},
+		{"money", "$1,000.00", false}, {"money", " 12", false},     {"smallmoney", "", false},
+		{"decimal(10,2)", "1.25", true}, {"decimal(10,2)", " 1.25", false}, {"decimal(10,2)", "", false},
+		{"bit", "1", true},           {"bit", "0", true},           {"bit", "TRUE", true},
+		{"bit", "false", true},       {"bit", "", false},           {"bit", "2", false},
+		{"bit", " 1", false},         {"bit", "t", false},          {"bit", "-1", false},
+		{"datetime", "2026-01-01 10:00:00.25", true}, {"datetime", "", false},
+		{"datetime", "2026-01-01 10:00:00.001", false}, {"datetime", " 2026-01-01 10:00:00", false},
+		{"smalldatetime", "", false}, {"smalldatetime", "2026-01-01 10:00:00", true},
+		{"datetime2(0)", "2026-01-01 10:00:00", true}, {"datetime2(0)", "2026-01-01T10:00:00", true},
+		{"datetime2(0)", "2026-01-01 10:00:00.5", false}, {"datetime2(0)", "2026-01-01 10:00:00 ", false},
+		{"datetime2(0)", "", false},  {"datetime2(0)", "2026-01-01", false},
+		{"date", "2026-01-01", true}, {"date", "2026-01-01 10:00:00", false}, {"date", "", false},
+		{"time(0)", "10:00:00", true}, {"time(0)", "10:00:00.5", false}, {"time(3)", "", false},
+		{"datetimeoffset(0)", "2026-01-01 10:00:00+02:00", true},
+		{"datetimeoffset(0)", "2026-01-01 10:00:00", false},
+		{"nvarchar(10)", "", true},   {"nvarchar(10)", " 5 ", true},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *why = fits("text", cases[i].sql, cases[i].v);
+		if ((why == NULL) != cases[i].ok)
+			fail_msg("text \"%s\" into %s: %s", cases[i].v, cases[i].sql, why ? why : "taken");
+		if (why && strcmp(cases[i].sql, "nvarchar(10)"))
+			assert_non_null(strstr(why, cases[i].v[0] ? cases[i].v : "\"\""));
+	}
+}
+
 static void test_value_fits_long(void **state)
 {
 	(void)state;
@@ -977,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
 		cmocka_unit_test(test_value_fits),
 		cmocka_unit_test(test_value_fits_long),
+		cmocka_unit_test(test_value_fits_text),
 		cmocka_unit_test(test_key_change_from), cmocka_unit_test(test_drop_applied),
 		cmocka_unit_test(test_sorted_run),
 	};

@@ -228,6 +228,10 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 			   "target row matches at most one source row, or use the GROUP BY clause to group the source rows.");
 	} else if (!strcmp(state, "22P02") && strstr(msg, "type uuid")) {
 		sess_error(s, 8169, 16, "Conversion failed when converting from a character string to uniqueidentifier.");
+	} else if (!strcmp(state, "TDS02") && strchr(msg, '|')) {
+		/* a string SQL Server would not convert to the column's type
+		 * (tds_catalog.assign): "number|message" */
+		sess_error(s, atoi(msg), 16, "%s", strchr(msg, '|') + 1);
 	} else if (!strcmp(state, "TDS01")) {
 		/* a TRUNCATE the table refuses as SQL Server would
 		 * (tds_catalog.refuse_truncate): the number is the message */

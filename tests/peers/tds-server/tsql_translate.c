@@ -30,6 +30,14 @@ struct xl {
 	struct xlate_err *e;
 	int lower_qid; /* catalog statements: [TABLE_NAME] means table_name */
 	char identity_insert[600]; /* xlate_ctx's, as the batch's SETs leave it */
+	/* Expressions assigned to a column of table wtable (assign_spans):
+	 * tokens [a, b) become tds_catalog.assign(…, the column's type). */
+	struct wrap {
+		size_t a, b;
+		char col[256];
+	} wraps[256];
+	size_t nwraps;
+	char wtable[600];
 };
 
 #define NPOS ((size_t)-1)
@@ -644,6 +652,27 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 	while (i < b) {
 		const struct tok *t = &x->t[i];
 		char buf[300];
+		size_t w = 0;
+		while (w < x->nwraps && x->wraps[w].a != i)
+			w++;
+		if (w < x->nwraps && x->wraps[w].b <= b) {
+			/* SQL Server converts an assigned value to the column's
+			 * type (main.c: tds_catalog.assign) */
+			struct wrap wr = x->wraps[w];
+			x->wraps[w].a = NPOS;
+			emit(o, "tds_catalog.assign(");
+			if (xl_range(x, wr.a, wr.b, o))
+				return -1;
+			sb_printf(o, ", (NULL::%s).", x->wtable);
+			emit_ident(o, wr.col, 0);
+			sb_puts(o, ", ");
+			emit_literal(o, x->wtable);
+			sb_puts(o, ", ");
+			emit_literal(o, wr.col);
+			sb_puts(o, ")");
+			i = wr.b;
+			continue;
+		}
 		switch (t->k) {
 		case TK_QID:
 			emit_ident(o, t->v, x->lower_qid);
@@ -1363,6 +1392,21 @@ out:
 	return rc;
 }
 
+/* The table an INSERT [INTO] or MERGE [INTO] at i writes, into nm (as
+ * parse_qname prints it); *pk after it. Non-zero when there is none (the
+ * statement's translation says why). */
+static int written_table(struct xl *x, size_t i, size_t *pk, size_t end, sbuf *nm)
+{
+	size_t k = i + 1;
+	if (is_kw(x, k, "INTO"))
+		k++;
+	struct xlate_err save = *x->e;
+	int bad = parse_qname(x, &k, end, nm) || !nm->p;
+	*x->e = save;
+	*pk = k;
+	return bad;
+}
+
 /* Where OVERRIDING SYSTEM VALUE goes in the INSERT or MERGE at i (end:
  * its end) when it writes the table SET IDENTITY_INSERT is ON for: after
  * the column list of INSERT [INTO] t [WITH (…)] (…), or of MERGE's
@@ -1372,14 +1416,10 @@ static size_t overriding_at(struct xl *x, size_t i, size_t end)
 	if (!x->identity_insert[0])
 		return NPOS;
 	int merge = is_kw(x, i, "MERGE");
-	size_t k = i + 1;
-	if (is_kw(x, k, "INTO"))
-		k++;
+	size_t k;
 	sbuf nm;
 	sb_init(&nm);
-	struct xlate_err save = *x->e;
-	int bad = parse_qname(x, &k, end, &nm) || strcmp(nm.p ? nm.p : "", x->identity_insert);
-	*x->e = save;
+	int bad = written_table(x, i, &k, end, &nm) || strcmp(nm.p, x->identity_insert);
 	sb_free(&nm);
 	if (bad)
 		return NPOS;
@@ -1397,9 +1437,158 @@ static size_t overriding_at(struct xl *x, size_t i, size_t end)
 	return c == NPOS ? NPOS : c + 1;
 }
 
+/* The end of the expression starting at token i: the first ',' or
+ * one of the words stop (NULL-terminated) outside parentheses and CASE,
+ * or a ')' closing one opened before i. */
+static size_t expr_end(const struct xl *x, size_t i, size_t end, const char *const *stop)
+{
+	int depth = 0, cases = 0;
+	for (; i < end; i++) {
+		if (is_op(x, i, "("))
+			depth++;
+		else if (is_op(x, i, ")") && depth-- == 0)
+			return i;
+		else if (is_kw(x, i, "CASE"))
+			cases++;
+		else if (is_kw(x, i, "END") && cases > 0)
+			cases--;
+		else if (depth == 0 && cases == 0) {
+			if (is_op(x, i, ","))
+				return i;
+			for (const char *const *w = stop; *w; w++)
+				if (is_kw(x, i, *w))
+					return i;
+		}
+	}
+	return end;
+}
+
+static void add_wrap(struct xl *x, size_t a, size_t b, const char *col)
+{
+	if (x->nwraps >= sizeof x->wraps / sizeof x->wraps[0] || a >= b)
+		return;
+	struct wrap *w = &x->wraps[x->nwraps++];
+	w->a = a;
+	w->b = b;
+	snprintf(w->col, sizeof w->col, "%s", col);
+}
+
+/* Expression [a, b) assigned to column col: wrapped whole, or, when it
+ * is one CASE … END, each of its results (PostgreSQL cannot resolve a
+ * CASE of a string and a number, which SQL Server resolves by data type
+ * precedence: the string converts; assigned, to the column's type). */
+static void wrap_assigned(struct xl *x, size_t a, size_t b, const char *col)
+{
+	static const char *const res_end[] = {"WHEN", "ELSE", "END", NULL};
+	if (!is_kw(x, a, "CASE") || !is_kw(x, b - 1, "END") || expr_end(x, a, b, res_end + 3) != b) {
+		add_wrap(x, a, b, col);
+		return;
+	}
+	for (size_t k = a + 1; k < b - 1;) {
+		if (is_kw(x, k, "THEN") || is_kw(x, k, "ELSE")) {
+			size_t e = expr_end(x, k + 1, b - 1, res_end);
+			add_wrap(x, k + 1, e, col);
+			k = e;
+		} else if (is_kw(x, k, "WHEN")) {
+			static const char *const then[] = {"THEN", NULL};
+			k = expr_end(x, k + 1, b - 1, then);
+		} else {
+			k++;
+		}
+	}
+}
+
+/* "( [a], [b] )" at *pi: the column names. */
+static size_t column_list(struct xl *x, size_t *pi, size_t end, char cols[][256], size_t cap)
+{
+	size_t n = 0, i = *pi;
+	if (!is_op(x, i, "("))
+		return 0;
+	for (i++; i < end && is_name(x, i) && n < cap; i++) {
+		name_of(x, i, cols[n++], sizeof cols[0]);
+		if (!is_op(x, ++i, ","))
+			break;
+	}
+	if (!is_op(x, i, ")"))
+		return 0;
+	*pi = i + 1;
+	return n;
+}
+
+/* A list of n values from token k, assigned to cols in order. */
+static void wrap_values(struct xl *x, size_t k, size_t end, char cols[][256], size_t n, const char *const *stop)
+{
+	for (size_t c = 0; c < n && k < end; c++) {
+		size_t e = expr_end(x, k, end, stop);
+		wrap_assigned(x, k, e, cols[c]);
+		if (!is_op(x, e, ","))
+			break;
+		k = e + 1;
+	}
+}
+
+/* The values a MERGE (UPDATE SET, INSERT … VALUES) or an INSERT … SELECT
+ * statement at i assigns to its target's columns (x->wraps). INSERT …
+ * VALUES is left alone: PostgreSQL reads a literal as the column's type. */
+static void assign_spans(struct xl *x, size_t i, size_t end)
+{
+	x->nwraps = 0;
+	x->wtable[0] = 0;
+	int merge = is_kw(x, i, "MERGE");
+	if (!merge && !is_kw(x, i, "INSERT"))
+		return;
+	size_t k;
+	sbuf nm;
+	sb_init(&nm);
+	int bad = written_table(x, i, &k, end, &nm);
+	if (!bad)
+		snprintf(x->wtable, sizeof x->wtable, "%s", nm.p);
+	sb_free(&nm);
+	if (bad)
+		return;
+	static char cols[256][256];
+	static const char *const none[] = {NULL};
+	if (!merge) {
+		if (is_kw(x, k, "WITH") && is_op(x, k + 1, "(")) {
+			size_t c = match_paren(x, k + 1, end);
+			k = c == NPOS ? end : c + 1;
+		}
+		size_t n = column_list(x, &k, end, cols, 256);
+		if (!n || !is_kw(x, k, "SELECT"))
+			return;
+		static const char *const from[] = {"FROM", NULL};
+		wrap_values(x, k + 1, end, cols, n, from);
+		return;
+	}
+	for (; k + 2 < end; k++) {
+		if (is_kw(x, k, "THEN") && is_kw(x, k + 1, "UPDATE") && is_kw(x, k + 2, "SET")) {
+			static const char *const when[] = {"WHEN", NULL};
+			k += 3;
+			while (k + 2 < end && is_name(x, k) && is_op(x, k + 1, "=")) {
+				char col[256];
+				name_of(x, k, col, sizeof col);
+				size_t e = expr_end(x, k + 2, end, when);
+				wrap_assigned(x, k + 2, e, col);
+				k = e;
+				if (!is_op(x, k, ","))
+					break;
+				k++;
+			}
+		}
+		if (is_kw(x, k, "THEN") && is_kw(x, k + 1, "INSERT") && is_op(x, k + 2, "(")) {
+			k += 2;
+			size_t n = column_list(x, &k, end, cols, 256);
+			if (!n || !is_kw(x, k, "VALUES") || !is_op(x, k + 1, "("))
+				continue;
+			wrap_values(x, k + 2, end, cols, n, none);
+		}
+	}
+}
+
 static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kind, uint16_t cmd)
 {
 	size_t i = *pi, end = stmt_end(x, i);
+	assign_spans(x, i, end);
 	x->lower_qid = 0;
 	for (size_t k = i; k < end; k++)
 		if (is_kw(x, k, "INFORMATION_SCHEMA"))
@@ -1418,6 +1607,7 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 		sb_free(&o);
 		return -1;
 	}
+	x->nwraps = 0;
 	struct stmt *s = add_stmt(b, kind);
 	s->sql = sb_take(&o);
 	s->tsql = strndup(x->t[i].s, (size_t)(x->t[end - 1].s + x->t[end - 1].n - x->t[i].s));

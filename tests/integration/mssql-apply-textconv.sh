@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# A text source column into an existing target column of another type
+# (a user-created target: PostgreSQL text, SQL Server int, float, money,
+# bit, datetime, datetime2(0)). SQL Server converts a string assigned to
+# such a column silently where it can: '' is 0 (1900-01-01 for the dates),
+# blanks around a number are ignored, money rounds to 4 decimals, bit takes
+# any number as 1, datetime rounds to 1/300 s and datetime2(0) to the
+# second (tests/golden/README.md cites the pages). First the peer is shown
+# to convert as SQL Server does (so this test can fail), then mssql-apply
+# must refuse each such record by name (exit 65; with --dead-letter, the
+# record dead-lettered) leaving the target unchanged, while texts in the
+# column type's exact form arrive value for value.
+set -u
+source "$(dirname "$0")/../lib/pg.sh"
+needs peers/tds-server
+pg_start
+tds_start
+export MSSQL_PASSWORD=unused
+
+# ---- the peer converts a string as SQL Server does: in a CASE with a
+# column of another type (data type precedence) and on assignment
+tds_sql "CREATE TABLE [public].[pc] ([id] int NOT NULL, [i] int NULL, [f] float NULL, [m] money NULL,
+  [b] bit NULL, [dt] datetime NULL, [sd] smalldatetime NULL, [d2] datetime2(0) NULL, [n] decimal(10,2) NULL,
+  CONSTRAINT [PK_pc] PRIMARY KEY ([id]))" >/dev/null || fail "CREATE TABLE pc"
+peer_merge() { # id i f m b dt sd d2 n (T-SQL literals)
+	tds_sql "CREATE TABLE #s ([id] int NOT NULL, [u] tinyint NULL, [i] nvarchar(max) NULL, [f] nvarchar(max) NULL,
+  [m] nvarchar(max) NULL, [b] nvarchar(max) NULL, [dt] nvarchar(max) NULL, [sd] nvarchar(max) NULL,
+  [d2] nvarchar(max) NULL, [n] nvarchar(max) NULL);
+INSERT INTO #s ([id], [u], [i], [f], [m], [b], [dt], [sd], [d2], [n]) VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9);
+MERGE INTO [public].[pc] WITH (HOLDLOCK) AS t USING (SELECT s.[id] AS [id], s.[u] AS [u], s.[i] AS [i], s.[f] AS [f],
+  s.[m] AS [m], s.[b] AS [b], s.[dt] AS [dt], s.[sd] AS [sd], s.[d2] AS [d2], s.[n] AS [n] FROM #s AS s) AS s
+ON t.[id] = s.[id]
+WHEN MATCHED THEN UPDATE SET [i] = CASE WHEN s.[u] = 1 THEN t.[i] ELSE s.[i] END,
+  [f] = CASE WHEN s.[u] = 1 THEN t.[f] ELSE s.[f] END, [m] = CASE WHEN s.[u] = 1 THEN t.[m] ELSE s.[m] END,
+  [b] = CASE WHEN s.[u] = 1 THEN t.[b] ELSE s.[b] END, [dt] = CASE WHEN s.[u] = 1 THEN t.[dt] ELSE s.[dt] END,
+  [sd] = CASE WHEN s.[u] = 1 THEN t.[sd] ELSE s.[sd] END, [d2] = CASE WHEN s.[u] = 1 THEN t.[d2] ELSE s.[d2] END,
+  [n] = CASE WHEN s.[u] = 1 THEN t.[n] ELSE s.[n] END
+WHEN NOT MATCHED THEN INSERT ([id], [i], [f], [m], [b], [dt], [sd], [d2], [n])
+  VALUES (s.[id], s.[i], s.[f], s.[m], s.[b], s.[dt], s.[sd], s.[d2], s.[n]);
+DROP TABLE #s;"
+}
+prow() { tq "SELECT concat_ws('|', i, f, m, b, dt, sd, d2, n) FROM public.pc WHERE id = $1"; }
+# inserted (MERGE's INSERT VALUES), then updated (UPDATE SET … CASE)
+for id in 1 1; do
+	peer_merge $id "N''" "N''" "N''" "N''" "N''" "N''" "N''" NULL >/dev/null || fail "peer: empty strings refused"
+	got=$(prow 1)
+	[ "$got" = "0|0|0.0000|f|1900-01-01 00:00:00|1900-01-01 00:00:00|1900-01-01 00:00:00" ] ||
+		fail "peer: empty strings became '$got', want SQL Server's 0, 0, 0.0000, 0, 1900-01-01 three times"
+done
+peer_merge 2 "N' 5 '" "N' 1.5 '" "N'\$1,000.00005'" "N'2'" "N'2026-01-01 10:00:00.001'" \
+	"N'2026-01-01 10:00:29.999'" "N'2026-01-01 10:00:00.5'" "N' 1.005 '" >/dev/null || fail "peer: conversions refused"
+got=$(prow 2)
+want="5|1.5|1000.0001|t|2026-01-01 10:00:00|2026-01-01 10:01:00|2026-01-01 10:00:01|1.01"
+[ "$got" = "$want" ] || fail "peer: conversions gave '$got', want '$want'"
+peer_merge 3 "N'2026-01-01 10:00:00.002'" NULL NULL NULL "N'2026-01-01 10:00:00.002'" NULL NULL NULL \
+	>/dev/null 2>&1 && fail "peer: a timestamp into int converted"
+for bad in "2|N'x'|245" "3|N'1e400'|8114" "4|N'abc'|235" "5|N't'|245" "6|N'2026-02-30'|241" \
+	"8|N'x'|241" "9|N''|8114" "2|N'99999999999'|248"; do
+	IFS='|' read -r col lit num <<<"$bad"
+	args=(9 NULL NULL NULL NULL NULL NULL NULL NULL)
+	args[$((col - 1))]=$lit
+	err=$(peer_merge "${args[@]}" 2>&1 >/dev/null) && fail "peer: $lit into column $col was taken"
+	grep -q "Msg $num " <<<"$err" || fail "peer: $lit into column $col: want Msg $num, got: $err"
+done
+got=$(tq "SELECT count(*) FROM public.pc WHERE id = 9")
+[ "$got" = 0 ] || fail "peer: a refused row was stored"
+dt=$(tq "SELECT dt FROM public.pc WHERE id = 3")
+[ -z "$dt" ] || fail "peer: a refused row was stored (id 3)"
+
+# ---- mssql-apply: the same strings, from text source columns
+tds_sql "CREATE TABLE [public].[tx] ([id] int NOT NULL, [c] int NULL, [f] float NULL, [m] money NULL,
+  [b] bit NULL, [dt] datetime NULL, [d2] datetime2(0) NULL, CONSTRAINT [PK_tx] PRIMARY KEY ([id]))" >/dev/null ||
+	fail "CREATE TABLE tx"
+n=0
+rec() { # op id column value: one text column set, the others NULL
+	n=$((n + 1))
+	local after='"id":'$2 c
+	for c in c f m b dt d2; do
+		if [ "$c" = "$3" ]; then after+=',"'$c'":'$4; else after+=',"'$c'":null'; fi
+	done
+	printf '{"v":1,"op":"%s","db":"d","schema":"public","table":"tx","cols":[{"name":"id","type":"integer"},{"name":"c","type":"text"},{"name":"f","type":"text"},{"name":"m","type":"text"},{"name":"b","type":"text"},{"name":"dt","type":"text"},{"name":"d2","type":"text"}],"key":["id"],"after":{%s},"src":{"lsn":"0/%X","xid":%d,"ts":"2026-11-25T10:00:00.000000Z","seq":1},"pos":{"stream":"s/tx","offset":"0/%X:1"}}\n' \
+		"$1" "$after" "$n" "$n" "$n"
+}
+apply() { "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress "$@"; }
+table() { tq "SELECT string_agg(concat_ws('|', id, c, f, m, b, dt, d2), ' ' ORDER BY id) FROM public.tx"; }
+
+# exact forms arrive value for value (ids 1-6), one column each
+{
+	rec c 1 c '"5"'
+	rec c 2 f '"1.5"'
+	rec c 3 m '"-12.3400"'
+	rec c 4 b '"1"'
+	rec c 5 dt '"2026-01-01 10:00:00.25"'
+	rec c 6 d2 '"2026-01-01 10:00:00"'
+	rec c 7 b '"false"'
+} >"$TEST_TMP/good.json"
+apply <"$TEST_TMP/good.json" 2>"$TEST_TMP/good.err" || { cat "$TEST_TMP/good.err" >&2; fail "exact texts: exit $?"; }
+want="1|5 2|1.5 3|-12.3400 4|t 5|2026-01-01 10:00:00.25 6|2026-01-01 10:00:00 7|f"
+got=$(table)
+[ "$got" = "$want" ] || fail "exact texts: target holds '$got', want '$want'"
+
+# each silent conversion alone: exit 65 naming the column and the value,
+# the target unchanged; as an insert (id 10) and as an update (ids 1-6,
+# the MERGE's UPDATE SET … CASE)
+bad=(
+	'c|""|1' 'c|" 5 "|1' 'c|"5 "|1'
+	'f|""|2' 'f|" 1.5"|2' 'f|"1.5 "|2'
+	'm|""|3' 'm|"1.00005"|3' 'm|"$1,000.00"|3' 'm|" 12"|3'
+	'b|""|4' 'b|"2"|4' 'b|" 1"|4' 'b|"-1"|4'
+	'dt|""|5' 'dt|"2026-01-01 10:00:00.001"|5' 'dt|"2026-01-01 10:00:00.123456"|5' 'dt|" 2026-01-01"|5'
+	'd2|"2026-01-01 10:00:00.5"|6' 'd2|""|6' 'd2|"2026-01-01 10:00:00 "|6'
+)
+k=0
+for b in "${bad[@]}"; do
+	IFS='|' read -r col val upd <<<"$b"
+	for op in c u; do
+		k=$((k + 1))
+		id=$([ $op = c ] && echo 10 || echo "$upd")
+		rec $op "$id" "$col" "$val" >"$TEST_TMP/bad$k.json"
+		apply <"$TEST_TMP/bad$k.json" 2>"$TEST_TMP/bad$k.err"
+		rc=$?
+		[ $rc = 65 ] || { cat "$TEST_TMP/bad$k.err" >&2; fail "$col = $val (op $op): exit $rc, want 65"; }
+		v=${val#\"}
+		v=${v%\"}
+		grep -qF "column $col" "$TEST_TMP/bad$k.err" && grep -qF "\"$v\"" "$TEST_TMP/bad$k.err" ||
+			{ cat "$TEST_TMP/bad$k.err" >&2; fail "$col = $val (op $op): message does not name the column and value"; }
+		got=$(table)
+		[ "$got" = "$want" ] || fail "$col = $val (op $op): target now holds '$got', want '$want'"
+	done
+done
+
+# --dead-letter: all of them in one run with good records; the bad ones
+# dead-lettered, the good ones applied
+{
+	k=0
+	for b in "${bad[@]}"; do
+		IFS='|' read -r col val upd <<<"$b"
+		k=$((k + 1))
+		rec c $((100 + k)) "$col" "$val"
+	done
+	rec c 11 c '"-7"'
+	rec u 2 f '"0.25"'
+} >"$TEST_TMP/mixed.json"
+apply --dead-letter "$TEST_TMP/dead.json" <"$TEST_TMP/mixed.json" 2>"$TEST_TMP/mixed.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/mixed.err" >&2; fail "--dead-letter: exit $rc, want 0"; }
+[ "$(wc -l <"$TEST_TMP/dead.json")" = ${#bad[@]} ] ||
+	fail "--dead-letter: $(wc -l <"$TEST_TMP/dead.json") dead letters, want ${#bad[@]}"
+want="1|5 2|0.25 3|-12.3400 4|t 5|2026-01-01 10:00:00.25 6|2026-01-01 10:00:00 7|f 11|-7"
+got=$(table)
+[ "$got" = "$want" ] || fail "--dead-letter: target holds '$got', want '$want'"
+exit 0
