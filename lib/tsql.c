@@ -1708,6 +1708,8 @@ bool tsql_error_is_data(int n)
 	switch (n) {
 	case 2628: case 8152:            /* truncation */
 	case 245: case 8114: case 241:   /* conversion */
+	case 235: case 242:              /* a string not money; a date out of range */
+	case 244: case 248: case 294:    /* a string beyond smallint/tinyint, int, smallmoney */
 	case 8115: case 220: case 232:   /* arithmetic overflow */
 	case 547: case 2627: case 2601:  /* constraints */
 	case 1946:                       /* an index entry longer than the index allows */

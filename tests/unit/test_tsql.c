@@ -647,6 +647,10 @@ static void test_statements(void **state)
 	assert_false(tsql_error_is_transient(2627));
 	assert_true(tsql_error_is_data(2628));
 	assert_true(tsql_error_is_data(547));
+	/* a string SQL Server cannot convert to the column's type: the record
+	 * is refused by name, not the batch retried until it gives up */
+	assert_true(tsql_error_is_data(235) && tsql_error_is_data(242) && tsql_error_is_data(244) &&
+		    tsql_error_is_data(248) && tsql_error_is_data(294));
 	assert_false(tsql_error_is_data(1205));
 }
 

@@ -265,10 +265,14 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 	} else if (!strcmp(state, "22P02")) {
 		sess_error(s, 245, 16, "Conversion failed (%s).", msg);
 	} else if (!strcmp(state, "22007")) {
-		sess_error(s, 8114, 16, "Error converting data type (%s).", msg);
-	} else if (!strcmp(state, "22008")) {
+		/* invalid_datetime_format: what SQL Server says of a string
+		 * that is no date or time */
 		sess_error(s, 241, 16, "Conversion failed when converting date and/or time from character "
 			   "string (%s).", msg);
+	} else if (!strcmp(state, "22008")) {
+		/* datetime_field_overflow: a date or time beyond the type's range */
+		sess_error(s, 242, 16, "The conversion of a nvarchar data type to a datetime data type resulted in "
+			   "an out-of-range value (%s).", msg);
 	} else if (!strcmp(state, "22003")) {
 		sess_error(s, 8115, 16, "Arithmetic overflow error converting expression to data type (%s).", msg);
 	} else if (!strcmp(state, "42P07") || !strcmp(state, "42P06")) {
