@@ -66,6 +66,21 @@ got=$(tq "SELECT count(*) FROM public.pc WHERE id = 9")
 [ "$got" = 0 ] || fail "peer: a refused row was stored"
 dt=$(tq "SELECT dt FROM public.pc WHERE id = 3")
 [ -z "$dt" ] || fail "peer: a refused row was stored (id 3)"
+# strings into text and varchar columns of a table made in PostgreSQL (not
+# through the peer, whose string columns are bpchar): taken as they are
+tq "CREATE TABLE public.pt (id integer PRIMARY KEY, t text, v varchar(10))"
+for id in 1 1; do
+	tds_sql "CREATE TABLE #s ([id] int NOT NULL, [u] tinyint NULL, [t] nvarchar(max) NULL, [v] nvarchar(max) NULL);
+INSERT INTO #s ([id], [u], [t], [v]) VALUES ($id, NULL, N' a b', N'');
+MERGE INTO [public].[pt] AS t USING (SELECT s.[id] AS [id], s.[u] AS [u], s.[t] AS [t], s.[v] AS [v] FROM #s AS s) AS s
+ON t.[id] = s.[id]
+WHEN MATCHED THEN UPDATE SET [t] = CASE WHEN s.[u] = 1 THEN t.[t] ELSE s.[t] END,
+  [v] = CASE WHEN s.[u] = 2 THEN N'' ELSE s.[v] END
+WHEN NOT MATCHED THEN INSERT ([id], [t], [v]) VALUES (s.[id], s.[t], s.[v]);
+DROP TABLE #s;" >/dev/null || fail "peer: strings into text and varchar columns refused"
+done
+got=$(tq "SELECT format('%s|%s|%s', id, t, v) FROM public.pt")
+[ "$got" = "1| a b|" ] || fail "peer: strings into text and varchar columns gave '$got', want '1| a b|'"
 
 # ---- mssql-apply: the same strings, from text source columns
 tds_sql "CREATE TABLE [public].[tx] ([id] int NOT NULL, [c] int NULL, [f] float NULL, [m] money NULL,

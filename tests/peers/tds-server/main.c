@@ -165,6 +165,13 @@ static const char setup_sql[] =
 	"  RETURNS bpchar LANGUAGE sql IMMUTABLE AS 'SELECT $1';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v text, l bpchar, tbl text, col text) "
 	"  RETURNS bpchar LANGUAGE sql IMMUTABLE AS 'SELECT $1::bpchar';"
+	/* a text or varchar column of a table made in PostgreSQL (tests make
+	 * some): without these a string into it matches the polymorphic
+	 * ones equally, and PostgreSQL cannot choose (42725) */
+	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v text, l text, tbl text, col text) "
+	"  RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1';"
+	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v text, l varchar, tbl text, col text) "
+	"  RETURNS varchar LANGUAGE sql IMMUTABLE AS 'SELECT $1::varchar';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v anynonarray, l bpchar, tbl text, col text) "
 	"  RETURNS bpchar LANGUAGE sql IMMUTABLE AS 'SELECT $1::text::bpchar';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v integer, l boolean, tbl text, col text) "
