@@ -4,7 +4,6 @@
 #include "floattext.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -101,6 +100,7 @@ void tsql_map_type(const char *pg, tsql_type *o)
 		if (n == 0 && !var && !strcmp(pg, "character"))
 			n = 1, a = 1; /* character = character(1) */
 		set(o, "nvarchar(max)", TSQL_STRING, true);
+		o->padded = !var;
 		if (n == 1 && a >= 1 && a <= 2000)
 			snprintf(o->name, sizeof o->name, "nvarchar(%ld)", 2 * a);
 	} else if (starts(pg, "timestamp")) {
@@ -700,17 +700,19 @@ static int text_form(const tsql_type *dst, const char *in, size_t len, char *err
 											"not an integer in plain form";
 			break;
 		}
-		int bits = dst->name[0] == 'b' ? 64 : dst->name[1] == 'm' ? 16 : tiny ? 9 : 32;
-		char tmp[32];
-		long long v = 0;
-		if (intd <= 19 && len < sizeof tmp) {
-			memcpy(tmp, in, len);
-			tmp[len] = '\0';
-			errno = 0;
-			v = strtoll(tmp, NULL, 10);
-		}
-		if (intd > 19 || errno == ERANGE || (bits < 64 && (v >= 1LL << (bits - 1) || v < -(1LL << (bits - 1)))) ||
-		    (tiny && (v < 0 || v > 255)))
+		/* the digits without sign and leading zeros, read as a
+		 * magnitude: any length of zeros in front is still in range */
+		size_t i = in[0] == '-' || in[0] == '+';
+		bool neg = in[0] == '-';
+		while (i + 1 < len && in[i] == '0')
+			i++;
+		uint64_t mag = 0;
+		bool over = len - i > 20;
+		for (; !over && i < len; i++)
+			over = __builtin_mul_overflow(mag, 10, &mag) || __builtin_add_overflow(mag, (uint64_t)(in[i] - '0'), &mag);
+		uint64_t lim = !strcmp(dst->name, "bigint") ? (uint64_t)INT64_MAX : dst->name[1] == 'm' ? 32767 :
+			       tiny ? 255 : (uint64_t)INT32_MAX;
+		if (over || mag > lim + (neg && !tiny) || (tiny && neg && mag != 0))
 			why = "out of its range";
 		break;
 	}
@@ -725,6 +727,17 @@ static int text_form(const tsql_type *dst, const char *in, size_t len, char *err
 		    !(len == 5 && !strncasecmp(in, "false", 5)))
 			why = "not 0, 1, true or false";
 		break;
+	case TSQL_UUID: {
+		/* SQL Server reads the first 36 characters of a longer string
+		 * and drops the rest (uniqueidentifier) */
+		static const char hexd[] = "0123456789abcdefABCDEF";
+		bool ok = len == 36;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = (i == 8 || i == 13 || i == 18 || i == 23) ? in[i] == '-' : in[i] && strchr(hexd, in[i]);
+		if (!ok)
+			why = "not a uuid in its 36-character form";
+		break;
+	}
 	case TSQL_DATE:
 		if (len != 10 || !digits_at(in, 4) || in[4] != '-' ||
 		    !digits_at(in + 5, 2) || in[7] != '-' || !digits_at(in + 8, 2))
@@ -766,6 +779,11 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 	double d = fsrc ? read_number(in, len, src->name[0] == 'r') : 0;
 	if (dst->unknown)
 		return 0;
+	/* char(n)'s padding means nothing: '42        ' is 42 (SQL Server,
+	 * too, ignores it) */
+	if (src->padded && dst->kind != TSQL_STRING)
+		while (len > 0 && in[len - 1] == ' ')
+			len--;
 	if (src->kind == TSQL_STRING && text_form(dst, in, len, err, errlen) < 0)
 		return -1;
 	if (dst->kind == TSQL_DECIMAL || dst->kind == TSQL_INT || dst->kind == TSQL_MONEY || dst->kind == TSQL_BIT) {
@@ -1034,7 +1052,7 @@ int tsql_session_options(buf *b)
 	return buf_puts(b, "SET XACT_ABORT ON; SET NOCOUNT ON; SET ANSI_NULLS ON; "
 			   "SET QUOTED_IDENTIFIER ON; SET ANSI_WARNINGS ON; SET ARITHABORT ON; "
 			   "SET CONCAT_NULL_YIELDS_NULL ON; SET ANSI_PADDING ON; "
-			   "SET TEXTSIZE 2147483647;");
+			   "SET TEXTSIZE 2147483647; SET DATEFORMAT ymd;");
 }
 
 int tsql_catalog_schema(buf *b, const char *schema)

@@ -50,6 +50,8 @@ typedef struct tsql_type {
 		       * a decimal's precision */
 	int scale;    /* a decimal's scale */
 	bool clamp;   /* --clamp-infinity: ±infinity dates become the type's ends */
+	bool padded;  /* char(n): the value comes padded with blanks that mean
+		       * nothing (dropped before it goes into a number or date) */
 	/* Set by tsql_parse_sqltype for a target column: */
 	bool ansi;    /* char/varchar (a code page), not nchar/nvarchar */
 	int codepage; /* of an ansi column: 1252, 65001 (UTF-8), 0 (ASCII only) */
@@ -160,6 +162,9 @@ bool tsql_is_key(const tsql_table *t, size_t col);
 
 /* Each function appends one complete statement (with its ';'), no newline
  * after it; 0 or -1 (buffer ceiling). */
+/* The session's SET options. DATEFORMAT ymd: a login whose language is
+ * dmy (British, German, French …) would read 'YYYY-MM-DD hh:mm:ss' into
+ * datetime or smalldatetime as year, day, month (SET DATEFORMAT). */
 int tsql_session_options(buf *b);
 int tsql_catalog_schema(buf *b, const char *schema);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);

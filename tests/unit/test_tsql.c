@@ -211,10 +211,6 @@ static void test_value_fits(void **state)
 	assert_string_equal(t.name, "decimal(5,2)");
 }
 
-/* Numbers of any length are read: an unconstrained numeric (staged as
- * text) has up to 147,455 digits. Texts of 400 bytes or more were once
- * not read (NaN): 1.000… was refused for bit, and 0.1000… went into float
- * unchecked, for the server to round. */
 /* A text source's value into a column of another type: only in the
  * type's plain form, which SQL Server converts unchanged; what it would
  * convert by rules of its own (and change: '' to 0 or 1900-01-01, blanks
@@ -251,6 +247,14 @@ static void test_value_fits_text(void **state)
 		{"datetimeoffset(0)", "2026-01-01 10:00:00+02:00", true},
 		{"datetimeoffset(0)", "2026-01-01 10:00:00", false},
 		{"nvarchar(10)", "", true},   {"nvarchar(10)", " 5 ", true},
+		/* zeros in front do not hide a value beyond the range */
+		{"int", "0000000000000000000000000000000005", true},
+		{"smallint", "0000000000000000000000000000099999", false},
+		{"smallint", "-32768", true}, {"smallint", "-32769", false}, {"tinyint", "-0", true},
+		/* SQL Server reads the first 36 characters of a longer string */
+		{"uniqueidentifier", "0e984725-c51c-4bf4-9960-e1c80e27aba0", true},
+		{"uniqueidentifier", "0E984725-C51C-4BF4-9960-E1C80E27ABA0wrong", false},
+		{"uniqueidentifier", "", false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *why = fits("text", cases[i].sql, cases[i].v);
@@ -259,8 +263,38 @@ static void test_value_fits_text(void **state)
 		if (why && strcmp(cases[i].sql, "nvarchar(10)"))
 			assert_non_null(strstr(why, cases[i].v[0] ? cases[i].v : "\"\""));
 	}
+	/* char(n)'s padding means nothing (PostgreSQL pads, and drops it
+	 * when it reads the value as a number); varchar's blanks are data */
+	static const struct {
+		const char *pg, *sql, *v;
+		bool ok;
+	} padded[] = {
+		{"character(10)", "int", "42        ", true},
+		{"character(12)", "date", "2024-01-01  ", true},
+		{"character(5)", "bit", "true ", true},
+		{"character(10)", "decimal(10,2)", "1.25      ", true},
+		{"character(10)", "int", " 42       ", false},
+		{"character(10)", "nvarchar(20)", "42        ", true},
+		{"character varying(10)", "int", "42  ", false},
+		{"bpchar", "int", "42  ", true},
+	};
+	for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++) {
+		const char *why = fits(padded[i].pg, padded[i].sql, padded[i].v);
+		if ((why == NULL) != padded[i].ok)
+			fail_msg("%s \"%s\" into %s: %s", padded[i].pg, padded[i].v, padded[i].sql, why ? why : "taken");
+	}
+	/* SET DATEFORMAT ymd: a dmy login language would swap month and day
+	 * of 'YYYY-MM-DD hh:mm:ss' in datetime */
+	buf b = {0};
+	assert_int_equal(tsql_session_options(&b), 0);
+	assert_non_null(strstr(b.data, "SET DATEFORMAT ymd;"));
+	buf_free(&b);
 }
 
+/* Numbers of any length are read: an unconstrained numeric (staged as
+ * text) has up to 147,455 digits. Texts of 400 bytes or more were once
+ * not read (NaN): 1.000… was refused for bit, and 0.1000… went into float
+ * unchecked, for the server to round. */
 static void test_value_fits_long(void **state)
 {
 	(void)state;

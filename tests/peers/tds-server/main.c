@@ -178,7 +178,7 @@ static const char setup_sql[] =
 	"  RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 <> 0';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.conv_error(number integer, msg text) RETURNS void "
 	"  LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION USING ERRCODE = 'TDS02', MESSAGE = number || '|' || msg; END$$;"
-	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v text, l anyelement, tbl text, col text) "
+	"CREATE OR REPLACE FUNCTION tds_catalog.assign_string(v text, l anyelement, tbl text, col text) "
 	"  RETURNS anyelement LANGUAGE plpgsql STABLE AS $$"
 	"DECLARE ty text COLLATE \"C\" := pg_typeof(l)::text; ms text COLLATE \"C\"; s text COLLATE \"C\"; n numeric; hi numeric; ts timestamp; "
 	"  num constant text COLLATE \"C\" := '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$'; "
@@ -252,6 +252,13 @@ static const char setup_sql[] =
 	"  END IF; "
 	"  RETURN v; "
 	"END$$;"
+	/* a string into any other type, and into bit: a string literal
+	 * ('' included) must not take the integer one above, which would
+	 * read it as an integer when the statement is parsed */
+	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v text, l anyelement, tbl text, col text) "
+	"  RETURNS anyelement LANGUAGE sql STABLE AS 'SELECT tds_catalog.assign_string($1, $2, $3, $4)';"
+	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v text, l boolean, tbl text, col text) "
+	"  RETURNS boolean LANGUAGE sql STABLE AS 'SELECT tds_catalog.assign_string($1, $2, $3, $4)';"
 	/* Tests mark a table whose TRUNCATE SQL Server refuses for a reason
 	 * PostgreSQL has not (4711: CDC or replication; 13545: system-versioned
 	 * temporal; 3729: in an indexed view, named by referenced_by):
