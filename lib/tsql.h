@@ -161,10 +161,12 @@ typedef struct tsql_table {
 bool tsql_is_key(const tsql_table *t, size_t col);
 
 /* Each function appends one complete statement (with its ';'), no newline
- * after it; 0 or -1 (buffer ceiling). */
-/* The session's SET options. DATEFORMAT ymd: a login whose language is
- * dmy (British, German, French …) would read 'YYYY-MM-DD hh:mm:ss' into
- * datetime or smalldatetime as year, day, month (SET DATEFORMAT). */
+ * after it; 0 or -1 (buffer ceiling).
+ *
+ * tsql_session_options: the session's SETs. DATEFORMAT ymd, because a
+ * login whose language is dmy (British, German, French …) would read
+ * 'YYYY-MM-DD hh:mm:ss' into datetime or smalldatetime as year, day,
+ * month. */
 int tsql_session_options(buf *b);
 int tsql_catalog_schema(buf *b, const char *schema);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);
