@@ -144,6 +144,29 @@ for b in "${bad[@]}"; do
 	done
 done
 
+# uniqueidentifier reads the first 36 characters of a longer string: the
+# peer does too, and mssql-apply refuses such a text; the 36 alone arrive
+G=0e984725-c51c-4bf4-9960-e1c80e27aba0
+tds_sql "CREATE TABLE [public].[tu] ([id] int NOT NULL, [g] uniqueidentifier NULL, CONSTRAINT [PK_tu] PRIMARY KEY ([id]));
+CREATE TABLE #s ([id] int NOT NULL, [g] nvarchar(max) NULL);
+INSERT INTO #s ([id], [g]) VALUES (9, N'${G}wrong');
+MERGE INTO [public].[tu] AS t USING (SELECT s.[id] AS [id], s.[g] AS [g] FROM #s AS s) AS s ON t.[id] = s.[id]
+WHEN NOT MATCHED THEN INSERT ([id], [g]) VALUES (s.[id], s.[g]);
+DROP TABLE #s;" >/dev/null || fail "peer: a uuid text of 41 characters refused"
+[ "$(tq "SELECT g FROM public.tu WHERE id = 9")" = "$G" ] || fail "peer: a uuid text of 41 characters was not cut to 36"
+tq "DELETE FROM public.tu" >/dev/null
+urec() { # op id g (a JSON value)
+	printf '{"v":1,"op":"%s","db":"d","schema":"public","table":"tu","cols":[{"name":"id","type":"integer"},{"name":"g","type":"text"}],"key":["id"],"after":{"id":%s,"g":%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":%s},"pos":{"stream":"s/tu","offset":"0/1:%s"}}\n' \
+		"$1" "$2" "$3" "$2" "$2"
+}
+urec c 1 "\"$G\"" | apply 2>"$TEST_TMP/uuid.err" || { cat "$TEST_TMP/uuid.err" >&2; fail "a uuid text: exit $?"; }
+urec c 2 "\"${G}wrong\"" | apply 2>"$TEST_TMP/uuidbad.err"
+rc=$?
+[ $rc = 65 ] && grep -qF "column g" "$TEST_TMP/uuidbad.err" ||
+	{ cat "$TEST_TMP/uuidbad.err" >&2; fail "a uuid text of 41 characters: exit $rc, want 65 naming column g"; }
+[ "$(tq "SELECT string_agg(id || '|' || g, ' ') FROM public.tu")" = "1|$G" ] ||
+	fail "uuid: target holds '$(tq "SELECT string_agg(id || '|' || g, ' ') FROM public.tu")', want '1|$G'"
+
 # snapshot rows into an empty target go by INSERT … SELECT, whose assigned
 # values the peer converts as well: exact forms (a string literal such as
 # the staging's N'' among them) arrive, '' into bit is refused by name

@@ -155,7 +155,8 @@ static const char setup_sql[] =
 	 * money, 1900-01-01 (midnight) for the date and date-and-time types and
 	 * 00:00:00 for time, an error for decimal; money takes $ and commas,
 	 * rounds to 4 decimals; datetime rounds to 1/300 s, smalldatetime to
-	 * the minute; TRUE/FALSE are bit's; anything else is SQL Server's
+	 * the minute; TRUE/FALSE are bit's; uniqueidentifier takes the first 36
+ * characters of a longer string; anything else is SQL Server's
 	 * error (SQLSTATE TDS02, the number before the '|', pgexec.c). The
 	 * SQL Server type comes from the column's comment (money is
 	 * numeric(19,4) here, datetime timestamp(3)). */
@@ -183,8 +184,10 @@ static const char setup_sql[] =
 	"DECLARE ty text COLLATE \"C\" := pg_typeof(l)::text; ms text COLLATE \"C\"; s text COLLATE \"C\"; n numeric; hi numeric; ts timestamp; "
 	"  num constant text COLLATE \"C\" := '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$'; "
 	"BEGIN "
-	"  IF v IS NULL OR ty IN ('text', 'character', 'character varying', 'uuid', 'xml', 'bytea') THEN "
+	"  IF v IS NULL OR ty IN ('text', 'character', 'character varying', 'xml', 'bytea') THEN "
 	"    RETURN v; END IF; "
+	/* uniqueidentifier reads the first 36 characters and drops the rest */
+	"  IF ty = 'uuid' THEN RETURN left(v, 36); END IF; "
 	"  SELECT lower(split_part(col_description(a.attrelid, a.attnum), '(', 1)) INTO ms FROM pg_attribute a "
 	"    WHERE a.attrelid = tbl::regclass AND a.attname = col COLLATE \"C\"; "
 	"  ms := coalesce(ms, ty); s := btrim(v COLLATE \"C\", ' '); "
