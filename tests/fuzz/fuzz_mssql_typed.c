@@ -696,15 +696,21 @@ static bool ref_utf8(const uint8_t *u, size_t n, buf *o)
  * zeros. false when it is no number. */
 static bool ref_float(const char *s, size_t n, bool real, double *v, bool *zero_text)
 {
-	if (n == 0 || n > 300 || memchr(s, '\0', n))
+	/* any length: mssql_typed reads a double's exact expansion (hundreds
+	 * of digits) too */
+	if (n == 0 || memchr(s, '\0', n))
 		return false;
-	char t[301];
+	char *t = malloc(n + 1);
+	if (!t)
+		abort();
 	memcpy(t, s, n);
 	t[n] = '\0';
 	char *end;
 	double d = real ? (double)strtof(t, &end) : strtod(t, &end);
-	if (*end || end == t)
+	if (*end || end == t) {
+		free(t);
 		return false;
+	}
 	/* the mantissa's digits, up to the exponent */
 	const char *p = t;
 	while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
@@ -723,6 +729,7 @@ static bool ref_float(const char *s, size_t n, bool real, double *v, bool *zero_
 		if (hex ? hexv(*p) > 0 : (*p >= '1' && *p <= '9'))
 			*zero_text = false;
 	}
+	free(t);
 	*v = d;
 	return true;
 }
