@@ -713,12 +713,6 @@ static int get_short(jp *j, char *dst, size_t cap, size_t *outlen, const char *w
 	return 0;
 }
 
-/* Whether the key k[0..klen) is the word w. */
-static inline bool key_is(const char *k, size_t klen, const char *w)
-{
-	return strlen(w) == klen && memcmp(k, w, klen) == 0;
-}
-
 /* Scans a JSON number; *isint when it has no fraction or exponent. */
 static int scan_number(jp *j, const char **s, size_t *n, bool *isint)
 {
@@ -1190,7 +1184,7 @@ static int get_cols(jp *j)
 		record_column *cd = &cols[i];
 		const char *want = "name"; /* then "type", as the encoders write them */
 		while ((rc = next_member(j, &mfirst, want, 4, &key, &klen, scratch, "cols")) > 0) {
-			bool is_name = key_is(key, klen, "name"), is_type = key_is(key, klen, "type");
+			bool is_name = record_key_is(key, klen, "name"), is_type = record_key_is(key, klen, "type");
 			want = is_name ? "type" : NULL;
 			if (is_name && !cd->name) {
 				if (get_string(j, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
@@ -1198,9 +1192,9 @@ static int get_cols(jp *j)
 			} else if (is_type && !cd->type) {
 				if (get_string(j, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (is_name || is_type || (have_mask && key_is(key, klen, "mask"))) {
+			} else if (is_name || is_type || (have_mask && record_key_is(key, klen, "mask"))) {
 				return jerr(j, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
-			} else if (key_is(key, klen, "mask")) {
+			} else if (record_key_is(key, klen, "mask")) {
 				/* only after "type", and only from a producer that masked */
 				const char *m;
 				size_t mlen;
@@ -1306,7 +1300,7 @@ static int get_src(jp *j)
 		k = rc == 2 ? k + 1 : 5;
 		/* the texts are parsed where they stand (get_short_ref): they
 		 * hold no NUL byte, so "%.*s" prints what "%s" of a copy would */
-		if (key_is(key, klen, "lsn") && !lsn) {
+		if (record_key_is(key, klen, "lsn") && !lsn) {
 			if (memo && at_memo(j, &memo->lsn)) {
 				j->r->lsn = memo->lsn.u;
 			} else {
@@ -1318,12 +1312,12 @@ static int get_src(jp *j)
 					memo->lsn.u = j->r->lsn;
 			}
 			lsn = true;
-		} else if (key_is(key, klen, "xid") && !xid) {
+		} else if (record_key_is(key, klen, "xid") && !xid) {
 			if (get_uint(j, &v, UINT32_MAX, "src.xid") < 0)
 				return -1;
 			j->r->xid = (uint32_t)v;
 			xid = true;
-		} else if (key_is(key, klen, "ts") && !ts) {
+		} else if (record_key_is(key, klen, "ts") && !ts) {
 			if (memo && at_memo(j, &memo->ts)) {
 				j->r->commit_us = memo->ts.i;
 			} else {
@@ -1335,12 +1329,12 @@ static int get_src(jp *j)
 					memo->ts.i = j->r->commit_us;
 			}
 			ts = true;
-		} else if (key_is(key, klen, "seq") && !seq) {
+		} else if (record_key_is(key, klen, "seq") && !seq) {
 			if (get_uint(j, &v, UINT64_MAX, "src.seq") < 0)
 				return -1;
 			j->r->seq = v;
 			seq = true;
-		} else if (key_is(key, klen, "last") && !last) {
+		} else if (record_key_is(key, klen, "last") && !last) {
 			int c = peek(j);
 			if (c == 't' || c == 'f') {
 				if (literal(j, c == 't' ? "true" : "false") < 0)
@@ -1351,8 +1345,9 @@ static int get_src(jp *j)
 			}
 			j->r->last = c == 't';
 			last = true;
-		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") || key_is(key, klen, "ts") ||
-			   key_is(key, klen, "seq") || key_is(key, klen, "last")) {
+		} else if (record_key_is(key, klen, "lsn") || record_key_is(key, klen, "xid") ||
+			   record_key_is(key, klen, "ts") || record_key_is(key, klen, "seq") ||
+			   record_key_is(key, klen, "last")) {
 			return jerr(j, "duplicate key \"src.%.*s\"", (int)klen, key);
 		} else if (skip_value(j, 2) < 0) {
 			return -1;
@@ -1382,7 +1377,7 @@ static int get_pos(jp *j)
 		size_t tlen;
 		k = rc == 2 ? k + 1 : 2;
 		/* as in get_src: parsed where they stand, no NUL byte in them */
-		if (key_is(key, klen, "stream") && !stream) {
+		if (record_key_is(key, klen, "stream") && !stream) {
 			if (memo && at_memo(j, &memo->stream)) {
 				t = memo->stream.text;
 				tlen = memo->stream.len;
@@ -1397,7 +1392,7 @@ static int get_pos(jp *j)
 			memcpy(j->r->stream, t, tlen);
 			j->r->stream[tlen] = '\0';
 			stream = true;
-		} else if (key_is(key, klen, "offset") && !offset) {
+		} else if (record_key_is(key, klen, "offset") && !offset) {
 			if (!memo || !at_offset_memo(j, &memo->offset, &j->r->offset)) {
 				if (get_short_ref(j, &t, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
 					return -1;
@@ -1409,7 +1404,7 @@ static int get_pos(jp *j)
 					memo->offset.u = j->r->offset.major;
 			}
 			offset = true;
-		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
+		} else if (record_key_is(key, klen, "stream") || record_key_is(key, klen, "offset")) {
 			return jerr(j, "duplicate key \"pos.%.*s\"", (int)klen, key);
 		} else if (skip_value(j, 2) < 0) {
 			return -1;

@@ -831,14 +831,6 @@ static int get_short(mpd *m, char *dst, size_t cap, size_t *outlen, const char *
 	return 0;
 }
 
-/* Whether the name k[0..klen) is the word w: a few compares rather than
- * a call. */
-static inline bool key_is(const char *k, size_t klen, const char *w)
-{
-	size_t n = strlen(w);
-	return n == klen && record_bytes_eq(k, w, n);
-}
-
 /* A key as record_encode writes it, header and bytes ("\xa2op"), ASCII:
  * what the decoder may expect. */
 typedef struct mkey {
@@ -1147,16 +1139,16 @@ static int get_cols(mpd *m)
 					return -1;
 				o = 2;
 			}
-			bool is_name = key_is(key, klen, "name"), is_type = key_is(key, klen, "type");
+			bool is_name = record_key_is(key, klen, "name"), is_type = record_key_is(key, klen, "type");
 			if (is_name && !cd->name) {
 				if (get_str(m, &cd->name, NULL, RECORD_NAME_MAX, "column name") < 0)
 					return -1;
 			} else if (is_type && !cd->type) {
 				if (get_str(m, &cd->type, NULL, RECORD_NAME_MAX, "column type") < 0)
 					return -1;
-			} else if (is_name || is_type || (m->r->masks && m->r->masks[i] && key_is(key, klen, "mask"))) {
+			} else if (is_name || is_type || (m->r->masks && m->r->masks[i] && record_key_is(key, klen, "mask"))) {
 				return merr(m, "column %zu: duplicate \"%.*s\"", i + 1, (int)klen, key);
-			} else if (key_is(key, klen, "mask")) {
+			} else if (record_key_is(key, klen, "mask")) {
 				char text[16];
 				size_t tlen;
 				if (get_short(m, text, sizeof text, &tlen, "column mask") < 0)
@@ -1215,7 +1207,7 @@ static int get_src(mpd *m)
 		}
 		/* the texts hold no NUL byte (check_text): the _n parsers
 		 * take them as the others take the NUL-terminated copy */
-		if (key_is(key, klen, "lsn") && !lsn) {
+		if (record_key_is(key, klen, "lsn") && !lsn) {
 			if (memo && at_memo(m, &memo->lsn)) {
 				m->r->lsn = memo->lsn.u;
 			} else {
@@ -1227,12 +1219,12 @@ static int get_src(mpd *m)
 					memo->lsn.u = m->r->lsn;
 			}
 			lsn = true;
-		} else if (key_is(key, klen, "xid") && !xid) {
+		} else if (record_key_is(key, klen, "xid") && !xid) {
 			if (get_uint(m, &v, UINT32_MAX, "src.xid") < 0)
 				return -1;
 			m->r->xid = (uint32_t)v;
 			xid = true;
-		} else if (key_is(key, klen, "ts") && !ts) {
+		} else if (record_key_is(key, klen, "ts") && !ts) {
 			if (memo && at_memo(m, &memo->ts)) {
 				m->r->commit_us = memo->ts.i;
 			} else {
@@ -1244,12 +1236,12 @@ static int get_src(mpd *m)
 					memo->ts.i = m->r->commit_us;
 			}
 			ts = true;
-		} else if (key_is(key, klen, "seq") && !seq) {
+		} else if (record_key_is(key, klen, "seq") && !seq) {
 			if (get_uint(m, &v, UINT64_MAX, "src.seq") < 0)
 				return -1;
 			m->r->seq = v;
 			seq = true;
-		} else if (key_is(key, klen, "last") && !last) {
+		} else if (record_key_is(key, klen, "last") && !last) {
 			mp_item b;
 			if (next(m, &b) < 0)
 				return -1;
@@ -1257,8 +1249,8 @@ static int get_src(mpd *m)
 				return merr(m, "\"src.last\": expected a boolean, got %s", mp_type_name(b.type));
 			m->r->last = b.u != 0;
 			last = true;
-		} else if (key_is(key, klen, "lsn") || key_is(key, klen, "xid") || key_is(key, klen, "ts") ||
-			   key_is(key, klen, "seq") || key_is(key, klen, "last")) {
+		} else if (record_key_is(key, klen, "lsn") || record_key_is(key, klen, "xid") || record_key_is(key, klen, "ts") ||
+			   record_key_is(key, klen, "seq") || record_key_is(key, klen, "last")) {
 			return merr(m, "duplicate key \"src.%.*s\"", (int)klen, key);
 		} else if (skip(m) < 0) {
 			return -1;
@@ -1293,7 +1285,7 @@ static int get_pos(mpd *m)
 			o = 2;
 		}
 		/* as in get_src: no NUL byte in the texts */
-		if (key_is(key, klen, "stream") && !stream) {
+		if (record_key_is(key, klen, "stream") && !stream) {
 			if (memo && at_memo(m, &memo->stream)) {
 				memcpy(m->r->stream, memo->stream.text, memo->stream.len);
 				m->r->stream[memo->stream.len] = '\0';
@@ -1307,7 +1299,7 @@ static int get_pos(mpd *m)
 					record_memo_keep(&memo->stream, text, tlen);
 			}
 			stream = true;
-		} else if (key_is(key, klen, "offset") && !offset) {
+		} else if (record_key_is(key, klen, "offset") && !offset) {
 			if (!memo || !at_offset_memo(m, &memo->offset, &m->r->offset)) {
 				if (get_short(m, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
 					return -1;
@@ -1319,7 +1311,7 @@ static int get_pos(mpd *m)
 					memo->offset.u = m->r->offset.major;
 			}
 			offset = true;
-		} else if (key_is(key, klen, "stream") || key_is(key, klen, "offset")) {
+		} else if (record_key_is(key, klen, "stream") || record_key_is(key, klen, "offset")) {
 			return merr(m, "duplicate key \"pos.%.*s\"", (int)klen, key);
 		} else if (skip(m) < 0) {
 			return -1;

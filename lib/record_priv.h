@@ -171,6 +171,16 @@ static inline bool record_bytes_eq(const char *a, const char *b, size_t n)
 	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
+/* Whether the member name k[0..klen) is the word w (both decoders). w is
+ * a literal at every call: the compiler folds strlen and turns the memcmp
+ * into a few compares (callgrind: fewer instructions than record_bytes_eq
+ * here, JSON and msgpack alike). */
+static inline bool record_key_is(const char *k, size_t klen, const char *w)
+{
+	size_t n = strlen(w);
+	return n == klen && memcmp(k, w, n) == 0;
+}
+
 /* Storage from the record's arena; NULL on ENOMEM. align is 1 or 8.
  * Inline: the decoders take several per field. */
 static inline void *record_alloc(record *r, size_t n, size_t align)
