@@ -1003,17 +1003,24 @@ static int coll_ddl(const struct stmt *st)
 	return st->kind == ST_SQL && ((!st->tsql && !st->temp_truncate) || (st->tsql && !strncasecmp(st->tsql, "DROP", 4)));
 }
 
-/* 468 / 446 / 451 as SQL Server refuses the statement before it runs: 0, or -1
- * after the error was answered (inside a transaction, rolled back, as the
- * peer does for every error: XACT_ABORT). */
-static int coll_check(session *s, const struct stmt *st)
+/* Whether SQL Server would refuse st when it compiles it (468 / 446 /
+ * 451): 1 with the error in *e, else 0. */
+static int coll_conflict(session *s, const struct stmt *st, struct xlate_err *e)
 {
 	if (!st->tsql || s->fmtonly)
 		return 0;
 	struct xlate_ctx ctx = {.db_collation = s->o->db_collation};
 	struct coll_lookup lk = {coll_column, s};
+	return tsql_collation_check(st->tsql, &ctx, &lk, e) != 0;
+}
+
+/* coll_conflict answered: 0, or -1 after the error was answered (inside a
+ * transaction, rolled back, as the peer does for every error:
+ * XACT_ABORT). */
+static int coll_check(session *s, const struct stmt *st)
+{
 	struct xlate_err e;
-	if (tsql_collation_check(st->tsql, &ctx, &lk, &e) == 0)
+	if (!coll_conflict(s, st, &e))
 		return 0;
 	pg_rollback_if_needed(s);
 	coll_forget();
@@ -1100,16 +1107,12 @@ int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t
 				while (j < b.n && b.v[j].kind == ST_SQL && b.v[j].single && !coll_ddl(&b.v[j]))
 					j++;
 			/* a statement SQL Server would not compile ends the run
-			 * before it; alone, it is refused below */
+			 * before it; alone, it is refused below. [i, ok) passed. */
 			size_t ok = i;
-			if (j > i) {
-				struct xlate_err ce;
-				struct xlate_ctx cc = {.db_collation = s->o->db_collation};
-				struct coll_lookup lk = {coll_column, s};
-				while (ok < j && (!b.v[ok].tsql || tsql_collation_check(b.v[ok].tsql, &cc, &lk, &ce) == 0))
-					ok++;
-				j = ok;
-			}
+			struct xlate_err ce;
+			while (ok < j && !coll_conflict(s, &b.v[ok], &ce))
+				ok++;
+			j = ok;
 			int commit = j > i && j < b.n && b.v[j].kind == ST_COMMIT && s->trancount == 1;
 			/* the column types kept for a bulk load hold until a
 			 * statement that may change them */
@@ -1124,7 +1127,7 @@ int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t
 				i = j + (size_t)commit;
 				continue;
 			}
-			if (coll_check(s, &b.v[i]))
+			if (ok == i && coll_check(s, &b.v[i]))
 				break;
 			if (run_stmt(s, &b.v[i])) {
 				coll_forget();
