@@ -9,7 +9,9 @@
 # to convert as SQL Server does (so this test can fail), then mssql-apply
 # must refuse each such record by name (exit 65; with --dead-letter, the
 # record dead-lettered) leaving the target unchanged, while texts in the
-# column type's exact form arrive value for value.
+# column type's exact form arrive value for value. Last, strings into text
+# and varchar columns of such a target keep their trailing blanks, as
+# nvarchar keeps them.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 needs peers/tds-server
@@ -71,7 +73,7 @@ dt=$(tq "SELECT dt FROM public.pc WHERE id = 3")
 tq "CREATE TABLE public.pt (id integer PRIMARY KEY, t text, v varchar(10))"
 for id in 1 1; do
 	tds_sql "CREATE TABLE #s ([id] int NOT NULL, [u] tinyint NULL, [t] nvarchar(max) NULL, [v] nvarchar(max) NULL);
-INSERT INTO #s ([id], [u], [t], [v]) VALUES ($id, NULL, N' a b', N'');
+INSERT INTO #s ([id], [u], [t], [v]) VALUES ($id, NULL, N' a b  ', N'');
 MERGE INTO [public].[pt] AS t USING (SELECT s.[id] AS [id], s.[u] AS [u], s.[t] AS [t], s.[v] AS [v] FROM #s AS s) AS s
 ON t.[id] = s.[id]
 WHEN MATCHED THEN UPDATE SET [t] = CASE WHEN s.[u] = 1 THEN t.[t] ELSE s.[t] END,
@@ -79,8 +81,10 @@ WHEN MATCHED THEN UPDATE SET [t] = CASE WHEN s.[u] = 1 THEN t.[t] ELSE s.[t] END
 WHEN NOT MATCHED THEN INSERT ([id], [t], [v]) VALUES (s.[id], s.[t], s.[v]);
 DROP TABLE #s;" >/dev/null || fail "peer: strings into text and varchar columns refused"
 done
+# (nvarchar keeps trailing blanks: so must the peer, whose staging columns
+# are bpchar, which drops them when cast to text)
 got=$(tq "SELECT format('%s|%s|%s', id, t, v) FROM public.pt")
-[ "$got" = "1| a b|" ] || fail "peer: strings into text and varchar columns gave '$got', want '1| a b|'"
+[ "$got" = "1| a b  |" ] || fail "peer: strings into text and varchar columns gave '$got', want '1| a b  |'"
 
 # ---- mssql-apply: the same strings, from text source columns
 tds_sql "CREATE TABLE [public].[tx] ([id] int NOT NULL, [c] int NULL, [f] float NULL, [m] money NULL,
@@ -187,6 +191,26 @@ rc=$?
 [ $rc = 65 ] && grep -qF "column b" "$TEST_TMP/snapbad.err" ||
 	{ cat "$TEST_TMP/snapbad.err" >&2; fail "snapshot row with '' into bit: exit $rc, want 65 naming column b"; }
 [ "$(tq "SELECT count(*) FROM public.ts")" = 0 ] || fail "snapshot row with '' into bit: a row was stored"
+
+# strings into text and varchar columns of a table made in PostgreSQL keep
+# their blanks, leading and trailing: by MERGE (insert, update), by a bulk
+# copy into the empty table, and through staging (a snapshot row with an
+# empty string, which bcp cannot carry)
+tq "CREATE TABLE public.tb (id integer PRIMARY KEY, t text, v varchar(10))" >/dev/null
+brec() { # op id t v (JSON values) stream offset
+	printf '{"v":1,"op":"%s","db":"d","schema":"public","table":"tb","cols":[{"name":"id","type":"integer"},{"name":"t","type":"text"},{"name":"v","type":"character varying(10)"}],"key":["id"],"after":{"id":%s,"t":%s,"v":%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":%s},"pos":{"stream":"%s","offset":"%s"}}\n' \
+		"$1" "$2" "$3" "$4" "$6" "$5" "$6"
+}
+blanks() { tq "SELECT string_agg(format('%s[%s][%s]', id, t, v), ' ' ORDER BY id) FROM public.tb"; }
+{ brec r 1 '"a  "' '" b "' snap/tb 1; brec r 2 '""' '"c   "' snap/tb 2; } | apply 2>"$TEST_TMP/blank1.err" ||
+	{ cat "$TEST_TMP/blank1.err" >&2; fail "blanks: snapshot rows refused"; }
+got=$(blanks)
+[ "$got" = "1[a  ][ b ] 2[][c   ]" ] || fail "blanks (snapshot): target holds '$got', want '1[a  ][ b ] 2[][c   ]'"
+{ brec c 3 '"d "' '"  "' s/tb 1; brec u 1 '" e  "' '"f  "' s/tb 2; } | apply 2>"$TEST_TMP/blank2.err" ||
+	{ cat "$TEST_TMP/blank2.err" >&2; fail "blanks: changes refused"; }
+got=$(blanks)
+[ "$got" = "1[ e  ][f  ] 2[][c   ] 3[d ][  ]" ] ||
+	fail "blanks (MERGE): target holds '$got', want '1[ e  ][f  ] 2[][c   ] 3[d ][  ]'"
 
 # --dead-letter: all of them in one run with good records; the bad ones
 # dead-lettered, the good ones applied

@@ -173,6 +173,14 @@ static const char setup_sql[] =
 	"  RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v text, l varchar, tbl text, col text) "
 	"  RETURNS varchar LANGUAGE sql IMMUTABLE AS 'SELECT $1::varchar';"
+	/* a string from a staging column (bpchar, so that = ignores trailing
+	 * blanks) keeps its trailing blanks in such a column, as nvarchar
+	 * keeps them at SQL Server: bpchar's cast to text drops them, its
+	 * output function does not */
+	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v bpchar, l text, tbl text, col text) "
+	"  RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT pg_catalog.textin(pg_catalog.bpcharout($1))';"
+	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v bpchar, l varchar, tbl text, col text) "
+	"  RETURNS varchar LANGUAGE sql IMMUTABLE AS 'SELECT pg_catalog.textin(pg_catalog.bpcharout($1))::varchar';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v anynonarray, l bpchar, tbl text, col text) "
 	"  RETURNS bpchar LANGUAGE sql IMMUTABLE AS 'SELECT $1::text::bpchar';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign(v integer, l boolean, tbl text, col text) "
