@@ -99,6 +99,14 @@
  * then for its revocation, before it closes the consumer anyway (see
  * leave_group). */
 #define LEAVE_WAIT_MS 10000
+/* How long a commit that must be confirmed (at a revocation, at the end)
+ * is waited for. With the group coordinator out of reach librdkafka
+ * retries it for minutes (a SIGTERM left ksub in its last commit for over
+ * two minutes); what no commit covers is delivered again, so ksub goes on,
+ * and ends, without the confirmation. */
+#define COMMIT_WAIT_MS 10000
+/* The same for the consumer's close (close_consumer). */
+#define CLOSE_WAIT_MS 10000
 
 /* ---- options ---- */
 
@@ -295,6 +303,46 @@ static bool in_list(const rd_kafka_topic_partition_list_t *l, const ksub_part *p
 	return false;
 }
 
+/* The last synchronous commit whose result came (commit_wait): a number,
+ * not a flag on the waiter's stack, because a result that comes after the
+ * wait gave up must find nothing to write to. */
+static uintptr_t commit_asked, commit_answered;
+
+static void commit_done(rd_kafka_t *k, rd_kafka_resp_err_t err,
+			rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	commit_answered = (uintptr_t)opaque;
+	commit_result(k, err, offsets, NULL);
+}
+
+/* Commits l and waits for the result, COMMIT_WAIT_MS at most (a second
+ * signal ends the wait too). */
+static void commit_wait(rd_kafka_topic_partition_list_t *l)
+{
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	uintptr_t id = ++commit_asked;
+	rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, l, q, commit_done, (void *)id);
+	if (err) {
+		if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			commit_result(rk, err, l, NULL);
+	} else {
+		int64_t until = mono_ms_coarse() + COMMIT_WAIT_MS;
+		while (commit_answered != id && got_signal < 2 && mono_ms_coarse() < until)
+			rd_kafka_queue_poll_callback(q, 100);
+		if (commit_answered != id) {
+			if (got_signal < 2)
+				log_error("commit not confirmed within %d ms; what it covers is delivered again "
+					  "unless it went through", COMMIT_WAIT_MS);
+			for (int i = 0; i < l->cnt; i++) {
+				ksub_part *p = ksub_parts_get(&parts, l->elems[i].topic, l->elems[i].partition);
+				if (p && p->committed == l->elems[i].offset)
+					p->committed = -1;
+			}
+		}
+	}
+	rd_kafka_queue_destroy(q);
+}
+
 /* Commits what is due, of the partitions in only (NULL: all assigned). */
 static void commit(bool sync, const rd_kafka_topic_partition_list_t *only)
 {
@@ -313,10 +361,7 @@ static void commit(bool sync, const rd_kafka_topic_partition_list_t *only)
 	if (!l)
 		return;
 	if (sync) {
-		/* a temporary queue: the result callback runs before this returns */
-		rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, l, NULL, commit_result, NULL);
-		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			log_debug("synchronous commit: %s", rd_kafka_err2str(err));
+		commit_wait(l);
 	} else {
 		rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 1);
 		if (err)
@@ -1229,6 +1274,40 @@ static void leave_group(void)
 	}
 }
 
+/* Revokes the assignment (rebalance commits once more, finding nothing
+ * due) and leaves the group, waiting CLOSE_WAIT_MS at most, or until a
+ * second signal: a close waits for the commits in flight, which librdkafka
+ * retries for minutes when the coordinator does not answer. The close runs
+ * in librdkafka's thread and hands its revocation here as an event (the
+ * queue carries fetched messages as well, which the callback API cannot
+ * serve). consumer_closed says whether it finished. */
+static bool consumer_closed;
+
+static void close_consumer(void)
+{
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_error_t *error = rd_kafka_consumer_close_queue(rk, q);
+	if (error) {
+		log_error("closing the consumer failed (%s)", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else {
+		int64_t until = mono_ms_coarse() + CLOSE_WAIT_MS;
+		while (!(consumer_closed = rd_kafka_consumer_closed(rk))) {
+			if (got_signal >= 2 || mono_ms_coarse() >= until) {
+				if (got_signal < 2)
+					log_error("the consumer did not close within %d ms (is the group coordinator "
+						  "reachable?); exiting without leaving the group", CLOSE_WAIT_MS);
+				break;
+			}
+			rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+			if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+				rebalance(rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), NULL);
+			rd_kafka_event_destroy(ev);
+		}
+	}
+	rd_kafka_queue_destroy(q);
+}
+
 /* The orderly end: flush, let the next stage finish, collect its acks,
  * commit, leave the group. */
 static void finish(void)
@@ -1267,9 +1346,7 @@ static void finish(void)
 	progress(mono_ms_coarse(), true);
 	write_metrics(true);
 	leave_group();
-	/* revokes the assignment (the rebalance callback commits once more,
-	 * finding nothing due) and leaves the group */
-	rd_kafka_consumer_close(rk);
+	close_consumer();
 }
 
 int main(int argc, char **argv)
@@ -1592,7 +1669,11 @@ int main(int argc, char **argv)
 
 	finish();
 	close_split();
-	rd_kafka_destroy(rk);
+	/* Destroying a consumer that did not close waits, as its close did,
+	 * for the commits in flight: the process ends without it (rk stays
+	 * reachable, so nothing counts as leaked). */
+	if (consumer_closed)
+		rd_kafka_destroy(rk);
 	ack_reader_close(acks);
 	if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {
 		log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));
