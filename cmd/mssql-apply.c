@@ -36,12 +36,28 @@
 /* A batch also closes when its net change holds this much. */
 #define BATCH_MAX_BYTES ((size_t)24 << 20)
 
+/* After a signal, a batch may wait this long more for the server (a
+ * lock held on the target, a server gone silent), or be retried, before it
+ * is given up: cancelled, not acknowledged, so that its records come
+ * again. A second signal gives it up at once. */
+#define STOP_GRACE_MS 10000
+
 static volatile sig_atomic_t got_signal;
+static int64_t signal_ms; /* when the first came (written before got_signal) */
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	got_signal = 1;
+	if (!got_signal)
+		signal_ms = mono_ms(); /* clock_gettime: async-signal-safe */
+	if (got_signal < 2)
+		got_signal++;
+}
+
+/* mssql_apply_opts.stop and mssql_set_interrupt's check */
+static bool stop_now(void)
+{
+	return got_signal >= 2 || (got_signal && mono_ms() - signal_ms >= STOP_GRACE_MS);
 }
 
 static void usage(FILE *f)
@@ -340,6 +356,8 @@ int main(int argc, char **argv)
 
 	if (!print_sql && mssql_global_init() < 0)
 		die(EX_SOFTWARE, "cannot initialise db-lib");
+	mssql_set_interrupt(stop_now);
+	o.stop = stop_now;
 	mssql_apply *a = mssql_apply_new(&o);
 	record_reader *rd = record_reader_new(STDIN_FILENO);
 	mssql_txn *txn = transactions && a ? mssql_txn_new(a, (size_t)batch_rows, (size_t)bulk_rows, BATCH_MAX_BYTES)
@@ -491,6 +509,10 @@ int main(int argc, char **argv)
 	/* End of input or a signal: commit what is pending, ack, leave. */
 	if (code == 0)
 		code = txn ? mssql_txn_finish(txn) : mssql_apply_flush(a);
+	/* stopped by a signal before the server answered: nothing is lost
+	 * (what was not applied was not acknowledged), as a SIGTERM asks */
+	if (code && got_signal && mssql_apply_stopped(a))
+		code = 0;
 	if (acks)
 		ack_writer_flush(acks, 1000);
 	if (print_sql && fflush(stdout) != 0 && code == 0) {

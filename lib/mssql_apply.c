@@ -132,6 +132,7 @@ struct mssql_apply {
 	struct direct live; /* live.t: the table, or NULL */
 	size_t live_sent;   /* changes of live.t handled (sent or staged) */
 	bool live_broken;   /* cannot go on: the flush applies the batch from memory */
+	bool stopped;       /* opts.stop ended a retry or a wait (mssql_apply_stopped) */
 	uint64_t batch_rt0; /* round trips before the batch's first record */
 
 	uint64_t rt_closed; /* round trips of connections closed since */
@@ -354,6 +355,15 @@ static int run_rpc(mssql_apply *a, const char *sql)
 		return -1;
 	}
 	return 0;
+}
+
+/* opts.stop says the caller will wait no longer: no more retries. */
+static bool stopping(mssql_apply *a)
+{
+	if (!a->o.stop || !a->o.stop())
+		return false;
+	a->stopped = true;
+	return true;
 }
 
 /* The result of a failed step: what to do next. The connection is closed
@@ -2213,6 +2223,14 @@ static int flush_batch(mssql_apply *a, bool commit)
 			applied(a, rt0, commit);
 			return 0;
 		}
+		if ((rc == AT_TRANSIENT || rc == AT_STALE) && stopping(a)) {
+			log_error("stopping: the batch of %zu records was not applied (%s%d %s); "
+				  "they are not acknowledged", a->nrec, a->last.interrupted ? "cancelled: " : "",
+				  a->last.number, a->last.msg);
+			if (pieces)
+				return pieces_lost(a, rc, rt0, commit);
+			return EX_TEMPFAIL;
+		}
 		if (pieces && rc != AT_FATAL)
 			return pieces_lost(a, rc, rt0, commit);
 		switch (rc) {
@@ -2352,14 +2370,20 @@ bool mssql_apply_in_pieces(const mssql_apply *a)
 	return a->piece_open;
 }
 
+/* Sleeps ms, in slices, until opts.stop says the caller is stopping. */
+static void nap(mssql_apply *a, long ms)
+{
+	for (; ms > 0 && !stopping(a); ms -= 100)
+		sleep_ms(ms < 100 ? ms : 100);
+}
+
 void mssql_apply_backoff(mssql_apply *a, int failures)
 {
-	(void)a;
 	long ms = 100L << (failures < 6 ? failures : 6);
 	if (ms > 5000)
 		ms = 5000;
 	log_info("trying again in %ld ms", ms);
-	sleep_ms(ms);
+	nap(a, ms);
 }
 
 /* ---- records in ---- */
@@ -2533,6 +2557,7 @@ int mssql_apply_key_from_target(mssql_apply *a, record *r)
 			free(k->cols);
 			free(k->schema);
 			free(k->table);
+			(void)stopping(a); /* given up for a stop: as a batch would be */
 			return a->fatal ? a->fatal : EX_TEMPFAIL;
 		}
 		log_debug("[%s].[%s]: records without key columns take its primary key (%zu columns)", dst, r->table,
@@ -2643,7 +2668,7 @@ int mssql_apply_open(mssql_apply *a)
 			return 0;
 		if (rc == AT_FATAL)
 			return a->fatal;
-		if (rc != AT_TRANSIENT || failures >= a->o.retries) {
+		if (rc != AT_TRANSIENT || failures >= a->o.retries || stopping(a)) {
 			char num[24] = "";
 			if (a->last.number > 0)
 				snprintf(num, sizeof num, " (%d)", a->last.number);
@@ -2653,8 +2678,13 @@ int mssql_apply_open(mssql_apply *a)
 		}
 		long ms = 100L << (failures < 6 ? failures : 6);
 		log_info("cannot connect (%s); retrying in %ld ms", a->last.msg, ms);
-		sleep_ms(ms);
+		nap(a, ms);
 	}
+}
+
+bool mssql_apply_stopped(const mssql_apply *a)
+{
+	return a->stopped;
 }
 
 const mssql_apply_stats *mssql_apply_get_stats(const mssql_apply *a)

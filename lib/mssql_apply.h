@@ -40,6 +40,11 @@ typedef struct mssql_apply_opts {
 	tsql_type_map type_map;                      /* --type-map */
 	bool clamp_infinity;                         /* --clamp-infinity */
 	struct metrics *metrics; /* --metrics: the engine's own metrics go here (dbrepl(7)) */
+	/* The caller is stopping and will wait no longer (NULL: never): a
+	 * wait for the server is then cancelled (mssql_set_interrupt, which
+	 * the caller sets), and a failed batch or login is not tried again:
+	 * the call returns EX_TEMPFAIL and mssql_apply_stopped() is true. */
+	bool (*stop)(void);
 } mssql_apply_opts;
 
 typedef struct mssql_apply_stats {
@@ -56,6 +61,9 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o);
 void mssql_apply_free(mssql_apply *a);
 /* Connects (with retries) and loads the checkpoint. 0 or a sysexits code. */
 int mssql_apply_open(mssql_apply *a);
+/* Whether a call gave up because opts.stop said so: the batch it held was
+ * not applied (nor acknowledged). */
+bool mssql_apply_stopped(const mssql_apply *a);
 /* Adds a record to the current batch (flushing first when a table's
  * columns changed). 0 or a sysexits code (the message is printed). */
 int mssql_apply_add(mssql_apply *a, const record *r);

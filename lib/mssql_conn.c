@@ -110,6 +110,34 @@ static int on_msg(DBPROCESS *dbproc, DBINT msgno, int msgstate, int severity, ch
 	return 0;
 }
 
+static bool (*interrupt_check)(void);
+
+void mssql_set_interrupt(bool (*check)(void))
+{
+	interrupt_check = check;
+}
+
+/* db-lib asks these once a second while it waits on the socket. After
+ * INT_CANCEL FreeTDS reports the wait as a timeout (SYBETIME) and closes
+ * the connection; the error says why first. */
+static int check_interrupt(void *dbproc)
+{
+	(void)dbproc;
+	return interrupt_check && interrupt_check();
+}
+
+static int handle_interrupt(void *dbproc)
+{
+	mssql_error *e = err_slot(dbproc);
+	e->interrupted = true;
+	e->dead = true;
+	if (e->number == 0) {
+		e->number = SYBETIME;
+		snprintf(e->msg, sizeof e->msg, "the wait for the server was cancelled");
+	}
+	return INT_CANCEL;
+}
+
 int mssql_global_init(void)
 {
 	if (dbinit() == FAIL)
@@ -235,6 +263,7 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 	}
 	c->dbproc = dbproc;
 	dbsetuserdata(dbproc, (BYTE *)c);
+	dbsetinterrupt(dbproc, check_interrupt, handle_interrupt);
 	c->round_trips = 1;
 	return c;
 }

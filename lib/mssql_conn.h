@@ -31,6 +31,7 @@ typedef struct mssql_error {
 	int severity;
 	bool dead;    /* the connection is gone */
 	bool timeout;
+	bool interrupted; /* the wait was cancelled (mssql_set_interrupt) */
 	char msg[1024];
 } mssql_error;
 
@@ -39,6 +40,11 @@ typedef struct mssql_conn mssql_conn;
 /* Once per process (dbinit and the handlers). */
 int mssql_global_init(void);
 void mssql_global_exit(void);
+
+/* check is asked about once a second while a call waits for the server
+ * (its answer, or room to send); true gives the wait up: the connection is
+ * closed and the call fails with mssql_error.interrupted. NULL: never. */
+void mssql_set_interrupt(bool (*check)(void));
 
 /* NULL on failure, with the reason in *err. */
 mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err);
