@@ -25,6 +25,7 @@
 #include "maskmem.h"
 #include "metrics.h"
 #include "monoclock.h"
+#include "pgcancel.h"
 #include "pgoutput.h"
 #include "pgtypes.h"
 #include "pgvalue.h"
@@ -159,11 +160,27 @@ static struct {
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t nsignals; /* a second one cuts the waits on exit short */
 
+/* Before it streams (creating the slot while transactions are open, a
+ * catalog query waiting for a lock), a statement still waiting this long
+ * after a signal is cancelled, at once after a second signal; streaming,
+ * the stop has waits of its own (finish). */
+#define STOP_GRACE_S 10
+
 static void on_signal(int sig)
 {
 	stop_signal = sig;
 	if (nsignals < 2)
 		nsignals++;
+	if (nsignals == 1)
+		alarm(STOP_GRACE_S);
+	else
+		pgcancel_all();
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	pgcancel_all();
 }
 
 static bool second_signal(void)
@@ -1476,6 +1493,8 @@ static int start_streaming(char *err, size_t errlen)
 	bool messages = PQserverVersion(st.repl) >= 140000;
 	if (replconn_start(st.repl, opt.slot, opt.publications, from, messages, err, errlen, ss) < 0)
 		return strncmp(ss, "42", 2) == 0 ? EX_CONFIG : EX_UNAVAILABLE;
+	/* streaming: a cancel would end the stream, not a wait */
+	pgcancel_arm(false);
 	/* Feedback says at least what the slot has confirmed: a walsender
 	 * that reports no flush position is no candidate for a synchronous
 	 * standby, and others, after it in synchronous_standby_names, are
@@ -1767,6 +1786,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	st.types = pgtypes_new(NULL);
@@ -1854,6 +1875,7 @@ int main(int argc, char **argv)
 			if (stop_signal)
 				break;
 			backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
+			pgcancel_arm(true);
 			if (connect_all(err, sizeof err) == 0) {
 				rc = start_streaming(err, sizeof err);
 				if (rc == 0)

@@ -28,6 +28,7 @@
 #include "copytext.h"
 #include "log.h"
 #include "metrics.h"
+#include "pgcancel.h"
 #include "pgvalue.h"
 #include "pos.h"
 #include "record.h"
@@ -362,6 +363,12 @@ static _Noreturn void fail(int code, const char *fmt, ...)
 		if (*p == '\n')
 			*p = *(p + 1) ? ' ' : '\0';
 	log_error("%s", msg);
+	if (pgcancel_sent() && stop_signal) {
+		/* the failure is the cancel: an interruption like any other */
+		log_error("interrupted by signal %d: what still waited for PostgreSQL was cancelled; the %s is partial",
+			  (int)stop_signal, online ? "backfill" : "snapshot");
+		code = EX_TEMPFAIL;
+	}
 	if (writer)
 		record_writer_flush(writer);
 	/* Close the workers first so that the snapshot is no longer used. */
@@ -385,9 +392,26 @@ static _Noreturn void fail(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/* A statement still running this long after a signal (a lock wait: a
+ * table locked by DDL or VACUUM FULL, or a slot waiting for the
+ * transactions open when it was asked for) is cancelled; a second signal
+ * cancels at once. The copy itself stops at the signal (run). */
+#define STOP_GRACE_S 10
+
 static void on_signal(int sig)
 {
+	if (stop_signal) {
+		pgcancel_all();
+		return;
+	}
 	stop_signal = sig;
+	alarm(STOP_GRACE_S);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	pgcancel_all();
 }
 
 static double elapsed(const struct timespec *since)
@@ -2153,6 +2177,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	/* A reader that goes away is an error of write(), not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &t_start);

@@ -1,6 +1,7 @@
 /* replconn.c — see replconn.h. */
 #include "replconn.h"
 #include "monoclock.h"
+#include "pgcancel.h"
 #include "pgoutput.h"
 #include "pgvalue.h"
 #include "pos.h"
@@ -54,6 +55,8 @@ PGconn *replconn_connect(const char *conninfo, bool replication, const char *app
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	free(opts);
 	PQconninfoFree(parsed);
+	if (c && PQstatus(c) == CONNECTION_OK)
+		pgcancel_register(c);
 	return c;
 }
 

@@ -15,7 +15,8 @@
 /* Connects with the user's conninfo (may be NULL: libpq defaults and
  * environment) plus options=PGVALUE_SESSION_OPTIONS (appended to any options
  * the user gave) and, when replication is true, replication=database.
- * Returns the connection (check PQstatus; PQfinish it either way). */
+ * Returns the connection (check PQstatus; PQfinish it either way), which
+ * pgcancel_all() can then cancel. */
 PGconn *replconn_connect(const char *conninfo, bool replication, const char *appname);
 
 /* A slot name is what PostgreSQL accepts: [a-z0-9_], 1..63 bytes. */
