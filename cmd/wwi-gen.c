@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "log.h"
 #include "metrics.h"
+#include "pgcancel.h"
 #include "wwi_gen.h"
 
 #define MAX_INFLIGHT 16     /* live transactions sent but not yet confirmed */
@@ -27,10 +28,31 @@
 
 static volatile sig_atomic_t stop_requested;
 
+/* What is in flight still waiting on the server this long after a signal
+ * (a lock held on a table) is cancelled; at once after a second signal. */
+#define STOP_GRACE_S 10
+
 static void on_signal(int sig)
 {
 	(void)sig;
+	if (stop_requested) {
+		pgcancel_all();
+		return;
+	}
 	stop_requested = 1;
+	alarm(STOP_GRACE_S);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	pgcancel_all();
+}
+
+/* A failure after the cancel that a signal asked for is the stop. */
+static bool cancelled_by_stop(void)
+{
+	return stop_requested && pgcancel_sent();
 }
 
 struct options {
@@ -167,6 +189,7 @@ static PGconn *connect_db(const char *conninfo, bool quiet_failure)
 		PQfinish(conn);
 		return NULL;
 	}
+	pgcancel_register(conn);
 	PQsetNoticeProcessor(conn, on_notice, NULL);
 	/* Commits are the server's default (synchronous) ones, as an
 	 * application's would be: logical decoding sends a transaction only
@@ -411,6 +434,10 @@ static int initial_load(struct pipe *p, wwi_world *w, wwi_tx *tx)
 	}
 	if (!rc)
 		rc = drain(p, LOAD_BATCH);
+	if (rc && cancelled_by_stop()) {
+		log_info("interrupted; what waited on the server was cancelled and the initial load rolled back");
+		return 1;
+	}
 	if (rc) {
 		log_error("loading the history failed (%s)", p->err[0] ? p->err : first_line(PQerrorMessage(p->conn)));
 		return -1;
@@ -527,6 +554,8 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 				sleep_for(until - mono_now());
 			}
 		}
+		if (rc && cancelled_by_stop())
+			break; /* the end below says so */
 		if (rc) {
 			if (PQstatus(p->conn) != CONNECTION_BAD) {
 				log_error("a transaction failed (%s: %s)", tx->label, p->err);
@@ -541,7 +570,13 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 		}
 	}
 	/* Finish what is in flight, then stop. */
-	if (p->conn && drain(p, 1)) {
+	if (cancelled_by_stop()) {
+		log_info("stopped: the transactions still in flight were cancelled");
+	} else if (p->conn && drain(p, 1)) {
+		if (cancelled_by_stop()) {
+			log_info("stopped: the transactions still in flight were cancelled");
+			return 0;
+		}
 		log_error("a transaction failed (%s)", p->err);
 		return PQstatus(p->conn) == CONNECTION_BAD ? EX_UNAVAILABLE : EX_SOFTWARE;
 	}
@@ -635,6 +670,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 
 	mx = metrics_start(&o.metrics);
 	m_txs = metric_get(metrics_family(mx, "dbrepl_transactions_total", NULL));
