@@ -45,15 +45,7 @@ start_reader() {
 ack_all() { jq -r '"\(.pos.stream) \(.pos.offset)"' "$1" | sort -k1,1 -k2,2n | awk '{ last[$1] = $2 } END { for (s in last) print s, last[s] }' >&$ackfd; }
 # stopped_within SECONDS: waits for $reader; its exit status, or fails
 stopped_within() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 "$reader" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$reader" 2>/dev/null; then
-		kill -9 "$reader"
-		fail "ksub still running $1 s after the signal: $(tail -n 3 "$out.err")"
-	fi
+	exits_within "$1" "$reader" || fail "ksub still running $1 s after the signal: $(tail -n 3 "$out.err")"
 	wait "$reader"
 }
 

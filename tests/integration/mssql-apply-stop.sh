@@ -62,15 +62,7 @@ start_apply() {
 }
 # stopped_within SECONDS OUT: waits for $applier; fails unless it exited 0
 stopped_within() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 "$applier" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$applier" 2>/dev/null; then
-		kill -9 "$applier"
-		fail "mssql-apply still running $1 s after the signal: $(tail -n 3 "$2.err")"
-	fi
+	exits_within "$1" "$applier" || fail "mssql-apply still running $1 s after the signal: $(tail -n 3 "$2.err")"
 	wait "$applier"
 	local rc=$?
 	exec {feed}>&-
@@ -121,8 +113,7 @@ rec 5 80 >&$feed
 sleep 1
 t0=$(date +%s)
 kill -TERM "$applier"
-for ((i = 0; i < 200; i++)); do kill -0 "$applier" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$applier" 2>/dev/null && { kill -9 "$applier"; fail "mssql-apply still retrying 20 s after SIGTERM"; }
+exits_within 20 "$applier" || fail "mssql-apply still retrying 20 s after SIGTERM"
 wait "$applier"
 rc=$?
 exec {feed}>&-

@@ -38,11 +38,7 @@ run() {
 		kill -TERM $pid
 	fi
 	local t0=$(date +%s)
-	for ((i = 0; i < $3 * 10; i++)); do
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 $pid 2>/dev/null && { kill -9 $pid; fail "$1: pgcdc-read still running $3 s after the signal"; }
+	exits_within "$3" $pid || fail "$1: pgcdc-read still running $3 s after the signal"
 	wait $pid
 	local rc=$? took=$(($(date +%s) - t0))
 	[ $took -ge "$4" ] || fail "$1: the wait was cancelled after $took s, before its $4 s"

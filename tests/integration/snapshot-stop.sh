@@ -44,15 +44,7 @@ start() {
 }
 # stopped_within SECONDS OUT: snapshot exited 75 within SECONDS, saying why
 stopped_within() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 "$snap" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$snap" 2>/dev/null; then
-		kill -9 "$snap"
-		fail "snapshot still running $1 s after the signal"
-	fi
+	exits_within "$1" "$snap" || fail "snapshot still running $1 s after the signal"
 	wait "$snap"
 	local rc=$?
 	[ $rc = 75 ] || { cat "$2.err" >&2; fail "snapshot exited $rc, want 75"; }

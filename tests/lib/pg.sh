@@ -72,6 +72,18 @@ needs() {
 }
 
 _test_t0=$(date +%s)
+# exits_within SECONDS PID: waits up to SECONDS for PID to end: 0 when it
+# did (wait for its status), else 1 after kill -9
+exits_within() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -0 "$2" 2>/dev/null || return 0
+	kill -9 "$2" 2>/dev/null
+	return 1
+}
 note() { echo "# [$(($(date +%s) - _test_t0))s] $*" >&2; }
 
 # pg_initdb DIR: a new cluster as every test wants it.
