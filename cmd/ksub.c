@@ -1280,8 +1280,8 @@ static void leave_group(void)
  * retries for minutes when the coordinator does not answer. The close runs
  * in librdkafka's thread and hands its revocation here as an event (the
  * queue carries fetched messages as well, which the callback API cannot
- * serve). consumer_closed says whether it finished. */
-static bool consumer_closed;
+ * serve). close_abandoned: it was still running when the wait ended. */
+static bool close_abandoned;
 
 static void close_consumer(void)
 {
@@ -1292,16 +1292,19 @@ static void close_consumer(void)
 		rd_kafka_error_destroy(error);
 	} else {
 		int64_t until = mono_ms_coarse() + CLOSE_WAIT_MS;
-		while (!(consumer_closed = rd_kafka_consumer_closed(rk))) {
+		while (!rd_kafka_consumer_closed(rk)) {
 			if (got_signal >= 2 || mono_ms_coarse() >= until) {
 				if (got_signal < 2)
 					log_error("the consumer did not close within %d ms (is the group coordinator "
 						  "reachable?); exiting without leaving the group", CLOSE_WAIT_MS);
+				close_abandoned = true;
 				break;
 			}
 			rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
 			if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
 				rebalance(rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), NULL);
+			else if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR)
+				log_error("while closing: %s", rd_kafka_event_error_string(ev));
 			rd_kafka_event_destroy(ev);
 		}
 	}
@@ -1670,10 +1673,19 @@ int main(int argc, char **argv)
 	finish();
 	close_split();
 	/* Destroying a consumer that did not close waits, as its close did,
-	 * for the commits in flight: the process ends without it (rk stays
-	 * reachable, so nothing counts as leaked). */
-	if (consumer_closed)
-		rd_kafka_destroy(rk);
+	 * for the commits in flight: the process ends without it, and at once
+	 * (exit handlers, OpenSSL's among them, must not run under
+	 * librdkafka's threads). */
+	if (close_abandoned) {
+		if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {
+			log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));
+			exit_code = EX_IOERR;
+		}
+		metrics_close(mx);
+		fflush(stderr);
+		_exit(exit_code);
+	}
+	rd_kafka_destroy(rk);
 	ack_reader_close(acks);
 	if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {
 		log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));

@@ -43,7 +43,7 @@
 #define STOP_GRACE_MS 10000
 
 static volatile sig_atomic_t got_signal;
-static int64_t signal_ms; /* when the first came (written before got_signal) */
+static volatile int64_t signal_ms; /* when the first came (written before got_signal) */
 
 static void on_signal(int sig)
 {
@@ -511,7 +511,7 @@ int main(int argc, char **argv)
 		code = txn ? mssql_txn_finish(txn) : mssql_apply_flush(a);
 	/* stopped by a signal before the server answered: nothing is lost
 	 * (what was not applied was not acknowledged), as a SIGTERM asks */
-	if (code && got_signal && mssql_apply_stopped(a))
+	if (code == EX_TEMPFAIL && got_signal && mssql_apply_stopped(a))
 		code = 0;
 	if (acks)
 		ack_writer_flush(acks, 1000);

@@ -181,6 +181,9 @@ static uint64_t snap_lsn;
 static int64_t snap_us;
 static int server_version;
 static volatile sig_atomic_t stop_signal;
+/* A statement failed as cancelled (57014) after a signal had the waits
+ * cancelled (pgcancel): fail() says the run was interrupted. */
+static bool cancel_hit;
 static struct timespec t_start;
 
 /* --state: the copy's progress (snapstate.h); chunked: keyed tables are
@@ -363,8 +366,8 @@ static _Noreturn void fail(int code, const char *fmt, ...)
 		if (*p == '\n')
 			*p = *(p + 1) ? ' ' : '\0';
 	log_error("%s", msg);
-	if (pgcancel_sent() && stop_signal) {
-		/* the failure is the cancel: an interruption like any other */
+	if (cancel_hit) {
+		/* the failure is the cancel a signal asked for: an interruption */
 		log_error("interrupted by signal %d: what still waited for PostgreSQL was cancelled; the %s is partial",
 			  (int)stop_signal, online ? "backfill" : "snapshot");
 		code = EX_TEMPFAIL;
@@ -630,6 +633,13 @@ static PGconn *connect_pg(bool replication)
 	return conn;
 }
 
+/* A statement that failed with state: was it the cancel of a stop? */
+static void note_cancel(const char *state)
+{
+	if (stop_signal && pgcancel_asked() && state && !strcmp(state, "57014"))
+		cancel_hit = true;
+}
+
 /* Runs a statement that must succeed; params may be NULL. */
 static PGresult *exec_ok(PGconn *conn, const char *what, const char *sql, int nparams,
 			 const char *const *params)
@@ -640,6 +650,7 @@ static PGresult *exec_ok(PGconn *conn, const char *what, const char *sql, int np
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	note_cancel(state);
 	int code = PQstatus(conn) != CONNECTION_OK ? EX_UNAVAILABLE
 		 : state && !strcmp(state, "42501") ? EX_NOPERM
 		 : EX_SOFTWARE;
@@ -677,6 +688,7 @@ static void create_slot(char *snapshot_name, size_t len)
 	PGresult *res = PQexec(repl, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		note_cancel(state);
 		int code = EX_UNAVAILABLE;
 		if (state && !strcmp(state, "42710"))
 			code = EX_USAGE; /* the slot exists */

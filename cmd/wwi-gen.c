@@ -52,7 +52,7 @@ static void on_alarm(int sig)
 /* A failure after the cancel that a signal asked for is the stop. */
 static bool cancelled_by_stop(void)
 {
-	return stop_requested && pgcancel_sent();
+	return stop_requested && pgcancel_asked();
 }
 
 struct options {
@@ -717,6 +717,11 @@ int main(int argc, char **argv)
 	if (o.live && !stop_requested)
 		rc = live(&p, &o, w, tx);
 out:
+	/* cancelled on the way (preparing, the schema, the reference tables) */
+	if (rc && cancelled_by_stop()) {
+		log_info("stopped: what waited on the server was cancelled");
+		rc = 0;
+	}
 	wwi_tx_free(tx);
 	free(tx);
 	free(w);

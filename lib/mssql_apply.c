@@ -2373,7 +2373,7 @@ bool mssql_apply_in_pieces(const mssql_apply *a)
 /* Sleeps ms, in slices, until opts.stop says the caller is stopping. */
 static void nap(mssql_apply *a, long ms)
 {
-	for (; ms > 0 && !stopping(a); ms -= 100)
+	for (; ms > 0 && !(a->o.stop && a->o.stop()); ms -= 100)
 		sleep_ms(ms < 100 ? ms : 100);
 }
 
@@ -2674,6 +2674,8 @@ int mssql_apply_open(mssql_apply *a)
 				snprintf(num, sizeof num, " (%d)", a->last.number);
 			log_error("cannot connect to %s: %s%s", a->o.login.server ? a->o.login.server : "?", a->last.msg,
 				  num);
+			if (a->stopped)
+				return EX_TEMPFAIL;
 			return rc == AT_TRANSIENT ? EX_UNAVAILABLE : EX_DATAERR;
 		}
 		long ms = 100L << (failures < 6 ? failures : 6);

@@ -61,8 +61,8 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o);
 void mssql_apply_free(mssql_apply *a);
 /* Connects (with retries) and loads the checkpoint. 0 or a sysexits code. */
 int mssql_apply_open(mssql_apply *a);
-/* Whether a call gave up because opts.stop said so: the batch it held was
- * not applied (nor acknowledged). */
+/* Whether a call gave up because opts.stop said so (it returned
+ * EX_TEMPFAIL): the batch it held was not applied (nor acknowledged). */
 bool mssql_apply_stopped(const mssql_apply *a);
 /* Adds a record to the current batch (flushing first when a table's
  * columns changed). 0 or a sysexits code (the message is printed). */

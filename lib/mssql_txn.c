@@ -268,6 +268,9 @@ ioerr:
 static int large_again(mssql_txn *x)
 {
 	for (;;) {
+		/* given up for a stop (mssql_apply_opts.stop): not again */
+		if (mssql_apply_stopped(x->a))
+			return EX_TEMPFAIL;
 		x->failures++;
 		if (x->failures > mssql_apply_retries(x->a)) {
 			log_error("giving up after %d attempts at a transaction of %" PRIu64 " records", x->failures,

@@ -1,9 +1,11 @@
 /* pgcancel.h — cancelling, from a signal handler, what the process's
  * PostgreSQL connections wait for. A program registers each connection
- * (replconn_connect does); pgcancel_all() then sends every one's backend a
- * cancel request (PQcancel, which a handler may call). A statement waiting
- * for a lock or for a slot's snapshot then fails ("canceling statement due
- * to user request"), where libpq would wait on whatever the signals. */
+ * (replconn_connect does); pgcancel_all() then has a thread of this module
+ * send every one's backend a cancel request (PQcancel, a connection of its
+ * own, which may take long: not in the handler). A statement waiting for a
+ * lock or for a slot's snapshot then fails with SQLSTATE 57014 ("canceling
+ * statement due to user request"), where libpq would wait on whatever the
+ * signals. */
 #ifndef DBREPL_PGCANCEL_H
 #define DBREPL_PGCANCEL_H
 
@@ -20,11 +22,12 @@ void pgcancel_register(PGconn *c);
  * stream rather than a wait. */
 void pgcancel_arm(bool on);
 
-/* Async-signal-safe: sends the cancel requests, when armed, and notes it. */
+/* Async-signal-safe: asks for the cancel requests, when armed, and notes
+ * it; the thread sends them. */
 void pgcancel_all(void);
 
-/* Whether pgcancel_all() sent the requests: a failure since may be the
- * cancel's. */
-bool pgcancel_sent(void);
+/* Whether pgcancel_all() asked for them: a failure since with SQLSTATE
+ * 57014 is the cancel's. */
+bool pgcancel_asked(void);
 
 #endif

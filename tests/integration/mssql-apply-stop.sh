@@ -36,6 +36,7 @@ lock() {
 	psql -X -q -d "$TDS_PGCONN application_name=locker" -c "BEGIN" \
 		-c "LOCK TABLE public.st IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 	locker=$!
+	on_exit "tq \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'\" >/dev/null"
 	for _ in $(seq 1 100); do
 		[ "$(tq "SELECT count(*) FROM pg_locks WHERE relation = 'public.st'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ] && return
 		sleep 0.1

@@ -131,13 +131,17 @@ sleep 1
 psql -X -q -d "$(conn wwi_b) application_name=holder" -c "BEGIN" -c "LOCK TABLE sales.orders IN ACCESS EXCLUSIVE MODE" \
 	-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 on_exit "psql -X -q -d '$(conn wwi_b)' -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'\" >/dev/null"
-for i in $(seq 1 100); do
-	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wwi-gen' AND wait_event_type = 'Lock'" wwi_b)" -ge 1 ] && break
+waiting=
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wwi-gen' AND wait_event_type = 'Lock'" wwi_b)" -ge 1 ] &&
+		{ waiting=yes; break; }
 	sleep 0.1
 done
-[ "$i" -lt 100 ] || fail "wwi-gen did not wait for the lock"
+[ -n "$waiting" ] || fail "wwi-gen did not wait for the lock"
 kill -TERM "$pid"
+t0=$(date +%s)
 exits_within 20 "$pid" || fail "SIGTERM under a lock: wwi-gen still running 20 s later"
+[ $(($(date +%s) - t0)) -ge 9 ] || fail "SIGTERM under a lock: cancelled before its 10 s"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" = 0 ] || { cat "$TEST_TMP/locked.err" >&2; fail "SIGTERM under a lock: exit $rc, not 0"; }
 grep -q "the transactions still in flight were cancelled" "$TEST_TMP/locked.err" || { cat "$TEST_TMP/locked.err" >&2; fail "SIGTERM under a lock: not said"; }
