@@ -664,11 +664,16 @@ static bool time_form(const char *in, size_t len)
 	return len == 8 || (len > 9 && in[8] == '.' && digits_at(in + 9, len - 9));
 }
 
+/* "YYYY-MM-DD" at the start of in (10 bytes at least) */
+static bool date_form(const char *in)
+{
+	return digits_at(in, 4) && in[4] == '-' && digits_at(in + 5, 2) && in[7] == '-' && digits_at(in + 8, 2);
+}
+
 /* "YYYY-MM-DD[T ]HH:MM:SS[.f…]" at the start of in: its length, or 0 */
 static size_t timestamp_form(const char *in, size_t len)
 {
-	if (len < 19 || !digits_at(in, 4) || in[4] != '-' || !digits_at(in + 5, 2) || in[7] != '-' ||
-	    !digits_at(in + 8, 2) || (in[10] != 'T' && in[10] != ' '))
+	if (len < 19 || !date_form(in) || (in[10] != 'T' && in[10] != ' '))
 		return 0;
 	size_t n = 19;
 	if (n < len && in[n] == '.')
@@ -695,9 +700,9 @@ static int text_form(const tsql_type *dst, const char *in, size_t len, char *err
 	switch (dst->kind) {
 	case TSQL_INT: {
 		bool tiny = !strcmp(dst->name, "tinyint");
-		if (decimal_digits(in, len, &intd, &fracd) < 0 || memchr(in, '.', len)) {
-			why = decimal_digits(in, len, &intd, &fracd) == 0 && fracd > 0 ? "a fraction: it would be cut" :
-											"not an integer in plain form";
+		int dd = decimal_digits(in, len, &intd, &fracd);
+		if (dd < 0 || memchr(in, '.', len)) {
+			why = dd == 0 && fracd > 0 ? "a fraction: it would be cut" : "not an integer in plain form";
 			break;
 		}
 		/* the digits without sign and leading zeros, read as a
@@ -739,8 +744,7 @@ static int text_form(const tsql_type *dst, const char *in, size_t len, char *err
 		break;
 	}
 	case TSQL_DATE:
-		if (len != 10 || !digits_at(in, 4) || in[4] != '-' ||
-		    !digits_at(in + 5, 2) || in[7] != '-' || !digits_at(in + 8, 2))
+		if (len != 10 || !date_form(in))
 			why = "not a date in ISO 8601 form (YYYY-MM-DD)";
 		break;
 	case TSQL_TIME:
