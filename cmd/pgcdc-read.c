@@ -161,26 +161,15 @@ static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t nsignals; /* a second one cuts the waits on exit short */
 
 /* Before it streams (creating the slot while transactions are open, a
- * catalog query waiting for a lock), a statement still waiting this long
- * after a signal is cancelled, at once after a second signal; streaming,
- * the stop has waits of its own (finish). */
-#define STOP_GRACE_S 10
-
+ * catalog query waiting for a lock), a statement still waiting
+ * PGCANCEL_GRACE_S after a signal is cancelled, at once after a second
+ * signal; streaming, the stop has waits of its own (finish). */
 static void on_signal(int sig)
 {
 	stop_signal = sig;
 	if (nsignals < 2)
 		nsignals++;
-	if (nsignals == 1)
-		alarm(STOP_GRACE_S);
-	else
-		pgcancel_all();
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	pgcancel_all();
+	pgcancel_on_stop_signal(nsignals);
 }
 
 static bool second_signal(void)
@@ -1786,8 +1775,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_alarm;
-	sigaction(SIGALRM, &sa, NULL);
+	pgcancel_catch_alarm();
 	signal(SIGPIPE, SIG_IGN);
 
 	st.types = pgtypes_new(NULL);

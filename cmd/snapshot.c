@@ -395,26 +395,14 @@ static _Noreturn void fail(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* A statement still running this long after a signal (a lock wait: a
- * table locked by DDL or VACUUM FULL, or a slot waiting for the
+/* A statement still running PGCANCEL_GRACE_S after a signal (a lock
+ * wait: a table locked by DDL or VACUUM FULL, or a slot waiting for the
  * transactions open when it was asked for) is cancelled; a second signal
  * cancels at once. The copy itself stops at the signal (run). */
-#define STOP_GRACE_S 10
-
 static void on_signal(int sig)
 {
-	if (stop_signal) {
-		pgcancel_all();
-		return;
-	}
+	pgcancel_on_stop_signal(stop_signal ? 2 : 1);
 	stop_signal = sig;
-	alarm(STOP_GRACE_S);
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	pgcancel_all();
 }
 
 static double elapsed(const struct timespec *since)
@@ -2189,8 +2177,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_alarm;
-	sigaction(SIGALRM, &sa, NULL);
+	pgcancel_catch_alarm();
 	/* A reader that goes away is an error of write(), not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &t_start);

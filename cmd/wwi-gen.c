@@ -28,25 +28,13 @@
 
 static volatile sig_atomic_t stop_requested;
 
-/* What is in flight still waiting on the server this long after a signal
- * (a lock held on a table) is cancelled; at once after a second signal. */
-#define STOP_GRACE_S 10
-
+/* What is in flight still waiting on the server PGCANCEL_GRACE_S after a
+ * signal (a lock held on a table) is cancelled; at once after a second. */
 static void on_signal(int sig)
 {
 	(void)sig;
-	if (stop_requested) {
-		pgcancel_all();
-		return;
-	}
+	pgcancel_on_stop_signal(stop_requested ? 2 : 1);
 	stop_requested = 1;
-	alarm(STOP_GRACE_S);
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	pgcancel_all();
 }
 
 /* A failure after the cancel that a signal asked for is the stop. */
@@ -670,8 +658,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_alarm;
-	sigaction(SIGALRM, &sa, NULL);
+	pgcancel_catch_alarm();
 
 	mx = metrics_start(&o.metrics);
 	m_txs = metric_get(metrics_family(mx, "dbrepl_transactions_total", NULL));

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <errno.h>
 #include <unistd.h>
 
@@ -89,4 +90,27 @@ void pgcancel_all(void)
 bool pgcancel_asked(void)
 {
 	return asked;
+}
+
+void pgcancel_on_stop_signal(int nth)
+{
+	if (nth <= 1)
+		alarm(PGCANCEL_GRACE_S);
+	else
+		pgcancel_all();
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	pgcancel_all();
+}
+
+void pgcancel_catch_alarm(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm; /* no SA_RESTART: a wait it ends is retried or ends the stop */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
 }

@@ -26,6 +26,18 @@ void pgcancel_arm(bool on);
  * it; the thread sends them. */
 void pgcancel_all(void);
 
+/* How long after a stop's first signal the waits are cancelled: a
+ * statement still waiting then (a lock, a slot) is not a drain. */
+#define PGCANCEL_GRACE_S 10
+
+/* For a program's SIGINT/SIGTERM handler, at its nth stop signal: the
+ * first sets an alarm that calls pgcancel_all() PGCANCEL_GRACE_S later, a
+ * later one calls it now. Async-signal-safe. */
+void pgcancel_on_stop_signal(int nth);
+
+/* Installs the SIGALRM handler pgcancel_on_stop_signal relies on. */
+void pgcancel_catch_alarm(void);
+
 /* Whether pgcancel_all() asked for them: a failure since with SQLSTATE
  * 57014 is the cancel's. */
 bool pgcancel_asked(void);
