@@ -1672,25 +1672,21 @@ int main(int argc, char **argv)
 
 	finish();
 	close_split();
+	if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {
+		log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));
+		exit_code = EX_IOERR;
+	}
 	/* Destroying a consumer that did not close waits, as its close did,
 	 * for the commits in flight: the process ends without it, and at once
 	 * (exit handlers, OpenSSL's among them, must not run under
 	 * librdkafka's threads). */
 	if (close_abandoned) {
-		if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {
-			log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));
-			exit_code = EX_IOERR;
-		}
 		metrics_close(mx);
 		fflush(stderr);
 		_exit(exit_code);
 	}
 	rd_kafka_destroy(rk);
 	ack_reader_close(acks);
-	if (skipf && fclose(skipf) != 0 && exit_code == EX_OK) {
-		log_error("write failed (%s: %s)", opt.skip_path, strerror(errno));
-		exit_code = EX_IOERR;
-	}
 	record_free(&rec);
 	buf_free(&out);
 	buf_free(&one);

@@ -557,17 +557,13 @@ static int live(struct pipe *p, const struct options *o, wwi_world *w, wwi_tx *t
 			sent_rows = (uint64_t)((mono_now() - start) * o->change_rate);
 		}
 	}
-	/* Finish what is in flight, then stop. */
-	if (cancelled_by_stop()) {
-		log_info("stopped: the transactions still in flight were cancelled");
-	} else if (p->conn && drain(p, 1)) {
-		if (cancelled_by_stop()) {
-			log_info("stopped: the transactions still in flight were cancelled");
-			return 0;
-		}
+	/* Finish what is in flight, then stop (unless the stop cancelled it). */
+	if (!cancelled_by_stop() && p->conn && drain(p, 1) && !cancelled_by_stop()) {
 		log_error("a transaction failed (%s)", p->err);
 		return PQstatus(p->conn) == CONNECTION_BAD ? EX_UNAVAILABLE : EX_SOFTWARE;
 	}
+	if (cancelled_by_stop())
+		log_info("stopped: the transactions still in flight were cancelled");
 	if (o->progress)
 		progress_line(p, mono_now(), &last_t, &last_tx, &last_rows);
 	write_metrics(p, true);
