@@ -6,7 +6,8 @@
 # blanks around a number are ignored, money rounds to 4 decimals, bit takes
 # any number as 1, datetime rounds to 1/300 s and datetime2(0) to the
 # second (tests/golden/README.md cites the pages). First the peer is shown
-# to convert as SQL Server does (so this test can fail), then mssql-apply
+# to convert as SQL Server does (so this test can fail), in MERGE and in
+# INSERT … VALUES (as many values as mssql-apply stages), then mssql-apply
 # must refuse each such record by name (exit 65; with --dead-letter, the
 # record dead-lettered) leaving the target unchanged, while texts in the
 # column type's exact form arrive value for value. Last, strings into text
@@ -68,6 +69,31 @@ got=$(tq "SELECT count(*) FROM public.pc WHERE id = 9")
 [ "$got" = 0 ] || fail "peer: a refused row was stored"
 dt=$(tq "SELECT dt FROM public.pc WHERE id = 3")
 [ -z "$dt" ] || fail "peer: a refused row was stored (id 3)"
+# the same in INSERT … VALUES (mssql-apply stages a batch's few rows so):
+# each literal converts by SQL Server's rules, not PostgreSQL's input rules
+# ('' into int is 0 there, an error here; '2' into bit is 1, '$1,000' money)
+tds_sql "CREATE TABLE [public].[pv] ([id] int NOT NULL, [i] int NULL, [m] money NULL, [b] bit NULL,
+  [dt] datetime NULL, [n] decimal(10,2) NULL, CONSTRAINT [PK_pv] PRIMARY KEY ([id]))" >/dev/null ||
+	fail "CREATE TABLE pv"
+tds_sql "INSERT INTO [public].[pv] ([id], [i], [m], [b], [dt], [n]) VALUES (1, N'', N'\$1,000.00005', N'2',
+  N'2026-01-01 10:00:00.001', N' 1.005 '), (2, N' 7 ', NULL, N'TRUE', N'', NULL)" >/dev/null ||
+	fail "peer: INSERT … VALUES of strings SQL Server converts refused"
+got=$(tq "SELECT string_agg(concat_ws('|', id, i, m, b, dt, n), ' ' ORDER BY id) FROM public.pv")
+want="1|0|1000.0001|t|2026-01-01 10:00:00|1.01 2|7|t|1900-01-01 00:00:00"
+[ "$got" = "$want" ] || fail "peer: INSERT … VALUES gave '$got', want '$want'"
+for bad in "i|N'x'|245" "b|N't'|245" "dt|N'2026-02-30'|241" "n|N''|8114"; do
+	IFS='|' read -r col lit num <<<"$bad"
+	err=$(tds_sql "INSERT INTO [public].[pv] ([id], [$col]) VALUES (9, $lit)" 2>&1 >/dev/null) &&
+		fail "peer: INSERT … VALUES of $lit into $col was taken"
+	grep -q "Msg $num " <<<"$err" || fail "peer: INSERT … VALUES of $lit into $col: want Msg $num, got: $err"
+done
+# a statement of more values than the peer once wrapped (256): every one
+# converts, the last row's as the first's
+vals=$(seq 10 309 | awk -v q="'" '{ printf "%s(%d, N%s%s)", (NR > 1 ? ", " : ""), $1, q, q }')
+tds_sql "INSERT INTO [public].[pv] ([id], [i]) VALUES $vals" >/dev/null ||
+	fail "peer: 300 rows of INSERT … VALUES with '' into int refused"
+got=$(tq "SELECT count(*) FILTER (WHERE i = 0) || '/' || count(*) FROM public.pv WHERE id >= 10")
+[ "$got" = "300/300" ] || fail "peer: 300 rows of '' into int: $got of them 0, want 300/300"
 # strings into text and varchar columns of a table made in PostgreSQL (not
 # through the peer, whose string columns are bpchar): taken as they are
 tq "CREATE TABLE public.pt (id integer PRIMARY KEY, t text, v varchar(10))"

@@ -31,12 +31,15 @@ struct xl {
 	int lower_qid; /* catalog statements: [TABLE_NAME] means table_name */
 	char identity_insert[600]; /* xlate_ctx's, as the batch's SETs leave it */
 	/* Expressions assigned to a column of table wtable (assign_spans):
-	 * tokens [a, b) become tds_catalog.assign(…, the column's type). */
+	 * tokens [a, b) become tds_catalog.assign(…, the column's type).
+	 * Added in token order (a ascending), as many as the statement has:
+	 * an INSERT … VALUES of 1,000 staged rows has one per value. */
 	struct wrap {
 		size_t a, b;
+		int done; /* emitted (xl_range meets its first token again inside) */
 		char col[256];
-	} wraps[256];
-	size_t nwraps;
+	} *wraps;
+	size_t nwraps, capwraps;
 	char wtable[600];
 };
 
@@ -646,20 +649,32 @@ static int xl_var(struct xl *x, size_t i, sbuf *o)
 	return xerr(x, 137, "Must declare the scalar variable \"%.*s\".", (int)t->n, t->s);
 }
 
+/* The wrap not yet emitted that starts at token i; nwraps when none. */
+static size_t wrap_at(const struct xl *x, size_t i)
+{
+	size_t lo = 0, hi = x->nwraps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->wraps[mid].a < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nwraps && x->wraps[lo].a == i && !x->wraps[lo].done ? lo : x->nwraps;
+}
+
 static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 {
 	size_t i = a;
 	while (i < b) {
 		const struct tok *t = &x->t[i];
 		char buf[300];
-		size_t w = 0;
-		while (w < x->nwraps && x->wraps[w].a != i)
-			w++;
+		size_t w = wrap_at(x, i);
 		if (w < x->nwraps && x->wraps[w].b <= b) {
 			/* SQL Server converts an assigned value to the column's
 			 * type (main.c: tds_catalog.assign) */
 			struct wrap wr = x->wraps[w];
-			x->wraps[w].a = NPOS;
+			x->wraps[w].done = 1;
 			emit(o, "tds_catalog.assign(");
 			if (xl_range(x, wr.a, wr.b, o))
 				return -1;
@@ -1465,11 +1480,20 @@ static size_t expr_end(const struct xl *x, size_t i, size_t end, const char *con
 
 static void add_wrap(struct xl *x, size_t a, size_t b, const char *col)
 {
-	if (x->nwraps >= sizeof x->wraps / sizeof x->wraps[0] || a >= b)
-		return;
+	if (a >= b || (x->nwraps && a <= x->wraps[x->nwraps - 1].a))
+		return; /* out of token order: wrap_at could not find it */
+	if (x->nwraps == x->capwraps) {
+		size_t cap = x->capwraps ? 2 * x->capwraps : 64;
+		struct wrap *p = realloc(x->wraps, cap * sizeof *p);
+		if (!p)
+			return;
+		x->wraps = p;
+		x->capwraps = cap;
+	}
 	struct wrap *w = &x->wraps[x->nwraps++];
 	w->a = a;
 	w->b = b;
+	w->done = 0;
 	snprintf(w->col, sizeof w->col, "%s", col);
 }
 
@@ -1527,9 +1551,10 @@ static void wrap_values(struct xl *x, size_t k, size_t end, char cols[][256], si
 	}
 }
 
-/* The values a MERGE (UPDATE SET, INSERT … VALUES) or an INSERT … SELECT
- * statement at i assigns to its target's columns (x->wraps). INSERT …
- * VALUES is left alone: PostgreSQL reads a literal as the column's type. */
+/* The values a MERGE (UPDATE SET, INSERT … VALUES), an INSERT … SELECT
+ * or an INSERT … VALUES statement at i assigns to its target's columns
+ * (x->wraps). A literal of INSERT … VALUES too: PostgreSQL would read
+ * N'' or N' 5 ' by its own type's input rules, not by SQL Server's. */
 static void assign_spans(struct xl *x, size_t i, size_t end)
 {
 	x->nwraps = 0;
@@ -1546,18 +1571,29 @@ static void assign_spans(struct xl *x, size_t i, size_t end)
 	sb_free(&nm);
 	if (bad)
 		return;
-	static char cols[256][256];
+	/* SQL Server's most columns of a table */
+	static char cols[1024][256];
 	static const char *const none[] = {NULL};
 	if (!merge) {
 		if (is_kw(x, k, "WITH") && is_op(x, k + 1, "(")) {
 			size_t c = match_paren(x, k + 1, end);
 			k = c == NPOS ? end : c + 1;
 		}
-		size_t n = column_list(x, &k, end, cols, 256);
-		if (!n || !is_kw(x, k, "SELECT"))
-			return;
-		static const char *const from[] = {"FROM", NULL};
-		wrap_values(x, k + 1, end, cols, n, from);
+		size_t n = column_list(x, &k, end, cols, 1024);
+		if (n && is_kw(x, k, "SELECT")) {
+			static const char *const from[] = {"FROM", NULL};
+			wrap_values(x, k + 1, end, cols, n, from);
+		} else if (n && is_kw(x, k, "VALUES")) {
+			for (k++; is_op(x, k, "(");) {
+				size_t c = match_paren(x, k, end);
+				if (c == NPOS)
+					return;
+				wrap_values(x, k + 1, c, cols, n, none);
+				if (!is_op(x, c + 1, ","))
+					return;
+				k = c + 2;
+			}
+		}
 		return;
 	}
 	for (; k + 2 < end; k++) {
@@ -1577,7 +1613,7 @@ static void assign_spans(struct xl *x, size_t i, size_t end)
 		}
 		if (is_kw(x, k, "THEN") && is_kw(x, k + 1, "INSERT") && is_op(x, k + 2, "(")) {
 			k += 2;
-			size_t n = column_list(x, &k, end, cols, 256);
+			size_t n = column_list(x, &k, end, cols, 1024);
 			if (!n || !is_kw(x, k, "VALUES") || !is_op(x, k + 1, "("))
 				continue;
 			wrap_values(x, k + 2, end, cols, n, none);
@@ -1860,6 +1896,7 @@ int tsql_translate(const char *sql, const struct xlate_ctx *ctx, struct batch *b
 	for (size_t k = 0; k < x.n; k++)
 		free(x.t[k].v);
 	free(x.t);
+	free(x.wraps);
 	if (rc) {
 		batch_free(b);
 		if (!e->number)
