@@ -10,9 +10,10 @@
 # INSERT … VALUES (as many values as mssql-apply stages), then mssql-apply
 # must refuse each such record by name (exit 65; with --dead-letter, the
 # record dead-lettered) leaving the target unchanged, while texts in the
-# column type's exact form arrive value for value. Last, strings into text
-# and varchar columns of such a target keep their trailing blanks, as
-# nvarchar keeps them.
+# column type's exact form arrive value for value. Strings into text and
+# varchar columns of such a target keep their trailing blanks, as nvarchar
+# keeps them. Last, a session whose language orders dates day first
+# (British): mssql-apply's dates still arrive as they left.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 needs peers/tds-server
@@ -57,7 +58,7 @@ want="5|1.5|1000.0001|t|2026-01-01 10:00:00|2026-01-01 10:01:00|2026-01-01 10:00
 [ "$got" = "$want" ] || fail "peer: conversions gave '$got', want '$want'"
 peer_merge 3 "N'2026-01-01 10:00:00.002'" NULL NULL NULL "N'2026-01-01 10:00:00.002'" NULL NULL NULL \
 	>/dev/null 2>&1 && fail "peer: a timestamp into int converted"
-for bad in "2|N'x'|245" "3|N'1e400'|8114" "4|N'abc'|235" "5|N't'|245" "6|N'2026-02-30'|241" \
+for bad in "2|N'x'|245" "3|N'1e400'|8114" "4|N'abc'|235" "5|N't'|245" "6|N'2026-02-30'|242" "8|N'2026-02-30'|241" \
 	"8|N'x'|241" "9|N''|8114" "2|N'99999999999'|248"; do
 	IFS='|' read -r col lit num <<<"$bad"
 	args=(9 NULL NULL NULL NULL NULL NULL NULL NULL)
@@ -81,7 +82,7 @@ tds_sql "INSERT INTO [public].[pv] ([id], [i], [m], [b], [dt], [n]) VALUES (1, N
 got=$(tq "SELECT string_agg(concat_ws('|', id, i, m, b, dt, n), ' ' ORDER BY id) FROM public.pv")
 want="1|0|1000.0001|t|2026-01-01 10:00:00|1.01 2|7|t|1900-01-01 00:00:00"
 [ "$got" = "$want" ] || fail "peer: INSERT … VALUES gave '$got', want '$want'"
-for bad in "i|N'x'|245" "b|N't'|245" "dt|N'2026-02-30'|241" "n|N''|8114"; do
+for bad in "i|N'x'|245" "b|N't'|245" "dt|N'2026-02-30'|242" "n|N''|8114"; do
 	IFS='|' read -r col lit num <<<"$bad"
 	err=$(tds_sql "INSERT INTO [public].[pv] ([id], [$col]) VALUES (9, $lit)" 2>&1 >/dev/null) &&
 		fail "peer: INSERT … VALUES of $lit into $col was taken"
@@ -258,4 +259,28 @@ rc=$?
 want="1|5 2|0.25 3|-12.3400 4|t 5|2026-01-01 10:00:00.25 6|2026-01-01 10:00:00 7|f 11|-7"
 got=$(table)
 [ "$got" = "$want" ] || fail "--dead-letter: target holds '$got', want '$want'"
+
+# ---- a session whose language reads dates day first (British, which
+# FreeTDS asks for where its locales.conf says so): datetime and
+# smalldatetime read 'yyyy-mm-dd hh:mm:ss' as year, day, month. The peer
+# shows it; mssql-apply's SET DATEFORMAT ymd keeps 2026-03-04 the 4th of
+# March, and 2026-03-25 a date
+tds_stop
+tds_start --language British
+tds_sql "CREATE TABLE [public].[dmy] ([id] int NOT NULL, [dt] datetime NULL, CONSTRAINT [PK_dmy] PRIMARY KEY ([id]));
+INSERT INTO [public].[dmy] ([id], [dt]) VALUES (1, N'2026-03-04 10:00:00')" >/dev/null ||
+	fail "peer (British): CREATE TABLE and INSERT of dmy"
+got=$(tq "SELECT dt FROM public.dmy")
+[ "$got" = "2026-04-03 10:00:00" ] || fail "peer (British): '2026-03-04 10:00:00' into datetime gave '$got', want 2026-04-03 (year, day, month)"
+tq "DELETE FROM public.dmy" >/dev/null
+drec() { # id dt (a JSON string)
+	printf '{"v":1,"op":"c","db":"d","schema":"public","table":"dmy","cols":[{"name":"id","type":"integer"},{"name":"dt","type":"text"}],"key":["id"],"after":{"id":%s,"dt":%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":%s},"pos":{"stream":"s/dmy","offset":"0/1:%s"}}\n' \
+		"$1" "$2" "$1" "$1"
+}
+{ drec 1 '"2026-03-04 10:00:00"'; drec 2 '"2026-03-25 10:00:00"'; } | apply 2>"$TEST_TMP/dmy.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/dmy.err" >&2; fail "British session: exit $rc"; }
+got=$(tq "SELECT string_agg(id || '|' || dt, ' ' ORDER BY id) FROM public.dmy")
+[ "$got" = "1|2026-03-04 10:00:00 2|2026-03-25 10:00:00" ] ||
+	fail "British session: target holds '$got', want '1|2026-03-04 10:00:00 2|2026-03-25 10:00:00'"
 exit 0

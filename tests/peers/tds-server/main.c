@@ -61,6 +61,10 @@ static void usage(FILE *f)
 		"                           " PEER_SERVER_COLLATION ", the server's)\n"
 		"      --password PW        refuse a login with another password, as SQL\n"
 		"                           Server does (18456); default: any\n"
+		"      --language NAME      every session's language (its date order), whatever\n"
+		"                           the login asks: as FreeTDS's locales.conf may make a\n"
+		"                           client ask (us_english, British, Deutsch, ...); default:\n"
+		"                           the login's\n"
 		"  -h, --help               this help\n"
 		"  -V, --version            print the version\n\n"
 		"Prints \"ready PORT\" on stdout once listening; runs until SIGTERM.\n");
@@ -190,6 +194,7 @@ static const char setup_sql[] =
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign_string(v text, l anyelement, tbl text, col text) "
 	"  RETURNS anyelement LANGUAGE plpgsql STABLE AS $$"
 	"DECLARE ty text COLLATE \"C\" := pg_typeof(l)::text; ms text COLLATE \"C\"; s text COLLATE \"C\"; n numeric; hi numeric; ts timestamp; "
+	"  df text COLLATE \"C\" := coalesce(current_setting('tds.dateformat', true), 'mdy'); "
 	"  num constant text COLLATE \"C\" := '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$'; "
 	"BEGIN "
 	"  IF v IS NULL OR ty IN ('text', 'character', 'character varying', 'xml', 'bytea') THEN "
@@ -238,6 +243,14 @@ static const char setup_sql[] =
 	"    IF s = '' AND ty = 'time without time zone' THEN RETURN '00:00:00'::time; END IF; "
 	"    IF s = '' AND ty = 'timestamp with time zone' THEN RETURN '1900-01-01 00:00:00+00'::timestamptz; END IF; "
 	"    IF s = '' THEN RETURN '1900-01-01'::timestamp; END IF; "
+	/* datetime and smalldatetime read 'yyyy-mm-dd[ hh:mm:ss]' (not the
+	 * ISO 8601 'T' form) in the session's date order: under dmy or ydm
+	 * (SET DATEFORMAT, or a language such as British) as year, day,
+	 * month; date, datetime2 and datetimeoffset always as year, month,
+	 * day (SET DATEFORMAT's page) */
+	"    IF ms IN ('datetime', 'smalldatetime') AND df IN ('dmy', 'ydm') "
+	"        AND s ~ '^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}( |$)' THEN "
+	"      s := regexp_replace(s, '^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})', '\\1-\\3-\\2'); END IF; "
 	"    BEGIN "
 	"      IF s = '' OR s ~* '^[+-]?infinity$|^epoch$|^now$|^today$|^tomorrow$|^yesterday$|^allballs$' THEN "
 	"        RAISE invalid_datetime_format; END IF; "
@@ -247,6 +260,12 @@ static const char setup_sql[] =
 	"      ts := s::timestamp; "
 	"    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation "
 	"        OR syntax_error THEN "
+	/* a date of the right form but no such day (Feb 30, month 25 after
+	 * the date order swapped it): datetime and smalldatetime say "out of
+	 * range" (242), the others "conversion failed" (241) */
+	"      IF SQLSTATE = '22008' AND ms IN ('datetime', 'smalldatetime') THEN "
+	"        PERFORM tds_catalog.conv_error(242, format('The conversion of a nvarchar data type to a %s "
+	"data type resulted in an out-of-range value.', ms)); END IF; "
 	"      PERFORM tds_catalog.conv_error(241, "
 	"        'Conversion failed when converting date and/or time from character string.'); END; "
 	"    IF ms = 'datetime' THEN "
@@ -395,6 +414,7 @@ int main(int argc, char **argv)
 		{"log", required_argument, NULL, 'L'},
 		{"collation", required_argument, NULL, 'C'},
 		{"password", required_argument, NULL, 'P'},
+		{"language", required_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -420,6 +440,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'P': o.password = optarg; break;
+		case 'G':
+			if (!peer_language_dateformat(optarg)) {
+				fprintf(stderr, "tds-server: unknown language (%s)\n", optarg);
+				return EX_USAGE;
+			}
+			o.language = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tds-server %s\n", DBREPL_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;

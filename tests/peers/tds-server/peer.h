@@ -163,11 +163,24 @@ const char *peer_collation(const char *name);
 /* CREATE COLLATION statements for all of them. */
 void peer_collations_sql(sbuf *out);
 
+/* ---- languages (session.c) ----
+ * The language LOGIN7 names (FreeTDS: freetds.conf's "language", by
+ * default us_english) sets the session's DATEFORMAT, sp_helplanguage's
+ * dateformat of that language: the order in which datetime and
+ * smalldatetime read the month and the day of 'yyyy-mm-dd hh:mm:ss'
+ * (tds_catalog.assign, which reads it from the PostgreSQL setting
+ * tds.dateformat). Only that is emulated of a language. */
+#define PEER_DEFAULT_LANGUAGE "us_english"
+/* Its date order ("mdy", "dmy", "ymd"), or NULL when the peer does not
+ * know the language (any case). */
+const char *peer_language_dateformat(const char *name);
+
 /* ---- options shared by every session (main.c) ---- */
 struct peer_opts {
 	const char *pg;
 	const char *db_collation; /* the database's default collation */
 	const char *password;     /* a login's password must be this (NULL: any) */
+	const char *language;     /* --language: every session's, not the login's */
 	int drop_after, deadlock_at, delay_ms;
 	FILE *log;
 	long *commit_batches; /* shared between forked children */
@@ -183,7 +196,7 @@ enum stmt_kind {
 /* IF @@ROWCOUNT <op> N THROW ...: the comparison */
 enum if_op { IF_EQ, IF_NE, IF_LT, IF_LE, IF_GT, IF_GE };
 
-enum set_opt { SO_OTHER, SO_NOCOUNT, SO_FMTONLY, SO_XACT_ABORT, SO_IDENTITY_INSERT };
+enum set_opt { SO_OTHER, SO_NOCOUNT, SO_FMTONLY, SO_XACT_ABORT, SO_IDENTITY_INSERT, SO_DATEFORMAT };
 
 struct stmt {
 	enum stmt_kind kind;

@@ -765,6 +765,14 @@ static int run_stmt(session *s, const struct stmt *st)
 			s->fmtonly = st->set_on;
 		else if (st->set_opt == SO_XACT_ABORT)
 			s->xact_abort = st->set_on;
+		else if (st->set_opt == SO_DATEFORMAT && st->name) {
+			/* not undone by a ROLLBACK at SQL Server; here a
+			 * transaction rolled back undoes it (the subset sets it
+			 * outside transactions) */
+			char set[64];
+			snprintf(set, sizeof set, "SET tds.dateformat TO '%s'", st->name);
+			PQclear(PQexec(s->pg, set));
+		}
 		else if (st->set_opt == SO_IDENTITY_INSERT) {
 			if (st->set_on && s->identity_insert[0] && strcmp(s->identity_insert, st->name)) {
 				pg_rollback_if_needed(s);

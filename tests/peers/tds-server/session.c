@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static void prelogin_reply(tds_conn *c)
@@ -58,6 +59,22 @@ static void login_password(const uint8_t *m, size_t len, char *out, size_t cap)
 	out[utf16le_to_utf8(plain, n, out)] = 0;
 }
 
+static const struct {
+	const char *name, *dateformat;
+} languages[] = {
+	/* sp_helplanguage's name and dateformat of some */
+	{"us_english", "mdy"}, {"British", "dmy"}, {"Deutsch", "dmy"}, {"Français", "dmy"},
+	{"Italiano", "dmy"}, {"Español", "dmy"}, {"Nederlands", "dmy"}, {"日本語", "ymd"},
+};
+
+const char *peer_language_dateformat(const char *name)
+{
+	for (size_t i = 0; i < sizeof languages / sizeof languages[0]; i++)
+		if (!strcasecmp(name, languages[i].name))
+			return languages[i].dateformat;
+	return NULL;
+}
+
 static int login(session *s)
 {
 	tds_conn *c = s->c;
@@ -72,9 +89,10 @@ static int login(session *s)
 	/* 7.2 and 7.3 look the same for what the peer sends; older ones get 7.4 */
 	if (tdsver != 0x72090002 && tdsver != 0x730A0003 && tdsver != 0x730B0003)
 		tdsver = 0x74000004;
-	char user[512], app[512], db[512], pw[512];
+	char user[512], app[512], db[512], pw[512], lang[512];
 	login_field(m, len, 40, user, sizeof user);
 	login_field(m, len, 48, app, sizeof app);
+	login_field(m, len, 64, lang, sizeof lang);
 	login_field(m, len, 68, db, sizeof db);
 	login_password(m, len, pw, sizeof pw);
 	free(m);
@@ -91,8 +109,19 @@ static int login(session *s)
 	}
 	if (!db[0])
 		snprintf(db, sizeof db, "master");
+	if (s->o->language)
+		snprintf(lang, sizeof lang, "%s", s->o->language);
+	/* a language the peer does not know: the server's default, as
+	 * SQL Server falls back to it */
+	const char *dateformat = peer_language_dateformat(lang);
+	if (!dateformat) {
+		if (lang[0])
+			peer_log(s->o, "login language %s unknown: %s", lang, PEER_DEFAULT_LANGUAGE);
+		snprintf(lang, sizeof lang, "%s", PEER_DEFAULT_LANGUAGE);
+		dateformat = peer_language_dateformat(lang);
+	}
 	snprintf(s->dbname, sizeof s->dbname, "%s", db);
-	peer_log(s->o, "login user=%s app=%s database=%s packet=%u", user, app, db, pktsize);
+	peer_log(s->o, "login user=%s app=%s database=%s language=%s packet=%u", user, app, db, lang, pktsize);
 	if (pktsize < 512 || pktsize > 32767)
 		pktsize = 4096;
 
@@ -109,6 +138,11 @@ static int login(session *s)
 		s->pg = PQconnectdb(s->o->pg);
 		if (PQstatus(s->pg) == CONNECTION_OK)
 			PQclear(PQexec(s->pg, PEER_SESSION_SETUP));
+	}
+	if (PQstatus(s->pg) == CONNECTION_OK) {
+		char set[64];
+		snprintf(set, sizeof set, "SET tds.dateformat TO '%s'", dateformat);
+		PQclear(PQexec(s->pg, set));
 	}
 	if (PQstatus(s->pg) != CONNECTION_OK) {
 		char msg[600];
@@ -130,7 +164,7 @@ static int login(session *s)
 	tds_put_u8(c, 5);
 	tds_put(c, tds_collation, 5);
 	tds_put_u8(c, 0);
-	tds_put_envchange_str(c, 2, "us_english", "");
+	tds_put_envchange_str(c, 2, lang, "");
 	/* LOGINACK: the client's TDS version if 7.2-7.4 */
 	static const char prog[] = "Microsoft SQL Server";
 	tds_put_u8(c, TOK_LOGINACK);

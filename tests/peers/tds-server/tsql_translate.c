@@ -886,9 +886,29 @@ static int parse_set(struct xl *x, size_t *pi, struct batch *b)
 		return 0;
 	}
 	if (is_kw(x, i, "DATEFORMAT") || is_kw(x, i, "LANGUAGE")) {
+		/* the session's date order (session.c: languages), which
+		 * tds_catalog.assign reads; set when the statement runs */
 		if (!is_name(x, i + 1))
 			return near(x, i + 1);
-		add_stmt(b, ST_SET);
+		char word[256];
+		name_of(x, i + 1, word, sizeof word);
+		const char *order = NULL;
+		if (is_kw(x, i, "DATEFORMAT")) {
+			static const char *const orders[] = {"mdy", "dmy", "ymd", "ydm", "myd", "dym"};
+			for (size_t k = 0; k < sizeof orders / sizeof orders[0]; k++)
+				if (!strcasecmp(word, orders[k]))
+					order = orders[k];
+			if (!order)
+				return xerr(x, 2741, "SET DATEFORMAT date order '%s' is invalid.", word);
+		} else {
+			/* a language the peer does not know changes nothing */
+			order = peer_language_dateformat(word);
+		}
+		struct stmt *s = add_stmt(b, ST_SET);
+		if (order) {
+			s->set_opt = SO_DATEFORMAT;
+			s->name = strdup(order);
+		}
 		*pi = i + 2;
 		return 0;
 	}
