@@ -45,13 +45,41 @@
 static volatile sig_atomic_t got_signal;
 static volatile int64_t signal_ms; /* when the first came (written before got_signal) */
 
+/* A login waits for the server up to --login-timeout, and db-lib asks
+ * no check meanwhile (mssql_login_waiting): when the stop is due (the
+ * grace over, or a second signal) in such a wait, leave from here. No
+ * transaction is open during a login, and whatever was not acknowledged
+ * comes again, so nothing is lost; acknowledgements not yet written
+ * (--ack) come again too, and the checkpoint skips their records. */
+static void leave_login(void)
+{
+	if (!mssql_login_waiting())
+		return;
+	static const char msg[] = "mssql-apply: stopped by a signal while the server had not answered the login; "
+				  "nothing since the last commit is acknowledged\n";
+	ssize_t w = write(2, msg, sizeof msg - 1);
+	(void)w;
+	_exit(0);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
-	if (!got_signal)
+	if (!got_signal) {
 		signal_ms = mono_ms(); /* clock_gettime: async-signal-safe */
+		alarm((STOP_GRACE_MS + 999) / 1000);
+	}
 	if (got_signal < 2)
 		got_signal++;
+	if (got_signal >= 2)
+		leave_login();
+}
+
+/* the grace is over (armed by the first signal) */
+static void on_alarm(int sig)
+{
+	(void)sig;
+	leave_login();
 }
 
 /* mssql_apply_opts.stop and mssql_set_interrupt's check */
@@ -180,6 +208,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	mssql_apply_opts o = {0};
 	const char *map_src[MAX_SCHEMA_MAPS], *map_dst[MAX_SCHEMA_MAPS];

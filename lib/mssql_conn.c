@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "mssql_typed.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,10 +206,23 @@ static DBPROCESS *open_encrypted(LOGINREC *login, const char *server, mssql_erro
 	return dbproc;
 }
 
+static volatile sig_atomic_t login_waiting;
+
+bool mssql_login_waiting(void)
+{
+	return login_waiting != 0;
+}
+
 mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 {
 	memset(&login_err, 0, sizeof login_err);
 	memset(err, 0, sizeof *err);
+	if (interrupt_check && interrupt_check()) {
+		snprintf(err->msg, sizeof err->msg, "not logging in: stopping");
+		err->interrupted = true;
+		err->dead = true;
+		return NULL;
+	}
 	LOGINREC *login = dblogin();
 	if (!login) {
 		snprintf(err->msg, sizeof err->msg, "dblogin: out of memory");
@@ -234,10 +248,12 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 	dbsettime(l->query_timeout_s > 0 ? l->query_timeout_s : 0);
 
 	DBPROCESS *dbproc;
+	login_waiting = 1;
 	if (l->encrypt)
 		dbproc = open_encrypted(login, l->server, err);
 	else
 		dbproc = dbopen(login, l->server);
+	login_waiting = 0;
 	dbloginfree(login);
 	if (!dbproc) {
 		/* open_encrypted's own reason, else db-lib's */

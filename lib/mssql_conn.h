@@ -46,8 +46,14 @@ void mssql_global_exit(void);
  * closed and the call fails with mssql_error.interrupted. NULL: never. */
 void mssql_set_interrupt(bool (*check)(void));
 
-/* NULL on failure, with the reason in *err. */
+/* NULL on failure, with the reason in *err. A login is not started once
+ * the check above says stop (err->interrupted). */
 mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err);
+
+/* True while mssql_connect waits for a login: a wait no check can end
+ * (db-lib asks it only of the DBPROCESS a login makes), which a signal
+ * handler has to end some other way. Async-signal-safe. */
+bool mssql_login_waiting(void);
 void mssql_close(mssql_conn *c);
 
 /* Runs one batch; for each row of each result set calls cb (when not NULL)

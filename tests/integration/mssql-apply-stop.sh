@@ -11,7 +11,9 @@
 #   3. the server gone: no retries after the 10 s either;
 #   4. nothing lost, nothing doubled: once the lock is gone, the same
 #      records applied again give each row once (whether or not the
-#      cancelled batch had committed: the checkpoint tells).
+#      cancelled batch had committed: the checkpoint tells);
+#   5. a login the server does not answer: given up 10 s after SIGTERM
+#      too (at once after a second), not at --login-timeout.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 needs mssql-apply peers/tds-server
@@ -122,4 +124,34 @@ exec {feed}>&-
 grep -q "the batch of 1 records was not applied" three.err || { cat three.err >&2; fail "no word of the batch"; }
 note "stopped $(($(date +%s) - t0)) s after SIGTERM with the server gone"
 
-echo "mssql-apply-stop: a batch waiting for the server is given up 10 s after SIGTERM (at once after a second), not acked, applied once later"
+# 5. a server that takes the connection and does not answer the login:
+# db-lib asks no check while a login waits, so mssql-apply leaves by
+# itself 10 s after SIGTERM (at once after a second), exit 0, long before
+# its --login-timeout
+tds_start --fault login-delay-ms=600000
+rec 6 96 >six.json
+for signals in 1 2; do
+	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --login-timeout 300 \
+		<six.json 2>"login$signals.err" &
+	applier=$!
+	sleep 1
+	t0=$(date +%s%N)
+	kill -TERM "$applier"
+	[ "$signals" = 2 ] && { sleep 0.5; kill -TERM "$applier"; }
+	exits_within 20 "$applier" || fail "mssql-apply still waiting for its login 20 s after SIGTERM"
+	wait "$applier"
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $rc = 0 ] || { cat "login$signals.err" >&2; fail "stopped in a login ($signals signals): exit $rc, want 0"; }
+	grep -q "had not answered the login" "login$signals.err" ||
+		{ cat "login$signals.err" >&2; fail "stopped in a login ($signals signals): no word of it"; }
+	if [ "$signals" = 1 ]; then
+		[ $ms -ge 9000 ] || fail "stopped in a login $ms ms after one SIGTERM: before the 10 s grace"
+	else
+		[ $ms -lt 3000 ] || fail "stopped in a login $ms ms after a second SIGTERM, want at once"
+	fi
+	note "stopped in a login $ms ms after the first of $signals SIGTERM"
+done
+[ "$(rows)" = "1:value 1 2:value 2 3:value 3 4:value 4" ] || fail "target holds '$(rows)' after the stopped logins"
+
+echo "mssql-apply-stop: a batch waiting for the server is given up 10 s after SIGTERM (at once after a second), not acked, applied once later; so is a login the server does not answer"

@@ -55,7 +55,8 @@ static void usage(FILE *f)
 		"A TDS 7.4 test server that runs a T-SQL subset on PostgreSQL.\n\n"
 		"  -l, --listen HOST:PORT   address to listen on (PORT 0 picks a free one)\n"
 		"  -p, --pg CONNINFO        libpq conninfo of the database behind it\n"
-		"  -f, --fault SPEC         drop-after=N | deadlock-at=N | delay-ms=N (repeatable)\n"
+		"  -f, --fault SPEC         drop-after=N | deadlock-at=N | delay-ms=N |\n"
+		"                           login-delay-ms=N (repeatable)\n"
 		"      --log FILE           log batches, translations and errors to FILE\n"
 		"      --collation NAME     the database's default collation (default\n"
 		"                           " PEER_SERVER_COLLATION ", the server's)\n"
@@ -86,6 +87,8 @@ static int parse_fault(struct peer_opts *o, const char *spec)
 		o->deadlock_at = (int)v;
 	else if (k == 8 && !strncmp(spec, "delay-ms", k))
 		o->delay_ms = (int)v;
+	else if (k == 14 && !strncmp(spec, "login-delay-ms", k))
+		o->login_delay_ms = (int)v;
 	else
 		return -1;
 	return 0;

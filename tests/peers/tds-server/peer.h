@@ -181,7 +181,7 @@ struct peer_opts {
 	const char *db_collation; /* the database's default collation */
 	const char *password;     /* a login's password must be this (NULL: any) */
 	const char *language;     /* --language: every session's, not the login's */
-	int drop_after, deadlock_at, delay_ms;
+	int drop_after, deadlock_at, delay_ms, login_delay_ms;
 	FILE *log;
 	long *commit_batches; /* shared between forked children */
 };

@@ -209,6 +209,10 @@ void session_run(int fd, const struct peer_opts *o, PGconn *pg)
 		if (!logged_in) {
 			if (t == PKT_PRELOGIN) {
 				tds_skip_message(&c);
+				/* login-delay-ms: a server that takes the connection
+				 * and does not answer (until the client closes it) */
+				if (o->login_delay_ms > 0 && tds_input_pending(&c, o->login_delay_ms))
+					break;
 				prelogin_reply(&c);
 				continue;
 			}
