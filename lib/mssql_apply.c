@@ -986,7 +986,10 @@ static bool col_fits(const mssql_table *t, size_t i, size_t j, long *lim)
 	*lim = -1;
 	switch (h) {
 	case MSSQL_HOST_NSTRING:
-		if (!base_is(tt, "nvarchar") && !base_is(tt, "nchar"))
+		/* nchar pads a shorter value, which only a char(n) source's
+		 * values may meet unchecked (tsql_value_fits: the others are
+		 * staged, to be refused) */
+		if (!base_is(tt, "nvarchar") && !(base_is(tt, "nchar") && t->types[i].padded))
 			return false;
 		*lim = type_len(tt) >= 0 ? 2 * type_len(tt) : -1; /* UTF-16 bytes */
 		return true;

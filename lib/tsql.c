@@ -867,6 +867,12 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 		if (src->kind == TSQL_BINARY && p && typmod(p, &a, &b) == 1 && a >= 0 && len >= 2 &&
 		    (len - 2) / 2 > (size_t)a)
 			return refuse(err, errlen, in, len, dst->name, "longer than the column (2628)");
+		/* binary(n) pads a shorter value with zero bytes: other bytes
+		 * than the source's (and 0x01 and 0x0100 one key) */
+		if (src->kind == TSQL_BINARY && starts(dst->name, "binary(") && p && typmod(p, &a, &b) == 1 &&
+		    len >= 2 && (len - 2) / 2 < (size_t)a)
+			return refuse(err, errlen, in, len, dst->name,
+				      "shorter than the column, which pads it with zero bytes (varbinary would keep it)");
 		return 0;
 	}
 	case TSQL_STRING: {
@@ -895,6 +901,13 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 					      "longer than the column by trailing spaces, which it would cut");
 			if (i < len)
 				return refuse(err, errlen, in, len, dst->name, "longer than the column (2628)");
+			/* nchar(n) and char(n) pad a shorter value with blanks:
+			 * another text than the source's, and 'a' and 'a ' one
+			 * key; unless the source's own blanks mean nothing
+			 * (PostgreSQL's char(n)) */
+			if (units < (size_t)a && !src->padded && (starts(dst->name, "nchar(") || starts(dst->name, "char(")))
+				return refuse(err, errlen, in, len, dst->name,
+					      "shorter than the column, which pads it with blanks (nvarchar would keep it)");
 		}
 		if (dst->ansi && dst->codepage != 65001) {
 			long u = outside_codepage(in, len, dst->codepage);
@@ -1319,20 +1332,29 @@ int tsql_staged_insert(buf *b, const tsql_table *t, int64_t seq, char op, const 
 	return rc ? -1 : 0;
 }
 
-/* "l = r" for key column i, and, for a text key, what makes the match
- * exact: SQL Server ignores trailing spaces in = whatever the collation
- * (so the lengths must match too), and case unless the collation is
- * binary (so a binary comparison besides, after the one an index seeks). A
- * source key that SQL Server would call equal to another then matches no
- * row: inserted, it meets the other in the primary key (2627) and is
- * refused by name, never merged into it. nchar keys are padded anyway. */
+/* "l = r" for key column i, and, for a text or binary key, what makes
+ * the match exact: SQL Server ignores trailing spaces in = whatever the
+ * collation, and trailing zero bytes of varbinary (so the lengths must
+ * match too), and case unless the collation is binary (so a binary
+ * comparison besides, after the one an index seeks). A source key that
+ * SQL Server would call equal to another then matches no row: inserted,
+ * it meets the other in the primary key (2627) and is refused by name,
+ * never merged into it. An nchar or char key holds only values of its
+ * very length (tsql_value_fits), so = ignores no blanks of theirs: it
+ * needs the binary comparison alone. */
 static int key_eq(buf *b, const tsql_table *t, size_t i, const char *l, const char *r)
 {
 	int rc = buf_printf(b, "%s = %s", l, r);
 	const tsql_type *tt = t->targets ? &t->targets[i] : &t->types[i];
-	if (t->types[i].kind != TSQL_STRING || tt->kind != TSQL_STRING || tt->unknown || starts(tt->name, "nchar") ||
-	    starts(tt->name, "char"))
+	if (t->types[i].kind == TSQL_BINARY && tt->kind == TSQL_BINARY && !tt->unknown)
+		return rc | buf_printf(b, " AND DATALENGTH(%s) = DATALENGTH(%s)", l, r);
+	if (t->types[i].kind != TSQL_STRING || tt->kind != TSQL_STRING || tt->unknown)
 		return rc;
+	if (starts(tt->name, "nchar") || starts(tt->name, "char")) {
+		if (!tsql_collation_is_binary(tt->collation))
+			rc |= buf_printf(b, " AND %s = %s COLLATE %s", l, r, TSQL_KEY_COLLATION);
+		return rc;
+	}
 	if (tt->ansi)
 		rc |= buf_printf(b, " AND DATALENGTH(CAST(%s AS nvarchar(max))) = DATALENGTH(%s)", l, r);
 	else

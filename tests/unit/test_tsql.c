@@ -418,6 +418,40 @@ static void test_key_size(void **state)
 	buf_reset(&b);
 	tsql_staging_create(&b, &t);
 	assert_null(strstr(text(&b), "INDEX"));
+	/* an nchar key in a collation that ignores case: the binary match
+	 * alone (its values have its very length, so = ignores no blanks) */
+	tsql_parse_sqltype("nchar(3) COLLATE SQL_Latin1_General_CP1_CI_AS", &tt[0]);
+	buf_reset(&b);
+	tsql_merge(&b, &t, false);
+	assert_non_null(strstr(text(&b), "ON t.[k] = s.[c1] AND t.[k] = s.[c1] COLLATE Latin1_General_100_BIN2\n"));
+	/* a varbinary key: SQL Server's = ignores trailing zero bytes (0x01 =
+	 * 0x0100), so the lengths must match too */
+	tsql_map_type("bytea", &ty[0]);
+	tsql_parse_sqltype("varbinary(900)", &tt[0]);
+	buf_reset(&b);
+	tsql_merge(&b, &t, false);
+	assert_non_null(strstr(text(&b), "ON t.[k] = s.[c1] AND DATALENGTH(t.[k]) = DATALENGTH(s.[c1])\n"));
+	/* nchar(n), char(n) and binary(n) pad a shorter value: refused, but
+	 * for a char(n) source, whose blanks mean nothing */
+	tsql_type src, dst;
+	char why[300];
+	tsql_map_type("text", &src);
+	tsql_parse_sqltype("nchar(3)", &dst);
+	assert_int_equal(tsql_value_fits(&src, &dst, "ab", 2, why, sizeof why), -1);
+	assert_non_null(strstr(why, "shorter than the column"));
+	assert_int_equal(tsql_value_fits(&src, &dst, "ab ", 3, why, sizeof why), 0);
+	assert_int_equal(tsql_value_fits(&src, &dst, "\xc3\xa9t\xc3\xa9", 5, why, sizeof why), 0);
+	tsql_parse_sqltype("char(4)", &dst);
+	assert_int_equal(tsql_value_fits(&src, &dst, "abc", 3, why, sizeof why), -1);
+	tsql_map_type("character(2)", &src);
+	tsql_parse_sqltype("nchar(3)", &dst);
+	assert_int_equal(tsql_value_fits(&src, &dst, "ab", 2, why, sizeof why), 0);
+	tsql_map_type("bytea", &src);
+	tsql_parse_sqltype("binary(2)", &dst);
+	assert_int_equal(tsql_value_fits(&src, &dst, "0x01", 4, why, sizeof why), -1);
+	assert_int_equal(tsql_value_fits(&src, &dst, "0x0100", 6, why, sizeof why), 0);
+	tsql_parse_sqltype("varbinary(2)", &dst);
+	assert_int_equal(tsql_value_fits(&src, &dst, "0x01", 4, why, sizeof why), 0);
 	assert_true(tsql_error_is_data(1946) && tsql_error_is_data(8672) && tsql_error_is_data(8169));
 	assert_true(tsql_error_is_truncate_refused(4712) && tsql_error_is_truncate_refused(4711) &&
 		    tsql_error_is_truncate_refused(13545) && tsql_error_is_truncate_refused(3729));
