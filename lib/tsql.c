@@ -879,6 +879,12 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 		if (src->kind == TSQL_FLOAT || src->kind == TSQL_MONEY)
 			return refuse(err, errlen, in, len, dst->name,
 				      "SQL Server writes a float or money as text with a few digits only");
+		/* varbinary converts to nvarchar byte for byte: its bytes read
+		 * as UTF-16, another text altogether */
+		if (src->kind == TSQL_BINARY)
+			return refuse(err, errlen, in, len, dst->name,
+				      "SQL Server would read its bytes as UTF-16 text (--type-map bytea=nvarchar(max) "
+				      "writes PostgreSQL's text of it)");
 		/* Longer than the column: SQL Server refuses it (2628), but
 		 * cuts trailing spaces beyond the length without a word. */
 		long a = 0, b = 0;

@@ -260,6 +260,25 @@ want="1|5 2|0.25 3|-12.3400 4|t 5|2026-01-01 10:00:00.25 6|2026-01-01 10:00:00 7
 got=$(table)
 [ "$got" = "$want" ] || fail "--dead-letter: target holds '$got', want '$want'"
 
+# a bytea into an existing text column: SQL Server converts varbinary to
+# nvarchar byte for byte (0x41004200 would read 'AB'): refused by name;
+# --type-map bytea=nvarchar(max) writes PostgreSQL's text of it
+tds_sql "CREATE TABLE [public].[bt] ([id] int NOT NULL, [b] nvarchar(100) NULL, CONSTRAINT [PK_bt] PRIMARY KEY ([id]))" \
+	>/dev/null || fail "CREATE TABLE bt"
+btrec() { # id b (a JSON string)
+	printf '{"v":1,"op":"c","db":"d","schema":"public","table":"bt","cols":[{"name":"id","type":"integer"},{"name":"b","type":"bytea"}],"key":["id"],"after":{"id":%s,"b":%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":%s},"pos":{"stream":"s/bt","offset":"0/1:%s"}}\n' \
+		"$1" "$2" "$1" "$1"
+}
+btrec 1 '"\\x41004200"' | apply 2>"$TEST_TMP/bt.err"
+rc=$?
+[ $rc = 65 ] && grep -qF "column b" "$TEST_TMP/bt.err" ||
+	{ cat "$TEST_TMP/bt.err" >&2; fail "a bytea into an nvarchar column: exit $rc, want 65 naming column b"; }
+[ "$(tq "SELECT count(*) FROM public.bt")" = 0 ] || fail "a bytea into an nvarchar column was stored: $(tq "TABLE public.bt")"
+btrec 2 '"\\x41004200"' | apply --type-map bytea=nvarchar\(max\) 2>"$TEST_TMP/bt2.err" ||
+	{ cat "$TEST_TMP/bt2.err" >&2; fail "a bytea with --type-map bytea=nvarchar(max): exit $?"; }
+got=$(tq "SELECT id || '|' || b FROM public.bt")
+[ "$got" = '2|\x41004200' ] || fail "a bytea with --type-map bytea=nvarchar(max): target holds '$got', want '2|\x41004200'"
+
 # ---- a session whose language reads dates day first (British, which
 # FreeTDS asks for where its locales.conf says so): datetime and
 # smalldatetime read 'yyyy-mm-dd hh:mm:ss' as year, day, month. The peer
