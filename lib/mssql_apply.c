@@ -1913,10 +1913,16 @@ static int locate(mssql_apply *a, mssql_error *first)
 		a->bad_i = SIZE_MAX;
 		if (!tsql_error_is_data(a->last.number))
 			return 0;
+		/* The shortest prefix of the table's changes the server
+		 * refuses: its last record is to blame, alone (a value) or
+		 * beside an earlier one (two keys SQL Server calls equal, 'a'
+		 * and 'A' in a key that ignores case: the later one, as it
+		 * would be had it come in a later batch). [0, lo) is taken,
+		 * [0, hi) refused. */
 		size_t lo = 0, hi = t->n;
 		while (hi - lo > 1) {
 			size_t mid = lo + (hi - lo) / 2;
-			rc = trial(a, t, lo, mid);
+			rc = trial(a, t, 0, mid);
 			if (rc < 0)
 				return 0;
 			if (rc == 1)
@@ -1924,11 +1930,7 @@ static int locate(mssql_apply *a, mssql_error *first)
 			else
 				lo = mid;
 		}
-		/* The halves assume one record is to blame; a conflict between
-		 * two rows of the batch (a unique index) fails only together. */
-		if (t->n > 1 && trial(a, t, lo, lo + 1) != 1)
-			return 0;
-		a->bad_i = lo;
+		a->bad_i = hi - 1;
 		return 1;
 	}
 	return 0;
