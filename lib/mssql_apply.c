@@ -581,10 +581,8 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 		c->oom = true;
 		return 1;
 	}
-	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1) {
-		c->t->view.identity = true;
+	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1)
 		c->t->tidentity = c->t->ntcols;
-	}
 	return 0;
 }
 
@@ -610,7 +608,6 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 	if (!t->exists) {
 		struct rows rows = {0};
 		struct tcols tc = {t, false};
-		t->view.identity = false;
 		t->tidentity = 0;
 		sql_reset(a);
 		tsql_catalog_column_types(&a->sql, t->schema, t->table);
@@ -722,11 +719,20 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			t->key_warned = true;
 		}
 	}
-	/* An IDENTITY column outside the key is never SET (8102). */
+	/* IDENTITY_INSERT only when the records carry the IDENTITY column:
+	 * with it ON, SQL Server refuses an INSERT that leaves the column out
+	 * (545), and one the records lack (a surrogate key of the target's
+	 * own) is the server's to number. An IDENTITY column outside the key
+	 * is never SET (8102). Again for every batch: the records' columns
+	 * may have changed. */
+	t->view.identity = false;
 	t->view.identity_col = 0;
 	for (size_t i = 0; i < t->ncols && t->tidentity; i++)
-		if (!tsql_is_key(&t->view, i) && !strcasecmp(t->names[i], t->tcols[t->tidentity - 1]))
-			t->view.identity_col = i + 1;
+		if (!strcasecmp(t->names[i], t->tcols[t->tidentity - 1])) {
+			t->view.identity = true;
+			if (!tsql_is_key(&t->view, i))
+				t->view.identity_col = i + 1;
+		}
 	return AT_OK;
 }
 
@@ -955,7 +961,9 @@ static int stage_inline(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bo
  * and not KEEPIDENTITY either: without it SQL Server drops the values sent
  * for an IDENTITY column and numbers the rows anew, so a table with one is
  * never bulk-copied into (direct_ok); its rows take the staging path,
- * whose INSERT … SELECT runs with IDENTITY_INSERT ON. */
+ * whose INSERT … SELECT runs with IDENTITY_INSERT ON when the records
+ * carry that column (ensure_table), and without, the server numbering the
+ * rows, when they do not. */
 #define BULK_HINT "KEEP_NULLS"
 
 /* The base name of a type ("nvarchar" of "nvarchar(20)"). */
@@ -1044,7 +1052,7 @@ static int bulk_blocked(mssql_apply *a, mssql_table *t, bool *blocked)
  * col_fits) when t can be bulk-copied into directly. */
 static bool direct_ok(const mssql_table *t, size_t *pos, long *lim)
 {
-	if (t->ntcols != t->ncols || t->ncols == 0 || t->view.identity)
+	if (t->ntcols != t->ncols || t->ncols == 0 || t->tidentity)
 		return false;
 	for (size_t i = 0; i < t->ncols; i++) {
 		size_t j = 0;

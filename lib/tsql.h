@@ -144,8 +144,10 @@ typedef struct tsql_table {
 	const tsql_type *types;
 	size_t nkeys;
 	const uint16_t *keys; /* indexes into names, key order */
-	/* The target has an IDENTITY column: its MERGE and INSERT … SELECT
-	 * run between SET IDENTITY_INSERT … ON and OFF (error 544 without). */
+	/* The target's IDENTITY column is one of names[]: its MERGE and
+	 * INSERT … SELECT run between SET IDENTITY_INSERT … ON and OFF (error
+	 * 544 without). Not when names[] lacks it: with IDENTITY_INSERT ON an
+	 * INSERT must give it a value (545); without, the server numbers it. */
 	bool identity;
 	/* That column when it is one of names[] outside the key: its position
 	 * from 1 (0: none). SQL Server refuses any SET of it (8102): the MERGE

@@ -13,6 +13,9 @@
 # Source and target are compared value for value (tests/lib/compare.sh).
 # The peer's own side is checked too: an explicit value without
 # IDENTITY_INSERT is refused with 544, a second table's ON with 8107.
+# Last, a target with a surrogate IDENTITY column ([row_id]) the source
+# lacks, snapshot and WAL: the server numbers its rows, so no
+# IDENTITY_INSERT may be sent for it (545 with it ON, peer checked too).
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/tds.sh"
@@ -129,5 +132,80 @@ done
 [ "$(tq "SELECT string_agg(code || '=' || id || ' ' || name, ',' ORDER BY code) FROM public.tags
 	WHERE code IN ('tag1', 'tag2', 'tag4')")" = "tag1=101 before,tag2=102 name 2 upd,tag4=104 after" ] ||
 	fail "tags after --dead-letter: $(tq "SELECT * FROM public.tags WHERE code IN ('tag1', 'tag2', 'tag4')")"
+
+# A target made by a DBA with a surrogate IDENTITY column the source does
+# not have: SQL Server numbers its rows. With IDENTITY_INSERT ON an INSERT
+# must give that column a value (545), so none may be sent for this table.
+note "the peer: with IDENTITY_INSERT ON, an INSERT that leaves out the IDENTITY column is 545"
+tds_sql "CREATE TABLE [public].[scratch] ([row_id] bigint IDENTITY(1,1) NOT NULL, [k] int NOT NULL,
+	CONSTRAINT [PK_scratch] PRIMARY KEY ([k]))" >/dev/null || fail "creating scratch"
+msg545="Explicit value must be specified for identity column in table 'scratch' either when IDENTITY_INSERT is set to ON or when a replication user is inserting into a NOT FOR REPLICATION identity column."
+n=0
+for stmt in "INSERT INTO [public].[scratch] ([k]) VALUES (1);" \
+	"INSERT INTO [public].[scratch] WITH (TABLOCK) ([k]) SELECT 1;" \
+	"CREATE TABLE #s ([k] int NULL); INSERT INTO #s ([k]) VALUES (1);
+	MERGE INTO [public].[scratch] WITH (HOLDLOCK) AS t USING (SELECT [k] FROM #s) AS s ON t.[k] = s.[k]
+	WHEN NOT MATCHED THEN INSERT ([k]) VALUES (s.[k]);"; do
+	n=$((n + 1))
+	tds_sql "SET IDENTITY_INSERT [public].[scratch] ON; $stmt SET IDENTITY_INSERT [public].[scratch] OFF;" \
+		>"$TEST_TMP/545-$n.out" 2>&1 && fail "IDENTITY_INSERT ON, no identity value, taken: $stmt"
+	grep -qF "Msg 545 (severity 16, state 1)" "$TEST_TMP/545-$n.out" && grep -qF "$msg545" "$TEST_TMP/545-$n.out" ||
+		fail "want 545 for $stmt: $(cat "$TEST_TMP/545-$n.out")"
+done
+[ "$(tq "SELECT count(*) FROM public.scratch")" = 0 ] || fail "a refused insert left a row: $(tq "TABLE public.scratch")"
+tds_sql "SET IDENTITY_INSERT [public].[scratch] ON; INSERT INTO [public].[scratch] ([row_id], [k]) VALUES (7, 1);
+	SET IDENTITY_INSERT [public].[scratch] OFF;" >/dev/null || fail "IDENTITY_INSERT ON with the identity value"
+[ "$(tq "SELECT row_id || ':' || k FROM public.scratch")" = "7:1" ] || fail "scratch: $(tq "TABLE public.scratch")"
+
+note "a target with an IDENTITY column the source lacks: snapshot (bulk copy and small batches), then the WAL"
+q "CREATE TABLE parts (id int PRIMARY KEY, name text, qty int)" >/dev/null
+q "INSERT INTO parts SELECT 3 * g, 'part ' || g, g % 17 FROM generate_series(1, 1300) g" >/dev/null
+"$BIN/snapshot" -d "$PGCONN" -t parts --no-progress >"$TEST_TMP/parts-snap.json" || fail "snapshot (parts)"
+q "ALTER PUBLICATION pub ADD TABLE parts" >/dev/null
+tds_sql "CREATE TABLE [public].[parts] ([row_id] bigint IDENTITY(1,1) NOT NULL, [id] int NOT NULL,
+	[name] nvarchar(max) NULL, [qty] int NULL, CONSTRAINT [PK_parts] PRIMARY KEY ([id]))" >/dev/null ||
+	fail "creating the target parts"
+staged=$(grep -c 'bulk: COPY "#dbrepl_s' "$TDS_LOG")
+# 1,300 rows in batches of 600: two of bulk-copy size (500 rows or more),
+# one of 100 staged by INSERT … VALUES.
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress --batch-rows 600 \
+	<"$TEST_TMP/parts-snap.json" 2>"$TEST_TMP/parts-snap.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/parts-snap.err" >&2; fail "mssql-apply (parts snapshot): exit $rc"; }
+compare_table "$PGCONN" "$TDS_PGCONN" public parts || { show_table_diff "$PGCONN" "$TDS_PGCONN" public parts; fail "parts after the snapshot"; }
+# numbered by the server: 1 to 1,300, once each (which row gets which
+# number is the server's choice)
+[ "$(tq "SELECT count(*) || ' ' || count(DISTINCT row_id) || ' ' || min(row_id) || ' ' || max(row_id) FROM public.parts")" = \
+	"1300 1300 1 1300" ] || fail "parts.row_id after the snapshot: $(tq "SELECT count(*), count(DISTINCT row_id), min(row_id), max(row_id) FROM public.parts")"
+tq "SELECT id || ' ' || row_id FROM public.parts ORDER BY id" >"$TEST_TMP/parts-rowids"
+[ "$(grep -c 'bulk: COPY "public"\."parts" ' "$TDS_LOG")" = 0 ] || fail "a bulk copy into parts itself"
+[ "$(grep -c 'bulk: COPY "#dbrepl_s' "$TDS_LOG")" -ge $((staged + 2)) ] ||
+	fail "the two large snapshot batches were not bulk-copied into the staging table"
+! grep -q 'IDENTITY_INSERT \[public\]\.\[parts\]' "$TDS_LOG" || fail "IDENTITY_INSERT sent for parts"
+
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || fail "source changes (parts)"
+INSERT INTO parts SELECT 5000 + g, 'new ' || g, g FROM generate_series(1, 40) g;
+UPDATE parts SET qty = qty + 1000, name = name || ' upd' WHERE id % 7 = 0;
+DELETE FROM parts WHERE id % 11 = 0;
+UPDATE parts SET name = 'renamed' WHERE id = 5003;
+DELETE FROM parts WHERE id = 5010;
+SQL
+apply_wal parts 200 parts
+# Rows that were there keep their numbers (updated or not); each new row
+# gets a new one, once each, from 1301 to 1340 (40 rows inserted; those
+# deleted by a later batch of the stream leave their numbers unused).
+q "SELECT id FROM parts ORDER BY id" >"$TEST_TMP/parts-ids"
+awk 'NR == FNR { old[$1] = $2; next } { print $1, ($1 in old ? old[$1] : "new") }' \
+	"$TEST_TMP/parts-rowids" "$TEST_TMP/parts-ids" >"$TEST_TMP/parts-want"
+tq "SELECT id || ' ' || CASE WHEN row_id <= 1300 THEN row_id::text ELSE 'new' END FROM public.parts ORDER BY id" \
+	>"$TEST_TMP/parts-got"
+diff "$TEST_TMP/parts-want" "$TEST_TMP/parts-got" >&2 || fail "parts.row_id after the stream (want, got)"
+nnew=$(grep -c ' new$' "$TEST_TMP/parts-want")
+[ "$nnew" = 35 ] || fail "$nnew new rows in the source, want 35 (40 inserted, 5 of them deleted)"
+[ "$(tq "SELECT count(*) || ' ' || count(DISTINCT row_id) FROM public.parts WHERE row_id BETWEEN 1301 AND 1340")" = \
+	"$nnew $nnew" ] ||
+	fail "new parts' row_id: $(tq "SELECT string_agg(row_id::text, ',' ORDER BY row_id) FROM public.parts WHERE row_id > 1300")"
+! grep -q 'IDENTITY_INSERT \[public\]\.\[parts\]' "$TDS_LOG" || fail "IDENTITY_INSERT sent for parts"
+
 tds_stop
-echo "mssql-apply-identity: IDENTITY key equal, value for value, by bulk copy, INSERT … SELECT and MERGE; an IDENTITY column outside the key never SET, its change refused"
+echo "mssql-apply-identity: IDENTITY key equal, value for value, by bulk copy, INSERT … SELECT and MERGE; an IDENTITY column outside the key never SET, its change refused; an IDENTITY column the source lacks numbered by the server, no IDENTITY_INSERT for it"

@@ -213,6 +213,14 @@ struct stmt {
 	int temp_truncate; /* ST_SQL: TRUNCATE TABLE #temp, run as "DELETE FROM #temp" */
 	int keepidentity;  /* ST_BULK: "with (…, KEEPIDENTITY)" */
 	int check_constraints, fire_triggers; /* ST_BULK: those hints */
+	/* ST_SQL: an INSERT, or a MERGE's THEN INSERT, into the table SET
+	 * IDENTITY_INSERT is ON for (it gets OVERRIDING SYSTEM VALUE): that
+	 * table as PostgreSQL names it, and the n names of its column list,
+	 * each ending in a NUL. SQL Server refuses such an INSERT that leaves
+	 * out the IDENTITY column (545), where PostgreSQL would fill it from
+	 * its sequence: checked before it runs (pgexec.c). */
+	char *ident_table, *ident_cols;
+	size_t nident_cols;
 	/* ST_EXECUTESQL: EXEC sp_executesql N'stmt' (in sql), N'decl',
 	 * @name = value …: the statement run with its parameters, as the
 	 * RPC runs it (rpc.c) */

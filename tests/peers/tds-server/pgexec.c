@@ -935,9 +935,10 @@ static int exec_group(session *s, const struct stmt *v, size_t n, int commit)
  * per table: each TDS connection is its own process, so the cache is the
  * session's. DDL run by the session (CREATE, ALTER, DROP), a ROLLBACK or
  * an error forget it all (a table created in a rolled-back transaction is
- * gone); another connection changing a column's collation meanwhile is not
- * seen (no test does). A table not found is not kept: it may be created by
- * the next statement. */
+ * gone); another connection changing a column's collation or IDENTITY
+ * meanwhile is not seen (no test does). A table not found is not kept: it
+ * may be created by the next statement. The IDENTITY check (545) reads the
+ * same cache. */
 static struct coll_table {
 	char *name;
 	PGresult *r;
@@ -955,37 +956,45 @@ static void coll_forget(void)
 	coll_ntabs = 0;
 }
 
+/* The columns of table (as the statement names it), cached: name,
+ * collation (NULL: the database's), whether it has one, whether it is an
+ * IDENTITY column, the table's own name. NULL when there is no such table
+ * or the transaction is aborted (the statement will fail anyway). */
+static PGresult *coll_table_columns(session *s, const char *table)
+{
+	for (size_t i = 0; i < coll_ntabs; i++)
+		if (!strcmp(coll_tabs[i].name, table))
+			return coll_tabs[i].r;
+	if (PQtransactionStatus(s->pg) == PQTRANS_INERROR)
+		return NULL;
+	const char *params[1] = {table};
+	PGresult *r = PQexecParams(s->pg,
+			 "SELECT a.attname, CASE WHEN a.attcollation NOT IN (0, 100) THEN c.collname END, "
+			 "a.attcollation <> 0, a.attidentity <> '', k.relname FROM pg_attribute a "
+			 "JOIN pg_class k ON k.oid = a.attrelid LEFT JOIN pg_collation c ON c.oid = a.attcollation "
+			 "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+			 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
+		PQclear(r);
+		return NULL;
+	}
+	struct coll_table *n = realloc(coll_tabs, (coll_ntabs + 1) * sizeof *n);
+	if (!n) {
+		PQclear(r);
+		return NULL;
+	}
+	coll_tabs = n;
+	coll_tabs[coll_ntabs].name = strdup(table);
+	coll_tabs[coll_ntabs++].r = r;
+	return r;
+}
+
 static int coll_column(void *arg, const char *table, const char *col, char *coll, size_t cap)
 {
 	session *s = arg;
-	PGresult *r = NULL;
-	for (size_t i = 0; i < coll_ntabs && !r; i++)
-		if (!strcmp(coll_tabs[i].name, table))
-			r = coll_tabs[i].r;
-	if (!r) {
-		/* an aborted transaction answers nothing (the statement will
-		 * fail anyway) */
-		if (PQtransactionStatus(s->pg) == PQTRANS_INERROR)
-			return -1;
-		const char *params[1] = {table};
-		r = PQexecParams(s->pg,
-				 "SELECT a.attname, CASE WHEN a.attcollation NOT IN (0, 100) THEN c.collname END, "
-				 "a.attcollation <> 0 FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation "
-				 "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
-				 1, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
-			PQclear(r);
-			return -1;
-		}
-		struct coll_table *n = realloc(coll_tabs, (coll_ntabs + 1) * sizeof *n);
-		if (!n) {
-			PQclear(r);
-			return -1;
-		}
-		coll_tabs = n;
-		coll_tabs[coll_ntabs].name = strdup(table);
-		coll_tabs[coll_ntabs++].r = r;
-	}
+	PGresult *r = coll_table_columns(s, table);
+	if (!r)
+		return -1;
 	int row = -1;
 	for (int i = 0; i < PQntuples(r) && row < 0; i++)
 		if (!strcmp(PQgetvalue(r, i, 0), col))
@@ -1011,12 +1020,41 @@ static int coll_ddl(const struct stmt *st)
 	return st->kind == ST_SQL && ((!st->tsql && !st->temp_truncate) || (st->tsql && !strncasecmp(st->tsql, "DROP", 4)));
 }
 
+/* An INSERT into the table IDENTITY_INSERT is ON for must give its
+ * IDENTITY column a value: SQL Server refuses one whose column list leaves
+ * it out (545, before any row; its message names the table alone, without
+ * the schema), where PostgreSQL's OVERRIDING SYSTEM VALUE would fill it
+ * from the sequence. 1 with the error in *e, else 0. */
+static int identity_missing(session *s, const struct stmt *st, struct xlate_err *e)
+{
+	PGresult *r = st->ident_table ? coll_table_columns(s, st->ident_table) : NULL;
+	if (!r)
+		return 0;
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (PQgetvalue(r, i, 3)[0] != 't')
+			continue;
+		const char *c = st->ident_cols;
+		for (size_t k = 0; k < st->nident_cols; k++, c += strlen(c) + 1)
+			if (!strcasecmp(c, PQgetvalue(r, i, 0))) /* as the server's collation */
+				return 0;
+		e->number = 545;
+		snprintf(e->msg, sizeof e->msg,
+			 "Explicit value must be specified for identity column in table '%s' either when "
+			 "IDENTITY_INSERT is set to ON or when a replication user is inserting into a NOT FOR "
+			 "REPLICATION identity column.", PQgetvalue(r, i, 4));
+		return 1;
+	}
+	return 0;
+}
+
 /* Whether SQL Server would refuse st when it compiles it (468 / 446 /
- * 451): 1 with the error in *e, else 0. */
+ * 451 collation conflicts, 545): 1 with the error in *e, else 0. */
 static int coll_conflict(session *s, const struct stmt *st, struct xlate_err *e)
 {
 	if (!st->tsql || s->fmtonly)
 		return 0;
+	if (identity_missing(s, st, e))
+		return 1;
 	struct xlate_ctx ctx = {.db_collation = s->o->db_collation};
 	struct coll_lookup lk = {coll_column, s};
 	return tsql_collation_check(st->tsql, &ctx, &lk, e) != 0;

@@ -1445,8 +1445,8 @@ static int written_table(struct xl *x, size_t i, size_t *pk, size_t end, sbuf *n
 /* Where OVERRIDING SYSTEM VALUE goes in the INSERT or MERGE at i (end:
  * its end) when it writes the table SET IDENTITY_INSERT is ON for: after
  * the column list of INSERT [INTO] t [WITH (…)] (…), or of MERGE's
- * THEN INSERT (…). NPOS otherwise. */
-static size_t overriding_at(struct xl *x, size_t i, size_t end)
+ * THEN INSERT (…), whose '(' is *plist. NPOS otherwise. */
+static size_t overriding_at(struct xl *x, size_t i, size_t end, size_t *plist)
 {
 	if (!x->identity_insert[0])
 		return NPOS;
@@ -1469,7 +1469,28 @@ static size_t overriding_at(struct xl *x, size_t i, size_t end)
 	if (k >= end || !is_op(x, k, "("))
 		return NPOS;
 	size_t c = match_paren(x, k, end);
+	*plist = k;
 	return c == NPOS ? NPOS : c + 1;
+}
+
+/* The column list of the INSERT overriding_at found ('(' at k, ')' before
+ * ov) onto st, for the check of its IDENTITY column before it runs. */
+static void identity_insert_cols(struct xl *x, size_t k, size_t ov, struct stmt *st)
+{
+	sbuf cols;
+	sb_init(&cols);
+	size_t n = 0;
+	for (k++; k + 1 < ov; k++)
+		if (is_name(x, k)) {
+			char col[256];
+			name_of(x, k, col, sizeof col);
+			sb_putn(&cols, col, strlen(col) + 1);
+			n++;
+		}
+	st->ident_table = strdup(x->identity_insert);
+	st->ident_cols = n ? sb_take(&cols) : NULL;
+	st->nident_cols = n;
+	sb_free(&cols);
 }
 
 /* The end of the expression starting at token i: the first ',' or
@@ -1651,7 +1672,8 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 			x->lower_qid = 1;
 	sbuf o;
 	sb_init(&o);
-	size_t ov = is_kw(x, i, "INSERT") || is_kw(x, i, "MERGE") ? overriding_at(x, i, end) : NPOS;
+	size_t list = NPOS;
+	size_t ov = is_kw(x, i, "INSERT") || is_kw(x, i, "MERGE") ? overriding_at(x, i, end, &list) : NPOS;
 	if (ov != NPOS) {
 		if (xl_range(x, i, ov, &o)) {
 			sb_free(&o);
@@ -1665,6 +1687,8 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 	}
 	x->nwraps = 0;
 	struct stmt *s = add_stmt(b, kind);
+	if (ov != NPOS)
+		identity_insert_cols(x, list, ov, s);
 	s->sql = sb_take(&o);
 	s->tsql = strndup(x->t[i].s, (size_t)(x->t[end - 1].s + x->t[end - 1].n - x->t[i].s));
 	s->cmd = cmd;
@@ -1931,6 +1955,8 @@ void batch_free(struct batch *b)
 		free(b->v[i].sql);
 		free(b->v[i].tsql);
 		free(b->v[i].name);
+		free(b->v[i].ident_table);
+		free(b->v[i].ident_cols);
 		for (size_t k = 0; k < b->v[i].nparams; k++)
 			free(b->v[i].params[k].text);
 		free(b->v[i].params);
