@@ -59,7 +59,8 @@ want="5|1.5|1000.0001|t|2026-01-01 10:00:00|2026-01-01 10:01:00|2026-01-01 10:00
 peer_merge 3 "N'2026-01-01 10:00:00.002'" NULL NULL NULL "N'2026-01-01 10:00:00.002'" NULL NULL NULL \
 	>/dev/null 2>&1 && fail "peer: a timestamp into int converted"
 for bad in "2|N'x'|245" "3|N'1e400'|8114" "4|N'abc'|235" "5|N't'|245" "6|N'2026-02-30'|242" "8|N'2026-02-30'|241" \
-	"8|N'x'|241" "9|N''|8114" "2|N'99999999999'|248"; do
+	"8|N'x'|241" "9|N''|8114" "2|N'99999999999'|248" "6|N'2026-01-01 10:00:00.0000'|241" \
+	"6|N'2026-01-01T10:00:00.2500'|241" "7|N'2026-01-01 10:00:00.0000'|241"; do
 	IFS='|' read -r col lit num <<<"$bad"
 	args=(9 NULL NULL NULL NULL NULL NULL NULL NULL)
 	args[$((col - 1))]=$lit
@@ -82,7 +83,7 @@ tds_sql "INSERT INTO [public].[pv] ([id], [i], [m], [b], [dt], [n]) VALUES (1, N
 got=$(tq "SELECT string_agg(concat_ws('|', id, i, m, b, dt, n), ' ' ORDER BY id) FROM public.pv")
 want="1|0|1000.0001|t|2026-01-01 10:00:00|1.01 2|7|t|1900-01-01 00:00:00"
 [ "$got" = "$want" ] || fail "peer: INSERT … VALUES gave '$got', want '$want'"
-for bad in "i|N'x'|245" "b|N't'|245" "dt|N'2026-02-30'|242" "n|N''|8114"; do
+for bad in "i|N'x'|245" "b|N't'|245" "dt|N'2026-02-30'|242" "n|N''|8114" "dt|N'2026-01-01 10:00:00.000000'|241"; do
 	IFS='|' read -r col lit num <<<"$bad"
 	err=$(tds_sql "INSERT INTO [public].[pv] ([id], [$col]) VALUES (9, $lit)" 2>&1 >/dev/null) &&
 		fail "peer: INSERT … VALUES of $lit into $col was taken"
