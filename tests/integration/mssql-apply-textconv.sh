@@ -12,7 +12,10 @@
 # record dead-lettered) leaving the target unchanged, while texts in the
 # column type's exact form arrive value for value. Strings into text and
 # varchar columns of such a target keep their trailing blanks, as nvarchar
-# keeps them. Last, a session whose language orders dates day first
+# keeps them. datetime and smalldatetime read at most three
+# fractional-second digits from a string (the peer refuses a fourth, as
+# SQL Server does, 241): a text with zeros beyond the third arrives, by
+# every path. Last, a session whose language orders dates day first
 # (British): mssql-apply's dates still arrive as they left.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
@@ -260,6 +263,46 @@ rc=$?
 want="1|5 2|0.25 3|-12.3400 4|t 5|2026-01-01 10:00:00.25 6|2026-01-01 10:00:00 7|f 11|-7"
 got=$(table)
 [ "$got" = "$want" ] || fail "--dead-letter: target holds '$got', want '$want'"
+
+# ---- datetime and smalldatetime read at most three fractional-second
+# digits from a string: a fourth, even a zero, is 241 (the peer's checks
+# above). A text source's value with zeros beyond the third goes in with
+# them left out: by INSERT … SELECT (snapshot rows into the empty table),
+# by MERGE (insert, update; the ISO 8601 T form too), and from a staging
+# table loaded by bulk copy (600 rows)
+tds_sql "CREATE TABLE [public].[tf] ([id] int NOT NULL, [dt] datetime NULL, [sd] smalldatetime NULL,
+  CONSTRAINT [PK_tf] PRIMARY KEY ([id]))" >/dev/null || fail "CREATE TABLE tf"
+frec() { # op id dt sd (JSON values) stream offset
+	printf '{"v":1,"op":"%s","db":"d","schema":"public","table":"tf","cols":[{"name":"id","type":"integer"},{"name":"dt","type":"text"},{"name":"sd","type":"text"}],"key":["id"],"after":{"id":%s,"dt":%s,"sd":%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":%s},"pos":{"stream":"%s","offset":"%s"}}\n' \
+		"$1" "$2" "$3" "$4" "$6" "$5" "$6"
+}
+ftable() { tq "SELECT string_agg(concat_ws('|', id, dt, sd), ' ' ORDER BY id) FROM public.tf WHERE id < 1000"; }
+{
+	frec r 1 '"2026-01-01 10:00:00.250000"' '"2026-01-01 10:00:00.000000"' snap/tf 1
+	frec r 2 '"2026-01-01 10:00:00.000000"' '"2026-01-01 10:01:00.000"' snap/tf 2
+} | apply 2>"$TEST_TMP/frac1.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/frac1.err" >&2; fail "fractional zeros (snapshot rows): exit $rc"; }
+got=$(ftable)
+want="1|2026-01-01 10:00:00.25|2026-01-01 10:00:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00"
+[ "$got" = "$want" ] || fail "fractional zeros (snapshot rows): target holds '$got', want '$want'"
+{
+	frec c 3 '"2026-01-01T10:00:00.500000"' '"2026-01-01 10:02:00.0000"' s/tf 1
+	frec u 1 '"2026-01-01 10:00:00.120000"' '"2026-01-01 10:04:00.000000"' s/tf 2
+} | apply 2>"$TEST_TMP/frac2.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/frac2.err" >&2; fail "fractional zeros (MERGE): exit $rc"; }
+got=$(ftable)
+want="1|2026-01-01 10:00:00.12|2026-01-01 10:04:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00 3|2026-01-01 10:00:00.5|2026-01-01 10:02:00"
+[ "$got" = "$want" ] || fail "fractional zeros (MERGE): target holds '$got', want '$want'"
+for ((i = 1000; i < 1600; i++)); do
+	frec c $i '"2026-01-01 10:00:00.010000"' '"2026-01-01 10:03:00.000000"' s/tf $((i + 1000))
+done | apply 2>"$TEST_TMP/frac3.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/frac3.err" >&2; fail "fractional zeros (600 rows by bulk copy): exit $rc"; }
+got=$(tq "SELECT count(*) FILTER (WHERE dt = '2026-01-01 10:00:00.01' AND sd = '2026-01-01 10:03:00') || '/' ||
+	count(*) FROM public.tf WHERE id >= 1000")
+[ "$got" = "600/600" ] || fail "fractional zeros (600 rows by bulk copy): $got rows as sent, want 600/600"
 
 # ---- a session whose language reads dates day first (British, which
 # FreeTDS asks for where its locales.conf says so): datetime and
