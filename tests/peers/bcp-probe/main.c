@@ -103,7 +103,7 @@ static int rpc_probe(DBPROCESS *db, long n)
 	size_t cap = (size_t)k * 24 + 1, len = 0;
 	char *decl = malloc(cap);
 	DBBIGINT *vals = malloc((size_t)k * sizeof *vals);
-	char(*names)[16] = malloc((size_t)k * sizeof *names);
+	char(*names)[24] = malloc((size_t)k * sizeof *names);
 	int rc = -1;
 	if (!decl || !vals || !names)
 		goto out;
