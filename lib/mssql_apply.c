@@ -23,6 +23,13 @@
  * few hundred rows; above it, bcp's compact rows win. */
 #define STAGE_INLINE_ROWS 500
 #define LAT_BUCKETS (LAT_FINE + 9000)
+/* SQL Server refuses a request of more than 2,100 parameters, @stmt and
+ * @params of sp_executesql counted (8003: no retry would cure it). The
+ * batch's RPC has four per checkpoint row (add_ckpt_params), so a batch
+ * holds the rows of this many streams at most; the record of one more
+ * closes it first (streams_full). */
+#define RPC_PARAMS_MAX 2100
+#define CKPT_STREAMS_MAX ((RPC_PARAMS_MAX - 2) / 4)
 
 typedef struct stream_state {
 	char *name;
@@ -190,11 +197,19 @@ static void disconnect(mssql_apply *a)
 	}
 }
 
-static stream_state *stream_get(mssql_apply *a, const char *name)
+static stream_state *stream_find(const mssql_apply *a, const char *name)
 {
 	for (size_t i = 0; i < a->nstreams; i++)
 		if (!strcmp(a->streams[i].name, name))
 			return &a->streams[i];
+	return NULL;
+}
+
+static stream_state *stream_get(mssql_apply *a, const char *name)
+{
+	stream_state *found = stream_find(a, name);
+	if (found)
+		return found;
 	if (a->nstreams == a->capstreams) {
 		size_t cap = a->capstreams ? a->capstreams * 2 : 8;
 		stream_state *p = realloc(a->streams, cap * sizeof *p);
@@ -209,6 +224,31 @@ static stream_state *stream_get(mssql_apply *a, const char *name)
 		return NULL;
 	a->nstreams++;
 	return s;
+}
+
+/* Whether s has a row in the batch's checkpoint MERGE: it is in the batch,
+ * beyond its checkpoint, and beyond what an earlier piece of the open
+ * transaction wrote for it. */
+static bool ckpt_row(const stream_state *s)
+{
+	return s->in_batch && !(s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0) &&
+	       !(s->in_piece && pos_offset_cmp(s->batch_max, s->piece_max) <= 0);
+}
+
+/* Whether r, taken into the batch, would give its checkpoint MERGE a row
+ * beyond CKPT_STREAMS_MAX: the batch must be applied first. */
+static bool streams_full(const mssql_apply *a, const record *r)
+{
+	const stream_state *s = stream_find(a, r->stream);
+	if (s && ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
+		  (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)))
+		return false; /* skipped */
+	if (s && ckpt_row(s))
+		return false; /* its row is there already */
+	size_t n = 0;
+	for (size_t i = 0; i < a->nstreams; i++)
+		n += ckpt_row(&a->streams[i]);
+	return n >= CKPT_STREAMS_MAX;
 }
 
 static const char *map_schema(const mssql_apply *a, const char *schema)
@@ -1784,8 +1824,7 @@ static int attempt(mssql_apply *a, bool commit)
 	size_t nck = 0;
 	for (size_t i = 0; i < a->nstreams; i++) {
 		stream_state *s = &a->streams[i];
-		if (!s->in_batch || (s->has_ckpt && pos_offset_cmp(s->batch_max, s->ckpt) <= 0) ||
-		    (s->in_piece && pos_offset_cmp(s->batch_max, s->piece_max) <= 0))
+		if (!ckpt_row(s))
 			continue;
 		if (nck == 0)
 			tsql_checkpoint_merge_begin(&a->sql);
@@ -2409,6 +2448,8 @@ static bool shape_changes(mssql_table *t, const record *r)
 
 bool mssql_apply_add_flushes(mssql_apply *a, const record *r)
 {
+	if (streams_full(a, r))
+		return true;
 	for (size_t i = 0; i < a->ts.n; i++) {
 		mssql_table *t = a->ts.t[i];
 		if (!strcmp(t->src_schema, r->schema) && !strcmp(t->src_table, r->table))
@@ -2450,6 +2491,14 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 			a->o.on_commit(a->o.ctx, s->name, s->ckpt);
 		}
 		return 0;
+	}
+	if (streams_full(a, r)) {
+		log_debug("the batch holds the checkpoint rows of %d streams, as many as an RPC's parameters "
+			  "allow: applying it before a record of stream %s", CKPT_STREAMS_MAX, r->stream);
+		int rc = mssql_apply_flush(a);
+		if (rc)
+			return rc;
+		s = stream_get(a, r->stream);
 	}
 	const char *dst = map_schema(a, r->schema);
 	mssql_table *t = mssql_tables_get(&a->ts, r->db, r->schema, r->table, dst);

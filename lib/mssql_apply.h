@@ -65,7 +65,9 @@ int mssql_apply_open(mssql_apply *a);
  * EX_TEMPFAIL): the batch it held was not applied (nor acknowledged). */
 bool mssql_apply_stopped(const mssql_apply *a);
 /* Adds a record to the current batch (flushing first when a table's
- * columns changed). 0 or a sysexits code (the message is printed). */
+ * columns changed, or when its stream would be one too many for the
+ * checkpoint rows of one RPC: 524, SQL Server's 2,100 parameters). 0 or a
+ * sysexits code (the message is printed). */
 int mssql_apply_add(mssql_apply *a, const record *r);
 /* A record that names no key columns (a Debezium event read without its
  * message key) gets the target table's primary key, asked of the catalog
@@ -108,7 +110,8 @@ bool mssql_apply_in_pieces(const mssql_apply *a);
  * (nothing of it is acked). */
 void mssql_apply_discard(mssql_apply *a);
 /* Whether mssql_apply_add(a, r) would first flush the batch (r's table has
- * changes in it and r brings new columns). */
+ * changes in it and r brings new columns, or r's stream would be one too
+ * many). */
 bool mssql_apply_add_flushes(mssql_apply *a, const record *r);
 /* Waits before the failures-th try after transient failures (0.2 s
  * doubling to 5 s), as mssql_apply_flush does between its own tries. */

@@ -714,6 +714,8 @@ int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *c
 				snprintf(err, errlen, "column %s: %s", t->names[i], why);
 				return -1;
 			}
+			if (t->ttarget)
+				cell->len = tsql_value_sent_len(&t->types[i], &t->ttarget[i], cell->data, cell->len);
 			cell->null = false;
 			if (cell->len == 0) {
 				if (!t->types[i].flagged) {
@@ -752,6 +754,8 @@ int mssql_change_from_cells(const mssql_table *t, const mssql_change *c, tsql_ce
 			snprintf(err, errlen, "old key column %s: %s", t->names[i], why);
 			return -1;
 		}
+		if (t->ttarget)
+			cell->len = tsql_value_sent_len(&t->types[i], &t->ttarget[i], cell->data, cell->len);
 		cell->null = false;
 		if (cell->len == 0) {
 			if (!t->types[i].flagged) {

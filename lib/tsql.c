@@ -774,6 +774,24 @@ static int text_form(const tsql_type *dst, const char *in, size_t len, char *err
 	return refuse(err, errlen, in, len, dst->name, w);
 }
 
+size_t tsql_value_sent_len(const tsql_type *src, const tsql_type *dst, const char *in, size_t len)
+{
+	if (src->kind != TSQL_STRING || !dst->legacy)
+		return len;
+	const char *dot = memchr(in, '.', len), *end = in + len;
+	if (!dot)
+		return len;
+	const char *f = dot + 1, *q = f;
+	while (q < end && isdigit((unsigned char)*q))
+		q++;
+	if (q - f <= 3)
+		return len;
+	for (const char *p = f + 3; p < end; p++)
+		if (*p != (p < q ? '0' : ' '))
+			return len; /* not so: tsql_value_fits refused it */
+	return (size_t)(f + 3 - in);
+}
+
 int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, size_t len, char *err,
 		    size_t errlen)
 {

@@ -135,6 +135,13 @@ int tsql_stage_value(const tsql_type *type, const char *in, size_t len, buf *scr
 int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *v, size_t len, char *err,
 		    size_t errlen);
 
+/* How much of a staged value that tsql_value_fits let into dst to send:
+ * len, but for a string into datetime or smalldatetime, which read at most
+ * three fractional-second digits from a string (more is 241, zeros too):
+ * then what ends after the third, the rest being zeros (all a value that
+ * fits has there) and char(n)'s padding. */
+size_t tsql_value_sent_len(const tsql_type *src, const tsql_type *dst, const char *v, size_t len);
+
 /* ---- a target table as the statements see it ---- */
 typedef struct tsql_table {
 	const char *schema, *table; /* target names */

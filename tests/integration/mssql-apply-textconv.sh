@@ -12,7 +12,10 @@
 # record dead-lettered) leaving the target unchanged, while texts in the
 # column type's exact form arrive value for value. Strings into text and
 # varchar columns of such a target keep their trailing blanks, as nvarchar
-# keeps them. Last, a session whose language orders dates day first
+# keeps them. datetime and smalldatetime read at most three
+# fractional-second digits from a string (the peer refuses a fourth, as
+# SQL Server does, 241): a text with zeros beyond the third arrives, by
+# every path. Last, a session whose language orders dates day first
 # (British): mssql-apply's dates still arrive as they left.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
@@ -59,7 +62,8 @@ want="5|1.5|1000.0001|t|2026-01-01 10:00:00|2026-01-01 10:01:00|2026-01-01 10:00
 peer_merge 3 "N'2026-01-01 10:00:00.002'" NULL NULL NULL "N'2026-01-01 10:00:00.002'" NULL NULL NULL \
 	>/dev/null 2>&1 && fail "peer: a timestamp into int converted"
 for bad in "2|N'x'|245" "3|N'1e400'|8114" "4|N'abc'|235" "5|N't'|245" "6|N'2026-02-30'|242" "8|N'2026-02-30'|241" \
-	"8|N'x'|241" "9|N''|8114" "2|N'99999999999'|248"; do
+	"8|N'x'|241" "9|N''|8114" "2|N'99999999999'|248" "6|N'2026-01-01 10:00:00.0000'|241" \
+	"6|N'2026-01-01T10:00:00.2500'|241" "7|N'2026-01-01 10:00:00.0000'|241"; do
 	IFS='|' read -r col lit num <<<"$bad"
 	args=(9 NULL NULL NULL NULL NULL NULL NULL NULL)
 	args[$((col - 1))]=$lit
@@ -82,7 +86,7 @@ tds_sql "INSERT INTO [public].[pv] ([id], [i], [m], [b], [dt], [n]) VALUES (1, N
 got=$(tq "SELECT string_agg(concat_ws('|', id, i, m, b, dt, n), ' ' ORDER BY id) FROM public.pv")
 want="1|0|1000.0001|t|2026-01-01 10:00:00|1.01 2|7|t|1900-01-01 00:00:00"
 [ "$got" = "$want" ] || fail "peer: INSERT … VALUES gave '$got', want '$want'"
-for bad in "i|N'x'|245" "b|N't'|245" "dt|N'2026-02-30'|242" "n|N''|8114"; do
+for bad in "i|N'x'|245" "b|N't'|245" "dt|N'2026-02-30'|242" "n|N''|8114" "dt|N'2026-01-01 10:00:00.000000'|241"; do
 	IFS='|' read -r col lit num <<<"$bad"
 	err=$(tds_sql "INSERT INTO [public].[pv] ([id], [$col]) VALUES (9, $lit)" 2>&1 >/dev/null) &&
 		fail "peer: INSERT … VALUES of $lit into $col was taken"
@@ -278,6 +282,46 @@ btrec 2 '"\\x41004200"' | apply --type-map bytea=nvarchar\(max\) 2>"$TEST_TMP/bt
 	{ cat "$TEST_TMP/bt2.err" >&2; fail "a bytea with --type-map bytea=nvarchar(max): exit $?"; }
 got=$(tq "SELECT id || '|' || b FROM public.bt")
 [ "$got" = '2|\x41004200' ] || fail "a bytea with --type-map bytea=nvarchar(max): target holds '$got', want '2|\x41004200'"
+
+# ---- datetime and smalldatetime read at most three fractional-second
+# digits from a string: a fourth, even a zero, is 241 (the peer's checks
+# above). A text source's value with zeros beyond the third goes in with
+# them left out: by INSERT … SELECT (snapshot rows into the empty table),
+# by MERGE (insert, update; the ISO 8601 T form too), and from a staging
+# table loaded by bulk copy (600 rows)
+tds_sql "CREATE TABLE [public].[tf] ([id] int NOT NULL, [dt] datetime NULL, [sd] smalldatetime NULL,
+  CONSTRAINT [PK_tf] PRIMARY KEY ([id]))" >/dev/null || fail "CREATE TABLE tf"
+frec() { # op id dt sd (JSON values) stream offset
+	printf '{"v":1,"op":"%s","db":"d","schema":"public","table":"tf","cols":[{"name":"id","type":"integer"},{"name":"dt","type":"text"},{"name":"sd","type":"text"}],"key":["id"],"after":{"id":%s,"dt":%s,"sd":%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":%s},"pos":{"stream":"%s","offset":"%s"}}\n' \
+		"$1" "$2" "$3" "$4" "$6" "$5" "$6"
+}
+ftable() { tq "SELECT string_agg(concat_ws('|', id, dt, sd), ' ' ORDER BY id) FROM public.tf WHERE id < 1000"; }
+{
+	frec r 1 '"2026-01-01 10:00:00.250000"' '"2026-01-01 10:00:00.000000"' snap/tf 1
+	frec r 2 '"2026-01-01 10:00:00.000000"' '"2026-01-01 10:01:00.000"' snap/tf 2
+} | apply 2>"$TEST_TMP/frac1.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/frac1.err" >&2; fail "fractional zeros (snapshot rows): exit $rc"; }
+got=$(ftable)
+want="1|2026-01-01 10:00:00.25|2026-01-01 10:00:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00"
+[ "$got" = "$want" ] || fail "fractional zeros (snapshot rows): target holds '$got', want '$want'"
+{
+	frec c 3 '"2026-01-01T10:00:00.500000"' '"2026-01-01 10:02:00.0000"' s/tf 1
+	frec u 1 '"2026-01-01 10:00:00.120000"' '"2026-01-01 10:04:00.000000"' s/tf 2
+} | apply 2>"$TEST_TMP/frac2.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/frac2.err" >&2; fail "fractional zeros (MERGE): exit $rc"; }
+got=$(ftable)
+want="1|2026-01-01 10:00:00.12|2026-01-01 10:04:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00 3|2026-01-01 10:00:00.5|2026-01-01 10:02:00"
+[ "$got" = "$want" ] || fail "fractional zeros (MERGE): target holds '$got', want '$want'"
+for ((i = 1000; i < 1600; i++)); do
+	frec c $i '"2026-01-01 10:00:00.010000"' '"2026-01-01 10:03:00.000000"' s/tf $((i + 1000))
+done | apply 2>"$TEST_TMP/frac3.err"
+rc=$?
+[ $rc = 0 ] || { cat "$TEST_TMP/frac3.err" >&2; fail "fractional zeros (600 rows by bulk copy): exit $rc"; }
+got=$(tq "SELECT count(*) FILTER (WHERE dt = '2026-01-01 10:00:00.01' AND sd = '2026-01-01 10:03:00') || '/' ||
+	count(*) FROM public.tf WHERE id >= 1000")
+[ "$got" = "600/600" ] || fail "fractional zeros (600 rows by bulk copy): $got rows as sent, want 600/600"
 
 # ---- a session whose language reads dates day first (British, which
 # FreeTDS asks for where its locales.conf says so): datetime and

@@ -283,6 +283,34 @@ static void test_value_fits_text(void **state)
 		if ((why == NULL) != padded[i].ok)
 			fail_msg("%s \"%s\" into %s: %s", padded[i].pg, padded[i].v, padded[i].sql, why ? why : "taken");
 	}
+	/* datetime and smalldatetime read three fractional-second digits of
+	 * a string at most: the zeros beyond are not sent; anything else is
+	 * sent as it is (what has more is refused above) */
+	static const struct {
+		const char *pg, *sql, *v;
+		size_t sent;
+	} sent[] = {
+		{"text", "datetime", "2026-01-01 10:00:00.250000", 23},
+		{"text", "datetime", "2026-01-01T10:00:00.0000", 23},
+		{"text", "datetime", "2026-01-01 10:00:00.250", 23},
+		{"text", "datetime", "2026-01-01 10:00:00.25", 22},
+		{"text", "datetime", "2026-01-01 10:00:00", 19},
+		{"text", "smalldatetime", "2026-01-01 10:00:00.000000", 23},
+		{"character(30)", "datetime", "2026-01-01 10:00:00.500000    ", 23},
+		{"text", "datetime", "2026-01-01 10:00:00.000001", 26},
+		{"text", "datetime2(6)", "2026-01-01 10:00:00.250000", 26},
+		{"timestamp without time zone", "datetime", "2026-01-01T10:00:00.250000", 26},
+		{"text", "nvarchar(40)", "2026-01-01 10:00:00.250000", 26},
+	};
+	for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++) {
+		tsql_type src, dst;
+		tsql_map_type(sent[i].pg, &src);
+		tsql_parse_sqltype(sent[i].sql, &dst);
+		size_t n = tsql_value_sent_len(&src, &dst, sent[i].v, strlen(sent[i].v));
+		if (n != sent[i].sent)
+			fail_msg("%s \"%s\" into %s: %zu bytes sent, want %zu", sent[i].pg, sent[i].v, sent[i].sql, n,
+				 sent[i].sent);
+	}
 	/* SET DATEFORMAT ymd: a dmy login language would swap month and day
 	 * of 'YYYY-MM-DD hh:mm:ss' in datetime */
 	buf b = {0};

@@ -7,6 +7,8 @@
  *             [--then "T-SQL"]
  *   bcp-probe --server HOST:PORT --cancel    (against a peer with delay-ms)
  *   bcp-probe --server HOST:PORT --typed --then "T-SQL"   (three rows, many types)
+ *   bcp-probe --server HOST:PORT --rpc N   (one RPC of sp_executesql, N
+ *             parameters in all: @stmt, @params and N - 2 of its own)
  *   --utf8 binds nchar/nvarchar values as UTF-8, which FreeTDS 1.3 sends
  *   unconverted: SQL Server (and the peer) must refuse or garble them.
  */
@@ -85,6 +87,58 @@ static int cancel_probe(DBPROCESS *db)
 		;
 	printf("cancelled in %ld ms, then %d\n", ms, (int)v);
 	return 0;
+}
+
+/* --rpc N: an RPC of sp_executesql with N parameters in all, as
+ * mssql-apply sends its batches (SQL Server takes 2,100 at most, @stmt and
+ * @params counted); the statement adds the first and the last of its own,
+ * @p1 = 1 … @pK = K, and prints the sum. */
+static int rpc_probe(DBPROCESS *db, long n)
+{
+	if (n < 3 || n > 100000)
+		return -1;
+	long k = n - 2;
+	char stmt[64];
+	snprintf(stmt, sizeof stmt, "SELECT @p1 + @p%ld", k);
+	size_t cap = (size_t)k * 24 + 1, len = 0;
+	char *decl = malloc(cap);
+	DBBIGINT *vals = malloc((size_t)k * sizeof *vals);
+	char(*names)[24] = malloc((size_t)k * sizeof *names);
+	int rc = -1;
+	if (!decl || !vals || !names)
+		goto out;
+	for (long i = 1; i <= k; i++) {
+		len += (size_t)snprintf(decl + len, cap - len, "%s@p%ld bigint", i > 1 ? ", " : "", i);
+		snprintf(names[i - 1], sizeof names[i - 1], "@p%ld", i);
+		vals[i - 1] = i;
+	}
+	if (dbrpcinit(db, "sp_executesql", 0) == FAIL ||
+	    dbrpcparam(db, "@stmt", 0, SYBNTEXT, -1, (DBINT)strlen(stmt), (BYTE *)stmt) == FAIL ||
+	    dbrpcparam(db, "@params", 0, SYBNTEXT, -1, (DBINT)len, (BYTE *)decl) == FAIL)
+		goto out;
+	for (long i = 0; i < k; i++)
+		if (dbrpcparam(db, names[i], 0, SYBINT8, -1, 8, (BYTE *)&vals[i]) == FAIL)
+			goto out;
+	if (dbrpcsend(db) == FAIL || dbsqlok(db) == FAIL)
+		goto out;
+	DBBIGINT sum = -1;
+	RETCODE r;
+	while ((r = dbresults(db)) != NO_MORE_RESULTS) {
+		if (r == FAIL)
+			goto out;
+		while (dbnextrow(db) == REG_ROW)
+			dbconvert(db, dbcoltype(db, 1), dbdata(db, 1), dbdatlen(db, 1), SYBINT8, (BYTE *)&sum,
+				  sizeof sum);
+	}
+	if (dbretstatus(db) != 0)
+		goto out;
+	printf("rpc of %ld parameters: %lld\n", n, (long long)sum);
+	rc = 0;
+out:
+	free(decl);
+	free(vals);
+	free(names);
+	return rc;
 }
 
 /* --typed: one bcp of three fixed rows into #typed, every column bound as
@@ -199,12 +253,13 @@ int main(int argc, char **argv)
 		{"cancel", no_argument, NULL, 'c'},
 		{"utf8", no_argument, NULL, 'u'},
 		{"typed", no_argument, NULL, 'y'},
+		{"rpc", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *database = "target", *expect = NULL, *then = NULL;
-	long rows = 10;
+	long rows = 10, rpc = 0;
 	int ch, cancel = 0, utf8 = 0, typed = 0;
 	while ((ch = getopt_long(argc, argv, "s:d:n:e:t:hV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -216,9 +271,10 @@ int main(int argc, char **argv)
 		case 'c': cancel = 1; break;
 		case 'u': utf8 = 1; break;
 		case 'y': typed = 1; break;
+		case 'r': rpc = atol(optarg); break;
 		case 'h':
 			printf("Usage: bcp-probe --server HOST:PORT [--database DB] [--rows N] [--expect FILE] "
-			       "[--then T-SQL] [--cancel] [--utf8] [--typed]\n");
+			       "[--then T-SQL] [--cancel] [--utf8] [--typed] [--rpc N]\n");
 			return 0;
 		case 'V': printf("bcp-probe %s\n", DBREPL_VERSION); return 0;
 		default: return EX_USAGE;
@@ -245,6 +301,15 @@ int main(int argc, char **argv)
 	}
 	if (cancel) {
 		int rc = cancel_probe(db);
+		dbclose(db);
+		dbloginfree(login);
+		dbexit();
+		return rc ? EX_SOFTWARE : 0;
+	}
+	if (rpc) {
+		int rc = rpc_probe(db, rpc);
+		if (rc)
+			fprintf(stderr, "bcp-probe: --rpc failed\n");
 		dbclose(db);
 		dbloginfree(login);
 		dbexit();

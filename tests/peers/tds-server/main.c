@@ -162,7 +162,8 @@ static const char setup_sql[] =
 	 * money, 1900-01-01 (midnight) for the date and date-and-time types and
 	 * 00:00:00 for time, an error for decimal; money takes $ and commas,
 	 * rounds to 4 decimals; datetime rounds to 1/300 s, smalldatetime to
-	 * the minute; TRUE/FALSE are bit's; uniqueidentifier takes the first 36
+	 * the minute, and both read at most 3 fractional-second digits;
+	 * TRUE/FALSE are bit's; uniqueidentifier takes the first 36
  * characters of a longer string; anything else is SQL Server's
 	 * error (SQLSTATE TDS02, the number before the '|', pgexec.c). The
 	 * SQL Server type comes from the column's comment (money is
@@ -256,6 +257,13 @@ static const char setup_sql[] =
 	"      s := regexp_replace(s, '^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})', '\\1-\\3-\\2'); END IF; "
 	"    BEGIN "
 	"      IF s = '' OR s ~* '^[+-]?infinity$|^epoch$|^now$|^today$|^tomorrow$|^yesterday$|^allballs$' THEN "
+	"        RAISE invalid_datetime_format; END IF; "
+	/* datetime reads zero to three fractional-second digits from a
+	 * string ("n* is zero to three digits", 23 characters at most:
+	 * datetime's page); a fourth, even a zero, is 241. smalldatetime's
+	 * page shows three (12:59:59.998) and says nothing of more: taken as
+	 * datetime, the stricter reading */
+	"      IF ms IN ('datetime', 'smalldatetime') AND s ~ ':[0-9]{1,2}[.][0-9]{4}' THEN "
 	"        RAISE invalid_datetime_format; END IF; "
 	"      IF ty = 'date' THEN RETURN s::date; END IF; "
 	"      IF ty = 'time without time zone' THEN RETURN s::time; END IF; "
