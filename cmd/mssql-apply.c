@@ -56,7 +56,8 @@ static void leave_login(void)
 	if (!mssql_login_waiting())
 		return;
 	static const char msg[] = "mssql-apply: stopped by a signal while the server had not answered the login; "
-				  "nothing since the last commit is acknowledged\n";
+				  "records not acknowledged come again\n";
+	mssql_login_abandon();
 	ssize_t w = write(2, msg, sizeof msg - 1);
 	(void)w;
 	_exit(0);

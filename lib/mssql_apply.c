@@ -1919,7 +1919,7 @@ static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	buf_putc(&a->sql, '\n');
 	if (stage_old_keys(a, t, lo, hi, &a->sql) != AT_OK)
 		return -1;
-	/* the truncate goes with the first half only */
+	/* the truncate goes with the rows from the first on only */
 	if (t->truncate && lo == 0) {
 		tsql_truncate(&a->sql, &t->view, t->truncate_as_delete);
 		buf_putc(&a->sql, '\n');
@@ -1960,13 +1960,33 @@ static int locate(mssql_apply *a, mssql_error *first)
 		a->bad_i = SIZE_MAX;
 		if (!tsql_error_is_data(a->last.number))
 			return 0;
-		/* The shortest prefix of the table's changes the server
-		 * refuses: its last record is to blame, alone (a value) or
-		 * beside an earlier one (two keys SQL Server calls equal, 'a'
-		 * and 'A' in a key that ignores case: the later one, as it
-		 * would be had it come in a later batch). [0, lo) is taken,
-		 * [0, hi) refused. */
+		/* By halves first: one record to blame, found sending about
+		 * as many rows as the batch has. */
 		size_t lo = 0, hi = t->n;
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+			rc = trial(a, t, lo, mid);
+			if (rc < 0)
+				return 0;
+			if (rc == 1)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		rc = t->n > 1 ? trial(a, t, lo, lo + 1) : 1;
+		if (rc < 0)
+			return 0;
+		if (rc == 1) {
+			a->bad_i = lo;
+			return 1;
+		}
+		/* Refused only beside another (two keys SQL Server calls
+		 * equal, 'a' and 'A' in a key that ignores case): the last
+		 * record of the shortest beginning the server refuses, the
+		 * later of the two, as it would be had it come in a later
+		 * batch. [0, lo) is taken, [0, hi) refused. */
+		lo = 0;
+		hi = t->n;
 		while (hi - lo > 1) {
 			size_t mid = lo + (hi - lo) / 2;
 			rc = trial(a, t, 0, mid);

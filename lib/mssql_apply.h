@@ -8,7 +8,8 @@
  * of the batch. Records at or below a stream's checkpoint are skipped, so a
  * replay changes nothing. Deadlocks, lost connections and timeouts reconnect
  * and retry the whole batch (re-reading the checkpoint first); a record the
- * server refuses is found by replaying the failed table's rows in halves
+ * server refuses is found by replaying the failed table's rows (in halves;
+ * a pair that fails only together, by the shortest failing beginning)
  * inside transactions that are rolled back, then named (exit 65) or written
  * to the dead-letter file. With print set, the T-SQL is written there
  * instead (bcp loads as INSERT statements), assuming empty targets and no

@@ -153,6 +153,22 @@ void mssql_global_exit(void)
 	dbexit();
 }
 
+static volatile sig_atomic_t login_waiting;
+/* open_encrypted's freetds.conf while it exists ("" otherwise), for
+ * mssql_login_abandon */
+static char encrypted_conf[64];
+
+bool mssql_login_waiting(void)
+{
+	return login_waiting != 0;
+}
+
+void mssql_login_abandon(void)
+{
+	if (encrypted_conf[0])
+		unlink(encrypted_conf);
+}
+
 /* db-lib has no working switch for TLS (dbsetlbool(DBSETENCRYPT) is
  * unimplemented in FreeTDS 1.3), but freetds.conf's "encryption = require"
  * works. So for --encrypt the server "host[:port]" becomes a section of a
@@ -193,6 +209,7 @@ static DBPROCESS *open_encrypted(LOGINREC *login, const char *server, mssql_erro
 	fprintf(f, "[dbrepl-encrypted]\n\thost = %s\n\tport = %ld\n\ttds version = 7.4\n"
 		   "\tencryption = require\n", host, port);
 	fclose(f);
+	snprintf(encrypted_conf, sizeof encrypted_conf, "%s", path);
 	const char *old = getenv("FREETDSCONF");
 	char *saved = old ? strdup(old) : NULL;
 	setenv("FREETDSCONF", path, 1);
@@ -202,22 +219,20 @@ static DBPROCESS *open_encrypted(LOGINREC *login, const char *server, mssql_erro
 	else
 		unsetenv("FREETDSCONF");
 	free(saved);
+	encrypted_conf[0] = '\0';
 	unlink(path);
 	return dbproc;
-}
-
-static volatile sig_atomic_t login_waiting;
-
-bool mssql_login_waiting(void)
-{
-	return login_waiting != 0;
 }
 
 mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 {
 	memset(&login_err, 0, sizeof login_err);
 	memset(err, 0, sizeof *err);
+	/* waiting from here: a stop that falls due between the check and
+	 * dbopen must still find it so */
+	login_waiting = 1;
 	if (interrupt_check && interrupt_check()) {
+		login_waiting = 0;
 		snprintf(err->msg, sizeof err->msg, "not logging in: stopping");
 		err->interrupted = true;
 		err->dead = true;
@@ -225,6 +240,7 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 	}
 	LOGINREC *login = dblogin();
 	if (!login) {
+		login_waiting = 0;
 		snprintf(err->msg, sizeof err->msg, "dblogin: out of memory");
 		return NULL;
 	}
@@ -248,7 +264,6 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err)
 	dbsettime(l->query_timeout_s > 0 ? l->query_timeout_s : 0);
 
 	DBPROCESS *dbproc;
-	login_waiting = 1;
 	if (l->encrypt)
 		dbproc = open_encrypted(login, l->server, err);
 	else

@@ -54,6 +54,9 @@ mssql_conn *mssql_connect(const mssql_login *l, mssql_error *err);
  * (db-lib asks it only of the DBPROCESS a login makes), which a signal
  * handler has to end some other way. Async-signal-safe. */
 bool mssql_login_waiting(void);
+/* Removes what a login leaves while it waits (--encrypt's private
+ * freetds.conf), for a handler about to _exit. Async-signal-safe. */
+void mssql_login_abandon(void);
 void mssql_close(mssql_conn *c);
 
 /* Runs one batch; for each row of each result set calls cb (when not NULL)

@@ -901,8 +901,10 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 		 * as UTF-16, another text altogether */
 		if (src->kind == TSQL_BINARY)
 			return refuse(err, errlen, in, len, dst->name,
-				      "SQL Server would read its bytes as UTF-16 text (--type-map bytea=nvarchar(max) "
-				      "writes PostgreSQL's text of it)");
+				      dst->ansi ? "SQL Server would read its bytes as text of the column's code page "
+						  "(--type-map bytea=nvarchar(max) writes PostgreSQL's text of it)"
+						: "SQL Server would read its bytes as UTF-16 text (--type-map "
+						  "bytea=nvarchar(max) writes PostgreSQL's text of it)");
 		/* Longer than the column: SQL Server refuses it (2628), but
 		 * cuts trailing spaces beyond the length without a word. */
 		long a = 0, b = 0;
@@ -931,7 +933,8 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 			 * (PostgreSQL's char(n)) */
 			if (units < (size_t)a && !src->padded && (starts(dst->name, "nchar(") || starts(dst->name, "char(")))
 				return refuse(err, errlen, in, len, dst->name,
-					      "shorter than the column, which pads it with blanks (nvarchar would keep it)");
+					      dst->ansi ? "shorter than the column, which pads it with blanks (varchar would keep it)"
+							: "shorter than the column, which pads it with blanks (nvarchar would keep it)");
 		}
 		if (dst->ansi && dst->codepage != 65001) {
 			long u = outside_codepage(in, len, dst->codepage);
