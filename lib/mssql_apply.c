@@ -235,20 +235,27 @@ static bool ckpt_row(const stream_state *s)
 	       !(s->in_piece && pos_offset_cmp(s->batch_max, s->piece_max) <= 0);
 }
 
-/* Whether r, taken into the batch, would give its checkpoint MERGE a row
- * beyond CKPT_STREAMS_MAX: the batch must be applied first. */
-static bool streams_full(const mssql_apply *a, const record *r)
+/* Whether a record of stream s (NULL: a stream not seen yet) that is not
+ * skipped would give the batch's checkpoint MERGE a row beyond
+ * CKPT_STREAMS_MAX: the batch must be applied first. */
+static bool stream_overflows(const mssql_apply *a, const stream_state *s)
 {
-	const stream_state *s = stream_find(a, r->stream);
-	if (s && ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
-		  (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)))
-		return false; /* skipped */
 	if (s && ckpt_row(s))
 		return false; /* its row is there already */
 	size_t n = 0;
 	for (size_t i = 0; i < a->nstreams; i++)
 		n += ckpt_row(&a->streams[i]);
 	return n >= CKPT_STREAMS_MAX;
+}
+
+/* stream_overflows for r, taken into the batch */
+static bool streams_full(const mssql_apply *a, const record *r)
+{
+	const stream_state *s = stream_find(a, r->stream);
+	if (s && ((s->has_ckpt && pos_offset_cmp(r->offset, s->ckpt) <= 0) ||
+		  (s->in_batch && pos_offset_cmp(r->offset, s->batch_max) <= 0)))
+		return false; /* skipped */
+	return stream_overflows(a, s);
 }
 
 static const char *map_schema(const mssql_apply *a, const char *schema)
@@ -2512,7 +2519,7 @@ int mssql_apply_add(mssql_apply *a, const record *r)
 		}
 		return 0;
 	}
-	if (streams_full(a, r)) {
+	if (stream_overflows(a, s)) {
 		log_debug("the batch holds the checkpoint rows of %d streams, as many as an RPC's parameters "
 			  "allow: applying it before a record of stream %s", CKPT_STREAMS_MAX, r->stream);
 		int rc = mssql_apply_flush(a);
