@@ -1947,6 +1947,27 @@ static int trial(mssql_apply *a, mssql_table *t, size_t lo, size_t hi)
 	return 0;
 }
 
+/* The row of t where the server's refusal of all its rows begins, by
+ * bisection: trying each half alone, or (from_first) the rows from the
+ * first on, [0, *at) taken and [0, *at + 1) refused. 0, or -1 when a trial
+ * itself failed. */
+static int narrow(mssql_apply *a, mssql_table *t, bool from_first, size_t *at)
+{
+	size_t lo = 0, hi = t->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		int rc = trial(a, t, from_first ? 0 : lo, mid);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	*at = lo;
+	return 0;
+}
+
 /* After AT_SERVER: finds the table and, for a data error, the record the
  * server refuses. 1 with a->bad_t/bad_i set; 0 when only the table (or
  * nothing) could be named. */
@@ -1968,43 +1989,18 @@ static int locate(mssql_apply *a, mssql_error *first)
 		if (!tsql_error_is_data(a->last.number))
 			return 0;
 		/* By halves first: one record to blame, found sending about
-		 * as many rows as the batch has. */
-		size_t lo = 0, hi = t->n;
-		while (hi - lo > 1) {
-			size_t mid = lo + (hi - lo) / 2;
-			rc = trial(a, t, lo, mid);
-			if (rc < 0)
-				return 0;
-			if (rc == 1)
-				hi = mid;
-			else
-				lo = mid;
-		}
-		rc = t->n > 1 ? trial(a, t, lo, lo + 1) : 1;
-		if (rc < 0)
+		 * as many rows as the batch has. Refused only beside another
+		 * (two keys SQL Server calls equal, 'a' and 'A' in a key that
+		 * ignores case), it passes alone: then the last record of the
+		 * shortest beginning the server refuses, the later of the
+		 * two, as it would be had it come in a later batch. */
+		size_t at;
+		if (narrow(a, t, false, &at) < 0)
 			return 0;
-		if (rc == 1) {
-			a->bad_i = lo;
-			return 1;
-		}
-		/* Refused only beside another (two keys SQL Server calls
-		 * equal, 'a' and 'A' in a key that ignores case): the last
-		 * record of the shortest beginning the server refuses, the
-		 * later of the two, as it would be had it come in a later
-		 * batch. [0, lo) is taken, [0, hi) refused. */
-		lo = 0;
-		hi = t->n;
-		while (hi - lo > 1) {
-			size_t mid = lo + (hi - lo) / 2;
-			rc = trial(a, t, 0, mid);
-			if (rc < 0)
-				return 0;
-			if (rc == 1)
-				hi = mid;
-			else
-				lo = mid;
-		}
-		a->bad_i = hi - 1;
+		rc = t->n > 1 ? trial(a, t, at, at + 1) : 1;
+		if (rc < 0 || (rc == 0 && narrow(a, t, true, &at) < 0))
+			return 0;
+		a->bad_i = at;
 		return 1;
 	}
 	return 0;

@@ -295,25 +295,26 @@ frec() { # op id dt sd (JSON values) stream offset
 	printf '{"v":1,"op":"%s","db":"d","schema":"public","table":"tf","cols":[{"name":"id","type":"integer"},{"name":"dt","type":"text"},{"name":"sd","type":"text"}],"key":["id"],"after":{"id":%s,"dt":%s,"sd":%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T10:00:00.000000Z","seq":%s},"pos":{"stream":"%s","offset":"%s"}}\n' \
 		"$1" "$2" "$3" "$4" "$6" "$5" "$6"
 }
-ftable() { tq "SELECT string_agg(concat_ws('|', id, dt, sd), ' ' ORDER BY id) FROM public.tf WHERE id < 1000"; }
+# fapply WHAT WANT <FILE: applies the records in FILE (not from a pipe:
+# fail must end this shell), then wants the table (ids below 1000) to be
+# WANT
+fapply() {
+	apply 2>"$TEST_TMP/frac.err"
+	local rc=$? got
+	[ $rc = 0 ] || { cat "$TEST_TMP/frac.err" >&2; fail "fractional zeros ($1): exit $rc"; }
+	got=$(tq "SELECT string_agg(concat_ws('|', id, dt, sd), ' ' ORDER BY id) FROM public.tf WHERE id < 1000")
+	[ "$got" = "$2" ] || fail "fractional zeros ($1): target holds '$got', want '$2'"
+}
 {
 	frec r 1 '"2026-01-01 10:00:00.250000"' '"2026-01-01 10:00:00.000000"' snap/tf 1
 	frec r 2 '"2026-01-01 10:00:00.000000"' '"2026-01-01 10:01:00.000"' snap/tf 2
-} | apply 2>"$TEST_TMP/frac1.err"
-rc=$?
-[ $rc = 0 ] || { cat "$TEST_TMP/frac1.err" >&2; fail "fractional zeros (snapshot rows): exit $rc"; }
-got=$(ftable)
-want="1|2026-01-01 10:00:00.25|2026-01-01 10:00:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00"
-[ "$got" = "$want" ] || fail "fractional zeros (snapshot rows): target holds '$got', want '$want'"
+} >"$TEST_TMP/frac1.json"
+fapply "snapshot rows" "1|2026-01-01 10:00:00.25|2026-01-01 10:00:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00" <"$TEST_TMP/frac1.json"
 {
 	frec c 3 '"2026-01-01T10:00:00.500000"' '"2026-01-01 10:02:00.0000"' s/tf 1
 	frec u 1 '"2026-01-01 10:00:00.120000"' '"2026-01-01 10:04:00.000000"' s/tf 2
-} | apply 2>"$TEST_TMP/frac2.err"
-rc=$?
-[ $rc = 0 ] || { cat "$TEST_TMP/frac2.err" >&2; fail "fractional zeros (MERGE): exit $rc"; }
-got=$(ftable)
-want="1|2026-01-01 10:00:00.12|2026-01-01 10:04:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00 3|2026-01-01 10:00:00.5|2026-01-01 10:02:00"
-[ "$got" = "$want" ] || fail "fractional zeros (MERGE): target holds '$got', want '$want'"
+} >"$TEST_TMP/frac2.json"
+fapply MERGE "1|2026-01-01 10:00:00.12|2026-01-01 10:04:00 2|2026-01-01 10:00:00|2026-01-01 10:01:00 3|2026-01-01 10:00:00.5|2026-01-01 10:02:00" <"$TEST_TMP/frac2.json"
 for ((i = 1000; i < 1600; i++)); do
 	frec c $i '"2026-01-01 10:00:00.010000"' '"2026-01-01 10:03:00.000000"' s/tf $((i + 1000))
 done | apply 2>"$TEST_TMP/frac3.err"
