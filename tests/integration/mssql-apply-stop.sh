@@ -47,17 +47,22 @@ lock() {
 }
 # start_apply OUT: mssql-apply in the background (pid in $applier) on a
 # FIFO, with acks to OUT.acks; the records of id 2 and 3 go in, and it
-# waits until the batch waits for the lock
+# waits until the batch waits for the lock: a statement begun since, for
+# the peer's session of an earlier run waits on (it goes on when its
+# client has gone)
 start_apply() {
 	rm -f in.fifo ack.fifo
 	mkfifo in.fifo ack.fifo
 	cat ack.fifo >"$1.acks" &
+	local since
+	since=$(tq "SELECT clock_timestamp()")
 	"$BIN/mssql-apply" "${ARGS[@]}" --ack ack.fifo <in.fifo 2>"$1.err" &
 	applier=$!
 	exec {feed}>in.fifo
 	{ rec 2 32; rec 3 48; } >&$feed
 	for _ in $(seq 1 100); do
-		[ "$(tq "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'target'")" -ge 1 ] && return
+		[ "$(tq "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'target'
+			AND query_start > '$since'")" -ge 1 ] && return
 		sleep 0.1
 	done
 	cat "$1.err" >&2
