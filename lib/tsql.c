@@ -1763,8 +1763,11 @@ int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n)
 bool tsql_error_is_truncate_refused(int n)
 {
 	/* a foreign key references the table; CDC or replication; a
-	 * system-versioned temporal table; a table in an indexed view */
-	return n == 4712 || n == 4711 || n == 13545 || n == 3729;
+	 * system-versioned temporal table; a table in an indexed view; a
+	 * login without the ALTER permission TRUNCATE needs, which DELETE
+	 * does not (1088 "Cannot find the object … or you do not have
+	 * permissions"; a table that is not there fails the DELETE too) */
+	return n == 4712 || n == 4711 || n == 13545 || n == 3729 || n == 1088;
 }
 
 bool tsql_error_is_transient(int n)

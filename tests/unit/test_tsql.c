@@ -481,6 +481,7 @@ static void test_key_size(void **state)
 	tsql_parse_sqltype("varbinary(2)", &dst);
 	assert_int_equal(tsql_value_fits(&src, &dst, "0x01", 4, why, sizeof why), 0);
 	assert_true(tsql_error_is_data(1946) && tsql_error_is_data(8672) && tsql_error_is_data(8169));
+	assert_true(tsql_error_is_truncate_refused(1088));
 	assert_true(tsql_error_is_truncate_refused(4712) && tsql_error_is_truncate_refused(4711) &&
 		    tsql_error_is_truncate_refused(13545) && tsql_error_is_truncate_refused(3729));
 	assert_false(tsql_error_is_truncate_refused(547));

@@ -302,7 +302,8 @@ static const char setup_sql[] =
 	"  RETURNS boolean LANGUAGE sql STABLE AS 'SELECT tds_catalog.assign_string($1, $2, $3, $4)';"
 	/* Tests mark a table whose TRUNCATE SQL Server refuses for a reason
 	 * PostgreSQL has not (4711: CDC or replication; 13545: system-versioned
-	 * temporal; 3729: in an indexed view, named by referenced_by):
+	 * temporal; 3729: in an indexed view, named by referenced_by; 1088: the
+	 * login lacks the ALTER permission TRUNCATE needs, the peer's sa not):
 	 * SELECT tds_catalog.refuse_truncate('s.t', 4711). Answered by that
 	 * number (SQLSTATE TDS01, pgexec.c). */
 	"CREATE OR REPLACE FUNCTION tds_catalog.truncate_refused() RETURNS trigger LANGUAGE plpgsql AS "

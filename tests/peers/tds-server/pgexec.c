@@ -242,6 +242,9 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 		else if (n == 13545)
 			sess_error(s, 13545, 16, "Truncate failed on table '%s.%s' because it is not a supported operation on "
 				   "system-versioned tables.", schema, table);
+		else if (n == 1088)
+			sess_error(s, 1088, 16, "Cannot find the object \"%s.%s\" because it does not exist or you do not "
+				   "have permissions.", schema, table);
 		else
 			sess_error(s, 3729, 16, "Cannot TRUNCATE TABLE '%s.%s' because it is being referenced by object "
 				   "'%s'.", schema, table, detail[0] ? detail : "?");
