@@ -682,6 +682,34 @@ void mssql_table_counts(const mssql_table *t, size_t *upserts, size_t *deletes, 
 	*reads = r;
 }
 
+/* Text value v of column i as it is sent, into *cell: staged
+ * (tsql_stage_value), checked against the target column (tsql_value_fits),
+ * cut to what the column reads (tsql_value_sent_len); an empty one
+ * flagged. 0, or -1 with err naming the column ("what name: why"). */
+static int text_cell(const mssql_table *t, size_t i, const record_value *v, buf *scratch, tsql_cell *cell,
+		     const char *what, char *err, size_t errlen)
+{
+	char why[300];
+	if (tsql_stage_value(&t->types[i], v->data, v->len, scratch, &cell->data, &cell->len, why, sizeof why) < 0 ||
+	    (t->ttarget &&
+	     tsql_value_fits(&t->types[i], &t->ttarget[i], cell->data, cell->len, why, sizeof why) < 0)) {
+		snprintf(err, errlen, "%s %s: %s", what, t->names[i], why);
+		return -1;
+	}
+	if (t->ttarget)
+		cell->len = tsql_value_sent_len(&t->types[i], &t->ttarget[i], cell->data, cell->len);
+	cell->null = false;
+	if (cell->len == 0) {
+		if (!t->types[i].flagged) {
+			snprintf(err, errlen, "%s %s: empty value for type %s", what, t->names[i], t->pgtypes[i]);
+			return -1;
+		}
+		cell->flag = TSQL_FLAG_EMPTY;
+		cell->null = true;
+	}
+	return 0;
+}
+
 int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *cells, buf *scratch,
 		       char *err, size_t errlen)
 {
@@ -705,29 +733,10 @@ int mssql_change_cells(const mssql_table *t, const mssql_change *c, tsql_cell *c
 			}
 			cell->flag = TSQL_FLAG_UNCHANGED;
 			break;
-		case VALUE_TEXT: {
-			char why[300];
-			if (tsql_stage_value(&t->types[i], v->data, v->len, &scratch[i], &cell->data,
-					     &cell->len, why, sizeof why) < 0 ||
-			    (t->ttarget && tsql_value_fits(&t->types[i], &t->ttarget[i], cell->data, cell->len, why,
-							   sizeof why) < 0)) {
-				snprintf(err, errlen, "column %s: %s", t->names[i], why);
+		case VALUE_TEXT:
+			if (text_cell(t, i, v, &scratch[i], cell, "column", err, errlen) < 0)
 				return -1;
-			}
-			if (t->ttarget)
-				cell->len = tsql_value_sent_len(&t->types[i], &t->ttarget[i], cell->data, cell->len);
-			cell->null = false;
-			if (cell->len == 0) {
-				if (!t->types[i].flagged) {
-					snprintf(err, errlen, "column %s: empty value for type %s", t->names[i],
-						 t->pgtypes[i]);
-					return -1;
-				}
-				cell->flag = TSQL_FLAG_EMPTY;
-				cell->null = true;
-			}
 			break;
-		}
 		}
 	}
 	return 0;
@@ -744,28 +753,8 @@ int mssql_change_from_cells(const mssql_table *t, const mssql_change *c, tsql_ce
 		size_t i = t->keys[k];
 		const record_value *v = &c->from[k];
 		tsql_cell *cell = &cells[i];
-		if (v->kind != VALUE_TEXT)
-			continue;
-		char why[300];
-		if (tsql_stage_value(&t->types[i], v->data, v->len, &scratch[i], &cell->data, &cell->len, why,
-				     sizeof why) < 0 ||
-		    (t->ttarget && tsql_value_fits(&t->types[i], &t->ttarget[i], cell->data, cell->len, why,
-						   sizeof why) < 0)) {
-			snprintf(err, errlen, "old key column %s: %s", t->names[i], why);
+		if (v->kind == VALUE_TEXT && text_cell(t, i, v, &scratch[i], cell, "old key column", err, errlen) < 0)
 			return -1;
-		}
-		if (t->ttarget)
-			cell->len = tsql_value_sent_len(&t->types[i], &t->ttarget[i], cell->data, cell->len);
-		cell->null = false;
-		if (cell->len == 0) {
-			if (!t->types[i].flagged) {
-				snprintf(err, errlen, "old key column %s: empty value for type %s", t->names[i],
-					 t->pgtypes[i]);
-				return -1;
-			}
-			cell->flag = TSQL_FLAG_EMPTY;
-			cell->null = true;
-		}
 	}
 	return 0;
 }
