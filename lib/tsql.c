@@ -882,13 +882,14 @@ int tsql_value_fits(const tsql_type *src, const tsql_type *dst, const char *in, 
 	case TSQL_BINARY: {
 		long a = 0, b = 0;
 		const char *p = strchr(dst->name, '(');
-		if (src->kind == TSQL_BINARY && p && typmod(p, &a, &b) == 1 && a >= 0 && len >= 2 &&
-		    (len - 2) / 2 > (size_t)a)
+		if (src->kind != TSQL_BINARY || !p || typmod(p, &a, &b) != 1 || a < 0 || len < 2)
+			return 0;
+		size_t bytes = (len - 2) / 2;
+		if (bytes > (size_t)a)
 			return refuse(err, errlen, in, len, dst->name, "longer than the column (2628)");
 		/* binary(n) pads a shorter value with zero bytes: other bytes
 		 * than the source's (and 0x01 and 0x0100 one key) */
-		if (src->kind == TSQL_BINARY && starts(dst->name, "binary(") && p && typmod(p, &a, &b) == 1 &&
-		    len >= 2 && (len - 2) / 2 < (size_t)a)
+		if (bytes < (size_t)a && starts(dst->name, "binary("))
 			return refuse(err, errlen, in, len, dst->name,
 				      "shorter than the column, which pads it with zero bytes (varbinary would keep it)");
 		return 0;
