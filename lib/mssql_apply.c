@@ -112,6 +112,10 @@ struct mssql_apply {
 	tsql_cell *cells;
 	mssql_typed *tvals; /* a staging row of a bulk copy */
 	mssql_host *hosts;  /* its columns' host types */
+	/* where each column's value [j] and flag [ncols + j] go in it (0:
+	 * no flag column), from 1 as tsql_staging_col counts */
+	size_t *stage_at;
+	buf flags16;        /* a packed flag column's UTF-16 (tsql_staging_packed) */
 	size_t ncellcap;
 	mssql_table **order;
 	size_t ordercap;
@@ -289,6 +293,10 @@ static int ensure_cells(mssql_apply *a, size_t ncols)
 	if (!h)
 		return -1;
 	a->hosts = h;
+	size_t *at = realloc(a->stage_at, need * sizeof *at);
+	if (!at)
+		return -1;
+	a->stage_at = at;
 	a->ncellcap = need;
 	return 0;
 }
@@ -785,6 +793,22 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 
 static int ensure_staging(mssql_apply *a, mssql_table *t)
 {
+	if (t->ncols > TSQL_STAGING_COLUMNS_MAX) {
+		/* SQL Server would refuse the #temp table (1702): said here,
+		 * by the table's first record that needs it */
+		a->bad_t = t;
+		a->bad_i = 0;
+		for (size_t i = 0; i < t->n; i++)
+			if (t->ch[i]->staged || !t->bulk_direct) {
+				a->bad_i = i;
+				break;
+			}
+		snprintf(a->bad_msg, sizeof a->bad_msg,
+			 "the table has %zu columns, and its staging table would need 3 more (SQL Server holds %d "
+			 "a table): only snapshot rows bulk-copied into an empty table, %d or more in a batch, go "
+			 "without one", t->ncols, TSQL_TABLE_COLUMNS_MAX, STAGE_INLINE_ROWS);
+		return AT_BADVALUE;
+	}
 	sql_reset(a);
 	if (!t->staging_ready) {
 		if (t->staging_shape_old) {
@@ -822,14 +846,20 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		return AT_FATAL;
 	}
 	mssql_host *h = a->hosts;
+	size_t *at = a->stage_at;
+	bool packed = tsql_staging_packed(v);
 	h[0] = MSSQL_HOST_INT8;
 	h[1] = MSSQL_HOST_NSTRING;
-	for (size_t j = 0; j < t->ncols; j++) {
-		h[tsql_staging_col(v, j) - 1] =
-			tsql_stage_typed(v, j) ? mssql_typed_host(&t->types[j]) : MSSQL_HOST_NSTRING;
-		size_t fcol = tsql_staging_flag_col(v, j);
-		if (fcol)
-			h[fcol - 1] = MSSQL_HOST_INT8;
+	/* the staging layout, counted once: tsql_staging_col counts from
+	 * the first column at each call */
+	for (size_t j = 0, col = 3; j < t->ncols; j++) {
+		at[j] = packed ? 3 + j : col++;
+		at[t->ncols + j] = tsql_staging_flag_col(v, j);
+		if (at[t->ncols + j] && !packed)
+			col++;
+		h[at[j] - 1] = tsql_stage_typed(v, j) ? mssql_typed_host(&t->types[j]) : MSSQL_HOST_NSTRING;
+		if (at[t->ncols + j])
+			h[at[t->ncols + j] - 1] = packed ? MSSQL_HOST_NSTRING : MSSQL_HOST_INT8;
 	}
 	if (a->o.print) {
 		fprintf(a->o.print, "-- bcp_init(%s, DB_IN), typed + %zu x bcp_sendrow + bcp_done, shown as INSERT:\n",
@@ -863,7 +893,7 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 		b[1].data = op16;
 		b[1].len = 2;
 		for (size_t j = 0; j < t->ncols; j++) {
-			mssql_typed *out = &b[tsql_staging_col(v, j) - 1];
+			mssql_typed *out = &b[at[j] - 1];
 			tsql_cell *cell = &a->cells[j];
 			buf *tmp = &a->scratch[t->ncols + j];
 			out->null = cell->null;
@@ -878,7 +908,7 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 					goto bad;
 				}
 				if (rc == MSSQL_TYPED_EMPTY) { /* a zero length is NULL to bcp */
-					out->host = h[tsql_staging_col(v, j) - 1];
+					out->host = h[at[j] - 1];
 					out->null = true;
 					cell->flag = TSQL_FLAG_EMPTY;
 				}
@@ -891,11 +921,27 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 				out->data = (const uint8_t *)tmp->data;
 				out->len = tmp->len;
 			}
-			size_t fcol = tsql_staging_flag_col(v, j);
-			if (fcol) {
+			size_t fcol = at[t->ncols + j];
+			if (fcol && !packed) {
 				b[fcol - 1].null = cell->flag == 0;
 				b[fcol - 1].i = cell->flag;
 			}
+		}
+		if (packed) {
+			/* a digit per column, in UTF-16 */
+			buf_reset(&a->flags16);
+			if (buf_reserve(&a->flags16, 2 * t->ncols) < 0) {
+				a->fatal = EX_OSERR;
+				return AT_FATAL;
+			}
+			for (size_t j = 0; j < t->ncols; j++) {
+				char d[2] = {(char)('0' + (t->types[j].flagged ? a->cells[j].flag : 0)), 0};
+				buf_append(&a->flags16, d, 2);
+			}
+			mssql_typed *f = &b[nst - 1];
+			f->null = false;
+			f->data = (const uint8_t *)a->flags16.data;
+			f->len = a->flags16.len;
 		}
 		if (mssql_bcp_row_typed(a->conn, b) < 0) {
 			a->last = *mssql_last_error(a->conn);
@@ -2699,6 +2745,7 @@ mssql_apply *mssql_apply_new(const mssql_apply_opts *o)
 	buf_init(&a->sql, 0);
 	buf_init(&a->stage, 0);
 	buf_init(&a->tail, 0);
+	buf_init(&a->flags16, 0);
 	buf_init(&a->rpctext, 0);
 	metrics *m = o->metrics;
 	a->m.out = metrics_family(m, "dbrepl_records_out_total", "table");
@@ -2734,6 +2781,8 @@ void mssql_apply_free(mssql_apply *a)
 	free(a->cells);
 	free(a->tvals);
 	free(a->hosts);
+	free(a->stage_at);
+	buf_free(&a->flags16);
 	free(a->order);
 	free(a->fk);
 	free(a->lat);

@@ -205,8 +205,21 @@ bool tsql_stage_typed(const tsql_table *t, size_t i);
 int tsql_staging_create(buf *b, const tsql_table *t);
 int tsql_staging_truncate(buf *b, const tsql_table *t);
 int tsql_staging_drop(buf *b, const tsql_table *t);
+/* SQL Server's columns per table (not a wide one, with a column set),
+ * #temp tables included: one more is error 1702. */
+#define TSQL_TABLE_COLUMNS_MAX 1024
+/* Whether the staging table's flags are packed: one [uN] a flagged column
+ * would take it past TSQL_TABLE_COLUMNS_MAX (a table of more than 511
+ * text columns, say), so they are one [__u] varchar(ncols) instead, a
+ * digit (TSQL_FLAG_*) per column, '0' for a column without. It still
+ * holds [__seq], [__op] and the columns: a table of more than
+ * TSQL_STAGING_COLUMNS_MAX columns has no staging table. */
+bool tsql_staging_packed(const tsql_table *t);
+#define TSQL_STAGING_COLUMNS_MAX (TSQL_TABLE_COLUMNS_MAX - 3)
 /* Number of staging columns, and the 1-based staging column of column i
- * and of its flag (0 when none): what bcp_bind needs. */
+ * and of its flag (0 when none; [__u] for every flagged column when
+ * packed): what bcp_bind needs. O(i) unless packed: a caller that binds
+ * every column counts them once. */
 size_t tsql_staging_ncols(const tsql_table *t);
 size_t tsql_staging_col(const tsql_table *t, size_t i);
 size_t tsql_staging_flag_col(const tsql_table *t, size_t i);

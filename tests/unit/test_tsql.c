@@ -558,6 +558,80 @@ static tsql_table table(void)
 	return t;
 }
 
+/* A table of more text columns than a staging table holds with a flag
+ * column each (2 + columns + flags over 1,024): the flags packed into one
+ * [__u], a digit per column, which the MERGE reads by position. */
+static void test_staging_packed(void **state)
+{
+	(void)state;
+	enum { N = 601 };
+	static char namebuf[N][8];
+	static const char *wide_names[N];
+	static tsql_type wide_types[N];
+	for (size_t i = 0; i < N; i++) {
+		snprintf(namebuf[i], sizeof namebuf[i], "c%zu", i);
+		wide_names[i] = namebuf[i];
+		tsql_map_type(i ? "text" : "integer", &wide_types[i]);
+	}
+	/* the boundary: an int key and 510 text columns take 1,023 with a
+	 * flag each, 511 take 1,025 */
+	tsql_table t = {"dbo", "w", "#s", 511, wide_names, wide_types, 1, keys};
+	assert_false(tsql_staging_packed(&t));
+	assert_int_equal(tsql_staging_ncols(&t), 2 + 511 + 510);
+	t.ncols = 512;
+	assert_true(tsql_staging_packed(&t));
+	t.ncols = N;
+	assert_true(tsql_staging_packed(&t));
+	assert_int_equal(tsql_staging_ncols(&t), 2 + N + 1);
+	assert_int_equal(tsql_staging_col(&t, 0), 3);
+	assert_int_equal(tsql_staging_flag_col(&t, 0), 0);
+	assert_int_equal(tsql_staging_col(&t, 600), 603);
+	assert_int_equal(tsql_staging_flag_col(&t, 1), 604);
+	assert_int_equal(tsql_staging_flag_col(&t, 600), 604);
+	buf b;
+	buf_init(&b, 0);
+	tsql_staging_create(&b, &t);
+	assert_non_null(strstr(text(&b), ", [c601] nvarchar(max) COLLATE DATABASE_DEFAULT NULL, [__u] nvarchar(601) NULL, "
+					 "INDEX [k] CLUSTERED ([c1]));"));
+	assert_null(strstr(text(&b), "[u2]"));
+	/* a digit per column, the key's (no flag) 0 */
+	static tsql_cell cells[N];
+	for (size_t i = 0; i < N; i++)
+		cells[i] = (tsql_cell){true, NULL, 0, TSQL_FLAG_NONE};
+	cells[0] = (tsql_cell){false, "7", 1, 0};
+	cells[1].flag = TSQL_FLAG_UNCHANGED;
+	cells[600].flag = TSQL_FLAG_EMPTY;
+	buf_reset(&b);
+	tsql_staged_insert(&b, &t, 3, 'u', cells);
+	assert_non_null(strstr(text(&b), ", [c601], [__u]) VALUES (3, N'u', N'7', NULL, "));
+	char digits[N + 8];
+	memset(digits, '0', N);
+	digits[1] = '1';
+	digits[600] = '2';
+	digits[N] = '\0';
+	char tail[sizeof digits + 16];
+	snprintf(tail, sizeof tail, ", NULL, N'%s');", digits);
+	assert_non_null(strstr(text(&b), tail));
+	buf_reset(&b);
+	tsql_merge(&b, &t, false);
+	assert_non_null(strstr(text(&b), "USING (SELECT s.[c1] AS [c1], CASE WHEN CAST(SUBSTRING(s.[__u], 2, 1) AS tinyint) = 2 "
+					 "THEN N'' ELSE s.[c2] END AS [c2], CASE WHEN"));
+	assert_non_null(strstr(text(&b), " AS [c601], s.[__u] FROM #s AS s WHERE s.[__op] <> N'd') AS s\n"));
+	assert_non_null(strstr(text(&b), "UPDATE SET [c1] = CASE WHEN CAST(SUBSTRING(s.[__u], 2, 1) AS tinyint) = 1 "
+					 "THEN t.[c1] ELSE s.[c2] END, "));
+	assert_null(strstr(text(&b), "[u2]"));
+	/* a key change: the old key's row read, the flag honoured only
+	 * where there is none */
+	buf_reset(&b);
+	tsql_merge(&b, &t, true);
+	assert_non_null(strstr(text(&b), "USING (SELECT s.[c1] AS [c1], CASE WHEN CAST(SUBSTRING(s.[__u], 2, 1) AS tinyint) = 1 "
+					 "AND o.[__seq] IS NOT NULL THEN "));
+	assert_non_null(strstr(text(&b), " AS [c601], s.[__u], o.[__seq] AS [__o] FROM #s AS s LEFT JOIN #s AS o "));
+	assert_non_null(strstr(text(&b), "UPDATE SET [c1] = CASE WHEN CAST(SUBSTRING(s.[__u], 2, 1) AS tinyint) = 1 "
+					 "AND s.[__o] IS NULL THEN t.[c1] ELSE s.[c2] END, "));
+	buf_free(&b);
+}
+
 /* A target with an IDENTITY column: its MERGE and INSERT … SELECT between
  * SET IDENTITY_INSERT ON and OFF; the catalog query asks which column. */
 static void test_identity(void **state)
@@ -1120,7 +1194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ident),        cmocka_unit_test(test_nstr),
 		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
-		cmocka_unit_test(test_statements),   cmocka_unit_test(test_net_change),
+		cmocka_unit_test(test_statements), cmocka_unit_test(test_staging_packed),   cmocka_unit_test(test_net_change),
 		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
 		cmocka_unit_test(test_value_fits),
 		cmocka_unit_test(test_value_fits_long),

@@ -195,6 +195,16 @@ static const char setup_sql[] =
 	"  RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 <> 0';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.conv_error(number integer, msg text) RETURNS void "
 	"  LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION USING ERRCODE = 'TDS02', MESSAGE = number || '|' || msg; END$$;"
+	/* 1702 after ALTER TABLE ADD: a table holds 1,024 columns at most
+	 * (CREATE TABLE counts its own, tsql_translate.c); one message
+	 * text per number, as sys.messages has */
+	"CREATE OR REPLACE PROCEDURE tds_catalog.column_limit(tbl text) LANGUAGE plpgsql AS $$"
+	"DECLARE c text; BEGIN "
+	"  SELECT attname INTO c FROM pg_attribute WHERE attrelid = tbl::regclass AND attnum > 0 "
+	"    AND NOT attisdropped ORDER BY attnum OFFSET 1024 LIMIT 1; "
+	"  IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(1702, format('CREATE TABLE failed because column "
+	"''%s'' in table ''%s'' exceeds the maximum of 1024 columns.', c, tbl)); END IF; "
+	"END$$;"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign_string(v text, l anyelement, tbl text, col text) "
 	"  RETURNS anyelement LANGUAGE plpgsql STABLE AS $$"
 	"DECLARE ty text COLLATE \"C\" := pg_typeof(l)::text; ms text COLLATE \"C\"; s text COLLATE \"C\"; n numeric; hi numeric; ts timestamp; "

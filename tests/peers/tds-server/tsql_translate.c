@@ -997,12 +997,17 @@ static int parse_set(struct xl *x, size_t *pi, struct batch *b)
 	return 0;
 }
 
+/* SQL Server's columns per table (not a wide one, with a column set):
+ * one more is 1702 at CREATE TABLE or ALTER TABLE ADD, #temp tables
+ * included ("Maximum capacity specifications for SQL Server"). */
+#define MAX_TABLE_COLUMNS 1024
+
 /* The columns of a CREATE TABLE so far (name, SQL Server type), for the
- * length of its primary key. */
+ * length of its primary key and the count of columns. */
 struct coldefs {
 	size_t n;
-	char name[1024][256];
-	char ms[1024][64];
+	char name[MAX_TABLE_COLUMNS][256];
+	char ms[MAX_TABLE_COLUMNS][64];
 };
 
 /* ms ("nvarchar(20)", "int" …) → its base name and first argument (-1:
@@ -1153,6 +1158,9 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 	if (!is_name(x, i))
 		return near(x, i);
 	name_of(x, i, col, sizeof col);
+	if (defs && defs->n == MAX_TABLE_COLUMNS)
+		return xerr(x, 1702, "CREATE TABLE failed because column '%s' in table '%s' exceeds the maximum of %d "
+			    "columns.", col, table, MAX_TABLE_COLUMNS);
 	emit_ident(o, col, 0);
 	i++;
 	sbuf ms;
@@ -1216,7 +1224,7 @@ static int column_def(struct xl *x, size_t *pi, size_t end, const char *table, s
 	}
 	if (is_text_type(base) && arg > 0)
 		length_check(o, col, base, arg);
-	if (defs && defs->n < sizeof defs->name / sizeof defs->name[0]) {
+	if (defs) {
 		snprintf(defs->name[defs->n], sizeof defs->name[0], "%s", col);
 		snprintf(defs->ms[defs->n], sizeof defs->ms[0], "%s", ms.p);
 		defs->n++;
@@ -1416,6 +1424,10 @@ static int alter_table(struct xl *x, size_t *pi, struct batch *b)
 		break;
 	}
 	sb_puts(&o, comments.p ? comments.p : "");
+	/* the count of columns is the table's, known after the ADD (main.c) */
+	sb_puts(&o, "; CALL tds_catalog.column_limit(");
+	emit_literal(&o, name.p);
+	sb_puts(&o, ")");
 	struct stmt *s = add_stmt(b, ST_SQL);
 	s->sql = sb_take(&o);
 	*pi = i;
