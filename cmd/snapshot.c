@@ -374,13 +374,16 @@ static _Noreturn void fail(int code, const char *fmt, ...)
 	}
 	if (writer)
 		record_writer_flush(writer);
-	/* Close the workers first so that the snapshot is no longer used. */
+	/* While its connection is there: a window left open would hold
+	 * pgcdc-read's changes of the table until its WAL bound. */
+	abort_open_window();
+	/* Close the workers before the slot goes, so that its snapshot is no
+	 * longer used. */
 	for (int i = 0; i < nworkers; i++) {
 		if (workers[i].conn)
 			PQfinish(workers[i].conn);
 		workers[i].conn = NULL;
 	}
-	abort_open_window();
 	if (use_state) {
 		/* What is durable stays so; the slot a resumable handover
 		 * created is kept for the rerun, which backfills into it. */
@@ -1849,6 +1852,21 @@ static void abort_open_window(void)
 		return;
 	const table *t = open_window.t;
 	open_window.t = NULL;
+	if (PQtransactionStatus(c) == PQTRANS_ACTIVE) {
+		/* failed while the chunk's COPY still ran: end it first */
+		PGcancel *cn = PQgetCancel(c);
+		char e[256];
+		if (cn) {
+			PQcancel(cn, e, sizeof e);
+			PQfreeCancel(cn);
+		}
+		char *row;
+		while (PQgetCopyData(c, &row, 0) > 0)
+			PQfreemem(row);
+		PGresult *r;
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+	}
 	buf msg;
 	buf_init(&msg, 0);
 	if (bfmsg_build_abort(&msg, online_slot, open_window.id, t->schema, t->name, open_window.chunk) == 0 &&
