@@ -58,6 +58,7 @@ struct direct {
 	size_t *pos;        /* the target column of each record column */
 	long *lim;          /* the most bytes a value of each may bind (-1: any) */
 	mssql_host *hosts;  /* the host type of each target column */
+	mssql_typed_col *cols; /* how each record column converts */
 	mssql_typed *vals;  /* one row, in target column order */
 	size_t rows;        /* sent so far */
 };
@@ -1200,6 +1201,7 @@ static void direct_free(struct direct *d)
 	free(d->pos);
 	free(d->lim);
 	free(d->hosts);
+	free(d->cols);
 	free(d->vals);
 	memset(d, 0, sizeof *d);
 }
@@ -1214,15 +1216,18 @@ static int direct_open(mssql_apply *a, mssql_table *t, struct direct *d, size_t 
 	d->pos = calloc(d->n, sizeof *d->pos);
 	d->lim = calloc(d->n, sizeof *d->lim);
 	d->hosts = calloc(d->n, sizeof *d->hosts);
+	d->cols = calloc(d->n, sizeof *d->cols);
 	d->vals = calloc(d->n, sizeof *d->vals);
-	if (!d->pos || !d->lim || !d->hosts || !d->vals || ensure_cells(a, d->n) < 0 ||
+	if (!d->pos || !d->lim || !d->hosts || !d->cols || !d->vals || ensure_cells(a, d->n) < 0 ||
 	    !direct_ok(t, d->pos, d->lim)) {
 		direct_free(d);
 		a->fatal = EX_OSERR;
 		return AT_FATAL;
 	}
-	for (size_t i = 0; i < d->n; i++)
-		d->hosts[d->pos[i]] = mssql_typed_host(&t->types[i]);
+	for (size_t i = 0; i < d->n; i++) {
+		mssql_typed_col_init(&d->cols[i], &t->types[i]);
+		d->hosts[d->pos[i]] = d->cols[i].host;
+	}
 	sql_reset(a);
 	tsql_qname(&a->sql, t->schema, t->table);
 	if (sql_done(a) < 0) {
@@ -1255,7 +1260,7 @@ static int direct_row(mssql_apply *a, struct direct *d, const mssql_change *c, c
 			continue;
 		}
 		char e[300];
-		if (mssql_typed_value(&t->types[j], v->data, v->len, &a->scratch[j], out, e, sizeof e) != 0) {
+		if (mssql_typed_col_value(&d->cols[j], v->data, v->len, &a->scratch[j], out, e, sizeof e) != 0) {
 			snprintf(why, whylen, "column %s: %s", t->names[j], e);
 			return AT_BADVALUE;
 		}

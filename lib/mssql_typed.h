@@ -80,6 +80,20 @@ mssql_host mssql_typed_host(const tsql_type *t);
 int mssql_typed_value(const tsql_type *t, const char *in, size_t len, buf *scratch, mssql_typed *out,
 		      char *err, size_t errlen);
 
+/* What mssql_typed_value works out from a column's type before it looks
+ * at the value (the host type, a decimal's precision and scale): worked
+ * out once for a bulk copy's columns, not once per value. t must outlive
+ * it. */
+typedef struct mssql_typed_col {
+	const tsql_type *t;
+	mssql_host host;
+	uint8_t prec, scale; /* DECIMAL */
+} mssql_typed_col;
+void mssql_typed_col_init(mssql_typed_col *c, const tsql_type *t);
+/* mssql_typed_value for a column c describes: the same result. */
+int mssql_typed_col_value(const mssql_typed_col *c, const char *in, size_t len, buf *scratch, mssql_typed *out,
+			  char *err, size_t errlen);
+
 /* A T-SQL expression of the value as it is sent (for --print-sql), e.g.
  * 1234.50, CAST(N'2026-11-25T13:58:45.1234560+00:00' AS datetimeoffset(7)). */
 int mssql_typed_literal(buf *b, const mssql_typed *v);

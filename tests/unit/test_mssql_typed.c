@@ -296,6 +296,30 @@ static void test_datetimeoffset(void **state)
 	assert_int_equal(v.days, day);
 	assert_string_equal(show("timestamp with time zone", "2026-11-25T00:30:00+05:30"),
 			    "CAST(N'2026-11-25T00:30:00.0000000+05:30' AS datetimeoffset(7))");
+	/* Timestamps as the record format writes them take a shorter way
+	 * (record_timestamp): the same values, the same refusals. */
+	assert_string_equal(show("timestamp with time zone", "2024-02-29T23:59:59.999999Z"),
+			    "CAST(N'2024-02-29T23:59:59.9999990+00:00' AS datetimeoffset(7))");
+	assert_string_equal(show("timestamp with time zone", "0001-01-01T00:00:00.000000Z"),
+			    "CAST(N'0001-01-01T00:00:00.0000000+00:00' AS datetimeoffset(7))");
+	assert_string_equal(show("timestamp without time zone", "9999-12-31T23:59:59.999999"),
+			    "CAST(N'9999-12-31T23:59:59.9999990' AS datetime2(7))");
+	assert_string_equal(show("timestamp with time zone", "2023-02-29T00:00:00.000000Z"),
+			    "ERR: not a timestamp: \"2023-02-29T00:00:00.000000Z\"");
+	assert_string_equal(show("timestamp with time zone", "2026-01-01T23:59:60.000000Z"),
+			    "ERR: not a timestamp: \"2026-01-01T23:59:60.000000Z\"");
+	assert_string_equal(show("timestamp with time zone", "0000-12-31T00:00:00.000000Z"),
+			    "ERR: not a timestamp: \"0000-12-31T00:00:00.000000Z\"");
+	assert_string_equal(show("timestamp(3) with time zone", "2026-01-01T00:00:00.123456Z"),
+			    "ERR: \"2026-01-01T00:00:00.123456Z\" does not go into datetimeoffset(3) unchanged (more "
+			    "fractional-second digits: it would round)");
+	/* a NUL among the digits ends the string for the general way */
+	{
+		tsql_type t;
+		tsql_map_type("timestamp with time zone", &t);
+		assert_int_equal(mssql_typed_value(&t, "2026-01-01T00:00:00.5\0" "0000Z", 27, &scratch, &v, err,
+						   sizeof err), -1);
+	}
 	assert_string_equal(show("timestamp with time zone", "2026-06-30T23:59:59.999999-07"),
 			    "CAST(N'2026-06-30T23:59:59.9999990-07:00' AS datetimeoffset(7))");
 	assert_string_equal(show("timestamp with time zone", "infinity"),
