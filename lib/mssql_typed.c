@@ -487,10 +487,8 @@ int mssql_typed_col_value(const mssql_typed_col *c, const char *in, size_t len, 
 		break;
 	case MSSQL_HOST_DATETIME2:
 	case MSSQL_HOST_DTO:
-		if (!t->legacy && record_timestamp(in, len, h == MSSQL_HOST_DTO, t->prec, &out->days, &out->ticks)) {
-			out->offset = 0; /* 'Z'; the row's slot may hold another value's */
+		if (!t->legacy && record_timestamp(in, len, h == MSSQL_HOST_DTO, t->prec, &out->days, &out->ticks))
 			return 0;
-		}
 		break;
 	default:
 		break;
