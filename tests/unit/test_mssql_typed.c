@@ -294,6 +294,12 @@ static void test_datetimeoffset(void **state)
 	int32_t day = v.days;
 	assert_int_equal(conv("timestamp with time zone", "2026-11-24T19:00:00Z", &v), 0);
 	assert_int_equal(v.days, day);
+	/* a bulk copy converts each row into the same slots: the offset of
+	 * the value before must not stay (the record format's way too) */
+	assert_int_equal(conv("timestamp with time zone", "2026-11-25T00:30:00+05:30", &v), 0);
+	assert_int_equal(conv("timestamp with time zone", "2026-11-24T19:00:00.000000Z", &v), 0);
+	assert_int_equal(v.offset, 0);
+	assert_int_equal(v.days, day);
 	assert_string_equal(show("timestamp with time zone", "2026-11-25T00:30:00+05:30"),
 			    "CAST(N'2026-11-25T00:30:00.0000000+05:30' AS datetimeoffset(7))");
 	/* Timestamps as the record format writes them take a shorter way
