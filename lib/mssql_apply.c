@@ -565,7 +565,7 @@ static int prepare(mssql_apply *a)
 static bool has_col(const mssql_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->ntcols; i++)
-		if (!strcasecmp(t->tcols[i], name))
+		if (tsql_name_eq_ci(t->tcols[i], name))
 			return true;
 	return false;
 }
@@ -609,6 +609,7 @@ static int add_tcol_as(mssql_table *t, size_t i)
 struct tcols {
 	mssql_table *t;
 	bool oom;
+	char spelled[2 * 256 + 8]; /* "[schema].[table]" as the target has it, when not as t */
 };
 
 static int collect_tcol(void *ctx, int ncols, char **vals)
@@ -639,6 +640,8 @@ static int collect_tcol(void *ctx, int ncols, char **vals)
 	}
 	if (ncols >= 6 && vals[5] && strtol(vals[5], NULL, 10) == 1)
 		c->t->tidentity = c->t->ntcols;
+	if (ncols >= 10 && vals[8] && vals[9] && (strcmp(vals[8], c->t->schema) || strcmp(vals[9], c->t->table)))
+		snprintf(c->spelled, sizeof c->spelled, "[%.256s].[%.256s]", vals[8], vals[9]);
 	return 0;
 }
 
@@ -659,9 +662,64 @@ static bool untyped_cols(const mssql_table *t, size_t lo, size_t hi)
 
 /* Reads the target's columns; creates the table (--create-tables) or adds
  * new columns (--evolve) as needed. */
+/* What makes t one table, or two columns of it one column, on a SQL
+ * Server whose names ignore case, as its default collation's do, where
+ * PostgreSQL keeps them apart (quoted names): its records would be
+ * written over another table's, or its CREATE TABLE refused (2705).
+ * AT_OK, or AT_BADVALUE by t's first record (AT_FATAL, EX_DATAERR, for a
+ * truncate alone). */
+static int name_clash(mssql_apply *a, mssql_table *t)
+{
+	const char *other = NULL, *what = NULL;
+	/* the tables seen before t (a->ts keeps the order they came in):
+	 * the first of two keeps its place */
+	for (size_t i = 0; i < a->ts.n && a->ts.t[i] != t && !other; i++) {
+		const mssql_table *u = a->ts.t[i];
+		if (tsql_name_eq_ci(u->schema, t->schema) && tsql_name_eq_ci(u->table, t->table) &&
+		    (strcmp(u->schema, t->schema) || strcmp(u->table, t->table))) {
+			other = u->table;
+			what = u->schema;
+		}
+	}
+	const char *c1 = NULL, *c2 = NULL;
+	for (size_t i = 0; i < t->ncols && !other && !c1; i++)
+		for (size_t j = i + 1; j < t->ncols; j++)
+			if (tsql_name_eq_ci(t->names[i], t->names[j])) {
+				c1 = t->names[i];
+				c2 = t->names[j];
+				break;
+			}
+	if (!other && !c1)
+		return AT_OK;
+	if (other)
+		snprintf(a->bad_msg, sizeof a->bad_msg,
+			 "[%s].[%s] and [%s].[%s] are one table on SQL Server, whose names ignore case (its default "
+			 "collation): the source's second table is refused, not written over the first",
+			 what, other, t->schema, t->table);
+	else
+		snprintf(a->bad_msg, sizeof a->bad_msg,
+			 "columns %s and %s are one column on SQL Server, whose names ignore case (its default "
+			 "collation; 2705)", c1, c2);
+	if (t->n == 0) {
+		log_error("table [%s].[%s]: %s", t->schema, t->table, a->bad_msg);
+		a->fatal = EX_DATAERR;
+		return AT_FATAL;
+	}
+	a->bad_t = t;
+	a->bad_i = 0;
+	return AT_BADVALUE;
+}
+
 static int ensure_table(mssql_apply *a, mssql_table *t)
 {
+	/* nothing to write (its records went to the dead-letter file): not
+	 * even a table to make */
+	if (t->n == 0 && !t->truncate)
+		return AT_OK;
 	if (!t->exists) {
+		int rc = name_clash(a, t);
+		if (rc != AT_OK)
+			return rc;
 		struct rows rows = {0};
 		struct tcols tc = {t, false};
 		t->tidentity = 0;
@@ -672,6 +730,24 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		if (tc.oom) {
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
+		}
+		if (tc.spelled[0] && t->n) {
+			/* found ignoring case: maybe another source table's,
+			 * written there before (name_clash sees only this run's) */
+			snprintf(a->bad_msg, sizeof a->bad_msg,
+				 "the target has the table as %.140s, which differs from [%.60s].[%.60s] only in case: one "
+				 "table on SQL Server (names ignoring case), maybe another source table's; refused, not "
+				 "written into it (if it is this one's, rename it to the source's spelling)",
+				 tc.spelled, t->schema, t->table);
+			a->bad_t = t;
+			a->bad_i = 0;
+			/* looked up again next time */
+			for (size_t i = 0; i < t->ntcols; i++) {
+				free(t->tcols[i]);
+				free(t->ttypes[i]);
+			}
+			t->ntcols = 0;
+			return AT_BADVALUE;
 		}
 		if (t->ntcols == 0 && t->ncols == 0) {
 			/* A truncate of a table we never saw columns of, and that
@@ -755,7 +831,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
 		size_t j = 0;
-		while (j < t->ntcols && strcasecmp(t->tcols[j], t->names[i]))
+		while (j < t->ntcols && !tsql_name_eq_ci(t->tcols[j], t->names[i]))
 			j++;
 		tsql_type *tt = &t->ttarget[i];
 		tsql_parse_sqltype(j < t->ntcols ? t->ttypes[j] : t->types[i].name, tt);
@@ -784,7 +860,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 	t->view.identity = false;
 	t->view.identity_col = 0;
 	for (size_t i = 0; i < t->ncols && t->tidentity; i++)
-		if (!strcasecmp(t->names[i], t->tcols[t->tidentity - 1])) {
+		if (tsql_name_eq_ci(t->names[i], t->tcols[t->tidentity - 1])) {
 			t->view.identity = true;
 			if (!tsql_is_key(&t->view, i))
 				t->view.identity_col = i + 1;
@@ -1150,7 +1226,7 @@ static bool direct_ok(const mssql_table *t, size_t *pos, long *lim)
 		return false;
 	for (size_t i = 0; i < t->ncols; i++) {
 		size_t j = 0;
-		while (j < t->ntcols && strcasecmp(t->tcols[j], t->names[i]))
+		while (j < t->ntcols && !tsql_name_eq_ci(t->tcols[j], t->names[i]))
 			j++;
 		if (j == t->ntcols || !col_fits(t, i, j, &lim[i]))
 			return false;
@@ -2704,7 +2780,7 @@ int mssql_apply_key_from_target(mssql_apply *a, record *r)
 	for (size_t i = 0; i < k->cols->n; i++) {
 		/* identifiers compare as SQL Server's default collation does */
 		size_t c = 0;
-		while (c < r->ncols && strcasecmp(r->cols[c].name, k->cols->v[i]))
+		while (c < r->ncols && !tsql_name_eq_ci(r->cols[c].name, k->cols->v[i]))
 			c++;
 		if (c == r->ncols)
 			return 0; /* a key column the record lacks: no key, refused later */

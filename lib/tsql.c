@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <locale.h>
+#include <pthread.h>
+#include <wctype.h>
 
 /* ---- type map ---- */
 
@@ -122,6 +125,62 @@ void tsql_map_type(const char *pg, tsql_type *o)
 
 /* Parses "decimal(p,s)" / "numeric(p,s)" / "nvarchar(max)" of --type-map
  * and the catalog's spellings of SQL Server types. */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_open(void)
+{
+	/* (locale_t)0 when the system has none: ASCII letters only then */
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* The code point at *p (advanced past it), or the byte itself plus
+ * 0x110000 when it starts no valid UTF-8 sequence. */
+static uint32_t next_code_point(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	uint32_t c = s[0];
+	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+	if (n == 1) {
+		*p = s + 1;
+		return c;
+	}
+	uint32_t v = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			n = 0;
+			break;
+		}
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (n == 0) {
+		*p = s + 1;
+		return 0x110000 + c;
+	}
+	*p = s + n;
+	return v;
+}
+
+bool tsql_name_eq_ci(const char *a, const char *b)
+{
+	pthread_once(&utf8_once, utf8_locale_open);
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+	while (*p && *q) {
+		uint32_t x = next_code_point(&p), y = next_code_point(&q);
+		if (x == y)
+			continue;
+		if (x >= 0x110000 || y >= 0x110000)
+			return false;
+		if (utf8_locale) {
+			if (towlower_l((wint_t)x, utf8_locale) != towlower_l((wint_t)y, utf8_locale))
+				return false;
+		} else if (x >= 0x80 || y >= 0x80 || tolower((int)x) != tolower((int)y)) {
+			return false;
+		}
+	}
+	return *p == *q;
+}
+
 bool tsql_collation_is_binary(const char *c)
 {
 	return c && (strstr(c, "_BIN") || strstr(c, "_bin"));
@@ -1174,8 +1233,8 @@ int tsql_catalog_column_types(buf *b, const char *schema, const char *table)
 	int rc = buf_puts(b, "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], "
 			     "[NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(");
 	rc |= qname_nstr(b, schema, table);
-	rc |= buf_puts(b, "), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] "
-			  "FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
+	rc |= buf_puts(b, "), [COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME], "
+			  "[TABLE_SCHEMA], [TABLE_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = ");
 	rc |= tsql_nstr(b, schema, strlen(schema));
 	rc |= buf_puts(b, " AND [TABLE_NAME] = ");
 	rc |= tsql_nstr(b, table, strlen(table));

@@ -68,6 +68,13 @@ typedef struct tsql_type {
 #define TSQL_KEY_COLLATION "Latin1_General_100_BIN2"
 /* Whether a collation compares code points (BIN, BIN2). */
 bool tsql_collation_is_binary(const char *collation);
+/* Whether identifiers a and b name one object on a SQL Server whose
+ * collation ignores case, as its default does (names follow the
+ * database's collation): code point by code point after simple
+ * lowercasing (towlower in the C.UTF-8 locale: 'Ä' is 'ä'; no full case
+ * folding, so 'ß' is not "ss", which some Windows collations equate).
+ * Bytes that are not UTF-8 compare as they are. */
+bool tsql_name_eq_ci(const char *a, const char *b);
 /* "nvarchar(450) COLLATE Latin1_General_100_BIN2": t's name and collation. */
 void tsql_type_spec(const tsql_type *t, char *out, size_t len);
 
@@ -181,7 +188,9 @@ int tsql_catalog_schema(buf *b, const char *schema);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);
 /* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE],
  * sixth COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column), then
- * [DATETIME_PRECISION] and [COLLATION_NAME]. */
+ * [DATETIME_PRECISION], [COLLATION_NAME], and [TABLE_SCHEMA] and
+ * [TABLE_NAME] as the target spells them (the search ignores case where
+ * the database's collation does). */
 int tsql_catalog_column_types(buf *b, const char *schema, const char *table);
 /* One row, one number: the target's CHECK and FOREIGN KEY constraints and
  * triggers, which a bulk copy without hints skips (sys.check_constraints,

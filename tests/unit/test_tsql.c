@@ -558,6 +558,25 @@ static tsql_table table(void)
 	return t;
 }
 
+/* Names as SQL Server's default collation compares them: case ignored,
+ * code point by code point. */
+static void test_name_eq_ci(void **state)
+{
+	(void)state;
+	assert_true(tsql_name_eq_ci("Orders", "orders"));
+	assert_true(tsql_name_eq_ci("ORDERS", "orders"));
+	assert_true(tsql_name_eq_ci("\xc3\x84pfel", "\xc3\xa4pfel"));     /* Äpfel, äpfel */
+	assert_true(tsql_name_eq_ci("\xce\xa3\xce\x91", "\xcf\x83\xce\xb1")); /* ΣΑ, σα */
+	assert_false(tsql_name_eq_ci("orders", "order"));
+	assert_false(tsql_name_eq_ci("order", "orders"));
+	assert_false(tsql_name_eq_ci("a_b", "a-b"));
+	assert_false(tsql_name_eq_ci("stra\xc3\x9f" "e", "STRASSE")); /* no full folding */
+	/* bytes that are not UTF-8 compare as they are */
+	assert_true(tsql_name_eq_ci("x\xff", "X\xff"));
+	assert_false(tsql_name_eq_ci("x\xff", "x\xfe"));
+	assert_false(tsql_name_eq_ci("\xc3", "\xe3"));
+}
+
 /* A table of more text columns than a staging table holds with a flag
  * column each (2 + columns + flags over 1,024): the flags packed into one
  * [__u], a digit per column, which the MERGE reads by position. */
@@ -643,8 +662,8 @@ static void test_identity(void **state)
 	tsql_catalog_column_types(&b, "s'", "t]x");
 	assert_string_equal(text(&b), "SELECT [COLUMN_NAME], [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH], "
 				      "[NUMERIC_PRECISION], [NUMERIC_SCALE], COLUMNPROPERTY(OBJECT_ID(N'[s''].[t]]x]'), "
-				      "[COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME] "
-				      "FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] "
+				      "[COLUMN_NAME], N'IsIdentity'), [DATETIME_PRECISION], [COLLATION_NAME], [TABLE_SCHEMA], "
+				      "[TABLE_NAME] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] "
 				      "= N's''' AND [TABLE_NAME] = N't]x' ORDER BY [ORDINAL_POSITION];");
 	buf_reset(&b);
 	tsql_insert_select(&b, &t);
@@ -1194,7 +1213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ident),        cmocka_unit_test(test_nstr),
 		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
-		cmocka_unit_test(test_statements), cmocka_unit_test(test_staging_packed),   cmocka_unit_test(test_net_change),
+		cmocka_unit_test(test_statements), cmocka_unit_test(test_staging_packed), cmocka_unit_test(test_name_eq_ci),   cmocka_unit_test(test_net_change),
 		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
 		cmocka_unit_test(test_value_fits),
 		cmocka_unit_test(test_value_fits_long),

@@ -195,15 +195,33 @@ static const char setup_sql[] =
 	"  RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 <> 0';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.conv_error(number integer, msg text) RETURNS void "
 	"  LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION USING ERRCODE = 'TDS02', MESSAGE = number || '|' || msg; END$$;"
-	/* 1702 after ALTER TABLE ADD: a table holds 1,024 columns at most
-	 * (CREATE TABLE counts its own, tsql_translate.c); one message
-	 * text per number, as sys.messages has */
-	"CREATE OR REPLACE PROCEDURE tds_catalog.column_limit(tbl text) LANGUAGE plpgsql AS $$"
-	"DECLARE c text; BEGIN "
-	"  SELECT attname INTO c FROM pg_attribute WHERE attrelid = tbl::regclass AND attnum > 0 "
+	/* What SQL Server refuses of a table's columns and name that
+	 * PostgreSQL takes, checked after CREATE TABLE and ALTER TABLE ADD
+	 * (tsql_translate.c): a 1,025th column (1702; CREATE TABLE counts
+	 * its own first, as PostgreSQL stops at 1,600), and under a
+	 * case-insensitive collation, which names follow, two columns whose
+	 * names differ only in case (2705) and another table of such a name
+	 * (2714). One message text per number, as sys.messages has. */
+	"CREATE OR REPLACE PROCEDURE tds_catalog.check_table(tbl text, ci boolean) LANGUAGE plpgsql AS $$"
+	"DECLARE rel oid := tbl::regclass; c text; "
+	"BEGIN "
+	"  SELECT attname INTO c FROM pg_attribute WHERE attrelid = rel AND attnum > 0 "
 	"    AND NOT attisdropped ORDER BY attnum OFFSET 1024 LIMIT 1; "
 	"  IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(1702, format('CREATE TABLE failed because column "
 	"''%s'' in table ''%s'' exceeds the maximum of 1024 columns.', c, tbl)); END IF; "
+	"  IF NOT ci THEN RETURN; END IF; "
+	"  SELECT b.attname INTO c FROM pg_attribute a JOIN pg_attribute b ON b.attrelid = a.attrelid "
+	"    AND b.attnum > a.attnum AND NOT b.attisdropped "
+	"    AND lower(b.attname::text COLLATE \"und-x-icu\") = lower(a.attname::text COLLATE \"und-x-icu\") "
+	"    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped ORDER BY b.attnum LIMIT 1; "
+	"  IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(2705, format('Column names in each table must be "
+	"unique. Column name ''%s'' in table ''%s'' is specified more than once.', c, tbl)); END IF; "
+	"  SELECT t.relname INTO c FROM pg_class t JOIN pg_class o ON o.relnamespace = t.relnamespace "
+	"    AND o.oid <> t.oid AND o.relkind IN ('r', 'p', 'v', 'm', 'f') "
+	"    AND lower(o.relname::text COLLATE \"und-x-icu\") = lower(t.relname::text COLLATE \"und-x-icu\") "
+	"    WHERE t.oid = rel LIMIT 1; "
+	"  IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(2714, format('There is already an object named "
+	"''%s'' in the database.', c)); END IF; "
 	"END$$;"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign_string(v text, l anyelement, tbl text, col text) "
 	"  RETURNS anyelement LANGUAGE plpgsql STABLE AS $$"
@@ -345,9 +363,13 @@ static const char setup_sql[] =
 	"CREATE OR REPLACE VIEW tds_catalog.foreign_keys AS "
 	"SELECT conname::text AS name, oid::integer AS object_id, conrelid::integer AS parent_object_id, "
 	"  confrelid::integer AS referenced_object_id FROM pg_constraint WHERE contype = 'f';"
-	"CREATE OR REPLACE VIEW tds_catalog.columns AS "
-	"SELECT current_database()::text AS table_catalog, n.nspname::text AS table_schema, "
-	"  c.relname::text AS table_name, a.attname::text AS column_name, "
+	/* Names compare as the database's collation compares them: a search
+	 * for table 'orders' finds [Orders] where that ignores case
+	 * (setup_pg puts its COLLATE for each @COLL@) */
+	"DROP VIEW IF EXISTS tds_catalog.columns;"
+	"CREATE VIEW tds_catalog.columns AS "
+	"SELECT current_database()::text AS table_catalog, n.nspname::text@COLL@ AS table_schema, "
+	"  c.relname::text@COLL@ AS table_name, a.attname::text AS column_name, "
 	"  a.attnum::int AS ordinal_position, "
 	"  CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable, "
 	"  COALESCE(split_part(d.description, '(', 1), CASE t.typname "
@@ -382,7 +404,7 @@ static const char setup_sql[] =
 	"WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v') "
 	"  AND (n.nspname NOT LIKE 'pg_temp%' OR n.oid = pg_my_temp_schema());";
 
-static int setup_pg(const char *conninfo)
+static int setup_pg(const char *conninfo, const char *db_collation)
 {
 	PGconn *pg = PQconnectdb(conninfo);
 	if (PQstatus(pg) != CONNECTION_OK) {
@@ -393,7 +415,16 @@ static int setup_pg(const char *conninfo)
 	sbuf q;
 	sb_init(&q);
 	peer_collations_sql(&q);
-	sb_puts(&q, setup_sql);
+	char coll[200] = "";
+	if (strstr(db_collation, "_CI"))
+		snprintf(coll, sizeof coll, " COLLATE public.\"%s\"", db_collation);
+	for (const char *p = setup_sql, *at; *p; p = at + 6) {
+		if (!(at = strstr(p, "@COLL@"))) {
+			sb_puts(&q, p);
+			break;
+		}
+		sb_printf(&q, "%.*s%s", (int)(at - p), p, coll);
+	}
 	PGresult *r = PQexec(pg, q.p);
 	sb_free(&q);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -507,7 +538,7 @@ int main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	*o.commit_batches = 0;
-	if (setup_pg(o.pg))
+	if (setup_pg(o.pg, o.db_collation))
 		return EX_UNAVAILABLE;
 
 	int ls = socket(AF_INET, SOCK_STREAM, 0);

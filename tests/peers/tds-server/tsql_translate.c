@@ -1270,6 +1270,17 @@ static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o, char keys[][2
 	}
 }
 
+/* After a CREATE TABLE or ALTER TABLE ADD of table (as parse_qname
+ * prints it): what SQL Server refuses of its columns and name that
+ * PostgreSQL takes (tds_catalog.check_table, main.c), names compared as
+ * coll, the collation they follow, compares them. */
+static void check_table(sbuf *o, const char *table, const char *coll)
+{
+	sb_puts(o, "; CALL tds_catalog.check_table(");
+	emit_literal(o, table);
+	sb_puts(o, strstr(coll, "_CI") ? ", true)" : ", false)");
+}
+
 static int create_table(struct xl *x, size_t *pi, struct batch *b)
 {
 	size_t i = *pi + 2;
@@ -1381,6 +1392,7 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 		sb_puts(&o, keychecks.p);
 	emit(&o, ")");
 	sb_puts(&o, comments.p ? comments.p : "");
+	check_table(&o, name.p, temp ? PEER_SERVER_COLLATION : x->ctx->db_collation);
 	struct stmt *s = add_stmt(b, ST_SQL);
 	s->sql = sb_take(&o);
 	s->cmd = 0xC6;
@@ -1424,10 +1436,7 @@ static int alter_table(struct xl *x, size_t *pi, struct batch *b)
 		break;
 	}
 	sb_puts(&o, comments.p ? comments.p : "");
-	/* the count of columns is the table's, known after the ADD (main.c) */
-	sb_puts(&o, "; CALL tds_catalog.column_limit(");
-	emit_literal(&o, name.p);
-	sb_puts(&o, ")");
+	check_table(&o, name.p, name.p[1] == '#' ? PEER_SERVER_COLLATION : x->ctx->db_collation);
 	struct stmt *s = add_stmt(b, ST_SQL);
 	s->sql = sb_take(&o);
 	*pi = i;
