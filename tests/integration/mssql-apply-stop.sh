@@ -47,9 +47,9 @@ lock() {
 }
 # start_apply OUT: mssql-apply in the background (pid in $applier) on a
 # FIFO, with acks to OUT.acks; the records of id 2 and 3 go in, and it
-# waits until the batch waits for the lock: a statement begun since, for
-# the peer's session of an earlier run waits on (it goes on when its
-# client has gone)
+# waits until the batch waits for the lock: a statement begun since (the
+# peer's session of an earlier run ends with its client, checked below, so
+# this is belt and braces)
 start_apply() {
 	rm -f in.fifo ack.fifo
 	mkfifo in.fifo ack.fifo
@@ -67,6 +67,17 @@ start_apply() {
 	done
 	cat "$1.err" >&2
 	fail "the batch did not wait for the lock"
+}
+# no_stale_wait OUT: as at SQL Server, the server's session of the stopped
+# mssql-apply waits no more: its statement was cancelled when the
+# connection went
+lockwaits() { tq "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'target'"; }
+no_stale_wait() {
+	for _ in $(seq 1 50); do
+		[ "$(lockwaits)" = 0 ] && return
+		sleep 0.1
+	done
+	fail "$1: 5 s after mssql-apply stopped, its session at the server still waits on the lock"
 }
 # stopped_within SECONDS OUT: waits for $applier; fails unless it exited 0
 stopped_within() {
@@ -88,6 +99,7 @@ kill -TERM "$applier"
 stopped_within 20 one
 note "stopped $(($(date +%s) - t0)) s after SIGTERM"
 [ $(($(date +%s) - t0)) -ge 9 ] || fail "the batch was given up before its 10 s"
+no_stale_wait one
 
 # 2. a second SIGTERM: at once
 start_apply two
@@ -97,6 +109,7 @@ t0=$(date +%s)
 kill -TERM "$applier"
 stopped_within 4 two
 note "stopped $(($(date +%s) - t0)) s after the second signal"
+no_stale_wait two
 # (the server's session sleeps on when its client goes: end it there)
 tq "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
 wait "$locker" 2>/dev/null

@@ -6,6 +6,9 @@
  *   bcp-probe --server HOST:PORT --database DB --rows N --expect FILE
  *             [--then "T-SQL"]
  *   bcp-probe --server HOST:PORT --cancel    (against a peer with delay-ms)
+ *   bcp-probe --server HOST:PORT --cancel --cancel-sql "T-SQL" --cancel-after MS
+ *             (sends the batch, cancels it MS ms later: one that waits on a
+ *             lock)
  *   bcp-probe --server HOST:PORT --typed --then "T-SQL"   (three rows, many types)
  *   bcp-probe --server HOST:PORT --rpc N   (one RPC of sp_executesql, N
  *             parameters in all: @stmt, @params and N - 2 of its own)
@@ -61,12 +64,15 @@ static int run(DBPROCESS *db, const char *sql)
 
 /* --cancel: dbcancel() on a batch the server is still working on sends an
  * ATTENTION; the server must acknowledge it (DONE_ATTN) at once, and the
- * connection then answers the next batch. */
-static int cancel_probe(DBPROCESS *db)
+ * connection then answers the next batch. The batch is sql, cancelled
+ * after_ms after it was sent. */
+static int cancel_probe(DBPROCESS *db, const char *sql, long after_ms)
 {
 	struct timespec t0, t1;
-	if (dbcmd(db, "SELECT 1") == FAIL || dbsqlsend(db) == FAIL)
+	if (dbcmd(db, sql) == FAIL || dbsqlsend(db) == FAIL)
 		return -1;
+	if (after_ms > 0)
+		nanosleep(&(struct timespec){after_ms / 1000, after_ms % 1000 * 1000000}, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (dbcancel(db) == FAIL) {
 		fprintf(stderr, "bcp-probe: dbcancel failed\n");
@@ -251,6 +257,8 @@ int main(int argc, char **argv)
 		{"expect", required_argument, NULL, 'e'},
 		{"then", required_argument, NULL, 't'},
 		{"cancel", no_argument, NULL, 'c'},
+		{"cancel-sql", required_argument, NULL, 'C'},
+		{"cancel-after", required_argument, NULL, 'A'},
 		{"utf8", no_argument, NULL, 'u'},
 		{"typed", no_argument, NULL, 'y'},
 		{"rpc", required_argument, NULL, 'r'},
@@ -259,7 +267,8 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *database = "target", *expect = NULL, *then = NULL;
-	long rows = 10, rpc = 0;
+	const char *cancel_sql = "SELECT 1";
+	long rows = 10, rpc = 0, cancel_after = 0;
 	int ch, cancel = 0, utf8 = 0, typed = 0;
 	while ((ch = getopt_long(argc, argv, "s:d:n:e:t:hV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -269,12 +278,14 @@ int main(int argc, char **argv)
 		case 'e': expect = optarg; break;
 		case 't': then = optarg; break;
 		case 'c': cancel = 1; break;
+		case 'C': cancel_sql = optarg; break;
+		case 'A': cancel_after = atol(optarg); break;
 		case 'u': utf8 = 1; break;
 		case 'y': typed = 1; break;
 		case 'r': rpc = atol(optarg); break;
 		case 'h':
 			printf("Usage: bcp-probe --server HOST:PORT [--database DB] [--rows N] [--expect FILE] "
-			       "[--then T-SQL] [--cancel] [--utf8] [--typed] [--rpc N]\n");
+			       "[--then T-SQL] [--cancel [--cancel-sql T-SQL] [--cancel-after MS]] [--utf8] [--typed] [--rpc N]\n");
 			return 0;
 		case 'V': printf("bcp-probe %s\n", DBREPL_VERSION); return 0;
 		default: return EX_USAGE;
@@ -300,7 +311,7 @@ int main(int argc, char **argv)
 		return EX_UNAVAILABLE;
 	}
 	if (cancel) {
-		int rc = cancel_probe(db);
+		int rc = cancel_probe(db, cancel_sql, cancel_after);
 		dbclose(db);
 		dbloginfree(login);
 		dbexit();

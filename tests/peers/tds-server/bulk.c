@@ -373,7 +373,7 @@ static int renumber_begin(session *s)
 	sb_printf(&q, "CREATE TRIGGER tds_bulk_renumber BEFORE INSERT ON %s FOR EACH ROW "
 		      "EXECUTE FUNCTION tds_catalog.bulk_renumber(); ALTER TABLE %s ENABLE ALWAYS TRIGGER tds_bulk_renumber",
 		      s->bulk_target, s->bulk_target);
-	r = PQexec(s->pg, q.p);
+	r = pg_exec(s, q.p);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	sb_free(&q);
@@ -411,7 +411,7 @@ struct unchecked {
 
 static int exec_ok(session *s, const char *sql)
 {
-	PGresult *r = PQexec(s->pg, sql);
+	PGresult *r = pg_exec(s, sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
 		peer_log(s->o, "bulk: %s: %s", sql, PQresultErrorMessage(r));
@@ -521,7 +521,7 @@ void handle_bulk(session *s)
 	}
 	sb_puts(&line, binary ? ") FROM STDIN WITH (FORMAT binary)" : ") FROM STDIN");
 	peer_log(s->o, "bulk: %s", line.p);
-	PGresult *r = PQexec(s->pg, line.p);
+	PGresult *r = pg_exec(s, line.p);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		err = r;
 		goto drain;
@@ -590,7 +590,7 @@ drain:
 		}
 		PQputCopyEnd(s->pg, proto_err ? "bad BULK_LOAD row from the TDS client" : NULL);
 		PGresult *r2;
-		while ((r2 = PQgetResult(s->pg)) != NULL) {
+		while ((r2 = pg_result(s)) != NULL) {
 			if (PQresultStatus(r2) == PGRES_COMMAND_OK) {
 				const char *ct = PQcmdTuples(r2);
 				if (ct[0])
@@ -606,8 +606,16 @@ drain:
 	if (renumber)
 		renumber_end(s);
 	unchecked_end(s, &unchecked, copying && !proto_err && !err);
-	reply_delay(s);
-	if (proto_err) {
+	if (!s->attention)
+		reply_delay(s);
+	/* an ATTENTION while the COPY ended (pg_result): answered instead
+	 * of the row count, the load rolled back */
+	if (s->attention) {
+		if (err)
+			PQclear(err);
+		err = NULL;
+		attention_answer(s);
+	} else if (proto_err) {
 		if (err)
 			PQclear(err);
 		err = NULL;
@@ -627,8 +635,10 @@ drain:
 	/* the next bcp_init asks for the metadata again */
 	bulk_meta_drop(s);
 reply:
-	flush_done(s, 0);
-	tds_reply_end(c);
+	if (!s->attention) {
+		flush_done(s, 0);
+		tds_reply_end(c);
+	}
 	free(cols);
 	sb_free(&line);
 	free(vbuf);

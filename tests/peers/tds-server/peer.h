@@ -346,6 +346,11 @@ typedef struct session {
 	struct pg_attr *meta;
 	int meta_n;
 	int in_rpc; /* answering an RPC: statements end in DONEINPROC */
+	/* What the client did while a request ran (pg_result): an ATTENTION
+	 * came (1; 2 once answered with DONE_ATTN), the running statement was
+	 * sent a cancel, a message other than an ATTENTION came and waits for
+	 * the request to end. Reset for each request. */
+	int attention, cancelled, input_queued;
 	int pending_drop; /* the drop-after fault fired in an EXEC sp_executesql */
 	/* DONE of the previous statement, sent once we know whether more follows */
 	int done_pending;
@@ -381,5 +386,16 @@ void sess_error(session *s, int number, int cls, const char *fmt, ...) __attribu
 void queue_done(session *s, uint16_t status, uint16_t cmd, uint64_t rows);
 void flush_done(session *s, int more);
 int pg_rollback_if_needed(session *s);
+/* PostgreSQL's next result of the statement sent (PQgetResult), watching
+ * the TDS client while PostgreSQL works: an ATTENTION (at a message
+ * boundary) cancels the statement and sets s->attention; a connection
+ * closed or broken cancels it and sets c->dead. */
+PGresult *pg_result(session *s);
+/* PQexec through pg_result: the first error, else the last result; stops
+ * at COPY IN/OUT as PQexec does. */
+PGresult *pg_exec(session *s, const char *sql);
+/* After an ATTENTION cancelled the request (s->attention 1): the
+ * transaction rolled back, what was queued dropped, DONE_ATTN sent. */
+void attention_answer(session *s);
 
 #endif

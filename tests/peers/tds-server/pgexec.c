@@ -7,6 +7,8 @@
  */
 #include "peer.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +132,137 @@ int pg_rollback_if_needed(session *s)
 	return 0;
 }
 
+/* ---- the client while PostgreSQL works ----
+ *
+ * SQL Server goes on listening to its client while a request runs
+ * (MS-TDS 3.3.5.9, Client Request Execution State): an ATTENTION cancels
+ * the request, and a connection that breaks ends the session, its
+ * transaction rolled back and its locks released (both are "attention
+ * events", Attention Event Class). A forked session that only read its
+ * socket between requests left a statement waiting on a lock long after
+ * its client had gone. So the wait for PostgreSQL is a poll() on both
+ * sockets; it happens only when libpq has no result at hand (PQisBusy),
+ * where libpq would have polled its own socket anyway, so streamed rows
+ * and bulk loads cost no more system calls than before. */
+
+static void pg_cancel(session *s, const char *why)
+{
+	if (s->cancelled)
+		return;
+	s->cancelled = 1;
+	char err[256] = "";
+	PGcancel *k = PQgetCancel(s->pg);
+	int ok = k && PQcancel(k, err, sizeof err);
+	if (k)
+		PQfreeCancel(k);
+	peer_log(s->o, "%s: statement %s", why, ok ? "cancelled" : err);
+}
+
+/* The client's socket (or what is buffered of it) has something while a
+ * statement runs: the end of the connection, or a message. */
+static void client_input(session *s, short revents)
+{
+	tds_conn *c = s->c;
+	if (!(revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+		uint8_t type;
+		if (c->rpos < c->rlen) {
+			type = c->rbuf[c->rpos];
+		} else {
+			ssize_t k = recv(c->fd, &type, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+				return;
+			if (k <= 0)
+				goto gone;
+		}
+		if (type != PKT_ATTN) {
+			/* another request before this one's answer: SQL
+			 * Server queues it (MS-TDS 3.3.5.9), so it stays unread */
+			s->input_queued = 1;
+			return;
+		}
+		tds_next_message(c);
+		tds_skip_message(c);
+		if (c->dead)
+			goto gone;
+		s->attention = 1;
+		pg_cancel(s, "attention");
+		return;
+	}
+gone:
+	c->dead = 1;
+	pg_cancel(s, "client gone");
+}
+
+PGresult *pg_result(session *s)
+{
+	tds_conn *c = s->c;
+	while (PQisBusy(s->pg) && PQsocket(s->pg) >= 0) {
+		if (c->dead) /* a write failed: nobody waits for the answer */
+			pg_cancel(s, "client gone");
+		int watch = !c->dead && !s->cancelled;
+		/* Inside a message (a BULK_LOAD not yet read) its rest is
+		 * pending: only the connection's end can be seen. At a message
+		 * boundary a new message begins. */
+		int at_msg = watch && !s->input_queued && tds_msg_end(c);
+		if (at_msg && c->rpos < c->rlen) {
+			client_input(s, POLLIN);
+			continue;
+		}
+		struct pollfd p[2] = {
+			{.fd = PQsocket(s->pg), .events = POLLIN},
+			{.fd = c->fd, .events = (short)(POLLRDHUP | (at_msg ? POLLIN : 0))},
+		};
+		if (poll(p, watch ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (watch && p[1].revents)
+			client_input(s, p[1].revents);
+		if (p[0].revents && !PQconsumeInput(s->pg))
+			break;
+	}
+	return PQgetResult(s->pg);
+}
+
+PGresult *pg_exec(session *s, const char *sql)
+{
+	if (!PQsendQuery(s->pg, sql))
+		return NULL;
+	PGresult *r, *keep = NULL;
+	while ((r = pg_result(s)) != NULL) {
+		ExecStatusType es = PQresultStatus(r);
+		if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+			PQclear(r);
+		} else {
+			PQclear(keep);
+			keep = r;
+		}
+		if (es == PGRES_COPY_IN || es == PGRES_COPY_OUT || es == PGRES_COPY_BOTH ||
+		    PQstatus(s->pg) == CONNECTION_BAD)
+			break;
+	}
+	return keep;
+}
+
+/* SQL Server answers an ATTENTION with DONE_ATTN, after whatever it had
+ * sent of the request's answer (the client reads and drops all of it up
+ * to there: MS-TDS 2.2.1.7). The open transaction is rolled back: the
+ * peer's XACT_ABORT ON, which SQL Server also applies to an attention;
+ * and PostgreSQL has no transaction left to go on with after a cancelled
+ * statement anyway. */
+void attention_answer(session *s)
+{
+	if (s->attention != 1)
+		return;
+	s->attention = 2;
+	pg_rollback_if_needed(s);
+	s->done_pending = 0;
+	peer_log(s->o, "attention: request cancelled");
+	tds_put_done(s->c, TOK_DONE, DONE_ATTN, 0, 0);
+	tds_reply_end(s->c);
+}
+
 /* ---- errors ---- */
 static const char *field(const PGresult *r, int code)
 {
@@ -173,6 +306,10 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 	snprintf(column, sizeof column, "%s", field(r, PG_DIAG_COLUMN_NAME));
 	pg_rollback_if_needed(s);
 	peer_log(s->o, "postgres error %s: %s", state, msg);
+	/* cancelled for its client (an ATTENTION, answered by the caller,
+	 * or the connection gone): SQL Server reports no error for it */
+	if (s->cancelled)
+		return;
 
 	char name[256], key[256];
 	if (!strcmp(state, "23505")) {
@@ -634,7 +771,7 @@ static int exec_stream(session *s, const struct stmt *st)
 	int ncols = 0, inset = 0, any = 0;
 	uint64_t rows = 0, cmdrows = 0;
 	int counted = 0;
-	while ((r = PQgetResult(s->pg)) != NULL) {
+	while ((r = pg_result(s)) != NULL) {
 		ExecStatusType es = PQresultStatus(r);
 		if (err) {
 			PQclear(r);
@@ -724,7 +861,7 @@ static int fmtonly_select(session *s, const struct stmt *st)
 		sbuf q;
 		sb_init(&q);
 		sb_printf(&q, "SELECT * FROM (%s) AS fmtonly LIMIT 0", st->sql);
-		r = PQexec(s->pg, q.p);
+		r = pg_exec(s, q.p);
 		sb_free(&q);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			send_pg_error(s, r, NULL);
@@ -748,7 +885,7 @@ static int fmtonly_select(session *s, const struct stmt *st)
 
 static int pg_cmd(session *s, const char *sql)
 {
-	PGresult *r = PQexec(s->pg, sql);
+	PGresult *r = pg_exec(s, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		send_pg_error(s, r, NULL);
 		PQclear(r);
@@ -901,7 +1038,7 @@ static int exec_group(session *s, const struct stmt *v, size_t n, int commit)
 	}
 	PGresult *r, *err = NULL;
 	size_t k = 0;
-	while ((r = PQgetResult(s->pg)) != NULL) {
+	while ((r = pg_result(s)) != NULL) {
 		ExecStatusType es = PQresultStatus(r);
 		if (err || es == PGRES_EMPTY_QUERY) {
 			PQclear(r);
@@ -1148,7 +1285,7 @@ int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t
 	} else {
 		if (*drop)
 			c->discard = 1;
-		for (size_t i = 0; i < b.n;) {
+		for (size_t i = 0; i < b.n && !s->attention && !c->dead;) {
 			/* In a transaction, a run of statements (and the COMMIT
 			 * after them) goes to PostgreSQL in one round trip. */
 			size_t j = i;
@@ -1188,6 +1325,13 @@ int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t
 		}
 	}
 	batch_free(&b);
+	if (s->attention) {
+		/* answered here, or by the EXEC sp_executesql inside */
+		coll_forget();
+		attention_answer(s);
+		*drop = 0;
+		return 1;
+	}
 	return 0;
 }
 

@@ -222,6 +222,7 @@ void session_run(int fd, const struct peer_opts *o, PGconn *pg)
 			}
 			break;
 		}
+		s.attention = s.cancelled = s.input_queued = 0;
 		switch (t) {
 		case PKT_SQL:
 			handle_batch(&s);
