@@ -135,6 +135,7 @@ struct mssql_apply {
 	mssql_table *bad_t; /* AT_BADVALUE / located record */
 	size_t bad_i;
 	char bad_msg[512];
+	bool names_ci; /* the database's names ignore case (its collation) */
 	int fatal; /* AT_FATAL's exit code */
 
 	/* Snapshot rows into a table the snapshot found empty go to the
@@ -541,6 +542,16 @@ static int prepare(mssql_apply *a)
 	tsql_session_options(&a->sql);
 	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
 		return a->fatal ? AT_FATAL : failed(a);
+	/* names ignore case unless the collation says otherwise (_CS, _BIN,
+	 * _BIN2); unknown: as SQL Server's default, which ignores it */
+	sql_reset(a);
+	tsql_catalog_collation(&a->sql);
+	if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
+		rows_free(&rows);
+		return a->fatal ? AT_FATAL : failed(a);
+	}
+	a->names_ci = !(rows.n && rows.v[0] && (strstr(rows.v[0], "_CS") || strstr(rows.v[0], "_BIN")));
+	rows_free(&rows);
 	sql_reset(a);
 	tsql_catalog_columns(&a->sql, "dbo", "dbrepl_checkpoint");
 	if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0)
@@ -662,44 +673,11 @@ static bool untyped_cols(const mssql_table *t, size_t lo, size_t hi)
 
 /* Reads the target's columns; creates the table (--create-tables) or adds
  * new columns (--evolve) as needed. */
-/* What makes t one table, or two columns of it one column, on a SQL
- * Server whose names ignore case, as its default collation's do, where
- * PostgreSQL keeps them apart (quoted names): its records would be
- * written over another table's, or its CREATE TABLE refused (2705).
- * AT_OK, or AT_BADVALUE by t's first record (AT_FATAL, EX_DATAERR, for a
- * truncate alone). */
-static int name_clash(mssql_apply *a, mssql_table *t)
+/* Refuses t's records for a->bad_msg's reason: by its first (AT_BADVALUE,
+ * so --dead-letter takes them one by one), or, for a truncate alone,
+ * which no record names, the run (AT_FATAL, EX_DATAERR). */
+static int refuse_table(mssql_apply *a, mssql_table *t)
 {
-	const char *other = NULL, *what = NULL;
-	/* the tables seen before t (a->ts keeps the order they came in):
-	 * the first of two keeps its place */
-	for (size_t i = 0; i < a->ts.n && a->ts.t[i] != t && !other; i++) {
-		const mssql_table *u = a->ts.t[i];
-		if (tsql_name_eq_ci(u->schema, t->schema) && tsql_name_eq_ci(u->table, t->table) &&
-		    (strcmp(u->schema, t->schema) || strcmp(u->table, t->table))) {
-			other = u->table;
-			what = u->schema;
-		}
-	}
-	const char *c1 = NULL, *c2 = NULL;
-	for (size_t i = 0; i < t->ncols && !other && !c1; i++)
-		for (size_t j = i + 1; j < t->ncols; j++)
-			if (tsql_name_eq_ci(t->names[i], t->names[j])) {
-				c1 = t->names[i];
-				c2 = t->names[j];
-				break;
-			}
-	if (!other && !c1)
-		return AT_OK;
-	if (other)
-		snprintf(a->bad_msg, sizeof a->bad_msg,
-			 "[%s].[%s] and [%s].[%s] are one table on SQL Server, whose names ignore case (its default "
-			 "collation): the source's second table is refused, not written over the first",
-			 what, other, t->schema, t->table);
-	else
-		snprintf(a->bad_msg, sizeof a->bad_msg,
-			 "columns %s and %s are one column on SQL Server, whose names ignore case (its default "
-			 "collation; 2705)", c1, c2);
 	if (t->n == 0) {
 		log_error("table [%s].[%s]: %s", t->schema, t->table, a->bad_msg);
 		a->fatal = EX_DATAERR;
@@ -710,16 +688,48 @@ static int name_clash(mssql_apply *a, mssql_table *t)
 	return AT_BADVALUE;
 }
 
+/* What makes t one table, or two columns of it one column, on a SQL
+ * Server whose names ignore case (a->names_ci: its default collation's
+ * do), where PostgreSQL keeps them apart (quoted names): its records
+ * would be written over another table's, or refused whole (2705, 264).
+ * Another table counts once it has its target table (exists): one
+ * refused itself claims no name. AT_OK, or AT_BADVALUE by t's first
+ * record (AT_FATAL, EX_DATAERR, for a truncate alone). */
+static int name_clash(mssql_apply *a, mssql_table *t)
+{
+	if (!a->names_ci)
+		return AT_OK;
+	const mssql_table *other = NULL;
+	for (size_t i = 0; i < a->ts.n && !t->exists && !other; i++) {
+		const mssql_table *u = a->ts.t[i];
+		if (u != t && u->exists && tsql_name_eq_ci(u->schema, t->schema) && tsql_name_eq_ci(u->table, t->table) &&
+		    (strcmp(u->schema, t->schema) || strcmp(u->table, t->table)))
+			other = u;
+	}
+	if (!other && t->case_twin[0] < 0)
+		return AT_OK;
+	if (other)
+		snprintf(a->bad_msg, sizeof a->bad_msg,
+			 "[%.60s].[%.60s] and [%.60s].[%.60s] are one table on SQL Server, whose names ignore case "
+			 "(the database's collation): the source's second table is refused, not written over the "
+			 "first", other->schema, other->table, t->schema, t->table);
+	else
+		snprintf(a->bad_msg, sizeof a->bad_msg,
+			 "columns %.100s and %.100s are one column on SQL Server, whose names ignore case (the "
+			 "database's collation; 2705)", t->names[t->case_twin[0]], t->names[t->case_twin[1]]);
+	return refuse_table(a, t);
+}
+
 static int ensure_table(mssql_apply *a, mssql_table *t)
 {
 	/* nothing to write (its records went to the dead-letter file): not
 	 * even a table to make */
 	if (t->n == 0 && !t->truncate)
 		return AT_OK;
+	int rc = name_clash(a, t);
+	if (rc != AT_OK)
+		return rc;
 	if (!t->exists) {
-		int rc = name_clash(a, t);
-		if (rc != AT_OK)
-			return rc;
 		struct rows rows = {0};
 		struct tcols tc = {t, false};
 		t->tidentity = 0;
@@ -731,7 +741,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
 		}
-		if (tc.spelled[0] && t->n) {
+		if (tc.spelled[0]) {
 			/* found ignoring case: maybe another source table's,
 			 * written there before (name_clash sees only this run's) */
 			snprintf(a->bad_msg, sizeof a->bad_msg,
@@ -739,15 +749,13 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 				 "table on SQL Server (names ignoring case), maybe another source table's; refused, not "
 				 "written into it (if it is this one's, rename it to the source's spelling)",
 				 tc.spelled, t->schema, t->table);
-			a->bad_t = t;
-			a->bad_i = 0;
 			/* looked up again next time */
 			for (size_t i = 0; i < t->ntcols; i++) {
 				free(t->tcols[i]);
 				free(t->ttypes[i]);
 			}
 			t->ntcols = 0;
-			return AT_BADVALUE;
+			return refuse_table(a, t);
 		}
 		if (t->ntcols == 0 && t->ncols == 0) {
 			/* A truncate of a table we never saw columns of, and that
@@ -930,10 +938,8 @@ static int load(mssql_apply *a, mssql_table *t, size_t lo, size_t hi, bool stage
 	/* the staging layout, counted once: tsql_staging_col counts from
 	 * the first column at each call */
 	for (size_t j = 0, col = 3; j < t->ncols; j++) {
-		at[j] = packed ? 3 + j : col++;
-		at[t->ncols + j] = tsql_staging_flag_col(v, j);
-		if (at[t->ncols + j] && !packed)
-			col++;
+		at[j] = col++;
+		at[t->ncols + j] = !t->types[j].flagged ? 0 : packed ? nst : col++;
 		h[at[j] - 1] = tsql_stage_typed(v, j) ? mssql_typed_host(&t->types[j]) : MSSQL_HOST_NSTRING;
 		if (at[t->ncols + j])
 			h[at[t->ncols + j] - 1] = packed ? MSSQL_HOST_NSTRING : MSSQL_HOST_INT8;

@@ -86,6 +86,7 @@ mssql_table *mssql_tables_get(mssql_tables *ts, const char *db, const char *sche
 	mssql_table *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
+	t->case_twin[0] = t->case_twin[1] = -1;
 	t->src_db = strdup(db ? db : "");
 	t->src_schema = strdup(schema);
 	t->src_table = strdup(table);
@@ -194,6 +195,16 @@ int mssql_table_set_shape(mssql_table *t, const record *r, const tsql_type_map *
 	t->view.nkeys = t->nkeys;
 	t->view.keys = t->keys;
 	t->view.nonclustered = nonclustered;
+	/* once per shape: with every batch it would cost a wide table's
+	 * columns squared */
+	t->case_twin[0] = t->case_twin[1] = -1;
+	for (size_t i = 0; i < t->ncols && t->case_twin[0] < 0; i++)
+		for (size_t j = i + 1; j < t->ncols; j++)
+			if (tsql_name_eq_ci(t->names[i], t->names[j])) {
+				t->case_twin[0] = (int)i;
+				t->case_twin[1] = (int)j;
+				break;
+			}
 	if (t->staging_ready)
 		t->staging_shape_old = true;
 	t->staging_ready = false;

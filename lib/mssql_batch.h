@@ -73,6 +73,10 @@ typedef struct mssql_table {
 
 	/* What is known of the target (kept across batches and reconnects). */
 	bool exists;         /* catalog read and the table exists */
+	/* Two columns of the shape whose names differ only in case, one
+	 * column where names ignore case (mssql_table_set_shape): their
+	 * indexes, or -1. */
+	int case_twin[2];
 	size_t ntcols;       /* its columns, from the catalog */
 	char **tcols;
 	char **ttypes;       /* their DATA_TYPE ("int", "nvarchar" …) */

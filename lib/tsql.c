@@ -1184,6 +1184,11 @@ int tsql_session_options(buf *b)
 			   "SET TEXTSIZE 2147483647; SET DATEFORMAT ymd;");
 }
 
+int tsql_catalog_collation(buf *b)
+{
+	return buf_puts(b, "SELECT [collation_name] FROM sys.databases WHERE [name] = DB_NAME();");
+}
+
 int tsql_catalog_schema(buf *b, const char *schema)
 {
 	int rc = buf_puts(b, "SELECT [SCHEMA_NAME] FROM INFORMATION_SCHEMA.SCHEMATA WHERE [SCHEMA_NAME] = ");

@@ -185,6 +185,9 @@ bool tsql_is_key(const tsql_table *t, size_t col);
  * month. */
 int tsql_session_options(buf *b);
 int tsql_catalog_schema(buf *b, const char *schema);
+/* The database's collation, which the names of its tables and columns
+ * follow (sys.databases). */
+int tsql_catalog_collation(buf *b);
 int tsql_catalog_columns(buf *b, const char *schema, const char *table);
 /* Same with [CHARACTER_MAXIMUM_LENGTH], [NUMERIC_PRECISION], [NUMERIC_SCALE],
  * sixth COLUMNPROPERTY(…, 'IsIdentity') (1 for the IDENTITY column), then
@@ -219,7 +222,7 @@ int tsql_staging_drop(buf *b, const tsql_table *t);
 #define TSQL_TABLE_COLUMNS_MAX 1024
 /* Whether the staging table's flags are packed: one [uN] a flagged column
  * would take it past TSQL_TABLE_COLUMNS_MAX (a table of more than 511
- * text columns, say), so they are one [__u] varchar(ncols) instead, a
+ * text columns, say), so they are one [__u] nvarchar(ncols) instead, a
  * digit (TSQL_FLAG_*) per column, '0' for a column without. It still
  * holds [__seq], [__op] and the columns: a table of more than
  * TSQL_STAGING_COLUMNS_MAX columns has no staging table. */
@@ -227,8 +230,8 @@ bool tsql_staging_packed(const tsql_table *t);
 #define TSQL_STAGING_COLUMNS_MAX (TSQL_TABLE_COLUMNS_MAX - 3)
 /* Number of staging columns, and the 1-based staging column of column i
  * and of its flag (0 when none; [__u] for every flagged column when
- * packed): what bcp_bind needs. O(i) unless packed: a caller that binds
- * every column counts them once. */
+ * packed): what bcp_bind needs. Each counts the columns: a caller that
+ * binds every column works the layout out once. */
 size_t tsql_staging_ncols(const tsql_table *t);
 size_t tsql_staging_col(const tsql_table *t, size_t i);
 size_t tsql_staging_flag_col(const tsql_table *t, size_t i);

@@ -13,8 +13,13 @@
 #      --dead-letter they go there, and the first tables' rows are applied,
 #      compared value for value; without, exit 65 and no row of the batch
 #      applied;
+#      a later run that finds the first table at the target (the catalog
+#      searched ignoring case) refuses the second's records, a truncate of
+#      it stops the run; the refused table claims no name;
 #   3. a table with columns "Name" and "name": refused by name (exit 65),
-#      not created.
+#      not created; a column "NAME" that comes later beside "Name"
+#      (--evolve): refused by name;
+#   4. a database of a case-sensitive collation: all of it taken.
 set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/tds.sh"
@@ -90,6 +95,23 @@ rec s orders k/c/0 3 4 third | "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa
 grep -q 'the target has the table as \[s\]\.\[Orders\], which differs from \[s\]\.\[orders\] only in case' "$T/later.err" ||
 	fail "a later run: $(cat "$T/later.err")"
 [ "$(tq "SELECT count(*) FROM s.\"Orders\"")" = 2 ] || fail "a later run changed [s].[Orders]"
+# the refused table claims no name: "Orders" after it goes on
+{
+	rec s orders k/c/0 4 5 fifth
+	rec s Orders k/a/0 3 9 ninth
+} | "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress \
+	--dead-letter "$T/dead2.json" 2>"$T/later2.err" || { cat "$T/later2.err" >&2; fail "orders, then Orders"; }
+[ "$(tq "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM s.\"Orders\"")" = "1=first,2=first-again,9=ninth" ] ||
+	fail "after orders, then Orders: [s].[Orders] holds [$(tq "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM s.\"Orders\"")]"
+[ "$(jq -r '"\(.table):\(.after.id)"' "$T/dead2.json")" = "orders:5" ] || fail "dead letters: $(cat "$T/dead2.json")"
+# a truncate of the other spelling, which no record names: the run stops
+# (it would empty [Orders] on SQL Server)
+rc=0
+printf '%s\n' '{"v":1,"op":"t","db":"d","schema":"s","table":"orders","cols":[{"name":"id","type":"integer"},{"name":"v","type":"text"}],"key":["id"],"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T00:00:00.000000Z","seq":1},"pos":{"stream":"k/c/0","offset":"5"}}' |
+	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --no-progress 2>"$T/trunc.err" || rc=$?
+[ $rc = 65 ] || { cat "$T/trunc.err" >&2; fail "a truncate of [s].[orders]: exit $rc, want 65"; }
+grep -q 'differs from \[s\]\.\[orders\] only in case' "$T/trunc.err" || fail "a truncate of [s].[orders]: $(cat "$T/trunc.err")"
+[ "$(tq "SELECT count(*) FROM s.\"Orders\"")" = 3 ] || fail "a truncate of [s].[orders] emptied [s].[Orders]"
 
 note "columns \"Name\" and \"name\": refused by name, the table not created"
 rc=0
@@ -98,4 +120,31 @@ printf '%s\n' '{"v":1,"op":"c","db":"d","schema":"s","table":"people","cols":[{"
 [ $rc = 65 ] || { cat "$T/cols.err" >&2; fail "columns differing in case: exit $rc, want 65"; }
 grep -q 'columns Name and name are one column on SQL Server' "$T/cols.err" || fail "no word of the columns: $(cat "$T/cols.err")"
 [ "$(tq "SELECT count(*) FROM pg_class WHERE relname = 'people'")" = 0 ] || fail "the table was created"
+# a column that comes later (--evolve) beside one of another case
+pe() { # ID COLUMNS AFTER
+	printf '{"v":1,"op":"c","db":"d","schema":"s","table":"people2","cols":[%s],"key":["id"],"after":{%s},"src":{"lsn":"0/1","xid":1,"ts":"2026-11-25T00:00:00.000000Z","seq":1},"pos":{"stream":"k/f/0","offset":"%s"}}\n' \
+		"$2" "$3" "$1"
+}
+{
+	pe 1 '{"name":"id","type":"integer"},{"name":"Name","type":"text"}' '"id":1,"Name":"Ann"'
+	pe 2 '{"name":"id","type":"integer"},{"name":"Name","type":"text"},{"name":"NAME","type":"text"}' '"id":2,"Name":"Bob","NAME":"BOB"'
+} | "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --evolve --batch-rows 1 --no-progress \
+	--dead-letter "$T/dead3.json" 2>"$T/evolve.err" || { cat "$T/evolve.err" >&2; fail "--evolve with NAME beside Name"; }
+grep -q 'columns Name and NAME are one column on SQL Server' "$T/evolve.err" || fail "--evolve: $(cat "$T/evolve.err")"
+[ "$(tq "SELECT string_agg(id || '=' || \"Name\", ',' ORDER BY id) FROM s.people2")" = "1=Ann" ] ||
+	fail "--evolve: [s].[people2] holds [$(tq "SELECT string_agg(id || '=' || \"Name\", ',') FROM s.people2")]"
+[ "$(jq -r '.after.id' "$T/dead3.json")" = 2 ] || fail "--evolve: dead letters: $(cat "$T/dead3.json")"
+
+note "a database of a case-sensitive collation: the same names are distinct, and all taken"
+tds_stop
+export TDS_DB=target_cs
+unset TDS_PGCONN
+tds_start --collation Latin1_General_CS_AS
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target_cs --create-tables --no-progress \
+	<"$T/two.json" 2>"$T/cs.err" || { cat "$T/cs.err" >&2; fail "a case-sensitive database: mssql-apply"; }
+for tbl in Orders orders Äpfel äpfel; do
+	[ "$(tq "SELECT count(*) FROM s.\"$tbl\"")" -ge 1 ] || fail "a case-sensitive database: no rows in [s].[$tbl]"
+done
+[ "$(tq "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM s.orders")" = "1=second,3=second-again" ] ||
+	fail "a case-sensitive database: [s].[orders] holds [$(tq "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM s.orders")]"
 exit 0

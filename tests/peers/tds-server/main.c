@@ -425,6 +425,10 @@ static int setup_pg(const char *conninfo, const char *db_collation)
 		}
 		sb_printf(&q, "%.*s%s", (int)(at - p), p, coll);
 	}
+	/* sys.databases: the database's collation, which names follow (the
+	 * name of a peer_collation, letters, digits and '_') */
+	sb_printf(&q, "CREATE OR REPLACE VIEW tds_catalog.databases AS SELECT current_database()::text AS name, "
+		  "'%s'::text AS collation_name;", db_collation);
 	PGresult *r = PQexec(pg, q.p);
 	sb_free(&q);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;

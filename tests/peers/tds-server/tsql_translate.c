@@ -760,11 +760,14 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 			} else if (is_kw(x, i, "OBJECT_ID") && is_op(x, i + 1, "(")) {
 				emit(o, "tds_catalog.object_id");
 				i++;
+			} else if (is_kw(x, i, "DB_NAME") && is_op(x, i + 1, "(") && is_op(x, i + 2, ")")) {
+				emit(o, "current_database()");
+				i += 3;
 			} else if (is_kw(x, i, "sys") && is_op(x, i + 1, ".") && is_name(x, i + 2)) {
 				char nm[64];
 				name_of(x, i + 2, nm, sizeof nm);
 				if (strcasecmp(nm, "foreign_keys") && strcasecmp(nm, "check_constraints") &&
-				    strcasecmp(nm, "triggers"))
+				    strcasecmp(nm, "triggers") && strcasecmp(nm, "databases"))
 					return xerr(x, 208, "Invalid object name 'sys.%s'.", nm);
 				for (char *q = nm; *q; q++)
 					*q = (char)tolower((unsigned char)*q);
@@ -2388,7 +2391,7 @@ static int cprimary(struct cchk *c, size_t *pi, size_t end, struct label *out)
 		i = m + 1;
 	} else if (is_name(x, i) && is_op(x, i + 1, "(")) {
 		static const char *const num[] = {"DATALENGTH", "LEN", "CHARINDEX", "SIGN", "COUNT", "OBJECT_ID",
-						  "COLUMNPROPERTY", "SYSUTCDATETIME", "EXISTS", "ABS"};
+						  "COLUMNPROPERTY", "SYSUTCDATETIME", "EXISTS", "ABS", "DB_NAME"};
 		size_t m = match_paren(x, i + 1, end);
 		if (m == NPOS)
 			return 1;
