@@ -67,12 +67,7 @@ compare_table "$PGCONN" "$TDS_PGCONN" public items || { show_table_diff "$PGCONN
 grep -q 'bulk: COPY "#dbrepl_s' "$TDS_LOG" || fail "the snapshot rows were not bulk-copied into the staging table"
 
 # read_wal NAME: the changes since the last read, up to now, into NAME.json
-read_wal() {
-	local lsn
-	lsn=$(q "SELECT pg_current_wal_lsn()")
-	timeout 30 "$BIN/pgcdc-read" -d "$PGCONN" -S ident -P pub -E "$lsn" --no-progress >"$TEST_TMP/$1.json" ||
-		fail "pgcdc-read ($1)"
-}
+read_wal() { pg_read_slot ident pub "$TEST_TMP/$1.json" 30; }
 # apply_wal NAME BATCH_ROWS TABLE: read_wal NAME, applied, TABLE compared
 apply_wal() {
 	read_wal "$1"

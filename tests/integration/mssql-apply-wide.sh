@@ -46,12 +46,7 @@ grep -q "1702" "$TEST_TMP/1702b.out" || fail "want 1702: $(head -c 300 "$TEST_TM
 q "CREATE PUBLICATION pub FOR ALL TABLES" >/dev/null
 q "SELECT 1 FROM pg_create_logical_replication_slot('wide', 'pgoutput')" >/dev/null
 # read_wal NAME: the changes since the last read, up to now, into NAME.json
-read_wal() {
-	local lsn
-	lsn=$(q "SELECT pg_current_wal_lsn()")
-	timeout 60 "$BIN/pgcdc-read" -d "$PGCONN" -S wide -P pub -E "$lsn" --no-progress >"$TEST_TMP/$1.json" ||
-		fail "pgcdc-read ($1)"
-}
+read_wal() { pg_read_slot wide pub "$TEST_TMP/$1.json"; }
 # apply NAME TABLE: NAME.json in one batch, then TABLE compared
 apply() {
 	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress \

@@ -26,11 +26,7 @@ q "SELECT 1 FROM pg_create_logical_replication_slot('peek', 'test_decoding')" >/
 psql -X -q -v ON_ERROR_STOP=1 -c "SET synchronous_commit = on; UPDATE t SET v = 'new' WHERE id = 1" 2>"$T/sync.err" &
 sync=$!
 on_exit "kill $sync 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")" = 1 ] && break
-	sleep 0.1
-done
-[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")" = 1 ] ||
+q_until "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'" 1 ||
 	fail "the update does not wait for the standby"
 "$BIN/snapshot" -d "$PGCONN" --online --slot s -t t --chunk-rows 100 --no-progress >"$T/snap.out" 2>"$T/snap.err" &
 snap=$!

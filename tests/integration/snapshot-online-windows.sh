@@ -43,11 +43,7 @@ on_exit "kill $reader $applier 2>/dev/null"
 
 psql -X -q -v ON_ERROR_STOP=1 -c "SET synchronous_commit = on; UPDATE t SET v = 'new' WHERE id = 1" 2>"$T/sync.err" &
 sync=$!
-for ((i = 0; i < 100; i++)); do
-	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")" = 1 ] && break
-	sleep 0.1
-done
-[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")" = 1 ] ||
+q_until "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'" 1 ||
 	fail "the update does not wait for the standby"
 [ "$(q "SELECT v FROM t WHERE id = 1")" = "old 1" ] || fail "the waiting update is visible already"
 

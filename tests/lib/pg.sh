@@ -156,6 +156,26 @@ q() {
 	psql -X -q -At -v ON_ERROR_STOP=1 -d "${2:-$PGDATABASE}" -c "$1"
 }
 
+# q_until "SQL" WANT [TRIES]: polls q SQL every 0.1 s until it prints WANT
+# (100 tries unless told); non-zero when it never did.
+q_until() {
+	local i
+	for ((i = 0; i < ${3:-100}; i++)); do
+		[ "$(q "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# pg_read_slot SLOT PUBLICATION OUT [SECONDS]: what the logical slot holds
+# up to the current WAL position (pgcdc-read -E), into OUT.
+pg_read_slot() {
+	local lsn
+	lsn=$(q "SELECT pg_current_wal_lsn()") || fail "reading the WAL position"
+	timeout "${4:-60}" "$BIN/pgcdc-read" -d "$PGCONN" -S "$1" -P "$2" -E "$lsn" --no-progress >"$3" ||
+		fail "pgcdc-read of slot $1 up to $lsn"
+}
+
 # Source the other peers' helpers when they exist.
 _dbrepl_lib=$(dirname "${BASH_SOURCE[0]}")
 [ -f "$_dbrepl_lib/kafka.sh" ] && . "$_dbrepl_lib/kafka.sh"
