@@ -671,8 +671,6 @@ static bool untyped_cols(const mssql_table *t, size_t lo, size_t hi)
 	return false;
 }
 
-/* Reads the target's columns; creates the table (--create-tables) or adds
- * new columns (--evolve) as needed. */
 /* Refuses t's records for a->bad_msg's reason: by its first (AT_BADVALUE,
  * so --dead-letter takes them one by one), or, for a truncate alone,
  * which no record names, the run (AT_FATAL, EX_DATAERR). */
@@ -720,6 +718,8 @@ static int name_clash(mssql_apply *a, mssql_table *t)
 	return refuse_table(a, t);
 }
 
+/* Reads the target's columns; creates the table (--create-tables) or adds
+ * new columns (--evolve) as needed. */
 static int ensure_table(mssql_apply *a, mssql_table *t)
 {
 	/* nothing to write (its records went to the dead-letter file): not
