@@ -1360,6 +1360,32 @@ static int get_src(jp *j)
 	return 0;
 }
 
+/* An offset that is a plain number, "N" with 1 to 19 digits (a Kafka
+ * offset, a snapshot row's ordinal): parsed where it stands, as
+ * pos_offset_parse_n would parse it (no digit string of that length
+ * overflows 64 bits). The others, the memo's LSN offsets included, take
+ * the general way: false, j untouched. A snapshot's rows each have their
+ * own number, which the memo cannot hold; this was 2% of mssql-apply's
+ * instructions per snapshot row (callgrind). */
+static bool plain_offset(jp *j, pos_offset *out)
+{
+	const char *p = j->p, *e = j->end;
+	if (p >= e || *p != '"')
+		return false;
+	const char *q = p + 1;
+	uint64_t v = 0;
+	while (q < e && q - (p + 1) < 20 && (unsigned)(*q - '0') < 10)
+		v = v * 10 + (uint64_t)(*q++ - '0');
+	size_t n = (size_t)(q - (p + 1));
+	if (n == 0 || n > 19 || q >= e || *q != '"')
+		return false;
+	out->major = v;
+	out->minor = 0;
+	out->lsn = false;
+	j->p = q + 1;
+	return true;
+}
+
 static int get_pos(jp *j)
 {
 	bool first = true, stream = false, offset = false;
@@ -1393,7 +1419,9 @@ static int get_pos(jp *j)
 			j->r->stream[tlen] = '\0';
 			stream = true;
 		} else if (record_key_is(key, klen, "offset") && !offset) {
-			if (!memo || !at_offset_memo(j, &memo->offset, &j->r->offset)) {
+			if (plain_offset(j, &j->r->offset)) {
+				/* a Kafka message's or a snapshot row's */
+			} else if (!memo || !at_offset_memo(j, &memo->offset, &j->r->offset)) {
 				if (get_short_ref(j, &t, text, POS_OFFSET_TEXT_MAX, &tlen, "\"pos.offset\"") < 0)
 					return -1;
 				if (pos_offset_parse_n(t, tlen, &j->r->offset) < 0)
