@@ -26,6 +26,10 @@ struct mssql_conn {
 	 * it from row to row, and setting it costs a lookup and checks per
 	 * call, so it is set only when it changes. */
 	DBINT *collen;
+	/* The same for the pointer of a bytes column (bcp_colptr): a
+	 * column's value is converted into the same scratch buffer row
+	 * after row. */
+	const void **colptr;
 };
 
 /* SYBUNIQUE's host form (FreeTDS's TDS_UNIQUE); db-lib's public header
@@ -309,6 +313,7 @@ void mssql_close(mssql_conn *c)
 	}
 	free(c->host);
 	free(c->collen);
+	free(c->colptr);
 	free(c);
 }
 
@@ -509,9 +514,11 @@ int mssql_bcp_begin_typed(mssql_conn *c, const char *table, size_t ncols, const 
 	c->hosts = hosts;
 	free(c->host);
 	free(c->collen);
+	free(c->colptr);
 	c->host = calloc(ncols + 1, sizeof *c->host);
 	c->collen = malloc((ncols + 1) * sizeof *c->collen);
-	if (!c->host || !c->collen) {
+	c->colptr = calloc(ncols + 1, sizeof *c->colptr); /* NULL: no row sets it */
+	if (!c->host || !c->collen || !c->colptr) {
 		snprintf(c->err.msg, sizeof c->err.msg, "out of memory");
 		return -1;
 	}
@@ -628,8 +635,11 @@ int mssql_bcp_row_typed(mssql_conn *c, const mssql_typed *vals)
 				c->err.number = -1;
 				return -1;
 			}
-			if (bcp_colptr(c->dbproc, (BYTE *)v->data, col) == FAIL)
-				goto fail;
+			if (c->colptr[i] != v->data) {
+				if (bcp_colptr(c->dbproc, (BYTE *)v->data, col) == FAIL)
+					goto fail;
+				c->colptr[i] = v->data;
+			}
 			len = (DBINT)v->len;
 			break;
 		}
