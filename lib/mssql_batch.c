@@ -218,19 +218,35 @@ fail:
 	return -1;
 }
 
-/* The key values of an image, length-prefixed, for the hash. */
+/* The key values of an image, length-prefixed, for the hash. 0; -1 when
+ * a key value is missing; -2 when the key so far passes out's ceiling
+ * (as buf_append would refuse it) or malloc fails. One reservation for
+ * the whole key, then plain stores: two buf_appends per key value were
+ * an eighth of what keeping a snapshot row took. */
 static int encode_key(const mssql_table *t, const record_value *img, buf *out)
 {
+	size_t need = 0, max = out->max ? out->max : BUF_DEFAULT_MAX;
 	for (size_t k = 0; k < t->nkeys; k++) {
 		const record_value *v = &img[t->keys[k]];
 		if (v->kind != VALUE_TEXT && v->kind != VALUE_NULL)
-			return -1;
-		uint64_t n = v->kind == VALUE_TEXT ? v->len : UINT64_MAX;
-		if (buf_append(out, &n, sizeof n) < 0)
-			return -2;
-		if (v->kind == VALUE_TEXT && buf_append(out, v->data, v->len) < 0)
-			return -2;
+			return need > max ? -2 : -1;
+		need += sizeof(uint64_t) + (v->kind == VALUE_TEXT ? v->len : 0);
 	}
+	/* buf_reserve's test, whose call cost as much as the rest */
+	if ((need > max || out->len > max - need || out->len + need >= out->cap) && buf_reserve(out, need) < 0)
+		return -2;
+	char *p = out->data + out->len;
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const record_value *v = &img[t->keys[k]];
+		uint64_t n = v->kind == VALUE_TEXT ? v->len : UINT64_MAX;
+		memcpy(p, &n, sizeof n);
+		p += sizeof n;
+		if (v->kind == VALUE_TEXT) {
+			memcpy(p, v->data, v->len);
+			p += v->len;
+		}
+	}
+	out->len += need;
 	return 0;
 }
 
@@ -333,41 +349,76 @@ static int hash_run(mssql_table *t)
 	return 0;
 }
 
-/* A change holding img's values; UNCHANGED slots take old's values when
- * old has them. NULL on ENOMEM. */
-static mssql_change *change_new(mssql_table *t, const record *r, const record_value *img,
-				const mssql_change *old)
+/* The bytes the text values of img take with their NULs, or false when
+ * one is an unchanged TOAST value. */
+static bool image_bytes(const record_value *img, size_t n, size_t *bytes)
 {
-	size_t n = r->ncols, bytes = 0;
+	size_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (img[i].kind == VALUE_UNCHANGED)
+			return false;
+		if (img[i].kind == VALUE_TEXT)
+			sum += img[i].len + 1;
+	}
+	*bytes = sum;
+	return true;
+}
+
+/* A change holding img's values; UNCHANGED slots take old's values when
+ * old has them. bytes: the text bytes of those values, as image_bytes
+ * counts them. key (NULL: none) goes into the same allocation. Sets vals,
+ * key, keylen, from and staged; fill_change sets the rest, so nothing is
+ * zeroed first. NULL on ENOMEM. */
+static inline mssql_change *change_copy(mssql_table *t, size_t n, const record_value *img,
+					const mssql_change *old, size_t bytes, const buf *key)
+{
+	size_t keylen = key ? key->len : 0;
+	mssql_change *c = arena_alloc(&t->mem, sizeof *c + n * sizeof(record_value) + bytes + (key ? keylen + 1 : 0), 8);
+	if (!c)
+		return NULL;
+	c->vals = (record_value *)(c + 1);
+	char *p = (char *)(c->vals + n);
+	for (size_t i = 0; i < n; i++) {
+		const record_value *v = &img[i];
+		if (old && v->kind == VALUE_UNCHANGED && !old->use_before && old->vals[i].kind != VALUE_UNCHANGED)
+			v = &old->vals[i];
+		if (v->kind == VALUE_TEXT) {
+			memcpy(p, v->data, v->len);
+			p[v->len] = '\0';
+			c->vals[i] = (record_value){VALUE_TEXT, p, v->len};
+			p += v->len + 1;
+		} else {
+			c->vals[i] = (record_value){v->kind, NULL, 0};
+		}
+	}
+	c->key = NULL;
+	if (key) {
+		if (keylen)
+			memcpy(p, key->data, keylen);
+		c->key = p;
+	}
+	c->keylen = keylen;
+	c->from = NULL;
+	c->staged = false;
+	return c;
+}
+
+/* change_copy, counting the bytes (*bytes, when given) itself. */
+static mssql_change *change_new(mssql_table *t, const record *r, const record_value *img,
+				const mssql_change *old, const buf *key, size_t *bytes)
+{
+	size_t n = r->ncols, sum = 0;
 	for (size_t i = 0; i < n; i++) {
 		const record_value *v = &img[i];
 		if (v->kind == VALUE_UNCHANGED && old && !old->use_before &&
 		    old->vals[i].kind != VALUE_UNCHANGED)
 			v = &old->vals[i];
 		if (v->kind == VALUE_TEXT)
-			bytes += v->len + 1;
+			sum += v->len + 1;
 	}
-	mssql_change *c = arena_alloc(&t->mem, sizeof *c + n * sizeof(record_value) + bytes, 8);
-	if (!c)
-		return NULL;
-	memset(c, 0, sizeof *c + n * sizeof(record_value));
-	c->vals = (record_value *)(c + 1);
-	char *p = (char *)(c->vals + n);
-	for (size_t i = 0; i < n; i++) {
-		const record_value *v = &img[i];
-		if (v->kind == VALUE_UNCHANGED && old && !old->use_before &&
-		    old->vals[i].kind != VALUE_UNCHANGED)
-			v = &old->vals[i];
-		c->vals[i].kind = v->kind;
-		if (v->kind == VALUE_TEXT) {
-			memcpy(p, v->data, v->len);
-			p[v->len] = '\0';
-			c->vals[i].data = p;
-			c->vals[i].len = v->len;
-			p += v->len + 1;
-		}
-	}
-	return c;
+	if (bytes)
+		*bytes = sum;
+	return change_copy(t, n, img, old, sum, key);
 }
 
 /* Whether an image (of a record, or a change's vals) has an unchanged
@@ -414,19 +465,10 @@ static int set_from(mssql_table *t, mssql_change *c, size_t nkeys, const record_
 	return 0;
 }
 
-static size_t change_bytes(const mssql_change *c, size_t ncols)
-{
-	size_t n = sizeof *c + ncols * sizeof(record_value) + c->keylen + 64;
-	for (size_t i = 0; i < ncols; i++)
-		if (c->vals[i].kind == VALUE_TEXT)
-			n += c->vals[i].len + 1;
-	return n;
-}
-
-/* Sets what c says of r besides its values, and its key; counts its
- * bytes. 0, or -1 (ENOMEM). */
-static int fill_change(mssql_tables *ts, mssql_table *t, const record *r, mssql_change *c, char op,
-		       bool use_before, uint64_t seq, const char *stream, const buf *key)
+/* Sets what c says of r besides its values and key; counts its bytes
+ * (bytes: its values' text, as image_bytes counts them). */
+static inline void fill_change(mssql_tables *ts, const record *r, mssql_change *c, char op, bool use_before,
+			       uint64_t seq, const char *stream, size_t bytes)
 {
 	c->op = op;
 	c->src_op = r->op;
@@ -438,15 +480,9 @@ static int fill_change(mssql_tables *ts, mssql_table *t, const record *r, mssql_
 	c->xid = r->xid;
 	c->commit_us = r->commit_us;
 	c->src_seq = r->seq;
-	if (!(c->key = arena_alloc(&t->mem, key->len + 1, 1)))
-		return -1;
-	if (key->len)
-		memcpy(c->key, key->data, key->len);
-	c->keylen = key->len;
 	/* What the batch holds: a change it replaces stays in the arena
 	 * until the commit, so it counts as well. */
-	ts->bytes += change_bytes(c, r->ncols);
-	return 0;
+	ts->bytes += sizeof *c + r->ncols * sizeof(record_value) + c->keylen + 64 + bytes;
 }
 
 /* c after t's changes. 0, or -1 (ENOMEM). */
@@ -481,12 +517,16 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 		return -1;
 	}
 	const char *kd = key->data ? key->data : "";
+	size_t bytes;
 	if (t->n == t->unhashed && (op == RECORD_OP_READ || op == RECORD_OP_INSERT) && !toast_src && !old_key &&
 	    (t->n == 0 || key_after(t->ch[t->n - 1]->key, t->ch[t->n - 1]->keylen, kd, key->len)) &&
-	    !has_unchanged(img, r->ncols)) {
+	    image_bytes(img, r->ncols, &bytes)) {
 		/* the run goes on: a new key, which no change of the batch has */
-		mssql_change *c = change_new(t, r, img, NULL);
-		if (!c || fill_change(ts, t, r, c, op, use_before, seq, stream, key) < 0 || append_change(t, c) < 0)
+		mssql_change *c = change_copy(t, r->ncols, img, NULL, bytes, key);
+		if (!c)
+			return -2;
+		fill_change(ts, r, c, op, use_before, seq, stream, bytes);
+		if (append_change(t, c) < 0)
 			return -2;
 		t->unhashed = t->n;
 		return 0;
@@ -501,7 +541,7 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	 * earlier image when none is unchanged. */
 	__builtin_prefetch(&t->slots[h & (t->nslots - 1)]);
 	mssql_change *c = NULL;
-	if (!has_unchanged(img, r->ncols) && !(c = change_new(t, r, img, NULL)))
+	if (image_bytes(img, r->ncols, &bytes) && !(c = change_copy(t, r->ncols, img, NULL, bytes, key)))
 		return -2;
 	size_t slot = lookup_hashed(t, h, kd, key->len);
 	mssql_change *old = t->slots[slot].idx >= 0 ? t->ch[t->slots[slot].idx] : NULL;
@@ -512,7 +552,7 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 	if (!toast_src)
 		toast_src = old;
 	const mssql_change *src = op != 'd' && toast_src && toast_src->op != 'd' ? toast_src : NULL;
-	if (!c && !(c = change_new(t, r, img, src)))
+	if (!c && !(c = change_new(t, r, img, src, key, &bytes)))
 		return -2;
 	/* Unchanged TOAST values no image of the batch had: they are in the
 	 * target's row of the key the earlier image was waiting for, or of
@@ -526,8 +566,7 @@ static int put(mssql_tables *ts, mssql_table *t, const record *r, char op, bool 
 		if (frc < 0)
 			return -2;
 	}
-	if (fill_change(ts, t, r, c, op, use_before, seq, stream, key) < 0)
-		return -2;
+	fill_change(ts, r, c, op, use_before, seq, stream, bytes);
 	if (old) {
 		t->ch[t->slots[slot].idx] = c;
 		return 0;
@@ -607,11 +646,12 @@ int mssql_table_add(mssql_tables *ts, mssql_table *t, const record *r, uint64_t 
 			 * key's earlier image, which the delete replaces: keep a
 			 * copy of it. */
 			const mssql_change *old = find(t, r->before);
-			mssql_change *src = old && old->op != 'd' ? change_new(t, r, old->vals, NULL) : NULL;
+			mssql_change *src = old && old->op != 'd' ? change_new(t, r, old->vals, NULL, NULL, NULL) : NULL;
 			if (old && old->op != 'd' && !src)
 				return -2;
 			if (src) {
-				src->op = old->op;
+				/* no fill_change: all but its values and op zero */
+				*src = (mssql_change){.op = old->op, .vals = src->vals};
 				if (old->from && set_from(t, src, t->nkeys, old->from, NULL) < 0)
 					return -2;
 			}
