@@ -430,6 +430,51 @@ static void test_any_field_order(void **state)
 	record_free(&r);
 }
 
+/* Plain-number offsets, read where they stand (record_json.c,
+ * plain_offset), as pos_offset_parse_n reads them: leading zeros, 19
+ * digits; 20 digits and the rest the general way, which takes
+ * UINT64_MAX and refuses a letter. */
+static void test_plain_offsets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t major;
+	} cases[] = {
+		{"007", 0, 7},
+		{"0", 0, 0},
+		{"9999999999999999999", 0, 9999999999999999999ull},
+		{"18446744073709551615", 0, UINT64_MAX},
+		{"18446744073709551616", -1, 0},
+		{"12a", -1, 0},
+		{"", -1, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char line[512];
+		snprintf(line, sizeof line,
+			 "{\"v\":1,\"op\":\"r\",\"db\":\"d\",\"schema\":\"s\",\"table\":\"t\","
+			 "\"cols\":[{\"name\":\"k\",\"type\":\"integer\"}],\"key\":[\"k\"],\"after\":{\"k\":1},"
+			 "\"src\":{\"lsn\":\"0/1\",\"xid\":0,\"ts\":\"2000-01-01T00:00:00Z\",\"seq\":1},"
+			 "\"pos\":{\"stream\":\"kafka/t/0\",\"offset\":\"%s\"}}",
+			 cases[i].text);
+		record r;
+		record_init(&r);
+		char err[256] = "";
+		int rc = record_decode(&r, line, strlen(line), err, sizeof err);
+		if (rc != cases[i].rc)
+			fail_msg("offset \"%s\": rc %d (%s)", cases[i].text, rc, err);
+		if (rc == 0) {
+			assert_false(r.offset.lsn);
+			assert_true(r.offset.major == cases[i].major);
+			assert_true(r.offset.minor == 0);
+		} else {
+			assert_non_null(strstr(err, "not an offset"));
+		}
+		record_free(&r);
+	}
+}
+
 /* Column names that differ in one byte, at every position of every length
  * up to 17: the image names the second column first, where the decoder
  * expects the first (the hint), and each value must land in its own
@@ -1380,7 +1425,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_all_ops),
 		cmocka_unit_test(test_value_encodings),
 		cmocka_unit_test(test_unchanged_absent_null_empty),
-		cmocka_unit_test(test_any_field_order),
+		cmocka_unit_test(test_any_field_order), cmocka_unit_test(test_plain_offsets),
 		cmocka_unit_test(test_names_one_byte_apart),
 		cmocka_unit_test(test_wide_table),
 		cmocka_unit_test(test_producer_errors),
