@@ -671,10 +671,10 @@ static bool untyped_cols(const mssql_table *t, size_t lo, size_t hi)
 	return false;
 }
 
-/* Refuses t's records for a->bad_msg's reason: by its first (AT_BADVALUE,
- * so --dead-letter takes them one by one), or, for a truncate alone,
- * which no record names, the run (AT_FATAL, EX_DATAERR). */
-static int refuse_table(mssql_apply *a, mssql_table *t)
+/* Refuses t's records for a->bad_msg's reason: by its change i
+ * (AT_BADVALUE, so --dead-letter takes them one by one), or, for a
+ * truncate alone, which no record names, the run (AT_FATAL, EX_DATAERR). */
+static int refuse_table(mssql_apply *a, mssql_table *t, size_t i)
 {
 	if (t->n == 0) {
 		log_error("table [%s].[%s]: %s", t->schema, t->table, a->bad_msg);
@@ -682,7 +682,7 @@ static int refuse_table(mssql_apply *a, mssql_table *t)
 		return AT_FATAL;
 	}
 	a->bad_t = t;
-	a->bad_i = 0;
+	a->bad_i = i;
 	return AT_BADVALUE;
 }
 
@@ -715,7 +715,7 @@ static int name_clash(mssql_apply *a, mssql_table *t)
 		snprintf(a->bad_msg, sizeof a->bad_msg,
 			 "columns %.100s and %.100s are one column on SQL Server, whose names ignore case (the "
 			 "database's collation; 2705)", t->names[t->case_twin[0]], t->names[t->case_twin[1]]);
-	return refuse_table(a, t);
+	return refuse_table(a, t, 0);
 }
 
 /* Reads the target's columns; creates the table (--create-tables) or adds
@@ -755,7 +755,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 				free(t->ttypes[i]);
 			}
 			t->ntcols = 0;
-			return refuse_table(a, t);
+			return refuse_table(a, t, 0);
 		}
 		if (t->ntcols == 0 && t->ncols == 0) {
 			/* A truncate of a table we never saw columns of, and that
@@ -881,18 +881,17 @@ static int ensure_staging(mssql_apply *a, mssql_table *t)
 	if (t->ncols > TSQL_STAGING_COLUMNS_MAX) {
 		/* SQL Server would refuse the #temp table (1702): said here,
 		 * by the table's first record that needs it */
-		a->bad_t = t;
-		a->bad_i = 0;
+		size_t first = 0;
 		for (size_t i = 0; i < t->n; i++)
 			if (t->ch[i]->staged || !t->bulk_direct) {
-				a->bad_i = i;
+				first = i;
 				break;
 			}
 		snprintf(a->bad_msg, sizeof a->bad_msg,
 			 "the table has %zu columns, and its staging table would need 3 more (SQL Server holds %d "
 			 "a table): only snapshot rows bulk-copied into an empty table, %d or more in a batch, go "
 			 "without one", t->ncols, TSQL_TABLE_COLUMNS_MAX, STAGE_INLINE_ROWS);
-		return AT_BADVALUE;
+		return refuse_table(a, t, first);
 	}
 	sql_reset(a);
 	if (!t->staging_ready) {
