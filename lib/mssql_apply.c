@@ -810,6 +810,13 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		}
 		t->exists = true;
 	}
+	/* The rest follows from the shape and the target's columns alone,
+	 * which change together (mssql_table_set_shape drops ttarget, and the
+	 * target gains columns only here): once per shape, not per batch,
+	 * where matching every column's name against the target's cost a
+	 * wide table its columns squared each time. */
+	if (t->ttarget)
+		return AT_OK;
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (has_col(t, t->names[i]))
 			continue;
@@ -833,7 +840,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		}
 	}
 	/* The target columns' types: values must go into them unchanged. */
-	if (!t->ttarget && !(t->ttarget = calloc(t->ncols + 1, sizeof *t->ttarget))) {
+	if (!(t->ttarget = calloc(t->ncols + 1, sizeof *t->ttarget))) {
 		a->fatal = EX_OSERR;
 		return AT_FATAL;
 	}
@@ -863,7 +870,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 	 * with it ON, SQL Server refuses an INSERT that leaves the column out
 	 * (545), and one the records lack (a surrogate key of the target's
 	 * own) is the server's to number. An IDENTITY column outside the key
-	 * is never SET (8102). Again for every batch: the records' columns
+	 * is never SET (8102). Again for every shape: the records' columns
 	 * may have changed. */
 	t->view.identity = false;
 	t->view.identity_col = 0;
