@@ -364,8 +364,17 @@ static bool image_bytes(const record_value *img, size_t n, size_t *bytes)
 	return true;
 }
 
+/* Column i's value in a change made of img after old (NULL: none): an
+ * UNCHANGED slot takes old's value when old has one. */
+static inline const record_value *value_after(const record_value *img, const mssql_change *old, size_t i)
+{
+	if (old && img[i].kind == VALUE_UNCHANGED && !old->use_before && old->vals[i].kind != VALUE_UNCHANGED)
+		return &old->vals[i];
+	return &img[i];
+}
+
 /* A change holding img's values; UNCHANGED slots take old's values when
- * old has them. bytes: the text bytes of those values, as image_bytes
+ * old has them (value_after). bytes: the text bytes of those values, as image_bytes
  * counts them. key (NULL: none) goes into the same allocation. Sets vals,
  * key, keylen, from and staged; fill_change sets the rest, so nothing is
  * zeroed first. NULL on ENOMEM. */
@@ -379,9 +388,7 @@ static inline mssql_change *change_copy(mssql_table *t, size_t n, const record_v
 	c->vals = (record_value *)(c + 1);
 	char *p = (char *)(c->vals + n);
 	for (size_t i = 0; i < n; i++) {
-		const record_value *v = &img[i];
-		if (old && v->kind == VALUE_UNCHANGED && !old->use_before && old->vals[i].kind != VALUE_UNCHANGED)
-			v = &old->vals[i];
+		const record_value *v = value_after(img, old, i);
 		if (v->kind == VALUE_TEXT) {
 			memcpy(p, v->data, v->len);
 			p[v->len] = '\0';
@@ -409,10 +416,7 @@ static mssql_change *change_new(mssql_table *t, const record *r, const record_va
 {
 	size_t n = r->ncols, sum = 0;
 	for (size_t i = 0; i < n; i++) {
-		const record_value *v = &img[i];
-		if (v->kind == VALUE_UNCHANGED && old && !old->use_before &&
-		    old->vals[i].kind != VALUE_UNCHANGED)
-			v = &old->vals[i];
+		const record_value *v = value_after(img, old, i);
 		if (v->kind == VALUE_TEXT)
 			sum += v->len + 1;
 	}

@@ -123,8 +123,6 @@ void tsql_map_type(const char *pg, tsql_type *o)
 		set(o, "nvarchar(max)", TSQL_STRING, true);
 }
 
-/* Parses "decimal(p,s)" / "numeric(p,s)" / "nvarchar(max)" of --type-map
- * and the catalog's spellings of SQL Server types. */
 static locale_t utf8_locale;
 static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
 
@@ -191,6 +189,8 @@ void tsql_type_spec(const tsql_type *t, char *out, size_t len)
 	snprintf(out, len, "%s%s%s", t->name, t->collation[0] ? " COLLATE " : "", t->collation);
 }
 
+/* Parses "decimal(p,s)" / "numeric(p,s)" / "nvarchar(max)" of --type-map
+ * and the catalog's spellings of SQL Server types. */
 void tsql_parse_sqltype(const char *spec, tsql_type *o)
 {
 	char base[40], sql[sizeof o->name];
