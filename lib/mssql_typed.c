@@ -123,6 +123,40 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool e
 		100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull, 1000000000000000ull,
 		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
 	};
+	/* The usual value: up to 18 digits, no more of them after the point
+	 * than the scale (nothing to round), within 10^19 once scaled; the
+	 * same result as the general way below at a third of its cost per
+	 * digit. */
+	if (len - i <= 19 && prec <= 38) {
+		uint64_t w = 0;
+		int nd = 0, nf = -1;
+		size_t k = i;
+		for (; k < len; k++) {
+			unsigned d = (unsigned)(in[k] - '0');
+			if (d < 10) {
+				w = w * 10 + d;
+				nd++;
+				nf += nf >= 0;
+			} else if (in[k] == '.' && nf < 0) {
+				nf = 0;
+			} else {
+				break;
+			}
+		}
+		int f = nf < 0 ? 0 : nf;
+		if (k == len && nd > 0 && nd <= 18 && f <= scale && scale - f <= 19) {
+			unsigned __int128 v = (unsigned __int128)w * pow10[scale - f];
+			unsigned __int128 lim = prec <= 19 ? pow10[prec]
+							   : prec < 38 ? (unsigned __int128)pow10[19] * pow10[prec - 19]
+								       : pow10_38();
+			if (v >= lim)
+				return -1;
+			if (v == 0)
+				*neg = false;
+			*mag = v;
+			return 0;
+		}
+	}
 	unsigned __int128 v = 0;
 	uint64_t w = 0;
 	int nw = 0;
@@ -396,6 +430,42 @@ static int parse_guid(const char *in, size_t len, uint8_t g[16])
 	return 0;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Whether the bytes of x that dm marks (0xff) are digits and the others
+ * are lit's: eight at a time. A digit has the high nibble 3 and a low one
+ * that adding 6 leaves below 16; masked to digits, no byte exceeds 0x3f,
+ * so adding 6 to each carries into no other. */
+static inline bool form8(const char *p, uint64_t dm, uint64_t lit)
+{
+	const uint64_t hi = 0xf0f0f0f0f0f0f0f0ull & dm, three = 0x3030303030303030ull & dm,
+		       six = 0x0606060606060606ull & dm;
+	uint64_t x;
+	memcpy(&x, p, 8);
+	uint64_t d = x & dm;
+	return (x & ~dm) == lit && (d & hi) == three && ((d + six) & hi) == three;
+}
+#endif
+
+/* Whether s[0..20) is "dddd-dd-ddTdd:dd:dd." with a digit at each d.
+ * Byte by byte this was 2% of mssql-apply's instructions per snapshot
+ * row of the bench's table (callgrind). */
+static bool timestamp_form(const char *s)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* bytes 0-7 "dddd-dd-", 8-15 "ddTdd:dd", 12-19 "dd:dd:dd." from 12 */
+	return form8(s, 0x00ffff00ffffffffull, 0x2d00002d00000000ull) &&
+	       form8(s + 8, 0xffff00ffff00ffffull, 0x00003a0000540000ull) &&
+	       form8(s + 12, 0x00ffff00ffff00ffull, 0x2e00003a00003a00ull);
+#else
+	static const char form[] = "dddd-dd-ddTdd:dd:dd.";
+	for (size_t i = 0; i < 20; i++) {
+		if (form[i] == 'd' ? !digit(s[i]) : s[i] != form[i])
+			return false;
+	}
+	return true;
+#endif
+}
+
 /* A timestamp as the record format writes it (record.h), UTC for a DTO:
  * "YYYY-MM-DDTHH:MM:SS", then '.' and 1 to prec fractional digits, then
  * 'Z' for a DTO and nothing for a datetime2. Such a value passes
@@ -408,18 +478,17 @@ static bool record_timestamp(const char *s, size_t n, bool dto, int prec, int32_
 	size_t k = n - 20 - dto; /* fractional digits */
 	if (n < 21 + (size_t)dto || k > (size_t)prec || k > 7 || (dto && s[n - 1] != 'Z'))
 		return false;
-	static const char form[] = "dddd-dd-ddTdd:dd:dd.";
-	for (size_t i = 0; i < 20; i++) {
-		if (form[i] == 'd' ? !digit(s[i]) : s[i] != form[i])
-			return false;
-	}
-	uint64_t f = 0, unit = TICKS_PER_SEC;
+	if (!timestamp_form(s))
+		return false;
+	/* ticks per unit of the k-th fractional digit: no division per digit */
+	static const uint32_t unit[8] = {TICKS_PER_SEC, 1000000, 100000, 10000, 1000, 100, 10, 1};
+	uint64_t f = 0;
 	for (size_t i = 20; i < 20 + k; i++) {
 		if (!digit(s[i]))
 			return false;
-		unit /= 10;
-		f += (uint64_t)(s[i] - '0') * unit;
+		f = f * 10 + (uint64_t)(s[i] - '0');
 	}
+	f *= unit[k];
 #define D2(p) ((s[p] - '0') * 10 + (s[(p) + 1] - '0'))
 	int y = D2(0) * 100 + D2(2), m = D2(5), d = D2(8), h = D2(11), mi = D2(14), sec = D2(17);
 #undef D2

@@ -148,6 +148,22 @@ static void test_decimal(void **state)
 	assert_int_equal(conv("decimal(38,10)", "1.2.3", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", "1e5", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", ".", &v), -1);
+	/* values of up to 18 digits take a shorter way (parse_decimal): the
+	 * same results at its edges */
+	assert_string_equal(show("numeric(3,1)", ".5"), "CAST(0.5 AS decimal(3,1))");
+	assert_string_equal(show("numeric(3,1)", "5."), "CAST(5.0 AS decimal(3,1))");
+	assert_string_equal(show("numeric(3,1)", "+1.2"), "CAST(1.2 AS decimal(3,1))");
+	assert_string_equal(show("numeric(3,1)", "-0.0"), "CAST(0.0 AS decimal(3,1))");
+	assert_string_equal(show("numeric(18,1)", "99999999999999999.9"), "CAST(99999999999999999.9 AS decimal(18,1))");
+	assert_int_equal(conv("decimal(18,0)", "999999999999999999.", &v), 0);
+	assert_int_equal(conv("decimal(17,0)", "999999999999999999", &v), -1);
+	assert_string_equal(show("decimal(20,19)", "1.5"), "CAST(1.5000000000000000000 AS decimal(20,19))");
+	assert_int_equal(conv("decimal(20,19)", "10.5", &v), -1);
+	assert_string_equal(show("decimal(38,37)", "1.5"), "CAST(1.5000000000000000000000000000000000000 AS decimal(38,37))");
+	assert_string_equal(show("numeric(18,2)", "0007.50"), "CAST(7.50 AS decimal(18,2))");
+	assert_int_equal(conv("decimal(38,10)", "-", &v), -1);
+	assert_int_equal(conv("decimal(38,10)", "1..", &v), -1);
+	assert_int_equal(conv("decimal(38,10)", "1-", &v), -1);
 }
 
 static void test_money_float(void **state)
@@ -337,6 +353,22 @@ static void test_datetimeoffset(void **state)
 			    "ERR: not a timestamp with a time zone offset: \"2026-11-25T00:30:00+15:00\"");
 	assert_string_equal(show("timestamp with time zone", "2026-11-25T00:30:00"),
 			    "ERR: not a timestamp with a time zone offset: \"2026-11-25T00:30:00\"");
+	/* The form the record format writes is checked eight bytes at a
+	 * time: a byte out of place anywhere in it is no timestamp, whether
+	 * it sits next to the digits ('/' and ':' bound them) or is a letter,
+	 * and a digit in a separator's place is none either. */
+	const char *good = "2026-11-25T13:58:45.123456Z";
+	for (size_t i = 0; i < strlen(good); i++) {
+		const char *subs = good[i] >= '0' && good[i] <= '9' ? "/:a" : "0";
+		for (const char *c = subs; *c; c++) {
+			char bad[32];
+			snprintf(bad, sizeof bad, "%s", good);
+			bad[i] = *c;
+			mssql_typed v;
+			if (conv("timestamp with time zone", bad, &v) == 0)
+				fail_msg("\"%s\" was taken for a timestamp", bad);
+		}
+	}
 }
 
 static void test_guid_bytes_text(void **state)
