@@ -28,8 +28,10 @@ void *record_alloc_first(record *r, size_t n, size_t align)
 
 static void record_arena_reset(record_arena *a)
 {
-	if (a)
+	if (a) {
 		arena_reset(&a->mem);
+		a->borrowed = false;
+	}
 }
 
 static void record_arena_free(record_arena *a)
@@ -172,6 +174,8 @@ int record_set_shape(record *r, size_t ncols, bool before, bool after)
 	}
 	r->ncols = ncols;
 	r->cols = cols;
+	if (r->arena)
+		r->arena->borrowed = false;
 	r->masks = NULL;
 	r->has_before = before;
 	r->has_after = after;
@@ -189,6 +193,15 @@ int record_set_column(record *r, size_t i, const char *name, const char *type)
 	if (i >= r->ncols) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (r->arena && r->arena->borrowed) {
+		/* the cache's array: the record gets its own before it differs */
+		record_column *cols = record_alloc(r, r->ncols * sizeof *cols, 8);
+		if (!cols)
+			return -1;
+		memcpy(cols, r->cols, r->ncols * sizeof *cols);
+		r->cols = cols;
+		r->arena->borrowed = false;
 	}
 	const char *n = record_strdup(r, name, strlen(name));
 	const char *t = record_strdup(r, type, strlen(type));
@@ -281,6 +294,7 @@ int record_drop_excluded(record *r)
 	}
 	r->ncols = n;
 	r->cols = cols;
+	r->arena->borrowed = false; /* its arrays were allocated above */
 	r->masks = masks;
 	r->cls = cls;
 	r->keys = keys;

@@ -89,7 +89,7 @@ const char *record_mask_name(record_mask m);
 record_mask record_mask_parse(const char *s, size_t n);
 
 typedef struct record_column {
-	const char *name; /* owned by the record */
+	const char *name; /* the record's (its arena, or the decoders' cache: record_cache.c) */
 	const char *type; /* format_type(), e.g. "numeric(18,2)", "text[]" */
 } record_column;
 

@@ -40,6 +40,11 @@ struct record_arena {
 	arena mem;
 	record_shape_cache *shapes; /* the decoders' (record_cache.c); kept by record_clear */
 	record_memo memo;           /* the decoders'; kept by record_clear */
+	/* The record's cols, cls, keys and names are an entry's of the cache
+	 * (record_shape_apply), not the arena's: record_set_column copies
+	 * cols before it changes one. record_clear and the builders that
+	 * make new arrays end it. */
+	bool borrowed;
 };
 
 /* The bytes a JSON string holds as they are: ASCII from 0x20 except '"'

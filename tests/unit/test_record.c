@@ -1156,6 +1156,41 @@ static void test_encoder_cache(void **state)
 	record_encoder_free(NULL);
 }
 
+/* A record decoded by the shape cache points at the cache's columns:
+ * changing one through record_set_column gives the record its own copy and
+ * leaves the cache as it was, for the next record of the table. */
+static void test_shape_borrowed(void **state)
+{
+	(void)state;
+	static const char line[] =
+		"{\"v\":1,\"op\":\"r\",\"db\":\"postgres\",\"schema\":\"public\",\"table\":\"orders\","
+		"\"cols\":[{\"name\":\"id\",\"type\":\"bigint\"},{\"name\":\"note\",\"type\":\"text\"}],"
+		"\"key\":[\"id\"],\"after\":{\"id\":1,\"note\":\"x\"},"
+		"\"src\":{\"lsn\":\"0/16B3748\",\"xid\":0,\"ts\":\"2026-11-25T10:00:00.000000Z\",\"seq\":1},"
+		"\"pos\":{\"stream\":\"snap/postgres/1\",\"offset\":\"1\"}}";
+	char err[256];
+	record r;
+	record_init(&r);
+	/* the first decode parses and keeps the shape, the second takes it */
+	assert_int_equal(record_decode_json(&r, line, strlen(line), err, sizeof err), 0);
+	assert_int_equal(record_decode_json(&r, line, strlen(line), err, sizeof err), 0);
+	assert_true(r.shape_id != 0);
+	const record_column *shared = r.cols;
+	assert_int_equal(record_set_column(&r, 1, "note", "character varying(10)"), 0);
+	assert_ptr_not_equal(r.cols, shared);
+	assert_string_equal(r.cols[0].name, "id");
+	assert_string_equal(r.cols[0].type, "bigint");
+	assert_string_equal(r.cols[1].type, "character varying(10)");
+	assert_int_equal(record_decode_json(&r, line, strlen(line), err, sizeof err), 0);
+	assert_ptr_equal(r.cols, shared);
+	assert_string_equal(r.cols[1].name, "note");
+	assert_string_equal(r.cols[1].type, "text");
+	assert_string_equal(r.table, "orders");
+	assert_int_equal(r.nkeys, 1);
+	assert_int_equal(r.keys[0], 0);
+	record_free(&r);
+}
+
 /* Masked columns: "mask" in cols, both encodings, through the shape cache,
  * the decoders' rules, and record_drop_excluded. */
 static void test_masks(void **state)
@@ -1439,6 +1474,7 @@ int main(void)
 		cmocka_unit_test(test_encoder_cache),
 		cmocka_unit_test(test_checked_flag),
 		cmocka_unit_test(test_masks),
+		cmocka_unit_test(test_shape_borrowed),
 	};
 	return cmocka_run_group_tests_name("record", tests, setup, NULL);
 }
