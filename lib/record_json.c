@@ -951,11 +951,13 @@ static int next_element(jp *j, bool *first, const char *what)
 	return 1;
 }
 
-static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
+static int get_uint_slow(jp *j, uint64_t *v, uint64_t max, const char *what);
+
+/* Inline, the usual: up to 19 digits (no overflow possible), without a
+ * leading zero, and then no fraction or exponent. Anything else goes the
+ * general way (get_uint_slow), for its message. */
+static inline int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 {
-	/* The usual: up to 19 digits (no overflow possible), without a
-	 * leading zero, and then no fraction or exponent. Anything else goes
-	 * the general way below, for its message. */
 	const char *p = skip_ws(j->p, j->end), *e = j->end, *q = p;
 	const char *lim = e - p > 19 ? p + 19 : e;
 	uint64_t acc = 0;
@@ -967,6 +969,12 @@ static int get_uint(jp *j, uint64_t *v, uint64_t max, const char *what)
 		j->p = q;
 		return 0;
 	}
+	return get_uint_slow(j, v, max, what);
+}
+
+static int get_uint_slow(jp *j, uint64_t *v, uint64_t max, const char *what)
+{
+	uint64_t acc;
 	int c = peek(j);
 	if (c < 0)
 		return eof_err(j);
