@@ -718,6 +718,32 @@ static int name_clash(mssql_apply *a, mssql_table *t)
 	return refuse_table(a, t, 0);
 }
 
+/* Whether SQL Server would refuse t with ncols columns whose row is r,
+ * at CREATE TABLE or ALTER TABLE ADD (what: "not created", "column x not
+ * added"): more than 1,024 columns (1702), or a minimum row over 8,060
+ * bytes (1701), which PostgreSQL holds (1,600 columns, rows of about
+ * 8,160 bytes and more by TOAST). Says why in a->bad_msg; refused here,
+ * by name, rather than by the server in the middle of a batch. */
+static bool too_wide(mssql_apply *a, size_t ncols, const tsql_row_size *r, const char *what)
+{
+	if (ncols > TSQL_TABLE_COLUMNS_MAX) {
+		snprintf(a->bad_msg, sizeof a->bad_msg,
+			 "the table would have %zu columns, and SQL Server holds %d a table (1702): %s", ncols,
+			 TSQL_TABLE_COLUMNS_MAX, what);
+		return true;
+	}
+	long min = tsql_row_min(r);
+	if (min <= TSQL_ROW_BYTES_MAX)
+		return false;
+	snprintf(a->bad_msg, sizeof a->bad_msg,
+		 "SQL Server would not hold its rows: the table's minimum row size would be %ld bytes (%ld of "
+		 "fixed-length columns, %ld of row header and null bitmap), over the %d bytes a row holds (1701): "
+		 "%s (--type-map TYPE=nvarchar(max) makes a type's columns variable-length, which take no room "
+		 "in the minimum row)", min, min - tsql_row_overhead(r), tsql_row_overhead(r), TSQL_ROW_BYTES_MAX,
+		 what);
+	return true;
+}
+
 /* Reads the target's columns; creates the table (--create-tables) or adds
  * new columns (--evolve) as needed. */
 static int ensure_table(mssql_apply *a, mssql_table *t)
@@ -786,6 +812,10 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 				a->fatal = EX_DATAERR;
 				return AT_FATAL;
 			}
+			tsql_row_size row;
+			tsql_create_row(&t->view, &row);
+			if (too_wide(a, t->ncols, &row, "not created"))
+				return refuse_table(a, t, 0);
 			sql_reset(a);
 			tsql_create_table(&a->sql, &t->view);
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
@@ -817,6 +847,28 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 	 * wide table its columns squared each time. */
 	if (t->ttarget)
 		return AT_OK;
+	/* The columns to add, and the target's row with them: all of them
+	 * refused when SQL Server would refuse one (before any is added). */
+	tsql_row_size row = {0};
+	size_t nadd = 0, first_add = 0;
+	for (size_t i = 0; i < t->ncols && a->o.evolve; i++)
+		if (!has_col(t, t->names[i])) {
+			if (nadd++ == 0)
+				first_add = i;
+			tsql_row_add(&row, &t->types[i]);
+		}
+	if (nadd) {
+		for (size_t j = 0; j < t->ntcols; j++) {
+			tsql_type tt;
+			tsql_parse_sqltype(t->ttypes[j], &tt);
+			tsql_row_add(&row, &tt);
+		}
+		char what[200];
+		snprintf(what, sizeof what, "column %.100s%s not added", t->names[first_add],
+			 nadd > 1 ? " and the others" : "");
+		if (too_wide(a, t->ntcols + nadd, &row, what))
+			return refuse_table(a, t, 0);
+	}
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (has_col(t, t->names[i]))
 			continue;
@@ -854,6 +906,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		tt->clamp = t->types[i].clamp;
 	}
 	t->view.targets = t->ttarget;
+	tsql_staging_plan(&t->view);
 	/* Keys that SQL Server calls equal but PostgreSQL does not are refused
 	 * by name (tsql.c, key_eq); say so once per table. */
 	for (size_t k = 0; k < t->nkeys && !t->key_warned; k++) {
@@ -885,19 +938,29 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 
 static int ensure_staging(mssql_apply *a, mssql_table *t)
 {
-	if (t->ncols > TSQL_STAGING_COLUMNS_MAX) {
-		/* SQL Server would refuse the #temp table (1702): said here,
-		 * by the table's first record that needs it */
+	if (!tsql_staging_fits(&t->view)) {
+		/* SQL Server would refuse the #temp table (1702, 1701): said
+		 * here, by the table's first record that needs it */
 		size_t first = 0;
 		for (size_t i = 0; i < t->n; i++)
 			if (t->ch[i]->staged || !t->bulk_direct) {
 				first = i;
 				break;
 			}
-		snprintf(a->bad_msg, sizeof a->bad_msg,
-			 "the table has %zu columns, and its staging table would need 3 more (SQL Server holds %d "
-			 "a table): only snapshot rows bulk-copied into an empty table, %d or more in a batch, go "
-			 "without one", t->ncols, TSQL_TABLE_COLUMNS_MAX, STAGE_INLINE_ROWS);
+		tsql_row_size row;
+		tsql_staging_row(&t->view, &row);
+		if (t->ncols > TSQL_STAGING_COLUMNS_MAX)
+			snprintf(a->bad_msg, sizeof a->bad_msg,
+				 "the table has %zu columns, and its staging table would need 3 more (SQL Server holds "
+				 "%d a table): only snapshot rows bulk-copied into an empty table, %d or more in a "
+				 "batch, go without one", t->ncols, TSQL_TABLE_COLUMNS_MAX, STAGE_INLINE_ROWS);
+		else
+			snprintf(a->bad_msg, sizeof a->bad_msg,
+				 "its staging table would have a minimum row size of %ld bytes, the table's "
+				 "fixed-length columns and [__seq] bigint and [__op] nchar(1) beside them, and SQL "
+				 "Server holds %d a row (1701): only snapshot rows bulk-copied into an empty table, %d "
+				 "or more in a batch, go without one", tsql_row_min(&row), TSQL_ROW_BYTES_MAX,
+				 STAGE_INLINE_ROWS);
 		return refuse_table(a, t, first);
 	}
 	sql_reset(a);

@@ -181,6 +181,7 @@ int mssql_table_set_shape(mssql_table *t, const record *r, const tsql_type_map *
 	free(t->ttarget);
 	t->ttarget = NULL;
 	t->view.targets = NULL;
+	t->view.staging_layout = TSQL_STAGING_UNPLANNED;
 	t->names = names;
 	t->pgtypes = pgtypes;
 	t->types = types;

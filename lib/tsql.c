@@ -1064,9 +1064,159 @@ static size_t nflagged(const tsql_table *t)
 	return n;
 }
 
+/* The bytes a value of t takes in every row of SQL Server: a fixed-length
+ * type's storage size (the pages of the data types), 0 for a
+ * variable-length one, which the minimum row has empty, and for bit,
+ * which tsql_row_add counts apart. */
+static long fixed_bytes(const tsql_type *t)
+{
+	long a = 1, b = 0;
+	const char *p = strchr(t->name, '(');
+	if (p && typmod(p, &a, &b) != 1)
+		a = 1;
+	switch (t->kind) {
+	case TSQL_STRING:
+		if (!strncasecmp(t->name, "nchar", 5))
+			return 2 * a;
+		if (!strncasecmp(t->name, "char", 4))
+			return a;
+		/* rowversion, which the catalog calls timestamp */
+		if (t->unknown && (!strcasecmp(t->name, "timestamp") || !strcasecmp(t->name, "rowversion")))
+			return 8;
+		return 0; /* nvarchar, varchar, text, ntext, xml, sql_variant … */
+	case TSQL_BINARY:
+		return !strncasecmp(t->name, "binary", 6) ? a : 0;
+	case TSQL_INT:
+		return !strcasecmp(t->name, "tinyint") ? 1 : !strcasecmp(t->name, "smallint") ? 2
+		       : !strcasecmp(t->name, "int") ? 4 : 8;
+	case TSQL_BIT:
+		return 0;
+	case TSQL_FLOAT:
+		return !strcasecmp(t->name, "real") ? 4 : 8;
+	case TSQL_MONEY:
+		return !strcasecmp(t->name, "smallmoney") ? 4 : 8;
+	case TSQL_DATE:
+		return 3;
+	case TSQL_UUID:
+		return 16;
+	case TSQL_DECIMAL:
+		return t->prec <= 9 ? 5 : t->prec <= 19 ? 9 : t->prec <= 28 ? 13 : 17;
+	case TSQL_TIME:
+		return t->prec <= 2 ? 3 : t->prec <= 4 ? 4 : 5;
+	case TSQL_DATETIME2:
+		if (t->legacy)
+			return t->legacy == 1 ? 8 : 4; /* datetime, smalldatetime */
+		return t->prec <= 2 ? 6 : t->prec <= 4 ? 7 : 8;
+	case TSQL_DTO:
+		return t->prec <= 2 ? 8 : t->prec <= 4 ? 9 : 10;
+	}
+	return 0;
+}
+
+void tsql_row_add(tsql_row_size *r, const tsql_type *t)
+{
+	r->cols++;
+	if (t->kind == TSQL_BIT)
+		r->bits++;
+	else
+		r->fixed += fixed_bytes(t);
+}
+
+long tsql_row_overhead(const tsql_row_size *r)
+{
+	return 4 + 2 + (long)((r->cols + 7) / 8);
+}
+
+long tsql_row_min(const tsql_row_size *r)
+{
+	return r->fixed + (long)((r->bits + 7) / 8) + tsql_row_overhead(r);
+}
+
+void tsql_create_row(const tsql_table *t, tsql_row_size *r)
+{
+	memset(r, 0, sizeof *r);
+	for (size_t i = 0; i < t->ncols; i++)
+		tsql_row_add(r, &t->types[i]);
+}
+
+/* The staging table's index on the key (tsql_staging_create): the key,
+ * when typed, as its clustered index, not unique (a batch stages an old
+ * key beside a new row of it), so that the MERGE, DELETE and joins on it
+ * can seek and merge in order. An index key is at most 900 bytes
+ * (clustered) or 1,700 (nonclustered): a longer one gets none. 0 none, 1
+ * clustered, 2 nonclustered. */
+static int staging_index(const tsql_table *t)
+{
+	long bytes = 0;
+	bool typed = t->nkeys > 0;
+	for (size_t k = 0; k < t->nkeys && typed; k++) {
+		bool var;
+		typed = tsql_stage_typed(t, t->keys[k]) && !strstr(target_of(t, t->keys[k])->name, "(max)");
+		bytes += key_bytes(target_of(t, t->keys[k]), &var);
+	}
+	if (!typed || bytes > TSQL_KEY_NONCLUSTERED_MAX)
+		return 0;
+	return bytes <= TSQL_KEY_CLUSTERED_MAX ? 1 : 2;
+}
+
+/* The staging table's row, its flags packed or not: [__seq] bigint,
+ * [__op] nchar(1), the columns (a text one, nvarchar(max), no byte),
+ * the flags (a tinyint each, or one nvarchar), and the uniqueifier of a
+ * clustered index that is not unique, one more column ("Estimate the
+ * size of a clustered index"). */
+static void staging_row(const tsql_table *t, bool packed, tsql_row_size *r)
+{
+	memset(r, 0, sizeof *r);
+	r->fixed = 8 + 2;
+	r->cols = 2;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (tsql_stage_typed(t, i))
+			tsql_row_add(r, target_of(t, i));
+		else
+			r->cols++;
+		if (t->types[i].flagged && !packed) {
+			r->fixed++;
+			r->cols++;
+		}
+	}
+	if (packed)
+		r->cols++;
+	if (staging_index(t) == 1)
+		r->cols++;
+}
+
 bool tsql_staging_packed(const tsql_table *t)
 {
-	return 2 + t->ncols + nflagged(t) > TSQL_TABLE_COLUMNS_MAX;
+	if (t->staging_layout != TSQL_STAGING_UNPLANNED)
+		return t->staging_layout == TSQL_STAGING_PACKED;
+	size_t flagged = nflagged(t);
+	if (2 + t->ncols + flagged > TSQL_TABLE_COLUMNS_MAX)
+		return true;
+	if (flagged == 0)
+		return false;
+	tsql_row_size r;
+	staging_row(t, false, &r);
+	return tsql_row_min(&r) > TSQL_ROW_BYTES_MAX;
+}
+
+void tsql_staging_plan(tsql_table *t)
+{
+	t->staging_layout = TSQL_STAGING_UNPLANNED;
+	t->staging_layout = tsql_staging_packed(t) ? TSQL_STAGING_PACKED : TSQL_STAGING_FLAGS;
+}
+
+void tsql_staging_row(const tsql_table *t, tsql_row_size *r)
+{
+	staging_row(t, tsql_staging_packed(t), r);
+}
+
+bool tsql_staging_fits(const tsql_table *t)
+{
+	if (t->ncols > TSQL_STAGING_COLUMNS_MAX)
+		return false;
+	tsql_row_size r;
+	tsql_staging_row(t, &r);
+	return tsql_row_min(&r) <= TSQL_ROW_BYTES_MAX;
 }
 
 size_t tsql_staging_ncols(const tsql_table *t)
@@ -1356,20 +1506,9 @@ int tsql_staging_create(buf *b, const tsql_table *t)
 	}
 	if (packed)
 		rc |= buf_printf(b, ", [__u] nvarchar(%zu) NULL", t->ncols);
-	/* The key, when typed, as the staging table's clustered index (not
-	 * unique: a batch stages an old key beside a new row of it), so that
-	 * the MERGE, DELETE and joins on it can seek and merge in order. An
-	 * index key is at most 900 bytes (clustered) or 1,700 (nonclustered):
-	 * a longer one gets none. */
-	long bytes = 0;
-	bool typed = t->nkeys > 0;
-	for (size_t k = 0; k < t->nkeys && typed; k++) {
-		bool var;
-		typed = tsql_stage_typed(t, t->keys[k]) && !strstr(target_of(t, t->keys[k])->name, "(max)");
-		bytes += key_bytes(target_of(t, t->keys[k]), &var);
-	}
-	if (typed && bytes <= TSQL_KEY_NONCLUSTERED_MAX) {
-		rc |= buf_printf(b, ", INDEX [k] %sCLUSTERED (", bytes <= TSQL_KEY_CLUSTERED_MAX ? "" : "NON");
+	int index = staging_index(t);
+	if (index) {
+		rc |= buf_printf(b, ", INDEX [k] %sCLUSTERED (", index == 1 ? "" : "NON");
 		for (size_t k = 0; k < t->nkeys; k++) {
 			if (k)
 				rc |= buf_puts(b, ", ");

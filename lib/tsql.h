@@ -172,7 +172,16 @@ typedef struct tsql_table {
 	/* The target columns' types (tsql_parse_sqltype of the catalog's), or
 	 * NULL: the types above. */
 	const tsql_type *targets;
+	/* The staging table's flags, one tinyint each or packed
+	 * (tsql_staging_packed), as tsql_staging_plan found them once the
+	 * targets were known: the row size that decides it costs a pass over
+	 * the columns, which every staged row would pay otherwise. 0 (not
+	 * planned): worked out at every call. */
+	int staging_layout;
 } tsql_table;
+#define TSQL_STAGING_UNPLANNED 0
+#define TSQL_STAGING_FLAGS 1
+#define TSQL_STAGING_PACKED 2
 
 bool tsql_is_key(const tsql_table *t, size_t col);
 
@@ -205,6 +214,28 @@ int tsql_create_schema(buf *b, const char *schema);
 int tsql_create_table(buf *b, const tsql_table *t);
 int tsql_alter_add(buf *b, const tsql_table *t, size_t col);
 
+/* SQL Server's bytes per row ("Maximum capacity specifications for SQL
+ * Server"): a table, #temp tables included, whose minimum row size would
+ * exceed it is not created or altered (error 1701). The minimum row has
+ * every variable-length column empty: the fixed-length columns (bit
+ * columns eight to a byte), a row header of 4 bytes and a null bitmap of
+ * 2 + (columns + 7) / 8 ("Estimate the size of a heap"). */
+#define TSQL_ROW_BYTES_MAX 8060
+typedef struct tsql_row_size {
+	long fixed;  /* bytes of the fixed-length columns but bit */
+	size_t bits; /* bit columns */
+	size_t cols; /* columns (a non-unique clustered index's uniqueifier one) */
+} tsql_row_size;
+/* Counts a column of type t (a target's, or one to create). */
+void tsql_row_add(tsql_row_size *r, const tsql_type *t);
+/* The row header and null bitmap; the minimum row size, overhead included. */
+long tsql_row_overhead(const tsql_row_size *r);
+long tsql_row_min(const tsql_row_size *r);
+/* The row of the table tsql_create_table creates (t->types). */
+void tsql_create_row(const tsql_table *t, tsql_row_size *r);
+/* The row of the staging table tsql_staging_create creates. */
+void tsql_staging_row(const tsql_table *t, tsql_row_size *r);
+
 /* Staging: a #temp table per target table, [__seq] bigint, [__op] nchar(1),
  * then per column [cN] (its value) and, for a flagged type, [uN] tinyint
  * (TSQL_FLAG_*). A column is staged in its target column's own type and
@@ -222,12 +253,23 @@ int tsql_staging_drop(buf *b, const tsql_table *t);
 #define TSQL_TABLE_COLUMNS_MAX 1024
 /* Whether the staging table's flags are packed: one [uN] a flagged column
  * would take it past TSQL_TABLE_COLUMNS_MAX (a table of more than 511
- * text columns, say), so they are one [__u] nvarchar(ncols) instead, a
- * digit (TSQL_FLAG_*) per column, '0' for a column without. It still
- * holds [__seq], [__op] and the columns: a table of more than
- * TSQL_STAGING_COLUMNS_MAX columns has no staging table. */
+ * text columns, say), or its minimum row past TSQL_ROW_BYTES_MAX (a
+ * tinyint each), so they are one [__u] nvarchar(ncols) instead, a digit
+ * (TSQL_FLAG_*) per column, '0' for a column without, which takes no
+ * byte of the minimum row. It still holds [__seq], [__op] and the
+ * columns: a table of more than TSQL_STAGING_COLUMNS_MAX columns, or
+ * whose fixed-length columns leave no room for [__seq] and [__op], has
+ * no staging table (tsql_staging_fits). */
 bool tsql_staging_packed(const tsql_table *t);
+/* Sets t->staging_layout: after t->targets, and again whenever they or
+ * the columns change (TSQL_STAGING_UNPLANNED until then). */
+void tsql_staging_plan(tsql_table *t);
 #define TSQL_STAGING_COLUMNS_MAX (TSQL_TABLE_COLUMNS_MAX - 3)
+/* Whether SQL Server would create t's staging table: at most
+ * TSQL_STAGING_COLUMNS_MAX columns, and a minimum row of at most
+ * TSQL_ROW_BYTES_MAX bytes (the flags packed when that takes them
+ * there). */
+bool tsql_staging_fits(const tsql_table *t);
 /* Number of staging columns, and the 1-based staging column of column i
  * and of its flag (0 when none; [__u] for every flagged column when
  * packed): what bcp_bind needs. Each counts the columns: a caller that

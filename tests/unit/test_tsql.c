@@ -577,6 +577,177 @@ static void test_name_eq_ci(void **state)
 	assert_false(tsql_name_eq_ci("\xc3", "\xe3"));
 }
 
+/* The minimum row size of SQL Server's error 1701: the fixed-length
+ * columns, bit columns eight to a byte, a row header of 4 and a null
+ * bitmap of 2 + (columns + 7) / 8 bytes; a variable-length column none. */
+static long min_row_of(const char *const *sqltypes, size_t n, long *overhead)
+{
+	tsql_row_size r = {0};
+	for (size_t i = 0; i < n; i++) {
+		tsql_type t;
+		tsql_parse_sqltype(sqltypes[i], &t);
+		tsql_row_add(&r, &t);
+	}
+	*overhead = tsql_row_overhead(&r);
+	return tsql_row_min(&r);
+}
+
+static long pg_bytes(const char *pgtype)
+{
+	tsql_type t;
+	tsql_row_size r = {0};
+	tsql_map_type(pgtype, &t);
+	tsql_row_add(&r, &t);
+	return tsql_row_min(&r) - tsql_row_overhead(&r);
+}
+
+static long sql_bytes(const char *sqltype)
+{
+	long ov;
+	return min_row_of(&sqltype, 1, &ov) - ov;
+}
+
+static void test_row_size(void **state)
+{
+	(void)state;
+	long ov;
+	/* SQL Server's own examples: char(8000) and char(54) is 8,061,
+	 * including 7 bytes of internal overhead; char(53) fits */
+	const char *two[] = {"char(8000)", "char(54)"};
+	assert_int_equal(min_row_of(two, 2, &ov), 8061);
+	assert_int_equal(ov, 7);
+	two[1] = "char(53)";
+	assert_int_equal(min_row_of(two, 2, &ov), 8060);
+	/* nine bit columns take two bytes, eleven columns a bitmap of 4 */
+	const char *bits[11] = {"char(8000)", "char(50)"};
+	for (size_t i = 2; i < 11; i++)
+		bits[i] = "bit";
+	assert_int_equal(min_row_of(bits, 11, &ov), 8060);
+	assert_int_equal(ov, 8);
+	/* variable-length columns take nothing */
+	const char *var[] = {"char(8000)", "char(53)", "nvarchar(4000)", "varbinary(max)", "varchar(max)", "xml"};
+	assert_int_equal(min_row_of(var, 6, &ov), 8060);
+	/* the type map's types */
+	assert_int_equal(pg_bytes("integer"), 4);
+	assert_int_equal(pg_bytes("bigint"), 8);
+	assert_int_equal(pg_bytes("smallint"), 2);
+	assert_int_equal(pg_bytes("boolean"), 1);
+	assert_int_equal(pg_bytes("real"), 4);
+	assert_int_equal(pg_bytes("double precision"), 8);
+	assert_int_equal(pg_bytes("money"), 8);
+	assert_int_equal(pg_bytes("date"), 3);
+	assert_int_equal(pg_bytes("uuid"), 16);
+	assert_int_equal(pg_bytes("numeric(9,2)"), 5);
+	assert_int_equal(pg_bytes("numeric(19,2)"), 9);
+	assert_int_equal(pg_bytes("numeric(28,2)"), 13);
+	assert_int_equal(pg_bytes("numeric(38,10)"), 17);
+	assert_int_equal(pg_bytes("timestamp(2) without time zone"), 6);
+	assert_int_equal(pg_bytes("timestamp without time zone"), 8);
+	assert_int_equal(pg_bytes("timestamp with time zone"), 10);
+	assert_int_equal(pg_bytes("time without time zone"), 5);
+	assert_int_equal(pg_bytes("time(0) without time zone"), 3);
+	assert_int_equal(pg_bytes("text"), 0);
+	assert_int_equal(pg_bytes("character varying(10)"), 0);
+	assert_int_equal(pg_bytes("character(10)"), 0); /* nvarchar(20) */
+	assert_int_equal(pg_bytes("bytea"), 0);
+	assert_int_equal(pg_bytes("numeric"), 0);
+	/* a target's types, as the catalog spells them */
+	assert_int_equal(sql_bytes("tinyint"), 1);
+	assert_int_equal(sql_bytes("smallmoney"), 4);
+	assert_int_equal(sql_bytes("smalldatetime"), 4);
+	assert_int_equal(sql_bytes("datetime"), 8);
+	assert_int_equal(sql_bytes("datetime2(7)"), 8);
+	assert_int_equal(sql_bytes("datetimeoffset(2)"), 8);
+	assert_int_equal(sql_bytes("time(4)"), 4);
+	assert_int_equal(sql_bytes("float"), 8);
+	assert_int_equal(sql_bytes("nchar(10)"), 20);
+	assert_int_equal(sql_bytes("char(10) COLLATE Latin1_General_BIN2"), 10);
+	assert_int_equal(sql_bytes("binary(16)"), 16);
+	assert_int_equal(sql_bytes("timestamp"), 8); /* rowversion */
+	assert_int_equal(sql_bytes("varbinary(100)"), 0);
+	assert_int_equal(sql_bytes("nvarchar(max)"), 0);
+	assert_int_equal(sql_bytes("sql_variant"), 0);
+}
+
+/* A table of 1,000 bigint columns: PostgreSQL holds it, SQL Server does
+ * not; the staging table's row: the flags packed when their tinyints
+ * would take it over 8,060 bytes, none when even that cannot fit. */
+static void test_row_size_tables(void **state)
+{
+	(void)state;
+	enum { N = 1001 };
+	static char namebuf[N][8];
+	static const char *names[N];
+	static tsql_type types[N];
+	for (size_t i = 0; i < N; i++) {
+		snprintf(namebuf[i], sizeof namebuf[i], "c%zu", i);
+		names[i] = namebuf[i];
+		tsql_map_type(i ? "bigint" : "integer", &types[i]);
+	}
+	tsql_table t = {"dbo", "w", "#s", N, names, types, 1, keys};
+	tsql_row_size r;
+	tsql_create_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 4 + 8000 + 6 + 126);
+	/* 987 bigint columns: 8,030 bytes; their staging table with [__seq],
+	 * [__op] and the clustered index's uniqueifier 8,040 */
+	t.ncols = 988;
+	tsql_create_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8030);
+	tsql_staging_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8040);
+	assert_true(tsql_staging_fits(&t));
+	assert_false(tsql_staging_packed(&t));
+	/* 990: the table fits (8,054), its staging table not (8,065) */
+	t.ncols = 991;
+	tsql_create_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8054);
+	tsql_staging_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8065);
+	assert_false(tsql_staging_fits(&t));
+
+	/* an int key, 30 text columns, 498 uuid columns: the table 8,045
+	 * bytes; its staging table with a tinyint flag per text column
+	 * 8,089, with the flags packed 8,055 */
+	for (size_t i = 1; i < N; i++)
+		tsql_map_type(i <= 30 ? "text" : "uuid", &types[i]);
+	t.ncols = 1 + 30 + 498;
+	tsql_create_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8045);
+	assert_true(tsql_staging_packed(&t));
+	assert_true(tsql_staging_fits(&t));
+	tsql_staging_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8055);
+	assert_int_equal(tsql_staging_ncols(&t), 2 + 529 + 1);
+	assert_int_equal(tsql_staging_flag_col(&t, 1), 2 + 529 + 1);
+	buf b;
+	buf_init(&b, 0);
+	tsql_staging_create(&b, &t);
+	assert_non_null(strstr(text(&b), ", [__u] nvarchar(529) NULL, INDEX [k] CLUSTERED ([c1]));"));
+	assert_null(strstr(text(&b), "[u2]"));
+	buf_free(&b);
+	/* planned once, as mssql-apply plans it when it knows the targets */
+	tsql_staging_plan(&t);
+	assert_int_equal(t.staging_layout, TSQL_STAGING_PACKED);
+	assert_true(tsql_staging_packed(&t));
+	/* 496 uuid: the tinyints fit (8,056) */
+	t.ncols = 1 + 30 + 496;
+	tsql_staging_plan(&t);
+	assert_int_equal(t.staging_layout, TSQL_STAGING_FLAGS);
+	t.staging_layout = TSQL_STAGING_UNPLANNED;
+	assert_false(tsql_staging_packed(&t));
+	tsql_staging_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8056);
+	/* 499: packed, still 8,071, no staging table */
+	t.ncols = 1 + 30 + 499;
+	assert_true(tsql_staging_packed(&t));
+	assert_false(tsql_staging_fits(&t));
+	/* a text key: no index, no uniqueifier */
+	tsql_map_type("text", &types[0]);
+	t.ncols = 1 + 30 + 498;
+	tsql_staging_row(&t, &r);
+	assert_int_equal(tsql_row_min(&r), 8055 - 4);
+}
+
 /* A table of more text columns than a staging table holds with a flag
  * column each (2 + columns + flags over 1,024): the flags packed into one
  * [__u], a digit per column, which the MERGE reads by position. */
@@ -1213,7 +1384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ident),        cmocka_unit_test(test_nstr),
 		cmocka_unit_test(test_type_map),     cmocka_unit_test(test_stage_values),
-		cmocka_unit_test(test_statements), cmocka_unit_test(test_staging_packed), cmocka_unit_test(test_name_eq_ci),   cmocka_unit_test(test_net_change),
+		cmocka_unit_test(test_statements), cmocka_unit_test(test_staging_packed), cmocka_unit_test(test_row_size), cmocka_unit_test(test_row_size_tables), cmocka_unit_test(test_name_eq_ci),   cmocka_unit_test(test_net_change),
 		cmocka_unit_test(test_identity),     cmocka_unit_test(test_key_size),
 		cmocka_unit_test(test_value_fits),
 		cmocka_unit_test(test_value_fits_long),

@@ -195,33 +195,85 @@ static const char setup_sql[] =
 	"  RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 <> 0';"
 	"CREATE OR REPLACE FUNCTION tds_catalog.conv_error(number integer, msg text) RETURNS void "
 	"  LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION USING ERRCODE = 'TDS02', MESSAGE = number || '|' || msg; END$$;"
+	/* The bytes a column of SQL Server type ms (as column_def keeps it
+	 * in the column's comment: "int", "nchar(10)", "decimal(18,2)")
+	 * takes in every row: a fixed-length type its storage size (the
+	 * types' pages), a variable-length one none (SQL Server's minimum
+	 * row has it empty), bit none (counted apart: eight to a byte). */
+	"CREATE OR REPLACE FUNCTION tds_catalog.fixed_bytes(ms text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$"
+	"DECLARE b text := lower(btrim(split_part(ms, '(', 1))); "
+	"  n integer := substring(ms FROM '\\(\\s*([0-9]+)')::integer; "
+	"BEGIN "
+	"  RETURN CASE "
+	"    WHEN b = 'tinyint' THEN 1 WHEN b = 'smallint' THEN 2 "
+	"    WHEN b IN ('int', 'integer', 'real', 'smallmoney', 'smalldatetime') THEN 4 "
+	"    WHEN b IN ('bigint', 'money', 'datetime', 'timestamp', 'rowversion') THEN 8 "
+	"    WHEN b = 'float' THEN CASE WHEN n BETWEEN 1 AND 24 THEN 4 ELSE 8 END "
+	"    WHEN b = 'date' THEN 3 "
+	"    WHEN b = 'time' THEN CASE WHEN n <= 2 THEN 3 WHEN n <= 4 THEN 4 ELSE 5 END "
+	"    WHEN b = 'datetime2' THEN CASE WHEN n <= 2 THEN 6 WHEN n <= 4 THEN 7 ELSE 8 END "
+	"    WHEN b = 'datetimeoffset' THEN CASE WHEN n <= 2 THEN 8 WHEN n <= 4 THEN 9 ELSE 10 END "
+	"    WHEN b = 'uniqueidentifier' THEN 16 "
+	"    WHEN b IN ('decimal', 'numeric', 'dec') THEN CASE WHEN coalesce(n, 18) <= 9 THEN 5 "
+	"      WHEN coalesce(n, 18) <= 19 THEN 9 WHEN coalesce(n, 18) <= 28 THEN 13 ELSE 17 END "
+	"    WHEN b = 'nchar' THEN 2 * coalesce(n, 1) "
+	"    WHEN b IN ('char', 'binary') THEN coalesce(n, 1) "
+	"    ELSE 0 END; "
+	"END$$;"
+	/* the SQL Server type of a column without a comment (a table made
+	 * in PostgreSQL by a test), as the bulk metadata maps it back */
+	"CREATE OR REPLACE FUNCTION tds_catalog.ms_of(ty text) RETURNS text LANGUAGE sql IMMUTABLE AS $$"
+	"SELECT CASE WHEN ty = 'boolean' THEN 'bit' WHEN ty IN ('smallint', 'bigint', 'real', 'date') THEN ty "
+	"  WHEN ty = 'integer' THEN 'int' WHEN ty = 'double precision' THEN 'float' "
+	"  WHEN ty = 'uuid' THEN 'uniqueidentifier' WHEN ty LIKE 'numeric(%' THEN 'decimal' || substr(ty, 8) "
+	"  WHEN ty LIKE 'character(%' THEN 'nchar' || substr(ty, 10) "
+	"  WHEN ty LIKE 'timestamp%with time zone' AND ty NOT LIKE '%without%' THEN 'datetimeoffset' "
+	"  WHEN ty LIKE 'timestamp%' THEN 'datetime2' WHEN ty LIKE 'time%' AND ty NOT LIKE '%with time zone' "
+	"  THEN 'time' ELSE 'nvarchar(max)' END$$;"
 	/* What SQL Server refuses of a table's columns and name that
 	 * PostgreSQL takes, checked after CREATE TABLE and ALTER TABLE ADD
 	 * (tsql_translate.c): a 1,025th column (1702; CREATE TABLE counts
-	 * its own first, as PostgreSQL stops at 1,600), and under a
+	 * its own first, as PostgreSQL stops at 1,600); under a
 	 * case-insensitive collation, which names follow, two columns whose
 	 * names differ only in case (2705) and another table of such a name
-	 * (2714). One message text per number, as sys.messages has. */
-	"CREATE OR REPLACE PROCEDURE tds_catalog.check_table(tbl text, ci boolean) LANGUAGE plpgsql AS $$"
-	"DECLARE rel oid := tbl::regclass; c text; "
+	 * (2714); and a minimum row size over 8,060 bytes (1701: the
+	 * fixed-length columns, bit columns eight to a byte, the row header
+	 * of 4 and the null bitmap of 2 + (columns + 7) / 8 bytes, a
+	 * variable-length column empty; uniq is 1 for a non-unique
+	 * clustered index, whose hidden uniqueifier is one more column,
+	 * "Estimate the size of a clustered index"). One message text per
+	 * number, as sys.messages has. */
+	"CREATE OR REPLACE PROCEDURE tds_catalog.check_table(tbl text, ci boolean, uniq integer) LANGUAGE plpgsql AS $$"
+	"DECLARE rel oid := tbl::regclass; c text; n integer; f integer; nb integer; ov integer; "
 	"BEGIN "
 	"  SELECT attname INTO c FROM pg_attribute WHERE attrelid = rel AND attnum > 0 "
 	"    AND NOT attisdropped ORDER BY attnum OFFSET 1024 LIMIT 1; "
 	"  IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(1702, format('CREATE TABLE failed because column "
 	"''%s'' in table ''%s'' exceeds the maximum of 1024 columns.', c, tbl)); END IF; "
-	"  IF NOT ci THEN RETURN; END IF; "
-	"  SELECT b.attname INTO c FROM pg_attribute a JOIN pg_attribute b ON b.attrelid = a.attrelid "
-	"    AND b.attnum > a.attnum AND NOT b.attisdropped "
-	"    AND lower(b.attname::text COLLATE \"und-x-icu\") = lower(a.attname::text COLLATE \"und-x-icu\") "
-	"    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped ORDER BY b.attnum LIMIT 1; "
-	"  IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(2705, format('Column names in each table must be "
+	"  IF ci THEN "
+	"    SELECT b.attname INTO c FROM pg_attribute a JOIN pg_attribute b ON b.attrelid = a.attrelid "
+	"      AND b.attnum > a.attnum AND NOT b.attisdropped "
+	"      AND lower(b.attname::text COLLATE \"und-x-icu\") = lower(a.attname::text COLLATE \"und-x-icu\") "
+	"      WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped ORDER BY b.attnum LIMIT 1; "
+	"    IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(2705, format('Column names in each table must be "
 	"unique. Column name ''%s'' in table ''%s'' is specified more than once.', c, tbl)); END IF; "
-	"  SELECT t.relname INTO c FROM pg_class t JOIN pg_class o ON o.relnamespace = t.relnamespace "
-	"    AND o.oid <> t.oid AND o.relkind IN ('r', 'p', 'v', 'm', 'f') "
-	"    AND lower(o.relname::text COLLATE \"und-x-icu\") = lower(t.relname::text COLLATE \"und-x-icu\") "
-	"    WHERE t.oid = rel LIMIT 1; "
-	"  IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(2714, format('There is already an object named "
+	"    SELECT t.relname INTO c FROM pg_class t JOIN pg_class o ON o.relnamespace = t.relnamespace "
+	"      AND o.oid <> t.oid AND o.relkind IN ('r', 'p', 'v', 'm', 'f') "
+	"      AND lower(o.relname::text COLLATE \"und-x-icu\") = lower(t.relname::text COLLATE \"und-x-icu\") "
+	"      WHERE t.oid = rel LIMIT 1; "
+	"    IF c IS NOT NULL THEN PERFORM tds_catalog.conv_error(2714, format('There is already an object named "
 	"''%s'' in the database.', c)); END IF; "
+	"  END IF; "
+	"  SELECT count(*), coalesce(sum(tds_catalog.fixed_bytes(ms)), 0), count(*) FILTER (WHERE ms = 'bit') "
+	"    INTO n, f, nb FROM (SELECT lower(coalesce(col_description(rel, attnum), "
+	"      tds_catalog.ms_of(format_type(atttypid, atttypmod)))) AS ms "
+	"      FROM pg_attribute WHERE attrelid = rel AND attnum > 0 AND NOT attisdropped) s; "
+	"  ov := 4 + 2 + (n + uniq + 7) / 8; "
+	"  IF f + (nb + 7) / 8 + ov > 8060 THEN "
+	"    SELECT relname INTO c FROM pg_class WHERE oid = rel; "
+	"    PERFORM tds_catalog.conv_error(1701, format('Creating or altering table ''%s'' failed because the "
+	"minimum row size would be %s, including %s bytes of internal overhead. This exceeds the maximum "
+	"allowable table row size of 8060 bytes.', c, f + (nb + 7) / 8 + ov, ov)); END IF; "
 	"END$$;"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign_string(v text, l anyelement, tbl text, col text) "
 	"  RETURNS anyelement LANGUAGE plpgsql STABLE AS $$"

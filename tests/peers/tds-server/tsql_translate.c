@@ -1274,14 +1274,17 @@ static int key_list(struct xl *x, size_t *pi, size_t end, sbuf *o, char keys[][2
 }
 
 /* After a CREATE TABLE or ALTER TABLE ADD of table (as parse_qname
- * prints it): what SQL Server refuses of its columns and name that
- * PostgreSQL takes (tds_catalog.check_table, main.c), names compared as
- * coll, the collation they follow, compares them. */
-static void check_table(sbuf *o, const char *table, const char *coll)
+ * prints it): what SQL Server refuses of its columns, row size and name
+ * that PostgreSQL takes (tds_catalog.check_table, main.c), names
+ * compared as coll, the collation they follow, compares them; uniq when
+ * the statement declares a non-unique clustered index, whose
+ * uniqueifier is one more column of the row. */
+static void check_table(sbuf *o, const char *table, const char *coll, int uniq)
 {
 	sb_puts(o, "; CALL tds_catalog.check_table(");
 	emit_literal(o, table);
-	sb_puts(o, strstr(coll, "_CI") ? ", true)" : ", false)");
+	sb_puts(o, strstr(coll, "_CI") ? ", true" : ", false");
+	sb_puts(o, uniq ? ", 1)" : ", 0)");
 }
 
 static int create_table(struct xl *x, size_t *pi, struct batch *b)
@@ -1315,7 +1318,7 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 	i++;
 	if (!(defs = calloc(1, sizeof *defs)))
 		abort();
-	int clustered = 0, items = 0;
+	int clustered = 0, items = 0, uniq = 0;
 	for (;;) {
 		char cn[256] = "";
 		int index = is_kw(x, i, "INDEX") && is_name(x, i + 1);
@@ -1348,6 +1351,7 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 				goto out;
 			}
 			clustered |= !nonclustered;
+			uniq |= !nonclustered; /* an INDEX here is never UNIQUE */
 			char keys[32][256];
 			size_t nkeys;
 			sbuf cols;
@@ -1395,7 +1399,7 @@ static int create_table(struct xl *x, size_t *pi, struct batch *b)
 		sb_puts(&o, keychecks.p);
 	emit(&o, ")");
 	sb_puts(&o, comments.p ? comments.p : "");
-	check_table(&o, name.p, temp ? PEER_SERVER_COLLATION : x->ctx->db_collation);
+	check_table(&o, name.p, temp ? PEER_SERVER_COLLATION : x->ctx->db_collation, uniq);
 	struct stmt *s = add_stmt(b, ST_SQL);
 	s->sql = sb_take(&o);
 	s->cmd = 0xC6;
@@ -1439,7 +1443,9 @@ static int alter_table(struct xl *x, size_t *pi, struct batch *b)
 		break;
 	}
 	sb_puts(&o, comments.p ? comments.p : "");
-	check_table(&o, name.p, name.p[1] == '#' ? PEER_SERVER_COLLATION : x->ctx->db_collation);
+	/* a #temp table's index is not kept (README), a table's is not
+	 * known to be clustered: no uniqueifier counted (SUBSET.md) */
+	check_table(&o, name.p, name.p[1] == '#' ? PEER_SERVER_COLLATION : x->ctx->db_collation, 0);
 	struct stmt *s = add_stmt(b, ST_SQL);
 	s->sql = sb_take(&o);
 	*pi = i;
