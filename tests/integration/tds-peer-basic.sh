@@ -31,11 +31,13 @@ tds_sql "CREATE TABLE [app].[item] ([id] int NOT NULL, [name] nvarchar(50) NULL,
   [at] datetime2(6) NULL, [data] varbinary(max) NULL, [code] nchar(3) NULL,
   [qty] bigint NULL, CONSTRAINT [PK_item] PRIMARY KEY ([id]))" >/dev/null || fail "CREATE TABLE"
 # text columns are bpchar (trailing spaces kept, ignored by = and keys) in
-# the database's collation, lengths checked in UTF-16 units
+# the database's collation, lengths checked in UTF-16 units; binary ones
+# tds_catalog.varbinary (bytea's bytes, trailing zero bytes ignored by =
+# and keys)
 got=$(tq "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || coalesce(' ' || collname, ''), ', '
           ORDER BY attnum) FROM pg_attribute LEFT JOIN pg_collation c ON c.oid = attcollation AND attcollation <> 100
           WHERE attrelid = 'app.item'::regclass AND attnum > 0")
-want="id integer, name bpchar SQL_Latin1_General_CP1_CI_AS, price numeric(18,2), active boolean, note bpchar SQL_Latin1_General_CP1_CI_AS, at timestamp(6) without time zone, data bytea, code character(3) SQL_Latin1_General_CP1_CI_AS, qty bigint"
+want="id integer, name bpchar SQL_Latin1_General_CP1_CI_AS, price numeric(18,2), active boolean, note bpchar SQL_Latin1_General_CP1_CI_AS, at timestamp(6) without time zone, data tds_catalog.varbinary, code character(3) SQL_Latin1_General_CP1_CI_AS, qty bigint"
 [ "$got" = "$want" ] || fail "column types: $got"
 got=$(tds_sql "SELECT [COLUMN_NAME], [DATA_TYPE] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'app' AND [TABLE_NAME] = N'item' ORDER BY [ORDINAL_POSITION]" | tr '\t\n' ':,')
 [ "$got" = "id:int,name:nvarchar,price:decimal,active:bit,note:nvarchar,at:datetime2,data:varbinary,code:nchar,qty:bigint," ] ||
@@ -237,6 +239,44 @@ SELECT 1 FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]"
 [ "$(tds_sql "CREATE TABLE #c ([k] nvarchar(20) COLLATE Latin1_General_100_BIN2 NULL); INSERT INTO #c ([k]) VALUES (N'abd');
 SELECT COUNT(*) FROM [app].[bin] AS b JOIN #c AS c ON b.[k] = c.[k]")" = 1 ] || fail "the same collation on both sides"
 expect_msg "Msg 448 (severity 16" "CREATE TABLE #d ([k] nvarchar(20) COLLATE No_Such_CI_AS NULL)"
+# binary values compare as SQL Server compares them, the shorter padded
+# with zero bytes: 0x01 = 0x0100 in =, <, a join and a key; DATALENGTH
+# counts the zeros; binary(n) pads a shorter value to n bytes (SET
+# ANSI_PADDING ON), by INSERT, MERGE and CAST alike; a longer one is 2628
+[ "$(tds_sql "SELECT CASE WHEN 0x01 = 0x0100 THEN 1 ELSE 0 END, CASE WHEN 0x0100 <> 0x01 THEN 1 ELSE 0 END,
+	CASE WHEN 0x01 < 0x0100 THEN 1 ELSE 0 END, CASE WHEN 0x0100 < 0x010001 THEN 1 ELSE 0 END,
+	CASE WHEN 0x02 > 0x01FF THEN 1 ELSE 0 END, DATALENGTH(0x0100), DATALENGTH(0x)")" = $'1	0	0	1	1	2	0' ] ||
+	fail "binary comparisons: $(tds_sql "SELECT CASE WHEN 0x01 = 0x0100 THEN 1 ELSE 0 END")"
+tds_sql "CREATE TABLE [app].[vb] ([k] varbinary(16) NOT NULL, [b] binary(4) NULL, [v] int NULL,
+	CONSTRAINT [PK_vb] PRIMARY KEY ([k]));
+CREATE TABLE [app].[vbu] ([id] int NOT NULL, [u] varbinary(8) NULL, CONSTRAINT [PK_vbu] PRIMARY KEY ([id]),
+	CONSTRAINT [UQ_vbu] UNIQUE ([u]));
+INSERT INTO [app].[vb] ([k], [b], [v]) VALUES (0x01, 0x01, 1), (0x, 0x, 2);
+INSERT INTO [app].[vbu] ([id], [u]) VALUES (1, 0xAB)" >/dev/null || fail "tables with binary columns"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[vb] ([k], [v]) VALUES (0x0100, 3)"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[vb] ([k], [v]) VALUES (0x00, 3)"
+expect_msg "Msg 2627 (severity 14, state 1)" "INSERT INTO [app].[vbu] ([id], [u]) VALUES (2, 0xAB0000)"
+expect_msg "Msg 2628 (severity 16, state 1)" "INSERT INTO [app].[vb] ([k], [b]) VALUES (0x05, 0x0102030405)"
+expect_msg "Msg 2628 (severity 16, state 1)" "INSERT INTO [app].[vbu] ([id], [u]) VALUES (3, 0x010203040506070809)"
+[ "$(tds_sql "SELECT [v] FROM [app].[vb] WHERE [k] = 0x010000")" = 1 ] || fail "varbinary = ignores trailing zeros"
+[ "$(tds_sql "SELECT COUNT(*) FROM [app].[vb] WHERE [k] = 0x01 AND DATALENGTH([k]) = DATALENGTH(0x0100)")" = 0 ] ||
+	fail "DATALENGTH tells 0x01 from 0x0100"
+[ "$(tds_sql "SELECT [v], CONVERT(nvarchar(max), [b], 1), DATALENGTH([b]) FROM [app].[vb] ORDER BY [v]" | tr '	
+' ':,')" = 	"1:0x01000000:4,2:0x00000000:4," ] || fail "binary(4) pads: $(tds_sql "SELECT [v], [b] FROM [app].[vb]")"
+tds_sql "MERGE INTO [app].[vb] AS t USING (VALUES (0x0100, 0x02, 5), (0x07, 0x0304, 7)) AS s ([k], [b], [v]) ON t.[k] = s.[k]
+	WHEN MATCHED THEN UPDATE SET [b] = s.[b], [v] = s.[v] WHEN NOT MATCHED THEN INSERT ([k], [b], [v]) VALUES (s.[k], s.[b], s.[v]);" 	>/dev/null || fail "MERGE of binary keys"
+[ "$(tds_sql "SELECT CONVERT(nvarchar(max), [k], 1), CONVERT(nvarchar(max), [b], 1), [v] FROM [app].[vb] ORDER BY [v]" | tr '	
+' ':,')" = 	"0x:0x00000000:2,0x01:0x02000000:5,0x07:0x03040000:7," ] ||
+	fail "MERGE ON 0x0100 matched 0x01, binary(4) padded: $(tds_sql "SELECT [k], [b], [v] FROM [app].[vb]")"
+[ "$(tds_sql "SELECT CONVERT(nvarchar(max), CAST(0x01 AS binary(3)), 1), CONVERT(nvarchar(max), CAST(0x010203 AS binary(2)), 1),
+	CONVERT(nvarchar(max), CAST(0x010203 AS varbinary(2)), 1)")" = $'0x010000	0x0102	0x0102' ] ||
+	fail "CAST to binary(n) and varbinary(n)"
+[ "$(tds_sql "SELECT [DATA_TYPE], [CHARACTER_MAXIMUM_LENGTH] FROM INFORMATION_SCHEMA.COLUMNS WHERE [TABLE_SCHEMA] = N'app'
+	AND [TABLE_NAME] = N'vb' ORDER BY [ORDINAL_POSITION]" | tr '	
+' ':,')" = "varbinary:16,binary:4,int:NULL," ] ||
+	fail "INFORMATION_SCHEMA.COLUMNS of binary columns"
+expect_msg "Msg 131 " "CREATE TABLE #vb ([b] varbinary(8001) NULL)"
+expect_msg "Msg 1001 " "SELECT CAST(0x01 AS binary(0))"
 # sp_executesql, as any procedure, must leave the transaction count it
 # found (266): a transaction begun before it is not committed inside it
 expect_msg "Msg 266 (severity 16, state 2)" "BEGIN TRANSACTION; EXEC sp_executesql N'COMMIT TRANSACTION'"

@@ -148,7 +148,8 @@ out:
 }
 
 /* --typed: one bcp of three fixed rows into #typed, every column bound as
- * text (db-lib converts to the server's types) except varbinary (bytes). */
+ * text (db-lib converts to the server's types) except varbinary and
+ * binary(4) (bytes: one, which the server pads to four, then four). */
 static const char *const typed_rows[3][10] = {
 	{"1", "0", "0.0001", "0.1", "2024-02-29 13:14:15.123456", "2024-02-29",
 	 "6F9619FF-8B86-D011-B42D-00C04FC964FF", "23:59:59.999", "2024-01-01 12:00:00.123",
@@ -163,7 +164,8 @@ static int typed_probe(DBPROCESS *db)
 {
 	if (run(db, "CREATE TABLE #typed ([k] int NOT NULL, [t8] tinyint NULL, [d] decimal(18,4) NULL, "
 		    "[f] float NULL, [dt] datetime2(6) NULL, [dd] date NULL, [g] uniqueidentifier NULL, "
-		    "[tm] time(3) NULL, [dto] datetimeoffset(3) NULL, [big] bigint NULL, [vb] varbinary(max) NULL)"))
+		    "[tm] time(3) NULL, [dto] datetimeoffset(3) NULL, [big] bigint NULL, [vb] varbinary(max) NULL, "
+		    "[bn] binary(4) NULL)"))
 		return -1;
 	if (bcp_init(db, "#typed", NULL, NULL, DB_IN) == FAIL)
 		return -1;
@@ -177,6 +179,8 @@ static int typed_probe(DBPROCESS *db)
 				return -1;
 		}
 		if (bcp_bind(db, bytes, 0, r == 2 ? 0 : (r == 0 ? 256 : 1), NULL, 0, SYBBINARY, 11) == FAIL)
+			return -1;
+		if (bcp_bind(db, bytes + 1, 0, r == 2 ? 0 : (r == 0 ? 1 : 4), NULL, 0, SYBBINARY, 12) == FAIL)
 			return -1;
 		if (bcp_sendrow(db) == FAIL)
 			return -1;

@@ -303,7 +303,7 @@ void bulk_meta_drop(session *s)
  * "insert bulk", and that query gives them without another round trip.
  * The metadata the client formats its rows by is as old: a table altered
  * by another session in between fails SQL Server's load too. */
-void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col)
+void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col, int typmod_col)
 {
 	bulk_meta_drop(s);
 	int n = PQntuples(r);
@@ -314,6 +314,7 @@ void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_c
 	for (int i = 0; i < n; i++) {
 		snprintf(s->meta[i].name, sizeof s->meta[i].name, "%s", PQgetvalue(r, i, name_col));
 		s->meta[i].oid = (uint32_t)strtoul(PQgetvalue(r, i, oid_col), NULL, 10);
+		s->meta[i].typmod = atoi(PQgetvalue(r, i, typmod_col));
 	}
 	s->meta_n = n;
 }
@@ -321,23 +322,32 @@ void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_c
 /* Chooses each column's binary form from the types of the target's
  * columns kept from the metadata query; 1 when every column has one (the
  * load goes binary), else 0 (COPY text; also for a client that sent no
- * metadata query for this table). */
+ * metadata query for this table). A binary(n) column (tds_catalog.varbinary
+ * with n + 65536 as its modifier) gets pad_to n: COPY does not apply the
+ * type's length coercion, and SQL Server pads (SET ANSI_PADDING ON). */
 static int choose_binary(session *s, struct bcol *cols, int ncols)
 {
 	if (!s->meta_table || strcmp(s->meta_table, s->bulk_target) != 0)
 		return 0;
+	int all = 1;
 	for (int i = 0; i < ncols; i++) {
 		cols[i].enc = BE_NONE;
+		cols[i].pad_to = 0;
 		for (int k = 0; k < s->meta_n; k++) {
 			if (!strcmp(s->meta[k].name, cols[i].name)) {
 				cols[i].enc = bulk_binary_form(&cols[i], s->meta[k].oid);
+				if (s->meta[k].oid == peer_varbinary_oid && s->meta[k].typmod >= 65536) {
+					cols[i].pad_to = (uint32_t)(s->meta[k].typmod & 65535);
+					if (cols[i].enc == BE_BYTEA)
+						cols[i].enc = BE_BINARY_N;
+				}
 				break;
 			}
 		}
 		if (cols[i].enc == BE_NONE)
-			return 0;
+			all = 0;
 	}
-	return 1;
+	return all;
 }
 
 static void copy_ident(sbuf *o, const char *name)

@@ -94,7 +94,8 @@ static int parse_fault(struct peer_opts *o, const char *spec)
 	return 0;
 }
 
-/* Objects the translation relies on: schema dbo, bit = int comparisons, and
+/* Objects the translation relies on: schema dbo, bit = int comparisons,
+ * varbinary (SQL Server's binary comparison and padding), and
  * INFORMATION_SCHEMA.COLUMNS reporting SQL Server type names. */
 static const char setup_sql[] =
 	"SET client_min_messages TO warning;"
@@ -127,6 +128,120 @@ static const char setup_sql[] =
 	"CREATE OR REPLACE FUNCTION tds_catalog.utf16_units(text) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS "
 	"  $$SELECT char_length($1) + char_length(regexp_replace($1 COLLATE \"C\", "
 	"    '[^\\U00010000-\\U0010FFFF]', '', 'g'))$$;"
+	/* varbinary, binary and image columns, CASTs and 0x… literals are
+	 * tds_catalog.varbinary: bytea's bytes and I/O (bytea's own C
+	 * functions, so text and binary COPY, DATALENGTH and the functions of
+	 * bytea take it as they are), but compared as SQL Server compares
+	 * binary values, the shorter padded with zero bytes (0x01 = 0x0100),
+	 * in =, <, … and in PRIMARY KEY, UNIQUE and indexes (the default btree
+	 * and hash operator classes), as bpchar stands for nvarchar because
+	 * it ignores trailing blanks. Trimmed of its trailing zero bytes, a
+	 * value compares as bytea compares (a proper prefix is smaller, and
+	 * what it is a prefix of has a nonzero byte further on). The type
+	 * modifier is the length n of varbinary(n), plus 65536 for binary(n),
+	 * which pads a shorter value to n bytes (SET ANSI_PADDING ON); a
+	 * longer value is 22001 (2628) when assigned, cut by a CAST, as for
+	 * nvarchar(n). The comparisons are plpgsql: PostgreSQL would inline a
+	 * SQL function into the query and lose the operator, so the index,
+	 * and calls a SQL function it does not inline five times slower. */
+	"DO $$ BEGIN "
+	"  IF to_regtype('tds_catalog.varbinary') IS NULL THEN "
+	"    CREATE TYPE tds_catalog.varbinary; "
+	"    CREATE FUNCTION tds_catalog.varbinary_in(cstring) RETURNS tds_catalog.varbinary "
+	"      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'byteain'; "
+	"    CREATE FUNCTION tds_catalog.varbinary_out(tds_catalog.varbinary) RETURNS cstring "
+	"      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'byteaout'; "
+	"    CREATE FUNCTION tds_catalog.varbinary_recv(internal) RETURNS tds_catalog.varbinary "
+	"      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'bytearecv'; "
+	"    CREATE FUNCTION tds_catalog.varbinary_send(tds_catalog.varbinary) RETURNS bytea "
+	"      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'byteasend'; "
+	/* (n) of varbinary(n), (n, fixed) of binary(n) */
+	"    CREATE FUNCTION tds_catalog.varbinary_typmod_in(cstring[]) RETURNS integer "
+	"      LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS "
+	"      'SELECT pg_catalog.int4in($1[1]) + CASE WHEN pg_catalog.array_length($1, 1) > 1 THEN 65536 ELSE 0 END'; "
+	"    CREATE TYPE tds_catalog.varbinary (INPUT = tds_catalog.varbinary_in, "
+	"      OUTPUT = tds_catalog.varbinary_out, RECEIVE = tds_catalog.varbinary_recv, "
+	"      SEND = tds_catalog.varbinary_send, TYPMOD_IN = tds_catalog.varbinary_typmod_in, LIKE = bytea); "
+	/* both ways implicit: bytea's functions take it, and a bytea
+	 * (decode, a table made in PostgreSQL) goes into its columns; the
+	 * mixed comparisons below keep = from being ambiguous */
+	"    CREATE CAST (tds_catalog.varbinary AS bytea) WITHOUT FUNCTION AS IMPLICIT; "
+	"    CREATE CAST (bytea AS tds_catalog.varbinary) WITHOUT FUNCTION AS IMPLICIT; "
+	/* bytea's hash of the bytes as they are (hashvarlena reads any varlena) */
+	"    CREATE FUNCTION tds_catalog.varbinary_hash_bytes(tds_catalog.varbinary) RETURNS integer "
+	"      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'hashvarlena'; "
+	"  END IF; "
+	"END $$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.varbinary(v tds_catalog.varbinary, typmod integer, explicit boolean) "
+	"  RETURNS tds_catalog.varbinary LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$"
+	"DECLARE n constant integer := typmod & 65535; len constant integer := octet_length(v); "
+	"BEGIN "
+	"  IF typmod < 0 OR len = n OR (len < n AND typmod < 65536) THEN RETURN v; END IF; "
+	"  IF len < n THEN RETURN v::bytea || decode(repeat('00', n - len), 'hex'); END IF; "
+	"  IF explicit THEN RETURN substring(v::bytea FROM 1 FOR n); END IF; "
+	"  RAISE EXCEPTION USING ERRCODE = '22001', MESSAGE = format('value too long for type %s(%s)', "
+	"    CASE WHEN typmod < 65536 THEN 'varbinary' ELSE 'binary' END, n); "
+	"END$$;"
+	"DO $$ BEGIN "
+	"  IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = 'tds_catalog.varbinary'::regtype "
+	"      AND casttarget = 'tds_catalog.varbinary'::regtype) THEN "
+	"    CREATE CAST (tds_catalog.varbinary AS tds_catalog.varbinary) "
+	"      WITH FUNCTION tds_catalog.varbinary(tds_catalog.varbinary, integer, boolean) AS IMPLICIT; "
+	"  END IF; "
+	"END $$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.varbinary_cmp(tds_catalog.varbinary, tds_catalog.varbinary) "
+	"  RETURNS integer LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS "
+	"  $$BEGIN RETURN byteacmp(rtrim($1::bytea, '\\x00'::bytea), rtrim($2::bytea, '\\x00'::bytea)); END$$;"
+	"CREATE OR REPLACE FUNCTION tds_catalog.varbinary_hash(tds_catalog.varbinary) "
+	"  RETURNS integer LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS "
+	"  $$BEGIN RETURN tds_catalog.varbinary_hash_bytes(rtrim($1::bytea, '\\x00'::bytea)); END$$;"
+	"DO $$ "
+	"DECLARE fn text; "
+	"  ops constant text[] := ARRAY['=', '<>', '<', '<=', '>', '>=']; "
+	"  fns constant text[] := ARRAY['eq', 'ne', 'lt', 'le', 'gt', 'ge']; "
+	"  com constant text[] := ARRAY['=', '<>', '>', '>=', '<', '<=']; "
+	"  neg constant text[] := ARRAY['<>', '=', '>=', '>', '<=', '<']; "
+	"  sel constant text[] := ARRAY['eqsel', 'neqsel', 'scalarltsel', 'scalarlesel', 'scalargtsel', 'scalargesel']; "
+	"  jsel constant text[] := ARRAY['eqjoinsel', 'neqjoinsel', 'scalarltjoinsel', 'scalarlejoinsel', "
+	"    'scalargtjoinsel', 'scalargejoinsel']; "
+	"  pair text; l text; r text; "
+	"BEGIN "
+	"  IF EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '=' "
+	"      AND oprleft = 'tds_catalog.varbinary'::regtype AND oprright = 'tds_catalog.varbinary'::regtype) THEN "
+	"    RETURN; END IF; "
+	/* varbinary with varbinary (indexed); with a PostgreSQL bytea (a
+	 * table or a query of a test's own) either side as bytea compares,
+	 * exactly: a test's check of the bytes stored means those bytes */
+	"  FOREACH pair IN ARRAY ARRAY['tds_catalog.varbinary,tds_catalog.varbinary', "
+	"      'tds_catalog.varbinary,bytea', 'bytea,tds_catalog.varbinary'] LOOP "
+	"    l := split_part(pair, ',', 1); r := split_part(pair, ',', 2); "
+	"    FOR i IN 1 .. 6 LOOP "
+	"      fn := format('tds_catalog.varbinary_%s(%s, %s)', fns[i], l, r); "
+	"      IF l = r THEN "
+	"        EXECUTE format('CREATE FUNCTION %s RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE "
+	"          AS $f$BEGIN RETURN rtrim($1::bytea, ''\\x00''::bytea) %s rtrim($2::bytea, ''\\x00''::bytea); END$f$', "
+	"          fn, ops[i]); "
+	"      ELSE "
+	"        EXECUTE format('CREATE FUNCTION %s RETURNS boolean LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE "
+	"          AS %L', fn, 'bytea' || fns[i]); "
+	"      END IF; "
+	"      EXECUTE format('CREATE OPERATOR public.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = "
+	"        tds_catalog.varbinary_%s, COMMUTATOR = OPERATOR(public.%s), NEGATOR = OPERATOR(public.%s), "
+	"        RESTRICT = %s, JOIN = %s%s)', ops[i], l, r, fns[i], com[i], neg[i], sel[i], jsel[i], "
+	"        CASE WHEN i = 1 AND l = r THEN ', HASHES, MERGES' ELSE '' END); "
+	"    END LOOP; "
+	"  END LOOP; "
+	"  CREATE OPERATOR CLASS tds_catalog.varbinary_ops DEFAULT FOR TYPE tds_catalog.varbinary USING btree AS "
+	"    OPERATOR 1 public.< (tds_catalog.varbinary, tds_catalog.varbinary), "
+	"    OPERATOR 2 public.<= (tds_catalog.varbinary, tds_catalog.varbinary), "
+	"    OPERATOR 3 public.= (tds_catalog.varbinary, tds_catalog.varbinary), "
+	"    OPERATOR 4 public.>= (tds_catalog.varbinary, tds_catalog.varbinary), "
+	"    OPERATOR 5 public.> (tds_catalog.varbinary, tds_catalog.varbinary), "
+	"    FUNCTION 1 tds_catalog.varbinary_cmp(tds_catalog.varbinary, tds_catalog.varbinary); "
+	"  CREATE OPERATOR CLASS tds_catalog.varbinary_ops DEFAULT FOR TYPE tds_catalog.varbinary USING hash AS "
+	"    OPERATOR 1 public.= (tds_catalog.varbinary, tds_catalog.varbinary), "
+	"    FUNCTION 1 tds_catalog.varbinary_hash(tds_catalog.varbinary); "
+	"END $$;"
 	/* CHARINDEX, binary → bigint, OBJECT_ID and sys.foreign_keys, for the
 	 * checkpoint's offset comparison and the foreign keys of truncated
 	 * tables. OBJECT_ID knows the bracketed two-part form only. */
@@ -281,7 +396,7 @@ static const char setup_sql[] =
 	"  df text COLLATE \"C\" := coalesce(current_setting('tds.dateformat', true), 'mdy'); "
 	"  num constant text COLLATE \"C\" := '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$'; "
 	"BEGIN "
-	"  IF v IS NULL OR ty IN ('text', 'character', 'character varying', 'xml', 'bytea') THEN "
+	"  IF v IS NULL OR ty IN ('text', 'character', 'character varying', 'xml', 'bytea', 'tds_catalog.varbinary') THEN "
 	"    RETURN v; END IF; "
 	/* uniqueidentifier reads the first 36 characters and drops the rest */
 	"  IF ty = 'uuid' THEN RETURN left(v, 36); END IF; "
@@ -436,7 +551,7 @@ static const char setup_sql[] =
 	"      THEN substring(d.description from '\\((\\d+)\\)$')::int "
 	"    WHEN t.typname = 'bpchar' AND a.atttypmod < 0 THEN -1 "
 	"    WHEN t.typname IN ('varchar', 'bpchar') THEN a.atttypmod - 4 "
-	"    WHEN t.typname = 'bytea' THEN COALESCE(substring(d.description from '\\((\\d+)\\)$')::int, -1) "
+	"    WHEN t.typname IN ('bytea', 'varbinary') THEN COALESCE(substring(d.description from '\\((\\d+)\\)$')::int, -1) "
 	"  END AS character_maximum_length, "
 	"  CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END "
 	"    AS numeric_precision, "
@@ -455,6 +570,8 @@ static const char setup_sql[] =
 	"  AND d.objsubid = a.attnum "
 	"WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v') "
 	"  AND (n.nspname NOT LIKE 'pg_temp%' OR n.oid = pg_my_temp_schema());";
+
+uint32_t peer_varbinary_oid;
 
 static int setup_pg(const char *conninfo, const char *db_collation)
 {
@@ -487,6 +604,16 @@ static int setup_pg(const char *conninfo, const char *db_collation)
 	if (!ok)
 		fprintf(stderr, "tds-server: setting up the database failed (%s)\n", PQerrorMessage(pg));
 	PQclear(r);
+	if (ok) {
+		/* made by the setup above: its OID is the database's own */
+		r = PQexec(pg, "SELECT 'tds_catalog.varbinary'::regtype::oid");
+		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		if (ok)
+			peer_varbinary_oid = (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
+		else
+			fprintf(stderr, "tds-server: no type tds_catalog.varbinary (%s)\n", PQerrorMessage(pg));
+		PQclear(r);
+	}
 	PQfinish(pg);
 	return ok ? 0 : -1;
 }

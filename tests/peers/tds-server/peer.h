@@ -300,7 +300,8 @@ void tds_put_colmeta(tds_conn *c, const struct tcol *cols, int n);
 /* How a column's values go into a binary COPY (BE_NONE: no binary form). */
 enum benc {
 	BE_NONE, BE_BOOL, BE_INT2, BE_INT4, BE_INT8, BE_FLT4, BE_FLT8, BE_NUMERIC,
-	BE_DATE, BE_TIME, BE_TS, BE_UUID, BE_BYTEA, BE_TEXT
+	BE_DATE, BE_TIME, BE_TS, BE_UUID, BE_BYTEA, BE_TEXT,
+	BE_BINARY_N /* BE_BYTEA into binary(n): padded to pad_to */
 };
 
 /* A column of a BULK_LOAD, as its COLMETADATA describes it. */
@@ -310,8 +311,13 @@ struct bcol {
 	uint8_t prec, scale;
 	int plp;
 	enum benc enc;
+	uint32_t pad_to; /* binary(n): a shorter value padded with zero bytes to n */
 	char name[256];
 };
+
+/* The OID of tds_catalog.varbinary, the peer's varbinary and binary
+ * (main.c makes it at startup; bytea's bytes, SQL Server's comparison). */
+extern uint32_t peer_varbinary_oid;
 
 enum benc bulk_binary_form(const struct bcol *bc, uint32_t pgtype);
 int bulk_text_value(sbuf *o, const struct bcol *bc, const uint8_t *v, size_t n);
@@ -325,6 +331,7 @@ extern const char bulk_binary_header[19];
 struct pg_attr {
 	char name[64];
 	uint32_t oid;
+	int typmod;
 };
 
 typedef struct session {
@@ -374,7 +381,7 @@ void handle_rpc(session *s);
 void drop_connection(session *s);
 int run_tsql(session *s, const char *sql, const struct rpc_param *params, size_t nparams, int *drop);
 void handle_bulk(session *s);
-void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col);
+void bulk_meta_keep(session *s, const char *table, const PGresult *r, int name_col, int oid_col, int typmod_col);
 void bulk_meta_drop(session *s);
 int reply_delay(session *s);
 void send_pg_error(session *s, const PGresult *r, const char *fallback);

@@ -549,8 +549,10 @@ static void pg_to_mstype(const char *typname, int typmod, char *out, size_t cap)
 		snprintf(out, cap, "datetime2(%d)", typmod >= 0 ? typmod : 6);
 	else if (!strcmp(t, "timestamptz"))
 		snprintf(out, cap, "datetimeoffset(%d)", typmod >= 0 ? typmod : 6);
-	else if (!strcmp(t, "bytea"))
+	else if (!strcmp(t, "bytea") || (!strcmp(t, "varbinary") && typmod < 0))
 		snprintf(out, cap, "varbinary(max)");
+	else if (!strcmp(t, "varbinary")) /* tds_catalog's: (n), binary(n) n + 65536 */
+		snprintf(out, cap, typmod >= 65536 ? "binary(%d)" : "varbinary(%d)", typmod & 65535);
 	else if (!strcmp(t, "uuid"))
 		snprintf(out, cap, "uniqueidentifier");
 	else
@@ -565,6 +567,8 @@ static void col_from_pg(const PGresult *r, int f, struct tcol *tc)
 	tc->nullable = 1;
 	tc->prec = tc->scale = 0;
 	tc->name = PQfname(r, f);
+	if (oid == peer_varbinary_oid)
+		oid = OID_BYTEA; /* bytea's bytes and text form */
 	switch (oid) {
 	case OID_BOOL: tcol_set(tc, TT_BITN, 1); break;
 	case OID_INT2: tcol_set(tc, TT_INTN, 2); break;
@@ -878,7 +882,7 @@ static int fmtonly_select(session *s, const struct stmt *st)
 	queue_done(s, s->nocount ? 0 : DONE_COUNT, st->cmd, 0);
 	free(cols);
 	if (st->name)
-		bulk_meta_keep(s, st->name, r, 0, 5);
+		bulk_meta_keep(s, st->name, r, 0, 5, 2);
 	PQclear(r);
 	return 0;
 }

@@ -460,9 +460,22 @@ static int map_type(struct xl *x, size_t *pi, size_t end, sbuf *pg, sbuf *ms)
 			snprintf(pgt, sizeof pgt, "varchar(%ld)", nargs ? a1 : 1);
 	} else if (!strcmp(n, "text") || !strcmp(n, "ntext") || !strcmp(n, "sysname"))
 		strcpy(pgt, "bpchar");
-	else if (!strcmp(n, "varbinary") || !strcmp(n, "binary") || !strcmp(n, "image"))
-		strcpy(pgt, "bytea");
-	else if (!strcmp(n, "uniqueidentifier"))
+	else if (!strcmp(n, "varbinary") || !strcmp(n, "binary") || !strcmp(n, "image")) {
+		/* main.c: bytea's bytes, SQL Server's comparison; the modifier
+		 * n, or (n, fixed) for binary(n), which pads. Without a length
+		 * a column is (1), a CAST (30), as SQL Server has them. */
+		long len = nargs ? a1 : ms ? 1 : 30;
+		if (max || n[0] == 'i')
+			strcpy(pgt, "tds_catalog.varbinary");
+		else if (len < 1)
+			return xerr(x, 1001, "Line 1: Length or precision specification %ld is invalid.", len);
+		else if (len > 8000)
+			return xerr(x, 131, "The size (%ld) given to the type '%s' exceeds the maximum allowed for any data "
+				    "type (8000).", len, n);
+		else
+			snprintf(pgt, sizeof pgt, n[0] == 'b' ? "tds_catalog.varbinary(%ld, fixed)" : "tds_catalog.varbinary(%ld)",
+				 len);
+	} 	else if (!strcmp(n, "uniqueidentifier"))
 		strcpy(pgt, "uuid");
 	else if (!strcmp(n, "xml"))
 		strcpy(pgt, "xml");
@@ -577,12 +590,15 @@ static int xl_convert(struct xl *x, size_t *pi, size_t b, sbuf *o)
 	}
 	int rc;
 	size_t e = comma[0] + 1;
-	if (!strcmp(pg.p, "bytea") && (style == 1 || style == 2)) {
-		emit(o, style == 1 ? "decode(substr(" : "decode((");
+	if (!strncmp(pg.p, "tds_catalog.varbinary", 21) && (style == 1 || style == 2)) {
+		/* the hex digits' bytes, then the type's length (binary(8) pads) */
+		emit(o, style == 1 ? "CAST(decode(substr(" : "CAST(decode((");
 		rc = xl_range(x, comma[0] + 1, eend, o);
-		emit(o, style == 1 ? ", 3), 'hex')" : "), 'hex')");
-	} else if (!strcmp(pg.p, "text") && style == 1) {
-		/* binary → '0x…' (and text as it is) */
+		emit(o, style == 1 ? ", 3), 'hex') AS" : "), 'hex') AS");
+		emit(o, pg.p);
+		emit(o, ")");
+	} else if ((!strcmp(pg.p, "text") || !strcmp(pg.p, "bpchar")) && style == 1) {
+		/* binary → '0x…' (and text as it is); nvarchar(max) is bpchar */
 		emit(o, "tds_catalog.binary_style1(");
 		rc = xl_range(x, comma[0] + 1, eend, o);
 		emit(o, ")");
@@ -709,7 +725,7 @@ static int xl_range(struct xl *x, size_t a, size_t b, sbuf *o)
 			emit_sep(o, "'");
 			sb_puts(o, "'\\x");
 			sb_putn(o, t->s + 2, t->n - 2);
-			sb_puts(o, "'::bytea");
+			sb_puts(o, "'::tds_catalog.varbinary");
 			i++;
 			break;
 		case TK_VAR:
