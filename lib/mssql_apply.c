@@ -133,6 +133,9 @@ struct mssql_apply {
 	size_t nfk, capfk;
 	mssql_error last; /* of the failed step */
 	mssql_table *bad_t; /* AT_BADVALUE / located record */
+	/* The table whose CREATE or ALTER met 2714 or 2705 in this batch,
+	 * which was then tried once more (ddl_refused). */
+	mssql_table *ddl_retried;
 	size_t bad_i;
 	char bad_msg[512];
 	bool names_ci; /* the database's names ignore case (its collation) */
@@ -744,6 +747,61 @@ static bool too_wide(mssql_apply *a, size_t ncols, const tsql_row_size *r, const
 	return true;
 }
 
+/* Forgets t's target columns as read from the catalog: its next
+ * ensure_table reads them again. */
+static void forget_target(mssql_table *t)
+{
+	for (size_t i = 0; i < t->ntcols; i++) {
+		free(t->tcols[i]);
+		free(t->ttypes[i]);
+	}
+	t->ntcols = 0;
+	t->exists = false;
+}
+
+/* The server refused a statement ensure_table sent for t (what: "CREATE
+ * TABLE", "reading its columns from the catalog"…). Its error is the
+ * reason, and says what is wrong with the target, not with a record: the
+ * batch is not handed to locate(), whose trials skip ensure_table and
+ * would report what follows from the refusal (208 for the table never
+ * created, 207 for the column never added), or blame a record for it.
+ * A transient error is retried as any other; 2714 or 2705 (the table or
+ * column there already) once, the catalog read again. SQL Server's
+ * refusal of the records' shape (1701, 1702: what too_wide foresees)
+ * refuses t's records by name, as too_wide does. Any other (262 or 4902:
+ * the login may not create or alter it; 2714 again: another object has
+ * its name) ends the run with EX_CONFIG, naming t and the server's error:
+ * retrying cannot help until the target is put right, and no record is at
+ * fault. */
+static int ddl_refused(mssql_apply *a, mssql_table *t, const char *what)
+{
+	if (a->fatal)
+		return AT_FATAL;
+	if (failed(a) == AT_TRANSIENT)
+		return AT_TRANSIENT;
+	if ((a->last.number == 2714 || a->last.number == 2705) && a->ddl_retried != t) {
+		/* Another mssql-apply (of another partition, say) may have
+		 * made the table or column between our reading the catalog and
+		 * our statement: once more, the catalog read again. */
+		log_info("table [%s].[%s]: SQL Server refused %s: %d %s; reading the catalog again (another "
+			 "mssql-apply may have made it meanwhile)", t->schema, t->table, what, a->last.number,
+			 a->last.msg);
+		a->ddl_retried = t;
+		forget_target(t);
+		return AT_TRANSIENT;
+	}
+	if (a->last.number == 1701 || a->last.number == 1702) {
+		snprintf(a->bad_msg, sizeof a->bad_msg, "SQL Server refused %.100s: %d %.380s", what, a->last.number,
+			 a->last.msg);
+		return refuse_table(a, t, 0);
+	}
+	log_error("table [%s].[%s]: SQL Server refused %s: %d %s (no record is at fault, and none is refused: the "
+		  "target must be put right, the login's permissions or another object of the name)",
+		  t->schema, t->table, what, a->last.number, a->last.msg);
+	a->fatal = EX_CONFIG;
+	return AT_FATAL;
+}
+
 /* Reads the target's columns; creates the table (--create-tables) or adds
  * new columns (--evolve) as needed. */
 static int ensure_table(mssql_apply *a, mssql_table *t)
@@ -762,7 +820,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		sql_reset(a);
 		tsql_catalog_column_types(&a->sql, t->schema, t->table);
 		if (sql_done(a) < 0 || run(a, a->sql.data, collect_tcol, &tc) < 0)
-			return a->fatal ? AT_FATAL : failed(a);
+			return ddl_refused(a, t, "reading its columns from the catalog");
 		if (tc.oom) {
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
@@ -776,11 +834,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 				 "written into it (if it is this one's, rename it to the source's spelling)",
 				 tc.spelled, t->schema, t->table);
 			/* looked up again next time */
-			for (size_t i = 0; i < t->ntcols; i++) {
-				free(t->tcols[i]);
-				free(t->ttypes[i]);
-			}
-			t->ntcols = 0;
+			forget_target(t);
 			return refuse_table(a, t, 0);
 		}
 		if (t->ntcols == 0 && t->ncols == 0) {
@@ -797,7 +851,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 				tsql_catalog_schema(&a->sql, t->schema);
 				if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
 					rows_free(&rows);
-					return a->fatal ? AT_FATAL : failed(a);
+					return ddl_refused(a, t, "reading its schema from the catalog");
 				}
 				size_t have = rows.n;
 				rows_free(&rows);
@@ -805,7 +859,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 					sql_reset(a);
 					tsql_create_schema(&a->sql, t->schema);
 					if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
-						return a->fatal ? AT_FATAL : failed(a);
+						return ddl_refused(a, t, "CREATE SCHEMA");
 				}
 			}
 			if (untyped_cols(t, 0, t->ncols)) {
@@ -819,7 +873,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 			sql_reset(a);
 			tsql_create_table(&a->sql, &t->view);
 			if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
-				return a->fatal ? AT_FATAL : failed(a);
+				return ddl_refused(a, t, "CREATE TABLE");
 			for (size_t i = 0; i < t->ncols; i++)
 				if (add_tcol_as(t, i) < 0) {
 					a->fatal = EX_OSERR;
@@ -884,8 +938,11 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		}
 		sql_reset(a);
 		tsql_alter_add(&a->sql, &t->view, i);
-		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
-			return a->fatal ? AT_FATAL : failed(a);
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0) {
+			char what[160];
+			snprintf(what, sizeof what, "ALTER TABLE … ADD [%.100s]", t->names[i]);
+			return ddl_refused(a, t, what);
+		}
 		if (add_tcol_as(t, i) < 0) {
 			a->fatal = EX_OSERR;
 			return AT_FATAL;
@@ -2342,6 +2399,7 @@ static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
 	a->upserts_first = false;
+	a->ddl_retried = NULL;
 	a->st.batches += commit;
 	metric_add(a->m.batches, commit);
 	a->st.round_trips = round_trips(a);
