@@ -95,12 +95,11 @@ static int parse_int(const char *in, size_t len, int64_t lo, int64_t hi, int64_t
 	return 0;
 }
 
-static unsigned __int128 pow10_38(void)
+/* 10^38 = (10^19)^2: a constant (a loop of 38 multiplies here cost every
+ * value of a decimal(38,s) column 190 instructions, callgrind) */
+static inline unsigned __int128 pow10_38(void)
 {
-	unsigned __int128 v = 1;
-	for (int k = 0; k < 38; k++)
-		v *= 10;
-	return v;
+	return (unsigned __int128)10000000000000000000ull * 10000000000000000000ull;
 }
 
 /* ---- decimal ----
@@ -146,9 +145,8 @@ static int parse_decimal(const char *in, size_t len, int prec, int scale, bool e
 		int f = nf < 0 ? 0 : nf;
 		if (k == len && nd > 0 && nd <= 18 && f <= scale && scale - f <= 19) {
 			unsigned __int128 v = (unsigned __int128)w * pow10[scale - f];
-			unsigned __int128 lim = prec <= 19 ? pow10[prec]
-							   : prec < 38 ? (unsigned __int128)pow10[19] * pow10[prec - 19]
-								       : pow10_38();
+			/* 10^prec, prec 1..38 (pow10[19] * pow10[19] is 10^38) */
+			unsigned __int128 lim = prec <= 19 ? pow10[prec] : (unsigned __int128)pow10[19] * pow10[prec - 19];
 			if (v >= lim)
 				return -1;
 			if (v == 0)

@@ -164,6 +164,18 @@ static void test_decimal(void **state)
 	assert_int_equal(conv("decimal(38,10)", "-", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", "1..", &v), -1);
 	assert_int_equal(conv("decimal(38,10)", "1-", &v), -1);
+	/* prec 38: 10^38 is the bound (a constant, pow10_38), both ways */
+	assert_string_equal(show("decimal(38,0)", "99999999999999999999999999999999999999"),
+			    "CAST(99999999999999999999999999999999999999 AS decimal(38,0))");
+	assert_int_equal(conv("decimal(38,0)", "100000000000000000000000000000000000000", &v), -1);
+	assert_string_equal(show("decimal(38,20)", "-1234567890123456.78"),
+			    "CAST(-1234567890123456.78000000000000000000 AS decimal(38,20))");
+	assert_string_equal(show("decimal(38,19)", "999999999999999999"),
+			    "CAST(999999999999999999.0000000000000000000 AS decimal(38,19))");
+	assert_int_equal(conv("decimal(38,37)", "9.9999999999999999999999999999999999999", &v), 0);
+	assert_int_equal(conv("decimal(38,37)", "10", &v), -1);
+	assert_int_equal(conv("decimal(38,38)", ".99999999999999999", &v), 0);
+	assert_int_equal(conv("decimal(38,38)", "1", &v), -1);
 }
 
 static void test_money_float(void **state)

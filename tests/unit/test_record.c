@@ -1189,6 +1189,35 @@ static void test_shape_borrowed(void **state)
 	assert_int_equal(r.nkeys, 1);
 	assert_int_equal(r.keys[0], 0);
 	record_free(&r);
+	record_init(&r);
+	/* what changes a record in place leaves the cache's arrays as they
+	 * were: a mask set, then the excluded column dropped (new columns,
+	 * classes and keys), then the same bytes again */
+	static const char masked[] =
+		"{\"v\":1,\"op\":\"r\",\"db\":\"postgres\",\"schema\":\"public\",\"table\":\"people\","
+		"\"cols\":[{\"name\":\"ssn\",\"type\":\"text\",\"mask\":\"excluded\"},"
+		"{\"name\":\"id\",\"type\":\"bigint\"},{\"name\":\"note\",\"type\":\"text\"}],"
+		"\"key\":[\"id\"],\"after\":{\"id\":1,\"note\":\"x\"},"
+		"\"src\":{\"lsn\":\"0/16B3748\",\"xid\":0,\"ts\":\"2026-11-25T10:00:00.000000Z\",\"seq\":1},"
+		"\"pos\":{\"stream\":\"snap/postgres/1\",\"offset\":\"1\"}}";
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(record_decode_json(&r, masked, strlen(masked), err, sizeof err), 0);
+		assert_int_equal(r.ncols, 3);
+		assert_string_equal(r.cols[0].name, "ssn");
+		assert_int_equal(r.masks[0], RECORD_MASK_EXCLUDED);
+		assert_int_equal(r.masks[2], RECORD_MASK_NONE);
+		assert_int_equal(r.cls[1], VALUE_CLASS_INTEGER);
+		assert_int_equal(r.nkeys, 1);
+		assert_int_equal(r.keys[0], 1);
+		assert_int_equal(record_set_column_mask(&r, 2, RECORD_MASK_FIXED), 0);
+		assert_int_equal(record_drop_excluded(&r), 0);
+		assert_int_equal(r.ncols, 2);
+		assert_string_equal(r.cols[0].name, "id");
+		assert_int_equal(r.masks[1], RECORD_MASK_FIXED);
+		assert_int_equal(r.cls[0], VALUE_CLASS_INTEGER);
+		assert_int_equal(r.keys[0], 0);
+	}
+	record_free(&r);
 }
 
 /* Masked columns: "mask" in cols, both encodings, through the shape cache,
