@@ -475,7 +475,7 @@ static int map_type(struct xl *x, size_t *pi, size_t end, sbuf *pg, sbuf *ms)
 		else
 			snprintf(pgt, sizeof pgt, n[0] == 'b' ? "tds_catalog.varbinary(%ld, fixed)" : "tds_catalog.varbinary(%ld)",
 				 len);
-	} 	else if (!strcmp(n, "uniqueidentifier"))
+	} else if (!strcmp(n, "uniqueidentifier"))
 		strcpy(pgt, "uuid");
 	else if (!strcmp(n, "xml"))
 		strcpy(pgt, "xml");
