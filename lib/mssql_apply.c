@@ -553,7 +553,7 @@ static int prepare(mssql_apply *a)
 		rows_free(&rows);
 		return a->fatal ? AT_FATAL : failed(a);
 	}
-	a->names_ci = !(rows.n && rows.v[0] && (strstr(rows.v[0], "_CS") || strstr(rows.v[0], "_BIN")));
+	a->names_ci = !(rows.n && rows.v[0] && (strstr(rows.v[0], "_CS") || tsql_collation_is_binary(rows.v[0])));
 	rows_free(&rows);
 	sql_reset(a);
 	tsql_catalog_columns(&a->sql, "dbo", "dbrepl_checkpoint");
@@ -576,12 +576,19 @@ static int prepare(mssql_apply *a)
 
 /* ---- target tables ---- */
 
+/* The index of the target's column called name (as SQL Server's default
+ * collation compares names), or t->ntcols. */
+static size_t tcol_index(const mssql_table *t, const char *name)
+{
+	size_t j = 0;
+	while (j < t->ntcols && !tsql_name_eq_ci(t->tcols[j], name))
+		j++;
+	return j;
+}
+
 static bool has_col(const mssql_table *t, const char *name)
 {
-	for (size_t i = 0; i < t->ntcols; i++)
-		if (tsql_name_eq_ci(t->tcols[i], name))
-			return true;
-	return false;
+	return tcol_index(t, name) < t->ntcols;
 }
 
 /* Adds a target column: its name and type as the type map spells it
@@ -954,9 +961,7 @@ static int ensure_table(mssql_apply *a, mssql_table *t)
 		return AT_FATAL;
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
-		size_t j = 0;
-		while (j < t->ntcols && !tsql_name_eq_ci(t->tcols[j], t->names[i]))
-			j++;
+		size_t j = tcol_index(t, t->names[i]);
 		tsql_type *tt = &t->ttarget[i];
 		tsql_parse_sqltype(j < t->ntcols ? t->ttypes[j] : t->types[i].name, tt);
 		tt->flagged = t->types[i].flagged;
@@ -1357,9 +1362,7 @@ static bool direct_ok(const mssql_table *t, size_t *pos, long *lim)
 	if (t->ntcols != t->ncols || t->ncols == 0 || t->tidentity)
 		return false;
 	for (size_t i = 0; i < t->ncols; i++) {
-		size_t j = 0;
-		while (j < t->ntcols && !tsql_name_eq_ci(t->tcols[j], t->names[i]))
-			j++;
+		size_t j = tcol_index(t, t->names[i]);
 		if (j == t->ntcols || !col_fits(t, i, j, &lim[i]))
 			return false;
 		for (size_t k = 0; k < i; k++)
