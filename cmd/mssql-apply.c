@@ -33,8 +33,13 @@
 
 #define MAX_SCHEMA_MAPS 64
 #define MAX_TYPE_MAPS 64
-/* A batch also closes when its net change holds this much. */
+/* A batch also closes when its net change holds this much; while a
+ * snapshot streams into an empty table (by bulk copy, rows sent as they
+ * come) it may hold twice as much, so that a table's initial load goes in
+ * half as many transactions (the batch keeps its rows until the commit, in
+ * case it must be applied again). */
 #define BATCH_MAX_BYTES ((size_t)24 << 20)
+#define BULK_MAX_BYTES ((size_t)48 << 20)
 
 /* After a signal, a batch may wait this long more for the server (a
  * lock held on the target, a server gone silent), or be retried, before it
@@ -194,7 +199,7 @@ static void print_progress(mssql_apply *a, int64_t start_ms, const char *when)
 int main(int argc, char **argv)
 {
 	log_init(argv[0]);
-	/* A batch's changes (up to 24 MiB) are freed at its commit and the
+	/* A batch's changes (up to 24 or 48 MiB) are freed at its commit and the
 	 * next batch takes the same memory again. By default glibc gives the
 	 * heap top back to the kernel in between and takes it again page
 	 * fault by page fault, which (perf, 50,000-row batches) cost a fifth
@@ -391,7 +396,8 @@ int main(int argc, char **argv)
 	o.stop = stop_now;
 	mssql_apply *a = mssql_apply_new(&o);
 	record_reader *rd = record_reader_new(STDIN_FILENO);
-	mssql_txn *txn = transactions && a ? mssql_txn_new(a, (size_t)batch_rows, (size_t)bulk_rows, BATCH_MAX_BYTES)
+	mssql_txn *txn = transactions && a ? mssql_txn_new(a, (size_t)batch_rows, (size_t)bulk_rows, BATCH_MAX_BYTES,
+									   BULK_MAX_BYTES)
 					   : NULL;
 	if (!a || !rd || (transactions && !txn))
 		die(EX_OSERR, "out of memory");
@@ -532,9 +538,10 @@ int main(int argc, char **argv)
 		 * a new bulk copy (for PostgreSQL behind the test peer, a new
 		 * COPY and its buffers, ~10% of its work at 10,000 rows), so an
 		 * initial load goes in bigger ones, as bcp's -b would. */
-		size_t limit = (size_t)(mssql_apply_bulk_streaming(a) ? bulk_rows : batch_rows);
+		bool bulk = mssql_apply_bulk_streaming(a);
+		size_t limit = (size_t)(bulk ? bulk_rows : batch_rows);
 		if (code == 0 && (mssql_apply_batch_records(a) >= limit ||
-				  mssql_apply_batch_bytes(a) >= BATCH_MAX_BYTES))
+				  mssql_apply_batch_bytes(a) >= (bulk ? BULK_MAX_BYTES : BATCH_MAX_BYTES)))
 			code = mssql_apply_flush(a);
 	}
 	/* End of input or a signal: commit what is pending, ack, leave. */

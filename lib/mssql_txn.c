@@ -51,7 +51,7 @@ void txn_cut_took(txn_cut *c, const record *r)
 
 struct mssql_txn {
 	mssql_apply *a;
-	size_t rows, bulk_rows, bytes;
+	size_t rows, bulk_rows, bytes, bulk_bytes;
 	txn_cut cut;
 	bool warned_disorder;
 
@@ -137,8 +137,9 @@ static void log_reset(mssql_txn *x)
 /* The batch is to be committed at the next boundary. */
 static bool full(const mssql_txn *x)
 {
-	size_t limit = mssql_apply_bulk_streaming(x->a) ? x->bulk_rows : x->rows;
-	return mssql_apply_batch_records(x->a) >= limit || mssql_apply_batch_bytes(x->a) >= x->bytes ||
+	bool bulk = mssql_apply_bulk_streaming(x->a);
+	return mssql_apply_batch_records(x->a) >= (bulk ? x->bulk_rows : x->rows) ||
+	       mssql_apply_batch_bytes(x->a) >= (bulk ? x->bulk_bytes : x->bytes) ||
 	       x->log.len >= x->bytes;
 }
 
@@ -342,7 +343,7 @@ static int go_large(mssql_txn *x, const record *r)
 
 /* ---- the batch ---- */
 
-mssql_txn *mssql_txn_new(mssql_apply *a, size_t rows, size_t bulk_rows, size_t bytes)
+mssql_txn *mssql_txn_new(mssql_apply *a, size_t rows, size_t bulk_rows, size_t bytes, size_t bulk_bytes)
 {
 	mssql_txn *x = calloc(1, sizeof *x);
 	if (!x)
@@ -351,6 +352,7 @@ mssql_txn *mssql_txn_new(mssql_apply *a, size_t rows, size_t bulk_rows, size_t b
 	x->rows = rows;
 	x->bulk_rows = bulk_rows;
 	x->bytes = bytes;
+	x->bulk_bytes = bulk_bytes;
 	buf_init(&x->log, 0);
 	buf_init(&x->rbuf, 0);
 	record_init(&x->scratch);

@@ -48,11 +48,11 @@ void txn_cut_took(txn_cut *c, const record *r);
 
 typedef struct mssql_txn mssql_txn;
 
-/* Batches close (between transactions) at rows records (bulk_rows while a
- * snapshot streams by bulk copy), bytes of net change, or as many bytes of
- * records as they came; a transaction that alone reaches one of those goes
- * in pieces of that size. */
-mssql_txn *mssql_txn_new(mssql_apply *a, size_t rows, size_t bulk_rows, size_t bytes);
+/* Batches close (between transactions) at rows records and bytes of net
+ * change (bulk_rows and bulk_bytes while a snapshot streams by bulk copy),
+ * or as many bytes of records as they came; a transaction that alone
+ * reaches one of those goes in pieces of that size. */
+mssql_txn *mssql_txn_new(mssql_apply *a, size_t rows, size_t bulk_rows, size_t bytes, size_t bulk_bytes);
 void mssql_txn_free(mssql_txn *x);
 /* Adds record r, whose encoded bytes (as read) are raw; applies and
  * commits batches as they fill. A record without key columns gets the

@@ -140,6 +140,16 @@ report "mssql-apply snapshot" "$N" "$s" "$c" "$m" "$cs" 1.0
 echo "  $(rt snap)"
 read -r s c m < <(median res.snapmp)
 report "  the same, msgpack in" "$N" "$s" "$c" "$m" "$cs" 1.0
+# Each round's own ratio too: its runs go one after the other, so they see
+# the same speed of the machine, which drifts (here the same psql \copy took
+# 1.8 s, then 3.1 s, within minutes: the PostgreSQL backend's own CPU time,
+# user time, varied as much), and the medians of the sides may come from
+# different rounds.
+paired() {
+	paste -d' ' <(cut -d' ' -f1 res.ceil1) <(cut -d' ' -f1 "$1") | awk '{ print $1 / $2 }' | sort -n |
+		awk -v n="$RUNS" '{ v[NR] = $1; l = l sprintf(" %.2f", $1) } END { printf "median %.2f (rounds:%s)", v[int((n + 1) / 2)], l }'
+}
+echo "ratio by round: mssql-apply $(paired res.snap); msgpack in $(paired res.snapmp)"
 echo "where the CPU goes (medians of the runs; PostgreSQL: every process of the cluster):"
 cpu_line "psql \\copy" res.ceil1 psql
 cpu_line "mssql-apply" res.snap apply

@@ -65,7 +65,7 @@ static void start(run *t, size_t rows)
 	t->a = mssql_apply_new(&o);
 	assert_non_null(t->a);
 	assert_int_equal(mssql_apply_open(t->a), 0);
-	t->x = mssql_txn_new(t->a, rows, rows, (size_t)24 << 20);
+	t->x = mssql_txn_new(t->a, rows, rows, (size_t)24 << 20, (size_t)48 << 20);
 	assert_non_null(t->x);
 	record_init(&t->r);
 	buf_init(&t->raw, 0);
