@@ -541,7 +541,8 @@ int main(int argc, char **argv)
 		bool bulk = mssql_apply_bulk_streaming(a);
 		size_t limit = (size_t)(bulk ? bulk_rows : batch_rows);
 		if (code == 0 && (mssql_apply_batch_records(a) >= limit ||
-				  mssql_apply_batch_bytes(a) >= (bulk ? BULK_MAX_BYTES : BATCH_MAX_BYTES)))
+				  mssql_apply_batch_bytes(a) >= (bulk ? BULK_MAX_BYTES : BATCH_MAX_BYTES) ||
+				  mssql_apply_bulk_soon(a)))
 			code = mssql_apply_flush(a);
 	}
 	/* End of input or a signal: commit what is pending, ack, leave. */

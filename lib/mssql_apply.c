@@ -2396,8 +2396,10 @@ static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 		/* A snapshot keeps INSERTing into the table it found empty, as
 		 * long as nothing else has been written to it; its rows have
 		 * distinct keys. */
-		if (t->order)
+		if (t->order) {
 			t->snap_stream = t->use_insert ? one_stream(t) : NULL;
+			t->committed_once = true;
+		}
 	}
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
@@ -2943,6 +2945,23 @@ size_t mssql_apply_batch_bytes(const mssql_apply *a)
 bool mssql_apply_bulk_streaming(const mssql_apply *a)
 {
 	return a->live.t && !a->live_broken;
+}
+
+bool mssql_apply_bulk_soon(const mssql_apply *a)
+{
+	/* once per batch: at the record that makes it big enough */
+	if (a->nrec != STAGE_INLINE_ROWS || a->o.print || a->live.t || a->no_insert || a->ts.touched != 1)
+		return false;
+	for (size_t i = 0; i < a->ts.n; i++) {
+		const mssql_table *t = a->ts.t[i];
+		if (!t->order)
+			continue;
+		size_t u, d, r;
+		mssql_table_counts(t, &u, &d, &r);
+		return t->n == a->nrec && r == t->n && !t->truncate && !t->snap_stream && !t->committed_once &&
+		       one_stream(t) != NULL;
+	}
+	return false;
 }
 
 bool mssql_apply_session_held(const mssql_apply *a)

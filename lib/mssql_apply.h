@@ -87,6 +87,13 @@ size_t mssql_apply_batch_bytes(const mssql_apply *a);
  * the table it found empty (they are at the server already; the batch
  * holds them only in case it must be applied again from memory). */
 bool mssql_apply_bulk_streaming(const mssql_apply *a);
+/* True when the batch should close now so that the rest of a snapshot
+ * streams: it is a first batch of snapshot rows, all of one table whose
+ * emptiness no commit has told yet, and just big enough to go by bulk
+ * copy. The flush tests the table; found empty, the next batches stream
+ * their rows as they are read, where this one would have made the server
+ * wait while --batch-rows records were read and decoded. */
+bool mssql_apply_bulk_soon(const mssql_apply *a);
 /* Applies and commits the current batch (and the transaction that
  * mssql_apply_piece left open). 0 or a sysexits code; after pieces also
  * MSSQL_APPLY_AGAIN. */

@@ -100,6 +100,8 @@ typedef struct mssql_table {
 	/* Committed so far in this run: only snapshot rows of this stream,
 	 * into a table that was empty (so its next batch may INSERT too). */
 	const char *snap_stream;
+	/* A batch with changes of it has been committed in this run. */
+	bool committed_once;
 	/* Per connection: the staging table exists with the current shape. */
 	bool staging_ready, staging_shape_old, staging_dirty;
 

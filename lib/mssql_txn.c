@@ -139,7 +139,7 @@ static bool full(const mssql_txn *x)
 {
 	bool bulk = mssql_apply_bulk_streaming(x->a);
 	return mssql_apply_batch_records(x->a) >= (bulk ? x->bulk_rows : x->rows) ||
-	       mssql_apply_batch_bytes(x->a) >= (bulk ? x->bulk_bytes : x->bytes) ||
+	       mssql_apply_batch_bytes(x->a) >= (bulk ? x->bulk_bytes : x->bytes) || mssql_apply_bulk_soon(x->a) ||
 	       x->log.len >= x->bytes;
 }
 

@@ -211,14 +211,22 @@ torture_compare public.tor
 note "--bulk-rows: a streamed snapshot goes in bigger transactions than --batch-rows"
 tq "DROP TABLE public.tor; DELETE FROM dbo.dbrepl_checkpoint"
 before=$(copies_into public tor)
+log0=$(wc -l <"$TDS_LOG")
 apply bulkrows --bulk-rows 1500 --stats <"$TEST_TMP/tor.json"
 torture_compare public.tor
-# 3006 rows: the first batch (700, --batch-rows: it finds the table empty)
-# then 1500 and 806; with --batch-rows alone it took 5 (first section)
+# 3006 rows: the first batch closes at 500, as soon as it would go by bulk
+# copy (it finds the table empty; the server had waited while 700 were
+# read), then 1500 streamed and 1006; with --batch-rows alone it took 5
+# (first section)
 n=$(($(copies_into public tor) - before))
 [ "$n" = 3 ] || fail "rows reached public.tor by $n bulk copies with --bulk-rows 1500, want 3"
 grep -q "done: $nsrc records (0 skipped, 0 dead-lettered), 3 batches" "$TEST_TMP/bulkrows.err" ||
 	fail "want 3 batches: $(tail -n 1 "$TEST_TMP/bulkrows.err")"
+# (the rows holding '' or an empty bytea go through the staging table, a
+# few of each batch, so the bulk copies hold a little less: 499 1493 995)
+rows=$(tail -n +"$((log0 + 1))" "$TDS_LOG" | sed -n 's/.* bulk: \([0-9]*\) rows$/\1/p' | tr '\n' ' ')
+read -r first _ <<<"$rows"
+[ "${first:-0}" -gt 450 ] && [ "$first" -le 500 ] || fail "bulk copies of $rows rows, want 500 at most in the first"
 
 tds_stop
 echo "mssql-apply-bulk: every type equal by typed bulk copy (also streamed, after faults, reordered); merged when not empty"
