@@ -618,9 +618,26 @@ static int setup_pg(const char *conninfo, const char *db_collation)
 	return ok ? 0 : -1;
 }
 
+/* Queries over the catalogs a session reads first (the collation checks,
+ * INFORMATION_SCHEMA.COLUMNS, sys.databases, the constraint views), run on
+ * the spare while no client waits: a new backend loads each catalog's
+ * cache entries on first use, which made a client's first queries take
+ * 11-22 ms each (SQL Server's metadata cache is warm). They match nothing
+ * and change nothing. */
+static const char warm_sql[] =
+	"SELECT a.attname, CASE WHEN a.attcollation NOT IN (0, 100) THEN c.collname END, "
+	"a.attcollation <> 0, a.attidentity <> '', k.relname FROM pg_attribute a "
+	"JOIN pg_class k ON k.oid = a.attrelid LEFT JOIN pg_collation c ON c.oid = a.attcollation "
+	"WHERE a.attrelid = to_regclass('tds_catalog.\"no such table\"') AND a.attnum > 0;"
+	"SELECT collation_name FROM tds_catalog.databases WHERE name = current_database();"
+	"SELECT * FROM tds_catalog.columns WHERE table_schema = '' AND table_name = '';"
+	"SELECT count(*) FROM tds_catalog.check_constraints WHERE parent_object_id = 0;"
+	"SELECT count(*) FROM tds_catalog.foreign_keys WHERE parent_object_id = 0";
+
 /* A PostgreSQL connection made before the next TDS client arrives, so the
- * login answer does not wait for a backend to start. The child that gets it
- * owns it; the parent drops its copy without a Terminate message. */
+ * login answer does not wait for a backend to start, nor the first queries
+ * for its catalog caches (warm_sql). The child that gets it owns it; the
+ * parent drops its copy without a Terminate message. */
 static PGconn *make_spare(const char *conninfo)
 {
 	PGconn *pg = PQconnectdb(conninfo);
@@ -629,6 +646,7 @@ static PGconn *make_spare(const char *conninfo)
 		return NULL;
 	}
 	PQclear(PQexec(pg, PEER_SESSION_SETUP));
+	PQclear(PQexec(pg, warm_sql));
 	return pg;
 }
 
