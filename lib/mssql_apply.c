@@ -2230,6 +2230,56 @@ static int narrow(mssql_apply *a, mssql_table *t, bool from_first, size_t *at)
 	return 0;
 }
 
+/* The server refused the batch because the login lacks a permission
+ * (tsql_error_is_permission: 229 on a table it writes or reads, 1088 at
+ * SET IDENTITY_INSERT, …). No record is at fault, so none is looked for
+ * (locate() would send each table's changes again, to be refused the
+ * same way), refused or dead-lettered, and a retry would meet the same
+ * refusal: the run stops with EX_CONFIG, naming the table the server
+ * names and its error. The batch was rolled back (XACT_ABORT), and is
+ * not acknowledged. */
+static void batch_range(const mssql_apply *a, char *out, size_t len);
+
+static int denied(mssql_apply *a)
+{
+	const mssql_error *e = &a->last;
+	char obj[300] = "", sch[300] = "", range[600];
+	const char *p;
+	if ((p = strstr(e->msg, "on the object '")) != NULL) {
+		/* 229/230: … on the object 'T', database 'D', schema 'S'. */
+		sscanf(p, "on the object '%299[^']'", obj);
+		if ((p = strstr(p, ", schema '")) != NULL)
+			sscanf(p, ", schema '%299[^']'", sch);
+	} else if ((p = strstr(e->msg, "Cannot find the object \"")) != NULL) {
+		/* 1088/4902: … the object "S.T" … */
+		char both[300] = "";
+		sscanf(p, "Cannot find the object \"%299[^\"]\"", both);
+		char *dot = strrchr(both, '.');
+		if (dot) {
+			*dot = 0;
+			snprintf(sch, sizeof sch, "%s", both);
+			snprintf(obj, sizeof obj, "%s", dot + 1);
+		} else {
+			snprintf(obj, sizeof obj, "%s", both);
+		}
+	}
+	const mssql_table *t = NULL;
+	for (size_t i = 0; obj[0] && i < a->ts.n && !t; i++) {
+		const mssql_table *c = a->ts.t[i];
+		if (c->order && !strcasecmp(c->table, obj) && (!sch[0] || !strcasecmp(c->schema, sch)))
+			t = c;
+	}
+	batch_range(a, range, sizeof range);
+	const char *why = "the login lacks a permission; no record is at fault, and none is refused or "
+			  "dead-lettered; the batch was rolled back and is not acknowledged";
+	if (t)
+		log_error("table [%s].[%s]: SQL Server refused the batch (%s): %d %s (%s)", t->schema, t->table, range,
+			  e->number, e->msg, why);
+	else
+		log_error("SQL Server refused the batch (%s): %d %s (%s)", range, e->number, e->msg, why);
+	return EX_CONFIG;
+}
+
 /* After AT_SERVER: finds the table and, for a data error, the record the
  * server refuses. 1 with a->bad_t/bad_i set; 0 when only the table (or
  * nothing) could be named. */
@@ -2571,6 +2621,15 @@ static int flush_batch(mssql_apply *a, bool commit)
 				return pieces_lost(a, rc, rt0, commit);
 			return EX_TEMPFAIL;
 		}
+		bool truncs_left = false;
+		for (size_t i = 0; i < a->ts.n; i++)
+			if (a->ts.t[i]->order && a->ts.t[i]->truncate && !a->ts.t[i]->truncate_as_delete)
+				truncs_left = true;
+		if ((rc == AT_SERVER || (rc == AT_TRUNCATE && !truncs_left)) &&
+		    tsql_error_is_permission(a->last.number)) {
+			a->piece_open = false;
+			return denied(a);
+		}
 		if (pieces && rc != AT_FATAL)
 			return pieces_lost(a, rc, rt0, commit);
 		switch (rc) {
@@ -2617,7 +2676,11 @@ static int flush_batch(mssql_apply *a, bool commit)
 				reconnected = true;
 				continue;
 			}
-			/* not from a TRUNCATE of ours: as any other refusal */
+			/* not from a TRUNCATE of ours (1088 from SET
+			 * IDENTITY_INSERT, or from the DELETE too): as any other
+			 * refusal */
+			if (tsql_error_is_permission(a->last.number))
+				return denied(a);
 			log_error("the batch was refused: %d %s", a->last.number, a->last.msg);
 			return EX_DATAERR;
 		}

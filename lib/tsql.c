@@ -2021,6 +2021,18 @@ bool tsql_error_is_truncate_refused(int n)
 	return n == 4712 || n == 4711 || n == 13545 || n == 3729 || n == 1088;
 }
 
+bool tsql_error_is_permission(int n)
+{
+	/* 229 "The %ls permission was denied on the object …" (SELECT,
+	 * INSERT, UPDATE, DELETE; the bulk load's INSERT); 230 the same of
+	 * a column; 262 "CREATE TABLE permission denied in database …";
+	 * 1088 (SET IDENTITY_INSERT; TRUNCATE TABLE's is taken first by
+	 * tsql_error_is_truncate_refused: DELETE instead) and 4902 (ALTER
+	 * TABLE) "Cannot find the object … because it does not exist or you
+	 * do not have permissions" */
+	return n == 229 || n == 230 || n == 262 || n == 1088 || n == 4902;
+}
+
 bool tsql_error_is_transient(int n)
 {
 	/* deadlock victim; lock request timeout; snapshot update conflict;

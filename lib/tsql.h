@@ -345,5 +345,6 @@ int tsql_catalog_foreign_keys(buf *b, const tsql_table *const *tables, size_t n)
 bool tsql_error_is_transient(int number); /* retry the batch after reconnecting */
 bool tsql_error_is_data(int number);      /* a record the target refuses */
 bool tsql_error_is_truncate_refused(int number); /* TRUNCATE TABLE refused: DELETE instead */
+bool tsql_error_is_permission(int number); /* the login lacks a permission: no record at fault */
 
 #endif

@@ -485,6 +485,13 @@ static void test_key_size(void **state)
 	assert_true(tsql_error_is_truncate_refused(4712) && tsql_error_is_truncate_refused(4711) &&
 		    tsql_error_is_truncate_refused(13545) && tsql_error_is_truncate_refused(3729));
 	assert_false(tsql_error_is_truncate_refused(547));
+	/* a login without a permission: no record at fault, nothing transient */
+	assert_true(tsql_error_is_permission(229) && tsql_error_is_permission(230) && tsql_error_is_permission(262) &&
+		    tsql_error_is_permission(1088) && tsql_error_is_permission(4902));
+	assert_false(tsql_error_is_data(229) || tsql_error_is_data(262) || tsql_error_is_data(1088) ||
+		     tsql_error_is_data(4902));
+	assert_false(tsql_error_is_transient(229) || tsql_error_is_transient(262));
+	assert_false(tsql_error_is_permission(547) || tsql_error_is_permission(208) || tsql_error_is_permission(1205));
 	buf_free(&b);
 }
 

@@ -429,17 +429,45 @@ static int exec_ok(session *s, const char *sql)
 	return ok;
 }
 
+/* The login's role again, after a RESET ROLE for what needs the peer's
+ * own user (a transaction rolled back puts it back too). */
+static int role_back(session *s)
+{
+	if (!s->role[0])
+		return 1;
+	char q[160];
+	snprintf(q, sizeof q, "SET ROLE %s", s->role);
+	return exec_ok(s, q);
+}
+
 static int unchecked_begin(session *s, struct unchecked *u)
 {
 	memset(u, 0, sizeof *u);
 	sb_init(&u->restore);
 	if (s->bulk_check_constraints || s->bulk_fire_triggers || s->bulk_target[0] != '"' || s->bulk_target[1] == '#')
 		return 0;
+	if (s->role[0]) {
+		/* A login's role (session.c): SQL Server wants ALTER on the
+		 * table for a load that skips its constraints and triggers
+		 * (bcp utility, Permissions). The owner's load skips them,
+		 * the peer's own user doing what needs a superuser; another
+		 * login's is checked (and refused, without INSERT, by the
+		 * COPY as the login's role). */
+		const char *params[1] = {s->bulk_target};
+		PGresult *r = PQexecParams(s->pg, "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class "
+					   "WHERE oid = to_regclass($1)", 1, NULL, params, NULL, NULL, 0);
+		int owner = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		if (!owner)
+			return 0;
+	}
 	if (PQtransactionStatus(s->pg) == PQTRANS_IDLE) {
 		if (!exec_ok(s, "BEGIN"))
 			return 0;
 		u->own_txn = 1;
 	}
+	if (s->role[0] && !exec_ok(s, "RESET ROLE"))
+		goto undo;
 	if (!exec_ok(s, "SET LOCAL session_replication_role = replica")) {
 		peer_log(s->o, "bulk: session_replication_role refused (not a superuser?): constraints checked");
 		goto undo;
@@ -470,9 +498,12 @@ static int unchecked_begin(session *s, struct unchecked *u)
 			  PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
 	}
 	PQclear(r);
+	if (!role_back(s))
+		goto undo;
 	u->on = 1;
 	return 1;
 undo:
+	role_back(s);
 	if (u->own_txn)
 		exec_ok(s, "ROLLBACK");
 	u->own_txn = 0;
@@ -485,10 +516,13 @@ undo:
 static void unchecked_end(session *s, struct unchecked *u, int loaded)
 {
 	if (u->on && loaded && PQtransactionStatus(s->pg) == PQTRANS_INTRANS) {
-		if (u->restore.n && !exec_ok(s, u->restore.p))
+		if (s->role[0] && !exec_ok(s, "RESET ROLE"))
+			loaded = 0;
+		if (loaded && u->restore.n && !exec_ok(s, u->restore.p))
 			loaded = 0;
 		if (loaded && !u->own_txn)
 			exec_ok(s, "SET LOCAL session_replication_role = origin");
+		role_back(s);
 	}
 	if (u->own_txn)
 		exec_ok(s, loaded && PQtransactionStatus(s->pg) == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK");
@@ -632,7 +666,9 @@ drain:
 		pg_rollback_if_needed(s);
 		sess_error(s, 4815, 16, "Received an invalid column length from the bcp client.");
 	} else if (err) {
+		s->running = "INSERT BULK";
 		send_pg_error(s, err, NULL);
+		s->running = NULL;
 	} else {
 		s->rowcount = (long long)rows;
 		queue_done(s, DONE_COUNT, 0, rows);

@@ -598,6 +598,11 @@ static int setup_pg(const char *conninfo, const char *db_collation)
 	 * name of a peer_collation, letters, digits and '_') */
 	sb_printf(&q, "CREATE OR REPLACE VIEW tds_catalog.databases AS SELECT current_database()::text AS name, "
 		  "'%s'::text AS collation_name;", db_collation);
+	/* SQL Server's catalog views, and the names of dbo, are every
+	 * login's; what a login may do to a table is the table's own
+	 * permission (the login's role, session.c) */
+	sb_puts(&q, "GRANT USAGE ON SCHEMA dbo, tds_catalog TO PUBLIC;"
+		    "GRANT SELECT ON ALL TABLES IN SCHEMA tds_catalog TO PUBLIC;");
 	PGresult *r = PQexec(pg, q.p);
 	sb_free(&q);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;

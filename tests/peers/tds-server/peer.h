@@ -343,6 +343,14 @@ typedef struct session {
 	long long rowcount;
 	unsigned long temp_truncates; /* TRUNCATE TABLE #temp so far */
 	char dbname[512];
+	/* the PostgreSQL role of the login (a role of its name that is not a
+	 * superuser: SET ROLE at login), or "" for the peer's own user: a
+	 * test grants and revokes privileges on it as on a SQL Server login */
+	char role[128];
+	/* the statement PostgreSQL runs (its T-SQL, or PostgreSQL's text of
+	 * DDL kept without it; "INSERT BULK" for a bulk load): what
+	 * send_pg_error names an insufficient_privilege refusal after */
+	const char *running;
 	char *bulk_target; /* from "insert bulk X", consumed by the next BULK_LOAD */
 	int bulk_keepidentity; /* its hints had KEEPIDENTITY */
 	int bulk_check_constraints, bulk_fire_triggers; /* and these */

@@ -7,6 +7,7 @@
  */
 #include "peer.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -289,6 +290,178 @@ static void key_value(const char *detail, char *out, size_t cap)
 		snprintf(out, cap, "?");
 }
 
+/* The name of the object sql names after its first skip words (T-SQL's
+ * [s].[t], PostgreSQL's "s"."t", or plain words), as SQL Server shows it
+ * in a message: unquoted, its parts joined by '.'. */
+static void stmt_object(const char *sql, int skip, char *out, size_t cap)
+{
+	const char *p = sql;
+	size_t n = 0;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	for (int k = 0; k < skip; k++) {
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+	}
+	for (;;) {
+		char close = *p == '[' ? ']' : *p == '"' ? '"' : 0;
+		if (close) {
+			for (p++; *p; p++) {
+				if (*p == close) {
+					if (p[1] != close)
+						break;
+					p++;
+				}
+				if (n + 1 < cap)
+					out[n++] = *p;
+			}
+			if (*p)
+				p++;
+		} else {
+			while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == '#' || *p == '$' || *p == '@' ||
+				      (unsigned char)*p >= 0x80)) {
+				if (n + 1 < cap)
+					out[n++] = *p;
+				p++;
+			}
+		}
+		if (*p != '.')
+			break;
+		if (n + 1 < cap)
+			out[n++] = '.';
+		p++;
+	}
+	out[n] = 0;
+	if (!n)
+		snprintf(out, cap, "?");
+}
+
+/* The first two words of sql, in capitals. */
+static void stmt_words(const char *sql, char *w1, char *w2, size_t cap)
+{
+	char *w[2] = {w1, w2};
+	const char *p = sql;
+	for (int k = 0; k < 2; k++) {
+		size_t n = 0;
+		while (*p && !isalpha((unsigned char)*p))
+			p++;
+		while (isalpha((unsigned char)*p) || *p == '_') {
+			if (n + 1 < cap)
+				w[k][n++] = (char)toupper((unsigned char)*p);
+			p++;
+		}
+		w[k][n] = 0;
+	}
+}
+
+/* Whether the session's login may alter the table of PostgreSQL name
+ * pgname (SQL Server's ALTER permission: here its owner, or a member of
+ * the owner's role). 0 also when there is no such table. */
+static int may_alter(session *s, const char *pgname)
+{
+	const char *params[1] = {pgname};
+	PGresult *r = PQexecParams(s->pg, "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class "
+				   "WHERE oid = to_regclass($1)", 1, NULL, params, NULL, NULL, 0);
+	int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return ok;
+}
+
+/* 1088, as SQL Server answers SET IDENTITY_INSERT or TRUNCATE TABLE of a
+ * table the login may not alter, or that is not there. */
+static void no_alter(session *s, const char *name)
+{
+	char shown[512];
+	stmt_object(name, 0, shown, sizeof shown);
+	sess_error(s, 1088, 16, "Cannot find the object \"%s\" because it does not exist or you do not have "
+		   "permissions.", shown);
+}
+
+/* PostgreSQL refused what s->running asked for lack of a privilege
+ * (42501, message msg): SQL Server's answer to a login without the
+ * permission, by statement. CREATE TABLE / SCHEMA / …: 262; ALTER TABLE:
+ * 4902; TRUNCATE TABLE: 1088; a statement that reads or writes a table,
+ * and the bulk load: 229, naming the permission the statement needed on
+ * the table PostgreSQL names and the login lacks (a MERGE: its actions'
+ * in order, INSERT, UPDATE, DELETE, then SELECT). */
+static void send_denied(session *s, const char *msg)
+{
+	const char *sql = s->running ? s->running : "";
+	char w1[32], w2[32], name[512];
+	stmt_words(sql, w1, w2, sizeof w1);
+	if (!strcmp(w1, "CREATE") && w2[0]) {
+		sess_error(s, 262, 14, "CREATE %s permission denied in database '%s'.", w2, s->dbname);
+		return;
+	}
+	if (!strcmp(w1, "ALTER") && !strcmp(w2, "TABLE")) {
+		stmt_object(sql, 2, name, sizeof name);
+		sess_error(s, 4902, 16, "Cannot find the object \"%s\" because it does not exist or you do not have "
+			   "permissions.", name);
+		return;
+	}
+	if (!strcmp(w1, "TRUNCATE")) {
+		stmt_object(sql, 2, name, sizeof name);
+		no_alter(s, name);
+		return;
+	}
+	int bulk = !strcmp(w1, "INSERT") && !strcmp(w2, "BULK");
+	const char *perms[5];
+	int np = 0;
+	if (bulk || !strcmp(w1, "INSERT")) {
+		perms[np++] = "INSERT";
+	} else if (!strcmp(w1, "UPDATE")) {
+		perms[np++] = "UPDATE";
+	} else if (!strcmp(w1, "DELETE")) {
+		perms[np++] = "DELETE";
+	} else if (!strcmp(w1, "MERGE")) {
+		if (strcasestr(sql, "THEN INSERT"))
+			perms[np++] = "INSERT";
+		if (strcasestr(sql, "THEN UPDATE"))
+			perms[np++] = "UPDATE";
+		if (strcasestr(sql, "THEN DELETE"))
+			perms[np++] = "DELETE";
+	} else if (strcmp(w1, "SELECT")) {
+		perms[np++] = "INSERT";
+		perms[np++] = "UPDATE";
+		perms[np++] = "DELETE";
+	}
+	perms[np++] = "SELECT";
+	/* the table: the bulk load's own; else the one PostgreSQL names
+	 * ("permission denied for table t"), a temp table's last */
+	static const char pfx[] = "permission denied for ";
+	const char *rel = NULL;
+	if (!strncmp(msg, pfx, sizeof pfx - 1) && (rel = strchr(msg + sizeof pfx - 1, ' ')) != NULL)
+		rel++;
+	const char *params[2] = {bulk && s->bulk_target ? s->bulk_target : "", rel ? rel : ""};
+	PGresult *r = PQexecParams(s->pg,
+				   "SELECT n.nspname, c.relname, has_table_privilege(c.oid, 'INSERT'), "
+				   "has_table_privilege(c.oid, 'UPDATE'), has_table_privilege(c.oid, 'DELETE'), "
+				   "has_table_privilege(c.oid, 'SELECT') FROM pg_class c "
+				   "JOIN pg_namespace n ON n.oid = c.relnamespace "
+				   "WHERE CASE WHEN $1 <> '' THEN c.oid = to_regclass($1) ELSE c.relname = $2 END "
+				   "ORDER BY n.nspname LIKE 'pg\\_temp%', n.nspname LIMIT 1",
+				   2, NULL, params, NULL, NULL, 0);
+	const char *perm = perms[0];
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		for (int k = np - 1; k >= 0; k--) {
+			int col = !strcmp(perms[k], "INSERT") ? 2 : !strcmp(perms[k], "UPDATE") ? 3 :
+				  !strcmp(perms[k], "DELETE") ? 4 : 5;
+			if (PQgetvalue(r, 0, col)[0] != 't')
+				perm = perms[k];
+		}
+		sess_error(s, 229, 14, "The %s permission was denied on the object '%s', database '%s', schema '%s'.",
+			   perm, PQgetvalue(r, 0, 1), s->dbname, PQgetvalue(r, 0, 0));
+	} else {
+		/* not a table's privilege (a schema's, a function's): SQL
+		 * Server would name the object; the peer names what it can */
+		sess_error(s, 229, 14, "The %s permission was denied on the object '%s', database '%s', schema '%s'.",
+			   perm, rel ? rel : "?", s->dbname, "?");
+	}
+	PQclear(r);
+}
+
 void send_pg_error(session *s, const PGresult *r, const char *fallback)
 {
 	char state[6], msg[700], detail[400], cons[200], schema[200], table[200], column[200];
@@ -433,6 +606,8 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 		quoted_name(msg, name, sizeof name);
 		sess_error(s, 2760, 16, "The specified schema name \"%s\" either does not exist or you do not "
 			   "have permission to use it.", name);
+	} else if (!strcmp(state, "42501")) {
+		send_denied(s, msg);
 	} else {
 		sess_error(s, 50000, 16, "%s", msg);
 	}
@@ -817,7 +992,9 @@ static int exec_stream(session *s, const struct stmt *st)
 	}
 	free(cols);
 	if (err) {
+		s->running = st->tsql ? st->tsql : st->sql;
 		send_pg_error(s, err, NULL);
+		s->running = NULL;
 		PQclear(err);
 		return -1;
 	}
@@ -834,6 +1011,22 @@ static int fmtonly_select(session *s, const struct stmt *st)
 	struct tcol *cols;
 	int n;
 	bulk_meta_drop(s);
+	if (st->name && s->role[0]) {
+		/* the metadata of a table the login may not read: SQL Server
+		 * checks SELECT under FMTONLY too */
+		const char *params[1] = {st->name};
+		r = PQexecParams(s->pg, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+				 "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) "
+				 "AND NOT has_table_privilege(c.oid, 'SELECT')", 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+			pg_rollback_if_needed(s);
+			sess_error(s, 229, 14, "The SELECT permission was denied on the object '%s', database '%s', "
+				   "schema '%s'.", PQgetvalue(r, 0, 1), s->dbname, PQgetvalue(r, 0, 0));
+			PQclear(r);
+			return -1;
+		}
+		PQclear(r);
+	}
 	if (st->name) {
 		const char *params[1] = {st->name};
 		r = PQexecParams(s->pg,
@@ -918,6 +1111,14 @@ static int run_stmt(session *s, const struct stmt *st)
 			PQclear(PQexec(s->pg, set));
 		}
 		else if (st->set_opt == SO_IDENTITY_INSERT) {
+			/* SQL Server: "User must own the table or have ALTER
+			 * permission on the table"; 1088 without it, and for a
+			 * table that is not there */
+			if (!may_alter(s, st->name)) {
+				pg_rollback_if_needed(s);
+				no_alter(s, st->name);
+				return -1;
+			}
 			if (st->set_on && s->identity_insert[0] && strcmp(s->identity_insert, st->name)) {
 				pg_rollback_if_needed(s);
 				sess_error(s, 8107, 16, "IDENTITY_INSERT is already ON for table '%s'. Cannot perform "
@@ -1065,7 +1266,9 @@ static int exec_group(session *s, const struct stmt *v, size_t n, int commit)
 		PQclear(r);
 	}
 	if (err) {
+		s->running = k < n ? (v[k].tsql ? v[k].tsql : v[k].sql) : "COMMIT";
 		send_pg_error(s, err, NULL);
+		s->running = NULL;
 		PQclear(err);
 		return -1;
 	}
@@ -1191,6 +1394,30 @@ static int identity_missing(session *s, const struct stmt *st, struct xlate_err 
 	return 0;
 }
 
+/* TRUNCATE TABLE needs the ALTER permission on the table, which
+ * PostgreSQL's TRUNCATE privilege is not: a login whose role may not alter
+ * the table gets SQL Server's 1088 before the statement runs. A table not
+ * there is left to PostgreSQL (208). 1 with the error in *e, else 0. */
+static int truncate_refused(session *s, const struct stmt *st, struct xlate_err *e)
+{
+	static const char tt[] = "TRUNCATE TABLE ";
+	if (!s->role[0] || st->temp_truncate || !st->sql || strncasecmp(st->sql, tt, sizeof tt - 1))
+		return 0;
+	const char *pgname = st->sql + sizeof tt - 1;
+	const char *params[1] = {pgname};
+	PGresult *r = PQexecParams(s->pg, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
+	int there = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!there || may_alter(s, pgname))
+		return 0;
+	char shown[400];
+	stmt_object(pgname, 0, shown, sizeof shown);
+	e->number = 1088;
+	snprintf(e->msg, sizeof e->msg, "Cannot find the object \"%s\" because it does not exist or you do not have "
+		 "permissions.", shown);
+	return 1;
+}
+
 /* Whether SQL Server would refuse st when it compiles it (468 / 446 /
  * 451 collation conflicts, 545): 1 with the error in *e, else 0. */
 static int coll_conflict(session *s, const struct stmt *st, struct xlate_err *e)
@@ -1198,6 +1425,8 @@ static int coll_conflict(session *s, const struct stmt *st, struct xlate_err *e)
 	if (!st->tsql || s->fmtonly)
 		return 0;
 	if (identity_missing(s, st, e))
+		return 1;
+	if (truncate_refused(s, st, e))
 		return 1;
 	struct xlate_ctx ctx = {.db_collation = s->o->db_collation};
 	struct coll_lookup lk = {coll_column, s};

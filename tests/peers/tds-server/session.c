@@ -143,6 +143,27 @@ static int login(session *s)
 		char set[64];
 		snprintf(set, sizeof set, "SET tds.dateformat TO '%s'", dateformat);
 		PQclear(PQexec(s->pg, set));
+		/* A login with a PostgreSQL role of its name (not a superuser)
+		 * runs as that role: what the role may not do, the login may
+		 * not, and the peer answers as SQL Server answers a login
+		 * without the permission (pgexec.c, send_pg_error). Other
+		 * logins run as the peer's own user, with every permission. */
+		const char *params[1] = {user};
+		PGresult *r = PQexecParams(s->pg, "SELECT quote_ident(rolname) FROM pg_roles WHERE rolname = $1 "
+					   "AND NOT rolsuper", 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+			char q[300];
+			snprintf(q, sizeof q, "SET ROLE %s", PQgetvalue(r, 0, 0));
+			PGresult *r2 = PQexec(s->pg, q);
+			if (PQresultStatus(r2) == PGRES_COMMAND_OK)
+				snprintf(s->role, sizeof s->role, "%s", PQgetvalue(r, 0, 0));
+			else
+				peer_log(s->o, "login user=%s: %s", user, PQresultErrorMessage(r2));
+			PQclear(r2);
+		}
+		PQclear(r);
+		if (s->role[0])
+			peer_log(s->o, "login user=%s runs as PostgreSQL role %s", user, s->role);
 	}
 	if (PQstatus(s->pg) != CONNECTION_OK) {
 		char msg[600];
