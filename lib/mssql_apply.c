@@ -2230,6 +2230,8 @@ static int narrow(mssql_apply *a, mssql_table *t, bool from_first, size_t *at)
 	return 0;
 }
 
+static void batch_range(const mssql_apply *a, char *out, size_t len);
+
 /* The server refused the batch because the login lacks a permission
  * (tsql_error_is_permission: 229 on a table it writes or reads, 1088 at
  * SET IDENTITY_INSERT, …). No record is at fault, so none is looked for
@@ -2238,8 +2240,6 @@ static int narrow(mssql_apply *a, mssql_table *t, bool from_first, size_t *at)
  * refusal: the run stops with EX_CONFIG, naming the table the server
  * names and its error. The batch was rolled back (XACT_ABORT), and is
  * not acknowledged. */
-static void batch_range(const mssql_apply *a, char *out, size_t len);
-
 static int denied(mssql_apply *a)
 {
 	const mssql_error *e = &a->last;
