@@ -1150,6 +1150,31 @@ static const char *const defaults[][2] = {
 	{"client.id", "dbrepl-kpub"},
 };
 
+/* Waits, while no input is ready, for input (feed_fd), a delivery report,
+ * or the next watermark or --metrics write, whichever comes first.
+ * librdkafka writes to evpipe when a report arrives on an empty main queue
+ * only while this waits: enabled for good, a broker thread would write to
+ * it (holding the queue's lock) and the main thread read it back for many
+ * a report also while kpub is busy producing, when rd_kafka_poll serves
+ * them anyway. Enabled before the queue is served, so that a report that
+ * arrives between the two wakes the poll. */
+static void idle_wait(rd_kafka_t *rk, ack_writer *aw, rd_kafka_queue_t *mainq, const int evpipe[2], int feed_fd)
+{
+	rd_kafka_queue_io_event_enable(mainq, evpipe[1], "1", 1);
+	rd_kafka_poll(rk, 0);
+	send_acks(aw);
+	struct pollfd pfd[2] = {{.fd = feed_fd, .events = POLLIN}, {.fd = evpipe[0], .events = POLLIN}};
+	int wait = watermark_wait();
+	if (poll(pfd, 2, metrics_wait_ms(mx, wait < 0 || wait > 1000 ? 1000 : wait)) > 0 &&
+	    (pfd[1].revents & POLLIN)) {
+		/* a short read emptied the pipe */
+		char drain[64];
+		while (read(evpipe[0], drain, sizeof drain) == (ssize_t)sizeof drain)
+			;
+	}
+	rd_kafka_queue_io_event_enable(mainq, -1, NULL, 0);
+}
+
 /* Serves librdkafka (delivery reports, acks, metrics) until what it holds
  * is delivered, the deadline, or a second signal. */
 static void drain(rd_kafka_t *rk, ack_writer *aw, int64_t deadline)
@@ -1389,12 +1414,11 @@ int main(int argc, char **argv)
 	}
 
 	/* Delivery reports wake the main loop through this pipe while it
-	 * waits for input. */
+	 * waits for input (idle_wait). */
 	int evpipe[2];
 	if (pipe2(evpipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		die(EX_OSERR, "pipe: %s", strerror(errno));
 	rd_kafka_queue_t *mainq = rd_kafka_queue_get_main(rk);
-	rd_kafka_queue_io_event_enable(mainq, evpipe[1], "1", 1);
 
 	/* Records are read and decoded on a thread of their own (kpub_feed.h);
 	 * this one produces them and serves the delivery reports. */
@@ -1411,17 +1435,7 @@ int main(int argc, char **argv)
 		kpub_batch *b = kpub_feed_take(feed);
 		if (!b) {
 			/* Idle: serve delivery reports and acks until input comes. */
-			rd_kafka_poll(rk, 0);
-			send_acks(aw);
-			struct pollfd pfd[2] = {{.fd = kpub_feed_fd(feed), .events = POLLIN},
-						{.fd = evpipe[0], .events = POLLIN}};
-			int wait = watermark_wait();
-			if (poll(pfd, 2, metrics_wait_ms(mx, wait < 0 || wait > 1000 ? 1000 : wait)) > 0 &&
-			    (pfd[1].revents & POLLIN)) {
-				char drain[64];
-				while (read(evpipe[0], drain, sizeof drain) > 0)
-					;
-			}
+			idle_wait(rk, aw, mainq, evpipe, kpub_feed_fd(feed));
 			rd_kafka_poll(rk, 0);
 			send_acks(aw);
 			if (aw)

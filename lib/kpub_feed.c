@@ -273,20 +273,34 @@ static void *reader_main(void *arg)
 
 /* ---- the consumer's side ---- */
 
+/* The oldest ready batch, or NULL; f->mu held. */
+static kpub_batch *take_ready(kpub_feed *f)
+{
+	if (!f->nready)
+		return NULL;
+	kpub_batch *b = f->ready[f->ready_head];
+	f->ready_head = (f->ready_head + 1) % KPUB_FEED_BATCHES;
+	f->nready--;
+	return b;
+}
+
 kpub_batch *kpub_feed_take(kpub_feed *f)
 {
 	pthread_mutex_lock(&f->mu);
-	kpub_batch *b = NULL;
-	if (f->nready) {
-		b = f->ready[f->ready_head];
-		f->ready_head = (f->ready_head + 1) % KPUB_FEED_BATCHES;
-		f->nready--;
-	} else {
-		/* empty: the next ship writes to the pipe again */
-		char drain[64];
-		while (read(f->notify[0], drain, sizeof drain) > 0)
-			;
-	}
+	kpub_batch *b = take_ready(f);
+	pthread_mutex_unlock(&f->mu);
+	if (b)
+		return b;
+	/* Empty: the next ship writes to the pipe again, so what is in it is
+	 * stale. Drained without the lock, which the reader would otherwise
+	 * wait for (a futex sleep) while it ships; a ship between the look
+	 * above and the drain may lose its byte to it, so look again after.
+	 * A short read emptied the pipe. */
+	char drain[64];
+	while (read(f->notify[0], drain, sizeof drain) == (ssize_t)sizeof drain)
+		;
+	pthread_mutex_lock(&f->mu);
+	b = take_ready(f);
 	pthread_mutex_unlock(&f->mu);
 	return b;
 }

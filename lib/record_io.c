@@ -86,13 +86,24 @@ void record_reader_set_cancel_fd(record_reader *rd, int fd)
  * -4: in record_reader_next_nowait, no input is there to read now. */
 static int fill(record_reader *rd)
 {
+	/* In record_reader_next_nowait: whether input is there now. The same
+	 * poll looks at the cancel fd, so that the blocking poll below, which
+	 * would only say again what this one said, is skipped: one system
+	 * call less per read (kpub's reading thread makes three per 64 KiB
+	 * otherwise). */
+	bool ready = false;
 	if (rd->nowait) {
-		struct pollfd pfd = {.fd = rd->fd, .events = POLLIN};
-		int n = poll(&pfd, 1, 0);
+		struct pollfd pfd[2] = {{.fd = rd->fd, .events = POLLIN}, {.fd = rd->cancel_fd, .events = POLLIN}};
+		int n = poll(pfd, rd->cancel_fd >= 0 ? 2 : 1, 0);
 		if (n < 0 && errno == EINTR)
 			return -1;
-		if (n == 0)
+		if (n == 0 || (n > 0 && !pfd[0].revents))
 			return -4;
+		if (n > 0 && pfd[1].revents) {
+			errno = EINTR;
+			return -1;
+		}
+		ready = n > 0;
 	}
 	size_t have = rd->end - rd->start;
 	/* Move what is left to the front when the buffer is empty, nearly full
@@ -123,7 +134,7 @@ static int fill(record_reader *rd)
 		rd->cap = ncap;
 	}
 	for (;;) {
-		if (rd->cancel_fd >= 0) {
+		if (rd->cancel_fd >= 0 && !ready) {
 			/* wait for input or for the cancel fd, which ends the wait
 			 * as a signal would */
 			struct pollfd pfd[2] = {{.fd = rd->fd, .events = POLLIN},
@@ -149,6 +160,7 @@ static int fill(record_reader *rd)
 		if (errno == EINTR)
 			return -1;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			ready = false;
 			struct pollfd pfd = {.fd = rd->fd, .events = POLLIN};
 			if (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 				return -1;

@@ -735,6 +735,61 @@ static void test_next_nowait(void **state)
 	nowait_format(RECORD_FORMAT_MSGPACK);
 }
 
+/* record_reader_next_nowait with a cancel fd (kpub's reading thread): one
+ * poll says whether input is there and whether the cancel fd asks to stop,
+ * with the answers the two polls of before gave. No input: -3, whatever
+ * the cancel fd says; input there and the cancel fd readable: -2 (EINTR)
+ * before anything is read; a whole record already in the buffer comes
+ * without a look at either. */
+static void test_next_nowait_cancel(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	buf b;
+	buf_init(&b, 0);
+	size_t ends[3];
+	encode_n(&b, 3, RECORD_FORMAT_JSON, ends);
+	int p[2], c[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(c), 0);
+	record_reader *rd = record_reader_new(p[0]);
+	record_reader_set_cancel_fd(rd, c[0]);
+	record r;
+	record_init(&r);
+	char err[512];
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -3);
+	/* the first record and a half: the first one comes */
+	size_t half = ends[0] + (ends[1] - ends[0]) / 2;
+	assert_int_equal(write(p[1], b.data, half), (ssize_t)half);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), 1);
+	assert_int_equal(r.seq, 1);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -3);
+	/* stop asked, no input: still "none there" */
+	assert_int_equal(write(c[1], "s", 1), 1);
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -3);
+	/* stop asked and input there: the stop wins, nothing is read */
+	assert_int_equal(write(p[1], b.data + half, ends[2] - half), (ssize_t)(ends[2] - half));
+	errno = 0;
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), -2);
+	assert_int_equal(errno, EINTR);
+	assert_int_equal(record_reader_count(rd), 1);
+	/* no more stop: the rest, then the end of input */
+	char drain[8];
+	assert_int_equal(read(c[0], drain, sizeof drain), 1);
+	close(p[1]);
+	for (uint64_t i = 2; i <= 3; i++) {
+		assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), 1);
+		assert_int_equal(r.seq, i);
+	}
+	assert_int_equal(record_reader_next_nowait(rd, &r, err, sizeof err), 0);
+	record_reader_free(rd);
+	record_free(&r);
+	close(p[0]);
+	close(c[0]);
+	close(c[1]);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_msgpack_nesting),
 		cmocka_unit_test(test_msgpack_pieces),
 		cmocka_unit_test(test_next_nowait),
+		cmocka_unit_test(test_next_nowait_cancel),
 	};
 	return cmocka_run_group_tests_name("record_io", tests, NULL, NULL);
 }
