@@ -98,6 +98,17 @@ report() { # label n seconds cpu rss ceiling-seconds goal
 # other's writes (a CHECKPOINT alone leaves them to the kernel's writeback,
 # which ran during the next run).
 RUNS=${BENCH_RUNS:-5}
+# idle LOG-LINE START: from the peer's log of a run (its lines after
+# LOG-LINE; START: when the run began, in the log's clock), the seconds
+# PostgreSQL could not be loading rows: from the start to the first bulk
+# copy, and from the end of each bulk copy to the start of the next (the
+# commit, the checkpoint, the next copy's metadata query); then the copies.
+idle() {
+	tail -n +"$(($1 + 1))" "$TDS_LOG" | awk -v t0="$2" '
+		/ bulk: COPY / { if (!n++) first = $1 - t0; else gaps += $1 - end }
+		/ bulk: [0-9]+ rows$/ { end = $1 }
+		END { printf "%.3f %.3f %d\n", first, gaps, n }'
+}
 fresh() { tq "SET client_min_messages = warning; $1; CHECKPOINT" >/dev/null && sync; }
 for i in $(seq 1 "$RUNS"); do
 	fresh "TRUNCATE public.ceiling"
@@ -105,7 +116,10 @@ for i in $(seq 1 "$RUNS"); do
 	run_cpu ceil1 psql -X -q -d "$TDS_PGCONN" -c "\\copy public.ceiling FROM 'snap.copy'" >>res.ceil1
 	fresh "DROP TABLE IF EXISTS public.bench; DROP TABLE IF EXISTS dbo.dbrepl_checkpoint"
 	IN=snap.json
+	l0=$(wc -l <"$TDS_LOG")
+	t0=$(date +%s.%N)
 	run_cpu snap "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --stats >>res.snap
+	idle "$l0" "$t0" >>idle.snap
 	got=$(tq "SELECT count(*) FROM public.bench")
 	[ "$got" = "$N" ] || { echo "target holds $got rows, want $N"; exit 1; }
 	fresh "DROP TABLE IF EXISTS public.bench; DROP TABLE IF EXISTS dbo.dbrepl_checkpoint"
@@ -150,6 +164,8 @@ paired() {
 		awk -v n="$RUNS" '{ v[NR] = $1; l = l sprintf(" %.2f", $1) } END { printf "median %.2f (rounds:%s)", v[int((n + 1) / 2)], l }'
 }
 echo "ratio by round: mssql-apply $(paired res.snap); msgpack in $(paired res.snapmp)"
+sort -n -k1 idle.snap | awk -v r="$RUNS" 'NR == int((r + 1) / 2) { a = $1 } END { printf "server idle (the peer'"'"'s log, medians of the NDJSON runs): %.3f s before the first bulk copy, ", a }'
+sort -n -k2 idle.snap | awk -v r="$RUNS" 'NR == int((r + 1) / 2) { printf "%.3f s between the %d bulk copies\n", $2, $3 }'
 echo "where the CPU goes (medians of the runs; PostgreSQL: every process of the cluster):"
 cpu_line "psql \\copy" res.ceil1 psql
 cpu_line "mssql-apply" res.snap apply
