@@ -160,7 +160,10 @@ static int fill(record_reader *rd)
 		if (errno == EINTR)
 			return -1;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* with a cancel fd, the poll at the top waits for both */
 			ready = false;
+			if (rd->cancel_fd >= 0)
+				continue;
 			struct pollfd pfd = {.fd = rd->fd, .events = POLLIN};
 			if (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 				return -1;
