@@ -2344,6 +2344,10 @@ static int denied(mssql_apply *a)
 	if (t)
 		log_error("table [%s].[%s]: SQL Server refused the batch (%s): %d %s (%s)", t->schema, t->table, range,
 			  e->number, e->msg, why);
+	else if (!strcasecmp(obj, "dbrepl_checkpoint") && (!sch[0] || !strcasecmp(sch, "dbo")))
+		/* the MERGE of the batch's checkpoint rows, first in it */
+		log_error("the checkpoint table [dbo].[dbrepl_checkpoint]: SQL Server refused the batch (%s): %d %s "
+			  "(%s)", range, e->number, e->msg, why);
 	else
 		log_error("SQL Server refused the batch (%s): %d %s (%s)", range, e->number, e->msg, why);
 	return EX_CONFIG;
