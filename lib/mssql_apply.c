@@ -141,6 +141,7 @@ struct mssql_apply {
 	/* The last AT_TRANSIENT is a catalog read again after 2714 or 2705
 	 * (ddl_refused, prepare), not a failure: it takes no retry. */
 	bool reread;
+	bool reread_lost; /* pieces_lost after such a reread (mssql_apply_reread) */
 	size_t bad_i;
 	char bad_msg[512];
 	bool names_ci; /* the database's names ignore case (its collation) */
@@ -2613,7 +2614,10 @@ static int pieces_lost(mssql_apply *a, int rc, uint64_t rt0, bool commit)
 		log_info("TRUNCATE TABLE refused (4712); emptying with DELETE instead");
 	}
 	if (rc == AT_TRANSIENT || rc == AT_STALE || rc == AT_TRUNCATE) {
-		a->st.retries++;
+		a->reread_lost = rc == AT_TRANSIENT && a->reread;
+		a->reread = false;
+		if (!a->reread_lost)
+			a->st.retries++;
 		if (commit && !a->o.print && prepare(a) == AT_OK && batch_already_committed(a)) {
 			log_info("the checkpoint holds the whole transaction already (it committed before the "
 				 "connection was lost); not applying it again");
@@ -3246,4 +3250,11 @@ double mssql_apply_latency_ms(const mssql_apply *a, double pct)
 int mssql_apply_retries(const mssql_apply *a)
 {
 	return a->o.retries;
+}
+
+bool mssql_apply_reread(mssql_apply *a)
+{
+	bool r = a->reread_lost;
+	a->reread_lost = false;
+	return r;
 }

@@ -11,7 +11,8 @@
 # records by name instead (dead-lettered with --dead-letter, and so
 # acknowledged), as a refused CREATE TABLE of the table itself does.
 # 2714 once at the checkpoint table's CREATE TABLE, or at a table's (another
-# mssql-apply made it meanwhile), reads the catalog again without taking a
+# mssql-apply made it meanwhile; also in a later piece of a --transactions
+# transaction applied in pieces), reads the catalog again without taking a
 # retry: the batch applies with --retries 0.
 # The refusals are made behind the peer: an event trigger raising SQL
 # Server's number and text at CREATE TABLE, a catalog view of the peer's
@@ -33,12 +34,12 @@ q "CREATE PUBLICATION pub FOR TABLE good, other, race" >/dev/null
 q "SELECT 1 FROM pg_create_logical_replication_slot('setup', 'pgoutput')" >/dev/null
 read_wal() { pg_read_slot setup pub "$TEST_TMP/$1.json"; }
 
-# apply NAME [RETRIES]: NAME.json in one batch; sets rc
+# apply NAME [RETRIES [ARGS…]]: NAME.json in one batch; sets rc
 apply() {
 	rc=0
 	rm -f "$TEST_TMP/$1.dead"
 	"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --evolve --no-progress \
-		--batch-rows 100000 --batch-ms 60000 --retries "${2:-2}" --dead-letter "$TEST_TMP/$1.dead" \
+		--batch-rows 100000 --batch-ms 60000 --retries "${2:-2}" --dead-letter "$TEST_TMP/$1.dead" "${@:3}" \
 		<"$TEST_TMP/$1.json" 2>"$TEST_TMP/$1.err" || rc=$?
 }
 # refused NAME WHAT NUMBER TEXT: NAME.json refused whole, exit 78, for the
@@ -205,4 +206,19 @@ grep -q g13 "$TEST_TMP/d.dead" && grep -q g14 "$TEST_TMP/d.dead" || fail "d: not
 [ "$(rows good)" = "$good0" ] || fail "d: good changed: $(rows good)"
 [ "$(ckpt)" != "$ck0" ] || fail "d: the checkpoint did not move past the dead-lettered records"
 tq "DROP EVENT TRIGGER stage_wide" >/dev/null
+
+note "--transactions: a table's CREATE TABLE in a later piece refused with 2714 once: read again, applied whole with --retries 0"
+q "CREATE TABLE late (id integer PRIMARY KEY, v text)" >/dev/null
+q "ALTER PUBLICATION pub ADD TABLE late" >/dev/null
+deny late_once 'public.late' 2714 "There is already an object named 'late' in the database." once
+q "BEGIN; INSERT INTO good SELECT g, 'g' || g FROM generate_series(300, 324) g;
+	INSERT INTO late SELECT g, 'l' || g FROM generate_series(1, 5) g; COMMIT" >/dev/null
+read_wal e
+apply e 0 --transactions --batch-rows 10
+[ $rc = 0 ] || { cat "$TEST_TMP/e.err" >&2; fail "e: exit $rc, want 0 (2714 once in a piece, the catalog read again, no retry taken)"; }
+grep -q "applying it in pieces" "$TEST_TMP/e.err" || fail "e: the transaction not applied in pieces: $(head -c 600 "$TEST_TMP/e.err")"
+[ "$(tq "SELECT last_value FROM public.late_once_n")" = 2 ] || fail "e: CREATE TABLE not tried twice"
+tq "DROP EVENT TRIGGER late_once" >/dev/null
+same late
+[ "$(tq "SELECT count(*) FROM public.good WHERE id BETWEEN 300 AND 324")" = 25 ] || fail "e: good's rows of the transaction not applied"
 exit 0
