@@ -2528,8 +2528,13 @@ static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
 	a->upserts_first = false;
-	a->ddl_retried = NULL;
-	a->ckpt_retried = false;
+	/* kept over the pieces of a transaction: applied again from its
+	 * start after the re-read, it must not read the catalog again for
+	 * the same table and be lost again */
+	if (commit) {
+		a->ddl_retried = NULL;
+		a->ckpt_retried = false;
+	}
 	a->st.batches += commit;
 	metric_add(a->m.batches, commit);
 	a->st.round_trips = round_trips(a);

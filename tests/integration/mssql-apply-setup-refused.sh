@@ -221,4 +221,26 @@ grep -q "applying it in pieces" "$TEST_TMP/e.err" || fail "e: the transaction no
 tq "DROP EVENT TRIGGER late_once" >/dev/null
 same late
 [ "$(tq "SELECT count(*) FROM public.good WHERE id BETWEEN 300 AND 324")" = 25 ] || fail "e: good's rows of the transaction not applied"
+
+note "--transactions: a table's CREATE TABLE in a later piece refused with 2714 each time (a sequence of its name): exit 78, none of it applied"
+q "CREATE TABLE taken (id integer PRIMARY KEY, v text)" >/dev/null
+q "ALTER PUBLICATION pub ADD TABLE taken" >/dev/null
+tq "CREATE SEQUENCE public.taken" >/dev/null
+q "BEGIN; INSERT INTO good SELECT g, 'g' || g FROM generate_series(400, 424) g;
+	INSERT INTO taken SELECT g, 't' || g FROM generate_series(1, 5) g; COMMIT" >/dev/null
+read_wal f
+good0=$(rows good) ck0=$(ckpt)
+rm -f "$TEST_TMP/f.dead"
+rc=0
+"$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress --batch-rows 10 \
+	--batch-ms 60000 --retries 2 --transactions --dead-letter "$TEST_TMP/f.dead" <"$TEST_TMP/f.json" \
+	2>"$TEST_TMP/f.err" || rc=$?
+[ $rc = 78 ] || { cat "$TEST_TMP/f.err" >&2; fail "f: exit $rc, want 78"; }
+grep -F "[public].[taken]" "$TEST_TMP/f.err" | grep -F "no record is at fault" | grep -qF "2714" ||
+	fail "f: want [public].[taken] named with 2714: $(head -c 800 "$TEST_TMP/f.err")"
+[ "$(grep -c "reading the catalog again" "$TEST_TMP/f.err")" = 1 ] ||
+	fail "f: want the catalog read again once: $(grep "reading the catalog again" "$TEST_TMP/f.err")"
+[ ! -s "$TEST_TMP/f.dead" ] || fail "f: records dead-lettered"
+[ "$(rows good)" = "$good0" ] || fail "f: the refused transaction changed good"
+[ "$(ckpt)" = "$ck0" ] || fail "f: the refused transaction moved the checkpoint: $(ckpt)"
 exit 0
