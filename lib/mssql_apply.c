@@ -64,6 +64,7 @@ struct direct {
 };
 
 static void direct_free(struct direct *d);
+static int refuse_table(mssql_apply *a, mssql_table *t, size_t i);
 
 /* A parameter of the batch's RPC: the checkpoint's rows. */
 struct rpc_arg {
@@ -136,6 +137,11 @@ struct mssql_apply {
 	/* The table whose CREATE or ALTER met 2714 or 2705 in this batch,
 	 * which was then tried once more (ddl_refused). */
 	mssql_table *ddl_retried;
+	bool ckpt_retried; /* the same of the checkpoint table's CREATE (2714) */
+	/* The last AT_TRANSIENT is a catalog read again after 2714 or 2705
+	 * (ddl_refused, prepare), not a failure: it takes no retry. */
+	bool reread;
+	bool reread_lost; /* pieces_lost after such a reread (mssql_apply_reread) */
 	size_t bad_i;
 	char bad_msg[512];
 	bool names_ci; /* the database's names ignore case (its collation) */
@@ -458,6 +464,42 @@ static int sql_done(mssql_apply *a)
 	return 0;
 }
 
+/* The server refused a statement of the run's own, outside the batch's
+ * data statements (what: "CREATE TABLE [dbo].[dbrepl_checkpoint]",
+ * "reading its constraints and triggers from the catalog"…), for table t
+ * or for none (NULL). Its error is the reason, and says what is wrong
+ * with the target, not with a record: the batch is not handed to
+ * locate(), whose trials skip the statement (or meet it again, before
+ * any record's) and would report what follows from the refusal, or blame
+ * a record or table for it. A transient error is retried as any other.
+ * SQL Server's refusal of t's shape (1701, 1702: too wide a row, too many
+ * columns) refuses t's records by name (refuse_table, from its change
+ * first). Any other ends the run with EX_CONFIG, naming what was refused
+ * and the server's error: retrying cannot help until the target is put
+ * right (the login's permissions, another object of the name), and no
+ * record is at fault, nor refused, nor dead-lettered. */
+static int refused_at(mssql_apply *a, mssql_table *t, size_t first, const char *what)
+{
+	if (a->fatal)
+		return AT_FATAL;
+	if (failed(a) == AT_TRANSIENT)
+		return AT_TRANSIENT;
+	if (t && (a->last.number == 1701 || a->last.number == 1702)) {
+		snprintf(a->bad_msg, sizeof a->bad_msg, "SQL Server refused %.100s: %d %.380s", what, a->last.number,
+			 a->last.msg);
+		return refuse_table(a, t, first);
+	}
+	const char *why = "no record is at fault, and none is refused: the target must be put right, the login's "
+			  "permissions or another object of the name";
+	if (t)
+		log_error("table [%s].[%s]: SQL Server refused %s: %d %s (%s)", t->schema, t->table, what,
+			  a->last.number, a->last.msg, why);
+	else
+		log_error("SQL Server refused %s: %d %s (%s)", what, a->last.number, a->last.msg, why);
+	a->fatal = EX_CONFIG;
+	return AT_FATAL;
+}
+
 /* ---- session and checkpoint ---- */
 
 struct rows {
@@ -544,33 +586,49 @@ static int prepare(mssql_apply *a)
 	sql_reset(a);
 	tsql_session_options(&a->sql);
 	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
-		return a->fatal ? AT_FATAL : failed(a);
+		return refused_at(a, NULL, 0, "the session's SET options");
 	/* names ignore case unless the collation says otherwise (_CS, _BIN,
 	 * _BIN2); unknown: as SQL Server's default, which ignores it */
 	sql_reset(a);
 	tsql_catalog_collation(&a->sql);
 	if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
 		rows_free(&rows);
-		return a->fatal ? AT_FATAL : failed(a);
+		return refused_at(a, NULL, 0, "reading the database's collation from the catalog");
 	}
 	a->names_ci = !(rows.n && rows.v[0] && (strstr(rows.v[0], "_CS") || tsql_collation_is_binary(rows.v[0])));
 	rows_free(&rows);
 	sql_reset(a);
 	tsql_catalog_columns(&a->sql, "dbo", "dbrepl_checkpoint");
-	if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0)
-		return a->fatal ? AT_FATAL : failed(a);
+	if (sql_done(a) < 0 || run(a, a->sql.data, collect_first, &rows) < 0) {
+		rows_free(&rows);
+		return refused_at(a, NULL, 0, "reading the columns of the checkpoint table [dbo].[dbrepl_checkpoint] "
+				  "from the catalog");
+	}
 	size_t have = rows.n;
 	rows_free(&rows);
 	if (have == 0) {
 		sql_reset(a);
 		tsql_checkpoint_create(&a->sql);
-		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
-			return a->fatal ? AT_FATAL : failed(a);
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0) {
+			if (!a->fatal && failed(a) != AT_TRANSIENT && a->last.number == 2714 && !a->ckpt_retried &&
+			    !a->o.print) {
+				/* another mssql-apply (of another partition) made it
+				 * between our reading the catalog and our CREATE:
+				 * once more, the catalog read again */
+				log_info("SQL Server refused CREATE TABLE [dbo].[dbrepl_checkpoint]: %d %s; reading the "
+					 "catalog again (another mssql-apply may have made it meanwhile)", a->last.number,
+					 a->last.msg);
+				a->ckpt_retried = true;
+				a->reread = true;
+				return AT_TRANSIENT;
+			}
+			return refused_at(a, NULL, 0, "CREATE TABLE [dbo].[dbrepl_checkpoint] (the checkpoint table)");
+		}
 	}
 	sql_reset(a);
 	tsql_checkpoint_select(&a->sql);
 	if (sql_done(a) < 0 || run(a, a->sql.data, load_ckpt_row, a) < 0)
-		return a->fatal ? AT_FATAL : failed(a);
+		return refused_at(a, NULL, 0, "reading the checkpoint table [dbo].[dbrepl_checkpoint]");
 	return AT_OK;
 }
 
@@ -789,24 +847,17 @@ static int ddl_refused(mssql_apply *a, mssql_table *t, const char *what)
 	if ((a->last.number == 2714 || a->last.number == 2705) && a->ddl_retried != t) {
 		/* Another mssql-apply (of another partition, say) may have
 		 * made the table or column between our reading the catalog and
-		 * our statement: once more, the catalog read again. */
+		 * our statement: once more, the catalog read again (not a
+		 * retry of --retries: nothing failed yet). */
 		log_info("table [%s].[%s]: SQL Server refused %s: %d %s; reading the catalog again (another "
 			 "mssql-apply may have made it meanwhile)", t->schema, t->table, what, a->last.number,
 			 a->last.msg);
 		a->ddl_retried = t;
+		a->reread = true;
 		forget_target(t);
 		return AT_TRANSIENT;
 	}
-	if (a->last.number == 1701 || a->last.number == 1702) {
-		snprintf(a->bad_msg, sizeof a->bad_msg, "SQL Server refused %.100s: %d %.380s", what, a->last.number,
-			 a->last.msg);
-		return refuse_table(a, t, 0);
-	}
-	log_error("table [%s].[%s]: SQL Server refused %s: %d %s (no record is at fault, and none is refused: the "
-		  "target must be put right, the login's permissions or another object of the name)",
-		  t->schema, t->table, what, a->last.number, a->last.msg);
-	a->fatal = EX_CONFIG;
-	return AT_FATAL;
+	return refused_at(a, t, 0, what);
 }
 
 /* Reads the target's columns; creates the table (--create-tables) or adds
@@ -1036,8 +1087,19 @@ static int ensure_staging(mssql_apply *a, mssql_table *t)
 		tsql_staging_truncate(&a->sql, &t->view);
 	} else
 		return AT_OK;
-	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
-		return a->fatal ? AT_FATAL : failed(a);
+	if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0) {
+		/* the table's first record that goes through it, should the
+		 * server refuse its shape (1701, 1702) */
+		size_t first = 0;
+		for (size_t i = 0; i < t->n; i++)
+			if (t->ch[i]->staged || !t->bulk_direct) {
+				first = i;
+				break;
+			}
+		return refused_at(a, t, first,
+				  t->staging_ready ? "TRUNCATE TABLE of its staging table (a #temp table)"
+						   : "CREATE TABLE of its staging table (a #temp table)");
+	}
 	t->staging_ready = true;
 	t->staging_shape_old = false;
 	t->staging_dirty = false;
@@ -1344,7 +1406,8 @@ static int bulk_blocked(mssql_apply *a, mssql_table *t, bool *blocked)
 		sql_reset(a);
 		tsql_catalog_bulk_blockers(&a->sql, t->schema, t->table);
 		if (sql_done(a) < 0 || run(a, a->sql.data, collect_count, &n) < 0)
-			return a->fatal ? AT_FATAL : failed(a);
+			return refused_at(a, t, 0, "reading its constraints and triggers from the catalog "
+						   "(sys.check_constraints, sys.foreign_keys, sys.triggers)");
 		t->bulk_checked = true;
 		t->bulk_blocked = n > 0;
 		if (t->bulk_blocked)
@@ -1797,7 +1860,13 @@ static int ensure_fks(mssql_apply *a, mssql_table **order, size_t nt)
 	tsql_catalog_foreign_keys(&a->sql, views, n);
 	int rc = AT_OK;
 	if (sql_done(a) < 0 || run(a, a->sql.data, collect_edge, &f) < 0) {
-		rc = a->fatal ? AT_FATAL : failed(a);
+		char what[700];
+		size_t w = (size_t)snprintf(what, sizeof what, "reading the foreign keys among the tables");
+		for (size_t k = 0; k < nt && w + 140 < sizeof what; k++)
+			w += (size_t)snprintf(what + w, sizeof what - w, "%s [%.60s].[%.60s]", k ? "," : "",
+					      order[k]->schema, order[k]->table);
+		snprintf(what + w, sizeof what - w, " from the catalog (sys.foreign_keys)");
+		rc = refused_at(a, NULL, 0, what);
 	} else {
 		a->nfk = 0;
 		for (size_t e = 0; e < f.n; e++) {
@@ -1894,6 +1963,7 @@ static int attempt(mssql_apply *a, bool commit)
 		}
 	}
 	a->live_broken = false;
+	a->reread = false;
 	rc = prepare(a);
 	if (rc != AT_OK)
 		return rc;
@@ -2275,6 +2345,10 @@ static int denied(mssql_apply *a)
 	if (t)
 		log_error("table [%s].[%s]: SQL Server refused the batch (%s): %d %s (%s)", t->schema, t->table, range,
 			  e->number, e->msg, why);
+	else if (!strcasecmp(obj, "dbrepl_checkpoint") && (!sch[0] || !strcasecmp(sch, "dbo")))
+		/* the MERGE of the batch's checkpoint rows, first in it */
+		log_error("the checkpoint table [dbo].[dbrepl_checkpoint]: SQL Server refused the batch (%s): %d %s "
+			  "(%s)", range, e->number, e->msg, why);
 	else
 		log_error("SQL Server refused the batch (%s): %d %s (%s)", range, e->number, e->msg, why);
 	return EX_CONFIG;
@@ -2454,7 +2528,13 @@ static void applied(mssql_apply *a, uint64_t rt0, bool commit)
 	mssql_tables_clear_batch(&a->ts);
 	a->no_insert = false;
 	a->upserts_first = false;
-	a->ddl_retried = NULL;
+	/* kept over the pieces of a transaction: applied again from its
+	 * start after the re-read, it must not read the catalog again for
+	 * the same table and be lost again */
+	if (commit) {
+		a->ddl_retried = NULL;
+		a->ckpt_retried = false;
+	}
 	a->st.batches += commit;
 	metric_add(a->m.batches, commit);
 	a->st.round_trips = round_trips(a);
@@ -2539,7 +2619,10 @@ static int pieces_lost(mssql_apply *a, int rc, uint64_t rt0, bool commit)
 		log_info("TRUNCATE TABLE refused (4712); emptying with DELETE instead");
 	}
 	if (rc == AT_TRANSIENT || rc == AT_STALE || rc == AT_TRUNCATE) {
-		a->st.retries++;
+		a->reread_lost = rc == AT_TRANSIENT && a->reread;
+		a->reread = false;
+		if (!a->reread_lost)
+			a->st.retries++;
 		if (commit && !a->o.print && prepare(a) == AT_OK && batch_already_committed(a)) {
 			log_info("the checkpoint holds the whole transaction already (it committed before the "
 				 "connection was lost); not applying it again");
@@ -2559,6 +2642,8 @@ static int pieces_lost(mssql_apply *a, int rc, uint64_t rt0, bool commit)
 		if (locate(a, &first)) {
 			snprintf(why, sizeof why, "%d %s", first.number, first.msg);
 			report_bad(a, why);
+		} else if (a->fatal) {
+			return a->fatal;
 		} else {
 			char range[600];
 			batch_range(a, range, sizeof range);
@@ -2636,6 +2721,13 @@ static int flush_batch(mssql_apply *a, bool commit)
 		case AT_FATAL:
 			return a->fatal ? a->fatal : EX_SOFTWARE;
 		case AT_TRANSIENT:
+			if (a->reread) {
+				/* the catalog read again after 2714 or 2705 (once
+				 * per table): no retry taken */
+				a->reread = false;
+				reconnected = true;
+				continue;
+			}
 			failures++;
 			a->st.retries++;
 			metric_add(a->m.retries, 1);
@@ -2707,6 +2799,8 @@ static int flush_batch(mssql_apply *a, bool commit)
 			mssql_error first = a->last;
 			char why[1200];
 			if (!locate(a, &first)) {
+				if (a->fatal) /* a trial met a refusal of its own (refused_at) */
+					return a->fatal;
 				char range[600];
 				batch_range(a, range, sizeof range);
 				if (a->bad_t)
@@ -2962,9 +3056,15 @@ int mssql_apply_key_from_target(mssql_apply *a, record *r)
 		sql_reset(a);
 		tsql_catalog_primary_key(&a->sql, dst, r->table);
 		if (at != AT_OK || sql_done(a) < 0 || run(a, a->sql.data, collect_first, k->cols) < 0) {
-			if (at == AT_OK && !a->fatal)
-				failed(a);
-			log_error("cannot read the primary key of [%s].[%s] (%s)", dst, r->table, a->last.msg);
+			if (at == AT_OK && !a->fatal && failed(a) != AT_TRANSIENT) {
+				/* refused (229 on the catalog, say): the target's
+				 * configuration, as refused_at says */
+				log_error("SQL Server refused reading the primary key of [%s].[%s] from the catalog: %d %s "
+					  "(no record is at fault, and none is refused: the target must be put right)",
+					  dst, r->table, a->last.number, a->last.msg);
+				a->fatal = EX_CONFIG;
+			} else
+				log_error("cannot read the primary key of [%s].[%s] (%s)", dst, r->table, a->last.msg);
 			a->ntkeys--;
 			rows_free(k->cols);
 			free(k->cols);
@@ -3096,11 +3196,18 @@ void mssql_apply_free(mssql_apply *a)
 int mssql_apply_open(mssql_apply *a)
 {
 	for (int failures = 0;; failures++) {
+		a->reread = false;
 		int rc = prepare(a);
 		if (rc == AT_OK)
 			return 0;
 		if (rc == AT_FATAL)
 			return a->fatal;
+		if (rc == AT_TRANSIENT && a->reread) {
+			/* the checkpoint table made meanwhile (2714): read
+			 * again at once, no retry taken */
+			failures--;
+			continue;
+		}
 		if (rc != AT_TRANSIENT || failures >= a->o.retries || stopping(a)) {
 			char num[24] = "";
 			if (a->last.number > 0)
@@ -3148,4 +3255,11 @@ double mssql_apply_latency_ms(const mssql_apply *a, double pct)
 int mssql_apply_retries(const mssql_apply *a)
 {
 	return a->o.retries;
+}
+
+bool mssql_apply_reread(mssql_apply *a)
+{
+	bool r = a->reread_lost;
+	a->reread_lost = false;
+	return r;
 }

@@ -126,6 +126,11 @@ bool mssql_apply_add_flushes(mssql_apply *a, const record *r);
 void mssql_apply_backoff(mssql_apply *a, int failures);
 /* The transient failures in a row after which to give up (--retries). */
 int mssql_apply_retries(const mssql_apply *a);
+/* Whether the last MSSQL_APPLY_AGAIN of a transaction applied in pieces
+ * was the catalog read again after 2714 or 2705 (another mssql-apply made
+ * a table or column meanwhile), not a failure: it takes no retry. Asking
+ * clears it. */
+bool mssql_apply_reread(mssql_apply *a);
 
 const mssql_apply_stats *mssql_apply_get_stats(const mssql_apply *a);
 /* Commit-to-apply latency percentile (0..100) in milliseconds. */

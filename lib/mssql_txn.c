@@ -67,6 +67,7 @@ struct mssql_txn {
 	FILE *spill;
 	uint64_t spill_n;
 	int failures; /* lost target transactions in a row */
+	bool reread;  /* one was lost to a catalog read again (mssql_apply_reread) */
 
 	record scratch; /* records read back from the log or the file */
 	buf rbuf;
@@ -273,6 +274,13 @@ static int large_again(mssql_txn *x)
 		if (mssql_apply_stopped(x->a))
 			return EX_TEMPFAIL;
 		x->failures++;
+		/* the catalog read again after 2714/2705: no retry, once a
+		 * transaction (its earlier pieces, applied again, may meet it
+		 * again) */
+		if (mssql_apply_reread(x->a) && !x->reread) {
+			x->reread = true;
+			x->failures--;
+		}
 		if (x->failures > mssql_apply_retries(x->a)) {
 			log_error("giving up after %d attempts at a transaction of %" PRIu64 " records", x->failures,
 				  x->spill_n);
@@ -303,6 +311,7 @@ static int large_commit(mssql_txn *x)
 	log_debug("committed a transaction of %" PRIu64 " records applied in pieces", x->spill_n);
 	x->large = false;
 	x->failures = 0;
+	x->reread = false;
 	return spill_reset(x);
 }
 

@@ -356,6 +356,52 @@ static void stmt_words(const char *sql, char *w1, char *w2, size_t cap)
 	}
 }
 
+/* The table statement sql (first words w1 and w2, in capitals) reads or
+ * writes, as stmt_object gives it ("s.t"): the bulk load's (bulk), that of
+ * INSERT [INTO], MERGE [INTO], UPDATE, DELETE [FROM], else the one after
+ * its first FROM ("DELETE t FROM [s].[t] AS t …", a SELECT). "?" when
+ * there is none. */
+static void stmt_target(const session *s, const char *sql, const char *w1, const char *w2, int bulk, char *out,
+			size_t cap)
+{
+	if (bulk && s->bulk_target) {
+		stmt_object(s->bulk_target, 0, out, cap);
+		return;
+	}
+	int into = !strcmp(w2, "INTO") || !strcmp(w2, "FROM");
+	if (!strcmp(w1, "UPDATE") || ((!strcmp(w1, "INSERT") || !strcmp(w1, "MERGE")) && !into)) {
+		stmt_object(sql, 1, out, cap);
+		return;
+	}
+	if (!strcmp(w1, "INSERT") || !strcmp(w1, "MERGE") || (!strcmp(w1, "DELETE") && into)) {
+		stmt_object(sql, 2, out, cap);
+		return;
+	}
+	/* the first FROM outside brackets, quotes and strings */
+	char close = 0;
+	for (const char *p = sql; *p; p++) {
+		if (close) {
+			if (*p == close)
+				close = 0;
+			continue;
+		}
+		if (*p == '[' || *p == '"' || *p == '\'') {
+			close = *p == '[' ? ']' : *p;
+			continue;
+		}
+		if ((p == sql || isspace((unsigned char)p[-1])) && !strncasecmp(p, "FROM", 4) &&
+		    isspace((unsigned char)p[4])) {
+			stmt_object(p + 4, 0, out, cap);
+			return;
+		}
+	}
+	if (!strcmp(w1, "DELETE")) {
+		stmt_object(sql, 1, out, cap);
+		return;
+	}
+	snprintf(out, cap, "?");
+}
+
 /* Whether the session's login may alter the table of PostgreSQL name
  * pgname (SQL Server's ALTER permission: here its owner, or a member of
  * the owner's role). 0 also when there is no such table. */
@@ -444,7 +490,8 @@ static void send_denied(session *s, const char *msg)
 				   "ORDER BY n.nspname LIKE 'pg\\_temp%', n.nspname LIMIT 1",
 				   2, NULL, params, NULL, NULL, 0);
 	const char *perm = perms[0];
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+	int schema = !strncmp(msg, "permission denied for schema ", 29);
+	if (!schema && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		for (int k = np - 1; k >= 0; k--) {
 			int col = !strcmp(perms[k], "INSERT") ? 2 : !strcmp(perms[k], "UPDATE") ? 3 :
 				  !strcmp(perms[k], "DELETE") ? 4 : 5;
@@ -453,8 +500,19 @@ static void send_denied(session *s, const char *msg)
 		}
 		sess_error(s, 229, 14, "The %s permission was denied on the object '%s', database '%s', schema '%s'.",
 			   perm, PQgetvalue(r, 0, 1), s->dbname, PQgetvalue(r, 0, 0));
+	} else if (schema) {
+		/* the schema's privilege (USAGE): SQL Server names the object
+		 * the statement touched, with its schema (one-part: the
+		 * login's default schema, dbo) */
+		char name[512];
+		stmt_target(s, sql, w1, w2, bulk, name, sizeof name);
+		char *dot = strrchr(name, '.');
+		if (dot)
+			*dot = 0;
+		sess_error(s, 229, 14, "The %s permission was denied on the object '%s', database '%s', schema '%s'.",
+			   perm, dot ? dot + 1 : name, s->dbname, dot ? name : "dbo");
 	} else {
-		/* not a table's privilege (a schema's, a function's): SQL
+		/* not a table's nor a schema's privilege (a function's): SQL
 		 * Server would name the object; the peer names what it can */
 		sess_error(s, 229, 14, "The %s permission was denied on the object '%s', database '%s', schema '%s'.",
 			   perm, rel ? rel : "?", s->dbname, "?");
@@ -1303,6 +1361,47 @@ static void coll_forget(void)
 	coll_ntabs = 0;
 }
 
+/* Splits PostgreSQL name pg ("s"."t", s.t) at its dot outside quotes: 1
+ * with the schema and the table unquoted (an unquoted part folded to lower
+ * case), 0 for a name of one part (or of three). */
+static int pg_name_split(const char *pg, char *sch, char *rel, size_t cap)
+{
+	char *out[2] = {sch, rel};
+	int part = 0;
+	size_t n = 0;
+	const char *p = pg;
+	sch[0] = rel[0] = 0;
+	while (*p) {
+		if (*p == '"') {
+			for (p++; *p; p++) {
+				if (*p == '"') {
+					if (p[1] != '"') {
+						p++;
+						break;
+					}
+					p++;
+				}
+				if (n + 1 < cap)
+					out[part][n++] = *p;
+			}
+			continue;
+		}
+		if (*p == '.') {
+			out[part][n] = 0;
+			if (++part > 1)
+				return 0;
+			n = 0;
+			p++;
+			continue;
+		}
+		if (n + 1 < cap)
+			out[part][n++] = (char)tolower((unsigned char)*p);
+		p++;
+	}
+	out[part][n] = 0;
+	return part == 1;
+}
+
 /* The columns of table (as the statement names it), cached: name,
  * collation (NULL: the database's), whether it has one, whether it is an
  * IDENTITY column, the table's own name. NULL when there is no such table
@@ -1314,13 +1413,21 @@ static PGresult *coll_table_columns(session *s, const char *table)
 			return coll_tabs[i].r;
 	if (PQtransactionStatus(s->pg) == PQTRANS_INERROR)
 		return NULL;
-	const char *params[1] = {table};
+	/* A two-part name by the catalog's names, not to_regclass: that
+	 * raises "permission denied for schema" for a schema the login may
+	 * not use, which would abort the transaction, where the statement
+	 * is to get SQL Server's 229 for it (send_denied). */
+	char sch[256], rel[256];
+	int two = pg_name_split(table, sch, rel, sizeof sch);
+	const char *params[3] = {table, two ? sch : "", rel};
 	PGresult *r = PQexecParams(s->pg,
 			 "SELECT a.attname, CASE WHEN a.attcollation NOT IN (0, 100) THEN c.collname END, "
 			 "a.attcollation <> 0, a.attidentity <> '', k.relname FROM pg_attribute a "
 			 "JOIN pg_class k ON k.oid = a.attrelid LEFT JOIN pg_collation c ON c.oid = a.attcollation "
-			 "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
-			 1, NULL, params, NULL, NULL, 0);
+			 "WHERE a.attrelid = CASE WHEN $2 <> '' THEN (SELECT x.oid FROM pg_class x JOIN pg_namespace n "
+			 "ON n.oid = x.relnamespace WHERE n.nspname = $2 AND x.relname = $3) ELSE to_regclass($1) END "
+			 "AND a.attnum > 0 AND NOT a.attisdropped",
+			 3, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
 		PQclear(r);
 		return NULL;
