@@ -1394,6 +1394,38 @@ static int identity_missing(session *s, const struct stmt *st, struct xlate_err 
 	return 0;
 }
 
+/* An INSERT without a column list into a table with an IDENTITY column:
+ * SQL Server takes its values for the other columns, in order, but
+ * refuses it before it runs with 8101 when IDENTITY_INSERT is ON for the
+ * table or its VALUES give every column one, the IDENTITY column's too
+ * (an explicit value needs a column list); the table named as
+ * schema.table. PostgreSQL would take the values for its columns in
+ * order, the IDENTITY one first. 1 with the error in *e, else 0. */
+static int identity_without_list(session *s, const struct stmt *st, struct xlate_err *e)
+{
+	PGresult *r = st->nolist_table ? coll_table_columns(s, st->nolist_table) : NULL;
+	if (!r)
+		return 0;
+	int has = 0;
+	for (int i = 0; i < PQntuples(r); i++)
+		has |= PQgetvalue(r, i, 3)[0] == 't';
+	if (!has || !(st->nolist_on || st->nolist_values == PQntuples(r)))
+		return 0;
+	const char *params[1] = {st->nolist_table};
+	PGresult *n = PQexecParams(s->pg, "SELECT CASE WHEN n.nspname LIKE 'pg\\_temp\\_%' THEN c.relname::text "
+				   "ELSE n.nspname || '.' || c.relname END FROM pg_class c JOIN pg_namespace n "
+				   "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+				   1, NULL, params, NULL, NULL, 0);
+	e->number = 8101;
+	snprintf(e->msg, sizeof e->msg,
+		 "An explicit value for the identity column in table '%s' can only be specified when a column "
+		 "list is used and IDENTITY_INSERT is ON.",
+		 PQresultStatus(n) == PGRES_TUPLES_OK && PQntuples(n) == 1 ? PQgetvalue(n, 0, 0)
+									 : PQgetvalue(r, 0, 4));
+	PQclear(n);
+	return 1;
+}
+
 /* TRUNCATE TABLE needs the ALTER permission on the table, which
  * PostgreSQL's TRUNCATE privilege is not: a login whose role may not alter
  * the table gets SQL Server's 1088 before the statement runs. A table not
@@ -1419,12 +1451,12 @@ static int truncate_refused(session *s, const struct stmt *st, struct xlate_err 
 }
 
 /* Whether SQL Server would refuse st when it compiles it (468 / 446 /
- * 451 collation conflicts, 545): 1 with the error in *e, else 0. */
+ * 451 collation conflicts, 545, 8101): 1 with the error in *e, else 0. */
 static int coll_conflict(session *s, const struct stmt *st, struct xlate_err *e)
 {
 	if (!st->tsql || s->fmtonly)
 		return 0;
-	if (identity_missing(s, st, e))
+	if (identity_missing(s, st, e) || identity_without_list(s, st, e))
 		return 1;
 	if (truncate_refused(s, st, e))
 		return 1;
