@@ -317,5 +317,14 @@ for stmt in "INSERT INTO [app].[idn] VALUES (50, N'x');" \
 done
 [ "$(tq "SELECT count(*) FROM app.idn")" = 8 ] || fail "a refused INSERT wrote a row"
 
+# --- 2627 of a binary key: the value as SQL Server writes it, 0x… ---
+tds_sql "CREATE TABLE [app].[bkey] ([a] int NOT NULL, [k] varbinary(16) NOT NULL, [v] int NULL,
+	CONSTRAINT [PK_bkey] PRIMARY KEY ([a], [k]))" >/dev/null || fail "CREATE TABLE bkey"
+tds_sql "INSERT INTO [app].[bkey] ([a], [k]) VALUES (1, 0x0100), (2, 0xAB)" >/dev/null || fail "insert bkey"
+expect_msg "Violation of PRIMARY KEY constraint 'PK_bkey'. Cannot insert duplicate key in object 'app.bkey'. The duplicate key value is (1, 0x0100)." \
+	"INSERT INTO [app].[bkey] ([a], [k]) VALUES (1, 0x0100)"
+# 0xab = 0xab00 (trailing zero bytes): the value inserted is the one shown
+expect_msg "The duplicate key value is (2, 0xab00)." "INSERT INTO [app].[bkey] ([a], [k]) VALUES (2, 0xAB00)"
+
 tds_stop
 echo "ok"

@@ -281,13 +281,37 @@ static void quoted_name(const char *msg, char *out, size_t cap)
 		snprintf(out, cap, "%s", msg);
 }
 
-static void key_value(const char *detail, char *out, size_t cap)
+/* The duplicate key's values from PostgreSQL's detail "Key (k)=(v)
+ * already exists.". binary: the key has a binary column, whose value
+ * PostgreSQL writes as bytea does, \x0100, and SQL Server's 2627/2601 as
+ * 0x0100 (lower-case digits, as its messages show them): each value of
+ * the list that is \x and hex digits is rewritten so (a string key of
+ * that form beside a binary one would be too). */
+static void key_value(const char *detail, int binary, char *out, size_t cap)
 {
 	const char *a = strstr(detail, ")=("), *b = strstr(detail, ") already exists");
-	if (a && b && b > a + 3)
-		snprintf(out, cap, "%.*s", (int)(b - a - 3), a + 3);
-	else
+	if (!(a && b && b > a + 3)) {
 		snprintf(out, cap, "?");
+		return;
+	}
+	snprintf(out, cap, "%.*s", (int)(b - a - 3), a + 3);
+	if (!binary)
+		return;
+	for (char *v = out; *v;) {
+		/* v: the start of a value */
+		size_t h = 0;
+		if (v[0] == '\\' && v[1] == 'x') {
+			h = 2;
+			while (isxdigit((unsigned char)v[h]))
+				h++;
+		}
+		if (h && (v[h] == 0 || (v[h] == ',' && v[h + 1] == ' ')))
+			v[0] = '0';
+		char *next = strstr(v, ", ");
+		if (!next)
+			break;
+		v = next + 2;
+	}
 }
 
 /* The name of the object sql names after its first skip words (T-SQL's
@@ -491,7 +515,16 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 					   1, NULL, params, NULL, NULL, 0);
 		char ct = (PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1) ? PQgetvalue(q, 0, 0)[0] : 0;
 		PQclear(q);
-		key_value(detail, key, sizeof key);
+		/* whether the index's columns include a binary one */
+		const char *kp[2] = {schema, cons};
+		q = PQexecParams(s->pg, "SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+				 "AND a.attnum = ANY (i.indkey) WHERE i.indexrelid = "
+				 "to_regclass(quote_ident($1) || '.' || quote_ident($2)) "
+				 "AND a.atttypid IN ('tds_catalog.varbinary'::regtype, 'bytea'::regtype)",
+				 2, NULL, kp, NULL, NULL, 0);
+		int binary = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) > 0;
+		PQclear(q);
+		key_value(detail, binary, key, sizeof key);
 		if (ct == 'p' || ct == 'u')
 			sess_error(s, 2627, 14,
 				   "Violation of %s constraint '%s'. Cannot insert duplicate key in object '%s.%s'. "
