@@ -12,7 +12,10 @@
 #     (pgcdc-read), applied by the staged MERGE and DELETE.
 # Source and target are compared value for value (tests/lib/compare.sh).
 # The peer's own side is checked too: an explicit value without
-# IDENTITY_INSERT is refused with 544, a second table's ON with 8107.
+# IDENTITY_INSERT is refused with 544, a second table's ON with 8107, and
+# an explicit value moves the current identity value (the next generated
+# one follows it); after the stream, another client's plain INSERT gets the
+# next value above the replicated ids.
 # Last, a target with a surrogate IDENTITY column ([row_id]) the source
 # lacks, snapshot and WAL: the server numbers its rows, so no
 # IDENTITY_INSERT may be sent for it (545 with it ON, peer checked too).
