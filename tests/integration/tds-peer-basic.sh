@@ -316,6 +316,14 @@ for stmt in "INSERT INTO [app].[idn] VALUES (50, N'x');" \
 	expect_msg "$txt8101" "$stmt"
 done
 [ "$(tq "SELECT count(*) FROM app.idn")" = 8 ] || fail "a refused INSERT wrote a row"
+# TRUNCATE TABLE resets the counter to the seed; DELETE does not
+tds_sql "CREATE TABLE [app].[idt] ([id] int IDENTITY(5,10) NOT NULL, [name] nvarchar(20) NULL)" >/dev/null ||
+	fail "CREATE TABLE idt"
+tds_sql "INSERT INTO [app].[idt] ([name]) VALUES (N'a'), (N'b'); DELETE FROM [app].[idt];
+INSERT INTO [app].[idt] ([name]) VALUES (N'c'); TRUNCATE TABLE [app].[idt];
+INSERT INTO [app].[idt] ([name]) VALUES (N'd');" >/dev/null || fail "DELETE, TRUNCATE of idt"
+[ "$(tq "SELECT string_agg(id || '=' || name, ',') FROM app.idt")" = "5=d" ] ||
+	fail "identity after TRUNCATE TABLE: $(tq "SELECT string_agg(id || '=' || name, ',') FROM app.idt")"
 
 # --- 2627 of a binary key: the value as SQL Server writes it, 0x… ---
 tds_sql "CREATE TABLE [app].[bkey] ([a] int NOT NULL, [k] varbinary(16) NOT NULL, [v] int NULL,

@@ -236,6 +236,9 @@ struct stmt {
 	size_t nparams;
 };
 
+/* what the translation of TRUNCATE TABLE t ends with */
+#define TRUNCATE_RESTART "RESTART IDENTITY"
+
 struct batch {
 	struct stmt *v;
 	size_t n, cap;

@@ -1468,7 +1468,11 @@ static int truncate_refused(session *s, const struct stmt *st, struct xlate_err 
 	static const char tt[] = "TRUNCATE TABLE ";
 	if (!s->role[0] || st->temp_truncate || !st->sql || strncasecmp(st->sql, tt, sizeof tt - 1))
 		return 0;
-	const char *pgname = st->sql + sizeof tt - 1;
+	char pgname[512];
+	snprintf(pgname, sizeof pgname, "%s", st->sql + sizeof tt - 1);
+	size_t n = strlen(pgname), rl = strlen(" " TRUNCATE_RESTART);
+	if (n > rl && !strcmp(pgname + n - rl, " " TRUNCATE_RESTART))
+		pgname[n - rl] = 0;
 	const char *params[1] = {pgname};
 	PGresult *r = PQexecParams(s->pg, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
 	int there = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';

@@ -1770,6 +1770,11 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 		sb_free(&o);
 		return -1;
 	}
+	/* TRUNCATE TABLE resets an IDENTITY column's counter to its seed
+	 * (TRUNCATE TABLE, Remarks); PostgreSQL's keeps the sequence unless
+	 * told (pgexec.c's truncate_refused reads the name before it) */
+	if (is_kw(x, i, "TRUNCATE"))
+		emit(&o, TRUNCATE_RESTART);
 	x->nwraps = 0;
 	struct stmt *s = add_stmt(b, kind);
 	if (ov != NPOS)
