@@ -50,6 +50,9 @@ apply <"$T/bk2.json" 2>"$T/bk2.err"
 rc=$?
 [ $rc = 65 ] || { cat "$T/bk2.err" >&2; fail "key 0100 beside 01: exit $rc, want 65"; }
 grep -qF "2627" "$T/bk2.err" || fail "key 0100 not refused by 2627: $(cat "$T/bk2.err")"
+# SQL Server writes a binary key's value as 0x… (PostgreSQL's \x… must not show)
+grep -qF "Violation of PRIMARY KEY constraint 'PK_bk'. Cannot insert duplicate key in object 'public.bk'. The duplicate key value is (0x0100)." "$T/bk2.err" ||
+	fail "2627's text for key 0100: $(cat "$T/bk2.err")"
 grep -qF 'key k=' "$T/bk2.err" || fail "key 0100 not named: $(cat "$T/bk2.err")"
 [ "$(rows bk)" = "01=1,02=2" ] || fail "key 0100 changed row 01: $(rows bk)"
 

@@ -12,7 +12,10 @@
 #     (pgcdc-read), applied by the staged MERGE and DELETE.
 # Source and target are compared value for value (tests/lib/compare.sh).
 # The peer's own side is checked too: an explicit value without
-# IDENTITY_INSERT is refused with 544, a second table's ON with 8107.
+# IDENTITY_INSERT is refused with 544, a second table's ON with 8107, and
+# an explicit value moves the current identity value (the next generated
+# one follows it); after the stream, another client's plain INSERT gets the
+# next value above the replicated ids.
 # Last, a target with a surrogate IDENTITY column ([row_id]) the source
 # lacks, snapshot and WAL: the server numbers its rows, so no
 # IDENTITY_INSERT may be sent for it (545 with it ON, peer checked too).
@@ -51,7 +54,8 @@ grep -q "8107" "$TEST_TMP/8107.out" || fail "want 8107: $(cat "$TEST_TMP/8107.ou
 tds_sql "SET IDENTITY_INSERT [public].[other] ON; INSERT INTO [public].[other] ([k]) VALUES (42);
 	SET IDENTITY_INSERT [public].[other] OFF; INSERT INTO [public].[other] DEFAULT VALUES;" >/dev/null ||
 	fail "explicit value with IDENTITY_INSERT ON, then a generated one"
-[ "$(tq "SELECT string_agg(k::text, ',' ORDER BY k) FROM public.other")" = "1,42" ] || fail "public.other: $(tq "TABLE public.other")"
+# the explicit 42 moved the current identity value: the generated one is 43
+[ "$(tq "SELECT string_agg(k::text, ',' ORDER BY k) FROM public.other")" = "42,43" ] || fail "public.other: $(tq "TABLE public.other")"
 [ "$(tq "SELECT count(*) FROM public.items")" = 0 ] || fail "the refused insert left a row"
 
 copies() { grep -c 'bulk: COPY "public"\."items" ' "$TDS_LOG"; }
@@ -86,6 +90,17 @@ UPDATE items SET name = 'renamed' WHERE id = 50000;
 SQL
 apply_wal stream 200 items
 [ "$(tq "SELECT count(*) FROM public.items")" != "$nsrc" ] || fail "the stream changed nothing"
+# Another client's plain INSERT into the target: SQL Server gives it the
+# next value after the largest id mssql-apply wrote with IDENTITY_INSERT ON
+# (SET IDENTITY_INSERT: an inserted value above the current identity value
+# becomes it), not one of the replicated ids (2627) nor a low one.
+note "another client's INSERT after the replicated ids gets the next value above them"
+maxid=$(tq "SELECT max(id) FROM public.items")
+tds_sql "INSERT INTO [public].[items] ([name], [qty]) VALUES (N'other client', 1)" >/dev/null 2>"$TEST_TMP/other.err" ||
+	fail "a plain INSERT after the replicated ids: $(cat "$TEST_TMP/other.err")"
+[ "$(tq "SELECT id FROM public.items WHERE name = 'other client'")" = $((maxid + 1)) ] ||
+	fail "the plain INSERT got id $(tq "SELECT id FROM public.items WHERE name = 'other client'"), want $((maxid + 1))"
+tds_sql "DELETE FROM [public].[items] WHERE [name] = N'other client'" >/dev/null || fail "deleting the other client's row"
 note "an IDENTITY column outside the key: never in the MERGE's SET (8102), a changed value refused by name"
 # SQL Server refuses any SET of an IDENTITY column (8102), whatever the
 # value and even when no row matches; the peer too (not 544).

@@ -10,6 +10,9 @@
  *             (sends the batch, cancels it MS ms later: one that waits on a
  *             lock)
  *   bcp-probe --server HOST:PORT --typed --then "T-SQL"   (three rows, many types)
+ *   --text-copy with --typed: #typed gets an xml column too, which the
+ *             peer loads by COPY text (no binary form for it), so the
+ *             other columns, binary(4) among them, go that way as well
  *   bcp-probe --server HOST:PORT --rpc N   (one RPC of sp_executesql, N
  *             parameters in all: @stmt, @params and N - 2 of its own)
  *   --utf8 binds nchar/nvarchar values as UTF-8, which FreeTDS 1.3 sends
@@ -149,7 +152,8 @@ out:
 
 /* --typed: one bcp of three fixed rows into #typed, every column bound as
  * text (db-lib converts to the server's types) except varbinary and
- * binary(4) (bytes: one, which the server pads to four, then four). */
+ * binary(4) (bytes: one, which the server pads to four, then four);
+ * text_copy: a 13th column [x] xml, bound as UTF-16LE bytes. */
 static const char *const typed_rows[3][10] = {
 	{"1", "0", "0.0001", "0.1", "2024-02-29 13:14:15.123456", "2024-02-29",
 	 "6F9619FF-8B86-D011-B42D-00C04FC964FF", "23:59:59.999", "2024-01-01 12:00:00.123",
@@ -160,12 +164,16 @@ static const char *const typed_rows[3][10] = {
 	{"3", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-static int typed_probe(DBPROCESS *db)
+static int typed_probe(DBPROCESS *db, int text_copy)
 {
-	if (run(db, "CREATE TABLE #typed ([k] int NOT NULL, [t8] tinyint NULL, [d] decimal(18,4) NULL, "
-		    "[f] float NULL, [dt] datetime2(6) NULL, [dd] date NULL, [g] uniqueidentifier NULL, "
-		    "[tm] time(3) NULL, [dto] datetimeoffset(3) NULL, [big] bigint NULL, [vb] varbinary(max) NULL, "
-		    "[bn] binary(4) NULL)"))
+	if (run(db, text_copy ? "CREATE TABLE #typed ([k] int NOT NULL, [t8] tinyint NULL, [d] decimal(18,4) NULL, "
+				"[f] float NULL, [dt] datetime2(6) NULL, [dd] date NULL, [g] uniqueidentifier NULL, "
+				"[tm] time(3) NULL, [dto] datetimeoffset(3) NULL, [big] bigint NULL, "
+				"[vb] varbinary(max) NULL, [bn] binary(4) NULL, [x] xml NULL)"
+			      : "CREATE TABLE #typed ([k] int NOT NULL, [t8] tinyint NULL, [d] decimal(18,4) NULL, "
+				"[f] float NULL, [dt] datetime2(6) NULL, [dd] date NULL, [g] uniqueidentifier NULL, "
+				"[tm] time(3) NULL, [dto] datetimeoffset(3) NULL, [big] bigint NULL, "
+				"[vb] varbinary(max) NULL, [bn] binary(4) NULL)"))
 		return -1;
 	if (bcp_init(db, "#typed", NULL, NULL, DB_IN) == FAIL)
 		return -1;
@@ -181,6 +189,11 @@ static int typed_probe(DBPROCESS *db)
 		if (bcp_bind(db, bytes, 0, r == 2 ? 0 : (r == 0 ? 256 : 1), NULL, 0, SYBBINARY, 11) == FAIL)
 			return -1;
 		if (bcp_bind(db, bytes + 1, 0, r == 2 ? 0 : (r == 0 ? 1 : 4), NULL, 0, SYBBINARY, 12) == FAIL)
+			return -1;
+		/* "<a>1</a>" as UTF-16LE: FreeTDS 1.3 passes bound bytes as they
+		 * are, and the server reads xml bulk data as UTF-16 */
+		static const BYTE xml[] = {'<', 0, 'a', 0, '>', 0, '1', 0, '<', 0, '/', 0, 'a', 0, '>', 0};
+		if (text_copy && bcp_bind(db, (BYTE *)xml, 0, r == 2 ? 0 : (DBINT)sizeof xml, NULL, 0, SYBCHAR, 13) == FAIL)
 			return -1;
 		if (bcp_sendrow(db) == FAIL)
 			return -1;
@@ -265,6 +278,7 @@ int main(int argc, char **argv)
 		{"cancel-after", required_argument, NULL, 'A'},
 		{"utf8", no_argument, NULL, 'u'},
 		{"typed", no_argument, NULL, 'y'},
+		{"text-copy", no_argument, NULL, 'x'},
 		{"rpc", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -273,7 +287,7 @@ int main(int argc, char **argv)
 	const char *server = NULL, *database = "target", *expect = NULL, *then = NULL;
 	const char *cancel_sql = "SELECT 1";
 	long rows = 10, rpc = 0, cancel_after = 0;
-	int ch, cancel = 0, utf8 = 0, typed = 0;
+	int ch, cancel = 0, utf8 = 0, typed = 0, text_copy = 0;
 	while ((ch = getopt_long(argc, argv, "s:d:n:e:t:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': server = optarg; break;
@@ -286,6 +300,7 @@ int main(int argc, char **argv)
 		case 'A': cancel_after = atol(optarg); break;
 		case 'u': utf8 = 1; break;
 		case 'y': typed = 1; break;
+		case 'x': text_copy = 1; break;
 		case 'r': rpc = atol(optarg); break;
 		case 'h':
 			printf("Usage: bcp-probe --server HOST:PORT [--database DB] [--rows N] [--expect FILE] "
@@ -331,7 +346,7 @@ int main(int argc, char **argv)
 		return rc ? EX_SOFTWARE : 0;
 	}
 	if (typed) {
-		int rc = typed_probe(db);
+		int rc = typed_probe(db, text_copy);
 		if (rc == 0 && then && run(db, then))
 			rc = -1;
 		if (rc)

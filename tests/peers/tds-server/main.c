@@ -389,6 +389,15 @@ static const char setup_sql[] =
 	"    PERFORM tds_catalog.conv_error(1701, format('Creating or altering table ''%s'' failed because the "
 	"minimum row size would be %s, including %s bytes of internal overhead. This exceeds the maximum "
 	"allowable table row size of 8060 bytes.', c, f + (nb + 7) / 8 + ov, ov)); END IF; "
+	/* a table with an IDENTITY column: its current value follows the
+	 * values written explicitly (tds_catalog.identity_follow) */
+	"  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = rel AND attidentity <> '' AND attnum > 0 "
+	"      AND NOT attisdropped) "
+	"    AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = rel AND tgname = 'tds_identity_follow') THEN "
+	"    EXECUTE format('CREATE TRIGGER tds_identity_follow AFTER INSERT ON %s FOR EACH STATEMENT "
+	"      EXECUTE FUNCTION tds_catalog.identity_follow()', rel::regclass); "
+	"    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER tds_identity_follow', rel::regclass); "
+	"  END IF; "
 	"END$$;"
 	"CREATE OR REPLACE FUNCTION tds_catalog.assign_string(v text, l anyelement, tbl text, col text) "
 	"  RETURNS anyelement LANGUAGE plpgsql STABLE AS $$"
@@ -508,6 +517,35 @@ static const char setup_sql[] =
 	"  referenced_by text DEFAULT '') RETURNS void LANGUAGE plpgsql AS "
 	"  $$BEGIN EXECUTE format('CREATE TRIGGER tds_refuse_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT "
 	"    EXECUTE FUNCTION tds_catalog.truncate_refused(%L, %L)', tbl, number, referenced_by); END$$;"
+	/* SQL Server: "If the value inserted is larger than the current
+	 * identity value for the table, SQL Server automatically uses the new
+	 * inserted value as the current identity value" (SET IDENTITY_INSERT),
+	 * and a bulk load with KEEPIDENTITY moves it as well. PostgreSQL's
+	 * OVERRIDING SYSTEM VALUE and COPY leave the sequence alone, so every
+	 * INSERT, MERGE and COPY into a table with an IDENTITY column ends
+	 * with this (a statement trigger check_table creates, ALWAYS so that a
+	 * bulk load in replica mode runs it): the sequence moved to the
+	 * column's largest value (smallest, for a negative increment) when
+	 * that is beyond its current value. The table's, not the statement's
+	 * values: the same while nothing else writes the column (RESEED is
+	 * not emulated). setval is not undone by a rollback, as SQL Server's
+	 * identity values are not. As the peer's own user: a login's role
+	 * may not update the sequence. */
+	"CREATE OR REPLACE FUNCTION tds_catalog.identity_follow() RETURNS trigger LANGUAGE plpgsql "
+	"  SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS "
+	"  $$DECLARE c text; q text; inc bigint; cur bigint; called boolean; m bigint; BEGIN "
+	"    SELECT attname INTO c FROM pg_attribute WHERE attrelid = TG_RELID AND attidentity <> '' "
+	"      AND attnum > 0 AND NOT attisdropped; "
+	"    IF c IS NULL THEN RETURN NULL; END IF; "
+	"    q := pg_get_serial_sequence(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), c); "
+	"    SELECT seqincrement INTO inc FROM pg_sequence WHERE seqrelid = q::regclass; "
+	"    EXECUTE 'SELECT last_value, is_called FROM ' || q INTO cur, called; "
+	"    IF NOT called THEN cur := cur - inc; END IF; "
+	"    EXECUTE format('SELECT %s(%I) FROM %I.%I', CASE WHEN inc > 0 THEN 'max' ELSE 'min' END, c, "
+	"      TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO m; "
+	"    IF m IS NOT NULL AND ((inc > 0 AND m > cur) OR (inc < 0 AND m < cur)) THEN "
+	"      PERFORM setval(q, m, true); END IF; "
+	"    RETURN NULL; END$$;"
 	/* A bulk load without KEEPIDENTITY (bulk.c): new identity values */
 	"CREATE OR REPLACE FUNCTION tds_catalog.bulk_renumber() RETURNS trigger LANGUAGE plpgsql AS "
 	"  $$DECLARE c text; BEGIN "

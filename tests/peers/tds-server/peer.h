@@ -221,12 +221,23 @@ struct stmt {
 	 * its sequence: checked before it runs (pgexec.c). */
 	char *ident_table, *ident_cols;
 	size_t nident_cols;
+	/* ST_SQL: an INSERT without a column list (INSERT [INTO] t VALUES
+	 * (…) or … SELECT): t as PostgreSQL names it, the number of values
+	 * of its first row (-1: a SELECT), and whether IDENTITY_INSERT is ON
+	 * for t. SQL Server refuses it (8101) when t has an IDENTITY column
+	 * and either IDENTITY_INSERT is ON for t or the row has a value for
+	 * every column: checked before it runs (pgexec.c). */
+	char *nolist_table;
+	int nolist_values, nolist_on;
 	/* ST_EXECUTESQL: EXEC sp_executesql N'stmt' (in sql), N'decl',
 	 * @name = value …: the statement run with its parameters, as the
 	 * RPC runs it (rpc.c) */
 	struct rpc_param *params;
 	size_t nparams;
 };
+
+/* what the translation of TRUNCATE TABLE t ends with */
+#define TRUNCATE_RESTART "RESTART IDENTITY"
 
 struct batch {
 	struct stmt *v;

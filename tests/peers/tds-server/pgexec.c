@@ -281,13 +281,37 @@ static void quoted_name(const char *msg, char *out, size_t cap)
 		snprintf(out, cap, "%s", msg);
 }
 
-static void key_value(const char *detail, char *out, size_t cap)
+/* The duplicate key's values from PostgreSQL's detail "Key (k)=(v)
+ * already exists.". binary: the key has a binary column, whose value
+ * PostgreSQL writes as bytea does, \x0100, and SQL Server's 2627/2601 as
+ * 0x0100 (lower-case digits, as its messages show them): each value of
+ * the list that is \x and hex digits is rewritten so (a string key of
+ * that form beside a binary one would be too). */
+static void key_value(const char *detail, int binary, char *out, size_t cap)
 {
 	const char *a = strstr(detail, ")=("), *b = strstr(detail, ") already exists");
-	if (a && b && b > a + 3)
-		snprintf(out, cap, "%.*s", (int)(b - a - 3), a + 3);
-	else
+	if (!(a && b && b > a + 3)) {
 		snprintf(out, cap, "?");
+		return;
+	}
+	snprintf(out, cap, "%.*s", (int)(b - a - 3), a + 3);
+	if (!binary)
+		return;
+	for (char *v = out; *v;) {
+		/* v: the start of a value */
+		size_t h = 0;
+		if (v[0] == '\\' && v[1] == 'x') {
+			h = 2;
+			while (isxdigit((unsigned char)v[h]))
+				h++;
+		}
+		if (h && (v[h] == 0 || (v[h] == ',' && v[h + 1] == ' ')))
+			v[0] = '0';
+		char *next = strstr(v, ", ");
+		if (!next)
+			break;
+		v = next + 2;
+	}
 }
 
 /* The name of the object sql names after its first skip words (T-SQL's
@@ -549,7 +573,16 @@ void send_pg_error(session *s, const PGresult *r, const char *fallback)
 					   1, NULL, params, NULL, NULL, 0);
 		char ct = (PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1) ? PQgetvalue(q, 0, 0)[0] : 0;
 		PQclear(q);
-		key_value(detail, key, sizeof key);
+		/* whether the index's columns include a binary one */
+		const char *kp[2] = {schema, cons};
+		q = PQexecParams(s->pg, "SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+				 "AND a.attnum = ANY (i.indkey) WHERE i.indexrelid = "
+				 "to_regclass(quote_ident($1) || '.' || quote_ident($2)) "
+				 "AND a.atttypid IN ('tds_catalog.varbinary'::regtype, 'bytea'::regtype)",
+				 2, NULL, kp, NULL, NULL, 0);
+		int binary = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) > 0;
+		PQclear(q);
+		key_value(detail, binary, key, sizeof key);
 		if (ct == 'p' || ct == 'u')
 			sess_error(s, 2627, 14,
 				   "Violation of %s constraint '%s'. Cannot insert duplicate key in object '%s.%s'. "
@@ -1501,6 +1534,38 @@ static int identity_missing(session *s, const struct stmt *st, struct xlate_err 
 	return 0;
 }
 
+/* An INSERT without a column list into a table with an IDENTITY column:
+ * SQL Server takes its values for the other columns, in order, but
+ * refuses it before it runs with 8101 when IDENTITY_INSERT is ON for the
+ * table or its VALUES give every column one, the IDENTITY column's too
+ * (an explicit value needs a column list); the table named as
+ * schema.table. PostgreSQL would take the values for its columns in
+ * order, the IDENTITY one first. 1 with the error in *e, else 0. */
+static int identity_without_list(session *s, const struct stmt *st, struct xlate_err *e)
+{
+	PGresult *r = st->nolist_table ? coll_table_columns(s, st->nolist_table) : NULL;
+	if (!r)
+		return 0;
+	int has = 0;
+	for (int i = 0; i < PQntuples(r); i++)
+		has |= PQgetvalue(r, i, 3)[0] == 't';
+	if (!has || !(st->nolist_on || st->nolist_values == PQntuples(r)))
+		return 0;
+	const char *params[1] = {st->nolist_table};
+	PGresult *n = PQexecParams(s->pg, "SELECT CASE WHEN n.nspname LIKE 'pg\\_temp\\_%' THEN c.relname::text "
+				   "ELSE n.nspname || '.' || c.relname END FROM pg_class c JOIN pg_namespace n "
+				   "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+				   1, NULL, params, NULL, NULL, 0);
+	e->number = 8101;
+	snprintf(e->msg, sizeof e->msg,
+		 "An explicit value for the identity column in table '%s' can only be specified when a column "
+		 "list is used and IDENTITY_INSERT is ON.",
+		 PQresultStatus(n) == PGRES_TUPLES_OK && PQntuples(n) == 1 ? PQgetvalue(n, 0, 0)
+									 : PQgetvalue(r, 0, 4));
+	PQclear(n);
+	return 1;
+}
+
 /* TRUNCATE TABLE needs the ALTER permission on the table, which
  * PostgreSQL's TRUNCATE privilege is not: a login whose role may not alter
  * the table gets SQL Server's 1088 before the statement runs. A table not
@@ -1510,7 +1575,11 @@ static int truncate_refused(session *s, const struct stmt *st, struct xlate_err 
 	static const char tt[] = "TRUNCATE TABLE ";
 	if (!s->role[0] || st->temp_truncate || !st->sql || strncasecmp(st->sql, tt, sizeof tt - 1))
 		return 0;
-	const char *pgname = st->sql + sizeof tt - 1;
+	char pgname[512];
+	snprintf(pgname, sizeof pgname, "%s", st->sql + sizeof tt - 1);
+	size_t n = strlen(pgname), rl = strlen(" " TRUNCATE_RESTART);
+	if (n > rl && !strcmp(pgname + n - rl, " " TRUNCATE_RESTART))
+		pgname[n - rl] = 0;
 	const char *params[1] = {pgname};
 	PGresult *r = PQexecParams(s->pg, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
 	int there = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
@@ -1526,12 +1595,12 @@ static int truncate_refused(session *s, const struct stmt *st, struct xlate_err 
 }
 
 /* Whether SQL Server would refuse st when it compiles it (468 / 446 /
- * 451 collation conflicts, 545): 1 with the error in *e, else 0. */
+ * 451 collation conflicts, 545, 8101): 1 with the error in *e, else 0. */
 static int coll_conflict(session *s, const struct stmt *st, struct xlate_err *e)
 {
 	if (!st->tsql || s->fmtonly)
 		return 0;
-	if (identity_missing(s, st, e))
+	if (identity_missing(s, st, e) || identity_without_list(s, st, e))
 		return 1;
 	if (truncate_refused(s, st, e))
 		return 1;

@@ -1539,6 +1539,45 @@ static void identity_insert_cols(struct xl *x, size_t k, size_t ov, struct stmt 
 	sb_free(&cols);
 }
 
+/* An INSERT [INTO] t [WITH (…)] VALUES (…) or … SELECT without a column
+ * list ('INSERT' at i): t, the number of values of the first row (-1 for
+ * a SELECT) and whether IDENTITY_INSERT is ON for t onto st, for the
+ * check of an IDENTITY column before it runs (8101, pgexec.c). */
+static void insert_without_list(struct xl *x, size_t i, size_t end, struct stmt *st)
+{
+	size_t k;
+	sbuf nm;
+	sb_init(&nm);
+	if (written_table(x, i, &k, end, &nm)) {
+		sb_free(&nm);
+		return;
+	}
+	if (is_kw(x, k, "WITH") && is_op(x, k + 1, "(")) {
+		size_t c = match_paren(x, k + 1, end);
+		k = c == NPOS ? end : c + 1;
+	}
+	int n = -1;
+	if (k + 1 < end && is_kw(x, k, "VALUES") && is_op(x, k + 1, "(")) {
+		size_t c = match_paren(x, k + 1, end);
+		int depth = 0;
+		n = c == NPOS || c == k + 2 ? 0 : 1;
+		for (size_t j = k + 2; c != NPOS && j < c; j++)
+			if (is_op(x, j, "("))
+				depth++;
+			else if (is_op(x, j, ")"))
+				depth--;
+			else if (depth == 0 && is_op(x, j, ","))
+				n++;
+	} else if (!(k < end && is_kw(x, k, "SELECT"))) {
+		sb_free(&nm);
+		return;
+	}
+	st->nolist_on = x->identity_insert[0] && !strcmp(nm.p, x->identity_insert);
+	st->nolist_values = n;
+	st->nolist_table = sb_take(&nm);
+	sb_free(&nm);
+}
+
 /* The end of the expression starting at token i: the first ',' or
  * one of the words stop (NULL-terminated) outside parentheses and CASE,
  * or a ')' closing one opened before i. */
@@ -1731,10 +1770,17 @@ static int generic(struct xl *x, size_t *pi, struct batch *b, enum stmt_kind kin
 		sb_free(&o);
 		return -1;
 	}
+	/* TRUNCATE TABLE resets an IDENTITY column's counter to its seed
+	 * (TRUNCATE TABLE, Remarks); PostgreSQL's keeps the sequence unless
+	 * told (pgexec.c's truncate_refused reads the name before it) */
+	if (is_kw(x, i, "TRUNCATE"))
+		emit(&o, TRUNCATE_RESTART);
 	x->nwraps = 0;
 	struct stmt *s = add_stmt(b, kind);
 	if (ov != NPOS)
 		identity_insert_cols(x, list, ov, s);
+	else if (is_kw(x, i, "INSERT"))
+		insert_without_list(x, i, end, s);
 	s->sql = sb_take(&o);
 	s->tsql = strndup(x->t[i].s, (size_t)(x->t[end - 1].s + x->t[end - 1].n - x->t[i].s));
 	s->cmd = cmd;
@@ -2003,6 +2049,7 @@ void batch_free(struct batch *b)
 		free(b->v[i].name);
 		free(b->v[i].ident_table);
 		free(b->v[i].ident_cols);
+		free(b->v[i].nolist_table);
 		for (size_t k = 0; k < b->v[i].nparams; k++)
 			free(b->v[i].params[k].text);
 		free(b->v[i].params);
