@@ -51,24 +51,6 @@ refused() {
 	[ ! -s "$TEST_TMP/$1.dead" ] || fail "$1: records dead-lettered: $(head -c 400 "$TEST_TMP/$1.dead")"
 	! grep -q "record refused" "$TEST_TMP/$1.err" || fail "$1: a record blamed: $(grep "record refused" "$TEST_TMP/$1.err")"
 }
-# rows TABLE: the target's rows of TABLE, or "none" without the table
-rows() {
-	if [ "$(tq "SELECT to_regclass('public.$1') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('public.$1') AND relkind = 'r')")" = t ]; then
-		tq "SELECT coalesce(string_agg(id || '=' || coalesce(v, '-'), ',' ORDER BY id), '') FROM public.$1"
-	else
-		echo none
-	fi
-}
-# same TABLE: the target's TABLE equals the source's
-same() {
-	compare_table "$PGCONN" "$TDS_PGCONN" public "$1" >/dev/null ||
-		{ show_table_diff "$PGCONN" "$TDS_PGCONN" public "$1" | cut -c 1-200 >&2; fail "$1 differs from the source"; }
-}
-# ckpt: the target's checkpoint rows ("" before there is a checkpoint table)
-ckpt() {
-	[ "$(tq "SELECT to_regclass('dbo.dbrepl_checkpoint') IS NOT NULL")" = t ] || return 0
-	tq "SELECT coalesce(string_agg(stream || ' ' || \"offset\", ',' ORDER BY stream), '') FROM dbo.dbrepl_checkpoint"
-}
 
 # deny NAME TAG TABLE NUMBER TEXT [once]: event trigger NAME makes TAG of
 # public.TABLE fail behind the peer with SQL Server's NUMBER and TEXT (the
@@ -93,17 +75,17 @@ tq "CREATE SEQUENCE public.clash" >/dev/null
 q "INSERT INTO good SELECT g, 'g' || g FROM generate_series(1, 5) g" >/dev/null
 q "INSERT INTO clash SELECT g, 'c' || g FROM generate_series(1, 5) g" >/dev/null
 read_wal a
-ck0=$(ckpt)
+ck0=$(tds_checkpoint)
 refused a clash 2714 "There is already an object named 'clash' in the database."
-got=$(rows good)
+got=$(tds_rows public.good)
 [ "$got" = none ] || [ -z "$got" ] || fail "the refused batch applied good's rows: $got"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 note "the sequence dropped: the same records apply whole"
 tq "DROP SEQUENCE public.clash" >/dev/null
 apply a
 [ $rc = 0 ] || { cat "$TEST_TMP/a.err" >&2; fail "after the sequence was dropped: exit $rc"; }
-same good
-same clash
+tds_same public good
+tds_same public clash
 
 note "CREATE TABLE refused with 2714 once (another mssql-apply made it meanwhile): tried again, applied"
 deny race_once 'CREATE TABLE' race 2714 "There is already an object named 'race' in the database." once
@@ -117,8 +99,8 @@ apply race
 grep -q "2714" "$TEST_TMP/race.err" || fail "race: the first 2714 not said: $(head -c 400 "$TEST_TMP/race.err")"
 [ ! -s "$TEST_TMP/race.dead" ] || fail "race: records dead-lettered"
 tq "DROP EVENT TRIGGER race_once" >/dev/null
-same race
-same good
+tds_same public race
+tds_same public good
 
 note "CREATE TABLE refused with 262 (no permission): named, exit 78, nothing applied"
 deny deny_create 'CREATE TABLE' fresh 262 "CREATE TABLE permission denied in database 'target'."
@@ -126,20 +108,20 @@ q "INSERT INTO good SELECT g, 'g' || g FROM generate_series(6, 8) g" >/dev/null
 q "UPDATE clash SET v = 'changed' WHERE id = 2" >/dev/null
 q "INSERT INTO fresh SELECT g, 'f' || g FROM generate_series(1, 4) g" >/dev/null
 read_wal b
-good0=$(rows good) clash0=$(rows clash) ck0=$(ckpt)
+good0=$(tds_rows public.good) clash0=$(tds_rows public.clash) ck0=$(tds_checkpoint)
 refused b fresh 262 "CREATE TABLE permission denied in database 'target'."
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
-[ "$(rows clash)" = "$clash0" ] || fail "the refused batch changed clash: $(rows clash)"
-[ "$(rows fresh)" = none ] || fail "fresh was created: $(rows fresh)"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
+[ "$(tds_rows public.clash)" = "$clash0" ] || fail "the refused batch changed clash: $(tds_rows public.clash)"
+[ "$(tds_rows public.fresh)" = none ] || fail "fresh was created: $(tds_rows public.fresh)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 
 note "the permission granted: the same records apply whole"
 tq "DROP EVENT TRIGGER deny_create" >/dev/null
 apply b
 [ $rc = 0 ] || { cat "$TEST_TMP/b.err" >&2; fail "after the permission was granted: exit $rc"; }
-same good
-same clash
-same fresh
+tds_same public good
+tds_same public clash
+tds_same public fresh
 
 note "ALTER TABLE ADD refused with 4902 (--evolve, no permission): named, exit 78, nothing applied"
 q "ALTER TABLE good ADD COLUMN w integer" >/dev/null
@@ -148,13 +130,13 @@ q "INSERT INTO good VALUES (9, 'g9', 90)" >/dev/null
 q "INSERT INTO fresh VALUES (5, 'f5')" >/dev/null
 read_wal c
 deny deny_alter 'ALTER TABLE' good 4902 'Cannot find the object "public.good" because it does not exist or you do not have permissions.'
-good0=$(rows good) fresh0=$(rows fresh) ck0=$(ckpt)
+good0=$(tds_rows public.good) fresh0=$(tds_rows public.fresh) ck0=$(tds_checkpoint)
 refused c good 4902 "Cannot find the object \"public.good\" because it does not exist or you do not have permissions."
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
-[ "$(rows fresh)" = "$fresh0" ] || fail "the refused batch changed fresh: $(rows fresh)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
+[ "$(tds_rows public.fresh)" = "$fresh0" ] || fail "the refused batch changed fresh: $(tds_rows public.fresh)"
 [ "$(tq "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.good'::regclass AND attname = 'w'")" = 0 ] ||
 	fail "the refused ALTER TABLE left column w"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 
 note "the permission granted, and 2705 once (another mssql-apply added the column meanwhile): applied"
 tq "DROP EVENT TRIGGER deny_alter" >/dev/null
@@ -163,6 +145,6 @@ apply c
 [ $rc = 0 ] || { cat "$TEST_TMP/c.err" >&2; fail "after the permission was granted: exit $rc"; }
 [ "$(tq "SELECT last_value FROM public.alter_once_n")" = 2 ] || fail "ALTER TABLE not tried twice"
 tq "DROP EVENT TRIGGER alter_once" >/dev/null
-same good
-same fresh
+tds_same public good
+tds_same public fresh
 exit 0

@@ -90,18 +90,11 @@ applied() {
 	[ $rc = 0 ] || { cat "$TEST_TMP/$name.err" >&2; fail "$name: exit $rc once granted"; }
 	[ -s "$TEST_TMP/$name.acks" ] || fail "$name: applied but not acknowledged"
 }
-# rows SCHEMA.TABLE: the target's rows, value for value
-rows() { tq "SELECT coalesce(string_agg(t::text, ',' ORDER BY t), '') FROM $1 AS t"; }
-ckpt() { tq "SELECT coalesce(string_agg(stream || ' ' || \"offset\", ',' ORDER BY stream), '') FROM dbo.dbrepl_checkpoint"; }
-same() {
-	compare_table "$PGCONN" "$TDS_PGCONN" "$1" "$2" >/dev/null ||
-		{ show_table_diff "$PGCONN" "$TDS_PGCONN" "$1" "$2" | cut -c 1-200 >&2; fail "$1.$2 differs from the source"; }
-}
 # before: the target as it is (rows of every table, the checkpoint);
 # unchanged NAME: still so
-before() { snap0="$(rows public.good)|$(rows public.locked)|$(rows s.inner)|$(ckpt)"; }
+before() { snap0="$(tds_rows public.good)|$(tds_rows public.locked)|$(tds_rows s.inner)|$(tds_checkpoint)"; }
 unchanged() {
-	local now="$(rows public.good)|$(rows public.locked)|$(rows s.inner)|$(ckpt)"
+	local now="$(tds_rows public.good)|$(tds_rows public.locked)|$(tds_rows s.inner)|$(tds_checkpoint)"
 	[ "$now" = "$snap0" ] || fail "$1: the refused batch changed the target: $(head -c 300 <<<"$now") (was $(head -c 300 <<<"$snap0"))"
 }
 
@@ -112,9 +105,9 @@ q "INSERT INTO s.inner SELECT g, 'i' || g FROM generate_series(1, 3) g" >/dev/nu
 read_wal a
 apply a sa
 [ $rc = 0 ] || { cat "$TEST_TMP/a.err" >&2; fail "first load as sa: exit $rc"; }
-same public good
-same public locked
-same s inner
+tds_same public good
+tds_same public locked
+tds_same s inner
 
 # login app: writes good and locked; reads the checkpoint, but may not
 # write it; no INSERT on locked; no USAGE on schema s
@@ -143,7 +136,7 @@ unchanged b
 note "the checkpoint granted: the same records apply whole"
 tq "GRANT SELECT, INSERT, UPDATE ON dbo.dbrepl_checkpoint TO app" >/dev/null
 applied b
-same public good
+tds_same public good
 
 note "2. --transactions, a transaction in pieces reaching locked (no INSERT) in a later piece: exit 78, none of it applied"
 q "BEGIN; INSERT INTO good SELECT g, 'g' || g FROM generate_series(100, 124) g;
@@ -166,8 +159,8 @@ unchanged c
 note "the checkpoint granted: the transaction applies whole"
 tq "GRANT INSERT, UPDATE ON dbo.dbrepl_checkpoint TO app" >/dev/null
 applied c --transactions --batch-rows 10
-same public good
-same public locked
+tds_same public good
+tds_same public locked
 
 note "3. no USAGE on schema s: the peer's 229 names the table and its schema, and so does mssql-apply"
 out=$(as_app "INSERT INTO [s].[inner] ([id], [v]) VALUES (99, N'x')") && fail "login app: INSERT into s.inner not refused"
@@ -190,6 +183,6 @@ unchanged d
 note "USAGE granted: the same records apply whole"
 tq "GRANT USAGE ON SCHEMA s TO app" >/dev/null
 applied d
-same s inner
-same public good
+tds_same s inner
+tds_same public good
 exit 0

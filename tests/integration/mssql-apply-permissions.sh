@@ -84,13 +84,6 @@ refused() {
 	[ "$(($(errors "$3") - n0))" = 1 ] ||
 		fail "$1: the server refused $(($(errors "$3") - n0)) times, want once (the batch split to find a record?)"
 }
-# rows TABLE: the target's rows of TABLE, value for value
-rows() { tq "SELECT coalesce(string_agg(t::text, ',' ORDER BY t), '') FROM public.$1 AS t"; }
-ckpt() { tq "SELECT coalesce(string_agg(stream || ' ' || \"offset\", ',' ORDER BY stream), '') FROM dbo.dbrepl_checkpoint"; }
-same() {
-	compare_table "$PGCONN" "$TDS_PGCONN" public "$1" >/dev/null ||
-		{ show_table_diff "$PGCONN" "$TDS_PGCONN" public "$1" | cut -c 1-200 >&2; fail "$1 differs from the source"; }
-}
 
 note "first load as sa (every permission): the tables, the checkpoint"
 tds_sql "CREATE TABLE [public].[ids] ([id] int IDENTITY(1,1) NOT NULL, [name] nvarchar(max) NULL,
@@ -101,9 +94,9 @@ q "INSERT INTO ids SELECT 100 + g, 'i' || g FROM generate_series(1, 3) g" >/dev/
 read_wal a
 apply a sa
 [ $rc = 0 ] || { cat "$TEST_TMP/a.err" >&2; fail "first load as sa: exit $rc"; }
-same good
-same trunc
-same ids
+tds_same public good
+tds_same public trunc
+tds_same public ids
 tds_sql "CREATE TABLE [public].[big] ([id] int NOT NULL, [v] nvarchar(max) NULL, CONSTRAINT [PK_big] PRIMARY KEY ([id]));
 	CREATE TABLE [public].[secret] ([id] int NOT NULL)" >/dev/null || fail "creating big and secret"
 
@@ -136,7 +129,7 @@ refused_app 4902 16 'Cannot find the object "public.good" because it does not ex
 	"ALTER TABLE [public].[good] ADD [w] int NULL"
 as_app "DELETE FROM [public].[good] WHERE [id] = 0; SELECT [id] FROM [public].[good]" >"$TEST_TMP/ok.out" ||
 	fail "login app: what it may do was refused: $(cat "$TEST_TMP/ok.out")"
-[ "$(rows good)" = "(1,g1),(2,g2),(3,g3),(4,g4),(5,g5)" ] || fail "the refused statements changed good: $(rows good)"
+[ "$(tds_rows public.good)" = "(1,g1),(2,g2),(3,g3),(4,g4),(5,g5)" ] || fail "the refused statements changed good: $(tds_rows public.good)"
 [ "$(tq "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.good'::regclass AND attname = 'w'")" = 0 ] ||
 	fail "the refused ALTER TABLE added a column"
 tds_sql "SET IDENTITY_INSERT [public].[ids] ON; SET IDENTITY_INSERT [public].[ids] OFF" >/dev/null ||
@@ -148,33 +141,33 @@ q "UPDATE good SET v = 'changed' WHERE id = 2" >/dev/null
 q "UPDATE trunc SET v = 'changed' WHERE id = 3" >/dev/null
 q "DELETE FROM trunc WHERE id = 4" >/dev/null
 read_wal b
-good0=$(rows good) trunc0=$(rows trunc) ids0=$(rows ids) ck0=$(ckpt)
+good0=$(tds_rows public.good) trunc0=$(tds_rows public.trunc) ids0=$(tds_rows public.ids) ck0=$(tds_checkpoint)
 refused b good 229 "The INSERT permission was denied on the object 'good', database 'target', schema 'public'."
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
-[ "$(rows trunc)" = "$trunc0" ] || fail "the refused batch changed trunc: $(rows trunc)"
-[ "$(rows ids)" = "$ids0" ] || fail "the refused batch changed ids: $(rows ids)"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
+[ "$(tds_rows public.trunc)" = "$trunc0" ] || fail "the refused batch changed trunc: $(tds_rows public.trunc)"
+[ "$(tds_rows public.ids)" = "$ids0" ] || fail "the refused batch changed ids: $(tds_rows public.ids)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 tq "GRANT INSERT ON public.good TO app" >/dev/null
 apply b app
 [ $rc = 0 ] || { cat "$TEST_TMP/b.err" >&2; fail "after INSERT was granted: exit $rc"; }
-same good
-same trunc
+tds_same public good
+tds_same public trunc
 
 note "no ALTER on ids: 1088 at SET IDENTITY_INSERT, exit 78, nothing applied, then applied as its owner"
 q "INSERT INTO ids VALUES (200, 'i200')" >/dev/null
 q "UPDATE ids SET name = 'changed' WHERE id = 101" >/dev/null
 q "INSERT INTO good VALUES (9, 'g9')" >/dev/null
 read_wal c
-good0=$(rows good) ids0=$(rows ids) ck0=$(ckpt)
+good0=$(tds_rows public.good) ids0=$(tds_rows public.ids) ck0=$(tds_checkpoint)
 refused c ids 1088 'Cannot find the object "public.ids" because it does not exist or you do not have permissions.'
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
-[ "$(rows ids)" = "$ids0" ] || fail "the refused batch changed ids: $(rows ids)"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
+[ "$(tds_rows public.ids)" = "$ids0" ] || fail "the refused batch changed ids: $(tds_rows public.ids)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 tq "ALTER TABLE public.ids OWNER TO app" >/dev/null
 apply c app
 [ $rc = 0 ] || { cat "$TEST_TMP/c.err" >&2; fail "as the owner of ids: exit $rc"; }
-same ids
-same good
+tds_same public ids
+tds_same public good
 
 note "no ALTER on trunc: TRUNCATE TABLE refused with 1088, emptied by DELETE instead"
 q "TRUNCATE trunc" >/dev/null
@@ -186,52 +179,52 @@ apply d app
 [ "$(($(errors 1088) - n0))" -ge 1 ] || fail "TRUNCATE TABLE was not refused with 1088"
 grep -q "TRUNCATE TABLE refused (1088); emptying with DELETE instead" "$TEST_TMP/d.err" ||
 	fail "the DELETE fallback not said: $(head -c 600 "$TEST_TMP/d.err")"
-same trunc
+tds_same public trunc
 
 note "no CREATE TABLE permission: 262 (--create-tables), exit 78, nothing applied, then applied once granted"
 q "INSERT INTO fresh SELECT g, 'f' || g FROM generate_series(1, 4) g" >/dev/null
 q "INSERT INTO good VALUES (10, 'g10')" >/dev/null
 read_wal e
-good0=$(rows good) ck0=$(ckpt)
+good0=$(tds_rows public.good) ck0=$(tds_checkpoint)
 refused e fresh 262 "CREATE TABLE permission denied in database 'target'."
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
 [ "$(tq "SELECT to_regclass('public.fresh') IS NULL")" = t ] || fail "fresh was created"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 tq "GRANT CREATE ON SCHEMA public TO app" >/dev/null
 apply e app
 [ $rc = 0 ] || { cat "$TEST_TMP/e.err" >&2; fail "after CREATE was granted: exit $rc"; }
-same fresh
-same good
+tds_same public fresh
+tds_same public good
 
 note "no ALTER on good: 4902 at ALTER TABLE ADD (--evolve), exit 78, nothing applied, then applied as its owner"
 q "ALTER TABLE good ADD COLUMN w integer" >/dev/null
 q "UPDATE good SET w = id * 10 WHERE id <= 3" >/dev/null
 q "INSERT INTO fresh VALUES (5, 'f5')" >/dev/null
 read_wal f
-good0=$(rows good) fresh0=$(rows fresh) ck0=$(ckpt)
+good0=$(tds_rows public.good) fresh0=$(tds_rows public.fresh) ck0=$(tds_checkpoint)
 refused f good 4902 'Cannot find the object "public.good" because it does not exist or you do not have permissions.'
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
-[ "$(rows fresh)" = "$fresh0" ] || fail "the refused batch changed fresh: $(rows fresh)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
+[ "$(tds_rows public.fresh)" = "$fresh0" ] || fail "the refused batch changed fresh: $(tds_rows public.fresh)"
 [ "$(tq "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.good'::regclass AND attname = 'w'")" = 0 ] ||
 	fail "the refused ALTER TABLE left column w"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 tq "ALTER TABLE public.good OWNER TO app" >/dev/null
 apply f app
 [ $rc = 0 ] || { cat "$TEST_TMP/f.err" >&2; fail "as the owner of good: exit $rc"; }
-same good
-same fresh
+tds_same public good
+tds_same public fresh
 
 note "no INSERT on big: the bulk load refused with 229, exit 78, nothing applied, then applied once granted"
 q "INSERT INTO big SELECT g, 'b' || g FROM generate_series(1, 600) g" >/dev/null
 "$BIN/snapshot" -d "$PGCONN" -t big --no-progress >"$TEST_TMP/big.json" || fail "snapshot of big"
-ck0=$(ckpt)
+ck0=$(tds_checkpoint)
 refused big big 229 "The INSERT permission was denied on the object 'big', database 'target', schema 'public'."
 grep -q 'bulk: COPY "public"\."big"' "$TDS_LOG" || fail "big: not refused at the bulk load into it"
 [ "$(tq "SELECT count(*) FROM public.big")" = 0 ] || fail "the refused load left rows in big"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused load moved the checkpoint: $(ckpt)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused load moved the checkpoint: $(tds_checkpoint)"
 tq "GRANT INSERT ON public.big TO app" >/dev/null
 apply big app
 [ $rc = 0 ] || { cat "$TEST_TMP/big.err" >&2; fail "after INSERT on big was granted: exit $rc"; }
-same big
+tds_same public big
 tds_stop
 exit 0

@@ -54,23 +54,6 @@ refused() {
 	! grep -q "record refused" "$TEST_TMP/$1.err" || fail "$1: a record blamed: $(grep "record refused" "$TEST_TMP/$1.err")"
 	grep -F "$3" "$TEST_TMP/$1.err" | head -1 >&2
 }
-# rows TABLE: the target's rows of TABLE, value for value ("none" without it)
-rows() {
-	if [ "$(tq "SELECT to_regclass('public.$1') IS NOT NULL")" = t ]; then
-		tq "SELECT coalesce(string_agg(t::text, ',' ORDER BY t), '') FROM public.$1 AS t"
-	else
-		echo none
-	fi
-}
-# ckpt: the target's checkpoint rows ("none" before there is a checkpoint table)
-ckpt() {
-	[ "$(tq "SELECT to_regclass('dbo.dbrepl_checkpoint') IS NOT NULL")" = t ] || { echo none; return 0; }
-	tq "SELECT coalesce(string_agg(stream || ' ' || \"offset\", ',' ORDER BY stream), '') FROM dbo.dbrepl_checkpoint"
-}
-same() {
-	compare_table "$PGCONN" "$TDS_PGCONN" public "$1" >/dev/null ||
-		{ show_table_diff "$PGCONN" "$TDS_PGCONN" public "$1" | cut -c 1-200 >&2; fail "$1 differs from the source"; }
-}
 # deny NAME IDENTITY NUMBER TEXT [once]: event trigger NAME makes CREATE
 # TABLE of the table whose identity is LIKE IDENTITY fail behind the peer
 # with SQL Server's NUMBER and TEXT; with once, only the first time
@@ -110,8 +93,8 @@ q "INSERT INTO good SELECT g, 'g' || g FROM generate_series(1, 5) g" >/dev/null
 q "INSERT INTO other SELECT g, 'o' || g FROM generate_series(1, 3) g" >/dev/null
 read_wal a
 refused a "CREATE TABLE [dbo].[dbrepl_checkpoint]" 2714 "There is already an object named 'dbrepl_checkpoint' in the database."
-[ "$(rows good)" = none ] || fail "the refused run created or wrote good: $(rows good)"
-[ "$(rows other)" = none ] || fail "the refused run created or wrote other: $(rows other)"
+[ "$(tds_rows public.good)" = none ] || fail "the refused run created or wrote good: $(tds_rows public.good)"
+[ "$(tds_rows public.other)" = none ] || fail "the refused run created or wrote other: $(tds_rows public.other)"
 note "the sequence dropped, and 2714 once at the checkpoint's CREATE TABLE (another mssql-apply made it): applied with --retries 0"
 tq "DROP SEQUENCE dbo.dbrepl_checkpoint" >/dev/null
 deny ckpt_once 'dbo.dbrepl_checkpoint' 2714 "There is already an object named 'dbrepl_checkpoint' in the database." once
@@ -119,9 +102,9 @@ apply a 0
 [ $rc = 0 ] || { cat "$TEST_TMP/a.err" >&2; fail "a: exit $rc, want 0 (2714 once, the catalog read again)"; }
 [ "$(tq "SELECT last_value FROM public.ckpt_once_n")" = 2 ] || fail "a: the checkpoint's CREATE TABLE not tried twice"
 tq "DROP EVENT TRIGGER ckpt_once" >/dev/null
-same good
-same other
-[ "$(ckpt)" != none ] && [ -n "$(ckpt)" ] || fail "a: no checkpoint"
+tds_same public good
+tds_same public other
+[ -n "$(tds_checkpoint)" ] || fail "a: no checkpoint"
 
 note "a table's CREATE TABLE refused with 2714 once: the catalog read again, applied with --retries 0"
 deny race_once 'public.race' 2714 "There is already an object named 'race' in the database." once
@@ -133,8 +116,8 @@ apply race 0
 [ "$(tq "SELECT last_value FROM public.race_once_n")" = 2 ] || fail "race: CREATE TABLE not tried twice"
 [ ! -s "$TEST_TMP/race.dead" ] || fail "race: records dead-lettered"
 tq "DROP EVENT TRIGGER race_once" >/dev/null
-same race
-same good
+tds_same public race
+tds_same public good
 
 note "the staging table's CREATE TABLE refused with 1105 (tempdb full): named, exit 78, nothing applied"
 deny stage_full 'pg_temp%' 1105 "Could not allocate space for object 'dbo.#stage' in database 'tempdb' because the 'PRIMARY' filegroup is full."
@@ -142,69 +125,69 @@ q "INSERT INTO good SELECT g, 'g' || g FROM generate_series(6, 9) g" >/dev/null
 q "UPDATE other SET v = 'changed' WHERE id = 2" >/dev/null
 q "DELETE FROM race WHERE id = 1" >/dev/null
 read_wal b
-good0=$(rows good) other0=$(rows other) race0=$(rows race) ck0=$(ckpt)
+good0=$(tds_rows public.good) other0=$(tds_rows public.other) race0=$(tds_rows public.race) ck0=$(tds_checkpoint)
 refused b "CREATE TABLE of its staging table" 1105 "Could not allocate space for object 'dbo.#stage' in database 'tempdb'"
 grep "staging table" "$TEST_TMP/b.err" | grep -qF "[public]." || fail "b: the table not named: $(head -c 600 "$TEST_TMP/b.err")"
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
-[ "$(rows other)" = "$other0" ] || fail "the refused batch changed other: $(rows other)"
-[ "$(rows race)" = "$race0" ] || fail "the refused batch changed race: $(rows race)"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
+[ "$(tds_rows public.other)" = "$other0" ] || fail "the refused batch changed other: $(tds_rows public.other)"
+[ "$(tds_rows public.race)" = "$race0" ] || fail "the refused batch changed race: $(tds_rows public.race)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 note "tempdb has room again: the same records apply whole"
 tq "DROP EVENT TRIGGER stage_full" >/dev/null
 apply b
 [ $rc = 0 ] || { cat "$TEST_TMP/b.err" >&2; fail "b after the trigger was dropped: exit $rc"; }
-same good
-same other
-same race
-[ "$(ckpt)" != "$ck0" ] || fail "b: the checkpoint did not move"
+tds_same public good
+tds_same public other
+tds_same public race
+[ "$(tds_checkpoint)" != "$ck0" ] || fail "b: the checkpoint did not move"
 
 note "the catalog read of the foreign keys refused with 208: named, exit 78, nothing applied"
 q "INSERT INTO good SELECT g, 'g' || g FROM generate_series(10, 12) g" >/dev/null
 q "UPDATE other SET v = 'again' WHERE id = 3" >/dev/null
 read_wal c
 break_view foreign_keys 208 "Invalid object name 'sys.foreign_keys'."
-good0=$(rows good) other0=$(rows other) ck0=$(ckpt)
+good0=$(tds_rows public.good) other0=$(tds_rows public.other) ck0=$(tds_checkpoint)
 refused c "reading the foreign keys among the tables" 208 "Invalid object name 'sys.foreign_keys'."
 grep "reading the foreign keys" "$TEST_TMP/c.err" | grep -F "[public].[good]" | grep -qF "[public].[other]" ||
 	fail "c: the tables not named: $(head -c 600 "$TEST_TMP/c.err")"
-[ "$(rows good)" = "$good0" ] || fail "the refused batch changed good: $(rows good)"
-[ "$(rows other)" = "$other0" ] || fail "the refused batch changed other: $(rows other)"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(ckpt)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "the refused batch changed good: $(tds_rows public.good)"
+[ "$(tds_rows public.other)" = "$other0" ] || fail "the refused batch changed other: $(tds_rows public.other)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused batch moved the checkpoint: $(tds_checkpoint)"
 note "the catalog view back: the same records apply whole"
 mend_view foreign_keys
 apply c
 [ $rc = 0 ] || { cat "$TEST_TMP/c.err" >&2; fail "c after the view was mended: exit $rc"; }
-same good
-same other
+tds_same public good
+tds_same public other
 
 note "the catalog read of a table's constraints and triggers (a snapshot's bulk copy) refused with 208: named, exit 78"
 q "INSERT INTO big SELECT g, 'b' || g FROM generate_series(1, 600) g" >/dev/null
 "$BIN/snapshot" -d "$PGCONN" -t big --no-progress >"$TEST_TMP/big.json" || fail "snapshot of big"
 break_view check_constraints 208 "Invalid object name 'sys.check_constraints'."
-ck0=$(ckpt)
+ck0=$(tds_checkpoint)
 refused big "reading its constraints and triggers" 208 "Invalid object name 'sys.check_constraints'."
 grep "reading its constraints" "$TEST_TMP/big.err" | grep -qF "[public].[big]" ||
 	fail "big: the table not named: $(head -c 600 "$TEST_TMP/big.err")"
-[ "$(rows big)" = "" ] || [ "$(rows big)" = none ] || fail "the refused load left rows in big: $(rows big | head -c 200)"
-[ "$(ckpt)" = "$ck0" ] || fail "the refused load moved the checkpoint: $(ckpt)"
+[ "$(tds_rows public.big)" = "" ] || [ "$(tds_rows public.big)" = none ] || fail "the refused load left rows in big: $(rows big | head -c 200)"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused load moved the checkpoint: $(tds_checkpoint)"
 mend_view check_constraints
 apply big
 [ $rc = 0 ] || { cat "$TEST_TMP/big.err" >&2; fail "big after the view was mended: exit $rc"; }
-same big
+tds_same public big
 
 note "the staging table refused with 1701 (its row too wide): the table's records refused by name, the rest applied"
 deny stage_wide 'pg_temp%' 1701 "Creating or altering table '#stage' failed because the minimum row size would be 8070, including 7 bytes of internal overhead. This exceeds the maximum allowable table row size of 8060 bytes."
 q "INSERT INTO good SELECT g, 'g' || g FROM generate_series(13, 14) g" >/dev/null
 read_wal d
-good0=$(rows good) ck0=$(ckpt)
+good0=$(tds_rows public.good) ck0=$(tds_checkpoint)
 apply d
 [ $rc = 0 ] || { cat "$TEST_TMP/d.err" >&2; fail "d: exit $rc, want 0 (the records dead-lettered)"; }
 [ "$(grep -c . "$TEST_TMP/d.dead")" = 2 ] || fail "d: want good's 2 records dead-lettered: $(head -c 600 "$TEST_TMP/d.dead")"
 grep "record refused" "$TEST_TMP/d.err" | grep -F "[public].[good]" | grep -qF 1701 ||
 	fail "d: the records not refused by name with 1701: $(head -c 600 "$TEST_TMP/d.err")"
 grep -q g13 "$TEST_TMP/d.dead" && grep -q g14 "$TEST_TMP/d.dead" || fail "d: not good's records dead-lettered: $(head -c 600 "$TEST_TMP/d.dead")"
-[ "$(rows good)" = "$good0" ] || fail "d: good changed: $(rows good)"
-[ "$(ckpt)" != "$ck0" ] || fail "d: the checkpoint did not move past the dead-lettered records"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "d: good changed: $(tds_rows public.good)"
+[ "$(tds_checkpoint)" != "$ck0" ] || fail "d: the checkpoint did not move past the dead-lettered records"
 tq "DROP EVENT TRIGGER stage_wide" >/dev/null
 
 note "--transactions: a table's CREATE TABLE in a later piece refused with 2714 once: read again, applied whole with --retries 0"
@@ -219,7 +202,7 @@ apply e 0 --transactions --batch-rows 10
 grep -q "applying it in pieces" "$TEST_TMP/e.err" || fail "e: the transaction not applied in pieces: $(head -c 600 "$TEST_TMP/e.err")"
 [ "$(tq "SELECT last_value FROM public.late_once_n")" = 2 ] || fail "e: CREATE TABLE not tried twice"
 tq "DROP EVENT TRIGGER late_once" >/dev/null
-same late
+tds_same public late
 [ "$(tq "SELECT count(*) FROM public.good WHERE id BETWEEN 300 AND 324")" = 25 ] || fail "e: good's rows of the transaction not applied"
 
 note "--transactions: a table's CREATE TABLE in a later piece refused with 2714 each time (a sequence of its name): exit 78, none of it applied"
@@ -229,7 +212,7 @@ tq "CREATE SEQUENCE public.taken" >/dev/null
 q "BEGIN; INSERT INTO good SELECT g, 'g' || g FROM generate_series(400, 424) g;
 	INSERT INTO taken SELECT g, 't' || g FROM generate_series(1, 5) g; COMMIT" >/dev/null
 read_wal f
-good0=$(rows good) ck0=$(ckpt)
+good0=$(tds_rows public.good) ck0=$(tds_checkpoint)
 rm -f "$TEST_TMP/f.dead"
 rc=0
 "$BIN/mssql-apply" -S "$TDS_HOST:$TDS_PORT" -U sa -D target --create-tables --no-progress --batch-rows 10 \
@@ -241,6 +224,6 @@ grep -F "[public].[taken]" "$TEST_TMP/f.err" | grep -F "no record is at fault" |
 [ "$(grep -c "reading the catalog again" "$TEST_TMP/f.err")" = 1 ] ||
 	fail "f: want the catalog read again once: $(grep "reading the catalog again" "$TEST_TMP/f.err")"
 [ ! -s "$TEST_TMP/f.dead" ] || fail "f: records dead-lettered"
-[ "$(rows good)" = "$good0" ] || fail "f: the refused transaction changed good"
-[ "$(ckpt)" = "$ck0" ] || fail "f: the refused transaction moved the checkpoint: $(ckpt)"
+[ "$(tds_rows public.good)" = "$good0" ] || fail "f: the refused transaction changed good"
+[ "$(tds_checkpoint)" = "$ck0" ] || fail "f: the refused transaction moved the checkpoint: $(tds_checkpoint)"
 exit 0

@@ -13,6 +13,12 @@
 #                                 when SQL Server would report an error or
 #                                 the connection is lost
 #   tq "SQL"                      psql on the database behind the peer
+#   tds_rows SCHEMA.TABLE         the target table's rows, value for value,
+#                                 one line ("none" when it is not a table)
+#   tds_checkpoint                the target's checkpoint rows, one line (empty
+#                                 also before the checkpoint table exists)
+#   tds_same SCHEMA TABLE         fails unless the target's table equals the
+#                                 source's (PGCONN; needs tests/lib/compare.sh)
 
 TDS_DB=${TDS_DB:-target}
 
@@ -75,4 +81,22 @@ tds_sql() {
 
 tq() {
 	psql -X -q -At -v ON_ERROR_STOP=1 -d "$TDS_DB" -c "$1"
+}
+
+# A refused batch must leave the target as it was: tests take these before
+# and after and compare them.
+tds_rows() {
+	[ "$(tq "SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('$1') AND relkind = 'r')")" = t ] ||
+		{ echo none; return 0; }
+	tq "SELECT coalesce(string_agg(t::text, ',' ORDER BY t), '') FROM $1 AS t"
+}
+
+tds_checkpoint() {
+	[ "$(tq "SELECT to_regclass('dbo.dbrepl_checkpoint') IS NOT NULL")" = t ] || { echo; return 0; }
+	tq "SELECT coalesce(string_agg(stream || ' ' || \"offset\", ',' ORDER BY stream), '') FROM dbo.dbrepl_checkpoint"
+}
+
+tds_same() {
+	compare_table "$PGCONN" "$TDS_PGCONN" "$1" "$2" >/dev/null ||
+		{ show_table_diff "$PGCONN" "$TDS_PGCONN" "$1" "$2" | cut -c 1-200 >&2; fail "$1.$2 differs from the source"; }
 }
