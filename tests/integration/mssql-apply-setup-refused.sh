@@ -168,7 +168,7 @@ ck0=$(tds_checkpoint)
 refused big "reading its constraints and triggers" 208 "Invalid object name 'sys.check_constraints'."
 grep "reading its constraints" "$TEST_TMP/big.err" | grep -qF "[public].[big]" ||
 	fail "big: the table not named: $(head -c 600 "$TEST_TMP/big.err")"
-[ "$(tds_rows public.big)" = "" ] || [ "$(tds_rows public.big)" = none ] || fail "the refused load left rows in big: $(rows big | head -c 200)"
+[ "$(tds_rows public.big)" = "" ] || [ "$(tds_rows public.big)" = none ] || fail "the refused load left rows in big: $(tds_rows public.big | head -c 200)"
 [ "$(tds_checkpoint)" = "$ck0" ] || fail "the refused load moved the checkpoint: $(tds_checkpoint)"
 mend_view check_constraints
 apply big
