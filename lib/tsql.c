@@ -1185,6 +1185,85 @@ static void staging_row(const tsql_table *t, bool packed, tsql_row_size *r)
 		r->cols++;
 }
 
+/* The most bytes a value of t, a variable-length type, can take in a row
+ * of SQL Server once the row's longer values were pushed off it
+ * ("Row-Overflow Data Exceeding 8 KB"): its declared bytes (nvarchar(n)
+ * 2n, varchar(n) and varbinary(n) n), or the 24-byte pointer such a value
+ * leaves in the row when that is less; a (max) type, text, xml … the
+ * pointer (24: the row-overflow pointer; a (max) value's is at least 16). */
+static long var_row_max(const tsql_type *t)
+{
+	long a = 0, b = 0;
+	const char *p = strchr(t->name, '(');
+	long bytes = 24;
+	if (p && typmod(p, &a, &b) == 1 && a > 0) {
+		if (!strncasecmp(t->name, "nvarchar", 8))
+			bytes = 2 * a;
+		else if (!strncasecmp(t->name, "varchar", 7) || !strncasecmp(t->name, "varbinary", 9))
+			bytes = a;
+	}
+	return bytes < 24 ? bytes : 24;
+}
+
+static bool is_variable(const tsql_type *t)
+{
+	return t->kind != TSQL_BIT && fixed_bytes(t) == 0;
+}
+
+/* The bytes in the row of the staging row, flags packed or not, that SQL
+ * Server can be left with at most once it pushed what it can off the row:
+ * staging_row's minimum, and when there are variable-length columns 2
+ * bytes of their count and per column an offset of 2 and var_row_max of
+ * its type (a text staging column nvarchar(max); [__u] nvarchar(ncols);
+ * the uniqueifier of a clustered index that is not unique, 4 bytes). */
+static long staging_row_max(const tsql_table *t, bool packed)
+{
+	tsql_row_size r;
+	staging_row(t, packed, &r);
+	long var = 0;
+	size_t nvar = 0;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!tsql_stage_typed(t, i)) {
+			nvar++;
+			var += 2 + 24;
+		} else if (is_variable(target_of(t, i))) {
+			nvar++;
+			var += 2 + var_row_max(target_of(t, i));
+		}
+	}
+	if (packed) {
+		nvar++;
+		var += 2 + (2 * (long)t->ncols < 24 ? 2 * (long)t->ncols : 24);
+	}
+	if (staging_index(t) == 1) {
+		nvar++;
+		var += 2 + 4;
+	}
+	return tsql_row_min(&r) + (nvar ? 2 + var : 0);
+}
+
+long tsql_target_row_max(const tsql_table *t)
+{
+	tsql_row_size r;
+	memset(&r, 0, sizeof r);
+	long var = 0;
+	size_t nvar = 0;
+	for (size_t i = 0; i < t->ncols; i++) {
+		const tsql_type *ty = target_of(t, i);
+		tsql_row_add(&r, ty);
+		if (is_variable(ty)) {
+			nvar++;
+			var += 2 + var_row_max(ty);
+		}
+	}
+	return tsql_row_min(&r) + (nvar ? 2 + var : 0);
+}
+
+long tsql_staging_row_max(const tsql_table *t)
+{
+	return staging_row_max(t, tsql_staging_packed(t));
+}
+
 bool tsql_staging_packed(const tsql_table *t)
 {
 	if (t->staging_layout != TSQL_STAGING_UNPLANNED)
@@ -1196,7 +1275,13 @@ bool tsql_staging_packed(const tsql_table *t)
 		return false;
 	tsql_row_size r;
 	staging_row(t, false, &r);
-	return tsql_row_min(&r) > TSQL_ROW_BYTES_MAX;
+	if (tsql_row_min(&r) > TSQL_ROW_BYTES_MAX)
+		return true;
+	/* a row the target takes must fit its staging row too: SQL Server
+	 * refuses a row whose bytes in the row exceed 8,060 once it pushed
+	 * what it can off it (511), and a tinyint a flag is a byte each
+	 * that cannot go (staging_row_max) */
+	return staging_row_max(t, false) > TSQL_ROW_BYTES_MAX;
 }
 
 void tsql_staging_plan(tsql_table *t)
@@ -2050,6 +2135,7 @@ bool tsql_error_is_data(int n)
 	case 8115: case 220: case 232:   /* arithmetic overflow */
 	case 547: case 2627: case 2601:  /* constraints */
 	case 1946:                       /* an index entry longer than the index allows */
+	case 511:                        /* a row over 8,060 bytes in the row */
 	case 8672:                       /* MERGE: two source rows for one target row */
 	case 8169:                       /* not a uniqueidentifier */
 	case 515:                        /* NULL into NOT NULL */

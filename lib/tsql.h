@@ -261,6 +261,15 @@ int tsql_staging_drop(buf *b, const tsql_table *t);
  * whose fixed-length columns leave no room for [__seq] and [__op], has
  * no staging table (tsql_staging_fits). */
 bool tsql_staging_packed(const tsql_table *t);
+/* They are packed too when a tinyint each could take a row of the staging
+ * table past 8,060 bytes once SQL Server pushed its variable-length values
+ * off the row (error 511 at its write): the most bytes a row can keep in
+ * it, by the declared sizes ("Row-Overflow Data Exceeding 8 KB"; each
+ * variable-length value its bytes, or the 24-byte pointer it leaves when
+ * less): of the staging table (its layout as planned) and of the target
+ * table (t->targets). */
+long tsql_staging_row_max(const tsql_table *t);
+long tsql_target_row_max(const tsql_table *t);
 /* Sets t->staging_layout: after t->targets, and again whenever they or
  * the columns change (TSQL_STAGING_UNPLANNED until then). */
 void tsql_staging_plan(tsql_table *t);

@@ -736,14 +736,26 @@ static void test_row_size_tables(void **state)
 	tsql_staging_plan(&t);
 	assert_int_equal(t.staging_layout, TSQL_STAGING_PACKED);
 	assert_true(tsql_staging_packed(&t));
-	/* 496 uuid: the tinyints fit (8,056) */
+	/* 496 uuid: the tinyints fit the minimum row (8,056), but a row whose
+	 * 30 values were pushed off it keeps 2 + 30 * 26 bytes more (511):
+	 * packed all the same, 8,023 bytes, and a row of it at most 8,023 +
+	 * 2 + 30 * 26 + 2 + 24 ([__u]) + 6 (the uniqueifier) */
 	t.ncols = 1 + 30 + 496;
 	tsql_staging_plan(&t);
-	assert_int_equal(t.staging_layout, TSQL_STAGING_FLAGS);
+	assert_int_equal(t.staging_layout, TSQL_STAGING_PACKED);
 	t.staging_layout = TSQL_STAGING_UNPLANNED;
-	assert_false(tsql_staging_packed(&t));
+	assert_true(tsql_staging_packed(&t));
 	tsql_staging_row(&t, &r);
-	assert_int_equal(tsql_row_min(&r), 8056);
+	assert_int_equal(tsql_row_min(&r), 8023);
+	assert_int_equal(tsql_staging_row_max(&t), 8023 + 2 + 30 * 26 + 2 + 24 + 6);
+	tsql_create_row(&t, &r);
+	assert_int_equal(tsql_target_row_max(&t), tsql_row_min(&r) + 2 + 30 * 26);
+	/* 30 text columns beside 400 uuid: a row of the staging table with a
+	 * tinyint flag each keeps at most 4 + 6400 + 30 + 10 + 4 + 2 + 58 +
+	 * 2 + 30 * 26 + 6 = 7,296 bytes: the flags stay tinyints */
+	t.ncols = 1 + 30 + 400;
+	assert_false(tsql_staging_packed(&t));
+	assert_int_equal(tsql_staging_row_max(&t), 7296);
 	/* 499: packed, still 8,071, no staging table */
 	t.ncols = 1 + 30 + 499;
 	assert_true(tsql_staging_packed(&t));
@@ -771,10 +783,14 @@ static void test_staging_packed(void **state)
 		tsql_map_type(i ? "text" : "integer", &wide_types[i]);
 	}
 	/* the boundary: an int key and 510 text columns take 1,023 with a
-	 * flag each, 511 take 1,025 */
-	tsql_table t = {"dbo", "w", "#s", 511, wide_names, wide_types, 1, keys};
+	 * flag each, 511 take 1,025 (packed now by the bytes such a row can
+	 * keep in it, 2 + 510 * 26 and more, before the columns count: 300
+	 * text columns too, 200 not) */
+	tsql_table t = {"dbo", "w", "#s", 201, wide_names, wide_types, 1, keys};
 	assert_false(tsql_staging_packed(&t));
-	assert_int_equal(tsql_staging_ncols(&t), 2 + 511 + 510);
+	assert_int_equal(tsql_staging_ncols(&t), 2 + 201 + 200);
+	t.ncols = 301;
+	assert_true(tsql_staging_packed(&t));
 	t.ncols = 512;
 	assert_true(tsql_staging_packed(&t));
 	t.ncols = N;

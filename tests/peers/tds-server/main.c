@@ -359,7 +359,8 @@ static const char setup_sql[] =
 	 * "Estimate the size of a clustered index"). One message text per
 	 * number, as sys.messages has. */
 	"CREATE OR REPLACE PROCEDURE tds_catalog.check_table(tbl text, ci boolean, uniq integer) LANGUAGE plpgsql AS $$"
-	"DECLARE rel oid := tbl::regclass; c text; n integer; f integer; nb integer; ov integer; "
+	"DECLARE rel oid := tbl::regclass; c text; n integer; f integer; nb integer; ov integer; nv integer; "
+	"  vmax integer; ex text; "
 	"BEGIN "
 	"  SELECT attname INTO c FROM pg_attribute WHERE attrelid = rel AND attnum > 0 "
 	"    AND NOT attisdropped ORDER BY attnum OFFSET 1024 LIMIT 1; "
@@ -389,6 +390,42 @@ static const char setup_sql[] =
 	"    PERFORM tds_catalog.conv_error(1701, format('Creating or altering table ''%s'' failed because the "
 	"minimum row size would be %s, including %s bytes of internal overhead. This exceeds the maximum "
 	"allowable table row size of 8060 bytes.', c, f + (nb + 7) / 8 + ov, ov)); END IF; "
+	/* 511 at a row's write (tds_catalog.row_size_error): the trigger only on a
+	 * table whose largest lower bound of a row's bytes can exceed 8,060,
+	 * each variable-length column at most its declared bytes, or the
+	 * pointer it leaves in the row when pushed off it (24, 16 for a
+	 * (max), text, ntext, image or xml one) when that is less */
+	"  SELECT count(*), coalesce(sum(2 + least(mx, cap)), 0), "
+	"      string_agg(format('CASE WHEN NEW.%I IS NULL THEN 0 ELSE 2 + least(%s, %s) END', attname, e, cap), ' + ') "
+	"    INTO nv, vmax, ex FROM (SELECT CASE WHEN ms LIKE '%(max)%' OR b IN ('text', 'ntext', 'image', 'xml') "
+	"        THEN 16 ELSE 24 END AS cap, "
+	"      CASE WHEN ms LIKE '%(max)%' OR b IN ('text', 'ntext', 'image') THEN 24 "
+	"        WHEN b = 'nvarchar' THEN 2 * coalesce(ln, 1) WHEN b = 'sysname' THEN 256 "
+	"        WHEN b IN ('varchar', 'varbinary') THEN coalesce(ln, 1) ELSE 0 END AS mx, "
+	"      attname, CASE WHEN b IN ('nvarchar', 'ntext', 'sysname') "
+	"          THEN format('2 * char_length(NEW.%I::text)', attname) "
+	"        WHEN b IN ('varchar', 'text') THEN format('char_length(NEW.%I::text)', attname) "
+	"        WHEN b IN ('varbinary', 'image') THEN format('octet_length(NEW.%I::bytea)', attname) "
+	"        ELSE '0' END AS e "
+	"      FROM (SELECT attname, ms, lower(btrim(split_part(ms, '(', 1))) AS b, "
+	"          substring(ms FROM '\\(\\s*([0-9]+)')::integer AS ln "
+	"        FROM (SELECT attname, lower(coalesce(col_description(rel, attnum), "
+	"          tds_catalog.ms_of(format_type(atttypid, atttypmod)))) AS ms "
+	"          FROM pg_attribute WHERE attrelid = rel AND attnum > 0 AND NOT attisdropped) s0 "
+	"        WHERE ms <> 'bit' AND tds_catalog.fixed_bytes(ms) = 0) s1) s2; "
+	"  EXECUTE format('DROP TRIGGER IF EXISTS tds_row_size ON %s', rel::regclass); "
+	"  IF nv > 0 AND f + (nb + 7) / 8 + 4 + 2 + (n + 7) / 8 + 2 + vmax > 8060 THEN "
+	"    SELECT format('%I.%I', CASE WHEN relpersistence = 't' THEN 'pg_temp' ELSE nspname::text END, "
+	"        'tds_row_size_' || rel::bigint) INTO c "
+	"      FROM pg_class JOIN pg_namespace ON pg_namespace.oid = relnamespace WHERE pg_class.oid = rel; "
+	"    EXECUTE format('CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %L', c, "
+	"      format('DECLARE s integer := %s; BEGIN IF s > 0 THEN s := s + 2; END IF; s := s + %s; "
+	"IF s > 8060 THEN PERFORM tds_catalog.row_size_error(s); END IF; RETURN NEW; END', "
+	"        ex, f + (nb + 7) / 8 + 4 + 2 + (n + 7) / 8)); "
+	"    EXECUTE format('CREATE TRIGGER tds_row_size BEFORE INSERT OR UPDATE ON %s FOR EACH ROW "
+	"      EXECUTE FUNCTION %s()', rel::regclass, c); "
+	"    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER tds_row_size', rel::regclass); "
+	"  END IF; "
 	/* a table with an IDENTITY column: its current value follows the
 	 * values written explicitly (tds_catalog.identity_follow) */
 	"  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = rel AND attidentity <> '' AND attnum > 0 "
@@ -546,6 +583,24 @@ static const char setup_sql[] =
 	"    IF m IS NOT NULL AND ((inc > 0 AND m > cur) OR (inc < 0 AND m < cur)) THEN "
 	"      PERFORM setval(q, m, true); END IF; "
 	"    RETURN NULL; END$$;"
+	/* SQL Server's 511 when a row is written (Msg 511, "MSSQLSERVER_511";
+	 * "Row-Overflow Data Exceeding 8 KB"; "Estimate the size of a heap"):
+	 * its bytes in the row, after every variable-length value that can go
+	 * was pushed off it, over 8,060. The peer refuses a row only when a
+	 * lower bound of them is over, so that it refuses only what SQL Server
+	 * surely does: the row header, fixed-length columns and null bitmap;
+	 * when a variable-length value is not NULL, 2 for their count and per
+	 * such value an offset of 2 and its bytes or the pointer it would
+	 * leave, whichever is less (an nvarchar two bytes a character, fewer
+	 * than its UTF-16 units where there are surrogate pairs). Offsets are
+	 * counted for the non-null values only: SQL Server's array reaches the
+	 * last non-null one, at least as many. A BEFORE ROW trigger of the
+	 * table's own (check_table writes its function, one expression of the
+	 * columns, its plan kept), ALWAYS: INSERT, UPDATE, MERGE and a bulk
+	 * load (COPY, replica mode) all run it. */
+	"CREATE OR REPLACE FUNCTION tds_catalog.row_size_error(s integer) RETURNS void LANGUAGE plpgsql AS "
+	"  $$BEGIN PERFORM tds_catalog.conv_error(511, format('Cannot create a row of size %s which is greater "
+	"than the allowable maximum of 8060.', s)); END$$;"
 	/* A bulk load without KEEPIDENTITY (bulk.c): new identity values */
 	"CREATE OR REPLACE FUNCTION tds_catalog.bulk_renumber() RETURNS trigger LANGUAGE plpgsql AS "
 	"  $$DECLARE c text; BEGIN "
