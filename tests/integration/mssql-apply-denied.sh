@@ -30,15 +30,6 @@ pg_start
 tds_start
 export MSSQL_PASSWORD=unused PGTZ=UTC
 
-# as_app "T-SQL": the batch through FreeTDS tsql as login app; its output
-# and messages on stdout, 1 when the server reported an error
-as_app() {
-	local out
-	out=$(printf '%s\ngo\n' "$1" | LC_ALL=C.UTF-8 TDSVER=7.4 tsql -H "$TDS_HOST" -p "$TDS_PORT" -U app -P unused \
-		-D target -o fhq -t '	' 2>&1)
-	echo "$out"
-	! grep -q -E '^(Msg|Error) [0-9]' <<<"$out"
-}
 
 q "CREATE SCHEMA s" >/dev/null
 q "CREATE TABLE good (id integer PRIMARY KEY, v text)" >/dev/null
@@ -163,14 +154,14 @@ tds_same public good
 tds_same public locked
 
 note "3. no USAGE on schema s: the peer's 229 names the table and its schema, and so does mssql-apply"
-out=$(as_app "INSERT INTO [s].[inner] ([id], [v]) VALUES (99, N'x')") && fail "login app: INSERT into s.inner not refused"
+out=$(tds_sql_as app "INSERT INTO [s].[inner] ([id], [v]) VALUES (99, N'x')") && fail "login app: INSERT into s.inner not refused"
 grep -qF "Msg 229 (severity 14," <<<"$out" || fail "want Msg 229 for s.inner: $out"
 grep -qF "The INSERT permission was denied on the object 'inner', database 'target', schema 's'." <<<"$out" ||
 	fail "the peer's 229 does not name s.inner: $out"
-out=$(as_app "DELETE FROM [s].[inner] WHERE [id] = 1") && fail "login app: DELETE from s.inner not refused"
+out=$(tds_sql_as app "DELETE FROM [s].[inner] WHERE [id] = 1") && fail "login app: DELETE from s.inner not refused"
 grep -qF "The DELETE permission was denied on the object 'inner', database 'target', schema 's'." <<<"$out" ||
 	fail "the peer's 229 does not name s.inner: $out"
-out=$(as_app "SELECT [id] FROM [s].[inner]") && fail "login app: SELECT from s.inner not refused"
+out=$(tds_sql_as app "SELECT [id] FROM [s].[inner]") && fail "login app: SELECT from s.inner not refused"
 grep -qF "The SELECT permission was denied on the object 'inner', database 'target', schema 's'." <<<"$out" ||
 	fail "the peer's 229 does not name s.inner: $out"
 q "INSERT INTO s.inner SELECT g, 'i' || g FROM generate_series(4, 6) g" >/dev/null

@@ -32,20 +32,11 @@ pg_start
 tds_start
 export MSSQL_PASSWORD=unused PGTZ=UTC
 
-# as_app "T-SQL": the batch through FreeTDS tsql as login app; its output
-# and messages on stdout, 1 when the server reported an error
-as_app() {
-	local out
-	out=$(printf '%s\ngo\n' "$1" | LC_ALL=C.UTF-8 TDSVER=7.4 tsql -H "$TDS_HOST" -p "$TDS_PORT" -U app -P unused \
-		-D target -o fhq -t '	' 2>&1)
-	echo "$out"
-	! grep -q -E '^(Msg|Error) [0-9]' <<<"$out"
-}
 # refused_app NUMBER SEVERITY TEXT "T-SQL": login app gets SQL Server's
 # NUMBER, SEVERITY and TEXT for the batch
 refused_app() {
 	local out
-	out=$(as_app "$4") && fail "login app: no error from: $4"
+	out=$(tds_sql_as app "$4") && fail "login app: no error from: $4"
 	grep -qF "Msg $1 (severity $2," <<<"$out" || fail "login app: want Msg $1 (severity $2) from: $4; got: $out"
 	grep -qF "$3" <<<"$out" || fail "login app: want '$3' from: $4; got: $out"
 }
@@ -127,7 +118,7 @@ refused_app 1088 16 'Cannot find the object "public.trunc" because it does not e
 	"TRUNCATE TABLE [public].[trunc]"
 refused_app 4902 16 'Cannot find the object "public.good" because it does not exist or you do not have permissions.' \
 	"ALTER TABLE [public].[good] ADD [w] int NULL"
-as_app "DELETE FROM [public].[good] WHERE [id] = 0; SELECT [id] FROM [public].[good]" >"$TEST_TMP/ok.out" ||
+tds_sql_as app "DELETE FROM [public].[good] WHERE [id] = 0; SELECT [id] FROM [public].[good]" >"$TEST_TMP/ok.out" ||
 	fail "login app: what it may do was refused: $(cat "$TEST_TMP/ok.out")"
 [ "$(tds_rows public.good)" = "(1,g1),(2,g2),(3,g3),(4,g4),(5,g5)" ] || fail "the refused statements changed good: $(tds_rows public.good)"
 [ "$(tq "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.good'::regclass AND attname = 'w'")" = 0 ] ||

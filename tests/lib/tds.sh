@@ -12,6 +12,10 @@
 #                                 non-zero exit and the message on stderr
 #                                 when SQL Server would report an error or
 #                                 the connection is lost
+#   tds_sql_as LOGIN "T-SQL"      the batch as LOGIN (a login named as a
+#                                 PostgreSQL role runs as it); its rows and
+#                                 messages on stdout, 1 when the server
+#                                 reported an error
 #   tq "SQL"                      psql on the database behind the peer
 #   tds_rows SCHEMA.TABLE         the target table's rows, value for value,
 #                                 one line ("none" when it is not a table)
@@ -77,6 +81,14 @@ tds_sql() {
 	fi
 	cat "$out"
 	rm -f "$out" "$err"
+}
+
+tds_sql_as() {
+	local out
+	out=$(printf '%s\ngo\n' "$2" | LC_ALL=C.UTF-8 TDSVER=7.4 tsql -H "$TDS_HOST" -p "$TDS_PORT" -U "$1" -P unused \
+		-D "$TDS_DB" -o fhq -t '	' 2>&1)
+	echo "$out"
+	! grep -q -E '^(Msg|Error) [0-9]' <<<"$out"
 }
 
 tq() {
