@@ -3056,14 +3056,12 @@ int mssql_apply_key_from_target(mssql_apply *a, record *r)
 		sql_reset(a);
 		tsql_catalog_primary_key(&a->sql, dst, r->table);
 		if (at != AT_OK || sql_done(a) < 0 || run(a, a->sql.data, collect_first, k->cols) < 0) {
-			if (at == AT_OK && !a->fatal && failed(a) != AT_TRANSIENT) {
-				/* refused (229 on the catalog, say): the target's
-				 * configuration, as refused_at says */
-				log_error("SQL Server refused reading the primary key of [%s].[%s] from the catalog: %d %s "
-					  "(no record is at fault, and none is refused: the target must be put right)",
-					  dst, r->table, a->last.number, a->last.msg);
-				a->fatal = EX_CONFIG;
-			} else
+			/* refused (229 on the catalog, say): the target's
+			 * configuration, which refused_at says and ends the run
+			 * for; else a failure to try again */
+			char what[600];
+			snprintf(what, sizeof what, "reading the primary key of [%s].[%s] from the catalog", dst, r->table);
+			if (at != AT_OK || a->fatal || refused_at(a, NULL, 0, what) != AT_FATAL)
 				log_error("cannot read the primary key of [%s].[%s] (%s)", dst, r->table, a->last.msg);
 			a->ntkeys--;
 			rows_free(k->cols);
