@@ -14,7 +14,10 @@
 #      schema s", and the peer answers as SQL Server does, 229 naming the
 #      table the statement touched and its schema (its own catalog lookups
 #      must not abort the transaction before: they read the catalog by
-#      name, not by to_regclass, which raises for such a schema).
+#      name, not by to_regclass, which raises for such a schema);
+#   4. on the catalog: records that name no key columns take the target's
+#      primary key from INFORMATION_SCHEMA, which the login may not read
+#      (229 from reading it).
 # Each stops the run with exit 78 naming what was refused (the table, or
 # the checkpoint table) and the server's error; nothing of the batch is
 # applied (the target's rows compared with what was there before), the
@@ -25,7 +28,7 @@ set -u
 source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/tds.sh"
 source "$(dirname "$0")/../lib/compare.sh"
-needs pgcdc-read mssql-apply peers/tds-server
+needs pgcdc-read mssql-apply peers/tds-server jq
 pg_start
 tds_start
 export MSSQL_PASSWORD=unused PGTZ=UTC
@@ -175,5 +178,20 @@ note "USAGE granted: the same records apply whole"
 tq "GRANT USAGE ON SCHEMA s TO app" >/dev/null
 applied d
 tds_same s inner
+tds_same public good
+
+note "4. records without key columns, the primary key not readable from the catalog: 229, exit 78"
+q "INSERT INTO good VALUES (300, 'g300')" >/dev/null
+q "UPDATE good SET v = 'nokey' WHERE id = 1" >/dev/null
+read_wal e0
+jq -c '.key = []' "$TEST_TMP/e0.json" >"$TEST_TMP/e.json" || fail "jq on e0.json"
+tq "REVOKE USAGE ON SCHEMA information_schema FROM PUBLIC" >/dev/null
+before
+refused e "reading the primary key of [public].[good] from the catalog" 229 \
+	"The SELECT permission was denied on the object 'TABLE_CONSTRAINTS', database 'target', schema 'INFORMATION_SCHEMA'."
+unchanged e
+note "the catalog readable again: the records take the primary key and apply whole"
+tq "GRANT USAGE ON SCHEMA information_schema TO PUBLIC" >/dev/null
+applied e
 tds_same public good
 exit 0
