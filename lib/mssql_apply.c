@@ -65,6 +65,7 @@ struct direct {
 
 static void direct_free(struct direct *d);
 static int refuse_table(mssql_apply *a, mssql_table *t, size_t i);
+static int ddl_refused(mssql_apply *a, mssql_table *t, const char *what);
 
 /* A parameter of the batch's RPC: the checkpoint's rows. */
 struct rpc_arg {
@@ -137,7 +138,7 @@ struct mssql_apply {
 	/* The table whose CREATE or ALTER met 2714 or 2705 in this batch,
 	 * which was then tried once more (ddl_refused). */
 	mssql_table *ddl_retried;
-	bool ckpt_retried; /* the same of the checkpoint table's CREATE (2714) */
+	bool ckpt_retried; /* the same of the checkpoint table's CREATE */
 	/* The last AT_TRANSIENT is a catalog read again after 2714 or 2705
 	 * (ddl_refused, prepare), not a failure: it takes no retry. */
 	bool reread;
@@ -609,21 +610,8 @@ static int prepare(mssql_apply *a)
 	if (have == 0) {
 		sql_reset(a);
 		tsql_checkpoint_create(&a->sql);
-		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0) {
-			if (!a->fatal && failed(a) != AT_TRANSIENT && a->last.number == 2714 && !a->ckpt_retried &&
-			    !a->o.print) {
-				/* another mssql-apply (of another partition) made it
-				 * between our reading the catalog and our CREATE:
-				 * once more, the catalog read again */
-				log_info("SQL Server refused CREATE TABLE [dbo].[dbrepl_checkpoint]: %d %s; reading the "
-					 "catalog again (another mssql-apply may have made it meanwhile)", a->last.number,
-					 a->last.msg);
-				a->ckpt_retried = true;
-				a->reread = true;
-				return AT_TRANSIENT;
-			}
-			return refused_at(a, NULL, 0, "CREATE TABLE [dbo].[dbrepl_checkpoint] (the checkpoint table)");
-		}
+		if (sql_done(a) < 0 || run(a, a->sql.data, NULL, NULL) < 0)
+			return ddl_refused(a, NULL, "CREATE TABLE [dbo].[dbrepl_checkpoint] (the checkpoint table)");
 	}
 	sql_reset(a);
 	tsql_checkpoint_select(&a->sql);
@@ -825,7 +813,8 @@ static void forget_target(mssql_table *t)
 }
 
 /* The server refused a statement ensure_table sent for t (what: "CREATE
- * TABLE", "reading its columns from the catalog"…). Its error is the
+ * TABLE", "reading its columns from the catalog"…), or, t NULL, the
+ * checkpoint table's CREATE TABLE (prepare). Its error is the
  * reason, and says what is wrong with the target, not with a record: the
  * batch is not handed to locate(), whose trials skip ensure_table and
  * would report what follows from the refusal (208 for the table never
@@ -844,16 +833,20 @@ static int ddl_refused(mssql_apply *a, mssql_table *t, const char *what)
 		return AT_FATAL;
 	if (failed(a) == AT_TRANSIENT)
 		return AT_TRANSIENT;
-	if ((a->last.number == 2714 || a->last.number == 2705) && a->ddl_retried != t) {
+	if ((a->last.number == 2714 || a->last.number == 2705) && (t ? a->ddl_retried != t : !a->ckpt_retried)) {
 		/* Another mssql-apply (of another partition, say) may have
 		 * made the table or column between our reading the catalog and
 		 * our statement: once more, the catalog read again (not a
 		 * retry of --retries: nothing failed yet). */
 		log_info("table [%s].[%s]: SQL Server refused %s: %d %s; reading the catalog again (another "
-			 "mssql-apply may have made it meanwhile)", t->schema, t->table, what, a->last.number,
-			 a->last.msg);
-		a->ddl_retried = t;
+			 "mssql-apply may have made it meanwhile)", t ? t->schema : "dbo",
+			 t ? t->table : "dbrepl_checkpoint", what, a->last.number, a->last.msg);
 		a->reread = true;
+		if (!t) {
+			a->ckpt_retried = true;
+			return AT_TRANSIENT;
+		}
+		a->ddl_retried = t;
 		forget_target(t);
 		return AT_TRANSIENT;
 	}
